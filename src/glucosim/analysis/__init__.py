@@ -1,0 +1,1 @@
+"""Analysis: clinical markers, the daily table, the yearly summary and ADA staging."""

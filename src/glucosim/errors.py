@@ -1,0 +1,33 @@
+"""Exceptions raised by glucosim. Each message names what was wrong and where."""
+
+
+class GlucosimError(Exception):
+    """Base class of every error glucosim raises on purpose."""
+
+
+class ParameterError(GlucosimError, ValueError):
+    """A parameter name is unknown or its value is outside the table's range."""
+
+
+class ScenarioError(GlucosimError, ValueError):
+    """A scenario file is malformed: the message names the file, the field and the allowed values."""
+
+
+class SolverError(GlucosimError, RuntimeError):
+    """The integrator failed; the message names the simulated time and the state.
+
+    Attributes:
+        time_min: simulated time of the failure, minutes from the start of the run.
+        state: dict of state name to value at the last accepted step.
+        reason: short description (non-finite state, step-size underflow, too many steps).
+    """
+
+    def __init__(self, reason: str, time_min: float, state: dict):
+        self.reason = reason
+        self.time_min = time_min
+        self.state = state
+        days = time_min / 1440.0
+        shown = ", ".join(f"{name}={value:.6g}" for name, value in state.items())
+        super().__init__(
+            f"solver failed: {reason} at t = {time_min:.3f} min (day {days:.3f}); state: {shown}"
+        )

@@ -1,0 +1,101 @@
+"""Beta cells: fast glucose-driven secretion and slow adaptation of mass and function.
+
+Fast (minutes): secretion capacity = mass x function (x a sympathetic brake
+after short sleep). Second-phase secretion Y follows a Hill function of glucose
+with the DM2007 delay alpha; first-phase secretion is proportional to the rate
+of rise of glucose (DM2007 K); both enter the portal vein (DM2007 Ipo).
+DM2007 writes secretion as a deviation from a subject's basal glucose; here it
+is an absolute dose-response, so secretion follows glucose as the basal state
+drifts over years.
+
+Slow (months to years): mass and function grow while the running mean glucose
+is above the set point (Topp 2000's compensation: the healthy fixed point at
+G = 100 mg/dl whatever the sensitivity), each capped by its reserve, and both
+are lost under glucotoxicity, a steep sigmoid in mean glucose (the bistable
+switch of Ha, Satin & Sherman 2016 that makes late intervention fail).
+"""
+
+import math
+
+from glucosim.physiology._jit import kernel
+from glucosim.physiology.indices import Drv, Par, St
+from glucosim.physiology.units import MINUTES_PER_DAY
+
+
+@kernel
+def secretion_capacity(y, drv, p):
+    """Beta-cell secretory capacity relative to healthy: mass x function x sleep brake."""
+    brake = 1.0 - p[Par.sleep_secretion_loss] * drv[Drv.sleep_deficit_h]
+    if brake < 0.0:
+        brake = 0.0
+    return y[St.beta_mass_rel] * y[St.beta_function_rel] * brake
+
+
+@kernel
+def second_phase_target(glucose_mg_dl, capacity, p):
+    """Steady second-phase secretion at this glucose, pmol/kg/min."""
+    if glucose_mg_dl <= 0.0:
+        return 0.0
+    hill = p[Par.secretion_hill]
+    x = (glucose_mg_dl / p[Par.secretion_glucose_half]) ** hill
+    return capacity * p[Par.secretion_max] * x / (1.0 + x)
+
+
+@kernel
+def portal_secretion(y, p, d_glucose_mg_dl_min, capacity):
+    """Insulin entering the portal vein, pmol/kg/min: second phase plus first (derivative) phase."""
+    rising = d_glucose_mg_dl_min if d_glucose_mg_dl_min > 0.0 else 0.0
+    return y[St.secretion_second_phase_pmol_kg_min] + capacity * p[Par.secretion_first_phase_gain] * rising
+
+
+@kernel
+def secretion_to_liver(y, p):
+    """Insulin delivered from the portal vein to the liver, pmol/kg/min (DM2007 S = gamma * Ipo)."""
+    return p[Par.portal_insulin_transfer_rate] * y[St.insulin_portal_pmol_kg]
+
+
+@kernel
+def beta_fast_derivatives(y, p, glucose_mg_dl, d_glucose_mg_dl_min, capacity, dydt):
+    """Write d/dt of second-phase secretion and portal insulin."""
+    target = second_phase_target(glucose_mg_dl, capacity, p)
+    dydt[St.secretion_second_phase_pmol_kg_min] = -p[Par.secretion_delay_rate] * (
+        y[St.secretion_second_phase_pmol_kg_min] - target
+    )
+    dydt[St.insulin_portal_pmol_kg] = portal_secretion(y, p, d_glucose_mg_dl_min, capacity) - secretion_to_liver(y, p)
+
+
+@kernel
+def glucotoxicity(glucose_mean_mg_dl, p):
+    """Glucotoxic drive, 0 (none) to 1 (full), a sigmoid in running mean glucose."""
+    z = (glucose_mean_mg_dl - p[Par.glucotoxicity_threshold]) / p[Par.glucotoxicity_width]
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+@kernel
+def capped_growth(drive, level, level_max):
+    """Relative growth for a glucose drive: logistic toward the reserve cap when growing, free when shrinking."""
+    if drive > 0.0:
+        headroom = 1.0 - level / level_max
+        if headroom < 0.0:
+            headroom = 0.0
+        return drive * headroom
+    return drive
+
+
+@kernel
+def beta_slow_derivatives(y, p, slow_on, dydt):
+    """Write d/dt of beta-cell mass and function (per minute). ``slow_on`` is 1, or 0 to freeze."""
+    drive = (y[St.glucose_mean_mg_dl] - p[Par.glucose_setpoint]) / p[Par.glucose_setpoint]
+    toxicity = glucotoxicity(y[St.glucose_mean_mg_dl], p)
+    function = y[St.beta_function_rel]
+    mass = y[St.beta_mass_rel]
+    function_rate = (
+        p[Par.beta_function_adaptation_rate] * capped_growth(drive, function, p[Par.beta_function_max])
+        - p[Par.beta_function_glucotoxic_rate] * toxicity
+    )
+    mass_rate = (
+        p[Par.beta_mass_adaptation_rate] * capped_growth(drive, mass, p[Par.beta_mass_max])
+        - p[Par.beta_mass_glucotoxic_rate] * toxicity
+    )
+    dydt[St.beta_function_rel] = slow_on * function * function_rate / MINUTES_PER_DAY
+    dydt[St.beta_mass_rel] = slow_on * mass * mass_rate / MINUTES_PER_DAY

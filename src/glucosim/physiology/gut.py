@@ -1,0 +1,54 @@
+"""Gut: stomach (solid, liquid) and intestine, Dalla Man 2007 eqs. for Qsto1, Qsto2, Qgut.
+
+A meal adds its glucose to the solid stomach compartment as a jump; gastric
+emptying slows mid-meal as a function of the stomach content relative to the
+meal dose (the tanh shape of DM2007).
+"""
+
+import math
+
+from glucosim.physiology._jit import kernel
+from glucosim.physiology.indices import Drv, Par, St
+
+# DM2007 sets the tanh slopes to 5 / (2 * D * (1 - b)) and 5 / (2 * D * d).
+_TANH_SLOPE_NUMERATOR = 2.5
+
+
+@kernel
+def gastric_emptying_rate(stomach_mg_kg, dose_mg_kg, speed, p):
+    """Gastric emptying rate constant (1/min) given stomach content and meal dose (mg/kg)."""
+    k_max = p[Par.gastric_emptying_max]
+    k_min = p[Par.gastric_emptying_min]
+    if dose_mg_kg <= 0.0:
+        return k_max * speed
+    b = p[Par.gastric_emptying_shape_b]
+    d = p[Par.gastric_emptying_shape_d]
+    slope_fall = _TANH_SLOPE_NUMERATOR / (dose_mg_kg * (1.0 - b))
+    slope_rise = _TANH_SLOPE_NUMERATOR / (dose_mg_kg * d)
+    shape = (
+        math.tanh(slope_fall * (stomach_mg_kg - b * dose_mg_kg))
+        - math.tanh(slope_rise * (stomach_mg_kg - d * dose_mg_kg))
+        + 2.0
+    )
+    return (k_min + 0.5 * (k_max - k_min) * shape) * speed
+
+
+@kernel
+def rate_of_appearance(y, drv, p):
+    """Meal glucose appearing in plasma, mg/kg/min."""
+    speed = drv[Drv.absorption_speed]
+    return p[Par.gut_bioavailability] * p[Par.gut_absorption_rate] * speed * y[St.gut_mg_kg]
+
+
+@kernel
+def gut_derivatives(y, drv, p, dydt):
+    """Write d/dt of the three gut states (mg/kg/min)."""
+    speed = drv[Drv.absorption_speed]
+    solid = y[St.stomach_solid_mg_kg]
+    liquid = y[St.stomach_liquid_mg_kg]
+    k_grind = p[Par.gastric_grinding_rate] * speed
+    k_empty = gastric_emptying_rate(solid + liquid, drv[Drv.meal_dose_mg_kg], speed, p)
+    k_abs = p[Par.gut_absorption_rate] * speed
+    dydt[St.stomach_solid_mg_kg] = -k_grind * solid
+    dydt[St.stomach_liquid_mg_kg] = k_grind * solid - k_empty * liquid
+    dydt[St.gut_mg_kg] = k_empty * liquid - k_abs * y[St.gut_mg_kg]

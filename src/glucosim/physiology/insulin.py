@@ -1,0 +1,51 @@
+"""Insulin kinetics: liver and plasma insulin, hepatic extraction, delayed and remote action.
+
+Dalla Man 2007 eqs. for Il, Ip, I1, Id and X, with one change: the remote
+action X follows *absolute* plasma insulin (DM2007 tracks I - Ib), because over
+years the basal insulin itself moves and must act in full.
+"""
+
+from glucosim.physiology._jit import kernel
+from glucosim.physiology.indices import Par, St
+
+
+@kernel
+def plasma_insulin_pmol_l(y, p):
+    """Plasma insulin concentration, pmol/l."""
+    return y[St.insulin_plasma_pmol_kg] / p[Par.insulin_distribution_volume]
+
+
+@kernel
+def hepatic_extraction(secretion, p):
+    """Fraction of secreted insulin removed by the liver in first pass (DM2007 HE = m6 - m5*S).
+
+    Kept in [0, m6]: extraction falls as secretion rises, which is part of why
+    compensating insulin-resistant subjects are hyperinsulinemic.
+    """
+    extraction = p[Par.hepatic_extraction_max] - p[Par.hepatic_extraction_secretion_slope] * secretion
+    if extraction < 0.0:
+        return 0.0
+    return extraction
+
+
+@kernel
+def insulin_derivatives(y, p, secretion, dydt):
+    """Write d/dt of liver, plasma, delayed and remote insulin. ``secretion`` in pmol/kg/min."""
+    liver = y[St.insulin_liver_pmol_kg]
+    plasma = y[St.insulin_plasma_pmol_kg]
+    m1 = p[Par.insulin_liver_to_plasma_rate]
+    m2 = p[Par.insulin_plasma_to_liver_rate]
+    m4 = p[Par.insulin_peripheral_clearance_rate]
+    extraction = hepatic_extraction(secretion, p)
+    # DM2007: m3 = HE * m1 / (1 - HE) makes the liver remove the fraction HE of what reaches it.
+    m3 = extraction * m1 / (1.0 - extraction)
+    dydt[St.insulin_liver_pmol_kg] = -(m1 + m3) * liver + m2 * plasma + secretion
+    dydt[St.insulin_plasma_pmol_kg] = -(m2 + m4) * plasma + m1 * liver
+
+    insulin = plasma_insulin_pmol_l(y, p)
+    k_delay = p[Par.liver_insulin_delay_rate]
+    dydt[St.insulin_liver_delay1_pmol_l] = -k_delay * (y[St.insulin_liver_delay1_pmol_l] - insulin)
+    dydt[St.insulin_liver_delayed_pmol_l] = -k_delay * (
+        y[St.insulin_liver_delayed_pmol_l] - y[St.insulin_liver_delay1_pmol_l]
+    )
+    dydt[St.insulin_remote_pmol_l] = -p[Par.remote_insulin_action_rate] * (y[St.insulin_remote_pmol_l] - insulin)

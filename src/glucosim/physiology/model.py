@@ -1,0 +1,121 @@
+"""The organ model: composes the compartments into fluxes and one right-hand side.
+
+``rhs(t, y, drv, p, dydt)`` is the contract the solver integrates: ``y`` the
+state (``indices.St``), ``drv`` the segment's drivers (``indices.Drv``), ``p``
+the parameter vector (``indices.Par``). ``fluxes`` returns the same
+intermediate quantities for analysis, so every flux has one definition.
+"""
+
+import numpy as np
+
+from glucosim.physiology import adipose, beta_cells, body, brain, exercise, gut, insulin, kidney, liver, muscle
+from glucosim.physiology._jit import kernel
+from glucosim.physiology.glucose import glucose_derivatives, plasma_glucose_mg_dl
+from glucosim.physiology.indices import FIRST_QUADRATURE, Drv, Par, St
+from glucosim.physiology.sensitivity import chronic_sensitivities, drift_derivatives, effective_sensitivities
+from glucosim.physiology.units import MINUTES_PER_DAY
+
+FLUX_NAMES = (
+    "glucose_mg_dl",
+    "insulin_pmol_l",
+    "liver_output_mg_kg_min",
+    "gut_appearance_mg_kg_min",
+    "muscle_uptake_mg_kg_min",
+    "adipose_uptake_mg_kg_min",
+    "brain_uptake_mg_kg_min",
+    "renal_excretion_mg_kg_min",
+    "secretion_pmol_kg_min",
+    "sensitivity_liver_rel",
+    "sensitivity_muscle_rel",
+    "sensitivity_adipose_rel",
+    "chronic_sensitivity_liver_rel",
+    "chronic_sensitivity_muscle_rel",
+    "chronic_sensitivity_adipose_rel",
+)
+"""Columns returned by ``evaluate_fluxes``, in order."""
+
+
+@kernel
+def _core_fluxes(y, drv, p):
+    """Fluxes shared by rhs and analysis (mg/kg/min unless named otherwise)."""
+    s_liver, s_muscle, s_adipose = effective_sensitivities(y, drv, p)
+    nefa = adipose.nefa_ratio(y, p)
+    liver_output = liver.liver_glucose_output(y, p, s_liver, nefa, drv[Drv.cortisol_rel])
+    appearance = gut.rate_of_appearance(y, drv, p)
+    brain_uptake = brain.brain_uptake(p)
+    renal = kidney.renal_excretion(y, p)
+    muscle_uptake = muscle.muscle_insulin_uptake(y, p, s_muscle, nefa) + muscle.muscle_exercise_uptake(y, p)
+    adipose_uptake = adipose.adipose_glucose_uptake(y, p, s_adipose)
+    return (liver_output, appearance, brain_uptake, renal, muscle_uptake, adipose_uptake, s_liver, s_muscle, s_adipose)
+
+
+@kernel
+def rhs(t, y, drv, p, dydt):
+    """Write dy/dt (per minute) of every state. ``t`` in minutes (the model is autonomous within a segment)."""
+    slow_on = drv[Drv.slow_dynamics_on]
+    liver_output, appearance, brain_uptake, renal, muscle_uptake, adipose_uptake, s_liver, s_muscle, s_adipose = (
+        _core_fluxes(y, drv, p)
+    )
+    gut.gut_derivatives(y, drv, p, dydt)
+    d_glucose = glucose_derivatives(
+        y, p, liver_output, appearance, brain_uptake, renal, muscle_uptake + adipose_uptake, dydt
+    )
+    glucose = plasma_glucose_mg_dl(y, p)
+    capacity = beta_cells.secretion_capacity(y, drv, p)
+    beta_cells.beta_fast_derivatives(y, p, glucose, d_glucose, capacity, dydt)
+    secretion = beta_cells.secretion_to_liver(y, p)
+    insulin.insulin_derivatives(y, p, secretion, dydt)
+    adipose.nefa_derivative(y, p, s_adipose, dydt)
+    exercise.exercise_derivatives(y, drv, p, slow_on, dydt)
+
+    # running means drive the slow processes; they run even when slow dynamics are frozen
+    filter_time = p[Par.chronic_filter_time] * MINUTES_PER_DAY
+    plasma_insulin = insulin.plasma_insulin_pmol_l(y, p)
+    dydt[St.glucose_mean_mg_dl] = (glucose - y[St.glucose_mean_mg_dl]) / filter_time
+    dydt[St.insulin_mean_pmol_l] = (plasma_insulin - y[St.insulin_mean_pmol_l]) / filter_time
+    beta_cells.beta_slow_derivatives(y, p, slow_on, dydt)
+    drift_derivatives(drv, slow_on, dydt)
+    body.weight_derivative(y, drv, p, slow_on, dydt)
+
+    dydt[St.cum_liver_output_mg_kg] = liver_output
+    dydt[St.cum_gut_appearance_mg_kg] = appearance
+    dydt[St.cum_muscle_uptake_mg_kg] = muscle_uptake
+    dydt[St.cum_adipose_uptake_mg_kg] = adipose_uptake
+    dydt[St.cum_brain_uptake_mg_kg] = brain_uptake
+    dydt[St.cum_renal_excretion_mg_kg] = renal
+    dydt[St.cum_glucose_mg_dl_min] = glucose
+    dydt[St.cum_insulin_pmol_l_min] = plasma_insulin
+    dydt[St.cum_secretion_pmol_kg] = secretion
+
+
+@kernel
+def evaluate_fluxes(y_grid, drv_grid, p):
+    """Fluxes (columns ``FLUX_NAMES``) at each row of a state grid with matching driver rows."""
+    n = y_grid.shape[0]
+    out = np.empty((n, len(FLUX_NAMES)))
+    for i in range(n):
+        y = y_grid[i]
+        drv = drv_grid[i]
+        liver_output, appearance, brain_uptake, renal, muscle_uptake, adipose_uptake, s_liver, s_muscle, s_adipose = (
+            _core_fluxes(y, drv, p)
+        )
+        c_liver, c_muscle, c_adipose = chronic_sensitivities(y, p)
+        out[i, 0] = plasma_glucose_mg_dl(y, p)
+        out[i, 1] = insulin.plasma_insulin_pmol_l(y, p)
+        out[i, 2] = liver_output
+        out[i, 3] = appearance
+        out[i, 4] = muscle_uptake
+        out[i, 5] = adipose_uptake
+        out[i, 6] = brain_uptake
+        out[i, 7] = renal
+        out[i, 8] = beta_cells.secretion_to_liver(y, p)
+        out[i, 9] = s_liver
+        out[i, 10] = s_muscle
+        out[i, 11] = s_adipose
+        out[i, 12] = c_liver
+        out[i, 13] = c_muscle
+        out[i, 14] = c_adipose
+    return out
+
+
+QUADRATURE_START = int(FIRST_QUADRATURE)

@@ -1,0 +1,209 @@
+"""Compile a scenario into the solver's schedule, a chunk of days at a time.
+
+Every day is cut into segments at midnight, at each meal and at each exercise
+start and end; drivers are constant within a segment and a meal enters as a
+jump of glucose into the stomach. Sample times for the daily markers (fasting,
+2 h after the first meal) are computed here too, since they depend on the routine.
+"""
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
+from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, MINUTES_PER_DAY, MINUTES_PER_HOUR
+from glucosim.scenario.load import LoadedScenario
+from glucosim.scenario.schema import Routine
+from glucosim.solver.segments import Schedule
+
+OUTPUT_STEP_MIN = 5.0
+"""Spacing of the stored trajectory grid, minutes."""
+POSTMEAL_SAMPLE_MIN = 120.0
+"""The 2-h post-meal sample is taken this long after the first meal of the day."""
+DEFAULT_FASTING_SAMPLE_H = 7.0
+"""Fasting sample time on days without meals, hours after midnight."""
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """The routine of one day, resolved to minutes from the day's midnight."""
+
+    meals: tuple  # of (minute, dose_mg_kg, absorption_speed)
+    exercise: tuple  # of (start_minute, end_minute, intensity_above_rest_pct)
+    sleep_deficit_h: float
+    drift_per_day: tuple  # (liver, muscle, adipose) log-rate per day
+    energy_surplus_kcal_day: float
+    cortisol_rel: float
+
+    @property
+    def fasting_sample_min(self) -> float:
+        """Minute of the fasting sample: just before the first meal."""
+        return self.meals[0][0] if self.meals else DEFAULT_FASTING_SAMPLE_H * MINUTES_PER_HOUR
+
+    @property
+    def postmeal_sample_min(self) -> float:
+        """Minute of the 2-h post-meal sample (NaN if there is no meal or it falls after midnight)."""
+        if not self.meals or self.meals[0][0] + POSTMEAL_SAMPLE_MIN >= MINUTES_PER_DAY:
+            return math.nan
+        return self.meals[0][0] + POSTMEAL_SAMPLE_MIN
+
+
+def _log_rate_per_day(fraction_per_year: float) -> float:
+    return math.log1p(fraction_per_year) / DAYS_PER_YEAR
+
+
+def _absorption_speed(absorption, p) -> float:
+    if absorption == "slow":
+        return float(p[Par.absorption_speed_slow])
+    if absorption == "fast":
+        return float(p[Par.absorption_speed_fast])
+    if absorption == "medium":
+        return 1.0
+    return float(absorption)
+
+
+class ScenarioProgram:
+    """A scenario resolved day by day: routines, drivers, schedules and sample times."""
+
+    def __init__(self, loaded: LoadedScenario):
+        self.loaded = loaded
+        self.scenario = loaded.scenario
+        self.parameters = loaded.parameters
+        self.n_days = self.scenario.n_days
+        self.end_min = self.scenario.duration_min
+        self._phases = self._resolve_phases()
+        self._base_daily_carbs_g = self._daily_carbs_g(self._phases[0][1])
+
+    def _resolve_phases(self) -> list[tuple[int, Routine]]:
+        routine = self.scenario.routine
+        phases = [(0, routine)]
+        for change in self.scenario.changes:
+            updates = {
+                name: getattr(change, name)
+                for name in ("meals", "exercise", "sleep_h", "carbs_scale", "energy_surplus_kcal_per_day", "cortisol_rel", "drift")
+                if getattr(change, name) is not None
+            }
+            routine = routine.model_copy(update=updates)
+            if phases[-1][0] == change.start_day:
+                phases[-1] = (change.start_day, routine)
+            else:
+                phases.append((change.start_day, routine))
+        return phases
+
+    @cached_property
+    def change_days(self) -> list[tuple[int, str]]:
+        """(start day, label) of each scheduled change, for plots and summaries."""
+        return [(change.start_day, change.label) for change in self.scenario.changes]
+
+    def routine_on(self, day: int) -> Routine:
+        """The routine in force on ``day`` (0-based)."""
+        current = self._phases[0][1]
+        for start, routine in self._phases:
+            if start <= day:
+                current = routine
+        return current
+
+    @staticmethod
+    def _daily_carbs_g(routine: Routine) -> float:
+        return sum(meal.carbs_g for meal in routine.meals) * routine.carbs_scale
+
+    def day_plan(self, day: int) -> DayPlan:
+        """The routine of ``day`` in the kernel's units."""
+        routine = self.routine_on(day)
+        p = self.parameters
+        body_weight = float(p[Par.body_weight])
+        meals = tuple(
+            sorted(
+                (
+                    meal.time_h * MINUTES_PER_HOUR,
+                    meal.carbs_g * routine.carbs_scale * MG_PER_G / body_weight,
+                    _absorption_speed(meal.absorption, p),
+                )
+                for meal in routine.meals
+            )
+        )
+        weekday = day % 7
+        rest = float(p[Par.resting_intensity])
+        exercise = tuple(
+            sorted(
+                (
+                    session.start_h * MINUTES_PER_HOUR,
+                    session.start_h * MINUTES_PER_HOUR + session.duration_min,
+                    max(session.intensity_pct_vo2max - rest, 0.0),
+                )
+                for session in routine.exercise
+                if weekday in session.weekdays
+            )
+        )
+        for (_, end, _), (start, _, _) in zip(exercise, exercise[1:]):
+            if start < end:
+                raise ValueError(f"exercise sessions overlap on day {day}")
+        drift = routine.drift
+        carbs_energy = (self._daily_carbs_g(routine) - self._base_daily_carbs_g) * float(p[Par.carbohydrate_energy])
+        return DayPlan(
+            meals=meals,
+            exercise=exercise,
+            sleep_deficit_h=max(float(p[Par.sleep_need]) - routine.sleep_h, 0.0),
+            drift_per_day=tuple(
+                _log_rate_per_day(drift.whole_body_per_year) + _log_rate_per_day(tissue)
+                for tissue in (drift.liver_per_year, drift.muscle_per_year, drift.adipose_per_year)
+            ),
+            energy_surplus_kcal_day=routine.energy_surplus_kcal_per_day + carbs_energy,
+            cortisol_rel=routine.cortisol_rel,
+        )
+
+    def schedule(self, first_day: int, n_days: int, slow_dynamics: bool = True, last_dose: float = 0.0,
+                 last_speed: float = 1.0, day_offset: int | None = None) -> tuple[Schedule, float, float]:
+        """Schedule of days ``first_day`` .. ``first_day + n_days - 1``.
+
+        ``last_dose``/``last_speed`` describe the meal before the first day (its
+        food may still be in the stomach). ``day_offset`` places the schedule at
+        another time than the plan's day (used for warm-up days before day 0).
+
+        Returns:
+            (schedule, dose and speed of the last meal in it).
+        """
+        t0, drivers, jumps = [], [], []
+        dose, speed = last_dose, last_speed
+        offset = first_day if day_offset is None else day_offset
+        for k in range(n_days):
+            plan = self.day_plan(first_day + k)
+            midnight = (offset + k) * MINUTES_PER_DAY
+            events = {0.0: None}
+            for minute, meal_dose, meal_speed in plan.meals:
+                events[minute] = None
+            for start, end, _ in plan.exercise:
+                events[start] = None
+                events[min(end, MINUTES_PER_DAY)] = None
+            events.pop(MINUTES_PER_DAY, None)
+            meals_at = {minute: (meal_dose, meal_speed) for minute, meal_dose, meal_speed in plan.meals}
+            for minute in sorted(events):
+                jump = np.zeros(N_STATES)
+                if minute in meals_at:
+                    dose, speed = meals_at[minute]
+                    jump[St.stomach_solid_mg_kg] = dose
+                intensity = next((u for start, end, u in plan.exercise if start <= minute < end), 0.0)
+                drv = np.empty(N_DRIVERS)
+                drv[Drv.meal_dose_mg_kg] = dose
+                drv[Drv.absorption_speed] = speed
+                drv[Drv.exercise_intensity_pct] = intensity
+                drv[Drv.sleep_deficit_h] = plan.sleep_deficit_h
+                drv[Drv.drift_liver_per_day], drv[Drv.drift_muscle_per_day], drv[Drv.drift_adipose_per_day] = (
+                    plan.drift_per_day
+                )
+                drv[Drv.energy_surplus_kcal_day] = plan.energy_surplus_kcal_day
+                drv[Drv.cortisol_rel] = plan.cortisol_rel
+                drv[Drv.slow_dynamics_on] = 1.0 if slow_dynamics else 0.0
+                t0.append(midnight + minute)
+                drivers.append(drv)
+                jumps.append(jump)
+        t0 = np.array(t0)
+        end = (offset + n_days) * MINUTES_PER_DAY
+        if day_offset is None:
+            end = min(end, self.end_min)
+            keep = t0 < end
+            t0, drivers, jumps = t0[keep], [d for d, k in zip(drivers, keep) if k], [j for j, k in zip(jumps, keep) if k]
+        t1 = np.append(t0[1:], end)
+        return Schedule(t0, t1, np.array(drivers), np.array(jumps)), dose, speed

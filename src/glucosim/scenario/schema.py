@@ -1,0 +1,200 @@
+"""The scenario schema. Units are in field names; unknown fields are errors.
+
+A scenario is plain data: a subject (preset plus overrides), a duration, a
+daily routine (meals, exercise, sleep), a drift of insulin sensitivity, and
+changes that take effect from a given day or year.
+"""
+
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+AbsorptionName = Literal["slow", "medium", "fast"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Meal(_Strict):
+    """A meal eaten every day at ``time_h`` (hours after midnight)."""
+
+    time_h: float = Field(ge=0.0, lt=24.0, description="clock time of the meal, hours after midnight")
+    carbs_g: float = Field(gt=0.0, le=400.0, description="carbohydrate in the meal, grams")
+    absorption: Union[AbsorptionName, Annotated[float, Field(gt=0.1, le=3.0)]] = Field(
+        default="medium",
+        description="speed of absorption: 'slow' (fibre, low GI), 'medium', 'fast' (liquid, high GI), or a multiplier",
+    )
+
+
+class ExerciseSession(_Strict):
+    """An exercise session on the given weekdays (0 = first day of the run's week)."""
+
+    start_h: float = Field(ge=0.0, lt=24.0, description="clock time the session starts, hours after midnight")
+    duration_min: float = Field(gt=0.0, le=360.0, description="duration, minutes")
+    intensity_pct_vo2max: float = Field(gt=0.0, le=100.0, description="intensity, % of VO2max")
+    weekdays: tuple[int, ...] = Field(
+        default=(0, 1, 2, 3, 4, 5, 6), description="days of the week (0-6) with this session"
+    )
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.weekdays or any(day < 0 or day > 6 for day in self.weekdays):
+            raise ValueError("weekdays must be a non-empty list of integers 0-6")
+        if self.start_h * 60.0 + self.duration_min > 24.0 * 60.0:
+            raise ValueError("a session must end before midnight (start_h*60 + duration_min <= 1440)")
+        return self
+
+
+class Drift(_Strict):
+    """Gradual change of insulin sensitivity, as a fraction per year (-0.05 = 5 % lower each year).
+
+    ``whole_body_per_year`` applies to every tissue; the per-tissue rates add to it.
+    The drift stands for the slow causes the model does not resolve: ageing,
+    inactivity, visceral fat beyond the modelled weight change.
+    """
+
+    whole_body_per_year: float = Field(default=0.0, ge=-0.5, le=0.5)
+    liver_per_year: float = Field(default=0.0, ge=-0.5, le=0.5)
+    muscle_per_year: float = Field(default=0.0, ge=-0.5, le=0.5)
+    adipose_per_year: float = Field(default=0.0, ge=-0.5, le=0.5)
+
+
+class Routine(_Strict):
+    """What happens every day."""
+
+    meals: tuple[Meal, ...] = Field(default=(), description="the day's meals")
+    exercise: tuple[ExerciseSession, ...] = Field(default=(), description="exercise sessions")
+    sleep_h: float = Field(default=8.0, ge=0.0, le=14.0, description="hours of sleep each night")
+    carbs_scale: float = Field(default=1.0, gt=0.0, le=3.0, description="multiplier on every meal's carbohydrate")
+    energy_surplus_kcal_per_day: float = Field(
+        default=0.0, ge=-1500.0, le=1500.0, description="energy intake above balance (besides carbohydrate changes)"
+    )
+    cortisol_rel: float = Field(default=1.0, ge=0.5, le=3.0, description="plasma cortisol relative to normal (stress)")
+    drift: Drift = Field(default_factory=Drift)
+
+    @model_validator(mode="after")
+    def _check(self):
+        times = [meal.time_h for meal in self.meals]
+        if len(set(times)) != len(times):
+            raise ValueError("two meals at the same time_h")
+        return self
+
+
+class Change(_Strict):
+    """From ``from_year`` (or ``from_day``) on, replace the named parts of the routine.
+
+    Fields left out keep their previous value; ``meals`` and ``exercise``
+    replace the whole list when given.
+    """
+
+    from_year: Optional[float] = Field(default=None, ge=0.0, le=100.0)
+    from_day: Optional[int] = Field(default=None, ge=0, le=36525)
+    label: str = Field(default="", description="what this change is, for plots and summaries")
+    meals: Optional[tuple[Meal, ...]] = None
+    exercise: Optional[tuple[ExerciseSession, ...]] = None
+    sleep_h: Optional[float] = Field(default=None, ge=0.0, le=14.0)
+    carbs_scale: Optional[float] = Field(default=None, gt=0.0, le=3.0)
+    energy_surplus_kcal_per_day: Optional[float] = Field(default=None, ge=-1500.0, le=1500.0)
+    cortisol_rel: Optional[float] = Field(default=None, ge=0.5, le=3.0)
+    drift: Optional[Drift] = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if (self.from_year is None) == (self.from_day is None):
+            raise ValueError("give exactly one of from_year or from_day")
+        return self
+
+    @property
+    def start_day(self) -> int:
+        """First day (0-based) on which the change applies."""
+        from glucosim.physiology.units import DAYS_PER_YEAR
+
+        return self.from_day if self.from_day is not None else int(round(self.from_year * DAYS_PER_YEAR))
+
+
+class Subject(_Strict):
+    """Who is simulated: a preset plus overrides (all relative to healthy = 1 unless a unit is named)."""
+
+    preset: str = Field(default="healthy", description="a preset in models/presets (glucosim presets lists them)")
+    insulin_sensitivity: Optional[float] = Field(default=None, description="whole-body sensitivity, healthy = 1")
+    insulin_sensitivity_liver: Optional[float] = None
+    insulin_sensitivity_muscle: Optional[float] = None
+    insulin_sensitivity_adipose: Optional[float] = None
+    beta_cell_reserve: Optional[float] = Field(default=None, description="highest beta-cell function, healthy = 2.5")
+    beta_cell_mass: Optional[float] = Field(default=None, description="starting beta-cell mass, healthy = 1")
+    body_weight_kg: Optional[float] = None
+    start_adapted: bool = Field(
+        default=True,
+        description="start with beta-cell function adapted so mean glucose sits at the set point (if the reserve allows)",
+    )
+    parameters: dict[str, float] = Field(default_factory=dict, description="any other parameter by table name")
+
+    def parameter_overrides(self) -> dict[str, float]:
+        """The subject's overrides by parameter-table name (shorthand fields first, then ``parameters``)."""
+        shorthand = {
+            "insulin_sensitivity_whole_body": self.insulin_sensitivity,
+            "insulin_sensitivity_liver": self.insulin_sensitivity_liver,
+            "insulin_sensitivity_muscle": self.insulin_sensitivity_muscle,
+            "insulin_sensitivity_adipose": self.insulin_sensitivity_adipose,
+            "beta_function_max": self.beta_cell_reserve,
+            "beta_mass_initial": self.beta_cell_mass,
+            "body_weight": self.body_weight_kg,
+        }
+        overrides = {name: value for name, value in shorthand.items() if value is not None}
+        overrides.update(self.parameters)
+        return overrides
+
+
+class Output(_Strict):
+    """What to keep besides the daily table and yearly summary."""
+
+    trajectory_days: tuple[int, ...] = Field(
+        default=(), description="extra days (0-based) whose 5-minute trajectories are kept; the first and last always are"
+    )
+
+
+class Scenario(_Strict):
+    """A complete scenario file."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    duration_years: Optional[float] = Field(default=None, gt=0.0, le=60.0)
+    duration_days: Optional[int] = Field(default=None, gt=0, le=21915)
+    duration_hours: Optional[float] = Field(default=None, gt=0.0, le=8760.0)
+    subject: Subject = Field(default_factory=Subject)
+    routine: Routine = Field(default_factory=Routine)
+    changes: tuple[Change, ...] = ()
+    output: Output = Field(default_factory=Output)
+
+    @model_validator(mode="after")
+    def _check(self):
+        durations = [self.duration_years, self.duration_days, self.duration_hours]
+        if sum(value is not None for value in durations) != 1:
+            raise ValueError("give exactly one of duration_years, duration_days or duration_hours")
+        starts = [change.start_day for change in self.changes]
+        if starts != sorted(starts):
+            raise ValueError("changes must be listed in time order")
+        if starts and starts[-1] >= self.n_days:
+            raise ValueError(f"a change starts on day {starts[-1]}, after the end of the run (day {self.n_days - 1})")
+        return self
+
+    @property
+    def duration_min(self) -> float:
+        """Length of the run, minutes (years are rounded to whole days)."""
+        from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY, MINUTES_PER_HOUR
+
+        if self.duration_hours is not None:
+            return self.duration_hours * MINUTES_PER_HOUR
+        if self.duration_days is not None:
+            return self.duration_days * MINUTES_PER_DAY
+        return max(1, int(round(self.duration_years * DAYS_PER_YEAR))) * MINUTES_PER_DAY
+
+    @property
+    def n_days(self) -> int:
+        """Number of (possibly partial, for hour-long runs) days in the run."""
+        import math
+
+        from glucosim.physiology.units import MINUTES_PER_DAY
+
+        return int(math.ceil(self.duration_min / MINUTES_PER_DAY - 1e-9))

@@ -1,0 +1,98 @@
+"""The state a run starts from.
+
+The fast states start on the subject's own daily cycle (a warm-up of a few
+routine days with the slow dynamics frozen), not at an arbitrary guess. When
+the subject starts adapted, beta-cell function is solved so the warm-up's mean
+glucose equals the set point: a subject then starts in the steady state its
+reserve allows, so a healthy run stays flat for decades.
+"""
+
+import numpy as np
+from scipy.optimize import brentq
+
+from glucosim.physiology.indices import FIRST_QUADRATURE, N_STATES, STATE_NAMES, Par, St
+from glucosim.physiology.units import MINUTES_PER_DAY
+from glucosim.scenario.compile import ScenarioProgram
+from glucosim.solver.kernel import default_tolerances, organ_integrator
+from glucosim.solver.segments import Schedule, integrate_schedule
+
+WARMUP_DAYS = 3
+"""Days of the routine run with slow dynamics frozen before day 0 (the fast states settle within 2)."""
+LOWEST_START_FUNCTION = 0.05
+"""Lower bound of beta-cell function when solving for the adapted start."""
+REFERENCE_INSULIN_PMOL_L = 25.0
+"""Initial guess for plasma insulin before the warm-up (DM2007 basal)."""
+
+
+def _guess(p) -> np.ndarray:
+    y = np.zeros(N_STATES)
+    glucose = p[Par.glucose_setpoint]
+    y[St.glucose_plasma_mg_kg] = glucose * p[Par.glucose_distribution_volume]
+    y[St.glucose_tissue_mg_kg] = p[Par.exercise_uptake_reference_tissue_glucose]
+    y[St.insulin_plasma_pmol_kg] = REFERENCE_INSULIN_PMOL_L * p[Par.insulin_distribution_volume]
+    y[St.insulin_liver_pmol_kg] = y[St.insulin_plasma_pmol_kg]
+    for state in (St.insulin_liver_delay1_pmol_l, St.insulin_liver_delayed_pmol_l, St.insulin_remote_pmol_l):
+        y[state] = REFERENCE_INSULIN_PMOL_L
+    y[St.nefa_mmol_l] = p[Par.nefa_reference]
+    y[St.glucose_mean_mg_dl] = glucose
+    y[St.insulin_mean_pmol_l] = p[Par.insulin_mean_reference]
+    y[St.beta_mass_rel] = p[Par.beta_mass_initial]
+    y[St.beta_function_rel] = p[Par.beta_function_initial]
+    return y
+
+
+def warm_up(program: ScenarioProgram, y: np.ndarray, days: int = WARMUP_DAYS) -> tuple[np.ndarray, float, float]:
+    """Run ``days`` of the day-0 routine with slow dynamics frozen, ending at the midnight before day 0.
+
+    Returns:
+        (state at that midnight with running means set to the last day's means
+        and quadratures zeroed, last day's mean glucose mg/dl, mean insulin pmol/l).
+    """
+    pieces, dose, speed = [], 0.0, 1.0
+    for k in range(days):
+        piece, dose, speed = program.schedule(
+            0, 1, slow_dynamics=False, last_dose=dose, last_speed=speed, day_offset=k - days
+        )
+        pieces.append(piece)
+    schedule = Schedule(*(np.concatenate([getattr(piece, name) for piece in pieces]) for name in ("t0", "t1", "drivers", "jumps")))
+    y = y.copy()
+    y[FIRST_QUADRATURE:] = 0.0
+    t_out = np.array([-MINUTES_PER_DAY, 0.0])
+    result = integrate_schedule(
+        organ_integrator(), schedule, y, program.parameters, t_out, default_tolerances(), STATE_NAMES
+    )
+    last_day = result.y[1] - result.y[0]
+    mean_glucose = last_day[St.cum_glucose_mg_dl_min] / MINUTES_PER_DAY
+    mean_insulin = last_day[St.cum_insulin_pmol_l_min] / MINUTES_PER_DAY
+    y_end = result.y_final.copy()
+    y_end[St.glucose_mean_mg_dl] = mean_glucose
+    y_end[St.insulin_mean_pmol_l] = mean_insulin
+    y_end[FIRST_QUADRATURE:] = 0.0
+    return y_end, mean_glucose, mean_insulin
+
+
+def initial_state(program: ScenarioProgram) -> np.ndarray:
+    """The state at midnight of day 0 for ``program``'s subject and day-0 routine."""
+    p = program.parameters
+    y = _guess(p)
+    y, _, _ = warm_up(program, y)
+    if not program.scenario.subject.start_adapted:
+        return warm_up(program, y)[0]
+
+    setpoint = float(p[Par.glucose_setpoint])
+
+    def excess(function: float) -> float:
+        trial = y.copy()
+        trial[St.beta_function_rel] = function
+        return warm_up(program, trial)[1] - setpoint
+
+    highest = float(p[Par.beta_function_max])
+    lowest = LOWEST_START_FUNCTION
+    if excess(highest) > 0.0:
+        function = highest  # the reserve cannot hold the set point: start at the cap
+    elif excess(lowest) < 0.0:
+        function = lowest
+    else:
+        function = brentq(excess, lowest, highest, xtol=1e-6)
+    y[St.beta_function_rel] = function
+    return warm_up(program, y)[0]

@@ -1,0 +1,187 @@
+"""The result of a run: daily table, yearly summary, kept trajectories and provenance."""
+
+from __future__ import annotations
+
+import datetime
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glucosim.analysis import markers
+from glucosim.physiology.indices import STATE_NAMES
+from glucosim.physiology.units import DAYS_PER_YEAR
+from glucosim.scenario.compile import ScenarioProgram
+from glucosim.scenario.load import LoadedScenario
+from glucosim.solver.dopri5 import SolverStats
+
+YEARLY_WINDOW_DAYS = 7
+"""Yearly values average the last week of each year, so weekly routines (exercise days) do not alias."""
+
+YEARLY_COLUMNS = (
+    "fasting_glucose_mg_dl",
+    "fasting_insulin_uU_ml",
+    "homa_ir",
+    "homa_b",
+    "hba1c_percent",
+    "postmeal_2h_glucose_mg_dl",
+    "mean_glucose_mg_dl",
+    "fasting_nefa_mmol_l",
+    "beta_cell_mass_rel",
+    "beta_cell_function_rel",
+    "insulin_sensitivity_rel",
+    "insulin_sensitivity_liver_rel",
+    "insulin_sensitivity_muscle_rel",
+    "insulin_sensitivity_adipose_rel",
+    "weight_change_kg",
+)
+
+
+@dataclass
+class SimulationResult:
+    """Everything a run produced.
+
+    Attributes:
+        daily: one row per simulated day (pandas DataFrame; columns documented in docs/outputs.md).
+        yearly: one row per year boundary, year 0 = start (DataFrame).
+        summary: the content of summary.json (dict).
+        trajectories: day -> 5-minute trajectory of states and fluxes (DataFrame).
+        loaded: the scenario as loaded.
+        stats: solver work counters.
+    """
+
+    daily: Any
+    yearly: Any
+    summary: dict
+    trajectories: dict
+    loaded: LoadedScenario
+    stats: SolverStats
+    change_days: list = field(default_factory=list)
+    initial_state: np.ndarray | None = None
+    final_state: np.ndarray | None = None
+
+    @property
+    def name(self) -> str:
+        """The scenario's name."""
+        return self.loaded.scenario.name
+
+    def plot_progression(self, ax=None):
+        """Figure of the progression over years (see ``glucosim.plotting.progression``)."""
+        from glucosim.plotting.progression import plot_progression
+
+        return plot_progression(self, axes=ax)
+
+    def plot_day(self, day: int | None = None, ax=None):
+        """Figure of one day's glucose, insulin and tissue fluxes (default: the last day)."""
+        from glucosim.plotting.day import plot_day
+
+        return plot_day(self, day=day, axes=ax)
+
+    def save(self, out_dir, figures: bool = True) -> dict[str, Path]:
+        """Write summary.json, daily.csv and (optionally) figures to ``out_dir``; returns the paths."""
+        from glucosim.io.results import write_result
+
+        return write_result(self, Path(out_dir), figures=figures)
+
+    def final_state_dict(self) -> dict[str, float]:
+        """The final state by name."""
+        return dict(zip(STATE_NAMES, map(float, self.final_state)))
+
+
+def _window_mean(frame, column: str, start: int, stop: int) -> float:
+    values = frame[column].to_numpy()[start:stop]
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else float("nan")
+
+
+def _yearly(daily):
+    import pandas as pd
+
+    n_days = len(daily)
+    n_years = int(np.floor(n_days / DAYS_PER_YEAR + 1e-9))
+    rows = []
+    for year in range(n_years + 1):
+        end = n_days if year == n_years and year > 0 else int(round(year * DAYS_PER_YEAR))
+        if year == 0:
+            start, stop = 0, min(YEARLY_WINDOW_DAYS, n_days)
+        else:
+            start, stop = max(end - YEARLY_WINDOW_DAYS, 0), end
+        row = {"year": year, "day": int(daily["day"].iloc[stop - 1] if year else 0)}
+        row.update({column: _window_mean(daily, column, start, stop) for column in YEARLY_COLUMNS})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _json_number(value):
+    if value is None:
+        return None
+    value = float(value)
+    return None if not np.isfinite(value) else round(value, 6)
+
+
+def _provenance(loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_time_s: float) -> dict:
+    import numba
+
+    from glucosim import __version__
+
+    return {
+        "glucosim_version": __version__,
+        "numba_version": numba.__version__,
+        "numpy_version": np.__version__,
+        "python_version": platform.python_version(),
+        "scenario_source": loaded.source,
+        "scenario_sha256": loaded.sha256,
+        "parameter_overrides": loaded.parameter_overrides,
+        "solver": {"method": "dopri5", "rtol": rtol, "rhs_evaluations": stats.rhs_evaluations,
+                   "accepted_steps": stats.accepted_steps, "rejected_steps": stats.rejected_steps},
+        "wall_time_s": round(wall_time_s, 3),
+        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def build_result(*, loaded, program: ScenarioProgram, daily_columns, trajectories, initial_state, final_state,
+                 stats, rtol, wall_time_s) -> SimulationResult:
+    """Assemble a ``SimulationResult`` from the streamed daily columns."""
+    import pandas as pd
+
+    daily = pd.DataFrame(daily_columns)
+    daily.insert(
+        daily.columns.get_loc("mean_insulin_uU_ml") + 1,
+        "hba1c_percent",
+        markers.hba1c_from_mean_glucose(markers.trailing_mean(daily["mean_glucose_mg_dl"], markers.HBA1C_WINDOW_DAYS)),
+    )
+    yearly = _yearly(daily)
+    last = daily.iloc[-1]
+    crossings = {
+        name: markers.first_crossing_day(daily[column], threshold)
+        for name, (column, threshold) in markers.CROSSINGS.items()
+    }
+    final_fasting = _window_mean(daily, "fasting_glucose_mg_dl", max(len(daily) - YEARLY_WINDOW_DAYS, 0), len(daily))
+    summary = {
+        "scenario": loaded.scenario.name,
+        "description": loaded.scenario.description,
+        "preset": loaded.scenario.subject.preset,
+        "duration_days": int(program.n_days),
+        "final_stage": markers.stage(final_fasting, float(last["hba1c_percent"])),
+        "first_crossing_day": crossings,
+        "changes": [{"day": day, "label": label} for day, label in program.change_days],
+        "final": {column: _json_number(yearly.iloc[-1][column]) for column in YEARLY_COLUMNS},
+        "yearly": [
+            {key: (int(value) if key in ("year", "day") else _json_number(value)) for key, value in row.items()}
+            for row in yearly.to_dict("records")
+        ],
+        "provenance": _provenance(loaded, stats, rtol, wall_time_s),
+    }
+    return SimulationResult(
+        daily=daily,
+        yearly=yearly,
+        summary=summary,
+        trajectories=trajectories,
+        loaded=loaded,
+        stats=stats,
+        change_days=program.change_days,
+        initial_state=initial_state,
+        final_state=final_state,
+    )

@@ -1,0 +1,210 @@
+"""Dormand-Prince 5(4) with step-size control, over a schedule of constant-driver segments.
+
+The integration loop runs entirely in numba. Segments end at every
+discontinuity (meal, exercise start and end, change of routine), so the step
+controller never crashes into one: it steps exactly to the segment end, applies
+the next segment's state jump (a meal's glucose into the stomach) and goes on.
+Output is written at the requested times by stepping exactly onto them, which
+keeps the 5th-order accuracy at every output without dense-output interpolation.
+
+The integrator is a template bound to one right-hand side by
+``bind_integrator``: numba cannot cache a function that receives another
+compiled function as an argument, but it caches one that calls it as a global.
+"""
+
+import types
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+STATUS_OK = 0
+STATUS_NON_FINITE = 1
+STATUS_STEP_UNDERFLOW = 2
+STATUS_TOO_MANY_STEPS = 3
+STATUS_MESSAGES = {
+    STATUS_NON_FINITE: "state became non-finite (NaN or inf) and shrinking the step did not help",
+    STATUS_STEP_UNDERFLOW: "step size underflow (the problem may be stiff or discontinuous here)",
+    STATUS_TOO_MANY_STEPS: "too many steps",
+}
+
+# Dormand & Prince 1980 tableau (Hairer, Norsett & Wanner, Solving ODEs I, Table 5.2).
+C2, C3, C4, C5 = 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0
+A21 = 1.0 / 5.0
+A31, A32 = 3.0 / 40.0, 9.0 / 40.0
+A41, A42, A43 = 44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0
+A51, A52, A53, A54 = 19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0
+A61, A62, A63, A64, A65 = 9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0, 49.0 / 176.0, -5103.0 / 18656.0
+A71, A73, A74, A75, A76 = 35.0 / 384.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0
+# error = 5th-order minus embedded 4th-order solution
+E1, E3, E4, E5, E6, E7 = (
+    71.0 / 57600.0,
+    -71.0 / 16695.0,
+    71.0 / 1920.0,
+    -17253.0 / 339200.0,
+    22.0 / 525.0,
+    -1.0 / 40.0,
+)
+
+# Step controller (Hairer's defaults for DOPRI5): h_new = h * clip(SAFETY * err^(-1/5), MIN, MAX).
+SAFETY = 0.9
+FACTOR_MIN = 0.2
+FACTOR_MAX = 5.0
+ERROR_EXPONENT = -0.2
+# The smallest step is this many float64 spacings of the current time (or an absolute floor).
+STEP_UNDERFLOW_ULPS = 64.0
+STEP_UNDERFLOW_ABSOLUTE_MIN = 1e-9
+
+
+@dataclass(frozen=True)
+class SolverStats:
+    """Work counters of one integration: right-hand-side evaluations, accepted and rejected steps."""
+
+    rhs_evaluations: int
+    accepted_steps: int
+    rejected_steps: int
+
+
+def _integrate_template(
+    y0, seg_t0, seg_t1, seg_drivers, seg_jumps, params, t_out, rtol, atol, n_controlled, h_init, h_max, max_steps
+):
+    n = y0.shape[0]
+    n_out = t_out.shape[0]
+    n_seg = seg_t0.shape[0]
+    y_out = np.empty((n_out, n))
+    out_segment = np.empty(n_out, dtype=np.int64)
+    y = y0.copy()
+    k1 = np.empty(n)
+    k2 = np.empty(n)
+    k3 = np.empty(n)
+    k4 = np.empty(n)
+    k5 = np.empty(n)
+    k6 = np.empty(n)
+    k7 = np.empty(n)
+    stage = np.empty(n)
+    y_new = np.empty(n)
+    stats = np.zeros(3, dtype=np.int64)  # rhs evaluations, accepted, rejected
+    status = STATUS_OK
+    t = seg_t0[0] if n_seg > 0 else 0.0
+    h = h_init
+    j = 0
+    steps = 0
+    eps = np.finfo(np.float64).eps
+
+    for s in range(n_seg):
+        t = seg_t0[s]
+        t_end = seg_t1[s]
+        drv = seg_drivers[s]
+        # outputs at the segment start see the state before this segment's jump
+        while j < n_out and t_out[j] <= t:
+            y_out[j, :] = y
+            out_segment[j] = s - 1 if s > 0 else 0
+            j += 1
+        for i in range(n):
+            y[i] += seg_jumps[s, i]
+        rhs(t, y, drv, params, k1)
+        stats[0] += 1
+        while t < t_end:
+            t_stop = t_end
+            if j < n_out and t_out[j] < t_end:
+                t_stop = t_out[j]
+            h_step = min(h, h_max)
+            lands = h_step >= t_stop - t
+            if lands:
+                h_step = t_stop - t
+            h_min = max(STEP_UNDERFLOW_ABSOLUTE_MIN, STEP_UNDERFLOW_ULPS * eps * abs(t))
+            if h_step < h_min and not lands:
+                status = STATUS_STEP_UNDERFLOW
+                break
+            steps += 1
+            if steps > max_steps:
+                status = STATUS_TOO_MANY_STEPS
+                break
+
+            for i in range(n):
+                stage[i] = y[i] + h_step * A21 * k1[i]
+            rhs(t + C2 * h_step, stage, drv, params, k2)
+            for i in range(n):
+                stage[i] = y[i] + h_step * (A31 * k1[i] + A32 * k2[i])
+            rhs(t + C3 * h_step, stage, drv, params, k3)
+            for i in range(n):
+                stage[i] = y[i] + h_step * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i])
+            rhs(t + C4 * h_step, stage, drv, params, k4)
+            for i in range(n):
+                stage[i] = y[i] + h_step * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i])
+            rhs(t + C5 * h_step, stage, drv, params, k5)
+            for i in range(n):
+                stage[i] = y[i] + h_step * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i])
+            rhs(t + h_step, stage, drv, params, k6)
+            for i in range(n):
+                y_new[i] = y[i] + h_step * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i])
+            rhs(t + h_step, y_new, drv, params, k7)
+            stats[0] += 6
+
+            err_sum = 0.0
+            for i in range(n_controlled):
+                e = h_step * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i])
+                scale = atol[i] + rtol * max(abs(y[i]), abs(y_new[i]))
+                err_sum += (e / scale) ** 2
+            err = np.sqrt(err_sum / n_controlled)
+            finite = np.isfinite(err)
+            if finite:
+                for i in range(n):
+                    if not np.isfinite(y_new[i]):
+                        finite = False
+                        break
+
+            if finite and err <= 1.0:
+                stats[1] += 1
+                t = t_stop if lands else t + h_step
+                for i in range(n):
+                    y[i] = y_new[i]
+                    k1[i] = k7[i]  # first same as last
+                factor = FACTOR_MAX if err == 0.0 else min(FACTOR_MAX, max(FACTOR_MIN, SAFETY * err**ERROR_EXPONENT))
+                h_proposed = h_step * factor
+                # a step shortened to land on an output or event says little about the natural step
+                h = max(h, h_proposed) if lands else h_proposed
+                if j < n_out and t == t_out[j]:
+                    y_out[j, :] = y
+                    out_segment[j] = s
+                    j += 1
+            else:
+                stats[2] += 1
+                if finite:
+                    h = h_step * max(FACTOR_MIN, SAFETY * err**ERROR_EXPONENT)
+                else:
+                    h = h_step * FACTOR_MIN
+                if h < h_min:
+                    status = STATUS_STEP_UNDERFLOW if finite else STATUS_NON_FINITE
+                    break
+        if status != STATUS_OK:
+            break
+
+    if status == STATUS_OK:
+        # outputs at the very end of the schedule
+        while j < n_out and t_out[j] <= t:
+            y_out[j, :] = y
+            out_segment[j] = n_seg - 1
+            j += 1
+    return y_out, out_segment, y, status, t, stats, j
+
+
+def bind_integrator(rhs, name: str):
+    """Compile (and cache on disk) the integrator for one right-hand side.
+
+    Args:
+        rhs: a numba-compiled function meeting the contract in ``glucosim.solver``.
+        name: a unique name for the cache entry; include a hash of the model's
+            sources so an edited model is never served from a stale cache.
+
+    Returns:
+        A compiled function ``f(y0, seg_t0, seg_t1, seg_drivers, seg_jumps,
+        params, t_out, rtol, atol, n_controlled, h_init, h_max, max_steps)``
+        returning ``(y_out, out_segment, y_final, status, t_final, stats,
+        n_written)``. Times in the model's unit (minutes for glucosim).
+    """
+    namespace = dict(_integrate_template.__globals__)
+    namespace["rhs"] = rhs
+    function = types.FunctionType(_integrate_template.__code__, namespace, name)
+    function.__qualname__ = name
+    return numba.njit(cache=True, error_model="numpy")(function)

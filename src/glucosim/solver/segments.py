@@ -1,0 +1,91 @@
+"""Python side of the solver: the schedule of segments, tolerances, and error reporting."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from glucosim.errors import SolverError
+from glucosim.solver.dopri5 import STATUS_MESSAGES, STATUS_OK, SolverStats
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Piecewise-constant inputs: segment k spans [t0[k], t1[k]) with drivers[k].
+
+    At the start of segment k the state jumps by ``jumps[k]`` (e.g. a meal's
+    glucose added to the stomach). Segments are contiguous: t1[k] == t0[k+1].
+    """
+
+    t0: np.ndarray
+    t1: np.ndarray
+    drivers: np.ndarray
+    jumps: np.ndarray
+
+    def __post_init__(self):
+        if len(self.t0) and not np.all(self.t1 > self.t0):
+            raise ValueError("every schedule segment must have positive length")
+        if len(self.t0) > 1 and not np.array_equal(self.t1[:-1], self.t0[1:]):
+            raise ValueError("schedule segments must be contiguous")
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """Error control: relative tolerance and per-state absolute tolerances (state units)."""
+
+    rtol: float
+    atol: np.ndarray
+    n_controlled: int
+    h_init: float = 0.5
+    h_max: float = 60.0
+    max_steps: int = 50_000_000
+
+
+@dataclass
+class IntegrationResult:
+    """States on the output grid, the segment each output belongs to, and work counters."""
+
+    t: np.ndarray
+    y: np.ndarray
+    segment: np.ndarray
+    y_final: np.ndarray
+    stats: SolverStats = field(default_factory=lambda: SolverStats(0, 0, 0))
+
+
+def integrate_schedule(integrator, schedule: Schedule, y0, params, t_out, tolerances: Tolerances, state_names):
+    """Integrate ``schedule`` from ``y0`` and return the states at ``t_out``.
+
+    Raises:
+        SolverError: naming the simulated time and every state value, if the
+            integrator produced a non-finite state, underflowed its step size or
+            exceeded its step budget. Never returns NaNs.
+    """
+    y_out, out_segment, y_final, status, t_final, stats, n_written = integrator(
+        np.ascontiguousarray(y0, dtype=np.float64),
+        schedule.t0,
+        schedule.t1,
+        schedule.drivers,
+        schedule.jumps,
+        params,
+        np.ascontiguousarray(t_out, dtype=np.float64),
+        float(tolerances.rtol),
+        tolerances.atol,
+        int(tolerances.n_controlled),
+        float(tolerances.h_init),
+        float(tolerances.h_max),
+        int(tolerances.max_steps),
+    )
+    if status != STATUS_OK:
+        raise SolverError(STATUS_MESSAGES[status], float(t_final), dict(zip(state_names, map(float, y_final))))
+    if n_written != len(t_out):
+        raise SolverError(
+            f"wrote {n_written} of {len(t_out)} outputs (output times outside the schedule?)",
+            float(t_final),
+            dict(zip(state_names, map(float, y_final))),
+        )
+    return IntegrationResult(
+        t=np.asarray(t_out, dtype=np.float64),
+        y=y_out,
+        segment=out_segment,
+        y_final=y_final,
+        stats=SolverStats(int(stats[0]), int(stats[1]), int(stats[2])),
+    )
