@@ -9,7 +9,8 @@ import numpy as np
 
 from glucosim.analysis import markers
 from glucosim.physiology.indices import Par, St
-from glucosim.physiology.model import FLUX_NAMES, evaluate_fluxes
+from glucosim.physiology.model import FLUX_NAMES
+from glucosim.solver.kernel import organ_fluxes
 from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY
 
 _FLUX = {name: i for i, name in enumerate(FLUX_NAMES)}
@@ -56,7 +57,7 @@ def daily_rows(first_day, plans, t, y, segment, drivers, p, end_min) -> dict[str
     fasting_times = np.array([plan.fasting_sample_min for plan in plans]) + midnights
     fasting_ok = fasting_times <= day_ends
     fasting_rows = _row_at(t, np.where(fasting_ok, fasting_times, day_ends))
-    fasting = evaluate_fluxes(y[fasting_rows], drivers[segment[fasting_rows]], p)
+    fasting = organ_fluxes()(y[fasting_rows], drivers[segment[fasting_rows]], p)
 
     postmeal_times = np.array([plan.postmeal_sample_min for plan in plans]) + midnights
     postmeal_ok = np.isfinite(postmeal_times) & (postmeal_times <= day_ends)

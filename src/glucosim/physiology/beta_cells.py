@@ -11,8 +11,9 @@ drifts over years.
 Slow (months to years): mass and function grow while the running mean glucose
 is above the set point (Topp 2000's compensation: the healthy fixed point at
 G = 100 mg/dl whatever the sensitivity), each capped by its reserve, and both
-are lost under glucotoxicity, a steep sigmoid in mean glucose (the bistable
-switch of Ha, Satin & Sherman 2016 that makes late intervention fail).
+are hit by glucotoxicity, a steep sigmoid in mean glucose that shuts growth off,
+pulls function down to a basal floor and erodes mass (the bistable switch of
+Ha, Satin & Sherman 2016 that makes late intervention fail).
 """
 
 import math
@@ -84,18 +85,23 @@ def capped_growth(drive, level, level_max):
 
 @kernel
 def beta_slow_derivatives(y, p, slow_on, dydt):
-    """Write d/dt of beta-cell mass and function (per minute). ``slow_on`` is 1, or 0 to freeze."""
+    """Write d/dt of beta-cell mass and function (per minute). ``slow_on`` is 1, or 0 to freeze.
+
+    Growth follows the glucose excess (capped by the reserve) and is shut off
+    by glucotoxicity; glucotoxicity pulls function down to its basal floor and
+    erodes mass. Where toxicity wins, glucose rises further: the switch.
+    """
     drive = (y[St.glucose_mean_mg_dl] - p[Par.glucose_setpoint]) / p[Par.glucose_setpoint]
     toxicity = glucotoxicity(y[St.glucose_mean_mg_dl], p)
+    spared = 1.0 - toxicity
     function = y[St.beta_function_rel]
     mass = y[St.beta_mass_rel]
-    function_rate = (
-        p[Par.beta_function_adaptation_rate] * capped_growth(drive, function, p[Par.beta_function_max])
-        - p[Par.beta_function_glucotoxic_rate] * toxicity
-    )
+    function_rate = p[Par.beta_function_adaptation_rate] * capped_growth(
+        drive, function, p[Par.beta_function_max]
+    ) * spared * function - p[Par.beta_function_glucotoxic_rate] * toxicity * (function - p[Par.beta_function_floor])
     mass_rate = (
-        p[Par.beta_mass_adaptation_rate] * capped_growth(drive, mass, p[Par.beta_mass_max])
+        p[Par.beta_mass_adaptation_rate] * capped_growth(drive, mass, p[Par.beta_mass_max]) * spared
         - p[Par.beta_mass_glucotoxic_rate] * toxicity
-    )
-    dydt[St.beta_function_rel] = slow_on * function * function_rate / MINUTES_PER_DAY
-    dydt[St.beta_mass_rel] = slow_on * mass * mass_rate / MINUTES_PER_DAY
+    ) * mass
+    dydt[St.beta_function_rel] = slow_on * function_rate / MINUTES_PER_DAY
+    dydt[St.beta_mass_rel] = slow_on * mass_rate / MINUTES_PER_DAY

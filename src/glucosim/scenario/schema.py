@@ -121,7 +121,7 @@ class Subject(_Strict):
     insulin_sensitivity_liver: Optional[float] = None
     insulin_sensitivity_muscle: Optional[float] = None
     insulin_sensitivity_adipose: Optional[float] = None
-    beta_cell_reserve: Optional[float] = Field(default=None, description="highest beta-cell function, healthy = 2.5")
+    beta_cell_reserve: Optional[float] = Field(default=None, description="highest beta-cell function, healthy reserve = 4")
     beta_cell_mass: Optional[float] = Field(default=None, description="starting beta-cell mass, healthy = 1")
     body_weight_kg: Optional[float] = None
     start_adapted: bool = Field(

@@ -15,7 +15,8 @@ import numpy as np
 
 from glucosim.analysis.daily import daily_rows
 from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, Drv
-from glucosim.physiology.model import FLUX_NAMES, evaluate_fluxes
+from glucosim.physiology.model import FLUX_NAMES
+from glucosim.solver.kernel import organ_fluxes
 from glucosim.physiology.units import MINUTES_PER_DAY
 from glucosim.scenario.compile import OUTPUT_STEP_MIN, ScenarioProgram
 from glucosim.scenario.load import LoadedScenario, load_scenario
@@ -51,7 +52,7 @@ def _trajectory(t, y, segment, drivers, p, day: int):
     import pandas as pd
 
     rows = (t >= day * MINUTES_PER_DAY) & (t <= (day + 1) * MINUTES_PER_DAY)
-    fluxes = evaluate_fluxes(y[rows], drivers[segment[rows]], p)
+    fluxes = organ_fluxes()(y[rows], drivers[segment[rows]], p)
     frame = pd.DataFrame(y[rows][:, :FIRST_QUADRATURE], columns=STATE_NAMES[:FIRST_QUADRATURE])
     for i, name in enumerate(FLUX_NAMES):
         frame[name] = fluxes[:, i]

@@ -1,0 +1,105 @@
+"""The ``glucosim`` command line.
+
+    glucosim run SCENARIO.toml [--out DIR]     run a scenario to results and figures
+    glucosim validate SCENARIO.toml ...        check scenario files without running them
+    glucosim presets                           list subject presets
+    glucosim parameters [--compartment NAME]   print the parameter table
+"""
+
+import sys
+from pathlib import Path
+
+import click
+
+from glucosim.errors import GlucosimError
+
+
+def _fail(error: Exception):
+    click.echo(f"error: {error}", err=True)
+    sys.exit(2)
+
+
+@click.group()
+@click.version_option(package_name="glucosim")
+def main():
+    """glucosim: glucose-insulin physiology from one meal to decades."""
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="output directory (default: results/<scenario file name>)")
+@click.option("--no-figures", is_flag=True, help="skip the PNG figures")
+@click.option("--progress/--no-progress", default=None, help="progress bar (default: on for runs of a year or more)")
+def run(scenario: Path, out_dir, no_figures: bool, progress):
+    """Run SCENARIO and write summary.json, daily.csv, yearly.csv and figures."""
+    from glucosim.scenario.load import load_scenario
+    from glucosim.simulation.run import simulate
+
+    out_dir = out_dir or Path("results") / scenario.stem
+    try:
+        loaded = load_scenario(scenario)
+        click.echo(f"running '{loaded.scenario.name}' ({loaded.scenario.n_days} days) ...", err=True)
+        result = simulate(loaded, progress=progress)
+        paths = result.save(out_dir, figures=not no_figures)
+    except GlucosimError as error:
+        _fail(error)
+    summary = result.summary
+    final = summary["final"]
+    click.echo(f"{summary['scenario']}: final stage {summary['final_stage']}")
+    click.echo(
+        f"  final fasting glucose {final['fasting_glucose_mg_dl']:.1f} mg/dl, fasting insulin "
+        f"{final['fasting_insulin_uU_ml']:.1f} uU/ml, HbA1c {final['hba1c_percent']:.2f} %"
+    )
+    crossings = {name: day for name, day in summary["first_crossing_day"].items() if day is not None}
+    click.echo("  first crossings (day): " + (", ".join(f"{k} {v}" for k, v in crossings.items()) or "none"))
+    click.echo(f"  simulated in {summary['provenance']['wall_time_s']:.1f} s; wrote {len(paths)} files to {out_dir}/")
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def validate(scenarios):
+    """Check SCENARIOS without running them; exit status 2 if any is invalid."""
+    from glucosim.scenario.compile import ScenarioProgram
+    from glucosim.scenario.load import load_scenario
+
+    failed = False
+    for path in scenarios:
+        try:
+            loaded = load_scenario(path)
+            program = ScenarioProgram(loaded)
+            for day in {0, program.n_days - 1, *(start for start, _ in program.change_days)}:
+                program.day_plan(day)
+        except (GlucosimError, ValueError) as error:
+            click.echo(f"error: {error}", err=True)
+            failed = True
+            continue
+        click.echo(f"ok: {path} ('{loaded.scenario.name}', {loaded.scenario.n_days} days)")
+    sys.exit(2 if failed else 0)
+
+
+@main.command()
+def presets():
+    """List the subject presets and what they change."""
+    from glucosim.parameters import available_presets, load_preset, preset_description
+
+    for name in available_presets():
+        overrides = ", ".join(f"{key} = {value:g}" for key, value in load_preset(name).items()) or "table values"
+        click.echo(f"{name}: {preset_description(name)}\n    {overrides}")
+
+
+@main.command()
+@click.option("--compartment", default=None, help="only this compartment (e.g. liver, beta_cells)")
+def parameters(compartment):
+    """Print the parameter table: name, value, unit, range and source."""
+    from glucosim.parameters import load_parameter_table
+
+    for row in load_parameter_table():
+        if compartment and row.compartment != compartment:
+            continue
+        click.echo(f"{row.name} ({row.symbol}) = {row.value:g} {row.unit}  [{row.low:g}, {row.high:g}]  {row.compartment}")
+        click.echo(f"    {row.description}\n    source: {row.source}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Writing results: summary.json, the daily table and figures."""

@@ -1,0 +1,1 @@
+"""Figures: progression over years and one day in detail. Matplotlib is imported only here."""

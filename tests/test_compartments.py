@@ -1,0 +1,278 @@
+"""Per-compartment unit tests: signs, units and monotonicity of each physiology module."""
+
+import numpy as np
+import pytest
+
+from glucosim.physiology import adipose, beta_cells, body, exercise, gut, insulin, kidney, liver, muscle, sensitivity
+from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
+
+
+@pytest.fixture
+def state(parameters):
+    """A plausible fasting state of the healthy subject."""
+    p = parameters
+    y = np.zeros(N_STATES)
+    y[St.glucose_plasma_mg_kg] = 90.0 * p[Par.glucose_distribution_volume]
+    y[St.glucose_tissue_mg_kg] = 130.0
+    y[St.insulin_plasma_pmol_kg] = 25.0 * p[Par.insulin_distribution_volume]
+    y[St.insulin_liver_pmol_kg] = 3.0
+    for index in (St.insulin_liver_delay1_pmol_l, St.insulin_liver_delayed_pmol_l, St.insulin_remote_pmol_l):
+        y[index] = 25.0
+    y[St.insulin_portal_pmol_kg] = 3.0
+    y[St.nefa_mmol_l] = 0.5
+    y[St.glucose_mean_mg_dl] = p[Par.glucose_setpoint]
+    y[St.insulin_mean_pmol_l] = p[Par.insulin_mean_reference]
+    y[St.beta_mass_rel] = 1.0
+    y[St.beta_function_rel] = 1.0
+    return y
+
+
+@pytest.fixture
+def drivers():
+    drv = np.zeros(N_DRIVERS)
+    drv[Drv.absorption_speed] = 1.0
+    drv[Drv.cortisol_rel] = 1.0
+    drv[Drv.slow_dynamics_on] = 1.0
+    return drv
+
+
+# ---------------------------------------------------------------- gut
+def test_gastric_emptying_between_min_and_max(parameters):
+    p = parameters
+    dose = 1000.0
+    rates = [gut.gastric_emptying_rate(q, dose, 1.0, p) for q in np.linspace(0.0, dose, 50)]
+    assert min(rates) >= p[Par.gastric_emptying_min] - 1e-12
+    assert max(rates) <= p[Par.gastric_emptying_max] + 1e-12
+    # emptying slows mid-meal (DM2007 shape): slower at half the dose than at the start
+    assert gut.gastric_emptying_rate(0.5 * dose, dose, 1.0, p) < gut.gastric_emptying_rate(dose, dose, 1.0, p)
+
+
+def test_gut_conserves_glucose(parameters, state, drivers):
+    p = parameters
+    y = state.copy()
+    y[St.stomach_solid_mg_kg], y[St.stomach_liquid_mg_kg], y[St.gut_mg_kg] = 400.0, 200.0, 100.0
+    drivers[Drv.meal_dose_mg_kg] = 800.0
+    dydt = np.zeros(N_STATES)
+    gut.gut_derivatives(y, drivers, p, dydt)
+    absorbed = p[Par.gut_absorption_rate] * y[St.gut_mg_kg]
+    total = dydt[St.stomach_solid_mg_kg] + dydt[St.stomach_liquid_mg_kg] + dydt[St.gut_mg_kg]
+    assert total == pytest.approx(-absorbed, rel=1e-12)
+    assert gut.rate_of_appearance(y, drivers, p) == pytest.approx(p[Par.gut_bioavailability] * absorbed)
+
+
+def test_slow_absorption_lowers_appearance(parameters, state, drivers):
+    y = state.copy()
+    y[St.gut_mg_kg] = 100.0
+    fast = gut.rate_of_appearance(y, drivers, parameters)
+    drivers[Drv.absorption_speed] = parameters[Par.absorption_speed_slow]
+    assert gut.rate_of_appearance(y, drivers, parameters) < fast
+
+
+# ---------------------------------------------------------------- liver
+def test_liver_output_falls_with_insulin_and_rises_with_resistance_and_cortisol(parameters, state):
+    p = parameters
+    base = liver.liver_glucose_output(state, p, 1.0, 1.0, 1.0)
+    assert base > 0.0
+    more_insulin = state.copy()
+    more_insulin[St.insulin_liver_delayed_pmol_l] *= 3.0
+    more_insulin[St.insulin_portal_pmol_kg] *= 3.0
+    assert liver.liver_glucose_output(more_insulin, p, 1.0, 1.0, 1.0) < base
+    assert liver.liver_glucose_output(state, p, 0.5, 1.0, 1.0) > base  # hepatic resistance
+    assert liver.liver_glucose_output(state, p, 1.0, 1.0, 2.0) > base  # cortisol
+    assert liver.liver_glucose_output(state, p, 1.0, 2.0, 1.0) > base  # NEFA
+
+
+def test_liver_output_never_negative(parameters, state):
+    flooded = state.copy()
+    flooded[St.insulin_liver_delayed_pmol_l] = 5000.0
+    flooded[St.insulin_portal_pmol_kg] = 500.0
+    assert liver.liver_glucose_output(flooded, parameters, 1.0, 1.0, 1.0) == 0.0
+
+
+def test_basal_liver_output_near_dalla_man(parameters, state):
+    # DM2007 normal subject: basal EGP about 1.9-2.0 mg/kg/min at G ~ 90, insulin 25 pmol/l
+    assert 1.5 < liver.liver_glucose_output(state, parameters, 1.0, 1.0, 1.0) < 2.5
+
+
+# ---------------------------------------------------------------- muscle and adipose
+def test_muscle_uptake_rises_with_insulin_and_sensitivity(parameters, state):
+    p = parameters
+    base = muscle.muscle_insulin_uptake(state, p, 1.0, 1.0)
+    richer = state.copy()
+    richer[St.insulin_remote_pmol_l] = 200.0
+    assert muscle.muscle_insulin_uptake(richer, p, 1.0, 1.0) > base
+    assert muscle.muscle_insulin_uptake(richer, p, 0.5, 1.0) < muscle.muscle_insulin_uptake(richer, p, 1.0, 1.0)
+    assert muscle.muscle_insulin_uptake(richer, p, 1.0, 3.0) < muscle.muscle_insulin_uptake(richer, p, 1.0, 1.0)
+
+
+def test_adipose_share_of_uptake(parameters, state):
+    p = parameters
+    muscle_uptake = muscle.muscle_insulin_uptake(state, p, 1.0, 1.0)
+    adipose_uptake = adipose.adipose_glucose_uptake(state, p, 1.0)
+    assert adipose_uptake / (muscle_uptake + adipose_uptake) == pytest.approx(p[Par.adipose_uptake_fraction])
+
+
+def test_exercise_uptake_scales_with_state_and_vanishes_without_glucose(parameters, state):
+    y = state.copy()
+    y[St.exercise_uptake_mg_kg_min] = 1.6
+    y[St.glucose_tissue_mg_kg] = parameters[Par.exercise_uptake_reference_tissue_glucose]
+    assert muscle.muscle_exercise_uptake(y, parameters) == pytest.approx(1.6)
+    y[St.glucose_tissue_mg_kg] = 0.0
+    assert muscle.muscle_exercise_uptake(y, parameters) == 0.0
+
+
+def test_lipolysis_suppressed_by_insulin_and_less_in_resistance(parameters, state):
+    p = parameters
+    fasting = adipose.lipolysis_rate(state, p, 1.0)
+    fed = state.copy()
+    fed[St.insulin_remote_pmol_l] = 300.0
+    assert adipose.lipolysis_rate(fed, p, 1.0) < 0.3 * fasting
+    assert adipose.lipolysis_rate(fed, p, 0.4) > adipose.lipolysis_rate(fed, p, 1.0)
+
+
+def test_nefa_steady_at_reference_for_healthy_basal_insulin(parameters, state):
+    y = state.copy()
+    y[St.insulin_remote_pmol_l] = parameters[Par.insulin_basal_reference]
+    y[St.nefa_mmol_l] = parameters[Par.nefa_reference]
+    dydt = np.zeros(N_STATES)
+    adipose.nefa_derivative(y, parameters, 1.0, dydt)
+    assert dydt[St.nefa_mmol_l] == pytest.approx(0.0, abs=1e-12)
+
+
+# ---------------------------------------------------------------- kidney
+def test_renal_excretion_only_above_threshold(parameters, state):
+    y = state.copy()
+    assert kidney.renal_excretion(y, parameters) == 0.0
+    y[St.glucose_plasma_mg_kg] = parameters[Par.renal_threshold] + 100.0
+    assert kidney.renal_excretion(y, parameters) == pytest.approx(100.0 * parameters[Par.renal_excretion_rate])
+
+
+# ---------------------------------------------------------------- insulin
+def test_hepatic_extraction_falls_with_secretion_and_stays_non_negative(parameters):
+    p = parameters
+    assert insulin.hepatic_extraction(0.0, p) == pytest.approx(p[Par.hepatic_extraction_max])
+    assert insulin.hepatic_extraction(5.0, p) < insulin.hepatic_extraction(1.0, p)
+    assert insulin.hepatic_extraction(1000.0, p) == 0.0
+
+
+def test_insulin_kinetics_conserve_mass_without_clearance(parameters, state):
+    p = parameters.copy()
+    p[Par.insulin_peripheral_clearance_rate] = 0.0
+    p[Par.hepatic_extraction_max] = 0.0
+    p[Par.hepatic_extraction_secretion_slope] = 0.0
+    dydt = np.zeros(N_STATES)
+    insulin.insulin_derivatives(state, p, 2.0, dydt)
+    assert dydt[St.insulin_liver_pmol_kg] + dydt[St.insulin_plasma_pmol_kg] == pytest.approx(2.0)
+
+
+# ---------------------------------------------------------------- beta cells
+def test_secretion_rises_with_glucose_and_capacity(parameters):
+    p = parameters
+    levels = [beta_cells.second_phase_target(g, 1.0, p) for g in (70.0, 90.0, 140.0, 200.0, 300.0)]
+    assert all(a < b for a, b in zip(levels, levels[1:]))
+    assert levels[-1] < p[Par.secretion_max]
+    assert beta_cells.second_phase_target(140.0, 2.0, p) == pytest.approx(2.0 * beta_cells.second_phase_target(140.0, 1.0, p))
+
+
+def test_healthy_basal_secretion_near_dalla_man(parameters):
+    # DM2007 basal secretion Sb = (m6 - HEb)/m5 = 1.55 pmol/kg/min at fasting glucose
+    assert 1.0 < beta_cells.second_phase_target(90.0, 1.0, parameters) < 2.2
+
+
+def test_first_phase_only_when_glucose_rises(parameters, state):
+    y = state.copy()
+    y[St.secretion_second_phase_pmol_kg_min] = 1.0
+    assert beta_cells.portal_secretion(y, parameters, -2.0, 1.0) == pytest.approx(1.0)
+    assert beta_cells.portal_secretion(y, parameters, 2.0, 1.0) == pytest.approx(
+        1.0 + 2.0 * parameters[Par.secretion_first_phase_gain]
+    )
+
+
+def test_sleep_deficit_brakes_secretion(parameters, state, drivers):
+    rested = beta_cells.secretion_capacity(state, drivers, parameters)
+    drivers[Drv.sleep_deficit_h] = 4.0
+    assert beta_cells.secretion_capacity(state, drivers, parameters) < rested
+
+
+def _slow(y, p):
+    dydt = np.zeros(N_STATES)
+    beta_cells.beta_slow_derivatives(y, p, 1.0, dydt)
+    return dydt[St.beta_function_rel], dydt[St.beta_mass_rel]
+
+
+def test_beta_cells_grow_above_setpoint_and_shrink_below(parameters, state):
+    p = parameters
+    high = state.copy()
+    high[St.glucose_mean_mg_dl] = p[Par.glucose_setpoint] + 10.0
+    low = state.copy()
+    low[St.glucose_mean_mg_dl] = p[Par.glucose_setpoint] - 10.0
+    assert all(rate > 0.0 for rate in _slow(high, p))
+    assert all(rate < 0.0 for rate in _slow(low, p))
+
+
+def test_growth_stops_at_reserve(parameters, state):
+    p = parameters
+    y = state.copy()
+    y[St.glucose_mean_mg_dl] = p[Par.glucose_setpoint] + 10.0
+    y[St.beta_function_rel] = p[Par.beta_function_max]
+    y[St.beta_mass_rel] = p[Par.beta_mass_max]
+    assert all(rate <= 0.0 for rate in _slow(y, p))
+
+
+def test_glucotoxicity_erodes_function_and_mass(parameters, state):
+    p = parameters
+    y = state.copy()
+    y[St.glucose_mean_mg_dl] = p[Par.glucotoxicity_threshold] + 6.0 * p[Par.glucotoxicity_width]
+    function_rate, mass_rate = _slow(y, p)
+    assert function_rate < 0.0 and mass_rate < 0.0
+    assert beta_cells.glucotoxicity(p[Par.glucotoxicity_threshold], p) == pytest.approx(0.5)
+
+
+def test_frozen_slow_dynamics(parameters, state):
+    dydt = np.zeros(N_STATES)
+    y = state.copy()
+    y[St.glucose_mean_mg_dl] = 200.0
+    beta_cells.beta_slow_derivatives(y, parameters, 0.0, dydt)
+    assert dydt[St.beta_function_rel] == 0.0 and dydt[St.beta_mass_rel] == 0.0
+
+
+# ---------------------------------------------------------------- exercise, sensitivity, body
+def test_exercise_uptake_steady_state_is_roy_parker(parameters, state, drivers):
+    p = parameters
+    y = state.copy()
+    y[St.exercise_vo2_pct] = 40.0
+    y[St.exercise_uptake_mg_kg_min] = p[Par.exercise_uptake_gain] / p[Par.exercise_uptake_decay] * 40.0
+    drivers[Drv.exercise_intensity_pct] = 40.0
+    dydt = np.zeros(N_STATES)
+    exercise.exercise_derivatives(y, drivers, p, 1.0, dydt)
+    assert dydt[St.exercise_uptake_mg_kg_min] == pytest.approx(0.0, abs=1e-12)
+    assert y[St.exercise_uptake_mg_kg_min] == pytest.approx(0.0402 * 40.0, rel=1e-3)  # RP2007: a3/a4 = 0.0402
+    assert dydt[St.post_exercise_sensitivity] > 0.0 and dydt[St.training_level] > 0.0
+
+
+def test_sensitivity_levers(parameters, state, drivers):
+    p = parameters
+    liver0, muscle0, adipose0 = sensitivity.effective_sensitivities(state, drivers, p)
+    assert (liver0, muscle0, adipose0) == pytest.approx((1.0, 1.0, 1.0), rel=0.05)
+    sleepy = drivers.copy()
+    sleepy[Drv.sleep_deficit_h] = 4.5
+    liver1, muscle1, _ = sensitivity.effective_sensitivities(state, sleepy, p)
+    assert muscle1 == pytest.approx(muscle0 * (1 - 4.5 * p[Par.sleep_peripheral_sensitivity_loss]))
+    assert liver1 < liver0
+    trained = state.copy()
+    trained[St.training_level] = 0.25
+    assert sensitivity.effective_sensitivities(trained, drivers, p)[1] == pytest.approx(1.25 * muscle0)
+    hyper = state.copy()
+    hyper[St.insulin_mean_pmol_l] *= 2.0
+    assert sensitivity.chronic_sensitivities(hyper, p)[0] < liver0
+    heavier = state.copy()
+    heavier[St.weight_change_kg] = 7.5
+    assert sensitivity.chronic_sensitivities(heavier, p)[1] < muscle0
+
+
+def test_weight_moves_toward_energy_balance_target(parameters, state, drivers):
+    drivers[Drv.energy_surplus_kcal_day] = 240.0
+    dydt = np.zeros(N_STATES)
+    body.weight_derivative(state, drivers, parameters, 1.0, dydt)
+    assert dydt[St.weight_change_kg] > 0.0
+    assert body.energy_surplus_kcal_day(drivers, parameters) == pytest.approx(240.0)

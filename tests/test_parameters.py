@@ -1,0 +1,48 @@
+"""The parameter table: every entry traceable, in range, and presets valid."""
+
+import pytest
+
+from glucosim.errors import ParameterError
+from glucosim.parameters import available_presets, load_parameter_table, load_preset
+from glucosim.physiology.indices import Par
+
+
+def test_every_parameter_has_unit_range_and_source():
+    table = load_parameter_table()
+    assert len(table) == len(Par)
+    for row in table:
+        assert row.unit, row.name
+        assert row.source.strip(), row.name
+        assert row.description.strip(), row.name
+        assert row.low <= row.value <= row.high, row.name
+        assert row.low < row.high, row.name
+
+
+def test_kernel_index_follows_table_order():
+    assert load_parameter_table().names == tuple(member.name for member in Par)
+
+
+def test_out_of_range_override_names_parameter_and_range():
+    with pytest.raises(ParameterError, match=r"secretion_max.*outside.*\[10, 50\]"):
+        load_parameter_table().vector({"secretion_max": 500.0})
+
+
+def test_unknown_parameter_suggests_close_names():
+    with pytest.raises(ParameterError, match="did you mean 'secretion_max'"):
+        load_parameter_table().vector({"secretion_maxx": 20.0})
+
+
+@pytest.mark.parametrize("name", available_presets())
+def test_presets_are_valid_overrides(name):
+    overrides = load_preset(name)
+    load_parameter_table().vector(overrides)
+
+
+def test_required_presets_exist():
+    assert {"healthy", "insulin_resistant", "insulin_resistant_low_reserve"} <= set(available_presets())
+
+
+def test_low_reserve_preset_has_less_reserve_than_normal():
+    table = load_parameter_table()
+    low = load_preset("insulin_resistant_low_reserve")
+    assert low["beta_function_max"] < table["beta_function_max"].value
