@@ -1,0 +1,121 @@
+"""Each shipped scenario shows what its comment claims, read from summary.json written by `glucosim run`."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from glucosim.analysis.markers import FASTING_GLUCOSE_DIABETES_MG_DL, FASTING_GLUCOSE_PREDIABETES_MG_DL
+from glucosim.cli import main
+from tests.conftest import SCENARIO_DIR
+
+pytestmark = pytest.mark.slow
+
+SCENARIOS = sorted(path.stem for path in SCENARIO_DIR.glob("*.toml"))
+
+
+@pytest.fixture(scope="module")
+def summaries(tmp_path_factory):
+    """Run every shipped scenario once through the CLI; name -> summary.json content."""
+    out = tmp_path_factory.mktemp("runs")
+    runner = CliRunner()
+    results = {}
+    for name in SCENARIOS:
+        result = runner.invoke(main, ["run", str(SCENARIO_DIR / f"{name}.toml"), "--out", str(out / name),
+                                      "--no-progress"])
+        assert result.exit_code == 0, result.output
+        results[name] = json.loads((out / name / "summary.json").read_text())
+        assert (out / name / "daily.csv").is_file()
+        assert (out / name / "progression.png").stat().st_size > 10_000
+        assert (out / name / "day.png").stat().st_size > 10_000
+    return results
+
+
+def _yearly(summary, column):
+    return [row[column] for row in summary["yearly"]]
+
+
+def _crossing(summary, name):
+    return summary["first_crossing_day"][name]
+
+
+def test_summary_has_required_fields(summaries):
+    summary = summaries["01_healthy_baseline"]
+    assert {"scenario", "final_stage", "first_crossing_day", "yearly"} <= set(summary)
+    assert {"fasting_glucose_100", "fasting_glucose_126", "hba1c_5.7", "hba1c_6.5"} <= set(summary["first_crossing_day"])
+    required = {"year", "fasting_glucose_mg_dl", "fasting_insulin_uU_ml", "homa_ir", "homa_b", "hba1c_percent",
+                "beta_cell_mass_rel", "insulin_sensitivity_rel"}
+    assert all(required <= set(row) for row in summary["yearly"])
+    assert [row["year"] for row in summary["yearly"]] == list(range(21))
+
+
+def test_1_healthy_stays_normal_for_20_years(summaries):
+    summary = summaries["01_healthy_baseline"]
+    assert summary["final_stage"] == "normal"
+    assert all(value is None for value in summary["first_crossing_day"].values())
+    glucose, insulin = _yearly(summary, "fasting_glucose_mg_dl"), _yearly(summary, "fasting_insulin_uU_ml")
+    assert all(75 < g < FASTING_GLUCOSE_PREDIABETES_MG_DL for g in glucose)
+    assert max(insulin) / min(insulin) < 1.1
+    assert all(0.9 < mass < 1.1 for mass in _yearly(summary, "beta_cell_mass_rel"))
+
+
+def test_2_normal_reserve_compensates_with_hyperinsulinemia(summaries):
+    summary = summaries["02_insulin_resistance_compensated"]
+    assert _crossing(summary, "fasting_glucose_100") is None
+    assert all(g < FASTING_GLUCOSE_PREDIABETES_MG_DL for g in _yearly(summary, "fasting_glucose_mg_dl"))
+    insulin = _yearly(summary, "fasting_insulin_uU_ml")
+    assert insulin[-1] >= 2.0 * insulin[0]
+    assert _yearly(summary, "insulin_sensitivity_rel")[-1] < 0.5 * _yearly(summary, "insulin_sensitivity_rel")[0]
+
+
+def test_3_low_reserve_decompensates_after_a_compensated_phase(summaries):
+    summary = summaries["03_insulin_resistance_low_reserve"]
+    onset = _crossing(summary, "fasting_glucose_126")
+    assert onset is not None and summary["final_stage"] == "diabetes"
+    glucose, insulin = _yearly(summary, "fasting_glucose_mg_dl"), _yearly(summary, "fasting_insulin_uU_ml")
+    onset_year = onset / 365.25
+    compensated = [year for year in range(len(glucose)) if year < onset_year - 3]
+    assert len(compensated) >= 3
+    assert all(glucose[year] < FASTING_GLUCOSE_PREDIABETES_MG_DL + 5 for year in compensated)
+    assert insulin[compensated[-1]] > 1.2 * insulin[0]  # insulin rose while glucose held
+    assert max(glucose) >= FASTING_GLUCOSE_DIABETES_MG_DL
+
+
+def test_4_exercise_delays_or_prevents_diabetes(summaries):
+    without, with_exercise = summaries["03_insulin_resistance_low_reserve"], summaries["04_low_reserve_with_exercise"]
+    for name in ("fasting_glucose_126", "hba1c_6.5"):
+        onset = _crossing(with_exercise, name)
+        assert onset is None or onset > _crossing(without, name) + 365
+    assert with_exercise["final"]["hba1c_percent"] < without["final"]["hba1c_percent"]
+
+
+def test_5_short_sleep_progresses_faster(summaries):
+    rested, short = summaries["02_insulin_resistance_compensated"], summaries["05_compensated_with_short_sleep"]
+    for year in range(3, 21):
+        assert short["yearly"][year]["fasting_glucose_mg_dl"] > rested["yearly"][year]["fasting_glucose_mg_dl"]
+        assert short["yearly"][year]["insulin_sensitivity_rel"] < rested["yearly"][year]["insulin_sensitivity_rel"]
+    rested_onset = _crossing(rested, "fasting_glucose_100")
+    assert _crossing(short, "fasting_glucose_100") is not None
+    assert rested_onset is None or _crossing(short, "fasting_glucose_100") < rested_onset
+
+
+def _first(summary, name):
+    day = _crossing(summary, name)
+    return float("inf") if day is None else day
+
+
+def test_6_site_of_resistance_decides_what_rises_first(summaries):
+    hepatic, muscle = summaries["06a_hepatic_resistance"], summaries["06b_muscle_resistance"]
+    assert _first(hepatic, "fasting_glucose_100") < _first(hepatic, "postmeal_2h_140")
+    assert _first(muscle, "postmeal_2h_140") < _first(muscle, "fasting_glucose_100")
+
+
+def test_7_early_intervention_reverses_late_only_improves(summaries):
+    untreated = summaries["03_insulin_resistance_low_reserve"]
+    early, late = summaries["07a_early_intervention"], summaries["07b_late_intervention"]
+    assert early["final_stage"] == "normal"
+    assert early["final"]["fasting_glucose_mg_dl"] < FASTING_GLUCOSE_PREDIABETES_MG_DL
+    assert late["final"]["fasting_glucose_mg_dl"] >= FASTING_GLUCOSE_PREDIABETES_MG_DL
+    assert late["final_stage"] != "normal"
+    assert late["final"]["fasting_glucose_mg_dl"] < untreated["final"]["fasting_glucose_mg_dl"] - 20
+    assert late["final"]["hba1c_percent"] < untreated["final"]["hba1c_percent"]
