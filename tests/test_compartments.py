@@ -161,7 +161,7 @@ def test_insulin_kinetics_conserve_mass_without_clearance(parameters, state):
     p[Par.hepatic_extraction_max] = 0.0
     p[Par.hepatic_extraction_secretion_slope] = 0.0
     dydt = np.zeros(N_STATES)
-    insulin.insulin_derivatives(state, p, 2.0, dydt)
+    insulin.insulin_derivatives(state, p, 2.0, 0.0, dydt)
     assert dydt[St.insulin_liver_pmol_kg] + dydt[St.insulin_plasma_pmol_kg] == pytest.approx(2.0)
 
 

@@ -2,6 +2,7 @@
 
     glucosim run SCENARIO.toml [--out DIR]     run a scenario to results and figures
     glucosim validate SCENARIO.toml ...        check scenario files without running them
+    glucosim clinic PROTOCOL --subject S       a clinical test on a virtual subject
     glucosim presets                           list subject presets
     glucosim parameters [--compartment NAME]   print the parameter table
 """
@@ -76,6 +77,32 @@ def validate(scenarios):
             continue
         click.echo(f"ok: {path} ('{loaded.scenario.name}', {loaded.scenario.n_days} days)")
     sys.exit(2 if failed else 0)
+
+
+@main.command()
+@click.argument("protocol")
+@click.option("--subject", required=True, help="a preset name (lives the reference day) or a scenario TOML file")
+@click.option("--at-year", type=float, default=0.0, show_default=True, help="when in the scenario to test (years)")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="write clinic.json and clinic_samples.csv here")
+def clinic(protocol: str, subject: str, at_year: float, out_dir):
+    """Run the clinical test PROTOCOL (a shipped name or a protocol file) on a virtual subject."""
+    from glucosim.clinic.runner import run_protocol
+    from glucosim.physiology.units import DAYS_PER_YEAR
+
+    try:
+        result = run_protocol(protocol, subject, day=int(round(at_year * DAYS_PER_YEAR)))
+    except (GlucosimError, ValueError) as error:
+        _fail(error)
+    click.echo(f"{result.protocol.protocol.name} on '{result.subject}', day {result.day} (year {result.day / DAYS_PER_YEAR:.2f})")
+    for name, value in result.to_dict()["indices"].items():
+        shown = value if isinstance(value, str) or value is None else f"{value:.4g}"
+        click.echo(f"  {name:36s} {shown}")
+    columns = ["time_min", "glucose_mg_dl", "insulin_uU_ml", "iv_glucose_mg_kg_min", "liver_output_mg_kg_min"]
+    click.echo(result.samples[columns].to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+    if out_dir is not None:
+        paths = result.save(out_dir)
+        click.echo(f"wrote {', '.join(str(path) for path in paths.values())}")
 
 
 @main.command()

@@ -9,6 +9,7 @@ YEARLY_FILE = "yearly.csv"
 PROGRESSION_FIGURE = "progression.png"
 DAY_FIGURE = "day.png"
 SCENARIO_COPY = "scenario.toml"
+CLINIC_FILE = "clinic_samples.csv"
 
 
 def write_result(result, out_dir: Path, figures: bool = True) -> dict[str, Path]:
@@ -28,6 +29,12 @@ def write_result(result, out_dir: Path, figures: bool = True) -> dict[str, Path]
     result.daily.to_csv(paths["daily"], index=False, float_format="%.6g")
     result.yearly.to_csv(paths["yearly"], index=False, float_format="%.6g")
     paths["scenario"].write_text(result.loaded.text)
+    if result.clinic:
+        import pandas as pd
+
+        frames = [visit.samples.assign(protocol=visit.protocol.protocol.name, day=visit.day) for visit in result.clinic]
+        paths["clinic"] = out_dir / CLINIC_FILE
+        pd.concat(frames, ignore_index=True).to_csv(paths["clinic"], index=False, float_format="%.6g")
     if figures:
         import matplotlib
 

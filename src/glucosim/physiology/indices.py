@@ -83,6 +83,8 @@ DRIVER_SPEC = [
     ("energy_surplus_kcal_day", "kcal/day", "energy intake above balance"),
     ("cortisol_rel", "1", "plasma cortisol relative to normal"),
     ("slow_dynamics_on", "1", "1 normally; 0 freezes slow states (used to find the starting state)"),
+    ("iv_glucose_mg_kg_min", "mg/kg/min", "intravenous glucose infusion (clinic protocols)"),
+    ("iv_insulin_pmol_kg_min", "pmol/kg/min", "intravenous insulin infusion (clinic protocols)"),
 ]
 Drv = IntEnum("Drv", [(name, i) for i, (name, _, _) in enumerate(DRIVER_SPEC)])
 Drv.__doc__ = "Index of each driver in a segment's driver vector."

@@ -29,8 +29,12 @@ def hepatic_extraction(secretion, p):
 
 
 @kernel
-def insulin_derivatives(y, p, secretion, dydt):
-    """Write d/dt of liver, plasma, delayed and remote insulin. ``secretion`` in pmol/kg/min."""
+def insulin_derivatives(y, p, secretion, infusion, dydt):
+    """Write d/dt of liver, plasma, delayed and remote insulin.
+
+    ``secretion`` (portal, first-passes the liver) and ``infusion`` (intravenous,
+    enters plasma) in pmol/kg/min.
+    """
     liver = y[St.insulin_liver_pmol_kg]
     plasma = y[St.insulin_plasma_pmol_kg]
     m1 = p[Par.insulin_liver_to_plasma_rate]
@@ -40,7 +44,7 @@ def insulin_derivatives(y, p, secretion, dydt):
     # DM2007: m3 = HE * m1 / (1 - HE) makes the liver remove the fraction HE of what reaches it.
     m3 = extraction * m1 / (1.0 - extraction)
     dydt[St.insulin_liver_pmol_kg] = -(m1 + m3) * liver + m2 * plasma + secretion
-    dydt[St.insulin_plasma_pmol_kg] = -(m2 + m4) * plasma + m1 * liver
+    dydt[St.insulin_plasma_pmol_kg] = -(m2 + m4) * plasma + m1 * liver + infusion
 
     insulin = plasma_insulin_pmol_l(y, p)
     k_delay = p[Par.liver_insulin_delay_rate]

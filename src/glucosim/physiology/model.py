@@ -58,13 +58,14 @@ def rhs(t, y, drv, p, dydt):
     )
     gut.gut_derivatives(y, drv, p, dydt)
     d_glucose = glucose_derivatives(
-        y, p, liver_output, appearance, brain_uptake, renal, muscle_uptake + adipose_uptake, dydt
+        y, p, liver_output, appearance, drv[Drv.iv_glucose_mg_kg_min], brain_uptake, renal,
+        muscle_uptake + adipose_uptake, dydt,
     )
     glucose = plasma_glucose_mg_dl(y, p)
     capacity = beta_cells.secretion_capacity(y, drv, p)
     beta_cells.beta_fast_derivatives(y, p, glucose, d_glucose, capacity, dydt)
     secretion = beta_cells.secretion_to_liver(y, p)
-    insulin.insulin_derivatives(y, p, secretion, dydt)
+    insulin.insulin_derivatives(y, p, secretion, drv[Drv.iv_insulin_pmol_kg_min], dydt)
     adipose.nefa_derivative(y, p, s_adipose, dydt)
     exercise.exercise_derivatives(y, drv, p, slow_on, dydt)
 

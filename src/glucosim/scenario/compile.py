@@ -185,7 +185,7 @@ class ScenarioProgram:
                     dose, speed = meals_at[minute]
                     jump[St.stomach_solid_mg_kg] = dose
                 intensity = next((u for start, end, u in plan.exercise if start <= minute < end), 0.0)
-                drv = np.empty(N_DRIVERS)
+                drv = np.zeros(N_DRIVERS)
                 drv[Drv.meal_dose_mg_kg] = dose
                 drv[Drv.absorption_speed] = speed
                 drv[Drv.exercise_intensity_pct] = intensity

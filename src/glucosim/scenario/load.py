@@ -106,6 +106,15 @@ def _format_validation_error(source: str, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
+def _check_protocol(name: str, where: str, base: Path) -> None:
+    from glucosim.clinic.protocol import load_protocol
+
+    try:
+        load_protocol(name if (base / name).suffix != ".toml" or not (base / name).is_file() else base / name)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+
+
 def parse_scenario(data: dict, source: str = "<string>", text: str = "") -> LoadedScenario:
     """Validate scenario ``data`` (a dict as read from TOML); ``source`` names it in errors."""
     try:
@@ -117,6 +126,8 @@ def parse_scenario(data: dict, source: str = "<string>", text: str = "") -> Load
         raise ScenarioError(
             f"{source}: subject.preset: unknown preset {subject.preset!r}; allowed: {', '.join(available_presets())}"
         )
+    for index, visit in enumerate(scenario.clinic):
+        _check_protocol(visit.protocol, f"{source}: clinic[{index}].protocol", Path(source).parent)
     overrides = dict(load_preset(subject.preset))
     overrides.update(subject.parameter_overrides())
     try:

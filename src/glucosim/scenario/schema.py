@@ -154,6 +154,19 @@ class Output(_Strict):
     )
 
 
+class ClinicVisit(_Strict):
+    """A clinical test run on the subject at given years of the scenario (on that day's morning)."""
+
+    protocol: str = Field(min_length=1, description="a shipped protocol name (glucosim clinic --help) or a file path")
+    at_years: tuple[float, ...] = Field(min_length=1, description="years at which the test is done")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if any(year < 0 for year in self.at_years):
+            raise ValueError("at_years must be >= 0")
+        return self
+
+
 class Scenario(_Strict):
     """A complete scenario file."""
 
@@ -165,6 +178,7 @@ class Scenario(_Strict):
     subject: Subject = Field(default_factory=Subject)
     routine: Routine = Field(default_factory=Routine)
     changes: tuple[Change, ...] = ()
+    clinic: tuple[ClinicVisit, ...] = Field(default=(), description="clinical tests scheduled during the run")
     output: Output = Field(default_factory=Output)
 
     @model_validator(mode="after")
@@ -177,6 +191,9 @@ class Scenario(_Strict):
             raise ValueError("changes must be listed in time order")
         if starts and starts[-1] >= self.n_days:
             raise ValueError(f"a change starts on day {starts[-1]}, after the end of the run (day {self.n_days - 1})")
+        late = [year for visit in self.clinic for year in visit.at_years if self.visit_day(year) >= self.n_days]
+        if late:
+            raise ValueError(f"a clinic visit at year {late[0]} is after the end of the run")
         return self
 
     @property
@@ -189,6 +206,13 @@ class Scenario(_Strict):
         if self.duration_days is not None:
             return self.duration_days * MINUTES_PER_DAY
         return max(1, int(round(self.duration_years * DAYS_PER_YEAR))) * MINUTES_PER_DAY
+
+    @staticmethod
+    def visit_day(year: float) -> int:
+        """The day (0-based) of a clinic visit at ``year``."""
+        from glucosim.physiology.units import DAYS_PER_YEAR
+
+        return int(round(year * DAYS_PER_YEAR))
 
     @property
     def n_days(self) -> int:

@@ -61,6 +61,8 @@ class SimulationResult:
     change_days: list = field(default_factory=list)
     initial_state: np.ndarray | None = None
     final_state: np.ndarray | None = None
+    midnight_states: dict = field(default_factory=dict)
+    clinic: list = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -142,7 +144,7 @@ def _provenance(loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_ti
 
 
 def build_result(*, loaded, program: ScenarioProgram, daily_columns, trajectories, initial_state, final_state,
-                 stats, rtol, wall_time_s) -> SimulationResult:
+                 stats, rtol, wall_time_s, midnight_states=None, clinic=None) -> SimulationResult:
     """Assemble a ``SimulationResult`` from the streamed daily columns."""
     import pandas as pd
 
@@ -163,7 +165,7 @@ def build_result(*, loaded, program: ScenarioProgram, daily_columns, trajectorie
         "scenario": loaded.scenario.name,
         "description": loaded.scenario.description,
         "preset": loaded.scenario.subject.preset,
-        "duration_days": int(program.n_days),
+        "duration_days": int(len(daily)),
         "final_stage": markers.stage(final_fasting, float(last["hba1c_percent"])),
         "first_crossing_day": crossings,
         "changes": [{"day": day, "label": label} for day, label in program.change_days],
@@ -172,6 +174,7 @@ def build_result(*, loaded, program: ScenarioProgram, daily_columns, trajectorie
             {key: (int(value) if key in ("year", "day") else _json_number(value)) for key, value in row.items()}
             for row in yearly.to_dict("records")
         ],
+        "clinic": [visit.to_dict() for visit in clinic or []],
         "provenance": _provenance(loaded, stats, rtol, wall_time_s),
     }
     return SimulationResult(
@@ -184,4 +187,6 @@ def build_result(*, loaded, program: ScenarioProgram, daily_columns, trajectorie
         change_days=program.change_days,
         initial_state=initial_state,
         final_state=final_state,
+        midnight_states=midnight_states or {},
+        clinic=list(clinic or []),
     )

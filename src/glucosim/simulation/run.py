@@ -62,6 +62,23 @@ def _trajectory(t, y, segment, drivers, p, day: int):
     return frame
 
 
+def _run_visits(loaded, visits, midnight_states):
+    """Run the scenario's scheduled clinic protocols on the stored midnight states."""
+    if not visits:
+        return []
+    from pathlib import Path as _Path
+
+    from glucosim.clinic.runner import run_protocol
+
+    base = _Path(loaded.source).parent
+    results = []
+    for protocol, day in visits:
+        local = base / protocol
+        target = local if local.suffix == ".toml" and local.is_file() else protocol
+        results.append(run_protocol(target, loaded, day=day, state=midnight_states[day]))
+    return results
+
+
 def simulate(
     scenario: LoadedScenario | str | Path,
     *,
@@ -69,6 +86,8 @@ def simulate(
     rtol: float = DEFAULT_RTOL,
     chunk_days: int = CHUNK_DAYS,
     trajectory_days: tuple[int, ...] = (),
+    state_days: tuple[int, ...] = (),
+    until_day: int | None = None,
 ) -> SimulationResult:
     """Run a scenario end to end.
 
@@ -81,6 +100,9 @@ def simulate(
         chunk_days: days per call of the compiled core (does not change results).
         trajectory_days: days (0-based) whose 5-minute trajectories to keep,
             besides the first and last day and those the scenario names.
+        state_days: days whose full state at midnight (start of the day) to keep,
+            e.g. to run a clinic protocol on the subject as it is then.
+        until_day: stop at the midnight that starts this day (a shorter run).
 
     Returns:
         A ``SimulationResult`` with the daily table, the yearly summary, the
@@ -93,11 +115,15 @@ def simulate(
     loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     program = ScenarioProgram(loaded)
     p = program.parameters
-    n_days = program.n_days
+    n_days = program.n_days if until_day is None else max(1, min(program.n_days, until_day))
     keep = set(trajectory_days) | set(loaded.scenario.output.trajectory_days) | {0, n_days - 1}
     keep = {day for day in keep if 0 <= day < n_days}
     if progress is None:
         progress = n_days >= PROGRESS_MIN_DAYS
+    visits = [(visit.protocol, loaded.scenario.visit_day(year)) for visit in loaded.scenario.clinic
+              for year in visit.at_years]
+    visits = [(protocol, day) for protocol, day in visits if day < n_days]
+    state_days = tuple(state_days) + tuple(day for _, day in visits)
 
     started = time.perf_counter()
     integrator = organ_integrator()
@@ -106,6 +132,7 @@ def simulate(
     y0 = y.copy()
     columns: dict[str, list] = {}
     trajectories = {}
+    midnight_states = {}
     work = np.zeros(3, dtype=np.int64)
     dose, speed = 0.0, 1.0
 
@@ -128,6 +155,10 @@ def simulate(
                 columns.setdefault(name, []).append(values)
             for day in sorted(d for d in keep if first_day <= d < first_day + n_chunk):
                 trajectories[day] = _trajectory(result.t, result.y, result.segment, schedule.drivers, p, day)
+            for day in (d for d in state_days if first_day <= d <= first_day + n_chunk):
+                row = np.searchsorted(result.t, day * MINUTES_PER_DAY)
+                if row < len(result.t) and result.t[row] == day * MINUTES_PER_DAY:
+                    midnight_states[day] = result.y[row].copy()
             y = result.y_final.copy()
             if bar is not None:
                 bar.update(n_chunk)
@@ -136,6 +167,7 @@ def simulate(
             bar.close()
 
     daily = {name: np.concatenate(parts) for name, parts in columns.items()}
+    clinic = _run_visits(loaded, visits, midnight_states)
     return build_result(
         loaded=loaded,
         program=program,
@@ -143,6 +175,8 @@ def simulate(
         trajectories=trajectories,
         initial_state=y0,
         final_state=y,
+        midnight_states=midnight_states,
+        clinic=clinic,
         stats=SolverStats(int(work[0]), int(work[1]), int(work[2])),
         rtol=rtol,
         wall_time_s=time.perf_counter() - started,

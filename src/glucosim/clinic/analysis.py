@@ -1,0 +1,95 @@
+"""Clinical indices computed from a protocol's samples, one function per kind of test."""
+
+import numpy as np
+
+from glucosim.analysis import markers
+from glucosim.clinic.minimal_model import fit_minimal_model
+
+MATSUDA_SCALE = 10_000.0
+"""Matsuda & DeFronzo 1999 Diabetes Care 22:1462: ISI = 10000 / sqrt(G0 I0 Gmean Imean), mg/dl and uU/ml."""
+AIR_WINDOW_MIN = (2.0, 10.0)
+"""Acute insulin response: mean incremental insulin from 2 to 10 min after the IV bolus."""
+SI_REPORT_SCALE = 1e4
+"""Minimal-model SI is reported in 1e-4 /min per uU/ml, the usual unit."""
+
+
+def _at(samples, column, minute):
+    row = samples.index[np.isclose(samples["time_min"], minute)]
+    return float(samples.loc[row[0], column]) if len(row) else float("nan")
+
+
+def fasting_indices(samples) -> dict:
+    """Fasting glucose, insulin, HOMA-IR, HOMA-%B and NEFA from the t = 0 sample."""
+    glucose = _at(samples, "glucose_mg_dl", 0.0)
+    insulin = _at(samples, "insulin_uU_ml", 0.0)
+    return {
+        "fasting_glucose_mg_dl": glucose,
+        "fasting_insulin_uU_ml": insulin,
+        "homa_ir": float(markers.homa_ir(glucose, insulin)),
+        "homa_b": float(markers.homa_b(glucose, insulin)),
+        "fasting_nefa_mmol_l": _at(samples, "nefa_mmol_l", 0.0),
+    }
+
+
+def ogtt_indices(samples) -> dict:
+    """2-h glucose and its class, peak, Matsuda index and insulinogenic index."""
+    window = samples[samples["time_min"] <= 120.0 + 1e-9]
+    g0, i0 = _at(samples, "glucose_mg_dl", 0.0), _at(samples, "insulin_uU_ml", 0.0)
+    g30, i30 = _at(samples, "glucose_mg_dl", 30.0), _at(samples, "insulin_uU_ml", 30.0)
+    two_hour = _at(samples, "glucose_mg_dl", 120.0)
+    if two_hour >= markers.TWO_HOUR_GLUCOSE_DIABETES_MG_DL:
+        tolerance = "diabetes"
+    elif two_hour >= markers.TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL:
+        tolerance = "impaired glucose tolerance"
+    else:
+        tolerance = "normal"
+    matsuda = MATSUDA_SCALE / np.sqrt(g0 * i0 * window["glucose_mg_dl"].mean() * window["insulin_uU_ml"].mean())
+    return {
+        **fasting_indices(samples),
+        "two_hour_glucose_mg_dl": two_hour,
+        "glucose_tolerance": tolerance,
+        "peak_glucose_mg_dl": float(samples["glucose_mg_dl"].max()),
+        "peak_insulin_uU_ml": float(samples["insulin_uU_ml"].max()),
+        "matsuda_index": float(matsuda),
+        "insulinogenic_index_uU_per_mg": float((i30 - i0) / (g30 - g0)) if g30 != g0 else float("nan"),
+    }
+
+
+def clamp_indices(samples, steady_state_from_min: float) -> dict:
+    """M value (mean glucose infusion rate at steady state), M/I, and suppression of liver output."""
+    steady = samples[samples["time_min"] >= steady_state_from_min - 1e-9]
+    basal_liver = _at(samples, "liver_output_mg_kg_min", 0.0)
+    m_value = float(steady["iv_glucose_mg_kg_min"].mean())
+    insulin = float(steady["insulin_uU_ml"].mean())
+    liver = float(steady["liver_output_mg_kg_min"].mean())
+    glucose = steady["glucose_mg_dl"]
+    return {
+        **fasting_indices(samples),
+        "m_value_mg_kg_min": m_value,
+        "steady_state_insulin_uU_ml": insulin,
+        "m_over_i": m_value / insulin,
+        "steady_state_glucose_mg_dl": float(glucose.mean()),
+        "glucose_cv_percent": float(100.0 * glucose.std() / glucose.mean()),
+        "basal_liver_output_mg_kg_min": basal_liver,
+        "clamp_liver_output_mg_kg_min": liver,
+        "liver_output_suppression_percent": float(100.0 * (1.0 - liver / basal_liver)),
+        "steady_state_uptake_mg_kg_min": float((steady["muscle_uptake_mg_kg_min"] + steady["adipose_uptake_mg_kg_min"]
+                                                + steady["brain_uptake_mg_kg_min"]).mean()),
+    }
+
+
+def ivgtt_indices(samples) -> dict:
+    """AIRg, minimal-model SI and SG, and the disposition index SI x AIRg."""
+    basal_insulin = _at(samples, "insulin_uU_ml", 0.0)
+    early = samples[(samples["time_min"] >= AIR_WINDOW_MIN[0]) & (samples["time_min"] <= AIR_WINDOW_MIN[1])]
+    air = float(early["insulin_uU_ml"].mean() - basal_insulin)
+    fit = fit_minimal_model(samples["time_min"], samples["glucose_mg_dl"], samples["insulin_uU_ml"])
+    si = fit.si_per_min_per_uU_ml * SI_REPORT_SCALE
+    return {
+        **fasting_indices(samples),
+        "air_glucose_uU_ml": air,
+        "si_1e4_per_min_per_uU_ml": si,
+        "sg_per_min": fit.sg_per_min,
+        "minimal_model_rms_relative_error": fit.rms_relative_error,
+        "disposition_index": si * air,
+    }

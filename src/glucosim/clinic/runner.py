@@ -1,0 +1,216 @@
+"""Run a protocol on a virtual subject as it is on a given day of a scenario.
+
+The test starts at the subject's usual fasting-sample time (just before
+breakfast) after the overnight fast; slow processes (beta-cell adaptation,
+drift, training, weight) are frozen for the few hours of a test. Glucose and
+insulin infusions enter plasma; a clamp's glucose infusion is recomputed every
+interval from the glucose at that moment.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from glucosim._toml import load_toml
+from glucosim.analysis import markers
+from glucosim.clinic import analysis
+from glucosim.clinic.protocol import LoadedProtocol, load_protocol
+from glucosim.physiology.indices import FIRST_QUADRATURE, N_DRIVERS, N_STATES, STATE_NAMES, Drv, Par, St
+from glucosim.physiology.model import FLUX_NAMES
+from glucosim.physiology.units import MG_PER_G, PMOL_L_PER_UU_ML
+from glucosim.scenario.compile import ScenarioProgram, _absorption_speed
+from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
+from glucosim.solver.kernel import default_tolerances, organ_fluxes, organ_integrator
+from glucosim.solver.segments import Schedule, integrate_schedule
+
+REFERENCE_ROUTINE_PATH = Path(__file__).resolve().parent.parent / "models" / "reference_routine.toml"
+PMOL_PER_MU = PMOL_L_PER_UU_ML
+"""Insulin: 1 mU = 6 pmol (the same factor as 1 uU/ml = 6 pmol/l)."""
+SAMPLE_COLUMNS = (
+    "time_min", "glucose_mg_dl", "insulin_uU_ml", "nefa_mmol_l", "iv_glucose_mg_kg_min", "liver_output_mg_kg_min",
+    "gut_appearance_mg_kg_min", "muscle_uptake_mg_kg_min", "adipose_uptake_mg_kg_min", "brain_uptake_mg_kg_min",
+)
+_FLUX = {name: i for i, name in enumerate(FLUX_NAMES)}
+
+
+@dataclass
+class ClinicResult:
+    """Samples and indices of one protocol run on one subject on one day."""
+
+    protocol: LoadedProtocol
+    subject: str
+    day: int
+    samples: object  # pandas DataFrame with SAMPLE_COLUMNS
+    indices: dict
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary: protocol, subject, day and indices."""
+        return {
+            "protocol": self.protocol.protocol.name,
+            "kind": self.protocol.protocol.kind,
+            "subject": self.subject,
+            "day": self.day,
+            "year": round(self.day / 365.25, 3),
+            "indices": {key: (value if isinstance(value, str) else _finite_or_none(value)) for key, value in self.indices.items()},
+        }
+
+    def save(self, out_dir) -> dict[str, Path]:
+        """Write ``clinic.json`` (indices) and ``clinic_samples.csv`` to ``out_dir``."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = {"json": out_dir / "clinic.json", "csv": out_dir / "clinic_samples.csv"}
+        paths["json"].write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        self.samples.to_csv(paths["csv"], index=False, float_format="%.6g")
+        return paths
+
+
+def _finite_or_none(value):
+    value = float(value)
+    return round(value, 6) if np.isfinite(value) else None
+
+
+def subject_scenario(subject) -> LoadedScenario:
+    """A LoadedScenario for a preset name (living the reference day) or a scenario file path."""
+    if isinstance(subject, LoadedScenario):
+        return subject
+    path = Path(str(subject))
+    if path.suffix == ".toml" or path.exists():
+        return load_scenario(path)
+    routine = load_toml(REFERENCE_ROUTINE_PATH)
+    data = {"name": f"{subject} (reference day)", "duration_days": 1, "subject": {"preset": str(subject)},
+            "routine": routine}
+    return parse_scenario(data, source=f"preset {subject}")
+
+
+def subject_state(loaded: LoadedScenario, day: int = 0) -> np.ndarray:
+    """The subject's full state at midnight starting ``day`` (runs the scenario up to it)."""
+    from glucosim.simulation.initial_state import initial_state
+    from glucosim.simulation.run import simulate
+
+    program = ScenarioProgram(loaded)
+    if not 0 <= day < program.n_days:
+        raise ValueError(f"day {day} is outside the scenario (0 to {program.n_days - 1})")
+    if day == 0:
+        return initial_state(program)
+    return simulate(loaded, until_day=day, progress=False).final_state.copy()
+
+
+def _base_drivers(program: ScenarioProgram, day: int) -> np.ndarray:
+    plan = program.day_plan(day)
+    drv = np.zeros(N_DRIVERS)
+    drv[Drv.absorption_speed] = 1.0
+    drv[Drv.sleep_deficit_h] = plan.sleep_deficit_h
+    drv[Drv.cortisol_rel] = plan.cortisol_rel
+    drv[Drv.slow_dynamics_on] = 0.0
+    previous = program.day_plan(day - 1).meals if day > 0 else plan.meals
+    if previous:
+        drv[Drv.meal_dose_mg_kg] = previous[-1][1]
+    return drv
+
+
+def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = None) -> ClinicResult:
+    """Run ``protocol`` (name, path or LoadedProtocol) on ``subject`` as it is on ``day``.
+
+    Args:
+        protocol: a shipped protocol name (``glucosim.clinic.protocol.available_protocols()``),
+            a protocol file path, or a LoadedProtocol.
+        subject: a preset name, a scenario file path, or a LoadedScenario.
+        day: day of the scenario whose morning the test is done on (0 = start).
+        state: the subject's state at midnight of ``day``, if already known
+            (e.g. ``SimulationResult.midnight_states[day]``); otherwise computed.
+    """
+    import pandas as pd
+
+    loaded_protocol = protocol if isinstance(protocol, LoadedProtocol) else load_protocol(protocol)
+    spec = loaded_protocol.protocol
+    loaded = subject_scenario(subject)
+    program = ScenarioProgram(loaded)
+    p = loaded.parameters
+    y = (subject_state(loaded, day) if state is None else np.array(state, dtype=float)).copy()
+    y[FIRST_QUADRATURE:] = 0.0
+    integrator, tolerances = organ_integrator(), default_tolerances()
+    base = _base_drivers(program, day)
+    start = program.day_plan(day).fasting_sample_min
+
+    # the rest of the overnight fast, from midnight to the test's start
+    overnight = Schedule(np.array([0.0]), np.array([start]), base[None, :], np.zeros((1, N_STATES)))
+    y = integrate_schedule(integrator, overnight, y, p, np.array([start]), tolerances, STATE_NAMES).y_final
+
+    body_weight = float(p[Par.body_weight])
+    insulin_scale = float(p[Par.body_surface_area]) / body_weight * PMOL_PER_MU
+    sample_times = spec.sample_times
+    control = {0.0, float(spec.duration_min)} | {action.at_min for action in spec.actions}
+    boluses = [(a.at_min, a.at_min + a.bolus_duration_min, a.iv_glucose_g_per_kg * MG_PER_G / a.bolus_duration_min)
+               for a in spec.actions if a.iv_glucose_g_per_kg is not None]
+    control |= {end for _, end, _ in boluses if end < spec.duration_min}
+    if spec.clamp is not None:
+        control |= set(np.arange(0.0, spec.duration_min, spec.clamp.interval_min).tolist())
+    control = sorted(control)
+
+    drv = base.copy()
+    glucose_now = y[St.glucose_plasma_mg_kg] / p[Par.glucose_distribution_volume]
+    target = glucose_now
+    if spec.clamp is not None and spec.clamp.target_mg_dl != "fasting":
+        target = float(spec.clamp.target_mg_dl)
+    fixed_glucose_rate, clamp_rate, previous_glucose = 0.0, 0.0, glucose_now
+    rows_y, rows_drv, rows_t = [], [], []
+    if len(control) == 1:  # a zero-length test: just the fasting sample
+        rows_y, rows_drv, rows_t = [y.copy()], [drv.copy()], [0.0]
+    for k, (t, t_next) in enumerate(zip(control, control[1:])):
+        jump = np.zeros(N_STATES)
+        for action in (a for a in spec.actions if a.at_min == t):
+            if action.oral_glucose_g is not None:
+                dose = action.oral_glucose_g * MG_PER_G / body_weight
+                jump[St.stomach_solid_mg_kg] += dose
+                drv[Drv.meal_dose_mg_kg] = dose
+                drv[Drv.absorption_speed] = _absorption_speed(action.absorption, p)
+            if action.iv_glucose_mg_kg_min is not None:
+                fixed_glucose_rate = action.iv_glucose_mg_kg_min
+            if action.insulin_infusion_mU_m2_min is not None:
+                drv[Drv.iv_insulin_pmol_kg_min] = action.insulin_infusion_mU_m2_min * insulin_scale
+        if spec.clamp is not None:
+            glucose_now = y[St.glucose_plasma_mg_kg] / p[Par.glucose_distribution_volume]
+            if k > 0:
+                clamp_rate += (spec.clamp.gain_mg_kg_min_per_mg_dl * (target - glucose_now)
+                               + spec.clamp.damping_mg_kg_min_per_mg_dl * (previous_glucose - glucose_now))
+                clamp_rate = max(clamp_rate, 0.0)
+            previous_glucose = glucose_now
+        bolus_rate = sum(rate for begin, end, rate in boluses if begin <= t < end)
+        drv[Drv.iv_glucose_mg_kg_min] = fixed_glucose_rate + clamp_rate + bolus_rate
+        last = t_next == control[-1]
+        inside = [s for s in sample_times if t <= s < t_next or (last and s == t_next)]
+        t_out = np.array(sorted(set(inside) | {t_next})) + start
+        schedule = Schedule(np.array([start + t]), np.array([start + t_next]), drv[None, :].copy(), jump[None, :])
+        result = integrate_schedule(integrator, schedule, y, p, t_out, tolerances, STATE_NAMES)
+        for s in inside:
+            row = int(np.searchsorted(result.t, start + s))
+            rows_y.append(result.y[row])
+            rows_drv.append(drv.copy())
+            rows_t.append(s)
+        y = result.y_final
+
+    fluxes = organ_fluxes()(np.array(rows_y), np.array(rows_drv), p)
+    drivers = np.array(rows_drv)
+    samples = pd.DataFrame({
+        "time_min": rows_t,
+        "glucose_mg_dl": fluxes[:, _FLUX["glucose_mg_dl"]],
+        "insulin_uU_ml": markers.insulin_uU_ml(fluxes[:, _FLUX["insulin_pmol_l"]]),
+        "nefa_mmol_l": np.array(rows_y)[:, St.nefa_mmol_l],
+        "iv_glucose_mg_kg_min": drivers[:, Drv.iv_glucose_mg_kg_min],
+        "liver_output_mg_kg_min": fluxes[:, _FLUX["liver_output_mg_kg_min"]],
+        "gut_appearance_mg_kg_min": fluxes[:, _FLUX["gut_appearance_mg_kg_min"]],
+        "muscle_uptake_mg_kg_min": fluxes[:, _FLUX["muscle_uptake_mg_kg_min"]],
+        "adipose_uptake_mg_kg_min": fluxes[:, _FLUX["adipose_uptake_mg_kg_min"]],
+        "brain_uptake_mg_kg_min": fluxes[:, _FLUX["brain_uptake_mg_kg_min"]],
+    })
+    indices = {
+        "fasting": analysis.fasting_indices,
+        "ogtt": analysis.ogtt_indices,
+        "ivgtt": analysis.ivgtt_indices,
+        "clamp": lambda s: analysis.clamp_indices(s, spec.clamp.steady_state_from_min),
+    }[spec.kind](samples)
+    return ClinicResult(loaded_protocol, loaded.scenario.name, day, samples, indices)
