@@ -16,6 +16,9 @@ from scipy.optimize import least_squares
 FIT_FROM_MIN = 8.0
 """Samples before this are excluded: the bolus has not yet mixed (Bergman 1979)."""
 INITIAL_GUESS = {"sg_per_min": 0.02, "si_per_min_per_uU_ml": 3e-4, "p2_per_min": 0.03}
+STARTS_P2_PER_MIN = (0.01, 0.03, 0.1)
+STARTS_SI_PER_MIN_PER_UU_ML = (1e-4, 5e-4)
+"""The fit is not convex (Pacini & Bergman 1986 note the SG-p2 trade-off): it starts from each combination."""
 BOUNDS = {"sg_per_min": (1e-4, 0.2), "si_per_min_per_uU_ml": (1e-7, 1e-2), "p2_per_min": (1e-3, 0.5)}
 
 
@@ -66,13 +69,18 @@ def fit_minimal_model(t_min, glucose_mg_dl, insulin_uU_ml) -> MinimalModelFit:
         return (predicted - glucose[fit]) / glucose[fit]
 
     first_after_bolus = glucose[1] if len(glucose) > 1 else basal_glucose
-    guess = np.log([INITIAL_GUESS["sg_per_min"], INITIAL_GUESS["si_per_min_per_uU_ml"], INITIAL_GUESS["p2_per_min"],
-                    first_after_bolus])
     lower = np.log([BOUNDS["sg_per_min"][0], BOUNDS["si_per_min_per_uU_ml"][0], BOUNDS["p2_per_min"][0], basal_glucose])
     upper = np.log([BOUNDS["sg_per_min"][1], BOUNDS["si_per_min_per_uU_ml"][1], BOUNDS["p2_per_min"][1],
                     10.0 * first_after_bolus])
-    solution = least_squares(residual, np.clip(guess, lower + 1e-9, upper - 1e-9), bounds=(lower, upper),
-                             x_scale="jac")
+    solution = None
+    for p2_start in STARTS_P2_PER_MIN:
+        for si_start in STARTS_SI_PER_MIN_PER_UU_ML:
+            guess = np.log([INITIAL_GUESS["sg_per_min"], si_start, p2_start, first_after_bolus])
+            # finite differences of an ODE solution need steps well above its ~1e-8 noise
+            trial = least_squares(residual, np.clip(guess, lower + 1e-9, upper - 1e-9), bounds=(lower, upper),
+                                  xtol=1e-10, ftol=1e-10, diff_step=1e-4)
+            if solution is None or trial.cost < solution.cost:
+                solution = trial
     sg, si, p2, g0 = np.exp(solution.x)
     rms = float(np.sqrt(np.mean(solution.fun**2)))
     return MinimalModelFit(si_per_min_per_uU_ml=si, sg_per_min=sg, p2_per_min=p2, g0_mg_dl=g0, rms_relative_error=rms)

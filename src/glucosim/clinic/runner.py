@@ -24,6 +24,7 @@ from glucosim.physiology.model import FLUX_NAMES
 from glucosim.physiology.units import MG_PER_G, PMOL_L_PER_UU_ML
 from glucosim.scenario.compile import ScenarioProgram, _absorption_speed
 from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
+from glucosim.simulation.initial_state import initial_state, last_meal
 from glucosim.solver.kernel import default_tolerances, organ_fluxes, organ_integrator
 from glucosim.solver.segments import Schedule, integrate_schedule
 
@@ -88,7 +89,6 @@ def subject_scenario(subject) -> LoadedScenario:
 
 def subject_state(loaded: LoadedScenario, day: int = 0) -> np.ndarray:
     """The subject's full state at midnight starting ``day`` (runs the scenario up to it)."""
-    from glucosim.simulation.initial_state import initial_state
     from glucosim.simulation.run import simulate
 
     program = ScenarioProgram(loaded)
@@ -102,13 +102,11 @@ def subject_state(loaded: LoadedScenario, day: int = 0) -> np.ndarray:
 def _base_drivers(program: ScenarioProgram, day: int) -> np.ndarray:
     plan = program.day_plan(day)
     drv = np.zeros(N_DRIVERS)
-    drv[Drv.absorption_speed] = 1.0
     drv[Drv.sleep_deficit_h] = plan.sleep_deficit_h
     drv[Drv.cortisol_rel] = plan.cortisol_rel
     drv[Drv.slow_dynamics_on] = 0.0
-    previous = program.day_plan(day - 1).meals if day > 0 else plan.meals
-    if previous:
-        drv[Drv.meal_dose_mg_kg] = previous[-1][1]
+    # the previous evening's meal may still be emptying from the stomach (day 0 follows the warm-up on day 0's routine)
+    drv[Drv.meal_dose_mg_kg], drv[Drv.absorption_speed] = last_meal(program.day_plan(max(day - 1, 0)))
     return drv
 
 

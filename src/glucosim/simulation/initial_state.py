@@ -41,6 +41,11 @@ def _guess(p) -> np.ndarray:
     return y
 
 
+def last_meal(plan) -> tuple[float, float]:
+    """(dose mg/kg, absorption speed) of a day plan's last meal, or no meal (0, 1)."""
+    return (plan.meals[-1][1], plan.meals[-1][2]) if plan.meals else (0.0, 1.0)
+
+
 def warm_up(program: ScenarioProgram, y: np.ndarray, days: int = WARMUP_DAYS) -> tuple[np.ndarray, float, float]:
     """Run ``days`` of the day-0 routine with slow dynamics frozen, ending at the midnight before day 0.
 

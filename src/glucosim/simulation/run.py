@@ -20,7 +20,7 @@ from glucosim.solver.kernel import organ_fluxes
 from glucosim.physiology.units import MINUTES_PER_DAY
 from glucosim.scenario.compile import OUTPUT_STEP_MIN, ScenarioProgram
 from glucosim.scenario.load import LoadedScenario, load_scenario
-from glucosim.simulation.initial_state import initial_state
+from glucosim.simulation.initial_state import initial_state, last_meal
 from glucosim.simulation.result import SimulationResult, build_result
 from glucosim.solver.dopri5 import SolverStats
 from glucosim.solver.kernel import DEFAULT_RTOL, default_tolerances, organ_integrator
@@ -134,7 +134,7 @@ def simulate(
     trajectories = {}
     midnight_states = {}
     work = np.zeros(3, dtype=np.int64)
-    dose, speed = 0.0, 1.0
+    dose, speed = last_meal(program.day_plan(0))  # the warm-up ended on day 0's routine
 
     bar = None
     if progress:

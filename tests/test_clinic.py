@@ -1,0 +1,135 @@
+"""The virtual clinic: protocol files, the tests on virtual subjects, and the minimal-model fit."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import glucosim
+from glucosim.cli import main
+from glucosim.clinic.minimal_model import _simulate, fit_minimal_model
+from glucosim.clinic.protocol import available_protocols, load_protocol
+from glucosim.clinic.runner import run_protocol
+from glucosim.errors import ScenarioError
+from glucosim.scenario.load import parse_scenario
+from tests.conftest import SCENARIO_DIR, scenario_dict
+
+
+@pytest.mark.parametrize("name", available_protocols())
+def test_shipped_protocols_load(name):
+    assert load_protocol(name).protocol.name
+
+
+def test_protocol_errors_name_file_and_field(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('name = "x"\nkind = "clamp"\nduration_min = 60\nsamples_min = [0]\n')
+    with pytest.raises(ScenarioError, match=r"(?s)bad.toml: invalid protocol.*\[clamp\] table is required"):
+        load_protocol(path)
+    path.write_text('name = "x"\nkind = "ogtt"\nduration_min = 60\nsamples_min = [0]\n[[actions]]\nat_min = 0\noral_glucose = 75\n')
+    with pytest.raises(ScenarioError, match=r"actions\[0\].oral_glucose: unknown field"):
+        load_protocol(path)
+
+
+def test_unknown_protocol_lists_shipped():
+    with pytest.raises(ScenarioError, match="shipped protocols: .*ogtt_75g"):
+        load_protocol("ogtt_100g")
+
+
+@pytest.fixture(scope="module")
+def healthy():
+    return {name: run_protocol(name, "healthy") for name in ("fasting", "ogtt_75g", "clamp_40mU", "ivgtt_0.3g")}
+
+
+@pytest.fixture(scope="module")
+def resistant():
+    return {name: run_protocol(name, "insulin_resistant") for name in ("ogtt_75g", "clamp_40mU", "ivgtt_0.3g")}
+
+
+def test_clinic_fasting_matches_simulated_fasting_marker(healthy):
+    loaded = parse_scenario(scenario_dict(), "<test>")
+    daily = glucosim.simulate(loaded, progress=False).daily.iloc[0]
+    # the clinic freezes slow processes overnight, the run does not (beta-cell function drifts ~3e-5 in
+    # those 7.5 h, which fasting insulin amplifies): agreement to 5e-4, not to rounding
+    assert healthy["fasting"].indices["fasting_glucose_mg_dl"] == pytest.approx(daily["fasting_glucose_mg_dl"], rel=1e-4)
+    assert healthy["fasting"].indices["fasting_insulin_uU_ml"] == pytest.approx(daily["fasting_insulin_uU_ml"], rel=5e-4)
+
+
+def test_ogtt_healthy_is_normal_and_resistant_needs_more_insulin(healthy, resistant):
+    ogtt = healthy["ogtt_75g"].indices
+    assert ogtt["glucose_tolerance"] == "normal"
+    assert ogtt["peak_glucose_mg_dl"] > ogtt["fasting_glucose_mg_dl"] + 30
+    assert ogtt["two_hour_glucose_mg_dl"] < 140
+    assert resistant["ogtt_75g"].indices["peak_insulin_uU_ml"] > ogtt["peak_insulin_uU_ml"]
+    assert resistant["ogtt_75g"].indices["matsuda_index"] < ogtt["matsuda_index"]
+
+
+def test_clamp_holds_glucose_and_ranks_sensitivity(healthy, resistant):
+    clamp = healthy["clamp_40mU"].indices
+    assert clamp["steady_state_glucose_mg_dl"] == pytest.approx(clamp["fasting_glucose_mg_dl"], rel=0.02)
+    assert clamp["glucose_cv_percent"] < 2.0
+    assert clamp["m_value_mg_kg_min"] > 1.0
+    assert clamp["liver_output_suppression_percent"] > 20.0
+    assert clamp["steady_state_insulin_uU_ml"] > 5 * clamp["fasting_insulin_uU_ml"]
+    assert resistant["clamp_40mU"].indices["m_value_mg_kg_min"] < clamp["m_value_mg_kg_min"]
+    assert (resistant["clamp_40mU"].indices["liver_output_suppression_percent"]
+            < clamp["liver_output_suppression_percent"])
+
+
+def test_ivgtt_first_phase_and_sensitivity_ranking(healthy, resistant):
+    ivgtt = healthy["ivgtt_0.3g"].indices
+    assert ivgtt["air_glucose_uU_ml"] > 10 * ivgtt["fasting_insulin_uU_ml"]
+    assert ivgtt["si_1e4_per_min_per_uU_ml"] > resistant["ivgtt_0.3g"].indices["si_1e4_per_min_per_uU_ml"]
+    assert resistant["ivgtt_0.3g"].indices["air_glucose_uU_ml"] > ivgtt["air_glucose_uU_ml"]
+
+
+def test_minimal_model_fit_recovers_known_parameters():
+    t = np.array([0, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 19, 22, 25, 30, 40, 50, 60, 70, 80, 90, 100, 120, 140, 160, 180.0])
+    basal_glucose, basal_insulin = 90.0, 8.0
+    insulin = basal_insulin + 80.0 * np.exp(-t / 8.0) * (t > 0) + 15.0 * np.exp(-t / 60.0) * (t > 0)
+    truth = (0.02, 4e-4, 0.04, 260.0)  # SG, SI, p2, G0
+
+    def insulin_at(time):
+        return float(np.interp(time, t, insulin))
+
+    glucose = _simulate(np.log(truth), t, insulin_at, basal_glucose, basal_insulin)
+    glucose[0] = basal_glucose
+    fit = fit_minimal_model(t, glucose, insulin)
+    assert fit.si_per_min_per_uU_ml == pytest.approx(truth[1], rel=0.05)
+    assert fit.sg_per_min == pytest.approx(truth[0], rel=0.05)
+    assert fit.rms_relative_error < 1e-3
+
+
+def test_protocol_on_a_progressing_subject_sees_the_progression():
+    path = SCENARIO_DIR / "03_insulin_resistance_low_reserve.toml"
+    early = run_protocol("fasting", path, day=0).indices
+    later = run_protocol("fasting", path, day=3 * 365).indices
+    assert later["fasting_insulin_uU_ml"] > early["fasting_insulin_uU_ml"]
+
+
+def test_cli_clinic_prints_and_writes(tmp_path):
+    result = CliRunner().invoke(main, ["clinic", "ogtt_75g", "--subject", "healthy", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "two_hour_glucose_mg_dl" in result.output and "matsuda_index" in result.output
+    saved = json.loads((tmp_path / "clinic.json").read_text())
+    assert saved["kind"] == "ogtt" and saved["indices"]["glucose_tolerance"] == "normal"
+    assert (tmp_path / "clinic_samples.csv").read_text().count("\n") == 10
+
+
+def test_cli_clinic_unknown_subject_fails_cleanly():
+    result = CliRunner().invoke(main, ["clinic", "ogtt_75g", "--subject", "athlete"])
+    assert result.exit_code == 2 and "unknown preset 'athlete'" in result.output
+
+
+def test_scheduled_visits_appear_in_summary(tmp_path):
+    data = scenario_dict(duration_days=20, clinic=[{"protocol": "fasting", "at_years": [0, 0.05]}])
+    result = glucosim.simulate(parse_scenario(data, "<test>"), progress=False)
+    assert [visit["day"] for visit in result.summary["clinic"]] == [0, 18]
+    paths = result.save(tmp_path, figures=False)
+    assert "clinic" in paths and paths["clinic"].is_file()
+
+
+def test_scheduled_visit_with_unknown_protocol_is_a_scenario_error():
+    data = scenario_dict(clinic=[{"protocol": "ogtt_100g", "at_years": [0]}])
+    with pytest.raises(ScenarioError, match=r"clinic\[0\].protocol: .*no such protocol"):
+        parse_scenario(data, "bad.toml")
