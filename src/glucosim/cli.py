@@ -3,6 +3,7 @@
     glucosim run SCENARIO.toml [--out DIR]     run a scenario to results and figures
     glucosim validate SCENARIO.toml ...        check scenario files without running them
     glucosim clinic PROTOCOL --subject S       a clinical test on a virtual subject
+    glucosim export-sbml --subject S --out F   the fast model as SBML (extra: glucosim[sbml])
     glucosim presets                           list subject presets
     glucosim parameters [--compartment NAME]   print the parameter table
 """
@@ -103,6 +104,37 @@ def clinic(protocol: str, subject: str, at_year: float, out_dir):
     if out_dir is not None:
         paths = result.save(out_dir)
         click.echo(f"wrote {', '.join(str(path) for path in paths.values())}")
+
+
+@main.command("export-sbml")
+@click.option("--subject", required=True, help="a preset name or a scenario TOML file")
+@click.option("--at-year", type=float, default=0.0, show_default=True, help="when in the scenario (years)")
+@click.option("--oral-glucose-g", type=float, default=0.0, show_default=True,
+              help="glucose drink in the stomach at time 0 (75 for an OGTT)")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_sbml(subject: str, at_year: float, oral_glucose_g: float, out_file: Path):
+    """Write the fast model, with the subject's parameters and morning state, as SBML Level 3."""
+    try:
+        from glucosim.io.sbml import write_sbml
+    except ImportError:  # pragma: no cover - depends on the environment
+        _fail("SBML export needs python-libsbml: pip install 'glucosim[sbml]'")
+    from glucosim.clinic.runner import morning_test_state, subject_scenario
+    from glucosim.physiology.indices import Drv, Par, St
+    from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G
+
+    try:
+        loaded = subject_scenario(subject)
+        state, drivers, _ = morning_test_state(loaded, int(round(at_year * DAYS_PER_YEAR)))
+    except (GlucosimError, ValueError) as error:
+        _fail(error)
+    p = loaded.parameters
+    if oral_glucose_g > 0:
+        dose = oral_glucose_g * MG_PER_G / p[Par.body_weight]
+        state[St.stomach_solid_mg_kg] += dose
+        drivers[Drv.meal_dose_mg_kg] = dose
+        drivers[Drv.absorption_speed] = p[Par.absorption_speed_fast]
+    path = write_sbml(out_file, state, p, drivers, name=f"glucosim: {loaded.scenario.name}, year {at_year:g}")
+    click.echo(f"wrote {path} (SBML L3V2; time in minutes)")
 
 
 @main.command()

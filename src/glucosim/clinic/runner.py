@@ -110,6 +110,24 @@ def _base_drivers(program: ScenarioProgram, day: int) -> np.ndarray:
     return drv
 
 
+def morning_test_state(loaded: LoadedScenario, day: int = 0, state: np.ndarray | None = None):
+    """The subject's state at the start of a morning test on ``day``, after the overnight fast.
+
+    Returns:
+        (state, base drivers for the test (slow dynamics frozen), start time in minutes after midnight).
+    """
+    program = ScenarioProgram(loaded)
+    p = loaded.parameters
+    y = (subject_state(loaded, day) if state is None else np.array(state, dtype=float)).copy()
+    y[FIRST_QUADRATURE:] = 0.0
+    base = _base_drivers(program, day)
+    start = program.day_plan(day).fasting_sample_min
+    overnight = Schedule(np.array([0.0]), np.array([start]), base[None, :], np.zeros((1, N_STATES)))
+    y = integrate_schedule(organ_integrator(), overnight, y, p, np.array([start]), default_tolerances(),
+                           STATE_NAMES).y_final
+    return y, base, start
+
+
 def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = None) -> ClinicResult:
     """Run ``protocol`` (name, path or LoadedProtocol) on ``subject`` as it is on ``day``.
 
@@ -128,15 +146,8 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
     loaded = subject_scenario(subject)
     program = ScenarioProgram(loaded)
     p = loaded.parameters
-    y = (subject_state(loaded, day) if state is None else np.array(state, dtype=float)).copy()
-    y[FIRST_QUADRATURE:] = 0.0
+    y, base, start = morning_test_state(loaded, day, state)
     integrator, tolerances = organ_integrator(), default_tolerances()
-    base = _base_drivers(program, day)
-    start = program.day_plan(day).fasting_sample_min
-
-    # the rest of the overnight fast, from midnight to the test's start
-    overnight = Schedule(np.array([0.0]), np.array([start]), base[None, :], np.zeros((1, N_STATES)))
-    y = integrate_schedule(integrator, overnight, y, p, np.array([start]), tolerances, STATE_NAMES).y_final
 
     body_weight = float(p[Par.body_weight])
     insulin_scale = float(p[Par.body_surface_area]) / body_weight * PMOL_PER_MU
