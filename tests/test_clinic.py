@@ -89,10 +89,7 @@ def test_minimal_model_fit_recovers_known_parameters():
     insulin = basal_insulin + 80.0 * np.exp(-t / 8.0) * (t > 0) + 15.0 * np.exp(-t / 60.0) * (t > 0)
     truth = (0.02, 4e-4, 0.04, 260.0)  # SG, SI, p2, G0
 
-    def insulin_at(time):
-        return float(np.interp(time, t, insulin))
-
-    glucose = _simulate(np.log(truth), t, insulin_at, basal_glucose, basal_insulin)
+    glucose = _simulate(np.log(truth), t, t, insulin, basal_glucose, basal_insulin)
     glucose[0] = basal_glucose
     fit = fit_minimal_model(t, glucose, insulin)
     assert fit.si_per_min_per_uU_ml == pytest.approx(truth[1], rel=0.05)

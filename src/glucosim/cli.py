@@ -4,6 +4,7 @@
     glucosim validate SCENARIO.toml ...        check scenario files without running them
     glucosim clinic PROTOCOL --subject S       a clinical test on a virtual subject
     glucosim export-sbml --subject S --out F   the fast model as SBML (extra: glucosim[sbml])
+    glucosim validation [--out docs/validation.md]  hold the model against published physiology
     glucosim presets                           list subject presets
     glucosim parameters [--compartment NAME]   print the parameter table
 """
@@ -135,6 +136,25 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, out_file: P
         drivers[Drv.absorption_speed] = p[Par.absorption_speed_fast]
     path = write_sbml(out_file, state, p, drivers, name=f"glucosim: {loaded.scenario.name}, year {at_year:g}")
     click.echo(f"wrote {path} (SBML L3V2; time in minutes)")
+
+
+@main.command()
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/validation.md"),
+              show_default=True)
+@click.option("--no-figures", is_flag=True)
+def validation(out_file: Path, no_figures: bool):
+    """Run every validation case and write the validation page (about a minute)."""
+    from glucosim.validation.cases import run_validation
+    from glucosim.validation.report import write_report
+
+    cases = run_validation(progress=True)
+    path = write_report(cases, out_file, figures=not no_figures)
+    quantities = [q for case in cases for q in case.quantities]
+    click.echo(f"{sum(q.agrees for q in quantities)} of {len(quantities)} quantities agree; wrote {path}")
+    unexpected = [f"{case.id}.{q.name}" for case in cases for q in case.quantities if not q.as_expected]
+    if unexpected:
+        click.echo("changed against the case files (update them or the model): " + ", ".join(unexpected), err=True)
+        sys.exit(1)
 
 
 @main.command()

@@ -1,0 +1,278 @@
+"""glucosim's side of each validation case: one function per case id, returning quantity -> value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from glucosim._toml import load_toml
+from glucosim.physiology.units import DAYS_PER_YEAR, PMOL_L_PER_UU_ML
+
+CASE_DIR = Path(__file__).resolve().parent / "data" / "cases"
+SCENARIO_DIR = Path(__file__).resolve().parents[3] / "scenarios"
+DIABETES_YEAR = 18.0
+"""Scenario 03 is in established diabetes by then (onset ~year 13.5)."""
+CLAMP_TARGET_MG_DL = 95.0
+"""Both groups are clamped at the same euglycemic target, as in DeFronzo 1985."""
+
+
+@dataclass
+class Quantity:
+    """One compared number of a case."""
+
+    name: str
+    label: str
+    unit: str
+    published: float
+    low: float
+    high: float
+    expect: str = "agree"
+    remark: str = ""
+    value: float = float("nan")
+
+    @property
+    def agrees(self) -> bool:
+        """Whether glucosim's value lies in the published range."""
+        return bool(np.isfinite(self.value) and self.low <= self.value <= self.high)
+
+    @property
+    def as_expected(self) -> bool:
+        """Whether agreement is what the case file declares (agree, or a documented disagreement)."""
+        return self.agrees == (self.expect == "agree")
+
+
+@dataclass
+class Case:
+    """A validation case: its source, protocol and quantities."""
+
+    id: str
+    title: str
+    source: str
+    protocol: str
+    quantities: list[Quantity] = field(default_factory=list)
+    figure: str | None = None
+
+
+def load_cases() -> list[Case]:
+    """Every case file, in file-name order."""
+    cases = []
+    for path in sorted(CASE_DIR.glob("*.toml")):
+        data = load_toml(path)
+        quantities = [Quantity(**entry) for entry in data.pop("quantities")]
+        cases.append(Case(quantities=quantities, **data))
+    return cases
+
+
+# ---------------------------------------------------------------- shared runs
+def _reference_scenario(**routine_changes):
+    from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
+    from glucosim.scenario.load import parse_scenario
+
+    routine = {**load_toml(REFERENCE_ROUTINE_PATH), **routine_changes}
+    duration = routine.pop("duration_days", 4)
+    return parse_scenario({"name": "validation subject", "duration_days": duration, "routine": routine}, "validation")
+
+
+STATE_YEARS = (0.0, 4.0, 5.0, 8.0, 10.0, 12.0, 15.0, 16.0, 18.0, 20.0)
+"""Years at which the validation keeps each scenario's state (one run per scenario serves every case)."""
+
+
+@lru_cache(maxsize=None)
+def _scenario_run(name: str):
+    import glucosim
+
+    path = SCENARIO_DIR / f"{name}.toml"
+    last_day = glucosim.load_scenario(path).scenario.n_days - 1
+    days = {year: min(int(round(year * DAYS_PER_YEAR)), last_day) for year in STATE_YEARS}
+    result = glucosim.simulate(path, progress=False, state_days=tuple(days.values()))
+    return result, days
+
+
+def _scenario_states(name: str, years: tuple[float, ...]):
+    """The scenario's result and, per year, (day, state at that midnight); years must be in STATE_YEARS."""
+    result, days = _scenario_run(name)
+    return result, {year: (days[year], result.midnight_states[days[year]]) for year in years}
+
+
+def _protocol(name: str, **changes):
+    from glucosim.clinic.protocol import LoadedProtocol, load_protocol
+
+    loaded = load_protocol(name)
+    if not changes:
+        return loaded
+    return LoadedProtocol(loaded.protocol.model_copy(update=changes), loaded.source, loaded.text)
+
+
+def _euglycemic_clamp():
+    clamp = _protocol("clamp_40mU").protocol.clamp
+    return _protocol("clamp_40mU", clamp=clamp.model_copy(update={"target_mg_dl": CLAMP_TARGET_MG_DL}))
+
+
+def _percent_change(new: float, old: float) -> float:
+    return 100.0 * (new / old - 1.0)
+
+
+# ---------------------------------------------------------------- the cases
+def basal_glucose_use() -> dict:
+    from glucosim.clinic.runner import run_protocol
+
+    sample = run_protocol("fasting", "healthy").samples.iloc[0]
+    use = sample["muscle_uptake_mg_kg_min"] + sample["adipose_uptake_mg_kg_min"] + sample["brain_uptake_mg_kg_min"]
+    return {
+        "whole_body_use_mg_kg_min": use,
+        "brain_fraction": sample["brain_uptake_mg_kg_min"] / use,
+        "muscle_adipose_fraction": (sample["muscle_uptake_mg_kg_min"] + sample["adipose_uptake_mg_kg_min"]) / use,
+    }
+
+
+def meal_response_dalla_man() -> dict:
+    from glucosim.clinic.protocol import Action, LoadedProtocol, Protocol
+    from glucosim.clinic.runner import run_protocol
+
+    meal = Protocol(name="1 g/kg glucose meal", kind="ogtt", duration_min=240, sample_every_min=1,
+                    actions=(Action(at_min=0, oral_glucose_g=75, absorption="medium"),))
+    samples = run_protocol(LoadedProtocol(meal, "validation", ""), "healthy").samples
+    peak = samples["glucose_mg_dl"].idxmax()
+    return {
+        "glucose_peak_mg_dl": samples["glucose_mg_dl"].max(),
+        "glucose_peak_time_min": samples.loc[peak, "time_min"],
+        "insulin_peak_pmol_l": samples["insulin_uU_ml"].max() * PMOL_L_PER_UU_ML,
+        "two_hour_glucose_mg_dl": samples.loc[samples["time_min"] == 120, "glucose_mg_dl"].iloc[0],
+    }
+
+
+def clamp_type2_vs_control() -> dict:
+    from glucosim.clinic.runner import run_protocol
+
+    control = run_protocol(_euglycemic_clamp(), "healthy").indices
+    result, states = _scenario_states("03_insulin_resistance_low_reserve", (DIABETES_YEAR,))
+    day, state = states[DIABETES_YEAR]
+    diabetic = run_protocol(_euglycemic_clamp(), result.loaded, day=day, state=state).indices
+    return {
+        "disposal_reduction_percent": -_percent_change(diabetic["steady_state_uptake_mg_kg_min"],
+                                                       control["steady_state_uptake_mg_kg_min"]),
+        "m_value_control_mg_kg_min": control["m_value_mg_kg_min"],
+    }
+
+
+def one_night_short_sleep() -> dict:
+    from glucosim.clinic.runner import run_protocol
+
+    rested = run_protocol("clamp_40mU", _reference_scenario(sleep_h=8.0)).indices
+    short = run_protocol("clamp_40mU", _reference_scenario(sleep_h=4.0)).indices
+    return {
+        "peripheral_disposal_change_percent": _percent_change(short["steady_state_uptake_mg_kg_min"],
+                                                              rested["steady_state_uptake_mg_kg_min"]),
+        "infusion_rate_change_percent": _percent_change(short["m_value_mg_kg_min"], rested["m_value_mg_kg_min"]),
+        "fasting_glucose_change_percent": _percent_change(short["fasting_glucose_mg_dl"], rested["fasting_glucose_mg_dl"]),
+        "fasting_insulin_change_percent": _percent_change(short["fasting_insulin_uU_ml"], rested["fasting_insulin_uU_ml"]),
+    }
+
+
+def exercise_uptake_and_after_effect() -> dict:
+    import glucosim
+    from glucosim.clinic.runner import run_protocol
+
+    morning = _reference_scenario(duration_days=1, meals=[{"time_h": 12.5, "carbs_g": 80}, {"time_h": 19.0, "carbs_g": 80}],
+                                  exercise=[{"start_h": 7.0, "duration_min": 60, "intensity_pct_vo2max": 55}])
+    day = glucosim.simulate(morning, progress=False).trajectories[0]
+    rest = day.loc[np.isclose(day["clock_h"], 7.0), "muscle_uptake_mg_kg_min"].iloc[0]
+    moving = day.loc[np.isclose(day["clock_h"], 7.0 + 40.0 / 60.0), "muscle_uptake_mg_kg_min"].iloc[0]
+    session = [{"start_h": 18.0, "duration_min": 60, "intensity_pct_vo2max": 55, "weekdays": [0]}]
+    exercised = _reference_scenario(exercise=session)
+    control = _reference_scenario()
+    m = {}
+    for day_after in (1, 3):
+        m[("exercise", day_after)] = run_protocol("clamp_40mU", exercised, day=day_after).indices["m_value_mg_kg_min"]
+        m[("control", day_after)] = run_protocol("clamp_40mU", control, day=day_after).indices["m_value_mg_kg_min"]
+    return {
+        "muscle_uptake_fold_during_exercise": moving / rest,
+        "m_value_change_next_morning_percent": _percent_change(m[("exercise", 1)], m[("control", 1)]),
+        "m_value_change_day3_percent": _percent_change(m[("exercise", 3)], m[("control", 3)]),
+    }
+
+
+def _ivgtt(name: str, years: tuple[float, ...]) -> dict:
+    from glucosim.clinic.runner import run_protocol
+
+    result, states = _scenario_states(name, years)
+    return {year: run_protocol("ivgtt_0.3g", result.loaded, day=day, state=state).indices
+            for year, (day, state) in states.items()}
+
+
+def disposition_index() -> dict:
+    normal = _ivgtt("02_insulin_resistance_compensated", (0.0, 10.0, 20.0))
+    failing = _ivgtt("03_insulin_resistance_low_reserve", (0.0, 16.0))
+    return {
+        "si_fall_normal_reserve_percent": -_percent_change(normal[20.0]["si_1e4_per_min_per_uU_ml"],
+                                                           normal[0.0]["si_1e4_per_min_per_uU_ml"]),
+        "di_change_normal_reserve_percent": _percent_change(normal[20.0]["disposition_index"], normal[0.0]["disposition_index"]),
+        "di_change_failed_reserve_percent": _percent_change(failing[16.0]["disposition_index"], failing[0.0]["disposition_index"]),
+    }
+
+
+def progression_shape() -> dict:
+    result, _ = _scenario_states("03_insulin_resistance_low_reserve", (DIABETES_YEAR,))
+    daily = result.daily
+    onset = result.summary["first_crossing_day"]["fasting_glucose_126"]
+    before = daily.iloc[:onset]
+    insulin = before["fasting_insulin_uU_ml"].rolling(7, min_periods=1).mean()
+    peak = int(insulin.idxmax())
+    function = daily["beta_cell_function_rel"]
+    later = min(onset + int(3 * DAYS_PER_YEAR), len(daily) - 1)
+    return {
+        "fasting_insulin_rise_before_onset": insulin.iloc[peak] / daily["fasting_insulin_uU_ml"].iloc[:7].mean(),
+        "fasting_glucose_at_insulin_peak_mg_dl": before["fasting_glucose_mg_dl"].rolling(7, min_periods=1).mean().iloc[peak],
+        "function_after_onset_rel_peak": function.iloc[later] / function.iloc[:onset].max(),
+    }
+
+
+def ha_sherman_reproduction() -> dict:
+    from glucosim.reference_models import ha_sherman
+
+    untreated = ha_sherman.simulate(1800.0)
+    early = ha_sherman.simulate(1800.0, intervention_day=1100.0, si_after=0.468)
+    late = ha_sherman.simulate(1800.0, intervention_day=1400.0, si_after=0.468)
+    return {
+        "day_glucose_crosses_126": float(np.argmax(untreated["glucose_mg_dl"].to_numpy() >= 126.0)),
+        "peak_insulin_uU_ml": untreated["insulin_uU_ml"].max(),
+        "glucose_day1800_early_mg_dl": early["glucose_mg_dl"].iloc[-1],
+        "glucose_day1800_late_mg_dl": late["glucose_mg_dl"].iloc[-1],
+    }
+
+
+CASE_FUNCTIONS = {
+    "basal_glucose_use": basal_glucose_use,
+    "meal_response_dalla_man": meal_response_dalla_man,
+    "clamp_type2_vs_control": clamp_type2_vs_control,
+    "one_night_short_sleep": one_night_short_sleep,
+    "exercise_uptake_and_after_effect": exercise_uptake_and_after_effect,
+    "disposition_index": disposition_index,
+    "progression_shape": progression_shape,
+    "ha_sherman_reproduction": ha_sherman_reproduction,
+}
+
+
+def evaluate(case: Case) -> Case:
+    """Fill in glucosim's value of every quantity of ``case``."""
+    values = CASE_FUNCTIONS[case.id]()
+    for quantity in case.quantities:
+        quantity.value = float(values[quantity.name])
+    return case
+
+
+def run_validation(progress: bool = False) -> list[Case]:
+    """Evaluate every case."""
+    cases = load_cases()
+    missing = {case.id for case in cases} - set(CASE_FUNCTIONS)
+    if missing:
+        raise KeyError(f"validation cases without a function: {sorted(missing)}")
+    iterator = cases
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(cases, unit="case", desc="validation")
+    return [evaluate(case) for case in iterator]
