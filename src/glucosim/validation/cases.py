@@ -230,6 +230,20 @@ def progression_shape() -> dict:
     }
 
 
+def ogtt_across_stages() -> dict:
+    from glucosim.clinic.runner import run_protocol
+
+    healthy = run_protocol("ogtt_75g", "healthy").indices
+    result, states = _scenario_states("03_insulin_resistance_low_reserve", (16.0,))
+    day, state = states[16.0]
+    diabetic = run_protocol("ogtt_75g", result.loaded, day=day, state=state).indices
+    return {
+        "two_hour_glucose_healthy_mg_dl": healthy["two_hour_glucose_mg_dl"],
+        "two_hour_glucose_diabetic_mg_dl": diabetic["two_hour_glucose_mg_dl"],
+        "insulinogenic_index_ratio": diabetic["insulinogenic_index_uU_per_mg"] / healthy["insulinogenic_index_uU_per_mg"],
+    }
+
+
 def ha_sherman_reproduction() -> dict:
     from glucosim.reference_models import ha_sherman
 
@@ -253,6 +267,7 @@ CASE_FUNCTIONS = {
     "disposition_index": disposition_index,
     "progression_shape": progression_shape,
     "ha_sherman_reproduction": ha_sherman_reproduction,
+    "ogtt_across_stages": ogtt_across_stages,
 }
 
 
