@@ -1,38 +1,9 @@
 """The organ model integrated by scipy's solve_ivp on the same schedule (the test oracle)."""
 
-import numpy as np
-from scipy.integrate import solve_ivp
-
 from glucosim.physiology.model import rhs
+from glucosim.solver.scipy_backend import integrate_schedule_scipy
 
 
 def solve_with_scipy(schedule, y0, p, t_out, rtol=1e-10, atol=1e-10, method="DOP853"):
     """States at ``t_out`` integrating segment by segment with the same jumps and drivers."""
-    y = np.array(y0, dtype=float)
-    out = np.empty((len(t_out), len(y)))
-    j = 0
-    for k in range(len(schedule.t0)):
-        t0, t1, drv = schedule.t0[k], schedule.t1[k], schedule.drivers[k]
-        while j < len(t_out) and t_out[j] <= t0:
-            out[j] = y
-            j += 1
-        y = y + schedule.jumps[k]
-        inside = [t for t in t_out[j:] if t0 < t <= t1]
-
-        def f(t, state, drv=drv):
-            dydt = np.empty_like(state)
-            rhs(t, state, drv, p, dydt)
-            return dydt
-
-        # t_eval always ends at the segment end, so the last column is the state carried on
-        t_eval = sorted(set(inside) | {t1})
-        solution = solve_ivp(f, (t0, t1), y, method=method, rtol=rtol, atol=atol, t_eval=t_eval)
-        assert solution.success, solution.message
-        for column in range(len(inside)):
-            out[j] = solution.y[:, column]
-            j += 1
-        y = solution.y[:, -1]
-    while j < len(t_out):
-        out[j] = y
-        j += 1
-    return out
+    return integrate_schedule_scipy(rhs, schedule, y0, p, t_out, method=method, rtol=rtol, atol=atol)
