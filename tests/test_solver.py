@@ -156,3 +156,28 @@ def test_reference_day_cost_ceiling(make_scenario):
     result = integrate_schedule(organ_integrator(), schedule, initial_state(program), program.parameters,
                                 np.array([1440.0]), default_tolerances(), STATE_NAMES)
     assert result.stats.rhs_evaluations <= 4600, result.stats
+
+
+def test_outputs_cost_no_extra_steps(make_scenario):
+    """Outputs come from dense output: asking for one every minute must not add a single evaluation."""
+    program = ScenarioProgram(make_scenario())
+    schedule, _, _ = program.schedule(0, 1)
+    runs = [integrate_schedule(organ_integrator(), schedule, initial_state(program), program.parameters, t_out,
+                               default_tolerances(), STATE_NAMES) for t_out in (np.array([1440.0]), np.arange(0.0, 1441.0))]
+    assert runs[0].stats == runs[1].stats
+    np.testing.assert_array_equal(runs[0].y[-1], runs[1].y[-1])
+
+
+def test_dense_output_between_steps_is_accurate():
+    # one long segment: every output except the last falls strictly inside a step
+    t_out = np.linspace(0.0, 5.0, 1001)
+    for rtol in (1e-6, 1e-9):
+        result, end_only = (
+            integrate_schedule(_decay, _schedule([2.0], length=5.0), np.array([1.0, 0.0]), np.zeros(1), times,
+                               _tolerances(rtol), ["a", "b"])
+            for times in (t_out, t_out[-1:])
+        )
+        assert result.stats == end_only.stats  # outputs did not cut the steps
+        assert result.stats.accepted_steps < len(t_out) // 2
+        np.testing.assert_allclose(result.y[:, 0], np.exp(-2.0 * t_out), rtol=0, atol=50 * rtol)
+        np.testing.assert_allclose(result.y[:, 1], np.sin(t_out), rtol=0, atol=50 * rtol)

@@ -7,6 +7,7 @@ is carried from chunk to chunk unchanged, so chunking does not change results.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -149,6 +150,8 @@ def simulate(
             t_out = _output_times(program, first_day, plans, program.end_min)
             y[FIRST_QUADRATURE:] = 0.0
             result = integrate_schedule(integrator, schedule, y, p, t_out, tolerances, STATE_NAMES)
+            # the next chunk starts with this chunk's last step size, so chunking does not change the steps
+            tolerances = dataclasses.replace(tolerances, h_init=result.h_next)
             work += (result.stats.rhs_evaluations, result.stats.accepted_steps, result.stats.rejected_steps)
             chunk = daily_rows(first_day, plans, result.t, result.y, result.segment, schedule.drivers, p, program.end_min)
             for name, values in chunk.items():

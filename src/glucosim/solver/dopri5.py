@@ -4,8 +4,11 @@ The integration loop runs entirely in numba. Segments end at every
 discontinuity (meal, exercise start and end, change of routine), so the step
 controller never crashes into one: it steps exactly to the segment end, applies
 the next segment's state jump (a meal's glucose into the stomach) and goes on.
-Output is written at the requested times by stepping exactly onto them, which
-keeps the 5th-order accuracy at every output without dense-output interpolation.
+Outputs between steps come from the method's continuous extension (Hairer's
+``contd5``, 4th order, no extra right-hand-side evaluations), so the step size
+is set by accuracy and stability alone, never by how densely outputs are asked
+for; an output that coincides with a step end (a segment boundary) is the
+step's 5th-order state itself.
 
 The integrator is a template bound to one right-hand side by
 ``bind_integrator``: numba cannot cache a function that receives another
@@ -46,6 +49,15 @@ E1, E3, E4, E5, E6, E7 = (
     -1.0 / 40.0,
 )
 
+# Dense output (Hairer, Norsett & Wanner, Solving ODEs I, II.6; dopri5.f's contd5): with
+# theta = (t - t_old) / h, y(t) = r1 + theta (r2 + (1 - theta) (r3 + theta (r4 + (1 - theta) r5))).
+D1 = -12715105075.0 / 11282082432.0
+D3 = 87487479700.0 / 32700410799.0
+D4 = -10690763975.0 / 1880347072.0
+D5 = 701980252875.0 / 199316789632.0
+D6 = -1453857185.0 / 822651844.0
+D7 = 69997945.0 / 29380423.0
+
 # Step controller (Hairer's defaults for DOPRI5): h_new = h * clip(SAFETY * err^(-1/5), MIN, MAX).
 SAFETY = 0.9
 FACTOR_MIN = 0.2
@@ -54,6 +66,10 @@ ERROR_EXPONENT = -0.2
 # The smallest step is this many float64 spacings of the current time (or an absolute floor).
 STEP_UNDERFLOW_ULPS = 64.0
 STEP_UNDERFLOW_ABSOLUTE_MIN = 1e-9
+
+
+N_COUNTERS = 3
+"""Work counters per integration: right-hand-side evaluations, accepted steps, rejected steps."""
 
 
 @dataclass(frozen=True)
@@ -65,15 +81,18 @@ class SolverStats:
     rejected_steps: int
 
 
-def _integrate_template(
-    y0, seg_t0, seg_t1, seg_drivers, seg_jumps, params, t_out, rtol, atol, n_controlled, h_init, h_max, max_steps
+def _core_template(
+    y0, seg_t0, seg_t1, seg_drivers, seg_jumps, params, t_out, rtol, atol, n_controlled, h_init, h_max, max_steps,
+    y_out, out_segment, y, stats,
 ):
+    # Writes outputs into y_out/out_segment, the final state into y and work counters into stats
+    # (caller-allocated, so the single and ensemble drivers share this loop); returns
+    # (status, t_final, outputs written, next step size).
     n = y0.shape[0]
     n_out = t_out.shape[0]
     n_seg = seg_t0.shape[0]
-    y_out = np.empty((n_out, n))
-    out_segment = np.empty(n_out, dtype=np.int64)
-    y = y0.copy()
+    for i in range(n):
+        y[i] = y0[i]
     k1 = np.empty(n)
     k2 = np.empty(n)
     k3 = np.empty(n)
@@ -83,7 +102,10 @@ def _integrate_template(
     k7 = np.empty(n)
     stage = np.empty(n)
     y_new = np.empty(n)
-    stats = np.zeros(3, dtype=np.int64)  # rhs evaluations, accepted, rejected
+    r2 = np.empty(n)  # dense-output coefficients of the last accepted step
+    r3 = np.empty(n)
+    r4 = np.empty(n)
+    r5 = np.empty(n)
     status = STATUS_OK
     t = seg_t0[0] if n_seg > 0 else 0.0
     h = h_init
@@ -105,9 +127,8 @@ def _integrate_template(
         rhs(t, y, drv, params, k1)
         stats[0] += 1
         while t < t_end:
+            # outputs never cut a step (dense output): only the segment end does
             t_stop = t_end
-            if j < n_out and t_out[j] < t_end:
-                t_stop = t_out[j]
             h_step = min(h, h_max)
             lands = h_step >= t_stop - t
             if lands:
@@ -156,13 +177,30 @@ def _integrate_template(
 
             if finite and err <= 1.0:
                 stats[1] += 1
+                t_old = t
                 t = t_stop if lands else t + h_step
+                if j < n_out and t_out[j] < t:
+                    # outputs strictly inside the step: the continuous extension, built once per step
+                    for i in range(n):
+                        y_diff = y_new[i] - y[i]
+                        b_spline = h_step * k1[i] - y_diff
+                        r2[i] = y_diff
+                        r3[i] = b_spline
+                        r4[i] = y_diff - h_step * k7[i] - b_spline
+                        r5[i] = h_step * (D1 * k1[i] + D3 * k3[i] + D4 * k4[i] + D5 * k5[i] + D6 * k6[i] + D7 * k7[i])
+                    while j < n_out and t_out[j] < t:
+                        theta = (t_out[j] - t_old) / h_step
+                        theta1 = 1.0 - theta
+                        for i in range(n):
+                            y_out[j, i] = y[i] + theta * (r2[i] + theta1 * (r3[i] + theta * (r4[i] + theta1 * r5[i])))
+                        out_segment[j] = s
+                        j += 1
                 for i in range(n):
                     y[i] = y_new[i]
                     k1[i] = k7[i]  # first same as last
                 factor = FACTOR_MAX if err == 0.0 else min(FACTOR_MAX, max(FACTOR_MIN, SAFETY * err**ERROR_EXPONENT))
                 h_proposed = h_step * factor
-                # a step shortened to land on an output or event says little about the natural step
+                # a step shortened to land on a segment end says little about the natural step
                 h = max(h, h_proposed) if lands else h_proposed
                 if j < n_out and t == t_out[j]:
                     y_out[j, :] = y
@@ -186,7 +224,56 @@ def _integrate_template(
             y_out[j, :] = y
             out_segment[j] = n_seg - 1
             j += 1
-    return y_out, out_segment, y, status, t, stats, j
+    return status, t, j, h
+
+
+def _integrate_template(
+    y0, seg_t0, seg_t1, seg_drivers, seg_jumps, params, t_out, rtol, atol, n_controlled, h_init, h_max, max_steps
+):
+    n_out = t_out.shape[0]
+    y_out = np.empty((n_out, y0.shape[0]))
+    out_segment = np.empty(n_out, dtype=np.int64)
+    y = np.empty(y0.shape[0])
+    stats = np.zeros(N_COUNTERS, dtype=np.int64)
+    status, t, written, h = core(
+        y0, seg_t0, seg_t1, seg_drivers, seg_jumps, params, t_out, rtol, atol, n_controlled, h_init, h_max, max_steps,
+        y_out, out_segment, y, stats,
+    )
+    return y_out, out_segment, y, status, t, stats, written, h
+
+
+def _ensemble_template(
+    y0, seg_t0, seg_t1, seg_drivers, seg_jumps, params, t_out, rtol, atol, n_controlled, h_init, h_max, max_steps
+):
+    # one patient per row of y0 and params, all on the same schedule; patients are independent,
+    # so prange splits them over cores with no shared writes
+    n_patients, n = y0.shape
+    n_out = t_out.shape[0]
+    y_out = np.empty((n_patients, n_out, n))
+    out_segment = np.empty((n_patients, n_out), dtype=np.int64)
+    y_final = np.empty((n_patients, n))
+    stats = np.zeros((n_patients, N_COUNTERS), dtype=np.int64)
+    status = np.empty(n_patients, dtype=np.int64)
+    t_final = np.empty(n_patients)
+    written = np.empty(n_patients, dtype=np.int64)
+    for k in numba.prange(n_patients):
+        status[k], t_final[k], written[k], _ = core(
+            y0[k], seg_t0, seg_t1, seg_drivers, seg_jumps, params[k], t_out, rtol, atol, n_controlled, h_init, h_max,
+            max_steps, y_out[k], out_segment[k], y_final[k], stats[k],
+        )
+    return y_out, out_segment, y_final, status, t_final, stats, written
+
+
+def _bind(template, globals_: dict, name: str, parallel: bool = False):
+    namespace = dict(template.__globals__)
+    namespace.update(globals_)
+    function = types.FunctionType(template.__code__, namespace, name)
+    function.__qualname__ = name
+    return numba.njit(cache=True, error_model="numpy", parallel=parallel)(function)
+
+
+def _bound_core(rhs, name: str):
+    return _bind(_core_template, {"rhs": rhs}, f"{name}_core")
 
 
 def bind_integrator(rhs, name: str):
@@ -201,10 +288,25 @@ def bind_integrator(rhs, name: str):
         A compiled function ``f(y0, seg_t0, seg_t1, seg_drivers, seg_jumps,
         params, t_out, rtol, atol, n_controlled, h_init, h_max, max_steps)``
         returning ``(y_out, out_segment, y_final, status, t_final, stats,
-        n_written)``. Times in the model's unit (minutes for glucosim).
+        n_written, h_next)``; ``h_next`` is the step size to continue with
+        (passing it as ``h_init`` of the next call makes a split run take the
+        same steps as an unsplit one). Times in the model's unit (minutes for
+        glucosim).
     """
-    namespace = dict(_integrate_template.__globals__)
-    namespace["rhs"] = rhs
-    function = types.FunctionType(_integrate_template.__code__, namespace, name)
-    function.__qualname__ = name
-    return numba.njit(cache=True, error_model="numpy")(function)
+    return _bind(_integrate_template, {"core": _bound_core(rhs, name)}, name)
+
+
+def bind_ensemble(rhs, name: str):
+    """Compile (and cache on disk) the parallel ensemble integrator for one right-hand side.
+
+    The same step loop as ``bind_integrator``'s, run for each row of ``y0``
+    (patients x states) and ``params`` (patients x parameters) over one shared
+    schedule, patients spread over cores with ``numba.prange``.
+
+    Returns:
+        A compiled function with ``bind_integrator``'s arguments (``y0`` and
+        ``params`` 2-D) returning ``(y_out[patient, output, state],
+        out_segment[patient, output], y_final[patient, state], status[patient],
+        t_final[patient], stats[patient, counter], n_written[patient])``.
+    """
+    return _bind(_ensemble_template, {"core": _bound_core(rhs, name)}, f"{name}_ensemble", parallel=True)

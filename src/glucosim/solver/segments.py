@@ -42,13 +42,19 @@ class Tolerances:
 
 @dataclass
 class IntegrationResult:
-    """States on the output grid, the segment each output belongs to, and work counters."""
+    """States on the output grid, the segment each output belongs to, and work counters.
+
+    ``h_next`` is the step size (minutes) the integrator would take next: pass
+    it as ``Tolerances.h_init`` to continue a run in another call exactly as if
+    it had not been split.
+    """
 
     t: np.ndarray
     y: np.ndarray
     segment: np.ndarray
     y_final: np.ndarray
     stats: SolverStats = field(default_factory=lambda: SolverStats(0, 0, 0))
+    h_next: float = float("nan")
 
 
 def integrate_schedule(integrator, schedule: Schedule, y0, params, t_out, tolerances: Tolerances, state_names):
@@ -59,7 +65,7 @@ def integrate_schedule(integrator, schedule: Schedule, y0, params, t_out, tolera
             integrator produced a non-finite state, underflowed its step size or
             exceeded its step budget. Never returns NaNs.
     """
-    y_out, out_segment, y_final, status, t_final, stats, n_written = integrator(
+    y_out, out_segment, y_final, status, t_final, stats, n_written, h_next = integrator(
         np.ascontiguousarray(y0, dtype=np.float64),
         schedule.t0,
         schedule.t1,
@@ -88,4 +94,5 @@ def integrate_schedule(integrator, schedule: Schedule, y0, params, t_out, tolera
         segment=out_segment,
         y_final=y_final,
         stats=SolverStats(int(stats[0]), int(stats[1]), int(stats[2])),
+        h_next=float(h_next),
     )
