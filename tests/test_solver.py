@@ -181,3 +181,34 @@ def test_dense_output_between_steps_is_accurate():
         assert result.stats.accepted_steps < len(t_out) // 2
         np.testing.assert_allclose(result.y[:, 0], np.exp(-2.0 * t_out), rtol=0, atol=50 * rtol)
         np.testing.assert_allclose(result.y[:, 1], np.sin(t_out), rtol=0, atol=50 * rtol)
+
+
+def test_ensemble_is_identical_to_single_patients(make_scenario):
+    """integrate_ensemble runs the same step loop per patient: bit-identical to integrate_schedule."""
+    from glucosim.physiology.indices import Par
+    from glucosim.solver import integrate_ensemble
+
+    program = ScenarioProgram(make_scenario())
+    schedule, _, _ = program.schedule(0, 2)
+    sensitivities = (0.5, 1.0, 1.5)
+    params = np.tile(program.parameters, (len(sensitivities), 1))
+    params[:, Par.insulin_sensitivity_whole_body] *= sensitivities
+    y0 = np.tile(initial_state(program), (len(sensitivities), 1))
+    t_out = np.arange(0.0, schedule.t1[-1] + 1.0, 60.0)
+    ensemble = integrate_ensemble(schedule, y0, params, t_out, default_tolerances())
+    for k in range(len(sensitivities)):
+        alone = integrate_schedule(organ_integrator(), schedule, y0[k], params[k], t_out, default_tolerances(), STATE_NAMES)
+        np.testing.assert_array_equal(ensemble.y[k], alone.y)
+        np.testing.assert_array_equal(ensemble.y_final[k], alone.y_final)
+        assert ensemble.rhs_evaluations[k] == alone.stats.rhs_evaluations
+    assert not np.array_equal(ensemble.y[0], ensemble.y[2])  # the patients differ
+
+
+def test_ensemble_failure_names_the_patient():
+    from glucosim.solver import bind_ensemble, integrate_ensemble
+
+    blow_up = bind_ensemble(_blow_up_rhs, "integrate_test_blow_up")
+    y0 = np.array([[0.1, 0.0], [1.0, 0.0]])  # the second blows up at t = 1
+    with pytest.raises(SolverError, match="patient 1"):
+        integrate_ensemble(_schedule([0.0], length=2.0), y0, np.zeros((2, 1)), np.array([2.0]),
+                           Tolerances(rtol=1e-6, atol=np.full(2, 1e-9), n_controlled=1), blow_up, ["x", "unused"])

@@ -84,6 +84,19 @@ def organ_integrator():
 
 
 @lru_cache(maxsize=1)
+def organ_ensemble():
+    """The parallel (``numba.prange``) ensemble integrator of ``physiology.model.rhs``.
+
+    Compiled separately from ``organ_integrator`` (on first use, cached on disk
+    under the same source hash), so a single simulation never pays for it.
+    """
+    from glucosim.physiology.model import rhs
+    from glucosim.solver.dopri5 import bind_ensemble
+
+    return bind_ensemble(rhs, f"integrate_organ_model_{_source_hash()}")
+
+
+@lru_cache(maxsize=1)
 def organ_fluxes():
     """``physiology.model.evaluate_fluxes``, compiled once and cached on disk under the source hash."""
     from glucosim.physiology.model import evaluate_fluxes
