@@ -31,3 +31,7 @@ class SolverError(GlucosimError, RuntimeError):
         super().__init__(
             f"solver failed: {reason} at t = {time_min:.3f} min (day {days:.3f}); state: {shown}"
         )
+
+
+class SweepError(GlucosimError, ValueError):
+    """A sweep file or sweep output directory is unusable: the message names the file, field or directory."""

@@ -110,7 +110,7 @@ def available_protocols() -> list[str]:
 
 def load_protocol(name_or_path) -> LoadedProtocol:
     """Load a shipped protocol by name (e.g. 'ogtt_75g') or a protocol file by path."""
-    from glucosim.scenario.load import _format_validation_error
+    from glucosim.scenario.load import format_validation_error
 
     shipped = PROTOCOL_DIR / f"{name_or_path}.toml"
     path = shipped if shipped.is_file() else Path(name_or_path)
@@ -123,5 +123,5 @@ def load_protocol(name_or_path) -> LoadedProtocol:
     try:
         protocol = Protocol.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_format_validation_error(str(path), exc).replace("invalid scenario", "invalid protocol")) from None
+        raise ScenarioError(format_validation_error(str(path), exc, Protocol, "protocol")) from None
     return LoadedProtocol(protocol, str(path), path.read_text())

@@ -54,9 +54,9 @@ def _field_path(loc) -> str:
     return path or "(top level)"
 
 
-def _model_at(loc) -> type[BaseModel] | None:
+def _model_at(loc, root: type[BaseModel] = Scenario) -> type[BaseModel] | None:
     """The pydantic model class that holds the field at ``loc`` (for listing allowed field names)."""
-    model: Any = Scenario
+    model: Any = root
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
@@ -80,12 +80,12 @@ def _innermost_model(annotation):
     return None
 
 
-def _describe(error: dict) -> str:
+def _describe(error: dict, root: type[BaseModel] = Scenario) -> str:
     loc = error["loc"]
     where = _field_path(loc)
     message = error["msg"]
     if error["type"] == "extra_forbidden":
-        model = _model_at(loc)
+        model = _model_at(loc, root)
         allowed = ", ".join(model.model_fields) if model else "see the schema"
         return f"{where}: unknown field; allowed fields here: {allowed}"
     if error["type"] == "missing":
@@ -95,13 +95,15 @@ def _describe(error: dict) -> str:
     return f"{where}: {message}{shown}"
 
 
-def _format_validation_error(source: str, exc: ValidationError) -> str:
+def format_validation_error(source: str, exc: ValidationError, root: type[BaseModel] = Scenario,
+                            what: str = "scenario") -> str:
+    """One readable message for all of a pydantic error's problems: file, field, what is allowed."""
     by_field: dict[str, list[str]] = {}
     for error in exc.errors():
         where = _field_path(error["loc"])
-        by_field.setdefault(where, []).append(_describe(error).split(": ", 1)[1])
+        by_field.setdefault(where, []).append(_describe(error, root).split(": ", 1)[1])
     count = len(by_field)
-    lines = [f"{source}: invalid scenario ({count} problem{'s' if count > 1 else ''})"]
+    lines = [f"{source}: invalid {what} ({count} problem{'s' if count > 1 else ''})"]
     lines += [f"  - {where}: {'; or '.join(messages)}" for where, messages in by_field.items()]
     return "\n".join(lines)
 
@@ -120,7 +122,7 @@ def parse_scenario(data: dict, source: str = "<string>", text: str = "") -> Load
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_format_validation_error(source, exc)) from None
+        raise ScenarioError(format_validation_error(source, exc)) from None
     subject = scenario.subject
     if subject.preset not in available_presets():
         raise ScenarioError(

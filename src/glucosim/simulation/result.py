@@ -98,11 +98,20 @@ def _window_mean(frame, column: str, start: int, stop: int) -> float:
     return float(values.mean()) if values.size else float("nan")
 
 
+def whole_years(n_days: int) -> int:
+    """Whole years in a run of ``n_days`` days.
+
+    A run of ``duration_years`` is rounded to whole days (2 years = 730 days),
+    so half a day of tolerance counts it as the full number of years.
+    """
+    return int(np.floor((n_days + 0.5) / DAYS_PER_YEAR))
+
+
 def _yearly(daily):
     import pandas as pd
 
     n_days = len(daily)
-    n_years = int(np.floor(n_days / DAYS_PER_YEAR + 1e-9))
+    n_years = whole_years(n_days)
     rows = []
     for year in range(n_years + 1):
         end = n_days if year == n_years and year > 0 else int(round(year * DAYS_PER_YEAR))

@@ -1,0 +1,84 @@
+"""Outcomes of a virtual cohort: who reaches prediabetes and diabetes, by year and by arm.
+
+Works on a sweep's results table (``glucosim.sweep.load_results``). A
+patient reaches a stage on the first day a threshold is crossed (ADA: fasting
+glucose or HbA1c), as in ``summary.json``; failed runs are counted, not
+included in the fractions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glucosim.physiology.units import DAYS_PER_YEAR
+
+OK = "ok"
+
+
+def cumulative_incidence(results, n_years: int):
+    """Fraction of each arm that has reached prediabetes / diabetes by each year.
+
+    Returns:
+        DataFrame with one row per (arm, year): ``n_runs``, ``n_failed``,
+        ``prediabetes_or_worse_fraction``, ``diabetes_fraction``, and the same
+        among patients prediabetic at year 0 (``*_from_prediabetes``, as trials enrol).
+    """
+    import pandas as pd
+
+    rows = []
+    for arm, group in results.groupby("arm", sort=False):
+        ok = group[group["status"] == OK]
+        prediabetic_at_start = ok[ok["y0_stage"] == "prediabetes"]
+        for year in range(n_years + 1):
+            limit = year * DAYS_PER_YEAR
+            rows.append({
+                "arm": arm,
+                "year": year,
+                "n_runs": len(group),
+                "n_failed": int((group["status"] != OK).sum()),
+                "prediabetes_or_worse_fraction": _fraction(ok["prediabetes_onset_day"], limit),
+                "diabetes_fraction": _fraction(ok["diabetes_onset_day"], limit),
+                "n_prediabetic_at_start": len(prediabetic_at_start),
+                "diabetes_fraction_from_prediabetes": _fraction(prediabetic_at_start["diabetes_onset_day"], limit),
+            })
+    return pd.DataFrame(rows)
+
+
+def _fraction(onset_days, limit_day: float) -> float:
+    values = onset_days.to_numpy(dtype=float)
+    if values.size == 0:
+        return float("nan")
+    return float(np.mean(np.nan_to_num(values, nan=np.inf) <= limit_day))
+
+
+def arm_comparison(incidence, reference_arm: str | None = None) -> list[dict]:
+    """At the last year: each arm's diabetes fraction and its relative reduction against the reference arm.
+
+    Relative reduction = 1 - (fraction in the arm / fraction in the reference
+    arm), as trials report it (e.g. the DPP's 58 % for lifestyle).
+    """
+    last = incidence[incidence["year"] == incidence["year"].max()]
+    reference_arm = reference_arm or str(last["arm"].iloc[0])
+    reference = float(last.loc[last["arm"] == reference_arm, "diabetes_fraction"].iloc[0])
+    comparison = []
+    for record in last.to_dict("records"):
+        fraction = record["diabetes_fraction"]
+        reduction = 1.0 - fraction / reference if reference > 0 else float("nan")
+        comparison.append({
+            "arm": record["arm"],
+            "year": int(record["year"]),
+            "n_runs": int(record["n_runs"]),
+            "n_failed": int(record["n_failed"]),
+            "diabetes_fraction": fraction,
+            "prediabetes_or_worse_fraction": record["prediabetes_or_worse_fraction"],
+            "n_prediabetic_at_start": int(record["n_prediabetic_at_start"]),
+            "diabetes_fraction_from_prediabetes": record["diabetes_fraction_from_prediabetes"],
+            "relative_reduction_vs_" + reference_arm: None if record["arm"] == reference_arm else reduction,
+        })
+    return comparison
+
+
+def stage_counts(results, column: str = "final_stage"):
+    """Counts of each stage per arm (failed runs as 'failed')."""
+    stages = results[column].where(results["status"] == OK, "failed")
+    return stages.groupby(results["arm"], sort=False).value_counts().unstack(fill_value=0)

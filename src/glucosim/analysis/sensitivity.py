@@ -1,0 +1,95 @@
+"""Which varied quantity matters most for an outcome: SALib estimators matched to the design.
+
+- Sobol (Saltelli) design: first-order and total Sobol indices (S1, ST).
+- Morris design: elementary effects (mu*, sigma).
+- Latin hypercube or cohort: the moment-independent delta index
+  (Borgonovo 2007) with first-order Sobol estimates, which work on any sample.
+
+Outcomes that a run may not reach (years to diabetes) are censored at the end
+of the run, so every run contributes; failed runs make the analysis refuse,
+since SALib's Sobol and Morris estimators need every design point.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glucosim.errors import SweepError
+
+DEFAULT_OUTPUTS = ("years_to_diabetes", "final_hba1c_percent")
+SENSITIVITY_SEED = 0
+"""Seed of the bootstrap confidence intervals (reproducible analyses)."""
+
+
+def outcome_values(results, output: str, n_years: int) -> np.ndarray:
+    """The outcome per run; years to diabetes censored at ``n_years`` (never = the whole run)."""
+    if output not in results:
+        raise SweepError(f"unknown output {output!r}; choose a results column, e.g. {', '.join(DEFAULT_OUTPUTS)}")
+    values = results[output].to_numpy(dtype=float)
+    if output == "years_to_diabetes":
+        values = np.where(np.isnan(values), float(n_years), values)
+    return values
+
+
+def _problem(results, names) -> dict:
+    bounds = [[float(results[name].min()), float(results[name].max())] for name in names]
+    return {"num_vars": len(names), "names": list(names), "bounds": bounds}
+
+
+def sensitivity_indices(results, manifest: dict, output: str, arm: str | None = None):
+    """Sensitivity indices of ``output`` to each variable, for one arm (default: the first).
+
+    Returns:
+        DataFrame: one row per variable with the method's indices and confidence intervals.
+
+    Raises:
+        SweepError: a grid design (use the heatmap), failed runs, or a non-finite outcome.
+    """
+    import pandas as pd
+
+    kind = manifest["design"]
+    if kind == "grid":
+        raise SweepError("a grid has no sensitivity estimator here; see the outcome heatmap (glucosim analyze)")
+    arm = arm or manifest["arms"][0]
+    rows = results[results["arm"] == arm].sort_values("sample")
+    if (rows["status"] != "ok").any():
+        raise SweepError(f"{int((rows['status'] != 'ok').sum())} runs of arm '{arm}' failed; "
+                         "sensitivity estimators need every design point")
+    names = manifest["variables"]
+    x = rows[names].to_numpy(dtype=float)
+    y = outcome_values(rows, output, manifest["n_years"])
+    if not np.all(np.isfinite(y)):
+        raise SweepError(f"output {output!r} is not finite in every run of arm '{arm}'")
+    problem = _problem(rows, names)
+    if kind == "sobol":
+        from SALib.analyze import sobol
+
+        found = sobol.analyze(problem, y, calc_second_order=False, seed=SENSITIVITY_SEED)
+        frame = pd.DataFrame({"S1": found["S1"], "S1_conf": found["S1_conf"], "ST": found["ST"],
+                              "ST_conf": found["ST_conf"]}, index=names)
+    elif kind == "morris":
+        from SALib.analyze import morris
+
+        found = morris.analyze(problem, x, y, num_levels=manifest.get("morris_levels", 4), seed=SENSITIVITY_SEED)
+        frame = pd.DataFrame({"mu_star": found["mu_star"], "mu_star_conf": found["mu_star_conf"],
+                              "sigma": found["sigma"]}, index=names)
+    else:
+        from SALib.analyze import delta
+
+        found = delta.analyze(problem, x, y, seed=SENSITIVITY_SEED)
+        frame = pd.DataFrame({"delta": found["delta"], "delta_conf": found["delta_conf"], "S1": found["S1"],
+                              "S1_conf": found["S1_conf"]}, index=names)
+    frame.index.name = "variable"
+    return frame.assign(output=output, arm=arm, method=kind).reset_index()
+
+
+def ranking_column(kind: str) -> str:
+    """The index that ranks variables for a design (what a tornado plot shows)."""
+    return {"sobol": "ST", "morris": "mu_star"}.get(kind, "delta")
+
+
+def outcome_grid(results, x: str, y: str, output: str, arm: str | None = None):
+    """``output`` over a two-variable grid (rows: y values, columns: x values), for one arm."""
+    rows = results if arm is None else results[results["arm"] == arm]
+    table = rows.pivot_table(index=y, columns=x, values=output, aggfunc="first")
+    return table.sort_index().sort_index(axis=1)

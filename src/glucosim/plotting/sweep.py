@@ -1,0 +1,84 @@
+"""Figures of a sweep: cumulative incidence by arm, sensitivity indices, and outcome maps over two variables."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glucosim.analysis import markers
+from glucosim.plotting.style import OKABE_ITO, RC, SERIES_COLOURS, STAGE_COLOURS
+
+STAGE_ORDER = markers.STAGES
+FIGURE_SIZE_IN = (7.0, 4.5)
+MAP_SIZE_IN = (7.5, 5.0)
+PERCENT = 100.0
+
+
+def plot_cumulative_incidence(incidence, title: str = ""):
+    """Percent of each arm with diabetes (solid) and at least prediabetes (dashed) by year."""
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(RC):
+        figure, ax = plt.subplots(figsize=FIGURE_SIZE_IN)
+        for index, (arm, group) in enumerate(incidence.groupby("arm", sort=False)):
+            colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+            ax.plot(group["year"], PERCENT * group["diabetes_fraction"], color=colour, lw=2.2,
+                    label=f"{arm}: diabetes")
+            ax.plot(group["year"], PERCENT * group["prediabetes_or_worse_fraction"], color=colour, lw=1.4,
+                    ls="--", label=f"{arm}: prediabetes or worse")
+        ax.set_xlabel("time (years)")
+        ax.set_ylabel("patients reaching the stage (%)")
+        ax.set_ylim(0, PERCENT)
+        ax.set_title(title or "Cumulative incidence by arm (ADA thresholds)")
+        ax.legend(frameon=False)
+        figure.tight_layout()
+    return figure
+
+
+def plot_sensitivity(indices, column: str, title: str = ""):
+    """Tornado-style bars of one index per variable, largest at the top, with confidence intervals."""
+    import matplotlib.pyplot as plt
+
+    ordered = indices.sort_values(column)
+    conf = ordered[f"{column}_conf"] if f"{column}_conf" in ordered else None
+    with plt.rc_context(RC):
+        figure, ax = plt.subplots(figsize=(FIGURE_SIZE_IN[0], 1.2 + 0.5 * len(ordered)))
+        ax.barh(ordered["variable"], ordered[column], xerr=conf, color=OKABE_ITO["blue"], capsize=3)
+        ax.axvline(0.0, color=OKABE_ITO["black"], lw=0.8)
+        output = ordered["output"].iloc[0]
+        ax.set_xlabel(f"{column} of {output} (dimensionless)")
+        ax.set_title(title or f"What matters most for {output} ({ordered['method'].iloc[0]} design)")
+        figure.tight_layout()
+    return figure
+
+
+def plot_outcome_map(stage_grid, value_grid=None, x_label: str = "", y_label: str = "", title: str = "",
+                     value_format: str = "{:.0f}"):
+    """Categorical map of the final stage over two variables, cells annotated with ``value_grid``.
+
+    Args:
+        stage_grid: DataFrame of stage names (rows: y values, columns: x values).
+        value_grid: optional DataFrame of numbers written in each cell (e.g. final fasting glucose, mg/dl).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    codes = stage_grid.apply(lambda column: column.map({s: i for i, s in enumerate(STAGE_ORDER)})).to_numpy(float)
+    colours = ListedColormap([STAGE_COLOURS[stage] for stage in STAGE_ORDER])
+    with plt.rc_context(RC):
+        figure, ax = plt.subplots(figsize=MAP_SIZE_IN)
+        ax.imshow(np.ma.masked_invalid(codes), origin="lower", aspect="auto", cmap=colours, vmin=-0.5,
+                  vmax=len(STAGE_ORDER) - 0.5)
+        ax.set_xticks(range(stage_grid.shape[1]), [f"{v:g}" for v in stage_grid.columns])
+        ax.set_yticks(range(stage_grid.shape[0]), [f"{v:g}" for v in stage_grid.index])
+        if value_grid is not None:
+            for (row, column), value in np.ndenumerate(value_grid.to_numpy(float)):
+                if np.isfinite(value):
+                    ax.text(column, row, value_format.format(value), ha="center", va="center", fontsize=9)
+        ax.set_xlabel(x_label or str(stage_grid.columns.name))
+        ax.set_ylabel(y_label or str(stage_grid.index.name))
+        ax.set_title(title)
+        handles = [Patch(color=STAGE_COLOURS[stage], label=stage) for stage in STAGE_ORDER]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="final stage")
+        figure.tight_layout()
+    return figure

@@ -1,0 +1,130 @@
+"""Where chunks run: in this process, in local worker processes, or on a Dask cluster (SLURM via dask-jobqueue).
+
+Every backend is used through the same ``concurrent.futures`` interface
+(Dask's ``Client.get_executor`` provides it), with a bounded number of chunks
+in flight so memory does not grow with the size of the sweep.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from glucosim.errors import SweepError
+from glucosim.sweep.worker import ChunkTask, run_chunk
+
+IN_FLIGHT_PER_WORKER = 2
+"""Chunks submitted ahead per worker: enough to keep workers busy, few enough to bound memory."""
+POOL_RESTARTS_MAX = 3
+"""A local worker that dies (killed, out of memory) breaks its pool; it is restarted this many times."""
+DASK_WORKER_WAIT_S = 120.0
+"""How long to wait for the first Dask worker (a SLURM job must be scheduled and start)."""
+
+
+@dataclass(frozen=True)
+class SlurmOptions:
+    """Resources of the Dask workers started as SLURM jobs (dask-jobqueue's SLURMCluster)."""
+
+    queue: str | None = None
+    cores: int = 1
+    memory: str = "2GB"
+    walltime: str = "01:00:00"
+    jobs: int = 1
+    interface: str | None = None
+    log_directory: str | None = None
+
+
+def _run_serial(tasks: Iterable[ChunkTask]) -> Iterator:
+    for task in tasks:
+        yield run_chunk(task)
+
+
+def _bounded(executor: cf.Executor, tasks: list[ChunkTask], in_flight: int) -> Iterator:
+    """Submit ``tasks`` keeping at most ``in_flight`` pending; yield results as they complete."""
+    queue = list(reversed(tasks))
+    pending: dict[cf.Future, ChunkTask] = {}
+    while queue or pending:
+        while queue and len(pending) < in_flight:
+            task = queue.pop()
+            pending[executor.submit(run_chunk, task)] = task
+        done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        for future in done:
+            pending.pop(future)
+            yield future.result()
+
+
+def _run_processes(tasks: list[ChunkTask], workers: int) -> Iterator:
+    from concurrent.futures.process import BrokenProcessPool
+
+    remaining = {task.chunk_index: task for task in tasks}
+    for attempt in range(POOL_RESTARTS_MAX + 1):
+        # spawn, not fork: numba and threads in the parent make forked children unsafe
+        context = multiprocessing.get_context("spawn")
+        try:
+            with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as executor:
+                for outcome in _bounded(executor, list(remaining.values()), workers * IN_FLIGHT_PER_WORKER):
+                    remaining.pop(outcome[0], None)
+                    yield outcome
+            return
+        except BrokenProcessPool:
+            if attempt == POOL_RESTARTS_MAX:
+                raise SweepError(
+                    f"local worker processes died {POOL_RESTARTS_MAX + 1} times; {len(remaining)} chunks left "
+                    "(finished chunks are saved: run the same command again to resume)"
+                ) from None
+
+
+def _run_dask(client, tasks: list[ChunkTask]) -> Iterator:
+    client.wait_for_workers(1, timeout=DASK_WORKER_WAIT_S)
+    n_workers = max(1, sum(client.nthreads().values()))
+    # pure=False: each chunk is computed, not deduplicated by argument hash; a worker lost mid-chunk
+    # makes the scheduler run the chunk again elsewhere (the result is the same: runs are deterministic)
+    executor = client.get_executor(pure=False)
+    yield from _bounded(executor, tasks, n_workers * IN_FLIGHT_PER_WORKER)
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, slurm: SlurmOptions | None = None):
+    """A Dask client on an existing scheduler (``tcp://host:port``) or on a new SLURM-backed cluster."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise SweepError("the Dask backend needs the 'cluster' extra: pip install 'glucosim[cluster]'") from None
+    if scheduler is not None:
+        with Client(scheduler, timeout=DASK_WORKER_WAIT_S) as client:
+            yield client
+        return
+    try:
+        from dask_jobqueue import SLURMCluster
+    except ImportError:
+        raise SweepError("the SLURM backend needs the 'cluster' extra: pip install 'glucosim[cluster]'") from None
+    import sys
+
+    options = {
+        "queue": slurm.queue,
+        "cores": slurm.cores,
+        "processes": slurm.cores,  # one single-threaded worker process per core: the model is not thread-parallel
+        "memory": slurm.memory,
+        "walltime": slurm.walltime,
+        "python": sys.executable,
+        "log_directory": slurm.log_directory,
+    }
+    if slurm.interface:
+        options["interface"] = slurm.interface
+    with SLURMCluster(**{k: v for k, v in options.items() if v is not None}) as cluster:
+        cluster.scale(jobs=slurm.jobs)
+        with Client(cluster) as client:
+            yield client
+
+
+def execute(tasks: list[ChunkTask], *, workers: int = 1, client=None) -> Iterator:
+    """Run ``tasks``, yielding ``(chunk_index, rows, daily)`` as each finishes (in completion order)."""
+    if client is not None:
+        return _run_dask(client, tasks)
+    if workers <= 1:
+        return _run_serial(tasks)
+    return _run_processes(tasks, workers)
+

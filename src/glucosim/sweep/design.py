@@ -1,0 +1,101 @@
+"""The design: the table of samples (one row per virtual patient or parameter set).
+
+Grids are enumerated; Latin hypercube, Sobol (Saltelli) and Morris designs
+come from SALib, so the analysis can use SALib's matching estimators. Cohort
+patients are drawn one by one, each from its own ``SeedSequence.spawn`` child,
+so patient *i* is the same whatever the cohort size, chunking or workers.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from scipy import stats
+
+from glucosim.sweep.load import LoadedSweep
+from glucosim.sweep.schema import Variable
+
+
+def salib_problem(loaded: LoadedSweep) -> dict:
+    """The SALib problem definition (names and bounds) of a range-based design."""
+    return {
+        "num_vars": len(loaded.sweep.variables),
+        "names": list(loaded.variable_names),
+        "bounds": [list(variable.range) for variable in loaded.sweep.variables],
+    }
+
+
+def _grid_values(variable: Variable) -> np.ndarray:
+    if variable.values is not None:
+        return np.asarray(variable.values, dtype=float)
+    return np.linspace(variable.range[0], variable.range[1], variable.levels)
+
+
+def _grid(loaded: LoadedSweep) -> np.ndarray:
+    axes = [_grid_values(variable) for variable in loaded.sweep.variables]
+    return np.array(list(itertools.product(*axes)), dtype=float)
+
+
+def _salib(loaded: LoadedSweep) -> np.ndarray:
+    from SALib.sample import latin, morris, sobol
+
+    design = loaded.sweep.design
+    problem = salib_problem(loaded)
+    if design.kind == "latin_hypercube":
+        return latin.sample(problem, design.samples, seed=loaded.sweep.seed)
+    if design.kind == "sobol":
+        return sobol.sample(problem, design.samples, calc_second_order=False, scramble=True, seed=loaded.sweep.seed)
+    return morris.sample(problem, design.samples, num_levels=design.morris_levels, seed=loaded.sweep.seed)
+
+
+def _from_normal_score(variable: Variable, score: float) -> float:
+    """Map a standard-normal score to the variable's distribution (a Gaussian copula)."""
+    if variable.distribution == "lognormal":
+        value = variable.median * variable.gsd**score
+    elif variable.distribution == "normal":
+        value = variable.mean + variable.sd * score
+    else:
+        low, high = variable.range
+        value = low + (high - low) * stats.norm.cdf(score)
+    bounds = variable.bounds or _parameter_bounds(variable)
+    return float(np.clip(value, *bounds)) if bounds else float(value)
+
+
+def _parameter_bounds(variable: Variable):
+    if variable.parameter is None:
+        return None
+    from glucosim.parameters import load_parameter_table
+
+    row = load_parameter_table()[variable.parameter]
+    return row.low, row.high
+
+
+def patient_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
+    """One independent seed per sample, spawned from the sweep seed."""
+    return np.random.SeedSequence(seed).spawn(n)
+
+
+def _cohort(loaded: LoadedSweep) -> np.ndarray:
+    variables = loaded.sweep.variables
+    correlation = loaded.sweep.design.correlation
+    factor = np.linalg.cholesky(np.asarray(correlation, dtype=float)) if correlation else np.eye(len(variables))
+    rows = []
+    for child in patient_seeds(loaded.sweep.seed, loaded.sweep.design.samples):
+        scores = factor @ np.random.default_rng(child).standard_normal(len(variables))
+        rows.append([_from_normal_score(variable, score) for variable, score in zip(variables, scores)])
+    return np.array(rows, dtype=float)
+
+
+def design_samples(loaded: LoadedSweep) -> np.ndarray:
+    """The sample table, shape (samples, variables), in the variables' units.
+
+    The same sweep file gives the same table on any machine (fixed seed;
+    SALib's samplers are seeded from it).
+    """
+    kind = loaded.sweep.design.kind
+    if kind == "grid":
+        return _grid(loaded)
+    if kind == "cohort":
+        return _cohort(loaded)
+    return _salib(loaded)

@@ -1,0 +1,246 @@
+"""Load and check a sweep file; every error names the file, the field and what is allowed.
+
+Everything that can be checked before a single run is checked here: the
+design fits the variables, parameters exist with the stated unit and their
+ranges lie within the table's plausible range, scenario-field variables
+produce a valid scenario in every arm, correlations form a valid matrix.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydantic import ValidationError
+
+from glucosim._toml import TOMLDecodeError, load_toml
+from glucosim.errors import ParameterError, ScenarioError, SweepError
+from glucosim.parameters import load_parameter_table
+from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+from glucosim.scenario.load import format_validation_error, parse_scenario
+from glucosim.simulation.result import YEARLY_COLUMNS, whole_years
+from glucosim.sweep.scenario_edit import run_scenario_data
+from glucosim.sweep.schema import Design, Sweep, Variable
+
+COHORT_DIR = PARAMETER_TABLE_PATH.parent / "cohorts"
+
+_NEEDS = {
+    "grid": "'values', or 'range' with 'levels'",
+    "latin_hypercube": "'range'",
+    "sobol": "'range'",
+    "morris": "'range'",
+    "cohort": "a 'distribution' (uniform: range; normal: mean, sd; lognormal: median, gsd)",
+}
+_DISTRIBUTION_FIELDS = {"uniform": ("range",), "normal": ("mean", "sd"), "lognormal": ("median", "gsd")}
+_SAMPLING_FIELDS = ("values", "range", "levels", "distribution", "median", "gsd", "mean", "sd", "bounds")
+CORRELATION_TOLERANCE = 1e-9
+"""Symmetry and unit-diagonal tolerance of a correlation matrix."""
+
+
+@dataclass(frozen=True)
+class LoadedSweep:
+    """A checked sweep with where it came from.
+
+    Attributes:
+        sweep: the validated data (a named cohort's variables filled in).
+        source: path of the sweep file.
+        text: the sweep file's text (kept for provenance).
+        base_source: path of the base scenario.
+        base_data: the base scenario as a dict (clinic visits removed, duration replaced).
+        base_text: the base scenario file's text.
+    """
+
+    sweep: Sweep
+    source: str
+    text: str
+    base_source: str
+    base_data: dict
+    base_text: str
+
+    @property
+    def sha256(self) -> str:
+        """Hash of everything that defines the runs: the sweep text and the base scenario text."""
+        return hashlib.sha256((self.text + "\0" + self.base_text).encode()).hexdigest()
+
+    @property
+    def variable_names(self) -> tuple[str, ...]:
+        """Column names of the variables, in order."""
+        return tuple(variable.name for variable in self.sweep.variables)
+
+    @property
+    def n_years(self) -> int:
+        """Whole years in each run (yearly outputs run 0..n_years)."""
+        return whole_years(parse_scenario(self.base_data, source=self.base_source).scenario.n_days)
+
+
+def _fail(source: str, where: str, message: str):
+    raise SweepError(f"{source}: {where}: {message}")
+
+
+def _load_cohort(source: str, design: Design) -> tuple[tuple[Variable, ...], tuple | None]:
+    """The variables and correlation of the named cohort file in models/cohorts."""
+    path = COHORT_DIR / f"{design.cohort}.toml"
+    if not path.is_file():
+        available = ", ".join(sorted(p.stem for p in COHORT_DIR.glob("*.toml")))
+        _fail(source, "design.cohort", f"unknown cohort {design.cohort!r}; allowed: {available}")
+    data = load_toml(path)
+    try:
+        variables = tuple(Variable.model_validate(entry) for entry in data.get("variables", ()))
+    except ValidationError as exc:
+        raise SweepError(format_validation_error(str(path), exc, Variable, "cohort variable")) from None
+    correlation = data.get("correlation")
+    return variables, (tuple(tuple(row) for row in correlation) if correlation is not None else None)
+
+
+def _check_sampling(source: str, index: int, variable: Variable, kind: str) -> None:
+    where = f"variables[{index}] ({variable.name})"
+    given = {name for name in _SAMPLING_FIELDS if getattr(variable, name) is not None}
+    if kind == "grid":
+        ok = given in ({"values"}, {"range", "levels"})
+    elif kind == "cohort":
+        wanted = set(_DISTRIBUTION_FIELDS.get(variable.distribution, ())) | {"distribution"}
+        ok = variable.distribution is not None and given - {"bounds"} == wanted
+    else:
+        ok = given == {"range"}
+    if not ok:
+        _fail(source, where, f"a '{kind}' design needs {_NEEDS[kind]}; got {', '.join(sorted(given)) or 'nothing'}")
+
+
+def _check_parameter(source: str, index: int, variable: Variable) -> None:
+    table = load_parameter_table()
+    where = f"variables[{index}].parameter"
+    try:
+        row = table[variable.parameter]
+    except ParameterError as exc:
+        _fail(source, where, str(exc))
+    if variable.unit != row.unit:
+        _fail(source, f"variables[{index}].unit", f"'{variable.parameter}' is in '{row.unit}' (got {variable.unit!r})")
+    numbers = [*(variable.values or ()), *(variable.range or ()), *(variable.bounds or ())]
+    if variable.distribution == "normal":
+        numbers.append(variable.mean)
+    if variable.distribution == "lognormal":
+        numbers.append(variable.median)
+    outside = [value for value in numbers if not row.low <= value <= row.high]
+    if outside:
+        _fail(source, f"variables[{index}] ({variable.parameter})",
+              f"{outside[0]:g} {row.unit} is outside the plausible range [{row.low:g}, {row.high:g}] {row.unit} "
+              f"(source: {row.source})")
+
+
+def _probe_value(variable: Variable) -> float:
+    """A value inside the variable's support, to check a scenario field accepts it."""
+    if variable.values:
+        return variable.values[0]
+    for interval in (variable.range, variable.bounds):
+        if interval:
+            return 0.5 * (interval[0] + interval[1])
+    return variable.mean if variable.mean is not None else variable.median
+
+
+def _check_fields(loaded: LoadedSweep) -> None:
+    """Every arm's scenario, with every field variable set to a probe value, must be valid."""
+    fields = [(i, v) for i, v in enumerate(loaded.sweep.variables) if v.field is not None]
+    for arm in loaded.sweep.arms:
+        values = {v.name: _probe_value(v) for v in loaded.sweep.variables}
+        try:
+            data = run_scenario_data(loaded, arm, values)
+            parse_scenario(data, source=f"{loaded.base_source} (arm '{arm.name}')")
+        except (ScenarioError, KeyError, IndexError, TypeError) as exc:
+            named = ", ".join(f"variables[{i}].field = {v.field!r}" for i, v in fields) or "arms"
+            _fail(loaded.source, f"arm '{arm.name}' ({named})", f"does not give a valid scenario: {exc}")
+
+
+def _check_correlation(source: str, matrix, n: int) -> None:
+    array = np.asarray(matrix, dtype=float)
+    if array.shape != (n, n):
+        _fail(source, "design.correlation", f"must be {n} x {n} (one row per variable), got {array.shape}")
+    if not np.allclose(array, array.T, atol=CORRELATION_TOLERANCE):
+        _fail(source, "design.correlation", "must be symmetric")
+    if not np.allclose(np.diag(array), 1.0, atol=CORRELATION_TOLERANCE):
+        _fail(source, "design.correlation", "must have ones on the diagonal")
+    if np.linalg.eigvalsh(array).min() <= 0.0:
+        _fail(source, "design.correlation", "must be positive definite")
+
+
+def _check_outputs(loaded: LoadedSweep) -> None:
+    unknown = [name for name in loaded.sweep.outputs.yearly if name not in YEARLY_COLUMNS]
+    if unknown:
+        _fail(loaded.source, "outputs.yearly", f"unknown marker {unknown[0]!r}; allowed: {', '.join(YEARLY_COLUMNS)}")
+    if loaded.sweep.outputs.daily:
+        from glucosim.simulation.run import simulate
+
+        probe = copy.deepcopy(loaded.base_data)
+        for key in ("duration_years", "duration_days", "duration_hours", "changes"):
+            probe.pop(key, None)
+        probe["duration_days"] = 1
+        columns = simulate(parse_scenario(probe), progress=False).daily.columns
+        unknown = [name for name in loaded.sweep.outputs.daily if name not in columns]
+        if unknown:
+            _fail(loaded.source, "outputs.daily", f"unknown column {unknown[0]!r}; allowed: {', '.join(columns)}")
+
+
+def _base_data(sweep: Sweep, path: Path) -> dict:
+    data = load_toml(path)
+    data.pop("clinic", None)  # clinic visits are not part of sweep outputs
+    if sweep.duration_years is not None:
+        for key in ("duration_years", "duration_days", "duration_hours"):
+            data.pop(key, None)
+        data["duration_years"] = sweep.duration_years
+    return data
+
+
+def parse_sweep(data: dict, source: str, text: str = "") -> LoadedSweep:
+    """Validate sweep ``data`` (a dict as read from TOML); ``source`` is its path (base paths are relative to it)."""
+    try:
+        sweep = Sweep.model_validate(data)
+    except ValidationError as exc:
+        raise SweepError(format_validation_error(source, exc, Sweep, "sweep")) from None
+    if sweep.design.kind == "cohort" and sweep.design.cohort is not None:
+        if sweep.variables:
+            _fail(source, "variables", "a named cohort brings its own variables; remove them or the cohort name")
+        variables, correlation = _load_cohort(source, sweep.design)
+        design = sweep.design.model_copy(update={"correlation": sweep.design.correlation or correlation})
+        sweep = sweep.model_copy(update={"variables": variables, "design": design})
+    if not sweep.variables:
+        _fail(source, "variables", "give at least one variable")
+    for index, variable in enumerate(sweep.variables):
+        _check_sampling(source, index, variable, sweep.design.kind)
+        if variable.parameter is not None:
+            _check_parameter(source, index, variable)
+    if sweep.design.correlation is not None:
+        _check_correlation(source, sweep.design.correlation, len(sweep.variables))
+
+    base_path = (Path(source).parent / sweep.base_scenario).resolve()
+    if not base_path.is_file():
+        _fail(source, "base_scenario", f"no such scenario file: {base_path}")
+    try:
+        base_data = _base_data(sweep, base_path)
+    except TOMLDecodeError as exc:
+        _fail(source, "base_scenario", f"{base_path} is not valid TOML: {exc}")
+    loaded = LoadedSweep(sweep, source, text, str(base_path), base_data, base_path.read_text())
+    try:
+        parse_scenario(base_data, source=str(base_path))
+    except ScenarioError as exc:
+        _fail(source, "base_scenario", str(exc))
+    _check_fields(loaded)
+    _check_outputs(loaded)
+    return loaded
+
+
+def load_sweep(path) -> LoadedSweep:
+    """Read and check the sweep file at ``path``.
+
+    Raises:
+        SweepError: naming the file, each wrong field and the allowed values.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SweepError(f"{path}: no such sweep file")
+    try:
+        data = load_toml(path)
+    except TOMLDecodeError as exc:
+        raise SweepError(f"{path}: not valid TOML: {exc}") from None
+    return parse_sweep(data, source=str(path), text=path.read_text())

@@ -1,0 +1,195 @@
+"""``run_sweep``: a sweep file to a results directory, resumable, on any backend."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from glucosim.errors import SweepError
+from glucosim.sweep.backends import SlurmOptions, dask_client, execute
+from glucosim.sweep.design import design_samples, patient_seeds
+from glucosim.sweep.load import LoadedSweep, load_sweep
+from glucosim.sweep.store import SweepStore
+from glucosim.sweep.worker import STATUS_OK, ChunkTask, RunSpec
+
+DEFAULT_CHUNK_RUNS = 8
+"""Runs per chunk file: a chunk is the unit of work, of saving and of resuming."""
+FAILURE_EXAMPLES = 5
+"""Failed runs quoted in summary.json (all are in results.parquet)."""
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """What one call of ``run_sweep`` did.
+
+    Attributes:
+        out_dir: the results directory.
+        n_runs: runs in the whole sweep.
+        n_done: runs finished (this call and earlier ones).
+        n_failed: finished runs whose solve or scenario failed.
+        complete: every chunk is done (results.parquet and summary.json are written).
+        wall_time_s: time of this call, seconds.
+        runs_this_call: runs finished by this call.
+    """
+
+    out_dir: Path
+    n_runs: int
+    n_done: int
+    n_failed: int
+    complete: bool
+    wall_time_s: float
+    runs_this_call: int
+
+
+def design_table(loaded: LoadedSweep):
+    """One row per run: run_id, sample, arm, the sample's seed, and the variables' values."""
+    import pandas as pd
+
+    samples = design_samples(loaded)
+    seeds = [int(child.generate_state(1)[0]) for child in patient_seeds(loaded.sweep.seed, len(samples))]
+    rows = []
+    for sample, values in enumerate(samples):
+        for arm_index, arm in enumerate(loaded.sweep.arms):
+            row = {"run_id": sample * len(loaded.sweep.arms) + arm_index, "sample": sample,
+                   "arm": arm.name, "arm_index": arm_index, "sample_seed": seeds[sample]}
+            row.update(zip(loaded.variable_names, map(float, values)))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _tasks(loaded: LoadedSweep, design, chunk_runs: int, chunks: list[int]) -> list[ChunkTask]:
+    names = list(loaded.variable_names)
+    values = design[names].to_numpy()
+    tasks = []
+    for index in chunks:
+        rows = range(index * chunk_runs, min((index + 1) * chunk_runs, len(design)))
+        specs = tuple(RunSpec(int(design["run_id"].iat[r]), int(design["sample"].iat[r]),
+                              int(design["arm_index"].iat[r]), tuple(map(float, values[r]))) for r in rows)
+        tasks.append(ChunkTask(index, loaded, specs))
+    return tasks
+
+
+def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict:
+    from glucosim.analysis.cohort import arm_comparison, cumulative_incidence
+
+    results = store.load_results(require_complete=True)
+    failed = results[results["status"] != STATUS_OK]
+    incidence = cumulative_incidence(results, loaded.n_years)
+    return {
+        "sweep": loaded.sweep.name,
+        "n_runs": len(results),
+        "n_ok": int((results["status"] == STATUS_OK).sum()),
+        "n_failed": len(failed),
+        "failures": failed[["run_id", "arm", *loaded.variable_names, "error"]].head(FAILURE_EXAMPLES).to_dict("records"),
+        "arms": arm_comparison(incidence),
+        "final_stage_counts": results[results["status"] == STATUS_OK].groupby("arm", sort=False)["final_stage"]
+        .value_counts().unstack(fill_value=0).to_dict("index"),
+        "patient_years": float(len(results) * loaded.n_years),
+        "last_call_wall_time_s": round(wall_time_s, 3),
+    }
+
+
+def _my_chunks(pending: list[int], task_index: int | None, task_count: int | None) -> list[int]:
+    if task_index is None:
+        return pending
+    if task_count is None or not 0 <= task_index < task_count:
+        raise SweepError(f"--task-index must be in [0, --task-count) (got {task_index} of {task_count})")
+    return [index for index in pending if index % task_count == task_index]
+
+
+def run_sweep(
+    sweep: LoadedSweep | str | Path,
+    out_dir: str | Path,
+    *,
+    workers: int | None = None,
+    chunk_runs: int | None = None,
+    scheduler: str | None = None,
+    slurm: SlurmOptions | None = None,
+    client=None,
+    task_index: int | None = None,
+    task_count: int | None = None,
+    progress: bool = True,
+) -> SweepOutcome:
+    """Run (or resume) a sweep, writing results chunk by chunk to ``out_dir``.
+
+    Main arguments:
+        sweep: a sweep TOML path or a ``LoadedSweep``.
+        out_dir: results directory; if it holds this sweep already, finished chunks are kept and skipped.
+
+    Where to run (default: all local cores):
+        workers: local worker processes (1 = in this process).
+        scheduler: address of a running Dask scheduler (``tcp://host:8786``).
+        slurm: start Dask workers as SLURM jobs with these resources.
+        client: an existing ``distributed.Client`` (e.g. on a ``LocalCluster``).
+        task_index, task_count: job-array mode: run only chunks with ``index % task_count == task_index``
+            (e.g. ``$SLURM_ARRAY_TASK_ID`` of ``$SLURM_ARRAY_TASK_COUNT``); the last task to finish writes results.parquet.
+
+    Other arguments:
+        chunk_runs: runs per chunk (fixed by the first call for a directory).
+        progress: progress bar (terminal or notebook).
+
+    Results do not depend on workers, backend or chunking: every run is
+    computed on its own from the design table.
+    """
+    loaded = sweep if isinstance(sweep, LoadedSweep) else load_sweep(sweep)
+    store = SweepStore(out_dir)
+    existing = store.manifest()
+    chunk_runs = chunk_runs or (existing["chunk_runs"] if existing else DEFAULT_CHUNK_RUNS)
+    design = design_table(loaded)
+    manifest = store.initialise(loaded, design, chunk_runs)
+    done = store.completed_chunks()
+    mine = _my_chunks([i for i in range(manifest["n_chunks"]) if i not in done], task_index, task_count)
+    tasks = _tasks(loaded, design, chunk_runs, mine)
+    started = time.perf_counter()
+    runs_before = min(len(done) * chunk_runs, len(design))
+    finished = _drive(store, tasks, runs_before, len(design), loaded.sweep.name, progress,
+                      workers=workers, scheduler=scheduler, slurm=slurm, client=client)
+    complete = store.is_complete()
+    if complete:
+        store.consolidate(_summary(store, loaded, time.perf_counter() - started))
+    n_failed, n_done = _counts(store)
+    return SweepOutcome(Path(out_dir), len(design), n_done, n_failed, complete,
+                        time.perf_counter() - started, finished)
+
+
+def _drive(store, tasks, runs_before, n_runs, name, progress, *, workers, scheduler, slurm, client) -> int:
+    """Run the tasks on the chosen backend, saving each chunk as it lands; returns runs finished."""
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_runs, initial=runs_before, unit="run", desc=name[:40], smoothing=0.05)
+    finished = failed = 0
+    try:
+        with _backend_client(scheduler, slurm, client) as dask:
+            local_workers = workers or os.cpu_count() or 1
+            for chunk_index, rows, daily in execute(tasks, workers=local_workers, client=dask):
+                store.write_chunk(chunk_index, rows, daily)
+                finished += len(rows)
+                failed += int((rows["status"] != STATUS_OK).sum())
+                if bar is not None:
+                    bar.update(len(rows))
+                    bar.set_postfix(failed=failed, refresh=False)
+    finally:
+        if bar is not None:
+            bar.close()
+    return finished
+
+
+def _backend_client(scheduler, slurm, client):
+    """A context giving the Dask client to use, or None for local execution."""
+    if client is None and (scheduler is not None or slurm is not None):
+        return dask_client(scheduler, slurm)
+    return contextlib.nullcontext(client)
+
+
+def _counts(store: SweepStore) -> tuple[int, int]:
+    """(failed, done) over every finished chunk."""
+    try:
+        results = store.load_results()
+    except SweepError:
+        return 0, 0
+    return int((results["status"] != STATUS_OK).sum()), len(results)

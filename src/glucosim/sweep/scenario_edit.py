@@ -1,0 +1,86 @@
+"""Build one run's scenario: the base, plus an arm's changes, with the variables set.
+
+Works on the scenario as plain data (the dict read from TOML), so the run is
+validated by exactly the same schema as a scenario file.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+from glucosim.physiology.units import DAYS_PER_YEAR
+
+_TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+
+
+def field_path_tokens(path: str) -> list[str | int]:
+    """``'changes[0].from_year'`` -> ``['changes', 0, 'from_year']``.
+
+    Raises:
+        ValueError: the path is not dotted names with optional [index] parts.
+    """
+    tokens: list[str | int] = []
+    for part in path.split("."):
+        matches = list(_TOKEN.finditer(part))
+        if not matches or "".join(m.group(0) for m in matches) != part or matches[0].group(1) is None:
+            raise ValueError(f"bad field path {path!r}: use names joined by '.', with [index] for lists")
+        tokens += [m.group(1) if m.group(1) is not None else int(m.group(2)) for m in matches]
+    return tokens
+
+
+def set_field(data: dict, path: str, value: float) -> None:
+    """Set the scenario field at ``path`` in ``data``, creating missing tables on the way.
+
+    Raises:
+        IndexError: a list index beyond the list (e.g. ``changes[2]`` with two changes).
+        TypeError: the path runs through a value that is not a table or list.
+    """
+    tokens = field_path_tokens(path)
+    node = data
+    for token, following in zip(tokens[:-1], tokens[1:]):
+        if isinstance(token, int):
+            if not isinstance(node, list) or token >= len(node):
+                raise IndexError(f"{path}: no element [{token}] here (the list has {len(node) if isinstance(node, list) else 0})")
+            node = node[token]
+        else:
+            if not isinstance(node, dict):
+                raise TypeError(f"{path}: '{token}' is not inside a table")
+            node = node.setdefault(token, [] if isinstance(following, int) else {})
+    last = tokens[-1]
+    if isinstance(last, int):
+        if not isinstance(node, list) or last >= len(node):
+            raise IndexError(f"{path}: no element [{last}] here")
+        node[last] = value
+    else:
+        if not isinstance(node, dict):
+            raise TypeError(f"{path}: '{last}' is not inside a table")
+        node[last] = value
+
+
+def _start_day(change: dict) -> float:
+    """A change's first day, for ordering (the schema checks the fields themselves)."""
+    if change.get("from_day") is not None:
+        return float(change["from_day"])
+    return float(change.get("from_year", 0.0)) * DAYS_PER_YEAR
+
+
+def run_scenario_data(loaded, arm, values: dict[str, float]) -> dict:
+    """The scenario dict of one run.
+
+    Args:
+        loaded: the ``LoadedSweep``.
+        arm: the ``Arm`` (its changes are added to the base's, in time order).
+        values: variable name -> value of this run's sample.
+    """
+    data = copy.deepcopy(loaded.base_data)
+    changes = list(data.get("changes", [])) + [dict(change) for change in arm.changes]
+    if changes:
+        data["changes"] = sorted(changes, key=_start_day)  # stable: equal days keep base-then-arm order
+    for variable in loaded.sweep.variables:
+        value = float(values[variable.name])
+        if variable.parameter is not None:
+            data.setdefault("subject", {}).setdefault("parameters", {})[variable.parameter] = value
+        else:
+            set_field(data, variable.field, value)
+    return data

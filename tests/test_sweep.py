@@ -1,0 +1,203 @@
+"""Sweeps: checked files, reproducible designs, identical results on any workers, failures isolated, resume after a kill."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas.testing as pdt
+import pytest
+from scipy import stats
+
+from glucosim.errors import SweepError
+from glucosim.sweep import design_table, load_results, load_sweep, run_sweep
+from glucosim.sweep.store import CHUNK_DIR, SweepStore
+from tests._sweep_helpers import GRID_SWEEP, comparable, write_sweep
+
+KILL_WAIT_S = 120.0
+"""Longest wait for the first chunks before killing the sweep (a fresh process loads numba's cache first)."""
+
+
+@pytest.fixture(scope="module")
+def grid_sweep(tmp_path_factory):
+    """The test grid (2 x 2 samples x 2 arms = 8 two-year runs) and its serial reference results."""
+    root = tmp_path_factory.mktemp("grid")
+    path = write_sweep(root / "input")
+    outcome = run_sweep(path, root / "serial", workers=1, chunk_runs=3, progress=False)
+    return path, root, outcome
+
+
+def _sweep_with(tmp_path, replace: tuple[str, str]):
+    return write_sweep(tmp_path, GRID_SWEEP.replace(*replace))
+
+
+# ------------------------------------------------------------------ loading
+@pytest.mark.parametrize(
+    "replace, expected",
+    [
+        (('unit = "1"\nvalues = [0.25', 'unit = "mg/dl"\nvalues = [0.25'), "variables[0].unit: 'insulin_sensitivity_whole_body' is in '1'"),
+        (('parameter = "beta_function_max"', 'parameter = "beta_function_mx"'), "did you mean 'beta_function_max'"),
+        (("values = [1.2, 3.0]", "values = [1.2, 9.0]"), "outside the plausible range [1, 5]"),
+        (("values = [1.2, 3.0]", "range = [1.2, 3.0]"), "a 'grid' design needs 'values', or 'range' with 'levels'"),
+        (('kind = "grid"', 'kind = "gird"'), "design.kind"),
+        (("seed = 7", "seed = 7\nsamples_total = 3"), "unknown field; allowed fields here: name, description, base_scenario"),
+        (('base_scenario = "base.toml"', 'base_scenario = "missing.toml"'), "base_scenario: no such scenario file"),
+    ],
+)
+def test_bad_sweep_files_name_file_field_and_allowed_values(tmp_path, replace, expected):
+    path = _sweep_with(tmp_path, replace)
+    with pytest.raises(SweepError) as error:
+        load_sweep(path)
+    assert str(path) in str(error.value)
+    assert expected in str(error.value)
+
+
+def test_a_field_variable_must_give_a_valid_scenario(tmp_path):
+    text = GRID_SWEEP.replace('parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]',
+                              'field = "routine.sleep_hours"\nvalues = [5.0, 8.0]')
+    with pytest.raises(SweepError, match=r"routine.sleep_hours.*unknown field; allowed fields here: meals"):
+        load_sweep(write_sweep(tmp_path, text))
+
+
+def test_correlation_must_be_a_valid_matrix(tmp_path):
+    text = COHORT_SWEEP.replace("correlation = [[1.0, -0.5], [-0.5, 1.0]]", "correlation = [[1.0, 0.5], [-0.5, 1.0]]")
+    with pytest.raises(SweepError, match="design.correlation: must be symmetric"):
+        load_sweep(write_sweep(tmp_path, text))
+
+
+# ------------------------------------------------------------------- designs
+COHORT_SWEEP = """
+name = "test cohort"
+base_scenario = "base.toml"
+seed = 11
+
+[design]
+kind = "cohort"
+samples = 4000
+correlation = [[1.0, -0.5], [-0.5, 1.0]]
+
+[[variables]]
+parameter = "insulin_sensitivity_whole_body"
+unit = "1"
+distribution = "lognormal"
+median = 0.5
+gsd = 1.4
+
+[[variables]]
+parameter = "body_weight"
+unit = "kg"
+distribution = "normal"
+mean = 90.0
+sd = 15.0
+"""
+
+
+def test_cohort_patients_do_not_depend_on_cohort_size(tmp_path):
+    big = design_table(load_sweep(write_sweep(tmp_path / "big", COHORT_SWEEP)))
+    small = design_table(load_sweep(write_sweep(tmp_path / "small", COHORT_SWEEP.replace("4000", "25"))))
+    pdt.assert_frame_equal(small, big.iloc[:25])
+
+
+def test_cohort_has_the_asked_distributions_and_correlation(tmp_path):
+    table = design_table(load_sweep(write_sweep(tmp_path, COHORT_SWEEP)))
+    sensitivity = table["insulin_sensitivity_whole_body"].to_numpy()
+    assert np.median(sensitivity) == pytest.approx(0.5, rel=0.03)
+    assert np.exp(np.std(np.log(sensitivity))) == pytest.approx(1.4, rel=0.03)
+    rank_correlation = stats.spearmanr(sensitivity, table["body_weight"]).statistic
+    assert rank_correlation == pytest.approx(-0.48, abs=0.04)  # Spearman of a Gaussian copula with r = -0.5
+
+
+def test_designs_have_the_documented_sizes(tmp_path):
+    sobol = GRID_SWEEP.replace('kind = "grid"', 'kind = "sobol"\nsamples = 8').replace("values = [0.25, 0.6]", "range = [0.25, 0.6]").replace("values = [1.2, 3.0]", "range = [1.2, 3.0]")
+    morris = sobol.replace('kind = "sobol"\nsamples = 8', 'kind = "morris"\nsamples = 3')
+    arms = 2
+    assert len(design_table(load_sweep(write_sweep(tmp_path / "grid")))) == 2 * 2 * arms
+    assert len(design_table(load_sweep(write_sweep(tmp_path / "sobol", sobol)))) == 8 * (2 + 2) * arms
+    assert len(design_table(load_sweep(write_sweep(tmp_path / "morris", morris)))) == 3 * (2 + 1) * arms
+    with pytest.raises(SweepError, match="power of two"):
+        load_sweep(write_sweep(tmp_path / "bad", sobol.replace("samples = 8", "samples = 6")))
+
+
+# ---------------------------------------------------------------- execution
+def test_sweep_writes_every_run_once_with_provenance(grid_sweep):
+    path, root, outcome = grid_sweep
+    assert outcome.complete and outcome.n_done == outcome.n_runs == 8 and outcome.n_failed == 0
+    results = load_results(root / "serial", require_complete=True)
+    assert list(results["run_id"]) == list(range(8))
+    manifest = SweepStore(root / "serial").manifest()
+    assert manifest["sweep_sha256"] == load_sweep(path).sha256
+    assert manifest["seed"] == 7 and manifest["n_chunks"] == 3
+    assert {"glucosim", "numpy", "numba", "SALib"} <= set(manifest["versions"])
+    assert (root / "serial" / "sweep.toml").read_text() == path.read_text()
+
+
+def test_the_sweep_outcomes_follow_the_physiology(grid_sweep):
+    """Lower sensitivity and lower reserve give higher glucose; exercise lowers it."""
+    results = load_results(grid_sweep[1] / "serial").set_index(["arm", "insulin_sensitivity_whole_body", "beta_function_max"])
+    glucose = results["y2_fasting_glucose_mg_dl"]
+    assert glucose["control", 0.25, 1.2] > glucose["control", 0.6, 1.2] > glucose["control", 0.6, 3.0]
+    for sensitivity in (0.25, 0.6):
+        for reserve in (1.2, 3.0):
+            assert glucose["exercise", sensitivity, reserve] < glucose["control", sensitivity, reserve]
+
+
+def test_results_do_not_depend_on_workers_or_chunking(grid_sweep):
+    path, root, _ = grid_sweep
+    run_sweep(path, root / "two_workers", workers=2, chunk_runs=2, progress=False)
+    pdt.assert_frame_equal(comparable(load_results(root / "serial")), comparable(load_results(root / "two_workers")))
+
+
+def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
+    """An intervention year past the end of the run is an invalid scenario for that run only."""
+    text = GRID_SWEEP.split("[[arms]]")[0].replace(
+        'parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]', 'field = "changes[0].from_year"\nvalues = [1.0, 5.0]'
+    ) + '[[arms]]\nname = "intervention"\nchanges = [{ from_year = 1.0, label = "lifestyle", carbs_scale = 0.8 }]\n'
+    outcome = run_sweep(write_sweep(tmp_path, text), tmp_path / "out", workers=1, progress=False)
+    results = load_results(tmp_path / "out")
+    failed = results[results["status"] == "failed"]
+    assert outcome.complete and outcome.n_failed == len(failed) == 2
+    assert set(failed["changes[0].from_year"]) == {5.0}
+    assert failed["error"].str.contains("ScenarioError").all()
+    assert failed["error"].str.contains("after the end of the run").all()
+    assert (results.loc[results["status"] == "ok", "final_stage"].notna()).all()
+
+
+def test_a_directory_refuses_a_different_sweep(grid_sweep, tmp_path):
+    path, root, _ = grid_sweep
+    other = write_sweep(tmp_path, GRID_SWEEP.replace("seed = 7", "seed = 8"))
+    with pytest.raises(SweepError, match="holds results of a different sweep"):
+        run_sweep(other, root / "serial", workers=1, progress=False)
+
+
+def _chunk_files(directory):
+    chunks = directory / CHUNK_DIR
+    return sorted(chunks.glob("chunk-*.parquet")) if chunks.is_dir() else []
+
+
+@pytest.mark.timeout(600)
+def test_killed_sweep_resumes_without_losing_or_repeating_runs(grid_sweep, tmp_path):
+    path, root, _ = grid_sweep
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "glucosim.cli", "sweep", str(path), "--out", str(out), "--workers", "1",
+               "--chunk-runs", "1", "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + KILL_WAIT_S
+    while len(_chunk_files(out)) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished_before = {p.name: p.stat().st_mtime_ns for p in _chunk_files(out)}
+    assert 2 <= len(finished_before) < 8, "the kill should land mid-sweep"
+    assert not (out / "results.parquet").exists()
+
+    resumed = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "8 of 8 runs done" in resumed.stdout
+    assert f"({8 - len(finished_before)} now" in resumed.stdout
+    after = {p.name: p.stat().st_mtime_ns for p in _chunk_files(out)}
+    assert all(after[name] == stamp for name, stamp in finished_before.items()), "finished chunks were redone"
+    assert not [name for name in os.listdir(out / CHUNK_DIR) if name.endswith(".tmp")]
+    pdt.assert_frame_equal(comparable(load_results(root / "serial")), comparable(load_results(out)))

@@ -1,0 +1,132 @@
+"""Sweeps on real clusters: a Dask LocalCluster losing a worker mid-sweep, and a real single-node SLURM.
+
+No mock schedulers. SLURM is started by ``../shared/tools/slurm/start-slurm.sh``
+(installs Debian's slurm on first use; needs root). Where those scripts or
+root are missing the SLURM tests skip, unless GLUCOSIM_REQUIRE_SLURM=1 (CI
+sets it), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pandas.testing as pdt
+import pytest
+
+from glucosim.sweep import SlurmOptions, load_results, run_sweep
+from glucosim.sweep.store import CHUNK_DIR
+from tests._sweep_helpers import comparable, write_sweep
+
+REPO = Path(__file__).resolve().parent.parent
+SLURM_TOOL_DIRS = [os.environ.get("GLUCOSIM_SLURM_TOOLS", ""), REPO.parent / "shared" / "tools" / "slurm",
+                   "/work/shared/tools/slurm"]
+CLUSTER_TIMEOUT_S = 900
+WORKER_KILL_WAIT_S = 300.0
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The test grid and its serial results."""
+    root = tmp_path_factory.mktemp("cluster")
+    path = write_sweep(root / "input")
+    run_sweep(path, root / "serial", workers=1, progress=False)
+    return path, root, comparable(load_results(root / "serial"))
+
+
+def _chunks_done(directory: Path) -> int:
+    chunks = directory / CHUNK_DIR
+    return len(list(chunks.glob("chunk-*.parquet"))) if chunks.is_dir() else 0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(CLUSTER_TIMEOUT_S)
+def test_dask_local_cluster_loses_a_worker_and_still_completes(reference):
+    path, root, expected = reference
+    out = root / "dask_killed"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            outcome = {}
+            runner = threading.Thread(
+                target=lambda: outcome.update(result=run_sweep(path, out, client=client, chunk_runs=1, progress=False))
+            )
+            runner.start()
+            deadline = time.monotonic() + WORKER_KILL_WAIT_S
+            while _chunks_done(out) < 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            victim = next(iter(client.run(os.getpid).values()))
+            os.kill(victim, signal.SIGKILL)  # the nanny restarts it; its chunk is rescheduled
+            runner.join(CLUSTER_TIMEOUT_S)
+            assert not runner.is_alive()
+            assert victim not in client.run(os.getpid).values(), "the killed worker process should be gone"
+    assert 1 <= _chunks_done(out) and outcome["result"].complete
+    pdt.assert_frame_equal(expected, comparable(load_results(out)))
+
+
+def _slurm_tools() -> Path | None:
+    for candidate in SLURM_TOOL_DIRS:
+        if candidate and (Path(candidate) / "start-slurm.sh").is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    """A running single-node SLURM for this module's tests (stopped afterwards if we started it)."""
+    required = os.environ.get("GLUCOSIM_REQUIRE_SLURM") == "1"
+    tools = _slurm_tools()
+    problem = None
+    if tools is None:
+        problem = f"no start-slurm.sh in {SLURM_TOOL_DIRS}"
+    elif os.geteuid() != 0:
+        problem = "starting SLURM needs root"
+    if problem:
+        if required:
+            pytest.fail(f"GLUCOSIM_REQUIRE_SLURM=1 but {problem}")
+        pytest.skip(problem)
+    subprocess.run([str(tools / "start-slurm.sh")], check=True, timeout=600)
+    yield
+    subprocess.run([str(tools / "stop-slurm.sh")], check=False, timeout=120)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(CLUSTER_TIMEOUT_S)
+def test_sweep_on_slurm_through_dask_jobqueue(reference, slurm):
+    pytest.importorskip("dask_jobqueue")
+    path, root, expected = reference
+    out = root / "slurm_dask"
+    options = SlurmOptions(cores=1, memory="1GB", walltime="00:15:00", jobs=2, interface="lo",
+                           log_directory=str(root / "slurm-logs"))
+    outcome = run_sweep(path, out, slurm=options, chunk_runs=2, progress=False)
+    assert outcome.complete
+    pdt.assert_frame_equal(expected, comparable(load_results(out)))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(CLUSTER_TIMEOUT_S)
+def test_sweep_as_a_plain_slurm_job_array(reference, slurm, tmp_path):
+    path, root, expected = reference
+    out = tmp_path / "array"
+    glucosim = [sys.executable, "-m", "glucosim.cli"]
+    script = tmp_path / "array.sh"
+    script.write_text(
+        "#!/bin/bash\n#SBATCH --array=0-2\n#SBATCH --time=00:15:00\n"
+        f"#SBATCH --output={tmp_path}/array-%a.log\n"
+        f"{' '.join(glucosim)} sweep {path} --out {out} --chunk-runs 1 --no-progress "
+        "--task-index $SLURM_ARRAY_TASK_ID --task-count $SLURM_ARRAY_TASK_COUNT\n"
+    )
+    submitted = subprocess.run([shutil.which("sbatch"), "--wait", str(script)], capture_output=True, text=True,
+                               timeout=CLUSTER_TIMEOUT_S)
+    logs = "\n".join(p.read_text() for p in sorted(tmp_path.glob("array-*.log")))
+    assert submitted.returncode == 0, submitted.stderr + logs
+    assert _chunks_done(out) == 8
+    assert (out / "results.parquet").is_file(), "the last array task to finish writes results.parquet"
+    pdt.assert_frame_equal(expected, comparable(load_results(out)))
