@@ -1,92 +1,162 @@
-"""One day in detail: glucose and insulin as a CGM-like trace, and glucose fluxes by tissue."""
+"""One day as a CGM-like trace: glucose and insulin every 5 minutes, meals, exercise and sleep marked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
 
 from glucosim.analysis import markers
 from glucosim.physiology.indices import Par
-from glucosim.physiology.units import MG_PER_G
-from glucosim.plotting.style import OKABE_ITO, RC, TISSUE_COLOURS
+from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G
+from glucosim.plotting.style import EXERCISE_COLOUR, OKABE_ITO, RC, SHADE_ALPHA, SLEEP_COLOUR, SLIDE_WIDTH_IN
+
+WAKE_BEFORE_FIRST_MEAL_H = 0.5
+"""Sleep is drawn ending half an hour before the first meal, for the routine's hours. The model has no clock
+of sleep (short sleep acts through the day's sleep deficit), so this only places the shading sensibly."""
+DEFAULT_WAKE_H = 7.0
+"""Wake time drawn on days without meals."""
+CGM_TARGET_RANGE_MG_DL = (70.0, 180.0)
+"""The consensus CGM target range (Battelino et al. 2019 Diabetes Care 42:1593): time in range is reported for it."""
+HOURS_PER_DAY = 24.0
+HOUR_TICK_STEP = 3
+DAY_HEIGHT_IN = 7.0
+CGM_MARKER_SIZE = 2.5
+MEAL_LABEL_HEADROOM = 1.12
+"""The glucose axis ends this factor above the data, so meal labels at the top do not sit on the trace."""
+"""Dots at each 5-minute sample, as a CGM plots its readings."""
 
 
-BEDTIME_H = 23.0
-"""Sleep is drawn from this clock time for the routine's hours (the model itself has no bedtime)."""
-
-
-def _shade_sleep(ax, sleep_h: float):
-    if sleep_h <= 0:
-        return
-    wake_h = BEDTIME_H + sleep_h - 24.0
-    ax.axvspan(BEDTIME_H, 24.0, color=OKABE_ITO["grey"], alpha=0.12, lw=0)
-    if wake_h > 0:
-        ax.axvspan(0.0, wake_h, color=OKABE_ITO["grey"], alpha=0.12, lw=0)
-
-
-def plot_day(result, day=None, axes=None):
-    """Glucose, insulin and tissue fluxes over one kept day (default: the last); returns the Figure.
-
-    Grey shading: sleep (drawn from 23:00 for the routine's hours); triangles:
-    meals with their carbohydrate; green shading: exercise.
-    """
-    if day is None:
-        day = max(result.trajectories)
-    if day not in result.trajectories:
-        raise KeyError(f"day {day} was not kept; kept days: {sorted(result.trajectories)} (use trajectory_days=...)")
-    trajectory = result.trajectories[day]
-    hours = trajectory["clock_h"].to_numpy()
-    exercising = trajectory["exercise_intensity_pct"].to_numpy() > 0
+def sleep_window_h(result, day: int) -> tuple[float, float]:
+    """(bedtime, wake time) in clock hours drawn for ``day``; bedtime may be before midnight (> wake)."""
     from glucosim.scenario.compile import ScenarioProgram
 
     program = ScenarioProgram(result.loaded)
-    plan = program.day_plan(day)
     sleep_h = program.routine_on(day).sleep_h
+    plan = program.day_plan(day)
+    wake = plan.meals[0][0] / 60.0 - WAKE_BEFORE_FIRST_MEAL_H if plan.meals else DEFAULT_WAKE_H
+    return (wake - sleep_h) % HOURS_PER_DAY, wake
+
+
+def shade_sleep(ax, bedtime_h: float, wake_h: float) -> None:
+    """Grey shading over the sleep window (split across midnight when needed)."""
+    if bedtime_h > wake_h:
+        ax.axvspan(bedtime_h, HOURS_PER_DAY, color=SLEEP_COLOUR, alpha=SHADE_ALPHA, lw=0)
+        ax.axvspan(0.0, wake_h, color=SLEEP_COLOUR, alpha=SHADE_ALPHA, lw=0)
+    else:
+        ax.axvspan(bedtime_h, wake_h, color=SLEEP_COLOUR, alpha=SHADE_ALPHA, lw=0)
+
+
+def shade_exercise(ax, hours: np.ndarray, exercising: np.ndarray) -> None:
+    """Green shading while the trajectory's exercise intensity is above rest."""
+    if exercising.any():
+        ax.fill_between(hours, 0, 1, where=exercising, transform=ax.get_xaxis_transform(), color=EXERCISE_COLOUR,
+                        alpha=SHADE_ALPHA * 1.5, lw=0, step="mid")
+
+
+def meals_g(result, day: int) -> list[tuple[float, float]]:
+    """(clock hour, carbohydrate in g) of each meal of ``day``."""
+    from glucosim.scenario.compile import ScenarioProgram
+
+    body_weight = float(result.loaded.parameters[Par.body_weight])
+    plan = ScenarioProgram(result.loaded).day_plan(day)
+    return [(minute / 60.0, dose_mg_kg * body_weight / MG_PER_G) for minute, dose_mg_kg, _ in plan.meals]
+
+
+def time_in_range_percent(glucose_mg_dl) -> float:
+    """Percent of samples within the CGM target range."""
+    glucose = np.asarray(glucose_mg_dl, dtype=float)
+    low, high = CGM_TARGET_RANGE_MG_DL
+    return float(100.0 * np.mean((glucose >= low) & (glucose <= high)))
+
+
+def _kept_day(result, day: int | None) -> int:
+    if day is None:
+        return max(result.trajectories)
+    if day not in result.trajectories:
+        raise KeyError(f"day {day} was not kept; kept days: {sorted(result.trajectories)} (use trajectory_days=...)")
+    return day
+
+
+def plot_day(result, day: int | None = None, axes: Sequence | None = None, reference_day: int | None = None):
+    """24-h profile of one kept day (default: the last) as a CGM-like trace; returns the Figure.
+
+    Top: plasma glucose (mg/dl) every 5 minutes with the CGM target range
+    70-180 mg/dl and the time in range; triangles mark meals with their
+    carbohydrate (g). Bottom: plasma insulin (uU/ml). Grey shading: sleep;
+    green shading: exercise.
+
+    Args:
+        result: a ``SimulationResult``.
+        day: the kept day to draw (``result.trajectories``).
+        axes: two axes (glucose, insulin) to draw into; default: a new figure.
+        reference_day: another kept day drawn thinly in grey for comparison (e.g. 0, the start).
+    """
+    day = _kept_day(result, day)
+    trajectory = result.trajectories[day]
+    hours = trajectory["clock_h"].to_numpy()
+    glucose = trajectory["glucose_mg_dl"].to_numpy()
+    exercising = trajectory["exercise_intensity_pct"].to_numpy() > 0
+    bedtime, wake = sleep_window_h(result, day)
+    year = day / DAYS_PER_YEAR
 
     with plt.rc_context(RC):
         if axes is None:
-            fig, axes = plt.subplots(3, 1, figsize=(8, 8.5), sharex=True)
+            fig, axes = plt.subplots(2, 1, figsize=(SLIDE_WIDTH_IN, DAY_HEIGHT_IN), sharex=True,
+                                     height_ratios=(1.6, 1.0))
         else:
             fig = axes[0].figure
-        ax = axes[0]
-        ax.plot(hours, trajectory["glucose_mg_dl"], color=OKABE_ITO["black"])
-        ax.axhline(markers.TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL, color=OKABE_ITO["grey"], ls=":", lw=1)
-        ax.set_ylabel("glucose (mg/dl)")
-        top = ax.get_ylim()[1]
-        for minute, dose_mg_kg, _ in plan.meals:
-            grams = dose_mg_kg * float(result.loaded.parameters[Par.body_weight]) / MG_PER_G
-            ax.annotate(f"{grams:.0f} g", (minute / 60.0, top), xytext=(0, -2), textcoords="offset points",
-                        ha="center", va="top", fontsize=8, color=OKABE_ITO["blue"])
-            ax.plot([minute / 60.0], [top], marker="v", color=OKABE_ITO["blue"], clip_on=False)
-
-        ax = axes[1]
-        ax.plot(hours, markers.insulin_uU_ml(trajectory["insulin_pmol_l"]), color=OKABE_ITO["blue"])
-        ax.set_ylabel("insulin (\u00b5U/ml)")
-        ax.set_ylim(bottom=0.0)
-
-        ax = axes[2]
-        uptake = [
-            ("brain", trajectory["brain_uptake_mg_kg_min"]),
-            ("muscle", trajectory["muscle_uptake_mg_kg_min"]),
-            ("adipose", trajectory["adipose_uptake_mg_kg_min"]),
-            ("kidney", trajectory["renal_excretion_mg_kg_min"]),
-        ]
-        labels = [f"{name} uptake" if name != "kidney" else "renal excretion" for name, _ in uptake]
-        ax.stackplot(hours, *[values for _, values in uptake], labels=labels,
-                     colors=[TISSUE_COLOURS[name] for name, _ in uptake], alpha=0.85)
-        ax.plot(hours, trajectory["liver_output_mg_kg_min"], color=TISSUE_COLOURS["liver"], lw=2, label="liver output")
-        ax.plot(hours, trajectory["gut_appearance_mg_kg_min"], color=OKABE_ITO["black"], lw=1.2, ls="--",
-                label="meal appearance")
-        ax.set_ylabel("glucose flux\n(mg/kg/min)")
-        ax.set_xlabel("time of day (h)")
-        ax.legend(loc="upper left", frameon=False, ncol=2)
-
+        ax_glucose, ax_insulin = axes
         for ax in axes:
-            _shade_sleep(ax, sleep_h)
-            if exercising.any():
-                ax.fill_between(hours, 0, 1, where=exercising, transform=ax.get_xaxis_transform(),
-                                color=OKABE_ITO["green"], alpha=0.2, lw=0)
-            ax.set_xlim(0.0, 24.0)
-            ax.set_xticks(np.arange(0, 25, 3))
-        fig.suptitle(f"{result.name}: day {day} (year {day / 365.25:.1f})", y=0.995)
+            shade_sleep(ax, bedtime, wake)
+            shade_exercise(ax, hours, exercising)
+
+        low, high = CGM_TARGET_RANGE_MG_DL
+        ax_glucose.axhspan(low, high, color=OKABE_ITO["green"], alpha=0.07, lw=0)
+        for limit in CGM_TARGET_RANGE_MG_DL:
+            ax_glucose.axhline(limit, color=OKABE_ITO["green"], lw=0.8, ls="--")
+        label = f"year {year:.1f}: time in range {time_in_range_percent(glucose):.0f} %"
+        if reference_day is not None:
+            reference_day = _kept_day(result, reference_day)
+            reference = result.trajectories[reference_day]
+            reference_glucose = reference["glucose_mg_dl"].to_numpy()
+            ref_label = (f"year {reference_day / DAYS_PER_YEAR:.1f}: time in range "
+                         f"{time_in_range_percent(reference_glucose):.0f} %")
+            ax_glucose.plot(reference["clock_h"], reference_glucose, color=OKABE_ITO["grey"], lw=1.5, label=ref_label)
+            ax_insulin.plot(reference["clock_h"], markers.insulin_uU_ml(reference["insulin_pmol_l"]),
+                            color=OKABE_ITO["grey"], lw=1.5, label=f"year {reference_day / DAYS_PER_YEAR:.1f}")
+        ax_glucose.plot(hours, glucose, color=OKABE_ITO["black"], lw=1.2, marker="o", ms=CGM_MARKER_SIZE, label=label)
+        top = max(ax_glucose.get_ylim()[1], high) * MEAL_LABEL_HEADROOM
+        ax_glucose.set_ylim(min(ax_glucose.get_ylim()[0], low * 0.85), top)
+        for hour, grams in meals_g(result, day):
+            ax_glucose.plot([hour], [top], marker="v", ms=10, color=OKABE_ITO["blue"], clip_on=False)
+            ax_glucose.annotate(f"{grams:.0f} g", (hour, top), xytext=(6, -4), textcoords="offset points",
+                                ha="left", va="top", color=OKABE_ITO["blue"], fontsize=11)
+        ax_glucose.set_ylabel("plasma glucose (mg/dl)")
+
+        ax_insulin.plot(hours, markers.insulin_uU_ml(trajectory["insulin_pmol_l"]), color=OKABE_ITO["blue"],
+                        label=f"year {year:.1f}")
+        ax_insulin.set_ylabel("plasma insulin (\u00b5U/ml)")
+        ax_insulin.set_ylim(bottom=0.0)
+        ax_insulin.set_xlabel("time of day (h)")
+        ax_insulin.set_xlim(0.0, HOURS_PER_DAY)
+        ax_insulin.set_xticks(np.arange(0, HOURS_PER_DAY + 1, HOUR_TICK_STEP))
+
+        handles, _ = ax_glucose.get_legend_handles_labels()
+        handles += [Patch(color=OKABE_ITO["green"], alpha=0.25, label=f"target range {low:.0f}-{high:.0f} mg/dl"),
+                    Patch(color=SLEEP_COLOUR, alpha=SHADE_ALPHA * 2, label="sleep")]
+        if exercising.any():
+            handles.append(Patch(color=EXERCISE_COLOUR, alpha=SHADE_ALPHA * 2, label="exercise"))
+        handles.append(plt.Line2D([], [], marker="v", ls="", ms=9, color=OKABE_ITO["blue"], label="meal (carbohydrate)"))
+        ax_glucose.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        if reference_day is not None:
+            ax_insulin.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        fig.suptitle(f"{result.name}: 24 h on day {day} (year {year:.1f})")
         fig.align_ylabels(axes)
         fig.tight_layout()
     return fig
+
+
+__all__ = ["plot_day", "sleep_window_h", "meals_g", "time_in_range_percent"]

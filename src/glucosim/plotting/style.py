@@ -1,4 +1,12 @@
-"""Shared figure style: Okabe-Ito colour-blind-safe palette, readable at slide size."""
+"""Shared figure style: Okabe-Ito colour-blind-safe palette, readable at slide size, vector output.
+
+Every glucosim figure draws inside ``plt.rc_context(RC)`` and saves with
+``save_figure``, so fonts, line widths and file formats are the same everywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 from glucosim.analysis import markers
 
@@ -13,40 +21,97 @@ OKABE_ITO = {
     "purple": "#CC79A7",
     "grey": "#999999",
 }
+"""Okabe & Ito 2008, "Color Universal Design": distinguishable with every common colour-vision deficiency."""
 
 TISSUE_COLOURS = {
     "liver": OKABE_ITO["vermillion"],
+    "gut": OKABE_ITO["yellow"],
     "muscle": OKABE_ITO["blue"],
     "adipose": OKABE_ITO["orange"],
     "brain": OKABE_ITO["purple"],
     "kidney": OKABE_ITO["green"],
 }
 
+SERIES_COLOURS = (
+    OKABE_ITO["black"], OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["green"],
+    OKABE_ITO["orange"], OKABE_ITO["purple"], OKABE_ITO["sky"],
+)
+"""Colours of successive lines (scenarios, visits); yellow is left out: too pale on white for thin lines."""
+SERIES_LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (8, 2)))
+"""Line styles paired with ``SERIES_COLOURS`` so lines stay apart in greyscale print."""
+
 STAGE_BAND_ALPHA = 0.12
 PREDIABETES_COLOUR = OKABE_ITO["yellow"]
 DIABETES_COLOUR = OKABE_ITO["vermillion"]
+STAGE_COLOURS = {"normal": OKABE_ITO["green"], "prediabetes": PREDIABETES_COLOUR, "diabetes": DIABETES_COLOUR}
+SLEEP_COLOUR = OKABE_ITO["grey"]
+EXERCISE_COLOUR = OKABE_ITO["green"]
+SHADE_ALPHA = 0.18
+
+SLIDE_WIDTH_IN = 13.0
+"""Figures are drawn at the width of a 16:9 slide (13.33 in), so 12-13 pt text stays readable when projected."""
 
 RC = {
-    "font.size": 11,
-    "axes.titlesize": 12,
-    "axes.labelsize": 11,
-    "legend.fontsize": 9,
+    "font.size": 13,
+    "axes.titlesize": 14,
+    "axes.labelsize": 13,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "legend.fontsize": 11,
+    "lines.linewidth": 2.0,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "figure.dpi": 110,
+    "axes.grid": False,
+    "figure.dpi": 100,
     "savefig.dpi": 150,
     "savefig.bbox": "tight",
+    "svg.fonttype": "none",
+    "pdf.fonttype": 42,
 }
+"""Matplotlib settings of every glucosim figure (svg keeps text as text; pdf embeds TrueType fonts)."""
+
+FIGURE_FORMATS = ("png", "svg", "pdf")
+"""File formats ``save_figure`` writes; svg and pdf are vector."""
 
 
-def stage_bands(ax, prediabetes: float, diabetes: float, top: float | None = None):
-    """Shade the ADA prediabetes and diabetes ranges on a y axis."""
+def stage_bands(ax, prediabetes: float, diabetes: float, top: float | None = None) -> None:
+    """Shade the ADA prediabetes (yellow) and diabetes (red) ranges on a y axis, keeping its lower limit."""
     low, high = ax.get_ylim()
     top = max(high, diabetes * 1.05) if top is None else top
-    ax.axhspan(prediabetes, diabetes, color=PREDIABETES_COLOUR, alpha=STAGE_BAND_ALPHA * 2, lw=0)
-    ax.axhspan(diabetes, top, color=DIABETES_COLOUR, alpha=STAGE_BAND_ALPHA, lw=0)
+    ax.axhspan(prediabetes, diabetes, color=PREDIABETES_COLOUR, alpha=STAGE_BAND_ALPHA * 2, lw=0, zorder=0)
+    ax.axhspan(diabetes, top, color=DIABETES_COLOUR, alpha=STAGE_BAND_ALPHA, lw=0, zorder=0)
     ax.set_ylim(low, top)
 
 
 GLUCOSE_BANDS = (markers.FASTING_GLUCOSE_PREDIABETES_MG_DL, markers.FASTING_GLUCOSE_DIABETES_MG_DL)
+TWO_HOUR_BANDS = (markers.TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL, markers.TWO_HOUR_GLUCOSE_DIABETES_MG_DL)
 HBA1C_BANDS = (markers.HBA1C_PREDIABETES_PERCENT, markers.HBA1C_DIABETES_PERCENT)
+
+
+def series_style(index: int) -> dict:
+    """Colour and line style of the ``index``-th series of a figure (cycles)."""
+    return {"color": SERIES_COLOURS[index % len(SERIES_COLOURS)],
+            "ls": SERIES_LINESTYLES[index % len(SERIES_LINESTYLES)]}
+
+
+def panel_letter(ax, letter: str) -> None:
+    """Bold panel letter (a, b, ...) above the top-left corner of ``ax``, for citing panels in text."""
+    ax.text(-0.02, 1.02, letter, transform=ax.transAxes, fontweight="bold", ha="right", va="bottom")
+
+
+def save_figure(figure, path) -> Path:
+    """Save ``figure`` to ``path`` (.png, .svg or .pdf) with the glucosim style; returns the path.
+
+    Raises:
+        ValueError: the suffix is not one of ``FIGURE_FORMATS``.
+    """
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in FIGURE_FORMATS:
+        raise ValueError(f"cannot save a figure as '{path.name}': use one of " + ", ".join(f".{f}" for f in FIGURE_FORMATS))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(RC):
+        figure.savefig(path, format=suffix)
+    return path

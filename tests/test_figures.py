@@ -1,0 +1,151 @@
+"""Figures: every registered figure builds on short runs, labels its axes with units, saves as png/svg/pdf;
+the CLI's figure and gallery commands fail clearly."""
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+
+from glucosim.cli import main  # noqa: E402
+from glucosim.figures import (  # noqa: E402
+    FIGURES, FigureError, RunCache, available_figures, make_figure, register_figure, write_gallery,
+)
+
+SHORT_RUN_DAYS = 400
+"""Long enough for two yearly states (years 0 and 1) and an OGTT visit, short enough to run in seconds."""
+UNIT = re.compile(r"\(.+\)")
+FILE_MAGIC = {"png": b"\x89PNG", "pdf": b"%PDF", "svg": b"<?xml"}
+
+SHORT_SCENARIO = """# Teaches: nothing, it is a test
+name = "three days"
+duration_days = 3
+[[routine.meals]]
+time_h = 8
+carbs_g = 75
+"""
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """One cache of short runs shared by every figure of this module."""
+    return RunCache(until_day=SHORT_RUN_DAYS)
+
+
+def _is_categorical(axis) -> bool:
+    """True when an axis shows no numbers: hidden ticks (the stage strip) or text labels (tissue names)."""
+    labels = [label.get_text() for label in axis.get_ticklabels()]
+    return not len(axis.get_ticklocs()) or any(re.search(r"[A-Za-z]", text) for text in labels)
+
+
+def _data_axes(figure):
+    return [ax for ax in figure.axes if ax.lines or ax.collections or ax.patches]
+
+
+def _assert_units(figure, name):
+    figure.canvas.draw()
+    for ax in _data_axes(figure):
+        for which, axis, shared in (("x", ax.xaxis, ax.get_shared_x_axes()), ("y", ax.yaxis, ax.get_shared_y_axes())):
+            if _is_categorical(axis):
+                continue
+            labels = [sibling.xaxis.get_label_text() if which == "x" else sibling.yaxis.get_label_text()
+                      for sibling in shared.get_siblings(ax)]
+            assert any(UNIT.search(label) for label in labels), (
+                f"figure '{name}': a numeric {which} axis has no label with a unit (labels: {labels})")
+
+
+@pytest.mark.parametrize("name", available_figures())
+def test_every_figure_builds_with_units(name, runs, tmp_path):
+    figure = make_figure(name, runs=runs, out=tmp_path / f"{name}.png")
+    try:
+        assert _data_axes(figure), f"figure '{name}' drew nothing"
+        _assert_units(figure, name)
+        assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+    finally:
+        plt.close(figure)
+
+
+@pytest.mark.parametrize("suffix", sorted(FILE_MAGIC))
+def test_figures_save_as_png_svg_and_pdf(suffix, runs, tmp_path):
+    out = tmp_path / f"progression.{suffix}"
+    plt.close(make_figure("progression", runs=runs, out=out))
+    assert out.read_bytes().startswith(FILE_MAGIC[suffix])
+
+
+def test_unknown_figure_lists_the_names():
+    with pytest.raises(FigureError) as error:
+        make_figure("no_such_figure")
+    message = str(error.value)
+    assert "unknown figure 'no_such_figure'" in message
+    assert all(name in message for name in available_figures())
+
+
+def test_bad_output_type_and_too_many_scenarios(runs, tmp_path):
+    with pytest.raises(FigureError, match=r"\.png, \.svg, \.pdf"):
+        make_figure("progression", out=tmp_path / "figure.jpg", runs=runs)
+    with pytest.raises(FigureError, match="at most 1 scenario"):
+        make_figure("progression", scenarios=["a.toml", "b.toml"], runs=runs)
+
+
+def test_one_registered_function_is_a_new_figure(runs, tmp_path):
+    """The registry's contract: registering one function makes a figure for make_figure, the CLI and the gallery."""
+
+    @register_figure("test_only_fasting", title="Fasting glucose", caption="test", scenarios=(), max_scenarios=1)
+    def fasting(scenarios, cache):
+        figure, ax = plt.subplots()
+        result = cache.get(scenarios[0])
+        ax.plot(result.daily["day"], result.daily["fasting_glucose_mg_dl"])
+        ax.set_xlabel("time (days)")
+        ax.set_ylabel("fasting glucose (mg/dl)")
+        return figure
+
+    try:
+        scenario = tmp_path / "three_days.toml"
+        scenario.write_text(SHORT_SCENARIO)
+        assert "test_only_fasting" in available_figures()
+        result = CliRunner().invoke(main, ["figure", "test_only_fasting", "--scenario", str(scenario),
+                                           "--out", str(tmp_path / "f.svg")])
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / "f.svg").stat().st_size > 1_000
+        with pytest.raises(ValueError, match="already registered"):
+            register_figure("test_only_fasting", title="", caption="")(fasting)
+    finally:
+        del FIGURES["test_only_fasting"]
+
+
+def test_cli_figure_on_a_scenario_file(tmp_path):
+    scenario = tmp_path / "three_days.toml"
+    scenario.write_text(SHORT_SCENARIO)
+    out = tmp_path / "dashboard.pdf"
+    result = CliRunner().invoke(main, ["figure", "progression", "--scenario", str(scenario), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(FILE_MAGIC["pdf"])
+
+
+def test_cli_figure_errors_are_clear(tmp_path):
+    runner = CliRunner()
+    unknown = runner.invoke(main, ["figure", "spaghetti"])
+    assert unknown.exit_code == 2
+    assert "unknown figure 'spaghetti'" in unknown.output and "progression" in unknown.output
+    missing = runner.invoke(main, ["figure"])
+    assert missing.exit_code == 2 and "give a figure NAME" in missing.output
+    listing = runner.invoke(main, ["figure", "--list"])
+    assert listing.exit_code == 0 and all(name in listing.output for name in available_figures())
+    scenario = tmp_path / "three_days.toml"
+    scenario.write_text(SHORT_SCENARIO)
+    wrong_type = runner.invoke(main, ["figure", "progression", "--scenario", str(scenario), "--out", "x.jpg"])
+    assert wrong_type.exit_code == 2 and ".svg" in wrong_type.output
+    bad_scenario = runner.invoke(main, ["figure", "progression", "--scenario", str(tmp_path / "absent.toml")])
+    assert bad_scenario.exit_code == 2 and "absent.toml" in bad_scenario.output
+
+
+def test_gallery_page_shows_every_figure(runs, tmp_path):
+    page = write_gallery(tmp_path, runs=runs)
+    text = page.read_text()
+    for name in available_figures():
+        assert f"images/figures/{name}.png" in text and f"glucosim figure {name}" in text
+        assert (tmp_path / "images" / "figures" / f"{name}.png").stat().st_size > 10_000
