@@ -82,8 +82,8 @@ class SolverStats:
 
 
 def _core_template(
-    y0, seg_t0, seg_t1, seg_drivers, seg_jumps, params, t_out, rtol, atol, n_controlled, h_init, h_max, max_steps,
-    y_out, out_segment, y, stats,
+    y0, seg_t0, seg_t1, seg_drivers, seg_jumps, shared_params, t_out, rtol, atol, n_controlled, h_init, h_max,
+    max_steps, y_out, out_segment, y, stats,
 ):
     # Writes outputs into y_out/out_segment, the final state into y and work counters into stats
     # (caller-allocated, so the single and ensemble drivers share this loop); returns
@@ -93,13 +93,18 @@ def _core_template(
     n_seg = seg_t0.shape[0]
     for i in range(n):
         y[i] = y0[i]
-    k1 = np.empty(n)
-    k2 = np.empty(n)
-    k3 = np.empty(n)
-    k4 = np.empty(n)
-    k5 = np.empty(n)
-    k6 = np.empty(n)
-    k7 = np.empty(n)
+    # private copies of the arrays handed to rhs: in the ensemble, views of shared arrays would make
+    # every call update one shared reference count from all threads (cache-line ping-pong)
+    params = shared_params.copy()
+    drv = np.empty(seg_drivers.shape[1])
+    # zeroed, so a derivative a right-hand side leaves unwritten is 0, never stale memory
+    k1 = np.zeros(n)
+    k2 = np.zeros(n)
+    k3 = np.zeros(n)
+    k4 = np.zeros(n)
+    k5 = np.zeros(n)
+    k6 = np.zeros(n)
+    k7 = np.zeros(n)
     stage = np.empty(n)
     y_new = np.empty(n)
     r2 = np.empty(n)  # dense-output coefficients of the last accepted step
@@ -116,7 +121,8 @@ def _core_template(
     for s in range(n_seg):
         t = seg_t0[s]
         t_end = seg_t1[s]
-        drv = seg_drivers[s]
+        for i in range(drv.shape[0]):
+            drv[i] = seg_drivers[s, i]
         # outputs at the segment start see the state before this segment's jump
         while j < n_out and t_out[j] <= t:
             y_out[j, :] = y
