@@ -1,4 +1,4 @@
-"""Workloads shared by the benchmarks: the organ model on a reference day and a year."""
+"""Workloads shared by the benchmarks: the organ model on a reference day, a year, and an ensemble of patients."""
 
 import numpy as np
 import pytest
@@ -22,6 +22,10 @@ REFERENCE_DAY = {
 }
 """Three meals and an exercise session every day; the workload issue 6 names."""
 
+MINUTES_PER_DAY = 1440.0
+ENSEMBLE_SENSITIVITY_RANGE = (0.5, 1.5)
+"""Ensemble patients' whole-body insulin sensitivity, as multiples of the preset's (evenly spread)."""
+
 
 class Workload:
     """A schedule, its starting state and parameters, ready to integrate."""
@@ -32,7 +36,7 @@ class Workload:
         self.params = program.parameters
         self.y0 = initial_state(program)
         self.schedule, _, _ = program.schedule(0, days)
-        self.t_out = np.arange(0.0, days * 1440.0 + 0.5, output_step_min)
+        self.t_out = np.arange(0.0, days * MINUTES_PER_DAY + 0.5, output_step_min)
         self.tolerances = default_tolerances()
         self.names = STATE_NAMES
         self.integrator = organ_integrator()
@@ -48,3 +52,29 @@ def one_day():
 def one_year():
     """A year with outputs every 5 minutes (what a progression run stores per chunk)."""
     return Workload(days=365, output_step_min=5.0)
+
+
+class Ensemble(Workload):
+    """``n_patients`` copies of the workload whose insulin sensitivities differ (rows of y0 and params)."""
+
+    def __init__(self, n_patients: int, days: int, output_step_min: float = MINUTES_PER_DAY):
+        from glucosim.physiology.indices import Par
+
+        super().__init__(days, output_step_min)
+        self.n_patients = n_patients
+        self.days = days
+        self.y0 = np.tile(self.y0, (n_patients, 1))
+        self.params = np.tile(self.params, (n_patients, 1))
+        self.params[:, Par.insulin_sensitivity_whole_body] *= np.linspace(*ENSEMBLE_SENSITIVITY_RANGE, n_patients)
+
+
+@pytest.fixture(scope="session")
+def one_year_daily():
+    """A year with daily outputs (what a progression keeps)."""
+    return Workload(days=365, output_step_min=MINUTES_PER_DAY)
+
+
+@pytest.fixture(scope="session")
+def ensemble():
+    """Eight patients for 30 days with daily outputs (issue 6's 10,000 x 1 year, scaled down to fit a benchmark run)."""
+    return Ensemble(n_patients=8, days=30)

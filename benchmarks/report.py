@@ -1,27 +1,69 @@
-"""Print the speed table: glucosim's core against scipy on the same model, plus import and compile times.
+"""Print issue 6's ratio table: glucosim's core against its peers on the same model, in one run.
 
     python benchmarks/report.py
 
-Each timing is the best of several runs in this process (the integrator is
-compiled before timing); cold compile and import are measured in fresh
-processes. Run on an otherwise idle machine.
+Every peer runs the same schedule, tolerances and outputs (see peers.py). Each
+timing is the best of several runs in this process, after compilation; import,
+first-simulation, compile and memory are measured in fresh processes. Run it
+on an otherwise idle machine: the load average is printed at start and end.
+Takes about two minutes on 2 cores.
 """
 
+from __future__ import annotations
+
 import os
+import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 
-from conftest import Workload  # noqa: E402
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+from conftest import MINUTES_PER_DAY, Ensemble, Workload  # noqa: E402
+from peers import cyrk_available, make_cyrk, make_cyrk_ensemble, make_roadrunner, roadrunner_available  # noqa: E402
 
 from glucosim.physiology.model import rhs  # noqa: E402
+from glucosim.physiology.units import DAYS_PER_YEAR  # noqa: E402
+from glucosim.solver.ensemble import integrate_ensemble  # noqa: E402
 from glucosim.solver.kernel import DEFAULT_RTOL, default_atol  # noqa: E402
 from glucosim.solver.scipy_backend import integrate_schedule_scipy  # noqa: E402
 from glucosim.solver.segments import integrate_schedule  # noqa: E402
+
+PROGRESSION_SCENARIO = HERE.parent / "scenarios" / "03_insulin_resistance_low_reserve.toml"
+"""The quick-start scenario: 20 years, three meals a day, every meal resolved."""
+ENSEMBLE_PATIENTS = 16
+ENSEMBLE_DAYS = 91
+"""Issue 6's ensemble is 10,000 patients x 1 year; this scaled-down one is reported as throughput."""
+
+LIBM_FLOPS_PER_CALL = {"pow": 23.0, "exp": 8.0, "tanh": 14.0}
+"""Double-precision arithmetic operations inside one glibc call (the fma variants this machine uses), counted
+with valgrind --tool=lackey --detailed-counts=yes on a C loop of 100,000 calls minus the empty loop."""
+LLVM_FLOP_INSTRUCTIONS = ("fadd", "fsub", "fmul", "fdiv", "fneg")
+GEMM_SIZE = 1500
+"""Matrix size for measuring one core's peak double-precision throughput (numpy matmul, one BLAS thread)."""
+SCALAR_CHAINS_ITERATIONS = 50_000_000
+"""Iterations of the scalar throughput loop (8 independent multiply-add chains, 16 flops each)."""
+
+# issue 6's targets: peer time / glucosim time at least this (or at most, for the limit)
+TARGET_CYRK = 1.5
+TARGET_ROADRUNNER = 10.0
+TARGET_LSODA = 50.0
+TARGET_LIMIT = 2.5
+TARGET_PROGRESSION_S = 1.0
+TARGET_ENSEMBLE_VS_CYRK = 1.5
+TARGET_PARALLEL_EFFICIENCY = 0.9
+TARGET_IMPORT_S = 1.0
+TARGET_FIRST_SIMULATION_S = 3.0
+TARGET_COLD_COMPILE_S = 15.0
+TARGET_PEAK_MB = 200.0
+PROGRESSION_YEARS = 20
+KB_PER_MB = 1024.0
+"""getrusage's ru_maxrss is in kilobytes on Linux."""
 
 
 def best_of(function, repeats: int) -> float:
@@ -34,43 +76,199 @@ def best_of(function, repeats: int) -> float:
     return min(times)
 
 
-def fresh_process_seconds(code: str, env: dict | None = None) -> float:
-    """Wall time of ``python -c code`` in a new process."""
+def fresh_process(code: str, env: dict | None = None) -> tuple[float, str]:
+    """Wall time of ``python -c code`` in a new process, and its standard output."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, **(env or {})})
-    return time.perf_counter() - start
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+    return time.perf_counter() - start, done.stdout
+
+
+def one_core_peak_gflops() -> float:
+    """One core's measured double-precision peak: numpy matmul with one BLAS thread, GFlop/s (fresh process)."""
+    code = (f"import time, numpy as np; n = {GEMM_SIZE}; a = np.random.rand(n, n); b = a.copy(); a @ b; "
+            "t = min((lambda s: (a @ b, time.perf_counter() - s)[1])(time.perf_counter()) for _ in range(5)); "
+            "print(2 * n**3 / t / 1e9)")
+    one_thread = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    return float(fresh_process(code, one_thread)[1])
+
+
+def rhs_flops(day) -> tuple[float, str]:
+    """Floating-point operations in one evaluation of the compiled right-hand side, and how they break down.
+
+    Counts the arithmetic instructions of the optimised LLVM IR of ``rhs`` and the functions it calls (each
+    once: the right-hand side is straight-line code apart from a few max/min selects), plus the operations
+    inside each libm call (``LIBM_FLOPS_PER_CALL``).
+    """
+    import re
+
+    dydt = np.empty_like(day.y0)
+    rhs(0.0, day.y0, day.schedule.drivers[0], day.params, dydt)
+    ir = rhs.inspect_llvm(rhs.signatures[0])
+    arithmetic = sum(len(re.findall(rf"= {op} ", ir)) for op in LLVM_FLOP_INSTRUCTIONS)
+    calls = {name: len(re.findall(rf"call [^\n]*@(llvm\.)?{name}(\.f64)?\(", ir)) for name in LIBM_FLOPS_PER_CALL}
+    libm = sum(count * LIBM_FLOPS_PER_CALL[name] for name, count in calls.items())
+    detail = f"{arithmetic} arithmetic + " + " + ".join(f"{n} {name} x {LIBM_FLOPS_PER_CALL[name]:.0f}"
+                                                     for name, n in calls.items())
+    return arithmetic + libm, detail
+
+
+def one_core_scalar_gflops() -> float:
+    """One core's throughput on scalar (non-vectorised) multiply-adds with 8 independent chains, GFlop/s."""
+
+    @numba.njit
+    def chains(n):
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 1.0
+        for _ in range(n):
+            a0 = a0 * 0.9999999 + 1e-9
+            a1 = a1 * 0.9999999 + 1e-9
+            a2 = a2 * 0.9999999 + 1e-9
+            a3 = a3 * 0.9999999 + 1e-9
+            a4 = a4 * 0.9999999 + 1e-9
+            a5 = a5 * 0.9999999 + 1e-9
+            a6 = a6 * 0.9999999 + 1e-9
+            a7 = a7 * 0.9999999 + 1e-9
+        return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7
+
+    chains(10)
+    flops_per_iteration = 16
+    seconds = best_of(lambda: chains(SCALAR_CHAINS_ITERATIONS), 3)
+    return flops_per_iteration * SCALAR_CHAINS_ITERATIONS / seconds / 1e9
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "NOT MET"
+
+
+def row(label: str, value: str, ratio: str = "", target: str = "", met: bool | None = None) -> None:
+    status = "" if met is None else verdict(met)
+    print(f"  {label:<46} {value:>12}  {ratio:>9}  {target:>10}  {status}")
+
+
+def day_section() -> None:
+    day = Workload(days=1, output_step_min=1.0)
+    ours = lambda: integrate_schedule(day.integrator, day.schedule, day.y0, day.params, day.t_out,  # noqa: E731
+                                      day.tolerances, day.names)
+    stats = ours().stats
+    t_ours = best_of(ours, 200)
+    print(f"one day, 3 meals + 45 min exercise, outputs every minute ({len(day.t_out)}), rtol {DEFAULT_RTOL:g}")
+    print(f"  {'workload':<46} {'time':>12}  {'ratio':>9}  {'target':>10}")
+    row("glucosim DOPRI5, dense output (numba loop)", f"{t_ours * 1e3:.3f} ms", "1.0x")
+    print(f"    ({stats.rhs_evaluations} rhs evaluations, {stats.accepted_steps} accepted and "
+          f"{stats.rejected_steps} rejected steps)")
+    if cyrk_available():
+        t = best_of(make_cyrk(day), 100)
+        row("CyRK nbsolve2_ivp RK45, same numba rhs", f"{t * 1e3:.3f} ms", f"{t / t_ours:.2f}x",
+            f">= {TARGET_CYRK:g}x", t / t_ours >= TARGET_CYRK)
+    else:
+        row("CyRK nbsolve2_ivp (pip install 'glucosim[bench]')", "skipped")
+    if roadrunner_available():
+        with tempfile.TemporaryDirectory() as tmp:
+            t = best_of(make_roadrunner(day, Path(tmp)), 10)
+        row("libroadrunner CVODE on the SBML export", f"{t * 1e3:.3f} ms", f"{t / t_ours:.1f}x",
+            f">= {TARGET_ROADRUNNER:g}x", t / t_ours >= TARGET_ROADRUNNER)
+    else:
+        row("libroadrunner (pip install 'glucosim[test]')", "skipped")
+    for method, repeats, target in (("LSODA", 5, TARGET_LSODA), ("RK45", 3, None)):
+        t = best_of(lambda m=method: integrate_schedule_scipy(rhs, day.schedule, day.y0, day.params, day.t_out,
+                                                              method=m, rtol=DEFAULT_RTOL, atol=default_atol()),
+                    repeats)
+        row(f"scipy solve_ivp {method}, same numba rhs", f"{t * 1e3:.3f} ms", f"{t / t_ours:.1f}x",
+            f">= {target:g}x" if target else "", t / t_ours >= target if target else None)
+
+    flops_per_evaluation, detail = rhs_flops(day)
+    flops = flops_per_evaluation * stats.rhs_evaluations
+    peak, scalar = one_core_peak_gflops(), one_core_scalar_gflops()
+    limit, scalar_limit = flops / (peak * 1e9), flops / (scalar * 1e9)
+    print(f"  arithmetic limit: {flops_per_evaluation:.0f} flop per rhs evaluation ({detail}) x "
+          f"{stats.rhs_evaluations} evaluations = {flops / 1e6:.2f} MFlop")
+    row(f"  at one core's peak ({peak:.1f} GFlop/s, dgemm)", f"{limit * 1e3:.3f} ms", f"{t_ours / limit:.1f}x",
+        f"<= {TARGET_LIMIT:g}x", t_ours / limit <= TARGET_LIMIT)
+    row(f"  at scalar multiply-add rate ({scalar:.1f} GFlop/s)", f"{scalar_limit * 1e3:.3f} ms",
+        f"{t_ours / scalar_limit:.1f}x", f"<= {TARGET_LIMIT:g}x", t_ours / scalar_limit <= TARGET_LIMIT)
+
+
+def progression_section() -> None:
+    import glucosim
+
+    glucosim.simulate(PROGRESSION_SCENARIO, progress=False, until_day=1)  # load the compiled core
+    start = time.perf_counter()
+    result = glucosim.simulate(PROGRESSION_SCENARIO, progress=False)
+    seconds = time.perf_counter() - start
+    years = len(result.daily) / DAYS_PER_YEAR
+    per_day = result.stats.rhs_evaluations / len(result.daily)
+    print(f"progression: {PROGRESSION_SCENARIO.name}, {years:.0f} years, every meal resolved, daily outputs "
+          f"(glucosim.simulate, one core)")
+    row(f"{PROGRESSION_YEARS} years", f"{seconds:.2f} s", f"{years / seconds:.2f} py/s",
+        f"< {TARGET_PROGRESSION_S:g} s", seconds < TARGET_PROGRESSION_S)
+    print(f"    ({per_day:.0f} rhs evaluations per day; py/s = patient-years per second)")
+
+
+def ensemble_section() -> None:
+    ensemble = Ensemble(n_patients=ENSEMBLE_PATIENTS, days=ENSEMBLE_DAYS)
+    patient_years = ENSEMBLE_PATIENTS * ENSEMBLE_DAYS / DAYS_PER_YEAR
+    run = lambda: integrate_ensemble(ensemble.schedule, ensemble.y0, ensemble.params, ensemble.t_out,  # noqa: E731
+                                     ensemble.tolerances)
+    run()  # compile (or load) the parallel kernel
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    t_one = best_of(run, 2)
+    numba.set_num_threads(threads)
+    t_all = best_of(run, 2)
+    print(f"ensemble: {ENSEMBLE_PATIENTS} patients x {ENSEMBLE_DAYS} days, daily outputs, numba prange "
+          f"(issue 6's 10,000 x 1 year scaled down; throughput in patient-years/s)")
+    row("glucosim, 1 thread", f"{t_one:.2f} s", f"{patient_years / t_one:.2f} py/s")
+    row(f"glucosim, {threads} threads", f"{t_all:.2f} s", f"{patient_years / t_all:.2f} py/s")
+    efficiency = t_one / (threads * t_all)
+    row(f"parallel efficiency on {threads} cores", f"{efficiency * 100:.0f} %", "",
+        f">= {TARGET_PARALLEL_EFFICIENCY * 100:.0f} %", efficiency >= TARGET_PARALLEL_EFFICIENCY)
+    if cyrk_available():
+        t = best_of(make_cyrk_ensemble(ensemble), 2)
+        row(f"CyRK nbsolve2_ivp RK45 in prange, {threads} threads", f"{t:.2f} s", f"{t / t_all:.2f}x",
+            f">= {TARGET_ENSEMBLE_VS_CYRK:g}x", t / t_all >= TARGET_ENSEMBLE_VS_CYRK)
+    print(f"    10,000 patients x 1 year at this throughput: {1e4 / (patient_years / t_all) / 60:.0f} min")
+
+
+def cold_start_section() -> None:
+    import_s = min(fresh_process("import glucosim")[0] for _ in range(3))
+    first = (f"import glucosim; glucosim.simulate({str(PROGRESSION_SCENARIO)!r}, progress=False, until_day=1)")
+    fresh_process(first)  # make sure the cache is warm
+    first_s = min(fresh_process(first)[0] for _ in range(2))
+    with tempfile.TemporaryDirectory() as cache:
+        cold_s = fresh_process(first, {"NUMBA_CACHE_DIR": cache})[0]
+    print("cold start (fresh processes, interpreter start-up included)")
+    row("import glucosim", f"{import_s:.2f} s", "", f"< {TARGET_IMPORT_S:g} s", import_s < TARGET_IMPORT_S)
+    row("first simulation (1 day), warm numba cache", f"{first_s:.2f} s", "", f"< {TARGET_FIRST_SIMULATION_S:g} s",
+        first_s < TARGET_FIRST_SIMULATION_S)
+    row("first simulation, empty cache (cold compile)", f"{cold_s:.1f} s", "", f"< {TARGET_COLD_COMPILE_S:g} s",
+        cold_s < TARGET_COLD_COMPILE_S)
+
+
+def memory_section() -> None:
+    peak_code = ("import resource; import glucosim; {run}; "
+                 "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    load = f"glucosim.simulate({str(PROGRESSION_SCENARIO)!r}, progress=False, until_day=1)"
+    full = f"glucosim.simulate({str(PROGRESSION_SCENARIO)!r}, progress=False)"
+    baseline_mb = float(fresh_process(peak_code.format(run=load))[1]) / KB_PER_MB
+    peak_mb = float(fresh_process(peak_code.format(run=full))[1]) / KB_PER_MB
+    print("memory: peak resident set of a fresh process")
+    row(f"{PROGRESSION_YEARS}-year run, daily outputs", f"{peak_mb:.0f} MB", "", f"< {TARGET_PEAK_MB:g} MB",
+        peak_mb < TARGET_PEAK_MB)
+    print(f"    (of which {baseline_mb:.0f} MB is the interpreter, numpy/scipy/pandas/numba and the loaded "
+          "kernels: the peak of a 1-day run)")
 
 
 def main():
-    day = Workload(days=1, output_step_min=1.0)
-    ours = lambda: integrate_schedule(day.integrator, day.schedule, day.y0, day.params, day.t_out, day.tolerances, day.names)  # noqa: E731
-    stats = ours().stats
-    t_ours = best_of(ours, 50)
-    scipy = {}
-    for method, repeats in (("LSODA", 3), ("RK45", 2)):
-        scipy[method] = best_of(lambda m=method: integrate_schedule_scipy(
-            rhs, day.schedule, day.y0, day.params, day.t_out, method=m, rtol=DEFAULT_RTOL, atol=default_atol()), repeats)
-
-    year = Workload(days=365, output_step_min=5.0)
-    t_year = best_of(lambda: integrate_schedule(year.integrator, year.schedule, year.y0, year.params, year.t_out,
-                                                year.tolerances, year.names), 3)
-
-    with tempfile.TemporaryDirectory() as cache:
-        # numba compiles on the first call: integrate the one-day workload once
-        compile_code = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); "
-                        "from conftest import Workload; Workload(days=1, output_step_min=5.0)")
-        cold = fresh_process_seconds(compile_code, {"NUMBA_CACHE_DIR": cache})
-    import_time = min(fresh_process_seconds("import glucosim") for _ in range(3))
-
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    print(f"workload: one day, 3 meals + 45 min exercise, outputs every minute, rtol {DEFAULT_RTOL:g}")
-    print(f"  glucosim dopri5 (numba loop)        {t_ours * 1e3:9.2f} ms   ({stats.rhs_evaluations} rhs evaluations)")
-    for method, seconds in scipy.items():
-        print(f"  scipy solve_ivp {method:5s} (numba rhs) {seconds * 1e3:9.2f} ms   ratio {seconds / t_ours:6.1f}x")
-    print(f"progression: one year, every meal resolved, 5-min outputs: {t_year:.2f} s "
-          f"= {1.0 / t_year:.2f} patient-years/s (one core); 20 years ~ {20 * t_year:.1f} s")
-    print(f"cold start: import glucosim {import_time:.2f} s (fresh process, incl. interpreter); "
-          f"first compile with empty cache {cold:.1f} s (fresh process, incl. imports)")
+    load_start = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python "
+          f"{platform.python_version()}, numba {numba.__version__}, numpy {np.__version__}; "
+          f"load average at start {load_start[0]:.2f}")
+    day_section()
+    progression_section()
+    ensemble_section()
+    cold_start_section()
+    memory_section()
+    print(f"load average at end {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
