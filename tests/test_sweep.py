@@ -41,7 +41,7 @@ def _sweep_with(tmp_path, replace: tuple[str, str]):
     [
         (('unit = "1"\nvalues = [0.25', 'unit = "mg/dl"\nvalues = [0.25'), "variables[0].unit: 'insulin_sensitivity_whole_body' is in '1'"),
         (('parameter = "beta_function_max"', 'parameter = "beta_function_mx"'), "did you mean 'beta_function_max'"),
-        (("values = [1.2, 3.0]", "values = [1.2, 9.0]"), "outside the plausible range [1, 5]"),
+        (("values = [1.2, 3.0]", "values = [1.2, 9.0]"), "9 is outside the plausible range [1, 5] (source: "),
         (("values = [1.2, 3.0]", "range = [1.2, 3.0]"), "a 'grid' design needs 'values', or 'range' with 'levels'"),
         (('kind = "grid"', 'kind = "gird"'), "design.kind"),
         (("seed = 7", "seed = 7\nsamples_total = 3"), "unknown field; allowed fields here: name, description, base_scenario"),
@@ -156,7 +156,8 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     text = GRID_SWEEP.split("[[arms]]")[0].replace(
         'parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]', 'field = "changes[0].from_year"\nvalues = [1.0, 5.0]'
     ) + '[[arms]]\nname = "intervention"\nchanges = [{ from_year = 1.0, label = "lifestyle", carbs_scale = 0.8 }]\n'
-    outcome = run_sweep(write_sweep(tmp_path, text), tmp_path / "out", workers=1, progress=False)
+    # one run per chunk: a chunk holding only a failed run has all-null outputs, and must still consolidate
+    outcome = run_sweep(write_sweep(tmp_path, text), tmp_path / "out", workers=1, chunk_runs=1, progress=False)
     results = load_results(tmp_path / "out")
     failed = results[results["status"] == "failed"]
     assert outcome.complete and outcome.n_failed == len(failed) == 2

@@ -9,6 +9,8 @@
     glucosim parameters [--compartment NAME]   print the parameter table
     glucosim figure NAME [--scenario F] [--out F.svg]  a named figure (--list shows them)
     glucosim gallery [--docs docs]             every figure and docs/figures.md
+    glucosim sweep SWEEP.toml --out DIR        a parameter sweep or virtual cohort (resumable)
+    glucosim analyze DIR                       outcome tables, sensitivity indices and maps of a sweep
 """
 
 import sys
@@ -221,6 +223,94 @@ def gallery(docs_dir: Path, workers: int):
     except (GlucosimError, ValueError) as error:
         _fail(error)
     click.echo(f"wrote {page} and its images in {docs_dir / 'images' / 'figures'}/")
+
+
+@main.command()
+@click.argument("sweep_file", metavar="SWEEP", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="results directory (default: results/<sweep file name>); rerun to resume")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="local worker processes (default: all cores)")
+@click.option("--chunk-runs", type=click.IntRange(min=1), default=None, help="runs per saved chunk (default 8)")
+@click.option("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
+@click.option("--slurm", is_flag=True, help="start Dask workers as SLURM jobs (dask-jobqueue)")
+@click.option("--slurm-queue", default=None, help="SLURM partition")
+@click.option("--slurm-cores", type=click.IntRange(min=1), default=1, show_default=True, help="cores per job")
+@click.option("--slurm-memory", default="2GB", show_default=True, help="memory per job")
+@click.option("--slurm-walltime", default="01:00:00", show_default=True, help="walltime per job")
+@click.option("--slurm-jobs", type=click.IntRange(min=1), default=1, show_default=True, help="number of jobs")
+@click.option("--slurm-interface", default=None, help="network interface of the workers (e.g. ib0; lo on one node)")
+@click.option("--task-index", type=click.IntRange(min=0), default=None,
+              help="job-array mode: this task's index (e.g. $SLURM_ARRAY_TASK_ID)")
+@click.option("--task-count", type=click.IntRange(min=1), default=None,
+              help="job-array mode: number of tasks (e.g. $SLURM_ARRAY_TASK_COUNT)")
+@click.option("--progress/--no-progress", default=True, help="progress bar")
+def sweep(sweep_file: Path, out_dir, workers, chunk_runs, scheduler, slurm, slurm_queue, slurm_cores, slurm_memory,
+          slurm_walltime, slurm_jobs, slurm_interface, task_index, task_count, progress):
+    """Run SWEEP (a sweep TOML file) to a results directory; killed, it resumes where it stopped."""
+    from glucosim.sweep import SlurmOptions, load_sweep, run_sweep
+
+    out_dir = out_dir or Path("results") / sweep_file.stem
+    if scheduler and slurm:
+        _fail(ValueError("give --scheduler or --slurm, not both"))
+    if (task_index is None) != (task_count is None):
+        _fail(ValueError("job-array mode needs both --task-index and --task-count"))
+    options = None
+    if slurm:
+        options = SlurmOptions(queue=slurm_queue, cores=slurm_cores, memory=slurm_memory, walltime=slurm_walltime,
+                               jobs=slurm_jobs, interface=slurm_interface, log_directory=str(out_dir / "slurm-logs"))
+    try:
+        loaded = load_sweep(sweep_file)
+        outcome = run_sweep(loaded, out_dir, workers=workers, chunk_runs=chunk_runs, scheduler=scheduler,
+                            slurm=options, task_index=task_index, task_count=task_count, progress=progress)
+    except GlucosimError as error:
+        _fail(error)
+    click.echo(f"{loaded.sweep.name}: {outcome.n_done} of {outcome.n_runs} runs done "
+               f"({outcome.runs_this_call} now, {outcome.n_failed} failed) in {outcome.wall_time_s:.1f} s")
+    if outcome.complete:
+        _echo_sweep_summary(out_dir)
+    else:
+        click.echo("  not complete: run the same command again to finish (finished chunks are kept)")
+
+
+def _echo_sweep_summary(out_dir: Path):
+    import json
+
+    summary = json.loads((out_dir / "summary.json").read_text())
+    for arm in summary["arms"]:
+        reduction = next((v for k, v in arm.items() if k.startswith("relative_reduction_vs_")), None)
+        extra = f", relative reduction {100 * reduction:.0f} %" if reduction is not None else ""
+        click.echo(f"  {arm['arm']}: diabetes by year {arm['year']} in {100 * arm['diabetes_fraction']:.1f} % "
+                   f"of {arm['n_runs'] - arm['n_failed']} patients{extra}")
+    click.echo(f"  results: {out_dir / 'results.parquet'}; analyse with: glucosim analyze {out_dir}")
+
+
+@main.command()
+@click.argument("out_dir", metavar="DIR", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--output", "outputs", multiple=True,
+              help="outcome for sensitivity indices (repeatable; default: years_to_diabetes, final_hba1c_percent)")
+@click.option("--analysis-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="where to write (default: DIR/analysis)")
+@click.option("--no-figures", is_flag=True, help="tables only")
+def analyze(out_dir: Path, outputs, analysis_dir, no_figures: bool):
+    """Cohort outcomes by arm, sensitivity indices (SALib) and outcome maps of the sweep in DIR."""
+    from glucosim.analysis.sensitivity import DEFAULT_OUTPUTS
+    from glucosim.sweep.analyze import analyze_sweep
+
+    try:
+        found = analyze_sweep(out_dir, tuple(outputs) or DEFAULT_OUTPUTS, analysis_dir, figures=not no_figures)
+    except GlucosimError as error:
+        _fail(error)
+    for arm in found.comparison:
+        reduction = next((v for k, v in arm.items() if k.startswith("relative_reduction_vs_")), None)
+        extra = f"; relative reduction {100 * reduction:.0f} %" if reduction is not None else ""
+        click.echo(f"{arm['arm']}: diabetes by year {arm['year']}: {100 * arm['diabetes_fraction']:.1f} % "
+                   f"(prediabetic at start: {100 * arm['diabetes_fraction_from_prediabetes']:.1f} % of "
+                   f"{arm['n_prediabetic_at_start']}){extra}")
+    if found.sensitivity is not None and len(found.sensitivity):
+        click.echo(found.sensitivity.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for note in found.notes:
+        click.echo(f"note: {note}")
+    click.echo(f"wrote {len(found.files)} files to {next(iter(found.files.values())).parent}/")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,7 +6,7 @@ from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from glucosim._toml import TOMLDecodeError, load_toml
+from glucosim._toml import read_toml_file
 from glucosim.errors import ScenarioError
 
 PROTOCOL_DIR = Path(__file__).resolve().parent.parent / "protocols"
@@ -116,12 +116,9 @@ def load_protocol(name_or_path) -> LoadedProtocol:
     path = shipped if shipped.is_file() else Path(name_or_path)
     if not path.is_file():
         raise ScenarioError(f"{name_or_path}: no such protocol; shipped protocols: {', '.join(available_protocols())}")
-    try:
-        data = load_toml(path)
-    except TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    data, text = read_toml_file(path, ScenarioError, "protocol")
     try:
         protocol = Protocol.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(str(path), exc, Protocol, "protocol")) from None
-    return LoadedProtocol(protocol, str(path), path.read_text())
+    return LoadedProtocol(protocol, str(path), text)

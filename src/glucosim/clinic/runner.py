@@ -144,7 +144,6 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
     loaded_protocol = protocol if isinstance(protocol, LoadedProtocol) else load_protocol(protocol)
     spec = loaded_protocol.protocol
     loaded = subject_scenario(subject)
-    program = ScenarioProgram(loaded)
     p = loaded.parameters
     y, base, start = morning_test_state(loaded, day, state)
     integrator, tolerances = organ_integrator(), default_tolerances()

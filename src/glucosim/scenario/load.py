@@ -7,7 +7,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from glucosim._toml import TOMLDecodeError, load_toml
+from glucosim._toml import read_toml_file
 from glucosim.errors import ParameterError, ScenarioError
 from glucosim.parameters import available_presets, load_parameter_table, load_preset
 from glucosim.scenario.schema import Scenario
@@ -145,12 +145,5 @@ def load_scenario(path) -> LoadedScenario:
     Raises:
         ScenarioError: naming the file, each wrong field and the allowed values.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: no such scenario file")
-    text = path.read_text()
-    try:
-        data = load_toml(path)
-    except TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    data, text = read_toml_file(path, ScenarioError, "scenario")
     return parse_scenario(data, source=str(path), text=text)

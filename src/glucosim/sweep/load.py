@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
-from glucosim._toml import TOMLDecodeError, load_toml
+from glucosim._toml import TOMLDecodeError, load_toml, read_toml_file
 from glucosim.errors import ParameterError, ScenarioError, SweepError
 from glucosim.parameters import load_parameter_table
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH
@@ -36,6 +36,8 @@ _NEEDS = {
 }
 _DISTRIBUTION_FIELDS = {"uniform": ("range",), "normal": ("mean", "sd"), "lognormal": ("median", "gsd")}
 _SAMPLING_FIELDS = ("values", "range", "levels", "distribution", "median", "gsd", "mean", "sd", "bounds")
+DIMENSIONLESS = "1"
+"""The parameter table's unit of relative (healthy = 1) quantities."""
 CORRELATION_TOLERANCE = 1e-9
 """Symmetry and unit-diagonal tolerance of a correlation matrix."""
 
@@ -62,8 +64,10 @@ class LoadedSweep:
 
     @property
     def sha256(self) -> str:
-        """Hash of everything that defines the runs: the sweep text and the base scenario text."""
-        return hashlib.sha256((self.text + "\0" + self.base_text).encode()).hexdigest()
+        """Hash of everything that defines the runs: the sweep and base-scenario texts, and the
+        resolved sweep (which holds a named cohort's variables, so editing the cohort file changes it)."""
+        content = "\0".join((self.text, self.base_text, self.sweep.model_dump_json()))
+        return hashlib.sha256(content.encode()).hexdigest()
 
     @property
     def variable_names(self) -> tuple[str, ...]:
@@ -125,8 +129,9 @@ def _check_parameter(source: str, index: int, variable: Variable) -> None:
         numbers.append(variable.median)
     outside = [value for value in numbers if not row.low <= value <= row.high]
     if outside:
+        unit = "" if row.unit == DIMENSIONLESS else f" {row.unit}"
         _fail(source, f"variables[{index}] ({variable.parameter})",
-              f"{outside[0]:g} {row.unit} is outside the plausible range [{row.low:g}, {row.high:g}] {row.unit} "
+              f"{outside[0]:g}{unit} is outside the plausible range [{row.low:g}, {row.high:g}]{unit} "
               f"(source: {row.source})")
 
 
@@ -236,11 +241,5 @@ def load_sweep(path) -> LoadedSweep:
     Raises:
         SweepError: naming the file, each wrong field and the allowed values.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise SweepError(f"{path}: no such sweep file")
-    try:
-        data = load_toml(path)
-    except TOMLDecodeError as exc:
-        raise SweepError(f"{path}: not valid TOML: {exc}") from None
-    return parse_sweep(data, source=str(path), text=path.read_text())
+    data, text = read_toml_file(path, SweepError, "sweep")
+    return parse_sweep(data, source=str(path), text=text)

@@ -17,6 +17,8 @@ from glucosim.sweep.worker import STATUS_OK, ChunkTask, RunSpec
 
 DEFAULT_CHUNK_RUNS = 8
 """Runs per chunk file: a chunk is the unit of work, of saving and of resuming."""
+SUMMARY_COLUMNS = ("final_stage", "y0_stage", "prediabetes_onset_day", "diabetes_onset_day")
+"""What summary.json needs from each run (read alone, so a million-run summary stays small)."""
 FAILURE_EXAMPLES = 5
 """Failed runs quoted in summary.json (all are in results.parquet)."""
 
@@ -75,7 +77,8 @@ def _tasks(loaded: LoadedSweep, design, chunk_runs: int, chunks: list[int]) -> l
 def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict:
     from glucosim.analysis.cohort import arm_comparison, cumulative_incidence
 
-    results = store.load_results(require_complete=True)
+    columns = ["run_id", "arm", "status", "error", *loaded.variable_names, *SUMMARY_COLUMNS]
+    results = store.load_results(require_complete=True, columns=columns)
     failed = results[results["status"] != STATUS_OK]
     incidence = cumulative_incidence(results, loaded.n_years)
     return {
@@ -144,7 +147,7 @@ def run_sweep(
     mine = _my_chunks([i for i in range(manifest["n_chunks"]) if i not in done], task_index, task_count)
     tasks = _tasks(loaded, design, chunk_runs, mine)
     started = time.perf_counter()
-    runs_before = min(len(done) * chunk_runs, len(design))
+    runs_before = sum(min(chunk_runs, len(design) - index * chunk_runs) for index in done)
     finished = _drive(store, tasks, runs_before, len(design), loaded.sweep.name, progress,
                       workers=workers, scheduler=scheduler, slurm=slurm, client=client)
     complete = store.is_complete()
@@ -189,7 +192,7 @@ def _backend_client(scheduler, slurm, client):
 def _counts(store: SweepStore) -> tuple[int, int]:
     """(failed, done) over every finished chunk."""
     try:
-        results = store.load_results()
+        status = store.load_results(columns=["status"])["status"]
     except SweepError:
         return 0, 0
-    return int((results["status"] != STATUS_OK).sum()), len(results)
+    return int((status != STATUS_OK).sum()), len(status)

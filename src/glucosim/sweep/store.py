@@ -168,30 +168,35 @@ class SweepStore:
 
         return pd.read_parquet(self.out_dir / DESIGN_FILE)
 
-    def load_results(self, require_complete: bool = False):
-        """All finished runs, in run order (a DataFrame).
+    def _chunk_paths(self, require_complete: bool) -> list[Path]:
+        manifest = self.manifest()
+        if manifest is None:
+            raise SweepError(f"{self.out_dir}: no sweep results here (no {MANIFEST_FILE})")
+        chunks = sorted(self.completed_chunks())
+        if require_complete and len(chunks) < manifest["n_chunks"]:
+            raise SweepError(f"{self.out_dir}: {len(chunks)} of {manifest['n_chunks']} chunks done; "
+                             "run the sweep again to finish")
+        if not chunks:
+            raise SweepError(f"{self.out_dir}: no finished runs yet")
+        return [self.out_dir / CHUNK_DIR / chunk_name(i) for i in chunks]
+
+    def load_results(self, require_complete: bool = False, columns: list[str] | None = None):
+        """All finished runs, in run order (a DataFrame); ``columns`` reads only those (less memory).
 
         Raises:
             SweepError: no sweep here; duplicated run ids; or incomplete while ``require_complete``.
         """
         import pandas as pd
 
-        manifest = self.manifest()
-        if manifest is None:
-            raise SweepError(f"{self.out_dir}: no sweep results here (no {MANIFEST_FILE})")
         final = self.out_dir / RESULTS_FILE
         if final.is_file():
-            return pd.read_parquet(final)
-        chunks = sorted(self.completed_chunks())
-        if require_complete and len(chunks) < manifest["n_chunks"]:
-            raise SweepError(f"{self.out_dir}: {len(chunks)} of {manifest['n_chunks']} chunks done; run the sweep again to finish")
-        frames = [pd.read_parquet(self.out_dir / CHUNK_DIR / chunk_name(i)) for i in chunks]
-        if not frames:
-            raise SweepError(f"{self.out_dir}: no finished runs yet")
+            return pd.read_parquet(final, columns=columns)
+        wanted = None if columns is None else list(dict.fromkeys(["run_id", *columns]))
+        frames = [pd.read_parquet(path, columns=wanted) for path in self._chunk_paths(require_complete)]
         results = pd.concat(frames, ignore_index=True).sort_values("run_id", kind="stable").reset_index(drop=True)
         if results["run_id"].duplicated().any():
             raise SweepError(f"{self.out_dir}: duplicated run ids in the chunk files (was the directory edited?)")
-        return results
+        return results if columns is None else results[columns]
 
     def load_daily(self):
         """The daily columns of every finished run (long format), if the sweep kept them."""
@@ -209,9 +214,27 @@ class SweepStore:
         return manifest is not None and len(self.completed_chunks()) >= manifest["n_chunks"]
 
     def consolidate(self, summary: dict) -> None:
-        """Write results.parquet (all runs, in order) and summary.json once every chunk is done."""
-        results = self.load_results(require_complete=True)
-        if len(results) != self.manifest()["n_runs"]:
-            raise SweepError(f"{self.out_dir}: {len(results)} runs in the chunks, expected {self.manifest()['n_runs']}")
-        _atomic_parquet(results, self.out_dir / RESULTS_FILE)
+        """Write results.parquet (all runs, in order) and summary.json once every chunk is done.
+
+        Streams chunk by chunk, so memory does not grow with the number of runs.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        paths = self._chunk_paths(require_complete=True)
+        # a chunk whose runs all failed has all-null output columns: unify to the fullest type
+        schema = pa.unify_schemas([pq.read_schema(path) for path in paths], promote_options="permissive")
+        schema = schema.remove_metadata()
+        final = self.out_dir / RESULTS_FILE
+        temporary = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        n_rows = 0
+        with pq.ParquetWriter(temporary, schema) as writer:
+            for path in paths:  # chunk files are in run order and each is sorted
+                table = pq.read_table(path).select(schema.names).cast(schema)
+                writer.write_table(table)
+                n_rows += table.num_rows
+        if n_rows != self.manifest()["n_runs"]:
+            temporary.unlink()
+            raise SweepError(f"{self.out_dir}: {n_rows} runs in the chunks, expected {self.manifest()['n_runs']}")
+        os.replace(temporary, final)
         _atomic_write_bytes(self.out_dir / SUMMARY_FILE, (json.dumps(summary, indent=2, default=str) + "\n").encode())

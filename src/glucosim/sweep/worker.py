@@ -27,6 +27,8 @@ PREDIABETES_CROSSINGS = ("fasting_glucose_100", "hba1c_5.7")
 DIABETES_CROSSINGS = ("fasting_glucose_126", "hba1c_6.5")
 TIMING_COLUMNS = ("wall_time_s",)
 """Columns that differ between otherwise identical runs (machine speed)."""
+TEXT_COLUMNS = ("arm", "status", "error")
+"""Text columns besides the stage columns (``*_stage``)."""
 
 
 @dataclass(frozen=True)
@@ -140,4 +142,8 @@ def run_chunk(task: ChunkTask):
             dailies.append(daily)
     daily_frame = pd.concat(dailies, ignore_index=True) if dailies else None
     frame = pd.DataFrame(rows).reindex(columns=result_columns(task.loaded, n_years))
+    for column in frame.columns:
+        if column in TEXT_COLUMNS or column.endswith("_stage"):
+            # one text type in every chunk, even where every run failed and the column is empty
+            frame[column] = frame[column].astype(pd.StringDtype())
     return task.chunk_index, frame, daily_frame
