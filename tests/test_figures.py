@@ -149,3 +149,14 @@ def test_gallery_page_shows_every_figure(runs, tmp_path):
     for name in available_figures():
         assert f"images/figures/{name}.png" in text and f"glucosim figure {name}" in text
         assert (tmp_path / "images" / "figures" / f"{name}.png").stat().st_size > 10_000
+
+
+def test_prefetch_skips_inputs_that_are_not_scenarios(tmp_path):
+    """A figure may read another kind of file (a sweep); the gallery's prefetch must not choke on it."""
+    other = tmp_path / "sweep.toml"
+    other.write_text('name = "not a scenario"\n[design]\nkind = "grid"\n')
+    scenario = tmp_path / "three_days.toml"
+    scenario.write_text(SHORT_SCENARIO)
+    runs = RunCache()
+    runs.prefetch([other, scenario])
+    assert runs.get(scenario).summary["duration_days"] == 3

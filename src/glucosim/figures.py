@@ -92,8 +92,19 @@ class RunCache:
         return self._results[key]
 
     def prefetch(self, scenarios: Sequence[ScenarioLike], workers: int = 1) -> None:
-        """Simulate the scenarios not yet cached, in ``workers`` processes (results are identical)."""
-        loaded = {self._key(s): s for s in map(self._load, scenarios)}
+        """Simulate the scenarios not yet cached, in ``workers`` processes (results are identical).
+
+        Inputs that are not scenario files (e.g. a sweep file that a figure reads itself) are skipped.
+        """
+        from glucosim.errors import ScenarioError
+
+        loaded = {}
+        for scenario in scenarios:
+            try:
+                found = self._load(scenario)
+            except ScenarioError:
+                continue
+            loaded[self._key(found)] = found
         missing = [s for key, s in loaded.items() if key not in self._results]
         if workers <= 1 or len(missing) <= 1:
             for scenario in missing:
