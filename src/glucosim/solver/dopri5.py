@@ -83,18 +83,22 @@ class SolverStats:
 
 def _core_template(
     y0, seg_t0, seg_t1, seg_drivers, seg_jumps, shared_params, t_out, rtol, atol, n_controlled, h_init, h_max,
-    max_steps, y_out, out_segment, y, stats,
+    max_steps, y_out, out_segment, y_final, stats,
 ):
-    # Writes outputs into y_out/out_segment, the final state into y and work counters into stats
+    # Writes outputs into y_out/out_segment, the final state into y_final and work counters into stats
     # (caller-allocated, so the single and ensemble drivers share this loop); returns
     # (status, t_final, outputs written, next step size).
     n = y0.shape[0]
     n_out = t_out.shape[0]
     n_seg = seg_t0.shape[0]
-    for i in range(n):
-        y[i] = y0[i]
-    # private copies of the arrays handed to rhs: in the ensemble, views of shared arrays would make
-    # every call update one shared reference count from all threads (cache-line ping-pong)
+    # The state and the counters live in private memory during the loop and are written out once at
+    # the end: in the ensemble, neighbouring patients' rows of y_final and stats share cache lines, and
+    # updating them every step from different threads would make those lines bounce between cores.
+    y = y0.copy()
+    n_rhs = 0
+    n_accepted = 0
+    n_rejected = 0
+    # private copies of the arrays handed to rhs, for the same reason (their reference counts)
     params = shared_params.copy()
     drv = np.empty(seg_drivers.shape[1])
     # zeroed, so a derivative a right-hand side leaves unwritten is 0, never stale memory
@@ -131,7 +135,7 @@ def _core_template(
         for i in range(n):
             y[i] += seg_jumps[s, i]
         rhs(t, y, drv, params, k1)
-        stats[0] += 1
+        n_rhs += 1
         while t < t_end:
             # outputs never cut a step (dense output): only the segment end does
             t_stop = t_end
@@ -166,7 +170,7 @@ def _core_template(
             for i in range(n):
                 y_new[i] = y[i] + h_step * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i])
             rhs(t + h_step, y_new, drv, params, k7)
-            stats[0] += 6
+            n_rhs += 6
 
             err_sum = 0.0
             for i in range(n_controlled):
@@ -182,7 +186,7 @@ def _core_template(
                         break
 
             if finite and err <= 1.0:
-                stats[1] += 1
+                n_accepted += 1
                 t_old = t
                 t = t_stop if lands else t + h_step
                 if j < n_out and t_out[j] < t:
@@ -213,7 +217,7 @@ def _core_template(
                     out_segment[j] = s
                     j += 1
             else:
-                stats[2] += 1
+                n_rejected += 1
                 if finite:
                     h = h_step * max(FACTOR_MIN, SAFETY * err**ERROR_EXPONENT)
                 else:
@@ -230,6 +234,11 @@ def _core_template(
             y_out[j, :] = y
             out_segment[j] = n_seg - 1
             j += 1
+    for i in range(n):
+        y_final[i] = y[i]
+    stats[0] += n_rhs
+    stats[1] += n_accepted
+    stats[2] += n_rejected
     return status, t, j, h
 
 
