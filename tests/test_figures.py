@@ -43,7 +43,7 @@ def _is_categorical(axis) -> bool:
 
 
 def _data_axes(figure):
-    return [ax for ax in figure.axes if ax.lines or ax.collections or ax.patches]
+    return [ax for ax in figure.axes if ax.lines or ax.collections or ax.patches or ax.images]
 
 
 def _assert_units(figure, name):

@@ -35,6 +35,12 @@ DISPOSITION_EVERY_YEARS = 1
 GALLERY_IMAGE_DIR = Path("images") / "figures"
 """Where the gallery's images go, relative to the docs directory."""
 GALLERY_PAGE = "figures.md"
+SWEEP_RESULTS_DIR = Path("results") / "sweeps"
+"""Where figures run the sweeps they read (relative to the working directory; resumable)."""
+SWEEP_HASH_CHARS = 8
+"""A sweep's results directory carries this much of its hash, so a changed sweep gets a new directory."""
+DRAFT_SWEEP_SAMPLES = 4
+"""Samples of a non-grid sweep in a draft ``RunCache``."""
 
 ScenarioLike = Any
 """A scenario file path (str or Path) or a ``LoadedScenario``."""
@@ -51,13 +57,59 @@ class RunCache:
     on the patient as they are then) and the trajectories of its first and last
     week.
 
+    Figures that read a sweep get its results directory from ``sweep``: the
+    sweep is run (or resumed) once, into ``sweep_dir``.
+
     Args:
         until_day: stop every run at this day (shorter runs for tests and drafts); None: the full scenario.
+            A draft cache also cuts sweeps down: a grid keeps the first and last value of each variable,
+            other designs ``DRAFT_SWEEP_SAMPLES`` samples.
+        sweep_dir: where sweeps are run (default: ``results/sweeps``; a temporary directory for drafts).
     """
 
-    def __init__(self, until_day: int | None = None):
+    def __init__(self, until_day: int | None = None, sweep_dir: str | Path | None = None):
         self.until_day = until_day
         self._results: dict[tuple[str, str], Any] = {}
+        self._sweep_dir = Path(sweep_dir) if sweep_dir is not None else None
+        self._sweeps: dict[str, Path] = {}
+
+    def _load_sweep(self, path: Path):
+        from glucosim._toml import load_toml
+        from glucosim.sweep import load_sweep, parse_sweep
+
+        if self.until_day is None:
+            return load_sweep(path)
+        data = load_toml(path)
+        if data.get("design", {}).get("kind") == "grid":
+            for variable in data.get("variables", []):
+                if "values" in variable:
+                    variable["values"] = [variable["values"][0], variable["values"][-1]]
+                else:
+                    variable["levels"] = 2
+        else:
+            data["design"]["samples"] = DRAFT_SWEEP_SAMPLES
+        return parse_sweep(data, source=str(path), text=path.read_text() + "\n# draft: cut down by RunCache")
+
+    def sweep(self, path: str | Path) -> Path:
+        """The results directory of the sweep at ``path``, run (or resumed) on first request.
+
+        Raises:
+            SweepError: the file is not a valid sweep.
+        """
+        import tempfile
+
+        from glucosim.sweep import run_sweep
+
+        path = Path(path)
+        if str(path) not in self._sweeps:
+            loaded = self._load_sweep(path)
+            if self._sweep_dir is None:
+                draft = self.until_day is not None
+                self._sweep_dir = Path(tempfile.mkdtemp(prefix="glucosim-sweeps-")) if draft else SWEEP_RESULTS_DIR
+            out = self._sweep_dir / f"{path.stem}-{loaded.sha256[:SWEEP_HASH_CHARS]}"
+            run_sweep(loaded, out, progress=self.until_day is None)
+            self._sweeps[str(path)] = out
+        return self._sweeps[str(path)]
 
     @staticmethod
     def _load(scenario: ScenarioLike):
@@ -353,6 +405,32 @@ def comparison_figure(scenarios: list, runs: RunCache):
     from glucosim.plotting.comparison import plot_comparison
 
     return plot_comparison([runs.get(scenario) for scenario in scenarios])
+
+
+@register_figure(
+    "reversibility",
+    title="Reversibility map",
+    caption=("When does a lifestyle intervention still reverse the course? Scenario 7a's patient (sensitivity "
+             "falling 3.5 % a year) starts the programme at year 2 to 16 (x) with a beta-cell secretory reserve "
+             "of 1.2 to 3 times healthy function (y). Each cell is one 20-year run, coloured by the final ADA "
+             "stage and labelled with the final fasting glucose (mg/dl). Early enough, or with enough reserve, "
+             "glucose returns to normal; late, glucotoxicity has worn the beta cells down and the programme only "
+             "improves it. A sweep (`scenarios/sweeps/reversibility_map.toml`, 48 runs); the figure runs it "
+             "into `results/sweeps/` the first time, resumably."),
+    scenarios=("sweeps/reversibility_map.toml",),
+)
+def reversibility_figure(scenarios: list, runs: RunCache):
+    """The final stage over a two-variable grid sweep (first arm), e.g. intervention year x reserve."""
+    from glucosim.plotting.sweep import plot_stage_map
+    from glucosim.sweep import SweepStore, load_results
+
+    out = runs.sweep(scenarios[0])
+    manifest = SweepStore(out).manifest()
+    if manifest["design"] != "grid" or len(manifest["variables"]) != 2:
+        raise FigureError(f"figure 'reversibility' needs a grid sweep over two variables; {scenarios[0]} has "
+                          f"a {manifest['design']} design over {len(manifest['variables'])}")
+    title = f"Final stage after {manifest['n_years']} years (cells: final fasting glucose, mg/dl)"
+    return plot_stage_map(load_results(out), manifest, manifest["arms"][0], title)
 
 
 # ---------------------------------------------------------------- the gallery

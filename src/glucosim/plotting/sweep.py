@@ -8,9 +8,31 @@ from glucosim.analysis import markers
 from glucosim.plotting.style import OKABE_ITO, RC, SERIES_COLOURS, STAGE_COLOURS
 
 STAGE_ORDER = markers.STAGES
+FIELD_UNITS = (("_per_year", "1/year"), ("_pct_vo2max", "% VO2max"), ("_year", "year"), ("_years", "years"),
+               ("_day", "day"), ("_h", "h"), ("_min", "min"), ("_kg", "kg"), ("_g", "g"),
+               ("_scale", "x routine"), ("_rel", "x normal"))
+"""Units of scenario fields, read off the end of their names (the schema's convention)."""
+DIMENSIONLESS = "1"
 FIGURE_SIZE_IN = (7.0, 4.5)
 MAP_SIZE_IN = (7.5, 5.0)
 PERCENT = 100.0
+
+
+def axis_label(variable: str, labels: dict | None = None) -> str:
+    """An axis label with the unit for a sweep variable: its ``label`` in the sweep file if given, else the
+    parameter-table name or scenario field path with the unit."""
+    from glucosim.parameters import load_parameter_table
+
+    if labels and variable in labels:
+        return labels[variable]
+    table = load_parameter_table()
+    if variable in table:
+        row = table[variable]
+        return f"{variable} ({'relative' if row.unit == DIMENSIONLESS else row.unit})"
+    for suffix, unit in FIELD_UNITS:
+        if variable.endswith(suffix):
+            return f"{variable} ({unit})"
+    return variable
 
 
 def plot_cumulative_incidence(incidence, title: str = ""):
@@ -82,3 +104,22 @@ def plot_outcome_map(stage_grid, value_grid=None, x_label: str = "", y_label: st
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="final stage")
         figure.tight_layout()
     return figure
+
+
+def plot_stage_map(results, manifest: dict, arm: str, title: str = ""):
+    """The final stage of one arm of a two-variable grid sweep, cells labelled with final fasting glucose (mg/dl).
+
+    Args:
+        results: the sweep's results table (``glucosim.sweep.load_results``).
+        manifest: the sweep's manifest (variables, their labels).
+        arm: which arm to draw.
+    """
+    from glucosim.analysis.sensitivity import outcome_grid
+
+    x, y = manifest["variables"]
+    labels = manifest.get("variable_labels")
+    ok = results[(results["arm"] == arm) & (results["status"] == "ok")]
+    stages = outcome_grid(ok, x, y, "final_stage")
+    glucose = outcome_grid(ok, x, y, "final_fasting_glucose_mg_dl")
+    return plot_outcome_map(stages, glucose, x_label=axis_label(x, labels), y_label=axis_label(y, labels),
+                            title=title)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from glucosim.analysis.cohort import arm_comparison, cumulative_incidence
-from glucosim.analysis.sensitivity import DEFAULT_OUTPUTS, outcome_grid, ranking_column, sensitivity_indices
+from glucosim.analysis.sensitivity import DEFAULT_OUTPUTS, ranking_column, sensitivity_indices
 from glucosim.errors import SweepError
 from glucosim.sweep.store import SweepStore
 
@@ -56,16 +56,12 @@ def _sensitivity(results, manifest, outputs, notes):
 
 
 def _maps(results, manifest, target: Path, files: dict) -> None:
-    from glucosim.plotting.sweep import plot_outcome_map
+    from glucosim.plotting.sweep import plot_stage_map
 
-    x, y = manifest["variables"]
     for arm in manifest["arms"]:
-        ok = results[(results["arm"] == arm) & (results["status"] == "ok")]
-        stages = outcome_grid(ok, x, y, "final_stage")
-        glucose = outcome_grid(ok, x, y, "final_fasting_glucose_mg_dl")
         title = f"Final stage ({arm}); numbers: final fasting glucose (mg/dl)"
-        _save(plot_outcome_map(stages, glucose, x_label=x, y_label=y, title=title),
-              target / f"outcome_map_{arm}.png", files, f"outcome_map_{arm}")
+        _save(plot_stage_map(results, manifest, arm, title), target / f"outcome_map_{arm}.png", files,
+              f"outcome_map_{arm}")
 
 
 def analyze_sweep(out_dir, outputs: tuple[str, ...] = DEFAULT_OUTPUTS, analysis_dir=None,

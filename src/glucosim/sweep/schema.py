@@ -43,6 +43,7 @@ class Variable(_Strict):
     parameter: Optional[str] = Field(default=None, description="parameter-table name (glucosim parameters)")
     field: Optional[str] = Field(default=None, description="scenario field path, e.g. 'changes[0].from_year'")
     unit: Optional[str] = Field(default=None, description="the parameter's unit as in the table ('1' = relative)")
+    label: Optional[str] = Field(default=None, description="axis label for figures, with its unit in parentheses")
     values: Optional[tuple[float, ...]] = Field(default=None, min_length=1, description="grid: explicit values")
     range: Optional[tuple[float, float]] = Field(default=None, description="[low, high] of the sampled interval")
     levels: Optional[int] = Field(default=None, ge=2, le=1000, description="grid: evenly spaced values in range")

@@ -106,6 +106,7 @@ class SweepStore:
             "design": loaded.sweep.design.kind,
             "morris_levels": loaded.sweep.design.morris_levels,
             "variables": list(loaded.variable_names),
+            "variable_labels": {v.name: v.label for v in loaded.sweep.variables if v.label},
             "arms": [arm.name for arm in loaded.sweep.arms],
             "n_samples": n_runs // len(loaded.sweep.arms),
             "n_runs": n_runs,
