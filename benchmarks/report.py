@@ -46,6 +46,8 @@ with valgrind --tool=lackey --detailed-counts=yes on a C loop of 100,000 calls m
 LLVM_FLOP_INSTRUCTIONS = ("fadd", "fsub", "fmul", "fdiv", "fneg")
 GEMM_SIZE = 1500
 """Matrix size for measuring one core's peak double-precision throughput (numpy matmul, one BLAS thread)."""
+SPIN_ITERATIONS = 20_000_000
+"""Iterations of the busy loop that probes how many cores this run actually gets (about a second each)."""
 SCALAR_CHAINS_ITERATIONS = 50_000_000
 """Iterations of the scalar throughput loop (8 independent multiply-add chains, 16 flops each)."""
 
@@ -136,6 +138,24 @@ def one_core_scalar_gflops() -> float:
     return flops_per_iteration * SCALAR_CHAINS_ITERATIONS / seconds / 1e9
 
 
+def cores_available(processes: int) -> float:
+    """How many cores' worth of throughput ``processes`` concurrent busy processes get right now.
+
+    Another user's busy process makes this fall below ``processes``: with autogroup scheduling the
+    kernel shares the CPUs fairly between sessions, whatever the other process's nice value.
+    """
+    spin = f"for i in range({SPIN_ITERATIONS}): pass"
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", spin], check=True)
+    alone = time.perf_counter() - start
+    start = time.perf_counter()
+    running = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(processes)]
+    for process in running:
+        process.wait()
+    together = time.perf_counter() - start
+    return processes * alone / together
+
+
 def verdict(met: bool) -> str:
     return "met" if met else "NOT MET"
 
@@ -220,8 +240,11 @@ def ensemble_section() -> None:
     row("glucosim, 1 thread", f"{t_one:.2f} s", f"{patient_years / t_one:.2f} py/s")
     row(f"glucosim, {threads} threads", f"{t_all:.2f} s", f"{patient_years / t_all:.2f} py/s")
     efficiency = t_one / (threads * t_all)
+    available = cores_available(threads)
     row(f"parallel efficiency on {threads} cores", f"{efficiency * 100:.0f} %", "",
         f">= {TARGET_PARALLEL_EFFICIENCY * 100:.0f} %", efficiency >= TARGET_PARALLEL_EFFICIENCY)
+    print(f"    (the machine gave {threads} concurrent busy processes {available:.2f} cores' worth just now; "
+          f"speed-up {t_one / t_all:.2f} = {t_one / t_all / available * 100:.0f} % of that)")
     if cyrk_available():
         t = best_of(make_cyrk_ensemble(ensemble), 2)
         row(f"CyRK nbsolve2_ivp RK45 in prange, {threads} threads", f"{t:.2f} s", f"{t / t_all:.2f}x",
