@@ -160,6 +160,9 @@ def make_roadrunner(workload, tmp_dir):
 
     from glucosim.io import sbml
 
+    # CVODE warns (hundreds of lines) that its first step after the exercise-start reset is below t's
+    # resolution and goes on; the warnings would bury the report's table (errors still show)
+    roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
     schedule = workload.schedule
     path = sbml.write_sbml(tmp_dir / "benchmark_day.xml", workload.y0, workload.params, schedule.drivers[0])
     runner = roadrunner.RoadRunner(str(path))

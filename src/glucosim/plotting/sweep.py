@@ -14,7 +14,8 @@ FIELD_UNITS = (("_per_year", "1/year"), ("_pct_vo2max", "% VO2max"), ("_year", "
 """Units of scenario fields, read off the end of their names (the schema's convention)."""
 DIMENSIONLESS = "1"
 FIGURE_SIZE_IN = (7.0, 4.5)
-MAP_SIZE_IN = (7.5, 5.0)
+MAP_SIZE_IN = (8.0, 6.0)
+"""Tall enough for a long variable label on the y axis."""
 PERCENT = 100.0
 
 
