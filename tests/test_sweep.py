@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,7 +18,7 @@ from scipy import stats
 from glucosim.errors import SweepError
 from glucosim.sweep import design_table, load_results, load_sweep, run_sweep
 from glucosim.sweep.store import CHUNK_DIR, SweepStore
-from tests._sweep_helpers import GRID_SWEEP, comparable, write_sweep
+from tests._sweep_helpers import BASE_SCENARIO, GRID_SWEEP, comparable, write_sweep
 
 KILL_WAIT_S = 120.0
 """Longest wait for the first chunks before killing the sweep (a fresh process loads numba's cache first)."""
@@ -153,11 +155,11 @@ def test_results_do_not_depend_on_workers_or_chunking(grid_sweep):
 
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     """An intervention year past the end of the run is an invalid scenario for that run only."""
+    base = BASE_SCENARIO + '\n[[changes]]\nfrom_year = 1.0\nlabel = "lifestyle"\ncarbs_scale = 0.8\n'
     text = GRID_SWEEP.split("[[arms]]")[0].replace(
-        'parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]', 'field = "changes[0].from_year"\nvalues = [1.0, 5.0]'
-    ) + '[[arms]]\nname = "intervention"\nchanges = [{ from_year = 1.0, label = "lifestyle", carbs_scale = 0.8 }]\n'
+        'parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]', 'field = "changes[0].from_year"\nvalues = [1.0, 5.0]')
     # one run per chunk: a chunk holding only a failed run has all-null outputs, and must still consolidate
-    outcome = run_sweep(write_sweep(tmp_path, text), tmp_path / "out", workers=1, chunk_runs=1, progress=False)
+    outcome = run_sweep(write_sweep(tmp_path, text, base), tmp_path / "out", workers=1, chunk_runs=1, progress=False)
     results = load_results(tmp_path / "out")
     failed = results[results["status"] == "failed"]
     assert outcome.complete and outcome.n_failed == len(failed) == 2
@@ -165,6 +167,19 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     assert failed["error"].str.contains("ScenarioError").all()
     assert failed["error"].str.contains("after the end of the run").all()
     assert (results.loc[results["status"] == "ok", "final_stage"].notna()).all()
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())  # strict JSON: no NaN tokens
+    assert summary["n_failed"] == 2
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("routine..sleep_h", "variables[1].field: bad field path 'routine..sleep_h'"),
+    ("changes[3].from_year", "variables[1].field: not a field of the base scenario"),
+])
+def test_bad_field_paths_are_named(tmp_path, path, expected):
+    text = GRID_SWEEP.replace('parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]',
+                              f'field = "{path}"\nvalues = [1.0, 2.0]')
+    with pytest.raises(SweepError, match=re.escape(expected)):
+        load_sweep(write_sweep(tmp_path, text))
 
 
 def test_a_directory_refuses_a_different_sweep(grid_sweep, tmp_path):

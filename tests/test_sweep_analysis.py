@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from glucosim.analysis.cohort import arm_comparison, cumulative_incidence
+from glucosim.analysis.sensitivity import DELTA_MIN_SAMPLES
 from glucosim.cli import main
 from glucosim.sweep import load_results, run_sweep
 from glucosim.sweep.analyze import analyze_sweep
@@ -69,3 +70,23 @@ def test_analyze_cli_prints_arms_and_refuses_a_directory_without_a_sweep(grid_di
     assert "control: diabetes by year 2" in shown.output
     missing = runner.invoke(main, ["analyze", str(tmp_path)])
     assert missing.exit_code == 2 and "no sweep results here" in missing.output
+
+
+def test_latin_hypercube_gets_delta_indices(tmp_path):
+    text = MORRIS_SWEEP.replace('kind = "morris"\nsamples = 3', f'kind = "latin_hypercube"\nsamples = {DELTA_MIN_SAMPLES}')
+    run_sweep(write_sweep(tmp_path / "input", text), tmp_path / "lhs", workers=1, progress=False)
+    found = analyze_sweep(tmp_path / "lhs", outputs=("y2_fasting_glucose_mg_dl",), analysis_dir=tmp_path / "a")
+    indices = found.sensitivity.set_index("variable")
+    assert np.isfinite(indices[["delta", "S1"]].to_numpy()).all()
+    assert (indices["delta"] > 0).all()
+    assert "sensitivity_y2_fasting_glucose_mg_dl" in found.files
+
+
+def test_morris_refuses_a_partial_design(tmp_path):
+    out = tmp_path / "morris"
+    run_sweep(write_sweep(tmp_path / "input", MORRIS_SWEEP), out, workers=1, chunk_runs=2, task_index=0,
+              task_count=2, progress=False)  # half the chunks, as one job-array task leaves them
+    found = analyze_sweep(out, outputs=("y2_fasting_glucose_mg_dl",), analysis_dir=tmp_path / "a", figures=False)
+    assert found.sensitivity.empty
+    assert any("partial sweep" in note for note in found.notes)
+    assert any("a morris design needs every one" in note for note in found.notes)

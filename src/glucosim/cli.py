@@ -13,6 +13,7 @@
     glucosim analyze DIR                       outcome tables, sensitivity indices and maps of a sweep
 """
 
+import math
 import sys
 from pathlib import Path
 
@@ -302,7 +303,9 @@ def analyze(out_dir: Path, outputs, analysis_dir, no_figures: bool):
         _fail(error)
     for arm in found.comparison:
         reduction = next((v for k, v in arm.items() if k.startswith("relative_reduction_vs_")), None)
+        among = next((v for k, v in arm.items() if k.startswith("relative_reduction_from_prediabetes_vs_")), None)
         extra = f"; relative reduction {100 * reduction:.0f} %" if reduction is not None else ""
+        extra += f" ({100 * among:.0f} % among the prediabetic)" if among is not None and math.isfinite(among) else ""
         click.echo(f"{arm['arm']}: diabetes by year {arm['year']}: {100 * arm['diabetes_fraction']:.1f} % "
                    f"(prediabetic at start: {100 * arm['diabetes_fraction_from_prediabetes']:.1f} % of "
                    f"{arm['n_prediabetic_at_start']}){extra}")

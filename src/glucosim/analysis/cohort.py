@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from glucosim.physiology.units import DAYS_PER_YEAR
-
-OK = "ok"
+from glucosim.sweep.worker import STATUS_OK
 
 
 def cumulative_incidence(results, n_years: int):
@@ -27,7 +26,7 @@ def cumulative_incidence(results, n_years: int):
 
     rows = []
     for arm, group in results.groupby("arm", sort=False):
-        ok = group[group["status"] == OK]
+        ok = group[group["status"] == STATUS_OK]
         prediabetic_at_start = ok[ok["y0_stage"] == "prediabetes"]
         for year in range(n_years + 1):
             limit = year * DAYS_PER_YEAR
@@ -35,7 +34,7 @@ def cumulative_incidence(results, n_years: int):
                 "arm": arm,
                 "year": year,
                 "n_runs": len(group),
-                "n_failed": int((group["status"] != OK).sum()),
+                "n_failed": int((group["status"] != STATUS_OK).sum()),
                 "prediabetes_or_worse_fraction": _fraction(ok["prediabetes_onset_day"], limit),
                 "diabetes_fraction": _fraction(ok["diabetes_onset_day"], limit),
                 "n_prediabetic_at_start": len(prediabetic_at_start),
@@ -51,34 +50,37 @@ def _fraction(onset_days, limit_day: float) -> float:
     return float(np.mean(np.nan_to_num(values, nan=np.inf) <= limit_day))
 
 
+def _reduction(fraction: float, reference: float) -> float:
+    """1 - fraction / reference (NaN when the reference arm has no cases)."""
+    return 1.0 - fraction / reference if reference > 0 else float("nan")
+
+
 def arm_comparison(incidence, reference_arm: str | None = None) -> list[dict]:
     """At the last year: each arm's diabetes fraction and its relative reduction against the reference arm.
 
     Relative reduction = 1 - (fraction in the arm / fraction in the reference
-    arm), as trials report it (e.g. the DPP's 58 % for lifestyle).
+    arm), overall and among patients prediabetic at the start (the group a
+    prevention trial such as the DPP enrols; its 58 % is over ~3 years, so
+    compare at that year with ``incidence``, not only at the last).
     """
     last = incidence[incidence["year"] == incidence["year"].max()]
     reference_arm = reference_arm or str(last["arm"].iloc[0])
-    reference = float(last.loc[last["arm"] == reference_arm, "diabetes_fraction"].iloc[0])
+    reference = last[last["arm"] == reference_arm].iloc[0]
     comparison = []
     for record in last.to_dict("records"):
-        fraction = record["diabetes_fraction"]
-        reduction = 1.0 - fraction / reference if reference > 0 else float("nan")
+        is_reference = record["arm"] == reference_arm
         comparison.append({
             "arm": record["arm"],
             "year": int(record["year"]),
             "n_runs": int(record["n_runs"]),
             "n_failed": int(record["n_failed"]),
-            "diabetes_fraction": fraction,
+            "diabetes_fraction": record["diabetes_fraction"],
             "prediabetes_or_worse_fraction": record["prediabetes_or_worse_fraction"],
             "n_prediabetic_at_start": int(record["n_prediabetic_at_start"]),
             "diabetes_fraction_from_prediabetes": record["diabetes_fraction_from_prediabetes"],
-            "relative_reduction_vs_" + reference_arm: None if record["arm"] == reference_arm else reduction,
+            "relative_reduction_vs_" + reference_arm: None if is_reference else _reduction(
+                record["diabetes_fraction"], reference["diabetes_fraction"]),
+            "relative_reduction_from_prediabetes_vs_" + reference_arm: None if is_reference else _reduction(
+                record["diabetes_fraction_from_prediabetes"], reference["diabetes_fraction_from_prediabetes"]),
         })
     return comparison
-
-
-def stage_counts(results, column: str = "final_stage"):
-    """Counts of each stage per arm (failed runs as 'failed')."""
-    stages = results[column].where(results["status"] == OK, "failed")
-    return stages.groupby(results["arm"], sort=False).value_counts().unstack(fill_value=0)

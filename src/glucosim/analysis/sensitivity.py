@@ -15,19 +15,24 @@ from __future__ import annotations
 import numpy as np
 
 from glucosim.errors import SweepError
+from glucosim.sweep.worker import STATUS_OK
 
 DEFAULT_OUTPUTS = ("years_to_diabetes", "final_hba1c_percent")
+DELTA_MIN_SAMPLES = 20
+"""Fewer samples leave SALib's delta estimator one bin per variable (NaN indices)."""
+ORDERED_DESIGNS = ("sobol", "morris")
+"""Designs whose estimators read the samples as fixed groups (Saltelli blocks, Morris trajectories)."""
 SENSITIVITY_SEED = 0
 """Seed of the bootstrap confidence intervals (reproducible analyses)."""
 
 
-def outcome_values(results, output: str, n_years: int) -> np.ndarray:
-    """The outcome per run; years to diabetes censored at ``n_years`` (never = the whole run)."""
+def outcome_values(results, output: str, run_years: float) -> np.ndarray:
+    """The outcome per run; years to diabetes censored at the end of the run (never = ``run_years``)."""
     if output not in results:
         raise SweepError(f"unknown output {output!r}; choose a results column, e.g. {', '.join(DEFAULT_OUTPUTS)}")
     values = results[output].to_numpy(dtype=float)
     if output == "years_to_diabetes":
-        values = np.where(np.isnan(values), float(n_years), values)
+        values = np.where(np.isnan(values), float(run_years), values)
     return values
 
 
@@ -52,12 +57,15 @@ def sensitivity_indices(results, manifest: dict, output: str, arm: str | None = 
         raise SweepError("a grid has no sensitivity estimator here; see the outcome heatmap (glucosim analyze)")
     arm = arm or manifest["arms"][0]
     rows = results[results["arm"] == arm].sort_values("sample")
-    if (rows["status"] != "ok").any():
-        raise SweepError(f"{int((rows['status'] != 'ok').sum())} runs of arm '{arm}' failed; "
+    if kind in ORDERED_DESIGNS and rows["sample"].tolist() != list(range(manifest["n_samples"])):
+        raise SweepError(f"{len(rows)} of {manifest['n_samples']} samples of arm '{arm}' finished; a {kind} design "
+                         "needs every one (finish the sweep first)")
+    if (rows["status"] != STATUS_OK).any():
+        raise SweepError(f"{int((rows['status'] != STATUS_OK).sum())} runs of arm '{arm}' failed; "
                          "sensitivity estimators need every design point")
     names = manifest["variables"]
     x = rows[names].to_numpy(dtype=float)
-    y = outcome_values(rows, output, manifest["n_years"])
+    y = outcome_values(rows, output, manifest.get("run_years", manifest["n_years"]))  # older manifests: whole years
     if not np.all(np.isfinite(y)):
         raise SweepError(f"output {output!r} is not finite in every run of arm '{arm}'")
     problem = _problem(rows, names)
@@ -70,14 +78,19 @@ def sensitivity_indices(results, manifest: dict, output: str, arm: str | None = 
     elif kind == "morris":
         from SALib.analyze import morris
 
-        found = morris.analyze(problem, x, y, num_levels=manifest.get("morris_levels", 4), seed=SENSITIVITY_SEED)
+        found = morris.analyze(problem, x, y, num_levels=manifest["morris_levels"], seed=SENSITIVITY_SEED)
         frame = pd.DataFrame({"mu_star": found["mu_star"], "mu_star_conf": found["mu_star_conf"],
                               "sigma": found["sigma"]}, index=names)
     else:
         from SALib.analyze import delta
 
-        found = delta.analyze(problem, x, y, seed=SENSITIVITY_SEED)
-        frame = pd.DataFrame({"delta": found["delta"], "delta_conf": found["delta_conf"], "S1": found["S1"],
+        if len(rows) < DELTA_MIN_SAMPLES:
+            raise SweepError(f"the delta estimator needs at least {DELTA_MIN_SAMPLES} samples per arm "
+                             f"(arm '{arm}' has {len(rows)})")
+        found = delta.analyze(problem, x, y, seed=SENSITIVITY_SEED, print_to_console=False)
+        # SALib 1.6 reports the raw estimator as 'delta_raw' (with 'balanced' and 'step' variants); older 'delta'
+        key = "delta" if "delta" in found else "delta_raw"
+        frame = pd.DataFrame({"delta": found[key], "delta_conf": found[f"{key}_conf"], "S1": found["S1"],
                               "S1_conf": found["S1_conf"]}, index=names)
     frame.index.name = "variable"
     return frame.assign(output=output, arm=arm, method=kind).reset_index()

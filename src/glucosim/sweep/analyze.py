@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from glucosim.analysis.cohort import arm_comparison, cumulative_incidence
 from glucosim.analysis.sensitivity import DEFAULT_OUTPUTS, ranking_column, sensitivity_indices
 from glucosim.errors import SweepError
-from glucosim.sweep.store import SweepStore
+from glucosim.sweep.store import SweepStore, strict_json
 
 ANALYSIS_DIR = "analysis"
 GRID_VARIABLES_FOR_MAP = 2
@@ -22,7 +21,7 @@ class SweepAnalysis:
     Attributes:
         incidence: cumulative incidence per arm and year (DataFrame).
         comparison: per arm at the last year: diabetes fraction, relative reduction.
-        sensitivity: indices per output, variable and arm (DataFrame; empty for grids).
+        sensitivity: indices per output, variable and arm (DataFrame; None for grids).
         files: name -> path of everything written.
         notes: why an analysis was skipped.
     """
@@ -81,7 +80,7 @@ def analyze_sweep(out_dir, outputs: tuple[str, ...] = DEFAULT_OUTPUTS, analysis_
     if len(results) < manifest["n_runs"]:
         notes.append(f"partial sweep: {len(results)} of {manifest['n_runs']} runs finished")
     incidence = cumulative_incidence(results, manifest["n_years"])
-    comparison = arm_comparison(incidence)
+    comparison = arm_comparison(incidence, reference_arm=manifest["arms"][0])
     sensitivity = _sensitivity(results, manifest, outputs, notes) if manifest["design"] != "grid" else None
     files = {"incidence": target / "incidence.csv", "analysis": target / "analysis.json"}
     incidence.to_csv(files["incidence"], index=False, float_format="%.6g")
@@ -90,8 +89,8 @@ def analyze_sweep(out_dir, outputs: tuple[str, ...] = DEFAULT_OUTPUTS, analysis_
         sensitivity.to_csv(files["sensitivity"], index=False, float_format="%.6g")
     if figures:
         _figures(results, manifest, incidence, sensitivity, target, files, notes)
-    files["analysis"].write_text(json.dumps({"sweep": manifest["sweep_name"], "arms": comparison, "notes": notes,
-                                             "files": {k: str(v) for k, v in files.items()}}, indent=2) + "\n")
+    files["analysis"].write_text(strict_json({"sweep": manifest["sweep_name"], "arms": comparison, "notes": notes,
+                                              "files": {k: str(v) for k, v in files.items()}}) + "\n")
     return SweepAnalysis(incidence, comparison, sensitivity, files, notes)
 
 

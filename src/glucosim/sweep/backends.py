@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from glucosim.errors import SweepError
 from glucosim.sweep.worker import ChunkTask, run_chunk
@@ -42,12 +43,13 @@ def _run_serial(tasks: Iterable[ChunkTask]) -> Iterator:
         yield run_chunk(task)
 
 
-def _bounded(executor: cf.Executor, tasks: list[ChunkTask], in_flight: int) -> Iterator:
-    """Submit ``tasks`` keeping at most ``in_flight`` pending; yield results as they complete."""
+def _bounded(executor: cf.Executor, tasks: list[ChunkTask], in_flight: Callable[[], int]) -> Iterator:
+    """Submit ``tasks`` keeping at most ``in_flight()`` pending (asked again as workers join); yield results."""
     queue = list(reversed(tasks))
     pending: dict[cf.Future, ChunkTask] = {}
     while queue or pending:
-        while queue and len(pending) < in_flight:
+        limit = in_flight()
+        while queue and len(pending) < limit:
             task = queue.pop()
             pending[executor.submit(run_chunk, task)] = task
         done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
@@ -65,7 +67,7 @@ def _run_processes(tasks: list[ChunkTask], workers: int) -> Iterator:
         context = multiprocessing.get_context("spawn")
         try:
             with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as executor:
-                for outcome in _bounded(executor, list(remaining.values()), workers * IN_FLIGHT_PER_WORKER):
+                for outcome in _bounded(executor, list(remaining.values()), lambda: workers * IN_FLIGHT_PER_WORKER):
                     remaining.pop(outcome[0], None)
                     yield outcome
             return
@@ -78,12 +80,25 @@ def _run_processes(tasks: list[ChunkTask], workers: int) -> Iterator:
 
 
 def _run_dask(client, tasks: list[ChunkTask]) -> Iterator:
-    client.wait_for_workers(1, timeout=DASK_WORKER_WAIT_S)
-    n_workers = max(1, sum(client.nthreads().values()))
+    from distributed import KilledWorker
+
+    try:
+        client.wait_for_workers(1, timeout=DASK_WORKER_WAIT_S)
+    except TimeoutError:
+        raise SweepError(f"no Dask worker joined within {DASK_WORKER_WAIT_S:.0f} s (is the scheduler reachable, "
+                         "or are the SLURM jobs still queued? check squeue); finished chunks are kept") from None
+
+    def in_flight() -> int:  # SLURM jobs join over minutes: keep every worker that has joined busy
+        return max(1, sum(client.nthreads().values())) * IN_FLIGHT_PER_WORKER
+
     # pure=False: each chunk is computed, not deduplicated by argument hash; a worker lost mid-chunk
     # makes the scheduler run the chunk again elsewhere (the result is the same: runs are deterministic)
     executor = client.get_executor(pure=False)
-    yield from _bounded(executor, tasks, n_workers * IN_FLIGHT_PER_WORKER)
+    try:
+        yield from _bounded(executor, tasks, in_flight)
+    except KilledWorker as exc:
+        raise SweepError(f"Dask gave up on a chunk after its workers died repeatedly ({exc}); finished chunks "
+                         "are kept: run the same command again to resume") from None
 
 
 @contextmanager
@@ -118,6 +133,13 @@ def dask_client(scheduler: str | None = None, slurm: SlurmOptions | None = None)
         cluster.scale(jobs=slurm.jobs)
         with Client(cluster) as client:
             yield client
+
+
+def available_cores() -> int:
+    """Cores this process may use (its CPU affinity, e.g. a SLURM allocation), not the whole node's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def execute(tasks: list[ChunkTask], *, workers: int = 1, client=None) -> Iterator:

@@ -22,8 +22,8 @@ from glucosim.parameters import load_parameter_table
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH
 from glucosim.scenario.load import format_validation_error, parse_scenario
 from glucosim.simulation.result import YEARLY_COLUMNS, whole_years
-from glucosim.sweep.scenario_edit import run_scenario_data
-from glucosim.sweep.schema import Design, Sweep, Variable
+from glucosim.sweep.scenario_edit import field_path_tokens, run_scenario_data, set_field
+from glucosim.sweep.schema import CohortFile, Design, Sweep, Variable
 
 COHORT_DIR = PARAMETER_TABLE_PATH.parent / "cohorts"
 
@@ -77,7 +77,18 @@ class LoadedSweep:
     @property
     def n_years(self) -> int:
         """Whole years in each run (yearly outputs run 0..n_years)."""
-        return whole_years(parse_scenario(self.base_data, source=self.base_source).scenario.n_days)
+        return whole_years(self._base_days)
+
+    @property
+    def run_years(self) -> float:
+        """Length of each run in years (days / 365.25): where years-to-diabetes is censored."""
+        from glucosim.physiology.units import DAYS_PER_YEAR
+
+        return self._base_days / DAYS_PER_YEAR
+
+    @property
+    def _base_days(self) -> int:
+        return parse_scenario(self.base_data, source=self.base_source).scenario.n_days
 
 
 def _fail(source: str, where: str, message: str):
@@ -90,13 +101,12 @@ def _load_cohort(source: str, design: Design) -> tuple[tuple[Variable, ...], tup
     if not path.is_file():
         available = ", ".join(sorted(p.stem for p in COHORT_DIR.glob("*.toml")))
         _fail(source, "design.cohort", f"unknown cohort {design.cohort!r}; allowed: {available}")
-    data = load_toml(path)
+    data, _ = read_toml_file(path, SweepError, "cohort")
     try:
-        variables = tuple(Variable.model_validate(entry) for entry in data.get("variables", ()))
+        cohort = CohortFile.model_validate(data)
     except ValidationError as exc:
-        raise SweepError(format_validation_error(str(path), exc, Variable, "cohort variable")) from None
-    correlation = data.get("correlation")
-    return variables, (tuple(tuple(row) for row in correlation) if correlation is not None else None)
+        raise SweepError(format_validation_error(str(path), exc, CohortFile, "cohort file")) from None
+    return cohort.variables, cohort.correlation
 
 
 def _check_sampling(source: str, index: int, variable: Variable, kind: str) -> None:
@@ -146,16 +156,21 @@ def _probe_value(variable: Variable) -> float:
 
 
 def _check_fields(loaded: LoadedSweep) -> None:
-    """Every arm's scenario, with every field variable set to a probe value, must be valid."""
-    fields = [(i, v) for i, v in enumerate(loaded.sweep.variables) if v.field is not None]
+    """Each field variable must reach a field of the base scenario, and every arm's scenario, with every
+    variable at a probe value, must be valid."""
+    for index, variable in enumerate(loaded.sweep.variables):
+        if variable.field is not None:
+            try:
+                set_field(copy.deepcopy(loaded.base_data), variable.field, _probe_value(variable))
+            except (IndexError, TypeError) as exc:
+                _fail(loaded.source, f"variables[{index}].field", f"not a field of the base scenario: {exc}")
+    values = {v.name: _probe_value(v) for v in loaded.sweep.variables}
     for arm in loaded.sweep.arms:
-        values = {v.name: _probe_value(v) for v in loaded.sweep.variables}
         try:
-            data = run_scenario_data(loaded, arm, values)
-            parse_scenario(data, source=f"{loaded.base_source} (arm '{arm.name}')")
-        except (ScenarioError, KeyError, IndexError, TypeError) as exc:
-            named = ", ".join(f"variables[{i}].field = {v.field!r}" for i, v in fields) or "arms"
-            _fail(loaded.source, f"arm '{arm.name}' ({named})", f"does not give a valid scenario: {exc}")
+            parse_scenario(run_scenario_data(loaded, arm, values), source=f"{loaded.base_source} (arm '{arm.name}')")
+        except ScenarioError as exc:
+            _fail(loaded.source, f"arm '{arm.name}' with each variable at its first value or mid-range",
+                  f"not a valid scenario: {exc}")
 
 
 def _check_correlation(source: str, matrix, n: int) -> None:
@@ -215,6 +230,11 @@ def parse_sweep(data: dict, source: str, text: str = "") -> LoadedSweep:
         _check_sampling(source, index, variable, sweep.design.kind)
         if variable.parameter is not None:
             _check_parameter(source, index, variable)
+        else:
+            try:
+                field_path_tokens(variable.field)
+            except ValueError as exc:
+                _fail(source, f"variables[{index}].field", str(exc))
     if sweep.design.correlation is not None:
         _check_correlation(source, sweep.design.correlation, len(sweep.variables))
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from glucosim.errors import SweepError
-from glucosim.sweep.backends import SlurmOptions, dask_client, execute
+from glucosim.sweep.backends import SlurmOptions, available_cores, dask_client, execute
 from glucosim.sweep.design import design_samples, patient_seeds
 from glucosim.sweep.load import LoadedSweep, load_sweep
 from glucosim.sweep.store import SweepStore
@@ -87,7 +86,7 @@ def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict
         "n_ok": int((results["status"] == STATUS_OK).sum()),
         "n_failed": len(failed),
         "failures": failed[["run_id", "arm", *loaded.variable_names, "error"]].head(FAILURE_EXAMPLES).to_dict("records"),
-        "arms": arm_comparison(incidence),
+        "arms": arm_comparison(incidence, reference_arm=loaded.sweep.arms[0].name),
         "final_stage_counts": results[results["status"] == STATUS_OK].groupby("arm", sort=False)["final_stage"]
         .value_counts().unstack(fill_value=0).to_dict("index"),
         "patient_years": float(len(results) * loaded.n_years),
@@ -168,7 +167,7 @@ def _drive(store, tasks, runs_before, n_runs, name, progress, *, workers, schedu
     finished = failed = 0
     try:
         with _backend_client(scheduler, slurm, client) as dask:
-            local_workers = workers or os.cpu_count() or 1
+            local_workers = workers or available_cores()
             for chunk_index, rows, daily in execute(tasks, workers=local_workers, client=dask):
                 store.write_chunk(chunk_index, rows, daily)
                 finished += len(rows)

@@ -68,19 +68,23 @@ def _start_day(change: dict) -> float:
 def run_scenario_data(loaded, arm, values: dict[str, float]) -> dict:
     """The scenario dict of one run.
 
+    The variables are set on the base scenario first, so a field path means
+    the same in every arm (``changes[0]`` is the base's first change); then the
+    arm's changes are added and all changes put in time order.
+
     Args:
         loaded: the ``LoadedSweep``.
-        arm: the ``Arm`` (its changes are added to the base's, in time order).
+        arm: the ``Arm``.
         values: variable name -> value of this run's sample.
     """
     data = copy.deepcopy(loaded.base_data)
-    changes = list(data.get("changes", [])) + [dict(change) for change in arm.changes]
-    if changes:
-        data["changes"] = sorted(changes, key=_start_day)  # stable: equal days keep base-then-arm order
     for variable in loaded.sweep.variables:
         value = float(values[variable.name])
         if variable.parameter is not None:
             data.setdefault("subject", {}).setdefault("parameters", {})[variable.parameter] = value
         else:
             set_field(data, variable.field, value)
+    changes = list(data.get("changes", [])) + [dict(change) for change in arm.changes]
+    if changes:
+        data["changes"] = sorted(changes, key=_start_day)  # stable: equal days keep base-then-arm order
     return data

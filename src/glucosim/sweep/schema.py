@@ -104,6 +104,15 @@ class Design(_Strict):
         return self
 
 
+class CohortFile(_Strict):
+    """A named cohort in models/cohorts: the variables (with distributions) and their correlation."""
+
+    description: str = Field(min_length=1)
+    source: str = Field(min_length=1, description="where the distributions come from, or 'calibrated: how'")
+    correlation: Optional[tuple[tuple[float, ...], ...]] = None
+    variables: tuple[Variable, ...] = Field(min_length=1)
+
+
 class Arm(_Strict):
     """One arm of the study: changes added to the base scenario's (e.g. an intervention)."""
 

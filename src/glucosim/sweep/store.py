@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import platform
 import re
+import socket
+import uuid
 from pathlib import Path
 
 from glucosim.errors import SweepError
@@ -59,14 +62,34 @@ def _versions() -> dict:
     return versions
 
 
+def _temporary(path: Path) -> Path:
+    """A temporary name beside ``path``, unique across processes and nodes (job-array tasks may share a pid)."""
+    return path.with_name(f".{path.name}.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+
+
+def _finite(value):
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def strict_json(data) -> str:
+    """JSON any parser accepts: NaN and infinities become null (e.g. a reduction against an empty arm)."""
+    return json.dumps(_finite(data), indent=2, default=str, allow_nan=False)
+
+
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = _temporary(path)
     temporary.write_bytes(data)
     os.replace(temporary, path)
 
 
 def _atomic_parquet(frame, path: Path) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = _temporary(path)
     frame.to_parquet(temporary, index=False)
     os.replace(temporary, path)
 
@@ -113,15 +136,16 @@ class SweepStore:
             "chunk_runs": chunk_runs,
             "n_chunks": -(-n_runs // chunk_runs),
             "n_years": loaded.n_years,
+            "run_years": loaded.run_years,
             "versions": _versions(),
             "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }
+        for sub in (CHUNK_DIR, DAILY_DIR):
+            (self.out_dir / sub).mkdir(parents=True, exist_ok=True)
         existing = self.manifest()
         if existing is not None:
             self._check_same(existing, manifest)
             return existing
-        for sub in (CHUNK_DIR, DAILY_DIR):
-            (self.out_dir / sub).mkdir(parents=True, exist_ok=True)
         _atomic_write_bytes(self.out_dir / "sweep.toml", loaded.text.encode())
         _atomic_write_bytes(self.out_dir / "base_scenario.toml", loaded.base_text.encode())
         _atomic_write_bytes(self.out_dir / "parameters.toml", PARAMETER_TABLE_PATH.read_bytes())
@@ -131,7 +155,7 @@ class SweepStore:
 
     def _create_manifest(self, manifest: dict) -> None:
         """Write the manifest unless another process (a job-array task) just did; then check it."""
-        temporary = self.out_dir / f".{MANIFEST_FILE}.{os.getpid()}.tmp"
+        temporary = _temporary(self.out_dir / MANIFEST_FILE)
         temporary.write_text(json.dumps(manifest, indent=2) + "\n")
         try:
             os.link(temporary, self.out_dir / MANIFEST_FILE)  # atomic create-if-absent
@@ -153,9 +177,11 @@ class SweepStore:
     def completed_chunks(self) -> set[int]:
         """Indices of chunks whose file is complete (chunk files only ever appear whole)."""
         directory = self.out_dir / CHUNK_DIR
-        if not directory.is_dir():
+        manifest = self.manifest()
+        if not directory.is_dir() or manifest is None:
             return set()
-        return {int(m.group(1)) for m in map(_CHUNK_NAME.match, os.listdir(directory)) if m}
+        found = {int(m.group(1)) for m in map(_CHUNK_NAME.match, os.listdir(directory)) if m}
+        return found & set(range(manifest["n_chunks"]))  # stray files never count
 
     def write_chunk(self, index: int, frame, daily=None) -> None:
         """Store one chunk's rows (and daily table); the rows file lands last and marks it complete."""
@@ -227,15 +253,21 @@ class SweepStore:
         schema = pa.unify_schemas([pq.read_schema(path) for path in paths], promote_options="permissive")
         schema = schema.remove_metadata()
         final = self.out_dir / RESULTS_FILE
-        temporary = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-        n_rows = 0
+        temporary = _temporary(final)
+        n_rows = next_run_id = 0
         with pq.ParquetWriter(temporary, schema) as writer:
             for path in paths:  # chunk files are in run order and each is sorted
                 table = pq.read_table(path).select(schema.names).cast(schema)
+                ids = table.column("run_id").to_numpy()
+                if ids.size and ids[0] < next_run_id:
+                    writer.close()
+                    temporary.unlink()
+                    raise SweepError(f"{path}: run ids out of order or repeated (was the directory edited?)")
+                next_run_id = int(ids[-1]) + 1 if ids.size else next_run_id
                 writer.write_table(table)
                 n_rows += table.num_rows
         if n_rows != self.manifest()["n_runs"]:
             temporary.unlink()
             raise SweepError(f"{self.out_dir}: {n_rows} runs in the chunks, expected {self.manifest()['n_runs']}")
         os.replace(temporary, final)
-        _atomic_write_bytes(self.out_dir / SUMMARY_FILE, (json.dumps(summary, indent=2, default=str) + "\n").encode())
+        _atomic_write_bytes(self.out_dir / SUMMARY_FILE, (strict_json(summary) + "\n").encode())
