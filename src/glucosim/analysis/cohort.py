@@ -14,20 +14,29 @@ from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.sweep.worker import STATUS_OK
 
 
-def cumulative_incidence(results, n_years: int):
+def cumulative_incidence(results, n_years: int, reference_arm: str | None = None):
     """Fraction of each arm that has reached prediabetes / diabetes by each year.
+
+    "Prediabetic at start" is judged in the reference arm (default: the first),
+    the patient as they were before any intervention: every arm runs the same
+    samples, and an arm whose changes start on day 0 would otherwise move some
+    patients out of the group at year 0.
 
     Returns:
         DataFrame with one row per (arm, year): ``n_runs``, ``n_failed``,
-        ``prediabetes_or_worse_fraction``, ``diabetes_fraction``, and the same
-        among patients prediabetic at year 0 (``*_from_prediabetes``, as trials enrol).
+        ``prediabetes_or_worse_fraction``, ``diabetes_fraction``, and the
+        diabetes fraction among patients prediabetic at the start
+        (``*_from_prediabetes``, the group prevention trials enrol).
     """
     import pandas as pd
 
+    reference_arm = reference_arm or str(results["arm"].iloc[0])
+    reference = results[results["arm"] == reference_arm].set_index("sample")["y0_stage"]
+    prediabetic_samples = set(reference.index[reference == "prediabetes"])
     rows = []
     for arm, group in results.groupby("arm", sort=False):
         ok = group[group["status"] == STATUS_OK]
-        prediabetic_at_start = ok[ok["y0_stage"] == "prediabetes"]
+        prediabetic_at_start = ok[ok["sample"].isin(prediabetic_samples)]
         for year in range(n_years + 1):
             limit = year * DAYS_PER_YEAR
             rows.append({

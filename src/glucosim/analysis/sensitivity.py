@@ -12,6 +12,8 @@ since SALib's Sobol and Morris estimators need every design point.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from glucosim.errors import SweepError
@@ -87,7 +89,9 @@ def sensitivity_indices(results, manifest: dict, output: str, arm: str | None = 
         if len(rows) < DELTA_MIN_SAMPLES:
             raise SweepError(f"the delta estimator needs at least {DELTA_MIN_SAMPLES} samples per arm "
                              f"(arm '{arm}' has {len(rows)})")
-        found = delta.analyze(problem, x, y, seed=SENSITIVITY_SEED, print_to_console=False)
+        # SALib's delta reports binning notices as warnings and resets the filters itself: record, don't print
+        with warnings.catch_warnings(record=True):
+            found = delta.analyze(problem, x, y, seed=SENSITIVITY_SEED, print_to_console=False)
         # SALib 1.6 reports the raw estimator as 'delta_raw' (with 'balanced' and 'step' variants); older 'delta'
         key = "delta" if "delta" in found else "delta_raw"
         frame = pd.DataFrame({"delta": found[key], "delta_conf": found[f"{key}_conf"], "S1": found["S1"],

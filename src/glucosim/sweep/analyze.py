@@ -79,7 +79,7 @@ def analyze_sweep(out_dir, outputs: tuple[str, ...] = DEFAULT_OUTPUTS, analysis_
     notes = []
     if len(results) < manifest["n_runs"]:
         notes.append(f"partial sweep: {len(results)} of {manifest['n_runs']} runs finished")
-    incidence = cumulative_incidence(results, manifest["n_years"])
+    incidence = cumulative_incidence(results, manifest["n_years"], reference_arm=manifest["arms"][0])
     comparison = arm_comparison(incidence, reference_arm=manifest["arms"][0])
     sensitivity = _sensitivity(results, manifest, outputs, notes) if manifest["design"] != "grid" else None
     files = {"incidence": target / "incidence.csv", "analysis": target / "analysis.json"}

@@ -16,7 +16,7 @@ from glucosim.sweep.worker import STATUS_OK, ChunkTask, RunSpec
 
 DEFAULT_CHUNK_RUNS = 8
 """Runs per chunk file: a chunk is the unit of work, of saving and of resuming."""
-SUMMARY_COLUMNS = ("final_stage", "y0_stage", "prediabetes_onset_day", "diabetes_onset_day")
+SUMMARY_COLUMNS = ("sample", "final_stage", "y0_stage", "prediabetes_onset_day", "diabetes_onset_day")
 """What summary.json needs from each run (read alone, so a million-run summary stays small)."""
 FAILURE_EXAMPLES = 5
 """Failed runs quoted in summary.json (all are in results.parquet)."""
@@ -79,7 +79,7 @@ def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict
     columns = ["run_id", "arm", "status", "error", *loaded.variable_names, *SUMMARY_COLUMNS]
     results = store.load_results(require_complete=True, columns=columns)
     failed = results[results["status"] != STATUS_OK]
-    incidence = cumulative_incidence(results, loaded.n_years)
+    incidence = cumulative_incidence(results, loaded.n_years, reference_arm=loaded.sweep.arms[0].name)
     return {
         "sweep": loaded.sweep.name,
         "n_runs": len(results),
