@@ -119,7 +119,9 @@ class RunCache:
 
     def _options(self, loaded) -> dict:
         n_days = loaded.scenario.n_days if self.until_day is None else max(1, min(loaded.scenario.n_days, self.until_day))
-        n_years = int(n_days / DAYS_PER_YEAR + 1e-9)
+        from glucosim.simulation.result import whole_years
+
+        n_years = whole_years(n_days)
         years = [min(int(round(year * DAYS_PER_YEAR)), n_days - 1) for year in range(n_years + 1)]
         ends = [*range(min(KEPT_DAYS_AT_EACH_END, n_days)), *range(max(n_days - KEPT_DAYS_AT_EACH_END, 0), n_days)]
         return {"until_day": self.until_day, "state_days": tuple(sorted(set(years))), "trajectory_days": tuple(ends),

@@ -56,7 +56,8 @@ def _fraction(onset_days, limit_day: float) -> float:
     values = onset_days.to_numpy(dtype=float)
     if values.size == 0:
         return float("nan")
-    return float(np.mean(np.nan_to_num(values, nan=np.inf) <= limit_day))
+    reached = ~np.isnan(values) & (values <= limit_day)  # NaN onset: never reached in the run
+    return float(np.mean(reached))
 
 
 def _reduction(fraction: float, reference: float) -> float:

@@ -28,6 +28,8 @@ SAME_SENSITIVITY_TOLERANCE = 0.01
 MIN_LABEL_SPAN_YEARS_FRACTION = 0.08
 """A stage is named inside the strip only where its span covers at least this fraction of the run."""
 GLUCOSE_AXIS_FLOOR_MG_DL = 70.0
+BAND_HEADROOM = 1.1
+"""Staged panels reach at least this multiple of the diabetes threshold, so the diabetes band always shows."""
 TWO_HOUR_AXIS_FLOOR_MG_DL = 90.0
 HBA1C_AXIS_FLOOR_PERCENT = 4.5
 CROSSING_LABEL_FONTSIZE = 10
@@ -102,6 +104,15 @@ def _mark_crossings(ax, result, crossings, unit: str) -> None:
                     fontsize=CROSSING_LABEL_FONTSIZE, color=OKABE_ITO["vermillion"])
 
 
+def _staged_panel(ax, result, years, values, colour, floor, bands, ylabel: str, crossings: str, unit: str) -> None:
+    """A marker over years with its ADA prediabetes/diabetes bands and first crossings marked."""
+    ax.plot(years, values, color=colour)
+    ax.set_ylim(min(floor, ax.get_ylim()[0]), max(ax.get_ylim()[1], bands[1] * BAND_HEADROOM))
+    stage_bands(ax, *bands)
+    ax.set_ylabel(ylabel)
+    _mark_crossings(ax, result, PANEL_CROSSINGS[crossings], unit)
+
+
 def _sensitivity_panel(ax, daily, years) -> None:
     whole = daily["insulin_sensitivity_rel"]
     tissues = ("liver", "muscle", "adipose")
@@ -154,26 +165,13 @@ def plot_progression(result, axes: Sequence | None = None):
             fig = axes[0].figure
         ax_fasting, ax_two_hour, ax_hba1c, ax_insulin, ax_beta, ax_sensitivity = axes
 
-        ax_fasting.plot(years, _smooth(daily["fasting_glucose_mg_dl"]), color=OKABE_ITO["black"])
-        ax_fasting.set_ylim(min(GLUCOSE_AXIS_FLOOR_MG_DL, ax_fasting.get_ylim()[0]),
-                            max(ax_fasting.get_ylim()[1], GLUCOSE_BANDS[1] * 1.1))
-        stage_bands(ax_fasting, *GLUCOSE_BANDS)
-        ax_fasting.set_ylabel("fasting glucose\n(mg/dl)")
-        _mark_crossings(ax_fasting, result, PANEL_CROSSINGS["fasting"], "mg/dl")
-
-        ax_two_hour.plot(years, _smooth(daily["postmeal_2h_glucose_mg_dl"]), color=OKABE_ITO["sky"])
-        ax_two_hour.set_ylim(min(TWO_HOUR_AXIS_FLOOR_MG_DL, ax_two_hour.get_ylim()[0]),
-                             max(ax_two_hour.get_ylim()[1], TWO_HOUR_BANDS[1] * 1.1))
-        stage_bands(ax_two_hour, *TWO_HOUR_BANDS)
-        ax_two_hour.set_ylabel("glucose 2 h after\nbreakfast (mg/dl)")
-        _mark_crossings(ax_two_hour, result, PANEL_CROSSINGS["two_hour"], "mg/dl")
-
-        ax_hba1c.plot(years, daily["hba1c_percent"], color=OKABE_ITO["black"])
-        ax_hba1c.set_ylim(min(HBA1C_AXIS_FLOOR_PERCENT, ax_hba1c.get_ylim()[0]),
-                          max(ax_hba1c.get_ylim()[1], HBA1C_BANDS[1] * 1.1))
-        stage_bands(ax_hba1c, *HBA1C_BANDS)
-        ax_hba1c.set_ylabel("HbA1c (%)")
-        _mark_crossings(ax_hba1c, result, PANEL_CROSSINGS["hba1c"], "%")
+        _staged_panel(ax_fasting, result, years, _smooth(daily["fasting_glucose_mg_dl"]), OKABE_ITO["black"],
+                      GLUCOSE_AXIS_FLOOR_MG_DL, GLUCOSE_BANDS, "fasting glucose\n(mg/dl)", "fasting", "mg/dl")
+        _staged_panel(ax_two_hour, result, years, _smooth(daily["postmeal_2h_glucose_mg_dl"]), OKABE_ITO["sky"],
+                      TWO_HOUR_AXIS_FLOOR_MG_DL, TWO_HOUR_BANDS, "glucose 2 h after\nbreakfast (mg/dl)", "two_hour",
+                      "mg/dl")
+        _staged_panel(ax_hba1c, result, years, daily["hba1c_percent"], OKABE_ITO["black"],
+                      HBA1C_AXIS_FLOOR_PERCENT, HBA1C_BANDS, "HbA1c (%)", "hba1c", "%")
 
         ax_insulin.plot(years, _smooth(daily["fasting_insulin_uU_ml"]), color=OKABE_ITO["blue"])
         ax_insulin.set_ylabel("fasting insulin\n(\u00b5U/ml)")

@@ -16,7 +16,7 @@ import numpy as np
 
 from glucosim.errors import SolverError
 from glucosim.solver.dopri5 import STATUS_MESSAGES, STATUS_OK
-from glucosim.solver.segments import Schedule, Tolerances
+from glucosim.solver.segments import Schedule, Tolerances, schedule_arguments, tolerance_arguments
 
 ENSEMBLE_CHUNK_PATIENTS = 1
 """Patients a thread takes at a time: patients differ in cost (a diabetic one takes more steps), and one
@@ -82,19 +82,7 @@ def integrate_ensemble(
     t_out = np.ascontiguousarray(t_out, dtype=np.float64)
     with numba.parallel_chunksize(ENSEMBLE_CHUNK_PATIENTS):
         y_out, out_segment, y_final, status, t_final, stats, written = integrator(
-            y0,
-            schedule.t0,
-            schedule.t1,
-            schedule.drivers,
-            schedule.jumps,
-            params,
-            t_out,
-            float(tolerances.rtol),
-            tolerances.atol,
-            int(tolerances.n_controlled),
-            float(tolerances.h_init),
-            float(tolerances.h_max),
-            int(tolerances.max_steps),
+            y0, *schedule_arguments(schedule), params, t_out, *tolerance_arguments(tolerances)
         )
     for k in range(y0.shape[0]):
         state = dict(zip(state_names, map(float, y_final[k])))

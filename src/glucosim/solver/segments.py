@@ -57,6 +57,17 @@ class IntegrationResult:
     h_next: float = float("nan")
 
 
+def schedule_arguments(schedule: Schedule) -> tuple:
+    """The schedule as the compiled integrators take it: segment starts, ends, drivers, state jumps."""
+    return schedule.t0, schedule.t1, schedule.drivers, schedule.jumps
+
+
+def tolerance_arguments(tolerances: Tolerances) -> tuple:
+    """The tolerances as the compiled integrators take them (after the output times)."""
+    return (float(tolerances.rtol), tolerances.atol, int(tolerances.n_controlled), float(tolerances.h_init),
+            float(tolerances.h_max), int(tolerances.max_steps))
+
+
 def integrate_schedule(integrator, schedule: Schedule, y0, params, t_out, tolerances: Tolerances, state_names):
     """Integrate ``schedule`` from ``y0`` and return the states at ``t_out``.
 
@@ -67,18 +78,10 @@ def integrate_schedule(integrator, schedule: Schedule, y0, params, t_out, tolera
     """
     y_out, out_segment, y_final, status, t_final, stats, n_written, h_next = integrator(
         np.ascontiguousarray(y0, dtype=np.float64),
-        schedule.t0,
-        schedule.t1,
-        schedule.drivers,
-        schedule.jumps,
+        *schedule_arguments(schedule),
         params,
         np.ascontiguousarray(t_out, dtype=np.float64),
-        float(tolerances.rtol),
-        tolerances.atol,
-        int(tolerances.n_controlled),
-        float(tolerances.h_init),
-        float(tolerances.h_max),
-        int(tolerances.max_steps),
+        *tolerance_arguments(tolerances),
     )
     if status != STATUS_OK:
         raise SolverError(STATUS_MESSAGES[status], float(t_final), dict(zip(state_names, map(float, y_final))))

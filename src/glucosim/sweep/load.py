@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +87,7 @@ class LoadedSweep:
 
         return self._base_days / DAYS_PER_YEAR
 
-    @property
+    @cached_property
     def _base_days(self) -> int:
         return parse_scenario(self.base_data, source=self.base_source).scenario.n_days
 
