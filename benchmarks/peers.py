@@ -4,7 +4,8 @@
   glucosim's core) calls glucosim's numba right-hand side through a C callback; the loop over
   segments runs in numba too, so neither side pays Python overhead per segment.
 - libroadrunner (the ``test`` extra) on the SBML export of the fast model (``glucosim.io.sbml``): CVODE
-  (Adams; see ``ROADRUNNER_STIFF``) segment by segment, with the same jumps and drivers set between segments. The export freezes the
+  (Adams; see ``ROADRUNNER_STIFF``) segment by segment, with the same jumps and drivers set between
+  segments. The export freezes the
   slow states (19 integrated states against glucosim's 35), which only favours roadrunner.
 
 Each helper returns a callable that integrates the workload once and returns the states at the
@@ -97,8 +98,17 @@ def _cyrk_functions():
             t_eval = np.empty(k - j + 1)
             t_eval[: k - j] = t_out[j:k]
             t_eval[k - j] = seg_t1[s]
-            solution = nbsolve2_ivp(address, (seg_t0[s], seg_t1[s]), y, method=method, t_eval=t_eval, args=args,
-                                    rtol=rtol, atols=atol, max_step=h_max)
+            solution = nbsolve2_ivp(
+                address,
+                (seg_t0[s], seg_t1[s]),
+                y,
+                method=method,
+                t_eval=t_eval,
+                args=args,
+                rtol=rtol,
+                atols=atol,
+                max_step=h_max,
+            )
             if not solution.success:
                 raise RuntimeError("CyRK failed")
             ys = solution.y
@@ -116,8 +126,9 @@ def _cyrk_functions():
     def run_many(method, address, y0, seg_t0, seg_t1, seg_drivers, seg_jumps, params, t_out, rtol, atol, h_max):
         y_out = np.empty((y0.shape[0], t_out.shape[0], N_STATES))
         for k in numba.prange(y0.shape[0]):
-            y_out[k] = run(method, address, y0[k], seg_t0, seg_t1, seg_drivers, seg_jumps, params[k], t_out, rtol,
-                           atol, h_max)
+            y_out[k] = run(
+                method, address, y0[k], seg_t0, seg_t1, seg_drivers, seg_jumps, params[k], t_out, rtol, atol, h_max
+            )
         return y_out
 
     return address, run, run_many
@@ -130,8 +141,20 @@ def make_cyrk(workload, method: str = CYRK_METHOD):
     atol = peer_atol(tolerances.atol)
 
     def integrate():
-        return run(method, address, workload.y0, schedule.t0, schedule.t1, schedule.drivers, schedule.jumps,
-                   workload.params, workload.t_out, tolerances.rtol, atol, tolerances.h_max)
+        return run(
+            method,
+            address,
+            workload.y0,
+            schedule.t0,
+            schedule.t1,
+            schedule.drivers,
+            schedule.jumps,
+            workload.params,
+            workload.t_out,
+            tolerances.rtol,
+            atol,
+            tolerances.h_max,
+        )
 
     integrate()  # compile outside any timing
     return integrate
@@ -144,8 +167,20 @@ def make_cyrk_ensemble(ensemble, method: str = CYRK_METHOD):
     atol = peer_atol(tolerances.atol)
 
     def integrate():
-        return run_many(method, address, ensemble.y0, schedule.t0, schedule.t1, schedule.drivers, schedule.jumps,
-                        ensemble.params, ensemble.t_out, tolerances.rtol, atol, tolerances.h_max)
+        return run_many(
+            method,
+            address,
+            ensemble.y0,
+            schedule.t0,
+            schedule.t1,
+            schedule.drivers,
+            schedule.jumps,
+            ensemble.params,
+            ensemble.t_out,
+            tolerances.rtol,
+            atol,
+            tolerances.h_max,
+        )
 
     integrate()
     return integrate

@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE))
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
-from conftest import MINUTES_PER_DAY, Ensemble, Workload  # noqa: E402
+from conftest import Ensemble, Workload  # noqa: E402
 from peers import cyrk_available, make_cyrk, make_cyrk_ensemble, make_roadrunner, roadrunner_available  # noqa: E402
 
 from glucosim.physiology.model import rhs  # noqa: E402
@@ -81,16 +81,19 @@ def best_of(function, repeats: int) -> float:
 def fresh_process(code: str, env: dict | None = None) -> tuple[float, str]:
     """Wall time of ``python -c code`` in a new process, and its standard output."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
     return time.perf_counter() - start, done.stdout
 
 
 def one_core_peak_gflops() -> float:
     """One core's measured double-precision peak: numpy matmul with one BLAS thread, GFlop/s (fresh process)."""
-    code = (f"import time, numpy as np; n = {GEMM_SIZE}; a = np.random.rand(n, n); b = a.copy(); a @ b; "
-            "t = min((lambda s: (a @ b, time.perf_counter() - s)[1])(time.perf_counter()) for _ in range(5)); "
-            "print(2 * n**3 / t / 1e9)")
+    code = (
+        f"import time, numpy as np; n = {GEMM_SIZE}; a = np.random.rand(n, n); b = a.copy(); a @ b; "
+        "t = min((lambda s: (a @ b, time.perf_counter() - s)[1])(time.perf_counter()) for _ in range(5)); "
+        "print(2 * n**3 / t / 1e9)"
+    )
     one_thread = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     return float(fresh_process(code, one_thread)[1])
 
@@ -110,8 +113,9 @@ def rhs_flops(day) -> tuple[float, str]:
     arithmetic = sum(len(re.findall(rf"= {op} ", ir)) for op in LLVM_FLOP_INSTRUCTIONS)
     calls = {name: len(re.findall(rf"call [^\n]*@(llvm\.)?{name}(\.f64)?\(", ir)) for name in LIBM_FLOPS_PER_CALL}
     libm = sum(count * LIBM_FLOPS_PER_CALL[name] for name, count in calls.items())
-    detail = f"{arithmetic} arithmetic + " + " + ".join(f"{n} {name} x {LIBM_FLOPS_PER_CALL[name]:.0f}"
-                                                     for name, n in calls.items())
+    detail = f"{arithmetic} arithmetic + " + " + ".join(
+        f"{n} {name} x {LIBM_FLOPS_PER_CALL[name]:.0f}" for name, n in calls.items()
+    )
     return arithmetic + libm, detail
 
 
@@ -167,45 +171,84 @@ def row(label: str, value: str, ratio: str = "", target: str = "", met: bool | N
 
 def day_section() -> None:
     day = Workload(days=1, output_step_min=1.0)
-    ours = lambda: integrate_schedule(day.integrator, day.schedule, day.y0, day.params, day.t_out,  # noqa: E731
-                                      day.tolerances, day.names)
+    ours = lambda: integrate_schedule(
+        day.integrator,
+        day.schedule,
+        day.y0,
+        day.params,
+        day.t_out,  # noqa: E731
+        day.tolerances,
+        day.names,
+    )
     stats = ours().stats
     t_ours = best_of(ours, 200)
     print(f"one day, 3 meals + 45 min exercise, outputs every minute ({len(day.t_out)}), rtol {DEFAULT_RTOL:g}")
     print(f"  {'workload':<46} {'time':>12}  {'ratio':>9}  {'target':>10}")
     row("glucosim DOPRI5, dense output (numba loop)", f"{t_ours * 1e3:.3f} ms", "1.0x")
-    print(f"    ({stats.rhs_evaluations} rhs evaluations, {stats.accepted_steps} accepted and "
-          f"{stats.rejected_steps} rejected steps)")
+    print(
+        f"    ({stats.rhs_evaluations} rhs evaluations, {stats.accepted_steps} accepted and "
+        f"{stats.rejected_steps} rejected steps)"
+    )
     if cyrk_available():
         t = best_of(make_cyrk(day), 100)
-        row("CyRK nbsolve2_ivp RK45, same numba rhs", f"{t * 1e3:.3f} ms", f"{t / t_ours:.2f}x",
-            f">= {TARGET_CYRK:g}x", t / t_ours >= TARGET_CYRK)
+        row(
+            "CyRK nbsolve2_ivp RK45, same numba rhs",
+            f"{t * 1e3:.3f} ms",
+            f"{t / t_ours:.2f}x",
+            f">= {TARGET_CYRK:g}x",
+            t / t_ours >= TARGET_CYRK,
+        )
     else:
         row("CyRK nbsolve2_ivp (pip install 'glucosim[bench]')", "skipped")
     if roadrunner_available():
         with tempfile.TemporaryDirectory() as tmp:
             t = best_of(make_roadrunner(day, Path(tmp)), 10)
-        row("libroadrunner CVODE on the SBML export", f"{t * 1e3:.3f} ms", f"{t / t_ours:.1f}x",
-            f">= {TARGET_ROADRUNNER:g}x", t / t_ours >= TARGET_ROADRUNNER)
+        row(
+            "libroadrunner CVODE on the SBML export",
+            f"{t * 1e3:.3f} ms",
+            f"{t / t_ours:.1f}x",
+            f">= {TARGET_ROADRUNNER:g}x",
+            t / t_ours >= TARGET_ROADRUNNER,
+        )
     else:
         row("libroadrunner (pip install 'glucosim[test]')", "skipped")
     for method, repeats, target in (("LSODA", 5, TARGET_LSODA), ("RK45", 3, None)):
-        t = best_of(lambda m=method: integrate_schedule_scipy(rhs, day.schedule, day.y0, day.params, day.t_out,
-                                                              method=m, rtol=DEFAULT_RTOL, atol=default_atol()),
-                    repeats)
-        row(f"scipy solve_ivp {method}, same numba rhs", f"{t * 1e3:.3f} ms", f"{t / t_ours:.1f}x",
-            f">= {target:g}x" if target else "", t / t_ours >= target if target else None)
+        t = best_of(
+            lambda m=method: integrate_schedule_scipy(
+                rhs, day.schedule, day.y0, day.params, day.t_out, method=m, rtol=DEFAULT_RTOL, atol=default_atol()
+            ),
+            repeats,
+        )
+        row(
+            f"scipy solve_ivp {method}, same numba rhs",
+            f"{t * 1e3:.3f} ms",
+            f"{t / t_ours:.1f}x",
+            f">= {target:g}x" if target else "",
+            t / t_ours >= target if target else None,
+        )
 
     flops_per_evaluation, detail = rhs_flops(day)
     flops = flops_per_evaluation * stats.rhs_evaluations
     peak, scalar = one_core_peak_gflops(), one_core_scalar_gflops()
     limit, scalar_limit = flops / (peak * 1e9), flops / (scalar * 1e9)
-    print(f"  arithmetic limit: {flops_per_evaluation:.0f} flop per rhs evaluation ({detail}) x "
-          f"{stats.rhs_evaluations} evaluations = {flops / 1e6:.2f} MFlop")
-    row(f"  at one core's peak ({peak:.1f} GFlop/s, dgemm)", f"{limit * 1e3:.3f} ms", f"{t_ours / limit:.1f}x",
-        f"<= {TARGET_LIMIT:g}x", t_ours / limit <= TARGET_LIMIT)
-    row(f"  at scalar multiply-add rate ({scalar:.1f} GFlop/s)", f"{scalar_limit * 1e3:.3f} ms",
-        f"{t_ours / scalar_limit:.1f}x", f"<= {TARGET_LIMIT:g}x", t_ours / scalar_limit <= TARGET_LIMIT)
+    print(
+        f"  arithmetic limit: {flops_per_evaluation:.0f} flop per rhs evaluation ({detail}) x "
+        f"{stats.rhs_evaluations} evaluations = {flops / 1e6:.2f} MFlop"
+    )
+    row(
+        f"  at one core's peak ({peak:.1f} GFlop/s, dgemm)",
+        f"{limit * 1e3:.3f} ms",
+        f"{t_ours / limit:.1f}x",
+        f"<= {TARGET_LIMIT:g}x",
+        t_ours / limit <= TARGET_LIMIT,
+    )
+    row(
+        f"  at scalar multiply-add rate ({scalar:.1f} GFlop/s)",
+        f"{scalar_limit * 1e3:.3f} ms",
+        f"{t_ours / scalar_limit:.1f}x",
+        f"<= {TARGET_LIMIT:g}x",
+        t_ours / scalar_limit <= TARGET_LIMIT,
+    )
 
 
 def progression_section() -> None:
@@ -217,77 +260,124 @@ def progression_section() -> None:
     seconds = time.perf_counter() - start
     years = len(result.daily) / DAYS_PER_YEAR
     per_day = result.stats.rhs_evaluations / len(result.daily)
-    print(f"progression: {PROGRESSION_SCENARIO.name}, {years:.0f} years, every meal resolved, daily outputs "
-          f"(glucosim.simulate, one core)")
-    row(f"{PROGRESSION_YEARS} years", f"{seconds:.2f} s", f"{years / seconds:.2f} py/s",
-        f"< {TARGET_PROGRESSION_S:g} s", seconds < TARGET_PROGRESSION_S)
+    print(
+        f"progression: {PROGRESSION_SCENARIO.name}, {years:.0f} years, every meal resolved, daily outputs "
+        f"(glucosim.simulate, one core)"
+    )
+    row(
+        f"{PROGRESSION_YEARS} years",
+        f"{seconds:.2f} s",
+        f"{years / seconds:.2f} py/s",
+        f"< {TARGET_PROGRESSION_S:g} s",
+        seconds < TARGET_PROGRESSION_S,
+    )
     print(f"    ({per_day:.0f} rhs evaluations per day; py/s = patient-years per second)")
 
 
 def ensemble_section() -> None:
     ensemble = Ensemble(n_patients=ENSEMBLE_PATIENTS, days=ENSEMBLE_DAYS)
     patient_years = ENSEMBLE_PATIENTS * ENSEMBLE_DAYS / DAYS_PER_YEAR
-    run = lambda: integrate_ensemble(ensemble.schedule, ensemble.y0, ensemble.params, ensemble.t_out,  # noqa: E731
-                                     ensemble.tolerances)
+    run = lambda: integrate_ensemble(
+        ensemble.schedule,
+        ensemble.y0,
+        ensemble.params,
+        ensemble.t_out,  # noqa: E731
+        ensemble.tolerances,
+    )
     run()  # compile (or load) the parallel kernel
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
     t_one = best_of(run, 2)
     numba.set_num_threads(threads)
     t_all = best_of(run, 2)
-    print(f"ensemble: {ENSEMBLE_PATIENTS} patients x {ENSEMBLE_DAYS} days, daily outputs, numba prange "
-          f"(issue 6's 10,000 x 1 year scaled down; throughput in patient-years/s)")
+    print(
+        f"ensemble: {ENSEMBLE_PATIENTS} patients x {ENSEMBLE_DAYS} days, daily outputs, numba prange "
+        f"(issue 6's 10,000 x 1 year scaled down; throughput in patient-years/s)"
+    )
     row("glucosim, 1 thread", f"{t_one:.2f} s", f"{patient_years / t_one:.2f} py/s")
     row(f"glucosim, {threads} threads", f"{t_all:.2f} s", f"{patient_years / t_all:.2f} py/s")
     efficiency = t_one / (threads * t_all)
     available = cores_available(threads)
-    row(f"parallel efficiency on {threads} cores", f"{efficiency * 100:.0f} %", "",
-        f">= {TARGET_PARALLEL_EFFICIENCY * 100:.0f} %", efficiency >= TARGET_PARALLEL_EFFICIENCY)
-    print(f"    (the machine gave {threads} concurrent busy processes {available:.2f} cores' worth just now; "
-          f"speed-up {t_one / t_all:.2f} = {t_one / t_all / available * 100:.0f} % of that)")
+    row(
+        f"parallel efficiency on {threads} cores",
+        f"{efficiency * 100:.0f} %",
+        "",
+        f">= {TARGET_PARALLEL_EFFICIENCY * 100:.0f} %",
+        efficiency >= TARGET_PARALLEL_EFFICIENCY,
+    )
+    print(
+        f"    (the machine gave {threads} concurrent busy processes {available:.2f} cores' worth just now; "
+        f"speed-up {t_one / t_all:.2f} = {t_one / t_all / available * 100:.0f} % of that)"
+    )
     if cyrk_available():
         t = best_of(make_cyrk_ensemble(ensemble), 2)
-        row(f"CyRK nbsolve2_ivp RK45 in prange, {threads} threads", f"{t:.2f} s", f"{t / t_all:.2f}x",
-            f">= {TARGET_ENSEMBLE_VS_CYRK:g}x", t / t_all >= TARGET_ENSEMBLE_VS_CYRK)
+        row(
+            f"CyRK nbsolve2_ivp RK45 in prange, {threads} threads",
+            f"{t:.2f} s",
+            f"{t / t_all:.2f}x",
+            f">= {TARGET_ENSEMBLE_VS_CYRK:g}x",
+            t / t_all >= TARGET_ENSEMBLE_VS_CYRK,
+        )
     print(f"    10,000 patients x 1 year at this throughput: {1e4 / (patient_years / t_all) / 60:.0f} min")
 
 
 def cold_start_section() -> None:
     import_s = min(fresh_process("import glucosim")[0] for _ in range(3))
-    first = (f"import glucosim; glucosim.simulate({str(PROGRESSION_SCENARIO)!r}, progress=False, until_day=1)")
+    first = f"import glucosim; glucosim.simulate({str(PROGRESSION_SCENARIO)!r}, progress=False, until_day=1)"
     fresh_process(first)  # make sure the cache is warm
     first_s = min(fresh_process(first)[0] for _ in range(2))
     with tempfile.TemporaryDirectory() as cache:
         cold_s = fresh_process(first, {"NUMBA_CACHE_DIR": cache})[0]
     print("cold start (fresh processes, interpreter start-up included)")
     row("import glucosim", f"{import_s:.2f} s", "", f"< {TARGET_IMPORT_S:g} s", import_s < TARGET_IMPORT_S)
-    row("first simulation (1 day), warm numba cache", f"{first_s:.2f} s", "", f"< {TARGET_FIRST_SIMULATION_S:g} s",
-        first_s < TARGET_FIRST_SIMULATION_S)
-    row("first simulation, empty cache (cold compile)", f"{cold_s:.1f} s", "", f"< {TARGET_COLD_COMPILE_S:g} s",
-        cold_s < TARGET_COLD_COMPILE_S)
+    row(
+        "first simulation (1 day), warm numba cache",
+        f"{first_s:.2f} s",
+        "",
+        f"< {TARGET_FIRST_SIMULATION_S:g} s",
+        first_s < TARGET_FIRST_SIMULATION_S,
+    )
+    row(
+        "first simulation, empty cache (cold compile)",
+        f"{cold_s:.1f} s",
+        "",
+        f"< {TARGET_COLD_COMPILE_S:g} s",
+        cold_s < TARGET_COLD_COMPILE_S,
+    )
 
 
 def memory_section() -> None:
     # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the forked parent (this big
     # process) across exec, while VmHWM belongs to the new process's own address space
-    peak_code = ("import glucosim; {run}; "
-                 "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM')))")
+    peak_code = (
+        "import glucosim; {run}; "
+        "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM')))"
+    )
     load = f"glucosim.simulate({str(PROGRESSION_SCENARIO)!r}, progress=False, until_day=1)"
     full = f"glucosim.simulate({str(PROGRESSION_SCENARIO)!r}, progress=False)"
     baseline_mb = float(fresh_process(peak_code.format(run=load))[1]) / KB_PER_MB
     peak_mb = float(fresh_process(peak_code.format(run=full))[1]) / KB_PER_MB
     print("memory: peak resident set of a fresh process")
-    row(f"{PROGRESSION_YEARS}-year run, daily outputs", f"{peak_mb:.0f} MB", "", f"< {TARGET_PEAK_MB:g} MB",
-        peak_mb < TARGET_PEAK_MB)
-    print(f"    (of which {baseline_mb:.0f} MB is the interpreter, numpy/scipy/pandas/numba and the loaded "
-          "kernels: the peak of a 1-day run)")
+    row(
+        f"{PROGRESSION_YEARS}-year run, daily outputs",
+        f"{peak_mb:.0f} MB",
+        "",
+        f"< {TARGET_PEAK_MB:g} MB",
+        peak_mb < TARGET_PEAK_MB,
+    )
+    print(
+        f"    (of which {baseline_mb:.0f} MB is the interpreter, numpy/scipy/pandas/numba and the loaded "
+        "kernels: the peak of a 1-day run)"
+    )
 
 
 def main():
     load_start = os.getloadavg()
-    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python "
-          f"{platform.python_version()}, numba {numba.__version__}, numpy {np.__version__}; "
-          f"load average at start {load_start[0]:.2f}")
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python "
+        f"{platform.python_version()}, numba {numba.__version__}, numpy {np.__version__}; "
+        f"load average at start {load_start[0]:.2f}"
+    )
     day_section()
     progression_section()
     ensemble_section()

@@ -50,8 +50,10 @@ def measure(patients: int, years: float) -> dict[str, float]:
     loaded = cohort_sweep(patients, years)
     run_sweep_warm = cohort_sweep(2, 1)  # compile or load the kernels in this process first
     patient_years_per_s(run_sweep_warm, workers=1)
-    rates = {"1 core (in process)": patient_years_per_s(loaded, workers=1),
-             "2 cores (processes)": patient_years_per_s(loaded, workers=2)}
+    rates = {
+        "1 core (in process)": patient_years_per_s(loaded, workers=1),
+        "2 cores (processes)": patient_years_per_s(loaded, workers=2),
+    }
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with Client(cluster) as client:
             rates["2 cores (Dask LocalCluster)"] = patient_years_per_s(loaded, client=client)

@@ -23,8 +23,15 @@ needs_roadrunner = pytest.mark.skipif(not roadrunner_available(), reason="libroa
 
 
 def _glucosim(workload):
-    return integrate_schedule(workload.integrator, workload.schedule, workload.y0, workload.params, workload.t_out,
-                              workload.tolerances, workload.names)
+    return integrate_schedule(
+        workload.integrator,
+        workload.schedule,
+        workload.y0,
+        workload.params,
+        workload.t_out,
+        workload.tolerances,
+        workload.names,
+    )
 
 
 def _glucosim_ensemble(ensemble):
@@ -47,15 +54,25 @@ def test_day_roadrunner_sbml(benchmark, one_day, tmp_path):
 
 
 def test_day_scipy_lsoda_numba_rhs(benchmark, one_day):
-    benchmark.pedantic(integrate_schedule_scipy, args=(rhs, one_day.schedule, one_day.y0, one_day.params, one_day.t_out),
-                       kwargs={"method": "LSODA", "rtol": DEFAULT_RTOL, "atol": default_atol()}, rounds=5, iterations=1,
-                       warmup_rounds=1)
+    benchmark.pedantic(
+        integrate_schedule_scipy,
+        args=(rhs, one_day.schedule, one_day.y0, one_day.params, one_day.t_out),
+        kwargs={"method": "LSODA", "rtol": DEFAULT_RTOL, "atol": default_atol()},
+        rounds=5,
+        iterations=1,
+        warmup_rounds=1,
+    )
 
 
 def test_day_scipy_rk45_numba_rhs(benchmark, one_day):
-    benchmark.pedantic(integrate_schedule_scipy, args=(rhs, one_day.schedule, one_day.y0, one_day.params, one_day.t_out),
-                       kwargs={"method": "RK45", "rtol": DEFAULT_RTOL, "atol": default_atol()}, rounds=3, iterations=1,
-                       warmup_rounds=1)
+    benchmark.pedantic(
+        integrate_schedule_scipy,
+        args=(rhs, one_day.schedule, one_day.y0, one_day.params, one_day.t_out),
+        kwargs={"method": "RK45", "rtol": DEFAULT_RTOL, "atol": default_atol()},
+        rounds=3,
+        iterations=1,
+        warmup_rounds=1,
+    )
 
 
 def test_year_glucosim_dopri5(benchmark, one_year_daily):

@@ -3,9 +3,9 @@
 import tempfile
 
 import pytest
+from sweep_throughput import CHUNK_RUNS, cohort_sweep
 
 from glucosim.sweep import run_sweep
-from sweep_throughput import CHUNK_RUNS, cohort_sweep
 
 PATIENTS = 8
 YEARS = 1.0

@@ -45,7 +45,10 @@ name = "control"
 
 [[arms]]
 name = "exercise"
-changes = [{ from_day = 0, label = "training", exercise = [{ start_h = 18.0, duration_min = 45, intensity_pct_vo2max = 60 }] }]
+[[arms.changes]]
+from_day = 0
+label = "training"
+exercise = [{ start_h = 18.0, duration_min = 45, intensity_pct_vo2max = 60 }]
 """
 
 

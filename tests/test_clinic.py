@@ -26,7 +26,9 @@ def test_protocol_errors_name_file_and_field(tmp_path):
     path.write_text('name = "x"\nkind = "clamp"\nduration_min = 60\nsamples_min = [0]\n')
     with pytest.raises(ScenarioError, match=r"(?s)bad.toml: invalid protocol.*\[clamp\] table is required"):
         load_protocol(path)
-    path.write_text('name = "x"\nkind = "ogtt"\nduration_min = 60\nsamples_min = [0]\n[[actions]]\nat_min = 0\noral_glucose = 75\n')
+    path.write_text(
+        'name = "x"\nkind = "ogtt"\nduration_min = 60\nsamples_min = [0]\n[[actions]]\nat_min = 0\noral_glucose = 75\n'
+    )
     with pytest.raises(ScenarioError, match=r"actions\[0\].oral_glucose: unknown field"):
         load_protocol(path)
 
@@ -51,8 +53,12 @@ def test_clinic_fasting_matches_simulated_fasting_marker(healthy):
     daily = glucosim.simulate(loaded, progress=False).daily.iloc[0]
     # the clinic freezes slow processes overnight, the run does not (beta-cell function drifts ~3e-5 in
     # those 7.5 h, which fasting insulin amplifies): agreement to 5e-4, not to rounding
-    assert healthy["fasting"].indices["fasting_glucose_mg_dl"] == pytest.approx(daily["fasting_glucose_mg_dl"], rel=1e-4)
-    assert healthy["fasting"].indices["fasting_insulin_uU_ml"] == pytest.approx(daily["fasting_insulin_uU_ml"], rel=5e-4)
+    assert healthy["fasting"].indices["fasting_glucose_mg_dl"] == pytest.approx(
+        daily["fasting_glucose_mg_dl"], rel=1e-4
+    )
+    assert healthy["fasting"].indices["fasting_insulin_uU_ml"] == pytest.approx(
+        daily["fasting_insulin_uU_ml"], rel=5e-4
+    )
 
 
 def test_ogtt_healthy_is_normal_and_resistant_needs_more_insulin(healthy, resistant):
@@ -72,8 +78,9 @@ def test_clamp_holds_glucose_and_ranks_sensitivity(healthy, resistant):
     assert clamp["liver_output_suppression_percent"] > 20.0
     assert clamp["steady_state_insulin_uU_ml"] > 5 * clamp["fasting_insulin_uU_ml"]
     assert resistant["clamp_40mU"].indices["m_value_mg_kg_min"] < clamp["m_value_mg_kg_min"]
-    assert (resistant["clamp_40mU"].indices["liver_output_suppression_percent"]
-            < clamp["liver_output_suppression_percent"])
+    assert (
+        resistant["clamp_40mU"].indices["liver_output_suppression_percent"] < clamp["liver_output_suppression_percent"]
+    )
 
 
 def test_ivgtt_first_phase_and_sensitivity_ranking(healthy, resistant):
@@ -84,7 +91,9 @@ def test_ivgtt_first_phase_and_sensitivity_ranking(healthy, resistant):
 
 
 def test_minimal_model_fit_recovers_known_parameters():
-    t = np.array([0, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 19, 22, 25, 30, 40, 50, 60, 70, 80, 90, 100, 120, 140, 160, 180.0])
+    t = np.array(
+        [0, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 19, 22, 25, 30, 40, 50, 60, 70, 80, 90, 100, 120, 140, 160, 180.0]
+    )
     basal_glucose, basal_insulin = 90.0, 8.0
     insulin = basal_insulin + 80.0 * np.exp(-t / 8.0) * (t > 0) + 15.0 * np.exp(-t / 60.0) * (t > 0)
     truth = (0.02, 4e-4, 0.04, 260.0)  # SG, SI, p2, G0

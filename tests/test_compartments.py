@@ -171,7 +171,9 @@ def test_secretion_rises_with_glucose_and_capacity(parameters):
     levels = [beta_cells.second_phase_target(g, 1.0, p) for g in (70.0, 90.0, 140.0, 200.0, 300.0)]
     assert all(a < b for a, b in zip(levels, levels[1:]))
     assert levels[-1] < p[Par.secretion_max]
-    assert beta_cells.second_phase_target(140.0, 2.0, p) == pytest.approx(2.0 * beta_cells.second_phase_target(140.0, 1.0, p))
+    assert beta_cells.second_phase_target(140.0, 2.0, p) == pytest.approx(
+        2.0 * beta_cells.second_phase_target(140.0, 1.0, p)
+    )
 
 
 def test_healthy_basal_secretion_near_dalla_man(parameters):

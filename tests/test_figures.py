@@ -13,7 +13,13 @@ from click.testing import CliRunner  # noqa: E402
 
 from glucosim.cli import main  # noqa: E402
 from glucosim.figures import (  # noqa: E402
-    FIGURES, FigureError, RunCache, available_figures, make_figure, register_figure, write_gallery,
+    FIGURES,
+    FigureError,
+    RunCache,
+    available_figures,
+    make_figure,
+    register_figure,
+    write_gallery,
 )
 
 SHORT_RUN_DAYS = 400
@@ -52,10 +58,13 @@ def _assert_units(figure, name):
         for which, axis, shared in (("x", ax.xaxis, ax.get_shared_x_axes()), ("y", ax.yaxis, ax.get_shared_y_axes())):
             if _is_categorical(axis):
                 continue
-            labels = [sibling.xaxis.get_label_text() if which == "x" else sibling.yaxis.get_label_text()
-                      for sibling in shared.get_siblings(ax)]
+            labels = [
+                sibling.xaxis.get_label_text() if which == "x" else sibling.yaxis.get_label_text()
+                for sibling in shared.get_siblings(ax)
+            ]
             assert any(UNIT.search(label) for label in labels), (
-                f"figure '{name}': a numeric {which} axis has no label with a unit (labels: {labels})")
+                f"figure '{name}': a numeric {which} axis has no label with a unit (labels: {labels})"
+            )
 
 
 @pytest.mark.parametrize("name", available_figures())
@@ -107,8 +116,9 @@ def test_one_registered_function_is_a_new_figure(runs, tmp_path):
         scenario = tmp_path / "three_days.toml"
         scenario.write_text(SHORT_SCENARIO)
         assert "test_only_fasting" in available_figures()
-        result = CliRunner().invoke(main, ["figure", "test_only_fasting", "--scenario", str(scenario),
-                                           "--out", str(tmp_path / "f.svg")])
+        result = CliRunner().invoke(
+            main, ["figure", "test_only_fasting", "--scenario", str(scenario), "--out", str(tmp_path / "f.svg")]
+        )
         assert result.exit_code == 0, result.output
         assert (tmp_path / "f.svg").stat().st_size > 1_000
         with pytest.raises(ValueError, match="already registered"):

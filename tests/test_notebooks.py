@@ -40,8 +40,12 @@ def test_notebook_committed_without_outputs(path):
 def test_notebook_runs(path):
     """Executes every cell in a kernel of this interpreter (the native kernel: the same virtualenv), from notebooks/."""
     notebook = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name=NATIVE_KERNEL_NAME,
-                                     resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name=NATIVE_KERNEL_NAME,
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
     started = time.perf_counter()
     client.execute()
     print(f"{path.name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)

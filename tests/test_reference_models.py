@@ -22,7 +22,9 @@ def _sbml_parameters(path) -> dict[str, float]:
 
 
 def test_topp_parameters_match_biomodels_file():
-    sbml = {name.lower(): value for name, value in _sbml_parameters(REFERENCE_DIR / "BIOMD0000000341_Topp2000.xml").items()}
+    sbml = {
+        name.lower(): value for name, value in _sbml_parameters(REFERENCE_DIR / "BIOMD0000000341_Topp2000.xml").items()
+    }
     for name, (value, _, _) in topp.PARAMETERS.items():
         assert sbml[name.lower()] == pytest.approx(value), name
 

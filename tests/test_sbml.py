@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from glucosim.clinic.runner import subject_scenario, morning_test_state
+from glucosim.clinic.runner import morning_test_state, subject_scenario
 from glucosim.io import sbml
 from glucosim.physiology.indices import STATE_NAMES, Drv, Par, St
 from glucosim.solver.kernel import organ_integrator

@@ -21,8 +21,9 @@ def summaries(tmp_path_factory):
     runner = CliRunner()
     results = {}
     for name in SCENARIOS:
-        result = runner.invoke(main, ["run", str(SCENARIO_DIR / f"{name}.toml"), "--out", str(out / name),
-                                      "--no-progress"])
+        result = runner.invoke(
+            main, ["run", str(SCENARIO_DIR / f"{name}.toml"), "--out", str(out / name), "--no-progress"]
+        )
         assert result.exit_code == 0, result.output
         results[name] = json.loads((out / name / "summary.json").read_text())
         assert (out / name / "daily.csv").is_file()
@@ -42,9 +43,19 @@ def _crossing(summary, name):
 def test_summary_has_required_fields(summaries):
     summary = summaries["01_healthy_baseline"]
     assert {"scenario", "final_stage", "first_crossing_day", "yearly"} <= set(summary)
-    assert {"fasting_glucose_100", "fasting_glucose_126", "hba1c_5.7", "hba1c_6.5"} <= set(summary["first_crossing_day"])
-    required = {"year", "fasting_glucose_mg_dl", "fasting_insulin_uU_ml", "homa_ir", "homa_b", "hba1c_percent",
-                "beta_cell_mass_rel", "insulin_sensitivity_rel"}
+    assert {"fasting_glucose_100", "fasting_glucose_126", "hba1c_5.7", "hba1c_6.5"} <= set(
+        summary["first_crossing_day"]
+    )
+    required = {
+        "year",
+        "fasting_glucose_mg_dl",
+        "fasting_insulin_uU_ml",
+        "homa_ir",
+        "homa_b",
+        "hba1c_percent",
+        "beta_cell_mass_rel",
+        "insulin_sensitivity_rel",
+    }
     assert all(required <= set(row) for row in summary["yearly"])
     assert [row["year"] for row in summary["yearly"]] == list(range(21))
 

@@ -12,7 +12,9 @@ from tests.conftest import THREE_MEALS
 
 
 def test_day_of_glucose_mass_balance_closes(make_scenario):
-    loaded = make_scenario(routine={"meals": THREE_MEALS, "exercise": [{"start_h": 17, "duration_min": 40, "intensity_pct_vo2max": 60}]})
+    loaded = make_scenario(
+        routine={"meals": THREE_MEALS, "exercise": [{"start_h": 17, "duration_min": 40, "intensity_pct_vo2max": 60}]}
+    )
     result = glucosim.simulate(loaded, progress=False)
     day = result.daily.iloc[0]
     start, end = result.initial_state, result.final_state
@@ -20,8 +22,12 @@ def test_day_of_glucose_mass_balance_closes(make_scenario):
         start[St.glucose_plasma_mg_kg] + start[St.glucose_tissue_mg_kg]
     )
     inflow = day["liver_output_mg_kg_day"] + day["gut_appearance_mg_kg_day"]
-    outflow = (day["muscle_uptake_mg_kg_day"] + day["adipose_uptake_mg_kg_day"] + day["brain_uptake_mg_kg_day"]
-               + day["renal_excretion_mg_kg_day"])
+    outflow = (
+        day["muscle_uptake_mg_kg_day"]
+        + day["adipose_uptake_mg_kg_day"]
+        + day["brain_uptake_mg_kg_day"]
+        + day["renal_excretion_mg_kg_day"]
+    )
     assert abs(inflow - outflow - body_change) < 0.01 * inflow
 
     p = loaded.parameters
@@ -36,13 +42,17 @@ def test_basal_use_near_two_mg_per_kg_min_with_brain_half(make_scenario):
     # DeFronzo 2004: basal glucose use ~2 mg/kg/min, about half of it by the brain
     result = glucosim.simulate(make_scenario(routine={"meals": []}), progress=False)
     day = result.daily.iloc[0]
-    use_per_min = (day["muscle_uptake_mg_kg_day"] + day["adipose_uptake_mg_kg_day"] + day["brain_uptake_mg_kg_day"]) / 1440.0
+    use_per_min = (
+        day["muscle_uptake_mg_kg_day"] + day["adipose_uptake_mg_kg_day"] + day["brain_uptake_mg_kg_day"]
+    ) / 1440.0
     assert 1.6 < use_per_min < 2.4
     assert 0.4 < day["brain_uptake_mg_kg_day"] / 1440.0 / use_per_min < 0.6
 
 
 def test_same_inputs_same_outputs(make_scenario):
-    loaded = make_scenario(duration_days=40, routine={"meals": THREE_MEALS, "sleep_h": 6, "drift": {"muscle_per_year": -0.1}})
+    loaded = make_scenario(
+        duration_days=40, routine={"meals": THREE_MEALS, "sleep_h": 6, "drift": {"muscle_per_year": -0.1}}
+    )
     first = glucosim.simulate(loaded, progress=False)
     second = glucosim.simulate(loaded, progress=False)
     assert first.daily.equals(second.daily)
@@ -54,8 +64,14 @@ def test_chunk_size_does_not_change_results(make_scenario):
     loaded = make_scenario(duration_days=30, routine={"meals": THREE_MEALS, "drift": {"whole_body_per_year": -0.2}})
     whole = glucosim.simulate(loaded, progress=False, chunk_days=365)
     weekly = glucosim.simulate(loaded, progress=False, chunk_days=7)
-    columns = ["fasting_glucose_mg_dl", "fasting_insulin_uU_ml", "mean_glucose_mg_dl", "beta_cell_function_rel",
-               "muscle_uptake_mg_kg_day", "liver_output_mg_kg_day"]
+    columns = [
+        "fasting_glucose_mg_dl",
+        "fasting_insulin_uU_ml",
+        "mean_glucose_mg_dl",
+        "beta_cell_function_rel",
+        "muscle_uptake_mg_kg_day",
+        "liver_output_mg_kg_day",
+    ]
     np.testing.assert_allclose(weekly.daily[columns], whole.daily[columns], rtol=1e-6)
 
 
@@ -83,8 +99,13 @@ def test_solver_failure_surfaces_from_simulate(make_scenario, monkeypatch):
     from glucosim.solver import kernel
 
     loaded = make_scenario()
-    monkeypatch.setattr(kernel, "default_tolerances", lambda rtol=1e-6: kernel.Tolerances(
-        rtol=rtol, atol=kernel.default_atol(), n_controlled=int(St.cum_liver_output_mg_kg), max_steps=5))
+    monkeypatch.setattr(
+        kernel,
+        "default_tolerances",
+        lambda rtol=1e-6: kernel.Tolerances(
+            rtol=rtol, atol=kernel.default_atol(), n_controlled=int(St.cum_liver_output_mg_kg), max_steps=5
+        ),
+    )
     import glucosim.simulation.initial_state as initial
     import glucosim.simulation.run as run
 

@@ -44,7 +44,9 @@ def _tolerances(rtol, h_max=10.0):
 def test_exponential_decay_across_segments_and_jumps():
     schedule = _schedule([1.0, 3.0], jumps=[[0.0, 0.0], [0.5, 0.0]])
     t_out = np.array([0.0, 0.5, 1.0, 1.5, 2.0])
-    result = integrate_schedule(_decay, schedule, np.array([1.0, 0.0]), np.zeros(1), t_out, _tolerances(1e-10), ["a", "b"])
+    result = integrate_schedule(
+        _decay, schedule, np.array([1.0, 0.0]), np.zeros(1), t_out, _tolerances(1e-10), ["a", "b"]
+    )
     after_jump = np.exp(-1.0) + 0.5
     expected = [1.0, np.exp(-0.5), np.exp(-1.0), after_jump * np.exp(-1.5), after_jump * np.exp(-3.0)]
     np.testing.assert_allclose(result.y[:, 0], expected, rtol=1e-8)
@@ -58,8 +60,13 @@ def test_error_falls_at_fifth_order_with_fixed_steps():
     errors = []
     for h in (0.2, 0.1):
         result = integrate_schedule(
-            _decay, _schedule([1.0], length=4.0), np.array([1.0, 0.0]), np.zeros(1), np.array([4.0]),
-            Tolerances(rtol=1e3, atol=np.full(2, 1e3), n_controlled=2, h_init=h, h_max=h), ["a", "b"],
+            _decay,
+            _schedule([1.0], length=4.0),
+            np.array([1.0, 0.0]),
+            np.zeros(1),
+            np.array([4.0]),
+            Tolerances(rtol=1e3, atol=np.full(2, 1e3), n_controlled=2, h_init=h, h_max=h),
+            ["a", "b"],
         )
         errors.append(abs(result.y[0, 0] - np.exp(-4.0)))
     order = np.log2(errors[0] / errors[1])
@@ -69,8 +76,13 @@ def test_error_falls_at_fifth_order_with_fixed_steps():
 def test_tolerance_is_honoured():
     for rtol in (1e-5, 1e-8):
         result = integrate_schedule(
-            _decay, _schedule([2.0], length=5.0), np.array([1.0, 0.0]), np.zeros(1), np.linspace(0, 5, 11),
-            _tolerances(rtol), ["a", "b"],
+            _decay,
+            _schedule([2.0], length=5.0),
+            np.array([1.0, 0.0]),
+            np.zeros(1),
+            np.linspace(0, 5, 11),
+            _tolerances(rtol),
+            ["a", "b"],
         )
         error = np.max(np.abs(result.y[:, 0] - np.exp(-2.0 * np.linspace(0, 5, 11))))
         assert error < 50 * rtol
@@ -80,8 +92,15 @@ def test_blow_up_raises_with_time_and_state():
     # y' = y^2 from y(0) = 1 blows up at t = 1
     schedule = _schedule([0.0], length=2.0)
     with pytest.raises(SolverError) as info:
-        integrate_schedule(_blow_up, schedule, np.array([1.0, 0.0]), np.zeros(1), np.array([2.0]),
-                           Tolerances(rtol=1e-6, atol=np.full(2, 1e-9), n_controlled=1), ["x", "unused"])
+        integrate_schedule(
+            _blow_up,
+            schedule,
+            np.array([1.0, 0.0]),
+            np.zeros(1),
+            np.array([2.0]),
+            Tolerances(rtol=1e-6, atol=np.full(2, 1e-9), n_controlled=1),
+            ["x", "unused"],
+        )
     error = info.value
     assert error.time_min == pytest.approx(1.0, abs=1e-3)
     assert "x=" in str(error) and "t = " in str(error)
@@ -112,7 +131,9 @@ def _run_both(loaded, n_days, rtol_reference):
     y0 = initial_state(program)
     schedule, _, _ = program.schedule(0, n_days)
     t_out = np.arange(0.0, n_days * 1440.0 + 1.0, 30.0)
-    ours = integrate_schedule(organ_integrator(), schedule, y0, program.parameters, t_out, default_tolerances(), STATE_NAMES)
+    ours = integrate_schedule(
+        organ_integrator(), schedule, y0, program.parameters, t_out, default_tolerances(), STATE_NAMES
+    )
     reference = solve_with_scipy(schedule, y0, program.parameters, t_out, rtol=rtol_reference, atol=1e-12)
     return ours, reference
 
@@ -121,8 +142,11 @@ def test_meal_day_agrees_with_scipy(make_scenario):
     loaded = make_scenario(
         routine={
             "sleep_h": 6.0,
-            "meals": [{"time_h": 7.5, "carbs_g": 60}, {"time_h": 12.5, "carbs_g": 80, "absorption": "fast"},
-                      {"time_h": 19.0, "carbs_g": 80, "absorption": "slow"}],
+            "meals": [
+                {"time_h": 7.5, "carbs_g": 60},
+                {"time_h": 12.5, "carbs_g": 80, "absorption": "fast"},
+                {"time_h": 19.0, "carbs_g": 80, "absorption": "slow"},
+            ],
             "exercise": [{"start_h": 17.0, "duration_min": 45, "intensity_pct_vo2max": 60}],
             "drift": {"whole_body_per_year": -0.05},
         }
@@ -153,8 +177,15 @@ def test_reference_day_cost_ceiling(make_scenario):
     """The work for a reference day must not grow (a cost ceiling, not a timing)."""
     program = ScenarioProgram(make_scenario())
     schedule, _, _ = program.schedule(0, 1)
-    result = integrate_schedule(organ_integrator(), schedule, initial_state(program), program.parameters,
-                                np.array([1440.0]), default_tolerances(), STATE_NAMES)
+    result = integrate_schedule(
+        organ_integrator(),
+        schedule,
+        initial_state(program),
+        program.parameters,
+        np.array([1440.0]),
+        default_tolerances(),
+        STATE_NAMES,
+    )
     assert result.stats.rhs_evaluations <= 4600, result.stats
 
 
@@ -162,8 +193,18 @@ def test_outputs_cost_no_extra_steps(make_scenario):
     """Outputs come from dense output: asking for one every minute must not add a single evaluation."""
     program = ScenarioProgram(make_scenario())
     schedule, _, _ = program.schedule(0, 1)
-    runs = [integrate_schedule(organ_integrator(), schedule, initial_state(program), program.parameters, t_out,
-                               default_tolerances(), STATE_NAMES) for t_out in (np.array([1440.0]), np.arange(0.0, 1441.0))]
+    runs = [
+        integrate_schedule(
+            organ_integrator(),
+            schedule,
+            initial_state(program),
+            program.parameters,
+            t_out,
+            default_tolerances(),
+            STATE_NAMES,
+        )
+        for t_out in (np.array([1440.0]), np.arange(0.0, 1441.0))
+    ]
     assert runs[0].stats == runs[1].stats
     np.testing.assert_array_equal(runs[0].y[-1], runs[1].y[-1])
 
@@ -173,8 +214,15 @@ def test_dense_output_between_steps_is_accurate():
     t_out = np.linspace(0.0, 5.0, 1001)
     for rtol in (1e-6, 1e-9):
         result, end_only = (
-            integrate_schedule(_decay, _schedule([2.0], length=5.0), np.array([1.0, 0.0]), np.zeros(1), times,
-                               _tolerances(rtol), ["a", "b"])
+            integrate_schedule(
+                _decay,
+                _schedule([2.0], length=5.0),
+                np.array([1.0, 0.0]),
+                np.zeros(1),
+                times,
+                _tolerances(rtol),
+                ["a", "b"],
+            )
             for times in (t_out, t_out[-1:])
         )
         assert result.stats == end_only.stats  # outputs did not cut the steps
@@ -197,7 +245,9 @@ def test_ensemble_is_identical_to_single_patients(make_scenario):
     t_out = np.arange(0.0, schedule.t1[-1] + 1.0, 60.0)
     ensemble = integrate_ensemble(schedule, y0, params, t_out, default_tolerances())
     for k in range(len(sensitivities)):
-        alone = integrate_schedule(organ_integrator(), schedule, y0[k], params[k], t_out, default_tolerances(), STATE_NAMES)
+        alone = integrate_schedule(
+            organ_integrator(), schedule, y0[k], params[k], t_out, default_tolerances(), STATE_NAMES
+        )
         np.testing.assert_array_equal(ensemble.y[k], alone.y)
         np.testing.assert_array_equal(ensemble.y_final[k], alone.y_final)
         assert ensemble.rhs_evaluations[k] == alone.stats.rhs_evaluations
@@ -210,5 +260,12 @@ def test_ensemble_failure_names_the_patient():
     blow_up = bind_ensemble(_blow_up_rhs, "integrate_test_blow_up")
     y0 = np.array([[0.1, 0.0], [1.0, 0.0]])  # the second blows up at t = 1
     with pytest.raises(SolverError, match="patient 1"):
-        integrate_ensemble(_schedule([0.0], length=2.0), y0, np.zeros((2, 1)), np.array([2.0]),
-                           Tolerances(rtol=1e-6, atol=np.full(2, 1e-9), n_controlled=1), blow_up, ["x", "unused"])
+        integrate_ensemble(
+            _schedule([0.0], length=2.0),
+            y0,
+            np.zeros((2, 1)),
+            np.array([2.0]),
+            Tolerances(rtol=1e-6, atol=np.full(2, 1e-9), n_controlled=1),
+            blow_up,
+            ["x", "unused"],
+        )

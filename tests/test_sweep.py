@@ -1,4 +1,5 @@
-"""Sweeps: checked files, reproducible designs, identical results on any workers, failures isolated, resume after a kill."""
+"""Sweeps: checked files, reproducible designs, identical results on any workers, failures isolated,
+resume after a kill."""
 
 from __future__ import annotations
 
@@ -41,12 +42,18 @@ def _sweep_with(tmp_path, replace: tuple[str, str]):
 @pytest.mark.parametrize(
     "replace, expected",
     [
-        (('unit = "1"\nvalues = [0.25', 'unit = "mg/dl"\nvalues = [0.25'), "variables[0].unit: 'insulin_sensitivity_whole_body' is in '1'"),
+        (
+            ('unit = "1"\nvalues = [0.25', 'unit = "mg/dl"\nvalues = [0.25'),
+            "variables[0].unit: 'insulin_sensitivity_whole_body' is in '1'",
+        ),
         (('parameter = "beta_function_max"', 'parameter = "beta_function_mx"'), "did you mean 'beta_function_max'"),
         (("values = [1.2, 3.0]", "values = [1.2, 9.0]"), "9 is outside the plausible range [1, 5] (source: "),
         (("values = [1.2, 3.0]", "range = [1.2, 3.0]"), "a 'grid' design needs 'values', or 'range' with 'levels'"),
         (('kind = "grid"', 'kind = "gird"'), "design.kind"),
-        (("seed = 7", "seed = 7\nsamples_total = 3"), "unknown field; allowed fields here: name, description, base_scenario"),
+        (
+            ("seed = 7", "seed = 7\nsamples_total = 3"),
+            "unknown field; allowed fields here: name, description, base_scenario",
+        ),
         (('base_scenario = "base.toml"', 'base_scenario = "missing.toml"'), "base_scenario: no such scenario file"),
     ],
 )
@@ -59,8 +66,10 @@ def test_bad_sweep_files_name_file_field_and_allowed_values(tmp_path, replace, e
 
 
 def test_a_field_variable_must_give_a_valid_scenario(tmp_path):
-    text = GRID_SWEEP.replace('parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]',
-                              'field = "routine.sleep_hours"\nvalues = [5.0, 8.0]')
+    text = GRID_SWEEP.replace(
+        'parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]',
+        'field = "routine.sleep_hours"\nvalues = [5.0, 8.0]',
+    )
     with pytest.raises(SweepError, match=r"routine.sleep_hours.*unknown field; allowed fields here: meals"):
         load_sweep(write_sweep(tmp_path, text))
 
@@ -114,7 +123,11 @@ def test_cohort_has_the_asked_distributions_and_correlation(tmp_path):
 
 
 def test_designs_have_the_documented_sizes(tmp_path):
-    sobol = GRID_SWEEP.replace('kind = "grid"', 'kind = "sobol"\nsamples = 8').replace("values = [0.25, 0.6]", "range = [0.25, 0.6]").replace("values = [1.2, 3.0]", "range = [1.2, 3.0]")
+    sobol = (
+        GRID_SWEEP.replace('kind = "grid"', 'kind = "sobol"\nsamples = 8')
+        .replace("values = [0.25, 0.6]", "range = [0.25, 0.6]")
+        .replace("values = [1.2, 3.0]", "range = [1.2, 3.0]")
+    )
     morris = sobol.replace('kind = "sobol"\nsamples = 8', 'kind = "morris"\nsamples = 3')
     arms = 2
     assert len(design_table(load_sweep(write_sweep(tmp_path / "grid")))) == 2 * 2 * arms
@@ -139,7 +152,9 @@ def test_sweep_writes_every_run_once_with_provenance(grid_sweep):
 
 def test_the_sweep_outcomes_follow_the_physiology(grid_sweep):
     """Lower sensitivity and lower reserve give higher glucose; exercise lowers it."""
-    results = load_results(grid_sweep[1] / "serial").set_index(["arm", "insulin_sensitivity_whole_body", "beta_function_max"])
+    results = load_results(grid_sweep[1] / "serial").set_index(
+        ["arm", "insulin_sensitivity_whole_body", "beta_function_max"]
+    )
     glucose = results["y2_fasting_glucose_mg_dl"]
     assert glucose["control", 0.25, 1.2] > glucose["control", 0.6, 1.2] > glucose["control", 0.6, 3.0]
     for sensitivity in (0.25, 0.6):
@@ -157,7 +172,9 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     """An intervention year past the end of the run is an invalid scenario for that run only."""
     base = BASE_SCENARIO + '\n[[changes]]\nfrom_year = 1.0\nlabel = "lifestyle"\ncarbs_scale = 0.8\n'
     text = GRID_SWEEP.split("[[arms]]")[0].replace(
-        'parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]', 'field = "changes[0].from_year"\nvalues = [1.0, 5.0]')
+        'parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]',
+        'field = "changes[0].from_year"\nvalues = [1.0, 5.0]',
+    )
     # one run per chunk: a chunk holding only a failed run has all-null outputs, and must still consolidate
     outcome = run_sweep(write_sweep(tmp_path, text, base), tmp_path / "out", workers=1, chunk_runs=1, progress=False)
     results = load_results(tmp_path / "out")
@@ -171,13 +188,17 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     assert summary["n_failed"] == 2
 
 
-@pytest.mark.parametrize("path, expected", [
-    ("routine..sleep_h", "variables[1].field: bad field path 'routine..sleep_h'"),
-    ("changes[3].from_year", "variables[1].field: not a field of the base scenario"),
-])
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("routine..sleep_h", "variables[1].field: bad field path 'routine..sleep_h'"),
+        ("changes[3].from_year", "variables[1].field: not a field of the base scenario"),
+    ],
+)
 def test_bad_field_paths_are_named(tmp_path, path, expected):
-    text = GRID_SWEEP.replace('parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]',
-                              f'field = "{path}"\nvalues = [1.0, 2.0]')
+    text = GRID_SWEEP.replace(
+        'parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]', f'field = "{path}"\nvalues = [1.0, 2.0]'
+    )
     with pytest.raises(SweepError, match=re.escape(expected)):
         load_sweep(write_sweep(tmp_path, text))
 
@@ -198,8 +219,20 @@ def _chunk_files(directory):
 def test_killed_sweep_resumes_without_losing_or_repeating_runs(grid_sweep, tmp_path):
     path, root, _ = grid_sweep
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "glucosim.cli", "sweep", str(path), "--out", str(out), "--workers", "1",
-               "--chunk-runs", "1", "--no-progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "glucosim.cli",
+        "sweep",
+        str(path),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--chunk-runs",
+        "1",
+        "--no-progress",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + KILL_WAIT_S
     while len(_chunk_files(out)) < 2 and time.monotonic() < deadline and process.poll() is None:

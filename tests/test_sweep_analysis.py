@@ -43,7 +43,8 @@ def test_cumulative_incidence_counts_onsets_by_year(grid_dir):
     control, exercise = comparison["control"], comparison["exercise"]
     if control["diabetes_fraction"] > 0:
         assert exercise["relative_reduction_vs_control"] == pytest.approx(
-            1.0 - exercise["diabetes_fraction"] / control["diabetes_fraction"])
+            1.0 - exercise["diabetes_fraction"] / control["diabetes_fraction"]
+        )
 
 
 def test_analyze_grid_draws_the_outcome_map_and_tables(grid_dir, tmp_path):
@@ -73,7 +74,9 @@ def test_analyze_cli_prints_arms_and_refuses_a_directory_without_a_sweep(grid_di
 
 
 def test_latin_hypercube_gets_delta_indices(tmp_path):
-    text = MORRIS_SWEEP.replace('kind = "morris"\nsamples = 3', f'kind = "latin_hypercube"\nsamples = {DELTA_MIN_SAMPLES}')
+    text = MORRIS_SWEEP.replace(
+        'kind = "morris"\nsamples = 3', f'kind = "latin_hypercube"\nsamples = {DELTA_MIN_SAMPLES}'
+    )
     run_sweep(write_sweep(tmp_path / "input", text), tmp_path / "lhs", workers=1, progress=False)
     found = analyze_sweep(tmp_path / "lhs", outputs=("y2_fasting_glucose_mg_dl",), analysis_dir=tmp_path / "a")
     indices = found.sensitivity.set_index("variable")
@@ -84,8 +87,15 @@ def test_latin_hypercube_gets_delta_indices(tmp_path):
 
 def test_morris_refuses_a_partial_design(tmp_path):
     out = tmp_path / "morris"
-    run_sweep(write_sweep(tmp_path / "input", MORRIS_SWEEP), out, workers=1, chunk_runs=2, task_index=0,
-              task_count=2, progress=False)  # half the chunks, as one job-array task leaves them
+    run_sweep(
+        write_sweep(tmp_path / "input", MORRIS_SWEEP),
+        out,
+        workers=1,
+        chunk_runs=2,
+        task_index=0,
+        task_count=2,
+        progress=False,
+    )  # half the chunks, as one job-array task leaves them
     found = analyze_sweep(out, outputs=("y2_fasting_glucose_mg_dl",), analysis_dir=tmp_path / "a", figures=False)
     assert found.sensitivity.empty
     assert any("partial sweep" in note for note in found.notes)

@@ -25,10 +25,14 @@ from glucosim.sweep.store import CHUNK_DIR
 from tests._sweep_helpers import comparable, write_sweep
 
 REPO = Path(__file__).resolve().parent.parent
-SLURM_TOOL_DIRS = [os.environ.get("GLUCOSIM_SLURM_TOOLS", ""), REPO.parent / "shared" / "tools" / "slurm",
-                   "/work/shared/tools/slurm"]
+SLURM_TOOL_DIRS = [
+    os.environ.get("GLUCOSIM_SLURM_TOOLS", ""),
+    REPO.parent / "shared" / "tools" / "slurm",
+    "/work/shared/tools/slurm",
+]
 CLUSTER_TIMEOUT_S = 900
 WORKER_KILL_WAIT_S = 300.0
+
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
@@ -101,8 +105,9 @@ def test_sweep_on_slurm_through_dask_jobqueue(reference, slurm):
     pytest.importorskip("dask_jobqueue")
     path, root, expected = reference
     out = root / "slurm_dask"
-    options = SlurmOptions(cores=1, memory="1GB", walltime="00:15:00", jobs=2, interface="lo",
-                           log_directory=str(root / "slurm-logs"))
+    options = SlurmOptions(
+        cores=1, memory="1GB", walltime="00:15:00", jobs=2, interface="lo", log_directory=str(root / "slurm-logs")
+    )
     outcome = run_sweep(path, out, slurm=options, chunk_runs=2, progress=False)
     assert outcome.complete
     pdt.assert_frame_equal(expected, comparable(load_results(out)))
@@ -121,8 +126,9 @@ def test_sweep_as_a_plain_slurm_job_array(reference, slurm, tmp_path):
         f"{' '.join(glucosim)} sweep {path} --out {out} --chunk-runs 1 --no-progress "
         "--task-index $SLURM_ARRAY_TASK_ID --task-count $SLURM_ARRAY_TASK_COUNT\n"
     )
-    submitted = subprocess.run([shutil.which("sbatch"), "--wait", str(script)], capture_output=True, text=True,
-                               timeout=CLUSTER_TIMEOUT_S)
+    submitted = subprocess.run(
+        [shutil.which("sbatch"), "--wait", str(script)], capture_output=True, text=True, timeout=CLUSTER_TIMEOUT_S
+    )
     logs = "\n".join(p.read_text() for p in sorted(tmp_path.glob("array-*.log")))
     assert submitted.returncode == 0, submitted.stderr + logs
     assert _chunks_done(out) == 8

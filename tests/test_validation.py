@@ -26,8 +26,12 @@ def evaluated():
 
 
 def test_cases_behave_as_documented(evaluated):
-    changed = [f"{case.id}.{q.name} = {q.value:.4g} (range {q.low}-{q.high}, expected to {q.expect})"
-               for case in evaluated for q in case.quantities if not q.as_expected]
+    changed = [
+        f"{case.id}.{q.name} = {q.value:.4g} (range {q.low}-{q.high}, expected to {q.expect})"
+        for case in evaluated
+        for q in case.quantities
+        if not q.as_expected
+    ]
     assert not changed, "validation changed: " + "; ".join(changed)
 
 

@@ -48,7 +48,7 @@ def calibrate() -> dict:
     setpoint = float(loaded.parameters[Par.glucose_setpoint])
     insulin = float(loaded.parameters[Par.insulin_mean_reference])
     for _ in range(FIXED_POINT_ITERATIONS):
-        secretion_max = brentq(lambda s: reference_day(s, insulin)[0] - setpoint, 10.0, 50.0, xtol=1e-5)
+        secretion_max = brentq(lambda s, i=insulin: reference_day(s, i)[0] - setpoint, 10.0, 50.0, xtol=1e-5)
         glucose, new_insulin = reference_day(secretion_max, insulin)
         converged = abs(new_insulin - insulin) < FIXED_POINT_TOLERANCE_PMOL_L
         insulin = new_insulin

@@ -1,16 +1,16 @@
 """The ``glucosim`` command line.
 
-    glucosim run SCENARIO.toml [--out DIR]     run a scenario to results and figures
-    glucosim validate SCENARIO.toml ...        check scenario files without running them
-    glucosim clinic PROTOCOL --subject S       a clinical test on a virtual subject
-    glucosim export-sbml --subject S --out F   the fast model as SBML (extra: glucosim[sbml])
-    glucosim validation [--out docs/validation.md]  hold the model against published physiology
-    glucosim presets                           list subject presets
-    glucosim parameters [--compartment NAME]   print the parameter table
-    glucosim figure NAME [--scenario F] [--out F.svg]  a named figure (--list shows them)
-    glucosim gallery [--docs docs]             every figure and docs/figures.md
-    glucosim sweep SWEEP.toml --out DIR        a parameter sweep or virtual cohort (resumable)
-    glucosim analyze DIR                       outcome tables, sensitivity indices and maps of a sweep
+glucosim run SCENARIO.toml [--out DIR]     run a scenario to results and figures
+glucosim validate SCENARIO.toml ...        check scenario files without running them
+glucosim clinic PROTOCOL --subject S       a clinical test on a virtual subject
+glucosim export-sbml --subject S --out F   the fast model as SBML (extra: glucosim[sbml])
+glucosim validation [--out docs/validation.md]  hold the model against published physiology
+glucosim presets                           list subject presets
+glucosim parameters [--compartment NAME]   print the parameter table
+glucosim figure NAME [--scenario F] [--out F.svg]  a named figure (--list shows them)
+glucosim gallery [--docs docs]             every figure and docs/figures.md
+glucosim sweep SWEEP.toml --out DIR        a parameter sweep or virtual cohort (resumable)
+glucosim analyze DIR                       outcome tables, sensitivity indices and maps of a sweep
 """
 
 import math
@@ -35,8 +35,13 @@ def main():
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="output directory (default: results/<scenario file name>)")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="output directory (default: results/<scenario file name>)",
+)
 @click.option("--no-figures", is_flag=True, help="skip the PNG figures")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on for runs of a year or more)")
 def run(scenario: Path, out_dir, no_figures: bool, progress):
@@ -90,8 +95,13 @@ def validate(scenarios):
 @click.argument("protocol")
 @click.option("--subject", required=True, help="a preset name (lives the reference day) or a scenario TOML file")
 @click.option("--at-year", type=float, default=0.0, show_default=True, help="when in the scenario to test (years)")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="write clinic.json and clinic_samples.csv here")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="write clinic.json and clinic_samples.csv here",
+)
 def clinic(protocol: str, subject: str, at_year: float, out_dir):
     """Run the clinical test PROTOCOL (a shipped name or a protocol file) on a virtual subject."""
     from glucosim.clinic.runner import run_protocol
@@ -101,7 +111,10 @@ def clinic(protocol: str, subject: str, at_year: float, out_dir):
         result = run_protocol(protocol, subject, day=int(round(at_year * DAYS_PER_YEAR)))
     except (GlucosimError, ValueError) as error:
         _fail(error)
-    click.echo(f"{result.protocol.protocol.name} on '{result.subject}', day {result.day} (year {result.day / DAYS_PER_YEAR:.2f})")
+    click.echo(
+        f"{result.protocol.protocol.name} on '{result.subject}', "
+        f"day {result.day} (year {result.day / DAYS_PER_YEAR:.2f})"
+    )
     for name, value in result.to_dict()["indices"].items():
         shown = value if isinstance(value, str) or value is None else f"{value:.4g}"
         click.echo(f"  {name:36s} {shown}")
@@ -115,8 +128,13 @@ def clinic(protocol: str, subject: str, at_year: float, out_dir):
 @main.command("export-sbml")
 @click.option("--subject", required=True, help="a preset name or a scenario TOML file")
 @click.option("--at-year", type=float, default=0.0, show_default=True, help="when in the scenario (years)")
-@click.option("--oral-glucose-g", type=float, default=0.0, show_default=True,
-              help="glucose drink in the stomach at time 0 (75 for an OGTT)")
+@click.option(
+    "--oral-glucose-g",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="glucose drink in the stomach at time 0 (75 for an OGTT)",
+)
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_sbml(subject: str, at_year: float, oral_glucose_g: float, out_file: Path):
     """Write the fast model, with the subject's parameters and morning state, as SBML Level 3."""
@@ -144,8 +162,13 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, out_file: P
 
 
 @main.command()
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/validation.md"),
-              show_default=True)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("docs/validation.md"),
+    show_default=True,
+)
 @click.option("--no-figures", is_flag=True)
 def validation(out_file: Path, no_figures: bool):
     """Run every validation case and write the validation page (about a minute)."""
@@ -181,17 +204,29 @@ def parameters(compartment):
     for row in load_parameter_table():
         if compartment and row.compartment != compartment:
             continue
-        click.echo(f"{row.name} ({row.symbol}) = {row.value:g} {row.unit}  [{row.low:g}, {row.high:g}]  {row.compartment}")
+        click.echo(
+            f"{row.name} ({row.symbol}) = {row.value:g} {row.unit}  [{row.low:g}, {row.high:g}]  {row.compartment}"
+        )
         click.echo(f"    {row.description}\n    source: {row.source}")
 
 
 # ---------------------------------------------------------------- figures and the gallery (glucosim.figures)
 @main.command()
 @click.argument("name", required=False)
-@click.option("--scenario", "scenarios", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="scenario file (repeat for figures that compare several; default: the figure's shipped ones)")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="output file, .png, .svg or .pdf (default: results/figures/NAME.png)")
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="scenario file (repeat for figures that compare several; default: the figure's shipped ones)",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="output file, .png, .svg or .pdf (default: results/figures/NAME.png)",
+)
 @click.option("--list", "list_figures", is_flag=True, help="list the figures and exit")
 def figure(name, scenarios, out_file, list_figures: bool):
     """Make the figure NAME (see --list) from scenario files, as PNG, SVG or PDF."""
@@ -212,15 +247,23 @@ def figure(name, scenarios, out_file, list_figures: bool):
 
 
 @main.command()
-@click.option("--docs", "docs_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("docs"),
-              show_default=True, help="documentation directory: writes figures.md and images/figures/*.png")
+@click.option(
+    "--docs",
+    "docs_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("docs"),
+    show_default=True,
+    help="documentation directory: writes figures.md and images/figures/*.png",
+)
 @click.option("--workers", type=int, default=2, show_default=True, help="processes simulating the scenarios")
 def gallery(docs_dir: Path, workers: int):
     """Make every figure from the shipped scenarios and write the gallery page (a few minutes)."""
     from glucosim.figures import write_gallery
 
     try:
-        page = write_gallery(docs_dir, workers=workers, progress=lambda name: click.echo(f"figure {name} ...", err=True))
+        page = write_gallery(
+            docs_dir, workers=workers, progress=lambda name: click.echo(f"figure {name} ...", err=True)
+        )
     except (GlucosimError, ValueError) as error:
         _fail(error)
     click.echo(f"wrote {page} and its images in {docs_dir / 'images' / 'figures'}/")
@@ -228,8 +271,13 @@ def gallery(docs_dir: Path, workers: int):
 
 @main.command()
 @click.argument("sweep_file", metavar="SWEEP", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="results directory (default: results/<sweep file name>); rerun to resume")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="results directory (default: results/<sweep file name>); rerun to resume",
+)
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="local worker processes (default: all cores)")
 @click.option("--chunk-runs", type=click.IntRange(min=1), default=None, help="runs per saved chunk (default 8)")
 @click.option("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
@@ -240,13 +288,36 @@ def gallery(docs_dir: Path, workers: int):
 @click.option("--slurm-walltime", default="01:00:00", show_default=True, help="walltime per job")
 @click.option("--slurm-jobs", type=click.IntRange(min=1), default=1, show_default=True, help="number of jobs")
 @click.option("--slurm-interface", default=None, help="network interface of the workers (e.g. ib0; lo on one node)")
-@click.option("--task-index", type=click.IntRange(min=0), default=None,
-              help="job-array mode: this task's index (e.g. $SLURM_ARRAY_TASK_ID)")
-@click.option("--task-count", type=click.IntRange(min=1), default=None,
-              help="job-array mode: number of tasks (e.g. $SLURM_ARRAY_TASK_COUNT)")
+@click.option(
+    "--task-index",
+    type=click.IntRange(min=0),
+    default=None,
+    help="job-array mode: this task's index (e.g. $SLURM_ARRAY_TASK_ID)",
+)
+@click.option(
+    "--task-count",
+    type=click.IntRange(min=1),
+    default=None,
+    help="job-array mode: number of tasks (e.g. $SLURM_ARRAY_TASK_COUNT)",
+)
 @click.option("--progress/--no-progress", default=True, help="progress bar")
-def sweep(sweep_file: Path, out_dir, workers, chunk_runs, scheduler, slurm, slurm_queue, slurm_cores, slurm_memory,
-          slurm_walltime, slurm_jobs, slurm_interface, task_index, task_count, progress):
+def sweep(
+    sweep_file: Path,
+    out_dir,
+    workers,
+    chunk_runs,
+    scheduler,
+    slurm,
+    slurm_queue,
+    slurm_cores,
+    slurm_memory,
+    slurm_walltime,
+    slurm_jobs,
+    slurm_interface,
+    task_index,
+    task_count,
+    progress,
+):
     """Run SWEEP (a sweep TOML file) to a results directory; killed, it resumes where it stopped."""
     from glucosim.sweep import SlurmOptions, load_sweep, run_sweep
 
@@ -257,16 +328,34 @@ def sweep(sweep_file: Path, out_dir, workers, chunk_runs, scheduler, slurm, slur
         _fail(ValueError("job-array mode needs both --task-index and --task-count"))
     options = None
     if slurm:
-        options = SlurmOptions(queue=slurm_queue, cores=slurm_cores, memory=slurm_memory, walltime=slurm_walltime,
-                               jobs=slurm_jobs, interface=slurm_interface, log_directory=str(out_dir / "slurm-logs"))
+        options = SlurmOptions(
+            queue=slurm_queue,
+            cores=slurm_cores,
+            memory=slurm_memory,
+            walltime=slurm_walltime,
+            jobs=slurm_jobs,
+            interface=slurm_interface,
+            log_directory=str(out_dir / "slurm-logs"),
+        )
     try:
         loaded = load_sweep(sweep_file)
-        outcome = run_sweep(loaded, out_dir, workers=workers, chunk_runs=chunk_runs, scheduler=scheduler,
-                            slurm=options, task_index=task_index, task_count=task_count, progress=progress)
+        outcome = run_sweep(
+            loaded,
+            out_dir,
+            workers=workers,
+            chunk_runs=chunk_runs,
+            scheduler=scheduler,
+            slurm=options,
+            task_index=task_index,
+            task_count=task_count,
+            progress=progress,
+        )
     except GlucosimError as error:
         _fail(error)
-    click.echo(f"{loaded.sweep.name}: {outcome.n_done} of {outcome.n_runs} runs done "
-               f"({outcome.runs_this_call} now, {outcome.n_failed} failed) in {outcome.wall_time_s:.1f} s")
+    click.echo(
+        f"{loaded.sweep.name}: {outcome.n_done} of {outcome.n_runs} runs done "
+        f"({outcome.runs_this_call} now, {outcome.n_failed} failed) in {outcome.wall_time_s:.1f} s"
+    )
     if outcome.complete:
         _echo_sweep_summary(out_dir)
     else:
@@ -280,17 +369,27 @@ def _echo_sweep_summary(out_dir: Path):
     for arm in summary["arms"]:
         reduction = next((v for k, v in arm.items() if k.startswith("relative_reduction_vs_")), None)
         extra = f", relative reduction {100 * reduction:.0f} %" if reduction is not None else ""
-        click.echo(f"  {arm['arm']}: diabetes by year {arm['year']} in {100 * arm['diabetes_fraction']:.1f} % "
-                   f"of {arm['n_runs'] - arm['n_failed']} patients{extra}")
+        click.echo(
+            f"  {arm['arm']}: diabetes by year {arm['year']} in {100 * arm['diabetes_fraction']:.1f} % "
+            f"of {arm['n_runs'] - arm['n_failed']} patients{extra}"
+        )
     click.echo(f"  results: {out_dir / 'results.parquet'}; analyse with: glucosim analyze {out_dir}")
 
 
 @main.command()
 @click.argument("out_dir", metavar="DIR", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--output", "outputs", multiple=True,
-              help="outcome for sensitivity indices (repeatable; default: years_to_diabetes, final_hba1c_percent)")
-@click.option("--analysis-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="where to write (default: DIR/analysis)")
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    help="outcome for sensitivity indices (repeatable; default: years_to_diabetes, final_hba1c_percent)",
+)
+@click.option(
+    "--analysis-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="where to write (default: DIR/analysis)",
+)
 @click.option("--no-figures", is_flag=True, help="tables only")
 def analyze(out_dir: Path, outputs, analysis_dir, no_figures: bool):
     """Cohort outcomes by arm, sensitivity indices (SALib) and outcome maps of the sweep in DIR."""
@@ -306,9 +405,11 @@ def analyze(out_dir: Path, outputs, analysis_dir, no_figures: bool):
         among = next((v for k, v in arm.items() if k.startswith("relative_reduction_from_prediabetes_vs_")), None)
         extra = f"; relative reduction {100 * reduction:.0f} %" if reduction is not None else ""
         extra += f" ({100 * among:.0f} % among the prediabetic)" if among is not None and math.isfinite(among) else ""
-        click.echo(f"{arm['arm']}: diabetes by year {arm['year']}: {100 * arm['diabetes_fraction']:.1f} % "
-                   f"(prediabetic at start: {100 * arm['diabetes_fraction_from_prediabetes']:.1f} % of "
-                   f"{arm['n_prediabetic_at_start']}){extra}")
+        click.echo(
+            f"{arm['arm']}: diabetes by year {arm['year']}: {100 * arm['diabetes_fraction']:.1f} % "
+            f"(prediabetic at start: {100 * arm['diabetes_fraction_from_prediabetes']:.1f} % of "
+            f"{arm['n_prediabetic_at_start']}){extra}"
+        )
     if found.sensitivity is not None and len(found.sensitivity):
         click.echo(found.sensitivity.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for note in found.notes:

@@ -28,9 +28,7 @@ class SolverError(GlucosimError, RuntimeError):
         self.state = state
         days = time_min / 1440.0
         shown = ", ".join(f"{name}={value:.6g}" for name, value in state.items())
-        super().__init__(
-            f"solver failed: {reason} at t = {time_min:.3f} min (day {days:.3f}); state: {shown}"
-        )
+        super().__init__(f"solver failed: {reason} at t = {time_min:.3f} min (day {days:.3f}); state: {shown}")
 
 
 class SweepError(GlucosimError, ValueError):

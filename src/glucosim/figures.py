@@ -118,14 +118,20 @@ class RunCache:
         return scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
 
     def _options(self, loaded) -> dict:
-        n_days = loaded.scenario.n_days if self.until_day is None else max(1, min(loaded.scenario.n_days, self.until_day))
+        n_days = (
+            loaded.scenario.n_days if self.until_day is None else max(1, min(loaded.scenario.n_days, self.until_day))
+        )
         from glucosim.simulation.result import whole_years
 
         n_years = whole_years(n_days)
         years = [min(int(round(year * DAYS_PER_YEAR)), n_days - 1) for year in range(n_years + 1)]
         ends = [*range(min(KEPT_DAYS_AT_EACH_END, n_days)), *range(max(n_days - KEPT_DAYS_AT_EACH_END, 0), n_days)]
-        return {"until_day": self.until_day, "state_days": tuple(sorted(set(years))), "trajectory_days": tuple(ends),
-                "progress": False}
+        return {
+            "until_day": self.until_day,
+            "state_days": tuple(sorted(set(years))),
+            "trajectory_days": tuple(ends),
+            "progress": False,
+        }
 
     @staticmethod
     def _key(loaded) -> tuple[str, str]:
@@ -205,8 +211,9 @@ FIGURES: dict[str, FigureSpec] = {}
 """Registered figures by name, in registration order (the gallery's order)."""
 
 
-def register_figure(name: str, *, title: str, caption: str, scenarios: Sequence[str] = (),
-                    max_scenarios: int | None = 1) -> Callable[[FigureBuilder], FigureBuilder]:
+def register_figure(
+    name: str, *, title: str, caption: str, scenarios: Sequence[str] = (), max_scenarios: int | None = 1
+) -> Callable[[FigureBuilder], FigureBuilder]:
     """Decorator: register ``build(scenarios, runs) -> Figure`` as figure ``name``.
 
     Raises:
@@ -243,8 +250,10 @@ def _resolve_scenarios(spec: FigureSpec, scenarios: Sequence[ScenarioLike] | Non
         paths = [SCENARIO_DIR / name for name in spec.default_scenarios]
         missing = [str(path) for path in paths if not path.is_file()]
         if missing:
-            raise FigureError(f"figure '{spec.name}': default scenario files not found ({', '.join(missing)}); "
-                              "pass scenarios explicitly")
+            raise FigureError(
+                f"figure '{spec.name}': default scenario files not found ({', '.join(missing)}); "
+                "pass scenarios explicitly"
+            )
         return paths
     scenarios = list(scenarios)
     if spec.max_scenarios is not None and len(scenarios) > spec.max_scenarios:
@@ -252,8 +261,12 @@ def _resolve_scenarios(spec: FigureSpec, scenarios: Sequence[ScenarioLike] | Non
     return scenarios
 
 
-def make_figure(name: str, scenarios: Sequence[ScenarioLike] | None = None, out: str | Path | None = None,
-                runs: RunCache | None = None):
+def make_figure(
+    name: str,
+    scenarios: Sequence[ScenarioLike] | None = None,
+    out: str | Path | None = None,
+    runs: RunCache | None = None,
+):
     """Build the registered figure ``name`` and optionally save it; returns the matplotlib Figure.
 
     Args:
@@ -284,11 +297,13 @@ def make_figure(name: str, scenarios: Sequence[ScenarioLike] | None = None, out:
 @register_figure(
     "progression",
     title="Progression dashboard",
-    caption=("Years of a run at a glance: the ADA stage (strip), fasting glucose and the glucose 2 h after "
-             "breakfast with the prediabetes (yellow) and diabetes (red) ranges, HbA1c, fasting insulin, beta-cell "
-             "mass and function, and insulin sensitivity. Dotted red lines mark the first crossing of each "
-             "threshold. Scenario 3: the beta cells hold glucose near normal for a decade while insulin rises; "
-             "then function collapses and glucose climbs. `glucosim run` writes this figure as `progression.png`."),
+    caption=(
+        "Years of a run at a glance: the ADA stage (strip), fasting glucose and the glucose 2 h after "
+        "breakfast with the prediabetes (yellow) and diabetes (red) ranges, HbA1c, fasting insulin, beta-cell "
+        "mass and function, and insulin sensitivity. Dotted red lines mark the first crossing of each "
+        "threshold. Scenario 3: the beta cells hold glucose near normal for a decade while insulin rises; "
+        "then function collapses and glucose climbs. `glucosim run` writes this figure as `progression.png`."
+    ),
     scenarios=("03_insulin_resistance_low_reserve.toml",),
 )
 def progression_figure(scenarios: list, runs: RunCache):
@@ -310,10 +325,12 @@ def _last_exercise_day(result) -> int:
 @register_figure(
     "day",
     title="24-hour profile (CGM-like)",
-    caption=("Plasma glucose every 5 minutes, as a continuous glucose monitor shows it, with the consensus target "
-             "range 70-180 mg/dl and the time in range; plasma insulin below. Meals (triangles, grams of "
-             "carbohydrate), sleep (grey) and exercise (green) are marked. The grey trace is the same routine on "
-             "day 0. Scenario 4 (low reserve with exercise on weekdays), an exercise day of its last week."),
+    caption=(
+        "Plasma glucose every 5 minutes, as a continuous glucose monitor shows it, with the consensus target "
+        "range 70-180 mg/dl and the time in range; plasma insulin below. Meals (triangles, grams of "
+        "carbohydrate), sleep (grey) and exercise (green) are marked. The grey trace is the same routine on "
+        "day 0. Scenario 4 (low reserve with exercise on weekdays), an exercise day of its last week."
+    ),
     scenarios=("04_low_reserve_with_exercise.toml",),
 )
 def day_figure(scenarios: list, runs: RunCache):
@@ -328,10 +345,12 @@ def day_figure(scenarios: list, runs: RunCache):
 @register_figure(
     "disposal",
     title="Glucose disposal by tissue over a day",
-    caption=("Where glucose comes from (above zero: net liver output and meal appearance from the gut) and where "
-             "it goes (below zero: brain, muscle, adipose uptake and urinary loss), stacked over 24 h, on the first "
-             "and the last day of scenario 3, with each tissue's total in grams. With diabetes, muscle takes up "
-             "less after meals, the liver is no longer suppressed, and the kidney spills glucose."),
+    caption=(
+        "Where glucose comes from (above zero: net liver output and meal appearance from the gut) and where "
+        "it goes (below zero: brain, muscle, adipose uptake and urinary loss), stacked over 24 h, on the first "
+        "and the last day of scenario 3, with each tissue's total in grams. With diabetes, muscle takes up "
+        "less after meals, the liver is no longer suppressed, and the kidney spills glucose."
+    ),
     scenarios=("03_insulin_resistance_low_reserve.toml",),
 )
 def disposal_figure(scenarios: list, runs: RunCache):
@@ -348,18 +367,21 @@ def ogtt_visits(result) -> list:
     visits = [visit for visit in result.clinic if visit.protocol.protocol.kind == "ogtt"]
     if visits:
         return visits
-    days = [day for day in sorted(result.midnight_states)
-            if round(day / DAYS_PER_YEAR) % OGTT_FALLBACK_EVERY_YEARS == 0]
+    days = [
+        day for day in sorted(result.midnight_states) if round(day / DAYS_PER_YEAR) % OGTT_FALLBACK_EVERY_YEARS == 0
+    ]
     return [run_protocol("ogtt_75g", result.loaded, day=day, state=result.midnight_states[day]) for day in days]
 
 
 @register_figure(
     "ogtt",
     title="OGTT curves across a progression",
-    caption=("The 75 g oral glucose tolerance test at the clinic visits of scenario 3 (years 0, 4, 8, 12, 16): "
-             "glucose and insulin for 3 h after the drink. The 2-h glucose moves from normal through impaired "
-             "tolerance (140-199 mg/dl) to diabetes (>= 200 mg/dl) while the insulin curve first rises and "
-             "is then lost."),
+    caption=(
+        "The 75 g oral glucose tolerance test at the clinic visits of scenario 3 (years 0, 4, 8, 12, 16): "
+        "glucose and insulin for 3 h after the drink. The 2-h glucose moves from normal through impaired "
+        "tolerance (140-199 mg/dl) to diabetes (>= 200 mg/dl) while the insulin curve first rises and "
+        "is then lost."
+    ),
     scenarios=("03_insulin_resistance_low_reserve.toml",),
 )
 def ogtt_figure(scenarios: list, runs: RunCache):
@@ -373,10 +395,12 @@ def ogtt_figure(scenarios: list, runs: RunCache):
 @register_figure(
     "disposition",
     title="Disposition-index hyperbola",
-    caption=("A yearly IVGTT (0.3 g/kg) gives the minimal-model insulin sensitivity SI and the acute insulin "
-             "response AIRg. Healthy compensation keeps SI x AIRg (the disposition index) constant: the patient "
-             "slides along the hyperbola as sensitivity falls (scenario 2, normal reserve). With a low reserve "
-             "(scenario 3) the path falls below the curve, and diabetes follows."),
+    caption=(
+        "A yearly IVGTT (0.3 g/kg) gives the minimal-model insulin sensitivity SI and the acute insulin "
+        "response AIRg. Healthy compensation keeps SI x AIRg (the disposition index) constant: the patient "
+        "slides along the hyperbola as sensitivity falls (scenario 2, normal reserve). With a low reserve "
+        "(scenario 3) the path falls below the curve, and diabetes follows."
+    ),
     scenarios=("02_insulin_resistance_compensated.toml", "03_insulin_resistance_low_reserve.toml"),
     max_scenarios=None,
 )
@@ -395,11 +419,17 @@ def disposition_figure(scenarios: list, runs: RunCache):
 @register_figure(
     "comparison",
     title="Scenario comparison",
-    caption=("The same markers for several scenarios on shared axes: compensated insulin resistance with normal "
-             "sleep (2) and with 5.5 h sleep from year 2 (5); low reserve sedentary (3) and with 150 min/week of "
-             "exercise (4). Circles mark where fasting glucose first reaches 126 mg/dl."),
-    scenarios=("02_insulin_resistance_compensated.toml", "05_compensated_with_short_sleep.toml",
-               "03_insulin_resistance_low_reserve.toml", "04_low_reserve_with_exercise.toml"),
+    caption=(
+        "The same markers for several scenarios on shared axes: compensated insulin resistance with normal "
+        "sleep (2) and with 5.5 h sleep from year 2 (5); low reserve sedentary (3) and with 150 min/week of "
+        "exercise (4). Circles mark where fasting glucose first reaches 126 mg/dl."
+    ),
+    scenarios=(
+        "02_insulin_resistance_compensated.toml",
+        "05_compensated_with_short_sleep.toml",
+        "03_insulin_resistance_low_reserve.toml",
+        "04_low_reserve_with_exercise.toml",
+    ),
     max_scenarios=None,
 )
 def comparison_figure(scenarios: list, runs: RunCache):
@@ -412,13 +442,15 @@ def comparison_figure(scenarios: list, runs: RunCache):
 @register_figure(
     "reversibility",
     title="Reversibility map",
-    caption=("When does a lifestyle intervention still reverse the course? Scenario 7a's patient (sensitivity "
-             "falling 3.5 % a year) starts the programme at year 2 to 16 (x) with a beta-cell secretory reserve "
-             "of 1.2 to 3 times healthy function (y). Each cell is one 20-year run, coloured by the final ADA "
-             "stage and labelled with the final fasting glucose (mg/dl). Early enough, or with enough reserve, "
-             "glucose returns to normal; late, glucotoxicity has worn the beta cells down and the programme only "
-             "improves it. A sweep (`scenarios/sweeps/reversibility_map.toml`, 48 runs); the figure runs it "
-             "into `results/sweeps/` the first time, resumably."),
+    caption=(
+        "When does a lifestyle intervention still reverse the course? Scenario 7a's patient (sensitivity "
+        "falling 3.5 % a year) starts the programme at year 2 to 16 (x) with a beta-cell secretory reserve "
+        "of 1.2 to 3 times healthy function (y). Each cell is one 20-year run, coloured by the final ADA "
+        "stage and labelled with the final fasting glucose (mg/dl). Early enough, or with enough reserve, "
+        "glucose returns to normal; late, glucotoxicity has worn the beta cells down and the programme only "
+        "improves it. A sweep (`scenarios/sweeps/reversibility_map.toml`, 48 runs); the figure runs it "
+        "into `results/sweeps/` the first time, resumably."
+    ),
     scenarios=("sweeps/reversibility_map.toml",),
 )
 def reversibility_figure(scenarios: list, runs: RunCache):
@@ -429,8 +461,10 @@ def reversibility_figure(scenarios: list, runs: RunCache):
     out = runs.sweep(scenarios[0])
     manifest = SweepStore(out).manifest()
     if manifest["design"] != "grid" or len(manifest["variables"]) != 2:
-        raise FigureError(f"figure 'reversibility' needs a grid sweep over two variables; {scenarios[0]} has "
-                          f"a {manifest['design']} design over {len(manifest['variables'])}")
+        raise FigureError(
+            f"figure 'reversibility' needs a grid sweep over two variables; {scenarios[0]} has "
+            f"a {manifest['design']} design over {len(manifest['variables'])}"
+        )
     title = f"Final stage after {manifest['n_years']} years (cells: final fasting glucose, mg/dl)"
     return plot_stage_map(load_results(out), manifest, manifest["arms"][0], title)
 
@@ -441,8 +475,12 @@ def _command(spec: FigureSpec) -> str:
     return f"glucosim figure {spec.name}{scenarios} --out {spec.name}.svg"
 
 
-def write_gallery(docs_dir: str | Path = "docs", runs: RunCache | None = None, workers: int = 1,
-                  progress: Callable[[str], None] | None = None) -> Path:
+def write_gallery(
+    docs_dir: str | Path = "docs",
+    runs: RunCache | None = None,
+    workers: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
     """Make every registered figure from its default scenarios and write the gallery page.
 
     Writes ``<docs_dir>/images/figures/<name>.png`` and ``<docs_dir>/figures.md``
@@ -467,8 +505,9 @@ def write_gallery(docs_dir: str | Path = "docs", runs: RunCache | None = None, w
     docs_dir = Path(docs_dir)
     runs = runs or RunCache()
     specs = list(FIGURES.values())
-    runs.prefetch(list(dict.fromkeys(SCENARIO_DIR / name for spec in specs for name in spec.default_scenarios)),
-                  workers=workers)
+    runs.prefetch(
+        list(dict.fromkeys(SCENARIO_DIR / name for spec in specs for name in spec.default_scenarios)), workers=workers
+    )
     lines = [
         "# Figure gallery",
         "",
@@ -491,14 +530,32 @@ def write_gallery(docs_dir: str | Path = "docs", runs: RunCache | None = None, w
         image = GALLERY_IMAGE_DIR / f"{spec.name}.png"
         save_figure(figure, docs_dir / image)
         plt.close(figure)
-        lines += [f"## {spec.title} (`{spec.name}`)", "", f"![{spec.title}]({image.as_posix()})", "", spec.caption, "",
-                  "```bash", _command(spec), "```", ""]
+        lines += [
+            f"## {spec.title} (`{spec.name}`)",
+            "",
+            f"![{spec.title}]({image.as_posix()})",
+            "",
+            spec.caption,
+            "",
+            "```bash",
+            _command(spec),
+            "```",
+            "",
+        ]
     page = docs_dir / GALLERY_PAGE
     page.write_text("\n".join(lines))
     return page
 
 
 __all__ = [
-    "FIGURES", "FigureError", "FigureSpec", "RunCache", "available_figures", "figure_spec", "make_figure",
-    "register_figure", "write_gallery", "ogtt_visits",
+    "FIGURES",
+    "FigureError",
+    "FigureSpec",
+    "RunCache",
+    "available_figures",
+    "figure_spec",
+    "make_figure",
+    "register_figure",
+    "write_gallery",
+    "ogtt_visits",
 ]

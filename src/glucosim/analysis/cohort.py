@@ -39,16 +39,18 @@ def cumulative_incidence(results, n_years: int, reference_arm: str | None = None
         prediabetic_at_start = ok[ok["sample"].isin(prediabetic_samples)]
         for year in range(n_years + 1):
             limit = year * DAYS_PER_YEAR
-            rows.append({
-                "arm": arm,
-                "year": year,
-                "n_runs": len(group),
-                "n_failed": int((group["status"] != STATUS_OK).sum()),
-                "prediabetes_or_worse_fraction": _fraction(ok["prediabetes_onset_day"], limit),
-                "diabetes_fraction": _fraction(ok["diabetes_onset_day"], limit),
-                "n_prediabetic_at_start": len(prediabetic_at_start),
-                "diabetes_fraction_from_prediabetes": _fraction(prediabetic_at_start["diabetes_onset_day"], limit),
-            })
+            rows.append(
+                {
+                    "arm": arm,
+                    "year": year,
+                    "n_runs": len(group),
+                    "n_failed": int((group["status"] != STATUS_OK).sum()),
+                    "prediabetes_or_worse_fraction": _fraction(ok["prediabetes_onset_day"], limit),
+                    "diabetes_fraction": _fraction(ok["diabetes_onset_day"], limit),
+                    "n_prediabetic_at_start": len(prediabetic_at_start),
+                    "diabetes_fraction_from_prediabetes": _fraction(prediabetic_at_start["diabetes_onset_day"], limit),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -79,18 +81,24 @@ def arm_comparison(incidence, reference_arm: str | None = None) -> list[dict]:
     comparison = []
     for record in last.to_dict("records"):
         is_reference = record["arm"] == reference_arm
-        comparison.append({
-            "arm": record["arm"],
-            "year": int(record["year"]),
-            "n_runs": int(record["n_runs"]),
-            "n_failed": int(record["n_failed"]),
-            "diabetes_fraction": record["diabetes_fraction"],
-            "prediabetes_or_worse_fraction": record["prediabetes_or_worse_fraction"],
-            "n_prediabetic_at_start": int(record["n_prediabetic_at_start"]),
-            "diabetes_fraction_from_prediabetes": record["diabetes_fraction_from_prediabetes"],
-            "relative_reduction_vs_" + reference_arm: None if is_reference else _reduction(
-                record["diabetes_fraction"], reference["diabetes_fraction"]),
-            "relative_reduction_from_prediabetes_vs_" + reference_arm: None if is_reference else _reduction(
-                record["diabetes_fraction_from_prediabetes"], reference["diabetes_fraction_from_prediabetes"]),
-        })
+        comparison.append(
+            {
+                "arm": record["arm"],
+                "year": int(record["year"]),
+                "n_runs": int(record["n_runs"]),
+                "n_failed": int(record["n_failed"]),
+                "diabetes_fraction": record["diabetes_fraction"],
+                "prediabetes_or_worse_fraction": record["prediabetes_or_worse_fraction"],
+                "n_prediabetic_at_start": int(record["n_prediabetic_at_start"]),
+                "diabetes_fraction_from_prediabetes": record["diabetes_fraction_from_prediabetes"],
+                "relative_reduction_vs_" + reference_arm: None
+                if is_reference
+                else _reduction(record["diabetes_fraction"], reference["diabetes_fraction"]),
+                "relative_reduction_from_prediabetes_vs_" + reference_arm: None
+                if is_reference
+                else _reduction(
+                    record["diabetes_fraction_from_prediabetes"], reference["diabetes_fraction_from_prediabetes"]
+                ),
+            }
+        )
     return comparison

@@ -10,8 +10,8 @@ import numpy as np
 from glucosim.analysis import markers
 from glucosim.physiology.indices import Par, St
 from glucosim.physiology.model import FLUX_NAMES
-from glucosim.solver.kernel import organ_fluxes
 from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY
+from glucosim.solver.kernel import organ_fluxes
 
 _FLUX = {name: i for i, name in enumerate(FLUX_NAMES)}
 
@@ -86,7 +86,14 @@ def daily_rows(first_day, plans, t, y, segment, drivers, p, end_min) -> dict[str
     }
     for name, state in DAILY_FLUX_COLUMNS.items():
         columns[name] = integral[:, state] * (MINUTES_PER_DAY / day_minutes)
-    chronic = fasting[:, [_FLUX["chronic_sensitivity_liver_rel"], _FLUX["chronic_sensitivity_muscle_rel"], _FLUX["chronic_sensitivity_adipose_rel"]]]
+    chronic = fasting[
+        :,
+        [
+            _FLUX["chronic_sensitivity_liver_rel"],
+            _FLUX["chronic_sensitivity_muscle_rel"],
+            _FLUX["chronic_sensitivity_adipose_rel"],
+        ],
+    ]
     columns.update(
         {
             "beta_cell_mass_rel": y[fasting_rows, St.beta_mass_rel],

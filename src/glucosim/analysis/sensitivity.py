@@ -60,11 +60,15 @@ def sensitivity_indices(results, manifest: dict, output: str, arm: str | None = 
     arm = arm or manifest["arms"][0]
     rows = results[results["arm"] == arm].sort_values("sample")
     if kind in ORDERED_DESIGNS and rows["sample"].tolist() != list(range(manifest["n_samples"])):
-        raise SweepError(f"{len(rows)} of {manifest['n_samples']} samples of arm '{arm}' finished; a {kind} design "
-                         "needs every one (finish the sweep first)")
+        raise SweepError(
+            f"{len(rows)} of {manifest['n_samples']} samples of arm '{arm}' finished; a {kind} design "
+            "needs every one (finish the sweep first)"
+        )
     if (rows["status"] != STATUS_OK).any():
-        raise SweepError(f"{int((rows['status'] != STATUS_OK).sum())} runs of arm '{arm}' failed; "
-                         "sensitivity estimators need every design point")
+        raise SweepError(
+            f"{int((rows['status'] != STATUS_OK).sum())} runs of arm '{arm}' failed; "
+            "sensitivity estimators need every design point"
+        )
     names = manifest["variables"]
     x = rows[names].to_numpy(dtype=float)
     y = outcome_values(rows, output, manifest.get("run_years", manifest["n_years"]))  # older manifests: whole years
@@ -75,27 +79,33 @@ def sensitivity_indices(results, manifest: dict, output: str, arm: str | None = 
         from SALib.analyze import sobol
 
         found = sobol.analyze(problem, y, calc_second_order=False, seed=SENSITIVITY_SEED)
-        frame = pd.DataFrame({"S1": found["S1"], "S1_conf": found["S1_conf"], "ST": found["ST"],
-                              "ST_conf": found["ST_conf"]}, index=names)
+        frame = pd.DataFrame(
+            {"S1": found["S1"], "S1_conf": found["S1_conf"], "ST": found["ST"], "ST_conf": found["ST_conf"]},
+            index=names,
+        )
     elif kind == "morris":
         from SALib.analyze import morris
 
         found = morris.analyze(problem, x, y, num_levels=manifest["morris_levels"], seed=SENSITIVITY_SEED)
-        frame = pd.DataFrame({"mu_star": found["mu_star"], "mu_star_conf": found["mu_star_conf"],
-                              "sigma": found["sigma"]}, index=names)
+        frame = pd.DataFrame(
+            {"mu_star": found["mu_star"], "mu_star_conf": found["mu_star_conf"], "sigma": found["sigma"]}, index=names
+        )
     else:
         from SALib.analyze import delta
 
         if len(rows) < DELTA_MIN_SAMPLES:
-            raise SweepError(f"the delta estimator needs at least {DELTA_MIN_SAMPLES} samples per arm "
-                             f"(arm '{arm}' has {len(rows)})")
+            raise SweepError(
+                f"the delta estimator needs at least {DELTA_MIN_SAMPLES} samples per arm (arm '{arm}' has {len(rows)})"
+            )
         # SALib's delta reports binning notices as warnings and resets the filters itself: record, don't print
         with warnings.catch_warnings(record=True):
             found = delta.analyze(problem, x, y, seed=SENSITIVITY_SEED, print_to_console=False)
         # SALib 1.6 reports the raw estimator as 'delta_raw' (with 'balanced' and 'step' variants); older 'delta'
         key = "delta" if "delta" in found else "delta_raw"
-        frame = pd.DataFrame({"delta": found[key], "delta_conf": found[f"{key}_conf"], "S1": found["S1"],
-                              "S1_conf": found["S1_conf"]}, index=names)
+        frame = pd.DataFrame(
+            {"delta": found[key], "delta_conf": found[f"{key}_conf"], "S1": found["S1"], "S1_conf": found["S1_conf"]},
+            index=names,
+        )
     frame.index.name = "variable"
     return frame.assign(output=output, arm=arm, method=kind).reset_index()
 

@@ -36,8 +36,14 @@ class MinimalModelFit:
 
     def predict(self, t_min, t_insulin, insulin_uU_ml, basal_glucose, basal_insulin):
         """Glucose (mg/dl) at ``t_min`` under the fitted parameters, for insulin sampled at ``t_insulin``."""
-        return _simulate(np.log([self.sg_per_min, self.si_per_min_per_uU_ml, self.p2_per_min, self.g0_mg_dl]),
-                         t_min, t_insulin, insulin_uU_ml, basal_glucose, basal_insulin)
+        return _simulate(
+            np.log([self.sg_per_min, self.si_per_min_per_uU_ml, self.p2_per_min, self.g0_mg_dl]),
+            t_min,
+            t_insulin,
+            insulin_uU_ml,
+            basal_glucose,
+            basal_insulin,
+        )
 
 
 @numba.njit(cache=True)
@@ -70,8 +76,17 @@ def _rk4_course(sg, si, p2, g0, basal_glucose, basal_insulin, t_insulin, insulin
 
 def _simulate(log_params, t_eval, t_insulin, insulin, basal_glucose, basal_insulin):
     sg, si, p2, g0 = np.exp(log_params)
-    return _rk4_course(sg, si, p2, g0, basal_glucose, basal_insulin, np.asarray(t_insulin, float),
-                       np.asarray(insulin, float), np.asarray(t_eval, float))
+    return _rk4_course(
+        sg,
+        si,
+        p2,
+        g0,
+        basal_glucose,
+        basal_insulin,
+        np.asarray(t_insulin, float),
+        np.asarray(insulin, float),
+        np.asarray(t_eval, float),
+    )
 
 
 def fit_minimal_model(t_min, glucose_mg_dl, insulin_uU_ml) -> MinimalModelFit:
@@ -87,14 +102,21 @@ def fit_minimal_model(t_min, glucose_mg_dl, insulin_uU_ml) -> MinimalModelFit:
 
     first_after_bolus = glucose[1] if len(glucose) > 1 else basal_glucose
     lower = np.log([BOUNDS["sg_per_min"][0], BOUNDS["si_per_min_per_uU_ml"][0], BOUNDS["p2_per_min"][0], basal_glucose])
-    upper = np.log([BOUNDS["sg_per_min"][1], BOUNDS["si_per_min_per_uU_ml"][1], BOUNDS["p2_per_min"][1],
-                    10.0 * first_after_bolus])
+    upper = np.log(
+        [BOUNDS["sg_per_min"][1], BOUNDS["si_per_min_per_uU_ml"][1], BOUNDS["p2_per_min"][1], 10.0 * first_after_bolus]
+    )
     solution = None
     for si_start, p2_start in STARTS:
         guess = np.log([INITIAL_GUESS["sg_per_min"], si_start, p2_start, first_after_bolus])
         # finite differences of an ODE solution need steps well above its ~1e-8 noise
-        trial = least_squares(residual, np.clip(guess, lower + 1e-9, upper - 1e-9), bounds=(lower, upper),
-                              xtol=1e-10, ftol=1e-10, diff_step=1e-4)
+        trial = least_squares(
+            residual,
+            np.clip(guess, lower + 1e-9, upper - 1e-9),
+            bounds=(lower, upper),
+            xtol=1e-10,
+            ftol=1e-10,
+            diff_step=1e-4,
+        )
         if solution is None or trial.cost < solution.cost:
             solution = trial
 

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -20,26 +20,36 @@ class Action(_Strict):
     """Something given at ``at_min`` minutes after the start of the test (exactly one kind per action)."""
 
     at_min: float = Field(ge=0.0, le=600.0)
-    oral_glucose_g: Optional[float] = Field(default=None, gt=0.0, le=200.0, description="glucose drink, grams")
-    absorption: Union[Literal["slow", "medium", "fast"], float] = Field(
+    oral_glucose_g: float | None = Field(default=None, gt=0.0, le=200.0, description="glucose drink, grams")
+    absorption: Literal["slow", "medium", "fast"] | float = Field(
         default="fast", description="absorption speed of the drink (a glucose solution is fast)"
     )
-    iv_glucose_g_per_kg: Optional[float] = Field(default=None, gt=0.0, le=1.0, description="intravenous bolus")
+    iv_glucose_g_per_kg: float | None = Field(default=None, gt=0.0, le=1.0, description="intravenous bolus")
     bolus_duration_min: float = Field(
-        default=1.0, gt=0.0, le=10.0,
-        description="the bolus is injected over this time (an instantaneous jump would hide the rise the first phase senses)",
+        default=1.0,
+        gt=0.0,
+        le=10.0,
+        description=(
+            "the bolus is injected over this time (an instantaneous jump would hide the rise the first phase senses)"
+        ),
     )
-    iv_glucose_mg_kg_min: Optional[float] = Field(default=None, ge=0.0, le=30.0, description="fixed infusion from now on")
-    insulin_infusion_mU_m2_min: Optional[float] = Field(
+    iv_glucose_mg_kg_min: float | None = Field(default=None, ge=0.0, le=30.0, description="fixed infusion from now on")
+    insulin_infusion_mU_m2_min: float | None = Field(
         default=None, ge=0.0, le=2000.0, description="insulin infusion from now on, mU per m^2 body surface per minute"
     )
 
     @model_validator(mode="after")
     def _one_kind(self):
-        kinds = [self.oral_glucose_g, self.iv_glucose_g_per_kg, self.iv_glucose_mg_kg_min, self.insulin_infusion_mU_m2_min]
+        kinds = [
+            self.oral_glucose_g,
+            self.iv_glucose_g_per_kg,
+            self.iv_glucose_mg_kg_min,
+            self.insulin_infusion_mU_m2_min,
+        ]
         if sum(kind is not None for kind in kinds) != 1:
             raise ValueError(
-                "give exactly one of oral_glucose_g, iv_glucose_g_per_kg, iv_glucose_mg_kg_min, insulin_infusion_mU_m2_min"
+                "give exactly one of oral_glucose_g, iv_glucose_g_per_kg, iv_glucose_mg_kg_min, "
+                "insulin_infusion_mU_m2_min"
             )
         return self
 
@@ -51,7 +61,7 @@ class GlucoseClamp(_Strict):
     1979's algorithm, simplified): GIR += gain*(target - G) + damping*(G_prev - G).
     """
 
-    target_mg_dl: Union[Literal["fasting"], float] = Field(default="fasting")
+    target_mg_dl: Literal["fasting"] | float = Field(default="fasting")
     interval_min: float = Field(default=5.0, gt=0.0, le=30.0)
     gain_mg_kg_min_per_mg_dl: float = Field(default=0.1, gt=0.0, le=2.0)
     damping_mg_kg_min_per_mg_dl: float = Field(default=0.25, ge=0.0, le=5.0)
@@ -66,9 +76,9 @@ class Protocol(_Strict):
     kind: Literal["ogtt", "clamp", "ivgtt", "fasting"]
     duration_min: float = Field(ge=0.0, le=600.0)
     samples_min: tuple[float, ...] = Field(default=(), description="sampling times, minutes from the start")
-    sample_every_min: Optional[float] = Field(default=None, gt=0.0, le=60.0)
+    sample_every_min: float | None = Field(default=None, gt=0.0, le=60.0)
     actions: tuple[Action, ...] = ()
-    clamp: Optional[GlucoseClamp] = None
+    clamp: GlucoseClamp | None = None
 
     @model_validator(mode="after")
     def _check(self):

@@ -32,8 +32,16 @@ REFERENCE_ROUTINE_PATH = Path(__file__).resolve().parent.parent / "models" / "re
 PMOL_PER_MU = PMOL_L_PER_UU_ML
 """Insulin: 1 mU = 6 pmol (the same factor as 1 uU/ml = 6 pmol/l)."""
 SAMPLE_COLUMNS = (
-    "time_min", "glucose_mg_dl", "insulin_uU_ml", "nefa_mmol_l", "iv_glucose_mg_kg_min", "liver_output_mg_kg_min",
-    "gut_appearance_mg_kg_min", "muscle_uptake_mg_kg_min", "adipose_uptake_mg_kg_min", "brain_uptake_mg_kg_min",
+    "time_min",
+    "glucose_mg_dl",
+    "insulin_uU_ml",
+    "nefa_mmol_l",
+    "iv_glucose_mg_kg_min",
+    "liver_output_mg_kg_min",
+    "gut_appearance_mg_kg_min",
+    "muscle_uptake_mg_kg_min",
+    "adipose_uptake_mg_kg_min",
+    "brain_uptake_mg_kg_min",
 )
 _FLUX = {name: i for i, name in enumerate(FLUX_NAMES)}
 
@@ -56,7 +64,10 @@ class ClinicResult:
             "subject": self.subject,
             "day": self.day,
             "year": round(self.day / 365.25, 3),
-            "indices": {key: (value if isinstance(value, str) else _finite_or_none(value)) for key, value in self.indices.items()},
+            "indices": {
+                key: (value if isinstance(value, str) else _finite_or_none(value))
+                for key, value in self.indices.items()
+            },
         }
 
     def save(self, out_dir) -> dict[str, Path]:
@@ -82,8 +93,12 @@ def subject_scenario(subject) -> LoadedScenario:
     if path.suffix == ".toml" or path.exists():
         return load_scenario(path)
     routine = load_toml(REFERENCE_ROUTINE_PATH)
-    data = {"name": f"{subject} (reference day)", "duration_days": 1, "subject": {"preset": str(subject)},
-            "routine": routine}
+    data = {
+        "name": f"{subject} (reference day)",
+        "duration_days": 1,
+        "subject": {"preset": str(subject)},
+        "routine": routine,
+    }
     return parse_scenario(data, source=f"preset {subject}")
 
 
@@ -123,8 +138,9 @@ def morning_test_state(loaded: LoadedScenario, day: int = 0, state: np.ndarray |
     base = _base_drivers(program, day)
     start = program.day_plan(day).fasting_sample_min
     overnight = Schedule(np.array([0.0]), np.array([start]), base[None, :], np.zeros((1, N_STATES)))
-    y = integrate_schedule(organ_integrator(), overnight, y, p, np.array([start]), default_tolerances(),
-                           STATE_NAMES).y_final
+    y = integrate_schedule(
+        organ_integrator(), overnight, y, p, np.array([start]), default_tolerances(), STATE_NAMES
+    ).y_final
     return y, base, start
 
 
@@ -152,8 +168,11 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
     insulin_scale = float(p[Par.body_surface_area]) / body_weight * PMOL_PER_MU
     sample_times = spec.sample_times
     control = {0.0, float(spec.duration_min)} | {action.at_min for action in spec.actions}
-    boluses = [(a.at_min, a.at_min + a.bolus_duration_min, a.iv_glucose_g_per_kg * MG_PER_G / a.bolus_duration_min)
-               for a in spec.actions if a.iv_glucose_g_per_kg is not None]
+    boluses = [
+        (a.at_min, a.at_min + a.bolus_duration_min, a.iv_glucose_g_per_kg * MG_PER_G / a.bolus_duration_min)
+        for a in spec.actions
+        if a.iv_glucose_g_per_kg is not None
+    ]
     control |= {end for _, end, _ in boluses if end < spec.duration_min}
     if spec.clamp is not None:
         control |= set(np.arange(0.0, spec.duration_min, spec.clamp.interval_min).tolist())
@@ -183,8 +202,9 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
         if spec.clamp is not None:
             glucose_now = y[St.glucose_plasma_mg_kg] / p[Par.glucose_distribution_volume]
             if k > 0:
-                clamp_rate += (spec.clamp.gain_mg_kg_min_per_mg_dl * (target - glucose_now)
-                               + spec.clamp.damping_mg_kg_min_per_mg_dl * (previous_glucose - glucose_now))
+                clamp_rate += spec.clamp.gain_mg_kg_min_per_mg_dl * (
+                    target - glucose_now
+                ) + spec.clamp.damping_mg_kg_min_per_mg_dl * (previous_glucose - glucose_now)
                 clamp_rate = max(clamp_rate, 0.0)
             previous_glucose = glucose_now
         bolus_rate = sum(rate for begin, end, rate in boluses if begin <= t < end)
@@ -203,18 +223,20 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
 
     fluxes = organ_fluxes()(np.array(rows_y), np.array(rows_drv), p)
     drivers = np.array(rows_drv)
-    samples = pd.DataFrame({
-        "time_min": rows_t,
-        "glucose_mg_dl": fluxes[:, _FLUX["glucose_mg_dl"]],
-        "insulin_uU_ml": markers.insulin_uU_ml(fluxes[:, _FLUX["insulin_pmol_l"]]),
-        "nefa_mmol_l": np.array(rows_y)[:, St.nefa_mmol_l],
-        "iv_glucose_mg_kg_min": drivers[:, Drv.iv_glucose_mg_kg_min],
-        "liver_output_mg_kg_min": fluxes[:, _FLUX["liver_output_mg_kg_min"]],
-        "gut_appearance_mg_kg_min": fluxes[:, _FLUX["gut_appearance_mg_kg_min"]],
-        "muscle_uptake_mg_kg_min": fluxes[:, _FLUX["muscle_uptake_mg_kg_min"]],
-        "adipose_uptake_mg_kg_min": fluxes[:, _FLUX["adipose_uptake_mg_kg_min"]],
-        "brain_uptake_mg_kg_min": fluxes[:, _FLUX["brain_uptake_mg_kg_min"]],
-    })
+    samples = pd.DataFrame(
+        {
+            "time_min": rows_t,
+            "glucose_mg_dl": fluxes[:, _FLUX["glucose_mg_dl"]],
+            "insulin_uU_ml": markers.insulin_uU_ml(fluxes[:, _FLUX["insulin_pmol_l"]]),
+            "nefa_mmol_l": np.array(rows_y)[:, St.nefa_mmol_l],
+            "iv_glucose_mg_kg_min": drivers[:, Drv.iv_glucose_mg_kg_min],
+            "liver_output_mg_kg_min": fluxes[:, _FLUX["liver_output_mg_kg_min"]],
+            "gut_appearance_mg_kg_min": fluxes[:, _FLUX["gut_appearance_mg_kg_min"]],
+            "muscle_uptake_mg_kg_min": fluxes[:, _FLUX["muscle_uptake_mg_kg_min"]],
+            "adipose_uptake_mg_kg_min": fluxes[:, _FLUX["adipose_uptake_mg_kg_min"]],
+            "brain_uptake_mg_kg_min": fluxes[:, _FLUX["brain_uptake_mg_kg_min"]],
+        }
+    )
     indices = {
         "fasting": analysis.fasting_indices,
         "ogtt": analysis.ogtt_indices,

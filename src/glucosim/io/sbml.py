@@ -19,15 +19,36 @@ from glucosim.parameters import load_parameter_table
 from glucosim.physiology.indices import Drv, St
 
 FAST_STATES = (
-    "stomach_solid_mg_kg", "stomach_liquid_mg_kg", "gut_mg_kg", "glucose_plasma_mg_kg", "glucose_tissue_mg_kg",
-    "insulin_liver_pmol_kg", "insulin_plasma_pmol_kg", "insulin_liver_delay1_pmol_l", "insulin_liver_delayed_pmol_l",
-    "insulin_remote_pmol_l", "secretion_second_phase_pmol_kg_min", "insulin_portal_pmol_kg", "nefa_mmol_l",
-    "exercise_vo2_pct", "exercise_liver_output_mg_kg_min", "exercise_uptake_mg_kg_min", "post_exercise_sensitivity",
-    "glucose_mean_mg_dl", "insulin_mean_pmol_l",
+    "stomach_solid_mg_kg",
+    "stomach_liquid_mg_kg",
+    "gut_mg_kg",
+    "glucose_plasma_mg_kg",
+    "glucose_tissue_mg_kg",
+    "insulin_liver_pmol_kg",
+    "insulin_plasma_pmol_kg",
+    "insulin_liver_delay1_pmol_l",
+    "insulin_liver_delayed_pmol_l",
+    "insulin_remote_pmol_l",
+    "secretion_second_phase_pmol_kg_min",
+    "insulin_portal_pmol_kg",
+    "nefa_mmol_l",
+    "exercise_vo2_pct",
+    "exercise_liver_output_mg_kg_min",
+    "exercise_uptake_mg_kg_min",
+    "post_exercise_sensitivity",
+    "glucose_mean_mg_dl",
+    "insulin_mean_pmol_l",
 )
 """States integrated in the exported model; every other dynamic state is a constant there."""
-FROZEN_STATES = ("beta_mass_rel", "beta_function_rel", "training_level", "drift_log_liver", "drift_log_muscle",
-                 "drift_log_adipose", "weight_change_kg")
+FROZEN_STATES = (
+    "beta_mass_rel",
+    "beta_function_rel",
+    "training_level",
+    "drift_log_liver",
+    "drift_log_muscle",
+    "drift_log_adipose",
+    "weight_change_kg",
+)
 
 # name = formula (SBML L3 infix); order matters only for readability
 ASSIGNMENTS = {
@@ -35,59 +56,59 @@ ASSIGNMENTS = {
     "I": "insulin_plasma_pmol_kg / insulin_distribution_volume",
     "nefa_ratio": "nefa_mmol_l / nefa_reference",
     "chronic": "insulin_sensitivity_whole_body * (insulin_mean_pmol_l / insulin_mean_reference)"
-               "^(-hyperinsulinemia_sensitivity_exponent) * exp(-weight_sensitivity_elasticity * weight_change_kg / body_weight)",
+    "^(-hyperinsulinemia_sensitivity_exponent) * exp(-weight_sensitivity_elasticity * weight_change_kg / body_weight)",
     "sleep_peripheral": "piecewise(1 - sleep_peripheral_sensitivity_loss * sleep_deficit_h, "
-                        "1 - sleep_peripheral_sensitivity_loss * sleep_deficit_h > 0, 0)",
+    "1 - sleep_peripheral_sensitivity_loss * sleep_deficit_h > 0, 0)",
     "sleep_hepatic": "piecewise(1 - sleep_hepatic_sensitivity_loss * sleep_deficit_h, "
-                     "1 - sleep_hepatic_sensitivity_loss * sleep_deficit_h > 0, 0)",
+    "1 - sleep_hepatic_sensitivity_loss * sleep_deficit_h > 0, 0)",
     "s_liver": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * sleep_hepatic",
     "s_muscle": "chronic * insulin_sensitivity_muscle * exp(drift_log_muscle) * (1 + training_level) "
-                "* (1 + post_exercise_sensitivity) * sleep_peripheral",
+    "* (1 + post_exercise_sensitivity) * sleep_peripheral",
     "s_adipose": "chronic * insulin_sensitivity_adipose * exp(drift_log_adipose) * (1 + training_level) * sleep_peripheral",
     "liver_drive": "liver_output_extrapolated * (1 + liver_output_cortisol_gain * (cortisol_rel - 1)) "
-                   "* (1 + liver_output_nefa_gain * (nefa_ratio - 1)) - liver_output_glucose_effect * glucose_plasma_mg_kg "
-                   "- s_liver * (liver_output_insulin_effect * insulin_liver_delayed_pmol_l "
-                   "+ liver_output_portal_insulin_effect * insulin_portal_pmol_kg)",
+    "* (1 + liver_output_nefa_gain * (nefa_ratio - 1)) - liver_output_glucose_effect * glucose_plasma_mg_kg "
+    "- s_liver * (liver_output_insulin_effect * insulin_liver_delayed_pmol_l "
+    "+ liver_output_portal_insulin_effect * insulin_portal_pmol_kg)",
     "liver_output": "piecewise(liver_drive, liver_drive > 0, 0) + exercise_liver_output_mg_kg_min",
     "appearance": "gut_bioavailability * gut_absorption_rate * absorption_speed * gut_mg_kg",
     "renal": "piecewise(renal_excretion_rate * (glucose_plasma_mg_kg - renal_threshold), "
-             "glucose_plasma_mg_kg > renal_threshold, 0)",
+    "glucose_plasma_mg_kg > renal_threshold, 0)",
     "saturation": "glucose_tissue_mg_kg / (tissue_uptake_km + glucose_tissue_mg_kg)",
     "vmax_independent": "tissue_uptake_vmax_basal - tissue_uptake_vmax_insulin * insulin_basal_reference",
     "nefa_excess": "piecewise(nefa_ratio - 1, nefa_ratio > 1, 0)",
     "muscle_uptake": "(1 - adipose_uptake_fraction) * (vmax_independent + s_muscle * tissue_uptake_vmax_insulin "
-                     "* insulin_remote_pmol_l / (1 + muscle_uptake_nefa_gain * nefa_excess)) * saturation "
-                     "+ exercise_uptake_mg_kg_min * saturation / (exercise_uptake_reference_tissue_glucose "
-                     "/ (tissue_uptake_km + exercise_uptake_reference_tissue_glucose))",
+    "* insulin_remote_pmol_l / (1 + muscle_uptake_nefa_gain * nefa_excess)) * saturation "
+    "+ exercise_uptake_mg_kg_min * saturation / (exercise_uptake_reference_tissue_glucose "
+    "/ (tissue_uptake_km + exercise_uptake_reference_tissue_glucose))",
     "adipose_uptake": "adipose_uptake_fraction * (vmax_independent + s_adipose * tissue_uptake_vmax_insulin "
-                      "* insulin_remote_pmol_l) * saturation",
+    "* insulin_remote_pmol_l) * saturation",
     "exchange": "glucose_plasma_to_tissue_rate * glucose_plasma_mg_kg - glucose_tissue_to_plasma_rate * glucose_tissue_mg_kg",
     "d_plasma_glucose": "liver_output + appearance + iv_glucose_mg_kg_min - brain_glucose_uptake - renal - exchange",
     "d_glucose_mg_dl": "d_plasma_glucose / glucose_distribution_volume",
     "stomach": "stomach_solid_mg_kg + stomach_liquid_mg_kg",
     "gastric_emptying": "piecewise(gastric_emptying_max * absorption_speed, meal_dose_mg_kg <= 0, "
-                        "(gastric_emptying_min + 0.5 * (gastric_emptying_max - gastric_emptying_min) * "
-                        "(tanh(2.5 / (meal_dose_mg_kg * (1 - gastric_emptying_shape_b)) * (stomach - gastric_emptying_shape_b * meal_dose_mg_kg)) "
-                        "- tanh(2.5 / (meal_dose_mg_kg * gastric_emptying_shape_d) * (stomach - gastric_emptying_shape_d * meal_dose_mg_kg)) "
-                        "+ 2)) * absorption_speed)",
+    "(gastric_emptying_min + 0.5 * (gastric_emptying_max - gastric_emptying_min) * "
+    "(tanh(2.5 / (meal_dose_mg_kg * (1 - gastric_emptying_shape_b)) * (stomach - gastric_emptying_shape_b * meal_dose_mg_kg)) "
+    "- tanh(2.5 / (meal_dose_mg_kg * gastric_emptying_shape_d) * (stomach - gastric_emptying_shape_d * meal_dose_mg_kg)) "
+    "+ 2)) * absorption_speed)",
     "capacity": "beta_mass_rel * beta_function_rel * piecewise(1 - sleep_secretion_loss * sleep_deficit_h, "
-                "1 - sleep_secretion_loss * sleep_deficit_h > 0, 0)",
+    "1 - sleep_secretion_loss * sleep_deficit_h > 0, 0)",
     "glucose_ratio_hill": "piecewise((G / secretion_glucose_half)^secretion_hill, G > 0, 0)",
     "second_phase_target": "capacity * secretion_max * glucose_ratio_hill / (1 + glucose_ratio_hill)",
     "portal_entry": "secretion_second_phase_pmol_kg_min + capacity * secretion_first_phase_gain "
-                    "* piecewise(d_glucose_mg_dl, d_glucose_mg_dl > 0, 0)",
+    "* piecewise(d_glucose_mg_dl, d_glucose_mg_dl > 0, 0)",
     "secretion": "portal_insulin_transfer_rate * insulin_portal_pmol_kg",
     "extraction": "piecewise(hepatic_extraction_max - hepatic_extraction_secretion_slope * secretion, "
-                  "hepatic_extraction_max - hepatic_extraction_secretion_slope * secretion > 0, 0)",
+    "hepatic_extraction_max - hepatic_extraction_secretion_slope * secretion > 0, 0)",
     "m3": "extraction * insulin_liver_to_plasma_rate / (1 - extraction)",
     "lipolysis_reference_suppression": "lipolysis_max_suppression * insulin_basal_reference^lipolysis_hill "
-                                       "/ (insulin_basal_reference^lipolysis_hill + lipolysis_insulin_ic50^lipolysis_hill)",
+    "/ (insulin_basal_reference^lipolysis_hill + lipolysis_insulin_ic50^lipolysis_hill)",
     "lipolysis_suppression": "lipolysis_max_suppression * insulin_remote_pmol_l^lipolysis_hill "
-                             "/ (insulin_remote_pmol_l^lipolysis_hill + (lipolysis_insulin_ic50 / s_adipose)^lipolysis_hill)",
+    "/ (insulin_remote_pmol_l^lipolysis_hill + (lipolysis_insulin_ic50 / s_adipose)^lipolysis_hill)",
     "fat_ratio": "piecewise((body_weight * body_fat_fraction + weight_change_kg) / (body_weight * body_fat_fraction), "
-                 "(body_weight * body_fat_fraction + weight_change_kg) / (body_weight * body_fat_fraction) > 0.05, 0.05)",
+    "(body_weight * body_fat_fraction + weight_change_kg) / (body_weight * body_fat_fraction) > 0.05, 0.05)",
     "lipolysis": "nefa_clearance_rate * nefa_reference / (1 - lipolysis_reference_suppression) * fat_ratio "
-                 "* (1 - lipolysis_suppression)",
+    "* (1 - lipolysis_suppression)",
 }
 
 RATES = {
@@ -97,9 +118,9 @@ RATES = {
     "glucose_plasma_mg_kg": "d_plasma_glucose",
     "glucose_tissue_mg_kg": "exchange - muscle_uptake - adipose_uptake",
     "insulin_liver_pmol_kg": "-(insulin_liver_to_plasma_rate + m3) * insulin_liver_pmol_kg "
-                             "+ insulin_plasma_to_liver_rate * insulin_plasma_pmol_kg + secretion",
+    "+ insulin_plasma_to_liver_rate * insulin_plasma_pmol_kg + secretion",
     "insulin_plasma_pmol_kg": "-(insulin_plasma_to_liver_rate + insulin_peripheral_clearance_rate) * insulin_plasma_pmol_kg "
-                              "+ insulin_liver_to_plasma_rate * insulin_liver_pmol_kg + iv_insulin_pmol_kg_min",
+    "+ insulin_liver_to_plasma_rate * insulin_liver_pmol_kg + iv_insulin_pmol_kg_min",
     "insulin_liver_delay1_pmol_l": "-liver_insulin_delay_rate * (insulin_liver_delay1_pmol_l - I)",
     "insulin_liver_delayed_pmol_l": "-liver_insulin_delay_rate * (insulin_liver_delayed_pmol_l - insulin_liver_delay1_pmol_l)",
     "insulin_remote_pmol_l": "-remote_insulin_action_rate * (insulin_remote_pmol_l - I)",
@@ -108,15 +129,22 @@ RATES = {
     "nefa_mmol_l": "lipolysis - nefa_clearance_rate * nefa_mmol_l",
     "exercise_vo2_pct": "exercise_vo2_response_rate * (exercise_intensity_pct - exercise_vo2_pct)",
     "exercise_liver_output_mg_kg_min": "exercise_liver_output_gain * exercise_vo2_pct "
-                                       "- exercise_liver_output_decay * exercise_liver_output_mg_kg_min",
+    "- exercise_liver_output_decay * exercise_liver_output_mg_kg_min",
     "exercise_uptake_mg_kg_min": "exercise_uptake_gain * exercise_vo2_pct - exercise_uptake_decay * exercise_uptake_mg_kg_min",
     "post_exercise_sensitivity": "post_exercise_sensitivity_gain * exercise_vo2_pct / 100 "
-                                 "- post_exercise_sensitivity / (post_exercise_sensitivity_time * 60)",
+    "- post_exercise_sensitivity / (post_exercise_sensitivity_time * 60)",
     "glucose_mean_mg_dl": "(G - glucose_mean_mg_dl) / (chronic_filter_time * 1440)",
     "insulin_mean_pmol_l": "(I - insulin_mean_pmol_l) / (chronic_filter_time * 1440)",
 }
-EXPORTED_DRIVERS = ("meal_dose_mg_kg", "absorption_speed", "exercise_intensity_pct", "sleep_deficit_h", "cortisol_rel",
-                    "iv_glucose_mg_kg_min", "iv_insulin_pmol_kg_min")
+EXPORTED_DRIVERS = (
+    "meal_dose_mg_kg",
+    "absorption_speed",
+    "exercise_intensity_pct",
+    "sleep_deficit_h",
+    "cortisol_rel",
+    "iv_glucose_mg_kg_min",
+    "iv_insulin_pmol_kg_min",
+)
 
 
 def _check(code: int, what: str) -> None:
@@ -202,4 +230,3 @@ def write_sbml(path, state, params, drivers, name: str = "glucosim organ model")
     if not libsbml.writeSBMLToFile(document, str(path)):
         raise OSError(f"could not write {path}")
     return path
-

@@ -39,7 +39,11 @@ STATE_SPEC = [
     # exercise (Roy & Parker 2007 and after-effects)
     ("exercise_vo2_pct", "%VO2max", "oxygen uptake above rest (PVO2max)"),
     ("exercise_liver_output_mg_kg_min", "mg/kg/min", "exercise-induced liver glucose output"),
-    ("exercise_uptake_mg_kg_min", "mg/kg/min", "insulin-independent exercise glucose uptake (at reference tissue glucose)"),
+    (
+        "exercise_uptake_mg_kg_min",
+        "mg/kg/min",
+        "insulin-independent exercise glucose uptake (at reference tissue glucose)",
+    ),
     ("post_exercise_sensitivity", "1", "post-exercise rise of muscle insulin sensitivity (fraction)"),
     ("training_level", "1", "durable training rise of muscle and adipose sensitivity (fraction)"),
     # slow: running means, beta cells, sensitivity drift, weight

@@ -58,8 +58,15 @@ def rhs(t, y, drv, p, dydt):
     )
     gut.gut_derivatives(y, drv, p, dydt)
     d_glucose = glucose_derivatives(
-        y, p, liver_output, appearance, drv[Drv.iv_glucose_mg_kg_min], brain_uptake, renal,
-        muscle_uptake + adipose_uptake, dydt,
+        y,
+        p,
+        liver_output,
+        appearance,
+        drv[Drv.iv_glucose_mg_kg_min],
+        brain_uptake,
+        renal,
+        muscle_uptake + adipose_uptake,
+        dydt,
     )
     glucose = plasma_glucose_mg_dl(y, p)
     capacity = beta_cells.secretion_capacity(y, drv, p)

@@ -8,7 +8,15 @@ import matplotlib.pyplot as plt
 
 from glucosim.analysis import markers
 from glucosim.physiology.units import DAYS_PER_YEAR
-from glucosim.plotting.style import OKABE_ITO, RC, SLIDE_WIDTH_IN, TWO_HOUR_BANDS, panel_letter, series_style, stage_bands
+from glucosim.plotting.style import (
+    OKABE_ITO,
+    RC,
+    SLIDE_WIDTH_IN,
+    TWO_HOUR_BANDS,
+    panel_letter,
+    series_style,
+    stage_bands,
+)
 
 OGTT_HEIGHT_IN = 6.0
 TWO_HOUR_MIN = 120.0
@@ -36,13 +44,17 @@ def plot_ogtt_visits(visits: Sequence, title: str | None = None):
         fig, (ax_glucose, ax_insulin) = plt.subplots(1, 2, figsize=(SLIDE_WIDTH_IN, OGTT_HEIGHT_IN), sharex=True)
         for k, visit in enumerate(visits):
             samples = visit.samples
-            label = (f"year {visit.day / DAYS_PER_YEAR:.0f}: 2 h {visit.indices['two_hour_glucose_mg_dl']:.0f} mg/dl, "
-                     f"{visit.indices['glucose_tolerance']}")
+            label = (
+                f"year {visit.day / DAYS_PER_YEAR:.0f}: 2 h {visit.indices['two_hour_glucose_mg_dl']:.0f} mg/dl, "
+                f"{visit.indices['glucose_tolerance']}"
+            )
             style = series_style(k)
             ax_glucose.plot(samples["time_min"], samples["glucose_mg_dl"], marker="o", ms=5, label=label, **style)
             ax_insulin.plot(samples["time_min"], samples["insulin_uU_ml"], marker="o", ms=5, **style)
-        ax_glucose.set_ylim(min(ax_glucose.get_ylim()[0], markers.FASTING_GLUCOSE_PREDIABETES_MG_DL * 0.7),
-                            max(ax_glucose.get_ylim()[1], TWO_HOUR_BANDS[1] * 1.1))
+        ax_glucose.set_ylim(
+            min(ax_glucose.get_ylim()[0], markers.FASTING_GLUCOSE_PREDIABETES_MG_DL * 0.7),
+            max(ax_glucose.get_ylim()[1], TWO_HOUR_BANDS[1] * 1.1),
+        )
         stage_bands(ax_glucose, *TWO_HOUR_BANDS)
         for ax in (ax_glucose, ax_insulin):
             ax.axvline(TWO_HOUR_MIN, color=OKABE_ITO["grey"], ls=":", lw=1.2)
@@ -53,8 +65,13 @@ def plot_ogtt_visits(visits: Sequence, title: str | None = None):
         ax_insulin.set_ylim(bottom=0.0)
         panel_letter(ax_glucose, "a")
         panel_letter(ax_insulin, "b")
-        fig.legend(*ax_glucose.get_legend_handles_labels(), loc="lower center", ncol=2, frameon=False,
-                   bbox_to_anchor=(0.5, -0.01))
+        fig.legend(
+            *ax_glucose.get_legend_handles_labels(),
+            loc="lower center",
+            ncol=2,
+            frameon=False,
+            bbox_to_anchor=(0.5, -0.01),
+        )
         fig.suptitle(title or f"75 g OGTT over the years: {visits[0].subject}")
         fig.tight_layout(rect=(0.0, 0.02 + LEGEND_ROW_FRACTION * ((len(visits) + 1) // 2), 1.0, 1.0))
     return fig

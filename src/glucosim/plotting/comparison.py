@@ -10,7 +10,14 @@ from matplotlib.ticker import MaxNLocator
 from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.plotting.progression import SMOOTHING_DAYS
 from glucosim.plotting.style import (
-    GLUCOSE_BANDS, HBA1C_BANDS, OKABE_ITO, RC, SLIDE_WIDTH_IN, panel_letter, series_style, stage_bands,
+    GLUCOSE_BANDS,
+    HBA1C_BANDS,
+    OKABE_ITO,
+    RC,
+    SLIDE_WIDTH_IN,
+    panel_letter,
+    series_style,
+    stage_bands,
 )
 
 COMPARISON_HEIGHT_IN = 8.5
@@ -43,12 +50,23 @@ def plot_comparison(results: Sequence, labels: Sequence[str] | None = None, titl
             daily = result.daily
             style = series_style(k)
             for ax, (column, _, _) in zip(axes, PANELS):
-                ax.plot(daily["year"], daily[column].rolling(SMOOTHING_DAYS, min_periods=1, center=True).mean(),
-                        label=label if ax is axes[0] else None, **style)
+                ax.plot(
+                    daily["year"],
+                    daily[column].rolling(SMOOTHING_DAYS, min_periods=1, center=True).mean(),
+                    label=label if ax is axes[0] else None,
+                    **style,
+                )
             onset = result.summary["first_crossing_day"].get("fasting_glucose_126")
             if onset is not None:
-                axes[0].plot([onset / DAYS_PER_YEAR], [GLUCOSE_BANDS[1]], marker="o", ms=ONSET_MARKER_SIZE,
-                             color=style["color"], markeredgecolor=OKABE_ITO["black"], zorder=4)
+                axes[0].plot(
+                    [onset / DAYS_PER_YEAR],
+                    [GLUCOSE_BANDS[1]],
+                    marker="o",
+                    ms=ONSET_MARKER_SIZE,
+                    color=style["color"],
+                    markeredgecolor=OKABE_ITO["black"],
+                    zorder=4,
+                )
         end = max(float(result.daily["year"].iloc[-1]) for result in results)
         for letter, ax, (_, ylabel, bands) in zip("abcd", axes, PANELS):
             if bands is not None:
@@ -62,8 +80,17 @@ def plot_comparison(results: Sequence, labels: Sequence[str] | None = None, titl
         for ax in axes[2:]:
             ax.set_xlabel("time (years)")
         handles, legend_labels = axes[0].get_legend_handles_labels()
-        handles.append(plt.Line2D([], [], marker="o", ls="", ms=ONSET_MARKER_SIZE, color=OKABE_ITO["grey"],
-                                  markeredgecolor=OKABE_ITO["black"]))
+        handles.append(
+            plt.Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                ms=ONSET_MARKER_SIZE,
+                color=OKABE_ITO["grey"],
+                markeredgecolor=OKABE_ITO["black"],
+            )
+        )
         legend_labels.append("fasting glucose first \u2265 126 mg/dl")
         fig.legend(handles, legend_labels, loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.01))
         fig.suptitle(title)

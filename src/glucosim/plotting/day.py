@@ -52,8 +52,17 @@ def shade_sleep(ax, bedtime_h: float, wake_h: float) -> None:
 def shade_exercise(ax, hours: np.ndarray, exercising: np.ndarray) -> None:
     """Green shading while the trajectory's exercise intensity is above rest."""
     if exercising.any():
-        ax.fill_between(hours, 0, 1, where=exercising, transform=ax.get_xaxis_transform(), color=EXERCISE_COLOUR,
-                        alpha=SHADE_ALPHA * 1.5, lw=0, step="mid")
+        ax.fill_between(
+            hours,
+            0,
+            1,
+            where=exercising,
+            transform=ax.get_xaxis_transform(),
+            color=EXERCISE_COLOUR,
+            alpha=SHADE_ALPHA * 1.5,
+            lw=0,
+            step="mid",
+        )
 
 
 def meals_g(result, day: int) -> list[tuple[float, float]]:
@@ -104,8 +113,9 @@ def plot_day(result, day: int | None = None, axes: Sequence | None = None, refer
 
     with plt.rc_context(RC):
         if axes is None:
-            fig, axes = plt.subplots(2, 1, figsize=(SLIDE_WIDTH_IN, DAY_HEIGHT_IN), sharex=True,
-                                     height_ratios=(1.6, 1.0))
+            fig, axes = plt.subplots(
+                2, 1, figsize=(SLIDE_WIDTH_IN, DAY_HEIGHT_IN), sharex=True, height_ratios=(1.6, 1.0)
+            )
         else:
             fig = axes[0].figure
         ax_glucose, ax_insulin = axes
@@ -122,22 +132,41 @@ def plot_day(result, day: int | None = None, axes: Sequence | None = None, refer
             reference_day = _kept_day(result, reference_day)
             reference = result.trajectories[reference_day]
             reference_glucose = reference["glucose_mg_dl"].to_numpy()
-            ref_label = (f"year {reference_day / DAYS_PER_YEAR:.1f}: time in range "
-                         f"{time_in_range_percent(reference_glucose):.0f} %")
+            ref_label = (
+                f"year {reference_day / DAYS_PER_YEAR:.1f}: time in range "
+                f"{time_in_range_percent(reference_glucose):.0f} %"
+            )
             ax_glucose.plot(reference["clock_h"], reference_glucose, color=OKABE_ITO["grey"], lw=1.5, label=ref_label)
-            ax_insulin.plot(reference["clock_h"], markers.insulin_uU_ml(reference["insulin_pmol_l"]),
-                            color=OKABE_ITO["grey"], lw=1.5, label=f"year {reference_day / DAYS_PER_YEAR:.1f}")
+            ax_insulin.plot(
+                reference["clock_h"],
+                markers.insulin_uU_ml(reference["insulin_pmol_l"]),
+                color=OKABE_ITO["grey"],
+                lw=1.5,
+                label=f"year {reference_day / DAYS_PER_YEAR:.1f}",
+            )
         ax_glucose.plot(hours, glucose, color=OKABE_ITO["black"], lw=1.2, marker="o", ms=CGM_MARKER_SIZE, label=label)
         top = max(ax_glucose.get_ylim()[1], high) * MEAL_LABEL_HEADROOM
         ax_glucose.set_ylim(min(ax_glucose.get_ylim()[0], low * 0.85), top)
         for hour, grams in meals_g(result, day):
             ax_glucose.plot([hour], [top], marker="v", ms=10, color=OKABE_ITO["blue"], clip_on=False)
-            ax_glucose.annotate(f"{grams:.0f} g", (hour, top), xytext=(6, -4), textcoords="offset points",
-                                ha="left", va="top", color=OKABE_ITO["blue"], fontsize=11)
+            ax_glucose.annotate(
+                f"{grams:.0f} g",
+                (hour, top),
+                xytext=(6, -4),
+                textcoords="offset points",
+                ha="left",
+                va="top",
+                color=OKABE_ITO["blue"],
+                fontsize=11,
+            )
         ax_glucose.set_ylabel("plasma glucose (mg/dl)")
 
-        ax_insulin.plot(hours, markers.insulin_uU_ml(trajectory["insulin_pmol_l"]), color=OKABE_ITO["blue"],
-                        label=f"year {year:.1f}")
+        ax_insulin.plot(
+            hours,
+            markers.insulin_uU_ml(trajectory["insulin_pmol_l"]),
+            color=OKABE_ITO["blue"],
+            label=f"year {year:.1f}",
+        )
         ax_insulin.set_ylabel("plasma insulin (\u00b5U/ml)")
         ax_insulin.set_ylim(bottom=0.0)
         ax_insulin.set_xlabel("time of day (h)")
@@ -145,11 +174,15 @@ def plot_day(result, day: int | None = None, axes: Sequence | None = None, refer
         ax_insulin.set_xticks(np.arange(0, HOURS_PER_DAY + 1, HOUR_TICK_STEP))
 
         handles, _ = ax_glucose.get_legend_handles_labels()
-        handles += [Patch(color=OKABE_ITO["green"], alpha=0.25, label=f"target range {low:.0f}-{high:.0f} mg/dl"),
-                    Patch(color=SLEEP_COLOUR, alpha=SHADE_ALPHA * 2, label="sleep")]
+        handles += [
+            Patch(color=OKABE_ITO["green"], alpha=0.25, label=f"target range {low:.0f}-{high:.0f} mg/dl"),
+            Patch(color=SLEEP_COLOUR, alpha=SHADE_ALPHA * 2, label="sleep"),
+        ]
         if exercising.any():
             handles.append(Patch(color=EXERCISE_COLOUR, alpha=SHADE_ALPHA * 2, label="exercise"))
-        handles.append(plt.Line2D([], [], marker="v", ls="", ms=9, color=OKABE_ITO["blue"], label="meal (carbohydrate)"))
+        handles.append(
+            plt.Line2D([], [], marker="v", ls="", ms=9, color=OKABE_ITO["blue"], label="meal (carbohydrate)")
+        )
         ax_glucose.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         if reference_day is not None:
             ax_insulin.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)

@@ -17,7 +17,14 @@ from glucosim.physiology.indices import Par
 from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G
 from glucosim.plotting.day import HOUR_TICK_STEP, HOURS_PER_DAY, meals_g, shade_exercise, shade_sleep, sleep_window_h
 from glucosim.plotting.style import (
-    EXERCISE_COLOUR, OKABE_ITO, RC, SHADE_ALPHA, SLEEP_COLOUR, SLIDE_WIDTH_IN, TISSUE_COLOURS, panel_letter,
+    EXERCISE_COLOUR,
+    OKABE_ITO,
+    RC,
+    SHADE_ALPHA,
+    SLEEP_COLOUR,
+    SLIDE_WIDTH_IN,
+    TISSUE_COLOURS,
+    panel_letter,
 )
 
 SOURCES = (("liver", "liver_output", "liver (net output)"), ("gut", "gut_appearance", "gut (meal appearance)"))
@@ -47,16 +54,27 @@ def _draw_day(ax, result, day: int) -> None:
     bedtime, wake = sleep_window_h(result, day)
     shade_sleep(ax, bedtime, wake)
     shade_exercise(ax, hours, trajectory["exercise_intensity_pct"].to_numpy() > 0)
-    ax.stackplot(hours, *[trajectory[f"{stem}_mg_kg_min"] for _, stem, _ in SOURCES],
-                 colors=[TISSUE_COLOURS[key] for key, _, _ in SOURCES], labels=[label for _, _, label in SOURCES],
-                 alpha=0.85, lw=0)
-    ax.stackplot(hours, *[-trajectory[f"{stem}_mg_kg_min"] for _, stem, _ in SINKS],
-                 colors=[TISSUE_COLOURS[key] for key, _, _ in SINKS], labels=[label for _, _, label in SINKS],
-                 alpha=0.85, lw=0)
+    ax.stackplot(
+        hours,
+        *[trajectory[f"{stem}_mg_kg_min"] for _, stem, _ in SOURCES],
+        colors=[TISSUE_COLOURS[key] for key, _, _ in SOURCES],
+        labels=[label for _, _, label in SOURCES],
+        alpha=0.85,
+        lw=0,
+    )
+    ax.stackplot(
+        hours,
+        *[-trajectory[f"{stem}_mg_kg_min"] for _, stem, _ in SINKS],
+        colors=[TISSUE_COLOURS[key] for key, _, _ in SINKS],
+        labels=[label for _, _, label in SINKS],
+        alpha=0.85,
+        lw=0,
+    )
     ax.axhline(0.0, color=OKABE_ITO["black"], lw=0.8)
     for hour, _ in meals_g(result, day):
-        ax.plot([hour], [1.0], marker="v", ms=9, color=OKABE_ITO["blue"], clip_on=False,
-                transform=ax.get_xaxis_transform())
+        ax.plot(
+            [hour], [1.0], marker="v", ms=9, color=OKABE_ITO["blue"], clip_on=False, transform=ax.get_xaxis_transform()
+        )
     ax.set_xlim(0.0, HOURS_PER_DAY)
     ax.set_xticks(np.arange(0, HOURS_PER_DAY + 1, HOUR_TICK_STEP))
     ax.set_xlabel("time of day (h)")
@@ -71,9 +89,16 @@ def _draw_totals(ax, result, days: Sequence[int]) -> None:
     for k, day in enumerate(days):
         totals = daily_totals_g(result, day)
         values = [totals[key] if key in dict((s[0], s) for s in SOURCES) else -totals[key] for key in keys]
-        ax.barh(positions + (k - (len(days) - 1) / 2.0) * width, values, height=width,
-                color=[TISSUE_COLOURS[key] for key in keys], alpha=1.0 if k == len(days) - 1 else 0.45,
-                edgecolor=OKABE_ITO["black"], lw=0.6, label=f"year {day / DAYS_PER_YEAR:.1f}")
+        ax.barh(
+            positions + (k - (len(days) - 1) / 2.0) * width,
+            values,
+            height=width,
+            color=[TISSUE_COLOURS[key] for key in keys],
+            alpha=1.0 if k == len(days) - 1 else 0.45,
+            edgecolor=OKABE_ITO["black"],
+            lw=0.6,
+            label=f"year {day / DAYS_PER_YEAR:.1f}",
+        )
     ax.set_yticks(positions, labels)
     ax.invert_yaxis()
     ax.axvline(0.0, color=OKABE_ITO["black"], lw=0.8)
@@ -83,8 +108,16 @@ def _draw_totals(ax, result, days: Sequence[int]) -> None:
 
 def _year_proxies(days: Sequence[int]) -> list:
     """Legend entries telling the totals' bars apart: faint for earlier days, solid for the last."""
-    return [Patch(facecolor=OKABE_ITO["grey"], alpha=1.0 if k == len(days) - 1 else 0.45, edgecolor=OKABE_ITO["black"],
-                  lw=0.6, label=f"totals, year {day / DAYS_PER_YEAR:.1f}") for k, day in enumerate(days)]
+    return [
+        Patch(
+            facecolor=OKABE_ITO["grey"],
+            alpha=1.0 if k == len(days) - 1 else 0.45,
+            edgecolor=OKABE_ITO["black"],
+            lw=0.6,
+            label=f"totals, year {day / DAYS_PER_YEAR:.1f}",
+        )
+        for k, day in enumerate(days)
+    ]
 
 
 def plot_disposal(result, days: Sequence[int] | None = None):
@@ -106,8 +139,12 @@ def plot_disposal(result, days: Sequence[int] | None = None):
     if missing:
         raise KeyError(f"days {missing} were not kept; kept days: {kept} (use trajectory_days=...)")
     with plt.rc_context(RC):
-        fig, axes = plt.subplots(1, len(days) + 1, figsize=(SLIDE_WIDTH_IN, DISPOSAL_HEIGHT_IN),
-                                 width_ratios=[1.0] * len(days) + [TOTALS_WIDTH_RATIO])
+        fig, axes = plt.subplots(
+            1,
+            len(days) + 1,
+            figsize=(SLIDE_WIDTH_IN, DISPOSAL_HEIGHT_IN),
+            width_ratios=[1.0] * len(days) + [TOTALS_WIDTH_RATIO],
+        )
         for ax, day in zip(axes, days):
             _draw_day(ax, result, day)
         for ax in axes[1:-1]:

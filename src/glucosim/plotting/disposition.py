@@ -47,18 +47,22 @@ def disposition_path(result, years: Sequence[float]):
         day = min(int(round(year * DAYS_PER_YEAR)), len(result.daily) - 1)
         state = result.midnight_states.get(day)
         if state is None:
-            raise KeyError(f"no state kept for day {day}; simulate with state_days=... (kept: {sorted(result.midnight_states)})")
+            raise KeyError(
+                f"no state kept for day {day}; simulate with state_days=... (kept: {sorted(result.midnight_states)})"
+            )
         indices = run_protocol("ivgtt_0.3g", result.loaded, day=day, state=state).indices
         hba1c = float(result.daily["hba1c_percent"].iloc[day])
-        rows.append({
-            "year": year,
-            "day": day,
-            "si_1e4_per_min_per_uU_ml": float(indices["si_1e4_per_min_per_uU_ml"]),
-            "air_glucose_uU_ml": float(indices["air_glucose_uU_ml"]),
-            "disposition_index": float(indices["disposition_index"]),
-            "fasting_glucose_mg_dl": float(indices["fasting_glucose_mg_dl"]),
-            "stage": markers.stage(float(indices["fasting_glucose_mg_dl"]), hba1c),
-        })
+        rows.append(
+            {
+                "year": year,
+                "day": day,
+                "si_1e4_per_min_per_uU_ml": float(indices["si_1e4_per_min_per_uU_ml"]),
+                "air_glucose_uU_ml": float(indices["air_glucose_uU_ml"]),
+                "disposition_index": float(indices["disposition_index"]),
+                "fasting_glucose_mg_dl": float(indices["fasting_glucose_mg_dl"]),
+                "stage": markers.stage(float(indices["fasting_glucose_mg_dl"]), hba1c),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -83,8 +87,14 @@ def plot_disposition(paths, title: str = "Disposition index: compensation, then 
         reference = float(first["disposition_index"].iloc[0])
         x = np.linspace(max(si_all.min(), 1e-3) * 0.3, si_all.max() * 1.3, HYPERBOLA_POINTS)
         for fraction, style in zip(HYPERBOLA_FRACTIONS, ("-", "--", ":")):
-            ax.plot(x, fraction * reference / x, color=OKABE_ITO["grey"], ls=style, lw=1.5,
-                    label=f"SI \u00d7 AIRg = {fraction:.0%} of the first visit")
+            ax.plot(
+                x,
+                fraction * reference / x,
+                color=OKABE_ITO["grey"],
+                ls=style,
+                lw=1.5,
+                label=f"SI \u00d7 AIRg = {fraction:.0%} of the first visit",
+            )
         labelled_stages = set()
         for k, (label, path) in enumerate(paths.items()):
             si = path["si_1e4_per_min_per_uU_ml"].to_numpy()
@@ -93,24 +103,51 @@ def plot_disposition(paths, title: str = "Disposition index: compensation, then 
             for stage, colour in STAGE_COLOURS.items():
                 rows = (path["stage"] == stage).to_numpy()
                 if rows.any():
-                    ax.scatter(si[rows], air[rows], s=70, color=colour, edgecolor=OKABE_ITO["black"], zorder=3,
-                               label=None if stage in labelled_stages else f"visit: {stage}")
+                    ax.scatter(
+                        si[rows],
+                        air[rows],
+                        s=70,
+                        color=colour,
+                        edgecolor=OKABE_ITO["black"],
+                        zorder=3,
+                        label=None if stage in labelled_stages else f"visit: {stage}",
+                    )
                     labelled_stages.add(stage)
             last_year = path["year"].iloc[-1]
             for year, x_value, y_value in zip(path["year"], si, air):
                 if year % LABEL_EVERY_YEARS == 0 or year == last_year:
-                    ax.annotate(f"{year:g}", (x_value, y_value), xytext=YEAR_LABEL_OFFSETS_PT[k % 2],
-                                textcoords="offset points", ha="center", va="center", fontsize=11)
+                    ax.annotate(
+                        f"{year:g}",
+                        (x_value, y_value),
+                        xytext=YEAR_LABEL_OFFSETS_PT[k % 2],
+                        textcoords="offset points",
+                        ha="center",
+                        va="center",
+                        fontsize=11,
+                    )
         ax.set_xlim(0.0, si_all.max() * 1.15)
         ax.set_ylim(0.0, air_all.max() * 1.25)
         ax.set_xlabel("insulin sensitivity SI (10\u207b\u2074 min\u207b\u00b9 per \u00b5U/ml)")
         ax.set_ylabel("acute insulin response AIRg (\u00b5U/ml)")
         handles, labels = ax.get_legend_handles_labels()
         order = sorted(range(len(labels)), key=lambda i: labels[i].startswith("visit"))  # paths first, then stages
-        ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                  frameon=False)
-        ax.text(1.02, 0.0, "numbers next to points: years\nSI and AIRg from a 0.3 g/kg IVGTT\n(Bergman minimal model)",
-                transform=ax.transAxes, ha="left", va="bottom", fontsize=11, color=OKABE_ITO["grey"])
+        ax.legend(
+            [handles[i] for i in order],
+            [labels[i] for i in order],
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+            frameon=False,
+        )
+        ax.text(
+            1.02,
+            0.0,
+            "numbers next to points: years\nSI and AIRg from a 0.3 g/kg IVGTT\n(Bergman minimal model)",
+            transform=ax.transAxes,
+            ha="left",
+            va="bottom",
+            fontsize=11,
+            color=OKABE_ITO["grey"],
+        )
         ax.set_title(title)
         fig.tight_layout()
     return fig

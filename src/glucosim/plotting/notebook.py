@@ -86,9 +86,18 @@ def explore(function: Callable[..., object], **sliders: Slider) -> object:
     import ipywidgets
     from IPython.display import display
 
-    controls = {name: ipywidgets.FloatSlider(min=low, max=high, step=step, value=default, description=name,
-                                             continuous_update=False, style={"description_width": "initial"})
-                for name, (low, high, step, default) in sliders.items()}
+    controls = {
+        name: ipywidgets.FloatSlider(
+            min=low,
+            max=high,
+            step=step,
+            value=default,
+            description=name,
+            continuous_update=False,
+            style={"description_width": "initial"},
+        )
+        for name, (low, high, step, default) in sliders.items()
+    }
     display(ipywidgets.interactive(function, {"manual": True, "manual_name": "Run"}, **controls))
     return value
 

@@ -14,8 +14,16 @@ from matplotlib.ticker import MaxNLocator
 from glucosim.analysis import markers
 from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.plotting.style import (
-    GLUCOSE_BANDS, HBA1C_BANDS, OKABE_ITO, RC, SLIDE_WIDTH_IN, STAGE_COLOURS, TISSUE_COLOURS, TWO_HOUR_BANDS,
-    panel_letter, stage_bands,
+    GLUCOSE_BANDS,
+    HBA1C_BANDS,
+    OKABE_ITO,
+    RC,
+    SLIDE_WIDTH_IN,
+    STAGE_COLOURS,
+    TISSUE_COLOURS,
+    TWO_HOUR_BANDS,
+    panel_letter,
+    stage_bands,
 )
 
 SMOOTHING_DAYS = 7
@@ -86,9 +94,17 @@ def _mark_changes(ax, result, label: bool = False) -> None:
     for day, name in result.change_days:
         ax.axvline(day / DAYS_PER_YEAR, color=OKABE_ITO["grey"], ls="--", lw=1.2)
         if label:
-            ax.annotate(name, (day / DAYS_PER_YEAR, 1.0), xycoords=("data", "axes fraction"), xytext=(3, 2),
-                        textcoords="offset points", ha="left", va="bottom", fontsize=CROSSING_LABEL_FONTSIZE,
-                        color=OKABE_ITO["grey"])
+            ax.annotate(
+                name,
+                (day / DAYS_PER_YEAR, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(3, 2),
+                textcoords="offset points",
+                ha="left",
+                va="bottom",
+                fontsize=CROSSING_LABEL_FONTSIZE,
+                color=OKABE_ITO["grey"],
+            )
 
 
 def _mark_crossings(ax, result, crossings, unit: str) -> None:
@@ -99,9 +115,17 @@ def _mark_crossings(ax, result, crossings, unit: str) -> None:
             continue
         year = day / DAYS_PER_YEAR
         ax.axvline(year, color=OKABE_ITO["vermillion"], ls=":", lw=1.5)
-        ax.annotate(f"\u2265{threshold} {unit}\nyear {year:.1f}", (year, 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(-3, -3 - rank * CROSSING_LABEL_STAGGER_PT), textcoords="offset points", ha="right", va="top",
-                    fontsize=CROSSING_LABEL_FONTSIZE, color=OKABE_ITO["vermillion"])
+        ax.annotate(
+            f"\u2265{threshold} {unit}\nyear {year:.1f}",
+            (year, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(-3, -3 - rank * CROSSING_LABEL_STAGGER_PT),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            fontsize=CROSSING_LABEL_FONTSIZE,
+            color=OKABE_ITO["vermillion"],
+        )
 
 
 def _staged_panel(ax, result, years, values, colour, floor, bands, ylabel: str, crossings: str, unit: str) -> None:
@@ -116,14 +140,20 @@ def _staged_panel(ax, result, years, values, colour, floor, bands, ylabel: str, 
 def _sensitivity_panel(ax, daily, years) -> None:
     whole = daily["insulin_sensitivity_rel"]
     tissues = ("liver", "muscle", "adipose")
-    differ = any(np.nanmax(np.abs(daily[f"insulin_sensitivity_{t}_rel"] - whole)) > SAME_SENSITIVITY_TOLERANCE
-                 for t in tissues)
-    ax.plot(years, whole, color=OKABE_ITO["black"],
-            label="whole body" if differ else "whole body (= liver, muscle, adipose)")
+    differ = any(
+        np.nanmax(np.abs(daily[f"insulin_sensitivity_{t}_rel"] - whole)) > SAME_SENSITIVITY_TOLERANCE for t in tissues
+    )
+    ax.plot(
+        years,
+        whole,
+        color=OKABE_ITO["black"],
+        label="whole body" if differ else "whole body (= liver, muscle, adipose)",
+    )
     if differ:
         for tissue, style in zip(tissues, ("--", "-.", ":")):
-            ax.plot(years, daily[f"insulin_sensitivity_{tissue}_rel"], color=TISSUE_COLOURS[tissue], ls=style,
-                    label=tissue)
+            ax.plot(
+                years, daily[f"insulin_sensitivity_{tissue}_rel"], color=TISSUE_COLOURS[tissue], ls=style, label=tissue
+            )
     ax.set_ylabel("insulin sensitivity\n(healthy = 1)")
     ax.set_ylim(0.0, max(ax.get_ylim()[1], 1.05))
     ax.axhline(1.0, color=OKABE_ITO["grey"], lw=0.8)
@@ -135,8 +165,9 @@ def _dashboard_axes():
     grid = fig.add_gridspec(4, 2, height_ratios=(STRIP_HEIGHT_RATIO, 1.0, 1.0, 1.0))
     strip = fig.add_subplot(grid[0, :])
     first = fig.add_subplot(grid[1, 0], sharex=strip)
-    panels = [first] + [fig.add_subplot(grid[row, col], sharex=strip) for row, col in
-                        ((1, 1), (2, 0), (2, 1), (3, 0), (3, 1))]
+    panels = [first] + [
+        fig.add_subplot(grid[row, col], sharex=strip) for row, col in ((1, 1), (2, 0), (2, 1), (3, 0), (3, 1))
+    ]
     return fig, strip, panels
 
 
@@ -165,13 +196,42 @@ def plot_progression(result, axes: Sequence | None = None):
             fig = axes[0].figure
         ax_fasting, ax_two_hour, ax_hba1c, ax_insulin, ax_beta, ax_sensitivity = axes
 
-        _staged_panel(ax_fasting, result, years, _smooth(daily["fasting_glucose_mg_dl"]), OKABE_ITO["black"],
-                      GLUCOSE_AXIS_FLOOR_MG_DL, GLUCOSE_BANDS, "fasting glucose\n(mg/dl)", "fasting", "mg/dl")
-        _staged_panel(ax_two_hour, result, years, _smooth(daily["postmeal_2h_glucose_mg_dl"]), OKABE_ITO["sky"],
-                      TWO_HOUR_AXIS_FLOOR_MG_DL, TWO_HOUR_BANDS, "glucose 2 h after\nbreakfast (mg/dl)", "two_hour",
-                      "mg/dl")
-        _staged_panel(ax_hba1c, result, years, daily["hba1c_percent"], OKABE_ITO["black"],
-                      HBA1C_AXIS_FLOOR_PERCENT, HBA1C_BANDS, "HbA1c (%)", "hba1c", "%")
+        _staged_panel(
+            ax_fasting,
+            result,
+            years,
+            _smooth(daily["fasting_glucose_mg_dl"]),
+            OKABE_ITO["black"],
+            GLUCOSE_AXIS_FLOOR_MG_DL,
+            GLUCOSE_BANDS,
+            "fasting glucose\n(mg/dl)",
+            "fasting",
+            "mg/dl",
+        )
+        _staged_panel(
+            ax_two_hour,
+            result,
+            years,
+            _smooth(daily["postmeal_2h_glucose_mg_dl"]),
+            OKABE_ITO["sky"],
+            TWO_HOUR_AXIS_FLOOR_MG_DL,
+            TWO_HOUR_BANDS,
+            "glucose 2 h after\nbreakfast (mg/dl)",
+            "two_hour",
+            "mg/dl",
+        )
+        _staged_panel(
+            ax_hba1c,
+            result,
+            years,
+            daily["hba1c_percent"],
+            OKABE_ITO["black"],
+            HBA1C_AXIS_FLOOR_PERCENT,
+            HBA1C_BANDS,
+            "HbA1c (%)",
+            "hba1c",
+            "%",
+        )
 
         ax_insulin.plot(years, _smooth(daily["fasting_insulin_uU_ml"]), color=OKABE_ITO["blue"])
         ax_insulin.set_ylabel("fasting insulin\n(\u00b5U/ml)")

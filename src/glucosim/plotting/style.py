@@ -33,8 +33,13 @@ TISSUE_COLOURS = {
 }
 
 SERIES_COLOURS = (
-    OKABE_ITO["black"], OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["green"],
-    OKABE_ITO["orange"], OKABE_ITO["purple"], OKABE_ITO["sky"],
+    OKABE_ITO["black"],
+    OKABE_ITO["blue"],
+    OKABE_ITO["vermillion"],
+    OKABE_ITO["green"],
+    OKABE_ITO["orange"],
+    OKABE_ITO["purple"],
+    OKABE_ITO["sky"],
 )
 """Colours of successive lines (scenarios, visits); yellow is left out: too pale on white for thin lines."""
 SERIES_LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (8, 2)))
@@ -90,8 +95,10 @@ HBA1C_BANDS = (markers.HBA1C_PREDIABETES_PERCENT, markers.HBA1C_DIABETES_PERCENT
 
 def series_style(index: int) -> dict:
     """Colour and line style of the ``index``-th series of a figure (cycles)."""
-    return {"color": SERIES_COLOURS[index % len(SERIES_COLOURS)],
-            "ls": SERIES_LINESTYLES[index % len(SERIES_LINESTYLES)]}
+    return {
+        "color": SERIES_COLOURS[index % len(SERIES_COLOURS)],
+        "ls": SERIES_LINESTYLES[index % len(SERIES_LINESTYLES)],
+    }
 
 
 def panel_letter(ax, letter: str) -> None:
@@ -110,7 +117,9 @@ def save_figure(figure, path) -> Path:
     path = Path(path)
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in FIGURE_FORMATS:
-        raise ValueError(f"cannot save a figure as '{path.name}': use one of " + ", ".join(f".{f}" for f in FIGURE_FORMATS))
+        raise ValueError(
+            f"cannot save a figure as '{path.name}': use one of " + ", ".join(f".{f}" for f in FIGURE_FORMATS)
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     with plt.rc_context(RC):
         figure.savefig(path, format=suffix)

@@ -9,9 +9,19 @@ from glucosim.plotting.style import OKABE_ITO, RC, SERIES_COLOURS, STAGE_COLOURS
 from glucosim.sweep.worker import STATUS_OK
 
 STAGE_ORDER = markers.STAGES
-FIELD_UNITS = (("_per_year", "1/year"), ("_pct_vo2max", "% VO2max"), ("_year", "year"), ("_years", "years"),
-               ("_day", "day"), ("_h", "h"), ("_min", "min"), ("_kg", "kg"), ("_g", "g"),
-               ("_scale", "x routine"), ("_rel", "x normal"))
+FIELD_UNITS = (
+    ("_per_year", "1/year"),
+    ("_pct_vo2max", "% VO2max"),
+    ("_year", "year"),
+    ("_years", "years"),
+    ("_day", "day"),
+    ("_h", "h"),
+    ("_min", "min"),
+    ("_kg", "kg"),
+    ("_g", "g"),
+    ("_scale", "x routine"),
+    ("_rel", "x normal"),
+)
 """Units of scenario fields, read off the end of their names (the schema's convention)."""
 DIMENSIONLESS = "1"
 FIGURE_SIZE_IN = (7.0, 4.5)
@@ -45,10 +55,15 @@ def plot_cumulative_incidence(incidence, title: str = ""):
         figure, ax = plt.subplots(figsize=FIGURE_SIZE_IN)
         for index, (arm, group) in enumerate(incidence.groupby("arm", sort=False)):
             colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
-            ax.plot(group["year"], PERCENT * group["diabetes_fraction"], color=colour, lw=2.2,
-                    label=f"{arm}: diabetes")
-            ax.plot(group["year"], PERCENT * group["prediabetes_or_worse_fraction"], color=colour, lw=1.4,
-                    ls="--", label=f"{arm}: prediabetes or worse")
+            ax.plot(group["year"], PERCENT * group["diabetes_fraction"], color=colour, lw=2.2, label=f"{arm}: diabetes")
+            ax.plot(
+                group["year"],
+                PERCENT * group["prediabetes_or_worse_fraction"],
+                color=colour,
+                lw=1.4,
+                ls="--",
+                label=f"{arm}: prediabetes or worse",
+            )
         ax.set_xlabel("time (years)")
         ax.set_ylabel("patients reaching the stage (%)")
         ax.set_ylim(0, PERCENT)
@@ -75,8 +90,9 @@ def plot_sensitivity(indices, column: str, title: str = ""):
     return figure
 
 
-def plot_outcome_map(stage_grid, value_grid=None, x_label: str = "", y_label: str = "", title: str = "",
-                     value_format: str = "{:.0f}"):
+def plot_outcome_map(
+    stage_grid, value_grid=None, x_label: str = "", y_label: str = "", title: str = "", value_format: str = "{:.0f}"
+):
     """Categorical map of the final stage over two variables, cells annotated with ``value_grid``.
 
     Args:
@@ -91,8 +107,14 @@ def plot_outcome_map(stage_grid, value_grid=None, x_label: str = "", y_label: st
     colours = ListedColormap([STAGE_COLOURS[stage] for stage in STAGE_ORDER])
     with plt.rc_context(RC):
         figure, ax = plt.subplots(figsize=MAP_SIZE_IN)
-        ax.imshow(np.ma.masked_invalid(codes), origin="lower", aspect="auto", cmap=colours, vmin=-0.5,
-                  vmax=len(STAGE_ORDER) - 0.5)
+        ax.imshow(
+            np.ma.masked_invalid(codes),
+            origin="lower",
+            aspect="auto",
+            cmap=colours,
+            vmin=-0.5,
+            vmax=len(STAGE_ORDER) - 0.5,
+        )
         ax.set_xticks(range(stage_grid.shape[1]), [f"{v:g}" for v in stage_grid.columns])
         ax.set_yticks(range(stage_grid.shape[0]), [f"{v:g}" for v in stage_grid.index])
         if value_grid is not None:
@@ -123,5 +145,4 @@ def plot_stage_map(results, manifest: dict, arm: str, title: str = ""):
     ok = results[(results["arm"] == arm) & (results["status"] == STATUS_OK)]
     stages = outcome_grid(ok, x, y, "final_stage")
     glucose = outcome_grid(ok, x, y, "final_fasting_glucose_mg_dl")
-    return plot_outcome_map(stages, glucose, x_label=axis_label(x, labels), y_label=axis_label(y, labels),
-                            title=title)
+    return plot_outcome_map(stages, glucose, x_label=axis_label(x, labels), y_label=axis_label(y, labels), title=title)

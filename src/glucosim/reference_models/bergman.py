@@ -61,8 +61,16 @@ def simulate(glucose0: float, insulin_uU_ml: float, minutes: float, p=None, ever
 
     p = parameter_vector() if p is None else p
     t_out = np.arange(0.0, minutes + 0.5 * every_min, every_min)
-    result = run(rhs, "integrate_bergman1979", [glucose0, 0.0], p, minutes, t_out, drivers=[[insulin_uU_ml]],
-                 state_names=STATE_NAMES)
+    result = run(
+        rhs,
+        "integrate_bergman1979",
+        [glucose0, 0.0],
+        p,
+        minutes,
+        t_out,
+        drivers=[[insulin_uU_ml]],
+        state_names=STATE_NAMES,
+    )
     frame = pd.DataFrame(result.y, columns=STATE_NAMES)
     frame.insert(0, "time_min", t_out)
     return frame

@@ -34,17 +34,44 @@ import numpy as np
 from glucosim.reference_models._engine import run
 
 PARAMETERS = {
-    "EG0": 1.44, "k": 700.0, "R0": 864.0, "BV": 5.0,
-    "Mmax": 1.0, "alpha_M": 150.0, "kM": 2.0,
-    "alpha_ISR": 1.2, "kISR": 2.0,
-    "Pmax": 4.55, "kP": 4.0, "alpha_P": 41.77,
-    "Amax": 9.0, "alpha_A": 0.44, "kA": 6.0, "A_b": 0.8,
+    "EG0": 1.44,
+    "k": 700.0,
+    "R0": 864.0,
+    "BV": 5.0,
+    "Mmax": 1.0,
+    "alpha_M": 150.0,
+    "kM": 2.0,
+    "alpha_ISR": 1.2,
+    "kISR": 2.0,
+    "Pmax": 4.55,
+    "kP": 4.0,
+    "alpha_P": 41.77,
+    "Amax": 9.0,
+    "alpha_A": 0.44,
+    "kA": 6.0,
+    "A_b": 0.8,
     "tau_beta": 8570.0,
-    "G_bar": 0.2, "Gs": 99.9, "Gn": 1.0, "Gshft": 0.1, "tau_gamma": 2.14,
-    "sigma_Gsh": 75.0, "ISRI_bar": 600.0, "ISRI_s": 0.1, "ISRI_n": 0.1, "ISRI_k": 1.0, "sigma_b": 3.0,
-    "MI_bar": 1.0, "MI_k": 0.2, "MI_s": 0.2, "MI_n": 0.02, "tau_sigma": 249.9,
-    "SI_rate": 0.00756, "SI_target": 0.18,
-    "SI_rate_after": 0.028, "SI_target_after": 0.18, "t_intervention": 1.0e7,
+    "G_bar": 0.2,
+    "Gs": 99.9,
+    "Gn": 1.0,
+    "Gshft": 0.1,
+    "tau_gamma": 2.14,
+    "sigma_Gsh": 75.0,
+    "ISRI_bar": 600.0,
+    "ISRI_s": 0.1,
+    "ISRI_n": 0.1,
+    "ISRI_k": 1.0,
+    "sigma_b": 3.0,
+    "MI_bar": 1.0,
+    "MI_k": 0.2,
+    "MI_s": 0.2,
+    "MI_n": 0.02,
+    "tau_sigma": 249.9,
+    "SI_rate": 0.00756,
+    "SI_target": 0.18,
+    "SI_rate_after": 0.028,
+    "SI_target_after": 0.18,
+    "t_intervention": 1.0e7,
 }
 """Human parameters (units as in the module docstring; rates per day). Default: no intervention."""
 P = IntEnum("P", [(name, i) for i, name in enumerate(PARAMETERS)])
@@ -101,8 +128,13 @@ def rhs(t, y, drv, p, dydt):
     dydt[5] = -rate * (sensitivity - target)
 
 
-def simulate(days: float = 1800.0, intervention_day: float | None = None, si_after: float = 0.468, p=None,
-             every_days: float = 1.0):
+def simulate(
+    days: float = 1800.0,
+    intervention_day: float | None = None,
+    si_after: float = 0.468,
+    p=None,
+    every_days: float = 1.0,
+):
     """The human course (SI falling from 0.8 toward 0.18), optionally with SI restored toward ``si_after``.
 
     The intervention switch is a segment boundary of the schedule, so the
@@ -110,7 +142,9 @@ def simulate(days: float = 1800.0, intervention_day: float | None = None, si_aft
     """
     import pandas as pd
 
-    overrides = {} if intervention_day is None else {"t_intervention": float(intervention_day), "SI_target_after": si_after}
+    overrides = (
+        {} if intervention_day is None else {"t_intervention": float(intervention_day), "SI_target_after": si_after}
+    )
     p = parameter_vector(**overrides) if p is None else p
     t_out = np.arange(0.0, days + 0.5 * every_days, every_days)
     if intervention_day is None or intervention_day >= days:
@@ -118,13 +152,29 @@ def simulate(days: float = 1800.0, intervention_day: float | None = None, si_aft
         states = result.y
     else:
         before = t_out[t_out <= intervention_day]
-        first = run(rhs, "integrate_ha_sherman2016", INITIAL_STATE, p, intervention_day, before, state_names=STATE_NAMES,
-                    h_max=1.0)
+        first = run(
+            rhs,
+            "integrate_ha_sherman2016",
+            INITIAL_STATE,
+            p,
+            intervention_day,
+            before,
+            state_names=STATE_NAMES,
+            h_max=1.0,
+        )
         after = t_out[t_out > intervention_day] - intervention_day
         shifted = p.copy()
         shifted[P.t_intervention] = 0.0  # time restarts at the intervention
-        second = run(rhs, "integrate_ha_sherman2016", first.y_final, shifted, days - intervention_day, after,
-                     state_names=STATE_NAMES, h_max=1.0)
+        second = run(
+            rhs,
+            "integrate_ha_sherman2016",
+            first.y_final,
+            shifted,
+            days - intervention_day,
+            after,
+            state_names=STATE_NAMES,
+            h_max=1.0,
+        )
         states = np.vstack([first.y, second.y])
     frame = pd.DataFrame(states, columns=STATE_NAMES)
     frame.insert(0, "day", t_out)

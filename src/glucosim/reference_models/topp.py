@@ -71,7 +71,9 @@ def fixed_points(p: np.ndarray) -> dict[str, tuple[float, float, float]]:
     discriminant = p[P.r1] ** 2 - 4.0 * p[P.r2] * p[P.d0]
     points = {}
     if discriminant >= 0.0:
-        roots = sorted(((p[P.r1] - np.sqrt(discriminant)) / (2 * p[P.r2]), (p[P.r1] + np.sqrt(discriminant)) / (2 * p[P.r2])))
+        roots = sorted(
+            ((p[P.r1] - np.sqrt(discriminant)) / (2 * p[P.r2]), (p[P.r1] + np.sqrt(discriminant)) / (2 * p[P.r2]))
+        )
         for name, glucose in zip(("healthy", "saddle"), roots):
             insulin = (p[P.R0] / glucose - p[P.EG0]) / p[P.SI]
             beta = p[P.k] * insulin * (p[P.alpha] + glucose**2) / (p[P.sigma] * glucose**2)

@@ -82,7 +82,15 @@ class ScenarioProgram:
         for change in self.scenario.changes:
             updates = {
                 name: getattr(change, name)
-                for name in ("meals", "exercise", "sleep_h", "carbs_scale", "energy_surplus_kcal_per_day", "cortisol_rel", "drift")
+                for name in (
+                    "meals",
+                    "exercise",
+                    "sleep_h",
+                    "carbs_scale",
+                    "energy_surplus_kcal_per_day",
+                    "cortisol_rel",
+                    "drift",
+                )
                 if getattr(change, name) is not None
             }
             routine = routine.model_copy(update=updates)
@@ -154,8 +162,15 @@ class ScenarioProgram:
             cortisol_rel=routine.cortisol_rel,
         )
 
-    def schedule(self, first_day: int, n_days: int, slow_dynamics: bool = True, last_dose: float = 0.0,
-                 last_speed: float = 1.0, day_offset: int | None = None) -> tuple[Schedule, float, float]:
+    def schedule(
+        self,
+        first_day: int,
+        n_days: int,
+        slow_dynamics: bool = True,
+        last_dose: float = 0.0,
+        last_speed: float = 1.0,
+        day_offset: int | None = None,
+    ) -> tuple[Schedule, float, float]:
         """Schedule of days ``first_day`` .. ``first_day + n_days - 1``.
 
         ``last_dose``/``last_speed`` describe the meal before the first day (its
@@ -172,7 +187,7 @@ class ScenarioProgram:
             plan = self.day_plan(first_day + k)
             midnight = (offset + k) * MINUTES_PER_DAY
             events = {0.0: None}
-            for minute, meal_dose, meal_speed in plan.meals:
+            for minute, _dose, _speed in plan.meals:
                 events[minute] = None
             for start, end, _ in plan.exercise:
                 events[start] = None
@@ -204,6 +219,10 @@ class ScenarioProgram:
         if day_offset is None:
             end = min(end, self.end_min)
             keep = t0 < end
-            t0, drivers, jumps = t0[keep], [d for d, k in zip(drivers, keep) if k], [j for j, k in zip(jumps, keep) if k]
+            t0, drivers, jumps = (
+                t0[keep],
+                [d for d, k in zip(drivers, keep) if k],
+                [j for j, k in zip(jumps, keep) if k],
+            )
         t1 = np.append(t0[1:], end)
         return Schedule(t0, t1, np.array(drivers), np.array(jumps)), dose, speed

@@ -95,8 +95,9 @@ def _describe(error: dict, root: type[BaseModel] = Scenario) -> str:
     return f"{where}: {message}{shown}"
 
 
-def format_validation_error(source: str, exc: ValidationError, root: type[BaseModel] = Scenario,
-                            what: str = "scenario") -> str:
+def format_validation_error(
+    source: str, exc: ValidationError, root: type[BaseModel] = Scenario, what: str = "scenario"
+) -> str:
     """One readable message for all of a pydantic error's problems: file, field, what is allowed."""
     by_field: dict[str, list[str]] = {}
     for error in exc.errors():

@@ -5,7 +5,7 @@ daily routine (meals, exercise, sleep), a drift of insulin sensitivity, and
 changes that take effect from a given day or year.
 """
 
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,7 +21,7 @@ class Meal(_Strict):
 
     time_h: float = Field(ge=0.0, lt=24.0, description="clock time of the meal, hours after midnight")
     carbs_g: float = Field(gt=0.0, le=400.0, description="carbohydrate in the meal, grams")
-    absorption: Union[AbsorptionName, Annotated[float, Field(gt=0.1, le=3.0)]] = Field(
+    absorption: AbsorptionName | Annotated[float, Field(gt=0.1, le=3.0)] = Field(
         default="medium",
         description="speed of absorption: 'slow' (fibre, low GI), 'medium', 'fast' (liquid, high GI), or a multiplier",
     )
@@ -88,16 +88,16 @@ class Change(_Strict):
     replace the whole list when given.
     """
 
-    from_year: Optional[float] = Field(default=None, ge=0.0, le=100.0)
-    from_day: Optional[int] = Field(default=None, ge=0, le=36525)
+    from_year: float | None = Field(default=None, ge=0.0, le=100.0)
+    from_day: int | None = Field(default=None, ge=0, le=36525)
     label: str = Field(default="", description="what this change is, for plots and summaries")
-    meals: Optional[tuple[Meal, ...]] = None
-    exercise: Optional[tuple[ExerciseSession, ...]] = None
-    sleep_h: Optional[float] = Field(default=None, ge=0.0, le=14.0)
-    carbs_scale: Optional[float] = Field(default=None, gt=0.0, le=3.0)
-    energy_surplus_kcal_per_day: Optional[float] = Field(default=None, ge=-1500.0, le=1500.0)
-    cortisol_rel: Optional[float] = Field(default=None, ge=0.5, le=3.0)
-    drift: Optional[Drift] = None
+    meals: tuple[Meal, ...] | None = None
+    exercise: tuple[ExerciseSession, ...] | None = None
+    sleep_h: float | None = Field(default=None, ge=0.0, le=14.0)
+    carbs_scale: float | None = Field(default=None, gt=0.0, le=3.0)
+    energy_surplus_kcal_per_day: float | None = Field(default=None, ge=-1500.0, le=1500.0)
+    cortisol_rel: float | None = Field(default=None, ge=0.5, le=3.0)
+    drift: Drift | None = None
 
     @model_validator(mode="after")
     def _check(self):
@@ -117,16 +117,18 @@ class Subject(_Strict):
     """Who is simulated: a preset plus overrides (all relative to healthy = 1 unless a unit is named)."""
 
     preset: str = Field(default="healthy", description="a preset in models/presets (glucosim presets lists them)")
-    insulin_sensitivity: Optional[float] = Field(default=None, description="whole-body sensitivity, healthy = 1")
-    insulin_sensitivity_liver: Optional[float] = None
-    insulin_sensitivity_muscle: Optional[float] = None
-    insulin_sensitivity_adipose: Optional[float] = None
-    beta_cell_reserve: Optional[float] = Field(default=None, description="highest beta-cell function, healthy reserve = 4")
-    beta_cell_mass: Optional[float] = Field(default=None, description="starting beta-cell mass, healthy = 1")
-    body_weight_kg: Optional[float] = None
+    insulin_sensitivity: float | None = Field(default=None, description="whole-body sensitivity, healthy = 1")
+    insulin_sensitivity_liver: float | None = None
+    insulin_sensitivity_muscle: float | None = None
+    insulin_sensitivity_adipose: float | None = None
+    beta_cell_reserve: float | None = Field(default=None, description="highest beta-cell function, healthy reserve = 4")
+    beta_cell_mass: float | None = Field(default=None, description="starting beta-cell mass, healthy = 1")
+    body_weight_kg: float | None = None
     start_adapted: bool = Field(
         default=True,
-        description="start with beta-cell function adapted so mean glucose sits at the set point (if the reserve allows)",
+        description=(
+            "start with beta-cell function adapted so mean glucose sits at the set point (if the reserve allows)"
+        ),
     )
     parameters: dict[str, float] = Field(default_factory=dict, description="any other parameter by table name")
 
@@ -150,7 +152,8 @@ class Output(_Strict):
     """What to keep besides the daily table and yearly summary."""
 
     trajectory_days: tuple[int, ...] = Field(
-        default=(), description="extra days (0-based) whose 5-minute trajectories are kept; the first and last always are"
+        default=(),
+        description="extra days (0-based) whose 5-minute trajectories are kept; the first and last always are",
     )
 
 
@@ -172,9 +175,9 @@ class Scenario(_Strict):
 
     name: str = Field(min_length=1)
     description: str = ""
-    duration_years: Optional[float] = Field(default=None, gt=0.0, le=60.0)
-    duration_days: Optional[int] = Field(default=None, gt=0, le=21915)
-    duration_hours: Optional[float] = Field(default=None, gt=0.0, le=8760.0)
+    duration_years: float | None = Field(default=None, gt=0.0, le=60.0)
+    duration_days: int | None = Field(default=None, gt=0, le=21915)
+    duration_hours: float | None = Field(default=None, gt=0.0, le=8760.0)
     subject: Subject = Field(default_factory=Subject)
     routine: Routine = Field(default_factory=Routine)
     changes: tuple[Change, ...] = ()

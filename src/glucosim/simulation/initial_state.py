@@ -59,7 +59,9 @@ def warm_up(program: ScenarioProgram, y: np.ndarray, days: int = WARMUP_DAYS) ->
             0, 1, slow_dynamics=False, last_dose=dose, last_speed=speed, day_offset=k - days
         )
         pieces.append(piece)
-    schedule = Schedule(*(np.concatenate([getattr(piece, name) for piece in pieces]) for name in ("t0", "t1", "drivers", "jumps")))
+    schedule = Schedule(
+        *(np.concatenate([getattr(piece, name) for piece in pieces]) for name in ("t0", "t1", "drivers", "jumps"))
+    )
     y = y.copy()
     y[FIRST_QUADRATURE:] = 0.0
     t_out = np.array([-MINUTES_PER_DAY, 0.0])

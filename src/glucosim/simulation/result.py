@@ -145,15 +145,32 @@ def _provenance(loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_ti
         "scenario_source": loaded.source,
         "scenario_sha256": loaded.sha256,
         "parameter_overrides": loaded.parameter_overrides,
-        "solver": {"method": "dopri5", "rtol": rtol, "rhs_evaluations": stats.rhs_evaluations,
-                   "accepted_steps": stats.accepted_steps, "rejected_steps": stats.rejected_steps},
+        "solver": {
+            "method": "dopri5",
+            "rtol": rtol,
+            "rhs_evaluations": stats.rhs_evaluations,
+            "accepted_steps": stats.accepted_steps,
+            "rejected_steps": stats.rejected_steps,
+        },
         "wall_time_s": round(wall_time_s, 3),
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 
 
-def build_result(*, loaded, program: ScenarioProgram, daily_columns, trajectories, initial_state, final_state,
-                 stats, rtol, wall_time_s, midnight_states=None, clinic=None) -> SimulationResult:
+def build_result(
+    *,
+    loaded,
+    program: ScenarioProgram,
+    daily_columns,
+    trajectories,
+    initial_state,
+    final_state,
+    stats,
+    rtol,
+    wall_time_s,
+    midnight_states=None,
+    clinic=None,
+) -> SimulationResult:
     """Assemble a ``SimulationResult`` from the streamed daily columns."""
     import pandas as pd
 

@@ -17,14 +17,13 @@ import numpy as np
 from glucosim.analysis.daily import daily_rows
 from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, Drv
 from glucosim.physiology.model import FLUX_NAMES
-from glucosim.solver.kernel import organ_fluxes
 from glucosim.physiology.units import MINUTES_PER_DAY
 from glucosim.scenario.compile import OUTPUT_STEP_MIN, ScenarioProgram
 from glucosim.scenario.load import LoadedScenario, load_scenario
 from glucosim.simulation.initial_state import initial_state, last_meal
 from glucosim.simulation.result import SimulationResult, build_result
 from glucosim.solver.dopri5 import SolverStats
-from glucosim.solver.kernel import DEFAULT_RTOL, default_tolerances, organ_integrator
+from glucosim.solver.kernel import DEFAULT_RTOL, default_tolerances, organ_fluxes, organ_integrator
 from glucosim.solver.segments import integrate_schedule
 
 CHUNK_DAYS = 30
@@ -123,8 +122,9 @@ def simulate(
     keep = {day for day in keep if 0 <= day < n_days}
     if progress is None:
         progress = n_days >= PROGRESS_MIN_DAYS
-    visits = [(visit.protocol, loaded.scenario.visit_day(year)) for visit in loaded.scenario.clinic
-              for year in visit.at_years]
+    visits = [
+        (visit.protocol, loaded.scenario.visit_day(year)) for visit in loaded.scenario.clinic for year in visit.at_years
+    ]
     visits = [(protocol, day) for protocol, day in visits if day < n_days]
     state_days = tuple(state_days) + tuple(day for _, day in visits)
 
@@ -155,7 +155,9 @@ def simulate(
             # the next chunk starts with this chunk's last step size, so chunking does not change the steps
             tolerances = dataclasses.replace(tolerances, h_init=result.h_next)
             work += (result.stats.rhs_evaluations, result.stats.accepted_steps, result.stats.rejected_steps)
-            chunk = daily_rows(first_day, plans, result.t, result.y, result.segment, schedule.drivers, p, program.end_min)
+            chunk = daily_rows(
+                first_day, plans, result.t, result.y, result.segment, schedule.drivers, p, program.end_min
+            )
             for name, values in chunk.items():
                 columns.setdefault(name, []).append(values)
             for day in sorted(d for d in keep if first_day <= d < first_day + n_chunk):

@@ -82,8 +82,23 @@ class SolverStats:
 
 
 def _core_template(
-    y0, seg_t0, seg_t1, seg_drivers, seg_jumps, shared_params, t_out, rtol, atol, n_controlled, h_init, h_max,
-    max_steps, y_out, out_segment, y_final, stats,
+    y0,
+    seg_t0,
+    seg_t1,
+    seg_drivers,
+    seg_jumps,
+    shared_params,
+    t_out,
+    rtol,
+    atol,
+    n_controlled,
+    h_init,
+    h_max,
+    max_steps,
+    y_out,
+    out_segment,
+    y_final,
+    stats,
 ):
     # Writes outputs into y_out/out_segment, the final state into y_final and work counters into stats
     # (caller-allocated, so the single and ensemble drivers share this loop); returns
@@ -251,8 +266,23 @@ def _integrate_template(
     y = np.empty(y0.shape[0])
     stats = np.zeros(N_COUNTERS, dtype=np.int64)
     status, t, written, h = core(
-        y0, seg_t0, seg_t1, seg_drivers, seg_jumps, params, t_out, rtol, atol, n_controlled, h_init, h_max, max_steps,
-        y_out, out_segment, y, stats,
+        y0,
+        seg_t0,
+        seg_t1,
+        seg_drivers,
+        seg_jumps,
+        params,
+        t_out,
+        rtol,
+        atol,
+        n_controlled,
+        h_init,
+        h_max,
+        max_steps,
+        y_out,
+        out_segment,
+        y,
+        stats,
     )
     return y_out, out_segment, y, status, t, stats, written, h
 
@@ -273,8 +303,23 @@ def _ensemble_template(
     written = np.empty(n_patients, dtype=np.int64)
     for k in numba.prange(n_patients):
         status[k], t_final[k], written[k], _ = core(
-            y0[k], seg_t0, seg_t1, seg_drivers, seg_jumps, params[k], t_out, rtol, atol, n_controlled, h_init, h_max,
-            max_steps, y_out[k], out_segment[k], y_final[k], stats[k],
+            y0[k],
+            seg_t0,
+            seg_t1,
+            seg_drivers,
+            seg_jumps,
+            params[k],
+            t_out,
+            rtol,
+            atol,
+            n_controlled,
+            h_init,
+            h_max,
+            max_steps,
+            y_out[k],
+            out_segment[k],
+            y_final[k],
+            stats[k],
         )
     return y_out, out_segment, y_final, status, t_final, stats, written
 

@@ -89,8 +89,11 @@ def integrate_ensemble(
         if status[k] != STATUS_OK:
             raise SolverError(f"patient {k}: {STATUS_MESSAGES[int(status[k])]}", float(t_final[k]), state)
         if written[k] != len(t_out):
-            raise SolverError(f"patient {k}: wrote {written[k]} of {len(t_out)} outputs (output times outside the "
-                              "schedule?)", float(t_final[k]), state)
+            raise SolverError(
+                f"patient {k}: wrote {written[k]} of {len(t_out)} outputs (output times outside the schedule?)",
+                float(t_final[k]),
+                state,
+            )
     return EnsembleResult(
         t=t_out,
         y=y_out,

@@ -102,5 +102,3 @@ def organ_fluxes():
     from glucosim.physiology.model import evaluate_fluxes
 
     return cached_copy(evaluate_fluxes.py_func, f"evaluate_fluxes_{_source_hash()}")
-
-

@@ -10,8 +10,9 @@ from scipy.integrate import solve_ivp
 from glucosim.solver.segments import Schedule
 
 
-def integrate_schedule_scipy(rhs, schedule: Schedule, y0, params, t_out, method: str = "LSODA", rtol: float = 1e-6,
-                             atol=1e-9) -> np.ndarray:
+def integrate_schedule_scipy(
+    rhs, schedule: Schedule, y0, params, t_out, method: str = "LSODA", rtol: float = 1e-6, atol=1e-9
+) -> np.ndarray:
     """States at ``t_out`` (rows), integrating ``rhs`` over ``schedule`` with ``solve_ivp``."""
     y = np.array(y0, dtype=float)
     out = np.empty((len(t_out), len(y)))

@@ -64,8 +64,14 @@ def schedule_arguments(schedule: Schedule) -> tuple:
 
 def tolerance_arguments(tolerances: Tolerances) -> tuple:
     """The tolerances as the compiled integrators take them (after the output times)."""
-    return (float(tolerances.rtol), tolerances.atol, int(tolerances.n_controlled), float(tolerances.h_init),
-            float(tolerances.h_max), int(tolerances.max_steps))
+    return (
+        float(tolerances.rtol),
+        tolerances.atol,
+        int(tolerances.n_controlled),
+        float(tolerances.h_init),
+        float(tolerances.h_max),
+        int(tolerances.max_steps),
+    )
 
 
 def integrate_schedule(integrator, schedule: Schedule, y0, params, t_out, tolerances: Tolerances, state_names):

@@ -14,8 +14,17 @@ from glucosim.sweep.load import LoadedSweep, load_sweep, parse_sweep
 from glucosim.sweep.runner import SweepOutcome, design_table, run_sweep
 from glucosim.sweep.store import SweepStore
 
-__all__ = ["SlurmOptions", "LoadedSweep", "load_sweep", "parse_sweep", "SweepOutcome", "design_table", "run_sweep",
-           "SweepStore", "load_results"]
+__all__ = [
+    "SlurmOptions",
+    "LoadedSweep",
+    "load_sweep",
+    "parse_sweep",
+    "SweepOutcome",
+    "design_table",
+    "run_sweep",
+    "SweepStore",
+    "load_results",
+]
 
 
 def load_results(out_dir, require_complete: bool = False):

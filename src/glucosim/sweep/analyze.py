@@ -59,12 +59,17 @@ def _maps(results, manifest, target: Path, files: dict) -> None:
 
     for arm in manifest["arms"]:
         title = f"Final stage ({arm}); numbers: final fasting glucose (mg/dl)"
-        _save(plot_stage_map(results, manifest, arm, title), target / f"outcome_map_{arm}.png", files,
-              f"outcome_map_{arm}")
+        _save(
+            plot_stage_map(results, manifest, arm, title),
+            target / f"outcome_map_{arm}.png",
+            files,
+            f"outcome_map_{arm}",
+        )
 
 
-def analyze_sweep(out_dir, outputs: tuple[str, ...] = DEFAULT_OUTPUTS, analysis_dir=None,
-                  figures: bool = True) -> SweepAnalysis:
+def analyze_sweep(
+    out_dir, outputs: tuple[str, ...] = DEFAULT_OUTPUTS, analysis_dir=None, figures: bool = True
+) -> SweepAnalysis:
     """Cohort outcomes, sensitivity indices and outcome maps of the sweep in ``out_dir``.
 
     Writes ``incidence.csv``, ``sensitivity.csv``, ``analysis.json`` and
@@ -89,8 +94,17 @@ def analyze_sweep(out_dir, outputs: tuple[str, ...] = DEFAULT_OUTPUTS, analysis_
         sensitivity.to_csv(files["sensitivity"], index=False, float_format="%.6g")
     if figures:
         _figures(results, manifest, incidence, sensitivity, target, files, notes)
-    files["analysis"].write_text(strict_json({"sweep": manifest["sweep_name"], "arms": comparison, "notes": notes,
-                                              "files": {k: str(v) for k, v in files.items()}}) + "\n")
+    files["analysis"].write_text(
+        strict_json(
+            {
+                "sweep": manifest["sweep_name"],
+                "arms": comparison,
+                "notes": notes,
+                "files": {k: str(v) for k, v in files.items()},
+            }
+        )
+        + "\n"
+    )
     return SweepAnalysis(incidence, comparison, sensitivity, files, notes)
 
 
@@ -100,14 +114,19 @@ def _figures(results, manifest, incidence, sensitivity, target, files, notes) ->
     matplotlib.use("Agg", force=False)
     from glucosim.plotting.sweep import plot_cumulative_incidence, plot_sensitivity
 
-    _save(plot_cumulative_incidence(incidence, title=manifest["sweep_name"]), target / "incidence.png", files,
-          "incidence_figure")
+    _save(
+        plot_cumulative_incidence(incidence, title=manifest["sweep_name"]),
+        target / "incidence.png",
+        files,
+        "incidence_figure",
+    )
     if sensitivity is not None and len(sensitivity):
         column = ranking_column(manifest["design"])
         first_arm = sensitivity[sensitivity["arm"] == manifest["arms"][0]]
         for output, indices in first_arm.groupby("output", sort=False):
-            _save(plot_sensitivity(indices, column), target / f"sensitivity_{output}.png", files,
-                  f"sensitivity_{output}")
+            _save(
+                plot_sensitivity(indices, column), target / f"sensitivity_{output}.png", files, f"sensitivity_{output}"
+            )
     if manifest["design"] == "grid":
         if len(manifest["variables"]) == GRID_VARIABLES_FOR_MAP:
             _maps(results, manifest, target, files)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
 
 from glucosim.errors import SweepError
 from glucosim.sweep.worker import ChunkTask, run_chunk
@@ -85,8 +85,10 @@ def _run_dask(client, tasks: list[ChunkTask]) -> Iterator:
     try:
         client.wait_for_workers(1, timeout=DASK_WORKER_WAIT_S)
     except TimeoutError:
-        raise SweepError(f"no Dask worker joined within {DASK_WORKER_WAIT_S:.0f} s (is the scheduler reachable, "
-                         "or are the SLURM jobs still queued? check squeue); finished chunks are kept") from None
+        raise SweepError(
+            f"no Dask worker joined within {DASK_WORKER_WAIT_S:.0f} s (is the scheduler reachable, "
+            "or are the SLURM jobs still queued? check squeue); finished chunks are kept"
+        ) from None
 
     def in_flight() -> int:  # SLURM jobs join over minutes: keep every worker that has joined busy
         return max(1, sum(client.nthreads().values())) * IN_FLIGHT_PER_WORKER
@@ -97,8 +99,10 @@ def _run_dask(client, tasks: list[ChunkTask]) -> Iterator:
     try:
         yield from _bounded(executor, tasks, in_flight)
     except KilledWorker as exc:
-        raise SweepError(f"Dask gave up on a chunk after its workers died repeatedly ({exc}); finished chunks "
-                         "are kept: run the same command again to resume") from None
+        raise SweepError(
+            f"Dask gave up on a chunk after its workers died repeatedly ({exc}); finished chunks "
+            "are kept: run the same command again to resume"
+        ) from None
 
 
 @contextmanager
@@ -149,4 +153,3 @@ def execute(tasks: list[ChunkTask], *, workers: int = 1, client=None) -> Iterato
     if workers <= 1:
         return _run_serial(tasks)
     return _run_processes(tasks, workers)
-

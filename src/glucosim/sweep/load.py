@@ -141,9 +141,12 @@ def _check_parameter(source: str, index: int, variable: Variable) -> None:
     outside = [value for value in numbers if not row.low <= value <= row.high]
     if outside:
         unit = "" if row.unit == DIMENSIONLESS else f" {row.unit}"
-        _fail(source, f"variables[{index}] ({variable.parameter})",
-              f"{outside[0]:g}{unit} is outside the plausible range [{row.low:g}, {row.high:g}]{unit} "
-              f"(source: {row.source})")
+        _fail(
+            source,
+            f"variables[{index}] ({variable.parameter})",
+            f"{outside[0]:g}{unit} is outside the plausible range [{row.low:g}, {row.high:g}]{unit} "
+            f"(source: {row.source})",
+        )
 
 
 def _probe_value(variable: Variable) -> float:
@@ -170,8 +173,11 @@ def _check_fields(loaded: LoadedSweep) -> None:
         try:
             parse_scenario(run_scenario_data(loaded, arm, values), source=f"{loaded.base_source} (arm '{arm.name}')")
         except ScenarioError as exc:
-            _fail(loaded.source, f"arm '{arm.name}' with each variable at its first value or mid-range",
-                  f"not a valid scenario: {exc}")
+            _fail(
+                loaded.source,
+                f"arm '{arm.name}' with each variable at its first value or mid-range",
+                f"not a valid scenario: {exc}",
+            )
 
 
 def _check_correlation(source: str, matrix, n: int) -> None:

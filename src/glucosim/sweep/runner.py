@@ -54,8 +54,13 @@ def design_table(loaded: LoadedSweep):
     rows = []
     for sample, values in enumerate(samples):
         for arm_index, arm in enumerate(loaded.sweep.arms):
-            row = {"run_id": sample * len(loaded.sweep.arms) + arm_index, "sample": sample,
-                   "arm": arm.name, "arm_index": arm_index, "sample_seed": seeds[sample]}
+            row = {
+                "run_id": sample * len(loaded.sweep.arms) + arm_index,
+                "sample": sample,
+                "arm": arm.name,
+                "arm_index": arm_index,
+                "sample_seed": seeds[sample],
+            }
             row.update(zip(loaded.variable_names, map(float, values)))
             rows.append(row)
     return pd.DataFrame(rows)
@@ -67,8 +72,15 @@ def _tasks(loaded: LoadedSweep, design, chunk_runs: int, chunks: list[int]) -> l
     tasks = []
     for index in chunks:
         rows = range(index * chunk_runs, min((index + 1) * chunk_runs, len(design)))
-        specs = tuple(RunSpec(int(design["run_id"].iat[r]), int(design["sample"].iat[r]),
-                              int(design["arm_index"].iat[r]), tuple(map(float, values[r]))) for r in rows)
+        specs = tuple(
+            RunSpec(
+                int(design["run_id"].iat[r]),
+                int(design["sample"].iat[r]),
+                int(design["arm_index"].iat[r]),
+                tuple(map(float, values[r])),
+            )
+            for r in rows
+        )
         tasks.append(ChunkTask(index, loaded, specs))
     return tasks
 
@@ -85,10 +97,15 @@ def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict
         "n_runs": len(results),
         "n_ok": int((results["status"] == STATUS_OK).sum()),
         "n_failed": len(failed),
-        "failures": failed[["run_id", "arm", *loaded.variable_names, "error"]].head(FAILURE_EXAMPLES).to_dict("records"),
+        "failures": failed[["run_id", "arm", *loaded.variable_names, "error"]]
+        .head(FAILURE_EXAMPLES)
+        .to_dict("records"),
         "arms": arm_comparison(incidence, reference_arm=loaded.sweep.arms[0].name),
-        "final_stage_counts": results[results["status"] == STATUS_OK].groupby("arm", sort=False)["final_stage"]
-        .value_counts().unstack(fill_value=0).to_dict("index"),
+        "final_stage_counts": results[results["status"] == STATUS_OK]
+        .groupby("arm", sort=False)["final_stage"]
+        .value_counts()
+        .unstack(fill_value=0)
+        .to_dict("index"),
         "patient_years": float(len(results) * loaded.n_years),
         "last_call_wall_time_s": round(wall_time_s, 3),
     }
@@ -127,7 +144,8 @@ def run_sweep(
         slurm: start Dask workers as SLURM jobs with these resources.
         client: an existing ``distributed.Client`` (e.g. on a ``LocalCluster``).
         task_index, task_count: job-array mode: run only chunks with ``index % task_count == task_index``
-            (e.g. ``$SLURM_ARRAY_TASK_ID`` of ``$SLURM_ARRAY_TASK_COUNT``); the last task to finish writes results.parquet.
+            (e.g. ``$SLURM_ARRAY_TASK_ID`` of ``$SLURM_ARRAY_TASK_COUNT``); the last task to finish
+            writes results.parquet.
 
     Other arguments:
         chunk_runs: runs per chunk (fixed by the first call for a directory).
@@ -147,14 +165,23 @@ def run_sweep(
     tasks = _tasks(loaded, design, chunk_runs, mine)
     started = time.perf_counter()
     runs_before = sum(min(chunk_runs, len(design) - index * chunk_runs) for index in done)
-    finished = _drive(store, tasks, runs_before, len(design), loaded.sweep.name, progress,
-                      workers=workers, scheduler=scheduler, slurm=slurm, client=client)
+    finished = _drive(
+        store,
+        tasks,
+        runs_before,
+        len(design),
+        loaded.sweep.name,
+        progress,
+        workers=workers,
+        scheduler=scheduler,
+        slurm=slurm,
+        client=client,
+    )
     complete = store.is_complete()
     if complete:
         store.consolidate(_summary(store, loaded, time.perf_counter() - started))
     n_failed, n_done = _counts(store)
-    return SweepOutcome(Path(out_dir), len(design), n_done, n_failed, complete,
-                        time.perf_counter() - started, finished)
+    return SweepOutcome(Path(out_dir), len(design), n_done, n_failed, complete, time.perf_counter() - started, finished)
 
 
 def _drive(store, tasks, runs_before, n_runs, name, progress, *, workers, scheduler, slurm, client) -> int:

@@ -41,7 +41,9 @@ def set_field(data: dict, path: str, value: float) -> None:
     for token, following in zip(tokens[:-1], tokens[1:]):
         if isinstance(token, int):
             if not isinstance(node, list) or token >= len(node):
-                raise IndexError(f"{path}: no element [{token}] here (the list has {len(node) if isinstance(node, list) else 0})")
+                raise IndexError(
+                    f"{path}: no element [{token}] here (the list has {len(node) if isinstance(node, list) else 0})"
+                )
             node = node[token]
         else:
             if not isinstance(node, dict):

@@ -6,7 +6,7 @@ Unknown fields are errors; units are checked against the parameter table on
 load (see ``glucosim.sweep.load``).
 """
 
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -40,19 +40,19 @@ class Variable(_Strict):
     ``distribution`` for a cohort.
     """
 
-    parameter: Optional[str] = Field(default=None, description="parameter-table name (glucosim parameters)")
-    field: Optional[str] = Field(default=None, description="scenario field path, e.g. 'changes[0].from_year'")
-    unit: Optional[str] = Field(default=None, description="the parameter's unit as in the table ('1' = relative)")
-    label: Optional[str] = Field(default=None, description="axis label for figures, with its unit in parentheses")
-    values: Optional[tuple[float, ...]] = Field(default=None, min_length=1, description="grid: explicit values")
-    range: Optional[tuple[float, float]] = Field(default=None, description="[low, high] of the sampled interval")
-    levels: Optional[int] = Field(default=None, ge=2, le=1000, description="grid: evenly spaced values in range")
-    distribution: Optional[DistributionName] = Field(default=None, description="cohort: sampling distribution")
-    median: Optional[float] = Field(default=None, description="lognormal: median")
-    gsd: Optional[float] = Field(default=None, gt=1.0, description="lognormal: geometric standard deviation")
-    mean: Optional[float] = Field(default=None, description="normal: mean")
-    sd: Optional[float] = Field(default=None, gt=0.0, description="normal: standard deviation")
-    bounds: Optional[tuple[float, float]] = Field(
+    parameter: str | None = Field(default=None, description="parameter-table name (glucosim parameters)")
+    field: str | None = Field(default=None, description="scenario field path, e.g. 'changes[0].from_year'")
+    unit: str | None = Field(default=None, description="the parameter's unit as in the table ('1' = relative)")
+    label: str | None = Field(default=None, description="axis label for figures, with its unit in parentheses")
+    values: tuple[float, ...] | None = Field(default=None, min_length=1, description="grid: explicit values")
+    range: tuple[float, float] | None = Field(default=None, description="[low, high] of the sampled interval")
+    levels: int | None = Field(default=None, ge=2, le=1000, description="grid: evenly spaced values in range")
+    distribution: DistributionName | None = Field(default=None, description="cohort: sampling distribution")
+    median: float | None = Field(default=None, description="lognormal: median")
+    gsd: float | None = Field(default=None, gt=1.0, description="lognormal: geometric standard deviation")
+    mean: float | None = Field(default=None, description="normal: mean")
+    sd: float | None = Field(default=None, gt=0.0, description="normal: standard deviation")
+    bounds: tuple[float, float] | None = Field(
         default=None, description="cohort: draws are clipped to [low, high] (default: the parameter's plausible range)"
     )
 
@@ -84,9 +84,9 @@ class Design(_Strict):
     """
 
     kind: DesignKind
-    samples: Optional[int] = Field(default=None, ge=1, le=10_000_000)
-    cohort: Optional[str] = Field(default=None, description="a named cohort in models/cohorts (its variables)")
-    correlation: Optional[tuple[tuple[float, ...], ...]] = Field(
+    samples: int | None = Field(default=None, ge=1, le=10_000_000)
+    cohort: str | None = Field(default=None, description="a named cohort in models/cohorts (its variables)")
+    correlation: tuple[tuple[float, ...], ...] | None = Field(
         default=None, description="cohort: correlation matrix of the variables' normal scores, in variable order"
     )
     morris_levels: int = Field(default=4, ge=2, le=20, description="morris: grid levels per variable")
@@ -109,7 +109,7 @@ class CohortFile(_Strict):
 
     description: str = Field(min_length=1)
     source: str = Field(min_length=1, description="where the distributions come from, or 'calibrated: how'")
-    correlation: Optional[tuple[tuple[float, ...], ...]] = None
+    correlation: tuple[tuple[float, ...], ...] | None = None
     variables: tuple[Variable, ...] = Field(min_length=1)
 
 
@@ -134,7 +134,7 @@ class Sweep(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
     base_scenario: str = Field(min_length=1, description="scenario file, relative to the sweep file")
-    duration_years: Optional[float] = Field(default=None, gt=0.0, le=60.0, description="replaces the base's duration")
+    duration_years: float | None = Field(default=None, gt=0.0, le=60.0, description="replaces the base's duration")
     seed: int = Field(ge=0, description="seed of the design (and of every run's own seed)")
     design: Design
     variables: tuple[Variable, ...] = ()

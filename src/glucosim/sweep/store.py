@@ -167,10 +167,11 @@ class SweepStore:
     def _check_same(self, existing: dict, wanted: dict) -> None:
         for key in IDENTITY_KEYS:
             if existing.get(key) != wanted.get(key):
+                hint = f" or --chunk-runs {existing.get(key)}" if key == "chunk_runs" else ""
                 raise SweepError(
                     f"{self.out_dir}: holds results of a different sweep or setup ({key}: "
                     f"{existing.get(key)!r} there, {wanted.get(key)!r} now); finished chunks are kept. "
-                    f"Use another --out directory{' or --chunk-runs ' + str(existing.get(key)) if key == 'chunk_runs' else ''}."
+                    f"Use another --out directory{hint}."
                 )
 
     # ----------------------------------------------------------------- chunks
@@ -201,8 +202,9 @@ class SweepStore:
             raise SweepError(f"{self.out_dir}: no sweep results here (no {MANIFEST_FILE})")
         chunks = sorted(self.completed_chunks())
         if require_complete and len(chunks) < manifest["n_chunks"]:
-            raise SweepError(f"{self.out_dir}: {len(chunks)} of {manifest['n_chunks']} chunks done; "
-                             "run the sweep again to finish")
+            raise SweepError(
+                f"{self.out_dir}: {len(chunks)} of {manifest['n_chunks']} chunks done; run the sweep again to finish"
+            )
         if not chunks:
             raise SweepError(f"{self.out_dir}: no finished runs yet")
         return [self.out_dir / CHUNK_DIR / chunk_name(i) for i in chunks]

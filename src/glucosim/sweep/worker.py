@@ -83,7 +83,8 @@ def _outputs(result, yearly_markers, n_years: int) -> dict:
             row[yearly_column(year, marker)] = float(record[marker]) if record is not None else np.nan
         row[yearly_column(year, "stage")] = (
             markers.stage(float(record["fasting_glucose_mg_dl"]), float(record["hba1c_percent"]))
-            if record is not None else None
+            if record is not None
+            else None
         )
     row["rhs_evaluations"] = result.stats.rhs_evaluations
     return row
@@ -93,8 +94,17 @@ def result_columns(loaded, n_years: int) -> list[str]:
     """Every column of a chunk, in order, so chunks with only failed runs have the same schema."""
     from glucosim.analysis.markers import CROSSINGS
 
-    columns = ["run_id", "sample", "arm", *loaded.variable_names, "status", "error",
-               "final_stage", "final_fasting_glucose_mg_dl", "final_hba1c_percent"]
+    columns = [
+        "run_id",
+        "sample",
+        "arm",
+        *loaded.variable_names,
+        "status",
+        "error",
+        "final_stage",
+        "final_fasting_glucose_mg_dl",
+        "final_hba1c_percent",
+    ]
     columns += [crossing_column(name) for name in CROSSINGS]
     columns += ["prediabetes_onset_day", "diabetes_onset_day", "years_to_diabetes"]
     for year in range(n_years + 1):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -80,7 +80,7 @@ STATE_YEARS = (0.0, 4.0, 5.0, 8.0, 10.0, 12.0, 15.0, 16.0, 18.0, 20.0)
 """Years at which the validation keeps each scenario's state (one run per scenario serves every case)."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _scenario_run(name: str):
     import glucosim
 
@@ -132,8 +132,13 @@ def meal_response_dalla_man() -> dict:
     from glucosim.clinic.protocol import Action, LoadedProtocol, Protocol
     from glucosim.clinic.runner import run_protocol
 
-    meal = Protocol(name="1 g/kg glucose meal", kind="ogtt", duration_min=240, sample_every_min=1,
-                    actions=(Action(at_min=0, oral_glucose_g=75, absorption="medium"),))
+    meal = Protocol(
+        name="1 g/kg glucose meal",
+        kind="ogtt",
+        duration_min=240,
+        sample_every_min=1,
+        actions=(Action(at_min=0, oral_glucose_g=75, absorption="medium"),),
+    )
     samples = run_protocol(LoadedProtocol(meal, "validation", ""), "healthy").samples
     peak = samples["glucose_mg_dl"].idxmax()
     return {
@@ -152,8 +157,9 @@ def clamp_type2_vs_control() -> dict:
     day, state = states[DIABETES_YEAR]
     diabetic = run_protocol(_euglycemic_clamp(), result.loaded, day=day, state=state).indices
     return {
-        "disposal_reduction_percent": -_percent_change(diabetic["steady_state_uptake_mg_kg_min"],
-                                                       control["steady_state_uptake_mg_kg_min"]),
+        "disposal_reduction_percent": -_percent_change(
+            diabetic["steady_state_uptake_mg_kg_min"], control["steady_state_uptake_mg_kg_min"]
+        ),
         "m_value_control_mg_kg_min": control["m_value_mg_kg_min"],
     }
 
@@ -164,11 +170,16 @@ def one_night_short_sleep() -> dict:
     rested = run_protocol("clamp_40mU", _reference_scenario(sleep_h=8.0)).indices
     short = run_protocol("clamp_40mU", _reference_scenario(sleep_h=4.0)).indices
     return {
-        "peripheral_disposal_change_percent": _percent_change(short["steady_state_uptake_mg_kg_min"],
-                                                              rested["steady_state_uptake_mg_kg_min"]),
+        "peripheral_disposal_change_percent": _percent_change(
+            short["steady_state_uptake_mg_kg_min"], rested["steady_state_uptake_mg_kg_min"]
+        ),
         "infusion_rate_change_percent": _percent_change(short["m_value_mg_kg_min"], rested["m_value_mg_kg_min"]),
-        "fasting_glucose_change_percent": _percent_change(short["fasting_glucose_mg_dl"], rested["fasting_glucose_mg_dl"]),
-        "fasting_insulin_change_percent": _percent_change(short["fasting_insulin_uU_ml"], rested["fasting_insulin_uU_ml"]),
+        "fasting_glucose_change_percent": _percent_change(
+            short["fasting_glucose_mg_dl"], rested["fasting_glucose_mg_dl"]
+        ),
+        "fasting_insulin_change_percent": _percent_change(
+            short["fasting_insulin_uU_ml"], rested["fasting_insulin_uU_ml"]
+        ),
     }
 
 
@@ -176,8 +187,11 @@ def exercise_uptake_and_after_effect() -> dict:
     import glucosim
     from glucosim.clinic.runner import run_protocol
 
-    morning = _reference_scenario(duration_days=1, meals=[{"time_h": 12.5, "carbs_g": 80}, {"time_h": 19.0, "carbs_g": 80}],
-                                  exercise=[{"start_h": 7.0, "duration_min": 60, "intensity_pct_vo2max": 55}])
+    morning = _reference_scenario(
+        duration_days=1,
+        meals=[{"time_h": 12.5, "carbs_g": 80}, {"time_h": 19.0, "carbs_g": 80}],
+        exercise=[{"start_h": 7.0, "duration_min": 60, "intensity_pct_vo2max": 55}],
+    )
     day = glucosim.simulate(morning, progress=False).trajectories[0]
     rest = day.loc[np.isclose(day["clock_h"], 7.0), "muscle_uptake_mg_kg_min"].iloc[0]
     moving = day.loc[np.isclose(day["clock_h"], 7.0 + 40.0 / 60.0), "muscle_uptake_mg_kg_min"].iloc[0]
@@ -199,18 +213,25 @@ def _ivgtt(name: str, years: tuple[float, ...]) -> dict:
     from glucosim.clinic.runner import run_protocol
 
     result, states = _scenario_states(name, years)
-    return {year: run_protocol("ivgtt_0.3g", result.loaded, day=day, state=state).indices
-            for year, (day, state) in states.items()}
+    return {
+        year: run_protocol("ivgtt_0.3g", result.loaded, day=day, state=state).indices
+        for year, (day, state) in states.items()
+    }
 
 
 def disposition_index() -> dict:
     normal = _ivgtt("02_insulin_resistance_compensated", (0.0, 10.0, 20.0))
     failing = _ivgtt("03_insulin_resistance_low_reserve", (0.0, 16.0))
     return {
-        "si_fall_normal_reserve_percent": -_percent_change(normal[20.0]["si_1e4_per_min_per_uU_ml"],
-                                                           normal[0.0]["si_1e4_per_min_per_uU_ml"]),
-        "di_change_normal_reserve_percent": _percent_change(normal[20.0]["disposition_index"], normal[0.0]["disposition_index"]),
-        "di_change_failed_reserve_percent": _percent_change(failing[16.0]["disposition_index"], failing[0.0]["disposition_index"]),
+        "si_fall_normal_reserve_percent": -_percent_change(
+            normal[20.0]["si_1e4_per_min_per_uU_ml"], normal[0.0]["si_1e4_per_min_per_uU_ml"]
+        ),
+        "di_change_normal_reserve_percent": _percent_change(
+            normal[20.0]["disposition_index"], normal[0.0]["disposition_index"]
+        ),
+        "di_change_failed_reserve_percent": _percent_change(
+            failing[16.0]["disposition_index"], failing[0.0]["disposition_index"]
+        ),
     }
 
 
@@ -225,7 +246,10 @@ def progression_shape() -> dict:
     later = min(onset + int(3 * DAYS_PER_YEAR), len(daily) - 1)
     return {
         "fasting_insulin_rise_before_onset": insulin.iloc[peak] / daily["fasting_insulin_uU_ml"].iloc[:7].mean(),
-        "fasting_glucose_at_insulin_peak_mg_dl": before["fasting_glucose_mg_dl"].rolling(7, min_periods=1).mean().iloc[peak],
+        "fasting_glucose_at_insulin_peak_mg_dl": before["fasting_glucose_mg_dl"]
+        .rolling(7, min_periods=1)
+        .mean()
+        .iloc[peak],
         "function_after_onset_rel_peak": function.iloc[later] / function.iloc[:onset].max(),
     }
 
@@ -240,7 +264,8 @@ def ogtt_across_stages() -> dict:
     return {
         "two_hour_glucose_healthy_mg_dl": healthy["two_hour_glucose_mg_dl"],
         "two_hour_glucose_diabetic_mg_dl": diabetic["two_hour_glucose_mg_dl"],
-        "insulinogenic_index_ratio": diabetic["insulinogenic_index_uU_per_mg"] / healthy["insulinogenic_index_uU_per_mg"],
+        "insulinogenic_index_ratio": diabetic["insulinogenic_index_uU_per_mg"]
+        / healthy["insulinogenic_index_uU_per_mg"],
     }
 
 

@@ -15,12 +15,22 @@ def _fmt(value: float) -> str:
 
 
 def _case_section(case: Case, figures: dict[str, str]) -> list[str]:
-    lines = [f"## {case.title}", "", f"*Source:* {case.source}", "", f"*Protocol:* {case.protocol}", "",
-             "| quantity | published (range) | glucosim | verdict |", "|---|---|---|---|"]
+    lines = [
+        f"## {case.title}",
+        "",
+        f"*Source:* {case.source}",
+        "",
+        f"*Protocol:* {case.protocol}",
+        "",
+        "| quantity | published (range) | glucosim | verdict |",
+        "|---|---|---|---|",
+    ]
     for q in case.quantities:
         verdict = "agrees" if q.agrees else "**disagrees**"
-        lines.append(f"| {q.label} ({q.unit}) | {_fmt(q.published)} ({_fmt(q.low)} to {_fmt(q.high)}) | "
-                     f"{_fmt(q.value)} | {verdict} |")
+        lines.append(
+            f"| {q.label} ({q.unit}) | {_fmt(q.published)} ({_fmt(q.low)} to {_fmt(q.high)}) | "
+            f"{_fmt(q.value)} | {verdict} |"
+        )
     remarks = [q for q in case.quantities if q.remark]
     if remarks:
         lines.append("")
@@ -45,8 +55,18 @@ def _figures(image_dir: Path) -> dict[str, str]:
     with plt.rc_context(RC):
         fig, ax = plt.subplots(figsize=(6, 4.5))
         for name, years, colour, label in (
-            ("02_insulin_resistance_compensated", (0.0, 5.0, 10.0, 15.0, 20.0), OKABE_ITO["blue"], "scenario 02, normal reserve"),
-            ("03_insulin_resistance_low_reserve", (0.0, 4.0, 8.0, 12.0, 16.0), OKABE_ITO["vermillion"], "scenario 03, low reserve"),
+            (
+                "02_insulin_resistance_compensated",
+                (0.0, 5.0, 10.0, 15.0, 20.0),
+                OKABE_ITO["blue"],
+                "scenario 02, normal reserve",
+            ),
+            (
+                "03_insulin_resistance_low_reserve",
+                (0.0, 4.0, 8.0, 12.0, 16.0),
+                OKABE_ITO["vermillion"],
+                "scenario 03, low reserve",
+            ),
         ):
             indices = _ivgtt(name, years)
             si = [indices[year]["si_1e4_per_min_per_uU_ml"] for year in years]
@@ -70,9 +90,11 @@ def _figures(image_dir: Path) -> dict[str, str]:
         paths["disposition_index"] = f"{FIGURE_DIR_NAME}/validation_disposition_index.png"
 
         fig, ax = plt.subplots(figsize=(6, 4))
-        for label, kwargs, colour in (("no intervention", {}, OKABE_ITO["black"]),
-                                      ("SI restored at day 1100", {"intervention_day": 1100.0}, OKABE_ITO["green"]),
-                                      ("SI restored at day 1400", {"intervention_day": 1400.0}, OKABE_ITO["vermillion"])):
+        for label, kwargs, colour in (
+            ("no intervention", {}, OKABE_ITO["black"]),
+            ("SI restored at day 1100", {"intervention_day": 1100.0}, OKABE_ITO["green"]),
+            ("SI restored at day 1400", {"intervention_day": 1400.0}, OKABE_ITO["vermillion"]),
+        ):
             course = ha_sherman.simulate(1800.0, **kwargs)
             ax.plot(course["day"], course["glucose_mg_dl"], color=colour, label=label)
         ax.axhline(126.0, color=OKABE_ITO["grey"], ls=":", lw=1)
@@ -109,8 +131,11 @@ def write_report(cases: list[Case], path, figures: bool = True) -> Path:
     ]
     lines += [f"| {case.title} | {len(case.quantities)} | {sum(q.agrees for q in case.quantities)} |" for case in cases]
     lines += ["", "## Where glucosim disagrees", ""]
-    lines += [f"- **{case.title}, {q.label}:** published {_fmt(q.published)} ({_fmt(q.low)} to {_fmt(q.high)}) "
-              f"{q.unit}, glucosim {_fmt(q.value)}. {q.remark}" for case, q in disagreements]
+    lines += [
+        f"- **{case.title}, {q.label}:** published {_fmt(q.published)} ({_fmt(q.low)} to {_fmt(q.high)}) "
+        f"{q.unit}, glucosim {_fmt(q.value)}. {q.remark}"
+        for case, q in disagreements
+    ]
     lines.append("")
     for case in cases:
         lines += _case_section(case, figure_paths)
