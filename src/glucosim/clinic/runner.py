@@ -19,8 +19,7 @@ from glucosim._toml import load_toml
 from glucosim.analysis import markers
 from glucosim.clinic import analysis
 from glucosim.clinic.protocol import LoadedProtocol, load_protocol
-from glucosim.physiology.indices import FIRST_QUADRATURE, N_DRIVERS, N_STATES, STATE_NAMES, Drv, Par, St
-from glucosim.physiology.model import FLUX_NAMES
+from glucosim.physiology.indices import FIRST_QUADRATURE, N_DRIVERS, N_STATES, STATE_NAMES, Drv, Flux, Par, St
 from glucosim.physiology.units import MG_PER_G, PMOL_L_PER_UU_ML
 from glucosim.scenario.compile import ScenarioProgram, _absorption_speed
 from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
@@ -43,7 +42,6 @@ SAMPLE_COLUMNS = (
     "adipose_uptake_mg_kg_min",
     "brain_uptake_mg_kg_min",
 )
-_FLUX = {name: i for i, name in enumerate(FLUX_NAMES)}
 
 
 @dataclass
@@ -226,15 +224,15 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
     samples = pd.DataFrame(
         {
             "time_min": rows_t,
-            "glucose_mg_dl": fluxes[:, _FLUX["glucose_mg_dl"]],
-            "insulin_uU_ml": markers.insulin_uU_ml(fluxes[:, _FLUX["insulin_pmol_l"]]),
+            "glucose_mg_dl": fluxes[:, Flux.glucose_mg_dl],
+            "insulin_uU_ml": markers.insulin_uU_ml(fluxes[:, Flux.insulin_pmol_l]),
             "nefa_mmol_l": np.array(rows_y)[:, St.nefa_mmol_l],
             "iv_glucose_mg_kg_min": drivers[:, Drv.iv_glucose_mg_kg_min],
-            "liver_output_mg_kg_min": fluxes[:, _FLUX["liver_output_mg_kg_min"]],
-            "gut_appearance_mg_kg_min": fluxes[:, _FLUX["gut_appearance_mg_kg_min"]],
-            "muscle_uptake_mg_kg_min": fluxes[:, _FLUX["muscle_uptake_mg_kg_min"]],
-            "adipose_uptake_mg_kg_min": fluxes[:, _FLUX["adipose_uptake_mg_kg_min"]],
-            "brain_uptake_mg_kg_min": fluxes[:, _FLUX["brain_uptake_mg_kg_min"]],
+            "liver_output_mg_kg_min": fluxes[:, Flux.liver_output_mg_kg_min],
+            "gut_appearance_mg_kg_min": fluxes[:, Flux.gut_appearance_mg_kg_min],
+            "muscle_uptake_mg_kg_min": fluxes[:, Flux.muscle_uptake_mg_kg_min],
+            "adipose_uptake_mg_kg_min": fluxes[:, Flux.adipose_uptake_mg_kg_min],
+            "brain_uptake_mg_kg_min": fluxes[:, Flux.brain_uptake_mg_kg_min],
         }
     )
     indices = {

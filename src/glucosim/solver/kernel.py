@@ -12,31 +12,13 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from glucosim.physiology.indices import FIRST_QUADRATURE, N_STATES, PARAMETER_TABLE_PATH, STATE_NAMES
+from glucosim.physiology.indices import FIRST_QUADRATURE, PARAMETER_TABLE_PATH, STATE_ATOL
 from glucosim.solver.segments import Tolerances
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 DEFAULT_RTOL = 1e-6
 """Relative tolerance of the organ model (verified against scipy in tests/test_solver.py)."""
-
-# Absolute tolerances by state family, in state units: ~1e-8 of the physiological scale of each,
-# so relative error dominates (verified against scipy at 1e-5 in tests/test_solver.py).
-_ATOL_BY_PREFIX = {
-    "stomach": 1e-5,  # mg/kg (meals are 100s-1000s mg/kg)
-    "gut": 1e-5,
-    "glucose": 1e-5,  # mg/kg and mg/dl
-    "insulin": 1e-6,  # pmol/kg and pmol/l
-    "secretion": 1e-7,
-    "nefa": 1e-8,  # mmol/l
-    "exercise": 1e-8,
-    "post_exercise": 1e-9,
-    "training": 1e-9,
-    "beta": 1e-10,  # relative units
-    "drift": 1e-10,
-    "weight": 1e-8,  # kg
-    "cum": 1.0,  # quadratures do not steer the step
-}
 
 
 def cached_copy(function, name: str):
@@ -62,11 +44,8 @@ def _source_hash() -> str:
 
 
 def default_atol() -> np.ndarray:
-    """Per-state absolute tolerances for the organ model."""
-    atol = np.empty(N_STATES)
-    for i, name in enumerate(STATE_NAMES):
-        atol[i] = next(value for prefix, value in _ATOL_BY_PREFIX.items() if name.startswith(prefix))
-    return atol
+    """Per-state absolute tolerances for the organ model, in state units (``physiology.indices.STATE_TABLE``)."""
+    return np.array(STATE_ATOL, dtype=float)
 
 
 def default_tolerances(rtol: float = DEFAULT_RTOL) -> Tolerances:
