@@ -18,11 +18,11 @@ import numpy as np
 from glucosim._toml import load_toml
 from glucosim.analysis import markers
 from glucosim.clinic import analysis
-from glucosim.clinic.protocol import LoadedProtocol, load_protocol
 from glucosim.physiology.indices import FIRST_QUADRATURE, N_DRIVERS, N_STATES, STATE_NAMES, Drv, Flux, Par, St
 from glucosim.physiology.units import MG_PER_G, PMOL_L_PER_UU_ML
 from glucosim.scenario.compile import ScenarioProgram, _absorption_speed
 from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
+from glucosim.scenario.protocol import LoadedProtocol, load_protocol
 from glucosim.simulation.initial_state import initial_state, last_meal
 from glucosim.solver.kernel import default_tolerances, organ_fluxes, organ_integrator
 from glucosim.solver.segments import Schedule, integrate_schedule
