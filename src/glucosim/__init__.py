@@ -11,7 +11,7 @@ Heavy modules (numba kernels, pandas, matplotlib) load on first use, so
 ``import glucosim`` stays fast.
 """
 
-__version__ = "0.1.0"
+from glucosim._version import __version__
 
 __all__ = [
     "__version__",

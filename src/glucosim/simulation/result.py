@@ -135,7 +135,7 @@ def _json_number(value):
 def _provenance(loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_time_s: float) -> dict:
     import numba
 
-    from glucosim import __version__
+    from glucosim._version import __version__
 
     return {
         "glucosim_version": __version__,
