@@ -64,23 +64,6 @@ def _trajectory(t, y, segment, drivers, p, day: int):
     return frame
 
 
-def _run_visits(loaded, visits, midnight_states):
-    """Run the scenario's scheduled clinic protocols on the stored midnight states."""
-    if not visits:
-        return []
-    from pathlib import Path as _Path
-
-    from glucosim.clinic.runner import run_protocol
-
-    base = _Path(loaded.source).parent
-    results = []
-    for protocol, day in visits:
-        local = base / protocol
-        target = local if local.suffix == ".toml" and local.is_file() else protocol
-        results.append(run_protocol(target, loaded, day=day, state=midnight_states[day]))
-    return results
-
-
 def simulate(
     scenario: LoadedScenario | str | Path,
     *,
@@ -91,7 +74,7 @@ def simulate(
     state_days: tuple[int, ...] = (),
     until_day: int | None = None,
 ) -> SimulationResult:
-    """Run a scenario end to end.
+    """Run a scenario end to end (its scheduled clinic visits are run above: ``glucosim.clinic.visits``).
 
     Main arguments:
         scenario: a path to a scenario TOML file, or a ``LoadedScenario``.
@@ -122,11 +105,6 @@ def simulate(
     keep = {day for day in keep if 0 <= day < n_days}
     if progress is None:
         progress = n_days >= PROGRESS_MIN_DAYS
-    visits = [
-        (visit.protocol, loaded.scenario.visit_day(year)) for visit in loaded.scenario.clinic for year in visit.at_years
-    ]
-    visits = [(protocol, day) for protocol, day in visits if day < n_days]
-    state_days = tuple(state_days) + tuple(day for _, day in visits)
 
     started = time.perf_counter()
     integrator = organ_integrator()
@@ -174,7 +152,6 @@ def simulate(
             bar.close()
 
     daily = {name: np.concatenate(parts) for name, parts in columns.items()}
-    clinic = _run_visits(loaded, visits, midnight_states)
     return build_result(
         loaded=loaded,
         program=program,
@@ -183,7 +160,6 @@ def simulate(
         initial_state=y0,
         final_state=y,
         midnight_states=midnight_states,
-        clinic=clinic,
         stats=SolverStats(int(work[0]), int(work[1]), int(work[2])),
         rtol=rtol,
         wall_time_s=time.perf_counter() - started,
