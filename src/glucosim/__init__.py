@@ -38,7 +38,7 @@ def load_scenario(path):
 
 def simulate(scenario, **options):
     """Run a scenario (path or loaded) and return a SimulationResult; see glucosim.simulation.run.simulate."""
-    from glucosim.simulation.run import simulate as _simulate
+    from glucosim.clinic.visits import simulate_with_visits as _simulate
 
     return _simulate(scenario, **options)
 

@@ -46,8 +46,8 @@ def main():
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on for runs of a year or more)")
 def run(scenario: Path, out_dir, no_figures: bool, progress):
     """Run SCENARIO and write summary.json, daily.csv, yearly.csv and figures."""
+    from glucosim.clinic.visits import simulate_with_visits as simulate
     from glucosim.scenario.load import load_scenario
-    from glucosim.simulation.run import simulate
 
     out_dir = out_dir or Path("results") / scenario.stem
     try:
