@@ -33,3 +33,7 @@ class SolverError(GlucosimError, RuntimeError):
 
 class SweepError(GlucosimError, ValueError):
     """A sweep file or sweep output directory is unusable: the message names the file, field or directory."""
+
+
+class ClinicError(GlucosimError, ValueError):
+    """A clinic test cannot be run as asked (e.g. its day is outside the subject's scenario)."""

@@ -18,8 +18,9 @@ import numpy as np
 from glucosim._toml import load_toml
 from glucosim.analysis import markers
 from glucosim.clinic import analysis
+from glucosim.errors import ClinicError
 from glucosim.physiology.indices import FIRST_QUADRATURE, N_DRIVERS, N_STATES, STATE_NAMES, Drv, Flux, Par, St
-from glucosim.physiology.units import MG_PER_G, PMOL_L_PER_UU_ML
+from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, PMOL_L_PER_UU_ML
 from glucosim.scenario.compile import ScenarioProgram, _absorption_speed
 from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
 from glucosim.scenario.protocol import LoadedProtocol, load_protocol
@@ -106,7 +107,10 @@ def subject_state(loaded: LoadedScenario, day: int = 0) -> np.ndarray:
 
     program = ScenarioProgram(loaded)
     if not 0 <= day < program.n_days:
-        raise ValueError(f"day {day} is outside the scenario (0 to {program.n_days - 1})")
+        raise ClinicError(
+            f"{loaded.source}: day {day} is outside the scenario (allowed: 0 to {program.n_days - 1}, "
+            f"i.e. years 0 to {(program.n_days - 1) / DAYS_PER_YEAR:.2f})"
+        )
     if day == 0:
         return initial_state(program)
     return simulate(loaded, until_day=day, progress=False).final_state.copy()

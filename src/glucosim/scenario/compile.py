@@ -12,6 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
+from glucosim.errors import ScenarioError
 from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
 from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from glucosim.scenario.load import LoadedScenario
@@ -64,6 +65,22 @@ def _absorption_speed(absorption, p) -> float:
     return float(absorption)
 
 
+def _check_exercise_overlap(routine: Routine, where: str) -> None:
+    """Refuse sessions that overlap on a weekday (the schedule gives one exercise intensity at a time)."""
+    for weekday in range(7):
+        sessions = sorted(
+            (session.start_h, session.start_h + session.duration_min / MINUTES_PER_HOUR)
+            for session in routine.exercise
+            if weekday in session.weekdays
+        )
+        for (start, end), (next_start, next_end) in zip(sessions, sessions[1:]):
+            if next_start < end:
+                raise ScenarioError(
+                    f"{where}: sessions overlap on weekday {weekday} ({start:g}-{end:g} h and "
+                    f"{next_start:g}-{next_end:g} h); sessions on one weekday must not overlap"
+                )
+
+
 class ScenarioProgram:
     """A scenario resolved day by day: routines, drivers, schedules and sample times."""
 
@@ -78,8 +95,9 @@ class ScenarioProgram:
 
     def _resolve_phases(self) -> list[tuple[int, Routine]]:
         routine = self.scenario.routine
+        _check_exercise_overlap(routine, f"{self.loaded.source}: routine.exercise")
         phases = [(0, routine)]
-        for change in self.scenario.changes:
+        for index, change in enumerate(self.scenario.changes):
             updates = {
                 name: getattr(change, name)
                 for name in (
@@ -94,6 +112,8 @@ class ScenarioProgram:
                 if getattr(change, name) is not None
             }
             routine = routine.model_copy(update=updates)
+            if change.exercise is not None:
+                _check_exercise_overlap(routine, f"{self.loaded.source}: changes[{index}].exercise")
             if phases[-1][0] == change.start_day:
                 phases[-1] = (change.start_day, routine)
             else:
@@ -145,9 +165,6 @@ class ScenarioProgram:
                 if weekday in session.weekdays
             )
         )
-        for (_, end, _), (start, _, _) in zip(exercise, exercise[1:]):
-            if start < end:
-                raise ValueError(f"exercise sessions overlap on day {day}")
         drift = routine.drift
         carbs_energy = (self._daily_carbs_g(routine) - self._base_daily_carbs_g) * float(p[Par.carbohydrate_energy])
         return DayPlan(
