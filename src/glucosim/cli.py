@@ -83,7 +83,7 @@ def validate(scenarios):
             program = ScenarioProgram(loaded)
             for day in {0, program.n_days - 1, *(start for start, _ in program.change_days)}:
                 program.day_plan(day)
-        except (GlucosimError, ValueError) as error:
+        except GlucosimError as error:
             click.echo(f"error: {error}", err=True)
             failed = True
             continue
@@ -109,7 +109,7 @@ def clinic(protocol: str, subject: str, at_year: float, out_dir):
 
     try:
         result = run_protocol(protocol, subject, day=int(round(at_year * DAYS_PER_YEAR)))
-    except (GlucosimError, ValueError) as error:
+    except GlucosimError as error:
         _fail(error)
     click.echo(
         f"{result.protocol.protocol.name} on '{result.subject}', "
@@ -149,7 +149,7 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, out_file: P
     try:
         loaded = subject_scenario(subject)
         state, drivers, _ = morning_test_state(loaded, int(round(at_year * DAYS_PER_YEAR)))
-    except (GlucosimError, ValueError) as error:
+    except GlucosimError as error:
         _fail(error)
     p = loaded.parameters
     if oral_glucose_g > 0:
