@@ -393,8 +393,7 @@ def _echo_sweep_summary(out_dir: Path):
 @click.option("--no-figures", is_flag=True, help="tables only")
 def analyze(out_dir: Path, outputs, analysis_dir, no_figures: bool):
     """Cohort outcomes by arm, sensitivity indices (SALib) and outcome maps of the sweep in DIR."""
-    from glucosim.analysis.sensitivity import DEFAULT_OUTPUTS
-    from glucosim.sweep.analyze import analyze_sweep
+    from glucosim.analysis.sweep import DEFAULT_OUTPUTS, analyze_sweep
 
     try:
         found = analyze_sweep(out_dir, tuple(outputs) or DEFAULT_OUTPUTS, analysis_dir, figures=not no_figures)

@@ -86,7 +86,7 @@ def _tasks(loaded: LoadedSweep, design, chunk_runs: int, chunks: list[int]) -> l
 
 
 def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict:
-    from glucosim.analysis.cohort import arm_comparison, cumulative_incidence
+    from glucosim.analysis.sweep.cohort import arm_comparison, cumulative_incidence
 
     columns = ["run_id", "arm", "status", "error", *loaded.variable_names, *SUMMARY_COLUMNS]
     results = store.load_results(require_complete=True, columns=columns)
