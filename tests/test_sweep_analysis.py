@@ -154,6 +154,7 @@ def test_analyze_cli_prints_arms_and_refuses_a_directory_without_a_sweep(grid_di
     shown = runner.invoke(main, ["analyze", str(grid_dir), "--analysis-dir", str(tmp_path), "--no-figures"])
     assert shown.exit_code == 0, shown.output
     assert "control: diabetes by year 2" in shown.output
+    assert "Kaplan-Meier 95 % CI" in shown.output
     missing = runner.invoke(main, ["analyze", str(tmp_path)])
     assert missing.exit_code == 2 and "no sweep results here" in missing.output
 

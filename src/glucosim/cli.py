@@ -409,6 +409,11 @@ def analyze(out_dir: Path, outputs, analysis_dir, no_figures: bool):
             f"(prediabetic at start: {100 * arm['diabetes_fraction_from_prediabetes']:.1f} % of "
             f"{arm['n_prediabetic_at_start']}){extra}"
         )
+        low, high = arm["diabetes_fraction_ci95"]
+        hazard = next((v for k, v in arm.items() if k.startswith("diabetes_hazard_ratio_vs_")), None)
+        shown = f"; hazard ratio {hazard:.2f}" if hazard is not None and math.isfinite(hazard) else ""
+        shown += " ({:.2f}-{:.2f})".format(*arm["diabetes_hazard_ratio_ci95"]) if shown else ""
+        click.echo(f"  Kaplan-Meier 95 % CI {100 * low:.1f}-{100 * high:.1f} %{shown}")
     if found.sensitivity is not None and len(found.sensitivity):
         click.echo(found.sensitivity.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for note in found.notes:
