@@ -110,7 +110,10 @@ class Change(_Strict):
         """First day (0-based) on which the change applies."""
         from glucosim.physiology.units import DAYS_PER_YEAR
 
-        return self.from_day if self.from_day is not None else int(round(self.from_year * DAYS_PER_YEAR))
+        if self.from_day is not None:
+            return self.from_day
+        assert self.from_year is not None  # the validator requires from_day or from_year
+        return int(round(self.from_year * DAYS_PER_YEAR))
 
 
 class Subject(_Strict):
@@ -208,6 +211,7 @@ class Scenario(_Strict):
             return self.duration_hours * MINUTES_PER_HOUR
         if self.duration_days is not None:
             return self.duration_days * MINUTES_PER_DAY
+        assert self.duration_years is not None  # the validator requires exactly one duration
         return max(1, int(round(self.duration_years * DAYS_PER_YEAR))) * MINUTES_PER_DAY
 
     @staticmethod

@@ -89,6 +89,7 @@ class SimulationResult:
 
     def final_state_dict(self) -> dict[str, float]:
         """The final state by name."""
+        assert self.final_state is not None, "this result kept no final state"
         return dict(zip(STATE_NAMES, map(float, self.final_state)))
 
 
