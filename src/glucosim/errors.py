@@ -33,3 +33,7 @@ class SolverError(GlucosimError, RuntimeError):
 
 class SweepError(GlucosimError, ValueError):
     """A sweep file or sweep output directory is unusable: the message names the file, field or directory."""
+
+
+class ResultError(GlucosimError, LookupError):
+    """Something asked of a result that it does not have (e.g. a day outside the run)."""
