@@ -5,11 +5,15 @@ daily routine (meals, exercise, sleep), a drift of insulin sensitivity, and
 changes that take effect from a given day or year.
 """
 
+import warnings
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 AbsorptionName = Literal["slow", "medium", "fast"]
+
+DEPRECATED_SUBJECT_FIELDS = {"insulin_sensitivity": "insulin_sensitivity_whole_body"}
+"""Old subject field name -> its name in the parameter table (the one name used everywhere)."""
 
 
 class _Strict(BaseModel):
@@ -117,7 +121,9 @@ class Subject(_Strict):
     """Who is simulated: a preset plus overrides (all relative to healthy = 1 unless a unit is named)."""
 
     preset: str = Field(default="healthy", description="a preset in models/presets (glucosim presets lists them)")
-    insulin_sensitivity: float | None = Field(default=None, description="whole-body sensitivity, healthy = 1")
+    insulin_sensitivity_whole_body: float | None = Field(
+        default=None, description="whole-body sensitivity, healthy = 1"
+    )
     insulin_sensitivity_liver: float | None = None
     insulin_sensitivity_muscle: float | None = None
     insulin_sensitivity_adipose: float | None = None
@@ -132,10 +138,27 @@ class Subject(_Strict):
     )
     parameters: dict[str, float] = Field(default_factory=dict, description="any other parameter by table name")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _deprecated_names(cls, data):
+        # One name per quantity: the parameter table's. The old shorthand still loads, with a notice.
+        if isinstance(data, dict):
+            for old, new in DEPRECATED_SUBJECT_FIELDS.items():
+                if old in data:
+                    warnings.warn(
+                        f"subject.{old} is deprecated; use subject.{new} (the parameter table's name)",
+                        DeprecationWarning,
+                        stacklevel=2,
+                    )
+                    if new in data:
+                        raise ValueError(f"give subject.{new} only (subject.{old} is its deprecated alias)")
+                    data = {new if key == old else key: value for key, value in data.items()}
+        return data
+
     def parameter_overrides(self) -> dict[str, float]:
         """The subject's overrides by parameter-table name (shorthand fields first, then ``parameters``)."""
         shorthand = {
-            "insulin_sensitivity_whole_body": self.insulin_sensitivity,
+            "insulin_sensitivity_whole_body": self.insulin_sensitivity_whole_body,
             "insulin_sensitivity_liver": self.insulin_sensitivity_liver,
             "insulin_sensitivity_muscle": self.insulin_sensitivity_muscle,
             "insulin_sensitivity_adipose": self.insulin_sensitivity_adipose,
