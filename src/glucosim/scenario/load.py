@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from glucosim._toml import read_toml_file
 from glucosim.errors import ParameterError, ScenarioError
 from glucosim.parameters import available_presets, load_parameter_table, load_preset
-from glucosim.scenario.schema import Scenario
+from glucosim.scenario.schema import Scenario, combined_sensitivity_problem
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,9 @@ def parse_scenario(data: dict, source: str = "<string>", text: str = "") -> Load
         parameters = load_parameter_table().vector(overrides)
     except ParameterError as exc:
         raise ScenarioError(f"{source}: subject: {exc}") from None
+    problem = combined_sensitivity_problem(scenario, parameters)
+    if problem is not None:
+        raise ScenarioError(f"{source}: subject and routine.drift: {problem}")
     return LoadedScenario(scenario, source, text, parameters, overrides)
 
 
