@@ -95,5 +95,3 @@ def __getattr__(name: str):
     value = getattr(importlib.import_module(module_name), attribute)
     globals()[name] = value  # later lookups skip __getattr__
     return value
-
-

@@ -24,7 +24,7 @@ def _core_fluxes(y, drv, p):
     nefa = adipose.nefa_ratio(y, p)
     liver_output = liver.liver_glucose_output(y, p, s_liver, nefa, drv[Drv.cortisol_rel])
     appearance = gut.rate_of_appearance(y, drv, p)
-    brain_uptake = brain.brain_uptake(p)
+    brain_uptake = brain.brain_uptake(y, p)
     renal = kidney.renal_excretion(y, p)
     muscle_uptake = muscle.muscle_insulin_uptake(y, p, s_muscle, nefa) + muscle.muscle_exercise_uptake(y, p)
     adipose_uptake = adipose.adipose_glucose_uptake(y, p, s_adipose)

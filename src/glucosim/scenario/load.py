@@ -4,17 +4,16 @@ import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from glucosim._toml import read_toml_file
 from glucosim.errors import ParameterError, ScenarioError
 from glucosim.parameters import available_presets, load_parameter_table, load_preset
 from glucosim.scenario.messages import format_validation_error as format_validation_error  # shared by every loader
 from glucosim.scenario.protocol import load_protocol
-from glucosim.scenario.schema import Scenario
+from glucosim.scenario.schema import Scenario, combined_sensitivity_problem
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,11 @@ def parse_scenario(data: dict, source: str = "<string>", text: str = "") -> Load
         raise ScenarioError(format_validation_error(source, exc)) from None
     for index, visit in enumerate(scenario.clinic):
         _check_protocol(visit.protocol, f"{source}: clinic[{index}].protocol", Path(source).parent)
-    return LoadedScenario(scenario, source, text)
+    loaded = LoadedScenario(scenario, source, text)
+    problem = combined_sensitivity_problem(scenario, loaded.parameters)
+    if problem is not None:
+        raise ScenarioError(f"{source}: subject and routine.drift: {problem}")
+    return loaded
 
 
 def load_scenario(path) -> LoadedScenario:

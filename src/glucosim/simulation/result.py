@@ -16,6 +16,7 @@ from glucosim.physiology.indices import STATE_NAMES
 from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.scenario.load import LoadedScenario
+from glucosim.simulation.plausibility import check_run
 from glucosim.solver.dopri5 import SolverStats
 
 YEARLY_WINDOW_DAYS = 7
@@ -299,6 +300,7 @@ def build_result(
             for row in yearly.to_dict("records")
         ],
         "clinic": [visit.to_dict() for visit in clinic or []],
+        "plausibility": check_run(daily, clinic or ()).to_dict(),
         "provenance": _provenance(loaded, stats, rtol, wall_time_s),
     }
     return SimulationResult(
