@@ -15,7 +15,7 @@ from glucosim.physiology.indices import STATE_NAMES
 from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.scenario.load import LoadedScenario
-from glucosim.solver.dopri5 import SolverStats
+from glucosim.solver import SolverStats
 
 YEARLY_WINDOW_DAYS = 7
 """Yearly values average the last week of each year, so weekly routines (exercise days) do not alias."""
@@ -132,7 +132,9 @@ def _json_number(value):
     return None if not np.isfinite(value) else round(value, 6)
 
 
-def _provenance(loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_time_s: float) -> dict:
+def _provenance(
+    loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_time_s: float, solver_info: dict | None = None
+) -> dict:
     import numba
 
     from glucosim import __version__
@@ -145,13 +147,7 @@ def _provenance(loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_ti
         "scenario_source": loaded.source,
         "scenario_sha256": loaded.sha256,
         "parameter_overrides": loaded.parameter_overrides,
-        "solver": {
-            "method": "dopri5",
-            "rtol": rtol,
-            "rhs_evaluations": stats.rhs_evaluations,
-            "accepted_steps": stats.accepted_steps,
-            "rejected_steps": stats.rejected_steps,
-        },
+        "solver": {"method": "dopri5", "rtol": rtol, **stats.as_dict(), **(solver_info or {})},
         "wall_time_s": round(wall_time_s, 3),
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -170,8 +166,12 @@ def build_result(
     wall_time_s,
     midnight_states=None,
     clinic=None,
+    solver_info=None,
 ) -> SimulationResult:
-    """Assemble a ``SimulationResult`` from the streamed daily columns."""
+    """Assemble a ``SimulationResult`` from the streamed daily columns.
+
+    ``solver_info`` (method name, resolution, ...) is merged into the provenance's ``solver`` entry.
+    """
     import pandas as pd
 
     daily = pd.DataFrame(daily_columns)
@@ -201,7 +201,7 @@ def build_result(
             for row in yearly.to_dict("records")
         ],
         "clinic": [visit.to_dict() for visit in clinic or []],
-        "provenance": _provenance(loaded, stats, rtol, wall_time_s),
+        "provenance": _provenance(loaded, stats, rtol, wall_time_s, solver_info),
     }
     return SimulationResult(
         daily=daily,
