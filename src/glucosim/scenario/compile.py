@@ -17,7 +17,7 @@ from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
 from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from glucosim.scenario.load import LoadedScenario
 from glucosim.scenario.schema import Routine
-from glucosim.solver.segments import Schedule
+from glucosim.solver import Schedule
 
 OUTPUT_STEP_MIN = 5.0
 """Spacing of the stored trajectory grid, minutes."""

@@ -17,7 +17,7 @@ from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.scenario.load import LoadedScenario
 from glucosim.simulation.plausibility import check_run
-from glucosim.solver.dopri5 import SolverStats
+from glucosim.solver import SolverStats
 
 YEARLY_WINDOW_DAYS = 7
 """Yearly values average the last week of each year, so weekly routines (exercise days) do not alias."""
@@ -231,7 +231,9 @@ def _json_number(value):
     return None if not np.isfinite(value) else round(value, 6)
 
 
-def _provenance(loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_time_s: float) -> dict:
+def _provenance(
+    loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_time_s: float, solver_info: dict | None = None
+) -> dict:
     import numba
 
     from glucosim._version import __version__
@@ -244,13 +246,7 @@ def _provenance(loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_ti
         "scenario_source": loaded.source,
         "scenario_sha256": loaded.sha256,
         "parameter_overrides": loaded.parameter_overrides,
-        "solver": {
-            "method": "dopri5",
-            "rtol": rtol,
-            "rhs_evaluations": stats.rhs_evaluations,
-            "accepted_steps": stats.accepted_steps,
-            "rejected_steps": stats.rejected_steps,
-        },
+        "solver": {"method": "dopri5", "rtol": rtol, **stats.as_dict(), **(solver_info or {})},
         "wall_time_s": round(wall_time_s, 3),
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -269,8 +265,12 @@ def build_result(
     wall_time_s,
     midnight_states=None,
     clinic=None,
+    solver_info=None,
 ) -> SimulationResult:
-    """Assemble a ``SimulationResult`` from the streamed daily columns."""
+    """Assemble a ``SimulationResult`` from the streamed daily columns.
+
+    ``solver_info`` (method name, resolution, ...) is merged into the provenance's ``solver`` entry.
+    """
     import pandas as pd
 
     daily = pd.DataFrame(daily_columns)
@@ -301,7 +301,7 @@ def build_result(
         ],
         "clinic": [visit.to_dict() for visit in clinic or []],
         "plausibility": check_run(daily, clinic or ()).to_dict(),
-        "provenance": _provenance(loaded, stats, rtol, wall_time_s),
+        "provenance": _provenance(loaded, stats, rtol, wall_time_s, solver_info),
     }
     return SimulationResult(
         daily=daily,
