@@ -35,6 +35,8 @@ _ATOL_BY_PREFIX = {
     "beta": 1e-10,  # relative units
     "drift": 1e-10,
     "weight": 1e-8,  # kg
+    "fat_mass": 1e-8,  # kg
+    "adaptive_thermogenesis": 1e-6,  # kcal/day
     "cum": 1.0,  # quadratures do not steer the step
 }
 
