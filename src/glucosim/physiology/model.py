@@ -65,7 +65,7 @@ def rhs(t, y, drv, p, dydt):
     dydt[St.insulin_mean_pmol_l] = (plasma_insulin - y[St.insulin_mean_pmol_l]) / filter_time
     beta_cells.beta_slow_derivatives(y, p, slow_on, dydt)
     drift_derivatives(drv, slow_on, dydt)
-    body.weight_derivative(y, drv, p, slow_on, dydt)
+    body.body_derivatives(y, drv, p, slow_on, dydt)
 
     dydt[St.cum_liver_output_mg_kg] = liver_output
     dydt[St.cum_gut_appearance_mg_kg] = appearance

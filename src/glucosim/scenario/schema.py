@@ -55,6 +55,8 @@ class Meal(_Strict):
 
     time_h: float = Field(ge=0.0, lt=24.0, description="clock time of the meal, hours after midnight")
     carbs_g: float = Field(gt=0.0, le=400.0, description="carbohydrate in the meal, grams")
+    fat_g: float = Field(default=0.0, ge=0.0, le=300.0, description="fat in the meal, grams (energy: 9 kcal/g)")
+    protein_g: float = Field(default=0.0, ge=0.0, le=300.0, description="protein in the meal, grams (energy: 4 kcal/g)")
     absorption: AbsorptionName | Annotated[float, Field(gt=0.1, le=3.0)] = Field(
         default="medium",
         description="speed of absorption: 'slow' (fibre, low GI), 'medium', 'fast' (liquid, high GI), or a multiplier",
@@ -102,7 +104,19 @@ class Routine(_Strict):
     sleep_h: float = Field(default=8.0, ge=0.0, le=14.0, description="hours of sleep each night")
     carbs_scale: float = Field(default=1.0, gt=0.0, le=3.0, description="multiplier on every meal's carbohydrate")
     energy_surplus_kcal_per_day: float = Field(
-        default=0.0, ge=-1500.0, le=1500.0, description="energy intake above balance (besides carbohydrate changes)"
+        default=0.0,
+        ge=-1500.0,
+        le=1500.0,
+        description="explicit extra energy intake every day, kcal/day (an override on top of the food)",
+    )
+    other_food_kcal_per_day: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=6000.0,
+        description=(
+            "energy eaten besides what the meals list (their fat and protein if not given, snacks, drinks), kcal/day,"
+            " on days with meals; default: what puts the subject at energy balance on the starting routine"
+        ),
     )
     cortisol_rel: float = Field(default=1.0, ge=0.5, le=3.0, description="plasma cortisol relative to normal (stress)")
     drift: Drift = Field(default_factory=Drift)
@@ -130,6 +144,7 @@ class Change(_Strict):
     sleep_h: float | None = Field(default=None, ge=0.0, le=14.0)
     carbs_scale: float | None = Field(default=None, gt=0.0, le=3.0)
     energy_surplus_kcal_per_day: float | None = Field(default=None, ge=-1500.0, le=1500.0)
+    other_food_kcal_per_day: float | None = Field(default=None, ge=0.0, le=6000.0)
     cortisol_rel: float | None = Field(default=None, ge=0.5, le=3.0)
     drift: Drift | None = None
 
