@@ -61,6 +61,13 @@ class Meal(_Strict):
         default="medium",
         description="speed of absorption: 'slow' (fibre, low GI), 'medium', 'fast' (liquid, high GI), or a multiplier",
     )
+    fat_g: float = Field(default=0.0, ge=0.0, le=300.0, description="fat in the meal, grams (slows gastric emptying)")
+    protein_g: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=300.0,
+        description="protein in the meal, grams (slows gastric emptying, potentiates insulin secretion)",
+    )
 
 
 class ExerciseSession(_Strict):
