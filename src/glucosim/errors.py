@@ -37,3 +37,7 @@ class SweepError(GlucosimError, ValueError):
 
 class ClinicError(GlucosimError, ValueError):
     """A clinic test cannot be run as asked (e.g. its day is outside the subject's scenario)."""
+
+
+class ResultError(GlucosimError, LookupError):
+    """Something asked of a result that it does not have (e.g. a day outside the run)."""

@@ -101,6 +101,7 @@ def daily_rows(first_day, plans, t, y, segment, drivers, p, end_min) -> dict[str
             "insulin_sensitivity_rel": np.exp(np.log(chronic).mean(axis=1)),
             "training_level": y[fasting_rows, St.training_level],
             "weight_change_kg": y[fasting_rows, St.weight_change_kg],
+            "fat_mass_change_kg": y[fasting_rows, St.fat_mass_change_kg],
         }
     )
     return columns

@@ -143,6 +143,15 @@ STATE_TABLE: tuple[StateSpec, ...] = (
         "drift_log_adipose", "1", _REL, "accumulated log-change of adipose sensitivity from scenario drift", slow=True
     ),
     dynamic("weight_change_kg", "kg", 1e-8, "change of body weight from the start", slow=True),
+    # energy balance (Hall 2011): fat mass change and adaptive thermogenesis; lean change = weight - fat change
+    dynamic("fat_mass_change_kg", "kg", 1e-8, "change of body fat mass from the start", slow=True),
+    dynamic(
+        "adaptive_thermogenesis_kcal_day",
+        "kcal/day",
+        1e-6,
+        "adaptive change of energy expenditure (Hall 2011 AT)",
+        slow=True,
+    ),
     # --- add new dynamic states above this line, in the block of their mechanism ---
     # running integrals, reset each output chunk (daily fluxes are their differences)
     quadrature("cum_liver_output_mg_kg", "mg/kg", "integral of net liver glucose output"),
@@ -251,7 +260,8 @@ DRIVER_SPEC = [
     ("drift_liver_per_day", "1/day", "log-rate of scenario drift of hepatic sensitivity"),
     ("drift_muscle_per_day", "1/day", "log-rate of scenario drift of muscle sensitivity"),
     ("drift_adipose_per_day", "1/day", "log-rate of scenario drift of adipose sensitivity"),
-    ("energy_surplus_kcal_day", "kcal/day", "energy intake above balance"),
+    ("energy_surplus_kcal_day", "kcal/day", "explicit extra energy intake (the scenario's override), every day"),
+    ("food_energy_kcal_day", "kcal/day", "energy of the day's food: meals plus the rest of the diet"),
     ("cortisol_rel", "1", "plasma cortisol relative to normal"),
     ("slow_dynamics_on", "1", "1 normally; 0 freezes slow states (used to find the starting state)"),
     ("iv_glucose_mg_kg_min", "mg/kg/min", "intravenous glucose infusion (clinic protocols)"),

@@ -24,7 +24,7 @@ def _core_fluxes(y, drv, p):
     nefa = adipose.nefa_ratio(y, p)
     liver_output = liver.liver_glucose_output(y, p, s_liver, nefa, drv[Drv.cortisol_rel])
     appearance = gut.rate_of_appearance(y, drv, p)
-    brain_uptake = brain.brain_uptake(p)
+    brain_uptake = brain.brain_uptake(y, p)
     renal = kidney.renal_excretion(y, p)
     muscle_uptake = muscle.muscle_insulin_uptake(y, p, s_muscle, nefa) + muscle.muscle_exercise_uptake(y, p)
     adipose_uptake = adipose.adipose_glucose_uptake(y, p, s_adipose)
@@ -65,7 +65,7 @@ def rhs(t, y, drv, p, dydt):
     dydt[St.insulin_mean_pmol_l] = (plasma_insulin - y[St.insulin_mean_pmol_l]) / filter_time
     beta_cells.beta_slow_derivatives(y, p, slow_on, dydt)
     drift_derivatives(drv, slow_on, dydt)
-    body.weight_derivative(y, drv, p, slow_on, dydt)
+    body.body_derivatives(y, drv, p, slow_on, dydt)
 
     dydt[St.cum_liver_output_mg_kg] = liver_output
     dydt[St.cum_gut_appearance_mg_kg] = appearance

@@ -2,9 +2,10 @@
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from glucosim._toml import read_toml_file
@@ -12,31 +13,61 @@ from glucosim.errors import ParameterError, ScenarioError
 from glucosim.parameters import available_presets, load_parameter_table, load_preset
 from glucosim.scenario.messages import format_validation_error as format_validation_error  # shared by every loader
 from glucosim.scenario.protocol import load_protocol
-from glucosim.scenario.schema import Scenario
+from glucosim.scenario.schema import Scenario, combined_sensitivity_problem
 
 
 @dataclass(frozen=True)
 class LoadedScenario:
     """A validated scenario with where it came from.
 
+    Frozen, and the parameters are a function of ``scenario``: a copy made with
+    ``dataclasses.replace(loaded, scenario=...)`` derives its own parameters
+    rather than running the old ones.
+
     Attributes:
         scenario: the validated data.
         source: path of the file, or "<string>".
         text: the file's text (kept for provenance).
-        parameters: the kernel parameter vector (table, preset, overrides).
-        parameter_overrides: preset and subject overrides by name.
     """
 
     scenario: Scenario
     source: str
-    text: str
-    parameters: Any
-    parameter_overrides: dict
+    text: str = ""
+
+    def __post_init__(self):
+        _ = self._derived  # derive now, so a bad preset or parameter fails here with the source named
+
+    @cached_property
+    def _derived(self) -> tuple[dict, np.ndarray]:
+        subject = self.scenario.subject
+        if subject.preset not in available_presets():
+            raise ScenarioError(
+                f"{self.source}: subject.preset: unknown preset {subject.preset!r}; "
+                f"allowed: {', '.join(available_presets())}"
+            )
+        overrides = dict(load_preset(subject.preset))
+        overrides.update(subject.parameter_overrides())
+        try:
+            vector = load_parameter_table().vector(overrides)
+        except ParameterError as exc:
+            raise ScenarioError(f"{self.source}: subject: {exc}") from None
+        vector.setflags(write=False)
+        return overrides, vector
+
+    @property
+    def parameters(self) -> np.ndarray:
+        """The kernel parameter vector (table, preset, overrides); a fresh copy on each access."""
+        return self._derived[1].copy()
+
+    @property
+    def parameter_overrides(self) -> dict:
+        """Preset and subject overrides by parameter name (a copy)."""
+        return dict(self._derived[0])
 
     @property
     def sha256(self) -> str:
-        """Hash of the scenario text."""
-        return hashlib.sha256(self.text.encode()).hexdigest()
+        """Hash of the scenario text (of the validated data when built from a dict)."""
+        return hashlib.sha256((self.text or self.scenario.model_dump_json()).encode()).hexdigest()
 
 
 def _check_protocol(name: str, where: str, base: Path) -> None:
@@ -52,20 +83,13 @@ def parse_scenario(data: dict, source: str = "<string>", text: str = "") -> Load
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(source, exc)) from None
-    subject = scenario.subject
-    if subject.preset not in available_presets():
-        raise ScenarioError(
-            f"{source}: subject.preset: unknown preset {subject.preset!r}; allowed: {', '.join(available_presets())}"
-        )
     for index, visit in enumerate(scenario.clinic):
         _check_protocol(visit.protocol, f"{source}: clinic[{index}].protocol", Path(source).parent)
-    overrides = dict(load_preset(subject.preset))
-    overrides.update(subject.parameter_overrides())
-    try:
-        parameters = load_parameter_table().vector(overrides)
-    except ParameterError as exc:
-        raise ScenarioError(f"{source}: subject: {exc}") from None
-    return LoadedScenario(scenario, source, text, parameters, overrides)
+    loaded = LoadedScenario(scenario, source, text)
+    problem = combined_sensitivity_problem(scenario, loaded.parameters)
+    if problem is not None:
+        raise ScenarioError(f"{source}: subject and routine.drift: {problem}")
+    return loaded
 
 
 def load_scenario(path) -> LoadedScenario:

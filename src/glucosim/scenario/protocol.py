@@ -2,19 +2,30 @@
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from glucosim._toml import read_toml_file
 from glucosim.errors import ScenarioError
 from glucosim.scenario.messages import format_validation_error
+from glucosim.scenario.schema import StrictModel
 
 PROTOCOL_DIR = Path(__file__).resolve().parent.parent / "protocols"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# strict: no "60" -> 60 or true -> 1; no NaN or infinity anywhere (a NaN sample time was silently dropped)
+_Strict = StrictModel
+
+
+MIN_SAMPLE_SPACING_MIN = 0.1
+"""Closest allowed spacing of ``sample_every_min`` (6 s: finer than any assay; 1e-9 hung the run)."""
+MAX_SAMPLES = 6001
+"""Most sampling times in one protocol (600 min at the closest spacing)."""
+MAX_INSULIN_INFUSION_MU_M2_MIN = 1200.0
+"""Highest insulin infusion used in clamp studies (Kolterman 1981 J Clin Invest 68:957: 15-1,200 mU/m^2/min)."""
+MAX_IV_GLUCOSE_G_PER_KG = 0.5
+"""Largest intravenous glucose bolus in use (0.5 g/kg, the classical IVGTT; the FSIGT gives 0.3 g/kg)."""
 
 
 class Action(_Strict):
@@ -25,7 +36,9 @@ class Action(_Strict):
     absorption: Literal["slow", "medium", "fast"] | float = Field(
         default="fast", description="absorption speed of the drink (a glucose solution is fast)"
     )
-    iv_glucose_g_per_kg: float | None = Field(default=None, gt=0.0, le=1.0, description="intravenous bolus")
+    iv_glucose_g_per_kg: float | None = Field(
+        default=None, gt=0.0, le=MAX_IV_GLUCOSE_G_PER_KG, description="intravenous bolus, g per kg body weight"
+    )
     bolus_duration_min: float = Field(
         default=1.0,
         gt=0.0,
@@ -36,7 +49,10 @@ class Action(_Strict):
     )
     iv_glucose_mg_kg_min: float | None = Field(default=None, ge=0.0, le=30.0, description="fixed infusion from now on")
     insulin_infusion_mU_m2_min: float | None = Field(
-        default=None, ge=0.0, le=2000.0, description="insulin infusion from now on, mU per m^2 body surface per minute"
+        default=None,
+        ge=0.0,
+        le=MAX_INSULIN_INFUSION_MU_M2_MIN,
+        description="insulin infusion from now on, mU per m^2 body surface per minute",
     )
 
     @model_validator(mode="after")
@@ -62,7 +78,8 @@ class GlucoseClamp(_Strict):
     1979's algorithm, simplified): GIR += gain*(target - G) + damping*(G_prev - G).
     """
 
-    target_mg_dl: Literal["fasting"] | float = Field(default="fasting")
+    # 40-400 mg/dl spans hypoglycaemic (~45-50) to hyperglycaemic (basal + 125, DeFronzo 1979) clamps
+    target_mg_dl: Literal["fasting"] | Annotated[float, Field(ge=40.0, le=400.0)] = Field(default="fasting")
     interval_min: float = Field(default=5.0, gt=0.0, le=30.0)
     gain_mg_kg_min_per_mg_dl: float = Field(default=0.1, gt=0.0, le=2.0)
     damping_mg_kg_min_per_mg_dl: float = Field(default=0.25, ge=0.0, le=5.0)
@@ -77,7 +94,7 @@ class Protocol(_Strict):
     kind: Literal["ogtt", "clamp", "ivgtt", "fasting"]
     duration_min: float = Field(ge=0.0, le=600.0)
     samples_min: tuple[float, ...] = Field(default=(), description="sampling times, minutes from the start")
-    sample_every_min: float | None = Field(default=None, gt=0.0, le=60.0)
+    sample_every_min: float | None = Field(default=None, ge=MIN_SAMPLE_SPACING_MIN, le=60.0)
     actions: tuple[Action, ...] = ()
     clamp: GlucoseClamp | None = None
 
@@ -91,6 +108,16 @@ class Protocol(_Strict):
             raise ValueError("samples_min must lie within [0, duration_min]")
         if any(action.at_min > self.duration_min for action in self.actions):
             raise ValueError("an action is after the end of the test")
+        if len(self.samples_min) > MAX_SAMPLES:
+            raise ValueError(f"at most {MAX_SAMPLES} sampling times")
+        if self.clamp is not None and self.clamp.steady_state_from_min >= self.duration_min:
+            raise ValueError("clamp.steady_state_from_min must be before the end of the test (duration_min)")
+        if self.kind == "ivgtt" and not any(action.iv_glucose_g_per_kg is not None for action in self.actions):
+            raise ValueError("an 'ivgtt' needs an iv_glucose_g_per_kg action (its indices come from an IV bolus)")
+        if self.kind == "ivgtt" and any(action.oral_glucose_g is not None for action in self.actions):
+            raise ValueError("an 'ivgtt' takes no oral glucose (gut absorption would confound SI and AIRg)")
+        if self.kind == "ogtt" and not any(action.oral_glucose_g is not None for action in self.actions):
+            raise ValueError("an 'ogtt' needs an oral_glucose_g action")
         return self
 
     @property

@@ -6,7 +6,7 @@ another file changes, so the name does it for it.
 """
 
 import hashlib
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numba
@@ -35,9 +35,11 @@ def cached_copy(function, name: str):
     return numba.njit(cache=True, error_model="numpy")(copy)
 
 
-def _source_hash() -> str:
+def _source_hash(method: str = "dopri5") -> str:
+    from glucosim.solver.contract import get_method
+
     digest = hashlib.sha256()
-    sources = sorted((_PACKAGE / "physiology").glob("*.py")) + [_PACKAGE / "solver" / "dopri5.py"]
+    sources = sorted((_PACKAGE / "physiology").glob("*.py")) + [get_method(method).source]
     for path in sources + [PARAMETER_TABLE_PATH]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -53,26 +55,26 @@ def default_tolerances(rtol: float = DEFAULT_RTOL) -> Tolerances:
     return Tolerances(rtol=rtol, atol=default_atol(), n_controlled=int(FIRST_QUADRATURE))
 
 
-@lru_cache(maxsize=1)
-def organ_integrator():
-    """The compiled integrator of ``physiology.model.rhs`` (compiled or loaded from cache on first use)."""
+@cache
+def organ_integrator(method: str = "dopri5"):
+    """The compiled integrator of ``physiology.model.rhs`` by registered ``method`` (compiled or loaded once)."""
     from glucosim.physiology.model import rhs
-    from glucosim.solver.dopri5 import bind_integrator
+    from glucosim.solver import segments
 
-    return bind_integrator(rhs, f"integrate_organ_model_{_source_hash()}")
+    return segments.bound_integrator(rhs, f"integrate_organ_model_{_source_hash(method)}", method)
 
 
-@lru_cache(maxsize=1)
-def organ_ensemble():
+@cache
+def organ_ensemble(method: str = "dopri5"):
     """The parallel (``numba.prange``) ensemble integrator of ``physiology.model.rhs``.
 
     Compiled separately from ``organ_integrator`` (on first use, cached on disk
     under the same source hash), so a single simulation never pays for it.
     """
     from glucosim.physiology.model import rhs
-    from glucosim.solver.dopri5 import bind_ensemble
+    from glucosim.solver import segments
 
-    return bind_ensemble(rhs, f"integrate_organ_model_{_source_hash()}")
+    return segments.bound_integrator(rhs, f"integrate_organ_model_{_source_hash(method)}", method, ensemble=True)
 
 
 @lru_cache(maxsize=1)
