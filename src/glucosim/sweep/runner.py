@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from glucosim._optional import require_extra
 from glucosim.errors import SweepError
 from glucosim.sweep.backends import SlurmOptions, available_cores, dask_client, execute
 from glucosim.sweep.design import design_samples, patient_seeds
@@ -154,6 +155,7 @@ def run_sweep(
     Results do not depend on workers, backend or chunking: every run is
     computed on its own from the design table.
     """
+    require_extra("sweep", "glucosim sweep")
     loaded = sweep if isinstance(sweep, LoadedSweep) else load_sweep(sweep)
     store = SweepStore(out_dir)
     existing = store.manifest()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from glucosim._optional import require_extra
 from glucosim.analysis.sweep.cohort import (
     CONFIDENCE,
     arm_comparison,
@@ -111,6 +112,7 @@ def analyze_sweep(
     figures to ``analysis_dir`` (default ``out_dir/analysis``). Works on a
     partial sweep too (finished runs only), and says so.
     """
+    require_extra("sweep", "glucosim analyze")
     store = SweepStore(out_dir)
     manifest = store.manifest()
     results = store.load_results()
