@@ -376,10 +376,17 @@ def parameters(compartment, list_names: bool):
     default=None,
     help="output file, .png, .svg or .pdf (default: results/figures/NAME.png)",
 )
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="what-if applied to every scenario of the figure, e.g. --set duration_years=5 (repeatable)",
+)
 @click.option("--list", "list_figures", is_flag=True, help="list the figures and exit")
-def figure(name, scenarios, out_file, list_figures: bool):
-    """Make the figure NAME (see --list) from scenario files, as PNG, SVG or PDF."""
-    from glucosim.figures import FIGURES, make_figure
+def figure(name, scenarios, out_file, settings, list_figures: bool):
+    """Make the figure NAME (see --list) from scenario files or shipped names, as PNG, SVG or PDF."""
+    from glucosim.figures import FIGURES, figure_spec, make_figure
 
     if list_figures or name is None:
         for spec in FIGURES.values():
@@ -389,6 +396,16 @@ def figure(name, scenarios, out_file, list_figures: bool):
         return
     out_file = out_file or Path("results") / "figures" / f"{name}.png"
     try:
+        if settings:
+            from glucosim.api import load_scenario
+
+            overrides = _overrides(settings)
+            named = list(scenarios) or [Path(f).stem for f in figure_spec(name).default_scenarios]
+            with warnings.catch_warnings(record=True) as notes:
+                warnings.simplefilter("always")
+                scenarios = [load_scenario(scenario, **overrides) for scenario in named]
+            for note in notes:
+                click.echo(f"note: {note.message}", err=True)
         make_figure(name, scenarios=list(scenarios), out=out_file)
     except (GlucosimError, ValueError) as error:
         _fail(error)
