@@ -151,7 +151,7 @@ def test_morris_indices_rank_the_variables(tmp_path):
 
 def test_analyze_cli_prints_arms_and_refuses_a_directory_without_a_sweep(grid_dir, tmp_path):
     runner = CliRunner()
-    shown = runner.invoke(main, ["analyze", str(grid_dir), "--analysis-dir", str(tmp_path), "--no-figures"])
+    shown = runner.invoke(main, ["analyze", str(grid_dir), "--out", str(tmp_path), "--no-figures"])
     assert shown.exit_code == 0, shown.output
     assert "control: diabetes by year 2" in shown.output
     assert "Kaplan-Meier 95 % CI" in shown.output
