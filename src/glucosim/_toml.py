@@ -24,8 +24,12 @@ MAX_NESTING = 32
 
 def shown_path(path) -> str:
     """``path`` for a message: a name too long to be a file is shortened, never hidden."""
-    text = str(path)
-    return text if len(text) <= 160 else f"{text[:80]}...{text[-40:]} ({len(text)} characters)"
+    from pathlib import Path
+
+    path = Path(path)
+    if len(path.name) <= 120:
+        return str(path)
+    return f"{path.parent / path.name[:60]}...{path.name[-20:]} (a {len(path.name)}-character name)"
 
 
 def _depth(data) -> int:
