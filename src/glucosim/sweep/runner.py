@@ -222,7 +222,8 @@ def run_sweep(
         )
     store = SweepStore(out_dir, announce=announce)
     existing = store.manifest()
-    chunk_runs = chunk_runs or (existing["chunk_runs"] if existing else DEFAULT_CHUNK_RUNS)
+    chunk_runs = chunk_runs or (existing["chunk_runs"] if existing else None)
+    chunk_runs = chunk_runs or store.recorded_chunk_runs() or DEFAULT_CHUNK_RUNS  # a lost manifest's chunking
     design = design_table(loaded)
     manifest = store.initialise(loaded, design, chunk_runs)
     done = store.completed_chunks()
@@ -270,7 +271,13 @@ def _drive(store, tasks, runs_before, n_runs, name, progress, *, workers, schedu
         with _backend_client(scheduler, slurm, client) as dask:
             local_workers = workers or available_cores()
             for chunk_index, rows, daily in execute(tasks, workers=local_workers, client=dask):
-                store.write_chunk(chunk_index, rows, daily)
+                try:
+                    store.write_chunk(chunk_index, rows, daily)
+                except OSError as exc:  # disk full, folder removed or read-only: finished chunks stay whole
+                    raise SweepError(
+                        f"{store.out_dir}: could not write chunk {chunk_index}: {exc.strerror or exc}; finished "
+                        "chunks are kept: fix the cause and run the same command again"
+                    ) from None
                 finished += len(rows)
                 failed += int((rows["status"] != STATUS_OK).sum())
                 if bar is not None:

@@ -123,14 +123,22 @@ def strict_json(data) -> str:
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
     temporary = _temporary(path)
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)  # a half-written temporary is never left behind
+        raise
 
 
 def _atomic_parquet(frame, path: Path) -> None:
     temporary = _temporary(path)
-    frame.to_parquet(temporary, index=False)
-    os.replace(temporary, path)
+    try:
+        frame.to_parquet(temporary, index=False)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 class SweepStore:
@@ -194,6 +202,7 @@ class SweepStore:
             "chunk_runs": chunk_runs,
             "n_chunks": -(-n_runs // chunk_runs),
             "runs_sha256": runs_sha256(loaded),
+            "size_free_sha256": size_free_sha256(loaded),
             "n_years": loaded.n_years,
             "run_years": loaded.run_years,
             "versions": _versions(),
@@ -241,11 +250,10 @@ class SweepStore:
             raise SweepError(f"{self.out_dir}: is a file, not a folder; choose another --out")
         if not self.out_dir.is_dir() or (self.out_dir / MANIFEST_FILE).exists():
             return
-        names = set(os.listdir(self.out_dir)) - {CHUNK_DIR, DAILY_DIR, "slurm-logs"}
-        names = {name for name in names if not name.startswith(".")}
-        if "summary.json" in names or "COMPLETE.json" in names:
+        names = {name for name in os.listdir(self.out_dir) if not name.startswith(".")}
+        if "COMPLETE.json" in names or "daily.csv" in names:
             raise SweepError(f"{self.out_dir}: holds the results of a glucosim run; choose another --out")
-        if names - {"sweep.toml", "base_scenario.toml", "parameters.toml", DESIGN_FILE}:
+        if names and not names & {CHUNK_DIR, "sweep.toml"}:  # a sweep's folder (its manifest moved away) has these
             raise SweepError(f"{self.out_dir}: is not empty and holds no sweep; choose another --out")
 
     def _create_manifest(self, manifest: dict) -> None:
@@ -260,28 +268,42 @@ class SweepStore:
             temporary.unlink()
 
     def _check_same(self, existing: dict, wanted: dict) -> None:
-        same_but_size = existing.get("runs_sha256") is not None and existing.get("runs_sha256") == wanted.get(
-            "runs_sha256"
+        same_but_size = existing.get("size_free_sha256") is not None and existing.get("size_free_sha256") == wanted.get(
+            "size_free_sha256"
         )
         if same_but_size and existing.get("n_runs") != wanted.get("n_runs"):
             if existing.get("design") != "cohort":
                 raise SweepError(
                     f"{self.out_dir}: holds this sweep with {existing.get('n_samples')} samples; only the sample "
                     f"count differs, but a '{existing.get('design')}' design cannot grow in place: its samples "
-                    "depend on the sample count (a Latin hypercube's strata, a Sobol or Morris sequence, a grid's "
-                    "levels), so every run would change. Use another --out directory (only cohorts grow in place)."
+                    "depend on the sample count (a Latin hypercube's strata, a Sobol or Morris sequence), so every "
+                    "run would change. Use another --out directory (only cohorts grow in place)."
                 )
             raise SweepError(
                 f"{self.out_dir}: holds this cohort with {existing.get('n_samples')} patients; a cohort can grow "
                 f"in place but not shrink (asked for {wanted.get('n_samples')}). Use another --out directory."
             )
+        reasons = {
+            "format_version": "it was written by another version of the sweep format",
+            "sweep_sha256": (
+                "the sweep file, its base scenario or its cohort differ from those this folder was made with "
+                f"(its copies: {self.out_dir / 'sweep.toml'}, {self.out_dir / 'base_scenario.toml'})"
+            ),
+            "parameter_table_sha256": (
+                f"the parameter table changed since (its copy: {self.out_dir / 'parameters.toml'})"
+            ),
+            "glucosim_version": (
+                f"it was made by glucosim {existing.get('glucosim_version')}, this is {wanted.get('glucosim_version')}"
+            ),
+            "n_runs": f"it has {existing.get('n_runs')} runs, this sweep {wanted.get('n_runs')}",
+            "chunk_runs": f"its chunks hold {existing.get('chunk_runs')} runs, {wanted.get('chunk_runs')} asked",
+        }
         for key in IDENTITY_KEYS:
             if existing.get(key) != wanted.get(key):
                 hint = f" or --chunk-runs {existing.get(key)}" if key == "chunk_runs" else ""
                 raise SweepError(
-                    f"{self.out_dir}: holds results of a different sweep or setup ({key}: "
-                    f"{existing.get(key)!r} there, {wanted.get(key)!r} now); finished chunks are kept. "
-                    f"Use another --out directory{hint}."
+                    f"{self.out_dir}: holds results of a different sweep or setup: {reasons[key]}; finished chunks "
+                    f"are kept. Use another --out directory{hint}."
                 )
 
     # ----------------------------------------------------------------- chunks
@@ -326,9 +348,19 @@ class SweepStore:
             return False, f"unreadable ({type(exc).__name__}) and without a record"
         if not np.array_equal(ids, np.arange(first, first + expected)):
             return False, f"holds {len(ids)} rows, not runs {first}-{first + expected - 1}, and has no record"
-        record = {"runs_sha256": manifest.get("runs_sha256"), "rows": expected, **_file_record(path)}
+        record = {
+            "runs_sha256": manifest.get("runs_sha256"),
+            "chunk_runs": manifest["chunk_runs"],
+            "rows": expected,
+            **_file_record(path),
+        }
         _atomic_write_bytes(self.out_dir / CHUNK_DIR / record_name(index), json.dumps(record).encode())
         return True, ""
+
+    def recorded_chunk_runs(self) -> int | None:
+        """The chunking of the chunks already here (to rebuild a lost manifest with it), or None."""
+        record = self._read_record(0)
+        return record.get("chunk_runs") if record else None
 
     def completed_chunks(self) -> set[int]:
         """Indices of chunks that are complete: the file is there and matches its record.
@@ -366,7 +398,11 @@ class SweepStore:
     def write_chunk(self, index: int, frame, daily=None) -> None:
         """Store one chunk's rows (and daily table), then its record, which marks it complete."""
         manifest = self.manifest()
-        record = {"runs_sha256": manifest.get("runs_sha256") if manifest else None, "rows": len(frame)}
+        record = {
+            "runs_sha256": manifest.get("runs_sha256") if manifest else None,
+            "chunk_runs": manifest.get("chunk_runs") if manifest else None,
+            "rows": len(frame),
+        }
         if daily is not None:
             daily_path = self.out_dir / DAILY_DIR / chunk_name(index)
             _atomic_parquet(daily, daily_path)
@@ -493,16 +529,19 @@ class SweepStore:
         _atomic_write_bytes(self.out_dir / SUMMARY_FILE, (strict_json(summary) + "\n").encode())
 
 
-def runs_sha256(loaded) -> str:
-    """Hash of what defines each run's content: the sweep without its sample count for a cohort (patient i
-    does not depend on the cohort size, so chunks stay valid when it grows), the whole sweep otherwise."""
+def size_free_sha256(loaded) -> str:
+    """Hash of the sweep without its sample count: equal when only ``design.samples`` differs."""
     import hashlib
 
-    if loaded.sweep.design.kind != "cohort":
-        return loaded.sha256
     sweep = loaded.sweep.model_copy(update={"design": loaded.sweep.design.model_copy(update={"samples": None})})
     content = "\0".join((loaded.base_text, sweep.model_dump_json()))
     return hashlib.sha256(content.encode()).hexdigest()
+
+
+def runs_sha256(loaded) -> str:
+    """Hash of what defines each run's content: the sweep without its sample count for a cohort (patient i
+    does not depend on the cohort size, so chunks stay valid when it grows), the whole sweep otherwise."""
+    return size_free_sha256(loaded) if loaded.sweep.design.kind == "cohort" else loaded.sha256
 
 
 def _can_grow(existing: dict, wanted: dict) -> bool:
