@@ -82,7 +82,7 @@ def test_healthy_preset_starts_adapted_at_calibrated_function(make_scenario):
 
 
 def test_low_reserve_subject_starts_at_most_at_its_cap(make_scenario):
-    loaded = make_scenario(subject={"preset": "insulin_resistant_low_reserve", "insulin_sensitivity": 0.2})
+    loaded = make_scenario(subject={"preset": "insulin_resistant_low_reserve", "insulin_sensitivity_whole_body": 0.2})
     y0 = initial_state(ScenarioProgram(loaded))
     assert y0[St.beta_function_rel] == pytest.approx(loaded.parameters[Par.beta_function_max])
 

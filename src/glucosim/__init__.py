@@ -1,65 +1,97 @@
 """glucosim: a glucose-insulin physiology simulator, from one meal to decades.
 
-The public API is this module; everything else is implementation.
+The public API is this module: everything the README and the notebooks use is
+importable from ``glucosim`` itself. Submodules are implementation and may
+change; modules whose names start with ``_`` are internal.
 
     >>> import glucosim
-    >>> result = glucosim.simulate("scenarios/01_healthy_baseline.toml")
-    >>> result.yearly  # fasting glucose, insulin, HOMA, HbA1c, beta cells, sensitivity
+    >>> result = glucosim.simulate("01_healthy_baseline")          # a shipped scenario, or a file path
+    >>> result.yearly                                               # fasting glucose, HOMA, HbA1c, ...
+    >>> what_if = glucosim.simulate("03_insulin_resistance_low_reserve", duration_years=5, beta_cell_reserve=3.0)
+    >>> result.trace(200)                                           # any day's 5-minute trace, recomputed
     >>> result.plot_progression()
 
-Heavy modules (numba kernels, pandas, matplotlib) load on first use, so
-``import glucosim`` stays fast.
+Running:
+    simulate, load_scenario, available_scenarios, SimulationResult, LoadedScenario, Scenario
+Traces and metrics:
+    cgm_metrics
+Parameters:
+    load_parameter_table, available_presets
+Clinic:
+    run_protocol, available_protocols
+Figures:
+    make_figure, available_figures, RunCache, plot_progression, plot_day, plot_disposal,
+    plot_ogtt_visits, plot_comparison, explore, OKABE_ITO, PLOT_STYLE, series_style
+Sweeps and cohorts:
+    run_sweep, load_sweep, parse_sweep, load_results, analyze_sweep, cumulative_incidence,
+    arm_comparison, plot_cumulative_incidence, plot_sensitivity
+Units:
+    insulin_uU_ml
+Errors:
+    GlucosimError, ScenarioError, ParameterError, SolverError, SweepError
+
+Everything but the errors loads on first use (numba kernels, pandas,
+matplotlib), so ``import glucosim`` stays fast.
 """
 
-__version__ = "0.1.0"
+from glucosim._version import __version__
+from glucosim.errors import GlucosimError, ParameterError, ScenarioError, SolverError, SweepError
+
+# public name -> "module:attribute"; imported on first access
+_LAZY = {
+    "simulate": "glucosim.api:simulate",
+    "load_scenario": "glucosim.api:load_scenario",
+    "available_scenarios": "glucosim.api:available_scenarios",
+    "SimulationResult": "glucosim.simulation.result:SimulationResult",
+    "LoadedScenario": "glucosim.scenario.load:LoadedScenario",
+    "Scenario": "glucosim.scenario.schema:Scenario",
+    "cgm_metrics": "glucosim.simulation.trace:cgm_metrics",
+    "load_parameter_table": "glucosim.parameters:load_parameter_table",
+    "available_presets": "glucosim.parameters:available_presets",
+    "run_protocol": "glucosim.clinic.runner:run_protocol",
+    "available_protocols": "glucosim.clinic.protocol:available_protocols",
+    "make_figure": "glucosim.figures:make_figure",
+    "available_figures": "glucosim.figures:available_figures",
+    "RunCache": "glucosim.figures:RunCache",
+    "plot_progression": "glucosim.plotting.progression:plot_progression",
+    "plot_day": "glucosim.plotting.day:plot_day",
+    "plot_disposal": "glucosim.plotting.disposal:plot_disposal",
+    "plot_ogtt_visits": "glucosim.plotting.clinic:plot_ogtt_visits",
+    "plot_comparison": "glucosim.plotting.comparison:plot_comparison",
+    "explore": "glucosim.plotting.notebook:explore",
+    "OKABE_ITO": "glucosim.plotting.style:OKABE_ITO",
+    "PLOT_STYLE": "glucosim.plotting.style:RC",
+    "series_style": "glucosim.plotting.style:series_style",
+    "run_sweep": "glucosim.sweep.runner:run_sweep",
+    "load_sweep": "glucosim.sweep.load:load_sweep",
+    "parse_sweep": "glucosim.sweep.load:parse_sweep",
+    "load_results": "glucosim.sweep:load_results",
+    "analyze_sweep": "glucosim.sweep.analyze:analyze_sweep",
+    "cumulative_incidence": "glucosim.analysis.cohort:cumulative_incidence",
+    "arm_comparison": "glucosim.analysis.cohort:arm_comparison",
+    "plot_cumulative_incidence": "glucosim.plotting.sweep:plot_cumulative_incidence",
+    "plot_sensitivity": "glucosim.plotting.sweep:plot_sensitivity",
+    "insulin_uU_ml": "glucosim.analysis.markers:insulin_uU_ml",
+}
 
 __all__ = [
     "__version__",
-    "load_scenario",
-    "simulate",
-    "SimulationResult",
-    "load_parameter_table",
-    "available_presets",
     "GlucosimError",
+    "ParameterError",
     "ScenarioError",
     "SolverError",
-    "ParameterError",
+    "SweepError",
+    *_LAZY,
 ]
 
-from glucosim.errors import GlucosimError, ParameterError, ScenarioError, SolverError
 
+def __getattr__(name: str):
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'glucosim' has no attribute {name!r}")
+    import importlib
 
-def load_scenario(path):
-    """Read and validate a scenario TOML file; raises ScenarioError naming the file and field."""
-    from glucosim.scenario.load import load_scenario as _load
-
-    return _load(path)
-
-
-def simulate(scenario, **options):
-    """Run a scenario (path or loaded) and return a SimulationResult; see glucosim.simulation.run.simulate."""
-    from glucosim.simulation.run import simulate as _simulate
-
-    return _simulate(scenario, **options)
-
-
-def load_parameter_table():
-    """The parameter table (names, values, units, ranges, sources)."""
-    from glucosim.parameters import load_parameter_table as _load
-
-    return _load()
-
-
-def available_presets():
-    """Names of the subject presets."""
-    from glucosim.parameters import available_presets as _presets
-
-    return _presets()
-
-
-def __getattr__(name):
-    if name == "SimulationResult":
-        from glucosim.simulation.result import SimulationResult
-
-        return SimulationResult
-    raise AttributeError(f"module 'glucosim' has no attribute {name!r}")
+    module_name, attribute = target.split(":")
+    value = getattr(importlib.import_module(module_name), attribute)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value

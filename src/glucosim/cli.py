@@ -70,10 +70,10 @@ def main():
 )
 def run(scenario: Path, out_dir, no_figures: bool, progress, overwrite: bool, strict: bool):
     """Run SCENARIO and write summary.json, daily.csv, yearly.csv and figures (all at once, when complete)."""
+    from glucosim.clinic.visits import simulate_with_visits as simulate
     from glucosim.io.results import check_output_dir, write_result
     from glucosim.scenario.load import load_scenario
     from glucosim.simulation.plausibility import verdict_of_summary
-    from glucosim.simulation.run import simulate
 
     out_dir = out_dir or Path("results") / scenario.stem
     try:
@@ -111,7 +111,7 @@ def validate(scenarios):
             program = ScenarioProgram(loaded)
             for day in {0, program.n_days - 1, *(start for start, _ in program.change_days)}:
                 program.day_plan(day)
-        except (GlucosimError, ValueError) as error:
+        except GlucosimError as error:
             click.echo(f"error: {error}", err=True)
             failed = True
             continue
@@ -138,7 +138,7 @@ def clinic(protocol: str, subject: str, at_year: float, out_dir, strict: bool):
 
     try:
         result = run_protocol(protocol, subject, day=int(round(at_year * DAYS_PER_YEAR)))
-    except (GlucosimError, ValueError) as error:
+    except GlucosimError as error:
         _fail(error)
     click.echo(
         f"{result.protocol.protocol.name} on '{result.subject}', "
@@ -189,7 +189,7 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, out_file: P
     try:
         loaded = subject_scenario(subject)
         state, drivers, _ = morning_test_state(loaded, int(round(at_year * DAYS_PER_YEAR)))
-    except (GlucosimError, ValueError) as error:
+    except GlucosimError as error:
         _fail(error)
     p = loaded.parameters
     if oral_glucose_g > 0:

@@ -33,3 +33,11 @@ class SolverError(GlucosimError, RuntimeError):
 
 class SweepError(GlucosimError, ValueError):
     """A sweep file or sweep output directory is unusable: the message names the file, field or directory."""
+
+
+class ClinicError(GlucosimError, ValueError):
+    """A clinic test cannot be run as asked (e.g. its day is outside the subject's scenario)."""
+
+
+class ResultError(GlucosimError, LookupError):
+    """Something asked of a result that it does not have (e.g. a day outside the run)."""

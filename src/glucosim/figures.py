@@ -143,7 +143,7 @@ class RunCache:
 
     def get(self, scenario: ScenarioLike):
         """The ``SimulationResult`` of ``scenario`` (simulated on first request)."""
-        from glucosim.simulation.run import simulate
+        from glucosim.clinic.visits import simulate_with_visits as simulate
 
         loaded = self._load(scenario)
         key = self._key(loaded)
@@ -173,7 +173,7 @@ class RunCache:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        from glucosim.simulation.run import simulate
+        from glucosim.clinic.visits import simulate_with_visits as simulate
 
         # fork where the platform has it: workers then need no importable __main__ (scripts without a main guard)
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"

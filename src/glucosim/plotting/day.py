@@ -8,7 +8,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
-from glucosim.analysis import markers
 from glucosim.physiology.indices import Par
 from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G
 from glucosim.plotting.style import EXERCISE_COLOUR, OKABE_ITO, RC, SHADE_ALPHA, SLEEP_COLOUR, SLIDE_WIDTH_IN
@@ -75,36 +74,37 @@ def meals_g(result, day: int) -> list[tuple[float, float]]:
 
 
 def time_in_range_percent(glucose_mg_dl) -> float:
-    """Percent of samples within the CGM target range."""
-    glucose = np.asarray(glucose_mg_dl, dtype=float)
-    low, high = CGM_TARGET_RANGE_MG_DL
-    return float(100.0 * np.mean((glucose >= low) & (glucose <= high)))
+    """Percent of readings within the CGM target range 70-180 mg/dl (``glucosim.cgm_metrics``)."""
+    from glucosim.simulation.trace import cgm_metrics
+
+    return cgm_metrics(glucose_mg_dl)["time_in_range_70_180_percent"]
 
 
-def _kept_day(result, day: int | None) -> int:
-    if day is None:
-        return max(result.trajectories)
-    if day not in result.trajectories:
-        raise KeyError(f"day {day} was not kept; kept days: {sorted(result.trajectories)} (use trajectory_days=...)")
-    return day
+def _day_readings(trace) -> np.ndarray:
+    """A day's CGM readings: midnight to the last reading before the next midnight."""
+    return trace.loc[trace["clock_h"] < HOURS_PER_DAY, "glucose_mg_dl"].to_numpy()
 
 
 def plot_day(result, day: int | None = None, axes: Sequence | None = None, reference_day: int | None = None):
-    """24-h profile of one kept day (default: the last) as a CGM-like trace; returns the Figure.
+    """24-h profile of one day (default: the last) as a CGM-like trace; returns the Figure.
 
     Top: plasma glucose (mg/dl) every 5 minutes with the CGM target range
     70-180 mg/dl and the time in range; triangles mark meals with their
     carbohydrate (g). Bottom: plasma insulin (uU/ml). Grey shading: sleep;
-    green shading: exercise.
+    green shading: exercise. Glucose by tissue over a day is ``plot_disposal``.
 
-    Args:
-        result: a ``SimulationResult``.
-        day: the kept day to draw (``result.trajectories``).
-        axes: two axes (glucose, insulin) to draw into; default: a new figure.
-        reference_day: another kept day drawn thinly in grey for comparison (e.g. 0, the start).
+    **Main arguments:**
+
+    - `result`: a ``SimulationResult``.
+    - `day`: the day to draw (any day of the run: ``result.trace(day)``).
+
+    **Other arguments:**
+
+    - `axes`: two axes (glucose, insulin) to draw into; default: a new figure.
+    - `reference_day`: another day drawn thinly in grey for comparison (e.g. 0, the start).
     """
-    day = _kept_day(result, day)
-    trajectory = result.trajectories[day]
+    day = result.n_days - 1 if day is None else day
+    trajectory = result.trace(day)
     hours = trajectory["clock_h"].to_numpy()
     glucose = trajectory["glucose_mg_dl"].to_numpy()
     exercising = trajectory["exercise_intensity_pct"].to_numpy() > 0
@@ -127,19 +127,18 @@ def plot_day(result, day: int | None = None, axes: Sequence | None = None, refer
         ax_glucose.axhspan(low, high, color=OKABE_ITO["green"], alpha=0.07, lw=0)
         for limit in CGM_TARGET_RANGE_MG_DL:
             ax_glucose.axhline(limit, color=OKABE_ITO["green"], lw=0.8, ls="--")
-        label = f"year {year:.1f}: time in range {time_in_range_percent(glucose):.0f} %"
+        label = f"year {year:.1f}: time in range {time_in_range_percent(_day_readings(trajectory)):.0f} %"
         if reference_day is not None:
-            reference_day = _kept_day(result, reference_day)
-            reference = result.trajectories[reference_day]
+            reference = result.trace(reference_day)
             reference_glucose = reference["glucose_mg_dl"].to_numpy()
             ref_label = (
                 f"year {reference_day / DAYS_PER_YEAR:.1f}: time in range "
-                f"{time_in_range_percent(reference_glucose):.0f} %"
+                f"{time_in_range_percent(_day_readings(reference)):.0f} %"
             )
             ax_glucose.plot(reference["clock_h"], reference_glucose, color=OKABE_ITO["grey"], lw=1.5, label=ref_label)
             ax_insulin.plot(
                 reference["clock_h"],
-                markers.insulin_uU_ml(reference["insulin_pmol_l"]),
+                reference["insulin_uU_ml"],
                 color=OKABE_ITO["grey"],
                 lw=1.5,
                 label=f"year {reference_day / DAYS_PER_YEAR:.1f}",
@@ -163,7 +162,7 @@ def plot_day(result, day: int | None = None, axes: Sequence | None = None, refer
 
         ax_insulin.plot(
             hours,
-            markers.insulin_uU_ml(trajectory["insulin_pmol_l"]),
+            trajectory["insulin_uU_ml"],
             color=OKABE_ITO["blue"],
             label=f"year {year:.1f}",
         )

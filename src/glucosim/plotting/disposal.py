@@ -49,7 +49,7 @@ def daily_totals_g(result, day: int) -> dict[str, float]:
 
 
 def _draw_day(ax, result, day: int) -> None:
-    trajectory = result.trajectories[day]
+    trajectory = result.trace(day)
     hours = trajectory["clock_h"].to_numpy()
     bedtime, wake = sleep_window_h(result, day)
     shade_sleep(ax, bedtime, wake)
@@ -121,7 +121,7 @@ def _year_proxies(days: Sequence[int]) -> list:
 
 
 def plot_disposal(result, days: Sequence[int] | None = None):
-    """Glucose fluxes by tissue over one or more kept days, with daily totals; returns the Figure.
+    """Glucose fluxes by tissue over one or more days, with daily totals; returns the Figure.
 
     Each 24-h panel stacks glucose entering plasma above zero (net liver
     output, gut appearance; mg/kg/min) and glucose leaving it below zero
@@ -129,15 +129,12 @@ def plot_disposal(result, days: Sequence[int] | None = None):
     each tissue's total over the day in grams. Grey shading: sleep; green:
     exercise; triangles: meals.
 
-    Args:
-        result: a ``SimulationResult``.
-        days: kept days to draw side by side (default: the first and the last kept day).
+    **Main arguments:**
+
+    - `result`: a ``SimulationResult``.
+    - `days`: days to draw side by side (any days of the run; default: the first and the last).
     """
-    kept = sorted(result.trajectories)
-    days = list(days) if days is not None else sorted({kept[0], kept[-1]})
-    missing = [day for day in days if day not in result.trajectories]
-    if missing:
-        raise KeyError(f"days {missing} were not kept; kept days: {kept} (use trajectory_days=...)")
+    days = list(days) if days is not None else sorted({0, result.n_days - 1})
     with plt.rc_context(RC):
         fig, axes = plt.subplots(
             1,
@@ -159,7 +156,7 @@ def plot_disposal(result, days: Sequence[int] | None = None):
         handles += [Patch(color=SLEEP_COLOUR, alpha=SHADE_ALPHA * 2, label="sleep")]
         if len(days) > 1:
             handles += _year_proxies(days)
-        if any((result.trajectories[day]["exercise_intensity_pct"] > 0).any() for day in days):
+        if any((result.trace(day)["exercise_intensity_pct"] > 0).any() for day in days):
             handles.append(Patch(color=EXERCISE_COLOUR, alpha=SHADE_ALPHA * 2, label="exercise"))
         fig.legend(handles=handles, loc="lower center", ncol=LEGEND_COLUMNS, frameon=False, bbox_to_anchor=(0.5, -0.02))
         fig.suptitle(f"{result.name}: where glucose comes from and goes")

@@ -5,11 +5,15 @@ daily routine (meals, exercise, sleep), a drift of insulin sensitivity, and
 changes that take effect from a given day or year.
 """
 
+import warnings
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 AbsorptionName = Literal["slow", "medium", "fast"]
+
+DEPRECATED_SUBJECT_FIELDS = {"insulin_sensitivity": "insulin_sensitivity_whole_body"}
+"""Old subject field name -> its name in the parameter table (the one name used everywhere)."""
 
 MIN_DURATION_HOURS = 1.0
 """Shortest run: an hour (12 points of the 5-minute output grid; 1e-9 h left no grid to sample)."""
@@ -51,9 +55,18 @@ class Meal(_Strict):
 
     time_h: float = Field(ge=0.0, lt=24.0, description="clock time of the meal, hours after midnight")
     carbs_g: float = Field(gt=0.0, le=400.0, description="carbohydrate in the meal, grams")
+    fat_g: float = Field(default=0.0, ge=0.0, le=300.0, description="fat in the meal, grams (energy: 9 kcal/g)")
+    protein_g: float = Field(default=0.0, ge=0.0, le=300.0, description="protein in the meal, grams (energy: 4 kcal/g)")
     absorption: AbsorptionName | Annotated[float, Field(gt=0.1, le=3.0)] = Field(
         default="medium",
         description="speed of absorption: 'slow' (fibre, low GI), 'medium', 'fast' (liquid, high GI), or a multiplier",
+    )
+    fat_g: float = Field(default=0.0, ge=0.0, le=300.0, description="fat in the meal, grams (slows gastric emptying)")
+    protein_g: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=300.0,
+        description="protein in the meal, grams (slows gastric emptying, potentiates insulin secretion)",
     )
 
 
@@ -98,7 +111,19 @@ class Routine(_Strict):
     sleep_h: float = Field(default=8.0, ge=0.0, le=14.0, description="hours of sleep each night")
     carbs_scale: float = Field(default=1.0, gt=0.0, le=3.0, description="multiplier on every meal's carbohydrate")
     energy_surplus_kcal_per_day: float = Field(
-        default=0.0, ge=-1500.0, le=1500.0, description="energy intake above balance (besides carbohydrate changes)"
+        default=0.0,
+        ge=-1500.0,
+        le=1500.0,
+        description="explicit extra energy intake every day, kcal/day (an override on top of the food)",
+    )
+    other_food_kcal_per_day: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=6000.0,
+        description=(
+            "energy eaten besides what the meals list (their fat and protein if not given, snacks, drinks), kcal/day,"
+            " on days with meals; default: what puts the subject at energy balance on the starting routine"
+        ),
     )
     cortisol_rel: float = Field(default=1.0, ge=0.5, le=3.0, description="plasma cortisol relative to normal (stress)")
     drift: Drift = Field(default_factory=Drift)
@@ -126,6 +151,7 @@ class Change(_Strict):
     sleep_h: float | None = Field(default=None, ge=0.0, le=14.0)
     carbs_scale: float | None = Field(default=None, gt=0.0, le=3.0)
     energy_surplus_kcal_per_day: float | None = Field(default=None, ge=-1500.0, le=1500.0)
+    other_food_kcal_per_day: float | None = Field(default=None, ge=0.0, le=6000.0)
     cortisol_rel: float | None = Field(default=None, ge=0.5, le=3.0)
     drift: Drift | None = None
 
@@ -147,7 +173,9 @@ class Subject(_Strict):
     """Who is simulated: a preset plus overrides (all relative to healthy = 1 unless a unit is named)."""
 
     preset: str = Field(default="healthy", description="a preset in models/presets (glucosim presets lists them)")
-    insulin_sensitivity: float | None = Field(default=None, description="whole-body sensitivity, healthy = 1")
+    insulin_sensitivity_whole_body: float | None = Field(
+        default=None, description="whole-body sensitivity, healthy = 1"
+    )
     insulin_sensitivity_liver: float | None = None
     insulin_sensitivity_muscle: float | None = None
     insulin_sensitivity_adipose: float | None = None
@@ -162,10 +190,27 @@ class Subject(_Strict):
     )
     parameters: dict[str, float] = Field(default_factory=dict, description="any other parameter by table name")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _deprecated_names(cls, data):
+        # One name per quantity: the parameter table's. The old shorthand still loads, with a notice.
+        if isinstance(data, dict):
+            for old, new in DEPRECATED_SUBJECT_FIELDS.items():
+                if old in data:
+                    warnings.warn(
+                        f"subject.{old} is deprecated; use subject.{new} (the parameter table's name)",
+                        DeprecationWarning,
+                        stacklevel=2,
+                    )
+                    if new in data:
+                        raise ValueError(f"give subject.{new} only (subject.{old} is its deprecated alias)")
+                    data = {new if key == old else key: value for key, value in data.items()}
+        return data
+
     def parameter_overrides(self) -> dict[str, float]:
         """The subject's overrides by parameter-table name (shorthand fields first, then ``parameters``)."""
         shorthand = {
-            "insulin_sensitivity_whole_body": self.insulin_sensitivity,
+            "insulin_sensitivity_whole_body": self.insulin_sensitivity_whole_body,
             "insulin_sensitivity_liver": self.insulin_sensitivity_liver,
             "insulin_sensitivity_muscle": self.insulin_sensitivity_muscle,
             "insulin_sensitivity_adipose": self.insulin_sensitivity_adipose,

@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 
 from glucosim.analysis import markers
+from glucosim.errors import ResultError
 from glucosim.physiology.indices import STATE_NAMES
 from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.scenario.load import LoadedScenario
 from glucosim.simulation.plausibility import check_run
-from glucosim.solver.dopri5 import SolverStats
+from glucosim.solver import SolverStats
 
 YEARLY_WINDOW_DAYS = 7
 """Yearly values average the last week of each year, so weekly routines (exercise days) do not alias."""
@@ -48,9 +49,12 @@ class SimulationResult:
         daily: one row per simulated day (pandas DataFrame; columns documented in docs/outputs.md).
         yearly: one row per year boundary, year 0 = start (DataFrame).
         summary: the content of summary.json (dict).
-        trajectories: day -> 5-minute trajectory of states and fluxes (DataFrame).
+        trajectories: day -> 5-minute trajectory kept during the run, as the solver wrote it
+            (insulin in pmol/l); ``trace(day)`` gives any day in the daily table's units.
         loaded: the scenario as loaded.
         stats: solver work counters.
+        midnight_states: day -> full state at that midnight (every day when run through
+            ``glucosim.simulate``), from which ``trace`` recomputes a day.
     """
 
     daily: Any
@@ -64,11 +68,95 @@ class SimulationResult:
     final_state: np.ndarray | None = None
     midnight_states: dict = field(default_factory=dict)
     clinic: list = field(default_factory=list)
+    _traces: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
         """The scenario's name."""
         return self.loaded.scenario.name
+
+    @property
+    def n_days(self) -> int:
+        """Days in the run (rows of ``daily``)."""
+        return len(self.daily)
+
+    def _check_day(self, day) -> int:
+        if isinstance(day, bool) or not isinstance(day, (int, np.integer)):
+            raise ResultError(f"day must be an integer from 0 to {self.n_days - 1}, got {day!r}")
+        if not 0 <= day < self.n_days:
+            raise ResultError(f"day {day} is outside the run: it has days 0 to {self.n_days - 1}")
+        return int(day)
+
+    def trace(self, day: int):
+        """The 5-minute trace of ``day`` (0-based), midnight to midnight, in the daily table's units.
+
+        **Main arguments:**
+
+        - `day`: any day of the run. A day kept during the run is returned as kept; any
+          other is recomputed from the state stored at the nearest midnight before it
+          (every midnight when run through `glucosim.simulate`: one day of work).
+
+        **Returns:**
+
+        A DataFrame: `time_min`, `clock_h`, `glucose_mg_dl`, `insulin_uU_ml`, tissue fluxes
+        (`liver_output_mg_kg_min`, `muscle_uptake_mg_kg_min`, ...), the dynamic states and
+        `exercise_intensity_pct`.
+
+        **Raises:**
+
+        - `ResultError`: `day` is not a day of the run (the message gives the range).
+        """
+        from glucosim.simulation.trace import from_kept_trajectory, recompute_trace
+
+        day = self._check_day(day)
+        if day not in self._traces:
+            if day in self.trajectories:
+                frame = from_kept_trajectory(self.trajectories[day])
+            else:
+                stored = [d for d in self.midnight_states if d <= day]
+                start = max(stored) if stored else 0
+                state = self.midnight_states[start] if stored else self.initial_state
+                frame = recompute_trace(self.loaded, start, state, day, self.summary["provenance"]["solver"]["rtol"])
+            if len(self._traces) >= 32:  # a month of traces; older ones are recomputed if asked again
+                self._traces.pop(next(iter(self._traces)))
+            self._traces[day] = frame
+        return self._traces[day].copy()
+
+    def cgm_metrics(self, days=None):
+        """CGM metrics per day by the international consensus (see ``glucosim.cgm_metrics``).
+
+        **Main arguments:**
+
+        - `days`: the days (default: the last day); each costs one ``trace``.
+
+        **Returns:**
+
+        A DataFrame, one row per day: `day` and the columns of `glucosim.simulation.trace.CGM_COLUMNS`,
+        from the day's 288 five-minute readings (midnight to the last reading before the next midnight).
+        """
+        import pandas as pd
+
+        from glucosim.simulation.trace import cgm_metrics
+
+        days = [self.n_days - 1] if days is None else [self._check_day(day) for day in np.atleast_1d(days)]
+        rows = []
+        for day in days:
+            trace = self.trace(day)
+            readings = trace.loc[trace["clock_h"] < 24.0, "glucose_mg_dl"]
+            rows.append({"day": day, **cgm_metrics(readings)})
+        return pd.DataFrame(rows)
+
+    def write_traces(self, out_dir, days) -> dict[str, Path]:
+        """Write ``traces/day_NNNNN.csv`` for each of ``days`` and ``cgm_metrics.csv`` into ``out_dir``."""
+        out_dir = Path(out_dir)
+        (out_dir / "traces").mkdir(parents=True, exist_ok=True)
+        paths = {}
+        for day in days:
+            path = out_dir / "traces" / f"day_{self._check_day(day):05d}.csv"
+            _write_csv(self.trace(day), path)
+            paths[f"trace_{day}"] = path
+        paths["cgm_metrics"] = _write_csv(self.cgm_metrics(days), out_dir / "cgm_metrics.csv")
+        return paths
 
     def plot_progression(self, ax=None):
         """Figure of the progression over years (see ``glucosim.plotting.progression``)."""
@@ -77,7 +165,7 @@ class SimulationResult:
         return plot_progression(self, axes=ax)
 
     def plot_day(self, day: int | None = None, ax=None):
-        """Figure of one day's glucose, insulin and tissue fluxes (default: the last day)."""
+        """Figure of one day's glucose and insulin, CGM-style (default: the last day); see ``glucosim.plot_day``."""
         from glucosim.plotting.day import plot_day
 
         return plot_day(self, day=day, axes=ax)
@@ -91,6 +179,16 @@ class SimulationResult:
     def final_state_dict(self) -> dict[str, float]:
         """The final state by name."""
         return dict(zip(STATE_NAMES, map(float, self.final_state)))
+
+
+def _write_csv(frame, path: Path) -> Path:
+    """Write ``frame`` to ``path`` through a temporary file, so a killed run leaves no half-written CSV."""
+    import os
+
+    temporary = path.with_suffix(".csv.tmp")
+    frame.to_csv(temporary, index=False, float_format="%.6g")
+    os.replace(temporary, path)
+    return path
 
 
 def _window_mean(frame, column: str, start: int, stop: int) -> float:
@@ -133,10 +231,12 @@ def _json_number(value):
     return None if not np.isfinite(value) else round(value, 6)
 
 
-def _provenance(loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_time_s: float) -> dict:
+def _provenance(
+    loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_time_s: float, solver_info: dict | None = None
+) -> dict:
     import numba
 
-    from glucosim import __version__
+    from glucosim._version import __version__
 
     return {
         "glucosim_version": __version__,
@@ -146,13 +246,7 @@ def _provenance(loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_ti
         "scenario_source": loaded.source,
         "scenario_sha256": loaded.sha256,
         "parameter_overrides": loaded.parameter_overrides,
-        "solver": {
-            "method": "dopri5",
-            "rtol": rtol,
-            "rhs_evaluations": stats.rhs_evaluations,
-            "accepted_steps": stats.accepted_steps,
-            "rejected_steps": stats.rejected_steps,
-        },
+        "solver": {"method": "dopri5", "rtol": rtol, **stats.as_dict(), **(solver_info or {})},
         "wall_time_s": round(wall_time_s, 3),
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -171,8 +265,12 @@ def build_result(
     wall_time_s,
     midnight_states=None,
     clinic=None,
+    solver_info=None,
 ) -> SimulationResult:
-    """Assemble a ``SimulationResult`` from the streamed daily columns."""
+    """Assemble a ``SimulationResult`` from the streamed daily columns.
+
+    ``solver_info`` (method name, resolution, ...) is merged into the provenance's ``solver`` entry.
+    """
     import pandas as pd
 
     daily = pd.DataFrame(daily_columns)
@@ -203,7 +301,7 @@ def build_result(
         ],
         "clinic": [visit.to_dict() for visit in clinic or []],
         "plausibility": check_run(daily, clinic or ()).to_dict(),
-        "provenance": _provenance(loaded, stats, rtol, wall_time_s),
+        "provenance": _provenance(loaded, stats, rtol, wall_time_s, solver_info),
     }
     return SimulationResult(
         daily=daily,

@@ -22,9 +22,8 @@ from glucosim.scenario.compile import OUTPUT_STEP_MIN, ScenarioProgram
 from glucosim.scenario.load import LoadedScenario, load_scenario
 from glucosim.simulation.initial_state import initial_state, last_meal
 from glucosim.simulation.result import SimulationResult, build_result
-from glucosim.solver.dopri5 import SolverStats
+from glucosim.solver import SolverStats, get_method, integrate_schedule
 from glucosim.solver.kernel import DEFAULT_RTOL, default_tolerances, organ_fluxes, organ_integrator
-from glucosim.solver.segments import integrate_schedule
 
 CHUNK_DAYS = 30
 """Days integrated per call of the compiled core. A chunk's 5-minute grid of all states is the run's
@@ -64,23 +63,6 @@ def _trajectory(t, y, segment, drivers, p, day: int):
     return frame
 
 
-def _run_visits(loaded, visits, midnight_states):
-    """Run the scenario's scheduled clinic protocols on the stored midnight states."""
-    if not visits:
-        return []
-    from pathlib import Path as _Path
-
-    from glucosim.clinic.runner import run_protocol
-
-    base = _Path(loaded.source).parent
-    results = []
-    for protocol, day in visits:
-        local = base / protocol
-        target = local if local.suffix == ".toml" and local.is_file() else protocol
-        results.append(run_protocol(target, loaded, day=day, state=midnight_states[day]))
-    return results
-
-
 def simulate(
     scenario: LoadedScenario | str | Path,
     *,
@@ -90,8 +72,9 @@ def simulate(
     trajectory_days: tuple[int, ...] = (),
     state_days: tuple[int, ...] = (),
     until_day: int | None = None,
+    method: str = "dopri5",
 ) -> SimulationResult:
-    """Run a scenario end to end.
+    """Run a scenario end to end (its scheduled clinic visits are run above: ``glucosim.clinic.visits``).
 
     Main arguments:
         scenario: a path to a scenario TOML file, or a ``LoadedScenario``.
@@ -105,6 +88,8 @@ def simulate(
         state_days: days whose full state at midnight (start of the day) to keep,
             e.g. to run a clinic protocol on the subject as it is then.
         until_day: stop at the midnight that starts this day (a shorter run).
+        method: the registered solver method (``glucosim.solver.method_names()``),
+            recorded in the provenance.
 
     Returns:
         A ``SimulationResult`` with the daily table, the yearly summary, the
@@ -113,7 +98,9 @@ def simulate(
     Raises:
         ScenarioError: the scenario file is invalid.
         SolverError: the integration failed (names the time and state).
+        UnknownMethodError: ``method`` is not a registered solver method.
     """
+    get_method(method)
     loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     program = ScenarioProgram(loaded)
     p = program.parameters
@@ -122,21 +109,16 @@ def simulate(
     keep = {day for day in keep if 0 <= day < n_days}
     if progress is None:
         progress = n_days >= PROGRESS_MIN_DAYS
-    visits = [
-        (visit.protocol, loaded.scenario.visit_day(year)) for visit in loaded.scenario.clinic for year in visit.at_years
-    ]
-    visits = [(protocol, day) for protocol, day in visits if day < n_days]
-    state_days = tuple(state_days) + tuple(day for _, day in visits)
 
     started = time.perf_counter()
-    integrator = organ_integrator()
+    integrator = organ_integrator(method)
     tolerances = default_tolerances(rtol)
     y = initial_state(program)
     y0 = y.copy()
     columns: dict[str, list] = {}
     trajectories = {}
     midnight_states = {}
-    work = np.zeros(3, dtype=np.int64)
+    work = SolverStats(0, 0, 0)
     dose, speed = last_meal(program.day_plan(0))  # the warm-up ended on day 0's routine
 
     bar = None
@@ -154,7 +136,7 @@ def simulate(
             result = integrate_schedule(integrator, schedule, y, p, t_out, tolerances, STATE_NAMES)
             # the next chunk starts with this chunk's last step size, so chunking does not change the steps
             tolerances = dataclasses.replace(tolerances, h_init=result.h_next)
-            work += (result.stats.rhs_evaluations, result.stats.accepted_steps, result.stats.rejected_steps)
+            work = work + result.stats
             chunk = daily_rows(
                 first_day, plans, result.t, result.y, result.segment, schedule.drivers, p, program.end_min
             )
@@ -174,7 +156,6 @@ def simulate(
             bar.close()
 
     daily = {name: np.concatenate(parts) for name, parts in columns.items()}
-    clinic = _run_visits(loaded, visits, midnight_states)
     return build_result(
         loaded=loaded,
         program=program,
@@ -183,8 +164,8 @@ def simulate(
         initial_state=y0,
         final_state=y,
         midnight_states=midnight_states,
-        clinic=clinic,
-        stats=SolverStats(int(work[0]), int(work[1]), int(work[2])),
+        stats=work,
+        solver_info={"method": method},
         rtol=rtol,
         wall_time_s=time.perf_counter() - started,
     )

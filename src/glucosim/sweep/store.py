@@ -180,7 +180,7 @@ class SweepStore:
         """
         import hashlib
 
-        from glucosim import __version__
+        from glucosim._version import __version__
 
         n_runs = len(design_table)
         manifest = {

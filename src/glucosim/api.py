@@ -1,0 +1,288 @@
+"""What-if runs from Python: a scenario from anywhere, with a few things changed.
+
+``simulate`` and ``load_scenario`` take a scenario as a file path, a shipped
+scenario name, a dict (as read from TOML) or an already loaded scenario, plus
+overrides by name::
+
+    glucosim.simulate("03_insulin_resistance_low_reserve", duration_years=5, insulin_sensitivity_whole_body=0.5)
+
+An override is resolved in this order:
+
+- ``duration_years``, ``duration_days``, ``duration_hours``: replace the run's
+  length. A shorter run drops clinic visits and changes after its end, with a
+  warning that says which.
+- a subject field (``preset``, ``beta_cell_reserve``, ``body_weight_kg``,
+  ``start_adapted``, ``insulin_sensitivity_liver``, ...);
+- a routine field with one value (``sleep_h``, ``carbs_scale``,
+  ``energy_surplus_kcal_per_day``, ``cortisol_rel``);
+- a parameter by its name in the parameter table (``glucosim parameters``),
+  checked against the table's plausible range and unit;
+- a whole table (``subject={...}``, ``routine={...}``, ``output={...}``):
+  merged key by key; lists (meals, exercise, changes, clinic) are replaced whole;
+- ``name`` or ``description``.
+
+Anything else is an error naming the closest valid names.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the heavy modules load on first use
+    from glucosim.scenario.load import LoadedScenario
+    from glucosim.scenario.schema import Scenario
+    from glucosim.simulation.result import SimulationResult
+
+DURATION_FIELDS = ("duration_years", "duration_days", "duration_hours")
+ROUTINE_SCALARS = ("sleep_h", "carbs_scale", "energy_surplus_kcal_per_day", "cortisol_rel")
+TABLES = ("subject", "routine", "output")
+
+
+def _merge(base: dict, changes: Mapping) -> dict:
+    """``base`` with ``changes`` applied: tables (dicts) merge key by key, everything else is replaced."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _base(scenario) -> tuple[dict | None, Any, str, str]:
+    """(data or None, loaded or None, source, text) of any accepted form of scenario."""
+    from glucosim._resources import scenario_path
+    from glucosim._toml import read_toml_file
+    from glucosim.errors import ScenarioError
+    from glucosim.scenario.load import LoadedScenario
+    from glucosim.scenario.schema import Scenario
+
+    if isinstance(scenario, LoadedScenario):
+        return None, scenario, scenario.source, scenario.text
+    if isinstance(scenario, Scenario):
+        return scenario.model_dump(exclude_none=True), None, "<scenario>", ""
+    if isinstance(scenario, Mapping):
+        return copy.deepcopy(dict(scenario)), None, "<dict>", ""
+    if isinstance(scenario, (str, Path)):
+        path = scenario_path(scenario)
+        data, text = read_toml_file(path, ScenarioError, "scenario")
+        return data, None, str(path), text
+    raise ScenarioError(
+        f"scenario: expected a file path, a shipped scenario name, a dict or a loaded scenario, "
+        f"got {type(scenario).__name__}"
+    )
+
+
+def _n_days(duration: dict) -> int:
+    from glucosim.scenario.schema import Scenario
+
+    return Scenario.model_validate({"name": "duration", **duration}).n_days
+
+
+def _drop_after_end(data: dict, where: str) -> None:
+    """Drop clinic visits and changes after the end of a run shortened by an override, and say so."""
+    from glucosim.physiology.units import DAYS_PER_YEAR
+    from glucosim.scenario.schema import Scenario
+
+    n_days = _n_days({key: data[key] for key in DURATION_FIELDS if key in data})
+    dropped = []
+    visits = []
+    for visit in data.get("clinic", []):
+        kept = [year for year in visit.get("at_years", []) if Scenario.visit_day(year) < n_days]
+        dropped += [
+            f"clinic visit {visit.get('protocol')} at year {year:g}" for year in visit["at_years"] if year not in kept
+        ]
+        if kept:
+            visits.append({**visit, "at_years": kept})
+    if "clinic" in data:
+        data["clinic"] = visits
+    changes = []
+    for change in data.get("changes", []):
+        start = (
+            change["from_day"]
+            if change.get("from_day") is not None
+            else round(change.get("from_year", 0) * DAYS_PER_YEAR)
+        )
+        if start < n_days:
+            changes.append(change)
+        else:
+            dropped.append(f"change '{change.get('label', '')}' from day {start}")
+    if "changes" in data:
+        data["changes"] = changes
+    if dropped:
+        warnings.warn(
+            f"{where}: the run now ends after day {n_days - 1}; dropped: {'; '.join(dropped)}",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _apply(data: dict, overrides: Mapping[str, Any], where: str) -> dict:
+    from glucosim.errors import ScenarioError
+    from glucosim.parameters import load_parameter_table
+    from glucosim.scenario.schema import DEPRECATED_SUBJECT_FIELDS, Scenario, Subject
+
+    table = load_parameter_table()
+    subject_fields = set(Subject.model_fields) - {"parameters"}
+    data = dict(data)
+    if any(key in overrides for key in DURATION_FIELDS):
+        data = {key: value for key, value in data.items() if key not in DURATION_FIELDS}
+    for key, value in overrides.items():
+        if key in DEPRECATED_SUBJECT_FIELDS:
+            new = DEPRECATED_SUBJECT_FIELDS[key]
+            warnings.warn(f"{key} is deprecated; use {new} (the parameter table's name)", DeprecationWarning, 3)
+            key = new
+        if key in DURATION_FIELDS or key in ("name", "description"):
+            data[key] = value
+        elif key in TABLES or (key in Scenario.model_fields and isinstance(value, Mapping)):
+            if not isinstance(value, Mapping):
+                raise ScenarioError(f"{where}: override {key}: give a dict of fields, got {value!r}")
+            data = _merge(data, {key: value})
+        elif key in Scenario.model_fields:  # changes, clinic: replaced whole
+            data[key] = copy.deepcopy(value)
+        elif key in subject_fields:
+            data = _merge(data, {"subject": {key: value}})
+        elif key in ROUTINE_SCALARS:
+            data = _merge(data, {"routine": {key: value}})
+        elif key in table:
+            data = _merge(data, {"subject": {"parameters": {key: value}}})
+        else:
+            import difflib
+
+            known = list(dict.fromkeys([*DURATION_FIELDS, *subject_fields, *ROUTINE_SCALARS, *Scenario.model_fields]))
+            known += list(table.names)
+            close = difflib.get_close_matches(key, known, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ScenarioError(
+                f"{where}: unknown override {key!r}{hint} (a duration, a subject or routine field, "
+                f"a parameter name from `glucosim parameters`, or a table: subject, routine, output)"
+            )
+    if any(key in overrides for key in DURATION_FIELDS):
+        _drop_after_end(data, where)
+    return data
+
+
+def _label(overrides: Mapping[str, Any]) -> str:
+    shown = [f"{key}={value:g}" for key, value in overrides.items() if isinstance(value, (int, float))]
+    return f" [{', '.join(shown)}]" if shown else " (variant)"
+
+
+def load_scenario(scenario: str | Path | Mapping | Scenario | LoadedScenario, /, **overrides: Any) -> LoadedScenario:
+    """A validated scenario, optionally with some things changed.
+
+    **Main arguments:**
+
+    - `scenario`: a scenario file path, a shipped scenario name
+      (`glucosim scenarios` lists them, e.g. `"03_insulin_resistance_low_reserve"`),
+      a dict with the file's structure, a `Scenario`, or a `LoadedScenario`.
+
+    **Other arguments:**
+
+    - `**overrides`: changes by name, e.g. `duration_years=5`,
+      `insulin_sensitivity_whole_body=0.5`, `sleep_h=6`, `routine={"meals": [...]}`
+      (see the module docstring of `glucosim.api` for how names resolve).
+      With overrides the scenario's name gets them appended unless `name=` is given.
+
+    **Returns:**
+
+    A frozen `LoadedScenario`; its parameters are derived from its fields.
+
+    **Raises:**
+
+    - `ScenarioError`: unknown file or name, unknown override, or an invalid
+      result (the message names the field, its allowed values, and for a
+      parameter its unit and plausible range).
+    """
+    from glucosim.scenario.load import parse_scenario
+
+    data, loaded, source, text = _base(scenario)
+    if not overrides:
+        return loaded if loaded is not None else parse_scenario(data, source=source, text=text)
+    if data is None:
+        data = loaded.scenario.model_dump(exclude_none=True)
+    data = _apply(data, overrides, source)
+    if "name" not in overrides:
+        data["name"] = f"{data.get('name', Path(source).stem)}{_label(overrides)}"
+    return parse_scenario(data, source=source)
+
+
+def simulate(
+    scenario: str | Path | Mapping | Scenario | LoadedScenario,
+    /,
+    *,
+    progress: bool | None = None,
+    method: str | None = None,
+    rtol: float | None = None,
+    trajectory_days: tuple[int, ...] = (),
+    state_days: tuple[int, ...] = (),
+    until_day: int | None = None,
+    chunk_days: int | None = None,
+    **overrides: Any,
+) -> SimulationResult:
+    """Run a scenario, optionally with some things changed, and return its result.
+
+    **Main arguments:**
+
+    - `scenario`: a scenario file path, a shipped scenario name
+      (`glucosim scenarios` lists them), a dict with the file's structure,
+      a `Scenario`, or a `LoadedScenario`.
+    - `**overrides`: what to change, by name: `duration_years`/`duration_days`,
+      subject fields (`beta_cell_reserve`, `insulin_sensitivity_liver`, ...),
+      routine values (`sleep_h`, `carbs_scale`, ...), parameters by their table
+      name (range-checked), or whole tables (`routine={...}`). See `load_scenario`.
+
+    **Other arguments:**
+
+    - `progress`: show a progress bar (default: for runs of a year or more).
+    - `method`: the integration method (default: the solver's default).
+    - `rtol`: relative tolerance of the integrator (default: the solver's default).
+    - `trajectory_days`: days (0-based) whose 5-minute traces to keep during the run
+      (any day can be recomputed afterwards with `result.trace(day)`).
+    - `state_days`: days whose full state at midnight to keep.
+    - `until_day`: stop at the midnight that starts this day.
+    - `chunk_days`: days per call of the compiled core (memory and progress ticks; results do not change).
+
+    **Returns:**
+
+    A `SimulationResult`: `daily` and `yearly` tables, `summary`, `trace(day)`,
+    `cgm_metrics(day)`, `plot_progression()`, `plot_day(day)`, `save(dir)`.
+
+    **Raises:**
+
+    - `ScenarioError`: the scenario or an override is invalid.
+    - `SolverError`: the integration failed (names the time and state).
+
+    Example:
+        >>> result = glucosim.simulate("03_insulin_resistance_low_reserve", duration_years=5,
+        ...                            insulin_sensitivity_whole_body=0.5)
+    """
+    # scheduled clinic visits run above the simulation (glucosim.clinic.visits)
+    from glucosim.clinic.visits import simulate_with_visits as _simulate
+
+    loaded = load_scenario(scenario, **overrides)
+    n_days = loaded.scenario.n_days if until_day is None else min(loaded.scenario.n_days, until_day)
+    options: dict[str, Any] = {
+        "progress": progress,
+        "trajectory_days": tuple(trajectory_days),
+        # every midnight's state (a few dozen numbers a day), so result.trace(day) is one day of work
+        "state_days": tuple(range(n_days + 1)) + tuple(state_days),
+        "until_day": until_day,
+    }
+    if method is not None:
+        options["method"] = method
+    if rtol is not None:
+        options["rtol"] = rtol
+    if chunk_days is not None:
+        options["chunk_days"] = chunk_days
+    return _simulate(loaded, **options)
+
+
+def available_scenarios() -> list[str]:
+    """Names of the shipped scenarios (usable wherever a scenario is asked for)."""
+    from glucosim._resources import shipped_scenarios
+
+    return list(shipped_scenarios())

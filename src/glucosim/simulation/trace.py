@@ -1,0 +1,161 @@
+"""Traces on demand: any day's 5-minute trace recomputed from a stored midnight state, and CGM metrics.
+
+A run keeps the state at every midnight (a few dozen numbers a day), so a
+day's trace is one day of integration away: about as long as simulating that
+day. The recomputed day starts from the exact state the run had at that
+midnight and differs from a trace kept during the run only by the integrator's
+error (its first step size differs), i.e. at the level of ``rtol``.
+
+CGM metrics follow the international consensus on time in range (Battelino et
+al. 2019, Diabetes Care 42:1593): time in range 70-180 mg/dl, below 70 and
+below 54, above 180 and above 250, the coefficient of variation, and the
+glucose management indicator of Bergenstal et al. 2018 (Diabetes Care 41:2275).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glucosim.analysis import markers
+from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, Drv
+from glucosim.physiology.model import FLUX_NAMES
+from glucosim.physiology.units import MINUTES_PER_DAY
+
+TRACE_STEP_MIN = 5.0
+"""Spacing of a trace, minutes (a CGM reads every 5 minutes)."""
+
+RANGE_LOW_MG_DL = 70.0
+RANGE_HIGH_MG_DL = 180.0
+LEVEL2_LOW_MG_DL = 54.0
+LEVEL2_HIGH_MG_DL = 250.0
+"""Battelino 2019: target range 70-180 mg/dl; level 1 below 70 / above 180, level 2 below 54 / above 250."""
+GMI_INTERCEPT_PERCENT = 3.31
+GMI_SLOPE_PERCENT_PER_MG_DL = 0.02392
+"""Bergenstal 2018: GMI (%) = 3.31 + 0.02392 x mean glucose (mg/dl)."""
+
+CGM_COLUMNS = (
+    "mean_glucose_mg_dl",
+    "sd_glucose_mg_dl",
+    "cv_percent",
+    "gmi_percent",
+    "time_in_range_70_180_percent",
+    "time_below_70_percent",
+    "time_below_54_percent",
+    "time_above_180_percent",
+    "time_above_250_percent",
+)
+
+
+def cgm_metrics(glucose_mg_dl) -> dict[str, float]:
+    """CGM metrics of equally spaced glucose readings, by the international consensus (Battelino 2019).
+
+    **Main arguments:**
+
+    - `glucose_mg_dl`: readings at equal intervals (e.g. one day of 5-minute values, midnight to midnight
+      without the closing midnight); NaN readings are ignored.
+
+    **Returns:**
+
+    A dict of `CGM_COLUMNS`: mean and SD (mg/dl), CV (%, SD/mean, population SD), GMI (%), and the
+    percentage of readings in range 70-180 mg/dl (bounds included), below 70 (which includes below 54),
+    below 54, above 180 (which includes above 250) and above 250. Below 70, in range and above 180 add
+    up to 100 %.
+    """
+    glucose = np.asarray(glucose_mg_dl, dtype=float)
+    glucose = glucose[np.isfinite(glucose)]
+    if glucose.size == 0:
+        return dict.fromkeys(CGM_COLUMNS, float("nan"))
+    mean = float(glucose.mean())
+    sd = float(glucose.std())
+
+    def percent(mask) -> float:
+        return 100.0 * float(np.count_nonzero(mask)) / glucose.size
+
+    return {
+        "mean_glucose_mg_dl": mean,
+        "sd_glucose_mg_dl": sd,
+        "cv_percent": 100.0 * sd / mean,
+        "gmi_percent": GMI_INTERCEPT_PERCENT + GMI_SLOPE_PERCENT_PER_MG_DL * mean,
+        "time_in_range_70_180_percent": percent((glucose >= RANGE_LOW_MG_DL) & (glucose <= RANGE_HIGH_MG_DL)),
+        "time_below_70_percent": percent(glucose < RANGE_LOW_MG_DL),
+        "time_below_54_percent": percent(glucose < LEVEL2_LOW_MG_DL),
+        "time_above_180_percent": percent(glucose > RANGE_HIGH_MG_DL),
+        "time_above_250_percent": percent(glucose > LEVEL2_HIGH_MG_DL),
+    }
+
+
+TRACE_COLUMNS = (
+    "time_min",
+    "clock_h",
+    *("insulin_uU_ml" if name == "insulin_pmol_l" else name for name in FLUX_NAMES),
+    *STATE_NAMES[:FIRST_QUADRATURE],
+    "exercise_intensity_pct",
+)
+"""Columns of a trace, in order."""
+
+
+def trace_frame(t, y, segment, drivers, p, day: int):
+    """The trace of ``day`` from integration output, in the daily table's units.
+
+    Columns: ``time_min`` (from the start of the run), ``clock_h``, ``glucose_mg_dl``,
+    ``insulin_uU_ml``, the tissue fluxes (mg/kg/min), the dynamic states, and
+    ``exercise_intensity_pct`` (above rest).
+    """
+    import pandas as pd
+
+    from glucosim.solver.kernel import organ_fluxes
+
+    rows = (t >= day * MINUTES_PER_DAY) & (t <= (day + 1) * MINUTES_PER_DAY)
+    fluxes = organ_fluxes()(y[rows], drivers[segment[rows]], p)
+    frame = {"time_min": t[rows], "clock_h": (t[rows] - day * MINUTES_PER_DAY) / 60.0}
+    for i, name in enumerate(FLUX_NAMES):
+        if name == "insulin_pmol_l":
+            frame["insulin_uU_ml"] = markers.insulin_uU_ml(fluxes[:, i])
+        else:
+            frame[name] = fluxes[:, i]
+    for i, name in enumerate(STATE_NAMES[:FIRST_QUADRATURE]):
+        frame[name] = y[rows, i]
+    frame["exercise_intensity_pct"] = drivers[segment[rows], Drv.exercise_intensity_pct]
+    return pd.DataFrame(frame)
+
+
+def from_kept_trajectory(trajectory):
+    """A trajectory kept during the run (insulin in pmol/l), in the units of ``trace_frame``."""
+    frame = trajectory.copy()
+    if "insulin_pmol_l" in frame:
+        frame["insulin_uU_ml"] = markers.insulin_uU_ml(frame.pop("insulin_pmol_l").to_numpy())
+    return frame[[name for name in TRACE_COLUMNS if name in frame]]
+
+
+def _meal_before(program, day: int) -> tuple[float, float]:
+    """(dose, speed) of the last meal eaten before ``day``'s midnight (food may still be in the stomach)."""
+    from glucosim.simulation.initial_state import last_meal
+
+    for earlier in range(day - 1, -1, -1):
+        plan = program.day_plan(earlier)
+        if plan.meals:
+            return last_meal(plan)
+    return last_meal(program.day_plan(0))  # the warm-up before day 0 lived day 0's routine
+
+
+def recompute_trace(loaded, start_day: int, start_state: np.ndarray, day: int, rtol: float):
+    """Integrate from the midnight of ``start_day`` (state ``start_state``) to the end of ``day``; ``day``'s trace.
+
+    Slow dynamics run as in the original run, so a later ``start_day`` only saves work.
+    """
+    from glucosim.scenario.compile import ScenarioProgram
+    from glucosim.solver.kernel import default_tolerances, organ_integrator
+    from glucosim.solver.segments import integrate_schedule
+
+    program = ScenarioProgram(loaded)
+    dose, speed = _meal_before(program, start_day)
+    schedule, _, _ = program.schedule(start_day, day - start_day + 1, last_dose=dose, last_speed=speed)
+    stop = min((day + 1) * MINUTES_PER_DAY, program.end_min)
+    grid = np.arange(day * MINUTES_PER_DAY, stop + 0.5 * TRACE_STEP_MIN, TRACE_STEP_MIN)
+    t_out = np.union1d(grid[grid <= stop], [stop])
+    y = np.array(start_state, dtype=float)
+    y[FIRST_QUADRATURE:] = 0.0
+    result = integrate_schedule(
+        organ_integrator(), schedule, y, program.parameters, t_out, default_tolerances(rtol), STATE_NAMES
+    )
+    return trace_frame(result.t, result.y, result.segment, schedule.drivers, program.parameters, day)

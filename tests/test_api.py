@@ -1,0 +1,112 @@
+"""The public Python API: what-if overrides, scenario sources, immutability, lazy import."""
+
+import dataclasses
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+import glucosim
+from glucosim.physiology.indices import Par
+from tests.conftest import SCENARIO_DIR, scenario_dict
+
+LOW_RESERVE = "03_insulin_resistance_low_reserve"
+
+
+def test_import_is_light():
+    code = "import glucosim, sys; print(sorted({'numba', 'pandas', 'matplotlib', 'scipy'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_every_public_name_resolves_with_a_docstring():
+    for name in glucosim.__all__:
+        value = getattr(glucosim, name)
+        if callable(value) and not isinstance(value, type):
+            assert value.__doc__, name
+    assert "simulate" in dir(glucosim)
+    with pytest.raises(AttributeError):
+        glucosim.no_such_thing  # noqa: B018
+
+
+def test_shipped_name_with_overrides_changes_parameters_and_shortens():
+    with pytest.warns(UserWarning, match="dropped: clinic visit ogtt_75g at year 4"):
+        loaded = glucosim.load_scenario(LOW_RESERVE, duration_years=2, insulin_sensitivity_whole_body=0.5)
+    assert loaded.parameters[Par.insulin_sensitivity_whole_body] == 0.5
+    assert loaded.scenario.n_days == 730
+    # the visit at year 0 is kept, later ones dropped
+    assert [visit.at_years for visit in loaded.scenario.clinic] == [(0.0,)]
+    assert "insulin_sensitivity_whole_body=0.5" in loaded.scenario.name
+    base = glucosim.load_scenario(SCENARIO_DIR / f"{LOW_RESERVE}.toml")
+    assert base.parameters[Par.insulin_sensitivity_whole_body] != 0.5
+    assert base.scenario.routine == loaded.scenario.routine
+
+
+def test_override_kinds_resolve_to_their_fields():
+    loaded = glucosim.load_scenario(
+        scenario_dict(),
+        beta_cell_reserve=3.0,  # subject field
+        sleep_h=6.0,  # routine value
+        liver_output_cortisol_gain=float(glucosim.load_parameter_table()["liver_output_cortisol_gain"].low),
+        routine={"carbs_scale": 1.2},  # table, merged (meals kept)
+        duration_days=3,
+    )
+    scenario = loaded.scenario
+    assert scenario.subject.beta_cell_reserve == 3.0 and loaded.parameters[Par.beta_function_max] == 3.0
+    assert scenario.routine.sleep_h == 6.0 and scenario.routine.carbs_scale == 1.2
+    assert len(scenario.routine.meals) == 3 and scenario.n_days == 3
+    assert "liver_output_cortisol_gain" in scenario.subject.parameters
+
+
+def test_deprecated_alias_warns_and_maps():
+    with pytest.warns(DeprecationWarning, match="insulin_sensitivity_whole_body"):
+        loaded = glucosim.load_scenario(scenario_dict(), insulin_sensitivity=0.6)
+    assert loaded.parameters[Par.insulin_sensitivity_whole_body] == 0.6
+    with pytest.warns(DeprecationWarning):
+        from_file_field = glucosim.load_scenario(scenario_dict(subject={"insulin_sensitivity": 0.6}))
+    assert from_file_field.parameters[Par.insulin_sensitivity_whole_body] == 0.6
+
+
+def test_out_of_range_parameter_names_unit_and_range():
+    row = glucosim.load_parameter_table()["glucose_distribution_volume"]
+    with pytest.raises(glucosim.ScenarioError) as error:
+        glucosim.load_scenario(scenario_dict(), glucose_distribution_volume=row.high * 2)
+    message = str(error.value)
+    assert "glucose_distribution_volume" in message and row.unit in message and f"{row.high:g}" in message
+
+
+def test_unknown_override_and_unknown_name_suggest():
+    with pytest.raises(glucosim.ScenarioError, match="did you mean.*beta_cell_reserve"):
+        glucosim.load_scenario(scenario_dict(), beta_cell_reserv=3.0)
+    with pytest.raises(glucosim.ScenarioError, match="did you mean 03_insulin_resistance_low_reserve"):
+        glucosim.load_scenario("03_insulin_resistance_low_reserv")
+
+
+def test_scenario_object_and_loaded_inputs():
+    loaded = glucosim.load_scenario(scenario_dict())
+    assert glucosim.load_scenario(loaded) is loaded
+    again = glucosim.load_scenario(loaded.scenario, beta_cell_mass=0.8)
+    assert again.parameters[Par.beta_mass_initial] == 0.8
+    assert again.scenario.routine == loaded.scenario.routine
+
+
+def test_replace_rederives_parameters_and_vector_is_not_shared():
+    loaded = glucosim.load_scenario(scenario_dict())
+    subject = loaded.scenario.subject.model_copy(update={"beta_cell_reserve": 2.5})
+    changed = dataclasses.replace(loaded, scenario=loaded.scenario.model_copy(update={"subject": subject}))
+    assert changed.parameters[Par.beta_function_max] == 2.5
+    assert loaded.parameters[Par.beta_function_max] != 2.5
+    vector = loaded.parameters
+    vector[Par.beta_function_max] = 99.0
+    assert loaded.parameters[Par.beta_function_max] != 99.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.scenario = changed.scenario
+
+
+def test_simulate_runs_a_what_if_and_passes_options():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no deprecation or drop notice on this path
+        result = glucosim.simulate(scenario_dict(), duration_days=2, beta_cell_reserve=3.0, progress=False)
+    assert len(result.daily) == 2
+    assert result.loaded.scenario.subject.beta_cell_reserve == 3.0

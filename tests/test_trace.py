@@ -1,0 +1,88 @@
+"""Traces on demand and CGM metrics (Battelino 2019 consensus, Bergenstal 2018 GMI)."""
+
+import numpy as np
+import pytest
+
+import glucosim
+from glucosim.simulation.trace import CGM_COLUMNS, cgm_metrics
+from tests.conftest import scenario_dict
+
+# Bergenstal et al. 2018 Diabetes Care 41:2275, Table 1: mean CGM glucose (mg/dl) -> GMI (%), to one decimal.
+GMI_TABLE = {100: 5.7, 125: 6.3, 150: 6.9, 175: 7.5, 200: 8.1, 250: 9.3, 300: 10.5, 350: 11.7}
+
+
+@pytest.mark.parametrize(("mean_mg_dl", "gmi_percent"), GMI_TABLE.items())
+def test_gmi_matches_published_table(mean_mg_dl, gmi_percent):
+    assert round(cgm_metrics([mean_mg_dl] * 3)["gmi_percent"], 1) == gmi_percent
+
+
+def test_ranges_follow_consensus_bounds():
+    # 20 readings: bounds 70 and 180 are in range; 54 is not below 54; 250 is not above 250.
+    readings = [50, 53, 54, 69, 70, 100, 120, 150, 180, 180, 181, 200, 249, 250, 251, 300, 100, 110, 120, 130]
+    metrics = cgm_metrics(readings)
+    assert metrics["time_below_54_percent"] == pytest.approx(100 * 2 / 20)
+    assert metrics["time_below_70_percent"] == pytest.approx(100 * 4 / 20)
+    assert metrics["time_in_range_70_180_percent"] == pytest.approx(100 * 10 / 20)
+    assert metrics["time_above_180_percent"] == pytest.approx(100 * 6 / 20)
+    assert metrics["time_above_250_percent"] == pytest.approx(100 * 2 / 20)
+    assert (
+        metrics["time_below_70_percent"] + metrics["time_in_range_70_180_percent"] + metrics["time_above_180_percent"]
+    ) == pytest.approx(100.0)
+
+
+def test_cv_is_sd_over_mean():
+    # mean 150, population SD 50 (readings 100 and 200) -> CV 33.3 %, under the consensus's 36 % cut-off
+    metrics = cgm_metrics([100, 200, 100, 200, np.nan])
+    assert metrics["mean_glucose_mg_dl"] == 150.0 and metrics["sd_glucose_mg_dl"] == 50.0
+    assert metrics["cv_percent"] == pytest.approx(100 / 3)
+    assert set(metrics) == set(CGM_COLUMNS)
+
+
+@pytest.fixture(scope="module")
+def week():
+    return glucosim.simulate(scenario_dict(duration_days=6), trajectory_days=(3,), progress=False)
+
+
+def test_recomputed_trace_matches_the_trace_kept_during_the_run(week):
+    kept = week.trace(3)
+    week.trajectories.pop(3)  # force a recomputation from the stored midnight state
+    week._traces.clear()
+    recomputed = week.trace(3)
+    assert list(recomputed.columns) == list(kept.columns)
+    assert len(recomputed) == len(kept) == 289
+    # the run and the recomputation take different first steps: they agree to the integrator's error (rtol 1e-6)
+    for column in ("glucose_mg_dl", "insulin_uU_ml", "muscle_uptake_mg_kg_min"):
+        np.testing.assert_allclose(recomputed[column], kept[column], rtol=1e-4, atol=1e-6)
+
+
+def test_trace_units_match_the_daily_table(week):
+    trace = week.trace(4)
+    assert "insulin_uU_ml" in trace and "insulin_pmol_l" not in trace
+    readings = trace["glucose_mg_dl"].to_numpy()[:-1]
+    daily = week.daily.iloc[4]
+    assert readings.mean() == pytest.approx(daily["mean_glucose_mg_dl"], rel=0.01)
+    assert trace["insulin_uU_ml"].to_numpy()[:-1].mean() == pytest.approx(daily["mean_insulin_uU_ml"], rel=0.02)
+
+
+def test_trace_of_a_day_outside_the_run_is_a_clear_error(week):
+    with pytest.raises(glucosim.GlucosimError, match="outside the run: it has days 0 to 5"):
+        week.trace(6)
+    with pytest.raises(glucosim.GlucosimError, match="integer"):
+        week.trace(1.5)
+
+
+def test_cgm_metrics_per_day(week):
+    table = week.cgm_metrics(range(1, 3))
+    assert list(table["day"]) == [1, 2]
+    assert (table["time_in_range_70_180_percent"] > 50).all()  # a healthy subject
+    expected = cgm_metrics(week.trace(2)["glucose_mg_dl"].to_numpy()[:-1])
+    assert table.iloc[1]["gmi_percent"] == pytest.approx(expected["gmi_percent"])
+
+
+def test_trace_without_stored_midnights_integrates_from_the_start():
+    from glucosim.simulation.run import simulate
+
+    result = simulate(glucosim.load_scenario(scenario_dict(duration_days=3)), progress=False)
+    assert result.midnight_states == {}
+    full = glucosim.simulate(scenario_dict(duration_days=3), progress=False)
+    np.testing.assert_allclose(result.trace(1)["glucose_mg_dl"], full.trace(1)["glucose_mg_dl"], rtol=1e-4)
