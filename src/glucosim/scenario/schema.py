@@ -55,18 +55,18 @@ class Meal(_Strict):
 
     time_h: float = Field(ge=0.0, lt=24.0, description="clock time of the meal, hours after midnight")
     carbs_g: float = Field(gt=0.0, le=400.0, description="carbohydrate in the meal, grams")
-    fat_g: float = Field(default=0.0, ge=0.0, le=300.0, description="fat in the meal, grams (energy: 9 kcal/g)")
-    protein_g: float = Field(default=0.0, ge=0.0, le=300.0, description="protein in the meal, grams (energy: 4 kcal/g)")
-    absorption: AbsorptionName | Annotated[float, Field(gt=0.1, le=3.0)] = Field(
-        default="medium",
-        description="speed of absorption: 'slow' (fibre, low GI), 'medium', 'fast' (liquid, high GI), or a multiplier",
+    fat_g: float = Field(
+        default=0.0, ge=0.0, le=300.0, description="fat in the meal, grams (energy: 9 kcal/g; slows gastric emptying)"
     )
-    fat_g: float = Field(default=0.0, ge=0.0, le=300.0, description="fat in the meal, grams (slows gastric emptying)")
     protein_g: float = Field(
         default=0.0,
         ge=0.0,
         le=300.0,
-        description="protein in the meal, grams (slows gastric emptying, potentiates insulin secretion)",
+        description="protein in the meal, grams (4 kcal/g; slows gastric emptying, potentiates insulin secretion)",
+    )
+    absorption: AbsorptionName | Annotated[float, Field(gt=0.1, le=3.0)] = Field(
+        default="medium",
+        description="speed of absorption: 'slow' (fibre, low GI), 'medium', 'fast' (liquid, high GI), or a multiplier",
     )
 
 
