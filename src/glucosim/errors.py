@@ -45,3 +45,7 @@ class ResultError(GlucosimError, LookupError):
 
 class MissingDependencyError(GlucosimError, ImportError):
     """An optional dependency of a feature is not installed; the message names the extra to install."""
+
+
+class CalibrationError(GlucosimError, ValueError):
+    """A calibration target file or fit request is unusable: the message names the file, field and allowed values."""
