@@ -231,6 +231,7 @@ def test_dense_output_between_steps_is_accurate():
         np.testing.assert_allclose(result.y[:, 1], np.sin(t_out), rtol=0, atol=50 * rtol)
 
 
+@pytest.mark.slow  # quick tier: compiles the parallel ensemble (~15 s)
 def test_ensemble_is_identical_to_single_patients(make_scenario):
     """integrate_ensemble runs the same step loop per patient: bit-identical to integrate_schedule."""
     from glucosim.physiology.indices import Par
@@ -254,6 +255,7 @@ def test_ensemble_is_identical_to_single_patients(make_scenario):
     assert not np.array_equal(ensemble.y[0], ensemble.y[2])  # the patients differ
 
 
+@pytest.mark.slow  # quick tier: compiles the parallel ensemble (~15 s)
 def test_ensemble_failure_names_the_patient():
     from glucosim.solver import bind_ensemble, integrate_ensemble
 

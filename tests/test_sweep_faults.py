@@ -252,6 +252,7 @@ def _sweep_command(path, out, *extra):
     return [*command, "--no-progress", *extra], env
 
 
+@pytest.mark.slow  # quick tier: a CLI sweep with worker processes (~14 s)
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_workers_die_with_a_killed_sweep(tmp_path):
     text = SMALL.replace("values = [0.6, 1.0, 1.4]", "values = [0.6, 0.8, 1.0, 1.2, 1.4, 1.6]")
