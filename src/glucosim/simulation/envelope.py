@@ -315,6 +315,7 @@ def follow_envelope(
                 progress(day)
             continue
 
+        assert before is not None  # a step longer than one period is chosen only from two measured periods
         y_next = y_end.copy()
         y_next[slow] += increment
         # the other states follow the envelope too (the running means lag glucose by about a day): move them

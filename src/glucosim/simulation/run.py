@@ -200,7 +200,7 @@ def simulate(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n_days, unit="day", desc=loaded.scenario.name[:40], leave=False)
-    solver_info = {"method": method, "resolution": resolution}
+    solver_info: dict[str, object] = {"method": method, "resolution": resolution}
     try:
         if resolution == "full":
             columns: dict[str, list] = {}
