@@ -269,3 +269,38 @@ DRIVER_SPEC = [
 ]
 Drv = index_enum("Drv", (name for name, _, _ in DRIVER_SPEC), "Index of each driver in a segment's driver vector.")
 N_DRIVERS = len(DRIVER_SPEC)
+
+
+def tables_markdown() -> str:
+    """docs/states.md: the state, flux and driver tables as Markdown (regenerate with
+    ``python -m glucosim.physiology.indices > docs/states.md``; tests/test_state_table.py checks it is current)."""
+    lines = [
+        "# States, fluxes and drivers",
+        "",
+        "Generated from `src/glucosim/physiology/indices.py` by",
+        "`python -m glucosim.physiology.indices > docs/states.md`; do not edit by hand.",
+        "",
+        "## States",
+        "",
+        "In state-vector order. *Dynamic* states steer the step size with their absolute tolerance;",
+        "*quadratures* are running integrals reset each output chunk (daily totals). *Slow* states freeze",
+        "while slow dynamics are off (clinic tests, the starting state) and are constants in the SBML export.",
+        "",
+        "| # | state | kind | unit | atol | slow | description |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for i, spec in enumerate(STATE_TABLE):
+        slow = "yes" if spec.slow else ""
+        lines.append(
+            f"| {i} | `{spec.name}` | {spec.kind.value} | {spec.unit} | {spec.atol:g} | {slow} | {spec.description} |"
+        )
+    lines += ["", "## Fluxes (`evaluate_fluxes` columns)", "", "| # | flux | unit | description |", "|---|---|---|---|"]
+    lines += [f"| {i} | `{spec.name}` | {spec.unit} | {spec.description} |" for i, spec in enumerate(FLUX_TABLE)]
+    lines += ["", "## Drivers (constant within a schedule segment)", "", "| # | driver | unit | description |"]
+    lines += ["|---|---|---|---|"]
+    lines += [f"| {i} | `{name}` | {unit} | {text} |" for i, (name, unit, text) in enumerate(DRIVER_SPEC)]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(tables_markdown(), end="")
