@@ -67,6 +67,7 @@ class EnvelopeSettings:
         crossing_periods: a threshold crossing between simulated periods further apart than this many
             periods is refined.
         refine_periods: periods simulated in full around a refined crossing.
+        order: 2 or 3, the order of the Adams-type extrapolation (2 has the larger stability interval).
         settle: simulate one settling period after each extrapolation and correct the fast states to
             their periodic orbit before the measured period (see ``follow_envelope``).
     """
@@ -79,6 +80,7 @@ class EnvelopeSettings:
     crossing_periods: int = 4
     refine_periods: int = 3
     settle: bool = True
+    order: int = 3
 
 
 @dataclass
@@ -301,11 +303,11 @@ def follow_envelope(
             slope = (y_end[slow] - y_start[slow]) / period
         current = None
         # land on the stop; the last period before the end of the run is simulated
-        room = stop - day - (period if stop == n_days else 0)
+        room = min(stop, n_days - period) - day
         longest = min((room // period) * period, settings.max_step_days, int(settings.growth * (last_step or 0)))
         if history and any(history[-1][0] < c <= day for c in changes):
             history = []  # the slopes before a change of routine say nothing about the ones after
-        history = (history + [(day, slope, y_end)])[-3:]
+        history = (history + [(day, slope, y_end)])[-settings.order :]
         step, increment = _choose_step(history, period, longest, y_end[slow], settings)
         before = history[-2] if len(history) > 1 else None
         if step <= period:
