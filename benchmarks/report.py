@@ -30,8 +30,8 @@ from peers import cyrk_available, make_cyrk, make_cyrk_ensemble, make_roadrunner
 
 from glucosim.physiology.model import rhs  # noqa: E402
 from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY  # noqa: E402
+from glucosim.simulation.organ import DEFAULT_RTOL, default_atol, organ_ensemble  # noqa: E402
 from glucosim.solver.ensemble import integrate_ensemble  # noqa: E402
-from glucosim.solver.kernel import DEFAULT_RTOL, default_atol, organ_ensemble  # noqa: E402
 from glucosim.solver.scipy_backend import integrate_schedule_scipy  # noqa: E402
 from glucosim.solver.segments import integrate_schedule  # noqa: E402
 

@@ -23,9 +23,9 @@ from glucosim.scenario.compile import OUTPUT_STEP_MIN, ScenarioProgram
 from glucosim.scenario.load import LoadedScenario, load_scenario
 from glucosim.simulation.envelope import EnvelopeSettings, follow_envelope, relaxation_rates, slow_state_mask
 from glucosim.simulation.initial_state import initial_state, last_meal
+from glucosim.simulation.organ import DEFAULT_RTOL, default_tolerances, organ_fluxes, organ_integrator
 from glucosim.simulation.result import SimulationResult, build_result
 from glucosim.solver import SolverStats, get_method, integrate_schedule
-from glucosim.solver.kernel import DEFAULT_RTOL, default_tolerances, organ_fluxes, organ_integrator
 
 CHUNK_DAYS = 30
 """Days integrated per call of the compiled core. A chunk's 5-minute grid of all states is the run's

@@ -1,4 +1,7 @@
-"""The organ model's compiled integrator and its tolerances.
+"""The organ model bound to the solver contract: its compiled integrators, fluxes and tolerances.
+
+This is the model side of the binding (the solver package knows states by
+position only and never imports the physiology).
 
 The cache name carries a hash of the physiology sources, the parameter table
 and the solver template: numba does not notice when a called function in
