@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from glucosim.analysis import markers
-from glucosim.physiology.indices import N_DRIVERS, St
+from glucosim.physiology.indices import N_DRIVERS, SLOW_STATES, STATE_NAMES, St
 from glucosim.physiology.model import rhs
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.simulation.envelope import (
@@ -93,6 +93,8 @@ def test_slow_states_are_the_ones_the_model_freezes(make_scenario):
     program = ScenarioProgram(make_scenario())
     y = initial_state(program)
     slow = slow_state_mask(rhs, y, program.parameters, N_DRIVERS)
+    # the state table declares exactly the states the model freezes
+    np.testing.assert_array_equal(slow, np.isin(STATE_NAMES, SLOW_STATES))
     for state in (St.beta_mass_rel, St.beta_function_rel, St.weight_change_kg, St.training_level):
         assert slow[state]
     for state in (St.glucose_plasma_mg_kg, St.glucose_mean_mg_dl, St.insulin_plasma_pmol_kg, St.cum_glucose_mg_dl_min):

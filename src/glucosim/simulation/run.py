@@ -21,7 +21,7 @@ from glucosim.physiology.model import FLUX_NAMES
 from glucosim.physiology.units import MINUTES_PER_DAY
 from glucosim.scenario.compile import OUTPUT_STEP_MIN, ScenarioProgram
 from glucosim.scenario.load import LoadedScenario, load_scenario
-from glucosim.simulation.envelope import EnvelopeSettings, follow_envelope, relaxation_rates, slow_state_mask
+from glucosim.simulation.envelope import EnvelopeSettings, follow_envelope, relaxation_rates
 from glucosim.simulation.initial_state import initial_state, last_meal
 from glucosim.simulation.organ import DEFAULT_RTOL, default_tolerances, organ_fluxes, organ_integrator
 from glucosim.simulation.result import SimulationResult, build_result
@@ -214,10 +214,10 @@ def simulate(
             daily = {name: np.concatenate(parts) for name, parts in columns.items()}
             daily["interpolated"] = np.zeros(n_days, dtype=bool)
         else:
-            from glucosim.physiology.indices import N_DRIVERS
+            from glucosim.physiology.indices import SLOW_STATES
             from glucosim.physiology.model import rhs
 
-            slow = slow_state_mask(rhs, y, p, N_DRIVERS)
+            slow = np.isin(STATE_NAMES, SLOW_STATES)  # the state table's slow states: the envelope's
             relaxation = relaxation_rates(rhs, y, program.schedule(0, 1)[0].drivers[0], p)
             landmarks = set(keep) | set(state_days)
             reached = [0]
