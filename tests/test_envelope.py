@@ -143,11 +143,15 @@ def _compare(full, envelope):
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda path: path.stem)
 def test_envelope_matches_full_resolution_on_shipped_scenarios(path):
-    full = simulate(path, progress=False, resolution="full")
-    envelope = simulate(path, progress=False, resolution="envelope")
+    from glucosim.clinic.visits import simulate_with_visits
+
+    full = simulate_with_visits(path, progress=False, resolution="full")
+    envelope = simulate_with_visits(path, progress=False, resolution="envelope")
     _compare(full, envelope)
-    # clinic visits run on the landed midnight state
+    # clinic visits run on a simulated (landed) midnight state, and agree
     assert len(envelope.clinic) == len(full.clinic)
+    for exact, followed in zip(full.summary["clinic"], envelope.summary["clinic"]):
+        assert followed["day"] == exact["day"]
 
 
 def _cohort_scenarios():
@@ -174,6 +178,18 @@ def test_envelope_matches_full_resolution_on_cohort_patients():
             _compare(full, envelope)
         except AssertionError as error:
             raise AssertionError(f"{label}: {error}") from error
+
+
+def test_requested_midnight_states_are_kept_and_visits_land(make_scenario):
+    """Every requested midnight state is returned (interpolated between simulated ones where the envelope
+    skipped), and landing days are simulated."""
+    loaded = make_scenario(duration_days=200)
+    days = tuple(range(0, 201, 10))
+    result = simulate(loaded, progress=False, resolution="envelope", state_days=days, landing_days=(97,))
+    assert set(result.midnight_states) == set(days)
+    assert not result.daily["interpolated"].iloc[97]
+    beta = [result.midnight_states[day][St.beta_mass_rel] for day in days]
+    assert np.all(np.isfinite(beta))
 
 
 def test_short_runs_stay_at_full_resolution_by_default(make_scenario):

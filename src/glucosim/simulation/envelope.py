@@ -227,6 +227,20 @@ def _choose_step(history, period: int, longest: int, y_slow: np.ndarray, setting
     return int(steps[allowed - 1]), sum(term[allowed - 1] for term in terms)
 
 
+def _midnight_states(stepper, pending, n_days: int) -> None:
+    """Keep the requested midnight states: simulated ones as they are, the others interpolated like the rows."""
+    simulated = stepper.midnight_states
+    kept = {day: simulated[day] for day in stepper.state_days if day in simulated}
+    for start, step, period in pending:
+        for day in range(start + period, start + step):
+            if day in stepper.state_days:
+                before = start + (day - start) % period
+                after = before + step
+                fraction = (day - before) / step
+                kept[day] = simulated[before] + fraction * (simulated[after] - simulated[before])
+    stepper.midnight_states = kept
+
+
 def follow_envelope(
     stepper,
     y: np.ndarray,
@@ -243,7 +257,7 @@ def follow_envelope(
         stepper: integrates whole days at full resolution (``simulation.run.DayStepper``).
         y: state at midnight of day 0.
         n_days: days to run.
-        landmarks: days a step must land on (changes of routine, clinic visits, kept days).
+        landmarks: days a step must land on (clinic visits, kept days; changes of routine always are).
         slow: boolean mask of the states to extrapolate (``slow_state_mask``).
         relaxation: each state's own relaxation rate, 1/day (``relaxation_rates``).
         settings: error control (default ``EnvelopeSettings()``).
@@ -362,6 +376,7 @@ def follow_envelope(
 
     for start, step, period in pending:
         table.interpolate(start, step, period)
+    _midnight_states(stepper, pending, n_days)
     columns = dict(table.columns)
     columns["interpolated"] = ~table.simulated
     stats.simulated_days = stepper.simulated_days

@@ -90,6 +90,7 @@ class DayStepper:
         self.tolerances = tolerances
         self.keep = set(keep)
         self.state_days = set(state_days)
+        self.record_all_midnights = False  # envelope following interpolates requested days between them
         self.work = SolverStats(0, 0, 0)
         self.trajectories: dict[int, object] = {}
         self.midnight_states: dict[int, np.ndarray] = {}
@@ -124,7 +125,8 @@ class DayStepper:
         columns = daily_rows(first_day, plans, result.t, result.y, result.segment, schedule.drivers, p, program.end_min)
         for day in sorted(d for d in self.keep if first_day <= d < first_day + n_days):
             self.trajectories[day] = _trajectory(result.t, result.y, result.segment, schedule.drivers, p, day)
-        for day in (d for d in self.state_days if first_day <= d <= first_day + n_days):
+        wanted = range(first_day, first_day + n_days + 1) if self.record_all_midnights else self.state_days
+        for day in (d for d in wanted if first_day <= d <= first_day + n_days):
             row = np.searchsorted(result.t, day * MINUTES_PER_DAY)
             if row < len(result.t) and result.t[row] == day * MINUTES_PER_DAY:
                 self.midnight_states[day] = result.y[row].copy()
@@ -139,6 +141,7 @@ def simulate(
     chunk_days: int = CHUNK_DAYS,
     trajectory_days: tuple[int, ...] = (),
     state_days: tuple[int, ...] = (),
+    landing_days: tuple[int, ...] = (),
     until_day: int | None = None,
     method: str = "dopri5",
     resolution: str = "auto",
@@ -157,6 +160,8 @@ def simulate(
             besides the first and last day and those the scenario names.
         state_days: days whose full state at midnight (start of the day) to keep,
             e.g. to run a clinic protocol on the subject as it is then.
+        landing_days: days whose midnight state must be simulated, never interpolated, under envelope
+            following (a clinic visit's day); at full resolution every day is.
         until_day: stop at the midnight that starts this day (a shorter run).
         method: the registered solver method (``glucosim.solver.method_names()``),
             recorded in the provenance.
@@ -219,7 +224,8 @@ def simulate(
 
             slow = np.isin(STATE_NAMES, SLOW_STATES)  # the state table's slow states: the envelope's
             relaxation = relaxation_rates(rhs, y, program.schedule(0, 1)[0].drivers[0], p)
-            landmarks = set(keep) | set(state_days)
+            landmarks = set(keep) | set(landing_days)
+            stepper.record_all_midnights = True
             reached = [0]
 
             def tick(day):
