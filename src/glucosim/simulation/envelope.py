@@ -317,7 +317,9 @@ def follow_envelope(
             slope = (y_end[slow] - y_start[slow]) / period
         current = None
         # land on the stop; the last period before the end of the run is simulated
-        room = min(stop, n_days - period) - day
+        # the last period before a change of routine (or the end) is simulated: rows are never interpolated
+        # from a period under another routine
+        room = min(stop - (period if stop in changes else 0), n_days - period) - day
         longest = min((room // period) * period, settings.max_step_days, int(settings.growth * (last_step or 0)))
         if history and any(history[-1][0] < c <= day for c in changes):
             history = []  # the slopes before a change of routine say nothing about the ones after
