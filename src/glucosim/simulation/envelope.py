@@ -117,22 +117,13 @@ def slow_state_mask(rhs, y: np.ndarray, p: np.ndarray, n_drivers: int) -> np.nda
     return slow
 
 
-def relaxation_rates(rhs, y: np.ndarray, drv: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Diagonal of the right-hand side's Jacobian at ``y`` (1/min x minutes per day = 1/day): how fast each
-    state relaxes on its own; capped at 0 (no state is taken to grow by itself)."""
+def relaxation_rates(jacobian_diagonal, y: np.ndarray, drv: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """How fast each state relaxes on its own, 1/day: the diagonal of the right-hand side's Jacobian at ``y``
+    (``jacobian_diagonal(y, drv, p)``, per minute; the organ model's is ``organ.organ_jacobian_diagonal()``),
+    capped at 0 (no state is taken to grow by itself)."""
     from glucosim.physiology.units import MINUTES_PER_DAY
 
-    base = np.empty_like(y)
-    rhs(0.0, y, drv, p, base)
-    rates = np.zeros_like(y)
-    moved = np.empty_like(y)
-    for i in range(y.size):
-        trial = y.copy()
-        h = 1e-6 * max(abs(y[i]), 1e-3)
-        trial[i] += h
-        rhs(0.0, trial, drv, p, moved)
-        rates[i] = (moved[i] - base[i]) / h
-    return np.minimum(rates, 0.0) * MINUTES_PER_DAY
+    return np.minimum(jacobian_diagonal(y, drv, p), 0.0) * MINUTES_PER_DAY
 
 
 def routine_period(program, day: int, until: int) -> int | None:

@@ -23,7 +23,13 @@ from glucosim.scenario.compile import OUTPUT_STEP_MIN, ScenarioProgram
 from glucosim.scenario.load import LoadedScenario, load_scenario
 from glucosim.simulation.envelope import EnvelopeSettings, follow_envelope, relaxation_rates
 from glucosim.simulation.initial_state import initial_state, last_meal
-from glucosim.simulation.organ import DEFAULT_RTOL, default_tolerances, organ_fluxes, organ_integrator
+from glucosim.simulation.organ import (
+    DEFAULT_RTOL,
+    default_tolerances,
+    organ_fluxes,
+    organ_integrator,
+    organ_jacobian_diagonal,
+)
 from glucosim.simulation.result import SimulationResult, build_result
 from glucosim.solver import SolverStats, get_method, integrate_schedule
 
@@ -220,10 +226,9 @@ def simulate(
             daily["interpolated"] = np.zeros(n_days, dtype=bool)
         else:
             from glucosim.physiology.indices import SLOW_STATES
-            from glucosim.physiology.model import rhs
 
             slow = np.isin(STATE_NAMES, SLOW_STATES)  # the state table's slow states: the envelope's
-            relaxation = relaxation_rates(rhs, y, program.schedule(0, 1)[0].drivers[0], p)
+            relaxation = relaxation_rates(organ_jacobian_diagonal(), y, program.schedule(0, 1)[0].drivers[0], p)
             landmarks = set(keep) | set(landing_days)
             stepper.record_all_midnights = True
             reached = [0]
