@@ -69,6 +69,21 @@ KB_PER_MB = 1024.0
 """/proc/self/status reports VmHWM in kilobytes."""
 
 
+class quiet_stderr:
+    """Silence file descriptor 2 (C libraries such as SUNDIALS print warnings there, past any Python logger)."""
+
+    def __enter__(self):
+        sys.stderr.flush()
+        self.saved = os.dup(2)
+        self.devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(self.devnull, 2)
+
+    def __exit__(self, *exc):
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        os.close(self.devnull)
+
+
 def best_of(function, repeats: int) -> float:
     """Smallest wall time of ``repeats`` calls, seconds."""
     times = []
@@ -202,7 +217,7 @@ def day_section() -> None:
     else:
         row("CyRK nbsolve2_ivp (pip install 'glucosim[bench]')", "skipped")
     if roadrunner_available():
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, quiet_stderr():
             t = best_of(make_roadrunner(day, Path(tmp)), 10)
         row(
             "libroadrunner CVODE on the SBML export",
@@ -437,7 +452,7 @@ def issue12_section() -> None:
             ),
             50,
         )
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, quiet_stderr():
             t = best_of(make_roadrunner(day, Path(tmp)), 5)
         ratio = t / t_day
         row(
