@@ -216,6 +216,7 @@ def simulate(
     *,
     progress: bool | None = None,
     method: str | None = None,
+    resolution: str | None = None,
     rtol: float | None = None,
     trajectory_days: tuple[int, ...] = (),
     state_days: tuple[int, ...] = (),
@@ -239,6 +240,9 @@ def simulate(
 
     - `progress`: show a progress bar (default: for runs of a year or more).
     - `method`: the integration method (default: the solver's default).
+    - `resolution`: `"full"` integrates every day; `"envelope"` follows the slow
+      states in multi-day steps (rows not integrated are flagged `interpolated`);
+      default `"auto"`: envelope for runs of a year or more.
     - `rtol`: relative tolerance of the integrator (default: the solver's default).
     - `trajectory_days`: days (0-based) whose 5-minute traces to keep during the run
       (any day can be recomputed afterwards with `result.trace(day)`).
@@ -274,6 +278,8 @@ def simulate(
     }
     if method is not None:
         options["method"] = method
+    if resolution is not None:
+        options["resolution"] = resolution
     if rtol is not None:
         options["rtol"] = rtol
     if chunk_days is not None:

@@ -154,8 +154,26 @@ def scenarios():
 @click.option(
     "--strict", is_flag=True, help=f"fail (exit {EXIT_IMPLAUSIBLE}) if the run leaves the physiological bands"
 )
+@click.option("--method", default="dopri5", show_default=True, help="solver method (registered name)")
+@click.option(
+    "--resolution",
+    type=click.Choice(["auto", "full", "envelope"]),
+    default="auto",
+    show_default=True,
+    help="full: integrate every day; envelope: multi-day steps on the slow states (auto: for runs of a year or more)",
+)
 def run(
-    scenario, out_dir, settings, trace_days, no_figures: bool, progress, list_names: bool, overwrite: bool, strict: bool
+    scenario,
+    out_dir,
+    settings,
+    trace_days,
+    no_figures: bool,
+    progress,
+    list_names: bool,
+    overwrite: bool,
+    strict: bool,
+    method: str,
+    resolution: str,
 ):
     """Run SCENARIO (a file or a shipped name) and write summary.json, daily.csv, yearly.csv and figures
     (all at once, when complete)."""
@@ -180,7 +198,7 @@ def run(
         days = _day_list(trace_days, loaded.scenario.n_days) if trace_days else []
         check_output_dir(out_dir, overwrite=overwrite)  # before minutes of simulation, not after
         click.echo(f"running '{loaded.scenario.name}' ({loaded.scenario.n_days} days) ...", err=True)
-        result = simulate(loaded, progress=progress)
+        result = simulate(loaded, progress=progress, method=method, resolution=resolution)
         paths = write_result(result, out_dir, figures=not no_figures, overwrite=overwrite, trace_days=days)
     except GlucosimError as error:
         _fail(error)

@@ -25,8 +25,8 @@ from glucosim.scenario.compile import ScenarioProgram, _absorption_speed
 from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
 from glucosim.scenario.protocol import LoadedProtocol, load_protocol
 from glucosim.simulation.initial_state import initial_state, last_meal
+from glucosim.simulation.organ import default_tolerances, organ_fluxes, organ_integrator
 from glucosim.solver import Schedule, integrate_schedule
-from glucosim.solver.kernel import default_tolerances, organ_fluxes, organ_integrator
 
 REFERENCE_ROUTINE_PATH = Path(__file__).resolve().parent.parent / "models" / "reference_routine.toml"
 PMOL_PER_MU = PMOL_L_PER_UU_ML

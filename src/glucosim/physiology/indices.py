@@ -6,7 +6,7 @@ order of ``models/parameters.toml`` (the single source of truth).
 
 States are declared once, in ``STATE_TABLE``, each with its kind, unit,
 absolute tolerance and description; the state index ``St``, the names, units,
-tolerances (``solver.kernel.default_tolerances``) and the quadrature boundary
+tolerances (``simulation.organ.default_tolerances``) and the quadrature boundary
 are all derived from it. Fluxes (the columns of ``physiology.model
 .evaluate_fluxes``) are declared once in ``FLUX_TABLE`` and indexed by ``Flux``.
 
@@ -208,7 +208,7 @@ St = index_enum("St", (spec.name for spec in STATE_TABLE), "Index of each state 
 STATE_NAMES = tuple(spec.name for spec in STATE_TABLE)
 STATE_UNITS = {spec.name: spec.unit for spec in STATE_TABLE}
 STATE_ATOL = tuple(spec.atol for spec in STATE_TABLE)
-"""Absolute tolerance of each state, in state order (``solver.kernel.default_atol``)."""
+"""Absolute tolerance of each state, in state order (``simulation.organ.default_atol``)."""
 STATES_BY_NAME = {spec.name: spec for spec in STATE_TABLE}
 N_STATES = len(STATE_TABLE)
 SLOW_STATES = tuple(spec.name for spec in STATE_TABLE if spec.slow)
