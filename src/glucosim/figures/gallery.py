@@ -57,12 +57,27 @@ def write_gallery(
         list(dict.fromkeys(scenario_dir() / name for spec in specs for name in spec.default_scenarios)),
         workers=workers,
     )
+    for spec in specs:
+        if progress:
+            progress(spec.name)
+        figure = spec.build(_resolve_scenarios(spec, None), runs)
+        save_figure(figure, docs_dir / GALLERY_IMAGE_DIR / f"{spec.name}.png")
+        plt.close(figure)
+    page = docs_dir / GALLERY_PAGE
+    page.write_text(gallery_text(specs))
+    return page
+
+
+def gallery_text(specs=None) -> str:
+    """The gallery page's Markdown (captions and commands; the images are written by ``write_gallery``)."""
+    specs = list(FIGURES.values()) if specs is None else list(specs)
     lines = [
         "# Figure gallery",
         "",
         "Every figure glucosim makes, from the shipped scenarios. This page and its images are written by one",
-        "command, `glucosim gallery` (a few minutes: each scenario is simulated once and shared by the figures).",
-        "Each figure also comes on its own, as PNG, SVG or PDF, from the command line or from Python:",
+        "command, `glucosim gallery --out docs` (a few minutes: each scenario is simulated once and shared by the",
+        "figures, and kept on disk for later commands). Each figure also comes on its own, as PNG, SVG or PDF,",
+        "from the command line or from Python:",
         "",
         "```python",
         "import glucosim",
@@ -73,12 +88,7 @@ def write_gallery(
         "",
     ]
     for spec in specs:
-        if progress:
-            progress(spec.name)
-        figure = spec.build(_resolve_scenarios(spec, None), runs)
         image = GALLERY_IMAGE_DIR / f"{spec.name}.png"
-        save_figure(figure, docs_dir / image)
-        plt.close(figure)
         lines += [
             f"## {spec.title} (`{spec.name}`)",
             "",
@@ -91,6 +101,4 @@ def write_gallery(
             "```",
             "",
         ]
-    page = docs_dir / GALLERY_PAGE
-    page.write_text("\n".join(lines))
-    return page
+    return "\n".join(lines)
