@@ -30,7 +30,7 @@ from peers import cyrk_available, make_cyrk, make_cyrk_ensemble, make_roadrunner
 from glucosim.physiology.model import rhs  # noqa: E402
 from glucosim.physiology.units import DAYS_PER_YEAR  # noqa: E402
 from glucosim.solver.ensemble import integrate_ensemble  # noqa: E402
-from glucosim.solver.kernel import DEFAULT_RTOL, default_atol  # noqa: E402
+from glucosim.solver.kernel import DEFAULT_RTOL, default_atol, organ_ensemble  # noqa: E402
 from glucosim.solver.scipy_backend import integrate_schedule_scipy  # noqa: E402
 from glucosim.solver.segments import integrate_schedule  # noqa: E402
 
@@ -283,6 +283,7 @@ def ensemble_section() -> None:
         ensemble.params,
         ensemble.t_out,  # noqa: E731
         ensemble.tolerances,
+        organ_ensemble(),
     )
     run()  # compile (or load) the parallel kernel
     threads = numba.get_num_threads()

@@ -14,7 +14,7 @@ from peers import cyrk_available, make_cyrk, make_cyrk_ensemble, make_roadrunner
 
 from glucosim.physiology.model import rhs
 from glucosim.solver.ensemble import integrate_ensemble
-from glucosim.solver.kernel import DEFAULT_RTOL, default_atol
+from glucosim.solver.kernel import DEFAULT_RTOL, default_atol, organ_ensemble
 from glucosim.solver.scipy_backend import integrate_schedule_scipy
 from glucosim.solver.segments import integrate_schedule
 
@@ -35,7 +35,9 @@ def _glucosim(workload):
 
 
 def _glucosim_ensemble(ensemble):
-    return integrate_ensemble(ensemble.schedule, ensemble.y0, ensemble.params, ensemble.t_out, ensemble.tolerances)
+    return integrate_ensemble(
+        ensemble.schedule, ensemble.y0, ensemble.params, ensemble.t_out, ensemble.tolerances, organ_ensemble()
+    )
 
 
 def test_day_glucosim_dopri5(benchmark, one_day):

@@ -139,3 +139,23 @@ def test_scheduled_visit_with_unknown_protocol_is_a_scenario_error():
     data = scenario_dict(clinic=[{"protocol": "ogtt_100g", "at_years": [0]}])
     with pytest.raises(ScenarioError, match=r"clinic\[0\].protocol: .*no such protocol"):
         parse_scenario(data, "bad.toml")
+
+
+def test_run_protocol_on_a_later_day_does_not_rerun_scheduled_visits(monkeypatch):
+    """Visits run above ``simulate``: reaching day 2 must not run the day-0 visit and throw it away."""
+    import glucosim.clinic.runner as runner
+
+    calls = []
+    original = runner.morning_test_state
+
+    def counting(loaded, day=0, state=None):
+        calls.append(day)
+        return original(loaded, day, state)
+
+    monkeypatch.setattr(runner, "morning_test_state", counting)
+    loaded = parse_scenario(scenario_dict(duration_days=3, clinic=[{"protocol": "fasting", "at_years": [0]}]), "<t>")
+    result = runner.run_protocol("fasting", loaded, day=2)
+    assert calls == [2]
+    assert result.day == 2 and result.indices["fasting_glucose_mg_dl"] > 0
+    assert glucosim.simulate(loaded, progress=False).summary["clinic"][0]["day"] == 0  # the visit still runs
+    assert calls == [2, 0]

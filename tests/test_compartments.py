@@ -272,9 +272,45 @@ def test_sensitivity_levers(parameters, state, drivers):
     assert sensitivity.chronic_sensitivities(heavier, p)[1] < muscle0
 
 
-def test_weight_moves_toward_energy_balance_target(parameters, state, drivers):
-    drivers[Drv.energy_surplus_kcal_day] = 240.0
+def test_energy_balance_moves_fat_and_lean_in_forbes_partition(parameters, state, drivers):
+    p = parameters
     dydt = np.zeros(N_STATES)
-    body.weight_derivative(state, drivers, parameters, 1.0, dydt)
-    assert dydt[St.weight_change_kg] > 0.0
-    assert body.energy_surplus_kcal_day(drivers, parameters) == pytest.approx(240.0)
+    drivers[Drv.food_energy_kcal_day] = body.balance_intake_kcal_day(p)
+    body.body_derivatives(state, drivers, p, 1.0, dydt)
+    assert dydt[St.weight_change_kg] == pytest.approx(0.0, abs=1e-12)  # at balance nothing moves
+    drivers[Drv.energy_surplus_kcal_day] = 500.0
+    body.body_derivatives(state, drivers, p, 1.0, dydt)
+    fat_rate, weight_rate = dydt[St.fat_mass_change_kg], dydt[St.weight_change_kg]
+    assert 0.0 < fat_rate < weight_rate
+    # Forbes: lean share of the stored energy is C / (C + F), C = 10.4 kg * rho_L / rho_F
+    forbes = p[Par.forbes_constant] * p[Par.lean_energy_density] / p[Par.fat_energy_density]
+    fat = p[Par.body_weight] * p[Par.body_fat_fraction]
+    lean_energy = (weight_rate - fat_rate) * (p[Par.lean_energy_density] + p[Par.lean_deposition_cost])
+    fat_energy = fat_rate * (p[Par.fat_energy_density] + p[Par.fat_deposition_cost])
+    assert lean_energy / (lean_energy + fat_energy) == pytest.approx(forbes / (forbes + fat))
+    # the thermic effect of food spends beta_TEF of the extra intake at once
+    assert (lean_energy + fat_energy) * 1440.0 == pytest.approx(500.0 * (1.0 - p[Par.thermic_effect_fraction]))
+    assert dydt[St.adaptive_thermogenesis_kcal_day] > 0.0
+
+
+def test_exercise_and_fasting_spend_energy(parameters, state, drivers):
+    p = parameters
+    dydt = np.zeros(N_STATES)
+    drivers[Drv.food_energy_kcal_day] = body.balance_intake_kcal_day(p)
+    moving = state.copy()
+    moving[St.exercise_vo2_pct] = 40.0
+    # 40 % VO2max above a resting 8 % is 5 METs above rest: 5 kcal/kg/h
+    assert body.exercise_expenditure_kcal_day(moving, p) == pytest.approx(40.0 / 8.0 * 75.0 * 24.0)
+    body.body_derivatives(moving, drivers, p, 1.0, dydt)
+    assert dydt[St.weight_change_kg] < 0.0
+    drivers[Drv.food_energy_kcal_day] = 0.0
+    body.body_derivatives(state, drivers, p, 1.0, dydt)
+    assert dydt[St.weight_change_kg] < 0.0 and dydt[St.fat_mass_change_kg] < 0.0
+
+
+def test_mifflin_resting_expenditure(parameters):
+    p = parameters.copy()
+    # Mifflin 1990: 9.99 W + 6.25 H - 4.92 A + 5 for a man; -161 for a woman
+    assert body.resting_expenditure_kcal_day(p) == pytest.approx(9.99 * 75 + 6.25 * 175 - 4.92 * 40 + 5)
+    p[Par.sex_female] = 1.0
+    assert body.resting_expenditure_kcal_day(p) == pytest.approx(9.99 * 75 + 6.25 * 175 - 4.92 * 40 - 161)

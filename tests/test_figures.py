@@ -190,7 +190,7 @@ def test_runs_are_kept_on_disk_across_caches(tmp_path, monkeypatch):
     def no_simulation(*args, **kwargs):
         raise AssertionError("simulated again")
 
-    monkeypatch.setattr("glucosim.simulation.run.simulate", no_simulation)
+    monkeypatch.setattr("glucosim.clinic.visits.simulate", no_simulation)
     again = second.get(scenario)
     assert again.daily.equals(result.daily)
     # a changed scenario is a new key

@@ -130,3 +130,13 @@ def test_7_early_intervention_reverses_late_only_improves(summaries):
     assert late["final_stage"] != "normal"
     assert late["final"]["fasting_glucose_mg_dl"] < untreated["final"]["fasting_glucose_mg_dl"] - 20
     assert late["final"]["hba1c_percent"] < untreated["final"]["hba1c_percent"]
+
+
+def test_20_energy_surplus_levels_off_and_walking_reverses_it(summaries):
+    weight = _yearly(summaries["20_energy_surplus_then_walking"], "weight_change_kg")
+    first_year, third_year = weight[1] - weight[0], weight[3] - weight[2]
+    assert first_year > 5.0  # a 300 kcal/day surplus is stored
+    assert 0.0 < third_year < 0.25 * first_year  # ... ever more slowly (Hall 2011), not 14 kg/year
+    assert weight[-1] < 0.3 * weight[3]  # daily walks spend it again
+    sensitivity = _yearly(summaries["20_energy_surplus_then_walking"], "insulin_sensitivity_rel")
+    assert sensitivity[3] < 0.8 * sensitivity[0] and sensitivity[-1] > sensitivity[3]

@@ -9,7 +9,7 @@ from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, St
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.simulation.initial_state import initial_state
 from glucosim.solver.dopri5 import bind_integrator
-from glucosim.solver.kernel import default_tolerances, organ_integrator
+from glucosim.solver.kernel import default_tolerances, organ_ensemble, organ_integrator
 from glucosim.solver.segments import Schedule, Tolerances, integrate_schedule
 from tests._scipy_reference import solve_with_scipy
 
@@ -243,7 +243,7 @@ def test_ensemble_is_identical_to_single_patients(make_scenario):
     params[:, Par.insulin_sensitivity_whole_body] *= sensitivities
     y0 = np.tile(initial_state(program), (len(sensitivities), 1))
     t_out = np.arange(0.0, schedule.t1[-1] + 1.0, 60.0)
-    ensemble = integrate_ensemble(schedule, y0, params, t_out, default_tolerances())
+    ensemble = integrate_ensemble(schedule, y0, params, t_out, default_tolerances(), organ_ensemble(), STATE_NAMES)
     for k in range(len(sensitivities)):
         alone = integrate_schedule(
             organ_integrator(), schedule, y0[k], params[k], t_out, default_tolerances(), STATE_NAMES
@@ -269,3 +269,73 @@ def test_ensemble_failure_names_the_patient():
             blow_up,
             ["x", "unused"],
         )
+
+
+def test_registry_names_methods_and_rejects_unknown():
+    from glucosim.errors import GlucosimError
+    from glucosim.solver import get_method, method_names
+
+    assert "dopri5" in method_names()
+    assert get_method("dopri5").order == 5
+    with pytest.raises(GlucosimError, match="unknown solver method 'rk4'; choose one of: .*dopri5"):
+        get_method("rk4")
+
+
+def test_counters_follow_the_contract():
+    """Rule 8: five counters; an explicit method reports no Jacobians or factorisations; rhs = 6 per step + 1."""
+    result = integrate_schedule(
+        _decay,
+        _schedule([1.0], length=3.0),
+        np.array([1.0, 0.0]),
+        np.zeros(1),
+        np.array([3.0]),
+        _tolerances(1e-8),
+        ["a", "b"],
+    )
+    stats = result.stats
+    assert stats.jacobian_evaluations == 0 and stats.factorizations == 0
+    assert stats.rhs_evaluations == 6 * (stats.accepted_steps + stats.rejected_steps) + 1
+    assert set(stats.as_dict()) == {
+        "rhs_evaluations",
+        "accepted_steps",
+        "rejected_steps",
+        "jacobian_evaluations",
+        "factorizations",
+    }
+
+
+def test_solver_package_does_not_import_the_model():
+    """The contract side knows states by position only: no solver module imports the physiology."""
+    import ast
+    from pathlib import Path
+
+    import glucosim.solver
+
+    offenders = []
+    for path in Path(glucosim.solver.__file__).parent.glob("*.py"):
+        if path.name in MODEL_BINDINGS_IN_SOLVER:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("glucosim.physiology"):
+                offenders.append(f"{path.name}: {node.module}")
+            if isinstance(node, ast.Import):
+                offenders += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("glucosim.physiology")]
+    assert offenders == []
+
+
+MODEL_BINDINGS_IN_SOLVER = {"kernel.py"}
+"""The organ model's binding still living in the solver package (to move to the model side)."""
+
+
+def test_simulate_records_the_method_and_rejects_unknown_ones(make_scenario):
+    import glucosim
+    from glucosim.solver import UnknownMethodError
+
+    loaded = make_scenario(duration_days=1)
+    result = glucosim.simulate(loaded, progress=False, method="dopri5")
+    solver = result.summary["provenance"]["solver"]
+    assert solver["method"] == "dopri5"
+    assert solver["rhs_evaluations"] == result.stats.rhs_evaluations > 0
+    assert solver["jacobian_evaluations"] == 0
+    with pytest.raises(UnknownMethodError, match="dopri5"):
+        glucosim.simulate(loaded, progress=False, method="euler")

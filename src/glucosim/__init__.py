@@ -34,9 +34,8 @@ Everything but the errors loads on first use (numba kernels, pandas,
 matplotlib), so ``import glucosim`` stays fast.
 """
 
+from glucosim._version import __version__
 from glucosim.errors import GlucosimError, ParameterError, ScenarioError, SolverError, SweepError
-
-__version__ = "0.1.0"
 
 # public name -> "module:attribute"; imported on first access
 _LAZY = {
@@ -96,7 +95,3 @@ def __getattr__(name: str):
     value = getattr(importlib.import_module(module_name), attribute)
     globals()[name] = value  # later lookups skip __getattr__
     return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))

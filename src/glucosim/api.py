@@ -313,7 +313,8 @@ def simulate(
         >>> result = glucosim.simulate("03_insulin_resistance_low_reserve", duration_years=5,
         ...                            insulin_sensitivity_whole_body=0.5)
     """
-    from glucosim.simulation.run import simulate as _simulate
+    # scheduled clinic visits run above the simulation (glucosim.clinic.visits)
+    from glucosim.clinic.visits import simulate_with_visits as _simulate
 
     loaded = load_scenario(scenario, **overrides)
     n_days = loaded.scenario.n_days if until_day is None else min(loaded.scenario.n_days, until_day)

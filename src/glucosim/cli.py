@@ -20,12 +20,14 @@ glucosim analyze DIR                       outcome tables, sensitivity indices a
 """
 
 import math
+import os
 import sys
 import warnings
 from pathlib import Path
 
 import click
 
+from glucosim.cli_options import ORAL_GLUCOSE_G, YEARS
 from glucosim.errors import GlucosimError
 
 
@@ -93,6 +95,24 @@ def _day_list(spec: str, n_days: int) -> list[int]:
     return list(dict.fromkeys(days))
 
 
+EXIT_IMPLAUSIBLE = 3
+"""Exit status of a run or test flagged implausible under --strict."""
+
+
+def _number(value, spec: str) -> str:
+    """A summary number, or 'n/a' where the run was too short to sample it (JSON null)."""
+    return "n/a" if value is None else format(value, spec)
+
+
+def _report_plausibility(verdict, strict: bool, what: str):
+    if verdict.plausible:
+        return
+    click.echo(f"warning: implausible {what}: {verdict.message()}", err=True)
+    if strict:
+        click.echo("error: --strict: an implausible result is a failure", err=True)
+        sys.exit(EXIT_IMPLAUSIBLE)
+
+
 @click.group()
 @click.version_option(package_name="glucosim")
 def main():
@@ -130,14 +150,23 @@ def scenarios():
 @click.option("--no-figures", is_flag=True, help="skip the PNG figures")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on for runs of a year or more)")
 @click.option("--list", "list_names", is_flag=True, help="list the shipped scenarios and exit")
-def run(scenario, out_dir, settings, trace_days, no_figures: bool, progress, list_names: bool):
-    """Run SCENARIO (a file or a shipped name) and write summary.json, daily.csv, yearly.csv and figures."""
+@click.option("--overwrite", is_flag=True, help="replace the results of another run in --out")
+@click.option(
+    "--strict", is_flag=True, help=f"fail (exit {EXIT_IMPLAUSIBLE}) if the run leaves the physiological bands"
+)
+def run(
+    scenario, out_dir, settings, trace_days, no_figures: bool, progress, list_names: bool, overwrite: bool, strict: bool
+):
+    """Run SCENARIO (a file or a shipped name) and write summary.json, daily.csv, yearly.csv and figures
+    (all at once, when complete)."""
     if list_names:
         _echo_names(_scenario_descriptions())
         return
     if scenario is None:
         _fail("give a SCENARIO file or shipped name (glucosim scenarios lists them)")
     from glucosim.api import load_scenario, simulate
+    from glucosim.io.results import check_output_dir, write_result
+    from glucosim.simulation.plausibility import verdict_of_summary
 
     out_dir = out_dir or Path("results") / Path(scenario).stem
     try:
@@ -149,23 +178,23 @@ def run(scenario, out_dir, settings, trace_days, no_figures: bool, progress, lis
                 f"{'warning' if issubclass(note.category, DeprecationWarning) else 'note'}: {note.message}", err=True
             )
         days = _day_list(trace_days, loaded.scenario.n_days) if trace_days else []
+        check_output_dir(out_dir, overwrite=overwrite)  # before minutes of simulation, not after
         click.echo(f"running '{loaded.scenario.name}' ({loaded.scenario.n_days} days) ...", err=True)
         result = simulate(loaded, progress=progress)
-        paths = result.save(out_dir, figures=not no_figures)
-        if days:
-            paths.update(result.write_traces(out_dir, days))
+        paths = write_result(result, out_dir, figures=not no_figures, overwrite=overwrite, trace_days=days)
     except GlucosimError as error:
         _fail(error)
     summary = result.summary
     final = summary["final"]
     click.echo(f"{summary['scenario']}: final stage {summary['final_stage']}")
     click.echo(
-        f"  final fasting glucose {final['fasting_glucose_mg_dl']:.1f} mg/dl, fasting insulin "
-        f"{final['fasting_insulin_uU_ml']:.1f} uU/ml, HbA1c {final['hba1c_percent']:.2f} %"
+        f"  final fasting glucose {_number(final['fasting_glucose_mg_dl'], '.1f')} mg/dl, fasting insulin "
+        f"{_number(final['fasting_insulin_uU_ml'], '.1f')} uU/ml, HbA1c {_number(final['hba1c_percent'], '.2f')} %"
     )
     crossings = {name: day for name, day in summary["first_crossing_day"].items() if day is not None}
     click.echo("  first crossings (day): " + (", ".join(f"{k} {v}" for k, v in crossings.items()) or "none"))
     click.echo(f"  simulated in {summary['provenance']['wall_time_s']:.1f} s; wrote {len(paths)} files to {out_dir}/")
+    _report_plausibility(verdict_of_summary(summary), strict, f"run (see {out_dir / 'summary.json'})")
 
 
 def _check(scenarios) -> None:
@@ -179,7 +208,7 @@ def _check(scenarios) -> None:
             program = ScenarioProgram(loaded)
             for day in {0, program.n_days - 1, *(start for start, _ in program.change_days)}:
                 program.day_plan(day)
-        except (GlucosimError, ValueError) as error:
+        except GlucosimError as error:
             click.echo(f"error: {error}", err=True)
             failed = True
             continue
@@ -220,7 +249,7 @@ def _subject(subject: str):
     show_default=True,
     help="a preset name (lives the reference day), a scenario file or a shipped scenario name",
 )
-@click.option("--at-year", type=float, default=0.0, show_default=True, help="when in the scenario to test (years)")
+@click.option("--at-year", type=YEARS, default=0.0, show_default=True, help="when in the scenario to test (years)")
 @click.option(
     "--out",
     "out_dir",
@@ -229,7 +258,8 @@ def _subject(subject: str):
     help="write clinic.json and clinic_samples.csv here",
 )
 @click.option("--list", "list_names", is_flag=True, help="list the shipped protocols and exit")
-def clinic(protocol, subject: str, at_year: float, out_dir, list_names: bool):
+@click.option("--strict", is_flag=True, help=f"fail (exit {EXIT_IMPLAUSIBLE}) if glucose leaves the physiological band")
+def clinic(protocol, subject: str, at_year: float, out_dir, list_names: bool, strict: bool):
     """Run the clinical test PROTOCOL (a shipped name or a protocol file) on a virtual subject."""
     from glucosim.clinic.protocol import available_protocols, load_protocol
 
@@ -243,7 +273,7 @@ def clinic(protocol, subject: str, at_year: float, out_dir, list_names: bool):
 
     try:
         result = run_protocol(protocol, _subject(subject), day=int(round(at_year * DAYS_PER_YEAR)))
-    except (GlucosimError, ValueError) as error:
+    except GlucosimError as error:
         _fail(error)
     click.echo(
         f"{result.protocol.protocol.name} on '{result.subject}', "
@@ -255,8 +285,15 @@ def clinic(protocol, subject: str, at_year: float, out_dir, list_names: bool):
     columns = ["time_min", "glucose_mg_dl", "insulin_uU_ml", "iv_glucose_mg_kg_min", "liver_output_mg_kg_min"]
     click.echo(result.samples[columns].to_string(index=False, float_format=lambda x: f"{x:.1f}"))
     if out_dir is not None:
-        paths = result.save(out_dir)
+        try:
+            paths = result.save(out_dir)
+        except OSError as error:
+            _fail(f"{out_dir}: could not write the results: {error.strerror or error}")
         click.echo(f"wrote {', '.join(str(path) for path in paths.values())}")
+    from glucosim.simulation.plausibility import check_clinic_samples
+
+    verdict = check_clinic_samples(result.samples, result.protocol.protocol.name)
+    _report_plausibility(verdict, strict, "test (its indices are not meaningful)")
 
 
 @main.command("export-sbml")
@@ -266,10 +303,10 @@ def clinic(protocol, subject: str, at_year: float, out_dir, list_names: bool):
     show_default=True,
     help="a preset name, a scenario file or a shipped scenario name",
 )
-@click.option("--at-year", type=float, default=0.0, show_default=True, help="when in the scenario (years)")
+@click.option("--at-year", type=YEARS, default=0.0, show_default=True, help="when in the scenario (years)")
 @click.option(
     "--oral-glucose-g",
-    type=float,
+    type=ORAL_GLUCOSE_G,
     default=0.0,
     show_default=True,
     help="glucose drink in the stomach at time 0 (75 for an OGTT)",
@@ -285,10 +322,14 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, out_file: P
     from glucosim.physiology.indices import Drv, Par, St
     from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G
 
+    if not out_file.parent.is_dir():
+        _fail(f"{out_file}: no folder {out_file.parent} to write into")
+    if not os.access(out_file.parent, os.W_OK):
+        _fail(f"{out_file}: folder {out_file.parent} is not writable")
     try:
         loaded = subject_scenario(_subject(subject))
         state, drivers, _ = morning_test_state(loaded, int(round(at_year * DAYS_PER_YEAR)))
-    except (GlucosimError, ValueError) as error:
+    except GlucosimError as error:
         _fail(error)
     p = loaded.parameters
     if oral_glucose_g > 0:
@@ -296,7 +337,10 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, out_file: P
         state[St.stomach_solid_mg_kg] += dose
         drivers[Drv.meal_dose_mg_kg] = dose
         drivers[Drv.absorption_speed] = p[Par.absorption_speed_fast]
-    path = write_sbml(out_file, state, p, drivers, name=f"glucosim: {loaded.scenario.name}, year {at_year:g}")
+    try:
+        path = write_sbml(out_file, state, p, drivers, name=f"glucosim: {loaded.scenario.name}, year {at_year:g}")
+    except OSError as error:
+        _fail(f"{out_file}: could not write the SBML file: {error.strerror or error}")
     click.echo(f"wrote {path} (SBML L3V2; time in minutes)")
 
 
@@ -536,6 +580,7 @@ def gallery(docs_dir: Path, old_docs_dir, workers: int):
 )
 @click.option("--progress/--no-progress", default=True, help="progress bar")
 @click.option("--list", "list_names", is_flag=True, help="list the shipped sweeps and exit")
+@click.option("--yes", is_flag=True, help="start a sweep larger than the run-count limit without asking")
 def sweep(
     sweep_file,
     out_dir,
@@ -553,6 +598,7 @@ def sweep(
     task_count,
     progress,
     list_names,
+    yes,
 ):
     """Run SWEEP (a sweep file or shipped name) to a results directory; killed, it resumes where it stopped."""
     from glucosim._resources import shipped_sweeps, sweep_path
@@ -596,6 +642,8 @@ def sweep(
             task_index=task_index,
             task_count=task_count,
             progress=progress,
+            confirm_large=yes,
+            announce=lambda line: click.echo(line, err=True),
         )
     except GlucosimError as error:
         _fail(error)
@@ -649,8 +697,7 @@ def analyze(out_dir: Path, outputs, old_outputs, analysis_dir, old_analysis_dir,
     if old_outputs:
         _deprecated("--output", "--column")
         outputs = tuple(outputs) + tuple(old_outputs)
-    from glucosim.analysis.sensitivity import DEFAULT_OUTPUTS
-    from glucosim.sweep.analyze import analyze_sweep
+    from glucosim.analysis.sweep import DEFAULT_OUTPUTS, analyze_sweep
 
     try:
         found = analyze_sweep(out_dir, tuple(outputs) or DEFAULT_OUTPUTS, analysis_dir, figures=not no_figures)
@@ -666,6 +713,11 @@ def analyze(out_dir: Path, outputs, old_outputs, analysis_dir, old_analysis_dir,
             f"(prediabetic at start: {100 * arm['diabetes_fraction_from_prediabetes']:.1f} % of "
             f"{arm['n_prediabetic_at_start']}){extra}"
         )
+        low, high = arm["diabetes_fraction_ci95"]
+        hazard = next((v for k, v in arm.items() if k.startswith("diabetes_hazard_ratio_vs_")), None)
+        shown = f"; hazard ratio {hazard:.2f}" if hazard is not None and math.isfinite(hazard) else ""
+        shown += " ({:.2f}-{:.2f})".format(*arm["diabetes_hazard_ratio_ci95"]) if shown else ""
+        click.echo(f"  Kaplan-Meier 95 % CI {100 * low:.1f}-{100 * high:.1f} %{shown}")
     if found.sensitivity is not None and len(found.sensitivity):
         click.echo(found.sensitivity.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for note in found.notes:

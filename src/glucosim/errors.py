@@ -35,5 +35,17 @@ class SweepError(GlucosimError, ValueError):
     """A sweep file or sweep output directory is unusable: the message names the file, field or directory."""
 
 
+class ClinicError(GlucosimError, ValueError):
+    """A clinic test cannot be run as asked (e.g. its day is outside the subject's scenario)."""
+
+
 class ResultError(GlucosimError, LookupError):
     """Something asked of a result that it does not have (e.g. a day outside the run)."""
+
+
+class MissingDependencyError(GlucosimError, ImportError):
+    """An optional dependency of a feature is not installed; the message names the extra to install."""
+
+
+class CalibrationError(GlucosimError, ValueError):
+    """A calibration target file or fit request is unusable: the message names the file, field and allowed values."""

@@ -8,12 +8,9 @@ midnights (exact mass balance, no resampling error).
 import numpy as np
 
 from glucosim.analysis import markers
-from glucosim.physiology.indices import Par, St
-from glucosim.physiology.model import FLUX_NAMES
+from glucosim.physiology.indices import Flux, Par, St
 from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY
 from glucosim.solver.kernel import organ_fluxes
-
-_FLUX = {name: i for i, name in enumerate(FLUX_NAMES)}
 
 DAILY_FLUX_COLUMNS = {
     "liver_output_mg_kg_day": St.cum_liver_output_mg_kg,
@@ -67,8 +64,8 @@ def daily_rows(first_day, plans, t, y, segment, drivers, p, end_min) -> dict[str
     def nan_unless(ok, values):
         return np.where(ok, values, np.nan)
 
-    fasting_glucose = nan_unless(fasting_ok, fasting[:, _FLUX["glucose_mg_dl"]])
-    fasting_insulin = nan_unless(fasting_ok, markers.insulin_uU_ml(fasting[:, _FLUX["insulin_pmol_l"]]))
+    fasting_glucose = nan_unless(fasting_ok, fasting[:, Flux.glucose_mg_dl])
+    fasting_insulin = nan_unless(fasting_ok, markers.insulin_uU_ml(fasting[:, Flux.insulin_pmol_l]))
     integral = y[end_rows] - y[start_rows]
     columns = {
         "day": days,
@@ -89,9 +86,9 @@ def daily_rows(first_day, plans, t, y, segment, drivers, p, end_min) -> dict[str
     chronic = fasting[
         :,
         [
-            _FLUX["chronic_sensitivity_liver_rel"],
-            _FLUX["chronic_sensitivity_muscle_rel"],
-            _FLUX["chronic_sensitivity_adipose_rel"],
+            Flux.chronic_sensitivity_liver_rel,
+            Flux.chronic_sensitivity_muscle_rel,
+            Flux.chronic_sensitivity_adipose_rel,
         ],
     ]
     columns.update(
@@ -104,6 +101,7 @@ def daily_rows(first_day, plans, t, y, segment, drivers, p, end_min) -> dict[str
             "insulin_sensitivity_rel": np.exp(np.log(chronic).mean(axis=1)),
             "training_level": y[fasting_rows, St.training_level],
             "weight_change_kg": y[fasting_rows, St.weight_change_kg],
+            "fat_mass_change_kg": y[fasting_rows, St.fat_mass_change_kg],
         }
     )
     return columns

@@ -18,15 +18,15 @@ import numpy as np
 from glucosim._toml import load_toml
 from glucosim.analysis import markers
 from glucosim.clinic import analysis
-from glucosim.clinic.protocol import LoadedProtocol, load_protocol
-from glucosim.physiology.indices import FIRST_QUADRATURE, N_DRIVERS, N_STATES, STATE_NAMES, Drv, Par, St
-from glucosim.physiology.model import FLUX_NAMES
-from glucosim.physiology.units import MG_PER_G, PMOL_L_PER_UU_ML
+from glucosim.errors import ClinicError
+from glucosim.physiology.indices import FIRST_QUADRATURE, N_DRIVERS, N_STATES, STATE_NAMES, Drv, Flux, Par, St
+from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, PMOL_L_PER_UU_ML
 from glucosim.scenario.compile import ScenarioProgram, _absorption_speed
 from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
+from glucosim.scenario.protocol import LoadedProtocol, load_protocol
 from glucosim.simulation.initial_state import initial_state, last_meal
+from glucosim.solver import Schedule, integrate_schedule
 from glucosim.solver.kernel import default_tolerances, organ_fluxes, organ_integrator
-from glucosim.solver.segments import Schedule, integrate_schedule
 
 REFERENCE_ROUTINE_PATH = Path(__file__).resolve().parent.parent / "models" / "reference_routine.toml"
 PMOL_PER_MU = PMOL_L_PER_UU_ML
@@ -43,7 +43,6 @@ SAMPLE_COLUMNS = (
     "adipose_uptake_mg_kg_min",
     "brain_uptake_mg_kg_min",
 )
-_FLUX = {name: i for i, name in enumerate(FLUX_NAMES)}
 
 
 @dataclass
@@ -108,7 +107,10 @@ def subject_state(loaded: LoadedScenario, day: int = 0) -> np.ndarray:
 
     program = ScenarioProgram(loaded)
     if not 0 <= day < program.n_days:
-        raise ValueError(f"day {day} is outside the scenario (0 to {program.n_days - 1})")
+        raise ClinicError(
+            f"{loaded.source}: day {day} is outside the scenario (allowed: 0 to {program.n_days - 1}, "
+            f"i.e. years 0 to {(program.n_days - 1) / DAYS_PER_YEAR:.2f})"
+        )
     if day == 0:
         return initial_state(program)
     return simulate(loaded, until_day=day, progress=False).final_state.copy()
@@ -226,15 +228,15 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
     samples = pd.DataFrame(
         {
             "time_min": rows_t,
-            "glucose_mg_dl": fluxes[:, _FLUX["glucose_mg_dl"]],
-            "insulin_uU_ml": markers.insulin_uU_ml(fluxes[:, _FLUX["insulin_pmol_l"]]),
+            "glucose_mg_dl": fluxes[:, Flux.glucose_mg_dl],
+            "insulin_uU_ml": markers.insulin_uU_ml(fluxes[:, Flux.insulin_pmol_l]),
             "nefa_mmol_l": np.array(rows_y)[:, St.nefa_mmol_l],
             "iv_glucose_mg_kg_min": drivers[:, Drv.iv_glucose_mg_kg_min],
-            "liver_output_mg_kg_min": fluxes[:, _FLUX["liver_output_mg_kg_min"]],
-            "gut_appearance_mg_kg_min": fluxes[:, _FLUX["gut_appearance_mg_kg_min"]],
-            "muscle_uptake_mg_kg_min": fluxes[:, _FLUX["muscle_uptake_mg_kg_min"]],
-            "adipose_uptake_mg_kg_min": fluxes[:, _FLUX["adipose_uptake_mg_kg_min"]],
-            "brain_uptake_mg_kg_min": fluxes[:, _FLUX["brain_uptake_mg_kg_min"]],
+            "liver_output_mg_kg_min": fluxes[:, Flux.liver_output_mg_kg_min],
+            "gut_appearance_mg_kg_min": fluxes[:, Flux.gut_appearance_mg_kg_min],
+            "muscle_uptake_mg_kg_min": fluxes[:, Flux.muscle_uptake_mg_kg_min],
+            "adipose_uptake_mg_kg_min": fluxes[:, Flux.adipose_uptake_mg_kg_min],
+            "brain_uptake_mg_kg_min": fluxes[:, Flux.brain_uptake_mg_kg_min],
         }
     )
     indices = {

@@ -193,7 +193,7 @@ def comparison_figure(scenarios: list, runs: RunCache):
 )
 def reversibility_figure(scenarios: list, runs: RunCache):
     """The final stage over a two-variable grid sweep (first arm), e.g. intervention year x reserve."""
-    from glucosim.plotting.sweep import plot_stage_map
+    from glucosim.analysis.sweep.figures import plot_stage_map
     from glucosim.sweep import SweepStore, load_results
 
     out = runs.sweep(scenarios[0])

@@ -61,8 +61,8 @@ def _simulate_stored(fingerprint: str, scenario_json: str, source: str, text: st
     """Run a scenario given as validated JSON (the disk cache's unit of work; ``fingerprint`` is part of the key)."""
     import json
 
+    from glucosim.clinic.visits import simulate_with_visits as simulate
     from glucosim.scenario.load import parse_scenario
-    from glucosim.simulation.run import simulate
 
     return simulate(parse_scenario(json.loads(scenario_json), source=source, text=text), **options)
 
@@ -202,7 +202,7 @@ class RunCache:
 
     def get(self, scenario: ScenarioLike):
         """The ``SimulationResult`` of ``scenario`` (simulated on first request, or loaded from the disk cache)."""
-        from glucosim.simulation.run import simulate
+        from glucosim.clinic.visits import simulate_with_visits as simulate
 
         loaded = self._load(scenario)
         key = self._key(loaded)

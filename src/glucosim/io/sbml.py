@@ -48,6 +48,8 @@ FROZEN_STATES = (
     "drift_log_muscle",
     "drift_log_adipose",
     "weight_change_kg",
+    "fat_mass_change_kg",
+    "adaptive_thermogenesis_kcal_day",
 )
 
 # name = formula (SBML L3 infix); order matters only for readability
@@ -105,8 +107,8 @@ ASSIGNMENTS = {
     "/ (insulin_basal_reference^lipolysis_hill + lipolysis_insulin_ic50^lipolysis_hill)",
     "lipolysis_suppression": "lipolysis_max_suppression * insulin_remote_pmol_l^lipolysis_hill "
     "/ (insulin_remote_pmol_l^lipolysis_hill + (lipolysis_insulin_ic50 / s_adipose)^lipolysis_hill)",
-    "fat_ratio": "piecewise((body_weight * body_fat_fraction + weight_change_kg) / (body_weight * body_fat_fraction), "
-    "(body_weight * body_fat_fraction + weight_change_kg) / (body_weight * body_fat_fraction) > 0.05, 0.05)",
+    "fat_ratio": "piecewise((body_weight * body_fat_fraction + fat_mass_change_kg) / (body_weight * body_fat_fraction), "
+    "(body_weight * body_fat_fraction + fat_mass_change_kg) / (body_weight * body_fat_fraction) > 0.05, 0.05)",
     "lipolysis": "nefa_clearance_rate * nefa_reference / (1 - lipolysis_reference_suppression) * fat_ratio "
     "* (1 - lipolysis_suppression)",
 }

@@ -32,9 +32,9 @@ def lipolysis_suppression(insulin_pmol_l, sensitivity_adipose, p):
 
 @kernel
 def fat_mass_ratio(y, p):
-    """Fat mass relative to the start (weight change is taken as fat)."""
+    """Fat mass relative to the start (body.py's energy partition moves it)."""
     fat0 = p[Par.body_weight] * p[Par.body_fat_fraction]
-    ratio = (fat0 + y[St.weight_change_kg]) / fat0
+    ratio = (fat0 + y[St.fat_mass_change_kg]) / fat0
     if ratio < _MIN_FAT_MASS_FRACTION:
         return _MIN_FAT_MASS_FRACTION
     return ratio

@@ -1,79 +1,255 @@
-"""Index enums shared by the kernels: parameters, states and drivers.
+"""The state, flux and driver tables, and the index enums the kernels use.
 
 Numba compiles ``IntEnum`` members to constants, so kernels read
 ``p[Par.glucose_distribution_volume]`` at no cost. ``Par`` is derived from the
-order of ``models/parameters.toml`` (the single source of truth); states and
-drivers are declared here, each with its unit.
+order of ``models/parameters.toml`` (the single source of truth).
+
+States are declared once, in ``STATE_TABLE``, each with its kind, unit,
+absolute tolerance and description; the state index ``St``, the names, units,
+tolerances (``solver.kernel.default_tolerances``) and the quadrature boundary
+are all derived from it. Fluxes (the columns of ``physiology.model
+.evaluate_fluxes``) are declared once in ``FLUX_TABLE`` and indexed by ``Flux``.
+
+To add a state (CONTRIBUTING.md, "Add a state"): add one ``dynamic(...)`` row in
+the block of its mechanism, above the running integrals, write its derivative
+in the mechanism's module and call that from ``model.rhs``.
 """
 
-from enum import IntEnum
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum, IntEnum
 from pathlib import Path
+from typing import Any
 
 from glucosim._toml import load_toml
 
 PARAMETER_TABLE_PATH = Path(__file__).resolve().parent.parent / "models" / "parameters.toml"
 
-Par = IntEnum("Par", [(name, i) for i, name in enumerate(load_toml(PARAMETER_TABLE_PATH))])
-Par.__doc__ = "Index of each parameter in the kernel's parameter vector (table order)."
 
-# name, unit, description. Order is the state-vector layout.
-STATE_SPEC = [
+def index_enum(name: str, members, doc: str) -> Any:
+    """An ``IntEnum`` numbering ``members`` (names) from 0, built from a table.
+
+    Typed ``Any``: the members come from data, so a type checker cannot list
+    them; a wrong name fails at import or at the kernel's compilation instead.
+    """
+    enum = IntEnum(name, [(member, i) for i, member in enumerate(members)])  # type: ignore[misc]  # name not a literal
+    enum.__doc__ = doc
+    return enum
+
+
+Par = index_enum(
+    "Par", load_toml(PARAMETER_TABLE_PATH), "Index of each parameter in the kernel's parameter vector (table order)."
+)
+
+
+class StateKind(Enum):
+    """How the solver treats a state."""
+
+    DYNAMIC = "dynamic"
+    """Part of the model: its error steers the step size."""
+    QUADRATURE = "quadrature"
+    """A running integral of a flux (for daily totals): never steers the step, reset to 0 each output chunk."""
+
+
+QUADRATURE_ATOL = 1.0
+"""Absolute tolerance recorded for running integrals; unused by the step control (they are uncontrolled)."""
+
+
+class StateTableError(Exception):
+    """The state table breaks a rule the solver relies on (a programming error, raised at import)."""
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    """One row of the state table.
+
+    ``atol`` is in the state's own unit: ~1e-8 of its physiological scale, so
+    relative error dominates (verified against scipy in tests/test_solver.py).
+    ``slow`` states change over days to years; they are frozen while the
+    driver ``slow_dynamics_on`` is 0 (clinic tests, the starting state) and
+    exported as constants to SBML.
+    """
+
+    name: str
+    unit: str
+    atol: float
+    description: str
+    kind: StateKind = StateKind.DYNAMIC
+    slow: bool = False
+
+
+def dynamic(name: str, unit: str, atol: float, description: str, *, slow: bool = False) -> StateSpec:
+    """A row for a state of the model (its error steers the step size)."""
+    return StateSpec(name, unit, atol, description, StateKind.DYNAMIC, slow)
+
+
+def quadrature(name: str, unit: str, description: str) -> StateSpec:
+    """A row for a running integral (daily totals are its differences between midnights)."""
+    return StateSpec(name, unit, QUADRATURE_ATOL, description, StateKind.QUADRATURE)
+
+
+# Tolerance scales, in state units (~1e-8 of the physiological scale of each family).
+_MG_KG = 1e-5  # glucose masses (meals are 100s-1000s mg/kg) and mg/dl
+_PMOL = 1e-6  # insulin, pmol/kg and pmol/l
+_REL = 1e-10  # slow relative states (beta cells, drift)
+
+# Order is the state-vector layout: every dynamic state before the first quadrature (checked below).
+STATE_TABLE: tuple[StateSpec, ...] = (
     # gut (Dalla Man 2007)
-    ("stomach_solid_mg_kg", "mg/kg", "glucose in the stomach, solid phase"),
-    ("stomach_liquid_mg_kg", "mg/kg", "glucose in the stomach, liquid phase"),
-    ("gut_mg_kg", "mg/kg", "glucose in the intestine"),
+    dynamic("stomach_solid_mg_kg", "mg/kg", _MG_KG, "glucose in the stomach, solid phase"),
+    dynamic("stomach_liquid_mg_kg", "mg/kg", _MG_KG, "glucose in the stomach, liquid phase"),
+    dynamic("gut_mg_kg", "mg/kg", _MG_KG, "glucose in the intestine"),
     # glucose kinetics
-    ("glucose_plasma_mg_kg", "mg/kg", "plasma (and rapidly equilibrating) glucose mass"),
-    ("glucose_tissue_mg_kg", "mg/kg", "glucose mass in slowly equilibrating (insulin-sensitive) tissue"),
+    dynamic("glucose_plasma_mg_kg", "mg/kg", _MG_KG, "plasma (and rapidly equilibrating) glucose mass"),
+    dynamic("glucose_tissue_mg_kg", "mg/kg", _MG_KG, "glucose mass in slowly equilibrating (insulin-sensitive) tissue"),
     # insulin kinetics
-    ("insulin_liver_pmol_kg", "pmol/kg", "insulin mass in the liver"),
-    ("insulin_plasma_pmol_kg", "pmol/kg", "insulin mass in plasma"),
-    ("insulin_liver_delay1_pmol_l", "pmol/l", "first delay compartment of insulin action on the liver"),
-    ("insulin_liver_delayed_pmol_l", "pmol/l", "delayed insulin acting on the liver"),
-    ("insulin_remote_pmol_l", "pmol/l", "remote (interstitial) insulin acting on muscle and adipose"),
+    dynamic("insulin_liver_pmol_kg", "pmol/kg", _PMOL, "insulin mass in the liver"),
+    dynamic("insulin_plasma_pmol_kg", "pmol/kg", _PMOL, "insulin mass in plasma"),
+    dynamic("insulin_liver_delay1_pmol_l", "pmol/l", _PMOL, "first delay compartment of insulin action on the liver"),
+    dynamic("insulin_liver_delayed_pmol_l", "pmol/l", _PMOL, "delayed insulin acting on the liver"),
+    dynamic("insulin_remote_pmol_l", "pmol/l", _PMOL, "remote (interstitial) insulin acting on muscle and adipose"),
     # beta cells (fast)
-    ("secretion_second_phase_pmol_kg_min", "pmol/kg/min", "second-phase insulin secretion"),
-    ("insulin_portal_pmol_kg", "pmol/kg", "insulin in the portal vein"),
+    dynamic("secretion_second_phase_pmol_kg_min", "pmol/kg/min", 1e-7, "second-phase insulin secretion"),
+    dynamic("insulin_portal_pmol_kg", "pmol/kg", _PMOL, "insulin in the portal vein"),
     # adipose
-    ("nefa_mmol_l", "mmol/l", "plasma non-esterified fatty acids"),
+    dynamic("nefa_mmol_l", "mmol/l", 1e-8, "plasma non-esterified fatty acids"),
     # exercise (Roy & Parker 2007 and after-effects)
-    ("exercise_vo2_pct", "%VO2max", "oxygen uptake above rest (PVO2max)"),
-    ("exercise_liver_output_mg_kg_min", "mg/kg/min", "exercise-induced liver glucose output"),
-    (
+    dynamic("exercise_vo2_pct", "%VO2max", 1e-8, "oxygen uptake above rest (PVO2max)"),
+    dynamic("exercise_liver_output_mg_kg_min", "mg/kg/min", 1e-8, "exercise-induced liver glucose output"),
+    dynamic(
         "exercise_uptake_mg_kg_min",
         "mg/kg/min",
+        1e-8,
         "insulin-independent exercise glucose uptake (at reference tissue glucose)",
     ),
-    ("post_exercise_sensitivity", "1", "post-exercise rise of muscle insulin sensitivity (fraction)"),
-    ("training_level", "1", "durable training rise of muscle and adipose sensitivity (fraction)"),
-    # slow: running means, beta cells, sensitivity drift, weight
-    ("glucose_mean_mg_dl", "mg/dl", "running (about daily) mean plasma glucose"),
-    ("insulin_mean_pmol_l", "pmol/l", "running (about daily) mean plasma insulin"),
-    ("beta_mass_rel", "1", "beta-cell mass relative to healthy"),
-    ("beta_function_rel", "1", "beta-cell secretory function relative to healthy"),
-    ("drift_log_liver", "1", "accumulated log-change of hepatic sensitivity from scenario drift"),
-    ("drift_log_muscle", "1", "accumulated log-change of muscle sensitivity from scenario drift"),
-    ("drift_log_adipose", "1", "accumulated log-change of adipose sensitivity from scenario drift"),
-    ("weight_change_kg", "kg", "change of body weight from the start"),
-    # quadratures, reset each output chunk (daily fluxes are their differences)
-    ("cum_liver_output_mg_kg", "mg/kg", "integral of net liver glucose output"),
-    ("cum_gut_appearance_mg_kg", "mg/kg", "integral of meal glucose appearance"),
-    ("cum_muscle_uptake_mg_kg", "mg/kg", "integral of muscle glucose uptake"),
-    ("cum_adipose_uptake_mg_kg", "mg/kg", "integral of adipose glucose uptake"),
-    ("cum_brain_uptake_mg_kg", "mg/kg", "integral of brain glucose uptake"),
-    ("cum_renal_excretion_mg_kg", "mg/kg", "integral of renal glucose excretion"),
-    ("cum_glucose_mg_dl_min", "mg/dl*min", "integral of plasma glucose concentration"),
-    ("cum_insulin_pmol_l_min", "pmol/l*min", "integral of plasma insulin concentration"),
-    ("cum_secretion_pmol_kg", "pmol/kg", "integral of insulin secretion"),
-]
+    dynamic("post_exercise_sensitivity", "1", 1e-9, "post-exercise rise of muscle insulin sensitivity (fraction)"),
+    dynamic(
+        "training_level", "1", 1e-9, "durable training rise of muscle and adipose sensitivity (fraction)", slow=True
+    ),
+    # slow: running means (these keep running while slow dynamics are frozen), beta cells, drift, weight
+    dynamic("glucose_mean_mg_dl", "mg/dl", _MG_KG, "running (about daily) mean plasma glucose"),
+    dynamic("insulin_mean_pmol_l", "pmol/l", _PMOL, "running (about daily) mean plasma insulin"),
+    dynamic("beta_mass_rel", "1", _REL, "beta-cell mass relative to healthy", slow=True),
+    dynamic("beta_function_rel", "1", _REL, "beta-cell secretory function relative to healthy", slow=True),
+    dynamic(
+        "drift_log_liver", "1", _REL, "accumulated log-change of hepatic sensitivity from scenario drift", slow=True
+    ),
+    dynamic(
+        "drift_log_muscle", "1", _REL, "accumulated log-change of muscle sensitivity from scenario drift", slow=True
+    ),
+    dynamic(
+        "drift_log_adipose", "1", _REL, "accumulated log-change of adipose sensitivity from scenario drift", slow=True
+    ),
+    dynamic("weight_change_kg", "kg", 1e-8, "change of body weight from the start", slow=True),
+    # energy balance (Hall 2011): fat mass change and adaptive thermogenesis; lean change = weight - fat change
+    dynamic("fat_mass_change_kg", "kg", 1e-8, "change of body fat mass from the start", slow=True),
+    dynamic(
+        "adaptive_thermogenesis_kcal_day",
+        "kcal/day",
+        1e-6,
+        "adaptive change of energy expenditure (Hall 2011 AT)",
+        slow=True,
+    ),
+    # --- add new dynamic states above this line, in the block of their mechanism ---
+    # running integrals, reset each output chunk (daily fluxes are their differences)
+    quadrature("cum_liver_output_mg_kg", "mg/kg", "integral of net liver glucose output"),
+    quadrature("cum_gut_appearance_mg_kg", "mg/kg", "integral of meal glucose appearance"),
+    quadrature("cum_muscle_uptake_mg_kg", "mg/kg", "integral of muscle glucose uptake"),
+    quadrature("cum_adipose_uptake_mg_kg", "mg/kg", "integral of adipose glucose uptake"),
+    quadrature("cum_brain_uptake_mg_kg", "mg/kg", "integral of brain glucose uptake"),
+    quadrature("cum_renal_excretion_mg_kg", "mg/kg", "integral of renal glucose excretion"),
+    quadrature("cum_glucose_mg_dl_min", "mg/dl*min", "integral of plasma glucose concentration"),
+    quadrature("cum_insulin_pmol_l_min", "pmol/l*min", "integral of plasma insulin concentration"),
+    quadrature("cum_secretion_pmol_kg", "pmol/kg", "integral of insulin secretion"),
+)
 
-St = IntEnum("St", [(name, i) for i, (name, _, _) in enumerate(STATE_SPEC)])
-St.__doc__ = "Index of each state in the state vector."
-STATE_NAMES = tuple(name for name, _, _ in STATE_SPEC)
-STATE_UNITS = {name: unit for name, unit, _ in STATE_SPEC}
-N_STATES = len(STATE_SPEC)
-FIRST_QUADRATURE = St.cum_liver_output_mg_kg
-"""States from here on are running integrals: they never steer the step size."""
+
+def check_state_table(table: tuple[StateSpec, ...]) -> int:
+    """Check the rules the solver relies on; return the index of the first quadrature.
+
+    Raises ``StateTableError`` naming the offending row: a dynamic state after a
+    quadrature would silently become an uncontrolled integral reset every chunk.
+    """
+    seen: set[str] = set()
+    first_quadrature = None
+    for i, spec in enumerate(table):
+        where = f"physiology/indices.py STATE_TABLE row {i} ({spec.name!r})"
+        if not spec.name.isidentifier():
+            raise StateTableError(f"{where}: the name must be a Python identifier")
+        if spec.name in seen:
+            raise StateTableError(f"{where}: the name is declared twice")
+        seen.add(spec.name)
+        if not isinstance(spec.kind, StateKind):
+            raise StateTableError(f"{where}: kind must be a StateKind, not {spec.kind!r}")
+        if not spec.unit:
+            raise StateTableError(f"{where}: the unit is empty (use '1' for dimensionless)")
+        if not (math.isfinite(spec.atol) and spec.atol > 0):
+            raise StateTableError(f"{where}: atol must be a positive number, not {spec.atol!r}")
+        if spec.kind is StateKind.QUADRATURE:
+            if spec.slow:
+                raise StateTableError(f"{where}: a running integral cannot be slow")
+            if first_quadrature is None:
+                first_quadrature = i
+        elif first_quadrature is not None:
+            raise StateTableError(
+                f"{where}: dynamic state listed after the running integral {table[first_quadrature].name!r}; "
+                "dynamic states must come first (the solver would treat it as an uncontrolled integral "
+                "reset every chunk): move it above the running-integral block"
+            )
+    return len(table) if first_quadrature is None else first_quadrature
+
+
+FIRST_QUADRATURE = check_state_table(STATE_TABLE)
+"""Index of the first running integral: states from here on never steer the step size."""
+
+St = index_enum("St", (spec.name for spec in STATE_TABLE), "Index of each state in the state vector.")
+STATE_NAMES = tuple(spec.name for spec in STATE_TABLE)
+STATE_UNITS = {spec.name: spec.unit for spec in STATE_TABLE}
+STATE_ATOL = tuple(spec.atol for spec in STATE_TABLE)
+"""Absolute tolerance of each state, in state order (``solver.kernel.default_atol``)."""
+STATES_BY_NAME = {spec.name: spec for spec in STATE_TABLE}
+N_STATES = len(STATE_TABLE)
+SLOW_STATES = tuple(spec.name for spec in STATE_TABLE if spec.slow)
+"""Dynamic states frozen while ``Drv.slow_dynamics_on`` is 0."""
+
+
+@dataclass(frozen=True)
+class FluxSpec:
+    """One column of ``physiology.model.evaluate_fluxes``."""
+
+    name: str
+    unit: str
+    description: str
+
+
+# Order is the column order of evaluate_fluxes (and of the trajectory frames after the states).
+FLUX_TABLE: tuple[FluxSpec, ...] = (
+    FluxSpec("glucose_mg_dl", "mg/dl", "plasma glucose concentration"),
+    FluxSpec("insulin_pmol_l", "pmol/l", "plasma insulin concentration"),
+    FluxSpec("liver_output_mg_kg_min", "mg/kg/min", "net liver glucose output"),
+    FluxSpec("gut_appearance_mg_kg_min", "mg/kg/min", "meal glucose appearance in plasma"),
+    FluxSpec("muscle_uptake_mg_kg_min", "mg/kg/min", "muscle glucose uptake (insulin and exercise)"),
+    FluxSpec("adipose_uptake_mg_kg_min", "mg/kg/min", "adipose glucose uptake"),
+    FluxSpec("brain_uptake_mg_kg_min", "mg/kg/min", "brain glucose uptake"),
+    FluxSpec("renal_excretion_mg_kg_min", "mg/kg/min", "renal glucose excretion"),
+    FluxSpec("secretion_pmol_kg_min", "pmol/kg/min", "insulin secretion into the portal vein"),
+    FluxSpec("sensitivity_liver_rel", "1", "effective hepatic insulin sensitivity (relative)"),
+    FluxSpec("sensitivity_muscle_rel", "1", "effective muscle insulin sensitivity (relative)"),
+    FluxSpec("sensitivity_adipose_rel", "1", "effective adipose insulin sensitivity (relative)"),
+    FluxSpec("chronic_sensitivity_liver_rel", "1", "chronic hepatic insulin sensitivity (relative)"),
+    FluxSpec("chronic_sensitivity_muscle_rel", "1", "chronic muscle insulin sensitivity (relative)"),
+    FluxSpec("chronic_sensitivity_adipose_rel", "1", "chronic adipose insulin sensitivity (relative)"),
+)
+Flux = index_enum(
+    "Flux",
+    (spec.name for spec in FLUX_TABLE),
+    "Column of each flux in the output of ``physiology.model.evaluate_fluxes``.",
+)
+FLUX_NAMES = tuple(spec.name for spec in FLUX_TABLE)
+FLUX_UNITS = {spec.name: spec.unit for spec in FLUX_TABLE}
+N_FLUXES = len(FLUX_TABLE)
 
 # Drivers are constant within a schedule segment (between events).
 DRIVER_SPEC = [
@@ -84,12 +260,12 @@ DRIVER_SPEC = [
     ("drift_liver_per_day", "1/day", "log-rate of scenario drift of hepatic sensitivity"),
     ("drift_muscle_per_day", "1/day", "log-rate of scenario drift of muscle sensitivity"),
     ("drift_adipose_per_day", "1/day", "log-rate of scenario drift of adipose sensitivity"),
-    ("energy_surplus_kcal_day", "kcal/day", "energy intake above balance"),
+    ("energy_surplus_kcal_day", "kcal/day", "explicit extra energy intake (the scenario's override), every day"),
+    ("food_energy_kcal_day", "kcal/day", "energy of the day's food: meals plus the rest of the diet"),
     ("cortisol_rel", "1", "plasma cortisol relative to normal"),
     ("slow_dynamics_on", "1", "1 normally; 0 freezes slow states (used to find the starting state)"),
     ("iv_glucose_mg_kg_min", "mg/kg/min", "intravenous glucose infusion (clinic protocols)"),
     ("iv_insulin_pmol_kg_min", "pmol/kg/min", "intravenous insulin infusion (clinic protocols)"),
 ]
-Drv = IntEnum("Drv", [(name, i) for i, (name, _, _) in enumerate(DRIVER_SPEC)])
-Drv.__doc__ = "Index of each driver in a segment's driver vector."
+Drv = index_enum("Drv", (name for name, _, _ in DRIVER_SPEC), "Index of each driver in a segment's driver vector.")
 N_DRIVERS = len(DRIVER_SPEC)

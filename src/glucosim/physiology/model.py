@@ -11,28 +11,10 @@ import numpy as np
 from glucosim.physiology import adipose, beta_cells, body, brain, exercise, gut, insulin, kidney, liver, muscle
 from glucosim.physiology._jit import kernel
 from glucosim.physiology.glucose import glucose_derivatives, plasma_glucose_mg_dl
-from glucosim.physiology.indices import FIRST_QUADRATURE, Drv, Par, St
+from glucosim.physiology.indices import FIRST_QUADRATURE, N_FLUXES, Drv, Flux, Par, St
+from glucosim.physiology.indices import FLUX_NAMES as FLUX_NAMES  # re-exported: callers read the columns here
 from glucosim.physiology.sensitivity import chronic_sensitivities, drift_derivatives, effective_sensitivities
 from glucosim.physiology.units import MINUTES_PER_DAY
-
-FLUX_NAMES = (
-    "glucose_mg_dl",
-    "insulin_pmol_l",
-    "liver_output_mg_kg_min",
-    "gut_appearance_mg_kg_min",
-    "muscle_uptake_mg_kg_min",
-    "adipose_uptake_mg_kg_min",
-    "brain_uptake_mg_kg_min",
-    "renal_excretion_mg_kg_min",
-    "secretion_pmol_kg_min",
-    "sensitivity_liver_rel",
-    "sensitivity_muscle_rel",
-    "sensitivity_adipose_rel",
-    "chronic_sensitivity_liver_rel",
-    "chronic_sensitivity_muscle_rel",
-    "chronic_sensitivity_adipose_rel",
-)
-"""Columns returned by ``evaluate_fluxes``, in order."""
 
 
 @kernel
@@ -42,7 +24,7 @@ def _core_fluxes(y, drv, p):
     nefa = adipose.nefa_ratio(y, p)
     liver_output = liver.liver_glucose_output(y, p, s_liver, nefa, drv[Drv.cortisol_rel])
     appearance = gut.rate_of_appearance(y, drv, p)
-    brain_uptake = brain.brain_uptake(p)
+    brain_uptake = brain.brain_uptake(y, p)
     renal = kidney.renal_excretion(y, p)
     muscle_uptake = muscle.muscle_insulin_uptake(y, p, s_muscle, nefa) + muscle.muscle_exercise_uptake(y, p)
     adipose_uptake = adipose.adipose_glucose_uptake(y, p, s_adipose)
@@ -83,7 +65,7 @@ def rhs(t, y, drv, p, dydt):
     dydt[St.insulin_mean_pmol_l] = (plasma_insulin - y[St.insulin_mean_pmol_l]) / filter_time
     beta_cells.beta_slow_derivatives(y, p, slow_on, dydt)
     drift_derivatives(drv, slow_on, dydt)
-    body.weight_derivative(y, drv, p, slow_on, dydt)
+    body.body_derivatives(y, drv, p, slow_on, dydt)
 
     dydt[St.cum_liver_output_mg_kg] = liver_output
     dydt[St.cum_gut_appearance_mg_kg] = appearance
@@ -98,9 +80,9 @@ def rhs(t, y, drv, p, dydt):
 
 @kernel
 def evaluate_fluxes(y_grid, drv_grid, p):
-    """Fluxes (columns ``FLUX_NAMES``) at each row of a state grid with matching driver rows."""
+    """Fluxes (columns ``indices.Flux``) at each row of a state grid with matching driver rows."""
     n = y_grid.shape[0]
-    out = np.empty((n, len(FLUX_NAMES)))
+    out = np.empty((n, N_FLUXES))
     for i in range(n):
         y = y_grid[i]
         drv = drv_grid[i]
@@ -108,21 +90,21 @@ def evaluate_fluxes(y_grid, drv_grid, p):
             _core_fluxes(y, drv, p)
         )
         c_liver, c_muscle, c_adipose = chronic_sensitivities(y, p)
-        out[i, 0] = plasma_glucose_mg_dl(y, p)
-        out[i, 1] = insulin.plasma_insulin_pmol_l(y, p)
-        out[i, 2] = liver_output
-        out[i, 3] = appearance
-        out[i, 4] = muscle_uptake
-        out[i, 5] = adipose_uptake
-        out[i, 6] = brain_uptake
-        out[i, 7] = renal
-        out[i, 8] = beta_cells.secretion_to_liver(y, p)
-        out[i, 9] = s_liver
-        out[i, 10] = s_muscle
-        out[i, 11] = s_adipose
-        out[i, 12] = c_liver
-        out[i, 13] = c_muscle
-        out[i, 14] = c_adipose
+        out[i, Flux.glucose_mg_dl] = plasma_glucose_mg_dl(y, p)
+        out[i, Flux.insulin_pmol_l] = insulin.plasma_insulin_pmol_l(y, p)
+        out[i, Flux.liver_output_mg_kg_min] = liver_output
+        out[i, Flux.gut_appearance_mg_kg_min] = appearance
+        out[i, Flux.muscle_uptake_mg_kg_min] = muscle_uptake
+        out[i, Flux.adipose_uptake_mg_kg_min] = adipose_uptake
+        out[i, Flux.brain_uptake_mg_kg_min] = brain_uptake
+        out[i, Flux.renal_excretion_mg_kg_min] = renal
+        out[i, Flux.secretion_pmol_kg_min] = beta_cells.secretion_to_liver(y, p)
+        out[i, Flux.sensitivity_liver_rel] = s_liver
+        out[i, Flux.sensitivity_muscle_rel] = s_muscle
+        out[i, Flux.sensitivity_adipose_rel] = s_adipose
+        out[i, Flux.chronic_sensitivity_liver_rel] = c_liver
+        out[i, Flux.chronic_sensitivity_muscle_rel] = c_muscle
+        out[i, Flux.chronic_sensitivity_adipose_rel] = c_adipose
     return out
 
 

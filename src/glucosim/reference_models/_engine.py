@@ -1,17 +1,13 @@
-"""Run a reference model's right-hand side on the shared DOPRI5 core."""
-
-from functools import cache
+"""Run a reference model's right-hand side through the solver contract (``glucosim.solver``)."""
 
 import numpy as np
 
-from glucosim.solver.dopri5 import bind_integrator
-from glucosim.solver.segments import Schedule, Tolerances, integrate_schedule
+from glucosim.solver import Schedule, Tolerances, bound_integrator, integrate_schedule
 
 
-@cache
-def integrator_for(rhs, name: str):
-    """The cached compiled integrator of ``rhs`` (a reference model's right-hand side)."""
-    return bind_integrator(rhs, name)
+def integrator_for(rhs, name: str, method: str = "dopri5"):
+    """The compiled integrator of ``rhs`` (a reference model's right-hand side) by registered ``method``."""
+    return bound_integrator(rhs, name, method)
 
 
 def run(
@@ -26,6 +22,7 @@ def run(
     atol: float = 1e-12,
     state_names=(),
     h_max: float = np.inf,
+    method: str = "dopri5",
 ):
     """Integrate one constant-driver segment [0, t_end] and return the states at ``t_out``."""
     y0 = np.asarray(y0, dtype=float)
@@ -36,7 +33,7 @@ def run(
     )
     names = state_names or tuple(f"y{i}" for i in range(y0.size))
     return integrate_schedule(
-        integrator_for(rhs, name),
+        integrator_for(rhs, name, method),
         schedule,
         y0,
         np.asarray(params, dtype=float),

@@ -12,11 +12,13 @@ from functools import cached_property
 
 import numpy as np
 
+from glucosim.errors import ScenarioError
+from glucosim.physiology.body import balance_intake_kcal_day, meal_energy_kcal
 from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
 from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from glucosim.scenario.load import LoadedScenario
 from glucosim.scenario.schema import Routine
-from glucosim.solver.segments import Schedule
+from glucosim.solver import Schedule
 
 OUTPUT_STEP_MIN = 5.0
 """Spacing of the stored trajectory grid, minutes."""
@@ -35,6 +37,7 @@ class DayPlan:
     sleep_deficit_h: float
     drift_per_day: tuple  # (liver, muscle, adipose) log-rate per day
     energy_surplus_kcal_day: float
+    food_energy_kcal_day: float
     cortisol_rel: float
 
     @property
@@ -64,6 +67,22 @@ def _absorption_speed(absorption, p) -> float:
     return float(absorption)
 
 
+def _check_exercise_overlap(routine: Routine, where: str) -> None:
+    """Refuse sessions that overlap on a weekday (the schedule gives one exercise intensity at a time)."""
+    for weekday in range(7):
+        sessions = sorted(
+            (session.start_h, session.start_h + session.duration_min / MINUTES_PER_HOUR)
+            for session in routine.exercise
+            if weekday in session.weekdays
+        )
+        for (start, end), (next_start, next_end) in zip(sessions, sessions[1:]):
+            if next_start < end:
+                raise ScenarioError(
+                    f"{where}: sessions overlap on weekday {weekday} ({start:g}-{end:g} h and "
+                    f"{next_start:g}-{next_end:g} h); sessions on one weekday must not overlap"
+                )
+
+
 class ScenarioProgram:
     """A scenario resolved day by day: routines, drivers, schedules and sample times."""
 
@@ -74,12 +93,13 @@ class ScenarioProgram:
         self.n_days = self.scenario.n_days
         self.end_min = self.scenario.duration_min
         self._phases = self._resolve_phases()
-        self._base_daily_carbs_g = self._daily_carbs_g(self._phases[0][1])
+        self.balance_other_food_kcal_day = self._balance_other_food(self._phases[0][1])
 
     def _resolve_phases(self) -> list[tuple[int, Routine]]:
         routine = self.scenario.routine
+        _check_exercise_overlap(routine, f"{self.loaded.source}: routine.exercise")
         phases = [(0, routine)]
-        for change in self.scenario.changes:
+        for index, change in enumerate(self.scenario.changes):
             updates = {
                 name: getattr(change, name)
                 for name in (
@@ -88,12 +108,15 @@ class ScenarioProgram:
                     "sleep_h",
                     "carbs_scale",
                     "energy_surplus_kcal_per_day",
+                    "other_food_kcal_per_day",
                     "cortisol_rel",
                     "drift",
                 )
                 if getattr(change, name) is not None
             }
             routine = routine.model_copy(update=updates)
+            if change.exercise is not None:
+                _check_exercise_overlap(routine, f"{self.loaded.source}: changes[{index}].exercise")
             if phases[-1][0] == change.start_day:
                 phases[-1] = (change.start_day, routine)
             else:
@@ -113,9 +136,28 @@ class ScenarioProgram:
                 current = routine
         return current
 
-    @staticmethod
-    def _daily_carbs_g(routine: Routine) -> float:
-        return sum(meal.carbs_g for meal in routine.meals) * routine.carbs_scale
+    def _meals_energy_kcal(self, routine: Routine) -> float:
+        return sum(
+            meal_energy_kcal(meal.carbs_g * routine.carbs_scale, meal.fat_g, meal.protein_g, self.parameters)
+            for meal in routine.meals
+        )
+
+    def _balance_other_food(self, routine: Routine) -> float:
+        """The rest of the diet that puts the subject at energy balance on the starting routine, kcal/day.
+
+        Balance is PAL x resting expenditure (body.balance_intake_kcal_day): everyday life without the
+        exercise sessions, which spend energy on top. Meals that already carry more energy leave nothing.
+        """
+        return max(float(balance_intake_kcal_day(self.parameters)) - self._meals_energy_kcal(routine), 0.0)
+
+    def food_energy_kcal_day(self, routine: Routine) -> float:
+        """Energy eaten on a day of ``routine``: meals plus the rest of the diet (nothing on a day without meals)."""
+        if not routine.meals:
+            return 0.0
+        other = routine.other_food_kcal_per_day
+        if other is None:
+            other = self.balance_other_food_kcal_day
+        return self._meals_energy_kcal(routine) + other
 
     def day_plan(self, day: int) -> DayPlan:
         """The routine of ``day`` in the kernel's units."""
@@ -145,11 +187,7 @@ class ScenarioProgram:
                 if weekday in session.weekdays
             )
         )
-        for (_, end, _), (start, _, _) in zip(exercise, exercise[1:]):
-            if start < end:
-                raise ValueError(f"exercise sessions overlap on day {day}")
         drift = routine.drift
-        carbs_energy = (self._daily_carbs_g(routine) - self._base_daily_carbs_g) * float(p[Par.carbohydrate_energy])
         return DayPlan(
             meals=meals,
             exercise=exercise,
@@ -158,7 +196,8 @@ class ScenarioProgram:
                 _log_rate_per_day(drift.whole_body_per_year) + _log_rate_per_day(tissue)
                 for tissue in (drift.liver_per_year, drift.muscle_per_year, drift.adipose_per_year)
             ),
-            energy_surplus_kcal_day=routine.energy_surplus_kcal_per_day + carbs_energy,
+            energy_surplus_kcal_day=routine.energy_surplus_kcal_per_day,
+            food_energy_kcal_day=self.food_energy_kcal_day(routine),
             cortisol_rel=routine.cortisol_rel,
         )
 
@@ -209,6 +248,7 @@ class ScenarioProgram:
                     plan.drift_per_day
                 )
                 drv[Drv.energy_surplus_kcal_day] = plan.energy_surplus_kcal_day
+                drv[Drv.food_energy_kcal_day] = plan.food_energy_kcal_day
                 drv[Drv.cortisol_rel] = plan.cortisol_rel
                 drv[Drv.slow_dynamics_on] = 1.0 if slow_dynamics else 0.0
                 t0.append(midnight + minute)

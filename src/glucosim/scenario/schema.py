@@ -8,16 +8,46 @@ changes that take effect from a given day or year.
 import warnings
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 AbsorptionName = Literal["slow", "medium", "fast"]
 
 DEPRECATED_SUBJECT_FIELDS = {"insulin_sensitivity": "insulin_sensitivity_whole_body"}
 """Old subject field name -> its name in the parameter table (the one name used everywhere)."""
 
+MIN_DURATION_HOURS = 1.0
+"""Shortest run: an hour (12 points of the 5-minute output grid; 1e-9 h left no grid to sample)."""
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+def _tuples(value):
+    """TOML arrays arrive as lists; the frozen schema holds tuples (lists of tables stay tables)."""
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
+
+
+def _whole_float_to_int(value):
+    """3.0 -> 3 (a sweep sets every variable as a float); 3.5, "3" and true stay wrong for the strict check."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_float_to_int)]
+"""An integer field that also takes a whole float (never a string or a boolean)."""
+
+
+class StrictModel(BaseModel):
+    """Base of every input schema: unknown fields are errors, nothing is coerced ("60" is not 60, true is
+    not 1, "yes" is not True) and NaN or infinity is never a number."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _arrays_as_tuples(cls, data):
+        return {key: _tuples(value) for key, value in data.items()} if isinstance(data, dict) else data
+
+
+_Strict = StrictModel
 
 
 class Meal(_Strict):
@@ -29,6 +59,15 @@ class Meal(_Strict):
         default="medium",
         description="speed of absorption: 'slow' (fibre, low GI), 'medium', 'fast' (liquid, high GI), or a multiplier",
     )
+    fat_g: float = Field(
+        default=0.0, ge=0.0, le=300.0, description="fat in the meal, grams (energy: 9 kcal/g; slows gastric emptying)"
+    )
+    protein_g: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=300.0,
+        description="protein in the meal, grams (4 kcal/g; slows gastric emptying, potentiates insulin secretion)",
+    )
 
 
 class ExerciseSession(_Strict):
@@ -37,7 +76,7 @@ class ExerciseSession(_Strict):
     start_h: float = Field(ge=0.0, lt=24.0, description="clock time the session starts, hours after midnight")
     duration_min: float = Field(gt=0.0, le=360.0, description="duration, minutes")
     intensity_pct_vo2max: float = Field(gt=0.0, le=100.0, description="intensity, % of VO2max")
-    weekdays: tuple[int, ...] = Field(
+    weekdays: tuple[WholeNumber, ...] = Field(
         default=(0, 1, 2, 3, 4, 5, 6), description="days of the week (0-6) with this session"
     )
 
@@ -72,7 +111,19 @@ class Routine(_Strict):
     sleep_h: float = Field(default=8.0, ge=0.0, le=14.0, description="hours of sleep each night")
     carbs_scale: float = Field(default=1.0, gt=0.0, le=3.0, description="multiplier on every meal's carbohydrate")
     energy_surplus_kcal_per_day: float = Field(
-        default=0.0, ge=-1500.0, le=1500.0, description="energy intake above balance (besides carbohydrate changes)"
+        default=0.0,
+        ge=-1500.0,
+        le=1500.0,
+        description="explicit extra energy intake every day, kcal/day (an override on top of the food)",
+    )
+    other_food_kcal_per_day: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=6000.0,
+        description=(
+            "energy eaten besides what the meals list (their fat and protein if not given, snacks, drinks), kcal/day,"
+            " on days with meals; default: what puts the subject at energy balance on the starting routine"
+        ),
     )
     cortisol_rel: float = Field(default=1.0, ge=0.5, le=3.0, description="plasma cortisol relative to normal (stress)")
     drift: Drift = Field(default_factory=Drift)
@@ -93,13 +144,14 @@ class Change(_Strict):
     """
 
     from_year: float | None = Field(default=None, ge=0.0, le=100.0)
-    from_day: int | None = Field(default=None, ge=0, le=36525)
+    from_day: WholeNumber | None = Field(default=None, ge=0, le=36525)
     label: str = Field(default="", description="what this change is, for plots and summaries")
     meals: tuple[Meal, ...] | None = None
     exercise: tuple[ExerciseSession, ...] | None = None
     sleep_h: float | None = Field(default=None, ge=0.0, le=14.0)
     carbs_scale: float | None = Field(default=None, gt=0.0, le=3.0)
     energy_surplus_kcal_per_day: float | None = Field(default=None, ge=-1500.0, le=1500.0)
+    other_food_kcal_per_day: float | None = Field(default=None, ge=0.0, le=6000.0)
     cortisol_rel: float | None = Field(default=None, ge=0.5, le=3.0)
     drift: Drift | None = None
 
@@ -114,7 +166,10 @@ class Change(_Strict):
         """First day (0-based) on which the change applies."""
         from glucosim.physiology.units import DAYS_PER_YEAR
 
-        return self.from_day if self.from_day is not None else int(round(self.from_year * DAYS_PER_YEAR))
+        if self.from_day is not None:
+            return self.from_day
+        assert self.from_year is not None  # the validator requires from_day or from_year
+        return int(round(self.from_year * DAYS_PER_YEAR))
 
 
 class Subject(_Strict):
@@ -174,7 +229,7 @@ class Subject(_Strict):
 class Output(_Strict):
     """What to keep besides the daily table and yearly summary."""
 
-    trajectory_days: tuple[int, ...] = Field(
+    trajectory_days: tuple[WholeNumber, ...] = Field(
         default=(),
         description="extra days (0-based) whose 5-minute trajectories are kept; the first and last always are",
     )
@@ -199,8 +254,8 @@ class Scenario(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
     duration_years: float | None = Field(default=None, gt=0.0, le=60.0)
-    duration_days: int | None = Field(default=None, gt=0, le=21915)
-    duration_hours: float | None = Field(default=None, gt=0.0, le=8760.0)
+    duration_days: WholeNumber | None = Field(default=None, gt=0, le=21915)
+    duration_hours: float | None = Field(default=None, ge=MIN_DURATION_HOURS, le=8760.0)
     subject: Subject = Field(default_factory=Subject)
     routine: Routine = Field(default_factory=Routine)
     changes: tuple[Change, ...] = ()
@@ -220,6 +275,11 @@ class Scenario(_Strict):
         late = [year for visit in self.clinic for year in visit.at_years if self.visit_day(year) >= self.n_days]
         if late:
             raise ValueError(f"a clinic visit at year {late[0]} is after the end of the run")
+        outside = [day for day in self.output.trajectory_days if not 0 <= day < self.n_days]
+        if outside:
+            raise ValueError(
+                f"output.trajectory_days: day {outside[0]} is outside the run (days 0 to {self.n_days - 1})"
+            )
         return self
 
     @property
@@ -231,6 +291,7 @@ class Scenario(_Strict):
             return self.duration_hours * MINUTES_PER_HOUR
         if self.duration_days is not None:
             return self.duration_days * MINUTES_PER_DAY
+        assert self.duration_years is not None  # the validator requires exactly one duration
         return max(1, int(round(self.duration_years * DAYS_PER_YEAR))) * MINUTES_PER_DAY
 
     @staticmethod
@@ -248,3 +309,47 @@ class Scenario(_Strict):
         from glucosim.physiology.units import MINUTES_PER_DAY
 
         return int(math.ceil(self.duration_min / MINUTES_PER_DAY - 1e-9))
+
+
+SENSITIVITY_TISSUES = ("liver", "muscle", "adipose")
+
+
+def combined_sensitivity_problem(scenario: Scenario, parameters) -> str | None:
+    """Why the subject's combined insulin sensitivity leaves the table's range during the run, or None.
+
+    Each tissue acts with whole-body x tissue factor x the drift accumulated so far (every phase of the
+    routine and its changes). Factors that are each within range can multiply to nonsense (0.05^2 = 0.0025
+    gave a fasting glucose of 27,000 mg/dl), so the product must lie in the range of
+    ``insulin_sensitivity_whole_body`` too, at every point of the run. The drift is piecewise linear in log
+    space, so its extremes are at the phase boundaries. Acute and dynamic effects (sleep, exercise,
+    hyperinsulinaemia, weight) are left to the plausibility check of the result.
+    """
+    import math
+
+    from glucosim.parameters import load_parameter_table
+    from glucosim.physiology.indices import Par
+    from glucosim.physiology.units import DAYS_PER_YEAR
+
+    row = load_parameter_table()["insulin_sensitivity_whole_body"]
+    whole = float(parameters[Par.insulin_sensitivity_whole_body])
+    boundaries = [(change.start_day, change.drift) for change in scenario.changes]
+    for tissue in SENSITIVITY_TISSUES:
+        start = whole * float(parameters[Par[f"insulin_sensitivity_{tissue}"]])
+        drift = scenario.routine.drift
+        log_drift, lowest, highest, day = 0.0, 0.0, 0.0, 0
+        for next_day, next_drift in [*boundaries, (scenario.n_days, None)]:
+            per_year = math.log1p(drift.whole_body_per_year) + math.log1p(getattr(drift, f"{tissue}_per_year"))
+            log_drift += per_year * (next_day - day) / DAYS_PER_YEAR
+            lowest, highest = min(lowest, log_drift), max(highest, log_drift)
+            day, drift = next_day, (next_drift if next_drift is not None else drift)
+        for value, when, outside in (
+            (start * math.exp(lowest), "lowest", start * math.exp(lowest) < row.low),
+            (start * math.exp(highest), "highest", start * math.exp(highest) > row.high),
+        ):
+            if outside:
+                return (
+                    f"combined {tissue} insulin sensitivity (whole body {whole:g} x {tissue} "
+                    f"{start / whole:g} x drift over the run) reaches {value:.3g} at its {when}, outside the "
+                    f"table's range [{row.low:g}, {row.high:g}] (a subject the model cannot represent)"
+                )
+    return None

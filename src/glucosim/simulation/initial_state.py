@@ -13,8 +13,8 @@ from scipy.optimize import brentq
 from glucosim.physiology.indices import FIRST_QUADRATURE, N_STATES, STATE_NAMES, Par, St
 from glucosim.physiology.units import MINUTES_PER_DAY
 from glucosim.scenario.compile import ScenarioProgram
+from glucosim.solver import Schedule, integrate_schedule
 from glucosim.solver.kernel import default_tolerances, organ_integrator
-from glucosim.solver.segments import Schedule, integrate_schedule
 
 WARMUP_DAYS = 3
 """Days of the routine run with slow dynamics frozen before day 0 (the fast states settle within 2)."""

@@ -16,7 +16,8 @@ from glucosim.physiology.indices import STATE_NAMES
 from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.scenario.load import LoadedScenario
-from glucosim.solver.dopri5 import SolverStats
+from glucosim.simulation.plausibility import check_run
+from glucosim.solver import SolverStats
 
 MIDNIGHT_STATES_FILE = "midnight_states.npz"
 """The state at each kept midnight, written next to the tables so figures and traces need no new run."""
@@ -126,6 +127,7 @@ class SimulationResult:
                 stored = [d for d in self.midnight_states if d <= day]
                 start = max(stored) if stored else 0
                 state = self.midnight_states[start] if stored else self.initial_state
+                assert state is not None, "this result kept no starting state"
                 frame = recompute_trace(self.loaded, start, state, day, self.summary["provenance"]["solver"]["rtol"])
             if len(self._traces) >= 32:  # a month of traces; older ones are recomputed if asked again
                 self._traces.pop(next(iter(self._traces)))
@@ -188,21 +190,20 @@ class SimulationResult:
         """
         from glucosim.io.results import write_result
 
-        out_dir = Path(out_dir)
-        paths = write_result(self, out_dir, figures=figures)
+        return write_result(self, Path(out_dir), figures=figures)
+
+    def write_midnight_states(self, folder) -> Path:
+        """Write the kept midnight states and the initial state to ``folder/midnight_states.npz``."""
         days = sorted(self.midnight_states)
-        path = out_dir / MIDNIGHT_STATES_FILE
-        temporary = path.with_name(path.name + ".tmp.npz")
+        path = Path(folder) / MIDNIGHT_STATES_FILE
         np.savez_compressed(
-            temporary,
+            path,
             days=np.array(days, dtype=np.int64),
             states=np.array([self.midnight_states[day] for day in days]).reshape(len(days), len(STATE_NAMES)),
             initial_state=np.asarray(self.initial_state, dtype=float),
             state_names=np.array(STATE_NAMES),
         )
-        temporary.replace(path)
-        paths["midnight_states"] = path
-        return paths
+        return path
 
     @classmethod
     def load(cls, out_dir) -> SimulationResult:
@@ -264,6 +265,7 @@ class SimulationResult:
 
     def final_state_dict(self) -> dict[str, float]:
         """The final state by name."""
+        assert self.final_state is not None, "this result kept no final state"
         return dict(zip(STATE_NAMES, map(float, self.final_state)))
 
 
@@ -317,10 +319,12 @@ def _json_number(value):
     return None if not np.isfinite(value) else round(value, 6)
 
 
-def _provenance(loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_time_s: float) -> dict:
+def _provenance(
+    loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_time_s: float, solver_info: dict | None = None
+) -> dict:
     import numba
 
-    from glucosim import __version__
+    from glucosim._version import __version__
 
     return {
         "glucosim_version": __version__,
@@ -330,13 +334,7 @@ def _provenance(loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_ti
         "scenario_source": loaded.source,
         "scenario_sha256": loaded.sha256,
         "parameter_overrides": loaded.parameter_overrides,
-        "solver": {
-            "method": "dopri5",
-            "rtol": rtol,
-            "rhs_evaluations": stats.rhs_evaluations,
-            "accepted_steps": stats.accepted_steps,
-            "rejected_steps": stats.rejected_steps,
-        },
+        "solver": {"method": "dopri5", "rtol": rtol, **stats.as_dict(), **(solver_info or {})},
         "wall_time_s": round(wall_time_s, 3),
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -355,8 +353,12 @@ def build_result(
     wall_time_s,
     midnight_states=None,
     clinic=None,
+    solver_info=None,
 ) -> SimulationResult:
-    """Assemble a ``SimulationResult`` from the streamed daily columns."""
+    """Assemble a ``SimulationResult`` from the streamed daily columns.
+
+    ``solver_info`` (method name, resolution, ...) is merged into the provenance's ``solver`` entry.
+    """
     import pandas as pd
 
     daily = pd.DataFrame(daily_columns)
@@ -386,7 +388,8 @@ def build_result(
             for row in yearly.to_dict("records")
         ],
         "clinic": [visit.to_dict() for visit in clinic or []],
-        "provenance": _provenance(loaded, stats, rtol, wall_time_s),
+        "plausibility": check_run(daily, clinic or ()).to_dict(),
+        "provenance": _provenance(loaded, stats, rtol, wall_time_s, solver_info),
     }
     return SimulationResult(
         daily=daily,

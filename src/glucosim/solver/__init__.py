@@ -1,24 +1,48 @@
-"""Solvers. The model does not know which solver runs it.
+"""Solvers behind one contract. The model does not know which solver runs it, and nothing here imports the model.
 
-The contract a right-hand side meets: ``rhs(t, y, drv, p, dydt)`` writes dy/dt
-into ``dydt`` for state ``y`` at time ``t`` under constant drivers ``drv`` and
-parameters ``p`` (all float64 arrays); it allocates nothing and has no side
-effects. ``dopri5.bind_integrator(rhs, name)`` compiles and caches an adaptive
-integrator for it over a schedule of segments (see ``Schedule``);
-``dopri5.bind_ensemble`` the parallel one behind ``integrate_ensemble`` (many
-patients on one schedule).
+The rules every method meets (inputs, dense output at requested times, exact
+stops with jumps at segment boundaries, status codes, work counters) are
+numbered in ``glucosim.solver.contract``; methods are chosen by registered
+name (``get_method("dopri5")``, ``method_names()``). Callers use the names
+exported here: ``Schedule`` and ``Tolerances`` describe a problem,
+``bound_integrator(rhs, name, method)`` compiles a method for a right-hand
+side, ``integrate_schedule``/``integrate_ensemble`` run it and raise
+``SolverError`` on failure.
 """
 
-from glucosim.solver.dopri5 import SolverStats, bind_ensemble, bind_integrator
+from glucosim.solver import dopri5  # noqa: F401 (registers "dopri5")
+from glucosim.solver.contract import (
+    N_COUNTERS,
+    STATUS_MESSAGES,
+    STATUS_OK,
+    Method,
+    SolverStats,
+    UnknownMethodError,
+    get_method,
+    method_names,
+    register,
+)
+from glucosim.solver.dopri5 import bind_ensemble, bind_integrator
 from glucosim.solver.ensemble import EnsembleResult, integrate_ensemble
-from glucosim.solver.segments import IntegrationResult, integrate_schedule
+from glucosim.solver.segments import IntegrationResult, Schedule, Tolerances, bound_integrator, integrate_schedule
 
 __all__ = [
+    "N_COUNTERS",
+    "STATUS_MESSAGES",
+    "STATUS_OK",
+    "EnsembleResult",
+    "IntegrationResult",
+    "Method",
+    "Schedule",
     "SolverStats",
+    "Tolerances",
+    "UnknownMethodError",
     "bind_ensemble",
     "bind_integrator",
-    "EnsembleResult",
+    "bound_integrator",
+    "get_method",
     "integrate_ensemble",
-    "IntegrationResult",
     "integrate_schedule",
+    "method_names",
+    "register",
 ]

@@ -1,4 +1,7 @@
-"""Dormand-Prince 5(4) with step-size control, over a schedule of constant-driver segments.
+"""Dormand-Prince 5(4) with step-size control, over a schedule of constant-driver segments (method ``"dopri5"``).
+
+It meets the solver contract (``glucosim.solver.contract``); it has no
+Jacobian, so its Jacobian and factorisation counters stay 0.
 
 The integration loop runs entirely in numba. Segments end at every
 discontinuity (meal, exercise start and end, change of routine), so the step
@@ -16,20 +19,22 @@ compiled function as an argument, but it caches one that calls it as a global.
 """
 
 import types
-from dataclasses import dataclass
+from pathlib import Path
 
 import numba
 import numpy as np
 
-STATUS_OK = 0
-STATUS_NON_FINITE = 1
-STATUS_STEP_UNDERFLOW = 2
-STATUS_TOO_MANY_STEPS = 3
-STATUS_MESSAGES = {
-    STATUS_NON_FINITE: "state became non-finite (NaN or inf) and shrinking the step did not help",
-    STATUS_STEP_UNDERFLOW: "step size underflow (the problem may be stiff or discontinuous here)",
-    STATUS_TOO_MANY_STEPS: "too many steps",
-}
+from glucosim.solver.contract import (  # noqa: F401 (re-exported for callers of this module)
+    N_COUNTERS,
+    STATUS_MESSAGES,
+    STATUS_NON_FINITE,
+    STATUS_OK,
+    STATUS_STEP_UNDERFLOW,
+    STATUS_TOO_MANY_STEPS,
+    Method,
+    SolverStats,
+    register,
+)
 
 # Dormand & Prince 1980 tableau (Hairer, Norsett & Wanner, Solving ODEs I, Table 5.2).
 C2, C3, C4, C5 = 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0
@@ -66,19 +71,6 @@ ERROR_EXPONENT = -0.2
 # The smallest step is this many float64 spacings of the current time (or an absolute floor).
 STEP_UNDERFLOW_ULPS = 64.0
 STEP_UNDERFLOW_ABSOLUTE_MIN = 1e-9
-
-
-N_COUNTERS = 3
-"""Work counters per integration: right-hand-side evaluations, accepted steps, rejected steps."""
-
-
-@dataclass(frozen=True)
-class SolverStats:
-    """Work counters of one integration: right-hand-side evaluations, accepted and rejected steps."""
-
-    rhs_evaluations: int
-    accepted_steps: int
-    rejected_steps: int
 
 
 def _core_template(
@@ -370,3 +362,15 @@ def bind_ensemble(rhs, name: str):
         t_final[patient], stats[patient, counter], n_written[patient])``.
     """
     return _bind(_ensemble_template, {"core": _bound_core(rhs, name)}, f"{name}_ensemble", parallel=True)
+
+
+DOPRI5 = register(
+    Method(
+        name="dopri5",
+        summary="Dormand-Prince 5(4), explicit, dense output of order 4 (Hairer's DOPRI5)",
+        order=5,
+        bind=bind_integrator,
+        bind_ensemble=bind_ensemble,
+        source=Path(__file__).resolve(),
+    )
+)

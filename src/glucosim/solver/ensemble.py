@@ -1,4 +1,4 @@
-"""Many virtual patients on one schedule, spread over cores: the parallel driver of the DOPRI5 core.
+"""Many virtual patients on one schedule, spread over cores: the parallel driver of a method's core.
 
 Each patient (a row of states and a row of parameters) runs the very same
 compiled step loop as ``integrate_schedule``; patients are independent, so
@@ -15,7 +15,7 @@ import numba
 import numpy as np
 
 from glucosim.errors import SolverError
-from glucosim.solver.dopri5 import STATUS_MESSAGES, STATUS_OK
+from glucosim.solver.contract import STATUS_MESSAGES, STATUS_OK
 from glucosim.solver.segments import Schedule, Tolerances, schedule_arguments, tolerance_arguments
 
 ENSEMBLE_CHUNK_PATIENTS = 1
@@ -32,7 +32,8 @@ class EnsembleResult:
         y: states, shape (n_patients, n_outputs, n_states).
         segment: schedule segment of each output, shape (n_patients, n_outputs).
         y_final: state at the end of the schedule, shape (n_patients, n_states).
-        rhs_evaluations, accepted_steps, rejected_steps: per patient, shape (n_patients,).
+        rhs_evaluations, accepted_steps, rejected_steps, jacobian_evaluations, factorizations: work
+            counters per patient (contract rule 8), shape (n_patients,).
     """
 
     t: np.ndarray
@@ -42,6 +43,8 @@ class EnsembleResult:
     rhs_evaluations: np.ndarray
     accepted_steps: np.ndarray
     rejected_steps: np.ndarray
+    jacobian_evaluations: np.ndarray
+    factorizations: np.ndarray
 
 
 def integrate_ensemble(
@@ -61,20 +64,18 @@ def integrate_ensemble(
         params: parameter vectors, shape (n_patients, n_parameters).
         t_out: increasing output times, minutes.
         tolerances: error control (as for ``integrate_schedule``).
-        integrator: a compiled ensemble integrator from ``dopri5.bind_ensemble``;
-            default: the organ model's (``kernel.organ_ensemble()``).
-        state_names: names for error messages; default: the organ model's.
+        integrator: a compiled ensemble integrator (``bound_integrator(..., ensemble=True)``; the organ
+            model's is ``organ_ensemble()``).
+        state_names: names for error messages; default: y0, y1, ...
 
     Raises:
         SolverError: for the first patient whose integration failed, naming the
             patient, the simulated time and every state value.
     """
-    if integrator is None or state_names is None:
-        from glucosim.physiology.indices import STATE_NAMES
-        from glucosim.solver.kernel import organ_ensemble
-
-        integrator = organ_ensemble() if integrator is None else integrator
-        state_names = STATE_NAMES if state_names is None else state_names
+    if integrator is None:
+        raise TypeError("integrate_ensemble needs a compiled ensemble integrator (contract rule 2)")
+    if state_names is None:
+        state_names = tuple(f"y{i}" for i in range(np.shape(y0)[-1]))
     y0 = np.ascontiguousarray(np.atleast_2d(y0), dtype=np.float64)
     params = np.ascontiguousarray(np.atleast_2d(params), dtype=np.float64)
     if y0.shape[0] != params.shape[0]:
@@ -102,4 +103,6 @@ def integrate_ensemble(
         rhs_evaluations=stats[:, 0].copy(),
         accepted_steps=stats[:, 1].copy(),
         rejected_steps=stats[:, 2].copy(),
+        jacobian_evaluations=stats[:, 3].copy(),
+        factorizations=stats[:, 4].copy(),
     )

@@ -1,11 +1,11 @@
-"""Python side of the solver: the schedule of segments, tolerances, and error reporting."""
+"""Python side of the solver contract: the schedule of segments, tolerances, error reporting, bound integrators."""
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from glucosim.errors import SolverError
-from glucosim.solver.dopri5 import STATUS_MESSAGES, STATUS_OK, SolverStats
+from glucosim.solver.contract import STATUS_MESSAGES, STATUS_OK, SolverStats, get_method
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,22 @@ class IntegrationResult:
     h_next: float = float("nan")
 
 
+_BOUND: dict[tuple[str, str, object], object] = {}
+
+
+def bound_integrator(rhs, name: str, method: str = "dopri5", ensemble: bool = False):
+    """The compiled integrator of ``rhs`` by registered ``method`` (contract rule 2), bound once per process.
+
+    Raises:
+        UnknownMethodError: ``method`` is not registered.
+    """
+    key = (method, name, ensemble)
+    if key not in _BOUND:
+        chosen = get_method(method)
+        _BOUND[key] = (chosen.bind_ensemble if ensemble else chosen.bind)(rhs, name)
+    return _BOUND[key]
+
+
 def schedule_arguments(schedule: Schedule) -> tuple:
     """The schedule as the compiled integrators take it: segment starts, ends, drivers, state jumps."""
     return schedule.t0, schedule.t1, schedule.drivers, schedule.jumps
@@ -102,6 +118,6 @@ def integrate_schedule(integrator, schedule: Schedule, y0, params, t_out, tolera
         y=y_out,
         segment=out_segment,
         y_final=y_final,
-        stats=SolverStats(int(stats[0]), int(stats[1]), int(stats[2])),
+        stats=SolverStats.from_counters(stats),
         h_next=float(h_next),
     )

@@ -8,7 +8,9 @@ load (see ``glucosim.sweep.load``).
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from glucosim.scenario.schema import StrictModel
 
 DesignKind = Literal["grid", "latin_hypercube", "sobol", "morris", "cohort"]
 DistributionName = Literal["uniform", "normal", "lognormal"]
@@ -24,8 +26,7 @@ DEFAULT_YEARLY_OUTPUTS = (
 """Yearly markers kept per run unless the sweep names others (any column of ``SimulationResult.yearly``)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictModel  # no coercion, no NaN or infinity (see glucosim.scenario.schema)
 
 
 class Variable(_Strict):

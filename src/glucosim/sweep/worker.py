@@ -20,6 +20,8 @@ from glucosim.physiology.units import DAYS_PER_YEAR
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 """The model or solver refused the run (ScenarioError, ParameterError, SolverError): a result in itself."""
+STATUS_IMPLAUSIBLE = "implausible"
+"""The run finished but left the physiological bands (``simulation.plausibility``): kept, never counted as ok."""
 STATUS_ERROR = "error"
 """An unexpected exception (a bug to report); recorded with its traceback so the sweep goes on."""
 
@@ -115,6 +117,7 @@ def result_columns(loaded, n_years: int) -> list[str]:
 def run_one(loaded, spec: RunSpec, n_years: int) -> tuple[dict, object]:
     """Run one sample in one arm; returns (row, daily frame or None). Never raises for a failed run."""
     from glucosim.scenario.load import parse_scenario
+    from glucosim.simulation.plausibility import verdict_of_summary
     from glucosim.simulation.run import simulate
     from glucosim.sweep.scenario_edit import run_scenario_data
 
@@ -128,7 +131,11 @@ def run_one(loaded, spec: RunSpec, n_years: int) -> tuple[dict, object]:
         scenario = parse_scenario(data, source=f"{loaded.source} (run {spec.run_id}, arm '{arm.name}')")
         result = simulate(scenario, progress=False)
         row.update(_outputs(result, loaded.sweep.outputs.yearly, n_years))
-        row.update(status=STATUS_OK, error=None)
+        verdict = verdict_of_summary(result.summary)
+        if verdict.plausible:
+            row.update(status=STATUS_OK, error=None)
+        else:
+            row.update(status=STATUS_IMPLAUSIBLE, error=f"implausible result: {verdict.message()}")
         if loaded.sweep.outputs.daily:
             daily = result.daily[["day", *loaded.sweep.outputs.daily]].assign(run_id=spec.run_id)
     except GlucosimError as exc:

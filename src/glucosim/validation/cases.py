@@ -285,6 +285,45 @@ def ha_sherman_reproduction() -> dict:
     }
 
 
+def _run_days(name: str, days: int, subject: dict, routine: dict):
+    import glucosim
+    from glucosim.scenario.load import parse_scenario
+
+    scenario = parse_scenario(
+        {"name": name, "duration_days": days, "subject": subject, "routine": routine}, "validation"
+    )
+    return glucosim.simulate(scenario, progress=False).daily
+
+
+def energy_balance_weight() -> dict:
+    # Steven 2016: ~624 kcal/day of meal replacements plus non-starchy vegetables (~700 kcal/day in all)
+    shake = {"carbs_g": 25.0, "fat_g": 5.0, "protein_g": 17.0}
+    vlcd = _run_days(
+        "VLCD",
+        56,
+        {"body_weight_kg": 98.0, "parameters": {"height_cm": 170.0, "age_years": 57.0, "body_fat_fraction": 0.35}},
+        {"meals": [{"time_h": hour, **shake} for hour in (8.0, 13.0, 19.0)], "other_food_kcal_per_day": 60.0},
+    )
+    reference_meals = load_toml(_reference_routine_path())["meals"]
+    smaller = _run_days(
+        "100 kcal/day less",
+        int(5 * DAYS_PER_YEAR),
+        {"body_weight_kg": 90.0, "parameters": {"body_fat_fraction": 0.28}},
+        {"meals": reference_meals, "energy_surplus_kcal_per_day": -100.0},
+    )
+    change = smaller["weight_change_kg"].to_numpy()
+    return {
+        "vlcd_weight_change_kg": float(vlcd["weight_change_kg"].iloc[-1]),
+        "weight_change_half_time_days": float(np.argmax(change <= 0.5 * change[-1])),
+    }
+
+
+def _reference_routine_path():
+    from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
+
+    return REFERENCE_ROUTINE_PATH
+
+
 CASE_FUNCTIONS = {
     "basal_glucose_use": basal_glucose_use,
     "meal_response_dalla_man": meal_response_dalla_man,
@@ -295,6 +334,7 @@ CASE_FUNCTIONS = {
     "progression_shape": progression_shape,
     "ha_sherman_reproduction": ha_sherman_reproduction,
     "ogtt_across_stages": ogtt_across_stages,
+    "energy_balance_weight": energy_balance_weight,
 }
 
 

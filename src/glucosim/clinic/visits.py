@@ -1,0 +1,67 @@
+"""A scenario's scheduled clinic visits, run above the simulation.
+
+``simulation.run.simulate`` integrates the scenario and keeps the midnight
+states it is asked for; the visits are then run here on those states. The
+simulation never imports the clinic, and ``run_protocol(day > 0)`` (which
+simulates up to its day) never re-runs visits it would throw away.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from glucosim.clinic.runner import ClinicResult, run_protocol
+from glucosim.scenario.load import LoadedScenario, load_scenario
+from glucosim.simulation.result import SimulationResult
+from glucosim.simulation.run import simulate
+
+
+def scheduled_visits(loaded: LoadedScenario) -> list[tuple[str | Path, int]]:
+    """(protocol name or file, day) of each scheduled visit, in the scenario's order.
+
+    A protocol given as a ``.toml`` file next to the scenario is found relative to it.
+    """
+    base = Path(loaded.source).parent
+    visits: list[tuple[str | Path, int]] = []
+    for visit in loaded.scenario.clinic:
+        local = base / visit.protocol
+        target: str | Path = local if local.suffix == ".toml" and local.is_file() else visit.protocol
+        visits += [(target, loaded.scenario.visit_day(year)) for year in visit.at_years]
+    return visits
+
+
+def run_scheduled_visits(result: SimulationResult, visits: list[tuple[str | Path, int]]) -> list[ClinicResult]:
+    """Run ``visits`` on the result's kept midnight states; visits after the end of a shortened run are skipped."""
+    n_days = len(result.daily)
+    return [
+        run_protocol(protocol, result.loaded, day=day, state=result.midnight_states[day])
+        for protocol, day in visits
+        if day < n_days
+    ]
+
+
+def simulate_with_visits(
+    scenario: LoadedScenario | str | Path, *, state_days: tuple[int, ...] = (), **options
+) -> SimulationResult:
+    """Run a scenario end to end, with its scheduled clinic visits.
+
+    Main arguments:
+        scenario: a path to a scenario TOML file, or a ``LoadedScenario``.
+
+    Other arguments:
+        state_days: further days whose midnight state to keep.
+        **options: as ``glucosim.simulation.run.simulate`` (progress, rtol, chunk_days,
+            trajectory_days, until_day).
+
+    Returns:
+        The ``SimulationResult``, with ``clinic`` (and ``summary["clinic"]``) holding the visits.
+    """
+    loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
+    visits = scheduled_visits(loaded)
+    result = simulate(loaded, state_days=tuple(state_days) + tuple(day for _, day in visits), **options)
+    if not visits:
+        return result
+    clinic = run_scheduled_visits(result, visits)
+    summary = {**result.summary, "clinic": [visit.to_dict() for visit in clinic]}
+    return dataclasses.replace(result, clinic=clinic, summary=summary)

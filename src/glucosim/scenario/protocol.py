@@ -1,0 +1,160 @@
+"""Protocol files: what is given when, what is sampled, and which analysis applies."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from glucosim._toml import read_toml_file
+from glucosim.errors import ScenarioError
+from glucosim.scenario.messages import format_validation_error
+from glucosim.scenario.schema import StrictModel
+
+PROTOCOL_DIR = Path(__file__).resolve().parent.parent / "protocols"
+
+
+# strict: no "60" -> 60 or true -> 1; no NaN or infinity anywhere (a NaN sample time was silently dropped)
+_Strict = StrictModel
+
+
+MIN_SAMPLE_SPACING_MIN = 0.1
+"""Closest allowed spacing of ``sample_every_min`` (6 s: finer than any assay; 1e-9 hung the run)."""
+MAX_SAMPLES = 6001
+"""Most sampling times in one protocol (600 min at the closest spacing)."""
+MAX_INSULIN_INFUSION_MU_M2_MIN = 1200.0
+"""Highest insulin infusion used in clamp studies (Kolterman 1981 J Clin Invest 68:957: 15-1,200 mU/m^2/min)."""
+MAX_IV_GLUCOSE_G_PER_KG = 0.5
+"""Largest intravenous glucose bolus in use (0.5 g/kg, the classical IVGTT; the FSIGT gives 0.3 g/kg)."""
+
+
+class Action(_Strict):
+    """Something given at ``at_min`` minutes after the start of the test (exactly one kind per action)."""
+
+    at_min: float = Field(ge=0.0, le=600.0)
+    oral_glucose_g: float | None = Field(default=None, gt=0.0, le=200.0, description="glucose drink, grams")
+    absorption: Literal["slow", "medium", "fast"] | float = Field(
+        default="fast", description="absorption speed of the drink (a glucose solution is fast)"
+    )
+    iv_glucose_g_per_kg: float | None = Field(
+        default=None, gt=0.0, le=MAX_IV_GLUCOSE_G_PER_KG, description="intravenous bolus, g per kg body weight"
+    )
+    bolus_duration_min: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=10.0,
+        description=(
+            "the bolus is injected over this time (an instantaneous jump would hide the rise the first phase senses)"
+        ),
+    )
+    iv_glucose_mg_kg_min: float | None = Field(default=None, ge=0.0, le=30.0, description="fixed infusion from now on")
+    insulin_infusion_mU_m2_min: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=MAX_INSULIN_INFUSION_MU_M2_MIN,
+        description="insulin infusion from now on, mU per m^2 body surface per minute",
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        kinds = [
+            self.oral_glucose_g,
+            self.iv_glucose_g_per_kg,
+            self.iv_glucose_mg_kg_min,
+            self.insulin_infusion_mU_m2_min,
+        ]
+        if sum(kind is not None for kind in kinds) != 1:
+            raise ValueError(
+                "give exactly one of oral_glucose_g, iv_glucose_g_per_kg, iv_glucose_mg_kg_min, "
+                "insulin_infusion_mU_m2_min"
+            )
+        return self
+
+
+class GlucoseClamp(_Strict):
+    """Variable glucose infusion adjusted every ``interval_min`` to hold glucose at the target.
+
+    The rule (negative feedback on the deviation and its trend, as in DeFronzo
+    1979's algorithm, simplified): GIR += gain*(target - G) + damping*(G_prev - G).
+    """
+
+    # 40-400 mg/dl spans hypoglycaemic (~45-50) to hyperglycaemic (basal + 125, DeFronzo 1979) clamps
+    target_mg_dl: Literal["fasting"] | Annotated[float, Field(ge=40.0, le=400.0)] = Field(default="fasting")
+    interval_min: float = Field(default=5.0, gt=0.0, le=30.0)
+    gain_mg_kg_min_per_mg_dl: float = Field(default=0.1, gt=0.0, le=2.0)
+    damping_mg_kg_min_per_mg_dl: float = Field(default=0.25, ge=0.0, le=5.0)
+    steady_state_from_min: float = Field(default=120.0, ge=0.0, description="start of the window for M value and EGP")
+
+
+class Protocol(_Strict):
+    """A complete protocol file."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    kind: Literal["ogtt", "clamp", "ivgtt", "fasting"]
+    duration_min: float = Field(ge=0.0, le=600.0)
+    samples_min: tuple[float, ...] = Field(default=(), description="sampling times, minutes from the start")
+    sample_every_min: float | None = Field(default=None, ge=MIN_SAMPLE_SPACING_MIN, le=60.0)
+    actions: tuple[Action, ...] = ()
+    clamp: GlucoseClamp | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if (self.kind == "clamp") != (self.clamp is not None):
+            raise ValueError("a [clamp] table is required for kind = 'clamp' and allowed only there")
+        if not self.samples_min and self.sample_every_min is None:
+            raise ValueError("give samples_min or sample_every_min")
+        if any(t < 0 or t > self.duration_min for t in self.samples_min):
+            raise ValueError("samples_min must lie within [0, duration_min]")
+        if any(action.at_min > self.duration_min for action in self.actions):
+            raise ValueError("an action is after the end of the test")
+        if len(self.samples_min) > MAX_SAMPLES:
+            raise ValueError(f"at most {MAX_SAMPLES} sampling times")
+        if self.clamp is not None and self.clamp.steady_state_from_min >= self.duration_min:
+            raise ValueError("clamp.steady_state_from_min must be before the end of the test (duration_min)")
+        if self.kind == "ivgtt" and not any(action.iv_glucose_g_per_kg is not None for action in self.actions):
+            raise ValueError("an 'ivgtt' needs an iv_glucose_g_per_kg action (its indices come from an IV bolus)")
+        if self.kind == "ivgtt" and any(action.oral_glucose_g is not None for action in self.actions):
+            raise ValueError("an 'ivgtt' takes no oral glucose (gut absorption would confound SI and AIRg)")
+        if self.kind == "ogtt" and not any(action.oral_glucose_g is not None for action in self.actions):
+            raise ValueError("an 'ogtt' needs an oral_glucose_g action")
+        return self
+
+    @property
+    def sample_times(self) -> list[float]:
+        """All sampling times, sorted, minutes."""
+        times = set(self.samples_min)
+        if self.sample_every_min is not None:
+            k = 0
+            while k * self.sample_every_min <= self.duration_min + 1e-9:
+                times.add(round(k * self.sample_every_min, 9))
+                k += 1
+        return sorted(times)
+
+
+@dataclass(frozen=True)
+class LoadedProtocol:
+    """A validated protocol and where it came from."""
+
+    protocol: Protocol
+    source: str
+    text: str
+
+
+def available_protocols() -> list[str]:
+    """Names of the shipped protocols (files in protocols/)."""
+    return sorted(path.stem for path in PROTOCOL_DIR.glob("*.toml"))
+
+
+def load_protocol(name_or_path) -> LoadedProtocol:
+    """Load a shipped protocol by name (e.g. 'ogtt_75g') or a protocol file by path."""
+    shipped = PROTOCOL_DIR / f"{name_or_path}.toml"
+    path = shipped if shipped.is_file() else Path(name_or_path)
+    if not path.is_file():
+        raise ScenarioError(f"{name_or_path}: no such protocol; shipped protocols: {', '.join(available_protocols())}")
+    data, text = read_toml_file(path, ScenarioError, "protocol")
+    try:
+        protocol = Protocol.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(str(path), exc, Protocol, "protocol")) from None
+    return LoadedProtocol(protocol, str(path), text)

@@ -1,0 +1,141 @@
+"""The plausibility contract: a run whose glucose or markers leave a physiological band is never a plain success.
+
+The model keeps states that cannot be negative non-negative by construction,
+and inputs that can only produce nonsense are refused at load; this check is
+the last line: it reads what a run produced (the daily table, clinic samples)
+and lists every marker outside its band. ``summary.json`` carries the verdict,
+the terminal shows it, ``glucosim run --strict`` fails on it, and a sweep
+records such a run with status ``implausible`` instead of ``ok``.
+
+The bands are wide on purpose: they catch impossible states (a glucose of
+27,000 mg/dl, an HbA1c of 1,000 %), not unusual ones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+GLUCOSE_BAND_MG_DL = (20.0, 1000.0)
+"""Plasma glucose a living person can have: below ~20 mg/dl is coma and death within hours, and values above
+1,000 mg/dl are case reports of hyperosmolar states, not a course the model describes."""
+
+DAILY_BANDS: dict[str, tuple[float, float]] = {
+    "min_glucose_mg_dl": GLUCOSE_BAND_MG_DL,
+    "max_glucose_mg_dl": GLUCOSE_BAND_MG_DL,
+    "fasting_glucose_mg_dl": GLUCOSE_BAND_MG_DL,
+    "postmeal_2h_glucose_mg_dl": GLUCOSE_BAND_MG_DL,
+    "mean_glucose_mg_dl": GLUCOSE_BAND_MG_DL,
+    # clinical HbA1c assays report about 4-18 %; the band is wider so only nonsense is caught
+    "hba1c_percent": (3.0, 20.0),
+    # fasting insulin of an insulinoma reaches a few hundred uU/ml; above 1,000 no person is described
+    "fasting_insulin_uU_ml": (0.0, 1000.0),
+    "mean_insulin_uU_ml": (0.0, 1000.0),
+    # fasting NEFA is 0.1-1.5 mmol/l; 5 is beyond starvation and uncontrolled diabetes
+    "fasting_nefa_mmol_l": (0.0, 5.0),
+    "beta_cell_mass_rel": (0.0, math.inf),
+    "beta_cell_function_rel": (0.0, math.inf),
+    "insulin_sensitivity_liver_rel": (0.0, math.inf),
+    "insulin_sensitivity_muscle_rel": (0.0, math.inf),
+    "insulin_sensitivity_adipose_rel": (0.0, math.inf),
+}
+"""Allowed [low, high] of daily-table columns (NaN means 'not sampled that day' and is allowed)."""
+
+CLINIC_BANDS: dict[str, tuple[float, float]] = {
+    "glucose_mg_dl": GLUCOSE_BAND_MG_DL,
+    # a 1,200 mU/m^2/min clamp reaches ~10^4 uU/ml (Kolterman 1981); more is not an experiment
+    "insulin_uU_ml": (0.0, 20000.0),
+}
+"""Allowed [low, high] of clinic sample columns."""
+
+MAX_LISTED = 10
+"""Problems listed in summary.json (the first of each marker)."""
+
+
+@dataclass
+class Plausibility:
+    """The verdict on one run.
+
+    Attributes:
+        problems: one dict per marker outside its band (first occurrence, worst value, count of days/samples).
+    """
+
+    problems: list = field(default_factory=list)
+
+    @property
+    def plausible(self) -> bool:
+        """Whether every marker stayed in its band."""
+        return not self.problems
+
+    def to_dict(self) -> dict:
+        """The ``plausibility`` entry of summary.json."""
+        return {
+            "plausible": self.plausible,
+            "glucose_band_mg_dl": list(GLUCOSE_BAND_MG_DL),
+            "problems": self.problems[:MAX_LISTED],
+        }
+
+    def message(self) -> str:
+        """One line per problem, for the terminal and errors."""
+        return "; ".join(_describe(problem) for problem in self.problems[:MAX_LISTED])
+
+
+def _describe(problem: dict) -> str:
+    low, high = problem["allowed"]
+    return (
+        f"{problem['where']}{problem['marker']} = {problem['worst']:.6g} (first on {problem['first']}, "
+        f"{problem['count']} in all) is outside [{low:g}, {high:g}]"
+    )
+
+
+def _check_columns(frame, bands: dict, index_column: str, where: str) -> list[dict]:
+    import numpy as np
+
+    problems = []
+    for column, (low, high) in bands.items():
+        if column not in frame.columns:
+            continue
+        values = frame[column].to_numpy(dtype=float)
+        bad = np.isinf(values) | (values < low) | (values > high)  # NaN: not sampled, compares False
+        if not bad.any():
+            continue
+        first = int(np.argmax(bad))
+        bad_values = values[bad]
+        worst = bad_values[np.argmax(np.maximum(low - bad_values, bad_values - high))]
+        problems.append(
+            {
+                "where": where,
+                "marker": column,
+                "first": f"{index_column} {frame[index_column].iloc[first]:g}",
+                "worst": float(worst),
+                "count": int(bad.sum()),
+                "allowed": [low, high],
+            }
+        )
+    return problems
+
+
+def check_daily(daily) -> Plausibility:
+    """Check a run's daily table against ``DAILY_BANDS``."""
+    return Plausibility(_check_columns(daily, DAILY_BANDS, "day", ""))
+
+
+def check_clinic_samples(samples, where: str = "") -> Plausibility:
+    """Check one clinical test's samples (``time_min`` rows) against ``CLINIC_BANDS``."""
+    prefix = f"{where}: " if where else ""
+    return Plausibility(_check_columns(samples, CLINIC_BANDS, "time_min", prefix))
+
+
+def check_run(daily, clinic=()) -> Plausibility:
+    """Check a whole run: the daily table and every clinic visit's samples."""
+    verdict = check_daily(daily)
+    for visit in clinic:
+        where = f"clinic {visit.protocol.protocol.name} (day {visit.day})"
+        verdict.problems += check_clinic_samples(visit.samples, where).problems
+    return verdict
+
+
+def verdict_of_summary(summary: dict) -> Plausibility:
+    """The verdict stored in a result's summary (an older summary without one counts as unchecked-plausible)."""
+    stored = summary.get("plausibility") or {}
+    return Plausibility(list(stored.get("problems", [])))

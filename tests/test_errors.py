@@ -1,0 +1,40 @@
+"""User-triggerable errors are GlucosimError subclasses that name the file, the field and what is allowed."""
+
+import pytest
+
+from glucosim.clinic.runner import subject_state
+from glucosim.errors import ClinicError, GlucosimError, ScenarioError
+from glucosim.scenario.compile import ScenarioProgram
+from glucosim.scenario.load import parse_scenario
+from tests.conftest import scenario_dict
+
+MORNING_RUN = {"start_h": 7.0, "duration_min": 60, "intensity_pct_vo2max": 50, "weekdays": [0, 2]}
+
+
+def _with_exercise(sessions, changes=()):
+    data = scenario_dict(duration_days=10, changes=list(changes))
+    data["routine"] = {**data["routine"], "exercise": sessions}
+    return parse_scenario(data, "week.toml")
+
+
+def test_overlapping_exercise_sessions_name_file_field_and_weekday():
+    late = {**MORNING_RUN, "start_h": 7.5, "weekdays": [2]}
+    with pytest.raises(ScenarioError, match=r"week.toml: routine.exercise: sessions overlap on weekday 2 \(7-8 h"):
+        ScenarioProgram(_with_exercise([MORNING_RUN, late]))
+
+
+def test_overlap_introduced_by_a_change_names_the_change():
+    change = {"from_day": 5, "label": "second run", "exercise": [MORNING_RUN, {**MORNING_RUN, "start_h": 7.25}]}
+    with pytest.raises(ScenarioError, match=r"changes\[0\].exercise: sessions overlap on weekday 0"):
+        ScenarioProgram(_with_exercise([MORNING_RUN], [change]))
+
+
+def test_sessions_on_different_weekdays_may_share_a_time():
+    ScenarioProgram(_with_exercise([MORNING_RUN, {**MORNING_RUN, "weekdays": [1, 3]}]))
+
+
+def test_clinic_day_outside_the_scenario_is_a_clinic_error_with_the_allowed_range():
+    loaded = parse_scenario(scenario_dict(duration_days=3), "short.toml")
+    with pytest.raises(ClinicError, match=r"short.toml: day 5 is outside the scenario \(allowed: 0 to 2"):
+        subject_state(loaded, 5)
+    assert issubclass(ClinicError, GlucosimError)

@@ -1,0 +1,219 @@
+"""Impossible physiology is never a plain success: refused at load, kept non-negative, flagged when it happens.
+
+Cases from issue 14, item 1-2 (each reproduced with the CLI before the fix).
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from glucosim.clinic.protocol import Protocol
+from glucosim.errors import ScenarioError
+from glucosim.physiology.indices import N_STATES, Par, St
+from glucosim.scenario.load import format_validation_error, parse_scenario
+from glucosim.simulation import plausibility
+from tests.conftest import scenario_dict
+
+
+def _scenario_error(data) -> str:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(data, source="bad.toml")
+    return str(info.value)
+
+
+def _protocol_error(data) -> str:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        Protocol.model_validate(data)
+    return format_validation_error("p.toml", info.value, Protocol, "protocol")
+
+
+# ------------------------------------------------------------------ combined sensitivities (issue 14, 1a)
+def test_multiplied_sensitivity_below_the_table_is_refused_with_the_reason():
+    # 0.05 whole body x 0.05 liver = 0.0025: each factor within range, the product is not
+    message = _scenario_error(
+        scenario_dict(subject={"insulin_sensitivity_whole_body": 0.05, "insulin_sensitivity_liver": 0.05})
+    )
+    assert "bad.toml" in message and "combined liver insulin sensitivity" in message
+    assert "0.0025" in message and "[0.05, 3]" in message
+
+
+def test_drift_that_takes_sensitivity_below_the_table_is_refused():
+    data = scenario_dict(duration_years=10, duration_days=None)
+    data["routine"] = {**data["routine"], "drift": {"whole_body_per_year": -0.3}}  # 0.7^10 = 0.028
+    message = _scenario_error(data)
+    assert "drift" in message and "lowest" in message
+
+
+def test_drift_of_a_later_change_counts_from_its_start():
+    data = scenario_dict(duration_years=10, duration_days=None)
+    data["subject"] = {"insulin_sensitivity_whole_body": 0.5}
+    # 0.5 * 0.8^4 = 0.2 after the first 4 years, then 2 %/year up: within range everywhere
+    data["routine"] = {**data["routine"], "drift": {"whole_body_per_year": -0.2}}
+    data["changes"] = [{"from_year": 4, "drift": {"whole_body_per_year": 0.02}}]
+    parse_scenario(data, source="ok.toml")
+    data["routine"] = {**data["routine"], "drift": {"whole_body_per_year": -0.5}}  # 0.5 * 0.5^4 = 0.03
+    assert "combined" in _scenario_error(data)
+
+
+def test_high_combined_sensitivity_is_refused_too():
+    message = _scenario_error(
+        scenario_dict(subject={"insulin_sensitivity_whole_body": 3.0, "insulin_sensitivity_muscle": 2.0})
+    )
+    assert "combined muscle insulin sensitivity" in message and "highest" in message
+
+
+# ------------------------------------------------------------------ protocol bounds (issue 14, 1b, 1c, 2)
+OGTT = {"name": "t", "kind": "ogtt", "duration_min": 180, "samples_min": [0, 120]}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "allowed"),
+    [
+        (
+            {"actions": [{"at_min": 0, "oral_glucose_g": 75}, {"at_min": 0, "insulin_infusion_mU_m2_min": 2000}]},
+            "actions[1].insulin_infusion_mU_m2_min",
+            "less than or equal to 1200",
+        ),
+        (
+            {"kind": "ivgtt", "actions": [{"at_min": 0, "iv_glucose_g_per_kg": 1.0}]},
+            "actions[0].iv_glucose_g_per_kg",
+            "less than or equal to 0.5",
+        ),
+        (
+            {
+                "kind": "clamp",
+                "actions": [{"at_min": 0, "insulin_infusion_mU_m2_min": 40}],
+                "clamp": {"target_mg_dl": -50},
+            },
+            "clamp.target_mg_dl",
+            "greater than or equal to 40",
+        ),
+        (
+            {"samples_min": [], "sample_every_min": 1e-9, "actions": [{"at_min": 0, "oral_glucose_g": 75}]},
+            "sample_every_min",
+            "greater than or equal to 0.1",
+        ),
+        (
+            {"samples_min": [0, float("nan"), 120], "actions": [{"at_min": 0, "oral_glucose_g": 75}]},
+            "samples_min[1]",
+            "finite number",
+        ),
+        (
+            {"kind": "ivgtt", "actions": [{"at_min": 0, "oral_glucose_g": 75}]},
+            "(top level)",
+            "needs an iv_glucose_g_per_kg action",
+        ),
+    ],
+)
+def test_protocol_values_that_can_only_give_nonsense_are_refused(change, field, allowed):
+    message = _protocol_error({**OGTT, **change})
+    assert "p.toml" in message and f"{field}: " in message and allowed in message
+
+
+def test_sample_every_min_at_its_minimum_is_bounded():
+    protocol = Protocol.model_validate(
+        {
+            **OGTT,
+            "samples_min": [],
+            "duration_min": 600,
+            "sample_every_min": 0.1,
+            "actions": [{"at_min": 0, "oral_glucose_g": 75}],
+        }
+    )
+    assert len(protocol.sample_times) == 6001
+
+
+# ------------------------------------------------------------------ the model keeps glucose non-negative
+def test_brain_uptake_vanishes_as_plasma_glucose_empties(parameters):
+    from glucosim.physiology.brain import brain_uptake
+
+    y = np.zeros(N_STATES)
+    y[St.glucose_plasma_mg_kg] = 1.9 * parameters[Par.glucose_distribution_volume] * 90.0 / 1.9  # 90 mg/dl
+    assert brain_uptake(y, parameters) == parameters[Par.brain_glucose_uptake]  # unchanged where it matters
+    y[St.glucose_plasma_mg_kg] = 0.5
+    assert brain_uptake(y, parameters) == pytest.approx(0.5 * parameters[Par.brain_glucose_uptake])
+    for empty in (0.0, -1e-3):
+        y[St.glucose_plasma_mg_kg] = empty
+        assert brain_uptake(y, parameters) == 0.0
+
+
+def test_maximal_insulin_without_glucose_keeps_glucose_non_negative_and_is_flagged(tmp_path):
+    # the old 2,000 mU/m^2/min case drove glucose to -8.7 mg/dl; at the allowed maximum, with no glucose to
+    # hold it up, glucose must fall towards zero without crossing it, and the plausibility check must say so
+    from glucosim.clinic.runner import run_protocol
+
+    path = tmp_path / "itt.toml"
+    path.write_text(
+        'name = "insulin only"\nkind = "fasting"\nduration_min = 240\nsample_every_min = 5\n'
+        "[[actions]]\nat_min = 0\ninsulin_infusion_mU_m2_min = 1200\n"
+    )
+    result = run_protocol(str(path), "healthy")
+    glucose = result.samples["glucose_mg_dl"].to_numpy()
+    # non-negative up to the integrator's absolute tolerance of glucose (1e-5 mg/kg); before: -8.7 mg/dl
+    assert glucose.min() > -1e-5
+    verdict = plausibility.check_clinic_samples(result.samples, "itt")
+    assert glucose.min() < 20.0 and not verdict.plausible
+    assert "glucose_mg_dl" in verdict.message() and "[20, 1000]" in verdict.message()
+
+
+# ------------------------------------------------------------------ the plausibility check itself
+def _daily(**columns) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    return pd.DataFrame({"day": np.arange(n), **columns})
+
+
+def test_check_daily_flags_the_reported_impossible_run():
+    daily = _daily(
+        fasting_glucose_mg_dl=[90.0, 6718.4, 27291.0],
+        hba1c_percent=[5.3, 293.2, 1034.0],
+        postmeal_2h_glucose_mg_dl=[np.nan, np.nan, np.nan],  # not sampled: allowed
+    )
+    verdict = plausibility.check_daily(daily)
+    assert not verdict.plausible
+    problems = {p["marker"]: p for p in verdict.problems}
+    assert set(problems) == {"fasting_glucose_mg_dl", "hba1c_percent"}
+    assert problems["fasting_glucose_mg_dl"]["first"] == "day 1" and problems["fasting_glucose_mg_dl"]["count"] == 2
+    assert problems["hba1c_percent"]["worst"] == 1034.0
+    assert verdict.to_dict()["plausible"] is False
+
+
+def test_check_daily_flags_negative_and_infinite_values():
+    verdict = plausibility.check_daily(_daily(min_glucose_mg_dl=[80.0, -19.2], mean_insulin_uU_ml=[10.0, np.inf]))
+    assert {p["marker"] for p in verdict.problems} == {"min_glucose_mg_dl", "mean_insulin_uU_ml"}
+
+
+def test_a_normal_run_is_plausible_and_says_so(make_scenario):
+    import glucosim
+
+    result = glucosim.simulate(make_scenario(duration_days=2), progress=False)
+    assert result.summary["plausibility"] == {
+        "plausible": True,
+        "glucose_band_mg_dl": [20.0, 1000.0],
+        "problems": [],
+    }
+
+
+def test_a_flagged_run_is_recorded_by_a_sweep_as_implausible_not_ok(tmp_path, monkeypatch):
+    from glucosim.sweep import load_sweep
+    from glucosim.sweep.worker import STATUS_IMPLAUSIBLE, RunSpec, run_one
+    from tests._sweep_helpers import write_sweep
+
+    base = 'name = "b"\nduration_days = 2\n[[routine.meals]]\ntime_h = 8\ncarbs_g = 60\n'
+    sweep = """
+name = "t"
+base_scenario = "base.toml"
+seed = 1
+[design]
+kind = "grid"
+[[variables]]
+parameter = "insulin_sensitivity_whole_body"
+unit = "1"
+values = [1.0]
+"""
+    loaded = load_sweep(write_sweep(tmp_path, sweep, base))
+    monkeypatch.setitem(plausibility.DAILY_BANDS, "max_glucose_mg_dl", (20.0, 60.0))  # every real day is above
+    row, _ = run_one(loaded, RunSpec(0, 0, 0, (1.0,)), loaded.n_years)
+    assert row["status"] == STATUS_IMPLAUSIBLE
+    assert row["error"].startswith("implausible result: max_glucose_mg_dl")
