@@ -274,6 +274,7 @@ def simulate(
     state_days: tuple[int, ...] = (),
     until_day: int | None = None,
     chunk_days: int | None = None,
+    resolution: str | None = None,
     **overrides: Any,
 ) -> SimulationResult:
     """Run a scenario, optionally with some things changed, and return its result.
@@ -298,6 +299,8 @@ def simulate(
     - `state_days`: days whose full state at midnight to keep.
     - `until_day`: stop at the midnight that starts this day.
     - `chunk_days`: days per call of the compiled core (memory and progress ticks; results do not change).
+    - `resolution`: `"full"` (every day integrated), `"envelope"` (multi-day steps on the slow states)
+      or `"auto"` (default: envelope for runs of a year or more); see `glucosim.simulation.run.simulate`.
 
     **Returns:**
 
@@ -321,10 +324,11 @@ def simulate(
     options: dict[str, Any] = {
         "progress": progress,
         "trajectory_days": tuple(trajectory_days),
-        # every midnight's state (a few dozen numbers a day), so result.trace(day) is one day of work
-        "state_days": tuple(range(n_days + 1)) + tuple(state_days),
+        "state_days": trace_state_days(n_days, resolution) + tuple(state_days),
         "until_day": until_day,
     }
+    if resolution is not None:
+        options["resolution"] = resolution
     if method is not None:
         options["method"] = method
     if rtol is not None:
@@ -332,6 +336,25 @@ def simulate(
     if chunk_days is not None:
         options["chunk_days"] = chunk_days
     return _simulate(loaded, **options)
+
+
+def trace_state_days(n_days: int, resolution: str | None) -> tuple[int, ...]:
+    """The midnights whose state a run keeps so that ``result.trace(day)`` can recompute any day.
+
+    A run that integrates every day keeps every midnight (a few dozen numbers a day), so a trace is one
+    day of work. A run that follows the envelope (multi-day steps) must land on every kept midnight, so it
+    keeps only the first midnight of each year: a trace then integrates from there (at most a year of work),
+    in full resolution.
+    """
+    from glucosim.physiology.units import DAYS_PER_YEAR
+    from glucosim.simulation.run import ENVELOPE_MIN_DAYS
+
+    full = resolution == "full" or (resolution in (None, "auto") and n_days < ENVELOPE_MIN_DAYS)
+    if full:
+        return tuple(range(n_days + 1))
+    return tuple(
+        sorted({min(int(round(year * DAYS_PER_YEAR)), n_days) for year in range(int(n_days / DAYS_PER_YEAR) + 2)})
+    )
 
 
 def available_scenarios() -> list[str]:

@@ -149,19 +149,51 @@ def scenarios():
 )
 @click.option("--no-figures", is_flag=True, help="skip the PNG figures")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on for runs of a year or more)")
+@click.option(
+    "--method", default=None, metavar="NAME", help="solver method (default dopri5; --method list shows the registered)"
+)
+@click.option(
+    "--resolution",
+    default=None,
+    metavar="MODE",
+    help="full (every day), envelope (multi-day steps on the slow states) or auto (default: envelope from a year)",
+)
 @click.option("--list", "list_names", is_flag=True, help="list the shipped scenarios and exit")
 @click.option("--overwrite", is_flag=True, help="replace the results of another run in --out")
 @click.option(
     "--strict", is_flag=True, help=f"fail (exit {EXIT_IMPLAUSIBLE}) if the run leaves the physiological bands"
 )
 def run(
-    scenario, out_dir, settings, trace_days, no_figures: bool, progress, list_names: bool, overwrite: bool, strict: bool
+    scenario,
+    out_dir,
+    settings,
+    trace_days,
+    no_figures: bool,
+    progress,
+    method,
+    resolution,
+    list_names: bool,
+    overwrite: bool,
+    strict: bool,
 ):
     """Run SCENARIO (a file or a shipped name) and write summary.json, daily.csv, yearly.csv and figures
     (all at once, when complete)."""
     if list_names:
         _echo_names(_scenario_descriptions())
         return
+    if method is not None:
+        from glucosim.solver import method_names
+
+        if method == "list":
+            click.echo("\n".join(method_names()))
+            return
+        if method not in method_names():
+            _fail(f"--method: unknown solver method {method!r}; choose one of: {', '.join(method_names())}")
+    if resolution is not None:
+        from glucosim.simulation.run import RESOLUTIONS
+
+        if resolution not in RESOLUTIONS:
+            _fail(f"--resolution: unknown mode {resolution!r}; choose one of: {', '.join(RESOLUTIONS)}")
     if scenario is None:
         _fail("give a SCENARIO file or shipped name (glucosim scenarios lists them)")
     from glucosim.api import load_scenario, simulate
@@ -180,7 +212,7 @@ def run(
         days = _day_list(trace_days, loaded.scenario.n_days) if trace_days else []
         check_output_dir(out_dir, overwrite=overwrite)  # before minutes of simulation, not after
         click.echo(f"running '{loaded.scenario.name}' ({loaded.scenario.n_days} days) ...", err=True)
-        result = simulate(loaded, progress=progress)
+        result = simulate(loaded, progress=progress, method=method, resolution=resolution)
         paths = write_result(result, out_dir, figures=not no_figures, overwrite=overwrite, trace_days=days)
     except GlucosimError as error:
         _fail(error)
