@@ -218,7 +218,9 @@ def test_figure_from_a_results_folder(tmp_path):
 
 
 def test_reversibility_says_what_it_will_run_and_waits_for_yes(tmp_path):
-    result = CliRunner().invoke(main, ["figure", "reversibility", "--out", str(tmp_path / "rev.png")])
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):  # no results/sweeps/ of an earlier run here
+        result = runner.invoke(main, ["figure", "reversibility", "--out", str(tmp_path / "rev.png")])
     assert result.exit_code == 2
     assert "runs of 20 years" in result.output and "--yes" in result.output
     assert not (tmp_path / "rev.png").exists()
@@ -237,3 +239,12 @@ def test_figures_are_shown_once_in_jupyter(runs, monkeypatch):
     figure = make_figure("progression", runs=runs)
     assert not plt.fignum_exists(figure.number)  # pyplot will not show it again at the end of the cell
     assert figure.axes  # the returned figure is whole, for IPython to display once
+
+
+def test_gallery_says_what_it_will_run_and_waits_for_yes(tmp_path):
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):  # no results/sweeps/ of an earlier run here
+        result = runner.invoke(main, ["gallery", "--out", str(tmp_path / "docs")])
+    assert result.exit_code == 2
+    assert "figures to draw" in result.output and "--yes" in result.output
+    assert not (tmp_path / "docs").exists()

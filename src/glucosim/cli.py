@@ -559,18 +559,26 @@ def _announce_sweep(runs, sweeps: list, yes: bool) -> None:
 )
 @click.option("--docs", "old_docs_dir", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True)
 @click.option("--workers", type=int, default=2, show_default=True, help="processes simulating the scenarios")
-def gallery(docs_dir: Path, old_docs_dir, workers: int):
-    """Make every figure from the shipped scenarios and write the gallery page (a few minutes)."""
-    from glucosim.figures import RunCache, default_cache_dir, write_gallery
+@click.option("--yes", is_flag=True, help="start the long jobs (the sweeps behind some figures) without asking")
+def gallery(docs_dir: Path, old_docs_dir, workers: int, yes: bool):
+    """Make every figure from the shipped scenarios and write the gallery page (a few minutes, plus any sweep)."""
+    from glucosim.figures import FIGURES, RunCache, default_cache_dir, write_gallery
 
     if old_docs_dir is not None:
         _deprecated("--docs", "--out")
         docs_dir = old_docs_dir
 
+    runs = RunCache(cache_dir=default_cache_dir())
     try:
+        pending = [s for spec in FIGURES.values() if not spec.reads_sweep for s in _default_scenarios(spec)]
+        pending = list(dict.fromkeys(s for s in pending if not runs.is_stored(s)))
+        click.echo(f"{len(pending)} scenario(s) to simulate, {len(FIGURES)} figures to draw", err=True)
+        for spec in FIGURES.values():
+            if spec.reads_sweep:
+                _announce_sweep(runs, [f"scenarios/{f}" for f in spec.default_scenarios], yes)
         page = write_gallery(
             docs_dir,
-            runs=RunCache(cache_dir=default_cache_dir()),
+            runs=runs,
             workers=workers,
             progress=lambda name: click.echo(f"figure {name} ...", err=True),
         )
