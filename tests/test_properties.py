@@ -130,7 +130,8 @@ def test_random_valid_scenarios_give_finite_plausible_outputs_or_a_named_failure
     assert np.isfinite(result.final_state).all()
     verdict = result.summary["plausibility"]
     assert set(verdict) == {"plausible", "glucose_band_mg_dl", "problems"}
-    tally("valid scenarios", "plausible" if verdict["plausible"] else "flagged implausible")
+    flagged = ", ".join(sorted({problem["marker"] for problem in verdict["problems"]}))
+    tally("valid scenarios", "plausible" if verdict["plausible"] else f"flagged implausible ({flagged})")
 
 
 # ------------------------------------------------------------------ valid protocols
@@ -207,7 +208,8 @@ def test_random_valid_protocols_keep_glucose_non_negative_and_are_checked(data, 
     assert np.isfinite(samples).all()
     assert samples[:, 0].min() > -1e-5  # the non-negativity guard, whatever the insulin
     verdict = check_clinic_samples(result.samples)
-    tally("valid protocols", "plausible" if verdict.plausible else "flagged implausible")
+    flagged = ", ".join(sorted({problem["marker"] for problem in verdict.problems}))
+    tally("valid protocols", "plausible" if verdict.plausible else f"flagged implausible ({data['kind']}: {flagged})")
 
 
 # ------------------------------------------------------------------ valid sweep files
@@ -287,7 +289,7 @@ junk = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.lists(st.integers(), max_size=3),
     st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
-    st.just([[[[[]]]]]),
+    st.builds(lambda: [[[[[]]]]]),  # a fresh object each time: a shared one would grow across examples
 )
 
 
