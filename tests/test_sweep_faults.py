@@ -98,6 +98,18 @@ def test_a_damaged_chunk_is_set_aside_and_run_again(reference, tmp_path, damage)
     pdt.assert_frame_equal(comparable(load_results(out)), expected)
 
 
+def test_analyze_of_a_sweep_with_a_truncated_chunk_says_so_without_a_traceback(reference, tmp_path):
+    # before: a pyarrow traceback on every call of glucosim analyze
+    path, _ = reference
+    out = _copy(path.parent.parent / "reference", tmp_path / "out")
+    (out / RESULTS_FILE).unlink()
+    chunk = out / CHUNK_DIR / chunk_name(0)
+    chunk.write_bytes(chunk.read_bytes()[:64])
+    result = CliRunner().invoke(main, ["analyze", str(out), "--no-figures"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "chunk 0 (chunks/chunk-000000.parquet)" in result.output and "set aside" in result.output
+
+
 def test_a_chunk_without_its_record_is_adopted_if_whole(reference, tmp_path):
     # killed between writing a chunk and its record: the chunk is whole and kept
     path, expected = reference
