@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,10 +114,10 @@ def design_table(loaded: LoadedSweep):
     return pd.DataFrame(columns)
 
 
-def _tasks(loaded: LoadedSweep, design, chunk_runs: int, chunks: list[int]) -> list[ChunkTask]:
+def _tasks(loaded: LoadedSweep, design, chunk_runs: int, chunks: list[int]) -> Iterator[ChunkTask]:
+    """Each pending chunk's task, made as the backend asks for it (never all at once)."""
     names = list(loaded.variable_names)
     values = design[names].to_numpy()
-    tasks = []
     for index in chunks:
         rows = range(index * chunk_runs, min((index + 1) * chunk_runs, len(design)))
         specs = tuple(
@@ -128,8 +129,7 @@ def _tasks(loaded: LoadedSweep, design, chunk_runs: int, chunks: list[int]) -> l
             )
             for r in rows
         )
-        tasks.append(ChunkTask(index, loaded, specs))
-    return tasks
+        yield ChunkTask(index, loaded, specs)
 
 
 def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict:
