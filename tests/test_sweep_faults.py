@@ -308,3 +308,25 @@ def test_sweeps_killed_at_random_moments_resume_to_the_same_results(reference, t
         healed = subprocess.run(command, env=env, capture_output=True, text=True)
         assert healed.returncode == 0, healed.stderr
         pdt.assert_frame_equal(comparable(load_results(out)), expected)
+
+
+def test_chunk_tasks_are_made_only_as_workers_take_them():
+    import concurrent.futures as cf
+
+    from glucosim.sweep.backends import _bounded
+
+    made = []
+
+    def tasks():
+        for index in range(1000):
+            made.append(index)
+            yield index
+
+    class Immediate(cf.Executor):
+        def submit(self, fn, *args):
+            future = cf.Future()
+            future.set_result((args[0], None, None))
+            return future
+
+    first = next(_bounded(Immediate(), tasks(), lambda: 4))
+    assert first[0] in range(4) and len(made) == 4  # not 1000
