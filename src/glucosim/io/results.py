@@ -150,12 +150,13 @@ def _write_files(result, folder: Path, figures: bool) -> dict[str, str]:
     return names
 
 
-def write_result(result, out_dir: Path, figures: bool = True, overwrite: bool = True) -> dict[str, Path]:
+def write_result(result, out_dir: Path, figures: bool = True, overwrite: bool = True, trace_days=()) -> dict[str, Path]:
     """Write summary.json, daily.csv, yearly.csv, a copy of the scenario, (optionally) figures and the
     completion marker, as one folder that appears whole at ``out_dir``.
 
     Args:
         overwrite: replace a previous run in ``out_dir`` (never a sweep or a foreign folder).
+        trace_days: days whose 5-minute traces (``traces/``) and CGM metrics to write with the rest.
 
     Returns:
         name -> path of each file written (in ``out_dir``).
@@ -171,6 +172,10 @@ def write_result(result, out_dir: Path, figures: bool = True, overwrite: bool = 
     try:
         partial.mkdir(parents=True)
         names = _write_files(result, partial, figures)
+        if trace_days:
+            # inside the partial folder, so traces are published with the rest or not at all
+            traces = result.write_traces(partial, trace_days)
+            names.update({key: str(path.relative_to(partial)) for key, path in traces.items()})
         marker = {
             "complete": True,
             "scenario": result.summary.get("scenario"),
@@ -195,7 +200,9 @@ def write_result(result, out_dir: Path, figures: bool = True, overwrite: bool = 
 
 def _fsync_tree(folder: Path) -> None:
     """Flush the files before the rename publishes them (a power cut must not publish empty files)."""
-    for path in folder.iterdir():
+    for path in folder.rglob("*"):
+        if not path.is_file():
+            continue
         with open(path, "rb") as handle:
             os.fsync(handle.fileno())
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from glucosim._optional import require_extra
 from glucosim.errors import SweepError
 from glucosim.sweep.backends import SlurmOptions, available_cores, dask_client, execute
 from glucosim.sweep.design import design_samples, patient_seeds
@@ -133,7 +134,7 @@ def _tasks(loaded: LoadedSweep, design, chunk_runs: int, chunks: list[int]) -> I
 
 
 def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict:
-    from glucosim.analysis.cohort import arm_comparison, cumulative_incidence
+    from glucosim.analysis.sweep.cohort import arm_comparison, cumulative_incidence
 
     columns = ["run_id", "arm", "status", "error", *loaded.variable_names, *SUMMARY_COLUMNS]
     results = store.load_results(require_complete=True, columns=columns)
@@ -206,6 +207,7 @@ def run_sweep(
     Results do not depend on workers, backend or chunking: every run is
     computed on its own from the design table.
     """
+    require_extra("sweep", "glucosim sweep")
     loaded = sweep if isinstance(sweep, LoadedSweep) else load_sweep(sweep)
     announce = announce or _stderr
     n_planned = planned_runs(loaded)

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from glucosim.errors import SweepError
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+from glucosim.sweep.worker import STATUS_OK as STATUS_OK  # re-exported: the results table's status of a finished run
 
 MANIFEST_FILE = "manifest.json"
 DESIGN_FILE = "design.parquet"
