@@ -40,9 +40,11 @@ TALLY: dict[str, Counter] = {}
 
 
 def examples(fast: int):
-    """Settings of one property: ``fast`` examples in the fast profile, 10,000 in the long one."""
+    """Settings of one property: ``fast`` examples in the fast profile, 10,000 in the long one
+    (``GLUCOSIM_HYPOTHESIS_EXAMPLES=N`` sets another count for the long profile)."""
     if PROFILE == "long":
-        return settings(settings.get_profile("glucosim-long"))
+        count = int(os.environ.get("GLUCOSIM_HYPOTHESIS_EXAMPLES", LONG_EXAMPLES))
+        return settings(settings.get_profile("glucosim-long"), max_examples=count)
     return settings(settings.get_profile("glucosim-fast"), max_examples=fast)
 
 
