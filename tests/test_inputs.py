@@ -166,3 +166,11 @@ def test_an_arm_change_with_a_non_numeric_start_is_named(tmp_path, bad):
     path = write_sweep(tmp_path, GRID_SWEEP.replace("from_day = 0", f"from_day = {bad}"))
     with pytest.raises(SweepError, match=r"(?s)arm 'exercise'.*changes\[0\]\.from_day"):
         load_sweep(path)
+
+
+def test_export_sbml_into_a_read_only_folder_is_one_line(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setattr(os, "access", lambda path, mode: False)  # tests run as root, where chmod does not block
+    result = CliRunner().invoke(main, ["export-sbml", "--subject", "healthy", "--out", str(tmp_path / "x.xml")])
+    assert result.exit_code == 2 and "is not writable" in result.output and not (tmp_path / "x.xml").exists()
