@@ -178,7 +178,7 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
     control |= {end for _, end, _ in boluses if end < spec.duration_min}
     if spec.clamp is not None:
         control |= set(np.arange(0.0, spec.duration_min, spec.clamp.interval_min).tolist())
-    control = sorted(control)
+    control = sorted({round(t, 6) for t in control})  # k * interval noise must not make a zero-length segment
 
     drv = base.copy()
     glucose_now = y[St.glucose_plasma_mg_kg] / p[Par.glucose_distribution_volume]
