@@ -101,6 +101,9 @@ STATE_TABLE: tuple[StateSpec, ...] = (
     dynamic("insulin_portal_pmol_kg", "pmol/kg", _PMOL, "insulin in the portal vein"),
     # adipose
     dynamic("nefa_mmol_l", "mmol/l", 1e-8, "plasma non-esterified fatty acids"),
+    # counter-regulation and the liver's store (model-fast, issue 10)
+    dynamic("glucagon_pg_ml", "pg/ml", 1e-6, "plasma glucagon"),
+    dynamic("liver_glycogen_mg_kg", "mg/kg", 1e-5, "liver glycogen (glucose units)"),
     # exercise (Roy & Parker 2007 and after-effects)
     dynamic("exercise_vo2_pct", "%VO2max", 1e-8, "oxygen uptake above rest (PVO2max)"),
     dynamic("exercise_liver_output_mg_kg_min", "mg/kg/min", 1e-8, "exercise-induced liver glucose output"),
@@ -228,6 +231,9 @@ FLUX_TABLE: tuple[FluxSpec, ...] = (
     FluxSpec("chronic_sensitivity_liver_rel", "1", "chronic hepatic insulin sensitivity (relative)"),
     FluxSpec("chronic_sensitivity_muscle_rel", "1", "chronic muscle insulin sensitivity (relative)"),
     FluxSpec("chronic_sensitivity_adipose_rel", "1", "chronic adipose insulin sensitivity (relative)"),
+    FluxSpec("gluconeogenesis_mg_kg_min", "mg/kg/min", "hepatic gluconeogenesis (released and stored as glycogen)"),
+    FluxSpec("glycogenolysis_mg_kg_min", "mg/kg/min", "hepatic glycogenolysis (net release from the glycogen store)"),
+    FluxSpec("liver_uptake_mg_kg_min", "mg/kg/min", "insulin-stimulated hepatic glucose uptake (to glycogen)"),
 )
 Flux = IntEnum("Flux", [(spec.name, i) for i, spec in enumerate(FLUX_TABLE)])
 Flux.__doc__ = "Column of each flux in the output of ``physiology.model.evaluate_fluxes``."

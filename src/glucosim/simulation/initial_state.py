@@ -34,6 +34,8 @@ def _guess(p) -> np.ndarray:
     for state in (St.insulin_liver_delay1_pmol_l, St.insulin_liver_delayed_pmol_l, St.insulin_remote_pmol_l):
         y[state] = REFERENCE_INSULIN_PMOL_L
     y[St.nefa_mmol_l] = p[Par.nefa_reference]
+    y[St.glucagon_pg_ml] = p[Par.glucagon_basal]
+    y[St.liver_glycogen_mg_kg] = p[Par.liver_glycogen_reference]
     y[St.glucose_mean_mg_dl] = glucose
     y[St.insulin_mean_pmol_l] = p[Par.insulin_mean_reference]
     y[St.beta_mass_rel] = p[Par.beta_mass_initial]
