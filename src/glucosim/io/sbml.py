@@ -32,6 +32,8 @@ FAST_STATES = (
     "secretion_second_phase_pmol_kg_min",
     "insulin_portal_pmol_kg",
     "nefa_mmol_l",
+    "glucagon_pg_ml",
+    "liver_glycogen_mg_kg",
     "exercise_vo2_pct",
     "exercise_liver_output_mg_kg_min",
     "exercise_uptake_mg_kg_min",
@@ -71,7 +73,34 @@ ASSIGNMENTS = {
     "* (1 + liver_output_nefa_gain * (nefa_ratio - 1)) - liver_output_glucose_effect * glucose_plasma_mg_kg "
     "- s_liver * (liver_output_insulin_effect * insulin_liver_delayed_pmol_l "
     "+ liver_output_portal_insulin_effect * insulin_portal_pmol_kg)",
-    "liver_output": "piecewise(liver_drive, liver_drive > 0, 0) + exercise_liver_output_mg_kg_min",
+    # liver sources (model-fast, issue 10: physiology/liver.py, glycogen.py, glucagon.py)
+    "liver_demand": "piecewise(liver_drive, liver_drive > 0, 0)",
+    "liver_normal_drive": "liver_output_extrapolated - liver_output_glucose_effect * glucose_plasma_mg_kg "
+    "- (liver_output_insulin_effect * insulin_liver_delayed_pmol_l "
+    "+ liver_output_portal_insulin_effect * insulin_portal_pmol_kg)",
+    "gng_excess": "piecewise(liver_demand - piecewise(liver_normal_drive, liver_normal_drive > 0, 0), "
+    "liver_demand - piecewise(liver_normal_drive, liver_normal_drive > 0, 0) > 0 && liver_demand > 0, 0)",
+    "glucagon_exercise": "1 + glucagon_exercise_gain * exercise_vo2_pct / 100",
+    "glucagon_cr": "piecewise(glucagon_pg_ml / glucagon_exercise - glucagon_basal, "
+    "glucagon_pg_ml / glucagon_exercise > glucagon_basal, 0)",
+    "gng": "gluconeogenesis_basal * piecewise(1 + gluconeogenesis_glucagon_gain * (glucagon_pg_ml / glucagon_basal - 1), "
+    "glucagon_pg_ml > glucagon_basal, 1) + gng_excess",
+    "gng_stored": "piecewise(gng - liver_demand, gng > liver_demand, 0)",
+    "gng_released": "gng - gng_stored",
+    "glycogen_availability": "piecewise(0, liver_glycogen_mg_kg <= 0, piecewise(1, liver_glycogen_mg_kg "
+    "* (liver_glycogen_reference + liver_glycogen_half) >= liver_glycogen_reference "
+    "* (liver_glycogen_mg_kg + liver_glycogen_half), liver_glycogen_mg_kg * (liver_glycogen_reference "
+    "+ liver_glycogen_half) / (liver_glycogen_reference * (liver_glycogen_mg_kg + liver_glycogen_half))))",
+    "glycogenolysis": "(piecewise(liver_demand - gng, liver_demand > gng, 0) + glucagon_output_effect * glucagon_cr "
+    "+ exercise_liver_output_mg_kg_min) * glycogen_availability",
+    "liver_output": "gng_released + glycogenolysis",
+    "hepatic_uptake": "piecewise(hepatic_uptake_fraction * (1 - adipose_uptake_fraction) * s_muscle "
+    "* tissue_uptake_vmax_insulin * (insulin_remote_pmol_l - insulin_basal_reference) "
+    "/ (1 + muscle_uptake_nefa_gain * nefa_excess) * saturation, insulin_remote_pmol_l > insulin_basal_reference, 0)",
+    "glucagon_target": "glucagon_basal * (glucagon_min_fraction + (1 - glucagon_min_fraction) "
+    "* (1 + glucagon_insulin_suppression) / (1 + glucagon_insulin_suppression * I / insulin_basal_reference)) "
+    "* piecewise(1 + glucagon_hypoglycemia_gain * (glucagon_hypoglycemia_threshold - G), "
+    "G < glucagon_hypoglycemia_threshold, 1) * glucagon_exercise",
     "appearance": "gut_bioavailability * gut_absorption_rate * absorption_speed * gut_mg_kg",
     "renal": "piecewise(renal_excretion_rate * (glucose_plasma_mg_kg - renal_threshold), "
     "glucose_plasma_mg_kg > renal_threshold, 0)",
@@ -129,6 +158,10 @@ RATES = {
     "secretion_second_phase_pmol_kg_min": "-secretion_delay_rate * (secretion_second_phase_pmol_kg_min - second_phase_target)",
     "insulin_portal_pmol_kg": "portal_entry - secretion",
     "nefa_mmol_l": "lipolysis - nefa_clearance_rate * nefa_mmol_l",
+    "glucagon_pg_ml": "glucagon_clearance_rate * (glucagon_target - glucagon_pg_ml)",
+    "liver_glycogen_mg_kg": "(gng_stored + (1 - gut_bioavailability) / gut_bioavailability * appearance "
+    "+ hepatic_uptake) * piecewise(1 - liver_glycogen_mg_kg / liver_glycogen_capacity, "
+    "liver_glycogen_mg_kg < liver_glycogen_capacity, 0) - glycogenolysis",
     "exercise_vo2_pct": "exercise_vo2_response_rate * (exercise_intensity_pct - exercise_vo2_pct)",
     "exercise_liver_output_mg_kg_min": "exercise_liver_output_gain * exercise_vo2_pct "
     "- exercise_liver_output_decay * exercise_liver_output_mg_kg_min",
