@@ -1,5 +1,6 @@
 """Each shipped scenario shows what its comment claims, read from summary.json written by `glucosim run`."""
 
+import csv
 import json
 
 import pytest
@@ -27,6 +28,8 @@ def summaries(tmp_path_factory):
         assert result.exit_code == 0, result.output
         results[name] = json.loads((out / name / "summary.json").read_text())
         assert (out / name / "daily.csv").is_file()
+        with (out / name / "daily.csv").open() as daily:
+            results[name]["daily"] = list(csv.DictReader(daily))
         assert (out / name / "progression.png").stat().st_size > 10_000
         assert (out / name / "day.png").stat().st_size > 10_000
     return results
@@ -140,3 +143,18 @@ def test_20_energy_surplus_levels_off_and_walking_reverses_it(summaries):
     assert weight[-1] < 0.3 * weight[3]  # daily walks spend it again
     sensitivity = _yearly(summaries["20_energy_surplus_then_walking"], "insulin_sensitivity_rel")
     assert sensitivity[3] < 0.8 * sensitivity[0] and sensitivity[-1] > sensitivity[3]
+
+
+def _daily(summary, column):
+    return [float(row[column]) if row[column] else float("nan") for row in summary["daily"]]
+
+
+def test_30_multi_day_fast_settles_without_hypoglycaemia(summaries):
+    summary = summaries["30_multi_day_fast"]
+    lowest = _daily(summary, "min_glucose_mg_dl")
+    assert min(lowest) > 55.0  # counter-regulation: no hypoglycaemia in three days without food
+    fasting = _daily(summary, "fasting_glucose_mg_dl")
+    assert fasting[3] < fasting[0] - 15.0  # ... but glucose does fall as glycogen runs out
+    liver_output = _daily(summary, "liver_output_mg_kg_day")
+    assert liver_output[3] < 0.9 * liver_output[1]  # output falls to what gluconeogenesis makes
+    assert _daily(summary, "mean_glucose_mg_dl")[4] > fasting[3] + 15.0  # refeeding

@@ -316,6 +316,41 @@ def energy_balance_weight() -> dict:
     }
 
 
+def fasting_glycogen_gluconeogenesis() -> dict:
+    import glucosim
+    from glucosim.scenario.load import parse_scenario
+
+    routine = load_toml(_reference_routine_path())
+    last_meal_h = max(meal["time_h"] for meal in routine["meals"])
+    data = {
+        "name": "68-h fast",
+        "duration_days": 4,
+        "routine": routine,
+        "changes": [{"from_day": 1, "meals": []}],
+        "output": {"trajectory_days": [0, 1, 2, 3]},
+    }
+    result = glucosim.simulate(parse_scenario(data, "validation"), progress=False)
+    frames = [result.trajectories[day] for day in range(4)]
+    hours = np.concatenate([frame["time_min"].to_numpy() / 60.0 for frame in frames]) - last_meal_h
+    output = np.concatenate([frame["liver_output_mg_kg_min"].to_numpy() for frame in frames])
+    # gluconeogenesis released into plasma (what is not released after dinner is stored as glycogen)
+    gng = output - np.concatenate([frame["glycogenolysis_mg_kg_min"].to_numpy() for frame in frames])
+    glucose = np.concatenate([frame["glucose_mg_dl"].to_numpy() for frame in frames])
+
+    def share(start_h: float, end_h: float) -> float:
+        window = (hours >= start_h) & (hours < end_h)
+        return 100.0 * gng[window].sum() / output[window].sum()
+
+    fast = hours >= 0.0
+    return {
+        "gng_share_0_22h_percent": share(0.0, 22.0),
+        "gng_share_22_36h_percent": share(22.0, 36.0),
+        "gng_share_36_54h_percent": share(36.0, 54.0),
+        "glucose_68h_mg_dl": float(np.interp(68.0, hours, glucose)),
+        "lowest_glucose_mg_dl": float(glucose[fast].min()),
+    }
+
+
 def _reference_routine_path():
     from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
 
@@ -333,6 +368,7 @@ CASE_FUNCTIONS = {
     "ha_sherman_reproduction": ha_sherman_reproduction,
     "ogtt_across_stages": ogtt_across_stages,
     "energy_balance_weight": energy_balance_weight,
+    "fasting_glycogen_gluconeogenesis": fasting_glycogen_gluconeogenesis,
 }
 
 
