@@ -122,8 +122,13 @@ ASSIGNMENTS = {
     "(tanh(2.5 / (meal_dose_mg_kg * (1 - gastric_emptying_shape_b)) * (stomach - gastric_emptying_shape_b * meal_dose_mg_kg)) "
     "- tanh(2.5 / (meal_dose_mg_kg * gastric_emptying_shape_d) * (stomach - gastric_emptying_shape_d * meal_dose_mg_kg)) "
     "+ 2)) * absorption_speed)",
+    "carb_emptying_cap": "gastric_energy_emptying_max / (1 + meal_noncarb_energy_ratio) "
+    "/ (carbohydrate_energy * body_weight / 1000)",
+    "emptied": "gastric_emptying * stomach_liquid_mg_kg "
+    "/ sqrt(1 + (gastric_emptying * stomach_liquid_mg_kg / carb_emptying_cap)^2)",
     "capacity": "beta_mass_rel * beta_function_rel * piecewise(1 - sleep_secretion_loss * sleep_deficit_h, "
-    "1 - sleep_secretion_loss * sleep_deficit_h > 0, 0)",
+    "1 - sleep_secretion_loss * sleep_deficit_h > 0, 0) * (1 + protein_insulin_potentiation "
+    "* meal_protein_per_carb * gut_absorption_rate * absorption_speed * gut_mg_kg)",
     "glucose_ratio_hill": "piecewise((G / secretion_glucose_half)^secretion_hill, G > 0, 0)",
     "second_phase_target": "capacity * secretion_max * glucose_ratio_hill / (1 + glucose_ratio_hill)",
     "portal_entry": "secretion_second_phase_pmol_kg_min + capacity * secretion_first_phase_gain "
@@ -144,8 +149,8 @@ ASSIGNMENTS = {
 
 RATES = {
     "stomach_solid_mg_kg": "-gastric_grinding_rate * absorption_speed * stomach_solid_mg_kg",
-    "stomach_liquid_mg_kg": "gastric_grinding_rate * absorption_speed * stomach_solid_mg_kg - gastric_emptying * stomach_liquid_mg_kg",
-    "gut_mg_kg": "gastric_emptying * stomach_liquid_mg_kg - gut_absorption_rate * absorption_speed * gut_mg_kg",
+    "stomach_liquid_mg_kg": "gastric_grinding_rate * absorption_speed * stomach_solid_mg_kg - emptied",
+    "gut_mg_kg": "emptied - gut_absorption_rate * absorption_speed * gut_mg_kg",
     "glucose_plasma_mg_kg": "d_plasma_glucose",
     "glucose_tissue_mg_kg": "exchange - muscle_uptake - adipose_uptake",
     "insulin_liver_pmol_kg": "-(insulin_liver_to_plasma_rate + m3) * insulin_liver_pmol_kg "
@@ -174,6 +179,8 @@ RATES = {
 EXPORTED_DRIVERS = (
     "meal_dose_mg_kg",
     "absorption_speed",
+    "meal_noncarb_energy_ratio",
+    "meal_protein_per_carb",
     "exercise_intensity_pct",
     "sleep_deficit_h",
     "cortisol_rel",
