@@ -119,3 +119,4 @@ def test_very_high_carbohydrate_day_gives_no_hypoglycaemia():
     result = _run({"meals": meals}, 2)
     daily = result.daily
     assert daily["min_glucose_mg_dl"].min() > 50.0
+    assert daily["max_glucose_mg_dl"].max() < 250.0  # gastric emptying holds a 1,200 kcal meal back

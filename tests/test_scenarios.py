@@ -158,3 +158,18 @@ def test_30_multi_day_fast_settles_without_hypoglycaemia(summaries):
     liver_output = _daily(summary, "liver_output_mg_kg_day")
     assert liver_output[3] < 0.9 * liver_output[1]  # output falls to what gluconeogenesis makes
     assert _daily(summary, "mean_glucose_mg_dl")[4] > fasting[3] + 15.0  # refeeding
+
+
+def test_31_very_high_carbohydrate_stays_out_of_hypoglycaemia(summaries):
+    summary = summaries["31_high_carbohydrate_healthy"]
+    assert min(_daily(summary, "min_glucose_mg_dl")) > 55.0
+    assert max(_daily(summary, "max_glucose_mg_dl")) < 200.0
+    reference = summaries["01_healthy_baseline"]
+    assert summary["final"]["fasting_insulin_uU_ml"] > 0.0
+    assert _daily(summary, "mean_insulin_uU_ml")[-1] > 3.0 * reference["yearly"][0]["fasting_insulin_uU_ml"]
+
+
+def test_32_mixed_meal_day_stays_in_range(summaries):
+    summary = summaries["32_mixed_meal_day"]
+    assert max(_daily(summary, "max_glucose_mg_dl")) < 160.0
+    assert min(_daily(summary, "min_glucose_mg_dl")) > 70.0

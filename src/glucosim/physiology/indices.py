@@ -245,6 +245,12 @@ N_FLUXES = len(FLUX_TABLE)
 DRIVER_SPEC = [
     ("meal_dose_mg_kg", "mg/kg", "glucose dose of the latest meal (shapes gastric emptying)"),
     ("absorption_speed", "1", "multiplier on gastric emptying and absorption (fibre, glycemic index)"),
+    (
+        "meal_noncarb_energy_ratio",
+        "1",
+        "energy of the latest meal's fat and protein per unit energy of its carbohydrate",
+    ),
+    ("meal_protein_per_carb", "g/g", "protein per gram of carbohydrate in the latest meal"),
     ("exercise_intensity_pct", "%VO2max", "exercise intensity above rest"),
     ("sleep_deficit_h", "h", "sleep deficit of the night before"),
     ("drift_liver_per_day", "1/day", "log-rate of scenario drift of hepatic sensitivity"),

@@ -97,7 +97,7 @@ def rhs(t, y, drv, p, dydt):
         dydt,
     )
     glucose = plasma_glucose_mg_dl(y, p)
-    capacity = beta_cells.secretion_capacity(y, drv, p)
+    capacity = beta_cells.secretion_capacity(y, drv, p) * gut.amino_acid_potentiation(y, drv, p)
     beta_cells.beta_fast_derivatives(y, p, glucose, d_glucose, capacity, dydt)
     secretion = beta_cells.secretion_to_liver(y, p)
     insulin.insulin_derivatives(y, p, secretion, drv[Drv.iv_insulin_pmol_kg_min], dydt)

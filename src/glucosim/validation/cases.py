@@ -351,6 +351,36 @@ def fasting_glycogen_gluconeogenesis() -> dict:
     }
 
 
+def mixed_meals_cgm() -> dict:
+    import glucosim
+
+    result = glucosim.simulate(SCENARIO_DIR / "32_mixed_meal_day.toml", progress=False)
+    glucose = result.trajectories[max(result.trajectories)]["glucose_mg_dl"].to_numpy()[:-1]  # one day of 5-min samples
+
+    def starch_meal_area(fat_g: float) -> float:
+        from glucosim.scenario.load import parse_scenario
+
+        data = {
+            "name": "starch meal",
+            "duration_days": 2,
+            "routine": load_toml(_reference_routine_path()),
+            "changes": [{"from_day": 1, "meals": [{"time_h": 8.0, "carbs_g": 50.0, "fat_g": fat_g}]}],
+            "output": {"trajectory_days": [1]},
+        }
+        day = glucosim.simulate(parse_scenario(data, "validation"), progress=False).trajectories[1]
+        before = day.loc[day["clock_h"] <= 8.0, "glucose_mg_dl"].iloc[-1]
+        window = (day["clock_h"] >= 8.0) & (day["clock_h"] <= 13.0)
+        rise = np.clip(day.loc[window, "glucose_mg_dl"] - before, 0.0, None)
+        return float(np.trapezoid(rise, day.loc[window, "time_min"]))
+
+    return {
+        "time_in_range_percent": 100.0 * np.mean((glucose >= 70.0) & (glucose <= 140.0)),
+        "glucose_cv_percent": 100.0 * glucose.std() / glucose.mean(),
+        "time_above_140_percent": 100.0 * np.mean(glucose > 140.0),
+        "fat_glucose_area_change_percent": _percent_change(starch_meal_area(41.0), starch_meal_area(0.0)),
+    }
+
+
 def _reference_routine_path():
     from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
 
@@ -369,6 +399,7 @@ CASE_FUNCTIONS = {
     "ogtt_across_stages": ogtt_across_stages,
     "energy_balance_weight": energy_balance_weight,
     "fasting_glycogen_gluconeogenesis": fasting_glycogen_gluconeogenesis,
+    "mixed_meals_cgm": mixed_meals_cgm,
 }
 
 
