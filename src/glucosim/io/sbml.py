@@ -34,6 +34,8 @@ FAST_STATES = (
     "nefa_mmol_l",
     "glucagon_pg_ml",
     "liver_glycogen_mg_kg",
+    "clock_cos",
+    "clock_sin",
     "exercise_vo2_pct",
     "exercise_liver_output_mg_kg_min",
     "exercise_uptake_mg_kg_min",
@@ -65,12 +67,18 @@ ASSIGNMENTS = {
     "1 - sleep_peripheral_sensitivity_loss * sleep_deficit_h > 0, 0)",
     "sleep_hepatic": "piecewise(1 - sleep_hepatic_sensitivity_loss * sleep_deficit_h, "
     "1 - sleep_hepatic_sensitivity_loss * sleep_deficit_h > 0, 0)",
-    "s_liver": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * sleep_hepatic",
+    "rhythm": "(1 + circadian_sensitivity_amplitude * clock_cos) "
+    "* (1 - misalignment_sensitivity_loss * circadian_misalignment)",
+    "liver_rhythm": "1 + circadian_liver_amplitude * (clock_cos * cos(2 * pi * (circadian_liver_peak_h "
+    "- circadian_tolerance_peak_h) / 24) + clock_sin * sin(2 * pi * (circadian_liver_peak_h "
+    "- circadian_tolerance_peak_h) / 24))",
+    "clock_angle": "2 * pi * (time / 60 - circadian_tolerance_peak_h - clock_shift_h) / 24",
+    "s_liver": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * sleep_hepatic * rhythm",
     "s_muscle": "chronic * insulin_sensitivity_muscle * exp(drift_log_muscle) * (1 + training_level) "
-    "* (1 + post_exercise_sensitivity) * sleep_peripheral",
-    "s_adipose": "chronic * insulin_sensitivity_adipose * exp(drift_log_adipose) * (1 + training_level) * sleep_peripheral",
+    "* (1 + post_exercise_sensitivity) * sleep_peripheral * rhythm",
+    "s_adipose": "chronic * insulin_sensitivity_adipose * exp(drift_log_adipose) * (1 + training_level) * sleep_peripheral * rhythm",
     "liver_drive": "liver_output_extrapolated * (1 + liver_output_cortisol_gain * (cortisol_rel - 1)) "
-    "* (1 + liver_output_nefa_gain * (nefa_ratio - 1)) - liver_output_glucose_effect * glucose_plasma_mg_kg "
+    "* (1 + liver_output_nefa_gain * (nefa_ratio - 1)) * liver_rhythm - liver_output_glucose_effect * glucose_plasma_mg_kg "
     "- s_liver * (liver_output_insulin_effect * insulin_liver_delayed_pmol_l "
     "+ liver_output_portal_insulin_effect * insulin_portal_pmol_kg)",
     # liver sources (model-fast, issue 10: physiology/liver.py, glycogen.py, glucagon.py)
@@ -128,7 +136,8 @@ ASSIGNMENTS = {
     "/ sqrt(1 + (gastric_emptying * stomach_liquid_mg_kg / carb_emptying_cap)^2)",
     "capacity": "beta_mass_rel * beta_function_rel * piecewise(1 - sleep_secretion_loss * sleep_deficit_h, "
     "1 - sleep_secretion_loss * sleep_deficit_h > 0, 0) * (1 + protein_insulin_potentiation "
-    "* meal_protein_per_carb * gut_absorption_rate * absorption_speed * gut_mg_kg)",
+    "* meal_protein_per_carb * gut_absorption_rate * absorption_speed * gut_mg_kg) "
+    "* (1 + circadian_secretion_amplitude * clock_cos)",
     "glucose_ratio_hill": "piecewise((G / secretion_glucose_half)^secretion_hill, G > 0, 0)",
     "second_phase_target": "capacity * secretion_max * glucose_ratio_hill / (1 + glucose_ratio_hill)",
     "portal_entry": "secretion_second_phase_pmol_kg_min + capacity * secretion_first_phase_gain "
@@ -163,6 +172,8 @@ RATES = {
     "secretion_second_phase_pmol_kg_min": "-secretion_delay_rate * (secretion_second_phase_pmol_kg_min - second_phase_target)",
     "insulin_portal_pmol_kg": "portal_entry - secretion",
     "nefa_mmol_l": "lipolysis - nefa_clearance_rate * nefa_mmol_l",
+    "clock_cos": "-2 * pi / 1440 * clock_sin + circadian_entrainment_rate / 1440 * (cos(clock_angle) - clock_cos)",
+    "clock_sin": "2 * pi / 1440 * clock_cos + circadian_entrainment_rate / 1440 * (sin(clock_angle) - clock_sin)",
     "glucagon_pg_ml": "glucagon_clearance_rate * (glucagon_target - glucagon_pg_ml)",
     "liver_glycogen_mg_kg": "(gng_stored + (1 - gut_bioavailability) / gut_bioavailability * appearance "
     "+ hepatic_uptake) * piecewise(1 - liver_glycogen_mg_kg / liver_glycogen_capacity, "
@@ -181,6 +192,8 @@ EXPORTED_DRIVERS = (
     "absorption_speed",
     "meal_noncarb_energy_ratio",
     "meal_protein_per_carb",
+    "clock_shift_h",
+    "circadian_misalignment",
     "exercise_intensity_pct",
     "sleep_deficit_h",
     "cortisol_rel",
