@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from glucosim.physiology import glucagon, glycogen, liver
-from glucosim.physiology.indices import N_STATES, Par, St
+from glucosim.physiology import clock, glucagon, glycogen, liver
+from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
 from glucosim.scenario.load import parse_scenario
 from glucosim.simulation.run import simulate
 
@@ -120,3 +120,32 @@ def test_very_high_carbohydrate_day_gives_no_hypoglycaemia():
     daily = result.daily
     assert daily["min_glucose_mg_dl"].min() > 50.0
     assert daily["max_glucose_mg_dl"].max() < 250.0  # gastric emptying holds a 1,200 kcal meal back
+
+
+def test_clock_peaks_in_the_morning_and_misalignment_lowers_sensitivity(parameters):
+    p = parameters
+    y = np.zeros(N_STATES)
+    drv = np.zeros(N_DRIVERS)
+    y[St.clock_cos], y[St.clock_sin] = 1.0, 0.0  # the morning peak
+    morning = clock.secretion_factor(y, p), clock.sensitivity_factor(y, drv, p)
+    y[St.clock_cos] = -1.0  # twelve hours later
+    evening = clock.secretion_factor(y, p), clock.sensitivity_factor(y, drv, p)
+    assert evening[0] / morning[0] == pytest.approx(0.82, abs=0.01)  # Morris 2016: -18 % in the evening
+    assert evening[1] < morning[1]
+    drv[Drv.circadian_misalignment] = 1.0
+    assert clock.sensitivity_factor(y, drv, p) == pytest.approx(evening[1] * (1 - p[Par.misalignment_sensitivity_loss]))
+
+
+def test_clock_oscillator_keeps_unit_amplitude_on_its_target(parameters):
+    p = parameters
+    y = np.zeros(N_STATES)
+    drv = np.zeros(N_DRIVERS)
+    dydt = np.zeros(N_STATES)
+    for minute in (0.0, 300.0, 900.0):
+        angle = 2 * np.pi * (minute / 60 - p[Par.circadian_tolerance_peak_h]) / 24
+        y[St.clock_cos], y[St.clock_sin] = np.cos(angle), np.sin(angle)
+        clock.clock_derivatives(minute, y, drv, p, dydt)
+        # on target, the oscillator turns at one turn a day and does not change its amplitude
+        radial = y[St.clock_cos] * dydt[St.clock_cos] + y[St.clock_sin] * dydt[St.clock_sin]
+        assert radial == pytest.approx(0.0, abs=1e-12)
+        assert np.hypot(dydt[St.clock_cos], dydt[St.clock_sin]) == pytest.approx(2 * np.pi / 1440)

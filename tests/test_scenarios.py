@@ -173,3 +173,11 @@ def test_32_mixed_meal_day_stays_in_range(summaries):
     summary = summaries["32_mixed_meal_day"]
     assert max(_daily(summary, "max_glucose_mg_dl")) < 160.0
     assert min(_daily(summary, "min_glucose_mg_dl")) > 70.0
+
+
+def test_33_night_work_raises_glucose_after_meals(summaries):
+    summary = summaries["33_night_shift_work"]
+    mean, peak = _daily(summary, "mean_glucose_mg_dl"), _daily(summary, "max_glucose_mg_dl")
+    day_work, night_work = slice(3, 7), slice(10, 14)
+    assert min(peak[night_work]) > max(peak[day_work]) + 5.0
+    assert sum(mean[night_work]) / 4 > sum(mean[day_work]) / 4 + 2.0

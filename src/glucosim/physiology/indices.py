@@ -118,6 +118,9 @@ STATE_TABLE: tuple[StateSpec, ...] = (
     # counter-regulation and the liver's store (model-fast, issue 10)
     dynamic("glucagon_pg_ml", "pg/ml", 1e-6, "plasma glucagon"),
     dynamic("liver_glycogen_mg_kg", "mg/kg", 1e-5, "liver glycogen (glucose units)"),
+    # the body clock (model-fast, issue 10): cosine and sine of the circadian angle from the morning peak
+    dynamic("clock_cos", "1", 1e-8, "body clock: cosine of the circadian angle (1 at the morning peak of tolerance)"),
+    dynamic("clock_sin", "1", 1e-8, "body clock: sine of the circadian angle"),
     # exercise (Roy & Parker 2007 and after-effects)
     dynamic("exercise_vo2_pct", "%VO2max", 1e-8, "oxygen uptake above rest (PVO2max)"),
     dynamic("exercise_liver_output_mg_kg_min", "mg/kg/min", 1e-8, "exercise-induced liver glucose output"),
@@ -267,6 +270,8 @@ DRIVER_SPEC = [
         "energy of the latest meal's fat and protein per unit energy of its carbohydrate",
     ),
     ("meal_protein_per_carb", "g/g", "protein per gram of carbohydrate in the latest meal"),
+    ("clock_shift_h", "h", "how much later the body clock is set than a day-worker's (entrained to daylight: 0)"),
+    ("circadian_misalignment", "1", "sleep out of phase with the body clock: 0 aligned, 1 twelve hours off"),
     ("exercise_intensity_pct", "%VO2max", "exercise intensity above rest"),
     ("sleep_deficit_h", "h", "sleep deficit of the night before"),
     ("drift_liver_per_day", "1/day", "log-rate of scenario drift of hepatic sensitivity"),

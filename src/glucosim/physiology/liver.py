@@ -14,11 +14,12 @@ from glucosim.physiology.indices import Par, St
 
 
 @kernel
-def insulin_regulated_output(y, p, sensitivity_liver, nefa_ratio, cortisol_rel):
+def insulin_regulated_output(y, p, sensitivity_liver, nefa_ratio, cortisol_rel, circadian=1.0):
     """(DM2007 net liver output E, its excess over a normal liver's E at the same glucose and insulin), mg/kg/min.
 
-    E is the liver's demand with a normal glycogen store. The excess, from
-    hepatic insulin resistance, cortisol and NEFA, is met by gluconeogenesis
+    E is the liver's demand with a normal glycogen store; ``circadian`` is the
+    body clock's factor on kp1 (clock.py). The excess, from hepatic insulin
+    resistance, cortisol, NEFA and the dawn rise, is met by gluconeogenesis
     (glycogen.py): in type 2 diabetes the raised output is gluconeogenic.
     """
     base = p[Par.liver_output_extrapolated]
@@ -31,6 +32,7 @@ def insulin_regulated_output(y, p, sensitivity_liver, nefa_ratio, cortisol_rel):
         base
         * (1.0 + p[Par.liver_output_cortisol_gain] * (cortisol_rel - 1.0))
         * (1.0 + p[Par.liver_output_nefa_gain] * (nefa_ratio - 1.0))
+        * circadian
     )
     output = drive - glucose_suppression - sensitivity_liver * insulin_suppression
     if output <= 0.0:

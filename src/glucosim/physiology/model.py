@@ -13,6 +13,7 @@ from glucosim.physiology import (
     beta_cells,
     body,
     brain,
+    clock,
     exercise,
     glucagon,
     glycogen,
@@ -34,8 +35,12 @@ from glucosim.physiology.units import MINUTES_PER_DAY
 def _core_fluxes(y, drv, p):
     """Fluxes shared by rhs and analysis (mg/kg/min unless named otherwise)."""
     s_liver, s_muscle, s_adipose = effective_sensitivities(y, drv, p)
+    rhythm = clock.sensitivity_factor(y, drv, p)
+    s_liver, s_muscle, s_adipose = s_liver * rhythm, s_muscle * rhythm, s_adipose * rhythm
     nefa = adipose.nefa_ratio(y, p)
-    demand, gng_excess = liver.insulin_regulated_output(y, p, s_liver, nefa, drv[Drv.cortisol_rel])
+    demand, gng_excess = liver.insulin_regulated_output(
+        y, p, s_liver, nefa, drv[Drv.cortisol_rel], clock.liver_factor(y, p)
+    )
     liver_output, gng_released, glycogenolysis, gng_stored = glycogen.liver_sources(
         y, p, demand, gng_excess, glucagon.counterregulatory_excess(y, p)
     )
@@ -97,7 +102,9 @@ def rhs(t, y, drv, p, dydt):
         dydt,
     )
     glucose = plasma_glucose_mg_dl(y, p)
-    capacity = beta_cells.secretion_capacity(y, drv, p) * gut.amino_acid_potentiation(y, drv, p)
+    capacity = (
+        beta_cells.secretion_capacity(y, drv, p) * gut.amino_acid_potentiation(y, drv, p) * clock.secretion_factor(y, p)
+    )
     beta_cells.beta_fast_derivatives(y, p, glucose, d_glucose, capacity, dydt)
     secretion = beta_cells.secretion_to_liver(y, p)
     insulin.insulin_derivatives(y, p, secretion, drv[Drv.iv_insulin_pmol_kg_min], dydt)
@@ -105,6 +112,7 @@ def rhs(t, y, drv, p, dydt):
     glucagon.glucagon_derivative(y, p, glucose, insulin.plasma_insulin_pmol_l(y, p), dydt)
     glycogen.glycogen_derivative(y, p, glycogenolysis, gng_stored, appearance, liver_uptake, dydt)
     exercise.exercise_derivatives(y, drv, p, slow_on, dydt)
+    clock.clock_derivatives(t, y, drv, p, dydt)
 
     # running means drive the slow processes; they run even when slow dynamics are frozen
     filter_time = p[Par.chronic_filter_time] * MINUTES_PER_DAY

@@ -15,7 +15,7 @@ import numpy as np
 from glucosim.errors import ScenarioError
 from glucosim.physiology.body import balance_intake_kcal_day, meal_energy_kcal
 from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
-from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, MINUTES_PER_DAY, MINUTES_PER_HOUR
+from glucosim.physiology.units import DAYS_PER_YEAR, HOURS_PER_DAY, MG_PER_G, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from glucosim.scenario.load import LoadedScenario
 from glucosim.scenario.schema import Routine
 from glucosim.solver import Schedule
@@ -42,6 +42,8 @@ class DayPlan:
     energy_surplus_kcal_day: float
     food_energy_kcal_day: float
     cortisol_rel: float
+    clock_shift_h: float = 0.0
+    circadian_misalignment: float = 0.0
 
     @property
     def fasting_sample_min(self) -> float:
@@ -54,6 +56,16 @@ class DayPlan:
         if not self.meals or self.meals[0][0] + POSTMEAL_SAMPLE_MIN >= MINUTES_PER_DAY:
             return math.nan
         return self.meals[0][0] + POSTMEAL_SAMPLE_MIN
+
+
+ALIGNED_SLEEP_MIDPOINT_H = 3.0
+"""Middle of sleep of a day-worker whose clock is set by daylight (23:00-07:00); misalignment is measured from it."""
+
+
+def circadian_misalignment(routine: Routine) -> float:
+    """How far sleep is out of phase with the body clock: 0 aligned, 1 twelve hours off."""
+    gap = (routine.sleep_midpoint_h - ALIGNED_SLEEP_MIDPOINT_H - routine.clock_shift_h) % HOURS_PER_DAY
+    return min(gap, HOURS_PER_DAY - gap) / (HOURS_PER_DAY / 2.0)
 
 
 def _meal_composition(meal, carbs_scale: float, p) -> tuple[float, float]:
@@ -116,6 +128,8 @@ class ScenarioProgram:
                     "meals",
                     "exercise",
                     "sleep_h",
+                    "sleep_midpoint_h",
+                    "clock_shift_h",
                     "carbs_scale",
                     "energy_surplus_kcal_per_day",
                     "other_food_kcal_per_day",
@@ -210,6 +224,8 @@ class ScenarioProgram:
             energy_surplus_kcal_day=routine.energy_surplus_kcal_per_day,
             food_energy_kcal_day=self.food_energy_kcal_day(routine),
             cortisol_rel=routine.cortisol_rel,
+            clock_shift_h=routine.clock_shift_h,
+            circadian_misalignment=circadian_misalignment(routine),
         )
 
     def schedule(
@@ -268,6 +284,8 @@ class ScenarioProgram:
                 drv[Drv.energy_surplus_kcal_day] = plan.energy_surplus_kcal_day
                 drv[Drv.food_energy_kcal_day] = plan.food_energy_kcal_day
                 drv[Drv.cortisol_rel] = plan.cortisol_rel
+                drv[Drv.clock_shift_h] = plan.clock_shift_h
+                drv[Drv.circadian_misalignment] = plan.circadian_misalignment
                 drv[Drv.slow_dynamics_on] = 1.0 if slow_dynamics else 0.0
                 t0.append(midnight + minute)
                 drivers.append(drv)

@@ -383,6 +383,38 @@ def mixed_meals_cgm() -> dict:
     }
 
 
+def circadian_meal_timing() -> dict:
+    import glucosim
+    from glucosim.scenario.load import parse_scenario
+
+    def meals_at_8_and_20(**change) -> dict:
+        meals = [{"time_h": 8.0, "carbs_g": 75.0}, {"time_h": 20.0, "carbs_g": 75.0}]
+        data = {
+            "name": "meal timing",
+            "duration_days": 2,
+            "routine": load_toml(_reference_routine_path()),
+            "changes": [{"from_day": 1, "meals": meals, **change}],
+            "output": {"trajectory_days": [1]},
+        }
+        day = glucosim.simulate(parse_scenario(data, "validation"), progress=False).trajectories[1]
+        hours, glucose, insulin = (day[name].to_numpy() for name in ("clock_h", "glucose_mg_dl", "insulin_pmol_l"))
+        out = {}
+        for hour in (8.0, 20.0):
+            window = (hours >= hour) & (hours <= hour + 3.0)
+            out[hour] = (glucose[window].mean(), float(np.trapezoid(insulin[window], hours[window])))
+        return out
+
+    aligned = meals_at_8_and_20()
+    misaligned = meals_at_8_and_20(sleep_midpoint_h=15.0)
+    return {
+        "evening_vs_morning_glucose_percent": _percent_change(aligned[20.0][0], aligned[8.0][0]),
+        "misalignment_glucose_percent": _percent_change(
+            misaligned[8.0][0] + misaligned[20.0][0], aligned[8.0][0] + aligned[20.0][0]
+        ),
+        "evening_vs_morning_insulin_percent": _percent_change(aligned[20.0][1], aligned[8.0][1]),
+    }
+
+
 def _reference_routine_path():
     from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
 
@@ -402,6 +434,7 @@ CASE_FUNCTIONS = {
     "energy_balance_weight": energy_balance_weight,
     "fasting_glycogen_gluconeogenesis": fasting_glycogen_gluconeogenesis,
     "mixed_meals_cgm": mixed_meals_cgm,
+    "circadian_meal_timing": circadian_meal_timing,
 }
 
 
