@@ -121,6 +121,8 @@ def _base_drivers(program: ScenarioProgram, day: int) -> np.ndarray:
     drv = np.zeros(N_DRIVERS)
     drv[Drv.sleep_deficit_h] = plan.sleep_deficit_h
     drv[Drv.cortisol_rel] = plan.cortisol_rel
+    drv[Drv.clock_shift_h] = plan.clock_shift_h
+    drv[Drv.circadian_misalignment] = plan.circadian_misalignment
     drv[Drv.slow_dynamics_on] = 0.0
     # the previous evening's meal may still be emptying from the stomach (day 0 follows the warm-up on day 0's routine)
     drv[Drv.meal_dose_mg_kg], drv[Drv.absorption_speed] = last_meal(program.day_plan(max(day - 1, 0)))
