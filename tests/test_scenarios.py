@@ -140,3 +140,20 @@ def test_20_energy_surplus_levels_off_and_walking_reverses_it(summaries):
     assert weight[-1] < 0.3 * weight[3]  # daily walks spend it again
     sensitivity = _yearly(summaries["20_energy_surplus_then_walking"], "insulin_sensitivity_rel")
     assert sensitivity[3] < 0.8 * sensitivity[0] and sensitivity[-1] > sensitivity[3]
+
+
+def test_21_vlcd_empties_the_liver_within_weeks_but_the_beta_cells_stay_failed():
+    import glucosim
+
+    start, weeks8 = 2612, 2612 + 56
+    daily = glucosim.simulate(
+        SCENARIO_DIR / "21_vlcd_early_type2.toml", progress=False, until_day=weeks8 + 1
+    ).daily.set_index("day")
+    assert daily.loc[start - 1, "fasting_glucose_mg_dl"] >= FASTING_GLUCOSE_DIABETES_MG_DL  # diagnosed
+    assert daily.loc[start, "liver_fat_pct"] > 8.0  # a fatty liver
+    assert daily.loc[start + 7, "liver_fat_pct"] < 0.8 * daily.loc[start, "liver_fat_pct"]  # falls within days
+    assert daily.loc[weeks8, "liver_fat_pct"] < 3.0  # normal by the end
+    hepatic = daily["insulin_sensitivity_liver_rel"]
+    assert hepatic.loc[weeks8] > 2.0 * hepatic.loc[start]
+    assert daily.loc[weeks8, "fasting_glucose_mg_dl"] < daily.loc[start, "fasting_glucose_mg_dl"] - 15.0
+    assert daily.loc[weeks8, "weight_change_kg"] < -8.0

@@ -8,7 +8,19 @@ intermediate quantities for analysis, so every flux has one definition.
 
 import numpy as np
 
-from glucosim.physiology import adipose, beta_cells, body, brain, exercise, gut, insulin, kidney, liver, muscle
+from glucosim.physiology import (
+    adipose,
+    beta_cells,
+    body,
+    brain,
+    ectopic_fat,
+    exercise,
+    gut,
+    insulin,
+    kidney,
+    liver,
+    muscle,
+)
 from glucosim.physiology._jit import kernel
 from glucosim.physiology.glucose import glucose_derivatives, plasma_glucose_mg_dl
 from glucosim.physiology.indices import FIRST_QUADRATURE, N_FLUXES, Drv, Flux, Par, St
@@ -66,6 +78,7 @@ def rhs(t, y, drv, p, dydt):
     beta_cells.beta_slow_derivatives(y, p, slow_on, dydt)
     drift_derivatives(drv, slow_on, dydt)
     body.body_derivatives(y, drv, p, slow_on, dydt)
+    ectopic_fat.liver_fat_derivative(y, drv, p, slow_on, dydt)
 
     dydt[St.cum_liver_output_mg_kg] = liver_output
     dydt[St.cum_gut_appearance_mg_kg] = appearance
