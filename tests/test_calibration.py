@@ -16,3 +16,4 @@ def test_table_matches_calibration_script():
     table = load_parameter_table()
     assert table["secretion_max"].value == pytest.approx(calibrated["secretion_max"], rel=0.005)
     assert table["insulin_mean_reference"].value == pytest.approx(calibrated["insulin_mean_reference"], rel=0.005)
+    assert table["nefa_mean_reference"].value == pytest.approx(calibrated["nefa_mean_reference"], rel=0.005)

@@ -10,6 +10,9 @@
    50 g of protein added to a 50 g carbohydrate breakfast raises the 3-h
    incremental insulin area by 50 % (target within the +31 to +57 % of whey
    added to high-glycemic-index meals, Frid 2005 Am J Clin Nutr 82:69).
+4. nefa_mean_reference: the 24-h mean plasma NEFA of the healthy preset on
+   day 0 of scenarios/01_healthy_baseline.toml (the liver-fat NEFA source is
+   relative to it, so the healthy reference holds its liver fat).
 
 It prints the values; copy them into models/parameters.toml if they moved.
 tests/test_calibration.py fails when the table and this script disagree.
@@ -59,7 +62,21 @@ def calibrate() -> dict:
         insulin = new_insulin
         if converged:
             break
-    return {"secretion_max": secretion_max, "mean_glucose_mg_dl": glucose, "insulin_mean_reference": insulin}
+    return {
+        "secretion_max": secretion_max,
+        "mean_glucose_mg_dl": glucose,
+        "insulin_mean_reference": insulin,
+        "nefa_mean_reference": reference_mean_nefa(),
+    }
+
+
+def reference_mean_nefa() -> float:
+    """24-h mean plasma NEFA (mmol/l) of the healthy reference day, from its 5-minute trajectory."""
+    import glucosim
+
+    day = glucosim.simulate(REFERENCE_SCENARIO, progress=False, until_day=1).trajectories[0]
+    minutes = day["time_min"].to_numpy()
+    return float(np.trapezoid(day["nefa_mmol_l"].to_numpy(), minutes) / (minutes[-1] - minutes[0]))
 
 
 PROTEIN_TARGET_RATIO = 1.5

@@ -415,6 +415,33 @@ def circadian_meal_timing() -> dict:
     }
 
 
+VLCD_START_DAY = 2612
+"""First day of the very-low-calorie diet in scenario 21."""
+VLCD_DAYS = 56
+
+
+def liver_fat_vlcd() -> dict:
+    import glucosim
+
+    daily = glucosim.simulate(
+        SCENARIO_DIR / "21_vlcd_early_type2.toml", progress=False, until_day=VLCD_START_DAY + VLCD_DAYS + 1
+    ).daily.set_index("day")
+    before, week1, week8 = VLCD_START_DAY, VLCD_START_DAY + 7, VLCD_START_DAY + VLCD_DAYS
+    capacity = daily["beta_cell_mass_rel"] * daily["beta_cell_function_rel"]
+    on_diet = daily.loc[before:week8]
+    lost_8kg = int(on_diet.index[np.argmax(on_diet["weight_change_kg"].to_numpy() <= -8.0)])
+    return {
+        "liver_fat_week8_pct": daily.loc[week8, "liver_fat_pct"],
+        "liver_fat_change_at_8kg_loss_percent": _percent_change(
+            daily.loc[lost_8kg, "liver_fat_pct"], daily.loc[before, "liver_fat_pct"]
+        ),
+        "fasting_glucose_change_week1_percent": _percent_change(
+            daily.loc[week1, "fasting_glucose_mg_dl"], daily.loc[before, "fasting_glucose_mg_dl"]
+        ),
+        "secretory_capacity_ratio_week8": capacity.loc[week8] / capacity.loc[before],
+    }
+
+
 def _reference_routine_path():
     from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
 
@@ -435,6 +462,7 @@ CASE_FUNCTIONS = {
     "fasting_glycogen_gluconeogenesis": fasting_glycogen_gluconeogenesis,
     "mixed_meals_cgm": mixed_meals_cgm,
     "circadian_meal_timing": circadian_meal_timing,
+    "liver_fat_vlcd": liver_fat_vlcd,
 }
 
 
