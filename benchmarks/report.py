@@ -70,18 +70,22 @@ KB_PER_MB = 1024.0
 
 
 class quiet_stderr:
-    """Silence file descriptor 2 (C libraries such as SUNDIALS print warnings there, past any Python logger)."""
+    """Silence file descriptors 1 and 2 (SUNDIALS inside libroadrunner prints its warnings there from C, past
+    any Python logger); only around a peer's timing, which prints nothing of ours."""
 
     def __enter__(self):
+        sys.stdout.flush()
         sys.stderr.flush()
-        self.saved = os.dup(2)
+        self.saved = [os.dup(1), os.dup(2)]
         self.devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(self.devnull, 1)
         os.dup2(self.devnull, 2)
 
     def __exit__(self, *exc):
-        os.dup2(self.saved, 2)
-        os.close(self.saved)
-        os.close(self.devnull)
+        os.dup2(self.saved[0], 1)
+        os.dup2(self.saved[1], 2)
+        for descriptor in (*self.saved, self.devnull):
+            os.close(descriptor)
 
 
 def best_of(function, repeats: int) -> float:
