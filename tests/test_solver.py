@@ -8,8 +8,8 @@ from glucosim.errors import SolverError
 from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, St
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.simulation.initial_state import initial_state
+from glucosim.simulation.organ import default_tolerances, organ_ensemble, organ_integrator
 from glucosim.solver.dopri5 import bind_integrator
-from glucosim.solver.kernel import default_tolerances, organ_ensemble, organ_integrator
 from glucosim.solver.segments import Schedule, Tolerances, integrate_schedule
 from tests._scipy_reference import solve_with_scipy
 
@@ -315,18 +315,12 @@ def test_solver_package_does_not_import_the_model():
 
     offenders = []
     for path in Path(glucosim.solver.__file__).parent.glob("*.py"):
-        if path.name in MODEL_BINDINGS_IN_SOLVER:
-            continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("glucosim.physiology"):
                 offenders.append(f"{path.name}: {node.module}")
             if isinstance(node, ast.Import):
                 offenders += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("glucosim.physiology")]
     assert offenders == []
-
-
-MODEL_BINDINGS_IN_SOLVER = {"kernel.py"}
-"""The organ model's binding still living in the solver package (to move to the model side)."""
 
 
 def test_simulate_records_the_method_and_rejects_unknown_ones(make_scenario):
