@@ -4,6 +4,7 @@ import importlib.util
 import shutil
 
 import pytest
+from click.testing import CliRunner
 
 from glucosim.calibration.fit import calibrate, calibrated_values
 from glucosim.calibration.report import write_parameter_values
@@ -201,3 +202,24 @@ def test_write_parameter_values_changes_only_the_named_values(tmp_path):
     assert len(before) == len(after)
     with pytest.raises(CalibrationError, match="no_such_parameter"):
         write_parameter_values({"no_such_parameter": 1.0}, path)
+
+
+# ---------------------------------------------------------------- the command on the real model
+def test_calibrate_command_solves_the_reference_day_and_checks_the_table(tmp_path):
+    """A target folder without free parameters: the reference day only, plus one cheap target (seconds)."""
+    from glucosim.cli import main
+
+    targets = tmp_path / "targets"
+    targets.mkdir()
+    text = (REPO / "validation" / "targets" / "insulin_kinetics.toml").read_text()
+    head = text.split("[[parameters]]")[0]
+    fasting = [block for block in text.split("[[targets]]") if 'name = "fasting_insulin_healthy"' in block][0]
+    (targets / "reference.toml").write_text(head + "[[targets]]" + fasting)
+    report = tmp_path / "calibration.md"
+    result = CliRunner().invoke(
+        main, ["calibrate", "--targets", str(targets), "--no-cache", "--no-progress", "--report", str(report)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "the table holds the calibrated values" in result.output
+    page = report.read_text()
+    assert "secretion_max" in page and "fasting insulin, healthy adults" in page and "Identifiability" in page
