@@ -223,3 +223,29 @@ def test_calibrate_command_solves_the_reference_day_and_checks_the_table(tmp_pat
     assert "the table holds the calibrated values" in result.output
     page = report.read_text()
     assert "secretion_max" in page and "fasting insulin, healthy adults" in page and "Identifiability" in page
+
+
+def test_validation_page_keeps_fit_set_validation_set_and_reproductions_apart(tmp_path):
+    from glucosim.validation.cases import evaluate
+    from glucosim.validation.report import write_report
+
+    cases = load_cases()
+    for case in cases:
+        if case.id == "topp_reproduction":
+            evaluate(case)  # analytic fixed points: instant
+        else:
+            for q in case.quantities:
+                q.value = q.published
+    targets = [(t, t.published) for group in load_target_groups() for t in group.targets]
+    fit_label = next(t.label for t, _ in targets if t.kind == "fit")
+    page = write_report(cases, tmp_path / "validation.md", figures=False, targets=targets).read_text()
+    fit_part, rest = page.split("## Validation set: never fitted to")
+    validation_part, reproduction_part = rest.split("## Reference models reproduced on glucosim's engine")
+    assert fit_label in fit_part and fit_label not in validation_part
+    assert "The Topp 2000 beta-cell-mass model" in reproduction_part
+    assert "The Topp 2000 beta-cell-mass model" not in validation_part
+    assert "Ha-Sherman" in reproduction_part and "Ha-Sherman" not in validation_part
+    n_validation = sum(len(c.quantities) for c in cases if c.kind != "reproduction")
+    n_validation += sum(t.kind == "validation" for t, _ in targets)
+    assert f"{n_validation} of {n_validation} quantities agree" in validation_part
+    assert all(q.agrees for c in cases if c.id == "topp_reproduction" for q in c.quantities)
