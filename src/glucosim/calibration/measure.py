@@ -45,13 +45,32 @@ MODEL_SOURCES = (
 """What a measurement depends on (relative to the package): its hash keys the evaluation cache."""
 
 
-def model_source_hash() -> str:
-    """Hash of every source and data file that can change a measurement (16 hex digits)."""
+def model_source_hash(overridden: tuple[str, ...] = ()) -> str:
+    """Hash of every source and data file that can change a measurement (16 hex digits).
+
+    The parameter table counts by its values and ranges, without the values of ``overridden`` (the free
+    parameters and the reference day's, set at every evaluation): writing a fit's result into the table,
+    or editing a source text, keeps the cache valid, so a rerun after ``--write`` replays from it.
+    """
+    import json
+
+    from glucosim._toml import load_toml
+    from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+
+    masked = set(overridden) | set(REFERENCE_PARAMETERS)
+    table = load_toml(PARAMETER_TABLE_PATH)
     digest = hashlib.sha256()
+    digest.update(
+        json.dumps(
+            [(name, None if name in masked else entry["value"], entry["range"]) for name, entry in table.items()]
+        ).encode()
+    )
     for entry in MODEL_SOURCES:
         path = PACKAGE_DIR / entry
         files = sorted(p for p in path.rglob("*") if p.suffix in (".py", ".toml")) if path.is_dir() else [path]
         for file in files:
+            if file.resolve() == PARAMETER_TABLE_PATH.resolve():
+                continue
             digest.update(str(file.relative_to(PACKAGE_DIR)).encode())
             digest.update(file.read_bytes())
     digest.update(REFERENCE_SCENARIO.read_bytes())

@@ -125,7 +125,9 @@ def write_report(result: FitResult, path, command: str, runtime_s: float | None 
                 "reference day (mean glucose = glucose_setpoint)",
             ]
         )
-    lines += _markdown_table(["parameter", "unit", "start", "calibrated", "in the table", "range", "fitted to"], rows)
+    lines += _markdown_table(
+        ["parameter", "unit", "start", "calibrated", "table before the run", "range", "fitted to"], rows
+    )
     lines += ["", "### Targets at the calibrated values", ""]
     target_rows = []
     for target in problem.fit + problem.held_out:
@@ -146,16 +148,21 @@ def write_report(result: FitResult, path, command: str, runtime_s: float | None 
         ["target", "set", "unit", "published +- spread (range)", "glucosim", "residual (spreads)", "verdict"],
         target_rows,
     )
+    lines += ["", "Target groups:", ""]
+    lines += [
+        f"- `validation/targets/{group.path.name}`: {group.description or group.title}" for group in problem.groups
+    ]
     lines += ["", "Sources:", ""]
     lines += [f"- *{target.label}:* {target.source}" for target in problem.fit + problem.held_out]
-    lines += _identifiability_section(ident)
+    residuals = [target.residual(result.fit_values[target.name]) for target in problem.fit]
+    lines += _identifiability_section(ident, residuals)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
-def _identifiability_section(ident: dict) -> list[str]:
+def _identifiability_section(ident: dict, residuals: list[float]) -> list[str]:
     names, targets = ident["parameters"], ident["targets"]
     lines = [
         "",
@@ -173,6 +180,22 @@ def _identifiability_section(ident: dict) -> list[str]:
     jac = np.array(ident["jacobian"]).reshape(len(targets), len(names))
     rows = [[target] + [f"{value:+.3g}" for value in jac[i]] for i, target in enumerate(targets)]
     lines += _markdown_table(["target"] + [f"`{name}`" for name in names], rows)
+    out_of_reach = []
+    for i, target in enumerate(targets):
+        if abs(residuals[i]) <= 1.0:
+            continue
+        best = int(np.argmax(np.abs(jac[i]))) if len(names) else None
+        efolds = abs(residuals[i]) / abs(jac[i][best]) if best is not None and jac[i][best] else np.inf
+        if efolds > 1.0:
+            how = f"{efolds:.1f} e-folds of `{names[best]}` alone" if best is not None else "a free parameter"
+            out_of_reach.append(f"{target} (residual {residuals[i]:+.2f} spreads; closing it needs {how})")
+    if out_of_reach:
+        lines += [
+            "",
+            "Out of the fit's reach: targets more than one spread off whose residual would take more than an"
+            " e-fold (x2.7) change of the most effective free parameter to close: " + "; ".join(out_of_reach) + ".",
+            "What the fitted mechanisms cannot reach, another mechanism has to.",
+        ]
     lines += ["", "Singular values: " + ", ".join(f"{s:.3g}" for s in ident["singular_values"]) + ".", ""]
     for s, direction in zip(ident["singular_values"], ident["directions"]):
         parts = ", ".join(f"{weight:+.2f} {name}" for weight, name in zip(direction, names))
