@@ -1,11 +1,13 @@
 """The calibration pipeline: targets as data, weighted objective, resumable fit, identifiability, the table."""
 
 import importlib.util
+import math
 import shutil
 
 import pytest
 from click.testing import CliRunner
 
+from glucosim.calibration import measure
 from glucosim.calibration.fit import calibrate, calibrated_values
 from glucosim.calibration.report import write_parameter_values
 from glucosim.calibration.targets import fit_targets, free_parameters, held_out_targets, load_target_groups
@@ -42,6 +44,23 @@ def test_shipped_targets_are_complete_and_the_validation_set_is_held_out():
     assert not {t.name for t in fit} & case_quantities, "a validation case quantity is also a fit target"
     validation_set = len(case_quantities) + len(held_out_targets(groups))
     assert validation_set >= 10
+
+
+def test_every_calibrated_parameter_names_its_targets():
+    table = load_parameter_table()
+    for group in load_target_groups():
+        if not group.adopted:  # run and reported, never written: the table keeps its own source
+            assert len(group.not_adopted_because) > 40
+            continue
+        for parameter in group.parameters:
+            source = table[parameter.name].source
+            assert source.startswith("calibrated"), parameter.name
+            assert f"validation/targets/{group.path.name}" in source, parameter.name
+            for target in group.targets:
+                if target.kind == "fit":
+                    assert target.name in source, f"{parameter.name} does not name target {target.name}"
+    for name in measure.REFERENCE_PARAMETERS:
+        assert "glucosim calibrate" in table[name].source
 
 
 GROUP = """
@@ -129,10 +148,10 @@ class ToyModel:
         if self.fail_after is not None and self.calls >= self.fail_after:
             raise KeyboardInterrupt
         self.calls += 1
-        run = {
-            "ten_m4": 10 * values["insulin_peripheral_clearance_rate"],
-            "ten_m2": 10 * values["insulin_plasma_to_liver_rate"],
-        }
+        run = {}
+        if targets:
+            run["ten_m4"] = 10 * values["insulin_peripheral_clearance_rate"]
+            run["ten_m2"] = 10 * values["insulin_plasma_to_liver_rate"]
         reference = {"secretion_max": 20.0, "insulin_mean_reference": 70.0, "mean_glucose_mg_dl": 105.0}
         return {"reference_day": reference, "runs": {"fasting|healthy": run}}
 
@@ -157,6 +176,27 @@ def test_fit_reaches_the_targets_and_reports_what_they_leave_free(toy_dir):
     assert verdicts["hepatic_extraction_max"] == "free"
     assert min(result.identifiability["singular_values"]) < 1e-8
     assert calibrated_values(result)["secretion_max"] == 20.0
+
+
+def test_a_fit_not_adopted_is_reported_but_not_written(toy_dir):
+    path = toy_dir / "targets" / "toy.toml"
+    path.write_text('adopted = false\nnot_adopted_because = "' + 40 * "x" + '"\n' + GROUP)
+
+    def model(targets, values):
+        evaluation = ToyModel()(targets, values)
+        # the reference day follows the free parameters, as the real one does
+        evaluation["reference_day"]["secretion_max"] = 100 * values.get("insulin_peripheral_clearance_rate", 0.0)
+        return evaluation
+
+    result = calibrate(toy_dir / "targets", cache_dir=None, progress=False, evaluate=model)
+    assert result.values["insulin_peripheral_clearance_rate"] == pytest.approx(0.15, rel=1e-4)
+    written = calibrated_values(result)
+    assert set(written) == set(measure.REFERENCE_PARAMETERS)
+    assert written["secretion_max"] == 0.0  # solved without the fit's values
+    assert result.reference_day["secretion_max"] == pytest.approx(15.0, rel=1e-4)
+    path.write_text("adopted = false\n" + GROUP)
+    with pytest.raises(CalibrationError, match="not_adopted_because"):
+        load_target_groups(toy_dir / "targets")
 
 
 def test_interrupted_fit_resumes_from_the_cache_without_recomputing(toy_dir):
@@ -249,3 +289,14 @@ def test_validation_page_keeps_fit_set_validation_set_and_reproductions_apart(tm
     n_validation += sum(t.kind == "validation" for t, _ in targets)
     assert f"{n_validation} of {n_validation} quantities agree" in validation_part
     assert all(q.agrees for c in cases if c.id == "topp_reproduction" for q in c.quantities)
+
+
+@pytest.mark.slow
+def test_calibration_reproduces_the_shipped_values(tmp_path):
+    """The full fit from the start values in validation/targets lands on the table's values."""
+    from glucosim.calibration.command import REPRODUCTION_TOLERANCE
+
+    result = calibrate(cache_dir=tmp_path, progress=False)
+    table = load_parameter_table()
+    for name, value in calibrated_values(result).items():
+        assert math.isclose(value, table[name].value, rel_tol=REPRODUCTION_TOLERANCE), name

@@ -125,6 +125,9 @@ class FitResult:
     cached: int
     status: str
     identifiability: dict
+    table_reference_day: dict = field(default_factory=dict)
+    """The reference day solved with the adopted groups' values only (the others at their table values):
+    what the table holds."""
 
 
 def jacobian(objective: Objective, u: np.ndarray, step: float = DIFF_STEP) -> np.ndarray:
@@ -239,6 +242,11 @@ def calibrate(
     finally:
         if bar is not None:
             bar.close()
+    adopted = {p.name: values[p.name] for p in problem.free if p.adopted}
+    if len(adopted) == len(problem.free):
+        table_reference = final["reference_day"]
+    else:
+        table_reference = cache.evaluate(adopted, lambda v: evaluate([], v))["reference_day"]
     residuals = objective.residuals_at(values)
     return FitResult(
         problem=problem,
@@ -252,9 +260,11 @@ def calibrate(
         cached=cache.hits,
         status=status,
         identifiability=identifiability(jac, problem.names, [t.name for t in problem.fit]),
+        table_reference_day=table_reference,
     )
 
 
 def calibrated_values(result: FitResult) -> dict[str, float]:
-    """Every value the calibration sets: the free parameters and the reference day's two."""
-    return {**result.values, **{name: result.reference_day[name] for name in measure.REFERENCE_PARAMETERS}}
+    """Every value the calibration sets in the table: the adopted groups' parameters and the reference day's two."""
+    adopted = {p.name: result.values[p.name] for p in result.problem.free if p.adopted}
+    return {**adopted, **{name: result.table_reference_day[name] for name in measure.REFERENCE_PARAMETERS}}

@@ -101,15 +101,17 @@ def write_report(result: FitResult, path, command: str, runtime_s: float | None 
     rows = []
     for parameter in problem.free:
         row = table[parameter.name]
+        written = _fmt(values[parameter.name]) if parameter.adopted else "no (fit not adopted)"
         rows.append(
             [
                 f"`{parameter.name}`",
                 row.unit,
                 _fmt(parameter.start),
-                _fmt(values[parameter.name]),
+                _fmt(result.values[parameter.name]),
+                written,
                 _fmt(row.value),
                 f"[{_fmt(row.low)}, {_fmt(row.high)}]",
-                f"{parameter.group} (fit targets)",
+                f"fit targets of {parameter.group}",
             ]
         )
     for name in REFERENCE_PARAMETERS:
@@ -119,16 +121,25 @@ def write_report(result: FitResult, path, command: str, runtime_s: float | None 
                 f"`{name}`",
                 row.unit,
                 "-",
+                _fmt(result.reference_day[name]),
                 _fmt(values[name]),
                 _fmt(row.value),
                 f"[{_fmt(row.low)}, {_fmt(row.high)}]",
-                "reference day (mean glucose = glucose_setpoint)",
+                "reference day (mean glucose = glucose_setpoint), with the adopted values",
             ]
         )
     lines += _markdown_table(
-        ["parameter", "unit", "start", "calibrated", "table before the run", "range", "fitted to"], rows
+        ["parameter", "unit", "start", "fitted", "written to the table", "table before the run", "range", "fitted to"],
+        rows,
     )
-    lines += ["", "### Targets at the calibrated values", ""]
+    for group in problem.groups:
+        if not group.adopted:
+            lines += [
+                "",
+                f"**Not adopted: `validation/targets/{group.path.name}`.** The fit is run and reported here, and its"
+                f" values are not written to the table: {group.not_adopted_because}",
+            ]
+    lines += ["", "### Targets at the fitted values", ""]
     target_rows = []
     for target in problem.fit + problem.held_out:
         value = result.fit_values.get(target.name, result.held_out_values.get(target.name))

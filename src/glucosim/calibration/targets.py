@@ -36,7 +36,7 @@ TARGET_FIELDS = {
     "subject",
     "measure",
 }
-GROUP_FIELDS = {"id", "title", "description", "parameters", "targets"}
+GROUP_FIELDS = {"id", "title", "description", "parameters", "targets", "adopted", "not_adopted_because"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ class FreeParameter:
     name: str
     start: float
     group: str
+    adopted: bool = True
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,9 @@ class TargetGroup:
     parameters: tuple[FreeParameter, ...]
     targets: tuple[Target, ...]
     path: Path
+    adopted: bool = True
+    """Whether the table holds this group's fit; a fit not adopted is run and reported, never written."""
+    not_adopted_because: str = ""
 
 
 def _fail(path: Path, message: str):
@@ -109,6 +113,12 @@ def _load_group(path: Path) -> TargetGroup:
     for key in ("id", "title", "targets"):
         if key not in data:
             _fail(path, f"missing field '{key}'")
+    adopted = data.get("adopted", True)
+    if not isinstance(adopted, bool):
+        _fail(path, f"adopted: {adopted!r} (allowed: true, false)")
+    reason = data.get("not_adopted_because", "")
+    if not adopted and len(reason) < 40:
+        _fail(path, "not_adopted_because: a fit that is not adopted needs its reason (at least 40 characters)")
     table = load_parameter_table()
     parameters = []
     for index, entry in enumerate(data.get("parameters", [])):
@@ -119,7 +129,7 @@ def _load_group(path: Path) -> TargetGroup:
             _fail(path, f"{where}.name: '{entry['name']}' is not in models/parameters.toml")
         row = table[entry["name"]]
         row.check(entry["start"], where=f"{path}: {where}.start")
-        parameters.append(FreeParameter(entry["name"], float(entry["start"]), data["id"]))
+        parameters.append(FreeParameter(entry["name"], float(entry["start"]), data["id"], adopted))
     targets = []
     for index, entry in enumerate(data["targets"]):
         where = f"targets[{index}]"
@@ -145,6 +155,8 @@ def _load_group(path: Path) -> TargetGroup:
         parameters=tuple(parameters),
         targets=tuple(targets),
         path=path,
+        adopted=adopted,
+        not_adopted_because=reason,
     )
 
 
