@@ -1,24 +1,30 @@
-"""The command line: validate, presets, parameters, and run on a short scenario."""
+"""The command line: check, presets, parameters, scenarios by name, what-ifs, traces, and run on a short scenario."""
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from glucosim.cli import main
 from tests.conftest import SCENARIO_DIR
 
 
-def test_validate_accepts_shipped_scenarios():
+def test_check_accepts_shipped_scenarios_by_path_and_name():
     paths = [str(path) for path in sorted(SCENARIO_DIR.glob("*.toml"))]
-    result = CliRunner().invoke(main, ["validate", *paths])
+    result = CliRunner().invoke(main, ["check", *paths, "01_healthy_baseline"])
     assert result.exit_code == 0, result.output
-    assert result.output.count("ok:") == len(paths)
+    assert result.output.count("ok:") == len(paths) + 1
 
 
-def test_validate_reports_file_and_field(tmp_path):
+def test_validate_is_a_deprecated_alias_of_check():
+    result = CliRunner().invoke(main, ["validate", "01_healthy_baseline"])
+    assert result.exit_code == 0 and "deprecated" in result.output and "ok:" in result.output
+
+
+def test_check_reports_file_and_field(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "x"\nduration_days = 2\n[subject]\npreset = "healthy"\nsensitivity = 0.5\n')
-    result = CliRunner().invoke(main, ["validate", str(bad)])
+    result = CliRunner().invoke(main, ["check", str(bad)])
     assert result.exit_code == 2
     assert "bad.toml" in result.output and "subject.sensitivity: unknown field" in result.output
     assert "insulin_sensitivity" in result.output
@@ -55,3 +61,78 @@ def test_presets_and_parameters_listing():
     assert presets.exit_code == 0 and "insulin_resistant_low_reserve" in presets.output
     table = runner.invoke(main, ["parameters", "--compartment", "liver"])
     assert table.exit_code == 0 and "kp1" in table.output and "source:" in table.output
+
+
+def test_scenarios_lists_shipped_names():
+    result = CliRunner().invoke(main, ["scenarios"])
+    assert result.exit_code == 0
+    names = [line.split()[0] for line in result.output.splitlines()]
+    assert names == sorted(path.stem for path in SCENARIO_DIR.glob("*.toml"))
+    assert CliRunner().invoke(main, ["run", "--list"]).output == result.output
+
+
+def test_run_by_name_with_what_if_and_trace_days(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "03_insulin_resistance_low_reserve",
+            "--set",
+            "duration_days=3",
+            "--set",
+            "beta_cell_reserve=2.5",
+            "--trace-days",
+            "0,2",
+            "--no-figures",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "dropped: clinic visit ogtt_75g at year 4" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["duration_days"] == 3 and summary["provenance"]["parameter_overrides"]["beta_function_max"] == 2.5
+    trace = (out / "traces" / "day_00002.csv").read_text().splitlines()
+    assert trace[0].startswith("time_min,clock_h,glucose_mg_dl,insulin_uU_ml") and len(trace) == 1 + 289
+    metrics = (out / "cgm_metrics.csv").read_text().splitlines()
+    assert metrics[0].startswith("day,mean_glucose_mg_dl") and [line.split(",")[0] for line in metrics[1:]] == [
+        "0",
+        "2",
+    ]
+
+
+def test_run_errors_are_one_style(tmp_path):
+    runner = CliRunner()
+    for arguments, message in [
+        (["run", "03_insulin_resistance_low_reserv"], "did you mean 03_insulin_resistance_low_reserve"),
+        (["run", "01_healthy_baseline", "--set", "beta_cell_reserv=3"], "unknown override 'beta_cell_reserv'"),
+        (["run", "01_healthy_baseline", "--set", "nonsense"], "write NAME=VALUE"),
+        (["run", "01_healthy_baseline", "--set", "duration_days=2", "--trace-days", "5"], "outside the run"),
+        (["parameters", "--compartment", "spleen"], "choose one of: "),
+        (["clinic"], "give a PROTOCOL"),
+    ]:
+        result = runner.invoke(main, [*arguments, "--out", str(tmp_path)] if arguments[0] == "run" else arguments)
+        assert result.exit_code == 2, arguments
+        assert result.output.startswith("error: ") and message in result.output, result.output
+
+
+def test_parameters_compartment_is_case_insensitive_and_listed():
+    runner = CliRunner()
+    lower = runner.invoke(main, ["parameters", "--compartment", "liver"]).output
+    assert lower and runner.invoke(main, ["parameters", "--compartment", "Liver"]).output == lower
+    listing = runner.invoke(main, ["parameters", "--list"])
+    assert listing.exit_code == 0 and "liver" in listing.output
+
+
+def test_clinic_lists_protocols():
+    result = CliRunner().invoke(main, ["clinic", "--list"])
+    assert result.exit_code == 0 and "ogtt_75g" in result.output and "clamp_40mU" in result.output
+
+
+def test_export_sbml_defaults_to_the_healthy_subject(tmp_path):
+    pytest.importorskip("libsbml")
+    out = tmp_path / "model.xml"
+    result = CliRunner().invoke(main, ["export-sbml", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "healthy" in out.read_text()

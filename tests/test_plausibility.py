@@ -32,7 +32,9 @@ def _protocol_error(data) -> str:
 # ------------------------------------------------------------------ combined sensitivities (issue 14, 1a)
 def test_multiplied_sensitivity_below_the_table_is_refused_with_the_reason():
     # 0.05 whole body x 0.05 liver = 0.0025: each factor within range, the product is not
-    message = _scenario_error(scenario_dict(subject={"insulin_sensitivity": 0.05, "insulin_sensitivity_liver": 0.05}))
+    message = _scenario_error(
+        scenario_dict(subject={"insulin_sensitivity_whole_body": 0.05, "insulin_sensitivity_liver": 0.05})
+    )
     assert "bad.toml" in message and "combined liver insulin sensitivity" in message
     assert "0.0025" in message and "[0.05, 3]" in message
 
@@ -46,7 +48,7 @@ def test_drift_that_takes_sensitivity_below_the_table_is_refused():
 
 def test_drift_of_a_later_change_counts_from_its_start():
     data = scenario_dict(duration_years=10, duration_days=None)
-    data["subject"] = {"insulin_sensitivity": 0.5}
+    data["subject"] = {"insulin_sensitivity_whole_body": 0.5}
     # 0.5 * 0.8^4 = 0.2 after the first 4 years, then 2 %/year up: within range everywhere
     data["routine"] = {**data["routine"], "drift": {"whole_body_per_year": -0.2}}
     data["changes"] = [{"from_year": 4, "drift": {"whole_body_per_year": 0.02}}]
@@ -56,7 +58,9 @@ def test_drift_of_a_later_change_counts_from_its_start():
 
 
 def test_high_combined_sensitivity_is_refused_too():
-    message = _scenario_error(scenario_dict(subject={"insulin_sensitivity": 3.0, "insulin_sensitivity_muscle": 2.0}))
+    message = _scenario_error(
+        scenario_dict(subject={"insulin_sensitivity_whole_body": 3.0, "insulin_sensitivity_muscle": 2.0})
+    )
     assert "combined muscle insulin sensitivity" in message and "highest" in message
 
 

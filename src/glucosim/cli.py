@@ -1,31 +1,117 @@
 """The ``glucosim`` command line.
 
-glucosim run SCENARIO.toml [--out DIR]     run a scenario to results and figures
-glucosim validate SCENARIO.toml ...        check scenario files without running them
+Conventions: a scenario, sweep, protocol or figure is given by a file path or a
+shipped name (``--list`` shows the names); ``--out`` is always where output is
+written; every error is one line (or one block) starting with ``error:`` and
+exits with status 2.
+
+glucosim scenarios                         list the shipped scenarios
+glucosim run SCENARIO [--out DIR]          run a scenario to results and figures (--set NAME=VALUE: what-ifs)
+glucosim check SCENARIO ...                check scenario files without running them
 glucosim clinic PROTOCOL --subject S       a clinical test on a virtual subject
-glucosim export-sbml --subject S --out F   the fast model as SBML (extra: glucosim[sbml])
+glucosim export-sbml --out F               the fast model as SBML (extra: glucosim[sbml])
 glucosim validation [--out docs/validation.md]  hold the model against published physiology
 glucosim calibrate [--write]               refit the calibrated parameters to validation/targets (resumable)
 glucosim presets                           list subject presets
 glucosim parameters [--compartment NAME]   print the parameter table
-glucosim figure NAME [--scenario F] [--out F.svg]  a named figure (--list shows them)
-glucosim gallery [--docs docs]             every figure and docs/figures.md
-glucosim sweep SWEEP.toml --out DIR        a parameter sweep or virtual cohort (resumable)
+glucosim figure NAME [--scenario S] [--out F.svg]  a named figure (--list shows them)
+glucosim gallery [--out docs]              every figure and its page, figures.md
+glucosim sweep SWEEP --out DIR             a parameter sweep or virtual cohort (resumable)
 glucosim analyze DIR                       outcome tables, sensitivity indices and maps of a sweep
 """
 
 import math
+import os
 import sys
+import warnings
 from pathlib import Path
 
 import click
 
+from glucosim.cli_options import ORAL_GLUCOSE_G, YEARS
 from glucosim.errors import GlucosimError
 
 
-def _fail(error: Exception):
+def _fail(error: Exception | str):
+    """Print ``error: MESSAGE`` to stderr and exit with status 2 (the one error style of the CLI)."""
     click.echo(f"error: {error}", err=True)
     sys.exit(2)
+
+
+def _deprecated(old: str, new: str) -> None:
+    click.echo(f"warning: '{old}' is deprecated; use '{new}'", err=True)
+
+
+def _echo_names(names: dict[str, str]) -> None:
+    width = max((len(name) for name in names), default=0)
+    for name, description in names.items():
+        click.echo(f"{name:{width}s}  {description}")
+
+
+def _scenario_descriptions() -> dict[str, str]:
+    from glucosim._resources import shipped_scenarios
+    from glucosim._toml import load_toml
+
+    return {name: load_toml(path).get("description", "") for name, path in shipped_scenarios().items()}
+
+
+def _parse_value(text: str):
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() and "." not in text and "e" not in lowered else number
+
+
+def _overrides(settings: tuple[str, ...]) -> dict:
+    overrides = {}
+    for setting in settings:
+        name, sep, value = setting.partition("=")
+        if not sep or not name.strip():
+            _fail(f"--set {setting!r}: write NAME=VALUE, e.g. --set insulin_sensitivity_whole_body=0.5")
+        overrides[name.strip()] = _parse_value(value)
+    return overrides
+
+
+def _day_list(spec: str, n_days: int) -> list[int]:
+    """``"0,100-102,last"`` -> [0, 100, 101, 102, n_days - 1]."""
+    days: list[int] = []
+    for part in (piece.strip() for piece in spec.split(",") if piece.strip()):
+        try:
+            if part == "last":
+                days.append(n_days - 1)
+            elif "-" in part:
+                first, last = (int(x) for x in part.split("-", 1))
+                days += range(first, last + 1)
+            else:
+                days.append(int(part))
+        except ValueError:
+            _fail(f"--trace-days {spec!r}: use day numbers, ranges and 'last', e.g. 0,100-106,last")
+    outside = [day for day in days if not 0 <= day < n_days]
+    if outside:
+        _fail(f"--trace-days: day {outside[0]} is outside the run (days 0 to {n_days - 1})")
+    return list(dict.fromkeys(days))
+
+
+EXIT_IMPLAUSIBLE = 3
+"""Exit status of a run or test flagged implausible under --strict."""
+
+
+def _number(value, spec: str) -> str:
+    """A summary number, or 'n/a' where the run was too short to sample it (JSON null)."""
+    return "n/a" if value is None else format(value, spec)
+
+
+def _report_plausibility(verdict, strict: bool, what: str):
+    if verdict.plausible:
+        return
+    click.echo(f"warning: implausible {what}: {verdict.message()}", err=True)
+    if strict:
+        click.echo("error: --strict: an implausible result is a failure", err=True)
+        sys.exit(EXIT_IMPLAUSIBLE)
 
 
 @click.group()
@@ -35,47 +121,86 @@ def main():
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+def scenarios():
+    """List the shipped scenarios (any command takes one by name)."""
+    _echo_names(_scenario_descriptions())
+
+
+@main.command()
+@click.argument("scenario", required=False)
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="output directory (default: results/<scenario file name>)",
+    help="output directory (default: results/<scenario name>)",
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="what-if: change a duration, subject or routine field, or a parameter by table name (repeatable)",
+)
+@click.option(
+    "--trace-days",
+    default=None,
+    metavar="DAYS",
+    help="write these days' 5-minute traces and CGM metrics as CSV, e.g. 0,365-371,last",
 )
 @click.option("--no-figures", is_flag=True, help="skip the PNG figures")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on for runs of a year or more)")
-def run(scenario: Path, out_dir, no_figures: bool, progress):
-    """Run SCENARIO and write summary.json, daily.csv, yearly.csv and figures."""
-    from glucosim.clinic.visits import simulate_with_visits as simulate
-    from glucosim.scenario.load import load_scenario
+@click.option("--list", "list_names", is_flag=True, help="list the shipped scenarios and exit")
+@click.option("--overwrite", is_flag=True, help="replace the results of another run in --out")
+@click.option(
+    "--strict", is_flag=True, help=f"fail (exit {EXIT_IMPLAUSIBLE}) if the run leaves the physiological bands"
+)
+def run(
+    scenario, out_dir, settings, trace_days, no_figures: bool, progress, list_names: bool, overwrite: bool, strict: bool
+):
+    """Run SCENARIO (a file or a shipped name) and write summary.json, daily.csv, yearly.csv and figures
+    (all at once, when complete)."""
+    if list_names:
+        _echo_names(_scenario_descriptions())
+        return
+    if scenario is None:
+        _fail("give a SCENARIO file or shipped name (glucosim scenarios lists them)")
+    from glucosim.api import load_scenario, simulate
+    from glucosim.io.results import check_output_dir, write_result
+    from glucosim.simulation.plausibility import verdict_of_summary
 
-    out_dir = out_dir or Path("results") / scenario.stem
+    out_dir = out_dir or Path("results") / Path(scenario).stem
     try:
-        loaded = load_scenario(scenario)
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always")
+            loaded = load_scenario(scenario, **_overrides(settings))
+        for note in notes:
+            click.echo(
+                f"{'warning' if issubclass(note.category, DeprecationWarning) else 'note'}: {note.message}", err=True
+            )
+        days = _day_list(trace_days, loaded.scenario.n_days) if trace_days else []
+        check_output_dir(out_dir, overwrite=overwrite)  # before minutes of simulation, not after
         click.echo(f"running '{loaded.scenario.name}' ({loaded.scenario.n_days} days) ...", err=True)
         result = simulate(loaded, progress=progress)
-        paths = result.save(out_dir, figures=not no_figures)
+        paths = write_result(result, out_dir, figures=not no_figures, overwrite=overwrite, trace_days=days)
     except GlucosimError as error:
         _fail(error)
     summary = result.summary
     final = summary["final"]
     click.echo(f"{summary['scenario']}: final stage {summary['final_stage']}")
     click.echo(
-        f"  final fasting glucose {final['fasting_glucose_mg_dl']:.1f} mg/dl, fasting insulin "
-        f"{final['fasting_insulin_uU_ml']:.1f} uU/ml, HbA1c {final['hba1c_percent']:.2f} %"
+        f"  final fasting glucose {_number(final['fasting_glucose_mg_dl'], '.1f')} mg/dl, fasting insulin "
+        f"{_number(final['fasting_insulin_uU_ml'], '.1f')} uU/ml, HbA1c {_number(final['hba1c_percent'], '.2f')} %"
     )
     crossings = {name: day for name, day in summary["first_crossing_day"].items() if day is not None}
     click.echo("  first crossings (day): " + (", ".join(f"{k} {v}" for k, v in crossings.items()) or "none"))
     click.echo(f"  simulated in {summary['provenance']['wall_time_s']:.1f} s; wrote {len(paths)} files to {out_dir}/")
+    _report_plausibility(verdict_of_summary(summary), strict, f"run (see {out_dir / 'summary.json'})")
 
 
-@main.command()
-@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-def validate(scenarios):
-    """Check SCENARIOS without running them; exit status 2 if any is invalid."""
+def _check(scenarios) -> None:
+    from glucosim.api import load_scenario
     from glucosim.scenario.compile import ScenarioProgram
-    from glucosim.scenario.load import load_scenario
 
     failed = False
     for path in scenarios:
@@ -93,9 +218,39 @@ def validate(scenarios):
 
 
 @main.command()
-@click.argument("protocol")
-@click.option("--subject", required=True, help="a preset name (lives the reference day) or a scenario TOML file")
-@click.option("--at-year", type=float, default=0.0, show_default=True, help="when in the scenario to test (years)")
+@click.argument("scenarios", nargs=-1, required=True)
+def check(scenarios):
+    """Check SCENARIOS (files or shipped names) without running them; exit status 2 if any is invalid."""
+    _check(scenarios)
+
+
+@main.command(hidden=True)
+@click.argument("scenarios", nargs=-1, required=True)
+def validate(scenarios):
+    """Deprecated name of ``check``."""
+    _deprecated("glucosim validate", "glucosim check")
+    _check(scenarios)
+
+
+def _subject(subject: str):
+    """A preset name, a scenario file, or a shipped scenario name -> what ``run_protocol`` takes."""
+    from glucosim._resources import shipped_scenarios
+    from glucosim.parameters import available_presets
+
+    if subject not in available_presets() and subject in shipped_scenarios():
+        return str(shipped_scenarios()[subject])
+    return subject
+
+
+@main.command()
+@click.argument("protocol", required=False)
+@click.option(
+    "--subject",
+    default="healthy",
+    show_default=True,
+    help="a preset name (lives the reference day), a scenario file or a shipped scenario name",
+)
+@click.option("--at-year", type=YEARS, default=0.0, show_default=True, help="when in the scenario to test (years)")
 @click.option(
     "--out",
     "out_dir",
@@ -103,13 +258,22 @@ def validate(scenarios):
     default=None,
     help="write clinic.json and clinic_samples.csv here",
 )
-def clinic(protocol: str, subject: str, at_year: float, out_dir):
+@click.option("--list", "list_names", is_flag=True, help="list the shipped protocols and exit")
+@click.option("--strict", is_flag=True, help=f"fail (exit {EXIT_IMPLAUSIBLE}) if glucose leaves the physiological band")
+def clinic(protocol, subject: str, at_year: float, out_dir, list_names: bool, strict: bool):
     """Run the clinical test PROTOCOL (a shipped name or a protocol file) on a virtual subject."""
+    from glucosim.clinic.protocol import available_protocols, load_protocol
+
+    if list_names:
+        _echo_names({name: load_protocol(name).protocol.name for name in available_protocols()})
+        return
+    if protocol is None:
+        _fail(f"give a PROTOCOL file or shipped name; shipped: {', '.join(available_protocols())}")
     from glucosim.clinic.runner import run_protocol
     from glucosim.physiology.units import DAYS_PER_YEAR
 
     try:
-        result = run_protocol(protocol, subject, day=int(round(at_year * DAYS_PER_YEAR)))
+        result = run_protocol(protocol, _subject(subject), day=int(round(at_year * DAYS_PER_YEAR)))
     except GlucosimError as error:
         _fail(error)
     click.echo(
@@ -122,16 +286,28 @@ def clinic(protocol: str, subject: str, at_year: float, out_dir):
     columns = ["time_min", "glucose_mg_dl", "insulin_uU_ml", "iv_glucose_mg_kg_min", "liver_output_mg_kg_min"]
     click.echo(result.samples[columns].to_string(index=False, float_format=lambda x: f"{x:.1f}"))
     if out_dir is not None:
-        paths = result.save(out_dir)
+        try:
+            paths = result.save(out_dir)
+        except OSError as error:
+            _fail(f"{out_dir}: could not write the results: {error.strerror or error}")
         click.echo(f"wrote {', '.join(str(path) for path in paths.values())}")
+    from glucosim.simulation.plausibility import check_clinic_samples
+
+    verdict = check_clinic_samples(result.samples, result.protocol.protocol.name)
+    _report_plausibility(verdict, strict, "test (its indices are not meaningful)")
 
 
 @main.command("export-sbml")
-@click.option("--subject", required=True, help="a preset name or a scenario TOML file")
-@click.option("--at-year", type=float, default=0.0, show_default=True, help="when in the scenario (years)")
+@click.option(
+    "--subject",
+    default="healthy",
+    show_default=True,
+    help="a preset name, a scenario file or a shipped scenario name",
+)
+@click.option("--at-year", type=YEARS, default=0.0, show_default=True, help="when in the scenario (years)")
 @click.option(
     "--oral-glucose-g",
-    type=float,
+    type=ORAL_GLUCOSE_G,
     default=0.0,
     show_default=True,
     help="glucose drink in the stomach at time 0 (75 for an OGTT)",
@@ -147,8 +323,12 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, out_file: P
     from glucosim.physiology.indices import Drv, Par, St
     from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G
 
+    if not out_file.parent.is_dir():
+        _fail(f"{out_file}: no folder {out_file.parent} to write into")
+    if not os.access(out_file.parent, os.W_OK):
+        _fail(f"{out_file}: folder {out_file.parent} is not writable")
     try:
-        loaded = subject_scenario(subject)
+        loaded = subject_scenario(_subject(subject))
         state, drivers, _ = morning_test_state(loaded, int(round(at_year * DAYS_PER_YEAR)))
     except GlucosimError as error:
         _fail(error)
@@ -158,7 +338,10 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, out_file: P
         state[St.stomach_solid_mg_kg] += dose
         drivers[Drv.meal_dose_mg_kg] = dose
         drivers[Drv.absorption_speed] = p[Par.absorption_speed_fast]
-    path = write_sbml(out_file, state, p, drivers, name=f"glucosim: {loaded.scenario.name}, year {at_year:g}")
+    try:
+        path = write_sbml(out_file, state, p, drivers, name=f"glucosim: {loaded.scenario.name}, year {at_year:g}")
+    except OSError as error:
+        _fail(f"{out_file}: could not write the SBML file: {error.strerror or error}")
     click.echo(f"wrote {path} (SBML L3V2; time in minutes)")
 
 
@@ -229,12 +412,23 @@ def presets():
 
 
 @main.command()
-@click.option("--compartment", default=None, help="only this compartment (e.g. liver, beta_cells)")
-def parameters(compartment):
+@click.option("--compartment", default=None, help="only this compartment, any case (e.g. liver, beta_cells)")
+@click.option("--list", "list_names", is_flag=True, help="list the compartments and exit")
+def parameters(compartment, list_names: bool):
     """Print the parameter table: name, value, unit, range and source."""
     from glucosim.parameters import load_parameter_table
 
-    for row in load_parameter_table():
+    table = load_parameter_table()
+    compartments = list(dict.fromkeys(row.compartment for row in table))
+    if list_names:
+        _echo_names({name: f"{sum(row.compartment == name for row in table)} parameters" for name in compartments})
+        return
+    if compartment is not None:
+        matching = [name for name in compartments if name.lower() == compartment.lower()]
+        if not matching:
+            _fail(f"--compartment: unknown compartment {compartment!r}; choose one of: {', '.join(compartments)}")
+        compartment = matching[0]
+    for row in table:
         if compartment and row.compartment != compartment:
             continue
         click.echo(
@@ -250,8 +444,7 @@ def parameters(compartment):
     "--scenario",
     "scenarios",
     multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="scenario file (repeat for figures that compare several; default: the figure's shipped ones)",
+    help="scenario file or shipped name (repeat for figures that compare several; default: the figure's own)",
 )
 @click.option(
     "--out",
@@ -260,10 +453,17 @@ def parameters(compartment):
     default=None,
     help="output file, .png, .svg or .pdf (default: results/figures/NAME.png)",
 )
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="what-if applied to every scenario of the figure, e.g. --set duration_years=5 (repeatable)",
+)
 @click.option("--list", "list_figures", is_flag=True, help="list the figures and exit")
-def figure(name, scenarios, out_file, list_figures: bool):
-    """Make the figure NAME (see --list) from scenario files, as PNG, SVG or PDF."""
-    from glucosim.figures import FIGURES, make_figure
+def figure(name, scenarios, out_file, settings, list_figures: bool):
+    """Make the figure NAME (see --list) from scenario files or shipped names, as PNG, SVG or PDF."""
+    from glucosim.figures import FIGURES, figure_spec, make_figure
 
     if list_figures or name is None:
         for spec in FIGURES.values():
@@ -273,6 +473,16 @@ def figure(name, scenarios, out_file, list_figures: bool):
         return
     out_file = out_file or Path("results") / "figures" / f"{name}.png"
     try:
+        if settings:
+            from glucosim.api import load_scenario
+
+            overrides = _overrides(settings)
+            named = list(scenarios) or [Path(f).stem for f in figure_spec(name).default_scenarios]
+            with warnings.catch_warnings(record=True) as notes:
+                warnings.simplefilter("always")
+                scenarios = [load_scenario(scenario, **overrides) for scenario in named]
+            for note in notes:
+                click.echo(f"note: {note.message}", err=True)
         make_figure(name, scenarios=list(scenarios), out=out_file)
     except (GlucosimError, ValueError) as error:
         _fail(error)
@@ -281,17 +491,22 @@ def figure(name, scenarios, out_file, list_figures: bool):
 
 @main.command()
 @click.option(
-    "--docs",
+    "--out",
     "docs_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("docs"),
     show_default=True,
     help="documentation directory: writes figures.md and images/figures/*.png",
 )
+@click.option("--docs", "old_docs_dir", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True)
 @click.option("--workers", type=int, default=2, show_default=True, help="processes simulating the scenarios")
-def gallery(docs_dir: Path, workers: int):
+def gallery(docs_dir: Path, old_docs_dir, workers: int):
     """Make every figure from the shipped scenarios and write the gallery page (a few minutes)."""
     from glucosim.figures import write_gallery
+
+    if old_docs_dir is not None:
+        _deprecated("--docs", "--out")
+        docs_dir = old_docs_dir
 
     try:
         page = write_gallery(
@@ -303,7 +518,7 @@ def gallery(docs_dir: Path, workers: int):
 
 
 @main.command()
-@click.argument("sweep_file", metavar="SWEEP", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("sweep_file", metavar="SWEEP", required=False)
 @click.option(
     "--out",
     "out_dir",
@@ -334,8 +549,10 @@ def gallery(docs_dir: Path, workers: int):
     help="job-array mode: number of tasks (e.g. $SLURM_ARRAY_TASK_COUNT)",
 )
 @click.option("--progress/--no-progress", default=True, help="progress bar")
+@click.option("--list", "list_names", is_flag=True, help="list the shipped sweeps and exit")
+@click.option("--yes", is_flag=True, help="start a sweep larger than the run-count limit without asking")
 def sweep(
-    sweep_file: Path,
+    sweep_file,
     out_dir,
     workers,
     chunk_runs,
@@ -350,15 +567,28 @@ def sweep(
     task_index,
     task_count,
     progress,
+    list_names,
+    yes,
 ):
-    """Run SWEEP (a sweep TOML file) to a results directory; killed, it resumes where it stopped."""
+    """Run SWEEP (a sweep file or shipped name) to a results directory; killed, it resumes where it stopped."""
+    from glucosim._resources import shipped_sweeps, sweep_path
+
+    if list_names:
+        _echo_names({name: str(path) for name, path in shipped_sweeps().items()})
+        return
+    if sweep_file is None:
+        _fail(f"give a SWEEP file or shipped name; shipped: {', '.join(shipped_sweeps())}")
     from glucosim.sweep import SlurmOptions, load_sweep, run_sweep
 
+    try:
+        sweep_file = sweep_path(sweep_file)
+    except GlucosimError as error:
+        _fail(error)
     out_dir = out_dir or Path("results") / sweep_file.stem
     if scheduler and slurm:
-        _fail(ValueError("give --scheduler or --slurm, not both"))
+        _fail("give --scheduler or --slurm, not both")
     if (task_index is None) != (task_count is None):
-        _fail(ValueError("job-array mode needs both --task-index and --task-count"))
+        _fail("job-array mode needs both --task-index and --task-count")
     options = None
     if slurm:
         options = SlurmOptions(
@@ -382,6 +612,8 @@ def sweep(
             task_index=task_index,
             task_count=task_count,
             progress=progress,
+            confirm_large=yes,
+            announce=lambda line: click.echo(line, err=True),
         )
     except GlucosimError as error:
         _fail(error)
@@ -412,22 +644,30 @@ def _echo_sweep_summary(out_dir: Path):
 @main.command()
 @click.argument("out_dir", metavar="DIR", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option(
-    "--output",
+    "--column",
     "outputs",
     multiple=True,
-    help="outcome for sensitivity indices (repeatable; default: years_to_diabetes, final_hba1c_percent)",
+    help="outcome column for sensitivity indices (repeatable; default: years_to_diabetes, final_hba1c_percent)",
 )
+@click.option("--output", "old_outputs", multiple=True, hidden=True)
 @click.option(
-    "--analysis-dir",
+    "--out",
+    "analysis_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="where to write (default: DIR/analysis)",
 )
+@click.option("--analysis-dir", "old_analysis_dir", type=click.Path(file_okay=False, path_type=Path), hidden=True)
 @click.option("--no-figures", is_flag=True, help="tables only")
-def analyze(out_dir: Path, outputs, analysis_dir, no_figures: bool):
+def analyze(out_dir: Path, outputs, old_outputs, analysis_dir, old_analysis_dir, no_figures: bool):
     """Cohort outcomes by arm, sensitivity indices (SALib) and outcome maps of the sweep in DIR."""
-    from glucosim.analysis.sensitivity import DEFAULT_OUTPUTS
-    from glucosim.sweep.analyze import analyze_sweep
+    if old_analysis_dir is not None:
+        _deprecated("--analysis-dir", "--out")
+        analysis_dir = old_analysis_dir
+    if old_outputs:
+        _deprecated("--output", "--column")
+        outputs = tuple(outputs) + tuple(old_outputs)
+    from glucosim.analysis.sweep import DEFAULT_OUTPUTS, analyze_sweep
 
     try:
         found = analyze_sweep(out_dir, tuple(outputs) or DEFAULT_OUTPUTS, analysis_dir, figures=not no_figures)
@@ -443,6 +683,11 @@ def analyze(out_dir: Path, outputs, analysis_dir, no_figures: bool):
             f"(prediabetic at start: {100 * arm['diabetes_fraction_from_prediabetes']:.1f} % of "
             f"{arm['n_prediabetic_at_start']}){extra}"
         )
+        low, high = arm["diabetes_fraction_ci95"]
+        hazard = next((v for k, v in arm.items() if k.startswith("diabetes_hazard_ratio_vs_")), None)
+        shown = f"; hazard ratio {hazard:.2f}" if hazard is not None and math.isfinite(hazard) else ""
+        shown += " ({:.2f}-{:.2f})".format(*arm["diabetes_hazard_ratio_ci95"]) if shown else ""
+        click.echo(f"  Kaplan-Meier 95 % CI {100 * low:.1f}-{100 * high:.1f} %{shown}")
     if found.sensitivity is not None and len(found.sensitivity):
         click.echo(found.sensitivity.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for note in found.notes:

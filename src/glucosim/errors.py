@@ -43,5 +43,9 @@ class ResultError(GlucosimError, LookupError):
     """Something asked of a result that it does not have (e.g. a day outside the run)."""
 
 
+class MissingDependencyError(GlucosimError, ImportError):
+    """An optional dependency of a feature is not installed; the message names the extra to install."""
+
+
 class CalibrationError(GlucosimError, ValueError):
     """A calibration target file or fit request is unusable: the message names the file, field and allowed values."""

@@ -24,8 +24,6 @@ from typing import Any
 from glucosim.errors import GlucosimError
 from glucosim.physiology.units import DAYS_PER_YEAR
 
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-"""The shipped teaching scenarios (default inputs of the figures)."""
 KEPT_DAYS_AT_EACH_END = 7
 """Runs keep the 5-minute trajectories of the first and last week, so a figure can pick e.g. an exercise day."""
 OGTT_FALLBACK_EVERY_YEARS = 4
@@ -113,9 +111,9 @@ class RunCache:
 
     @staticmethod
     def _load(scenario: ScenarioLike):
-        from glucosim.scenario.load import LoadedScenario, load_scenario
+        from glucosim.api import load_scenario
 
-        return scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
+        return load_scenario(scenario)
 
     def _options(self, loaded) -> dict:
         n_days = (
@@ -247,7 +245,9 @@ def figure_spec(name: str) -> FigureSpec:
 
 def _resolve_scenarios(spec: FigureSpec, scenarios: Sequence[ScenarioLike] | None) -> list:
     if not scenarios:
-        paths = [SCENARIO_DIR / name for name in spec.default_scenarios]
+        from glucosim._resources import scenario_dir
+
+        paths = [scenario_dir() / name for name in spec.default_scenarios]
         missing = [str(path) for path in paths if not path.is_file()]
         if missing:
             raise FigureError(
@@ -455,7 +455,7 @@ def comparison_figure(scenarios: list, runs: RunCache):
 )
 def reversibility_figure(scenarios: list, runs: RunCache):
     """The final stage over a two-variable grid sweep (first arm), e.g. intervention year x reserve."""
-    from glucosim.plotting.sweep import plot_stage_map
+    from glucosim.analysis.sweep.figures import plot_stage_map
     from glucosim.sweep import SweepStore, load_results
 
     out = runs.sweep(scenarios[0])
@@ -471,7 +471,10 @@ def reversibility_figure(scenarios: list, runs: RunCache):
 
 # ---------------------------------------------------------------- the gallery
 def _command(spec: FigureSpec) -> str:
-    scenarios = "".join(f" --scenario scenarios/{name}" for name in spec.default_scenarios)
+    # shipped scenarios by name (works from anywhere); sweep files by their path in a clone
+    scenarios = "".join(
+        f" --scenario {'scenarios/' + name if '/' in name else Path(name).stem}" for name in spec.default_scenarios
+    )
     return f"glucosim figure {spec.name}{scenarios} --out {spec.name}.svg"
 
 
@@ -505,8 +508,11 @@ def write_gallery(
     docs_dir = Path(docs_dir)
     runs = runs or RunCache()
     specs = list(FIGURES.values())
+    from glucosim._resources import scenario_dir
+
     runs.prefetch(
-        list(dict.fromkeys(SCENARIO_DIR / name for spec in specs for name in spec.default_scenarios)), workers=workers
+        list(dict.fromkeys(scenario_dir() / name for spec in specs for name in spec.default_scenarios)),
+        workers=workers,
     )
     lines = [
         "# Figure gallery",
@@ -516,8 +522,8 @@ def write_gallery(
         "Each figure also comes on its own, as PNG, SVG or PDF, from the command line or from Python:",
         "",
         "```python",
-        "from glucosim.figures import make_figure",
-        'make_figure("progression", scenarios=["scenarios/04_low_reserve_with_exercise.toml"], out="fig.pdf")',
+        "import glucosim",
+        'glucosim.make_figure("progression", scenarios=["04_low_reserve_with_exercise"], out="fig.pdf")',
         "```",
         "",
         "Colours are the Okabe-Ito colour-blind-safe palette; every axis carries its unit.",

@@ -21,13 +21,27 @@ import math
 from dataclasses import dataclass
 from enum import Enum, IntEnum
 from pathlib import Path
+from typing import Any
 
 from glucosim._toml import load_toml
 
 PARAMETER_TABLE_PATH = Path(__file__).resolve().parent.parent / "models" / "parameters.toml"
 
-Par = IntEnum("Par", [(name, i) for i, name in enumerate(load_toml(PARAMETER_TABLE_PATH))])
-Par.__doc__ = "Index of each parameter in the kernel's parameter vector (table order)."
+
+def index_enum(name: str, members, doc: str) -> Any:
+    """An ``IntEnum`` numbering ``members`` (names) from 0, built from a table.
+
+    Typed ``Any``: the members come from data, so a type checker cannot list
+    them; a wrong name fails at import or at the kernel's compilation instead.
+    """
+    enum = IntEnum(name, [(member, i) for i, member in enumerate(members)])  # type: ignore[misc]  # name not a literal
+    enum.__doc__ = doc
+    return enum
+
+
+Par = index_enum(
+    "Par", load_toml(PARAMETER_TABLE_PATH), "Index of each parameter in the kernel's parameter vector (table order)."
+)
 
 
 class StateKind(Enum):
@@ -190,8 +204,7 @@ def check_state_table(table: tuple[StateSpec, ...]) -> int:
 FIRST_QUADRATURE = check_state_table(STATE_TABLE)
 """Index of the first running integral: states from here on never steer the step size."""
 
-St = IntEnum("St", [(spec.name, i) for i, spec in enumerate(STATE_TABLE)])
-St.__doc__ = "Index of each state in the state vector."
+St = index_enum("St", (spec.name for spec in STATE_TABLE), "Index of each state in the state vector.")
 STATE_NAMES = tuple(spec.name for spec in STATE_TABLE)
 STATE_UNITS = {spec.name: spec.unit for spec in STATE_TABLE}
 STATE_ATOL = tuple(spec.atol for spec in STATE_TABLE)
@@ -229,8 +242,11 @@ FLUX_TABLE: tuple[FluxSpec, ...] = (
     FluxSpec("chronic_sensitivity_muscle_rel", "1", "chronic muscle insulin sensitivity (relative)"),
     FluxSpec("chronic_sensitivity_adipose_rel", "1", "chronic adipose insulin sensitivity (relative)"),
 )
-Flux = IntEnum("Flux", [(spec.name, i) for i, spec in enumerate(FLUX_TABLE)])
-Flux.__doc__ = "Column of each flux in the output of ``physiology.model.evaluate_fluxes``."
+Flux = index_enum(
+    "Flux",
+    (spec.name for spec in FLUX_TABLE),
+    "Column of each flux in the output of ``physiology.model.evaluate_fluxes``.",
+)
 FLUX_NAMES = tuple(spec.name for spec in FLUX_TABLE)
 FLUX_UNITS = {spec.name: spec.unit for spec in FLUX_TABLE}
 N_FLUXES = len(FLUX_TABLE)
@@ -251,6 +267,5 @@ DRIVER_SPEC = [
     ("iv_glucose_mg_kg_min", "mg/kg/min", "intravenous glucose infusion (clinic protocols)"),
     ("iv_insulin_pmol_kg_min", "pmol/kg/min", "intravenous insulin infusion (clinic protocols)"),
 ]
-Drv = IntEnum("Drv", [(name, i) for i, (name, _, _) in enumerate(DRIVER_SPEC)])
-Drv.__doc__ = "Index of each driver in a segment's driver vector."
+Drv = index_enum("Drv", (name for name, _, _ in DRIVER_SPEC), "Index of each driver in a segment's driver vector.")
 N_DRIVERS = len(DRIVER_SPEC)

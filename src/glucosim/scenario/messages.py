@@ -54,7 +54,7 @@ def _innermost_model(annotation):
     return None
 
 
-def _describe(error: dict, root: type[BaseModel] = Scenario) -> str:
+def _describe(error: Any, root: type[BaseModel] = Scenario) -> str:
     loc = error["loc"]
     where = _field_path(loc)
     message = error["msg"]

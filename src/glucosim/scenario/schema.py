@@ -55,18 +55,18 @@ class Meal(_Strict):
 
     time_h: float = Field(ge=0.0, lt=24.0, description="clock time of the meal, hours after midnight")
     carbs_g: float = Field(gt=0.0, le=400.0, description="carbohydrate in the meal, grams")
-    fat_g: float = Field(default=0.0, ge=0.0, le=300.0, description="fat in the meal, grams (energy: 9 kcal/g)")
-    protein_g: float = Field(default=0.0, ge=0.0, le=300.0, description="protein in the meal, grams (energy: 4 kcal/g)")
     absorption: AbsorptionName | Annotated[float, Field(gt=0.1, le=3.0)] = Field(
         default="medium",
         description="speed of absorption: 'slow' (fibre, low GI), 'medium', 'fast' (liquid, high GI), or a multiplier",
     )
-    fat_g: float = Field(default=0.0, ge=0.0, le=300.0, description="fat in the meal, grams (slows gastric emptying)")
+    fat_g: float = Field(
+        default=0.0, ge=0.0, le=300.0, description="fat in the meal, grams (energy: 9 kcal/g; slows gastric emptying)"
+    )
     protein_g: float = Field(
         default=0.0,
         ge=0.0,
         le=300.0,
-        description="protein in the meal, grams (slows gastric emptying, potentiates insulin secretion)",
+        description="protein in the meal, grams (4 kcal/g; slows gastric emptying, potentiates insulin secretion)",
     )
 
 
@@ -166,7 +166,10 @@ class Change(_Strict):
         """First day (0-based) on which the change applies."""
         from glucosim.physiology.units import DAYS_PER_YEAR
 
-        return self.from_day if self.from_day is not None else int(round(self.from_year * DAYS_PER_YEAR))
+        if self.from_day is not None:
+            return self.from_day
+        assert self.from_year is not None  # the validator requires from_day or from_year
+        return int(round(self.from_year * DAYS_PER_YEAR))
 
 
 class Subject(_Strict):
@@ -288,6 +291,7 @@ class Scenario(_Strict):
             return self.duration_hours * MINUTES_PER_HOUR
         if self.duration_days is not None:
             return self.duration_days * MINUTES_PER_DAY
+        assert self.duration_years is not None  # the validator requires exactly one duration
         return max(1, int(round(self.duration_years * DAYS_PER_YEAR))) * MINUTES_PER_DAY
 
     @staticmethod

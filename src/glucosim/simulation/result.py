@@ -116,6 +116,7 @@ class SimulationResult:
                 stored = [d for d in self.midnight_states if d <= day]
                 start = max(stored) if stored else 0
                 state = self.midnight_states[start] if stored else self.initial_state
+                assert state is not None, "this result kept no starting state"
                 frame = recompute_trace(self.loaded, start, state, day, self.summary["provenance"]["solver"]["rtol"])
             if len(self._traces) >= 32:  # a month of traces; older ones are recomputed if asked again
                 self._traces.pop(next(iter(self._traces)))
@@ -178,6 +179,7 @@ class SimulationResult:
 
     def final_state_dict(self) -> dict[str, float]:
         """The final state by name."""
+        assert self.final_state is not None, "this result kept no final state"
         return dict(zip(STATE_NAMES, map(float, self.final_state)))
 
 

@@ -15,11 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from glucosim.analysis.daily import daily_rows
+from glucosim.errors import GlucosimError
 from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, Drv
 from glucosim.physiology.model import FLUX_NAMES
 from glucosim.physiology.units import MINUTES_PER_DAY
 from glucosim.scenario.compile import OUTPUT_STEP_MIN, ScenarioProgram
 from glucosim.scenario.load import LoadedScenario, load_scenario
+from glucosim.simulation.envelope import EnvelopeSettings, follow_envelope, relaxation_rates, slow_state_mask
 from glucosim.simulation.initial_state import initial_state, last_meal
 from glucosim.simulation.result import SimulationResult, build_result
 from glucosim.solver import SolverStats, get_method, integrate_schedule
@@ -31,6 +33,15 @@ largest array (about 2.4 MB a month, 29 MB a year), so a month keeps a 20-year r
 few MB above the interpreter's; the call overhead per chunk is well under 1 % of its integration."""
 PROGRESS_MIN_DAYS = 365
 """Runs at least this long show a progress bar by default."""
+RESOLUTIONS = ("auto", "full", "envelope")
+
+
+class ResolutionError(GlucosimError, ValueError):
+    """``simulate``'s resolution is not one of ``RESOLUTIONS``."""
+
+
+ENVELOPE_MIN_DAYS = 365
+"""Runs at least this long use envelope following under ``resolution="auto"``."""
 
 
 def _output_times(program: ScenarioProgram, first_day: int, plans, end_min: float) -> np.ndarray:
@@ -63,6 +74,63 @@ def _trajectory(t, y, segment, drivers, p, day: int):
     return frame
 
 
+class DayStepper:
+    """Full-resolution integration of stretches of whole days, carrying the solver's state between calls.
+
+    Each call integrates ``n_days`` from a midnight state and returns the
+    daily-table rows of those days; it keeps the requested 5-minute
+    trajectories and midnight states on the way and sums the work counters.
+    Consecutive calls continue with the last step size and the last meal, so
+    splitting a run into stretches does not change its steps.
+    """
+
+    def __init__(self, program: ScenarioProgram, integrator, tolerances, keep=(), state_days=()):
+        self.program = program
+        self.integrator = integrator
+        self.tolerances = tolerances
+        self.keep = set(keep)
+        self.state_days = set(state_days)
+        self.work = SolverStats(0, 0, 0)
+        self.trajectories: dict[int, object] = {}
+        self.midnight_states: dict[int, np.ndarray] = {}
+        self.dose, self.speed = last_meal(program.day_plan(0))  # the warm-up ended on day 0's routine
+        self.simulated_days = 0
+
+    def skip_to(self, day: int) -> None:
+        """Continue at ``day`` without integrating the days before it (the envelope jumped there)."""
+        plan = self.program.day_plan(day - 1)
+        if plan.meals:
+            self.dose, self.speed = last_meal(plan)
+
+    def run(self, y: np.ndarray, first_day: int, n_days: int) -> tuple[dict, np.ndarray]:
+        """Integrate days ``first_day`` .. ``first_day + n_days - 1`` from midnight state ``y``.
+
+        Returns:
+            (daily-table columns of those days, state at the following midnight).
+        """
+        program, p = self.program, self.program.parameters
+        schedule, self.dose, self.speed = program.schedule(
+            first_day, n_days, last_dose=self.dose, last_speed=self.speed
+        )
+        plans = [program.day_plan(day) for day in range(first_day, first_day + n_days)]
+        t_out = _output_times(program, first_day, plans, program.end_min)
+        y = y.copy()
+        y[FIRST_QUADRATURE:] = 0.0
+        result = integrate_schedule(self.integrator, schedule, y, p, t_out, self.tolerances, STATE_NAMES)
+        # the next stretch starts with this one's last step size, so splitting does not change the steps
+        self.tolerances = dataclasses.replace(self.tolerances, h_init=result.h_next)
+        self.work = self.work + result.stats
+        self.simulated_days += n_days
+        columns = daily_rows(first_day, plans, result.t, result.y, result.segment, schedule.drivers, p, program.end_min)
+        for day in sorted(d for d in self.keep if first_day <= d < first_day + n_days):
+            self.trajectories[day] = _trajectory(result.t, result.y, result.segment, schedule.drivers, p, day)
+        for day in (d for d in self.state_days if first_day <= d <= first_day + n_days):
+            row = np.searchsorted(result.t, day * MINUTES_PER_DAY)
+            if row < len(result.t) and result.t[row] == day * MINUTES_PER_DAY:
+                self.midnight_states[day] = result.y[row].copy()
+        return columns, result.y_final.copy()
+
+
 def simulate(
     scenario: LoadedScenario | str | Path,
     *,
@@ -73,6 +141,8 @@ def simulate(
     state_days: tuple[int, ...] = (),
     until_day: int | None = None,
     method: str = "dopri5",
+    resolution: str = "auto",
+    envelope_settings: EnvelopeSettings | None = None,
 ) -> SimulationResult:
     """Run a scenario end to end (its scheduled clinic visits are run above: ``glucosim.clinic.visits``).
 
@@ -90,6 +160,12 @@ def simulate(
         until_day: stop at the midnight that starts this day (a shorter run).
         method: the registered solver method (``glucosim.solver.method_names()``),
             recorded in the provenance.
+        resolution: ``"full"`` integrates every day; ``"envelope"`` follows the
+            slow states' envelope in multi-day steps (``simulation.envelope``;
+            rows not simulated are flagged in the daily table's ``interpolated``
+            column); ``"auto"`` (default) uses the envelope for runs of at least
+            ``ENVELOPE_MIN_DAYS`` days.
+        envelope_settings: error control of envelope following (default ``EnvelopeSettings()``).
 
     Returns:
         A ``SimulationResult`` with the daily table, the yearly summary, the
@@ -110,52 +186,56 @@ def simulate(
     if progress is None:
         progress = n_days >= PROGRESS_MIN_DAYS
 
+    if resolution not in RESOLUTIONS:
+        raise ResolutionError(f"resolution {resolution!r} is not one of: {', '.join(RESOLUTIONS)}")
+    if resolution == "auto":
+        resolution = "envelope" if n_days >= ENVELOPE_MIN_DAYS else "full"
+
     started = time.perf_counter()
-    integrator = organ_integrator(method)
-    tolerances = default_tolerances(rtol)
     y = initial_state(program)
     y0 = y.copy()
-    columns: dict[str, list] = {}
-    trajectories = {}
-    midnight_states = {}
-    work = SolverStats(0, 0, 0)
-    dose, speed = last_meal(program.day_plan(0))  # the warm-up ended on day 0's routine
-
+    stepper = DayStepper(program, organ_integrator(method), default_tolerances(rtol), keep, state_days)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n_days, unit="day", desc=loaded.scenario.name[:40], leave=False)
+    solver_info = {"method": method, "resolution": resolution}
     try:
-        for first_day in range(0, n_days, chunk_days):
-            n_chunk = min(chunk_days, n_days - first_day)
-            schedule, dose, speed = program.schedule(first_day, n_chunk, last_dose=dose, last_speed=speed)
-            plans = [program.day_plan(day) for day in range(first_day, first_day + n_chunk)]
-            t_out = _output_times(program, first_day, plans, program.end_min)
-            y[FIRST_QUADRATURE:] = 0.0
-            result = integrate_schedule(integrator, schedule, y, p, t_out, tolerances, STATE_NAMES)
-            # the next chunk starts with this chunk's last step size, so chunking does not change the steps
-            tolerances = dataclasses.replace(tolerances, h_init=result.h_next)
-            work = work + result.stats
-            chunk = daily_rows(
-                first_day, plans, result.t, result.y, result.segment, schedule.drivers, p, program.end_min
+        if resolution == "full":
+            columns: dict[str, list] = {}
+            for first_day in range(0, n_days, chunk_days):
+                n_chunk = min(chunk_days, n_days - first_day)
+                chunk, y = stepper.run(y, first_day, n_chunk)
+                for name, values in chunk.items():
+                    columns.setdefault(name, []).append(values)
+                if bar is not None:
+                    bar.update(n_chunk)
+            daily = {name: np.concatenate(parts) for name, parts in columns.items()}
+            daily["interpolated"] = np.zeros(n_days, dtype=bool)
+        else:
+            from glucosim.physiology.indices import N_DRIVERS
+            from glucosim.physiology.model import rhs
+
+            slow = slow_state_mask(rhs, y, p, N_DRIVERS)
+            relaxation = relaxation_rates(rhs, y, program.schedule(0, 1)[0].drivers[0], p)
+            landmarks = set(keep) | set(state_days)
+            reached = [0]
+
+            def tick(day):
+                if bar is not None:
+                    bar.update(day - reached[0])
+                reached[0] = day
+
+            daily, y, envelope = follow_envelope(
+                stepper, y, n_days, landmarks, slow, relaxation, envelope_settings, tick
             )
-            for name, values in chunk.items():
-                columns.setdefault(name, []).append(values)
-            for day in sorted(d for d in keep if first_day <= d < first_day + n_chunk):
-                trajectories[day] = _trajectory(result.t, result.y, result.segment, schedule.drivers, p, day)
-            for day in (d for d in state_days if first_day <= d <= first_day + n_chunk):
-                row = np.searchsorted(result.t, day * MINUTES_PER_DAY)
-                if row < len(result.t) and result.t[row] == day * MINUTES_PER_DAY:
-                    midnight_states[day] = result.y[row].copy()
-            y = result.y_final.copy()
-            if bar is not None:
-                bar.update(n_chunk)
+            solver_info.update(envelope.as_dict())
     finally:
         if bar is not None:
             bar.close()
+    trajectories, midnight_states, work = stepper.trajectories, stepper.midnight_states, stepper.work
 
-    daily = {name: np.concatenate(parts) for name, parts in columns.items()}
     return build_result(
         loaded=loaded,
         program=program,
@@ -165,7 +245,7 @@ def simulate(
         final_state=y,
         midnight_states=midnight_states,
         stats=work,
-        solver_info={"method": method},
+        solver_info=solver_info,
         rtol=rtol,
         wall_time_s=time.perf_counter() - started,
     )

@@ -5,8 +5,7 @@
     >>> load_results("results/dpp")   # one row per run, in run order
 
 See ``glucosim.sweep.schema`` for the sweep file, ``glucosim.sweep.store`` for
-the output directory, ``glucosim.analysis.cohort`` and
-``glucosim.analysis.sensitivity`` for the analysis.
+the output directory, ``glucosim.analysis.sweep`` for the analysis.
 """
 
 from glucosim.sweep.backends import SlurmOptions

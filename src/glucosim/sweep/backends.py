@@ -38,6 +38,39 @@ class SlurmOptions:
     log_directory: str | None = None
 
 
+PARENT_POLL_S = 1.0
+"""How often a local worker checks that its parent is alive (where the kernel cannot tell it)."""
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this worker when the sweep process dies, even by SIGKILL.
+
+    Linux: the kernel sends SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG). Everywhere: a daemon
+    thread polls the parent pid as well, since the kernel ties that signal to the parent's thread.
+    """
+    import signal
+    import threading
+    import time
+
+    if os.getppid() != parent_pid:  # the parent died before this worker started
+        os._exit(1)
+    try:
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux / no glibc: the thread below does it
+        pass
+
+    def watch():
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(PARENT_POLL_S)
+
+    threading.Thread(target=watch, name="glucosim-parent-watch", daemon=True).start()
+
+
 def _run_serial(tasks: Iterable[ChunkTask]) -> Iterator:
     for task in tasks:
         yield run_chunk(task)
@@ -66,7 +99,9 @@ def _run_processes(tasks: list[ChunkTask], workers: int) -> Iterator:
         # spawn, not fork: numba and threads in the parent make forked children unsafe
         context = multiprocessing.get_context("spawn")
         try:
-            with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as executor:
+            with cf.ProcessPoolExecutor(
+                max_workers=workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
+            ) as executor:
                 for outcome in _bounded(executor, list(remaining.values()), lambda: workers * IN_FLIGHT_PER_WORKER):
                     remaining.pop(outcome[0], None)
                     yield outcome

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
-from glucosim._toml import TOMLDecodeError, load_toml, read_toml_file
+from glucosim._toml import read_toml_file
 from glucosim.errors import ParameterError, ScenarioError, SweepError
 from glucosim.parameters import load_parameter_table
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH
@@ -209,8 +209,7 @@ def _check_outputs(loaded: LoadedSweep) -> None:
             _fail(loaded.source, "outputs.daily", f"unknown column {unknown[0]!r}; allowed: {', '.join(columns)}")
 
 
-def _base_data(sweep: Sweep, path: Path) -> dict:
-    data = load_toml(path)
+def _base_data(sweep: Sweep, data: dict) -> dict:
     data.pop("clinic", None)  # clinic visits are not part of sweep outputs
     if sweep.duration_years is not None:
         for key in ("duration_years", "duration_days", "duration_hours"):
@@ -246,13 +245,18 @@ def parse_sweep(data: dict, source: str, text: str = "") -> LoadedSweep:
         _check_correlation(source, sweep.design.correlation, len(sweep.variables))
 
     base_path = (Path(source).parent / sweep.base_scenario).resolve()
-    if not base_path.is_file():
-        _fail(source, "base_scenario", f"no such scenario file: {base_path}")
     try:
-        base_data = _base_data(sweep, base_path)
-    except TOMLDecodeError as exc:
-        _fail(source, "base_scenario", f"{base_path} is not valid TOML: {exc}")
-    loaded = LoadedSweep(sweep, source, text, str(base_path), base_data, base_path.read_text())
+        missing = not base_path.is_file()
+    except OSError:  # e.g. a name too long: read_toml_file names it
+        missing = False
+    if missing:
+        _fail(source, "base_scenario", f"no such scenario file: {base_path}")
+    try:  # unreadable, binary, not TOML, too deep: one line naming both files
+        raw_base, base_text = read_toml_file(base_path, SweepError, "scenario")
+    except SweepError as exc:
+        _fail(source, "base_scenario", str(exc))
+    base_data = _base_data(sweep, raw_base)
+    loaded = LoadedSweep(sweep, source, text, str(base_path), base_data, base_text)
     try:
         parse_scenario(base_data, source=str(base_path))
     except ScenarioError as exc:

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from glucosim._optional import require_extra
 from glucosim.errors import SweepError
 from glucosim.sweep.backends import SlurmOptions, available_cores, dask_client, execute
 from glucosim.sweep.design import design_samples, patient_seeds
@@ -20,6 +21,15 @@ SUMMARY_COLUMNS = ("sample", "final_stage", "y0_stage", "prediabetes_onset_day",
 """What summary.json needs from each run (read alone, so a million-run summary stays small)."""
 FAILURE_EXAMPLES = 5
 """Failed runs quoted in summary.json (all are in results.parquet)."""
+CONFIRM_RUNS = 10_000
+"""A sweep of more runs is started only when confirmed (``--yes``, ``confirm_large=True``)."""
+MAX_RUNS = 10_000_000
+"""No sweep is larger: its design table alone would not fit a workstation's memory. Split it."""
+SECONDS_PER_RUN_YEAR = 0.5
+"""Rough cost of one simulated year on one core (2-core test machine under load), for the estimate printed
+before a sweep starts; the progress bar then measures the real rate."""
+BYTES_PER_VALUE = 10
+"""Rough size of one stored number in a compressed chunk file, for the disk estimate."""
 
 
 @dataclass(frozen=True)
@@ -45,25 +55,63 @@ class SweepOutcome:
     runs_this_call: int
 
 
+def planned_runs(loaded: LoadedSweep) -> int:
+    """Runs the sweep asks for, computed from the file alone (before any design is generated)."""
+    import math
+
+    design = loaded.sweep.design
+    n_variables = len(loaded.sweep.variables)
+    if design.kind == "grid":
+        samples = math.prod(
+            len(variable.values) if variable.values is not None else variable.levels
+            for variable in loaded.sweep.variables
+        )
+    elif design.kind == "sobol":
+        samples = design.samples * (n_variables + 2)
+    elif design.kind == "morris":
+        samples = design.samples * (n_variables + 1)
+    else:
+        samples = design.samples
+    return samples * len(loaded.sweep.arms)
+
+
+def plan_message(loaded: LoadedSweep, n_runs: int, n_new: int, workers: int) -> str:
+    """What the sweep will do: run count, expected time and disk use (rough; said before it starts)."""
+    years = max(loaded.run_years, 1.0 / 365.25)
+    hours = n_new * years * SECONDS_PER_RUN_YEAR / max(workers, 1) / 3600.0
+    n_values = len(loaded.variable_names) + 20 + (loaded.n_years + 1) * (len(loaded.sweep.outputs.yearly) + 1)
+    n_values += len(loaded.sweep.outputs.daily) * round(years * 365.25)
+    disk_mb = n_runs * n_values * BYTES_PER_VALUE * 2 / 1e6  # chunks and results.parquet
+    shown = f"{hours * 60:.0f} min" if hours < 2 else f"{hours:.1f} h"
+    return (
+        f"{loaded.sweep.name}: {n_runs:,} runs of {years:.3g} years ({n_new:,} to do), about {shown} on {workers} "
+        f"worker(s) and {disk_mb:,.0f} MB on disk"
+    )
+
+
 def design_table(loaded: LoadedSweep):
-    """One row per run: run_id, sample, arm, the sample's seed, and the variables' values."""
+    """One row per run: run_id, sample, arm, the sample's seed, and the variables' values (built column-wise:
+    no Python object per run)."""
+    import numpy as np
     import pandas as pd
 
-    samples = design_samples(loaded)
-    seeds = [int(child.generate_state(1)[0]) for child in patient_seeds(loaded.sweep.seed, len(samples))]
-    rows = []
-    for sample, values in enumerate(samples):
-        for arm_index, arm in enumerate(loaded.sweep.arms):
-            row = {
-                "run_id": sample * len(loaded.sweep.arms) + arm_index,
-                "sample": sample,
-                "arm": arm.name,
-                "arm_index": arm_index,
-                "sample_seed": seeds[sample],
-            }
-            row.update(zip(loaded.variable_names, map(float, values)))
-            rows.append(row)
-    return pd.DataFrame(rows)
+    samples = np.asarray(design_samples(loaded), dtype=float)
+    n_samples, n_arms = len(samples), len(loaded.sweep.arms)
+    seeds = np.array(
+        [int(child.generate_state(1)[0]) for child in patient_seeds(loaded.sweep.seed, n_samples)], dtype=np.int64
+    )
+    sample = np.repeat(np.arange(n_samples), n_arms)
+    arm_index = np.tile(np.arange(n_arms), n_samples)
+    columns = {
+        "run_id": np.arange(n_samples * n_arms),
+        "sample": sample,
+        "arm": np.array([arm.name for arm in loaded.sweep.arms], dtype=object)[arm_index],
+        "arm_index": arm_index,
+        "sample_seed": seeds[sample],
+    }
+    for k, name in enumerate(loaded.variable_names):
+        columns[name] = samples[sample, k] if n_samples else np.zeros(0)
+    return pd.DataFrame(columns)
 
 
 def _tasks(loaded: LoadedSweep, design, chunk_runs: int, chunks: list[int]) -> list[ChunkTask]:
@@ -86,7 +134,7 @@ def _tasks(loaded: LoadedSweep, design, chunk_runs: int, chunks: list[int]) -> l
 
 
 def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict:
-    from glucosim.analysis.cohort import arm_comparison, cumulative_incidence
+    from glucosim.analysis.sweep.cohort import arm_comparison, cumulative_incidence
 
     columns = ["run_id", "arm", "status", "error", *loaded.variable_names, *SUMMARY_COLUMNS]
     results = store.load_results(require_complete=True, columns=columns)
@@ -131,6 +179,8 @@ def run_sweep(
     task_index: int | None = None,
     task_count: int | None = None,
     progress: bool = True,
+    confirm_large: bool = False,
+    announce=None,
 ) -> SweepOutcome:
     """Run (or resume) a sweep, writing results chunk by chunk to ``out_dir``.
 
@@ -150,17 +200,38 @@ def run_sweep(
     Other arguments:
         chunk_runs: runs per chunk (fixed by the first call for a directory).
         progress: progress bar (terminal or notebook).
+        confirm_large: allow more than ``CONFIRM_RUNS`` runs.
+        announce: called with a line for the plan (runs, time, disk) and for each repair (default: print to
+            stderr).
 
     Results do not depend on workers, backend or chunking: every run is
     computed on its own from the design table.
     """
+    require_extra("sweep", "glucosim sweep")
     loaded = sweep if isinstance(sweep, LoadedSweep) else load_sweep(sweep)
-    store = SweepStore(out_dir)
+    announce = announce or _stderr
+    n_planned = planned_runs(loaded)
+    if n_planned > MAX_RUNS:
+        raise SweepError(
+            f"{loaded.source}: {n_planned:,} runs is more than any sweep may have ({MAX_RUNS:,}); "
+            "use fewer levels or samples, or split it into several sweeps"
+        )
+    if n_planned > CONFIRM_RUNS and not confirm_large:
+        raise SweepError(
+            f"{loaded.source}: {n_planned:,} runs (more than {CONFIRM_RUNS:,}); "
+            + plan_message(loaded, n_planned, n_planned, workers or available_cores()).split(": ", 1)[1]
+            + ". Confirm with --yes (Python: confirm_large=True)"
+        )
+    store = SweepStore(out_dir, announce=announce)
     existing = store.manifest()
-    chunk_runs = chunk_runs or (existing["chunk_runs"] if existing else DEFAULT_CHUNK_RUNS)
+    chunk_runs = chunk_runs or (existing["chunk_runs"] if existing else None)
+    chunk_runs = chunk_runs or store.recorded_chunk_runs() or DEFAULT_CHUNK_RUNS  # a lost manifest's chunking
     design = design_table(loaded)
     manifest = store.initialise(loaded, design, chunk_runs)
     done = store.completed_chunks()
+    n_new = sum(min(chunk_runs, len(design) - i * chunk_runs) for i in range(manifest["n_chunks"]) if i not in done)
+    if n_new:
+        announce(plan_message(loaded, len(design), n_new, workers or available_cores()))
     mine = _my_chunks([i for i in range(manifest["n_chunks"]) if i not in done], task_index, task_count)
     tasks = _tasks(loaded, design, chunk_runs, mine)
     started = time.perf_counter()
@@ -184,6 +255,12 @@ def run_sweep(
     return SweepOutcome(Path(out_dir), len(design), n_done, n_failed, complete, time.perf_counter() - started, finished)
 
 
+def _stderr(line: str) -> None:
+    import sys
+
+    print(line, file=sys.stderr, flush=True)
+
+
 def _drive(store, tasks, runs_before, n_runs, name, progress, *, workers, scheduler, slurm, client) -> int:
     """Run the tasks on the chosen backend, saving each chunk as it lands; returns runs finished."""
     bar = None
@@ -196,7 +273,13 @@ def _drive(store, tasks, runs_before, n_runs, name, progress, *, workers, schedu
         with _backend_client(scheduler, slurm, client) as dask:
             local_workers = workers or available_cores()
             for chunk_index, rows, daily in execute(tasks, workers=local_workers, client=dask):
-                store.write_chunk(chunk_index, rows, daily)
+                try:
+                    store.write_chunk(chunk_index, rows, daily)
+                except OSError as exc:  # disk full, folder removed or read-only: finished chunks stay whole
+                    raise SweepError(
+                        f"{store.out_dir}: could not write chunk {chunk_index}: {exc.strerror or exc}; finished "
+                        "chunks are kept: fix the cause and run the same command again"
+                    ) from None
                 finished += len(rows)
                 failed += int((rows["status"] != STATUS_OK).sum())
                 if bar is not None:

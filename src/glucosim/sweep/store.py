@@ -6,6 +6,7 @@ Layout of ``DIR``::
     sweep.toml           the sweep file, base_scenario.toml, parameters.toml: exact copies
     design.parquet       one row per run: run_id, sample, arm, sample_seed, the variables
     chunks/chunk-000000.parquet   results of runs [0, chunk_runs), and so on
+    chunks/chunk-000000.json      its record, written after it: rows, bytes, SHA-256 (and of its daily file)
     daily/chunk-000000.parquet    daily columns per run (only if the sweep asks)
     results.parquet      all chunks in run order, written when the last chunk lands
     summary.json         counts, failures, outcome by arm (written with results.parquet)
@@ -15,6 +16,16 @@ error messages, numbers), written and read as a table; one file per chunk
 makes each chunk's write atomic (write to a temporary name, then rename), so
 a sweep killed at any moment leaves only whole chunks, and a chunk done twice
 (by a resumed and a lingering worker) replaces itself with identical content.
+
+Self-healing: a chunk counts as done only when its record exists and the file
+matches it (size, checksum, row count). A resume checks every chunk, moves a
+missing, truncated or corrupt one aside (``*.corrupt``) and runs it again,
+saying so. The records are collected into ``manifest.json`` (``chunks``) when
+the sweep completes; they live beside the chunks while it runs, so job-array
+tasks on several nodes never rewrite one shared file. A corrupt
+``results.parquet`` is rebuilt from the chunks; a corrupt ``manifest.json`` is
+an error naming the file and the way back (remove it and rerun: it is
+rebuilt from the sweep file, and the chunks are kept if their records match).
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ from pathlib import Path
 
 from glucosim.errors import SweepError
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+from glucosim.sweep.worker import STATUS_OK as STATUS_OK  # re-exported: the results table's status of a finished run
 
 MANIFEST_FILE = "manifest.json"
 DESIGN_FILE = "design.parquet"
@@ -40,6 +52,8 @@ CHUNK_DIR = "chunks"
 DAILY_DIR = "daily"
 FORMAT_VERSION = 1
 _CHUNK_NAME = re.compile(r"^chunk-(\d{6,})\.parquet$")
+CORRUPT_SUFFIX = ".corrupt"
+"""A chunk file that failed verification is renamed with this suffix (kept for inspection, never read)."""
 IDENTITY_KEYS = ("format_version", "sweep_sha256", "parameter_table_sha256", "glucosim_version", "n_runs", "chunk_runs")
 """Manifest entries that must match for a directory to be resumed."""
 
@@ -47,6 +61,32 @@ IDENTITY_KEYS = ("format_version", "sweep_sha256", "parameter_table_sha256", "gl
 def chunk_name(index: int) -> str:
     """File name of chunk ``index``."""
     return f"chunk-{index:06d}.parquet"
+
+
+def record_name(index: int) -> str:
+    """File name of chunk ``index``'s record (rows, size, checksum)."""
+    return f"chunk-{index:06d}.json"
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _file_record(path: Path) -> dict:
+    return {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+
+
+def _matches(path: Path, record: dict | None) -> bool:
+    if record is None or not path.is_file():
+        return False
+    return path.stat().st_size == record["bytes"] and file_sha256(path) == record["sha256"]
 
 
 def _versions() -> dict:
@@ -84,27 +124,54 @@ def strict_json(data) -> str:
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
     temporary = _temporary(path)
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)  # a half-written temporary is never left behind
+        raise
 
 
 def _atomic_parquet(frame, path: Path) -> None:
     temporary = _temporary(path)
-    frame.to_parquet(temporary, index=False)
-    os.replace(temporary, path)
+    try:
+        frame.to_parquet(temporary, index=False)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 class SweepStore:
     """Reads and writes one sweep's output directory."""
 
-    def __init__(self, out_dir):
+    def __init__(self, out_dir, announce=None):
         self.out_dir = Path(out_dir)
+        self.announce = announce or (lambda line: None)
+        """Called with one line for each repair (a chunk re-run, results.parquet rebuilt)."""
+        self._verified: set[int] = set()
 
     # ------------------------------------------------------------------ setup
     def manifest(self) -> dict | None:
-        """The manifest, or None if the directory holds no sweep yet."""
+        """The manifest, or None if the directory holds no sweep yet.
+
+        Raises:
+            SweepError: the manifest is unreadable (truncated, edited), naming it and how to recover.
+        """
         path = self.out_dir / MANIFEST_FILE
-        return json.loads(path.read_text()) if path.is_file() else None
+        if not path.is_file():
+            return None
+        try:
+            manifest = json.loads(path.read_bytes().decode("utf-8"))
+            if not isinstance(manifest, dict) or "n_chunks" not in manifest or "chunk_runs" not in manifest:
+                raise ValueError("not a sweep manifest")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SweepError(
+                f"{path}: corrupt sweep manifest ({exc}). To recover, move it away (e.g. to manifest.json.bad) and "
+                "run the same sweep command again: the manifest is rebuilt from the sweep file and every finished "
+                "chunk whose record matches is kept"
+            ) from None
+        return manifest
 
     def initialise(self, loaded, design_table, chunk_runs: int) -> dict:
         """Create the directory for ``loaded``, or check that it already belongs to it (resume).
@@ -135,14 +202,19 @@ class SweepStore:
             "n_runs": n_runs,
             "chunk_runs": chunk_runs,
             "n_chunks": -(-n_runs // chunk_runs),
+            "runs_sha256": runs_sha256(loaded),
+            "size_free_sha256": size_free_sha256(loaded),
             "n_years": loaded.n_years,
             "run_years": loaded.run_years,
             "versions": _versions(),
             "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }
+        self._check_not_other_output()
         for sub in (CHUNK_DIR, DAILY_DIR):
             (self.out_dir / sub).mkdir(parents=True, exist_ok=True)
         existing = self.manifest()
+        if existing is not None and _can_grow(existing, manifest):
+            return self._grow(existing, manifest, loaded, design_table)
         if existing is not None:
             self._check_same(existing, manifest)
             return existing
@@ -152,6 +224,38 @@ class SweepStore:
         _atomic_parquet(design_table, self.out_dir / DESIGN_FILE)
         self._create_manifest(manifest)
         return self.manifest()
+
+    def _grow(self, existing: dict, manifest: dict, loaded, design_table) -> dict:
+        """A cohort asked with more patients: patient i does not depend on the cohort size, so the finished
+        chunks stay valid; the manifest, design and sweep copy are rewritten and only new chunks run (a last
+        chunk that was partial is run again whole)."""
+        self.announce(
+            f"growing the cohort in {self.out_dir} from {existing['n_samples']} to {manifest['n_samples']} patients: "
+            f"the first {existing['n_samples']} are kept (a patient does not depend on the cohort size); "
+            f"{manifest['n_runs'] - existing['n_runs']} new runs"
+        )
+        manifest = {**manifest, "created_utc": existing.get("created_utc"), "grown_from_runs": existing["n_runs"]}
+        for name in (RESULTS_FILE, SUMMARY_FILE):
+            (self.out_dir / name).unlink(missing_ok=True)  # no longer complete
+        _atomic_write_bytes(self.out_dir / "sweep.toml", loaded.text.encode())
+        _atomic_parquet(design_table, self.out_dir / DESIGN_FILE)
+        self._write_manifest(manifest)
+        return manifest
+
+    def _write_manifest(self, manifest: dict) -> None:
+        _atomic_write_bytes(self.out_dir / MANIFEST_FILE, (json.dumps(manifest, indent=2) + "\n").encode())
+
+    def _check_not_other_output(self) -> None:
+        """A sweep never writes into a run's folder, a file, or a folder of other files."""
+        if self.out_dir.exists() and not self.out_dir.is_dir():
+            raise SweepError(f"{self.out_dir}: is a file, not a folder; choose another --out")
+        if not self.out_dir.is_dir() or (self.out_dir / MANIFEST_FILE).exists():
+            return
+        names = {name for name in os.listdir(self.out_dir) if not name.startswith(".")}
+        if "COMPLETE.json" in names or "daily.csv" in names:
+            raise SweepError(f"{self.out_dir}: holds the results of a glucosim run; choose another --out")
+        if names and not names & {CHUNK_DIR, "sweep.toml"}:  # a sweep's folder (its manifest moved away) has these
+            raise SweepError(f"{self.out_dir}: is not empty and holds no sweep; choose another --out")
 
     def _create_manifest(self, manifest: dict) -> None:
         """Write the manifest unless another process (a job-array task) just did; then check it."""
@@ -165,30 +269,150 @@ class SweepStore:
             temporary.unlink()
 
     def _check_same(self, existing: dict, wanted: dict) -> None:
+        same_but_size = existing.get("size_free_sha256") is not None and existing.get("size_free_sha256") == wanted.get(
+            "size_free_sha256"
+        )
+        if same_but_size and existing.get("n_runs") != wanted.get("n_runs"):
+            if existing.get("design") != "cohort":
+                raise SweepError(
+                    f"{self.out_dir}: holds this sweep with {existing.get('n_samples')} samples; only the sample "
+                    f"count differs, but a '{existing.get('design')}' design cannot grow in place: its samples "
+                    "depend on the sample count (a Latin hypercube's strata, a Sobol or Morris sequence), so every "
+                    "run would change. Use another --out directory (only cohorts grow in place)."
+                )
+            raise SweepError(
+                f"{self.out_dir}: holds this cohort with {existing.get('n_samples')} patients; a cohort can grow "
+                f"in place but not shrink (asked for {wanted.get('n_samples')}). Use another --out directory."
+            )
+        reasons = {
+            "format_version": "it was written by another version of the sweep format",
+            "sweep_sha256": (
+                "the sweep file, its base scenario or its cohort differ from those this folder was made with "
+                f"(its copies: {self.out_dir / 'sweep.toml'}, {self.out_dir / 'base_scenario.toml'})"
+            ),
+            "parameter_table_sha256": (
+                f"the parameter table changed since (its copy: {self.out_dir / 'parameters.toml'})"
+            ),
+            "glucosim_version": (
+                f"it was made by glucosim {existing.get('glucosim_version')}, this is {wanted.get('glucosim_version')}"
+            ),
+            "n_runs": f"it has {existing.get('n_runs')} runs, this sweep {wanted.get('n_runs')}",
+            "chunk_runs": f"its chunks hold {existing.get('chunk_runs')} runs, {wanted.get('chunk_runs')} asked",
+        }
         for key in IDENTITY_KEYS:
             if existing.get(key) != wanted.get(key):
                 hint = f" or --chunk-runs {existing.get(key)}" if key == "chunk_runs" else ""
                 raise SweepError(
-                    f"{self.out_dir}: holds results of a different sweep or setup ({key}: "
-                    f"{existing.get(key)!r} there, {wanted.get(key)!r} now); finished chunks are kept. "
-                    f"Use another --out directory{hint}."
+                    f"{self.out_dir}: holds results of a different sweep or setup: {reasons[key]}; finished chunks "
+                    f"are kept. Use another --out directory{hint}."
                 )
 
     # ----------------------------------------------------------------- chunks
+    def _expected_rows(self, manifest: dict, index: int) -> int:
+        return min(manifest["chunk_runs"], manifest["n_runs"] - index * manifest["chunk_runs"])
+
+    def _read_record(self, index: int) -> dict | None:
+        path = self.out_dir / CHUNK_DIR / record_name(index)
+        try:
+            record = json.loads(path.read_text())
+            return record if isinstance(record, dict) and "sha256" in record else None
+        except (OSError, ValueError, UnicodeDecodeError):
+            return None
+
+    def _chunk_is_sound(self, manifest: dict, index: int) -> tuple[bool, str]:
+        """Whether chunk ``index`` is whole and belongs here (and why not)."""
+        path = self.out_dir / CHUNK_DIR / chunk_name(index)
+        record = self._read_record(index)
+        expected = self._expected_rows(manifest, index)
+        if record is None:
+            return self._adopt(manifest, index, expected)
+        if record.get("runs_sha256") != manifest.get("runs_sha256") or record.get("rows") != expected:
+            return False, f"its record is of another sweep or size ({record.get('rows')} rows, {expected} expected)"
+        if not _matches(path, record):
+            return False, "size or checksum differs from its record (truncated or corrupt)"
+        daily = record.get("daily")
+        if daily is not None and not _matches(self.out_dir / DAILY_DIR / chunk_name(index), daily):
+            return False, "its daily file is missing or differs from its record"
+        return True, ""
+
+    def _adopt(self, manifest: dict, index: int, expected: int) -> tuple[bool, str]:
+        """A chunk file without a record (killed between the two writes, or an older glucosim): kept if it
+        reads whole with the expected run ids, then recorded."""
+        import numpy as np
+        import pyarrow.parquet as pq
+
+        path = self.out_dir / CHUNK_DIR / chunk_name(index)
+        first = index * manifest["chunk_runs"]
+        try:
+            ids = pq.read_table(path, columns=["run_id"]).column("run_id").to_numpy()
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is a corrupt chunk
+            return False, f"unreadable ({type(exc).__name__}) and without a record"
+        if not np.array_equal(ids, np.arange(first, first + expected)):
+            return False, f"holds {len(ids)} rows, not runs {first}-{first + expected - 1}, and has no record"
+        record = {
+            "runs_sha256": manifest.get("runs_sha256"),
+            "chunk_runs": manifest["chunk_runs"],
+            "rows": expected,
+            **_file_record(path),
+        }
+        _atomic_write_bytes(self.out_dir / CHUNK_DIR / record_name(index), json.dumps(record).encode())
+        return True, ""
+
+    def recorded_chunk_runs(self) -> int | None:
+        """The chunking of the chunks already here (to rebuild a lost manifest with it), or None."""
+        record = self._read_record(0)
+        return record.get("chunk_runs") if record else None
+
     def completed_chunks(self) -> set[int]:
-        """Indices of chunks whose file is complete (chunk files only ever appear whole)."""
+        """Indices of chunks that are complete: the file is there and matches its record.
+
+        A chunk file that is present but does not match is moved aside (``*.corrupt``) and announced, so it is
+        run again; a record without its file is removed. Stray files never count.
+        """
         directory = self.out_dir / CHUNK_DIR
         manifest = self.manifest()
         if not directory.is_dir() or manifest is None:
             return set()
         found = {int(m.group(1)) for m in map(_CHUNK_NAME.match, os.listdir(directory)) if m}
-        return found & set(range(manifest["n_chunks"]))  # stray files never count
+        found &= set(range(manifest["n_chunks"]))
+        complete = set()
+        for index in sorted(found):
+            if index in self._verified:
+                complete.add(index)
+                continue
+            sound, why = self._chunk_is_sound(manifest, index)
+            if sound:
+                self._verified.add(index)
+                complete.add(index)
+            else:
+                self._set_aside(index, why)
+        return complete
+
+    def _set_aside(self, index: int, why: str) -> None:
+        for folder in (CHUNK_DIR, DAILY_DIR):
+            path = self.out_dir / folder / chunk_name(index)
+            if path.exists():
+                os.replace(path, path.with_name(path.name + CORRUPT_SUFFIX))
+        (self.out_dir / CHUNK_DIR / record_name(index)).unlink(missing_ok=True)
+        self.announce(f"chunk {index} ({CHUNK_DIR}/{chunk_name(index)}): {why}; set aside, it will be run again")
 
     def write_chunk(self, index: int, frame, daily=None) -> None:
-        """Store one chunk's rows (and daily table); the rows file lands last and marks it complete."""
+        """Store one chunk's rows (and daily table), then its record, which marks it complete."""
+        manifest = self.manifest()
+        record = {
+            "runs_sha256": manifest.get("runs_sha256") if manifest else None,
+            "chunk_runs": manifest.get("chunk_runs") if manifest else None,
+            "rows": len(frame),
+        }
         if daily is not None:
-            _atomic_parquet(daily, self.out_dir / DAILY_DIR / chunk_name(index))
-        _atomic_parquet(frame, self.out_dir / CHUNK_DIR / chunk_name(index))
+            daily_path = self.out_dir / DAILY_DIR / chunk_name(index)
+            _atomic_parquet(daily, daily_path)
+            record["daily"] = _file_record(daily_path)
+        path = self.out_dir / CHUNK_DIR / chunk_name(index)
+        _atomic_parquet(frame, path)
+        record.update(_file_record(path))
+        _atomic_write_bytes(self.out_dir / CHUNK_DIR / record_name(index), json.dumps(record).encode())
+        self._verified.add(index)
 
     def design(self):
         """The design table (one row per run)."""
@@ -209,17 +433,38 @@ class SweepStore:
             raise SweepError(f"{self.out_dir}: no finished runs yet")
         return [self.out_dir / CHUNK_DIR / chunk_name(i) for i in chunks]
 
+    def _results_file_ok(self) -> bool:
+        """Whether results.parquet is there and matches the record written with it (else: rebuild it)."""
+        import pyarrow.parquet as pq
+
+        final = self.out_dir / RESULTS_FILE
+        if not final.is_file():
+            return False
+        manifest = self.manifest() or {}
+        record = manifest.get("results")
+        try:
+            if record is not None:
+                ok = _matches(final, record)
+            else:  # written by an older glucosim: readable with every run is enough
+                ok = pq.read_metadata(final).num_rows == manifest.get("n_runs")
+        except Exception:  # noqa: BLE001 - an unreadable file is a corrupt one
+            ok = False
+        if not ok:
+            self.announce(f"{final}: corrupt or truncated; it is rebuilt from the chunks")
+        return ok
+
     def load_results(self, require_complete: bool = False, columns: list[str] | None = None):
         """All finished runs, in run order (a DataFrame); ``columns`` reads only those (less memory).
+
+        Reads results.parquet when it is sound, else the verified chunks.
 
         Raises:
             SweepError: no sweep here; duplicated run ids; or incomplete while ``require_complete``.
         """
         import pandas as pd
 
-        final = self.out_dir / RESULTS_FILE
-        if final.is_file():
-            return pd.read_parquet(final, columns=columns)
+        if self._results_file_ok():
+            return pd.read_parquet(self.out_dir / RESULTS_FILE, columns=columns)
         wanted = None if columns is None else list(dict.fromkeys(["run_id", *columns]))
         frames = [pd.read_parquet(path, columns=wanted) for path in self._chunk_paths(require_complete)]
         results = pd.concat(frames, ignore_index=True).sort_values("run_id", kind="stable").reset_index(drop=True)
@@ -231,8 +476,9 @@ class SweepStore:
         """The daily columns of every finished run (long format), if the sweep kept them."""
         import pandas as pd
 
-        directory = self.out_dir / DAILY_DIR
-        files = sorted(directory.glob("chunk-*.parquet")) if directory.is_dir() else []
+        done = sorted(self.completed_chunks())
+        files = [self.out_dir / DAILY_DIR / chunk_name(i) for i in done]
+        files = [path for path in files if path.is_file()]
         if not files:
             raise SweepError(f"{self.out_dir}: no daily outputs (the sweep's outputs.daily is empty)")
         return pd.concat([pd.read_parquet(path) for path in files], ignore_index=True)
@@ -242,8 +488,13 @@ class SweepStore:
         manifest = self.manifest()
         return manifest is not None and len(self.completed_chunks()) >= manifest["n_chunks"]
 
+    def needs_consolidation(self) -> bool:
+        """Whether results.parquet or summary.json is missing or unsound (every chunk being done)."""
+        return not (self._results_file_ok() and (self.out_dir / SUMMARY_FILE).is_file())
+
     def consolidate(self, summary: dict) -> None:
-        """Write results.parquet (all runs, in order) and summary.json once every chunk is done.
+        """Write results.parquet (all runs, in order) and summary.json once every chunk is done, and collect
+        the chunk records and the results file's record into the manifest.
 
         Streams chunk by chunk, so memory does not grow with the number of runs.
         """
@@ -268,8 +519,39 @@ class SweepStore:
                 next_run_id = int(ids[-1]) + 1 if ids.size else next_run_id
                 writer.write_table(table)
                 n_rows += table.num_rows
-        if n_rows != self.manifest()["n_runs"]:
+        manifest = self.manifest()
+        if n_rows != manifest["n_runs"]:
             temporary.unlink()
-            raise SweepError(f"{self.out_dir}: {n_rows} runs in the chunks, expected {self.manifest()['n_runs']}")
+            raise SweepError(f"{self.out_dir}: {n_rows} runs in the chunks, expected {manifest['n_runs']}")
+        manifest["results"] = _file_record(temporary)
+        manifest["chunks"] = {str(i): self._read_record(i) for i in range(manifest["n_chunks"])}
         os.replace(temporary, final)
+        self._write_manifest(manifest)
         _atomic_write_bytes(self.out_dir / SUMMARY_FILE, (strict_json(summary) + "\n").encode())
+
+
+def size_free_sha256(loaded) -> str:
+    """Hash of the sweep without its sample count: equal when only ``design.samples`` differs."""
+    import hashlib
+
+    sweep = loaded.sweep.model_copy(update={"design": loaded.sweep.design.model_copy(update={"samples": None})})
+    content = "\0".join((loaded.base_text, sweep.model_dump_json()))
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def runs_sha256(loaded) -> str:
+    """Hash of what defines each run's content: the sweep without its sample count for a cohort (patient i
+    does not depend on the cohort size, so chunks stay valid when it grows), the whole sweep otherwise."""
+    return size_free_sha256(loaded) if loaded.sweep.design.kind == "cohort" else loaded.sha256
+
+
+def _can_grow(existing: dict, wanted: dict) -> bool:
+    """The directory holds the same cohort with fewer patients (and the same model and chunking)."""
+    same = all(existing.get(key) == wanted.get(key) for key in IDENTITY_KEYS if key not in ("sweep_sha256", "n_runs"))
+    return (
+        same
+        and existing.get("design") == "cohort"
+        and existing.get("runs_sha256") is not None
+        and existing.get("runs_sha256") == wanted.get("runs_sha256")
+        and wanted["n_runs"] > existing["n_runs"]
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,8 @@ from glucosim._toml import load_toml
 from glucosim.physiology.units import DAYS_PER_YEAR, PMOL_L_PER_UU_ML
 
 CASE_DIR = Path(__file__).resolve().parent / "data" / "cases"
-SCENARIO_DIR = Path(__file__).resolve().parents[3] / "scenarios"
+SCENARIO_DIR = Path(str(files("glucosim") / "scenarios"))
+"""The shipped scenarios, read as package data (so an installed wheel finds them)."""
 DIABETES_YEAR = 18.0
 """Scenario 03 is in established diabetes by then (onset ~year 13.5)."""
 CLAMP_TARGET_MG_DL = 95.0

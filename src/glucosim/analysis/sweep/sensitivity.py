@@ -1,0 +1,173 @@
+"""Which varied quantity matters most for an outcome: SALib estimators matched to the design.
+
+- Sobol (Saltelli) design: first-order and total Sobol indices (S1, ST).
+- Morris design: elementary effects (mu*, sigma).
+- Latin hypercube or cohort: the moment-independent delta index
+  (Borgonovo 2007) with first-order Sobol estimates, which work on any sample.
+
+Outcomes that a run may not reach (years to diabetes) are censored at the end
+of the run, so every run contributes; failed runs make the analysis refuse,
+since SALib's Sobol and Morris estimators need every design point.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from glucosim.errors import SweepError
+from glucosim.sweep.store import STATUS_OK
+
+DEFAULT_OUTPUTS = ("years_to_diabetes", "final_hba1c_percent")
+DELTA_MIN_SAMPLES = 20
+"""Fewer samples leave SALib's delta estimator one bin per variable (NaN indices)."""
+ORDERED_DESIGNS = ("sobol", "morris")
+"""Designs whose estimators read the samples as fixed groups (Saltelli blocks, Morris trajectories)."""
+SENSITIVITY_SEED = 0
+"""Seed of the bootstrap confidence intervals (reproducible analyses)."""
+
+
+def outcome_values(results, output: str, run_years: float) -> np.ndarray:
+    """The outcome per run; years to diabetes censored at the end of the run (never = ``run_years``)."""
+    if output not in results:
+        raise SweepError(f"unknown output {output!r}; choose a results column, e.g. {', '.join(DEFAULT_OUTPUTS)}")
+    values = results[output].to_numpy(dtype=float)
+    if output == "years_to_diabetes":
+        values = np.where(np.isnan(values), float(run_years), values)
+    return values
+
+
+UNBOUNDED_SPREAD = 4.0
+"""A cohort variable drawn from an unclipped normal (lognormal) spans mean +- 4 sd (median */ gsd^4) for SALib."""
+
+
+def _variable_bounds(variable) -> list[float]:
+    if variable.range is not None:
+        return [float(variable.range[0]), float(variable.range[1])]
+    if variable.values is not None:
+        return [float(min(variable.values)), float(max(variable.values))]
+    if variable.bounds is not None:
+        return [float(variable.bounds[0]), float(variable.bounds[1])]
+    if variable.parameter is not None:  # cohort draws are clipped to the table's plausible range
+        from glucosim.parameters import load_parameter_table
+
+        row = load_parameter_table()[variable.parameter]
+        return [float(row.low), float(row.high)]
+    if variable.distribution == "lognormal":
+        return [variable.median / variable.gsd**UNBOUNDED_SPREAD, variable.median * variable.gsd**UNBOUNDED_SPREAD]
+    return [variable.mean - UNBOUNDED_SPREAD * variable.sd, variable.mean + UNBOUNDED_SPREAD * variable.sd]
+
+
+def design_bounds(out_dir, manifest: dict) -> list[list[float]]:
+    """Each variable's [low, high] as the design sampled it, read from the sweep file stored in ``out_dir``.
+
+    SALib's problem is the design's, not the runs' observed min/max (a Latin
+    hypercube never reaches its bounds; a partial sweep less so).
+
+    Raises:
+        SweepError: the stored sweep file is missing or does not match the manifest's variables.
+    """
+    from pydantic import ValidationError
+
+    from glucosim._toml import load_toml
+    from glucosim.sweep.load import COHORT_DIR
+    from glucosim.sweep.schema import CohortFile, Sweep
+
+    path = Path(out_dir) / "sweep.toml"
+    try:
+        sweep = Sweep.model_validate(load_toml(path))
+        variables = sweep.variables
+        if not variables and sweep.design.cohort is not None:
+            variables = CohortFile.model_validate(load_toml(COHORT_DIR / f"{sweep.design.cohort}.toml")).variables
+    except (OSError, ValueError, ValidationError) as exc:
+        raise SweepError(f"{path}: cannot read the design's variable bounds: {exc}") from None
+    names = [variable.name for variable in variables]
+    if names != list(manifest["variables"]):
+        raise SweepError(f"{path}: variables {names} do not match the manifest's {manifest['variables']}")
+    return [_variable_bounds(variable) for variable in variables]
+
+
+def sensitivity_indices(results, manifest: dict, output: str, arm: str | None = None, *, bounds=None):
+    """Sensitivity indices of ``output`` to each variable, for one arm (default: the first).
+
+    ``bounds``: each variable's [low, high] in the design (``design_bounds``); SALib's
+    estimators read the samples, but the problem they are given must be the design's.
+
+    Returns:
+        DataFrame: one row per variable with the method's indices and confidence intervals.
+
+    Raises:
+        SweepError: a grid design (use the heatmap), failed runs, or a non-finite outcome.
+    """
+    import pandas as pd
+
+    kind = manifest["design"]
+    if kind == "grid":
+        raise SweepError("a grid has no sensitivity estimator here; see the outcome heatmap (glucosim analyze)")
+    arm = arm or manifest["arms"][0]
+    rows = results[results["arm"] == arm].sort_values("sample")
+    if kind in ORDERED_DESIGNS and rows["sample"].tolist() != list(range(manifest["n_samples"])):
+        raise SweepError(
+            f"{len(rows)} of {manifest['n_samples']} samples of arm '{arm}' finished; a {kind} design "
+            "needs every one (finish the sweep first)"
+        )
+    if (rows["status"] != STATUS_OK).any():
+        raise SweepError(
+            f"{int((rows['status'] != STATUS_OK).sum())} runs of arm '{arm}' failed; "
+            "sensitivity estimators need every design point"
+        )
+    names = manifest["variables"]
+    x = rows[names].to_numpy(dtype=float)
+    y = outcome_values(rows, output, manifest.get("run_years", manifest["n_years"]))  # older manifests: whole years
+    if not np.all(np.isfinite(y)):
+        raise SweepError(f"output {output!r} is not finite in every run of arm '{arm}'")
+    if bounds is None:
+        raise SweepError("sensitivity indices need the design's variable bounds (design_bounds(out_dir, manifest))")
+    problem = {"num_vars": len(names), "names": list(names), "bounds": [list(b) for b in bounds]}
+    if kind == "sobol":
+        from SALib.analyze import sobol
+
+        found = sobol.analyze(problem, y, calc_second_order=False, seed=SENSITIVITY_SEED)
+        frame = pd.DataFrame(
+            {"S1": found["S1"], "S1_conf": found["S1_conf"], "ST": found["ST"], "ST_conf": found["ST_conf"]},
+            index=names,
+        )
+    elif kind == "morris":
+        from SALib.analyze import morris
+
+        found = morris.analyze(problem, x, y, num_levels=manifest["morris_levels"], seed=SENSITIVITY_SEED)
+        frame = pd.DataFrame(
+            {"mu_star": found["mu_star"], "mu_star_conf": found["mu_star_conf"], "sigma": found["sigma"]}, index=names
+        )
+    else:
+        from SALib.analyze import delta
+
+        if len(rows) < DELTA_MIN_SAMPLES:
+            raise SweepError(
+                f"the delta estimator needs at least {DELTA_MIN_SAMPLES} samples per arm (arm '{arm}' has {len(rows)})"
+            )
+        # SALib's delta reports binning notices as warnings and resets the filters itself: record, don't print
+        with warnings.catch_warnings(record=True):
+            found = delta.analyze(problem, x, y, seed=SENSITIVITY_SEED, print_to_console=False)
+        # SALib 1.6 reports the raw estimator as 'delta_raw' (with 'balanced' and 'step' variants); older 'delta'
+        key = "delta" if "delta" in found else "delta_raw"
+        frame = pd.DataFrame(
+            {"delta": found[key], "delta_conf": found[f"{key}_conf"], "S1": found["S1"], "S1_conf": found["S1_conf"]},
+            index=names,
+        )
+    frame.index.name = "variable"
+    return frame.assign(output=output, arm=arm, method=kind).reset_index()
+
+
+def ranking_column(kind: str) -> str:
+    """The index that ranks variables for a design (what a tornado plot shows)."""
+    return {"sobol": "ST", "morris": "mu_star"}.get(kind, "delta")
+
+
+def outcome_grid(results, x: str, y: str, output: str, arm: str | None = None):
+    """``output`` over a two-variable grid (rows: y values, columns: x values), for one arm."""
+    rows = results if arm is None else results[results["arm"] == arm]
+    table = rows.pivot_table(index=y, columns=x, values=output, aggfunc="first")
+    return table.sort_index().sort_index(axis=1)

@@ -1,0 +1,164 @@
+"""Run outputs are all there or not there: atomic folders, no mixing, writability first, kill and full-disk faults.
+
+Cases from issue 14, items 4 and 6 (each reproduced with the CLI before the fix).
+"""
+
+import errno
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from glucosim.cli import main
+from glucosim.io.results import COMPLETE_FILE, OutputError, verify_result, write_result
+
+SCENARIO = 'name = "{name}"\nduration_days = {days}\n[[routine.meals]]\ntime_h = 8\ncarbs_g = 75\n'
+CLINIC = '\n[[clinic]]\nprotocol = "ogtt_75g"\nat_years = [0]\n'
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _scenario(tmp_path, name="a", days=2, extra="") -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(SCENARIO.format(name=name, days=days) + extra)
+    return path
+
+
+def _run(*args):
+    return CliRunner().invoke(main, ["run", *map(str, args), "--no-progress"])
+
+
+def test_a_second_run_is_refused_then_replaces_the_first_whole(tmp_path):
+    out = tmp_path / "out"
+    first = _run(_scenario(tmp_path, "first", extra=CLINIC), "--out", out)
+    assert first.exit_code == 0, first.output
+    assert (out / "clinic_samples.csv").is_file() and (out / "day.png").is_file()
+    second = _scenario(tmp_path, "second")
+    refused = _run(second, "--out", out, "--no-figures")
+    assert refused.exit_code == 2 and "holds another run's results; use --overwrite" in refused.output
+    assert json.loads((out / "summary.json").read_text())["scenario"] == "first"  # untouched
+    replaced = _run(second, "--out", out, "--no-figures", "--overwrite")
+    assert replaced.exit_code == 0, replaced.output
+    # nothing of the first run is left beside the second (its clinic file and figures were)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*verify_result(out)["files"], COMPLETE_FILE])
+    assert json.loads((out / "summary.json").read_text())["scenario"] == "second"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]  # no temporary folders left
+
+
+def test_run_and_sweep_folders_are_never_mixed(tmp_path):
+    from glucosim.sweep import run_sweep
+    from tests._sweep_helpers import write_sweep
+
+    run_dir = tmp_path / "run"
+    assert _run(_scenario(tmp_path), "--out", run_dir, "--no-figures").exit_code == 0
+    sweep = write_sweep(tmp_path / "input", base_text=SCENARIO.format(name="b", days=1))
+    from glucosim.errors import SweepError
+
+    with pytest.raises(SweepError, match="holds the results of a glucosim run"):
+        run_sweep(sweep, run_dir, workers=1, progress=False)
+    sweep_dir = tmp_path / "sweep"
+    (sweep_dir).mkdir()
+    (sweep_dir / "manifest.json").write_text("{}")
+    refused = _run(_scenario(tmp_path), "--out", sweep_dir, "--overwrite")
+    assert refused.exit_code == 2 and "holds a sweep's results" in refused.output
+    foreign = tmp_path / "home"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    refused = _run(_scenario(tmp_path), "--out", foreign, "--overwrite")
+    assert refused.exit_code == 2 and "holds no glucosim run" in refused.output
+    assert (foreign / "thesis.tex").read_text() == "precious"
+
+
+def test_an_unwritable_output_is_found_before_simulating(tmp_path, monkeypatch):
+    import glucosim.simulation.run as run_module
+
+    def never(*args, **kwargs):
+        raise AssertionError("simulated before checking the output folder")
+
+    monkeypatch.setattr(run_module, "simulate", never)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    result = _run(_scenario(tmp_path), "--out", blocker / "out")
+    assert result.exit_code == 2 and "cannot write results here" in result.output
+    # a read-only folder (simulated: tests run as root, where permissions do not stop writes)
+    real_mkdir = Path.mkdir
+
+    def read_only(self, *args, **kwargs):
+        if "partial" in self.name:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    result = _run(_scenario(tmp_path), "--out", tmp_path / "ro" / "out")
+    assert result.exit_code == 2 and "cannot write results here: Permission denied" in result.output
+
+
+def test_a_full_disk_leaves_no_half_written_result(tmp_path, monkeypatch, make_scenario):
+    import pandas as pd
+
+    import glucosim
+
+    result = glucosim.simulate(make_scenario(duration_days=2), progress=False)
+    out = tmp_path / "out"
+    write_result(result, out, figures=False)
+    before = verify_result(out)
+    calls = {"n": 0}
+    real = pd.DataFrame.to_csv
+
+    def full_disk(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # daily.csv went through, yearly.csv hits a full disk
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
+    with pytest.raises(OutputError, match="could not write the results: No space left on device"):
+        write_result(result, out, figures=False)
+    assert verify_result(out) == before  # the previous complete run is intact
+    assert not [p for p in tmp_path.iterdir() if p.name != "out"]  # and no partial folder is left
+
+
+def test_verify_result_catches_a_truncated_file(tmp_path, make_scenario):
+    import glucosim
+
+    out = tmp_path / "out"
+    write_result(glucosim.simulate(make_scenario(duration_days=2), progress=False), out, figures=False)
+    daily = out / "daily.csv"
+    daily.write_bytes(daily.read_bytes()[:50])
+    with pytest.raises(OutputError, match="daily.csv: missing or changed"):
+        verify_result(out)
+
+
+KILLS = 4
+"""Runs killed at random moments (from start-up to saving)."""
+
+
+@pytest.mark.slow
+def test_runs_killed_at_random_moments_leave_nothing_half_written_and_a_rerun_heals(tmp_path):
+    scenario = _scenario(tmp_path, "killed", days=200)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + str(REPO)}
+    command = [sys.executable, "-c", "from glucosim.cli import main; main()", "run", str(scenario), "--no-progress"]
+    rng = random.Random(14)
+    outcomes = []
+    for k in range(KILLS):
+        out = tmp_path / f"out{k}"
+        process = subprocess.Popen([*command, "--out", str(out)], env=env, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 12.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        if out.exists():  # finished before the kill: must be whole
+            verify_result(out)
+            outcomes.append("complete")
+        else:
+            outcomes.append("absent")
+        healed = subprocess.run([*command, "--out", str(out), "--overwrite"], env=env, capture_output=True, text=True)
+        assert healed.returncode == 0, healed.stderr
+        verify_result(out)
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".out{k}.")]
+    print(f"run kills: {outcomes}")

@@ -1,0 +1,296 @@
+"""Self-healing sweeps: corrupt chunks, results and manifests, a full disk, kills, orphans, size limits, growth.
+
+Cases from issue 14, items 3, 5 and 6, and issue 13's in-place growth (each reproduced before the fix).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas.testing as pdt
+import pytest
+from click.testing import CliRunner
+
+from glucosim.cli import main
+from glucosim.errors import SweepError
+from glucosim.sweep import load_results, run_sweep
+from glucosim.sweep.store import CHUNK_DIR, CORRUPT_SUFFIX, MANIFEST_FILE, RESULTS_FILE, chunk_name
+from tests._sweep_helpers import comparable, write_sweep
+
+REPO = Path(__file__).resolve().parent.parent
+BASE = 'name = "b"\nduration_days = 20\n[[routine.meals]]\ntime_h = 8\ncarbs_g = 70\n'
+SMALL = """
+name = "small"
+base_scenario = "base.toml"
+seed = 3
+[design]
+kind = "grid"
+[[variables]]
+parameter = "insulin_sensitivity_whole_body"
+unit = "1"
+values = [0.6, 1.0, 1.4]
+"""
+COHORT = """
+name = "cohort"
+base_scenario = "base.toml"
+seed = 5
+[design]
+kind = "cohort"
+samples = {samples}
+[[variables]]
+parameter = "insulin_sensitivity_whole_body"
+unit = "1"
+distribution = "lognormal"
+median = 0.8
+gsd = 1.3
+"""
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The small sweep (3 runs of 20 days, one per chunk) and its results, run once."""
+    root = tmp_path_factory.mktemp("faults")
+    path = write_sweep(root / "input", SMALL, BASE)
+    run_sweep(path, root / "reference", workers=1, chunk_runs=1, progress=False)
+    return path, comparable(load_results(root / "reference"))
+
+
+def _copy(reference_dir: Path, to: Path) -> Path:
+    import shutil
+
+    shutil.copytree(reference_dir, to)
+    return to
+
+
+def _resume(path, out, lines=None):
+    lines = [] if lines is None else lines
+    outcome = run_sweep(path, out, workers=1, progress=False, announce=lines.append)
+    return outcome, lines
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]), id="truncated"),
+        pytest.param(lambda p: p.write_bytes(b""), id="empty"),
+        pytest.param(lambda p: p.write_bytes(bytes(len(p.read_bytes()))), id="zeroed"),
+        pytest.param(lambda p: p.unlink(), id="missing"),
+    ],
+)
+def test_a_damaged_chunk_is_set_aside_and_run_again(reference, tmp_path, damage):
+    path, expected = reference
+    out = _copy(path.parent.parent / "reference", tmp_path / "out")
+    (out / RESULTS_FILE).unlink()  # as if killed before consolidation
+    chunk = out / CHUNK_DIR / chunk_name(1)
+    damage(chunk)
+    outcome, lines = _resume(path, out)
+    assert outcome.complete and outcome.runs_this_call == 1
+    if chunk.with_name(chunk.name + CORRUPT_SUFFIX).exists():
+        assert any("chunk 1" in line and "run again" in line for line in lines)
+    pdt.assert_frame_equal(comparable(load_results(out)), expected)
+
+
+def test_a_chunk_without_its_record_is_adopted_if_whole(reference, tmp_path):
+    # killed between writing a chunk and its record: the chunk is whole and kept
+    path, expected = reference
+    out = _copy(path.parent.parent / "reference", tmp_path / "out")
+    (out / CHUNK_DIR / "chunk-000002.json").unlink()
+    (out / RESULTS_FILE).unlink()
+    outcome, _ = _resume(path, out)
+    assert outcome.complete and outcome.runs_this_call == 0
+    assert (out / CHUNK_DIR / "chunk-000002.json").is_file()
+    pdt.assert_frame_equal(comparable(load_results(out)), expected)
+
+
+def test_a_corrupt_results_file_is_rebuilt(reference, tmp_path):
+    path, expected = reference
+    out = _copy(path.parent.parent / "reference", tmp_path / "out")
+    final = out / RESULTS_FILE
+    final.write_bytes(final.read_bytes()[:100])
+    lines = []
+    from glucosim.sweep.store import SweepStore
+
+    # reading falls back to the chunks (and says so) ...
+    from_chunks = comparable(SweepStore(out, announce=lines.append).load_results())
+    pdt.assert_frame_equal(from_chunks, expected, check_dtype=False)  # chunks keep pandas' string dtype
+    assert any("corrupt or truncated; it is rebuilt" in line for line in lines)
+    # ... and rerunning the sweep rebuilds it without running anything
+    outcome, _ = _resume(path, out)
+    assert outcome.runs_this_call == 0
+    pdt.assert_frame_equal(comparable(load_results(out)), expected)
+    assert json.loads((out / MANIFEST_FILE).read_text())["results"]["bytes"] == final.stat().st_size
+
+
+def test_a_corrupt_manifest_names_the_file_and_the_way_back(reference, tmp_path):
+    path, expected = reference
+    out = _copy(path.parent.parent / "reference", tmp_path / "out")
+    manifest = out / MANIFEST_FILE
+    manifest.write_text(manifest.read_text()[:40])
+    with pytest.raises(SweepError) as info:
+        _resume(path, out)
+    assert str(manifest) in str(info.value) and "move it away" in str(info.value)
+    result = CliRunner().invoke(main, ["analyze", str(out), "--no-figures"])
+    assert result.exit_code == 2 and "corrupt sweep manifest" in result.output and "Traceback" not in result.output
+    manifest.rename(out / "manifest.json.bad")  # the recovery the message gives
+    (out / RESULTS_FILE).unlink()
+    outcome, _ = _resume(path, out)
+    assert outcome.complete and outcome.runs_this_call == 0  # every finished chunk kept
+    pdt.assert_frame_equal(comparable(load_results(out)), expected)
+
+
+def test_a_full_disk_stops_the_sweep_cleanly_and_a_rerun_heals(reference, tmp_path, monkeypatch):
+    import pandas as pd
+
+    path, expected = reference
+    real = pd.DataFrame.to_parquet
+    calls = {"n": 0}
+
+    def full_disk(self, target, *args, **kwargs):
+        if "chunk-000001" in str(target):
+            calls["n"] += 1
+            real(self, target, *args, **kwargs)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, target, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    out = tmp_path / "out"
+    with pytest.raises(SweepError, match="could not write chunk 1: No space left on device; finished chunks are kept"):
+        run_sweep(path, out, workers=1, chunk_runs=1, progress=False)
+    assert sorted(p.name for p in (out / CHUNK_DIR).iterdir()) == ["chunk-000000.json", "chunk-000000.parquet"]
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", real)
+    outcome, _ = _resume(path, out)
+    assert outcome.complete and outcome.runs_this_call == 2
+    pdt.assert_frame_equal(comparable(load_results(out)), expected)
+
+
+# ------------------------------------------------------------------ size limits
+def test_a_huge_grid_is_refused_at_once(tmp_path):
+    text = SMALL.replace("values = [0.6, 1.0, 1.4]", "range = [0.5, 1.5]\nlevels = 1000")
+    for name in ("beta_function_max", "body_weight"):
+        low, high = (1.2, 3.0) if name == "beta_function_max" else (60.0, 90.0)
+        unit = "1" if name == "beta_function_max" else "kg"
+        text += f'[[variables]]\nparameter = "{name}"\nunit = "{unit}"\nrange = [{low}, {high}]\nlevels = 1000\n'
+    started = time.perf_counter()
+    with pytest.raises(SweepError, match=r"1,000,000,000 runs is more than any sweep may have"):
+        run_sweep(write_sweep(tmp_path, text, BASE), tmp_path / "out", workers=1, progress=False)
+    assert time.perf_counter() - started < 60.0  # refused before any design is made (MemoryError after minutes)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_large_sweep_states_its_plan_and_needs_yes(tmp_path):
+    text = SMALL.replace('kind = "grid"', 'kind = "latin_hypercube"\nsamples = 20000').replace(
+        "values = [0.6, 1.0, 1.4]", "range = [0.5, 1.5]"
+    )
+    result = CliRunner().invoke(main, ["sweep", str(write_sweep(tmp_path, text, BASE)), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "20,000 runs" in result.output and "--yes" in result.output
+    assert "MB on disk" in result.output and "worker(s)" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------------------------------------ growing in place (issue 13)
+def test_a_cohort_grows_in_place_and_keeps_its_first_patients(tmp_path):
+    small = write_sweep(tmp_path / "a", COHORT.format(samples=3), BASE)
+    out = tmp_path / "out"
+    run_sweep(small, out, workers=1, chunk_runs=2, progress=False)
+    before = comparable(load_results(out))
+    grown = write_sweep(tmp_path / "a", COHORT.format(samples=5), BASE)
+    lines = []
+    outcome = run_sweep(grown, out, workers=1, progress=False, announce=lines.append)
+    # runs 0-1 (chunk 0) are kept; chunk 1 held one run and now holds two: run again; chunk 2 is new
+    assert outcome.complete and outcome.n_runs == 5 and outcome.runs_this_call == 3
+    assert any("growing the cohort" in line and "from 3 to 5 patients" in line for line in lines)
+    after = comparable(load_results(out))
+    pdt.assert_frame_equal(after.iloc[:3].reset_index(drop=True), before)
+    fresh = tmp_path / "fresh"
+    run_sweep(grown, fresh, workers=1, chunk_runs=2, progress=False)
+    pdt.assert_frame_equal(after, comparable(load_results(fresh)))
+
+
+def test_a_design_that_cannot_grow_says_why(tmp_path):
+    text = SMALL.replace('kind = "grid"', 'kind = "latin_hypercube"\nsamples = 2').replace(
+        "values = [0.6, 1.0, 1.4]", "range = [0.5, 1.5]"
+    )
+    out = tmp_path / "out"
+    run_sweep(write_sweep(tmp_path, text, BASE), out, workers=1, progress=False)
+    with pytest.raises(SweepError, match=r"'latin_hypercube' design cannot grow in place: its samples depend"):
+        run_sweep(write_sweep(tmp_path, text.replace("samples = 2", "samples = 3"), BASE), out, workers=1)
+
+
+# ------------------------------------------------------------------ processes
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _sweep_command(path, out, *extra):
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + str(REPO)}
+    command = [sys.executable, "-c", "from glucosim.cli import main; main()", "sweep", str(path), "--out", str(out)]
+    return [*command, "--no-progress", *extra], env
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_workers_die_with_a_killed_sweep(tmp_path):
+    text = SMALL.replace("values = [0.6, 1.0, 1.4]", "values = [0.6, 0.8, 1.0, 1.2, 1.4, 1.6]")
+    path = write_sweep(tmp_path, text, BASE.replace("duration_days = 20", "duration_days = 2000"))
+    command, env = _sweep_command(path, tmp_path / "out", "--workers", "2", "--chunk-runs", "1")
+    parent = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120.0
+    children: set[int] = set()
+    while time.monotonic() < deadline and len(children) < 3:  # two workers and the resource tracker
+        time.sleep(0.5)
+        children = _children(parent.pid)
+    assert len(children) >= 2, "the workers never started"
+    time.sleep(2.0)  # let them import and start a chunk
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 20.0
+    while time.monotonic() < deadline and any(map(_alive, children)):
+        time.sleep(0.25)
+    left = [pid for pid in children if _alive(pid)]
+    for pid in left:  # clean up before failing
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"orphans left after SIGKILL of the sweep: {left}"
+
+
+SWEEP_KILLS = 3
+"""Sweeps killed at random moments (start-up, running, writing, consolidating)."""
+
+
+@pytest.mark.slow
+def test_sweeps_killed_at_random_moments_resume_to_the_same_results(reference, tmp_path):
+    path, expected = reference
+    rng = random.Random(13)
+    for k in range(SWEEP_KILLS):
+        out = tmp_path / f"out{k}"
+        command, env = _sweep_command(path, out, "--workers", "1", "--chunk-runs", "1")
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(2.0, 10.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        healed = subprocess.run(command, env=env, capture_output=True, text=True)
+        assert healed.returncode == 0, healed.stderr
+        pdt.assert_frame_equal(comparable(load_results(out)), expected)
