@@ -257,7 +257,7 @@ def test_calibrate_command_solves_the_reference_day_and_checks_the_table(tmp_pat
     (targets / "reference.toml").write_text(head + "[[targets]]" + fasting)
     report = tmp_path / "calibration.md"
     result = CliRunner().invoke(
-        main, ["calibrate", "--targets", str(targets), "--no-cache", "--no-progress", "--report", str(report)]
+        main, ["calibrate", "--targets", str(targets), "--no-cache", "--no-progress", "--out", str(report)]
     )
     assert result.exit_code == 0, result.output
     assert "the table holds the calibrated values" in result.output

@@ -372,24 +372,23 @@ def validation(out_file: Path, no_figures: bool):
 @main.command()
 @click.option("--targets", "target_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None)
 @click.option(
-    "--report",
+    "--out",
     "report_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("docs/calibration.md"),
     show_default=True,
+    help="the calibration page",
 )
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="evaluation cache")
 @click.option("--no-cache", is_flag=True)
 @click.option("--write", "write_table", is_flag=True, help="write the calibrated values into models/parameters.toml")
-@click.option("--no-progress", is_flag=True)
-def calibrate(target_dir, report_file: Path, cache_dir, no_cache: bool, write_table: bool, no_progress: bool):
+@click.option("--progress/--no-progress", default=True, help="progress bar")
+def calibrate(target_dir, report_file: Path, cache_dir, no_cache: bool, write_table: bool, progress: bool):
     """Fit the calibrated parameters to validation/targets, report what the targets pin down (resumable)."""
     from glucosim.calibration import command
 
     try:
-        outcome = command.run(
-            target_dir, cache_dir=None if no_cache else (cache_dir or "default"), progress=not no_progress
-        )
+        outcome = command.run(target_dir, cache_dir=None if no_cache else (cache_dir or "default"), progress=progress)
         for line in command.summary_lines(outcome):
             click.echo(line)
         lines, ok = command.finish(outcome, report_file, write_table)
