@@ -296,6 +296,8 @@ def test_calibration_reproduces_the_shipped_values(tmp_path):
     """The full fit from the start values in validation/targets lands on the table's values."""
     from glucosim.calibration.command import REPRODUCTION_TOLERANCE
 
+    if not any(p.adopted for p in free_parameters(load_target_groups())):
+        pytest.skip("no adopted fit: the table's calibrated values are the reference day's, checked above in seconds")
     result = calibrate(cache_dir=tmp_path, progress=False)
     table = load_parameter_table()
     for name, value in calibrated_values(result).items():
