@@ -67,7 +67,14 @@ def _assert_units(figure, name):
             )
 
 
-@pytest.mark.parametrize("name", available_figures())
+SLOW_FIGURES = {"reversibility"}
+"""Figures that run a sweep of their own (~1.5 min): in the full suite, not the quick tier."""
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(name, marks=pytest.mark.slow) if name in SLOW_FIGURES else name for name in available_figures()],
+)
 def test_every_figure_builds_with_units(name, runs, tmp_path):
     figure = make_figure(name, runs=runs, out=tmp_path / f"{name}.png")
     try:
@@ -153,6 +160,7 @@ def test_cli_figure_errors_are_clear(tmp_path):
     assert bad_scenario.exit_code == 2 and "absent.toml" in bad_scenario.output
 
 
+@pytest.mark.slow  # quick tier: builds every figure again (~17 s)
 def test_gallery_page_shows_every_figure(runs, tmp_path):
     page = write_gallery(tmp_path, runs=runs)
     text = page.read_text()

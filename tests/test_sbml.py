@@ -6,7 +6,7 @@ import pytest
 from glucosim.clinic.runner import morning_test_state, subject_scenario
 from glucosim.io import sbml
 from glucosim.physiology.indices import STATE_NAMES, Drv, Par, St
-from glucosim.solver.kernel import organ_integrator
+from glucosim.simulation.organ import organ_integrator
 from glucosim.solver.segments import Schedule, Tolerances, integrate_schedule
 
 libsbml = pytest.importorskip("libsbml")

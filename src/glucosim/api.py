@@ -269,12 +269,12 @@ def simulate(
     *,
     progress: bool | None = None,
     method: str | None = None,
+    resolution: str | None = None,
     rtol: float | None = None,
     trajectory_days: tuple[int, ...] = (),
     state_days: tuple[int, ...] = (),
     until_day: int | None = None,
     chunk_days: int | None = None,
-    resolution: str | None = None,
     **overrides: Any,
 ) -> SimulationResult:
     """Run a scenario, optionally with some things changed, and return its result.
@@ -293,14 +293,15 @@ def simulate(
 
     - `progress`: show a progress bar (default: for runs of a year or more).
     - `method`: the integration method (default: the solver's default).
+    - `resolution`: `"full"` integrates every day; `"envelope"` follows the slow
+      states in multi-day steps (rows not integrated are flagged `interpolated`);
+      default `"auto"`: envelope for runs of a year or more.
     - `rtol`: relative tolerance of the integrator (default: the solver's default).
     - `trajectory_days`: days (0-based) whose 5-minute traces to keep during the run
       (any day can be recomputed afterwards with `result.trace(day)`).
     - `state_days`: days whose full state at midnight to keep.
     - `until_day`: stop at the midnight that starts this day.
     - `chunk_days`: days per call of the compiled core (memory and progress ticks; results do not change).
-    - `resolution`: `"full"` (every day integrated), `"envelope"` (multi-day steps on the slow states)
-      or `"auto"` (default: envelope for runs of a year or more); see `glucosim.simulation.run.simulate`.
 
     **Returns:**
 
