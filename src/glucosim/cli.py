@@ -11,6 +11,7 @@ glucosim check SCENARIO ...                check scenario files without running 
 glucosim clinic PROTOCOL --subject S       a clinical test on a virtual subject
 glucosim export-sbml --out F               the fast model as SBML (extra: glucosim[sbml])
 glucosim validation [--out docs/validation.md]  hold the model against published physiology
+glucosim calibrate [--write]               refit the calibrated parameters to validation/targets (resumable)
 glucosim presets                           list subject presets
 glucosim parameters [--compartment NAME]   print the parameter table
 glucosim figure NAME [--scenario S] [--out F.svg]  a named figure (--list shows them)
@@ -420,6 +421,37 @@ def validation(out_file: Path, no_figures: bool):
     unexpected = [f"{case.id}.{q.name}" for case in cases for q in case.quantities if not q.as_expected]
     if unexpected:
         click.echo("changed against the case files (update them or the model): " + ", ".join(unexpected), err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--targets", "target_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None)
+@click.option(
+    "--out",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("docs/calibration.md"),
+    show_default=True,
+    help="the calibration page",
+)
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="evaluation cache")
+@click.option("--no-cache", is_flag=True)
+@click.option("--write", "write_table", is_flag=True, help="write the calibrated values into models/parameters.toml")
+@click.option("--progress/--no-progress", default=True, help="progress bar")
+def calibrate(target_dir, report_file: Path, cache_dir, no_cache: bool, write_table: bool, progress: bool):
+    """Fit the calibrated parameters to validation/targets, report what the targets pin down (resumable)."""
+    from glucosim.calibration import command
+
+    try:
+        outcome = command.run(target_dir, cache_dir=None if no_cache else (cache_dir or "default"), progress=progress)
+        for line in command.summary_lines(outcome):
+            click.echo(line)
+        lines, ok = command.finish(outcome, report_file, write_table)
+    except GlucosimError as error:
+        _fail(error)
+    for line in lines:
+        click.echo(line, err=not ok)
+    if not ok:
         sys.exit(1)
 
 

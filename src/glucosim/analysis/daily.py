@@ -102,6 +102,7 @@ def daily_rows(first_day, plans, t, y, segment, drivers, p, end_min) -> dict[str
             "training_level": y[fasting_rows, St.training_level],
             "weight_change_kg": y[fasting_rows, St.weight_change_kg],
             "fat_mass_change_kg": y[fasting_rows, St.fat_mass_change_kg],
+            "liver_fat_pct": y[fasting_rows, St.liver_fat_pct],
         }
     )
     return columns

@@ -158,6 +158,8 @@ STATE_TABLE: tuple[StateSpec, ...] = (
         "adaptive change of energy expenditure (Hall 2011 AT)",
         slow=True,
     ),
+    # ectopic fat (ectopic_fat.py)
+    dynamic("liver_fat_pct", "%", 1e-9, "liver fat (intrahepatic triglyceride, % of liver weight)", slow=True),
     # --- add new dynamic states above this line, in the block of their mechanism ---
     # running integrals, reset each output chunk (daily fluxes are their differences)
     quadrature("cum_liver_output_mg_kg", "mg/kg", "integral of net liver glucose output"),
@@ -279,6 +281,7 @@ DRIVER_SPEC = [
     ("drift_adipose_per_day", "1/day", "log-rate of scenario drift of adipose sensitivity"),
     ("energy_surplus_kcal_day", "kcal/day", "explicit extra energy intake (the scenario's override), every day"),
     ("food_energy_kcal_day", "kcal/day", "energy of the day's food: meals plus the rest of the diet"),
+    ("carbohydrate_g_day", "g/day", "carbohydrate eaten that day (meals x carbs_scale)"),
     ("cortisol_rel", "1", "plasma cortisol relative to normal"),
     ("slow_dynamics_on", "1", "1 normally; 0 freezes slow states (used to find the starting state)"),
     ("iv_glucose_mg_kg_min", "mg/kg/min", "intravenous glucose infusion (clinic protocols)"),

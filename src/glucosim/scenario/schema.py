@@ -149,13 +149,11 @@ class Routine(_Strict):
         le=1500.0,
         description="explicit extra energy intake every day, kcal/day (an override on top of the food)",
     )
-    other_food_kcal_per_day: float | None = Field(
-        default=None,
-        ge=0.0,
-        le=6000.0,
+    other_food_kcal_per_day: Annotated[float, Field(ge=0.0, le=6000.0)] | Literal["balance"] = Field(
+        default="balance",
         description=(
             "energy eaten besides what the meals list (their fat and protein if not given, snacks, drinks), kcal/day,"
-            " on days with meals; default: what puts the subject at energy balance on the starting routine"
+            " on days with meals; 'balance': what puts the subject at energy balance on the starting routine"
         ),
     )
     cortisol_rel: float = Field(default=1.0, ge=0.5, le=3.0, description="plasma cortisol relative to normal (stress)")
@@ -186,7 +184,7 @@ class Change(_Strict):
     clock_shift_h: float | None = Field(default=None, ge=-12.0, le=12.0)
     carbs_scale: float | None = Field(default=None, gt=0.0, le=3.0)
     energy_surplus_kcal_per_day: float | None = Field(default=None, ge=-1500.0, le=1500.0)
-    other_food_kcal_per_day: float | None = Field(default=None, ge=0.0, le=6000.0)
+    other_food_kcal_per_day: Annotated[float, Field(ge=0.0, le=6000.0)] | Literal["balance"] | None = None
     cortisol_rel: float | None = Field(default=None, ge=0.5, le=3.0)
     drift: Drift | None = None
 

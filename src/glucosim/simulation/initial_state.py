@@ -12,6 +12,8 @@ import math
 import numpy as np
 from scipy.optimize import brentq
 
+from glucosim.errors import ParameterError
+from glucosim.physiology.ectopic_fat import liver_fat_start_pct
 from glucosim.physiology.indices import FIRST_QUADRATURE, N_STATES, STATE_NAMES, Par, St
 from glucosim.physiology.units import HOURS_PER_DAY, MINUTES_PER_DAY
 from glucosim.scenario.compile import ScenarioProgram
@@ -45,6 +47,12 @@ def _guess(p) -> np.ndarray:
     y[St.insulin_mean_pmol_l] = p[Par.insulin_mean_reference]
     y[St.beta_mass_rel] = p[Par.beta_mass_initial]
     y[St.beta_function_rel] = p[Par.beta_function_initial]
+    if p[Par.liver_fat_export_capacity] <= p[Par.liver_fat_capacity_used]:
+        raise ParameterError(
+            f"liver_fat_export_capacity ({p[Par.liver_fat_export_capacity]:g}) must exceed liver_fat_capacity_used "
+            f"({p[Par.liver_fat_capacity_used]:g}): below it liver fat has no steady state"
+        )
+    y[St.liver_fat_pct] = liver_fat_start_pct(p)
     return y
 
 
