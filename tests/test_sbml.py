@@ -112,7 +112,7 @@ def test_whole_model_over_30_days_matches_glucosim_in_roadrunner(tmp_path):
     theirs = np.array(result.tolist(), dtype=float)  # a plain array (roadrunner returns a NamedArray)
     ours_midnights = np.array([ours.midnight_states[day][:FIRST_QUADRATURE] for day in range(31)])
     # the slow states did move: this is not the fast model with frozen ones
-    moved = [St.beta_function_rel, St.weight_change_kg, St.training_level, St.drift_log_muscle]
+    moved = [St.beta_function_rel, St.weight_change_kg, St.training_level, St.drift_log_muscle, St.liver_fat_pct]
     assert np.all(np.abs(ours_midnights[-1, moved] - ours_midnights[0, moved]) > 1e-4)
     # 1e-3 relative; absolute floor: the solver's own absolute tolerance of each state, x 1000 like rtol 1e-6 -> 1e-3
     atol = 1e3 * np.array(STATE_ATOL[:FIRST_QUADRATURE])

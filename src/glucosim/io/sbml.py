@@ -301,7 +301,11 @@ def write_sbml(path, state, params, drivers, name: str = "glucosim organ model")
 
 # ---------------------------------------------------------------- the whole model over a scenario's schedule
 def _slow_rates() -> dict[str, str]:
-    """Rate rules of the slow states (beta cells, drift, training, body), restating glucosim.physiology."""
+    """Rate rules of the slow states (beta cells, drift, training, body, liver fat), restating glucosim.physiology.
+
+    A slow state added to the model without a rate here fails ``build_scenario_document`` (KeyError naming it)
+    and tests/test_sbml.py.
+    """
     from glucosim.physiology import body
 
     mifflin = (
@@ -323,6 +327,7 @@ def _slow_rates() -> dict[str, str]:
         "adaptive_thermogenesis_kcal_day": "slow_dynamics_on * (adaptive_thermogenesis_fraction * "
         "(intake - physical_activity_level * rest) - adaptive_thermogenesis_kcal_day) / adaptive_thermogenesis_time "
         "/ 1440",
+        "liver_fat_pct": "slow_dynamics_on * (liver_fat_inflow - liver_fat_outflow) / 1440",
         # helpers (assignment rules, listed here so they follow the fast model's)
         "@beta_drive": "(glucose_mean_mg_dl - glucose_setpoint) / glucose_setpoint",
         "@toxicity": "1 / (1 + exp(-(glucose_mean_mg_dl - glucotoxicity_threshold) / glucotoxicity_width))",
@@ -343,6 +348,20 @@ def _slow_rates() -> dict[str, str]:
         "@d_lean_free": "forbes / (forbes + fat_now) * imbalance / (lean_energy_density + lean_deposition_cost)",
         "@d_lean": f"piecewise(0, d_lean_free < 0 && body_weight * (1 - body_fat_fraction) + weight_change_kg "
         f"- fat_mass_change_kg <= {body.MIN_LEAN_MASS_FRACTION} * body_weight * (1 - body_fat_fraction), d_lean_free)",
+        # liver fat (glucosim.physiology.ectopic_fat)
+        "@lf_insulin_ratio": "insulin_mean_pmol_l / insulin_mean_reference",
+        "@lf_sources": "liver_fat_nefa_share * nefa_mmol_l / nefa_mean_reference + liver_fat_dnl_share "
+        "* carbohydrate_g_day / carbohydrate_reference * 2 * lf_insulin_ratio / (lf_insulin_ratio + 1) "
+        "+ (1 - liver_fat_nefa_share - liver_fat_dnl_share) * intake / (physical_activity_level * rest)",
+        "@liver_fat_inflow": "liver_fat_reference / liver_fat_turnover_time * lf_sources "
+        "* piecewise(1 - liver_fat_pct / liver_fat_maximum, 1 - liver_fat_pct / liver_fat_maximum > 0, 0) "
+        "/ (1 - liver_fat_reference / liver_fat_maximum)",
+        "@lf_fat": "piecewise(liver_fat_pct, liver_fat_pct > 0, 0)",
+        "@lf_deficit": "piecewise(-imbalance / (physical_activity_level * rest), imbalance < 0, 0)",
+        "@liver_fat_outflow": "liver_fat_export_capacity * liver_fat_reference / (liver_fat_turnover_time "
+        "* liver_fat_capacity_used) * (lf_fat + liver_fat_deficit_oxidation * lf_deficit "
+        "* piecewise(lf_fat - liver_fat_reference, lf_fat > liver_fat_reference, 0)) "
+        "/ (liver_fat_reference * (1 / liver_fat_capacity_used - 1) + lf_fat)",
         "@d_fat": "(1 - forbes / (forbes + fat_now)) * imbalance / (fat_energy_density + fat_deposition_cost)",
     }
 
