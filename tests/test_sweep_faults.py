@@ -208,6 +208,7 @@ def test_a_large_sweep_states_its_plan_and_needs_yes(tmp_path):
 
 
 # ------------------------------------------------------------------ growing in place (issue 13)
+@pytest.mark.slow  # three sweeps
 def test_a_cohort_grows_in_place_and_keeps_its_first_patients(tmp_path):
     small = write_sweep(tmp_path / "a", COHORT.format(samples=3), BASE)
     out = tmp_path / "out"
@@ -264,6 +265,7 @@ def _sweep_command(path, out, *extra):
     return [*command, "--no-progress", *extra], env
 
 
+@pytest.mark.slow  # ~45 s on the loaded 2-core machine: two spawned workers must import and start first
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_workers_die_with_a_killed_sweep(tmp_path):
     text = SMALL.replace("values = [0.6, 1.0, 1.4]", "values = [0.6, 0.8, 1.0, 1.2, 1.4, 1.6]")
