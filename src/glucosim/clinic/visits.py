@@ -60,7 +60,9 @@ def simulate_with_visits(
     """
     loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     visits = scheduled_visits(loaded)
-    result = simulate(loaded, state_days=tuple(state_days) + tuple(day for _, day in visits), **options)
+    visit_days = tuple(day for _, day in visits)
+    # landing_days: under envelope following a visit's midnight state is simulated, not interpolated
+    result = simulate(loaded, state_days=tuple(state_days) + visit_days, landing_days=visit_days, **options)
     if not visits:
         return result
     clinic = run_scheduled_visits(result, visits)

@@ -136,6 +136,18 @@ class Routine(_Strict):
     meals: tuple[Meal, ...] = Field(default=(), description="the day's meals")
     exercise: tuple[ExerciseSession, ...] = Field(default=(), description="exercise sessions")
     sleep_h: float = Field(default=8.0, ge=0.0, le=14.0, description="hours of sleep each night")
+    sleep_midpoint_h: float = Field(
+        default=3.0,
+        ge=0.0,
+        lt=24.0,
+        description="clock time of the middle of sleep (3 = 23:00-07:00; night work: e.g. 12 for 08:00-16:00)",
+    )
+    clock_shift_h: float = Field(
+        default=0.0,
+        ge=-12.0,
+        le=12.0,
+        description="hours the body clock runs later than a day-worker's (0: set by daylight, as in most night work)",
+    )
     carbs_scale: float = Field(default=1.0, gt=0.0, le=3.0, description="multiplier on every meal's carbohydrate")
     energy_surplus_kcal_per_day: float = Field(
         default=0.0,
@@ -143,13 +155,11 @@ class Routine(_Strict):
         le=1500.0,
         description="explicit extra energy intake every day, kcal/day (an override on top of the food)",
     )
-    other_food_kcal_per_day: float | None = Field(
-        default=None,
-        ge=0.0,
-        le=6000.0,
+    other_food_kcal_per_day: Annotated[float, Field(ge=0.0, le=6000.0)] | Literal["balance"] = Field(
+        default="balance",
         description=(
             "energy eaten besides what the meals list (their fat and protein if not given, snacks, drinks), kcal/day,"
-            " on days with meals; default: what puts the subject at energy balance on the starting routine"
+            " on days with meals; 'balance': what puts the subject at energy balance on the starting routine"
         ),
     )
     cortisol_rel: float = Field(default=1.0, ge=0.5, le=3.0, description="plasma cortisol relative to normal (stress)")
@@ -176,9 +186,11 @@ class Change(_Strict):
     meals: tuple[Meal, ...] | None = None
     exercise: tuple[ExerciseSession, ...] | None = None
     sleep_h: float | None = Field(default=None, ge=0.0, le=14.0)
+    sleep_midpoint_h: float | None = Field(default=None, ge=0.0, lt=24.0)
+    clock_shift_h: float | None = Field(default=None, ge=-12.0, le=12.0)
     carbs_scale: float | None = Field(default=None, gt=0.0, le=3.0)
     energy_surplus_kcal_per_day: float | None = Field(default=None, ge=-1500.0, le=1500.0)
-    other_food_kcal_per_day: float | None = Field(default=None, ge=0.0, le=6000.0)
+    other_food_kcal_per_day: Annotated[float, Field(ge=0.0, le=6000.0)] | Literal["balance"] | None = None
     cortisol_rel: float | None = Field(default=None, ge=0.5, le=3.0)
     drift: Drift | None = None
 
