@@ -295,18 +295,22 @@ SWEEP_KILLS = 3
 
 
 @pytest.mark.slow
-def test_sweeps_killed_at_random_moments_resume_to_the_same_results(reference, tmp_path):
-    path, expected = reference
+def test_sweeps_killed_at_random_moments_resume_to_the_same_results(tmp_path):
+    # six runs of 300 days (about a second each), so kills land at start-up, mid-sweep and near the end
+    text = SMALL.replace("values = [0.6, 1.0, 1.4]", "values = [0.5, 0.7, 0.9, 1.1, 1.3, 1.5]")
+    path = write_sweep(tmp_path / "input", text, BASE.replace("duration_days = 20", "duration_days = 300"))
+    run_sweep(path, tmp_path / "reference", workers=1, chunk_runs=1, progress=False)
+    expected = comparable(load_results(tmp_path / "reference"))
     rng = random.Random(13)
     for k in range(SWEEP_KILLS):
         out = tmp_path / f"out{k}"
         command, env = _sweep_command(path, out, "--workers", "1", "--chunk-runs", "1")
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(2.0, 14.0))
+        time.sleep(rng.uniform(3.0, 15.0))
         process.send_signal(signal.SIGKILL)
         process.wait()
         chunks = list((out / CHUNK_DIR).glob("chunk-*.parquet")) if (out / CHUNK_DIR).is_dir() else []
-        print(f"sweep kill {k}: {len(chunks)} of 3 chunks written, results {(out / RESULTS_FILE).exists()}")
+        print(f"sweep kill {k}: {len(chunks)} of 6 chunks written, results {(out / RESULTS_FILE).exists()}")
         healed = subprocess.run(command, env=env, capture_output=True, text=True)
         assert healed.returncode == 0, healed.stderr
         pdt.assert_frame_equal(comparable(load_results(out)), expected)
