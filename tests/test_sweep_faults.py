@@ -336,3 +336,12 @@ def test_chunk_tasks_are_made_only_as_workers_take_them():
 
     first = next(_bounded(Immediate(), tasks(), lambda: 4))
     assert first[0] in range(4) and len(made) == 4  # not 1000
+
+
+def test_an_unwritable_sweep_folder_is_one_line_before_any_run(reference, tmp_path):
+    path, _ = reference
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(blocker / "out"), "--no-progress"])
+    assert result.exit_code == 2 and "cannot write the sweep's folder: Not a directory" in result.output
+    assert "Traceback" not in result.output
