@@ -118,7 +118,8 @@ ASSIGNMENTS = {
     "glucagon_target": "glucagon_basal * (glucagon_min_fraction + (1 - glucagon_min_fraction) "
     "* (1 + glucagon_insulin_suppression) / (1 + glucagon_insulin_suppression * I / insulin_basal_reference)) "
     "* piecewise(1 + glucagon_hypoglycemia_gain * (glucagon_hypoglycemia_threshold - G), "
-    "G < glucagon_hypoglycemia_threshold, 1) * glucagon_exercise",
+    "G < glucagon_hypoglycemia_threshold, 1) * glucagon_exercise * (1 + glucagon_amino_acid_gain "
+    "* gut_absorption_rate * meal_protein_per_carb * absorption_speed * gut_mg_kg)",
     "appearance": "gut_bioavailability * gut_absorption_rate * absorption_speed * gut_mg_kg",
     "renal": "piecewise(renal_excretion_rate * (glucose_plasma_mg_kg - renal_threshold), "
     "glucose_plasma_mg_kg > renal_threshold, 0)",
