@@ -51,6 +51,8 @@ FROZEN_STATES = (
     "fat_mass_change_kg",
     "adaptive_thermogenesis_kcal_day",
     "liver_fat_pct",
+    "muscle_mass_rel",
+    "activity_sensitivity_rel",
 )
 
 # name = formula (SBML L3 infix); order matters only for readability
@@ -67,7 +69,8 @@ ASSIGNMENTS = {
     "liver_fat_factor": "1 / (1 + liver_fat_sensitivity_slope * piecewise((liver_fat_pct - liver_fat_reference) "
     "/ liver_fat_reference, liver_fat_pct > liver_fat_reference, 0))",
     "s_liver": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * liver_fat_factor * sleep_hepatic",
-    "s_muscle": "chronic * insulin_sensitivity_muscle * exp(drift_log_muscle) * (1 + training_level) "
+    "s_muscle": "chronic * insulin_sensitivity_muscle * exp(drift_log_muscle) * muscle_mass_rel "
+    "* activity_sensitivity_rel * (1 + training_level) "
     "* (1 + post_exercise_sensitivity) * sleep_peripheral",
     "s_adipose": "chronic * insulin_sensitivity_adipose * exp(drift_log_adipose) * (1 + training_level) * sleep_peripheral",
     "liver_drive": "liver_output_extrapolated * (1 + liver_output_cortisol_gain * (cortisol_rel - 1)) "
