@@ -10,7 +10,7 @@ import numpy as np
 from glucosim.analysis import markers
 from glucosim.physiology.indices import Flux, Par, St
 from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY
-from glucosim.solver.kernel import organ_fluxes
+from glucosim.simulation.organ import organ_fluxes
 
 DAILY_FLUX_COLUMNS = {
     "liver_output_mg_kg_day": St.cum_liver_output_mg_kg,
