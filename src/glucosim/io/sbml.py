@@ -61,6 +61,8 @@ FROZEN_STATES = (
     "fat_mass_change_kg",
     "adaptive_thermogenesis_kcal_day",
     "liver_fat_pct",
+    "muscle_mass_rel",
+    "activity_sensitivity_rel",
 )
 
 # name = formula (SBML L3 infix); order matters only for readability
@@ -84,7 +86,8 @@ ASSIGNMENTS = {
     "- circadian_tolerance_peak_h) / 24))",
     "clock_angle": "2 * pi * (time / 60 - circadian_tolerance_peak_h - clock_shift_h) / 24",
     "s_liver": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * liver_fat_factor * sleep_hepatic * rhythm",
-    "s_muscle": "chronic * insulin_sensitivity_muscle * exp(drift_log_muscle) * (1 + training_level) "
+    "s_muscle": "chronic * insulin_sensitivity_muscle * exp(drift_log_muscle) * muscle_mass_rel "
+    "* activity_sensitivity_rel * (1 + training_level) "
     "* (1 + post_exercise_sensitivity) * sleep_peripheral * rhythm",
     "s_adipose": "chronic * insulin_sensitivity_adipose * exp(drift_log_adipose) * (1 + training_level) * sleep_peripheral * rhythm",
     "liver_drive": "liver_output_extrapolated * (1 + liver_output_cortisol_gain * (cortisol_rel - 1)) "

@@ -106,6 +106,10 @@ class ExerciseSession(_Strict):
     weekdays: tuple[WholeNumber, ...] = Field(
         default=(0, 1, 2, 3, 4, 5, 6), description="days of the week (0-6) with this session"
     )
+    kind: Literal["aerobic", "resistance"] = Field(
+        default="aerobic",
+        description="aerobic (raises muscle insulin action: training level) or resistance (builds muscle mass)",
+    )
 
     @model_validator(mode="after")
     def _check(self):
@@ -163,6 +167,12 @@ class Routine(_Strict):
         ),
     )
     cortisol_rel: float = Field(default=1.0, ge=0.5, le=3.0, description="plasma cortisol relative to normal (stress)")
+    daily_steps: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=30000.0,
+        description="steps a day outside exercise sessions; default: the subject's habitual steps (steps_reference)",
+    )
     drift: Drift = Field(default_factory=Drift)
 
     @model_validator(mode="after")
@@ -192,6 +202,7 @@ class Change(_Strict):
     energy_surplus_kcal_per_day: float | None = Field(default=None, ge=-1500.0, le=1500.0)
     other_food_kcal_per_day: Annotated[float, Field(ge=0.0, le=6000.0)] | Literal["balance"] | None = None
     cortisol_rel: float | None = Field(default=None, ge=0.5, le=3.0)
+    daily_steps: float | None = Field(default=None, ge=0.0, le=30000.0)
     drift: Drift | None = None
 
     @model_validator(mode="after")
