@@ -302,3 +302,17 @@ def test_calibration_reproduces_the_shipped_values(tmp_path):
     table = load_parameter_table()
     for name, value in calibrated_values(result).items():
         assert math.isclose(value, table[name].value, rel_tol=REPRODUCTION_TOLERANCE), name
+
+
+def test_model_hash_ignores_the_values_the_fit_sets_but_not_the_others(tmp_path, monkeypatch):
+    import glucosim.physiology.indices as indices
+
+    table = tmp_path / "parameters.toml"
+    shutil.copy(PARAMETER_TABLE_PATH, table)
+    monkeypatch.setattr(indices, "PARAMETER_TABLE_PATH", table)
+    free = ("hepatic_extraction_max",)
+    before = measure.model_source_hash(free)
+    write_parameter_values({"hepatic_extraction_max": 0.5, "secretion_max": 30.0}, table)
+    assert measure.model_source_hash(free) == before  # a fit's --write keeps its cache valid
+    write_parameter_values({"insulin_peripheral_clearance_rate": 0.1}, table)
+    assert measure.model_source_hash(free) != before  # any other value is part of the model
