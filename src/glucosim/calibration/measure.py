@@ -219,7 +219,8 @@ def measure_runs(targets: list[Target], parameters: dict) -> dict[str, dict[str,
                 f"target {target.name}: protocol {target.protocol} has no index '{target.measure}' "
                 f"(indices: {', '.join(indices)}; derived: {', '.join(DERIVED)})"
             )
-        values.update({name: float(value) for name, value in indices.items() if np.isscalar(value)})
+        numbers = (int, float, np.integer, np.floating)
+        values.update({name: float(value) for name, value in indices.items() if isinstance(value, numbers)})
     return runs
 
 
