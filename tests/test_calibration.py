@@ -30,6 +30,7 @@ def test_table_matches_calibration_script():
     table = load_parameter_table()
     assert table["secretion_max"].value == pytest.approx(calibrated["secretion_max"], rel=0.005)
     assert table["insulin_mean_reference"].value == pytest.approx(calibrated["insulin_mean_reference"], rel=0.005)
+    assert table["nefa_mean_reference"].value == pytest.approx(calibrated["nefa_mean_reference"], rel=0.005)
     assert calibrated["mean_glucose_mg_dl"] == pytest.approx(table["glucose_setpoint"].value, abs=0.01)
 
 
@@ -152,7 +153,12 @@ class ToyModel:
         if targets:
             run["ten_m4"] = 10 * values["insulin_peripheral_clearance_rate"]
             run["ten_m2"] = 10 * values["insulin_plasma_to_liver_rate"]
-        reference = {"secretion_max": 20.0, "insulin_mean_reference": 70.0, "mean_glucose_mg_dl": 105.0}
+        reference = {
+            "secretion_max": 20.0,
+            "insulin_mean_reference": 70.0,
+            "nefa_mean_reference": 0.4,
+            "mean_glucose_mg_dl": 105.0,
+        }
         return {"reference_day": reference, "runs": {"fasting|healthy": run}}
 
 

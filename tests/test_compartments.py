@@ -20,6 +20,8 @@ def state(parameters):
         y[index] = 25.0
     y[St.insulin_portal_pmol_kg] = 3.0
     y[St.nefa_mmol_l] = 0.5
+    y[St.glucagon_pg_ml] = p[Par.glucagon_basal]
+    y[St.liver_glycogen_mg_kg] = p[Par.liver_glycogen_reference]
     y[St.glucose_mean_mg_dl] = p[Par.glucose_setpoint]
     y[St.insulin_mean_pmol_l] = p[Par.insulin_mean_reference]
     y[St.beta_mass_rel] = 1.0

@@ -1,5 +1,6 @@
 """Each shipped scenario shows what its comment claims, read from summary.json written by `glucosim run`."""
 
+import csv
 import json
 
 import pytest
@@ -27,6 +28,8 @@ def summaries(tmp_path_factory):
         assert result.exit_code == 0, result.output
         results[name] = json.loads((out / name / "summary.json").read_text())
         assert (out / name / "daily.csv").is_file()
+        with (out / name / "daily.csv").open() as daily:
+            results[name]["daily"] = list(csv.DictReader(daily))
         assert (out / name / "progression.png").stat().st_size > 10_000
         assert (out / name / "day.png").stat().st_size > 10_000
     return results
@@ -140,3 +143,58 @@ def test_20_energy_surplus_levels_off_and_walking_reverses_it(summaries):
     assert weight[-1] < 0.3 * weight[3]  # daily walks spend it again
     sensitivity = _yearly(summaries["20_energy_surplus_then_walking"], "insulin_sensitivity_rel")
     assert sensitivity[3] < 0.8 * sensitivity[0] and sensitivity[-1] > sensitivity[3]
+
+
+def _daily(summary, column):
+    return [float(row[column]) if row[column] else float("nan") for row in summary["daily"]]
+
+
+def test_30_multi_day_fast_settles_without_hypoglycaemia(summaries):
+    summary = summaries["30_multi_day_fast"]
+    lowest = _daily(summary, "min_glucose_mg_dl")
+    assert min(lowest) > 55.0  # counter-regulation: no hypoglycaemia in three days without food
+    fasting = _daily(summary, "fasting_glucose_mg_dl")
+    assert fasting[3] < fasting[0] - 15.0  # ... but glucose does fall as glycogen runs out
+    liver_output = _daily(summary, "liver_output_mg_kg_day")
+    assert liver_output[3] < 0.9 * liver_output[1]  # output falls to what gluconeogenesis makes
+    assert _daily(summary, "mean_glucose_mg_dl")[4] > fasting[3] + 15.0  # refeeding
+
+
+def test_31_very_high_carbohydrate_stays_out_of_hypoglycaemia(summaries):
+    summary = summaries["31_high_carbohydrate_healthy"]
+    assert min(_daily(summary, "min_glucose_mg_dl")) > 55.0
+    assert max(_daily(summary, "max_glucose_mg_dl")) < 200.0
+    reference = summaries["01_healthy_baseline"]
+    assert summary["final"]["fasting_insulin_uU_ml"] > 0.0
+    assert _daily(summary, "mean_insulin_uU_ml")[-1] > 3.0 * reference["yearly"][0]["fasting_insulin_uU_ml"]
+
+
+def test_32_mixed_meal_day_stays_in_range(summaries):
+    summary = summaries["32_mixed_meal_day"]
+    assert max(_daily(summary, "max_glucose_mg_dl")) < 160.0
+    assert min(_daily(summary, "min_glucose_mg_dl")) > 70.0
+
+
+def test_33_night_work_raises_glucose_after_meals(summaries):
+    summary = summaries["33_night_shift_work"]
+    mean, peak = _daily(summary, "mean_glucose_mg_dl"), _daily(summary, "max_glucose_mg_dl")
+    day_work, night_work = slice(3, 7), slice(10, 14)
+    assert min(peak[night_work]) > max(peak[day_work]) + 5.0
+    assert sum(mean[night_work]) / 4 > sum(mean[day_work]) / 4 + 2.0
+
+
+def test_21_vlcd_empties_the_liver_within_weeks_but_the_beta_cells_stay_failed():
+    import glucosim
+
+    start, weeks8 = 2612, 2612 + 56
+    daily = glucosim.simulate(
+        SCENARIO_DIR / "21_vlcd_early_type2.toml", progress=False, until_day=weeks8 + 1
+    ).daily.set_index("day")
+    assert daily.loc[start - 1, "fasting_glucose_mg_dl"] >= FASTING_GLUCOSE_DIABETES_MG_DL  # diagnosed
+    assert daily.loc[start, "liver_fat_pct"] > 8.0  # a fatty liver
+    assert daily.loc[start + 7, "liver_fat_pct"] < 0.8 * daily.loc[start, "liver_fat_pct"]  # falls within days
+    assert daily.loc[weeks8, "liver_fat_pct"] < 3.0  # normal by the end
+    hepatic = daily["insulin_sensitivity_liver_rel"]
+    assert hepatic.loc[weeks8] > 2.0 * hepatic.loc[start]
+    assert daily.loc[weeks8, "fasting_glucose_mg_dl"] < daily.loc[start, "fasting_glucose_mg_dl"] - 15.0
+    assert daily.loc[weeks8, "weight_change_kg"] < -8.0

@@ -9,23 +9,35 @@ validation/targets/*.toml and, at every evaluation, solves the reference day:
    the reference day of scenarios/01_healthy_baseline.toml with beta-cell
    mass = function = 1, has a 24-h mean glucose equal to glucose_setpoint.
 2. insulin_mean_reference: that subject's 24-h mean plasma insulin.
+3. nefa_mean_reference: the 24-h mean plasma NEFA of the healthy preset on
+   day 0 of scenarios/01_healthy_baseline.toml (the liver-fat NEFA source is
+   relative to it, so the healthy reference holds its liver fat).
 
-``calibrate()`` below returns those two at the table's values of every other
-parameter (a few seconds); tests/test_calibration.py fails when the table and
-it disagree.
+and, on its own (`python tools/calibrate.py --protein`):
+
+4. protein_insulin_potentiation: the amino-acid/incretin potentiation at which
+   50 g of protein added to a 50 g carbohydrate breakfast raises the 3-h
+   incremental insulin area by 50 % (target within the +31 to +57 % of whey
+   added to high-glycemic-index meals, Frid 2005 Am J Clin Nutr 82:69).
+
+``calibrate()`` below returns 1-3 at the table's values of every other
+parameter (seconds); tests/test_calibration.py fails when the table and it disagree.
 """
 
 import sys
 
-from glucosim.calibration.measure import solve_reference_day
+from glucosim.calibration.measure import calibrate_protein_potentiation, solve_reference_day
 
 
 def calibrate() -> dict:
-    """secretion_max, insulin_mean_reference and the reference day's mean glucose at the table's values."""
+    """secretion_max, insulin_mean_reference, nefa_mean_reference and the reference day's mean glucose."""
     return solve_reference_day()
 
 
 if __name__ == "__main__":
-    from glucosim.cli import main
+    if sys.argv[1:] == ["--protein"]:
+        print(f"protein_insulin_potentiation = {calibrate_protein_potentiation():.3g}")
+    else:
+        from glucosim.cli import main
 
-    main(["calibrate", *sys.argv[1:]])
+        main(["calibrate", *sys.argv[1:]])

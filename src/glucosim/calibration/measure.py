@@ -23,7 +23,7 @@ from glucosim.errors import CalibrationError
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REFERENCE_SCENARIO = PACKAGE_DIR / "scenarios" / "01_healthy_baseline.toml"
-REFERENCE_PARAMETERS = ("secretion_max", "insulin_mean_reference")
+REFERENCE_PARAMETERS = ("secretion_max", "insulin_mean_reference", "nefa_mean_reference")
 """Solved by the reference day at every evaluation, never free in the fit."""
 SECRETION_MAX_BRACKET = (10.0, 50.0)
 """pmol/kg/min: the table's plausible range of secretion_max."""
@@ -138,7 +138,56 @@ def solve_reference_day(overrides: dict | None = None) -> dict:
         insulin = new_insulin
         if converged:
             break
-    return {"secretion_max": secretion_max, "insulin_mean_reference": insulin, "mean_glucose_mg_dl": glucose}
+    solved = {"secretion_max": secretion_max, "insulin_mean_reference": insulin}
+    return {
+        **solved,
+        "nefa_mean_reference": reference_mean_nefa({**overrides, **solved}),
+        "mean_glucose_mg_dl": glucose,
+    }
+
+
+def reference_mean_nefa(overrides: dict | None = None) -> float:
+    """24-h mean plasma NEFA (mmol/l) of the healthy reference day (day 0 of the reference scenario).
+
+    The liver-fat NEFA source is relative to it, so the healthy reference holds its liver fat.
+    """
+    import numpy as np
+
+    import glucosim
+
+    parameters = {k: v for k, v in (overrides or {}).items() if k != "nefa_mean_reference"}
+    day = glucosim.simulate(REFERENCE_SCENARIO, progress=False, until_day=1, **parameters).trajectories[0]
+    minutes = day["time_min"].to_numpy()
+    return float(np.trapezoid(day["nefa_mmol_l"].to_numpy(), minutes) / (minutes[-1] - minutes[0]))
+
+
+PROTEIN_TARGET_RATIO = 1.5
+"""Incremental insulin area with protein (1 g per g of carbohydrate) / without: +50 % (Frid 2005 AJCN 82:69)."""
+
+
+def _breakfast_insulin_area(potentiation: float, protein_g: float) -> float:
+    """3-h incremental insulin area (pmol/l*min) after a 50 g carbohydrate breakfast with ``protein_g`` protein."""
+    import numpy as np
+
+    from glucosim.scenario.load import parse_scenario
+    from glucosim.simulation.run import simulate
+
+    data = {
+        "name": "protein calibration",
+        "duration_days": 1,
+        "subject": {"parameters": {"protein_insulin_potentiation": potentiation}},
+        "routine": {"meals": [{"time_h": 8.0, "carbs_g": 50.0, "protein_g": protein_g}]},
+    }
+    day = simulate(parse_scenario(data, "calibration"), progress=False).trajectories[0]
+    window = (day["clock_h"] >= 8.0) & (day["clock_h"] <= 11.0)
+    basal = day.loc[day["clock_h"] <= 8.0, "insulin_pmol_l"].iloc[-1]
+    return float(np.trapezoid(day.loc[window, "insulin_pmol_l"] - basal, day.loc[window, "time_min"]))
+
+
+def calibrate_protein_potentiation() -> float:
+    """protein_insulin_potentiation giving PROTEIN_TARGET_RATIO (the carbohydrate-only area does not depend on it)."""
+    alone = _breakfast_insulin_area(0.0, 0.0)
+    return brentq(lambda k: _breakfast_insulin_area(k, 50.0) / alone - PROTEIN_TARGET_RATIO, 0.0, 0.6, xtol=1e-4)
 
 
 # ---------------------------------------------------------------- derived quantities

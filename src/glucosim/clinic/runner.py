@@ -25,8 +25,8 @@ from glucosim.scenario.compile import ScenarioProgram, _absorption_speed
 from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
 from glucosim.scenario.protocol import LoadedProtocol, load_protocol
 from glucosim.simulation.initial_state import initial_state, last_meal
+from glucosim.simulation.organ import default_tolerances, organ_fluxes, organ_integrator
 from glucosim.solver import Schedule, integrate_schedule
-from glucosim.solver.kernel import default_tolerances, organ_fluxes, organ_integrator
 
 REFERENCE_ROUTINE_PATH = Path(__file__).resolve().parent.parent / "models" / "reference_routine.toml"
 PMOL_PER_MU = PMOL_L_PER_UU_ML
@@ -121,6 +121,8 @@ def _base_drivers(program: ScenarioProgram, day: int) -> np.ndarray:
     drv = np.zeros(N_DRIVERS)
     drv[Drv.sleep_deficit_h] = plan.sleep_deficit_h
     drv[Drv.cortisol_rel] = plan.cortisol_rel
+    drv[Drv.clock_shift_h] = plan.clock_shift_h
+    drv[Drv.circadian_misalignment] = plan.circadian_misalignment
     drv[Drv.slow_dynamics_on] = 0.0
     # the previous evening's meal may still be emptying from the stomach (day 0 follows the warm-up on day 0's routine)
     drv[Drv.meal_dose_mg_kg], drv[Drv.absorption_speed] = last_meal(program.day_plan(max(day - 1, 0)))
@@ -178,7 +180,7 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
     control |= {end for _, end, _ in boluses if end < spec.duration_min}
     if spec.clamp is not None:
         control |= set(np.arange(0.0, spec.duration_min, spec.clamp.interval_min).tolist())
-    control = sorted(control)
+    control = sorted({round(t, 6) for t in control})  # k * interval noise must not make a zero-length segment
 
     drv = base.copy()
     glucose_now = y[St.glucose_plasma_mg_kg] / p[Par.glucose_distribution_volume]

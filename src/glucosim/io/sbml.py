@@ -32,6 +32,10 @@ FAST_STATES = (
     "secretion_second_phase_pmol_kg_min",
     "insulin_portal_pmol_kg",
     "nefa_mmol_l",
+    "glucagon_pg_ml",
+    "liver_glycogen_mg_kg",
+    "clock_cos",
+    "clock_sin",
     "exercise_vo2_pct",
     "exercise_liver_output_mg_kg_min",
     "exercise_uptake_mg_kg_min",
@@ -50,6 +54,7 @@ FROZEN_STATES = (
     "weight_change_kg",
     "fat_mass_change_kg",
     "adaptive_thermogenesis_kcal_day",
+    "liver_fat_pct",
 )
 
 # name = formula (SBML L3 infix); order matters only for readability
@@ -63,15 +68,50 @@ ASSIGNMENTS = {
     "1 - sleep_peripheral_sensitivity_loss * sleep_deficit_h > 0, 0)",
     "sleep_hepatic": "piecewise(1 - sleep_hepatic_sensitivity_loss * sleep_deficit_h, "
     "1 - sleep_hepatic_sensitivity_loss * sleep_deficit_h > 0, 0)",
-    "s_liver": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * sleep_hepatic",
+    "liver_fat_factor": "1 / (1 + liver_fat_sensitivity_slope * piecewise((liver_fat_pct - liver_fat_reference) "
+    "/ liver_fat_reference, liver_fat_pct > liver_fat_reference, 0))",
+    "rhythm": "(1 + circadian_sensitivity_amplitude * clock_cos) "
+    "* (1 - misalignment_sensitivity_loss * circadian_misalignment)",
+    "liver_rhythm": "1 + circadian_liver_amplitude * (clock_cos * cos(2 * pi * (circadian_liver_peak_h "
+    "- circadian_tolerance_peak_h) / 24) + clock_sin * sin(2 * pi * (circadian_liver_peak_h "
+    "- circadian_tolerance_peak_h) / 24))",
+    "clock_angle": "2 * pi * (time / 60 - circadian_tolerance_peak_h - clock_shift_h) / 24",
+    "s_liver": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * liver_fat_factor * sleep_hepatic * rhythm",
     "s_muscle": "chronic * insulin_sensitivity_muscle * exp(drift_log_muscle) * (1 + training_level) "
-    "* (1 + post_exercise_sensitivity) * sleep_peripheral",
-    "s_adipose": "chronic * insulin_sensitivity_adipose * exp(drift_log_adipose) * (1 + training_level) * sleep_peripheral",
+    "* (1 + post_exercise_sensitivity) * sleep_peripheral * rhythm",
+    "s_adipose": "chronic * insulin_sensitivity_adipose * exp(drift_log_adipose) * (1 + training_level) * sleep_peripheral * rhythm",
     "liver_drive": "liver_output_extrapolated * (1 + liver_output_cortisol_gain * (cortisol_rel - 1)) "
-    "* (1 + liver_output_nefa_gain * (nefa_ratio - 1)) - liver_output_glucose_effect * glucose_plasma_mg_kg "
+    "* (1 + liver_output_nefa_gain * (nefa_ratio - 1)) * liver_rhythm - liver_output_glucose_effect * glucose_plasma_mg_kg "
     "- s_liver * (liver_output_insulin_effect * insulin_liver_delayed_pmol_l "
     "+ liver_output_portal_insulin_effect * insulin_portal_pmol_kg)",
-    "liver_output": "piecewise(liver_drive, liver_drive > 0, 0) + exercise_liver_output_mg_kg_min",
+    # liver sources (model-fast, issue 10: physiology/liver.py, glycogen.py, glucagon.py)
+    "liver_demand": "piecewise(liver_drive, liver_drive > 0, 0)",
+    "liver_normal_drive": "liver_output_extrapolated - liver_output_glucose_effect * glucose_plasma_mg_kg "
+    "- (liver_output_insulin_effect * insulin_liver_delayed_pmol_l "
+    "+ liver_output_portal_insulin_effect * insulin_portal_pmol_kg)",
+    "gng_excess": "piecewise(liver_demand - piecewise(liver_normal_drive, liver_normal_drive > 0, 0), "
+    "liver_demand - piecewise(liver_normal_drive, liver_normal_drive > 0, 0) > 0 && liver_demand > 0, 0)",
+    "glucagon_exercise": "1 + glucagon_exercise_gain * exercise_vo2_pct / 100",
+    "glucagon_cr": "piecewise(glucagon_pg_ml / glucagon_exercise - glucagon_basal, "
+    "glucagon_pg_ml / glucagon_exercise > glucagon_basal, 0)",
+    "gng": "gluconeogenesis_basal * piecewise(1 + gluconeogenesis_glucagon_gain * (glucagon_pg_ml / glucagon_basal - 1), "
+    "glucagon_pg_ml > glucagon_basal, 1) + gng_excess",
+    "gng_stored": "piecewise(gng - liver_demand, gng > liver_demand, 0)",
+    "gng_released": "gng - gng_stored",
+    "glycogen_availability": "piecewise(0, liver_glycogen_mg_kg <= 0, piecewise(1, liver_glycogen_mg_kg "
+    "* (liver_glycogen_reference + liver_glycogen_half) >= liver_glycogen_reference "
+    "* (liver_glycogen_mg_kg + liver_glycogen_half), liver_glycogen_mg_kg * (liver_glycogen_reference "
+    "+ liver_glycogen_half) / (liver_glycogen_reference * (liver_glycogen_mg_kg + liver_glycogen_half))))",
+    "glycogenolysis": "(piecewise(liver_demand - gng, liver_demand > gng, 0) + glucagon_output_effect * glucagon_cr "
+    "+ exercise_liver_output_mg_kg_min) * glycogen_availability",
+    "liver_output": "gng_released + glycogenolysis",
+    "hepatic_uptake": "piecewise(hepatic_uptake_fraction * (1 - adipose_uptake_fraction) * s_muscle "
+    "* tissue_uptake_vmax_insulin * (insulin_remote_pmol_l - insulin_basal_reference) "
+    "/ (1 + muscle_uptake_nefa_gain * nefa_excess) * saturation, insulin_remote_pmol_l > insulin_basal_reference, 0)",
+    "glucagon_target": "glucagon_basal * (glucagon_min_fraction + (1 - glucagon_min_fraction) "
+    "* (1 + glucagon_insulin_suppression) / (1 + glucagon_insulin_suppression * I / insulin_basal_reference)) "
+    "* piecewise(1 + glucagon_hypoglycemia_gain * (glucagon_hypoglycemia_threshold - G), "
+    "G < glucagon_hypoglycemia_threshold, 1) * glucagon_exercise",
     "appearance": "gut_bioavailability * gut_absorption_rate * absorption_speed * gut_mg_kg",
     "renal": "piecewise(renal_excretion_rate * (glucose_plasma_mg_kg - renal_threshold), "
     "glucose_plasma_mg_kg > renal_threshold, 0)",
@@ -93,8 +133,14 @@ ASSIGNMENTS = {
     "(tanh(2.5 / (meal_dose_mg_kg * (1 - gastric_emptying_shape_b)) * (stomach - gastric_emptying_shape_b * meal_dose_mg_kg)) "
     "- tanh(2.5 / (meal_dose_mg_kg * gastric_emptying_shape_d) * (stomach - gastric_emptying_shape_d * meal_dose_mg_kg)) "
     "+ 2)) * absorption_speed)",
+    "carb_emptying_cap": "gastric_energy_emptying_max / (1 + meal_noncarb_energy_ratio) "
+    "/ (carbohydrate_energy * body_weight / 1000)",
+    "emptied": "gastric_emptying * stomach_liquid_mg_kg "
+    "/ sqrt(1 + (gastric_emptying * stomach_liquid_mg_kg / carb_emptying_cap)^2)",
     "capacity": "beta_mass_rel * beta_function_rel * piecewise(1 - sleep_secretion_loss * sleep_deficit_h, "
-    "1 - sleep_secretion_loss * sleep_deficit_h > 0, 0)",
+    "1 - sleep_secretion_loss * sleep_deficit_h > 0, 0) * (1 + protein_insulin_potentiation "
+    "* meal_protein_per_carb * gut_absorption_rate * absorption_speed * gut_mg_kg) "
+    "* (1 + circadian_secretion_amplitude * clock_cos)",
     "glucose_ratio_hill": "piecewise((G / secretion_glucose_half)^secretion_hill, G > 0, 0)",
     "second_phase_target": "capacity * secretion_max * glucose_ratio_hill / (1 + glucose_ratio_hill)",
     "portal_entry": "secretion_second_phase_pmol_kg_min + capacity * secretion_first_phase_gain "
@@ -115,8 +161,8 @@ ASSIGNMENTS = {
 
 RATES = {
     "stomach_solid_mg_kg": "-gastric_grinding_rate * absorption_speed * stomach_solid_mg_kg",
-    "stomach_liquid_mg_kg": "gastric_grinding_rate * absorption_speed * stomach_solid_mg_kg - gastric_emptying * stomach_liquid_mg_kg",
-    "gut_mg_kg": "gastric_emptying * stomach_liquid_mg_kg - gut_absorption_rate * absorption_speed * gut_mg_kg",
+    "stomach_liquid_mg_kg": "gastric_grinding_rate * absorption_speed * stomach_solid_mg_kg - emptied",
+    "gut_mg_kg": "emptied - gut_absorption_rate * absorption_speed * gut_mg_kg",
     "glucose_plasma_mg_kg": "d_plasma_glucose",
     "glucose_tissue_mg_kg": "exchange - muscle_uptake - adipose_uptake",
     "insulin_liver_pmol_kg": "-(insulin_liver_to_plasma_rate + m3) * insulin_liver_pmol_kg "
@@ -129,6 +175,12 @@ RATES = {
     "secretion_second_phase_pmol_kg_min": "-secretion_delay_rate * (secretion_second_phase_pmol_kg_min - second_phase_target)",
     "insulin_portal_pmol_kg": "portal_entry - secretion",
     "nefa_mmol_l": "lipolysis - nefa_clearance_rate * nefa_mmol_l",
+    "clock_cos": "-2 * pi / 1440 * clock_sin + circadian_entrainment_rate / 1440 * (cos(clock_angle) - clock_cos)",
+    "clock_sin": "2 * pi / 1440 * clock_cos + circadian_entrainment_rate / 1440 * (sin(clock_angle) - clock_sin)",
+    "glucagon_pg_ml": "glucagon_clearance_rate * (glucagon_target - glucagon_pg_ml)",
+    "liver_glycogen_mg_kg": "(gng_stored + (1 - gut_bioavailability) / gut_bioavailability * appearance "
+    "+ hepatic_uptake) * piecewise(1 - liver_glycogen_mg_kg / liver_glycogen_capacity, "
+    "liver_glycogen_mg_kg < liver_glycogen_capacity, 0) - glycogenolysis",
     "exercise_vo2_pct": "exercise_vo2_response_rate * (exercise_intensity_pct - exercise_vo2_pct)",
     "exercise_liver_output_mg_kg_min": "exercise_liver_output_gain * exercise_vo2_pct "
     "- exercise_liver_output_decay * exercise_liver_output_mg_kg_min",
@@ -141,6 +193,10 @@ RATES = {
 EXPORTED_DRIVERS = (
     "meal_dose_mg_kg",
     "absorption_speed",
+    "meal_noncarb_energy_ratio",
+    "meal_protein_per_carb",
+    "clock_shift_h",
+    "circadian_misalignment",
     "exercise_intensity_pct",
     "sleep_deficit_h",
     "cortisol_rel",

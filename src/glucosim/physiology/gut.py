@@ -1,14 +1,23 @@
-"""Gut: stomach (solid, liquid) and intestine, Dalla Man 2007 eqs. for Qsto1, Qsto2, Qgut.
+"""Gut: stomach (solid, liquid) and intestine, Dalla Man 2007 eqs. for Qsto1, Qsto2, Qgut, and mixed meals.
 
 A meal adds its glucose to the solid stomach compartment as a jump; gastric
 emptying slows mid-meal as a function of the stomach content relative to the
 meal dose (the tanh shape of DM2007).
+
+Mixed meals (model 0.2): duodenal feedback holds the energy leaving the
+stomach below F_max whatever its source (Hunt & Stubbs 1975), so the
+carbohydrate flux kempt*Qsto2 saturates smoothly at the carbohydrate's share of
+F_max: a meal's fat and protein slow its carbohydrate, and a very large meal
+empties at a capped rate. Protein is taken to travel with its meal's
+carbohydrate; while it is absorbed, amino acids and incretins potentiate
+glucose-stimulated insulin secretion.
 """
 
 import math
 
 from glucosim.physiology._jit import kernel
 from glucosim.physiology.indices import Drv, Par, St
+from glucosim.physiology.units import MG_PER_G
 
 # DM2007 sets the tanh slopes to 5 / (2 * D * (1 - b)) and 5 / (2 * D * d).
 _TANH_SLOPE_NUMERATOR = 2.5
@@ -34,6 +43,30 @@ def gastric_emptying_rate(stomach_mg_kg, dose_mg_kg, speed, p):
 
 
 @kernel
+def carbohydrate_emptying_cap(drv, p):
+    """Largest carbohydrate flux out of the stomach, mg/kg/min: its energy share of F_max."""
+    carb_energy_share = 1.0 / (1.0 + drv[Drv.meal_noncarb_energy_ratio])
+    kcal_per_mg_kg = p[Par.carbohydrate_energy] * p[Par.body_weight] / MG_PER_G
+    return p[Par.gastric_energy_emptying_max] * carb_energy_share / kcal_per_mg_kg
+
+
+@kernel
+def capped_emptying(flux, cap):
+    """Smooth saturation of the emptying flux at ``cap``: flux / sqrt(1 + (flux/cap)^2)."""
+    ratio = flux / cap
+    return flux / math.sqrt(1.0 + ratio * ratio)
+
+
+@kernel
+def amino_acid_potentiation(y, drv, p):
+    """Factor (>= 1) on beta-cell secretory capacity while the meal's protein is absorbed."""
+    protein_absorption = (
+        drv[Drv.meal_protein_per_carb] * p[Par.gut_absorption_rate] * drv[Drv.absorption_speed] * y[St.gut_mg_kg]
+    )
+    return 1.0 + p[Par.protein_insulin_potentiation] * protein_absorption
+
+
+@kernel
 def rate_of_appearance(y, drv, p):
     """Meal glucose appearing in plasma, mg/kg/min."""
     speed = drv[Drv.absorption_speed]
@@ -48,7 +81,8 @@ def gut_derivatives(y, drv, p, dydt):
     liquid = y[St.stomach_liquid_mg_kg]
     k_grind = p[Par.gastric_grinding_rate] * speed
     k_empty = gastric_emptying_rate(solid + liquid, drv[Drv.meal_dose_mg_kg], speed, p)
+    emptied = capped_emptying(k_empty * liquid, carbohydrate_emptying_cap(drv, p))
     k_abs = p[Par.gut_absorption_rate] * speed
     dydt[St.stomach_solid_mg_kg] = -k_grind * solid
-    dydt[St.stomach_liquid_mg_kg] = k_grind * solid - k_empty * liquid
-    dydt[St.gut_mg_kg] = k_empty * liquid - k_abs * y[St.gut_mg_kg]
+    dydt[St.stomach_liquid_mg_kg] = k_grind * solid - emptied
+    dydt[St.gut_mg_kg] = emptied - k_abs * y[St.gut_mg_kg]

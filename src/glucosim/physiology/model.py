@@ -8,7 +8,22 @@ intermediate quantities for analysis, so every flux has one definition.
 
 import numpy as np
 
-from glucosim.physiology import adipose, beta_cells, body, brain, exercise, gut, insulin, kidney, liver, muscle
+from glucosim.physiology import (
+    adipose,
+    beta_cells,
+    body,
+    brain,
+    clock,
+    ectopic_fat,
+    exercise,
+    glucagon,
+    glycogen,
+    gut,
+    insulin,
+    kidney,
+    liver,
+    muscle,
+)
 from glucosim.physiology._jit import kernel
 from glucosim.physiology.glucose import glucose_derivatives, plasma_glucose_mg_dl
 from glucosim.physiology.indices import FIRST_QUADRATURE, N_FLUXES, Drv, Flux, Par, St
@@ -21,23 +36,60 @@ from glucosim.physiology.units import MINUTES_PER_DAY
 def _core_fluxes(y, drv, p):
     """Fluxes shared by rhs and analysis (mg/kg/min unless named otherwise)."""
     s_liver, s_muscle, s_adipose = effective_sensitivities(y, drv, p)
+    rhythm = clock.sensitivity_factor(y, drv, p)
+    s_liver, s_muscle, s_adipose = s_liver * rhythm, s_muscle * rhythm, s_adipose * rhythm
     nefa = adipose.nefa_ratio(y, p)
-    liver_output = liver.liver_glucose_output(y, p, s_liver, nefa, drv[Drv.cortisol_rel])
+    demand, gng_excess = liver.insulin_regulated_output(
+        y, p, s_liver, nefa, drv[Drv.cortisol_rel], clock.liver_factor(y, p)
+    )
+    liver_output, gng_released, glycogenolysis, gng_stored = glycogen.liver_sources(
+        y, p, demand, gng_excess, glucagon.counterregulatory_excess(y, p)
+    )
     appearance = gut.rate_of_appearance(y, drv, p)
     brain_uptake = brain.brain_uptake(y, p)
     renal = kidney.renal_excretion(y, p)
-    muscle_uptake = muscle.muscle_insulin_uptake(y, p, s_muscle, nefa) + muscle.muscle_exercise_uptake(y, p)
+    # DM2007's insulin-stimulated tissue uptake holds the liver's; its share is booked to the liver (glycogen.py)
+    liver_uptake = glycogen.hepatic_glucose_uptake(y, p, s_muscle, nefa)
+    muscle_uptake = (
+        muscle.muscle_insulin_uptake(y, p, s_muscle, nefa) + muscle.muscle_exercise_uptake(y, p) - liver_uptake
+    )
     adipose_uptake = adipose.adipose_glucose_uptake(y, p, s_adipose)
-    return (liver_output, appearance, brain_uptake, renal, muscle_uptake, adipose_uptake, s_liver, s_muscle, s_adipose)
+    return (
+        liver_output,
+        appearance,
+        brain_uptake,
+        renal,
+        muscle_uptake,
+        adipose_uptake,
+        s_liver,
+        s_muscle,
+        s_adipose,
+        gng_released + gng_stored,
+        glycogenolysis,
+        gng_stored,
+        liver_uptake,
+    )
 
 
 @kernel
 def rhs(t, y, drv, p, dydt):
     """Write dy/dt (per minute) of every state. ``t`` in minutes (the model is autonomous within a segment)."""
     slow_on = drv[Drv.slow_dynamics_on]
-    liver_output, appearance, brain_uptake, renal, muscle_uptake, adipose_uptake, s_liver, s_muscle, s_adipose = (
-        _core_fluxes(y, drv, p)
-    )
+    (
+        liver_output,
+        appearance,
+        brain_uptake,
+        renal,
+        muscle_uptake,
+        adipose_uptake,
+        s_liver,
+        s_muscle,
+        s_adipose,
+        _,
+        glycogenolysis,
+        gng_stored,
+        liver_uptake,
+    ) = _core_fluxes(y, drv, p)
     gut.gut_derivatives(y, drv, p, dydt)
     d_glucose = glucose_derivatives(
         y,
@@ -47,16 +99,21 @@ def rhs(t, y, drv, p, dydt):
         drv[Drv.iv_glucose_mg_kg_min],
         brain_uptake,
         renal,
-        muscle_uptake + adipose_uptake,
+        muscle_uptake + liver_uptake + adipose_uptake,
         dydt,
     )
     glucose = plasma_glucose_mg_dl(y, p)
-    capacity = beta_cells.secretion_capacity(y, drv, p)
+    capacity = (
+        beta_cells.secretion_capacity(y, drv, p) * gut.amino_acid_potentiation(y, drv, p) * clock.secretion_factor(y, p)
+    )
     beta_cells.beta_fast_derivatives(y, p, glucose, d_glucose, capacity, dydt)
     secretion = beta_cells.secretion_to_liver(y, p)
     insulin.insulin_derivatives(y, p, secretion, drv[Drv.iv_insulin_pmol_kg_min], dydt)
     adipose.nefa_derivative(y, p, s_adipose, dydt)
+    glucagon.glucagon_derivative(y, p, glucose, insulin.plasma_insulin_pmol_l(y, p), dydt)
+    glycogen.glycogen_derivative(y, p, glycogenolysis, gng_stored, appearance, liver_uptake, dydt)
     exercise.exercise_derivatives(y, drv, p, slow_on, dydt)
+    clock.clock_derivatives(t, y, drv, p, dydt)
 
     # running means drive the slow processes; they run even when slow dynamics are frozen
     filter_time = p[Par.chronic_filter_time] * MINUTES_PER_DAY
@@ -66,6 +123,7 @@ def rhs(t, y, drv, p, dydt):
     beta_cells.beta_slow_derivatives(y, p, slow_on, dydt)
     drift_derivatives(drv, slow_on, dydt)
     body.body_derivatives(y, drv, p, slow_on, dydt)
+    ectopic_fat.liver_fat_derivative(y, drv, p, slow_on, dydt)
 
     dydt[St.cum_liver_output_mg_kg] = liver_output
     dydt[St.cum_gut_appearance_mg_kg] = appearance
@@ -86,9 +144,21 @@ def evaluate_fluxes(y_grid, drv_grid, p):
     for i in range(n):
         y = y_grid[i]
         drv = drv_grid[i]
-        liver_output, appearance, brain_uptake, renal, muscle_uptake, adipose_uptake, s_liver, s_muscle, s_adipose = (
-            _core_fluxes(y, drv, p)
-        )
+        (
+            liver_output,
+            appearance,
+            brain_uptake,
+            renal,
+            muscle_uptake,
+            adipose_uptake,
+            s_liver,
+            s_muscle,
+            s_adipose,
+            gluconeogenesis,
+            glycogenolysis,
+            _,
+            liver_uptake,
+        ) = _core_fluxes(y, drv, p)
         c_liver, c_muscle, c_adipose = chronic_sensitivities(y, p)
         out[i, Flux.glucose_mg_dl] = plasma_glucose_mg_dl(y, p)
         out[i, Flux.insulin_pmol_l] = insulin.plasma_insulin_pmol_l(y, p)
@@ -105,6 +175,9 @@ def evaluate_fluxes(y_grid, drv_grid, p):
         out[i, Flux.chronic_sensitivity_liver_rel] = c_liver
         out[i, Flux.chronic_sensitivity_muscle_rel] = c_muscle
         out[i, Flux.chronic_sensitivity_adipose_rel] = c_adipose
+        out[i, Flux.gluconeogenesis_mg_kg_min] = gluconeogenesis
+        out[i, Flux.glycogenolysis_mg_kg_min] = glycogenolysis
+        out[i, Flux.liver_uptake_mg_kg_min] = liver_uptake
     return out
 
 

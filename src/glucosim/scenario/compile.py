@@ -15,7 +15,7 @@ import numpy as np
 from glucosim.errors import ScenarioError
 from glucosim.physiology.body import balance_intake_kcal_day, meal_energy_kcal
 from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
-from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, MINUTES_PER_DAY, MINUTES_PER_HOUR
+from glucosim.physiology.units import DAYS_PER_YEAR, HOURS_PER_DAY, MG_PER_G, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from glucosim.scenario.load import LoadedScenario
 from glucosim.scenario.schema import Routine
 from glucosim.solver import Schedule
@@ -33,12 +33,18 @@ class DayPlan:
     """The routine of one day, resolved to minutes from the day's midnight."""
 
     meals: tuple  # of (minute, dose_mg_kg, absorption_speed)
+    meal_composition: (
+        tuple  # per meal, same order: (non-carbohydrate energy / carbohydrate energy, protein g per carb g)
+    )
     exercise: tuple  # of (start_minute, end_minute, intensity_above_rest_pct)
     sleep_deficit_h: float
     drift_per_day: tuple  # (liver, muscle, adipose) log-rate per day
     energy_surplus_kcal_day: float
     food_energy_kcal_day: float
+    carbohydrate_g_day: float
     cortisol_rel: float
+    clock_shift_h: float = 0.0
+    circadian_misalignment: float = 0.0
 
     @property
     def fasting_sample_min(self) -> float:
@@ -51,6 +57,23 @@ class DayPlan:
         if not self.meals or self.meals[0][0] + POSTMEAL_SAMPLE_MIN >= MINUTES_PER_DAY:
             return math.nan
         return self.meals[0][0] + POSTMEAL_SAMPLE_MIN
+
+
+ALIGNED_SLEEP_MIDPOINT_H = 3.0
+"""Middle of sleep of a day-worker whose clock is set by daylight (23:00-07:00); misalignment is measured from it."""
+
+
+def circadian_misalignment(routine: Routine) -> float:
+    """How far sleep is out of phase with the body clock: 0 aligned, 1 twelve hours off."""
+    gap = (routine.sleep_midpoint_h - ALIGNED_SLEEP_MIDPOINT_H - routine.clock_shift_h) % HOURS_PER_DAY
+    return min(gap, HOURS_PER_DAY - gap) / (HOURS_PER_DAY / 2.0)
+
+
+def _meal_composition(meal, carbs_scale: float, p) -> tuple[float, float]:
+    carbs_g = meal.carbs_g * carbs_scale
+    carb_energy = meal_energy_kcal(carbs_g, 0.0, 0.0, p)
+    other_energy = meal_energy_kcal(0.0, meal.fat_g, meal.protein_g, p)
+    return other_energy / carb_energy, meal.protein_g / carbs_g
 
 
 def _log_rate_per_day(fraction_per_year: float) -> float:
@@ -106,6 +129,8 @@ class ScenarioProgram:
                     "meals",
                     "exercise",
                     "sleep_h",
+                    "sleep_midpoint_h",
+                    "clock_shift_h",
                     "carbs_scale",
                     "energy_surplus_kcal_per_day",
                     "other_food_kcal_per_day",
@@ -155,7 +180,7 @@ class ScenarioProgram:
         if not routine.meals:
             return 0.0
         other = routine.other_food_kcal_per_day
-        if other is None:
+        if other == "balance":
             other = self.balance_other_food_kcal_day
         return self._meals_energy_kcal(routine) + other
 
@@ -164,16 +189,16 @@ class ScenarioProgram:
         routine = self.routine_on(day)
         p = self.parameters
         body_weight = float(p[Par.body_weight])
+        ordered = sorted(routine.meals, key=lambda meal: meal.time_h)
         meals = tuple(
-            sorted(
-                (
-                    meal.time_h * MINUTES_PER_HOUR,
-                    meal.carbs_g * routine.carbs_scale * MG_PER_G / body_weight,
-                    _absorption_speed(meal.absorption, p),
-                )
-                for meal in routine.meals
+            (
+                meal.time_h * MINUTES_PER_HOUR,
+                meal.carbs_g * routine.carbs_scale * MG_PER_G / body_weight,
+                _absorption_speed(meal.absorption, p),
             )
+            for meal in ordered
         )
+        composition = tuple(_meal_composition(meal, routine.carbs_scale, p) for meal in ordered)
         weekday = day % 7
         rest = float(p[Par.resting_intensity])
         exercise = tuple(
@@ -190,6 +215,7 @@ class ScenarioProgram:
         drift = routine.drift
         return DayPlan(
             meals=meals,
+            meal_composition=composition,
             exercise=exercise,
             sleep_deficit_h=max(float(p[Par.sleep_need]) - routine.sleep_h, 0.0),
             drift_per_day=tuple(
@@ -198,7 +224,10 @@ class ScenarioProgram:
             ),
             energy_surplus_kcal_day=routine.energy_surplus_kcal_per_day,
             food_energy_kcal_day=self.food_energy_kcal_day(routine),
+            carbohydrate_g_day=sum(meal.carbs_g for meal in routine.meals) * routine.carbs_scale,
             cortisol_rel=routine.cortisol_rel,
+            clock_shift_h=routine.clock_shift_h,
+            circadian_misalignment=circadian_misalignment(routine),
         )
 
     def schedule(
@@ -221,6 +250,9 @@ class ScenarioProgram:
         """
         t0, drivers, jumps = [], [], []
         dose, speed = last_dose, last_speed
+        # the meal still in the stomach at the start is the last meal of the day before (of day 0 in the warm-up)
+        before = self.day_plan(max(first_day - 1, 0) if day_offset is None else first_day)
+        composition = before.meal_composition[-1] if before.meal_composition else (0.0, 0.0)
         offset = first_day if day_offset is None else day_offset
         for k in range(n_days):
             plan = self.day_plan(first_day + k)
@@ -232,16 +264,20 @@ class ScenarioProgram:
                 events[start] = None
                 events[min(end, MINUTES_PER_DAY)] = None
             events.pop(MINUTES_PER_DAY, None)
-            meals_at = {minute: (meal_dose, meal_speed) for minute, meal_dose, meal_speed in plan.meals}
+            meals_at = {
+                minute: (meal_dose, meal_speed, meal_composition)
+                for (minute, meal_dose, meal_speed), meal_composition in zip(plan.meals, plan.meal_composition)
+            }
             for minute in sorted(events):
                 jump = np.zeros(N_STATES)
                 if minute in meals_at:
-                    dose, speed = meals_at[minute]
+                    dose, speed, composition = meals_at[minute]
                     jump[St.stomach_solid_mg_kg] = dose
                 intensity = next((u for start, end, u in plan.exercise if start <= minute < end), 0.0)
                 drv = np.zeros(N_DRIVERS)
                 drv[Drv.meal_dose_mg_kg] = dose
                 drv[Drv.absorption_speed] = speed
+                drv[Drv.meal_noncarb_energy_ratio], drv[Drv.meal_protein_per_carb] = composition
                 drv[Drv.exercise_intensity_pct] = intensity
                 drv[Drv.sleep_deficit_h] = plan.sleep_deficit_h
                 drv[Drv.drift_liver_per_day], drv[Drv.drift_muscle_per_day], drv[Drv.drift_adipose_per_day] = (
@@ -249,7 +285,10 @@ class ScenarioProgram:
                 )
                 drv[Drv.energy_surplus_kcal_day] = plan.energy_surplus_kcal_day
                 drv[Drv.food_energy_kcal_day] = plan.food_energy_kcal_day
+                drv[Drv.carbohydrate_g_day] = plan.carbohydrate_g_day
                 drv[Drv.cortisol_rel] = plan.cortisol_rel
+                drv[Drv.clock_shift_h] = plan.clock_shift_h
+                drv[Drv.circadian_misalignment] = plan.circadian_misalignment
                 drv[Drv.slow_dynamics_on] = 1.0 if slow_dynamics else 0.0
                 t0.append(midnight + minute)
                 drivers.append(drv)

@@ -337,6 +337,130 @@ def energy_balance_weight() -> dict:
     }
 
 
+def fasting_glycogen_gluconeogenesis() -> dict:
+    import glucosim
+    from glucosim.scenario.load import parse_scenario
+
+    routine = load_toml(_reference_routine_path())
+    last_meal_h = max(meal["time_h"] for meal in routine["meals"])
+    data = {
+        "name": "68-h fast",
+        "duration_days": 4,
+        "routine": routine,
+        "changes": [{"from_day": 1, "meals": []}],
+        "output": {"trajectory_days": [0, 1, 2, 3]},
+    }
+    result = glucosim.simulate(parse_scenario(data, "validation"), progress=False)
+    frames = [result.trajectories[day] for day in range(4)]
+    hours = np.concatenate([frame["time_min"].to_numpy() / 60.0 for frame in frames]) - last_meal_h
+    output = np.concatenate([frame["liver_output_mg_kg_min"].to_numpy() for frame in frames])
+    # gluconeogenesis released into plasma (what is not released after dinner is stored as glycogen)
+    gng = output - np.concatenate([frame["glycogenolysis_mg_kg_min"].to_numpy() for frame in frames])
+    glucose = np.concatenate([frame["glucose_mg_dl"].to_numpy() for frame in frames])
+
+    def share(start_h: float, end_h: float) -> float:
+        window = (hours >= start_h) & (hours < end_h)
+        return 100.0 * gng[window].sum() / output[window].sum()
+
+    fast = hours >= 0.0
+    return {
+        "gng_share_0_22h_percent": share(0.0, 22.0),
+        "gng_share_22_36h_percent": share(22.0, 36.0),
+        "gng_share_36_54h_percent": share(36.0, 54.0),
+        "glucose_68h_mg_dl": float(np.interp(68.0, hours, glucose)),
+        "lowest_glucose_mg_dl": float(glucose[fast].min()),
+    }
+
+
+def mixed_meals_cgm() -> dict:
+    import glucosim
+
+    result = glucosim.simulate(SCENARIO_DIR / "32_mixed_meal_day.toml", progress=False)
+    glucose = result.trajectories[max(result.trajectories)]["glucose_mg_dl"].to_numpy()[:-1]  # one day of 5-min samples
+
+    def starch_meal_area(fat_g: float) -> float:
+        from glucosim.scenario.load import parse_scenario
+
+        data = {
+            "name": "starch meal",
+            "duration_days": 2,
+            "routine": load_toml(_reference_routine_path()),
+            "changes": [{"from_day": 1, "meals": [{"time_h": 8.0, "carbs_g": 50.0, "fat_g": fat_g}]}],
+            "output": {"trajectory_days": [1]},
+        }
+        day = glucosim.simulate(parse_scenario(data, "validation"), progress=False).trajectories[1]
+        before = day.loc[day["clock_h"] <= 8.0, "glucose_mg_dl"].iloc[-1]
+        window = (day["clock_h"] >= 8.0) & (day["clock_h"] <= 13.0)
+        rise = np.clip(day.loc[window, "glucose_mg_dl"] - before, 0.0, None)
+        return float(np.trapezoid(rise, day.loc[window, "time_min"]))
+
+    return {
+        "time_in_range_percent": 100.0 * np.mean((glucose >= 70.0) & (glucose <= 140.0)),
+        "glucose_cv_percent": 100.0 * glucose.std() / glucose.mean(),
+        "time_above_140_percent": 100.0 * np.mean(glucose > 140.0),
+        "fat_glucose_area_change_percent": _percent_change(starch_meal_area(41.0), starch_meal_area(0.0)),
+    }
+
+
+def circadian_meal_timing() -> dict:
+    import glucosim
+    from glucosim.scenario.load import parse_scenario
+
+    def meals_at_8_and_20(**change) -> dict:
+        meals = [{"time_h": 8.0, "carbs_g": 75.0}, {"time_h": 20.0, "carbs_g": 75.0}]
+        data = {
+            "name": "meal timing",
+            "duration_days": 2,
+            "routine": load_toml(_reference_routine_path()),
+            "changes": [{"from_day": 1, "meals": meals, **change}],
+            "output": {"trajectory_days": [1]},
+        }
+        day = glucosim.simulate(parse_scenario(data, "validation"), progress=False).trajectories[1]
+        hours, glucose, insulin = (day[name].to_numpy() for name in ("clock_h", "glucose_mg_dl", "insulin_pmol_l"))
+        out = {}
+        for hour in (8.0, 20.0):
+            window = (hours >= hour) & (hours <= hour + 3.0)
+            out[hour] = (glucose[window].mean(), float(np.trapezoid(insulin[window], hours[window])))
+        return out
+
+    aligned = meals_at_8_and_20()
+    misaligned = meals_at_8_and_20(sleep_midpoint_h=15.0)
+    return {
+        "evening_vs_morning_glucose_percent": _percent_change(aligned[20.0][0], aligned[8.0][0]),
+        "misalignment_glucose_percent": _percent_change(
+            misaligned[8.0][0] + misaligned[20.0][0], aligned[8.0][0] + aligned[20.0][0]
+        ),
+        "evening_vs_morning_insulin_percent": _percent_change(aligned[20.0][1], aligned[8.0][1]),
+    }
+
+
+VLCD_START_DAY = 2612
+"""First day of the very-low-calorie diet in scenario 21."""
+VLCD_DAYS = 56
+
+
+def liver_fat_vlcd() -> dict:
+    import glucosim
+
+    daily = glucosim.simulate(
+        SCENARIO_DIR / "21_vlcd_early_type2.toml", progress=False, until_day=VLCD_START_DAY + VLCD_DAYS + 1
+    ).daily.set_index("day")
+    before, week1, week8 = VLCD_START_DAY, VLCD_START_DAY + 7, VLCD_START_DAY + VLCD_DAYS
+    capacity = daily["beta_cell_mass_rel"] * daily["beta_cell_function_rel"]
+    on_diet = daily.loc[before:week8]
+    lost_8kg = int(on_diet.index[np.argmax(on_diet["weight_change_kg"].to_numpy() <= -8.0)])
+    return {
+        "liver_fat_week8_pct": daily.loc[week8, "liver_fat_pct"],
+        "liver_fat_change_at_8kg_loss_percent": _percent_change(
+            daily.loc[lost_8kg, "liver_fat_pct"], daily.loc[before, "liver_fat_pct"]
+        ),
+        "fasting_glucose_change_week1_percent": _percent_change(
+            daily.loc[week1, "fasting_glucose_mg_dl"], daily.loc[before, "fasting_glucose_mg_dl"]
+        ),
+        "secretory_capacity_ratio_week8": capacity.loc[week8] / capacity.loc[before],
+    }
+
+
 def _reference_routine_path():
     from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
 
@@ -355,6 +479,10 @@ CASE_FUNCTIONS = {
     "topp_reproduction": topp_reproduction,
     "ogtt_across_stages": ogtt_across_stages,
     "energy_balance_weight": energy_balance_weight,
+    "fasting_glycogen_gluconeogenesis": fasting_glycogen_gluconeogenesis,
+    "mixed_meals_cgm": mixed_meals_cgm,
+    "circadian_meal_timing": circadian_meal_timing,
+    "liver_fat_vlcd": liver_fat_vlcd,
 }
 
 
