@@ -259,8 +259,9 @@ def test_calibrate_command_solves_the_reference_day_and_checks_the_table(tmp_pat
     targets.mkdir()
     text = (REPO / "validation" / "targets" / "insulin_kinetics.toml").read_text()
     head = text.split("[[parameters]]")[0]
-    fasting = [block for block in text.split("[[targets]]") if 'name = "fasting_insulin_healthy"' in block][0]
-    (targets / "reference.toml").write_text(head + "[[targets]]" + fasting)
+    blocks = text.split("[[targets]]")
+    chosen = [b for b in blocks if 'name = "fasting_insulin_healthy"' in b or 'name = "fasting_insulin_secretion"' in b]
+    (targets / "reference.toml").write_text(head + "".join("[[targets]]" + block for block in chosen))
     report = tmp_path / "calibration.md"
     result = CliRunner().invoke(
         main, ["calibrate", "--targets", str(targets), "--no-cache", "--no-progress", "--out", str(report)]
@@ -269,6 +270,7 @@ def test_calibrate_command_solves_the_reference_day_and_checks_the_table(tmp_pat
     assert "the table holds the calibrated values" in result.output
     page = report.read_text()
     assert "secretion_max" in page and "fasting insulin, healthy adults" in page and "Identifiability" in page
+    assert "fasting (basal) insulin secretion" in page  # a derived measurement, held out
 
 
 def test_validation_page_keeps_fit_set_validation_set_and_reproductions_apart(tmp_path):

@@ -195,7 +195,7 @@ def _fasting_secretion(loaded) -> float:
     """Insulin secretion into the portal vein at the fasting sample, pmol/kg/min."""
     from glucosim.clinic.runner import morning_test_state
     from glucosim.physiology.indices import Flux
-    from glucosim.solver.kernel import organ_fluxes
+    from glucosim.simulation.organ import organ_fluxes
 
     y, base, _ = morning_test_state(loaded)
     return float(organ_fluxes()(y[None, :], base[None, :], loaded.parameters)[0, Flux.secretion_pmol_kg_min])
