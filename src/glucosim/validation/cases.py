@@ -56,6 +56,9 @@ class Case:
     protocol: str
     quantities: list[Quantity] = field(default_factory=list)
     figure: str | None = None
+    kind: str = "validation"
+    """"validation": glucosim's physiology against published data, never fitted to; "reproduction": a
+    reference model run on glucosim's engine against its own paper (an engine check, not validation)."""
 
 
 def load_cases() -> list[Case]:
@@ -285,6 +288,22 @@ def ha_sherman_reproduction() -> dict:
     }
 
 
+def topp_reproduction() -> dict:
+    from glucosim.reference_models import topp
+
+    p = topp.parameter_vector()
+    points = topp.fixed_points(p)
+    glucose_quarter, insulin_quarter, _ = topp.fixed_points(topp.parameter_vector(SI=0.18))["healthy"]
+    return {
+        "healthy_glucose_mg_dl": points["healthy"][0],
+        "healthy_beta_cell_mass_mg": points["healthy"][2],
+        "saddle_glucose_mg_dl": points["saddle"][0],
+        "glucose_at_quarter_sensitivity_mg_dl": glucose_quarter,
+        "insulin_ratio_at_quarter_sensitivity": insulin_quarter / points["healthy"][1],
+        "critical_death_rate_per_day": p[topp.P.r1] ** 2 / (4 * p[topp.P.r2]),
+    }
+
+
 def _run_days(name: str, days: int, subject: dict, routine: dict):
     import glucosim
     from glucosim.scenario.load import parse_scenario
@@ -442,6 +461,31 @@ def liver_fat_vlcd() -> dict:
     }
 
 
+def step_reduction() -> dict:
+    from glucosim.clinic.runner import run_protocol
+    from glucosim.scenario.load import parse_scenario
+
+    meals = load_toml(_reference_routine_path())["meals"]
+    days = 14
+    scenario = parse_scenario(
+        {
+            "name": "fewer steps",
+            "duration_days": days + 1,
+            "subject": {"parameters": {"steps_reference": 10501.0}},
+            "routine": {"meals": meals},
+            "changes": [{"from_day": 1, "daily_steps": 1344.0}],
+        },
+        "validation",
+    )
+
+    def insulin_area(day: int) -> float:
+        samples = run_protocol("ogtt_75g", scenario, day=day).samples
+        samples = samples[samples["time_min"] <= 180.0]
+        return float(np.trapezoid(samples["insulin_uU_ml"], samples["time_min"]))
+
+    return {"ogtt_insulin_auc_change_percent": _percent_change(insulin_area(days), insulin_area(0))}
+
+
 def _reference_routine_path():
     from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
 
@@ -457,12 +501,14 @@ CASE_FUNCTIONS = {
     "disposition_index": disposition_index,
     "progression_shape": progression_shape,
     "ha_sherman_reproduction": ha_sherman_reproduction,
+    "topp_reproduction": topp_reproduction,
     "ogtt_across_stages": ogtt_across_stages,
     "energy_balance_weight": energy_balance_weight,
     "fasting_glycogen_gluconeogenesis": fasting_glycogen_gluconeogenesis,
     "mixed_meals_cgm": mixed_meals_cgm,
     "circadian_meal_timing": circadian_meal_timing,
     "liver_fat_vlcd": liver_fat_vlcd,
+    "step_reduction": step_reduction,
 }
 
 
