@@ -7,7 +7,7 @@ from glucosim.physiology.indices import STATE_NAMES
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.scenario.load import parse_scenario
 from glucosim.simulation.initial_state import initial_state
-from glucosim.solver.kernel import default_tolerances, organ_integrator
+from glucosim.simulation.organ import default_tolerances, organ_integrator
 
 REFERENCE_DAY = {
     "name": "benchmark day",

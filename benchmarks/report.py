@@ -1,6 +1,7 @@
 """Print issue 6's ratio table: glucosim's core against its peers on the same model, in one run.
 
-    python benchmarks/report.py
+    python benchmarks/report.py            # everything (issue 12's table first)
+    python benchmarks/report.py --issue12  # only issue 12's targets (about a minute)
 
 Every peer runs the same schedule, tolerances and outputs (see peers.py). Each
 timing is the best of several runs in this process, after compilation; import,
@@ -28,9 +29,9 @@ from conftest import Ensemble, Workload  # noqa: E402
 from peers import cyrk_available, make_cyrk, make_cyrk_ensemble, make_roadrunner, roadrunner_available  # noqa: E402
 
 from glucosim.physiology.model import rhs  # noqa: E402
-from glucosim.physiology.units import DAYS_PER_YEAR  # noqa: E402
+from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY  # noqa: E402
+from glucosim.simulation.organ import DEFAULT_RTOL, default_atol, organ_ensemble  # noqa: E402
 from glucosim.solver.ensemble import integrate_ensemble  # noqa: E402
-from glucosim.solver.kernel import DEFAULT_RTOL, default_atol, organ_ensemble  # noqa: E402
 from glucosim.solver.scipy_backend import integrate_schedule_scipy  # noqa: E402
 from glucosim.solver.segments import integrate_schedule  # noqa: E402
 
@@ -66,6 +67,21 @@ TARGET_PEAK_MB = 200.0
 PROGRESSION_YEARS = 20
 KB_PER_MB = 1024.0
 """/proc/self/status reports VmHWM in kilobytes."""
+
+
+class quiet_stderr:
+    """Silence file descriptor 2 (C libraries such as SUNDIALS print warnings there, past any Python logger)."""
+
+    def __enter__(self):
+        sys.stderr.flush()
+        self.saved = os.dup(2)
+        self.devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(self.devnull, 2)
+
+    def __exit__(self, *exc):
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        os.close(self.devnull)
 
 
 def best_of(function, repeats: int) -> float:
@@ -201,7 +217,7 @@ def day_section() -> None:
     else:
         row("CyRK nbsolve2_ivp (pip install 'glucosim[bench]')", "skipped")
     if roadrunner_available():
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, quiet_stderr():
             t = best_of(make_roadrunner(day, Path(tmp)), 10)
         row(
             "libroadrunner CVODE on the SBML export",
@@ -256,7 +272,7 @@ def progression_section() -> None:
 
     glucosim.simulate(PROGRESSION_SCENARIO, progress=False, until_day=1)  # load the compiled core
     start = time.perf_counter()
-    result = glucosim.simulate(PROGRESSION_SCENARIO, progress=False)
+    result = glucosim.simulate(PROGRESSION_SCENARIO, progress=False, resolution="full")
     seconds = time.perf_counter() - start
     years = len(result.daily) / DAYS_PER_YEAR
     per_day = result.stats.rhs_evaluations / len(result.daily)
@@ -355,7 +371,7 @@ def memory_section() -> None:
         "print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM')))"
     )
     load = f"glucosim.simulate({str(PROGRESSION_SCENARIO)!r}, progress=False, until_day=1)"
-    full = f"glucosim.simulate({str(PROGRESSION_SCENARIO)!r}, progress=False)"
+    full = f"glucosim.simulate({str(PROGRESSION_SCENARIO)!r}, progress=False, resolution='full')"
     baseline_mb = float(fresh_process(peak_code.format(run=load))[1]) / KB_PER_MB
     peak_mb = float(fresh_process(peak_code.format(run=full))[1]) / KB_PER_MB
     print("memory: peak resident set of a fresh process")
@@ -372,13 +388,140 @@ def memory_section() -> None:
     )
 
 
+ISSUE12_FULL_S = 1.5
+ISSUE12_CYRK = 3.0
+ISSUE12_ROADRUNNER = 15.0
+ISSUE12_ENVELOPE_S = 0.25
+ISSUE12_SWEEP_PY_S = 40.0
+ISSUE12_PREVENTION_S = 180.0
+ISSUE12_WORKLOAD_DAYS = 30
+ISSUE12_SWEEP_SAMPLES = 6
+"""Patients of the shipped prevention sweep run (both arms, 10 years) to measure its throughput on 2 cores."""
+PREVENTION_SWEEP = HERE.parent / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
+
+
+def _prevention_subset(samples: int):
+    from glucosim._toml import load_toml
+    from glucosim.sweep.load import parse_sweep
+
+    data = load_toml(PREVENTION_SWEEP)
+    full_samples = data["design"]["samples"]
+    data["design"]["samples"] = samples
+    text = f"{PREVENTION_SWEEP.read_text()}\n# benchmark: first {samples} patients"
+    return parse_sweep(data, source=str(PREVENTION_SWEEP), text=text), full_samples
+
+
+def issue12_section() -> None:
+    """Issue 12's targets in one table, every number measured in this process (or its worker processes)."""
+    import glucosim
+    from glucosim.sweep import run_sweep
+
+    print("issue 12: full resolution and envelope following (one run on this machine; see the load average)")
+    print(f"  {'workload':<46} {'value':>12}  {'ratio':>9}  {'target':>10}")
+    glucosim.simulate(PROGRESSION_SCENARIO, progress=False, until_day=1)  # load the compiled core
+    start = time.perf_counter()
+    full = glucosim.simulate(PROGRESSION_SCENARIO, progress=False, resolution="full")
+    t_full = time.perf_counter() - start
+    row("full resolution: 20 y of scenario 03", f"{t_full:.2f} s", "", f"<= {ISSUE12_FULL_S:g} s", t_full <= 1.5)
+    print(
+        f"    ({full.stats.rhs_evaluations / len(full.daily):.0f} rhs evaluations and "
+        f"{full.stats.accepted_steps / len(full.daily):.0f} accepted steps per day)"
+    )
+
+    month = Workload(days=ISSUE12_WORKLOAD_DAYS, output_step_min=MINUTES_PER_DAY)
+    ours = lambda: integrate_schedule(  # noqa: E731
+        month.integrator, month.schedule, month.y0, month.params, month.t_out, month.tolerances, month.names
+    )
+    t_ours = best_of(ours, 5)
+    row(f"  glucosim dopri5, {ISSUE12_WORKLOAD_DAYS} days, daily outputs", f"{t_ours * 1e3:.1f} ms", "1.0x")
+    if cyrk_available():
+        t = best_of(make_cyrk(month), 5)
+        ratio = t / t_ours
+        row(
+            "  CyRK nbsolve2_ivp RK45, same rhs and days",
+            f"{t * 1e3:.1f} ms",
+            f"{ratio:.2f}x",
+            f">= {ISSUE12_CYRK:g}x",
+            ratio >= ISSUE12_CYRK,
+        )
+    if roadrunner_available():
+        day = Workload(days=1, output_step_min=1.0)
+        t_day = best_of(
+            lambda: integrate_schedule(
+                day.integrator, day.schedule, day.y0, day.params, day.t_out, day.tolerances, day.names
+            ),
+            50,
+        )
+        with tempfile.TemporaryDirectory() as tmp, quiet_stderr():
+            t = best_of(make_roadrunner(day, Path(tmp)), 5)
+        ratio = t / t_day
+        row(
+            "  libroadrunner CVODE, SBML export, 1 day",
+            f"{t * 1e3:.1f} ms",
+            f"{ratio:.1f}x",
+            f">= {ISSUE12_ROADRUNNER:g}x",
+            ratio >= ISSUE12_ROADRUNNER,
+        )
+
+    start = time.perf_counter()
+    envelope = glucosim.simulate(PROGRESSION_SCENARIO, progress=False, resolution="envelope")
+    t_envelope = time.perf_counter() - start
+    solver = envelope.summary["provenance"]["solver"]
+    row(
+        "envelope following: 20 y of scenario 03",
+        f"{t_envelope:.2f} s",
+        f"{t_full / t_envelope:.1f}x",
+        f"<= {ISSUE12_ENVELOPE_S:g} s",
+        t_envelope <= ISSUE12_ENVELOPE_S,
+    )
+    print(
+        f"    ({solver['simulated_days']} of {len(envelope.daily)} days integrated, {solver['envelope_steps']} "
+        f"envelope steps; crossing days full/envelope: "
+        + ", ".join(
+            f"{name} {full.summary['first_crossing_day'][name]}/{day}"
+            for name, day in envelope.summary["first_crossing_day"].items()
+            if day is not None
+        )
+        + ")"
+    )
+
+    loaded, full_samples = _prevention_subset(ISSUE12_SWEEP_SAMPLES)
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        outcome = run_sweep(loaded, out, chunk_runs=1, progress=False, workers=2)
+        t_sweep = time.perf_counter() - start
+    rate = outcome.n_runs * loaded.n_years / t_sweep
+    row(
+        f"sweep: prevention cohort, {outcome.n_runs} x {loaded.n_years} y, 2 cores",
+        f"{rate:.1f} py/s",
+        "",
+        f">= {ISSUE12_SWEEP_PY_S:g} py/s",
+        rate >= ISSUE12_SWEEP_PY_S,
+    )
+    estimate = t_sweep * full_samples / ISSUE12_SWEEP_SAMPLES
+    row(
+        f"  shipped prevention sweep ({full_samples} x 2 arms), from that rate",
+        f"{estimate / 60:.1f} min",
+        "",
+        f"< {ISSUE12_PREVENTION_S / 60:g} min",
+        estimate < ISSUE12_PREVENTION_S,
+    )
+    print("    (the sweep rate includes starting the worker processes and loading numba's cache in each)")
+
+
 def main():
+    if "--issue12" in sys.argv:
+        print(f"load average at start {os.getloadavg()[0]:.2f}")
+        issue12_section()
+        print(f"load average at end {os.getloadavg()[0]:.2f}")
+        return
     load_start = os.getloadavg()
     print(
         f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python "
         f"{platform.python_version()}, numba {numba.__version__}, numpy {np.__version__}; "
         f"load average at start {load_start[0]:.2f}"
     )
+    issue12_section()
     day_section()
     progression_section()
     ensemble_section()

@@ -13,8 +13,8 @@ import pytest
 from peers import cyrk_available, make_cyrk, make_cyrk_ensemble, make_roadrunner, roadrunner_available
 
 from glucosim.physiology.model import rhs
+from glucosim.simulation.organ import DEFAULT_RTOL, default_atol, organ_ensemble
 from glucosim.solver.ensemble import integrate_ensemble
-from glucosim.solver.kernel import DEFAULT_RTOL, default_atol, organ_ensemble
 from glucosim.solver.scipy_backend import integrate_schedule_scipy
 from glucosim.solver.segments import integrate_schedule
 

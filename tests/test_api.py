@@ -110,3 +110,32 @@ def test_simulate_runs_a_what_if_and_passes_options():
         result = glucosim.simulate(scenario_dict(), duration_days=2, beta_cell_reserve=3.0, progress=False)
     assert len(result.daily) == 2
     assert result.loaded.scenario.subject.beta_cell_reserve == 3.0
+
+
+def test_readme_and_notebooks_use_only_the_public_api():
+    import json
+    import re
+
+    from tests.conftest import REPO
+
+    internal = re.compile(r"\b(?:from|import)\s+glucosim\.\w+|\bglucosim\.(?!__)(\w+)")
+    sources = {"README.md": "\n".join(re.findall(r"```python\n(.*?)```", (REPO / "README.md").read_text(), re.S))}
+    for path in sorted((REPO / "notebooks").glob("0*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        sources[path.name] = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+    assert len(sources) >= 9
+    for name, code in sources.items():
+        for match in internal.finditer(code):
+            attribute = match.group(1)
+            assert attribute is not None and attribute in glucosim.__all__, f"{name}: {match.group(0)}"
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.toml")), ids=lambda path: path.stem)
+def test_scenario_text_of_a_variant_reproduces_it(path):
+    from glucosim._toml import toml_reader
+    from glucosim.scenario.load import parse_scenario
+
+    variant = glucosim.load_scenario(path, sleep_h=6.5, beta_cell_mass=0.9)
+    again = parse_scenario(toml_reader.loads(variant.text), source="<copy>")
+    assert again.scenario == variant.scenario
+    assert (again.parameters == variant.parameters).all()

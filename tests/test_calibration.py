@@ -1,18 +1,310 @@
-"""The calibrated values in the parameter table match what tools/calibrate.py reproduces."""
+"""The calibration pipeline: targets as data, weighted objective, resumable fit, identifiability, the table."""
 
 import importlib.util
+import math
+import shutil
 
 import pytest
+from click.testing import CliRunner
 
+from glucosim.calibration import measure
+from glucosim.calibration.fit import calibrate, calibrated_values
+from glucosim.calibration.report import write_parameter_values
+from glucosim.calibration.targets import fit_targets, free_parameters, held_out_targets, load_target_groups
+from glucosim.errors import CalibrationError
 from glucosim.parameters import load_parameter_table
+from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+from glucosim.validation.cases import load_cases
 from tests.conftest import REPO
 
 
-def test_table_matches_calibration_script():
+def _calibration_script():
     spec = importlib.util.spec_from_file_location("calibrate", REPO / "tools" / "calibrate.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    calibrated = module.calibrate()
+    return module
+
+
+def test_table_matches_calibration_script():
+    calibrated = _calibration_script().calibrate()
     table = load_parameter_table()
     assert table["secretion_max"].value == pytest.approx(calibrated["secretion_max"], rel=0.005)
     assert table["insulin_mean_reference"].value == pytest.approx(calibrated["insulin_mean_reference"], rel=0.005)
+    assert table["nefa_mean_reference"].value == pytest.approx(calibrated["nefa_mean_reference"], rel=0.005)
+    assert calibrated["mean_glucose_mg_dl"] == pytest.approx(table["glucose_setpoint"].value, abs=0.01)
+
+
+# ---------------------------------------------------------------- targets as data
+def test_shipped_targets_are_complete_and_the_validation_set_is_held_out():
+    groups = load_target_groups()
+    fit = fit_targets(groups)
+    assert fit and free_parameters(groups)
+    for target in fit + held_out_targets(groups):
+        assert target.source and target.protocol and target.subject and target.spread > 0
+    case_quantities = {q.name for case in load_cases() for q in case.quantities}
+    assert not {t.name for t in fit} & case_quantities, "a validation case quantity is also a fit target"
+    validation_set = len(case_quantities) + len(held_out_targets(groups))
+    assert validation_set >= 10
+
+
+def test_every_calibrated_parameter_names_its_targets():
+    table = load_parameter_table()
+    for group in load_target_groups():
+        if not group.adopted:  # run and reported, never written: the table keeps its own source
+            assert len(group.not_adopted_because) > 40
+            continue
+        for parameter in group.parameters:
+            source = table[parameter.name].source
+            assert source.startswith("calibrated"), parameter.name
+            assert f"validation/targets/{group.path.name}" in source, parameter.name
+            for target in group.targets:
+                if target.kind == "fit":
+                    assert target.name in source, f"{parameter.name} does not name target {target.name}"
+    for name in measure.REFERENCE_PARAMETERS:
+        assert "glucosim calibrate" in table[name].source
+
+
+GROUP = """
+id = "toy"
+title = "toy"
+[[parameters]]
+name = "insulin_peripheral_clearance_rate"
+start = 0.194
+[[parameters]]
+name = "insulin_plasma_to_liver_rate"
+start = 0.484
+[[parameters]]
+name = "hepatic_extraction_max"
+start = 0.6471
+[[targets]]
+name = "ten_m4"
+kind = "fit"
+label = "ten m4"
+unit = "1/min"
+published = 1.5
+spread = 0.1
+low = 1.4
+high = 1.6
+source = "toy"
+protocol = "fasting"
+subject = "healthy"
+measure = "ten_m4"
+[[targets]]
+name = "ten_m2"
+kind = "fit"
+label = "ten m2"
+unit = "1/min"
+published = 3.0
+spread = 0.3
+low = 2.5
+high = 3.5
+source = "toy"
+protocol = "fasting"
+subject = "healthy"
+measure = "ten_m2"
+[[targets]]
+name = "held"
+kind = "validation"
+label = "held out"
+unit = "1"
+published = 1.0
+spread = 1.0
+low = 0.0
+high = 2.0
+source = "toy"
+protocol = "fasting"
+subject = "healthy"
+measure = "ten_m4"
+"""
+
+
+def test_bad_target_file_names_file_field_and_allowed_values(tmp_path):
+    (tmp_path / "toy.toml").write_text(GROUP.replace('kind = "validation"', 'kind = "maybe"'))
+    with pytest.raises(CalibrationError, match=r"toy\.toml.*targets\[2\]\.kind.*allowed: fit, validation"):
+        load_target_groups(tmp_path)
+    (tmp_path / "toy.toml").write_text(GROUP.replace("spread = 0.3", "spread = 0.0"))
+    with pytest.raises(CalibrationError, match=r"targets\[1\]\.spread"):
+        load_target_groups(tmp_path)
+    (tmp_path / "toy.toml").write_text(GROUP.replace('name = "hepatic_extraction_max"', 'name = "no_such"'))
+    with pytest.raises(CalibrationError, match="no_such"):
+        load_target_groups(tmp_path)
+
+
+def test_residual_is_weighted_by_the_published_spread(tmp_path):
+    (tmp_path / "toy.toml").write_text(GROUP)
+    first, second, _ = load_target_groups(tmp_path)[0].targets
+    assert first.residual(1.7) == pytest.approx(2.0)  # 0.2 above, spread 0.1
+    assert second.residual(2.4) == pytest.approx(-2.0)  # 0.6 below, spread 0.3
+
+
+# ---------------------------------------------------------------- the fit, its cache and identifiability
+class ToyModel:
+    """Targets 10*m4 and 10*m2; m6 moves nothing. Counts evaluations; can fail after ``fail_after`` of them."""
+
+    def __init__(self, fail_after=None):
+        self.calls = 0
+        self.fail_after = fail_after
+
+    def __call__(self, targets, values):
+        if self.fail_after is not None and self.calls >= self.fail_after:
+            raise KeyboardInterrupt
+        self.calls += 1
+        run = {}
+        if targets:
+            run["ten_m4"] = 10 * values["insulin_peripheral_clearance_rate"]
+            run["ten_m2"] = 10 * values["insulin_plasma_to_liver_rate"]
+        reference = {
+            "secretion_max": 20.0,
+            "insulin_mean_reference": 70.0,
+            "nefa_mean_reference": 0.4,
+            "mean_glucose_mg_dl": 105.0,
+        }
+        return {"reference_day": reference, "runs": {"fasting|healthy": run}}
+
+
+@pytest.fixture
+def toy_dir(tmp_path):
+    (tmp_path / "targets").mkdir()
+    (tmp_path / "targets" / "toy.toml").write_text(GROUP)
+    return tmp_path
+
+
+def test_fit_reaches_the_targets_and_reports_what_they_leave_free(toy_dir):
+    model = ToyModel()
+    result = calibrate(toy_dir / "targets", cache_dir=None, progress=False, evaluate=model)
+    assert result.values["insulin_peripheral_clearance_rate"] == pytest.approx(0.15, rel=1e-4)
+    assert result.values["insulin_plasma_to_liver_rate"] == pytest.approx(0.30, rel=1e-4)
+    assert result.cost == pytest.approx(0.0, abs=1e-8) and result.start_cost > 1.0
+    assert result.held_out_values["held"] == pytest.approx(1.5, rel=1e-4)
+    verdicts = result.identifiability["verdicts"]
+    assert verdicts["insulin_peripheral_clearance_rate"] == "pinned"
+    assert verdicts["insulin_plasma_to_liver_rate"] == "pinned"
+    assert verdicts["hepatic_extraction_max"] == "free"
+    assert min(result.identifiability["singular_values"]) < 1e-8
+    assert calibrated_values(result)["secretion_max"] == 20.0
+
+
+def test_a_fit_not_adopted_is_reported_but_not_written(toy_dir):
+    path = toy_dir / "targets" / "toy.toml"
+    path.write_text('adopted = false\nnot_adopted_because = "' + 40 * "x" + '"\n' + GROUP)
+
+    def model(targets, values):
+        evaluation = ToyModel()(targets, values)
+        # the reference day follows the free parameters, as the real one does
+        evaluation["reference_day"]["secretion_max"] = 100 * values.get("insulin_peripheral_clearance_rate", 0.0)
+        return evaluation
+
+    result = calibrate(toy_dir / "targets", cache_dir=None, progress=False, evaluate=model)
+    assert result.values["insulin_peripheral_clearance_rate"] == pytest.approx(0.15, rel=1e-4)
+    written = calibrated_values(result)
+    assert set(written) == set(measure.REFERENCE_PARAMETERS)
+    assert written["secretion_max"] == 0.0  # solved without the fit's values
+    assert result.reference_day["secretion_max"] == pytest.approx(15.0, rel=1e-4)
+    path.write_text("adopted = false\n" + GROUP)
+    with pytest.raises(CalibrationError, match="not_adopted_because"):
+        load_target_groups(toy_dir / "targets")
+
+
+def test_interrupted_fit_resumes_from_the_cache_without_recomputing(toy_dir):
+    cache = toy_dir / "cache"
+    reference = ToyModel()
+    expected = calibrate(toy_dir / "targets", cache_dir=None, progress=False, evaluate=reference).values
+
+    interrupted = ToyModel(fail_after=5)
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(toy_dir / "targets", cache_dir=cache, progress=False, evaluate=interrupted)
+    assert len(list(cache.glob("*.json"))) == 5
+    resumed = ToyModel()
+    result = calibrate(toy_dir / "targets", cache_dir=cache, progress=False, evaluate=resumed)
+    assert result.values == expected
+    assert result.cached >= 5
+    unique_vectors = len(list(cache.glob("*.json")))
+    assert interrupted.calls + resumed.calls == unique_vectors  # nothing computed twice
+    again = ToyModel()
+    assert calibrate(toy_dir / "targets", cache_dir=cache, progress=False, evaluate=again).values == expected
+    assert again.calls == 0
+    assert not [path for path in cache.iterdir() if path.suffix != ".json"], "temporary files left behind"
+
+
+def test_cache_key_changes_with_model_source(tmp_path):
+    from glucosim.calibration.cache import EvaluationCache
+
+    values = {"insulin_peripheral_clearance_rate": 0.1}
+    EvaluationCache(tmp_path, "model-a").put(values, {"x": 1})
+    assert EvaluationCache(tmp_path, "model-a").get(values) == {"x": 1}
+    assert EvaluationCache(tmp_path, "model-b").get(values) is None
+    assert EvaluationCache(tmp_path, "model-a").get({"insulin_peripheral_clearance_rate": 0.1 + 1e-12}) is None
+
+
+def test_write_parameter_values_changes_only_the_named_values(tmp_path):
+    path = tmp_path / "parameters.toml"
+    shutil.copy(PARAMETER_TABLE_PATH, path)
+    before = path.read_text().splitlines()
+    changed = write_parameter_values({"secretion_max": 12.3456789, "hepatic_extraction_max": 0.5}, path)
+    after = path.read_text().splitlines()
+    assert set(changed) == {"secretion_max", "hepatic_extraction_max"}
+    differing = [(old, new) for old, new in zip(before, after) if old != new]
+    assert sorted(new for _, new in differing) == ["value = 0.5", "value = 12.35"]
+    assert len(before) == len(after)
+    with pytest.raises(CalibrationError, match="no_such_parameter"):
+        write_parameter_values({"no_such_parameter": 1.0}, path)
+
+
+# ---------------------------------------------------------------- the command on the real model
+def test_calibrate_command_solves_the_reference_day_and_checks_the_table(tmp_path):
+    """A target folder without free parameters: the reference day only, plus one cheap target (seconds)."""
+    from glucosim.cli import main
+
+    targets = tmp_path / "targets"
+    targets.mkdir()
+    text = (REPO / "validation" / "targets" / "insulin_kinetics.toml").read_text()
+    head = text.split("[[parameters]]")[0]
+    fasting = [block for block in text.split("[[targets]]") if 'name = "fasting_insulin_healthy"' in block][0]
+    (targets / "reference.toml").write_text(head + "[[targets]]" + fasting)
+    report = tmp_path / "calibration.md"
+    result = CliRunner().invoke(
+        main, ["calibrate", "--targets", str(targets), "--no-cache", "--no-progress", "--out", str(report)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "the table holds the calibrated values" in result.output
+    page = report.read_text()
+    assert "secretion_max" in page and "fasting insulin, healthy adults" in page and "Identifiability" in page
+
+
+def test_validation_page_keeps_fit_set_validation_set_and_reproductions_apart(tmp_path):
+    from glucosim.validation.cases import evaluate
+    from glucosim.validation.report import write_report
+
+    cases = load_cases()
+    for case in cases:
+        if case.id == "topp_reproduction":
+            evaluate(case)  # analytic fixed points: instant
+        else:
+            for q in case.quantities:
+                q.value = q.published
+    targets = [(t, t.published) for group in load_target_groups() for t in group.targets]
+    fit_label = next(t.label for t, _ in targets if t.kind == "fit")
+    page = write_report(cases, tmp_path / "validation.md", figures=False, targets=targets).read_text()
+    fit_part, rest = page.split("## Validation set: never fitted to")
+    validation_part, reproduction_part = rest.split("## Reference models reproduced on glucosim's engine")
+    assert fit_label in fit_part and fit_label not in validation_part
+    assert "The Topp 2000 beta-cell-mass model" in reproduction_part
+    assert "The Topp 2000 beta-cell-mass model" not in validation_part
+    assert "Ha-Sherman" in reproduction_part and "Ha-Sherman" not in validation_part
+    n_validation = sum(len(c.quantities) for c in cases if c.kind != "reproduction")
+    n_validation += sum(t.kind == "validation" for t, _ in targets)
+    assert f"{n_validation} of {n_validation} quantities agree" in validation_part
+    assert all(q.agrees for c in cases if c.id == "topp_reproduction" for q in c.quantities)
+
+
+@pytest.mark.slow
+def test_calibration_reproduces_the_shipped_values(tmp_path):
+    """The full fit from the start values in validation/targets lands on the table's values."""
+    from glucosim.calibration.command import REPRODUCTION_TOLERANCE
+
+    if not any(p.adopted for p in free_parameters(load_target_groups())):
+        pytest.skip("no adopted fit: the table's calibrated values are the reference day's, checked above in seconds")
+    result = calibrate(cache_dir=tmp_path, progress=False)
+    table = load_parameter_table()
+    for name, value in calibrated_values(result).items():
+        assert math.isclose(value, table[name].value, rel_tol=REPRODUCTION_TOLERANCE), name

@@ -136,3 +136,13 @@ def test_export_sbml_defaults_to_the_healthy_subject(tmp_path):
     result = CliRunner().invoke(main, ["export-sbml", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "healthy" in out.read_text()
+
+
+def test_run_method_and_resolution_are_checked():
+    runner = CliRunner()
+    listing = runner.invoke(main, ["run", "--method", "list"])
+    assert listing.exit_code == 0 and "dopri5" in listing.output.split()
+    bad = runner.invoke(main, ["run", "01_healthy_baseline", "--method", "euler"])
+    assert bad.exit_code == 2 and "choose one of: " in bad.output and "dopri5" in bad.output
+    bad = runner.invoke(main, ["run", "01_healthy_baseline", "--resolution", "coarse"])
+    assert bad.exit_code == 2 and "envelope" in bad.output

@@ -106,6 +106,7 @@ def test_minimal_model_fit_recovers_known_parameters():
     assert fit.rms_relative_error < 1e-3
 
 
+@pytest.mark.slow  # quick tier: simulates three years (~19 s)
 def test_protocol_on_a_progressing_subject_sees_the_progression():
     path = SCENARIO_DIR / "03_insulin_resistance_low_reserve.toml"
     early = run_protocol("fasting", path, day=0).indices

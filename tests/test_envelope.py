@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from glucosim.analysis import markers
-from glucosim.physiology.indices import N_DRIVERS, St
+from glucosim.physiology.indices import N_DRIVERS, SLOW_STATES, STATE_NAMES, St
 from glucosim.physiology.model import rhs
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.simulation.envelope import (
@@ -23,6 +23,7 @@ from glucosim.simulation.envelope import (
     slow_state_mask,
 )
 from glucosim.simulation.initial_state import initial_state
+from glucosim.simulation.organ import organ_jacobian_diagonal
 from glucosim.simulation.result import YEARLY_COLUMNS
 from glucosim.simulation.run import ResolutionError, simulate
 from tests.conftest import THREE_MEALS
@@ -93,11 +94,13 @@ def test_slow_states_are_the_ones_the_model_freezes(make_scenario):
     program = ScenarioProgram(make_scenario())
     y = initial_state(program)
     slow = slow_state_mask(rhs, y, program.parameters, N_DRIVERS)
+    # the state table declares exactly the states the model freezes
+    np.testing.assert_array_equal(slow, np.isin(STATE_NAMES, SLOW_STATES))
     for state in (St.beta_mass_rel, St.beta_function_rel, St.weight_change_kg, St.training_level):
         assert slow[state]
     for state in (St.glucose_plasma_mg_kg, St.glucose_mean_mg_dl, St.insulin_plasma_pmol_kg, St.cum_glucose_mg_dl_min):
         assert not slow[state]
-    rates = relaxation_rates(rhs, y, program.schedule(0, 1)[0].drivers[0], program.parameters)
+    rates = relaxation_rates(organ_jacobian_diagonal(), y, program.schedule(0, 1)[0].drivers[0], program.parameters)
     # the running means relax over chronic_filter_time (a day)
     assert rates[St.glucose_mean_mg_dl] == pytest.approx(-1.0, rel=1e-3)
 
@@ -141,11 +144,15 @@ def _compare(full, envelope):
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda path: path.stem)
 def test_envelope_matches_full_resolution_on_shipped_scenarios(path):
-    full = simulate(path, progress=False, resolution="full")
-    envelope = simulate(path, progress=False, resolution="envelope")
+    from glucosim.clinic.visits import simulate_with_visits
+
+    full = simulate_with_visits(path, progress=False, resolution="full")
+    envelope = simulate_with_visits(path, progress=False, resolution="envelope")
     _compare(full, envelope)
-    # clinic visits run on the landed midnight state
+    # clinic visits run on a simulated (landed) midnight state, and agree
     assert len(envelope.clinic) == len(full.clinic)
+    for exact, followed in zip(full.summary["clinic"], envelope.summary["clinic"]):
+        assert followed["day"] == exact["day"]
 
 
 def _cohort_scenarios():
@@ -172,6 +179,18 @@ def test_envelope_matches_full_resolution_on_cohort_patients():
             _compare(full, envelope)
         except AssertionError as error:
             raise AssertionError(f"{label}: {error}") from error
+
+
+def test_requested_midnight_states_are_kept_and_visits_land(make_scenario):
+    """Every requested midnight state is returned (interpolated between simulated ones where the envelope
+    skipped), and landing days are simulated."""
+    loaded = make_scenario(duration_days=200)
+    days = tuple(range(0, 201, 10))
+    result = simulate(loaded, progress=False, resolution="envelope", state_days=days, landing_days=(97,))
+    assert set(result.midnight_states) == set(days)
+    assert not result.daily["interpolated"].iloc[97]
+    beta = [result.midnight_states[day][St.beta_mass_rel] for day in days]
+    assert np.all(np.isfinite(beta))
 
 
 def test_short_runs_stay_at_full_resolution_by_default(make_scenario):

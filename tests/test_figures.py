@@ -67,7 +67,14 @@ def _assert_units(figure, name):
             )
 
 
-@pytest.mark.parametrize("name", available_figures())
+SLOW_FIGURES = {"reversibility"}
+"""Figures that run a sweep of their own (~1.5 min): in the full suite, not the quick tier."""
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(name, marks=pytest.mark.slow) if name in SLOW_FIGURES else name for name in available_figures()],
+)
 def test_every_figure_builds_with_units(name, runs, tmp_path):
     figure = make_figure(name, runs=runs, out=tmp_path / f"{name}.png")
     try:
@@ -153,6 +160,7 @@ def test_cli_figure_errors_are_clear(tmp_path):
     assert bad_scenario.exit_code == 2 and "absent.toml" in bad_scenario.output
 
 
+@pytest.mark.slow  # quick tier: builds every figure again (~17 s)
 def test_gallery_page_shows_every_figure(runs, tmp_path):
     page = write_gallery(tmp_path, runs=runs)
     text = page.read_text()
@@ -170,3 +178,81 @@ def test_prefetch_skips_inputs_that_are_not_scenarios(tmp_path):
     runs = RunCache()
     runs.prefetch([other, scenario])
     assert runs.get(scenario).summary["duration_days"] == 3
+
+
+@pytest.fixture(autouse=True)
+def _private_run_cache(tmp_path, monkeypatch):
+    """The command line keeps figure runs on disk: each test gets its own cache directory."""
+    monkeypatch.setenv("GLUCOSIM_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def test_runs_are_kept_on_disk_across_caches(tmp_path, monkeypatch):
+    scenario = tmp_path / "three_days.toml"
+    scenario.write_text(SHORT_SCENARIO)
+    first = RunCache(cache_dir=tmp_path / "disk")
+    assert not first.is_stored(scenario)
+    result = first.get(scenario)
+    second = RunCache(cache_dir=tmp_path / "disk")
+    assert second.is_stored(scenario)
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("simulated again")
+
+    monkeypatch.setattr("glucosim.clinic.visits.simulate", no_simulation)
+    again = second.get(scenario)
+    assert again.daily.equals(result.daily)
+    # a changed scenario is a new key
+    scenario.write_text(SHORT_SCENARIO.replace("carbs_g = 75", "carbs_g = 70"))
+    assert not RunCache(cache_dir=tmp_path / "disk").is_stored(scenario)
+
+
+def test_figure_from_a_results_folder(tmp_path):
+    scenario = tmp_path / "three_days.toml"
+    scenario.write_text(SHORT_SCENARIO)
+    runner = CliRunner()
+    ran = runner.invoke(main, ["run", str(scenario), "--no-figures", "--no-progress", "--out", str(tmp_path / "r")])
+    assert ran.exit_code == 0, ran.output
+    for name in ("progression", "day", "disposal"):
+        out = tmp_path / f"{name}.png"
+        made = runner.invoke(main, ["figure", name, "--from", str(tmp_path / "r"), "--out", str(out)])
+        assert made.exit_code == 0, made.output
+        assert "simulating" not in made.output and out.stat().st_size > 10_000
+    from glucosim.simulation.result import SimulationResult
+
+    loaded = SimulationResult.load(tmp_path / "r")
+    assert sorted(loaded.midnight_states) == [0, 1, 2, 3]
+    wrong = runner.invoke(main, ["figure", "progression", "--from", str(tmp_path)])
+    assert wrong.exit_code == 2 and "not a complete results folder" in wrong.output
+
+
+def test_reversibility_says_what_it_will_run_and_waits_for_yes(tmp_path):
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):  # no results/sweeps/ of an earlier run here
+        result = runner.invoke(main, ["figure", "reversibility", "--out", str(tmp_path / "rev.png")])
+    assert result.exit_code == 2
+    assert "runs of 20 years" in result.output and "--yes" in result.output
+    assert not (tmp_path / "rev.png").exists()
+
+
+def test_ogtt_tolerance_bands_only_at_two_hours(runs):
+    figure = make_figure("ogtt", runs=runs)
+    glucose = figure.axes[0]
+    extents = [c.get_paths()[0].get_extents() for c in glucose.collections if c.get_paths()]
+    assert extents and all(110 <= e.x0 and e.x1 <= 130 for e in extents)
+    plt.close(figure)
+
+
+def test_figures_are_shown_once_in_jupyter(runs, monkeypatch):
+    monkeypatch.setattr(matplotlib, "get_backend", lambda: "module://matplotlib_inline.backend_inline")
+    figure = make_figure("progression", runs=runs)
+    assert not plt.fignum_exists(figure.number)  # pyplot will not show it again at the end of the cell
+    assert figure.axes  # the returned figure is whole, for IPython to display once
+
+
+def test_gallery_says_what_it_will_run_and_waits_for_yes(tmp_path):
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):  # no results/sweeps/ of an earlier run here
+        result = runner.invoke(main, ["gallery", "--out", str(tmp_path / "docs")])
+    assert result.exit_code == 2
+    assert "figures to draw" in result.output and "--yes" in result.output
+    assert not (tmp_path / "docs").exists()

@@ -155,3 +155,22 @@ def test_export_sbml_into_a_missing_folder_is_one_line(tmp_path):
     result = CliRunner().invoke(main, ["export-sbml", "--subject", "healthy", "--out", str(out)])
     assert result.exit_code == 2 and f"no folder {out.parent}" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("bad", ['""', "[[1]]", '"day one"'])
+def test_an_arm_change_with_a_non_numeric_start_is_named(tmp_path, bad):
+    # found by the property tests: sorting the changes by start day raised ValueError/TypeError
+    from glucosim.sweep import load_sweep
+    from tests._sweep_helpers import GRID_SWEEP, write_sweep
+
+    path = write_sweep(tmp_path, GRID_SWEEP.replace("from_day = 0", f"from_day = {bad}"))
+    with pytest.raises(SweepError, match=r"(?s)arm 'exercise'.*changes\[0\]\.from_day"):
+        load_sweep(path)
+
+
+def test_export_sbml_into_a_read_only_folder_is_one_line(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setattr(os, "access", lambda path, mode: False)  # tests run as root, where chmod does not block
+    result = CliRunner().invoke(main, ["export-sbml", "--subject", "healthy", "--out", str(tmp_path / "x.xml")])
+    assert result.exit_code == 2 and "is not writable" in result.output and not (tmp_path / "x.xml").exists()

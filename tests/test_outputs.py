@@ -149,14 +149,15 @@ def test_runs_killed_at_random_moments_leave_nothing_half_written_and_a_rerun_he
     for k in range(KILLS):
         out = tmp_path / f"out{k}"
         process = subprocess.Popen([*command, "--out", str(out)], env=env, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.0, 12.0))
+        time.sleep(rng.uniform(2.0, 16.0))
+        saving = any(p.name.startswith(f".out{k}.partial-") for p in tmp_path.iterdir())
         process.send_signal(signal.SIGKILL)
         process.wait()
         if out.exists():  # finished before the kill: must be whole
             verify_result(out)
             outcomes.append("complete")
         else:
-            outcomes.append("absent")
+            outcomes.append("absent, killed while saving" if saving else "absent")
         healed = subprocess.run([*command, "--out", str(out), "--overwrite"], env=env, capture_output=True, text=True)
         assert healed.returncode == 0, healed.stderr
         verify_result(out)

@@ -4,22 +4,16 @@ import pytest
 
 from glucosim.errors import ParameterError
 from glucosim.parameters import available_presets, load_parameter_table, load_preset
-from glucosim.physiology.indices import Par
 
 
 def test_every_parameter_has_unit_range_and_source():
     table = load_parameter_table()
-    assert len(table) == len(Par)
     for row in table:
         assert row.unit, row.name
         assert row.source.strip(), row.name
         assert row.description.strip(), row.name
         assert row.low <= row.value <= row.high, row.name
         assert row.low < row.high, row.name
-
-
-def test_kernel_index_follows_table_order():
-    assert load_parameter_table().names == tuple(member.name for member in Par)
 
 
 def test_out_of_range_override_names_parameter_and_range():

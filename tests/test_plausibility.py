@@ -217,3 +217,36 @@ values = [1.0]
     row, _ = run_one(loaded, RunSpec(0, 0, 0, (1.0,)), loaded.n_years)
     assert row["status"] == STATUS_IMPLAUSIBLE
     assert row["error"].startswith("implausible result: max_glucose_mg_dl")
+
+
+def test_cli_flags_an_implausible_run_and_fails_it_under_strict(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from glucosim.cli import EXIT_IMPLAUSIBLE, main
+
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "s"\nduration_days = 2\n[[routine.meals]]\ntime_h = 8\ncarbs_g = 75\n')
+    monkeypatch.setitem(plausibility.DAILY_BANDS, "max_glucose_mg_dl", (20.0, 60.0))  # every real day is above
+    runner = CliRunner()
+    flagged = runner.invoke(main, ["run", str(scenario), "--out", str(tmp_path / "a"), "--no-figures"])
+    assert flagged.exit_code == 0 and "warning: implausible run" in flagged.output
+    assert json.loads((tmp_path / "a" / "summary.json").read_text())["plausibility"]["plausible"] is False
+    strict = runner.invoke(main, ["run", str(scenario), "--out", str(tmp_path / "b"), "--no-figures", "--strict"])
+    assert strict.exit_code == EXIT_IMPLAUSIBLE and "max_glucose_mg_dl" in strict.output
+
+
+def test_clinic_cli_warns_when_a_test_leaves_the_band(tmp_path):
+    from click.testing import CliRunner
+
+    from glucosim.cli import EXIT_IMPLAUSIBLE, main
+
+    path = tmp_path / "itt.toml"
+    path.write_text(
+        'name = "insulin only"\nkind = "fasting"\nduration_min = 240\nsample_every_min = 30\n'
+        "[[actions]]\nat_min = 0\ninsulin_infusion_mU_m2_min = 1200\n"
+    )
+    result = CliRunner().invoke(main, ["clinic", str(path), "--subject", "healthy", "--strict"])
+    assert result.exit_code == EXIT_IMPLAUSIBLE
+    assert "implausible test (its indices are not meaningful)" in result.output and "glucose_mg_dl" in result.output

@@ -62,6 +62,7 @@ def test_topp_saddle_node_at_critical_death_rate():
     assert "healthy" not in topp.fixed_points(topp.parameter_vector(d0=1.01 * critical))
 
 
+@pytest.mark.slow  # quick tier: compiles a peer model (~15-25 s)
 def test_topp_recovers_from_the_biomodels_start_and_collapses_beyond_the_saddle():
     recovered = topp.simulate([250.0, 2.8, 37.0], 730).iloc[-1]
     assert recovered["glucose_mg_dl"] == pytest.approx(100.0, abs=0.5)
@@ -70,6 +71,7 @@ def test_topp_recovers_from_the_biomodels_start_and_collapses_beyond_the_saddle(
     assert collapsed["glucose_mg_dl"] > 500.0 and collapsed["beta_cell_mass_mg"] < 1.0
 
 
+@pytest.mark.slow  # quick tier: compiles a peer model (~15-25 s)
 def test_bergman_steady_state_under_constant_insulin():
     p = bergman.parameter_vector()
     insulin = 58.0
@@ -80,6 +82,7 @@ def test_bergman_steady_state_under_constant_insulin():
     assert frame["glucose_mg_dl"].iloc[-1] == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.slow  # quick tier: compiles a peer model (~15-25 s)
 def test_bergman_lower_sensitivity_clears_glucose_slower():
     normal = bergman.simulate(250.0, 40.0, 120.0).iloc[-1]["glucose_mg_dl"]
     diabetic = bergman.simulate(250.0, 40.0, 120.0, p=bergman.parameter_vector(SI=0.6e-4)).iloc[-1]["glucose_mg_dl"]
@@ -97,6 +100,7 @@ def ha_courses():
     }
 
 
+@pytest.mark.slow  # quick tier: compiles a peer model (~15-25 s)
 def test_ha_sherman_human_course_matches_published(ha_courses):
     # Ha, Satin & Sherman 2016 Fig. 7 (model-references.md): G crosses 126 near day 445; insulin peaks at
     # about 3x baseline (~27.6 uU/ml) while glucose is still about 120-135 mg/dl
@@ -108,6 +112,7 @@ def test_ha_sherman_human_course_matches_published(ha_courses):
     assert 120.0 <= glucose[peak] <= 135.0
 
 
+@pytest.mark.slow  # quick tier: compiles a peer model (~15-25 s)
 def test_ha_sherman_early_intervention_reverses_late_does_not(ha_courses):
     # published: SI restored to 0.468 at day 1100 gives G ~104 at day 1800; at day 1400, G ~435
     assert ha_courses["early"]["glucose_mg_dl"].iloc[-1] == pytest.approx(104.0, abs=5.0)

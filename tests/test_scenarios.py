@@ -181,3 +181,20 @@ def test_33_night_work_raises_glucose_after_meals(summaries):
     day_work, night_work = slice(3, 7), slice(10, 14)
     assert min(peak[night_work]) > max(peak[day_work]) + 5.0
     assert sum(mean[night_work]) / 4 > sum(mean[day_work]) / 4 + 2.0
+
+
+def test_21_vlcd_empties_the_liver_within_weeks_but_the_beta_cells_stay_failed():
+    import glucosim
+
+    start, weeks8 = 2612, 2612 + 56
+    daily = glucosim.simulate(
+        SCENARIO_DIR / "21_vlcd_early_type2.toml", progress=False, until_day=weeks8 + 1
+    ).daily.set_index("day")
+    assert daily.loc[start - 1, "fasting_glucose_mg_dl"] >= FASTING_GLUCOSE_DIABETES_MG_DL  # diagnosed
+    assert daily.loc[start, "liver_fat_pct"] > 8.0  # a fatty liver
+    assert daily.loc[start + 7, "liver_fat_pct"] < 0.8 * daily.loc[start, "liver_fat_pct"]  # falls within days
+    assert daily.loc[weeks8, "liver_fat_pct"] < 3.0  # normal by the end
+    hepatic = daily["insulin_sensitivity_liver_rel"]
+    assert hepatic.loc[weeks8] > 2.0 * hepatic.loc[start]
+    assert daily.loc[weeks8, "fasting_glucose_mg_dl"] < daily.loc[start, "fasting_glucose_mg_dl"] - 15.0
+    assert daily.loc[weeks8, "weight_change_kg"] < -8.0

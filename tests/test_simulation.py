@@ -96,7 +96,7 @@ def test_hour_long_run(make_scenario):
 
 
 def test_solver_failure_surfaces_from_simulate(make_scenario, monkeypatch):
-    from glucosim.solver import kernel
+    from glucosim.simulation import organ as kernel
 
     loaded = make_scenario()
     monkeypatch.setattr(

@@ -8,8 +8,8 @@ from glucosim.errors import SolverError
 from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, St
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.simulation.initial_state import initial_state
+from glucosim.simulation.organ import default_tolerances, organ_ensemble, organ_integrator
 from glucosim.solver.dopri5 import bind_integrator
-from glucosim.solver.kernel import default_tolerances, organ_ensemble, organ_integrator
 from glucosim.solver.segments import Schedule, Tolerances, integrate_schedule
 from tests._scipy_reference import solve_with_scipy
 
@@ -231,6 +231,7 @@ def test_dense_output_between_steps_is_accurate():
         np.testing.assert_allclose(result.y[:, 1], np.sin(t_out), rtol=0, atol=50 * rtol)
 
 
+@pytest.mark.slow  # quick tier: compiles the parallel ensemble (~15 s)
 def test_ensemble_is_identical_to_single_patients(make_scenario):
     """integrate_ensemble runs the same step loop per patient: bit-identical to integrate_schedule."""
     from glucosim.physiology.indices import Par
@@ -254,6 +255,7 @@ def test_ensemble_is_identical_to_single_patients(make_scenario):
     assert not np.array_equal(ensemble.y[0], ensemble.y[2])  # the patients differ
 
 
+@pytest.mark.slow  # quick tier: compiles the parallel ensemble (~15 s)
 def test_ensemble_failure_names_the_patient():
     from glucosim.solver import bind_ensemble, integrate_ensemble
 
@@ -313,18 +315,12 @@ def test_solver_package_does_not_import_the_model():
 
     offenders = []
     for path in Path(glucosim.solver.__file__).parent.glob("*.py"):
-        if path.name in MODEL_BINDINGS_IN_SOLVER:
-            continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("glucosim.physiology"):
                 offenders.append(f"{path.name}: {node.module}")
             if isinstance(node, ast.Import):
                 offenders += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("glucosim.physiology")]
     assert offenders == []
-
-
-MODEL_BINDINGS_IN_SOLVER = {"kernel.py"}
-"""The organ model's binding still living in the solver package (to move to the model side)."""
 
 
 def test_simulate_records_the_method_and_rejects_unknown_ones(make_scenario):

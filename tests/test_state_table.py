@@ -132,3 +132,15 @@ def test_each_running_integral_integrates_its_flux_column(perturbed_state):
         assert dydt[state] != 0.0, state.name  # the perturbed state exercises every flux
     assert fluxes[Flux.glucose_mg_dl] == pytest.approx(220.0)
     assert fluxes[Flux.insulin_pmol_l] == pytest.approx(200.0)
+
+
+def test_docs_state_table_is_current():
+    """docs/states.md is generated from the tables, so the documented states cannot drift from the model's."""
+    from pathlib import Path
+
+    from glucosim.physiology.indices import tables_markdown
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "states.md"
+    assert path.read_text() == tables_markdown(), (
+        "docs/states.md is out of date: python -m glucosim.physiology.indices > docs/states.md"
+    )

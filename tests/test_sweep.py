@@ -162,6 +162,7 @@ def test_the_sweep_outcomes_follow_the_physiology(grid_sweep):
             assert glucose["exercise", sensitivity, reserve] < glucose["control", sensitivity, reserve]
 
 
+@pytest.mark.slow  # quick tier: several sweeps with worker processes (~1 min)
 def test_results_do_not_depend_on_workers_or_chunking(grid_sweep):
     path, root, _ = grid_sweep
     run_sweep(path, root / "two_workers", workers=2, chunk_runs=2, progress=False)
@@ -215,6 +216,7 @@ def _chunk_files(directory):
     return sorted(chunks.glob("chunk-*.parquet")) if chunks.is_dir() else []
 
 
+@pytest.mark.slow  # quick tier: several sweeps with worker processes (~1 min)
 @pytest.mark.timeout(600)
 def test_killed_sweep_resumes_without_losing_or_repeating_runs(grid_sweep, tmp_path):
     path, root, _ = grid_sweep

@@ -159,6 +159,7 @@ def test_analyze_cli_prints_arms_and_refuses_a_directory_without_a_sweep(grid_di
     assert missing.exit_code == 2 and "no sweep results here" in missing.output
 
 
+@pytest.mark.slow  # quick tier: a 40-run sweep (~30 s)
 def test_latin_hypercube_gets_delta_indices(tmp_path):
     text = MORRIS_SWEEP.replace(
         'kind = "morris"\nsamples = 3', f'kind = "latin_hypercube"\nsamples = {DELTA_MIN_SAMPLES}'

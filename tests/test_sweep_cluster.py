@@ -66,9 +66,14 @@ def test_dask_local_cluster_loses_a_worker_and_still_completes(reference):
                 time.sleep(0.05)
             victim = next(iter(client.run(os.getpid).values()))
             os.kill(victim, signal.SIGKILL)  # the nanny restarts it; its chunk is rescheduled
+            done_at_kill, running_at_kill = _chunks_done(out), runner.is_alive()
             runner.join(CLUSTER_TIMEOUT_S)
             assert not runner.is_alive()
             assert victim not in client.run(os.getpid).values(), "the killed worker process should be gone"
+    n_chunks = len(expected)  # chunk_runs=1: one chunk per run
+    # the loss happened mid-sweep: some chunks were done, not all, and the sweep was still running
+    assert running_at_kill and 1 <= done_at_kill < n_chunks, (done_at_kill, n_chunks, running_at_kill)
+    assert _chunks_done(out) == n_chunks
     assert outcome["result"].complete and outcome["result"].n_failed == 0
     pdt.assert_frame_equal(expected, comparable(load_results(out)))
 

@@ -98,6 +98,18 @@ def test_a_damaged_chunk_is_set_aside_and_run_again(reference, tmp_path, damage)
     pdt.assert_frame_equal(comparable(load_results(out)), expected)
 
 
+def test_analyze_of_a_sweep_with_a_truncated_chunk_says_so_without_a_traceback(reference, tmp_path):
+    # before: a pyarrow traceback on every call of glucosim analyze
+    path, _ = reference
+    out = _copy(path.parent.parent / "reference", tmp_path / "out")
+    (out / RESULTS_FILE).unlink()
+    chunk = out / CHUNK_DIR / chunk_name(0)
+    chunk.write_bytes(chunk.read_bytes()[:64])
+    result = CliRunner().invoke(main, ["analyze", str(out), "--no-figures"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "chunk 0 (chunks/chunk-000000.parquet)" in result.output and "set aside" in result.output
+
+
 def test_a_chunk_without_its_record_is_adopted_if_whole(reference, tmp_path):
     # killed between writing a chunk and its record: the chunk is whole and kept
     path, expected = reference
@@ -252,6 +264,7 @@ def _sweep_command(path, out, *extra):
     return [*command, "--no-progress", *extra], env
 
 
+@pytest.mark.slow  # quick tier: a CLI sweep with worker processes (~14 s)
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_workers_die_with_a_killed_sweep(tmp_path):
     text = SMALL.replace("values = [0.6, 1.0, 1.4]", "values = [0.6, 0.8, 1.0, 1.2, 1.4, 1.6]")
@@ -288,9 +301,33 @@ def test_sweeps_killed_at_random_moments_resume_to_the_same_results(reference, t
         out = tmp_path / f"out{k}"
         command, env = _sweep_command(path, out, "--workers", "1", "--chunk-runs", "1")
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(2.0, 10.0))
+        time.sleep(rng.uniform(2.0, 14.0))
         process.send_signal(signal.SIGKILL)
         process.wait()
+        chunks = list((out / CHUNK_DIR).glob("chunk-*.parquet")) if (out / CHUNK_DIR).is_dir() else []
+        print(f"sweep kill {k}: {len(chunks)} of 3 chunks written, results {(out / RESULTS_FILE).exists()}")
         healed = subprocess.run(command, env=env, capture_output=True, text=True)
         assert healed.returncode == 0, healed.stderr
         pdt.assert_frame_equal(comparable(load_results(out)), expected)
+
+
+def test_chunk_tasks_are_made_only_as_workers_take_them():
+    import concurrent.futures as cf
+
+    from glucosim.sweep.backends import _bounded
+
+    made = []
+
+    def tasks():
+        for index in range(1000):
+            made.append(index)
+            yield index
+
+    class Immediate(cf.Executor):
+        def submit(self, fn, *args):
+            future = cf.Future()
+            future.set_result((args[0], None, None))
+            return future
+
+    first = next(_bounded(Immediate(), tasks(), lambda: 4))
+    assert first[0] in range(4) and len(made) == 4  # not 1000

@@ -86,3 +86,18 @@ def test_trace_without_stored_midnights_integrates_from_the_start():
     assert result.midnight_states == {}
     full = glucosim.simulate(scenario_dict(duration_days=3), progress=False)
     np.testing.assert_allclose(result.trace(1)["glucose_mg_dl"], full.trace(1)["glucose_mg_dl"], rtol=1e-4)
+
+
+def test_envelope_runs_keep_yearly_midnights_and_trace_in_full_resolution():
+    from glucosim.api import trace_state_days
+
+    # an envelope run must land on every kept midnight: it keeps one a year, a full run every one
+    assert trace_state_days(800, "envelope") == (0, 365, 730, 800)
+    assert trace_state_days(30, None) == tuple(range(31))
+    assert trace_state_days(800, "full") == tuple(range(801))
+    envelope = glucosim.simulate(scenario_dict(duration_days=380), resolution="envelope", progress=False)
+    assert envelope.summary["provenance"]["solver"]["resolution"] == "envelope"
+    assert sorted(envelope.midnight_states)[:2] == [0, 365]
+    full = glucosim.simulate(scenario_dict(duration_days=380), resolution="full", progress=False)
+    # day 200 recomputed from day 0 in full resolution matches the full run's own day 200
+    np.testing.assert_allclose(envelope.trace(200)["glucose_mg_dl"], full.trace(200)["glucose_mg_dl"], rtol=1e-4)

@@ -3,7 +3,7 @@
 import pytest
 
 from glucosim.validation.cases import CASE_FUNCTIONS, load_cases, run_validation
-from glucosim.validation.report import write_report
+from glucosim.validation.report import shipped_targets, write_report
 
 pytestmark = pytest.mark.slow
 
@@ -13,6 +13,7 @@ def test_every_case_file_is_complete():
     assert {case.id for case in cases} == set(CASE_FUNCTIONS)
     for case in cases:
         assert case.source and case.protocol and case.quantities
+        assert case.kind in ("validation", "reproduction"), case.id
         for q in case.quantities:
             assert q.low <= q.published <= q.high, f"{case.id}.{q.name}"
             assert q.expect in ("agree", "disagree")
@@ -40,4 +41,7 @@ def test_report_lists_every_case_and_disagreement(evaluated, tmp_path):
     for case in evaluated:
         assert case.title in page and case.source in page
     assert "## Where glucosim disagrees" in page
-    assert page.count("**disagrees**") == sum(not q.agrees for case in evaluated for q in case.quantities)
+    targets = shipped_targets()
+    assert page.count("**disagrees**") == sum(not q.agrees for case in evaluated for q in case.quantities) + sum(
+        not target.agrees(value) for target, value in targets
+    )

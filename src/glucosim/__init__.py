@@ -24,7 +24,7 @@ Figures:
     plot_ogtt_visits, plot_comparison, explore, OKABE_ITO, PLOT_STYLE, series_style
 Sweeps and cohorts:
     run_sweep, load_sweep, parse_sweep, load_results, analyze_sweep, cumulative_incidence,
-    arm_comparison, plot_cumulative_incidence, plot_sensitivity
+    kaplan_meier_incidence, hazard_ratios, arm_comparison, plot_cumulative_incidence, plot_sensitivity
 Units:
     insulin_uU_ml
 Errors:
@@ -66,11 +66,13 @@ _LAZY = {
     "load_sweep": "glucosim.sweep.load:load_sweep",
     "parse_sweep": "glucosim.sweep.load:parse_sweep",
     "load_results": "glucosim.sweep:load_results",
-    "analyze_sweep": "glucosim.sweep.analyze:analyze_sweep",
-    "cumulative_incidence": "glucosim.analysis.cohort:cumulative_incidence",
-    "arm_comparison": "glucosim.analysis.cohort:arm_comparison",
-    "plot_cumulative_incidence": "glucosim.plotting.sweep:plot_cumulative_incidence",
-    "plot_sensitivity": "glucosim.plotting.sweep:plot_sensitivity",
+    "analyze_sweep": "glucosim.analysis.sweep:analyze_sweep",
+    "cumulative_incidence": "glucosim.analysis.sweep.cohort:cumulative_incidence",
+    "arm_comparison": "glucosim.analysis.sweep.cohort:arm_comparison",
+    "kaplan_meier_incidence": "glucosim.analysis.sweep.cohort:kaplan_meier_incidence",
+    "hazard_ratios": "glucosim.analysis.sweep.cohort:hazard_ratios",
+    "plot_cumulative_incidence": "glucosim.analysis.sweep.figures:plot_cumulative_incidence",
+    "plot_sensitivity": "glucosim.analysis.sweep.figures:plot_sensitivity",
     "insulin_uU_ml": "glucosim.analysis.markers:insulin_uU_ml",
 }
 

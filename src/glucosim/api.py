@@ -166,6 +166,50 @@ def _apply(data: dict, overrides: Mapping[str, Any], where: str) -> dict:
     return data
 
 
+def _toml_value(value) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items()) + "}"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def to_toml(data: Mapping, table: str = "") -> str:
+    """Scenario ``data`` as TOML text that reads back to the same data (tables, arrays of tables, scalars).
+
+    A scenario changed in Python is saved with its results as this text, so the copy reproduces the run.
+    """
+    scalars, tables, arrays = [], [], []
+    for key, value in data.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            tables.append((key, value))
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(item, Mapping) for item in value):
+            arrays.append((key, value))
+        else:
+            scalars.append(f"{key} = {_toml_value(value)}")
+    lines = [f"[{table}]"] if table and scalars else []
+    lines += scalars
+    text = "\n".join(lines) + ("\n" if lines else "")
+    for key, value in tables:
+        text += "\n" + to_toml(value, f"{table}.{key}" if table else key)
+    for key, items in arrays:
+        name = f"{table}.{key}" if table else key
+        for item in items:
+            inline = {k: v for k, v in item.items() if v is not None}
+            text += f"\n[[{name}]]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in inline.items())
+    return text
+
+
 def _label(overrides: Mapping[str, Any]) -> str:
     shown = [f"{key}={value:g}" for key, value in overrides.items() if isinstance(value, (int, float))]
     return f" [{', '.join(shown)}]" if shown else " (variant)"
@@ -201,13 +245,22 @@ def load_scenario(scenario: str | Path | Mapping | Scenario | LoadedScenario, /,
 
     data, loaded, source, text = _base(scenario)
     if not overrides:
-        return loaded if loaded is not None else parse_scenario(data, source=source, text=text)
+        if loaded is not None:
+            return loaded
+        if not text:  # a dict or Scenario: give it a text that reproduces it when saved
+            text = to_toml(parse_scenario(data, source=source).scenario.model_dump(exclude_none=True))
+        return parse_scenario(data, source=source, text=text)
     if data is None:
         data = loaded.scenario.model_dump(exclude_none=True)
     data = _apply(data, overrides, source)
     if "name" not in overrides:
         data["name"] = f"{data.get('name', Path(source).stem)}{_label(overrides)}"
-    return parse_scenario(data, source=source)
+    loaded = parse_scenario(data, source=source)
+    # saved results carry this text as scenario.toml: it must reproduce the changed scenario, not the file
+    text = f"# {Path(source).name} with changes made in Python\n" + to_toml(
+        loaded.scenario.model_dump(exclude_none=True)
+    )
+    return parse_scenario(data, source=source, text=text)
 
 
 def simulate(
@@ -216,6 +269,7 @@ def simulate(
     *,
     progress: bool | None = None,
     method: str | None = None,
+    resolution: str | None = None,
     rtol: float | None = None,
     trajectory_days: tuple[int, ...] = (),
     state_days: tuple[int, ...] = (),
@@ -239,6 +293,9 @@ def simulate(
 
     - `progress`: show a progress bar (default: for runs of a year or more).
     - `method`: the integration method (default: the solver's default).
+    - `resolution`: `"full"` integrates every day; `"envelope"` follows the slow
+      states in multi-day steps (rows not integrated are flagged `interpolated`);
+      default `"auto"`: envelope for runs of a year or more.
     - `rtol`: relative tolerance of the integrator (default: the solver's default).
     - `trajectory_days`: days (0-based) whose 5-minute traces to keep during the run
       (any day can be recomputed afterwards with `result.trace(day)`).
@@ -268,10 +325,11 @@ def simulate(
     options: dict[str, Any] = {
         "progress": progress,
         "trajectory_days": tuple(trajectory_days),
-        # every midnight's state (a few dozen numbers a day), so result.trace(day) is one day of work
-        "state_days": tuple(range(n_days + 1)) + tuple(state_days),
+        "state_days": trace_state_days(n_days, resolution) + tuple(state_days),
         "until_day": until_day,
     }
+    if resolution is not None:
+        options["resolution"] = resolution
     if method is not None:
         options["method"] = method
     if rtol is not None:
@@ -279,6 +337,25 @@ def simulate(
     if chunk_days is not None:
         options["chunk_days"] = chunk_days
     return _simulate(loaded, **options)
+
+
+def trace_state_days(n_days: int, resolution: str | None) -> tuple[int, ...]:
+    """The midnights whose state a run keeps so that ``result.trace(day)`` can recompute any day.
+
+    A run that integrates every day keeps every midnight (a few dozen numbers a day), so a trace is one
+    day of work. A run that follows the envelope (multi-day steps) must land on every kept midnight, so it
+    keeps only the first midnight of each year: a trace then integrates from there (at most a year of work),
+    in full resolution.
+    """
+    from glucosim.physiology.units import DAYS_PER_YEAR
+    from glucosim.simulation.run import ENVELOPE_MIN_DAYS
+
+    full = resolution == "full" or (resolution in (None, "auto") and n_days < ENVELOPE_MIN_DAYS)
+    if full:
+        return tuple(range(n_days + 1))
+    return tuple(
+        sorted({min(int(round(year * DAYS_PER_YEAR)), n_days) for year in range(int(n_days / DAYS_PER_YEAR) + 2)})
+    )
 
 
 def available_scenarios() -> list[str]:

@@ -11,6 +11,7 @@ glucosim check SCENARIO ...                check scenario files without running 
 glucosim clinic PROTOCOL --subject S       a clinical test on a virtual subject
 glucosim export-sbml --out F               the fast model as SBML (extra: glucosim[sbml])
 glucosim validation [--out docs/validation.md]  hold the model against published physiology
+glucosim calibrate [--write]               refit the calibrated parameters to validation/targets (resumable)
 glucosim presets                           list subject presets
 glucosim parameters [--compartment NAME]   print the parameter table
 glucosim figure NAME [--scenario S] [--out F.svg]  a named figure (--list shows them)
@@ -149,19 +150,51 @@ def scenarios():
 )
 @click.option("--no-figures", is_flag=True, help="skip the PNG figures")
 @click.option("--progress/--no-progress", default=None, help="progress bar (default: on for runs of a year or more)")
+@click.option(
+    "--method", default=None, metavar="NAME", help="solver method (default dopri5; --method list shows the registered)"
+)
+@click.option(
+    "--resolution",
+    default=None,
+    metavar="MODE",
+    help="full (every day), envelope (multi-day steps on the slow states) or auto (default: envelope from a year)",
+)
 @click.option("--list", "list_names", is_flag=True, help="list the shipped scenarios and exit")
 @click.option("--overwrite", is_flag=True, help="replace the results of another run in --out")
 @click.option(
     "--strict", is_flag=True, help=f"fail (exit {EXIT_IMPLAUSIBLE}) if the run leaves the physiological bands"
 )
 def run(
-    scenario, out_dir, settings, trace_days, no_figures: bool, progress, list_names: bool, overwrite: bool, strict: bool
+    scenario,
+    out_dir,
+    settings,
+    trace_days,
+    no_figures: bool,
+    progress,
+    method,
+    resolution,
+    list_names: bool,
+    overwrite: bool,
+    strict: bool,
 ):
     """Run SCENARIO (a file or a shipped name) and write summary.json, daily.csv, yearly.csv and figures
     (all at once, when complete)."""
     if list_names:
         _echo_names(_scenario_descriptions())
         return
+    if method is not None:
+        from glucosim.solver import method_names
+
+        if method == "list":
+            click.echo("\n".join(method_names()))
+            return
+        if method not in method_names():
+            _fail(f"--method: unknown solver method {method!r}; choose one of: {', '.join(method_names())}")
+    if resolution is not None:
+        from glucosim.simulation.run import RESOLUTIONS
+
+        if resolution not in RESOLUTIONS:
+            _fail(f"--resolution: unknown mode {resolution!r}; choose one of: {', '.join(RESOLUTIONS)}")
     if scenario is None:
         _fail("give a SCENARIO file or shipped name (glucosim scenarios lists them)")
     from glucosim.api import load_scenario, simulate
@@ -180,7 +213,7 @@ def run(
         days = _day_list(trace_days, loaded.scenario.n_days) if trace_days else []
         check_output_dir(out_dir, overwrite=overwrite)  # before minutes of simulation, not after
         click.echo(f"running '{loaded.scenario.name}' ({loaded.scenario.n_days} days) ...", err=True)
-        result = simulate(loaded, progress=progress)
+        result = simulate(loaded, progress=progress, method=method, resolution=resolution)
         paths = write_result(result, out_dir, figures=not no_figures, overwrite=overwrite, trace_days=days)
     except GlucosimError as error:
         _fail(error)
@@ -369,6 +402,37 @@ def validation(out_file: Path, no_figures: bool):
 
 
 @main.command()
+@click.option("--targets", "target_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None)
+@click.option(
+    "--out",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("docs/calibration.md"),
+    show_default=True,
+    help="the calibration page",
+)
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="evaluation cache")
+@click.option("--no-cache", is_flag=True)
+@click.option("--write", "write_table", is_flag=True, help="write the calibrated values into models/parameters.toml")
+@click.option("--progress/--no-progress", default=True, help="progress bar")
+def calibrate(target_dir, report_file: Path, cache_dir, no_cache: bool, write_table: bool, progress: bool):
+    """Fit the calibrated parameters to validation/targets, report what the targets pin down (resumable)."""
+    from glucosim.calibration import command
+
+    try:
+        outcome = command.run(target_dir, cache_dir=None if no_cache else (cache_dir or "default"), progress=progress)
+        for line in command.summary_lines(outcome):
+            click.echo(line)
+        lines, ok = command.finish(outcome, report_file, write_table)
+    except GlucosimError as error:
+        _fail(error)
+    for line in lines:
+        click.echo(line, err=not ok)
+    if not ok:
+        sys.exit(1)
+
+
+@main.command()
 def presets():
     """List the subject presets and what they change."""
     from glucosim.parameters import available_presets, load_preset, preset_description
@@ -427,10 +491,23 @@ def parameters(compartment, list_names: bool):
     metavar="NAME=VALUE",
     help="what-if applied to every scenario of the figure, e.g. --set duration_years=5 (repeatable)",
 )
+@click.option(
+    "--from",
+    "from_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="draw from a results folder of 'glucosim run' instead of simulating (repeatable)",
+)
+@click.option("--yes", is_flag=True, help="start a long job (e.g. the sweep behind 'reversibility') without asking")
+@click.option("--no-cache", is_flag=True, help="simulate again instead of reusing runs kept from earlier commands")
 @click.option("--list", "list_figures", is_flag=True, help="list the figures and exit")
-def figure(name, scenarios, out_file, settings, list_figures: bool):
-    """Make the figure NAME (see --list) from scenario files or shipped names, as PNG, SVG or PDF."""
-    from glucosim.figures import FIGURES, figure_spec, make_figure
+def figure(name, scenarios, out_file, settings, from_dirs, yes: bool, no_cache: bool, list_figures: bool):
+    """Make the figure NAME (see --list) from scenario files or shipped names, as PNG, SVG or PDF.
+
+    Runs are kept on disk (GLUCOSIM_CACHE_DIR, default ~/.cache/glucosim) by a hash of the scenario and the
+    model, so the next figure of the same scenario does not simulate it again.
+    """
+    from glucosim.figures import FIGURES, RunCache, default_cache_dir, figure_spec, make_figure
 
     if list_figures or name is None:
         for spec in FIGURES.values():
@@ -440,6 +517,17 @@ def figure(name, scenarios, out_file, settings, list_figures: bool):
         return
     out_file = out_file or Path("results") / "figures" / f"{name}.png"
     try:
+        spec = figure_spec(name)
+        runs = RunCache(cache_dir=None if no_cache else default_cache_dir())
+        results = None
+        if from_dirs:
+            if scenarios or settings:
+                _fail("give either --from results folders or --scenario/--set, not both")
+            from glucosim.simulation.result import SimulationResult
+
+            results = [SimulationResult.load(directory) for directory in from_dirs]
+        if spec.reads_sweep:
+            _announce_sweep(runs, list(scenarios) or [f"scenarios/{f}" for f in spec.default_scenarios], yes)
         if settings:
             from glucosim.api import load_scenario
 
@@ -450,10 +538,46 @@ def figure(name, scenarios, out_file, settings, list_figures: bool):
                 scenarios = [load_scenario(scenario, **overrides) for scenario in named]
             for note in notes:
                 click.echo(f"note: {note.message}", err=True)
-        make_figure(name, scenarios=list(scenarios), out=out_file)
+        elif not from_dirs and not spec.reads_sweep:
+            pending = [s for s in (list(scenarios) or _default_scenarios(spec)) if not runs.is_stored(s)]
+            if pending:
+                click.echo(f"simulating {len(pending)} scenario(s) (kept for later figures) ...", err=True)
+        make_figure(name, scenarios=list(scenarios), out=out_file, runs=runs, results=results)
     except (GlucosimError, ValueError) as error:
         _fail(error)
     click.echo(f"wrote {out_file}")
+
+
+def _default_scenarios(spec) -> list:
+    from glucosim._resources import scenario_dir
+
+    return [scenario_dir() / name for name in spec.default_scenarios]
+
+
+SECONDS_PER_SIMULATED_YEAR = 1.0
+"""Rough cost of one simulated year on one core (0.5-1 s on a laptop), for announcing long jobs."""
+
+
+def _announce_sweep(runs, sweeps: list, yes: bool) -> None:
+    """Say what a figure's sweep will run and how long it may take; without --yes, stop there."""
+    import os
+
+    from glucosim._resources import sweep_path
+
+    for reference in sweeps:
+        path = sweep_path(Path(str(reference)).name if not Path(str(reference)).is_file() else reference)
+        out, n_runs, years, complete = runs.sweep_plan(path)
+        if complete:
+            continue
+        cores = os.cpu_count() or 1
+        minutes = n_runs * years * SECONDS_PER_SIMULATED_YEAR / cores / 60
+        click.echo(
+            f"this figure runs the sweep {path.name}: {n_runs} runs of {years:g} years into {out}/ "
+            f"(about {max(minutes, 1):.0f} min on {cores} cores; resumable, kept for next time)",
+            err=True,
+        )
+        if not yes:
+            _fail("not started: add --yes to run it (or run the sweep yourself with glucosim sweep)")
 
 
 @main.command()
@@ -467,17 +591,28 @@ def figure(name, scenarios, out_file, settings, list_figures: bool):
 )
 @click.option("--docs", "old_docs_dir", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True)
 @click.option("--workers", type=int, default=2, show_default=True, help="processes simulating the scenarios")
-def gallery(docs_dir: Path, old_docs_dir, workers: int):
-    """Make every figure from the shipped scenarios and write the gallery page (a few minutes)."""
-    from glucosim.figures import write_gallery
+@click.option("--yes", is_flag=True, help="start the long jobs (the sweeps behind some figures) without asking")
+def gallery(docs_dir: Path, old_docs_dir, workers: int, yes: bool):
+    """Make every figure from the shipped scenarios and write the gallery page (a few minutes, plus any sweep)."""
+    from glucosim.figures import FIGURES, RunCache, default_cache_dir, write_gallery
 
     if old_docs_dir is not None:
         _deprecated("--docs", "--out")
         docs_dir = old_docs_dir
 
+    runs = RunCache(cache_dir=default_cache_dir())
     try:
+        pending = [s for spec in FIGURES.values() if not spec.reads_sweep for s in _default_scenarios(spec)]
+        pending = list(dict.fromkeys(s for s in pending if not runs.is_stored(s)))
+        click.echo(f"{len(pending)} scenario(s) to simulate, {len(FIGURES)} figures to draw", err=True)
+        for spec in FIGURES.values():
+            if spec.reads_sweep:
+                _announce_sweep(runs, [f"scenarios/{f}" for f in spec.default_scenarios], yes)
         page = write_gallery(
-            docs_dir, workers=workers, progress=lambda name: click.echo(f"figure {name} ...", err=True)
+            docs_dir,
+            runs=runs,
+            workers=workers,
+            progress=lambda name: click.echo(f"figure {name} ...", err=True),
         )
     except (GlucosimError, ValueError) as error:
         _fail(error)

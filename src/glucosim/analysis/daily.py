@@ -10,7 +10,7 @@ import numpy as np
 from glucosim.analysis import markers
 from glucosim.physiology.indices import Flux, Par, St
 from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY
-from glucosim.solver.kernel import organ_fluxes
+from glucosim.simulation.organ import organ_fluxes
 
 DAILY_FLUX_COLUMNS = {
     "liver_output_mg_kg_day": St.cum_liver_output_mg_kg,
@@ -102,6 +102,7 @@ def daily_rows(first_day, plans, t, y, segment, drivers, p, end_min) -> dict[str
             "training_level": y[fasting_rows, St.training_level],
             "weight_change_kg": y[fasting_rows, St.weight_change_kg],
             "fat_mass_change_kg": y[fasting_rows, St.fat_mass_change_kg],
+            "liver_fat_pct": y[fasting_rows, St.liver_fat_pct],
         }
     )
     return columns

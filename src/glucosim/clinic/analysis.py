@@ -7,6 +7,8 @@ from glucosim.clinic.minimal_model import fit_minimal_model
 
 MATSUDA_SCALE = 10_000.0
 """Matsuda & DeFronzo 1999 Diabetes Care 22:1462: ISI = 10000 / sqrt(G0 I0 Gmean Imean), mg/dl and uU/ml."""
+MATSUDA_TIMES_MIN = (0.0, 30.0, 60.0, 90.0, 120.0)
+"""The OGTT samples whose means enter the Matsuda index (denser sampling would weight the early rise more)."""
 AIR_WINDOW_MIN = (2.0, 10.0)
 """Acute insulin response: mean incremental insulin from 2 to 10 min after the IV bolus."""
 SI_REPORT_SCALE = 1e4
@@ -33,7 +35,6 @@ def fasting_indices(samples) -> dict:
 
 def ogtt_indices(samples) -> dict:
     """2-h glucose and its class, peak, Matsuda index and insulinogenic index."""
-    window = samples[samples["time_min"] <= 120.0 + 1e-9]
     g0, i0 = _at(samples, "glucose_mg_dl", 0.0), _at(samples, "insulin_uU_ml", 0.0)
     g30, i30 = _at(samples, "glucose_mg_dl", 30.0), _at(samples, "insulin_uU_ml", 30.0)
     two_hour = _at(samples, "glucose_mg_dl", 120.0)
@@ -43,7 +44,9 @@ def ogtt_indices(samples) -> dict:
         tolerance = "impaired glucose tolerance"
     else:
         tolerance = "normal"
-    matsuda = MATSUDA_SCALE / np.sqrt(g0 * i0 * window["glucose_mg_dl"].mean() * window["insulin_uU_ml"].mean())
+    glucose_mean = np.mean([_at(samples, "glucose_mg_dl", t) for t in MATSUDA_TIMES_MIN])
+    insulin_mean = np.mean([_at(samples, "insulin_uU_ml", t) for t in MATSUDA_TIMES_MIN])
+    matsuda = MATSUDA_SCALE / np.sqrt(g0 * i0 * glucose_mean * insulin_mean)  # NaN if a standard sample is missing
     return {
         **fasting_indices(samples),
         "two_hour_glucose_mg_dl": two_hour,

@@ -25,8 +25,8 @@ from glucosim.scenario.compile import ScenarioProgram, _absorption_speed
 from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
 from glucosim.scenario.protocol import LoadedProtocol, load_protocol
 from glucosim.simulation.initial_state import initial_state, last_meal
+from glucosim.simulation.organ import default_tolerances, organ_fluxes, organ_integrator
 from glucosim.solver import Schedule, integrate_schedule
-from glucosim.solver.kernel import default_tolerances, organ_fluxes, organ_integrator
 
 REFERENCE_ROUTINE_PATH = Path(__file__).resolve().parent.parent / "models" / "reference_routine.toml"
 PMOL_PER_MU = PMOL_L_PER_UU_ML
@@ -180,7 +180,7 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
     control |= {end for _, end, _ in boluses if end < spec.duration_min}
     if spec.clamp is not None:
         control |= set(np.arange(0.0, spec.duration_min, spec.clamp.interval_min).tolist())
-    control = sorted(control)
+    control = sorted({round(t, 6) for t in control})  # k * interval noise must not make a zero-length segment
 
     drv = base.copy()
     glucose_now = y[St.glucose_plasma_mg_kg] / p[Par.glucose_distribution_volume]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from glucosim.clinic.runner import ClinicResult, run_protocol
 from glucosim.scenario.load import LoadedScenario, load_scenario
+from glucosim.simulation.plausibility import check_run
 from glucosim.simulation.result import SimulationResult
 from glucosim.simulation.run import simulate
 
@@ -59,9 +60,15 @@ def simulate_with_visits(
     """
     loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     visits = scheduled_visits(loaded)
-    result = simulate(loaded, state_days=tuple(state_days) + tuple(day for _, day in visits), **options)
+    visit_days = tuple(day for _, day in visits)
+    # landing_days: under envelope following a visit's midnight state is simulated, not interpolated
+    result = simulate(loaded, state_days=tuple(state_days) + visit_days, landing_days=visit_days, **options)
     if not visits:
         return result
     clinic = run_scheduled_visits(result, visits)
-    summary = {**result.summary, "clinic": [visit.to_dict() for visit in clinic]}
+    summary = {
+        **result.summary,
+        "clinic": [visit.to_dict() for visit in clinic],
+        "plausibility": check_run(result.daily, clinic).to_dict(),  # the visits' samples are checked too
+    }
     return dataclasses.replace(result, clinic=clinic, summary=summary)

@@ -172,6 +172,8 @@ def write_result(result, out_dir: Path, figures: bool = True, overwrite: bool = 
     try:
         partial.mkdir(parents=True)
         names = _write_files(result, partial, figures)
+        # the midnight states, so SimulationResult.load (figure --from) can recompute traces without the run
+        names["midnight_states"] = result.write_midnight_states(partial).name
         if trace_days:
             # inside the partial folder, so traces are published with the rest or not at all
             traces = result.write_traces(partial, trace_days)

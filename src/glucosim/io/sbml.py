@@ -54,6 +54,7 @@ FROZEN_STATES = (
     "weight_change_kg",
     "fat_mass_change_kg",
     "adaptive_thermogenesis_kcal_day",
+    "liver_fat_pct",
 )
 
 # name = formula (SBML L3 infix); order matters only for readability
@@ -67,13 +68,15 @@ ASSIGNMENTS = {
     "1 - sleep_peripheral_sensitivity_loss * sleep_deficit_h > 0, 0)",
     "sleep_hepatic": "piecewise(1 - sleep_hepatic_sensitivity_loss * sleep_deficit_h, "
     "1 - sleep_hepatic_sensitivity_loss * sleep_deficit_h > 0, 0)",
+    "liver_fat_factor": "1 / (1 + liver_fat_sensitivity_slope * piecewise((liver_fat_pct - liver_fat_reference) "
+    "/ liver_fat_reference, liver_fat_pct > liver_fat_reference, 0))",
     "rhythm": "(1 + circadian_sensitivity_amplitude * clock_cos) "
     "* (1 - misalignment_sensitivity_loss * circadian_misalignment)",
     "liver_rhythm": "1 + circadian_liver_amplitude * (clock_cos * cos(2 * pi * (circadian_liver_peak_h "
     "- circadian_tolerance_peak_h) / 24) + clock_sin * sin(2 * pi * (circadian_liver_peak_h "
     "- circadian_tolerance_peak_h) / 24))",
     "clock_angle": "2 * pi * (time / 60 - circadian_tolerance_peak_h - clock_shift_h) / 24",
-    "s_liver": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * sleep_hepatic * rhythm",
+    "s_liver": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * liver_fat_factor * sleep_hepatic * rhythm",
     "s_muscle": "chronic * insulin_sensitivity_muscle * exp(drift_log_muscle) * (1 + training_level) "
     "* (1 + post_exercise_sensitivity) * sleep_peripheral * rhythm",
     "s_adipose": "chronic * insulin_sensitivity_adipose * exp(drift_log_adipose) * (1 + training_level) * sleep_peripheral * rhythm",

@@ -1,7 +1,7 @@
 """The decorator for physiology kernels.
 
 Kernels are not cached on their own: they are compiled into the cached
-integrator (``glucosim.solver.kernel``), whose cache key hashes these sources,
+integrator (``glucosim.simulation.organ``), whose cache key hashes these sources,
 so an edited compartment can never be served from a stale cache.
 """
 

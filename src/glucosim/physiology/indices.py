@@ -6,7 +6,7 @@ order of ``models/parameters.toml`` (the single source of truth).
 
 States are declared once, in ``STATE_TABLE``, each with its kind, unit,
 absolute tolerance and description; the state index ``St``, the names, units,
-tolerances (``solver.kernel.default_tolerances``) and the quadrature boundary
+tolerances (``simulation.organ.default_tolerances``) and the quadrature boundary
 are all derived from it. Fluxes (the columns of ``physiology.model
 .evaluate_fluxes``) are declared once in ``FLUX_TABLE`` and indexed by ``Flux``.
 
@@ -158,6 +158,8 @@ STATE_TABLE: tuple[StateSpec, ...] = (
         "adaptive change of energy expenditure (Hall 2011 AT)",
         slow=True,
     ),
+    # ectopic fat (ectopic_fat.py)
+    dynamic("liver_fat_pct", "%", 1e-9, "liver fat (intrahepatic triglyceride, % of liver weight)", slow=True),
     # --- add new dynamic states above this line, in the block of their mechanism ---
     # running integrals, reset each output chunk (daily fluxes are their differences)
     quadrature("cum_liver_output_mg_kg", "mg/kg", "integral of net liver glucose output"),
@@ -214,7 +216,7 @@ St = index_enum("St", (spec.name for spec in STATE_TABLE), "Index of each state 
 STATE_NAMES = tuple(spec.name for spec in STATE_TABLE)
 STATE_UNITS = {spec.name: spec.unit for spec in STATE_TABLE}
 STATE_ATOL = tuple(spec.atol for spec in STATE_TABLE)
-"""Absolute tolerance of each state, in state order (``solver.kernel.default_atol``)."""
+"""Absolute tolerance of each state, in state order (``simulation.organ.default_atol``)."""
 STATES_BY_NAME = {spec.name: spec for spec in STATE_TABLE}
 N_STATES = len(STATE_TABLE)
 SLOW_STATES = tuple(spec.name for spec in STATE_TABLE if spec.slow)
@@ -279,6 +281,7 @@ DRIVER_SPEC = [
     ("drift_adipose_per_day", "1/day", "log-rate of scenario drift of adipose sensitivity"),
     ("energy_surplus_kcal_day", "kcal/day", "explicit extra energy intake (the scenario's override), every day"),
     ("food_energy_kcal_day", "kcal/day", "energy of the day's food: meals plus the rest of the diet"),
+    ("carbohydrate_g_day", "g/day", "carbohydrate eaten that day (meals x carbs_scale)"),
     ("cortisol_rel", "1", "plasma cortisol relative to normal"),
     ("slow_dynamics_on", "1", "1 normally; 0 freezes slow states (used to find the starting state)"),
     ("iv_glucose_mg_kg_min", "mg/kg/min", "intravenous glucose infusion (clinic protocols)"),
@@ -286,3 +289,38 @@ DRIVER_SPEC = [
 ]
 Drv = index_enum("Drv", (name for name, _, _ in DRIVER_SPEC), "Index of each driver in a segment's driver vector.")
 N_DRIVERS = len(DRIVER_SPEC)
+
+
+def tables_markdown() -> str:
+    """docs/states.md: the state, flux and driver tables as Markdown (regenerate with
+    ``python -m glucosim.physiology.indices > docs/states.md``; tests/test_state_table.py checks it is current)."""
+    lines = [
+        "# States, fluxes and drivers",
+        "",
+        "Generated from `src/glucosim/physiology/indices.py` by",
+        "`python -m glucosim.physiology.indices > docs/states.md`; do not edit by hand.",
+        "",
+        "## States",
+        "",
+        "In state-vector order. *Dynamic* states steer the step size with their absolute tolerance;",
+        "*quadratures* are running integrals reset each output chunk (daily totals). *Slow* states freeze",
+        "while slow dynamics are off (clinic tests, the starting state) and are constants in the SBML export.",
+        "",
+        "| # | state | kind | unit | atol | slow | description |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for i, spec in enumerate(STATE_TABLE):
+        slow = "yes" if spec.slow else ""
+        lines.append(
+            f"| {i} | `{spec.name}` | {spec.kind.value} | {spec.unit} | {spec.atol:g} | {slow} | {spec.description} |"
+        )
+    lines += ["", "## Fluxes (`evaluate_fluxes` columns)", "", "| # | flux | unit | description |", "|---|---|---|---|"]
+    lines += [f"| {i} | `{spec.name}` | {spec.unit} | {spec.description} |" for i, spec in enumerate(FLUX_TABLE)]
+    lines += ["", "## Drivers (constant within a schedule segment)", "", "| # | driver | unit | description |"]
+    lines += ["|---|---|---|---|"]
+    lines += [f"| {i} | `{name}` | {unit} | {text} |" for i, (name, unit, text) in enumerate(DRIVER_SPEC)]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(tables_markdown(), end="")

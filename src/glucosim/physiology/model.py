@@ -14,6 +14,7 @@ from glucosim.physiology import (
     body,
     brain,
     clock,
+    ectopic_fat,
     exercise,
     glucagon,
     glycogen,
@@ -122,6 +123,7 @@ def rhs(t, y, drv, p, dydt):
     beta_cells.beta_slow_derivatives(y, p, slow_on, dydt)
     drift_derivatives(drv, slow_on, dydt)
     body.body_derivatives(y, drv, p, slow_on, dydt)
+    ectopic_fat.liver_fat_derivative(y, drv, p, slow_on, dydt)
 
     dydt[St.cum_liver_output_mg_kg] = liver_output
     dydt[St.cum_gut_appearance_mg_kg] = appearance

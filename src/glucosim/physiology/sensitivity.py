@@ -2,14 +2,16 @@
 
 Chronic part (changes over weeks to years): the subject's whole-body and
 per-tissue factors, the scenario's drift (ageing, inactivity: accumulated in
-drift_log_* states), weight change (visceral fat) and receptor down-regulation
-by chronic hyperinsulinemia. Acute part: training and the post-exercise rise
-(muscle, adipose), and the previous night's sleep deficit.
+drift_log_* states), weight change (visceral fat), liver fat (hepatic only,
+ectopic_fat.py) and receptor down-regulation by chronic hyperinsulinemia.
+Acute part: training and the post-exercise rise (muscle, adipose), and the
+previous night's sleep deficit.
 """
 
 import math
 
 from glucosim.physiology._jit import kernel
+from glucosim.physiology.ectopic_fat import hepatic_sensitivity_factor
 from glucosim.physiology.indices import Drv, Par, St
 from glucosim.physiology.units import MINUTES_PER_DAY
 
@@ -28,7 +30,9 @@ def chronic_common_factor(y, p):
 def chronic_sensitivities(y, p):
     """Chronic (liver, muscle, adipose) sensitivities relative to healthy, without acute effects."""
     common = chronic_common_factor(y, p)
-    liver = common * p[Par.insulin_sensitivity_liver] * math.exp(y[St.drift_log_liver])
+    liver = (
+        common * p[Par.insulin_sensitivity_liver] * math.exp(y[St.drift_log_liver]) * hepatic_sensitivity_factor(y, p)
+    )
     muscle = common * p[Par.insulin_sensitivity_muscle] * math.exp(y[St.drift_log_muscle])
     adipose = common * p[Par.insulin_sensitivity_adipose] * math.exp(y[St.drift_log_adipose])
     return liver, muscle, adipose

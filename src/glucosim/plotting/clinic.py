@@ -13,6 +13,7 @@ from glucosim.plotting.style import (
     RC,
     SLIDE_WIDTH_IN,
     TWO_HOUR_BANDS,
+    finish,
     panel_letter,
     series_style,
     stage_bands,
@@ -21,6 +22,8 @@ from glucosim.plotting.style import (
 OGTT_HEIGHT_IN = 6.0
 TWO_HOUR_MIN = 120.0
 """The 2-h sample that classifies glucose tolerance (WHO 1999, ADA)."""
+TWO_HOUR_BAND_HALF_WIDTH_MIN = 8.0
+"""The tolerance ranges are shaded this far either side of the 2-h sample: they classify that sample only."""
 TIME_TICK_STEP_MIN = 30
 LEGEND_ROW_FRACTION = 0.045
 """Figure height kept free below the axes per row of the legend."""
@@ -33,9 +36,10 @@ def plot_ogtt_visits(visits: Sequence, title: str | None = None):
         visits: ``ClinicResult`` objects of OGTT protocols (e.g. ``SimulationResult.clinic``), in time order.
         title: figure title (default: the subject's name).
 
-    The glucose panel shades the 2-h ranges of impaired glucose tolerance
-    (140-199 mg/dl, yellow) and diabetes (>= 200 mg/dl, red); the legend gives
-    each visit's year and tolerance class from its 2-h glucose.
+    The glucose panel shades, at the 2-h sample only (where they apply), the
+    ranges of impaired glucose tolerance (140-199 mg/dl, yellow) and diabetes
+    (>= 200 mg/dl, red); the legend gives each visit's year and tolerance class
+    from its 2-h glucose.
     """
     visits = [visit for visit in visits if visit.protocol.protocol.kind == "ogtt"]
     if not visits:
@@ -55,7 +59,11 @@ def plot_ogtt_visits(visits: Sequence, title: str | None = None):
             min(ax_glucose.get_ylim()[0], markers.FASTING_GLUCOSE_PREDIABETES_MG_DL * 0.7),
             max(ax_glucose.get_ylim()[1], TWO_HOUR_BANDS[1] * 1.1),
         )
-        stage_bands(ax_glucose, *TWO_HOUR_BANDS)
+        stage_bands(
+            ax_glucose,
+            *TWO_HOUR_BANDS,
+            at_x=(TWO_HOUR_MIN - TWO_HOUR_BAND_HALF_WIDTH_MIN, TWO_HOUR_MIN + TWO_HOUR_BAND_HALF_WIDTH_MIN),
+        )
         for ax in (ax_glucose, ax_insulin):
             ax.axvline(TWO_HOUR_MIN, color=OKABE_ITO["grey"], ls=":", lw=1.2)
             ax.set_xlabel("time after 75 g glucose drink (min)")
@@ -74,7 +82,7 @@ def plot_ogtt_visits(visits: Sequence, title: str | None = None):
         )
         fig.suptitle(title or f"75 g OGTT over the years: {visits[0].subject}")
         fig.tight_layout(rect=(0.0, 0.02 + LEGEND_ROW_FRACTION * ((len(visits) + 1) // 2), 1.0, 1.0))
-    return fig
+    return finish(fig)
 
 
 __all__ = ["plot_ogtt_visits"]

@@ -15,6 +15,7 @@ from glucosim.plotting.style import (
     OKABE_ITO,
     RC,
     SLIDE_WIDTH_IN,
+    finish,
     panel_letter,
     series_style,
     stage_bands,
@@ -97,7 +98,7 @@ def plot_comparison(results: Sequence, labels: Sequence[str] | None = None, titl
         fig.align_ylabels(axes)
         rows = (len(legend_labels) + 1) // 2
         fig.tight_layout(rect=(0.0, 0.04 * rows + 0.01, 1.0, 1.0))
-    return fig
+    return finish(fig)
 
 
 __all__ = ["plot_comparison"]

@@ -10,7 +10,7 @@ from matplotlib.patches import Patch
 
 from glucosim.physiology.indices import Par
 from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G
-from glucosim.plotting.style import EXERCISE_COLOUR, OKABE_ITO, RC, SHADE_ALPHA, SLEEP_COLOUR, SLIDE_WIDTH_IN
+from glucosim.plotting.style import EXERCISE_COLOUR, OKABE_ITO, RC, SHADE_ALPHA, SLEEP_COLOUR, SLIDE_WIDTH_IN, finish
 
 WAKE_BEFORE_FIRST_MEAL_H = 0.5
 """Sleep is drawn ending half an hour before the first meal, for the routine's hours. The model has no clock
@@ -112,6 +112,7 @@ def plot_day(result, day: int | None = None, axes: Sequence | None = None, refer
     year = day / DAYS_PER_YEAR
 
     with plt.rc_context(RC):
+        created = axes is None
         if axes is None:
             fig, axes = plt.subplots(
                 2, 1, figsize=(SLIDE_WIDTH_IN, DAY_HEIGHT_IN), sharex=True, height_ratios=(1.6, 1.0)
@@ -188,7 +189,7 @@ def plot_day(result, day: int | None = None, axes: Sequence | None = None, refer
         fig.suptitle(f"{result.name}: 24 h on day {day} (year {year:.1f})")
         fig.align_ylabels(axes)
         fig.tight_layout()
-    return fig
+    return finish(fig) if created else fig
 
 
 __all__ = ["plot_day", "sleep_window_h", "meals_g", "time_in_range_percent"]

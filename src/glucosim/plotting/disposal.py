@@ -24,6 +24,7 @@ from glucosim.plotting.style import (
     SLEEP_COLOUR,
     SLIDE_WIDTH_IN,
     TISSUE_COLOURS,
+    finish,
     panel_letter,
 )
 
@@ -161,7 +162,7 @@ def plot_disposal(result, days: Sequence[int] | None = None):
         fig.legend(handles=handles, loc="lower center", ncol=LEGEND_COLUMNS, frameon=False, bbox_to_anchor=(0.5, -0.02))
         fig.suptitle(f"{result.name}: where glucose comes from and goes")
         fig.tight_layout(rect=(0.0, 0.1, 1.0, 1.0))
-    return fig
+    return finish(fig)
 
 
 __all__ = ["plot_disposal", "daily_totals_g"]

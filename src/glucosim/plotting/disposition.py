@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from glucosim.physiology.units import DAYS_PER_YEAR
-from glucosim.plotting.style import OKABE_ITO, RC, STAGE_COLOURS, series_style
+from glucosim.plotting.style import OKABE_ITO, RC, STAGE_COLOURS, finish, series_style
 
 DISPOSITION_SIZE_IN = (13.0, 7.0)
 """Wide enough for the legend beside the axes (inside, it would hide points of the paths)."""
@@ -150,7 +150,7 @@ def plot_disposition(paths, title: str = "Disposition index: compensation, then 
         )
         ax.set_title(title)
         fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 __all__ = ["disposition_path", "plot_disposition"]

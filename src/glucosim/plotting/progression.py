@@ -22,6 +22,7 @@ from glucosim.plotting.style import (
     STAGE_COLOURS,
     TISSUE_COLOURS,
     TWO_HOUR_BANDS,
+    finish,
     panel_letter,
     stage_bands,
 )
@@ -190,6 +191,7 @@ def plot_progression(result, axes: Sequence | None = None):
     years = daily["year"]
     with plt.rc_context(RC):
         strip = None
+        created = axes is None
         if axes is None:
             fig, strip, axes = _dashboard_axes()
         else:
@@ -264,7 +266,7 @@ def plot_progression(result, axes: Sequence | None = None):
         fig.align_ylabels(axes[0::2])
         fig.align_ylabels(axes[1::2])
         fig.tight_layout()
-    return fig
+    return finish(fig) if created else fig
 
 
 __all__ = ["plot_progression", "daily_stage"]

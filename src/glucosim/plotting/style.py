@@ -79,13 +79,41 @@ FIGURE_FORMATS = ("png", "svg", "pdf")
 """File formats ``save_figure`` writes; svg and pdf are vector."""
 
 
-def stage_bands(ax, prediabetes: float, diabetes: float, top: float | None = None) -> None:
-    """Shade the ADA prediabetes (yellow) and diabetes (red) ranges on a y axis, keeping its lower limit."""
+def stage_bands(
+    ax, prediabetes: float, diabetes: float, top: float | None = None, at_x: tuple[float, float] | None = None
+) -> None:
+    """Shade the ADA prediabetes (yellow) and diabetes (red) ranges on a y axis, keeping its lower limit.
+
+    ``at_x`` = (left, right) limits the shading to that stretch of x, for thresholds that apply at one time
+    only (the OGTT's 2-h sample); default: the whole width.
+    """
     low, high = ax.get_ylim()
     top = max(high, diabetes * 1.05) if top is None else top
-    ax.axhspan(prediabetes, diabetes, color=PREDIABETES_COLOUR, alpha=STAGE_BAND_ALPHA * 2, lw=0, zorder=0)
-    ax.axhspan(diabetes, top, color=DIABETES_COLOUR, alpha=STAGE_BAND_ALPHA, lw=0, zorder=0)
+    for bottom, upper, colour, alpha in (
+        (prediabetes, diabetes, PREDIABETES_COLOUR, STAGE_BAND_ALPHA * 2),
+        (diabetes, top, DIABETES_COLOUR, STAGE_BAND_ALPHA),
+    ):
+        if at_x is None:
+            ax.axhspan(bottom, upper, color=colour, alpha=alpha, lw=0, zorder=0)
+        else:
+            ax.fill_between(at_x, bottom, upper, color=colour, alpha=alpha * 2, lw=0, zorder=0)
     ax.set_ylim(low, top)
+
+
+def finish(figure):
+    """Return ``figure`` ready to be returned to the caller, shown once in Jupyter.
+
+    Under an inline (Jupyter) backend pyplot would show the figure at the end of the cell and IPython again as
+    the cell's value; closing it in pyplot leaves the one display of the returned Figure. Elsewhere the figure
+    stays open (``plt.show()`` in scripts, saving in the CLI).
+    """
+    import matplotlib
+
+    if "inline" in matplotlib.get_backend():
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+    return figure
 
 
 GLUCOSE_BANDS = (markers.FASTING_GLUCOSE_PREDIABETES_MG_DL, markers.FASTING_GLUCOSE_DIABETES_MG_DL)

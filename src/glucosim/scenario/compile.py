@@ -41,6 +41,7 @@ class DayPlan:
     drift_per_day: tuple  # (liver, muscle, adipose) log-rate per day
     energy_surplus_kcal_day: float
     food_energy_kcal_day: float
+    carbohydrate_g_day: float
     cortisol_rel: float
     clock_shift_h: float = 0.0
     circadian_misalignment: float = 0.0
@@ -179,7 +180,7 @@ class ScenarioProgram:
         if not routine.meals:
             return 0.0
         other = routine.other_food_kcal_per_day
-        if other is None:
+        if other == "balance":
             other = self.balance_other_food_kcal_day
         return self._meals_energy_kcal(routine) + other
 
@@ -223,6 +224,7 @@ class ScenarioProgram:
             ),
             energy_surplus_kcal_day=routine.energy_surplus_kcal_per_day,
             food_energy_kcal_day=self.food_energy_kcal_day(routine),
+            carbohydrate_g_day=sum(meal.carbs_g for meal in routine.meals) * routine.carbs_scale,
             cortisol_rel=routine.cortisol_rel,
             clock_shift_h=routine.clock_shift_h,
             circadian_misalignment=circadian_misalignment(routine),
@@ -283,6 +285,7 @@ class ScenarioProgram:
                 )
                 drv[Drv.energy_surplus_kcal_day] = plan.energy_surplus_kcal_day
                 drv[Drv.food_energy_kcal_day] = plan.food_energy_kcal_day
+                drv[Drv.carbohydrate_g_day] = plan.carbohydrate_g_day
                 drv[Drv.cortisol_rel] = plan.cortisol_rel
                 drv[Drv.clock_shift_h] = plan.clock_shift_h
                 drv[Drv.circadian_misalignment] = plan.circadian_misalignment

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from glucosim._toml import read_toml_file
 from glucosim.errors import ScenarioError
@@ -18,6 +18,10 @@ PROTOCOL_DIR = Path(__file__).resolve().parent.parent / "protocols"
 _Strict = StrictModel
 
 
+TIME_DECIMALS = 6
+"""Test times are rounded to 1e-6 min, so times that differ do so by far more than floating-point noise at any
+start time (a duration of 30.000000000000004 min once made a zero-length solver segment)."""
+TestMinutes = Annotated[float, AfterValidator(lambda value: round(value, TIME_DECIMALS))]
 MIN_SAMPLE_SPACING_MIN = 0.1
 """Closest allowed spacing of ``sample_every_min`` (6 s: finer than any assay; 1e-9 hung the run)."""
 MAX_SAMPLES = 6001
@@ -31,7 +35,7 @@ MAX_IV_GLUCOSE_G_PER_KG = 0.5
 class Action(_Strict):
     """Something given at ``at_min`` minutes after the start of the test (exactly one kind per action)."""
 
-    at_min: float = Field(ge=0.0, le=600.0)
+    at_min: TestMinutes = Field(ge=0.0, le=600.0)
     oral_glucose_g: float | None = Field(default=None, gt=0.0, le=200.0, description="glucose drink, grams")
     absorption: Literal["slow", "medium", "fast"] | float = Field(
         default="fast", description="absorption speed of the drink (a glucose solution is fast)"
@@ -80,7 +84,7 @@ class GlucoseClamp(_Strict):
 
     # 40-400 mg/dl spans hypoglycaemic (~45-50) to hyperglycaemic (basal + 125, DeFronzo 1979) clamps
     target_mg_dl: Literal["fasting"] | Annotated[float, Field(ge=40.0, le=400.0)] = Field(default="fasting")
-    interval_min: float = Field(default=5.0, gt=0.0, le=30.0)
+    interval_min: TestMinutes = Field(default=5.0, gt=0.0, le=30.0)
     gain_mg_kg_min_per_mg_dl: float = Field(default=0.1, gt=0.0, le=2.0)
     damping_mg_kg_min_per_mg_dl: float = Field(default=0.25, ge=0.0, le=5.0)
     steady_state_from_min: float = Field(default=120.0, ge=0.0, description="start of the window for M value and EGP")
@@ -92,8 +96,8 @@ class Protocol(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
     kind: Literal["ogtt", "clamp", "ivgtt", "fasting"]
-    duration_min: float = Field(ge=0.0, le=600.0)
-    samples_min: tuple[float, ...] = Field(default=(), description="sampling times, minutes from the start")
+    duration_min: TestMinutes = Field(ge=0.0, le=600.0)
+    samples_min: tuple[TestMinutes, ...] = Field(default=(), description="sampling times, minutes from the start")
     sample_every_min: float | None = Field(default=None, ge=MIN_SAMPLE_SPACING_MIN, le=60.0)
     actions: tuple[Action, ...] = ()
     clamp: GlucoseClamp | None = None
@@ -127,7 +131,7 @@ class Protocol(_Strict):
         if self.sample_every_min is not None:
             k = 0
             while k * self.sample_every_min <= self.duration_min + 1e-9:
-                times.add(round(k * self.sample_every_min, 9))
+                times.add(round(k * self.sample_every_min, TIME_DECIMALS))
                 k += 1
         return sorted(times)
 

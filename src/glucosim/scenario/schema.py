@@ -5,10 +5,11 @@ daily routine (meals, exercise, sleep), a drift of insulin sensitivity, and
 changes that take effect from a given day or year.
 """
 
+import math
 import warnings
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 AbsorptionName = Literal["slow", "medium", "fast"]
 
@@ -34,6 +35,26 @@ def _whole_float_to_int(value):
 WholeNumber = Annotated[int, BeforeValidator(_whole_float_to_int)]
 """An integer field that also takes a whole float (never a string or a boolean)."""
 
+CLOCK_STEPS_PER_HOUR = 1024
+"""Clock times are kept on a grid of 1/1024 h (3.5 s), and durations within a day on 1/64 min (0.94 s): binary
+fractions, so every event minute (time_h * 60, start + duration) and every midnight + minute is exact in
+floating point. A meal at 3e-148 h once made a zero-length solver segment (a traceback)."""
+DURATION_STEPS_PER_MIN = 64
+
+
+def _clock_grid(value: float) -> float:
+    return math.floor(value * CLOCK_STEPS_PER_HOUR) / CLOCK_STEPS_PER_HOUR  # down: 23.99999 stays before midnight
+
+
+def _duration_grid(value: float) -> float:
+    return max(round(value * DURATION_STEPS_PER_MIN), 1) / DURATION_STEPS_PER_MIN
+
+
+ClockHours = Annotated[float, AfterValidator(_clock_grid)]
+"""A clock time in hours after midnight, on the 1/1024-h grid."""
+DayMinutes = Annotated[float, AfterValidator(_duration_grid)]
+"""A duration within a day in minutes, on the 1/64-min grid (at least one step)."""
+
 
 class StrictModel(BaseModel):
     """Base of every input schema: unknown fields are errors, nothing is coerced ("60" is not 60, true is
@@ -53,7 +74,7 @@ _Strict = StrictModel
 class Meal(_Strict):
     """A meal eaten every day at ``time_h`` (hours after midnight)."""
 
-    time_h: float = Field(ge=0.0, lt=24.0, description="clock time of the meal, hours after midnight")
+    time_h: ClockHours = Field(ge=0.0, lt=24.0, description="clock time of the meal, hours after midnight")
     carbs_g: float = Field(gt=0.0, le=400.0, description="carbohydrate in the meal, grams")
     absorption: AbsorptionName | Annotated[float, Field(gt=0.1, le=3.0)] = Field(
         default="medium",
@@ -73,8 +94,8 @@ class Meal(_Strict):
 class ExerciseSession(_Strict):
     """An exercise session on the given weekdays (0 = first day of the run's week)."""
 
-    start_h: float = Field(ge=0.0, lt=24.0, description="clock time the session starts, hours after midnight")
-    duration_min: float = Field(gt=0.0, le=360.0, description="duration, minutes")
+    start_h: ClockHours = Field(ge=0.0, lt=24.0, description="clock time the session starts, hours after midnight")
+    duration_min: DayMinutes = Field(gt=0.0, le=360.0, description="duration, minutes")
     intensity_pct_vo2max: float = Field(gt=0.0, le=100.0, description="intensity, % of VO2max")
     weekdays: tuple[WholeNumber, ...] = Field(
         default=(0, 1, 2, 3, 4, 5, 6), description="days of the week (0-6) with this session"
@@ -128,13 +149,11 @@ class Routine(_Strict):
         le=1500.0,
         description="explicit extra energy intake every day, kcal/day (an override on top of the food)",
     )
-    other_food_kcal_per_day: float | None = Field(
-        default=None,
-        ge=0.0,
-        le=6000.0,
+    other_food_kcal_per_day: Annotated[float, Field(ge=0.0, le=6000.0)] | Literal["balance"] = Field(
+        default="balance",
         description=(
             "energy eaten besides what the meals list (their fat and protein if not given, snacks, drinks), kcal/day,"
-            " on days with meals; default: what puts the subject at energy balance on the starting routine"
+            " on days with meals; 'balance': what puts the subject at energy balance on the starting routine"
         ),
     )
     cortisol_rel: float = Field(default=1.0, ge=0.5, le=3.0, description="plasma cortisol relative to normal (stress)")
@@ -165,7 +184,7 @@ class Change(_Strict):
     clock_shift_h: float | None = Field(default=None, ge=-12.0, le=12.0)
     carbs_scale: float | None = Field(default=None, gt=0.0, le=3.0)
     energy_surplus_kcal_per_day: float | None = Field(default=None, ge=-1500.0, le=1500.0)
-    other_food_kcal_per_day: float | None = Field(default=None, ge=0.0, le=6000.0)
+    other_food_kcal_per_day: Annotated[float, Field(ge=0.0, le=6000.0)] | Literal["balance"] | None = None
     cortisol_rel: float | None = Field(default=None, ge=0.5, le=3.0)
     drift: Drift | None = None
 
@@ -269,7 +288,7 @@ class Scenario(_Strict):
     description: str = ""
     duration_years: float | None = Field(default=None, gt=0.0, le=60.0)
     duration_days: WholeNumber | None = Field(default=None, gt=0, le=21915)
-    duration_hours: float | None = Field(default=None, ge=MIN_DURATION_HOURS, le=8760.0)
+    duration_hours: ClockHours | None = Field(default=None, ge=MIN_DURATION_HOURS, le=8760.0)
     subject: Subject = Field(default_factory=Subject)
     routine: Routine = Field(default_factory=Routine)
     changes: tuple[Change, ...] = ()

@@ -67,6 +67,7 @@ class EnvelopeSettings:
         crossing_periods: a threshold crossing between simulated periods further apart than this many
             periods is refined.
         refine_periods: periods simulated in full around a refined crossing.
+        order: 2 or 3, the order of the Adams-type extrapolation (2 has the larger stability interval).
         settle: simulate one settling period after each extrapolation and correct the fast states to
             their periodic orbit before the measured period (see ``follow_envelope``).
     """
@@ -79,6 +80,7 @@ class EnvelopeSettings:
     crossing_periods: int = 4
     refine_periods: int = 3
     settle: bool = True
+    order: int = 3
 
 
 @dataclass
@@ -115,22 +117,13 @@ def slow_state_mask(rhs, y: np.ndarray, p: np.ndarray, n_drivers: int) -> np.nda
     return slow
 
 
-def relaxation_rates(rhs, y: np.ndarray, drv: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Diagonal of the right-hand side's Jacobian at ``y`` (1/min x minutes per day = 1/day): how fast each
-    state relaxes on its own; capped at 0 (no state is taken to grow by itself)."""
+def relaxation_rates(jacobian_diagonal, y: np.ndarray, drv: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """How fast each state relaxes on its own, 1/day: the diagonal of the right-hand side's Jacobian at ``y``
+    (``jacobian_diagonal(y, drv, p)``, per minute; the organ model's is ``organ.organ_jacobian_diagonal()``),
+    capped at 0 (no state is taken to grow by itself)."""
     from glucosim.physiology.units import MINUTES_PER_DAY
 
-    base = np.empty_like(y)
-    rhs(0.0, y, drv, p, base)
-    rates = np.zeros_like(y)
-    moved = np.empty_like(y)
-    for i in range(y.size):
-        trial = y.copy()
-        h = 1e-6 * max(abs(y[i]), 1e-3)
-        trial[i] += h
-        rhs(0.0, trial, drv, p, moved)
-        rates[i] = (moved[i] - base[i]) / h
-    return np.minimum(rates, 0.0) * MINUTES_PER_DAY
+    return np.minimum(jacobian_diagonal(y, drv, p), 0.0) * MINUTES_PER_DAY
 
 
 def routine_period(program, day: int, until: int) -> int | None:
@@ -225,6 +218,20 @@ def _choose_step(history, period: int, longest: int, y_slow: np.ndarray, setting
     return int(steps[allowed - 1]), sum(term[allowed - 1] for term in terms)
 
 
+def _midnight_states(stepper, pending, n_days: int) -> None:
+    """Keep the requested midnight states: simulated ones as they are, the others interpolated like the rows."""
+    simulated = stepper.midnight_states
+    kept = {day: simulated[day] for day in stepper.state_days if day in simulated}
+    for start, step, period in pending:
+        for day in range(start + period, start + step):
+            if day in stepper.state_days:
+                before = start + (day - start) % period
+                after = before + step
+                fraction = (day - before) / step
+                kept[day] = simulated[before] + fraction * (simulated[after] - simulated[before])
+    stepper.midnight_states = kept
+
+
 def follow_envelope(
     stepper,
     y: np.ndarray,
@@ -241,7 +248,7 @@ def follow_envelope(
         stepper: integrates whole days at full resolution (``simulation.run.DayStepper``).
         y: state at midnight of day 0.
         n_days: days to run.
-        landmarks: days a step must land on (changes of routine, clinic visits, kept days).
+        landmarks: days a step must land on (clinic visits, kept days; changes of routine always are).
         slow: boolean mask of the states to extrapolate (``slow_state_mask``).
         relaxation: each state's own relaxation rate, 1/day (``relaxation_rates``).
         settings: error control (default ``EnvelopeSettings()``).
@@ -301,11 +308,13 @@ def follow_envelope(
             slope = (y_end[slow] - y_start[slow]) / period
         current = None
         # land on the stop; the last period before the end of the run is simulated
-        room = stop - day - (period if stop == n_days else 0)
+        # the last period before a change of routine (or the end) is simulated: rows are never interpolated
+        # from a period under another routine
+        room = min(stop - (period if stop in changes else 0), n_days - period) - day
         longest = min((room // period) * period, settings.max_step_days, int(settings.growth * (last_step or 0)))
         if history and any(history[-1][0] < c <= day for c in changes):
             history = []  # the slopes before a change of routine say nothing about the ones after
-        history = (history + [(day, slope, y_end)])[-3:]
+        history = (history + [(day, slope, y_end)])[-settings.order :]
         step, increment = _choose_step(history, period, longest, y_end[slow], settings)
         before = history[-2] if len(history) > 1 else None
         if step <= period:
@@ -315,6 +324,7 @@ def follow_envelope(
                 progress(day)
             continue
 
+        assert before is not None  # a step longer than one period is chosen only from two measured periods
         y_next = y_end.copy()
         y_next[slow] += increment
         # the other states follow the envelope too (the running means lag glucose by about a day): move them
@@ -360,6 +370,7 @@ def follow_envelope(
 
     for start, step, period in pending:
         table.interpolate(start, step, period)
+    _midnight_states(stepper, pending, n_days)
     columns = dict(table.columns)
     columns["interpolated"] = ~table.simulated
     stats.simulated_days = stepper.simulated_days

@@ -12,11 +12,13 @@ import math
 import numpy as np
 from scipy.optimize import brentq
 
+from glucosim.errors import ParameterError
+from glucosim.physiology.ectopic_fat import liver_fat_start_pct
 from glucosim.physiology.indices import FIRST_QUADRATURE, N_STATES, STATE_NAMES, Par, St
 from glucosim.physiology.units import HOURS_PER_DAY, MINUTES_PER_DAY
 from glucosim.scenario.compile import ScenarioProgram
+from glucosim.simulation.organ import default_tolerances, organ_integrator
 from glucosim.solver import Schedule, integrate_schedule
-from glucosim.solver.kernel import default_tolerances, organ_integrator
 
 WARMUP_DAYS = 3
 """Days of the routine run with slow dynamics frozen before day 0 (the fast states settle within 2)."""
@@ -45,6 +47,12 @@ def _guess(p) -> np.ndarray:
     y[St.insulin_mean_pmol_l] = p[Par.insulin_mean_reference]
     y[St.beta_mass_rel] = p[Par.beta_mass_initial]
     y[St.beta_function_rel] = p[Par.beta_function_initial]
+    if p[Par.liver_fat_export_capacity] <= p[Par.liver_fat_capacity_used]:
+        raise ParameterError(
+            f"liver_fat_export_capacity ({p[Par.liver_fat_export_capacity]:g}) must exceed liver_fat_capacity_used "
+            f"({p[Par.liver_fat_capacity_used]:g}): below it liver fat has no steady state"
+        )
+    y[St.liver_fat_pct] = liver_fat_start_pct(p)
     return y
 
 

@@ -19,6 +19,9 @@ from glucosim.scenario.load import LoadedScenario
 from glucosim.simulation.plausibility import check_run
 from glucosim.solver import SolverStats
 
+MIDNIGHT_STATES_FILE = "midnight_states.npz"
+"""The state at each kept midnight, written next to the tables so figures and traces need no new run."""
+
 YEARLY_WINDOW_DAYS = 7
 """Yearly values average the last week of each year, so weekly routines (exercise days) do not alias."""
 
@@ -79,6 +82,14 @@ class SimulationResult:
     def n_days(self) -> int:
         """Days in the run (rows of ``daily``)."""
         return len(self.daily)
+
+    def parameter(self, name: str) -> float:
+        """The value of parameter ``name`` (its table name) in this run, after preset and overrides."""
+        from glucosim.parameters import load_parameter_table
+        from glucosim.physiology.indices import Par
+
+        load_parameter_table()[name]  # raises ParameterError naming close matches
+        return float(self.loaded.parameters[Par[name]])
 
     def _check_day(self, day) -> int:
         if isinstance(day, bool) or not isinstance(day, (int, np.integer)):
@@ -172,10 +183,85 @@ class SimulationResult:
         return plot_day(self, day=day, axes=ax)
 
     def save(self, out_dir, figures: bool = True) -> dict[str, Path]:
-        """Write summary.json, daily.csv and (optionally) figures to ``out_dir``; returns the paths."""
+        """Write summary.json, daily.csv, yearly.csv, the scenario, the midnight states and (optionally) figures.
+
+        The midnight states (``midnight_states.npz``, a few dozen numbers a day) let ``SimulationResult.load``
+        recompute any day's trace and run clinic tests on the patient as they were, without the run.
+        """
         from glucosim.io.results import write_result
 
         return write_result(self, Path(out_dir), figures=figures)
+
+    def write_midnight_states(self, folder) -> Path:
+        """Write the kept midnight states and the initial state to ``folder/midnight_states.npz``."""
+        days = sorted(self.midnight_states)
+        path = Path(folder) / MIDNIGHT_STATES_FILE
+        np.savez_compressed(
+            path,
+            days=np.array(days, dtype=np.int64),
+            states=np.array([self.midnight_states[day] for day in days]).reshape(len(days), len(STATE_NAMES)),
+            initial_state=np.asarray(self.initial_state, dtype=float),
+            state_names=np.array(STATE_NAMES),
+        )
+        return path
+
+    @classmethod
+    def load(cls, out_dir) -> SimulationResult:
+        """A result written by ``save`` (or ``glucosim run``), for figures and traces without running again.
+
+        **Main arguments:**
+
+        - `out_dir`: the results folder (summary.json, daily.csv, yearly.csv, scenario.toml, midnight_states.npz).
+
+        **Returns:**
+
+        A `SimulationResult` with the tables, the summary, the scenario and the midnight states; kept
+        trajectories and clinic visit objects are not stored (`trace(day)` recomputes any day).
+
+        **Raises:**
+
+        - `ResultError`: a file is missing or was written for another state layout (the message names it).
+        """
+        import json
+
+        import pandas as pd
+
+        from glucosim._toml import TOMLDecodeError, toml_reader
+        from glucosim.scenario.load import parse_scenario
+
+        out_dir = Path(out_dir)
+        needed = ("summary.json", "daily.csv", "yearly.csv", "scenario.toml", MIDNIGHT_STATES_FILE)
+        missing = [name for name in needed if not (out_dir / name).is_file()]
+        if missing:
+            raise ResultError(
+                f"{out_dir}: not a complete results folder (missing {', '.join(missing)}); "
+                "write one with glucosim run SCENARIO --out DIR"
+            )
+        summary = json.loads((out_dir / "summary.json").read_text())
+        text = (out_dir / "scenario.toml").read_text()
+        try:
+            data = toml_reader.loads(text)
+        except TOMLDecodeError as exc:
+            raise ResultError(f"{out_dir / 'scenario.toml'}: not valid TOML: {exc}") from None
+        source = summary["provenance"].get("scenario_source") or str(out_dir / "scenario.toml")
+        loaded = parse_scenario(data, source=source, text=text)
+        with np.load(out_dir / MIDNIGHT_STATES_FILE) as stored:
+            if tuple(stored["state_names"]) != tuple(STATE_NAMES):
+                raise ResultError(f"{out_dir / MIDNIGHT_STATES_FILE}: written by a model with other states; run again")
+            midnight_states = {int(day): state.copy() for day, state in zip(stored["days"], stored["states"])}
+            initial = stored["initial_state"].copy()
+        solver = summary["provenance"]["solver"]
+        return cls(
+            daily=pd.read_csv(out_dir / "daily.csv"),
+            yearly=pd.read_csv(out_dir / "yearly.csv"),
+            summary=summary,
+            trajectories={},
+            loaded=loaded,
+            stats=SolverStats(solver["rhs_evaluations"], solver["accepted_steps"], solver["rejected_steps"]),
+            change_days=[(change["day"], change["label"]) for change in summary.get("changes", [])],
+            initial_state=initial,
+            midnight_states=midnight_states,
+        )
 
     def final_state_dict(self) -> dict[str, float]:
         """The final state by name."""

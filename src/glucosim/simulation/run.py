@@ -21,11 +21,17 @@ from glucosim.physiology.model import FLUX_NAMES
 from glucosim.physiology.units import MINUTES_PER_DAY
 from glucosim.scenario.compile import OUTPUT_STEP_MIN, ScenarioProgram
 from glucosim.scenario.load import LoadedScenario, load_scenario
-from glucosim.simulation.envelope import EnvelopeSettings, follow_envelope, relaxation_rates, slow_state_mask
+from glucosim.simulation.envelope import EnvelopeSettings, follow_envelope, relaxation_rates
 from glucosim.simulation.initial_state import initial_state, last_meal
+from glucosim.simulation.organ import (
+    DEFAULT_RTOL,
+    default_tolerances,
+    organ_fluxes,
+    organ_integrator,
+    organ_jacobian_diagonal,
+)
 from glucosim.simulation.result import SimulationResult, build_result
 from glucosim.solver import SolverStats, get_method, integrate_schedule
-from glucosim.solver.kernel import DEFAULT_RTOL, default_tolerances, organ_fluxes, organ_integrator
 
 CHUNK_DAYS = 30
 """Days integrated per call of the compiled core. A chunk's 5-minute grid of all states is the run's
@@ -90,6 +96,7 @@ class DayStepper:
         self.tolerances = tolerances
         self.keep = set(keep)
         self.state_days = set(state_days)
+        self.record_all_midnights = False  # envelope following interpolates requested days between them
         self.work = SolverStats(0, 0, 0)
         self.trajectories: dict[int, object] = {}
         self.midnight_states: dict[int, np.ndarray] = {}
@@ -124,7 +131,8 @@ class DayStepper:
         columns = daily_rows(first_day, plans, result.t, result.y, result.segment, schedule.drivers, p, program.end_min)
         for day in sorted(d for d in self.keep if first_day <= d < first_day + n_days):
             self.trajectories[day] = _trajectory(result.t, result.y, result.segment, schedule.drivers, p, day)
-        for day in (d for d in self.state_days if first_day <= d <= first_day + n_days):
+        wanted = range(first_day, first_day + n_days + 1) if self.record_all_midnights else self.state_days
+        for day in (d for d in wanted if first_day <= d <= first_day + n_days):
             row = np.searchsorted(result.t, day * MINUTES_PER_DAY)
             if row < len(result.t) and result.t[row] == day * MINUTES_PER_DAY:
                 self.midnight_states[day] = result.y[row].copy()
@@ -139,6 +147,7 @@ def simulate(
     chunk_days: int = CHUNK_DAYS,
     trajectory_days: tuple[int, ...] = (),
     state_days: tuple[int, ...] = (),
+    landing_days: tuple[int, ...] = (),
     until_day: int | None = None,
     method: str = "dopri5",
     resolution: str = "auto",
@@ -157,6 +166,8 @@ def simulate(
             besides the first and last day and those the scenario names.
         state_days: days whose full state at midnight (start of the day) to keep,
             e.g. to run a clinic protocol on the subject as it is then.
+        landing_days: days whose midnight state must be simulated, never interpolated, under envelope
+            following (a clinic visit's day); at full resolution every day is.
         until_day: stop at the midnight that starts this day (a shorter run).
         method: the registered solver method (``glucosim.solver.method_names()``),
             recorded in the provenance.
@@ -200,7 +211,7 @@ def simulate(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n_days, unit="day", desc=loaded.scenario.name[:40], leave=False)
-    solver_info = {"method": method, "resolution": resolution}
+    solver_info: dict[str, object] = {"method": method, "resolution": resolution}
     try:
         if resolution == "full":
             columns: dict[str, list] = {}
@@ -214,12 +225,12 @@ def simulate(
             daily = {name: np.concatenate(parts) for name, parts in columns.items()}
             daily["interpolated"] = np.zeros(n_days, dtype=bool)
         else:
-            from glucosim.physiology.indices import N_DRIVERS
-            from glucosim.physiology.model import rhs
+            from glucosim.physiology.indices import SLOW_STATES
 
-            slow = slow_state_mask(rhs, y, p, N_DRIVERS)
-            relaxation = relaxation_rates(rhs, y, program.schedule(0, 1)[0].drivers[0], p)
-            landmarks = set(keep) | set(state_days)
+            slow = np.isin(STATE_NAMES, SLOW_STATES)  # the state table's slow states: the envelope's
+            relaxation = relaxation_rates(organ_jacobian_diagonal(), y, program.schedule(0, 1)[0].drivers[0], p)
+            landmarks = set(keep) | set(landing_days)
+            stepper.record_all_midnights = True
             reached = [0]
 
             def tick(day):

@@ -103,7 +103,7 @@ def trace_frame(t, y, segment, drivers, p, day: int):
     """
     import pandas as pd
 
-    from glucosim.solver.kernel import organ_fluxes
+    from glucosim.simulation.organ import organ_fluxes
 
     rows = (t >= day * MINUTES_PER_DAY) & (t <= (day + 1) * MINUTES_PER_DAY)
     fluxes = organ_fluxes()(y[rows], drivers[segment[rows]], p)
@@ -144,7 +144,7 @@ def recompute_trace(loaded, start_day: int, start_state: np.ndarray, day: int, r
     Slow dynamics run as in the original run, so a later ``start_day`` only saves work.
     """
     from glucosim.scenario.compile import ScenarioProgram
-    from glucosim.solver.kernel import default_tolerances, organ_integrator
+    from glucosim.simulation.organ import default_tolerances, organ_integrator
     from glucosim.solver.segments import integrate_schedule
 
     program = ScenarioProgram(loaded)

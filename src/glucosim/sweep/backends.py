@@ -76,25 +76,44 @@ def _run_serial(tasks: Iterable[ChunkTask]) -> Iterator:
         yield run_chunk(task)
 
 
-def _bounded(executor: cf.Executor, tasks: list[ChunkTask], in_flight: Callable[[], int]) -> Iterator:
-    """Submit ``tasks`` keeping at most ``in_flight()`` pending (asked again as workers join); yield results."""
-    queue = list(reversed(tasks))
+def _bounded(executor: cf.Executor, tasks: Iterable[ChunkTask], in_flight: Callable[[], int]) -> Iterator:
+    """Submit ``tasks`` keeping at most ``in_flight()`` pending (asked again as workers join); yield results.
+
+    ``tasks`` is consumed lazily: a chunk's task is made only when it is about to be submitted, so memory
+    does not grow with the size of the sweep.
+    """
+    queue = iter(tasks)
     pending: dict[cf.Future, ChunkTask] = {}
-    while queue or pending:
+    exhausted = False
+    while not exhausted or pending:
         limit = in_flight()
-        while queue and len(pending) < limit:
-            task = queue.pop()
+        while not exhausted and len(pending) < limit:
+            task = next(queue, None)
+            if task is None:
+                exhausted = True
+                break
             pending[executor.submit(run_chunk, task)] = task
+        if not pending:
+            break
         done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
         for future in done:
             pending.pop(future)
             yield future.result()
 
 
-def _run_processes(tasks: list[ChunkTask], workers: int) -> Iterator:
+def _run_processes(tasks: Iterable[ChunkTask], workers: int) -> Iterator:
+    import itertools
     from concurrent.futures.process import BrokenProcessPool
 
-    remaining = {task.chunk_index: task for task in tasks}
+    later = iter(tasks)
+    remaining: dict[int, ChunkTask] = {}  # handed to a pool and not finished: resubmitted after a restart
+
+    def handed_out():
+        yield from list(remaining.values())
+        for task in later:
+            remaining[task.chunk_index] = task
+            yield task
+
     for attempt in range(POOL_RESTARTS_MAX + 1):
         # spawn, not fork: numba and threads in the parent make forked children unsafe
         context = multiprocessing.get_context("spawn")
@@ -102,19 +121,20 @@ def _run_processes(tasks: list[ChunkTask], workers: int) -> Iterator:
             with cf.ProcessPoolExecutor(
                 max_workers=workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
             ) as executor:
-                for outcome in _bounded(executor, list(remaining.values()), lambda: workers * IN_FLIGHT_PER_WORKER):
+                for outcome in _bounded(executor, handed_out(), lambda: workers * IN_FLIGHT_PER_WORKER):
                     remaining.pop(outcome[0], None)
                     yield outcome
             return
         except BrokenProcessPool:
             if attempt == POOL_RESTARTS_MAX:
+                left = len(remaining) + sum(1 for _ in itertools.islice(later, 10**9))
                 raise SweepError(
-                    f"local worker processes died {POOL_RESTARTS_MAX + 1} times; {len(remaining)} chunks left "
+                    f"local worker processes died {POOL_RESTARTS_MAX + 1} times; {left} chunks left "
                     "(finished chunks are saved: run the same command again to resume)"
                 ) from None
 
 
-def _run_dask(client, tasks: list[ChunkTask]) -> Iterator:
+def _run_dask(client, tasks: Iterable[ChunkTask]) -> Iterator:
     from distributed import KilledWorker
 
     try:
@@ -181,7 +201,7 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
-def execute(tasks: list[ChunkTask], *, workers: int = 1, client=None) -> Iterator:
+def execute(tasks: Iterable[ChunkTask], *, workers: int = 1, client=None) -> Iterator:
     """Run ``tasks``, yielding ``(chunk_index, rows, daily)`` as each finishes (in completion order)."""
     if client is not None:
         return _run_dask(client, tasks)

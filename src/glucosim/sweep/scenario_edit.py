@@ -61,10 +61,14 @@ def set_field(data: dict, path: str, value: float) -> None:
 
 
 def _start_day(change: dict) -> float:
-    """A change's first day, for ordering (the schema checks the fields themselves)."""
-    if change.get("from_day") is not None:
-        return float(change["from_day"])
-    return float(change.get("from_year", 0.0)) * DAYS_PER_YEAR
+    """A change's first day, for ordering (the schema checks the fields themselves: a value that is not a
+    number sorts last here, and the schema then names it; found by the property tests, it was a traceback)."""
+    try:
+        if change.get("from_day") is not None:
+            return float(change["from_day"])
+        return float(change.get("from_year", 0.0)) * DAYS_PER_YEAR
+    except (TypeError, ValueError, OverflowError, AttributeError):
+        return float("inf")
 
 
 def run_scenario_data(loaded, arm, values: dict[str, float]) -> dict:

@@ -142,12 +142,18 @@ def _atomic_parquet(frame, path: Path) -> None:
         raise
 
 
+def _stderr(line: str) -> None:
+    import sys
+
+    print(line, file=sys.stderr, flush=True)
+
+
 class SweepStore:
     """Reads and writes one sweep's output directory."""
 
     def __init__(self, out_dir, announce=None):
         self.out_dir = Path(out_dir)
-        self.announce = announce or (lambda line: None)
+        self.announce = announce or _stderr
         """Called with one line for each repair (a chunk re-run, results.parquet rebuilt)."""
         self._verified: set[int] = set()
 

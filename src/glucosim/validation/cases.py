@@ -56,6 +56,9 @@ class Case:
     protocol: str
     quantities: list[Quantity] = field(default_factory=list)
     figure: str | None = None
+    kind: str = "validation"
+    """"validation": glucosim's physiology against published data, never fitted to; "reproduction": a
+    reference model run on glucosim's engine against its own paper (an engine check, not validation)."""
 
 
 def load_cases() -> list[Case]:
@@ -285,6 +288,22 @@ def ha_sherman_reproduction() -> dict:
     }
 
 
+def topp_reproduction() -> dict:
+    from glucosim.reference_models import topp
+
+    p = topp.parameter_vector()
+    points = topp.fixed_points(p)
+    glucose_quarter, insulin_quarter, _ = topp.fixed_points(topp.parameter_vector(SI=0.18))["healthy"]
+    return {
+        "healthy_glucose_mg_dl": points["healthy"][0],
+        "healthy_beta_cell_mass_mg": points["healthy"][2],
+        "saddle_glucose_mg_dl": points["saddle"][0],
+        "glucose_at_quarter_sensitivity_mg_dl": glucose_quarter,
+        "insulin_ratio_at_quarter_sensitivity": insulin_quarter / points["healthy"][1],
+        "critical_death_rate_per_day": p[topp.P.r1] ** 2 / (4 * p[topp.P.r2]),
+    }
+
+
 def _run_days(name: str, days: int, subject: dict, routine: dict):
     import glucosim
     from glucosim.scenario.load import parse_scenario
@@ -415,6 +434,33 @@ def circadian_meal_timing() -> dict:
     }
 
 
+VLCD_START_DAY = 2612
+"""First day of the very-low-calorie diet in scenario 21."""
+VLCD_DAYS = 56
+
+
+def liver_fat_vlcd() -> dict:
+    import glucosim
+
+    daily = glucosim.simulate(
+        SCENARIO_DIR / "21_vlcd_early_type2.toml", progress=False, until_day=VLCD_START_DAY + VLCD_DAYS + 1
+    ).daily.set_index("day")
+    before, week1, week8 = VLCD_START_DAY, VLCD_START_DAY + 7, VLCD_START_DAY + VLCD_DAYS
+    capacity = daily["beta_cell_mass_rel"] * daily["beta_cell_function_rel"]
+    on_diet = daily.loc[before:week8]
+    lost_8kg = int(on_diet.index[np.argmax(on_diet["weight_change_kg"].to_numpy() <= -8.0)])
+    return {
+        "liver_fat_week8_pct": daily.loc[week8, "liver_fat_pct"],
+        "liver_fat_change_at_8kg_loss_percent": _percent_change(
+            daily.loc[lost_8kg, "liver_fat_pct"], daily.loc[before, "liver_fat_pct"]
+        ),
+        "fasting_glucose_change_week1_percent": _percent_change(
+            daily.loc[week1, "fasting_glucose_mg_dl"], daily.loc[before, "fasting_glucose_mg_dl"]
+        ),
+        "secretory_capacity_ratio_week8": capacity.loc[week8] / capacity.loc[before],
+    }
+
+
 def _reference_routine_path():
     from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
 
@@ -430,11 +476,13 @@ CASE_FUNCTIONS = {
     "disposition_index": disposition_index,
     "progression_shape": progression_shape,
     "ha_sherman_reproduction": ha_sherman_reproduction,
+    "topp_reproduction": topp_reproduction,
     "ogtt_across_stages": ogtt_across_stages,
     "energy_balance_weight": energy_balance_weight,
     "fasting_glycogen_gluconeogenesis": fasting_glycogen_gluconeogenesis,
     "mixed_meals_cgm": mixed_meals_cgm,
     "circadian_meal_timing": circadian_meal_timing,
+    "liver_fat_vlcd": liver_fat_vlcd,
 }
 
 

@@ -14,9 +14,9 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _case_section(case: Case, figures: dict[str, str]) -> list[str]:
+def _case_section(case: Case, figures: dict[str, str], level: str = "##") -> list[str]:
     lines = [
-        f"## {case.title}",
+        f"{level} {case.title}",
         "",
         f"*Source:* {case.source}",
         "",
@@ -108,13 +108,64 @@ def _figures(image_dir: Path) -> dict[str, str]:
     return paths
 
 
-def write_report(cases: list[Case], path, figures: bool = True) -> Path:
-    """Write the validation page to ``path`` (figures beside it, in images/)."""
+def shipped_targets() -> list[tuple]:
+    """(target, glucosim value at the table's parameters) for every calibration target, fit and held out."""
+    from glucosim.calibration.measure import measure_runs, target_value
+    from glucosim.calibration.targets import fit_targets, held_out_targets, load_target_groups
+
+    groups = load_target_groups()
+    targets = fit_targets(groups) + held_out_targets(groups)
+    runs = measure_runs(targets, {})
+    return [(target, target_value({"runs": runs}, target)) for target in targets]
+
+
+def _target_table(rows: list[tuple]) -> list[str]:
+    lines = ["| target | published (range) | glucosim | verdict | source |", "|---|---|---|---|---|"]
+    for target, value in rows:
+        verdict = "agrees" if target.agrees(value) else "**disagrees**"
+        lines.append(
+            f"| {target.label} ({target.unit}) | {_fmt(target.published)} ({_fmt(target.low)} to {_fmt(target.high)}) "
+            f"| {_fmt(value)} | {verdict} | {target.source} |"
+        )
+    return lines
+
+
+def _not_adopted_note(fit: list[tuple]) -> str:
+    from glucosim.calibration.targets import load_target_groups
+
+    groups = {target.group for target, _ in fit}
+    waiting = [group for group in load_target_groups() if group.id in groups and not group.adopted]
+    if not waiting:
+        return ""
+    names = ", ".join(f"`validation/targets/{group.path.name}`" for group in waiting)
+    return (
+        f" The fit of {names} is run but not adopted (docs/calibration.md says why), so its targets are shown"
+        " at the table's values, not at the fit's."
+    )
+
+
+def write_report(cases: list[Case], path, figures: bool = True, targets: list[tuple] | None = None) -> Path:
+    """Write the validation page to ``path`` (figures beside it, in images/).
+
+    The page keeps apart the fit set (calibration targets of kind fit: agreement there is by construction),
+    the validation set (held-out targets and the validation cases: never fitted to) and the reference-model
+    reproductions (engine checks). ``targets``: (target, value) pairs; default: ``shipped_targets()``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    targets = shipped_targets() if targets is None else targets
+    fit = [(t, v) for t, v in targets if t.kind == "fit"]
+    held_out = [(t, v) for t, v in targets if t.kind != "fit"]
+    validation = [case for case in cases if case.kind != "reproduction"]
+    reproductions = [case for case in cases if case.kind == "reproduction"]
     figure_paths = _figures(path.parent / FIGURE_DIR_NAME) if figures else {}
-    quantities = [q for case in cases for q in case.quantities]
-    disagreements = [(case, q) for case in cases for q in case.quantities if not q.agrees]
+    quantities = [q for case in validation for q in case.quantities]
+    disagreements = [(case, q) for case in validation for q in case.quantities if not q.agrees]
+    held_out_agree = sum(t.agrees(v) for t, v in held_out)
+    validation_agree = len(quantities) - len(disagreements) + held_out_agree
+    validation_total = len(quantities) + len(held_out)
+    fit_agree = sum(t.agrees(v) for t, v in fit)
+    every = validation_total + len(fit)
     lines = [
         "# Validation: glucosim against published physiology",
         "",
@@ -122,22 +173,65 @@ def write_report(cases: list[Case], path, figures: bool = True) -> Path:
         f"{datetime.date.today().isoformat()}; do not edit by hand. Each case is a data file in",
         "`validation/cases/` naming its source, the published value and its spread; the test",
         "`tests/test_validation.py` fails if a case that agrees stops agreeing, or if a documented",
-        "disagreement silently changes.",
+        "disagreement silently changes. The calibration targets are data files in `validation/targets/`",
+        "(docs/calibration.md shows the fit and what its targets pin down).",
         "",
-        f"**{len(quantities) - len(disagreements)} of {len(quantities)} quantities agree with the published range.**",
+        "The page keeps three sets apart:",
+        "",
+        f"- **Fit set:** {fit_agree} of {len(fit)} calibration targets agree. These numbers are what"
+        " `glucosim calibrate` fits to, so agreement here is by construction; a disagreement says the free"
+        " parameters cannot reach the target." + _not_adopted_note(fit),
+        f"- **Validation set:** {validation_agree} of {validation_total} quantities agree. None of them was"
+        ' used in the fit: the validation cases below and the held-out targets (`kind = "validation"`).',
+        f"- **Reference-model reproductions:** {sum(q.agrees for c in reproductions for q in c.quantities)} of "
+        f"{sum(len(c.quantities) for c in reproductions)} reproduce their paper. They check glucosim's engine"
+        " on published models, not glucosim's physiology, and are not counted above.",
+        "",
+        f"All fitted and validation quantities together: {fit_agree + validation_agree} of {every} agree"
+        f" ({100 * (fit_agree + validation_agree) / max(every, 1):.0f} %).",
+        "",
+        "## Fit set: calibration targets",
+        "",
+        *_target_table(fit),
+        "",
+        "## Validation set: never fitted to",
+        "",
+        f"**{validation_agree} of {validation_total} quantities agree with the published range.**",
         "",
         "| case | quantities | agree |",
         "|---|---|---|",
     ]
-    lines += [f"| {case.title} | {len(case.quantities)} | {sum(q.agrees for q in case.quantities)} |" for case in cases]
-    lines += ["", "## Where glucosim disagrees", ""]
+    lines += [
+        f"| {case.title} | {len(case.quantities)} | {sum(q.agrees for q in case.quantities)} |" for case in validation
+    ]
+    if held_out:
+        lines.append(f"| held-out calibration targets | {len(held_out)} | {held_out_agree} |")
+    lines += ["", "### Where glucosim disagrees", ""]
     lines += [
         f"- **{case.title}, {q.label}:** published {_fmt(q.published)} ({_fmt(q.low)} to {_fmt(q.high)}) "
         f"{q.unit}, glucosim {_fmt(q.value)}. {q.remark}"
         for case, q in disagreements
     ]
+    lines += [
+        f"- **held-out target, {t.label}:** published {_fmt(t.published)} ({_fmt(t.low)} to {_fmt(t.high)}) "
+        f"{t.unit}, glucosim {_fmt(v)}. Source: {t.source}"
+        for t, v in held_out
+        if not t.agrees(v)
+    ]
     lines.append("")
-    for case in cases:
-        lines += _case_section(case, figure_paths)
+    if held_out:
+        lines += ["### Held-out calibration targets", "", *_target_table(held_out), ""]
+    for case in validation:
+        lines += _case_section(case, figure_paths, level="###")
+    lines += [
+        "## Reference models reproduced on glucosim's engine",
+        "",
+        "Published models run on glucosim's integrator and compared with their papers (the same checks as",
+        "`tests/test_reference_models.py`): they show the engine and the ideas glucosim borrows reproduce,",
+        "not that glucosim's own physiology is right.",
+        "",
+    ]
+    for case in reproductions:
+        lines += _case_section(case, figure_paths, level="###")
     path.write_text("\n".join(lines))
     return path

@@ -1,4 +1,7 @@
-"""The organ model's compiled integrator and its tolerances.
+"""The organ model bound to the solver contract: its compiled integrators, fluxes and tolerances.
+
+This is the model side of the binding (the solver package knows states by
+position only and never imports the physiology).
 
 The cache name carries a hash of the physiology sources, the parameter table
 and the solver template: numba does not notice when a called function in
@@ -83,3 +86,37 @@ def organ_fluxes():
     from glucosim.physiology.model import evaluate_fluxes
 
     return cached_copy(evaluate_fluxes.py_func, f"evaluate_fluxes_{_source_hash()}")
+
+
+def _jacobian_diagonal(y, drv, p):
+    # forward differences of each state's own derivative (compiled with ``rhs`` bound as a global)
+    n = y.shape[0]
+    base = np.empty(n)
+    rhs(0.0, y, drv, p, base)  # noqa: F821 (bound in organ_jacobian_diagonal)
+    out = np.zeros(n)
+    moved = np.empty(n)
+    trial = y.copy()
+    for i in range(n):
+        h = 1e-6 * max(abs(y[i]), 1e-3)
+        trial[i] = y[i] + h
+        rhs(0.0, trial, drv, p, moved)  # noqa: F821
+        out[i] = (moved[i] - base[i]) / h
+        trial[i] = y[i]
+    return out
+
+
+@cache
+def organ_jacobian_diagonal():
+    """``f(y, drv, p)``: the diagonal of ``physiology.model.rhs``'s Jacobian (per minute), compiled once and
+    cached on disk under the source hash (calling the uncached ``rhs`` from Python would compile it in every
+    process, seconds of a sweep worker's time)."""
+    import types
+
+    from glucosim.physiology.model import rhs
+
+    namespace = dict(_jacobian_diagonal.__globals__)
+    namespace["rhs"] = rhs
+    name = f"jacobian_diagonal_{_source_hash()}"
+    function = types.FunctionType(_jacobian_diagonal.__code__, namespace, name)
+    function.__qualname__ = name
+    return numba.njit(cache=True, error_model="numpy")(function)

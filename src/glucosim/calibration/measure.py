@@ -1,0 +1,288 @@
+"""glucosim's value of each target at a given parameter vector.
+
+Every evaluation first solves the *reference day* (the conditions that define
+the healthy subject rather than fit it): secretion_max such that the healthy
+preset, living the reference day of scenarios/01_healthy_baseline.toml at
+beta-cell mass = function = 1, has a 24-h mean glucose equal to
+glucose_setpoint; and insulin_mean_reference equal to that day's mean insulin
+(sensitivity is measured against it, so the two are solved jointly). Then each
+target's clinic protocol runs on its subject preset with the parameter vector
+and the solved reference values, the way ``glucosim clinic`` runs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import brentq
+
+from glucosim.calibration.targets import Target
+from glucosim.errors import CalibrationError
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+REFERENCE_SCENARIO = PACKAGE_DIR / "scenarios" / "01_healthy_baseline.toml"
+REFERENCE_PARAMETERS = ("secretion_max", "insulin_mean_reference", "nefa_mean_reference")
+"""Solved by the reference day at every evaluation, never free in the fit."""
+SECRETION_MAX_BRACKET = (10.0, 50.0)
+"""pmol/kg/min: the table's plausible range of secretion_max."""
+FIXED_POINT_ITERATIONS = 20
+FIXED_POINT_TOLERANCE_PMOL_L = 1e-3
+SECRETION_XTOL = 1e-5
+
+MODEL_SOURCES = (
+    "physiology",
+    "solver",
+    "scenario",
+    "simulation",
+    "clinic",
+    "parameters.py",
+    "models",
+    "protocols",
+    "calibration/measure.py",
+)
+"""What a measurement depends on (relative to the package): its hash keys the evaluation cache."""
+
+
+def model_source_hash(overridden: tuple[str, ...] = ()) -> str:
+    """Hash of every source and data file that can change a measurement (16 hex digits).
+
+    The parameter table counts by its values and ranges, without the values of ``overridden`` (the free
+    parameters and the reference day's, set at every evaluation): writing a fit's result into the table,
+    or editing a source text, keeps the cache valid, so a rerun after ``--write`` replays from it.
+    """
+    import json
+
+    from glucosim._toml import load_toml
+    from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+
+    masked = set(overridden) | set(REFERENCE_PARAMETERS)
+    table = load_toml(PARAMETER_TABLE_PATH)
+    digest = hashlib.sha256()
+    digest.update(
+        json.dumps(
+            [(name, None if name in masked else entry["value"], entry["range"]) for name, entry in table.items()]
+        ).encode()
+    )
+    for entry in MODEL_SOURCES:
+        path = PACKAGE_DIR / entry
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".py", ".toml")) if path.is_dir() else [path]
+        for file in files:
+            if file.resolve() == PARAMETER_TABLE_PATH.resolve():
+                continue
+            digest.update(str(file.relative_to(PACKAGE_DIR)).encode())
+            digest.update(file.read_bytes())
+    digest.update(REFERENCE_SCENARIO.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- the reference day
+def _reference_program(overrides: dict):
+    from glucosim.physiology.indices import Par
+    from glucosim.scenario.compile import ScenarioProgram
+    from glucosim.scenario.load import load_scenario
+
+    program = ScenarioProgram(load_scenario(REFERENCE_SCENARIO))
+    program.parameters = program.parameters.copy()
+    for name, value in overrides.items():
+        program.parameters[Par[name]] = value
+    return program
+
+
+def reference_day(secretion_max: float, insulin_reference: float, overrides: dict | None = None):
+    """(mean glucose mg/dl, mean insulin pmol/l) of the healthy reference day at mass = function = 1."""
+    from glucosim.physiology.indices import St
+    from glucosim.simulation.initial_state import _guess, warm_up
+
+    program = _reference_program(
+        {**(overrides or {}), "secretion_max": secretion_max, "insulin_mean_reference": insulin_reference}
+    )
+    y = _guess(program.parameters)
+    y[St.beta_function_rel] = 1.0
+    y[St.beta_mass_rel] = 1.0
+    y, _, _ = warm_up(program, y)
+    _, glucose, insulin = warm_up(program, y)
+    return float(glucose), float(insulin)
+
+
+def solve_reference_day(overrides: dict | None = None) -> dict:
+    """secretion_max and insulin_mean_reference of the reference day, with ``overrides`` applied.
+
+    Returns:
+        dict with secretion_max, insulin_mean_reference and the day's mean_glucose_mg_dl.
+
+    Raises:
+        CalibrationError: no secretion_max in the table's range reaches the set point.
+    """
+    from glucosim.physiology.indices import Par
+
+    overrides = {k: v for k, v in (overrides or {}).items() if k not in REFERENCE_PARAMETERS}
+    program = _reference_program(overrides)
+    setpoint = float(program.parameters[Par.glucose_setpoint])
+    insulin = float(program.parameters[Par.insulin_mean_reference])
+    low, high = SECRETION_MAX_BRACKET
+    for _ in range(FIXED_POINT_ITERATIONS):
+        gap_low = reference_day(low, insulin, overrides)[0] - setpoint
+        gap_high = reference_day(high, insulin, overrides)[0] - setpoint
+        if gap_low * gap_high > 0:
+            raise CalibrationError(
+                f"reference day with {overrides}: no secretion_max in [{low}, {high}] pmol/kg/min gives a "
+                f"mean glucose of {setpoint} mg/dl (glucose_setpoint)"
+            )
+        secretion_max = brentq(
+            lambda s, i=insulin: reference_day(s, i, overrides)[0] - setpoint, low, high, xtol=SECRETION_XTOL
+        )
+        glucose, new_insulin = reference_day(secretion_max, insulin, overrides)
+        converged = abs(new_insulin - insulin) < FIXED_POINT_TOLERANCE_PMOL_L
+        insulin = new_insulin
+        if converged:
+            break
+    solved = {"secretion_max": secretion_max, "insulin_mean_reference": insulin}
+    return {
+        **solved,
+        "nefa_mean_reference": reference_mean_nefa({**overrides, **solved}),
+        "mean_glucose_mg_dl": glucose,
+    }
+
+
+def reference_mean_nefa(overrides: dict | None = None) -> float:
+    """24-h mean plasma NEFA (mmol/l) of the healthy reference day (day 0 of the reference scenario).
+
+    The liver-fat NEFA source is relative to it, so the healthy reference holds its liver fat.
+    """
+    import numpy as np
+
+    import glucosim
+
+    parameters = {k: v for k, v in (overrides or {}).items() if k != "nefa_mean_reference"}
+    day = glucosim.simulate(REFERENCE_SCENARIO, progress=False, until_day=1, **parameters).trajectories[0]
+    minutes = day["time_min"].to_numpy()
+    return float(np.trapezoid(day["nefa_mmol_l"].to_numpy(), minutes) / (minutes[-1] - minutes[0]))
+
+
+PROTEIN_TARGET_RATIO = 1.5
+"""Incremental insulin area with protein (1 g per g of carbohydrate) / without: +50 % (Frid 2005 AJCN 82:69)."""
+
+
+def _breakfast_insulin_area(potentiation: float, protein_g: float) -> float:
+    """3-h incremental insulin area (pmol/l*min) after a 50 g carbohydrate breakfast with ``protein_g`` protein."""
+    import numpy as np
+
+    from glucosim.scenario.load import parse_scenario
+    from glucosim.simulation.run import simulate
+
+    data = {
+        "name": "protein calibration",
+        "duration_days": 1,
+        "subject": {"parameters": {"protein_insulin_potentiation": potentiation}},
+        "routine": {"meals": [{"time_h": 8.0, "carbs_g": 50.0, "protein_g": protein_g}]},
+    }
+    day = simulate(parse_scenario(data, "calibration"), progress=False).trajectories[0]
+    window = (day["clock_h"] >= 8.0) & (day["clock_h"] <= 11.0)
+    basal = day.loc[day["clock_h"] <= 8.0, "insulin_pmol_l"].iloc[-1]
+    return float(np.trapezoid(day.loc[window, "insulin_pmol_l"] - basal, day.loc[window, "time_min"]))
+
+
+def calibrate_protein_potentiation() -> float:
+    """protein_insulin_potentiation giving PROTEIN_TARGET_RATIO (the carbohydrate-only area does not depend on it)."""
+    alone = _breakfast_insulin_area(0.0, 0.0)
+    return brentq(lambda k: _breakfast_insulin_area(k, 50.0) / alone - PROTEIN_TARGET_RATIO, 0.0, 0.6, xtol=1e-4)
+
+
+# ---------------------------------------------------------------- derived quantities
+def _fasting_secretion(loaded) -> float:
+    """Insulin secretion into the portal vein at the fasting sample, pmol/kg/min."""
+    from glucosim.clinic.runner import morning_test_state
+    from glucosim.physiology.indices import Flux
+    from glucosim.solver.kernel import organ_fluxes
+
+    y, base, _ = morning_test_state(loaded)
+    return float(organ_fluxes()(y[None, :], base[None, :], loaded.parameters)[0, Flux.secretion_pmol_kg_min])
+
+
+def _fasting_hepatic_extraction(loaded) -> float:
+    """Fraction of secreted insulin the liver removes in first pass, at the fasting sample."""
+    from glucosim.physiology.insulin import hepatic_extraction
+
+    return float(hepatic_extraction(_fasting_secretion(loaded), loaded.parameters))
+
+
+def _infused_insulin_hepatic_share(loaded) -> float:
+    """Share of the removal of infused (peripheral) insulin done by the liver, secretion suppressed.
+
+    Plasma insulin reaches the liver at m2 and the liver degrades the fraction
+    HE(0) of it; the rest of the body clears it at m4 (the setting of a
+    hepatic-vein study under somatostatin).
+    """
+    from glucosim.physiology.indices import Par
+    from glucosim.physiology.insulin import hepatic_extraction
+
+    p = loaded.parameters
+    hepatic = p[Par.insulin_plasma_to_liver_rate] * hepatic_extraction(0.0, p)
+    return float(hepatic / (hepatic + p[Par.insulin_peripheral_clearance_rate]))
+
+
+DERIVED = {
+    "fasting_secretion_pmol_kg_min": _fasting_secretion,
+    "fasting_hepatic_extraction": _fasting_hepatic_extraction,
+    "infused_insulin_hepatic_share": _infused_insulin_hepatic_share,
+}
+"""Measurements that are not an index of a clinic protocol: name -> function(subject scenario) -> value."""
+
+
+def subject_with(preset: str, parameters: dict):
+    """The preset living the reference day (as ``glucosim clinic --subject``), with parameter overrides."""
+    from glucosim._toml import load_toml
+    from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
+    from glucosim.scenario.load import parse_scenario
+
+    data = {
+        "name": f"{preset} (reference day, calibration)",
+        "duration_days": 1,
+        "subject": {"preset": preset, "parameters": dict(parameters)},
+        "routine": load_toml(REFERENCE_ROUTINE_PATH),
+    }
+    return parse_scenario(data, source=f"calibration subject {preset}")
+
+
+def measure_runs(targets: list[Target], parameters: dict) -> dict[str, dict[str, float]]:
+    """Run each protocol the targets need once: run key -> {measure: value}.
+
+    ``parameters`` must already hold the reference-day values.
+    """
+    from glucosim.clinic.runner import run_protocol
+
+    runs: dict[str, dict[str, float]] = {}
+    for target in targets:
+        if target.run_key in runs and target.measure in runs[target.run_key]:
+            continue
+        loaded = subject_with(target.subject, parameters)
+        values = runs.setdefault(target.run_key, {})
+        if target.measure in DERIVED:
+            values[target.measure] = DERIVED[target.measure](loaded)
+            continue
+        indices = run_protocol(target.protocol, loaded).indices
+        if target.measure not in indices:
+            raise CalibrationError(
+                f"target {target.name}: protocol {target.protocol} has no index '{target.measure}' "
+                f"(indices: {', '.join(indices)}; derived: {', '.join(DERIVED)})"
+            )
+        values.update({name: float(value) for name, value in indices.items() if np.isscalar(value)})
+    return runs
+
+
+def evaluate(targets: list[Target], free: dict[str, float]) -> dict:
+    """The reference day and every target's measurement at the free parameter values ``free``.
+
+    Returns:
+        {"reference_day": solve_reference_day(...), "runs": measure_runs(...)} (JSON-ready).
+    """
+    reference = solve_reference_day(free)
+    parameters = {**free, **{name: reference[name] for name in REFERENCE_PARAMETERS}}
+    return {"reference_day": reference, "runs": measure_runs(targets, parameters)}
+
+
+def target_value(evaluation: dict, target: Target) -> float:
+    """The value of ``target`` in an ``evaluate`` result."""
+    return float(evaluation["runs"][target.run_key][target.measure])

@@ -1,0 +1,198 @@
+"""Calibration targets: published numbers the model is fitted to, or held out from the fit.
+
+Each file in ``validation/targets/`` is one group: the parameters it is meant
+to pin (with their start values, so a rerun starts where the first fit started,
+not at its own result) and its targets. A target names the published value and
+its spread (the weight of its residual), the agreement range, its source, and
+the measurement: a clinic protocol run on a subject preset, read at one of the
+protocol's indices (``glucosim clinic``'s names) or at one of the few derived
+quantities of ``measure.DERIVED``. ``kind = "fit"`` targets enter the objective;
+``kind = "validation"`` targets are held out and reported beside the validation
+cases (docs/validation.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from glucosim._toml import TOMLDecodeError, load_toml
+from glucosim.errors import CalibrationError
+
+TARGET_DIR = Path(__file__).resolve().parents[1] / "validation" / "data" / "targets"
+"""validation/targets in a clone (validation/data links to the repository's validation folder)."""
+KINDS = ("fit", "validation")
+TARGET_FIELDS = {
+    "name",
+    "kind",
+    "label",
+    "unit",
+    "published",
+    "spread",
+    "low",
+    "high",
+    "source",
+    "protocol",
+    "subject",
+    "measure",
+}
+GROUP_FIELDS = {"id", "title", "description", "parameters", "targets", "adopted", "not_adopted_because"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One published number and how glucosim measures it."""
+
+    name: str
+    kind: str
+    label: str
+    unit: str
+    published: float
+    spread: float
+    low: float
+    high: float
+    source: str
+    protocol: str
+    subject: str
+    measure: str
+    group: str = ""
+
+    @property
+    def run_key(self) -> str:
+        """The protocol run this target reads (targets sharing it share one simulation)."""
+        return f"{self.protocol}|{self.subject}"
+
+    def residual(self, value: float) -> float:
+        """Residual weighted by the published spread: (model - published) / spread."""
+        return (value - self.published) / self.spread
+
+    def agrees(self, value: float) -> bool:
+        """Whether ``value`` lies in the published range."""
+        return bool(self.low <= value <= self.high)
+
+
+@dataclass(frozen=True)
+class FreeParameter:
+    """A parameter the fit moves, and where every fit of it starts."""
+
+    name: str
+    start: float
+    group: str
+    adopted: bool = True
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    """One target file."""
+
+    id: str
+    title: str
+    description: str
+    parameters: tuple[FreeParameter, ...]
+    targets: tuple[Target, ...]
+    path: Path
+    adopted: bool = True
+    """Whether the table holds this group's fit; a fit not adopted is run and reported, never written."""
+    not_adopted_because: str = ""
+
+
+def _fail(path: Path, message: str):
+    raise CalibrationError(f"{path}: {message}")
+
+
+def _load_group(path: Path) -> TargetGroup:
+    from glucosim.parameters import load_parameter_table
+
+    try:
+        data = load_toml(path)
+    except TOMLDecodeError as exc:
+        _fail(path, f"not valid TOML: {exc}")
+    unknown = set(data) - GROUP_FIELDS
+    if unknown:
+        _fail(path, f"unknown fields {sorted(unknown)} (allowed: {sorted(GROUP_FIELDS)})")
+    for key in ("id", "title", "targets"):
+        if key not in data:
+            _fail(path, f"missing field '{key}'")
+    adopted = data.get("adopted", True)
+    if not isinstance(adopted, bool):
+        _fail(path, f"adopted: {adopted!r} (allowed: true, false)")
+    reason = data.get("not_adopted_because", "")
+    if not adopted and len(reason) < 40:
+        _fail(path, "not_adopted_because: a fit that is not adopted needs its reason (at least 40 characters)")
+    table = load_parameter_table()
+    parameters = []
+    for index, entry in enumerate(data.get("parameters", [])):
+        where = f"parameters[{index}]"
+        if set(entry) != {"name", "start"}:
+            _fail(path, f"{where}: fields must be exactly name and start (got {sorted(entry)})")
+        if entry["name"] not in table.names:
+            _fail(path, f"{where}.name: '{entry['name']}' is not in models/parameters.toml")
+        row = table[entry["name"]]
+        row.check(entry["start"], where=f"{path}: {where}.start")
+        parameters.append(FreeParameter(entry["name"], float(entry["start"]), data["id"], adopted))
+    targets = []
+    for index, entry in enumerate(data["targets"]):
+        where = f"targets[{index}]"
+        missing = TARGET_FIELDS - set(entry)
+        extra = set(entry) - TARGET_FIELDS
+        if missing or extra:
+            _fail(
+                path, f"{where}: missing {sorted(missing)}, unknown {sorted(extra)} (fields: {sorted(TARGET_FIELDS)})"
+            )
+        if entry["kind"] not in KINDS:
+            _fail(path, f"{where}.kind: '{entry['kind']}' (allowed: {', '.join(KINDS)})")
+        if not entry["spread"] > 0:
+            _fail(path, f"{where}.spread: {entry['spread']} (allowed: > 0)")
+        if not entry["low"] <= entry["published"] <= entry["high"]:
+            _fail(
+                path, f"{where}: published {entry['published']} outside [low, high] = [{entry['low']}, {entry['high']}]"
+            )
+        targets.append(Target(group=data["id"], **entry))
+    return TargetGroup(
+        id=data["id"],
+        title=data["title"],
+        description=data.get("description", ""),
+        parameters=tuple(parameters),
+        targets=tuple(targets),
+        path=path,
+        adopted=adopted,
+        not_adopted_because=reason,
+    )
+
+
+def load_target_groups(directory: Path = TARGET_DIR) -> list[TargetGroup]:
+    """Every target file of ``directory``, in file-name order.
+
+    Raises:
+        CalibrationError: a malformed file, a repeated target name or a parameter freed by two groups.
+    """
+    groups = [_load_group(path) for path in sorted(Path(directory).glob("*.toml"))]
+    seen_targets: dict[str, Path] = {}
+    seen_parameters: dict[str, Path] = {}
+    for group in groups:
+        for target in group.targets:
+            if target.name in seen_targets:
+                _fail(group.path, f"target '{target.name}' is already defined in {seen_targets[target.name]}")
+            seen_targets[target.name] = group.path
+        for parameter in group.parameters:
+            if parameter.name in seen_parameters:
+                _fail(
+                    group.path, f"parameter '{parameter.name}' is already fitted by {seen_parameters[parameter.name]}"
+                )
+            seen_parameters[parameter.name] = group.path
+    return groups
+
+
+def fit_targets(groups: list[TargetGroup]) -> list[Target]:
+    """The targets of kind fit, in file order."""
+    return [target for group in groups for target in group.targets if target.kind == "fit"]
+
+
+def held_out_targets(groups: list[TargetGroup]) -> list[Target]:
+    """The targets of kind validation (held out of the fit), in file order."""
+    return [target for group in groups for target in group.targets if target.kind == "validation"]
+
+
+def free_parameters(groups: list[TargetGroup]) -> list[FreeParameter]:
+    """Every parameter the fit moves, in file order."""
+    return [parameter for group in groups for parameter in group.parameters]

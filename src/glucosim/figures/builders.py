@@ -1,0 +1,207 @@
+"""Internal: the registered figures, each a builder with the caption the gallery prints under it.
+
+Captions say what the figure draws for the shipped scenarios of this model
+version; where the model disagrees with the textbook picture, the caption says
+so rather than describing the textbook.
+"""
+
+from __future__ import annotations
+
+from glucosim.figures.cache import RunCache
+from glucosim.figures.registry import FigureError, register_figure
+from glucosim.physiology.units import DAYS_PER_YEAR
+
+OGTT_FALLBACK_EVERY_YEARS = 4
+"""When a scenario schedules no OGTT visits, the OGTT figure tests the patient every this many years."""
+DISPOSITION_EVERY_YEARS = 1
+"""The disposition-index path has one IVGTT per year."""
+
+
+@register_figure(
+    "progression",
+    title="Progression dashboard",
+    caption=(
+        "Years of a run at a glance: the ADA stage (strip), fasting glucose and the glucose 2 h after "
+        "breakfast with the prediabetes (yellow) and diabetes (red) ranges, HbA1c, fasting insulin, beta-cell "
+        "mass and function, and insulin sensitivity. Dotted red lines mark the first crossing of each "
+        "threshold. Scenario 3: the beta cells hold glucose near normal for a decade while insulin rises; "
+        "then function collapses and glucose climbs. `glucosim run` writes this figure as `progression.png`."
+    ),
+    scenarios=("03_insulin_resistance_low_reserve.toml",),
+)
+def progression_figure(scenarios: list, runs: RunCache):
+    """The progression dashboard of one scenario."""
+    from glucosim.plotting.progression import plot_progression
+
+    return plot_progression(runs.get(scenarios[0]))
+
+
+def _last_exercise_day(result) -> int:
+    """The last day of the run's last week with exercise (from kept or recomputed traces), else the last day."""
+    last_week = range(result.n_days - 1, max(result.n_days - 8, -1), -1)
+    for day in last_week:
+        if (result.trace(day)["exercise_intensity_pct"] > 0).any():
+            return day
+    return result.n_days - 1
+
+
+@register_figure(
+    "day",
+    title="24-hour profile (CGM-like)",
+    caption=(
+        "Plasma glucose every 5 minutes, as a continuous glucose monitor shows it, with the consensus target "
+        "range 70-180 mg/dl and the time in range; plasma insulin below. Meals (triangles, grams of "
+        "carbohydrate), sleep (grey) and exercise (green) are marked. The grey trace is the same routine on "
+        "day 0. Scenario 4 (low reserve with exercise on weekdays), an exercise day of its last week."
+    ),
+    scenarios=("04_low_reserve_with_exercise.toml",),
+)
+def day_figure(scenarios: list, runs: RunCache):
+    """The 24-h profile of the last exercise day (or last day) of the run, against day 0."""
+    from glucosim.plotting.day import plot_day
+
+    result = runs.get(scenarios[0])
+    day = _last_exercise_day(result)
+    return plot_day(result, day=day, reference_day=0 if day != 0 else None)
+
+
+@register_figure(
+    "disposal",
+    title="Glucose disposal by tissue over a day",
+    caption=(
+        "Where glucose comes from (above zero: net liver output and meal appearance from the gut) and where "
+        "it goes (below zero: brain, muscle, adipose uptake and urinary loss), stacked over 24 h, on the first "
+        "and the last day of scenario 3, with each tissue's total in grams. With diabetes, muscle takes up "
+        "less after meals, the liver is no longer suppressed, and the kidney spills glucose."
+    ),
+    scenarios=("03_insulin_resistance_low_reserve.toml",),
+)
+def disposal_figure(scenarios: list, runs: RunCache):
+    """Per-tissue fluxes on the first and last day of the run."""
+    from glucosim.plotting.disposal import plot_disposal
+
+    return plot_disposal(runs.get(scenarios[0]))
+
+
+def ogtt_visits(result) -> list:
+    """The run's OGTT clinic visits; if it scheduled none, a 75 g OGTT every few years on its kept states."""
+    from glucosim.clinic.runner import run_protocol
+
+    visits = [visit for visit in result.clinic if visit.protocol.protocol.kind == "ogtt"]
+    if visits:
+        return visits
+    days = [day for day in _year_days(result) if round(day / DAYS_PER_YEAR) % OGTT_FALLBACK_EVERY_YEARS == 0]
+    return [run_protocol("ogtt_75g", result.loaded, day=day, state=result.midnight_states[day]) for day in days]
+
+
+def _year_days(result) -> list[int]:
+    """The kept midnight states' days that start a year of the run (one per year, however many are kept)."""
+    days = {
+        min(int(round(year * DAYS_PER_YEAR)), result.n_days - 1)
+        for year in range(int(result.n_days / DAYS_PER_YEAR) + 1)
+    }
+    return sorted(day for day in days if day in result.midnight_states)
+
+
+@register_figure(
+    "ogtt",
+    title="OGTT curves across a progression",
+    caption=(
+        "The 75 g oral glucose tolerance test at the clinic visits of scenario 3 (years 0, 4, 8, 12, 16): "
+        "glucose and insulin for 3 h after the drink; the ranges of impaired tolerance (140-199 mg/dl, yellow) "
+        "and diabetes (>= 200 mg/dl, red) are shaded at the 2-h sample, the only time they apply. Up to year 12 "
+        "the 2-h glucose creeps up within normal tolerance (just under 140 mg/dl at year 12) while the insulin "
+        "response grows; at year 16 it is far in the diabetic range and the insulin curve is lost. Impaired "
+        "tolerance is never seen at a visit: the beta cells fail between two visits four years apart "
+        "(fasting glucose reaches 126 mg/dl in year 13-14)."
+    ),
+    scenarios=("03_insulin_resistance_low_reserve.toml",),
+)
+def ogtt_figure(scenarios: list, runs: RunCache):
+    """OGTT curves at the scenario's visits."""
+    from glucosim.plotting.clinic import plot_ogtt_visits
+
+    result = runs.get(scenarios[0])
+    return plot_ogtt_visits(ogtt_visits(result), title=f"75 g OGTT over the years: {result.name}")
+
+
+@register_figure(
+    "disposition",
+    title="Disposition-index hyperbola",
+    caption=(
+        "A yearly IVGTT (0.3 g/kg) gives the minimal-model insulin sensitivity SI and the acute insulin "
+        "response AIRg. In people, healthy compensation keeps SI x AIRg (the disposition index, DI) about "
+        "constant: a hyperbola (Kahn 1993). In the model it does not: with a normal reserve (scenario 2) AIRg "
+        "rises as SI falls, but DI still falls by about 44 % over 20 years, because the model compensates "
+        "mostly through second-phase secretion and lower hepatic insulin clearance, which the IVGTT's first "
+        "phase does not see (docs/validation.md scores this as a disagreement). With a low reserve "
+        "(scenario 3) DI falls much further, and diabetes follows."
+    ),
+    scenarios=("02_insulin_resistance_compensated.toml", "03_insulin_resistance_low_reserve.toml"),
+    max_scenarios=None,
+)
+def disposition_figure(scenarios: list, runs: RunCache):
+    """SI against AIRg, one path per scenario."""
+    from glucosim.plotting.disposition import disposition_path, plot_disposition
+
+    paths = {}
+    for scenario in scenarios:
+        result = runs.get(scenario)
+        years = [round(day / DAYS_PER_YEAR) for day in _year_days(result)]
+        paths[result.name] = disposition_path(result, years[::DISPOSITION_EVERY_YEARS])
+    return plot_disposition(paths)
+
+
+@register_figure(
+    "comparison",
+    title="Scenario comparison",
+    caption=(
+        "The same markers for several scenarios on shared axes: compensated insulin resistance with normal "
+        "sleep (2) and with 5.5 h sleep from year 2 (5); low reserve sedentary (3) and with 150 min/week of "
+        "exercise (4). Circles mark where fasting glucose first reaches 126 mg/dl."
+    ),
+    scenarios=(
+        "02_insulin_resistance_compensated.toml",
+        "05_compensated_with_short_sleep.toml",
+        "03_insulin_resistance_low_reserve.toml",
+        "04_low_reserve_with_exercise.toml",
+    ),
+    max_scenarios=None,
+)
+def comparison_figure(scenarios: list, runs: RunCache):
+    """Several scenarios on shared axes."""
+    from glucosim.plotting.comparison import plot_comparison
+
+    return plot_comparison([runs.get(scenario) for scenario in scenarios])
+
+
+@register_figure(
+    "reversibility",
+    title="Reversibility map",
+    caption=(
+        "When does a lifestyle intervention still reverse the course? Scenario 7a's patient (sensitivity "
+        "falling 3.5 % a year) starts the programme at year 2 to 16 (x) with a beta-cell secretory reserve "
+        "of 1.2 to 3 times healthy function (y). Each cell is one 20-year run, coloured by the final ADA "
+        "stage and labelled with the final fasting glucose (mg/dl). Early enough, or with enough reserve, "
+        "glucose returns to normal; late, glucotoxicity has worn the beta cells down and the programme only "
+        "improves it. A sweep (`scenarios/sweeps/reversibility_map.toml`, 48 runs of 20 years); the figure "
+        "runs it into `results/sweeps/` the first time, resumably (`glucosim figure reversibility` says how "
+        "long that takes and asks for `--yes` first)."
+    ),
+    scenarios=("sweeps/reversibility_map.toml",),
+    reads_sweep=True,
+)
+def reversibility_figure(scenarios: list, runs: RunCache):
+    """The final stage over a two-variable grid sweep (first arm), e.g. intervention year x reserve."""
+    from glucosim.analysis.sweep.figures import plot_stage_map
+    from glucosim.sweep import SweepStore, load_results
+
+    out = runs.sweep(scenarios[0])
+    manifest = SweepStore(out).manifest()
+    if manifest["design"] != "grid" or len(manifest["variables"]) != 2:
+        raise FigureError(
+            f"figure 'reversibility' needs a grid sweep over two variables; {scenarios[0]} has "
+            f"a {manifest['design']} design over {len(manifest['variables'])}"
+        )
+    title = f"Final stage after {manifest['n_years']} years (cells: final fasting glucose, mg/dl)"
+    return plot_stage_map(load_results(out), manifest, manifest["arms"][0], title)
