@@ -51,7 +51,12 @@ def compute(scenario: Path) -> dict:
     return {
         "scenario": scenario.name,
         "horizon_days": HORIZON_DAYS,
-        "daily": {str(day): {column: _number(daily.loc[day, column]) for column in numeric} for day in STORED_DAYS},
+        # scenarios shorter than the horizon (a few days) store the days they have
+        "daily": {
+            str(day): {column: _number(daily.loc[day, column]) for column in numeric}
+            for day in STORED_DAYS
+            if day in daily.index
+        },
         "final_state": {name: _number(value) for name, value in result.final_state_dict().items()},
         "regenerate": REGENERATE,
     }
