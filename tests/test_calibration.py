@@ -259,8 +259,9 @@ def test_calibrate_command_solves_the_reference_day_and_checks_the_table(tmp_pat
     targets.mkdir()
     text = (REPO / "validation" / "targets" / "insulin_kinetics.toml").read_text()
     head = text.split("[[parameters]]")[0]
-    fasting = [block for block in text.split("[[targets]]") if 'name = "fasting_insulin_healthy"' in block][0]
-    (targets / "reference.toml").write_text(head + "[[targets]]" + fasting)
+    blocks = text.split("[[targets]]")
+    chosen = [b for b in blocks if 'name = "fasting_insulin_healthy"' in b or 'name = "fasting_insulin_secretion"' in b]
+    (targets / "reference.toml").write_text(head + "".join("[[targets]]" + block for block in chosen))
     report = tmp_path / "calibration.md"
     result = CliRunner().invoke(
         main, ["calibrate", "--targets", str(targets), "--no-cache", "--no-progress", "--out", str(report)]
@@ -269,6 +270,7 @@ def test_calibrate_command_solves_the_reference_day_and_checks_the_table(tmp_pat
     assert "the table holds the calibrated values" in result.output
     page = report.read_text()
     assert "secretion_max" in page and "fasting insulin, healthy adults" in page and "Identifiability" in page
+    assert "fasting (basal) insulin secretion" in page  # a derived measurement, held out
 
 
 def test_validation_page_keeps_fit_set_validation_set_and_reproductions_apart(tmp_path):
@@ -308,3 +310,17 @@ def test_calibration_reproduces_the_shipped_values(tmp_path):
     table = load_parameter_table()
     for name, value in calibrated_values(result).items():
         assert math.isclose(value, table[name].value, rel_tol=REPRODUCTION_TOLERANCE), name
+
+
+def test_model_hash_ignores_the_values_the_fit_sets_but_not_the_others(tmp_path, monkeypatch):
+    import glucosim.physiology.indices as indices
+
+    table = tmp_path / "parameters.toml"
+    shutil.copy(PARAMETER_TABLE_PATH, table)
+    monkeypatch.setattr(indices, "PARAMETER_TABLE_PATH", table)
+    free = ("hepatic_extraction_max",)
+    before = measure.model_source_hash(free)
+    write_parameter_values({"hepatic_extraction_max": 0.5, "secretion_max": 30.0}, table)
+    assert measure.model_source_hash(free) == before  # a fit's --write keeps its cache valid
+    write_parameter_values({"insulin_peripheral_clearance_rate": 0.1}, table)
+    assert measure.model_source_hash(free) != before  # any other value is part of the model

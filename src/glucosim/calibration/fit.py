@@ -211,7 +211,7 @@ def calibrate(
 
     groups = load_target_groups() if target_dir is None else load_target_groups(target_dir)
     problem = Problem(groups)
-    directory = default_cache_dir() if cache_dir == "default" else cache_dir
+    directory = default_cache_dir() if cache_dir == "default" else None if cache_dir is None else Path(cache_dir)
     model_hash = measure.model_source_hash(tuple(problem.names)) if evaluate is measure.evaluate else "test"
     cache = EvaluationCache(directory, model_hash)
     bar = None

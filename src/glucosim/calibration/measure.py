@@ -195,7 +195,7 @@ def _fasting_secretion(loaded) -> float:
     """Insulin secretion into the portal vein at the fasting sample, pmol/kg/min."""
     from glucosim.clinic.runner import morning_test_state
     from glucosim.physiology.indices import Flux
-    from glucosim.solver.kernel import organ_fluxes
+    from glucosim.simulation.organ import organ_fluxes
 
     y, base, _ = morning_test_state(loaded)
     return float(organ_fluxes()(y[None, :], base[None, :], loaded.parameters)[0, Flux.secretion_pmol_kg_min])
@@ -268,7 +268,8 @@ def measure_runs(targets: list[Target], parameters: dict) -> dict[str, dict[str,
                 f"target {target.name}: protocol {target.protocol} has no index '{target.measure}' "
                 f"(indices: {', '.join(indices)}; derived: {', '.join(DERIVED)})"
             )
-        values.update({name: float(value) for name, value in indices.items() if np.isscalar(value)})
+        numbers = (int, float, np.integer, np.floating)
+        values.update({name: float(value) for name, value in indices.items() if isinstance(value, numbers)})
     return runs
 
 

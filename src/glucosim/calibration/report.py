@@ -142,7 +142,7 @@ def write_report(result: FitResult, path, command: str, runtime_s: float | None 
     lines += ["", "### Targets at the fitted values", ""]
     target_rows = []
     for target in problem.fit + problem.held_out:
-        value = result.fit_values.get(target.name, result.held_out_values.get(target.name))
+        value = {**result.fit_values, **result.held_out_values}[target.name]
         verdict = "agrees" if target.agrees(value) else "**disagrees**"
         target_rows.append(
             [
