@@ -146,3 +146,16 @@ def test_run_method_and_resolution_are_checked():
     assert bad.exit_code == 2 and "choose one of: " in bad.output and "dopri5" in bad.output
     bad = runner.invoke(main, ["run", "01_healthy_baseline", "--resolution", "coarse"])
     assert bad.exit_code == 2 and "envelope" in bad.output
+
+
+def test_export_sbml_whole_model_over_days(tmp_path):
+    libsbml = pytest.importorskip("libsbml")
+    out = tmp_path / "week.xml"
+    result = CliRunner().invoke(
+        main, ["export-sbml", "--subject", "01_healthy_baseline", "--days", "2", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    model = libsbml.readSBMLFromFile(str(out)).getModel()
+    rates = {model.getRule(i).getVariable() for i in range(model.getNumRules()) if model.getRule(i).isRate()}
+    assert {"beta_mass_rel", "weight_change_kg", "glucose_plasma_mg_kg"} <= rates
+    assert model.getNumEvents() >= 2 * 3  # at least each day's three meals

@@ -26,12 +26,16 @@ def state(parameters):
     y[St.insulin_mean_pmol_l] = p[Par.insulin_mean_reference]
     y[St.beta_mass_rel] = 1.0
     y[St.beta_function_rel] = 1.0
+    y[St.muscle_mass_rel] = 1.0
+    y[St.activity_sensitivity_rel] = 1.0
+    y[St.liver_fat_pct] = p[Par.liver_fat_reference]
     return y
 
 
 @pytest.fixture
-def drivers():
+def drivers(parameters):
     drv = np.zeros(N_DRIVERS)
+    drv[Drv.daily_steps] = parameters[Par.steps_reference]
     drv[Drv.absorption_speed] = 1.0
     drv[Drv.cortisol_rel] = 1.0
     drv[Drv.slow_dynamics_on] = 1.0
@@ -316,3 +320,28 @@ def test_mifflin_resting_expenditure(parameters):
     assert body.resting_expenditure_kcal_day(p) == pytest.approx(9.99 * 75 + 6.25 * 175 - 4.92 * 40 + 5)
     p[Par.sex_female] = 1.0
     assert body.resting_expenditure_kcal_day(p) == pytest.approx(9.99 * 75 + 6.25 * 175 - 4.92 * 40 - 161)
+
+
+def test_resistance_builds_muscle_aerobic_builds_training_and_steps_set_activity(parameters, state, drivers):
+    p = parameters
+    y = state.copy()
+    y[St.muscle_mass_rel] = 1.0
+    y[St.activity_sensitivity_rel] = 1.0
+    y[St.exercise_vo2_pct] = 50.0
+    drivers[Drv.daily_steps] = p[Par.steps_reference]
+    dydt = np.zeros(N_STATES)
+    drivers[Drv.resistance_exercise] = 1.0
+    exercise.exercise_derivatives(y, drivers, p, 1.0, dydt)
+    assert dydt[St.muscle_mass_rel] > 0.0 and dydt[St.training_level] == 0.0
+    assert dydt[St.activity_sensitivity_rel] == 0.0  # habitual steps: no change
+    drivers[Drv.resistance_exercise] = 0.0
+    exercise.exercise_derivatives(y, drivers, p, 1.0, dydt)
+    assert dydt[St.training_level] > 0.0 and dydt[St.muscle_mass_rel] == 0.0
+    drivers[Drv.daily_steps] = 0.2 * p[Par.steps_reference]
+    assert exercise.activity_sensitivity_target(drivers, p) == pytest.approx(
+        1.0 - 0.8 * p[Par.inactivity_sensitivity_loss]
+    )
+    # insulin-stimulated muscle sensitivity scales with muscle mass and activity
+    base = sensitivity.chronic_sensitivities(y, p)[1]
+    y[St.muscle_mass_rel], y[St.activity_sensitivity_rel] = 1.1, 0.5
+    assert sensitivity.chronic_sensitivities(y, p)[1] == pytest.approx(base * 1.1 * 0.5)

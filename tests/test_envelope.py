@@ -12,7 +12,6 @@ import pytest
 
 from glucosim.analysis import markers
 from glucosim.physiology.indices import N_DRIVERS, SLOW_STATES, STATE_NAMES, St
-from glucosim.physiology.model import rhs
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.simulation.envelope import (
     EnvelopeSettings,
@@ -23,7 +22,7 @@ from glucosim.simulation.envelope import (
     slow_state_mask,
 )
 from glucosim.simulation.initial_state import initial_state
-from glucosim.simulation.organ import organ_jacobian_diagonal
+from glucosim.simulation.organ import organ_jacobian_diagonal, organ_rhs
 from glucosim.simulation.result import YEARLY_COLUMNS
 from glucosim.simulation.run import ResolutionError, simulate
 from tests.conftest import THREE_MEALS
@@ -93,7 +92,7 @@ def test_threshold_crossing_is_located_between_simulated_periods():
 def test_slow_states_are_the_ones_the_model_freezes(make_scenario):
     program = ScenarioProgram(make_scenario())
     y = initial_state(program)
-    slow = slow_state_mask(rhs, y, program.parameters, N_DRIVERS)
+    slow = slow_state_mask(organ_rhs(), y, program.parameters, N_DRIVERS)
     # the state table declares exactly the states the model freezes
     np.testing.assert_array_equal(slow, np.isin(STATE_NAMES, SLOW_STATES))
     for state in (St.beta_mass_rel, St.beta_function_rel, St.weight_change_kg, St.training_level):

@@ -174,3 +174,11 @@ def test_export_sbml_into_a_read_only_folder_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "access", lambda path, mode: False)  # tests run as root, where chmod does not block
     result = CliRunner().invoke(main, ["export-sbml", "--subject", "healthy", "--out", str(tmp_path / "x.xml")])
     assert result.exit_code == 2 and "is not writable" in result.output and not (tmp_path / "x.xml").exists()
+
+
+def test_validate_and_run_name_a_file_whose_name_is_too_long(tmp_path):
+    path = tmp_path / ("b" * 300 + ".toml")
+    for args in (["validate", str(path)], ["run", str(path), "--out", str(tmp_path / "out")]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and "File name too long" in result.output, result.output
+        assert "b" * 40 in result.output and "Traceback" not in result.output

@@ -250,3 +250,14 @@ def test_clinic_cli_warns_when_a_test_leaves_the_band(tmp_path):
     result = CliRunner().invoke(main, ["clinic", str(path), "--subject", "healthy", "--strict"])
     assert result.exit_code == EXIT_IMPLAUSIBLE
     assert "implausible test (its indices are not meaningful)" in result.output and "glucose_mg_dl" in result.output
+
+
+def test_carbohydrate_after_scaling_is_bounded_per_meal_and_per_day():
+    # the reported run had 400 g meals x carbs_scale 3 (1,200 g per meal); it reached 6,700 mg/dl
+    message = _scenario_error(scenario_dict(routine={"carbs_scale": 3.0, "meals": [{"time_h": 8, "carbs_g": 400}]}))
+    assert "routine: a meal of 1200 g carbohydrate after carbs_scale 3" in message
+    meals = [{"time_h": h, "carbs_g": 300} for h in (7, 11, 15, 19, 22)]
+    assert "1500 g a day" in _scenario_error(scenario_dict(routine={"meals": meals, "carbs_scale": 1.1}))
+    data = scenario_dict(duration_days=4, changes=[{"from_day": 2, "carbs_scale": 2.5}])
+    data["routine"] = {"meals": [{"time_h": 8, "carbs_g": 200}]}
+    assert "changes[0]: a meal of 500 g" in _scenario_error(data)

@@ -3,7 +3,8 @@ invalid inputs give a clean GlucosimError, never a traceback.
 
 Profiles (environment variable ``GLUCOSIM_HYPOTHESIS_PROFILE``):
 
-- ``fast`` (default, in the normal test run): a few dozen examples per property, about a minute in all.
+- ``fast`` (default, in the normal test run): a few dozen examples per property, about 30 s in all; the
+  properties that simulate every example are marked ``slow`` (out of the quick tier, in the full run).
 - ``long``: 10,000 examples per property, for occasional runs (hours on two cores)::
 
       GLUCOSIM_HYPOTHESIS_PROFILE=long pytest tests/test_properties.py -p no:cacheprovider -s
@@ -114,6 +115,7 @@ def scenarios(draw) -> dict:
     return data
 
 
+@pytest.mark.slow  # simulates every example
 @examples(fast=12)
 @given(scenarios())
 def test_random_valid_scenarios_give_finite_plausible_outputs_or_a_named_failure(data):
@@ -193,6 +195,7 @@ def _write_toml(path: Path, data: dict) -> None:
 WORK = Path(tempfile.mkdtemp(prefix="glucosim-properties-"))
 
 
+@pytest.mark.slow  # simulates every example
 @examples(fast=12)
 @given(protocols(), st.sampled_from(available_presets()))
 def test_random_valid_protocols_keep_glucose_non_negative_and_are_checked(data, preset):
@@ -256,6 +259,7 @@ def sweeps(draw) -> dict:
     }
 
 
+@pytest.mark.slow  # simulates every example
 @examples(fast=15)
 @given(sweeps(), st.data())
 def test_random_valid_sweeps_have_the_planned_design_and_runs_end_named(data, draw):

@@ -21,7 +21,8 @@ def test_every_fast_state_has_a_rate_and_none_is_frozen_twice():
     assert not set(sbml.FAST_STATES) & set(sbml.FROZEN_STATES)
 
 
-@pytest.mark.parametrize("subject", ["healthy", "insulin_resistant_low_reserve"])
+# the second subject repeats the ~35 s round trip: full suite only (quick tier keeps the healthy one)
+@pytest.mark.parametrize("subject", ["healthy", pytest.param("insulin_resistant_low_reserve", marks=pytest.mark.slow)])
 def test_exported_ogtt_round_trips_through_roadrunner(tmp_path, subject):
     loaded = subject_scenario(subject)
     p = loaded.parameters
@@ -77,3 +78,47 @@ def test_every_state_is_exported_or_deliberately_excluded(tmp_path):
         assert model.getParameter(name) is not None and model.getParameter(name).getConstant(), name
     quadratures = [spec.name for spec in STATE_TABLE if spec.kind != StateKind.DYNAMIC]
     assert quadratures and not any(model.getParameter(name) or model.getSpecies(name) for name in quadratures)
+
+
+THIRTY_DAYS = {
+    "name": "30 days for SBML",
+    "duration_days": 30,
+    "subject": {"preset": "insulin_resistant_low_reserve"},
+    "routine": {
+        "sleep_h": 7.0,
+        "meals": [{"time_h": 7.5, "carbs_g": 60}, {"time_h": 12.5, "carbs_g": 80}, {"time_h": 19.0, "carbs_g": 80}],
+        "exercise": [{"start_h": 17.0, "duration_min": 45, "intensity_pct_vo2max": 60, "weekdays": [1, 3, 5]}],
+        "energy_surplus_kcal_per_day": 300,
+        "drift": {"whole_body_per_year": -0.3},
+    },
+    "changes": [{"from_day": 10, "sleep_h": 5.0, "label": "short sleep"}],
+}
+
+
+@pytest.mark.slow
+def test_whole_model_over_30_days_matches_glucosim_in_roadrunner(tmp_path):
+    """Slow states included; meals, exercise sessions, a sleep change, drift and an energy surplus as events."""
+    import glucosim
+    from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_ATOL
+    from glucosim.simulation.run import simulate
+
+    loaded = glucosim.load_scenario(THIRTY_DAYS)
+    ours = simulate(loaded, resolution="full", state_days=tuple(range(31)), progress=False)
+    path = sbml.write_scenario_sbml(tmp_path / "thirty_days.xml", loaded, 30)
+    runner = roadrunner.RoadRunner(str(path))
+    runner.integrator.relative_tolerance = 1e-6
+    runner.integrator.absolute_tolerance = 1e-9
+    names = list(STATE_NAMES[:FIRST_QUADRATURE])
+    result = runner.simulate(times=np.arange(0.0, 30 * 1440.0 + 1.0, 1440.0), selections=names)
+    theirs = np.array(result.tolist(), dtype=float)  # a plain array (roadrunner returns a NamedArray)
+    ours_midnights = np.array([ours.midnight_states[day][:FIRST_QUADRATURE] for day in range(31)])
+    # the slow states did move: this is not the fast model with frozen ones
+    moved = [St.beta_function_rel, St.weight_change_kg, St.training_level, St.drift_log_muscle, St.liver_fat_pct]
+    assert np.all(np.abs(ours_midnights[-1, moved] - ours_midnights[0, moved]) > 1e-4)
+    # 1e-3 relative; absolute floor: the solver's own absolute tolerance of each state, x 1000 like rtol 1e-6 -> 1e-3
+    atol = 1e3 * np.array(STATE_ATOL[:FIRST_QUADRATURE])
+    excess = np.abs(theirs - ours_midnights) / (atol + 1e-3 * np.abs(ours_midnights))
+    worst = np.unravel_index(np.argmax(excess), excess.shape)
+    assert excess.max() <= 1.0, (
+        f"{names[worst[1]]} on day {worst[0]}: roadrunner {theirs[worst]:.9g}, glucosim {ours_midnights[worst]:.9g}"
+    )

@@ -198,3 +198,27 @@ def test_21_vlcd_empties_the_liver_within_weeks_but_the_beta_cells_stay_failed()
     assert hepatic.loc[weeks8] > 2.0 * hepatic.loc[start]
     assert daily.loc[weeks8, "fasting_glucose_mg_dl"] < daily.loc[start, "fasting_glucose_mg_dl"] - 15.0
     assert daily.loc[weeks8, "weight_change_kg"] < -8.0
+
+
+def _daily(name):
+    import glucosim
+
+    return glucosim.simulate(SCENARIO_DIR / f"{name}.toml", progress=False).daily.set_index("day")
+
+
+def test_22_aerobic_acts_within_weeks_resistance_builds_muscle_over_months_both_fade():
+    resistance, aerobic = _daily("22a_resistance_training"), _daily("22b_aerobic_training")
+    assert aerobic.loc[30, "training_level"] > 0.1 and resistance.loc[30, "training_level"] < 0.02
+    assert resistance.loc[30, "muscle_mass_rel"] < 1.02 < resistance.loc[364, "muscle_mass_rel"]
+    assert aerobic.loc[90, "homa_ir"] < resistance.loc[90, "homa_ir"] < resistance.loc[0, "homa_ir"] + 0.05
+    for daily in (resistance, aerobic):
+        assert daily.loc[364, "homa_ir"] < 0.85 * daily.loc[0, "homa_ir"]
+    # detraining: a year after stopping both gains are gone
+    assert resistance.loc[729, "muscle_mass_rel"] < 1.005 and aerobic.loc[729, "training_level"] < 0.01
+
+
+def test_23_fewer_steps_raise_insulin_within_days_and_resuming_restores_it():
+    daily = _daily("23_fewer_daily_steps")
+    assert daily.loc[27, "homa_ir"] > 1.25 * daily.loc[13, "homa_ir"]
+    assert daily.loc[17, "activity_sensitivity_rel"] < 0.8  # within days
+    assert abs(daily.loc[41, "homa_ir"] / daily.loc[13, "homa_ir"] - 1.0) < 0.1

@@ -38,7 +38,10 @@ def shipped_sweeps() -> dict[str, Path]:
 
 def _resolve(reference, shipped: dict[str, Path], what: str, error: type[Exception]) -> Path:
     path = Path(str(reference))
-    if path.is_file():
+    try:
+        if path.is_file():
+            return path
+    except OSError:  # e.g. a name too long for the file system: the file reader names it in one line
         return path
     name = path.name[: -len(".toml")] if path.name.endswith(".toml") else path.name
     # A shipped name, also when given as the clone's relative path (scenarios/03_....toml) from elsewhere.

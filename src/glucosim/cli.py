@@ -344,13 +344,36 @@ def clinic(protocol, subject: str, at_year: float, out_dir, list_names: bool, st
     show_default=True,
     help="glucose drink in the stomach at time 0 (75 for an OGTT)",
 )
+@click.option(
+    "--days",
+    type=click.IntRange(min=1, max=3650),
+    default=None,
+    help="the whole model (slow states too) living this many days of the subject's routine, its meals, "
+    "exercise and sleep as events (instead of the fast model at one morning)",
+)
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def export_sbml(subject: str, at_year: float, oral_glucose_g: float, out_file: Path):
-    """Write the fast model, with the subject's parameters and morning state, as SBML Level 3."""
+def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_file: Path):
+    """Write the model as SBML Level 3: the fast model at a morning (a clinic test), or with --days the whole
+    model over the subject's days."""
     try:
-        from glucosim.io.sbml import write_sbml
+        from glucosim.io.sbml import write_sbml, write_scenario_sbml
     except ImportError:  # pragma: no cover - depends on the environment
         _fail("SBML export needs python-libsbml: pip install 'glucosim[sbml]'")
+    if days is not None:
+        if at_year or oral_glucose_g:
+            _fail("--days exports the run from its start; --at-year and --oral-glucose-g are for the fast model")
+        from glucosim.api import load_scenario
+        from glucosim.clinic.runner import subject_scenario
+
+        try:
+            loaded = load_scenario(subject_scenario(_subject(subject)), duration_days=days)
+            path = write_scenario_sbml(out_file, loaded, days)
+        except GlucosimError as error:
+            _fail(error)
+        except OSError as error:
+            _fail(f"{out_file}: could not write the SBML file: {error.strerror or error}")
+        click.echo(f"wrote {path} (SBML L3V2, whole model, {days} days as events; time in minutes)")
+        return
     from glucosim.clinic.runner import morning_test_state, subject_scenario
     from glucosim.physiology.indices import Drv, Par, St
     from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G

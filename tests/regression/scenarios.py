@@ -25,6 +25,7 @@ SCENARIO_DIR = REGRESSION_DIR.parent.parent / "scenarios"
 HORIZON_DAYS = 90
 """Long enough for the running means and the first beta-cell and sensitivity changes to move."""
 STORED_DAYS = (0, 29, HORIZON_DAYS - 1)
+"""Days whose daily row is stored (a shorter scenario stores its first, 30th-or-last and last day)."""
 REGENERATE = ".venv/bin/python -m tests.regression.scenarios"
 
 
@@ -48,10 +49,12 @@ def compute(scenario: Path) -> dict:
     result = simulate(scenario, until_day=HORIZON_DAYS, progress=False)
     daily = result.daily.set_index("day")
     numeric = [column for column in daily.columns if daily[column].dtype.kind in "fi"]
+    last = len(daily) - 1
+    days = sorted({min(day, last) for day in STORED_DAYS})
     return {
         "scenario": scenario.name,
         "horizon_days": HORIZON_DAYS,
-        "daily": {str(day): {column: _number(daily.loc[day, column]) for column in numeric} for day in STORED_DAYS},
+        "daily": {str(day): {column: _number(daily.loc[day, column]) for column in numeric} for day in days},
         "final_state": {name: _number(value) for name, value in result.final_state_dict().items()},
         "regenerate": REGENERATE,
     }

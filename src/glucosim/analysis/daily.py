@@ -103,6 +103,8 @@ def daily_rows(first_day, plans, t, y, segment, drivers, p, end_min) -> dict[str
             "weight_change_kg": y[fasting_rows, St.weight_change_kg],
             "fat_mass_change_kg": y[fasting_rows, St.fat_mass_change_kg],
             "liver_fat_pct": y[fasting_rows, St.liver_fat_pct],
+            "muscle_mass_rel": y[fasting_rows, St.muscle_mass_rel],
+            "activity_sensitivity_rel": y[fasting_rows, St.activity_sensitivity_rel],
         }
     )
     return columns

@@ -1,4 +1,10 @@
-"""Export the fast organ model with a subject's parameters as SBML Level 3 (python-libsbml, optional extra).
+"""Export the organ model as SBML Level 3 (python-libsbml, optional extra).
+
+Two exports. ``write_scenario_sbml`` writes the whole model (slow states
+included) living a scenario's days: its compiled schedule becomes events
+(meals, exercise sessions, sleep, drift, energy intake); tests/test_sbml.py
+runs 30 days of it in libroadrunner and holds every state to glucosim's at
+1e-3. ``write_sbml`` writes the fast model at one moment, for a clinic test:
 
 The fast states (gut, glucose, insulin, secretion, NEFA, exercise, running
 means and the post-exercise rise) become rate rules; slow states (beta-cell
@@ -55,6 +61,8 @@ FROZEN_STATES = (
     "fat_mass_change_kg",
     "adaptive_thermogenesis_kcal_day",
     "liver_fat_pct",
+    "muscle_mass_rel",
+    "activity_sensitivity_rel",
 )
 
 # name = formula (SBML L3 infix); order matters only for readability
@@ -62,7 +70,8 @@ ASSIGNMENTS = {
     "G": "glucose_plasma_mg_kg / glucose_distribution_volume",
     "I": "insulin_plasma_pmol_kg / insulin_distribution_volume",
     "nefa_ratio": "nefa_mmol_l / nefa_reference",
-    "chronic": "insulin_sensitivity_whole_body * (insulin_mean_pmol_l / insulin_mean_reference)"
+    "mean_insulin_positive": "piecewise(insulin_mean_pmol_l, insulin_mean_pmol_l > 1e-9, 1e-9)",
+    "chronic": "insulin_sensitivity_whole_body * (mean_insulin_positive / insulin_mean_reference)"
     "^(-hyperinsulinemia_sensitivity_exponent) * exp(-weight_sensitivity_elasticity * weight_change_kg / body_weight)",
     "sleep_peripheral": "piecewise(1 - sleep_peripheral_sensitivity_loss * sleep_deficit_h, "
     "1 - sleep_peripheral_sensitivity_loss * sleep_deficit_h > 0, 0)",
@@ -77,7 +86,8 @@ ASSIGNMENTS = {
     "- circadian_tolerance_peak_h) / 24))",
     "clock_angle": "2 * pi * (time / 60 - circadian_tolerance_peak_h - clock_shift_h) / 24",
     "s_liver": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * liver_fat_factor * sleep_hepatic * rhythm",
-    "s_muscle": "chronic * insulin_sensitivity_muscle * exp(drift_log_muscle) * (1 + training_level) "
+    "s_muscle": "chronic * insulin_sensitivity_muscle * exp(drift_log_muscle) * muscle_mass_rel "
+    "* activity_sensitivity_rel * (1 + training_level) "
     "* (1 + post_exercise_sensitivity) * sleep_peripheral * rhythm",
     "s_adipose": "chronic * insulin_sensitivity_adipose * exp(drift_log_adipose) * (1 + training_level) * sleep_peripheral * rhythm",
     "liver_drive": "liver_output_extrapolated * (1 + liver_output_cortisol_gain * (cortisol_rel - 1)) "
@@ -111,7 +121,8 @@ ASSIGNMENTS = {
     "glucagon_target": "glucagon_basal * (glucagon_min_fraction + (1 - glucagon_min_fraction) "
     "* (1 + glucagon_insulin_suppression) / (1 + glucagon_insulin_suppression * I / insulin_basal_reference)) "
     "* piecewise(1 + glucagon_hypoglycemia_gain * (glucagon_hypoglycemia_threshold - G), "
-    "G < glucagon_hypoglycemia_threshold, 1) * glucagon_exercise",
+    "G < glucagon_hypoglycemia_threshold, 1) * glucagon_exercise * (1 + glucagon_amino_acid_gain "
+    "* gut_absorption_rate * meal_protein_per_carb * absorption_speed * gut_mg_kg)",
     "appearance": "gut_bioavailability * gut_absorption_rate * absorption_speed * gut_mg_kg",
     "renal": "piecewise(renal_excretion_rate * (glucose_plasma_mg_kg - renal_threshold), "
     "glucose_plasma_mg_kg > renal_threshold, 0)",
@@ -151,8 +162,10 @@ ASSIGNMENTS = {
     "m3": "extraction * insulin_liver_to_plasma_rate / (1 - extraction)",
     "lipolysis_reference_suppression": "lipolysis_max_suppression * insulin_basal_reference^lipolysis_hill "
     "/ (insulin_basal_reference^lipolysis_hill + lipolysis_insulin_ic50^lipolysis_hill)",
-    "lipolysis_suppression": "lipolysis_max_suppression * insulin_remote_pmol_l^lipolysis_hill "
-    "/ (insulin_remote_pmol_l^lipolysis_hill + (lipolysis_insulin_ic50 / s_adipose)^lipolysis_hill)",
+    # powers of non-negative states, guarded so an implicit solver's trial iterates below 0 give no NaN
+    "remote_nonnegative": "piecewise(insulin_remote_pmol_l, insulin_remote_pmol_l > 0, 0)",
+    "lipolysis_suppression": "lipolysis_max_suppression * remote_nonnegative^lipolysis_hill "
+    "/ (remote_nonnegative^lipolysis_hill + (lipolysis_insulin_ic50 / s_adipose)^lipolysis_hill)",
     "fat_ratio": "piecewise((body_weight * body_fat_fraction + fat_mass_change_kg) / (body_weight * body_fat_fraction), "
     "(body_weight * body_fat_fraction + fat_mass_change_kg) / (body_weight * body_fat_fraction) > 0.05, 0.05)",
     "lipolysis": "nefa_clearance_rate * nefa_reference / (1 - lipolysis_reference_suppression) * fat_ratio "
@@ -278,6 +291,192 @@ def write_sbml(path, state, params, drivers, name: str = "glucosim organ model")
     import libsbml
 
     document = build_document(np.asarray(state), np.asarray(params), np.asarray(drivers), name)
+    document.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, False)
+    if document.checkConsistency():
+        errors = [document.getError(i) for i in range(document.getNumErrors())]
+        serious = [error for error in errors if error.getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
+        if serious:
+            raise RuntimeError("exported SBML is inconsistent: " + "; ".join(e.getMessage() for e in serious[:5]))
+    path = Path(path)
+    if not libsbml.writeSBMLToFile(document, str(path)):
+        raise OSError(f"could not write {path}")
+    return path
+
+
+# ---------------------------------------------------------------- the whole model over a scenario's schedule
+def _slow_rates() -> dict[str, str]:
+    """Rate rules of the slow states (beta cells, drift, training, body, liver fat), restating glucosim.physiology.
+
+    A slow state added to the model without a rate here fails ``build_scenario_document`` (KeyError naming it)
+    and tests/test_sbml.py.
+    """
+    from glucosim.physiology import body
+
+    mifflin = (
+        f"({body._MIFFLIN_WEIGHT} * body_weight + {body._MIFFLIN_HEIGHT} * height_cm - {body._MIFFLIN_AGE} * age_years "
+        f"+ (1 - sex_female) * {body._MIFFLIN_MALE} + sex_female * ({body._MIFFLIN_FEMALE}))"
+    )
+    return {
+        "beta_function_rel": "slow_dynamics_on * (beta_function_adaptation_rate * capped_function * (1 - toxicity) "
+        "* beta_function_rel - beta_function_glucotoxic_rate * toxicity * (beta_function_rel - beta_function_floor)) / 1440",
+        "beta_mass_rel": "slow_dynamics_on * (beta_mass_adaptation_rate * capped_mass * (1 - toxicity) "
+        "- beta_mass_glucotoxic_rate * toxicity) * beta_mass_rel / 1440",
+        "drift_log_liver": "slow_dynamics_on * drift_liver_per_day / 1440",
+        "drift_log_muscle": "slow_dynamics_on * drift_muscle_per_day / 1440",
+        "drift_log_adipose": "slow_dynamics_on * drift_adipose_per_day / 1440",
+        "training_level": "slow_dynamics_on * (training_gain * exercise_vo2_pct / 100 - training_level) "
+        "/ (training_time * 1440)",
+        "fat_mass_change_kg": "slow_dynamics_on * d_fat / 1440",
+        "weight_change_kg": "slow_dynamics_on * (d_fat + d_lean) / 1440",
+        "adaptive_thermogenesis_kcal_day": "slow_dynamics_on * (adaptive_thermogenesis_fraction * "
+        "(intake - physical_activity_level * rest) - adaptive_thermogenesis_kcal_day) / adaptive_thermogenesis_time "
+        "/ 1440",
+        "liver_fat_pct": "slow_dynamics_on * (liver_fat_inflow - liver_fat_outflow) / 1440",
+        # helpers (assignment rules, listed here so they follow the fast model's)
+        "@beta_drive": "(glucose_mean_mg_dl - glucose_setpoint) / glucose_setpoint",
+        "@toxicity": "1 / (1 + exp(-(glucose_mean_mg_dl - glucotoxicity_threshold) / glucotoxicity_width))",
+        "@capped_function": "piecewise(beta_drive * piecewise(1 - beta_function_rel / beta_function_max, "
+        "1 - beta_function_rel / beta_function_max > 0, 0), beta_drive > 0, beta_drive)",
+        "@capped_mass": "piecewise(beta_drive * piecewise(1 - beta_mass_rel / beta_mass_max, "
+        "1 - beta_mass_rel / beta_mass_max > 0, 0), beta_drive > 0, beta_drive)",
+        "@rest": mifflin,
+        "@intake": "food_energy_kcal_day + energy_surplus_kcal_day + sleep_appetite_energy * sleep_deficit_h",
+        "@imbalance": "(intake - physical_activity_level * rest) - (fat_maintenance_cost * fat_mass_change_kg "
+        "+ lean_maintenance_cost * (weight_change_kg - fat_mass_change_kg) "
+        "+ ((1 - thermic_effect_fraction) * physical_activity_level - 1) * rest / body_weight * weight_change_kg "
+        "+ thermic_effect_fraction * (intake - physical_activity_level * rest) + adaptive_thermogenesis_kcal_day "
+        "+ exercise_vo2_pct / resting_intensity * met_energy * (body_weight + weight_change_kg) * 24)",
+        "@fat_now": "piecewise(body_weight * body_fat_fraction + fat_mass_change_kg, "
+        "body_weight * body_fat_fraction + fat_mass_change_kg > 0, 0)",
+        "@forbes": "forbes_constant * lean_energy_density / fat_energy_density",
+        "@d_lean_free": "forbes / (forbes + fat_now) * imbalance / (lean_energy_density + lean_deposition_cost)",
+        "@d_lean": f"piecewise(0, d_lean_free < 0 && body_weight * (1 - body_fat_fraction) + weight_change_kg "
+        f"- fat_mass_change_kg <= {body.MIN_LEAN_MASS_FRACTION} * body_weight * (1 - body_fat_fraction), d_lean_free)",
+        # liver fat (glucosim.physiology.ectopic_fat)
+        "@lf_insulin_ratio": "insulin_mean_pmol_l / insulin_mean_reference",
+        "@lf_sources": "liver_fat_nefa_share * nefa_mmol_l / nefa_mean_reference + liver_fat_dnl_share "
+        "* carbohydrate_g_day / carbohydrate_reference * 2 * lf_insulin_ratio / (lf_insulin_ratio + 1) "
+        "+ (1 - liver_fat_nefa_share - liver_fat_dnl_share) * intake / (physical_activity_level * rest)",
+        "@liver_fat_inflow": "liver_fat_reference / liver_fat_turnover_time * lf_sources "
+        "* piecewise(1 - liver_fat_pct / liver_fat_maximum, 1 - liver_fat_pct / liver_fat_maximum > 0, 0) "
+        "/ (1 - liver_fat_reference / liver_fat_maximum)",
+        "@lf_fat": "piecewise(liver_fat_pct, liver_fat_pct > 0, 0)",
+        "@lf_deficit": "piecewise(-imbalance / (physical_activity_level * rest), imbalance < 0, 0)",
+        "@liver_fat_outflow": "liver_fat_export_capacity * liver_fat_reference / (liver_fat_turnover_time "
+        "* liver_fat_capacity_used) * (lf_fat + liver_fat_deficit_oxidation * lf_deficit "
+        "* piecewise(lf_fat - liver_fat_reference, lf_fat > liver_fat_reference, 0)) "
+        "/ (liver_fat_reference * (1 / liver_fat_capacity_used - 1) + lf_fat)",
+        "@d_fat": "(1 - forbes / (forbes + fat_now)) * imbalance / (fat_energy_density + fat_deposition_cost)",
+    }
+
+
+UNDERFLOW_FLOOR = 1e-100
+
+
+def _soft(state: str) -> str:
+    """``state`` with its last 1e-100 softened: a decay rate k * soft(x) slows smoothly there instead of
+    underflowing (k * x * |x| / (|x| + 1e-100); a relative change of 1e-100 / x, nothing at physiological values)."""
+    return f"({state} * abs({state}) / (abs({state}) + {UNDERFLOW_FLOOR}))"
+
+
+SMOOTH_DECAY = {
+    "exercise_vo2_pct": f"exercise_vo2_response_rate * (exercise_intensity_pct - {_soft('exercise_vo2_pct')})",
+    "exercise_liver_output_mg_kg_min": "exercise_liver_output_gain * exercise_vo2_pct "
+    f"- exercise_liver_output_decay * {_soft('exercise_liver_output_mg_kg_min')}",
+    "exercise_uptake_mg_kg_min": "exercise_uptake_gain * exercise_vo2_pct "
+    f"- exercise_uptake_decay * {_soft('exercise_uptake_mg_kg_min')}",
+    "stomach_solid_mg_kg": f"-gastric_grinding_rate * absorption_speed * {_soft('stomach_solid_mg_kg')}",
+}
+
+SESSION_RESET_STATES = ("exercise_vo2_pct", "exercise_liver_output_mg_kg_min", "exercise_uptake_mg_kg_min")
+SESSION_RESET_BELOW = 1e-30
+
+
+def build_scenario_document(loaded, n_days: int, name: str | None = None):
+    """An SBML L3V2 document of the whole model (slow states included) living ``n_days`` of ``loaded``.
+
+    The scenario's schedule (glucosim.scenario.compile) becomes events: at each segment start the drivers
+    (meal size and absorption, exercise intensity, sleep deficit, drift, energy intake, cortisol) take the
+    segment's values and a meal's glucose enters the stomach, exactly as glucosim integrates it. The
+    starting state is glucosim's (``initial_state``); the running integrals (daily totals) are left out.
+    """
+
+    from glucosim.scenario.compile import ScenarioProgram
+    from glucosim.simulation.initial_state import initial_state, last_meal
+
+    program = ScenarioProgram(loaded)
+    y0 = initial_state(program)
+    dose, speed = last_meal(program.day_plan(0))
+    schedule, _, _ = program.schedule(0, n_days, last_dose=dose, last_speed=speed)
+    y0 = y0 + schedule.jumps[0]
+    drivers = schedule.drivers
+    document = build_document(y0, loaded.parameters, drivers[0], name or f"glucosim: {loaded.scenario.name}")
+    model = document.getModel()
+    model.setId("glucosim_whole_model")
+    slow = _slow_rates()
+    for state in FROZEN_STATES:
+        model.getParameter(state).setConstant(False)
+        rule = model.createRateRule()
+        _check(rule.setVariable(state), f"rate {state}")
+        _check(rule.setMath(_math(slow[state])), f"set the rate of {state}")
+    for key, formula in slow.items():
+        if key.startswith("@"):
+            helper = model.createParameter()
+            helper.setId(key[1:])
+            helper.setConstant(False)
+            helper.setValue(0.0)
+            rule = model.createAssignmentRule()
+            _check(rule.setVariable(key[1:]), f"assign {key[1:]}")
+            _check(rule.setMath(_math(formula)), f"set the math of {key[1:]}")
+    for driver in Drv:
+        if model.getParameter(driver.name) is None:
+            parameter = model.createParameter()
+            parameter.setId(driver.name)
+            parameter.setValue(float(drivers[0][driver]))
+        model.getParameter(driver.name).setConstant(False)
+    # States that decay to zero between sessions and meals reach the floating-point underflow range within a
+    # day, where CVODE's Newton iteration fails. Below 1e-100 (physiologically zero, far below every
+    # tolerance) and with nothing driving them, their decay stops: a difference of at most 1e-100.
+    for state, formula in SMOOTH_DECAY.items():
+        rule = model.getRateRule(state)
+        _check(rule.setMath(_math(formula)), f"smooth the decay of {state}")
+    previous = drivers[0]
+    for k in range(1, len(schedule.t0)):
+        changed = [driver for driver in Drv if drivers[k][driver] != previous[driver]]
+        jumped = [state for state in FAST_STATES if schedule.jumps[k][St[state]] != 0.0]
+        previous = drivers[k]
+        if not changed and not jumped:
+            continue
+        event = model.createEvent()
+        event.setId(f"segment_{k}")
+        event.setUseValuesFromTriggerTime(True)
+        trigger = event.createTrigger()
+        trigger.setInitialValue(False)
+        trigger.setPersistent(True)
+        trigger.setMath(_math(f"time >= {float(schedule.t0[k])!r}"))
+        for driver in changed:
+            assignment = event.createEventAssignment()
+            assignment.setVariable(driver.name)
+            assignment.setMath(_math(repr(float(drivers[k][driver]))))
+        for state in jumped:
+            assignment = event.createEventAssignment()
+            assignment.setVariable(state)
+            assignment.setMath(_math(f"{state} + {float(schedule.jumps[k][St[state]])!r}"))
+        if drivers[k][Drv.exercise_intensity_pct] > 0 and drivers[k - 1][Drv.exercise_intensity_pct] == 0:
+            # a session starts: remnants of the last one below 1e-30 become exactly 0 (CVODE's Newton iteration
+            # fails on them when the session drives the states up again; the change is below 1e-30)
+            for state in SESSION_RESET_STATES:
+                assignment = event.createEventAssignment()
+                assignment.setVariable(state)
+                assignment.setMath(_math(f"piecewise(0, abs({state}) < {SESSION_RESET_BELOW}, {state})"))
+    return document, y0
+
+
+def write_scenario_sbml(path, loaded, n_days: int) -> Path:
+    """Write the whole model living ``n_days`` of scenario ``loaded`` as SBML (checked by libsbml); returns the path."""
+    import libsbml
+
+    document, _ = build_scenario_document(loaded, n_days)
     document.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, False)
     if document.checkConsistency():
         errors = [document.getError(i) for i in range(document.getNumErrors())]

@@ -106,6 +106,9 @@ def energy_imbalance_kcal_day(y, drv, p):
         + tef * intake_change
         + y[St.adaptive_thermogenesis_kcal_day]
         + exercise_expenditure_kcal_day(y, p)
+        + p[Par.step_energy]
+        * (drv[Drv.daily_steps] - p[Par.steps_reference])
+        * (p[Par.body_weight] + y[St.weight_change_kg])
     )
     return intake_change - expenditure_change
 

@@ -6,7 +6,10 @@ high insulin blunts the response), rises linearly below the counter-regulatory
 glucose threshold (Mitrakou 1991: 68 mg/dl) and rises with exercise intensity:
 
     H_target = H_b * [h_min + (1 - h_min)(1 + k_HI)/(1 + k_HI * I/Ib)]
-               * (1 + k_hypo * max(G_th - G, 0)) * (1 + k_Hex * PVO2/100)
+               * (1 + k_hypo * max(G_th - G, 0)) * (1 + k_Hex * PVO2/100) * (1 + k_HAA * AA)
+
+AA is the protein being absorbed (gut.py): a protein meal raises glucagon,
+which keeps protein-stimulated insulin from causing hypoglycaemia.
 
 Glucagon above basal (beyond the exercise part, whose hepatic effect is Roy &
 Parker's exercise liver output) drives glycogenolysis, and glucagon drives
@@ -15,6 +18,7 @@ fast defence (glucagon and adrenaline share the 68 mg/dl threshold).
 """
 
 from glucosim.physiology._jit import kernel
+from glucosim.physiology.gut import protein_absorption
 from glucosim.physiology.indices import Par, St
 from glucosim.physiology.units import PERCENT
 
@@ -57,7 +61,15 @@ def counterregulatory_excess(y, p):
 
 
 @kernel
-def glucagon_derivative(y, p, glucose_mg_dl, insulin_pmol_l, dydt):
+def amino_acid_factor(y, drv, p):
+    """Rise of glucagon secretion while a meal's protein is absorbed (amino acids stimulate alpha cells)."""
+    return 1.0 + p[Par.glucagon_amino_acid_gain] * p[Par.gut_absorption_rate] * protein_absorption(y, drv)
+
+
+@kernel
+def glucagon_derivative(y, drv, p, glucose_mg_dl, insulin_pmol_l, dydt):
     """Write d(glucagon)/dt, pg/ml/min."""
-    target = glucagon_target_at_rest(glucose_mg_dl, insulin_pmol_l, p) * exercise_factor(y, p)
+    target = (
+        glucagon_target_at_rest(glucose_mg_dl, insulin_pmol_l, p) * exercise_factor(y, p) * amino_acid_factor(y, drv, p)
+    )
     dydt[St.glucagon_pg_ml] = p[Par.glucagon_clearance_rate] * (target - y[St.glucagon_pg_ml])

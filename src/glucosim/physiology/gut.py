@@ -58,12 +58,15 @@ def capped_emptying(flux, cap):
 
 
 @kernel
+def protein_absorption(y, drv):
+    """Protein being absorbed, mg/kg/min per unit kabs (it travels with its meal's carbohydrate)."""
+    return drv[Drv.meal_protein_per_carb] * drv[Drv.absorption_speed] * y[St.gut_mg_kg]
+
+
+@kernel
 def amino_acid_potentiation(y, drv, p):
     """Factor (>= 1) on beta-cell secretory capacity while the meal's protein is absorbed."""
-    protein_absorption = (
-        drv[Drv.meal_protein_per_carb] * p[Par.gut_absorption_rate] * drv[Drv.absorption_speed] * y[St.gut_mg_kg]
-    )
-    return 1.0 + p[Par.protein_insulin_potentiation] * protein_absorption
+    return 1.0 + p[Par.protein_insulin_potentiation] * p[Par.gut_absorption_rate] * protein_absorption(y, drv)
 
 
 @kernel

@@ -158,6 +158,17 @@ STATE_TABLE: tuple[StateSpec, ...] = (
         "adaptive change of energy expenditure (Hall 2011 AT)",
         slow=True,
     ),
+    # training kinds and daily activity (exercise.py)
+    dynamic(
+        "muscle_mass_rel", "1", _REL, "skeletal muscle mass relative to the start (resistance training)", slow=True
+    ),
+    dynamic(
+        "activity_sensitivity_rel",
+        "1",
+        _REL,
+        "muscle insulin sensitivity from everyday activity (steps) relative to habitual",
+        slow=True,
+    ),
     # ectopic fat (ectopic_fat.py)
     dynamic("liver_fat_pct", "%", 1e-9, "liver fat (intrahepatic triglyceride, % of liver weight)", slow=True),
     # --- add new dynamic states above this line, in the block of their mechanism ---
@@ -282,6 +293,8 @@ DRIVER_SPEC = [
     ("energy_surplus_kcal_day", "kcal/day", "explicit extra energy intake (the scenario's override), every day"),
     ("food_energy_kcal_day", "kcal/day", "energy of the day's food: meals plus the rest of the diet"),
     ("carbohydrate_g_day", "g/day", "carbohydrate eaten that day (meals x carbs_scale)"),
+    ("resistance_exercise", "1", "1 during a resistance session, 0 otherwise"),
+    ("daily_steps", "steps/day", "steps a day outside exercise sessions"),
     ("cortisol_rel", "1", "plasma cortisol relative to normal"),
     ("slow_dynamics_on", "1", "1 normally; 0 freezes slow states (used to find the starting state)"),
     ("iv_glucose_mg_kg_min", "mg/kg/min", "intravenous glucose infusion (clinic protocols)"),

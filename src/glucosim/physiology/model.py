@@ -110,7 +110,7 @@ def rhs(t, y, drv, p, dydt):
     secretion = beta_cells.secretion_to_liver(y, p)
     insulin.insulin_derivatives(y, p, secretion, drv[Drv.iv_insulin_pmol_kg_min], dydt)
     adipose.nefa_derivative(y, p, s_adipose, dydt)
-    glucagon.glucagon_derivative(y, p, glucose, insulin.plasma_insulin_pmol_l(y, p), dydt)
+    glucagon.glucagon_derivative(y, drv, p, glucose, insulin.plasma_insulin_pmol_l(y, p), dydt)
     glycogen.glycogen_derivative(y, p, glycogenolysis, gng_stored, appearance, liver_uptake, dydt)
     exercise.exercise_derivatives(y, drv, p, slow_on, dydt)
     clock.clock_derivatives(t, y, drv, p, dydt)

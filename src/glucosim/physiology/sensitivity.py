@@ -33,7 +33,14 @@ def chronic_sensitivities(y, p):
     liver = (
         common * p[Par.insulin_sensitivity_liver] * math.exp(y[St.drift_log_liver]) * hepatic_sensitivity_factor(y, p)
     )
-    muscle = common * p[Par.insulin_sensitivity_muscle] * math.exp(y[St.drift_log_muscle])
+    # insulin-stimulated muscle uptake scales with muscle mass and with everyday activity
+    muscle = (
+        common
+        * p[Par.insulin_sensitivity_muscle]
+        * math.exp(y[St.drift_log_muscle])
+        * y[St.muscle_mass_rel]
+        * y[St.activity_sensitivity_rel]
+    )
     adipose = common * p[Par.insulin_sensitivity_adipose] * math.exp(y[St.drift_log_adipose])
     return liver, muscle, adipose
 

@@ -36,12 +36,13 @@ class DayPlan:
     meal_composition: (
         tuple  # per meal, same order: (non-carbohydrate energy / carbohydrate energy, protein g per carb g)
     )
-    exercise: tuple  # of (start_minute, end_minute, intensity_above_rest_pct)
+    exercise: tuple  # of (start_minute, end_minute, intensity_above_rest_pct, resistance 0/1)
     sleep_deficit_h: float
     drift_per_day: tuple  # (liver, muscle, adipose) log-rate per day
     energy_surplus_kcal_day: float
     food_energy_kcal_day: float
     carbohydrate_g_day: float
+    daily_steps: float
     cortisol_rel: float
     clock_shift_h: float = 0.0
     circadian_misalignment: float = 0.0
@@ -135,6 +136,7 @@ class ScenarioProgram:
                     "energy_surplus_kcal_per_day",
                     "other_food_kcal_per_day",
                     "cortisol_rel",
+                    "daily_steps",
                     "drift",
                 )
                 if getattr(change, name) is not None
@@ -207,6 +209,7 @@ class ScenarioProgram:
                     session.start_h * MINUTES_PER_HOUR,
                     session.start_h * MINUTES_PER_HOUR + session.duration_min,
                     max(session.intensity_pct_vo2max - rest, 0.0),
+                    1.0 if session.kind == "resistance" else 0.0,
                 )
                 for session in routine.exercise
                 if weekday in session.weekdays
@@ -225,6 +228,7 @@ class ScenarioProgram:
             energy_surplus_kcal_day=routine.energy_surplus_kcal_per_day,
             food_energy_kcal_day=self.food_energy_kcal_day(routine),
             carbohydrate_g_day=sum(meal.carbs_g for meal in routine.meals) * routine.carbs_scale,
+            daily_steps=float(p[Par.steps_reference]) if routine.daily_steps is None else routine.daily_steps,
             cortisol_rel=routine.cortisol_rel,
             clock_shift_h=routine.clock_shift_h,
             circadian_misalignment=circadian_misalignment(routine),
@@ -260,7 +264,7 @@ class ScenarioProgram:
             events = {0.0: None}
             for minute, _dose, _speed in plan.meals:
                 events[minute] = None
-            for start, end, _ in plan.exercise:
+            for start, end, _, _ in plan.exercise:
                 events[start] = None
                 events[min(end, MINUTES_PER_DAY)] = None
             events.pop(MINUTES_PER_DAY, None)
@@ -273,12 +277,16 @@ class ScenarioProgram:
                 if minute in meals_at:
                     dose, speed, composition = meals_at[minute]
                     jump[St.stomach_solid_mg_kg] = dose
-                intensity = next((u for start, end, u in plan.exercise if start <= minute < end), 0.0)
+                intensity, resistance = next(
+                    ((u, kind) for start, end, u, kind in plan.exercise if start <= minute < end), (0.0, 0.0)
+                )
                 drv = np.zeros(N_DRIVERS)
                 drv[Drv.meal_dose_mg_kg] = dose
                 drv[Drv.absorption_speed] = speed
                 drv[Drv.meal_noncarb_energy_ratio], drv[Drv.meal_protein_per_carb] = composition
                 drv[Drv.exercise_intensity_pct] = intensity
+                drv[Drv.resistance_exercise] = resistance
+                drv[Drv.daily_steps] = plan.daily_steps
                 drv[Drv.sleep_deficit_h] = plan.sleep_deficit_h
                 drv[Drv.drift_liver_per_day], drv[Drv.drift_muscle_per_day], drv[Drv.drift_adipose_per_day] = (
                     plan.drift_per_day

@@ -35,6 +35,12 @@ def _whole_float_to_int(value):
 WholeNumber = Annotated[int, BeforeValidator(_whole_float_to_int)]
 """An integer field that also takes a whole float (never a string or a boolean)."""
 
+MAX_MEAL_CARBS_G = 400.0
+"""Most carbohydrate in one meal after ``carbs_scale`` (the meal field's own limit)."""
+MAX_DAILY_CARBS_G = 1500.0
+"""Most carbohydrate in a day after ``carbs_scale``: about three times a high habitual intake (~500 g/day in
+endurance athletes), far beyond what the meal model was built for."""
+
 CLOCK_STEPS_PER_HOUR = 1024
 """Clock times are kept on a grid of 1/1024 h (3.5 s), and durations within a day on 1/64 min (0.94 s): binary
 fractions, so every event minute (time_h * 60, start + duration) and every midnight + minute is exact in
@@ -100,6 +106,10 @@ class ExerciseSession(_Strict):
     weekdays: tuple[WholeNumber, ...] = Field(
         default=(0, 1, 2, 3, 4, 5, 6), description="days of the week (0-6) with this session"
     )
+    kind: Literal["aerobic", "resistance"] = Field(
+        default="aerobic",
+        description="aerobic (raises muscle insulin action: training level) or resistance (builds muscle mass)",
+    )
 
     @model_validator(mode="after")
     def _check(self):
@@ -157,6 +167,12 @@ class Routine(_Strict):
         ),
     )
     cortisol_rel: float = Field(default=1.0, ge=0.5, le=3.0, description="plasma cortisol relative to normal (stress)")
+    daily_steps: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=30000.0,
+        description="steps a day outside exercise sessions; default: the subject's habitual steps (steps_reference)",
+    )
     drift: Drift = Field(default_factory=Drift)
 
     @model_validator(mode="after")
@@ -186,6 +202,7 @@ class Change(_Strict):
     energy_surplus_kcal_per_day: float | None = Field(default=None, ge=-1500.0, le=1500.0)
     other_food_kcal_per_day: Annotated[float, Field(ge=0.0, le=6000.0)] | Literal["balance"] | None = None
     cortisol_rel: float | None = Field(default=None, ge=0.5, le=3.0)
+    daily_steps: float | None = Field(default=None, ge=0.0, le=30000.0)
     drift: Drift | None = None
 
     @model_validator(mode="after")
@@ -313,7 +330,31 @@ class Scenario(_Strict):
             raise ValueError(
                 f"output.trajectory_days: day {outside[0]} is outside the run (days 0 to {self.n_days - 1})"
             )
+        self._check_carbohydrate()
         return self
+
+    def _check_carbohydrate(self) -> None:
+        """Each meal's carbohydrate after ``carbs_scale``, and each day's, within what a person can eat (a 400 g
+        meal x 3 gave 1,200 g meals and a glucose of 6,700 mg/dl), in the routine and after every change."""
+        meals, scale = self.routine.meals, self.routine.carbs_scale
+        phases = [("routine", meals, scale)]
+        for index, change in enumerate(self.changes):
+            meals = change.meals if change.meals is not None else meals
+            scale = change.carbs_scale if change.carbs_scale is not None else scale
+            phases.append((f"changes[{index}]", meals, scale))
+        for where, meals, scale in phases:
+            largest = max((meal.carbs_g for meal in meals), default=0.0) * scale
+            daily = sum(meal.carbs_g for meal in meals) * scale
+            if largest > MAX_MEAL_CARBS_G:
+                raise ValueError(
+                    f"{where}: a meal of {largest:g} g carbohydrate after carbs_scale {scale:g} "
+                    f"(at most {MAX_MEAL_CARBS_G:g} g per meal)"
+                )
+            if daily > MAX_DAILY_CARBS_G:
+                raise ValueError(
+                    f"{where}: {daily:g} g carbohydrate a day after carbs_scale {scale:g} "
+                    f"(at most {MAX_DAILY_CARBS_G:g} g a day)"
+                )
 
     @property
     def duration_min(self) -> float:

@@ -48,6 +48,9 @@ from glucosim.physiology.indices import FIRST_QUADRATURE, Drv
 from glucosim.physiology.units import DAYS_PER_YEAR
 
 WEEK_DAYS = 7
+SETTLE_CONTRACTION = 0.5
+"""The settling correction assumes at most this contraction per period: states relaxing over many periods
+(liver glycogen) are not extrapolated along the secant nor over-corrected, they settle as they go."""
 CROSSING_COLUMNS = tuple(sorted({column for column, _ in markers.CROSSINGS.values() if column != "hba1c_percent"}))
 """Daily columns whose threshold crossings are refined (HbA1c is a 90-day trailing mean of the daily mean
 glucose, computed afterwards from the daily table, so its crossing is as accurate as those rows)."""
@@ -331,6 +334,9 @@ def follow_envelope(
         # along the secant of the two last simulated periods' end states, so they start the next period
         # consistent with the slow states instead of stale by the whole step
         moved = y_end[fast] + (step - period) * (y_end[fast] - before[2][fast]) / (day - before[0])
+        # a state that relaxes over many periods (liver glycogen) would amplify its own lag along the secant:
+        # it keeps its end-of-period value
+        moved = np.where(np.exp(period * relaxation[fast]) < SETTLE_CONTRACTION, moved, y_end[fast])
         # a state near zero at midnight (food left in the gut, exercise after-effects) is never moved past it
         y_next[fast] = np.where(moved * y_end[fast] < 0.0, y_end[fast], moved)
         landing = day + step
@@ -343,7 +349,7 @@ def follow_envelope(
             # measured period then starts from the corrected state.
             _, y_settled = stepper.run(y_next, landing, period)
             shift = period * (y_end[fast] - before[2][fast]) / (day - before[0])
-            contraction = np.exp(period * relaxation[fast])
+            contraction = np.minimum(np.exp(period * relaxation[fast]), SETTLE_CONTRACTION)
             corrected = y_next[fast] + (y_settled[fast] - shift - y_next[fast]) / (1.0 - contraction)
             y_next[fast] = np.where(corrected * y_next[fast] < 0.0, y_next[fast], corrected)
             stepper.skip_to(landing)

@@ -47,6 +47,8 @@ def _guess(p) -> np.ndarray:
     y[St.insulin_mean_pmol_l] = p[Par.insulin_mean_reference]
     y[St.beta_mass_rel] = p[Par.beta_mass_initial]
     y[St.beta_function_rel] = p[Par.beta_function_initial]
+    y[St.muscle_mass_rel] = 1.0
+    y[St.activity_sensitivity_rel] = 1.0
     if p[Par.liver_fat_export_capacity] <= p[Par.liver_fat_capacity_used]:
         raise ParameterError(
             f"liver_fat_export_capacity ({p[Par.liver_fat_export_capacity]:g}) must exceed liver_fat_capacity_used "

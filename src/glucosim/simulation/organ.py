@@ -120,3 +120,11 @@ def organ_jacobian_diagonal():
     function = types.FunctionType(_jacobian_diagonal.__code__, namespace, name)
     function.__qualname__ = name
     return numba.njit(cache=True, error_model="numpy")(function)
+
+
+@cache
+def organ_rhs():
+    """``physiology.model.rhs`` as a disk-cached compiled copy, for calls from Python (probes and tests)."""
+    from glucosim.physiology.model import rhs
+
+    return cached_copy(rhs.py_func, f"rhs_{_source_hash()}")

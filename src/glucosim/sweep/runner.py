@@ -227,7 +227,10 @@ def run_sweep(
     chunk_runs = chunk_runs or (existing["chunk_runs"] if existing else None)
     chunk_runs = chunk_runs or store.recorded_chunk_runs() or DEFAULT_CHUNK_RUNS  # a lost manifest's chunking
     design = design_table(loaded)
-    manifest = store.initialise(loaded, design, chunk_runs)
+    try:
+        manifest = store.initialise(loaded, design, chunk_runs)
+    except OSError as exc:  # a parent that is a file, a read-only folder, a full disk: before any run
+        raise SweepError(f"{out_dir}: cannot write the sweep's folder: {exc.strerror or exc}") from None
     done = store.completed_chunks()
     n_new = sum(min(chunk_runs, len(design) - i * chunk_runs) for i in range(manifest["n_chunks"]) if i not in done)
     if n_new:

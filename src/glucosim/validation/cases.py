@@ -461,6 +461,31 @@ def liver_fat_vlcd() -> dict:
     }
 
 
+def step_reduction() -> dict:
+    from glucosim.clinic.runner import run_protocol
+    from glucosim.scenario.load import parse_scenario
+
+    meals = load_toml(_reference_routine_path())["meals"]
+    days = 14
+    scenario = parse_scenario(
+        {
+            "name": "fewer steps",
+            "duration_days": days + 1,
+            "subject": {"parameters": {"steps_reference": 10501.0}},
+            "routine": {"meals": meals},
+            "changes": [{"from_day": 1, "daily_steps": 1344.0}],
+        },
+        "validation",
+    )
+
+    def insulin_area(day: int) -> float:
+        samples = run_protocol("ogtt_75g", scenario, day=day).samples
+        samples = samples[samples["time_min"] <= 180.0]
+        return float(np.trapezoid(samples["insulin_uU_ml"], samples["time_min"]))
+
+    return {"ogtt_insulin_auc_change_percent": _percent_change(insulin_area(days), insulin_area(0))}
+
+
 def _reference_routine_path():
     from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
 
@@ -483,6 +508,7 @@ CASE_FUNCTIONS = {
     "mixed_meals_cgm": mixed_meals_cgm,
     "circadian_meal_timing": circadian_meal_timing,
     "liver_fat_vlcd": liver_fat_vlcd,
+    "step_reduction": step_reduction,
 }
 
 
