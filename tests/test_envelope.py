@@ -78,6 +78,7 @@ def test_interpolated_rows_follow_the_same_phase_of_a_week():
     table.interpolate(0, 21, 7)
     days = np.arange(7, 21)
     np.testing.assert_allclose(table.columns["marker"][days], 100.0 + days + weekday_bump[days % 7])
+    np.testing.assert_array_equal(table.columns["day"][:28], np.arange(28))  # each row keeps its own day number
     assert not table.simulated[7:21].any() and table.simulated[:7].all()
 
 

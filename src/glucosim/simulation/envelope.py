@@ -183,7 +183,8 @@ class _Table:
         after = np.minimum(before + step, self.n_days - 1)
         fraction = (days - before) / step
         for name, values in self.columns.items():
-            if name == "day":
+            if name == "day":  # the row's own day number, not a neighbour's
+                values[days] = days
                 continue
             if values.dtype.kind == "f":
                 values[days] = values[before] + fraction * (values[after] - values[before])

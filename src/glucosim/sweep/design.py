@@ -99,3 +99,25 @@ def design_samples(loaded: LoadedSweep) -> np.ndarray:
     if kind == "cohort":
         return _cohort(loaded)
     return _salib(loaded)
+
+
+UNBOUNDED_SPREAD = 4.0
+"""A cohort variable drawn from an unclipped normal (lognormal) spans mean +- 4 sd (median */ gsd^4) for SALib."""
+
+
+def variable_bounds(variable) -> list[float]:
+    """[low, high] of a variable as the design samples it (SALib's problem is the design's, not the runs' min/max)."""
+    if variable.range is not None:
+        return [float(variable.range[0]), float(variable.range[1])]
+    if variable.values is not None:
+        return [float(min(variable.values)), float(max(variable.values))]
+    if variable.bounds is not None:
+        return [float(variable.bounds[0]), float(variable.bounds[1])]
+    if variable.parameter is not None:  # cohort draws are clipped to the table's plausible range
+        from glucosim.parameters import load_parameter_table
+
+        row = load_parameter_table()[variable.parameter]
+        return [float(row.low), float(row.high)]
+    if variable.distribution == "lognormal":
+        return [variable.median / variable.gsd**UNBOUNDED_SPREAD, variable.median * variable.gsd**UNBOUNDED_SPREAD]
+    return [variable.mean - UNBOUNDED_SPREAD * variable.sd, variable.mean + UNBOUNDED_SPREAD * variable.sd]

@@ -14,7 +14,7 @@ from glucosim.sweep.backends import SlurmOptions, available_cores, dask_client, 
 from glucosim.sweep.design import design_samples, patient_seeds
 from glucosim.sweep.load import LoadedSweep, load_sweep
 from glucosim.sweep.store import SweepStore
-from glucosim.sweep.worker import STATUS_OK, ChunkTask, RunSpec
+from glucosim.sweep.worker import COMPLETED_STATUSES, STATUS_OK, ChunkTask, RunSpec
 
 DEFAULT_CHUNK_RUNS = 8
 """Runs per chunk file: a chunk is the unit of work, of saving and of resuming."""
@@ -144,12 +144,13 @@ def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict
         "sweep": loaded.sweep.name,
         "n_runs": len(results),
         "n_ok": int((results["status"] == STATUS_OK).sum()),
+        "n_implausible": int((results["status"].isin(COMPLETED_STATUSES) & (results["status"] != STATUS_OK)).sum()),
         "n_failed": len(failed),
         "failures": failed[["run_id", "arm", *loaded.variable_names, "error"]]
         .head(FAILURE_EXAMPLES)
         .to_dict("records"),
         "arms": arm_comparison(incidence, reference_arm=loaded.sweep.arms[0].name),
-        "final_stage_counts": results[results["status"] == STATUS_OK]
+        "final_stage_counts": results[results["status"].isin(COMPLETED_STATUSES)]
         .groupby("arm", sort=False)["final_stage"]
         .value_counts()
         .unstack(fill_value=0)

@@ -42,6 +42,8 @@ from pathlib import Path
 
 from glucosim.errors import SweepError
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+from glucosim.sweep.design import variable_bounds
+from glucosim.sweep.worker import COMPLETED_STATUSES as COMPLETED_STATUSES  # re-exported: runs with outputs
 from glucosim.sweep.worker import STATUS_OK as STATUS_OK  # re-exported: the results table's status of a finished run
 
 MANIFEST_FILE = "manifest.json"
@@ -202,6 +204,7 @@ class SweepStore:
             "design": loaded.sweep.design.kind,
             "morris_levels": loaded.sweep.design.morris_levels,
             "variables": list(loaded.variable_names),
+            "variable_bounds": [variable_bounds(v) for v in loaded.sweep.variables],
             "variable_labels": {v.name: v.label for v in loaded.sweep.variables if v.label},
             "arms": [arm.name for arm in loaded.sweep.arms],
             "n_samples": n_runs // len(loaded.sweep.arms),

@@ -22,6 +22,10 @@ STATUS_FAILED = "failed"
 """The model or solver refused the run (ScenarioError, ParameterError, SolverError): a result in itself."""
 STATUS_IMPLAUSIBLE = "implausible"
 """The run finished but left the physiological bands (``simulation.plausibility``): kept, never counted as ok."""
+COMPLETED_STATUSES = (STATUS_OK, STATUS_IMPLAUSIBLE)
+"""Runs that produced outputs. Analyses use all of them and report how many were flagged: dropping the
+implausible ones would drop the sickest patients (an HbA1c above the band has surely reached diabetes) and bias
+incidence, and would leave holes in ordered designs."""
 STATUS_ERROR = "error"
 """An unexpected exception (a bug to report); recorded with its traceback so the sweep goes on."""
 

@@ -434,7 +434,7 @@ def circadian_meal_timing() -> dict:
     }
 
 
-VLCD_START_DAY = 2612
+VLCD_START_DAY = 2725
 """First day of the very-low-calorie diet in scenario 21."""
 VLCD_DAYS = 56
 
@@ -444,7 +444,7 @@ def liver_fat_vlcd() -> dict:
 
     daily = glucosim.simulate(
         SCENARIO_DIR / "21_vlcd_early_type2.toml", progress=False, until_day=VLCD_START_DAY + VLCD_DAYS + 1
-    ).daily.set_index("day")
+    ).daily  # indexed by day
     before, week1, week8 = VLCD_START_DAY, VLCD_START_DAY + 7, VLCD_START_DAY + VLCD_DAYS
     capacity = daily["beta_cell_mass_rel"] * daily["beta_cell_function_rel"]
     on_diet = daily.loc[before:week8]

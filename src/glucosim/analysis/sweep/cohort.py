@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from glucosim.physiology.units import DAYS_PER_YEAR
-from glucosim.sweep.store import STATUS_OK
+from glucosim.sweep.store import COMPLETED_STATUSES, STATUS_OK
 
 
 def cumulative_incidence(results, n_years: int, reference_arm: str | None = None):
@@ -45,7 +45,7 @@ def cumulative_incidence(results, n_years: int, reference_arm: str | None = None
     prediabetic_samples = set(reference.index[reference == "prediabetes"])
     rows = []
     for arm, group in results.groupby("arm", sort=False):
-        ok = group[group["status"] == STATUS_OK]
+        ok = group[group["status"].isin(COMPLETED_STATUSES)]
         prediabetic_at_start = ok[ok["sample"].isin(prediabetic_samples)]
         for year in range(n_years + 1):
             limit = year * DAYS_PER_YEAR
@@ -54,7 +54,10 @@ def cumulative_incidence(results, n_years: int, reference_arm: str | None = None
                     "arm": arm,
                     "year": year,
                     "n_runs": len(group),
-                    "n_failed": int((group["status"] != STATUS_OK).sum()),
+                    "n_failed": int((~group["status"].isin(COMPLETED_STATUSES)).sum()),
+                    "n_implausible": int(
+                        (group["status"].isin(COMPLETED_STATUSES) & (group["status"] != STATUS_OK)).sum()
+                    ),
                     "prediabetes_or_worse_fraction": _fraction(ok["prediabetes_onset_day"], limit),
                     "diabetes_fraction": _fraction(ok["diabetes_onset_day"], limit),
                     "n_prediabetic_at_start": len(prediabetic_at_start),
@@ -128,7 +131,7 @@ def time_to_event(rows, column: str, run_years: float) -> tuple[np.ndarray, np.n
 
 
 def _ok_rows(results):
-    return results[results["status"] == STATUS_OK]
+    return results[results["status"].isin(COMPLETED_STATUSES)]
 
 
 def kaplan_meier_incidence(results, run_years: float, endpoints: dict | None = None):

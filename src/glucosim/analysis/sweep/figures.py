@@ -6,7 +6,7 @@ import numpy as np
 
 from glucosim.analysis import markers
 from glucosim.plotting.style import OKABE_ITO, RC, SERIES_COLOURS, STAGE_COLOURS
-from glucosim.sweep.store import STATUS_OK
+from glucosim.sweep.store import COMPLETED_STATUSES
 
 STAGE_ORDER = markers.STAGES
 FIELD_UNITS = (
@@ -177,7 +177,7 @@ def plot_stage_map(results, manifest: dict, arm: str, title: str = ""):
 
     x, y = manifest["variables"]
     labels = manifest.get("variable_labels")
-    ok = results[(results["arm"] == arm) & (results["status"] == STATUS_OK)]
+    ok = results[(results["arm"] == arm) & results["status"].isin(COMPLETED_STATUSES)]
     stages = outcome_grid(ok, x, y, "final_stage")
     glucose = outcome_grid(ok, x, y, "final_fasting_glucose_mg_dl")
     return plot_outcome_map(stages, glucose, x_label=axis_label(x, labels), y_label=axis_label(y, labels), title=title)

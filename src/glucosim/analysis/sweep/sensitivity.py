@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from glucosim.errors import SweepError
-from glucosim.sweep.store import STATUS_OK
+from glucosim.sweep.design import variable_bounds
+from glucosim.sweep.store import COMPLETED_STATUSES
 
 DEFAULT_OUTPUTS = ("years_to_diabetes", "final_hba1c_percent")
 DELTA_MIN_SAMPLES = 20
@@ -39,29 +40,9 @@ def outcome_values(results, output: str, run_years: float) -> np.ndarray:
     return values
 
 
-UNBOUNDED_SPREAD = 4.0
-"""A cohort variable drawn from an unclipped normal (lognormal) spans mean +- 4 sd (median */ gsd^4) for SALib."""
-
-
-def _variable_bounds(variable) -> list[float]:
-    if variable.range is not None:
-        return [float(variable.range[0]), float(variable.range[1])]
-    if variable.values is not None:
-        return [float(min(variable.values)), float(max(variable.values))]
-    if variable.bounds is not None:
-        return [float(variable.bounds[0]), float(variable.bounds[1])]
-    if variable.parameter is not None:  # cohort draws are clipped to the table's plausible range
-        from glucosim.parameters import load_parameter_table
-
-        row = load_parameter_table()[variable.parameter]
-        return [float(row.low), float(row.high)]
-    if variable.distribution == "lognormal":
-        return [variable.median / variable.gsd**UNBOUNDED_SPREAD, variable.median * variable.gsd**UNBOUNDED_SPREAD]
-    return [variable.mean - UNBOUNDED_SPREAD * variable.sd, variable.mean + UNBOUNDED_SPREAD * variable.sd]
-
-
 def design_bounds(out_dir, manifest: dict) -> list[list[float]]:
-    """Each variable's [low, high] as the design sampled it, read from the sweep file stored in ``out_dir``.
+    """Each variable's [low, high] as the design sampled it: from the manifest (sweeps since 0.2), else from the
+    sweep file stored in ``out_dir``.
 
     SALib's problem is the design's, not the runs' observed min/max (a Latin
     hypercube never reaches its bounds; a partial sweep less so).
@@ -69,6 +50,8 @@ def design_bounds(out_dir, manifest: dict) -> list[list[float]]:
     Raises:
         SweepError: the stored sweep file is missing or does not match the manifest's variables.
     """
+    if "variable_bounds" in manifest:  # written when the sweep started, from the design itself
+        return [list(bounds) for bounds in manifest["variable_bounds"]]
     from pydantic import ValidationError
 
     from glucosim._toml import load_toml
@@ -86,7 +69,7 @@ def design_bounds(out_dir, manifest: dict) -> list[list[float]]:
     names = [variable.name for variable in variables]
     if names != list(manifest["variables"]):
         raise SweepError(f"{path}: variables {names} do not match the manifest's {manifest['variables']}")
-    return [_variable_bounds(variable) for variable in variables]
+    return [variable_bounds(variable) for variable in variables]
 
 
 def sensitivity_indices(results, manifest: dict, output: str, arm: str | None = None, *, bounds=None):
@@ -113,9 +96,9 @@ def sensitivity_indices(results, manifest: dict, output: str, arm: str | None = 
             f"{len(rows)} of {manifest['n_samples']} samples of arm '{arm}' finished; a {kind} design "
             "needs every one (finish the sweep first)"
         )
-    if (rows["status"] != STATUS_OK).any():
+    if (~rows["status"].isin(COMPLETED_STATUSES)).any():
         raise SweepError(
-            f"{int((rows['status'] != STATUS_OK).sum())} runs of arm '{arm}' failed; "
+            f"{int((~rows['status'].isin(COMPLETED_STATUSES)).sum())} runs of arm '{arm}' failed; "
             "sensitivity estimators need every design point"
         )
     names = manifest["variables"]
