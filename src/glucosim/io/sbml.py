@@ -310,7 +310,10 @@ def _slow_rates() -> dict[str, str]:
     A slow state added to the model without a rate here fails ``build_scenario_document`` (KeyError naming it)
     and tests/test_sbml.py.
     """
-    from glucosim.physiology import body
+    from glucosim.physiology import body, exercise
+
+    floor = exercise._MIN_ACTIVITY_SENSITIVITY
+    activity = "(1 - inactivity_sensitivity_loss * (1 - daily_steps / steps_reference))"
 
     mifflin = (
         f"({body._MIFFLIN_WEIGHT} * body_weight + {body._MIFFLIN_HEIGHT} * height_cm - {body._MIFFLIN_AGE} * age_years "
@@ -324,8 +327,13 @@ def _slow_rates() -> dict[str, str]:
         "drift_log_liver": "slow_dynamics_on * drift_liver_per_day / 1440",
         "drift_log_muscle": "slow_dynamics_on * drift_muscle_per_day / 1440",
         "drift_log_adipose": "slow_dynamics_on * drift_adipose_per_day / 1440",
-        "training_level": "slow_dynamics_on * (training_gain * exercise_vo2_pct / 100 - training_level) "
-        "/ (training_time * 1440)",
+        # aerobic sessions build the training level, resistance sessions muscle mass (physiology/exercise.py)
+        "training_level": "slow_dynamics_on * (training_gain * exercise_vo2_pct / 100 * (1 - resistance_exercise) "
+        "- training_level) / (training_time * 1440)",
+        "muscle_mass_rel": "slow_dynamics_on * (muscle_mass_gain * exercise_vo2_pct / 100 * resistance_exercise "
+        "- (muscle_mass_rel - 1)) / (muscle_mass_time * 1440)",
+        "activity_sensitivity_rel": "slow_dynamics_on * (activity_target - activity_sensitivity_rel) "
+        "/ (inactivity_time * 1440)",
         "fat_mass_change_kg": "slow_dynamics_on * d_fat / 1440",
         "weight_change_kg": "slow_dynamics_on * (d_fat + d_lean) / 1440",
         "adaptive_thermogenesis_kcal_day": "slow_dynamics_on * (adaptive_thermogenesis_fraction * "
@@ -339,6 +347,8 @@ def _slow_rates() -> dict[str, str]:
         "1 - beta_function_rel / beta_function_max > 0, 0), beta_drive > 0, beta_drive)",
         "@capped_mass": "piecewise(beta_drive * piecewise(1 - beta_mass_rel / beta_mass_max, "
         "1 - beta_mass_rel / beta_mass_max > 0, 0), beta_drive > 0, beta_drive)",
+        "@activity_target": f"piecewise({floor}, {activity} < {floor}, piecewise(1 + inactivity_sensitivity_loss, "
+        f"{activity} > 1 + inactivity_sensitivity_loss, {activity}))",
         "@rest": mifflin,
         "@intake": "food_energy_kcal_day + energy_surplus_kcal_day + sleep_appetite_energy * sleep_deficit_h",
         "@imbalance": "(intake - physical_activity_level * rest) - (fat_maintenance_cost * fat_mass_change_kg "
