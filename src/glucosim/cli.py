@@ -566,7 +566,7 @@ def figure(name, scenarios, out_file, settings, from_dirs, yes: bool, no_cache: 
             if pending:
                 click.echo(f"simulating {len(pending)} scenario(s) (kept for later figures) ...", err=True)
         make_figure(name, scenarios=list(scenarios), out=out_file, runs=runs, results=results)
-    except (GlucosimError, ValueError) as error:
+    except GlucosimError as error:
         _fail(error)
     click.echo(f"wrote {out_file}")
 
@@ -637,7 +637,7 @@ def gallery(docs_dir: Path, old_docs_dir, workers: int, yes: bool):
             workers=workers,
             progress=lambda name: click.echo(f"figure {name} ...", err=True),
         )
-    except (GlucosimError, ValueError) as error:
+    except GlucosimError as error:
         _fail(error)
     click.echo(f"wrote {page} and its images in {docs_dir / 'images' / 'figures'}/")
 

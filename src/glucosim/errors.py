@@ -49,3 +49,7 @@ class MissingDependencyError(GlucosimError, ImportError):
 
 class CalibrationError(GlucosimError, ValueError):
     """A calibration target file or fit request is unusable: the message names the file, field and allowed values."""
+
+
+class FigureError(GlucosimError, ValueError):
+    """A figure name, its scenarios or its output file are unusable; the message says what is allowed."""

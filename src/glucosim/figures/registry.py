@@ -7,13 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from glucosim.errors import GlucosimError
+from glucosim.errors import FigureError as FigureError  # re-exported: raised by the registry's users
 from glucosim.figures.cache import RunCache, ScenarioLike
-
-
-class FigureError(GlucosimError, ValueError):
-    """A figure name, its scenarios or its output file are unusable; the message says what is allowed."""
-
 
 FigureBuilder = Callable[[list, RunCache], Any]
 

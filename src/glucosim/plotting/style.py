@@ -138,14 +138,16 @@ def save_figure(figure, path) -> Path:
     """Save ``figure`` to ``path`` (.png, .svg or .pdf) with the glucosim style; returns the path.
 
     Raises:
-        ValueError: the suffix is not one of ``FIGURE_FORMATS``.
+        FigureError: the suffix is not one of ``FIGURE_FORMATS``.
     """
     import matplotlib.pyplot as plt
 
     path = Path(path)
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in FIGURE_FORMATS:
-        raise ValueError(
+        from glucosim.errors import FigureError
+
+        raise FigureError(
             f"cannot save a figure as '{path.name}': use one of " + ", ".join(f".{f}" for f in FIGURE_FORMATS)
         )
     path.parent.mkdir(parents=True, exist_ok=True)
