@@ -247,7 +247,9 @@ class FluxSpec:
 FLUX_TABLE: tuple[FluxSpec, ...] = (
     FluxSpec("glucose_mg_dl", "mg/dl", "plasma glucose concentration"),
     FluxSpec("insulin_pmol_l", "pmol/l", "plasma insulin concentration"),
-    FluxSpec("liver_output_mg_kg_min", "mg/kg/min", "net liver glucose output"),
+    FluxSpec(
+        "liver_output_mg_kg_min", "mg/kg/min", "liver glucose output (endogenous production, before hepatic uptake)"
+    ),
     FluxSpec("gut_appearance_mg_kg_min", "mg/kg/min", "meal glucose appearance in plasma"),
     FluxSpec("muscle_uptake_mg_kg_min", "mg/kg/min", "muscle glucose uptake (insulin and exercise)"),
     FluxSpec("adipose_uptake_mg_kg_min", "mg/kg/min", "adipose glucose uptake"),

@@ -125,7 +125,8 @@ def rhs(t, y, drv, p, dydt):
     body.body_derivatives(y, drv, p, slow_on, dydt)
     ectopic_fat.liver_fat_derivative(y, drv, p, slow_on, dydt)
 
-    dydt[St.cum_liver_output_mg_kg] = liver_output
+    # the daily table books the liver's net balance: output less its own uptake (booked out of muscle's share)
+    dydt[St.cum_liver_output_mg_kg] = liver_output - liver_uptake
     dydt[St.cum_gut_appearance_mg_kg] = appearance
     dydt[St.cum_muscle_uptake_mg_kg] = muscle_uptake
     dydt[St.cum_adipose_uptake_mg_kg] = adipose_uptake
