@@ -113,7 +113,8 @@ def _remove_stale(out_dir: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in blocks (also verifies sweep chunks: glucosim.sweep.store)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -184,7 +185,7 @@ def write_result(result, out_dir: Path, figures: bool = True, overwrite: bool = 
             "plausible": (result.summary.get("plausibility") or {}).get("plausible"),
             "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "files": {
-                name: {"bytes": (partial / name).stat().st_size, "sha256": _sha256(partial / name)}
+                name: {"bytes": (partial / name).stat().st_size, "sha256": file_sha256(partial / name)}
                 for name in names.values()
             },
         }
@@ -240,6 +241,6 @@ def verify_result(out_dir: Path) -> dict:
         raise OutputError(f"{marker_path}: unreadable completion marker (rerun the run)") from None
     for name, expected in marker["files"].items():
         path = out_dir / name
-        if not path.is_file() or path.stat().st_size != expected["bytes"] or _sha256(path) != expected["sha256"]:
+        if not path.is_file() or path.stat().st_size != expected["bytes"] or file_sha256(path) != expected["sha256"]:
             raise OutputError(f"{path}: missing or changed since the run finished (rerun the run)")
     return marker

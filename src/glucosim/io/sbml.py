@@ -288,19 +288,8 @@ def build_document(state, params, drivers, name: str = "glucosim organ model"):
 
 def write_sbml(path, state, params, drivers, name: str = "glucosim organ model") -> Path:
     """Write the SBML file and check it with libsbml's consistency checks; returns the path."""
-    import libsbml
-
     document = build_document(np.asarray(state), np.asarray(params), np.asarray(drivers), name)
-    document.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, False)
-    if document.checkConsistency():
-        errors = [document.getError(i) for i in range(document.getNumErrors())]
-        serious = [error for error in errors if error.getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
-        if serious:
-            raise RuntimeError("exported SBML is inconsistent: " + "; ".join(e.getMessage() for e in serious[:5]))
-    path = Path(path)
-    if not libsbml.writeSBMLToFile(document, str(path)):
-        raise OSError(f"could not write {path}")
-    return path
+    return _check_and_write(document, path)
 
 
 # ---------------------------------------------------------------- the whole model over a scenario's schedule
@@ -484,9 +473,14 @@ def build_scenario_document(loaded, n_days: int, name: str | None = None):
 
 def write_scenario_sbml(path, loaded, n_days: int) -> Path:
     """Write the whole model living ``n_days`` of scenario ``loaded`` as SBML (checked by libsbml); returns the path."""
+    document, _ = build_scenario_document(loaded, n_days)
+    return _check_and_write(document, path)
+
+
+def _check_and_write(document, path) -> Path:
+    """Write ``document`` to ``path`` after libsbml's consistency checks (units aside); returns the path."""
     import libsbml
 
-    document, _ = build_scenario_document(loaded, n_days)
     document.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, False)
     if document.checkConsistency():
         errors = [document.getError(i) for i in range(document.getNumErrors())]

@@ -41,6 +41,7 @@ import uuid
 from pathlib import Path
 
 from glucosim.errors import SweepError
+from glucosim.io.results import file_sha256
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH
 from glucosim.sweep.design import variable_bounds
 from glucosim.sweep.worker import COMPLETED_STATUSES as COMPLETED_STATUSES  # re-exported: runs with outputs
@@ -68,17 +69,6 @@ def chunk_name(index: int) -> str:
 def record_name(index: int) -> str:
     """File name of chunk ``index``'s record (rows, size, checksum)."""
     return f"chunk-{index:06d}.json"
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in blocks."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _file_record(path: Path) -> dict:
