@@ -185,6 +185,9 @@ def one_night_short_sleep() -> dict:
         "fasting_insulin_change_percent": _percent_change(
             short["fasting_insulin_uU_ml"], rested["fasting_insulin_uU_ml"]
         ),
+        "clamp_liver_output_change_percent": _percent_change(
+            short["clamp_liver_output_mg_kg_min"], rested["clamp_liver_output_mg_kg_min"]
+        ),
     }
 
 
@@ -402,6 +405,11 @@ def mixed_meals_cgm() -> dict:
     }
 
 
+EARLY_PHASE_MIN = 30.0
+"""Early-phase insulin is the insulin area of the first 30 min after a meal (the Scheer group's convention for
+its meal tests; Morris 2016's own window was not read); late phase is the rest of the 3-h postprandial window."""
+
+
 def circadian_meal_timing() -> dict:
     import glucosim
     from glucosim.scenario.load import parse_scenario
@@ -420,17 +428,33 @@ def circadian_meal_timing() -> dict:
         out = {}
         for hour in (8.0, 20.0):
             window = (hours >= hour) & (hours <= hour + 3.0)
-            out[hour] = (glucose[window].mean(), float(np.trapezoid(insulin[window], hours[window])))
+            early = window & (hours <= hour + EARLY_PHASE_MIN / 60.0)
+            late = window & (hours >= hour + EARLY_PHASE_MIN / 60.0)
+            out[hour] = {
+                "glucose": glucose[window].mean(),
+                "early": float(np.trapezoid(insulin[early], hours[early])),
+                "late": float(np.trapezoid(insulin[late], hours[late])),
+            }
         return out
 
     aligned = meals_at_8_and_20()
     misaligned = meals_at_8_and_20(sleep_midpoint_h=15.0)
+
+    def circadian_phase_percent(measure: str) -> float:
+        # Morris's circadian phase effect: 20:00 (biological evening) against 08:00 (biological morning), pooled
+        # over both protocols, so the behavioural cycle (the 08:00 meal is breakfast in day work and the night's
+        # last meal in night work) averages out
+        evening = aligned[20.0][measure] + misaligned[20.0][measure]
+        morning = aligned[8.0][measure] + misaligned[8.0][measure]
+        return _percent_change(evening, morning)
+
     return {
-        "evening_vs_morning_glucose_percent": _percent_change(aligned[20.0][0], aligned[8.0][0]),
+        "evening_vs_morning_glucose_percent": circadian_phase_percent("glucose"),
         "misalignment_glucose_percent": _percent_change(
-            misaligned[8.0][0] + misaligned[20.0][0], aligned[8.0][0] + aligned[20.0][0]
+            misaligned[8.0]["glucose"] + misaligned[20.0]["glucose"], aligned[8.0]["glucose"] + aligned[20.0]["glucose"]
         ),
-        "evening_vs_morning_insulin_percent": _percent_change(aligned[20.0][1], aligned[8.0][1]),
+        "evening_vs_morning_early_insulin_percent": circadian_phase_percent("early"),
+        "evening_vs_morning_late_insulin_percent": circadian_phase_percent("late"),
     }
 
 
