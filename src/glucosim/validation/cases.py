@@ -355,15 +355,25 @@ def fasting_glycogen_gluconeogenesis() -> dict:
     }
     result = glucosim.simulate(parse_scenario(data, "validation"), progress=False)
     frames = [result.trajectories[day] for day in range(4)]
-    hours = np.concatenate([frame["time_min"].to_numpy() / 60.0 for frame in frames]) - last_meal_h
-    output = np.concatenate([frame["liver_output_mg_kg_min"].to_numpy() for frame in frames])
-    # gluconeogenesis released into plasma (what is not released after dinner is stored as glycogen)
-    gng = output - np.concatenate([frame["glycogenolysis_mg_kg_min"].to_numpy() for frame in frames])
-    glucose = np.concatenate([frame["glucose_mg_dl"].to_numpy() for frame in frames])
+
+    # consecutive days share their midnight row: keep one
+    _, rows = np.unique(np.concatenate([frame["time_min"].to_numpy() for frame in frames]), return_index=True)
+
+    def series(column: str) -> np.ndarray:
+        return np.concatenate([frame[column].to_numpy() for frame in frames])[rows]
+
+    hours = series("time_min") / 60.0 - last_meal_h
+    output, glycogen, glucose = (
+        series(name) for name in ("liver_output_mg_kg_min", "liver_glycogen_mg_kg", "glucose_mg_dl")
+    )
 
     def share(start_h: float, end_h: float) -> float:
-        window = (hours >= start_h) & (hours < end_h)
-        return 100.0 * gng[window].sum() / output[window].sum()
+        # Rothman's method: gluconeogenesis = glucose production - NET glycogenolysis, the fall of the
+        # glycogen store over the window (13C NMR), so glycogen cycling counts as gluconeogenesis
+        window = (hours >= start_h) & (hours <= end_h)
+        produced = float(np.trapezoid(output[window], hours[window] * 60.0))
+        net_glycogenolysis = float(np.interp(start_h, hours, glycogen) - np.interp(end_h, hours, glycogen))
+        return 100.0 * (1.0 - net_glycogenolysis / produced)
 
     fast = hours >= 0.0
     return {
