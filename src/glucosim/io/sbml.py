@@ -73,10 +73,15 @@ ASSIGNMENTS = {
     "mean_insulin_positive": "piecewise(insulin_mean_pmol_l, insulin_mean_pmol_l > 1e-9, 1e-9)",
     "chronic": "insulin_sensitivity_whole_body * (mean_insulin_positive / insulin_mean_reference)"
     "^(-hyperinsulinemia_sensitivity_exponent) * exp(-weight_sensitivity_elasticity * weight_change_kg / body_weight)",
-    "sleep_peripheral": "piecewise(1 - sleep_peripheral_sensitivity_loss * sleep_deficit_h, "
-    "1 - sleep_peripheral_sensitivity_loss * sleep_deficit_h > 0, 0)",
-    "sleep_hepatic": "piecewise(1 - sleep_hepatic_sensitivity_loss * sleep_deficit_h, "
-    "1 - sleep_hepatic_sensitivity_loss * sleep_deficit_h > 0, 0)",
+    # sensitivity.sleep_factor: the deficit blunts insulin action above basal only
+    "sleep_remote_stimulated": "piecewise(1 - insulin_basal_reference / insulin_remote_pmol_l, "
+    "insulin_remote_pmol_l > insulin_basal_reference, 0)",
+    "sleep_liver_stimulated": "piecewise(1 - insulin_basal_reference / insulin_liver_delayed_pmol_l, "
+    "insulin_liver_delayed_pmol_l > insulin_basal_reference, 0)",
+    "sleep_peripheral": "piecewise(1 - sleep_peripheral_sensitivity_loss * sleep_deficit_h * sleep_remote_stimulated, "
+    "1 - sleep_peripheral_sensitivity_loss * sleep_deficit_h * sleep_remote_stimulated > 0, 0)",
+    "sleep_hepatic": "piecewise(1 - sleep_hepatic_sensitivity_loss * sleep_deficit_h * sleep_liver_stimulated, "
+    "1 - sleep_hepatic_sensitivity_loss * sleep_deficit_h * sleep_liver_stimulated > 0, 0)",
     "liver_fat_factor": "1 / (1 + liver_fat_sensitivity_slope * piecewise((liver_fat_pct - liver_fat_reference) "
     "/ liver_fat_reference, liver_fat_pct > liver_fat_reference, 0))",
     "rhythm": "(1 + circadian_sensitivity_amplitude * clock_cos) "
