@@ -236,3 +236,11 @@ def test_lifestyle_arm_reaches_the_dpp_goal_of_7_percent_weight_loss_at_week_24(
     weight = simulate(scenario, progress=False).daily["weight_change_kg"]
     assert -7.5 <= 100 * weight.iloc[167] / 93.5 <= -6.5
     assert weight.iloc[30] > weight.iloc[167]  # lost gradually, through the energy balance
+
+
+def test_population_command_is_a_click_command_with_help():
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(population.click_command(), ["--help"])
+    assert result.exit_code == 0
+    assert "--write" in result.output and "--cache-dir" in result.output
