@@ -244,3 +244,23 @@ def test_population_command_is_a_click_command_with_help():
     result = CliRunner().invoke(population.click_command(), ["--help"])
     assert result.exit_code == 0
     assert "--write" in result.output and "--cache-dir" in result.output
+
+
+def test_analyze_writes_the_trial_table_for_a_cohort_trial_of_three_years_or_more(tmp_path):
+    from glucosim.analysis.sweep import _trial_table
+
+    stages = ["prediabetes"] * 4 + ["normal"]
+    results = pd.concat(
+        [
+            _results("control", [1.0, 2.0, None, None, 0.5], stages),
+            _results("lifestyle", [None, 2.0, None, 4.0, 0.5], stages),
+        ],
+        ignore_index=True,
+    )
+    manifest = {"design": "cohort", "arms": ["control", "lifestyle"]}
+    files: dict = {}
+    table = _trial_table(results, manifest, "control", 3.0, tmp_path, files)
+    assert table is not None and (tmp_path / "trial_table.md").is_file()
+    assert "| lifestyle | 4 | 1 |" in (tmp_path / "trial_table.md").read_text()
+    assert _trial_table(results, manifest, "control", 2.0, tmp_path, {}) is None  # shorter than the DPP's follow-up
+    assert _trial_table(results, {**manifest, "design": "grid"}, "control", 3.0, tmp_path, {}) is None
