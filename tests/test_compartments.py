@@ -264,9 +264,12 @@ def test_sensitivity_levers(parameters, state, drivers):
     assert (liver0, muscle0, adipose0) == pytest.approx((1.0, 1.0, 1.0), rel=0.05)
     sleepy = drivers.copy()
     sleepy[Drv.sleep_deficit_h] = 4.5
-    liver1, muscle1, _ = sensitivity.effective_sensitivities(state, sleepy, p)
-    assert muscle1 == pytest.approx(muscle0 * (1 - 4.5 * p[Par.sleep_peripheral_sensitivity_loss]))
-    assert liver1 < liver0
+    stimulated = state.copy()
+    stimulated[St.insulin_remote_pmol_l] = 4.0 * p[Par.insulin_basal_reference]
+    muscle_stimulated = sensitivity.effective_sensitivities(stimulated, drivers, p)[1]
+    muscle1 = sensitivity.effective_sensitivities(stimulated, sleepy, p)[1]
+    # a short night removes the fraction c * deficit of the insulin action above basal (here 3/4 of it)
+    assert muscle1 == pytest.approx(muscle_stimulated * (1 - 0.75 * 4.5 * p[Par.sleep_peripheral_sensitivity_loss]))
     trained = state.copy()
     trained[St.training_level] = 0.25
     assert sensitivity.effective_sensitivities(trained, drivers, p)[1] == pytest.approx(1.25 * muscle0)
@@ -276,6 +279,28 @@ def test_sensitivity_levers(parameters, state, drivers):
     heavier = state.copy()
     heavier[St.weight_change_kg] = 7.5
     assert sensitivity.chronic_sensitivities(heavier, p)[1] < muscle0
+
+
+def test_short_night_spares_basal_insulin_action(parameters, state, drivers):
+    """The sleep deficit blunts insulin action above basal only: none at basal insulin, c*d of the rest above."""
+    p = parameters
+    basal = p[Par.insulin_basal_reference]
+    assert sensitivity.sleep_factor(0.07, 4.0, basal, basal) == 1.0
+    assert sensitivity.sleep_factor(0.07, 4.0, 0.5 * basal, basal) == 1.0
+    # effective action s * I falls by c * d * (I - Ib), the stimulated part
+    insulin = 5.0 * basal
+    action = sensitivity.sleep_factor(0.07, 4.0, insulin, basal) * insulin
+    assert action == pytest.approx(insulin - 0.07 * 4.0 * (insulin - basal))
+    assert sensitivity.sleep_factor(0.5, 10.0, insulin, basal) == 0.0  # never negative
+    # the liver's factor reads its delayed insulin: at basal it is untouched whatever the deficit
+    sleepy = drivers.copy()
+    sleepy[Drv.sleep_deficit_h] = 4.0
+    fasting = state.copy()
+    fasting[St.insulin_remote_pmol_l] = basal
+    fasting[St.insulin_liver_delayed_pmol_l] = basal
+    assert sensitivity.effective_sensitivities(fasting, sleepy, p) == pytest.approx(
+        sensitivity.effective_sensitivities(fasting, drivers, p)
+    )
 
 
 def test_energy_balance_moves_fat_and_lean_in_forbes_partition(parameters, state, drivers):

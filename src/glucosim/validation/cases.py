@@ -185,6 +185,9 @@ def one_night_short_sleep() -> dict:
         "fasting_insulin_change_percent": _percent_change(
             short["fasting_insulin_uU_ml"], rested["fasting_insulin_uU_ml"]
         ),
+        "clamp_liver_output_change_percent": _percent_change(
+            short["clamp_liver_output_mg_kg_min"], rested["clamp_liver_output_mg_kg_min"]
+        ),
     }
 
 
@@ -352,15 +355,25 @@ def fasting_glycogen_gluconeogenesis() -> dict:
     }
     result = glucosim.simulate(parse_scenario(data, "validation"), progress=False)
     frames = [result.trajectories[day] for day in range(4)]
-    hours = np.concatenate([frame["time_min"].to_numpy() / 60.0 for frame in frames]) - last_meal_h
-    output = np.concatenate([frame["liver_output_mg_kg_min"].to_numpy() for frame in frames])
-    # gluconeogenesis released into plasma (what is not released after dinner is stored as glycogen)
-    gng = output - np.concatenate([frame["glycogenolysis_mg_kg_min"].to_numpy() for frame in frames])
-    glucose = np.concatenate([frame["glucose_mg_dl"].to_numpy() for frame in frames])
+
+    # consecutive days share their midnight row: keep one
+    _, rows = np.unique(np.concatenate([frame["time_min"].to_numpy() for frame in frames]), return_index=True)
+
+    def series(column: str) -> np.ndarray:
+        return np.concatenate([frame[column].to_numpy() for frame in frames])[rows]
+
+    hours = series("time_min") / 60.0 - last_meal_h
+    output, glycogen, glucose = (
+        series(name) for name in ("liver_output_mg_kg_min", "liver_glycogen_mg_kg", "glucose_mg_dl")
+    )
 
     def share(start_h: float, end_h: float) -> float:
-        window = (hours >= start_h) & (hours < end_h)
-        return 100.0 * gng[window].sum() / output[window].sum()
+        # Rothman's method: gluconeogenesis = glucose production - NET glycogenolysis, the fall of the
+        # glycogen store over the window (13C NMR), so glycogen cycling counts as gluconeogenesis
+        window = (hours >= start_h) & (hours <= end_h)
+        produced = float(np.trapezoid(output[window], hours[window] * 60.0))
+        net_glycogenolysis = float(np.interp(start_h, hours, glycogen) - np.interp(end_h, hours, glycogen))
+        return 100.0 * (1.0 - net_glycogenolysis / produced)
 
     fast = hours >= 0.0
     return {
@@ -402,6 +415,11 @@ def mixed_meals_cgm() -> dict:
     }
 
 
+EARLY_PHASE_MIN = 30.0
+"""Early-phase insulin is the insulin area of the first 30 min after a meal (the Scheer group's convention for
+its meal tests; Morris 2016's own window was not read); late phase is the rest of the 3-h postprandial window."""
+
+
 def circadian_meal_timing() -> dict:
     import glucosim
     from glucosim.scenario.load import parse_scenario
@@ -420,17 +438,33 @@ def circadian_meal_timing() -> dict:
         out = {}
         for hour in (8.0, 20.0):
             window = (hours >= hour) & (hours <= hour + 3.0)
-            out[hour] = (glucose[window].mean(), float(np.trapezoid(insulin[window], hours[window])))
+            early = window & (hours <= hour + EARLY_PHASE_MIN / 60.0)
+            late = window & (hours >= hour + EARLY_PHASE_MIN / 60.0)
+            out[hour] = {
+                "glucose": glucose[window].mean(),
+                "early": float(np.trapezoid(insulin[early], hours[early])),
+                "late": float(np.trapezoid(insulin[late], hours[late])),
+            }
         return out
 
     aligned = meals_at_8_and_20()
     misaligned = meals_at_8_and_20(sleep_midpoint_h=15.0)
+
+    def circadian_phase_percent(measure: str) -> float:
+        # Morris's circadian phase effect: 20:00 (biological evening) against 08:00 (biological morning), pooled
+        # over both protocols, so the behavioural cycle (the 08:00 meal is breakfast in day work and the night's
+        # last meal in night work) averages out
+        evening = aligned[20.0][measure] + misaligned[20.0][measure]
+        morning = aligned[8.0][measure] + misaligned[8.0][measure]
+        return _percent_change(evening, morning)
+
     return {
-        "evening_vs_morning_glucose_percent": _percent_change(aligned[20.0][0], aligned[8.0][0]),
+        "evening_vs_morning_glucose_percent": circadian_phase_percent("glucose"),
         "misalignment_glucose_percent": _percent_change(
-            misaligned[8.0][0] + misaligned[20.0][0], aligned[8.0][0] + aligned[20.0][0]
+            misaligned[8.0]["glucose"] + misaligned[20.0]["glucose"], aligned[8.0]["glucose"] + aligned[20.0]["glucose"]
         ),
-        "evening_vs_morning_insulin_percent": _percent_change(aligned[20.0][1], aligned[8.0][1]),
+        "evening_vs_morning_early_insulin_percent": circadian_phase_percent("early"),
+        "evening_vs_morning_late_insulin_percent": circadian_phase_percent("late"),
     }
 
 
