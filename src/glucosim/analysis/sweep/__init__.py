@@ -139,6 +139,7 @@ def analyze_sweep(
     if sensitivity is not None and len(sensitivity):
         files["sensitivity"] = target / "sensitivity.csv"
         sensitivity.to_csv(files["sensitivity"], index=False, float_format="%.6g")
+    trial = _trial_table(results, manifest, reference_arm, run_years, target, files)
     if figures:
         _figures(results, manifest, incidence, sensitivity, target, files, notes, survival, hazards)
     files["analysis"].write_text(
@@ -146,6 +147,7 @@ def analyze_sweep(
             {
                 "sweep": manifest["sweep_name"],
                 "arms": comparison,
+                "trial_table": trial.to_dict("records") if trial is not None else None,
                 "notes": notes,
                 "files": {k: str(v) for k, v in files.items()},
             }
@@ -153,6 +155,19 @@ def analyze_sweep(
         + "\n"
     )
     return SweepAnalysis(incidence, comparison, sensitivity, files, notes, survival, hazards)
+
+
+def _trial_table(results, manifest, reference_arm, run_years, target: Path, files: dict):
+    """A cohort trial of two or more arms, at least as long as the DPP's follow-up: the DPP table
+    (incidence per 100 person-years per arm, relative reduction, the trial's numbers beside them)."""
+    from glucosim.analysis.sweep.dpp import FOLLOW_UP_YEARS, markdown, trial_table
+
+    if manifest["design"] != "cohort" or len(manifest["arms"]) < 2 or run_years + 1e-9 < FOLLOW_UP_YEARS:
+        return None
+    table = trial_table(results, reference_arm, FOLLOW_UP_YEARS)
+    files["trial_table"] = target / "trial_table.md"
+    files["trial_table"].write_text(markdown(table))
+    return table
 
 
 def _figures(results, manifest, incidence, sensitivity, target, files, notes, survival, hazards) -> None:

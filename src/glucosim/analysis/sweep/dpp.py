@@ -1,0 +1,238 @@
+"""The prevention trial's table: incidence per 100 person-years per arm and the relative reduction, against the DPP.
+
+As the Diabetes Prevention Program reported it (Knowler et al. 2002, NEJM
+346:393): among the enrolled (here: prediabetic at year 0 in the reference
+arm, the patient before any intervention; every arm runs the same patients),
+diabetes onsets divided by person-years of follow-up (each patient followed
+until onset or the end of the follow-up), per arm; the relative reduction is
+1 - (rate in the arm / rate in the reference arm). Exact Poisson confidence
+intervals for the rates; for the reduction, the usual interval of the log
+rate ratio (sqrt(1/events + 1/events_reference)), which ignores the pairing
+of the arms and so is conservative.
+
+Nothing here is fitted: the placebo incidence is a target of the population
+fit (validation/targets/population/dpp.toml), the lifestyle reduction is the
+validation.
+
+    python -m glucosim.analysis.sweep.dpp results/prediabetes_lifestyle
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from glucosim.physiology.units import DAYS_PER_YEAR
+from glucosim.sweep.store import COMPLETED_STATUSES
+
+FOLLOW_UP_YEARS = 3.0
+"""Follow-up of the table: the DPP's ran 1.8-4.6 years (mean 2.8); its 58 % is "over ~3 years"."""
+CONFIDENCE = 0.95
+ENROLLED_STAGE = "prediabetes"
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published number with its 95 % confidence interval and source."""
+
+    value: float
+    low: float
+    high: float
+    source: str
+
+
+DPP_PLACEBO_INCIDENCE = Published(
+    11.0,
+    9.8,
+    12.3,
+    "Knowler 2002 NEJM 346:393 (11.0 per 100 person-years); CI from DPP Research Group 2009 Lancet 374:1677",
+)
+DPP_LIFESTYLE_INCIDENCE = Published(
+    4.8, 4.1, 5.7, "Knowler 2002 NEJM 346:393 (4.8); CI from DPP Research Group 2009 Lancet 374:1677"
+)
+DPP_LIFESTYLE_REDUCTION = Published(58.0, 48.0, 66.0, "Knowler 2002 NEJM 346:393: 58 % (95 % CI 48-66)")
+PUBLISHED = {"control": DPP_PLACEBO_INCIDENCE, "lifestyle": DPP_LIFESTYLE_INCIDENCE}
+"""Arm name in the shipped sweep -> the DPP arm it stands for."""
+
+
+def poisson_interval(events: int, person_years: float, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Exact (Garwood) interval of a rate per 100 person-years."""
+    from scipy.stats import chi2
+
+    if person_years <= 0:
+        return (math.nan, math.nan)
+    alpha = 1.0 - confidence
+    low = chi2.ppf(alpha / 2, 2 * events) / 2 if events > 0 else 0.0
+    high = chi2.ppf(1 - alpha / 2, 2 * events + 2) / 2
+    return (100.0 * low / person_years, 100.0 * high / person_years)
+
+
+def events_and_person_years(onset_days: np.ndarray, follow_up_years: float) -> tuple[int, float]:
+    """Onsets within the follow-up and the person-years at risk (until onset or the end of follow-up)."""
+    years = np.asarray(onset_days, dtype=float) / DAYS_PER_YEAR
+    event = ~np.isnan(years) & (years <= follow_up_years)
+    time = np.where(event, years, follow_up_years)
+    return int(event.sum()), float(time.sum())
+
+
+def relative_reduction(
+    events: int, person_years: float, events_ref: int, person_years_ref: float, confidence: float = CONFIDENCE
+) -> tuple[float, float, float]:
+    """(reduction, low, high) in percent: 100 x (1 - rate ratio), with the log-rate-ratio interval."""
+    from scipy.stats import norm
+
+    if events == 0 or events_ref == 0 or person_years <= 0 or person_years_ref <= 0:
+        return (math.nan, math.nan, math.nan)
+    ratio = (events / person_years) / (events_ref / person_years_ref)
+    half = norm.ppf(0.5 + confidence / 2) * math.sqrt(1.0 / events + 1.0 / events_ref)
+    return (
+        100.0 * (1.0 - ratio),
+        100.0 * (1.0 - ratio * math.exp(half)),
+        100.0 * (1.0 - ratio * math.exp(-half)),
+    )
+
+
+def trial_table(results, reference_arm: str | None = None, follow_up_years: float = FOLLOW_UP_YEARS):
+    """One row per arm: enrolled, onsets, person-years, incidence per 100 person-years with its interval,
+    relative reduction against the reference arm with its interval, and the DPP's numbers beside them.
+
+    Raises:
+        ValueError: the results run shorter than ``follow_up_years``.
+    """
+    import pandas as pd
+
+    reference_arm = reference_arm or str(results["arm"].iloc[0])
+    reference = results[results["arm"] == reference_arm].set_index("sample")["y0_stage"]
+    enrolled = set(reference.index[reference == ENROLLED_STAGE])
+    rows = []
+    found = {}
+    for arm, group in results.groupby("arm", sort=False):
+        ok = group[group["status"].isin(COMPLETED_STATUSES) & group["sample"].isin(enrolled)]
+        events, person_years = events_and_person_years(ok["diabetes_onset_day"].to_numpy(float), follow_up_years)
+        found[arm] = (events, person_years)
+        rate = 100.0 * events / person_years if person_years > 0 else math.nan
+        low, high = poisson_interval(events, person_years)
+        published = PUBLISHED.get(str(arm))
+        rows.append(
+            {
+                "arm": arm,
+                "enrolled": len(ok),
+                "not_completed": int(
+                    (~group["status"].isin(COMPLETED_STATUSES) & group["sample"].isin(enrolled)).sum()
+                ),
+                "diabetes_onsets": events,
+                "person_years": person_years,
+                "incidence_per_100py": rate,
+                "incidence_ci_low": low,
+                "incidence_ci_high": high,
+                "dpp_incidence_per_100py": published.value if published else math.nan,
+                "dpp_incidence_ci_low": published.low if published else math.nan,
+                "dpp_incidence_ci_high": published.high if published else math.nan,
+            }
+        )
+    for row in rows:
+        if row["arm"] == reference_arm:
+            row.update(relative_reduction_percent=math.nan, reduction_ci_low=math.nan, reduction_ci_high=math.nan)
+        else:
+            reduction = relative_reduction(*found[row["arm"]], *found[reference_arm])
+            row.update(
+                relative_reduction_percent=reduction[0], reduction_ci_low=reduction[1], reduction_ci_high=reduction[2]
+            )
+        row["dpp_reduction_percent"] = DPP_LIFESTYLE_REDUCTION.value if row["arm"] == "lifestyle" else math.nan
+    table = pd.DataFrame(rows)
+    table.attrs["follow_up_years"] = follow_up_years
+    table.attrs["reference_arm"] = reference_arm
+    return table
+
+
+def verdicts(table) -> list[str]:
+    """Plain sentences: does the reference arm's incidence lie in the DPP placebo CI, and the lifestyle
+    reduction in the DPP's CI?"""
+    lines = []
+    for row in table.to_dict("records"):
+        if row["arm"] == table.attrs.get("reference_arm", "control"):
+            inside = DPP_PLACEBO_INCIDENCE.low <= row["incidence_per_100py"] <= DPP_PLACEBO_INCIDENCE.high
+            lines.append(
+                f"{row['arm']}: {row['incidence_per_100py']:.1f} per 100 person-years; DPP placebo "
+                f"{DPP_PLACEBO_INCIDENCE.value} ({DPP_PLACEBO_INCIDENCE.low}-{DPP_PLACEBO_INCIDENCE.high}): "
+                + ("inside the trial's CI (a fit target)" if inside else "OUTSIDE the trial's CI")
+            )
+        elif row["arm"] == "lifestyle":
+            value = row["relative_reduction_percent"]
+            inside = DPP_LIFESTYLE_REDUCTION.low <= value <= DPP_LIFESTYLE_REDUCTION.high
+            lines.append(
+                f"{row['arm']}: relative reduction {value:.0f} % (model CI {row['reduction_ci_low']:.0f}-"
+                f"{row['reduction_ci_high']:.0f}); DPP {DPP_LIFESTYLE_REDUCTION.value:.0f} % "
+                f"({DPP_LIFESTYLE_REDUCTION.low:.0f}-{DPP_LIFESTYLE_REDUCTION.high:.0f}): "
+                + ("agrees (validation, not fitted)" if inside else "DISAGREES (validation, not fitted)")
+            )
+    return lines
+
+
+def _f(value: float, digits: int = 1) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def _interval(value: float, low: float, high: float, digits: int = 1, dash: str = "-") -> str:
+    return f"{_f(value, digits)} ({_f(low, digits)}{dash}{_f(high, digits)})"
+
+
+def markdown(table) -> str:
+    """The table as Markdown, with the verdicts below it."""
+    years = table.attrs.get("follow_up_years", FOLLOW_UP_YEARS)
+    lines = [
+        "| arm | enrolled | onsets | person-years | incidence per 100 py (95 % CI) | DPP "
+        "| relative reduction % (95 % CI) | DPP |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in table.to_dict("records"):
+        dpp = "-"
+        if not math.isnan(row["dpp_incidence_per_100py"]):
+            dpp = _interval(row["dpp_incidence_per_100py"], row["dpp_incidence_ci_low"], row["dpp_incidence_ci_high"])
+        reduction = "-"
+        if not math.isnan(row["relative_reduction_percent"]):
+            reduction = _interval(
+                row["relative_reduction_percent"], row["reduction_ci_low"], row["reduction_ci_high"], 0, " to "
+            )
+        dpp_reduction = "-"
+        if not math.isnan(row["dpp_reduction_percent"]):
+            published = DPP_LIFESTYLE_REDUCTION
+            dpp_reduction = _interval(published.value, published.low, published.high, 0)
+        incidence = _interval(row["incidence_per_100py"], row["incidence_ci_low"], row["incidence_ci_high"])
+        lines.append(
+            f"| {row['arm']} | {row['enrolled']} | {row['diabetes_onsets']} | {_f(row['person_years'])} | "
+            f"{incidence} | {dpp} | {reduction} | {dpp_reduction} |"
+        )
+    lines += ["", f"Follow-up {years:g} years; enrolled: prediabetic at year 0 of the reference arm.", ""]
+    lines += [f"- {line}" for line in verdicts(table)]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m glucosim.analysis.sweep.dpp RESULTS_DIR [--years Y]``: print the table (Markdown)."""
+    import argparse
+
+    from glucosim.sweep.store import SweepStore
+
+    parser = argparse.ArgumentParser(prog="python -m glucosim.analysis.sweep.dpp", description=__doc__.split("\n")[0])
+    parser.add_argument("results_dir")
+    parser.add_argument("--years", type=float, default=FOLLOW_UP_YEARS, help="follow-up of the table")
+    args = parser.parse_args(argv)
+    store = SweepStore(args.results_dir)
+    manifest = store.manifest()
+    if manifest is None:
+        print(f"error: {args.results_dir} holds no sweep results", file=sys.stderr)
+        return 2
+    if manifest.get("run_years", manifest["n_years"]) + 1e-9 < args.years:
+        print(f"error: the runs last {manifest.get('run_years')} years, less than the follow-up", file=sys.stderr)
+        return 2
+    results = store.load_results()
+    print(markdown(trial_table(results, manifest["arms"][0], args.years)), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,266 @@
+"""The population fit (calibration.population), the DPP table (analysis.sweep.dpp) and the DPP lifestyle arm."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from glucosim.analysis.sweep import dpp
+from glucosim.calibration import population
+from glucosim.physiology.units import DAYS_PER_YEAR
+
+ROOT = Path(__file__).resolve().parent.parent
+PREVENTION_SWEEP = ROOT / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
+
+
+# ------------------------------------------------------------------------------------------ the targets
+def test_shipped_targets_load_and_name_their_sources():
+    problem = population.load_population_targets()
+    assert problem.cohort == "prediabetic"
+    assert problem.sweep == PREVENTION_SWEEP.resolve()
+    assert {t.statistic for t in problem.targets} <= set(population.STATISTICS)
+    assert all(len(t.source) > 40 for t in problem.targets)
+    placebo = next(t for t in problem.targets if t.statistic == "diabetes_incidence_per_100py")
+    assert (placebo.published, placebo.low, placebo.high) == (11.0, 9.8, 12.3)
+
+
+def test_the_lifestyle_reduction_is_not_a_fit_target():
+    """The 58 % is the validation: no target of the population fit may read the lifestyle arm."""
+    text = (population.DEFAULT_TARGETS).read_text()
+    problem = population.load_population_targets()
+    assert all("lifestyle" not in t.statistic and "reduction" not in t.name for t in problem.targets)
+    assert "58" in text  # said, as what is NOT fitted
+
+
+def test_a_bad_statistic_is_refused(tmp_path):
+    text = population.DEFAULT_TARGETS.read_text().replace(
+        'statistic = "baseline_hba1c_percent"', 'statistic = "baseline_hba1c"'
+    )
+    path = tmp_path / "dpp.toml"
+    path.write_text(text)
+    from glucosim.errors import CalibrationError
+
+    with pytest.raises(CalibrationError, match="statistic"):
+        population.load_population_targets(path)
+
+
+# ------------------------------------------------------------------------------------------ reweighting
+def _variables():
+    return [
+        {"name": "a", "distribution": "lognormal", "median": 0.4, "gsd": 1.3},
+        {"name": "b", "distribution": "normal", "mean": -0.03, "sd": 0.012},
+    ]
+
+
+def test_density_is_the_copula_of_the_marginals():
+    """Independent scores: the joint log density is the sum of the marginal log densities."""
+    from scipy import stats
+
+    x = np.array([[0.3, -0.02], [0.5, -0.05]])
+    found = population.log_density(_variables(), np.eye(2), x)
+    expected = stats.lognorm(s=math.log(1.3), scale=0.4).logpdf(x[:, 0]) + stats.norm(-0.03, 0.012).logpdf(x[:, 1])
+    np.testing.assert_allclose(found, expected, rtol=1e-12)
+
+
+def _library(x, enrolled, diabetes_years, regression_years, fg, proposal):
+    n = len(x)
+    return population.Library(
+        x=np.asarray(x, float),
+        variable_names=["a", "b"],
+        ok=np.ones(n, bool),
+        enrolled=np.asarray(enrolled, bool),
+        fasting_glucose_0=np.asarray(fg, float),
+        hba1c_0=np.full(n, 5.8),
+        diabetes_years=np.asarray(diabetes_years, float),
+        regression_years=np.asarray(regression_years, float),
+        follow_up_years=3.0,
+        log_proposal=population.log_density(proposal, np.eye(2), np.asarray(x, float)),
+    )
+
+
+def test_weights_are_equal_when_the_cohort_is_the_proposal():
+    rng = np.random.default_rng(1)
+    x = np.column_stack([0.4 * 1.3 ** rng.standard_normal(50), -0.03 + 0.012 * rng.standard_normal(50)])
+    library = _library(x, np.ones(50), np.full(50, np.nan), np.full(50, np.nan), np.full(50, 105.0), _variables())
+    weights = population.importance_weights(library, _variables(), np.eye(2))
+    np.testing.assert_allclose(weights, 1 / 50, rtol=1e-12)
+    assert population.effective_samples(weights) == pytest.approx(50)
+
+
+def test_statistics_arithmetic_on_a_tiny_cohort():
+    """Four enrolled of five, equal weights: onsets at 1 and 2.5 years, one regression at year 2 (at risk
+    until then), one never; 3-year follow-up."""
+    x = np.array([[0.4, -0.03]] * 5)
+    library = _library(
+        x,
+        enrolled=[1, 1, 1, 1, 0],
+        diabetes_years=[1.0, 2.5, np.nan, np.nan, 0.5],
+        regression_years=[np.nan, np.nan, 2.0, np.nan, np.nan],
+        fg=[110, 108, 102, 104, 130],
+        proposal=_variables(),
+    )
+    found = population.statistics(library, np.full(5, 0.2))
+    assert found["diabetes_incidence_per_100py"] == pytest.approx(100 * 2 / (1 + 2.5 + 3 + 3))
+    assert found["regression_per_100py"] == pytest.approx(100 * 1 / (1 + 2.5 + 2 + 3))
+    assert found["baseline_fasting_glucose_mg_dl"] == pytest.approx(106.0)
+    assert found["enrolled_fraction"] == pytest.approx(0.8)
+
+
+def test_objective_moves_smoothly_and_the_fit_recovers_a_planted_median():
+    """A synthetic library where onset depends on sensitivity: the fit finds the median that gives the
+    planted incidence, and the objective is smooth (no steps between neighbouring medians)."""
+    rng = np.random.default_rng(7)
+    n = 3000
+    proposal = [dict(v) for v in _variables()]
+    proposal[0]["gsd"] = 1.3**1.8
+    x = np.column_stack([0.4 * proposal[0]["gsd"] ** rng.standard_normal(n), -0.03 + 0.012 * rng.standard_normal(n)])
+    onset = np.where(x[:, 0] < 0.35, 1.5, np.nan)  # the resistant convert within the follow-up
+    library = _library(x, np.ones(n), onset, np.full(n, np.nan), np.full(n, 106.0), proposal)
+    problem = population.PopulationProblem(
+        id="t",
+        title="t",
+        description="",
+        cohort="prediabetic",
+        sweep=PREVENTION_SWEEP,
+        follow_up_years=3,
+        library_samples=n,
+        library_seed=0,
+        spread_factor=1.8,
+        free=[population.FreeField("a", "median", 0.4, 0.25, 0.6)],
+        fixed=[],
+        targets=[
+            population.PopulationTarget("inc", "inc", "diabetes_incidence_per_100py", "", 11.0, 0.5, 9.8, 12.3, "")
+        ],
+        path=Path("t.toml"),
+    )
+    objective = population.Objective(problem, library)
+    objective.variables, objective.correlation = _variables(), np.eye(2)
+    values = [objective([m])[0] for m in np.linspace(0.38, 0.42, 9)]
+    assert np.all(np.diff(values) < 0)  # higher sensitivity, fewer onsets, monotone and strictly moving
+    from scipy.optimize import brentq
+
+    median = brentq(lambda m: objective([m])[0], 0.3, 0.6)
+    # analytic: share below 0.35 is p = Phi(ln(0.35/m)/ln 1.3); rate = 100 p / (1.5 p + 3 (1 - p)) = 11
+    p = 11 * 3 / (100 + 11 * 1.5)
+    from scipy.stats import norm
+
+    expected = 0.35 / math.exp(norm.ppf(p) * math.log(1.3))
+    assert median == pytest.approx(expected, rel=0.03)
+
+
+# ------------------------------------------------------------------------------------------ the DPP table
+def _results(arm, onsets_years, stages):
+    n = len(onsets_years)
+    return pd.DataFrame(
+        {
+            "sample": range(n),
+            "arm": arm,
+            "status": "ok",
+            "y0_stage": stages,
+            "diabetes_onset_day": [np.nan if y is None else y * DAYS_PER_YEAR for y in onsets_years],
+        }
+    )
+
+
+def test_dpp_table_arithmetic():
+    """Control: 4 enrolled, onsets at 1 and 2 years (a fifth, normal at baseline, is not enrolled), follow-up
+    3 years: 2 / (1 + 2 + 3 + 3) = 22.2 per 100 py. Lifestyle: one onset at 2 years: 1 / 11 = 9.09. The
+    reduction is 1 - 9.09 / 22.2 = 59 %; an onset after the follow-up counts as none."""
+    stages = ["prediabetes"] * 4 + ["normal"]
+    results = pd.concat(
+        [
+            _results("control", [1.0, 2.0, None, None, 0.5], stages),
+            _results("lifestyle", [None, 2.0, None, 4.0, 0.5], stages),
+        ],
+        ignore_index=True,
+    )
+    table = dpp.trial_table(results, "control", 3.0).set_index("arm")
+    assert table.loc["control", "enrolled"] == 4
+    assert table.loc["control", "person_years"] == pytest.approx(9.0)
+    assert table.loc["control", "incidence_per_100py"] == pytest.approx(200 / 9)
+    assert table.loc["lifestyle", "incidence_per_100py"] == pytest.approx(100 / 11)
+    assert table.loc["lifestyle", "relative_reduction_percent"] == pytest.approx(100 * (1 - (1 / 11) / (2 / 9)))
+    low, high = table.loc["lifestyle", ["reduction_ci_low", "reduction_ci_high"]]
+    assert low < table.loc["lifestyle", "relative_reduction_percent"] < high
+    assert table.loc["control", "dpp_incidence_per_100py"] == 11.0
+    text = dpp.markdown(table.reset_index().rename_axis(None))
+    assert "OUTSIDE the trial's CI" in text  # 22.2 is not in 9.8-12.3
+
+
+def test_poisson_interval_matches_the_exact_chi_square_bounds():
+    """10 events in 100 person-years: the exact 95 % interval of the rate is 4.80-18.39 per 100 py."""
+    low, high = dpp.poisson_interval(10, 100.0)
+    assert low == pytest.approx(4.795, abs=0.01)
+    assert high == pytest.approx(18.39, abs=0.01)
+
+
+# ------------------------------------------------------------------------------------------ the DPP arm
+def _arm_scenario(arm_name: str, duration_days: int):
+    from glucosim.scenario.load import parse_scenario
+    from glucosim.sweep.load import load_sweep
+    from glucosim.sweep.scenario_edit import run_scenario_data
+
+    loaded = load_sweep(PREVENTION_SWEEP)
+    arm = next(a for a in loaded.sweep.arms if a.name == arm_name)
+    values = {
+        "insulin_sensitivity_whole_body": 0.4,
+        "beta_function_max": 2.0,
+        "routine.drift.whole_body_per_year": -0.03,
+        "body_weight": 93.5,
+    }
+    data = run_scenario_data(loaded, arm, values)
+    data.pop("duration_years", None)
+    data["duration_days"] = duration_days
+    return data, parse_scenario(data)
+
+
+def test_lifestyle_arm_keeps_the_drift_and_loses_weight_through_energy_balance_only():
+    """The protocol arm changes intake and exercise; it does not switch the drift off or set weight."""
+    data, _ = _arm_scenario("lifestyle", 200)
+    assert data["routine"]["drift"]["whole_body_per_year"] == -0.03
+    for change in data["changes"]:
+        assert "drift" not in change
+        assert set(change) <= {"from_day", "label", "energy_surplus_kcal_per_day", "exercise"}
+    minutes = sum(s["duration_min"] * len(s.get("weekdays", range(7))) for s in data["changes"][0]["exercise"])
+    assert minutes >= 150
+
+
+def test_lifestyle_arm_reaches_the_dpp_goal_of_7_percent_weight_loss_at_week_24():
+    from glucosim.simulation.run import simulate
+
+    _, scenario = _arm_scenario("lifestyle", 200)
+    weight = simulate(scenario, progress=False).daily["weight_change_kg"]
+    assert -7.5 <= 100 * weight.iloc[167] / 93.5 <= -6.5
+    assert weight.iloc[30] > weight.iloc[167]  # lost gradually, through the energy balance
+
+
+def test_population_command_is_a_click_command_with_help():
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(population.click_command(), ["--help"])
+    assert result.exit_code == 0
+    assert "--write" in result.output and "--cache-dir" in result.output
+
+
+def test_analyze_writes_the_trial_table_for_a_cohort_trial_of_three_years_or_more(tmp_path):
+    from glucosim.analysis.sweep import _trial_table
+
+    stages = ["prediabetes"] * 4 + ["normal"]
+    results = pd.concat(
+        [
+            _results("control", [1.0, 2.0, None, None, 0.5], stages),
+            _results("lifestyle", [None, 2.0, None, 4.0, 0.5], stages),
+        ],
+        ignore_index=True,
+    )
+    manifest = {"design": "cohort", "arms": ["control", "lifestyle"]}
+    files: dict = {}
+    table = _trial_table(results, manifest, "control", 3.0, tmp_path, files)
+    assert table is not None and (tmp_path / "trial_table.md").is_file()
+    assert "| lifestyle | 4 | 1 |" in (tmp_path / "trial_table.md").read_text()
+    assert _trial_table(results, manifest, "control", 2.0, tmp_path, {}) is None  # shorter than the DPP's follow-up
+    assert _trial_table(results, {**manifest, "design": "grid"}, "control", 3.0, tmp_path, {}) is None
