@@ -18,7 +18,7 @@ Ha, Satin & Sherman 2016 that makes late intervention fail).
 
 import math
 
-from glucosim.physiology._jit import kernel
+from glucosim.physiology._jit import kernel, power
 from glucosim.physiology.indices import Drv, Par, St
 from glucosim.physiology.units import MINUTES_PER_DAY
 
@@ -38,7 +38,7 @@ def second_phase_target(glucose_mg_dl, capacity, p):
     if glucose_mg_dl <= 0.0:
         return 0.0
     hill = p[Par.secretion_hill]
-    x = (glucose_mg_dl / p[Par.secretion_glucose_half]) ** hill
+    x = power(glucose_mg_dl / p[Par.secretion_glucose_half], hill)
     return capacity * p[Par.secretion_max] * x / (1.0 + x)
 
 
