@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import warnings
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -358,6 +359,8 @@ def imex_section(probe: Probe) -> None:
 
 
 def main() -> None:
+    # scipy's Radau warns of an overflow in a step-size heuristic for the uncontrolled (atol 1e300) quadratures
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="scipy")
     eigenvalue_section()
     probe = Probe(days=DAYS)
     steps_section(probe)
