@@ -21,7 +21,7 @@ switch at one glucose; the course is calibrated against Whitehall II and
 UKPDS (glucosim.calibration.course).
 """
 
-from glucosim.physiology._jit import kernel
+from glucosim.physiology._jit import kernel, power
 from glucosim.physiology.indices import Drv, Par, St
 from glucosim.physiology.units import MINUTES_PER_DAY
 
@@ -41,7 +41,7 @@ def second_phase_target(glucose_mg_dl, capacity, p):
     if glucose_mg_dl <= 0.0:
         return 0.0
     hill = p[Par.secretion_hill]
-    x = (glucose_mg_dl / p[Par.secretion_glucose_half]) ** hill
+    x = power(glucose_mg_dl / p[Par.secretion_glucose_half], hill)
     return capacity * p[Par.secretion_max] * x / (1.0 + x)
 
 
@@ -79,7 +79,7 @@ def glucotoxicity(glucose_mean_mg_dl, p):
     excess = glucose_mean_mg_dl - p[Par.glucose_setpoint]
     if excess <= 0.0:
         return 0.0
-    x = (excess / (p[Par.glucotoxicity_threshold] - p[Par.glucose_setpoint])) ** p[Par.glucotoxicity_hill]
+    x = power(excess / (p[Par.glucotoxicity_threshold] - p[Par.glucose_setpoint]), p[Par.glucotoxicity_hill])
     return x / (1.0 + x)
 
 
