@@ -36,6 +36,23 @@ def test_the_lifestyle_reduction_is_not_a_fit_target():
     assert "58" in text  # said, as what is NOT fitted
 
 
+def test_cohort_file_says_what_it_was_fitted_to_or_why_not():
+    """The cohort names its population targets; a fit not adopted leaves the start values and says why."""
+    from glucosim._toml import load_toml
+
+    problem = population.load_population_targets()
+    cohort = load_toml(population.cohort_path("prediabetic"))
+    assert "validation/targets/population/dpp.toml" in cohort["source"]
+    assert "pilot" not in cohort["source"]
+    if problem.adopted:
+        assert cohort["source"].startswith("fitted by")
+    else:
+        assert "not adopted" in cohort["source"] and problem.not_adopted_because in cohort["source"]
+        assert population.table_values(problem) == {f.name: f.start for f in problem.free}
+    weight = next(v for v in cohort["variables"] if v.get("parameter") == "body_weight")
+    assert (weight["mean"], weight["sd"]) == (93.5, 18.4)  # the DPP's baseline, set from the data
+
+
 def test_a_bad_statistic_is_refused(tmp_path):
     text = population.DEFAULT_TARGETS.read_text().replace(
         'statistic = "baseline_hba1c_percent"', 'statistic = "baseline_hba1c"'
