@@ -170,10 +170,21 @@ def clamp_type2_vs_control() -> dict:
 
 
 def one_night_short_sleep() -> dict:
-    from glucosim.clinic.runner import run_protocol
+    from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH, run_protocol
+    from glucosim.scenario.load import parse_scenario
 
-    rested = run_protocol("clamp_40mU", _reference_scenario(sleep_h=8.0)).indices
-    short = run_protocol("clamp_40mU", _reference_scenario(sleep_h=4.0)).indices
+    def test_night(sleep_h: float):
+        # a normal sleeper (a run starts adapted to its first day's routine: 8 h nights), then ONE night of
+        # sleep_h before the clamp on day 1, as in Donga 2010; 4-h nights from day 0 would be a habitual
+        # short sleeper, adapted to it
+        routine = load_toml(REFERENCE_ROUTINE_PATH)
+        routine.pop("duration_days", None)
+        data = {"name": "test night", "duration_days": 2, "routine": routine}
+        data["changes"] = [{"from_day": 1, "sleep_h": sleep_h}]
+        return parse_scenario(data, "validation")
+
+    rested = run_protocol("clamp_40mU", test_night(8.0), day=1).indices
+    short = run_protocol("clamp_40mU", test_night(4.0), day=1).indices
     return {
         "peripheral_disposal_change_percent": _percent_change(
             short["steady_state_uptake_mg_kg_min"], rested["steady_state_uptake_mg_kg_min"]
