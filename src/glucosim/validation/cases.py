@@ -486,12 +486,22 @@ VLCD_DAYS = 56
 
 def liver_fat_vlcd() -> dict:
     import glucosim
+    from glucosim.clinic.runner import run_protocol
 
-    daily = glucosim.simulate(
-        SCENARIO_DIR / "21_vlcd_early_type2.toml", progress=False, until_day=VLCD_START_DAY + VLCD_DAYS + 1
-    ).daily  # indexed by day
     before, week1, week8 = VLCD_START_DAY, VLCD_START_DAY + 7, VLCD_START_DAY + VLCD_DAYS
-    capacity = daily["beta_cell_mass_rel"] * daily["beta_cell_function_rel"]
+    result = glucosim.simulate(
+        SCENARIO_DIR / "21_vlcd_early_type2.toml",
+        progress=False,
+        until_day=VLCD_START_DAY + VLCD_DAYS + 1,
+        state_days=(before, week8),
+    )
+    daily = result.daily  # indexed by day
+
+    def first_phase(day: int) -> float:
+        # Lim measured first-phase insulin secretion; glucosim's nearest test is the IVGTT's acute response
+        indices = run_protocol("ivgtt_0.3g", result.loaded, day=day, state=result.midnight_states[day]).indices
+        return float(indices["air_glucose_uU_ml"])
+
     on_diet = daily.loc[before:week8]
     lost_8kg = int(on_diet.index[np.argmax(on_diet["weight_change_kg"].to_numpy() <= -8.0)])
     return {
@@ -502,7 +512,7 @@ def liver_fat_vlcd() -> dict:
         "fasting_glucose_change_week1_percent": _percent_change(
             daily.loc[week1, "fasting_glucose_mg_dl"], daily.loc[before, "fasting_glucose_mg_dl"]
         ),
-        "secretory_capacity_ratio_week8": capacity.loc[week8] / capacity.loc[before],
+        "first_phase_insulin_ratio_week8": first_phase(week8) / first_phase(before),
     }
 
 
