@@ -469,13 +469,19 @@ def circadian_meal_timing() -> dict:
         morning = aligned[8.0][measure] + misaligned[8.0][measure]
         return _percent_change(evening, morning)
 
+    def misalignment_percent(measure: str) -> float:
+        # both meals of the night-work protocol against both of the day-work protocol
+        return _percent_change(
+            misaligned[8.0][measure] + misaligned[20.0][measure], aligned[8.0][measure] + aligned[20.0][measure]
+        )
+
     return {
         "evening_vs_morning_glucose_percent": circadian_phase_percent("glucose"),
-        "misalignment_glucose_percent": _percent_change(
-            misaligned[8.0]["glucose"] + misaligned[20.0]["glucose"], aligned[8.0]["glucose"] + aligned[20.0]["glucose"]
-        ),
+        "misalignment_glucose_percent": misalignment_percent("glucose"),
         "evening_vs_morning_early_insulin_percent": circadian_phase_percent("early"),
         "evening_vs_morning_late_insulin_percent": circadian_phase_percent("late"),
+        "misalignment_early_insulin_percent": misalignment_percent("early"),
+        "misalignment_late_insulin_percent": misalignment_percent("late"),
     }
 
 
