@@ -211,7 +211,9 @@ def _slow(y, p):
 def test_beta_cells_grow_above_setpoint_and_shrink_below(parameters, state):
     p = parameters
     high = state.copy()
-    high[St.glucose_mean_mg_dl] = p[Par.glucose_setpoint] + 10.0
+    # just above the set point, where the (quadratic) glucotoxic load is still small: compensation wins
+    high[St.glucose_mean_mg_dl] = p[Par.glucose_setpoint] + 2.0
+    high[St.nefa_mmol_l] = p[Par.nefa_mean_reference]
     low = state.copy()
     low[St.glucose_mean_mg_dl] = p[Par.glucose_setpoint] - 10.0
     assert all(rate > 0.0 for rate in _slow(high, p))
@@ -230,10 +232,42 @@ def test_growth_stops_at_reserve(parameters, state):
 def test_glucotoxicity_erodes_function_and_mass(parameters, state):
     p = parameters
     y = state.copy()
-    y[St.glucose_mean_mg_dl] = p[Par.glucotoxicity_threshold] + 6.0 * p[Par.glucotoxicity_width]
+    y[St.glucose_mean_mg_dl] = 2.0 * p[Par.glucotoxicity_threshold]
     function_rate, mass_rate = _slow(y, p)
     assert function_rate < 0.0 and mass_rate < 0.0
     assert beta_cells.glucotoxicity(p[Par.glucotoxicity_threshold], p) == pytest.approx(0.5)
+
+
+def test_glucotoxicity_is_graded_and_absent_at_the_set_point(parameters):
+    p = parameters
+    assert beta_cells.glucotoxicity(p[Par.glucose_setpoint], p) == 0.0
+    loads = [beta_cells.glucotoxicity(g, p) for g in (110.0, 120.0, 140.0, 180.0, 300.0)]
+    assert all(a < b for a, b in zip(loads, loads[1:], strict=False))
+    assert 0.05 < loads[0] < 0.5 < loads[-1] < 1.0  # an accelerant over prediabetes, not a switch at one glucose
+
+
+def test_nefa_accelerates_the_loss_only_with_raised_glucose(parameters, state):
+    p = parameters
+    y = state.copy()
+    y[St.glucose_mean_mg_dl] = p[Par.glucotoxicity_threshold]
+    y[St.beta_mass_rel] = p[Par.beta_mass_max]  # no growth: the loss alone
+    y[St.nefa_mmol_l] = p[Par.nefa_mean_reference]
+    _, reference_loss = _slow(y, p)
+    y[St.nefa_mmol_l] = 2.0 * p[Par.nefa_mean_reference]
+    _, fatty_loss = _slow(y, p)
+    assert fatty_loss < reference_loss < 0.0
+    y[St.glucose_mean_mg_dl] = p[Par.glucose_setpoint]
+    assert _slow(y, p)[1] == 0.0  # NEFA alone does not wear the beta cells
+
+
+def test_mass_loss_stops_at_its_floor(parameters, state):
+    p = parameters
+    y = state.copy()
+    y[St.glucose_mean_mg_dl] = 300.0
+    y[St.beta_mass_rel] = p[Par.beta_mass_floor]
+    y[St.beta_function_rel] = p[Par.beta_function_floor]
+    function_rate, mass_rate = _slow(y, p)
+    assert mass_rate >= 0.0 and function_rate >= 0.0
 
 
 def test_frozen_slow_dynamics(parameters, state):

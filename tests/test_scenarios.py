@@ -93,6 +93,15 @@ def test_3_low_reserve_decompensates_after_a_compensated_phase(summaries):
     assert all(glucose[year] < FASTING_GLUCOSE_PREDIABETES_MG_DL + 5 for year in compensated)
     assert insulin[compensated[-1]] > 1.2 * insulin[0]  # insulin rose while glucose held
     assert max(glucose) >= FASTING_GLUCOSE_DIABETES_MG_DL
+    # prediabetes is a phase of years, not a brief transition (Tabak 2009: a slow rise, steep in the last 3 years)
+    assert (onset - _crossing(summary, "fasting_glucose_100")) / 365.25 >= 3.0
+    # untreated diabetes stays in the range of diet-treated UKPDS patients: below 15 mmol/l (270 mg/dl),
+    # the fasting glucose at which UKPDS's conventional arm was given drugs, 11 years after diagnosis
+    assert summary["final"]["fasting_glucose_mg_dl"] < 270.0
+    assert all(
+        later >= earlier - 1.0
+        for earlier, later in zip(glucose[int(onset_year) + 1 :], glucose[int(onset_year) + 2 :], strict=False)
+    )
 
 
 def test_4_exercise_delays_or_prevents_diabetes(summaries):

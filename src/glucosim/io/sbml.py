@@ -315,9 +315,10 @@ def _slow_rates() -> dict[str, str]:
     )
     return {
         "beta_function_rel": "slow_dynamics_on * (beta_function_adaptation_rate * capped_function * (1 - toxicity) "
-        "* beta_function_rel - beta_function_glucotoxic_rate * toxicity * (beta_function_rel - beta_function_floor)) / 1440",
-        "beta_mass_rel": "slow_dynamics_on * (beta_mass_adaptation_rate * capped_mass * (1 - toxicity) "
-        "- beta_mass_glucotoxic_rate * toxicity) * beta_mass_rel / 1440",
+        "* beta_function_rel - beta_function_glucotoxic_rate * toxic_load * (beta_function_rel - beta_function_floor))"
+        " / 1440",
+        "beta_mass_rel": "slow_dynamics_on * (beta_mass_adaptation_rate * capped_mass * (1 - toxicity) * beta_mass_rel "
+        "- beta_mass_glucotoxic_rate * toxic_load * (beta_mass_rel - beta_mass_floor)) / 1440",
         "drift_log_liver": "slow_dynamics_on * drift_liver_per_day / 1440",
         "drift_log_muscle": "slow_dynamics_on * drift_muscle_per_day / 1440",
         "drift_log_adipose": "slow_dynamics_on * drift_adipose_per_day / 1440",
@@ -336,7 +337,11 @@ def _slow_rates() -> dict[str, str]:
         "liver_fat_pct": "slow_dynamics_on * (liver_fat_inflow - liver_fat_outflow) / 1440",
         # helpers (assignment rules, listed here so they follow the fast model's)
         "@beta_drive": "(glucose_mean_mg_dl - glucose_setpoint) / glucose_setpoint",
-        "@toxicity": "1 / (1 + exp(-(glucose_mean_mg_dl - glucotoxicity_threshold) / glucotoxicity_width))",
+        "@toxicity": "piecewise(0, glucose_mean_mg_dl <= glucose_setpoint, "
+        "1 / (1 + ((glucotoxicity_threshold - glucose_setpoint) / (glucose_mean_mg_dl - glucose_setpoint)) "
+        "^ glucotoxicity_hill))",
+        "@toxic_load": "toxicity * piecewise(0, 1 + lipotoxicity_nefa_gain * (nefa_mmol_l / nefa_mean_reference - 1) "
+        "< 0, 1 + lipotoxicity_nefa_gain * (nefa_mmol_l / nefa_mean_reference - 1))",
         "@capped_function": "piecewise(beta_drive * piecewise(1 - beta_function_rel / beta_function_max, "
         "1 - beta_function_rel / beta_function_max > 0, 0), beta_drive > 0, beta_drive)",
         "@capped_mass": "piecewise(beta_drive * piecewise(1 - beta_mass_rel / beta_mass_max, "

@@ -10,13 +10,16 @@ drifts over years.
 
 Slow (months to years): mass and function grow while the running mean glucose
 is above the set point (Topp 2000's compensation: the healthy fixed point at
-G = 100 mg/dl whatever the sensitivity), each capped by its reserve, and both
-are hit by glucotoxicity, a steep sigmoid in mean glucose that shuts growth off,
-pulls function down to a basal floor and erodes mass (the bistable switch of
-Ha, Satin & Sherman 2016 that makes late intervention fail).
+G = 100 mg/dl whatever the sensitivity), each capped by its reserve. A graded
+glucolipotoxic load (a Hill function of the mean-glucose excess, multiplied
+by plasma NEFA relative to its healthy mean) damps that growth and wears both
+down: function toward a basal floor (the reversible part: growth restores it
+when glucose falls) and mass, slowly, toward a floor of its own (the lasting
+part that a late intervention cannot undo). Glucotoxicity is an accelerant of
+a years-long decline through prediabetes, not Ha, Satin & Sherman 2016's
+switch at one glucose; the course is calibrated against Whitehall II and
+UKPDS (glucosim.calibration.course).
 """
-
-import math
 
 from glucosim.physiology._jit import kernel
 from glucosim.physiology.indices import Drv, Par, St
@@ -67,9 +70,28 @@ def beta_fast_derivatives(y, p, glucose_mg_dl, d_glucose_mg_dl_min, capacity, dy
 
 @kernel
 def glucotoxicity(glucose_mean_mg_dl, p):
-    """Glucotoxic drive, 0 (none) to 1 (full), a sigmoid in running mean glucose."""
-    z = (glucose_mean_mg_dl - p[Par.glucotoxicity_threshold]) / p[Par.glucotoxicity_width]
-    return 1.0 / (1.0 + math.exp(-z))
+    """Glucotoxic load, 0 (none) to 1 (full): a Hill function of the running mean glucose above the set point.
+
+    Zero at and below the set point, so a healthy subject's beta cells are not worn; half-maximal at
+    glucotoxicity_threshold; graded (Hill coefficient glucotoxicity_hill) so that it accelerates the decline as
+    glucose rises through prediabetes into diabetes instead of switching it on at one glucose.
+    """
+    excess = glucose_mean_mg_dl - p[Par.glucose_setpoint]
+    if excess <= 0.0:
+        return 0.0
+    x = (excess / (p[Par.glucotoxicity_threshold] - p[Par.glucose_setpoint])) ** p[Par.glucotoxicity_hill]
+    return x / (1.0 + x)
+
+
+@kernel
+def lipotoxicity_factor(y, p):
+    """Multiplier of the glucotoxic loss by plasma NEFA relative to the healthy 24-h mean (1 at the reference).
+
+    Linear in NEFA, so its effect on the slow states is that of the day's mean NEFA; glucolipotoxicity:
+    fatty acids harm beta cells only together with raised glucose (Poitout & Robertson 2008).
+    """
+    factor = 1.0 + p[Par.lipotoxicity_nefa_gain] * (y[St.nefa_mmol_l] / p[Par.nefa_mean_reference] - 1.0)
+    return factor if factor > 0.0 else 0.0
 
 
 @kernel
@@ -87,21 +109,22 @@ def capped_growth(drive, level, level_max):
 def beta_slow_derivatives(y, p, slow_on, dydt):
     """Write d/dt of beta-cell mass and function (per minute). ``slow_on`` is 1, or 0 to freeze.
 
-    Growth follows the glucose excess (capped by the reserve) and is shut off
-    by glucotoxicity; glucotoxicity pulls function down to its basal floor and
-    erodes mass. Where toxicity wins, glucose rises further: the switch.
+    Growth follows the glucose excess (capped by the reserve) and is damped by glucotoxicity; the
+    glucolipotoxic load (glucose, accelerated by NEFA) pulls function toward its basal floor (reversible:
+    growth restores it when glucose falls) and slowly erodes mass (which regrows slowly: the part of the
+    loss a late intervention cannot undo).
     """
     drive = (y[St.glucose_mean_mg_dl] - p[Par.glucose_setpoint]) / p[Par.glucose_setpoint]
     toxicity = glucotoxicity(y[St.glucose_mean_mg_dl], p)
     spared = 1.0 - toxicity
+    load = toxicity * lipotoxicity_factor(y, p)
     function = y[St.beta_function_rel]
     mass = y[St.beta_mass_rel]
     function_rate = p[Par.beta_function_adaptation_rate] * capped_growth(
         drive, function, p[Par.beta_function_max]
-    ) * spared * function - p[Par.beta_function_glucotoxic_rate] * toxicity * (function - p[Par.beta_function_floor])
-    mass_rate = (
-        p[Par.beta_mass_adaptation_rate] * capped_growth(drive, mass, p[Par.beta_mass_max]) * spared
-        - p[Par.beta_mass_glucotoxic_rate] * toxicity
-    ) * mass
+    ) * spared * function - p[Par.beta_function_glucotoxic_rate] * load * (function - p[Par.beta_function_floor])
+    mass_rate = p[Par.beta_mass_adaptation_rate] * capped_growth(drive, mass, p[Par.beta_mass_max]) * spared * mass - p[
+        Par.beta_mass_glucotoxic_rate
+    ] * load * (mass - p[Par.beta_mass_floor])
     dydt[St.beta_function_rel] = slow_on * function_rate / MINUTES_PER_DAY
     dydt[St.beta_mass_rel] = slow_on * mass_rate / MINUTES_PER_DAY

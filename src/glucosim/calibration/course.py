@@ -1,0 +1,182 @@
+"""The course of beta-cell decline: published course statistics and glucosim's values on a shipped scenario.
+
+The slow beta-cell parameters (glucotoxicity, its rates and floors: physiology/beta_cells.py) are set
+against the course of untreated type 2 diabetes in one subject: scenario 03 (sensitivity falling 3.5 % a
+year, low reserve). ``validation/course/*.toml`` holds the published numbers, each of kind "fit" (the
+parameters were chosen, by the grid of ``fit_grid``, to bring these near) or "validation" (held out,
+reported only). The diagnosis is the first day fasting glucose reaches 126 mg/dl, as in the cohorts.
+
+Run ``python -m glucosim.calibration.course`` to print the table (one 20-year run, ~10-50 s), or
+``python -m glucosim.calibration.course --grid`` to rerun the grid that chose the shipped values.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from glucosim._toml import load_toml
+from glucosim.errors import CalibrationError
+from glucosim.physiology.units import DAYS_PER_YEAR
+
+COURSE_DIR = Path(__file__).resolve().parents[1] / "validation" / "data" / "course"
+"""validation/course in a clone (validation/data links to the repository's validation folder)."""
+SMOOTH_DAYS = 30
+"""Fasting glucose is read as a 30-day mean (a clinic value), not one morning."""
+GRID = {
+    "glucotoxicity_threshold": (116.0, 120.0, 124.0),
+    "beta_mass_glucotoxic_rate": (0.0006, 0.0008, 0.0010),
+}
+"""The grid that chose the shipped values (the other slow parameters held at their table values)."""
+
+
+@dataclass(frozen=True)
+class CourseTarget:
+    """One published course statistic and the glucosim quantity compared with it."""
+
+    name: str
+    kind: str
+    label: str
+    unit: str
+    published: float
+    spread: float
+    low: float
+    high: float
+    source: str
+    scenario: str
+    measure: str
+
+    def agrees(self, value: float) -> bool:
+        """Whether ``value`` lies in the published range."""
+        return bool(self.low <= value <= self.high)
+
+
+def load_course_targets(directory: Path = COURSE_DIR) -> list[CourseTarget]:
+    """Every course target of ``directory``'s files, in file order."""
+    targets = []
+    for path in sorted(Path(directory).glob("*.toml")):
+        for index, entry in enumerate(load_toml(path).get("targets", [])):
+            try:
+                target = CourseTarget(**entry)
+            except TypeError as exc:
+                raise CalibrationError(f"{path}: targets[{index}]: {exc}") from exc
+            if target.kind not in ("fit", "validation") or not target.low <= target.published <= target.high:
+                raise CalibrationError(f"{path}: targets[{index}] ({target.name}): bad kind or published outside range")
+            targets.append(target)
+    return targets
+
+
+def course_measures(daily) -> dict[str, float]:
+    """Course quantities of one run's daily table (indexed by day); NaN where the run does not reach them."""
+    import numpy as np
+
+    fasting = daily["fasting_glucose_mg_dl"].rolling(SMOOTH_DAYS, min_periods=1).mean().to_numpy()
+    raw = daily["fasting_glucose_mg_dl"].to_numpy()
+    hba1c = daily["hba1c_percent"].to_numpy()
+    homa_b = daily["homa_b"].rolling(SMOOTH_DAYS, min_periods=1).mean().to_numpy()
+    n = len(raw)
+
+    def first(values, threshold):
+        hits = np.flatnonzero(values >= threshold)
+        return int(hits[0]) if hits.size else None
+
+    def at(values, day):
+        day = int(round(day))
+        return float(values[day]) if 0 <= day < n else float("nan")
+
+    onset, prediabetes = first(raw, 126.0), first(raw, 100.0)
+    if onset is None:
+        return {name: float("nan") for name in MEASURES}
+    year = DAYS_PER_YEAR
+    peak_b = float(np.nanmax(homa_b[: onset + 1]))
+    return {
+        "years_fasting_100_to_126": (onset - prediabetes) / year,
+        "fasting_glucose_3y_before_diagnosis_mg_dl": at(fasting, onset - 3 * year),
+        "fasting_glucose_1y_after_diagnosis_mg_dl": at(fasting, onset + year),
+        "fasting_glucose_rise_1_to_6y_after_diagnosis_mg_dl": at(fasting, onset + 6 * year) - at(fasting, onset + year),
+        "hba1c_1y_after_diagnosis_percent": at(hba1c, onset + year),
+        "hba1c_6y_after_diagnosis_percent": at(hba1c, onset + 6 * year),
+        "homa_b_at_diagnosis_over_peak": at(homa_b, onset) / peak_b,
+        "diagnosis_year": onset / year,
+    }
+
+
+MEASURES = (
+    "years_fasting_100_to_126",
+    "fasting_glucose_3y_before_diagnosis_mg_dl",
+    "fasting_glucose_1y_after_diagnosis_mg_dl",
+    "fasting_glucose_rise_1_to_6y_after_diagnosis_mg_dl",
+    "hba1c_1y_after_diagnosis_percent",
+    "hba1c_6y_after_diagnosis_percent",
+    "homa_b_at_diagnosis_over_peak",
+    "diagnosis_year",
+)
+
+
+def evaluate_course(targets: list[CourseTarget], **parameters: float) -> dict[str, dict[str, float]]:
+    """scenario -> {measure: value} for every scenario the targets name, with parameter overrides."""
+    import glucosim
+
+    values: dict[str, dict[str, float]] = {}
+    for scenario in sorted({target.scenario for target in targets}):
+        daily = glucosim.simulate(scenario, progress=False, **parameters).daily
+        values[scenario] = course_measures(daily)
+    return values
+
+
+def objective(targets: list[CourseTarget], values: dict[str, dict[str, float]]) -> float:
+    """Sum of squared residuals (model - published) / spread over the fit targets (inf where one is missing)."""
+    import math
+
+    total = 0.0
+    for target in targets:
+        if target.kind != "fit":
+            continue
+        value = values[target.scenario][target.measure]
+        if math.isnan(value):
+            return math.inf
+        total += ((value - target.published) / target.spread) ** 2
+    return total
+
+
+def fit_grid(targets: list[CourseTarget], log=print) -> tuple[dict[str, float], float]:
+    """Evaluate ``GRID`` and return the best point and its objective."""
+    best: tuple[dict[str, float], float] = ({}, float("inf"))
+    for point in itertools.product(*GRID.values()):
+        parameters = dict(zip(GRID, point, strict=True))
+        cost = objective(targets, evaluate_course(targets, **parameters))
+        log(f"{parameters}: objective {cost:.2f}")
+        if cost < best[1]:
+            best = (parameters, cost)
+    return best
+
+
+def table_lines(targets: list[CourseTarget], values: dict[str, dict[str, float]]) -> list[str]:
+    """A markdown table: target, kind, published (range), glucosim, agrees."""
+    lines = ["| quantity | kind | published (range) | glucosim | agrees |", "|---|---|---|---|---|"]
+    for target in targets:
+        value = values[target.scenario][target.measure]
+        lines.append(
+            f"| {target.label} ({target.unit}) | {target.kind} | {target.published:g} ({target.low:g}-{target.high:g})"
+            f" | {value:.3g} | {'yes' if target.agrees(value) else 'no'} |"
+        )
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    targets = load_course_targets()
+    if "--grid" in argv:
+        parameters, cost = fit_grid(targets)
+        print(f"best: {parameters} (objective {cost:.2f})")
+        return 0
+    values = evaluate_course(targets)
+    print("\n".join(table_lines(targets, values)))
+    for scenario, measures in values.items():
+        print(f"{scenario}: diagnosis (fasting glucose >= 126 mg/dl) at year {measures['diagnosis_year']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
