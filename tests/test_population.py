@@ -281,3 +281,9 @@ def test_analyze_writes_the_trial_table_for_a_cohort_trial_of_three_years_or_mor
     assert "| lifestyle | 4 | 1 |" in (tmp_path / "trial_table.md").read_text()
     assert _trial_table(results, manifest, "control", 2.0, tmp_path, {}) is None  # shorter than the DPP's follow-up
     assert _trial_table(results, {**manifest, "design": "grid"}, "control", 3.0, tmp_path, {}) is None
+
+
+def test_no_onset_in_an_arm_is_a_full_reduction_without_an_interval():
+    reduction, low, high = dpp.relative_reduction(0, 10.0, 3, 9.0)
+    assert reduction == 100.0 and math.isnan(low) and math.isnan(high)
+    assert all(math.isnan(v) for v in dpp.relative_reduction(2, 10.0, 0, 9.0))  # no reference onsets: undefined

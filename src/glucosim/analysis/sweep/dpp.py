@@ -84,8 +84,10 @@ def relative_reduction(
     """(reduction, low, high) in percent: 100 x (1 - rate ratio), with the log-rate-ratio interval."""
     from scipy.stats import norm
 
-    if events == 0 or events_ref == 0 or person_years <= 0 or person_years_ref <= 0:
+    if events_ref == 0 or person_years <= 0 or person_years_ref <= 0:
         return (math.nan, math.nan, math.nan)
+    if events == 0:  # no onset in the arm: a 100 % reduction whose log-scale interval is not defined
+        return (100.0, math.nan, math.nan)
     ratio = (events / person_years) / (events_ref / person_years_ref)
     half = norm.ppf(0.5 + confidence / 2) * math.sqrt(1.0 / events + 1.0 / events_ref)
     return (
@@ -164,8 +166,8 @@ def verdicts(table) -> list[str]:
             value = row["relative_reduction_percent"]
             inside = DPP_LIFESTYLE_REDUCTION.low <= value <= DPP_LIFESTYLE_REDUCTION.high
             lines.append(
-                f"{row['arm']}: relative reduction {value:.0f} % (model CI {row['reduction_ci_low']:.0f}-"
-                f"{row['reduction_ci_high']:.0f}); DPP {DPP_LIFESTYLE_REDUCTION.value:.0f} % "
+                f"{row['arm']}: relative reduction {_f(value, 0)} % (model CI {_f(row['reduction_ci_low'], 0)} to "
+                f"{_f(row['reduction_ci_high'], 0)}); DPP {DPP_LIFESTYLE_REDUCTION.value:.0f} % "
                 f"({DPP_LIFESTYLE_REDUCTION.low:.0f}-{DPP_LIFESTYLE_REDUCTION.high:.0f}): "
                 + ("agrees (validation, not fitted)" if inside else "DISAGREES (validation, not fitted)")
             )
