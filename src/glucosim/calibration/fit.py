@@ -41,8 +41,8 @@ from glucosim.calibration.targets import (
 )
 
 DIFF_STEP = 1e-2
-"""Relative finite-difference step of least_squares and of the report's Jacobian: far above the
-reference-day solve's noise (~1e-5 relative), small against the curvature of the targets."""
+"""Finite-difference step in u (1 % of a log parameter) of the fit's and the report's Jacobians: far above
+the reference-day solve's noise (~1e-5 relative), small against the curvature of the targets."""
 MAX_EVALUATIONS = 60
 PINNED_LOG_SD = 0.1
 """A parameter is pinned when the targets fix it within ~10 % (standard deviation of its log)."""
@@ -234,12 +234,25 @@ def fit_blocks(objective: Objective, max_evaluations: int) -> tuple[np.ndarray, 
             full[columns] = v
             return objective.residuals_at(problem.values(full), targets)
 
+        def block_jacobian(v, columns=columns, block=block):
+            # Forward differences with an absolute step of DIFF_STEP in u (1 % of a log parameter), backward
+            # at an upper bound. scipy's own steps are relative to u, which is 0 at the start: it would fall
+            # back to 1.5e-8, far below the noise of the reference-day solve, and the path would follow noise.
+            centre = block(v)  # the optimiser has just asked for this vector: a cache hit
+            jac = np.empty((len(centre), len(v)))
+            for j in range(len(v)):
+                step = DIFF_STEP if v[j] + DIFF_STEP <= upper[columns][j] else -DIFF_STEP
+                moved = v.copy()
+                moved[j] += step
+                jac[:, j] = (block(moved) - centre) / step
+            return jac
+
         solution = least_squares(
             block,
             u[columns],
+            jac=block_jacobian,
             bounds=(lower[columns], upper[columns]),
             method="trf",
-            diff_step=DIFF_STEP,
             x_scale=1.0,
             max_nfev=max_evaluations,
         )
