@@ -90,6 +90,11 @@ class EnvelopeSettings:
         refine_periods: around a refined crossing, steps are at most the longest bracket (or this many periods
             if longer) from one period before the estimated crossing to that far past it.
         order: 2 or 3, the order of the Adams-type extrapolation (2 has the larger stability interval).
+        relaxing_tolerance: factor on ``rtol`` and ``atol`` for the slow states integrated exponentially (outside
+            the glucose loop): an error made on them decays with their own relaxation instead of adding up over
+            the run (or growing through a beta-cell failure, as the loop's do). Measured on the prevention
+            cohort's lifestyle arm: 4 instead of 1 saved a quarter of the simulated days and moved no yearly
+            marker by more than 0.17 % (from 0.02 %).
         settle: for a daily routine, simulate one settling day after each extrapolation and correct the fast
             states to their periodic orbit before the measured day (see ``follow_envelope``).
     """
@@ -104,6 +109,7 @@ class EnvelopeSettings:
     refine_periods: int = 3
     settle: bool = True
     order: int = 3
+    relaxing_tolerance: float = 4.0
 
 
 @dataclass
@@ -254,7 +260,13 @@ def _phi(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _choose_step(
-    history, period: int, longest: int, y_slow: np.ndarray, settings: EnvelopeSettings, rates: np.ndarray | None = None
+    history,
+    period: int,
+    longest: int,
+    y_slow: np.ndarray,
+    settings: EnvelopeSettings,
+    rates: np.ndarray | None = None,
+    scale: np.ndarray | float = 1.0,
 ):
     """The envelope step (days, a multiple of ``period``) and the slow states' increment past the simulated period.
 
@@ -268,7 +280,7 @@ def _choose_step(
     step; with them a state that relaxes fast towards a slowly moving target (liver fat, activity, adaptive
     thermogenesis: time constants of days to weeks) no longer limits the step by stability.
     The last Newton term estimates the error; the step is the longest whose estimate stays within
-    ``tolerance * H / 1 year`` (error per unit step, so the error of a whole run scales with its length, not
+    ``scale * tolerance * H / 1 year`` (error per unit step, so the error of a whole run scales with its length, not
     with its number of steps).
 
     ``history`` holds (start day, slope per day, end state[, slow states at the period's midpoint]) of the last
@@ -307,7 +319,7 @@ def _choose_step(
         error = newest * (u0 * (u0 + gap1) * weights[0] + (2.0 * u0 + gap1) * weights[1] + weights[2])
     else:  # the a1 Newton term u = u0 + s
         error = newest * (u0 * weights[0] + weights[1])
-    tolerance = np.outer(steps / DAYS_PER_YEAR, settings.atol + settings.rtol * np.abs(y_slow))
+    tolerance = np.outer(steps / DAYS_PER_YEAR, (settings.atol + settings.rtol * np.abs(y_slow)) * scale)
     within = np.max(np.abs(error) / tolerance, axis=1) <= settings.safety
     allowed = np.argmin(within) if not within.all() else len(steps)  # first failing candidate
     if allowed == 0:
@@ -429,7 +441,8 @@ def follow_envelope(
         if stiffest > 0.0:
             longest = min(longest, period * int((period + STABILITY[settings.order] / stiffest) // period))
         exponential_rates = np.where(relaxing, relaxation_now, 0.0)
-        step, increment = _choose_step(history, period, longest, y_end[slow], settings, exponential_rates)
+        scale = np.where(relaxing, settings.relaxing_tolerance, 1.0)
+        step, increment = _choose_step(history, period, longest, y_end[slow], settings, exponential_rates, scale)
         before = history[-2] if len(history) > 1 else None
         if step <= period:
             y, day, last_step = y_end, day + period, period

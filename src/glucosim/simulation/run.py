@@ -44,6 +44,8 @@ RESOLUTIONS = ("auto", "full", "envelope")
 RELAXATION_SAMPLE_MIN = 180.0
 """Spacing of the samples of a simulated period over which envelope following averages each slow state's own
 relaxation rate (the rates move with meals and sleep by tens of percent, with the slow states far less)."""
+RELAXATION_SAMPLES = 24
+"""Most samples of a stretch taken for that average (each costs one right-hand side per state)."""
 
 
 class ResolutionError(GlucosimError, ValueError):
@@ -114,7 +116,9 @@ class DayStepper:
         exponential step integrates it exactly)."""
         y, segment, drivers = self._last
         jacobian_diagonal = organ_jacobian_diagonal()
-        rows = range(0, len(y) - 1, max(1, int(every_min // OUTPUT_STEP_MIN)))
+        # at most RELAXATION_SAMPLES samples: a week is sampled every 7 h, at a different time of day each day
+        spacing = max(every_min, len(y) * OUTPUT_STEP_MIN / RELAXATION_SAMPLES)
+        rows = range(0, len(y) - 1, max(1, int(spacing // OUTPUT_STEP_MIN)))
         p = self.program.parameters
         total = sum(np.minimum(jacobian_diagonal(y[row], drivers[segment[row]], p), 0.0) for row in rows)
         return total / len(rows) * MINUTES_PER_DAY
