@@ -474,7 +474,7 @@ def follow_envelope(
             # days to pull the running means onto their orbit, so its mean slope carries little of the
             # landing's offset (on the prevention cohort's weekly lifestyle arm, settling changed no yearly
             # marker by more than 0.01 % and cost 40 % more simulated days).
-            _, y_settled = stepper.run(y_next, landing, period)
+            _, y_settled = stepper.run(y_next, landing, period, keep=False)
             shift = period * (y_end[fast] - before[2][fast]) / (day - before[0])
             contraction = np.minimum(np.exp(period * relaxation[fast]), SETTLE_CONTRACTION)
             corrected = y_next[fast] + (y_settled[fast] - shift - y_next[fast]) / (1.0 - contraction)

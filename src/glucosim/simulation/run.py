@@ -160,11 +160,14 @@ class DayStepper:
         if plan.meals:
             self.dose, self.speed = last_meal(plan)
 
-    def run(self, y: np.ndarray, first_day: int, n_days: int) -> tuple[dict, np.ndarray]:
+    def run(self, y: np.ndarray, first_day: int, n_days: int, keep: bool = True) -> tuple[dict, np.ndarray]:
         """Integrate days ``first_day`` .. ``first_day + n_days - 1`` from midnight state ``y``.
 
+        ``keep=False`` only integrates (envelope following's settling pass, which is simulated again): no
+        daily rows, trajectories or midnight states.
+
         Returns:
-            (daily-table columns of those days, state at the following midnight).
+            (daily-table columns of those days, or {} without ``keep``; state at the following midnight).
         """
         program, p = self.program, self.program.parameters
         plans = [program.day_plan(day) for day in range(first_day, first_day + n_days)]
@@ -177,6 +180,8 @@ class DayStepper:
         self._counters += result.stats.as_tuple()
         self._last = (result.y, result.segment, schedule.drivers)
         self.simulated_days += n_days
+        if not keep:
+            return {}, result.y_final.copy()
         columns = daily_rows(first_day, plans, result.t, result.y, result.segment, schedule.drivers, p, program.end_min)
         for day in sorted(d for d in self.keep if first_day <= d < first_day + n_days):
             self.trajectories[day] = _trajectory(result.t, result.y, result.segment, schedule.drivers, p, day)
