@@ -182,7 +182,7 @@ def _long_scenarios():
 
 
 @pytest.fixture(scope="module")
-def full_references():
+def full_references(request):
     """Every full-resolution reference of this module, computed ahead in worker processes.
 
     The references are most of the accuracy tests' cost (a 20-year full-resolution run per scenario); two
@@ -195,8 +195,14 @@ def full_references():
 
     from glucosim.sweep.backends import available_cores
 
-    jobs = [("scenario", path.name) for path in _long_scenarios()]
-    jobs += [("cohort", label) for label, _ in _cohort_scenarios()]
+    selected = {item.name for item in request.session.items}  # only what this session runs (-k, a single test)
+    jobs = [
+        ("scenario", path.name)
+        for path in _long_scenarios()
+        if f"test_envelope_matches_full_resolution_on_shipped_scenarios[{path.stem}]" in selected
+    ]
+    if "test_envelope_matches_full_resolution_on_cohort_patients" in selected:
+        jobs += [("cohort", label) for label, _ in _cohort_scenarios()]
     workers = max(1, min(REFERENCE_WORKERS, available_cores()))
     pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
