@@ -50,16 +50,6 @@ NO_DRIFT_SENSITIVITY = 0.21
 ~105 mg/dl (the DPP's enrolled: 106.5 mg/dl)."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known disagreement (issue 11, docs/population.md): on the shipped slow beta-cell parameters "
-        "(glucotoxicity half-maximal at a mean glucose of 116 mg/dl, Hill 2) a prediabetic subject with no drift "
-        "of sensitivity decompensates: fasting glucose 106 -> 142 mg/dl in 3 years (diabetic in year 2). "
-        "The parameters that keep it flat (Hill 4, half-max 130) no longer bring scenario 3 to diabetes "
-        "within 20 years at its drift"
-    ),
-)
 def test_prediabetes_without_drift_stays_prediabetic_for_years():
     """Whitehall II non-converters: fasting glucose follows a flat linear trend (Tabak 2009 Lancet 373:2215);
     Weir & Bonner-Weir 2004 (Diabetes 53 Suppl 3:S16): fasting glucose 5.0-6.5 mmol/l is a stable stage of
