@@ -1,6 +1,7 @@
 """The course targets of beta-cell decline (validation/course/) and how their quantities are read off a run."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,3 +42,39 @@ def test_a_run_without_diagnosis_scores_infinitely_badly():
     assert all(math.isnan(value) for value in measures.values())
     targets = load_course_targets()
     assert objective(targets, {target.scenario: measures for target in targets}) == math.inf
+
+
+NO_DRIFT_SENSITIVITY = 0.21
+"""Whole-body sensitivity at which scenario 3's subject with the prediabetic cohort's median reserve
+(beta_function_max 2, models/cohorts/prediabetic.toml) and DPP baseline weight has a fasting glucose of
+~105 mg/dl (the DPP's enrolled: 106.5 mg/dl)."""
+
+
+def test_prediabetes_without_drift_stays_prediabetic_for_years():
+    """Whitehall II non-converters: fasting glucose follows a flat linear trend (Tabak 2009 Lancet 373:2215);
+    Weir & Bonner-Weir 2004 (Diabetes 53 Suppl 3:S16): fasting glucose 5.0-6.5 mmol/l is a stable stage of
+    beta-cell adaptation. Without a worsening of sensitivity prediabetes holds: at most ~2 mg/dl a year."""
+    import tomllib
+
+    import glucosim
+    from glucosim.analysis.markers import FASTING_GLUCOSE_DIABETES_MG_DL, FASTING_GLUCOSE_PREDIABETES_MG_DL
+
+    scenario = tomllib.loads(
+        (Path(__file__).resolve().parents[1] / "scenarios" / "03_insulin_resistance_low_reserve.toml").read_text()
+    )
+    scenario["duration_years"] = 3
+    scenario["routine"]["drift"]["whole_body_per_year"] = 0.0
+    scenario.pop("clinic", None)
+    daily = glucosim.simulate(
+        scenario,
+        progress=False,
+        resolution="envelope",
+        insulin_sensitivity_whole_body=NO_DRIFT_SENSITIVITY,
+        beta_function_max=2.0,
+        body_weight=93.5,
+    ).daily
+    fasting = daily["fasting_glucose_mg_dl"].rolling(30, min_periods=1).mean().to_numpy()
+    start, end = fasting[29], fasting[-1]
+    assert FASTING_GLUCOSE_PREDIABETES_MG_DL + 2.0 <= start <= 110.0  # enrolled like the DPP's
+    assert fasting.max() < FASTING_GLUCOSE_DIABETES_MG_DL
+    assert end - start <= 2.0 * 3  # at most 2 mg/dl a year

@@ -11,15 +11,17 @@ drifts over years.
 
 Slow (months to years): mass and function grow while the running mean glucose
 is above the set point (Topp 2000's compensation: the healthy fixed point at
-G = 100 mg/dl whatever the sensitivity), each capped by its reserve. A graded
-glucolipotoxic load (a Hill function of the mean-glucose excess, multiplied
-by plasma NEFA relative to its healthy mean) damps that growth and wears both
-down: function toward a basal floor (the reversible part: growth restores it
-when glucose falls) and mass, slowly, toward a floor of its own (the lasting
-part that a late intervention cannot undo). Glucotoxicity is an accelerant of
-a years-long decline through prediabetes, not Ha, Satin & Sherman 2016's
-switch at one glucose; the course is calibrated against Whitehall II and
-UKPDS (glucosim.calibration.course).
+G = 100 mg/dl whatever the sensitivity), each capped by its reserve. A steep
+glucolipotoxic load (a Hill function of the mean-glucose excess, small through
+prediabetes and half-maximal at HbA1c ~6.2 %, multiplied by plasma NEFA
+relative to its healthy mean) damps that growth and wears both down: function
+toward a basal floor (the reversible part: growth restores it when glucose
+falls) and mass, slowly, toward a floor of its own (the lasting part that a
+late intervention cannot undo). Prediabetes without a worsening of
+sensitivity is stable for years; past the load's threshold function fails
+within 2-3 years (Weir & Bonner-Weir 2004's stable adaptation, then unstable
+decompensation); the course is calibrated against Whitehall II and UKPDS
+(glucosim.calibration.course).
 """
 
 from glucosim.physiology._jit import kernel, power
@@ -88,8 +90,8 @@ def glucotoxicity(glucose_mean_mg_dl, p):
     """Glucotoxic load, 0 (none) to 1 (full): a Hill function of the running mean glucose above the set point.
 
     Zero at and below the set point, so a healthy subject's beta cells are not worn; half-maximal at
-    glucotoxicity_threshold; graded (Hill coefficient glucotoxicity_hill) so that it accelerates the decline as
-    glucose rises through prediabetes into diabetes instead of switching it on at one glucose.
+    glucotoxicity_threshold; steep (Hill coefficient glucotoxicity_hill) so that it stays small through
+    prediabetes (a prediabetic subject without drift keeps its glucose) and takes over near HbA1c 6-6.5 %.
     """
     excess = glucose_mean_mg_dl - p[Par.glucose_setpoint]
     if excess <= 0.0:
