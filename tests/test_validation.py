@@ -1,11 +1,15 @@
 """The validation suite: every case agrees with its source, or disagrees exactly as documented."""
 
+from pathlib import Path
+
 import pytest
 
-from glucosim.validation.cases import CASE_FUNCTIONS, load_cases, run_validation
+from glucosim.validation.cases import CASE_FUNCTIONS, Case, Quantity, load_cases, run_validation
 from glucosim.validation.report import shipped_targets, write_report
 
 pytestmark = pytest.mark.slow
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_case_file_is_complete():
@@ -19,6 +23,9 @@ def test_every_case_file_is_complete():
             assert q.expect in ("agree", "disagree")
             if q.expect == "disagree":
                 assert len(q.remark) > 40, f"{case.id}.{q.name}: a disagreement needs an honest remark"
+            if q.fit_informed_by:  # names the target file that fits the same relation, and says so
+                assert (REPO_ROOT / q.fit_informed_by).is_file(), f"{case.id}.{q.name}: {q.fit_informed_by}"
+                assert "fit" in q.remark.lower(), f"{case.id}.{q.name}: say how the fit informs it"
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +52,20 @@ def test_report_lists_every_case_and_disagreement(evaluated, tmp_path):
     assert page.count("**disagrees**") == sum(not q.agrees for case in evaluated for q in case.quantities) + sum(
         not target.agrees(value) for target, value in targets
     )
+
+
+def test_fit_informed_quantities_count_with_the_fit_set(tmp_path):
+    def quantity(name, value, informed=""):
+        return Quantity(name, name, "1", 1.0, 0.5, 1.5, fit_informed_by=informed, remark="fit", value=value)
+
+    case = Case(
+        "c",
+        "A case",
+        "a source",
+        "a protocol",
+        [quantity("independent", 1.0), quantity("fitted_elsewhere", 1.0, "validation/targets/x.toml")],
+    )
+    page = write_report([case], tmp_path / "v.md", figures=False, targets=[]).read_text()
+    assert "**Fit set:** 1 of 1 agree" in page
+    assert "**Validation set:** 1 of 1 quantities agree" in page
+    assert "agrees (fit-informed: validation/targets/x.toml)" in page

@@ -33,6 +33,9 @@ class Quantity:
     high: float
     expect: str = "agree"
     remark: str = ""
+    fit_informed_by: str = ""
+    """A calibration target file that fits the same relation (e.g. Kahn's hyperbola): the quantity is then
+    not an independent test, and the validation page counts it with the fit set, not the validation set."""
     value: float = float("nan")
 
     @property

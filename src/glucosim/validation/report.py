@@ -27,6 +27,8 @@ def _case_section(case: Case, figures: dict[str, str], level: str = "##") -> lis
     ]
     for q in case.quantities:
         verdict = "agrees" if q.agrees else "**disagrees**"
+        if q.fit_informed_by:
+            verdict += f" (fit-informed: {q.fit_informed_by})"
         lines.append(
             f"| {q.label} ({q.unit}) | {_fmt(q.published)} ({_fmt(q.low)} to {_fmt(q.high)}) | "
             f"{_fmt(q.value)} | {verdict} |"
@@ -164,13 +166,17 @@ def write_report(cases: list[Case], path, figures: bool = True, targets: list[tu
     validation = [case for case in cases if case.kind != "reproduction"]
     reproductions = [case for case in cases if case.kind == "reproduction"]
     figure_paths = _figures(path.parent / FIGURE_DIR_NAME) if figures else {}
-    quantities = [q for case in validation for q in case.quantities]
+    # a case quantity that a calibration target fits in another form is not independent: it counts as fit
+    informed = [(case, q) for case in validation for q in case.quantities if q.fit_informed_by]
+    quantities = [q for case in validation for q in case.quantities if not q.fit_informed_by]
     disagreements = [(case, q) for case in validation for q in case.quantities if not q.agrees]
     held_out_agree = sum(t.agrees(v) for t, v in held_out)
-    validation_agree = len(quantities) - len(disagreements) + held_out_agree
+    validation_agree = sum(q.agrees for q in quantities) + held_out_agree
     validation_total = len(quantities) + len(held_out)
-    fit_agree = sum(t.agrees(v) for t, v in fit)
-    every = validation_total + len(fit)
+    informed_agree = sum(q.agrees for _, q in informed)
+    fit_agree = sum(t.agrees(v) for t, v in fit) + informed_agree
+    fit_total = len(fit) + len(informed)
+    every = validation_total + fit_total
     lines = [
         "# Validation: glucosim against published physiology",
         "",
@@ -183,11 +189,14 @@ def write_report(cases: list[Case], path, figures: bool = True, targets: list[tu
         "",
         "The page keeps three sets apart:",
         "",
-        f"- **Fit set:** {fit_agree} of {len(fit)} calibration targets agree. These numbers are what"
-        " `glucosim calibrate` fits to, so agreement here is by construction; a disagreement says the free"
-        " parameters cannot reach the target." + _not_adopted_note(fit),
+        f"- **Fit set:** {fit_agree} of {fit_total} agree: {fit_agree - informed_agree} of {len(fit)}"
+        f" calibration targets and {informed_agree} of {len(informed)} validation-case quantities that a"
+        " calibration target informs (marked *fit-informed* below: the same relation is fitted in another"
+        " form). These numbers are what `glucosim calibrate` fits to, so agreement here is by construction;"
+        " a disagreement says the free parameters cannot reach the target." + _not_adopted_note(fit),
         f"- **Validation set:** {validation_agree} of {validation_total} quantities agree. None of them was"
-        ' used in the fit: the validation cases below and the held-out targets (`kind = "validation"`).',
+        " used in the fit: the validation cases below (less the fit-informed ones) and the held-out targets"
+        ' (`kind = "validation"`).',
         f"- **Reference-model reproductions:** {sum(q.agrees for c in reproductions for q in c.quantities)} of "
         f"{sum(len(c.quantities) for c in reproductions)} reproduce their paper. They check glucosim's engine"
         " on published models, not glucosim's physiology, and are not counted above.",
