@@ -32,14 +32,14 @@ def test_every_public_name_resolves_with_a_docstring():
 
 def test_shipped_name_with_overrides_changes_parameters_and_shortens():
     with pytest.warns(UserWarning, match="dropped: clinic visit ogtt_75g at year 4"):
-        loaded = glucosim.load_scenario(LOW_RESERVE, duration_years=2, insulin_sensitivity_whole_body=0.5)
-    assert loaded.parameters[Par.insulin_sensitivity_whole_body] == 0.5
+        loaded = glucosim.load_scenario(LOW_RESERVE, duration_years=2, insulin_sensitivity_whole_body=0.4)
+    assert loaded.parameters[Par.insulin_sensitivity_whole_body] == 0.4
     assert loaded.scenario.n_days == 730
     # the visit at year 0 is kept, later ones dropped
     assert [visit.at_years for visit in loaded.scenario.clinic] == [(0.0,)]
-    assert "insulin_sensitivity_whole_body=0.5" in loaded.scenario.name
+    assert "insulin_sensitivity_whole_body=0.4" in loaded.scenario.name
     base = glucosim.load_scenario(SCENARIO_DIR / f"{LOW_RESERVE}.toml")
-    assert base.parameters[Par.insulin_sensitivity_whole_body] != 0.5
+    assert base.parameters[Par.insulin_sensitivity_whole_body] != 0.4
     assert base.scenario.routine == loaded.scenario.routine
 
 

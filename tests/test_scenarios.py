@@ -91,7 +91,7 @@ def test_3_low_reserve_decompensates_after_a_compensated_phase(summaries):
     compensated = [year for year in range(len(glucose)) if year < onset_year - 3]
     assert len(compensated) >= 3
     assert all(glucose[year] < FASTING_GLUCOSE_PREDIABETES_MG_DL + 5 for year in compensated)
-    # insulin rose while glucose held: a low reserve (the subject starts at 94 % of its highest function) has
+    # insulin rose while glucose held: a low reserve (the subject starts at its highest function; mass can grow 5 %) has
     # little to give, so the rise is small, like the 9 % rise of HOMA-%B before its fall in Whitehall II (Tabak 2009)
     assert max(insulin[year] for year in compensated) > 1.1 * insulin[0]
     assert max(glucose) >= FASTING_GLUCOSE_DIABETES_MG_DL
