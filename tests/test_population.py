@@ -255,12 +255,16 @@ def test_lifestyle_arm_reaches_the_dpp_goal_of_7_percent_weight_loss_at_week_24(
     assert weight.iloc[30] > weight.iloc[167]  # lost gradually, through the energy balance
 
 
-def test_population_command_is_a_click_command_with_help():
+def test_glucosim_calibrate_population_forwards_to_the_module_command():
     from click.testing import CliRunner
 
-    result = CliRunner().invoke(population.click_command(), ["--help"])
+    from glucosim.cli import main
+
+    result = CliRunner().invoke(main, ["calibrate-population", "--help"])
     assert result.exit_code == 0
     assert "--write" in result.output and "--cache-dir" in result.output
+    bad = CliRunner().invoke(main, ["calibrate-population", "--no-such-option"])
+    assert bad.exit_code == 2
 
 
 def test_analyze_writes_the_trial_table_for_a_cohort_trial_of_three_years_or_more(tmp_path):

@@ -12,6 +12,7 @@ glucosim clinic PROTOCOL --subject S       a clinical test on a virtual subject
 glucosim export-sbml --out F               the fast model as SBML (extra: glucosim[sbml])
 glucosim validation [--out docs/validation.md]  hold the model against published physiology
 glucosim calibrate [--write]               refit the calibrated parameters to validation/targets (resumable)
+glucosim calibrate-population [--write]    fit the prediabetic cohort to the DPP (validation/targets/population)
 glucosim presets                           list subject presets
 glucosim parameters [--compartment NAME]   print the parameter table
 glucosim figure NAME [--scenario S] [--out F.svg]  a named figure (--list shows them)
@@ -453,6 +454,19 @@ def calibrate(target_dir, report_file: Path, cache_dir, no_cache: bool, write_ta
         click.echo(line, err=not ok)
     if not ok:
         sys.exit(1)
+
+
+@main.command(
+    name="calibrate-population",
+    add_help_option=False,
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def calibrate_population(arguments):
+    """Fit the prediabetic cohort to the DPP's baseline and placebo course (resumable; --help for options)."""
+    from glucosim.calibration import population
+
+    sys.exit(population.main(list(arguments)))
 
 
 @main.command()

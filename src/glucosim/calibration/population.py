@@ -804,24 +804,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def click_command():
-    """``glucosim calibrate-population``: the same as ``python -m glucosim.calibration.population``, as a click
-    command for the CLI (cli.py: ``main.add_command(population.click_command(), "calibrate-population")``)."""
-    import click
-
-    @click.command(name="calibrate-population", help=main.__doc__)
-    @click.argument("targets", required=False, type=click.Path(dir_okay=False, exists=True))
-    @click.option("--write", is_flag=True, help="regenerate the cohort file from the fit")
-    @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="where libraries are kept")
-    @click.option("--workers", type=int, default=1, show_default=True, help="local worker processes for the library")
-    @click.option("--progress/--no-progress", default=True)
-    def command(targets, write, cache_dir, workers, progress):
-        argv = [targets] if targets else []
-        argv += ["--write"] if write else []
-        argv += ["--cache-dir", cache_dir] if cache_dir else []
-        argv += ["--workers", str(workers)] + ([] if progress else ["--no-progress"])
-        sys.exit(main(argv))
-
-    return command
