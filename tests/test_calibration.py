@@ -324,3 +324,93 @@ def test_model_hash_ignores_the_values_the_fit_sets_but_not_the_others(tmp_path,
     assert measure.model_source_hash(free) == before  # a fit's --write keeps its cache valid
     write_parameter_values({"insulin_peripheral_clearance_rate": 0.1}, table)
     assert measure.model_source_hash(free) != before  # any other value is part of the model
+
+
+LINEAR_GROUP = """
+id = "toy_linear"
+title = "toy: a parameter whose range reaches 0"
+[[parameters]]
+name = "first_phase_capacity_exponent"
+start = 0.0
+[[targets]]
+name = "ten_e"
+kind = "fit"
+label = "ten e"
+unit = "1"
+published = 7.0
+spread = 0.5
+low = 6.0
+high = 8.0
+source = "toy"
+protocol = "fasting"
+subject = "healthy"
+measure = "ten_e"
+"""
+
+
+def test_a_parameter_whose_range_reaches_zero_is_fitted_in_linear_space(tmp_path):
+    """An exponent that is 0 before the fit has no log: the fit moves it additively and still reaches the target."""
+    (tmp_path / "toy.toml").write_text(LINEAR_GROUP)
+
+    def model(targets, values):
+        evaluation = ToyModel()([], values)
+        evaluation["runs"] = {"fasting|healthy": {"ten_e": 10 * values["first_phase_capacity_exponent"]}}
+        return evaluation
+
+    result = calibrate(tmp_path, cache_dir=None, progress=False, evaluate=model)
+    assert result.values["first_phase_capacity_exponent"] == pytest.approx(0.7, rel=1e-4)
+    assert result.identifiability["verdicts"]["first_phase_capacity_exponent"] == "pinned"
+
+
+def test_insulin_action_follows_the_acting_insulin():
+    """The action states settle at insulin_action_scale x plasma insulin, so halving the scale halves the action."""
+    import numpy as np
+
+    from glucosim.physiology.indices import N_STATES, Par, St
+    from glucosim.physiology.insulin import insulin_derivatives, plasma_insulin_pmol_l
+    from glucosim.scenario.load import parse_scenario
+
+    p = parse_scenario({"name": "t", "duration_days": 1}, "test").parameters.copy()
+    y = np.zeros(N_STATES)
+    y[St.insulin_plasma_pmol_kg] = 36.0 * p[Par.insulin_distribution_volume]
+    for scale in (p[Par.insulin_action_scale], 0.5 * p[Par.insulin_action_scale]):
+        p[Par.insulin_action_scale] = scale
+        acting = scale * plasma_insulin_pmol_l(y, p)
+        for state in (St.insulin_liver_delay1_pmol_l, St.insulin_liver_delayed_pmol_l, St.insulin_remote_pmol_l):
+            y[state] = acting
+        dydt = np.zeros(N_STATES)
+        insulin_derivatives(y, p, 0.0, 0.0, dydt)
+        for state in (St.insulin_liver_delay1_pmol_l, St.insulin_liver_delayed_pmol_l, St.insulin_remote_pmol_l):
+            assert dydt[state] == pytest.approx(0.0, abs=1e-12)
+        y[St.insulin_remote_pmol_l] = plasma_insulin_pmol_l(y, p)  # unscaled: not at rest unless scale = 1
+        insulin_derivatives(y, p, 0.0, 0.0, dydt)
+        assert dydt[St.insulin_remote_pmol_l] < 0.0
+
+
+def test_first_phase_pool_is_one_in_the_healthy_subject_and_steeper_than_capacity():
+    import numpy as np
+
+    from glucosim.physiology.beta_cells import first_phase_pool
+    from glucosim.physiology.indices import N_STATES, Par, St
+    from glucosim.scenario.load import parse_scenario
+
+    p = parse_scenario({"name": "t", "duration_days": 1}, "test").parameters.copy()
+    p[Par.first_phase_capacity_exponent] = 0.5
+    y = np.zeros(N_STATES)
+    y[St.beta_mass_rel], y[St.beta_function_rel] = 1.0, 1.0
+    assert first_phase_pool(y, p) == pytest.approx(1.0)
+    y[St.beta_function_rel] = 2.0  # compensated: the pool grows faster than capacity
+    assert first_phase_pool(y, p) == pytest.approx(2.0**0.5)
+    y[St.beta_function_rel] = 0.3  # failing: it shrinks faster
+    assert first_phase_pool(y, p) == pytest.approx(0.3**0.5)
+
+
+def test_shipped_fit_set_agrees_at_the_table_values():
+    """Every fit target of the adopted groups lies in its published range with the table's values (one evaluation)."""
+    groups = load_target_groups()
+    assert all(group.adopted for group in groups), [g.id for g in groups if not g.adopted]
+    targets = fit_targets(groups)
+    runs = measure.measure_runs(targets, {})
+    for target in targets:
+        value = measure.target_value({"runs": runs}, target)
+        assert target.agrees(value), f"{target.name} = {value:.4g} outside [{target.low}, {target.high}]"

@@ -30,11 +30,14 @@ def fasting_state(parameters):
 
 def test_glucagon_rises_below_threshold_and_falls_with_insulin(parameters):
     p = parameters
-    basal = glucagon.glucagon_target_at_rest(90.0, p[Par.insulin_basal_reference], p)
+    # insulin suppresses glucagon by its action: the plasma level whose acting insulin is DM2007's basal
+    basal_plasma_pmol_l = p[Par.insulin_basal_reference] / p[Par.insulin_action_scale]
+    basal = glucagon.glucagon_target_at_rest(90.0, basal_plasma_pmol_l, p)
     assert basal == pytest.approx(p[Par.glucagon_basal])
-    assert glucagon.glucagon_target_at_rest(p[Par.glucagon_hypoglycemia_threshold] + 1.0, 25.0, p) == basal
-    assert glucagon.glucagon_target_at_rest(50.0, 25.0, p) > 1.5 * basal
-    after_meal = glucagon.glucagon_target_at_rest(140.0, 250.0, p)
+    threshold = p[Par.glucagon_hypoglycemia_threshold]
+    assert glucagon.glucagon_target_at_rest(threshold + 1.0, basal_plasma_pmol_l, p) == basal
+    assert glucagon.glucagon_target_at_rest(50.0, basal_plasma_pmol_l, p) > 1.5 * basal
+    after_meal = glucagon.glucagon_target_at_rest(140.0, 10.0 * basal_plasma_pmol_l, p)
     assert p[Par.glucagon_min_fraction] * basal < after_meal < basal
 
 

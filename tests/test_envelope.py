@@ -5,6 +5,7 @@ within 1 % relative, the same final stage. Each scenario runs once at each resol
 is checked on that pair.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,8 @@ CROSSING_TOLERANCE = 0.01
 """Threshold-crossing days within this fraction of the run length."""
 YEARLY_TOLERANCE = 0.01
 """Yearly markers within this relative difference."""
+REFERENCE_WORKERS = 2
+"""Processes computing the full-resolution references while the tests run the envelope side."""
 
 
 def test_choose_step_is_exact_on_a_linear_envelope():
@@ -67,6 +70,34 @@ def test_choose_step_shrinks_where_the_slope_curves():
     sharp = [(day, np.array([1e-4 * np.exp(day / 30)]), None) for day in (0, 20, 40)]
     y = np.array([0.5])
     assert _choose_step(sharp, 1, 120, y, settings)[0] < _choose_step(gentle, 1, 120, y, settings)[0]
+
+
+def test_exponential_step_follows_a_fast_relaxation_over_long_steps():
+    """y' = rate (y - target(t)) with a target rising linearly and a transient decaying over 10 days (a state
+    like liver fat or activity): the exponential step lands on the exact solution after 100 days, where the
+    plain Adams-Bashforth step (no rates) is unstable and misses by far more than the whole transient."""
+    rate, a, b, transient = -0.1, 1.0, 1e-3, 0.05
+
+    def exact(t):
+        return a + b * t + b / rate + transient * np.exp(rate * t)
+
+    period = 1
+
+    def entry(day):
+        start, end = exact(day), exact(day + period)
+        slope = np.array([(end - start) / period])
+        return (day, slope, None, np.array([end]) - 0.5 * period * slope)
+
+    history = [entry(day) for day in (0, 10, 20)]
+    y_end = np.array([exact(21)])
+    settings = EnvelopeSettings(rtol=1e-2, atol=1e-2)
+    rates = np.array([rate])
+    step, increment = _choose_step(history, period, 101, y_end, settings, rates)
+    assert step == 101
+    truth = exact(20 + step) - exact(21)
+    assert abs(increment[0] - truth) < 0.02 * transient
+    plain = _choose_step(history, period, 101, y_end, EnvelopeSettings(rtol=1e3, atol=1e3))[1]
+    assert abs(plain[0] - truth) > transient
 
 
 def test_interpolated_rows_follow_the_same_phase_of_a_week():
@@ -120,8 +151,68 @@ def test_unknown_resolution_is_refused(make_scenario):
         simulate(make_scenario(duration_days=1), progress=False, resolution="coarse")
 
 
-def _compare(full, envelope):
-    """Issue 12's criteria for one pair of runs; returns the largest differences found."""
+@dataclass(frozen=True)
+class Reference:
+    """What the accuracy tests read from a full-resolution run (small, so it travels back from a worker)."""
+
+    summary: dict
+    yearly: object  # DataFrame
+    any_interpolated: bool
+
+
+def _reference_of(result) -> Reference:
+    return Reference(result.summary, result.yearly, bool(result.daily["interpolated"].any()))
+
+
+def _full_reference(kind: str, key: str) -> Reference:
+    """A full-resolution reference run (in a worker process): a shipped scenario with its clinic visits, or a
+    cohort patient by label."""
+    if kind == "scenario":
+        from glucosim.clinic.visits import simulate_with_visits
+
+        return _reference_of(simulate_with_visits(ROOT / "scenarios" / key, progress=False, resolution="full"))
+    scenario = dict(_cohort_scenarios())[key]
+    return _reference_of(simulate(scenario, progress=False, resolution="full"))
+
+
+def _long_scenarios():
+    from glucosim.scenario.load import load_scenario
+
+    return [path for path in SCENARIOS if load_scenario(path).scenario.n_days >= ENVELOPE_MIN_DAYS]
+
+
+@pytest.fixture(scope="module")
+def full_references(request):
+    """Every full-resolution reference of this module, computed ahead in worker processes.
+
+    The references are most of the accuracy tests' cost (a 20-year full-resolution run per scenario); two
+    worker processes compute them, in the order the tests ask for them, while this process runs the envelope
+    side of each comparison. Every reference is the same model as the envelope run it is compared with (the
+    workers import this worktree's glucosim), never a stored number. Returns ``(kind, key) -> Future``.
+    """
+    import concurrent.futures as cf
+    import multiprocessing
+
+    from glucosim.sweep.backends import available_cores
+
+    selected = {item.name for item in request.session.items}  # only what this session runs (-k, a single test)
+    jobs = [
+        ("scenario", path.name)
+        for path in _long_scenarios()
+        if f"test_envelope_matches_full_resolution_on_shipped_scenarios[{path.stem}]" in selected
+    ]
+    if "test_envelope_matches_full_resolution_on_cohort_patients" in selected:
+        jobs += [("cohort", label) for label, _ in _cohort_scenarios()]
+    workers = max(1, min(REFERENCE_WORKERS, available_cores()))
+    pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield {job: pool.submit(_full_reference, *job) for job in jobs}
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # after a failure (-x), do not compute the rest
+
+
+def _compare(full: Reference, envelope):
+    """Issue 12's criteria for one pair of runs."""
     n_days = full.summary["duration_days"]
     assert envelope.summary["duration_days"] == n_days
     assert envelope.summary["final_stage"] == full.summary["final_stage"]
@@ -134,7 +225,7 @@ def _compare(full, envelope):
         exact, followed = full.yearly[column].to_numpy(), envelope.yearly[column].to_numpy()
         scale = np.maximum(np.abs(exact), 1e-9)
         np.testing.assert_array_less(np.abs(followed - exact) / scale, YEARLY_TOLERANCE, err_msg=column)
-    assert not full.daily["interpolated"].any()
+    assert not full.any_interpolated
     assert envelope.daily["interpolated"].mean() > 0.5  # it did skip most days
     provenance = envelope.summary["provenance"]["solver"]
     assert provenance["resolution"] == "envelope"
@@ -143,7 +234,7 @@ def _compare(full, envelope):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda path: path.stem)
-def test_envelope_matches_full_resolution_on_shipped_scenarios(path):
+def test_envelope_matches_full_resolution_on_shipped_scenarios(path, full_references):
     from glucosim.clinic.visits import simulate_with_visits
     from glucosim.scenario.load import load_scenario
 
@@ -152,11 +243,11 @@ def test_envelope_matches_full_resolution_on_shipped_scenarios(path):
         result = simulate(path, progress=False)
         assert result.summary["provenance"]["solver"]["resolution"] == "full"
         return
-    full = simulate_with_visits(path, progress=False, resolution="full")
     envelope = simulate_with_visits(path, progress=False, resolution="envelope")
+    full = full_references[("scenario", path.name)].result()
     _compare(full, envelope)
     # clinic visits run on a simulated (landed) midnight state, and agree
-    assert len(envelope.clinic) == len(full.clinic)
+    assert len(envelope.summary["clinic"]) == len(full.summary["clinic"])
     for exact, followed in zip(full.summary["clinic"], envelope.summary["clinic"]):
         assert followed["day"] == exact["day"]
 
@@ -177,10 +268,10 @@ def _cohort_scenarios():
 
 
 @pytest.mark.slow
-def test_envelope_matches_full_resolution_on_cohort_patients():
+def test_envelope_matches_full_resolution_on_cohort_patients(full_references):
     for label, scenario in _cohort_scenarios():
-        full = simulate(scenario, progress=False, resolution="full")
         envelope = simulate(scenario, progress=False, resolution="envelope")
+        full = full_references[("cohort", label)].result()
         try:
             _compare(full, envelope)
         except AssertionError as error:

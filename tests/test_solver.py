@@ -1,5 +1,7 @@
 """The numba DOPRI5 core: analytic problems, convergence order, failure reports, and scipy agreement."""
 
+import math
+
 import numba
 import numpy as np
 import pytest
@@ -271,6 +273,17 @@ def test_ensemble_failure_names_the_patient():
             blow_up,
             ["x", "unused"],
         )
+
+
+def test_whole_hill_exponents_are_multiplied_out_and_agree_with_pow():
+    """physiology._jit.power: the right-hand side's Hill functions skip libm's pow for exponents 1-4
+    (issue 12's profile: pow was the largest single cost) and must give pow's value to a few ulp."""
+    from glucosim.physiology._jit import power
+
+    for exponent in (1.0, 2.0, 3.0, 4.0, 2.5, 0.2, -0.2, 6.0):
+        for x in (1e-3, 0.37, 1.0, 1.9, 12.5, 420.0):
+            assert power(x, exponent) == pytest.approx(x**exponent, rel=1e-15, abs=0.0), (x, exponent)
+        assert power(0.0, exponent) == (0.0 if exponent > 0.0 else math.inf)
 
 
 def test_registry_names_methods_and_rejects_unknown():

@@ -24,8 +24,11 @@ class CalibrationRun:
 
     @property
     def differences(self) -> dict[str, float]:
-        """Relative difference of each calibrated value from the table's."""
-        return {name: value / self.table[name] - 1.0 for name, value in self.calibrated.items()}
+        """Relative difference of each calibrated value from the table's (absolute where the table holds 0)."""
+        return {
+            name: value / self.table[name] - 1.0 if self.table[name] != 0.0 else value
+            for name, value in self.calibrated.items()
+        }
 
     @property
     def reproduces_table(self) -> bool:

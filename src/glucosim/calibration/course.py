@@ -47,6 +47,7 @@ class CourseTarget:
     source: str
     scenario: str
     measure: str
+    group: str = ""
 
     def agrees(self, value: float) -> bool:
         """Whether ``value`` lies in the published range."""
@@ -59,7 +60,7 @@ def load_course_targets(directory: Path = COURSE_DIR) -> list[CourseTarget]:
     for path in sorted(Path(directory).glob("*.toml")):
         for index, entry in enumerate(load_toml(path).get("targets", [])):
             try:
-                target = CourseTarget(**entry)
+                target = CourseTarget(**entry, group=path.stem)
             except TypeError as exc:
                 raise CalibrationError(f"{path}: targets[{index}]: {exc}") from exc
             if target.kind not in ("fit", "validation") or not target.low <= target.published <= target.high:
@@ -124,6 +125,13 @@ def evaluate_course(targets: list[CourseTarget], **parameters: float) -> dict[st
         daily = glucosim.simulate(scenario, progress=False, **parameters).daily
         values[scenario] = course_measures(daily)
     return values
+
+
+def shipped_course() -> list[tuple[CourseTarget, float]]:
+    """(target, glucosim value at the table's parameters) for every course target (docs/validation.md)."""
+    targets = load_course_targets()
+    values = evaluate_course(targets)
+    return [(target, values[target.scenario][target.measure]) for target in targets]
 
 
 def objective(targets: list[CourseTarget], values: dict[str, dict[str, float]]) -> float:

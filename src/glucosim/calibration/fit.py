@@ -1,7 +1,9 @@
 """The fit: weighted least squares over the fit targets, and what the targets pin down.
 
 Optimiser: ``scipy.optimize.least_squares`` (trust-region reflective, bounded
-by each parameter's plausible range in the table). The objective is a sum of
+by each parameter's plausible range in the table), one target group (file)
+after another, each group's parameters fitted to its own fit targets with the
+earlier groups' values held (``fit_blocks``). The objective is a sum of
 squared residuals (model - published) / spread, each target a published mean
 with a published spread, and one evaluation costs a reference-day solve plus
 a few clinic tests (seconds). A Bayesian or ABC package (e.g. pymc, pyabc)
@@ -14,6 +16,9 @@ the targets pin down), and the fit stays a rerunnable one-minute command.
 The fit works in log parameter space (u = ln(theta / start)), so finite
 differences and the identifiability report are relative: a column of the
 Jacobian is the change of each weighted residual per e-fold of a parameter.
+A parameter whose plausible range reaches 0 (an exponent that is 0 in the
+unfitted model) has no log: it is fitted in linear space (u = theta - start),
+and its column is per unit of the parameter.
 """
 
 from __future__ import annotations
@@ -36,8 +41,8 @@ from glucosim.calibration.targets import (
 )
 
 DIFF_STEP = 1e-2
-"""Relative finite-difference step of least_squares and of the report's Jacobian: far above the
-reference-day solve's noise (~1e-5 relative), small against the curvature of the targets."""
+"""Finite-difference step in u (1 % of a log parameter) of the fit's and the report's Jacobians: far above
+the reference-day solve's noise (~1e-5 relative), small against the curvature of the targets."""
 MAX_EVALUATIONS = 60
 PINNED_LOG_SD = 0.1
 """A parameter is pinned when the targets fix it within ~10 % (standard deviation of its log)."""
@@ -64,19 +69,28 @@ class Problem:
         self.start = np.array([p.start for p in self.free])
         self.low = np.array([table[p.name].low for p in self.free])
         self.high = np.array([table[p.name].high for p in self.free])
+        self.linear = self.low <= 0.0
+        """Parameters fitted in linear space (their range reaches 0, so they have no log)."""
 
     @property
     def names(self) -> list[str]:
         return [p.name for p in self.free]
 
     def values(self, u: np.ndarray) -> dict[str, float]:
-        """Parameter values at log-offsets ``u`` from the start (clipped to the range against rounding at a bound)."""
-        values = np.clip(self.start * np.exp(u), self.low, self.high)
+        """Parameter values at offsets ``u`` from the start (log offsets; linear for ``self.linear``), clipped to
+        the range against rounding at a bound."""
+        u = np.asarray(u, dtype=float)
+        with np.errstate(over="ignore"):
+            values = np.where(self.linear, self.start + u, self.start * np.exp(u))
+        values = np.clip(values, self.low, self.high)
         return {name: float(value) for name, value in zip(self.names, values)}
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Bounds of u: the table's plausible ranges."""
-        return np.log(self.low / self.start), np.log(self.high / self.start)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lower = np.where(self.linear, self.low - self.start, np.log(self.low / self.start))
+            upper = np.where(self.linear, self.high - self.start, np.log(self.high / self.start))
+        return lower, upper
 
 
 class Objective:
@@ -102,9 +116,10 @@ class Objective:
             self.progress.update(1)
         return result
 
-    def residuals_at(self, values: dict[str, float]) -> np.ndarray:
-        evaluation = self.evaluation(values)
-        return np.array([t.residual(measure.target_value(evaluation, t)) for t in self.problem.fit])
+    def residuals_at(self, values: dict[str, float], targets: list[Target] | None = None) -> np.ndarray:
+        targets = self.problem.fit if targets is None else targets
+        evaluation = self.evaluation(values, targets)
+        return np.array([t.residual(measure.target_value(evaluation, t)) for t in targets])
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
         return self.residuals_at(self.problem.values(np.asarray(u, dtype=float)))
@@ -191,6 +206,61 @@ def identifiability(jac: np.ndarray, names: list[str], target_names: list[str]) 
     }
 
 
+def fit_blocks(objective: Objective, max_evaluations: int) -> tuple[np.ndarray, str]:
+    """least_squares over each target group in file order, the earlier groups' fitted values held.
+
+    A group's parameters are fitted to its own fit targets only (so an evaluation measures only those).
+    This is the joint least-squares fit whenever a later group's parameters do not move an earlier
+    group's targets (the identifiability report's joint Jacobian shows whether they do): e.g. the
+    first-phase exponent is 1 in the healthy subject, who carries every kinetics target.
+
+    Returns:
+        (offsets u of every free parameter, the optimiser's messages per group).
+    """
+    from scipy.optimize import least_squares
+
+    problem = objective.problem
+    u = np.zeros(len(problem.free))
+    lower, upper = problem.bounds()
+    messages = []
+    for group in problem.groups:
+        columns = [i for i, parameter in enumerate(problem.free) if parameter.group == group.id]
+        targets = [target for target in problem.fit if target.group == group.id]
+        if not columns or not targets:
+            continue
+
+        def block(v, columns=columns, targets=targets):
+            full = u.copy()
+            full[columns] = v
+            return objective.residuals_at(problem.values(full), targets)
+
+        def block_jacobian(v, columns=columns, block=block):
+            # Forward differences with an absolute step of DIFF_STEP in u (1 % of a log parameter), backward
+            # at an upper bound. scipy's own steps are relative to u, which is 0 at the start: it would fall
+            # back to 1.5e-8, far below the noise of the reference-day solve, and the path would follow noise.
+            centre = block(v)  # the optimiser has just asked for this vector: a cache hit
+            jac = np.empty((len(centre), len(v)))
+            for j in range(len(v)):
+                step = DIFF_STEP if v[j] + DIFF_STEP <= upper[columns][j] else -DIFF_STEP
+                moved = v.copy()
+                moved[j] += step
+                jac[:, j] = (block(moved) - centre) / step
+            return jac
+
+        solution = least_squares(
+            block,
+            u[columns],
+            jac=block_jacobian,
+            bounds=(lower[columns], upper[columns]),
+            method="trf",
+            x_scale=1.0,
+            max_nfev=max_evaluations,
+        )
+        u[columns] = solution.x
+        messages.append(f"{group.id}: {solution.message}")
+    return u, " ".join(messages)
+
+
 def calibrate(
     target_dir: Path | None = None,
     cache_dir: Path | None | str = "default",
@@ -207,8 +277,6 @@ def calibrate(
         max_evaluations: least_squares' limit on residual evaluations (Jacobian columns not counted).
         evaluate: function(targets, free values) -> evaluation (tests swap in a cheap one).
     """
-    from scipy.optimize import least_squares
-
     groups = load_target_groups() if target_dir is None else load_target_groups(target_dir)
     problem = Problem(groups)
     directory = default_cache_dir() if cache_dir == "default" else None if cache_dir is None else Path(cache_dir)
@@ -223,17 +291,7 @@ def calibrate(
     try:
         start_residuals = objective(np.zeros(len(problem.free)))
         if problem.free:
-            lower, upper = problem.bounds()
-            solution = least_squares(
-                objective,
-                np.zeros(len(problem.free)),
-                bounds=(lower, upper),
-                method="trf",
-                diff_step=DIFF_STEP,
-                x_scale=1.0,
-                max_nfev=max_evaluations,
-            )
-            u, status = solution.x, solution.message
+            u, status = fit_blocks(objective, max_evaluations)
         else:
             u, status = np.zeros(0), "no free parameters: the reference day only"
         values = problem.values(u)

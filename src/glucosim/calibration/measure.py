@@ -191,7 +191,7 @@ def calibrate_protein_potentiation() -> float:
 
 
 # ---------------------------------------------------------------- derived quantities
-def _fasting_secretion(loaded) -> float:
+def _fasting_secretion(loaded, target=None, parameters=None) -> float:
     """Insulin secretion into the portal vein at the fasting sample, pmol/kg/min."""
     from glucosim.clinic.runner import morning_test_state
     from glucosim.physiology.indices import Flux
@@ -201,14 +201,14 @@ def _fasting_secretion(loaded) -> float:
     return float(organ_fluxes()(y[None, :], base[None, :], loaded.parameters)[0, Flux.secretion_pmol_kg_min])
 
 
-def _fasting_hepatic_extraction(loaded) -> float:
+def _fasting_hepatic_extraction(loaded, target=None, parameters=None) -> float:
     """Fraction of secreted insulin the liver removes in first pass, at the fasting sample."""
     from glucosim.physiology.insulin import hepatic_extraction
 
     return float(hepatic_extraction(_fasting_secretion(loaded), loaded.parameters))
 
 
-def _infused_insulin_hepatic_share(loaded) -> float:
+def _infused_insulin_hepatic_share(loaded, target=None, parameters=None) -> float:
     """Share of the removal of infused (peripheral) insulin done by the liver, secretion suppressed.
 
     Plasma insulin reaches the liver at m2 and the liver degrades the fraction
@@ -223,12 +223,35 @@ def _infused_insulin_hepatic_share(loaded) -> float:
     return float(hepatic / (hepatic + p[Par.insulin_peripheral_clearance_rate]))
 
 
+def _hepatic_extraction_fall_fasting(loaded, target=None, parameters=None) -> float:
+    """Fall of hepatic extraction from its value at zero secretion to the fasting sample's (m6 - HE)."""
+    from glucosim.physiology.indices import Par
+
+    return float(loaded.parameters[Par.hepatic_extraction_max] - _fasting_hepatic_extraction(loaded))
+
+
+def _disposition_index_ratio_to_healthy(loaded, target, parameters) -> float:
+    """Disposition index (SI x AIRg) of the subject over the healthy preset's, both in ``target.protocol``.
+
+    Both start adapted (beta-cell function such that the reference day's mean glucose is the set point):
+    Kahn's cross-section of people with normal glucose tolerance.
+    """
+    from glucosim.clinic.runner import run_protocol
+
+    subject = run_protocol(target.protocol, loaded).indices["disposition_index"]
+    healthy = run_protocol(target.protocol, subject_with("healthy", parameters)).indices["disposition_index"]
+    return float(subject / healthy)
+
+
 DERIVED = {
     "fasting_secretion_pmol_kg_min": _fasting_secretion,
     "fasting_hepatic_extraction": _fasting_hepatic_extraction,
     "infused_insulin_hepatic_share": _infused_insulin_hepatic_share,
+    "hepatic_extraction_fall_fasting": _hepatic_extraction_fall_fasting,
+    "disposition_index_ratio_to_healthy": _disposition_index_ratio_to_healthy,
 }
-"""Measurements that are not an index of a clinic protocol: name -> function(subject scenario) -> value."""
+"""Measurements that are not an index of a clinic protocol: name -> function(subject scenario, target,
+parameters) -> value."""
 
 
 def subject_with(preset: str, parameters: dict):
@@ -260,7 +283,7 @@ def measure_runs(targets: list[Target], parameters: dict) -> dict[str, dict[str,
         loaded = subject_with(target.subject, parameters)
         values = runs.setdefault(target.run_key, {})
         if target.measure in DERIVED:
-            values[target.measure] = DERIVED[target.measure](loaded)
+            values[target.measure] = DERIVED[target.measure](loaded, target, parameters)
             continue
         indices = run_protocol(target.protocol, loaded).indices
         if target.measure not in indices:

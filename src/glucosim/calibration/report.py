@@ -82,11 +82,15 @@ def write_report(result: FitResult, path, command: str, runtime_s: float | None 
         "  to `glucose_setpoint` (secretion_max, by brentq), and the reference mean insulin is that day's mean",
         "  insulin (fixed point). Any change of the free parameters re-solves both.",
         "- **Objective:** the weighted residuals (model - published) / spread of the fit targets, minimised by",
-        "  `scipy.optimize.least_squares` (trust-region reflective) in log parameter space, bounded by the",
-        "  table's plausible ranges. Why not a Bayesian/ABC package: with a few parameters and targets that are",
-        "  population means, a point estimate with the local covariance below answers which parameters the",
-        "  targets determine, at tens of evaluations instead of thousands; a posterior becomes worth its cost",
-        "  with the population fit (issue 11, item 3), where individual spread is the data.",
+        "  `scipy.optimize.least_squares` (trust-region reflective) in log parameter space (linear for a",
+        "  parameter whose range reaches 0), bounded by the table's plausible ranges, one target file after",
+        "  another: each file's parameters are fitted to its own fit targets with the earlier files' values",
+        "  held. That is the joint fit when a later file's parameters do not move an earlier file's targets;",
+        "  the joint Jacobian below shows whether they do. Why not a Bayesian/ABC package: with a few",
+        "  parameters and targets that are population means, a point estimate with the local covariance below",
+        "  answers which parameters the targets determine, at tens of evaluations instead of thousands; a",
+        "  posterior becomes worth its cost with the population fit (issue 11, item 3), where individual",
+        "  spread is the data.",
         "- **Resumable:** every evaluation is cached on disk (one JSON file per parameter vector, keyed by the",
         "  vector and a hash of the model sources, written atomically); the optimiser's path is deterministic,",
         "  so an interrupted run replays from the cache and continues where it stopped.",
@@ -166,15 +170,23 @@ def write_report(result: FitResult, path, command: str, runtime_s: float | None 
     lines += ["", "Sources:", ""]
     lines += [f"- *{target.label}:* {target.source}" for target in problem.fit + problem.held_out]
     residuals = [target.residual(result.fit_values[target.name]) for target in problem.fit]
-    lines += _identifiability_section(ident, residuals)
+    linear = [name for name, flag in zip(problem.names, problem.linear) if flag]
+    lines += _identifiability_section(ident, residuals, linear)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
-def _identifiability_section(ident: dict, residuals: list[float]) -> list[str]:
+def _identifiability_section(ident: dict, residuals: list[float], linear: list[str] = ()) -> list[str]:
     names, targets = ident["parameters"], ident["targets"]
+    linear_note = (
+        " Fitted in linear space, because their range reaches 0: "
+        + ", ".join(f"`{name}`" for name in linear)
+        + "; for them read 'per unit' for 'per e-fold' and the SD is in the parameter's own unit."
+        if linear
+        else ""
+    )
     lines = [
         "",
         "## Identifiability: what the targets pin down",
@@ -183,7 +195,7 @@ def _identifiability_section(ident: dict, residuals: list[float]) -> list[str]:
         "free parameter (central differences, 1 % steps), its singular values, and the local covariance",
         "(J^T J)^-1 of the log parameters (residuals in units of the published spread). A parameter is *pinned*",
         f"when the targets fix it within ~{PINNED_LOG_SD:.0%} (SD of its log < {PINNED_LOG_SD}), *loose* up to",
-        f"~{LOOSE_LOG_SD:.0%}, else *free*. A target row of zeros means no free parameter moves it.",
+        f"~{LOOSE_LOG_SD:.0%}, else *free*. A target row of zeros means no free parameter moves it.{linear_note}",
         "",
         "Sensitivity of each target (change in spreads per e-fold of the parameter):",
         "",

@@ -98,12 +98,12 @@ ASSIGNMENTS = {
     "liver_drive": "liver_output_extrapolated * (1 + liver_output_cortisol_gain * (cortisol_rel - 1)) "
     "* (1 + liver_output_nefa_gain * (nefa_ratio - 1)) * liver_rhythm - liver_output_glucose_effect * glucose_plasma_mg_kg "
     "- s_liver * (liver_output_insulin_effect * insulin_liver_delayed_pmol_l "
-    "+ liver_output_portal_insulin_effect * insulin_portal_pmol_kg)",
+    "+ liver_output_portal_insulin_effect * insulin_action_scale * insulin_portal_pmol_kg)",
     # liver sources (model-fast, issue 10: physiology/liver.py, glycogen.py, glucagon.py)
     "liver_demand": "piecewise(liver_drive, liver_drive > 0, 0)",
     "liver_normal_drive": "liver_output_extrapolated - liver_output_glucose_effect * glucose_plasma_mg_kg "
     "- (liver_output_insulin_effect * insulin_liver_delayed_pmol_l "
-    "+ liver_output_portal_insulin_effect * insulin_portal_pmol_kg)",
+    "+ liver_output_portal_insulin_effect * insulin_action_scale * insulin_portal_pmol_kg)",
     "gng_excess": "piecewise(liver_demand - piecewise(liver_normal_drive, liver_normal_drive > 0, 0), "
     "liver_demand - piecewise(liver_normal_drive, liver_normal_drive > 0, 0) > 0 && liver_demand > 0, 0)",
     "glucagon_exercise": "1 + glucagon_exercise_gain * exercise_vo2_pct / 100",
@@ -124,7 +124,7 @@ ASSIGNMENTS = {
     "* tissue_uptake_vmax_insulin * (insulin_remote_pmol_l - insulin_basal_reference) "
     "/ (1 + muscle_uptake_nefa_gain * nefa_excess) * saturation, insulin_remote_pmol_l > insulin_basal_reference, 0)",
     "glucagon_target": "glucagon_basal * (glucagon_min_fraction + (1 - glucagon_min_fraction) "
-    "* (1 + glucagon_insulin_suppression) / (1 + glucagon_insulin_suppression * I / insulin_basal_reference)) "
+    "* (1 + glucagon_insulin_suppression) / (1 + glucagon_insulin_suppression * insulin_action_scale * I / insulin_basal_reference)) "
     "* piecewise(1 + glucagon_hypoglycemia_gain * (glucagon_hypoglycemia_threshold - G), "
     "G < glucagon_hypoglycemia_threshold, 1) * glucagon_exercise * (1 + glucagon_amino_acid_gain "
     "* gut_absorption_rate * meal_protein_per_carb * absorption_speed * gut_mg_kg)",
@@ -159,7 +159,8 @@ ASSIGNMENTS = {
     "* (1 + circadian_secretion_amplitude * clock_cos)",
     "glucose_ratio_hill": "piecewise((G / secretion_glucose_half)^secretion_hill, G > 0, 0)",
     "second_phase_target": "capacity * secretion_max * glucose_ratio_hill / (1 + glucose_ratio_hill)",
-    "portal_entry": "secretion_second_phase_pmol_kg_min + capacity * secretion_first_phase_gain "
+    "portal_entry": "secretion_second_phase_pmol_kg_min + capacity "
+    "* (beta_mass_rel * beta_function_rel)^first_phase_capacity_exponent * secretion_first_phase_gain "
     "* piecewise(d_glucose_mg_dl, d_glucose_mg_dl > 0, 0)",
     "secretion": "portal_insulin_transfer_rate * insulin_portal_pmol_kg",
     "extraction": "piecewise(hepatic_extraction_max - hepatic_extraction_secretion_slope * secretion, "
@@ -187,9 +188,9 @@ RATES = {
     "+ insulin_plasma_to_liver_rate * insulin_plasma_pmol_kg + secretion",
     "insulin_plasma_pmol_kg": "-(insulin_plasma_to_liver_rate + insulin_peripheral_clearance_rate) * insulin_plasma_pmol_kg "
     "+ insulin_liver_to_plasma_rate * insulin_liver_pmol_kg + iv_insulin_pmol_kg_min",
-    "insulin_liver_delay1_pmol_l": "-liver_insulin_delay_rate * (insulin_liver_delay1_pmol_l - I)",
+    "insulin_liver_delay1_pmol_l": "-liver_insulin_delay_rate * (insulin_liver_delay1_pmol_l - insulin_action_scale * I)",
     "insulin_liver_delayed_pmol_l": "-liver_insulin_delay_rate * (insulin_liver_delayed_pmol_l - insulin_liver_delay1_pmol_l)",
-    "insulin_remote_pmol_l": "-remote_insulin_action_rate * (insulin_remote_pmol_l - I)",
+    "insulin_remote_pmol_l": "-remote_insulin_action_rate * (insulin_remote_pmol_l - insulin_action_scale * I)",
     "secretion_second_phase_pmol_kg_min": "-secretion_delay_rate * (secretion_second_phase_pmol_kg_min - second_phase_target)",
     "insulin_portal_pmol_kg": "portal_entry - secretion",
     "nefa_mmol_l": "lipolysis - nefa_clearance_rate * nefa_mmol_l",

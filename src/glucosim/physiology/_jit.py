@@ -1,4 +1,4 @@
-"""The decorator for physiology kernels.
+"""The decorator for physiology kernels, and the arithmetic helpers they share.
 
 Kernels are not cached on their own: they are compiled into the cached
 integrator (``glucosim.simulation.organ``), whose cache key hashes these sources,
@@ -8,3 +8,23 @@ so an edited compartment can never be served from a stale cache.
 import numba
 
 kernel = numba.njit(cache=False, error_model="numpy")
+
+
+@kernel
+def power(x, exponent):
+    """``x ** exponent``, by multiplication when the exponent is 1, 2, 3 or 4 (the Hill coefficients in use).
+
+    A parameter-valued exponent compiles to libm's ``pow`` (~20 ns, the largest single cost of the
+    right-hand side, issue 12's profile); the branch on a constant parameter is free, and the result
+    differs from ``pow``'s by at most a few units in the last place.
+    """
+    if exponent == 2.0:
+        return x * x
+    if exponent == 4.0:
+        square = x * x
+        return square * square
+    if exponent == 3.0:
+        return x * x * x
+    if exponent == 1.0:
+        return x
+    return x**exponent

@@ -6,7 +6,7 @@ cleared first-order. The NEFA ratio to the healthy reference then raises liver
 output and blunts muscle uptake (lipotoxic cross-talk).
 """
 
-from glucosim.physiology._jit import kernel
+from glucosim.physiology._jit import kernel, power
 from glucosim.physiology.indices import Par, St
 from glucosim.physiology.muscle import insulin_independent_vmax, tissue_saturation
 
@@ -26,8 +26,8 @@ def lipolysis_suppression(insulin_pmol_l, sensitivity_adipose, p):
     """Fraction of lipolysis suppressed by insulin (0 to s_lip)."""
     hill = p[Par.lipolysis_hill]
     ic50 = p[Par.lipolysis_insulin_ic50] / sensitivity_adipose
-    x = insulin_pmol_l**hill
-    return p[Par.lipolysis_max_suppression] * x / (x + ic50**hill)
+    x = power(insulin_pmol_l, hill)
+    return p[Par.lipolysis_max_suppression] * x / (x + power(ic50, hill))
 
 
 @kernel

@@ -3,7 +3,8 @@
 Fast (minutes): secretion capacity = mass x function (x a sympathetic brake
 after short sleep). Second-phase secretion Y follows a Hill function of glucose
 with the DM2007 delay alpha; first-phase secretion is proportional to the rate
-of rise of glucose (DM2007 K); both enter the portal vein (DM2007 Ipo).
+of rise of glucose (DM2007 K) and to a readily releasable pool that follows the
+adapted capacity more steeply (Kahn's hyperbola); both enter the portal vein (DM2007 Ipo).
 DM2007 writes secretion as a deviation from a subject's basal glucose; here it
 is an absolute dose-response, so secretion follows glucose as the basal state
 drifts over years.
@@ -21,7 +22,7 @@ switch at one glucose; the course is calibrated against Whitehall II and
 UKPDS (glucosim.calibration.course).
 """
 
-from glucosim.physiology._jit import kernel
+from glucosim.physiology._jit import kernel, power
 from glucosim.physiology.indices import Drv, Par, St
 from glucosim.physiology.units import MINUTES_PER_DAY
 
@@ -41,15 +42,29 @@ def second_phase_target(glucose_mg_dl, capacity, p):
     if glucose_mg_dl <= 0.0:
         return 0.0
     hill = p[Par.secretion_hill]
-    x = (glucose_mg_dl / p[Par.secretion_glucose_half]) ** hill
+    x = power(glucose_mg_dl / p[Par.secretion_glucose_half], hill)
     return capacity * p[Par.secretion_max] * x / (1.0 + x)
+
+
+@kernel
+def first_phase_pool(y, p):
+    """Readily releasable granule pool relative to its share of capacity: (mass x function) ** exponent.
+
+    First-phase secretion is the release of docked granules. In compensated
+    insulin resistance it rises more than the second phase (Kahn 1993: the
+    acute response rises hyperbolically as sensitivity falls), and it is the
+    first to go when the beta cells fail; an exponent above 0 makes the pool
+    grow and shrink faster than the adapted capacity. 1 in the healthy subject.
+    """
+    return (y[St.beta_mass_rel] * y[St.beta_function_rel]) ** p[Par.first_phase_capacity_exponent]
 
 
 @kernel
 def portal_secretion(y, p, d_glucose_mg_dl_min, capacity):
     """Insulin entering the portal vein, pmol/kg/min: second phase plus first (derivative) phase."""
     rising = d_glucose_mg_dl_min if d_glucose_mg_dl_min > 0.0 else 0.0
-    return y[St.secretion_second_phase_pmol_kg_min] + capacity * p[Par.secretion_first_phase_gain] * rising
+    first_phase = capacity * first_phase_pool(y, p) * p[Par.secretion_first_phase_gain] * rising
+    return y[St.secretion_second_phase_pmol_kg_min] + first_phase
 
 
 @kernel
@@ -79,7 +94,7 @@ def glucotoxicity(glucose_mean_mg_dl, p):
     excess = glucose_mean_mg_dl - p[Par.glucose_setpoint]
     if excess <= 0.0:
         return 0.0
-    x = (excess / (p[Par.glucotoxicity_threshold] - p[Par.glucose_setpoint])) ** p[Par.glucotoxicity_hill]
+    x = power(excess / (p[Par.glucotoxicity_threshold] - p[Par.glucose_setpoint]), p[Par.glucotoxicity_hill])
     return x / (1.0 + x)
 
 

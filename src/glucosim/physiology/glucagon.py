@@ -20,15 +20,17 @@ fast defence (glucagon and adrenaline share the 68 mg/dl threshold).
 from glucosim.physiology._jit import kernel
 from glucosim.physiology.gut import protein_absorption
 from glucosim.physiology.indices import Par, St
+from glucosim.physiology.insulin import acting_insulin_pmol_l
 from glucosim.physiology.units import PERCENT
 
 
 @kernel
 def _insulin_factor(insulin_pmol_l, p):
-    """Suppression of glucagon secretion by insulin, 1 at the DM2007 basal insulin."""
+    """Suppression of glucagon secretion by insulin, 1 at the DM2007 basal insulin (in acting insulin, insulin.py)."""
     k = p[Par.glucagon_insulin_suppression]
     floor = p[Par.glucagon_min_fraction]
-    return floor + (1.0 - floor) * (1.0 + k) / (1.0 + k * insulin_pmol_l / p[Par.insulin_basal_reference])
+    acting = acting_insulin_pmol_l(insulin_pmol_l, p)
+    return floor + (1.0 - floor) * (1.0 + k) / (1.0 + k * acting / p[Par.insulin_basal_reference])
 
 
 @kernel

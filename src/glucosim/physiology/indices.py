@@ -107,9 +107,9 @@ STATE_TABLE: tuple[StateSpec, ...] = (
     # insulin kinetics
     dynamic("insulin_liver_pmol_kg", "pmol/kg", _PMOL, "insulin mass in the liver"),
     dynamic("insulin_plasma_pmol_kg", "pmol/kg", _PMOL, "insulin mass in plasma"),
-    dynamic("insulin_liver_delay1_pmol_l", "pmol/l", _PMOL, "first delay compartment of insulin action on the liver"),
-    dynamic("insulin_liver_delayed_pmol_l", "pmol/l", _PMOL, "delayed insulin acting on the liver"),
-    dynamic("insulin_remote_pmol_l", "pmol/l", _PMOL, "remote (interstitial) insulin acting on muscle and adipose"),
+    dynamic("insulin_liver_delay1_pmol_l", "pmol/l", _PMOL, "first delay of insulin acting on the liver (acting)"),
+    dynamic("insulin_liver_delayed_pmol_l", "pmol/l", _PMOL, "delayed insulin acting on the liver (acting insulin)"),
+    dynamic("insulin_remote_pmol_l", "pmol/l", _PMOL, "remote insulin acting on muscle and adipose (acting insulin)"),
     # beta cells (fast)
     dynamic("secretion_second_phase_pmol_kg_min", "pmol/kg/min", 1e-7, "second-phase insulin secretion"),
     dynamic("insulin_portal_pmol_kg", "pmol/kg", _PMOL, "insulin in the portal vein"),

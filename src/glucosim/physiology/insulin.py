@@ -1,8 +1,15 @@
 """Insulin kinetics: liver and plasma insulin, hepatic extraction, delayed and remote action.
 
-Dalla Man 2007 eqs. for Il, Ip, I1, Id and X, with one change: the remote
+Dalla Man 2007 eqs. for Il, Ip, I1, Id and X, with two changes. The remote
 action X follows *absolute* plasma insulin (DM2007 tracks I - Ib), because over
-years the basal insulin itself moves and must act in full.
+years the basal insulin itself moves and must act in full. And the action
+states (I1, Id, X) follow the *acting* insulin, insulin_action_scale x plasma
+insulin: DM2007's action parameters (Vmx, kp3, kp4, Ib) belong to a subject with
+a fasting insulin of ~25 pmol/l, where healthy adults measured with specific
+assays have ~36 pmol/l and clamp insulin twice what DM2007's clearance gives.
+With human kinetics the scale re-references DM2007's insulin action to human
+concentrations (fitted in validation/targets/insulin_kinetics.toml), so the
+action states are in DM2007-equivalent pmol/l.
 """
 
 from glucosim.physiology._jit import kernel
@@ -13,6 +20,12 @@ from glucosim.physiology.indices import Par, St
 def plasma_insulin_pmol_l(y, p):
     """Plasma insulin concentration, pmol/l."""
     return y[St.insulin_plasma_pmol_kg] / p[Par.insulin_distribution_volume]
+
+
+@kernel
+def acting_insulin_pmol_l(insulin_pmol_l, p):
+    """DM2007-equivalent acting insulin of a plasma (or portal) insulin level: insulin_action_scale x it."""
+    return p[Par.insulin_action_scale] * insulin_pmol_l
 
 
 @kernel
@@ -30,7 +43,7 @@ def hepatic_extraction(secretion, p):
 
 @kernel
 def insulin_derivatives(y, p, secretion, infusion, dydt):
-    """Write d/dt of liver, plasma, delayed and remote insulin.
+    """Write d/dt of liver, plasma, delayed and remote insulin (the last two follow the acting insulin).
 
     ``secretion`` (portal, first-passes the liver) and ``infusion`` (intravenous,
     enters plasma) in pmol/kg/min.
@@ -46,7 +59,7 @@ def insulin_derivatives(y, p, secretion, infusion, dydt):
     dydt[St.insulin_liver_pmol_kg] = -(m1 + m3) * liver + m2 * plasma + secretion
     dydt[St.insulin_plasma_pmol_kg] = -(m2 + m4) * plasma + m1 * liver + infusion
 
-    insulin = plasma_insulin_pmol_l(y, p)
+    insulin = acting_insulin_pmol_l(plasma_insulin_pmol_l(y, p), p)
     k_delay = p[Par.liver_insulin_delay_rate]
     dydt[St.insulin_liver_delay1_pmol_l] = -k_delay * (y[St.insulin_liver_delay1_pmol_l] - insulin)
     dydt[St.insulin_liver_delayed_pmol_l] = -k_delay * (

@@ -11,6 +11,7 @@ exercise add to it is in glycogen.py.
 from glucosim.physiology import glucagon, glycogen
 from glucosim.physiology._jit import kernel
 from glucosim.physiology.indices import Par, St
+from glucosim.physiology.insulin import acting_insulin_pmol_l
 
 
 @kernel
@@ -24,10 +25,10 @@ def insulin_regulated_output(y, p, sensitivity_liver, nefa_ratio, cortisol_rel, 
     """
     base = p[Par.liver_output_extrapolated]
     glucose_suppression = p[Par.liver_output_glucose_effect] * y[St.glucose_plasma_mg_kg]
-    insulin_suppression = (
-        p[Par.liver_output_insulin_effect] * y[St.insulin_liver_delayed_pmol_l]
-        + p[Par.liver_output_portal_insulin_effect] * y[St.insulin_portal_pmol_kg]
-    )
+    # the delayed insulin is already acting insulin (insulin.py); portal insulin is scaled here
+    insulin_suppression = p[Par.liver_output_insulin_effect] * y[St.insulin_liver_delayed_pmol_l] + p[
+        Par.liver_output_portal_insulin_effect
+    ] * acting_insulin_pmol_l(y[St.insulin_portal_pmol_kg], p)
     drive = (
         base
         * (1.0 + p[Par.liver_output_cortisol_gain] * (cortisol_rel - 1.0))

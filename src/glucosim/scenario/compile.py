@@ -118,6 +118,7 @@ class ScenarioProgram:
         self.end_min = self.scenario.duration_min
         self._phases = self._resolve_phases()
         self.balance_other_food_kcal_day = self._balance_other_food(self._phases[0][1])
+        self._plans: dict[tuple[int, int], DayPlan] = {}
 
     def _resolve_phases(self) -> list[tuple[int, Routine]]:
         routine = self.scenario.routine
@@ -157,11 +158,19 @@ class ScenarioProgram:
 
     def routine_on(self, day: int) -> Routine:
         """The routine in force on ``day`` (0-based)."""
-        current = self._phases[0][1]
-        for start, routine in self._phases:
+        return self._phases[self._phase_index(day)][1]
+
+    def _phase_index(self, day: int) -> int:
+        index = 0
+        for k, (start, _) in enumerate(self._phases):
             if start <= day:
-                current = routine
-        return current
+                index = k
+        return index
+
+    def plan_key(self, day: int) -> tuple[int, int]:
+        """What ``day_plan(day)`` depends on: the routine in force (its phase) and the weekday. Days with the
+        same key have the same plan (long runs and envelope following reuse plans and schedules by it)."""
+        return self._phase_index(day), day % 7
 
     def _meals_energy_kcal(self, routine: Routine) -> float:
         return sum(
@@ -187,7 +196,14 @@ class ScenarioProgram:
         return self._meals_energy_kcal(routine) + other
 
     def day_plan(self, day: int) -> DayPlan:
-        """The routine of ``day`` in the kernel's units."""
+        """The routine of ``day`` in the kernel's units (made once per ``plan_key``)."""
+        key = self.plan_key(day)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._make_day_plan(day)
+        return plan
+
+    def _make_day_plan(self, day: int) -> DayPlan:
         routine = self.routine_on(day)
         p = self.parameters
         body_weight = float(p[Par.body_weight])

@@ -21,7 +21,7 @@ from glucosim.physiology.model import FLUX_NAMES
 from glucosim.physiology.units import MINUTES_PER_DAY
 from glucosim.scenario.compile import OUTPUT_STEP_MIN, ScenarioProgram
 from glucosim.scenario.load import LoadedScenario, load_scenario
-from glucosim.simulation.envelope import EnvelopeSettings, follow_envelope, relaxation_rates
+from glucosim.simulation.envelope import EnvelopeSettings, follow_envelope, glucose_loop_states, relaxation_rates
 from glucosim.simulation.initial_state import initial_state, last_meal
 from glucosim.simulation.organ import (
     DEFAULT_RTOL,
@@ -29,9 +29,10 @@ from glucosim.simulation.organ import (
     organ_fluxes,
     organ_integrator,
     organ_jacobian_diagonal,
+    organ_rhs,
 )
 from glucosim.simulation.result import SimulationResult, build_result
-from glucosim.solver import SolverStats, get_method, integrate_schedule
+from glucosim.solver import Schedule, SolverStats, get_method, integrate_schedule
 
 CHUNK_DAYS = 30
 """Days integrated per call of the compiled core. A chunk's 5-minute grid of all states is the run's
@@ -40,6 +41,11 @@ few MB above the interpreter's; the call overhead per chunk is well under 1 % of
 PROGRESS_MIN_DAYS = 365
 """Runs at least this long show a progress bar by default."""
 RESOLUTIONS = ("auto", "full", "envelope")
+RELAXATION_SAMPLE_MIN = 180.0
+"""Spacing of the samples of a simulated period over which envelope following averages each slow state's own
+relaxation rate (the rates move with meals and sleep by tens of percent, with the slow states far less)."""
+RELAXATION_SAMPLES = 24
+"""Most samples of a stretch taken for that average (each costs one right-hand side per state)."""
 
 
 class ResolutionError(GlucosimError, ValueError):
@@ -97,11 +103,56 @@ class DayStepper:
         self.keep = set(keep)
         self.state_days = set(state_days)
         self.record_all_midnights = False  # envelope following interpolates requested days between them
-        self.work = SolverStats(0, 0, 0)
+        self._counters = np.zeros(len(SolverStats(0, 0, 0).as_tuple()), dtype=np.int64)
+        self._schedules: dict[tuple, tuple] = {}
         self.trajectories: dict[int, object] = {}
         self.midnight_states: dict[int, np.ndarray] = {}
         self.dose, self.speed = last_meal(program.day_plan(0))  # the warm-up ended on day 0's routine
         self.simulated_days = 0
+
+    def mean_relaxation(self, every_min: float = RELAXATION_SAMPLE_MIN) -> np.ndarray:
+        """Each state's own relaxation rate (1/day, <= 0) averaged over the last stretch integrated: the diagonal
+        of the right-hand side's Jacobian sampled every ``every_min`` minutes (envelope following's
+        exponential step integrates it exactly)."""
+        y, segment, drivers = self._last
+        jacobian_diagonal = organ_jacobian_diagonal()
+        # at most RELAXATION_SAMPLES samples: a week is sampled every 7 h, at a different time of day each day
+        spacing = max(every_min, len(y) * OUTPUT_STEP_MIN / RELAXATION_SAMPLES)
+        rows = range(0, len(y) - 1, max(1, int(spacing // OUTPUT_STEP_MIN)))
+        p = self.program.parameters
+        total = sum(np.minimum(jacobian_diagonal(y[row], drivers[segment[row]], p), 0.0) for row in rows)
+        return total / len(rows) * MINUTES_PER_DAY
+
+    @property
+    def work(self) -> SolverStats:
+        """Work counters summed over every call so far."""
+        return SolverStats(*(int(count) for count in self._counters))
+
+    def _schedule(self, first_day: int, n_days: int, plans) -> tuple[Schedule, np.ndarray]:
+        """The schedule and output times of days ``first_day`` .. ``first_day + n_days - 1``; updates the last meal.
+
+        Envelope following integrates the same period of a repeating routine hundreds of times: the schedule
+        (and output grid) of a stretch is made once per (day plans, meal still in the stomach) and shifted to
+        its days after that. The run's last (possibly partial) day is always made afresh.
+        """
+        program = self.program
+        offset = first_day * MINUTES_PER_DAY
+        if (first_day + n_days) * MINUTES_PER_DAY > program.end_min:
+            schedule, self.dose, self.speed = program.schedule(
+                first_day, n_days, last_dose=self.dose, last_speed=self.speed
+            )
+            return schedule, _output_times(program, first_day, plans, program.end_min)
+        days = range(max(first_day - 1, 0), first_day + n_days)
+        key = (tuple(program.plan_key(day) for day in days), first_day == 0, self.dose, self.speed)
+        cached = self._schedules.get(key)
+        if cached is None:
+            schedule, dose, speed = program.schedule(first_day, n_days, last_dose=self.dose, last_speed=self.speed)
+            t_out = _output_times(program, first_day, plans, program.end_min)
+            shifted = Schedule(schedule.t0 - offset, schedule.t1 - offset, schedule.drivers, schedule.jumps)
+            cached = self._schedules[key] = (shifted, t_out - offset, dose, speed)
+        template, t_out, self.dose, self.speed = cached
+        schedule = Schedule(template.t0 + offset, template.t1 + offset, template.drivers, template.jumps)
+        return schedule, t_out + offset
 
     def skip_to(self, day: int) -> None:
         """Continue at ``day`` without integrating the days before it (the envelope jumped there)."""
@@ -109,25 +160,28 @@ class DayStepper:
         if plan.meals:
             self.dose, self.speed = last_meal(plan)
 
-    def run(self, y: np.ndarray, first_day: int, n_days: int) -> tuple[dict, np.ndarray]:
+    def run(self, y: np.ndarray, first_day: int, n_days: int, keep: bool = True) -> tuple[dict, np.ndarray]:
         """Integrate days ``first_day`` .. ``first_day + n_days - 1`` from midnight state ``y``.
 
+        ``keep=False`` only integrates (envelope following's settling pass, which is simulated again): no
+        daily rows, trajectories or midnight states.
+
         Returns:
-            (daily-table columns of those days, state at the following midnight).
+            (daily-table columns of those days, or {} without ``keep``; state at the following midnight).
         """
         program, p = self.program, self.program.parameters
-        schedule, self.dose, self.speed = program.schedule(
-            first_day, n_days, last_dose=self.dose, last_speed=self.speed
-        )
         plans = [program.day_plan(day) for day in range(first_day, first_day + n_days)]
-        t_out = _output_times(program, first_day, plans, program.end_min)
+        schedule, t_out = self._schedule(first_day, n_days, plans)
         y = y.copy()
         y[FIRST_QUADRATURE:] = 0.0
         result = integrate_schedule(self.integrator, schedule, y, p, t_out, self.tolerances, STATE_NAMES)
         # the next stretch starts with this one's last step size, so splitting does not change the steps
         self.tolerances = dataclasses.replace(self.tolerances, h_init=result.h_next)
-        self.work = self.work + result.stats
+        self._counters += result.stats.as_tuple()
+        self._last = (result.y, result.segment, schedule.drivers)
         self.simulated_days += n_days
+        if not keep:
+            return {}, result.y_final.copy()
         columns = daily_rows(first_day, plans, result.t, result.y, result.segment, schedule.drivers, p, program.end_min)
         for day in sorted(d for d in self.keep if first_day <= d < first_day + n_days):
             self.trajectories[day] = _trajectory(result.t, result.y, result.segment, schedule.drivers, p, day)
@@ -228,7 +282,9 @@ def simulate(
             from glucosim.physiology.indices import SLOW_STATES
 
             slow = np.isin(STATE_NAMES, SLOW_STATES)  # the state table's slow states: the envelope's
-            relaxation = relaxation_rates(organ_jacobian_diagonal(), y, program.schedule(0, 1)[0].drivers[0], p)
+            drivers = program.schedule(0, 1)[0].drivers[0]
+            relaxation = relaxation_rates(organ_jacobian_diagonal(), y, drivers, p)
+            exponential = slow & ~glucose_loop_states(organ_rhs(), y, drivers, p)
             landmarks = set(keep) | set(landing_days)
             stepper.record_all_midnights = True
             reached = [0]
@@ -239,7 +295,7 @@ def simulate(
                 reached[0] = day
 
             daily, y, envelope = follow_envelope(
-                stepper, y, n_days, landmarks, slow, relaxation, envelope_settings, tick
+                stepper, y, n_days, landmarks, slow, relaxation, envelope_settings, tick, exponential
             )
             solver_info.update(envelope.as_dict())
     finally:

@@ -34,7 +34,8 @@ result's provenance).
    within ``atol[i] + rtol * |y[i]|`` in the root-mean-square norm over the
    first ``n_controlled`` states; states from ``n_controlled`` on are
    quadratures (running integrals) that are integrated but never steer the
-   step. Steps never exceed ``h_max``; ``h_init`` is the first step tried.
+   step, and that the right-hand side never reads (a method may leave them
+   out of its stage values). Steps never exceed ``h_max``; ``h_init`` is the first step tried.
 6. **Continuation.** ``h_next`` is the step the method would take next;
    passing it as ``h_init`` of the next call continues a split run with the
    same steps as an unsplit one.

@@ -116,7 +116,7 @@ def _core_template(
     k5 = np.zeros(n)
     k6 = np.zeros(n)
     k7 = np.zeros(n)
-    stage = np.empty(n)
+    stage = y0.copy()  # quadrature entries stay at their start: the right-hand side never reads them
     y_new = np.empty(n)
     r2 = np.empty(n)  # dense-output coefficients of the last accepted step
     r3 = np.empty(n)
@@ -159,19 +159,20 @@ def _core_template(
                 status = STATUS_TOO_MANY_STEPS
                 break
 
-            for i in range(n):
+            # stages only for the states the right-hand side reads: quadratures never feed back (rule 5)
+            for i in range(n_controlled):
                 stage[i] = y[i] + h_step * A21 * k1[i]
             rhs(t + C2 * h_step, stage, drv, params, k2)
-            for i in range(n):
+            for i in range(n_controlled):
                 stage[i] = y[i] + h_step * (A31 * k1[i] + A32 * k2[i])
             rhs(t + C3 * h_step, stage, drv, params, k3)
-            for i in range(n):
+            for i in range(n_controlled):
                 stage[i] = y[i] + h_step * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i])
             rhs(t + C4 * h_step, stage, drv, params, k4)
-            for i in range(n):
+            for i in range(n_controlled):
                 stage[i] = y[i] + h_step * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i])
             rhs(t + C5 * h_step, stage, drv, params, k5)
-            for i in range(n):
+            for i in range(n_controlled):
                 stage[i] = y[i] + h_step * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i])
             rhs(t + h_step, stage, drv, params, k6)
             for i in range(n):

@@ -8,10 +8,38 @@ See ``glucosim.sweep.schema`` for the sweep file, ``glucosim.sweep.store`` for
 the output directory, ``glucosim.analysis.sweep`` for the analysis.
 """
 
-from glucosim.sweep.backends import SlurmOptions
-from glucosim.sweep.load import LoadedSweep, load_sweep, parse_sweep
-from glucosim.sweep.runner import SweepOutcome, design_table, run_sweep
-from glucosim.sweep.store import SweepStore
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from glucosim.sweep.backends import SlurmOptions
+    from glucosim.sweep.load import LoadedSweep, load_sweep, parse_sweep
+    from glucosim.sweep.runner import SweepOutcome, design_table, run_sweep
+    from glucosim.sweep.store import SweepStore
+
+_HOMES = {
+    "SlurmOptions": "backends",
+    "LoadedSweep": "load",
+    "load_sweep": "load",
+    "parse_sweep": "load",
+    "SweepOutcome": "runner",
+    "design_table": "runner",
+    "run_sweep": "runner",
+    "SweepStore": "store",
+}
+"""Where each public name lives. Imported on first use: a worker process imports ``glucosim.sweep.worker``
+(to unpickle its chunk), and importing the runner and designs with it (scipy.stats) cost each worker seconds."""
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        value = getattr(importlib.import_module(f"glucosim.sweep.{_HOMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'glucosim.sweep' has no attribute {name!r}")
+
 
 __all__ = [
     "SlurmOptions",
@@ -28,4 +56,6 @@ __all__ = [
 
 def load_results(out_dir, require_complete: bool = False):
     """All finished runs of the sweep in ``out_dir``, in run order (pandas DataFrame)."""
+    from glucosim.sweep.store import SweepStore
+
     return SweepStore(out_dir).load_results(require_complete=require_complete)

@@ -26,9 +26,11 @@ CONFIRM_RUNS = 10_000
 """A sweep of more runs is started only when confirmed (``--yes``, ``confirm_large=True``)."""
 MAX_RUNS = 10_000_000
 """No sweep is larger: its design table alone would not fit a workstation's memory. Split it."""
-SECONDS_PER_RUN_YEAR = 1.0
-"""Rough cost of one simulated year on one core, for the estimate printed before a sweep starts (measured
-1.45 s on the 2-core test machine under load, about half that idle); the progress bar then shows the real rate."""
+SECONDS_PER_RUN_YEAR = 0.4
+"""Rough cost of one simulated year on one core, for the estimate printed before a sweep starts (envelope
+following; measured 0.25 s of CPU per patient-year over both arms of the prevention sweep, benchmarks/
+sweep_throughput.py, worker start included; a weekly routine costs about five times a daily one); the progress
+bar then shows the real rate."""
 BYTES_PER_VALUE = 10
 """Rough size of one stored number in a compressed chunk file, for the disk estimate."""
 

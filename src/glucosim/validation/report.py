@@ -109,14 +109,19 @@ def _figures(image_dir: Path) -> dict[str, str]:
 
 
 def shipped_targets() -> list[tuple]:
-    """(target, glucosim value at the table's parameters) for every calibration target, fit and held out."""
+    """(target, glucosim value at the table's parameters) for every calibration target, fit and held out.
+
+    Includes the course targets of the beta-cell decline (validation/course/, glucosim.calibration.course),
+    measured on a shipped scenario rather than a clinic protocol.
+    """
+    from glucosim.calibration.course import shipped_course
     from glucosim.calibration.measure import measure_runs, target_value
     from glucosim.calibration.targets import fit_targets, held_out_targets, load_target_groups
 
     groups = load_target_groups()
     targets = fit_targets(groups) + held_out_targets(groups)
     runs = measure_runs(targets, {})
-    return [(target, target_value({"runs": runs}, target)) for target in targets]
+    return [(target, target_value({"runs": runs}, target)) for target in targets] + shipped_course()
 
 
 def _target_table(rows: list[tuple]) -> list[str]:
