@@ -109,11 +109,10 @@ def _year_days(result) -> list[int]:
     caption=(
         "The 75 g oral glucose tolerance test at the clinic visits of scenario 3 (years 0, 4, 8, 12, 16): "
         "glucose and insulin for 3 h after the drink; the ranges of impaired tolerance (140-199 mg/dl, yellow) "
-        "and diabetes (>= 200 mg/dl, red) are shaded at the 2-h sample, the only time they apply. Up to year 12 "
-        "the 2-h glucose creeps up within normal tolerance (just under 140 mg/dl at year 12) while the insulin "
-        "response grows; at year 16 it is far in the diabetic range and the insulin curve is lost. Impaired "
-        "tolerance is never seen at a visit: the beta cells fail between two visits four years apart "
-        "(fasting glucose reaches 126 mg/dl in year 13-14)."
+        "and diabetes (>= 200 mg/dl, red) are shaded at the 2-h sample, the only time they apply. Through the "
+        "years of compensation the 2-h glucose creeps up while the insulin response grows; fasting glucose "
+        "reaches 126 mg/dl in year 10-11, and at the visits after it the 2-h glucose is in the diabetic range "
+        "and the insulin curve is lost."
     ),
     scenarios=("03_insulin_resistance_low_reserve.toml",),
 )
@@ -131,11 +130,11 @@ def ogtt_figure(scenarios: list, runs: RunCache):
     caption=(
         "A yearly IVGTT (0.3 g/kg) gives the minimal-model insulin sensitivity SI and the acute insulin "
         "response AIRg. In people, healthy compensation keeps SI x AIRg (the disposition index, DI) about "
-        "constant: a hyperbola (Kahn 1993). In the model it does not: with a normal reserve (scenario 2) AIRg "
-        "rises as SI falls, but DI still falls by about 44 % over 20 years, because the model compensates "
-        "mostly through second-phase secretion and lower hepatic insulin clearance, which the IVGTT's first "
-        "phase does not see (docs/validation.md scores this as a disagreement). With a low reserve "
-        "(scenario 3) DI falls much further, and diabetes follows."
+        "constant: a hyperbola (Kahn 1993). With a normal reserve (scenario 2) AIRg rises as SI falls and DI "
+        "changes by about -15 % over 20 years, within Kahn's spread: the first-phase pool follows the adapted "
+        "beta-cell capacity more steeply than second phase, with an exponent fitted to Kahn 1993 (so this "
+        "agreement is fit-informed, docs/validation.md). With a low reserve (scenario 3) DI falls by about "
+        "90 %, and diabetes follows."
     ),
     scenarios=("02_insulin_resistance_compensated.toml", "03_insulin_resistance_low_reserve.toml"),
     max_scenarios=None,
@@ -182,9 +181,10 @@ def comparison_figure(scenarios: list, runs: RunCache):
         "When does a lifestyle intervention still reverse the course? Scenario 7a's patient (sensitivity "
         "falling 3.5 % a year) starts the programme at year 2 to 16 (x) with a beta-cell secretory reserve "
         "of 1.2 to 3 times healthy function (y). Each cell is one 20-year run, coloured by the final ADA "
-        "stage and labelled with the final fasting glucose (mg/dl). Early enough, or with enough reserve, "
-        "glucose returns to normal; late, glucotoxicity has worn the beta cells down and the programme only "
-        "improves it. A sweep (`scenarios/sweeps/reversibility_map.toml`, 48 runs of 20 years); the figure "
+        "stage (normal, prediabetes, diabetes) and labelled with the final fasting glucose (mg/dl). Early "
+        "enough, or with enough reserve, glucose returns to normal; later, the programme leaves prediabetes; "
+        "late, glucotoxicity has worn beta-cell mass down for good and the programme only improves glucose. "
+        "A sweep (`scenarios/sweeps/reversibility_map.toml`, 48 runs of 20 years); the figure "
         "runs it into `results/sweeps/` the first time, resumably (`glucosim figure reversibility` says how "
         "long that takes and asks for `--yes` first)."
     ),
