@@ -150,7 +150,17 @@ def test_objective_moves_smoothly_and_the_fit_recovers_a_planted_median():
         free=[population.FreeField("a", "median", 0.4, 0.25, 0.6)],
         fixed=[],
         targets=[
-            population.PopulationTarget("inc", "inc", "diabetes_incidence_per_100py", "", 11.0, 0.5, 9.8, 12.3, "")
+            population.PopulationTarget(
+                name="inc",
+                label="inc",
+                statistic="diabetes_incidence_per_100py",
+                unit="",
+                source="",
+                published=11.0,
+                spread=0.5,
+                low=9.8,
+                high=12.3,
+            )
         ],
         path=Path("t.toml"),
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from glucosim._toml import load_toml
+from glucosim.calibration.targets import PublishedValue
 from glucosim.errors import CalibrationError
 from glucosim.physiology.units import DAYS_PER_YEAR
 
@@ -35,25 +36,17 @@ tests/test_course.py)."""
 
 
 @dataclass(frozen=True)
-class CourseTarget:
+class CourseTarget(PublishedValue):
     """One published course statistic and the glucosim quantity compared with it."""
 
     name: str
     kind: str
     label: str
     unit: str
-    published: float
-    spread: float
-    low: float
-    high: float
     source: str
     scenario: str
     measure: str
     group: str = ""
-
-    def agrees(self, value: float) -> bool:
-        """Whether ``value`` lies in the published range."""
-        return bool(self.low <= value <= self.high)
 
 
 def load_course_targets(directory: Path = COURSE_DIR) -> list[CourseTarget]:

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from glucosim._toml import TOMLDecodeError, load_toml
-from glucosim.calibration.targets import TARGET_DIR
+from glucosim.calibration.targets import TARGET_DIR, PublishedValue
 from glucosim.errors import CalibrationError
 from glucosim.physiology.units import DAYS_PER_YEAR
 
@@ -69,25 +69,14 @@ TARGET_FIELDS = {"name", "label", "statistic", "unit", "published", "spread", "l
 
 # ---------------------------------------------------------------------------------------------- the targets
 @dataclass(frozen=True)
-class PopulationTarget:
+class PopulationTarget(PublishedValue):
     """One published population statistic."""
 
     name: str
     label: str
     statistic: str
     unit: str
-    published: float
-    spread: float
-    low: float
-    high: float
     source: str
-
-    def residual(self, value: float) -> float:
-        """(model - published) / spread."""
-        return (value - self.published) / self.spread
-
-    def agrees(self, value: float) -> bool:
-        return bool(self.low <= value <= self.high)
 
 
 @dataclass(frozen=True)

@@ -40,17 +40,35 @@ GROUP_FIELDS = {"id", "title", "description", "parameters", "targets", "adopted"
 
 
 @dataclass(frozen=True)
-class Target:
-    """One published number and how glucosim measures it."""
+class PublishedValue:
+    """A published number with its spread and agreement range: what every calibration target shares.
+
+    The clinic targets here, the course targets (calibration.course) and the population targets
+    (calibration.population) add how glucosim measures the number.
+    """
+
+    published: float
+    spread: float
+    low: float
+    high: float
+
+    def residual(self, value: float) -> float:
+        """Residual weighted by the published spread: (model - published) / spread."""
+        return (value - self.published) / self.spread
+
+    def agrees(self, value: float) -> bool:
+        """Whether ``value`` lies in the published range."""
+        return bool(self.low <= value <= self.high)
+
+
+@dataclass(frozen=True)
+class Target(PublishedValue):
+    """One published number and how glucosim measures it (a shipped clinic protocol on a subject)."""
 
     name: str
     kind: str
     label: str
     unit: str
-    published: float
-    spread: float
-    low: float
-    high: float
     source: str
     protocol: str
     subject: str
@@ -61,14 +79,6 @@ class Target:
     def run_key(self) -> str:
         """The protocol run this target reads (targets sharing it share one simulation)."""
         return f"{self.protocol}|{self.subject}"
-
-    def residual(self, value: float) -> float:
-        """Residual weighted by the published spread: (model - published) / spread."""
-        return (value - self.published) / self.spread
-
-    def agrees(self, value: float) -> bool:
-        """Whether ``value`` lies in the published range."""
-        return bool(self.low <= value <= self.high)
 
 
 @dataclass(frozen=True)
