@@ -34,6 +34,7 @@ Everything but the errors loads on first use (numba kernels, pandas,
 matplotlib), so ``import glucosim`` stays fast.
 """
 
+from glucosim._lazy import resolve
 from glucosim._version import __version__
 from glucosim.errors import GlucosimError, ParameterError, ScenarioError, SolverError, SweepError
 
@@ -88,12 +89,4 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'glucosim' has no attribute {name!r}")
-    import importlib
-
-    module_name, attribute = target.split(":")
-    value = getattr(importlib.import_module(module_name), attribute)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
+    return resolve(globals(), _LAZY, name)

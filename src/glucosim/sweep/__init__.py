@@ -10,8 +10,9 @@ the output directory, ``glucosim.analysis.sweep`` for the analysis.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from glucosim._lazy import resolve
 
 if TYPE_CHECKING:
     from glucosim.sweep.backends import SlurmOptions
@@ -19,26 +20,23 @@ if TYPE_CHECKING:
     from glucosim.sweep.runner import SweepOutcome, design_table, run_sweep
     from glucosim.sweep.store import SweepStore
 
-_HOMES = {
-    "SlurmOptions": "backends",
-    "LoadedSweep": "load",
-    "load_sweep": "load",
-    "parse_sweep": "load",
-    "SweepOutcome": "runner",
-    "design_table": "runner",
-    "run_sweep": "runner",
-    "SweepStore": "store",
+_LAZY = {
+    "SlurmOptions": "glucosim.sweep.backends:SlurmOptions",
+    "LoadedSweep": "glucosim.sweep.load:LoadedSweep",
+    "load_sweep": "glucosim.sweep.load:load_sweep",
+    "parse_sweep": "glucosim.sweep.load:parse_sweep",
+    "SweepOutcome": "glucosim.sweep.runner:SweepOutcome",
+    "design_table": "glucosim.sweep.runner:design_table",
+    "run_sweep": "glucosim.sweep.runner:run_sweep",
+    "SweepStore": "glucosim.sweep.store:SweepStore",
 }
-"""Where each public name lives. Imported on first use: a worker process imports ``glucosim.sweep.worker``
-(to unpickle its chunk), and importing the runner and designs with it (scipy.stats) cost each worker seconds."""
+"""Public name -> "module:attribute", imported on first use (glucosim._lazy): a worker process imports
+``glucosim.sweep.worker`` to unpickle its chunk, and importing the runner and designs with it (scipy.stats)
+cost each worker seconds."""
 
 
 def __getattr__(name: str):
-    if name in _HOMES:
-        value = getattr(importlib.import_module(f"glucosim.sweep.{_HOMES[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'glucosim.sweep' has no attribute {name!r}")
+    return resolve(globals(), _LAZY, name)
 
 
 __all__ = [
