@@ -63,22 +63,32 @@ def last_meal(plan) -> tuple[float, float]:
     return (plan.meals[-1][1], plan.meals[-1][2]) if plan.meals else (0.0, 1.0)
 
 
-def warm_up(program: ScenarioProgram, y: np.ndarray, days: int = WARMUP_DAYS) -> tuple[np.ndarray, float, float]:
-    """Run ``days`` of the day-0 routine with slow dynamics frozen, ending at the midnight before day 0.
-
-    Returns:
-        (state at that midnight with running means set to the last day's means
-        and quadratures zeroed, last day's mean glucose mg/dl, mean insulin pmol/l).
-    """
+def _warm_up_schedule(program: ScenarioProgram, days: int) -> Schedule:
+    """The schedule of ``days`` warm-up days (day 0's routine, slow dynamics frozen) ending at day 0's midnight."""
     pieces, dose, speed = [], 0.0, 1.0
     for k in range(days):
         piece, dose, speed = program.schedule(
             0, 1, slow_dynamics=False, last_dose=dose, last_speed=speed, day_offset=k - days
         )
         pieces.append(piece)
-    schedule = Schedule(
+    return Schedule(
         *(np.concatenate([getattr(piece, name) for piece in pieces]) for name in ("t0", "t1", "drivers", "jumps"))
     )
+
+
+def warm_up(
+    program: ScenarioProgram, y: np.ndarray, days: int = WARMUP_DAYS, schedule: Schedule | None = None
+) -> tuple[np.ndarray, float, float]:
+    """Run ``days`` of the day-0 routine with slow dynamics frozen, ending at the midnight before day 0.
+
+    ``schedule``: those days' schedule (``_warm_up_schedule``), if made already.
+
+    Returns:
+        (state at that midnight with running means set to the last day's means
+        and quadratures zeroed, last day's mean glucose mg/dl, mean insulin pmol/l).
+    """
+    if schedule is None:
+        schedule = _warm_up_schedule(program, days)
     y = y.copy()
     y[FIRST_QUADRATURE:] = 0.0
     t_out = np.array([-MINUTES_PER_DAY, 0.0])
@@ -98,17 +108,26 @@ def warm_up(program: ScenarioProgram, y: np.ndarray, days: int = WARMUP_DAYS) ->
 def initial_state(program: ScenarioProgram) -> np.ndarray:
     """The state at midnight of day 0 for ``program``'s subject and day-0 routine."""
     p = program.parameters
+    schedule = _warm_up_schedule(program, WARMUP_DAYS)  # made once: every warm-up below runs the same days
     y = _guess(p)
-    y, _, _ = warm_up(program, y)
+    y, _, _ = warm_up(program, y, schedule=schedule)
     if not program.scenario.subject.start_adapted:
-        return warm_up(program, y)[0]
+        return warm_up(program, y, schedule=schedule)[0]
 
     setpoint = float(p[Par.glucose_setpoint])
+    tried: dict[float, tuple[np.ndarray, float, float]] = {}
+
+    def trial_warm_up(function: float) -> tuple[np.ndarray, float, float]:
+        # the start is one of the tried functions (the cap, the floor, or mostly brentq's root): its warm-up,
+        # which is the start's, is not run again
+        if function not in tried:
+            trial = y.copy()
+            trial[St.beta_function_rel] = function
+            tried[function] = warm_up(program, trial, schedule=schedule)
+        return tried[function]
 
     def excess(function: float) -> float:
-        trial = y.copy()
-        trial[St.beta_function_rel] = function
-        return warm_up(program, trial)[1] - setpoint
+        return trial_warm_up(function)[1] - setpoint
 
     highest = float(p[Par.beta_function_max])
     lowest = LOWEST_START_FUNCTION
@@ -118,5 +137,4 @@ def initial_state(program: ScenarioProgram) -> np.ndarray:
         function = lowest
     else:
         function = brentq(excess, lowest, highest, xtol=1e-6)
-    y[St.beta_function_rel] = function
-    return warm_up(program, y)[0]
+    return trial_warm_up(function)[0]
