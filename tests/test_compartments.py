@@ -119,7 +119,7 @@ def test_duodenal_fat_brake_reproduces_its_calibration():
 def test_larger_meals_of_one_composition_empty_more_slowly():
     from glucosim.calibration.measure import gastric_half_emptying_min
 
-    # J Nucl Med 1989 30:1106 (40/40/20 % carbohydrate/protein/fat, 150/300/600 kcal): +13 and +25 min
+    # J Nucl Med 1989 30:1106 (40/40/20 % carbohydrate/protein/fat, 150/300/600 kcal): 57, 70, 95 min, +38 in all
     times = [
         gastric_half_emptying_min(kcal * 0.1, fat_g=kcal * 0.2 / 9.0, protein_g=kcal * 0.1) for kcal in (150, 300, 600)
     ]

@@ -321,9 +321,14 @@ FAT_BRAKE_TARGET_HALF_EMPTYING_MIN = 120.0
 
 
 def gastric_half_emptying_min(
-    carbs_g: float, fat_g: float = 0.0, protein_g: float = 0.0, absorption="medium", parameters=None
+    carbs_g: float,
+    fat_g: float = 0.0,
+    protein_g: float = 0.0,
+    absorption="medium",
+    parameters=None,
+    emptied_fraction: float = 0.5,
 ) -> float:
-    """Minutes until half of a meal's carbohydrate has left the stomach (the gut equations alone).
+    """Minutes until half (``emptied_fraction``) of a meal's carbohydrate has left the stomach (the gut alone).
 
     Gastric emptying depends only on the three gut states and the meal's drivers, so the stomach of a
     scintigraphy study can be run on its own, without the rest of the body.
@@ -356,7 +361,7 @@ def gastric_half_emptying_min(
         return dydt[list(gut_states)]
 
     def half_emptied(_t, z):
-        return z[0] + z[1] - 0.5 * dose
+        return z[0] + z[1] - (1.0 - emptied_fraction) * dose
 
     half_emptied.terminal = True
     solution = solve_ivp(rates, (0.0, 1440.0), [dose, 0.0, 0.0], events=half_emptied, rtol=1e-8, atol=1e-9)

@@ -19,7 +19,10 @@ energy cap it takes: a liquid carrying 48 g of fat takes ~120 min to half-empty
 1 + E/E50, where E is the energy of the meal's fat in the small intestine; the
 fat is taken to travel with the carbohydrate, so E is the intestinal
 carbohydrate times the meal's fat-to-carbohydrate energy ratio. Protein acts
-through the energy cap only. A meal without fat is unchanged.
+through the energy cap only. A meal without fat is unchanged. Known limit:
+a large fat-rich dinner is delayed into DM2007's slow kmin tail, so ~2 % of
+its carbohydrate is still in the stomach 12 h later and the next fasting
+sample sees a small appearance (~0.2 mg/kg/min); people have emptied by then.
 """
 
 import math
