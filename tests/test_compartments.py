@@ -74,6 +74,59 @@ def test_slow_absorption_lowers_appearance(parameters, state, drivers):
     assert gut.rate_of_appearance(y, drivers, parameters) < fast
 
 
+def test_fat_slows_gastric_emptying_of_the_same_carbohydrate():
+    from glucosim.calibration.measure import gastric_half_emptying_min
+
+    alone = gastric_half_emptying_min(50.0)
+    # Gannon 1993's meal: 50 g starch with 50 g butter (41 g fat) empties much more slowly (issue 11)
+    assert gastric_half_emptying_min(50.0, fat_g=41.0) > 1.5 * alone
+    # more fat, slower still
+    assert gastric_half_emptying_min(50.0, fat_g=10.0) < gastric_half_emptying_min(50.0, fat_g=41.0)
+
+
+def test_without_fat_the_duodenal_brake_changes_nothing(parameters, state, drivers):
+    from glucosim.calibration.measure import gastric_half_emptying_min
+
+    p = parameters.copy()
+    y = state.copy()
+    y[St.stomach_solid_mg_kg], y[St.stomach_liquid_mg_kg], y[St.gut_mg_kg] = 400.0, 200.0, 100.0
+    drivers[Drv.meal_dose_mg_kg] = 800.0
+    # protein but no fat: protein acts through the energy cap only
+    drivers[Drv.meal_protein_per_carb] = 0.5
+    drivers[Drv.meal_noncarb_energy_ratio] = 0.5 * p[Par.protein_energy] / p[Par.carbohydrate_energy]
+    assert gut.duodenal_brake(y, drivers, p) == 1.0
+    before = np.zeros(N_STATES)
+    gut.gut_derivatives(y, drivers, p, before)
+    p[Par.duodenal_fat_brake_half_kcal] = 1.0
+    after = np.zeros(N_STATES)
+    gut.gut_derivatives(y, drivers, p, after)
+    np.testing.assert_array_equal(before, after)
+    # a carbohydrate-only meal's emptying does not depend on the brake's strength
+    assert gastric_half_emptying_min(50.0, parameters=p) == pytest.approx(gastric_half_emptying_min(50.0), rel=1e-9)
+
+
+def test_duodenal_fat_brake_reproduces_its_calibration():
+    from glucosim.calibration.measure import (
+        FAT_BRAKE_MEAL,
+        FAT_BRAKE_TARGET_HALF_EMPTYING_MIN,
+        gastric_half_emptying_min,
+    )
+
+    # the table's value gives Houghton 1990's 120-min half-emptying of consomme with 60 g margarine
+    assert gastric_half_emptying_min(**FAT_BRAKE_MEAL) == pytest.approx(FAT_BRAKE_TARGET_HALF_EMPTYING_MIN, abs=1.0)
+
+
+def test_larger_meals_of_one_composition_empty_more_slowly():
+    from glucosim.calibration.measure import gastric_half_emptying_min
+
+    # J Nucl Med 1989 30:1106 (40/40/20 % carbohydrate/protein/fat, 150/300/600 kcal): 57, 70, 95 min, +38 in all
+    times = [
+        gastric_half_emptying_min(kcal * 0.1, fat_g=kcal * 0.2 / 9.0, protein_g=kcal * 0.1) for kcal in (150, 300, 600)
+    ]
+    assert 8.0 < times[1] - times[0] < 20.0
+    assert 18.0 < times[2] - times[1] < 35.0
+
+
 # ---------------------------------------------------------------- liver
 def test_liver_output_falls_with_insulin_and_rises_with_resistance_and_cortisol(parameters, state):
     p = parameters

@@ -20,13 +20,19 @@ and, on its own (`python tools/calibrate.py --protein`):
    incremental insulin area by 50 % (target within the +31 to +57 % of whey
    added to high-glycemic-index meals, Frid 2005 Am J Clin Nutr 82:69).
 
+and (`python tools/calibrate.py --fat-brake`, the gut equations alone, a second):
+
+5. duodenal_fat_brake_half_kcal: the intestinal fat energy that halves gastric
+   emptying, such that 300 ml of consommé with 60 g margarine half-empties in
+   120 min (Houghton, Mangnall & Read 1990 Gut 31:1226).
+
 ``calibrate()`` below returns 1-3 at the table's values of every other
 parameter (seconds); tests/test_calibration.py fails when the table and it disagree.
 """
 
 import sys
 
-from glucosim.calibration.measure import calibrate_protein_potentiation, solve_reference_day
+from glucosim.calibration.measure import calibrate_fat_brake, calibrate_protein_potentiation, solve_reference_day
 
 
 def calibrate() -> dict:
@@ -37,6 +43,8 @@ def calibrate() -> dict:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--protein"]:
         print(f"protein_insulin_potentiation = {calibrate_protein_potentiation():.3g}")
+    elif sys.argv[1:] == ["--fat-brake"]:
+        print(f"duodenal_fat_brake_half_kcal = {calibrate_fat_brake():.3g}")
     else:
         from glucosim.cli import main
 

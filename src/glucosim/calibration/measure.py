@@ -310,3 +310,73 @@ def evaluate(targets: list[Target], free: dict[str, float]) -> dict:
 def target_value(evaluation: dict, target: Target) -> float:
     """The value of ``target`` in an ``evaluate`` result."""
     return float(evaluation["runs"][target.run_key][target.measure])
+
+
+# ---------------------------------------------------------------- the duodenal fat brake (gastric emptying alone)
+FAT_BRAKE_MEAL = {"carbs_g": 3.0, "fat_g": 48.0, "absorption": "fast"}
+"""Houghton, Mangnall & Read 1990 Gut 31:1226 (abstract read): 300 ml beef consommé (12 kcal, taken as 3 g of
+carbohydrate, a liquid) with 60 g margarine (~48 g fat) in seven healthy men, gamma camera."""
+FAT_BRAKE_TARGET_HALF_EMPTYING_MIN = 120.0
+"""Their median lag (32 min) plus half-emptying time after the lag (88 min)."""
+
+
+def gastric_half_emptying_min(
+    carbs_g: float,
+    fat_g: float = 0.0,
+    protein_g: float = 0.0,
+    absorption="medium",
+    parameters=None,
+    emptied_fraction: float = 0.5,
+) -> float:
+    """Minutes until half (``emptied_fraction``) of a meal's carbohydrate has left the stomach (the gut alone).
+
+    Gastric emptying depends only on the three gut states and the meal's drivers, so the stomach of a
+    scintigraphy study can be run on its own, without the rest of the body.
+    """
+    from scipy.integrate import solve_ivp
+
+    from glucosim.parameters import load_parameter_table
+    from glucosim.physiology import gut
+    from glucosim.physiology.body import meal_energy_kcal
+    from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
+    from glucosim.physiology.units import MG_PER_G
+    from glucosim.scenario.compile import _absorption_speed
+
+    p = load_parameter_table().vector() if parameters is None else parameters
+    dose = carbs_g * MG_PER_G / p[Par.body_weight]
+    drv = np.zeros(N_DRIVERS)
+    drv[Drv.meal_dose_mg_kg] = dose
+    drv[Drv.absorption_speed] = _absorption_speed(absorption, p)
+    drv[Drv.meal_noncarb_energy_ratio] = meal_energy_kcal(0.0, fat_g, protein_g, p) / meal_energy_kcal(
+        carbs_g, 0.0, 0.0, p
+    )
+    drv[Drv.meal_protein_per_carb] = protein_g / carbs_g
+    gut_states = (St.stomach_solid_mg_kg, St.stomach_liquid_mg_kg, St.gut_mg_kg)
+
+    def rates(_t, z):
+        y = np.zeros(N_STATES)
+        y[list(gut_states)] = z
+        dydt = np.zeros(N_STATES)
+        gut.gut_derivatives(y, drv, p, dydt)
+        return dydt[list(gut_states)]
+
+    def half_emptied(_t, z):
+        return z[0] + z[1] - (1.0 - emptied_fraction) * dose
+
+    half_emptied.terminal = True
+    solution = solve_ivp(rates, (0.0, 1440.0), [dose, 0.0, 0.0], events=half_emptied, rtol=1e-8, atol=1e-9)
+    return float(solution.t_events[0][0])
+
+
+def calibrate_fat_brake() -> float:
+    """duodenal_fat_brake_half_kcal at which Houghton 1990's fat-laden liquid half-empties in 120 min."""
+    from glucosim.parameters import load_parameter_table
+    from glucosim.physiology.indices import Par
+
+    p = load_parameter_table().vector()
+
+    def excess(half_kcal: float) -> float:
+        p[Par.duodenal_fat_brake_half_kcal] = half_kcal
+        return gastric_half_emptying_min(**FAT_BRAKE_MEAL, parameters=p) - FAT_BRAKE_TARGET_HALF_EMPTYING_MIN
+
+    return brentq(excess, 1.0, 200.0, xtol=1e-3)

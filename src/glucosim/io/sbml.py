@@ -148,7 +148,11 @@ ASSIGNMENTS = {
     "(gastric_emptying_min + 0.5 * (gastric_emptying_max - gastric_emptying_min) * "
     "(tanh(2.5 / (meal_dose_mg_kg * (1 - gastric_emptying_shape_b)) * (stomach - gastric_emptying_shape_b * meal_dose_mg_kg)) "
     "- tanh(2.5 / (meal_dose_mg_kg * gastric_emptying_shape_d) * (stomach - gastric_emptying_shape_d * meal_dose_mg_kg)) "
-    "+ 2)) * absorption_speed)",
+    "+ 2)) * absorption_speed) * duodenal_fat_brake",
+    "intestinal_fat_kcal": "piecewise((meal_noncarb_energy_ratio - meal_protein_per_carb * protein_energy "
+    "/ carbohydrate_energy) * carbohydrate_energy * body_weight / 1000 * gut_mg_kg, "
+    "meal_noncarb_energy_ratio - meal_protein_per_carb * protein_energy / carbohydrate_energy > 0, 0)",
+    "duodenal_fat_brake": "1 / (1 + intestinal_fat_kcal / duodenal_fat_brake_half_kcal)",
     "carb_emptying_cap": "gastric_energy_emptying_max / (1 + meal_noncarb_energy_ratio) "
     "/ (carbohydrate_energy * body_weight / 1000)",
     "emptied": "gastric_emptying * stomach_liquid_mg_kg "
