@@ -301,3 +301,96 @@ def test_no_onset_in_an_arm_is_a_full_reduction_without_an_interval():
     reduction, low, high = dpp.relative_reduction(0, 10.0, 3, 9.0)
     assert reduction == 100.0 and math.isnan(low) and math.isnan(high)
     assert all(math.isnan(v) for v in dpp.relative_reduction(2, 10.0, 0, 9.0))  # no reference onsets: undefined
+
+
+# ------------------------------------------------------------------------------------------ the virtual clinic
+def _course(fasting_start, fasting_end, hba1c_start=5.8, hba1c_end=None, years=3):
+    n = int(round(years * DAYS_PER_YEAR))
+    hba1c_end = hba1c_start if hba1c_end is None else hba1c_end
+    return np.linspace(fasting_start, fasting_end, n), np.linspace(hba1c_start, hba1c_end, n)
+
+
+def test_noiseless_clinic_diagnoses_at_the_first_visit_past_126_and_its_confirmation():
+    """Fasting glucose rising 108 -> 138 over 3 years passes 126 at year 1.8: the visit at 2 years diagnoses
+    (its repeat 6 weeks later is higher still); HbA1c stays below 6.5 %."""
+    from glucosim.analysis.sweep.clinic import ClinicSettings, clinic_course
+
+    fasting, hba1c = _course(108.0, 138.0)
+    seen = clinic_course(0, fasting, hba1c, ClinicSettings(fasting_glucose_cv=0.0, hba1c_cv=0.0))
+    assert seen["enrolled"] and seen["screen_fasting_glucose_mg_dl"] == pytest.approx(108.0)
+    assert seen["diagnosis_day"] == pytest.approx(2 * DAYS_PER_YEAR, abs=1.0)
+    assert math.isnan(seen["normal_day"])
+    # outside the DPP's fasting window, or already at an HbA1c of diabetes: not enrolled
+    for start, a1c in ((93.0, 5.9), (127.0, 6.0), (110.0, 6.6)):
+        fasting, hba1c = _course(start, start, a1c)
+        assert not clinic_course(0, fasting, hba1c, ClinicSettings(0.0, 0.0))["enrolled"]
+
+
+def test_a_repeat_test_must_confirm_the_diagnosis():
+    """A patient steady at a fasting glucose of 120 mg/dl: one test reads >= 126 with p = P(z >= 0.877) = 0.19
+    (CV 5.7 %), two in a row with p^2 = 0.036; six semiannual visits diagnose 1 - (1 - p^2)^6 = 20 % of such
+    patients, where single tests would diagnose 1 - (1 - p)^6 = 72 %."""
+    from scipy.stats import norm
+
+    from glucosim.analysis.sweep.clinic import clinic_course
+
+    fasting, hba1c = _course(120.0, 120.0, 5.9)
+    diagnosed = [not math.isnan(clinic_course(i, fasting, hba1c)["diagnosis_day"]) for i in range(3000)]
+    p = norm.sf((126.0 / 120.0 - 1.0) / 0.057)
+    assert np.mean(diagnosed) == pytest.approx(1.0 - (1.0 - p * p) ** 6, abs=0.025)
+
+
+def test_day_to_day_variability_lets_a_steady_prediabetic_patient_test_normal():
+    """Steady at 101 mg/dl and HbA1c 5.6 %: at a yearly visit both tests read normal with q = P(z < -0.174) x
+    P(z < 0.496) = 0.30; a first return by year 3: 1 - (1 - q)^3 = 65 %. The true course never changes."""
+    from scipy.stats import norm
+
+    from glucosim.analysis.sweep.clinic import clinic_course
+
+    fasting, hba1c = _course(101.0, 101.0, 5.6)
+    seen = [clinic_course(i, fasting, hba1c) for i in range(3000)]
+    returned = [not math.isnan(s["normal_day"]) for s in seen if s["enrolled"]]
+    q = norm.cdf((100.0 / 101.0 - 1.0) / 0.057) * norm.cdf((5.7 / 5.6 - 1.0) / 0.036)
+    assert np.mean(returned) == pytest.approx(1.0 - (1.0 - q) ** 3, abs=0.03)
+
+
+def test_clinic_draws_are_the_patients_own_the_same_in_every_arm():
+    from glucosim.analysis.sweep.clinic import clinic_course
+
+    fasting, hba1c = _course(110.0, 125.0, 6.0, 6.4)
+    assert clinic_course(7, fasting, hba1c) == clinic_course(7, fasting, hba1c)
+    assert clinic_course(7, fasting, hba1c)["screen_fasting_glucose_mg_dl"] != pytest.approx(
+        clinic_course(8, fasting, hba1c)["screen_fasting_glucose_mg_dl"]
+    )
+
+
+def test_dpp_table_reads_the_clinic_columns_when_the_sweep_kept_daily_values():
+    """Two patients, both arms: the clinic enrols the first only (the second screens at 130 mg/dl); the control
+    arm's first patient is diagnosed at year 2."""
+    from glucosim.analysis.sweep.clinic import ClinicSettings, clinic_outcomes
+
+    n = int(round(3 * DAYS_PER_YEAR))
+    rising, flat, high = np.linspace(108, 138, n), np.full(n, 105.0), np.full(n, 130.0)
+    courses = {0: rising, 1: high, 2: flat, 3: high}  # run_id: control 0, 1; lifestyle 2, 3
+    daily = pd.concat(
+        [
+            pd.DataFrame({"run_id": r, "day": np.arange(n), "fasting_glucose_mg_dl": f, "hba1c_percent": 5.8})
+            for r, f in courses.items()
+        ]
+    )
+    results = pd.DataFrame(
+        {
+            "run_id": [0, 1, 2, 3],
+            "sample": [0, 1, 0, 1],
+            "arm": ["control", "control", "lifestyle", "lifestyle"],
+            "status": "ok",
+            "y0_stage": "prediabetes",
+            "diabetes_onset_day": [600.0, 0.0, np.nan, 0.0],
+        }
+    )
+    seen = clinic_outcomes(results, daily, ClinicSettings(0.0, 0.0))
+    table = dpp.trial_table(seen, "control", 3.0).set_index("arm")
+    assert table.loc["control", "enrolled"] == 1 and table.loc["control", "diabetes_onsets"] == 1
+    assert table.loc["control", "person_years"] == pytest.approx(2.0, abs=0.01)
+    assert table.loc["lifestyle", "diabetes_onsets"] == 0
+    assert "virtual DPP clinic" in dpp.markdown(table.reset_index().rename_axis(None))

@@ -349,14 +349,21 @@ def library_sweep(problem: PopulationProblem):
 def run_library(problem: PopulationProblem, cache_dir: Path | None = None, progress: bool = True, workers: int = 1):
     """Simulate (or resume, or reuse) the library; returns its results table."""
     from glucosim.sweep.runner import run_sweep
-    from glucosim.sweep.store import SweepStore
 
     loaded = library_sweep(problem)
     out = library_dir(problem, cache_dir)
     outcome = run_sweep(loaded, out, workers=workers, progress=progress)
     if not outcome.complete:
         raise CalibrationError(f"{out}: the library is not complete ({outcome.n_done} of {outcome.n_runs} runs)")
-    return SweepStore(out).load_results()
+    return library_results(out)
+
+
+def library_results(out: Path):
+    """The library's results table, with the virtual DPP clinic's columns (screening, confirmed diagnosis,
+    return to normal: ``analysis.sweep.clinic``) when the library kept the daily values the clinic reads."""
+    from glucosim.analysis.sweep.dpp import load_trial_results
+
+    return load_trial_results(out)
 
 
 # ---------------------------------------------------------------------------------------------- statistics
@@ -384,22 +391,33 @@ class Library:
         from glucosim.sweep.store import COMPLETED_STATUSES
 
         ok = results["status"].isin(COMPLETED_STATUSES).to_numpy()
-        stages = _stage_columns(results, follow_up_years)
-        enrolled = ok & (stages[:, 0] == ENROLLED_STAGE)
-        diabetes_years = results["diabetes_onset_day"].to_numpy(float) / DAYS_PER_YEAR
-        # first yearly check (years 1..T) at normal regulation, before any diabetes onset
-        regression = np.full(len(results), np.nan)
-        for year in range(follow_up_years, 0, -1):
-            normal = (stages[:, year] == NORMAL_STAGE) & ~(diabetes_years <= year)
-            regression[normal] = year
+        if "clinic_enrolled" in results.columns:
+            # what the virtual DPP clinic sees (analysis.sweep.clinic): tests with their day-to-day variability,
+            # screening by the DPP's fasting window, diagnoses confirmed by a repeat test, yearly returns to normal
+            enrolled = ok & results["clinic_enrolled"].to_numpy(bool)
+            diabetes_years = results["clinic_diagnosis_day"].to_numpy(float) / DAYS_PER_YEAR
+            regression = results["clinic_normal_day"].to_numpy(float) / DAYS_PER_YEAR
+            fasting_0 = results["clinic_screen_fasting_glucose_mg_dl"].to_numpy(float)
+            hba1c_0 = results["clinic_screen_hba1c_percent"].to_numpy(float)
+        else:  # the true course: stage at year 0, first day past a threshold, yearly stage
+            stages = _stage_columns(results, follow_up_years)
+            enrolled = ok & (stages[:, 0] == ENROLLED_STAGE)
+            diabetes_years = results["diabetes_onset_day"].to_numpy(float) / DAYS_PER_YEAR
+            # first yearly check (years 1..T) at normal regulation, before any diabetes onset
+            regression = np.full(len(results), np.nan)
+            for year in range(follow_up_years, 0, -1):
+                normal = (stages[:, year] == NORMAL_STAGE) & ~(diabetes_years <= year)
+                regression[normal] = year
+            fasting_0 = results["y0_fasting_glucose_mg_dl"].to_numpy(float)
+            hba1c_0 = results["y0_hba1c_percent"].to_numpy(float)
         x = results[variable_names].to_numpy(float)
         library = cls(
             x=x,
             variable_names=list(variable_names),
             ok=ok,
             enrolled=enrolled,
-            fasting_glucose_0=results["y0_fasting_glucose_mg_dl"].to_numpy(float),
-            hba1c_0=results["y0_hba1c_percent"].to_numpy(float),
+            fasting_glucose_0=fasting_0,
+            hba1c_0=hba1c_0,
             diabetes_years=diabetes_years,
             regression_years=regression,
             follow_up_years=float(follow_up_years),
@@ -572,7 +590,7 @@ def summary_lines(fit: PopulationFit) -> list[str]:
             f" {t.low:g}-{t.high:g} {t.unit}): {verdict}"
         )
     lines.append(
-        f"enrolled (prediabetic at year 0): {fit.statistics['enrolled_fraction']:.0%} of the screened cohort;"
+        f"enrolled (by the virtual clinic): {fit.statistics['enrolled_fraction']:.0%} of the screened cohort;"
         f" library {fit.library_size} patients, {fit.library_enrolled} enrolled, effective {fit.effective_enrolled:.0f}"
         f" at the fit"
     )
@@ -638,7 +656,7 @@ def cohort_text(fit: PopulationFit, command: str) -> str:
         "#",
         "# A virtual cohort of obese, insulin-resistant adults screened for a",
         "# prevention trial like the Diabetes Prevention Program (NEJM 2002;346:393);",
-        "# those prediabetic at year 0 are the enrolled. Whole-body insulin",
+        "# those the virtual DPP clinic enrols are the trial. Whole-body insulin",
         "# sensitivity, the secretory reserve and the yearly drift of sensitivity",
         "# are the free parameters of a fit to the DPP's baseline glucose and HbA1c",
         "# and to the course of its placebo arm (incidence of diabetes, return to",
@@ -690,10 +708,16 @@ def report_markdown(fit: PopulationFit, runtime_s: float | None = None) -> str:
         f" {problem.follow_up_years} years, {fit.library_size} patients drawn from the start distributions with"
         f" every spread widened x{problem.spread_factor:g}, uncorrelated; resumable, cached by the model's source"
         " hash). A candidate cohort distribution weights each library patient by its density over the proposal's"
-        " (importance reweighting, self-normalised); each statistic is a weighted average over the enrolled"
-        " (prediabetic at year 0), so the objective is smooth in the distribution parameters and costs no"
-        " simulation. `scipy.optimize.least_squares` (bounded trust-region) minimises the targets' residuals in"
-        " units of their spread. The fitted cohort is then simulated directly in the prevention sweep, which checks"
+        " (importance reweighting, self-normalised); each statistic is a weighted average over the enrolled,"
+        " so the objective is smooth in the distribution parameters and costs no simulation. Enrolment, diagnosis"
+        " and return to normal are what a virtual DPP clinic sees of each patient's daily course"
+        " (`glucosim.analysis.sweep.clinic`): a screening fasting glucose of 95-125 mg/dl at the prediabetes stage,"
+        " fasting glucose every 6 months and HbA1c every year, each test off the true value by its within-person"
+        " variability (CV 5.7 % and 3.6 %, Selvin 2007 Arch Intern Med 167:1545; the patient's own draws), diabetes"
+        " confirmed by a repeat test, return to normal at a yearly visit (fasting glucose < 100 mg/dl and HbA1c"
+        " < 5.7 %, HbA1c standing in for the DPP's OGTT). `scipy.optimize.least_squares` (bounded trust-region)"
+        " minimises the targets' residuals in units of their spread. The fitted cohort is then simulated directly"
+        " in the prevention sweep, which checks"
         " the reweighting.",
         "",
         (

@@ -139,7 +139,7 @@ def analyze_sweep(
     if sensitivity is not None and len(sensitivity):
         files["sensitivity"] = target / "sensitivity.csv"
         sensitivity.to_csv(files["sensitivity"], index=False, float_format="%.6g")
-    trial = _trial_table(results, manifest, reference_arm, run_years, target, files)
+    trial = _trial_table(results, manifest, reference_arm, run_years, target, files, out_dir)
     if figures:
         _figures(results, manifest, incidence, sensitivity, target, files, notes, survival, hazards)
     files["analysis"].write_text(
@@ -157,13 +157,16 @@ def analyze_sweep(
     return SweepAnalysis(incidence, comparison, sensitivity, files, notes, survival, hazards)
 
 
-def _trial_table(results, manifest, reference_arm, run_years, target: Path, files: dict):
+def _trial_table(results, manifest, reference_arm, run_years, target: Path, files: dict, out_dir=None):
     """A cohort trial of two or more arms, at least as long as the DPP's follow-up: the DPP table
-    (incidence per 100 person-years per arm, relative reduction, the trial's numbers beside them)."""
-    from glucosim.analysis.sweep.dpp import FOLLOW_UP_YEARS, markdown, trial_table
+    (incidence per 100 person-years per arm, relative reduction, the trial's numbers beside them), seen by the
+    virtual DPP clinic (``analysis.sweep.clinic``) when the sweep kept the daily values it reads."""
+    from glucosim.analysis.sweep.dpp import FOLLOW_UP_YEARS, load_trial_results, markdown, trial_table
 
     if manifest["design"] != "cohort" or len(manifest["arms"]) < 2 or run_years + 1e-9 < FOLLOW_UP_YEARS:
         return None
+    if out_dir is not None:
+        results = load_trial_results(out_dir)
     table = trial_table(results, reference_arm, FOLLOW_UP_YEARS)
     files["trial_table"] = target / "trial_table.md"
     files["trial_table"].write_text(markdown(table))

@@ -1,0 +1,178 @@
+"""A virtual trial clinic: the DPP's visit schedule, diagnosis rule and the day-to-day variability of the tests.
+
+A run's daily table is the patient's true course, smooth from day to day. A
+trial does not see it: it sees single tests at visits, each off the patient's
+usual level by the within-person variability of the test (biological plus
+analytical), and it diagnoses only what a repeat test confirms. The DPP
+(Knowler et al. 2002, NEJM 346:393; DPP Research Group 1999, Diabetes Care
+22:623, the protocol) screened on a fasting plasma glucose of 95-125 mg/dl,
+measured fasting glucose every 6 months and ran an OGTT every year; diabetes
+was a fasting glucose >= 126 mg/dl or a 2-h glucose >= 200 mg/dl, confirmed
+by a second test (usually within 6 weeks; only 47 % of first elevated tests
+were confirmed, Christophi et al. 2013, J Diabetes Complications 27:150).
+Return to normal glucose regulation (Perreault et al. 2012, Lancet 379:2243)
+was a fasting glucose < 100 mg/dl and a 2-h glucose < 140 mg/dl at an annual
+OGTT.
+
+What the clinic here does with a sweep's daily fasting glucose and HbA1c:
+
+- screening (day 0): one fasting glucose and one HbA1c; enrolled when the
+  fasting glucose is in the DPP's window (95-125 mg/dl), the two tests put the
+  patient at the ADA's prediabetes stage (fasting glucose >= 100 or HbA1c
+  5.7-6.4 %), and the HbA1c is below 6.5 %;
+- every 6 months a fasting glucose; every year also an HbA1c;
+- diabetes: a fasting glucose >= 126 mg/dl, or (yearly) an HbA1c >= 6.5 %,
+  each confirmed by the same test 6 weeks later; the diagnosis day is the
+  first visit's;
+- return to normal regulation: at a yearly visit before any diagnosis, a
+  fasting glucose < 100 mg/dl and an HbA1c < 5.7 %.
+
+The sweep does not run the OGTT, so HbA1c stands in for the 2-h glucose in
+both the diagnosis (the 2-h criterion) and the return to normal (2-h < 140);
+that is a difference from the DPP's protocol, named here and in the reports.
+
+Each test is the true value times (1 + CV z), z standard normal, with the
+within-person coefficients of variation of Selvin et al. 2007 (Arch Intern
+Med 167:1545; repeat tests ~2 weeks apart in NHANES III): fasting glucose
+5.7 %, HbA1c 3.6 %. The draws are a patient's own (seeded by the sample
+number), the same in every arm: a paired trial, and the same screening.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from glucosim.analysis.markers import (
+    FASTING_GLUCOSE_DIABETES_MG_DL,
+    FASTING_GLUCOSE_PREDIABETES_MG_DL,
+    HBA1C_DIABETES_PERCENT,
+    HBA1C_PREDIABETES_PERCENT,
+)
+from glucosim.physiology.units import DAYS_PER_YEAR
+
+FASTING_GLUCOSE_CV = 0.057
+"""Within-person coefficient of variation of one fasting glucose (Selvin et al. 2007, Arch Intern Med 167:1545)."""
+HBA1C_CV = 0.036
+"""Within-person coefficient of variation of one HbA1c (Selvin et al. 2007)."""
+SCREENING_FASTING_GLUCOSE_MG_DL = (95.0, 125.0)
+"""The DPP's fasting-glucose eligibility window (Knowler et al. 2002)."""
+VISITS_PER_YEAR = 2
+"""Fasting glucose every 6 months (the DPP's semiannual visits)."""
+HBA1C_EVERY_VISITS = 2
+"""HbA1c (standing in for the annual OGTT) at every second visit: yearly."""
+CONFIRMATION_DAYS = 42
+"""A first elevated test is repeated about 6 weeks later (Knowler et al. 2002; Christophi et al. 2013)."""
+CLINIC_SEED = 20020207
+"""Seed of the tests' variability (with the sample number): the same draws in every arm and every rerun."""
+COLUMNS = ("screen_fasting_glucose_mg_dl", "screen_hba1c_percent", "enrolled", "diagnosis_day", "normal_day")
+
+
+@dataclass(frozen=True)
+class ClinicSettings:
+    """The clinic's measurement variability (set to 0 for a noiseless clinic)."""
+
+    fasting_glucose_cv: float = FASTING_GLUCOSE_CV
+    hba1c_cv: float = HBA1C_CV
+    seed: int = CLINIC_SEED
+
+
+def visit_days(n_days: int) -> list[int]:
+    """Day index of every visit (day 0 is the screening), within a run of ``n_days`` days."""
+    last = n_days - 1
+    n_visits = int(math.floor(last / (DAYS_PER_YEAR / VISITS_PER_YEAR) + 0.5)) + 1
+    return [min(int(round(k * DAYS_PER_YEAR / VISITS_PER_YEAR)), last) for k in range(n_visits)]
+
+
+def clinic_course(
+    sample: int, fasting_mg_dl: np.ndarray, hba1c_percent: np.ndarray, settings: ClinicSettings = ClinicSettings()
+) -> dict:
+    """What the clinic sees of one run: screening values, enrolment, diagnosis day and first return to normal.
+
+    Args:
+        sample: the patient's sample number (seeds its tests' variability).
+        fasting_mg_dl, hba1c_percent: the run's true daily values, day 0 first.
+    """
+    n = len(fasting_mg_dl)
+    days = visit_days(n)
+    z = np.random.default_rng((settings.seed, int(sample))).standard_normal((len(days), 4))
+
+    def fasting(k: int, column: int, day: int) -> float:
+        return float(fasting_mg_dl[min(day, n - 1)]) * (1.0 + settings.fasting_glucose_cv * z[k, column])
+
+    def hba1c(k: int, column: int, day: int) -> float:
+        return float(hba1c_percent[min(day, n - 1)]) * (1.0 + settings.hba1c_cv * z[k, column])
+
+    screen_fasting, screen_hba1c = fasting(0, 0, 0), hba1c(0, 2, 0)
+    low, high = SCREENING_FASTING_GLUCOSE_MG_DL
+    enrolled = (
+        low <= screen_fasting <= high
+        and (screen_fasting >= FASTING_GLUCOSE_PREDIABETES_MG_DL or screen_hba1c >= HBA1C_PREDIABETES_PERCENT)
+        and screen_hba1c < HBA1C_DIABETES_PERCENT
+    )
+    diagnosis_day = normal_day = math.nan
+    for k, day in enumerate(days[1:], start=1):
+        yearly = k % HBA1C_EVERY_VISITS == 0
+        confirm = day + CONFIRMATION_DAYS
+        high_fasting = (
+            fasting(k, 0, day) >= FASTING_GLUCOSE_DIABETES_MG_DL
+            and fasting(k, 1, confirm) >= FASTING_GLUCOSE_DIABETES_MG_DL
+        )
+        high_hba1c = (
+            yearly and hba1c(k, 2, day) >= HBA1C_DIABETES_PERCENT and hba1c(k, 3, confirm) >= HBA1C_DIABETES_PERCENT
+        )
+        if high_fasting or high_hba1c:
+            diagnosis_day = float(day)
+            break
+        if (
+            yearly
+            and math.isnan(normal_day)
+            and fasting(k, 0, day) < FASTING_GLUCOSE_PREDIABETES_MG_DL
+            and hba1c(k, 2, day) < HBA1C_PREDIABETES_PERCENT
+        ):
+            normal_day = float(day)
+    return {
+        "screen_fasting_glucose_mg_dl": screen_fasting,
+        "screen_hba1c_percent": screen_hba1c,
+        "enrolled": bool(enrolled),
+        "diagnosis_day": diagnosis_day,
+        "normal_day": normal_day,
+    }
+
+
+def clinic_outcomes(results, daily, settings: ClinicSettings = ClinicSettings()):
+    """``results`` with the clinic's columns added (``clinic_`` + COLUMNS), from the sweep's daily table
+    (long format: run_id, day, fasting_glucose_mg_dl, hba1c_percent). Runs without a daily course (failed)
+    get NaN and are not enrolled."""
+    import pandas as pd
+
+    found = {}
+    for run_id, course in daily.sort_values(["run_id", "day"]).groupby("run_id", sort=False):
+        found[int(run_id)] = course
+    rows = []
+    for run_id, sample in zip(results["run_id"].to_numpy(), results["sample"].to_numpy()):
+        course = found.get(int(run_id))
+        if course is None:
+            rows.append({"enrolled": False, **{c: math.nan for c in COLUMNS if c != "enrolled"}})
+            continue
+        rows.append(
+            clinic_course(
+                int(sample),
+                course["fasting_glucose_mg_dl"].to_numpy(float),
+                course["hba1c_percent"].to_numpy(float),
+                settings,
+            )
+        )
+    table = pd.DataFrame(rows, index=results.index, columns=list(COLUMNS)).add_prefix("clinic_")
+    table["clinic_enrolled"] = table["clinic_enrolled"].astype(bool)
+    return pd.concat([results, table], axis=1)
+
+
+DAILY_COLUMNS = ("fasting_glucose_mg_dl", "hba1c_percent")
+"""What the clinic reads of a sweep's daily outputs."""
+
+
+def has_clinic_inputs(daily) -> bool:
+    return daily is not None and all(column in daily.columns for column in ("run_id", "day", *DAILY_COLUMNS))
