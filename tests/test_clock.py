@@ -112,4 +112,5 @@ def test_aligned_routine_keeps_sensitivity_at_the_clock_rhythm(parameters):
         aligned = clock.sensitivity_factor(y, drv, p)
         assert aligned == pytest.approx(1.0 + p[Par.circadian_sensitivity_amplitude] * c)
         drv[Drv.circadian_misalignment] = 1.0
-        assert clock.sensitivity_factor(y, drv, p) == pytest.approx(aligned * (1 - p[Par.misalignment_sensitivity_loss]))
+        loss = p[Par.misalignment_sensitivity_loss]
+        assert clock.sensitivity_factor(y, drv, p) == pytest.approx(aligned * (1.0 - loss))
