@@ -81,3 +81,36 @@ def test_misalignment_loss_reproduces_scheer_2009():
     glucose_percent, insulin_percent = misalignment_glucose_insulin_percent()
     assert glucose_percent == pytest.approx(6.0, abs=1.0)
     assert insulin_percent == pytest.approx(22.0, abs=3.0)
+
+
+@pytest.mark.parametrize(
+    ("sleep_midpoint_h", "clock_shift_h", "expected"),
+    [
+        (3.0, 0.0, 0.0),  # a day-worker: sleep where a daylight-set clock expects it
+        (15.0, 0.0, 1.0),  # night work, clock set by daylight: 12 h out of phase
+        (12.0, 0.0, 0.75),  # sleeping 08:00-16:00
+        (15.0, 12.0, 0.0),  # night work with a clock fully adapted to it
+        (1.0, 0.0, 1.0 / 6.0),  # a late sleeper, 2 h off
+    ],
+)
+def test_misalignment_is_the_gap_between_sleep_and_the_clock(sleep_midpoint_h, clock_shift_h, expected):
+    from glucosim.scenario.compile import circadian_misalignment
+    from glucosim.scenario.schema import Routine
+
+    routine = Routine(sleep_midpoint_h=sleep_midpoint_h, clock_shift_h=clock_shift_h)
+    assert circadian_misalignment(routine) == pytest.approx(expected)
+
+
+def test_aligned_routine_keeps_sensitivity_at_the_clock_rhythm(parameters):
+    # misalignment lowers insulin sensitivity only when sleep is out of phase; aligned, only the rhythm acts
+    p = parameters
+    y = np.zeros(N_STATES)
+    drv = np.zeros(N_DRIVERS)
+    for c in (1.0, 0.0, -1.0):
+        y[St.clock_cos] = c
+        drv[Drv.circadian_misalignment] = 0.0
+        aligned = clock.sensitivity_factor(y, drv, p)
+        assert aligned == pytest.approx(1.0 + p[Par.circadian_sensitivity_amplitude] * c)
+        drv[Drv.circadian_misalignment] = 1.0
+        loss = p[Par.misalignment_sensitivity_loss]
+        assert clock.sensitivity_factor(y, drv, p) == pytest.approx(aligned * (1.0 - loss))
