@@ -16,23 +16,45 @@ SCENARIOS = sorted(path.stem for path in SCENARIO_DIR.glob("*.toml"))
 
 
 @pytest.fixture(scope="module")
-def summaries(tmp_path_factory):
-    """Run every shipped scenario once through the CLI; name -> summary.json content."""
+def runs(tmp_path_factory):
+    """Run every shipped scenario once through the CLI: name -> (summary.json content, the run's result).
+
+    The result is the object the CLI wrote its files from (``glucosim.api.simulate`` is recorded, not replaced):
+    tests that read a scenario's daily table at full precision take it from here instead of simulating the same
+    scenario a second time (``glucosim run NAME`` is ``glucosim.simulate(NAME, progress=False)``)."""
+    import glucosim.api
+
     out = tmp_path_factory.mktemp("runs")
     runner = CliRunner()
-    results = {}
+    results, simulated, calls = {}, {}, []
+    simulate = glucosim.api.simulate
+
+    def recorded(*args, **kwargs):
+        calls.append(simulate(*args, **kwargs))
+        return calls[-1]
+
     for name in SCENARIOS:
-        result = runner.invoke(
-            main, ["run", str(SCENARIO_DIR / f"{name}.toml"), "--out", str(out / name), "--no-progress"]
-        )
+        calls.clear()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(glucosim.api, "simulate", recorded)
+            result = runner.invoke(
+                main, ["run", str(SCENARIO_DIR / f"{name}.toml"), "--out", str(out / name), "--no-progress"]
+            )
         assert result.exit_code == 0, result.output
+        (simulated[name],) = calls  # the CLI simulated exactly once
         results[name] = json.loads((out / name / "summary.json").read_text())
         assert (out / name / "daily.csv").is_file()
         with (out / name / "daily.csv").open() as daily:
             results[name]["daily"] = list(csv.DictReader(daily))
         assert (out / name / "progression.png").stat().st_size > 10_000
         assert (out / name / "day.png").stat().st_size > 10_000
-    return results
+    return {name: (results[name], simulated[name]) for name in SCENARIOS}
+
+
+@pytest.fixture(scope="module")
+def summaries(runs):
+    """name -> summary.json content (with the rows of daily.csv under "daily")."""
+    return {name: summary for name, (summary, _) in runs.items()}
 
 
 def _yearly(summary, column):
@@ -215,15 +237,13 @@ def test_21_vlcd_empties_the_liver_within_weeks_but_the_beta_cells_stay_failed()
     assert daily.loc[weeks8, "weight_change_kg"] < -8.0
 
 
-def _daily_by_day(name):
-    import glucosim
-
+def _daily_by_day(runs, name):
     # the daily table's index is the day (its rows may be interpolated by envelope following)
-    return glucosim.simulate(SCENARIO_DIR / f"{name}.toml", progress=False).daily
+    return runs[name][1].daily
 
 
-def test_22_aerobic_acts_within_weeks_resistance_builds_muscle_over_months_both_fade():
-    resistance, aerobic = _daily_by_day("22a_resistance_training"), _daily_by_day("22b_aerobic_training")
+def test_22_aerobic_acts_within_weeks_resistance_builds_muscle_over_months_both_fade(runs):
+    resistance, aerobic = _daily_by_day(runs, "22a_resistance_training"), _daily_by_day(runs, "22b_aerobic_training")
     assert aerobic.loc[30, "training_level"] > 0.1 and resistance.loc[30, "training_level"] < 0.02
     assert resistance.loc[30, "muscle_mass_rel"] < 1.02 < resistance.loc[364, "muscle_mass_rel"]
 
@@ -237,8 +257,8 @@ def test_22_aerobic_acts_within_weeks_resistance_builds_muscle_over_months_both_
     assert resistance.loc[729, "muscle_mass_rel"] < 1.005 and aerobic.loc[729, "training_level"] < 0.01
 
 
-def test_23_fewer_steps_raise_insulin_within_days_and_resuming_restores_it():
-    daily = _daily_by_day("23_fewer_daily_steps")
+def test_23_fewer_steps_raise_insulin_within_days_and_resuming_restores_it(runs):
+    daily = _daily_by_day(runs, "23_fewer_daily_steps")
     assert daily.loc[27, "homa_ir"] > 1.25 * daily.loc[13, "homa_ir"]
     assert daily.loc[17, "activity_sensitivity_rel"] < 0.8  # within days
     assert abs(daily.loc[41, "homa_ir"] / daily.loc[13, "homa_ir"] - 1.0) < 0.1
