@@ -348,3 +348,224 @@ def test_simulate_records_the_method_and_rejects_unknown_ones(make_scenario):
     assert solver["jacobian_evaluations"] == 0
     with pytest.raises(UnknownMethodError, match="dopri5"):
         glucosim.simulate(loaded, progress=False, method="euler")
+
+
+# ---------------------------------------------------------------- every registered method meets the contract
+def _bound(method, rhs, name):
+    from glucosim.solver import get_method
+
+    return get_method(method).bind(rhs, f"{name}_{method}")
+
+
+METHODS = ("dopri5", "dop853")
+METHOD_ORDERS = {"dopri5": 5, "dop853": 8}
+STAGES_PER_STEP = {"dopri5": 6, "dop853": 12}
+"""Right-hand-side evaluations per step attempt (first same as last), without dense-output stages."""
+ASYMPTOTIC_STEPS = {"dopri5": (0.2, 0.1), "dop853": (0.8, 0.4)}
+"""Fixed steps (minutes) in each method's asymptotic range on y' = -y over 4 minutes."""
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_registered_order_is_the_measured_order(method):
+    """With a loose tolerance the controller is inactive and h_max sets the step: halving it divides the
+    error by 2^order (y' = -y, exact solution e^-t)."""
+    from glucosim.solver import get_method
+
+    integrator = _bound(method, _decay_rhs, "integrate_test_decay")
+    order = get_method(method).order
+    assert order == METHOD_ORDERS[method]
+    errors = []
+    # in the asymptotic range, with errors far above rounding (8th order needs the longer steps)
+    for h in ASYMPTOTIC_STEPS[method]:
+        result = integrate_schedule(
+            integrator,
+            _schedule([1.0], length=4.0),
+            np.array([1.0, 0.0]),
+            np.zeros(1),
+            np.array([4.0]),
+            Tolerances(rtol=1e3, atol=np.full(2, 1e3), n_controlled=2, h_init=h, h_max=h),
+            ["a", "b"],
+        )
+        errors.append(abs(result.y[0, 0] - np.exp(-4.0)))
+    measured = np.log2(errors[0] / errors[1])
+    assert order - 0.5 < measured < order + 0.5, errors
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_dense_output_accurate_and_never_changes_the_steps(method):
+    """Rule 4 for every method: outputs inside steps come from the dense output (within the tolerance), the
+    steps and the end state are those of a run without outputs; only dop853's extra dense stages cost."""
+    integrator = _bound(method, _decay_rhs, "integrate_test_decay")
+    t_out = np.linspace(0.0, 5.0, 1001)
+    for rtol in (1e-6, 1e-9):
+        dense, end_only = (
+            integrate_schedule(
+                integrator,
+                _schedule([2.0], length=5.0),
+                np.array([1.0, 0.0]),
+                np.zeros(1),
+                times,
+                _tolerances(rtol),
+                ["a", "b"],
+            )
+            for times in (t_out, t_out[-1:])
+        )
+        assert (dense.stats.accepted_steps, dense.stats.rejected_steps) == (
+            end_only.stats.accepted_steps,
+            end_only.stats.rejected_steps,
+        )
+        np.testing.assert_array_equal(dense.y_final, end_only.y_final)
+        extra = dense.stats.rhs_evaluations - end_only.stats.rhs_evaluations
+        assert extra == (0 if method == "dopri5" else 3 * dense.stats.accepted_steps)  # every step holds outputs
+        assert dense.stats.accepted_steps < len(t_out) // 2
+        np.testing.assert_allclose(dense.y[:, 0], np.exp(-2.0 * t_out), rtol=0, atol=50 * rtol)
+        np.testing.assert_allclose(dense.y[:, 1], np.sin(t_out), rtol=0, atol=50 * rtol)
+
+
+def test_dop853_dense_output_is_of_seventh_order():
+    """Fixed steps h and h/2: the largest error of the continuous extension between steps falls by ~2^8
+    (local error of a 7th-order interpolant), far more than a 4th-order (dopri5-like) one's 2^5."""
+    integrator = _bound("dop853", _decay_rhs, "integrate_test_decay")
+    t_out = np.linspace(0.0, 4.0, 401)
+    errors = []
+    for h in (1.0, 0.5):
+        result = integrate_schedule(
+            integrator,
+            _schedule([1.0], length=4.0),
+            np.array([1.0, 0.0]),
+            np.zeros(1),
+            t_out,
+            Tolerances(rtol=1e3, atol=np.full(2, 1e3), n_controlled=2, h_init=h, h_max=h),
+            ["a", "b"],
+        )
+        errors.append(np.max(np.abs(result.y[:, 0] - np.exp(-t_out))))
+    assert np.log2(errors[0] / errors[1]) > 7.0, errors
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_counters_of_each_method(method):
+    """Rule 8: no Jacobians or factorisations for an explicit method; stages per attempt plus the first."""
+    result = integrate_schedule(
+        _bound(method, _decay_rhs, "integrate_test_decay"),
+        _schedule([1.0], length=3.0),
+        np.array([1.0, 0.0]),
+        np.zeros(1),
+        np.array([3.0]),
+        _tolerances(1e-8),
+        ["a", "b"],
+    )
+    stats = result.stats
+    assert stats.jacobian_evaluations == 0 and stats.factorizations == 0
+    assert stats.accepted_steps > 3
+    attempts = stats.accepted_steps + stats.rejected_steps
+    assert stats.rhs_evaluations == STAGES_PER_STEP[method] * attempts + 1
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_continuation_with_h_next_equals_an_unsplit_run(method):
+    """Rule 6: a run split at a segment boundary, the second call starting with the first's h_next, takes
+    the same steps and ends in the same state (bit for bit) as one call over both segments."""
+    integrator = _bound(method, _decay_rhs, "integrate_test_decay")
+    schedule = _schedule([1.0, 3.0, 0.5], length=2.0, jumps=[[0.0, 0.0], [0.5, 0.0], [0.2, 0.0]])
+    tolerances = _tolerances(1e-7)
+    whole = integrate_schedule(
+        integrator, schedule, np.array([1.0, 0.0]), np.zeros(1), np.array([6.0]), tolerances, ["a", "b"]
+    )
+    first = integrate_schedule(
+        integrator,
+        Schedule(schedule.t0[:1], schedule.t1[:1], schedule.drivers[:1], schedule.jumps[:1]),
+        np.array([1.0, 0.0]),
+        np.zeros(1),
+        np.array([2.0]),
+        tolerances,
+        ["a", "b"],
+    )
+    second = integrate_schedule(
+        integrator,
+        Schedule(schedule.t0[1:], schedule.t1[1:], schedule.drivers[1:], schedule.jumps[1:]),
+        first.y_final,
+        np.zeros(1),
+        np.array([6.0]),
+        Tolerances(rtol=1e-7, atol=tolerances.atol, n_controlled=2, h_max=tolerances.h_max, h_init=first.h_next),
+        ["a", "b"],
+    )
+    assert first.stats + second.stats == whole.stats
+    np.testing.assert_array_equal(second.y_final, whole.y_final)
+    assert second.h_next == whole.h_next
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_failures_give_status_codes_and_solver_errors(method):
+    """Rule 7 for every method: a blow-up stops near its time with a finite state; a step budget is kept."""
+    blow_up = _bound(method, _blow_up_rhs, "integrate_test_blow_up")
+    with pytest.raises(SolverError) as info:
+        integrate_schedule(
+            blow_up,
+            _schedule([0.0], length=2.0),
+            np.array([1.0, 0.0]),
+            np.zeros(1),
+            np.array([2.0]),
+            Tolerances(rtol=1e-6, atol=np.full(2, 1e-9), n_controlled=1),
+            ["x", "unused"],
+        )
+    assert info.value.time_min == pytest.approx(1.0, abs=1e-3)
+    assert np.isfinite(info.value.state["x"])
+    # the raw status code, as the compiled integrator returns it
+    from glucosim.solver.contract import STATUS_STEP_UNDERFLOW, STATUS_TOO_MANY_STEPS
+
+    status, t_final = blow_up(
+        np.array([1.0, 0.0]),
+        *(np.array([0.0]), np.array([2.0]), np.zeros((1, 1)), np.zeros((1, 2))),
+        np.zeros(1),
+        np.array([2.0]),
+        *(1e-6, np.full(2, 1e-9), 1, 0.5, 10.0, 50_000_000),
+    )[3:5]
+    assert status == STATUS_STEP_UNDERFLOW and t_final == pytest.approx(1.0, abs=1e-3)
+    decay = _bound(method, _decay_rhs, "integrate_test_decay")
+    tight = Tolerances(rtol=1e-12, atol=np.full(2, 1e-15), n_controlled=2, max_steps=10)
+    with pytest.raises(SolverError, match="too many steps"):
+        integrate_schedule(
+            decay, _schedule([1.0], length=100.0), np.array([1.0, 0.0]), np.zeros(1), np.array([100.0]), tight, "ab"
+        )
+    status, t_final = decay(
+        np.array([1.0, 0.0]),
+        *(np.array([0.0]), np.array([100.0]), np.ones((1, 1)), np.zeros((1, 2))),
+        np.zeros(1),
+        np.array([100.0]),
+        *(1e-12, np.full(2, 1e-15), 2, 0.5, 10.0, 10),
+    )[3:5]
+    assert status == STATUS_TOO_MANY_STEPS and 0.0 < t_final < 100.0
+
+
+def test_dop853_is_registered_beside_dopri5():
+    from glucosim.solver import get_method, method_names
+
+    assert {"dopri5", "dop853"} <= set(method_names())
+    assert get_method("dop853").order == 8
+
+
+@pytest.mark.slow  # compiles the organ model's dop853 integrator (about a minute when numba's cache is cold)
+def test_dop853_meal_day_agrees_with_scipy_and_is_recorded(make_scenario):
+    """The organ model under dop853 at the default tolerance: within 1e-5 of a tight scipy reference, and
+    simulate(..., method="dop853") records the method in the provenance."""
+    import glucosim
+
+    loaded = make_scenario(
+        routine={
+            "sleep_h": 6.0,
+            "meals": [{"time_h": 7.5, "carbs_g": 60}, {"time_h": 12.5, "carbs_g": 80}, {"time_h": 19.0, "carbs_g": 80}],
+            "exercise": [{"start_h": 17.0, "duration_min": 45, "intensity_pct_vo2max": 60}],
+        }
+    )
+    program = ScenarioProgram(loaded)
+    y0 = initial_state(program)
+    schedule, _, _ = program.schedule(0, 1)
+    t_out = np.arange(0.0, 1441.0, 30.0)
+    ours = integrate_schedule(
+        organ_integrator("dop853"), schedule, y0, program.parameters, t_out, default_tolerances(), STATE_NAMES
+    )
+    reference = solve_with_scipy(schedule, y0, program.parameters, t_out, rtol=1e-11, atol=1e-12)
+    error, names = _relative_error(ours.y[:, :FIRST_QUADRATURE], reference[:, :FIRST_QUADRATURE])
+    assert error.max() < 1e-5, f"{names[int(np.argmax(error))]}: {error.max():.2e}"
+    result = glucosim.simulate(loaded, progress=False, method="dop853", until_day=1)
+    assert result.summary["provenance"]["solver"]["method"] == "dop853"

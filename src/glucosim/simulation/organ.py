@@ -42,7 +42,9 @@ def _source_hash(method: str = "dopri5") -> str:
     from glucosim.solver.contract import get_method
 
     digest = hashlib.sha256()
+    # the method's own file, and every solver file it may take templates or coefficients from
     sources = sorted((_PACKAGE / "physiology").glob("*.py")) + [get_method(method).source]
+    sources += sorted((_PACKAGE / "solver").glob("*.py"))
     for path in sources + [PARAMETER_TABLE_PATH]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

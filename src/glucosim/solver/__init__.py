@@ -10,7 +10,7 @@ side, ``integrate_schedule``/``integrate_ensemble`` run it and raise
 ``SolverError`` on failure.
 """
 
-from glucosim.solver import dopri5  # noqa: F401 (registers "dopri5")
+from glucosim.solver import dop853, dopri5  # noqa: F401 (register "dop853" and "dopri5")
 from glucosim.solver.contract import (
     N_COUNTERS,
     STATUS_MESSAGES,
