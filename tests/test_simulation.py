@@ -115,3 +115,26 @@ def test_solver_failure_surfaces_from_simulate(make_scenario, monkeypatch):
     monkeypatch.setattr(run, "default_tolerances", kernel.default_tolerances)
     with pytest.raises(SolverError, match="too many steps at t = .*glucose_plasma_mg_kg="):
         glucosim.simulate(loaded, progress=False)
+
+
+@pytest.mark.parametrize(
+    "f, a, b",
+    [
+        (lambda x: x**3 - 2.0 * x - 5.0, 2.0, 3.0),
+        (lambda x: np.cos(x) - x, 0.0, 1.0),
+        (lambda x: np.exp(x) - 1e3, 0.0, 10.0),
+        (lambda x: 1.0 / (1.0 + np.exp(-20.0 * (x - 0.3))) - 0.5, 0.05, 1.6),  # steep, like the start's excess
+    ],
+)
+def test_initial_state_brentq_is_scipys(f, a, b):
+    """initial_state's root finder is scipy.optimize.brentq written out (so a run does not import scipy): the same
+    root to the last bit, and the same evaluations."""
+    from scipy.optimize import brentq as scipy_brentq
+
+    from glucosim.simulation.initial_state import brentq
+
+    ours, theirs = [], []
+    root = brentq(lambda x: ours.append(x) or f(x), a, b, xtol=1e-6)
+    expected = scipy_brentq(lambda x: theirs.append(x) or f(x), a, b, xtol=1e-6)
+    assert root == expected
+    assert ours == theirs

@@ -10,7 +10,6 @@ reserve allows, so a healthy run stays flat for decades.
 import math
 
 import numpy as np
-from scipy.optimize import brentq
 
 from glucosim.errors import ParameterError
 from glucosim.physiology.ectopic_fat import liver_fat_start_pct
@@ -26,6 +25,9 @@ LOWEST_START_FUNCTION = 0.05
 """Lower bound of beta-cell function when solving for the adapted start."""
 REFERENCE_INSULIN_PMOL_L = 25.0
 """Initial guess for plasma insulin before the warm-up (DM2007 basal)."""
+BRENTQ_RTOL = 4.0 * np.finfo(float).eps
+"""scipy.optimize.brentq's default relative tolerance (``brentq`` below is its algorithm)."""
+BRENTQ_MAXITER = 100
 
 
 def _guess(p) -> np.ndarray:
@@ -54,7 +56,9 @@ def _guess(p) -> np.ndarray:
             f"liver_fat_export_capacity ({p[Par.liver_fat_export_capacity]:g}) must exceed liver_fat_capacity_used "
             f"({p[Par.liver_fat_capacity_used]:g}): below it liver fat has no steady state"
         )
-    y[St.liver_fat_pct] = liver_fat_start_pct(p)
+    # the kernel's Python body: calling the kernel from Python would compile it in every process (0.2 s of CPU,
+    # for each sweep worker)
+    y[St.liver_fat_pct] = liver_fat_start_pct.py_func(p)
     return y
 
 
@@ -103,6 +107,52 @@ def warm_up(
     y_end[St.insulin_mean_pmol_l] = mean_insulin
     y_end[FIRST_QUADRATURE:] = 0.0
     return y_end, mean_glucose, mean_insulin
+
+
+def brentq(f, xa: float, xb: float, xtol: float, rtol: float = BRENTQ_RTOL, maxiter: int = BRENTQ_MAXITER) -> float:
+    """A root of ``f`` in [xa, xb] (signs differ at the ends) by Brent's method: scipy.optimize.brentq's algorithm
+    (scipy/optimize/Zeros/brentq.c, Brent 1973) step for step, so the same iterates and root.
+
+    Written out because importing scipy.optimize for it cost each process (every sweep worker) about a second,
+    more than a run's own integration. ``tests/test_simulation.py`` checks it against scipy's.
+    """
+    xpre, xcur = float(xa), float(xb)
+    xblk = fblk = spre = scur = 0.0
+    fpre, fcur = f(xpre), f(xcur)
+    if fpre == 0.0:
+        return xpre
+    if fcur == 0.0:
+        return xcur
+    if math.copysign(1.0, fpre) == math.copysign(1.0, fcur):
+        raise ValueError("f(a) and f(b) must have different signs")
+    for _ in range(maxiter):
+        if fpre != 0.0 and fcur != 0.0 and math.copysign(1.0, fpre) != math.copysign(1.0, fcur):
+            xblk, fblk = xpre, fpre
+            spre = scur = xcur - xpre
+        if abs(fblk) < abs(fcur):
+            xpre, xcur, xblk = xcur, xblk, xcur
+            fpre, fcur, fblk = fcur, fblk, fcur
+        delta = (xtol + rtol * abs(xcur)) / 2.0
+        sbis = (xblk - xcur) / 2.0
+        if fcur == 0.0 or abs(sbis) < delta:
+            return xcur
+        if abs(spre) > delta and abs(fcur) < abs(fpre):
+            if xpre == xblk:  # interpolate
+                stry = -fcur * (xcur - xpre) / (fcur - fpre)
+            else:  # extrapolate
+                dpre = (fpre - fcur) / (xpre - xcur)
+                dblk = (fblk - fcur) / (xblk - xcur)
+                stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
+            if 2.0 * abs(stry) < min(abs(spre), 3.0 * abs(sbis) - delta):  # good short step
+                spre, scur = scur, stry
+            else:  # bisect
+                spre = scur = sbis
+        else:  # bisect
+            spre = scur = sbis
+        xpre, fpre = xcur, fcur
+        xcur += scur if abs(scur) > delta else (delta if sbis > 0.0 else -delta)
+        fcur = f(xcur)
+    raise RuntimeError(f"brentq did not converge in {maxiter} iterations")
 
 
 def initial_state(program: ScenarioProgram) -> np.ndarray:
