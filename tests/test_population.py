@@ -28,6 +28,20 @@ def test_shipped_targets_load_and_name_their_sources():
     assert (placebo.published, placebo.low, placebo.high) == (11.0, 9.8, 12.3)
 
 
+def test_the_library_proposal_is_centred_where_the_targets_say_and_widened():
+    problem = population.load_population_targets()
+    proposal = {v["name"]: v for v in population.proposal_variables(problem)}
+    start = {v["name"]: v for v in population.start_cohort(problem)[0]}
+    for f in problem.free:
+        centre = f.start if f.proposal is None else f.proposal
+        assert proposal[f.variable][f.field] == pytest.approx(centre)
+    for name, v in proposal.items():
+        if v["distribution"] == "lognormal":
+            assert v["gsd"] == pytest.approx(start[name]["gsd"] ** problem.spread_factor)
+        else:
+            assert v["sd"] == pytest.approx(start[name]["sd"] * problem.spread_factor)
+
+
 def test_the_lifestyle_reduction_is_not_a_fit_target():
     """The 58 % is the validation: no target of the population fit may read the lifestyle arm."""
     text = (population.DEFAULT_TARGETS).read_text()
