@@ -380,16 +380,16 @@ def test_clinic_draws_are_the_patients_own_the_same_in_every_arm():
 
 def test_dpp_table_reads_the_clinic_columns_when_the_sweep_kept_daily_values():
     """Two patients, both arms: the clinic enrols the first only (the second screens at 130 mg/dl); the control
-    arm's first patient is diagnosed at year 2."""
+    arm's first patient is diagnosed at year 2, the lifestyle arm's returns to normal at year 1."""
     from glucosim.analysis.sweep.clinic import ClinicSettings, clinic_outcomes
 
     n = int(round(3 * DAYS_PER_YEAR))
-    rising, flat, high = np.linspace(108, 138, n), np.full(n, 105.0), np.full(n, 130.0)
-    courses = {0: rising, 1: high, 2: flat, 3: high}  # run_id: control 0, 1; lifestyle 2, 3
+    rising, normal, high = np.linspace(108, 138, n), np.full(n, 98.0), np.full(n, 130.0)
+    courses = {0: (rising, 5.8), 1: (high, 5.8), 2: (normal, 5.5), 3: (high, 5.8)}  # control 0, 1; lifestyle 2, 3
     daily = pd.concat(
         [
-            pd.DataFrame({"run_id": r, "day": np.arange(n), "fasting_glucose_mg_dl": f, "hba1c_percent": 5.8})
-            for r, f in courses.items()
+            pd.DataFrame({"run_id": r, "day": np.arange(n), "fasting_glucose_mg_dl": f, "hba1c_percent": a1c})
+            for r, (f, a1c) in courses.items()
         ]
     )
     results = pd.DataFrame(
@@ -407,4 +407,9 @@ def test_dpp_table_reads_the_clinic_columns_when_the_sweep_kept_daily_values():
     assert table.loc["control", "enrolled"] == 1 and table.loc["control", "diabetes_onsets"] == 1
     assert table.loc["control", "person_years"] == pytest.approx(2.0, abs=0.01)
     assert table.loc["lifestyle", "diabetes_onsets"] == 0
-    assert "virtual DPP clinic" in dpp.markdown(table.reset_index().rename_axis(None))
+    # the lifestyle patient tests normal at the first yearly visit: 1 return in 1 person-year at risk
+    assert table.loc["lifestyle", "returns_to_normal"] == 1
+    assert table.loc["lifestyle", "return_to_normal_per_100py"] == pytest.approx(100.0, rel=0.01)
+    assert table.loc["control", "returns_to_normal"] == 0
+    text = dpp.markdown(table.reset_index().rename_axis(None))
+    assert "virtual DPP clinic" in text and "return to normal regulation" in text
