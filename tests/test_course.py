@@ -78,3 +78,40 @@ def test_prediabetes_without_drift_stays_prediabetic_for_years():
     assert FASTING_GLUCOSE_PREDIABETES_MG_DL + 2.0 <= start <= 110.0  # enrolled like the DPP's
     assert fasting.max() < FASTING_GLUCOSE_DIABETES_MG_DL
     assert end - start <= 2.0 * 3  # at most 2 mg/dl a year
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known disagreement (issue 11): the stable window of prediabetes ends near a fasting glucose of "
+    "106-107 mg/dl (HbA1c ~5.9-6.0 %), where a glucolipotoxic load of ~0.1 wears down a function at its reserve "
+    "cap faster than capped growth can restore it; Weir & Bonner-Weir's stable stage reaches 6.5 mmol/l "
+    "(117 mg/dl). A half-maximum of 140-148 mg/dl would hold it but moves scenario 3's diagnosis from year 10.8 "
+    "to 17.8 or beyond 20",
+)
+def test_prediabetes_at_110_without_drift_holds_as_weir_and_bonner_weir_stage_2():
+    """Weir & Bonner-Weir 2004 (Diabetes 53 Suppl 3:S16): fasting glucose 5.0-6.5 mmol/l (90-117 mg/dl) is the
+    stable stage of beta-cell adaptation. A low-reserve subject (beta_function_max 1.4, the DPP cohort's enrolled)
+    at ~110 mg/dl without a drift of sensitivity should move at most ~2 mg/dl a year; on the model it reaches
+    diabetes within 2 years (measured: 110 -> 128 -> 140 -> 145 mg/dl at years 0-3)."""
+    import tomllib
+
+    import glucosim
+
+    scenario = tomllib.loads(
+        (Path(__file__).resolve().parents[1] / "scenarios" / "03_insulin_resistance_low_reserve.toml").read_text()
+    )
+    scenario["duration_years"] = 3
+    scenario["routine"]["drift"]["whole_body_per_year"] = 0.0
+    scenario.pop("clinic", None)
+    daily = glucosim.simulate(
+        scenario,
+        progress=False,
+        resolution="envelope",
+        insulin_sensitivity_whole_body=0.26,
+        beta_function_max=1.4,
+        body_weight=93.5,
+    ).daily
+    fasting = daily["fasting_glucose_mg_dl"].rolling(30, min_periods=1).mean().to_numpy()
+    start, end = fasting[29], fasting[-1]
+    assert 108.0 <= start <= 113.0  # in the upper half of stage 2
+    assert end - start <= 2.0 * 3

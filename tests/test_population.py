@@ -28,6 +28,20 @@ def test_shipped_targets_load_and_name_their_sources():
     assert (placebo.published, placebo.low, placebo.high) == (11.0, 9.8, 12.3)
 
 
+def test_the_library_proposal_is_centred_where_the_targets_say_and_widened():
+    problem = population.load_population_targets()
+    proposal = {v["name"]: v for v in population.proposal_variables(problem)}
+    start = {v["name"]: v for v in population.start_cohort(problem)[0]}
+    for f in problem.free:
+        centre = f.start if f.proposal is None else f.proposal
+        assert proposal[f.variable][f.field] == pytest.approx(centre)
+    for name, v in proposal.items():
+        if v["distribution"] == "lognormal":
+            assert v["gsd"] == pytest.approx(start[name]["gsd"] ** problem.spread_factor)
+        else:
+            assert v["sd"] == pytest.approx(start[name]["sd"] * problem.spread_factor)
+
+
 def test_the_lifestyle_reduction_is_not_a_fit_target():
     """The 58 % is the validation: no target of the population fit may read the lifestyle arm."""
     text = (population.DEFAULT_TARGETS).read_text()
@@ -366,16 +380,16 @@ def test_clinic_draws_are_the_patients_own_the_same_in_every_arm():
 
 def test_dpp_table_reads_the_clinic_columns_when_the_sweep_kept_daily_values():
     """Two patients, both arms: the clinic enrols the first only (the second screens at 130 mg/dl); the control
-    arm's first patient is diagnosed at year 2."""
+    arm's first patient is diagnosed at year 2, the lifestyle arm's returns to normal at year 1."""
     from glucosim.analysis.sweep.clinic import ClinicSettings, clinic_outcomes
 
     n = int(round(3 * DAYS_PER_YEAR))
-    rising, flat, high = np.linspace(108, 138, n), np.full(n, 105.0), np.full(n, 130.0)
-    courses = {0: rising, 1: high, 2: flat, 3: high}  # run_id: control 0, 1; lifestyle 2, 3
+    rising, normal, high = np.linspace(108, 138, n), np.full(n, 98.0), np.full(n, 130.0)
+    courses = {0: (rising, 5.8), 1: (high, 5.8), 2: (normal, 5.5), 3: (high, 5.8)}  # control 0, 1; lifestyle 2, 3
     daily = pd.concat(
         [
-            pd.DataFrame({"run_id": r, "day": np.arange(n), "fasting_glucose_mg_dl": f, "hba1c_percent": 5.8})
-            for r, f in courses.items()
+            pd.DataFrame({"run_id": r, "day": np.arange(n), "fasting_glucose_mg_dl": f, "hba1c_percent": a1c})
+            for r, (f, a1c) in courses.items()
         ]
     )
     results = pd.DataFrame(
@@ -393,4 +407,9 @@ def test_dpp_table_reads_the_clinic_columns_when_the_sweep_kept_daily_values():
     assert table.loc["control", "enrolled"] == 1 and table.loc["control", "diabetes_onsets"] == 1
     assert table.loc["control", "person_years"] == pytest.approx(2.0, abs=0.01)
     assert table.loc["lifestyle", "diabetes_onsets"] == 0
-    assert "virtual DPP clinic" in dpp.markdown(table.reset_index().rename_axis(None))
+    # the lifestyle patient tests normal at the first yearly visit: 1 return in 1 person-year at risk
+    assert table.loc["lifestyle", "returns_to_normal"] == 1
+    assert table.loc["lifestyle", "return_to_normal_per_100py"] == pytest.approx(100.0, rel=0.01)
+    assert table.loc["control", "returns_to_normal"] == 0
+    text = dpp.markdown(table.reset_index().rename_axis(None))
+    assert "virtual DPP clinic" in text and "return to normal regulation" in text

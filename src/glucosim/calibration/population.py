@@ -90,6 +90,9 @@ class FreeField:
     high: float
     source: str = ""
     """Why the start value (the hand-set cohort's): what the cohort keeps while a fit is not adopted."""
+    proposal: float | None = None
+    """Where the library's proposal is centred (default: ``start``): near a previous fit, so that the
+    importance weights there are even (a larger effective sample)."""
 
     @property
     def name(self) -> str:
@@ -172,6 +175,8 @@ def load_population_targets(path: Path | str = DEFAULT_TARGETS) -> PopulationPro
     for f in free:
         if not f.low <= f.start <= f.high:
             _fail(path, f"free {f.name}: start {f.start} outside [{f.low}, {f.high}]")
+        if f.proposal is not None and not f.low <= f.proposal <= f.high:
+            _fail(path, f"free {f.name}: proposal {f.proposal} outside [{f.low}, {f.high}]")
     fixed = [FixedField(**entry) for entry in data.get("fixed", [])]
     library = data["library"]
     root = _repository_root()
@@ -282,8 +287,12 @@ def log_density(variables: list[dict], correlation: np.ndarray, x: np.ndarray) -
 
 
 def proposal_variables(problem: PopulationProblem) -> list[dict]:
-    """The library's distributions: the start cohort with every spread widened by ``spread_factor``."""
+    """The library's distributions: the start cohort, each free field moved to its ``proposal`` centre where
+    one is given, with every spread widened by ``spread_factor``."""
     variables, _ = start_cohort(problem)
+    variables = with_values(
+        variables, problem.free, [f.start if f.proposal is None else f.proposal for f in problem.free]
+    )
     widened = []
     for v in variables:
         w = dict(v)
@@ -524,7 +533,8 @@ def fit_population(problem: PopulationProblem, library: Library) -> PopulationFi
 
     started = time.perf_counter()
     objective = Objective(problem, library)
-    start = np.array([f.start for f in problem.free])
+    # from the library's centre: where the weights are even, not from a start the library may cover thinly
+    start = np.array([f.start if f.proposal is None else f.proposal for f in problem.free])
     low = np.array([f.low for f in problem.free])
     high = np.array([f.high for f in problem.free])
     scale = (high - low) / 10.0
@@ -573,7 +583,7 @@ def calibrate_population(
 
 # ---------------------------------------------------------------------------------------------- outputs
 def _fmt(value: float) -> str:
-    return f"{value:.4g}"
+    return f"{value + 0.0 if abs(value) > 1e-12 else 0.0:.4g}"  # a value at a bound of 0 prints 0, not -1e-15
 
 
 def summary_lines(fit: PopulationFit) -> list[str]:
@@ -607,7 +617,7 @@ def _toml_value(value) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return repr(round(float(value), 4)) if isinstance(value, float) else repr(value)
+    return repr(round(float(value), 4) + 0.0) if isinstance(value, float) else repr(value)  # + 0.0: no -0.0
 
 
 def cohort_text(fit: PopulationFit, command: str) -> str:
@@ -705,9 +715,11 @@ def report_markdown(fit: PopulationFit, runtime_s: float | None = None) -> str:
         f"Cohort `models/cohorts/{problem.cohort}.toml`: {problem.description}",
         "",
         "**Method.** A library of virtual patients is simulated once (a cohort sweep of the control arm over"
-        f" {problem.follow_up_years} years, {fit.library_size} patients drawn from the start distributions with"
-        f" every spread widened x{problem.spread_factor:g}, uncorrelated; resumable, cached by the model's source"
-        " hash). A candidate cohort distribution weights each library patient by its density over the proposal's"
+        f" {problem.follow_up_years} years, {fit.library_size} patients drawn from the cohort's distributions,"
+        " each free field centred at its `proposal` value (its start where none is given), with every spread"
+        f" widened x{problem.spread_factor:g}, uncorrelated; resumable, cached by the model's source hash; the fit"
+        " starts at the proposal centre). A candidate cohort distribution weights each library patient by its"
+        " density over the proposal's"
         " (importance reweighting, self-normalised); each statistic is a weighted average over the enrolled,"
         " so the objective is smooth in the distribution parameters and costs no simulation. Enrolment, diagnosis"
         " and return to normal are what a virtual DPP clinic sees of each patient's daily course"
@@ -752,6 +764,23 @@ def report_markdown(fit: PopulationFit, runtime_s: float | None = None) -> str:
         f" patients, {fit.library_enrolled} enrolled; effective sample size of the enrolled at the fit"
         f" {fit.effective_enrolled:.0f}. Cost {fit.cost:.3g} (start {fit.start_cost:.3g}). {fit.status}",
         "",
+    ]
+    if fit.effective_enrolled < MIN_EFFECTIVE_SAMPLES:
+        lines += [
+            f"**Thin library at the fit:** fewer than {MIN_EFFECTIVE_SAMPLES:.0f} effective enrolled patients; the"
+            " reweighted statistics are uncertain, which is why the fitted cohort is checked by simulating it"
+            " directly (the prevention sweep).",
+            "",
+        ]
+    at_bound = [
+        f.name
+        for f in problem.free
+        if min(abs(fit.values[f.name] - f.low), abs(fit.values[f.name] - f.high))
+        <= 1e-6 * max(abs(f.high - f.low), 1e-12)
+    ]
+    if at_bound:
+        lines += [f"**At a bound:** {', '.join(f'`{name}`' for name in at_bound)}.", ""]
+    lines += [
         f"Library folder (named by the model source hash and the library sweep hash): `{Path(fit.library_path).name}`.",
         "",
         "Local SD: from the Jacobian of the residuals at the fit, sqrt(diag((J^T J)^-1)), in the parameter's"

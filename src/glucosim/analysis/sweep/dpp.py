@@ -139,6 +139,7 @@ def trial_table(results, reference_arm: str | None = None, follow_up_years: floa
                 "dpp_incidence_per_100py": published.value if published else math.nan,
                 "dpp_incidence_ci_low": published.low if published else math.nan,
                 "dpp_incidence_ci_high": published.high if published else math.nan,
+                **(_returns_to_normal(ok, follow_up_years) if clinic else {}),
             }
         )
     for row in rows:
@@ -155,6 +156,30 @@ def trial_table(results, reference_arm: str | None = None, follow_up_years: floa
     table.attrs["reference_arm"] = reference_arm
     table.attrs["clinic"] = clinic
     return table
+
+
+RETURN_TO_NORMAL = Published(
+    7.5,
+    5.0,
+    10.0,
+    "Tabak et al. 2012 Lancet 379:2279: 5-10 % of people with prediabetes a year return to normoglycaemia "
+    "(the population fit's target, validation/targets/population/dpp.toml)",
+)
+
+
+def _returns_to_normal(enrolled_runs, follow_up_years: float) -> dict:
+    """First returns to normal regulation seen by the clinic (a yearly visit, before any diagnosis): how many,
+    the share of the enrolled, and per 100 person-years at risk (until the return, a diagnosis or the end)."""
+    normal = enrolled_runs["clinic_normal_day"].to_numpy(float) / DAYS_PER_YEAR
+    diagnosis = enrolled_runs["clinic_diagnosis_day"].to_numpy(float) / DAYS_PER_YEAR
+    event = ~np.isnan(normal) & (normal <= follow_up_years)
+    end = np.where(event, normal, np.fmin(np.nan_to_num(diagnosis, nan=follow_up_years), follow_up_years))
+    years = float(end.sum())
+    return {
+        "returns_to_normal": int(event.sum()),
+        "returned_to_normal_share": float(event.mean()) if len(event) else math.nan,
+        "return_to_normal_per_100py": 100.0 * float(event.sum()) / years if years > 0 else math.nan,
+    }
 
 
 def load_trial_results(out_dir):
@@ -243,6 +268,13 @@ def markdown(table) -> str:
     else:
         how = "enrolled: prediabetic at year 0 of the reference arm; onset: the first day past a diabetes threshold."
     lines += ["", f"Follow-up {years:g} years; {how}", ""]
+    if "return_to_normal_per_100py" in table.columns:
+        for row in table.to_dict("records"):
+            lines.append(
+                f"- {row['arm']}: return to normal regulation (first, at a yearly visit) {row['returns_to_normal']} of"
+                f" {row['enrolled']} ({row['returned_to_normal_share']:.0%}), {_f(row['return_to_normal_per_100py'])}"
+                f" per 100 person-years at risk; Tabak 2012: {RETURN_TO_NORMAL.low:g}-{RETURN_TO_NORMAL.high:g} a year"
+            )
     lines += [f"- {line}" for line in verdicts(table)]
     return "\n".join(lines) + "\n"
 
