@@ -86,7 +86,12 @@ THIRTY_DAYS = {
     "subject": {"preset": "insulin_resistant_low_reserve"},
     "routine": {
         "sleep_h": 7.0,
-        "meals": [{"time_h": 7.5, "carbs_g": 60}, {"time_h": 12.5, "carbs_g": 80}, {"time_h": 19.0, "carbs_g": 80}],
+        # the dinner's fat and protein exercise the emptying cap, the duodenal fat brake and protein's potentiation
+        "meals": [
+            {"time_h": 7.5, "carbs_g": 60},
+            {"time_h": 12.5, "carbs_g": 80},
+            {"time_h": 19.0, "carbs_g": 80, "fat_g": 30, "protein_g": 35},
+        ],
         "exercise": [{"start_h": 17.0, "duration_min": 45, "intensity_pct_vo2max": 60, "weekdays": [1, 3, 5]}],
         "energy_surplus_kcal_per_day": 300,
         "drift": {"whole_body_per_year": -0.3},

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.optimize import brentq
@@ -313,7 +314,7 @@ def target_value(evaluation: dict, target: Target) -> float:
 
 
 # ---------------------------------------------------------------- the duodenal fat brake (gastric emptying alone)
-FAT_BRAKE_MEAL = {"carbs_g": 3.0, "fat_g": 48.0, "absorption": "fast"}
+FAT_BRAKE_MEAL: dict[str, Any] = {"carbs_g": 3.0, "fat_g": 48.0, "absorption": "fast"}
 """Houghton, Mangnall & Read 1990 Gut 31:1226 (abstract read): 300 ml beef consommé (12 kcal, taken as 3 g of
 carbohydrate, a liquid) with 60 g margarine (~48 g fat) in seven healthy men, gamma camera."""
 FAT_BRAKE_TARGET_HALF_EMPTYING_MIN = 120.0
@@ -363,7 +364,7 @@ def gastric_half_emptying_min(
     def half_emptied(_t, z):
         return z[0] + z[1] - (1.0 - emptied_fraction) * dose
 
-    half_emptied.terminal = True
+    half_emptied.terminal = True  # type: ignore[attr-defined]  # solve_ivp stops at the event
     solution = solve_ivp(rates, (0.0, 1440.0), [dose, 0.0, 0.0], events=half_emptied, rtol=1e-8, atol=1e-9)
     return float(solution.t_events[0][0])
 
