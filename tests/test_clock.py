@@ -72,6 +72,7 @@ def test_clock_factors_average_to_one_over_the_day(parameters):
     assert np.ptp(factors, axis=0).min() > 0.0  # and each is a rhythm
 
 
+@pytest.mark.slow  # four meal-test days of the full model (~30 s idle)
 def test_misalignment_loss_reproduces_scheer_2009():
     # misalignment_sensitivity_loss is derived by running glucosim's meal test at 12-h misalignment against
     # Scheer 2009 PNAS 106:4453 (postprandial glucose +6 % despite insulin +22 %); not against Morris 2016, the
