@@ -321,6 +321,43 @@ FAT_BRAKE_TARGET_HALF_EMPTYING_MIN = 120.0
 """Their median lag (32 min) plus half-emptying time after the lag (88 min)."""
 
 
+def _meal_drivers(carbs_g, fat_g, protein_g, absorption, parameters):
+    """Drivers of one meal, the parameter vector and the carbohydrate dose (mg/kg)."""
+    from glucosim.parameters import load_parameter_table
+    from glucosim.physiology.body import meal_energy_kcal
+    from glucosim.physiology.indices import N_DRIVERS, Drv, Par
+    from glucosim.physiology.units import MG_PER_G
+    from glucosim.scenario.compile import _absorption_speed
+
+    p = load_parameter_table().vector() if parameters is None else parameters
+    dose = carbs_g * MG_PER_G / p[Par.body_weight]
+    drv = np.zeros(N_DRIVERS)
+    drv[Drv.meal_dose_mg_kg] = dose
+    drv[Drv.absorption_speed] = _absorption_speed(absorption, p)
+    drv[Drv.meal_noncarb_energy_ratio] = meal_energy_kcal(0.0, fat_g, protein_g, p) / meal_energy_kcal(
+        carbs_g, 0.0, 0.0, p
+    )
+    drv[Drv.meal_protein_per_carb] = protein_g / carbs_g
+    return drv, p, dose
+
+
+def _gut_rates(drv, p):
+    """d/dt of (stomach solid, stomach liquid, gut) for solve_ivp."""
+    from glucosim.physiology import gut
+    from glucosim.physiology.indices import N_STATES, St
+
+    gut_states = [St.stomach_solid_mg_kg, St.stomach_liquid_mg_kg, St.gut_mg_kg]
+
+    def rates(_t, z):
+        y = np.zeros(N_STATES)
+        y[gut_states] = z
+        dydt = np.zeros(N_STATES)
+        gut.gut_derivatives(y, drv, p, dydt)
+        return dydt[gut_states]
+
+    return rates
+
+
 def gastric_half_emptying_min(
     carbs_g: float,
     fat_g: float = 0.0,
@@ -336,30 +373,8 @@ def gastric_half_emptying_min(
     """
     from scipy.integrate import solve_ivp
 
-    from glucosim.parameters import load_parameter_table
-    from glucosim.physiology import gut
-    from glucosim.physiology.body import meal_energy_kcal
-    from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
-    from glucosim.physiology.units import MG_PER_G
-    from glucosim.scenario.compile import _absorption_speed
-
-    p = load_parameter_table().vector() if parameters is None else parameters
-    dose = carbs_g * MG_PER_G / p[Par.body_weight]
-    drv = np.zeros(N_DRIVERS)
-    drv[Drv.meal_dose_mg_kg] = dose
-    drv[Drv.absorption_speed] = _absorption_speed(absorption, p)
-    drv[Drv.meal_noncarb_energy_ratio] = meal_energy_kcal(0.0, fat_g, protein_g, p) / meal_energy_kcal(
-        carbs_g, 0.0, 0.0, p
-    )
-    drv[Drv.meal_protein_per_carb] = protein_g / carbs_g
-    gut_states = (St.stomach_solid_mg_kg, St.stomach_liquid_mg_kg, St.gut_mg_kg)
-
-    def rates(_t, z):
-        y = np.zeros(N_STATES)
-        y[list(gut_states)] = z
-        dydt = np.zeros(N_STATES)
-        gut.gut_derivatives(y, drv, p, dydt)
-        return dydt[list(gut_states)]
+    drv, p, dose = _meal_drivers(carbs_g, fat_g, protein_g, absorption, parameters)
+    rates = _gut_rates(drv, p)
 
     def half_emptied(_t, z):
         return z[0] + z[1] - (1.0 - emptied_fraction) * dose
@@ -367,6 +382,17 @@ def gastric_half_emptying_min(
     half_emptied.terminal = True  # type: ignore[attr-defined]  # solve_ivp stops at the event
     solution = solve_ivp(rates, (0.0, 1440.0), [dose, 0.0, 0.0], events=half_emptied, rtol=1e-8, atol=1e-9)
     return float(solution.t_events[0][0])
+
+
+def absorbed_carbohydrate_fraction(
+    carbs_g: float, fat_g: float, protein_g: float, minutes: float, absorption="medium", parameters=None
+) -> float:
+    """Fraction of a meal's carbohydrate absorbed from the gut after ``minutes`` (the gut equations alone)."""
+    from scipy.integrate import solve_ivp
+
+    drv, p, dose = _meal_drivers(carbs_g, fat_g, protein_g, absorption, parameters)
+    solution = solve_ivp(_gut_rates(drv, p), (0.0, minutes), [dose, 0.0, 0.0], rtol=1e-9, atol=1e-9)
+    return float(1.0 - solution.y[:, -1].sum() / dose)
 
 
 def calibrate_fat_brake() -> float:
