@@ -276,7 +276,7 @@ def test_ensemble_failure_names_the_patient():
 
 
 def test_whole_hill_exponents_are_multiplied_out_and_agree_with_pow():
-    """physiology._jit.power: the right-hand side's Hill functions skip libm's pow for exponents 1-4
+    """physiology._jit.power: the right-hand side's Hill functions skip libm's pow for exponents 1-4 and 6
     (issue 12's profile: pow was the largest single cost) and must give pow's value to a few ulp."""
     from glucosim.physiology._jit import power
 
