@@ -8,6 +8,13 @@ Each method runs 20 years of scenario 03 at full resolution and the default tole
 threshold-crossing days (difference in days, and as a fraction of the run), the largest relative
 difference of any yearly marker, and the final stage. Work is right-hand-side evaluations and accepted
 and rejected steps per day; time is this thread's CPU time (comparable on a loaded machine).
+
+Measured 2026-12-02 on the loaded 2-core machine (rtol 1e-6, 20 years): dopri5 2,513 rhs evaluations, 376
+accepted and 42 rejected steps a day, 16.9 s of CPU; dop853 3,777, 191 and 83, 28.9 s. Both match the
+reference's crossing days exactly, yearly markers within 0.0005 %, same final stage. dop853's steps are
+about twice dopri5's, the ratio of their real stability intervals (6.4 / 3.3), with 30 % of its attempts
+rejected: the step sits near the stability limit set by the insulin exchange (-0.58/min) and exercise VO2
+(-0.8/min), so the higher order buys little step length for its 12 evaluations a step.
 """
 
 from __future__ import annotations
