@@ -1,7 +1,7 @@
 """Print issue 6's ratio table: glucosim's core against its peers on the same model, in one run.
 
     python benchmarks/report.py            # everything (issue 12's table first)
-    python benchmarks/report.py --issue12  # only issue 12's targets (about a minute)
+    python benchmarks/report.py --issue12  # only issue 12's targets (about two minutes idle)
 
 Every peer runs the same schedule, tolerances and outputs (see peers.py). Each
 timing is the best of several runs in this process, after compilation; import,
@@ -30,7 +30,7 @@ from peers import cyrk_available, make_cyrk, make_cyrk_ensemble, make_roadrunner
 
 from glucosim.physiology.model import rhs  # noqa: E402
 from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY  # noqa: E402
-from glucosim.simulation.organ import DEFAULT_RTOL, default_atol, organ_ensemble  # noqa: E402
+from glucosim.simulation.organ import DEFAULT_RTOL, default_atol, organ_ensemble, organ_integrator  # noqa: E402
 from glucosim.solver.ensemble import integrate_ensemble  # noqa: E402
 from glucosim.solver.scipy_backend import integrate_schedule_scipy  # noqa: E402
 from glucosim.solver.segments import integrate_schedule  # noqa: E402
@@ -416,6 +416,10 @@ ISSUE12_ENVELOPE_S = 0.25
 ISSUE12_SWEEP_PY_S = 40.0
 ISSUE12_PREVENTION_S = 180.0
 ISSUE12_WORKLOAD_DAYS = 30
+ISSUE12_METHODS = ("dopri5", "dop853")
+"""glucosim's registered methods in the table: the default first (the targets are its)."""
+ISSUE12_CYRK_METHODS = ("RK45", "DOP853")
+"""CyRK's: RK45 is dopri5's tableau (the target's peer); DOP853 is the fair peer of glucosim's dop853."""
 ISSUE12_SWEEP_SAMPLES = 6
 """Patients of the shipped prevention sweep run (both arms, 10 years) to measure its throughput on 2 cores."""
 PREVENTION_SWEEP = HERE.parent / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
@@ -439,38 +443,78 @@ def issue12_section() -> None:
 
     print("issue 12: full resolution and envelope following (one run on this machine; see the load average)")
     print(f"  {'workload':<46} {'value':>12}  {'ratio':>9}  {'target':>10}")
-    glucosim.simulate(PROGRESSION_SCENARIO, progress=False, until_day=1)  # load the compiled core
-    start, cpu_start = time.perf_counter(), time.thread_time()
-    full = glucosim.simulate(PROGRESSION_SCENARIO, progress=False, resolution="full")
-    t_full, cpu_full = time.perf_counter() - start, time.thread_time() - cpu_start
-    row("full resolution: 20 y of scenario 03", f"{t_full:.2f} s", "", f"<= {ISSUE12_FULL_S:g} s", t_full <= 1.5)
+    full = None
+    for method in ISSUE12_METHODS:
+        glucosim.simulate(PROGRESSION_SCENARIO, progress=False, until_day=1, method=method)  # load the core
+        start, cpu_start = time.perf_counter(), time.thread_time()
+        run = glucosim.simulate(PROGRESSION_SCENARIO, progress=False, resolution="full", method=method)
+        t_run, cpu_run = time.perf_counter() - start, time.thread_time() - cpu_start
+        if full is None:  # the default method: the target's row, and the envelope's reference below
+            full, t_full = run, t_run
+            row(
+                f"full resolution: 20 y of scenario 03, {method}",
+                f"{t_run:.2f} s",
+                "",
+                f"<= {ISSUE12_FULL_S:g} s",
+                t_run <= ISSUE12_FULL_S,
+            )
+        else:
+            row(f"full resolution: 20 y of scenario 03, {method}", f"{t_run:.2f} s", f"{t_full / t_run:.2f}x")
+        days = len(run.daily)
+        print(
+            f"    ({cpu_run:.2f} s of CPU; {run.stats.rhs_evaluations / days:.0f} rhs evaluations, "
+            f"{run.stats.accepted_steps / days:.0f} accepted and {run.stats.rejected_steps / days:.0f} rejected steps "
+            f"per day, {cpu_run / run.stats.rhs_evaluations * 1e9:.0f} ns of CPU per evaluation with the solver)"
+        )
     print(
-        f"    ({cpu_full:.2f} s of CPU; {full.stats.rhs_evaluations / len(full.daily):.0f} rhs evaluations and "
-        f"{full.stats.accepted_steps / len(full.daily):.0f} accepted steps per day, "
-        f"{cpu_full / full.stats.rhs_evaluations * 1e9:.0f} ns of CPU per evaluation including the solver; at "
-        f"rtol {DEFAULT_RTOL:g} the steps are set by accuracy, not the stiffness cap: benchmarks/stiffness_probe.py)"
+        "    (ratio: dopri5's time over the method's. dop853 takes about half dopri5's steps for twice the "
+        "evaluations a step, and 3 more in each step holding an output: no gain at rtol "
+        f"{DEFAULT_RTOL:g}; accuracy per method: benchmarks/method_accuracy.py)"
     )
 
     month = Workload(days=ISSUE12_WORKLOAD_DAYS, output_step_min=MINUTES_PER_DAY)
-    ours = lambda: integrate_schedule(  # noqa: E731
-        month.integrator, month.schedule, month.y0, month.params, month.t_out, month.tolerances, month.names
+
+    def ours(method):
+        integrator = organ_integrator(method)
+
+        def integrate():
+            return integrate_schedule(
+                integrator, month.schedule, month.y0, month.params, month.t_out, month.tolerances, month.names
+            )
+
+        return integrate
+
+    rivals = {f"glucosim {method}": ours(method) for method in ISSUE12_METHODS}
+    if cyrk_available():
+        rivals.update({f"CyRK {method}": make_cyrk(month, method) for method in ISSUE12_CYRK_METHODS})
+    work = {name: rival().stats.rhs_evaluations for name, rival in rivals.items() if name.startswith("glucosim")}
+    times = dict(zip(rivals, best_cpu_interleaved(list(rivals.values()), 7)))
+    print(
+        f"  {ISSUE12_WORKLOAD_DAYS} days, daily outputs, same numba rhs (CPU time of this thread, best of 7 runs "
+        "taken in turn)"
     )
-    ours()
+    baseline = times[f"glucosim {ISSUE12_METHODS[0]}"]
+    for name, seconds in times.items():
+        if name in work:
+            row(
+                f"  {name}, {work[name] / ISSUE12_WORKLOAD_DAYS:.0f} rhs/day",
+                f"{seconds * 1e3:.1f} ms",
+                f"{baseline / seconds:.2f}x",  # dopri5's time over this method's
+            )
+    for peer, method, target in (("CyRK RK45", "dopri5", ISSUE12_CYRK), ("CyRK DOP853", "dop853", None)):
+        if peer in times:
+            ratio = times[peer] / times[f"glucosim {method}"]
+            row(
+                f"  {peer} (its time / glucosim {method}'s)",
+                f"{times[peer] * 1e3:.1f} ms",
+                f"{ratio:.2f}x",
+                f">= {target:g}x" if target else "",
+                ratio >= target if target else None,
+            )
     if cyrk_available():
-        t_ours, t = best_cpu_interleaved([ours, make_cyrk(month)], 7)
-    else:
-        (t_ours,) = best_cpu_interleaved([ours], 7)
-    print("    (CPU time of this thread, best of 7 runs taken in turn with the rival's)")
-    row(f"  glucosim dopri5, {ISSUE12_WORKLOAD_DAYS} days, daily outputs", f"{t_ours * 1e3:.1f} ms", "1.0x")
-    if cyrk_available():
-        ratio = t / t_ours
-        row(
-            "  CyRK nbsolve2_ivp RK45, same rhs and days",
-            f"{t * 1e3:.1f} ms",
-            f"{ratio:.2f}x",
-            f">= {ISSUE12_CYRK:g}x",
-            ratio >= ISSUE12_CYRK,
-        )
+        fastest = min(times[f"glucosim {m}"] for m in ISSUE12_METHODS)
+        fastest_peer = min(times[f"CyRK {m}"] for m in ISSUE12_CYRK_METHODS)
+        print(f"    (fastest CyRK method / fastest glucosim method: {fastest_peer / fastest:.2f}x)")
     if roadrunner_available():
         day = Workload(days=1, output_step_min=1.0)
 

@@ -12,7 +12,8 @@ and over 3 days of it, at the default tolerances:
    method with no stability cap), each with its error against a reference at rtol 1e-11;
 4. additive Runge-Kutta IMEX schemes (Kennedy & Carpenter 2003, Appl Numer Math 44:139; ARK4(3)6L[2]SA and
    ARK5(4)8L[2]SA) with the fast linear block implicit, at rtol 1e-4 to 1e-6: right-hand-side evaluations
-   against accuracy, next to DOPRI5's.
+   against accuracy, next to DOPRI5's;
+5. steps per schedule segment on the last day, and the step size each segment starts with.
 
 The IMEX schemes here are a plain-numpy prototype (one day takes seconds): they exist to measure step counts
 and errors, not speed. Their linear fast block is written out from physiology/insulin.py, beta_cells.py,
@@ -35,7 +36,7 @@ from scipy.integrate import solve_ivp  # noqa: E402
 
 from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, Par, St  # noqa: E402
 from glucosim.simulation.organ import default_atol, organ_rhs  # noqa: E402
-from glucosim.solver.segments import integrate_schedule  # noqa: E402
+from glucosim.solver.segments import Schedule, integrate_schedule  # noqa: E402
 
 N_DYNAMIC = int(FIRST_QUADRATURE)
 FAST_STATES = (
@@ -358,6 +359,25 @@ def imex_section(probe: Probe) -> None:
         print(line)
 
 
+def segments_section(probe: Probe) -> None:
+    """Steps per segment of the last day, each segment integrated alone from the previous one's ``h_next``
+    (contract rule 6: the same steps as one call), with the step it starts with."""
+    w = probe.work
+    s = w.schedule
+    print(f"5. Steps per segment on day {DAYS} (dopri5): a boundary keeps the last step size, it never restarts")
+    y, h = w.y0.copy(), w.tolerances.h_init
+    for k in range(len(s.t0)):
+        part = Schedule(s.t0[k : k + 1], s.t1[k : k + 1], s.drivers[k : k + 1], s.jumps[k : k + 1])
+        tolerances = dataclasses.replace(w.tolerances, h_init=h)
+        result = integrate_schedule(w.integrator, part, y, w.params, s.t1[k : k + 1], tolerances, w.names)
+        if s.t0[k] >= (DAYS - 1) * 1440.0:
+            print(
+                f"   {s.t0[k] % 1440 / 60:5.2f} h, {s.t1[k] - s.t0[k]:5.0f} min: starts with h {h:4.2f} min, "
+                f"{result.stats.accepted_steps:3d} accepted and {result.stats.rejected_steps:2d} rejected steps"
+            )
+        y, h = result.y_final, result.h_next
+
+
 def main() -> None:
     # scipy's Radau warns of an overflow in a step-size heuristic for the uncontrolled (atol 1e300) quadratures
     warnings.filterwarnings("ignore", category=RuntimeWarning, module="scipy")
@@ -365,6 +385,7 @@ def main() -> None:
     probe = Probe(days=DAYS)
     steps_section(probe)
     imex_section(probe)
+    segments_section(probe)
     print("   fast block: " + ", ".join(STATE_NAMES[i] for i in FAST_STATES))
 
 

@@ -50,6 +50,25 @@ def test_day_cyrk_rk45_numba_rhs(benchmark, one_day):
     benchmark(make_cyrk(one_day))
 
 
+def test_day_glucosim_dop853(benchmark, one_day):
+    """The 8th-order method on the same day (its fair peer is CyRK's DOP853, below)."""
+    from glucosim.simulation.organ import organ_integrator
+
+    integrator = organ_integrator("dop853")
+    day = one_day
+
+    def run():
+        return integrate_schedule(integrator, day.schedule, day.y0, day.params, day.t_out, day.tolerances, day.names)
+
+    result = benchmark(run)
+    benchmark.extra_info["rhs_evaluations"] = result.stats.rhs_evaluations
+
+
+@needs_cyrk
+def test_day_cyrk_dop853_numba_rhs(benchmark, one_day):
+    benchmark(make_cyrk(one_day, "DOP853"))
+
+
 @needs_roadrunner
 def test_day_roadrunner_sbml(benchmark, one_day, tmp_path):
     benchmark.pedantic(make_roadrunner(one_day, tmp_path), rounds=10, iterations=1, warmup_rounds=1)

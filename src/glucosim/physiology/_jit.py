@@ -12,7 +12,7 @@ kernel = numba.njit(cache=False, error_model="numpy")
 
 @kernel
 def power(x, exponent):
-    """``x ** exponent``, by multiplication when the exponent is 1, 2, 3 or 4 (the Hill coefficients in use).
+    """``x ** exponent``, by multiplication when the exponent is 1, 2, 3, 4 or 6 (the Hill coefficients in use).
 
     A parameter-valued exponent compiles to libm's ``pow`` (~20 ns, the largest single cost of the
     right-hand side, issue 12's profile); the branch on a constant parameter is free, and the result
@@ -27,4 +27,7 @@ def power(x, exponent):
         return x * x * x
     if exponent == 1.0:
         return x
+    if exponent == 6.0:  # the glucolipotoxic load's Hill coefficient (beta_cells.glucotoxicity)
+        square = x * x
+        return square * square * square
     return x**exponent

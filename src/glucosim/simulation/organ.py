@@ -23,6 +23,10 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 DEFAULT_RTOL = 1e-6
 """Relative tolerance of the organ model (verified against scipy in tests/test_solver.py)."""
 
+DEFAULT_METHOD = "dopri5"
+"""The organ model's solver method. dop853 is registered too; on this model at DEFAULT_RTOL it takes about
+half dopri5's steps but 1.3x its right-hand-side evaluations (benchmarks/method_accuracy.py, report.py)."""
+
 
 def cached_copy(function, name: str):
     """A disk-cached numba compilation of plain Python ``function`` under a unique ``name``.
@@ -38,7 +42,7 @@ def cached_copy(function, name: str):
     return numba.njit(cache=True, error_model="numpy")(copy)
 
 
-def _source_hash(method: str = "dopri5") -> str:
+def _source_hash(method: str = DEFAULT_METHOD) -> str:
     from glucosim.solver.contract import get_method
 
     digest = hashlib.sha256()
@@ -61,7 +65,7 @@ def default_tolerances(rtol: float = DEFAULT_RTOL) -> Tolerances:
 
 
 @cache
-def organ_integrator(method: str = "dopri5"):
+def organ_integrator(method: str = DEFAULT_METHOD):
     """The compiled integrator of ``physiology.model.rhs`` by registered ``method`` (compiled or loaded once)."""
     from glucosim.physiology.model import rhs
     from glucosim.solver import segments
@@ -70,7 +74,7 @@ def organ_integrator(method: str = "dopri5"):
 
 
 @cache
-def organ_ensemble(method: str = "dopri5"):
+def organ_ensemble(method: str = DEFAULT_METHOD):
     """The parallel (``numba.prange``) ensemble integrator of ``physiology.model.rhs``.
 
     Compiled separately from ``organ_integrator`` (on first use, cached on disk
