@@ -95,8 +95,10 @@ class EnvelopeSettings:
             now rejects a step whose landing slopes leave the extrapolation, which is what a failure's start
             does. What bounds the cap now is the daily table between simulated days, interpolated linearly: a
             yearly mean of a curved marker (HOMA-IR as fasting insulin climbs) drifts with the step's square.
-            Measured on scenario 05: largest yearly difference 0.10 % with 60-day steps, 0.27 % with 90, 0.47 %
-            with 120 and 0.58 % with 240 (tighter slow-state tolerances do not change it).
+            Measured: scenario 05's largest yearly difference is 0.10 % with 60-day steps, 0.27 % with 90, 0.47 %
+            with 120 and 0.58 % with 240 (tighter slow-state tolerances do not change it); scenario 20's weight
+            change in year 6 (0.8 kg, relaxing after the walking starts) 0.62 % with 60 and 1.35 % with 90. So
+            60 days: longer steps need a curved interpolation of the rows.
         growth: largest factor by which a step may grow over the previous one.
         safety: the step is this fraction of the one the error estimate allows.
         crossing_periods: a threshold crossing between simulated periods further apart than this many
@@ -124,7 +126,7 @@ class EnvelopeSettings:
 
     rtol: float = 2e-3
     atol: float = 2e-4
-    max_step_days: int = 90
+    max_step_days: int = 60
     growth: float = 2.0
     safety: float = 0.8
     crossing_periods: int = 4
