@@ -1,22 +1,34 @@
-"""Sweep throughput: virtual-patient-years per second on 1 and 2 local cores and through Dask.
+"""Sweep throughput: virtual-patient-years per second on 1 and 2 local cores (and through Dask), with where a run's
+time goes.
 
-    python benchmarks/sweep_throughput.py [--patients 16] [--years 2] [--arms all|control] [--no-dask]
+    python benchmarks/sweep_throughput.py [--patients 6] [--years 3] [--arms all|control] [--dask] [--no-breakdown]
 
 Runs the same cohort sweep (the shipped prevention sweep's 'prediabetic'
 cohort, both arms unless ``--arms control``: the lifestyle arm's weekly
-exercise makes its envelope period a week, so it costs more than the control
-arm) three ways, each into a fresh directory, and prints the rate, the
-scaling efficiency (rate on n cores / (n x rate on 1 core)) and the time the
-shipped sweep (400 patients x 2 arms x 10 years) would take at the 2-core
-rate. Each timing includes what a user waits for: starting worker processes
-and loading numba's cache in each. The load average is printed with the
-table: on a shared machine, label the numbers as loaded.
+walking makes its envelope period a week, so it costs more than the control
+arm) in fresh directories: in this process, and on 2 local worker processes
+(the setting of ``benchmarks/report.py --issue12``: chunks of 1 run), and on a
+2-worker Dask LocalCluster with ``--dask``. It prints the rate, the scaling
+efficiency (rate on n cores / (n x rate on 1 core)) and the time the shipped
+sweep (400 patients x 2 arms x 3 years) would take at the 2-core rate. Each
+timing includes what a user waits for: starting worker processes, importing
+and loading numba's cache in each.
+
+The breakdown (CPU seconds of one run, per arm, in this process after
+warm-up) splits a run into its initial state (warm-ups), the envelope's
+full-resolution days (the compiled integrator), the rest of envelope following
+(daily rows, step control, relaxation rates), building the result, and the
+sweep row; and it measures one fresh worker process's start (imports, numba
+cache, kernels compiled on first call) on the same chunk. The load average
+is printed with the table: on a shared machine, label the numbers as loaded.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,9 +39,10 @@ from glucosim.sweep.load import parse_sweep
 
 REPO = Path(__file__).resolve().parent.parent
 SWEEP = REPO / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
-CHUNK_RUNS = 2
-SHIPPED_PATIENT_YEARS = 400 * 2 * 10
-"""The shipped prevention sweep: 400 patients, 2 arms, 10 years."""
+CHUNK_RUNS = 1
+"""Runs per chunk, as ``benchmarks/report.py --issue12`` runs it."""
+SHIPPED_SAMPLES = 400
+SHIPPED_ARMS = 2
 
 
 def cohort_sweep(patients: int, years: float, all_arms: bool = True):
@@ -43,20 +56,23 @@ def cohort_sweep(patients: int, years: float, all_arms: bool = True):
     return parse_sweep(data, source=str(SWEEP), text=f"{SWEEP.read_text()}\n{label}")
 
 
-def patient_years_per_s(loaded, **backend) -> float:
-    """Rate of one complete sweep into a fresh directory."""
+def shipped_years() -> float:
+    return float(load_toml(SWEEP)["duration_years"])
+
+
+def patient_years_per_s(loaded, **backend) -> tuple[float, float]:
+    """(rate, seconds) of one complete sweep into a fresh directory."""
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         outcome = run_sweep(loaded, out, chunk_runs=CHUNK_RUNS, progress=False, **backend)
         elapsed = time.perf_counter() - started
-    return outcome.n_runs * loaded.n_years / elapsed
+    return outcome.n_runs * loaded.n_years / elapsed, elapsed
 
 
-def measure(patients: int, years: float, all_arms: bool = True, dask: bool = True) -> dict[str, float]:
-    """Rates (patient-years/s) for 1 process, 2 local processes and a 2-worker Dask LocalCluster."""
+def measure(patients: int, years: float, all_arms: bool = True, dask: bool = False) -> dict[str, tuple[float, float]]:
+    """(rate patient-years/s, seconds) for 1 process, 2 local processes and optionally a 2-worker Dask cluster."""
     loaded = cohort_sweep(patients, years, all_arms)
-    run_sweep_warm = cohort_sweep(1, 1, all_arms)  # compile or load the kernels in this process first
-    patient_years_per_s(run_sweep_warm, workers=1)
+    patient_years_per_s(cohort_sweep(1, 1, all_arms), workers=1)  # compile or load the kernels in this process first
     rates = {
         "1 core (in process)": patient_years_per_s(loaded, workers=1),
         "2 cores (processes)": patient_years_per_s(loaded, workers=2),
@@ -70,25 +86,141 @@ def measure(patients: int, years: float, all_arms: bool = True, dask: bool = Tru
     return rates
 
 
+def _timed(function):
+    """Wrap ``function`` to add its CPU time to ``function.cpu_s`` (outermost calls only)."""
+    state = {"depth": 0}
+
+    def wrapper(*args, **kwargs):
+        state["depth"] += 1
+        start = time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            state["depth"] -= 1
+            if state["depth"] == 0:
+                wrapper.cpu_s += time.process_time() - start
+
+    wrapper.cpu_s = 0.0
+    return wrapper
+
+
+def breakdown(patients: int, years: float) -> dict[str, dict[str, float]]:
+    """CPU seconds per run and arm: initial state, integrated days, the rest of envelope following, result, row."""
+    import glucosim.simulation.run as run_module
+    from glucosim.solver import segments
+    from glucosim.sweep.runner import _tasks, design_table
+    from glucosim.sweep.worker import run_chunk
+
+    loaded = cohort_sweep(patients, years)
+    design = design_table(loaded)
+    tasks = list(_tasks(loaded, design, 1, list(range(len(design)))))
+    run_chunk(tasks[0])  # warm
+    timers = {
+        "initial_state": (run_module, "initial_state"),
+        "follow_envelope": (run_module, "follow_envelope"),
+        "build_result": (run_module, "build_result"),
+        "simulate": (run_module, "simulate"),
+    }
+    originals = {name: getattr(module, attr) for name, (module, attr) in timers.items()}
+    integrate = segments.integrate_schedule
+    wrapped = {name: _timed(function) for name, function in originals.items()}
+    wrapped_integrate = _timed(integrate)
+    for name, (module, attr) in timers.items():
+        setattr(module, attr, wrapped[name])
+    run_module.integrate_schedule = wrapped_integrate
+    # initial_state's warm-ups call their own reference to integrate_schedule: they count under "initial state"
+    result: dict[str, dict[str, float]] = {}
+    try:
+        for arm_index, arm in enumerate(loaded.sweep.arms):
+            for timer in (*wrapped.values(), wrapped_integrate):
+                timer.cpu_s = 0.0
+            mine = [task for task in tasks if task.runs[0].arm_index == arm_index]
+            start = time.process_time()
+            for task in mine:
+                run_chunk(task)
+            total = time.process_time() - start
+            n = len(mine)
+            envelope = wrapped["follow_envelope"].cpu_s
+            inside = wrapped["initial_state"].cpu_s + envelope + wrapped["build_result"].cpu_s
+            result[arm.name] = {
+                "initial state": wrapped["initial_state"].cpu_s / n,
+                "integrated days": wrapped_integrate.cpu_s / n,
+                "rest of envelope following": (envelope - wrapped_integrate.cpu_s) / n,
+                "building the result": wrapped["build_result"].cpu_s / n,
+                "rest of simulate (program, plans)": (wrapped["simulate"].cpu_s - inside) / n,
+                "sweep row (scenario edit, parse, outputs)": (total - wrapped["simulate"].cpu_s) / n,
+                "total": total / n,
+            }
+    finally:
+        for name, (module, attr) in timers.items():
+            setattr(module, attr, originals[name])
+        run_module.integrate_schedule = integrate
+    return result
+
+
+WORKER_START = """
+import pickle, sys, time
+start = time.process_time()
+from glucosim.sweep.worker import run_chunk
+task = pickle.loads(sys.stdin.buffer.read())
+run_chunk(task)
+first = time.process_time() - start
+again = time.process_time()
+run_chunk(task)
+print(first - (time.process_time() - again))
+"""
+
+
+def worker_start_cpu_s() -> float:
+    """CPU seconds a fresh worker process spends before its first run's own work: imports, numba's cache, kernels
+    compiled on first call (its first chunk's CPU less the same chunk's again)."""
+    import pickle
+
+    from glucosim.sweep.runner import _tasks, design_table
+
+    loaded = cohort_sweep(1, 1.0, all_arms=False)
+    task = next(iter(_tasks(loaded, design_table(loaded), 1, [0])))
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run(
+        [sys.executable, "-c", WORKER_START], input=pickle.dumps(task), capture_output=True, env=env, check=True
+    )
+    return float(out.stdout.decode().strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=16)
-    parser.add_argument("--years", type=float, default=2.0)
+    parser.add_argument("--patients", type=int, default=6)
+    parser.add_argument("--years", type=float, default=shipped_years())
     parser.add_argument("--arms", choices=("all", "control"), default="all")
-    parser.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster timing")
+    parser.add_argument("--dask", action="store_true", help="also time a 2-worker Dask LocalCluster")
+    parser.add_argument("--no-breakdown", action="store_true", help="skip the per-run CPU breakdown")
     args = parser.parse_args()
-    rates = measure(args.patients, args.years, args.arms == "all", not args.no_dask)
-    single = rates["1 core (in process)"]
+    rates = measure(args.patients, args.years, args.arms == "all", args.dask)
+    single = rates["1 core (in process)"][0]
     arms = "both arms" if args.arms == "all" else "control arm"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"sweep of {args.patients} patients x {arms} x {args.years:g} years, chunks of {CHUNK_RUNS} runs")
+    print(f"sweep of {args.patients} patients x {arms} x {args.years:g} years, chunks of {CHUNK_RUNS} run")
     print(f"(load average {load:.1f} on {os.cpu_count()} cores when it finished)")
-    print(f"{'backend':32s} {'patient-years/s':>16s} {'scaling efficiency':>19s}")
-    for name, rate in rates.items():
+    print(f"{'backend':32s} {'patient-years/s':>16s} {'seconds':>8s} {'scaling efficiency':>19s}")
+    for name, (rate, seconds) in rates.items():
         cores = 1 if name.startswith("1 core") else 2
-        print(f"{name:32s} {rate:16.2f} {rate / (cores * single):18.0%}")
-    shipped = SHIPPED_PATIENT_YEARS / rates["2 cores (processes)"]
-    print(f"shipped prevention sweep (400 x 2 arms x 10 y) at the 2-core rate: {shipped / 60:.1f} min")
+        print(f"{name:32s} {rate:16.2f} {seconds:8.1f} {rate / (cores * single):18.0%}")
+    years = shipped_years()
+    shipped = SHIPPED_SAMPLES * SHIPPED_ARMS * years / rates["2 cores (processes)"][0]
+    print(
+        f"shipped prevention sweep ({SHIPPED_SAMPLES} x {SHIPPED_ARMS} arms x {years:g} y) at the 2-core rate: "
+        f"{shipped / 60:.1f} min (worker start is amortised over {SHIPPED_SAMPLES * SHIPPED_ARMS} runs there, over "
+        f"{args.patients * (2 if args.arms == 'all' else 1)} here)"
+    )
+    if args.no_breakdown:
+        return
+    print(f"\nCPU seconds of one {args.years:g}-year run, in this process after warm-up ({args.patients} patients):")
+    table = breakdown(args.patients, args.years)
+    names = list(next(iter(table.values())))
+    print(f"  {'':44s}" + "".join(f"{arm:>11s}" for arm in table))
+    for name in names:
+        print(f"  {name:44s}" + "".join(f"{table[arm][name]:11.3f}" for arm in table))
+    print(f"  {'fresh worker process start (once per worker)':44s}{worker_start_cpu_s():11.3f}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,14 @@ Stat Comput 2:24) and the projective integration of Gear & Kevrekidis
    simulated periods;
 3. chooses H from the error estimate (the last Newton term of the
    extrapolation), kept within ``(atol + rtol |y|) H / 1 year`` for every
-   slow state (so a step of one period, H = P, is exact full resolution);
+   slow state (so a step of one period, H = P, is exact full resolution;
+   an exponentially integrated state forgets its errors, so its share is
+   ``min(1, |rate| H)`` if larger: ``error_horizon``), and checks it after
+   landing: the landing period's measured slope against the extrapolated
+   one gives the step's actual error (``measured_error``). A step whose
+   measured error exceeds the tolerance is redone shorter from the same
+   period, and the next step grows or shrinks with the measured error
+   (step x safety x ratio^(-1/3), at most ``growth``);
 4. for a daily routine, simulates one settling day from the extrapolated
    state and corrects the fast states towards their periodic orbit before
    the measured day (a week's measured period settles them itself).
@@ -53,7 +60,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from glucosim.analysis import markers
-from glucosim.physiology.indices import FIRST_QUADRATURE, Drv, St
+from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_TABLE, Drv, St
 from glucosim.physiology.units import DAYS_PER_YEAR
 
 WEEK_DAYS = 7
@@ -63,6 +70,10 @@ SETTLE_CONTRACTION = 0.5
 STABILITY = {2: 1.0, 3: 6.0 / 11.0}
 """Real stability interval of the explicit Adams-Bashforth steps of order 2 and 3: the extrapolation over the step
 times a state's relaxation rate stays within it (for the states not integrated exponentially)."""
+STATE_SCALE = np.array([spec.atol for spec in STATE_TABLE]) / STATE_TABLE[St.beta_function_rel].atol
+"""Each state's physiological scale relative to the beta cells' (1): the solver's absolute tolerances of the state
+table are ~1e-10 of it. The envelope's ``atol`` is in beta-cell units and scaled by this, so an absolute error means
+as much in kg of weight (scale 100) or kcal/day of adaptive thermogenesis (scale 1e4) as in relative function."""
 CROSSING_COLUMNS = tuple(sorted({column for column, _ in markers.CROSSINGS.values() if column != "hba1c_percent"}))
 """Daily columns whose threshold crossings are refined (HbA1c is a 90-day trailing mean of the daily mean
 glucose, computed afterwards from the daily table, so its crossing is as accurate as those rows)."""
@@ -74,12 +85,26 @@ class EnvelopeSettings:
 
     Attributes:
         rtol: relative local error allowed per envelope step on each slow state.
-        atol: absolute local error per step, in the slow states' units (relative units for beta cells and
-            sensitivity, kg for weight).
+        atol: absolute local error per step, in beta-cell units (relative function and mass), scaled to each slow
+            state by its physiological scale (``STATE_SCALE``: 100 for kg of weight, 1e4 for kcal/day of adaptive
+            thermogenesis) unless ``scaled_atol`` is off.
         max_step_days: longest envelope step. Before a beta-cell failure the envelope is unstable (less function,
-            more glucose, more glucotoxicity), so an error made on the approach grows through the switch: with
-            120-day steps scenario 06a's failure came a day late and its steepest year's beta-cell function
-            differed by 1.2 %; with 60-day steps by 0.2 %.
+            more glucose, more glucotoxicity), so an error made on the approach grows through the switch: with a
+            priori error control alone, 120-day steps made scenario 06a's failure a day late and moved its steepest
+            year's beta-cell function by 1.2 %, so the cap was 60 days. The measured error (``measured_error``)
+            now rejects a step whose landing slopes leave the extrapolation, which is what a failure's start
+            does. What bounds the cap now is the daily table between simulated days, interpolated linearly: a
+            yearly mean of a curved marker (HOMA-IR as fasting insulin climbs) drifts with the step's square.
+            Measured: scenario 05's largest yearly difference is 0.10 % with 60-day steps, 0.27 % with 90, 0.47 %
+            with 120 and 0.58 % with 240 (tighter slow-state tolerances do not change it); scenario 20's weight
+            change in year 6 (0.8 kg, relaxing after the walking starts) 0.62 % with 60 and 1.35 % with 90. So
+            60 days for a daily routine. (A parabola through three simulated rows instead of the line moved
+            scenario 20's 0.62 % to 0.58 % only, and tighter tolerances did not remove it either: what grows
+            with the step there is not yet understood.)
+        max_step_days_weekly: longest envelope step of a weekly routine (13 weeks). Measured with 91-day steps:
+            scenario 04 0.13 % (0.07 % with 60 days), 22a/22b and the prevention cohort's lifestyle arm at most
+            0.25 %; each step costs a simulated week, so the cap decides the lifestyle arm's cost (306 simulated
+            days in 3 years instead of 354).
         growth: largest factor by which a step may grow over the previous one.
         safety: the step is this fraction of the one the error estimate allows.
         crossing_periods: a threshold crossing between simulated periods further apart than this many
@@ -97,11 +122,18 @@ class EnvelopeSettings:
             marker by more than 0.17 % (from 0.02 %).
         settle: for a daily routine, simulate one settling day after each extrapolation and correct the fast
             states to their periodic orbit before the measured day (see ``follow_envelope``).
+        prior_factor: factor on the tolerance of the a priori estimate (the extrapolation's last Newton term),
+            which proposes the step; the measured error then accepts it at the tolerance itself or rejects it.
+            The a priori estimate from three simulated periods is pessimistic where slopes change for a while
+            and then settle (a weight-loss programme's first months, a beta-cell function adapting at the start):
+            with 1 the lifestyle arm of the prevention cohort took two-period steps for its first 100 days.
+        scaled_atol: scale ``atol`` by each state's physiological scale (``STATE_SCALE``).
     """
 
     rtol: float = 2e-3
     atol: float = 2e-4
     max_step_days: int = 60
+    max_step_days_weekly: int = 91
     growth: float = 2.0
     safety: float = 0.8
     crossing_periods: int = 4
@@ -110,6 +142,8 @@ class EnvelopeSettings:
     settle: bool = True
     order: int = 3
     relaxing_tolerance: float = 4.0
+    prior_factor: float = 10.0
+    scaled_atol: bool = True
 
 
 @dataclass
@@ -259,6 +293,63 @@ def _phi(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
+def _rest(entry, rates: np.ndarray) -> np.ndarray:
+    """A simulated period's mean slope less the states' own relaxation at its midpoint (``rates`` 1/day)."""
+    return entry[1] - rates * entry[3] if np.any(rates) else entry[1]
+
+
+def rest_polynomial(history, period: int, rates: np.ndarray) -> list[np.ndarray]:
+    """Coefficients c0, c1[, c2] of the slow states' slope less their own relaxation, as a polynomial in s, the
+    time in days from the end of the last simulated period: the Newton interpolant through the last two or three
+    periods' midpoints (``history`` as in ``_choose_step``)."""
+    u0 = period / 2.0
+    n0 = _rest(history[-1], rates)
+    gap1 = history[-1][0] - history[-2][0]
+    a1 = (n0 - _rest(history[-2], rates)) / gap1
+    coefficients = [n0 + a1 * u0, a1]
+    if len(history) == 3:
+        gap2 = history[-2][0] - history[-3][0]
+        a2 = (a1 - (_rest(history[-2], rates) - _rest(history[-3], rates)) / gap2) / (gap1 + gap2)
+        coefficients[0] = coefficients[0] + a2 * u0 * (u0 + gap1)
+        coefficients[1] = coefficients[1] + a2 * (2.0 * u0 + gap1)
+        coefficients.append(a2)
+    return coefficients
+
+
+def measured_error(
+    coefficients, rates: np.ndarray, step: int, period: int, y_landing: np.ndarray, slope_landing: np.ndarray
+) -> np.ndarray:
+    """A posteriori error of an envelope step, from the landing period simulated after it.
+
+    The landing period's mean slope, less the states' own relaxation at its midpoint, is compared with the
+    polynomial the step extrapolated (``rest_polynomial``) at that midpoint, ``s = step - period / 2``. Taking
+    the deviation to grow linearly from the end of the measured period (where the polynomial interpolates) to the
+    landing, the increment's error is the deviation times its weight in the exponential step, ``tau phi_2(rate
+    tau)`` with ``tau = step - period`` (``tau / 2`` without relaxation). Unlike the a priori estimate (the
+    extrapolation's last Newton term), this sees what the slopes did over the step: the start of a beta-cell
+    failure that the past periods did not announce, or a curvature that did not continue.
+    """
+    tau = float(step - period)
+    s = tau + period / 2.0
+    predicted = sum(c * s**k for k, c in enumerate(coefficients))
+    midpoint = y_landing + 0.5 * period * slope_landing
+    deviation = slope_landing - rates * midpoint - predicted
+    return np.abs(deviation) * tau * _phi(tau * rates)[1]
+
+
+def error_horizon(steps, rates: np.ndarray) -> np.ndarray:
+    """The share of a slow state's tolerance one envelope step of ``steps`` days may spend (rows: steps).
+
+    Errors of a state integrated without its own relaxation add up over the run, so a step may spend its share
+    of the year, ``step / 1 year``. A state integrated exponentially (relaxing at ``rates`` < 0, per day) forgets
+    an error within about ``1 / |rate|``: the errors that add up are those of the last ``1 / (|rate| step)``
+    steps, so a step may spend ``min(1, |rate| step)`` of it, whichever is larger (liver fat relaxes in weeks:
+    its steps of a month may spend all of it, not a twelfth).
+    """
+    steps = np.atleast_1d(np.asarray(steps, dtype=float))[:, None]
+    return np.maximum(steps / DAYS_PER_YEAR, np.minimum(1.0, -np.minimum(rates, 0.0)[None, :] * steps))
+
+
 def _choose_step(
     history,
     period: int,
@@ -267,6 +358,8 @@ def _choose_step(
     settings: EnvelopeSettings,
     rates: np.ndarray | None = None,
     scale: np.ndarray | float = 1.0,
+    prior_factor: float = 1.0,
+    atol: np.ndarray | float | None = None,
 ):
     """The envelope step (days, a multiple of ``period``) and the slow states' increment past the simulated period.
 
@@ -286,30 +379,17 @@ def _choose_step(
     ``history`` holds (start day, slope per day, end state[, slow states at the period's midpoint]) of the last
     simulated periods; the midpoint states are needed only with ``rates``.
     """
-    day, slope = history[-1][0], history[-1][1]
+    slope = history[-1][1]
     if len(history) < 2 or longest <= period:
         return period, np.zeros_like(slope)
     rates = np.zeros_like(slope) if rates is None else np.minimum(rates, 0.0)
-
-    def rest(entry):  # the slope less the state's own relaxation at the period's midpoint
-        return entry[1] - rates * entry[3] if np.any(rates) else entry[1]
-
     steps = np.arange(2, longest // period + 1) * period
     u0 = period / 2.0  # time from the current midpoint to the end of the current period
     tau = (steps - period).astype(float)  # from the end of the current period to the end of the step
-    n0 = rest(history[-1])
-    gap1 = day - history[-2][0]
-    a1 = (n0 - rest(history[-2])) / gap1
     # the rest as a polynomial in s, the time from the end of the current period: c0 + c1 s + c2 s^2
-    coefficients = [n0 + a1 * u0, a1]
-    newest = a1  # the highest-order term: its contribution estimates the error
-    if len(history) == 3:
-        gap2 = history[-2][0] - history[-3][0]
-        a2 = (a1 - (rest(history[-2]) - rest(history[-3])) / gap2) / (gap1 + gap2)
-        coefficients[0] = coefficients[0] + a2 * u0 * (u0 + gap1)
-        coefficients[1] = coefficients[1] + a2 * (2.0 * u0 + gap1)
-        coefficients.append(a2)
-        newest = a2
+    coefficients = rest_polynomial(history, period, rates)
+    newest = coefficients[-1]  # the highest-order term: its contribution estimates the error
+    gap1 = history[-1][0] - history[-2][0]
     z = np.outer(tau, rates)
     phi1, phi2, phi3 = _phi(z)
     t1, t2, t3 = tau[:, None], tau[:, None] ** 2, tau[:, None] ** 3
@@ -319,7 +399,8 @@ def _choose_step(
         error = newest * (u0 * (u0 + gap1) * weights[0] + (2.0 * u0 + gap1) * weights[1] + weights[2])
     else:  # the a1 Newton term u = u0 + s
         error = newest * (u0 * weights[0] + weights[1])
-    tolerance = np.outer(steps / DAYS_PER_YEAR, (settings.atol + settings.rtol * np.abs(y_slow)) * scale)
+    atol = settings.atol if atol is None else atol
+    tolerance = error_horizon(steps, rates) * (atol + settings.rtol * np.abs(y_slow)) * scale * prior_factor
     within = np.max(np.abs(error) / tolerance, axis=1) <= settings.safety
     allowed = np.argmin(within) if not within.all() else len(steps)  # first failing candidate
     if allowed == 0:
@@ -339,6 +420,51 @@ def _midnight_states(stepper, pending, n_days: int) -> None:
                 fraction = (day - before) / step
                 kept[day] = simulated[before] + fraction * (simulated[after] - simulated[before])
     stepper.midnight_states = kept
+
+
+def _extrapolate(stepper, y_end, before, where, masks, relaxation, increment) -> np.ndarray:
+    """The state at the landing of a step (``where`` = (day, step, period), ``masks`` = (slow, fast)): the slow
+    states extrapolated by ``increment``, the fast ones moved along the secant of the last two periods."""
+    day, step, period = where
+    slow, fast = masks
+    y_next = y_end.copy()
+    y_next[slow] += increment
+    # the other states follow the envelope too (the running means lag glucose by about a day): move them
+    # along the secant of the two last simulated periods' end states, so they start the next period
+    # consistent with the slow states instead of stale by the whole step
+    moved = y_end[fast] + (step - period) * (y_end[fast] - before[2][fast]) / (day - before[0])
+    # a state that relaxes over many periods (liver glycogen) would amplify its own lag along the secant:
+    # it keeps its end-of-period value
+    moved = np.where(np.exp(period * relaxation[fast]) < SETTLE_CONTRACTION, moved, y_end[fast])
+    # a state near zero at midnight (food left in the gut, exercise after-effects) is never moved past it
+    y_next[fast] = np.where(moved * y_end[fast] < 0.0, y_end[fast], moved)
+    stepper.skip_to(day + step)
+    return y_next
+
+
+def _settle(stepper, y_next, y_end, before, where, fast, relaxation, settings) -> np.ndarray:
+    """For a daily routine, the landing state with its fast states corrected onto their periodic orbit.
+
+    Settling pass: the slow states' rates are very sensitive to the running means (0.1 mg/dl of mean glucose
+    moves the beta-cell mass rate by tens of percent), which a day of simulation only pulls 63 % of the way to
+    consistency. One period from the extrapolated state tells how far each fast state is off its periodic orbit,
+    assuming it relaxes like exp(J_ii t); the measured period then starts from the corrected state. Daily
+    routines only: a week's measured period has six more days to pull the running means onto their orbit, so its
+    mean slope carries little of the landing's offset (on the prevention cohort's weekly lifestyle arm, settling
+    changed no yearly marker by more than 0.01 % and cost 40 % more simulated days).
+    """
+    day, step, period = where
+    if not (settings.settle and period == 1):
+        return y_next
+    landing = day + step
+    _, y_settled = stepper.run(y_next, landing, period, keep=False)
+    shift = period * (y_end[fast] - before[2][fast]) / (day - before[0])
+    contraction = np.minimum(np.exp(period * relaxation[fast]), SETTLE_CONTRACTION)
+    corrected = y_next[fast] + (y_settled[fast] - shift - y_next[fast]) / (1.0 - contraction)
+    y_next = y_next.copy()
+    y_next[fast] = np.where(corrected * y_next[fast] < 0.0, y_next[fast], corrected)
+    stepper.skip_to(landing)
+    return y_next
 
 
 def follow_envelope(
@@ -377,6 +503,7 @@ def follow_envelope(
 
     fast = ~slow
     fast[FIRST_QUADRATURE:] = False
+    atol = settings.atol * (STATE_SCALE[slow] if settings.scaled_atol else 1.0)
     table = _Table(n_days)
     stats = EnvelopeStats()
     program = stepper.program
@@ -386,6 +513,7 @@ def follow_envelope(
     pending: list[tuple[int, int, int]] = []  # (start, step, period) whose rows are interpolated at the end
     history: list = []  # (day, slow slope per day, end state, slow midpoint state) of the last simulated periods
     last_step = None
+    measured_ratio: float | None = None  # the last envelope step's measured error over its tolerance
     periods: dict[int, int | None] = {}
     current = None  # (day, state at its end, slope, period) of a period simulated ahead
     day = 0
@@ -430,10 +558,12 @@ def follow_envelope(
         # from a period under another routine
         room = min(stop - (period if stop in changes else 0), n_days - period) - day
         bracket = period * max(settings.crossing_periods, int(settings.crossing_fraction * n_days) // period)
-        limit = settings.max_step_days if zone is None else bracket  # a crossing ahead: bracket it closely
+        cap = settings.max_step_days if period == 1 else settings.max_step_days_weekly
+        limit = cap if zone is None else bracket  # a crossing ahead: bracket it closely
         longest = min((room // period) * period, limit, int(settings.growth * (last_step or 0)))
         if history and any(history[-1][0] < c <= day for c in changes):
             history = []  # the slopes before a change of routine say nothing about the ones after
+            measured_ratio = None
         history = (history + [(day, slope, y_end, y_end[slow] - 0.5 * period * slope)])[-settings.order :]
         # the states inside the glucose loop are integrated explicitly: their own relaxation bounds the step
         # (beta-cell function sinking to its floor after failure relaxes at ~0.01/day)
@@ -442,46 +572,42 @@ def follow_envelope(
             longest = min(longest, period * int((period + STABILITY[settings.order] / stiffest) // period))
         exponential_rates = np.where(relaxing, relaxation_now, 0.0)
         scale = np.where(relaxing, settings.relaxing_tolerance, 1.0)
-        step, increment = _choose_step(history, period, longest, y_end[slow], settings, exponential_rates, scale)
+        if measured_ratio is not None and last_step is not None:
+            # the controller: the measured error of the last step sets how far the next may grow
+            factor = min(settings.growth, settings.safety * max(measured_ratio, 1e-12) ** (-1.0 / 3.0))
+            longest = min(longest, period * max(1, int(last_step * factor) // period))
         before = history[-2] if len(history) > 1 else None
+        tolerance = (atol + settings.rtol * np.abs(y_end[slow])) * scale
+        while True:
+            step, increment = _choose_step(
+                history, period, longest, y_end[slow], settings, exponential_rates, scale, settings.prior_factor, atol
+            )
+            if step <= period:
+                break
+            assert before is not None  # a step longer than one period is chosen only from two measured periods
+            landing = day + step
+            y_next = _extrapolate(stepper, y_end, before, (day, step, period), (slow, fast), relaxation, increment)
+            y_next = _settle(stepper, y_next, y_end, before, (day, step, period), fast, relaxation, settings)
+            rows, y_after = stepper.run(y_next, landing, period)
+            table.put(landing, rows)
+            slope_landing = (y_after[slow] - y_next[slow]) / period
+            polynomial = rest_polynomial(history, period, exponential_rates)
+            error = measured_error(polynomial, exponential_rates, step, period, y_next[slow], slope_landing)
+            ratio = float(np.max(error / (tolerance * error_horizon(step, exponential_rates)[0])))
+            if ratio <= 1.0:
+                break
+            # rejected: the slopes did not follow the extrapolation; retry from the same period, shorter
+            stats.rejected_steps += 1
+            table.forget(landing, period)
+            shorter = period + (step - period) * max(0.2, settings.safety * ratio ** (-1.0 / 3.0))
+            longest = period * int(min(shorter, step - period) // period)
         if step <= period:
-            y, day, last_step = y_end, day + period, period
+            y, day, last_step, measured_ratio = y_end, day + period, period, None
             stats.steps += 1
             if progress is not None:
                 progress(day)
             continue
 
-        assert before is not None  # a step longer than one period is chosen only from two measured periods
-        y_next = y_end.copy()
-        y_next[slow] += increment
-        # the other states follow the envelope too (the running means lag glucose by about a day): move them
-        # along the secant of the two last simulated periods' end states, so they start the next period
-        # consistent with the slow states instead of stale by the whole step
-        moved = y_end[fast] + (step - period) * (y_end[fast] - before[2][fast]) / (day - before[0])
-        # a state that relaxes over many periods (liver glycogen) would amplify its own lag along the secant:
-        # it keeps its end-of-period value
-        moved = np.where(np.exp(period * relaxation[fast]) < SETTLE_CONTRACTION, moved, y_end[fast])
-        # a state near zero at midnight (food left in the gut, exercise after-effects) is never moved past it
-        y_next[fast] = np.where(moved * y_end[fast] < 0.0, y_end[fast], moved)
-        landing = day + step
-        stepper.skip_to(landing)
-        if settings.settle and period == 1:
-            # Settling pass: the slow states' rates are very sensitive to the running means (0.1 mg/dl of
-            # mean glucose moves the beta-cell mass rate by tens of percent), which a day of simulation only
-            # pulls 63 % of the way to consistency. One period from the extrapolated state tells how far each
-            # fast state is off its periodic orbit, assuming it relaxes like exp(J_ii t); the measured period
-            # then starts from the corrected state. Daily routines only: a week's measured period has six more
-            # days to pull the running means onto their orbit, so its mean slope carries little of the
-            # landing's offset (on the prevention cohort's weekly lifestyle arm, settling changed no yearly
-            # marker by more than 0.01 % and cost 40 % more simulated days).
-            _, y_settled = stepper.run(y_next, landing, period, keep=False)
-            shift = period * (y_end[fast] - before[2][fast]) / (day - before[0])
-            contraction = np.minimum(np.exp(period * relaxation[fast]), SETTLE_CONTRACTION)
-            corrected = y_next[fast] + (y_settled[fast] - shift - y_next[fast]) / (1.0 - contraction)
-            y_next[fast] = np.where(corrected * y_next[fast] < 0.0, y_next[fast], corrected)
-            stepper.skip_to(landing)
-        rows, y_after = stepper.run(y_next, landing, period)
-        table.put(landing, rows)
         crossing = table.crossing(day, step, period)
         if crossing is not None and step > bracket:
             # refine: go back to the end of the simulated period, land one period before the crossing and go on
@@ -491,14 +617,14 @@ def follow_envelope(
             refine_start = day + period * max(1, int((crossing - day) // period) - 1)
             refine_end = max(refine_start + settings.refine_periods * period, math.ceil(crossing) + bracket)
             refine_zones.append((refine_start, refine_end))
-            y, day, last_step = y_end, day + period, bracket
+            y, day, last_step, measured_ratio = y_end, day + period, bracket, None
             stepper.skip_to(day)
             continue
         stats.steps += 1
         pending.append((day, step, period))
         # the landing period is simulated already: the next step starts from it
-        current = (landing, y_after, (y_after[slow] - y_next[slow]) / period, period, rates())
-        last_step = step
+        current = (landing, y_after, slope_landing, period, rates())
+        last_step, measured_ratio = step, ratio
         y, day = y_next, landing
         if progress is not None:
             progress(day)
