@@ -200,6 +200,33 @@ def test_adipose_share_of_uptake(parameters, state):
     assert adipose_uptake / (muscle_uptake + adipose_uptake) == pytest.approx(p[Par.adipose_uptake_fraction])
 
 
+def test_splanchnic_share_is_booked_out_of_tissue_uptake(parameters, state):
+    p = parameters
+    # muscle, fat and the splanchnic bed together take DM2007's tissue uptake (Vm0 + Vmx (I - Ib)) Gt / (Km0 + Gt)
+    for insulin_pmol_l in (10.0, 25.0, 200.0):
+        y = state.copy()
+        y[St.insulin_remote_pmol_l] = insulin_pmol_l
+        total = (
+            muscle.muscle_insulin_uptake(y, p, 1.0, 1.0)
+            + adipose.adipose_glucose_uptake(y, p, 1.0)
+            + muscle.splanchnic_uptake(y, p)
+        )
+        dm2007 = (
+            p[Par.tissue_uptake_vmax_basal]
+            + p[Par.tissue_uptake_vmax_insulin] * (insulin_pmol_l - p[Par.insulin_basal_reference])
+        ) * muscle.tissue_saturation(y, p)
+        assert total == pytest.approx(dm2007)
+    # the splanchnic share is insulin-independent: it is the same at any insulin
+    richer = state.copy()
+    richer[St.insulin_remote_pmol_l] = 200.0
+    assert muscle.splanchnic_uptake(richer, p) == muscle.splanchnic_uptake(state, p) > 0.0
+    # ... and none of it is muscle's or fat's: without the split they would take it all
+    unsplit = p.copy()
+    unsplit[Par.splanchnic_uptake_fraction] = 0.0
+    assert muscle.splanchnic_uptake(state, unsplit) == 0.0
+    assert muscle.muscle_insulin_uptake(state, unsplit, 1.0, 1.0) > muscle.muscle_insulin_uptake(state, p, 1.0, 1.0)
+
+
 def test_exercise_uptake_scales_with_state_and_vanishes_without_glucose(parameters, state):
     y = state.copy()
     y[St.exercise_uptake_mg_kg_min] = 1.6
@@ -427,6 +454,7 @@ def test_energy_balance_moves_fat_and_lean_in_forbes_partition(parameters, state
     p = parameters
     dydt = np.zeros(N_STATES)
     drivers[Drv.food_energy_kcal_day] = body.balance_intake_kcal_day(p)
+    drivers[Drv.carbohydrate_g_day] = p[Par.carbohydrate_reference]  # glycogen and fluid stay where they are
     body.body_derivatives(state, drivers, p, 1.0, dydt)
     assert dydt[St.weight_change_kg] == pytest.approx(0.0, abs=1e-12)  # at balance nothing moves
     drivers[Drv.energy_surplus_kcal_day] = 500.0
@@ -448,6 +476,7 @@ def test_exercise_and_fasting_spend_energy(parameters, state, drivers):
     p = parameters
     dydt = np.zeros(N_STATES)
     drivers[Drv.food_energy_kcal_day] = body.balance_intake_kcal_day(p)
+    drivers[Drv.carbohydrate_g_day] = p[Par.carbohydrate_reference]
     moving = state.copy()
     moving[St.exercise_vo2_pct] = 40.0
     # 40 % VO2max above a resting 8 % is 5 METs above rest: 5 kcal/kg/h
@@ -457,6 +486,73 @@ def test_exercise_and_fasting_spend_energy(parameters, state, drivers):
     drivers[Drv.food_energy_kcal_day] = 0.0
     body.body_derivatives(state, drivers, p, 1.0, dydt)
     assert dydt[St.weight_change_kg] < 0.0 and dydt[St.fat_mass_change_kg] < 0.0
+
+
+def test_glycogen_and_its_water_leave_on_a_low_carbohydrate_diet(parameters, state, drivers):
+    p = parameters
+    dydt = np.zeros(N_STATES)
+    drivers[Drv.food_energy_kcal_day] = body.balance_intake_kcal_day(p)
+    drivers[Drv.carbohydrate_g_day] = p[Par.carbohydrate_reference] / 3.0  # same energy, a third of the carbohydrate
+    body.body_derivatives(state, drivers, p, 1.0, dydt)
+    glycogen, fluid = dydt[St.body_glycogen_change_kg], dydt[St.extracellular_fluid_change_kg]
+    assert glycogen < 0.0 and fluid < 0.0
+    # the glycogen leaves with its bound water (3.7 kg of weight per kg), the fluid as it is
+    tissue = dydt[St.weight_change_kg] - p[Par.glycogen_weight_factor] * glycogen - fluid
+    # weight falls by the water, less the little tissue that the glycogen's energy builds at energy balance
+    assert p[Par.glycogen_weight_factor] * glycogen + fluid < dydt[St.weight_change_kg] < 0.0
+    # ... and its energy is spent first: at energy balance the fat and lean tissue gain what the glycogen gave
+    fat_rate = dydt[St.fat_mass_change_kg]
+    lean_energy = (tissue - fat_rate) * (p[Par.lean_energy_density] + p[Par.lean_deposition_cost])
+    fat_energy = fat_rate * (p[Par.fat_energy_density] + p[Par.fat_deposition_cost])
+    assert lean_energy + fat_energy == pytest.approx(-p[Par.glycogen_energy_density] * glycogen)
+    assert fat_rate > 0.0
+
+
+def test_glycogen_and_fluid_settle_at_hall_steady_state(parameters, state, drivers):
+    p = parameters
+    dydt = np.zeros(N_STATES)
+    drivers[Drv.food_energy_kcal_day] = body.balance_intake_kcal_day(p)
+    ratio = 0.25
+    drivers[Drv.carbohydrate_g_day] = ratio * p[Par.carbohydrate_reference]
+    settled = state.copy()
+    # Hall 2011: G = G_0 sqrt(CI / CI_ref); extracellular fluid - zeta_CI / zeta_Na (1 - CI / CI_ref)
+    settled[St.body_glycogen_change_kg] = p[Par.body_glycogen_reference] * (np.sqrt(ratio) - 1.0)
+    settled[St.extracellular_fluid_change_kg] = (
+        -p[Par.ecf_carbohydrate_sodium] * (1.0 - ratio) / p[Par.ecf_sodium_excretion]
+    )
+    body.body_derivatives(settled, drivers, p, 1.0, dydt)
+    assert dydt[St.body_glycogen_change_kg] == pytest.approx(0.0, abs=1e-12)
+    assert dydt[St.extracellular_fluid_change_kg] == pytest.approx(0.0, abs=1e-12)
+    # on the reference carbohydrate nothing moves; frozen slow dynamics freeze them too
+    drivers[Drv.carbohydrate_g_day] = p[Par.carbohydrate_reference]
+    body.body_derivatives(state, drivers, p, 1.0, dydt)
+    assert dydt[St.body_glycogen_change_kg] == 0.0 and dydt[St.extracellular_fluid_change_kg] == 0.0
+    drivers[Drv.carbohydrate_g_day] = 0.0
+    body.body_derivatives(state, drivers, p, 0.0, dydt)
+    assert dydt[St.body_glycogen_change_kg] == 0.0 and dydt[St.extracellular_fluid_change_kg] == 0.0
+
+
+def test_carbohydrate_excess_stores_glycogen_but_retains_no_extra_fluid(parameters, state, drivers):
+    p = parameters
+    dydt = np.zeros(N_STATES)
+    drivers[Drv.food_energy_kcal_day] = body.balance_intake_kcal_day(p)
+    drivers[Drv.carbohydrate_g_day] = 4.0 * p[Par.carbohydrate_reference]
+    body.body_derivatives(state, drivers, p, 1.0, dydt)
+    assert dydt[St.body_glycogen_change_kg] > 0.0
+    assert dydt[St.extracellular_fluid_change_kg] == 0.0
+
+
+def test_water_weight_does_not_move_insulin_sensitivity(parameters, state):
+    p = parameters
+    watery = state.copy()
+    watery[St.body_glycogen_change_kg] = -0.2
+    watery[St.extracellular_fluid_change_kg] = -0.9
+    watery[St.weight_change_kg] = body.water_weight_change_kg(watery, p)  # all of the loss is water
+    assert body.tissue_weight_change_kg(watery, p) == pytest.approx(0.0)
+    assert sensitivity.chronic_sensitivities(watery, p) == pytest.approx(sensitivity.chronic_sensitivities(state, p))
+    leaner = state.copy()
+    leaner[St.weight_change_kg] = -1.1  # the same loss as tissue raises sensitivity
+    assert sensitivity.chronic_sensitivities(leaner, p)[1] > sensitivity.chronic_sensitivities(state, p)[1]
 
 
 def test_mifflin_resting_expenditure(parameters):

@@ -26,6 +26,7 @@ def test_day_of_glucose_mass_balance_closes(make_scenario):
         day["muscle_uptake_mg_kg_day"]
         + day["adipose_uptake_mg_kg_day"]
         + day["brain_uptake_mg_kg_day"]
+        + day["splanchnic_uptake_mg_kg_day"]
         + day["renal_excretion_mg_kg_day"]
     )
     assert abs(inflow - outflow - body_change) < 0.01 * inflow

@@ -112,6 +112,7 @@ QUADRATURE_OF_FLUX = {
     St.cum_muscle_uptake_mg_kg: Flux.muscle_uptake_mg_kg_min,
     St.cum_adipose_uptake_mg_kg: Flux.adipose_uptake_mg_kg_min,
     St.cum_brain_uptake_mg_kg: Flux.brain_uptake_mg_kg_min,
+    St.cum_splanchnic_uptake_mg_kg: Flux.splanchnic_uptake_mg_kg_min,
     St.cum_renal_excretion_mg_kg: Flux.renal_excretion_mg_kg_min,
     St.cum_glucose_mg_dl_min: Flux.glucose_mg_dl,
     St.cum_insulin_pmol_l_min: Flux.insulin_pmol_l,

@@ -18,6 +18,7 @@ DAILY_FLUX_COLUMNS = {
     "muscle_uptake_mg_kg_day": St.cum_muscle_uptake_mg_kg,
     "adipose_uptake_mg_kg_day": St.cum_adipose_uptake_mg_kg,
     "brain_uptake_mg_kg_day": St.cum_brain_uptake_mg_kg,
+    "splanchnic_uptake_mg_kg_day": St.cum_splanchnic_uptake_mg_kg,
     "renal_excretion_mg_kg_day": St.cum_renal_excretion_mg_kg,
     "insulin_secretion_pmol_kg_day": St.cum_secretion_pmol_kg,
 }

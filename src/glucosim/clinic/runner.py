@@ -42,6 +42,7 @@ SAMPLE_COLUMNS = (
     "muscle_uptake_mg_kg_min",
     "adipose_uptake_mg_kg_min",
     "brain_uptake_mg_kg_min",
+    "splanchnic_uptake_mg_kg_min",
 )
 
 
@@ -239,6 +240,7 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
             "muscle_uptake_mg_kg_min": fluxes[:, Flux.muscle_uptake_mg_kg_min],
             "adipose_uptake_mg_kg_min": fluxes[:, Flux.adipose_uptake_mg_kg_min],
             "brain_uptake_mg_kg_min": fluxes[:, Flux.brain_uptake_mg_kg_min],
+            "splanchnic_uptake_mg_kg_min": fluxes[:, Flux.splanchnic_uptake_mg_kg_min],
         }
     )
     indices = {

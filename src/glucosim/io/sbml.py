@@ -60,6 +60,8 @@ FROZEN_STATES = (
     "weight_change_kg",
     "fat_mass_change_kg",
     "adaptive_thermogenesis_kcal_day",
+    "body_glycogen_change_kg",
+    "extracellular_fluid_change_kg",
     "liver_fat_pct",
     "muscle_mass_rel",
     "activity_sensitivity_rel",
@@ -72,7 +74,8 @@ ASSIGNMENTS = {
     "nefa_ratio": "nefa_mmol_l / nefa_reference",
     "mean_insulin_positive": "piecewise(insulin_mean_pmol_l, insulin_mean_pmol_l > 1e-9, 1e-9)",
     "chronic": "insulin_sensitivity_whole_body * (mean_insulin_positive / insulin_mean_reference)"
-    "^(-hyperinsulinemia_sensitivity_exponent) * exp(-weight_sensitivity_elasticity * weight_change_kg / body_weight)",
+    "^(-hyperinsulinemia_sensitivity_exponent) * exp(-weight_sensitivity_elasticity * (weight_change_kg "
+    "- glycogen_weight_factor * body_glycogen_change_kg - extracellular_fluid_change_kg) / body_weight)",
     # sensitivity.sleep_factor: the deficit blunts insulin action above basal only
     "sleep_remote_stimulated": "piecewise(1 - insulin_basal_reference / insulin_remote_pmol_l, "
     "insulin_remote_pmol_l > insulin_basal_reference, 0)",
@@ -133,12 +136,15 @@ ASSIGNMENTS = {
     "glucose_plasma_mg_kg > renal_threshold, 0)",
     "saturation": "glucose_tissue_mg_kg / (tissue_uptake_km + glucose_tissue_mg_kg)",
     "vmax_independent": "tissue_uptake_vmax_basal - tissue_uptake_vmax_insulin * insulin_basal_reference",
+    # muscle.py: the splanchnic bed's share of the insulin-independent part is booked apart
+    "splanchnic_uptake": "splanchnic_uptake_fraction * vmax_independent * saturation",
+    "vmax_peripheral": "(1 - splanchnic_uptake_fraction) * vmax_independent",
     "nefa_excess": "piecewise(nefa_ratio - 1, nefa_ratio > 1, 0)",
-    "muscle_uptake": "(1 - adipose_uptake_fraction) * (vmax_independent + s_muscle * tissue_uptake_vmax_insulin "
+    "muscle_uptake": "(1 - adipose_uptake_fraction) * (vmax_peripheral + s_muscle * tissue_uptake_vmax_insulin "
     "* insulin_remote_pmol_l / (1 + muscle_uptake_nefa_gain * nefa_excess)) * saturation "
     "+ exercise_uptake_mg_kg_min * saturation / (exercise_uptake_reference_tissue_glucose "
     "/ (tissue_uptake_km + exercise_uptake_reference_tissue_glucose))",
-    "adipose_uptake": "adipose_uptake_fraction * (vmax_independent + s_adipose * tissue_uptake_vmax_insulin "
+    "adipose_uptake": "adipose_uptake_fraction * (vmax_peripheral + s_adipose * tissue_uptake_vmax_insulin "
     "* insulin_remote_pmol_l) * saturation",
     "exchange": "glucose_plasma_to_tissue_rate * glucose_plasma_mg_kg - glucose_tissue_to_plasma_rate * glucose_tissue_mg_kg",
     "d_plasma_glucose": "liver_output + appearance + iv_glucose_mg_kg_min - brain_glucose_uptake - renal - exchange",
@@ -187,7 +193,7 @@ RATES = {
     "stomach_liquid_mg_kg": "gastric_grinding_rate * absorption_speed * stomach_solid_mg_kg - emptied",
     "gut_mg_kg": "emptied - gut_absorption_rate * absorption_speed * gut_mg_kg",
     "glucose_plasma_mg_kg": "d_plasma_glucose",
-    "glucose_tissue_mg_kg": "exchange - muscle_uptake - adipose_uptake",
+    "glucose_tissue_mg_kg": "exchange - muscle_uptake - adipose_uptake - splanchnic_uptake",
     "insulin_liver_pmol_kg": "-(insulin_liver_to_plasma_rate + m3) * insulin_liver_pmol_kg "
     "+ insulin_plasma_to_liver_rate * insulin_plasma_pmol_kg + secretion",
     "insulin_plasma_pmol_kg": "-(insulin_plasma_to_liver_rate + insulin_peripheral_clearance_rate) * insulin_plasma_pmol_kg "
@@ -335,7 +341,9 @@ def _slow_rates() -> dict[str, str]:
         "activity_sensitivity_rel": "slow_dynamics_on * (activity_target - activity_sensitivity_rel) "
         "/ (inactivity_time * 1440)",
         "fat_mass_change_kg": "slow_dynamics_on * d_fat / 1440",
-        "weight_change_kg": "slow_dynamics_on * (d_fat + d_lean) / 1440",
+        "weight_change_kg": "slow_dynamics_on * (d_fat + d_lean + glycogen_weight_factor * d_glycogen + d_fluid) / 1440",
+        "body_glycogen_change_kg": "slow_dynamics_on * d_glycogen / 1440",
+        "extracellular_fluid_change_kg": "slow_dynamics_on * d_fluid / 1440",
         "adaptive_thermogenesis_kcal_day": "slow_dynamics_on * (adaptive_thermogenesis_fraction * "
         "(intake - physical_activity_level * rest) - adaptive_thermogenesis_kcal_day) / adaptive_thermogenesis_time "
         "/ 1440",
@@ -356,15 +364,15 @@ def _slow_rates() -> dict[str, str]:
         "@rest": mifflin,
         "@intake": "food_energy_kcal_day + energy_surplus_kcal_day + sleep_appetite_energy * sleep_deficit_h",
         "@imbalance": "(intake - physical_activity_level * rest) - (fat_maintenance_cost * fat_mass_change_kg "
-        "+ lean_maintenance_cost * (weight_change_kg - fat_mass_change_kg) "
+        "+ lean_maintenance_cost * (tissue_change - fat_mass_change_kg) "
         "+ ((1 - thermic_effect_fraction) * physical_activity_level - 1) * rest / body_weight * weight_change_kg "
         "+ thermic_effect_fraction * (intake - physical_activity_level * rest) + adaptive_thermogenesis_kcal_day "
         "+ exercise_vo2_pct / resting_intensity * met_energy * (body_weight + weight_change_kg) * 24)",
         "@fat_now": "piecewise(body_weight * body_fat_fraction + fat_mass_change_kg, "
         "body_weight * body_fat_fraction + fat_mass_change_kg > 0, 0)",
         "@forbes": "forbes_constant * lean_energy_density / fat_energy_density",
-        "@d_lean_free": "forbes / (forbes + fat_now) * imbalance / (lean_energy_density + lean_deposition_cost)",
-        "@d_lean": f"piecewise(0, d_lean_free < 0 && body_weight * (1 - body_fat_fraction) + weight_change_kg "
+        "@d_lean_free": "forbes / (forbes + fat_now) * tissue_imbalance / (lean_energy_density + lean_deposition_cost)",
+        "@d_lean": f"piecewise(0, d_lean_free < 0 && body_weight * (1 - body_fat_fraction) + tissue_change "
         f"- fat_mass_change_kg <= {body.MIN_LEAN_MASS_FRACTION} * body_weight * (1 - body_fat_fraction), d_lean_free)",
         # liver fat (glucosim.physiology.ectopic_fat)
         "@lf_insulin_ratio": "insulin_mean_pmol_l / insulin_mean_reference",
@@ -380,7 +388,18 @@ def _slow_rates() -> dict[str, str]:
         "* liver_fat_capacity_used) * (lf_fat + liver_fat_deficit_oxidation * lf_deficit "
         "* piecewise(lf_fat - liver_fat_reference, lf_fat > liver_fat_reference, 0)) "
         "/ (liver_fat_reference * (1 / liver_fat_capacity_used - 1) + lf_fat)",
-        "@d_fat": "(1 - forbes / (forbes + fat_now)) * imbalance / (fat_energy_density + fat_deposition_cost)",
+        "@d_fat": "(1 - forbes / (forbes + fat_now)) * tissue_imbalance / (fat_energy_density + fat_deposition_cost)",
+        # Hall 2011's glycogen and extracellular fluid (glucosim.physiology.body)
+        "@carb_ratio": "carbohydrate_g_day / carbohydrate_reference",
+        "@glycogen_rel": "piecewise(1 + body_glycogen_change_kg / body_glycogen_reference, "
+        "1 + body_glycogen_change_kg / body_glycogen_reference > 0, 0)",
+        "@d_glycogen": "carbohydrate_reference * carbohydrate_energy * (carb_ratio - glycogen_rel^2) "
+        "/ glycogen_energy_density",
+        "@d_fluid": "-(ecf_sodium_excretion * extracellular_fluid_change_kg + ecf_carbohydrate_sodium "
+        "* piecewise(1 - carb_ratio, carb_ratio < 1, 0)) / ecf_sodium_concentration",
+        "@tissue_change": "weight_change_kg - glycogen_weight_factor * body_glycogen_change_kg "
+        "- extracellular_fluid_change_kg",
+        "@tissue_imbalance": "imbalance - glycogen_energy_density * d_glycogen",
     }
 
 

@@ -8,7 +8,7 @@ output and blunts muscle uptake (lipotoxic cross-talk).
 
 from glucosim.physiology._jit import kernel, power
 from glucosim.physiology.indices import Par, St
-from glucosim.physiology.muscle import insulin_independent_vmax, tissue_saturation
+from glucosim.physiology.muscle import peripheral_independent_vmax, tissue_saturation
 
 # Fat mass cannot fall below this fraction of its starting value, whatever the energy balance.
 _MIN_FAT_MASS_FRACTION = 0.05
@@ -18,7 +18,7 @@ _MIN_FAT_MASS_FRACTION = 0.05
 def adipose_glucose_uptake(y, p, sensitivity_adipose):
     """Adipose glucose uptake, mg/kg/min (share f_adip of tissue uptake)."""
     insulin_term = sensitivity_adipose * p[Par.tissue_uptake_vmax_insulin] * y[St.insulin_remote_pmol_l]
-    return p[Par.adipose_uptake_fraction] * (insulin_independent_vmax(p) + insulin_term) * tissue_saturation(y, p)
+    return p[Par.adipose_uptake_fraction] * (peripheral_independent_vmax(p) + insulin_term) * tissue_saturation(y, p)
 
 
 @kernel

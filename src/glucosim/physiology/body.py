@@ -12,6 +12,17 @@ share of the energy is C / (C + F), C = 10.4 kg * rho_L / rho_F, so lean
 tissue carries more of a change in a lean than in an obese body. Only changes
 from the start enter (Hall's constant K cancels); the glucose-insulin model
 keeps its per-kg scaling at the starting weight.
+
+Weight also holds Hall 2011's two compartments without fat or lean tissue, both
+moved by carbohydrate intake CI relative to the reference CI_ref:
+- body glycogen G (liver and muscle) with 2.7 g of bound water per g:
+  rho_G dG/dt = CI - CI_ref (G / G_0)^2, so it settles at G_0 sqrt(CI / CI_ref)
+  within days; its energy comes out of (or goes into) the imbalance first;
+- extracellular fluid: [Na] dECF/dt = -zeta_Na dECF - zeta_CI max(1 - CI / CI_ref, 0),
+  the natriuresis of a low-carbohydrate diet.
+So a very-low-calorie, low-carbohydrate diet sheds ~1.5 kg of glycogen and water
+in its first days besides tissue. This whole-body G is bookkeeping for weight;
+the liver's own store, which sets its glucose output, is glycogen.py's.
 """
 
 from glucosim.physiology._jit import kernel
@@ -71,6 +82,50 @@ def fat_mass_kg(y, p):
 
 
 @kernel
+def water_weight_change_kg(y, p):
+    """Weight change carried by glycogen with its bound water and by extracellular fluid, kg."""
+    return p[Par.glycogen_weight_factor] * y[St.body_glycogen_change_kg] + y[St.extracellular_fluid_change_kg]
+
+
+@kernel
+def tissue_weight_change_kg(y, p):
+    """Change of fat plus lean tissue, kg: body weight change less glycogen, its water and extracellular fluid."""
+    return y[St.weight_change_kg] - water_weight_change_kg(y, p)
+
+
+@kernel
+def carbohydrate_ratio(drv, p):
+    """Carbohydrate eaten relative to the reference intake (Hall's CI / CI_b)."""
+    return drv[Drv.carbohydrate_g_day] / p[Par.carbohydrate_reference]
+
+
+@kernel
+def glycogen_change_rate_kg_day(y, drv, p):
+    """d(body glycogen)/dt, kg/day: (CI - CI_ref (G / G_0)^2) / rho_G (Hall 2011)."""
+    reference_kcal = p[Par.carbohydrate_reference] * p[Par.carbohydrate_energy]
+    relative = 1.0 + y[St.body_glycogen_change_kg] / p[Par.body_glycogen_reference]
+    if relative < 0.0:
+        relative = 0.0
+    return reference_kcal * (carbohydrate_ratio(drv, p) - relative * relative) / p[Par.glycogen_energy_density]
+
+
+@kernel
+def extracellular_fluid_rate_kg_day(y, drv, p):
+    """d(extracellular fluid)/dt, kg/day (1 l = 1 kg): sodium balance with carbohydrate natriuresis (Hall 2011).
+
+    Only carbohydrate below the reference drives the natriuresis: Hall's linear term describes the fluid lost
+    on restriction; carried to a four-fold intake it would retain ~4 l, which is not physiology (a judgement:
+    no overfeeding data were read), so an excess of carbohydrate retains no extra fluid.
+    """
+    excretion = p[Par.ecf_sodium_excretion] * y[St.extracellular_fluid_change_kg]
+    shortfall = 1.0 - carbohydrate_ratio(drv, p)
+    if shortfall < 0.0:
+        shortfall = 0.0
+    natriuresis = p[Par.ecf_carbohydrate_sodium] * shortfall
+    return -(excretion + natriuresis) / p[Par.ecf_sodium_concentration]
+
+
+@kernel
 def intake_kcal_day(drv, p):
     """Energy eaten, kcal/day: food, the scenario's explicit surplus, and the appetite rise after short sleep."""
     return (
@@ -98,7 +153,7 @@ def energy_imbalance_kcal_day(y, drv, p):
     activity_per_kg = ((1.0 - tef) * pal - 1.0) * rest / p[Par.body_weight]
     intake_change = intake_kcal_day(drv, p) - pal * rest
     fat_change = y[St.fat_mass_change_kg]
-    lean_change = y[St.weight_change_kg] - fat_change
+    lean_change = tissue_weight_change_kg(y, p) - fat_change
     expenditure_change = (
         p[Par.fat_maintenance_cost] * fat_change
         + p[Par.lean_maintenance_cost] * lean_change
@@ -115,8 +170,12 @@ def energy_imbalance_kcal_day(y, drv, p):
 
 @kernel
 def body_derivatives(y, drv, p, slow_on, dydt):
-    """Write d/dt of fat mass change, weight change (kg/min) and adaptive thermogenesis (kcal/day per min)."""
-    imbalance = energy_imbalance_kcal_day(y, drv, p)
+    """Write d/dt of fat mass, glycogen, extracellular fluid and weight change (kg/min) and adaptive
+    thermogenesis (kcal/day per min)."""
+    d_glycogen = glycogen_change_rate_kg_day(y, drv, p)
+    d_fluid = extracellular_fluid_rate_kg_day(y, drv, p)
+    # glycogen takes or gives its energy first; fat and lean tissue store the rest
+    imbalance = energy_imbalance_kcal_day(y, drv, p) - p[Par.glycogen_energy_density] * d_glycogen
     fat = fat_mass_kg(y, p)
     if fat < 0.0:
         fat = 0.0
@@ -124,7 +183,7 @@ def body_derivatives(y, drv, p, slow_on, dydt):
     lean_share = forbes / (forbes + fat)
     d_lean = lean_share * imbalance / (p[Par.lean_energy_density] + p[Par.lean_deposition_cost])
     d_fat = (1.0 - lean_share) * imbalance / (p[Par.fat_energy_density] + p[Par.fat_deposition_cost])
-    lean_change = y[St.weight_change_kg] - y[St.fat_mass_change_kg]
+    lean_change = tissue_weight_change_kg(y, p) - y[St.fat_mass_change_kg]
     starting_lean = p[Par.body_weight] - starting_fat_mass_kg(p)
     if d_lean < 0.0 and starting_lean + lean_change <= MIN_LEAN_MASS_FRACTION * starting_lean:
         d_lean = 0.0
@@ -133,5 +192,8 @@ def body_derivatives(y, drv, p, slow_on, dydt):
         p[Par.adaptive_thermogenesis_time]
     )
     dydt[St.fat_mass_change_kg] = slow_on * d_fat / MINUTES_PER_DAY
-    dydt[St.weight_change_kg] = slow_on * (d_fat + d_lean) / MINUTES_PER_DAY
+    dydt[St.body_glycogen_change_kg] = slow_on * d_glycogen / MINUTES_PER_DAY
+    dydt[St.extracellular_fluid_change_kg] = slow_on * d_fluid / MINUTES_PER_DAY
+    water = p[Par.glycogen_weight_factor] * d_glycogen + d_fluid
+    dydt[St.weight_change_kg] = slow_on * (d_fat + d_lean + water) / MINUTES_PER_DAY
     dydt[St.adaptive_thermogenesis_kcal_day] = slow_on * d_adaptive / MINUTES_PER_DAY

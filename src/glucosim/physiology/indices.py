@@ -148,7 +148,13 @@ STATE_TABLE: tuple[StateSpec, ...] = (
     dynamic(
         "drift_log_adipose", "1", _REL, "accumulated log-change of adipose sensitivity from scenario drift", slow=True
     ),
-    dynamic("weight_change_kg", "kg", 1e-8, "change of body weight from the start", slow=True),
+    dynamic(
+        "weight_change_kg",
+        "kg",
+        1e-8,
+        "change of body weight from the start: fat, lean tissue, glycogen with its water, extracellular fluid",
+        slow=True,
+    ),
     # energy balance (Hall 2011): fat mass change and adaptive thermogenesis; lean change = weight - fat change
     dynamic("fat_mass_change_kg", "kg", 1e-8, "change of body fat mass from the start", slow=True),
     dynamic(
@@ -156,6 +162,17 @@ STATE_TABLE: tuple[StateSpec, ...] = (
         "kcal/day",
         1e-6,
         "adaptive change of energy expenditure (Hall 2011 AT)",
+        slow=True,
+    ),
+    # Hall 2011's glycogen (with its bound water) and extracellular fluid: weight that carries no fat or lean tissue
+    dynamic(
+        "body_glycogen_change_kg", "kg", 1e-9, "change of body glycogen (liver and muscle) from the start", slow=True
+    ),
+    dynamic(
+        "extracellular_fluid_change_kg",
+        "kg",
+        1e-9,
+        "change of extracellular fluid from the start (Hall 2011)",
         slow=True,
     ),
     # training kinds and daily activity (exercise.py)
@@ -178,6 +195,7 @@ STATE_TABLE: tuple[StateSpec, ...] = (
     quadrature("cum_muscle_uptake_mg_kg", "mg/kg", "integral of muscle glucose uptake"),
     quadrature("cum_adipose_uptake_mg_kg", "mg/kg", "integral of adipose glucose uptake"),
     quadrature("cum_brain_uptake_mg_kg", "mg/kg", "integral of brain glucose uptake"),
+    quadrature("cum_splanchnic_uptake_mg_kg", "mg/kg", "integral of the basal glucose uptake of gut and liver"),
     quadrature("cum_renal_excretion_mg_kg", "mg/kg", "integral of renal glucose excretion"),
     quadrature("cum_glucose_mg_dl_min", "mg/dl*min", "integral of plasma glucose concentration"),
     quadrature("cum_insulin_pmol_l_min", "pmol/l*min", "integral of plasma insulin concentration"),
@@ -265,6 +283,7 @@ FLUX_TABLE: tuple[FluxSpec, ...] = (
     FluxSpec("gluconeogenesis_mg_kg_min", "mg/kg/min", "hepatic gluconeogenesis (released and stored as glycogen)"),
     FluxSpec("glycogenolysis_mg_kg_min", "mg/kg/min", "hepatic glycogenolysis (net release from the glycogen store)"),
     FluxSpec("liver_uptake_mg_kg_min", "mg/kg/min", "insulin-stimulated hepatic glucose uptake (to glycogen)"),
+    FluxSpec("splanchnic_uptake_mg_kg_min", "mg/kg/min", "basal (insulin-independent) uptake of gut and liver"),
 )
 Flux = index_enum(
     "Flux",

@@ -54,6 +54,8 @@ def _core_fluxes(y, drv, p):
         muscle.muscle_insulin_uptake(y, p, s_muscle, nefa) + muscle.muscle_exercise_uptake(y, p) - liver_uptake
     )
     adipose_uptake = adipose.adipose_glucose_uptake(y, p, s_adipose)
+    # DM2007's tissue uptake also holds the splanchnic bed's basal uptake; its share is booked apart (muscle.py)
+    splanchnic_uptake = muscle.splanchnic_uptake(y, p)
     return (
         liver_output,
         appearance,
@@ -68,6 +70,7 @@ def _core_fluxes(y, drv, p):
         glycogenolysis,
         gng_stored,
         liver_uptake,
+        splanchnic_uptake,
     )
 
 
@@ -89,6 +92,7 @@ def rhs(t, y, drv, p, dydt):
         glycogenolysis,
         gng_stored,
         liver_uptake,
+        splanchnic_uptake,
     ) = _core_fluxes(y, drv, p)
     gut.gut_derivatives(y, drv, p, dydt)
     d_glucose = glucose_derivatives(
@@ -99,7 +103,7 @@ def rhs(t, y, drv, p, dydt):
         drv[Drv.iv_glucose_mg_kg_min],
         brain_uptake,
         renal,
-        muscle_uptake + liver_uptake + adipose_uptake,
+        muscle_uptake + liver_uptake + adipose_uptake + splanchnic_uptake,
         dydt,
     )
     glucose = plasma_glucose_mg_dl(y, p)
@@ -131,6 +135,7 @@ def rhs(t, y, drv, p, dydt):
     dydt[St.cum_muscle_uptake_mg_kg] = muscle_uptake
     dydt[St.cum_adipose_uptake_mg_kg] = adipose_uptake
     dydt[St.cum_brain_uptake_mg_kg] = brain_uptake
+    dydt[St.cum_splanchnic_uptake_mg_kg] = splanchnic_uptake
     dydt[St.cum_renal_excretion_mg_kg] = renal
     dydt[St.cum_glucose_mg_dl_min] = glucose
     dydt[St.cum_insulin_pmol_l_min] = plasma_insulin
@@ -159,6 +164,7 @@ def evaluate_fluxes(y_grid, drv_grid, p):
             glycogenolysis,
             _,
             liver_uptake,
+            splanchnic_uptake,
         ) = _core_fluxes(y, drv, p)
         c_liver, c_muscle, c_adipose = chronic_sensitivities(y, p)
         out[i, Flux.glucose_mg_dl] = plasma_glucose_mg_dl(y, p)
@@ -179,6 +185,7 @@ def evaluate_fluxes(y_grid, drv_grid, p):
         out[i, Flux.gluconeogenesis_mg_kg_min] = gluconeogenesis
         out[i, Flux.glycogenolysis_mg_kg_min] = glycogenolysis
         out[i, Flux.liver_uptake_mg_kg_min] = liver_uptake
+        out[i, Flux.splanchnic_uptake_mg_kg_min] = splanchnic_uptake
     return out
 
 

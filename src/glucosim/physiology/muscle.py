@@ -2,8 +2,13 @@
 
 Tissue uptake follows Dalla Man 2007, Uid = (Vm0 + Vmx * X) * Gt / (Km0 + Gt),
 rewritten for absolute remote insulin X: the insulin-independent part is
-Vm0 - Vmx * Ib. Muscle takes the share (1 - f_adip). Muscle sensitivity scales
-the insulin term; raised NEFA blunts it (the Randle effect).
+Vm0 - Vmx * Ib. DM2007 fitted Uid to all non-brain disposal, so the splanchnic
+bed's (gut and liver) basal uptake sits in it: the share f_spl of the
+insulin-independent part is booked to the splanchnic bed (Ferrannini 1985:
+~16 % of basal use), the rest to muscle and fat, which take it and the insulin
+term in the shares (1 - f_adip) and f_adip. The glucose balance is DM2007's.
+Muscle sensitivity scales the insulin term; raised NEFA blunts it (the Randle
+effect).
 """
 
 from glucosim.physiology._jit import kernel
@@ -24,6 +29,22 @@ def insulin_independent_vmax(p):
 
 
 @kernel
+def peripheral_independent_vmax(p):
+    """Insulin-independent Vmax of muscle and fat together, mg/kg/min: DM2007's less the splanchnic share."""
+    return (1.0 - p[Par.splanchnic_uptake_fraction]) * insulin_independent_vmax(p)
+
+
+@kernel
+def splanchnic_uptake(y, p):
+    """Basal (insulin-independent) glucose uptake of the splanchnic bed, gut and liver, mg/kg/min.
+
+    Taken out of DM2007's tissue uptake, so it leaves the same compartment at the same saturation; the
+    liver's insulin-stimulated uptake is booked separately (glycogen.hepatic_glucose_uptake).
+    """
+    return p[Par.splanchnic_uptake_fraction] * insulin_independent_vmax(p) * tissue_saturation(y, p)
+
+
+@kernel
 def muscle_insulin_uptake(y, p, sensitivity_muscle, nefa_ratio):
     """Muscle glucose uptake outside exercise, mg/kg/min."""
     nefa_excess = nefa_ratio - 1.0
@@ -36,7 +57,7 @@ def muscle_insulin_uptake(y, p, sensitivity_muscle, nefa_ratio):
         / (1.0 + p[Par.muscle_uptake_nefa_gain] * nefa_excess)
     )
     muscle_share = 1.0 - p[Par.adipose_uptake_fraction]
-    return muscle_share * (insulin_independent_vmax(p) + insulin_term) * tissue_saturation(y, p)
+    return muscle_share * (peripheral_independent_vmax(p) + insulin_term) * tissue_saturation(y, p)
 
 
 @kernel

@@ -11,6 +11,7 @@ previous night's sleep deficit, which blunts insulin action above basal only.
 import math
 
 from glucosim.physiology._jit import kernel
+from glucosim.physiology.body import tissue_weight_change_kg
 from glucosim.physiology.ectopic_fat import hepatic_sensitivity_factor
 from glucosim.physiology.indices import Drv, Par, St
 from glucosim.physiology.units import MINUTES_PER_DAY
@@ -22,7 +23,8 @@ def chronic_common_factor(y, p):
     hyperinsulinemia = (y[St.insulin_mean_pmol_l] / p[Par.insulin_mean_reference]) ** (
         -p[Par.hyperinsulinemia_sensitivity_exponent]
     )
-    weight = math.exp(-p[Par.weight_sensitivity_elasticity] * y[St.weight_change_kg] / p[Par.body_weight])
+    # fat and lean tissue, not the water that glycogen and extracellular fluid carry (body.py)
+    weight = math.exp(-p[Par.weight_sensitivity_elasticity] * tissue_weight_change_kg(y, p) / p[Par.body_weight])
     return p[Par.insulin_sensitivity_whole_body] * hyperinsulinemia * weight
 
 

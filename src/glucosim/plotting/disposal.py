@@ -33,6 +33,7 @@ SINKS = (
     ("brain", "brain_uptake", "brain"),
     ("muscle", "muscle_uptake", "muscle"),
     ("adipose", "adipose_uptake", "adipose"),
+    ("splanchnic", "splanchnic_uptake", "gut and liver (basal)"),
     ("kidney", "renal_excretion", "kidney (urine)"),
 )
 """(colour key, column stem, label): trajectory columns are ``<stem>_mg_kg_min``, daily ones ``<stem>_mg_kg_day``."""

@@ -30,6 +30,7 @@ TISSUE_COLOURS = {
     "adipose": OKABE_ITO["orange"],
     "brain": OKABE_ITO["purple"],
     "kidney": OKABE_ITO["green"],
+    "splanchnic": OKABE_ITO["sky"],
 }
 
 SERIES_COLOURS = (

@@ -128,7 +128,8 @@ def basal_glucose_use() -> dict:
     from glucosim.clinic.runner import run_protocol
 
     sample = run_protocol("fasting", "healthy").samples.iloc[0]
-    use = sample["muscle_uptake_mg_kg_min"] + sample["adipose_uptake_mg_kg_min"] + sample["brain_uptake_mg_kg_min"]
+    tissues = ("muscle", "adipose", "brain", "splanchnic")
+    use = sum(sample[f"{tissue}_uptake_mg_kg_min"] for tissue in tissues)
     return {
         "whole_body_use_mg_kg_min": use,
         "brain_fraction": sample["brain_uptake_mg_kg_min"] / use,
@@ -221,9 +222,12 @@ def exercise_uptake_and_after_effect() -> dict:
     exercised = _reference_scenario(exercise=session)
     control = _reference_scenario()
     m = {}
+    # a clamp study holds every trial at the same glucose target; clamping each arm at its own fasting glucose
+    # (the exercised one's is lower the next morning) would compare uptake at two different glucose levels
+    clamp = _euglycemic_clamp()
     for day_after in (1, 3):
-        m[("exercise", day_after)] = run_protocol("clamp_40mU", exercised, day=day_after).indices["m_value_mg_kg_min"]
-        m[("control", day_after)] = run_protocol("clamp_40mU", control, day=day_after).indices["m_value_mg_kg_min"]
+        m[("exercise", day_after)] = run_protocol(clamp, exercised, day=day_after).indices["m_value_mg_kg_min"]
+        m[("control", day_after)] = run_protocol(clamp, control, day=day_after).indices["m_value_mg_kg_min"]
     return {
         "muscle_uptake_fold_during_exercise": moving / rest,
         "m_value_change_next_morning_percent": _percent_change(m[("exercise", 1)], m[("control", 1)]),
