@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from glucosim.parameters import load_parameter_table
 from glucosim.validation.cases import CASE_FUNCTIONS, Case, Quantity, load_cases, run_validation
 from glucosim.validation.report import shipped_targets, write_report
 
@@ -23,8 +24,11 @@ def test_every_case_file_is_complete():
             assert q.expect in ("agree", "disagree")
             if q.expect == "disagree":
                 assert len(q.remark) > 40, f"{case.id}.{q.name}: a disagreement needs an honest remark"
-            if q.fit_informed_by:  # names the target file that fits the same relation, and says so
-                assert (REPO_ROOT / q.fit_informed_by).is_file(), f"{case.id}.{q.name}: {q.fit_informed_by}"
+            if q.fit_informed_by:  # names the target file (or parameter) that fits the same relation, and says so
+                file_name, _, parameter = q.fit_informed_by.partition("#")
+                assert (REPO_ROOT / file_name).is_file(), f"{case.id}.{q.name}: {q.fit_informed_by}"
+                if parameter:
+                    assert parameter in load_parameter_table().names, f"{case.id}.{q.name}: {q.fit_informed_by}"
                 assert "fit" in q.remark.lower(), f"{case.id}.{q.name}: say how the fit informs it"
 
 

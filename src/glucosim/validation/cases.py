@@ -34,8 +34,9 @@ class Quantity:
     expect: str = "agree"
     remark: str = ""
     fit_informed_by: str = ""
-    """A calibration target file that fits the same relation (e.g. Kahn's hyperbola): the quantity is then
-    not an independent test, and the validation page counts it with the fit set, not the validation set."""
+    """What fits the same relation, so that the quantity is not an independent test: a calibration target file
+    (e.g. Kahn's hyperbola), or ``models/parameters.toml#<name>`` for a parameter set from the same study. The
+    validation page then counts the quantity with the fit set, not the validation set."""
     value: float = float("nan")
 
     @property
