@@ -192,8 +192,9 @@ def write_report(cases: list[Case], path, figures: bool = True, targets: list[tu
         f"- **Fit set:** {fit_agree} of {fit_total} agree: {fit_agree - informed_agree} of {len(fit)}"
         f" calibration targets and {informed_agree} of {len(informed)} validation-case quantities that a"
         " calibration target or a parameter set from the same study informs (marked *fit-informed* below: the"
-        " same relation is fitted in another form). These numbers are what `glucosim calibrate` fits to, so agreement here is by construction;"
-        " a disagreement says the free parameters cannot reach the target." + _not_adopted_note(fit),
+        " same relation is fitted in another form). These numbers are what `glucosim calibrate` or a parameter's"
+        " derivation fits to, so agreement here is by construction; a disagreement says the free parameters"
+        " cannot reach the target." + _not_adopted_note(fit),
         f"- **Validation set:** {validation_agree} of {validation_total} quantities agree. None of them was"
         " used in the fit: the validation cases below (less the fit-informed ones) and the held-out targets"
         ' (`kind = "validation"`).',
