@@ -575,3 +575,23 @@ def test_dop853_meal_day_agrees_with_scipy_and_is_recorded(make_scenario):
     assert error.max() < DOP853_MEAL_DAY_ERROR, f"{names[int(np.argmax(error))]}: {error.max():.2e}"
     result = glucosim.simulate(loaded, progress=False, method="dop853", until_day=1)
     assert result.summary["provenance"]["solver"]["method"] == "dop853"
+
+
+@pytest.mark.slow  # compiles a parallel ensemble kernel
+@pytest.mark.parametrize("method", METHODS)
+def test_each_method_ensemble_is_identical_to_single_runs(method):
+    """Rule 2's ensemble for every method: each row bit-identical to integrating it alone, counters too."""
+    from glucosim.solver import get_method, integrate_ensemble
+
+    chosen = get_method(method)
+    ensemble = chosen.bind_ensemble(_decay_rhs, f"integrate_test_decay_{method}")
+    single = _bound(method, _decay_rhs, "integrate_test_decay")
+    schedule = _schedule([1.0, 3.0], length=2.0, jumps=[[0.0, 0.0], [0.5, 0.0]])
+    y0 = np.array([[1.0, 0.0], [2.0, 0.5], [0.1, -1.0]])
+    t_out = np.linspace(0.0, 4.0, 9)
+    together = integrate_ensemble(schedule, y0, np.zeros((3, 1)), t_out, _tolerances(1e-8), ensemble, ["a", "b"])
+    for k in range(len(y0)):
+        alone = integrate_schedule(single, schedule, y0[k], np.zeros(1), t_out, _tolerances(1e-8), ["a", "b"])
+        np.testing.assert_array_equal(together.y[k], alone.y)
+        assert together.rhs_evaluations[k] == alone.stats.rhs_evaluations
+        assert together.accepted_steps[k] == alone.stats.accepted_steps

@@ -28,7 +28,8 @@ result's provenance).
 4. **Outputs.** States are returned at every requested time ``t_out``
    (increasing, within the schedule), from the method's dense output where the
    time falls inside a step: requesting outputs never changes the steps
-   taken. An output exactly at a segment boundary is the state *before* that
+   taken (a method may spend right-hand-side evaluations on its dense output,
+   as dop853 does; they are counted, rule 8). An output exactly at a segment boundary is the state *before* that
    segment's jump; ``out_segment`` gives the segment each output belongs to.
 5. **Error control.** Each accepted step keeps the local error estimate
    within ``atol[i] + rtol * |y[i]|`` in the root-mean-square norm over the
