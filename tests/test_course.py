@@ -45,9 +45,9 @@ def test_a_run_without_diagnosis_scores_infinitely_badly():
 
 
 NO_DRIFT_SENSITIVITY = 0.21
-"""Whole-body sensitivity at which scenario 3's subject with the prediabetic cohort's median reserve
-(beta_function_max 2, models/cohorts/prediabetic.toml) and DPP baseline weight has a fasting glucose of
-~105 mg/dl (the DPP's enrolled: 106.5 mg/dl)."""
+"""Whole-body sensitivity at which scenario 3's subject with a reserve of 2 (beta_function_max; the population
+fit's start, validation/targets/population/dpp.toml; the fitted cohort's median is 1.35) and DPP baseline weight
+has a fasting glucose of ~105 mg/dl (the DPP's enrolled: 106.5 mg/dl)."""
 
 
 def test_prediabetes_without_drift_stays_prediabetic_for_years():
