@@ -586,3 +586,14 @@ def test_resistance_builds_muscle_aerobic_builds_training_and_steps_set_activity
     base = sensitivity.chronic_sensitivities(y, p)[1]
     y[St.muscle_mass_rel], y[St.activity_sensitivity_rel] = 1.1, 0.5
     assert sensitivity.chronic_sensitivities(y, p)[1] == pytest.approx(base * 1.1 * 0.5)
+
+
+def test_a_kernel_run_as_plain_python_gives_the_compiled_value(parameters):
+    # the scenario compiler runs body's energy balance as plain Python (no compilation in a fresh worker)
+    from glucosim.physiology import body
+    from glucosim.physiology._jit import as_python
+
+    plain = as_python(body.balance_intake_kcal_day)
+    assert plain(parameters) == body.balance_intake_kcal_day(parameters)
+    assert plain.__globals__["resting_expenditure_kcal_day"] is body.resting_expenditure_kcal_day.py_func
+    assert as_python(body.resting_expenditure_kcal_day) is body.resting_expenditure_kcal_day.py_func

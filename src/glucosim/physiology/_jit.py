@@ -5,6 +5,8 @@ integrator (``glucosim.simulation.organ``), whose cache key hashes these sources
 so an edited compartment can never be served from a stale cache.
 """
 
+import types
+
 import numba
 
 kernel = numba.njit(cache=False, error_model="numpy")
@@ -31,3 +33,22 @@ def power(x, exponent):
         square = x * x
         return square * square * square
     return x**exponent
+
+
+def as_python(kernel_function):
+    """The plain-Python form of a kernel, whose kernel callees are plain Python too.
+
+    For one-off calls outside the integrator, such as the scenario compiler's energy balance: compiling a
+    kernel costs about a second of CPU in a fresh process (each sweep worker's start), far more than the
+    call. The kernel's own code runs, so the formula keeps its one definition.
+    """
+    python_function = kernel_function.py_func
+    namespace = python_function.__globals__
+    callees = {
+        name: as_python(namespace[name])
+        for name in python_function.__code__.co_names
+        if isinstance(namespace.get(name), numba.core.registry.CPUDispatcher)
+    }
+    if not callees:
+        return python_function
+    return types.FunctionType(python_function.__code__, {**namespace, **callees}, python_function.__name__)

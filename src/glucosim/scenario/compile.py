@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 
 from glucosim.errors import ScenarioError
+from glucosim.physiology._jit import as_python
 from glucosim.physiology.body import balance_intake_kcal_day, meal_energy_kcal
 from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
 from glucosim.physiology.units import DAYS_PER_YEAR, HOURS_PER_DAY, MG_PER_G, MINUTES_PER_DAY, MINUTES_PER_HOUR
@@ -184,7 +185,9 @@ class ScenarioProgram:
         Balance is PAL x resting expenditure (body.balance_intake_kcal_day): everyday life without the
         exercise sessions, which spend energy on top. Meals that already carry more energy leave nothing.
         """
-        return max(float(balance_intake_kcal_day(self.parameters)) - self._meals_energy_kcal(routine), 0.0)
+        # as plain Python: compiling the kernel would cost each sweep worker ~1 s of CPU at start
+        balance_kcal_day = float(as_python(balance_intake_kcal_day)(self.parameters))
+        return max(balance_kcal_day - self._meals_energy_kcal(routine), 0.0)
 
     def food_energy_kcal_day(self, routine: Routine) -> float:
         """Energy eaten on a day of ``routine``: meals plus the rest of the diet (nothing on a day without meals)."""
