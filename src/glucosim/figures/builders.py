@@ -70,7 +70,8 @@ def day_figure(scenarios: list, runs: RunCache):
     title="Glucose disposal by tissue over a day",
     caption=(
         "Where glucose comes from (above zero: net liver output and meal appearance from the gut) and where "
-        "it goes (below zero: brain, muscle, adipose uptake and urinary loss), stacked over 24 h, on the first "
+        "it goes (below zero: brain, muscle, adipose, the gut's and liver's basal uptake, and urinary loss), "
+        "stacked over 24 h, on the first "
         "and the last day of scenario 3, with each tissue's total in grams. With diabetes, muscle takes up "
         "less after meals, the liver is no longer suppressed, and the kidney spills glucose."
     ),
