@@ -55,24 +55,26 @@ most of the suite is single-threaded simulation. A run naming files or tests sta
 for a single file); ``-n 0`` or ``-p no:xdist`` runs the whole suite in one process too."""
 
 HEAVY_FILES_FIRST = (
-    "test_envelope.py",
-    "test_scenarios.py",
+    "test_envelope.py",  # full-resolution 20-year references in 2 processes of its own
+    "test_calibration.py",  # the full calibration fit from its start values (~3 min loaded)
     "test_notebooks.py",
-    "test_validation.py",
-    "test_install.py",
-    "test_sweep_cluster.py",
-    "test_sweep.py",
+    "test_solver.py",  # a year against scipy; integrators compiled for test right-hand sides
+    "test_scenarios.py",
     "test_sweep_faults.py",
-    "test_properties.py",
-    "test_reference_models.py",
-    "test_solver.py",
+    "test_install.py",
+    "test_outputs.py",
+    "test_sbml.py",
     "test_sweep_analysis.py",
     "test_figures.py",
-    "test_sbml.py",
+    "test_sweep.py",
+    "test_reference_models.py",
+    "test_validation.py",
+    "test_sweep_cluster.py",
+    "test_properties.py",
 )
-"""Test files by cost, the longest first (measured; the order within a file is kept). With workers, each file runs
-whole on one worker (module fixtures are computed once), and the longest files start first so that no long file is
-left to run alone at the end."""
+"""Test files by cost, the longest first (measured: a full run's --durations, 2026-12-02); the order within a file
+is kept. With workers, each file runs whole on one worker (module fixtures are computed once), and the longest files
+start first so that no long file is left to run alone at the end."""
 
 
 @pytest.hookimpl(tryfirst=True)
