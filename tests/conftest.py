@@ -45,3 +45,55 @@ def parameters() -> np.ndarray:
     from glucosim.parameters import load_parameter_table
 
     return load_parameter_table().vector()
+
+
+# ---------------------------------------------------------------- how the suite is run
+TEST_WORKERS = 2
+"""Worker processes for a whole-suite run (``pytest`` or ``pytest -m "not slow"`` with no paths), when
+pytest-xdist is installed (the ``test`` extra brings it): the machines this project is tested on have 2 cores, and
+most of the suite is single-threaded simulation. A run naming files or tests stays in one process (no worker start-up
+for a single file); ``-n 0`` or ``-p no:xdist`` runs the whole suite in one process too."""
+
+HEAVY_FILES_FIRST = (
+    "test_envelope.py",  # full-resolution 20-year references in 2 processes of its own
+    "test_calibration.py",  # the full calibration fit from its start values (~3 min loaded)
+    "test_notebooks.py",
+    "test_solver.py",  # a year against scipy; integrators compiled for test right-hand sides
+    "test_scenarios.py",
+    "test_sweep_faults.py",
+    "test_install.py",
+    "test_outputs.py",
+    "test_sbml.py",
+    "test_sweep_analysis.py",
+    "test_figures.py",
+    "test_sweep.py",
+    "test_reference_models.py",
+    "test_validation.py",
+    "test_sweep_cluster.py",
+    "test_properties.py",
+)
+"""Test files by cost, the longest first (measured: a full run's --durations, 2026-12-02); the order within a file
+is kept. With workers, each file runs whole on one worker (module fixtures are computed once), and the longest files
+start first so that no long file is left to run alone at the end."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """Distribute a whole-suite run over ``TEST_WORKERS`` processes, file by file (see ``TEST_WORKERS``)."""
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return  # not installed or blocked (-p no:xdist), or this is a worker already
+    option = config.option
+    chosen = option.numprocesses is not None or option.dist != "no" or option.tx or option.distload
+    default_paths = config.args_source is pytest.Config.ArgsSource.TESTPATHS
+    interactive = option.collectonly or config.getoption("usepdb", False)
+    if chosen or not default_paths or interactive:
+        return
+    option.numprocesses = TEST_WORKERS
+    option.dist = "loadfile"
+    option.loadscopereorder = False  # keep HEAVY_FILES_FIRST's order, not xdist's order by test count
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the files of ``HEAVY_FILES_FIRST`` first, in that order; the rest keep their order (stable sort)."""
+    rank = {name: position for position, name in enumerate(HEAVY_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
