@@ -123,13 +123,16 @@ def test_clamp_m_value_m_over_i_and_liver_suppression():
         adipose_uptake_mg_kg_min=[0.2, 0.5, 0.6, 0.6, 0.6],
         brain_uptake_mg_kg_min=[1.2, 1.2, 1.2, 1.2, 1.2],
         splanchnic_uptake_mg_kg_min=[0.3, 0.3, 0.3, 0.3, 0.3],
+        liver_uptake_mg_kg_min=[0.0, 0.3, 0.5, 0.5, 0.5],
     )
     found = analysis.clamp_indices(samples, steady_state_from_min=80.0)
     assert found["m_value_mg_kg_min"] == pytest.approx(8.0)
     assert found["m_over_i"] == pytest.approx(0.08)
     assert found["liver_output_suppression_percent"] == pytest.approx(80.0)
     assert found["steady_state_glucose_mg_dl"] == pytest.approx(90.0)
-    assert found["steady_state_uptake_mg_kg_min"] == pytest.approx(8.1)  # muscle, fat, gut and liver (basal), brain
+    # every tissue's uptake of plasma glucose (the rate of disappearance): muscle, the liver's glycogen uptake,
+    # fat, the gut's and liver's basal share, brain
+    assert found["steady_state_uptake_mg_kg_min"] == pytest.approx(8.6)
 
 
 # ------------------------------------------------------------------ IVGTT

@@ -76,10 +76,13 @@ def clamp_indices(samples, steady_state_from_min: float) -> dict:
         "basal_liver_output_mg_kg_min": basal_liver,
         "clamp_liver_output_mg_kg_min": liver,
         "liver_output_suppression_percent": float(100.0 * (1.0 - liver / basal_liver)),
-        # DM2007's tissue uptake (muscle, fat and the splanchnic bed's basal share) and brain, as before the split
+        # the rate of disappearance a tracer clamp measures: every tissue's uptake of plasma glucose, the liver's
+        # insulin-stimulated glycogen uptake included (model.py books it out of DM2007's muscle term; until
+        # 2026-12-02 it was left out of this sum)
         "steady_state_uptake_mg_kg_min": float(
             (
                 steady["muscle_uptake_mg_kg_min"]
+                + steady["liver_uptake_mg_kg_min"]
                 + steady["adipose_uptake_mg_kg_min"]
                 + steady["splanchnic_uptake_mg_kg_min"]
                 + steady["brain_uptake_mg_kg_min"]

@@ -43,6 +43,7 @@ SAMPLE_COLUMNS = (
     "adipose_uptake_mg_kg_min",
     "brain_uptake_mg_kg_min",
     "splanchnic_uptake_mg_kg_min",
+    "liver_uptake_mg_kg_min",
 )
 
 
@@ -241,6 +242,7 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
             "adipose_uptake_mg_kg_min": fluxes[:, Flux.adipose_uptake_mg_kg_min],
             "brain_uptake_mg_kg_min": fluxes[:, Flux.brain_uptake_mg_kg_min],
             "splanchnic_uptake_mg_kg_min": fluxes[:, Flux.splanchnic_uptake_mg_kg_min],
+            "liver_uptake_mg_kg_min": fluxes[:, Flux.liver_uptake_mg_kg_min],
         }
     )
     indices = {

@@ -51,4 +51,10 @@ def as_python(kernel_function):
     }
     if not callees:
         return python_function
-    return types.FunctionType(python_function.__code__, {**namespace, **callees}, python_function.__name__)
+    return types.FunctionType(
+        python_function.__code__,
+        {**namespace, **callees},
+        python_function.__name__,
+        python_function.__defaults__,
+        python_function.__closure__,
+    )

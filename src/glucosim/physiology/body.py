@@ -20,8 +20,8 @@ moved by carbohydrate intake CI relative to the reference CI_ref:
   within days; its energy comes out of (or goes into) the imbalance first;
 - extracellular fluid: [Na] dECF/dt = -zeta_Na dECF - zeta_CI max(1 - CI / CI_ref, 0),
   the natriuresis of a low-carbohydrate diet.
-So a very-low-calorie, low-carbohydrate diet sheds ~1.5 kg of glycogen and water
-in its first days besides tissue. This whole-body G is bookkeeping for weight;
+So a very-low-calorie, low-carbohydrate diet sheds ~1.7 kg of glycogen with its water (~0.8 kg) and
+extracellular fluid (~0.9 kg) in its first days besides tissue. This whole-body G is bookkeeping for weight;
 the liver's own store, which sets its glucose output, is glycogen.py's.
 """
 

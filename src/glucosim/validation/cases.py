@@ -129,7 +129,7 @@ def basal_glucose_use() -> dict:
     from glucosim.clinic.runner import run_protocol
 
     sample = run_protocol("fasting", "healthy").samples.iloc[0]
-    tissues = ("muscle", "adipose", "brain", "splanchnic")
+    tissues = ("muscle", "liver", "adipose", "brain", "splanchnic")  # liver: its glycogen uptake (0 at basal insulin)
     use = sum(sample[f"{tissue}_uptake_mg_kg_min"] for tissue in tissues)
     return {
         "whole_body_use_mg_kg_min": use,
