@@ -245,7 +245,9 @@ def test_killed_sweep_resumes_without_losing_or_repeating_runs(grid_sweep, tmp_p
     assert 2 <= len(finished_before) < 8, "the kill should land mid-sweep"
     assert not (out / "results.parquet").exists()
 
-    resumed = subprocess.run(command, capture_output=True, text=True, check=True)
+    resumed = subprocess.run(command, capture_output=True, text=True)
+    # the resume's own output says why it failed (a SIGABRT was seen once under a loaded CI, not reproduced)
+    assert resumed.returncode == 0, f"resume exited {resumed.returncode}:\n{resumed.stderr[-4000:]}"
     assert "8 of 8 runs done" in resumed.stdout
     assert f"({8 - len(finished_before)} now" in resumed.stdout
     after = {p.name: p.stat().st_mtime_ns for p in _chunk_files(out)}
