@@ -228,3 +228,39 @@ def test_an_adherence_draw_must_reach_a_number_or_an_exercise_list(tmp_path):
     text = ADHERENCE_SWEEP.replace('scales = ["changes[0].exercise"]', 'scales = ["changes[0].exercise[0].weekdays"]')
     with pytest.raises(SweepError, match=re.escape("it must be a number or an 'exercise' list")):
         load_sweep(write_sweep(tmp_path, text))
+
+
+# ------------------------------------------------------------------ the weight check of the DPP table
+def test_weight_goal_table_counts_the_share_at_the_7_percent_goal():
+    """Three lifestyle patients of 100 kg: -8, -7 and -3 kg at week 24 (two at the 7 % goal), -7.5, -2 and 0 kg
+    at the end (one); a patient not enrolled is left out."""
+    import pandas as pd
+
+    from glucosim.analysis.sweep import dpp
+
+    results = pd.DataFrame(
+        {
+            "run_id": [0, 1, 2, 3],
+            "sample": [0, 1, 2, 3],
+            "arm": ["lifestyle"] * 4,
+            "status": ["ok"] * 4,
+            "body_weight": [100.0, 100.0, 100.0, 80.0],
+        }
+    )
+    end = int(round(3 * 365.25)) - 1  # the last day of a 3-year run
+    days = np.arange(0, end + 1)
+    daily = pd.DataFrame(
+        [
+            {"run_id": run, "day": day, "weight_change_kg": week24 if day < end else last}
+            for run, week24, last in ((0, -8.0, -7.5), (1, -7.0, -2.0), (2, -3.0, 0.0), (3, -20.0, -20.0))
+            for day in days[(days == dpp.CORE_CURRICULUM_DAY) | (days == end)]
+        ]
+    )
+    weights = dpp.weight_columns(results, daily)
+    assert list(weights["weight_change_week24_kg"]) == [-8.0, -7.0, -3.0, -20.0]
+    table = dpp.weight_goal_table(weights, enrolled_samples={0, 1, 2}).set_index("arm")
+    assert table.loc["lifestyle", "patients"] == 3
+    assert table.loc["lifestyle", "at_goal_week24_percent"] == pytest.approx(200 / 3)
+    assert table.loc["lifestyle", "at_goal_end_percent"] == pytest.approx(100 / 3)
+    assert table.loc["lifestyle", "weight_change_week24_kg"] == pytest.approx(-6.0)
+    assert table.loc["lifestyle", "weight_change_end_percent"] == pytest.approx(-9.5 / 3)
