@@ -155,15 +155,8 @@ def trial_table(results, reference_arm: str | None = None, follow_up_years: floa
     table.attrs["follow_up_years"] = follow_up_years
     table.attrs["reference_arm"] = reference_arm
     table.attrs["clinic"] = clinic
+    table.attrs["weights"] = weight_goal_table(results, enrolled)  # empty unless the sweep kept the daily weight
     return table
-
-
-def _enrolled(results, reference_arm: str) -> set:
-    """The samples the table counts: enrolled by the virtual clinic, else prediabetic at year 0."""
-    reference = results[results["arm"] == reference_arm]
-    if "clinic_enrolled" in results.columns:
-        return set(reference.loc[reference["clinic_enrolled"].astype(bool), "sample"])
-    return set(reference.loc[reference["y0_stage"] == ENROLLED_STAGE, "sample"])
 
 
 RETURN_TO_NORMAL = Published(
@@ -339,7 +332,7 @@ def markdown(table) -> str:
     lines += [f"- {line}" for line in verdicts(table)]
     weights = table.attrs.get("weights")
     if weights is not None and len(weights):
-        lines += ["", "Weight of the enrolled (the adherence check: the arm's adherence is set from these shares):"]
+        lines += ["", "Weight of the enrolled (a check of the adherence draws, set from Wing 2004's shares):"]
         for row in weights.to_dict("records"):
             lines.append(
                 f"- {row['arm']}: week 24 {_f(row['weight_change_week24_kg'])} kg "
@@ -375,9 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the runs last {manifest.get('run_years')} years, less than the follow-up", file=sys.stderr)
         return 2
     results = load_trial_results(args.results_dir)
-    table = trial_table(results, manifest["arms"][0], args.years)
-    table.attrs["weights"] = weight_goal_table(results, _enrolled(results, manifest["arms"][0]))
-    print(markdown(table), end="")
+    print(markdown(trial_table(results, manifest["arms"][0], args.years)), end="")
     return 0
 
 
