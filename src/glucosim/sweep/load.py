@@ -24,7 +24,7 @@ from glucosim.physiology.indices import PARAMETER_TABLE_PATH
 from glucosim.scenario.load import format_validation_error, parse_scenario
 from glucosim.simulation.result import YEARLY_COLUMNS, whole_years
 from glucosim.sweep.scenario_edit import check_adherence_targets, field_path_tokens, run_scenario_data, set_field
-from glucosim.sweep.schema import CohortFile, Design, Sweep, Variable
+from glucosim.sweep.schema import DISTRIBUTION_FIELDS, CohortFile, Design, Sweep, Variable
 
 COHORT_DIR = PARAMETER_TABLE_PATH.parent / "cohorts"
 
@@ -35,7 +35,6 @@ _NEEDS = {
     "morris": "'range'",
     "cohort": "a 'distribution' (uniform: range; normal: mean, sd; lognormal: median, gsd)",
 }
-_DISTRIBUTION_FIELDS = {"uniform": ("range",), "normal": ("mean", "sd"), "lognormal": ("median", "gsd")}
 _SAMPLING_FIELDS = ("values", "range", "levels", "distribution", "median", "gsd", "mean", "sd", "bounds")
 DIMENSIONLESS = "1"
 """The parameter table's unit of relative (healthy = 1) quantities."""
@@ -116,7 +115,7 @@ def _check_sampling(source: str, index: int, variable: Variable, kind: str) -> N
     if kind == "grid":
         ok = given in ({"values"}, {"range", "levels"})
     elif kind == "cohort":
-        wanted = set(_DISTRIBUTION_FIELDS.get(variable.distribution, ())) | {"distribution"}
+        wanted = set(DISTRIBUTION_FIELDS.get(variable.distribution, ())) | {"distribution"}
         ok = variable.distribution is not None and given - {"bounds"} == wanted
     else:
         ok = given == {"range"}

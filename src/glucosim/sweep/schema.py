@@ -114,8 +114,8 @@ class CohortFile(_Strict):
     variables: tuple[Variable, ...] = Field(min_length=1)
 
 
-ADHERENCE_DISTRIBUTION_FIELDS = {"uniform": ("range",), "normal": ("mean", "sd"), "lognormal": ("median", "gsd")}
-"""The fields each adherence distribution takes (besides the optional ``bounds``)."""
+DISTRIBUTION_FIELDS = {"uniform": ("range",), "normal": ("mean", "sd"), "lognormal": ("median", "gsd")}
+"""The fields each distribution of a cohort variable or an adherence draw takes (besides the optional ``bounds``)."""
 
 
 class AdherenceTerm(_Strict):
@@ -150,10 +150,10 @@ class Adherence(_Strict):
 
     @model_validator(mode="after")
     def _check(self):
-        wanted = set(ADHERENCE_DISTRIBUTION_FIELDS[self.distribution])
+        wanted = set(DISTRIBUTION_FIELDS[self.distribution])
         given = {name for name in ("range", "mean", "sd", "median", "gsd") if getattr(self, name) is not None}
         if given != wanted:
-            needs = "; ".join(f"{kind}: {', '.join(fields)}" for kind, fields in ADHERENCE_DISTRIBUTION_FIELDS.items())
+            needs = "; ".join(f"{kind}: {', '.join(fields)}" for kind, fields in DISTRIBUTION_FIELDS.items())
             raise ValueError(
                 f"adherence '{self.name}': distribution '{self.distribution}' takes {', '.join(sorted(wanted))}; "
                 f"got {', '.join(sorted(given)) or 'nothing'} (allowed: {needs})"
