@@ -252,6 +252,10 @@ def _arm_scenario(arm_name: str, duration_days: int):
         "beta_function_max": 2.0,
         "routine.drift.whole_body_per_year": -0.03,
         "body_weight": 93.5,
+        # the protocol as written: full diet and activity adherence, no regain (the sweep draws them per patient)
+        "lifestyle.diet": 1.0,
+        "lifestyle.activity": 1.0,
+        "lifestyle.regain": 0.0,
     }
     data = run_scenario_data(loaded, arm, values)
     data.pop("duration_years", None)

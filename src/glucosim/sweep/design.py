@@ -4,17 +4,21 @@ Grids are enumerated; Latin hypercube, Sobol (Saltelli) and Morris designs
 come from SALib, so the analysis can use SALib's matching estimators. Cohort
 patients are drawn one by one, each from its own ``SeedSequence.spawn`` child,
 so patient *i* is the same whatever the cohort size, chunking or workers.
+A cohort's arms may add per-patient adherence draws (``Arm.adherence``): each
+comes from its own stream of the patient's seed, keyed by its column name, so
+adding an arm, an adherence entry or a cohort variable changes no other draw.
 """
 
 from __future__ import annotations
 
 import itertools
+import zlib
 
 import numpy as np
 from scipy import stats
 
 from glucosim.sweep.load import LoadedSweep
-from glucosim.sweep.schema import Variable
+from glucosim.sweep.schema import Adherence, Variable
 
 
 def salib_problem(loaded: LoadedSweep) -> dict:
@@ -49,7 +53,7 @@ def _salib(loaded: LoadedSweep) -> np.ndarray:
     return morris.sample(problem, design.samples, num_levels=design.morris_levels, seed=loaded.sweep.seed)
 
 
-def _from_normal_score(variable: Variable, score: float) -> float:
+def _from_normal_score(variable: Variable | Adherence, score: float) -> float:
     """Map a standard-normal score to the variable's distribution (a Gaussian copula)."""
     if variable.distribution == "lognormal":
         value = variable.median * variable.gsd**score
@@ -62,8 +66,8 @@ def _from_normal_score(variable: Variable, score: float) -> float:
     return float(np.clip(value, *bounds)) if bounds else float(value)
 
 
-def _parameter_bounds(variable: Variable):
-    if variable.parameter is None:
+def _parameter_bounds(variable):
+    if getattr(variable, "parameter", None) is None:  # an adherence draw, or a scenario field
         return None
     from glucosim.parameters import load_parameter_table
 
@@ -74,6 +78,35 @@ def _parameter_bounds(variable: Variable):
 def patient_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
     """One independent seed per sample, spawned from the sweep seed."""
     return np.random.SeedSequence(seed).spawn(n)
+
+
+ADHERENCE_STREAM = 1
+"""Spawn-key element of the adherence streams (the patient's cohort variables use the patient's seed itself)."""
+
+
+def adherence_seed(patient: np.random.SeedSequence, column: str) -> np.random.SeedSequence:
+    """The seed of one adherence draw of one patient: a child of the patient's seed keyed by the column name
+    (CRC-32, stable across Python runs), so the draw depends on the sweep seed, the patient and the name only."""
+    return np.random.SeedSequence(
+        patient.entropy, spawn_key=(*patient.spawn_key, ADHERENCE_STREAM, zlib.crc32(column.encode()))
+    )
+
+
+def adherence_samples(loaded: LoadedSweep) -> np.ndarray:
+    """The per-patient adherence draws, shape (samples, adherence columns), in the columns' order
+    (``Sweep.adherence_columns``): a standard-normal score per patient and entry, mapped to the entry's
+    distribution and clipped to its bounds."""
+    entries = [entry for arm in loaded.sweep.arms for entry in arm.adherence]
+    columns = loaded.sweep.adherence_columns
+    patients = patient_seeds(loaded.sweep.seed, loaded.sweep.design.samples)
+    rows = [
+        [
+            _from_normal_score(entry, float(np.random.default_rng(adherence_seed(patient, column)).standard_normal()))
+            for entry, column in zip(entries, columns)
+        ]
+        for patient in patients
+    ]
+    return np.array(rows, dtype=float).reshape(len(patients), len(entries))
 
 
 def _cohort(loaded: LoadedSweep) -> np.ndarray:
@@ -88,7 +121,8 @@ def _cohort(loaded: LoadedSweep) -> np.ndarray:
 
 
 def design_samples(loaded: LoadedSweep) -> np.ndarray:
-    """The sample table, shape (samples, variables), in the variables' units.
+    """The sample table, shape (samples, variables), in the variables' units; a cohort's adherence draws follow
+    the variables.
 
     The same sweep file gives the same table on any machine (fixed seed;
     SALib's samplers are seeded from it).
@@ -97,6 +131,8 @@ def design_samples(loaded: LoadedSweep) -> np.ndarray:
     if kind == "grid":
         return _grid(loaded)
     if kind == "cohort":
+        if loaded.sweep.adherence_columns:  # the design table's last columns (``LoadedSweep.variable_names``)
+            return np.hstack([_cohort(loaded), adherence_samples(loaded)])
         return _cohort(loaded)
     return _salib(loaded)
 

@@ -23,8 +23,8 @@ from glucosim.parameters import load_parameter_table
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH
 from glucosim.scenario.load import format_validation_error, parse_scenario
 from glucosim.simulation.result import YEARLY_COLUMNS, whole_years
-from glucosim.sweep.scenario_edit import field_path_tokens, run_scenario_data, set_field
-from glucosim.sweep.schema import CohortFile, Design, Sweep, Variable
+from glucosim.sweep.scenario_edit import check_adherence_targets, field_path_tokens, run_scenario_data, set_field
+from glucosim.sweep.schema import DISTRIBUTION_FIELDS, CohortFile, Design, Sweep, Variable
 
 COHORT_DIR = PARAMETER_TABLE_PATH.parent / "cohorts"
 
@@ -35,7 +35,6 @@ _NEEDS = {
     "morris": "'range'",
     "cohort": "a 'distribution' (uniform: range; normal: mean, sd; lognormal: median, gsd)",
 }
-_DISTRIBUTION_FIELDS = {"uniform": ("range",), "normal": ("mean", "sd"), "lognormal": ("median", "gsd")}
 _SAMPLING_FIELDS = ("values", "range", "levels", "distribution", "median", "gsd", "mean", "sd", "bounds")
 DIMENSIONLESS = "1"
 """The parameter table's unit of relative (healthy = 1) quantities."""
@@ -72,8 +71,8 @@ class LoadedSweep:
 
     @property
     def variable_names(self) -> tuple[str, ...]:
-        """Column names of the variables, in order."""
-        return tuple(variable.name for variable in self.sweep.variables)
+        """Column names of the variables, in order, then of the arms' adherence draws (a cohort's, per patient)."""
+        return tuple(variable.name for variable in self.sweep.variables) + self.sweep.adherence_columns
 
     @property
     def n_years(self) -> int:
@@ -116,7 +115,7 @@ def _check_sampling(source: str, index: int, variable: Variable, kind: str) -> N
     if kind == "grid":
         ok = given in ({"values"}, {"range", "levels"})
     elif kind == "cohort":
-        wanted = set(_DISTRIBUTION_FIELDS.get(variable.distribution, ())) | {"distribution"}
+        wanted = set(DISTRIBUTION_FIELDS.get(variable.distribution, ())) | {"distribution"}
         ok = variable.distribution is not None and given - {"bounds"} == wanted
     else:
         ok = given == {"range"}
@@ -169,6 +168,9 @@ def _check_fields(loaded: LoadedSweep) -> None:
             except (IndexError, TypeError) as exc:
                 _fail(loaded.source, f"variables[{index}].field", f"not a field of the base scenario: {exc}")
     values = {v.name: _probe_value(v) for v in loaded.sweep.variables}
+    values.update(
+        {arm.adherence_column(entry): sum(entry.support) / 2 for arm in loaded.sweep.arms for entry in arm.adherence}
+    )
     for arm in loaded.sweep.arms:
         try:
             parse_scenario(run_scenario_data(loaded, arm, values), source=f"{loaded.base_source} (arm '{arm.name}')")
@@ -178,6 +180,34 @@ def _check_fields(loaded: LoadedSweep) -> None:
                 f"arm '{arm.name}' with each variable at its first value or mid-range",
                 f"not a valid scenario: {exc}",
             )
+
+
+def _check_adherence(loaded: LoadedSweep) -> None:
+    """Each adherence entry reaches numbers (or exercise lists) of its arm's changes, its column clashes with no
+    variable, and the arm's scenario is valid with every draw at either end of its support."""
+    clash = set(loaded.sweep.adherence_columns) & {variable.name for variable in loaded.sweep.variables}
+    if clash:
+        _fail(loaded.source, "arms.adherence", f"column {sorted(clash)[0]!r} is also a variable's name; rename one")
+    values = {v.name: _probe_value(v) for v in loaded.sweep.variables}
+    for arm in loaded.sweep.arms:
+        if not arm.adherence:
+            continue
+        try:
+            check_adherence_targets(arm)
+        except ValueError as exc:
+            _fail(loaded.source, f"arm '{arm.name}'.adherence", str(exc))
+        for end, label in ((0, "low"), (1, "high")):
+            probe = dict(values)
+            probe.update({arm.adherence_column(entry): entry.support[end] for entry in arm.adherence})
+            try:
+                parse_scenario(run_scenario_data(loaded, arm, probe), source=f"{loaded.base_source} (arm '{arm.name}')")
+            except ScenarioError as exc:
+                _fail(
+                    loaded.source,
+                    f"arm '{arm.name}' with every adherence draw at the {label} end of its bounds "
+                    f"({', '.join(f'{entry.name} = {entry.support[end]:g}' for entry in arm.adherence)})",
+                    f"not a valid scenario: {exc}",
+                )
 
 
 def _check_correlation(source: str, matrix, n: int) -> None:
@@ -261,6 +291,7 @@ def parse_sweep(data: dict, source: str, text: str = "") -> LoadedSweep:
         parse_scenario(base_data, source=str(base_path))
     except ScenarioError as exc:
         _fail(source, "base_scenario", str(exc))
+    _check_adherence(loaded)
     _check_fields(loaded)
     _check_outputs(loaded)
     return loaded

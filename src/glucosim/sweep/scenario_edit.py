@@ -71,17 +71,86 @@ def _start_day(change: dict) -> float:
         return float("inf")
 
 
+def _resolve(changes: list, path: str):
+    """The (container, key) of ``path`` (``changes[i]...``) inside an arm's changes.
+
+    Raises:
+        ValueError: the path does not start at ``changes[i]`` or does not reach an existing entry.
+    """
+    tokens = field_path_tokens(path)
+    if len(tokens) < 3 or tokens[0] != "changes" or not isinstance(tokens[1], int):
+        raise ValueError(f"{path!r} must start with 'changes[i].' (a change of this arm)")
+    node: object = {"changes": changes}
+    for token in tokens[:-1]:
+        try:
+            node = node[token]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            raise ValueError(f"{path!r}: the arm has no {token!r} here") from None
+    last = tokens[-1]
+    try:
+        node[last]  # type: ignore[index]
+    except (KeyError, IndexError, TypeError):
+        raise ValueError(f"{path!r}: the arm's change has no {last!r} (give it in the change)") from None
+    return node, last
+
+
+def _scale_sessions(sessions, factor: float) -> list:
+    """An exercise list with each session's duration times ``factor``; sessions scaled to nothing are dropped."""
+    scaled = [dict(session, duration_min=float(session["duration_min"]) * factor) for session in sessions]
+    return [session for session in scaled if session["duration_min"] > 0.0]
+
+
+def check_adherence_targets(arm) -> None:
+    """Each ``scales`` path reaches a number or an exercise list of the arm's changes, each ``adds`` path a number.
+
+    Raises:
+        ValueError: naming the adherence entry, the path and what it must reach.
+    """
+    changes = [copy.deepcopy(dict(change)) for change in arm.changes]
+    for entry in arm.adherence:
+        for kind, paths in (("scales", entry.scales), ("adds", [term.field for term in entry.adds])):
+            for path in paths:
+                container, key = _resolve(changes, path)
+                target = container[key]
+                is_number = isinstance(target, (int, float)) and not isinstance(target, bool)
+                is_sessions = kind == "scales" and key == "exercise" and isinstance(target, list)
+                if not (is_number or is_sessions):
+                    allowed = "a number or an 'exercise' list" if kind == "scales" else "a number"
+                    raise ValueError(f"adherence '{entry.name}'.{kind}: {path!r} is {target!r}; it must be {allowed}")
+
+
+def apply_adherence(arm, changes: list[dict], values: dict[str, float]) -> list[dict]:
+    """The arm's changes with this patient's adherence draws applied (``values`` holds them by column)."""
+    if not arm.adherence:
+        return changes
+    changes = copy.deepcopy(changes)
+    for entry in arm.adherence:
+        draw = float(values[arm.adherence_column(entry)])
+        for path in entry.scales:
+            container, key = _resolve(changes, path)
+            if key == "exercise":
+                container[key] = _scale_sessions(container[key], draw)
+            else:
+                container[key] = float(container[key]) * draw
+        for term in entry.adds:
+            container, key = _resolve(changes, term.field)
+            container[key] = float(container[key]) + term.per_unit * draw
+    return changes
+
+
 def run_scenario_data(loaded, arm, values: dict[str, float]) -> dict:
     """The scenario dict of one run.
 
     The variables are set on the base scenario first, so a field path means
     the same in every arm (``changes[0]`` is the base's first change); then the
-    arm's changes are added and all changes put in time order.
+    arm's changes, with the patient's adherence draws applied (``apply_adherence``:
+    their paths count the arm's own changes), are added and all changes put in
+    time order.
 
     Args:
         loaded: the ``LoadedSweep``.
         arm: the ``Arm``.
-        values: variable name -> value of this run's sample.
+        values: variable name (and adherence column) -> value of this run's sample.
     """
     data = copy.deepcopy(loaded.base_data)
     for variable in loaded.sweep.variables:
@@ -90,7 +159,8 @@ def run_scenario_data(loaded, arm, values: dict[str, float]) -> dict:
             data.setdefault("subject", {}).setdefault("parameters", {})[variable.parameter] = value
         else:
             set_field(data, variable.field, value)
-    changes = list(data.get("changes", [])) + [dict(change) for change in arm.changes]
+    arm_changes = apply_adherence(arm, [dict(change) for change in arm.changes], values)
+    changes = list(data.get("changes", [])) + arm_changes
     if changes:
         data["changes"] = sorted(changes, key=_start_day)  # stable: equal days keep base-then-arm order
     return data

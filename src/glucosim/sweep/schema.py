@@ -114,12 +114,89 @@ class CohortFile(_Strict):
     variables: tuple[Variable, ...] = Field(min_length=1)
 
 
+DISTRIBUTION_FIELDS = {"uniform": ("range",), "normal": ("mean", "sd"), "lognormal": ("median", "gsd")}
+"""The fields each distribution of a cohort variable or an adherence draw takes (besides the optional ``bounds``)."""
+
+
+class AdherenceTerm(_Strict):
+    """``field`` of the arm's changes gains ``per_unit`` x the patient's draw (e.g. kcal/day per unit of adherence)."""
+
+    field: str = Field(min_length=1, description="path in the arm, e.g. 'changes[1].energy_surplus_kcal_per_day'")
+    per_unit: float = Field(description="added to the field per unit of the draw, in the field's unit")
+
+
+class Adherence(_Strict):
+    """A per-patient draw that scales (or adds to) an arm's changes: how far patient *i* follows the protocol.
+
+    The draw comes from the patient's own seed (``glucosim.sweep.design.adherence_samples``), so patient
+    *i* has the same adherence at any cohort size; it is a column of the results named
+    ``<arm>.<name>`` (present in every arm's rows, used only in its own arm). ``scales`` multiplies
+    numbers of the arm's changes by the draw; a path to an ``exercise`` list multiplies each session's
+    ``duration_min`` (a session scaled to nothing is dropped). ``adds`` adds ``per_unit`` x the draw to a
+    number. A draw of 0 in every entry whose terms are all ``scales`` leaves the arm's changes without effect.
+    """
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_]+$")
+    description: str = ""
+    distribution: DistributionName = Field(description="uniform (range), normal (mean, sd), lognormal (median, gsd)")
+    range: tuple[float, float] | None = None
+    mean: float | None = None
+    sd: float | None = Field(default=None, gt=0.0)
+    median: float | None = Field(default=None, gt=0.0)
+    gsd: float | None = Field(default=None, gt=1.0)
+    bounds: tuple[float, float] | None = Field(default=None, description="draws are clipped to [low, high]")
+    scales: tuple[str, ...] = Field(default=(), description="paths in the arm multiplied by the draw")
+    adds: tuple[AdherenceTerm, ...] = Field(default=(), description="paths in the arm that gain per_unit x draw")
+
+    @model_validator(mode="after")
+    def _check(self):
+        wanted = set(DISTRIBUTION_FIELDS[self.distribution])
+        given = {name for name in ("range", "mean", "sd", "median", "gsd") if getattr(self, name) is not None}
+        if given != wanted:
+            needs = "; ".join(f"{kind}: {', '.join(fields)}" for kind, fields in DISTRIBUTION_FIELDS.items())
+            raise ValueError(
+                f"adherence '{self.name}': distribution '{self.distribution}' takes {', '.join(sorted(wanted))}; "
+                f"got {', '.join(sorted(given)) or 'nothing'} (allowed: {needs})"
+            )
+        for name in ("range", "bounds"):
+            interval = getattr(self, name)
+            if interval is not None and not interval[0] < interval[1]:
+                raise ValueError(f"adherence '{self.name}': '{name}' must be [low, high] with low < high")
+        if not self.scales and not self.adds:
+            raise ValueError(f"adherence '{self.name}': give 'scales' or 'adds' (what the draw acts on)")
+        return self
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """[low, high] of the draws: the bounds, else the range, else mean +- 4 sd (median */ gsd^4)."""
+        if self.bounds is not None:
+            return self.bounds
+        if self.range is not None:
+            return self.range
+        if self.distribution == "lognormal":
+            return (self.median / self.gsd**4, self.median * self.gsd**4)
+        return (self.mean - 4.0 * self.sd, self.mean + 4.0 * self.sd)
+
+
 class Arm(_Strict):
-    """One arm of the study: changes added to the base scenario's (e.g. an intervention)."""
+    """One arm of the study: changes added to the base scenario's (e.g. an intervention), and optionally the
+    patients' adherence to them (per-patient draws that scale the changes; a cohort design only)."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     changes: tuple[dict, ...] = Field(default=(), description="scenario [[changes]] entries added to the base's")
+    adherence: tuple[Adherence, ...] = Field(default=(), description="per-patient draws scaling this arm's changes")
+
+    @model_validator(mode="after")
+    def _check(self):
+        names = [entry.name for entry in self.adherence]
+        if len(set(names)) != len(names):
+            raise ValueError(f"arm '{self.name}': an adherence name is listed twice ({', '.join(names)})")
+        return self
+
+    def adherence_column(self, entry: Adherence) -> str:
+        """The results column of one of this arm's adherence draws."""
+        return f"{self.name}.{entry.name}"
 
 
 class Outputs(_Strict):
@@ -152,4 +229,13 @@ class Sweep(_Strict):
         variable_names = [variable.name for variable in self.variables]
         if len(set(variable_names)) != len(variable_names):
             raise ValueError("a variable is listed twice")
+        if any(arm.adherence for arm in self.arms) and self.design.kind != "cohort":
+            raise ValueError(
+                f"adherence draws are per patient: they need design.kind = 'cohort' (got '{self.design.kind}')"
+            )
         return self
+
+    @property
+    def adherence_columns(self) -> tuple[str, ...]:
+        """Results columns of the arms' adherence draws, in arm then entry order."""
+        return tuple(arm.adherence_column(entry) for arm in self.arms for entry in arm.adherence)

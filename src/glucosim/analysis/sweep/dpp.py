@@ -155,6 +155,7 @@ def trial_table(results, reference_arm: str | None = None, follow_up_years: floa
     table.attrs["follow_up_years"] = follow_up_years
     table.attrs["reference_arm"] = reference_arm
     table.attrs["clinic"] = clinic
+    table.attrs["weights"] = weight_goal_table(results, enrolled)  # empty unless the sweep kept the daily weight
     return table
 
 
@@ -182,9 +183,61 @@ def _returns_to_normal(enrolled_runs, follow_up_years: float) -> dict:
     }
 
 
+WEIGHT_GOAL_FRACTION = 0.07
+"""The DPP's weight-loss goal: 7 % of the starting weight (DPP Research Group 2002, Diabetes Care 25:2165)."""
+CORE_CURRICULUM_DAY = 168
+"""End of the 16-session core curriculum, week 24, where the DPP first assessed the goals."""
+WEIGHT_GOAL_MET = {
+    "week 24": Published(49.0, math.nan, math.nan, "Wing 2004 Obes Res 12:1426 (abstract): 49 % at week 24"),
+    "end": Published(37.0, math.nan, math.nan, "Wing 2004 Obes Res 12:1426 (abstract): 37 % at the last visit"),
+}
+"""Share of the DPP lifestyle participants at the 7 % weight-loss goal. The shipped sweep's adherence draws are
+set from these shares (so the lifestyle arm's are a check of that setting, not a validation)."""
+
+
+def weight_columns(results, daily, follow_up_years: float = FOLLOW_UP_YEARS):
+    """``results`` with each run's weight change (kg) at week 24 and at the end of the follow-up, when the sweep
+    kept the daily ``weight_change_kg``."""
+    if daily is None or "weight_change_kg" not in daily.columns:
+        return results
+    end_day = int(round(follow_up_years * DAYS_PER_YEAR)) - 1
+    by_day = daily.set_index(["run_id", "day"])["weight_change_kg"]
+    out = results.copy()
+    for column, day in (("weight_change_week24_kg", CORE_CURRICULUM_DAY), ("weight_change_end_kg", end_day)):
+        picked = by_day.xs(day, level="day") if day in by_day.index.get_level_values("day") else None
+        out[column] = out["run_id"].map(picked) if picked is not None else math.nan
+    return out
+
+
+def weight_goal_table(results, enrolled_samples=None):
+    """Per arm: mean weight change (kg and % of the starting weight) at week 24 and at the end, and the share at
+    the DPP's 7 % goal, among the enrolled (all patients when ``enrolled_samples`` is None)."""
+    import pandas as pd
+
+    if "weight_change_week24_kg" not in results.columns or "body_weight" not in results.columns:
+        return pd.DataFrame()
+    rows = []
+    for arm, group in results.groupby("arm", sort=False):
+        ok = group[group["status"].isin(COMPLETED_STATUSES)]
+        if enrolled_samples is not None:
+            ok = ok[ok["sample"].isin(enrolled_samples)]
+        row = {"arm": arm, "patients": len(ok)}
+        for label, column in (("week24", "weight_change_week24_kg"), ("end", "weight_change_end_kg")):
+            change_kg = ok[column].to_numpy(float)
+            fraction = change_kg / ok["body_weight"].to_numpy(float)
+            row[f"weight_change_{label}_kg"] = float(np.nanmean(change_kg)) if len(ok) else math.nan
+            row[f"weight_change_{label}_percent"] = 100.0 * float(np.nanmean(fraction)) if len(ok) else math.nan
+            row[f"at_goal_{label}_percent"] = (
+                100.0 * float(np.mean(fraction <= -WEIGHT_GOAL_FRACTION)) if len(ok) else math.nan
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def load_trial_results(out_dir):
     """A sweep's results, with the virtual clinic's columns (``analysis.sweep.clinic``) when the sweep kept
-    the daily fasting glucose and HbA1c it reads."""
+    the daily fasting glucose and HbA1c it reads, and the weight changes (``weight_columns``) when it kept
+    the daily weight."""
     from glucosim.analysis.sweep.clinic import DAILY_COLUMNS, clinic_outcomes
     from glucosim.errors import SweepError
     from glucosim.sweep.store import SweepStore
@@ -195,6 +248,7 @@ def load_trial_results(out_dir):
         daily = store.load_daily()
     except SweepError:  # no daily outputs: the table reads the true course
         return results
+    results = weight_columns(results, daily)
     if not set(DAILY_COLUMNS) <= set(daily.columns):
         return results
     return clinic_outcomes(results, daily)
@@ -276,6 +330,22 @@ def markdown(table) -> str:
                 f" per 100 person-years at risk; Tabak 2012: {RETURN_TO_NORMAL.low:g}-{RETURN_TO_NORMAL.high:g} a year"
             )
     lines += [f"- {line}" for line in verdicts(table)]
+    weights = table.attrs.get("weights")
+    if weights is not None and len(weights):
+        lines += ["", "Weight of the enrolled (a check of the adherence draws, set from Wing 2004's shares):"]
+        for row in weights.to_dict("records"):
+            lines.append(
+                f"- {row['arm']}: week 24 {_f(row['weight_change_week24_kg'])} kg "
+                f"({_f(row['weight_change_week24_percent'])} %), {_f(row['at_goal_week24_percent'], 0)} % at the 7 % "
+                f"goal; year {years:g} {_f(row['weight_change_end_kg'])} kg ({_f(row['weight_change_end_percent'])} %),"
+                f" {_f(row['at_goal_end_percent'], 0)} % at the goal"
+                + (
+                    f" (DPP lifestyle: {WEIGHT_GOAL_MET['week 24'].value:g} % and {WEIGHT_GOAL_MET['end'].value:g} % at"
+                    " the last visit, mean 3.2 years; Wing 2004)"
+                    if row["arm"] == "lifestyle"
+                    else ""
+                )
+            )
     return "\n".join(lines) + "\n"
 
 
