@@ -105,6 +105,23 @@ OGTT = {"name": "t", "kind": "ogtt", "duration_min": 180, "samples_min": [0, 120
             "(top level)",
             "needs an iv_glucose_g_per_kg action",
         ),
+        # a negative absorption multiplier gave a glucose of -3.7e10 mg/dl in a 75-g OGTT; 0 absorbed nothing and
+        # 1e6 everything at once: the meal's own range (0.1, 3] applies to a drink too
+        (
+            {"actions": [{"at_min": 0, "oral_glucose_g": 75, "absorption": -2.0}]},
+            "actions[0].absorption",
+            "greater than 0.1",
+        ),
+        (
+            {"actions": [{"at_min": 0, "oral_glucose_g": 75, "absorption": 0.0}]},
+            "actions[0].absorption",
+            "'slow', 'medium' or 'fast'",
+        ),
+        (
+            {"actions": [{"at_min": 0, "oral_glucose_g": 75, "absorption": 1e6}]},
+            "actions[0].absorption",
+            "less than or equal to 3",
+        ),
     ],
 )
 def test_protocol_values_that_can_only_give_nonsense_are_refused(change, field, allowed):

@@ -12,6 +12,13 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 AbsorptionName = Literal["slow", "medium", "fast"]
+MIN_ABSORPTION_MULTIPLIER = 0.1
+"""Slowest absorption multiplier (exclusive): 0 would absorb nothing, a negative one emptied the gut into negative
+glucose (-3.7e10 mg/dl in a 75-g OGTT)."""
+MAX_ABSORPTION_MULTIPLIER = 3.0
+"""Fastest absorption multiplier: 1e6 absorbed a 75-g drink at once and gave a glucose of 31 mg/dl at 150 min."""
+Absorption = AbsorptionName | Annotated[float, Field(gt=MIN_ABSORPTION_MULTIPLIER, le=MAX_ABSORPTION_MULTIPLIER)]
+"""A meal's or a drink's absorption speed: a name, or a multiplier of the medium speed."""
 
 DEPRECATED_SUBJECT_FIELDS = {"insulin_sensitivity": "insulin_sensitivity_whole_body"}
 """Old subject field name -> its name in the parameter table (the one name used everywhere)."""
@@ -82,7 +89,7 @@ class Meal(_Strict):
 
     time_h: ClockHours = Field(ge=0.0, lt=24.0, description="clock time of the meal, hours after midnight")
     carbs_g: float = Field(gt=0.0, le=400.0, description="carbohydrate in the meal, grams")
-    absorption: AbsorptionName | Annotated[float, Field(gt=0.1, le=3.0)] = Field(
+    absorption: Absorption = Field(
         default="medium",
         description="speed of absorption: 'slow' (fibre, low GI), 'medium', 'fast' (liquid, high GI), or a multiplier",
     )
