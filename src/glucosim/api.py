@@ -27,6 +27,7 @@ Anything else is an error naming the closest valid names.
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -77,10 +78,24 @@ def _base(scenario) -> tuple[dict | None, Any, str, str]:
     )
 
 
-def _n_days(duration: dict) -> int:
+def _n_days(duration: dict, where: str) -> int:
+    """Days of a run of ``duration`` (the duration fields of a scenario); a bad one is a ScenarioError naming
+    ``where`` and the field (``--set duration_days=0`` was a pydantic traceback)."""
+    from pydantic import ValidationError
+
+    from glucosim.errors import ScenarioError
+    from glucosim.scenario.load import format_validation_error
     from glucosim.scenario.schema import Scenario
 
-    return Scenario.model_validate({"name": "duration", **duration}).n_days
+    try:
+        return Scenario.model_validate({"name": "duration", **duration}).n_days
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(where, exc)) from None
+
+
+def _number(value) -> bool:
+    """A real number (not a boolean): the only kind of day or year worth comparing before validation."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _drop_after_end(data: dict, where: str) -> None:
@@ -88,30 +103,34 @@ def _drop_after_end(data: dict, where: str) -> None:
     from glucosim.physiology.units import DAYS_PER_YEAR
     from glucosim.scenario.schema import Scenario
 
-    n_days = _n_days({key: data[key] for key in DURATION_FIELDS if key in data})
+    n_days = _n_days({key: data[key] for key in DURATION_FIELDS if key in data}, where)
+    # the data are not validated yet: only well-formed visits and changes are dropped, anything else is left for
+    # the schema to report (a from_year of "2" was a TypeError here)
     dropped = []
     visits = []
-    for visit in data.get("clinic", []):
-        kept = [year for year in visit.get("at_years", []) if Scenario.visit_day(year) < n_days]
-        dropped += [
-            f"clinic visit {visit.get('protocol')} at year {year:g}" for year in visit["at_years"] if year not in kept
-        ]
+    clinic = data.get("clinic", [])
+    for visit in clinic if isinstance(clinic, list) else []:
+        years = visit.get("at_years") if isinstance(visit, dict) else None
+        if not isinstance(years, list):
+            visits.append(visit)
+            continue
+        late = [_number(year) and Scenario.visit_day(year) >= n_days for year in years]
+        dropped += [f"clinic visit {visit.get('protocol')} at year {year:g}" for year, gone in zip(years, late) if gone]
+        kept = [year for year, gone in zip(years, late) if not gone]
         if kept:
             visits.append({**visit, "at_years": kept})
-    if "clinic" in data:
+    if isinstance(clinic, list) and "clinic" in data:
         data["clinic"] = visits
     changes = []
-    for change in data.get("changes", []):
-        start = (
-            change["from_day"]
-            if change.get("from_day") is not None
-            else round(change.get("from_year", 0) * DAYS_PER_YEAR)
-        )
-        if start < n_days:
+    listed = data.get("changes", [])
+    for change in listed if isinstance(listed, list) else []:
+        day, year = (change.get("from_day"), change.get("from_year")) if isinstance(change, dict) else (None, None)
+        start = day if _number(day) else round(year * DAYS_PER_YEAR) if _number(year) and day is None else None
+        if start is None or start < n_days:
             changes.append(change)
         else:
-            dropped.append(f"change '{change.get('label', '')}' from day {start}")
-    if "changes" in data:
+            dropped.append(f"change '{change.get('label', '')}' from day {start:g}")
+    if isinstance(listed, list) and "changes" in data:
         data["changes"] = changes
     if dropped:
         warnings.warn(
