@@ -627,7 +627,9 @@ def _announce_sweep(runs, sweeps: list, yes: bool) -> None:
     help="documentation directory: writes figures.md and images/figures/*.png",
 )
 @click.option("--docs", "old_docs_dir", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True)
-@click.option("--workers", type=int, default=2, show_default=True, help="processes simulating the scenarios")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=2, show_default=True, help="processes simulating the scenarios"
+)
 @click.option("--yes", is_flag=True, help="start the long jobs (the sweeps behind some figures) without asking")
 def gallery(docs_dir: Path, old_docs_dir, workers: int, yes: bool):
     """Make every figure from the shipped scenarios and write the gallery page (a few minutes, plus any sweep)."""
