@@ -71,6 +71,15 @@ def test_a_visit_at_the_end_year_names_the_visit_and_the_latest_allowed_year():
     assert Scenario.visit_day(2.999) == 1095 and Scenario.visit_day(3.0) == 1096  # the bound is the right one
 
 
+def test_parameters_in_range_that_cannot_run_together_are_refused_at_load():
+    """Liver fat export at or below the capacity used has no steady state: each value in its range, the pair once
+    passed glucosim check and failed at the run's start naming neither the file nor the field."""
+    subject = {"preset": "healthy", "parameters": {"liver_fat_export_capacity": 0.6, "liver_fat_capacity_used": 0.7}}
+    message = _error(scenario_dict(subject=subject))
+    assert ": subject.parameters: liver_fat_export_capacity (0.6) must exceed liver_fat_capacity_used (0.7)" in message
+    assert "allowed: liver_fat_export_capacity > liver_fat_capacity_used" in message
+
+
 def test_change_after_end_rejected():
     data = scenario_dict(duration_days=10, changes=[{"from_day": 20, "sleep_h": 6}])
     assert "after the end of the run" in _error(data)
