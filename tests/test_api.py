@@ -78,6 +78,30 @@ def test_a_shortened_run_leaves_malformed_changes_and_visits_to_the_schema():
     assert "changes[0].from_year: " in message and "clinic[0].at_years[1]: " in message
 
 
+@pytest.mark.parametrize(
+    ("options", "field", "allowed"),
+    [
+        ({"rtol": -1.0}, "rtol", "allowed: 1e-12 to 0.1"),  # was a solver failure naming neither
+        ({"rtol": float("nan")}, "rtol", "allowed: 1e-12 to 0.1"),
+        ({"until_day": -1}, "until_day", "allowed: whole days from 1"),  # ran one day silently
+        ({"until_day": 2.5}, "until_day", "allowed: whole days from 1"),
+        ({"state_days": (99,)}, "state_days", "allowed: whole days 0 to 4"),  # ignored silently
+        ({"trajectory_days": (-3,)}, "trajectory_days", "allowed: whole days 0 to 4"),
+    ],
+)
+def test_run_options_out_of_range_are_scenario_errors_naming_the_option(options, field, allowed):
+    from glucosim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as info:
+        glucosim.simulate(scenario_dict(duration_days=5), progress=False, **options)
+    message = str(info.value)
+    assert message.startswith(f"<dict>: {field}: ") and allowed in message
+
+
+def test_until_day_past_the_end_runs_the_whole_scenario():
+    assert len(glucosim.simulate(scenario_dict(duration_days=2), progress=False, until_day=10).daily) == 2
+
+
 def test_override_kinds_resolve_to_their_fields():
     loaded = glucosim.load_scenario(
         scenario_dict(),

@@ -282,6 +282,38 @@ def load_scenario(scenario: str | Path | Mapping | Scenario | LoadedScenario, /,
     return parse_scenario(data, source=source, text=text)
 
 
+RTOL_RANGE = (1e-12, 0.1)
+"""Relative tolerances ``simulate`` takes: below 1e-12 the steps approach floating-point resolution, above 0.1 not
+one digit is kept (rtol = -1 or NaN once ran into a solver failure that named neither the option nor a range)."""
+
+
+def _check_run_options(loaded, rtol, until_day, day_lists: dict) -> None:
+    """Refuse run options that are out of range, naming the scenario, the option and what is allowed."""
+    from glucosim.errors import ScenarioError
+
+    n_days = loaded.scenario.n_days
+    where = loaded.source
+    low, high = RTOL_RANGE
+    if rtol is not None and not (_number(rtol) and low <= rtol <= high):
+        raise ScenarioError(f"{where}: rtol: {rtol!r} is not a relative tolerance; allowed: {low:g} to {high:g}")
+
+    def whole(value) -> bool:
+        return _number(value) and float(value).is_integer()
+
+    if until_day is not None and not (whole(until_day) and until_day >= 1):
+        # until_day = -1 or 0 silently ran one day; a day past the end runs the whole scenario (a cap, as documented)
+        raise ScenarioError(
+            f"{where}: until_day: {until_day!r} is not a day to stop at; allowed: whole days from 1 (the run has "
+            f"{n_days})"
+        )
+    for name, days in day_lists.items():
+        outside = [day for day in days if not (whole(day) and 0 <= day < n_days)]
+        if outside:  # were ignored silently
+            raise ScenarioError(
+                f"{where}: {name}: {outside[0]!r} is not a day of the run; allowed: whole days 0 to {n_days - 1}"
+            )
+
+
 def simulate(
     scenario: str | Path | Mapping | Scenario | LoadedScenario,
     /,
@@ -340,6 +372,7 @@ def simulate(
     from glucosim.clinic.visits import simulate_with_visits as _simulate
 
     loaded = load_scenario(scenario, **overrides)
+    _check_run_options(loaded, rtol, until_day, {"trajectory_days": trajectory_days, "state_days": state_days})
     n_days = loaded.scenario.n_days if until_day is None else min(loaded.scenario.n_days, until_day)
     options: dict[str, Any] = {
         "progress": progress,
