@@ -86,6 +86,8 @@ def _day_list(spec: str, n_days: int) -> list[int]:
                 days.append(n_days - 1)
             elif "-" in part:
                 first, last = (int(x) for x in part.split("-", 1))
+                if last < first:  # was an empty range: no trace written, no word said
+                    _fail(f"--trace-days {spec!r}: range {part!r} runs backwards; write FIRST-LAST, e.g. 100-106")
                 days += range(first, last + 1)
             else:
                 days.append(int(part))
