@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from glucosim.physiology import adipose, beta_cells, body, exercise, gut, insulin, kidney, liver, muscle, sensitivity
+from glucosim.physiology import adipose, beta_cells, body, exercise, gut, insulin, liver, muscle, sensitivity
 from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
 
 
@@ -254,12 +254,7 @@ def test_nefa_steady_at_reference_for_healthy_basal_insulin(parameters, state):
     assert dydt[St.nefa_mmol_l] == pytest.approx(0.0, abs=1e-12)
 
 
-# ---------------------------------------------------------------- kidney
-def test_renal_excretion_only_above_threshold(parameters, state):
-    y = state.copy()
-    assert kidney.renal_excretion(y, parameters) == 0.0
-    y[St.glucose_plasma_mg_kg] = parameters[Par.renal_threshold] + 100.0
-    assert kidney.renal_excretion(y, parameters) == pytest.approx(100.0 * parameters[Par.renal_excretion_rate])
+# ---------------------------------------------------------------- kidney: tests/test_kidney.py
 
 
 # ---------------------------------------------------------------- insulin

@@ -5,6 +5,9 @@ against the course of untreated type 2 diabetes in one subject: scenario 03 (sen
 year, low reserve). ``validation/course/*.toml`` holds the published numbers, each of kind "fit" (the
 parameters were chosen, by the grid of ``fit_grid``, to bring these near) or "validation" (held out,
 reported only). The diagnosis is the first day fasting glucose reaches 126 mg/dl, as in the cohorts.
+Two held-out quantities check the kidney (physiology/kidney.py): the daily urinary glucose of the untreated
+subject a year after diagnosis, and the kidney's excretion at a clamped glucose (measured on the scenario's
+subject, no simulation needed).
 
 Run ``python -m glucosim.calibration.course`` to print the table (one 20-year run, ~10-50 s), or
 ``python -m glucosim.calibration.course --grid`` to rerun the grid that chose the shipped values.
@@ -26,6 +29,9 @@ COURSE_DIR = Path(__file__).resolve().parents[1] / "validation" / "data" / "cour
 """validation/course in a clone (validation/data links to the repository's validation folder)."""
 SMOOTH_DAYS = 30
 """Fasting glucose is read as a 30-day mean (a clinic value), not one morning."""
+MG_PER_G = 1000.0
+CLAMP_GLUCOSE_11_MMOL_L_MG_DL = 11.0 * 18.016
+"""11 mmol/l in mg/dl (glucose 180.16 g/mol): the clamp level of Wolf et al. 2009's between-subject comparison."""
 GRID = {
     "glucotoxicity_threshold": (130.0, 131.5, 133.0),
     "beta_mass_glucotoxic_rate": (0.0002, 0.0003, 0.0004),
@@ -64,8 +70,12 @@ def load_course_targets(directory: Path = COURSE_DIR) -> list[CourseTarget]:
     return targets
 
 
-def course_measures(daily) -> dict[str, float]:
-    """Course quantities of one run's daily table (indexed by day); NaN where the run does not reach them."""
+def course_measures(daily, body_weight_kg: float = float("nan")) -> dict[str, float]:
+    """Course quantities of one run's daily table (indexed by day); NaN where the run does not reach them.
+
+    ``body_weight_kg`` (the subject's starting weight: the daily table's fluxes are per kg of it) turns the renal
+    excretion into grams a day; a table without the renal column gives NaN for it.
+    """
     import numpy as np
 
     fasting = daily["fasting_glucose_mg_dl"].rolling(SMOOTH_DAYS, min_periods=1).mean().to_numpy()
@@ -73,6 +83,11 @@ def course_measures(daily) -> dict[str, float]:
     hba1c = daily["hba1c_percent"].to_numpy()
     homa_b = daily["homa_b"].rolling(SMOOTH_DAYS, min_periods=1).mean().to_numpy()
     n = len(raw)
+    if "renal_excretion_mg_kg_day" in daily:
+        renal_mg_kg_day = daily["renal_excretion_mg_kg_day"].rolling(SMOOTH_DAYS, min_periods=1).mean().to_numpy()
+        glucosuria_g_day = renal_mg_kg_day * body_weight_kg / MG_PER_G
+    else:
+        glucosuria_g_day = np.full(n, np.nan)
 
     def first(values, threshold):
         hits = np.flatnonzero(values >= threshold)
@@ -95,8 +110,19 @@ def course_measures(daily) -> dict[str, float]:
         "hba1c_1y_after_diagnosis_percent": at(hba1c, onset + year),
         "hba1c_6y_after_diagnosis_percent": at(hba1c, onset + 6 * year),
         "homa_b_at_diagnosis_over_peak": at(homa_b, onset) / peak_b,
+        "glucosuria_1y_after_diagnosis_g_day": at(glucosuria_g_day, onset + year),
+        "glucosuria_6y_after_diagnosis_g_day": at(glucosuria_g_day, onset + 6 * year),
         "diagnosis_year": onset / year,
     }
+
+
+def kidney_measures(parameters) -> dict[str, float]:
+    """Quantities of the subject's kidney alone (physiology/kidney.py) at the kernel parameter vector ``parameters``."""
+    from glucosim.physiology._jit import as_python
+    from glucosim.physiology.kidney import renal_excretion_mg_min
+
+    excretion = as_python(renal_excretion_mg_min)
+    return {"renal_excretion_at_11_mmol_l_mg_min": float(excretion(CLAMP_GLUCOSE_11_MMOL_L_MG_DL, parameters))}
 
 
 MEASURES = (
@@ -107,6 +133,9 @@ MEASURES = (
     "hba1c_1y_after_diagnosis_percent",
     "hba1c_6y_after_diagnosis_percent",
     "homa_b_at_diagnosis_over_peak",
+    "glucosuria_1y_after_diagnosis_g_day",
+    "glucosuria_6y_after_diagnosis_g_day",
+    "renal_excretion_at_11_mmol_l_mg_min",  # the kidney alone: kidney_measures
     "diagnosis_year",
 )
 
@@ -114,11 +143,14 @@ MEASURES = (
 def evaluate_course(targets: list[CourseTarget], **parameters: float) -> dict[str, dict[str, float]]:
     """scenario -> {measure: value} for every scenario the targets name, with parameter overrides."""
     import glucosim
+    from glucosim.physiology.indices import Par
 
     values: dict[str, dict[str, float]] = {}
     for scenario in sorted({target.scenario for target in targets}):
-        daily = glucosim.simulate(scenario, progress=False, **parameters).daily
-        values[scenario] = course_measures(daily)
+        loaded = glucosim.load_scenario(scenario, **parameters)
+        daily = glucosim.simulate(loaded, progress=False).daily
+        vector = loaded.parameters
+        values[scenario] = course_measures(daily, float(vector[Par.body_weight])) | kidney_measures(vector)
     return values
 
 

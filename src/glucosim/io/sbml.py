@@ -132,8 +132,8 @@ ASSIGNMENTS = {
     "G < glucagon_hypoglycemia_threshold, 1) * glucagon_exercise * (1 + glucagon_amino_acid_gain "
     "* gut_absorption_rate * meal_protein_per_carb * absorption_speed * gut_mg_kg)",
     "appearance": "gut_bioavailability * gut_absorption_rate * absorption_speed * gut_mg_kg",
-    "renal": "piecewise(renal_excretion_rate * (glucose_plasma_mg_kg - renal_threshold), "
-    "glucose_plasma_mg_kg > renal_threshold, 0)",
+    "renal": "renal_gfr / 100 * renal_glucose_splay * ln(1 + exp((glucose_plasma_mg_kg / glucose_distribution_volume "
+    "- renal_glucose_tm / (renal_gfr / 100)) / renal_glucose_splay)) / body_weight",
     "saturation": "glucose_tissue_mg_kg / (tissue_uptake_km + glucose_tissue_mg_kg)",
     "vmax_independent": "tissue_uptake_vmax_basal - tissue_uptake_vmax_insulin * insulin_basal_reference",
     # muscle.py: the splanchnic bed's share of the insulin-independent part is booked apart

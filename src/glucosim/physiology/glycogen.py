@@ -5,7 +5,7 @@ insulin) was fitted in people with a normal glycogen store, so it is kept as
 the liver's demand. The liver meets it from gluconeogenesis GNG first (raised
 by glucagon above basal, not suppressed by insulin) and from glycogen for the rest:
 
-    GNG  = GNG_b * (1 + c_GNG * max(H/H_b - 1, 0)) + X
+    GNG  = GNG_b * (1 + c_GNG * max(H/H_b - 1, 0)) + (1 - s_X) X
     L    = [max(E - GNG, 0) + xi * H_cr + Gprod] * A(Gly)          (glycogenolysis)
     EGP  = min(E, GNG) + L
     A    = min(1, Gly * (Gly_ref + K) / (Gly_ref * (Gly + K)))     (availability, 1 with a normal store)
@@ -14,9 +14,18 @@ by glucagon above basal, not suppressed by insulin) and from glycogen for the re
     dGly/dt = [max(GNG - E, 0) + (1 - f)/f * Ra + HGU] * (1 - Gly/Gly_max) - L
 
 X is the part of E that a normal liver would not have at the same glucose and
-insulin (hepatic insulin resistance, cortisol, NEFA): raised output in type 2
-diabetes is gluconeogenic (Magnusson 1992 J Clin Invest 90:1323), so the
-store of a resistant liver cycles as a normal one does. H_cr is the
+insulin (hepatic insulin resistance, cortisol, NEFA). Raised output in type 2
+diabetes is mostly gluconeogenic (Magnusson 1992 J Clin Invest 90:1323), but
+not all of it: glycogenolysis still supplies ~23-38 % of fasting output (13C MRS
+and deuterated water; models/parameters.toml, excess_output_glycogenolysis_share),
+so the share s_X of X is drawn from glycogen. With the whole excess
+gluconeogenic, a hyperglycaemic liver (whose normal counterpart would be
+suppressed to GNG_b) released no glycogen while fasting and stored its surplus
+gluconeogenesis all day: its store sat at capacity without cycling, and a
+low-carbohydrate diet took weeks to bring it below the overnight store (the
+VLCD lag of issue 11). It still fills by day (type 2 diabetic livers hold
+less glycogen than healthy ones, Krssak 2004 Diabetes 53:3048: not modelled)
+but now empties overnight. H_cr is the
 counter-regulatory glucagon excess (glucagon.py), Gprod Roy & Parker's
 exercise liver output, Ra the meal's appearance in plasma. When
 insulin holds E below GNG (after a meal), new glucose is stored (the indirect
@@ -59,7 +68,8 @@ def glycogen_availability(y, p):
 @kernel
 def liver_sources(y, p, insulin_regulated_output, gluconeogenic_excess, counterregulatory_excess_pg_ml):
     """(liver glucose output, gluconeogenesis released, glycogenolysis, gluconeogenesis stored), mg/kg/min."""
-    gng = gluconeogenesis(y, p) + gluconeogenic_excess
+    # the excess output X of a resistant liver is mostly gluconeogenic, partly glycogenolytic
+    gng = gluconeogenesis(y, p) + (1.0 - p[Par.excess_output_glycogenolysis_share]) * gluconeogenic_excess
     demand = insulin_regulated_output - gng
     released_gng = gng
     stored_gng = 0.0

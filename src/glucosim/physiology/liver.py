@@ -21,7 +21,7 @@ def insulin_regulated_output(y, p, sensitivity_liver, nefa_ratio, cortisol_rel, 
     E is the liver's demand with a normal glycogen store; ``circadian`` is the
     body clock's factor on kp1 (clock.py). The excess, from hepatic insulin
     resistance, cortisol, NEFA and the dawn rise, is met by gluconeogenesis
-    (glycogen.py): in type 2 diabetes the raised output is gluconeogenic.
+    and glycogenolysis (glycogen.py): in type 2 diabetes the raised output is mostly gluconeogenic.
     """
     base = p[Par.liver_output_extrapolated]
     glucose_suppression = p[Par.liver_output_glucose_effect] * y[St.glucose_plasma_mg_kg]
