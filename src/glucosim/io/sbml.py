@@ -113,7 +113,7 @@ ASSIGNMENTS = {
     "glucagon_cr": "piecewise(glucagon_pg_ml / glucagon_exercise - glucagon_basal, "
     "glucagon_pg_ml / glucagon_exercise > glucagon_basal, 0)",
     "gng": "gluconeogenesis_basal * piecewise(1 + gluconeogenesis_glucagon_gain * (glucagon_pg_ml / glucagon_basal - 1), "
-    "glucagon_pg_ml > glucagon_basal, 1) + gng_excess",
+    "glucagon_pg_ml > glucagon_basal, 1) + (1 - excess_output_glycogenolysis_share) * gng_excess",
     "gng_stored": "piecewise(gng - liver_demand, gng > liver_demand, 0)",
     "gng_released": "gng - gng_stored",
     "glycogen_availability": "piecewise(0, liver_glycogen_mg_kg <= 0, piecewise(1, liver_glycogen_mg_kg "
