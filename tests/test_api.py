@@ -43,6 +43,65 @@ def test_shipped_name_with_overrides_changes_parameters_and_shortens():
     assert base.scenario.routine == loaded.scenario.routine
 
 
+@pytest.mark.parametrize(
+    ("overrides", "field", "allowed"),
+    [
+        ({"duration_days": 0}, "duration_days", "greater than 0"),
+        ({"duration_years": "abc"}, "duration_years", "valid number"),
+        ({"duration_years": 1e9}, "duration_years", "less than or equal to 60"),
+    ],
+)
+def test_a_bad_duration_override_is_a_scenario_error_naming_the_field(overrides, field, allowed):
+    """These were pydantic tracebacks: the shortened run's end was computed before the data were validated."""
+    from glucosim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as info:
+        glucosim.load_scenario(LOW_RESERVE, **overrides)
+    message = str(info.value)
+    assert f"{LOW_RESERVE}.toml" in message and f"{field}: " in message and allowed in message
+
+
+def test_a_shortened_run_leaves_malformed_changes_and_visits_to_the_schema():
+    """A from_year or visit year of the wrong type was a TypeError while dropping what falls after the end."""
+    from glucosim.errors import ScenarioError
+
+    data = scenario_dict(
+        duration_years=5,
+        changes=[{"from_year": "2", "sleep_h": 6.0}],
+        clinic=[{"protocol": "ogtt_75g", "at_years": [0, "4", 4.5]}],
+    )
+    del data["duration_days"]
+    with pytest.raises(ScenarioError) as info, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        glucosim.load_scenario(data, duration_years=1)
+    message = str(info.value)
+    assert "changes[0].from_year: " in message and "clinic[0].at_years[1]: " in message
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "allowed"),
+    [
+        ({"rtol": -1.0}, "rtol", "allowed: 1e-12 to 0.1"),  # was a solver failure naming neither
+        ({"rtol": float("nan")}, "rtol", "allowed: 1e-12 to 0.1"),
+        ({"until_day": -1}, "until_day", "allowed: whole days from 1"),  # ran one day silently
+        ({"until_day": 2.5}, "until_day", "allowed: whole days from 1"),
+        ({"state_days": (99,)}, "state_days", "allowed: whole days 0 to 4"),  # ignored silently
+        ({"trajectory_days": (-3,)}, "trajectory_days", "allowed: whole days 0 to 4"),
+    ],
+)
+def test_run_options_out_of_range_are_scenario_errors_naming_the_option(options, field, allowed):
+    from glucosim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as info:
+        glucosim.simulate(scenario_dict(duration_days=5), progress=False, **options)
+    message = str(info.value)
+    assert message.startswith(f"<dict>: {field}: ") and allowed in message
+
+
+def test_until_day_past_the_end_runs_the_whole_scenario():
+    assert len(glucosim.simulate(scenario_dict(duration_days=2), progress=False, until_day=10).daily) == 2
+
+
 def test_override_kinds_resolve_to_their_fields():
     loaded = glucosim.load_scenario(
         scenario_dict(),

@@ -109,6 +109,10 @@ def test_run_errors_are_one_style(tmp_path):
         (["run", "01_healthy_baseline", "--set", "beta_cell_reserv=3"], "unknown override 'beta_cell_reserv'"),
         (["run", "01_healthy_baseline", "--set", "nonsense"], "write NAME=VALUE"),
         (["run", "01_healthy_baseline", "--set", "duration_days=2", "--trace-days", "5"], "outside the run"),
+        (
+            ["run", "01_healthy_baseline", "--set", "duration_days=9", "--trace-days", "5-2"],
+            "range '5-2' runs backwards",
+        ),
         (["parameters", "--compartment", "spleen"], "choose one of: "),
         (["clinic"], "give a PROTOCOL"),
     ]:

@@ -128,6 +128,26 @@ def test_cli_clinic_unknown_subject_fails_cleanly():
     assert result.exit_code == 2 and "unknown preset 'athlete'" in result.output
 
 
+def test_a_visit_year_past_the_run_names_the_latest_year_that_is_a_day_of_it():
+    """A 20-year run's last day is 7304; year 20 is day 7305. The message once said "years 0 to 20.00"."""
+    from glucosim.clinic.runner import subject_state
+    from glucosim.errors import ClinicError
+    from glucosim.scenario.schema import Scenario
+
+    data = scenario_dict(duration_years=20)
+    del data["duration_days"]
+    loaded = parse_scenario(data, "long.toml")
+    with pytest.raises(ClinicError) as info:
+        subject_state(loaded, Scenario.visit_day(20.0))
+    assert "long.toml: day 7305 is outside the scenario (allowed: 0 to 7304, i.e. years 0 to 19.998)" in str(info.value)
+    assert Scenario.visit_day(19.998) == 7304 < Scenario.visit_day(19.999)
+
+
+def test_cli_gallery_refuses_zero_workers():
+    result = CliRunner().invoke(main, ["gallery", "--workers", "0"])
+    assert result.exit_code == 2 and "'--workers': 0 is not in the range x>=1" in result.output
+
+
 def test_scheduled_visits_appear_in_summary(tmp_path):
     data = scenario_dict(duration_days=20, clinic=[{"protocol": "fasting", "at_years": [0, 0.05]}])
     result = glucosim.simulate(parse_scenario(data, "<test>"), progress=False)

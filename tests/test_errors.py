@@ -29,6 +29,19 @@ def test_overlap_introduced_by_a_change_names_the_change():
         ScenarioProgram(_with_exercise([MORNING_RUN], [change]))
 
 
+def test_a_session_at_or_below_rest_names_the_field_and_suggests_a_percentage():
+    """60 % VO2max written as 0.6 ran without error and without any exercise (intensity above rest: 0)."""
+    with pytest.raises(ScenarioError) as info:
+        ScenarioProgram(_with_exercise([{**MORNING_RUN, "intensity_pct_vo2max": 0.6}]))
+    message = str(info.value)
+    assert message.startswith("week.toml: routine.exercise[0].intensity_pct_vo2max: 0.6 % VO2max is at or below rest")
+    assert "allowed: above 8 up to 100" in message
+    change = {"from_day": 5, "exercise": [{**MORNING_RUN, "intensity_pct_vo2max": 8.0}]}
+    with pytest.raises(ScenarioError, match=r"changes\[0\].exercise\[0\].intensity_pct_vo2max: 8 % VO2max"):
+        ScenarioProgram(_with_exercise([MORNING_RUN], [change]))
+    ScenarioProgram(_with_exercise([{**MORNING_RUN, "intensity_pct_vo2max": 8.5}]))  # just above rest: allowed
+
+
 def test_sessions_on_different_weekdays_may_share_a_time():
     ScenarioProgram(_with_exercise([MORNING_RUN, {**MORNING_RUN, "weekdays": [1, 3]}]))
 

@@ -105,6 +105,23 @@ OGTT = {"name": "t", "kind": "ogtt", "duration_min": 180, "samples_min": [0, 120
             "(top level)",
             "needs an iv_glucose_g_per_kg action",
         ),
+        # a negative absorption multiplier gave a glucose of -3.7e10 mg/dl in a 75-g OGTT; 0 absorbed nothing and
+        # 1e6 everything at once: the meal's own range (0.1, 3] applies to a drink too
+        (
+            {"actions": [{"at_min": 0, "oral_glucose_g": 75, "absorption": -2.0}]},
+            "actions[0].absorption",
+            "greater than 0.1",
+        ),
+        (
+            {"actions": [{"at_min": 0, "oral_glucose_g": 75, "absorption": 0.0}]},
+            "actions[0].absorption",
+            "'slow', 'medium' or 'fast'",
+        ),
+        (
+            {"actions": [{"at_min": 0, "oral_glucose_g": 75, "absorption": 1e6}]},
+            "actions[0].absorption",
+            "less than or equal to 3",
+        ),
     ],
 )
 def test_protocol_values_that_can_only_give_nonsense_are_refused(change, field, allowed):
@@ -182,6 +199,26 @@ def test_check_daily_flags_the_reported_impossible_run():
 def test_check_daily_flags_negative_and_infinite_values():
     verdict = plausibility.check_daily(_daily(min_glucose_mg_dl=[80.0, -19.2], mean_insulin_uU_ml=[10.0, np.inf]))
     assert {p["marker"] for p in verdict.problems} == {"min_glucose_mg_dl", "mean_insulin_uU_ml"}
+
+
+def test_check_run_flags_fat_mass_below_its_starvation_floor():
+    daily = _daily(fat_mass_change_kg=[0.0, -10.0, -19.5, -19.99])
+    verdict = plausibility.check_run(daily, (), starting_fat_mass_kg=20.0)
+    assert [p["marker"] for p in verdict.problems] == ["fat_mass_kg"]
+    problem = verdict.problems[0]
+    assert problem["first"] == "day 2" and problem["count"] == 2
+    assert problem["allowed"][0] == pytest.approx(plausibility.MIN_FAT_MASS_FRACTION * 20.0)
+    assert plausibility.check_run(daily.iloc[:2], (), starting_fat_mass_kg=20.0).plausible
+
+
+def test_starving_for_a_year_is_flagged_not_a_plain_success(make_scenario):
+    """A year without meals took 50 kg off a 75 kg subject, fat mass to 0, and the run reported success."""
+    import glucosim
+
+    result = glucosim.simulate(make_scenario(duration_days=365, routine={"meals": []}), progress=False)
+    verdict = result.summary["plausibility"]
+    assert verdict["plausible"] is False
+    assert [problem["marker"] for problem in verdict["problems"]] == ["fat_mass_kg"]
 
 
 def test_a_normal_run_is_plausible_and_says_so(make_scenario):

@@ -80,6 +80,63 @@ def test_every_state_is_exported_or_deliberately_excluded(tmp_path):
     assert quadratures and not any(model.getParameter(name) or model.getSpecies(name) for name in quadratures)
 
 
+# A scenario whose steps differ from the subject's habitual ones (steps_reference): the energy balance's step term
+# and the activity sensitivity both act.
+STEPS_SCENARIO = {"name": "fewer steps", "duration_days": 2, "subject": {"preset": "healthy"}}
+SLOW_STATE_PERTURBATION = {
+    # away from the start so every term of the energy balance and of liver fat is non-zero
+    "weight_change_kg": 3.0,
+    "fat_mass_change_kg": 2.0,
+    "body_glycogen_change_kg": 0.1,
+    "extracellular_fluid_change_kg": -0.3,
+    "adaptive_thermogenesis_kcal_day": 60.0,
+    "liver_fat_pct": 9.0,
+    "training_level": 0.05,
+    "exercise_vo2_pct": 30.0,
+}
+
+
+# ~30 s each (roadrunner compiles the whole model): the quick tier keeps the one below the habitual steps
+@pytest.mark.parametrize("daily_steps", [2500.0, pytest.param(12000.0, marks=pytest.mark.slow)])
+def test_slow_rates_of_the_whole_model_equal_the_core_term_by_term(daily_steps):
+    """Every slow state's rate in the whole-model export equals glucosim's rhs at one state (daily steps away from
+    the reference: the export once left the step term out of the energy balance)."""
+    import glucosim
+    from glucosim.physiology.indices import N_STATES
+    from glucosim.physiology.model import rhs
+    from glucosim.scenario.compile import ScenarioProgram
+    from glucosim.simulation.initial_state import last_meal
+
+    loaded = glucosim.load_scenario({**STEPS_SCENARIO, "routine": {"daily_steps": daily_steps}})
+    document, y0 = sbml.build_scenario_document(loaded, 1)
+    model = document.getModel()
+    y = y0.copy()
+    for name, value in SLOW_STATE_PERTURBATION.items():
+        y[St[name]] = value
+        model.getParameter(name).setValue(value)
+    runner = roadrunner.RoadRunner(libsbml.writeSBMLToString(document))
+    theirs = np.array([runner[f"{name}'"] for name in sbml.FROZEN_STATES])
+
+    program = ScenarioProgram(loaded)
+    dose, speed = last_meal(program.day_plan(0))
+    drivers = program.schedule(0, 1, last_dose=dose, last_speed=speed)[0].drivers[0]
+    assert drivers[Drv.daily_steps] == daily_steps != loaded.parameters[Par.steps_reference]
+    dydt = np.zeros(N_STATES)
+    rhs(0.0, y, drivers, loaded.parameters, dydt)
+    ours = np.array([dydt[St[name]] for name in sbml.FROZEN_STATES])
+    error = np.abs(theirs - ours) / (np.abs(ours) + 1e-15)
+    worst = int(np.argmax(error))
+    assert error.max() < 1e-9, f"{sbml.FROZEN_STATES[worst]}: SBML {theirs[worst]:.12g}, glucosim {ours[worst]:.12g}"
+
+    # the steps do move the body: at the reference steps the core's weight rate differs by more than the check
+    habitual = drivers.copy()
+    habitual[Drv.daily_steps] = loaded.parameters[Par.steps_reference]
+    rhs(0.0, y, habitual, loaded.parameters, dydt)
+    assert abs(dydt[St.weight_change_kg] - ours[sbml.FROZEN_STATES.index("weight_change_kg")]) > 1e-3 * abs(
+        dydt[St.weight_change_kg]
+    )
+
+
 THIRTY_DAYS = {
     "name": "30 days for SBML",
     "duration_days": 30,
@@ -95,6 +152,8 @@ THIRTY_DAYS = {
         "exercise": [{"start_h": 17.0, "duration_min": 45, "intensity_pct_vo2max": 60, "weekdays": [1, 3, 5]}],
         "energy_surplus_kcal_per_day": 300,
         "drift": {"whole_body_per_year": -0.3},
+        # below the habitual 7,000 (steps_reference): the step term of the energy balance and activity sensitivity
+        "daily_steps": 3000,
     },
     "changes": [{"from_day": 10, "sleep_h": 5.0, "label": "short sleep"}],
 }
@@ -102,7 +161,8 @@ THIRTY_DAYS = {
 
 @pytest.mark.slow
 def test_whole_model_over_30_days_matches_glucosim_in_roadrunner(tmp_path):
-    """Slow states included; meals, exercise sessions, a sleep change, drift and an energy surplus as events."""
+    """Slow states included; meals, exercise sessions, a sleep change, drift, an energy surplus and fewer daily steps
+    than the habitual ones as events."""
     import glucosim
     from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_ATOL
     from glucosim.simulation.run import simulate
@@ -118,7 +178,14 @@ def test_whole_model_over_30_days_matches_glucosim_in_roadrunner(tmp_path):
     theirs = np.array(result.tolist(), dtype=float)  # a plain array (roadrunner returns a NamedArray)
     ours_midnights = np.array([ours.midnight_states[day][:FIRST_QUADRATURE] for day in range(31)])
     # the slow states did move: this is not the fast model with frozen ones
-    moved = [St.beta_function_rel, St.weight_change_kg, St.training_level, St.drift_log_muscle, St.liver_fat_pct]
+    moved = [
+        St.beta_function_rel,
+        St.weight_change_kg,
+        St.training_level,
+        St.drift_log_muscle,
+        St.liver_fat_pct,
+        St.activity_sensitivity_rel,
+    ]
     assert np.all(np.abs(ours_midnights[-1, moved] - ours_midnights[0, moved]) > 1e-4)
     # 1e-3 relative; absolute floor: the solver's own absolute tolerance of each state, x 1000 like rtol 1e-6 -> 1e-3
     atol = 1e3 * np.array(STATE_ATOL[:FIRST_QUADRATURE])

@@ -54,6 +54,32 @@ def test_changes_out_of_order_rejected():
     assert "time order" in _error(data)
 
 
+def test_changes_out_of_order_name_both_changes():
+    data = scenario_dict(duration_days=30, changes=[{"from_day": 20, "sleep_h": 6}, {"from_day": 10, "sleep_h": 5}])
+    assert "changes[1] starts on day 10, before changes[0] (day 20)" in _error(data)
+
+
+def test_a_visit_at_the_end_year_names_the_visit_and_the_latest_allowed_year():
+    """Year 3 of a 3-year run is day 1096 (3 x 365.25 rounded), one past the run's last day, 1095."""
+    from glucosim.scenario.schema import Scenario
+
+    data = scenario_dict(duration_years=3, clinic=[{"protocol": "ogtt_75g", "at_years": [0, 1, 3]}])
+    del data["duration_days"]
+    message = _error(data)
+    assert "clinic[0].at_years: year 3 is day 1096, after the end of the run (last day 1095)" in message
+    assert "allowed: years 0 to 2.999" in message
+    assert Scenario.visit_day(2.999) == 1095 and Scenario.visit_day(3.0) == 1096  # the bound is the right one
+
+
+def test_parameters_in_range_that_cannot_run_together_are_refused_at_load():
+    """Liver fat export at or below the capacity used has no steady state: each value in its range, the pair once
+    passed glucosim check and failed at the run's start naming neither the file nor the field."""
+    subject = {"preset": "healthy", "parameters": {"liver_fat_export_capacity": 0.6, "liver_fat_capacity_used": 0.7}}
+    message = _error(scenario_dict(subject=subject))
+    assert ": subject.parameters: liver_fat_export_capacity (0.6) must exceed liver_fat_capacity_used (0.7)" in message
+    assert "allowed: liver_fat_export_capacity > liver_fat_capacity_used" in message
+
+
 def test_change_after_end_rejected():
     data = scenario_dict(duration_days=10, changes=[{"from_day": 20, "sleep_h": 6}])
     assert "after the end of the run" in _error(data)

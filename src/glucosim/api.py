@@ -27,6 +27,7 @@ Anything else is an error naming the closest valid names.
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -77,10 +78,24 @@ def _base(scenario) -> tuple[dict | None, Any, str, str]:
     )
 
 
-def _n_days(duration: dict) -> int:
+def _n_days(duration: dict, where: str) -> int:
+    """Days of a run of ``duration`` (the duration fields of a scenario); a bad one is a ScenarioError naming
+    ``where`` and the field (``--set duration_days=0`` was a pydantic traceback)."""
+    from pydantic import ValidationError
+
+    from glucosim.errors import ScenarioError
+    from glucosim.scenario.load import format_validation_error
     from glucosim.scenario.schema import Scenario
 
-    return Scenario.model_validate({"name": "duration", **duration}).n_days
+    try:
+        return Scenario.model_validate({"name": "duration", **duration}).n_days
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(where, exc)) from None
+
+
+def _number(value) -> bool:
+    """A real number (not a boolean): the only kind of day or year worth comparing before validation."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _drop_after_end(data: dict, where: str) -> None:
@@ -88,30 +103,34 @@ def _drop_after_end(data: dict, where: str) -> None:
     from glucosim.physiology.units import DAYS_PER_YEAR
     from glucosim.scenario.schema import Scenario
 
-    n_days = _n_days({key: data[key] for key in DURATION_FIELDS if key in data})
+    n_days = _n_days({key: data[key] for key in DURATION_FIELDS if key in data}, where)
+    # the data are not validated yet: only well-formed visits and changes are dropped, anything else is left for
+    # the schema to report (a from_year of "2" was a TypeError here)
     dropped = []
     visits = []
-    for visit in data.get("clinic", []):
-        kept = [year for year in visit.get("at_years", []) if Scenario.visit_day(year) < n_days]
-        dropped += [
-            f"clinic visit {visit.get('protocol')} at year {year:g}" for year in visit["at_years"] if year not in kept
-        ]
+    clinic = data.get("clinic", [])
+    for visit in clinic if isinstance(clinic, list) else []:
+        years = visit.get("at_years") if isinstance(visit, dict) else None
+        if not isinstance(years, list):
+            visits.append(visit)
+            continue
+        late = [_number(year) and Scenario.visit_day(year) >= n_days for year in years]
+        dropped += [f"clinic visit {visit.get('protocol')} at year {year:g}" for year, gone in zip(years, late) if gone]
+        kept = [year for year, gone in zip(years, late) if not gone]
         if kept:
             visits.append({**visit, "at_years": kept})
-    if "clinic" in data:
+    if isinstance(clinic, list) and "clinic" in data:
         data["clinic"] = visits
     changes = []
-    for change in data.get("changes", []):
-        start = (
-            change["from_day"]
-            if change.get("from_day") is not None
-            else round(change.get("from_year", 0) * DAYS_PER_YEAR)
-        )
-        if start < n_days:
+    listed = data.get("changes", [])
+    for change in listed if isinstance(listed, list) else []:
+        day, year = (change.get("from_day"), change.get("from_year")) if isinstance(change, dict) else (None, None)
+        start = day if _number(day) else round(year * DAYS_PER_YEAR) if _number(year) and day is None else None
+        if start is None or start < n_days:
             changes.append(change)
         else:
-            dropped.append(f"change '{change.get('label', '')}' from day {start}")
-    if "changes" in data:
+            dropped.append(f"change '{change.get('label', '')}' from day {start:g}")
+    if isinstance(listed, list) and "changes" in data:
         data["changes"] = changes
     if dropped:
         warnings.warn(
@@ -263,6 +282,38 @@ def load_scenario(scenario: str | Path | Mapping | Scenario | LoadedScenario, /,
     return parse_scenario(data, source=source, text=text)
 
 
+RTOL_RANGE = (1e-12, 0.1)
+"""Relative tolerances ``simulate`` takes: below 1e-12 the steps approach floating-point resolution, above 0.1 not
+one digit is kept (rtol = -1 or NaN once ran into a solver failure that named neither the option nor a range)."""
+
+
+def _check_run_options(loaded, rtol, until_day, day_lists: dict) -> None:
+    """Refuse run options that are out of range, naming the scenario, the option and what is allowed."""
+    from glucosim.errors import ScenarioError
+
+    n_days = loaded.scenario.n_days
+    where = loaded.source
+    low, high = RTOL_RANGE
+    if rtol is not None and not (_number(rtol) and low <= rtol <= high):
+        raise ScenarioError(f"{where}: rtol: {rtol!r} is not a relative tolerance; allowed: {low:g} to {high:g}")
+
+    def whole(value) -> bool:
+        return _number(value) and float(value).is_integer()
+
+    if until_day is not None and not (whole(until_day) and until_day >= 1):
+        # until_day = -1 or 0 silently ran one day; a day past the end runs the whole scenario (a cap, as documented)
+        raise ScenarioError(
+            f"{where}: until_day: {until_day!r} is not a day to stop at; allowed: whole days from 1 (the run has "
+            f"{n_days})"
+        )
+    for name, days in day_lists.items():
+        outside = [day for day in days if not (whole(day) and 0 <= day < n_days)]
+        if outside:  # were ignored silently
+            raise ScenarioError(
+                f"{where}: {name}: {outside[0]!r} is not a day of the run; allowed: whole days 0 to {n_days - 1}"
+            )
+
+
 def simulate(
     scenario: str | Path | Mapping | Scenario | LoadedScenario,
     /,
@@ -321,6 +372,7 @@ def simulate(
     from glucosim.clinic.visits import simulate_with_visits as _simulate
 
     loaded = load_scenario(scenario, **overrides)
+    _check_run_options(loaded, rtol, until_day, {"trajectory_days": trajectory_days, "state_days": state_days})
     n_days = loaded.scenario.n_days if until_day is None else min(loaded.scenario.n_days, until_day)
     options: dict[str, Any] = {
         "progress": progress,

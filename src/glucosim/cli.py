@@ -86,6 +86,8 @@ def _day_list(spec: str, n_days: int) -> list[int]:
                 days.append(n_days - 1)
             elif "-" in part:
                 first, last = (int(x) for x in part.split("-", 1))
+                if last < first:  # was an empty range: no trace written, no word said
+                    _fail(f"--trace-days {spec!r}: range {part!r} runs backwards; write FIRST-LAST, e.g. 100-106")
                 days += range(first, last + 1)
             else:
                 days.append(int(part))
@@ -627,7 +629,9 @@ def _announce_sweep(runs, sweeps: list, yes: bool) -> None:
     help="documentation directory: writes figures.md and images/figures/*.png",
 )
 @click.option("--docs", "old_docs_dir", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True)
-@click.option("--workers", type=int, default=2, show_default=True, help="processes simulating the scenarios")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=2, show_default=True, help="processes simulating the scenarios"
+)
 @click.option("--yes", is_flag=True, help="start the long jobs (the sweeps behind some figures) without asking")
 def gallery(docs_dir: Path, old_docs_dir, workers: int, yes: bool):
     """Make every figure from the shipped scenarios and write the gallery page (a few minutes, plus any sweep)."""

@@ -10,6 +10,7 @@ interval from the glucose at that moment.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,9 +110,12 @@ def subject_state(loaded: LoadedScenario, day: int = 0) -> np.ndarray:
 
     program = ScenarioProgram(loaded)
     if not 0 <= day < program.n_days:
+        # the latest year whose day, round(year x 365.25), is in the run (the last day / 365.25 printed as "20.00"
+        # for a 20-year run, whose year 20 is day 7305, one past its end)
+        latest_year = math.floor((program.n_days - 0.5) / DAYS_PER_YEAR * 1000.0 - 1e-6) / 1000.0
         raise ClinicError(
             f"{loaded.source}: day {day} is outside the scenario (allowed: 0 to {program.n_days - 1}, "
-            f"i.e. years 0 to {(program.n_days - 1) / DAYS_PER_YEAR:.2f})"
+            f"i.e. years 0 to {max(latest_year, 0.0):g})"
         )
     if day == 0:
         return initial_state(program)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from glucosim.clinic.runner import ClinicResult, run_protocol
 from glucosim.scenario.load import LoadedScenario, load_scenario
-from glucosim.simulation.plausibility import check_run
+from glucosim.simulation.plausibility import check_run, starting_fat_mass_kg
 from glucosim.simulation.result import SimulationResult
 from glucosim.simulation.run import simulate
 
@@ -69,6 +69,7 @@ def simulate_with_visits(
     summary = {
         **result.summary,
         "clinic": [visit.to_dict() for visit in clinic],
-        "plausibility": check_run(result.daily, clinic).to_dict(),  # the visits' samples are checked too
+        # the visits' samples are checked too
+        "plausibility": check_run(result.daily, clinic, starting_fat_mass_kg(result.loaded)).to_dict(),
     }
     return dataclasses.replace(result, clinic=clinic, summary=summary)

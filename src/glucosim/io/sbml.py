@@ -113,7 +113,7 @@ ASSIGNMENTS = {
     "glucagon_cr": "piecewise(glucagon_pg_ml / glucagon_exercise - glucagon_basal, "
     "glucagon_pg_ml / glucagon_exercise > glucagon_basal, 0)",
     "gng": "gluconeogenesis_basal * piecewise(1 + gluconeogenesis_glucagon_gain * (glucagon_pg_ml / glucagon_basal - 1), "
-    "glucagon_pg_ml > glucagon_basal, 1) + gng_excess",
+    "glucagon_pg_ml > glucagon_basal, 1) + (1 - excess_output_glycogenolysis_share) * gng_excess",
     "gng_stored": "piecewise(gng - liver_demand, gng > liver_demand, 0)",
     "gng_released": "gng - gng_stored",
     "glycogen_availability": "piecewise(0, liver_glycogen_mg_kg <= 0, piecewise(1, liver_glycogen_mg_kg "
@@ -362,12 +362,15 @@ def _slow_rates() -> dict[str, str]:
         "@activity_target": f"piecewise({floor}, {activity} < {floor}, piecewise(1 + inactivity_sensitivity_loss, "
         f"{activity} > 1 + inactivity_sensitivity_loss, {activity}))",
         "@rest": mifflin,
+        # body.energy_imbalance_kcal_day, term by term: maintenance of fat and lean tissue, moving the body, the
+        # thermic effect of food, adaptive thermogenesis, exercise sessions and daily steps away from the habitual
         "@intake": "food_energy_kcal_day + energy_surplus_kcal_day + sleep_appetite_energy * sleep_deficit_h",
         "@imbalance": "(intake - physical_activity_level * rest) - (fat_maintenance_cost * fat_mass_change_kg "
         "+ lean_maintenance_cost * (tissue_change - fat_mass_change_kg) "
         "+ ((1 - thermic_effect_fraction) * physical_activity_level - 1) * rest / body_weight * weight_change_kg "
         "+ thermic_effect_fraction * (intake - physical_activity_level * rest) + adaptive_thermogenesis_kcal_day "
-        "+ exercise_vo2_pct / resting_intensity * met_energy * (body_weight + weight_change_kg) * 24)",
+        "+ exercise_vo2_pct / resting_intensity * met_energy * (body_weight + weight_change_kg) * 24 "
+        "+ step_energy * (daily_steps - steps_reference) * (body_weight + weight_change_kg))",
         "@fat_now": "piecewise(body_weight * body_fat_fraction + fat_mass_change_kg, "
         "body_weight * body_fat_fraction + fat_mass_change_kg > 0, 0)",
         "@forbes": "forbes_constant * lean_energy_density / fat_energy_density",

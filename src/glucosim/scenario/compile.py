@@ -108,6 +108,19 @@ def _check_exercise_overlap(routine: Routine, where: str) -> None:
                 )
 
 
+def _check_exercise_above_rest(routine: Routine, where: str, p) -> None:
+    """Refuse sessions at or below resting oxygen uptake: they would do nothing (the model's input is the intensity
+    above rest), which is what a fraction given for a percentage (0.6 for 60 % VO2max) silently produced."""
+    rest = float(p[Par.resting_intensity])
+    for index, session in enumerate(routine.exercise):
+        if session.intensity_pct_vo2max <= rest:
+            raise ScenarioError(
+                f"{where}[{index}].intensity_pct_vo2max: {session.intensity_pct_vo2max:g} % VO2max is at or below "
+                f"rest ({rest:g} %, resting_intensity), so the session would do nothing; allowed: above {rest:g} up "
+                f"to 100 (a percentage: 60, not 0.6)"
+            )
+
+
 class ScenarioProgram:
     """A scenario resolved day by day: routines, drivers, schedules and sample times."""
 
@@ -124,6 +137,7 @@ class ScenarioProgram:
     def _resolve_phases(self) -> list[tuple[int, Routine]]:
         routine = self.scenario.routine
         _check_exercise_overlap(routine, f"{self.loaded.source}: routine.exercise")
+        _check_exercise_above_rest(routine, f"{self.loaded.source}: routine.exercise", self.parameters)
         phases = [(0, routine)]
         for index, change in enumerate(self.scenario.changes):
             updates = {
@@ -146,6 +160,7 @@ class ScenarioProgram:
             routine = routine.model_copy(update=updates)
             if change.exercise is not None:
                 _check_exercise_overlap(routine, f"{self.loaded.source}: changes[{index}].exercise")
+                _check_exercise_above_rest(routine, f"{self.loaded.source}: changes[{index}].exercise", self.parameters)
             if phases[-1][0] == change.start_day:
                 phases[-1] = (change.start_day, routine)
             else:

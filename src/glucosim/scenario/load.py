@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from glucosim._toml import read_toml_file
 from glucosim.errors import ParameterError, ScenarioError
 from glucosim.parameters import available_presets, load_parameter_table, load_preset
+from glucosim.physiology.indices import Par
 from glucosim.scenario.messages import format_validation_error as format_validation_error  # shared by every loader
 from glucosim.scenario.protocol import load_protocol
 from glucosim.scenario.schema import Scenario, combined_sensitivity_problem
@@ -51,6 +52,9 @@ class LoadedScenario:
             vector = load_parameter_table().vector(overrides)
         except ParameterError as exc:
             raise ScenarioError(f"{self.source}: subject: {exc}") from None
+        problem = parameter_relation_problem(vector)
+        if problem is not None:
+            raise ScenarioError(f"{self.source}: subject.parameters: {problem}")
         vector.setflags(write=False)
         return overrides, vector
 
@@ -68,6 +72,18 @@ class LoadedScenario:
     def sha256(self) -> str:
         """Hash of the scenario text (of the validated data when built from a dict)."""
         return hashlib.sha256((self.text or self.scenario.model_dump_json()).encode()).hexdigest()
+
+
+def parameter_relation_problem(p) -> str | None:
+    """Why parameters that are each in range cannot run together, or None (checked at load, so ``glucosim check``
+    sees it; a run once failed at its start with a message naming neither the file nor the field)."""
+    export, used = float(p[Par.liver_fat_export_capacity]), float(p[Par.liver_fat_capacity_used])
+    if export <= used:
+        return (
+            f"liver_fat_export_capacity ({export:g}) must exceed liver_fat_capacity_used ({used:g}): below it liver "
+            f"fat has no steady state; allowed: liver_fat_export_capacity > liver_fat_capacity_used"
+        )
+    return None
 
 
 def _check_protocol(name: str, where: str, base: Path) -> None:

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, ValidationError, model_validator
 from glucosim._toml import read_toml_file
 from glucosim.errors import ScenarioError
 from glucosim.scenario.messages import format_validation_error
-from glucosim.scenario.schema import StrictModel
+from glucosim.scenario.schema import Absorption, StrictModel
 
 PROTOCOL_DIR = Path(__file__).resolve().parent.parent / "protocols"
 
@@ -37,7 +37,7 @@ class Action(_Strict):
 
     at_min: TestMinutes = Field(ge=0.0, le=600.0)
     oral_glucose_g: float | None = Field(default=None, gt=0.0, le=200.0, description="glucose drink, grams")
-    absorption: Literal["slow", "medium", "fast"] | float = Field(
+    absorption: Absorption = Field(
         default="fast", description="absorption speed of the drink (a glucose solution is fast)"
     )
     iv_glucose_g_per_kg: float | None = Field(

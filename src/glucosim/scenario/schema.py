@@ -12,6 +12,13 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 AbsorptionName = Literal["slow", "medium", "fast"]
+MIN_ABSORPTION_MULTIPLIER = 0.1
+"""Slowest absorption multiplier (exclusive): 0 would absorb nothing, a negative one emptied the gut into negative
+glucose (-3.7e10 mg/dl in a 75-g OGTT)."""
+MAX_ABSORPTION_MULTIPLIER = 3.0
+"""Fastest absorption multiplier: 1e6 absorbed a 75-g drink at once and gave a glucose of 31 mg/dl at 150 min."""
+Absorption = AbsorptionName | Annotated[float, Field(gt=MIN_ABSORPTION_MULTIPLIER, le=MAX_ABSORPTION_MULTIPLIER)]
+"""A meal's or a drink's absorption speed: a name, or a multiplier of the medium speed."""
 
 DEPRECATED_SUBJECT_FIELDS = {"insulin_sensitivity": "insulin_sensitivity_whole_body"}
 """Old subject field name -> its name in the parameter table (the one name used everywhere)."""
@@ -82,7 +89,7 @@ class Meal(_Strict):
 
     time_h: ClockHours = Field(ge=0.0, lt=24.0, description="clock time of the meal, hours after midnight")
     carbs_g: float = Field(gt=0.0, le=400.0, description="carbohydrate in the meal, grams")
-    absorption: AbsorptionName | Annotated[float, Field(gt=0.1, le=3.0)] = Field(
+    absorption: Absorption = Field(
         default="medium",
         description="speed of absorption: 'slow' (fibre, low GI), 'medium', 'fast' (liquid, high GI), or a multiplier",
     )
@@ -318,13 +325,27 @@ class Scenario(_Strict):
         if sum(value is not None for value in durations) != 1:
             raise ValueError("give exactly one of duration_years, duration_days or duration_hours")
         starts = [change.start_day for change in self.changes]
-        if starts != sorted(starts):
-            raise ValueError("changes must be listed in time order")
+        for index in range(1, len(starts)):
+            if starts[index] < starts[index - 1]:
+                raise ValueError(
+                    f"changes[{index}] starts on day {starts[index]}, before changes[{index - 1}] (day "
+                    f"{starts[index - 1]}): changes must be listed in time order"
+                )
         if starts and starts[-1] >= self.n_days:
             raise ValueError(f"a change starts on day {starts[-1]}, after the end of the run (day {self.n_days - 1})")
-        late = [year for visit in self.clinic for year in visit.at_years if self.visit_day(year) >= self.n_days]
-        if late:
-            raise ValueError(f"a clinic visit at year {late[0]} is after the end of the run")
+        for index, visit in enumerate(self.clinic):
+            late = [year for year in visit.at_years if self.visit_day(year) >= self.n_days]
+            if late:
+                from glucosim.physiology.units import DAYS_PER_YEAR
+
+                last_day = self.n_days - 1
+                # the latest year (to 1e-3) whose day, round(year x 365.25), is still a day of the run
+                latest = math.floor((last_day + 0.5) / DAYS_PER_YEAR * 1000.0 - 1e-6) / 1000.0
+                raise ValueError(
+                    f"clinic[{index}].at_years: year {late[0]:g} is day {self.visit_day(late[0])}, after the end of "
+                    f"the run (last day {last_day}); allowed: years 0 to {latest:g} (a visit is a morning of the run: "
+                    f"day round(year x {DAYS_PER_YEAR:g}))"
+                )
         outside = [day for day in self.output.trajectory_days if not 0 <= day < self.n_days]
         if outside:
             raise ValueError(

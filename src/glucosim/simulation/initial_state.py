@@ -4,7 +4,8 @@ The fast states start on the subject's own daily cycle (a warm-up of a few
 routine days with the slow dynamics frozen), not at an arbitrary guess. When
 the subject starts adapted, beta-cell function is solved so the warm-up's mean
 glucose equals the set point: a subject then starts in the steady state its
-reserve allows, so a healthy run stays flat for decades.
+reserve allows, so a healthy run stays flat for decades. Body glycogen and
+extracellular fluid start at their balance on the day-0 routine's carbohydrate.
 """
 
 import math
@@ -60,6 +61,25 @@ def _guess(p) -> np.ndarray:
     # for each sweep worker)
     y[St.liver_fat_pct] = liver_fat_start_pct.py_func(p)
     return y
+
+
+def start_body_water(y: np.ndarray, p, carbohydrate_g_day: float) -> None:
+    """Set body glycogen and extracellular fluid (Hall 2011, physiology/body.py) to their balance on a day of
+    ``carbohydrate_g_day``, in place, with weight carrying them (fat and lean tissue unchanged).
+
+    Both states are kept relative to the reference intake (carbohydrate_reference), where they are 0. A routine
+    that eats more or less carbohydrate from day 0 holds a different store at balance: starting at the reference
+    instead sent weight through a start-up transient of ~1.9 kg (900 g a day, scenario 31) in the first days,
+    though the routine never changed. Balance of body.py's rates: glycogen G_0 (sqrt(CI / CI_ref) - 1); fluid
+    -zeta_CI max(1 - CI / CI_ref, 0) / zeta_Na.
+    """
+    ratio = max(carbohydrate_g_day, 0.0) / p[Par.carbohydrate_reference]
+    glycogen_kg = p[Par.body_glycogen_reference] * (math.sqrt(ratio) - 1.0)
+    fluid_kg = -p[Par.ecf_carbohydrate_sodium] * max(1.0 - ratio, 0.0) / p[Par.ecf_sodium_excretion]
+    y[St.body_glycogen_change_kg] = glycogen_kg
+    y[St.extracellular_fluid_change_kg] = fluid_kg
+    # weight holds the water; the tissue change (weight less glycogen with its water and fluid) stays 0
+    y[St.weight_change_kg] = p[Par.glycogen_weight_factor] * glycogen_kg + fluid_kg
 
 
 def last_meal(plan) -> tuple[float, float]:
@@ -160,6 +180,7 @@ def initial_state(program: ScenarioProgram) -> np.ndarray:
     p = program.parameters
     schedule = _warm_up_schedule(program, WARMUP_DAYS)  # made once: every warm-up below runs the same days
     y = _guess(p)
+    start_body_water(y, p, program.day_plan(0).carbohydrate_g_day)
     y, _, _ = warm_up(program, y, schedule=schedule)
     if not program.scenario.subject.start_adapted:
         return warm_up(program, y, schedule=schedule)[0]

@@ -16,6 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from glucosim.physiology.adipose import _MIN_FAT_MASS_FRACTION
+from glucosim.physiology.indices import Par
+
 GLUCOSE_BAND_MG_DL = (20.0, 1000.0)
 """Plasma glucose a living person can have: below ~20 mg/dl is coma and death within hours, and values above
 1,000 mg/dl are case reports of hyperosmolar states, not a course the model describes."""
@@ -40,6 +43,11 @@ DAILY_BANDS: dict[str, tuple[float, float]] = {
     "insulin_sensitivity_adipose_rel": (0.0, math.inf),
 }
 """Allowed [low, high] of daily-table columns (NaN means 'not sampled that day' and is allowed)."""
+
+MIN_FAT_MASS_FRACTION = _MIN_FAT_MASS_FRACTION
+"""Fat mass below this fraction of its start (5 %) is starvation, which the model does not describe: adipose.py
+holds lipolysis at that floor and body.py stops lean loss at half the lean mass; a run that fasts or eats far below
+its expenditure for years (2 years without meals lost 50 kg of a 75 kg subject) is not a plain success."""
 
 CLINIC_BANDS: dict[str, tuple[float, float]] = {
     "glucose_mg_dl": GLUCOSE_BAND_MG_DL,
@@ -126,9 +134,29 @@ def check_clinic_samples(samples, where: str = "") -> Plausibility:
     return Plausibility(_check_columns(samples, CLINIC_BANDS, "time_min", prefix))
 
 
-def check_run(daily, clinic=()) -> Plausibility:
-    """Check a whole run: the daily table and every clinic visit's samples."""
+def starting_fat_mass_kg(loaded) -> float:
+    """The subject's fat mass at the start, kg (body weight x body fat fraction), for ``check_run``."""
+    p = loaded.parameters
+    return float(p[Par.body_weight] * p[Par.body_fat_fraction])
+
+
+def check_body(daily, starting_fat_mass_kg: float) -> Plausibility:
+    """Check the daily fat mass (``starting_fat_mass_kg`` plus the daily change) against its starvation floor."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {"day": daily["day"], "fat_mass_kg": starting_fat_mass_kg + daily["fat_mass_change_kg"].to_numpy(float)}
+    )
+    band = {"fat_mass_kg": (MIN_FAT_MASS_FRACTION * starting_fat_mass_kg, math.inf)}
+    return Plausibility(_check_columns(frame, band, "day", ""))
+
+
+def check_run(daily, clinic=(), starting_fat_mass_kg: float | None = None) -> Plausibility:
+    """Check a whole run: the daily table, the fat mass (given the starting fat mass) and every clinic visit's
+    samples."""
     verdict = check_daily(daily)
+    if starting_fat_mass_kg is not None and "fat_mass_change_kg" in daily.columns:
+        verdict.problems += check_body(daily, starting_fat_mass_kg).problems
     for visit in clinic:
         where = f"clinic {visit.protocol.protocol.name} (day {visit.day})"
         verdict.problems += check_clinic_samples(visit.samples, where).problems
