@@ -209,8 +209,10 @@ def _results(arm, onsets_years, stages):
 
 def test_dpp_table_arithmetic():
     """Control: 4 enrolled, onsets at 1 and 2 years (a fifth, normal at baseline, is not enrolled), follow-up
-    3 years: 2 / (1 + 2 + 3 + 3) = 22.2 per 100 py. Lifestyle: one onset at 2 years: 1 / 11 = 9.09. The
-    reduction is 1 - 9.09 / 22.2 = 59 %; an onset after the follow-up counts as none."""
+    3 years (the closing visit, day 1096 = 3.0007 years): 2 / (1 + 2 + 3 + 3) = 22.2 per 100 py. Lifestyle: one
+    onset at 2 years: 1 / 11 = 9.09. The reduction is 1 - 9.09 / 22.2 = 59 %; an onset after the follow-up counts
+    as none."""
+    closing_years = 1096 / DAYS_PER_YEAR
     stages = ["prediabetes"] * 4 + ["normal"]
     results = pd.concat(
         [
@@ -221,15 +223,27 @@ def test_dpp_table_arithmetic():
     )
     table = dpp.trial_table(results, "control", 3.0).set_index("arm")
     assert table.loc["control", "enrolled"] == 4
-    assert table.loc["control", "person_years"] == pytest.approx(9.0)
-    assert table.loc["control", "incidence_per_100py"] == pytest.approx(200 / 9)
-    assert table.loc["lifestyle", "incidence_per_100py"] == pytest.approx(100 / 11)
-    assert table.loc["lifestyle", "relative_reduction_percent"] == pytest.approx(100 * (1 - (1 / 11) / (2 / 9)))
+    control_years = 1.0 + 2.0 + 2 * closing_years
+    lifestyle_years = 2.0 + 3 * closing_years
+    assert table.loc["control", "person_years"] == pytest.approx(control_years)
+    assert table.loc["control", "incidence_per_100py"] == pytest.approx(200 / control_years)
+    assert table.loc["lifestyle", "incidence_per_100py"] == pytest.approx(100 / lifestyle_years)
+    assert table.loc["lifestyle", "relative_reduction_percent"] == pytest.approx(
+        100 * (1 - (1 / lifestyle_years) / (2 / control_years))
+    )
     low, high = table.loc["lifestyle", ["reduction_ci_low", "reduction_ci_high"]]
     assert low < table.loc["lifestyle", "relative_reduction_percent"] < high
     assert table.loc["control", "dpp_incidence_per_100py"] == 11.0
     text = dpp.markdown(table.reset_index().rename_axis(None))
     assert "OUTSIDE the trial's CI" in text  # 22.2 is not in 9.8-12.3
+
+
+def test_an_onset_seen_at_the_closing_visit_counts_however_long_the_run():
+    """The clinic's year-3 visit is day 1096 (3.0007 years) in a run longer than 3 years, day 1095 (the last day)
+    in a 3-year run: either is inside a 3-year follow-up; the next day is not (found 2026-12-02)."""
+    assert dpp.closing_visit_day(3.0) == 1096
+    events, _ = dpp.events_and_person_years(np.array([1096.0, 1095.0, 1097.0, np.nan]), 3.0)
+    assert events == 2
 
 
 def test_poisson_interval_matches_the_exact_chi_square_bounds():

@@ -70,11 +70,18 @@ def poisson_interval(events: int, person_years: float, confidence: float = CONFI
     return (100.0 * low / person_years, 100.0 * high / person_years)
 
 
+def closing_visit_day(follow_up_years: float) -> int:
+    """The day of the follow-up's closing visit: the clinic's visit days are whole days (``clinic.visit_days``),
+    so year 3 is day 1096, 0.0007 years past 3.0; comparing in days keeps an onset seen there."""
+    return int(round(follow_up_years * DAYS_PER_YEAR))
+
+
 def events_and_person_years(onset_days: np.ndarray, follow_up_years: float) -> tuple[int, float]:
-    """Onsets within the follow-up and the person-years at risk (until onset or the end of follow-up)."""
-    years = np.asarray(onset_days, dtype=float) / DAYS_PER_YEAR
-    event = ~np.isnan(years) & (years <= follow_up_years)
-    time = np.where(event, years, follow_up_years)
+    """Onsets up to the closing visit and the person-years at risk (until onset or the closing visit)."""
+    days = np.asarray(onset_days, dtype=float)
+    closing = closing_visit_day(follow_up_years)
+    event = ~np.isnan(days) & (days <= closing)
+    time = np.where(event, days, closing) / DAYS_PER_YEAR
     return int(event.sum()), float(time.sum())
 
 
@@ -171,11 +178,13 @@ RETURN_TO_NORMAL = Published(
 def _returns_to_normal(enrolled_runs, follow_up_years: float) -> dict:
     """First returns to normal regulation seen by the clinic (a yearly visit, before any diagnosis): how many,
     the share of the enrolled, and per 100 person-years at risk (until the return, a diagnosis or the end)."""
-    normal = enrolled_runs["clinic_normal_day"].to_numpy(float) / DAYS_PER_YEAR
-    diagnosis = enrolled_runs["clinic_diagnosis_day"].to_numpy(float) / DAYS_PER_YEAR
-    event = ~np.isnan(normal) & (normal <= follow_up_years)
-    end = np.where(event, normal, np.fmin(np.nan_to_num(diagnosis, nan=follow_up_years), follow_up_years))
-    years = float(end.sum())
+    normal = enrolled_runs["clinic_normal_day"].to_numpy(float)
+    diagnosis = enrolled_runs["clinic_diagnosis_day"].to_numpy(float)
+    closing = closing_visit_day(follow_up_years)
+    event = ~np.isnan(normal) & (normal <= closing)
+    # not diagnosed (NaN) is followed to the closing visit
+    end = np.where(event, normal, np.fmin(np.nan_to_num(diagnosis, nan=closing), closing))
+    years = float(end.sum()) / DAYS_PER_YEAR
     return {
         "returns_to_normal": int(event.sum()),
         "returned_to_normal_share": float(event.mean()) if len(event) else math.nan,
