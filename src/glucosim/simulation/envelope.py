@@ -263,19 +263,30 @@ class _Table:
 
     def interpolate(self, start: int, step: int, period: int) -> None:
         """Fill rows between the simulated periods at ``start`` and ``start + step`` (same phase, linear)."""
-        days = np.arange(start + period, start + step)
-        phase = (days - start) % period
-        before = start + phase
-        after = np.minimum(before + step, self.n_days - 1)
-        fraction = (days - before) / step
+        self.interpolate_steps([(start, step, period)])
+
+    def interpolate_steps(self, steps) -> None:
+        """``interpolate`` for every (start, step, period) of ``steps`` at once: one pass over the columns instead
+        of one per envelope step (a twentieth of envelope following's own time on scenario 03)."""
+        if not steps:
+            return
+        days, before, after, fraction = [], [], [], []
+        for start, step, period in steps:
+            these = np.arange(start + period, start + step)
+            first = start + (these - start) % period
+            days.append(these)
+            before.append(first)
+            after.append(np.minimum(first + step, self.n_days - 1))
+            fraction.append((these - first) / step)
+        day, low, high, weight = (np.concatenate(parts) for parts in (days, before, after, fraction))
         for name, values in self.columns.items():
             if name == "day":  # the row's own day number, not a neighbour's
-                values[days] = days
+                values[day] = day
                 continue
             if values.dtype.kind == "f":
-                values[days] = values[before] + fraction * (values[after] - values[before])
+                values[day] = values[low] + weight * (values[high] - values[low])
             else:
-                values[days] = values[before]
+                values[day] = values[low]
 
 
 def _phi(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -634,8 +645,7 @@ def follow_envelope(
         if progress is not None:
             progress(day)
 
-    for start, step, period in pending:
-        table.interpolate(start, step, period)
+    table.interpolate_steps(pending)
     _midnight_states(stepper, pending, n_days)
     columns = dict(table.columns)
     columns["interpolated"] = ~table.simulated
