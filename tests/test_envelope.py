@@ -294,3 +294,38 @@ def test_short_runs_stay_at_full_resolution_by_default(make_scenario):
     result = simulate(make_scenario(duration_days=3), progress=False)
     assert result.summary["provenance"]["solver"]["resolution"] == "full"
     assert not result.daily["interpolated"].any()
+
+
+def test_interpolating_many_steps_at_once_matches_one_at_a_time():
+    """Two daily steps and a weekly one, each between simulated rows (as envelope following leaves them)."""
+    steps = [(0, 5, 1), (5, 7, 1), (12, 21, 7)]
+    simulated = [0, 5, *range(12, 19), *range(33, 40)]
+    tables = [_Table(40), _Table(40)]
+    for table in tables:
+        for day in simulated:
+            table.put(day, {"day": np.array([day]), "marker": np.array([100.0 + 0.1 * day**2 + (day % 7 == 3)])})
+    for start, step, period in steps:
+        tables[0].interpolate(start, step, period)
+    tables[1].interpolate_steps(steps)
+    for name in ("day", "marker"):
+        np.testing.assert_array_equal(tables[0].columns[name], tables[1].columns[name])
+    assert np.isfinite(tables[1].columns["marker"]).all()
+    np.testing.assert_array_equal(tables[1].columns["day"], np.arange(40))
+
+
+def test_envelope_periods_integrate_at_their_own_tolerance_unless_rtol_is_given(make_scenario):
+    from glucosim.simulation.organ import DEFAULT_RTOL
+
+    loaded = make_scenario(duration_days=120)
+    default = simulate(loaded, progress=False, resolution="envelope")
+    tight = simulate(loaded, progress=False, resolution="envelope", rtol=DEFAULT_RTOL)
+    full = simulate(loaded, progress=False, resolution="full", until_day=2)
+    assert default.summary["provenance"]["solver"]["rtol"] == EnvelopeSettings().period_rtol
+    assert tight.summary["provenance"]["solver"]["rtol"] == DEFAULT_RTOL
+    assert full.summary["provenance"]["solver"]["rtol"] == DEFAULT_RTOL
+
+    def work_per_day(result):
+        solver = result.summary["provenance"]["solver"]
+        return solver["rhs_evaluations"] / solver["simulated_days"]
+
+    assert work_per_day(default) < work_per_day(tight)

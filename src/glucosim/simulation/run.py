@@ -153,11 +153,9 @@ class DayStepper:
         if cached is None:
             schedule, dose, speed = program.schedule(first_day, n_days, last_dose=self.dose, last_speed=self.speed)
             t_out = _output_times(program, first_day, plans, program.end_min)
-            shifted = Schedule(schedule.t0 - offset, schedule.t1 - offset, schedule.drivers, schedule.jumps)
-            cached = self._schedules[key] = (shifted, t_out - offset, dose, speed)
+            cached = self._schedules[key] = (schedule.shifted(-offset), t_out - offset, dose, speed)
         template, t_out, self.dose, self.speed = cached
-        schedule = Schedule(template.t0 + offset, template.t1 + offset, template.drivers, template.jumps)
-        return schedule, t_out + offset
+        return template.shifted(offset), t_out + offset
 
     def skip_to(self, day: int) -> None:
         """Continue at ``day`` without integrating the days before it (the envelope jumped there)."""
@@ -202,7 +200,7 @@ def simulate(
     scenario: LoadedScenario | str | Path,
     *,
     progress: bool | None = None,
-    rtol: float = DEFAULT_RTOL,
+    rtol: float | None = None,
     chunk_days: int = CHUNK_DAYS,
     trajectory_days: tuple[int, ...] = (),
     state_days: tuple[int, ...] = (),
@@ -219,7 +217,8 @@ def simulate(
 
     Other arguments:
         progress: show a progress bar (default: for runs of a year or more).
-        rtol: relative tolerance of the integrator.
+        rtol: relative tolerance of the integrator (default: ``DEFAULT_RTOL`` at full resolution,
+            ``EnvelopeSettings.period_rtol`` for the periods envelope following simulates).
         chunk_days: days per call of the compiled core (does not change results).
         trajectory_days: days (0-based) whose 5-minute trajectories to keep,
             besides the first and last day and those the scenario names.
@@ -260,6 +259,9 @@ def simulate(
         raise ResolutionError(f"resolution {resolution!r} is not one of: {', '.join(RESOLUTIONS)}")
     if resolution == "auto":
         resolution = "envelope" if n_days >= ENVELOPE_MIN_DAYS else "full"
+    envelope_settings = envelope_settings or EnvelopeSettings()
+    if rtol is None:
+        rtol = DEFAULT_RTOL if resolution == "full" else envelope_settings.period_rtol
 
     started = time.perf_counter()
     y = initial_state(program)

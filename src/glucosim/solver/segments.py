@@ -27,6 +27,16 @@ class Schedule:
         if len(self.t0) > 1 and not np.array_equal(self.t1[:-1], self.t0[1:]):
             raise ValueError("schedule segments must be contiguous")
 
+    def shifted(self, offset_min: float) -> "Schedule":
+        """The same schedule ``offset_min`` later, without checking again what a shift cannot break (envelope
+        following shifts a period's schedule hundreds of times a run)."""
+        moved = object.__new__(Schedule)
+        for name, value in (("t0", self.t0 + offset_min), ("t1", self.t1 + offset_min)):
+            object.__setattr__(moved, name, value)
+        object.__setattr__(moved, "drivers", self.drivers)
+        object.__setattr__(moved, "jumps", self.jumps)
+        return moved
+
 
 @dataclass(frozen=True)
 class Tolerances:

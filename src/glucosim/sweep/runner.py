@@ -26,11 +26,11 @@ CONFIRM_RUNS = 10_000
 """A sweep of more runs is started only when confirmed (``--yes``, ``confirm_large=True``)."""
 MAX_RUNS = 10_000_000
 """No sweep is larger: its design table alone would not fit a workstation's memory. Split it."""
-SECONDS_PER_RUN_YEAR = 0.4
+SECONDS_PER_RUN_YEAR = 0.15
 """Rough cost of one simulated year on one core, for the estimate printed before a sweep starts (envelope
-following; measured 0.25 s of CPU per patient-year over both arms of the prevention sweep, benchmarks/
-sweep_throughput.py, worker start included; a weekly routine costs about five times a daily one); the progress
-bar then shows the real rate."""
+following; measured 0.10 s of CPU per patient-year over both arms of the prevention sweep, 3-year runs, on a
+machine at load 3.5: control 0.14 s and lifestyle 0.48 s a run; a weekly routine costs about 3.5 times a daily
+one; the margin covers worker start and a busy machine); the progress bar then shows the real rate."""
 BYTES_PER_VALUE = 10
 """Rough size of one stored number in a compressed chunk file, for the disk estimate."""
 
