@@ -92,3 +92,25 @@ def test_per_kg_flux_is_the_whole_body_excretion_over_the_starting_weight(parame
     heavier = parameters.copy()
     heavier[Par.body_weight] *= 2.0
     assert kidney.renal_excretion(y, heavier) == pytest.approx(per_kg / 2.0, rel=1e-12)
+
+
+def test_glucose_lost_in_the_urine_leaves_the_energy_balance(parameters):
+    """Glucosuria is energy absorbed that never reaches the tissues: the body stores that much less (body.py)."""
+    from glucosim.physiology import body
+    from glucosim.physiology.indices import N_DRIVERS, Drv
+
+    drv = np.zeros(N_DRIVERS)
+    drv[Drv.food_energy_kcal_day] = float(body.balance_intake_kcal_day(parameters))
+    drv[Drv.daily_steps] = parameters[Par.steps_reference]
+    drv[Drv.carbohydrate_g_day] = parameters[Par.carbohydrate_reference]
+    normal, high = np.zeros(N_STATES), np.zeros(N_STATES)
+    normal[St.glucose_plasma_mg_kg] = 90.0 * parameters[Par.glucose_distribution_volume]
+    high[St.glucose_plasma_mg_kg] = 320.0 * parameters[Par.glucose_distribution_volume]
+    lost_g_day = (_excretion(320.0, parameters)[0] - _excretion(90.0, parameters)[0]) * 1440.0 / 1000.0
+    assert lost_g_day > 30.0  # well above the threshold: tens of grams a day
+    difference = body.energy_imbalance_kcal_day(high, drv, parameters) - body.energy_imbalance_kcal_day(
+        normal, drv, parameters
+    )
+    assert difference == pytest.approx(-lost_g_day * parameters[Par.carbohydrate_energy], rel=1e-9)
+    # and the body at balance with normal glucose stores nothing from it
+    assert abs(float(body.urinary_glucose_kcal_day(normal, parameters))) < 0.1

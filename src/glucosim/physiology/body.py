@@ -1,7 +1,8 @@
 """Body weight and fat mass from energy balance (Hall et al. 2011, Lancet 378:826).
 
 Intake is the food of the day (meal energy, the rest of the diet, any explicit
-surplus) plus the appetite rise after short sleep. Expenditure starts at the
+surplus) plus the appetite rise after short sleep, less the glucose lost in the
+urine above the renal threshold (kidney.py). Expenditure starts at the
 subject's balance, PAL x Mifflin resting expenditure, and changes with body
 composition (maintenance costs of fat and lean tissue, the cost of moving a
 heavier body), with the thermic effect of food and adaptive thermogenesis
@@ -27,6 +28,7 @@ the liver's own store, which sets its glucose output, is glycogen.py's.
 
 from glucosim.physiology._jit import kernel
 from glucosim.physiology.indices import Drv, Par, St
+from glucosim.physiology.kidney import renal_excretion
 from glucosim.physiology.units import HOURS_PER_DAY, MINUTES_PER_DAY
 
 # Mifflin-St Jeor 1990 (AJCN 51:241): REE = 9.99 W + 6.25 H - 4.92 A + 5 (men), -161 (women).
@@ -144,6 +146,18 @@ def exercise_expenditure_kcal_day(y, p):
 
 
 @kernel
+def urinary_glucose_kcal_day(y, p):
+    """Energy lost as glucose in the urine, kcal/day (at the carbohydrate Atwater factor).
+
+    Absorbed and counted as intake, it never reaches the tissues: in untreated diabetes it is the
+    weight loss of glucosuria (tens of kcal/day a few years after diagnosis in glucosim), and it is
+    the energy an SGLT2 inhibitor's extra glucosuria takes away.
+    """
+    mg_per_day = renal_excretion(y, p) * p[Par.body_weight] * MINUTES_PER_DAY
+    return mg_per_day / 1000.0 * p[Par.carbohydrate_energy]
+
+
+@kernel
 def energy_imbalance_kcal_day(y, drv, p):
     """Intake minus expenditure, kcal/day (positive: the body stores energy)."""
     rest = resting_expenditure_kcal_day(p)
@@ -165,7 +179,7 @@ def energy_imbalance_kcal_day(y, drv, p):
         * (drv[Drv.daily_steps] - p[Par.steps_reference])
         * (p[Par.body_weight] + y[St.weight_change_kg])
     )
-    return intake_change - expenditure_change
+    return intake_change - expenditure_change - urinary_glucose_kcal_day(y, p)
 
 
 @kernel
