@@ -34,7 +34,7 @@ CLAMP_GLUCOSE_11_MMOL_L_MG_DL = 11.0 * 18.016
 """11 mmol/l in mg/dl (glucose 180.16 g/mol): the clamp level of Wolf et al. 2009's between-subject comparison."""
 GRID = {
     "glucotoxicity_threshold": (130.0, 131.5, 133.0),
-    "beta_mass_glucotoxic_rate": (0.0002, 0.0003, 0.0004),
+    "beta_mass_glucotoxic_rate": (0.0004, 0.0005, 0.0006),
 }
 """The grid that chose the shipped values (the other slow parameters held at their table values: Hill 6, function
 rate 0.005/day, chosen by hand so that a prediabetic subject without drift keeps its fasting glucose,

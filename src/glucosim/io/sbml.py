@@ -363,14 +363,16 @@ def _slow_rates() -> dict[str, str]:
         f"{activity} > 1 + inactivity_sensitivity_loss, {activity}))",
         "@rest": mifflin,
         # body.energy_imbalance_kcal_day, term by term: maintenance of fat and lean tissue, moving the body, the
-        # thermic effect of food, adaptive thermogenesis, exercise sessions and daily steps away from the habitual
+        # thermic effect of food, adaptive thermogenesis, exercise sessions, daily steps away from the habitual, and
+        # the glucose lost in the urine (body.urinary_glucose_kcal_day)
         "@intake": "food_energy_kcal_day + energy_surplus_kcal_day + sleep_appetite_energy * sleep_deficit_h",
         "@imbalance": "(intake - physical_activity_level * rest) - (fat_maintenance_cost * fat_mass_change_kg "
         "+ lean_maintenance_cost * (tissue_change - fat_mass_change_kg) "
         "+ ((1 - thermic_effect_fraction) * physical_activity_level - 1) * rest / body_weight * weight_change_kg "
         "+ thermic_effect_fraction * (intake - physical_activity_level * rest) + adaptive_thermogenesis_kcal_day "
         "+ exercise_vo2_pct / resting_intensity * met_energy * (body_weight + weight_change_kg) * 24 "
-        "+ step_energy * (daily_steps - steps_reference) * (body_weight + weight_change_kg))",
+        "+ step_energy * (daily_steps - steps_reference) * (body_weight + weight_change_kg)) "
+        "- renal * body_weight * 1440 / 1000 * carbohydrate_energy",
         "@fat_now": "piecewise(body_weight * body_fat_fraction + fat_mass_change_kg, "
         "body_weight * body_fat_fraction + fat_mass_change_kg > 0, 0)",
         "@forbes": "forbes_constant * lean_energy_density / fat_energy_density",
