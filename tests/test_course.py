@@ -85,8 +85,8 @@ def test_prediabetes_without_drift_stays_prediabetic_for_years():
     reason="known disagreement (issue 11): the stable window of prediabetes ends near a fasting glucose of "
     "106-107 mg/dl (HbA1c ~5.9-6.0 %), where a glucolipotoxic load of ~0.1 wears down a function at its reserve "
     "cap faster than capped growth can restore it; Weir & Bonner-Weir's stable stage reaches 6.5 mmol/l "
-    "(117 mg/dl). A half-maximum of 140-148 mg/dl would hold it but moves scenario 3's diagnosis from year 10.8 "
-    "to 17.8 or beyond 20",
+    "(117 mg/dl). A half-maximum of 140-148 mg/dl would hold it but moves scenario 3's diagnosis from year ~10 "
+    "to ~18 or beyond 20 (measured with the earlier glucotoxic rate, 0.0003/day)",
 )
 def test_prediabetes_at_110_without_drift_holds_as_weir_and_bonner_weir_stage_2():
     """Weir & Bonner-Weir 2004 (Diabetes 53 Suppl 3:S16): fasting glucose 5.0-6.5 mmol/l (90-117 mg/dl) is the
