@@ -423,7 +423,7 @@ ISSUE12_CYRK_METHODS = ("RK45", "DOP853")
 ISSUE12_ENVELOPE_REPEATS = 5
 """Envelope runs of scenario 03 timed (the best is reported)."""
 ISSUE12_SWEEP_SAMPLES = 6
-"""Patients of the shipped prevention sweep run (both arms, 10 years) to measure its throughput on 2 cores."""
+"""Patients of the shipped prevention sweep run (both arms, 3 years) to measure its throughput on 2 cores."""
 PREVENTION_SWEEP = HERE.parent / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
 
 

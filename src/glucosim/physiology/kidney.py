@@ -6,7 +6,7 @@ maximum TmG, and what they cannot reabsorb is excreted. If every nephron had the
 same ratio of reabsorptive capacity to filtration, excretion would start sharply
 at G = TmG/GFR (~300 mg/dl). Nephrons differ, so glucose appears in the urine
 from ~180-200 mg/dl and all nephrons are saturated only near ~400 mg/dl: the
-splay of the titration curve (textbook physiology; Gerich 2010 Diabet Med 27:136).
+splay of the titration curve (textbook physiology; Gerich 2010 Diabet Med 27:136, not read: as a review cites it).
 glucosim takes the nephrons' thresholds as logistically distributed around
 TmG/GFR with scale s (mg/dl). Excretion is then the expected filtered excess over
 the nephrons' thresholds, which for a logistic distribution is a softplus:
@@ -17,8 +17,8 @@ so E -> GFR * G - TmG (filtration minus the full transport maximum) far above th
 threshold, and falls off exponentially below it (a trace of basal glucosuria).
 
 Dalla Man 2007, on which the fast model is built, used E = ke1 * (Gp - ke2) with
-ke1 = 0.0005/min, ~18 times below glomerular filtration (~0.0096/min of the
-plasma glucose mass at GFR 125 ml/min, 75 kg, 1.88 dl/kg): their subjects never
+ke1 = 0.0005/min, ~18 times below glomerular filtration (~0.0089/min of the
+plasma glucose mass: 1.25 dl/min over 75 kg x 1.88 dl/kg): their subjects never
 crossed the threshold, so their data could not set it. In untreated diabetes the
 filtered excess clips the glucose peaks after meals.
 """

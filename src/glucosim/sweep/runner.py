@@ -29,7 +29,8 @@ MAX_RUNS = 10_000_000
 SECONDS_PER_RUN_YEAR = 0.15
 """Rough cost of one simulated year on one core, for the estimate printed before a sweep starts (envelope
 following; measured 0.10 s of CPU per patient-year over both arms of the prevention sweep, 3-year runs, on a
-machine at load 3.5: control 0.14 s and lifestyle 0.48 s a run; a weekly routine costs about 3.5 times a daily
+machine at load 3.5: control 0.14 s and lifestyle 0.48 s a run, median over the runs, where README's
+Speed table reports one run of each arm timed alone, best of several; a weekly routine costs about 3.5 times a daily
 one; the margin covers worker start and a busy machine); the progress bar then shows the real rate."""
 BYTES_PER_VALUE = 10
 """Rough size of one stored number in a compressed chunk file, for the disk estimate."""
