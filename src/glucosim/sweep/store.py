@@ -2,7 +2,8 @@
 
 Layout of ``DIR``::
 
-    manifest.json        provenance: sweep hash, parameter-table hash, seed, versions, chunking
+    manifest.json        provenance: sweep hash, parameter-table hash, seed, versions, chunking; the sampled
+                         columns with their design bounds and each arm's own adherence columns
     sweep.toml           the sweep file, base_scenario.toml, parameters.toml: exact copies
     design.parquet       one row per run: run_id, sample, arm, sample_seed, the variables
     chunks/chunk-000000.parquet   results of runs [0, chunk_runs), and so on
@@ -194,7 +195,8 @@ class SweepStore:
             "design": loaded.sweep.design.kind,
             "morris_levels": loaded.sweep.design.morris_levels,
             "variables": list(loaded.variable_names),
-            "variable_bounds": [variable_bounds(v) for v in loaded.sweep.variables],
+            "variable_bounds": column_bounds(loaded.sweep),
+            "adherence_columns": arm_adherence_columns(loaded.sweep),
             "variable_labels": {v.name: v.label for v in loaded.sweep.variables if v.label},
             "arms": [arm.name for arm in loaded.sweep.arms],
             "n_samples": n_runs // len(loaded.sweep.arms),
@@ -527,6 +529,20 @@ class SweepStore:
         os.replace(temporary, final)
         self._write_manifest(manifest)
         _atomic_write_bytes(self.out_dir / SUMMARY_FILE, (strict_json(summary) + "\n").encode())
+
+
+def column_bounds(sweep) -> list[list[float]]:
+    """[low, high] of every sampled column as the design draws it, in ``LoadedSweep.variable_names`` order: each
+    variable's (``design.variable_bounds``), then each arm's adherence draws' support (``Adherence.support``: the
+    bounds, else the range, else +- 4 sd)."""
+    adherence = [[float(low), float(high)] for arm in sweep.arms for low, high in (e.support for e in arm.adherence)]
+    return [variable_bounds(variable) for variable in sweep.variables] + adherence
+
+
+def arm_adherence_columns(sweep) -> dict[str, list[str]]:
+    """Each arm's own adherence columns (every arm listed). The draws are in every arm's rows of the results but act
+    only in their own arm, so an arm's sensitivity analysis reads the design's variables and these only."""
+    return {arm.name: [arm.adherence_column(entry) for entry in arm.adherence] for arm in sweep.arms}
 
 
 def size_free_sha256(loaded) -> str:

@@ -5,6 +5,11 @@
 - Latin hypercube or cohort: the moment-independent delta index
   (Borgonovo 2007) with first-order Sobol estimates, which work on any sample.
 
+Each arm is analysed on what acts in it: the design's variables and the
+arm's own adherence draws (a cohort's ``[[arms.adherence]]``, with their
+support as the problem's bounds); another arm's draws, present in every
+row, are left out.
+
 Outcomes that a run may not reach (years to diabetes) are censored at the end
 of the run, so every run contributes; failed runs make the analysis refuse,
 since SALib's Sobol and Morris estimators need every design point.
@@ -18,8 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from glucosim.errors import SweepError
-from glucosim.sweep.design import variable_bounds
-from glucosim.sweep.store import COMPLETED_STATUSES
+from glucosim.sweep.store import COMPLETED_STATUSES, column_bounds
 
 DEFAULT_OUTPUTS = ("years_to_diabetes", "final_hba1c_percent")
 DELTA_MIN_SAMPLES = 20
@@ -41,17 +45,22 @@ def outcome_values(results, output: str, run_years: float) -> np.ndarray:
 
 
 def design_bounds(out_dir, manifest: dict) -> list[list[float]]:
-    """Each variable's [low, high] as the design sampled it: from the manifest (sweeps since 0.2), else from the
-    sweep file stored in ``out_dir``.
+    """Each sampled column's [low, high] as the design drew it, in the manifest's ``variables`` order: the design's
+    variables, then the arms' adherence draws (their support: bounds, else range, else +- 4 sd).
 
     SALib's problem is the design's, not the runs' observed min/max (a Latin
-    hypercube never reaches its bounds; a partial sweep less so).
+    hypercube never reaches its bounds; a partial sweep less so). Manifests
+    hold every column's bounds since adherence draws exist; older ones hold
+    the variables' only (or none, before 0.2): what is missing is read from
+    the sweep file stored in ``out_dir``.
 
     Raises:
-        SweepError: the stored sweep file is missing or does not match the manifest's variables.
+        SweepError: the stored sweep file is needed but missing, or does not match the manifest's columns.
     """
-    if "variable_bounds" in manifest:  # written when the sweep started, from the design itself
-        return [list(bounds) for bounds in manifest["variable_bounds"]]
+    names = list(manifest["variables"])
+    stored = [list(bounds) for bounds in manifest.get("variable_bounds", ())]
+    if len(stored) == len(names):
+        return stored
     from pydantic import ValidationError
 
     from glucosim._toml import load_toml
@@ -61,22 +70,40 @@ def design_bounds(out_dir, manifest: dict) -> list[list[float]]:
     path = Path(out_dir) / "sweep.toml"
     try:
         sweep = Sweep.model_validate(load_toml(path))
-        variables = sweep.variables
-        if not variables and sweep.design.cohort is not None:
-            variables = CohortFile.model_validate(load_toml(COHORT_DIR / f"{sweep.design.cohort}.toml")).variables
+        if not sweep.variables and sweep.design.cohort is not None:
+            cohort = CohortFile.model_validate(load_toml(COHORT_DIR / f"{sweep.design.cohort}.toml"))
+            sweep = sweep.model_copy(update={"variables": cohort.variables})
     except (OSError, ValueError, ValidationError) as exc:
         raise SweepError(f"{path}: cannot read the design's variable bounds: {exc}") from None
-    names = [variable.name for variable in variables]
-    if names != list(manifest["variables"]):
-        raise SweepError(f"{path}: variables {names} do not match the manifest's {manifest['variables']}")
-    return [variable_bounds(variable) for variable in variables]
+    found = [variable.name for variable in sweep.variables] + list(sweep.adherence_columns)
+    if found != names:
+        raise SweepError(f"{path}: variables {found} do not match the manifest's {names}")
+    bounds = column_bounds(sweep)
+    return stored + bounds[len(stored) :]  # the manifest's own bounds of the design's variables, where it has them
+
+
+def arm_variables(manifest: dict, arm: str) -> list[str]:
+    """The sampled columns that act in ``arm``, in the manifest's order: the design's variables (every arm) and
+    the arm's own adherence draws. Another arm's draws are in this arm's rows too but change nothing here, so
+    they are left out (a sensitivity index of them would only measure noise)."""
+    names = list(manifest["variables"])
+    if "adherence_columns" in manifest:
+        owned = manifest["adherence_columns"]
+        others = {column for name, columns in owned.items() if name != arm for column in columns}
+        return [name for name in names if name not in others]
+    # older manifests: the design's variables have bounds, the adherence columns after them ('<arm>.<entry>',
+    # an entry's name has no dot) have none (2026-12-02); before adherence draws, every column is a variable
+    n_design = len(manifest.get("variable_bounds", names))
+    return names[:n_design] + [name for name in names[n_design:] if name.rpartition(".")[0] == arm]
 
 
 def sensitivity_indices(results, manifest: dict, output: str, arm: str | None = None, *, bounds=None):
-    """Sensitivity indices of ``output`` to each variable, for one arm (default: the first).
+    """Sensitivity indices of ``output`` to each variable that acts in one arm (default: the first): the design's
+    variables, and the arm's own adherence draws (``arm_variables``; a draw is a driver of the outcome in its
+    arm, and in no other).
 
-    ``bounds``: each variable's [low, high] in the design (``design_bounds``); SALib's
-    estimators read the samples, but the problem they are given must be the design's.
+    ``bounds``: each sampled column's [low, high] in the design, in the manifest's ``variables`` order
+    (``design_bounds``); SALib's estimators read the samples, but the problem they are given must be the design's.
 
     Returns:
         DataFrame: one row per variable with the method's indices and confidence intervals.
@@ -101,14 +128,20 @@ def sensitivity_indices(results, manifest: dict, output: str, arm: str | None = 
             f"{int((~rows['status'].isin(COMPLETED_STATUSES)).sum())} runs of arm '{arm}' failed; "
             "sensitivity estimators need every design point"
         )
-    names = manifest["variables"]
+    names = arm_variables(manifest, arm)
     x = rows[names].to_numpy(dtype=float)
     y = outcome_values(rows, output, manifest.get("run_years", manifest["n_years"]))  # older manifests: whole years
     if not np.all(np.isfinite(y)):
         raise SweepError(f"output {output!r} is not finite in every run of arm '{arm}'")
     if bounds is None:
         raise SweepError("sensitivity indices need the design's variable bounds (design_bounds(out_dir, manifest))")
-    problem = {"num_vars": len(names), "names": list(names), "bounds": [list(b) for b in bounds]}
+    if len(bounds) != len(manifest["variables"]):
+        raise SweepError(
+            f"{len(bounds)} bounds for the manifest's {len(manifest['variables'])} sampled columns "
+            f"{manifest['variables']}; give design_bounds(out_dir, manifest)"
+        )
+    bounds_of = dict(zip(manifest["variables"], bounds))
+    problem = {"num_vars": len(names), "names": list(names), "bounds": [list(bounds_of[name]) for name in names]}
     if kind == "sobol":
         from SALib.analyze import sobol
 
