@@ -209,9 +209,9 @@ def _results(arm, onsets_years, stages):
 
 def test_dpp_table_arithmetic():
     """Control: 4 enrolled, onsets at 1 and 2 years (a fifth, normal at baseline, is not enrolled), follow-up
-    3 years (the closing visit, day 1096 = 3.0007 years): 2 / (1 + 2 + 3.0007 + 3.0007) = 22.2 per 100 py. Lifestyle: one
-    onset at 2 years: 1 / 11 = 9.09. The reduction is 1 - 9.09 / 22.2 = 59 %; an onset after the follow-up counts
-    as none."""
+    3 years (the closing visit, day 1096 = 3.0007 years): 2 / (1 + 2 + 3.0007 + 3.0007) = 22.2 per 100 py.
+    Lifestyle: one onset at 2 years: 1 / 11 = 9.09. The reduction is 1 - 9.09 / 22.2 = 59 %; an onset after the
+    follow-up counts as none."""
     closing_years = 1096 / DAYS_PER_YEAR
     stages = ["prediabetes"] * 4 + ["normal"]
     results = pd.concat(
