@@ -448,7 +448,11 @@ def test_short_night_spares_basal_insulin_action(parameters, state, drivers):
 def test_energy_balance_moves_fat_and_lean_in_forbes_partition(parameters, state, drivers):
     p = parameters
     dydt = np.zeros(N_STATES)
-    drivers[Drv.food_energy_kcal_day] = body.balance_intake_kcal_day(p)
+    # balance: the intake covers expenditure and the trace of glucose in normal urine (~0.04 kcal/day here),
+    # less the thermic effect of eating it
+    drivers[Drv.food_energy_kcal_day] = body.balance_intake_kcal_day(p) + body.urinary_glucose_kcal_day(state, p) / (
+        1.0 - p[Par.thermic_effect_fraction]
+    )
     drivers[Drv.carbohydrate_g_day] = p[Par.carbohydrate_reference]  # glycogen and fluid stay where they are
     body.body_derivatives(state, drivers, p, 1.0, dydt)
     assert dydt[St.weight_change_kg] == pytest.approx(0.0, abs=1e-12)  # at balance nothing moves
@@ -486,7 +490,10 @@ def test_exercise_and_fasting_spend_energy(parameters, state, drivers):
 def test_glycogen_and_its_water_leave_on_a_low_carbohydrate_diet(parameters, state, drivers):
     p = parameters
     dydt = np.zeros(N_STATES)
-    drivers[Drv.food_energy_kcal_day] = body.balance_intake_kcal_day(p)
+    # energy balance, the urine's trace of glucose included
+    drivers[Drv.food_energy_kcal_day] = body.balance_intake_kcal_day(p) + body.urinary_glucose_kcal_day(state, p) / (
+        1.0 - p[Par.thermic_effect_fraction]
+    )
     drivers[Drv.carbohydrate_g_day] = p[Par.carbohydrate_reference] / 3.0  # same energy, a third of the carbohydrate
     body.body_derivatives(state, drivers, p, 1.0, dydt)
     glycogen, fluid = dydt[St.body_glycogen_change_kg], dydt[St.extracellular_fluid_change_kg]
