@@ -838,5 +838,34 @@ def analyze(out_dir: Path, outputs, old_outputs, analysis_dir, old_analysis_dir,
     click.echo(f"wrote {len(found.files)} files to {next(iter(found.files.values())).parent}/")
 
 
+def entry_point() -> None:
+    """The console entry point (``glucosim``, ``python -m glucosim.cli``): ``main``, then a clean native exit.
+
+    Arrow's native thread pools (pyarrow writes every sweep chunk and result) can abort the interpreter's
+    final teardown with "terminate called without an active exception" (SIGABRT, exit -6) after all the
+    work is done and written (apache/arrow#34314); a sweep run then reports failure although its results
+    are complete. So once the command has finished, its objects are collected while Arrow is still alive,
+    the streams are flushed, and the process exits with the command's code without the native teardown.
+    Every command closes its files itself; nothing is left for atexit to do.
+    """
+    import gc
+    import logging
+
+    try:
+        main()
+        code: int = 0
+    except SystemExit as exit_:
+        if exit_.code is None or isinstance(exit_.code, int):
+            code = exit_.code or 0
+        else:  # sys.exit("message"): the message goes to stderr and the code is 1, as Python does it
+            print(exit_.code, file=sys.stderr)
+            code = 1
+    gc.collect()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry_point()
