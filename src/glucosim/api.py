@@ -347,7 +347,8 @@ def simulate(
     - `resolution`: `"full"` integrates every day; `"envelope"` follows the slow
       states in multi-day steps (rows not integrated are flagged `interpolated`);
       default `"auto"`: envelope for runs of a year or more.
-    - `rtol`: relative tolerance of the integrator (default: the solver's default).
+    - `rtol`: relative tolerance of the integrator (default: 1e-6 at full resolution, 1e-4 for the periods
+      envelope following simulates; given, it applies to both).
     - `trajectory_days`: days (0-based) whose 5-minute traces to keep during the run
       (any day can be recomputed afterwards with `result.trace(day)`).
     - `state_days`: days whose full state at midnight to keep.
