@@ -1,6 +1,6 @@
 """Python side of the solver contract: the schedule of segments, tolerances, error reporting, bound integrators."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -31,10 +31,9 @@ class Schedule:
         """The same schedule ``offset_min`` later, without checking again what a shift cannot break (envelope
         following shifts a period's schedule hundreds of times a run)."""
         moved = object.__new__(Schedule)
-        for name, value in (("t0", self.t0 + offset_min), ("t1", self.t1 + offset_min)):
-            object.__setattr__(moved, name, value)
-        object.__setattr__(moved, "drivers", self.drivers)
-        object.__setattr__(moved, "jumps", self.jumps)
+        for item in fields(self):  # every field, so one added later is carried too
+            value = getattr(self, item.name)
+            object.__setattr__(moved, item.name, value + offset_min if item.name in ("t0", "t1") else value)
         return moved
 
 

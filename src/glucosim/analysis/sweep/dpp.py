@@ -182,8 +182,9 @@ def _returns_to_normal(enrolled_runs, follow_up_years: float) -> dict:
     diagnosis = enrolled_runs["clinic_diagnosis_day"].to_numpy(float)
     closing = closing_visit_day(follow_up_years)
     event = ~np.isnan(normal) & (normal <= closing)
-    # not diagnosed (NaN) is followed to the closing visit
-    end = np.where(event, normal, np.fmin(np.nan_to_num(diagnosis, nan=closing), closing))
+    # NaN means not diagnosed: such a patient is followed to the closing visit
+    diagnosed_or_closing = np.where(np.isnan(diagnosis), closing, np.fmin(diagnosis, closing))
+    end = np.where(event, normal, diagnosed_or_closing)
     years = float(end.sum()) / DAYS_PER_YEAR
     return {
         "returns_to_normal": int(event.sum()),
