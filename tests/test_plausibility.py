@@ -12,7 +12,7 @@ from glucosim.errors import ScenarioError
 from glucosim.physiology.indices import N_STATES, Par, St
 from glucosim.scenario.load import format_validation_error, parse_scenario
 from glucosim.simulation import plausibility
-from tests.conftest import scenario_dict
+from tests.conftest import THREE_MEALS, scenario_dict
 
 
 def _scenario_error(data) -> str:
@@ -298,3 +298,49 @@ def test_carbohydrate_after_scaling_is_bounded_per_meal_and_per_day():
     data = scenario_dict(duration_days=4, changes=[{"from_day": 2, "carbs_scale": 2.5}])
     data["routine"] = {"meals": [{"time_h": 8, "carbs_g": 200}]}
     assert "changes[0]: a meal of 500 g" in _scenario_error(data)
+
+
+# ------------------------------------------------------------------ body weight (body mass index band)
+def _weight_run(make_scenario, weight_kg: float, height_cm: float, surplus_kcal_per_day: float):
+    import glucosim
+
+    loaded = make_scenario(
+        duration_days=365,
+        subject={"preset": "healthy", "body_weight_kg": weight_kg, "parameters": {"height_cm": height_cm}},
+        routine={"sleep_h": 8.0, "meals": THREE_MEALS, "energy_surplus_kcal_per_day": surplus_kcal_per_day},
+    )
+    return loaded, glucosim.simulate(loaded, progress=False).daily
+
+
+def test_weight_starved_below_the_survival_bmi_is_flagged_before_the_fat_floor(make_scenario):
+    """45 kg at 175 cm (BMI 14.7) eating 600 kcal/day below expenditure fell to 29 kg (BMI 9.6) within a year
+    while its fat mass stayed above the starvation floor: the run reported success."""
+    loaded, daily = _weight_run(make_scenario, 45.0, 175.0, -600.0)
+    assert plausibility.check_run(daily, (), plausibility.starting_fat_mass_kg(loaded)).plausible  # the old check
+    verdict = plausibility.check_run(daily, (), body=plausibility.starting_body(loaded))
+    assert [problem["marker"] for problem in verdict.problems] == ["body_mass_index_kg_m2"]
+    problem = verdict.problems[0]
+    assert problem["allowed"] == [12.0, 100.0] and problem["worst"] < 12.0
+    assert problem["first"] != "day 0"  # it started inside the band and crossed it
+
+
+def test_weight_gained_above_the_band_is_flagged(make_scenario):
+    """200 kg at 150 cm (BMI 89) with 1,500 kcal/day of surplus passed BMI 100 within a year."""
+    loaded, daily = _weight_run(make_scenario, 200.0, 150.0, 1500.0)
+    verdict = plausibility.check_run(daily, (), body=plausibility.starting_body(loaded))
+    assert [problem["marker"] for problem in verdict.problems] == ["body_mass_index_kg_m2"]
+    assert verdict.problems[0]["worst"] > 100.0
+
+
+def test_a_normal_weight_course_is_inside_the_band(make_scenario):
+    loaded, daily = _weight_run(make_scenario, 75.0, 175.0, 300.0)
+    assert plausibility.check_run(daily, (), body=plausibility.starting_body(loaded)).plausible
+
+
+@pytest.mark.parametrize(("weight_kg", "height_cm", "bmi"), [(40.0, 200.0, "10"), (200.0, 140.0, "102")])
+def test_a_subject_outside_the_bmi_band_at_the_start_is_refused(weight_kg, height_cm, bmi):
+    message = _scenario_error(
+        scenario_dict(subject={"body_weight_kg": weight_kg, "parameters": {"height_cm": height_cm}})
+    )
+    assert "bad.toml" in message and "subject.body_weight_kg" in message and "height_cm" in message
+    assert f"body mass index of {bmi} kg/m^2" in message and "[12, 100]" in message

@@ -48,6 +48,24 @@ MAX_DAILY_CARBS_G = 1500.0
 """Most carbohydrate in a day after ``carbs_scale``: about three times a high habitual intake (~500 g/day in
 endurance athletes), far beyond what the meal model was built for."""
 
+BMI_BAND_KG_M2 = (12.0, 100.0)
+"""Body mass index a living adult can have, kg/m^2: a subject outside it at the start is refused at load
+(``body_weight`` over ``height_cm``), and a run whose weight (start weight plus the daily ``weight_change_kg``)
+leaves it is flagged implausible (``simulation.plausibility.check_weight``). Low end: the limit of human survival
+in starvation, BMI ~13 in men and ~11 in women, mean ~12 (Henry 1990 Eur J Clin Nutr 44:329, "Body mass index
+and the limits of human survival": not read, the numbers as quoted by secondary summaries); a 75 kg, 175 cm
+subject eating 1,500 kcal/day below expenditure reached 28 kg (BMI 9.2) and had only its fat floor flagged, and a
+45 kg one eating 600 kcal/day below reached BMI 9.6 within a year with no flag at all. High end: chosen, not from
+a source: BMI 60 is already "super-super obesity" in bariatric series, and above 100 only single case reports
+exist; the energy-balance model (Hall 2011) was not built on them. Like the other bands it catches impossible
+states, not unusual ones."""
+
+
+def body_mass_index(weight_kg, height_cm):
+    """Body mass index, kg/m^2."""
+    return weight_kg / (height_cm / 100.0) ** 2
+
+
 CLOCK_STEPS_PER_HOUR = 1024
 """Clock times are kept on a grid of 1/1024 h (3.5 s), and durations within a day on 1/64 min (0.94 s): binary
 fractions, so every event minute (time_h * 60, start + duration) and every midnight + minute is exact in
