@@ -61,6 +61,18 @@ exist; the energy-balance model (Hall 2011) was not built on them. Like the othe
 states, not unusual ones."""
 
 
+MIN_SLEEP_H = 4.0
+"""Shortest nightly sleep the sleep-loss mechanism represents: its sources restricted sleep to 4 h in bed (Rao 2015
+J Clin Endocrinol Metab 100:1664, five nights, the source of sleep_peripheral_sensitivity_loss; Spiegel 1999 Lancet
+354:1435, six nights; Donga 2010, one night) or 5 h (Buxton 2010), and the appetite term's meta-analysis a deficit
+of ~3.5 h (Al Khatib 2017), all per-hour effects taken as linear in the deficit. Below 4 h every night is total or
+near-total sleep deprivation, which no source of the model studied over more than a night or two (and which people
+do not survive for long); ``sleep_h = 0`` every night gave a healthy-reserve subject diabetes within two years
+(fasting glucose 263 mg/dl) in a run that reported success."""
+MAX_SLEEP_H = 14.0
+"""Longest nightly sleep (sleep beyond ``sleep_need`` has no modelled effect)."""
+
+
 def body_mass_index(weight_kg, height_cm):
     """Body mass index, kg/m^2."""
     return weight_kg / (height_cm / 100.0) ** 2
@@ -164,7 +176,12 @@ class Routine(_Strict):
 
     meals: tuple[Meal, ...] = Field(default=(), description="the day's meals")
     exercise: tuple[ExerciseSession, ...] = Field(default=(), description="exercise sessions")
-    sleep_h: float = Field(default=8.0, ge=0.0, le=14.0, description="hours of sleep each night")
+    sleep_h: float = Field(
+        default=8.0,
+        ge=MIN_SLEEP_H,
+        le=MAX_SLEEP_H,
+        description="hours of sleep each night (from 4: the shortest sleep the sleep-loss sources studied)",
+    )
     sleep_midpoint_h: float = Field(
         default=3.0,
         ge=0.0,
@@ -220,7 +237,7 @@ class Change(_Strict):
     label: str = Field(default="", description="what this change is, for plots and summaries")
     meals: tuple[Meal, ...] | None = None
     exercise: tuple[ExerciseSession, ...] | None = None
-    sleep_h: float | None = Field(default=None, ge=0.0, le=14.0)
+    sleep_h: float | None = Field(default=None, ge=MIN_SLEEP_H, le=MAX_SLEEP_H)
     sleep_midpoint_h: float | None = Field(default=None, ge=0.0, lt=24.0)
     clock_shift_h: float | None = Field(default=None, ge=-12.0, le=12.0)
     carbs_scale: float | None = Field(default=None, gt=0.0, le=3.0)
