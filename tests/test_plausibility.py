@@ -344,3 +344,46 @@ def test_a_subject_outside_the_bmi_band_at_the_start_is_refused(weight_kg, heigh
     )
     assert "bad.toml" in message and "subject.body_weight_kg" in message and "height_cm" in message
     assert f"body mass index of {bmi} kg/m^2" in message and "[12, 100]" in message
+
+
+# ------------------------------------------------------------------ stacked protocol doses
+@pytest.mark.parametrize(
+    ("actions", "expected"),
+    [
+        # ten 200-g drinks at minute 0 put 2 kg of glucose in the stomach; the run reported success
+        ([{"at_min": 0, "oral_glucose_g": 200}] * 10, "oral_glucose_g doses add up to 2000 g"),
+        # in sequence they add up too
+        ([{"at_min": 0, "oral_glucose_g": 150}, {"at_min": 30, "oral_glucose_g": 100}], "add up to 250 g"),
+        (
+            [{"at_min": 0, "oral_glucose_g": 75}, *[{"at_min": 0, "iv_glucose_g_per_kg": 0.3}] * 2],
+            "iv_glucose_g_per_kg doses add up to 0.6 g/kg",
+        ),
+        # two rates at one minute: the runner kept the last one silently
+        (
+            [
+                {"at_min": 0, "oral_glucose_g": 75},
+                {"at_min": 10, "insulin_infusion_mU_m2_min": 40},
+                {"at_min": 10, "insulin_infusion_mU_m2_min": 1200},
+            ],
+            "actions[1] and actions[2] both set insulin_infusion_mU_m2_min at minute 10",
+        ),
+    ],
+)
+def test_stacked_protocol_doses_are_refused_naming_the_field_and_the_limit(actions, expected):
+    message = _protocol_error({**OGTT, "actions": actions})
+    assert "p.toml" in message and expected in message and "allowed:" in message
+
+
+def test_doses_within_one_actions_limit_and_successive_rates_are_accepted():
+    Protocol.model_validate(
+        {
+            **OGTT,
+            "actions": [
+                {"at_min": 0, "oral_glucose_g": 75},
+                {"at_min": 60, "oral_glucose_g": 75},
+                {"at_min": 0, "insulin_infusion_mU_m2_min": 40},
+                {"at_min": 60, "insulin_infusion_mU_m2_min": 80},
+                {"at_min": 60, "iv_glucose_mg_kg_min": 2},
+            ],
+        }
+    )

@@ -119,3 +119,35 @@ def test_sleep_shorter_than_the_sleep_loss_sources_is_refused(data, field):
 
 def test_four_hours_of_sleep_is_accepted():
     assert parse_scenario(scenario_dict(routine={"sleep_h": 4.0})).scenario.routine.sleep_h == 4.0
+
+
+@pytest.mark.parametrize(
+    ("meals", "expected"),
+    [
+        # three 400-g meals a minute apart: each within the per-meal limit, together a 1,200-g meal
+        ([{"time_h": 8 + k / 60, "carbs_g": 400} for k in range(3)], "hold 1200 g carbohydrate"),
+        # the clock wraps at midnight
+        (
+            [{"time_h": 23.5, "carbs_g": 300}, {"time_h": 0.25, "carbs_g": 200}],
+            "at 23.5 h to 0.25 h together hold 500 g",
+        ),
+    ],
+)
+def test_meals_stacked_within_an_hour_count_as_one_meal(meals, expected):
+    message = _error(scenario_dict(routine={"meals": meals}))
+    assert "bad.toml" in message and "routine.meals" in message and expected in message
+    assert "at most 400 g within 1 h" in message
+
+
+def test_stacked_meals_of_a_change_and_after_carbs_scale_are_refused_too():
+    meals = [{"time_h": 8.0, "carbs_g": 150}, {"time_h": 8.5, "carbs_g": 150}]
+    parse_scenario(scenario_dict(routine={"meals": meals}))  # 300 g within the hour is allowed
+    message = _error(
+        scenario_dict(duration_days=5, changes=[{"from_day": 2, "carbs_scale": 1.5}]) | {"routine": {"meals": meals}}
+    )
+    assert "changes[0].meals" in message and "450 g" in message and "carbs_scale 1.5" in message
+
+
+def test_meals_an_hour_or_more_apart_are_separate_meals():
+    meals = [{"time_h": 8.0, "carbs_g": 300}, {"time_h": 9.0, "carbs_g": 300}]
+    assert len(parse_scenario(scenario_dict(routine={"meals": meals})).scenario.routine.meals) == 2

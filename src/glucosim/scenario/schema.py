@@ -44,6 +44,11 @@ WholeNumber = Annotated[int, BeforeValidator(_whole_float_to_int)]
 
 MAX_MEAL_CARBS_G = 400.0
 """Most carbohydrate in one meal after ``carbs_scale`` (the meal field's own limit)."""
+MEAL_STACK_WINDOW_H = 1.0
+"""Meals that start within this many hours of one another count as one meal for ``MAX_MEAL_CARBS_G`` (clock times
+wrap at midnight): most of a meal is still in the stomach an hour later (gastric emptying of a mixed meal takes
+2-4 h), so three 400-g meals a minute apart were a 1,200-g meal split into entries, which the per-meal limit
+did not see."""
 MAX_DAILY_CARBS_G = 1500.0
 """Most carbohydrate in a day after ``carbs_scale``: about three times a high habitual intake (~500 g/day in
 endurance athletes), far beyond what the meal model was built for."""
@@ -340,6 +345,24 @@ class ClinicVisit(_Strict):
         return self
 
 
+def _largest_meal_stack(meals, scale: float) -> tuple[float, float, float] | None:
+    """(carbohydrate g, first and last clock hour) of the largest group of two or more meals that start within
+    ``MEAL_STACK_WINDOW_H`` of the group's first, the clock wrapping at midnight; None with fewer than two meals."""
+    times = sorted((meal.time_h, meal.carbs_g * scale) for meal in meals)
+    best = None
+    for index, (start, _) in enumerate(times):
+        group = [
+            (time, carbs)
+            for time, carbs in times[index:] + [(t + 24.0, c) for t, c in times[:index]]
+            if time - start < MEAL_STACK_WINDOW_H
+        ]
+        if len(group) > 1:
+            total = sum(carbs for _, carbs in group)
+            if best is None or total > best[0]:
+                best = (total, start, group[-1][0] % 24.0)
+    return best
+
+
 class Scenario(_Strict):
     """A complete scenario file."""
 
@@ -401,6 +424,14 @@ class Scenario(_Strict):
         for where, meals, scale in phases:
             largest = max((meal.carbs_g for meal in meals), default=0.0) * scale
             daily = sum(meal.carbs_g for meal in meals) * scale
+            stacked = _largest_meal_stack(meals, scale)
+            if stacked is not None and stacked[0] > MAX_MEAL_CARBS_G:
+                total, first, last = stacked
+                raise ValueError(
+                    f"{where}.meals: the meals at {first:g} h to {last:g} h together hold {total:g} g carbohydrate "
+                    f"after carbs_scale {scale:g}; allowed: at most {MAX_MEAL_CARBS_G:g} g within "
+                    f"{MEAL_STACK_WINDOW_H:g} h (meals that close are one meal in the stomach)"
+                )
             if largest > MAX_MEAL_CARBS_G:
                 raise ValueError(
                     f"{where}: a meal of {largest:g} g carbohydrate after carbs_scale {scale:g} "
