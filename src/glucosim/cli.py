@@ -810,10 +810,16 @@ def analyze(out_dir: Path, outputs, old_outputs, analysis_dir, old_analysis_dir,
     if old_outputs:
         _deprecated("--output", "--column")
         outputs = tuple(outputs) + tuple(old_outputs)
+    from glucosim._threads import single_blas_thread, single_blas_thread_environment
+
+    # one BLAS thread: SALib's delta estimator took 36.6-42.0 s of CPU with OpenBLAS's threads on 2 shared cores
+    # against 6.6-7.4 s with one (glucosim._threads); set before numpy loads, and on the loaded libraries
+    single_blas_thread_environment()
     from glucosim.analysis.sweep import DEFAULT_OUTPUTS, analyze_sweep
 
     try:
-        found = analyze_sweep(out_dir, tuple(outputs) or DEFAULT_OUTPUTS, analysis_dir, figures=not no_figures)
+        with single_blas_thread():
+            found = analyze_sweep(out_dir, tuple(outputs) or DEFAULT_OUTPUTS, analysis_dir, figures=not no_figures)
     except GlucosimError as error:
         _fail(error)
     for arm in found.comparison:
