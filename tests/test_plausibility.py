@@ -374,6 +374,17 @@ def test_stacked_protocol_doses_are_refused_naming_the_field_and_the_limit(actio
     assert "p.toml" in message and expected in message and "allowed:" in message
 
 
+def test_an_instantaneous_bolus_is_refused():
+    """A bolus over 1e-300 min was an infinite infusion rate: the solver failed at minute 450 naming no field."""
+    ivgtt = {
+        **OGTT,
+        "kind": "ivgtt",
+        "actions": [{"at_min": 0, "iv_glucose_g_per_kg": 0.3, "bolus_duration_min": 1e-300}],
+    }
+    message = _protocol_error(ivgtt)
+    assert "actions[0].bolus_duration_min" in message and "greater than or equal to 0.5" in message
+
+
 def test_doses_within_one_actions_limit_and_successive_rates_are_accepted():
     Protocol.model_validate(
         {

@@ -151,3 +151,16 @@ def test_stacked_meals_of_a_change_and_after_carbs_scale_are_refused_too():
 def test_meals_an_hour_or_more_apart_are_separate_meals():
     meals = [{"time_h": 8.0, "carbs_g": 300}, {"time_h": 9.0, "carbs_g": 300}]
     assert len(parse_scenario(scenario_dict(routine={"meals": meals})).scenario.routine.meals) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        # fat rides on the meal's carbohydrate: 5e-324 g made the ratio infinite and the solver fail, naming no field
+        (scenario_dict(routine={"meals": [{"time_h": 8, "carbs_g": 5e-324, "fat_g": 300}]}), "routine.meals"),
+        (scenario_dict(routine={"meals": [{"time_h": 8, "carbs_g": 50}], "carbs_scale": 1e-300}), "routine.meals"),
+    ],
+)
+def test_a_meal_without_carbohydrate_to_carry_its_fat_is_refused(data, where):
+    message = _error(data)
+    assert "bad.toml" in message and where in message and "at least 1 g per meal" in message

@@ -32,6 +32,10 @@ MAX_IV_GLUCOSE_G_PER_KG = 0.5
 """Largest intravenous glucose bolus in use (0.5 g/kg, the classical IVGTT; the FSIGT gives 0.3 g/kg)."""
 MAX_ORAL_GLUCOSE_G = 200.0
 """Largest glucose drink: 75 g (WHO OGTT) and 100 g (pregnancy) are the standard loads; 200 g is twice the largest."""
+MIN_BOLUS_DURATION_MIN = 0.5
+"""Shortest injection of an intravenous bolus (chosen: the FSIGT injects its glucose over about a minute, and a
+syringe of 45-75 ml of 50 % dextrose is not pushed in much less); 1e-300 min made an infinite infusion rate and a
+solver failure that named no field."""
 RATE_FIELDS = ("iv_glucose_mg_kg_min", "insulin_infusion_mU_m2_min")
 """Actions that set an infusion rate from their minute on (a later one replaces it; they do not add up)."""
 
@@ -51,7 +55,7 @@ class Action(_Strict):
     )
     bolus_duration_min: float = Field(
         default=1.0,
-        gt=0.0,
+        ge=MIN_BOLUS_DURATION_MIN,
         le=10.0,
         description=(
             "the bolus is injected over this time (an instantaneous jump would hide the rise the first phase senses)"

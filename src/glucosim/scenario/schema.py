@@ -42,6 +42,10 @@ def _whole_float_to_int(value):
 WholeNumber = Annotated[int, BeforeValidator(_whole_float_to_int)]
 """An integer field that also takes a whole float (never a string or a boolean)."""
 
+MIN_MEAL_CARBS_G = 1.0
+"""Least carbohydrate in one meal after ``carbs_scale``: the meal model carries a meal's fat and protein with its
+carbohydrate (their ratio to it), so a meal needs some; 5e-324 g with 300 g of fat made the ratio infinite and
+the run failed in the solver, naming no field (a meal of eggs and bacon still has 1-2 g)."""
 MAX_MEAL_CARBS_G = 400.0
 """Most carbohydrate in one meal after ``carbs_scale`` (the meal field's own limit)."""
 MEAL_STACK_WINDOW_H = 1.0
@@ -431,6 +435,12 @@ class Scenario(_Strict):
                     f"{where}.meals: the meals at {first:g} h to {last:g} h together hold {total:g} g carbohydrate "
                     f"after carbs_scale {scale:g}; allowed: at most {MAX_MEAL_CARBS_G:g} g within "
                     f"{MEAL_STACK_WINDOW_H:g} h (meals that close are one meal in the stomach)"
+                )
+            smallest = min((meal.carbs_g for meal in meals), default=MIN_MEAL_CARBS_G) * scale
+            if smallest < MIN_MEAL_CARBS_G:
+                raise ValueError(
+                    f"{where}.meals: a meal of {smallest:g} g carbohydrate after carbs_scale {scale:g}; allowed: at "
+                    f"least {MIN_MEAL_CARBS_G:g} g per meal (fat and protein are absorbed with the meal's carbohydrate)"
                 )
             if largest > MAX_MEAL_CARBS_G:
                 raise ValueError(
