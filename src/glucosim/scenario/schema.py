@@ -273,6 +273,18 @@ class Change(_Strict):
         return int(round(self.from_year * DAYS_PER_YEAR))
 
 
+SHORTHAND_PARAMETERS = {
+    "insulin_sensitivity_whole_body": "insulin_sensitivity_whole_body",
+    "insulin_sensitivity_liver": "insulin_sensitivity_liver",
+    "insulin_sensitivity_muscle": "insulin_sensitivity_muscle",
+    "insulin_sensitivity_adipose": "insulin_sensitivity_adipose",
+    "beta_cell_reserve": "beta_function_max",
+    "beta_cell_mass": "beta_mass_initial",
+    "body_weight_kg": "body_weight",
+}
+"""Subject field -> the parameter-table entry it sets (``subject.parameters`` overrides it)."""
+
+
 class Subject(_Strict):
     """Who is simulated: a preset plus overrides (all relative to healthy = 1 unless a unit is named)."""
 
@@ -313,15 +325,7 @@ class Subject(_Strict):
 
     def parameter_overrides(self) -> dict[str, float]:
         """The subject's overrides by parameter-table name (shorthand fields first, then ``parameters``)."""
-        shorthand = {
-            "insulin_sensitivity_whole_body": self.insulin_sensitivity_whole_body,
-            "insulin_sensitivity_liver": self.insulin_sensitivity_liver,
-            "insulin_sensitivity_muscle": self.insulin_sensitivity_muscle,
-            "insulin_sensitivity_adipose": self.insulin_sensitivity_adipose,
-            "beta_function_max": self.beta_cell_reserve,
-            "beta_mass_initial": self.beta_cell_mass,
-            "body_weight": self.body_weight_kg,
-        }
+        shorthand = {name: getattr(self, field) for field, name in SHORTHAND_PARAMETERS.items()}
         overrides = {name: value for name, value in shorthand.items() if value is not None}
         overrides.update(self.parameters)
         return overrides
