@@ -385,6 +385,13 @@ def test_an_instantaneous_bolus_is_refused():
     assert "actions[0].bolus_duration_min" in message and "greater than or equal to 0.5" in message
 
 
+def test_a_clamp_adjusted_faster_than_a_glucose_analyser_is_refused():
+    """interval_min = 1e-6 over a 600-min clamp was accepted: 6e8 control points, tens of GB before the first step."""
+    clamp = {"name": "c", "kind": "clamp", "duration_min": 600, "samples_min": [0], "clamp": {"interval_min": 1e-6}}
+    message = _protocol_error(clamp)
+    assert "clamp.interval_min" in message and "greater than or equal to 1" in message
+
+
 def test_doses_within_one_actions_limit_and_successive_rates_are_accepted():
     Protocol.model_validate(
         {

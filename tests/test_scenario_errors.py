@@ -164,3 +164,9 @@ def test_meals_an_hour_or_more_apart_are_separate_meals():
 def test_a_meal_without_carbohydrate_to_carry_its_fat_is_refused(data, where):
     message = _error(data)
     assert "bad.toml" in message and where in message and "at least 1 g per meal" in message
+
+
+def test_a_clinic_year_beyond_any_run_is_refused_by_its_range():
+    # 1e300 was refused with a 300-digit day number in the message
+    message = _error(scenario_dict(duration_days=5, clinic=[{"protocol": "ogtt_75g", "at_years": [1e300]}]))
+    assert "clinic[0].at_years[0]: Input should be less than or equal to 60 (got 1e+300)" in message

@@ -36,6 +36,10 @@ MIN_BOLUS_DURATION_MIN = 0.5
 """Shortest injection of an intravenous bolus (chosen: the FSIGT injects its glucose over about a minute, and a
 syringe of 45-75 ml of 50 % dextrose is not pushed in much less); 1e-300 min made an infinite infusion rate and a
 solver failure that named no field."""
+MIN_CLAMP_INTERVAL_MIN = 1.0
+"""Shortest interval between glucose-infusion adjustments of a clamp: DeFronzo 1979's algorithm adjusts every 5 min
+and a bedside glucose analyser needs about a minute per sample; 1e-6 min over a 600-min clamp made 6e8 control
+points (tens of GB before the first step)."""
 RATE_FIELDS = ("iv_glucose_mg_kg_min", "insulin_infusion_mU_m2_min")
 """Actions that set an infusion rate from their minute on (a later one replaces it; they do not add up)."""
 
@@ -94,7 +98,7 @@ class GlucoseClamp(_Strict):
 
     # 40-400 mg/dl spans hypoglycaemic (~45-50) to hyperglycaemic (basal + 125, DeFronzo 1979) clamps
     target_mg_dl: Literal["fasting"] | Annotated[float, Field(ge=40.0, le=400.0)] = Field(default="fasting")
-    interval_min: TestMinutes = Field(default=5.0, gt=0.0, le=30.0)
+    interval_min: TestMinutes = Field(default=5.0, ge=MIN_CLAMP_INTERVAL_MIN, le=30.0)
     gain_mg_kg_min_per_mg_dl: float = Field(default=0.1, gt=0.0, le=2.0)
     damping_mg_kg_min_per_mg_dl: float = Field(default=0.25, ge=0.0, le=5.0)
     steady_state_from_min: float = Field(default=120.0, ge=0.0, description="start of the window for M value and EGP")

@@ -23,6 +23,9 @@ Absorption = AbsorptionName | Annotated[float, Field(gt=MIN_ABSORPTION_MULTIPLIE
 DEPRECATED_SUBJECT_FIELDS = {"insulin_sensitivity": "insulin_sensitivity_whole_body"}
 """Old subject field name -> its name in the parameter table (the one name used everywhere)."""
 
+MAX_SCENARIO_YEARS = 60.0
+"""Longest run, years (``duration_years``' limit); a clinic visit's year lies within it (1e300 gave a 300-digit day
+number in the error)."""
 MIN_DURATION_HOURS = 1.0
 """Shortest run: an hour (12 points of the 5-minute output grid; 1e-9 h left no grid to sample)."""
 
@@ -344,7 +347,9 @@ class ClinicVisit(_Strict):
     """A clinical test run on the subject at given years of the scenario (on that day's morning)."""
 
     protocol: str = Field(min_length=1, description="a shipped protocol name (glucosim clinic --help) or a file path")
-    at_years: tuple[float, ...] = Field(min_length=1, description="years at which the test is done")
+    at_years: tuple[Annotated[float, Field(ge=0.0, le=MAX_SCENARIO_YEARS)], ...] = Field(
+        min_length=1, description="years at which the test is done"
+    )
 
     @model_validator(mode="after")
     def _check(self):
@@ -376,7 +381,7 @@ class Scenario(_Strict):
 
     name: str = Field(min_length=1)
     description: str = ""
-    duration_years: float | None = Field(default=None, gt=0.0, le=60.0)
+    duration_years: float | None = Field(default=None, gt=0.0, le=MAX_SCENARIO_YEARS)
     duration_days: WholeNumber | None = Field(default=None, gt=0, le=21915)
     duration_hours: ClockHours | None = Field(default=None, ge=MIN_DURATION_HOURS, le=8760.0)
     subject: Subject = Field(default_factory=Subject)
