@@ -218,7 +218,8 @@ def test_starving_for_a_year_is_flagged_not_a_plain_success(make_scenario):
     result = glucosim.simulate(make_scenario(duration_days=365, routine={"meals": []}), progress=False)
     verdict = result.summary["plausibility"]
     assert verdict["plausible"] is False
-    assert [problem["marker"] for problem in verdict["problems"]] == ["fat_mass_kg"]
+    # and, once result.py passes starting_body(loaded) to check_run, the body mass index (75 -> ~25 kg) as well
+    assert "fat_mass_kg" in [problem["marker"] for problem in verdict["problems"]]
 
 
 def test_a_normal_run_is_plausible_and_says_so(make_scenario):
