@@ -170,3 +170,23 @@ def test_a_clinic_year_beyond_any_run_is_refused_by_its_range():
     # 1e300 was refused with a 300-digit day number in the message
     message = _error(scenario_dict(duration_days=5, clinic=[{"protocol": "ogtt_75g", "at_years": [1e300]}]))
     assert "clinic[0].at_years[0]: Input should be less than or equal to 60 (got 1e+300)" in message
+
+
+@pytest.mark.parametrize(
+    ("clinic", "where"),
+    [
+        ([{"protocol": "ogtt_75g", "at_years": [0, 0]}], "clinic[0].at_years: year 0 is day 0, on which clinic[0]"),
+        (
+            [{"protocol": "ogtt_75g", "at_years": [0.001]}, {"protocol": "ogtt_75g", "at_years": [0]}],
+            "clinic[1].at_years: year 0 is day 0, on which clinic[0] already runs 'ogtt_75g'",
+        ),
+    ],
+)
+def test_the_same_test_twice_on_one_morning_is_refused(clinic, where):
+    # both ran from the same morning state and wrote identical rows twice
+    assert where in _error(scenario_dict(duration_days=5, clinic=clinic))
+
+
+def test_different_tests_on_one_morning_are_accepted():
+    clinic = [{"protocol": "ogtt_75g", "at_years": [0]}, {"protocol": "clamp_40mU", "at_years": [0]}]
+    assert len(parse_scenario(scenario_dict(duration_days=5, clinic=clinic)).scenario.clinic) == 2

@@ -417,6 +417,17 @@ class Scenario(_Strict):
                     f"the run (last day {last_day}); allowed: years 0 to {latest:g} (a visit is a morning of the run: "
                     f"day round(year x {DAYS_PER_YEAR:g}))"
                 )
+        tested: dict[tuple[str, int], int] = {}
+        for index, visit in enumerate(self.clinic):
+            for year in visit.at_years:
+                key = (visit.protocol, self.visit_day(year))
+                if key in tested:  # was run again from the same morning: identical rows, twice
+                    raise ValueError(
+                        f"clinic[{index}].at_years: year {year:g} is day {key[1]}, on which clinic[{tested[key]}] "
+                        f"already runs {visit.protocol!r}; allowed: each protocol once a day (years that round to "
+                        f"the same day, round(year x 365.25), are the same visit)"
+                    )
+                tested[key] = index
         outside = [day for day in self.output.trajectory_days if not 0 <= day < self.n_days]
         if outside:
             raise ValueError(
