@@ -163,3 +163,67 @@ def test_export_sbml_whole_model_over_days(tmp_path):
     rates = {model.getRule(i).getVariable() for i in range(model.getNumRules()) if model.getRule(i).isRate()}
     assert {"beta_mass_rel", "weight_change_kg", "glucose_plasma_mg_kg"} <= rates
     assert model.getNumEvents() >= 2 * 3  # at least each day's three meals
+
+
+# ------------------------------------------------------------------ bad options found by the bad-input hunt
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        ("0-999999999", "--trace-days: range '0-999999999' reaches outside the run (days 0 to 1)"),  # was: OOM-killed
+        (",", "--trace-days ',': no day given"),  # was: no trace written, nothing said
+    ],
+)
+def test_trace_days_outside_the_run_or_empty_are_refused_before_simulating(tmp_path, days, expected):
+    args = [
+        "run",
+        "01_healthy_baseline",
+        "--set",
+        "duration_days=2",
+        "--trace-days",
+        days,
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and expected in result.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--slurm-memory", "abc"), ("--slurm-walltime", "4 hours"), ("--slurm-memory", "2 lots")]
+)
+def test_slurm_sizes_and_times_are_checked_by_the_command_line(tmp_path, option, value):
+    # --slurm-memory abc was a ValueError traceback from dask-jobqueue
+    result = CliRunner().invoke(
+        main, ["sweep", "prediabetes_lifestyle", "--slurm", option, value, "--out", str(tmp_path)]
+    )
+    assert (
+        result.exit_code == 2
+        and f"Invalid value for '{option}'" in result.output
+        and "is not of the form" in result.output
+    )
+
+
+def test_slurm_sizes_and_times_of_the_usual_forms_are_accepted():
+    from glucosim.cli_options import SLURM_MEMORY, SLURM_WALLTIME
+
+    assert [SLURM_MEMORY.convert(v, None, None) for v in ("2GB", "512MB", "16GiB", "4000")] == [
+        "2GB",
+        "512MB",
+        "16GiB",
+        "4000",
+    ]
+    assert SLURM_WALLTIME.convert("1-12:00:00", None, None) == "1-12:00:00"
+    assert SLURM_WALLTIME.convert("90", None, None) == "90"
+
+
+def test_analyze_refuses_a_column_the_results_do_not_have(tmp_path):
+    # was a note after the whole analysis, with exit status 0
+    import pandas as pd
+
+    pd.DataFrame({"run_id": [0], "final_hba1c_percent": [5.5], "years_to_diabetes": [1.0]}).to_parquet(
+        tmp_path / "results.parquet"
+    )
+    result = CliRunner().invoke(main, ["analyze", str(tmp_path), "--column", "final_hba1c"])
+    assert result.exit_code == 2
+    assert "--column 'final_hba1c': not a column of" in result.output and "final_hba1c_percent" in result.output

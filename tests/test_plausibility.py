@@ -12,7 +12,7 @@ from glucosim.errors import ScenarioError
 from glucosim.physiology.indices import N_STATES, Par, St
 from glucosim.scenario.load import format_validation_error, parse_scenario
 from glucosim.simulation import plausibility
-from tests.conftest import scenario_dict
+from tests.conftest import THREE_MEALS, scenario_dict
 
 
 def _scenario_error(data) -> str:
@@ -218,7 +218,8 @@ def test_starving_for_a_year_is_flagged_not_a_plain_success(make_scenario):
     result = glucosim.simulate(make_scenario(duration_days=365, routine={"meals": []}), progress=False)
     verdict = result.summary["plausibility"]
     assert verdict["plausible"] is False
-    assert [problem["marker"] for problem in verdict["problems"]] == ["fat_mass_kg"]
+    # and, once result.py passes starting_body(loaded) to check_run, the body mass index (75 -> ~25 kg) as well
+    assert "fat_mass_kg" in [problem["marker"] for problem in verdict["problems"]]
 
 
 def test_a_normal_run_is_plausible_and_says_so(make_scenario):
@@ -298,3 +299,110 @@ def test_carbohydrate_after_scaling_is_bounded_per_meal_and_per_day():
     data = scenario_dict(duration_days=4, changes=[{"from_day": 2, "carbs_scale": 2.5}])
     data["routine"] = {"meals": [{"time_h": 8, "carbs_g": 200}]}
     assert "changes[0]: a meal of 500 g" in _scenario_error(data)
+
+
+# ------------------------------------------------------------------ body weight (body mass index band)
+def _weight_run(make_scenario, weight_kg: float, height_cm: float, surplus_kcal_per_day: float):
+    import glucosim
+
+    loaded = make_scenario(
+        duration_days=365,
+        subject={"preset": "healthy", "body_weight_kg": weight_kg, "parameters": {"height_cm": height_cm}},
+        routine={"sleep_h": 8.0, "meals": THREE_MEALS, "energy_surplus_kcal_per_day": surplus_kcal_per_day},
+    )
+    return loaded, glucosim.simulate(loaded, progress=False).daily
+
+
+def test_weight_starved_below_the_survival_bmi_is_flagged_before_the_fat_floor(make_scenario):
+    """45 kg at 175 cm (BMI 14.7) eating 600 kcal/day below expenditure fell to 29 kg (BMI 9.6) within a year
+    while its fat mass stayed above the starvation floor: the run reported success."""
+    loaded, daily = _weight_run(make_scenario, 45.0, 175.0, -600.0)
+    assert plausibility.check_run(daily, (), plausibility.starting_fat_mass_kg(loaded)).plausible  # the old check
+    verdict = plausibility.check_run(daily, (), body=plausibility.starting_body(loaded))
+    assert [problem["marker"] for problem in verdict.problems] == ["body_mass_index_kg_m2"]
+    problem = verdict.problems[0]
+    assert problem["allowed"] == [12.0, 100.0] and problem["worst"] < 12.0
+    assert problem["first"] != "day 0"  # it started inside the band and crossed it
+
+
+def test_weight_gained_above_the_band_is_flagged(make_scenario):
+    """200 kg at 150 cm (BMI 89) with 1,500 kcal/day of surplus passed BMI 100 within a year."""
+    loaded, daily = _weight_run(make_scenario, 200.0, 150.0, 1500.0)
+    verdict = plausibility.check_run(daily, (), body=plausibility.starting_body(loaded))
+    assert [problem["marker"] for problem in verdict.problems] == ["body_mass_index_kg_m2"]
+    assert verdict.problems[0]["worst"] > 100.0
+
+
+def test_a_normal_weight_course_is_inside_the_band(make_scenario):
+    loaded, daily = _weight_run(make_scenario, 75.0, 175.0, 300.0)
+    assert plausibility.check_run(daily, (), body=plausibility.starting_body(loaded)).plausible
+
+
+@pytest.mark.parametrize(("weight_kg", "height_cm", "bmi"), [(40.0, 200.0, "10"), (200.0, 140.0, "102")])
+def test_a_subject_outside_the_bmi_band_at_the_start_is_refused(weight_kg, height_cm, bmi):
+    message = _scenario_error(
+        scenario_dict(subject={"body_weight_kg": weight_kg, "parameters": {"height_cm": height_cm}})
+    )
+    assert "bad.toml" in message and "subject.body_weight_kg" in message and "height_cm" in message
+    assert f"body mass index of {bmi} kg/m^2" in message and "[12, 100]" in message
+
+
+# ------------------------------------------------------------------ stacked protocol doses
+@pytest.mark.parametrize(
+    ("actions", "expected"),
+    [
+        # ten 200-g drinks at minute 0 put 2 kg of glucose in the stomach; the run reported success
+        ([{"at_min": 0, "oral_glucose_g": 200}] * 10, "oral_glucose_g doses add up to 2000 g"),
+        # in sequence they add up too
+        ([{"at_min": 0, "oral_glucose_g": 150}, {"at_min": 30, "oral_glucose_g": 100}], "add up to 250 g"),
+        (
+            [{"at_min": 0, "oral_glucose_g": 75}, *[{"at_min": 0, "iv_glucose_g_per_kg": 0.3}] * 2],
+            "iv_glucose_g_per_kg doses add up to 0.6 g/kg",
+        ),
+        # two rates at one minute: the runner kept the last one silently
+        (
+            [
+                {"at_min": 0, "oral_glucose_g": 75},
+                {"at_min": 10, "insulin_infusion_mU_m2_min": 40},
+                {"at_min": 10, "insulin_infusion_mU_m2_min": 1200},
+            ],
+            "actions[1] and actions[2] both set insulin_infusion_mU_m2_min at minute 10",
+        ),
+    ],
+)
+def test_stacked_protocol_doses_are_refused_naming_the_field_and_the_limit(actions, expected):
+    message = _protocol_error({**OGTT, "actions": actions})
+    assert "p.toml" in message and expected in message and "allowed:" in message
+
+
+def test_an_instantaneous_bolus_is_refused():
+    """A bolus over 1e-300 min was an infinite infusion rate: the solver failed at minute 450 naming no field."""
+    ivgtt = {
+        **OGTT,
+        "kind": "ivgtt",
+        "actions": [{"at_min": 0, "iv_glucose_g_per_kg": 0.3, "bolus_duration_min": 1e-300}],
+    }
+    message = _protocol_error(ivgtt)
+    assert "actions[0].bolus_duration_min" in message and "greater than or equal to 0.5" in message
+
+
+def test_a_clamp_adjusted_faster_than_a_glucose_analyser_is_refused():
+    """interval_min = 1e-6 over a 600-min clamp was accepted: 6e8 control points, tens of GB before the first step."""
+    clamp = {"name": "c", "kind": "clamp", "duration_min": 600, "samples_min": [0], "clamp": {"interval_min": 1e-6}}
+    message = _protocol_error(clamp)
+    assert "clamp.interval_min" in message and "greater than or equal to 1" in message
+
+
+def test_doses_within_one_actions_limit_and_successive_rates_are_accepted():
+    Protocol.model_validate(
+        {
+            **OGTT,
+            "actions": [
+                {"at_min": 0, "oral_glucose_g": 75},
+                {"at_min": 60, "oral_glucose_g": 75},
+                {"at_min": 0, "insulin_infusion_mU_m2_min": 40},
+                {"at_min": 60, "insulin_infusion_mU_m2_min": 80},
+                {"at_min": 60, "iv_glucose_mg_kg_min": 2},
+            ],
+        }
+    )

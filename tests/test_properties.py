@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from glucosim.errors import GlucosimError
 from glucosim.parameters import available_presets, load_parameter_table
+from glucosim.scenario.schema import MIN_SLEEP_H
 
 PROFILE = os.environ.get("GLUCOSIM_HYPOTHESIS_PROFILE", "fast")
 LONG_EXAMPLES = 10_000
@@ -87,7 +88,7 @@ routine = st.fixed_dictionaries(
     {"meals": st.lists(meal, max_size=4, unique_by=lambda m: round(m["time_h"], 6))},
     optional={
         "exercise": st.lists(session, max_size=2),
-        "sleep_h": st.floats(3.0, 11.0),
+        "sleep_h": st.floats(MIN_SLEEP_H, 11.0),
         "carbs_scale": st.floats(0.3, 2.0),
         "energy_surplus_kcal_per_day": st.floats(-1000.0, 1000.0),
         "cortisol_rel": st.floats(0.5, 3.0),

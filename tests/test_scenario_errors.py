@@ -101,3 +101,92 @@ def test_missing_file(tmp_path):
 def test_shipped_scenarios_are_valid_and_commented(path):
     loaded = load_scenario(path)
     assert loaded.text.startswith("# Teaches:"), "each scenario opens with a comment saying what it teaches"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (scenario_dict(routine={"sleep_h": 0.0}), "routine.sleep_h"),
+        (scenario_dict(duration_days=5, changes=[{"from_day": 2, "sleep_h": 3.5}]), "changes[0].sleep_h"),
+    ],
+)
+def test_sleep_shorter_than_the_sleep_loss_sources_is_refused(data, field):
+    """sleep_h = 0 every night was accepted, and gave a compensated subject diabetes within two years (fasting
+    glucose 263 mg/dl) in a run that reported success; the mechanism's sources restricted sleep to 4 h."""
+    message = _error(data)
+    assert "bad.toml" in message and field in message and "greater than or equal to 4" in message
+
+
+def test_four_hours_of_sleep_is_accepted():
+    assert parse_scenario(scenario_dict(routine={"sleep_h": 4.0})).scenario.routine.sleep_h == 4.0
+
+
+@pytest.mark.parametrize(
+    ("meals", "expected"),
+    [
+        # three 400-g meals a minute apart: each within the per-meal limit, together a 1,200-g meal
+        ([{"time_h": 8 + k / 60, "carbs_g": 400} for k in range(3)], "hold 1200 g carbohydrate"),
+        # the clock wraps at midnight
+        (
+            [{"time_h": 23.5, "carbs_g": 300}, {"time_h": 0.25, "carbs_g": 200}],
+            "at 23.5 h to 0.25 h together hold 500 g",
+        ),
+    ],
+)
+def test_meals_stacked_within_an_hour_count_as_one_meal(meals, expected):
+    message = _error(scenario_dict(routine={"meals": meals}))
+    assert "bad.toml" in message and "routine.meals" in message and expected in message
+    assert "at most 400 g within 1 h" in message
+
+
+def test_stacked_meals_of_a_change_and_after_carbs_scale_are_refused_too():
+    meals = [{"time_h": 8.0, "carbs_g": 150}, {"time_h": 8.5, "carbs_g": 150}]
+    parse_scenario(scenario_dict(routine={"meals": meals}))  # 300 g within the hour is allowed
+    message = _error(
+        scenario_dict(duration_days=5, changes=[{"from_day": 2, "carbs_scale": 1.5}]) | {"routine": {"meals": meals}}
+    )
+    assert "changes[0].meals" in message and "450 g" in message and "carbs_scale 1.5" in message
+
+
+def test_meals_an_hour_or_more_apart_are_separate_meals():
+    meals = [{"time_h": 8.0, "carbs_g": 300}, {"time_h": 9.0, "carbs_g": 300}]
+    assert len(parse_scenario(scenario_dict(routine={"meals": meals})).scenario.routine.meals) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        # fat rides on the meal's carbohydrate: 5e-324 g made the ratio infinite and the solver fail, naming no field
+        (scenario_dict(routine={"meals": [{"time_h": 8, "carbs_g": 5e-324, "fat_g": 300}]}), "routine.meals"),
+        (scenario_dict(routine={"meals": [{"time_h": 8, "carbs_g": 50}], "carbs_scale": 1e-300}), "routine.meals"),
+    ],
+)
+def test_a_meal_without_carbohydrate_to_carry_its_fat_is_refused(data, where):
+    message = _error(data)
+    assert "bad.toml" in message and where in message and "at least 1 g per meal" in message
+
+
+def test_a_clinic_year_beyond_any_run_is_refused_by_its_range():
+    # 1e300 was refused with a 300-digit day number in the message
+    message = _error(scenario_dict(duration_days=5, clinic=[{"protocol": "ogtt_75g", "at_years": [1e300]}]))
+    assert "clinic[0].at_years[0]: Input should be less than or equal to 60 (got 1e+300)" in message
+
+
+@pytest.mark.parametrize(
+    ("clinic", "where"),
+    [
+        ([{"protocol": "ogtt_75g", "at_years": [0, 0]}], "clinic[0].at_years: year 0 is day 0, on which clinic[0]"),
+        (
+            [{"protocol": "ogtt_75g", "at_years": [0.001]}, {"protocol": "ogtt_75g", "at_years": [0]}],
+            "clinic[1].at_years: year 0 is day 0, on which clinic[0] already runs 'ogtt_75g'",
+        ),
+    ],
+)
+def test_the_same_test_twice_on_one_morning_is_refused(clinic, where):
+    # both ran from the same morning state and wrote identical rows twice
+    assert where in _error(scenario_dict(duration_days=5, clinic=clinic))
+
+
+def test_different_tests_on_one_morning_are_accepted():
+    clinic = [{"protocol": "ogtt_75g", "at_years": [0]}, {"protocol": "clamp_40mU", "at_years": [0]}]
+    assert len(parse_scenario(scenario_dict(duration_days=5, clinic=clinic)).scenario.clinic) == 2

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import click
 
-from glucosim.cli_options import ORAL_GLUCOSE_G, YEARS
+from glucosim.cli_options import ORAL_GLUCOSE_G, SLURM_MEMORY, SLURM_WALLTIME, YEARS
 from glucosim.errors import GlucosimError
 
 
@@ -88,11 +88,15 @@ def _day_list(spec: str, n_days: int) -> list[int]:
                 first, last = (int(x) for x in part.split("-", 1))
                 if last < first:  # was an empty range: no trace written, no word said
                     _fail(f"--trace-days {spec!r}: range {part!r} runs backwards; write FIRST-LAST, e.g. 100-106")
+                if first < 0 or last >= n_days:  # checked before expanding: 0-999999999 filled the memory
+                    _fail(f"--trace-days: range {part!r} reaches outside the run (days 0 to {n_days - 1})")
                 days += range(first, last + 1)
             else:
                 days.append(int(part))
         except ValueError:
             _fail(f"--trace-days {spec!r}: use day numbers, ranges and 'last', e.g. 0,100-106,last")
+    if not days:  # "," wrote no trace and said nothing
+        _fail(f"--trace-days {spec!r}: no day given; use day numbers, ranges and 'last', e.g. 0,100-106,last")
     outside = [day for day in days if not 0 <= day < n_days]
     if outside:
         _fail(f"--trace-days: day {outside[0]} is outside the run (days 0 to {n_days - 1})")
@@ -675,8 +679,8 @@ def gallery(docs_dir: Path, old_docs_dir, workers: int, yes: bool):
 @click.option("--slurm", is_flag=True, help="start Dask workers as SLURM jobs (dask-jobqueue)")
 @click.option("--slurm-queue", default=None, help="SLURM partition")
 @click.option("--slurm-cores", type=click.IntRange(min=1), default=1, show_default=True, help="cores per job")
-@click.option("--slurm-memory", default="2GB", show_default=True, help="memory per job")
-@click.option("--slurm-walltime", default="01:00:00", show_default=True, help="walltime per job")
+@click.option("--slurm-memory", type=SLURM_MEMORY, default="2GB", show_default=True, help="memory per job")
+@click.option("--slurm-walltime", type=SLURM_WALLTIME, default="01:00:00", show_default=True, help="walltime per job")
 @click.option("--slurm-jobs", type=click.IntRange(min=1), default=1, show_default=True, help="number of jobs")
 @click.option("--slurm-interface", default=None, help="network interface of the workers (e.g. ib0; lo on one node)")
 @click.option(
@@ -810,10 +814,18 @@ def analyze(out_dir: Path, outputs, old_outputs, analysis_dir, old_analysis_dir,
     if old_outputs:
         _deprecated("--output", "--column")
         outputs = tuple(outputs) + tuple(old_outputs)
+    from glucosim._threads import single_blas_thread, single_blas_thread_environment
+
+    # one BLAS thread: SALib's delta estimator took 36.6-42.0 s of CPU with OpenBLAS's threads on 2 shared cores
+    # against 6.6-7.4 s with one (glucosim._threads); set before numpy loads, and on the loaded libraries
+    single_blas_thread_environment()
     from glucosim.analysis.sweep import DEFAULT_OUTPUTS, analyze_sweep
 
+    _check_columns(out_dir, outputs)
+
     try:
-        found = analyze_sweep(out_dir, tuple(outputs) or DEFAULT_OUTPUTS, analysis_dir, figures=not no_figures)
+        with single_blas_thread():
+            found = analyze_sweep(out_dir, tuple(outputs) or DEFAULT_OUTPUTS, analysis_dir, figures=not no_figures)
     except GlucosimError as error:
         _fail(error)
     for arm in found.comparison:
@@ -836,6 +848,26 @@ def analyze(out_dir: Path, outputs, old_outputs, analysis_dir, old_analysis_dir,
     for note in found.notes:
         click.echo(f"note: {note}")
     click.echo(f"wrote {len(found.files)} files to {next(iter(found.files.values())).parent}/")
+
+
+def _check_columns(out_dir: Path, outputs) -> None:
+    """Refuse a --column the sweep's results do not have (it was a note after the analysis, with exit status 0)."""
+    results = out_dir / "results.parquet"
+    if not outputs or not results.is_file():  # a partial sweep: the analysis reads its chunks and notes the rest
+        return
+    import pyarrow.parquet as pq
+
+    try:
+        columns = pq.read_schema(results).names
+    except Exception:  # a corrupt file: the analysis says what is wrong with it
+        return
+    unknown = [name for name in outputs if name not in columns]
+    if unknown:
+        outcomes = [name for name in columns if name.startswith(("final_", "years_to_", "first_", "y"))]
+        _fail(
+            f"--column {unknown[0]!r}: not a column of {results}; choose a results column, e.g. "
+            f"{', '.join(outcomes[:12]) or ', '.join(columns[:12])}"
+        )
 
 
 def entry_point() -> None:

@@ -47,3 +47,29 @@ YEARS = FiniteFloat(low=0.0, high=100.0)
 """A time in a scenario, years (scenarios last at most 60 years; 100 leaves room and stops overflow)."""
 ORAL_GLUCOSE_G = FiniteFloat(low=0.0, high=200.0)
 """A glucose drink, grams (the protocol schema's bound: 0 = none; an OGTT gives 75)."""
+
+
+class Pattern(click.ParamType):
+    """A string that must match a regular expression; the error names the option and shows an example."""
+
+    name = "text"
+
+    def __init__(self, pattern: str, example: str):
+        self.pattern = pattern
+        self.example = example
+
+    def convert(self, value, param, ctx):
+        import re
+
+        text = str(value).strip()
+        if not re.fullmatch(self.pattern, text):
+            self.fail(f"{value!r} is not of the form {self.example}", param, ctx)
+        return text
+
+
+SLURM_MEMORY = Pattern(r"[0-9]+(\.[0-9]+)?\s*([kKMGTP]i?B?|B)?", "a size such as 2GB, 512MB or 16GiB")
+"""Memory per SLURM job: a number and a unit (dask-jobqueue raised a ValueError traceback on 'abc')."""
+SLURM_WALLTIME = Pattern(
+    r"([0-9]+-)?[0-9]+(:[0-5][0-9]){0,2}", "SLURM's [DAYS-]HOURS:MINUTES:SECONDS, e.g. 04:00:00 or 1-12:00:00"
+)
+"""Walltime per SLURM job, in SLURM's formats (minutes; H:MM:SS; D-HH:MM:SS)."""

@@ -14,7 +14,7 @@ from glucosim.parameters import available_presets, load_parameter_table, load_pr
 from glucosim.physiology.indices import Par
 from glucosim.scenario.messages import format_validation_error as format_validation_error  # shared by every loader
 from glucosim.scenario.protocol import load_protocol
-from glucosim.scenario.schema import Scenario, combined_sensitivity_problem
+from glucosim.scenario.schema import BMI_BAND_KG_M2, Scenario, body_mass_index, combined_sensitivity_problem
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,18 @@ def parameter_relation_problem(p) -> str | None:
         return (
             f"liver_fat_export_capacity ({export:g}) must exceed liver_fat_capacity_used ({used:g}): below it liver "
             f"fat has no steady state; allowed: liver_fat_export_capacity > liver_fat_capacity_used"
+        )
+    weight_kg, height_cm = float(p[Par.body_weight]), float(p[Par.height_cm])
+    bmi = body_mass_index(weight_kg, height_cm)
+    low, high = BMI_BAND_KG_M2
+    if not low <= bmi <= high:
+        row = load_parameter_table()["body_weight"]
+        height_m2 = (height_cm / 100.0) ** 2
+        return (
+            f"body_weight (subject.body_weight_kg) {weight_kg:g} kg at height_cm {height_cm:g} is a body mass index "
+            f"of {bmi:.3g} kg/m^2, outside the band of a living adult the model represents; allowed: a body mass "
+            f"index within [{low:g}, {high:g}] kg/m^2, here {max(low * height_m2, row.low):.1f}-"
+            f"{min(high * height_m2, row.high):.1f} kg at {height_cm:g} cm"
         )
     return None
 

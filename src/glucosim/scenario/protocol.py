@@ -30,13 +30,27 @@ MAX_INSULIN_INFUSION_MU_M2_MIN = 1200.0
 """Highest insulin infusion used in clamp studies (Kolterman 1981 J Clin Invest 68:957: 15-1,200 mU/m^2/min)."""
 MAX_IV_GLUCOSE_G_PER_KG = 0.5
 """Largest intravenous glucose bolus in use (0.5 g/kg, the classical IVGTT; the FSIGT gives 0.3 g/kg)."""
+MAX_ORAL_GLUCOSE_G = 200.0
+"""Largest glucose drink: 75 g (WHO OGTT) and 100 g (pregnancy) are the standard loads; 200 g is twice the largest."""
+MIN_BOLUS_DURATION_MIN = 0.5
+"""Shortest injection of an intravenous bolus (chosen: the FSIGT injects its glucose over about a minute, and a
+syringe of 45-75 ml of 50 % dextrose is not pushed in much less); 1e-300 min made an infinite infusion rate and a
+solver failure that named no field."""
+MIN_CLAMP_INTERVAL_MIN = 1.0
+"""Shortest interval between glucose-infusion adjustments of a clamp: DeFronzo 1979's algorithm adjusts every 5 min
+and a bedside glucose analyser needs about a minute per sample; 1e-6 min over a 600-min clamp made 6e8 control
+points (tens of GB before the first step)."""
+RATE_FIELDS = ("iv_glucose_mg_kg_min", "insulin_infusion_mU_m2_min")
+"""Actions that set an infusion rate from their minute on (a later one replaces it; they do not add up)."""
 
 
 class Action(_Strict):
     """Something given at ``at_min`` minutes after the start of the test (exactly one kind per action)."""
 
     at_min: TestMinutes = Field(ge=0.0, le=600.0)
-    oral_glucose_g: float | None = Field(default=None, gt=0.0, le=200.0, description="glucose drink, grams")
+    oral_glucose_g: float | None = Field(
+        default=None, gt=0.0, le=MAX_ORAL_GLUCOSE_G, description="glucose drink, grams"
+    )
     absorption: Absorption = Field(
         default="fast", description="absorption speed of the drink (a glucose solution is fast)"
     )
@@ -45,7 +59,7 @@ class Action(_Strict):
     )
     bolus_duration_min: float = Field(
         default=1.0,
-        gt=0.0,
+        ge=MIN_BOLUS_DURATION_MIN,
         le=10.0,
         description=(
             "the bolus is injected over this time (an instantaneous jump would hide the rise the first phase senses)"
@@ -84,7 +98,7 @@ class GlucoseClamp(_Strict):
 
     # 40-400 mg/dl spans hypoglycaemic (~45-50) to hyperglycaemic (basal + 125, DeFronzo 1979) clamps
     target_mg_dl: Literal["fasting"] | Annotated[float, Field(ge=40.0, le=400.0)] = Field(default="fasting")
-    interval_min: TestMinutes = Field(default=5.0, gt=0.0, le=30.0)
+    interval_min: TestMinutes = Field(default=5.0, ge=MIN_CLAMP_INTERVAL_MIN, le=30.0)
     gain_mg_kg_min_per_mg_dl: float = Field(default=0.1, gt=0.0, le=2.0)
     damping_mg_kg_min_per_mg_dl: float = Field(default=0.25, ge=0.0, le=5.0)
     steady_state_from_min: float = Field(default=120.0, ge=0.0, description="start of the window for M value and EGP")
@@ -116,6 +130,7 @@ class Protocol(_Strict):
             raise ValueError(f"at most {MAX_SAMPLES} sampling times")
         if self.clamp is not None and self.clamp.steady_state_from_min >= self.duration_min:
             raise ValueError("clamp.steady_state_from_min must be before the end of the test (duration_min)")
+        self._check_stacked_doses()
         if self.kind == "ivgtt" and not any(action.iv_glucose_g_per_kg is not None for action in self.actions):
             raise ValueError("an 'ivgtt' needs an iv_glucose_g_per_kg action (its indices come from an IV bolus)")
         if self.kind == "ivgtt" and any(action.oral_glucose_g is not None for action in self.actions):
@@ -123,6 +138,42 @@ class Protocol(_Strict):
         if self.kind == "ogtt" and not any(action.oral_glucose_g is not None for action in self.actions):
             raise ValueError("an 'ogtt' needs an oral_glucose_g action")
         return self
+
+    def _check_stacked_doses(self) -> None:
+        """Each action is within its field's limit, but actions add up: ten 200-g drinks at minute 0 put 2 kg of
+        glucose in the stomach, and boluses overlap into one. The drinks of a test, and its boluses, must together
+        stay within one action's limit; two rates of one kind set at the same minute are refused (the runner kept
+        the last one silently)."""
+        drinks = [(index, action.oral_glucose_g) for index, action in enumerate(self.actions) if action.oral_glucose_g]
+        boluses = [
+            (index, action.iv_glucose_g_per_kg)
+            for index, action in enumerate(self.actions)
+            if action.iv_glucose_g_per_kg
+        ]
+        for doses, field, limit, unit in (
+            (drinks, "oral_glucose_g", MAX_ORAL_GLUCOSE_G, "g"),
+            (boluses, "iv_glucose_g_per_kg", MAX_IV_GLUCOSE_G_PER_KG, "g/kg"),
+        ):
+            total = sum(dose for _, dose in doses)
+            if len(doses) > 1 and total > limit:
+                listed = ", ".join(f"actions[{index}] {dose:g}" for index, dose in doses[:4])
+                listed += ", ..." if len(doses) > 4 else ""
+                raise ValueError(
+                    f"actions: the {field} doses add up to {total:g} {unit} ({listed}); allowed: at most {limit:g} "
+                    f"{unit} in one test, the limit of one action (doses given together or in sequence add up)"
+                )
+        for field in RATE_FIELDS:
+            seen: dict[float, int] = {}
+            for index, action in enumerate(self.actions):
+                if getattr(action, field) is None:
+                    continue
+                if action.at_min in seen:
+                    raise ValueError(
+                        f"actions[{seen[action.at_min]}] and actions[{index}] both set {field} at minute "
+                        f"{action.at_min:g}; allowed: one rate of each kind per minute (a rate holds until the next "
+                        f"action of its kind replaces it; rates do not add up)"
+                    )
+                seen[action.at_min] = index
 
     @property
     def sample_times(self) -> list[float]:

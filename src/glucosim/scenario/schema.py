@@ -23,6 +23,9 @@ Absorption = AbsorptionName | Annotated[float, Field(gt=MIN_ABSORPTION_MULTIPLIE
 DEPRECATED_SUBJECT_FIELDS = {"insulin_sensitivity": "insulin_sensitivity_whole_body"}
 """Old subject field name -> its name in the parameter table (the one name used everywhere)."""
 
+MAX_SCENARIO_YEARS = 60.0
+"""Longest run, years (``duration_years``' limit); a clinic visit's year lies within it (1e300 gave a 300-digit day
+number in the error)."""
 MIN_DURATION_HOURS = 1.0
 """Shortest run: an hour (12 points of the 5-minute output grid; 1e-9 h left no grid to sample)."""
 
@@ -42,11 +45,50 @@ def _whole_float_to_int(value):
 WholeNumber = Annotated[int, BeforeValidator(_whole_float_to_int)]
 """An integer field that also takes a whole float (never a string or a boolean)."""
 
+MIN_MEAL_CARBS_G = 1.0
+"""Least carbohydrate in one meal after ``carbs_scale``: the meal model carries a meal's fat and protein with its
+carbohydrate (their ratio to it), so a meal needs some; 5e-324 g with 300 g of fat made the ratio infinite and
+the run failed in the solver, naming no field (a meal of eggs and bacon still has 1-2 g)."""
 MAX_MEAL_CARBS_G = 400.0
 """Most carbohydrate in one meal after ``carbs_scale`` (the meal field's own limit)."""
+MEAL_STACK_WINDOW_H = 1.0
+"""Meals that start within this many hours of one another count as one meal for ``MAX_MEAL_CARBS_G`` (clock times
+wrap at midnight): most of a meal is still in the stomach an hour later (gastric emptying of a mixed meal takes
+2-4 h), so three 400-g meals a minute apart were a 1,200-g meal split into entries, which the per-meal limit
+did not see."""
 MAX_DAILY_CARBS_G = 1500.0
 """Most carbohydrate in a day after ``carbs_scale``: about three times a high habitual intake (~500 g/day in
 endurance athletes), far beyond what the meal model was built for."""
+
+BMI_BAND_KG_M2 = (12.0, 100.0)
+"""Body mass index a living adult can have, kg/m^2: a subject outside it at the start is refused at load
+(``body_weight`` over ``height_cm``), and a run whose weight (start weight plus the daily ``weight_change_kg``)
+leaves it is flagged implausible (``simulation.plausibility.check_weight``). Low end: the limit of human survival
+in starvation, BMI ~13 in men and ~11 in women, mean ~12 (Henry 1990 Eur J Clin Nutr 44:329, "Body mass index
+and the limits of human survival": not read, the numbers as quoted by secondary summaries); a 75 kg, 175 cm
+subject eating 1,500 kcal/day below expenditure reached 28 kg (BMI 9.2) and had only its fat floor flagged, and a
+45 kg one eating 600 kcal/day below reached BMI 9.6 within a year with no flag at all. High end: chosen, not from
+a source: BMI 60 is already "super-super obesity" in bariatric series, and above 100 only single case reports
+exist; the energy-balance model (Hall 2011) was not built on them. Like the other bands it catches impossible
+states, not unusual ones."""
+
+
+MIN_SLEEP_H = 4.0
+"""Shortest nightly sleep the sleep-loss mechanism represents: its sources restricted sleep to 4 h in bed (Rao 2015
+J Clin Endocrinol Metab 100:1664, five nights, the source of sleep_peripheral_sensitivity_loss; Spiegel 1999 Lancet
+354:1435, six nights; Donga 2010, one night) or 5 h (Buxton 2010), and the appetite term's meta-analysis a deficit
+of ~3.5 h (Al Khatib 2017), all per-hour effects taken as linear in the deficit. Below 4 h every night is total or
+near-total sleep deprivation, which no source of the model studied over more than a night or two (and which people
+do not survive for long); ``sleep_h = 0`` every night gave a healthy-reserve subject diabetes within two years
+(fasting glucose 263 mg/dl) in a run that reported success."""
+MAX_SLEEP_H = 14.0
+"""Longest nightly sleep (sleep beyond ``sleep_need`` has no modelled effect)."""
+
+
+def body_mass_index(weight_kg, height_cm):
+    """Body mass index, kg/m^2."""
+    return weight_kg / (height_cm / 100.0) ** 2
+
 
 CLOCK_STEPS_PER_HOUR = 1024
 """Clock times are kept on a grid of 1/1024 h (3.5 s), and durations within a day on 1/64 min (0.94 s): binary
@@ -146,7 +188,12 @@ class Routine(_Strict):
 
     meals: tuple[Meal, ...] = Field(default=(), description="the day's meals")
     exercise: tuple[ExerciseSession, ...] = Field(default=(), description="exercise sessions")
-    sleep_h: float = Field(default=8.0, ge=0.0, le=14.0, description="hours of sleep each night")
+    sleep_h: float = Field(
+        default=8.0,
+        ge=MIN_SLEEP_H,
+        le=MAX_SLEEP_H,
+        description="hours of sleep each night (from 4: the shortest sleep the sleep-loss sources studied)",
+    )
     sleep_midpoint_h: float = Field(
         default=3.0,
         ge=0.0,
@@ -202,7 +249,7 @@ class Change(_Strict):
     label: str = Field(default="", description="what this change is, for plots and summaries")
     meals: tuple[Meal, ...] | None = None
     exercise: tuple[ExerciseSession, ...] | None = None
-    sleep_h: float | None = Field(default=None, ge=0.0, le=14.0)
+    sleep_h: float | None = Field(default=None, ge=MIN_SLEEP_H, le=MAX_SLEEP_H)
     sleep_midpoint_h: float | None = Field(default=None, ge=0.0, lt=24.0)
     clock_shift_h: float | None = Field(default=None, ge=-12.0, le=12.0)
     carbs_scale: float | None = Field(default=None, gt=0.0, le=3.0)
@@ -227,6 +274,18 @@ class Change(_Strict):
             return self.from_day
         assert self.from_year is not None  # the validator requires from_day or from_year
         return int(round(self.from_year * DAYS_PER_YEAR))
+
+
+SHORTHAND_PARAMETERS = {
+    "insulin_sensitivity_whole_body": "insulin_sensitivity_whole_body",
+    "insulin_sensitivity_liver": "insulin_sensitivity_liver",
+    "insulin_sensitivity_muscle": "insulin_sensitivity_muscle",
+    "insulin_sensitivity_adipose": "insulin_sensitivity_adipose",
+    "beta_cell_reserve": "beta_function_max",
+    "beta_cell_mass": "beta_mass_initial",
+    "body_weight_kg": "body_weight",
+}
+"""Subject field -> the parameter-table entry it sets (``subject.parameters`` overrides it)."""
 
 
 class Subject(_Strict):
@@ -269,15 +328,7 @@ class Subject(_Strict):
 
     def parameter_overrides(self) -> dict[str, float]:
         """The subject's overrides by parameter-table name (shorthand fields first, then ``parameters``)."""
-        shorthand = {
-            "insulin_sensitivity_whole_body": self.insulin_sensitivity_whole_body,
-            "insulin_sensitivity_liver": self.insulin_sensitivity_liver,
-            "insulin_sensitivity_muscle": self.insulin_sensitivity_muscle,
-            "insulin_sensitivity_adipose": self.insulin_sensitivity_adipose,
-            "beta_function_max": self.beta_cell_reserve,
-            "beta_mass_initial": self.beta_cell_mass,
-            "body_weight": self.body_weight_kg,
-        }
+        shorthand = {name: getattr(self, field) for field, name in SHORTHAND_PARAMETERS.items()}
         overrides = {name: value for name, value in shorthand.items() if value is not None}
         overrides.update(self.parameters)
         return overrides
@@ -296,7 +347,9 @@ class ClinicVisit(_Strict):
     """A clinical test run on the subject at given years of the scenario (on that day's morning)."""
 
     protocol: str = Field(min_length=1, description="a shipped protocol name (glucosim clinic --help) or a file path")
-    at_years: tuple[float, ...] = Field(min_length=1, description="years at which the test is done")
+    at_years: tuple[Annotated[float, Field(ge=0.0, le=MAX_SCENARIO_YEARS)], ...] = Field(
+        min_length=1, description="years at which the test is done"
+    )
 
     @model_validator(mode="after")
     def _check(self):
@@ -305,12 +358,30 @@ class ClinicVisit(_Strict):
         return self
 
 
+def _largest_meal_stack(meals, scale: float) -> tuple[float, float, float] | None:
+    """(carbohydrate g, first and last clock hour) of the largest group of two or more meals that start within
+    ``MEAL_STACK_WINDOW_H`` of the group's first, the clock wrapping at midnight; None with fewer than two meals."""
+    times = sorted((meal.time_h, meal.carbs_g * scale) for meal in meals)
+    best = None
+    for index, (start, _) in enumerate(times):
+        group = [
+            (time, carbs)
+            for time, carbs in times[index:] + [(t + 24.0, c) for t, c in times[:index]]
+            if time - start < MEAL_STACK_WINDOW_H
+        ]
+        if len(group) > 1:
+            total = sum(carbs for _, carbs in group)
+            if best is None or total > best[0]:
+                best = (total, start, group[-1][0] % 24.0)
+    return best
+
+
 class Scenario(_Strict):
     """A complete scenario file."""
 
     name: str = Field(min_length=1)
     description: str = ""
-    duration_years: float | None = Field(default=None, gt=0.0, le=60.0)
+    duration_years: float | None = Field(default=None, gt=0.0, le=MAX_SCENARIO_YEARS)
     duration_days: WholeNumber | None = Field(default=None, gt=0, le=21915)
     duration_hours: ClockHours | None = Field(default=None, ge=MIN_DURATION_HOURS, le=8760.0)
     subject: Subject = Field(default_factory=Subject)
@@ -346,6 +417,17 @@ class Scenario(_Strict):
                     f"the run (last day {last_day}); allowed: years 0 to {latest:g} (a visit is a morning of the run: "
                     f"day round(year x {DAYS_PER_YEAR:g}))"
                 )
+        tested: dict[tuple[str, int], int] = {}
+        for index, visit in enumerate(self.clinic):
+            for year in visit.at_years:
+                key = (visit.protocol, self.visit_day(year))
+                if key in tested:  # was run again from the same morning: identical rows, twice
+                    raise ValueError(
+                        f"clinic[{index}].at_years: year {year:g} is day {key[1]}, on which clinic[{tested[key]}] "
+                        f"already runs {visit.protocol!r}; allowed: each protocol once a day (years that round to "
+                        f"the same day, round(year x 365.25), are the same visit)"
+                    )
+                tested[key] = index
         outside = [day for day in self.output.trajectory_days if not 0 <= day < self.n_days]
         if outside:
             raise ValueError(
@@ -366,6 +448,20 @@ class Scenario(_Strict):
         for where, meals, scale in phases:
             largest = max((meal.carbs_g for meal in meals), default=0.0) * scale
             daily = sum(meal.carbs_g for meal in meals) * scale
+            stacked = _largest_meal_stack(meals, scale)
+            if stacked is not None and stacked[0] > MAX_MEAL_CARBS_G:
+                total, first, last = stacked
+                raise ValueError(
+                    f"{where}.meals: the meals at {first:g} h to {last:g} h together hold {total:g} g carbohydrate "
+                    f"after carbs_scale {scale:g}; allowed: at most {MAX_MEAL_CARBS_G:g} g within "
+                    f"{MEAL_STACK_WINDOW_H:g} h (meals that close are one meal in the stomach)"
+                )
+            smallest = min((meal.carbs_g for meal in meals), default=MIN_MEAL_CARBS_G) * scale
+            if smallest < MIN_MEAL_CARBS_G:
+                raise ValueError(
+                    f"{where}.meals: a meal of {smallest:g} g carbohydrate after carbs_scale {scale:g}; allowed: at "
+                    f"least {MIN_MEAL_CARBS_G:g} g per meal (fat and protein are absorbed with the meal's carbohydrate)"
+                )
             if largest > MAX_MEAL_CARBS_G:
                 raise ValueError(
                     f"{where}: a meal of {largest:g} g carbohydrate after carbs_scale {scale:g} "

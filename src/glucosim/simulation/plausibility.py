@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from glucosim.physiology.adipose import _MIN_FAT_MASS_FRACTION
 from glucosim.physiology.indices import Par
+from glucosim.scenario.schema import BMI_BAND_KG_M2, body_mass_index  # noqa: F401 (defined with the load limits)
 
 GLUCOSE_BAND_MG_DL = (20.0, 1000.0)
 """Plasma glucose a living person can have: below ~20 mg/dl is coma and death within hours, and values above
@@ -140,6 +141,31 @@ def starting_fat_mass_kg(loaded) -> float:
     return float(p[Par.body_weight] * p[Par.body_fat_fraction])
 
 
+@dataclass(frozen=True)
+class StartingBody:
+    """What the body checks need of the subject at the start: weight, height and fat mass."""
+
+    weight_kg: float
+    height_cm: float
+    fat_mass_kg: float
+
+
+def starting_body(loaded) -> StartingBody:
+    """The subject's weight, height and fat mass at the start, for ``check_run``."""
+    p = loaded.parameters
+    return StartingBody(float(p[Par.body_weight]), float(p[Par.height_cm]), starting_fat_mass_kg(loaded))
+
+
+def check_weight(daily, body: StartingBody) -> Plausibility:
+    """Check the daily body mass index (start weight plus ``weight_change_kg``, over the height) against
+    ``BMI_BAND_KG_M2``; the problem is reported as ``body_mass_index_kg_m2``."""
+    import pandas as pd
+
+    weight_kg = body.weight_kg + daily["weight_change_kg"].to_numpy(float)
+    frame = pd.DataFrame({"day": daily["day"], "body_mass_index_kg_m2": body_mass_index(weight_kg, body.height_cm)})
+    return Plausibility(_check_columns(frame, {"body_mass_index_kg_m2": BMI_BAND_KG_M2}, "day", ""))
+
+
 def check_body(daily, starting_fat_mass_kg: float) -> Plausibility:
     """Check the daily fat mass (``starting_fat_mass_kg`` plus the daily change) against its starvation floor."""
     import pandas as pd
@@ -151,12 +177,17 @@ def check_body(daily, starting_fat_mass_kg: float) -> Plausibility:
     return Plausibility(_check_columns(frame, band, "day", ""))
 
 
-def check_run(daily, clinic=(), starting_fat_mass_kg: float | None = None) -> Plausibility:
-    """Check a whole run: the daily table, the fat mass (given the starting fat mass) and every clinic visit's
-    samples."""
+def check_run(
+    daily, clinic=(), starting_fat_mass_kg: float | None = None, body: StartingBody | None = None
+) -> Plausibility:
+    """Check a whole run: the daily table, the fat mass against its starvation floor (given the starting fat mass,
+    or ``body``), the body mass index (given ``body = starting_body(loaded)``) and every clinic visit's samples."""
     verdict = check_daily(daily)
-    if starting_fat_mass_kg is not None and "fat_mass_change_kg" in daily.columns:
-        verdict.problems += check_body(daily, starting_fat_mass_kg).problems
+    fat_mass_kg = body.fat_mass_kg if body is not None else starting_fat_mass_kg
+    if fat_mass_kg is not None and "fat_mass_change_kg" in daily.columns:
+        verdict.problems += check_body(daily, fat_mass_kg).problems
+    if body is not None and "weight_change_kg" in daily.columns:
+        verdict.problems += check_weight(daily, body).problems
     for visit in clinic:
         where = f"clinic {visit.protocol.protocol.name} (day {visit.day})"
         verdict.problems += check_clinic_samples(visit.samples, where).problems

@@ -158,9 +158,27 @@ def _probe_value(variable: Variable) -> float:
     return variable.mean if variable.mean is not None else variable.median
 
 
+def _same_parameter_twice(loaded: LoadedSweep) -> None:
+    """A parameter varied both by its table name and through a subject field: the table name won, silently."""
+    from glucosim.scenario.schema import SHORTHAND_PARAMETERS
+
+    parameters = {variable.parameter: index for index, variable in enumerate(loaded.sweep.variables)}
+    for index, variable in enumerate(loaded.sweep.variables):
+        field = variable.field or ""
+        name = SHORTHAND_PARAMETERS.get(field.removeprefix("subject."), field.removeprefix("subject.parameters."))
+        if field.startswith("subject.") and name in parameters:
+            _fail(
+                loaded.source,
+                f"variables[{index}].field",
+                f"'{field}' sets the parameter '{name}', which variables[{parameters[name]}] varies too (the "
+                f"parameter would win and this variable do nothing); vary it once",
+            )
+
+
 def _check_fields(loaded: LoadedSweep) -> None:
     """Each field variable must reach a field of the base scenario, and every arm's scenario, with every
     variable at a probe value, must be valid."""
+    _same_parameter_twice(loaded)
     for index, variable in enumerate(loaded.sweep.variables):
         if variable.field is not None:
             try:
@@ -211,6 +229,9 @@ def _check_adherence(loaded: LoadedSweep) -> None:
 
 
 def _check_correlation(source: str, matrix, n: int) -> None:
+    if any(len(row) != n for row in matrix) or len(matrix) != n:  # a ragged matrix failed in numpy: a traceback
+        lengths = ", ".join(str(len(row)) for row in matrix)
+        _fail(source, "design.correlation", f"must be {n} x {n} (one row of {n} per variable), got rows of {lengths}")
     array = np.asarray(matrix, dtype=float)
     if array.shape != (n, n):
         _fail(source, "design.correlation", f"must be {n} x {n} (one row per variable), got {array.shape}")

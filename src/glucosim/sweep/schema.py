@@ -205,6 +205,16 @@ class Outputs(_Strict):
     yearly: tuple[str, ...] = Field(default=DEFAULT_YEARLY_OUTPUTS, description="yearly markers to keep")
     daily: tuple[str, ...] = Field(default=(), description="daily-table columns to keep for every day (large)")
 
+    @model_validator(mode="after")
+    def _check(self):
+        # a column named twice was accepted here and failed the first chunk's write with a traceback
+        for name in ("yearly", "daily"):
+            columns = getattr(self, name)
+            twice = sorted({column for column in columns if columns.count(column) > 1})
+            if twice:
+                raise ValueError(f"outputs.{name}: {twice[0]!r} is listed twice; list each column once")
+        return self
+
 
 class Sweep(_Strict):
     """A complete sweep file."""
