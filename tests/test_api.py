@@ -87,6 +87,11 @@ def test_a_shortened_run_leaves_malformed_changes_and_visits_to_the_schema():
         ({"until_day": 2.5}, "until_day", "allowed: whole days from 1"),
         ({"state_days": (99,)}, "state_days", "allowed: whole days 0 to 4"),  # ignored silently
         ({"trajectory_days": (-3,)}, "trajectory_days", "allowed: whole days 0 to 4"),
+        ({"trajectory_days": 5}, "trajectory_days", "allowed: e.g. [0, 365]"),  # was a TypeError
+        ({"chunk_days": 0}, "chunk_days", "allowed: whole days from 1"),  # was a ValueError
+        ({"chunk_days": -5}, "chunk_days", "allowed: whole days from 1"),  # was a KeyError
+        ({"chunk_days": 1.5}, "chunk_days", "allowed: whole days from 1"),  # was a TypeError
+        ({"chunk_days": "2"}, "chunk_days", "allowed: whole days from 1"),
     ],
 )
 def test_run_options_out_of_range_are_scenario_errors_naming_the_option(options, field, allowed):

@@ -218,8 +218,8 @@ def test_starving_for_a_year_is_flagged_not_a_plain_success(make_scenario):
     result = glucosim.simulate(make_scenario(duration_days=365, routine={"meals": []}), progress=False)
     verdict = result.summary["plausibility"]
     assert verdict["plausible"] is False
-    # and, once result.py passes starting_body(loaded) to check_run, the body mass index (75 -> ~25 kg) as well
-    assert "fat_mass_kg" in [problem["marker"] for problem in verdict["problems"]]
+    # the fat mass below its floor and the body mass index (75 -> ~25 kg) below the survival band
+    assert {"fat_mass_kg", "body_mass_index_kg_m2"} <= {problem["marker"] for problem in verdict["problems"]}
 
 
 def test_a_normal_run_is_plausible_and_says_so(make_scenario):
@@ -323,6 +323,20 @@ def test_weight_starved_below_the_survival_bmi_is_flagged_before_the_fat_floor(m
     problem = verdict.problems[0]
     assert problem["allowed"] == [12.0, 100.0] and problem["worst"] < 12.0
     assert problem["first"] != "day 0"  # it started inside the band and crossed it
+
+
+def test_simulate_flags_a_run_that_leaves_the_bmi_band(make_scenario):
+    """The band is part of every run's verdict (summary.json), not only of check_run called by hand."""
+    import glucosim
+
+    loaded = make_scenario(
+        duration_days=365,
+        subject={"preset": "healthy", "body_weight_kg": 45.0, "parameters": {"height_cm": 175.0}},
+        routine={"sleep_h": 8.0, "meals": THREE_MEALS, "energy_surplus_kcal_per_day": -600.0},
+    )
+    verdict = glucosim.simulate(loaded, progress=False).summary["plausibility"]
+    assert verdict["plausible"] is False
+    assert "body_mass_index_kg_m2" in [problem["marker"] for problem in verdict["problems"]]
 
 
 def test_weight_gained_above_the_band_is_flagged(make_scenario):

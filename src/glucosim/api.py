@@ -287,7 +287,7 @@ RTOL_RANGE = (1e-12, 0.1)
 one digit is kept (rtol = -1 or NaN once ran into a solver failure that named neither the option nor a range)."""
 
 
-def _check_run_options(loaded, rtol, until_day, day_lists: dict) -> None:
+def _check_run_options(loaded, rtol, until_day, day_lists: dict, chunk_days=None) -> None:
     """Refuse run options that are out of range, naming the scenario, the option and what is allowed."""
     from glucosim.errors import ScenarioError
 
@@ -306,7 +306,13 @@ def _check_run_options(loaded, rtol, until_day, day_lists: dict) -> None:
             f"{where}: until_day: {until_day!r} is not a day to stop at; allowed: whole days from 1 (the run has "
             f"{n_days})"
         )
+    if chunk_days is not None and not (whole(chunk_days) and chunk_days >= 1):
+        # 0, -5, 1.5, '2' and NaN raised ValueError, KeyError or TypeError from inside the run
+        raise ScenarioError(f"{where}: chunk_days: {chunk_days!r} is not a number of days; allowed: whole days from 1")
     for name, days in day_lists.items():
+        if isinstance(days, (str, bytes)) or not hasattr(days, "__iter__"):
+            # trajectory_days=5 raised a TypeError from inside the run
+            raise ScenarioError(f"{where}: {name}: {days!r} is not a list of days; allowed: e.g. [0, 365]")
         outside = [day for day in days if not (whole(day) and 0 <= day < n_days)]
         if outside:  # were ignored silently
             raise ScenarioError(
@@ -373,7 +379,9 @@ def simulate(
     from glucosim.clinic.visits import simulate_with_visits as _simulate
 
     loaded = load_scenario(scenario, **overrides)
-    _check_run_options(loaded, rtol, until_day, {"trajectory_days": trajectory_days, "state_days": state_days})
+    _check_run_options(
+        loaded, rtol, until_day, {"trajectory_days": trajectory_days, "state_days": state_days}, chunk_days
+    )
     n_days = loaded.scenario.n_days if until_day is None else min(loaded.scenario.n_days, until_day)
     options: dict[str, Any] = {
         "progress": progress,

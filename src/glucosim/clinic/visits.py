@@ -13,7 +13,7 @@ from pathlib import Path
 
 from glucosim.clinic.runner import ClinicResult, run_protocol
 from glucosim.scenario.load import LoadedScenario, load_scenario
-from glucosim.simulation.plausibility import check_run, starting_fat_mass_kg
+from glucosim.simulation.plausibility import check_run, starting_body
 from glucosim.simulation.result import SimulationResult
 from glucosim.simulation.run import simulate
 
@@ -70,6 +70,6 @@ def simulate_with_visits(
         **result.summary,
         "clinic": [visit.to_dict() for visit in clinic],
         # the visits' samples are checked too
-        "plausibility": check_run(result.daily, clinic, starting_fat_mass_kg(result.loaded)).to_dict(),
+        "plausibility": check_run(result.daily, clinic, body=starting_body(result.loaded)).to_dict(),
     }
     return dataclasses.replace(result, clinic=clinic, summary=summary)

@@ -16,7 +16,7 @@ from glucosim.physiology.indices import STATE_NAMES
 from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.scenario.load import LoadedScenario
-from glucosim.simulation.plausibility import check_run, starting_fat_mass_kg
+from glucosim.simulation.plausibility import check_run, starting_body
 from glucosim.solver import SolverStats
 
 MIDNIGHT_STATES_FILE = "midnight_states.npz"
@@ -388,7 +388,7 @@ def build_result(
             for row in yearly.to_dict("records")
         ],
         "clinic": [visit.to_dict() for visit in clinic or []],
-        "plausibility": check_run(daily, clinic or (), starting_fat_mass_kg(loaded)).to_dict(),
+        "plausibility": check_run(daily, clinic or (), body=starting_body(loaded)).to_dict(),
         "provenance": _provenance(loaded, stats, rtol, wall_time_s, solver_info),
     }
     return SimulationResult(
