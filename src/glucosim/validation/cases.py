@@ -586,6 +586,60 @@ def step_reduction() -> dict:
     return {"ogtt_insulin_auc_change_percent": _percent_change(insulin_area(days), insulin_area(0))}
 
 
+KIRK_DIET_DAY = 3
+"""The 48-h diet starts at midnight of this day; its first morning's fasting state still follows the usual dinner."""
+KIRK_BEFORE_BREAKFAST_H = 7.4
+"""Just before the usual breakfast (07:30), ~12.5 h after dinner: glucosim's basal (post-absorptive) state."""
+KIRK_USUAL_MEALS = (
+    {"time_h": 7.5, "carbs_g": 60.0},
+    {"time_h": 12.5, "carbs_g": 80.0},
+    {"time_h": 19.0, "carbs_g": 80.0},
+)
+"""The weight-stable diet before the trial: 220 g carbohydrate a day (Kirk's baseline diet was not read)."""
+
+
+def _kirk_diet(carbs_g: float, fat_g: float, protein_g: float) -> list[dict]:
+    return [{"time_h": hour, "carbs_g": carbs_g, "fat_g": fat_g, "protein_g": protein_g} for hour in (8.0, 13.0, 19.0)]
+
+
+KIRK_DIETS = {
+    # both ~1,100 kcal/day: Kirk's energy content was not read in the abstract
+    "low_carbohydrate": _kirk_diet(15.0, 22.0, 30.0),  # 45 g carbohydrate a day (Kirk: < 50 g)
+    "high_carbohydrate": _kirk_diet(65.0, 5.0, 15.0),  # 195 g a day (Kirk: > 180 g)
+}
+
+
+def basal_output_change_48h_percent(diet: list[dict], parameters: dict | None = None) -> float:
+    """Change of glucose production before breakfast from a diet's first morning to 48 h later, %.
+
+    An obese non-diabetic adult (the insulin_resistant preset) eats ``diet`` from midnight of KIRK_DIET_DAY
+    and nothing else; ``parameters`` change the subject's parameters (diagnostics of what the change rests on).
+    """
+    import glucosim
+
+    scenario = {
+        "name": "Kirk 2009 energy-deficit diet",
+        "duration_days": KIRK_DIET_DAY + 3,
+        "subject": {"preset": "insulin_resistant", "parameters": dict(parameters or {})},
+        "routine": {"meals": [dict(meal) for meal in KIRK_USUAL_MEALS]},
+        "changes": [{"from_day": KIRK_DIET_DAY, "label": "diet", "other_food_kcal_per_day": 0, "meals": diet}],
+    }
+    result = glucosim.simulate(scenario, progress=False)
+
+    def basal(day: int) -> float:
+        trace = result.trace(day)
+        row = int(np.argmin(np.abs(trace["clock_h"].to_numpy() - KIRK_BEFORE_BREAKFAST_H)))
+        return float(trace["liver_output_mg_kg_min"].iloc[row])
+
+    return _percent_change(basal(KIRK_DIET_DAY + 2), basal(KIRK_DIET_DAY))
+
+
+def carbohydrate_restriction_48h() -> dict:
+    return {
+        f"basal_output_change_{arm}_percent": basal_output_change_48h_percent(diet) for arm, diet in KIRK_DIETS.items()
+    }
+
+
 def _reference_routine_path():
     from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
 
@@ -609,6 +663,7 @@ CASE_FUNCTIONS = {
     "circadian_meal_timing": circadian_meal_timing,
     "liver_fat_vlcd": liver_fat_vlcd,
     "step_reduction": step_reduction,
+    "carbohydrate_restriction_48h": carbohydrate_restriction_48h,
 }
 
 
