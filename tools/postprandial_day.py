@@ -1,0 +1,224 @@
+"""The diabetic day beside published day-long profiles and mixed-meal tracer studies (issue 11, postprandial).
+
+Puts scenario 03's subject (sensitivity falling 3.5 % a year, low reserve, untreated) at diagnosis (the first
+day fasting glucose reaches 126 mg/dl) and 1 and 6 years after it beside published numbers: fasting glucose,
+each meal's rise and peak, the day's mean and its excess over fasting, and the breakfast's fluxes (endogenous
+output and its suppression, insulin secretion, glucose uptake). The healthy subject (scenario 01) is shown for
+reference. Each published row says what was read (full text, abstract, or a secondary copy).
+
+    PYTHONPATH=src python tools/postprandial_day.py                 # scenario 03 and 01, ~30 s of CPU
+    PYTHONPATH=src python tools/postprandial_day.py --set secretion_hill=3   # a what-if (table names)
+
+Glucose in mg/dl, fluxes in mg/kg/min (per kg of the starting weight), secretion in pmol/kg/min.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+PUBLISHED = (
+    # (what, value, source and what was read)
+    (
+        "T2D, HbA1c 8-8.9 % (n=25), CGM: nocturnal (fasting) mean glucose",
+        "8.4 mmol/l = 151 mg/dl (ADAG mean for HbA1c 8.5 %: 197 mg/dl, so mean - nocturnal ~46)",
+        "Monnier 2007 Diabetes Care 30:263 (abstract): groups 3 and 4 nocturnal 6.3 vs 8.4 mmol/l",
+    ),
+    (
+        "T2D, HbA1c 6.5-6.9 vs <6.5 %: daytime postprandial mean glucose",
+        "7.7 vs 6.4 mmol/l (139 vs 115 mg/dl)",
+        "Monnier 2007 Diabetes Care 30:263 (abstract)",
+    ),
+    (
+        "T2D, 290 non-insulin-treated, 4-point profile: postprandial share of the day's excess over 6.1 mmol/l",
+        "69.7 % (lowest HbA1c quintile, <7.3 %) to 30.5 % (highest, >10.2 %)",
+        "Monnier 2003 Diabetes Care 26:881 (abstract); Monnier 2006 Endocr Pract 12 Suppl 1:42 (abstract)",
+    ),
+    (
+        "T2D, 200 non-insulin-treated: plasma glucose 08:00 / 11:00 / 14:00 / 17:00",
+        "8.8 / 12.0 / 10.5 / 8.6 mmol/l (159 / 216 / 189 / 155 mg/dl)",
+        "Monnier 2002 Diabetes Care 25:737 (abstract)",
+    ),
+    (
+        "drug-naive T2D inpatients (n=30, median HbA1c 7.6 %), CGM: rise of glucose per meal, time to peak",
+        "83-109 mg/dl, 70-85 min",
+        "Ando 2013 PLoS ONE 8:e71102 (abstract)",
+    ),
+    (
+        "diet-treated T2D (n=237, HbA1c 6.8 %): blood glucose before breakfast / lunch / dinner",
+        "6.77 / 6.09 / 5.84 mmol/l (122 / 110 / 105 mg/dl): pre-meal glucose falls through the day",
+        "Trovati 2002 Eur J Clin Invest 32:179 (abstract)",
+    ),
+    (
+        "diet-controlled T2D (n=8), 550 kcal mixed meal (92 g carbohydrate): basal EGP; EGP at 60 min; "
+        "mean EGP 60-240 min; nadir",
+        "2.92; 1.75 (controls 1.05); 1.31 (controls 0.89) mg/kg/min; 0.96 at 210 min; ~50 % of basal by 30 min",
+        "Singhal 2002 Am J Physiol Endocrinol Metab 283:E275 (abstract)",
+    ),
+    (
+        "T2D vs controls, mixed meal with 13C MRS: postprandial EGP excess; net hepatic glycogen synthesis",
+        "+0.3 mg/kg/min (30-170 min); 0.76 vs 1.36 mg/kg/min",
+        "Krssak 2004 Diabetes 53:3048 (abstract)",
+    ),
+)
+
+
+def meal_times_h(loaded) -> list[float]:
+    return [float(meal.time_h) for meal in loaded.scenario.routine.meals]
+
+
+def day_measures(trace, meals_h: list[float]) -> dict[str, float]:
+    """Glucose and flux measures of one 5-minute day trace."""
+    clock = trace["clock_h"].to_numpy()
+    glucose = trace["glucose_mg_dl"].to_numpy()
+    step_h = float(clock[1] - clock[0])
+
+    def at(hour):
+        return float(np.interp(hour, clock, glucose))
+
+    def window(start_h, end_h):
+        return (clock >= start_h - 1e-9) & (clock < end_h - 1e-9)
+
+    out = {
+        "fasting": at(meals_h[0]),
+        "mean_24h": float(glucose.mean()),
+        "night_0_6h": float(glucose[window(0.0, 6.0)].mean()),
+        "min": float(glucose.min()),
+        "max": float(glucose.max()),
+    }
+    out["excess_over_fasting"] = out["mean_24h"] - out["fasting"]
+    ends = [*meals_h[1:], 24.0 + meals_h[0]]
+    for index, (start, end) in enumerate(zip(meals_h, ends)):
+        span = window(start, min(end, 24.0))
+        peak = float(glucose[span].max())
+        out[f"meal{index + 1}_premeal"] = at(start)
+        out[f"meal{index + 1}_peak"] = peak
+        out[f"meal{index + 1}_rise"] = peak - at(start)
+        out[f"meal{index + 1}_peak_min"] = float((clock[span][np.argmax(glucose[span])] - start) * 60.0)
+        out[f"meal{index + 1}_2h"] = at(start + 2.0)
+    # breakfast fluxes: basal = the 30 min before it; the meal = 0-4 h after it
+    start = meals_h[0]
+    basal, meal = window(start - 0.5, start), window(start, start + 4.0)
+    early, late = window(start, start + 1.0), window(start + 1.0, start + 4.0)
+    egp = trace["liver_output_mg_kg_min"].to_numpy()
+    secretion = trace["secretion_pmol_kg_min"].to_numpy()
+    uptake = (
+        trace["muscle_uptake_mg_kg_min"]
+        + trace["adipose_uptake_mg_kg_min"]
+        + trace["brain_uptake_mg_kg_min"]
+        + trace["splanchnic_uptake_mg_kg_min"]
+        + trace["liver_uptake_mg_kg_min"]
+    ).to_numpy()
+    out |= {
+        "egp_basal": float(egp[basal].mean()),
+        "egp_0_1h": float(egp[early].mean()),
+        "egp_1_4h": float(egp[late].mean()),
+        "egp_nadir": float(egp[meal].min()),
+        "egp_suppression_0_4h_pct": 100.0 * (1.0 - egp[meal].mean() / egp[basal].mean()),
+        "secretion_basal": float(secretion[basal].mean()),
+        "secretion_0_4h": float(secretion[meal].mean()),
+        "secretion_peak": float(secretion[meal].max()),
+        "insulin_basal_uU_ml": float(trace["insulin_uU_ml"].to_numpy()[basal].mean()),
+        "insulin_peak_uU_ml": float(trace["insulin_uU_ml"].to_numpy()[meal].max()),
+        "uptake_basal": float(uptake[basal].mean()),
+        "uptake_0_4h": float(uptake[meal].mean()),
+        "muscle_0_4h": float(trace["muscle_uptake_mg_kg_min"].to_numpy()[meal].mean()),
+        "liver_uptake_0_4h": float(trace["liver_uptake_mg_kg_min"].to_numpy()[meal].mean()),
+        "gut_ra_0_4h": float(trace["gut_appearance_mg_kg_min"].to_numpy()[meal].mean()),
+        "renal_0_4h": float(trace["renal_excretion_mg_kg_min"].to_numpy()[meal].mean()),
+        "gut_ra_day_mg_kg": float(trace["gut_appearance_mg_kg_min"].sum() * step_h * 60.0),
+    }
+    return out
+
+
+def run(scenario: str, overrides: dict[str, float]) -> list[tuple[str, dict[str, float]]]:
+    import glucosim
+
+    result = glucosim.simulate(scenario, progress=False, **overrides)
+    meals = meal_times_h(result.loaded)
+    daily = result.daily
+    fasting = daily["fasting_glucose_mg_dl"].to_numpy()
+    hits = np.flatnonzero(fasting >= 126.0)
+    year = 365.25
+    if hits.size:
+        onset = int(hits[0])
+        days = [("diagnosis", onset), ("+1 y", int(round(onset + year))), ("+6 y", int(round(onset + 6 * year)))]
+    else:
+        days = [("day 1", 1)]
+    rows = []
+    for label, day in days:
+        if day >= len(daily):
+            continue
+        measures = day_measures(result.trace(day), meals)
+        measures["hba1c_daily_table"] = float(daily["hba1c_percent"].iloc[day])
+        measures["day"] = day
+        rows.append((f"{scenario[:2]} {label}", measures))
+    return rows
+
+
+ROWS = (
+    ("day", "day of the run", "{:.0f}"),
+    ("hba1c_daily_table", "HbA1c (daily table, %)", "{:.2f}"),
+    ("fasting", "fasting glucose (before breakfast)", "{:.0f}"),
+    ("night_0_6h", "night mean 00-06 h", "{:.0f}"),
+    ("mean_24h", "24-h mean glucose", "{:.0f}"),
+    ("excess_over_fasting", "24-h mean - fasting", "{:.0f}"),
+    ("min", "day's minimum", "{:.0f}"),
+    ("max", "day's maximum", "{:.0f}"),
+    ("meal1_premeal", "breakfast: before", "{:.0f}"),
+    ("meal1_rise", "breakfast: rise to peak", "{:.0f}"),
+    ("meal1_peak_min", "breakfast: minutes to peak", "{:.0f}"),
+    ("meal1_2h", "breakfast: 2 h", "{:.0f}"),
+    ("meal2_premeal", "lunch: before", "{:.0f}"),
+    ("meal2_rise", "lunch: rise to peak", "{:.0f}"),
+    ("meal2_peak_min", "lunch: minutes to peak", "{:.0f}"),
+    ("meal3_premeal", "dinner: before", "{:.0f}"),
+    ("meal3_rise", "dinner: rise to peak", "{:.0f}"),
+    ("meal3_peak_min", "dinner: minutes to peak", "{:.0f}"),
+    ("egp_basal", "EGP before breakfast (mg/kg/min)", "{:.2f}"),
+    ("egp_0_1h", "EGP 0-1 h", "{:.2f}"),
+    ("egp_1_4h", "EGP 1-4 h", "{:.2f}"),
+    ("egp_nadir", "EGP nadir 0-4 h", "{:.2f}"),
+    ("egp_suppression_0_4h_pct", "EGP suppression 0-4 h (%)", "{:.0f}"),
+    ("gut_ra_0_4h", "meal Ra 0-4 h (mg/kg/min)", "{:.2f}"),
+    ("uptake_basal", "total uptake before breakfast", "{:.2f}"),
+    ("uptake_0_4h", "total uptake 0-4 h (incl. liver, kidney excl.)", "{:.2f}"),
+    ("muscle_0_4h", "muscle uptake 0-4 h", "{:.2f}"),
+    ("liver_uptake_0_4h", "liver uptake 0-4 h", "{:.2f}"),
+    ("renal_0_4h", "renal excretion 0-4 h", "{:.3f}"),
+    ("secretion_basal", "secretion before breakfast (pmol/kg/min)", "{:.2f}"),
+    ("secretion_0_4h", "secretion 0-4 h", "{:.2f}"),
+    ("secretion_peak", "secretion peak 0-4 h", "{:.2f}"),
+    ("insulin_basal_uU_ml", "insulin before breakfast (uU/ml)", "{:.1f}"),
+    ("insulin_peak_uU_ml", "insulin peak 0-4 h (uU/ml)", "{:.1f}"),
+)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", action="append", help="scenarios (default: 03 and 01)")
+    parser.add_argument("--set", action="append", default=[], help="NAME=VALUE override (parameter table name)")
+    args = parser.parse_args(argv)
+    overrides = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        overrides[name] = float(value)
+    scenarios = args.scenario or ["03_insulin_resistance_low_reserve", "01_healthy_baseline"]
+    columns: list[tuple[str, dict[str, float]]] = []
+    for scenario in scenarios:
+        columns += run(scenario, overrides)
+    print("glucosim" + (f" with {overrides}" if overrides else ""))
+    print(f"{'':48s}" + "".join(f"{label:>16s}" for label, _ in columns))
+    for key, text, fmt in ROWS:
+        cells = "".join(f"{fmt.format(m[key]) if key in m else '-':>16s}" for _, m in columns)
+        print(f"{text:48s}{cells}")
+    print("\npublished (what was read is named in each row)")
+    for what, value, source in PUBLISHED:
+        print(f"- {what}: {value}\n    [{source}]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
