@@ -6,8 +6,14 @@ each meal's rise and peak, the day's mean and its excess over fasting, and the b
 output and its suppression, insulin secretion, glucose uptake). The healthy subject (scenario 01) is shown for
 reference. Each published row says what was read (full text, abstract, or a secondary copy).
 
-    PYTHONPATH=src python tools/postprandial_day.py                 # scenario 03 and 01, ~30 s of CPU
-    PYTHONPATH=src python tools/postprandial_day.py --set secretion_hill=3   # a what-if (table names)
+    PYTHONPATH=src python tools/postprandial_day.py            # scenario 03 and 01, ~10 s of CPU
+    PYTHONPATH=src python tools/postprandial_day.py --mixed    # + the same days with scenario 32's mixed meals
+    PYTHONPATH=src python tools/postprandial_day.py --set secretion_hill=3   # + a what-if (table names)
+    PYTHONPATH=src python tools/postprandial_day.py --course   # course quantities, shipped and mixed meals
+
+A what-if day (--set, --mixed) starts from the shipped run's own state a few midnights before it, so its slow states
+(beta cells, sensitivity, weight) are the shipped course's and only the fast response differs. --course instead
+reruns scenario 03 with the mixed meals from diagnosis on, at the same energy intake.
 
 Glucose in mg/dl, fluxes in mg/kg/min (per kg of the starting weight), secretion in pmol/kg/min.
 """
@@ -49,18 +55,46 @@ PUBLISHED = (
     (
         "diet-treated T2D (n=237, HbA1c 6.8 %): blood glucose before breakfast / lunch / dinner",
         "6.77 / 6.09 / 5.84 mmol/l (122 / 110 / 105 mg/dl): pre-meal glucose falls through the day",
-        "Trovati 2002 Eur J Clin Invest 32:179 (abstract)",
+        "Trovati et al. 2002 Eur J Clin Invest 32(3) (abstract; pages not read)",
     ),
     (
         "diet-controlled T2D (n=8), 550 kcal mixed meal (92 g carbohydrate): basal EGP; EGP at 60 min; "
         "mean EGP 60-240 min; nadir",
         "2.92; 1.75 (controls 1.05); 1.31 (controls 0.89) mg/kg/min; 0.96 at 210 min; ~50 % of basal by 30 min",
-        "Singhal 2002 Am J Physiol Endocrinol Metab 283:E275 (abstract)",
+        "Newcastle/Padova tracer study, Am J Physiol Endocrinol Metab (abstract read in a stored copy; attributed to "
+        "Singhal et al. 2002, 283:E275, citation not verified there)",
     ),
     (
         "T2D vs controls, mixed meal with 13C MRS: postprandial EGP excess; net hepatic glycogen synthesis",
         "+0.3 mg/kg/min (30-170 min); 0.76 vs 1.36 mg/kg/min",
         "Krssak 2004 Diabetes 53:3048 (abstract)",
+    ),
+    (
+        "IFG/diabetes vs normal fasting glucose, labelled meal: EGP suppression; what lowers postprandial disposal",
+        "EGP promptly suppressed in all groups; glucose disappearance lower (less insulin action and secretion)",
+        "Mayo/Padova, Diabetes 2006 (Dec issue; abstract read in a secondary copy at 100md.com; attributed to Bock et "
+        "al. 2006 Diabetes 55:3536, citation not verified there)",
+    ),
+    (
+        "T2D on oral agents (n=306, HbA1c 7.1 %), CGM + SMBG: before/2 h after breakfast, before lunch/dinner, "
+        "bedtime, nocturnal nadir",
+        "136 / 167, 134 / 146, 152, 115 mg/dl (nadir 22 below pre-breakfast)",
+        "Wu 2017 Int J Endocrinol 2017:7174958, Table 1 (read in the stored page)",
+    ),
+    (
+        "non-insulin-treated T2D (n=248; 53 on diet alone), CGM: rise from nocturnal nadir to pre-breakfast",
+        "median 16 mg/dl (IQR 0-31.5); adds ~12 mg/dl to the 24-h mean",
+        "PMC3836163 (abstract read; attributed to Monnier et al. 2013 Diabetes Care, citation not verified there)",
+    ),
+    (
+        "T2D (n=52), three identical test meals: absolute postprandial contribution to excess HbA1c by control",
+        "1.4, 1.6 and 1.3 HbA1c points for HbA1c <7.3, 7.3-8.0, >8.0 % (constant; ~40-45 mg/dl of mean glucose)",
+        "Peter 2009 Diabet Med 26:974 (abstract)",
+    ),
+    (
+        "Dalla Man 2007 type 2 column against normal: kp2, kp3, kp4 (EGP: glucose, delayed and portal insulin)",
+        "0.0007 / 0.0021, 0.005 / 0.009, 0.0786 / 0.0618: portal suppression kept, delayed insulin's reduced",
+        "secondary, unverified: github evabowe/Insulinpumpe system_parameters.py (paper's Table 1 not read)",
     ),
 )
 
@@ -89,6 +123,12 @@ def day_measures(trace, meals_h: list[float]) -> dict[str, float]:
         "max": float(glucose.max()),
     }
     out["excess_over_fasting"] = out["mean_24h"] - out["fasting"]
+    # Monnier 2003's split of daytime hyperglycaemia, 08:00-17:00 there, here breakfast to 9.5 h after it:
+    # the area above fasting glucose (postprandial) over the area above 6.1 mmol/l (110 mg/dl; all excess)
+    daytime = window(meals_h[0], meals_h[0] + 9.5)
+    above_fasting = np.clip(glucose[daytime] - out["fasting"], 0.0, None).sum()
+    above_110 = np.clip(glucose[daytime] - 110.0, 0.0, None).sum()
+    out["postprandial_share_pct"] = 100.0 * above_fasting / above_110 if above_110 > 0.0 else float("nan")
     ends = [*meals_h[1:], 24.0 + meals_h[0]]
     for index, (start, end) in enumerate(zip(meals_h, ends)):
         span = window(start, min(end, 24.0))
@@ -133,29 +173,99 @@ def day_measures(trace, meals_h: list[float]) -> dict[str, float]:
     return out
 
 
-def run(scenario: str, overrides: dict[str, float]) -> list[tuple[str, dict[str, float]]]:
-    import glucosim
+MIXED_MEALS = (
+    {"time_h": 7.5, "carbs_g": 60, "fat_g": 15, "protein_g": 20},
+    {"time_h": 12.5, "carbs_g": 80, "fat_g": 25, "protein_g": 30},
+    {"time_h": 19.0, "carbs_g": 80, "fat_g": 30, "protein_g": 35},
+)
+"""Scenario 32's ordinary mixed meals: scenario 03's carbohydrate (60/80/80 g, same times) with fat and protein."""
+SETTLE_DAYS = 4
+"""A what-if day starts from the shipped run's state this many midnights earlier (the fast states settle in a day)."""
 
-    result = glucosim.simulate(scenario, progress=False, **overrides)
-    meals = meal_times_h(result.loaded)
-    daily = result.daily
+
+def mixed_meal_routine(loaded) -> dict:
+    """The scenario's routine with scenario 32's mixed meals, at the same energy intake (the other food cut by their
+    fat and protein energy, so weight and the slow states follow the same course)."""
+    from glucosim.physiology._jit import as_python
+    from glucosim.physiology.body import balance_intake_kcal_day, meal_energy_kcal
+
+    routine = loaded.scenario.routine.model_dump(exclude_none=True)
+    p = loaded.parameters
+    carbs_only = sum(meal_energy_kcal(meal["carbs_g"], 0.0, 0.0, p) for meal in MIXED_MEALS)
+    mixed = sum(meal_energy_kcal(meal["carbs_g"], meal["fat_g"], meal["protein_g"], p) for meal in MIXED_MEALS)
+    other = routine.get("other_food_kcal_per_day", "balance")
+    if other == "balance":
+        other = float(as_python(balance_intake_kcal_day)(p)) - carbs_only
+    routine["meals"] = [dict(meal) for meal in MIXED_MEALS]
+    routine["other_food_kcal_per_day"] = max(other - (mixed - carbs_only), 0.0)
+    return routine
+
+
+def marked_days(daily) -> list[tuple[str, int]]:
+    """(label, day): the diagnosis (first fasting glucose >= 126 mg/dl) and 1 and 6 years after; else day 1."""
     fasting = daily["fasting_glucose_mg_dl"].to_numpy()
     hits = np.flatnonzero(fasting >= 126.0)
-    year = 365.25
-    if hits.size:
-        onset = int(hits[0])
-        days = [("diagnosis", onset), ("+1 y", int(round(onset + year))), ("+6 y", int(round(onset + 6 * year)))]
-    else:
-        days = [("day 1", 1)]
+    if not hits.size:
+        return [("day 1", 1)]
+    onset, year = int(hits[0]), 365.25
+    days = [("diagnosis", onset), ("+1 y", int(round(onset + year))), ("+6 y", int(round(onset + 6 * year)))]
+    return [(label, day) for label, day in days if day < len(daily)]
+
+
+def run(scenario: str, overrides: dict[str, float], mixed: bool) -> list[tuple[str, dict[str, float]]]:
+    """Measures of the scenario's marked days; with overrides or mixed meals, the same days from the same states.
+
+    A what-if day is integrated from the shipped run's midnight state SETTLE_DAYS before it (its slow states, beta
+    cells included, are those of the shipped course), so it isolates the fast effect of the change.
+    """
+    import glucosim
+    from glucosim.simulation.trace import recompute_trace
+
+    first = glucosim.simulate(scenario, progress=False)
+    days = marked_days(first.daily)
+    starts = tuple(max(day - SETTLE_DAYS, 0) for _, day in days)
+    result = glucosim.simulate(scenario, progress=False, state_days=starts)
+    meals = meal_times_h(result.loaded)
+    variants = [("", None)]
+    if overrides:
+        variants.append((" what-if", glucosim.load_scenario(scenario, **overrides)))
+    if mixed:
+        routine = mixed_meal_routine(result.loaded)
+        variants.append((" mixed", glucosim.load_scenario(scenario, routine=routine, **overrides)))
     rows = []
-    for label, day in days:
-        if day >= len(daily):
-            continue
-        measures = day_measures(result.trace(day), meals)
-        measures["hba1c_daily_table"] = float(daily["hba1c_percent"].iloc[day])
-        measures["day"] = day
-        rows.append((f"{scenario[:2]} {label}", measures))
+    for (label, day), start in zip(days, starts):
+        for suffix, loaded in variants:
+            if loaded is None:
+                trace = result.trace(day)
+            else:
+                trace = recompute_trace(loaded, start, result.midnight_states[start], day, 1e-6)
+            measures = day_measures(trace, meals)
+            measures["hba1c_daily_table"] = float(result.daily["hba1c_percent"].iloc[day]) if not suffix else np.nan
+            measures["day"] = day
+            rows.append((f"{scenario[:2]} {label}{suffix}", measures))
     return rows
+
+
+def course(scenario: str) -> None:
+    """The course quantities (glucosim.calibration.course) of the shipped scenario and with mixed meals from
+    diagnosis on, at the same energy intake."""
+    import glucosim
+    from glucosim.calibration.course import course_measures
+    from glucosim.physiology.indices import Par
+
+    loaded = glucosim.load_scenario(scenario)
+    daily = glucosim.simulate(loaded, progress=False).daily
+    weight = float(loaded.parameters[Par.body_weight])
+    shipped = course_measures(daily, weight)
+    onset = marked_days(daily)[0][1]
+    routine = mixed_meal_routine(loaded)
+    change = {"from_day": onset, "label": "mixed meals", "meals": routine["meals"]}
+    change["other_food_kcal_per_day"] = routine["other_food_kcal_per_day"]
+    changed = glucosim.load_scenario(scenario, changes=[*loaded.scenario.model_dump()["changes"], change])
+    mixed = course_measures(glucosim.simulate(changed, progress=False).daily, weight)
+    print(f"{'course quantity':58s}{'shipped':>10s}{'mixed from diagnosis':>22s}")
+    for name in shipped:
+        print(f"{name:58s}{shipped[name]:10.2f}{mixed[name]:22.2f}")
 
 
 ROWS = (
@@ -165,6 +275,7 @@ ROWS = (
     ("night_0_6h", "night mean 00-06 h", "{:.0f}"),
     ("mean_24h", "24-h mean glucose", "{:.0f}"),
     ("excess_over_fasting", "24-h mean - fasting", "{:.0f}"),
+    ("postprandial_share_pct", "postprandial share of daytime excess (%)", "{:.0f}"),
     ("min", "day's minimum", "{:.0f}"),
     ("max", "day's maximum", "{:.0f}"),
     ("meal1_premeal", "breakfast: before", "{:.0f}"),
@@ -199,20 +310,25 @@ ROWS = (
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", action="append", help="scenarios (default: 03 and 01)")
-    parser.add_argument("--set", action="append", default=[], help="NAME=VALUE override (parameter table name)")
+    parser.add_argument("--set", action="append", default=[], help="NAME=VALUE what-if (parameter table name)")
+    parser.add_argument("--mixed", action="store_true", help="also the same days with scenario 32's mixed meals")
+    parser.add_argument("--course", action="store_true", help="the course quantities, shipped and mixed meals")
     args = parser.parse_args(argv)
     overrides = {}
     for item in args.set:
         name, _, value = item.partition("=")
         overrides[name] = float(value)
     scenarios = args.scenario or ["03_insulin_resistance_low_reserve", "01_healthy_baseline"]
+    if args.course:
+        course(scenarios[0])
+        return 0
     columns: list[tuple[str, dict[str, float]]] = []
     for scenario in scenarios:
-        columns += run(scenario, overrides)
-    print("glucosim" + (f" with {overrides}" if overrides else ""))
-    print(f"{'':48s}" + "".join(f"{label:>16s}" for label, _ in columns))
+        columns += run(scenario, overrides, args.mixed)
+    print("glucosim" + (f"; what-if: {overrides}" if overrides else ""))
+    print(f"{'':48s}" + "".join(f"{label:>20s}" for label, _ in columns))
     for key, text, fmt in ROWS:
-        cells = "".join(f"{fmt.format(m[key]) if key in m else '-':>16s}" for _, m in columns)
+        cells = "".join(f"{fmt.format(m[key]) if key in m else '-':>20s}" for _, m in columns)
         print(f"{text:48s}{cells}")
     print("\npublished (what was read is named in each row)")
     for what, value, source in PUBLISHED:
