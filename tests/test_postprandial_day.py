@@ -70,3 +70,8 @@ def test_a_fasting_day_has_no_postprandial_excess(tool):
     m = tool.day_measures(synthetic_trace(fasting=140.0, rise=0.0), [7.5, 12.5, 19.0])
     assert m["excess_over_fasting"] == pytest.approx(0.0)
     assert m["postprandial_share_pct"] == pytest.approx(0.0)
+
+
+def test_the_postprandial_share_needs_fasting_hyperglycaemia(tool):
+    m = tool.day_measures(synthetic_trace(fasting=90.0, rise=60.0), [7.5, 12.5, 19.0])
+    assert np.isnan(m["postprandial_share_pct"])

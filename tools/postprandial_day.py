@@ -128,7 +128,9 @@ def day_measures(trace, meals_h: list[float]) -> dict[str, float]:
     daytime = window(meals_h[0], meals_h[0] + 9.5)
     above_fasting = np.clip(glucose[daytime] - out["fasting"], 0.0, None).sum()
     above_110 = np.clip(glucose[daytime] - 110.0, 0.0, None).sum()
-    out["postprandial_share_pct"] = 100.0 * above_fasting / above_110 if above_110 > 0.0 else float("nan")
+    # defined, as in Monnier's patients, only with fasting glucose above 110 (below it the share exceeds 100 %)
+    defined = above_110 > 0.0 and out["fasting"] >= 110.0
+    out["postprandial_share_pct"] = 100.0 * above_fasting / above_110 if defined else float("nan")
     ends = [*meals_h[1:], 24.0 + meals_h[0]]
     for index, (start, end) in enumerate(zip(meals_h, ends)):
         span = window(start, min(end, 24.0))
