@@ -53,6 +53,11 @@ def test_glucose_measures_of_a_known_day(tool):
     # 6 of 24 hours at +60: the mean is 15 above fasting
     assert m["mean_24h"] == pytest.approx(135.0) and m["excess_over_fasting"] == pytest.approx(15.0)
     assert m["meal1_2h"] == pytest.approx(180.0)
+    # Monnier's points: 3 h after breakfast (10:30, after the 08:00-10:00 excursion), 2 h after lunch (14:30,
+    # inside 13:00-15:00), 5 h after lunch (17:30)
+    assert m["breakfast_3h_over_fasting"] == pytest.approx(0.0)
+    assert m["lunch_2h_over_fasting"] == pytest.approx(60.0)
+    assert m["lunch_5h_over_fasting"] == pytest.approx(0.0)
     # daytime window 07:30-17:00 holds two excursions (4 h at 180): above fasting 4 h x 60, above 110 also the
     # 9.5 h x 10 of the fasting level itself
     assert m["postprandial_share_pct"] == pytest.approx(100.0 * 4 * 60 / (4 * 70 + 5.5 * 10))

@@ -9,11 +9,11 @@ reference. Each published row says what was read (full text, abstract, or a seco
     PYTHONPATH=src python tools/postprandial_day.py            # scenario 03 and 01, ~10 s of CPU
     PYTHONPATH=src python tools/postprandial_day.py --mixed    # + the same days with scenario 32's mixed meals
     PYTHONPATH=src python tools/postprandial_day.py --set secretion_hill=3   # + a what-if (table names)
-    PYTHONPATH=src python tools/postprandial_day.py --course   # course quantities, shipped and mixed meals
+    PYTHONPATH=src python tools/postprandial_day.py --course   # course quantities: shipped and what-ifs
 
 A what-if day (--set, --mixed) starts from the shipped run's own state a few midnights before it, so its slow states
 (beta cells, sensitivity, weight) are the shipped course's and only the fast response differs. --course instead
-reruns scenario 03 with the mixed meals from diagnosis on, at the same energy intake.
+reruns scenario 03 from diagnosis on with the mixed meals (same energy), the drift stopped, and both.
 
 Glucose in mg/dl, fluxes in mg/kg/min (per kg of the starting weight), secretion in pmol/kg/min.
 """
@@ -44,7 +44,7 @@ PUBLISHED = (
     ),
     (
         "T2D, 200 non-insulin-treated: plasma glucose 08:00 / 11:00 / 14:00 / 17:00",
-        "8.8 / 12.0 / 10.5 / 8.6 mmol/l (159 / 216 / 189 / 155 mg/dl)",
+        "8.8 / 12.0 / 10.5 / 8.6 mmol/l (159 / 216 / 189 / 155 mg/dl: +57, +30, -4 over fasting)",
         "Monnier 2002 Diabetes Care 25:737 (abstract)",
     ),
     (
@@ -123,6 +123,10 @@ def day_measures(trace, meals_h: list[float]) -> dict[str, float]:
         "max": float(glucose.max()),
     }
     out["excess_over_fasting"] = out["mean_24h"] - out["fasting"]
+    # Monnier 2002's four-point profile (08:00 before breakfast, 11:00, 14:00, 17:00), here relative to the meals
+    out["breakfast_3h_over_fasting"] = at(meals_h[0] + 3.0) - out["fasting"]
+    out["lunch_2h_over_fasting"] = at(meals_h[1] + 2.0) - out["fasting"]
+    out["lunch_5h_over_fasting"] = at(meals_h[1] + 5.0) - out["fasting"]
     # Monnier 2003's split of daytime hyperglycaemia, 08:00-17:00 there, here breakfast to 9.5 h after it:
     # the area above fasting glucose (postprandial) over the area above 6.1 mmol/l (110 mg/dl; all excess)
     daytime = window(meals_h[0], meals_h[0] + 9.5)
@@ -249,8 +253,9 @@ def run(scenario: str, overrides: dict[str, float], mixed: bool) -> list[tuple[s
 
 
 def course(scenario: str) -> None:
-    """The course quantities (glucosim.calibration.course) of the shipped scenario and with mixed meals from
-    diagnosis on, at the same energy intake."""
+    """The course quantities (glucosim.calibration.course) of the shipped scenario and of three what-ifs from the
+    diagnosis on: mixed meals at the same energy, the sensitivity drift stopped (UKPDS saw no change of sensitivity on
+    diet: Levy 1998 Diabet Med 15:290), and both."""
     import glucosim
     from glucosim.calibration.course import course_measures
     from glucosim.physiology.indices import Par
@@ -258,16 +263,19 @@ def course(scenario: str) -> None:
     loaded = glucosim.load_scenario(scenario)
     daily = glucosim.simulate(loaded, progress=False).daily
     weight = float(loaded.parameters[Par.body_weight])
-    shipped = course_measures(daily, weight)
     onset = marked_days(daily)[0][1]
     routine = mixed_meal_routine(loaded)
-    change = {"from_day": onset, "label": "mixed meals", "meals": routine["meals"]}
-    change["other_food_kcal_per_day"] = routine["other_food_kcal_per_day"]
-    changed = glucosim.load_scenario(scenario, changes=[*loaded.scenario.model_dump()["changes"], change])
-    mixed = course_measures(glucosim.simulate(changed, progress=False).daily, weight)
-    print(f"{'course quantity':58s}{'shipped':>10s}{'mixed from diagnosis':>22s}")
-    for name in shipped:
-        print(f"{name:58s}{shipped[name]:10.2f}{mixed[name]:22.2f}")
+    meals = {"meals": routine["meals"], "other_food_kcal_per_day": routine["other_food_kcal_per_day"]}
+    stopped = {"drift": {"whole_body_per_year": 0.0}}
+    variants = {"mixed meals": meals, "drift stopped": stopped, "mixed, stopped": meals | stopped}
+    columns = {"shipped": course_measures(daily, weight)}
+    for label, change in variants.items():
+        changes = [*loaded.scenario.model_dump()["changes"], {"from_day": onset, "label": label} | change]
+        changed = glucosim.load_scenario(scenario, changes=changes)
+        columns[label] = course_measures(glucosim.simulate(changed, progress=False).daily, weight)
+    print(f"{'course quantity (what-ifs from the diagnosis on)':56s}" + "".join(f"{label:>16s}" for label in columns))
+    for name in columns["shipped"]:
+        print(f"{name:56s}" + "".join(f"{values[name]:16.2f}" for values in columns.values()))
 
 
 ROWS = (
@@ -278,6 +286,9 @@ ROWS = (
     ("mean_24h", "24-h mean glucose", "{:.0f}"),
     ("excess_over_fasting", "24-h mean - fasting", "{:.0f}"),
     ("postprandial_share_pct", "postprandial share of daytime excess (%)", "{:.0f}"),
+    ("breakfast_3h_over_fasting", "3 h after breakfast - fasting", "{:+.0f}"),
+    ("lunch_2h_over_fasting", "2 h after lunch - fasting", "{:+.0f}"),
+    ("lunch_5h_over_fasting", "5 h after lunch - fasting", "{:+.0f}"),
     ("min", "day's minimum", "{:.0f}"),
     ("max", "day's maximum", "{:.0f}"),
     ("meal1_premeal", "breakfast: before", "{:.0f}"),
@@ -314,7 +325,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--scenario", action="append", help="scenarios (default: 03 and 01)")
     parser.add_argument("--set", action="append", default=[], help="NAME=VALUE what-if (parameter table name)")
     parser.add_argument("--mixed", action="store_true", help="also the same days with scenario 32's mixed meals")
-    parser.add_argument("--course", action="store_true", help="the course quantities, shipped and mixed meals")
+    parser.add_argument("--course", action="store_true", help="the course quantities, shipped and what-ifs")
     args = parser.parse_args(argv)
     overrides = {}
     for item in args.set:
