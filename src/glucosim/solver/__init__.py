@@ -11,7 +11,7 @@ side, ``integrate_schedule``/``integrate_ensemble`` run it and raise
 ``SolverError`` on failure.
 """
 
-from glucosim.solver import dop853, dopri5  # noqa: F401 (register "dop853" and "dopri5")
+from glucosim.solver import dop853, dopri5, rosw  # noqa: F401 (register "dop853", "dopri5" and "ros34pw2")
 from glucosim.solver.contract import (
     N_COUNTERS,
     STATUS_MESSAGES,
