@@ -117,14 +117,16 @@ def cpu_per_day(function) -> float:
 
 def counters_section(bench: Bench) -> None:
     print(f"1-2. per simulated day, {DAYS} benchmark days (CPU: process time, best of {CPU_REPEATS})")
-    print(f"   {'rtol':>5} {'method':<9} {'steps':>6} {'rejected':>8} {'rhs':>6} {'(jac)':>6} {'jac':>5} {'LU':>5} "
-          f"{'CPU ms':>7} {'error':>8}")
+    print(
+        f"   {'rtol':>5} {'method':<9} {'steps':>6} {'rejected':>8} {'rhs':>6} {'(jac)':>6} {'jac':>5} {'LU':>5} "
+        f"{'CPU ms':>7} {'error':>8}"
+    )
     for rtol in RTOLS:
         tolerances = bench.tolerances(rtol)
         for method in METHODS:
             result = bench.run(method, tolerances)
             s = result.stats
-            cpu = cpu_per_day(lambda m=method: bench.run(m, tolerances))
+            cpu = cpu_per_day(lambda m=method, tol=tolerances: bench.run(m, tol))
             print(
                 f"   {rtol:5.0e} {method:<9} {s.accepted_steps / DAYS:6.0f} {s.rejected_steps / DAYS:8.0f} "
                 f"{s.rhs_evaluations / DAYS:6.0f} {s.jacobian_evaluations * N_DYNAMIC / DAYS:6.0f} "
@@ -136,11 +138,14 @@ def counters_section(bench: Bench) -> None:
             states, (steps, evaluations, jacobians, factorizations) = bench.run_scipy(method, rtol)
             print(
                 f"   {rtol:5.0e} {'scipy ' + method:<9} {steps:6.0f} {'':>8} {evaluations:6.0f} "
-                f"{jacobians * N_DYNAMIC:6.0f} {jacobians:5.1f} {factorizations:5.0f} {'':>7} {bench.error(states):8.1e}",
+                f"{jacobians * N_DYNAMIC:6.0f} {jacobians:5.1f} {factorizations:5.0f} {'':>7} "
+                f"{bench.error(states):8.1e}",
                 flush=True,
             )
     print("   (rhs: all right-hand-side evaluations, of which (jac) for finite-difference Jacobians; scipy's Radau")
-    print("    factorises a real and a complex matrix of 37 x 37 each time, ros34pw2 one real matrix of the stiff block)")
+    print(
+        "    factorises a real and a complex matrix of 37 x 37 each time, ros34pw2 one real matrix of the stiff block)"
+    )
 
 
 def where_section(bench: Bench) -> None:
@@ -154,7 +159,9 @@ def where_section(bench: Bench) -> None:
         y, h = w.y0.copy(), w.tolerances.h_init
         counts: dict[float, int] = {}
         for k in range(len(s.t0)):
-            edges = np.unique(np.append(np.arange(np.ceil(s.t0[k] / 120.0) * 120.0, s.t1[k], 120.0), [s.t0[k], s.t1[k]]))
+            edges = np.unique(
+                np.append(np.arange(np.ceil(s.t0[k] / 120.0) * 120.0, s.t1[k], 120.0), [s.t0[k], s.t1[k]])
+            )
             for a in range(len(edges) - 1):
                 jump = s.jumps[k] if a == 0 else np.zeros_like(s.jumps[k])
                 part = Schedule(edges[a : a + 1], edges[a + 1 : a + 2], s.drivers[k : k + 1], jump[None, :])
@@ -200,7 +207,8 @@ def envelope_section() -> None:
             best = min(best, time.process_time() - start)
         solver = result.summary["provenance"]["solver"]
         print(
-            f"   {method:<9} {best:.2f} s of CPU; {solver['simulated_days']} days simulated at rtol {solver['rtol']:g}, "
+            f"   {method:<9} {best:.2f} s of CPU; {solver['simulated_days']} days simulated at rtol "
+            f"{solver['rtol']:g}, "
             f"{solver['envelope_steps']} envelope steps, {result.stats.rhs_evaluations / solver['simulated_days']:.0f} "
             f"rhs evaluations per simulated day; crossing days "
             + ", ".join(f"{k} {v}" for k, v in result.summary["first_crossing_day"].items() if v is not None),

@@ -73,6 +73,26 @@ def test_coefficients_meet_the_order_conditions():
     assert get_method("ros34pw2").order == 3
 
 
+def test_linear_solve_with_pivoting_matches_numpy():
+    """The stiff block's LU (partial pivoting) and solve on matrices that need row swaps at later columns, and
+    on a subset of a longer vector (the stiff states), against numpy; entries outside the subset stay."""
+    rng = np.random.default_rng(12)
+    for size in (1, 2, 5, 15):
+        for _ in range(20):
+            matrix = rng.normal(size=(size, size))
+            matrix[0, 0] = 1e-3  # forces a swap at the first column; random entries force later ones
+            lu = np.zeros((20, 20))
+            lu[:size, :size] = matrix
+            piv = np.zeros(20, dtype=np.int64)
+            rosw.lu_factor(lu, piv, size)
+            stiff = np.sort(rng.choice(30, size=size, replace=False)).astype(np.int64)
+            u = rng.normal(size=30)
+            expected = u.copy()
+            expected[stiff] = np.linalg.solve(matrix, u[stiff])
+            rosw.solve_stiff(lu, piv, stiff, size, u, np.empty(20))
+            np.testing.assert_allclose(u, expected, rtol=1e-9, atol=1e-12)
+
+
 @numba.njit
 def _linear_rhs(t, y, drv, p, dydt):
     # a stiff mode fed by a slow one: y0' = -k y0 + y1, y1' = -y1 / 2
@@ -134,7 +154,9 @@ def test_counters_count_jacobians_and_factorisations():
     attempts = stats.accepted_steps + stats.rejected_steps
     n_segments, n_controlled = 2, 2
     assert stats.jacobian_evaluations >= n_segments  # at least one at each segment start
-    expected = n_segments + 3 * attempts + (stats.accepted_steps - n_segments) + n_controlled * stats.jacobian_evaluations
+    expected = (
+        n_segments + 3 * attempts + (stats.accepted_steps - n_segments) + n_controlled * stats.jacobian_evaluations
+    )
     assert stats.rhs_evaluations == expected
     assert 1 <= stats.factorizations <= attempts
 
@@ -161,7 +183,9 @@ def test_organ_model_day_agrees_with_dopri5_and_is_recorded(make_scenario):
     n = int(FIRST_QUADRATURE)
 
     def run(method, tolerances):
-        return integrate_schedule(organ_integrator(method), schedule, y0, program.parameters, t_out, tolerances, STATE_NAMES)
+        return integrate_schedule(
+            organ_integrator(method), schedule, y0, program.parameters, t_out, tolerances, STATE_NAMES
+        )
 
     def tolerances(rtol):  # absolute tolerances scaled with rtol, so they do not cap the accuracy
         default = default_tolerances(rtol)

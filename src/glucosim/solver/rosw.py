@@ -40,6 +40,7 @@ organ model is autonomous within a segment anyway).
 import hashlib
 from pathlib import Path
 
+import numba
 import numpy as np
 
 from glucosim.solver.contract import (
@@ -116,8 +117,9 @@ FACTOR_MAX = 5.0
 ERROR_EXPONENT = -1.0 / 3.0
 JACOBIAN_MAX_AGE = 100
 """Accepted steps a Jacobian is kept at most (a W-method needs it for stability only, not for accuracy)."""
-JACOBIAN_REFRESH_AGE = 20
-"""After a rejected step, a Jacobian older than this many accepted steps is taken again."""
+JACOBIAN_REFRESH_AGE = 0
+"""After a rejected step, a Jacobian older than this many accepted steps is taken again (0: one that has served
+any accepted step; a rejection with a fresh one is the tolerance's, not the matrix's)."""
 STIFF_RATE_STEPS = 1.0
 """A state is in the implicit (stiff) block when its own rate |J_ii| is at least this many per ``h_max``."""
 JACOBIAN_DELTA = 1.4901161193847656e-08
@@ -176,6 +178,7 @@ def _core_template(
     jac_age = 0
     jac_fresh = False  # a Jacobian of this segment exists
     h_lu = -1.0  # the step W was factorised for (negative: not factorised)
+    just_rejected = False
     stiff_rate = STIFF_RATE_STEPS / h_max
     status = STATUS_OK
     t = seg_t0[0] if n_seg > 0 else 0.0
@@ -195,7 +198,7 @@ def _core_template(
             j += 1
         for i in range(n):
             y[i] += seg_jumps[s, i]
-        rhs(t, y, drv, params, f0)
+        rhs(t, y, drv, params, f0)  # noqa: F821 (bound by _bound_core)
         n_rhs += 1
         # a segment start is a discontinuity (a meal's jump, exercise starting or ending): the Jacobian is taken
         # again there, so a run split at a segment boundary takes the same steps as an unsplit one (rule 6)
@@ -223,7 +226,7 @@ def _core_template(
                 for c in range(nc):
                     delta = JACOBIAN_DELTA * max(abs(y[c]), atol[c])
                     trial[c] = y[c] + delta
-                    rhs(t, trial, drv, params, column)
+                    rhs(t, trial, drv, params, column)  # noqa: F821 (bound by _bound_core)
                     trial[c] = y[c]
                     diagonal = (column[c] - f0[c]) / delta
                     if abs(diagonal) >= stiff_rate:
@@ -245,61 +248,40 @@ def _core_template(
             # on the organ model by 4x, but cost more steps there and doubled them on a stiff test problem: the
             # stiff components lose L-stability's damping.)
             if n_stiff > 0 and h_step != h_lu:
-                # LU with partial pivoting of W = I - h gamma J_SS
                 hg = h_step * GAMMA
                 for a in range(n_stiff):
                     for b in range(n_stiff):
                         lu[a, b] = -hg * jac_ss[a, b]
                     lu[a, a] += 1.0
-                for k in range(n_stiff):
-                    p = k
-                    big = abs(lu[k, k])
-                    for a in range(k + 1, n_stiff):
-                        if abs(lu[a, k]) > big:
-                            big = abs(lu[a, k])
-                            p = a
-                    piv[k] = p
-                    if p != k:
-                        for b in range(n_stiff):
-                            tmp = lu[k, b]
-                            lu[k, b] = lu[p, b]
-                            lu[p, b] = tmp
-                    if lu[k, k] != 0.0:
-                        inv = 1.0 / lu[k, k]
-                        for a in range(k + 1, n_stiff):
-                            lu[a, k] *= inv
-                            factor = lu[a, k]
-                            if factor != 0.0:
-                                for b in range(k + 1, n_stiff):
-                                    lu[a, b] -= factor * lu[k, b]
+                lu_factor(lu, piv, n_stiff)
                 n_lu += 1
                 h_lu = h_step
 
             # stage 1: u1 = W^-1 gamma h f(y)
             for i in range(n):
                 u1[i] = GAMMA * h_step * f0[i]
-            _solve_stiff(lu, piv, stiff, n_stiff, u1, rhs_s)
+            solve_stiff(lu, piv, stiff, n_stiff, u1, rhs_s)
             # stage 2
             for i in range(nc):
                 stage[i] = y[i] + A21 * u1[i]
-            rhs(t + h_step * 0.87173304301691801, stage, drv, params, fs)
+            rhs(t + h_step * 0.87173304301691801, stage, drv, params, fs)  # noqa: F821 (bound by _bound_core)
             for i in range(n):
                 u2[i] = GAMMA * (h_step * fs[i] + C21 * u1[i])
-            _solve_stiff(lu, piv, stiff, n_stiff, u2, rhs_s)
+            solve_stiff(lu, piv, stiff, n_stiff, u2, rhs_s)
             # stage 3
             for i in range(nc):
                 stage[i] = y[i] + A31 * u1[i] + A32 * u2[i]
-            rhs(t + h_step * 0.73157995778885238, stage, drv, params, fs)
+            rhs(t + h_step * 0.73157995778885238, stage, drv, params, fs)  # noqa: F821 (bound by _bound_core)
             for i in range(n):
                 u3[i] = GAMMA * (h_step * fs[i] + C31 * u1[i] + C32 * u2[i])
-            _solve_stiff(lu, piv, stiff, n_stiff, u3, rhs_s)
+            solve_stiff(lu, piv, stiff, n_stiff, u3, rhs_s)
             # stage 4
             for i in range(nc):
                 stage[i] = y[i] + A41 * u1[i] + A42 * u2[i] + A43 * u3[i]
-            rhs(t + h_step, stage, drv, params, fs)
+            rhs(t + h_step, stage, drv, params, fs)  # noqa: F821 (bound by _bound_core)
             for i in range(n):
                 u4[i] = GAMMA * (h_step * fs[i] + C41 * u1[i] + C42 * u2[i] + C43 * u3[i])
-            _solve_stiff(lu, piv, stiff, n_stiff, u4, rhs_s)
+            solve_stiff(lu, piv, stiff, n_stiff, u4, rhs_s)
             n_rhs += 3
 
             for i in range(n):
@@ -335,9 +317,12 @@ def _core_template(
                 for i in range(n):
                     y[i] = y_new[i]
                 if t < t_end:
-                    rhs(t, y, drv, params, f0)
+                    rhs(t, y, drv, params, f0)  # noqa: F821 (bound by _bound_core)
                     n_rhs += 1
                 factor = FACTOR_MAX if err == 0.0 else min(FACTOR_MAX, max(FACTOR_MIN, SAFETY * err**ERROR_EXPONENT))
+                if just_rejected:
+                    factor = min(factor, 1.0)  # no growth right after a rejection (Hairer & Wanner's ros4.f)
+                just_rejected = False
                 h_proposed = h_step * factor
                 h = max(h, h_proposed) if lands else h_proposed
                 if jac_age >= JACOBIAN_MAX_AGE:
@@ -348,6 +333,7 @@ def _core_template(
                     j += 1
             else:
                 n_rejected += 1
+                just_rejected = True
                 if finite:
                     h = h_step * max(FACTOR_MIN, SAFETY * err**ERROR_EXPONENT)
                 else:
@@ -375,8 +361,39 @@ def _core_template(
     return status, t, j, h
 
 
-def _solve_stiff_template(lu, piv, stiff, n_stiff, u, work):
-    # u[stiff] <- W^-1 u[stiff] with W's LU (partial pivoting, row swaps in piv); other entries stay
+@numba.njit(cache=True, error_model="numpy")
+def lu_factor(lu, piv, n):
+    """LU factorisation with partial pivoting of ``lu[:n, :n]`` in place (LINPACK's dgefa order: a row swap at
+    step k touches columns k and later only, so ``solve_stiff`` applies the swaps as it eliminates); the row
+    swapped with row k is ``piv[k]``. A zero pivot leaves its column (``W = I - h gamma A`` is regular for the
+    steps taken)."""
+    for k in range(n):
+        p = k
+        big = abs(lu[k, k])
+        for a in range(k + 1, n):
+            if abs(lu[a, k]) > big:
+                big = abs(lu[a, k])
+                p = a
+        piv[k] = p
+        if p != k:
+            for b in range(k, n):
+                tmp = lu[k, b]
+                lu[k, b] = lu[p, b]
+                lu[p, b] = tmp
+        if lu[k, k] != 0.0:
+            inv = 1.0 / lu[k, k]
+            for a in range(k + 1, n):
+                lu[a, k] *= inv
+                factor = lu[a, k]
+                if factor != 0.0:
+                    for b in range(k + 1, n):
+                        lu[a, b] -= factor * lu[k, b]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def solve_stiff(lu, piv, stiff, n_stiff, u, work):
+    """``u[stiff] <- W^-1 u[stiff]`` with ``lu_factor``'s factors of W (on the stiff block; other entries of
+    ``u`` stay: W is the identity there)."""
     for a in range(n_stiff):
         work[a] = u[stiff[a]]
     for k in range(n_stiff):
@@ -404,8 +421,7 @@ cache (numba checks the driver's own file only)."""
 
 
 def _bound_core(rhs, name: str):
-    solve = _bind(_solve_stiff_template, {}, f"{name}_rosw_solve")
-    return _bind(_core_template, {"rhs": rhs, "_solve_stiff": solve}, f"{name}_core")
+    return _bind(_core_template, {"rhs": rhs}, f"{name}_core")
 
 
 def bind_integrator(rhs, name: str):
