@@ -14,7 +14,8 @@ over 3 days, at rtol 1e-3, 1e-4 (envelope periods) and 1e-6 (full resolution):
 3. where the steps go: accepted steps per 2 hours of the third day at rtol 1e-4;
 4. the implicit block ros34pw2 chooses (states with |J_ii| >= 1/h_max) and the spectral radius of the rest of
    the Jacobian, which its explicit part must be stable for;
-5. envelope following of scenario 03 (20 years) with each method: CPU (best of 3) and days simulated.
+5. envelope following of scenario 03 (20 years) with each method: CPU (best of 3) and days simulated;
+6. the same subject on fasting days (no meals, no exercise), where the explicit step's cap binds all day.
 """
 
 from __future__ import annotations
@@ -194,6 +195,38 @@ def block_section(bench: Bench) -> None:
         )
 
 
+def fasting_section() -> None:
+    """The benchmark subject on days without meals or exercise: the quiet stretch where the cap binds."""
+    import copy
+
+    import conftest
+
+    fasting = copy.deepcopy(conftest.REFERENCE_DAY)
+    fasting["routine"]["meals"] = []
+    fasting["routine"]["exercise"] = []
+    saved, conftest.REFERENCE_DAY = conftest.REFERENCE_DAY, fasting
+    try:
+        w = Workload(days=DAYS, output_step_min=1440.0)
+    finally:
+        conftest.REFERENCE_DAY = saved
+    print(f"6. the same subject fasting ({DAYS} days without meals or exercise), per day")
+    for rtol in (1e-4, 1e-6):
+        tolerances = dataclasses.replace(w.tolerances, rtol=rtol)
+        for method in METHODS:
+            integrator = organ_integrator(method)
+
+            def run(f=integrator, tol=tolerances):
+                return integrate_schedule(f, w.schedule, w.y0, w.params, w.t_out, tol, w.names)
+
+            s = run().stats
+            print(
+                f"   rtol {rtol:5.0e} {method:<9} {s.accepted_steps / DAYS:5.0f} steps, {s.rejected_steps / DAYS:4.0f} "
+                f"rejected, {s.rhs_evaluations / DAYS:5.0f} rhs, {s.jacobian_evaluations / DAYS:4.1f} Jacobians, "
+                f"{s.factorizations / DAYS:4.0f} LU; {cpu_per_day(run) * 1e3:.3f} ms of CPU",
+                flush=True,
+            )
+
+
 def envelope_section() -> None:
     import glucosim
 
@@ -224,6 +257,7 @@ def main() -> None:
     where_section(bench)
     block_section(bench)
     envelope_section()
+    fasting_section()
     print(f"load average at end {os.getloadavg()[0]:.2f}")
 
 
