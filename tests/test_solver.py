@@ -372,6 +372,13 @@ DENSE_OUTPUT_RTOLS = {"dopri5": (1e-6, 1e-9), "dop853": (1e-6, 1e-9), "ros34pw2"
 outputs (650 at 1e-7), which would then no longer fall inside steps."""
 
 
+def test_contract_tests_cover_every_registered_method():
+    """The tests below run for each name in METHODS: a method registered later must be added there."""
+    from glucosim.solver import method_names
+
+    assert set(METHODS) == set(method_names())
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_registered_order_is_the_measured_order(method):
     """With a loose tolerance the controller is inactive and h_max sets the step: halving it divides the
