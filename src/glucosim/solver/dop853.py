@@ -15,10 +15,12 @@ Coefficients: ``solver._dop853_tableau``. The compiled loops that turn a core in
 (single, and the parallel ensemble) are dopri5's templates bound to this core.
 """
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
 
+from glucosim.solver import _dop853_tableau
 from glucosim.solver._dop853_tableau import E3, E5, N_STAGES, N_STAGES_EXTENDED, A, B, C, D
 from glucosim.solver.contract import (
     STATUS_NON_FINITE,
@@ -44,6 +46,7 @@ ERROR_EXPONENT = -1.0 / 8.0
 E3_WEIGHT = 0.01
 """Weight of the 3rd-order estimate in the error norm's denominator (dop853.f)."""
 
+_TABLEAU_PATH = Path(_dop853_tableau.__file__)
 _NEW = N_STAGES  # row of K holding the derivative at the new point (first same as last)
 
 
@@ -246,6 +249,12 @@ def _core_template(
     return status, t, j, h
 
 
+_SOURCE_TAG = hashlib.sha256(Path(__file__).read_bytes() + _TABLEAU_PATH.read_bytes()).hexdigest()[:12]
+"""Part of every cache name: the single and ensemble drivers are dopri5.py's templates, whose cached machine
+code embeds this core; numba checks only the driver's own file, so without the tag an edit here (or to the
+tableau) would leave the drivers' cache serving the old core."""
+
+
 def _bound_core(rhs, name: str):
     return _bind(_core_template, {"rhs": rhs}, f"{name}_core")
 
@@ -253,12 +262,14 @@ def _bound_core(rhs, name: str):
 def bind_integrator(rhs, name: str):
     """Compile (and cache on disk) the DOP853 integrator for one right-hand side (``dopri5.bind_integrator``'s
     arguments and returns)."""
+    name = f"{name}_{_SOURCE_TAG}"
     return _bind(_integrate_template, {"core": _bound_core(rhs, name)}, name)
 
 
 def bind_ensemble(rhs, name: str):
     """Compile (and cache on disk) the parallel DOP853 ensemble integrator (``dopri5.bind_ensemble``'s
     arguments and returns)."""
+    name = f"{name}_{_SOURCE_TAG}"
     return _bind(_ensemble_template, {"core": _bound_core(rhs, name)}, f"{name}_ensemble", parallel=True)
 
 
