@@ -567,3 +567,86 @@ def test_dpp_table_reads_the_clinic_columns_when_the_sweep_kept_daily_values():
     assert table.loc["control", "returns_to_normal"] == 0
     text = dpp.markdown(table.reset_index().rename_axis(None))
     assert "virtual DPP clinic" in text and "return to normal regulation" in text
+
+
+# ------------------------------------------------------------------------------------------ the report
+def _fit_and_check(direct_return: float):
+    """A made-up fit of the shipped problem: return to normal reweighted to 12 (above its range 5-10: not reached),
+    the other targets inside; a check whose direct return to normal is ``direct_return`` +- 2."""
+    problem = population.load_population_targets()
+    statistics = {
+        "diabetes_incidence_per_100py": 11.0,
+        "regression_per_100py": 12.0,
+        "baseline_fasting_glucose_mg_dl": 106.0,
+        "baseline_hba1c_percent": 5.9,
+        "enrolled_fraction": 0.35,
+    }
+    errors = dict.fromkeys(statistics, 1.0)
+    fit = population.PopulationFit(
+        problem=problem,
+        values={f.name: f.proposal for f in problem.free},
+        statistics=statistics,
+        start_statistics=statistics,
+        cost=1.0,
+        start_cost=2.0,
+        effective_enrolled=250.0,
+        library_size=1500,
+        library_enrolled=520,
+        status="ok",
+        jacobian=np.eye(3),
+        log_sd=[0.1, 0.1, 0.001],
+        errors=errors,
+        stages=population.library_stages(problem, {f.name: f.proposal for f in problem.free}),
+    )
+    direct = dict(statistics, regression_per_100py=direct_return)
+    by_statistic = {t.statistic: t for t in problem.targets}
+    rows = [
+        population.CheckRow(name, name, "", statistics[name], 1.0, direct[name], 2.0, by_statistic.get(name))
+        for name in population.STATISTICS
+    ]
+    check = population.CheckResult(rows, 400, 135, 240.0, fit.values, "/tmp/x")
+    return fit, check
+
+
+def test_the_report_states_the_ess_each_target_and_those_not_reached():
+    fit, check = _fit_and_check(13.0)
+    assert [t.name for t in population.not_reached(fit)] == ["regression_to_normal"]
+    text = population.report_markdown(fit, 10.0, check)
+    assert "**250** of 520" in text  # the effective sample size
+    assert "**Not reached:** return to normal regulation" in text
+    assert "| 11 +- 1 |" in text  # a target with its fitted value and bootstrap SE
+    assert "**The cohort file holds:**" in text
+    lines = "\n".join(population.summary_lines(fit, check))
+    assert "effective sample size of the enrolled at the fit: 250" in lines
+    assert "not reached: regression_to_normal" in lines
+    source = population.cohort_text(fit, "cmd", check)
+    assert "NOT REACHED" in source and "Not reached: regression_to_normal" in source and "it holds" in source
+
+
+def test_the_check_fails_when_a_target_statistic_does_not_carry():
+    """Direct 19.5 against reweighted 12, SEs 2 and 1: z = 7.5 / sqrt(5) = 3.35 > 2.5: the file does not hold."""
+    fit, check = _fit_and_check(19.5)
+    row = next(r for r in check.rows if r.statistic == "regression_per_100py")
+    assert row.z == pytest.approx(7.5 / math.sqrt(5.0))
+    assert not row.carries and not check.holds and check.failed == [row]
+    assert "**The cohort file does not hold:**" in population.report_markdown(fit, None, check)
+    assert "DOES NOT HOLD" in population.cohort_text(fit, "cmd", check)
+    # the enrolled fraction is no target: it is shown, never decides
+    fraction = next(r for r in check.rows if r.statistic == "enrolled_fraction")
+    fraction.direct = 0.9
+    assert check.failed == [row]
+
+
+def test_bootstrap_errors_shrink_with_the_library():
+    """The bootstrap SE of a reweighted rate falls like 1 / sqrt(size) (a library 4x larger: about half)."""
+    rng = np.random.default_rng(3)
+
+    def se(n):
+        x = np.column_stack([0.4 * 1.3 ** rng.standard_normal(n), -0.03 + 0.012 * rng.standard_normal(n)])
+        onset = np.where(rng.random(n) < 0.3, rng.uniform(0.1, 3.0, n), np.nan)
+        library = _library(x, np.ones(n), onset, np.full(n, np.nan), np.full(n, 105.0), _variables())
+        return population.statistic_errors(library, np.full(n, 1.0 / n), replicates=200, seed=1)[
+            "diabetes_incidence_per_100py"
+        ]
+
+    assert se(1600) / se(400) == pytest.approx(0.5, abs=0.12)
