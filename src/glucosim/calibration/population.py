@@ -441,6 +441,16 @@ def round_significant(value: float, digits: int = ROUND_DIGITS) -> float:
     return 0.0 if value == 0 else float(f"{value:.{digits}g}") + 0.0
 
 
+def _snapped(value: float, field: FreeField) -> float:
+    """A first fit's value as the refining stage's centre: at a bound when within 1e-6 of the range from it (an
+    optimiser's 1e-18 is 0), else to ``ROUND_DIGITS`` significant digits, inside the bounds."""
+    tolerance = 1e-6 * (field.high - field.low)
+    for bound in (field.low, field.high):
+        if abs(value - bound) <= tolerance:
+            return float(bound)
+    return min(max(round_significant(value), field.low), field.high)
+
+
 def library_stages(problem: PopulationProblem, first_fit: dict[str, float] | None = None) -> list[LibraryStage]:
     """The wide stage, and (given the first fit's values) the refining stage centred at them."""
     stages = [
@@ -449,7 +459,7 @@ def library_stages(problem: PopulationProblem, first_fit: dict[str, float] | Non
         )
     ]
     if first_fit is not None and problem.refine_samples > 0:
-        centre = tuple(min(max(round_significant(first_fit[f.name]), f.low), f.high) for f in problem.free)
+        centre = tuple(_snapped(first_fit[f.name], f) for f in problem.free)
         stages.append(
             LibraryStage(
                 "refine", problem.refine_samples, problem.library_seed + 1, centre, problem.refine_spread_factor
