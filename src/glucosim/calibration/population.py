@@ -898,11 +898,17 @@ def fit_population(problem: PopulationProblem, library: Library, start_values=No
     solution = least_squares(objective, start, bounds=(low, high), x_scale=scale, diff_step=1e-3, method="trf")
     values = solution.x
     jac = solution.jac
-    try:
-        covariance = np.linalg.inv(jac.T @ jac)
-        sd = [float(math.sqrt(max(c, 0.0))) for c in np.diag(covariance)]
-    except np.linalg.LinAlgError:
-        sd = [math.inf] * len(values)
+    # the local SD of the fields inside their bounds (a field at a bound is held there: NaN, reported as such)
+    inside = np.array([min(abs(v - a), abs(v - b)) > 1e-6 * (b - a) for v, a, b in zip(values, low, high)])
+    sd = [math.nan] * len(values)
+    if inside.any():
+        try:
+            covariance = np.linalg.inv(jac[:, inside].T @ jac[:, inside])
+            for k, c in zip(np.flatnonzero(inside), np.diag(covariance)):
+                sd[k] = float(math.sqrt(max(c, 0.0)))
+        except np.linalg.LinAlgError:
+            for k in np.flatnonzero(inside):
+                sd[k] = math.inf
     weights = objective.weights(values)
     enrolled_weights = np.where(library.enrolled, weights, 0.0)
     return PopulationFit(
@@ -1055,6 +1061,10 @@ def check_cohort(
     uniform = np.full(n, 1.0 / n)
     direct = statistics(direct_library, uniform)
     direct_se = statistic_errors(direct_library, uniform, seed=problem.library_seed)
+    # a rate with no event has a bootstrap SE of 0: at least one event's worth (Poisson), over the enrolled's years
+    one_event = 100.0 / max(float(np.sum(direct_library.enrolled)) * problem.follow_up_years, 1e-9)
+    for name in ("diabetes_incidence_per_100py", "regression_per_100py"):
+        direct_se[name] = max(direct_se[name], one_event)
     by_statistic = {t.statistic: t for t in problem.targets}
     labels = {"enrolled_fraction": ("enrolled fraction of the screened cohort", "1")}
     rows = []
@@ -1103,6 +1113,10 @@ def _stage_text(problem: PopulationProblem, stage: LibraryStage) -> str:
     )
 
 
+def _local_sd(sd: float) -> str:
+    return "at bound" if math.isnan(sd) else f"{sd:.2g}"
+
+
 def _se(value: float | None) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{value:.2g}"
 
@@ -1130,7 +1144,7 @@ def summary_lines(fit: PopulationFit, check: CheckResult | None = None) -> list[
     lines += ["", f"{'distribution parameter':42s} {'start':>9s} {'fitted':>9s} {'local SD':>9s}"]
     for f, sd in zip(problem.free, fit.log_sd):
         start = (fit.start_values or {}).get(f.name, f.start)
-        lines.append(f"{f.name:42s} {start:9.4g} {_fmt(fit.values[f.name]):>9s} {sd:9.3g}")
+        lines.append(f"{f.name:42s} {start:9.4g} {_fmt(fit.values[f.name]):>9s} {_local_sd(sd):>9s}")
     if at_bound(fit):
         lines.append(f"at a bound: {', '.join(at_bound(fit))}")
     lines.append("")
@@ -1376,7 +1390,7 @@ def report_markdown(fit: PopulationFit, runtime_s: float | None = None, check: C
     for f, sd in zip(problem.free, fit.log_sd):
         start = (fit.start_values or {}).get(f.name, f.start)
         lines.append(
-            f"| `{f.name}` | {_fmt(start)} | {_fmt(fit.values[f.name])} | {sd:.2g} | [{f.low:g}, {f.high:g}] |"
+            f"| `{f.name}` | {_fmt(start)} | {_fmt(fit.values[f.name])} | {_local_sd(sd)} | [{f.low:g}, {f.high:g}] |"
         )
     lines += [
         "",
@@ -1424,7 +1438,8 @@ def report_markdown(fit: PopulationFit, runtime_s: float | None = None, check: C
         lines += [f"**At a bound:** {', '.join(f'`{name}`' for name in at_bound(fit))}.", ""]
     lines += [
         "Local SD: from the Jacobian of the residuals at the fit, sqrt(diag((J^T J)^-1)), in the parameter's"
-        " units; a large SD means the targets leave that parameter free.",
+        " units, for the fields inside their bounds (a field at a bound is held there); a large SD means the"
+        " targets leave that parameter free.",
         "",
     ]
     if check is not None:
