@@ -596,7 +596,9 @@ def library_sweep(problem: PopulationProblem, stage: LibraryStage | None = None)
     return parse_sweep(data, source=str(problem.sweep), text=text)
 
 
-def _run(loaded, out: Path, progress: bool, workers: int):
+def _run(loaded, out: Path, progress: bool, workers: int, simulated: list[int] | None = None):
+    """Run (or resume, or read) a cohort sweep and load it with the clinic's columns; ``simulated`` gets the number
+    of runs this call simulated (0: read from the cache)."""
     from glucosim.sweep.runner import run_sweep
 
     if progress:
@@ -604,6 +606,8 @@ def _run(loaded, out: Path, progress: bool, workers: int):
     outcome = run_sweep(loaded, out, workers=workers, progress=progress)
     if not outcome.complete:
         raise CalibrationError(f"{out}: the sweep is not complete ({outcome.n_done} of {outcome.n_runs} runs)")
+    if simulated is not None:
+        simulated.append(outcome.runs_this_call)
     return library_results(out)
 
 
@@ -613,10 +617,11 @@ def run_library(
     progress: bool = True,
     workers: int = 1,
     stage: LibraryStage | None = None,
+    simulated: list[int] | None = None,
 ):
     """Simulate (or resume, or reuse) one library stage; returns its results table."""
     stage = stage or library_stages(problem)[0]
-    return _run(library_sweep(problem, stage), library_dir(problem, cache_dir, stage), progress, workers)
+    return _run(library_sweep(problem, stage), library_dir(problem, cache_dir, stage), progress, workers, simulated)
 
 
 def library_results(out: Path):
@@ -854,8 +859,8 @@ class PopulationFit:
     """The fit on the wide stage alone (where the refining stage is centred)."""
     library: Library | None = None
     library_paths: list[str] | None = None
-    timings: dict[str, tuple[float, float]] | None = None
-    """Per phase: (wall s, CPU s of this process and its finished workers)."""
+    timings: dict[str, tuple[float, float, int]] | None = None
+    """Per phase: (wall s, CPU s of this process and its finished workers, runs simulated)."""
 
     def residuals(self) -> dict[str, float]:
         return {t.name: t.residual(self.statistics[t.statistic]) for t in self.problem.targets}
@@ -937,9 +942,10 @@ def _clock() -> tuple[float, float]:
     return time.perf_counter(), time.process_time() + children.ru_utime + children.ru_stime
 
 
-def _since(mark: tuple[float, float]) -> tuple[float, float]:
+def _since(mark: tuple[float, float], simulated: list[int] | None = None) -> tuple[float, float, int]:
+    """(wall s, CPU s, runs simulated) since ``mark``."""
     now = _clock()
-    return now[0] - mark[0], now[1] - mark[1]
+    return now[0] - mark[0], now[1] - mark[1], sum(simulated or [])
 
 
 def calibrate_population(
@@ -952,33 +958,35 @@ def calibrate_population(
     names = [v["name"] for v in variables]
     timings = {}
     stages = library_stages(problem)
-    mark = _clock()
+    mark, simulated = _clock(), list[int]()
     wide = Library.from_results(
-        run_library(problem, cache_dir, progress=progress, workers=workers, stage=stages[0]),
+        run_library(problem, cache_dir, progress=progress, workers=workers, stage=stages[0], simulated=simulated),
         names,
         problem.follow_up_years,
     )
-    timings["wide stage"] = _since(mark)
+    timings[f"{stages[0].name} stage"] = _since(mark, simulated)
     wide.log_proposal = mixture_log_proposal(problem, stages, correlation, wide.x)
     first = fit_population(problem, wide)
     stages = library_stages(problem, first.values)
     parts = [wide]
     if len(stages) > 1:
-        mark = _clock()
+        mark, simulated = _clock(), list[int]()
         parts.append(
             Library.from_results(
-                run_library(problem, cache_dir, progress=progress, workers=workers, stage=stages[1]),
+                run_library(
+                    problem, cache_dir, progress=progress, workers=workers, stage=stages[1], simulated=simulated
+                ),
                 names,
                 problem.follow_up_years,
             )
         )
-        timings["refining stage"] = _since(mark)
+        timings[f"{stages[1].name} stage"] = _since(mark, simulated)
     library = Library.concat(parts)
     library.log_proposal = mixture_log_proposal(problem, stages, correlation, library.x)
     mark = _clock()
     fit = fit_population(problem, library, start_values=stages[-1].centre) if len(stages) > 1 else first
     fit.errors = statistic_errors(library, fit_weights(fit, library), seed=problem.library_seed)
-    timings["fit and bootstrap"] = _since(mark)
+    timings["fit and bootstrap"] = (*_since(mark)[:2], -1)  # no sweep in this phase
     fit.first_fit = first
     fit.stages = stages
     fit.library = library
@@ -1029,7 +1037,7 @@ class CheckResult:
     """The library's effective enrolled patients at the file's values."""
     values: dict[str, float]
     path: str
-    timing: tuple[float, float] = (0.0, 0.0)
+    timing: tuple[float, float, int] = (0.0, 0.0, 0)
 
     @property
     def holds(self) -> bool:
@@ -1049,13 +1057,13 @@ def check_cohort(
     library = fit.library
     if library is None:
         raise CalibrationError("check_cohort needs the fit's library (calibrate_population keeps it)")
-    mark = _clock()
+    mark, simulated = _clock(), list[int]()
     values = table_values(problem)
     weights = fit_weights(fit, library, values)
     reweighted = statistics(library, weights)
     reweighted_se = statistic_errors(library, weights, seed=problem.library_seed)
     names = library.variable_names
-    results = _run(check_sweep(problem), check_dir(problem, cache_dir), progress, workers)
+    results = _run(check_sweep(problem), check_dir(problem, cache_dir), progress, workers, simulated)
     direct_library = Library.from_results(results, names, problem.follow_up_years)
     n = len(direct_library.x)
     uniform = np.full(n, 1.0 / n)
@@ -1081,7 +1089,7 @@ def check_cohort(
         effective_enrolled=effective_samples(np.where(library.enrolled, weights, 0.0)),
         values=values,
         path=str(check_dir(problem, cache_dir)),
-        timing=_since(mark),
+        timing=_since(mark, simulated),
     )
 
 
@@ -1303,8 +1311,14 @@ def write_cohort(
 REPORT_PATH = _repository_root() / "docs" / "population.md"
 
 
-def _timing_text(timing: tuple[float, float]) -> str:
-    return f"{timing[0]:.0f} s wall, {timing[1]:.0f} s CPU"
+def _timing_text(timing: tuple[float, float, int]) -> str:
+    wall, cpu, runs = timing
+    text = f"{wall:.0f} s wall, {cpu:.0f} s CPU"
+    if runs < 0:  # a phase without a sweep
+        return text
+    if runs:
+        return f"{text}, {runs} runs simulated ({cpu / runs:.2f} s CPU a run)"
+    return f"{text}, no run simulated (read from the cache)"
 
 
 def report_markdown(fit: PopulationFit, runtime_s: float | None = None, check: CheckResult | None = None) -> str:
