@@ -79,10 +79,11 @@ STATISTICS = (
     "enrolled_fraction",
 )
 """What a target may measure (``statistics`` computes each, on the enrolled, weighted)."""
-MIN_EFFECTIVE_SAMPLES = 100.0
+MIN_EFFECTIVE_SAMPLES = 135.0
 """Fewer effective enrolled patients than this at the fit: the library is too thin there (enlarge it, or move the
-``proposal`` centres to the fit). At 100 the bootstrap standard error of a rate of ~10 per 100 person-years is
-~2 (19 / sqrt(ESS)), under the return-to-normal target's spread of 2.5."""
+``proposal`` centres to the fit). 135 is about what the 400-patient trial sweep enrols (the check): with fewer, the
+reweighted statistics are less certain than the direct cohort that checks them (the bootstrap SE of a rate of ~10
+per 100 person-years is about 19 / sqrt(ESS): 1.6 at 135, under the return-to-normal target's spread of 2.5)."""
 CHECK_Z = 2.5
 """The check holds when every target statistic of the directly simulated cohort lies within this many combined
 standard errors (library bootstrap and the direct cohort's own bootstrap) of the reweighted value: for four
@@ -1391,9 +1392,9 @@ def report_markdown(fit: PopulationFit, runtime_s: float | None = None, check: C
             if fit.first_fit is not None and fit.first_fit is not fit
             else "."
         )
-        + " The size: the library's statistics should be no less certain than the check's (the trial sweep's"
-        f" ~{check.enrolled if check else 135} enrolled patients), so the library needs at least as many effective"
-        f" enrolled patients at the fit; the command warns below {MIN_EFFECTIVE_SAMPLES:.0f}."
+        + " The size: the library's statistics should be no less certain than the direct cohort that checks them"
+        f" (the trial sweep enrols {check.enrolled if check else 'about 135'}), so the library needs at least as"
+        f" many effective enrolled patients at the fit; the command warns below {MIN_EFFECTIVE_SAMPLES:.0f}."
         + (" **Thin library at the fit.**" if fit.effective_enrolled < MIN_EFFECTIVE_SAMPLES else ""),
         "",
         "## The fit",
