@@ -1535,7 +1535,11 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m glucosim.calibration.population", description=__doc__.split("\n")[0]
+        prog="python -m glucosim.calibration.population",
+        description=__doc__.split("\n")[0],
+        epilog="Simulates (or resumes, or reads from the cache) the library's two stages, fits, and checks the"
+        " cohort file by simulating it as the trial sweep draws it. Exit status: 0 the cohort file holds (the"
+        " fitted values, and the direct check carries), 1 it does not, 2 an error.",
     )
     parser.add_argument("targets", nargs="?", default=str(DEFAULT_TARGETS))
     parser.add_argument("--write", action="store_true", help="regenerate the cohort file and docs/population.md")
