@@ -28,18 +28,63 @@ def test_shipped_targets_load_and_name_their_sources():
     assert (placebo.published, placebo.low, placebo.high) == (11.0, 9.8, 12.3)
 
 
-def test_the_library_proposal_is_centred_where_the_targets_say_and_widened():
+def test_the_library_proposal_is_centred_where_the_targets_say_and_widened_where_the_fit_moves():
+    """The wide stage: each free field at its proposal centre, the spreads of the variables with a free field
+    widened; a variable set from the data (body weight) keeps the cohort's distribution."""
     problem = population.load_population_targets()
     proposal = {v["name"]: v for v in population.proposal_variables(problem)}
     start = {v["name"]: v for v in population.start_cohort(problem)[0]}
     for f in problem.free:
         centre = f.start if f.proposal is None else f.proposal
         assert proposal[f.variable][f.field] == pytest.approx(centre)
+    moved = {f.variable for f in problem.free}
+    assert "body_weight" in proposal and "body_weight" not in moved
     for name, v in proposal.items():
+        factor = problem.spread_factor if name in moved else 1.0
         if v["distribution"] == "lognormal":
-            assert v["gsd"] == pytest.approx(start[name]["gsd"] ** problem.spread_factor)
+            assert v["gsd"] == pytest.approx(start[name]["gsd"] ** factor)
         else:
-            assert v["sd"] == pytest.approx(start[name]["sd"] * problem.spread_factor)
+            assert v["sd"] == pytest.approx(start[name]["sd"] * factor)
+
+
+def test_the_refining_stage_is_centred_at_the_rounded_first_fit_with_its_own_seed():
+    problem = population.load_population_targets()
+    assert problem.refine_samples > 0
+    first = {f.name: f.low + 0.123456 * (f.high - f.low) for f in problem.free}
+    wide, refine = population.library_stages(problem, first)
+    assert wide == population.library_stages(problem)[0]
+    assert refine.seed != wide.seed and refine.samples == problem.refine_samples
+    assert refine.spread_factor == problem.refine_spread_factor
+    for f, centre in zip(problem.free, refine.centre):
+        assert centre == pytest.approx(first[f.name], rel=5e-3) and centre == float(f"{centre:.3g}")
+    # the stage's sweep holds its centre: another first fit is another library
+    other = population.library_stages(problem, {n: v * 1.1 for n, v in first.items()})[1]
+    assert population.library_sweep(problem, refine).sha256 != population.library_sweep(problem, other).sha256
+
+
+def test_the_check_simulates_the_trial_sweeps_own_control_patients():
+    """Patient i of the check is patient i of the shipped prevention sweep: the same draws from the cohort file."""
+    from glucosim.sweep.design import design_samples
+    from glucosim.sweep.load import load_sweep
+
+    problem = population.load_population_targets()
+    check = population.check_sweep(problem)
+    shipped = load_sweep(PREVENTION_SWEEP)
+    assert [a.name for a in check.sweep.arms] == [shipped.sweep.arms[0].name]
+    assert check.sweep.design.samples == shipped.sweep.design.samples
+    n_variables = len(check.sweep.variables)
+    np.testing.assert_array_equal(design_samples(check), design_samples(shipped)[:, :n_variables])
+
+
+def test_the_library_cache_does_not_depend_on_the_cohort_files():
+    """The library's sweeps give their variables explicitly: rewriting the cohort file (--write) must not make a
+    rerun simulate the library again, while every model source still counts."""
+    from glucosim.sweep.load import COHORT_DIR
+
+    files = {path.resolve() for path in population.library_model_files()}
+    assert not any(path.parent == COHORT_DIR.resolve() for path in files)
+    names = {path.name for path in files}
+    assert {"beta_cells.py", "parameters.py"} <= names
 
 
 def test_the_lifestyle_reduction_is_not_a_fit_target():
@@ -97,6 +142,96 @@ def test_density_is_the_copula_of_the_marginals():
     np.testing.assert_allclose(found, expected, rtol=1e-12)
 
 
+def _clipped_draws(variables, correlation, n, seed):
+    """Draws as the sweep makes them (sweep.design._from_normal_score): copula scores, clipped to the bounds."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, len(variables))) @ np.linalg.cholesky(np.asarray(correlation)).T
+    x = np.empty_like(z)
+    for j, v in enumerate(variables):
+        value = v["median"] * v["gsd"] ** z[:, j] if v["distribution"] == "lognormal" else v["mean"] + v["sd"] * z[:, j]
+        x[:, j] = np.clip(value, *v["bounds"])
+    return x
+
+
+def test_a_draw_clipped_to_a_bound_has_the_mass_beyond_it_given_the_others():
+    """Two correlated variables, the second clipped at an upper bound: at the bound the density is the first's
+    marginal density times P(second's score beyond the bound's | first's score); inside, the copula density."""
+    from scipy import stats
+
+    rho = 0.5
+    variables = [
+        {"name": "a", "distribution": "lognormal", "median": 0.4, "gsd": 1.3, "bounds": [0.01, 10.0]},
+        {"name": "b", "distribution": "normal", "mean": 0.0, "sd": 0.012, "bounds": [-0.08, 0.01]},
+    ]
+    correlation = np.array([[1.0, rho], [rho, 1.0]])
+    x = np.array([[0.5, 0.01], [0.3, 0.01], [0.5, 0.002]])
+    found = population.log_density(variables, correlation, x)
+    za = np.log(x[:, 0] / 0.4) / math.log(1.3)
+    log_a = stats.lognorm(s=math.log(1.3), scale=0.4).logpdf(x[:, 0])
+    beyond = stats.norm.logsf((0.01 / 0.012 - rho * za) / math.sqrt(1 - rho**2))
+    np.testing.assert_allclose(found[:2], (log_a + beyond)[:2], rtol=1e-10)
+    inside = (
+        stats.multivariate_normal(cov=correlation).logpdf([za[2], 0.002 / 0.012])
+        + log_a[2]
+        - stats.norm.logpdf(za[2])
+        - math.log(0.012)
+    )
+    assert found[2] == pytest.approx(inside, rel=1e-10)
+
+
+def test_reweighting_clipped_draws_recovers_the_target_cohort():
+    """A library drawn as the sweep draws (clipped at the bounds, a third of it at one) from a two-stage proposal
+    reweights to a correlated target cohort: the share at the bound and a mean of an outcome match those of a
+    large direct sample of the target, within the reweighting's own noise."""
+    base = [
+        {"name": "a", "distribution": "lognormal", "median": 1.6, "gsd": 1.3, "bounds": [1.0, 5.0]},
+        {"name": "b", "distribution": "normal", "mean": -0.005, "sd": 0.012, "bounds": [-0.08, 0.01]},
+    ]
+    target = [dict(base[0], median=1.35), dict(base[1], mean=0.0)]
+    correlation = np.array([[1.0, 0.3], [0.3, 1.0]])
+    stages = [(4000, [dict(base[0], gsd=1.3**1.5), dict(base[1], sd=0.018)]), (4000, base)]
+    x = np.vstack([_clipped_draws(v, correlation, n, seed) for seed, (n, v) in enumerate(stages)])
+    from scipy.special import logsumexp
+
+    log_q = logsumexp([np.log(0.5) + population.log_density(v, correlation, x) for _, v in stages], axis=0)
+    log_w = population.log_density(target, correlation, x) - log_q
+    w = np.exp(log_w - log_w.max())
+    w /= w.sum()
+    direct = _clipped_draws(target, correlation, 400_000, 99)
+
+    def outcome(rows):
+        return (rows[:, 0] < 1.3) & (rows[:, 1] > -0.004)  # a made-up course: low reserve, no drift
+
+    for statistic in (lambda r: r[:, 0] <= 1.0, lambda r: r[:, 1] >= 0.01, outcome):
+        truth = float(np.mean(statistic(direct)))
+        estimate = float(np.sum(w * statistic(x)))
+        noise = math.sqrt(truth * (1 - truth) / population.effective_samples(w))
+        assert abs(estimate - truth) < 4 * noise + 0.002, (estimate, truth)
+    assert np.mean(direct[:, 0] <= 1.0) > 0.1 and np.mean(direct[:, 1] >= 0.01) > 0.15  # the bounds matter
+
+
+def test_without_the_clipped_mass_the_reweighting_misses():
+    """The same library weighted by the unclipped density (the previous code) misses the share at the bound:
+    the correction is what the test above measures."""
+    variables = [{"name": "b", "distribution": "normal", "mean": 0.0, "sd": 0.012, "bounds": [-0.08, 0.01]}]
+    proposal = [dict(variables[0], mean=-0.01, sd=0.018)]
+    x = _clipped_draws(proposal, np.eye(1), 20000, 3)
+    right = population.log_density(variables, np.eye(1), x) - population.log_density(proposal, np.eye(1), x)
+    z = (x[:, 0] - 0.0) / 0.012
+    zq = (x[:, 0] + 0.01) / 0.018
+    wrong = (-0.5 * z**2 - math.log(0.012)) - (-0.5 * zq**2 - math.log(0.018))
+    from scipy import stats
+
+    truth = stats.norm.sf(0.01 / 0.012)
+    at_bound = x[:, 0] >= 0.01
+    share = {}
+    for name, log_w in (("right", right), ("wrong", wrong)):
+        w = np.exp(log_w - log_w.max())
+        share[name] = float(np.sum(w * at_bound) / np.sum(w))
+    assert share["right"] == pytest.approx(truth, abs=0.01)
+    assert abs(share["wrong"] - truth) > 0.03
+
+
 def _library(x, enrolled, diabetes_years, regression_years, fg, proposal):
     n = len(x)
     return population.Library(
@@ -135,8 +270,9 @@ def test_statistics_arithmetic_on_a_tiny_cohort():
         proposal=_variables(),
     )
     found = population.statistics(library, np.full(5, 0.2))
-    assert found["diabetes_incidence_per_100py"] == pytest.approx(100 * 2 / (1 + 2.5 + 3 + 3))
-    assert found["regression_per_100py"] == pytest.approx(100 * 1 / (1 + 2.5 + 2 + 3))
+    closing = 1096 / DAYS_PER_YEAR  # the closing visit, as the DPP table counts it (dpp.closing_visit_day)
+    assert found["diabetes_incidence_per_100py"] == pytest.approx(100 * 2 / (1 + 2.5 + 2 * closing))
+    assert found["regression_per_100py"] == pytest.approx(100 * 1 / (1 + 2.5 + 2 + closing))
     assert found["baseline_fasting_glucose_mg_dl"] == pytest.approx(106.0)
     assert found["enrolled_fraction"] == pytest.approx(0.8)
 
@@ -431,3 +567,86 @@ def test_dpp_table_reads_the_clinic_columns_when_the_sweep_kept_daily_values():
     assert table.loc["control", "returns_to_normal"] == 0
     text = dpp.markdown(table.reset_index().rename_axis(None))
     assert "virtual DPP clinic" in text and "return to normal regulation" in text
+
+
+# ------------------------------------------------------------------------------------------ the report
+def _fit_and_check(direct_return: float):
+    """A made-up fit of the shipped problem: return to normal reweighted to 12 (above its range 5-10: not reached),
+    the other targets inside; a check whose direct return to normal is ``direct_return`` +- 2."""
+    problem = population.load_population_targets()
+    statistics = {
+        "diabetes_incidence_per_100py": 11.0,
+        "regression_per_100py": 12.0,
+        "baseline_fasting_glucose_mg_dl": 106.0,
+        "baseline_hba1c_percent": 5.9,
+        "enrolled_fraction": 0.35,
+    }
+    errors = dict.fromkeys(statistics, 1.0)
+    fit = population.PopulationFit(
+        problem=problem,
+        values={f.name: f.proposal for f in problem.free},
+        statistics=statistics,
+        start_statistics=statistics,
+        cost=1.0,
+        start_cost=2.0,
+        effective_enrolled=250.0,
+        library_size=1500,
+        library_enrolled=520,
+        status="ok",
+        jacobian=np.eye(3),
+        log_sd=[0.1, 0.1, 0.001],
+        errors=errors,
+        stages=population.library_stages(problem, {f.name: f.proposal for f in problem.free}),
+    )
+    direct = dict(statistics, regression_per_100py=direct_return)
+    by_statistic = {t.statistic: t for t in problem.targets}
+    rows = [
+        population.CheckRow(name, name, "", statistics[name], 1.0, direct[name], 2.0, by_statistic.get(name))
+        for name in population.STATISTICS
+    ]
+    check = population.CheckResult(rows, 400, 135, 240.0, fit.values, "/tmp/x")
+    return fit, check
+
+
+def test_the_report_states_the_ess_each_target_and_those_not_reached():
+    fit, check = _fit_and_check(13.0)
+    assert [t.name for t in population.not_reached(fit)] == ["regression_to_normal"]
+    text = population.report_markdown(fit, 10.0, check)
+    assert "**250** of 520" in text  # the effective sample size
+    assert "**Not reached:** return to normal regulation" in text
+    assert "| 11 +- 1 |" in text  # a target with its fitted value and bootstrap SE
+    assert "**The cohort file holds:**" in text
+    lines = "\n".join(population.summary_lines(fit, check))
+    assert "effective sample size of the enrolled at the fit: 250" in lines
+    assert "not reached: regression_to_normal" in lines
+    source = population.cohort_text(fit, "cmd", check)
+    assert "NOT REACHED" in source and "Not reached: regression_to_normal" in source and "it holds" in source
+
+
+def test_the_check_fails_when_a_target_statistic_does_not_carry():
+    """Direct 19.5 against reweighted 12, SEs 2 and 1: z = 7.5 / sqrt(5) = 3.35 > 2.5: the file does not hold."""
+    fit, check = _fit_and_check(19.5)
+    row = next(r for r in check.rows if r.statistic == "regression_per_100py")
+    assert row.z == pytest.approx(7.5 / math.sqrt(5.0))
+    assert not row.carries and not check.holds and check.failed == [row]
+    assert "**The cohort file does not hold:**" in population.report_markdown(fit, None, check)
+    assert "DOES NOT HOLD" in population.cohort_text(fit, "cmd", check)
+    # the enrolled fraction is no target: it is shown, never decides
+    fraction = next(r for r in check.rows if r.statistic == "enrolled_fraction")
+    fraction.direct = 0.9
+    assert check.failed == [row]
+
+
+def test_bootstrap_errors_shrink_with_the_library():
+    """The bootstrap SE of a reweighted rate falls like 1 / sqrt(size) (a library 4x larger: about half)."""
+    rng = np.random.default_rng(3)
+
+    def se(n):
+        x = np.column_stack([0.4 * 1.3 ** rng.standard_normal(n), -0.03 + 0.012 * rng.standard_normal(n)])
+        onset = np.where(rng.random(n) < 0.3, rng.uniform(0.1, 3.0, n), np.nan)
+        library = _library(x, np.ones(n), onset, np.full(n, np.nan), np.full(n, 105.0), _variables())
+        return population.statistic_errors(library, np.full(n, 1.0 / n), replicates=200, seed=1)[
+            "diabetes_incidence_per_100py"
+        ]
+
+    assert se(1600) / se(400) == pytest.approx(0.5, abs=0.12)

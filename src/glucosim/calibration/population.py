@@ -7,29 +7,47 @@ the cohort variables whose distribution parameters the fit moves, and those
 set from the data directly. The fit regenerates the cohort file
 (``models/cohorts/<cohort>.toml``), which then names what it was fitted to.
 
-Method: importance reweighting of one simulated library. Course statistics
-of a virtual cohort are counts (who is enrolled, who converts), so an
-objective computed from a fresh cohort at every parameter vector is a step
-function of the parameters, even with common random numbers, and
-finite-difference optimisers stall on it. Instead, a library of virtual
-patients is simulated once, drawn from a proposal (the start distributions,
-widened, uncorrelated): a cohort sweep of the control arm over the trial's
+Method: importance reweighting of a simulated library, then a direct check.
+Course statistics of a virtual cohort are counts (who is enrolled, who
+converts), so an objective computed from a fresh cohort at every parameter
+vector is a step function of the parameters, even with common random numbers,
+and finite-difference optimisers stall on it. Instead, a library of virtual
+patients is simulated once: cohort sweeps of the control arm over the trial's
 follow-up, run by ``glucosim.sweep.run_sweep`` (chunked, resumable, progress
-bar) into a cache folder keyed by the model's source hash. A candidate
-cohort distribution p_theta then weights each library patient by
-p_theta(x) / q(x) (self-normalised), and each statistic is a weighted
-average: smooth in theta, and free to evaluate, so
-``scipy.optimize.least_squares`` (trust-region reflective, bounded) fits in
-well under a second. The effective sample size of the weights is reported;
-the fitted cohort is then checked by simulating it directly (the shipped
-prevention sweep). Why not a Bayesian/ABC package: the same reweighted
-library would serve one (the likelihood is cheap once the library exists),
-but with three free parameters and four summary targets the local analysis
-below (Jacobian, local covariance) says what the targets pin down.
+bar) into a cache folder keyed by the model's source hash. A candidate cohort
+distribution p_theta weights each library patient by p_theta(x) / q(x)
+(self-normalised), and each statistic is a weighted average: smooth in theta,
+and free to evaluate, so ``scipy.optimize.least_squares`` (trust-region
+reflective, bounded) fits in about a second.
+
+The library has two stages, so that its patients sit where the fit lands: a
+wide stage (the cohort with each free field at its ``proposal`` centre and
+the spreads of the variables with a free field widened), a first fit on it,
+and a refining stage centred at that first fit (rounded to 3 significant
+digits, so a rerun finds the same cache), less widened. The proposal q is the
+mixture of the two stages' distributions in proportion to their sizes (each
+the cohort's Gaussian copula, with its correlation). Draws clipped to a
+variable's bounds (the sweep clips: a reserve below the table's range of
+beta_function_max becomes 1.0) are point masses, and their density is the
+probability mass beyond the bound (given the other variables' scores), under
+p_theta and under q alike.
+
+The effective sample size of the weights (Kish) and a bootstrap standard
+error of each reweighted statistic are reported. The check: the cohort file
+as written is simulated directly, as the shipped trial sweep draws it (its
+seed, its sample count, its control arm), and read through the same virtual
+clinic; each statistic must agree with the reweighted one within
+``CHECK_Z`` combined standard errors (bootstrap for the library, Poisson or
+sample SD for the direct cohort), or the command says the file does not hold.
+Why not a Bayesian/ABC package: the same reweighted library would serve one
+(the likelihood is cheap once the library exists), but with three free
+parameters and four summary targets the local analysis below (Jacobian, local
+covariance) says what the targets pin down.
 
 Rerun after any model change: ``python -m glucosim.calibration.population``
 (or ``glucosim calibrate-population``) simulates a new library (the old one is
-kept under its own hash) and refits.
+kept under its own hash), refits and checks; ``--write`` regenerates the
+cohort file and docs/population.md.
 """
 
 from __future__ import annotations
@@ -61,8 +79,19 @@ STATISTICS = (
     "enrolled_fraction",
 )
 """What a target may measure (``statistics`` computes each, on the enrolled, weighted)."""
-MIN_EFFECTIVE_SAMPLES = 30.0
-"""Fewer effective enrolled patients than this at the fit: the library is too thin there (enlarge it)."""
+MIN_EFFECTIVE_SAMPLES = 135.0
+"""Fewer effective enrolled patients than this at the fit: the library is too thin there (enlarge it, or move the
+``proposal`` centres to the fit). 135 is about what the 400-patient trial sweep enrols (the check): with fewer, the
+reweighted statistics are less certain than the direct cohort that checks them (the bootstrap SE of a rate of ~10
+per 100 person-years is about 19 / sqrt(ESS): 1.6 at 135, under the return-to-normal target's spread of 2.5)."""
+CHECK_Z = 2.5
+"""The check holds when every target statistic of the directly simulated cohort lies within this many combined
+standard errors (library bootstrap and the direct cohort's own bootstrap) of the reweighted value: for four
+statistics, a false alarm about 5 % of the time (1 - (1 - 0.0124)^4) when the reweighting carries."""
+BOOTSTRAP_REPLICATES = 200
+"""Resamples of the library for the standard errors of the reweighted statistics (weights at the fit held)."""
+ROUND_DIGITS = 3
+"""Significant digits of the first fit where the refining stage is centred (the same cache on any machine)."""
 FIELDS_OF = {"lognormal": ("median", "gsd"), "normal": ("mean", "sd")}
 TARGET_FIELDS = {"name", "label", "statistic", "unit", "published", "spread", "low", "high", "source"}
 
@@ -130,6 +159,9 @@ class PopulationProblem:
     adopted: bool = True
     """Whether the cohort file takes the fitted values; a fit not adopted is run and reported, never written."""
     not_adopted_because: str = ""
+    refine_samples: int = 0
+    """Patients of the refining stage, centred at the first fit (0: one stage only)."""
+    refine_spread_factor: float = 1.25
 
     @property
     def names(self) -> list[str]:
@@ -197,7 +229,14 @@ def load_population_targets(path: Path | str = DEFAULT_TARGETS) -> PopulationPro
         text=path.read_text(),
         adopted=bool(data.get("adopted", True)),
         not_adopted_because=str(data.get("not_adopted_because", "")),
+        refine_samples=int(library.get("refine_samples", 0)),
+        refine_spread_factor=float(library.get("refine_spread_factor", 1.25)),
     )
+    for key in ("spread_factor", "refine_spread_factor"):
+        if not 1.0 <= float(library.get(key, 1.25)) <= 3.0:
+            _fail(path, f"library.{key}: {library[key]} (allowed: 1 to 3)")
+    if problem.library_samples < 1 or problem.refine_samples < 0:
+        _fail(path, "library.samples must be >= 1 and library.refine_samples >= 0")
     if not problem.adopted and len(problem.not_adopted_because) < 40:
         _fail(path, "not_adopted_because: a fit that is not adopted needs its reason (at least 40 characters)")
     variables, _ = start_cohort(problem)
@@ -256,115 +295,334 @@ def with_values(variables: list[dict], free: list[FreeField], values) -> list[di
     return out
 
 
+def variable_bounds(variable: dict) -> tuple[float, float]:
+    """Where the sweep clips a cohort variable's draws (``sweep.design._from_normal_score``): its ``bounds``, else
+    the parameter table's plausible range for a parameter, else nowhere."""
+    if variable.get("bounds") is not None:
+        low, high = variable["bounds"]
+        return float(low), float(high)
+    if variable.get("parameter"):
+        from glucosim.parameters import load_parameter_table
+
+        row = load_parameter_table()[variable["parameter"]]
+        return float(row.low), float(row.high)
+    return -math.inf, math.inf
+
+
+def _score(variable: dict, value):
+    """Normal score of ``value`` (array or number) under the variable's marginal."""
+    if variable["distribution"] == "lognormal":
+        with np.errstate(divide="ignore"):
+            return (np.log(value) - math.log(variable["median"])) / math.log(variable["gsd"])
+    if variable["distribution"] == "normal":
+        return (np.asarray(value, float) - variable["mean"]) / variable["sd"]
+    raise CalibrationError(
+        f"cohort variable {variable['name']}: distribution {variable['distribution']!r} is not fitted"
+    )
+
+
 def _scores(variables: list[dict], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Normal scores of library values ``x`` (rows: patients) under ``variables``, and log |dz/dx| per row."""
+    """Normal scores of library values ``x`` (rows: patients) under ``variables``, and log |dz/dx| per entry."""
     z = np.empty_like(x)
-    log_jacobian = np.zeros(len(x))
+    log_jacobian = np.zeros_like(x)
     for j, v in enumerate(variables):
+        z[:, j] = _score(v, x[:, j])
         if v["distribution"] == "lognormal":
-            log_sd = math.log(v["gsd"])
-            z[:, j] = (np.log(x[:, j]) - math.log(v["median"])) / log_sd
-            log_jacobian -= np.log(x[:, j]) + math.log(log_sd)
-        elif v["distribution"] == "normal":
-            z[:, j] = (x[:, j] - v["mean"]) / v["sd"]
-            log_jacobian -= math.log(v["sd"])
+            log_jacobian[:, j] = -(np.log(x[:, j]) + math.log(math.log(v["gsd"])))
         else:
-            raise CalibrationError(f"cohort variable {v['name']}: distribution {v['distribution']!r} is not fitted")
+            log_jacobian[:, j] = -math.log(v["sd"])
     return z, log_jacobian
 
 
+def _clipped_sides(variables: list[dict], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per entry: -1 at the variable's lower bound, +1 at its upper, 0 inside; and the bounds' normal scores
+    (shape (2, variables)), for the variables' current distributions."""
+    sides = np.zeros(x.shape, dtype=int)
+    bound_scores = np.empty((2, len(variables)))
+    for j, v in enumerate(variables):
+        low, high = variable_bounds(v)
+        sides[:, j] = np.where(x[:, j] <= low, -1, np.where(x[:, j] >= high, 1, 0))
+        bound_scores[0, j] = _score(v, low) if math.isfinite(low) else -math.inf
+        bound_scores[1, j] = _score(v, high) if math.isfinite(high) else math.inf
+    return sides, bound_scores
+
+
+def _log_mass_beyond(limits: np.ndarray, means: np.ndarray, covariance: np.ndarray) -> np.ndarray:
+    """log P(Y <= limits) for Y ~ N(mean, covariance), one mean per row (the clipped scores, signs folded)."""
+    from scipy import stats
+
+    if covariance.shape == (1, 1):
+        return np.asarray(stats.norm.logcdf((limits[0] - means[:, 0]) / math.sqrt(covariance[0, 0])))
+    found = [stats.multivariate_normal(mean=m, cov=covariance).cdf(limits, rng=np.random.default_rng(0)) for m in means]
+    return np.log(np.maximum(found, 1e-300))
+
+
 def log_density(variables: list[dict], correlation: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Log density of the cohort distribution (Gaussian copula of the marginals) at each row of ``x``.
+    """Log density of the cohort distribution (Gaussian copula of the marginals, clipped to each variable's
+    bounds as the sweep clips) at each row of ``x``.
 
-    Draws are clipped to bounds in the sweep; the density here is the unclipped one (the library stays away
-    from the bounds, and a clipped row carries a negligible weight).
+    An entry at a bound is a point mass: its factor is the probability that the variable's score lies beyond
+    the bound's, given the scores of the row's unclipped variables (the conditional normal of the copula). The
+    other entries contribute the copula density of their scores times their marginals' Jacobians. Rows are
+    grouped by which entries are clipped (few patterns).
     """
+    correlation = np.asarray(correlation, dtype=float)
     z, log_jacobian = _scores(variables, x)
-    inverse = np.linalg.inv(correlation)
-    _, log_det = np.linalg.slogdet(correlation)
-    quadratic = np.einsum("ij,jk,ik->i", z, inverse, z)
-    return -0.5 * quadratic - 0.5 * log_det - 0.5 * len(variables) * math.log(2 * math.pi) + log_jacobian
+    sides, bound_scores = _clipped_sides(variables, x)
+    out = np.empty(len(x))
+    patterns, inverse_index = np.unique(sides, axis=0, return_inverse=True)
+    for k, pattern in enumerate(patterns):
+        rows = np.flatnonzero(inverse_index.ravel() == k)
+        free = np.flatnonzero(pattern == 0)
+        clipped = np.flatnonzero(pattern != 0)
+        z_free = z[np.ix_(rows, free)]
+        if len(free):
+            block = correlation[np.ix_(free, free)]
+            inverse = np.linalg.inv(block)
+            _, log_det = np.linalg.slogdet(block)
+            quadratic = np.einsum("ij,jk,ik->i", z_free, inverse, z_free)
+            log_p = (
+                -0.5 * quadratic
+                - 0.5 * log_det
+                - 0.5 * len(free) * math.log(2 * math.pi)
+                + log_jacobian[np.ix_(rows, free)].sum(axis=1)
+            )
+        else:
+            inverse = np.zeros((0, 0))
+            log_p = np.zeros(len(rows))
+        if len(clipped):
+            cross = correlation[np.ix_(clipped, free)]
+            means = z_free @ (cross @ inverse).T if len(free) else np.zeros((len(rows), len(clipped)))
+            covariance = correlation[np.ix_(clipped, clipped)] - cross @ inverse @ cross.T
+            sign = pattern[clipped].astype(float)  # beyond the upper bound: -z <= -bound
+            limits = np.where(sign < 0, bound_scores[0, clipped], -bound_scores[1, clipped])
+            log_p = log_p + _log_mass_beyond(limits, means * -sign, covariance * np.outer(sign, sign))
+        out[rows] = log_p
+    return out
 
 
-def proposal_variables(problem: PopulationProblem) -> list[dict]:
-    """The library's distributions: the start cohort, each free field moved to its ``proposal`` centre where
-    one is given, with every spread widened by ``spread_factor``."""
+def _centre(problem: PopulationProblem) -> list[float]:
+    return [f.start if f.proposal is None else f.proposal for f in problem.free]
+
+
+def proposal_variables(
+    problem: PopulationProblem, centre: list[float] | None = None, spread_factor: float | None = None
+) -> list[dict]:
+    """A library stage's distributions: the start cohort with its free fields at ``centre`` (default: each
+    ``proposal``, else its start) and the spreads of the variables with a free field widened by
+    ``spread_factor`` (default: the library's); the others (set from the data) as the cohort has them."""
     variables, _ = start_cohort(problem)
-    variables = with_values(
-        variables, problem.free, [f.start if f.proposal is None else f.proposal for f in problem.free]
-    )
+    variables = with_values(variables, problem.free, _centre(problem) if centre is None else centre)
+    factor = problem.spread_factor if spread_factor is None else spread_factor
+    moved = {f.variable for f in problem.free}
     widened = []
     for v in variables:
         w = dict(v)
-        if v["distribution"] == "lognormal":
-            w["gsd"] = float(v["gsd"] ** problem.spread_factor)
-        else:
-            w["sd"] = float(v["sd"] * problem.spread_factor)
+        if v["name"] in moved and v["distribution"] == "lognormal":
+            w["gsd"] = float(v["gsd"] ** factor)
+        elif v["name"] in moved:
+            w["sd"] = float(v["sd"] * factor)
         widened.append(w)
     return widened
 
 
+@dataclass(frozen=True)
+class LibraryStage:
+    """One cohort sweep of the library: its size, seed and proposal."""
+
+    name: str
+    samples: int
+    seed: int
+    centre: tuple[float, ...]
+    spread_factor: float
+
+
+def round_significant(value: float, digits: int = ROUND_DIGITS) -> float:
+    """``value`` to ``digits`` significant digits (0 stays 0)."""
+    return 0.0 if value == 0 else float(f"{value:.{digits}g}") + 0.0
+
+
+def _snapped(value: float, field: FreeField) -> float:
+    """A first fit's value as the refining stage's centre: at a bound when within 1e-6 of the range from it (an
+    optimiser's 1e-18 is 0), else to ``ROUND_DIGITS`` significant digits, inside the bounds."""
+    tolerance = 1e-6 * (field.high - field.low)
+    for bound in (field.low, field.high):
+        if abs(value - bound) <= tolerance:
+            return float(bound)
+    return min(max(round_significant(value), field.low), field.high)
+
+
+def library_stages(problem: PopulationProblem, first_fit: dict[str, float] | None = None) -> list[LibraryStage]:
+    """The wide stage, and (given the first fit's values) the refining stage centred at them."""
+    stages = [
+        LibraryStage(
+            "wide", problem.library_samples, problem.library_seed, tuple(_centre(problem)), problem.spread_factor
+        )
+    ]
+    if first_fit is not None and problem.refine_samples > 0:
+        centre = tuple(_snapped(first_fit[f.name], f) for f in problem.free)
+        stages.append(
+            LibraryStage(
+                "refine", problem.refine_samples, problem.library_seed + 1, centre, problem.refine_spread_factor
+            )
+        )
+    return stages
+
+
+def mixture_log_proposal(
+    problem: PopulationProblem, stages: list[LibraryStage], correlation: np.ndarray, x: np.ndarray
+) -> np.ndarray:
+    """log q(x) of the whole library: the stages' densities mixed in proportion to their sizes (each patient
+    could have come from any stage: the deterministic-mixture weights, which stay bounded where one stage
+    covers thinly)."""
+    from scipy.special import logsumexp
+
+    total = sum(stage.samples for stage in stages)
+    parts = [
+        math.log(stage.samples / total)
+        + log_density(proposal_variables(problem, list(stage.centre), stage.spread_factor), correlation, x)
+        for stage in stages
+    ]
+    return logsumexp(np.vstack(parts), axis=0)
+
+
 # ---------------------------------------------------------------------------------------------- the library
-def library_sweep_data(problem: PopulationProblem) -> tuple[dict, str]:
-    """The library as sweep data (and the sweep file's text): the trial sweep's base scenario and seed-free
-    settings, its control arm only, ``follow_up_years`` long, the proposal's independent variables."""
+VARIABLE_KEYS = ("parameter", "field", "unit", "distribution", "median", "gsd", "mean", "sd", "bounds")
+
+
+def _cohort_sweep_data(problem: PopulationProblem, name: str, seed: int, samples: int, variables, correlation):
+    """A cohort sweep of the trial sweep's control arm (its first arm, as written, with its changes), over
+    ``follow_up_years``, with explicit variables and correlation (so its hash holds their values)."""
     from glucosim._toml import read_toml_file
     from glucosim.errors import SweepError
 
     data, _ = read_toml_file(problem.sweep, SweepError, "sweep")
-    variables = []
-    for v in proposal_variables(problem):
-        entry = {
-            k: v[k]
-            for k in ("parameter", "field", "unit", "distribution", "median", "gsd", "mean", "sd", "bounds")
-            if k in v
-        }
-        variables.append(entry)
-    reference_arm = (data.get("arms") or [{"name": "control"}])[0]["name"]
-    library = {
-        "name": f"Population library of {problem.id} ({problem.cohort}, control arm)",
-        "description": f"Proposal draws for the population fit of {problem.path.name}",
+    reference_arm = {k: v for k, v in (data.get("arms") or [{"name": "control"}])[0].items() if k != "description"}
+    if reference_arm.get("adherence"):
+        _fail(problem.sweep, f"arm {reference_arm['name']!r}: the control arm has adherence draws; it must not")
+    sweep = {
+        "name": name,
+        "description": f"for the population fit of {problem.path.name}",
         "base_scenario": data["base_scenario"],
         "duration_years": problem.follow_up_years,
-        "seed": problem.library_seed,
-        "design": {"kind": "cohort", "samples": problem.library_samples},
-        "variables": variables,
-        "arms": [{"name": reference_arm}],
+        "seed": int(seed),
+        "design": {
+            "kind": "cohort",
+            "samples": int(samples),
+            "correlation": [[float(c) for c in row] for row in np.asarray(correlation, float)],
+        },
+        "variables": [{k: v[k] for k in VARIABLE_KEYS if k in v} for v in variables],
+        "arms": [reference_arm],
     }
     if "outputs" in data:
-        library["outputs"] = data["outputs"]
+        sweep["outputs"] = data["outputs"]
+    return sweep
+
+
+def library_sweep_data(problem: PopulationProblem, stage: LibraryStage | None = None) -> tuple[dict, str]:
+    """A library stage as sweep data (and the sweep file's text): the trial sweep's base scenario and control
+    arm, ``follow_up_years`` long, the stage's proposal (the cohort's correlation) and seed."""
+    stage = stage or library_stages(problem)[0]
+    _, correlation = start_cohort(problem)
+    library = _cohort_sweep_data(
+        problem,
+        f"Population library of {problem.id} ({problem.cohort}, control arm), {stage.name} stage",
+        stage.seed,
+        stage.samples,
+        proposal_variables(problem, list(stage.centre), stage.spread_factor),
+        correlation,
+    )
     # the library's identity is what defines its runs (not the sweep file's comments or other arms)
     return library, "# population library\n" + repr(library)
 
 
-def library_dir(problem: PopulationProblem, cache_dir: Path | None = None) -> Path:
-    """Where the library lives: keyed by the model's source hash and by the library sweep (base scenario,
-    proposal, size, seed): any change of either makes a new library, and the old one stays for a rerun."""
+def library_model_files() -> list[Path]:
+    """The model's source and data files a library depends on (``measure.MODEL_SOURCES``), without the parameter
+    table (counted by its values) and the cohort files (the library's sweeps give their variables explicitly, so
+    rewriting a cohort file keeps the cache valid: a rerun after ``--write`` replays it)."""
+    from glucosim.calibration.measure import MODEL_SOURCES, PACKAGE_DIR
+    from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+    from glucosim.sweep.load import COHORT_DIR
+
+    table, cohorts = PARAMETER_TABLE_PATH.resolve(), COHORT_DIR.resolve()
+    found = []
+    for entry in MODEL_SOURCES:
+        path = PACKAGE_DIR / entry
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".py", ".toml")) if path.is_dir() else [path]
+        found += [file for file in files if file.resolve() != table and file.resolve().parent != cohorts]
+    return found
+
+
+def library_model_hash() -> str:
+    """The model's source hash as the library sees it (16 hex digits): ``library_model_files`` and every value
+    and range of the parameter table (none masked: the library simulates with the table as it is)."""
+    import hashlib
+    import json
+
+    from glucosim.calibration.measure import PACKAGE_DIR
+    from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+
+    table = load_toml(PARAMETER_TABLE_PATH)
+    digest = hashlib.sha256(
+        json.dumps([(name, entry["value"], entry["range"]) for name, entry in table.items()]).encode()
+    )
+    for file in library_model_files():
+        digest.update(str(file.relative_to(PACKAGE_DIR)).encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cache_root(cache_dir: Path | str | None) -> Path:
     from glucosim.calibration.cache import default_cache_dir
-    from glucosim.calibration.measure import model_source_hash
 
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir().parent / "population"
-    return root / f"{problem.id}-{model_source_hash()}-{library_sweep(problem).sha256[:12]}"
+    return Path(cache_dir) if cache_dir is not None else default_cache_dir().parent / "population"
 
 
-def library_sweep(problem: PopulationProblem):
-    """The library as a checked ``LoadedSweep``."""
+def library_dir(
+    problem: PopulationProblem, cache_dir: Path | str | None = None, stage: LibraryStage | None = None
+) -> Path:
+    """Where a library stage lives: keyed by the model's source hash and by the stage's sweep (base scenario,
+    proposal, size, seed): any change of either makes a new library, and the old one stays for a rerun."""
+    stage = stage or library_stages(problem)[0]
+    return _cache_root(cache_dir) / (
+        f"{problem.id}-{stage.name}-{library_model_hash()}-{library_sweep(problem, stage).sha256[:12]}"
+    )
+
+
+def library_sweep(problem: PopulationProblem, stage: LibraryStage | None = None):
+    """A library stage as a checked ``LoadedSweep``."""
     from glucosim.sweep.load import parse_sweep
 
-    data, text = library_sweep_data(problem)
+    data, text = library_sweep_data(problem, stage)
     return parse_sweep(data, source=str(problem.sweep), text=text)
 
 
-def run_library(problem: PopulationProblem, cache_dir: Path | None = None, progress: bool = True, workers: int = 1):
-    """Simulate (or resume, or reuse) the library; returns its results table."""
+def _run(loaded, out: Path, progress: bool, workers: int, simulated: list[int] | None = None):
+    """Run (or resume, or read) a cohort sweep and load it with the clinic's columns; ``simulated`` gets the number
+    of runs this call simulated (0: read from the cache)."""
     from glucosim.sweep.runner import run_sweep
 
-    loaded = library_sweep(problem)
-    out = library_dir(problem, cache_dir)
+    if progress:
+        print(f"{loaded.sweep.name}: {loaded.sweep.design.samples} patients -> {out}", file=sys.stderr)
     outcome = run_sweep(loaded, out, workers=workers, progress=progress)
     if not outcome.complete:
-        raise CalibrationError(f"{out}: the library is not complete ({outcome.n_done} of {outcome.n_runs} runs)")
+        raise CalibrationError(f"{out}: the sweep is not complete ({outcome.n_done} of {outcome.n_runs} runs)")
+    if simulated is not None:
+        simulated.append(outcome.runs_this_call)
     return library_results(out)
+
+
+def run_library(
+    problem: PopulationProblem,
+    cache_dir: Path | str | None = None,
+    progress: bool = True,
+    workers: int = 1,
+    stage: LibraryStage | None = None,
+    simulated: list[int] | None = None,
+):
+    """Simulate (or resume, or reuse) one library stage; returns its results table."""
+    stage = stage or library_stages(problem)[0]
+    return _run(library_sweep(problem, stage), library_dir(problem, cache_dir, stage), progress, workers, simulated)
 
 
 def library_results(out: Path):
@@ -373,6 +631,38 @@ def library_results(out: Path):
     from glucosim.analysis.sweep.dpp import load_trial_results
 
     return load_trial_results(out)
+
+
+def check_sweep_data(problem: PopulationProblem) -> tuple[dict, str]:
+    """The check: the cohort file as the trial sweep draws it (its seed, its sample count, the file's variables
+    and correlation in the file's order, so patient i is the sweep's patient i), its control arm only."""
+    from glucosim._toml import read_toml_file
+    from glucosim.errors import SweepError
+
+    sweep, _ = read_toml_file(problem.sweep, SweepError, "sweep")
+    data = load_toml(cohort_path(problem.cohort))
+    variables = _variable_dicts(data)
+    correlation = np.asarray(data.get("correlation", np.eye(len(variables))), dtype=float)
+    check = _cohort_sweep_data(
+        problem,
+        f"Check of the {problem.cohort} cohort file ({problem.id}, control arm)",
+        sweep["seed"],
+        sweep["design"]["samples"],
+        variables,
+        correlation,
+    )
+    return check, "# population check\n" + repr(check)
+
+
+def check_sweep(problem: PopulationProblem):
+    from glucosim.sweep.load import parse_sweep
+
+    data, text = check_sweep_data(problem)
+    return parse_sweep(data, source=str(problem.sweep), text=text)
+
+
+def check_dir(problem: PopulationProblem, cache_dir: Path | str | None = None) -> Path:
+    return _cache_root(cache_dir) / f"{problem.id}-check-{library_model_hash()}-{check_sweep(problem).sha256[:12]}"
 
 
 # ---------------------------------------------------------------------------------------------- statistics
@@ -396,7 +686,7 @@ class Library:
     log_proposal: np.ndarray | None = None
 
     @classmethod
-    def from_results(cls, results, variable_names: list[str], follow_up_years: int, proposal=None):
+    def from_results(cls, results, variable_names: list[str], follow_up_years: int, log_proposal=None):
         from glucosim.sweep.store import COMPLETED_STATUSES
 
         ok = results["status"].isin(COMPLETED_STATUSES).to_numpy()
@@ -431,9 +721,52 @@ class Library:
             regression_years=regression,
             follow_up_years=float(follow_up_years),
         )
-        if proposal is not None:
-            library.log_proposal = log_density(proposal, np.eye(len(proposal)), x)
+        if log_proposal is not None:
+            library.log_proposal = np.asarray(log_proposal, dtype=float)
         return library
+
+    def subset(self, rows: np.ndarray) -> Library:
+        """The patients ``rows`` (an index array; repeats allowed, as a bootstrap resample draws them)."""
+        return Library(
+            x=self.x[rows],
+            variable_names=self.variable_names,
+            ok=self.ok[rows],
+            enrolled=self.enrolled[rows],
+            fasting_glucose_0=self.fasting_glucose_0[rows],
+            hba1c_0=self.hba1c_0[rows],
+            diabetes_years=self.diabetes_years[rows],
+            regression_years=self.regression_years[rows],
+            follow_up_years=self.follow_up_years,
+            log_proposal=None if self.log_proposal is None else self.log_proposal[rows],
+        )
+
+    @classmethod
+    def concat(cls, parts: list[Library]) -> Library:
+        first = parts[0]
+        return Library(
+            **{
+                name: np.concatenate([getattr(part, name) for part in parts])
+                for name in (
+                    "x",
+                    "ok",
+                    "enrolled",
+                    "fasting_glucose_0",
+                    "hba1c_0",
+                    "diabetes_years",
+                    "regression_years",
+                )
+            },
+            variable_names=first.variable_names,
+            follow_up_years=first.follow_up_years,
+        )
+
+
+def _horizon_years(follow_up_years: float) -> float:
+    """The follow-up's end as the DPP table counts it: the closing visit's day (``dpp.closing_visit_day``), so the
+    reweighted statistics and the table of a directly simulated cohort count the same events."""
+    from glucosim.analysis.sweep.dpp import closing_visit_day
+
+    return closing_visit_day(follow_up_years) / DAYS_PER_YEAR
 
 
 def _rate_per_100py(weights: np.ndarray, event_years: np.ndarray, censor_years: np.ndarray, horizon: float) -> float:
@@ -455,7 +788,7 @@ def statistics(library: Library, weights: np.ndarray) -> dict[str, float]:
     w_all = np.where(library.ok, weights, 0.0)
     w = np.where(library.enrolled, w_all, 0.0)
     total = float(np.sum(w))
-    horizon = library.follow_up_years
+    horizon = _horizon_years(library.follow_up_years)
     never = np.full(len(w), np.inf)
     dm = np.where(np.isnan(library.diabetes_years), np.inf, library.diabetes_years)
     return {
@@ -474,6 +807,24 @@ def importance_weights(library: Library, variables: list[dict], correlation: np.
     log_w -= np.max(log_w)
     w = np.exp(log_w)
     return w / np.sum(w)
+
+
+def statistic_errors(
+    library: Library, weights: np.ndarray, replicates: int = BOOTSTRAP_REPLICATES, seed: int = 0
+) -> dict[str, float]:
+    """Bootstrap standard error of each reweighted statistic: the library's patients resampled with replacement,
+    each keeping its unnormalised weight (the distribution held, the weights renormalised per resample)."""
+    rng = np.random.default_rng(seed)
+    found: dict[str, list[float]] = {name: [] for name in STATISTICS}
+    n = len(library.x)
+    for _ in range(replicates):
+        rows = rng.integers(0, n, n)
+        resample_weights = weights[rows]
+        if not np.sum(resample_weights) > 0:
+            continue
+        for name, value in statistics(library.subset(rows), resample_weights / np.sum(resample_weights)).items():
+            found[name].append(value)
+    return {name: float(np.nanstd(values, ddof=1)) if len(values) > 1 else math.nan for name, values in found.items()}
 
 
 def effective_samples(weights: np.ndarray) -> float:
@@ -501,6 +852,16 @@ class PopulationFit:
     log_sd: list[float]
     runtime_s: float = 0.0
     library_path: str = ""
+    start_values: dict[str, float] | None = None
+    errors: dict[str, float] | None = None
+    """Bootstrap standard error of each reweighted statistic at the fit."""
+    stages: list[LibraryStage] | None = None
+    first_fit: PopulationFit | None = None
+    """The fit on the wide stage alone (where the refining stage is centred)."""
+    library: Library | None = None
+    library_paths: list[str] | None = None
+    timings: dict[str, tuple[float, float, int]] | None = None
+    """Per phase: (wall s, CPU s of this process and its finished workers, runs simulated)."""
 
     def residuals(self) -> dict[str, float]:
         return {t.name: t.residual(self.statistics[t.statistic]) for t in self.problem.targets}
@@ -527,14 +888,15 @@ class Objective:
         return np.array([t.residual(found[t.statistic]) for t in self.problem.targets])
 
 
-def fit_population(problem: PopulationProblem, library: Library) -> PopulationFit:
-    """Least squares over the free distribution parameters (bounded; steps relative to each parameter's range)."""
+def fit_population(problem: PopulationProblem, library: Library, start_values=None) -> PopulationFit:
+    """Least squares over the free distribution parameters (bounded; steps relative to each parameter's range),
+    from ``start_values`` (default: the wide stage's centre, where the weights are even, not from a start the
+    library may cover thinly)."""
     from scipy.optimize import least_squares
 
     started = time.perf_counter()
     objective = Objective(problem, library)
-    # from the library's centre: where the weights are even, not from a start the library may cover thinly
-    start = np.array([f.start if f.proposal is None else f.proposal for f in problem.free])
+    start = np.array(_centre(problem) if start_values is None else list(start_values), dtype=float)
     low = np.array([f.low for f in problem.free])
     high = np.array([f.high for f in problem.free])
     scale = (high - low) / 10.0
@@ -542,11 +904,17 @@ def fit_population(problem: PopulationProblem, library: Library) -> PopulationFi
     solution = least_squares(objective, start, bounds=(low, high), x_scale=scale, diff_step=1e-3, method="trf")
     values = solution.x
     jac = solution.jac
-    try:
-        covariance = np.linalg.inv(jac.T @ jac)
-        sd = [float(math.sqrt(max(c, 0.0))) for c in np.diag(covariance)]
-    except np.linalg.LinAlgError:
-        sd = [math.inf] * len(values)
+    # the local SD of the fields inside their bounds (a field at a bound is held there: NaN, reported as such)
+    inside = np.array([min(abs(v - a), abs(v - b)) > 1e-6 * (b - a) for v, a, b in zip(values, low, high)])
+    sd = [math.nan] * len(values)
+    if inside.any():
+        try:
+            covariance = np.linalg.inv(jac[:, inside].T @ jac[:, inside])
+            for k, c in zip(np.flatnonzero(inside), np.diag(covariance)):
+                sd[k] = float(math.sqrt(max(c, 0.0)))
+        except np.linalg.LinAlgError:
+            for k in np.flatnonzero(inside):
+                sd[k] = math.inf
     weights = objective.weights(values)
     enrolled_weights = np.where(library.enrolled, weights, 0.0)
     return PopulationFit(
@@ -563,22 +931,167 @@ def fit_population(problem: PopulationProblem, library: Library) -> PopulationFi
         jacobian=jac,
         log_sd=sd,
         runtime_s=time.perf_counter() - started,
+        start_values={f.name: float(v) for f, v in zip(problem.free, start)},
     )
+
+
+def _clock() -> tuple[float, float]:
+    """(wall s, CPU s of this process and of its finished child processes: the sweep's workers)."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter(), time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _since(mark: tuple[float, float], simulated: list[int] | None = None) -> tuple[float, float, int]:
+    """(wall s, CPU s, runs simulated) since ``mark``."""
+    now = _clock()
+    return now[0] - mark[0], now[1] - mark[1], sum(simulated or [])
 
 
 def calibrate_population(
-    path: Path | str = DEFAULT_TARGETS, cache_dir: Path | None = None, progress: bool = True, workers: int = 1
+    path: Path | str = DEFAULT_TARGETS, cache_dir: Path | str | None = None, progress: bool = True, workers: int = 1
 ) -> PopulationFit:
-    """Simulate (or reuse) the library and fit the cohort's free distribution parameters to the targets."""
+    """Simulate (or reuse) the library's stages and fit the cohort's free distribution parameters to the targets:
+    the wide stage, a first fit, the refining stage centred there, and the fit on both."""
     problem = load_population_targets(path)
-    results = run_library(problem, cache_dir, progress=progress, workers=workers)
-    variables, _ = start_cohort(problem)
-    library = Library.from_results(
-        results, [v["name"] for v in variables], problem.follow_up_years, proposal=proposal_variables(problem)
+    variables, correlation = start_cohort(problem)
+    names = [v["name"] for v in variables]
+    timings = {}
+    stages = library_stages(problem)
+    mark, simulated = _clock(), list[int]()
+    wide = Library.from_results(
+        run_library(problem, cache_dir, progress=progress, workers=workers, stage=stages[0], simulated=simulated),
+        names,
+        problem.follow_up_years,
     )
-    fit = fit_population(problem, library)
-    fit.library_path = str(library_dir(problem, cache_dir))
+    timings[f"{stages[0].name} stage"] = _since(mark, simulated)
+    wide.log_proposal = mixture_log_proposal(problem, stages, correlation, wide.x)
+    first = fit_population(problem, wide)
+    stages = library_stages(problem, first.values)
+    parts = [wide]
+    if len(stages) > 1:
+        mark, simulated = _clock(), list[int]()
+        parts.append(
+            Library.from_results(
+                run_library(
+                    problem, cache_dir, progress=progress, workers=workers, stage=stages[1], simulated=simulated
+                ),
+                names,
+                problem.follow_up_years,
+            )
+        )
+        timings[f"{stages[1].name} stage"] = _since(mark, simulated)
+    library = Library.concat(parts)
+    library.log_proposal = mixture_log_proposal(problem, stages, correlation, library.x)
+    mark = _clock()
+    fit = fit_population(problem, library, start_values=stages[-1].centre) if len(stages) > 1 else first
+    fit.errors = statistic_errors(library, fit_weights(fit, library), seed=problem.library_seed)
+    timings["fit and bootstrap"] = (*_since(mark)[:2], -1)  # no sweep in this phase
+    fit.first_fit = first
+    fit.stages = stages
+    fit.library = library
+    fit.library_paths = [str(library_dir(problem, cache_dir, stage)) for stage in stages]
+    fit.library_path = fit.library_paths[-1]
+    fit.timings = timings
     return fit
+
+
+def fit_weights(fit: PopulationFit, library: Library, values: dict[str, float] | None = None) -> np.ndarray:
+    """The library's importance weights at the fit (or at ``values``)."""
+    values = fit.values if values is None else values
+    return Objective(fit.problem, library).weights([values[f.name] for f in fit.problem.free])
+
+
+# ---------------------------------------------------------------------------------------------- the check
+@dataclass
+class CheckRow:
+    """One statistic: reweighted from the library at the cohort file's values, and simulated directly."""
+
+    statistic: str
+    label: str
+    unit: str
+    reweighted: float
+    reweighted_se: float
+    direct: float
+    direct_se: float
+    target: PopulationTarget | None = None
+
+    @property
+    def z(self) -> float:
+        combined = math.hypot(self.reweighted_se, self.direct_se)
+        return (self.direct - self.reweighted) / combined if combined > 0 else math.nan
+
+    @property
+    def carries(self) -> bool:
+        return bool(abs(self.z) <= CHECK_Z)
+
+
+@dataclass
+class CheckResult:
+    """The cohort file simulated directly (as the trial sweep draws it), against the reweighted library."""
+
+    rows: list[CheckRow]
+    samples: int
+    enrolled: int
+    effective_enrolled: float
+    """The library's effective enrolled patients at the file's values."""
+    values: dict[str, float]
+    path: str
+    timing: tuple[float, float, int] = (0.0, 0.0, 0)
+
+    @property
+    def holds(self) -> bool:
+        return all(row.carries for row in self.rows if row.target is not None)
+
+    @property
+    def failed(self) -> list[CheckRow]:
+        return [row for row in self.rows if row.target is not None and not row.carries]
+
+
+def check_cohort(
+    fit: PopulationFit, cache_dir: Path | str | None = None, progress: bool = True, workers: int = 1
+) -> CheckResult:
+    """Simulate the cohort file as it is now (``check_sweep_data``), read it through the same clinic and compare
+    each statistic with the library reweighted to the file's values."""
+    problem = fit.problem
+    library = fit.library
+    if library is None:
+        raise CalibrationError("check_cohort needs the fit's library (calibrate_population keeps it)")
+    mark, simulated = _clock(), list[int]()
+    values = table_values(problem)
+    weights = fit_weights(fit, library, values)
+    reweighted = statistics(library, weights)
+    reweighted_se = statistic_errors(library, weights, seed=problem.library_seed)
+    names = library.variable_names
+    results = _run(check_sweep(problem), check_dir(problem, cache_dir), progress, workers, simulated)
+    direct_library = Library.from_results(results, names, problem.follow_up_years)
+    n = len(direct_library.x)
+    uniform = np.full(n, 1.0 / n)
+    direct = statistics(direct_library, uniform)
+    direct_se = statistic_errors(direct_library, uniform, seed=problem.library_seed)
+    # a rate with no event has a bootstrap SE of 0: at least one event's worth (Poisson), over the enrolled's years
+    one_event = 100.0 / max(float(np.sum(direct_library.enrolled)) * problem.follow_up_years, 1e-9)
+    for name in ("diabetes_incidence_per_100py", "regression_per_100py"):
+        direct_se[name] = max(direct_se[name], one_event)
+    by_statistic = {t.statistic: t for t in problem.targets}
+    labels = {"enrolled_fraction": ("enrolled fraction of the screened cohort", "1")}
+    rows = []
+    for name in STATISTICS:
+        target = by_statistic.get(name)
+        label, unit = (target.label, target.unit) if target else labels.get(name, (name, ""))
+        rows.append(
+            CheckRow(name, label, unit, reweighted[name], reweighted_se[name], direct[name], direct_se[name], target)
+        )
+    return CheckResult(
+        rows=rows,
+        samples=n,
+        enrolled=int(np.sum(direct_library.enrolled)),
+        effective_enrolled=effective_samples(np.where(library.enrolled, weights, 0.0)),
+        values=values,
+        path=str(check_dir(problem, cache_dir)),
+        timing=_since(mark, simulated),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- outputs
@@ -586,28 +1099,99 @@ def _fmt(value: float) -> str:
     return f"{value + 0.0 if abs(value) > 1e-12 else 0.0:.4g}"  # a value at a bound of 0 prints 0, not -1e-15
 
 
-def summary_lines(fit: PopulationFit) -> list[str]:
-    """Plain-text lines: fitted values, targets against the model, effective sample size."""
-    lines = [f"{'distribution parameter':45s} {'start':>9s} {'fitted':>9s} {'local SD':>9s}"]
-    for f, sd in zip(fit.problem.free, fit.log_sd):
-        lines.append(f"{f.name:45s} {f.start:9.4g} {fit.values[f.name]:9.4g} {sd:9.3g}")
-    lines.append("")
-    for t in fit.problem.targets:
-        value = fit.statistics[t.statistic]
-        verdict = "agrees" if t.agrees(value) else "DISAGREES"
-        lines.append(
-            f"{t.name:26s} {value:8.4g} (start {fit.start_statistics[t.statistic]:.4g}; published {t.published:g},"
-            f" {t.low:g}-{t.high:g} {t.unit}): {verdict}"
-        )
-    lines.append(
-        f"enrolled (by the virtual clinic): {fit.statistics['enrolled_fraction']:.0%} of the screened cohort;"
-        f" library {fit.library_size} patients, {fit.library_enrolled} enrolled, effective {fit.effective_enrolled:.0f}"
-        f" at the fit"
+def not_reached(fit: PopulationFit) -> list[PopulationTarget]:
+    """The targets whose reweighted value at the fit lies outside the published range."""
+    return [t for t in fit.problem.targets if not t.agrees(fit.statistics[t.statistic])]
+
+
+def at_bound(fit: PopulationFit) -> list[str]:
+    """The free fields the fit left at one of their bounds."""
+    return [
+        f.name
+        for f in fit.problem.free
+        if min(abs(fit.values[f.name] - f.low), abs(fit.values[f.name] - f.high))
+        <= 1e-6 * max(abs(f.high - f.low), 1e-12)
+    ]
+
+
+def _stage_text(problem: PopulationProblem, stage: LibraryStage) -> str:
+    centre = ", ".join(f"{f.name} {_fmt(c)}" for f, c in zip(problem.free, stage.centre))
+    return (
+        f"{stage.name} stage: {stage.samples} patients (seed {stage.seed}) centred at {centre},"
+        f" spreads x{stage.spread_factor:g}"
     )
-    lines.append(f"cost {fit.cost:.4g} (start {fit.start_cost:.4g}); {fit.status}")
+
+
+def _local_sd(sd: float) -> str:
+    return "at bound" if math.isnan(sd) else f"{sd:.2g}"
+
+
+def _se(value: float | None) -> str:
+    return "-" if value is None or not math.isfinite(value) else f"{value:.2g}"
+
+
+def summary_lines(fit: PopulationFit, check: CheckResult | None = None) -> list[str]:
+    """Plain-text lines: the library and its effective sample size, fitted values, each target against its
+    reweighted value (with the bootstrap standard error), those not reached, and the check."""
+    problem = fit.problem
+    errors = fit.errors or {}
+    lines = [_stage_text(problem, stage) for stage in fit.stages or []]
+    lines.append(
+        f"library: {fit.library_size} patients, {fit.library_enrolled} enrolled by the virtual clinic;"
+        f" effective sample size of the enrolled at the fit: {fit.effective_enrolled:.0f}"
+        + (
+            f" (the wide stage alone, at its own fit: {fit.first_fit.effective_enrolled:.0f})"
+            if fit.first_fit is not None and fit.first_fit is not fit
+            else ""
+        )
+    )
     if fit.effective_enrolled < MIN_EFFECTIVE_SAMPLES:
         lines.append(
-            f"WARNING: fewer than {MIN_EFFECTIVE_SAMPLES:.0f} effective enrolled patients: enlarge [library] samples"
+            f"WARNING: fewer than {MIN_EFFECTIVE_SAMPLES:.0f} effective enrolled patients at the fit: enlarge"
+            " [library] refine_samples or move the `proposal` centres to the fit"
+        )
+    lines += ["", f"{'distribution parameter':42s} {'start':>9s} {'fitted':>9s} {'local SD':>9s}"]
+    for f, sd in zip(problem.free, fit.log_sd):
+        start = (fit.start_values or {}).get(f.name, f.start)
+        lines.append(f"{f.name:42s} {start:9.4g} {_fmt(fit.values[f.name]):>9s} {_local_sd(sd):>9s}")
+    if at_bound(fit):
+        lines.append(f"at a bound: {', '.join(at_bound(fit))}")
+    lines.append("")
+    for t in problem.targets:
+        value = fit.statistics[t.statistic]
+        verdict = "reached" if t.agrees(value) else "NOT REACHED"
+        lines.append(
+            f"{t.name:26s} fitted {value:7.4g} +- {_se(errors.get(t.statistic))} (published {t.published:g},"
+            f" {t.low:g}-{t.high:g} {t.unit}; residual {t.residual(value):+.2f} spreads): {verdict}"
+        )
+    missed = not_reached(fit)
+    lines.append(
+        "not reached: " + ", ".join(t.name for t in missed) if missed else "every target reached (inside its range)"
+    )
+    lines.append(
+        f"enrolled (by the virtual clinic): {fit.statistics['enrolled_fraction']:.0%} of the screened cohort;"
+        f" cost {fit.cost:.4g} (start {fit.start_cost:.4g}); {fit.status}"
+    )
+    if check is not None:
+        lines += ["", *check_lines(check)]
+    return lines
+
+
+def check_lines(check: CheckResult) -> list[str]:
+    lines = [
+        f"check: the cohort file simulated directly ({check.samples} patients as the trial sweep draws them,"
+        f" {check.enrolled} enrolled) against the library reweighted to the file's values"
+        f" ({check.effective_enrolled:.0f} effective enrolled); carries when |z| <= {CHECK_Z:g}",
+        f"{'statistic':32s} {'reweighted':>17s} {'direct':>17s} {'z':>6s}",
+    ]
+    for row in check.rows:
+        mark = "" if row.target is None else ("carries" if row.carries else "DOES NOT CARRY")
+        reached = ""
+        if row.target is not None:
+            reached = "; in the published range" if row.target.agrees(row.direct) else "; outside the published range"
+        lines.append(
+            f"{row.statistic:32s} {row.reweighted:8.4g} +- {_se(row.reweighted_se):>5s} "
+            f"{row.direct:8.4g} +- {_se(row.direct_se):>5s} {row.z:+6.2f} {mark}{reached}"
         )
     return lines
 
@@ -620,9 +1204,10 @@ def _toml_value(value) -> str:
     return repr(round(float(value), 4) + 0.0) if isinstance(value, float) else repr(value)  # + 0.0: no -0.0
 
 
-def cohort_text(fit: PopulationFit, command: str) -> str:
-    """The regenerated cohort file: the distributions (fitted if the fit is adopted, else the start values) and
-    what they were fitted to, or why the fit was not adopted."""
+def cohort_text(fit: PopulationFit, command: str, check: CheckResult | None = None) -> str:
+    """The regenerated cohort file: the distributions (fitted if the fit is adopted, else the start values), what
+    they were fitted to (each target with its value at the fit, those not reached named), the library's effective
+    sample size, and the direct check of the file when it has run."""
     problem = fit.problem
     data = load_toml(cohort_path(problem.cohort))
     written = [fit.values[f.name] if problem.adopted else f.start for f in problem.free]
@@ -630,8 +1215,12 @@ def cohort_text(fit: PopulationFit, command: str) -> str:
     residuals = fit.residuals()
     target_text = "; ".join(
         f"{t.label} {_fmt(fit.statistics[t.statistic])} {t.unit} (published {t.published:g}, {t.low:g}-{t.high:g};"
-        f" {residuals[t.name]:+.2f} spreads)"
+        f" {residuals[t.name]:+.2f} spreads{'' if t.agrees(fit.statistics[t.statistic]) else '; NOT REACHED'})"
         for t in problem.targets
+    )
+    missed = not_reached(fit)
+    target_text += (
+        ". Not reached: " + ", ".join(t.name for t in missed) if missed else ". Every target inside its range"
     )
     fitted_text = ", ".join(f"{name} = {_fmt(value)}" for name, value in fit.values.items())
     fixed_text = "; ".join(f"{f.variable}.{f.field} = {f.value:g} ({f.source})" for f in problem.fixed)
@@ -641,9 +1230,26 @@ def cohort_text(fit: PopulationFit, command: str) -> str:
         else problem.path
     )
     library = (
-        f"Library: {fit.library_size} virtual patients x {problem.follow_up_years} years, {fit.library_enrolled}"
-        f" enrolled, {fit.effective_enrolled:.0f} effective at the fit (docs/population.md)"
+        f"Library: {fit.library_size} virtual patients x {problem.follow_up_years} years"
+        f" ({' + '.join(str(stage.samples) for stage in fit.stages or [])}: wide and refining stages),"
+        f" {fit.library_enrolled} enrolled, effective sample size of the enrolled at the fit"
+        f" {fit.effective_enrolled:.0f} (docs/population.md)."
     )
+    if check is not None:
+        carried = "; ".join(
+            f"{row.statistic} {_fmt(row.direct)} (reweighted {_fmt(row.reweighted)}, z {row.z:+.1f})"
+            for row in check.rows
+            if row.target is not None
+        )
+        library += (
+            f" Checked by simulating this file as the trial sweep draws it ({check.samples} patients, control arm,"
+            f" {check.enrolled} enrolled): {carried}; "
+            + (
+                f"it holds (every target statistic within {CHECK_Z:g} combined standard errors)."
+                if check.holds
+                else "it DOES NOT HOLD: " + ", ".join(row.statistic for row in check.failed) + " do not carry."
+            )
+        )
     if problem.adopted:
         source = (
             f"fitted by `{command}` to {relative} ({problem.title}): {fitted_text}. At the fit: {target_text}."
@@ -692,20 +1298,36 @@ def cohort_text(fit: PopulationFit, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_cohort(fit: PopulationFit, command: str = "python -m glucosim.calibration.population --write") -> Path:
-    """Regenerate the cohort file from the fit."""
+def write_cohort(
+    fit: PopulationFit,
+    command: str = "python -m glucosim.calibration.population --write",
+    check: CheckResult | None = None,
+) -> Path:
+    """Regenerate the cohort file from the fit (and the check's result, once it has run)."""
     path = cohort_path(fit.problem.cohort)
-    path.write_text(cohort_text(fit, command))
+    path.write_text(cohort_text(fit, command, check))
     return path
 
 
 REPORT_PATH = _repository_root() / "docs" / "population.md"
 
 
-def report_markdown(fit: PopulationFit, runtime_s: float | None = None) -> str:
-    """The fit as a Markdown page: method, fitted values with their local SD, targets against the model."""
+def _timing_text(timing: tuple[float, float, int]) -> str:
+    wall, cpu, runs = timing
+    text = f"{wall:.0f} s wall, {cpu:.0f} s CPU"
+    if runs < 0:  # a phase without a sweep
+        return text
+    if runs:
+        return f"{text}, {runs} runs simulated ({cpu / runs:.2f} s CPU a run)"
+    return f"{text}, no run simulated (read from the cache)"
+
+
+def report_markdown(fit: PopulationFit, runtime_s: float | None = None, check: CheckResult | None = None) -> str:
+    """The fit as a Markdown page: method, library and effective sample size, fitted values with their local SD,
+    each target against its reweighted value, those not reached, the direct check, the runtime."""
     problem = fit.problem
     relative = problem.path.name
+    errors = fit.errors or {}
     lines = [
         f"# Population calibration: {problem.title}",
         "",
@@ -714,23 +1336,26 @@ def report_markdown(fit: PopulationFit, runtime_s: float | None = None) -> str:
         "",
         f"Cohort `models/cohorts/{problem.cohort}.toml`: {problem.description}",
         "",
-        "**Method.** A library of virtual patients is simulated once (a cohort sweep of the control arm over"
-        f" {problem.follow_up_years} years, {fit.library_size} patients drawn from the cohort's distributions,"
-        " each free field centred at its `proposal` value (its start where none is given), with every spread"
-        f" widened x{problem.spread_factor:g}, uncorrelated; resumable, cached by the model's source hash; the fit"
-        " starts at the proposal centre). A candidate cohort distribution weights each library patient by its"
-        " density over the proposal's"
-        " (importance reweighting, self-normalised); each statistic is a weighted average over the enrolled,"
-        " so the objective is smooth in the distribution parameters and costs no simulation. Enrolment, diagnosis"
+        "**Method.** A library of virtual patients is simulated (cohort sweeps of the control arm over"
+        f" {problem.follow_up_years} years; resumable, cached by the model's source hash) in two stages: a wide"
+        " stage, the cohort with each free field at its `proposal` centre and the spreads of the variables with a"
+        " free field widened, and a refining stage centred at a first fit on the wide stage, less widened; both"
+        " keep the cohort's correlation. A candidate cohort distribution weights each library patient by its"
+        " density over the library's (the two stages' densities mixed in proportion to their sizes: importance"
+        " reweighting, self-normalised); a draw the sweep clipped to a bound counts as the probability mass beyond"
+        " it. Each statistic is a weighted average over the enrolled, so the objective is smooth in the"
+        " distribution parameters and costs no simulation. Enrolment, diagnosis"
         " and return to normal are what a virtual DPP clinic sees of each patient's daily course"
         " (`glucosim.analysis.sweep.clinic`): a screening fasting glucose of 95-125 mg/dl at the prediabetes stage,"
         " fasting glucose every 6 months and HbA1c every year, each test off the true value by its within-person"
         " variability (CV 5.7 % and 3.6 %, Selvin 2007 Arch Intern Med 167:1545; the patient's own draws), diabetes"
         " confirmed by a repeat test, return to normal at a yearly visit (fasting glucose < 100 mg/dl and HbA1c"
         " < 5.7 %, HbA1c standing in for the DPP's OGTT). `scipy.optimize.least_squares` (bounded trust-region)"
-        " minimises the targets' residuals in units of their spread. The fitted cohort is then simulated directly"
-        " in the prevention sweep, which checks"
-        " the reweighting.",
+        " minimises the targets' residuals in units of their spread. Standard errors of the reweighted statistics:"
+        f" {BOOTSTRAP_REPLICATES} bootstrap resamples of the library at the fit. **The check:** the cohort file as"
+        " written is simulated directly, as the shipped trial sweep draws it (its seed, its sample count, its"
+        " control arm: the same patients), read through the same clinic, and each statistic compared with the"
+        " library reweighted to the file's values.",
         "",
         (
             "**Adopted:** yes: the cohort file holds the fitted values."
@@ -738,60 +1363,155 @@ def report_markdown(fit: PopulationFit, runtime_s: float | None = None) -> str:
             else f"**Not adopted:** the cohort file keeps the start (hand-set) values. {problem.not_adopted_because}"
         ),
         "",
+        "## The library",
+        "",
+        "| stage | patients | seed | centre (free fields) | spreads widened | enrolled | runtime |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    timings = fit.timings or {}
+    offsets = np.cumsum([0] + [stage.samples for stage in fit.stages or []])
+    for k, stage in enumerate(fit.stages or []):
+        enrolled = (
+            int(np.sum(fit.library.enrolled[offsets[k] : offsets[k + 1]])) if fit.library is not None else math.nan
+        )
+        timing = timings.get(f"{stage.name} stage")
+        lines.append(
+            f"| {stage.name} | {stage.samples} | {stage.seed} | "
+            + ", ".join(_fmt(c) for c in stage.centre)
+            + f" | x{stage.spread_factor:g} | {enrolled} | {_timing_text(timing) if timing else '-'} |"
+        )
+    lines += [
+        "",
+        f"Centres in the order {', '.join(f'`{f.name}`' for f in problem.free)}; the refining stage's is the first"
+        " fit's, to 3 significant digits.",
+        "",
+        f"**Effective sample size** of the enrolled at the fit (Kish, (sum w)^2 / sum w^2):"
+        f" **{fit.effective_enrolled:.0f}** of {fit.library_enrolled} enrolled library patients"
+        + (
+            f" (the wide stage alone, at its own fit: {fit.first_fit.effective_enrolled:.0f})."
+            if fit.first_fit is not None and fit.first_fit is not fit
+            else "."
+        )
+        + " The size: the library's statistics should be no less certain than the direct cohort that checks them"
+        f" (the trial sweep enrols {check.enrolled if check else 'about 135'}), so the library needs at least as"
+        f" many effective enrolled patients at the fit; the command warns below {MIN_EFFECTIVE_SAMPLES:.0f}."
+        + (" **Thin library at the fit.**" if fit.effective_enrolled < MIN_EFFECTIVE_SAMPLES else ""),
+        "",
+        "## The fit",
+        "",
         "| distribution parameter | start | fitted | local SD | bounds |",
         "|---|---|---|---|---|",
     ]
     for f, sd in zip(problem.free, fit.log_sd):
-        lines.append(f"| `{f.name}` | {f.start:g} | {_fmt(fit.values[f.name])} | {sd:.2g} | [{f.low:g}, {f.high:g}] |")
-    lines += ["", "Set from the data, not fitted:", ""]
+        start = (fit.start_values or {}).get(f.name, f.start)
+        lines.append(
+            f"| `{f.name}` | {_fmt(start)} | {_fmt(fit.values[f.name])} | {_local_sd(sd)} | [{f.low:g}, {f.high:g}] |"
+        )
+    lines += [
+        "",
+        "Start: where the final fit starts (the refining stage's centre). Hand-set values before any fit: "
+        + ", ".join(f"`{f.name}` {f.start:g}" for f in problem.free)
+        + ".",
+        "",
+        "Set from the data, not fitted:",
+        "",
+    ]
     lines += [f"- `{f.variable}.{f.field}` = {f.value:g}: {f.source}" for f in problem.fixed]
     lines += [
         "",
-        "| target | published (range) | start | at the fit | residual (spreads) | verdict |",
+        "| target | published (range) | at the start | at the fit (+- bootstrap SE) | residual (spreads) | verdict |",
         "|---|---|---|---|---|---|",
     ]
     residuals = fit.residuals()
     for t in problem.targets:
         value = fit.statistics[t.statistic]
-        verdict = "agrees" if t.agrees(value) else "**disagrees**"
+        verdict = "reached" if t.agrees(value) else "**not reached**"
         lines.append(
             f"| {t.label} ({t.unit}) | {t.published:g} ({t.low:g}-{t.high:g}) "
-            f"| {_fmt(fit.start_statistics[t.statistic])} | {_fmt(value)} | {residuals[t.name]:+.2f} | {verdict} |"
+            f"| {_fmt(fit.start_statistics[t.statistic])} | {_fmt(value)} +- {_se(errors.get(t.statistic))} "
+            f"| {residuals[t.name]:+.2f} | {verdict} |"
         )
+    missed = not_reached(fit)
     lines += [
         "",
-        f"Enrolled: {fit.statistics['enrolled_fraction']:.0%} of the screened cohort. Library: {fit.library_size}"
-        f" patients, {fit.library_enrolled} enrolled; effective sample size of the enrolled at the fit"
-        f" {fit.effective_enrolled:.0f}. Cost {fit.cost:.3g} (start {fit.start_cost:.3g}). {fit.status}",
+        (
+            "**Not reached:** "
+            + ", ".join(
+                f"{t.label} ({_fmt(fit.statistics[t.statistic])} {t.unit}, published {t.low:g}-{t.high:g})"
+                for t in missed
+            )
+            + "."
+            if missed
+            else "Every target is reached (inside its published range) by the reweighted library."
+        ),
+        "",
+        f"Enrolled: {fit.statistics['enrolled_fraction']:.0%} of the screened cohort. Cost {fit.cost:.3g}"
+        f" (start {fit.start_cost:.3g}). {fit.status}",
         "",
     ]
-    if fit.effective_enrolled < MIN_EFFECTIVE_SAMPLES:
+    if at_bound(fit):
+        lines += [f"**At a bound:** {', '.join(f'`{name}`' for name in at_bound(fit))}.", ""]
+    lines += [
+        "Local SD: from the Jacobian of the residuals at the fit, sqrt(diag((J^T J)^-1)), in the parameter's"
+        " units, for the fields inside their bounds (a field at a bound is held there); a large SD means the"
+        " targets leave that parameter free.",
+        "",
+    ]
+    if check is not None:
         lines += [
-            f"**Thin library at the fit:** fewer than {MIN_EFFECTIVE_SAMPLES:.0f} effective enrolled patients; the"
-            " reweighted statistics are uncertain, which is why the fitted cohort is checked by simulating it"
-            " directly (the prevention sweep).",
+            "## The check: the cohort file simulated directly",
+            "",
+            f"{check.samples} patients drawn from the cohort file as the trial sweep draws them (the shipped sweep's"
+            f" control arm), {check.enrolled} enrolled; the library reweighted to the file's values has"
+            f" {check.effective_enrolled:.0f} effective enrolled patients. A statistic carries when the two agree"
+            f" within {CHECK_Z:g} combined standard errors (z; bootstrap SE of each, {BOOTSTRAP_REPLICATES}"
+            f" resamples). Runtime {_timing_text(check.timing)}.",
+            "",
+            "| statistic | reweighted library (+- SE) | cohort file simulated (+- SE) | z | carries"
+            " | published range |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in check.rows:
+            published = "-"
+            if row.target is not None:
+                inside = "inside" if row.target.agrees(row.direct) else "**outside**"
+                published = f"{row.target.low:g}-{row.target.high:g} ({inside})"
+            carries = "-" if row.target is None else ("yes" if row.carries else "**no**")
+            lines.append(
+                f"| {row.label} ({row.unit}) | {_fmt(row.reweighted)} +- {_se(row.reweighted_se)} | {_fmt(row.direct)}"
+                f" +- {_se(row.direct_se)} | {row.z:+.2f} | {carries} | {published} |"
+            )
+        lines += [
+            "",
+            (
+                f"**The cohort file holds:** every target statistic of the directly simulated cohort is within"
+                f" {CHECK_Z:g} combined standard errors of the reweighted library."
+                if check.holds
+                else "**The cohort file does not hold:** "
+                + ", ".join(row.label for row in check.failed)
+                + " of the directly simulated cohort differ from the reweighted library by more than"
+                f" {CHECK_Z:g} combined standard errors."
+            ),
             "",
         ]
-    at_bound = [
-        f.name
-        for f in problem.free
-        if min(abs(fit.values[f.name] - f.low), abs(fit.values[f.name] - f.high))
-        <= 1e-6 * max(abs(f.high - f.low), 1e-12)
-    ]
-    if at_bound:
-        lines += [f"**At a bound:** {', '.join(f'`{name}`' for name in at_bound)}.", ""]
     lines += [
-        f"Library folder (named by the model source hash and the library sweep hash): `{Path(fit.library_path).name}`.",
-        "",
-        "Local SD: from the Jacobian of the residuals at the fit, sqrt(diag((J^T J)^-1)), in the parameter's"
-        " units; a large SD means the targets leave that parameter free.",
+        "Library folders (named by the stage, the model source hash and the stage's sweep hash): "
+        + ", ".join(f"`{Path(path).name}`" for path in fit.library_paths or [fit.library_path])
+        + ".",
         "",
         "Sources:",
         "",
     ]
     lines += [f"- *{t.label}:* {t.source}" for t in problem.targets]
-    if runtime_s is not None:
-        lines += ["", f"Runtime of the last run: {runtime_s:.0f} s (library included if it was simulated)."]
+    if timings or runtime_s is not None:
+        lines += ["", "Runtime of the last run" + (f": {runtime_s:.0f} s wall in all" if runtime_s else "") + "."]
+        lines += [f"- {phase}: {_timing_text(timing)}" for phase, timing in timings.items()]
+        if check is not None:
+            lines.append(f"- check: {_timing_text(check.timing)}")
+        lines.append(
+            "  (CPU: this process and its finished worker processes; a phase whose sweep was already in the cache"
+            " costs only its reading.)"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -807,40 +1527,79 @@ REPRODUCTION_TOLERANCE = 0.01
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m glucosim.calibration.population [TARGETS] [--write] [--cache-dir DIR] [--workers N]``."""
+    """``python -m glucosim.calibration.population [TARGETS] [--write] [--no-check] [--cache-dir DIR] [--workers N]``.
+
+    Exit status 0 when the cohort file holds (its values are the fit's, within ``REPRODUCTION_TOLERANCE``, and the
+    direct check carries), 1 when it does not, 2 on an error.
+    """
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m glucosim.calibration.population", description=__doc__.split("\n")[0]
+        prog="python -m glucosim.calibration.population",
+        description=__doc__.split("\n")[0],
+        epilog="Simulates (or resumes, or reads from the cache) the library's two stages, fits, and checks the"
+        " cohort file by simulating it as the trial sweep draws it. Exit status: 0 the cohort file holds (the"
+        " fitted values, and the direct check carries), 1 it does not, 2 an error.",
     )
     parser.add_argument("targets", nargs="?", default=str(DEFAULT_TARGETS))
-    parser.add_argument("--write", action="store_true", help="regenerate the cohort file from the fit")
+    parser.add_argument("--write", action="store_true", help="regenerate the cohort file and docs/population.md")
     parser.add_argument("--cache-dir", default=None, help="where libraries are kept (default: the user cache)")
     parser.add_argument("--workers", type=int, default=1, help="local worker processes for the library")
+    parser.add_argument(
+        "--no-check", action="store_true", help="skip simulating the cohort file directly (the file is not checked)"
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    progress = not args.no_progress
     try:
-        fit = calibrate_population(args.targets, args.cache_dir, progress=not args.no_progress, workers=args.workers)
+        fit = calibrate_population(args.targets, args.cache_dir, progress=progress, workers=args.workers)
+        for line in summary_lines(fit):
+            print(line)
+        print(f"library: {', '.join(fit.library_paths or [])}")
+        if args.write:
+            print(f"wrote {write_cohort(fit)}")
+        table = table_values(fit.problem)
+        expected = fit.values if fit.problem.adopted else {f.name: f.start for f in fit.problem.free}
+        far = [n for n, v in expected.items() if abs(v - table[n]) > REPRODUCTION_TOLERANCE * max(abs(table[n]), 1e-3)]
+        check = None if args.no_check else check_cohort(fit, args.cache_dir, progress=progress, workers=args.workers)
     except CalibrationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    for line in summary_lines(fit):
-        print(line)
-    print(f"library: {fit.library_path}; total {time.perf_counter() - started:.0f} s")
+    if check is not None:
+        print()
+        for line in check_lines(check):
+            print(line)
     if args.write:
-        print(f"wrote {write_cohort(fit)}")
-        REPORT_PATH.write_text(report_markdown(fit, time.perf_counter() - started))
-        print(f"wrote {REPORT_PATH}")
-        return 0
-    table = table_values(fit.problem)
-    expected = fit.values if fit.problem.adopted else {f.name: f.start for f in fit.problem.free}
-    far = [n for n, v in expected.items() if abs(v - table[n]) > REPRODUCTION_TOLERANCE * max(abs(table[n]), 1e-3)]
+        write_cohort(fit, check=check)
+        REPORT_PATH.write_text(report_markdown(fit, time.perf_counter() - started, check))
+        print(f"wrote {REPORT_PATH} (and the check into the cohort file)")
+    for phase, timing in (fit.timings or {}).items():
+        print(f"{phase}: {_timing_text(timing)}")
+    if check is not None:
+        print(f"check: {_timing_text(check.timing)}")
+    print(f"total {time.perf_counter() - started:.0f} s wall")
+    held = "fitted" if fit.problem.adopted else "hand-set (the fit is not adopted)"
     if far:
         print(f"the cohort file differs from the fit in {', '.join(far)} (rerun with --write)", file=sys.stderr)
+    elif check is None:
+        print(
+            f"the cohort file holds the {held} values (within {REPRODUCTION_TOLERANCE:.0%}); not checked (--no-check)"
+        )
+    if check is not None and not check.holds:
+        print(
+            "the cohort file DOES NOT HOLD: simulated directly, "
+            + ", ".join(row.statistic for row in check.failed)
+            + f" differ from the reweighted library by more than {CHECK_Z:g} combined standard errors",
+            file=sys.stderr,
+        )
+    if far or (check is not None and not check.holds):
         return 1
-    held = "fitted" if fit.problem.adopted else "hand-set (the fit is not adopted)"
-    print(f"the cohort file holds the {held} values (within {REPRODUCTION_TOLERANCE:.0%})")
+    if check is not None:
+        print(
+            f"the cohort file holds: the {held} values (within {REPRODUCTION_TOLERANCE:.0%}), and simulated directly"
+            f" it reproduces every reweighted target statistic within {CHECK_Z:g} combined standard errors"
+        )
     return 0
 
 
