@@ -522,6 +522,26 @@ def test_day_to_day_variability_lets_a_steady_prediabetic_patient_test_normal():
     assert np.mean(returned) == pytest.approx(1.0 - (1.0 - q) ** 3, abs=0.03)
 
 
+def test_screening_is_staged_a_preliminary_fasting_test_then_the_eligibility_visit():
+    """Steady at a normal fasting glucose of 92 mg/dl and HbA1c 5.5 %: the eligibility visit alone lets in
+    P(95 <= f <= 125 and (f >= 100 or HbA1c >= 5.7)); the DPP's staged screening also needs the preliminary
+    fasting test in the window, independent of the visit's, which multiplies that by P(95 <= f <= 125) = 0.28.
+    One test let one in three enrolled DPP patients in on a single high reading (found 2026-12-03)."""
+    from scipy.stats import norm
+
+    from glucosim.analysis.sweep.clinic import clinic_course
+
+    fasting, hba1c = _course(92.0, 92.0, 5.5)
+    enrolled = [clinic_course(i, fasting, hba1c)["enrolled"] for i in range(4000)]
+    z = lambda glucose: (glucose / 92.0 - 1.0) / 0.057  # noqa: E731
+    in_window = norm.cdf(z(125.0)) - norm.cdf(z(95.0))
+    prediabetic_visit = (norm.cdf(z(125.0)) - norm.cdf(z(100.0))) + (norm.cdf(z(100.0)) - norm.cdf(z(95.0))) * norm.sf(
+        (5.7 / 5.5 - 1.0) / 0.036
+    )
+    assert np.mean(enrolled) == pytest.approx(in_window * prediabetic_visit, abs=0.01)
+    assert in_window * prediabetic_visit < 0.4 * prediabetic_visit  # the staging matters here
+
+
 def test_clinic_draws_are_the_patients_own_the_same_in_every_arm():
     from glucosim.analysis.sweep.clinic import clinic_course
 
