@@ -18,28 +18,33 @@ def _at(p, glucose_mean_mg_dl, function, mass):
     return dydt[St.beta_function_rel], dydt[St.beta_mass_rel]
 
 
-def test_reserve_in_use_is_the_share_of_the_reserve_above_healthy_function():
-    assert beta_cells.reserve_in_use(1.0, 4.0) == 0.0
-    assert beta_cells.reserve_in_use(0.7, 4.0) == 0.0  # a suppressed cell does no extra work
-    assert beta_cells.reserve_in_use(2.0, 4.0) == pytest.approx(1.0 / 3.0)
-    assert beta_cells.reserve_in_use(1.3, 1.3) == pytest.approx(1.0)
-    assert beta_cells.reserve_in_use(1.5, 1.3) == 1.0
-    assert beta_cells.reserve_in_use(1.2, 1.0) == 0.0  # no reserve to use: no division by zero
+def test_capacity_in_use_is_small_well_below_the_reserve_and_full_at_it(parameters):
+    sharpness = parameters[Par.beta_function_cap_sharpness]
+    assert beta_cells.capacity_in_use(1.0, 4.0, sharpness) < 1e-4  # a healthy cell with a normal reserve
+    assert beta_cells.capacity_in_use(2.0, 4.0, sharpness) < 0.01  # compensating at half its reserve
+    assert beta_cells.capacity_in_use(1.3, 1.3, sharpness) == pytest.approx(1.0)
+    assert beta_cells.capacity_in_use(1.5, 1.3, sharpness) == 1.0
+    assert beta_cells.capacity_in_use(0.0, 1.3, sharpness) == 0.0
+    # the same saturation stops growth at the cap
+    assert beta_cells.capped_growth(1.0, 1.2, 1.3, sharpness) == pytest.approx(
+        1.0 - beta_cells.capacity_in_use(1.2, 1.3, sharpness)
+    )
 
 
 def test_a_cell_working_at_its_reserve_loses_mass_without_glucotoxicity(parameters):
     """The cost of compensation: at the set point (no drive, no glucotoxic load) a cell at its reserve cap loses
-    mass, slowly (Weir & Bonner-Weir's stage 2: stable adaptation with loss of beta-cell mass); a healthy one not."""
+    mass, slowly (Weir & Bonner-Weir's stage 2: stable adaptation with loss of beta-cell mass); a healthy cell with
+    a normal reserve practically not."""
     p = parameters.copy()
-    p[Par.beta_function_max] = 1.3
     setpoint = p[Par.glucose_setpoint]
     assert beta_cells.glucotoxicity(setpoint, p) == 0.0
-    _, working = _at(p, setpoint, 1.3, 1.0)
     _, resting = _at(p, setpoint, 1.0, 1.0)
-    assert resting == 0.0
+    p[Par.beta_function_max] = 1.3
+    _, working = _at(p, setpoint, 1.3, 1.0)
     per_year = -working * 1440.0 * 365.25
     assert 0.0 < per_year < 0.5 * (1.0 - p[Par.beta_mass_floor])  # gradual: less than half the erodible mass a year
     assert per_year == pytest.approx(p[Par.beta_mass_workload_rate] * 365.25 * (1.0 - p[Par.beta_mass_floor]))
+    assert -resting < 1e-4 * -working
 
 
 def test_function_grows_at_nearly_its_full_rate_until_close_to_its_reserve(parameters):

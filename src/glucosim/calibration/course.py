@@ -33,8 +33,8 @@ MG_PER_G = 1000.0
 CLAMP_GLUCOSE_11_MMOL_L_MG_DL = 11.0 * 18.016
 """11 mmol/l in mg/dl (glucose 180.16 g/mol): the clamp level of Wolf et al. 2009's between-subject comparison."""
 GRID = {
-    "glucotoxicity_threshold": (138.0, 140.0, 142.0),
-    "beta_mass_workload_rate": (0.0002, 0.0003, 0.0004),
+    "glucotoxicity_threshold": (134.0, 136.0, 138.0),
+    "beta_mass_workload_rate": (0.0001, 0.00015, 0.0002),
 }
 """The grid that chose the shipped values (the other slow parameters held at their table values: Hill 6, function
 rate 0.005/day, mass glucotoxic rate 0.0005/day, function cap sharpness 8: see models/parameters.toml)."""

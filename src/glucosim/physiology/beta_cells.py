@@ -131,16 +131,15 @@ def capped_growth(drive, level, level_max, sharpness):
 
 
 @kernel
-def reserve_in_use(function, function_max):
-    """Share of the secretory reserve a beta cell uses: 0 at healthy function (1) or below, 1 at the reserve cap.
+def capacity_in_use(function, function_max, sharpness):
+    """Share of a beta cell's biosynthetic capacity in use, (function / reserve) ** sharpness, at most 1.
 
-    The workload of compensation: proinsulin synthesis above the healthy rate loads the endoplasmic reticulum,
-    whose folding capacity grew with the reserve; the share of it in use, not the absolute function, sets the
-    stress (a normal reserve compensating at twice the healthy function uses a third of it).
+    The same saturation that stops growth at the reserve cap (capped_growth) loads the endoplasmic reticulum:
+    small while function is well below its reserve, near 1 as it reaches it.
     """
-    if function <= 1.0 or function_max <= 1.0:
+    if function_max <= 0.0 or function <= 0.0:
         return 0.0
-    share = (function - 1.0) / (function_max - 1.0)
+    share = power(function / function_max, sharpness)
     return share if share < 1.0 else 1.0
 
 
@@ -162,7 +161,7 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     function_rate = p[Par.beta_function_adaptation_rate] * capped_growth(
         drive, function, p[Par.beta_function_max], p[Par.beta_function_cap_sharpness]
     ) * spared * function - p[Par.beta_function_glucotoxic_rate] * load * (function - p[Par.beta_function_floor])
-    workload = reserve_in_use(function, p[Par.beta_function_max])
+    workload = capacity_in_use(function, p[Par.beta_function_max], p[Par.beta_function_cap_sharpness])
     mass_loss = p[Par.beta_mass_workload_rate] * workload + p[Par.beta_mass_glucotoxic_rate] * load
     mass_rate = p[Par.beta_mass_adaptation_rate] * capped_growth(
         drive, mass, p[Par.beta_mass_max], 1.0
