@@ -121,7 +121,11 @@ def lipotoxicity_factor(y, p):
 
 @kernel
 def capped_growth(drive, level, level_max, sharpness):
-    """Relative growth for a glucose drive: slowing toward the reserve cap when growing, free when shrinking."""
+    """Relative growth for a glucose drive: x (1 - (level / cap) ** sharpness) when growing, free when shrinking.
+
+    Sharpness 1 is the logistic, whose restoring force vanishes at the cap; a large sharpness makes the reserve a
+    ceiling that growth approaches at nearly its full rate, so a small toxic load cannot pull the level far off it.
+    """
     if drive > 0.0:
         headroom = 1.0 - power(level / level_max, sharpness)
         if headroom < 0.0:
