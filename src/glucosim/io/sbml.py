@@ -359,8 +359,9 @@ def _slow_rates() -> dict[str, str]:
         "@capped_function": "piecewise(beta_drive * piecewise(1 - (beta_function_rel / beta_function_max) "
         "^ beta_function_cap_sharpness, 1 - (beta_function_rel / beta_function_max) ^ beta_function_cap_sharpness > 0, "
         "0), beta_drive > 0, beta_drive)",
-        "@reserve_use": "piecewise(0, beta_function_rel <= 1 || beta_function_max <= 1, piecewise(1, "
-        "(beta_function_rel - 1) / (beta_function_max - 1) > 1, (beta_function_rel - 1) / (beta_function_max - 1)))",
+        "@reserve_use": "piecewise(0, beta_function_rel <= 0 || beta_function_max <= 0, piecewise(1, "
+        "(beta_function_rel / beta_function_max) ^ beta_function_cap_sharpness > 1, "
+        "(beta_function_rel / beta_function_max) ^ beta_function_cap_sharpness))",
         "@capped_mass": "piecewise(beta_drive * piecewise(1 - beta_mass_rel / beta_mass_max, "
         "1 - beta_mass_rel / beta_mass_max > 0, 0), beta_drive > 0, beta_drive)",
         "@activity_target": f"piecewise({floor}, {activity} < {floor}, piecewise(1 + inactivity_sensitivity_loss, "
