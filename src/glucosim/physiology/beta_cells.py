@@ -20,14 +20,15 @@ reserve loses mass slowly (demand-driven ER stress; Weir & Bonner-Weir 2004's
 stage 2, "stable adaptation with loss of beta-cell mass"; Butler 2003: beta-cell
 volume 40 % lower in impaired fasting glucose), in proportion to the share of
 its reserve in use. A steep glucolipotoxic load (a Hill function of the
-mean-glucose excess, half-maximal at HbA1c ~6.5 %, multiplied by plasma NEFA
+mean-glucose excess, half-maximal at HbA1c ~6.4 %, multiplied by plasma NEFA
 relative to its healthy mean) accelerates the decline: it damps growth and
 wears both down: function toward a basal floor (the reversible part: growth
 restores it when glucose falls) and mass, slowly, toward a floor of its own
 (the lasting part that a late intervention cannot undo). Prediabetes is thus a
 years-long stage in which fasting glucose creeps up by about a mg/dl a year
-without a worsening of sensitivity (Weir & Bonner-Weir's stable stage 2 up to
-~117 mg/dl), then function fails within 1-2 years (their unstable stage 3);
+without a worsening of sensitivity (Weir & Bonner-Weir's stable stage 2, which
+reaches ~117 mg/dl; here it holds to ~110-112 mg/dl with a reserve of 1.4),
+then function fails within 1-2 years (their unstable stage 3);
 the course is calibrated against Whitehall II, UKPDS and that stability
 (glucosim.calibration.course).
 """
