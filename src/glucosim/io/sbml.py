@@ -329,7 +329,8 @@ def _slow_rates() -> dict[str, str]:
         "* beta_function_rel - beta_function_glucotoxic_rate * toxic_load * (beta_function_rel - beta_function_floor))"
         " / 1440",
         "beta_mass_rel": "slow_dynamics_on * (beta_mass_adaptation_rate * capped_mass * (1 - toxicity) * beta_mass_rel "
-        "- beta_mass_glucotoxic_rate * toxic_load * (beta_mass_rel - beta_mass_floor)) / 1440",
+        "- (beta_mass_workload_rate * reserve_use + beta_mass_glucotoxic_rate * toxic_load) "
+        "* (beta_mass_rel - beta_mass_floor)) / 1440",
         "drift_log_liver": "slow_dynamics_on * drift_liver_per_day / 1440",
         "drift_log_muscle": "slow_dynamics_on * drift_muscle_per_day / 1440",
         "drift_log_adipose": "slow_dynamics_on * drift_adipose_per_day / 1440",
@@ -355,8 +356,12 @@ def _slow_rates() -> dict[str, str]:
         "^ glucotoxicity_hill))",
         "@toxic_load": "toxicity * piecewise(0, 1 + lipotoxicity_nefa_gain * (nefa_mmol_l / nefa_mean_reference - 1) "
         "< 0, 1 + lipotoxicity_nefa_gain * (nefa_mmol_l / nefa_mean_reference - 1))",
-        "@capped_function": "piecewise(beta_drive * piecewise(1 - beta_function_rel / beta_function_max, "
-        "1 - beta_function_rel / beta_function_max > 0, 0), beta_drive > 0, beta_drive)",
+        "@capped_function": "piecewise(beta_drive * piecewise(1 - (beta_function_rel / beta_function_max) "
+        "^ beta_function_cap_sharpness, 1 - (beta_function_rel / beta_function_max) ^ beta_function_cap_sharpness > 0, "
+        "0), beta_drive > 0, beta_drive)",
+        "@reserve_use": "piecewise(0, beta_function_rel <= 0 || beta_function_max <= 0, piecewise(1, "
+        "(beta_function_rel / beta_function_max) ^ beta_function_cap_sharpness > 1, "
+        "(beta_function_rel / beta_function_max) ^ beta_function_cap_sharpness))",
         "@capped_mass": "piecewise(beta_drive * piecewise(1 - beta_mass_rel / beta_mass_max, "
         "1 - beta_mass_rel / beta_mass_max > 0, 0), beta_drive > 0, beta_drive)",
         "@activity_target": f"piecewise({floor}, {activity} < {floor}, piecewise(1 + inactivity_sensitivity_loss, "

@@ -11,16 +11,25 @@ drifts over years.
 
 Slow (months to years): mass and function grow while the running mean glucose
 is above the set point (Topp 2000's compensation: the healthy fixed point at
-G = 100 mg/dl whatever the sensitivity), each capped by its reserve. A steep
-glucolipotoxic load (a Hill function of the mean-glucose excess, small through
-prediabetes and half-maximal at HbA1c ~6.2 %, multiplied by plasma NEFA
-relative to its healthy mean) damps that growth and wears both down: function
-toward a basal floor (the reversible part: growth restores it when glucose
-falls) and mass, slowly, toward a floor of its own (the lasting part that a
-late intervention cannot undo). Prediabetes without a worsening of
-sensitivity is stable for years; past the load's threshold function fails
-within 2-3 years (Weir & Bonner-Weir 2004's stable adaptation, then unstable
-decompensation); the course is calibrated against Whitehall II and UKPDS
+G = 100 mg/dl whatever the sensitivity), each capped by its reserve. Function
+grows at nearly its full rate until close to its reserve (a sharp cap: the
+logistic approach, whose restoring force vanished at the cap, let a small toxic
+load pull function off it and tip prediabetes into diabetes near a fasting
+glucose of 107 mg/dl). Compensation has a cost: a beta cell working at its
+reserve loses mass slowly (demand-driven ER stress; Weir & Bonner-Weir 2004's
+stage 2, "stable adaptation with loss of beta-cell mass"; Butler 2003: beta-cell
+volume 40 % lower in impaired fasting glucose), in proportion to the share of
+its reserve in use. A steep glucolipotoxic load (a Hill function of the
+mean-glucose excess, half-maximal at HbA1c ~6.4 %, multiplied by plasma NEFA
+relative to its healthy mean) accelerates the decline: it damps growth and
+wears both down: function toward a basal floor (the reversible part: growth
+restores it when glucose falls) and mass, slowly, toward a floor of its own
+(the lasting part that a late intervention cannot undo). Prediabetes is thus a
+years-long stage in which fasting glucose creeps up by about a mg/dl a year
+without a worsening of sensitivity (Weir & Bonner-Weir's stable stage 2, which
+reaches ~117 mg/dl; here it holds to ~110-112 mg/dl with a reserve of 1.4),
+then function fails within 1-2 years (their unstable stage 3);
+the course is calibrated against Whitehall II, UKPDS and that stability
 (glucosim.calibration.course).
 """
 
@@ -112,14 +121,31 @@ def lipotoxicity_factor(y, p):
 
 
 @kernel
-def capped_growth(drive, level, level_max):
-    """Relative growth for a glucose drive: logistic toward the reserve cap when growing, free when shrinking."""
+def capped_growth(drive, level, level_max, sharpness):
+    """Relative growth for a glucose drive: x (1 - (level / cap) ** sharpness) when growing, free when shrinking.
+
+    Sharpness 1 is the logistic, whose restoring force vanishes at the cap; a large sharpness makes the reserve a
+    ceiling that growth approaches at nearly its full rate, so a small toxic load cannot pull the level far off it.
+    """
     if drive > 0.0:
-        headroom = 1.0 - level / level_max
+        headroom = 1.0 - power(level / level_max, sharpness)
         if headroom < 0.0:
             headroom = 0.0
         return drive * headroom
     return drive
+
+
+@kernel
+def capacity_in_use(function, function_max, sharpness):
+    """Share of a beta cell's biosynthetic capacity in use, (function / reserve) ** sharpness, at most 1.
+
+    The same saturation that stops growth at the reserve cap (capped_growth) loads the endoplasmic reticulum:
+    small while function is well below its reserve, near 1 as it reaches it.
+    """
+    if function_max <= 0.0 or function <= 0.0:
+        return 0.0
+    share = power(function / function_max, sharpness)
+    return share if share < 1.0 else 1.0
 
 
 @kernel
@@ -138,10 +164,12 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     function = y[St.beta_function_rel]
     mass = y[St.beta_mass_rel]
     function_rate = p[Par.beta_function_adaptation_rate] * capped_growth(
-        drive, function, p[Par.beta_function_max]
+        drive, function, p[Par.beta_function_max], p[Par.beta_function_cap_sharpness]
     ) * spared * function - p[Par.beta_function_glucotoxic_rate] * load * (function - p[Par.beta_function_floor])
-    mass_rate = p[Par.beta_mass_adaptation_rate] * capped_growth(drive, mass, p[Par.beta_mass_max]) * spared * mass - p[
-        Par.beta_mass_glucotoxic_rate
-    ] * load * (mass - p[Par.beta_mass_floor])
+    workload = capacity_in_use(function, p[Par.beta_function_max], p[Par.beta_function_cap_sharpness])
+    mass_loss = p[Par.beta_mass_workload_rate] * workload + p[Par.beta_mass_glucotoxic_rate] * load
+    mass_rate = p[Par.beta_mass_adaptation_rate] * capped_growth(
+        drive, mass, p[Par.beta_mass_max], 1.0
+    ) * spared * mass - mass_loss * (mass - p[Par.beta_mass_floor])
     dydt[St.beta_function_rel] = slow_on * function_rate / MINUTES_PER_DAY
     dydt[St.beta_mass_rel] = slow_on * mass_rate / MINUTES_PER_DAY

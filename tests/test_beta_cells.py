@@ -1,0 +1,69 @@
+"""The slow beta-cell terms that make prediabetes a years-long stage (physiology/beta_cells.py; issue 11, point 5)."""
+
+import numpy as np
+import pytest
+
+from glucosim.physiology import beta_cells
+from glucosim.physiology.indices import N_STATES, Par, St
+
+
+def _at(p, glucose_mean_mg_dl, function, mass):
+    y = np.zeros(N_STATES)
+    y[St.glucose_mean_mg_dl] = glucose_mean_mg_dl
+    y[St.nefa_mmol_l] = p[Par.nefa_mean_reference]
+    y[St.beta_function_rel] = function
+    y[St.beta_mass_rel] = mass
+    dydt = np.zeros(N_STATES)
+    beta_cells.beta_slow_derivatives(y, p, 1.0, dydt)
+    return dydt[St.beta_function_rel], dydt[St.beta_mass_rel]
+
+
+def test_capacity_in_use_is_small_well_below_the_reserve_and_full_at_it(parameters):
+    sharpness = parameters[Par.beta_function_cap_sharpness]
+    assert beta_cells.capacity_in_use(1.0, 4.0, sharpness) < 1e-4  # a healthy cell with a normal reserve
+    assert beta_cells.capacity_in_use(2.0, 4.0, sharpness) < 0.01  # compensating at half its reserve
+    assert beta_cells.capacity_in_use(1.3, 1.3, sharpness) == pytest.approx(1.0)
+    assert beta_cells.capacity_in_use(1.5, 1.3, sharpness) == 1.0
+    assert beta_cells.capacity_in_use(0.0, 1.3, sharpness) == 0.0
+    # the same saturation stops growth at the cap
+    assert beta_cells.capped_growth(1.0, 1.2, 1.3, sharpness) == pytest.approx(
+        1.0 - beta_cells.capacity_in_use(1.2, 1.3, sharpness)
+    )
+
+
+def test_a_cell_working_at_its_reserve_loses_mass_without_glucotoxicity(parameters):
+    """The cost of compensation: at the set point (no drive, no glucotoxic load) a cell at its reserve cap loses
+    mass, slowly (Weir & Bonner-Weir's stage 2: stable adaptation with loss of beta-cell mass); a healthy cell with
+    a normal reserve practically not."""
+    p = parameters.copy()
+    setpoint = p[Par.glucose_setpoint]
+    assert beta_cells.glucotoxicity(setpoint, p) == 0.0
+    _, resting = _at(p, setpoint, 1.0, 1.0)
+    p[Par.beta_function_max] = 1.3
+    _, working = _at(p, setpoint, 1.3, 1.0)
+    per_year = -working * 1440.0 * 365.25
+    assert 0.0 < per_year < 0.5 * (1.0 - p[Par.beta_mass_floor])  # gradual: less than half the erodible mass a year
+    assert per_year == pytest.approx(p[Par.beta_mass_workload_rate] * 365.25 * (1.0 - p[Par.beta_mass_floor]))
+    assert -resting < 1e-4 * -working
+
+
+def test_function_grows_at_nearly_its_full_rate_until_close_to_its_reserve(parameters):
+    """The cap is a ceiling: at 90 % of the reserve, growth keeps more than half its free rate (the logistic kept
+    a tenth, so a small glucotoxic load pulled function off the cap against a vanishing restoring force)."""
+    p = parameters
+    sharpness = p[Par.beta_function_cap_sharpness]
+    assert beta_cells.capped_growth(0.1, 0.9, 1.0, sharpness) > 0.5 * 0.1
+    assert beta_cells.capped_growth(0.1, 1.0, 1.0, sharpness) == 0.0
+    assert beta_cells.capped_growth(0.1, 0.9, 1.0, 1.0) == pytest.approx(0.1 * 0.1)  # the logistic
+    assert beta_cells.capped_growth(-0.1, 1.2, 1.0, sharpness) == -0.1  # shrinking is free
+
+
+def test_stiff_cap_holds_function_near_its_reserve_under_a_prediabetic_load(parameters):
+    """At a mean glucose of HbA1c ~6.0 % (125 mg/dl) the balance of growth and glucotoxic loss keeps function
+    within 5 % of a low reserve: the load is an accelerant there, not a switch."""
+    p = parameters.copy()
+    p[Par.beta_function_max] = 1.3
+    mean = 125.0
+    rates = [_at(p, mean, f, 1.0)[0] for f in np.linspace(1.2, 1.3, 101)]
+    crossing = next(f for f, rate in zip(np.linspace(1.2, 1.3, 101), rates, strict=True) if rate <= 0.0)
+    assert crossing > 0.95 * 1.3
