@@ -112,7 +112,7 @@ def _year_days(result) -> list[int]:
         "glucose and insulin for 3 h after the drink; the ranges of impaired tolerance (140-199 mg/dl, yellow) "
         "and diabetes (>= 200 mg/dl, red) are shaded at the 2-h sample, the only time they apply. Through the "
         "years of compensation the 2-h glucose creeps up while the insulin response grows; fasting glucose "
-        "reaches 126 mg/dl in year 10-11, and at the visits after it the 2-h glucose is in the diabetic range "
+        "reaches 126 mg/dl in year 13-14, and at the visit after it (year 16) the 2-h glucose is in the diabetic range "
         "and the insulin curve is lost."
     ),
     scenarios=("03_insulin_resistance_low_reserve.toml",),
@@ -180,7 +180,7 @@ def comparison_figure(scenarios: list, runs: RunCache):
     title="Reversibility map",
     caption=(
         "When does a lifestyle intervention still reverse the course? Scenario 7a's patient (sensitivity "
-        "falling 3.5 % a year) starts the programme at year 2 to 16 (x) with a beta-cell secretory reserve "
+        "falling 3.5 % a year) starts the programme at year 2 to 18 (x) with a beta-cell secretory reserve "
         "of 1.2 to 3 times healthy function (y). Each cell is one 20-year run, coloured by the final ADA "
         "stage (normal, prediabetes, diabetes) and labelled with the final fasting glucose (mg/dl). Early "
         "enough, or with enough reserve, glucose returns to normal; only with the lowest reserves and the "
@@ -189,7 +189,7 @@ def comparison_figure(scenarios: list, runs: RunCache):
         "HbA1c still at or above 6.5 % (glucosim's HbA1c runs high for its fasting glucose once beta cells "
         "are lost: docs/validation.md, UKPDS). Between the two, a band of lasting prediabetes is narrow or "
         "absent on this grid: the model's stable prediabetes ends near 107 mg/dl (issue 11). "
-        "A sweep (`scenarios/sweeps/reversibility_map.toml`, 48 runs of 20 years); the figure "
+        "A sweep (`scenarios/sweeps/reversibility_map.toml`, 72 runs of 20 years); the figure "
         "runs it into `results/sweeps/` the first time, resumably (`glucosim figure reversibility` says how "
         "long that takes and asks for `--yes` first)."
     ),

@@ -524,7 +524,15 @@ def circadian_meal_timing() -> dict:
     }
 
 
-VLCD_START_DAY = 2725
+def _vlcd_start_day() -> int:
+    """First day of the very-low-calorie diet: the scenario's change labelled so (defined once, in the file)."""
+    import tomllib
+
+    data = tomllib.loads((SCENARIO_DIR / "21_vlcd_early_type2.toml").read_text())
+    return next(int(change["from_day"]) for change in data["changes"] if change["label"] == "very-low-calorie diet")
+
+
+VLCD_START_DAY = _vlcd_start_day()
 """First day of the very-low-calorie diet in scenario 21."""
 VLCD_DAYS = 56
 
