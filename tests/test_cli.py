@@ -190,7 +190,14 @@ def test_trace_days_outside_the_run_or_empty_are_refused_before_simulating(tmp_p
 
 
 @pytest.mark.parametrize(
-    ("option", "value"), [("--slurm-memory", "abc"), ("--slurm-walltime", "4 hours"), ("--slurm-memory", "2 lots")]
+    ("option", "value"),
+    [
+        ("--slurm-memory", "abc"),
+        ("--slurm-walltime", "4 hours"),
+        ("--slurm-memory", "2 lots"),
+        ("--slurm-memory", "0"),  # was accepted
+        ("--slurm-memory", "0.0GB"),
+    ],
 )
 def test_slurm_sizes_and_times_are_checked_by_the_command_line(tmp_path, option, value):
     # --slurm-memory abc was a ValueError traceback from dask-jobqueue
@@ -213,6 +220,8 @@ def test_slurm_sizes_and_times_of_the_usual_forms_are_accepted():
         "16GiB",
         "4000",
     ]
+    # dask's parse_bytes reads units in any case: '2gb' and '512mb' were refused
+    assert [SLURM_MEMORY.convert(v, None, None) for v in ("2gb", "512mb", "0.5GB")] == ["2gb", "512mb", "0.5GB"]
     assert SLURM_WALLTIME.convert("1-12:00:00", None, None) == "1-12:00:00"
     assert SLURM_WALLTIME.convert("90", None, None) == "90"
 

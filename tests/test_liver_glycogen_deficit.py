@@ -11,44 +11,15 @@ The energy content of Kirk's diets is not in the abstract; both diets here give 
 lead's brief quotes for the trial, not read in the source).
 """
 
-import numpy as np
 import pytest
 
-import glucosim
+from glucosim.validation.cases import KIRK_DIETS, basal_output_change_48h_percent
 
-DIET_DAY = 3
-"""The diet starts at midnight of this day; its morning's fasting state still follows the usual dinner."""
-BEFORE_BREAKFAST_H = 7.4
-"""Just before the usual breakfast (07:30): ~12.5 h after dinner, glucosim's basal state."""
-
-USUAL_MEALS = [{"time_h": 7.5, "carbs_g": 60}, {"time_h": 12.5, "carbs_g": 80}, {"time_h": 19.0, "carbs_g": 80}]
-
-
-def _meals(carbs_g: float, fat_g: float, protein_g: float) -> list[dict]:
-    return [{"time_h": t, "carbs_g": carbs_g, "fat_g": fat_g, "protein_g": protein_g} for t in (8.0, 13.0, 19.0)]
-
-
-LOW_CARBOHYDRATE = _meals(15.0, 22.0, 30.0)  # 45 g carbohydrate, ~1,130 kcal/day
-HIGH_CARBOHYDRATE = _meals(65.0, 5.0, 15.0)  # 195 g carbohydrate, ~1,100 kcal/day
-
-
-def basal_output_change_percent(diet: list[dict], **overrides) -> float:
-    """Change of glucose production before breakfast from the diet's first morning to 48 h later, %."""
-    scenario = {
-        "name": "Kirk 2009 energy-deficit diet",
-        "duration_days": DIET_DAY + 3,
-        "subject": {"preset": "insulin_resistant", "parameters": overrides},
-        "routine": {"meals": USUAL_MEALS},
-        "changes": [{"from_day": DIET_DAY, "label": "diet", "other_food_kcal_per_day": 0, "meals": diet}],
-    }
-    result = glucosim.simulate(scenario, progress=False, state_days=(DIET_DAY, DIET_DAY + 2))
-
-    def basal(day: int) -> float:
-        trace = result.trace(day)
-        row = int(np.argmin(np.abs(trace["clock_h"].to_numpy() - BEFORE_BREAKFAST_H)))
-        return float(trace["liver_output_mg_kg_min"].iloc[row])
-
-    return 100.0 * (basal(DIET_DAY + 2) / basal(DIET_DAY) - 1.0)
+# the protocol (subject, usual meals, the two diets, the morning compared) is the validation case's, defined once
+# in glucosim.validation.cases (carbohydrate_restriction_48h); this file asserts on it with Kirk's own numbers
+LOW_CARBOHYDRATE = KIRK_DIETS["low_carbohydrate"]
+HIGH_CARBOHYDRATE = KIRK_DIETS["high_carbohydrate"]
+basal_output_change_percent = basal_output_change_48h_percent
 
 
 @pytest.fixture(scope="module")

@@ -670,3 +670,13 @@ def test_bootstrap_errors_shrink_with_the_library():
         ]
 
     assert se(1600) / se(400) == pytest.approx(0.5, abs=0.12)
+
+
+def test_cohort_file_values_keep_four_significant_digits():
+    """Four decimals wrote a fitted drift mean of -0.0005237 as -0.0005 (4.5 % off), and the file then failed
+    its own 1 % reproduction check (found 2026-12-03)."""
+    from glucosim.calibration.population import _toml_value
+
+    assert _toml_value(-0.0005237) == "-0.0005237"
+    assert _toml_value(1.33623) == "1.336" and _toml_value(-1e-18) in ("-1e-18", "1e-18")
+    assert _toml_value(0.0) == "0.0" and _toml_value(-0.0) == "0.0"

@@ -221,7 +221,9 @@ HYPERGLYCAEMIC_STATE = {
     "glucose_mean_mg_dl": 220.0,
     "insulin_mean_pmol_l": 90.0,
     "beta_mass_rel": 0.6,
-    "beta_function_rel": 0.5,
+    # near the low reserve (1.3): the demand-driven mass loss acts ((1.25 / 1.3) ** 8 = 0.73 of its rate; at 0.5 it
+    # was 5e-4, so an export that got it wrong passed)
+    "beta_function_rel": 1.25,
     "drift_log_liver": float(np.log(0.4)),  # a liver sensitivity well below 1
     "drift_log_muscle": float(np.log(0.6)),
     "drift_log_adipose": float(np.log(0.7)),
@@ -383,7 +385,7 @@ def test_every_rate_of_the_export_equals_the_core_at_a_hyperglycaemic_resistant_
     insulin-resistant state, without integrating: the kidney's excretion (and its energy in the body's balance)
     and the resistant liver's gluconeogenic share of its excess output act here, so an export that drops
     either fails."""
-    from glucosim.physiology import clock, liver
+    from glucosim.physiology import beta_cells, clock, liver
     from glucosim.physiology._jit import as_python
     from glucosim.physiology.indices import N_STATES, Flux
     from glucosim.simulation.organ import organ_fluxes, organ_rhs
@@ -417,6 +419,10 @@ def test_every_rate_of_the_export_equals_the_core_at_a_hyperglycaemic_resistant_
     )
     assert excess * p[Par.excess_output_glycogenolysis_share] > 0.05  # mg/kg/min moved between the liver's sources
     assert y[St.liver_glycogen_mg_kg] < 0.8 * p[Par.liver_glycogen_capacity]
+    workload = as_python(beta_cells.capacity_in_use)(
+        y[St.beta_function_rel], p[Par.beta_function_max], p[Par.beta_function_cap_sharpness]
+    )
+    assert workload > 0.5  # the beta cells work near their reserve: the workload term of mass loss is large
     assert np.all(np.isfinite(ours)) and np.all(ours != 0.0)
 
     error = np.abs(theirs - ours) / np.abs(ours)

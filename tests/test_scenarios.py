@@ -230,7 +230,6 @@ def test_33_night_work_raises_glucose_after_meals(summaries):
 
 def test_21_vlcd_empties_the_liver_within_weeks_but_the_beta_cells_stay_failed():
     import glucosim
-
     from glucosim.validation.cases import VLCD_DAYS, VLCD_START_DAY
 
     start, weeks8 = VLCD_START_DAY, VLCD_START_DAY + VLCD_DAYS

@@ -48,3 +48,19 @@ def test_a_subject_field_varied_alone_is_accepted(tmp_path):
         "insulin_sensitivity_whole_body",
         "subject.beta_cell_reserve",
     ]
+
+
+def test_two_subject_fields_of_one_parameter_are_refused(tmp_path):
+    # subject.beta_cell_reserve and subject.parameters.beta_function_max both set beta_function_max: accepted until
+    # 2026-12-03 (a review), and the second field won silently
+    text = (
+        GRID_SWEEP.split("[[arms]]")[0].replace(
+            'parameter = "beta_function_max"\nunit = "1"', 'field = "subject.beta_cell_reserve"'
+        )
+        + '\n[[variables]]\nfield = "subject.parameters.beta_function_max"\nvalues = [1.5, 2.5]\n'
+    )
+    message = _error(tmp_path, text)
+    assert (
+        "variables[2].field: 'subject.parameters.beta_function_max' sets the parameter 'beta_function_max'" in message
+    )
+    assert "which variables[1] varies too" in message

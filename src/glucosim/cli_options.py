@@ -67,8 +67,11 @@ class Pattern(click.ParamType):
         return text
 
 
-SLURM_MEMORY = Pattern(r"[0-9]+(\.[0-9]+)?\s*([kKMGTP]i?B?|B)?", "a size such as 2GB, 512MB or 16GiB")
-"""Memory per SLURM job: a number and a unit (dask-jobqueue raised a ValueError traceback on 'abc')."""
+SLURM_MEMORY = Pattern(
+    r"(?i)(?![0.]+\s*([kmgtp]i?b?|b)?$)[0-9]+(\.[0-9]+)?\s*([kmgtp]i?b?|b)?", "a size such as 2GB, 512MB or 16GiB"
+)
+"""Memory per SLURM job: a number above 0 and a unit, in any case, as dask's parse_bytes reads it ('2gb', '512MB';
+dask-jobqueue raised a ValueError traceback on 'abc')."""
 SLURM_WALLTIME = Pattern(
     r"([0-9]+-)?[0-9]+(:[0-5][0-9]){0,2}", "SLURM's [DAYS-]HOURS:MINUTES:SECONDS, e.g. 04:00:00 or 1-12:00:00"
 )

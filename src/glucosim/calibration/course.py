@@ -121,7 +121,8 @@ STAGE_TWO_SENSITIVITY = 0.26
 """Whole-body sensitivity at which scenario 3's subject with a reserve of 1.4 (``STAGE_TWO_RESERVE``) and the DPP's
 baseline weight has a fasting glucose of ~110 mg/dl without a drift: the upper half of Weir & Bonner-Weir's stage 2."""
 STAGE_TWO_RESERVE = 1.4
-"""beta_function_max of the stage-2 subject: a low reserve, as the DPP cohort's enrolled (docs/population.md)."""
+"""beta_function_max of the stage-2 subject: a low reserve, near the fitted DPP cohort's median (1.34 on 2026-12-03,
+docs/population.md)."""
 STAGE_TWO_WEIGHT_KG = 93.5
 """The DPP's mean baseline weight (Knowler 2002)."""
 STAGE_TWO_YEARS = 3

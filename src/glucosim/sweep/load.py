@@ -162,17 +162,25 @@ def _same_parameter_twice(loaded: LoadedSweep) -> None:
     """A parameter varied both by its table name and through a subject field: the table name won, silently."""
     from glucosim.scenario.schema import SHORTHAND_PARAMETERS
 
-    parameters = {variable.parameter: index for index, variable in enumerate(loaded.sweep.variables)}
+    # every variable's parameter: its table name, or the parameter its subject field sets; the first to claim one
+    # keeps it (two subject fields of one parameter, e.g. subject.body_weight_kg and subject.parameters.body_weight,
+    # were accepted and the second won silently)
+    parameters = {
+        variable.parameter: index for index, variable in enumerate(loaded.sweep.variables) if variable.parameter
+    }
     for index, variable in enumerate(loaded.sweep.variables):
         field = variable.field or ""
+        if not field.startswith("subject."):
+            continue
         name = SHORTHAND_PARAMETERS.get(field.removeprefix("subject."), field.removeprefix("subject.parameters."))
-        if field.startswith("subject.") and name in parameters:
+        if name in parameters and parameters[name] != index:
             _fail(
                 loaded.source,
                 f"variables[{index}].field",
-                f"'{field}' sets the parameter '{name}', which variables[{parameters[name]}] varies too (the "
-                f"parameter would win and this variable do nothing); vary it once",
+                f"'{field}' sets the parameter '{name}', which variables[{parameters[name]}] varies too (only one "
+                f"of them would act, silently); vary it once",
             )
+        parameters.setdefault(name, index)
 
 
 def _check_fields(loaded: LoadedSweep) -> None:
