@@ -556,7 +556,10 @@ def liver_fat_vlcd() -> dict:
         return float(indices["air_glucose_uU_ml"])
 
     on_diet = daily.loc[before:week8]
-    lost_8kg = int(on_diet.index[np.argmax(on_diet["weight_change_kg"].to_numpy() <= -8.0)])
+    # 8 kg lost on the diet: counted from the diet's first day (the subject has already lost weight to glucosuria
+    # by then; counted from the run's start, -8 kg came ~1.8 kg early)
+    lost_on_diet_kg = on_diet["weight_change_kg"].to_numpy() - daily.loc[before, "weight_change_kg"]
+    lost_8kg = int(on_diet.index[np.argmax(lost_on_diet_kg <= -8.0)])
     return {
         "liver_fat_week8_pct": daily.loc[week8, "liver_fat_pct"],
         "liver_fat_change_at_8kg_loss_percent": _percent_change(

@@ -324,8 +324,9 @@ def markdown(table) -> str:
         )
     if table.attrs.get("clinic"):
         how = (
-            "enrolled and diagnosed by the virtual DPP clinic (glucosim.analysis.sweep.clinic): screening fasting"
-            " glucose 95-125 mg/dl and prediabetic, fasting glucose every 6 months and HbA1c every year, each test"
+            "enrolled and diagnosed by the virtual DPP clinic (glucosim.analysis.sweep.clinic): a staged screening"
+            " (two fasting glucose tests of 95-125 mg/dl, prediabetic at the second), fasting glucose every 6"
+            " months and HbA1c every year, each test"
             " with its within-person variability (CV 5.7 % and 3.6 %, Selvin 2007), diabetes confirmed by a repeat"
             " test (fasting glucose >= 126 mg/dl or HbA1c >= 6.5 %, HbA1c standing in for the OGTT)."
         )
