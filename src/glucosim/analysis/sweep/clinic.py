@@ -23,7 +23,7 @@ What the clinic here does with a sweep's daily fasting glucose and HbA1c:
   fasting glucose and an HbA1c; enrolled when that fasting glucose is in the
   window too, the visit's tests put the patient at the ADA's prediabetes stage
   (fasting glucose >= 100 or HbA1c 5.7-6.4 %), and the HbA1c is below 6.5 %.
-  With one test, one in three enrolled patients was normal at heart, let in
+  With one test, one in three enrolled patients was truly normal, let in
   by one high reading (measured 2026-12-03: a noiseless clinic saw 2 returns
   to normal among 117 where the noisy one saw 15.9 per 100 person-years);
 - every 6 months a fasting glucose; every year also an HbA1c;
