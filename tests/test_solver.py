@@ -564,15 +564,17 @@ DOP853_TIGHT_ERROR = 1e-5
 is below 1e-5 and at least 10 times below its error at the default rtol."""
 
 
+MEAL_EXERCISE_DAY = {
+    "sleep_h": 6.0,
+    "meals": [{"time_h": 7.5, "carbs_g": 60}, {"time_h": 12.5, "carbs_g": 80}, {"time_h": 19.0, "carbs_g": 80}],
+    "exercise": [{"start_h": 17.0, "duration_min": 45, "intensity_pct_vo2max": 60}],
+}
+"""The routine of the methods' accuracy tests: three meals and 45 min of exercise (test_solver_rosw.py too)."""
+
+
 def _dop853_meal_day(make_scenario):
     """(loaded scenario, largest relative error of dop853 at given tolerances against scipy at rtol 1e-11, name)."""
-    loaded = make_scenario(
-        routine={
-            "sleep_h": 6.0,
-            "meals": [{"time_h": 7.5, "carbs_g": 60}, {"time_h": 12.5, "carbs_g": 80}, {"time_h": 19.0, "carbs_g": 80}],
-            "exercise": [{"start_h": 17.0, "duration_min": 45, "intensity_pct_vo2max": 60}],
-        }
-    )
+    loaded = make_scenario(routine=MEAL_EXERCISE_DAY)
     program = ScenarioProgram(loaded)
     y0 = initial_state(program)
     schedule, _, _ = program.schedule(0, 1)

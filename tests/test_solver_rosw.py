@@ -168,14 +168,9 @@ def test_organ_model_day_agrees_with_dopri5_and_is_recorded(make_scenario):
     tolerance, and
     simulate(..., method="ros34pw2") records the method and its Jacobians in the provenance."""
     import glucosim
+    from tests.test_solver import MEAL_EXERCISE_DAY
 
-    loaded = make_scenario(
-        routine={
-            "sleep_h": 6.0,
-            "meals": [{"time_h": 7.5, "carbs_g": 60}, {"time_h": 12.5, "carbs_g": 80}, {"time_h": 19.0, "carbs_g": 80}],
-            "exercise": [{"start_h": 17.0, "duration_min": 45, "intensity_pct_vo2max": 60}],
-        }
-    )
+    loaded = make_scenario(routine=MEAL_EXERCISE_DAY)
     program = ScenarioProgram(loaded)
     y0 = initial_state(program)
     schedule, _, _ = program.schedule(0, 1)
