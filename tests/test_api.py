@@ -132,6 +132,22 @@ def test_deprecated_alias_warns_and_maps():
     assert from_file_field.parameters[Par.insulin_sensitivity_whole_body] == 0.6
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"body_weight": 60.0, "body_weight_kg": 90.0},  # the parameter silently won over the field
+        {"beta_cell_reserve": 2.0, "beta_function_max": 3.0},
+        {"insulin_sensitivity": 0.5, "insulin_sensitivity_whole_body": 0.6},  # a deprecated alias and its name
+    ],
+)
+def test_one_parameter_set_under_two_names_is_refused(overrides):
+    first, second = overrides
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with pytest.raises(glucosim.ScenarioError, match=f"{first!r} and {second!r} both set the parameter"):
+            glucosim.load_scenario(scenario_dict(), **overrides)
+
+
 def test_out_of_range_parameter_names_unit_and_range():
     row = glucosim.load_parameter_table()["glucose_distribution_volume"]
     with pytest.raises(glucosim.ScenarioError) as error:

@@ -143,13 +143,27 @@ def _drop_after_end(data: dict, where: str) -> None:
 def _apply(data: dict, overrides: Mapping[str, Any], where: str) -> dict:
     from glucosim.errors import ScenarioError
     from glucosim.parameters import load_parameter_table
-    from glucosim.scenario.schema import DEPRECATED_SUBJECT_FIELDS, Scenario, Subject
+    from glucosim.scenario.schema import DEPRECATED_SUBJECT_FIELDS, SHORTHAND_PARAMETERS, Scenario, Subject
 
     table = load_parameter_table()
     subject_fields = set(Subject.model_fields) - {"parameters"}
     data = dict(data)
     if any(key in overrides for key in DURATION_FIELDS):
         data = {key: value for key, value in data.items() if key not in DURATION_FIELDS}
+    # a parameter set twice under two names (body_weight=60 and body_weight_kg=90, or a deprecated alias and its
+    # new name) is an error: the subject's parameters table would silently win over the field
+    sets_parameter: dict[str, str] = {}  # parameter-table name -> the override that sets it
+    for key in overrides:
+        name = DEPRECATED_SUBJECT_FIELDS.get(key, key)
+        parameter = SHORTHAND_PARAMETERS.get(name, name if name in table else None)
+        if parameter is None:
+            continue
+        if parameter in sets_parameter:
+            raise ScenarioError(
+                f"{where}: overrides {sets_parameter[parameter]!r} and {key!r} both set the parameter "
+                f"{parameter!r}; give one"
+            )
+        sets_parameter[parameter] = key
     for key, value in overrides.items():
         if key in DEPRECATED_SUBJECT_FIELDS:
             new = DEPRECATED_SUBJECT_FIELDS[key]

@@ -125,6 +125,27 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def _read_parquet(path: Path, columns: list[str] | None = None):
+    """A parquet file as a DataFrame, read on this thread only.
+
+    pyarrow reads with its CPU and I/O thread pools by default; a process that exits soon after such a read can
+    abort in pyarrow's teardown ("terminate called without an active exception", SIGABRT, exit code -6/134;
+    apache/arrow#34314, #39862) after its work is complete. A healing rerun of a finished sweep did so in 2 of
+    40 runs here (tests/test_sweep_faults.py in CI). The files are chunk-sized, so threads buy nothing.
+    """
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=columns, use_threads=False, pre_buffer=False)
+    return table.to_pandas(use_threads=False)
+
+
+def _read_table(path: Path, columns: list[str] | None = None):
+    """A parquet file as a pyarrow Table, without pyarrow's thread pools (see ``_read_parquet``)."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, columns=columns, use_threads=False, pre_buffer=False)
+
+
 def _atomic_parquet(frame, path: Path) -> None:
     temporary = _temporary(path)
     try:
@@ -340,12 +361,11 @@ class SweepStore:
         """A chunk file without a record (killed between the two writes, or an older glucosim): kept if it
         reads whole with the expected run ids, then recorded."""
         import numpy as np
-        import pyarrow.parquet as pq
 
         path = self.out_dir / CHUNK_DIR / chunk_name(index)
         first = index * manifest["chunk_runs"]
         try:
-            ids = pq.read_table(path, columns=["run_id"]).column("run_id").to_numpy()
+            ids = _read_table(path, columns=["run_id"]).column("run_id").to_numpy()
         except Exception as exc:  # noqa: BLE001 - any unreadable file is a corrupt chunk
             return False, f"unreadable ({type(exc).__name__}) and without a record"
         if not np.array_equal(ids, np.arange(first, first + expected)):
@@ -417,9 +437,8 @@ class SweepStore:
 
     def design(self):
         """The design table (one row per run)."""
-        import pandas as pd
 
-        return pd.read_parquet(self.out_dir / DESIGN_FILE)
+        return _read_parquet(self.out_dir / DESIGN_FILE)
 
     def _chunk_paths(self, require_complete: bool) -> list[Path]:
         manifest = self.manifest()
@@ -465,9 +484,9 @@ class SweepStore:
         import pandas as pd
 
         if self._results_file_ok():
-            return pd.read_parquet(self.out_dir / RESULTS_FILE, columns=columns)
+            return _read_parquet(self.out_dir / RESULTS_FILE, columns=columns)
         wanted = None if columns is None else list(dict.fromkeys(["run_id", *columns]))
-        frames = [pd.read_parquet(path, columns=wanted) for path in self._chunk_paths(require_complete)]
+        frames = [_read_parquet(path, columns=wanted) for path in self._chunk_paths(require_complete)]
         results = pd.concat(frames, ignore_index=True).sort_values("run_id", kind="stable").reset_index(drop=True)
         if results["run_id"].duplicated().any():
             raise SweepError(f"{self.out_dir}: duplicated run ids in the chunk files (was the directory edited?)")
@@ -482,7 +501,7 @@ class SweepStore:
         files = [path for path in files if path.is_file()]
         if not files:
             raise SweepError(f"{self.out_dir}: no daily outputs (the sweep's outputs.daily is empty)")
-        return pd.concat([pd.read_parquet(path) for path in files], ignore_index=True)
+        return pd.concat([_read_parquet(path) for path in files], ignore_index=True)
 
     def is_complete(self) -> bool:
         """Whether every chunk is done."""
@@ -511,7 +530,7 @@ class SweepStore:
         n_rows = next_run_id = 0
         with pq.ParquetWriter(temporary, schema) as writer:
             for path in paths:  # chunk files are in run order and each is sorted
-                table = pq.read_table(path).select(schema.names).cast(schema)
+                table = _read_table(path).select(schema.names).cast(schema)
                 ids = table.column("run_id").to_numpy()
                 if ids.size and ids[0] < next_run_id:
                     writer.close()
