@@ -56,8 +56,15 @@ abstract read: +60 % secretion to IV glucose 15 min after a fat meal, fat dose
 not given; kF ~0.52 at 41 g gives -66 % for the case, insulin still -21 %),
 and with this brake insulin stops falling only when the glucose area is -88 %;
 without the brake kF = 0.25 gives -40 % and insulin +8 % but secretion +3 %.
-Fat's potentiation and the brake's size for a solid meal must be set together,
-from a study that measures both.
+Knuth et al. 2008 (PMC2636944, abstract read) likewise found no change of
+plasma glucose or insulin when 30 g of fat was removed from a 100 g
+carbohydrate, 30 g protein meal; glucosim, the healthy preset, gives the fat
+meal a 5-h glucose area +31 % and insulin area -36 % (the trial term: kF 0.2,
++6 % / -33 %; kF 1.0, -46 % / -19 %). In glucosim more secretion lowers glucose
+before it raises insulin, so no size of a linear term keeps insulin with
+glucose as people do. Fat's potentiation and the brake's size for a solid meal
+must be set together, from a study that measures both (and after the insulin
+kinetics of issue 11 item 4, which set how far glucose falls per unit insulin).
 """
 
 import math
