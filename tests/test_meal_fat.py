@@ -59,3 +59,45 @@ def test_fat_added_to_a_starch_meal_raises_insulin_per_unit_of_glucose(fat_over_
     # Collier & O'Dea 1983 (abstract read): "despite the lower blood glucose levels in the presence of fat the
     # insulin response was not reduced, suggesting a potentiation of insulin secretion"; fat greatly increased GIP
     assert fat_over_starch["insulin_pmol_l"] > fat_over_starch["glucose_mg_dl"]
+
+
+# ---------------------------------------------------------------- tools/fat_meal.py on a trace known by hand
+def _fat_meal_tool():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "fat_meal", Path(__file__).resolve().parents[1] / "tools" / "fat_meal.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fat_meal_tool_splits_the_incremental_areas_at_3_h():
+    import pandas as pd
+
+    tool = _fat_meal_tool()
+    clock_h = np.arange(0.0, 24.0, 5.0 / 60.0)
+    # glucose 90, 30 mg/dl higher from 09:00 to 12:30, and 20 below from 14:00 (outside the window, not counted)
+    glucose = 90.0 + np.where((clock_h >= 9.0 - 1e-9) & (clock_h <= 12.5 + 1e-9), 30.0, 0.0)
+    glucose -= np.where(clock_h >= 14.0 - 1e-9, 20.0, 0.0)
+    day = pd.DataFrame(
+        {
+            "clock_h": clock_h,
+            "time_min": 1440.0 + 60.0 * clock_h,
+            "glucose_mg_dl": glucose,
+            "insulin_pmol_l": np.full_like(clock_h, 40.0),
+            "secretion_pmol_kg_min": np.full_like(clock_h, 1.0),
+            "stomach_solid_mg_kg": np.where(clock_h >= 13.0 - 1e-9, 10.0, 0.0),
+            "stomach_liquid_mg_kg": np.zeros_like(clock_h),
+        }
+    )
+    areas = tool.measures(day)
+    # 30 mg/dl for 2 h (09:00-11:00) then 1.5 h (11:00-12:30), each side's 5-min ramp counting half
+    assert areas["glucose area 0-3 h"] == pytest.approx(30.0 * (120.0 + 2.5), rel=1e-9)
+    assert areas["glucose area 3-5 h"] == pytest.approx(30.0 * (90.0 + 2.5), rel=1e-9)
+    assert areas["glucose area 0-5 h"] == pytest.approx(30.0 * (210.0 + 5.0), rel=1e-9)
+    assert areas["insulin area 0-5 h"] == 0.0
+    assert areas["secretion above basal 0-5 h"] == 0.0
+    assert areas["stomach content at 5 h (mg/kg)"] == pytest.approx(10.0)
