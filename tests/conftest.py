@@ -63,6 +63,7 @@ HEAVY_FILES_FIRST = (
     "test_sweep_faults.py",
     "test_install.py",
     "test_outputs.py",
+    "test_solver_rosw.py",  # 46 s: ran last, alone, in the full run of 2026-12-03 (not listed then)
     "test_sbml.py",
     "test_sweep_analysis.py",
     "test_figures.py",

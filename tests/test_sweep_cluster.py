@@ -118,6 +118,40 @@ def test_sweep_on_slurm_through_dask_jobqueue(reference, slurm):
     pdt.assert_frame_equal(expected, comparable(load_results(out)))
 
 
+JOB_FINISHED_STATES = {
+    "BOOT_FAIL",
+    "CANCELLED",
+    "COMPLETED",
+    "DEADLINE",
+    "FAILED",
+    "NODE_FAIL",
+    "OUT_OF_MEMORY",
+    "PREEMPTED",
+    "TIMEOUT",
+}
+JOB_POLL_S = 0.5
+
+
+def _wait_for_job(job_id: str, timeout_s: float) -> list[dict[str, str]]:
+    """``scontrol show job`` fields of every task of batch job ``job_id``, once all have finished.
+
+    What ``sbatch --wait`` does, polled every JOB_POLL_S instead: sbatch (slurm 22.05) looks after 2, 10 and 42 s
+    (sleeps of 2, 8, then 32 s under MinJobAge=60), so it returned 42 s after submission however soon the ~10-s
+    array had finished. The records stay MinJobAge (60 s) after the job ends: far longer than a poll."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        shown = subprocess.run(["scontrol", "--oneliner", "show", "job", job_id], capture_output=True, text=True)
+        tasks = [
+            dict(field.split("=", 1) for field in line.split() if "=" in field)
+            for line in shown.stdout.splitlines()
+            if line.strip()
+        ]
+        if shown.returncode == 0 and tasks and all(task.get("JobState") in JOB_FINISHED_STATES for task in tasks):
+            return tasks
+        assert time.monotonic() < deadline, f"job {job_id} unfinished after {timeout_s} s: {shown.stdout}{shown.stderr}"
+        time.sleep(JOB_POLL_S)
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(CLUSTER_TIMEOUT_S)
 def test_sweep_as_a_plain_slurm_job_array(reference, slurm, tmp_path):
@@ -131,11 +165,14 @@ def test_sweep_as_a_plain_slurm_job_array(reference, slurm, tmp_path):
         f"{' '.join(glucosim)} sweep {path} --out {out} --chunk-runs 1 --no-progress "
         "--task-index $SLURM_ARRAY_TASK_ID --task-count $SLURM_ARRAY_TASK_COUNT\n"
     )
-    submitted = subprocess.run(
-        [shutil.which("sbatch"), "--wait", str(script)], capture_output=True, text=True, timeout=CLUSTER_TIMEOUT_S
-    )
+    submitted = subprocess.run([shutil.which("sbatch"), "--parsable", str(script)], capture_output=True, text=True)
+    assert submitted.returncode == 0, submitted.stderr
+    tasks = _wait_for_job(submitted.stdout.strip().split(";")[0], CLUSTER_TIMEOUT_S)
     logs = "\n".join(p.read_text() for p in sorted(tmp_path.glob("array-*.log")))
-    assert submitted.returncode == 0, submitted.stderr + logs
+    # what `sbatch --wait` returning 0 meant (every task exited with status 0), and no task cancelled or timed out
+    assert len(tasks) == 3 and all(t["JobState"] == "COMPLETED" and t["ExitCode"] == "0:0" for t in tasks), (
+        f"{tasks}\n{logs}"
+    )
     assert _chunks_done(out) == 8
     assert (out / "results.parquet").is_file(), "the last array task to finish writes results.parquet"
     pdt.assert_frame_equal(expected, comparable(load_results(out)))
