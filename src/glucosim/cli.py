@@ -327,6 +327,8 @@ def clinic(protocol, subject: str, at_year: float, out_dir, list_names: bool, st
     if out_dir is not None:
         try:
             paths = result.save(out_dir)
+        except GlucosimError as error:  # a folder holding a run or a sweep: the message names it
+            _fail(error)
         except OSError as error:
             _fail(f"{out_dir}: could not write the results: {error.strerror or error}")
         click.echo(f"wrote {', '.join(str(path) for path in paths.values())}")

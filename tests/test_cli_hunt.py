@@ -1,0 +1,83 @@
+"""Holes found by the user's-eye hunt of 2026-12-03: output files that clobber or half-write, and messages."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from glucosim.cli import main
+from glucosim.clinic.runner import run_protocol
+from glucosim.errors import GlucosimError
+from glucosim.io.results import COMPLETE_FILE, SWEEP_MANIFEST
+
+
+@pytest.fixture(scope="module")
+def fasting_result():
+    return run_protocol("fasting", "healthy")
+
+
+def test_clinic_save_refuses_a_run_folder_and_leaves_its_files(tmp_path, fasting_result):
+    # a run's folder has its own clinic_samples.csv, checksummed in COMPLETE.json: clinic --out into it overwrote
+    # that file and the run then failed its own verification
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "clinic_samples.csv").write_text("the run's visits\n")
+    (run_dir / COMPLETE_FILE).write_text("{}\n")
+    with pytest.raises(GlucosimError, match="holds a glucosim run"):
+        fasting_result.save(run_dir)
+    assert (run_dir / "clinic_samples.csv").read_text() == "the run's visits\n"
+    assert not (run_dir / "clinic.json").exists()
+
+
+def test_clinic_save_refuses_a_sweep_folder(tmp_path, fasting_result):
+    (tmp_path / SWEEP_MANIFEST).write_text("{}\n")
+    with pytest.raises(GlucosimError, match="sweep"):
+        fasting_result.save(tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [SWEEP_MANIFEST]
+
+
+def test_clinic_save_interrupted_leaves_the_previous_files_whole(tmp_path, fasting_result, monkeypatch):
+    # an interrupt while the CSV was being written left a truncated clinic_samples.csv beside a clinic.json
+    fasting_result.save(tmp_path)
+    before = {name: (tmp_path / name).read_text() for name in ("clinic.json", "clinic_samples.csv")}
+
+    def interrupted(self, path, **kwargs):
+        with open(path, "w") as handle:
+            handle.write("time_min,glu")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("pandas.DataFrame.to_csv", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fasting_result.save(tmp_path)
+    assert {name: (tmp_path / name).read_text() for name in before} == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(before)
+
+
+def test_cli_clinic_into_a_run_folder_is_one_error_line(tmp_path):
+    (tmp_path / "summary.json").write_text("{}\n")
+    result = CliRunner().invoke(main, ["clinic", "fasting", "--out", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert result.output.count(str(tmp_path)) == 1 and "holds a glucosim run" in result.output
+    assert json.loads((tmp_path / "summary.json").read_text()) == {}
+
+
+def test_sbml_export_interrupted_leaves_no_half_written_file(tmp_path, monkeypatch):
+    libsbml = pytest.importorskip("libsbml")
+    from glucosim.clinic.runner import morning_test_state, subject_scenario
+    from glucosim.io import sbml
+
+    loaded = subject_scenario("healthy")
+    state, drivers, _ = morning_test_state(loaded)
+    out = tmp_path / "model.xml"
+    out.write_text("the previous export\n")
+
+    def interrupted(document, path):
+        with open(path, "w") as handle:
+            handle.write('<?xml version="1.0" encoding="UTF-8"?>\n<sbml')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(libsbml, "writeSBMLToFile", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sbml.write_sbml(out, state, loaded.parameters, drivers)
+    assert out.read_text() == "the previous export\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["model.xml"]
