@@ -81,3 +81,16 @@ def test_sbml_export_interrupted_leaves_no_half_written_file(tmp_path, monkeypat
         sbml.write_sbml(out, state, loaded.parameters, drivers)
     assert out.read_text() == "the previous export\n"
     assert [path.name for path in tmp_path.iterdir()] == ["model.xml"]
+
+
+@pytest.mark.parametrize("out", [".", ".."])
+def test_run_out_the_current_folder_is_refused_before_simulating(tmp_path, monkeypatch, out):
+    # `--out .` simulated the whole run, then failed to rename the results onto the working folder ("Device or
+    # resource busy"); `..` with --overwrite would have moved the folder the user stands in aside
+    inner = tmp_path / "here"
+    inner.mkdir()
+    monkeypatch.chdir(inner)
+    result = CliRunner().invoke(main, ["run", "01_healthy_baseline", "--set", "duration_days=1", "--out", out])
+    assert result.exit_code == 2, result.output
+    assert "current folder" in result.output and "running" not in result.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["here"] and not any(inner.iterdir())
