@@ -94,3 +94,29 @@ def test_run_out_the_current_folder_is_refused_before_simulating(tmp_path, monke
     assert result.exit_code == 2, result.output
     assert "current folder" in result.output and "running" not in result.output
     assert sorted(path.name for path in tmp_path.iterdir()) == ["here"] and not any(inner.iterdir())
+
+
+def test_two_meals_at_one_time_in_a_change_are_refused_like_in_the_routine():
+    # the routine refused them, a change took them and the run silently dropped one of the meals (the day with 50 g
+    # and 60 g at 08:00 gave the trace of the 60-g meal alone)
+    import glucosim
+
+    meals = [{"time_h": 8.0, "carbs_g": 50.0}, {"time_h": 8.0, "carbs_g": 60.0}]
+    for data in (
+        {"name": "x", "duration_days": 2, "routine": {"meals": meals}},
+        {"name": "x", "duration_days": 2, "changes": [{"from_day": 1, "meals": meals}]},
+    ):
+        with pytest.raises(GlucosimError, match=r"two meals at the same time_h \(8 h;"):
+            glucosim.load_scenario(data)
+    with pytest.raises(GlucosimError, match=r"changes\[0\]"):
+        glucosim.load_scenario({"name": "x", "duration_days": 2, "changes": [{"from_day": 1, "meals": meals}]})
+
+
+def test_meals_a_clock_step_apart_are_named_as_one_time():
+    # 8 h and 8.0001 h fall on one step of the 1/1024-h clock grid: the message said "the same time_h" of two
+    # different numbers without saying why
+    import glucosim
+
+    meals = [{"time_h": 8.0, "carbs_g": 50.0}, {"time_h": 8.0001, "carbs_g": 60.0}]
+    with pytest.raises(GlucosimError, match="1/1024 h"):
+        glucosim.load_scenario({"name": "x", "duration_days": 2, "routine": {"meals": meals}})
