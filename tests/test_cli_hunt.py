@@ -120,3 +120,77 @@ def test_meals_a_clock_step_apart_are_named_as_one_time():
     meals = [{"time_h": 8.0, "carbs_g": 50.0}, {"time_h": 8.0001, "carbs_g": 60.0}]
     with pytest.raises(GlucosimError, match="1/1024 h"):
         glucosim.load_scenario({"name": "x", "duration_days": 2, "routine": {"meals": meals}})
+
+
+# ------------------------------------------------------------------ protocols whose indices would be misread
+def _protocol_problem(tmp_path, data: dict) -> str:
+    from glucosim.scenario.protocol import load_protocol
+
+    def value(item):
+        return f'"{item}"' if isinstance(item, str) else repr(item)
+
+    lines = [f"{key} = {value(item)}" for key, item in data.items() if key != "actions"]
+    for action in data.get("actions", []):
+        lines += ["[[actions]]", *(f"{key} = {value(item)}" for key, item in action.items())]
+    path = tmp_path / "p.toml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(GlucosimError) as caught:
+        load_protocol(path)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # the drink at minute 120 of a 120-min test: never absorbed, and the test classed the subject "normal"
+        (
+            {
+                "kind": "ogtt",
+                "duration_min": 120,
+                "samples_min": [0, 120],
+                "actions": [{"at_min": 120, "oral_glucose_g": 75}],
+            },
+            "an 'ogtt' needs its oral_glucose_g drink at minute 0",
+        ),
+        (
+            {
+                "kind": "ivgtt",
+                "duration_min": 180,
+                "sample_every_min": 2,
+                "actions": [{"at_min": 20, "iv_glucose_g_per_kg": 0.3}],
+            },
+            "an 'ivgtt' needs its iv_glucose_g_per_kg bolus at minute 0",
+        ),
+        # a 10-min bolus from minute 0 of a 5-min test: half the dose was never given, and SI and AIRg were reported
+        (
+            {
+                "kind": "fasting",
+                "duration_min": 5,
+                "sample_every_min": 1,
+                "actions": [{"at_min": 0, "iv_glucose_g_per_kg": 0.3, "bolus_duration_min": 10}],
+            },
+            "actions[0]: the bolus runs from minute 0 to 10, past the end of the test",
+        ),
+    ],
+)
+def test_protocols_whose_indices_would_be_misread_are_refused(tmp_path, data, expected):
+    message = _protocol_problem(tmp_path, {"name": "p", **data})
+    assert "p.toml" in message and expected in message and "allowed:" in message
+
+
+def test_an_ogtt_without_a_two_hour_sample_is_not_classed_normal():
+    import pandas as pd
+
+    from glucosim.clinic import analysis
+
+    times = [0.0, 30.0, 60.0]
+    samples = pd.DataFrame(
+        {
+            "time_min": times,
+            "glucose_mg_dl": [90.0, 250.0, 260.0],
+            "insulin_uU_ml": [8.0, 60.0, 70.0],
+            "nefa_mmol_l": [0.5, 0.3, 0.2],
+        }
+    )
+    indices = analysis.ogtt_indices(samples)
+    assert indices["glucose_tolerance"] == "not classified (no 120-min sample)"
