@@ -194,3 +194,11 @@ def test_an_ogtt_without_a_two_hour_sample_is_not_classed_normal():
     )
     indices = analysis.ogtt_indices(samples)
     assert indices["glucose_tolerance"] == "not classified (no 120-min sample)"
+
+
+def test_clinic_at_a_year_on_a_preset_says_to_give_a_scenario():
+    # "preset healthy: day 1826 is outside the scenario (allowed: 0 to 0, i.e. years 0 to 0.001)" named no way out
+    result = CliRunner().invoke(main, ["clinic", "fasting", "--subject", "healthy", "--at-year", "5"])
+    assert result.exit_code == 2, result.output
+    assert "preset healthy" in result.output and "allowed: 0 to 0" in result.output
+    assert "a preset lives one reference day" in result.output and "--subject" in result.output

@@ -150,9 +150,15 @@ def subject_state(loaded: LoadedScenario, day: int = 0) -> np.ndarray:
         # the latest year whose day, round(year x 365.25), is in the run (the last day / 365.25 printed as "20.00"
         # for a 20-year run, whose year 20 is day 7305, one past its end)
         latest_year = math.floor((program.n_days - 0.5) / DAYS_PER_YEAR * 1000.0 - 1e-6) / 1000.0
+        hint = ""
+        if loaded.source.startswith("preset "):
+            hint = (
+                "; a preset lives one reference day: to test a later year give a scenario that lasts that long "
+                "(--subject SCENARIO, a file or a shipped name)"
+            )
         raise ClinicError(
             f"{loaded.source}: day {day} is outside the scenario (allowed: 0 to {program.n_days - 1}, "
-            f"i.e. years 0 to {max(latest_year, 0.0):g})"
+            f"i.e. years 0 to {max(latest_year, 0.0):g}){hint}"
         )
     if day == 0:
         return initial_state(program)
