@@ -202,3 +202,30 @@ def test_clinic_at_a_year_on_a_preset_says_to_give_a_scenario():
     assert result.exit_code == 2, result.output
     assert "preset healthy" in result.output and "allowed: 0 to 0" in result.output
     assert "a preset lives one reference day" in result.output and "--subject" in result.output
+
+
+def test_a_loaded_scenario_shortened_drops_its_late_changes_and_visits_like_a_file():
+    # load_scenario("07a_...", duration_days=3) dropped the change at year 9 with a note, but the same override on
+    # the loaded scenario (what export-sbml --days does) failed: "a change starts on day 3287, after the end of
+    # the run" (model_dump gives tuples, and only lists were trimmed)
+    import glucosim
+
+    with pytest.warns(UserWarning, match="dropped: change"):
+        from_name = glucosim.load_scenario("07a_early_intervention", duration_days=3)
+    with pytest.warns(UserWarning, match="dropped: change"):
+        from_loaded = glucosim.load_scenario(glucosim.load_scenario("07a_early_intervention"), duration_days=3)
+    assert from_loaded.scenario == from_name.scenario and from_loaded.scenario.changes == ()
+    visits = {"name": "v", "duration_days": 30, "clinic": [{"protocol": "fasting", "at_years": [0.0, 0.05]}]}
+    with pytest.warns(UserWarning, match="dropped: clinic visit fasting at year 0.05"):
+        shortened = glucosim.load_scenario(glucosim.load_scenario(visits), duration_days=10)
+    assert [visit.at_years for visit in shortened.scenario.clinic] == [(0.0,)]
+
+
+def test_export_sbml_days_of_a_scenario_with_later_changes(tmp_path):
+    pytest.importorskip("libsbml")
+    out = tmp_path / "a.xml"
+    result = CliRunner().invoke(
+        main, ["export-sbml", "--subject", "07a_early_intervention", "--days", "2", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and "2 days as events" in result.output
