@@ -229,3 +229,20 @@ def test_export_sbml_days_of_a_scenario_with_later_changes(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert out.is_file() and "2 days as events" in result.output
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("scenarios/sweeps/prediabetes_lifestyle.toml", "is a sweep file, not a scenario: run it with glucosim sweep"),
+        ("protocols/ogtt_75g.toml", "is a protocol file, not a scenario: run it with glucosim clinic"),
+    ],
+)
+def test_check_of_a_sweep_or_protocol_file_names_what_it_is(path, expected):
+    # it listed every sweep or protocol field as an unknown scenario field
+    from pathlib import Path
+
+    file = Path(__file__).resolve().parent.parent / path
+    result = CliRunner().invoke(main, ["check", str(file)])
+    assert result.exit_code == 2, result.output
+    assert f"{file}: {expected}" in result.output and "unknown field" not in result.output
