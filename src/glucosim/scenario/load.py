@@ -118,8 +118,7 @@ def _not_another_kind_of_file(data, source: str) -> None:
         return
     if "base_scenario" in data or "design" in data:
         raise ScenarioError(
-            f"{source}: is a sweep file, not a scenario: run it with glucosim sweep (its base_scenario is the "
-            f"scenario)"
+            f"{source}: is a sweep file, not a scenario: run it with glucosim sweep (its base_scenario is the scenario)"
         )
     if "kind" in data and data.keys() & PROTOCOL_FIELDS - {"kind"}:
         raise ScenarioError(
