@@ -246,3 +246,11 @@ def test_check_of_a_sweep_or_protocol_file_names_what_it_is(path, expected):
     result = CliRunner().invoke(main, ["check", str(file)])
     assert result.exit_code == 2, result.output
     assert f"{file}: {expected}" in result.output and "unknown field" not in result.output
+
+
+def test_the_same_name_set_twice_is_refused(tmp_path):
+    # --set sleep_h=6 --set sleep_h=9 ran with 9 and said nothing of the 6
+    settings = ["--set", "duration_days=1", "--set", "sleep_h=6", "--set", " sleep_h=9"]
+    result = CliRunner().invoke(main, ["run", "01_healthy_baseline", *settings, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "--set 'sleep_h' is given twice (6 and 9)" in result.output and "running" not in result.output

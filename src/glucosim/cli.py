@@ -73,7 +73,10 @@ def _overrides(settings: tuple[str, ...]) -> dict:
         name, sep, value = setting.partition("=")
         if not sep or not name.strip():
             _fail(f"--set {setting!r}: write NAME=VALUE, e.g. --set insulin_sensitivity_whole_body=0.5")
-        overrides[name.strip()] = _parse_value(value)
+        name = name.strip()
+        if name in overrides:  # the last one silently won
+            _fail(f"--set {name!r} is given twice ({overrides[name]} and {_parse_value(value)}); give it once")
+        overrides[name] = _parse_value(value)
     return overrides
 
 
