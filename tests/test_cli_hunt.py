@@ -254,3 +254,26 @@ def test_the_same_name_set_twice_is_refused(tmp_path):
     result = CliRunner().invoke(main, ["run", "01_healthy_baseline", *settings, "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
     assert "--set 'sleep_h' is given twice (6 and 9)" in result.output and "running" not in result.output
+
+
+def test_a_missing_glucose_where_one_is_always_sampled_is_not_plausible():
+    # NaN stood for "not sampled that day" in every column, so a day whose mean glucose was NaN (a state gone
+    # non-finite) or a clinic sample with no glucose passed as plausible
+    import pandas as pd
+
+    from glucosim.simulation.plausibility import check_clinic_samples, check_daily
+
+    daily = pd.DataFrame(
+        {
+            "day": [0, 1],
+            "min_glucose_mg_dl": [70.0, 72.0],
+            "max_glucose_mg_dl": [150.0, 151.0],
+            "mean_glucose_mg_dl": [100.0, float("nan")],
+            "postmeal_2h_glucose_mg_dl": [float("nan"), float("nan")],  # no meal: not sampled, allowed
+        }
+    )
+    verdict = check_daily(daily)
+    assert [problem["marker"] for problem in verdict.problems] == ["mean_glucose_mg_dl"]
+    assert verdict.problems[0]["first"] == "day 1" and "not a number" in verdict.message()
+    samples = pd.DataFrame({"time_min": [0.0, 5.0], "glucose_mg_dl": [90.0, float("nan")], "insulin_uU_ml": [6.0, 7.0]})
+    assert [problem["marker"] for problem in check_clinic_samples(samples).problems] == ["glucose_mg_dl"]
