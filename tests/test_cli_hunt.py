@@ -277,3 +277,11 @@ def test_a_missing_glucose_where_one_is_always_sampled_is_not_plausible():
     assert verdict.problems[0]["first"] == "day 1" and "not a number" in verdict.message()
     samples = pd.DataFrame({"time_min": [0.0, 5.0], "glucose_mg_dl": [90.0, float("nan")], "insulin_uU_ml": [6.0, 7.0]})
     assert [problem["marker"] for problem in check_clinic_samples(samples).problems] == ["glucose_mg_dl"]
+
+
+def test_export_sbml_days_says_what_it_dropped_as_a_note(tmp_path):
+    pytest.importorskip("libsbml")
+    arguments = ["export-sbml", "--subject", "07a_early_intervention", "--days", "2", "--out", str(tmp_path / "a.xml")]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    assert "note: " in result.output and "dropped: change" in result.output and "UserWarning" not in result.output

@@ -378,7 +378,11 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
         from glucosim.clinic.runner import subject_scenario
 
         try:
-            loaded = load_scenario(subject_scenario(_subject(subject)), duration_days=days)
+            with warnings.catch_warnings(record=True) as notes:  # what a shortened run drops, said as in `run`
+                warnings.simplefilter("always")
+                loaded = load_scenario(subject_scenario(_subject(subject)), duration_days=days)
+            for note in notes:
+                click.echo(f"note: {note.message}", err=True)
             path = write_scenario_sbml(out_file, loaded, days)
         except GlucosimError as error:
             _fail(error)
