@@ -108,10 +108,12 @@ def _drop_after_end(data: dict, where: str) -> None:
     # the schema to report (a from_year of "2" was a TypeError here)
     dropped = []
     visits = []
+    # a loaded scenario's model_dump() holds tuples where a file's data hold lists: both are trimmed (only lists
+    # were, and export-sbml --days of a scenario with a later change failed on the change)
     clinic = data.get("clinic", [])
-    for visit in clinic if isinstance(clinic, list) else []:
+    for visit in clinic if isinstance(clinic, (list, tuple)) else []:
         years = visit.get("at_years") if isinstance(visit, dict) else None
-        if not isinstance(years, list):
+        if not isinstance(years, (list, tuple)):
             visits.append(visit)
             continue
         late = [_number(year) and Scenario.visit_day(year) >= n_days for year in years]
@@ -119,18 +121,18 @@ def _drop_after_end(data: dict, where: str) -> None:
         kept = [year for year, gone in zip(years, late) if not gone]
         if kept:
             visits.append({**visit, "at_years": kept})
-    if isinstance(clinic, list) and "clinic" in data:
+    if isinstance(clinic, (list, tuple)) and "clinic" in data:
         data["clinic"] = visits
     changes = []
     listed = data.get("changes", [])
-    for change in listed if isinstance(listed, list) else []:
+    for change in listed if isinstance(listed, (list, tuple)) else []:
         day, year = (change.get("from_day"), change.get("from_year")) if isinstance(change, dict) else (None, None)
         start = day if _number(day) else round(year * DAYS_PER_YEAR) if _number(year) and day is None else None
         if start is None or start < n_days:
             changes.append(change)
         else:
             dropped.append(f"change '{change.get('label', '')}' from day {start:g}")
-    if isinstance(listed, list) and "changes" in data:
+    if isinstance(listed, (list, tuple)) and "changes" in data:
         data["changes"] = changes
     if dropped:
         warnings.warn(

@@ -73,7 +73,10 @@ def _overrides(settings: tuple[str, ...]) -> dict:
         name, sep, value = setting.partition("=")
         if not sep or not name.strip():
             _fail(f"--set {setting!r}: write NAME=VALUE, e.g. --set insulin_sensitivity_whole_body=0.5")
-        overrides[name.strip()] = _parse_value(value)
+        name = name.strip()
+        if name in overrides:  # the last one silently won
+            _fail(f"--set {name!r} is given twice ({overrides[name]} and {_parse_value(value)}); give it once")
+        overrides[name] = _parse_value(value)
     return overrides
 
 
@@ -327,6 +330,8 @@ def clinic(protocol, subject: str, at_year: float, out_dir, list_names: bool, st
     if out_dir is not None:
         try:
             paths = result.save(out_dir)
+        except GlucosimError as error:  # a folder holding a run or a sweep: the message names it
+            _fail(error)
         except OSError as error:
             _fail(f"{out_dir}: could not write the results: {error.strerror or error}")
         click.echo(f"wrote {', '.join(str(path) for path in paths.values())}")
@@ -373,7 +378,11 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
         from glucosim.clinic.runner import subject_scenario
 
         try:
-            loaded = load_scenario(subject_scenario(_subject(subject)), duration_days=days)
+            with warnings.catch_warnings(record=True) as notes:  # what a shortened run drops, said as in `run`
+                warnings.simplefilter("always")
+                loaded = load_scenario(subject_scenario(_subject(subject)), duration_days=days)
+            for note in notes:
+                click.echo(f"note: {note.message}", err=True)
             path = write_scenario_sbml(out_file, loaded, days)
         except GlucosimError as error:
             _fail(error)

@@ -38,7 +38,9 @@ def ogtt_indices(samples) -> dict:
     g0, i0 = _at(samples, "glucose_mg_dl", 0.0), _at(samples, "insulin_uU_ml", 0.0)
     g30, i30 = _at(samples, "glucose_mg_dl", 30.0), _at(samples, "insulin_uU_ml", 30.0)
     two_hour = _at(samples, "glucose_mg_dl", 120.0)
-    if two_hour >= markers.TWO_HOUR_GLUCOSE_DIABETES_MG_DL:
+    if not np.isfinite(two_hour):  # no 120-min sample: NaN compared False below and the class read "normal"
+        tolerance = "not classified (no 120-min sample)"
+    elif two_hour >= markers.TWO_HOUR_GLUCOSE_DIABETES_MG_DL:
         tolerance = "diabetes"
     elif two_hour >= markers.TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL:
         tolerance = "impaired glucose tolerance"

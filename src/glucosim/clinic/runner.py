@@ -73,13 +73,50 @@ class ClinicResult:
         }
 
     def save(self, out_dir) -> dict[str, Path]:
-        """Write ``clinic.json`` (indices) and ``clinic_samples.csv`` to ``out_dir``."""
+        """Write ``clinic.json`` (indices) and ``clinic_samples.csv`` to ``out_dir``.
+
+        Each file is written beside its name and renamed onto it when whole (samples first, indices last), so an
+        interrupted save leaves the previous files or the new ones, never a truncated file.
+
+        Raises:
+            OutputError: ``out_dir`` is a file, or a folder holding a glucosim run (whose own clinic_samples.csv is
+                checksummed in its COMPLETE.json) or a sweep.
+        """
+        from glucosim.io.results import OutputError, output_kind
+
         out_dir = Path(out_dir)
+        kind = output_kind(out_dir)
+        if kind == "file":
+            raise OutputError(f"{out_dir}: is a file, not a folder; choose another --out")
+        if kind in ("run", "sweep"):
+            what = "a glucosim run (its clinic_samples.csv is part of it)" if kind == "run" else "a sweep's results"
+            raise OutputError(f"{out_dir}: holds {what}; choose another --out for the clinic test")
         out_dir.mkdir(parents=True, exist_ok=True)
-        paths = {"json": out_dir / "clinic.json", "csv": out_dir / "clinic_samples.csv"}
-        paths["json"].write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-        self.samples.to_csv(paths["csv"], index=False, float_format="%.6g")
-        return paths
+        paths = {"csv": out_dir / "clinic_samples.csv", "json": out_dir / "clinic.json"}
+        writers = {
+            "csv": lambda path: self.samples.to_csv(path, index=False, float_format="%.6g"),
+            "json": lambda path: path.write_text(json.dumps(self.to_dict(), indent=2) + "\n"),
+        }
+        for key, path in paths.items():
+            _write_whole(path, writers[key])
+        return {"json": paths["json"], "csv": paths["csv"]}
+
+
+def _write_whole(path: Path, write) -> None:
+    """``write(temporary)`` beside ``path``, flushed, then renamed onto ``path`` (the temporary is removed on any
+    failure or interrupt)."""
+    import os
+    import uuid
+
+    partial = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
+    try:
+        write(partial)
+        with open(partial, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _finite_or_none(value):
@@ -113,9 +150,15 @@ def subject_state(loaded: LoadedScenario, day: int = 0) -> np.ndarray:
         # the latest year whose day, round(year x 365.25), is in the run (the last day / 365.25 printed as "20.00"
         # for a 20-year run, whose year 20 is day 7305, one past its end)
         latest_year = math.floor((program.n_days - 0.5) / DAYS_PER_YEAR * 1000.0 - 1e-6) / 1000.0
+        hint = ""
+        if loaded.source.startswith("preset "):
+            hint = (
+                "; a preset lives one reference day: to test a later year give a scenario that lasts that long "
+                "(--subject SCENARIO, a file or a shipped name)"
+            )
         raise ClinicError(
             f"{loaded.source}: day {day} is outside the scenario (allowed: 0 to {program.n_days - 1}, "
-            f"i.e. years 0 to {max(latest_year, 0.0):g})"
+            f"i.e. years 0 to {max(latest_year, 0.0):g}){hint}"
         )
     if day == 0:
         return initial_state(program)

@@ -68,6 +68,14 @@ def check_output_dir(out_dir: Path, overwrite: bool = False) -> None:
             false, or its folder cannot be written (missing parent that cannot be made, read-only, disk full).
     """
     out_dir = Path(out_dir)
+    here = Path.cwd().resolve()
+    if out_dir.resolve() == here or out_dir.resolve() in here.parents:
+        # the results folder is renamed into place (and a replaced run moved aside): the folder a user stands in
+        # cannot be, and `--out .` once failed only after the whole run had been simulated
+        raise OutputError(
+            f"{out_dir}: is the current folder or holds it; results go to a folder of their own, e.g. --out "
+            f"results/NAME"
+        )
     kind = output_kind(out_dir)
     if kind == "file":
         raise OutputError(f"{out_dir}: is a file, not a folder; choose another --out")

@@ -105,8 +105,31 @@ def _check_protocol(name: str, where: str, base: Path) -> None:
         raise ScenarioError(f"{where}: {exc}") from None
 
 
+SWEEP_FIELDS = {"base_scenario", "design", "arms", "outputs", "seed", "variables"}
+"""Top-level fields of a sweep file (glucosim.sweep.load) that no scenario has."""
+PROTOCOL_FIELDS = {"kind", "duration_min", "samples_min", "sample_every_min", "actions", "clamp"}
+"""Top-level fields of a protocol file (glucosim.scenario.protocol) that no scenario has."""
+
+
+def _not_another_kind_of_file(data, source: str) -> None:
+    """A sweep or protocol file given where a scenario goes is named as what it is (its every field was listed as
+    an unknown scenario field)."""
+    if not isinstance(data, dict) or "subject" in data or "routine" in data:
+        return
+    if "base_scenario" in data or "design" in data:
+        raise ScenarioError(
+            f"{source}: is a sweep file, not a scenario: run it with glucosim sweep (its base_scenario is the scenario)"
+        )
+    if "kind" in data and data.keys() & PROTOCOL_FIELDS - {"kind"}:
+        raise ScenarioError(
+            f"{source}: is a protocol file, not a scenario: run it with glucosim clinic, or name it in a scenario's "
+            f"[[clinic]] protocol"
+        )
+
+
 def parse_scenario(data: dict, source: str = "<string>", text: str = "") -> LoadedScenario:
     """Validate scenario ``data`` (a dict as read from TOML); ``source`` names it in errors."""
+    _not_another_kind_of_file(data, source)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

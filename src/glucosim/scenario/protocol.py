@@ -137,6 +137,25 @@ class Protocol(_Strict):
             raise ValueError("an 'ivgtt' takes no oral glucose (gut absorption would confound SI and AIRg)")
         if self.kind == "ogtt" and not any(action.oral_glucose_g is not None for action in self.actions):
             raise ValueError("an 'ogtt' needs an oral_glucose_g action")
+        # the indices are read at minutes from the start (2-h glucose at 120, Matsuda at 0-120, AIRg at 2-10 min
+        # after the bolus, the minimal model from it): a drink given at minute 120 of a 120-min test was classed
+        # "normal glucose tolerance"
+        for kind, field, what in (("ogtt", "oral_glucose_g", "drink"), ("ivgtt", "iv_glucose_g_per_kg", "bolus")):
+            given = [action.at_min for action in self.actions if getattr(action, field) is not None]
+            if self.kind == kind and min(given) != 0.0:
+                raise ValueError(
+                    f"an {kind!r} needs its {field} {what} at minute 0 (the first is at minute {min(given):g}); "
+                    f"allowed: at_min = 0 for the first {what}, as its indices are read at minutes from the start "
+                    f"(give a fasting lead-in as kind = 'fasting')"
+                )
+        for index, action in enumerate(self.actions):
+            end = action.at_min + action.bolus_duration_min
+            if action.iv_glucose_g_per_kg is not None and end > self.duration_min + 1e-9:
+                raise ValueError(
+                    f"actions[{index}]: the bolus runs from minute {action.at_min:g} to {end:g}, past the end of the "
+                    f"test (duration_min {self.duration_min:g}); allowed: at_min + bolus_duration_min <= duration_min "
+                    f"(the rest of the dose would never be given)"
+                )
         return self
 
     def _check_stacked_doses(self) -> None:

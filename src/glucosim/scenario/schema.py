@@ -183,6 +183,19 @@ class Drift(_Strict):
     adipose_per_year: float = Field(default=0.0, ge=-0.5, le=0.5)
 
 
+def _check_meal_times(meals) -> None:
+    """Two meals at one clock time (after the 1/1024-h grid) are refused: the day's schedule kept only one of them,
+    silently (a change's list was not checked, and 50 g + 60 g at 08:00 ran as the 60-g meal alone)."""
+    seen = set()
+    for meal in meals:
+        if meal.time_h in seen:
+            raise ValueError(
+                f"two meals at the same time_h ({meal.time_h:g} h; clock times are kept to 1/{CLOCK_STEPS_PER_HOUR} h, "
+                f"{3600 / CLOCK_STEPS_PER_HOUR:.1f} s); allowed: one meal per time (give their sum as one meal)"
+            )
+        seen.add(meal.time_h)
+
+
 class Routine(_Strict):
     """What happens every day."""
 
@@ -231,9 +244,7 @@ class Routine(_Strict):
 
     @model_validator(mode="after")
     def _check(self):
-        times = [meal.time_h for meal in self.meals]
-        if len(set(times)) != len(times):
-            raise ValueError("two meals at the same time_h")
+        _check_meal_times(self.meals)
         return self
 
 
@@ -263,6 +274,7 @@ class Change(_Strict):
     def _check(self):
         if (self.from_year is None) == (self.from_day is None):
             raise ValueError("give exactly one of from_year or from_day")
+        _check_meal_times(self.meals or ())
         return self
 
     @property

@@ -43,7 +43,21 @@ DAILY_BANDS: dict[str, tuple[float, float]] = {
     "insulin_sensitivity_muscle_rel": (0.0, math.inf),
     "insulin_sensitivity_adipose_rel": (0.0, math.inf),
 }
-"""Allowed [low, high] of daily-table columns (NaN means 'not sampled that day' and is allowed)."""
+"""Allowed [low, high] of daily-table columns (NaN means 'not sampled that day' and is allowed, except in
+``ALWAYS_SAMPLED``)."""
+
+ALWAYS_SAMPLED = frozenset(
+    {
+        "min_glucose_mg_dl",
+        "max_glucose_mg_dl",
+        "mean_glucose_mg_dl",
+        "mean_insulin_uU_ml",
+        "glucose_mg_dl",
+        "insulin_uU_ml",
+    }
+)
+"""Columns every day of a run (every resolution, hour-long runs included) and every clinic sample has: NaN there is
+a state gone non-finite, not a missing sample (it passed as plausible)."""
 
 MIN_FAT_MASS_FRACTION = _MIN_FAT_MASS_FRACTION
 """Fat mass below this fraction of its start (5 %) is starvation, which the model does not describe: adipose.py
@@ -91,9 +105,10 @@ class Plausibility:
 
 def _describe(problem: dict) -> str:
     low, high = problem["allowed"]
+    verdict = "is not a number" if math.isnan(problem["worst"]) else "is outside"
     return (
         f"{problem['where']}{problem['marker']} = {problem['worst']:.6g} (first on {problem['first']}, "
-        f"{problem['count']} in all) is outside [{low:g}, {high:g}]"
+        f"{problem['count']} in all) {verdict} [{low:g}, {high:g}]"
     )
 
 
@@ -106,10 +121,13 @@ def _check_columns(frame, bands: dict, index_column: str, where: str) -> list[di
             continue
         values = frame[column].to_numpy(dtype=float)
         bad = np.isinf(values) | (values < low) | (values > high)  # NaN: not sampled, compares False
+        if column in ALWAYS_SAMPLED:
+            bad |= np.isnan(values)
         if not bad.any():
             continue
         first = int(np.argmax(bad))
         bad_values = values[bad]
+        # a NaN is the worst there is (np.maximum propagates it, so argmax finds the first)
         worst = bad_values[np.argmax(np.maximum(low - bad_values, bad_values - high))]
         problems.append(
             {

@@ -1,0 +1,287 @@
+"""Holes found by the user's-eye hunt of 2026-12-03: output files that clobber or half-write, and messages."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from glucosim.cli import main
+from glucosim.clinic.runner import run_protocol
+from glucosim.errors import GlucosimError
+from glucosim.io.results import COMPLETE_FILE, SWEEP_MANIFEST
+
+
+@pytest.fixture(scope="module")
+def fasting_result():
+    return run_protocol("fasting", "healthy")
+
+
+def test_clinic_save_refuses_a_run_folder_and_leaves_its_files(tmp_path, fasting_result):
+    # a run's folder has its own clinic_samples.csv, checksummed in COMPLETE.json: clinic --out into it overwrote
+    # that file and the run then failed its own verification
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "clinic_samples.csv").write_text("the run's visits\n")
+    (run_dir / COMPLETE_FILE).write_text("{}\n")
+    with pytest.raises(GlucosimError, match="holds a glucosim run"):
+        fasting_result.save(run_dir)
+    assert (run_dir / "clinic_samples.csv").read_text() == "the run's visits\n"
+    assert not (run_dir / "clinic.json").exists()
+
+
+def test_clinic_save_refuses_a_sweep_folder(tmp_path, fasting_result):
+    (tmp_path / SWEEP_MANIFEST).write_text("{}\n")
+    with pytest.raises(GlucosimError, match="sweep"):
+        fasting_result.save(tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [SWEEP_MANIFEST]
+
+
+def test_clinic_save_interrupted_leaves_the_previous_files_whole(tmp_path, fasting_result, monkeypatch):
+    # an interrupt while the CSV was being written left a truncated clinic_samples.csv beside a clinic.json
+    fasting_result.save(tmp_path)
+    before = {name: (tmp_path / name).read_text() for name in ("clinic.json", "clinic_samples.csv")}
+
+    def interrupted(self, path, **kwargs):
+        with open(path, "w") as handle:
+            handle.write("time_min,glu")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("pandas.DataFrame.to_csv", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fasting_result.save(tmp_path)
+    assert {name: (tmp_path / name).read_text() for name in before} == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(before)
+
+
+def test_cli_clinic_into_a_run_folder_is_one_error_line(tmp_path):
+    (tmp_path / "summary.json").write_text("{}\n")
+    result = CliRunner().invoke(main, ["clinic", "fasting", "--out", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert result.output.count(str(tmp_path)) == 1 and "holds a glucosim run" in result.output
+    assert json.loads((tmp_path / "summary.json").read_text()) == {}
+
+
+def test_sbml_export_interrupted_leaves_no_half_written_file(tmp_path, monkeypatch):
+    libsbml = pytest.importorskip("libsbml")
+    from glucosim.clinic.runner import morning_test_state, subject_scenario
+    from glucosim.io import sbml
+
+    loaded = subject_scenario("healthy")
+    state, drivers, _ = morning_test_state(loaded)
+    out = tmp_path / "model.xml"
+    out.write_text("the previous export\n")
+
+    def interrupted(document, path):
+        with open(path, "w") as handle:
+            handle.write('<?xml version="1.0" encoding="UTF-8"?>\n<sbml')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(libsbml, "writeSBMLToFile", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sbml.write_sbml(out, state, loaded.parameters, drivers)
+    assert out.read_text() == "the previous export\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["model.xml"]
+
+
+@pytest.mark.parametrize("out", [".", ".."])
+def test_run_out_the_current_folder_is_refused_before_simulating(tmp_path, monkeypatch, out):
+    # `--out .` simulated the whole run, then failed to rename the results onto the working folder ("Device or
+    # resource busy"); `..` with --overwrite would have moved the folder the user stands in aside
+    inner = tmp_path / "here"
+    inner.mkdir()
+    monkeypatch.chdir(inner)
+    result = CliRunner().invoke(main, ["run", "01_healthy_baseline", "--set", "duration_days=1", "--out", out])
+    assert result.exit_code == 2, result.output
+    assert "current folder" in result.output and "running" not in result.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["here"] and not any(inner.iterdir())
+
+
+def test_two_meals_at_one_time_in_a_change_are_refused_like_in_the_routine():
+    # the routine refused them, a change took them and the run silently dropped one of the meals (the day with 50 g
+    # and 60 g at 08:00 gave the trace of the 60-g meal alone)
+    import glucosim
+
+    meals = [{"time_h": 8.0, "carbs_g": 50.0}, {"time_h": 8.0, "carbs_g": 60.0}]
+    for data in (
+        {"name": "x", "duration_days": 2, "routine": {"meals": meals}},
+        {"name": "x", "duration_days": 2, "changes": [{"from_day": 1, "meals": meals}]},
+    ):
+        with pytest.raises(GlucosimError, match=r"two meals at the same time_h \(8 h;"):
+            glucosim.load_scenario(data)
+    with pytest.raises(GlucosimError, match=r"changes\[0\]"):
+        glucosim.load_scenario({"name": "x", "duration_days": 2, "changes": [{"from_day": 1, "meals": meals}]})
+
+
+def test_meals_a_clock_step_apart_are_named_as_one_time():
+    # 8 h and 8.0001 h fall on one step of the 1/1024-h clock grid: the message said "the same time_h" of two
+    # different numbers without saying why
+    import glucosim
+
+    meals = [{"time_h": 8.0, "carbs_g": 50.0}, {"time_h": 8.0001, "carbs_g": 60.0}]
+    with pytest.raises(GlucosimError, match="1/1024 h"):
+        glucosim.load_scenario({"name": "x", "duration_days": 2, "routine": {"meals": meals}})
+
+
+# ------------------------------------------------------------------ protocols whose indices would be misread
+def _protocol_problem(tmp_path, data: dict) -> str:
+    from glucosim.scenario.protocol import load_protocol
+
+    def value(item):
+        return f'"{item}"' if isinstance(item, str) else repr(item)
+
+    lines = [f"{key} = {value(item)}" for key, item in data.items() if key != "actions"]
+    for action in data.get("actions", []):
+        lines += ["[[actions]]", *(f"{key} = {value(item)}" for key, item in action.items())]
+    path = tmp_path / "p.toml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(GlucosimError) as caught:
+        load_protocol(path)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # the drink at minute 120 of a 120-min test: never absorbed, and the test classed the subject "normal"
+        (
+            {
+                "kind": "ogtt",
+                "duration_min": 120,
+                "samples_min": [0, 120],
+                "actions": [{"at_min": 120, "oral_glucose_g": 75}],
+            },
+            "an 'ogtt' needs its oral_glucose_g drink at minute 0",
+        ),
+        (
+            {
+                "kind": "ivgtt",
+                "duration_min": 180,
+                "sample_every_min": 2,
+                "actions": [{"at_min": 20, "iv_glucose_g_per_kg": 0.3}],
+            },
+            "an 'ivgtt' needs its iv_glucose_g_per_kg bolus at minute 0",
+        ),
+        # a 10-min bolus from minute 0 of a 5-min test: half the dose was never given, and SI and AIRg were reported
+        (
+            {
+                "kind": "fasting",
+                "duration_min": 5,
+                "sample_every_min": 1,
+                "actions": [{"at_min": 0, "iv_glucose_g_per_kg": 0.3, "bolus_duration_min": 10}],
+            },
+            "actions[0]: the bolus runs from minute 0 to 10, past the end of the test",
+        ),
+    ],
+)
+def test_protocols_whose_indices_would_be_misread_are_refused(tmp_path, data, expected):
+    message = _protocol_problem(tmp_path, {"name": "p", **data})
+    assert "p.toml" in message and expected in message and "allowed:" in message
+
+
+def test_an_ogtt_without_a_two_hour_sample_is_not_classed_normal():
+    import pandas as pd
+
+    from glucosim.clinic import analysis
+
+    times = [0.0, 30.0, 60.0]
+    samples = pd.DataFrame(
+        {
+            "time_min": times,
+            "glucose_mg_dl": [90.0, 250.0, 260.0],
+            "insulin_uU_ml": [8.0, 60.0, 70.0],
+            "nefa_mmol_l": [0.5, 0.3, 0.2],
+        }
+    )
+    indices = analysis.ogtt_indices(samples)
+    assert indices["glucose_tolerance"] == "not classified (no 120-min sample)"
+
+
+def test_clinic_at_a_year_on_a_preset_says_to_give_a_scenario():
+    # "preset healthy: day 1826 is outside the scenario (allowed: 0 to 0, i.e. years 0 to 0.001)" named no way out
+    result = CliRunner().invoke(main, ["clinic", "fasting", "--subject", "healthy", "--at-year", "5"])
+    assert result.exit_code == 2, result.output
+    assert "preset healthy" in result.output and "allowed: 0 to 0" in result.output
+    assert "a preset lives one reference day" in result.output and "--subject" in result.output
+
+
+def test_a_loaded_scenario_shortened_drops_its_late_changes_and_visits_like_a_file():
+    # load_scenario("07a_...", duration_days=3) dropped the change at year 9 with a note, but the same override on
+    # the loaded scenario (what export-sbml --days does) failed: "a change starts on day 3287, after the end of
+    # the run" (model_dump gives tuples, and only lists were trimmed)
+    import glucosim
+
+    with pytest.warns(UserWarning, match="dropped: change"):
+        from_name = glucosim.load_scenario("07a_early_intervention", duration_days=3)
+    with pytest.warns(UserWarning, match="dropped: change"):
+        from_loaded = glucosim.load_scenario(glucosim.load_scenario("07a_early_intervention"), duration_days=3)
+    assert from_loaded.scenario == from_name.scenario and from_loaded.scenario.changes == ()
+    visits = {"name": "v", "duration_days": 30, "clinic": [{"protocol": "fasting", "at_years": [0.0, 0.05]}]}
+    with pytest.warns(UserWarning, match="dropped: clinic visit fasting at year 0.05"):
+        shortened = glucosim.load_scenario(glucosim.load_scenario(visits), duration_days=10)
+    assert [visit.at_years for visit in shortened.scenario.clinic] == [(0.0,)]
+
+
+def test_export_sbml_days_of_a_scenario_with_later_changes(tmp_path):
+    pytest.importorskip("libsbml")
+    out = tmp_path / "a.xml"
+    result = CliRunner().invoke(
+        main, ["export-sbml", "--subject", "07a_early_intervention", "--days", "2", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and "2 days as events" in result.output
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("scenarios/sweeps/prediabetes_lifestyle.toml", "is a sweep file, not a scenario: run it with glucosim sweep"),
+        ("protocols/ogtt_75g.toml", "is a protocol file, not a scenario: run it with glucosim clinic"),
+    ],
+)
+def test_check_of_a_sweep_or_protocol_file_names_what_it_is(path, expected):
+    # it listed every sweep or protocol field as an unknown scenario field
+    from pathlib import Path
+
+    file = Path(__file__).resolve().parent.parent / path
+    result = CliRunner().invoke(main, ["check", str(file)])
+    assert result.exit_code == 2, result.output
+    assert f"{file}: {expected}" in result.output and "unknown field" not in result.output
+
+
+def test_the_same_name_set_twice_is_refused(tmp_path):
+    # --set sleep_h=6 --set sleep_h=9 ran with 9 and said nothing of the 6
+    settings = ["--set", "duration_days=1", "--set", "sleep_h=6", "--set", " sleep_h=9"]
+    result = CliRunner().invoke(main, ["run", "01_healthy_baseline", *settings, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "--set 'sleep_h' is given twice (6 and 9)" in result.output and "running" not in result.output
+
+
+def test_a_missing_glucose_where_one_is_always_sampled_is_not_plausible():
+    # NaN stood for "not sampled that day" in every column, so a day whose mean glucose was NaN (a state gone
+    # non-finite) or a clinic sample with no glucose passed as plausible
+    import pandas as pd
+
+    from glucosim.simulation.plausibility import check_clinic_samples, check_daily
+
+    daily = pd.DataFrame(
+        {
+            "day": [0, 1],
+            "min_glucose_mg_dl": [70.0, 72.0],
+            "max_glucose_mg_dl": [150.0, 151.0],
+            "mean_glucose_mg_dl": [100.0, float("nan")],
+            "postmeal_2h_glucose_mg_dl": [float("nan"), float("nan")],  # no meal: not sampled, allowed
+        }
+    )
+    verdict = check_daily(daily)
+    assert [problem["marker"] for problem in verdict.problems] == ["mean_glucose_mg_dl"]
+    assert verdict.problems[0]["first"] == "day 1" and "not a number" in verdict.message()
+    samples = pd.DataFrame({"time_min": [0.0, 5.0], "glucose_mg_dl": [90.0, float("nan")], "insulin_uU_ml": [6.0, 7.0]})
+    assert [problem["marker"] for problem in check_clinic_samples(samples).problems] == ["glucose_mg_dl"]
+
+
+def test_export_sbml_days_says_what_it_dropped_as_a_note(tmp_path):
+    pytest.importorskip("libsbml")
+    arguments = ["export-sbml", "--subject", "07a_early_intervention", "--days", "2", "--out", str(tmp_path / "a.xml")]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    assert "note: " in result.output and "dropped: change" in result.output and "UserWarning" not in result.output
