@@ -244,11 +244,16 @@ def weight_goal_table(results, enrolled_samples=None):
     return pd.DataFrame(rows)
 
 
-def load_trial_results(out_dir):
+def load_trial_results(out_dir, loaded=None):
     """A sweep's results, with the virtual clinic's columns (``analysis.sweep.clinic``) when the sweep kept
     the daily fasting glucose and HbA1c it reads, and the weight changes (``weight_columns``) when it kept
-    the daily weight."""
-    from glucosim.analysis.sweep.clinic import DAILY_COLUMNS, clinic_outcomes
+    the daily weight.
+
+    The clinic's screening OGTT needs the sweep (``loaded``, or the sweep file the manifest names, if it is
+    unchanged): without it HbA1c stands in for the OGTT's 2-h glucose at screening (``results.attrs``
+    ``screening_ogtt`` says which).
+    """
+    from glucosim.analysis.sweep.clinic import DAILY_COLUMNS, cached_screening_two_hour_glucose, clinic_outcomes
     from glucosim.errors import SweepError
     from glucosim.sweep.store import SweepStore
 
@@ -261,7 +266,24 @@ def load_trial_results(out_dir):
     results = weight_columns(results, daily)
     if not set(DAILY_COLUMNS) <= set(daily.columns):
         return results
-    return clinic_outcomes(results, daily)
+    loaded = loaded if loaded is not None else _sweep_of(store)
+    two_hour = cached_screening_two_hour_glucose(loaded, results, out_dir) if loaded is not None else None
+    seen = clinic_outcomes(results, daily, screening_two_hour=two_hour)
+    seen.attrs["screening_ogtt"] = two_hour is not None
+    return seen
+
+
+def _sweep_of(store):
+    """The sweep a results directory was run from, when its file is still where the manifest says and unchanged."""
+    from glucosim.errors import SweepError
+    from glucosim.sweep.load import load_sweep
+
+    manifest = store.manifest() or {}
+    try:
+        loaded = load_sweep(manifest.get("sweep_source", ""))
+    except (SweepError, OSError):
+        return None
+    return loaded if loaded.sha256 == manifest.get("sweep_sha256") else None
 
 
 def verdicts(table) -> list[str]:
