@@ -162,8 +162,34 @@ def trial_table(results, reference_arm: str | None = None, follow_up_years: floa
     table.attrs["follow_up_years"] = follow_up_years
     table.attrs["reference_arm"] = reference_arm
     table.attrs["clinic"] = clinic
+    table.attrs["screening_ogtt"] = bool(results.attrs.get("screening_ogtt", False)) or (
+        clinic and bool(results["clinic_screen_two_hour_glucose_mg_dl"].notna().any())
+        if "clinic_screen_two_hour_glucose_mg_dl" in results.columns
+        else False
+    )
+    table.attrs["baseline"] = _baseline(reference, enrolled) if clinic else {}
     table.attrs["weights"] = weight_goal_table(results, enrolled)  # empty unless the sweep kept the daily weight
     return table
+
+
+BASELINE_COLUMNS = {
+    "fasting glucose": ("clinic_screen_fasting_glucose_mg_dl", "mg/dl", 1),
+    "HbA1c": ("clinic_screen_hba1c_percent", "%", 2),
+    "2-h glucose": ("clinic_screen_two_hour_glucose_mg_dl", "mg/dl", 1),
+}
+"""The enrolled's screening tests the table reports (DPP baseline: fasting glucose 106.5 +- 8.3 mg/dl, HbA1c
+5.9 +- 0.5 %; validation/targets/population/dpp.toml)."""
+
+
+def _baseline(reference, enrolled) -> dict[str, tuple[float, float, str, int]]:
+    """Mean and SD of the enrolled's screening tests (the reference arm's rows: the patient before any arm)."""
+    rows = reference[reference.index.isin(enrolled)]
+    found = {}
+    for label, (column, unit, digits) in BASELINE_COLUMNS.items():
+        if column in rows.columns and rows[column].notna().any():
+            values = rows[column].to_numpy(float)
+            found[label] = (float(np.nanmean(values)), float(np.nanstd(values)), unit, digits)
+    return found
 
 
 RETURN_TO_NORMAL = Published(
@@ -345,12 +371,18 @@ def markdown(table) -> str:
             f"{incidence} | {dpp} | {reduction} | {dpp_reduction} |"
         )
     if table.attrs.get("clinic"):
+        screening = (
+            "two fasting glucose tests of 95-125 mg/dl, the second at a 75-g OGTT with a 2-h glucose of 140-199"
+            " mg/dl, as the DPP screened (CV 12.7 % for the 2-h glucose)"
+            if table.attrs.get("screening_ogtt")
+            else "two fasting glucose tests of 95-125 mg/dl, prediabetic at the second; NO screening OGTT (the"
+            " sweep file was not found unchanged where the manifest says): HbA1c stands in for the 2-h glucose"
+        )
         how = (
-            "enrolled and diagnosed by the virtual DPP clinic (glucosim.analysis.sweep.clinic): a staged screening"
-            " (two fasting glucose tests of 95-125 mg/dl, prediabetic at the second), fasting glucose every 6"
-            " months and HbA1c every year, each test"
+            f"enrolled and diagnosed by the virtual DPP clinic (glucosim.analysis.sweep.clinic): a staged screening"
+            f" ({screening}), fasting glucose every 6 months and HbA1c every year, each test"
             " with its within-person variability (CV 5.7 % and 3.6 %, Selvin 2007), diabetes confirmed by a repeat"
-            " test (fasting glucose >= 126 mg/dl or HbA1c >= 6.5 %, HbA1c standing in for the OGTT)."
+            " test (fasting glucose >= 126 mg/dl or HbA1c >= 6.5 %, HbA1c standing in for the yearly OGTT)."
         )
     else:
         how = "enrolled: prediabetic at year 0 of the reference arm; onset: the first day past a diabetes threshold."
@@ -363,6 +395,16 @@ def markdown(table) -> str:
                 f" per 100 person-years at risk; Tabak 2012: {RETURN_TO_NORMAL.low:g}-{RETURN_TO_NORMAL.high:g} a year"
             )
     lines += [f"- {line}" for line in verdicts(table)]
+    baseline = table.attrs.get("baseline") or {}
+    if baseline:
+        lines.append(
+            "- baseline of the enrolled (screening tests, mean +- SD): "
+            + ", ".join(
+                f"{label} {mean:.{digits}f} +- {sd:.{digits}f} {unit}"
+                for label, (mean, sd, unit, digits) in baseline.items()
+            )
+            + " (DPP: fasting glucose 106.5 +- 8.3 mg/dl, HbA1c 5.9 +- 0.5 %)"
+        )
     weights = table.attrs.get("weights")
     if weights is not None and len(weights):
         lines += ["", "Weight of the enrolled (a check of the adherence draws, set from Wing 2004's shares):"]
