@@ -135,3 +135,22 @@ def test_the_dpp_table_says_the_screening_ran_the_ogtt_and_reports_the_enrolleds
     assert table.attrs["baseline"]["fasting glucose"][:2] == pytest.approx((107.0, 3.0))
     with_ogtt = dpp.trial_table(clinic.clinic_outcomes(results, daily, NOISELESS, {0: 150.0, 1: 170.0}), "control")
     assert with_ogtt.attrs["baseline"]["2-h glucose"][:2] == pytest.approx((160.0, 10.0))
+
+
+def test_the_table_finds_the_sweep_of_a_results_directory_while_it_defines_the_same_runs(tmp_path):
+    """The screening OGTT needs the sweep: the file the manifest names, if it still defines the same runs (its
+    comments may change); another sweep, or no file, gives None (HbA1c stands in, and the table says so)."""
+    import json
+
+    from glucosim.analysis.sweep import dpp
+    from glucosim.sweep.load import load_sweep
+    from glucosim.sweep.store import SweepStore, runs_sha256
+
+    loaded = load_sweep(PREVENTION_SWEEP)
+    manifest = {"n_chunks": 1, "chunk_runs": 1, "sweep_source": str(PREVENTION_SWEEP)}
+    for runs, found in ((runs_sha256(loaded), True), ("0" * 64, False)):
+        (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "runs_sha256": runs}))
+        assert (dpp._sweep_of(SweepStore(tmp_path)) is not None) is found
+    missing = {**manifest, "sweep_source": str(tmp_path / "gone.toml"), "runs_sha256": runs_sha256(loaded)}
+    (tmp_path / "manifest.json").write_text(json.dumps(missing))
+    assert dpp._sweep_of(SweepStore(tmp_path)) is None

@@ -300,16 +300,18 @@ def load_trial_results(out_dir, loaded=None):
 
 
 def _sweep_of(store):
-    """The sweep a results directory was run from, when its file is still where the manifest says and unchanged."""
+    """The sweep a results directory was run from, when its file is still where the manifest says and defines the
+    same runs (``runs_sha256``: its comments and, for a cohort, its sample count may have changed)."""
     from glucosim.errors import SweepError
     from glucosim.sweep.load import load_sweep
+    from glucosim.sweep.store import runs_sha256
 
     manifest = store.manifest() or {}
     try:
         loaded = load_sweep(manifest.get("sweep_source", ""))
     except (SweepError, OSError):
         return None
-    return loaded if loaded.sha256 == manifest.get("sweep_sha256") else None
+    return loaded if runs_sha256(loaded) == manifest.get("runs_sha256") else None
 
 
 def verdicts(table) -> list[str]:
