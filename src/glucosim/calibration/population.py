@@ -609,7 +609,7 @@ def _run(loaded, out: Path, progress: bool, workers: int, simulated: list[int] |
         raise CalibrationError(f"{out}: the sweep is not complete ({outcome.n_done} of {outcome.n_runs} runs)")
     if simulated is not None:
         simulated.append(outcome.runs_this_call)
-    return library_results(out)
+    return library_results(out, loaded)
 
 
 def run_library(
@@ -625,12 +625,13 @@ def run_library(
     return _run(library_sweep(problem, stage), library_dir(problem, cache_dir, stage), progress, workers, simulated)
 
 
-def library_results(out: Path):
-    """The library's results table, with the virtual DPP clinic's columns (screening, confirmed diagnosis,
-    return to normal: ``analysis.sweep.clinic``) when the library kept the daily values the clinic reads."""
+def library_results(out: Path, loaded=None):
+    """The library's results table, with the virtual DPP clinic's columns (screening with its OGTT, confirmed
+    diagnosis, return to normal: ``analysis.sweep.clinic``) when the library kept the daily values the clinic
+    reads. ``loaded``: the library's sweep (the screening OGTT is run from it)."""
     from glucosim.analysis.sweep.dpp import load_trial_results
 
-    return load_trial_results(out)
+    return load_trial_results(out, loaded)
 
 
 def check_sweep_data(problem: PopulationProblem) -> tuple[dict, str]:
@@ -1361,12 +1362,15 @@ def report_markdown(fit: PopulationFit, runtime_s: float | None = None, check: C
         " it. Each statistic is a weighted average over the enrolled, so the objective is smooth in the"
         " distribution parameters and costs no simulation. Enrolment, diagnosis"
         " and return to normal are what a virtual DPP clinic sees of each patient's daily course"
-        " (`glucosim.analysis.sweep.clinic`): a staged screening (a preliminary fasting glucose of 95-125 mg/dl,"
-        " then the eligibility visit's own fasting glucose in that window at the prediabetes stage),"
+        " (`glucosim.analysis.sweep.clinic`): a staged screening as the DPP's (a preliminary fasting glucose of"
+        " 95-125 mg/dl, then a 75-g OGTT at the eligibility visit, run on the patient's day-0 state: its fasting"
+        " glucose in that window and its 2-h glucose at impaired glucose tolerance, 140-199 mg/dl),"
         " fasting glucose every 6 months and HbA1c every year, each test off the true value by its within-person"
-        " variability (CV 5.7 % and 3.6 %, Selvin 2007 Arch Intern Med 167:1545; the patient's own draws), diabetes"
+        " variability (CV 5.7 % and 3.6 %, Selvin 2007 Arch Intern Med 167:1545; the 2-h glucose 12.7 %, Diabetes"
+        " Care 1998 21:336; the patient's own draws), diabetes"
         " confirmed by a repeat test, return to normal at a yearly visit (fasting glucose < 100 mg/dl and HbA1c"
-        " < 5.7 %, HbA1c standing in for the DPP's OGTT). `scipy.optimize.least_squares` (bounded trust-region)"
+        " < 5.7 %, HbA1c standing in for the follow-up's yearly OGTT). `scipy.optimize.least_squares` (bounded"
+        " trust-region)"
         " minimises the targets' residuals in units of their spread. Standard errors of the reweighted statistics:"
         f" {BOOTSTRAP_REPLICATES} bootstrap resamples of the library at the fit. **The check:** the cohort file as"
         " written is simulated directly, as the shipped trial sweep draws it (its seed, its sample count, its"

@@ -6,6 +6,7 @@ usual level by the within-person variability of the test (biological plus
 analytical), and it diagnoses only what a repeat test confirms. The DPP
 (Knowler et al. 2002, NEJM 346:393; DPP Research Group 1999, Diabetes Care
 22:623, the protocol) screened on a fasting plasma glucose of 95-125 mg/dl,
+and a 2-h glucose of 140-199 mg/dl on a 75-g OGTT (impaired glucose tolerance),
 measured fasting glucose every 6 months and ran an OGTT every year; diabetes
 was a fasting glucose >= 126 mg/dl or a 2-h glucose >= 200 mg/dl, confirmed
 by a second test (usually within 6 weeks; only 47 % of first elevated tests
@@ -18,14 +19,18 @@ What the clinic here does with a sweep's daily fasting glucose and HbA1c:
 
 - screening (day 0), staged as the DPP's was (Diabetes Care 22:623 and
   Diabetes Care 2005 28:2974, PMC1314971: a preliminary fasting glucose, then
-  an OGTT visit whose own fasting sample decides): a preliminary fasting
-  glucose in the window (95-125 mg/dl), then at the eligibility visit a second
-  fasting glucose and an HbA1c; enrolled when that fasting glucose is in the
-  window too, the visit's tests put the patient at the ADA's prediabetes stage
-  (fasting glucose >= 100 or HbA1c 5.7-6.4 %), and the HbA1c is below 6.5 %.
-  With one test, one in three enrolled patients was truly normal, let in
-  by one high reading (measured 2026-12-03: a noiseless clinic saw 2 returns
-  to normal among 117 where the noisy one saw 15.9 per 100 person-years);
+  an OGTT visit whose own samples decide): a preliminary fasting glucose in
+  the window (95-125 mg/dl), then at the eligibility visit a 75-g OGTT
+  (``clinic.runner.run_protocol("ogtt_75g")`` on the patient's day-0 state,
+  ``screening_two_hour_glucose``) with its fasting glucose in the window too
+  and its 2-h glucose at impaired glucose tolerance (140-199 mg/dl), both
+  criteria as the DPP applied them (Knowler 2002; PMC1314971: "both IGT (2-h
+  glucose 140-199 mg/dl) and elevated fasting plasma glucose (95-125 mg/dl)").
+  Without the OGTT's 2-h glucose (a sweep read without its sweep file) the
+  visit's HbA1c stands in, as before 2026-12-03: enrolled when the visit's
+  fasting glucose is in the window, the visit's tests put the patient at the
+  ADA's prediabetes stage (fasting glucose >= 100 or HbA1c 5.7-6.4 %), and the
+  HbA1c is below 6.5 %;
 - every 6 months a fasting glucose; every year also an HbA1c;
 - diabetes: a fasting glucose >= 126 mg/dl, or (yearly) an HbA1c >= 6.5 %,
   each confirmed by the same test 6 weeks later; the diagnosis day is the
@@ -33,14 +38,19 @@ What the clinic here does with a sweep's daily fasting glucose and HbA1c:
 - return to normal regulation: at a yearly visit before any diagnosis, a
   fasting glucose < 100 mg/dl and an HbA1c < 5.7 %.
 
-The sweep does not run the OGTT, so HbA1c stands in for the 2-h glucose in
-both the diagnosis (the 2-h criterion) and the return to normal (2-h < 140);
-that is a difference from the DPP's protocol, named here and in the reports.
+The sweep's runs keep no state after day 0, so the clinic runs the OGTT only
+at screening (day 0 needs no simulation: the state is the run's initial
+state); in the follow-up HbA1c stands in for the yearly OGTT's 2-h glucose,
+in the diagnosis (the 2-h >= 200 criterion) and in the return to normal (2-h
+< 140): that is a difference from the DPP's protocol, named here and in the
+reports (the sweep worker would have to keep the visit days' states and run
+the OGTT there; sweep/worker.py is not this module's).
 
 Each test is the true value times (1 + CV z), z standard normal, with the
 within-person coefficients of variation of Selvin et al. 2007 (Arch Intern
 Med 167:1545; repeat tests ~2 weeks apart in NHANES III): fasting glucose
-5.7 %, HbA1c 3.6 %. The draws are a patient's own (seeded by the sample
+5.7 %, HbA1c 3.6 %; the OGTT's 2-h glucose 12.7 % (Diabetes Care 1998
+21:336, abstract). The draws are a patient's own (seeded by the sample
 number), the same in every arm: a paired trial, and the same screening.
 """
 
@@ -56,6 +66,8 @@ from glucosim.analysis.markers import (
     FASTING_GLUCOSE_PREDIABETES_MG_DL,
     HBA1C_DIABETES_PERCENT,
     HBA1C_PREDIABETES_PERCENT,
+    TWO_HOUR_GLUCOSE_DIABETES_MG_DL,
+    TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL,
 )
 from glucosim.physiology.units import DAYS_PER_YEAR
 
@@ -63,8 +75,17 @@ FASTING_GLUCOSE_CV = 0.057
 """Within-person coefficient of variation of one fasting glucose (Selvin et al. 2007, Arch Intern Med 167:1545)."""
 HBA1C_CV = 0.036
 """Within-person coefficient of variation of one HbA1c (Selvin et al. 2007)."""
+TWO_HOUR_GLUCOSE_CV = 0.127
+"""Within-person coefficient of variation of the 75-g OGTT's 2-h plasma glucose: 12.7 +- 1.2 % over four OGTTs
+on separate mornings in 36 adults (lean, obese, IGT, mild diabetes; Diabetes Care 1998 21:336, abstract read)."""
 SCREENING_FASTING_GLUCOSE_MG_DL = (95.0, 125.0)
 """The DPP's fasting-glucose eligibility window (Knowler et al. 2002)."""
+SCREENING_TWO_HOUR_GLUCOSE_MG_DL = (TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL, TWO_HOUR_GLUCOSE_DIABETES_MG_DL)
+"""The DPP's 2-h eligibility window, impaired glucose tolerance: 140 <= 2-h glucose < 200 mg/dl (140-199)."""
+SCREENING_OGTT_PROTOCOL = "ogtt_75g"
+"""The eligibility visit's test: the shipped 75-g OGTT (protocols/ogtt_75g.toml; 2-h glucose at 120 min)."""
+SCREENING_OGTT_FILE = "clinic_screening_ogtt.parquet"
+"""Where a sweep directory keeps its screening OGTTs (sample, two_hour_glucose_mg_dl): computed once."""
 VISITS_PER_YEAR = 2
 """Fasting glucose every 6 months (the DPP's semiannual visits)."""
 HBA1C_EVERY_VISITS = 2
@@ -73,7 +94,14 @@ CONFIRMATION_DAYS = 42
 """A first elevated test is repeated about 6 weeks later (Knowler et al. 2002; Christophi et al. 2013)."""
 CLINIC_SEED = 20020207
 """Seed of the tests' variability (with the sample number): the same draws in every arm and every rerun."""
-COLUMNS = ("screen_fasting_glucose_mg_dl", "screen_hba1c_percent", "enrolled", "diagnosis_day", "normal_day")
+COLUMNS = (
+    "screen_fasting_glucose_mg_dl",
+    "screen_hba1c_percent",
+    "screen_two_hour_glucose_mg_dl",
+    "enrolled",
+    "diagnosis_day",
+    "normal_day",
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +111,7 @@ class ClinicSettings:
     fasting_glucose_cv: float = FASTING_GLUCOSE_CV
     hba1c_cv: float = HBA1C_CV
     seed: int = CLINIC_SEED
+    two_hour_glucose_cv: float = TWO_HOUR_GLUCOSE_CV
 
 
 def visit_days(n_days: int) -> list[int]:
@@ -93,13 +122,18 @@ def visit_days(n_days: int) -> list[int]:
 
 
 def clinic_course(
-    sample: int, fasting_mg_dl: np.ndarray, hba1c_percent: np.ndarray, settings: ClinicSettings = ClinicSettings()
+    sample: int,
+    fasting_mg_dl: np.ndarray,
+    hba1c_percent: np.ndarray,
+    settings: ClinicSettings = ClinicSettings(),
+    screen_two_hour_mg_dl: float = math.nan,
 ) -> dict:
     """What the clinic sees of one run: screening values, enrolment, diagnosis day and first return to normal.
 
     Args:
         sample: the patient's sample number (seeds its tests' variability).
         fasting_mg_dl, hba1c_percent: the run's true daily values, day 0 first.
+        screen_two_hour_mg_dl: the true 2-h glucose of the eligibility visit's OGTT (NaN: no OGTT, HbA1c stands in).
     """
     n = len(fasting_mg_dl)
     days = visit_days(n)
@@ -115,12 +149,22 @@ def clinic_course(
     preliminary_fasting = fasting(0, 1, 0)
     screen_fasting, screen_hba1c = fasting(0, 0, 0), hba1c(0, 2, 0)
     low, high = SCREENING_FASTING_GLUCOSE_MG_DL
-    enrolled = (
-        low <= preliminary_fasting <= high
-        and low <= screen_fasting <= high
-        and (screen_fasting >= FASTING_GLUCOSE_PREDIABETES_MG_DL or screen_hba1c >= HBA1C_PREDIABETES_PERCENT)
-        and screen_hba1c < HBA1C_DIABETES_PERCENT
-    )
+    screen_two_hour = math.nan
+    if math.isfinite(screen_two_hour_mg_dl):  # the DPP's rule: fasting window and impaired glucose tolerance
+        # its own stream, so the fasting and HbA1c draws are those of a clinic without the OGTT
+        z_two_hour = float(np.random.default_rng((settings.seed, int(sample), 2)).standard_normal())
+        screen_two_hour = screen_two_hour_mg_dl * (1.0 + settings.two_hour_glucose_cv * z_two_hour)
+        low_2h, high_2h = SCREENING_TWO_HOUR_GLUCOSE_MG_DL
+        enrolled = (
+            low <= preliminary_fasting <= high and low <= screen_fasting <= high and low_2h <= screen_two_hour < high_2h
+        )
+    else:  # HbA1c stands in for the 2-h glucose
+        enrolled = (
+            low <= preliminary_fasting <= high
+            and low <= screen_fasting <= high
+            and (screen_fasting >= FASTING_GLUCOSE_PREDIABETES_MG_DL or screen_hba1c >= HBA1C_PREDIABETES_PERCENT)
+            and screen_hba1c < HBA1C_DIABETES_PERCENT
+        )
     diagnosis_day = normal_day = math.nan
     for k, day in enumerate(days[1:], start=1):
         yearly = k % HBA1C_EVERY_VISITS == 0
@@ -145,21 +189,28 @@ def clinic_course(
     return {
         "screen_fasting_glucose_mg_dl": screen_fasting,
         "screen_hba1c_percent": screen_hba1c,
+        "screen_two_hour_glucose_mg_dl": screen_two_hour,
         "enrolled": bool(enrolled),
         "diagnosis_day": diagnosis_day,
         "normal_day": normal_day,
     }
 
 
-def clinic_outcomes(results, daily, settings: ClinicSettings = ClinicSettings()):
+def clinic_outcomes(results, daily, settings: ClinicSettings = ClinicSettings(), screening_two_hour=None):
     """``results`` with the clinic's columns added (``clinic_`` + COLUMNS), from the sweep's daily table
     (long format: run_id, day, fasting_glucose_mg_dl, hba1c_percent). Runs without a daily course (failed)
-    get NaN and are not enrolled."""
+    get NaN and are not enrolled.
+
+    Args:
+        screening_two_hour: sample -> the true 2-h glucose of the eligibility visit's OGTT
+            (``screening_two_hour_glucose``); None: no OGTT, HbA1c stands in.
+    """
     import pandas as pd
 
     found = {}
     for run_id, course in daily.sort_values(["run_id", "day"]).groupby("run_id", sort=False):
         found[int(run_id)] = course
+    two_hour = screening_two_hour or {}
     rows = []
     for run_id, sample in zip(results["run_id"].to_numpy(), results["sample"].to_numpy()):
         course = found.get(int(run_id))
@@ -172,11 +223,69 @@ def clinic_outcomes(results, daily, settings: ClinicSettings = ClinicSettings())
                 course["fasting_glucose_mg_dl"].to_numpy(float),
                 course["hba1c_percent"].to_numpy(float),
                 settings,
+                float(two_hour.get(int(sample), math.nan)),
             )
         )
     table = pd.DataFrame(rows, index=results.index, columns=list(COLUMNS)).add_prefix("clinic_")
     table["clinic_enrolled"] = table["clinic_enrolled"].astype(bool)
     return pd.concat([results, table], axis=1)
+
+
+def screening_two_hour_glucose(loaded, results, samples=None) -> dict[int, float]:
+    """sample -> the true 2-h glucose of a 75-g OGTT on the morning of day 0 (the eligibility visit), run on the
+    patient before any intervention: the sweep's first arm (the reference), from the results' variable columns.
+
+    Day 0's state is the run's initial state, so no simulation precedes the test (~0.03 s of CPU a patient).
+    A patient whose test is refused (a failed run) gets NaN and is not enrolled.
+
+    Args:
+        loaded: the ``LoadedSweep`` the results come from.
+        results: the sweep's results (columns ``sample`` and the sweep's variables).
+        samples: the samples to test (default: all).
+    """
+    from glucosim.clinic.runner import run_protocol
+    from glucosim.errors import GlucosimError
+    from glucosim.scenario.load import parse_scenario
+    from glucosim.sweep.scenario_edit import run_scenario_data
+
+    arm = loaded.sweep.arms[0]
+    names = list(loaded.variable_names)
+    rows = results.drop_duplicates("sample").set_index("sample")
+    wanted = rows.index if samples is None else [s for s in samples if s in rows.index]
+    found: dict[int, float] = {}
+    for sample in wanted:
+        values = {name: float(rows.at[sample, name]) for name in names}
+        try:
+            data = run_scenario_data(loaded, arm, values)
+            scenario = parse_scenario(data, source=f"{loaded.source} (sample {sample}, screening OGTT)")
+            indices = run_protocol(SCREENING_OGTT_PROTOCOL, scenario, day=0).indices
+            found[int(sample)] = float(indices["two_hour_glucose_mg_dl"])
+        except GlucosimError:
+            found[int(sample)] = math.nan
+    return found
+
+
+def cached_screening_two_hour_glucose(loaded, results, out_dir) -> dict[int, float]:
+    """``screening_two_hour_glucose``, kept in ``out_dir/SCREENING_OGTT_FILE`` (the sweep directory: its runs,
+    parameter table and sweep are fixed, so the day-0 tests are too); only samples missing there are tested."""
+    import os
+    from pathlib import Path
+
+    import pandas as pd
+
+    path = Path(out_dir) / SCREENING_OGTT_FILE
+    known: dict[int, float] = {}
+    if path.is_file():
+        table = pd.read_parquet(path)
+        known = dict(zip(table["sample"].astype(int), table["two_hour_glucose_mg_dl"].astype(float)))
+    missing = sorted(set(int(s) for s in results["sample"].unique()) - set(known))
+    if missing:
+        known.update(screening_two_hour_glucose(loaded, results, missing))
+        frame = pd.DataFrame({"sample": list(known), "two_hour_glucose_mg_dl": list(known.values())})
+        temporary = path.with_name(path.name + f".tmp-{os.getpid()}")
+        frame.sort_values("sample").to_parquet(temporary, index=False)
+        os.replace(temporary, path)
+    return known
 
 
 DAILY_COLUMNS = ("fasting_glucose_mg_dl", "hba1c_percent")

@@ -162,8 +162,34 @@ def trial_table(results, reference_arm: str | None = None, follow_up_years: floa
     table.attrs["follow_up_years"] = follow_up_years
     table.attrs["reference_arm"] = reference_arm
     table.attrs["clinic"] = clinic
+    table.attrs["screening_ogtt"] = bool(results.attrs.get("screening_ogtt", False)) or (
+        clinic and bool(results["clinic_screen_two_hour_glucose_mg_dl"].notna().any())
+        if "clinic_screen_two_hour_glucose_mg_dl" in results.columns
+        else False
+    )
+    table.attrs["baseline"] = _baseline(reference, enrolled) if clinic else {}
     table.attrs["weights"] = weight_goal_table(results, enrolled)  # empty unless the sweep kept the daily weight
     return table
+
+
+BASELINE_COLUMNS = {
+    "fasting glucose": ("clinic_screen_fasting_glucose_mg_dl", "mg/dl", 1),
+    "HbA1c": ("clinic_screen_hba1c_percent", "%", 2),
+    "2-h glucose": ("clinic_screen_two_hour_glucose_mg_dl", "mg/dl", 1),
+}
+"""The enrolled's screening tests the table reports (DPP baseline: fasting glucose 106.5 +- 8.3 mg/dl, HbA1c
+5.9 +- 0.5 %; validation/targets/population/dpp.toml)."""
+
+
+def _baseline(reference, enrolled) -> dict[str, tuple[float, float, str, int]]:
+    """Mean and SD of the enrolled's screening tests (the reference arm's rows: the patient before any arm)."""
+    rows = reference[reference.index.isin(enrolled)]
+    found = {}
+    for label, (column, unit, digits) in BASELINE_COLUMNS.items():
+        if column in rows.columns and rows[column].notna().any():
+            values = rows[column].to_numpy(float)
+            found[label] = (float(np.nanmean(values)), float(np.nanstd(values)), unit, digits)
+    return found
 
 
 RETURN_TO_NORMAL = Published(
@@ -244,11 +270,16 @@ def weight_goal_table(results, enrolled_samples=None):
     return pd.DataFrame(rows)
 
 
-def load_trial_results(out_dir):
+def load_trial_results(out_dir, loaded=None):
     """A sweep's results, with the virtual clinic's columns (``analysis.sweep.clinic``) when the sweep kept
     the daily fasting glucose and HbA1c it reads, and the weight changes (``weight_columns``) when it kept
-    the daily weight."""
-    from glucosim.analysis.sweep.clinic import DAILY_COLUMNS, clinic_outcomes
+    the daily weight.
+
+    The clinic's screening OGTT needs the sweep (``loaded``, or the sweep file the manifest names, if it is
+    unchanged): without it HbA1c stands in for the OGTT's 2-h glucose at screening (``results.attrs``
+    ``screening_ogtt`` says which).
+    """
+    from glucosim.analysis.sweep.clinic import DAILY_COLUMNS, cached_screening_two_hour_glucose, clinic_outcomes
     from glucosim.errors import SweepError
     from glucosim.sweep.store import SweepStore
 
@@ -261,7 +292,26 @@ def load_trial_results(out_dir):
     results = weight_columns(results, daily)
     if not set(DAILY_COLUMNS) <= set(daily.columns):
         return results
-    return clinic_outcomes(results, daily)
+    loaded = loaded if loaded is not None else _sweep_of(store)
+    two_hour = cached_screening_two_hour_glucose(loaded, results, out_dir) if loaded is not None else None
+    seen = clinic_outcomes(results, daily, screening_two_hour=two_hour)
+    seen.attrs["screening_ogtt"] = two_hour is not None
+    return seen
+
+
+def _sweep_of(store):
+    """The sweep a results directory was run from, when its file is still where the manifest says and defines the
+    same runs (``runs_sha256``: its comments and, for a cohort, its sample count may have changed)."""
+    from glucosim.errors import SweepError
+    from glucosim.sweep.load import load_sweep
+    from glucosim.sweep.store import runs_sha256
+
+    manifest = store.manifest() or {}
+    try:
+        loaded = load_sweep(manifest.get("sweep_source", ""))
+    except (SweepError, OSError):
+        return None
+    return loaded if runs_sha256(loaded) == manifest.get("runs_sha256") else None
 
 
 def verdicts(table) -> list[str]:
@@ -323,12 +373,18 @@ def markdown(table) -> str:
             f"{incidence} | {dpp} | {reduction} | {dpp_reduction} |"
         )
     if table.attrs.get("clinic"):
+        screening = (
+            "two fasting glucose tests of 95-125 mg/dl, the second at a 75-g OGTT with a 2-h glucose of 140-199"
+            " mg/dl, as the DPP screened (CV 12.7 % for the 2-h glucose)"
+            if table.attrs.get("screening_ogtt")
+            else "two fasting glucose tests of 95-125 mg/dl, prediabetic at the second; NO screening OGTT (the"
+            " sweep file was not found unchanged where the manifest says): HbA1c stands in for the 2-h glucose"
+        )
         how = (
-            "enrolled and diagnosed by the virtual DPP clinic (glucosim.analysis.sweep.clinic): a staged screening"
-            " (two fasting glucose tests of 95-125 mg/dl, prediabetic at the second), fasting glucose every 6"
-            " months and HbA1c every year, each test"
+            f"enrolled and diagnosed by the virtual DPP clinic (glucosim.analysis.sweep.clinic): a staged screening"
+            f" ({screening}), fasting glucose every 6 months and HbA1c every year, each test"
             " with its within-person variability (CV 5.7 % and 3.6 %, Selvin 2007), diabetes confirmed by a repeat"
-            " test (fasting glucose >= 126 mg/dl or HbA1c >= 6.5 %, HbA1c standing in for the OGTT)."
+            " test (fasting glucose >= 126 mg/dl or HbA1c >= 6.5 %, HbA1c standing in for the yearly OGTT)."
         )
     else:
         how = "enrolled: prediabetic at year 0 of the reference arm; onset: the first day past a diabetes threshold."
@@ -341,6 +397,16 @@ def markdown(table) -> str:
                 f" per 100 person-years at risk; Tabak 2012: {RETURN_TO_NORMAL.low:g}-{RETURN_TO_NORMAL.high:g} a year"
             )
     lines += [f"- {line}" for line in verdicts(table)]
+    baseline = table.attrs.get("baseline") or {}
+    if baseline:
+        lines.append(
+            "- baseline of the enrolled (screening tests, mean +- SD): "
+            + ", ".join(
+                f"{label} {mean:.{digits}f} +- {sd:.{digits}f} {unit}"
+                for label, (mean, sd, unit, digits) in baseline.items()
+            )
+            + " (DPP: fasting glucose 106.5 +- 8.3 mg/dl, HbA1c 5.9 +- 0.5 %)"
+        )
     weights = table.attrs.get("weights")
     if weights is not None and len(weights):
         lines += ["", "Weight of the enrolled (a check of the adherence draws, set from Wing 2004's shares):"]
