@@ -123,18 +123,26 @@ def solve_reference_day(overrides: dict | None = None) -> dict:
     setpoint = float(program.parameters[Par.glucose_setpoint])
     insulin = float(program.parameters[Par.insulin_mean_reference])
     low, high = SECRETION_MAX_BRACKET
+    days: dict[tuple[float, float], tuple[float, float]] = {}
+
+    def day(secretion_max: float, insulin_reference: float) -> tuple[float, float]:
+        # each reference day is simulated once: brentq evaluates again the bracket ends checked below, and the root
+        # it returns is one of its iterates
+        key = (secretion_max, insulin_reference)
+        if key not in days:
+            days[key] = reference_day(secretion_max, insulin_reference, overrides)
+        return days[key]
+
     for _ in range(FIXED_POINT_ITERATIONS):
-        gap_low = reference_day(low, insulin, overrides)[0] - setpoint
-        gap_high = reference_day(high, insulin, overrides)[0] - setpoint
+        gap_low = day(low, insulin)[0] - setpoint
+        gap_high = day(high, insulin)[0] - setpoint
         if gap_low * gap_high > 0:
             raise CalibrationError(
                 f"reference day with {overrides}: no secretion_max in [{low}, {high}] pmol/kg/min gives a "
                 f"mean glucose of {setpoint} mg/dl (glucose_setpoint)"
             )
-        secretion_max = brentq(
-            lambda s, i=insulin: reference_day(s, i, overrides)[0] - setpoint, low, high, xtol=SECRETION_XTOL
-        )
-        glucose, new_insulin = reference_day(secretion_max, insulin, overrides)
+        secretion_max = brentq(lambda s, i=insulin: day(s, i)[0] - setpoint, low, high, xtol=SECRETION_XTOL)
+        glucose, new_insulin = day(secretion_max, insulin)
         converged = abs(new_insulin - insulin) < FIXED_POINT_TOLERANCE_PMOL_L
         insulin = new_insulin
         if converged:
