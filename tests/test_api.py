@@ -148,6 +148,17 @@ def test_one_parameter_set_under_two_names_is_refused(overrides):
             glucosim.load_scenario(scenario_dict(), **overrides)
 
 
+@pytest.mark.parametrize(
+    ("field", "parameter"),
+    [("insulin_sensitivity_whole_body", "insulin_sensitivity_whole_body"), ("beta_cell_reserve", "beta_function_max")],
+)
+def test_a_field_override_wins_over_the_scenarios_own_parameters_table(field, parameter):
+    # the scenario's subject.parameters used to win over an override of the field that sets the same parameter
+    data = scenario_dict(subject={"parameters": {parameter: 3.0}})
+    loaded = glucosim.load_scenario(data, **{field: 2.0})
+    assert loaded.parameters[getattr(Par, parameter)] == 2.0
+
+
 def test_out_of_range_parameter_names_unit_and_range():
     row = glucosim.load_parameter_table()["glucose_distribution_volume"]
     with pytest.raises(glucosim.ScenarioError) as error:

@@ -111,6 +111,35 @@ def test_the_screening_ogtt_is_the_shipped_protocol_on_the_reference_arms_day_0(
     monkeypatch.setattr(clinic, "screening_two_hour_glucose", refuse)
     assert clinic.cached_screening_two_hour_glucose(loaded, design, tmp_path) == pytest.approx(found)
 
+    # another model, protocol or sweep in the folder: the key differs and the tests run again
+    monkeypatch.setattr(clinic, "screening_cache_key", lambda out_dir: "another-model")
+    monkeypatch.setattr(clinic, "screening_two_hour_glucose", lambda *args: {0: 150.0, 1: 160.0})
+    assert clinic.cached_screening_two_hour_glucose(loaded, design, tmp_path) == {0: 150.0, 1: 160.0}
+
+
+def test_the_screening_cache_key_follows_the_sweeps_runs(tmp_path):
+    import json
+
+    from glucosim.sweep.store import MANIFEST_FILE
+
+    base_manifest = {"n_chunks": 1, "chunk_runs": 1, "parameter_table_sha256": "t"}
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps({**base_manifest, "runs_sha256": "a"}))
+    first = clinic.screening_cache_key(tmp_path)
+    assert clinic.screening_cache_key(tmp_path) == first
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps({**base_manifest, "runs_sha256": "b"}))
+    assert clinic.screening_cache_key(tmp_path) != first
+
+
+def test_a_refused_screening_ogtt_is_not_enrolled_by_hba1c():
+    """With the OGTT screening, a patient whose test was refused (NaN) is not enrolled: HbA1c does not stand in."""
+    n = int(round(3 * DAYS_PER_YEAR))
+    daily = pd.DataFrame({"run_id": 0, "day": np.arange(n), "fasting_glucose_mg_dl": 110.0, "hba1c_percent": 5.8})
+    results = pd.DataFrame({"run_id": [0], "sample": [0], "arm": ["control"]})
+    screened = clinic.clinic_outcomes(results, daily, NOISELESS, screening_two_hour={0: math.nan})
+    assert not screened["clinic_enrolled"].iloc[0]
+    without_ogtt = clinic.clinic_outcomes(results, daily, NOISELESS, screening_two_hour=None)
+    assert without_ogtt["clinic_enrolled"].iloc[0]  # the HbA1c rule admits this course
+
 
 def test_the_dpp_table_says_the_screening_ran_the_ogtt_and_reports_the_enrolleds_baseline():
     from glucosim.analysis.sweep import dpp

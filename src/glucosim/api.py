@@ -181,6 +181,13 @@ def _apply(data: dict, overrides: Mapping[str, Any], where: str) -> dict:
             data[key] = copy.deepcopy(value)
         elif key in subject_fields:
             data = _merge(data, {"subject": {key: value}})
+            parameter = SHORTHAND_PARAMETERS.get(key)
+            subject = data.get("subject")
+            file_parameters = subject.get("parameters") if isinstance(subject, dict) else None
+            if isinstance(file_parameters, dict) and parameter in file_parameters:
+                # the scenario's own subject.parameters would win over the field: the override sets it there too
+                # (--set insulin_sensitivity_whole_body=0.5 on a scenario that sets it in parameters did nothing)
+                data = _merge(data, {"subject": {"parameters": {parameter: value}}})
         elif key in ROUTINE_SCALARS:
             data = _merge(data, {"routine": {key: value}})
         elif key in table:

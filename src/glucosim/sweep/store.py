@@ -125,7 +125,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def _read_parquet(path: Path, columns: list[str] | None = None):
+def read_parquet_file(path: Path, columns: list[str] | None = None):
     """A parquet file as a DataFrame, read on this thread only.
 
     pyarrow reads with its CPU and I/O thread pools by default; a process that exits soon after such a read can
@@ -140,13 +140,13 @@ def _read_parquet(path: Path, columns: list[str] | None = None):
 
 
 def _read_table(path: Path, columns: list[str] | None = None):
-    """A parquet file as a pyarrow Table, without pyarrow's thread pools (see ``_read_parquet``)."""
+    """A parquet file as a pyarrow Table, without pyarrow's thread pools (see ``read_parquet_file``)."""
     import pyarrow.parquet as pq
 
     return pq.read_table(path, columns=columns, use_threads=False, pre_buffer=False)
 
 
-def _atomic_parquet(frame, path: Path) -> None:
+def write_parquet_atomically(frame, path: Path) -> None:
     temporary = _temporary(path)
     try:
         frame.to_parquet(temporary, index=False)
@@ -207,7 +207,8 @@ class SweepStore:
         manifest = {
             "format_version": FORMAT_VERSION,
             "sweep_name": loaded.sweep.name,
-            "sweep_source": loaded.source,
+            # absolute: the DPP table finds the sweep (and its screening OGTT) from any working folder
+            "sweep_source": str(Path(loaded.source).resolve()) if Path(loaded.source).is_file() else loaded.source,
             "sweep_sha256": loaded.sha256,
             "base_scenario_source": loaded.base_source,
             "parameter_table_sha256": hashlib.sha256(PARAMETER_TABLE_PATH.read_bytes()).hexdigest(),
@@ -243,7 +244,7 @@ class SweepStore:
         _atomic_write_bytes(self.out_dir / "sweep.toml", loaded.text.encode())
         _atomic_write_bytes(self.out_dir / "base_scenario.toml", loaded.base_text.encode())
         _atomic_write_bytes(self.out_dir / "parameters.toml", PARAMETER_TABLE_PATH.read_bytes())
-        _atomic_parquet(design_table, self.out_dir / DESIGN_FILE)
+        write_parquet_atomically(design_table, self.out_dir / DESIGN_FILE)
         self._create_manifest(manifest)
         return self.manifest()
 
@@ -260,7 +261,7 @@ class SweepStore:
         for name in (RESULTS_FILE, SUMMARY_FILE):
             (self.out_dir / name).unlink(missing_ok=True)  # no longer complete
         _atomic_write_bytes(self.out_dir / "sweep.toml", loaded.text.encode())
-        _atomic_parquet(design_table, self.out_dir / DESIGN_FILE)
+        write_parquet_atomically(design_table, self.out_dir / DESIGN_FILE)
         self._write_manifest(manifest)
         return manifest
 
@@ -427,10 +428,10 @@ class SweepStore:
         }
         if daily is not None:
             daily_path = self.out_dir / DAILY_DIR / chunk_name(index)
-            _atomic_parquet(daily, daily_path)
+            write_parquet_atomically(daily, daily_path)
             record["daily"] = _file_record(daily_path)
         path = self.out_dir / CHUNK_DIR / chunk_name(index)
-        _atomic_parquet(frame, path)
+        write_parquet_atomically(frame, path)
         record.update(_file_record(path))
         _atomic_write_bytes(self.out_dir / CHUNK_DIR / record_name(index), json.dumps(record).encode())
         self._verified.add(index)
@@ -438,7 +439,7 @@ class SweepStore:
     def design(self):
         """The design table (one row per run)."""
 
-        return _read_parquet(self.out_dir / DESIGN_FILE)
+        return read_parquet_file(self.out_dir / DESIGN_FILE)
 
     def _chunk_paths(self, require_complete: bool) -> list[Path]:
         manifest = self.manifest()
@@ -484,9 +485,9 @@ class SweepStore:
         import pandas as pd
 
         if self._results_file_ok():
-            return _read_parquet(self.out_dir / RESULTS_FILE, columns=columns)
+            return read_parquet_file(self.out_dir / RESULTS_FILE, columns=columns)
         wanted = None if columns is None else list(dict.fromkeys(["run_id", *columns]))
-        frames = [_read_parquet(path, columns=wanted) for path in self._chunk_paths(require_complete)]
+        frames = [read_parquet_file(path, columns=wanted) for path in self._chunk_paths(require_complete)]
         results = pd.concat(frames, ignore_index=True).sort_values("run_id", kind="stable").reset_index(drop=True)
         if results["run_id"].duplicated().any():
             raise SweepError(f"{self.out_dir}: duplicated run ids in the chunk files (was the directory edited?)")
@@ -501,7 +502,7 @@ class SweepStore:
         files = [path for path in files if path.is_file()]
         if not files:
             raise SweepError(f"{self.out_dir}: no daily outputs (the sweep's outputs.daily is empty)")
-        return pd.concat([_read_parquet(path) for path in files], ignore_index=True)
+        return pd.concat([read_parquet_file(path) for path in files], ignore_index=True)
 
     def is_complete(self) -> bool:
         """Whether every chunk is done."""

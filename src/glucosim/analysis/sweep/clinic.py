@@ -127,6 +127,7 @@ def clinic_course(
     hba1c_percent: np.ndarray,
     settings: ClinicSettings = ClinicSettings(),
     screen_two_hour_mg_dl: float = math.nan,
+    ogtt_screening: bool | None = None,
 ) -> dict:
     """What the clinic sees of one run: screening values, enrolment, diagnosis day and first return to normal.
 
@@ -134,6 +135,8 @@ def clinic_course(
         sample: the patient's sample number (seeds its tests' variability).
         fasting_mg_dl, hba1c_percent: the run's true daily values, day 0 first.
         screen_two_hour_mg_dl: the true 2-h glucose of the eligibility visit's OGTT (NaN: no OGTT, HbA1c stands in).
+        ogtt_screening: whether the clinic screened with the OGTT; then a NaN 2-h glucose (a refused test) is not
+            enrolled instead of falling back on HbA1c. Default: whether ``screen_two_hour_mg_dl`` is finite.
     """
     n = len(fasting_mg_dl)
     days = visit_days(n)
@@ -150,7 +153,11 @@ def clinic_course(
     screen_fasting, screen_hba1c = fasting(0, 0, 0), hba1c(0, 2, 0)
     low, high = SCREENING_FASTING_GLUCOSE_MG_DL
     screen_two_hour = math.nan
-    if math.isfinite(screen_two_hour_mg_dl):  # the DPP's rule: fasting window and impaired glucose tolerance
+    if ogtt_screening is None:
+        ogtt_screening = math.isfinite(screen_two_hour_mg_dl)
+    if ogtt_screening and not math.isfinite(screen_two_hour_mg_dl):  # the test was refused: not enrolled
+        enrolled = False
+    elif ogtt_screening:  # the DPP's rule: fasting window and impaired glucose tolerance
         # its own stream, so the fasting and HbA1c draws are those of a clinic without the OGTT
         z_two_hour = float(np.random.default_rng((settings.seed, int(sample), 2)).standard_normal())
         screen_two_hour = screen_two_hour_mg_dl * (1.0 + settings.two_hour_glucose_cv * z_two_hour)
@@ -224,6 +231,7 @@ def clinic_outcomes(results, daily, settings: ClinicSettings = ClinicSettings(),
                 course["hba1c_percent"].to_numpy(float),
                 settings,
                 float(two_hour.get(int(sample), math.nan)),
+                ogtt_screening=screening_two_hour is not None,
             )
         )
     table = pd.DataFrame(rows, index=results.index, columns=list(COLUMNS)).add_prefix("clinic_")
@@ -265,26 +273,60 @@ def screening_two_hour_glucose(loaded, results, samples=None) -> dict[int, float
     return found
 
 
+SCREENING_KEY_SOURCES = ("physiology", "clinic", "scenario", "simulation", "solver", "protocols", "models")
+"""Package folders whose files can change a day-0 OGTT (with the sweep's runs): the screening cache's key."""
+
+
+def screening_cache_key(out_dir) -> str:
+    """What the cached day-0 OGTTs of a sweep directory depend on (16 hex digits): the sweep's runs and parameter
+    table (from its manifest) and every source and data file that can change the test, so an edit of the model, the
+    protocol or the clinic, or another sweep in the same folder, is not served stale values."""
+    import hashlib
+    from pathlib import Path
+
+    from glucosim.sweep.store import SweepStore
+
+    manifest = SweepStore(Path(out_dir)).manifest() or {}
+    digest = hashlib.sha256()
+    for field in ("runs_sha256", "parameter_table_sha256"):
+        digest.update(str(manifest.get(field, "")).encode() + b"\0")
+    package = Path(__file__).resolve().parents[2]
+    for folder in SCREENING_KEY_SOURCES:
+        for file in sorted((package / folder).rglob("*")):
+            if file.suffix in (".py", ".toml") and file.is_file():
+                digest.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def cached_screening_two_hour_glucose(loaded, results, out_dir) -> dict[int, float]:
-    """``screening_two_hour_glucose``, kept in ``out_dir/SCREENING_OGTT_FILE`` (the sweep directory: its runs,
-    parameter table and sweep are fixed, so the day-0 tests are too); only samples missing there are tested."""
-    import os
+    """``screening_two_hour_glucose``, kept in ``out_dir/SCREENING_OGTT_FILE`` under ``screening_cache_key``; only
+    samples missing there are tested, and a file with another key is tested again. A folder that cannot be written
+    (read-only results) is read, not cached into."""
     from pathlib import Path
 
     import pandas as pd
 
+    from glucosim.sweep.store import read_parquet_file, write_parquet_atomically
+
     path = Path(out_dir) / SCREENING_OGTT_FILE
+    key = screening_cache_key(out_dir)
     known: dict[int, float] = {}
     if path.is_file():
-        table = pd.read_parquet(path)
-        known = dict(zip(table["sample"].astype(int), table["two_hour_glucose_mg_dl"].astype(float)))
+        try:
+            table = read_parquet_file(path)
+            if "key" in table.columns and (table["key"] == key).all():
+                known = dict(zip(table["sample"].astype(int), table["two_hour_glucose_mg_dl"].astype(float)))
+        except Exception:  # noqa: BLE001 - an unreadable cache is tested again
+            known = {}
     missing = sorted(set(int(s) for s in results["sample"].unique()) - set(known))
     if missing:
         known.update(screening_two_hour_glucose(loaded, results, missing))
         frame = pd.DataFrame({"sample": list(known), "two_hour_glucose_mg_dl": list(known.values())})
-        temporary = path.with_name(path.name + f".tmp-{os.getpid()}")
-        frame.sort_values("sample").to_parquet(temporary, index=False)
-        os.replace(temporary, path)
+        frame["key"] = key
+        try:
+            write_parquet_atomically(frame.sort_values("sample"), path)
+        except OSError:  # a read-only results folder: the values are used, not kept
+            pass
     return known
 
 

@@ -301,7 +301,8 @@ def load_trial_results(out_dir, loaded=None):
 
 def _sweep_of(store):
     """The sweep a results directory was run from, when its file is still where the manifest says and defines the
-    same runs (``runs_sha256``: its comments and, for a cohort, its sample count may have changed)."""
+    same runs (``runs_sha256``: the sweep file's comments and, for a cohort, its sample count may have changed;
+    the base scenario's text, comments included, may not)."""
     from glucosim.errors import SweepError
     from glucosim.sweep.load import load_sweep
     from glucosim.sweep.store import runs_sha256
