@@ -133,10 +133,7 @@ def read_parquet_file(path: Path, columns: list[str] | None = None):
     apache/arrow#34314, #39862) after its work is complete. A healing rerun of a finished sweep did so in 2 of
     40 runs here (tests/test_sweep_faults.py in CI). The files are chunk-sized, so threads buy nothing.
     """
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(path, columns=columns, use_threads=False, pre_buffer=False)
-    return table.to_pandas(use_threads=False)
+    return _read_table(path, columns).to_pandas(use_threads=False)
 
 
 def _read_table(path: Path, columns: list[str] | None = None):
@@ -147,6 +144,7 @@ def _read_table(path: Path, columns: list[str] | None = None):
 
 
 def write_parquet_atomically(frame, path: Path) -> None:
+    """Write ``frame`` to ``path`` whole or not at all (a temporary beside it, renamed when complete)."""
     temporary = _temporary(path)
     try:
         frame.to_parquet(temporary, index=False)
