@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glucosim._files import write_whole
 from glucosim._toml import load_toml
 from glucosim.analysis import markers
 from glucosim.clinic import analysis
@@ -98,25 +99,8 @@ class ClinicResult:
             "json": lambda path: path.write_text(json.dumps(self.to_dict(), indent=2) + "\n"),
         }
         for key, path in paths.items():
-            _write_whole(path, writers[key])
+            write_whole(path, writers[key])
         return {"json": paths["json"], "csv": paths["csv"]}
-
-
-def _write_whole(path: Path, write) -> None:
-    """``write(temporary)`` beside ``path``, flushed, then renamed onto ``path`` (the temporary is removed on any
-    failure or interrupt)."""
-    import os
-    import uuid
-
-    partial = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
-    try:
-        write(partial)
-        with open(partial, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
 
 
 def _finite_or_none(value):

@@ -531,20 +531,14 @@ def _check_and_write(document, path) -> Path:
         serious = [error for error in errors if error.getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
         if serious:
             raise RuntimeError("exported SBML is inconsistent: " + "; ".join(e.getMessage() for e in serious[:5]))
-    import os
-    import uuid
+    from glucosim._files import write_whole
 
     path = Path(path)
-    # written beside the target and renamed onto it when whole: an interrupted export leaves the previous file (or
-    # none), never a truncated XML file under the requested name
-    partial = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
-    try:
+
+    def write(partial: Path) -> None:
         if not libsbml.writeSBMLToFile(document, str(partial)):
             raise OSError(f"could not write {path}")
-        with open(partial, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+
+    # an interrupted export leaves the previous file (or none), never a truncated XML file under the requested name
+    write_whole(path, write)
     return path
