@@ -105,8 +105,8 @@ def _check_protocol(name: str, where: str, base: Path) -> None:
         raise ScenarioError(f"{where}: {exc}") from None
 
 
-SWEEP_FIELDS = {"base_scenario", "design", "arms", "outputs", "seed", "variables"}
-"""Top-level fields of a sweep file (glucosim.sweep.load) that no scenario has."""
+SWEEP_FIELDS = {"base_scenario", "design"}
+"""Top-level fields of a sweep file (glucosim.sweep.load) that no scenario has: either names a sweep file."""
 PROTOCOL_FIELDS = {"kind", "duration_min", "samples_min", "sample_every_min", "actions", "clamp"}
 """Top-level fields of a protocol file (glucosim.scenario.protocol) that no scenario has."""
 
@@ -116,7 +116,7 @@ def _not_another_kind_of_file(data, source: str) -> None:
     an unknown scenario field)."""
     if not isinstance(data, dict) or "subject" in data or "routine" in data:
         return
-    if "base_scenario" in data or "design" in data:
+    if data.keys() & SWEEP_FIELDS:
         raise ScenarioError(
             f"{source}: is a sweep file, not a scenario: run it with glucosim sweep (its base_scenario is the scenario)"
         )
