@@ -72,6 +72,7 @@ class SimulationResult:
     midnight_states: dict = field(default_factory=dict)
     clinic: list = field(default_factory=list)
     _traces: dict = field(default_factory=dict, repr=False, compare=False)
+    _tracer: Any = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -104,8 +105,12 @@ class SimulationResult:
         **Main arguments:**
 
         - `day`: any day of the run. A day kept during the run is returned as kept; any
-          other is recomputed from the state stored at the nearest midnight before it
-          (every midnight when run through `glucosim.simulate`: one day of work).
+          other is recomputed from the state stored at the nearest midnight before it. A run that
+          integrates every day (`resolution="full"`, or `"auto"` under a year) stores every midnight: one
+          day of work. One that follows the envelope (`"auto"` from a year) stores the first midnight of
+          each year: up to a year of work, except that tracing days in increasing order (as
+          `cgm_metrics` and `write_traces` do) carries on from the end of the last day traced, so
+          consecutive days cost one day each. Either way a day's trace is the same.
 
         **Returns:**
 
@@ -117,57 +122,70 @@ class SimulationResult:
 
         - `ResultError`: `day` is not a day of the run (the message gives the range).
         """
-        from glucosim.simulation.trace import from_kept_trajectory, recompute_trace
+        from glucosim.simulation.trace import from_kept_trajectory
 
         day = self._check_day(day)
         if day not in self._traces:
             if day in self.trajectories:
                 frame = from_kept_trajectory(self.trajectories[day])
             else:
-                stored = [d for d in self.midnight_states if d <= day]
-                start = max(stored) if stored else 0
-                state = self.midnight_states[start] if stored else self.initial_state
-                assert state is not None, "this result kept no starting state"
-                frame = recompute_trace(self.loaded, start, state, day, self.summary["provenance"]["solver"]["rtol"])
+                frame = self._recompute_trace(day)
             if len(self._traces) >= 32:  # a month of traces; older ones are recomputed if asked again
                 self._traces.pop(next(iter(self._traces)))
             self._traces[day] = frame
         return self._traces[day].copy()
+
+    def _recompute_trace(self, day: int):
+        """``day``'s trace from the nearest stored midnight before it, or from where the last recomputed trace
+        ended when that came from the same midnight (the same result, without integrating the days between again)."""
+        import bisect
+
+        from glucosim.simulation.trace import ForwardTracer
+
+        stored = sorted(self.midnight_states)
+        after = bisect.bisect_right(stored, day)
+        start = stored[after - 1] if after else 0
+        state = self.midnight_states[start] if after else self.initial_state
+        assert state is not None, "this result kept no starting state"
+        tracer = self._tracer
+        if tracer is None or tracer.origin_day != start or not tracer.next_day <= day < tracer.end_day:
+            end_day = min(stored[after] if after < len(stored) else self.n_days, self.n_days)
+            rtol = self.summary["provenance"]["solver"]["rtol"]
+            tracer = self._tracer = ForwardTracer(self.loaded, start, state, rtol, end_day)
+        return tracer.trace(day)
 
     def cgm_metrics(self, days=None):
         """CGM metrics per day by the international consensus (see ``glucosim.cgm_metrics``).
 
         **Main arguments:**
 
-        - `days`: the days (default: the last day); each costs one ``trace``.
+        - `days`: the days (default: the last day); each costs one ``trace`` (computed in increasing order).
 
         **Returns:**
 
-        A DataFrame, one row per day: `day` and the columns of `glucosim.simulation.trace.CGM_COLUMNS`,
-        from the day's 288 five-minute readings (midnight to the last reading before the next midnight).
+        A DataFrame, one row per day in the order given: `day` and the columns of
+        `glucosim.simulation.trace.CGM_COLUMNS`, from the day's 288 five-minute readings (midnight to the last
+        reading before the next midnight).
         """
-        import pandas as pd
-
-        from glucosim.simulation.trace import cgm_metrics
-
         days = [self.n_days - 1] if days is None else [self._check_day(day) for day in np.atleast_1d(days)]
-        rows = []
-        for day in days:
-            trace = self.trace(day)
-            readings = trace.loc[trace["clock_h"] < 24.0, "glucose_mg_dl"]
-            rows.append({"day": day, **cgm_metrics(readings)})
-        return pd.DataFrame(rows)
+        metrics = {day: _day_cgm_metrics(self.trace(day)) for day in sorted(set(days))}
+        return _cgm_table(days, metrics)
 
     def write_traces(self, out_dir, days) -> dict[str, Path]:
-        """Write ``traces/day_NNNNN.csv`` for each of ``days`` and ``cgm_metrics.csv`` into ``out_dir``."""
+        """Write ``traces/day_NNNNN.csv`` for each of ``days`` and ``cgm_metrics.csv`` into ``out_dir``.
+
+        Each day is traced once, in increasing order (its CGM metrics come from the trace written).
+        """
         out_dir = Path(out_dir)
         (out_dir / "traces").mkdir(parents=True, exist_ok=True)
-        paths = {}
-        for day in days:
-            path = out_dir / "traces" / f"day_{self._check_day(day):05d}.csv"
-            _write_csv(self.trace(day), path)
+        days = [self._check_day(day) for day in days]
+        paths, metrics = {}, {}
+        for day in sorted(set(days)):
+            trace = self.trace(day)
+            path = _write_csv(trace, out_dir / "traces" / f"day_{day:05d}.csv")
             paths[f"trace_{day}"] = path
-        paths["cgm_metrics"] = _write_csv(self.cgm_metrics(days), out_dir / "cgm_metrics.csv")
+            metrics[day] = _day_cgm_metrics(trace)
+        paths["cgm_metrics"] = _write_csv(_cgm_table(days, metrics), out_dir / "cgm_metrics.csv")
         return paths
 
     def plot_progression(self, ax=None):
@@ -270,13 +288,25 @@ class SimulationResult:
 
 
 def _write_csv(frame, path: Path) -> Path:
-    """Write ``frame`` to ``path`` through a temporary file, so a killed run leaves no half-written CSV."""
-    import os
+    """Write ``frame`` to ``path`` whole or not at all, so a killed run leaves no half-written CSV."""
+    from glucosim._files import write_whole
 
-    temporary = path.with_suffix(".csv.tmp")
-    frame.to_csv(temporary, index=False, float_format="%.6g")
-    os.replace(temporary, path)
+    write_whole(path, lambda partial: frame.to_csv(partial, index=False, float_format="%.6g"))
     return path
+
+
+def _day_cgm_metrics(trace) -> dict[str, float]:
+    """CGM metrics of one day's trace: its readings from midnight to the last one before the next midnight."""
+    from glucosim.simulation.trace import cgm_metrics
+
+    return cgm_metrics(trace.loc[trace["clock_h"] < 24.0, "glucose_mg_dl"])
+
+
+def _cgm_table(days, metrics: dict):
+    """The CGM metrics table: one row per day of ``days`` (in that order) from ``metrics`` (day -> metrics)."""
+    import pandas as pd
+
+    return pd.DataFrame([{"day": day, **metrics[day]} for day in days])
 
 
 def _window_mean(frame, column: str, start: int, stop: int) -> float:
