@@ -5,6 +5,7 @@ import subprocess
 import sys
 import warnings
 
+import numpy as np
 import pytest
 
 import glucosim
@@ -231,3 +232,29 @@ def test_scenario_text_of_a_variant_reproduces_it(path):
     again = parse_scenario(toml_reader.loads(variant.text), source="<copy>")
     assert again.scenario == variant.scenario
     assert (again.parameters == variant.parameters).all()
+
+
+def test_a_saved_result_loads_from_any_folder(tmp_path, monkeypatch):
+    # a scenario run by a relative path names a protocol file beside it: loading the saved result from another folder
+    # looked for that protocol in the folder of the load ("no such protocol")
+    import shutil
+
+    from glucosim._resources import package_path
+
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(package_path("protocols", "fasting.toml"), project / "my_fast.toml")
+    (project / "visit.toml").write_text(
+        'name = "visit"\nduration_days = 2\n[subject]\npreset = "healthy"\n'
+        '[[clinic]]\nprotocol = "my_fast.toml"\nat_years = [0]\n'
+    )
+    monkeypatch.chdir(project)
+    result = glucosim.simulate("visit.toml", progress=False)
+    result.save(project / "results", figures=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    loaded = glucosim.SimulationResult.load(project / "results")
+    assert loaded.loaded.scenario.clinic[0].protocol == "my_fast.toml"
+    # recomputed from the stored midnight, the kept day agrees to the integrator's error (rtol 1e-6)
+    np.testing.assert_allclose(loaded.trace(1)["glucose_mg_dl"], result.trace(1)["glucose_mg_dl"], rtol=1e-4)

@@ -261,7 +261,10 @@ class SimulationResult:
             data = toml_reader.loads(text)
         except TOMLDecodeError as exc:
             raise ResultError(f"{out_dir / 'scenario.toml'}: not valid TOML: {exc}") from None
-        source = summary["provenance"].get("scenario_source") or str(out_dir / "scenario.toml")
+        # the scenario's own folder, where a protocol file it names lies: the absolute path recorded at run time
+        # (the path as typed then resolved only from the folder the run was started in)
+        provenance = summary["provenance"]
+        source = provenance.get("scenario_file") or provenance.get("scenario_source") or str(out_dir / "scenario.toml")
         loaded = parse_scenario(data, source=source, text=text)
         with np.load(out_dir / MIDNIGHT_STATES_FILE) as stored:
             if tuple(stored["state_names"]) != tuple(STATE_NAMES):
@@ -349,6 +352,15 @@ def _json_number(value):
     return None if not np.isfinite(value) else round(value, 6)
 
 
+def _absolute_file(source: str) -> str | None:
+    """The absolute path of a scenario's file, or None for a scenario not read from a file ("<dict>", ...)."""
+    path = Path(source)
+    try:
+        return str(path.resolve()) if path.is_file() else None
+    except OSError:
+        return None
+
+
 def _provenance(
     loaded: LoadedScenario, stats: SolverStats, rtol: float, wall_time_s: float, solver_info: dict | None = None
 ) -> dict:
@@ -362,6 +374,7 @@ def _provenance(
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
         "scenario_source": loaded.source,
+        "scenario_file": _absolute_file(loaded.source),
         "scenario_sha256": loaded.sha256,
         "parameter_overrides": loaded.parameter_overrides,
         "solver": {"method": "dopri5", "rtol": rtol, **stats.as_dict(), **(solver_info or {})},
