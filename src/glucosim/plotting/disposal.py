@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
+from glucosim.errors import FigureError
 from glucosim.physiology.indices import Par
 from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G
 from glucosim.plotting.day import HOUR_TICK_STEP, HOURS_PER_DAY, meals_g, shade_exercise, shade_sleep, sleep_window_h
@@ -122,7 +123,7 @@ def _year_proxies(days: Sequence[int]) -> list:
     ]
 
 
-def plot_disposal(result, days: Sequence[int] | None = None):
+def plot_disposal(result, days: Sequence[int] | int | None = None):
     """Glucose fluxes by tissue over one or more days, with daily totals; returns the Figure.
 
     Each 24-h panel stacks glucose entering plasma above zero (net liver
@@ -134,9 +135,22 @@ def plot_disposal(result, days: Sequence[int] | None = None):
     **Main arguments:**
 
     - `result`: a ``SimulationResult``.
-    - `days`: days to draw side by side (any days of the run; default: the first and the last).
+    - `days`: days to draw side by side (any days of the run, or one day; default: the first and the last).
+
+    **Raises:**
+
+    - `FigureError`: `days` is empty (a figure of daily totals over no day has nothing to show: an error says so
+      where an empty figure would not).
+    - `ResultError`: a day is not a day of the run.
     """
-    days = list(days) if days is not None else sorted({0, result.n_days - 1})
+    if days is None:
+        days = sorted({0, result.n_days - 1})
+    elif isinstance(days, (int, np.integer)) and not isinstance(days, bool):
+        days = [days]  # plot_disposal(result, days=365) meant that one day
+    else:
+        days = list(days)
+    if not days:
+        raise FigureError(f"plot_disposal: days is empty; give at least one day of the run (0 to {result.n_days - 1})")
     with plt.rc_context(RC):
         fig, axes = plt.subplots(
             1,

@@ -309,7 +309,10 @@ def _cgm_table(days, metrics: dict):
     """The CGM metrics table: one row per day of ``days`` (in that order) from ``metrics`` (day -> metrics)."""
     import pandas as pd
 
-    return pd.DataFrame([{"day": day, **metrics[day]} for day in days])
+    from glucosim.simulation.trace import CGM_COLUMNS
+
+    # the columns named, so no days gives an empty table with its columns (it had none)
+    return pd.DataFrame([{"day": day, **metrics[day]} for day in days], columns=["day", *CGM_COLUMNS])
 
 
 def _window_mean(frame, column: str, start: int, stop: int) -> float:
