@@ -59,7 +59,8 @@ def _base(scenario) -> tuple[dict | None, Any, str, str]:
     from glucosim._resources import scenario_path
     from glucosim._toml import read_toml_file
     from glucosim.errors import ScenarioError
-    from glucosim.scenario.load import LoadedScenario
+    from glucosim.scenario.load import SCENARIO_EXPECTED, LoadedScenario
+    from glucosim.scenario.messages import check_input_file
     from glucosim.scenario.schema import Scenario
 
     if isinstance(scenario, LoadedScenario):
@@ -69,7 +70,12 @@ def _base(scenario) -> tuple[dict | None, Any, str, str]:
     if isinstance(scenario, Mapping):
         return copy.deepcopy(dict(scenario)), None, "<dict>", ""
     if isinstance(scenario, (str, Path)):
-        path = scenario_path(scenario)
+        try:
+            path = scenario_path(scenario)
+        except ScenarioError:
+            check_input_file(scenario, "scenario", SCENARIO_EXPECTED, ScenarioError)  # a folder is named as one
+            raise
+        check_input_file(path, "scenario", SCENARIO_EXPECTED, ScenarioError)
         data, text = read_toml_file(path, ScenarioError, "scenario")
         return data, None, str(path), text
     raise ScenarioError(

@@ -12,6 +12,7 @@ from glucosim._toml import read_toml_file
 from glucosim.errors import ParameterError, ScenarioError
 from glucosim.parameters import available_presets, load_parameter_table, load_preset
 from glucosim.physiology.indices import Par
+from glucosim.scenario.messages import check_input_file
 from glucosim.scenario.messages import format_validation_error as format_validation_error  # shared by every loader
 from glucosim.scenario.protocol import load_protocol
 from glucosim.scenario.schema import BMI_BAND_KG_M2, Scenario, body_mass_index, combined_sensitivity_problem
@@ -105,6 +106,11 @@ def _check_protocol(name: str, where: str, base: Path) -> None:
         raise ScenarioError(f"{where}: {exc}") from None
 
 
+SCENARIO_EXPECTED = (
+    "a scenario TOML file (e.g. scenarios/01_healthy_baseline.toml) or a shipped name (glucosim scenarios lists them)"
+)
+"""What to give where a scenario goes, for messages about something else given there."""
+
 SWEEP_FIELDS = {"base_scenario", "design"}
 """Top-level fields of a sweep file (glucosim.sweep.load) that no scenario has: either names a sweep file."""
 PROTOCOL_FIELDS = {"kind", "duration_min", "samples_min", "sample_every_min", "actions", "clamp"}
@@ -149,5 +155,6 @@ def load_scenario(path) -> LoadedScenario:
     Raises:
         ScenarioError: naming the file, each wrong field and the allowed values.
     """
+    check_input_file(path, "scenario", SCENARIO_EXPECTED, ScenarioError)
     data, text = read_toml_file(path, ScenarioError, "scenario")
     return parse_scenario(data, source=str(path), text=text)
