@@ -334,3 +334,11 @@ def test_an_interrupted_report_page_leaves_the_previous_page_whole(tmp_path, mon
     monkeypatch.setattr("glucosim.figures.gallery.FIGURES", {})  # the page alone, without minutes of figures
     monkeypatch.setenv("GLUCOSIM_CACHE_DIR", str(tmp_path / "cache"))
     _leaves_the_previous_file_whole(gallery, GALLERY_PAGE, lambda path: write_gallery(path.parent))
+
+
+def test_the_parameter_listing_names_a_ratio_dimensionless():
+    # a ratio's unit "1" read as a second number: "insulin_sensitivity_whole_body (SI) = 1 1  [0.05, 3]"
+    listing = CliRunner().invoke(main, ["parameters", "--compartment", "sensitivity"])
+    assert listing.exit_code == 0
+    line = next(line for line in listing.output.splitlines() if line.startswith("insulin_sensitivity_whole_body "))
+    assert line.split("  ")[0].endswith("= 1 (dimensionless)")

@@ -500,6 +500,7 @@ def presets():
 def parameters(compartment, list_names: bool):
     """Print the parameter table: name, value, unit, range and source."""
     from glucosim.parameters import load_parameter_table
+    from glucosim.sweep.load import DIMENSIONLESS  # its one definition so far (parameters.py would be the place)
 
     table = load_parameter_table()
     compartments = list(dict.fromkeys(row.compartment for row in table))
@@ -514,9 +515,9 @@ def parameters(compartment, list_names: bool):
     for row in table:
         if compartment and row.compartment != compartment:
             continue
-        click.echo(
-            f"{row.name} ({row.symbol}) = {row.value:g} {row.unit}  [{row.low:g}, {row.high:g}]  {row.compartment}"
-        )
+        # a ratio's unit "1" read as a second number: "= 1 1  [0.05, 3]"
+        unit = "(dimensionless)" if row.unit == DIMENSIONLESS else row.unit
+        click.echo(f"{row.name} ({row.symbol}) = {row.value:g} {unit}  [{row.low:g}, {row.high:g}]  {row.compartment}")
         click.echo(f"    {row.description}\n    source: {row.source}")
 
 
