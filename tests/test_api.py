@@ -258,3 +258,13 @@ def test_a_saved_result_loads_from_any_folder(tmp_path, monkeypatch):
     assert loaded.loaded.scenario.clinic[0].protocol == "my_fast.toml"
     # recomputed from the stored midnight, the kept day agrees to the integrator's error (rtol 1e-6)
     np.testing.assert_allclose(loaded.trace(1)["glucose_mg_dl"], result.trace(1)["glucose_mg_dl"], rtol=1e-4)
+
+
+def test_loading_a_result_from_a_file_or_a_missing_folder_says_which(tmp_path):
+    # both were "not a complete results folder (missing summary.json, daily.csv, ...)"
+    summary = tmp_path / "summary.json"
+    summary.write_text("{}\n")
+    with pytest.raises(glucosim.GlucosimError, match="summary.json: is a file; give the results folder that holds it"):
+        glucosim.SimulationResult.load(summary)
+    with pytest.raises(glucosim.GlucosimError, match="typo: no such results folder"):
+        glucosim.SimulationResult.load(tmp_path / "typo")

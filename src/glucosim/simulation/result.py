@@ -167,7 +167,8 @@ class SimulationResult:
         `glucosim.simulation.trace.CGM_COLUMNS`, from the day's 288 five-minute readings (midnight to the last
         reading before the next midnight).
         """
-        days = [self.n_days - 1] if days is None else [self._check_day(day) for day in np.atleast_1d(days)]
+        # tolist: a wrong day is shown as given ('1', not np.str_('1'))
+        days = [self.n_days - 1] if days is None else [self._check_day(day) for day in np.atleast_1d(days).tolist()]
         metrics = {day: _day_cgm_metrics(self.trace(day)) for day in sorted(set(days))}
         return _cgm_table(days, metrics)
 
@@ -248,6 +249,11 @@ class SimulationResult:
         from glucosim.scenario.load import parse_scenario
 
         out_dir = Path(out_dir)
+        # a file (summary.json itself, say) or a mistyped folder was reported as a folder missing all five files
+        if out_dir.is_file():
+            raise ResultError(f"{out_dir}: is a file; give the results folder that holds it ({out_dir.parent})")
+        if not out_dir.exists():
+            raise ResultError(f"{out_dir}: no such results folder; write one with glucosim run SCENARIO --out DIR")
         needed = ("summary.json", "daily.csv", "yearly.csv", "scenario.toml", MIDNIGHT_STATES_FILE)
         missing = [name for name in needed if not (out_dir / name).is_file()]
         if missing:
