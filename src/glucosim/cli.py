@@ -224,6 +224,8 @@ def run(
         check_output_dir(out_dir, overwrite=overwrite)  # before minutes of simulation, not after
         click.echo(f"running '{loaded.scenario.name}' ({loaded.scenario.n_days} days) ...", err=True)
         result = simulate(loaded, progress=progress, method=method, resolution=resolution)
+        if days:  # each day is integrated again after the run (a year of days takes seconds): say why it waits
+            click.echo(f"tracing {len(days)} day{'s' if len(days) > 1 else ''} at full resolution ...", err=True)
         paths = write_result(result, out_dir, figures=not no_figures, overwrite=overwrite, trace_days=days)
     except GlucosimError as error:
         _fail(error)
