@@ -393,7 +393,7 @@ def simulate(
     **Returns:**
 
     A `SimulationResult`: `daily` and `yearly` tables, `summary`, `trace(day)`,
-    `cgm_metrics(day)`, `plot_progression()`, `plot_day(day)`, `save(dir)`.
+    `cgm_metrics(days)`, `plot_progression()`, `plot_day(day)`, `save(dir)` (and `SimulationResult.load(dir)`).
 
     **Raises:**
 

@@ -49,15 +49,16 @@ class SimulationResult:
     """Everything a run produced.
 
     Attributes:
-        daily: one row per simulated day (pandas DataFrame; columns documented in docs/outputs.md).
+        daily: one row per simulated day (pandas DataFrame; columns in the README, "Outputs").
         yearly: one row per year boundary, year 0 = start (DataFrame).
         summary: the content of summary.json (dict).
         trajectories: day -> 5-minute trajectory kept during the run, as the solver wrote it
             (insulin in pmol/l); ``trace(day)`` gives any day in the daily table's units.
         loaded: the scenario as loaded.
         stats: solver work counters.
-        midnight_states: day -> full state at that midnight (every day when run through
-            ``glucosim.simulate``), from which ``trace`` recomputes a day.
+        midnight_states: day -> full state at that midnight, from which ``trace`` recomputes a day: every
+            midnight when run through ``glucosim.simulate`` at full resolution, the first of each year when it
+            follows the envelope (``glucosim.api.trace_state_days``).
     """
 
     daily: Any
