@@ -88,3 +88,15 @@ def test_disposal_of_one_day_given_as_a_number(three_days):
     figure = glucosim.plot_disposal(three_days, days=2)
     assert len(figure.axes) == 2
     assert three_days.cgm_metrics([]).columns.tolist()[:2] == ["day", "mean_glucose_mg_dl"]
+
+
+def test_every_panel_of_a_disposal_figure_has_its_letter(three_days):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import glucosim
+
+    # nine days and the totals: the panels after the eighth had no letter to cite them by
+    figure = glucosim.plot_disposal(three_days, days=[0, 1, 2] * 3)
+    letters = [text.get_text() for ax in figure.axes for text in ax.texts if len(text.get_text()) == 1]
+    assert letters == list("abcdefghij")

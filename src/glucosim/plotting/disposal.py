@@ -7,6 +7,7 @@ zero with the gut, and the four sinks (brain, muscle, adipose, kidney) below.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -166,7 +167,7 @@ def plot_disposal(result, days: Sequence[int] | int | None = None):
         for ax in axes[1:-1]:
             ax.tick_params(labelleft=False)
         _draw_totals(axes[-1], result, days)
-        for letter, ax in zip("abcdefgh", axes):
+        for letter, ax in zip(string.ascii_lowercase, axes):  # "abcdefgh" left the panels of an 8th day on unnamed
             panel_letter(ax, letter)
         handles, _ = axes[0].get_legend_handles_labels()
         handles += [Patch(color=SLEEP_COLOUR, alpha=SHADE_ALPHA * 2, label="sleep")]
