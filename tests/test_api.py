@@ -268,3 +268,21 @@ def test_loading_a_result_from_a_file_or_a_missing_folder_says_which(tmp_path):
         glucosim.SimulationResult.load(summary)
     with pytest.raises(glucosim.GlucosimError, match="typo: no such results folder"):
         glucosim.SimulationResult.load(tmp_path / "typo")
+
+
+def test_a_changed_copy_of_a_scenario_is_saved_as_it_ran(tmp_path):
+    # dataclasses.replace(loaded, scenario=...) (the LoadedScenario docstring's way to change one) kept the file's
+    # text: saved with the results, it reloaded as the original scenario; one without text was saved empty
+    from glucosim.scenario.load import parse_scenario
+    from glucosim.simulation.run import simulate
+
+    loaded = glucosim.load_scenario("01_healthy_baseline", duration_days=2)
+    changed_subject = loaded.scenario.subject.model_copy(update={"beta_cell_reserve": 2.5})
+    changed = dataclasses.replace(loaded, scenario=loaded.scenario.model_copy(update={"subject": changed_subject}))
+    assert loaded.text_is_scenario and not changed.text_is_scenario
+    assert changed.sha256 != loaded.sha256
+    glucosim.simulate(changed, progress=False).save(tmp_path / "changed", figures=False)
+    assert glucosim.SimulationResult.load(tmp_path / "changed").loaded.scenario == changed.scenario
+    without_text = parse_scenario(scenario_dict(duration_days=2), source="<dict>")
+    simulate(without_text, progress=False).save(tmp_path / "no_text", figures=False)
+    assert glucosim.SimulationResult.load(tmp_path / "no_text").loaded.scenario == without_text.scenario

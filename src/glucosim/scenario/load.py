@@ -69,10 +69,36 @@ class LoadedScenario:
         """Preset and subject overrides by parameter name (a copy)."""
         return dict(self._derived[0])
 
+    @cached_property
+    def text_is_scenario(self) -> bool:
+        """Whether ``text`` reads back to ``scenario``. A copy made with ``dataclasses.replace(loaded,
+        scenario=...)`` keeps the text of the scenario it was made from: saved with its results, that text
+        reloaded as the old scenario."""
+        from glucosim._toml import TOMLDecodeError, toml_reader
+
+        if not self.text:
+            return False
+        try:
+            return Scenario.model_validate(toml_reader.loads(self.text)) == self.scenario
+        except (TOMLDecodeError, ValidationError):
+            return False
+
+    @property
+    def saved_text(self) -> str:
+        """TOML text that reads back to ``scenario``: ``text`` (a file's own, with its comments) when it does, else
+        the scenario written out (a scenario without text was saved as an empty, unloadable file)."""
+        from glucosim.scenario.text import to_toml
+
+        if self.text_is_scenario:
+            return self.text
+        note = f"# {self.source}, as run (written out by glucosim: not the file's text)\n"
+        return note + to_toml(self.scenario.model_dump(exclude_none=True))
+
     @property
     def sha256(self) -> str:
-        """Hash of the scenario text (of the validated data when built from a dict)."""
-        return hashlib.sha256((self.text or self.scenario.model_dump_json()).encode()).hexdigest()
+        """Hash of the scenario text (of the validated data when built from a dict, or changed from its text)."""
+        text = self.text if self.text_is_scenario else self.scenario.model_dump_json()
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def parameter_relation_problem(p) -> str | None:
