@@ -328,7 +328,9 @@ def test_an_interrupted_report_page_leaves_the_previous_page_whole(tmp_path, mon
     from glucosim.validation.report import write_report
 
     _interrupted_half_way(monkeypatch, "pathlib.Path.write_text")
-    _leaves_the_previous_file_whole(tmp_path, "validation.md", lambda path: write_report([], path, figures=False))
+    _leaves_the_previous_file_whole(
+        tmp_path, "validation.md", lambda path: write_report([], path, figures=False, targets=[])
+    )
     gallery = tmp_path / "docs"
     gallery.mkdir()
     monkeypatch.setattr("glucosim.figures.gallery.FIGURES", {})  # the page alone, without minutes of figures

@@ -1,5 +1,7 @@
 """User-triggerable errors are GlucosimError subclasses that name the file, the field and what is allowed."""
 
+import warnings
+
 import pytest
 
 from glucosim.clinic.runner import subject_state
@@ -96,7 +98,10 @@ def test_every_panel_of_a_disposal_figure_has_its_letter(three_days):
     matplotlib.use("Agg")
     import glucosim
 
-    # nine days and the totals: the panels after the eighth had no letter to cite them by
-    figure = glucosim.plot_disposal(three_days, days=[0, 1, 2] * 3)
+    # nine days and the totals: the panels after the eighth had no letter to cite them by, and the slide's width
+    # had no room for their axes (matplotlib warned it could not lay them out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figure = glucosim.plot_disposal(three_days, days=[0, 1, 2] * 3)
     letters = [text.get_text() for ax in figure.axes for text in ax.texts if len(text.get_text()) == 1]
     assert letters == list("abcdefghij")

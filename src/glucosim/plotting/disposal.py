@@ -43,6 +43,9 @@ DISPOSAL_HEIGHT_IN = 6.5
 LEGEND_COLUMNS = 4
 TOTALS_WIDTH_RATIO = 0.55
 """Width of the daily-totals panel relative to one 24-h panel."""
+SLIDE_DAYS = 2
+"""Day panels a slide's width holds (the default figure: the first and the last day); more days widen the figure
+in proportion (nine days on a slide's width left no room for their axes: matplotlib gave up the layout)."""
 
 
 def daily_totals_g(result, day: int) -> dict[str, float]:
@@ -156,7 +159,10 @@ def plot_disposal(result, days: Sequence[int] | int | None = None):
         fig, axes = plt.subplots(
             1,
             len(days) + 1,
-            figsize=(SLIDE_WIDTH_IN, DISPOSAL_HEIGHT_IN),
+            figsize=(
+                SLIDE_WIDTH_IN * max(1.0, (len(days) + TOTALS_WIDTH_RATIO) / (SLIDE_DAYS + TOTALS_WIDTH_RATIO)),
+                DISPOSAL_HEIGHT_IN,
+            ),
             width_ratios=[1.0] * len(days) + [TOTALS_WIDTH_RATIO],
         )
         for ax, day in zip(axes, days):
