@@ -38,6 +38,17 @@ class LoadedScenario:
 
     def __post_init__(self):
         _ = self._derived  # derive now, so a bad preset or parameter fails here with the source named
+        _ = self.source_folder  # fixed now, from the working folder the scenario was loaded in
+
+    @cached_property
+    def source_folder(self) -> Path:
+        """The absolute folder of the scenario's file (the working folder for one not read from a file), fixed when
+        it is loaded: where a protocol file the scenario names lies, whatever the working folder later."""
+        folder = Path(self.source).parent
+        try:
+            return folder.resolve()
+        except OSError:  # the working folder was deleted: the path as given is all there is
+            return folder
 
     @cached_property
     def _derived(self) -> tuple[dict, np.ndarray]:

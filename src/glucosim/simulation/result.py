@@ -381,11 +381,11 @@ def _json_number(value):
     return None if not np.isfinite(value) else round(value, 6)
 
 
-def _absolute_file(source: str) -> str | None:
+def _absolute_file(loaded: LoadedScenario) -> str | None:
     """The absolute path of a scenario's file, or None for a scenario not read from a file ("<dict>", ...)."""
-    path = Path(source)
+    path = loaded.source_folder / Path(loaded.source).name
     try:
-        return str(path.resolve()) if path.is_file() else None
+        return str(path) if path.is_file() else None
     except OSError:
         return None
 
@@ -403,7 +403,7 @@ def _provenance(
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
         "scenario_source": loaded.source,
-        "scenario_file": _absolute_file(loaded.source),
+        "scenario_file": _absolute_file(loaded),
         "scenario_sha256": loaded.sha256,
         "parameter_overrides": loaded.parameter_overrides,
         "solver": {"method": "dopri5", "rtol": rtol, **stats.as_dict(), **(solver_info or {})},
