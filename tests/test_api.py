@@ -5,6 +5,7 @@ import subprocess
 import sys
 import warnings
 
+import numpy as np
 import pytest
 
 import glucosim
@@ -231,3 +232,57 @@ def test_scenario_text_of_a_variant_reproduces_it(path):
     again = parse_scenario(toml_reader.loads(variant.text), source="<copy>")
     assert again.scenario == variant.scenario
     assert (again.parameters == variant.parameters).all()
+
+
+def test_a_saved_result_loads_from_any_folder(tmp_path, monkeypatch):
+    # a scenario run by a relative path names a protocol file beside it: loading the saved result from another folder
+    # looked for that protocol in the folder of the load ("no such protocol")
+    import shutil
+
+    from glucosim._resources import package_path
+
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(package_path("protocols", "fasting.toml"), project / "my_fast.toml")
+    (project / "visit.toml").write_text(
+        'name = "visit"\nduration_days = 2\n[subject]\npreset = "healthy"\n'
+        '[[clinic]]\nprotocol = "my_fast.toml"\nat_years = [0]\n'
+    )
+    monkeypatch.chdir(project)
+    result = glucosim.simulate("visit.toml", progress=False)
+    result.save(project / "results", figures=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    loaded = glucosim.SimulationResult.load(project / "results")
+    assert loaded.loaded.scenario.clinic[0].protocol == "my_fast.toml"
+    # recomputed from the stored midnight, the kept day agrees to the integrator's error (rtol 1e-6)
+    np.testing.assert_allclose(loaded.trace(1)["glucose_mg_dl"], result.trace(1)["glucose_mg_dl"], rtol=1e-4)
+
+
+def test_loading_a_result_from_a_file_or_a_missing_folder_says_which(tmp_path):
+    # both were "not a complete results folder (missing summary.json, daily.csv, ...)"
+    summary = tmp_path / "summary.json"
+    summary.write_text("{}\n")
+    with pytest.raises(glucosim.GlucosimError, match="summary.json: is a file; give the results folder that holds it"):
+        glucosim.SimulationResult.load(summary)
+    with pytest.raises(glucosim.GlucosimError, match="typo: no such results folder"):
+        glucosim.SimulationResult.load(tmp_path / "typo")
+
+
+def test_a_changed_copy_of_a_scenario_is_saved_as_it_ran(tmp_path):
+    # dataclasses.replace(loaded, scenario=...) (the LoadedScenario docstring's way to change one) kept the file's
+    # text: saved with the results, it reloaded as the original scenario; one without text was saved empty
+    from glucosim.scenario.load import parse_scenario
+    from glucosim.simulation.run import simulate
+
+    loaded = glucosim.load_scenario("01_healthy_baseline", duration_days=2)
+    changed_subject = loaded.scenario.subject.model_copy(update={"beta_cell_reserve": 2.5})
+    changed = dataclasses.replace(loaded, scenario=loaded.scenario.model_copy(update={"subject": changed_subject}))
+    assert loaded.text_is_scenario and not changed.text_is_scenario
+    assert changed.sha256 != loaded.sha256
+    glucosim.simulate(changed, progress=False).save(tmp_path / "changed", figures=False)
+    assert glucosim.SimulationResult.load(tmp_path / "changed").loaded.scenario == changed.scenario
+    without_text = parse_scenario(scenario_dict(duration_days=2), source="<dict>")
+    simulate(without_text, progress=False).save(tmp_path / "no_text", figures=False)
+    assert glucosim.SimulationResult.load(tmp_path / "no_text").loaded.scenario == without_text.scenario

@@ -91,6 +91,7 @@ def test_run_by_name_with_what_if_and_trace_days(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "dropped: clinic visit ogtt_75g at year 4" in result.output
+    assert "tracing 2 days at full resolution" in result.output  # the wait after the run is explained
     summary = json.loads((out / "summary.json").read_text())
     assert summary["duration_days"] == 3 and summary["provenance"]["parameter_overrides"]["beta_function_max"] == 2.5
     trace = (out / "traces" / "day_00002.csv").read_text().splitlines()

@@ -285,3 +285,62 @@ def test_export_sbml_days_says_what_it_dropped_as_a_note(tmp_path):
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 0, result.output
     assert "note: " in result.output and "dropped: change" in result.output and "UserWarning" not in result.output
+
+
+def _interrupted_half_way(monkeypatch, target: str):
+    """``target`` (``Figure.savefig(path)`` or ``Path.write_text(text)``) writes half of its file, then the user
+    presses Ctrl-C."""
+
+    def interrupted(self, path_or_text, *args, **kwargs):
+        with open(self if target.endswith("Path.write_text") else path_or_text, "w") as handle:
+            handle.write("half of a fi")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(target, interrupted)
+
+
+def _leaves_the_previous_file_whole(folder, name: str, write) -> None:
+    (folder / name).write_bytes(b"the previous file\n")  # not write_text: it may be the one interrupted
+    with pytest.raises(KeyboardInterrupt):
+        write(folder / name)
+    assert (folder / name).read_text() == "the previous file\n"
+    assert sorted(path.name for path in folder.iterdir()) == [name]  # no temporary left either
+
+
+def test_an_interrupted_figure_leaves_the_previous_figure_whole(tmp_path, monkeypatch):
+    # glucosim figure --out, make_figure(out=...), the gallery's images: savefig wrote the file in place
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from glucosim.plotting.style import save_figure
+
+    figure = plt.figure()
+    _interrupted_half_way(monkeypatch, "matplotlib.figure.Figure.savefig")
+    _leaves_the_previous_file_whole(tmp_path, "figure.svg", lambda path: save_figure(figure, path))
+    plt.close(figure)
+
+
+def test_an_interrupted_report_page_leaves_the_previous_page_whole(tmp_path, monkeypatch):
+    # glucosim validation --out and glucosim gallery rewrite a page at the end of minutes of work
+    from glucosim.figures.gallery import GALLERY_PAGE, write_gallery
+    from glucosim.validation.report import write_report
+
+    _interrupted_half_way(monkeypatch, "pathlib.Path.write_text")
+    _leaves_the_previous_file_whole(
+        tmp_path, "validation.md", lambda path: write_report([], path, figures=False, targets=[])
+    )
+    gallery = tmp_path / "docs"
+    gallery.mkdir()
+    monkeypatch.setattr("glucosim.figures.gallery.FIGURES", {})  # the page alone, without minutes of figures
+    monkeypatch.setenv("GLUCOSIM_CACHE_DIR", str(tmp_path / "cache"))
+    _leaves_the_previous_file_whole(gallery, GALLERY_PAGE, lambda path: write_gallery(path.parent))
+
+
+def test_the_parameter_listing_names_a_ratio_dimensionless():
+    # a ratio's unit "1" read as a second number: "insulin_sensitivity_whole_body (SI) = 1 1  [0.05, 3]"
+    listing = CliRunner().invoke(main, ["parameters", "--compartment", "sensitivity"])
+    assert listing.exit_code == 0
+    line = next(line for line in listing.output.splitlines() if line.startswith("insulin_sensitivity_whole_body "))
+    assert line.split("  ")[0].endswith("= 1 (dimensionless)")

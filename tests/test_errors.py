@@ -1,5 +1,7 @@
 """User-triggerable errors are GlucosimError subclasses that name the file, the field and what is allowed."""
 
+import warnings
+
 import pytest
 
 from glucosim.clinic.runner import subject_state
@@ -51,3 +53,55 @@ def test_clinic_day_outside_the_scenario_is_a_clinic_error_with_the_allowed_rang
     with pytest.raises(ClinicError, match=r"short.toml: day 5 is outside the scenario \(allowed: 0 to 2"):
         subject_state(loaded, 5)
     assert issubclass(ClinicError, GlucosimError)
+
+
+@pytest.fixture(scope="module")
+def three_days():
+    import glucosim
+
+    return glucosim.simulate(scenario_dict(duration_days=3), progress=False)
+
+
+def test_figures_of_nothing_are_figure_errors_saying_what_to_give(three_days):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import glucosim
+    from glucosim.errors import FigureError
+
+    # days=[] was a TypeError from matplotlib ('Axes' object is not iterable): a figure of no day shows nothing
+    with pytest.raises(FigureError, match=r"days is empty; give at least one day of the run \(0 to 2\)"):
+        glucosim.plot_disposal(three_days, days=[])
+    with pytest.raises(FigureError, match="at least one result"):  # was a bare ValueError
+        glucosim.plot_comparison([])
+    with pytest.raises(FigureError, match="2 labels for 1 results"):  # the label beyond the runs was dropped
+        glucosim.plot_comparison([three_days], labels=["a", "b"])
+    with pytest.raises(FigureError, match="no OGTT visits"):
+        glucosim.plot_ogtt_visits([])
+
+
+def test_disposal_of_one_day_given_as_a_number(three_days):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import glucosim
+
+    # days=2 was a TypeError ('int' object is not iterable): one day and its totals
+    figure = glucosim.plot_disposal(three_days, days=2)
+    assert len(figure.axes) == 2
+    assert three_days.cgm_metrics([]).columns.tolist()[:2] == ["day", "mean_glucose_mg_dl"]
+
+
+def test_every_panel_of_a_disposal_figure_has_its_letter(three_days):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import glucosim
+
+    # nine days and the totals: the panels after the eighth had no letter to cite them by, and the slide's width
+    # had no room for their axes (matplotlib warned it could not lay them out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figure = glucosim.plot_disposal(three_days, days=[0, 1, 2] * 3)
+    letters = [text.get_text() for ax in figure.axes for text in ax.texts if len(text.get_text()) == 1]
+    assert letters == list("abcdefghij")

@@ -190,3 +190,28 @@ def test_the_same_test_twice_on_one_morning_is_refused(clinic, where):
 def test_different_tests_on_one_morning_are_accepted():
     clinic = [{"protocol": "ogtt_75g", "at_years": [0]}, {"protocol": "clamp_40mU", "at_years": [0]}]
     assert len(parse_scenario(scenario_dict(duration_days=5, clinic=clinic)).scenario.clinic) == 2
+
+
+def test_a_folder_given_as_a_scenario_or_protocol_is_named_a_folder(tmp_path):
+    # was "no such scenario file, and not a shipped scenario name": the folder is there
+    import glucosim
+    from glucosim.scenario.protocol import load_protocol
+
+    folder = tmp_path / "my_scenarios"
+    folder.mkdir()
+    for load in (glucosim.load_scenario, load_scenario):
+        with pytest.raises(ScenarioError, match=r"my_scenarios: is a folder, not a scenario file; give a scenario"):
+            load(folder)
+    with pytest.raises(ScenarioError, match=r"my_scenarios: is a folder, not a protocol file; give a protocol"):
+        load_protocol(folder)
+
+
+def test_a_byte_order_mark_is_named_with_the_fix(tmp_path):
+    # was "not valid TOML: Invalid statement (at line 1, column 1)" for a file that looks right in any editor
+    import glucosim
+
+    path = tmp_path / "notepad.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + (SCENARIO_DIR / "01_healthy_baseline.toml").read_bytes())
+    for load in (glucosim.load_scenario, load_scenario):
+        with pytest.raises(ScenarioError, match=r"notepad.toml: starts with a UTF-8 byte-order mark \(BOM\)"):
+            load(path)

@@ -1,9 +1,13 @@
 """Traces on demand and CGM metrics (Battelino 2019 consensus, Bergenstal 2018 GMI)."""
 
+import dataclasses
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import glucosim
+from glucosim.physiology.units import MINUTES_PER_DAY
 from glucosim.simulation.trace import CGM_COLUMNS, cgm_metrics
 from tests.conftest import scenario_dict
 
@@ -88,16 +92,89 @@ def test_trace_without_stored_midnights_integrates_from_the_start():
     np.testing.assert_allclose(result.trace(1)["glucose_mg_dl"], full.trace(1)["glucose_mg_dl"], rtol=1e-4)
 
 
-def test_envelope_runs_keep_yearly_midnights_and_trace_in_full_resolution():
+@pytest.fixture(scope="module")
+def yearly_midnights():
+    """An envelope run: it stores only the first midnight of each year (0, 365 and the end, 380)."""
+    return glucosim.simulate(scenario_dict(duration_days=380), resolution="envelope", progress=False)
+
+
+def _untraced(result):
+    """A copy of ``result`` that has traced nothing yet (no kept trajectories, no cached traces)."""
+    return dataclasses.replace(result, trajectories={}, _traces={}, _tracer=None)
+
+
+def test_envelope_runs_keep_yearly_midnights_and_trace_in_full_resolution(yearly_midnights):
     from glucosim.api import trace_state_days
 
     # an envelope run must land on every kept midnight: it keeps one a year, a full run every one
     assert trace_state_days(800, "envelope") == (0, 365, 730, 800)
     assert trace_state_days(30, None) == tuple(range(31))
     assert trace_state_days(800, "full") == tuple(range(801))
-    envelope = glucosim.simulate(scenario_dict(duration_days=380), resolution="envelope", progress=False)
+    envelope = yearly_midnights
     assert envelope.summary["provenance"]["solver"]["resolution"] == "envelope"
     assert sorted(envelope.midnight_states)[:2] == [0, 365]
     full = glucosim.simulate(scenario_dict(duration_days=380), resolution="full", progress=False)
     # day 200 recomputed from day 0 in full resolution matches the full run's own day 200
     np.testing.assert_allclose(envelope.trace(200)["glucose_mg_dl"], full.trace(200)["glucose_mg_dl"], rtol=1e-4)
+
+
+def test_days_traced_in_order_are_the_days_traced_alone(yearly_midnights):
+    # tracing carries on from the end of the last day traced: the same values as tracing each day from its stored
+    # midnight, also across the stored midnight of day 365 (days from there start from it)
+    in_order = _untraced(yearly_midnights)
+    for day in (40, 41, 42, 45, 364, 365, 366):
+        pd.testing.assert_frame_equal(in_order.trace(day), _untraced(yearly_midnights).trace(day), check_exact=True)
+
+
+def _days_integrated(monkeypatch) -> list:
+    """Records the days each integration of a trace covers."""
+    from glucosim.solver import segments
+
+    spans = []
+    integrate = segments.integrate_schedule
+
+    def recorded(integrator, schedule, *args):
+        spans.append((schedule.t1[-1] - schedule.t0[0]) / MINUTES_PER_DAY)
+        return integrate(integrator, schedule, *args)
+
+    monkeypatch.setattr(segments, "integrate_schedule", recorded)
+    return spans
+
+
+def test_tracing_consecutive_days_integrates_each_day_once(yearly_midnights, monkeypatch, tmp_path):
+    # days 100-129 of a run that stores only yearly midnights: each day was integrated from day 0 (3435 days of
+    # work for 30 traces; days 0-364 took 245 s of CPU), now from where the last one ended (130 days), whatever
+    # the order they are asked in
+    spans = _days_integrated(monkeypatch)
+    days = list(range(129, 99, -1))
+    table = _untraced(yearly_midnights).cgm_metrics(days)
+    assert list(table["day"]) == days
+    assert sum(spans) == pytest.approx(130)
+    spans.clear()
+    result = _untraced(yearly_midnights)
+    paths = result.write_traces(tmp_path, days)
+    assert sum(spans) == pytest.approx(130)  # each day once: its CGM metrics come from the trace written
+    assert sorted(path.name for path in (tmp_path / "traces").iterdir()) == [f"day_{d:05d}.csv" for d in days[::-1]]
+    written = pd.read_csv(paths["cgm_metrics"])
+    assert list(written["day"]) == days
+    np.testing.assert_allclose(written["gmi_percent"], table["gmi_percent"], rtol=1e-5)
+    spans.clear()
+    for day in range(130, 135):  # a notebook's loop over days, one trace at a time
+        result.trace(day)
+    assert sum(spans) == pytest.approx(5)
+
+
+def test_trace_files_hold_the_text_pandas_writes(week, tmp_path):
+    # the traces are written a row at a time (4-5 times faster than pandas): the same text, and frames that are
+    # not all finite floats still go through pandas (NaN as an empty field, integers as integers)
+    from glucosim.simulation.result import _csv_text
+
+    paths = week.write_traces(tmp_path, [1])
+    expected = week.trace(1).to_csv(index=False, float_format="%.6g")
+    assert paths["trace_1"].read_text() == expected
+    mixed = pd.DataFrame({"day": [1, 2], "glucose_mg_dl": [90.123456789, np.nan], "flag": [True, False]})
+    assert (
+        _csv_text(mixed)
+        == mixed.to_csv(index=False, float_format="%.6g")
+        == "day,glucose_mg_dl,flag\n1,90.1235,True\n2,,False\n"
+    )

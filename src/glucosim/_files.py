@@ -24,3 +24,17 @@ def write_whole(path: Path, write: Callable[[Path], object]) -> None:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def write_text_whole(path: Path, text: str) -> None:
+    """``text`` written to ``path`` as UTF-8, whole or not at all (``write_whole``): reports and pages."""
+    write_whole(path, lambda partial: Path(partial).write_text(text, encoding="utf-8"))
+
+
+def save_figure_whole(figure, path: Path, file_format: str, **options) -> None:
+    """``figure.savefig`` to ``path``, whole or not at all (``write_whole``).
+
+    The format is given, not read from the name: the temporary's name ends in ``.partial-XXXXXXXX``, which
+    matplotlib would take for the format.
+    """
+    write_whole(path, lambda partial: figure.savefig(partial, format=file_format, **options))

@@ -59,7 +59,8 @@ def _base(scenario) -> tuple[dict | None, Any, str, str]:
     from glucosim._resources import scenario_path
     from glucosim._toml import read_toml_file
     from glucosim.errors import ScenarioError
-    from glucosim.scenario.load import LoadedScenario
+    from glucosim.scenario.load import SCENARIO_EXPECTED, LoadedScenario
+    from glucosim.scenario.messages import check_input_file
     from glucosim.scenario.schema import Scenario
 
     if isinstance(scenario, LoadedScenario):
@@ -69,7 +70,12 @@ def _base(scenario) -> tuple[dict | None, Any, str, str]:
     if isinstance(scenario, Mapping):
         return copy.deepcopy(dict(scenario)), None, "<dict>", ""
     if isinstance(scenario, (str, Path)):
-        path = scenario_path(scenario)
+        try:
+            path = scenario_path(scenario)
+        except ScenarioError:
+            check_input_file(scenario, "scenario", SCENARIO_EXPECTED, ScenarioError)  # a folder is named as one
+            raise
+        check_input_file(path, "scenario", SCENARIO_EXPECTED, ScenarioError)
         data, text = read_toml_file(path, ScenarioError, "scenario")
         return data, None, str(path), text
     raise ScenarioError(
@@ -208,50 +214,6 @@ def _apply(data: dict, overrides: Mapping[str, Any], where: str) -> dict:
     return data
 
 
-def _toml_value(value) -> str:
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a valid TOML basic string
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items()) + "}"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
-
-def to_toml(data: Mapping, table: str = "") -> str:
-    """Scenario ``data`` as TOML text that reads back to the same data (tables, arrays of tables, scalars).
-
-    A scenario changed in Python is saved with its results as this text, so the copy reproduces the run.
-    """
-    scalars, tables, arrays = [], [], []
-    for key, value in data.items():
-        if value is None:
-            continue
-        if isinstance(value, Mapping):
-            tables.append((key, value))
-        elif isinstance(value, (list, tuple)) and value and all(isinstance(item, Mapping) for item in value):
-            arrays.append((key, value))
-        else:
-            scalars.append(f"{key} = {_toml_value(value)}")
-    lines = [f"[{table}]"] if table and scalars else []
-    lines += scalars
-    text = "\n".join(lines) + ("\n" if lines else "")
-    for key, value in tables:
-        text += "\n" + to_toml(value, f"{table}.{key}" if table else key)
-    for key, items in arrays:
-        name = f"{table}.{key}" if table else key
-        for item in items:
-            inline = {k: v for k, v in item.items() if v is not None}
-            text += f"\n[[{name}]]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in inline.items())
-    return text
-
-
 def _label(overrides: Mapping[str, Any]) -> str:
     shown = [f"{key}={value:g}" for key, value in overrides.items() if isinstance(value, (int, float))]
     return f" [{', '.join(shown)}]" if shown else " (variant)"
@@ -284,6 +246,7 @@ def load_scenario(scenario: str | Path | Mapping | Scenario | LoadedScenario, /,
       parameter its unit and plausible range).
     """
     from glucosim.scenario.load import parse_scenario
+    from glucosim.scenario.text import to_toml
 
     data, loaded, source, text = _base(scenario)
     if not overrides:
@@ -387,7 +350,7 @@ def simulate(
     **Returns:**
 
     A `SimulationResult`: `daily` and `yearly` tables, `summary`, `trace(day)`,
-    `cgm_metrics(day)`, `plot_progression()`, `plot_day(day)`, `save(dir)`.
+    `cgm_metrics(days)`, `plot_progression()`, `plot_day(day)`, `save(dir)` (and `SimulationResult.load(dir)`).
 
     **Raises:**
 

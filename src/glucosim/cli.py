@@ -224,6 +224,8 @@ def run(
         check_output_dir(out_dir, overwrite=overwrite)  # before minutes of simulation, not after
         click.echo(f"running '{loaded.scenario.name}' ({loaded.scenario.n_days} days) ...", err=True)
         result = simulate(loaded, progress=progress, method=method, resolution=resolution)
+        if days:  # each day is integrated again after the run (a year of days takes seconds): say why it waits
+            click.echo(f"tracing {len(days)} day{'s' if len(days) > 1 else ''} at full resolution ...", err=True)
         paths = write_result(result, out_dir, figures=not no_figures, overwrite=overwrite, trace_days=days)
     except GlucosimError as error:
         _fail(error)
@@ -500,6 +502,7 @@ def presets():
 def parameters(compartment, list_names: bool):
     """Print the parameter table: name, value, unit, range and source."""
     from glucosim.parameters import load_parameter_table
+    from glucosim.sweep.load import DIMENSIONLESS  # its one definition so far (parameters.py would be the place)
 
     table = load_parameter_table()
     compartments = list(dict.fromkeys(row.compartment for row in table))
@@ -514,9 +517,9 @@ def parameters(compartment, list_names: bool):
     for row in table:
         if compartment and row.compartment != compartment:
             continue
-        click.echo(
-            f"{row.name} ({row.symbol}) = {row.value:g} {row.unit}  [{row.low:g}, {row.high:g}]  {row.compartment}"
-        )
+        # a ratio's unit "1" read as a second number: "= 1 1  [0.05, 3]"
+        unit = "(dimensionless)" if row.unit == DIMENSIONLESS else row.unit
+        click.echo(f"{row.name} ({row.symbol}) = {row.value:g} {unit}  [{row.low:g}, {row.high:g}]  {row.compartment}")
         click.echo(f"    {row.description}\n    source: {row.source}")
 
 

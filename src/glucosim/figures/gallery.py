@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from glucosim._files import write_text_whole
 from glucosim.figures.cache import RunCache
 from glucosim.figures.registry import FIGURES, FigureSpec, _resolve_scenarios
 
@@ -64,7 +65,7 @@ def write_gallery(
         save_figure(figure, docs_dir / GALLERY_IMAGE_DIR / f"{spec.name}.png")
         plt.close(figure)
     page = docs_dir / GALLERY_PAGE
-    page.write_text(gallery_text(specs))
+    write_text_whole(page, gallery_text(specs))  # an interrupt leaves the previous page, never half of one
     return page
 
 

@@ -135,7 +135,7 @@ def _write_files(result, folder: Path, figures: bool) -> dict[str, str]:
     (folder / SUMMARY_FILE).write_text(json.dumps(result.summary, indent=2) + "\n")
     result.daily.to_csv(folder / DAILY_FILE, index=False, float_format="%.6g")
     result.yearly.to_csv(folder / YEARLY_FILE, index=False, float_format="%.6g")
-    (folder / SCENARIO_COPY).write_text(result.loaded.text)
+    (folder / SCENARIO_COPY).write_text(result.loaded.saved_text)  # what ran, also for a changed copy
     if result.clinic:
         import pandas as pd
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 
 from glucosim.analysis import markers
+from glucosim.errors import FigureError
 from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.plotting.style import (
     OKABE_ITO,
@@ -43,7 +44,7 @@ def plot_ogtt_visits(visits: Sequence, title: str | None = None):
     """
     visits = [visit for visit in visits if visit.protocol.protocol.kind == "ogtt"]
     if not visits:
-        raise ValueError("no OGTT visits to plot: give ClinicResult objects of an 'ogtt' protocol")
+        raise FigureError("no OGTT visits to plot: give ClinicResult objects of an 'ogtt' protocol")
     with plt.rc_context(RC):
         fig, (ax_glucose, ax_insulin) = plt.subplots(1, 2, figsize=(SLIDE_WIDTH_IN, OGTT_HEIGHT_IN), sharex=True)
         for k, visit in enumerate(visits):

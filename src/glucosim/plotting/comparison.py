@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
+from glucosim.errors import FigureError
 from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.plotting.progression import SMOOTHING_DAYS
 from glucosim.plotting.style import (
@@ -42,8 +43,12 @@ def plot_comparison(results: Sequence, labels: Sequence[str] | None = None, titl
         title: figure title.
     """
     if not results:
-        raise ValueError("plot_comparison needs at least one result")
+        raise FigureError("plot_comparison needs at least one result")
     labels = list(labels) if labels is not None else [result.name for result in results]
+    if len(labels) != len(results):  # zip left out the runs beyond the labels without a word
+        raise FigureError(
+            f"plot_comparison: {len(labels)} labels for {len(results)} results; give one label per result"
+        )
     with plt.rc_context(RC):
         fig, axes = plt.subplots(2, 2, figsize=(SLIDE_WIDTH_IN, COMPARISON_HEIGHT_IN), sharex=True)
         axes = axes.ravel()

@@ -7,12 +7,14 @@ zero with the gut, and the four sinks (brain, muscle, adipose, kidney) below.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
+from glucosim.errors import FigureError
 from glucosim.physiology.indices import Par
 from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G
 from glucosim.plotting.day import HOUR_TICK_STEP, HOURS_PER_DAY, meals_g, shade_exercise, shade_sleep, sleep_window_h
@@ -41,6 +43,9 @@ DISPOSAL_HEIGHT_IN = 6.5
 LEGEND_COLUMNS = 4
 TOTALS_WIDTH_RATIO = 0.55
 """Width of the daily-totals panel relative to one 24-h panel."""
+SLIDE_DAYS = 2
+"""Day panels a slide's width holds (the default figure: the first and the last day); more days widen the figure
+in proportion (nine days on a slide's width left no room for their axes: matplotlib gave up the layout)."""
 
 
 def daily_totals_g(result, day: int) -> dict[str, float]:
@@ -122,7 +127,7 @@ def _year_proxies(days: Sequence[int]) -> list:
     ]
 
 
-def plot_disposal(result, days: Sequence[int] | None = None):
+def plot_disposal(result, days: Sequence[int] | int | None = None):
     """Glucose fluxes by tissue over one or more days, with daily totals; returns the Figure.
 
     Each 24-h panel stacks glucose entering plasma above zero (net liver
@@ -134,14 +139,30 @@ def plot_disposal(result, days: Sequence[int] | None = None):
     **Main arguments:**
 
     - `result`: a ``SimulationResult``.
-    - `days`: days to draw side by side (any days of the run; default: the first and the last).
+    - `days`: days to draw side by side (any days of the run, or one day; default: the first and the last).
+
+    **Raises:**
+
+    - `FigureError`: `days` is empty (a figure of daily totals over no day has nothing to show: an error says so
+      where an empty figure would not).
+    - `ResultError`: a day is not a day of the run.
     """
-    days = list(days) if days is not None else sorted({0, result.n_days - 1})
+    if days is None:
+        days = sorted({0, result.n_days - 1})
+    elif isinstance(days, (int, np.integer)) and not isinstance(days, bool):
+        days = [days]  # plot_disposal(result, days=365) meant that one day
+    else:
+        days = list(days)
+    if not days:
+        raise FigureError(f"plot_disposal: days is empty; give at least one day of the run (0 to {result.n_days - 1})")
     with plt.rc_context(RC):
         fig, axes = plt.subplots(
             1,
             len(days) + 1,
-            figsize=(SLIDE_WIDTH_IN, DISPOSAL_HEIGHT_IN),
+            figsize=(
+                SLIDE_WIDTH_IN * max(1.0, (len(days) + TOTALS_WIDTH_RATIO) / (SLIDE_DAYS + TOTALS_WIDTH_RATIO)),
+                DISPOSAL_HEIGHT_IN,
+            ),
             width_ratios=[1.0] * len(days) + [TOTALS_WIDTH_RATIO],
         )
         for ax, day in zip(axes, days):
@@ -152,7 +173,7 @@ def plot_disposal(result, days: Sequence[int] | None = None):
         for ax in axes[1:-1]:
             ax.tick_params(labelleft=False)
         _draw_totals(axes[-1], result, days)
-        for letter, ax in zip("abcdefgh", axes):
+        for letter, ax in zip(string.ascii_lowercase, axes):  # "abcdefgh" left the panels of an 8th day on unnamed
             panel_letter(ax, letter)
         handles, _ = axes[0].get_legend_handles_labels()
         handles += [Patch(color=SLEEP_COLOUR, alpha=SHADE_ALPHA * 2, label="sleep")]

@@ -143,6 +143,8 @@ def save_figure(figure, path) -> Path:
     """
     import matplotlib.pyplot as plt
 
+    from glucosim._files import save_figure_whole
+
     path = Path(path)
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in FIGURE_FORMATS:
@@ -153,5 +155,6 @@ def save_figure(figure, path) -> Path:
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     with plt.rc_context(RC):
-        figure.savefig(path, format=suffix)
+        # whole or not at all: an interrupted save left a truncated image under the final name
+        save_figure_whole(figure, path, suffix)
     return path

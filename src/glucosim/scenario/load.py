@@ -12,6 +12,7 @@ from glucosim._toml import read_toml_file
 from glucosim.errors import ParameterError, ScenarioError
 from glucosim.parameters import available_presets, load_parameter_table, load_preset
 from glucosim.physiology.indices import Par
+from glucosim.scenario.messages import check_input_file
 from glucosim.scenario.messages import format_validation_error as format_validation_error  # shared by every loader
 from glucosim.scenario.protocol import load_protocol
 from glucosim.scenario.schema import BMI_BAND_KG_M2, Scenario, body_mass_index, combined_sensitivity_problem
@@ -37,6 +38,17 @@ class LoadedScenario:
 
     def __post_init__(self):
         _ = self._derived  # derive now, so a bad preset or parameter fails here with the source named
+        _ = self.source_folder  # fixed now, from the working folder the scenario was loaded in
+
+    @cached_property
+    def source_folder(self) -> Path:
+        """The absolute folder of the scenario's file (the working folder for one not read from a file), fixed when
+        it is loaded: where a protocol file the scenario names lies, whatever the working folder later."""
+        folder = Path(self.source).parent
+        try:
+            return folder.resolve()
+        except OSError:  # the working folder was deleted: the path as given is all there is
+            return folder
 
     @cached_property
     def _derived(self) -> tuple[dict, np.ndarray]:
@@ -68,10 +80,36 @@ class LoadedScenario:
         """Preset and subject overrides by parameter name (a copy)."""
         return dict(self._derived[0])
 
+    @cached_property
+    def text_is_scenario(self) -> bool:
+        """Whether ``text`` reads back to ``scenario``. A copy made with ``dataclasses.replace(loaded,
+        scenario=...)`` keeps the text of the scenario it was made from: saved with its results, that text
+        reloaded as the old scenario."""
+        from glucosim._toml import TOMLDecodeError, toml_reader
+
+        if not self.text:
+            return False
+        try:
+            return Scenario.model_validate(toml_reader.loads(self.text)) == self.scenario
+        except (TOMLDecodeError, ValidationError):
+            return False
+
+    @property
+    def saved_text(self) -> str:
+        """TOML text that reads back to ``scenario``: ``text`` (a file's own, with its comments) when it does, else
+        the scenario written out (a scenario without text was saved as an empty, unloadable file)."""
+        from glucosim.scenario.text import to_toml
+
+        if self.text_is_scenario:
+            return self.text
+        note = f"# {self.source}, as run (written out by glucosim: not the file's text)\n"
+        return note + to_toml(self.scenario.model_dump(exclude_none=True))
+
     @property
     def sha256(self) -> str:
-        """Hash of the scenario text (of the validated data when built from a dict)."""
-        return hashlib.sha256((self.text or self.scenario.model_dump_json()).encode()).hexdigest()
+        """Hash of the scenario text (of the validated data when built from a dict, or changed from its text)."""
+        text = self.text if self.text_is_scenario else self.scenario.model_dump_json()
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def parameter_relation_problem(p) -> str | None:
@@ -104,6 +142,11 @@ def _check_protocol(name: str, where: str, base: Path) -> None:
     except ScenarioError as exc:
         raise ScenarioError(f"{where}: {exc}") from None
 
+
+SCENARIO_EXPECTED = (
+    "a scenario TOML file (e.g. scenarios/01_healthy_baseline.toml) or a shipped name (glucosim scenarios lists them)"
+)
+"""What to give where a scenario goes, for messages about something else given there."""
 
 SWEEP_FIELDS = {"base_scenario", "design"}
 """Top-level fields of a sweep file (glucosim.sweep.load) that no scenario has: either names a sweep file."""
@@ -149,5 +192,6 @@ def load_scenario(path) -> LoadedScenario:
     Raises:
         ScenarioError: naming the file, each wrong field and the allowed values.
     """
+    check_input_file(path, "scenario", SCENARIO_EXPECTED, ScenarioError)
     data, text = read_toml_file(path, ScenarioError, "scenario")
     return parse_scenario(data, source=str(path), text=text)

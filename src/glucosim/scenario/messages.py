@@ -4,6 +4,7 @@ Shared by every loader (scenarios, protocols, sweeps, cohorts), so a user sees
 one style of message whichever file is wrong.
 """
 
+from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -81,3 +82,32 @@ def format_validation_error(
     lines = [f"{source}: invalid {what} ({count} problem{'s' if count > 1 else ''})"]
     lines += [f"  - {where}: {'; or '.join(messages)}" for where, messages in by_field.items()]
     return "\n".join(lines)
+
+
+UTF8_BOM = b"\xef\xbb\xbf"
+"""The byte-order mark some editors (Windows Notepad before 2019) put at the start of a UTF-8 file."""
+
+
+def check_input_file(path, what: str, expected: str, error: type[Exception]) -> None:
+    """Say plainly what the TOML reader reports misleadingly: ``path`` is a folder (was "no such file"), or the file
+    starts with a UTF-8 byte-order mark (was "not valid TOML: Invalid statement (at line 1, column 1)").
+
+    ``expected`` says what to give instead of a folder, e.g. "a scenario TOML file or a shipped name".
+    """
+    from glucosim._toml import shown_path
+
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise error(f"{shown_path(path)}: is a folder, not a {what} file; give {expected}")
+        if not path.is_file():
+            return  # the reader names a missing file
+        with open(path, "rb") as handle:
+            start = handle.read(len(UTF8_BOM))
+    except OSError:
+        return  # the reader names an unreadable path (permissions, a name too long) in one line
+    if start == UTF8_BOM:
+        raise error(
+            f"{shown_path(path)}: starts with a UTF-8 byte-order mark (BOM), which the TOML reader does not accept; "
+            f"save the {what} file as UTF-8 without a BOM (most editors: Save as, encoding UTF-8)"
+        )

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from glucosim._toml import read_toml_file
 from glucosim.errors import ScenarioError
-from glucosim.scenario.messages import format_validation_error
+from glucosim.scenario.messages import check_input_file, format_validation_error
 from glucosim.scenario.schema import Absorption, StrictModel
 
 PROTOCOL_DIR = Path(__file__).resolve().parent.parent / "protocols"
@@ -224,6 +224,8 @@ def load_protocol(name_or_path) -> LoadedProtocol:
     """Load a shipped protocol by name (e.g. 'ogtt_75g') or a protocol file by path."""
     shipped = PROTOCOL_DIR / f"{name_or_path}.toml"
     path = shipped if shipped.is_file() else Path(name_or_path)
+    expected = f"a protocol TOML file or a shipped name ({', '.join(available_protocols())})"
+    check_input_file(path, "protocol", expected, ScenarioError)
     if not path.is_file():
         raise ScenarioError(f"{name_or_path}: no such protocol; shipped protocols: {', '.join(available_protocols())}")
     data, text = read_toml_file(path, ScenarioError, "protocol")

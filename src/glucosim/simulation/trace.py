@@ -1,10 +1,14 @@
 """Traces on demand: any day's 5-minute trace recomputed from a stored midnight state, and CGM metrics.
 
-A run keeps the state at every midnight (a few dozen numbers a day), so a
-day's trace is one day of integration away: about as long as simulating that
-day. The recomputed day starts from the exact state the run had at that
-midnight and differs from a trace kept during the run only by the integrator's
-error (its first step size differs), i.e. at the level of ``rtol``.
+A run through ``glucosim.simulate`` keeps the state at midnights (a few dozen
+numbers each; ``api.trace_state_days``): every midnight when it integrates every
+day, so a day's trace is one day of integration away; the first midnight of each
+year when it follows the envelope, so a day's trace integrates from there in full
+resolution (up to a year), and ``ForwardTracer`` carries on from one traced day to
+the next so that tracing consecutive days costs a day each. The recomputed day
+starts from the exact state the run had at that midnight and differs from a trace
+kept during the run only by the integrator's error (its first step size differs),
+i.e. at the level of ``rtol``.
 
 CGM metrics follow the international consensus on time in range (Battelino et
 al. 2019, Diabetes Care 42:1593): time in range 70-180 mg/dl, below 70 and
@@ -20,6 +24,7 @@ from glucosim.analysis import markers
 from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, Drv
 from glucosim.physiology.model import FLUX_NAMES
 from glucosim.physiology.units import MINUTES_PER_DAY
+from glucosim.solver.segments import Schedule
 
 TRACE_STEP_MIN = 5.0
 """Spacing of a trace, minutes (a CGM reads every 5 minutes)."""
@@ -138,24 +143,84 @@ def _meal_before(program, day: int) -> tuple[float, float]:
     return last_meal(program.day_plan(0))  # the warm-up before day 0 lived day 0's routine
 
 
+class ForwardTracer:
+    """Recomputes the traces of days in increasing order from one stored midnight, integrating forward once.
+
+    Tracing day ``d`` alone integrates from the stored midnight ``origin_day`` to the end of ``d``. After ``d``,
+    the tracer continues from the state at the end of ``d`` with the solver's next step size over the same
+    schedule (solver contract rule 6), so a later day's trace is identical to tracing that day alone, at the cost
+    of the days in between instead of all days since ``origin_day``: tracing days 0-364 of a run that stores only
+    yearly midnights was quadratic (245 s of CPU), one year of integration this way.
+    """
+
+    SCHEDULE_AHEAD_DAYS = 365
+    """The schedule is compiled this far beyond the day asked for (and again, from ``origin_day``, when a later day
+    needs more): a schedule is a prefix of any longer one from the same day, so its segments do not change."""
+
+    def __init__(self, loaded, origin_day: int, origin_state: np.ndarray, rtol: float, end_day: int | None = None):
+        from glucosim.scenario.compile import ScenarioProgram
+        from glucosim.simulation.organ import default_tolerances
+
+        self.program = ScenarioProgram(loaded)
+        self.origin_day = origin_day
+        # the first day this tracer may not reach: the next stored midnight (a day after it starts from there), or
+        # the run's end
+        self.end_day = self.program.n_days if end_day is None else end_day
+        self.next_day = origin_day  # the first day it can still trace without going back
+        self._dose, self._speed = _meal_before(self.program, origin_day)
+        self._schedule: Schedule | None = None
+        self._schedule_days = 0
+        self._y = np.array(origin_state, dtype=float)
+        self._y[FIRST_QUADRATURE:] = 0.0
+        self._tolerances = default_tolerances(rtol)
+        # (time, state, segment) of the midnight the last day ended on
+        self._midnight_row: tuple[float, np.ndarray, int] | None = None
+
+    def _schedule_to(self, day: int) -> Schedule:
+        if self._schedule is None or day - self.origin_day + 1 > self._schedule_days:
+            self._schedule_days = min(day + self.SCHEDULE_AHEAD_DAYS, self.end_day) - self.origin_day
+            self._schedule, _, _ = self.program.schedule(
+                self.origin_day, self._schedule_days, last_dose=self._dose, last_speed=self._speed
+            )
+        return self._schedule
+
+    def trace(self, day: int):
+        """The trace of ``day`` (``next_day <= day < end_day``); the tracer then stands at the end of ``day``."""
+        import dataclasses
+
+        from glucosim.simulation.organ import organ_integrator
+        from glucosim.solver.segments import integrate_schedule, schedule_arguments
+
+        if not self.next_day <= day < self.end_day:
+            raise ValueError(f"day {day} is outside {self.next_day} .. {self.end_day - 1}")
+        schedule = self._schedule_to(day)
+        start_min = self.next_day * MINUTES_PER_DAY
+        stop = min((day + 1) * MINUTES_PER_DAY, self.program.end_min)
+        grid = np.arange(day * MINUTES_PER_DAY, stop + 0.5 * TRACE_STEP_MIN, TRACE_STEP_MIN)
+        t_out = np.union1d(grid[grid <= stop], [stop])
+        # the day's first row is the midnight the last day ended on, as an unsplit integration gives it: the state
+        # before that midnight's jump, with the previous segment's drivers
+        resumed = self._midnight_row if self._midnight_row is not None and self._midnight_row[0] == t_out[0] else None
+        if resumed is not None:
+            t_out = t_out[1:]
+        first, last = np.searchsorted(schedule.t0, [start_min, stop])
+        stretch = Schedule(*(part[first:last] for part in schedule_arguments(schedule)))
+        p = self.program.parameters
+        result = integrate_schedule(organ_integrator(), stretch, self._y, p, t_out, self._tolerances, STATE_NAMES)
+        t, y, segment = result.t, result.y, result.segment + first
+        if resumed is not None:
+            row_t, row_y, row_segment = resumed
+            t, y, segment = np.append(row_t, t), np.vstack([row_y, y]), np.append(row_segment, segment)
+        self._y = result.y_final.copy()  # quadratures carried too, as in one integration (nothing reads them)
+        self._tolerances = dataclasses.replace(self._tolerances, h_init=result.h_next)
+        self._midnight_row = (float(t[-1]), y[-1].copy(), int(segment[-1]))
+        self.next_day = day + 1
+        return trace_frame(t, y, segment, schedule.drivers, p, day)
+
+
 def recompute_trace(loaded, start_day: int, start_state: np.ndarray, day: int, rtol: float):
     """Integrate from the midnight of ``start_day`` (state ``start_state``) to the end of ``day``; ``day``'s trace.
 
     Slow dynamics run as in the original run, so a later ``start_day`` only saves work.
     """
-    from glucosim.scenario.compile import ScenarioProgram
-    from glucosim.simulation.organ import default_tolerances, organ_integrator
-    from glucosim.solver.segments import integrate_schedule
-
-    program = ScenarioProgram(loaded)
-    dose, speed = _meal_before(program, start_day)
-    schedule, _, _ = program.schedule(start_day, day - start_day + 1, last_dose=dose, last_speed=speed)
-    stop = min((day + 1) * MINUTES_PER_DAY, program.end_min)
-    grid = np.arange(day * MINUTES_PER_DAY, stop + 0.5 * TRACE_STEP_MIN, TRACE_STEP_MIN)
-    t_out = np.union1d(grid[grid <= stop], [stop])
-    y = np.array(start_state, dtype=float)
-    y[FIRST_QUADRATURE:] = 0.0
-    result = integrate_schedule(
-        organ_integrator(), schedule, y, program.parameters, t_out, default_tolerances(rtol), STATE_NAMES
-    )
-    return trace_frame(result.t, result.y, result.segment, schedule.drivers, program.parameters, day)
+    return ForwardTracer(loaded, start_day, start_state, rtol).trace(day)

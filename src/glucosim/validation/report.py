@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
+from glucosim._files import save_figure_whole, write_text_whole
 from glucosim.validation.cases import Case, _ivgtt
 
 FIGURE_DIR_NAME = "images"
@@ -87,7 +88,7 @@ def _figures(image_dir: Path) -> dict[str, str]:
         ax.set_ylim(0, top)
         ax.legend(frameon=False, fontsize=8)
         fig.tight_layout()
-        fig.savefig(image_dir / "validation_disposition_index.png")
+        save_figure_whole(fig, image_dir / "validation_disposition_index.png", "png")
         plt.close(fig)
         paths["disposition_index"] = f"{FIGURE_DIR_NAME}/validation_disposition_index.png"
 
@@ -104,7 +105,7 @@ def _figures(image_dir: Path) -> dict[str, str]:
         ax.set_ylabel("glucose (mg/dl)")
         ax.legend(frameon=False)
         fig.tight_layout()
-        fig.savefig(image_dir / "validation_ha_sherman.png")
+        save_figure_whole(fig, image_dir / "validation_ha_sherman.png", "png")
         plt.close(fig)
         paths["ha_sherman_reproduction"] = f"{FIGURE_DIR_NAME}/validation_ha_sherman.png"
     return paths
@@ -248,5 +249,5 @@ def write_report(cases: list[Case], path, figures: bool = True, targets: list[tu
     ]
     for case in reproductions:
         lines += _case_section(case, figure_paths, level="###")
-    path.write_text("\n".join(lines))
+    write_text_whole(path, "\n".join(lines))  # the page of a 3-minute run: never left half-written by an interrupt
     return path
