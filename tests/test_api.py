@@ -286,3 +286,43 @@ def test_a_changed_copy_of_a_scenario_is_saved_as_it_ran(tmp_path):
     without_text = parse_scenario(scenario_dict(duration_days=2), source="<dict>")
     simulate(without_text, progress=False).save(tmp_path / "no_text", figures=False)
     assert glucosim.SimulationResult.load(tmp_path / "no_text").loaded.scenario == without_text.scenario
+
+
+def test_a_loaded_scenario_finds_its_protocol_file_after_the_working_folder_changes(tmp_path, monkeypatch):
+    # a notebook loads a scenario naming a protocol file beside it, then changes folder before simulating: the clinic
+    # looked for the protocol in the new working folder ("no such protocol")
+    import shutil
+
+    from glucosim._resources import package_path
+    from glucosim.clinic.protocol import load_protocol
+
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(package_path("protocols", "fasting.toml"), project / "my_fast.toml")
+    (project / "visit.toml").write_text(
+        'name = "visit"\nduration_days = 2\n[subject]\npreset = "healthy"\n'
+        '[[clinic]]\nprotocol = "my_fast.toml"\nat_years = [0]\n'
+    )
+    monkeypatch.chdir(project)
+    loaded = glucosim.load_scenario("visit.toml")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = glucosim.simulate(loaded, progress=False)
+    assert [(visit.day, visit.protocol.protocol.name) for visit in result.clinic] == [
+        (0, load_protocol(project / "my_fast.toml").protocol.name)
+    ]
+
+
+def test_every_error_class_is_public_and_a_glucosim_error():
+    import glucosim.errors
+
+    classes = [
+        value
+        for value in vars(glucosim.errors).values()
+        if isinstance(value, type) and issubclass(value, Exception) and value.__module__ == "glucosim.errors"
+    ]
+    assert len(classes) >= 10
+    for error in classes:
+        assert getattr(glucosim, error.__name__) is error, error.__name__
+        assert issubclass(error, glucosim.GlucosimError)

@@ -21,6 +21,15 @@ def test_out_of_range_override_names_parameter_and_range():
         load_parameter_table().vector({"secretion_max": 500.0})
 
 
+def test_a_ratio_out_of_range_reads_as_a_ratio_not_a_unit_of_one():
+    ratio = next(row for row in load_parameter_table() if row.unit == "1")
+    with pytest.raises(ParameterError) as error:
+        ratio.check(ratio.high * 10 + 1)
+    message = str(error.value)
+    assert "(dimensionless; source:" in message
+    assert f"{ratio.high * 10 + 1:g} 1 " not in message and f"{ratio.high:g}] 1" not in message
+
+
 def test_unknown_parameter_suggests_close_names():
     with pytest.raises(ParameterError, match="did you mean 'secretion_max'"):
         load_parameter_table().vector({"secretion_maxx": 20.0})

@@ -27,8 +27,9 @@ Sweeps and cohorts:
     kaplan_meier_incidence, hazard_ratios, arm_comparison, plot_cumulative_incidence, plot_sensitivity
 Units:
     insulin_uU_ml
-Errors:
-    GlucosimError, ScenarioError, ParameterError, SolverError, SweepError
+Errors (every one a ``GlucosimError``; catch that to catch them all):
+    GlucosimError, ScenarioError, ParameterError, SolverError, SweepError, ClinicError,
+    ResultError, OutputError, FigureError, CalibrationError, MissingDependencyError
 
 Everything but the errors loads on first use (numba kernels, pandas,
 matplotlib), so ``import glucosim`` stays fast.
@@ -36,7 +37,19 @@ matplotlib), so ``import glucosim`` stays fast.
 
 from glucosim._lazy import resolve
 from glucosim._version import __version__
-from glucosim.errors import GlucosimError, ParameterError, ScenarioError, SolverError, SweepError
+from glucosim.errors import (
+    CalibrationError,
+    ClinicError,
+    FigureError,
+    GlucosimError,
+    MissingDependencyError,
+    OutputError,
+    ParameterError,
+    ResultError,
+    ScenarioError,
+    SolverError,
+    SweepError,
+)
 
 # public name -> "module:attribute"; imported on first access
 _LAZY = {
@@ -79,8 +92,14 @@ _LAZY = {
 
 __all__ = [
     "__version__",
+    "CalibrationError",
+    "ClinicError",
+    "FigureError",
     "GlucosimError",
+    "MissingDependencyError",
+    "OutputError",
     "ParameterError",
+    "ResultError",
     "ScenarioError",
     "SolverError",
     "SweepError",

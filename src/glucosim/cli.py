@@ -501,8 +501,7 @@ def presets():
 @click.option("--list", "list_names", is_flag=True, help="list the compartments and exit")
 def parameters(compartment, list_names: bool):
     """Print the parameter table: name, value, unit, range and source."""
-    from glucosim.parameters import load_parameter_table
-    from glucosim.sweep.load import DIMENSIONLESS  # its one definition so far (parameters.py would be the place)
+    from glucosim.parameters import DIMENSIONLESS, load_parameter_table
 
     table = load_parameter_table()
     compartments = list(dict.fromkeys(row.compartment for row in table))

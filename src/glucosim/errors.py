@@ -53,3 +53,7 @@ class CalibrationError(GlucosimError, ValueError):
 
 class FigureError(GlucosimError, ValueError):
     """A figure name, its scenarios or its output file are unusable; the message says what is allowed."""
+
+
+class OutputError(GlucosimError, OSError):
+    """An output folder cannot be used: it holds something else, or it cannot be written."""

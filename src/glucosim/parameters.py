@@ -17,6 +17,8 @@ from glucosim.errors import ParameterError
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH, Par
 
 PRESET_DIR = PARAMETER_TABLE_PATH.parent / "presets"
+DIMENSIONLESS = "1"
+"""The unit of a ratio or a relative value in the table (dimension one)."""
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,11 @@ class Parameter:
         value = float(value)
         if not (self.low <= value <= self.high):
             prefix = f"{where}: " if where else ""
+            # a ratio's unit "1" read as a number: "= 50 1 is outside its plausible range [0.05, 3] 1"
+            unit, note = ("", "dimensionless; ") if self.unit == DIMENSIONLESS else (f" {self.unit}", "")
             raise ParameterError(
-                f"{prefix}parameter '{self.name}' = {value:g} {self.unit} is outside its plausible range "
-                f"[{self.low:g}, {self.high:g}] {self.unit} (source: {self.source})"
+                f"{prefix}parameter '{self.name}' = {value:g}{unit} is outside its plausible range "
+                f"[{self.low:g}, {self.high:g}]{unit} ({note}source: {self.source})"
             )
         return value
 

@@ -21,9 +21,10 @@ from glucosim.simulation.run import simulate
 def scheduled_visits(loaded: LoadedScenario) -> list[tuple[str | Path, int]]:
     """(protocol name or file, day) of each scheduled visit, in the scenario's order.
 
-    A protocol given as a ``.toml`` file next to the scenario is found relative to it.
+    A protocol given as a ``.toml`` file next to the scenario is found relative to it, from the folder fixed when
+    the scenario was loaded (a notebook that changes its working folder afterwards still finds it).
     """
-    base = Path(loaded.source).parent
+    base = loaded.source_folder
     visits: list[tuple[str | Path, int]] = []
     for visit in loaded.scenario.clinic:
         local = base / visit.protocol

@@ -22,7 +22,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from glucosim.errors import GlucosimError
+from glucosim.errors import OutputError
 
 SUMMARY_FILE = "summary.json"
 DAILY_FILE = "daily.csv"
@@ -37,10 +37,6 @@ SWEEP_MANIFEST = "manifest.json"
 """What marks a sweep's folder (``glucosim.sweep.store``)."""
 _PARTIAL = ".partial-"
 _OLD = ".replaced-"
-
-
-class OutputError(GlucosimError, OSError):
-    """An output folder cannot be used: it holds something else, or it cannot be written."""
 
 
 def output_kind(out_dir: Path) -> str:
