@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glucosim._files import write_text_whole
 from glucosim.calibration.fit import LOOSE_LOG_SD, PINNED_LOG_SD, FitResult, calibrated_values
 from glucosim.calibration.measure import REFERENCE_PARAMETERS
 from glucosim.errors import CalibrationError
@@ -46,7 +47,7 @@ def write_parameter_values(values: dict[str, float], path) -> list[str]:
         if match.group(2).strip() != new:
             changed.append(name)
         text = text[: match.start(2)] + new + text[match.end(2) :]
-    path.write_text(text)
+    write_text_whole(path, text)  # the parameter table: never left half-written by an interrupt
     return changed
 
 
@@ -174,7 +175,7 @@ def write_report(result: FitResult, path, command: str, runtime_s: float | None 
     lines += _identifiability_section(ident, residuals, linear)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
+    write_text_whole(path, "\n".join(lines) + "\n")
     return path
 
 
