@@ -48,9 +48,9 @@ stands for any decline the programme cannot stop; for a patient whose beta-cell 
 (the enrolled's case) a loss of x %/year of secretory capacity moves glucose about as a loss of x %/year of
 sensitivity does (glucose follows their product, the disposition index). Published rates of such a decline:
 the disposition index falls ~0.7 %/year with age in normal glucose tolerance and ~1.4 (second phase) to 2.2
-(first phase) %/year in IGT, with no independent effect of age on sensitivity (Szoke 2008, Diabetes Care
-31:539, abstract read; cross-sectional, 130 IGT and 266 NGT, hyperglycaemic clamps). Not a fit: the cohort is
-not refitted, so the control incidence moves too; the reduction is what to read.
+(first phase) %/year in IGT, with no independent effect of age on sensitivity (Diabetes Care 2008 31:539,
+abstract read, first author Szoke from memory; cross-sectional, 130 IGT and 266 NGT, hyperglycaemic clamps).
+Not a fit: the cohort is not refitted, so the control incidence moves too; the reduction is what to read.
 """
 
 from __future__ import annotations
