@@ -680,3 +680,18 @@ def test_cohort_file_values_keep_four_significant_digits():
     assert _toml_value(-0.0005237) == "-0.0005237"
     assert _toml_value(1.33623) == "1.336" and _toml_value(-1e-18) in ("-1e-18", "1e-18")
     assert _toml_value(0.0) == "0.0" and _toml_value(-0.0) == "0.0"
+
+
+def test_regenerating_the_report_keeps_its_hand_written_tail(tmp_path):
+    page = tmp_path / "population.md"
+    page.write_text("# old generated text\n\nold numbers\n\n" + population.KEPT_MARKER + "\n\n## Diagnosis\n\nkept\n")
+    population.write_report("# new generated text\n\nnew numbers\n", page)
+    text = page.read_text()
+    assert text.startswith("# new generated text\n\nnew numbers\n")
+    assert "old numbers" not in text
+    assert text.endswith(population.KEPT_MARKER + "\n\n## Diagnosis\n\nkept\n")
+    population.write_report("# newer\n", page)  # a second regeneration keeps it once
+    assert page.read_text().count(population.KEPT_MARKER) == 1
+    fresh = tmp_path / "fresh.md"
+    population.write_report("# only generated\n", fresh)
+    assert fresh.read_text() == "# only generated\n"

@@ -1326,6 +1326,23 @@ def write_cohort(
 
 
 REPORT_PATH = _repository_root() / "docs" / "population.md"
+KEPT_MARKER = "<!-- kept by --write: the text below is written by hand, not by the fit -->"
+"""A line of the report after which the text is hand-written (a diagnosis that needs simulations the fit does
+not run, e.g. the lifestyle arm's disagreement): ``write_report`` keeps it when it regenerates the page."""
+
+
+def write_report(text: str, path=None) -> None:
+    """Write the generated report ``text`` to ``path`` (default ``REPORT_PATH``), keeping the hand-written tail
+    of the page there (``KEPT_MARKER`` and everything after it) under the new text."""
+    from pathlib import Path
+
+    path = Path(path) if path is not None else REPORT_PATH
+    kept = ""
+    if path.is_file():
+        old = path.read_text()
+        if KEPT_MARKER in old:
+            kept = old[old.index(KEPT_MARKER) :]
+    path.write_text(text if not kept else text.rstrip("\n") + "\n\n" + kept)
 
 
 def _timing_text(timing: tuple[float, float, int]) -> str:
@@ -1599,7 +1616,7 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
     if args.write:
         write_cohort(fit, check=check)
-        REPORT_PATH.write_text(report_markdown(fit, time.perf_counter() - started, check))
+        write_report(report_markdown(fit, time.perf_counter() - started, check))
         print(f"wrote {REPORT_PATH} (and the check into the cohort file)")
     for phase, timing in (fit.timings or {}).items():
         print(f"{phase}: {_timing_text(timing)}")
