@@ -71,12 +71,14 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="glucosim-parent-watch", daemon=True).start()
 
 
-def _run_serial(tasks: Iterable[ChunkTask]) -> Iterator:
+def _run_serial(tasks: Iterable[ChunkTask], function: Callable = run_chunk) -> Iterator:
     for task in tasks:
-        yield run_chunk(task)
+        yield function(task)
 
 
-def _bounded(executor: cf.Executor, tasks: Iterable[ChunkTask], in_flight: Callable[[], int]) -> Iterator:
+def _bounded(
+    executor: cf.Executor, tasks: Iterable[ChunkTask], in_flight: Callable[[], int], function: Callable = run_chunk
+) -> Iterator:
     """Submit ``tasks`` keeping at most ``in_flight()`` pending (asked again as workers join); yield results.
 
     ``tasks`` is consumed lazily: a chunk's task is made only when it is about to be submitted, so memory
@@ -92,7 +94,7 @@ def _bounded(executor: cf.Executor, tasks: Iterable[ChunkTask], in_flight: Calla
             if task is None:
                 exhausted = True
                 break
-            pending[executor.submit(run_chunk, task)] = task
+            pending[executor.submit(function, task)] = task
         if not pending:
             break
         done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
@@ -101,7 +103,7 @@ def _bounded(executor: cf.Executor, tasks: Iterable[ChunkTask], in_flight: Calla
             yield future.result()
 
 
-def _run_processes(tasks: Iterable[ChunkTask], workers: int) -> Iterator:
+def _run_processes(tasks: Iterable[ChunkTask], workers: int, function: Callable = run_chunk) -> Iterator:
     import itertools
     from concurrent.futures.process import BrokenProcessPool
 
@@ -121,7 +123,7 @@ def _run_processes(tasks: Iterable[ChunkTask], workers: int) -> Iterator:
             with cf.ProcessPoolExecutor(
                 max_workers=workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
             ) as executor:
-                for outcome in _bounded(executor, handed_out(), lambda: workers * IN_FLIGHT_PER_WORKER):
+                for outcome in _bounded(executor, handed_out(), lambda: workers * IN_FLIGHT_PER_WORKER, function):
                     remaining.pop(outcome[0], None)
                     yield outcome
             return
@@ -134,7 +136,7 @@ def _run_processes(tasks: Iterable[ChunkTask], workers: int) -> Iterator:
                 ) from None
 
 
-def _run_dask(client, tasks: Iterable[ChunkTask]) -> Iterator:
+def _run_dask(client, tasks: Iterable[ChunkTask], function: Callable = run_chunk) -> Iterator:
     from distributed import KilledWorker
 
     try:
@@ -152,7 +154,7 @@ def _run_dask(client, tasks: Iterable[ChunkTask]) -> Iterator:
     # makes the scheduler run the chunk again elsewhere (the result is the same: runs are deterministic)
     executor = client.get_executor(pure=False)
     try:
-        yield from _bounded(executor, tasks, in_flight)
+        yield from _bounded(executor, tasks, in_flight, function)
     except KilledWorker as exc:
         raise SweepError(
             f"Dask gave up on a chunk after its workers died repeatedly ({exc}); finished chunks "
@@ -201,10 +203,12 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
-def execute(tasks: Iterable[ChunkTask], *, workers: int = 1, client=None) -> Iterator:
-    """Run ``tasks``, yielding ``(chunk_index, rows, daily)`` as each finishes (in completion order)."""
+def execute(tasks: Iterable, *, workers: int = 1, client=None, function: Callable = run_chunk) -> Iterator:
+    """Run ``tasks``, yielding ``function(task)`` as each finishes (in completion order): by default ``run_chunk``,
+    ``(chunk_index, rows, daily)``; any module-level function of a task with a ``chunk_index`` whose result starts
+    with it (the screening's ``screen_chunk``)."""
     if client is not None:
-        return _run_dask(client, tasks)
+        return _run_dask(client, tasks, function)
     if workers <= 1:
-        return _run_serial(tasks)
-    return _run_processes(tasks, workers)
+        return _run_serial(tasks, function)
+    return _run_processes(tasks, workers, function)
