@@ -103,9 +103,54 @@ def _bounded(
             yield future.result()
 
 
-def _run_processes(tasks: Iterable[ChunkTask], workers: int, function: Callable = run_chunk) -> Iterator:
+class LocalPool:
+    """Local worker processes kept for every stage of a sweep (its screening, then its runs), so each worker
+    starts once (a spawned worker imports glucosim and loads the compiled core: 1.5-1.7 s). Started on first use;
+    a pool broken by a dead worker is replaced by ``restart``."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._executor: cf.ProcessPoolExecutor | None = None
+
+    def executor(self) -> cf.ProcessPoolExecutor:
+        if self._executor is None:
+            # spawn, not fork: numba and threads in the parent make forked children unsafe
+            self._executor = cf.ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_die_with_parent,
+                initargs=(os.getpid(),),
+            )
+        return self._executor
+
+    def restart(self) -> None:
+        """Drop a broken pool (its workers are gone); the next ``executor`` starts a new one."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    def __enter__(self) -> LocalPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _run_processes(
+    tasks: Iterable[ChunkTask], workers: int, function: Callable = run_chunk, pool: LocalPool | None = None
+) -> Iterator:
     import itertools
     from concurrent.futures.process import BrokenProcessPool
+
+    if pool is None:  # a pool of this call's own
+        with LocalPool(workers) as own:
+            yield from _run_processes(tasks, workers, function, own)
+        return
 
     later = iter(tasks)
     remaining: dict[int, ChunkTask] = {}  # handed to a pool and not finished: resubmitted after a restart
@@ -117,17 +162,14 @@ def _run_processes(tasks: Iterable[ChunkTask], workers: int, function: Callable 
             yield task
 
     for attempt in range(POOL_RESTARTS_MAX + 1):
-        # spawn, not fork: numba and threads in the parent make forked children unsafe
-        context = multiprocessing.get_context("spawn")
         try:
-            with cf.ProcessPoolExecutor(
-                max_workers=workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
-            ) as executor:
-                for outcome in _bounded(executor, handed_out(), lambda: workers * IN_FLIGHT_PER_WORKER, function):
-                    remaining.pop(outcome[0], None)
-                    yield outcome
+            executor = pool.executor()
+            for outcome in _bounded(executor, handed_out(), lambda: workers * IN_FLIGHT_PER_WORKER, function):
+                remaining.pop(outcome[0], None)
+                yield outcome
             return
         except BrokenProcessPool:
+            pool.restart()
             if attempt == POOL_RESTARTS_MAX:
                 left = len(remaining) + sum(1 for _ in itertools.islice(later, 10**9))
                 raise SweepError(
@@ -203,12 +245,15 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
-def execute(tasks: Iterable, *, workers: int = 1, client=None, function: Callable = run_chunk) -> Iterator:
+def execute(
+    tasks: Iterable, *, workers: int = 1, client=None, function: Callable = run_chunk, pool: LocalPool | None = None
+) -> Iterator:
     """Run ``tasks``, yielding ``function(task)`` as each finishes (in completion order): by default ``run_chunk``,
     ``(chunk_index, rows, daily)``; any module-level function of a task with a ``chunk_index`` whose result starts
-    with it (the screening's ``screen_chunk``)."""
+    with it (the screening's ``screen_chunk``). ``pool``: local worker processes to use (and keep) instead of a
+    pool of this call's own."""
     if client is not None:
         return _run_dask(client, tasks, function)
     if workers <= 1:
         return _run_serial(tasks, function)
-    return _run_processes(tasks, workers, function)
+    return _run_processes(tasks, workers, function, pool)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from glucosim._optional import require_extra
 from glucosim.errors import SweepError
-from glucosim.sweep.backends import SlurmOptions, available_cores, dask_client, execute
+from glucosim.sweep.backends import LocalPool, SlurmOptions, available_cores, dask_client, execute
 from glucosim.sweep.design import design_samples, patient_seeds
 from glucosim.sweep.load import LoadedSweep, load_sweep
 from glucosim.sweep.store import SweepStore
@@ -156,7 +156,9 @@ def _tasks(
         yield ChunkTask(index, loaded, specs)
 
 
-def _screen(store: SweepStore, loaded: LoadedSweep, design, samples: set[int], progress, *, workers, dask, announce):
+def _screen(
+    store: SweepStore, loaded: LoadedSweep, design, samples: set[int], progress, *, workers, dask, pool, announce
+):
     """Screen ``samples`` (those of the chunks this call runs) where the screening chunks holding them are not on
     disk, writing each screening chunk as it lands; returns the enrolled among ``samples``."""
     from glucosim.sweep.screening import ScreeningTask, screen_chunk
@@ -181,7 +183,7 @@ def _screen(store: SweepStore, loaded: LoadedSweep, design, samples: set[int], p
         bar = tqdm(total=n_todo, unit="patient", desc="screening", smoothing=0.05)
     enrolled_now = 0
     try:
-        for index, frame in execute(tasks(), workers=workers, client=dask, function=screen_chunk):
+        for index, frame in execute(tasks(), workers=workers, client=dask, function=screen_chunk, pool=pool):
             try:
                 store.write_screening_chunk(index, frame)
             except OSError as exc:
@@ -318,7 +320,8 @@ def run_sweep(
     mine = _my_chunks([i for i in range(manifest["n_chunks"]) if i not in done], task_index, task_count)
     started = time.perf_counter()
     local_workers = workers or available_cores()
-    with _backend_client(scheduler, slurm, client) as dask:  # one backend (one SLURM cluster) for both stages
+    # one backend for both stages: one SLURM cluster, or one set of local worker processes (each starts once)
+    with _backend_client(scheduler, slurm, client) as dask, LocalPool(local_workers) as pool:
         enrolled = None
         runs_before, n_bar, bar_name = (
             sum(min(chunk_runs, len(design) - index * chunk_runs) for index in done),
@@ -336,13 +339,16 @@ def run_sweep(
                 progress,
                 workers=local_workers,
                 dask=dask,
+                pool=pool,
                 announce=announce,
             )
             # the bar counts the runs simulated by this call, not the screened-out rows
             n_bar = sum(int(sample_of[r]) in enrolled for r in rows)
             runs_before, bar_name = 0, "simulating the enrolled"
         tasks = _tasks(loaded, design, chunk_runs, mine, enrolled)
-        finished = _drive(store, tasks, runs_before, n_bar, bar_name, progress, workers=local_workers, dask=dask)
+        finished = _drive(
+            store, tasks, runs_before, n_bar, bar_name, progress, workers=local_workers, dask=dask, pool=pool
+        )
     complete = store.is_complete()
     if complete:
         if loaded.sweep.screening is not None:
@@ -360,7 +366,7 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _drive(store, tasks, runs_before, n_runs, name, progress, *, workers, dask) -> int:
+def _drive(store, tasks, runs_before, n_runs, name, progress, *, workers, dask, pool=None) -> int:
     """Run the tasks on the chosen backend, saving each chunk as it lands; returns runs finished (the bar counts
     the runs simulated: a screened-out row is not one)."""
     bar = None
@@ -370,7 +376,7 @@ def _drive(store, tasks, runs_before, n_runs, name, progress, *, workers, dask) 
         bar = tqdm(total=n_runs, initial=runs_before, unit="run", desc=name[:40], smoothing=0.05)
     finished = failed = 0
     try:
-        for chunk_index, rows, daily in execute(tasks, workers=workers, client=dask):
+        for chunk_index, rows, daily in execute(tasks, workers=workers, client=dask, pool=pool):
             try:
                 store.write_chunk(chunk_index, rows, daily)
             except OSError as exc:  # disk full, folder removed or read-only: finished chunks stay whole
