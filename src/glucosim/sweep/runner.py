@@ -91,19 +91,25 @@ def plan_message(loaded: LoadedSweep, n_runs: int, n_new: int, workers: int) -> 
     n_values = len(loaded.variable_names) + 20 + (loaded.n_years + 1) * (len(loaded.sweep.outputs.yearly) + 1)
     n_values += len(loaded.sweep.outputs.daily) * round(years * 365.25)
     disk_mb = n_runs * n_values * BYTES_PER_VALUE * 2 / 1e6  # chunks and results.parquet
-    shown = f"{hours * 60:.0f} min" if hours < 2 else f"{hours:.1f} h"
+    shown = _duration(hours * 3600.0)
     if loaded.sweep.screening is not None:
         n_arms = len(loaded.sweep.arms)
-        screening_min = n_new / n_arms * SECONDS_PER_SCREENING / max(workers, 1) / 60.0
+        screening_s = n_new / n_arms * SECONDS_PER_SCREENING / max(workers, 1)
         return (
             f"{loaded.sweep.name}: {n_runs // n_arms:,} patients to screen ('{loaded.sweep.screening.rule}' rule; "
-            f"{n_new // n_arms:,} to do, about {screening_min:.1f} min on {workers} worker(s)), then {n_arms} runs of "
-            f"{years:.3g} years for each enrolled patient (at most {shown}, if every patient were enrolled)"
+            f"{n_new // n_arms:,} to do, about {_duration(screening_s)} on {workers} worker(s)), then {n_arms} runs of "
+            f"{years:.3g} years for each patient it enrols (at most {shown}, if it enrolled every one)"
         )
     return (
         f"{loaded.sweep.name}: {n_runs:,} runs of {years:.3g} years ({n_new:,} to do), about {shown} on {workers} "
         f"worker(s) and {disk_mb:,.0f} MB on disk"
     )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
 def design_table(loaded: LoadedSweep):
