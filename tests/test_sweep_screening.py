@@ -171,6 +171,7 @@ rule = "dpp"
 )
 def test_a_bad_screening_names_file_field_and_allowed_values(tmp_path, screening, expected):
     text = SHIPPED.read_text().replace("../03_insulin_resistance_low_reserve.toml", "base.toml")
+    text = re.sub(r"(?ms)^\[screening\].*?(?=^\[)", "", text)  # the shipped one, replaced by the bad one
     path = write_sweep(tmp_path, text + f"\n[screening]\n{screening}\n")
     with pytest.raises(SweepError) as info:
         load_sweep(path)
