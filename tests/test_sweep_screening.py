@@ -4,7 +4,9 @@ enrols after the same sweep unscreened, simulates only them, and gives the same 
 from __future__ import annotations
 
 import math
+import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from glucosim.analysis.sweep.clinic import ClinicSettings, clinic_course
 from glucosim.analysis.sweep.dpp import load_trial_results, markdown, trial_table
 from glucosim.errors import SweepError
 from glucosim.sweep import load_results, load_sweep, run_sweep
+from glucosim.sweep.backends import LocalPool, execute
 from glucosim.sweep.screening import SCREENING_COLUMNS, STATUS_SCREENED_OUT, screening_visit
 from glucosim.sweep.store import SCREENING_DIR, SCREENING_FILE, SweepStore
 from tests._sweep_helpers import comparable, write_sweep
@@ -182,3 +185,38 @@ def test_screening_needs_a_cohort(tmp_path):
     path = write_sweep(tmp_path, SCREENED_GRID)
     with pytest.raises(SweepError, match=r"sweep\.toml: screening: a screening enrols patients of a cohort: it needs "):
         load_sweep(path)
+
+
+@dataclass(frozen=True)
+class _Task:
+    chunk_index: int
+    marker: str
+
+
+def _pid_dying_once(task: _Task):
+    """A worker's task that kills its worker the first time it runs (``marker`` not there yet)."""
+    marker = Path(task.marker)
+    if not marker.exists():
+        marker.write_text("died once")
+        os._exit(1)
+    return task.chunk_index, os.getpid()
+
+
+def _pid(task: _Task):
+    return task.chunk_index, os.getpid()
+
+
+@pytest.mark.slow  # spawns worker processes three times (~10 s)
+def test_one_pool_serves_both_stages_and_is_restarted_when_a_worker_dies(tmp_path):
+    """The screening and the runs share the local workers (each starts once); a dead worker breaks the pool,
+    which is restarted and kept for the next stage."""
+    with LocalPool(2) as pool:
+        tasks = [_Task(index, str(tmp_path / "marker")) for index in range(4)]
+        first = dict(execute(tasks, workers=2, function=_pid_dying_once, pool=pool))
+        assert sorted(first) == [0, 1, 2, 3] and (tmp_path / "marker").is_file()
+        restarted = pool.executor()
+        second = dict(execute([_Task(index, "") for index in range(6)], workers=2, function=_pid, pool=pool))
+        assert sorted(second) == list(range(6))
+        assert pool.executor() is restarted  # kept for the second stage, not started again
+        started = {process.pid for process in restarted._processes.values()}
+        assert set(second.values()) <= started  # the second stage ran on the restarted pool's workers

@@ -17,7 +17,8 @@ OGTT.
 
 What the clinic here does with a sweep's daily fasting glucose and HbA1c:
 
-- screening (day 0), staged as the DPP's was (Diabetes Care 22:623 and
+- screening (day 0; ``glucosim.sweep.screening.screening_visit``, the one definition a sweep also runs before
+  simulating when its file has ``[screening]``), staged as the DPP's was (Diabetes Care 22:623 and
   Diabetes Care 2005 28:2974, PMC1314971: a preliminary fasting glucose, then
   an OGTT visit whose own samples decide): a preliminary fasting glucose in
   the window (95-125 mg/dl), then at the eligibility visit a 75-g OGTT
