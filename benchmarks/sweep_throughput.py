@@ -10,7 +10,8 @@ arm) in fresh directories: in this process, and on 2 local worker processes
 (the setting of ``benchmarks/report.py --issue12``: chunks of 1 run), and on a
 2-worker Dask LocalCluster with ``--dask``. It prints the rate, the scaling
 efficiency (rate on n cores / (n x rate on 1 core)) and the time the shipped
-sweep would take at the 2-core rate: it screens its 1000 patients first (the
+sweep would take on 2 idle cores, from the CPU time of the sweep in this
+process (the 2-core rate of a few runs carries each worker's start): it screens its 1000 patients first (the
 sweep file's ``[screening]``: each patient's day 0 and one OGTT, timed here in
 this process) and simulates both arms for the ~12 % it enrols (124 of 1000,
 docs/sweeps.md). The throughput sweeps here simulate every patient (their
@@ -39,6 +40,7 @@ from pathlib import Path
 
 from glucosim._toml import load_toml
 from glucosim.sweep import run_sweep
+from glucosim.sweep.design import design_samples
 from glucosim.sweep.load import parse_sweep
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,21 +85,28 @@ def patient_years_per_s(loaded, **backend) -> tuple[float, float]:
     return outcome.n_runs * loaded.n_years / elapsed, elapsed
 
 
-def measure(patients: int, years: float, all_arms: bool = True, dask: bool = False) -> dict[str, tuple[float, float]]:
-    """(rate patient-years/s, seconds) for 1 process, 2 local processes and optionally a 2-worker Dask cluster."""
+def measure(
+    patients: int, years: float, all_arms: bool = True, dask: bool = False
+) -> tuple[dict[str, tuple[float, float]], float]:
+    """(rate patient-years/s, seconds) for 1 process, 2 local processes and optionally a 2-worker Dask cluster; and
+    the CPU seconds per patient-year of the in-process sweep (on a loaded machine, wall time says little)."""
     loaded = cohort_sweep(patients, years, all_arms)
     patient_years_per_s(cohort_sweep(1, 1, all_arms), workers=1)  # compile or load the kernels in this process first
+    cpu_start = time.process_time()
     rates = {
         "1 core (in process)": patient_years_per_s(loaded, workers=1),
-        "2 cores (processes)": patient_years_per_s(loaded, workers=2),
     }
+    cpu_s_per_patient_year = (time.process_time() - cpu_start) / (
+        len(design_samples(loaded)) * len(loaded.sweep.arms) * loaded.n_years
+    )
+    rates["2 cores (processes)"] = patient_years_per_s(loaded, workers=2)
     if dask:
         from distributed import Client, LocalCluster
 
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
             with Client(cluster) as client:
                 rates["2 cores (Dask LocalCluster)"] = patient_years_per_s(loaded, client=client)
-    return rates
+    return rates, cpu_s_per_patient_year
 
 
 def screening_cpu_s(patients: int = SCREENING_PATIENTS) -> tuple[float, float]:
@@ -225,7 +234,7 @@ def main() -> None:
     parser.add_argument("--dask", action="store_true", help="also time a 2-worker Dask LocalCluster")
     parser.add_argument("--no-breakdown", action="store_true", help="skip the per-run CPU breakdown")
     args = parser.parse_args()
-    rates = measure(args.patients, args.years, args.arms == "all", args.dask)
+    rates, cpu_s_per_patient_year = measure(args.patients, args.years, args.arms == "all", args.dask)
     single = rates["1 core (in process)"][0]
     arms = "both arms" if args.arms == "all" else "control arm"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -238,13 +247,17 @@ def main() -> None:
     years, samples = shipped_years(), shipped_samples()
     screen_s, share = screening_cpu_s()
     enrolled = round(samples * SHIPPED_ENROLLED_SHARE)
-    screening = samples * screen_s / 2  # two workers
-    runs = enrolled * SHIPPED_ARMS * years / rates["2 cores (processes)"][0]
+    start_s = worker_start_cpu_s()
+    # two idle cores, each a worker: the screening's and the runs' CPU time in this process (the small sweeps' 2-core
+    # rate carries each worker's start over a few runs), plus one worker start (both start in parallel, once)
+    screening = samples * screen_s / 2
+    runs = enrolled * SHIPPED_ARMS * years * cpu_s_per_patient_year / 2
     print(
-        f"shipped prevention sweep ({samples} patients screened at {screen_s:.3f} s of CPU each, {share:.0%} of"
-        f" {SCREENING_PATIENTS} enrolled here; {enrolled} enrolled x {SHIPPED_ARMS} arms x {years:g} y simulated) at"
-        f" the 2-core rate: {(screening + runs) / 60:.1f} min (screening {screening / 60:.1f}, runs"
-        f" {runs / 60:.1f}; worker start is paid once there, as here)"
+        f"shipped prevention sweep ({samples} patients screened at {screen_s:.3f} s of CPU each, {share:.0%} of the"
+        f" first {SCREENING_PATIENTS} enrolled here; {enrolled} enrolled x {SHIPPED_ARMS} arms x {years:g} y"
+        f" simulated) on 2 idle cores, from the CPU time in this process: {(screening + runs + start_s) / 60:.1f} min"
+        f" (screening"
+        f" {screening / 60:.1f}, runs {runs / 60:.1f}, worker start {start_s:.1f} s, once per worker for both stages)"
     )
     if args.no_breakdown:
         return
@@ -254,7 +267,7 @@ def main() -> None:
     print(f"  {'':44s}" + "".join(f"{arm:>11s}" for arm in table))
     for name in names:
         print(f"  {name:44s}" + "".join(f"{table[arm][name]:11.3f}" for arm in table))
-    print(f"  {'fresh worker process start (once per worker)':44s}{worker_start_cpu_s():11.3f}")
+    print(f"  {'fresh worker process start (once per worker)':44s}{start_s:11.3f}")
 
 
 if __name__ == "__main__":
