@@ -220,3 +220,49 @@ def test_one_pool_serves_both_stages_and_is_restarted_when_a_worker_dies(tmp_pat
         assert pool.executor() is restarted  # kept for the second stage, not started again
         started = {process.pid for process in restarted._processes.values()}
         assert set(second.values()) <= started  # the second stage ran on the restarted pool's workers
+
+
+HEALTHY_SCREENED_COHORT = """
+name = "healthy cohort, screened"
+base_scenario = "base.toml"
+seed = 5
+duration_years = 0.1
+
+[design]
+kind = "cohort"
+samples = 3
+
+[[variables]]
+parameter = "insulin_sensitivity_whole_body"
+unit = "1"
+distribution = "lognormal"
+median = 1.0
+gsd = 1.02
+
+[[arms]]
+name = "control"
+
+[[arms]]
+name = "walking"
+[[arms.changes]]
+from_day = 0
+exercise = [{ start_h = 18.0, duration_min = 30, intensity_pct_vo2max = 50 }]
+
+[screening]
+rule = "dpp"
+"""
+
+
+def test_a_screening_that_enrols_no_one_completes_and_says_so(tmp_path):
+    from glucosim.analysis.sweep import analyze_sweep
+
+    base = 'name = "healthy"\nduration_days = 30\n[subject]\npreset = "healthy"\n'
+    path = write_sweep(tmp_path / "input", HEALTHY_SCREENED_COHORT, base)
+    lines = []
+    outcome = run_sweep(path, tmp_path / "out", workers=1, progress=False, announce=lines.append)
+    assert outcome.complete and outcome.n_screened_out == 6 and outcome.n_failed == 0
+    assert any("0 of 3 patients enrolled" in line for line in lines)
+    screening = SweepStore(tmp_path / "out").load_screening()
+    assert not screening["enrolled"].any() and (screening["fasting_glucose_mg_dl"] < 95.0).all()
+    with pytest.raises(SweepError, match="the screening enrolled no patient"):
+        analyze_sweep(tmp_path / "out", figures=False)

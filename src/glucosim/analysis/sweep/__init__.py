@@ -129,6 +129,10 @@ def analyze_sweep(
             f"enrolled), {int(screened_out.sum())} screened out (screening.parquet); the analysis is of the enrolled"
         )
         results = results[~screened_out].reset_index(drop=True)
+        if not len(results):
+            raise SweepError(
+                f"{out_dir}: the screening enrolled no patient, so no run was simulated: nothing to analyse"
+            )
     reference_arm = manifest["arms"][0]
     run_years = manifest.get("run_years", manifest["n_years"])  # older manifests: whole years
     incidence = cumulative_incidence(results, manifest["n_years"], reference_arm=reference_arm)

@@ -92,6 +92,8 @@ def arm_comparison(incidence, reference_arm: str | None = None) -> list[dict]:
     prevention trial such as the DPP enrols; its 58 % is over ~3 years, so
     compare at that year with ``incidence``, not only at the last).
     """
+    if not len(incidence):  # no run simulated (a screening that enrolled no one)
+        return []
     last = incidence[incidence["year"] == incidence["year"].max()]
     reference_arm = reference_arm or str(last["arm"].iloc[0])
     reference = last[last["arm"] == reference_arm].iloc[0]
