@@ -10,9 +10,14 @@ arm) in fresh directories: in this process, and on 2 local worker processes
 (the setting of ``benchmarks/report.py --issue12``: chunks of 1 run), and on a
 2-worker Dask LocalCluster with ``--dask``. It prints the rate, the scaling
 efficiency (rate on n cores / (n x rate on 1 core)) and the time the shipped
-sweep (400 patients x 2 arms x 3 years) would take at the 2-core rate. Each
-timing includes what a user waits for: starting worker processes, importing
-and loading numba's cache in each.
+sweep would take on 2 idle cores, from the CPU time of the sweep in this
+process (the 2-core rate of a few runs carries each worker's start): it screens its 1000 patients first (the
+sweep file's ``[screening]``: each patient's day 0 and one OGTT, timed here in
+this process) and simulates both arms for the ~12 % it enrols (124 of 1000,
+docs/sweeps.md). The throughput sweeps here simulate every patient (their
+copy of the sweep drops the screening). Each timing includes what a user
+waits for: starting worker processes, importing and loading numba's cache in
+each.
 
 The breakdown (CPU seconds of one run, per arm, in this process after
 warm-up) splits a run into its initial state (warm-ups), the envelope's
@@ -35,21 +40,32 @@ from pathlib import Path
 
 from glucosim._toml import load_toml
 from glucosim.sweep import run_sweep
+from glucosim.sweep.design import design_samples
 from glucosim.sweep.load import parse_sweep
 
 REPO = Path(__file__).resolve().parent.parent
 SWEEP = REPO / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
 CHUNK_RUNS = 1
 """Runs per chunk, as ``benchmarks/report.py --issue12`` runs it."""
-SHIPPED_SAMPLES = 400
 SHIPPED_ARMS = 2
+SHIPPED_ENROLLED_SHARE = 124 / 1000
+"""Share of the shipped sweep's patients its screening enrols (measured 2026-12-03: 124 of 1000, docs/sweeps.md)."""
+SCREENING_PATIENTS = 40
+"""Patients whose screening is timed for the projection (CPU of this process, after warm-up)."""
 
 
-def cohort_sweep(patients: int, years: float, all_arms: bool = True):
-    """The shipped prevention sweep resized (both arms, or the control arm only)."""
+def shipped_samples() -> int:
+    return int(load_toml(SWEEP)["design"]["samples"])
+
+
+def cohort_sweep(patients: int, years: float, all_arms: bool = True, screened: bool = False):
+    """The shipped prevention sweep resized (both arms, or the control arm only), without its screening unless
+    ``screened`` (so every patient is simulated)."""
     data = load_toml(SWEEP)
     data["design"]["samples"] = patients
     data["duration_years"] = years
+    if not screened:
+        data.pop("screening", None)
     if not all_arms:
         data["arms"] = data["arms"][:1]
     label = f"# benchmark {patients} x {years} x {len(data['arms'])} arms"
@@ -69,21 +85,44 @@ def patient_years_per_s(loaded, **backend) -> tuple[float, float]:
     return outcome.n_runs * loaded.n_years / elapsed, elapsed
 
 
-def measure(patients: int, years: float, all_arms: bool = True, dask: bool = False) -> dict[str, tuple[float, float]]:
-    """(rate patient-years/s, seconds) for 1 process, 2 local processes and optionally a 2-worker Dask cluster."""
+def measure(
+    patients: int, years: float, all_arms: bool = True, dask: bool = False
+) -> tuple[dict[str, tuple[float, float]], float]:
+    """(rate patient-years/s, seconds) for 1 process, 2 local processes and optionally a 2-worker Dask cluster; and
+    the CPU seconds per patient-year of the in-process sweep (on a loaded machine, wall time says little)."""
     loaded = cohort_sweep(patients, years, all_arms)
     patient_years_per_s(cohort_sweep(1, 1, all_arms), workers=1)  # compile or load the kernels in this process first
+    cpu_start = time.process_time()
     rates = {
         "1 core (in process)": patient_years_per_s(loaded, workers=1),
-        "2 cores (processes)": patient_years_per_s(loaded, workers=2),
     }
+    cpu_s_per_patient_year = (time.process_time() - cpu_start) / (
+        len(design_samples(loaded)) * len(loaded.sweep.arms) * loaded.n_years
+    )
+    rates["2 cores (processes)"] = patient_years_per_s(loaded, workers=2)
     if dask:
         from distributed import Client, LocalCluster
 
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
             with Client(cluster) as client:
                 rates["2 cores (Dask LocalCluster)"] = patient_years_per_s(loaded, client=client)
-    return rates
+    return rates, cpu_s_per_patient_year
+
+
+def screening_cpu_s(patients: int = SCREENING_PATIENTS) -> tuple[float, float]:
+    """(CPU seconds to screen one patient, share enrolled) over the shipped sweep's first ``patients``, in this
+    process after warm-up (``glucosim.sweep.screening.screen_patient``: the patient's day 0 and one OGTT)."""
+    from glucosim.sweep.runner import design_table
+    from glucosim.sweep.screening import screen_patient
+
+    loaded = cohort_sweep(patients, shipped_years(), screened=True)
+    reference = design_table(loaded).query("arm_index == 0")
+    names = list(loaded.variable_names)
+    rows = [(int(row["sample"]), {name: float(row[name]) for name in names}) for _, row in reference.iterrows()]
+    screen_patient(loaded, *rows[0])  # warm
+    start = time.process_time()
+    enrolled = sum(screen_patient(loaded, sample, values)["enrolled"] for sample, values in rows)
+    return (time.process_time() - start) / len(rows), enrolled / len(rows)
 
 
 def _timed(function):
@@ -195,7 +234,7 @@ def main() -> None:
     parser.add_argument("--dask", action="store_true", help="also time a 2-worker Dask LocalCluster")
     parser.add_argument("--no-breakdown", action="store_true", help="skip the per-run CPU breakdown")
     args = parser.parse_args()
-    rates = measure(args.patients, args.years, args.arms == "all", args.dask)
+    rates, cpu_s_per_patient_year = measure(args.patients, args.years, args.arms == "all", args.dask)
     single = rates["1 core (in process)"][0]
     arms = "both arms" if args.arms == "all" else "control arm"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -205,12 +244,20 @@ def main() -> None:
     for name, (rate, seconds) in rates.items():
         cores = 1 if name.startswith("1 core") else 2
         print(f"{name:32s} {rate:16.2f} {seconds:8.1f} {rate / (cores * single):18.0%}")
-    years = shipped_years()
-    shipped = SHIPPED_SAMPLES * SHIPPED_ARMS * years / rates["2 cores (processes)"][0]
+    years, samples = shipped_years(), shipped_samples()
+    screen_s, share = screening_cpu_s()
+    enrolled = round(samples * SHIPPED_ENROLLED_SHARE)
+    start_s = worker_start_cpu_s()
+    # two idle cores, each a worker: the screening's and the runs' CPU time in this process (the small sweeps' 2-core
+    # rate carries each worker's start over a few runs), plus one worker start (both start in parallel, once)
+    screening = samples * screen_s / 2
+    runs = enrolled * SHIPPED_ARMS * years * cpu_s_per_patient_year / 2
     print(
-        f"shipped prevention sweep ({SHIPPED_SAMPLES} x {SHIPPED_ARMS} arms x {years:g} y) at the 2-core rate: "
-        f"{shipped / 60:.1f} min (worker start is amortised over {SHIPPED_SAMPLES * SHIPPED_ARMS} runs there, over "
-        f"{args.patients * (2 if args.arms == 'all' else 1)} here)"
+        f"shipped prevention sweep ({samples} patients screened at {screen_s:.3f} s of CPU each, {share:.0%} of the"
+        f" first {SCREENING_PATIENTS} enrolled here; {enrolled} enrolled x {SHIPPED_ARMS} arms x {years:g} y"
+        f" simulated) on 2 idle cores, from the CPU time in this process: {(screening + runs + start_s) / 60:.1f} min"
+        f" (screening"
+        f" {screening / 60:.1f}, runs {runs / 60:.1f}, worker start {start_s:.1f} s, once per worker for both stages)"
     )
     if args.no_breakdown:
         return
@@ -220,7 +267,7 @@ def main() -> None:
     print(f"  {'':44s}" + "".join(f"{arm:>11s}" for arm in table))
     for name in names:
         print(f"  {name:44s}" + "".join(f"{table[arm][name]:11.3f}" for arm in table))
-    print(f"  {'fresh worker process start (once per worker)':44s}{worker_start_cpu_s():11.3f}")
+    print(f"  {'fresh worker process start (once per worker)':44s}{start_s:11.3f}")
 
 
 if __name__ == "__main__":

@@ -71,12 +71,14 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="glucosim-parent-watch", daemon=True).start()
 
 
-def _run_serial(tasks: Iterable[ChunkTask]) -> Iterator:
+def _run_serial(tasks: Iterable[ChunkTask], function: Callable = run_chunk) -> Iterator:
     for task in tasks:
-        yield run_chunk(task)
+        yield function(task)
 
 
-def _bounded(executor: cf.Executor, tasks: Iterable[ChunkTask], in_flight: Callable[[], int]) -> Iterator:
+def _bounded(
+    executor: cf.Executor, tasks: Iterable[ChunkTask], in_flight: Callable[[], int], function: Callable = run_chunk
+) -> Iterator:
     """Submit ``tasks`` keeping at most ``in_flight()`` pending (asked again as workers join); yield results.
 
     ``tasks`` is consumed lazily: a chunk's task is made only when it is about to be submitted, so memory
@@ -92,7 +94,7 @@ def _bounded(executor: cf.Executor, tasks: Iterable[ChunkTask], in_flight: Calla
             if task is None:
                 exhausted = True
                 break
-            pending[executor.submit(run_chunk, task)] = task
+            pending[executor.submit(function, task)] = task
         if not pending:
             break
         done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
@@ -101,9 +103,54 @@ def _bounded(executor: cf.Executor, tasks: Iterable[ChunkTask], in_flight: Calla
             yield future.result()
 
 
-def _run_processes(tasks: Iterable[ChunkTask], workers: int) -> Iterator:
+class LocalPool:
+    """Local worker processes kept for every stage of a sweep (its screening, then its runs), so each worker
+    starts once (a spawned worker imports glucosim and loads the compiled core: 1.5-1.7 s). Started on first use;
+    a pool broken by a dead worker is replaced by ``restart``."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._executor: cf.ProcessPoolExecutor | None = None
+
+    def executor(self) -> cf.ProcessPoolExecutor:
+        if self._executor is None:
+            # spawn, not fork: numba and threads in the parent make forked children unsafe
+            self._executor = cf.ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_die_with_parent,
+                initargs=(os.getpid(),),
+            )
+        return self._executor
+
+    def restart(self) -> None:
+        """Drop a broken pool (its workers are gone); the next ``executor`` starts a new one."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    def __enter__(self) -> LocalPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _run_processes(
+    tasks: Iterable[ChunkTask], workers: int, function: Callable = run_chunk, pool: LocalPool | None = None
+) -> Iterator:
     import itertools
     from concurrent.futures.process import BrokenProcessPool
+
+    if pool is None:  # a pool of this call's own
+        with LocalPool(workers) as own:
+            yield from _run_processes(tasks, workers, function, own)
+        return
 
     later = iter(tasks)
     remaining: dict[int, ChunkTask] = {}  # handed to a pool and not finished: resubmitted after a restart
@@ -115,17 +162,14 @@ def _run_processes(tasks: Iterable[ChunkTask], workers: int) -> Iterator:
             yield task
 
     for attempt in range(POOL_RESTARTS_MAX + 1):
-        # spawn, not fork: numba and threads in the parent make forked children unsafe
-        context = multiprocessing.get_context("spawn")
         try:
-            with cf.ProcessPoolExecutor(
-                max_workers=workers, mp_context=context, initializer=_die_with_parent, initargs=(os.getpid(),)
-            ) as executor:
-                for outcome in _bounded(executor, handed_out(), lambda: workers * IN_FLIGHT_PER_WORKER):
-                    remaining.pop(outcome[0], None)
-                    yield outcome
+            executor = pool.executor()
+            for outcome in _bounded(executor, handed_out(), lambda: workers * IN_FLIGHT_PER_WORKER, function):
+                remaining.pop(outcome[0], None)
+                yield outcome
             return
         except BrokenProcessPool:
+            pool.restart()
             if attempt == POOL_RESTARTS_MAX:
                 left = len(remaining) + sum(1 for _ in itertools.islice(later, 10**9))
                 raise SweepError(
@@ -134,7 +178,7 @@ def _run_processes(tasks: Iterable[ChunkTask], workers: int) -> Iterator:
                 ) from None
 
 
-def _run_dask(client, tasks: Iterable[ChunkTask]) -> Iterator:
+def _run_dask(client, tasks: Iterable[ChunkTask], function: Callable = run_chunk) -> Iterator:
     from distributed import KilledWorker
 
     try:
@@ -152,7 +196,7 @@ def _run_dask(client, tasks: Iterable[ChunkTask]) -> Iterator:
     # makes the scheduler run the chunk again elsewhere (the result is the same: runs are deterministic)
     executor = client.get_executor(pure=False)
     try:
-        yield from _bounded(executor, tasks, in_flight)
+        yield from _bounded(executor, tasks, in_flight, function)
     except KilledWorker as exc:
         raise SweepError(
             f"Dask gave up on a chunk after its workers died repeatedly ({exc}); finished chunks "
@@ -201,10 +245,15 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
-def execute(tasks: Iterable[ChunkTask], *, workers: int = 1, client=None) -> Iterator:
-    """Run ``tasks``, yielding ``(chunk_index, rows, daily)`` as each finishes (in completion order)."""
+def execute(
+    tasks: Iterable, *, workers: int = 1, client=None, function: Callable = run_chunk, pool: LocalPool | None = None
+) -> Iterator:
+    """Run ``tasks``, yielding ``function(task)`` as each finishes (in completion order): by default ``run_chunk``,
+    ``(chunk_index, rows, daily)``; any module-level function of a task with a ``chunk_index`` whose result starts
+    with it (the screening's ``screen_chunk``). ``pool``: local worker processes to use (and keep) instead of a
+    pool of this call's own."""
     if client is not None:
-        return _run_dask(client, tasks)
+        return _run_dask(client, tasks, function)
     if workers <= 1:
-        return _run_serial(tasks)
-    return _run_processes(tasks, workers)
+        return _run_serial(tasks, function)
+    return _run_processes(tasks, workers, function, pool)

@@ -283,6 +283,13 @@ def parse_sweep(data: dict, source: str, text: str = "") -> LoadedSweep:
         sweep = Sweep.model_validate(data)
     except ValidationError as exc:
         raise SweepError(format_validation_error(source, exc, Sweep, "sweep")) from None
+    if sweep.screening is not None and sweep.design.kind != "cohort":
+        _fail(
+            source,
+            "screening",
+            f"a screening enrols patients of a cohort: it needs design.kind = 'cohort' (got '{sweep.design.kind}'; "
+            "the other designs need every design point)",
+        )
     if sweep.design.kind == "cohort" and sweep.design.cohort is not None:
         if sweep.variables:
             _fail(source, "variables", "a named cohort brings its own variables; remove them or the cohort name")

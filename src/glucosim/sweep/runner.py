@@ -10,11 +10,11 @@ from pathlib import Path
 
 from glucosim._optional import require_extra
 from glucosim.errors import SweepError
-from glucosim.sweep.backends import SlurmOptions, available_cores, dask_client, execute
+from glucosim.sweep.backends import LocalPool, SlurmOptions, available_cores, dask_client, execute
 from glucosim.sweep.design import design_samples, patient_seeds
 from glucosim.sweep.load import LoadedSweep, load_sweep
 from glucosim.sweep.store import SweepStore
-from glucosim.sweep.worker import COMPLETED_STATUSES, STATUS_OK, ChunkTask, RunSpec
+from glucosim.sweep.worker import COMPLETED_STATUSES, STATUS_OK, STATUS_SCREENED_OUT, ChunkTask, RunSpec
 
 DEFAULT_CHUNK_RUNS = 8
 """Runs per chunk file: a chunk is the unit of work, of saving and of resuming."""
@@ -34,6 +34,9 @@ Speed table reports one run of each arm timed alone, best of several; a weekly r
 one; the margin covers worker start and a busy machine); the progress bar then shows the real rate."""
 BYTES_PER_VALUE = 10
 """Rough size of one stored number in a compressed chunk file, for the disk estimate."""
+SECONDS_PER_SCREENING = 0.06
+"""Rough cost of screening one patient on one core (``sweep.screening``: its day 0 and one OGTT; measured 0.045 s
+of CPU), for the estimate printed before a screened sweep starts."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class SweepOutcome:
         complete: every chunk is done (results.parquet and summary.json are written).
         wall_time_s: time of this call, seconds.
         runs_this_call: runs finished by this call.
+        n_screened_out: finished runs not simulated because the screening did not enrol their patient.
     """
 
     out_dir: Path
@@ -57,6 +61,7 @@ class SweepOutcome:
     complete: bool
     wall_time_s: float
     runs_this_call: int
+    n_screened_out: int = 0
 
 
 def planned_runs(loaded: LoadedSweep) -> int:
@@ -86,11 +91,25 @@ def plan_message(loaded: LoadedSweep, n_runs: int, n_new: int, workers: int) -> 
     n_values = len(loaded.variable_names) + 20 + (loaded.n_years + 1) * (len(loaded.sweep.outputs.yearly) + 1)
     n_values += len(loaded.sweep.outputs.daily) * round(years * 365.25)
     disk_mb = n_runs * n_values * BYTES_PER_VALUE * 2 / 1e6  # chunks and results.parquet
-    shown = f"{hours * 60:.0f} min" if hours < 2 else f"{hours:.1f} h"
+    shown = _duration(hours * 3600.0)
+    if loaded.sweep.screening is not None:
+        n_arms = len(loaded.sweep.arms)
+        screening_s = n_new / n_arms * SECONDS_PER_SCREENING / max(workers, 1)
+        return (
+            f"{loaded.sweep.name}: {n_runs // n_arms:,} patients to screen ('{loaded.sweep.screening.rule}' rule; "
+            f"{n_new // n_arms:,} to do, about {_duration(screening_s)} on {workers} worker(s)), then {n_arms} runs of "
+            f"{years:.3g} years for each patient it enrols (at most {shown}, if it enrolled every one)"
+        )
     return (
         f"{loaded.sweep.name}: {n_runs:,} runs of {years:.3g} years ({n_new:,} to do), about {shown} on {workers} "
         f"worker(s) and {disk_mb:,.0f} MB on disk"
     )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
 def design_table(loaded: LoadedSweep):
@@ -118,34 +137,99 @@ def design_table(loaded: LoadedSweep):
     return pd.DataFrame(columns)
 
 
-def _tasks(loaded: LoadedSweep, design, chunk_runs: int, chunks: list[int]) -> Iterator[ChunkTask]:
-    """Each pending chunk's task, made as the backend asks for it (never all at once)."""
+def _chunk_rows(chunk_runs: int, n_runs: int, index: int) -> range:
+    return range(index * chunk_runs, min((index + 1) * chunk_runs, n_runs))
+
+
+def _tasks(
+    loaded: LoadedSweep, design, chunk_runs: int, chunks: list[int], enrolled: set[int] | None = None
+) -> Iterator[ChunkTask]:
+    """Each pending chunk's task, made as the backend asks for it (never all at once). ``enrolled``: the samples a
+    screening enrolled (None: no screening); the others' runs are rows without a run (``screened_out``)."""
     names = list(loaded.variable_names)
     values = design[names].to_numpy()
     for index in chunks:
-        rows = range(index * chunk_runs, min((index + 1) * chunk_runs, len(design)))
         specs = tuple(
             RunSpec(
                 int(design["run_id"].iat[r]),
                 int(design["sample"].iat[r]),
                 int(design["arm_index"].iat[r]),
                 tuple(map(float, values[r])),
+                screened_out=enrolled is not None and int(design["sample"].iat[r]) not in enrolled,
             )
-            for r in rows
+            for r in _chunk_rows(chunk_runs, len(design), index)
         )
         yield ChunkTask(index, loaded, specs)
+
+
+def _screen(
+    store: SweepStore, loaded: LoadedSweep, design, samples: set[int], progress, *, workers, dask, pool, announce
+):
+    """Screen ``samples`` (those of the chunks this call runs) where the screening chunks holding them are not on
+    disk, writing each screening chunk as it lands; returns the enrolled among ``samples``."""
+    from glucosim.sweep.screening import ScreeningTask, screen_chunk
+    from glucosim.sweep.store import SCREENING_CHUNK_SAMPLES, SCREENING_FILE
+
+    n_samples = int(design["sample"].max()) + 1 if len(design) else 0
+    reference = design[design["arm_index"] == 0].sort_values("sample")
+    values = reference[list(loaded.variable_names)].to_numpy()
+    done = store.screening_chunks_done(n_samples)
+    todo = sorted({sample // SCREENING_CHUNK_SAMPLES for sample in samples} - done)
+
+    def tasks() -> Iterator[ScreeningTask]:
+        for index in todo:
+            block = range(index * SCREENING_CHUNK_SAMPLES, min((index + 1) * SCREENING_CHUNK_SAMPLES, n_samples))
+            yield ScreeningTask(index, loaded, tuple((k, tuple(map(float, values[k]))) for k in block))
+
+    n_todo = sum(min(SCREENING_CHUNK_SAMPLES, n_samples - index * SCREENING_CHUNK_SAMPLES) for index in todo)
+    bar = None
+    if progress and n_todo:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_todo, unit="patient", desc="screening", smoothing=0.05)
+    enrolled_now = 0
+    try:
+        for index, frame in execute(tasks(), workers=workers, client=dask, function=screen_chunk, pool=pool):
+            try:
+                store.write_screening_chunk(index, frame)
+            except OSError as exc:
+                raise SweepError(
+                    f"{store.out_dir}: could not write screening chunk {index}: {exc.strerror or exc}; finished "
+                    "chunks are kept: fix the cause and run the same command again"
+                ) from None
+            enrolled_now += int(frame["enrolled"].sum())
+            if bar is not None:
+                bar.update(len(frame))
+                bar.set_postfix(enrolled=enrolled_now, refresh=False)
+    finally:
+        if bar is not None:
+            bar.close()
+    table = store.load_screening(samples)
+    enrolled = set(map(int, table.loc[table["enrolled"].astype(bool), "sample"])) if table is not None else set()
+    refused = int(table["error"].notna().sum()) if table is not None else 0
+    if samples:
+        announce(
+            f"screening ('{loaded.sweep.screening.rule}'): {len(enrolled):,} of {len(samples):,} patients enrolled "
+            f"({100.0 * len(enrolled) / len(samples):.1f} %"
+            + (f"; {refused} refused, see {store.out_dir / SCREENING_FILE}" if refused else "")
+            + f"); the arms are simulated for the enrolled only ({len(enrolled) * len(loaded.sweep.arms):,} runs)"
+        )
+    return enrolled
 
 
 def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict:
     from glucosim.analysis.sweep.cohort import arm_comparison, cumulative_incidence
 
     columns = ["run_id", "arm", "status", "error", *loaded.variable_names, *SUMMARY_COLUMNS]
-    results = store.load_results(require_complete=True, columns=columns)
+    every = store.load_results(require_complete=True, columns=columns)
+    screened_out = every["status"] == STATUS_SCREENED_OUT
+    results = every[~screened_out]  # the outcome is of the runs simulated (a screened sweep's: the enrolled)
     failed = results[results["status"] != STATUS_OK]
     incidence = cumulative_incidence(results, loaded.n_years, reference_arm=loaded.sweep.arms[0].name)
     return {
         "sweep": loaded.sweep.name,
-        "n_runs": len(results),
+        "n_runs": len(every),
+        "n_screened_out": int(screened_out.sum()),
         "n_ok": int((results["status"] == STATUS_OK).sum()),
         "n_implausible": int((results["status"].isin(COMPLETED_STATUSES) & (results["status"] != STATUS_OK)).sum()),
         "n_failed": len(failed),
@@ -158,7 +242,7 @@ def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict
         .value_counts()
         .unstack(fill_value=0)
         .to_dict("index"),
-        "patient_years": float(len(results) * loaded.n_years),
+        "patient_years": float(len(results) * loaded.n_years),  # simulated
         "last_call_wall_time_s": round(wall_time_s, 3),
     }
 
@@ -240,26 +324,46 @@ def run_sweep(
     if n_new:
         announce(plan_message(loaded, len(design), n_new, workers or available_cores()))
     mine = _my_chunks([i for i in range(manifest["n_chunks"]) if i not in done], task_index, task_count)
-    tasks = _tasks(loaded, design, chunk_runs, mine)
     started = time.perf_counter()
-    runs_before = sum(min(chunk_runs, len(design) - index * chunk_runs) for index in done)
-    finished = _drive(
-        store,
-        tasks,
-        runs_before,
-        len(design),
-        loaded.sweep.name,
-        progress,
-        workers=workers,
-        scheduler=scheduler,
-        slurm=slurm,
-        client=client,
-    )
+    local_workers = workers or available_cores()
+    # one backend for both stages: one SLURM cluster, or one set of local worker processes (each starts once)
+    with _backend_client(scheduler, slurm, client) as dask, LocalPool(local_workers) as pool:
+        enrolled = None
+        runs_before, n_bar, bar_name = (
+            sum(min(chunk_runs, len(design) - index * chunk_runs) for index in done),
+            len(design),
+            loaded.sweep.name,
+        )
+        if loaded.sweep.screening is not None:  # screen first: the arms run only for the enrolled
+            rows = [r for i in mine for r in _chunk_rows(chunk_runs, len(design), i)]
+            sample_of = design["sample"].to_numpy()
+            enrolled = _screen(
+                store,
+                loaded,
+                design,
+                {int(sample_of[r]) for r in rows},
+                progress,
+                workers=local_workers,
+                dask=dask,
+                pool=pool,
+                announce=announce,
+            )
+            # the bar counts the runs simulated by this call, not the screened-out rows
+            n_bar = sum(int(sample_of[r]) in enrolled for r in rows)
+            runs_before, bar_name = 0, "simulating the enrolled"
+        tasks = _tasks(loaded, design, chunk_runs, mine, enrolled)
+        finished = _drive(
+            store, tasks, runs_before, n_bar, bar_name, progress, workers=local_workers, dask=dask, pool=pool
+        )
     complete = store.is_complete()
     if complete:
+        if loaded.sweep.screening is not None:
+            store.consolidate_screening()
         store.consolidate(_summary(store, loaded, time.perf_counter() - started))
-    n_failed, n_done = _counts(store)
-    return SweepOutcome(Path(out_dir), len(design), n_done, n_failed, complete, time.perf_counter() - started, finished)
+    n_failed, n_done, n_screened_out = _counts(store)
+    return SweepOutcome(
+        Path(out_dir), len(design), n_done, n_failed, complete, time.perf_counter() - started, finished, n_screened_out
+    )
 
 
 def _stderr(line: str) -> None:
@@ -268,8 +372,9 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _drive(store, tasks, runs_before, n_runs, name, progress, *, workers, scheduler, slurm, client) -> int:
-    """Run the tasks on the chosen backend, saving each chunk as it lands; returns runs finished."""
+def _drive(store, tasks, runs_before, n_runs, name, progress, *, workers, dask, pool=None) -> int:
+    """Run the tasks on the chosen backend, saving each chunk as it lands; returns runs finished (the bar counts
+    the runs simulated: a screened-out row is not one)."""
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -277,21 +382,20 @@ def _drive(store, tasks, runs_before, n_runs, name, progress, *, workers, schedu
         bar = tqdm(total=n_runs, initial=runs_before, unit="run", desc=name[:40], smoothing=0.05)
     finished = failed = 0
     try:
-        with _backend_client(scheduler, slurm, client) as dask:
-            local_workers = workers or available_cores()
-            for chunk_index, rows, daily in execute(tasks, workers=local_workers, client=dask):
-                try:
-                    store.write_chunk(chunk_index, rows, daily)
-                except OSError as exc:  # disk full, folder removed or read-only: finished chunks stay whole
-                    raise SweepError(
-                        f"{store.out_dir}: could not write chunk {chunk_index}: {exc.strerror or exc}; finished "
-                        "chunks are kept: fix the cause and run the same command again"
-                    ) from None
-                finished += len(rows)
-                failed += int((rows["status"] != STATUS_OK).sum())
-                if bar is not None:
-                    bar.update(len(rows))
-                    bar.set_postfix(failed=failed, refresh=False)
+        for chunk_index, rows, daily in execute(tasks, workers=workers, client=dask, pool=pool):
+            try:
+                store.write_chunk(chunk_index, rows, daily)
+            except OSError as exc:  # disk full, folder removed or read-only: finished chunks stay whole
+                raise SweepError(
+                    f"{store.out_dir}: could not write chunk {chunk_index}: {exc.strerror or exc}; finished "
+                    "chunks are kept: fix the cause and run the same command again"
+                ) from None
+            finished += len(rows)
+            simulated = rows["status"] != STATUS_SCREENED_OUT
+            failed += int((simulated & (rows["status"] != STATUS_OK)).sum())
+            if bar is not None:
+                bar.update(int(simulated.sum()))
+                bar.set_postfix(failed=failed, refresh=False)
     finally:
         if bar is not None:
             bar.close()
@@ -305,10 +409,11 @@ def _backend_client(scheduler, slurm, client):
     return contextlib.nullcontext(client)
 
 
-def _counts(store: SweepStore) -> tuple[int, int]:
-    """(failed, done) over every finished chunk."""
+def _counts(store: SweepStore) -> tuple[int, int, int]:
+    """(failed, done, screened out) over every finished chunk."""
     try:
         status = store.load_results(columns=["status"])["status"]
     except SweepError:
-        return 0, 0
-    return int((status != STATUS_OK).sum()), len(status)
+        return 0, 0, 0
+    screened_out = status == STATUS_SCREENED_OUT
+    return int(((status != STATUS_OK) & ~screened_out).sum()), len(status), int(screened_out.sum())

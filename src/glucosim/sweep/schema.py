@@ -216,6 +216,22 @@ class Outputs(_Strict):
         return self
 
 
+ScreeningRule = Literal["dpp"]
+"""Screening rules (``glucosim.sweep.screening.SCREENING_RULES``)."""
+
+
+class Screening(_Strict):
+    """Screen each sampled patient before simulating and run the arms only for those enrolled (a cohort design).
+
+    ``rule = "dpp"``: the DPP's staged screening on day 0 of the reference arm (the first), two fasting glucose
+    tests of 95-125 mg/dl and a 75-g OGTT with a 2-h glucose of 140-199 mg/dl, each with its within-person
+    variability (``glucosim.sweep.screening``). The screening table is kept in the results directory
+    (``screening.parquet``); the patients it does not enrol are rows with status ``screened_out``.
+    """
+
+    rule: ScreeningRule = Field(description="the screening visit: 'dpp' (the DPP's, with its OGTT)")
+
+
 class Sweep(_Strict):
     """A complete sweep file."""
 
@@ -228,6 +244,7 @@ class Sweep(_Strict):
     variables: tuple[Variable, ...] = ()
     arms: tuple[Arm, ...] = (Arm(name="base"),)
     outputs: Outputs = Field(default_factory=Outputs)
+    screening: Screening | None = Field(default=None, description="screen before simulating (default: none)")
 
     @model_validator(mode="after")
     def _check(self):

@@ -11,6 +11,8 @@ Layout of ``DIR``::
     daily/chunk-000000.parquet    daily columns per run (only if the sweep asks)
     results.parquet      all chunks in run order, written when the last chunk lands
     summary.json         counts, failures, outcome by arm (written with results.parquet)
+    screening/chunk-000000.parquet  a screened sweep's ([screening]) screening of samples [0, SCREENING_CHUNK_SAMPLES)
+    screening.parquet    all of them in sample order (sweep.screening.SCREENING_COLUMNS), written with results.parquet
 
 Parquet, not Zarr: a run's outputs are a row of mixed types (stage names,
 error messages, numbers), written and read as a table; one file per chunk
@@ -54,6 +56,10 @@ RESULTS_FILE = "results.parquet"
 SUMMARY_FILE = "summary.json"
 CHUNK_DIR = "chunks"
 DAILY_DIR = "daily"
+SCREENING_DIR = "screening"
+SCREENING_FILE = "screening.parquet"
+SCREENING_CHUNK_SAMPLES = 20
+"""Patients per screening chunk file (~1 s of CPU): the unit of screening work, of saving and of resuming."""
 FORMAT_VERSION = 1
 _CHUNK_NAME = re.compile(r"^chunk-(\d{6,})\.parquet$")
 CORRUPT_SUFFIX = ".corrupt"
@@ -256,7 +262,7 @@ class SweepStore:
             f"{manifest['n_runs'] - existing['n_runs']} new runs"
         )
         manifest = {**manifest, "created_utc": existing.get("created_utc"), "grown_from_runs": existing["n_runs"]}
-        for name in (RESULTS_FILE, SUMMARY_FILE):
+        for name in (RESULTS_FILE, SUMMARY_FILE, SCREENING_FILE):
             (self.out_dir / name).unlink(missing_ok=True)  # no longer complete
         _atomic_write_bytes(self.out_dir / "sweep.toml", loaded.text.encode())
         write_parquet_atomically(design_table, self.out_dir / DESIGN_FILE)
@@ -433,6 +439,74 @@ class SweepStore:
         record.update(_file_record(path))
         _atomic_write_bytes(self.out_dir / CHUNK_DIR / record_name(index), json.dumps(record).encode())
         self._verified.add(index)
+
+    # -------------------------------------------------------------- screening
+    def screening_chunks_done(self, n_samples: int) -> set[int]:
+        """Indices of the screening chunks on disk whole: readable, holding exactly their samples (of ``n_samples``,
+        so the last one of a grown cohort is screened again). Any other chunk file is set aside and announced."""
+        import numpy as np
+
+        directory = self.out_dir / SCREENING_DIR
+        if not directory.is_dir():
+            return set()
+        n_chunks = -(-n_samples // SCREENING_CHUNK_SAMPLES)
+        done = set()
+        for match in map(_CHUNK_NAME.match, sorted(os.listdir(directory))):
+            if not match or int(match.group(1)) >= n_chunks:
+                continue
+            index = int(match.group(1))
+            path = directory / chunk_name(index)
+            first = index * SCREENING_CHUNK_SAMPLES
+            expected = np.arange(first, min(first + SCREENING_CHUNK_SAMPLES, n_samples))
+            try:
+                samples = _read_table(path, columns=["sample"]).column("sample").to_numpy()
+            except Exception:  # noqa: BLE001 - any unreadable file is screened again
+                samples = None
+            if samples is not None and np.array_equal(samples, expected):
+                done.add(index)
+            elif samples is not None and np.array_equal(samples, expected[: len(samples)]):
+                path.unlink()  # the last chunk of a cohort that grew since: screened again with its new samples
+            else:
+                os.replace(path, path.with_name(path.name + CORRUPT_SUFFIX))
+                self.announce(
+                    f"screening chunk {index} ({SCREENING_DIR}/{chunk_name(index)}): unreadable or not its "
+                    "samples; set aside, it will be screened again"
+                )
+        return done
+
+    def write_screening_chunk(self, index: int, frame) -> None:
+        """Store one screening chunk, whole or not at all."""
+        (self.out_dir / SCREENING_DIR).mkdir(parents=True, exist_ok=True)
+        write_parquet_atomically(frame, self.out_dir / SCREENING_DIR / chunk_name(index))
+
+    def load_screening(self, samples=None):
+        """The screening table (one row per screened sample, in sample order), or None if the sweep was not
+        screened; ``samples``: only those (read from the chunks that hold them)."""
+        import pandas as pd
+
+        final = self.out_dir / SCREENING_FILE
+        manifest = self.manifest() or {}
+        if final.is_file() and samples is None:
+            table = read_parquet_file(final)
+            if len(table) == manifest.get("n_samples"):
+                return table
+        directory = self.out_dir / SCREENING_DIR
+        if not directory.is_dir():
+            return None
+        indices = sorted(int(m.group(1)) for m in map(_CHUNK_NAME.match, os.listdir(directory)) if m)
+        if samples is not None:
+            indices = sorted(set(indices) & {int(sample) // SCREENING_CHUNK_SAMPLES for sample in samples})
+        frames = [read_parquet_file(directory / chunk_name(index)) for index in indices]
+        if not frames:
+            return None
+        table = pd.concat(frames, ignore_index=True).sort_values("sample", kind="stable").reset_index(drop=True)
+        return table if samples is None else table[table["sample"].isin(set(map(int, samples)))]
+
+    def consolidate_screening(self) -> None:
+        """Write screening.parquet (every sample, in order) from the screening chunks, atomically."""
+        table = self.load_screening()
+        if table is not None:
+            write_parquet_atomically(table, self.out_dir / SCREENING_FILE)
 
     def design(self):
         """The design table (one row per run)."""

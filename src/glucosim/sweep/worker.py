@@ -26,6 +26,9 @@ COMPLETED_STATUSES = (STATUS_OK, STATUS_IMPLAUSIBLE)
 """Runs that produced outputs. Analyses use all of them and report how many were flagged: dropping the
 implausible ones would drop the sickest patients (an HbA1c above the band has surely reached diabetes) and bias
 incidence, and would leave holes in ordered designs."""
+STATUS_SCREENED_OUT = "screened_out"
+"""The sweep's screening (``[screening]``, ``glucosim.sweep.screening``) did not enrol the patient: not simulated,
+no outputs. Neither completed nor failed: analyses leave these runs out and count them apart."""
 STATUS_ERROR = "error"
 """An unexpected exception (a bug to report); recorded with its traceback so the sweep goes on."""
 
@@ -45,6 +48,7 @@ class RunSpec:
     sample: int
     arm_index: int
     values: tuple[float, ...]
+    screened_out: bool = False  # the screening did not enrol the patient: a row without a run
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,9 @@ def run_one(loaded, spec: RunSpec, n_years: int) -> tuple[dict, object]:
     row = {"run_id": spec.run_id, "sample": spec.sample, "arm": arm.name, **values}
     started = time.perf_counter()
     daily = None
+    if spec.screened_out:
+        row.update(status=STATUS_SCREENED_OUT, error=None, wall_time_s=0.0)
+        return row, None
     try:
         data = run_scenario_data(loaded, arm, values)
         scenario = parse_scenario(data, source=f"{loaded.source} (run {spec.run_id}, arm '{arm.name}')")

@@ -17,6 +17,7 @@ from glucosim.analysis.sweep.cohort import (
 from glucosim.analysis.sweep.sensitivity import DEFAULT_OUTPUTS, design_bounds, ranking_column, sensitivity_indices
 from glucosim.errors import SweepError
 from glucosim.sweep.store import SweepStore, strict_json
+from glucosim.sweep.worker import STATUS_SCREENED_OUT
 
 ANALYSIS_DIR = "analysis"
 GRID_VARIABLES_FOR_MAP = 2
@@ -121,6 +122,17 @@ def analyze_sweep(
     notes = []
     if len(results) < manifest["n_runs"]:
         notes.append(f"partial sweep: {len(results)} of {manifest['n_runs']} runs finished")
+    screened_out = results["status"] == STATUS_SCREENED_OUT
+    if screened_out.any():  # a screened sweep: the outcomes are of the enrolled, the runs simulated
+        notes.append(
+            f"screened before simulating: {int((~screened_out).sum())} of {len(results)} runs simulated (the "
+            f"enrolled), {int(screened_out.sum())} screened out (screening.parquet); the analysis is of the enrolled"
+        )
+        results = results[~screened_out].reset_index(drop=True)
+        if not len(results):
+            raise SweepError(
+                f"{out_dir}: the screening enrolled no patient, so no run was simulated: nothing to analyse"
+            )
     reference_arm = manifest["arms"][0]
     run_years = manifest.get("run_years", manifest["n_years"])  # older manifests: whole years
     incidence = cumulative_incidence(results, manifest["n_years"], reference_arm=reference_arm)

@@ -17,7 +17,8 @@ OGTT.
 
 What the clinic here does with a sweep's daily fasting glucose and HbA1c:
 
-- screening (day 0), staged as the DPP's was (Diabetes Care 22:623 and
+- screening (day 0; ``glucosim.sweep.screening.screening_visit``, the one definition a sweep also runs before
+  simulating when its file has ``[screening]``), staged as the DPP's was (Diabetes Care 22:623 and
   Diabetes Care 2005 28:2974, PMC1314971: a preliminary fasting glucose, then
   an OGTT visit whose own samples decide): a preliminary fasting glucose in
   the window (95-125 mg/dl), then at the eligibility visit a 75-g OGTT
@@ -57,7 +58,6 @@ number), the same in every arm: a paired trial, and the same screening.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -66,24 +66,26 @@ from glucosim.analysis.markers import (
     FASTING_GLUCOSE_PREDIABETES_MG_DL,
     HBA1C_DIABETES_PERCENT,
     HBA1C_PREDIABETES_PERCENT,
-    TWO_HOUR_GLUCOSE_DIABETES_MG_DL,
-    TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL,
 )
 from glucosim.physiology.units import DAYS_PER_YEAR
 
-FASTING_GLUCOSE_CV = 0.057
-"""Within-person coefficient of variation of one fasting glucose (Selvin et al. 2007, Arch Intern Med 167:1545)."""
-HBA1C_CV = 0.036
-"""Within-person coefficient of variation of one HbA1c (Selvin et al. 2007)."""
-TWO_HOUR_GLUCOSE_CV = 0.127
-"""Within-person coefficient of variation of the 75-g OGTT's 2-h plasma glucose: 12.7 +- 1.2 % over four OGTTs
-on separate mornings in 36 adults (lean, obese, IGT, mild diabetes; Diabetes Care 1998 21:336, abstract read)."""
-SCREENING_FASTING_GLUCOSE_MG_DL = (95.0, 125.0)
-"""The DPP's fasting-glucose eligibility window (Knowler et al. 2002)."""
-SCREENING_TWO_HOUR_GLUCOSE_MG_DL = (TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL, TWO_HOUR_GLUCOSE_DIABETES_MG_DL)
-"""The DPP's 2-h eligibility window, impaired glucose tolerance: 140 <= 2-h glucose < 200 mg/dl (140-199)."""
-SCREENING_OGTT_PROTOCOL = "ogtt_75g"
-"""The eligibility visit's test: the shipped 75-g OGTT (protocols/ogtt_75g.toml; 2-h glucose at 120 min)."""
+# the screening visit's one definition (its tests, windows, variability and seed): the sweep screens with it before
+# simulating (a sweep file's [screening]), and the clinic here screens with it after an unscreened sweep
+from glucosim.sweep.screening import (  # noqa: F401 - re-exported: the clinic's settings and windows
+    CLINIC_SEED,
+    FASTING_GLUCOSE_CV,
+    HBA1C_CV,
+    SCREENING_FASTING_GLUCOSE_MG_DL,
+    SCREENING_OGTT_PROTOCOL,
+    SCREENING_TWO_HOUR_GLUCOSE_MG_DL,
+    TWO_HOUR_GLUCOSE_CV,
+    ClinicSettings,
+    reference_scenario,
+    screening_ogtt,
+    screening_visit,
+    visit_draws,
+)
+
 SCREENING_OGTT_FILE = "clinic_screening_ogtt.parquet"
 """Where a sweep directory keeps its screening OGTTs (sample, two_hour_glucose_mg_dl): computed once."""
 VISITS_PER_YEAR = 2
@@ -92,8 +94,6 @@ HBA1C_EVERY_VISITS = 2
 """HbA1c (standing in for the annual OGTT) at every second visit: yearly."""
 CONFIRMATION_DAYS = 42
 """A first elevated test is repeated about 6 weeks later (Knowler et al. 2002; Christophi et al. 2013)."""
-CLINIC_SEED = 20020207
-"""Seed of the tests' variability (with the sample number): the same draws in every arm and every rerun."""
 COLUMNS = (
     "screen_fasting_glucose_mg_dl",
     "screen_hba1c_percent",
@@ -102,16 +102,6 @@ COLUMNS = (
     "diagnosis_day",
     "normal_day",
 )
-
-
-@dataclass(frozen=True)
-class ClinicSettings:
-    """The clinic's measurement variability (set to 0 for a noiseless clinic)."""
-
-    fasting_glucose_cv: float = FASTING_GLUCOSE_CV
-    hba1c_cv: float = HBA1C_CV
-    seed: int = CLINIC_SEED
-    two_hour_glucose_cv: float = TWO_HOUR_GLUCOSE_CV
 
 
 def visit_days(n_days: int) -> list[int]:
@@ -140,7 +130,7 @@ def clinic_course(
     """
     n = len(fasting_mg_dl)
     days = visit_days(n)
-    z = np.random.default_rng((settings.seed, int(sample))).standard_normal((len(days), 4))
+    z = visit_draws(sample, len(days), settings)
 
     def fasting(k: int, column: int, day: int) -> float:
         return float(fasting_mg_dl[min(day, n - 1)]) * (1.0 + settings.fasting_glucose_cv * z[k, column])
@@ -148,30 +138,16 @@ def clinic_course(
     def hba1c(k: int, column: int, day: int) -> float:
         return float(hba1c_percent[min(day, n - 1)]) * (1.0 + settings.hba1c_cv * z[k, column])
 
-    # the preliminary test, then the eligibility visit's (its draws are the screening's unused columns)
-    preliminary_fasting = fasting(0, 1, 0)
-    screen_fasting, screen_hba1c = fasting(0, 0, 0), hba1c(0, 2, 0)
-    low, high = SCREENING_FASTING_GLUCOSE_MG_DL
-    screen_two_hour = math.nan
-    if ogtt_screening is None:
-        ogtt_screening = math.isfinite(screen_two_hour_mg_dl)
-    if ogtt_screening and not math.isfinite(screen_two_hour_mg_dl):  # the test was refused: not enrolled
-        enrolled = False
-    elif ogtt_screening:  # the DPP's rule: fasting window and impaired glucose tolerance
-        # its own stream, so the fasting and HbA1c draws are those of a clinic without the OGTT
-        z_two_hour = float(np.random.default_rng((settings.seed, int(sample), 2)).standard_normal())
-        screen_two_hour = screen_two_hour_mg_dl * (1.0 + settings.two_hour_glucose_cv * z_two_hour)
-        low_2h, high_2h = SCREENING_TWO_HOUR_GLUCOSE_MG_DL
-        enrolled = (
-            low <= preliminary_fasting <= high and low <= screen_fasting <= high and low_2h <= screen_two_hour < high_2h
-        )
-    else:  # HbA1c stands in for the 2-h glucose
-        enrolled = (
-            low <= preliminary_fasting <= high
-            and low <= screen_fasting <= high
-            and (screen_fasting >= FASTING_GLUCOSE_PREDIABETES_MG_DL or screen_hba1c >= HBA1C_PREDIABETES_PERCENT)
-            and screen_hba1c < HBA1C_DIABETES_PERCENT
-        )
+    # the screening visit (sweep.screening: the same visit a screened sweep runs before simulating)
+    screening = screening_visit(
+        sample,
+        float(fasting_mg_dl[0]),
+        float(hba1c_percent[0]),
+        screen_two_hour_mg_dl,
+        settings,
+        ogtt_screening=ogtt_screening,
+        draws=z[0],
+    )
     diagnosis_day = normal_day = math.nan
     for k, day in enumerate(days[1:], start=1):
         yearly = k % HBA1C_EVERY_VISITS == 0
@@ -194,10 +170,7 @@ def clinic_course(
         ):
             normal_day = float(day)
     return {
-        "screen_fasting_glucose_mg_dl": screen_fasting,
-        "screen_hba1c_percent": screen_hba1c,
-        "screen_two_hour_glucose_mg_dl": screen_two_hour,
-        "enrolled": bool(enrolled),
+        **screening,
         "diagnosis_day": diagnosis_day,
         "normal_day": normal_day,
     }
@@ -251,12 +224,8 @@ def screening_two_hour_glucose(loaded, results, samples=None) -> dict[int, float
         results: the sweep's results (columns ``sample`` and the sweep's variables).
         samples: the samples to test (default: all).
     """
-    from glucosim.clinic.runner import run_protocol
     from glucosim.errors import GlucosimError
-    from glucosim.scenario.load import parse_scenario
-    from glucosim.sweep.scenario_edit import run_scenario_data
 
-    arm = loaded.sweep.arms[0]
     names = list(loaded.variable_names)
     rows = results.drop_duplicates("sample").set_index("sample")
     wanted = rows.index if samples is None else [s for s in samples if s in rows.index]
@@ -264,16 +233,13 @@ def screening_two_hour_glucose(loaded, results, samples=None) -> dict[int, float
     for sample in wanted:
         values = {name: float(rows.at[sample, name]) for name in names}
         try:
-            data = run_scenario_data(loaded, arm, values)
-            scenario = parse_scenario(data, source=f"{loaded.source} (sample {sample}, screening OGTT)")
-            indices = run_protocol(SCREENING_OGTT_PROTOCOL, scenario, day=0).indices
-            found[int(sample)] = float(indices["two_hour_glucose_mg_dl"])
+            found[int(sample)] = screening_ogtt(reference_scenario(loaded, sample, values, "screening OGTT"))
         except GlucosimError:
             found[int(sample)] = math.nan
     return found
 
 
-SCREENING_KEY_SOURCES = ("physiology", "clinic", "scenario", "simulation", "solver", "protocols", "models")
+SCREENING_KEY_SOURCES = ("physiology", "clinic", "scenario", "simulation", "solver", "sweep", "protocols", "models")
 """Package folders whose files can change a day-0 OGTT (with the sweep's runs): the screening cache's key."""
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.sweep.store import COMPLETED_STATUSES, STATUS_OK
+from glucosim.sweep.worker import STATUS_SCREENED_OUT
 
 
 def cumulative_incidence(results, n_years: int, reference_arm: str | None = None):
@@ -33,13 +34,16 @@ def cumulative_incidence(results, n_years: int, reference_arm: str | None = None
     patients out of the group at year 0.
 
     Returns:
-        DataFrame with one row per (arm, year): ``n_runs``, ``n_failed``,
+        DataFrame with one row per (arm, year): ``n_runs`` (simulated: a screened sweep's screened-out rows are
+        left out), ``n_failed``,
         ``prediabetes_or_worse_fraction``, ``diabetes_fraction``, and the
         diabetes fraction among patients prediabetic at the start
         (``*_from_prediabetes``, the group prevention trials enrol).
     """
     import pandas as pd
 
+    # a screened sweep's screened-out rows are no runs: neither counted nor failed (the arms are its enrolled)
+    results = results[results["status"] != STATUS_SCREENED_OUT]
     reference_arm = reference_arm or str(results["arm"].iloc[0])
     reference = results[results["arm"] == reference_arm].set_index("sample")["y0_stage"]
     prediabetic_samples = set(reference.index[reference == "prediabetes"])
@@ -88,6 +92,8 @@ def arm_comparison(incidence, reference_arm: str | None = None) -> list[dict]:
     prevention trial such as the DPP enrols; its 58 % is over ~3 years, so
     compare at that year with ``incidence``, not only at the last).
     """
+    if not len(incidence):  # no run simulated (a screening that enrolled no one)
+        return []
     last = incidence[incidence["year"] == incidence["year"].max()]
     reference_arm = reference_arm or str(last["arm"].iloc[0])
     reference = last[last["arm"] == reference_arm].iloc[0]

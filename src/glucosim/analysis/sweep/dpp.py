@@ -277,7 +277,9 @@ def load_trial_results(out_dir, loaded=None):
 
     The clinic's screening OGTT needs the sweep (``loaded``, or the sweep file the manifest names, if it is
     unchanged): without it HbA1c stands in for the OGTT's 2-h glucose at screening (``results.attrs``
-    ``screening_ogtt`` says which).
+    ``screening_ogtt`` says which). A sweep screened before simulating (``[screening]``) kept its OGTTs in its
+    screening table (``glucosim.sweep.screening``): they are read from there, and the clinic must enrol exactly the
+    patients that table enrolled (the same visit on the same day-0 values), else a ``SweepError`` says which.
     """
     from glucosim.analysis.sweep.clinic import DAILY_COLUMNS, cached_screening_two_hour_glucose, clinic_outcomes
     from glucosim.errors import SweepError
@@ -292,11 +294,34 @@ def load_trial_results(out_dir, loaded=None):
     results = weight_columns(results, daily)
     if not set(DAILY_COLUMNS) <= set(daily.columns):
         return results
-    loaded = loaded if loaded is not None else _sweep_of(store)
-    two_hour = cached_screening_two_hour_glucose(loaded, results, out_dir) if loaded is not None else None
+    screening = store.load_screening()
+    if screening is not None:  # screened before simulating: the screening table holds each patient's OGTT
+        two_hour = dict(zip(screening["sample"].astype(int), screening["two_hour_glucose_mg_dl"].astype(float)))
+    else:
+        loaded = loaded if loaded is not None else _sweep_of(store)
+        two_hour = cached_screening_two_hour_glucose(loaded, results, out_dir) if loaded is not None else None
     seen = clinic_outcomes(results, daily, screening_two_hour=two_hour)
     seen.attrs["screening_ogtt"] = two_hour is not None
+    if screening is not None:
+        _check_screening(seen, screening, (store.manifest() or {}).get("arms", [None])[0], out_dir)
     return seen
+
+
+def _check_screening(seen, screening, reference_arm, out_dir) -> None:
+    """The clinic's enrolment (from the runs' day 0) is the screening table's (from the screening's day 0)."""
+    from glucosim.errors import SweepError
+
+    reference = seen[seen["arm"] == reference_arm]
+    clinic = set(map(int, reference.loc[reference["clinic_enrolled"].astype(bool), "sample"]))
+    screened = set(map(int, screening.loc[screening["enrolled"].astype(bool), "sample"]))
+    screened &= set(map(int, reference["sample"]))  # a partial sweep: the runs finished so far
+    if clinic != screened:
+        differ = sorted(clinic ^ screened)
+        raise SweepError(
+            f"{out_dir}: the screening table enrolled {len(screened)} patients, the clinic reading the runs' day 0 "
+            f"{len(clinic)}; they differ for samples {differ[:10]} (was the model changed between the screening and "
+            "the runs? rerun the sweep into a new folder)"
+        )
 
 
 def _sweep_of(store):

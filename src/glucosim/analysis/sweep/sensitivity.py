@@ -171,8 +171,11 @@ def sensitivity_indices(results, manifest: dict, output: str, arm: str | None = 
                     f"(arm '{arm}' has {len(rows)})"
                 )
             # SALib's delta reports binning notices as warnings and resets the filters itself: record, don't print
-            with warnings.catch_warnings(record=True):
-                found = delta.analyze(problem, x, y, seed=SENSITIVITY_SEED, print_to_console=False)
+            try:
+                with warnings.catch_warnings(record=True):
+                    found = delta.analyze(problem, x, y, seed=SENSITIVITY_SEED, print_to_console=False)
+            except ValueError as exc:  # SALib: a singular matrix of a degenerate (near-constant) outcome or variable
+                raise SweepError(f"the delta estimator failed on arm '{arm}' ({len(rows)} samples): {exc}") from None
             # SALib 1.6 reports the raw estimator as 'delta_raw' (with 'balanced' and 'step' variants); older 'delta'
             key = "delta" if "delta" in found else "delta_raw"
             frame = pd.DataFrame(
