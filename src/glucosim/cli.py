@@ -775,9 +775,11 @@ def sweep(
         )
     except GlucosimError as error:
         _fail(error)
+    # a screened sweep's patients who were not enrolled count as finished runs that were never simulated
+    screened_out = f", {outcome.n_screened_out} screened out, not simulated" if outcome.n_screened_out else ""
     click.echo(
         f"{loaded.sweep.name}: {outcome.n_done} of {outcome.n_runs} runs done "
-        f"({outcome.runs_this_call} now, {outcome.n_failed} failed) in {outcome.wall_time_s:.1f} s"
+        f"({outcome.runs_this_call} now, {outcome.n_failed} failed{screened_out}) in {outcome.wall_time_s:.1f} s"
     )
     if outcome.complete:
         _echo_sweep_summary(out_dir)

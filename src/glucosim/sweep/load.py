@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from glucosim._toml import read_toml_file
 from glucosim.errors import ParameterError, ScenarioError, SweepError
-from glucosim.parameters import load_parameter_table
+from glucosim.parameters import DIMENSIONLESS, load_parameter_table
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH
 from glucosim.scenario.load import format_validation_error, parse_scenario
 from glucosim.simulation.result import YEARLY_COLUMNS, whole_years
@@ -36,8 +36,6 @@ _NEEDS = {
     "cohort": "a 'distribution' (uniform: range; normal: mean, sd; lognormal: median, gsd)",
 }
 _SAMPLING_FIELDS = ("values", "range", "levels", "distribution", "median", "gsd", "mean", "sd", "bounds")
-DIMENSIONLESS = "1"
-"""The parameter table's unit of relative (healthy = 1) quantities."""
 CORRELATION_TOLERANCE = 1e-9
 """Symmetry and unit-diagonal tolerance of a correlation matrix."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from glucosim.analysis import markers
+from glucosim.parameters import DIMENSIONLESS
 from glucosim.plotting.style import OKABE_ITO, RC, SERIES_COLOURS, STAGE_COLOURS
 from glucosim.sweep.store import COMPLETED_STATUSES
 
@@ -23,7 +24,6 @@ FIELD_UNITS = (
     ("_rel", "x normal"),
 )
 """Units of scenario fields, read off the end of their names (the schema's convention)."""
-DIMENSIONLESS = "1"
 FIGURE_SIZE_IN = (7.0, 4.5)
 MAP_SIZE_IN = (8.0, 6.0)
 """Tall enough for a long variable label on the y axis."""
