@@ -27,6 +27,7 @@ import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ class FullRun:
     """What the comparison reads from a full-resolution run (small enough to keep in ``--full-cache``)."""
 
     summary: dict
-    yearly: object  # DataFrame
+    yearly: Any  # DataFrame
     n_days: int
     seconds: float
 
