@@ -547,15 +547,16 @@ def issue12_section() -> None:
         t_envelope = min(t_envelope, time.perf_counter() - start)
         cpu_envelope = min(cpu_envelope, time.thread_time() - cpu_start)
     solver = envelope.summary["provenance"]["solver"]
+    # judged on CPU time: on a shared machine the wall time says more about the other users than about the run
     row(
-        "envelope following: 20 y of scenario 03",
-        f"{t_envelope:.2f} s",
+        "envelope following: 20 y of scenario 03 (CPU)",
+        f"{cpu_envelope:.2f} s",
         f"{t_full / t_envelope:.1f}x",
         f"<= {ISSUE12_ENVELOPE_S:g} s",
-        t_envelope <= ISSUE12_ENVELOPE_S,
+        cpu_envelope <= ISSUE12_ENVELOPE_S,
     )
     print(
-        f"    ({cpu_envelope:.2f} s of CPU, best of {ISSUE12_ENVELOPE_REPEATS}; {solver['simulated_days']} of "
+        f"    ({t_envelope:.2f} s of wall time, best of {ISSUE12_ENVELOPE_REPEATS}; {solver['simulated_days']} of "
         f"{len(envelope.daily)} days integrated at rtol {solver['rtol']:g}, {solver['envelope_steps']} "
         f"envelope steps; crossing days full/envelope: "
         + ", ".join(
@@ -565,6 +566,22 @@ def issue12_section() -> None:
         )
         + ")"
     )
+
+    from glucosim.clinic.visits import simulate_with_visits
+    from glucosim.simulation.envelope import EnvelopeSettings
+
+    settled = float("inf")
+    for _ in range(ISSUE12_ENVELOPE_REPEATS):  # glucosim.simulate's run, with the former envelope settings
+        cpu_start = time.thread_time()
+        simulate_with_visits(
+            PROGRESSION_SCENARIO,
+            progress=False,
+            resolution="envelope",
+            envelope_settings=EnvelopeSettings(settle="simulate", max_step_days=60),
+        )
+        settled = min(settled, time.thread_time() - cpu_start)
+    row("  with a settling day per step, 60-day cap (CPU)", f"{settled:.2f} s", f"{cpu_envelope / settled:.2f}x")
+    print("    (the envelope's settings before 2026-12-03; ratio: the default's CPU over this one's)")
 
     for method in ISSUE12_WORKLOAD_METHODS[1:]:
         glucosim.simulate(PROGRESSION_SCENARIO, progress=False, until_day=1, method=method)  # load the core

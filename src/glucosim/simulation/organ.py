@@ -134,3 +134,79 @@ def organ_rhs():
     from glucosim.physiology.model import rhs
 
     return cached_copy(rhs.py_func, f"rhs_{_source_hash()}")
+
+
+def _offset_bias(y, segment, drivers, t, rows, p, delta0, rates):
+    # mean over ``rows`` of rhs(y) - rhs(y - delta0 exp(rates (t - t0))): see DayStepper.offset_bias
+    n = y.shape[1]
+    total = np.zeros(n)
+    base = np.empty(n)
+    moved = np.empty(n)
+    trial = np.empty(n)
+    for row in rows:
+        drv = drivers[segment[row]]
+        rhs(0.0, y[row], drv, p, base)  # noqa: F821 (bound in organ_offset_bias)
+        elapsed = t[row] - t[0]
+        for i in range(n):
+            trial[i] = y[row, i] - delta0[i] * np.exp(rates[i] * elapsed) if delta0[i] != 0.0 else y[row, i]
+        rhs(0.0, trial, drv, p, moved)  # noqa: F821
+        for i in range(n):
+            total[i] += base[i] - moved[i]
+    return total / max(len(rows), 1)
+
+
+@cache
+def organ_offset_bias():
+    """``f(y, segment, drivers, t, rows, p, delta0, rates)``: the mean, over the output rows ``rows`` of a stretch
+    integrated on the grid ``t`` (minutes), of how much ``physiology.model.rhs`` moves (per minute) when the state
+    is offset by ``delta0 * exp(rates * (t - t[0]))`` (``rates`` per minute); compiled once and cached on disk
+    under the source hash (envelope following's correction of a period that started off its periodic orbit)."""
+    import types
+
+    from glucosim.physiology.model import rhs
+
+    namespace = dict(_offset_bias.__globals__)
+    namespace["rhs"] = rhs
+    name = f"offset_bias_{_source_hash()}"
+    function = types.FunctionType(_offset_bias.__code__, namespace, name)
+    function.__qualname__ = name
+    return numba.njit(cache=True, error_model="numpy")(function)
+
+
+def _mean_relaxation(y, segment, drivers, rows, p, states):
+    # mean over ``rows`` of min(0, d rhs_i / d y_i) for i in ``states`` (forward differences, as _jacobian_diagonal)
+    n = y.shape[1]
+    out = np.zeros(n)
+    base = np.empty(n)
+    moved = np.empty(n)
+    trial = np.empty(n)
+    for row in rows:
+        drv = drivers[segment[row]]
+        for i in range(n):
+            trial[i] = y[row, i]
+        rhs(0.0, trial, drv, p, base)  # noqa: F821 (bound in organ_mean_relaxation)
+        for i in states:
+            h = 1e-6 * max(abs(trial[i]), 1e-3)
+            trial[i] = y[row, i] + h
+            rhs(0.0, trial, drv, p, moved)  # noqa: F821
+            out[i] += min((moved[i] - base[i]) / h, 0.0)
+            trial[i] = y[row, i]
+    return out / max(len(rows), 1)
+
+
+@cache
+def organ_mean_relaxation():
+    """``f(y, segment, drivers, rows, p, states)``: each of ``states``' own relaxation rate (per minute, <= 0; the
+    other entries 0), the diagonal of ``physiology.model.rhs``'s Jacobian averaged over the output rows ``rows`` of
+    an integrated stretch, in one compiled call (envelope following takes it after every simulated period, for
+    its slow states only); cached on disk under the source hash."""
+    import types
+
+    from glucosim.physiology.model import rhs
+
+    namespace = dict(_mean_relaxation.__globals__)
+    namespace["rhs"] = rhs
+    name = f"mean_relaxation_{_source_hash()}"
+    function = types.FunctionType(_mean_relaxation.__code__, namespace, name)
+    function.__qualname__ = name
+    return numba.njit(cache=True, error_model="numpy")(function)

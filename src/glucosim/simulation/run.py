@@ -29,6 +29,8 @@ from glucosim.simulation.organ import (
     organ_fluxes,
     organ_integrator,
     organ_jacobian_diagonal,
+    organ_mean_relaxation,
+    organ_offset_bias,
     organ_rhs,
 )
 from glucosim.simulation.result import SimulationResult, build_result
@@ -50,6 +52,11 @@ step-to-step differences (largest yearly difference 0.52 %, from 0.62 %)."""
 RELAXATION_SAMPLES = 12
 """Most samples of a stretch taken for that average (each costs one right-hand side per state): a week is sampled
 every 14 h, at a different time of day each day."""
+
+
+OFFSET_SAMPLES = 12
+"""Outputs of a period (evenly spaced: every 2 h of a day) at which envelope following resamples the right-hand side
+to take away the part of the period's slopes owed to its start off the periodic orbit."""
 
 
 class ResolutionError(GlucosimError, ValueError):
@@ -115,18 +122,28 @@ class DayStepper:
         self.dose, self.speed = last_meal(program.day_plan(0))  # the warm-up ended on day 0's routine
         self.simulated_days = 0
 
-    def mean_relaxation(self, every_min: float = RELAXATION_SAMPLE_MIN) -> np.ndarray:
-        """Each state's own relaxation rate (1/day, <= 0) averaged over the last stretch integrated: the diagonal
-        of the right-hand side's Jacobian sampled every ``every_min`` minutes (envelope following's
-        exponential step integrates it exactly)."""
+    def mean_relaxation(self, states: np.ndarray, every_min: float = RELAXATION_SAMPLE_MIN) -> np.ndarray:
+        """The own relaxation rates (1/day, <= 0) of ``states`` (indices; the other entries are 0) averaged over the
+        last stretch integrated: the diagonal of the right-hand side's Jacobian sampled every ``every_min`` minutes
+        (envelope following's exponential step integrates it exactly)."""
         y, segment, drivers = self._last
-        jacobian_diagonal = organ_jacobian_diagonal()
         # at most RELAXATION_SAMPLES samples: a week is sampled every 14 h, at a different time of day each day
         spacing = max(every_min, len(y) * OUTPUT_STEP_MIN / RELAXATION_SAMPLES)
-        rows = range(0, len(y) - 1, max(1, int(spacing // OUTPUT_STEP_MIN)))
-        p = self.program.parameters
-        total = sum(np.minimum(jacobian_diagonal(y[row], drivers[segment[row]], p), 0.0) for row in rows)
-        return total / len(rows) * MINUTES_PER_DAY
+        rows = np.arange(0, len(y) - 1, max(1, int(spacing // OUTPUT_STEP_MIN)), dtype=np.int64)
+        rates = organ_mean_relaxation()(y, segment, drivers, rows, self.program.parameters, states)
+        return rates * MINUTES_PER_DAY
+
+    def offset_bias(self, delta0: np.ndarray, rates: np.ndarray, samples: int = OFFSET_SAMPLES) -> np.ndarray:
+        """How much of each state's mean slope (per day) over the last stretch integrated is owed to its start off
+        the periodic orbit by ``delta0``, decaying as ``exp(rates * t)`` (``rates`` per day): the right-hand side
+        along the stretch's trajectory less the same with the offset taken away, averaged over ``samples``
+        evenly spaced outputs (envelope following's correction of a period it did not settle first)."""
+        y, segment, drivers = self._last
+        rows = np.linspace(0, len(y) - 2, samples).astype(np.int64)
+        bias = organ_offset_bias()(
+            y, segment, drivers, self._last_t, rows, self.program.parameters, delta0, rates / MINUTES_PER_DAY
+        )
+        return bias * MINUTES_PER_DAY
 
     @property
     def work(self) -> SolverStats:
@@ -182,6 +199,7 @@ class DayStepper:
         self.tolerances = dataclasses.replace(self.tolerances, h_init=result.h_next)
         self._counters += result.stats.as_tuple()
         self._last = (result.y, result.segment, schedule.drivers)
+        self._last_t = result.t
         self.simulated_days += n_days
         if not keep:
             return {}, result.y_final.copy()
