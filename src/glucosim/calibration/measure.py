@@ -170,7 +170,7 @@ def solve_reference_day(overrides: dict | None = None) -> dict:
             half_width = SECRETION_GUESS_HALF_WIDTH * guess
         elif iterates:  # extrapolated along the last two roots; the bracket twice the predicted move wide
             (i0, s0, _), (i1, s1, _) = iterates[-2:]
-            guess = s1 + (s1 - s0) / (i1 - i0) * (insulin - i1)
+            guess = s1 + (s1 - s0) / (i1 - i0) * (insulin - i1) if i1 != i0 else s1
             half_width = max(2.0 * abs(guess - s1), SECRETION_GUESS_MIN_HALF_WIDTH * guess)
         secretion_max = secretion_root(insulin, guess, half_width)
         glucose, new_insulin = day(secretion_max, insulin)
@@ -197,6 +197,8 @@ def _next_insulin(iterates: list[tuple[float, float, float]]) -> float:
     if len(iterates) < 2:
         return out
     previous_in, _, previous_out = iterates[-2]
+    if inp == previous_in:
+        return out
     slope = (plain - (previous_out - previous_in)) / (inp - previous_in)
     if slope == 0.0 or not math.isfinite(slope):
         return out
