@@ -56,7 +56,7 @@ for a single file); ``-n 0`` or ``-p no:xdist`` runs the whole suite in one proc
 
 HEAVY_FILES_FIRST = (
     "test_envelope.py",  # full-resolution 20-year references in 2 processes of its own
-    "test_calibration.py",  # the full calibration fit from its start values (~3 min loaded)
+    "test_calibration.py",  # the full calibration fit from its start values (~2 min of CPU since 2026-12-03)
     "test_notebooks.py",
     "test_solver.py",  # a year against scipy; integrators compiled for test right-hand sides
     "test_scenarios.py",

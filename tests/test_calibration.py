@@ -414,3 +414,22 @@ def test_shipped_fit_set_agrees_at_the_table_values():
     for target in targets:
         value = measure.target_value({"runs": runs}, target)
         assert target.agrees(value), f"{target.name} = {value:.4g} outside [{target.low}, {target.high}]"
+
+
+def test_reference_day_fixed_point_steps_by_the_secant():
+    """The reference day's insulin iterates (measure._next_insulin): a plain step after the first iterate, then the
+    secant of output - input, which lands on the fixed point of a linear map at once, for a negative slope (as the
+    reference day's, about -0.27) and a positive one; a step the wrong way falls back to the plain step."""
+    fixed = 80.0
+    for slope in (-0.27, 0.6):
+
+        def output(insulin, slope=slope):
+            return fixed + slope * (insulin - fixed)
+
+        first = (122.8, 17.0, output(122.8))
+        assert measure._next_insulin([first]) == first[2]
+        second = (first[2], 17.5, output(first[2]))
+        assert measure._next_insulin([first, second]) == pytest.approx(fixed, rel=1e-12)
+    # an expanding map (slope 2): the secant would step against the plain step, so the plain step is taken
+    first, second = (100.0, 17.0, 120.0), (120.0, 17.5, 160.0)
+    assert measure._next_insulin([first, second]) == 160.0
