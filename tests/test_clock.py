@@ -6,9 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from glucosim.physiology import clock, model
+from glucosim.physiology import clock
 from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
 from glucosim.simulation.initial_state import _guess
+from glucosim.simulation.organ import organ_rhs  # disk-cached: no recompiling the model in each test worker
 
 
 def _rising_glucose_state(p, clock_cos: float) -> tuple[np.ndarray, np.ndarray]:
@@ -42,7 +43,7 @@ def test_evening_clock_lowers_first_and_second_phase_secretion_alike(parameters)
     for phase in (1.0, -1.0):  # biological morning, twelve hours later
         y, drv = _rising_glucose_state(p, phase)
         dydt = np.zeros(N_STATES)
-        model.rhs(0.0, y, drv, p, dydt)
+        organ_rhs()(0.0, y, drv, p, dydt)
         # with no secretion yet, second phase moves toward its target and the portal vein receives first phase
         rates[phase] = dydt[St.secretion_second_phase_pmol_kg_min], dydt[St.insulin_portal_pmol_kg]
     for index in (0, 1):

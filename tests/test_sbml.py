@@ -107,10 +107,11 @@ def test_slow_rates_of_the_whole_model_equal_the_core_term_by_term(daily_steps):
     the reference: the export once left the step term out of the energy balance)."""
     import glucosim
     from glucosim.physiology.indices import N_STATES
-    from glucosim.physiology.model import rhs
     from glucosim.scenario.compile import ScenarioProgram
     from glucosim.simulation.initial_state import last_meal
+    from glucosim.simulation.organ import organ_rhs
 
+    rhs = organ_rhs()  # the disk-cached compiled copy (the module's own rhs compiles again in each test worker)
     loaded = glucosim.load_scenario({**STEPS_SCENARIO, "routine": {"daily_steps": daily_steps}})
     document, y0 = sbml.build_scenario_document(loaded, 1)
     model = document.getModel()

@@ -5,7 +5,6 @@ import dataclasses
 import numpy as np
 import pytest
 
-from glucosim.physiology import model
 from glucosim.physiology.indices import (
     FIRST_QUADRATURE,
     N_DRIVERS,
@@ -22,6 +21,7 @@ from glucosim.physiology.indices import (
     dynamic,
     quadrature,
 )
+from glucosim.simulation.organ import organ_fluxes, organ_rhs  # disk-cached: no recompiling in each test worker
 
 
 def test_a_dynamic_state_after_the_quadratures_is_refused_with_its_name():
@@ -91,7 +91,7 @@ def _rhs(y, drv, p, slow_on):
     drv = drv.copy()
     drv[Drv.slow_dynamics_on] = slow_on
     dydt = np.full(N_STATES, np.nan)
-    model.rhs(0.0, y, drv, p, dydt)
+    organ_rhs()(0.0, y, drv, p, dydt)
     return dydt
 
 
@@ -126,7 +126,7 @@ def test_each_running_integral_integrates_its_flux_column(perturbed_state):
     dydt = _rhs(y, drv, p, 1.0)
     drv_on = drv.copy()
     drv_on[Drv.slow_dynamics_on] = 1.0
-    fluxes = model.evaluate_fluxes(y[None, :], drv_on[None, :], p)[0]
+    fluxes = organ_fluxes()(y[None, :], drv_on[None, :], p)[0]
     assert set(QUADRATURE_OF_FLUX) == set(range(FIRST_QUADRATURE, N_STATES))
     for state, flux in QUADRATURE_OF_FLUX.items():
         assert dydt[state] == fluxes[flux], (state.name, flux.name)
