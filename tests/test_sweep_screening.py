@@ -133,8 +133,29 @@ def test_a_screened_sweep_resumes_in_parts_to_the_same_results(both, tmp_path):
     pdt.assert_frame_equal(comparable(load_results(out)), comparable(load_results(reference)))
 
 
-def test_the_screening_visit_is_the_clinics(tmp_path):
-    """One definition: the clinic's course screens with ``screening_visit`` on the run's day 0, draw for draw."""
+@pytest.mark.slow  # one more screened sweep, and its healing rerun
+def test_a_screening_chunk_lost_after_its_runs_finished_is_screened_again(both, tmp_path):
+    # every run done, screening.parquet not yet written (or removed), one screening chunk gone: the rerun has no runs
+    # to do, so it must screen that chunk again itself; the table it consolidates covers every patient (a table short
+    # of patients would drop enrolled, simulated patients from the DPP table)
+    path = _small_shipped(tmp_path / "file", screened=True)
+    out = tmp_path / "lost"
+    assert run_sweep(path, out, workers=1, progress=False, announce=lambda line: None).complete
+    (out / SCREENING_FILE).unlink()
+    lost = sorted((out / SCREENING_DIR).glob("chunk-*.parquet"))[-1]
+    lost.unlink()
+    with pytest.raises(SweepError, match="do not hold every patient"):
+        SweepStore(out).consolidate_screening()
+    again = run_sweep(path, out, workers=1, progress=False, announce=lambda line: None)
+    assert again.complete and again.runs_this_call == 0 and lost.is_file()
+    reference = both["screened"][0]
+    pdt.assert_frame_equal(SweepStore(out).load_screening(), SweepStore(reference).load_screening(), check_dtype=False)
+    assert len(SweepStore(out).load_screening()) == SAMPLES
+
+
+def test_the_clinics_course_screens_as_the_screening_visit_whatever_visits_follow(tmp_path):
+    """The clinic's course calls ``screening_visit`` itself; what this checks is that the screening's draws do not
+    depend on how many follow-up visits come after it (the sweep's screening sees day 0 only)."""
     rng = np.random.default_rng(3)
     for sample in range(200):
         fasting = rng.uniform(90.0, 130.0, 400)

@@ -60,6 +60,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glucosim._files import write_text_whole
 from glucosim._toml import TOMLDecodeError, load_toml
 from glucosim.calibration.targets import TARGET_DIR, PublishedValue
 from glucosim.errors import CalibrationError
@@ -1321,7 +1322,7 @@ def write_cohort(
 ) -> Path:
     """Regenerate the cohort file from the fit (and the check's result, once it has run)."""
     path = cohort_path(fit.problem.cohort)
-    path.write_text(cohort_text(fit, command, check))
+    write_text_whole(path, cohort_text(fit, command, check))  # a sweep input: never half-written
     return path
 
 
@@ -1342,7 +1343,7 @@ def write_report(text: str, path=None) -> None:
         old = path.read_text()
         if KEPT_MARKER in old:
             kept = old[old.index(KEPT_MARKER) :]
-    path.write_text(text if not kept else text.rstrip("\n") + "\n\n" + kept)
+    write_text_whole(path, text if not kept else text.rstrip("\n") + "\n\n" + kept)  # the kept text is not regenerable
 
 
 def _timing_text(timing: tuple[float, float, int]) -> str:

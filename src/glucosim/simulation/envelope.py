@@ -156,10 +156,11 @@ class EnvelopeSettings:
             from the extrapolated state corrects the fast states before the measured day (``_settle``): two.
             "none": neither. Measured over every shipped scenario and the accuracy tests' cohort patients against
             full resolution (2026-12-03): "simulate" integrated 6,154 days in all, with the worst crossing 0.19 %
-            of the run and the worst yearly difference 0.55 % (scenario 20's weight change in year 6); "correct"
-            4,527 days, 0.19 % and 0.86 % (scenario 20's HOMA-IR in year 4, the year its walking starts: the
-            landing days' fasting rows start off the orbit); "none" held scenario 03's weight change in year 14
-            5.9 % off.
+            of the run and the worst yearly difference 0.55 % (scenario 20's weight change in year 6), both with a
+            60-day longest step; "correct" 4,527 days, 0.19 % and 0.86 % with 60 days, 4,365 days, 0.19 % and
+            0.89 % with the default 90 (scenario 20's HOMA-IR in year 4, the year its walking starts: the landing
+            days' fasting rows start off the orbit); "none" held scenario 03's weight change in year 14 5.9 % off.
+            ``True`` and ``False`` (the flag this was before 2026-12-03) mean "simulate" and "none".
         prior_factor: factor on the tolerance of the a priori estimate (the extrapolation's last Newton term),
             which proposes the step; the measured error then accepts it at the tolerance itself or rejects it.
             The a priori estimate from three simulated periods is pessimistic where slopes change for a while
@@ -203,6 +204,8 @@ class EnvelopeSettings:
     stiff_loop_exponential: bool = True
 
     def __post_init__(self):
+        if isinstance(self.settle, bool):  # the flag before 2026-12-03: True simulated the settling day, False neither
+            object.__setattr__(self, "settle", "simulate" if self.settle else "none")
         if self.settle not in SETTLE_MODES:
             raise EnvelopeSettingsError(
                 f"EnvelopeSettings.settle {self.settle!r} is not one of: {', '.join(SETTLE_MODES)}"

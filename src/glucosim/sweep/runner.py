@@ -205,6 +205,12 @@ def _screen(
         if bar is not None:
             bar.close()
     table = store.load_screening(samples)
+    missing = set(samples) - (set(map(int, table["sample"])) if table is not None else set())
+    if missing:  # never taken as not enrolled: that would write their runs as screened out
+        raise SweepError(
+            f"{store.out_dir}: the screening of {len(missing):,} patients (samples {min(missing)}-{max(missing)}) is "
+            "not on disk after screening them (a screening chunk removed while this ran?); run the same command again"
+        )
     enrolled = set(map(int, table.loc[table["enrolled"].astype(bool), "sample"])) if table is not None else set()
     refused = int(table["error"].notna().sum()) if table is not None else 0
     if samples:
@@ -215,6 +221,16 @@ def _screen(
             + f"); the arms are simulated for the enrolled only ({len(enrolled) * len(loaded.sweep.arms):,} runs)"
         )
     return enrolled
+
+
+def _samples_without_screening(store: SweepStore, design) -> set[int]:
+    """Samples whose screening chunk is not on disk whole (e.g. damaged after all their runs had finished): screened
+    again, with the same draws, so the consolidated screening table covers every patient."""
+    from glucosim.sweep.store import SCREENING_CHUNK_SAMPLES
+
+    n_samples = int(design["sample"].max()) + 1 if len(design) else 0
+    done = store.screening_chunks_done(n_samples)
+    return {sample for sample in range(n_samples) if sample // SCREENING_CHUNK_SAMPLES not in done}
 
 
 def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict:
@@ -337,11 +353,14 @@ def run_sweep(
         if loaded.sweep.screening is not None:  # screen first: the arms run only for the enrolled
             rows = [r for i in mine for r in _chunk_rows(chunk_runs, len(design), i)]
             sample_of = design["sample"].to_numpy()
+            to_screen = {int(sample_of[r]) for r in rows}
+            if not task_index:  # one process, or the array's first task: also screening chunks lost after their runs
+                to_screen |= _samples_without_screening(store, design)
             enrolled = _screen(
                 store,
                 loaded,
                 design,
-                {int(sample_of[r]) for r in rows},
+                to_screen,
                 progress,
                 workers=local_workers,
                 dask=dask,

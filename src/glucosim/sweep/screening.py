@@ -48,7 +48,6 @@ from glucosim.analysis.markers import (  # the ADA thresholds' one definition (s
     TWO_HOUR_GLUCOSE_DIABETES_MG_DL,
     TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL,
 )
-from glucosim.errors import GlucosimError
 from glucosim.sweep.schema import ScreeningRule
 from glucosim.sweep.worker import STATUS_SCREENED_OUT as STATUS_SCREENED_OUT  # re-exported: a run not simulated
 
@@ -205,12 +204,12 @@ class ScreeningTask:
 
 
 def screen_patient(loaded, sample: int, values: dict[str, float], settings: ClinicSettings = ClinicSettings()) -> dict:
-    """One row of the screening table (``SCREENING_COLUMNS``); a patient whose day 0 or OGTT is refused (a
-    ``GlucosimError``) is not enrolled, with the reason in ``error``."""
+    """One row of the screening table (``SCREENING_COLUMNS``); a patient whose day 0 or OGTT fails (a refused
+    input, or any other error, as a run's is recorded) is not enrolled, with the reason in ``error``."""
     row = {"sample": int(sample), "error": None}
     try:
         fasting, hba1c, two_hour = day0_values(reference_scenario(loaded, sample, values, "screening"))
-    except GlucosimError as exc:
+    except Exception as exc:  # as a run: one patient's failure is recorded (not enrolled), not the sweep's
         fasting = hba1c = two_hour = math.nan
         row["error"] = f"{type(exc).__name__}: {exc}"
     row.update(fasting_glucose_mg_dl=fasting, hba1c_percent=hba1c, two_hour_glucose_mg_dl=two_hour)

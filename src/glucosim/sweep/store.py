@@ -503,10 +503,16 @@ class SweepStore:
         return table if samples is None else table[table["sample"].isin(set(map(int, samples)))]
 
     def consolidate_screening(self) -> None:
-        """Write screening.parquet (every sample, in order) from the screening chunks, atomically."""
+        """Write screening.parquet (every sample, in order) from the screening chunks, atomically; refused unless
+        the chunks hold every sample of the design (a table short of patients would drop them from the analysis)."""
         table = self.load_screening()
-        if table is not None:
-            write_parquet_atomically(table, self.out_dir / SCREENING_FILE)
+        n_samples = (self.manifest() or {}).get("n_samples")
+        if table is None or (n_samples is not None and list(map(int, table["sample"])) != list(range(n_samples))):
+            raise SweepError(
+                f"{self.out_dir}: the screening chunks do not hold every patient "
+                f"({0 if table is None else len(table)} of {n_samples}); run the same command again to screen the rest"
+            )
+        write_parquet_atomically(table, self.out_dir / SCREENING_FILE)
 
     def design(self):
         """The design table (one row per run)."""

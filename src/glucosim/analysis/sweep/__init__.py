@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from glucosim._files import save_figure_whole, write_text_whole, write_whole
 from glucosim._optional import require_extra
 from glucosim.analysis.sweep.cohort import (
     CONFIDENCE,
@@ -47,10 +48,14 @@ class SweepAnalysis:
     """arm -> Cox hazard ratio of diabetes against the reference arm, its confidence interval and p."""
 
 
+def _csv_whole(table, path: Path) -> None:
+    write_whole(path, lambda partial: table.to_csv(partial, index=False, float_format="%.6g"))
+
+
 def _save(figure, path: Path, files: dict, key: str) -> None:
     import matplotlib.pyplot as plt
 
-    figure.savefig(path)
+    save_figure_whole(figure, path, path.suffix.lstrip(".") or "png")
     plt.close(figure)
     files[key] = path
 
@@ -146,15 +151,17 @@ def analyze_sweep(
         "incidence_km": target / "incidence_km.csv",
         "analysis": target / "analysis.json",
     }
-    incidence.to_csv(files["incidence"], index=False, float_format="%.6g")
-    survival.to_csv(files["incidence_km"], index=False, float_format="%.6g")
+    # every file written whole or not at all: an interrupted analysis never leaves a half-written table behind
+    _csv_whole(incidence, files["incidence"])
+    _csv_whole(survival, files["incidence_km"])
     if sensitivity is not None and len(sensitivity):
         files["sensitivity"] = target / "sensitivity.csv"
-        sensitivity.to_csv(files["sensitivity"], index=False, float_format="%.6g")
+        _csv_whole(sensitivity, files["sensitivity"])
     trial = _trial_table(results, manifest, reference_arm, run_years, target, files, out_dir)
     if figures:
         _figures(results, manifest, incidence, sensitivity, target, files, notes, survival, hazards)
-    files["analysis"].write_text(
+    write_text_whole(
+        files["analysis"],
         strict_json(
             {
                 "sweep": manifest["sweep_name"],
@@ -164,7 +171,7 @@ def analyze_sweep(
                 "files": {k: str(v) for k, v in files.items()},
             }
         )
-        + "\n"
+        + "\n",
     )
     return SweepAnalysis(incidence, comparison, sensitivity, files, notes, survival, hazards)
 
@@ -181,7 +188,7 @@ def _trial_table(results, manifest, reference_arm, run_years, target: Path, file
         results = load_trial_results(out_dir)
     table = trial_table(results, reference_arm, FOLLOW_UP_YEARS)
     files["trial_table"] = target / "trial_table.md"
-    files["trial_table"].write_text(markdown(table))
+    write_text_whole(files["trial_table"], markdown(table))
     return table
 
 
