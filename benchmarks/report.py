@@ -603,7 +603,7 @@ def issue12_section() -> None:
     loaded, full_samples = _prevention_subset(ISSUE12_SWEEP_SAMPLES)
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        outcome = run_sweep(loaded, out, chunk_runs=1, progress=False, workers=2)
+        outcome = run_sweep(loaded, out, chunk_runs=1, progress=False, workers=2, announce=lambda line: None)
         t_sweep = time.perf_counter() - start
     rate = outcome.n_runs * loaded.n_years / t_sweep
     row(
