@@ -40,7 +40,7 @@ def test_a_second_run_is_refused_then_replaces_the_first_whole(tmp_path):
     assert (out / "clinic_samples.csv").is_file()
     second = _scenario(tmp_path, "second")
     refused = _run(second, "--out", out, "--no-figures")
-    assert refused.exit_code == 2 and "holds another run's results; use --overwrite" in refused.output
+    assert refused.exit_code == 2 and "holds the results of a run of 'first'; use --overwrite" in refused.output
     assert json.loads((out / "summary.json").read_text())["scenario"] == "first"  # untouched
     replaced = _run(second, "--out", out, "--no-figures", "--overwrite")
     assert replaced.exit_code == 0, replaced.output

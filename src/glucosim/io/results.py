@@ -56,6 +56,16 @@ def output_kind(out_dir: Path) -> str:
     return "other"
 
 
+def _run_named(out_dir: Path) -> str:
+    """'a run of scenario NAME' from the folder's summary.json (rerunning the quick start names its own scenario,
+    so the message does not read as someone else's run), or 'a run' if it cannot be read."""
+    try:
+        name = json.loads((Path(out_dir) / SUMMARY_FILE).read_text())["scenario"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "a run"
+    return f"a run of '{name}'"
+
+
 def check_output_dir(out_dir: Path, overwrite: bool = False) -> None:
     """Check, before simulating, that a run's results can go to ``out_dir``.
 
@@ -80,7 +90,9 @@ def check_output_dir(out_dir: Path, overwrite: bool = False) -> None:
     if kind == "other":
         raise OutputError(f"{out_dir}: is not empty and holds no glucosim run; choose another --out")
     if kind == "run" and not overwrite:
-        raise OutputError(f"{out_dir}: holds another run's results; use --overwrite to replace them, or another --out")
+        raise OutputError(
+            f"{out_dir}: holds the results of {_run_named(out_dir)}; use --overwrite to replace them, or another --out"
+        )
     probe = _partial_dir(out_dir)
     try:
         probe.mkdir(parents=True)
