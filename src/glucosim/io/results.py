@@ -57,8 +57,8 @@ def output_kind(out_dir: Path) -> str:
 
 
 def _run_named(out_dir: Path) -> str:
-    """'a run of scenario NAME' from the folder's summary.json (rerunning the quick start names its own scenario,
-    so the message does not read as someone else's run), or 'a run' if it cannot be read."""
+    """The run a folder holds, as the refusal names it: "a run of 'SCENARIO'" from its summary.json (rerunning the
+    quick start then names its own scenario, not "another run"), or "a run" if that cannot be read."""
     try:
         name = json.loads((Path(out_dir) / SUMMARY_FILE).read_text())["scenario"]
     except (OSError, ValueError, KeyError, TypeError):
