@@ -234,9 +234,9 @@ def test_scenario_text_of_a_variant_reproduces_it(path):
     assert (again.parameters == variant.parameters).all()
 
 
-def test_a_saved_result_loads_from_any_folder(tmp_path, monkeypatch):
-    # a scenario run by a relative path names a protocol file beside it: loading the saved result from another folder
-    # looked for that protocol in the folder of the load ("no such protocol")
+def _project_with_a_protocol_file_beside_its_scenario(tmp_path):
+    """A folder holding visit.toml, a 2-day scenario whose clinic visit names the protocol file my_fast.toml beside
+    it (a copy of the shipped fasting protocol)."""
     import shutil
 
     from glucosim._resources import package_path
@@ -248,6 +248,13 @@ def test_a_saved_result_loads_from_any_folder(tmp_path, monkeypatch):
         'name = "visit"\nduration_days = 2\n[subject]\npreset = "healthy"\n'
         '[[clinic]]\nprotocol = "my_fast.toml"\nat_years = [0]\n'
     )
+    return project
+
+
+def test_a_saved_result_loads_from_any_folder(tmp_path, monkeypatch):
+    # a scenario run by a relative path names a protocol file beside it: loading the saved result from another folder
+    # looked for that protocol in the folder of the load ("no such protocol")
+    project = _project_with_a_protocol_file_beside_its_scenario(tmp_path)
     monkeypatch.chdir(project)
     result = glucosim.simulate("visit.toml", progress=False)
     result.save(project / "results", figures=False)
@@ -291,18 +298,9 @@ def test_a_changed_copy_of_a_scenario_is_saved_as_it_ran(tmp_path):
 def test_a_loaded_scenario_finds_its_protocol_file_after_the_working_folder_changes(tmp_path, monkeypatch):
     # a notebook loads a scenario naming a protocol file beside it, then changes folder before simulating: the clinic
     # looked for the protocol in the new working folder ("no such protocol")
-    import shutil
-
-    from glucosim._resources import package_path
     from glucosim.clinic.protocol import load_protocol
 
-    project = tmp_path / "project"
-    project.mkdir()
-    shutil.copy(package_path("protocols", "fasting.toml"), project / "my_fast.toml")
-    (project / "visit.toml").write_text(
-        'name = "visit"\nduration_days = 2\n[subject]\npreset = "healthy"\n'
-        '[[clinic]]\nprotocol = "my_fast.toml"\nat_years = [0]\n'
-    )
+    project = _project_with_a_protocol_file_beside_its_scenario(tmp_path)
     monkeypatch.chdir(project)
     loaded = glucosim.load_scenario("visit.toml")
     elsewhere = tmp_path / "elsewhere"

@@ -28,16 +28,18 @@ DEFAULT_METHOD = "dopri5"
 half dopri5's steps but 1.3x its right-hand-side evaluations (benchmarks/method_accuracy.py, report.py)."""
 
 
-def cached_copy(function, name: str):
+def cached_copy(function, name: str, bind: dict | None = None):
     """A disk-cached numba compilation of plain Python ``function`` under a unique ``name``.
 
     Physiology kernels are compiled uncached (see physiology._jit); entry
     points called from Python get a cached copy whose name carries the source
-    hash, so a stale cache is never used.
+    hash, so a stale cache is never used. ``bind``: globals the copy sees besides
+    ``function``'s own (the model's ``rhs`` for the loops below that call it).
     """
     import types
 
-    copy = types.FunctionType(function.__code__, function.__globals__, name, function.__defaults__)
+    namespace = {**function.__globals__, **bind} if bind else function.__globals__
+    copy = types.FunctionType(function.__code__, namespace, name, function.__defaults__)
     copy.__qualname__ = name
     return numba.njit(cache=True, error_model="numpy")(copy)
 
@@ -116,16 +118,9 @@ def organ_jacobian_diagonal():
     """``f(y, drv, p)``: the diagonal of ``physiology.model.rhs``'s Jacobian (per minute), compiled once and
     cached on disk under the source hash (calling the uncached ``rhs`` from Python would compile it in every
     process, seconds of a sweep worker's time)."""
-    import types
-
     from glucosim.physiology.model import rhs
 
-    namespace = dict(_jacobian_diagonal.__globals__)
-    namespace["rhs"] = rhs
-    name = f"jacobian_diagonal_{_source_hash()}"
-    function = types.FunctionType(_jacobian_diagonal.__code__, namespace, name)
-    function.__qualname__ = name
-    return numba.njit(cache=True, error_model="numpy")(function)
+    return cached_copy(_jacobian_diagonal, f"jacobian_diagonal_{_source_hash()}", bind={"rhs": rhs})
 
 
 @cache
@@ -161,16 +156,9 @@ def organ_offset_bias():
     integrated on the grid ``t`` (minutes), of how much ``physiology.model.rhs`` moves (per minute) when the state
     is offset by ``delta0 * exp(rates * (t - t[0]))`` (``rates`` per minute); compiled once and cached on disk
     under the source hash (envelope following's correction of a period that started off its periodic orbit)."""
-    import types
-
     from glucosim.physiology.model import rhs
 
-    namespace = dict(_offset_bias.__globals__)
-    namespace["rhs"] = rhs
-    name = f"offset_bias_{_source_hash()}"
-    function = types.FunctionType(_offset_bias.__code__, namespace, name)
-    function.__qualname__ = name
-    return numba.njit(cache=True, error_model="numpy")(function)
+    return cached_copy(_offset_bias, f"offset_bias_{_source_hash()}", bind={"rhs": rhs})
 
 
 def _mean_relaxation(y, segment, drivers, rows, p, states):
@@ -200,13 +188,6 @@ def organ_mean_relaxation():
     other entries 0), the diagonal of ``physiology.model.rhs``'s Jacobian averaged over the output rows ``rows`` of
     an integrated stretch, in one compiled call (envelope following takes it after every simulated period, for
     its slow states only); cached on disk under the source hash."""
-    import types
-
     from glucosim.physiology.model import rhs
 
-    namespace = dict(_mean_relaxation.__globals__)
-    namespace["rhs"] = rhs
-    name = f"mean_relaxation_{_source_hash()}"
-    function = types.FunctionType(_mean_relaxation.__code__, namespace, name)
-    function.__qualname__ = name
-    return numba.njit(cache=True, error_model="numpy")(function)
+    return cached_copy(_mean_relaxation, f"mean_relaxation_{_source_hash()}", bind={"rhs": rhs})

@@ -163,17 +163,27 @@ def _tasks(
 
 
 def _screen(
-    store: SweepStore, loaded: LoadedSweep, design, samples: set[int], progress, *, workers, dask, pool, announce
+    store: SweepStore,
+    loaded: LoadedSweep,
+    design,
+    samples: set[int],
+    done: set[int],
+    progress,
+    *,
+    workers,
+    dask,
+    pool,
+    announce,
 ):
     """Screen ``samples`` (those of the chunks this call runs) where the screening chunks holding them are not on
-    disk, writing each screening chunk as it lands; returns the enrolled among ``samples``."""
+    disk whole (``done``: those that are), writing each screening chunk as it lands; returns the enrolled among
+    ``samples``."""
     from glucosim.sweep.screening import ScreeningTask, screen_chunk
     from glucosim.sweep.store import SCREENING_CHUNK_SAMPLES, SCREENING_FILE
 
     n_samples = int(design["sample"].max()) + 1 if len(design) else 0
     reference = design[design["arm_index"] == 0].sort_values("sample")
     values = reference[list(loaded.variable_names)].to_numpy()
-    done = store.screening_chunks_done(n_samples)
     todo = sorted({sample // SCREENING_CHUNK_SAMPLES for sample in samples} - done)
 
     def tasks() -> Iterator[ScreeningTask]:
@@ -223,13 +233,11 @@ def _screen(
     return enrolled
 
 
-def _samples_without_screening(store: SweepStore, design) -> set[int]:
-    """Samples whose screening chunk is not on disk whole (e.g. damaged after all their runs had finished): screened
-    again, with the same draws, so the consolidated screening table covers every patient."""
+def _samples_without_screening(n_samples: int, done: set[int]) -> set[int]:
+    """Samples whose screening chunk is not on disk whole (not in ``done``; e.g. damaged after all their runs had
+    finished): screened again, with the same draws, so the consolidated screening table covers every patient."""
     from glucosim.sweep.store import SCREENING_CHUNK_SAMPLES
 
-    n_samples = int(design["sample"].max()) + 1 if len(design) else 0
-    done = store.screening_chunks_done(n_samples)
     return {sample for sample in range(n_samples) if sample // SCREENING_CHUNK_SAMPLES not in done}
 
 
@@ -354,13 +362,16 @@ def run_sweep(
             rows = [r for i in mine for r in _chunk_rows(chunk_runs, len(design), i)]
             sample_of = design["sample"].to_numpy()
             to_screen = {int(sample_of[r]) for r in rows}
+            n_samples = int(design["sample"].max()) + 1 if len(design) else 0
+            screened = store.screening_chunks_done(n_samples)  # read once: both steps below use it
             if not task_index:  # one process, or the array's first task: also screening chunks lost after their runs
-                to_screen |= _samples_without_screening(store, design)
+                to_screen |= _samples_without_screening(n_samples, screened)
             enrolled = _screen(
                 store,
                 loaded,
                 design,
                 to_screen,
+                screened,
                 progress,
                 workers=local_workers,
                 dask=dask,
