@@ -157,9 +157,17 @@ class ForwardTracer:
     """The schedule is compiled this far beyond the day asked for (and again, from ``origin_day``, when a later day
     needs more): a schedule is a prefix of any longer one from the same day, so its segments do not change."""
 
-    def __init__(self, loaded, origin_day: int, origin_state: np.ndarray, rtol: float, end_day: int | None = None):
+    def __init__(
+        self,
+        loaded,
+        origin_day: int,
+        origin_state: np.ndarray,
+        rtol: float,
+        end_day: int | None = None,
+        method: str | None = None,
+    ):
         from glucosim.scenario.compile import ScenarioProgram
-        from glucosim.simulation.organ import default_tolerances
+        from glucosim.simulation.organ import DEFAULT_METHOD, default_tolerances
 
         self.program = ScenarioProgram(loaded)
         self.origin_day = origin_day
@@ -173,6 +181,10 @@ class ForwardTracer:
         self._y = np.array(origin_state, dtype=float)
         self._y[FIRST_QUADRATURE:] = 0.0
         self._tolerances = default_tolerances(rtol)
+        # the run's own method (its provenance records it): a trace recomputed by another method would differ from
+        # the run's days by more than the integrator's error at stiff moments, and a user who chose the method
+        # for a reason (a stiff user model) would silently lose it
+        self.method = DEFAULT_METHOD if method is None else method
         # (time, state, segment) of the midnight the last day ended on
         self._midnight_row: tuple[float, np.ndarray, int] | None = None
 
@@ -206,7 +218,9 @@ class ForwardTracer:
         first, last = np.searchsorted(schedule.t0, [start_min, stop])
         stretch = Schedule(*(part[first:last] for part in schedule_arguments(schedule)))
         p = self.program.parameters
-        result = integrate_schedule(organ_integrator(), stretch, self._y, p, t_out, self._tolerances, STATE_NAMES)
+        result = integrate_schedule(
+            organ_integrator(self.method), stretch, self._y, p, t_out, self._tolerances, STATE_NAMES
+        )
         t, y, segment = result.t, result.y, result.segment + first
         if resumed is not None:
             row_t, row_y, row_segment = resumed
@@ -218,9 +232,10 @@ class ForwardTracer:
         return trace_frame(t, y, segment, schedule.drivers, p, day)
 
 
-def recompute_trace(loaded, start_day: int, start_state: np.ndarray, day: int, rtol: float):
+def recompute_trace(loaded, start_day: int, start_state: np.ndarray, day: int, rtol: float, method: str | None = None):
     """Integrate from the midnight of ``start_day`` (state ``start_state``) to the end of ``day``; ``day``'s trace.
 
-    Slow dynamics run as in the original run, so a later ``start_day`` only saves work.
+    Slow dynamics run as in the original run, so a later ``start_day`` only saves work. ``method``: the run's
+    solver method (default: the organ model's default).
     """
-    return ForwardTracer(loaded, start_day, start_state, rtol).trace(day)
+    return ForwardTracer(loaded, start_day, start_state, rtol, method=method).trace(day)
