@@ -289,21 +289,57 @@ def routine_period(program, day: int, until: int) -> int | None:
 
 
 class _Table:
-    """The daily table being filled: simulated rows as they come, interpolated rows at the end."""
+    """The daily table being filled: simulated rows as they come, interpolated rows at the end.
+
+    Only the columns whose threshold crossings are refined are written as the rows come (``crossing`` reads
+    them); the others are written once, when ``columns`` is first read, in one pass per column instead of one per
+    simulated period (envelope following puts a period's rows after every step: a few dozen columns each).
+    """
 
     def __init__(self, n_days: int):
         self.n_days = n_days
-        self.columns: dict[str, np.ndarray] = {}
+        self._columns: dict[str, np.ndarray] = {}
+        self._pending: list[tuple[int, dict]] = []
+        self._order: dict[str, None] = {}  # the columns in the order the rows have them
         self.simulated = np.zeros(n_days, dtype=bool)
 
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        """Every column (in the rows' order), with the rows put so far."""
+        if self._pending:
+            self._write(self._pending)
+            self._pending = []
+        return {name: self._columns[name] for name in self._order}
+
+    def _write(self, puts) -> None:
+        """Write ``puts`` ((first day, rows) in the order they were put: a later put of a day wins)."""
+        days = np.concatenate([np.arange(first, first + len(next(iter(rows.values())))) for first, rows in puts])
+        # the last put of each day (a rejected landing's rows are put again when its day is simulated again)
+        _, last_from_end = np.unique(days[::-1], return_index=True)
+        last = len(days) - 1 - last_from_end
+        for name in dict.fromkeys(name for _, rows in puts for name in rows):
+            values = np.concatenate([np.asarray(rows[name]) for _, rows in puts if name in rows])
+            if len(values) != len(days):  # a column not in every put: write the puts one by one
+                for first, rows in puts:
+                    if name in rows:
+                        self._column(name, values.dtype)[first : first + len(rows[name])] = rows[name]
+                continue
+            self._column(name, values.dtype)[days[last]] = values[last]
+
+    def _column(self, name: str, dtype) -> np.ndarray:
+        if name not in self._columns:
+            empty = np.nan if np.dtype(dtype).kind == "f" else 0
+            self._columns[name] = np.full(self.n_days, empty, dtype=dtype)
+        return self._columns[name]
+
     def put(self, first_day: int, rows: dict) -> None:
-        for name, values in rows.items():
-            if name not in self.columns:
-                values = np.asarray(values)
-                empty = np.nan if values.dtype.kind == "f" else 0
-                self.columns[name] = np.full(self.n_days, empty, dtype=values.dtype)
-            self.columns[name][first_day : first_day + len(values)] = values
         n = len(next(iter(rows.values())))
+        self._order.update(dict.fromkeys(rows))
+        for name in CROSSING_THRESHOLDS:
+            if name in rows:
+                values = np.asarray(rows[name])
+                self._column(name, values.dtype)[first_day : first_day + n] = values
+        self._pending.append((first_day, rows))
         self.simulated[first_day : first_day + n] = True
 
     def forget(self, first_day: int, n: int) -> None:
@@ -314,7 +350,7 @@ class _Table:
         ``start + step``, or None."""
         found = math.inf
         for column, thresholds in CROSSING_THRESHOLDS.items():
-            values = self.columns[column]
+            values = self._columns[column]
             for phase in range(period):
                 a, b = float(values[start + phase]), float(values[start + step + phase])
                 if not (math.isfinite(a) and math.isfinite(b)):
@@ -371,9 +407,10 @@ def _phi(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return phi1, phi2, phi3
 
 
-def _rest(entry, rates: np.ndarray) -> np.ndarray:
-    """A simulated period's mean slope less the states' own relaxation at its midpoint (``rates`` 1/day)."""
-    return entry[1] - rates * entry[3] if np.any(rates) else entry[1]
+def _rest(entry, rates: np.ndarray, relaxing: bool = True) -> np.ndarray:
+    """A simulated period's mean slope less the states' own relaxation at its midpoint (``rates`` 1/day; only if
+    ``relaxing``, i.e. some rate is nonzero)."""
+    return entry[1] - rates * entry[3] if relaxing else entry[1]
 
 
 def rest_polynomial(history, period: int, rates: np.ndarray) -> list[np.ndarray]:
@@ -381,13 +418,15 @@ def rest_polynomial(history, period: int, rates: np.ndarray) -> list[np.ndarray]
     time in days from the end of the last simulated period: the Newton interpolant through the last two or three
     periods' midpoints (``history`` as in ``_choose_step``)."""
     u0 = period / 2.0
-    n0 = _rest(history[-1], rates)
+    relaxing = bool(rates.any())
+    n0 = _rest(history[-1], rates, relaxing)
+    n1 = _rest(history[-2], rates, relaxing)
     gap1 = history[-1][0] - history[-2][0]
-    a1 = (n0 - _rest(history[-2], rates)) / gap1
+    a1 = (n0 - n1) / gap1
     coefficients = [n0 + a1 * u0, a1]
     if len(history) == 3:
         gap2 = history[-2][0] - history[-3][0]
-        a2 = (a1 - (_rest(history[-2], rates) - _rest(history[-3], rates)) / gap2) / (gap1 + gap2)
+        a2 = (a1 - (n1 - _rest(history[-3], rates, relaxing)) / gap2) / (gap1 + gap2)
         coefficients[0] = coefficients[0] + a2 * u0 * (u0 + gap1)
         coefficients[1] = coefficients[1] + a2 * (2.0 * u0 + gap1)
         coefficients.append(a2)
@@ -439,6 +478,7 @@ def _choose_step(
     prior_factor: float = 1.0,
     atol: np.ndarray | float | None = None,
     horizon_rates: np.ndarray | None = None,
+    coefficients: list[np.ndarray] | None = None,
 ):
     """The envelope step (days, a multiple of ``period``) and the slow states' increment past the simulated period.
 
@@ -458,7 +498,8 @@ def _choose_step(
     ``history`` holds (start day, slope per day, end state[, slow states at the period's midpoint]) of the last
     simulated periods; the midpoint states are needed only with ``rates``. ``horizon_rates`` (default ``rates``)
     are the rates at which each state forgets its errors (``error_horizon``): zero for a state integrated
-    exponentially inside the glucose loop, whose errors the loop carries on.
+    exponentially inside the glucose loop, whose errors the loop carries on. ``coefficients``: the polynomial's
+    (``rest_polynomial(history, period, rates)``), if computed already.
     """
     slope = history[-1][1]
     if len(history) < 2 or longest <= period:
@@ -468,7 +509,8 @@ def _choose_step(
     u0 = period / 2.0  # time from the current midpoint to the end of the current period
     tau = (steps - period).astype(float)  # from the end of the current period to the end of the step
     # the rest as a polynomial in s, the time from the end of the current period: c0 + c1 s + c2 s^2
-    coefficients = rest_polynomial(history, period, rates)
+    if coefficients is None:
+        coefficients = rest_polynomial(history, period, rates)
     newest = coefficients[-1]  # the highest-order term: its contribution estimates the error
     gap1 = history[-1][0] - history[-2][0]
     z = np.outer(tau, rates)
@@ -477,7 +519,6 @@ def _choose_step(
     t2 = t1 * t1
     t3 = t2 * t1
     weights = [t1 * phi1, t2 * phi2, 2.0 * t3 * phi3]  # integrals of e^(rate (tau - s)) s^k over [0, tau]
-    increment = np.expm1(z) * y_slow + sum(c * w for c, w in zip(coefficients, weights))
     if len(coefficients) == 3:  # the a2 Newton term u (u + gap1) in s: u0 (u0 + gap1) + (2 u0 + gap1) s + s^2
         error = newest * (u0 * (u0 + gap1) * weights[0] + (2.0 * u0 + gap1) * weights[1] + weights[2])
     else:  # the a1 Newton term u = u0 + s
@@ -489,7 +530,10 @@ def _choose_step(
     allowed = np.argmin(within) if not within.all() else len(steps)  # first failing candidate
     if allowed == 0:
         return period, np.zeros_like(slope)
-    return int(steps[allowed - 1]), increment[allowed - 1]
+    # the increment of the chosen step only (each entry as the whole table of candidates would have it)
+    row = allowed - 1
+    increment = np.expm1(z[row]) * y_slow + sum(c * w[row] for c, w in zip(coefficients, weights))
+    return int(steps[row]), increment
 
 
 def _midnight_states(stepper, pending, n_days: int) -> None:
@@ -700,19 +744,23 @@ def follow_envelope(
             factor = min(settings.growth, settings.safety * max(measured_ratio, 1e-12) ** (-1.0 / 3.0))
             longest = min(longest, period * max(1, int(last_step * factor) // period))
         before = history[-2] if len(history) > 1 else None
-        tolerance = (atol + settings.rtol * np.abs(y_end[slow])) * scale
+        y_end_slow = y_end[slow]
+        tolerance = (atol + settings.rtol * np.abs(y_end_slow)) * scale
+        # the extrapolated polynomial, made once for the step's choice, its retries and its measured error
+        polynomial = rest_polynomial(history, period, exponential_rates) if before is not None else None
         while True:
             step, increment = _choose_step(
                 history,
                 period,
                 longest,
-                y_end[slow],
+                y_end_slow,
                 settings,
                 exponential_rates,
                 scale,
                 settings.prior_factor,
                 atol,
                 forgetting_rates,
+                polynomial,
             )
             if step <= period:
                 break
@@ -728,9 +776,9 @@ def follow_envelope(
                 y_next = _settle(stepper, y_next, y_end, before, (day, step, period), fast, relaxation, settings)
                 rows, y_after = stepper.run(y_next, landing, period)
             table.put(landing, rows)
-            slope_landing = (y_after[slow] - y_next[slow]) / period
-            polynomial = rest_polynomial(history, period, exponential_rates)
-            error = measured_error(polynomial, exponential_rates, step, period, y_next[slow], slope_landing)
+            y_next_slow = y_next[slow]
+            slope_landing = (y_after[slow] - y_next_slow) / period
+            error = measured_error(polynomial, exponential_rates, step, period, y_next_slow, slope_landing)
             ratio = float(np.max(error / (tolerance * error_horizon(step, forgetting_rates)[0])))
             if ratio <= 1.0:
                 break
