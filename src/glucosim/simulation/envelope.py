@@ -312,19 +312,24 @@ class _Table:
         return {name: self._columns[name] for name in self._order}
 
     def _write(self, puts) -> None:
-        """Write ``puts`` ((first day, rows) in the order they were put: a later put of a day wins)."""
-        days = np.concatenate([np.arange(first, first + len(next(iter(rows.values())))) for first, rows in puts])
-        # the last put of each day (a rejected landing's rows are put again when its day is simulated again)
-        _, last_from_end = np.unique(days[::-1], return_index=True)
-        last = len(days) - 1 - last_from_end
-        for name in dict.fromkeys(name for _, rows in puts for name in rows):
-            values = np.concatenate([np.asarray(rows[name]) for _, rows in puts if name in rows])
-            if len(values) != len(days):  # a column not in every put: write the puts one by one
-                for first, rows in puts:
-                    if name in rows:
-                        self._column(name, values.dtype)[first : first + len(rows[name])] = rows[name]
+        """Write ``puts`` ((first day, rows) in the order they were put: a later put of a day wins). Rows are a dict
+        of columns or what they are computed from (``analysis.daily.DailySamples``), computed here in one pass."""
+        samples = [(first, rows) for first, rows in puts if not isinstance(rows, dict)]
+        puts = [(first, rows) for first, rows in puts if isinstance(rows, dict)]
+        if samples:
+            together = samples[0][1].concatenate([rows for _, rows in samples])
+            last = _last_of_each(together.days)
+            columns = together.take(last).columns()
+            self._order.update(dict.fromkeys(columns))
+            puts.append((together.days[last], columns))
+        for first, rows in puts:
+            if not isinstance(first, (int, np.integer)):  # the samples' days, in no particular order
+                for name, values in rows.items():
+                    self._column(name, values.dtype)[first] = values
                 continue
-            self._column(name, values.dtype)[days[last]] = values[last]
+            for name, values in rows.items():
+                values = np.asarray(values)
+                self._column(name, values.dtype)[first : first + len(values)] = values
 
     def _column(self, name: str, dtype) -> np.ndarray:
         if name not in self._columns:
@@ -332,13 +337,18 @@ class _Table:
             self._columns[name] = np.full(self.n_days, empty, dtype=dtype)
         return self._columns[name]
 
-    def put(self, first_day: int, rows: dict) -> None:
-        n = len(next(iter(rows.values())))
-        self._order.update(dict.fromkeys(rows))
-        for name in CROSSING_THRESHOLDS:
-            if name in rows:
-                values = np.asarray(rows[name])
-                self._column(name, values.dtype)[first_day : first_day + n] = values
+    def put(self, first_day: int, rows) -> None:
+        """Put the simulated rows of the days from ``first_day``: a dict of columns, or what they are computed from
+        (``analysis.daily.DailySamples``, computed when ``columns`` is read)."""
+        if isinstance(rows, dict):
+            n = len(next(iter(rows.values())))
+            self._order.update(dict.fromkeys(rows))
+            crossing = {name: np.asarray(rows[name]) for name in CROSSING_THRESHOLDS if name in rows}
+        else:
+            n = len(rows)
+            crossing = rows.glucose_columns()
+        for name, values in crossing.items():
+            self._column(name, values.dtype)[first_day : first_day + n] = values
         self._pending.append((first_day, rows))
         self.simulated[first_day : first_day + n] = True
 
@@ -387,6 +397,12 @@ class _Table:
                 values[day] = values[low] + weight * (values[high] - values[low])
             else:
                 values[day] = values[low]
+
+
+def _last_of_each(days: np.ndarray) -> np.ndarray:
+    """Positions of the last occurrence of each day in ``days`` (a day put again replaces what was put before)."""
+    _, from_end = np.unique(days[::-1], return_index=True)
+    return len(days) - 1 - from_end
 
 
 def _phi(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
