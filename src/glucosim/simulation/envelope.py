@@ -405,22 +405,27 @@ def _last_of_each(days: np.ndarray) -> np.ndarray:
     return len(days) - 1 - from_end
 
 
-def _phi(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """phi_1, phi_2, phi_3 of the exponential integrators at ``z`` (<= 0): phi_1(z) = (e^z - 1) / z,
-    phi_(k+1)(z) = (phi_k(z) - 1/k!) / z, with phi_k(0) = 1/k! (Taylor series near 0, where the recursion
-    cancels; evaluated only where needed, in Horner form: ``z**3`` on an array calls ``pow`` per element, which
-    made this function a tenth of envelope following's own time)."""
+def _phi(z: np.ndarray, orders: tuple[int, ...] = (1, 2, 3)) -> tuple[np.ndarray, ...]:
+    """phi_1, phi_2, phi_3 (or those of ``orders``) of the exponential integrators at ``z`` (<= 0): phi_1(z) =
+    (e^z - 1) / z, phi_(k+1)(z) = (phi_k(z) - 1/k!) / z, with phi_k(0) = 1/k! (Taylor series near 0, where the
+    recursion cancels; evaluated only where needed, in Horner form: ``z**3`` on an array calls ``pow`` per element,
+    which made this function a tenth of envelope following's own time)."""
     small = np.abs(z) < 1e-2
     safe = np.where(small, -1.0, z)
-    phi1 = np.expm1(safe) / safe
-    phi2 = (phi1 - 1.0) / safe
-    phi3 = (phi2 - 0.5) / safe
+    phi = {1: np.expm1(safe) / safe}
+    if max(orders) >= 2:
+        phi[2] = (phi[1] - 1.0) / safe
+    if max(orders) >= 3:
+        phi[3] = (phi[2] - 0.5) / safe
     if small.any():
         near = z[small]
-        phi1[small] = 1.0 + near * (1.0 / 2.0 + near * (1.0 / 6.0 + near / 24.0))
-        phi2[small] = 0.5 + near * (1.0 / 6.0 + near * (1.0 / 24.0 + near / 120.0))
-        phi3[small] = 1.0 / 6.0 + near * (1.0 / 24.0 + near * (1.0 / 120.0 + near / 720.0))
-    return phi1, phi2, phi3
+        if 1 in orders:
+            phi[1][small] = 1.0 + near * (1.0 / 2.0 + near * (1.0 / 6.0 + near / 24.0))
+        if 2 in orders:
+            phi[2][small] = 0.5 + near * (1.0 / 6.0 + near * (1.0 / 24.0 + near / 120.0))
+        if 3 in orders:
+            phi[3][small] = 1.0 / 6.0 + near * (1.0 / 24.0 + near * (1.0 / 120.0 + near / 720.0))
+    return tuple(phi[order] for order in orders)
 
 
 def _rest(entry, rates: np.ndarray, relaxing: bool = True) -> np.ndarray:
@@ -467,7 +472,7 @@ def measured_error(
     predicted = sum(c * s**k for k, c in enumerate(coefficients))
     midpoint = y_landing + 0.5 * period * slope_landing
     deviation = slope_landing - rates * midpoint - predicted
-    return np.abs(deviation) * tau * _phi(tau * rates)[1]
+    return np.abs(deviation) * tau * _phi(tau * rates, (2,))[0]
 
 
 def error_horizon(steps, rates: np.ndarray) -> np.ndarray:
@@ -529,7 +534,7 @@ def _choose_step(
         coefficients = rest_polynomial(history, period, rates)
     newest = coefficients[-1]  # the highest-order term: its contribution estimates the error
     gap1 = history[-1][0] - history[-2][0]
-    z = np.outer(tau, rates)
+    z = tau[:, None] * rates  # np.outer's values, without its wrapper
     phi1, phi2, phi3 = _phi(z)
     t1 = tau[:, None]
     t2 = t1 * t1
@@ -542,7 +547,7 @@ def _choose_step(
     atol = settings.atol if atol is None else atol
     horizon_rates = rates if horizon_rates is None else np.minimum(horizon_rates, 0.0)
     tolerance = error_horizon(steps, horizon_rates) * (atol + settings.rtol * np.abs(y_slow)) * scale * prior_factor
-    within = np.max(np.abs(error) / tolerance, axis=1) <= settings.safety
+    within = (np.abs(error) / tolerance).max(axis=1) <= settings.safety
     allowed = np.argmin(within) if not within.all() else len(steps)  # first failing candidate
     if allowed == 0:
         return period, np.zeros_like(slope)
@@ -566,7 +571,27 @@ def _midnight_states(stepper, pending, n_days: int) -> None:
     stepper.midnight_states = kept
 
 
-def _extrapolate(stepper, y_end, before, where, masks, relaxation, increment) -> np.ndarray:
+@dataclass(frozen=True)
+class _PeriodTerms:
+    """What the landing of every step of one period length uses from the states' own relaxation (``relaxation``,
+    the run's start's: it does not change from step to step), made once per period length."""
+
+    secant: np.ndarray  # the fast states moved along the secant (relaxing within a period), among the fast ones
+    memory: np.ndarray  # the fast states whose start off the periodic orbit a landing period remembers
+    contraction: np.ndarray  # their contraction over a period, capped at SETTLE_CONTRACTION
+    rates: np.ndarray  # their relaxation rates (per day) at that contraction; zero for the other states
+
+    @classmethod
+    def make(cls, relaxation: np.ndarray, fast: np.ndarray, period: int) -> _PeriodTerms:
+        contraction = np.exp(period * relaxation)
+        memory = fast & (contraction > MEMORY_CONTRACTION)
+        c = np.minimum(contraction[memory], SETTLE_CONTRACTION)
+        rates = np.zeros_like(relaxation)
+        rates[memory] = np.log(c) / period
+        return cls(np.exp(period * relaxation[fast]) < SETTLE_CONTRACTION, memory, c, rates)
+
+
+def _extrapolate(stepper, y_end, before, where, masks, terms: _PeriodTerms, increment) -> np.ndarray:
     """The state at the landing of a step (``where`` = (day, step, period), ``masks`` = (slow, fast)): the slow
     states extrapolated by ``increment``, the fast ones moved along the secant of the last two periods."""
     day, step, period = where
@@ -576,12 +601,13 @@ def _extrapolate(stepper, y_end, before, where, masks, relaxation, increment) ->
     # the other states follow the envelope too (the running means lag glucose by about a day): move them
     # along the secant of the two last simulated periods' end states, so they start the next period
     # consistent with the slow states instead of stale by the whole step
-    moved = y_end[fast] + (step - period) * (y_end[fast] - before[2][fast]) / (day - before[0])
+    end_fast = y_end[fast]
+    moved = end_fast + (step - period) * (end_fast - before[2][fast]) / (day - before[0])
     # a state that relaxes over many periods (liver glycogen) would amplify its own lag along the secant:
     # it keeps its end-of-period value
-    moved = np.where(np.exp(period * relaxation[fast]) < SETTLE_CONTRACTION, moved, y_end[fast])
+    moved = np.where(terms.secant, moved, end_fast)
     # a state near zero at midnight (food left in the gut, exercise after-effects) is never moved past it
-    y_next[fast] = np.where(moved * y_end[fast] < 0.0, y_end[fast], moved)
+    y_next[fast] = np.where(moved * end_fast < 0.0, end_fast, moved)
     stepper.skip_to(day + step)
     return y_next
 
@@ -611,7 +637,7 @@ def _settle(stepper, y_next, y_end, before, where, fast, relaxation, settings) -
     return y_next
 
 
-def _correct_landing(stepper, y_next, y_after, y_end, before, where, masks, relaxation) -> np.ndarray:
+def _correct_landing(stepper, y_next, y_after, y_end, before, where, masks, terms: _PeriodTerms) -> np.ndarray:
     """The end state of a landing period simulated straight from the extrapolated state, as if that period had
     started on its periodic orbit (``EnvelopeSettings.settle`` "correct", daily routines).
 
@@ -626,16 +652,12 @@ def _correct_landing(stepper, y_next, y_after, y_end, before, where, masks, rela
     with the offset taken away (``DayStepper.offset_bias``); the end state loses it and ``c delta0``.
     """
     day, _, period = where
-    slow, fast = masks
-    contraction = np.exp(period * relaxation)
-    memory = fast & (contraction > MEMORY_CONTRACTION)
-    c = np.minimum(contraction[memory], SETTLE_CONTRACTION)
+    slow = masks[0]
+    memory, c = terms.memory, terms.contraction
     shift = period * (y_end[memory] - before[2][memory]) / (day - before[0])
     delta0 = np.zeros_like(y_next)
     delta0[memory] = (y_next[memory] + shift - y_after[memory]) / (1.0 - c)
-    rates = np.zeros_like(y_next)
-    rates[memory] = np.log(c) / period
-    bias = stepper.offset_bias(delta0, rates)
+    bias = stepper.offset_bias(delta0, terms.rates)
     corrected = y_after.copy()
     corrected[memory] -= c * delta0[memory]
     corrected[slow] -= bias[slow] * period
@@ -680,6 +702,7 @@ def follow_envelope(
     fast[FIRST_QUADRATURE:] = False
     slow_states = np.flatnonzero(slow)
     atol = settings.atol * (STATE_SCALE[slow] if settings.scaled_atol else 1.0)
+    scale = np.where(relaxing, settings.relaxing_tolerance, 1.0)
     table = _Table(n_days)
     stats = EnvelopeStats()
     program = stepper.program
@@ -692,6 +715,7 @@ def follow_envelope(
     measured_ratio: float | None = None  # the last envelope step's measured error over its tolerance
     periods: dict[int, int | None] = {}
     current = None  # (day, state at its end, slope, period) of a period simulated ahead
+    period_terms: dict[int, _PeriodTerms] = {}
     day = 0
 
     while day < n_days:
@@ -749,12 +773,11 @@ def follow_envelope(
         if not settings.stiff_loop_exponential:
             stiff_loop[:] = False
         integrated = relaxing | stiff_loop
-        stiffest = np.max(-relaxation_now[~integrated], initial=0.0)
+        stiffest = (-relaxation_now[~integrated]).max(initial=0.0)
         if stiffest > 0.0:
             longest = min(longest, period * int((period + STABILITY[settings.order] / stiffest) // period))
         exponential_rates = np.where(integrated, relaxation_now, 0.0)
         forgetting_rates = np.where(relaxing, relaxation_now, 0.0)
-        scale = np.where(relaxing, settings.relaxing_tolerance, 1.0)
         if measured_ratio is not None and last_step is not None:
             # the controller: the measured error of the last step sets how far the next may grow
             factor = min(settings.growth, settings.safety * max(measured_ratio, 1e-12) ** (-1.0 / 3.0))
@@ -782,11 +805,14 @@ def follow_envelope(
                 break
             assert before is not None  # a step longer than one period is chosen only from two measured periods
             landing = day + step
-            y_next = _extrapolate(stepper, y_end, before, (day, step, period), (slow, fast), relaxation, increment)
+            if period not in period_terms:
+                period_terms[period] = _PeriodTerms.make(relaxation, fast, period)
+            terms = period_terms[period]
+            y_next = _extrapolate(stepper, y_end, before, (day, step, period), (slow, fast), terms, increment)
             if settings.settle == "correct" and period == 1:
                 rows, y_after = stepper.run(y_next, landing, period)
                 y_after = _correct_landing(
-                    stepper, y_next, y_after, y_end, before, (day, step, period), (slow, fast), relaxation
+                    stepper, y_next, y_after, y_end, before, (day, step, period), (slow, fast), terms
                 )
             else:
                 y_next = _settle(stepper, y_next, y_end, before, (day, step, period), fast, relaxation, settings)
