@@ -318,15 +318,13 @@ class _Table:
         puts = [(first, rows) for first, rows in puts if isinstance(rows, dict)]
         if samples:
             together = samples[0][1].concatenate([rows for _, rows in samples])
-            last = _last_of_each(together.days)
+            days = np.concatenate([np.arange(first, first + len(rows)) for first, rows in samples])
+            last = _last_of_each(days)
             columns = together.take(last).columns()
             self._order.update(dict.fromkeys(columns))
-            puts.append((together.days[last], columns))
+            for name, values in columns.items():
+                self._column(name, values.dtype)[days[last]] = values
         for first, rows in puts:
-            if not isinstance(first, (int, np.integer)):  # the samples' days, in no particular order
-                for name, values in rows.items():
-                    self._column(name, values.dtype)[first] = values
-                continue
             for name, values in rows.items():
                 values = np.asarray(values)
                 self._column(name, values.dtype)[first : first + len(values)] = values
