@@ -378,15 +378,15 @@ class _Table:
         of one per envelope step (a twentieth of envelope following's own time on scenario 03)."""
         if not steps:
             return
-        days, before, after, fraction = [], [], [], []
-        for start, step, period in steps:
-            these = np.arange(start + period, start + step)
-            first = start + (these - start) % period
-            days.append(these)
-            before.append(first)
-            after.append(np.minimum(first + step, self.n_days - 1))
-            fraction.append((these - first) / step)
-        day, low, high, weight = (np.concatenate(parts) for parts in (days, before, after, fraction))
+        # every step's interpolated days at once: step k fills start + period .. start + step - 1
+        start, step, period = np.array(steps, dtype=np.int64).T
+        counts = step - period
+        day = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)  # 0, 1, .. within each step
+        start, step, period = (np.repeat(column, counts) for column in (start, step, period))
+        day += start + period
+        low = start + (day - start) % period
+        high = np.minimum(low + step, self.n_days - 1)
+        weight = (day - low) / step
         for name, values in self.columns.items():
             if name == "day":  # the row's own day number, not a neighbour's
                 values[day] = day

@@ -305,6 +305,7 @@ def simulate(
             for first_day in range(0, n_days, chunk_days):
                 n_chunk = min(chunk_days, n_days - first_day)
                 chunk, y = stepper.run(y, first_day, n_chunk)
+                assert isinstance(chunk, dict)  # full resolution computes each chunk's rows as it goes
                 for name, values in chunk.items():
                     columns.setdefault(name, []).append(values)
                 if bar is not None:
