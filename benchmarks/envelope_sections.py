@@ -34,22 +34,21 @@ SECTIONS = (
 )
 
 
-def main() -> None:
+def measure_sections(scenario: str = "03_insulin_resistance_low_reserve", repeats: int = 5):
+    """(total CPU s, {section key: CPU s}, the run's solver provenance) of the best of ``repeats`` envelope runs of
+    ``scenario`` (after one that loads the compiled core); the functions timed are wrapped only meanwhile."""
     import glucosim
     import glucosim.analysis.daily as daily
     import glucosim.clinic.visits as visits
     import glucosim.simulation.initial_state as initial
     import glucosim.simulation.run as run
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", nargs="?", default="03_insulin_resistance_low_reserve")
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
-
     spent: dict[str, float] = collections.defaultdict(float)
+    originals = []
 
     def timed(owner, name: str, label: str) -> None:
         inner = getattr(owner, name)
+        originals.append((owner, name, inner))
 
         def wrapper(*a, **k):
             start = time.process_time()
@@ -60,49 +59,61 @@ def main() -> None:
 
         setattr(owner, name, wrapper)
 
-    timed(run, "integrate_schedule", "integration")
-    timed(initial, "integrate_schedule", "initial integration")
-    timed(run, "daily_samples", "samples")
-    timed(daily.DailySamples, "columns", "columns")
-    timed(daily.DailySamples, "glucose_columns", "glucose columns")
-    timed(run, "initial_state", "initial state")
-    timed(visits, "run_scheduled_visits", "clinic visits")
-    timed(visits, "check_run", "plausibility")
-    timed(run, "build_result", "build result")
-    timed(run, "follow_envelope", "follow")
-    timed(run.DayStepper, "run", "stepper")
-    timed(run.DayStepper, "mean_relaxation", "relaxation")
-    timed(run.DayStepper, "offset_bias", "offset")
+    try:
+        timed(run, "integrate_schedule", "integration")
+        timed(initial, "integrate_schedule", "initial integration")
+        timed(run, "daily_samples", "samples")
+        timed(daily.DailySamples, "columns", "columns")
+        timed(daily.DailySamples, "glucose_columns", "glucose columns")
+        timed(run, "initial_state", "initial state")
+        timed(visits, "run_scheduled_visits", "clinic visits")
+        timed(visits, "check_run", "plausibility")
+        timed(run, "build_result", "build result")
+        timed(run, "follow_envelope", "follow")
+        timed(run.DayStepper, "run", "stepper")
+        timed(run.DayStepper, "mean_relaxation", "relaxation")
+        timed(run.DayStepper, "offset_bias", "offset")
 
-    glucosim.simulate(args.scenario, progress=False, resolution="envelope")  # load the compiled core
-    best: tuple[float, dict[str, float], dict] | None = None
-    for _ in range(args.repeats):
-        spent.clear()
-        start = time.process_time()
-        result = glucosim.simulate(args.scenario, progress=False, resolution="envelope")
-        total = time.process_time() - start
-        if best is None or total < best[0]:
-            best = (total, dict(spent), result.summary["provenance"]["solver"])
+        glucosim.simulate(scenario, progress=False, resolution="envelope")  # load the compiled core
+        best: tuple[float, dict[str, float], dict] | None = None
+        for _ in range(repeats):
+            spent.clear()
+            start = time.process_time()
+            result = glucosim.simulate(scenario, progress=False, resolution="envelope")
+            total = time.process_time() - start
+            if best is None or total < best[0]:
+                best = (total, dict(spent), result.summary["provenance"]["solver"])
+    finally:
+        for owner, name, inner in reversed(originals):
+            setattr(owner, name, inner)
     assert best is not None
     total, s, solver = best
-    # columns computed at the end of envelope following sit inside it; the glucose columns inside the stepper's
-    # puts (inside follow_envelope too)
-    rows = s.get("samples", 0.0) + s.get("columns", 0.0) + s.get("glucose columns", 0.0)
+    # the columns computed at the end and the glucose columns of each put sit inside follow_envelope, outside the
+    # stepper's runs; the samples inside the runs
     sections = {
         "integration": s["integration"],
-        "daily rows": rows,
-        "rhs samples": s.get("relaxation", 0.0) + s.get("offset", 0.0),
-        "day Python": s["stepper"] - s["integration"] - s.get("samples", 0.0),
+        "daily rows": s.get("samples", 0.0) + s.get("columns", 0.0) + s.get("glucose columns", 0.0),
         "step control": s["follow"]
         - s["stepper"]
         - s.get("relaxation", 0.0)
         - s.get("offset", 0.0)
         - s.get("columns", 0.0)
         - s.get("glucose columns", 0.0),
+        "rhs samples": s.get("relaxation", 0.0) + s.get("offset", 0.0),
+        "day Python": s["stepper"] - s["integration"] - s.get("samples", 0.0),
         "initial state": s["initial state"],
         "clinic visits": s.get("clinic visits", 0.0) + s.get("plausibility", 0.0),
         "build result": s["build result"],
     }
+    return total, sections, solver
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", nargs="?", default="03_insulin_resistance_low_reserve")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    total, sections, solver = measure_sections(args.scenario, args.repeats)
     print(
         f"{args.scenario}, envelope following: {total:.3f} s of CPU, best of {args.repeats}; "
         f"{solver['simulated_days']} days simulated in {solver['envelope_steps']} steps"
