@@ -453,7 +453,13 @@ def rest_polynomial(history, period: int, rates: np.ndarray) -> list[np.ndarray]
 
 
 def measured_error(
-    coefficients, rates: np.ndarray, step: int, period: int, y_landing: np.ndarray, slope_landing: np.ndarray
+    coefficients,
+    rates: np.ndarray,
+    step: int,
+    period: int,
+    y_landing: np.ndarray,
+    slope_landing: np.ndarray,
+    phi2: np.ndarray | None = None,
 ) -> np.ndarray:
     """A posteriori error of an envelope step, from the landing period simulated after it.
 
@@ -463,14 +469,17 @@ def measured_error(
     landing, the increment's error is the deviation times its weight in the exponential step, ``tau phi_2(rate
     tau)`` with ``tau = step - period`` (``tau / 2`` without relaxation). Unlike the a priori estimate (the
     extrapolation's last Newton term), this sees what the slopes did over the step: the start of a beta-cell
-    failure that the past periods did not announce, or a curvature that did not continue.
+    failure that the past periods did not announce, or a curvature that did not continue. ``phi2``: ``phi_2(rate
+    tau)``, if computed already (``_choose_step`` has it for the step it chose).
     """
     tau = float(step - period)
     s = tau + period / 2.0
     predicted = sum(c * s**k for k, c in enumerate(coefficients))
     midpoint = y_landing + 0.5 * period * slope_landing
     deviation = slope_landing - rates * midpoint - predicted
-    return np.abs(deviation) * tau * _phi(tau * rates, (2,))[0]
+    if phi2 is None:
+        phi2 = _phi(tau * rates, (2,))[0]
+    return np.abs(deviation) * tau * phi2
 
 
 def error_horizon(steps, rates: np.ndarray) -> np.ndarray:
@@ -498,6 +507,7 @@ def _choose_step(
     atol: np.ndarray | float | None = None,
     horizon_rates: np.ndarray | None = None,
     coefficients: list[np.ndarray] | None = None,
+    chosen: dict | None = None,
 ):
     """The envelope step (days, a multiple of ``period``) and the slow states' increment past the simulated period.
 
@@ -518,7 +528,9 @@ def _choose_step(
     simulated periods; the midpoint states are needed only with ``rates``. ``horizon_rates`` (default ``rates``)
     are the rates at which each state forgets its errors (``error_horizon``): zero for a state integrated
     exponentially inside the glucose loop, whose errors the loop carries on. ``coefficients``: the polynomial's
-    (``rest_polynomial(history, period, rates)``), if computed already.
+    (``rest_polynomial(history, period, rates)``), if computed already. ``chosen``, if given, receives the chosen
+    step's ``phi2`` (``phi_2(rates tau)``) and ``horizon`` (``error_horizon``), as ``measured_error`` and the step's
+    acceptance use them.
     """
     slope = history[-1][1]
     if len(history) < 2 or longest <= period:
@@ -544,7 +556,8 @@ def _choose_step(
         error = newest * (u0 * weights[0] + weights[1])
     atol = settings.atol if atol is None else atol
     horizon_rates = rates if horizon_rates is None else np.minimum(horizon_rates, 0.0)
-    tolerance = error_horizon(steps, horizon_rates) * (atol + settings.rtol * np.abs(y_slow)) * scale * prior_factor
+    horizon = error_horizon(steps, horizon_rates)
+    tolerance = horizon * (atol + settings.rtol * np.abs(y_slow)) * scale * prior_factor
     within = (np.abs(error) / tolerance).max(axis=1) <= settings.safety
     allowed = np.argmin(within) if not within.all() else len(steps)  # first failing candidate
     if allowed == 0:
@@ -552,6 +565,8 @@ def _choose_step(
     # the increment of the chosen step only (each entry as the whole table of candidates would have it)
     row = allowed - 1
     increment = np.expm1(z[row]) * y_slow + sum(c * w[row] for c, w in zip(coefficients, weights))
+    if chosen is not None:
+        chosen.update(phi2=phi2[row], horizon=horizon[row])
     return int(steps[row]), increment
 
 
@@ -786,6 +801,7 @@ def follow_envelope(
         # the extrapolated polynomial, made once for the step's choice, its retries and its measured error
         polynomial = rest_polynomial(history, period, exponential_rates) if before is not None else None
         while True:
+            chosen: dict = {}
             step, increment = _choose_step(
                 history,
                 period,
@@ -798,6 +814,7 @@ def follow_envelope(
                 atol,
                 forgetting_rates,
                 polynomial,
+                chosen,
             )
             if step <= period:
                 break
@@ -818,8 +835,10 @@ def follow_envelope(
             table.put(landing, rows)
             y_next_slow = y_next[slow]
             slope_landing = (y_after[slow] - y_next_slow) / period
-            error = measured_error(polynomial, exponential_rates, step, period, y_next_slow, slope_landing)
-            ratio = float(np.max(error / (tolerance * error_horizon(step, forgetting_rates)[0])))
+            error = measured_error(
+                polynomial, exponential_rates, step, period, y_next_slow, slope_landing, chosen["phi2"]
+            )
+            ratio = float((error / (tolerance * chosen["horizon"])).max())
             if ratio <= 1.0:
                 break
             # rejected: the slopes did not follow the extrapolation; retry from the same period, shorter
