@@ -425,6 +425,17 @@ ISSUE12_CYRK_METHODS = ("RK45", "DOP853")
 """CyRK's: RK45 is dopri5's tableau (the target's peer); DOP853 is the fair peer of glucosim's dop853."""
 ISSUE12_ENVELOPE_REPEATS = 5
 """Envelope runs of scenario 03 timed (the best is reported)."""
+SECTION_NAMES = (
+    "integration",
+    "daily rows",
+    "step control",
+    "rhs samples",
+    "other per-day Python",
+    "initial state",
+    "clinic visits",
+    "result",
+)
+"""Short names of ``envelope_sections.SECTIONS`` in the report's line."""
 ISSUE12_SWEEP_SAMPLES = 6
 """Patients of the shipped prevention sweep run (both arms, 3 years) to measure its throughput on 2 cores."""
 PREVENTION_SWEEP = HERE.parent / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
@@ -569,6 +580,13 @@ def issue12_section() -> None:
         )
         + ")"
     )
+
+    from envelope_sections import SECTIONS, measure_sections
+
+    # where the envelope run's CPU goes (process_time of whole calls, not a profiler: see envelope_sections.py)
+    total, sections, _ = measure_sections(repeats=ISSUE12_ENVELOPE_REPEATS)
+    shares = ", ".join(f"{short} {sections[key] / total:.0%}" for (_, key), short in zip(SECTIONS, SECTION_NAMES))
+    print(f"    (its CPU by section, best of {ISSUE12_ENVELOPE_REPEATS} runs timed in place, {total:.2f} s: {shares})")
 
     from glucosim.clinic.visits import simulate_with_visits
     from glucosim.simulation.envelope import EnvelopeSettings

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from glucosim.clinic.runner import ClinicResult, run_protocol
 from glucosim.scenario.load import LoadedScenario, load_scenario
+from glucosim.scenario.protocol import load_protocol
 from glucosim.simulation.plausibility import check_run, starting_body
 from glucosim.simulation.result import SimulationResult
 from glucosim.simulation.run import simulate
@@ -36,8 +37,10 @@ def scheduled_visits(loaded: LoadedScenario) -> list[tuple[str | Path, int]]:
 def run_scheduled_visits(result: SimulationResult, visits: list[tuple[str | Path, int]]) -> list[ClinicResult]:
     """Run ``visits`` on the result's kept midnight states; visits after the end of a shortened run are skipped."""
     n_days = len(result.daily)
+    # each protocol file is read once, however many visits run it
+    loaded = {protocol: load_protocol(protocol) for protocol, day in visits if day < n_days}
     return [
-        run_protocol(protocol, result.loaded, day=day, state=result.midnight_states[day])
+        run_protocol(loaded[protocol], result.loaded, day=day, state=result.midnight_states[day])
         for protocol, day in visits
         if day < n_days
     ]

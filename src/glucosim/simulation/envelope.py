@@ -289,21 +289,65 @@ def routine_period(program, day: int, until: int) -> int | None:
 
 
 class _Table:
-    """The daily table being filled: simulated rows as they come, interpolated rows at the end."""
+    """The daily table being filled: simulated rows as they come, interpolated rows at the end.
+
+    Only the columns whose threshold crossings are refined are written as the rows come (``crossing`` reads
+    them); the others are written once, when ``columns`` is first read, in one pass per column instead of one per
+    simulated period (envelope following puts a period's rows after every step: a few dozen columns each).
+    """
 
     def __init__(self, n_days: int):
         self.n_days = n_days
-        self.columns: dict[str, np.ndarray] = {}
+        self._columns: dict[str, np.ndarray] = {}
+        self._pending: list[tuple[int, dict]] = []
+        self._order: dict[str, None] = {}  # the columns in the order the rows have them
         self.simulated = np.zeros(n_days, dtype=bool)
 
-    def put(self, first_day: int, rows: dict) -> None:
-        for name, values in rows.items():
-            if name not in self.columns:
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        """Every column (in the rows' order), with the rows put so far."""
+        if self._pending:
+            self._write(self._pending)
+            self._pending = []
+        return {name: self._columns[name] for name in self._order}
+
+    def _write(self, puts) -> None:
+        """Write ``puts`` ((first day, rows) in the order they were put: a later put of a day wins). Rows are a dict
+        of columns or what they are computed from (``analysis.daily.DailySamples``), computed here in one pass."""
+        samples = [(first, rows) for first, rows in puts if not isinstance(rows, dict)]
+        puts = [(first, rows) for first, rows in puts if isinstance(rows, dict)]
+        if samples:
+            together = samples[0][1].concatenate([rows for _, rows in samples])
+            days = np.concatenate([np.arange(first, first + len(rows)) for first, rows in samples])
+            last = _last_of_each(days)
+            columns = together.take(last).columns()
+            self._order.update(dict.fromkeys(columns))
+            for name, values in columns.items():
+                self._column(name, values.dtype)[days[last]] = values
+        for first, rows in puts:
+            for name, values in rows.items():
                 values = np.asarray(values)
-                empty = np.nan if values.dtype.kind == "f" else 0
-                self.columns[name] = np.full(self.n_days, empty, dtype=values.dtype)
-            self.columns[name][first_day : first_day + len(values)] = values
-        n = len(next(iter(rows.values())))
+                self._column(name, values.dtype)[first : first + len(values)] = values
+
+    def _column(self, name: str, dtype) -> np.ndarray:
+        if name not in self._columns:
+            empty = np.nan if np.dtype(dtype).kind == "f" else 0
+            self._columns[name] = np.full(self.n_days, empty, dtype=dtype)
+        return self._columns[name]
+
+    def put(self, first_day: int, rows) -> None:
+        """Put the simulated rows of the days from ``first_day``: a dict of columns, or what they are computed from
+        (``analysis.daily.DailySamples``, computed when ``columns`` is read)."""
+        if isinstance(rows, dict):
+            n = len(next(iter(rows.values())))
+            self._order.update(dict.fromkeys(rows))
+            crossing = {name: np.asarray(rows[name]) for name in CROSSING_THRESHOLDS if name in rows}
+        else:
+            n = len(rows)
+            crossing = rows.glucose_columns()
+        for name, values in crossing.items():
+            self._column(name, values.dtype)[first_day : first_day + n] = values
+        self._pending.append((first_day, rows))
         self.simulated[first_day : first_day + n] = True
 
     def forget(self, first_day: int, n: int) -> None:
@@ -314,7 +358,7 @@ class _Table:
         ``start + step``, or None."""
         found = math.inf
         for column, thresholds in CROSSING_THRESHOLDS.items():
-            values = self.columns[column]
+            values = self._columns[column]
             for phase in range(period):
                 a, b = float(values[start + phase]), float(values[start + step + phase])
                 if not (math.isfinite(a) and math.isfinite(b)):
@@ -334,15 +378,15 @@ class _Table:
         of one per envelope step (a twentieth of envelope following's own time on scenario 03)."""
         if not steps:
             return
-        days, before, after, fraction = [], [], [], []
-        for start, step, period in steps:
-            these = np.arange(start + period, start + step)
-            first = start + (these - start) % period
-            days.append(these)
-            before.append(first)
-            after.append(np.minimum(first + step, self.n_days - 1))
-            fraction.append((these - first) / step)
-        day, low, high, weight = (np.concatenate(parts) for parts in (days, before, after, fraction))
+        # every step's interpolated days at once: step k fills start + period .. start + step - 1
+        start, step, period = np.array(steps, dtype=np.int64).T
+        counts = step - period
+        day = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)  # 0, 1, .. within each step
+        start, step, period = (np.repeat(column, counts) for column in (start, step, period))
+        day += start + period
+        low = start + (day - start) % period
+        high = np.minimum(low + step, self.n_days - 1)
+        weight = (day - low) / step
         for name, values in self.columns.items():
             if name == "day":  # the row's own day number, not a neighbour's
                 values[day] = day
@@ -353,27 +397,39 @@ class _Table:
                 values[day] = values[low]
 
 
-def _phi(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """phi_1, phi_2, phi_3 of the exponential integrators at ``z`` (<= 0): phi_1(z) = (e^z - 1) / z,
-    phi_(k+1)(z) = (phi_k(z) - 1/k!) / z, with phi_k(0) = 1/k! (Taylor series near 0, where the recursion
-    cancels; evaluated only where needed, in Horner form: ``z**3`` on an array calls ``pow`` per element, which
-    made this function a tenth of envelope following's own time)."""
+def _last_of_each(days: np.ndarray) -> np.ndarray:
+    """Positions of the last occurrence of each day in ``days`` (a day put again replaces what was put before)."""
+    _, from_end = np.unique(days[::-1], return_index=True)
+    return len(days) - 1 - from_end
+
+
+def _phi(z: np.ndarray, orders: tuple[int, ...] = (1, 2, 3)) -> tuple[np.ndarray, ...]:
+    """phi_1, phi_2, phi_3 (or those of ``orders``) of the exponential integrators at ``z`` (<= 0): phi_1(z) =
+    (e^z - 1) / z, phi_(k+1)(z) = (phi_k(z) - 1/k!) / z, with phi_k(0) = 1/k! (Taylor series near 0, where the
+    recursion cancels; evaluated only where needed, in Horner form: ``z**3`` on an array calls ``pow`` per element,
+    which made this function a tenth of envelope following's own time)."""
     small = np.abs(z) < 1e-2
     safe = np.where(small, -1.0, z)
-    phi1 = np.expm1(safe) / safe
-    phi2 = (phi1 - 1.0) / safe
-    phi3 = (phi2 - 0.5) / safe
+    phi = {1: np.expm1(safe) / safe}
+    if max(orders) >= 2:
+        phi[2] = (phi[1] - 1.0) / safe
+    if max(orders) >= 3:
+        phi[3] = (phi[2] - 0.5) / safe
     if small.any():
         near = z[small]
-        phi1[small] = 1.0 + near * (1.0 / 2.0 + near * (1.0 / 6.0 + near / 24.0))
-        phi2[small] = 0.5 + near * (1.0 / 6.0 + near * (1.0 / 24.0 + near / 120.0))
-        phi3[small] = 1.0 / 6.0 + near * (1.0 / 24.0 + near * (1.0 / 120.0 + near / 720.0))
-    return phi1, phi2, phi3
+        if 1 in orders:
+            phi[1][small] = 1.0 + near * (1.0 / 2.0 + near * (1.0 / 6.0 + near / 24.0))
+        if 2 in orders:
+            phi[2][small] = 0.5 + near * (1.0 / 6.0 + near * (1.0 / 24.0 + near / 120.0))
+        if 3 in orders:
+            phi[3][small] = 1.0 / 6.0 + near * (1.0 / 24.0 + near * (1.0 / 120.0 + near / 720.0))
+    return tuple(phi[order] for order in orders)
 
 
-def _rest(entry, rates: np.ndarray) -> np.ndarray:
-    """A simulated period's mean slope less the states' own relaxation at its midpoint (``rates`` 1/day)."""
-    return entry[1] - rates * entry[3] if np.any(rates) else entry[1]
+def _rest(entry, rates: np.ndarray, relaxing: bool = True) -> np.ndarray:
+    """A simulated period's mean slope less the states' own relaxation at its midpoint (``rates`` 1/day; only if
+    ``relaxing``, i.e. some rate is nonzero)."""
+    return entry[1] - rates * entry[3] if relaxing else entry[1]
 
 
 def rest_polynomial(history, period: int, rates: np.ndarray) -> list[np.ndarray]:
@@ -381,13 +437,15 @@ def rest_polynomial(history, period: int, rates: np.ndarray) -> list[np.ndarray]
     time in days from the end of the last simulated period: the Newton interpolant through the last two or three
     periods' midpoints (``history`` as in ``_choose_step``)."""
     u0 = period / 2.0
-    n0 = _rest(history[-1], rates)
+    relaxing = bool(rates.any())
+    n0 = _rest(history[-1], rates, relaxing)
+    n1 = _rest(history[-2], rates, relaxing)
     gap1 = history[-1][0] - history[-2][0]
-    a1 = (n0 - _rest(history[-2], rates)) / gap1
+    a1 = (n0 - n1) / gap1
     coefficients = [n0 + a1 * u0, a1]
     if len(history) == 3:
         gap2 = history[-2][0] - history[-3][0]
-        a2 = (a1 - (_rest(history[-2], rates) - _rest(history[-3], rates)) / gap2) / (gap1 + gap2)
+        a2 = (a1 - (n1 - _rest(history[-3], rates, relaxing)) / gap2) / (gap1 + gap2)
         coefficients[0] = coefficients[0] + a2 * u0 * (u0 + gap1)
         coefficients[1] = coefficients[1] + a2 * (2.0 * u0 + gap1)
         coefficients.append(a2)
@@ -395,7 +453,13 @@ def rest_polynomial(history, period: int, rates: np.ndarray) -> list[np.ndarray]
 
 
 def measured_error(
-    coefficients, rates: np.ndarray, step: int, period: int, y_landing: np.ndarray, slope_landing: np.ndarray
+    coefficients,
+    rates: np.ndarray,
+    step: int,
+    period: int,
+    y_landing: np.ndarray,
+    slope_landing: np.ndarray,
+    phi2: np.ndarray | None = None,
 ) -> np.ndarray:
     """A posteriori error of an envelope step, from the landing period simulated after it.
 
@@ -405,14 +469,17 @@ def measured_error(
     landing, the increment's error is the deviation times its weight in the exponential step, ``tau phi_2(rate
     tau)`` with ``tau = step - period`` (``tau / 2`` without relaxation). Unlike the a priori estimate (the
     extrapolation's last Newton term), this sees what the slopes did over the step: the start of a beta-cell
-    failure that the past periods did not announce, or a curvature that did not continue.
+    failure that the past periods did not announce, or a curvature that did not continue. ``phi2``: ``phi_2(rate
+    tau)``, if computed already (``_choose_step`` has it for the step it chose).
     """
     tau = float(step - period)
     s = tau + period / 2.0
     predicted = sum(c * s**k for k, c in enumerate(coefficients))
     midpoint = y_landing + 0.5 * period * slope_landing
     deviation = slope_landing - rates * midpoint - predicted
-    return np.abs(deviation) * tau * _phi(tau * rates)[1]
+    if phi2 is None:
+        phi2 = _phi(tau * rates, (2,))[0]
+    return np.abs(deviation) * tau * phi2
 
 
 def error_horizon(steps, rates: np.ndarray) -> np.ndarray:
@@ -439,6 +506,8 @@ def _choose_step(
     prior_factor: float = 1.0,
     atol: np.ndarray | float | None = None,
     horizon_rates: np.ndarray | None = None,
+    coefficients: list[np.ndarray] | None = None,
+    chosen: dict | None = None,
 ):
     """The envelope step (days, a multiple of ``period``) and the slow states' increment past the simulated period.
 
@@ -458,7 +527,10 @@ def _choose_step(
     ``history`` holds (start day, slope per day, end state[, slow states at the period's midpoint]) of the last
     simulated periods; the midpoint states are needed only with ``rates``. ``horizon_rates`` (default ``rates``)
     are the rates at which each state forgets its errors (``error_horizon``): zero for a state integrated
-    exponentially inside the glucose loop, whose errors the loop carries on.
+    exponentially inside the glucose loop, whose errors the loop carries on. ``coefficients``: the polynomial's
+    (``rest_polynomial(history, period, rates)``), if computed already. ``chosen``, if given, receives the chosen
+    step's ``phi2`` (``phi_2(rates tau)``) and ``horizon`` (``error_horizon``), as ``measured_error`` and the step's
+    acceptance use them.
     """
     slope = history[-1][1]
     if len(history) < 2 or longest <= period:
@@ -468,28 +540,34 @@ def _choose_step(
     u0 = period / 2.0  # time from the current midpoint to the end of the current period
     tau = (steps - period).astype(float)  # from the end of the current period to the end of the step
     # the rest as a polynomial in s, the time from the end of the current period: c0 + c1 s + c2 s^2
-    coefficients = rest_polynomial(history, period, rates)
+    if coefficients is None:
+        coefficients = rest_polynomial(history, period, rates)
     newest = coefficients[-1]  # the highest-order term: its contribution estimates the error
     gap1 = history[-1][0] - history[-2][0]
-    z = np.outer(tau, rates)
+    z = tau[:, None] * rates  # np.outer's values, without its wrapper
     phi1, phi2, phi3 = _phi(z)
     t1 = tau[:, None]
     t2 = t1 * t1
     t3 = t2 * t1
     weights = [t1 * phi1, t2 * phi2, 2.0 * t3 * phi3]  # integrals of e^(rate (tau - s)) s^k over [0, tau]
-    increment = np.expm1(z) * y_slow + sum(c * w for c, w in zip(coefficients, weights))
     if len(coefficients) == 3:  # the a2 Newton term u (u + gap1) in s: u0 (u0 + gap1) + (2 u0 + gap1) s + s^2
         error = newest * (u0 * (u0 + gap1) * weights[0] + (2.0 * u0 + gap1) * weights[1] + weights[2])
     else:  # the a1 Newton term u = u0 + s
         error = newest * (u0 * weights[0] + weights[1])
     atol = settings.atol if atol is None else atol
     horizon_rates = rates if horizon_rates is None else np.minimum(horizon_rates, 0.0)
-    tolerance = error_horizon(steps, horizon_rates) * (atol + settings.rtol * np.abs(y_slow)) * scale * prior_factor
-    within = np.max(np.abs(error) / tolerance, axis=1) <= settings.safety
+    horizon = error_horizon(steps, horizon_rates)
+    tolerance = horizon * (atol + settings.rtol * np.abs(y_slow)) * scale * prior_factor
+    within = (np.abs(error) / tolerance).max(axis=1) <= settings.safety
     allowed = np.argmin(within) if not within.all() else len(steps)  # first failing candidate
     if allowed == 0:
         return period, np.zeros_like(slope)
-    return int(steps[allowed - 1]), increment[allowed - 1]
+    # the increment of the chosen step only (each entry as the whole table of candidates would have it)
+    row = allowed - 1
+    increment = np.expm1(z[row]) * y_slow + sum(c * w[row] for c, w in zip(coefficients, weights))
+    if chosen is not None:
+        chosen.update(phi2=phi2[row], horizon=horizon[row])
+    return int(steps[row]), increment
 
 
 def _midnight_states(stepper, pending, n_days: int) -> None:
@@ -506,7 +584,27 @@ def _midnight_states(stepper, pending, n_days: int) -> None:
     stepper.midnight_states = kept
 
 
-def _extrapolate(stepper, y_end, before, where, masks, relaxation, increment) -> np.ndarray:
+@dataclass(frozen=True)
+class _PeriodTerms:
+    """What the landing of every step of one period length uses from the states' own relaxation (``relaxation``,
+    the run's start's: it does not change from step to step), made once per period length."""
+
+    secant: np.ndarray  # the fast states moved along the secant (relaxing within a period), among the fast ones
+    memory: np.ndarray  # the fast states whose start off the periodic orbit a landing period remembers
+    contraction: np.ndarray  # their contraction over a period, capped at SETTLE_CONTRACTION
+    rates: np.ndarray  # their relaxation rates (per day) at that contraction; zero for the other states
+
+    @classmethod
+    def make(cls, relaxation: np.ndarray, fast: np.ndarray, period: int) -> _PeriodTerms:
+        contraction = np.exp(period * relaxation)
+        memory = fast & (contraction > MEMORY_CONTRACTION)
+        c = np.minimum(contraction[memory], SETTLE_CONTRACTION)
+        rates = np.zeros_like(relaxation)
+        rates[memory] = np.log(c) / period
+        return cls(np.exp(period * relaxation[fast]) < SETTLE_CONTRACTION, memory, c, rates)
+
+
+def _extrapolate(stepper, y_end, before, where, masks, terms: _PeriodTerms, increment) -> np.ndarray:
     """The state at the landing of a step (``where`` = (day, step, period), ``masks`` = (slow, fast)): the slow
     states extrapolated by ``increment``, the fast ones moved along the secant of the last two periods."""
     day, step, period = where
@@ -516,12 +614,13 @@ def _extrapolate(stepper, y_end, before, where, masks, relaxation, increment) ->
     # the other states follow the envelope too (the running means lag glucose by about a day): move them
     # along the secant of the two last simulated periods' end states, so they start the next period
     # consistent with the slow states instead of stale by the whole step
-    moved = y_end[fast] + (step - period) * (y_end[fast] - before[2][fast]) / (day - before[0])
+    end_fast = y_end[fast]
+    moved = end_fast + (step - period) * (end_fast - before[2][fast]) / (day - before[0])
     # a state that relaxes over many periods (liver glycogen) would amplify its own lag along the secant:
     # it keeps its end-of-period value
-    moved = np.where(np.exp(period * relaxation[fast]) < SETTLE_CONTRACTION, moved, y_end[fast])
+    moved = np.where(terms.secant, moved, end_fast)
     # a state near zero at midnight (food left in the gut, exercise after-effects) is never moved past it
-    y_next[fast] = np.where(moved * y_end[fast] < 0.0, y_end[fast], moved)
+    y_next[fast] = np.where(moved * end_fast < 0.0, end_fast, moved)
     stepper.skip_to(day + step)
     return y_next
 
@@ -551,7 +650,7 @@ def _settle(stepper, y_next, y_end, before, where, fast, relaxation, settings) -
     return y_next
 
 
-def _correct_landing(stepper, y_next, y_after, y_end, before, where, masks, relaxation) -> np.ndarray:
+def _correct_landing(stepper, y_next, y_after, y_end, before, where, masks, terms: _PeriodTerms) -> np.ndarray:
     """The end state of a landing period simulated straight from the extrapolated state, as if that period had
     started on its periodic orbit (``EnvelopeSettings.settle`` "correct", daily routines).
 
@@ -566,16 +665,12 @@ def _correct_landing(stepper, y_next, y_after, y_end, before, where, masks, rela
     with the offset taken away (``DayStepper.offset_bias``); the end state loses it and ``c delta0``.
     """
     day, _, period = where
-    slow, fast = masks
-    contraction = np.exp(period * relaxation)
-    memory = fast & (contraction > MEMORY_CONTRACTION)
-    c = np.minimum(contraction[memory], SETTLE_CONTRACTION)
+    slow = masks[0]
+    memory, c = terms.memory, terms.contraction
     shift = period * (y_end[memory] - before[2][memory]) / (day - before[0])
     delta0 = np.zeros_like(y_next)
     delta0[memory] = (y_next[memory] + shift - y_after[memory]) / (1.0 - c)
-    rates = np.zeros_like(y_next)
-    rates[memory] = np.log(c) / period
-    bias = stepper.offset_bias(delta0, rates)
+    bias = stepper.offset_bias(delta0, terms.rates)
     corrected = y_after.copy()
     corrected[memory] -= c * delta0[memory]
     corrected[slow] -= bias[slow] * period
@@ -620,6 +715,7 @@ def follow_envelope(
     fast[FIRST_QUADRATURE:] = False
     slow_states = np.flatnonzero(slow)
     atol = settings.atol * (STATE_SCALE[slow] if settings.scaled_atol else 1.0)
+    scale = np.where(relaxing, settings.relaxing_tolerance, 1.0)
     table = _Table(n_days)
     stats = EnvelopeStats()
     program = stepper.program
@@ -632,6 +728,7 @@ def follow_envelope(
     measured_ratio: float | None = None  # the last envelope step's measured error over its tolerance
     periods: dict[int, int | None] = {}
     current = None  # (day, state at its end, slope, period) of a period simulated ahead
+    period_terms: dict[int, _PeriodTerms] = {}
     day = 0
 
     while day < n_days:
@@ -689,49 +786,59 @@ def follow_envelope(
         if not settings.stiff_loop_exponential:
             stiff_loop[:] = False
         integrated = relaxing | stiff_loop
-        stiffest = np.max(-relaxation_now[~integrated], initial=0.0)
+        stiffest = (-relaxation_now[~integrated]).max(initial=0.0)
         if stiffest > 0.0:
             longest = min(longest, period * int((period + STABILITY[settings.order] / stiffest) // period))
         exponential_rates = np.where(integrated, relaxation_now, 0.0)
         forgetting_rates = np.where(relaxing, relaxation_now, 0.0)
-        scale = np.where(relaxing, settings.relaxing_tolerance, 1.0)
         if measured_ratio is not None and last_step is not None:
             # the controller: the measured error of the last step sets how far the next may grow
             factor = min(settings.growth, settings.safety * max(measured_ratio, 1e-12) ** (-1.0 / 3.0))
             longest = min(longest, period * max(1, int(last_step * factor) // period))
         before = history[-2] if len(history) > 1 else None
-        tolerance = (atol + settings.rtol * np.abs(y_end[slow])) * scale
+        y_end_slow = y_end[slow]
+        tolerance = (atol + settings.rtol * np.abs(y_end_slow)) * scale
+        # the extrapolated polynomial, made once for the step's choice, its retries and its measured error
+        polynomial = rest_polynomial(history, period, exponential_rates) if before is not None else None
         while True:
+            chosen: dict = {}
             step, increment = _choose_step(
                 history,
                 period,
                 longest,
-                y_end[slow],
+                y_end_slow,
                 settings,
                 exponential_rates,
                 scale,
                 settings.prior_factor,
                 atol,
                 forgetting_rates,
+                polynomial,
+                chosen,
             )
             if step <= period:
                 break
             assert before is not None  # a step longer than one period is chosen only from two measured periods
             landing = day + step
-            y_next = _extrapolate(stepper, y_end, before, (day, step, period), (slow, fast), relaxation, increment)
+            if period not in period_terms:
+                period_terms[period] = _PeriodTerms.make(relaxation, fast, period)
+            terms = period_terms[period]
+            y_next = _extrapolate(stepper, y_end, before, (day, step, period), (slow, fast), terms, increment)
             if settings.settle == "correct" and period == 1:
                 rows, y_after = stepper.run(y_next, landing, period)
                 y_after = _correct_landing(
-                    stepper, y_next, y_after, y_end, before, (day, step, period), (slow, fast), relaxation
+                    stepper, y_next, y_after, y_end, before, (day, step, period), (slow, fast), terms
                 )
             else:
                 y_next = _settle(stepper, y_next, y_end, before, (day, step, period), fast, relaxation, settings)
                 rows, y_after = stepper.run(y_next, landing, period)
             table.put(landing, rows)
-            slope_landing = (y_after[slow] - y_next[slow]) / period
-            polynomial = rest_polynomial(history, period, exponential_rates)
-            error = measured_error(polynomial, exponential_rates, step, period, y_next[slow], slope_landing)
-            ratio = float(np.max(error / (tolerance * error_horizon(step, forgetting_rates)[0])))
+            y_next_slow = y_next[slow]
+            slope_landing = (y_after[slow] - y_next_slow) / period
+            error = measured_error(
+                polynomial, exponential_rates, step, period, y_next_slow, slope_landing, chosen["phi2"]
+            )
+            ratio = float((error / (tolerance * chosen["horizon"])).max())
             if ratio <= 1.0:
                 break
             # rejected: the slopes did not follow the extrapolation; retry from the same period, shorter

@@ -342,7 +342,10 @@ def _cgm_table(days, metrics: dict):
 
 
 def _window_mean(frame, column: str, start: int, stop: int) -> float:
-    values = frame[column].to_numpy()[start:stop]
+    return _mean_of_finite(frame[column].to_numpy()[start:stop])
+
+
+def _mean_of_finite(values: np.ndarray) -> float:
     values = values[np.isfinite(values)]
     return float(values.mean()) if values.size else float("nan")
 
@@ -361,6 +364,8 @@ def _yearly(daily):
 
     n_days = len(daily)
     n_years = whole_years(n_days)
+    columns = {column: daily[column].to_numpy() for column in YEARLY_COLUMNS}  # not a pandas lookup per window
+    days = daily["day"].to_numpy()
     rows = []
     for year in range(n_years + 1):
         end = n_days if year == n_years and year > 0 else int(round(year * DAYS_PER_YEAR))
@@ -368,8 +373,8 @@ def _yearly(daily):
             start, stop = 0, min(YEARLY_WINDOW_DAYS, n_days)
         else:
             start, stop = max(end - YEARLY_WINDOW_DAYS, 0), end
-        row = {"year": year, "day": int(daily["day"].iloc[stop - 1] if year else 0)}
-        row.update({column: _window_mean(daily, column, start, stop) for column in YEARLY_COLUMNS})
+        row = {"year": year, "day": int(days[stop - 1] if year else 0)}
+        row.update({column: _mean_of_finite(values[start:stop]) for column, values in columns.items()})
         rows.append(row)
     return pd.DataFrame(rows)
 

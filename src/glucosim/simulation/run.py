@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glucosim.analysis.daily import daily_rows
+from glucosim.analysis.daily import DailySamples, daily_samples
 from glucosim.errors import GlucosimError
 from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, Drv
 from glucosim.physiology.model import FLUX_NAMES
@@ -115,6 +115,8 @@ class DayStepper:
         self.keep = set(keep)
         self.state_days = set(state_days)
         self.record_all_midnights = False  # envelope following interpolates requested days between them
+        # envelope following takes each simulated period's rows as DailySamples and computes the table once at the end
+        self.defer_rows = False
         self._counters = np.zeros(len(SolverStats(0, 0, 0).as_tuple()), dtype=np.int64)
         self._schedules: dict[tuple, tuple] = {}
         self.trajectories: dict[int, object] = {}
@@ -180,14 +182,17 @@ class DayStepper:
         if plan.meals:
             self.dose, self.speed = last_meal(plan)
 
-    def run(self, y: np.ndarray, first_day: int, n_days: int, keep: bool = True) -> tuple[dict, np.ndarray]:
+    def run(
+        self, y: np.ndarray, first_day: int, n_days: int, keep: bool = True
+    ) -> tuple[dict | DailySamples, np.ndarray]:
         """Integrate days ``first_day`` .. ``first_day + n_days - 1`` from midnight state ``y``.
 
         ``keep=False`` only integrates (envelope following's settling pass, which is simulated again): no
         daily rows, trajectories or midnight states.
 
         Returns:
-            (daily-table columns of those days, or {} without ``keep``; state at the following midnight).
+            (daily-table columns of those days, or what they are computed from if ``defer_rows``, or {} without
+            ``keep``; state at the following midnight).
         """
         program, p = self.program, self.program.parameters
         plans = [program.day_plan(day) for day in range(first_day, first_day + n_days)]
@@ -203,7 +208,10 @@ class DayStepper:
         self.simulated_days += n_days
         if not keep:
             return {}, result.y_final.copy()
-        columns = daily_rows(first_day, plans, result.t, result.y, result.segment, schedule.drivers, p, program.end_min)
+        samples = daily_samples(
+            first_day, plans, result.t, result.y, result.segment, schedule.drivers, p, program.end_min
+        )
+        columns = samples if self.defer_rows else samples.columns()
         for day in sorted(d for d in self.keep if first_day <= d < first_day + n_days):
             self.trajectories[day] = _trajectory(result.t, result.y, result.segment, schedule.drivers, p, day)
         wanted = range(first_day, first_day + n_days + 1) if self.record_all_midnights else self.state_days
@@ -297,6 +305,7 @@ def simulate(
             for first_day in range(0, n_days, chunk_days):
                 n_chunk = min(chunk_days, n_days - first_day)
                 chunk, y = stepper.run(y, first_day, n_chunk)
+                assert isinstance(chunk, dict)  # full resolution computes each chunk's rows as it goes
                 for name, values in chunk.items():
                     columns.setdefault(name, []).append(values)
                 if bar is not None:
@@ -312,6 +321,7 @@ def simulate(
             exponential = slow & ~glucose_loop_states(organ_rhs(), y, drivers, p)
             landmarks = set(keep) | set(landing_days)
             stepper.record_all_midnights = True
+            stepper.defer_rows = True
             reached = [0]
 
             def tick(day):
