@@ -178,3 +178,26 @@ def test_trace_files_hold_the_text_pandas_writes(week, tmp_path):
         == mixed.to_csv(index=False, float_format="%.6g")
         == "day,glucose_mg_dl,flag\n1,90.1235,True\n2,,False\n"
     )
+
+
+def test_recomputed_trace_uses_the_runs_method(monkeypatch):
+    # a run by ros34pw2 recomputed its traces with dopri5 until 2026-12-03; the recomputation now asks the
+    # organ model's integrator for the method the run's provenance records
+    from glucosim.simulation import organ
+
+    run = glucosim.simulate(scenario_dict(duration_days=3), method="ros34pw2", trajectory_days=(1,), progress=False)
+    assert run.summary["provenance"]["solver"]["method"] == "ros34pw2"
+    asked = []
+    real = organ.organ_integrator
+
+    def recording(method=organ.DEFAULT_METHOD):
+        asked.append(method)
+        return real(method)
+
+    monkeypatch.setattr(organ, "organ_integrator", recording)
+    kept = run.trace(1)
+    run.trajectories.pop(1)
+    run._traces.clear()
+    recomputed = run.trace(1)
+    assert asked == ["ros34pw2"]
+    np.testing.assert_allclose(recomputed["glucose_mg_dl"], kept["glucose_mg_dl"], rtol=1e-4)

@@ -151,8 +151,10 @@ class SimulationResult:
         tracer = self._tracer
         if tracer is None or tracer.origin_day != start or not tracer.next_day <= day < tracer.end_day:
             end_day = min(stored[after] if after < len(stored) else self.n_days, self.n_days)
-            rtol = self.summary["provenance"]["solver"]["rtol"]
-            tracer = self._tracer = ForwardTracer(self.loaded, start, state, rtol, end_day)
+            solver = self.summary["provenance"]["solver"]
+            tracer = self._tracer = ForwardTracer(
+                self.loaded, start, state, solver["rtol"], end_day, method=solver.get("method")
+            )
         return tracer.trace(day)
 
     def cgm_metrics(self, days=None):
