@@ -65,6 +65,15 @@ def pool_context(start_method: str | None = None):
     return multiprocessing.get_context("spawn")
 
 
+def start_fork_server(start_method: str | None = None) -> None:
+    """Start the fork server now, if local workers fork from one: it imports and warms up (~2-3 s of CPU) while this
+    process reads and plans the sweep (as long again: ``load_sweep`` imports pandas and scipy), not after."""
+    if pool_context(start_method).get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def _die_with_parent(lifeline) -> None:
     """Worker initializer: end this worker when the sweep process dies, even by SIGKILL.
 

@@ -10,7 +10,14 @@ from pathlib import Path
 
 from glucosim._optional import require_extra
 from glucosim.errors import SweepError
-from glucosim.sweep.backends import LocalPool, SlurmOptions, available_cores, dask_client, execute
+from glucosim.sweep.backends import (
+    LocalPool,
+    SlurmOptions,
+    available_cores,
+    dask_client,
+    execute,
+    start_fork_server,
+)
 from glucosim.sweep.design import design_samples, patient_seeds
 from glucosim.sweep.load import LoadedSweep, load_sweep
 from glucosim.sweep.store import SweepStore
@@ -320,6 +327,9 @@ def run_sweep(
     computed on its own from the design table.
     """
     require_extra("sweep", "glucosim sweep")
+    local_workers = workers or available_cores()
+    if local_workers > 1 and client is None and scheduler is None and slurm is None:
+        start_fork_server()  # the workers' fork server warms up while this process loads and plans the sweep
     loaded = sweep if isinstance(sweep, LoadedSweep) else load_sweep(sweep)
     announce = announce or _stderr
     n_planned = planned_runs(loaded)
@@ -349,7 +359,6 @@ def run_sweep(
         announce(plan_message(loaded, len(design), n_new, workers or available_cores()))
     mine = _my_chunks([i for i in range(manifest["n_chunks"]) if i not in done], task_index, task_count)
     started = time.perf_counter()
-    local_workers = workers or available_cores()
     # one backend for both stages: one SLURM cluster, or one set of local worker processes (each starts once)
     with _backend_client(scheduler, slurm, client) as dask, LocalPool(local_workers) as pool:
         enrolled = None
