@@ -30,8 +30,8 @@ class CompileNotice(event.Listener):
     """Prints ``message`` to ``stream`` once, when a compilation has lasted ``after_s`` seconds (a numba event
     listener: ``on_start`` and ``on_end`` are called around each compilation, nested for the functions it calls)."""
 
-    def __init__(self, after_s: float = NOTICE_AFTER_S, stream: TextIO | None = None, message: str = COMPILE_NOTICE):
-        self.after_s = after_s
+    def __init__(self, after_s: float | None = None, stream: TextIO | None = None, message: str = COMPILE_NOTICE):
+        self.after_s = NOTICE_AFTER_S if after_s is None else after_s
         self.stream = stream if stream is not None else sys.stderr  # the stream at install time (tests capture it)
         self.message = message
         self.printed = False
@@ -67,9 +67,10 @@ class CompileNotice(event.Listener):
 
 @contextlib.contextmanager
 def compile_notice(
-    after_s: float = NOTICE_AFTER_S, stream: TextIO | None = None, message: str = COMPILE_NOTICE
+    after_s: float | None = None, stream: TextIO | None = None, message: str = COMPILE_NOTICE
 ) -> Iterator[CompileNotice]:
-    """Within the block, print ``message`` once if numba compiles for ``after_s`` seconds (see the module)."""
+    """Within the block, print ``message`` once if numba compiles for ``after_s`` seconds (default ``NOTICE_AFTER_S``;
+    see the module)."""
     notice = CompileNotice(after_s, stream, message)
     event.register(COMPILE_EVENT, notice)
     try:
