@@ -7,21 +7,29 @@ a loader that is slow until the notice has been printed.
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from numba.core import event
 
 import glucosim._compile_notice as notice_module
-from glucosim._compile_notice import COMPILE_EVENT, COMPILE_NOTICE, compile_notice
+from glucosim._compile_notice import COMPILE_EVENT, COMPILE_NOTICE, NOTICE_SHOWN_VARIABLE, compile_notice
 from glucosim.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 WAIT_S = 30.0
 """Longest an injected compilation waits for the notice (it ends as soon as the notice is printed)."""
+
+
+@pytest.fixture(autouse=True)
+def _no_notice_shown_yet(monkeypatch):
+    """Each test starts as a fresh command (no parent printed the notice); the variable a test sets is undone."""
+    monkeypatch.setenv(NOTICE_SHOWN_VARIABLE, "0")
 
 
 def _slow_compile(stream: io.StringIO | None = None, printed: threading.Event | None = None) -> None:
@@ -51,6 +59,14 @@ def test_a_long_compilation_prints_the_notice_once():
         _slow_compile(printed=stream.written)
         _slow_compile(printed=None)  # a second compilation: no second line
     assert notice.printed and stream.getvalue() == COMPILE_NOTICE + "\n"
+    # processes started from now on (a sweep's fork server, after the command compiled while loading the sweep) inherit
+    # that it was printed, and stay silent
+    assert os.environ[NOTICE_SHOWN_VARIABLE] == "1"
+    child_stream = _Watched()
+    with compile_notice(after_s=0.05, stream=child_stream):
+        with event.trigger_event(COMPILE_EVENT, data={}):
+            child_stream.written.wait(0.5)
+    assert child_stream.getvalue() == ""
 
 
 def test_a_short_compilation_prints_nothing_and_leaves_no_thread():

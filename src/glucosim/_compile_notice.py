@@ -6,11 +6,16 @@ announces each compilation (a cache miss, never a cache load) with its ``numba:c
 printed once, when one compilation has gone on for ``NOTICE_AFTER_S`` seconds (a short compilation, such as a small
 kernel compiled on every start, stays silent). The timer is a thread that ends, and is joined, when the compilation
 ends: the sweep's fork server (``glucosim.sweep.preload``) must hold no thread when it forks its workers.
+
+One line per command: a process that has printed it says so in its environment (``NOTICE_SHOWN_VARIABLE``), which
+the processes it starts afterwards inherit (``glucosim sweep`` compiles the integrator while loading the sweep file,
+then its fork server compiles the rest), and they stay silent.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 import time
@@ -22,6 +27,8 @@ from numba.core import event
 COMPILE_NOTICE = "compiling glucosim's model core (first run after an install or a model change; about 1-2 minutes)..."
 NOTICE_AFTER_S = 3.0
 """A compilation that lasts this long prints the notice (a cache load, ~1.5 s, compiles nothing)."""
+NOTICE_SHOWN_VARIABLE = "GLUCOSIM_COMPILE_NOTICE_SHOWN"
+"""Set to "1" once the notice is printed; a process started with it set does not print it again."""
 COMPILE_EVENT = "numba:compile"
 """numba's event around each compilation (``numba.core.event``); cache loads do not trigger it."""
 
@@ -34,7 +41,7 @@ class CompileNotice(event.Listener):
         self.after_s = NOTICE_AFTER_S if after_s is None else after_s
         self.stream = stream if stream is not None else sys.stderr  # the stream at install time (tests capture it)
         self.message = message
-        self.printed = False
+        self.printed = os.environ.get(NOTICE_SHOWN_VARIABLE) == "1"  # a parent process printed it already
         self._depth = 0
         self._timer: threading.Timer | None = None
         self._started_s = 0.0
@@ -58,11 +65,14 @@ class CompileNotice(event.Listener):
             self.stop()
 
     def stop(self) -> None:
-        """End the timer thread (and wait for it), so the process holds no thread of ours."""
+        """End the timer thread (and wait for it), so the process holds no thread of ours; once printed, say so to the
+        processes started from now on (set here, in the compiling thread, not in the timer's)."""
         timer, self._timer = self._timer, None
         if timer is not None:
             timer.cancel()
             timer.join()
+        if self.printed:
+            os.environ[NOTICE_SHOWN_VARIABLE] = "1"
 
 
 @contextlib.contextmanager

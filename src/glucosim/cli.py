@@ -764,9 +764,10 @@ def sweep(
     from glucosim._compile_notice import compile_notice
 
     try:
-        loaded = load_sweep(sweep_file)
-        # one line if numba compiles the core here (--workers 1); local workers' fork server prints its own
+        # one line if numba compiles the core: loading the sweep compiles the integrator (checking the arms), the
+        # workers' fork server or this process (--workers 1) the rest
         with compile_notice():
+            loaded = load_sweep(sweep_file)
             outcome = run_sweep(
                 loaded,
                 out_dir,
