@@ -44,8 +44,8 @@ main watch; this catches a fork server that died)."""
 START_METHOD = "forkserver"
 """How local workers start: forked from multiprocessing's fork server, which imports and warms glucosim once
 (``glucosim.sweep.preload``), where the platform has one; "spawn" (a fresh interpreter per worker, each paying the
-imports and numba's cache load, ~2.5 s of CPU) elsewhere or if set here. Never "fork": numba and threads in the sweep
-process make forked children unsafe."""
+imports and numba's cache load, 1.5-2.5 s of CPU measured) elsewhere or if set here. Never "fork": numba and threads
+in the sweep process make forked children unsafe."""
 PRELOAD_MODULE = "glucosim.sweep.preload"
 """What the fork server imports before it forks any worker (its import is the warm-up)."""
 
