@@ -7,8 +7,14 @@ Runs the same cohort sweep (the shipped prevention sweep's 'prediabetic'
 cohort, both arms unless ``--arms control``: the lifestyle arm's weekly
 walking makes its envelope period a week, so it costs more than the control
 arm) in fresh directories: in this process, and on 2 local worker processes
-(the setting of ``benchmarks/report.py --issue12``: chunks of 1 run), and on a
-2-worker Dask LocalCluster with ``--dask``. It prints the rate, the scaling
+(the setting of ``benchmarks/report.py --issue12``: chunks of 1 run) started
+three ways: spawned (each imports glucosim and loads numba's cache itself, as
+before 2026-12-03), forked from a fork server started for the sweep (the
+default: it imports and warms up once, ``glucosim.sweep.preload``; what a
+``glucosim sweep`` command pays), and forked from that server again (a second
+sweep in one Python session); and on a 2-worker Dask LocalCluster with
+``--dask``. It prints the rate, the CPU time of every process involved (this
+one, the workers, the fork server), the scaling
 efficiency (rate on n cores / (n x rate on 1 core)) and the time the shipped
 sweep would take on 2 idle cores, from the CPU time of the sweep in this
 process (the 2-core rate of a few runs carries each worker's start): it screens its 1000 patients first (the
@@ -23,8 +29,10 @@ The breakdown (CPU seconds of one run, per arm, in this process after
 warm-up) splits a run into its initial state (warm-ups), the envelope's
 full-resolution days (the compiled integrator), the rest of envelope following
 (daily rows, step control, relaxation rates), building the result, and the
-sweep row; and it measures one fresh worker process's start (imports, numba
-cache, kernels compiled on first call) on the same chunk. The load average
+sweep row; and it measures a worker's start on the same chunk: a spawned one
+(imports, numba's start and cache loads on its first call) and a forked one
+(the fork server's warm-up, once; the worker's CPU before and on its first
+chunk). The load average
 is printed with the table: on a shared machine, label the numbers as loaded.
 """
 
@@ -76,20 +84,47 @@ def shipped_years() -> float:
     return float(load_toml(SWEEP)["duration_years"])
 
 
-def patient_years_per_s(loaded, **backend) -> tuple[float, float]:
-    """(rate, seconds) of one complete sweep into a fresh directory."""
-    with tempfile.TemporaryDirectory() as out:
-        started = time.perf_counter()
-        outcome = run_sweep(loaded, out, chunk_runs=CHUNK_RUNS, progress=False, **backend)
-        elapsed = time.perf_counter() - started
-    return outcome.n_runs * loaded.n_years / elapsed, elapsed
+def tree_cpu_s() -> float:
+    """CPU seconds of this process, its reaped children (spawned workers, once a pool has shut down) and the fork
+    server with the workers it has reaped (Linux: /proc), so far."""
+    from multiprocessing import forkserver
+
+    times = os.times()
+    total = times.user + times.system + times.children_user + times.children_system
+    server = forkserver._forkserver._forkserver_pid  # private, read only: multiprocessing has no public accessor
+    if server is not None and os.path.exists(f"/proc/{server}/stat"):
+        fields = open(f"/proc/{server}/stat").read().rsplit(")", 1)[1].split()
+        total += sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
+    return total
+
+
+def patient_years_per_s(loaded, start_method: str | None = None, **backend) -> tuple[float, float, float]:
+    """(rate, seconds, CPU seconds of the process tree) of one complete sweep into a fresh directory; local workers
+    started by ``start_method`` (default: ``backends.START_METHOD``)."""
+    from glucosim.sweep import backends
+
+    default = backends.START_METHOD
+    backends.START_METHOD = start_method or default
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            started, cpu_started = time.perf_counter(), tree_cpu_s()
+            outcome = run_sweep(
+                loaded, out, chunk_runs=CHUNK_RUNS, progress=False, announce=lambda line: None, **backend
+            )
+            elapsed, cpu = time.perf_counter() - started, tree_cpu_s() - cpu_started
+    finally:
+        backends.START_METHOD = default
+    return outcome.n_runs * loaded.n_years / elapsed, elapsed, cpu
 
 
 def measure(
     patients: int, years: float, all_arms: bool = True, dask: bool = False
-) -> tuple[dict[str, tuple[float, float]], float]:
-    """(rate patient-years/s, seconds) for 1 process, 2 local processes and optionally a 2-worker Dask cluster; and
-    the CPU seconds per patient-year of the in-process sweep (on a loaded machine, wall time says little)."""
+) -> tuple[dict[str, tuple[float, float, float]], float]:
+    """(rate patient-years/s, seconds, CPU seconds of the process tree) in 1 process; on 2 local workers spawned
+    (each importing and loading numba's cache itself, as before 2026-12-03), forked from a fork server started for
+    this sweep (what a ``glucosim sweep`` command pays), and forked from the same server again (a second sweep in one
+    Python session); optionally on a 2-worker Dask cluster. And the CPU seconds per patient-year of the in-process
+    sweep (on a loaded machine, wall time says little)."""
     loaded = cohort_sweep(patients, years, all_arms)
     patient_years_per_s(cohort_sweep(1, 1, all_arms), workers=1)  # compile or load the kernels in this process first
     cpu_start = time.process_time()
@@ -99,7 +134,9 @@ def measure(
     cpu_s_per_patient_year = (time.process_time() - cpu_start) / (
         len(design_samples(loaded)) * len(loaded.sweep.arms) * loaded.n_years
     )
-    rates["2 cores (processes)"] = patient_years_per_s(loaded, workers=2)
+    rates["2 cores (spawned workers)"] = patient_years_per_s(loaded, "spawn", workers=2)
+    rates["2 cores (fork server: new)"] = patient_years_per_s(loaded, "forkserver", workers=2)
+    rates["2 cores (fork server: running)"] = patient_years_per_s(loaded, "forkserver", workers=2)
     if dask:
         from distributed import Client, LocalCluster
 
@@ -201,29 +238,77 @@ WORKER_START = """
 import pickle, sys, time
 start = time.process_time()
 from glucosim.sweep.worker import run_chunk
+imported = time.process_time() - start
 task = pickle.loads(sys.stdin.buffer.read())
+first = time.process_time()
 run_chunk(task)
-first = time.process_time() - start
+first = time.process_time() - first
 again = time.process_time()
 run_chunk(task)
-print(first - (time.process_time() - again))
+again = time.process_time() - again
+print(imported, first - again)
 """
 
 
-def worker_start_cpu_s() -> float:
-    """CPU seconds a fresh worker process spends before its first run's own work: imports, numba's cache, kernels
-    compiled on first call (its first chunk's CPU less the same chunk's again)."""
-    import pickle
-
+def _start_task():
     from glucosim.sweep.runner import _tasks, design_table
 
     loaded = cohort_sweep(1, 1.0, all_arms=False)
-    task = next(iter(_tasks(loaded, design_table(loaded), 1, [0])))
+    return next(iter(_tasks(loaded, design_table(loaded), 1, [0])))
+
+
+def spawned_worker_start_cpu_s() -> tuple[float, float]:
+    """(import, first-call) CPU seconds of a fresh interpreter as a spawned worker: importing the worker module, and
+    its first chunk's CPU less the same chunk's again (the rest of the imports, numba's start and cache loads)."""
+    import pickle
+
     env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run(
-        [sys.executable, "-c", WORKER_START], input=pickle.dumps(task), capture_output=True, env=env, check=True
+        [sys.executable, "-c", WORKER_START],
+        input=pickle.dumps(_start_task()),
+        capture_output=True,
+        env=env,
+        check=True,
     )
-    return float(out.stdout.decode().strip().splitlines()[-1])
+    imported, first_call = map(float, out.stdout.decode().strip().splitlines()[-1].split())
+    return imported, first_call
+
+
+FORKED_START = """
+import os, pickle, sys, time
+from multiprocessing import forkserver
+from glucosim.sweep.backends import LocalPool
+from glucosim.sweep.worker import run_chunk
+task = pickle.loads(sys.stdin.buffer.read())
+with LocalPool(1, start_method="forkserver") as pool:
+    executor = pool.executor()
+    clock = [executor.submit(time.process_time).result()]
+    for _ in range(2):
+        executor.submit(run_chunk, task).result()
+        clock.append(executor.submit(time.process_time).result())
+    server = forkserver._forkserver._forkserver_pid
+    fields = open(f"/proc/{server}/stat").read().rsplit(")", 1)[1].split()
+    warm_up = sum(int(value) for value in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+print(warm_up, clock[0], (clock[1] - clock[0]) - (clock[2] - clock[1]))
+"""
+
+
+def forked_worker_start_cpu_s() -> tuple[float, float, float]:
+    """(the fork server's warm-up, a forked worker's CPU before its first task, the extra CPU of its first chunk) in
+    seconds, in a fresh interpreter started with ``-c`` as a ``glucosim sweep`` command is (a worker imports the
+    parent's main script first: this benchmark's would cost it ~0.6 s, the command line's 0.02 s)."""
+    import pickle
+
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run(
+        [sys.executable, "-c", FORKED_START],
+        input=pickle.dumps(_start_task()),
+        capture_output=True,
+        env=env,
+        check=True,
+    )
+    warm_up, before, first_call = map(float, out.stdout.decode().strip().splitlines()[-1].split())
+    return warm_up, before, first_call
 
 
 def main() -> None:
@@ -240,24 +325,32 @@ def main() -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"sweep of {args.patients} patients x {arms} x {args.years:g} years, chunks of {CHUNK_RUNS} run")
     print(f"(load average {load:.1f} on {os.cpu_count()} cores when it finished)")
-    print(f"{'backend':32s} {'patient-years/s':>16s} {'seconds':>8s} {'scaling efficiency':>19s}")
-    for name, (rate, seconds) in rates.items():
+    print(f"{'backend':32s} {'patient-years/s':>16s} {'seconds':>8s} {'CPU s (all processes)':>22s} {'scaling':>8s}")
+    for name, (rate, seconds, cpu) in rates.items():
         cores = 1 if name.startswith("1 core") else 2
-        print(f"{name:32s} {rate:16.2f} {seconds:8.1f} {rate / (cores * single):18.0%}")
+        print(f"{name:32s} {rate:16.2f} {seconds:8.1f} {cpu:22.1f} {rate / (cores * single):8.0%}")
     years, samples = shipped_years(), shipped_samples()
     screen_s, share = screening_cpu_s()
     enrolled = round(samples * SHIPPED_ENROLLED_SHARE)
-    start_s = worker_start_cpu_s()
+    spawned_import_s, spawned_first_s = spawned_worker_start_cpu_s()
+    warm_up_s, forked_before_s, forked_first_s = forked_worker_start_cpu_s()
+    start_s = warm_up_s + forked_before_s + forked_first_s
     # two idle cores, each a worker: the screening's and the runs' CPU time in this process (the small sweeps' 2-core
-    # rate carries each worker's start over a few runs), plus one worker start (both start in parallel, once)
+    # rate carries the workers' start over a few runs), plus the fork server's warm-up and one forked worker's start
     screening = samples * screen_s / 2
     runs = enrolled * SHIPPED_ARMS * years * cpu_s_per_patient_year / 2
     print(
         f"shipped prevention sweep ({samples} patients screened at {screen_s:.3f} s of CPU each, {share:.0%} of the"
         f" first {SCREENING_PATIENTS} enrolled here; {enrolled} enrolled x {SHIPPED_ARMS} arms x {years:g} y"
         f" simulated) on 2 idle cores, from the CPU time in this process: {(screening + runs + start_s) / 60:.1f} min"
-        f" (screening"
-        f" {screening / 60:.1f}, runs {runs / 60:.1f}, worker start {start_s:.1f} s, once per worker for both stages)"
+        f" (screening {screening / 60:.1f}, runs {runs / 60:.1f}, workers' start {start_s:.1f} s, once for both"
+        " stages)"
+    )
+    print(
+        "worker start, CPU s: spawned worker (each): imports"
+        f" {spawned_import_s:.2f}, numba and cache loads on its first run {spawned_first_s:.2f};"
+        f" fork server (once per sweep process): warm-up {warm_up_s:.2f}; forked worker (each): before its first"
+        f" chunk {forked_before_s:.2f}, extra on its first chunk {forked_first_s:.2f}"
     )
     if args.no_breakdown:
         return
@@ -267,7 +360,8 @@ def main() -> None:
     print(f"  {'':44s}" + "".join(f"{arm:>11s}" for arm in table))
     for name in names:
         print(f"  {name:44s}" + "".join(f"{table[arm][name]:11.3f}" for arm in table))
-    print(f"  {'fresh worker process start (once per worker)':44s}{start_s:11.3f}")
+    print(f"  {'spawned worker start (each)':44s}{spawned_import_s + spawned_first_s:11.3f}")
+    print(f"  {'fork server warm-up (once) + forked worker start':44s}{start_s:11.3f}")
 
 
 if __name__ == "__main__":

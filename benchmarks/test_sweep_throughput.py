@@ -5,14 +5,20 @@ import tempfile
 import pytest
 from sweep_throughput import CHUNK_RUNS, cohort_sweep
 
-from glucosim.sweep import run_sweep
+from glucosim.sweep import backends, run_sweep
 
 PATIENTS = 8
 YEARS = 1.0
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_sweep_throughput_local(benchmark, workers):
+@pytest.mark.parametrize(
+    ("workers", "start_method"), [(1, None), (2, "spawn"), (2, "forkserver")], ids=["1", "2-spawn", "2-forkserver"]
+)
+def test_sweep_throughput_local(benchmark, monkeypatch, workers, start_method):
+    # 2-forkserver: the warm-up round starts the fork server; the timed rounds fork from it (a second sweep in one
+    # session); a command's first sweep also waits for the server's warm-up (sweep_throughput.py times both)
+    if start_method is not None:
+        monkeypatch.setattr(backends, "START_METHOD", start_method)
     loaded = cohort_sweep(PATIENTS, YEARS)
 
     def sweep_once():

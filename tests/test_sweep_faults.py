@@ -265,26 +265,36 @@ def _sweep_command(path, out, *extra):
     return [*command, "--no-progress", *extra], env
 
 
-@pytest.mark.slow  # ~45 s on the loaded 2-core machine: two spawned workers must import and start first
+def _descendants(pid: int) -> set[int]:
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = set().union(*map(_children, frontier)) - found
+        found |= frontier
+    return found
+
+
+@pytest.mark.slow  # ~20 s on the loaded 2-core machine: the fork server must import and warm up first
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_workers_die_with_a_killed_sweep(tmp_path):
+    # the workers are the fork server's children, not the sweep's: every process the sweep started, at any depth,
+    # must end (the workers by their lifeline, the fork server once no one holds its pipe, the resource tracker)
     text = SMALL.replace("values = [0.6, 1.0, 1.4]", "values = [0.6, 0.8, 1.0, 1.2, 1.4, 1.6]")
     path = write_sweep(tmp_path, text, BASE.replace("duration_days = 20", "duration_days = 2000"))
     command, env = _sweep_command(path, tmp_path / "out", "--workers", "2", "--chunk-runs", "1")
     parent = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120.0
-    children: set[int] = set()
-    while time.monotonic() < deadline and len(children) < 3:  # two workers and the resource tracker
+    started: set[int] = set()
+    while time.monotonic() < deadline and len(started) < 4:  # the fork server, its two workers, the tracker
         time.sleep(0.5)
-        children = _children(parent.pid)
-    assert len(children) >= 2, "the workers never started"
-    time.sleep(2.0)  # let them import and start a chunk
+        started = _descendants(parent.pid)
+    assert len(started) >= 4, f"the workers never started (processes under the sweep: {sorted(started)})"
+    time.sleep(2.0)  # let them start a chunk
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     deadline = time.monotonic() + 20.0
-    while time.monotonic() < deadline and any(map(_alive, children)):
+    while time.monotonic() < deadline and any(map(_alive, started)):
         time.sleep(0.25)
-    left = [pid for pid in children if _alive(pid)]
+    left = [pid for pid in started if _alive(pid)]
     for pid in left:  # clean up before failing
         os.kill(pid, signal.SIGKILL)
     assert not left, f"orphans left after SIGKILL of the sweep: {left}"

@@ -287,3 +287,74 @@ def test_a_screening_that_enrols_no_one_completes_and_says_so(tmp_path):
     assert not screening["enrolled"].any() and (screening["fasting_glucose_mg_dl"] < 95.0).all()
     with pytest.raises(SweepError, match="the screening enrolled no patient"):
         analyze_sweep(tmp_path / "out", figures=False)
+
+
+@pytest.mark.parametrize("n_arms", [1, 2, 3])
+@pytest.mark.parametrize("chunk_runs", [1, 3, 8, 50])
+@pytest.mark.parametrize("task_count", [1, 2, 5])
+def test_a_job_arrays_tasks_share_no_screening_chunk_and_run_only_their_own_patients(n_arms, chunk_runs, task_count):
+    from glucosim.sweep.runner import _chunk_rows, _my_chunks, _my_screening_chunks, array_block_runs
+    from glucosim.sweep.store import SCREENING_CHUNK_SAMPLES
+
+    n_samples = 137
+    n_runs = n_samples * n_arms
+    chunks = list(range(-(-n_runs // chunk_runs)))
+    block_chunks = array_block_runs(n_arms, chunk_runs, screened=True) // chunk_runs
+    runs_of, screening_of = {}, {}
+    for task in range(task_count):
+        runs_of[task] = _my_chunks(chunks, task, task_count, block_chunks)
+        screening_of[task] = _my_screening_chunks(n_samples, n_arms, chunk_runs, task, task_count)
+    # every run chunk and every screening chunk is one task's, and only one's
+    assert sorted(sum(runs_of.values(), [])) == chunks
+    every_screening_chunk = sorted(index for owned in screening_of.values() for index in owned)
+    assert every_screening_chunk == list(range(-(-n_samples // SCREENING_CHUNK_SAMPLES)))
+    # a task's runs need the screening of its own screening chunks only (the design: sample = run // arms)
+    for task in range(task_count):
+        needed = {
+            (run // n_arms) // SCREENING_CHUNK_SAMPLES
+            for i in runs_of[task]
+            for run in _chunk_rows(chunk_runs, n_runs, i)
+        }
+        assert needed <= screening_of[task]
+
+
+def test_an_unscreened_job_array_keeps_taking_chunks_in_turn():
+    from glucosim.sweep.runner import _my_chunks, array_block_runs
+
+    assert array_block_runs(2, 8, screened=False) == 8
+    assert _my_chunks(list(range(10)), 1, 3) == [1, 4, 7]
+
+
+@pytest.mark.slow  # screens 30 patients and simulates the enrolled for half a year (~10 s)
+def test_job_array_tasks_running_at_once_screen_each_patient_once(tmp_path, monkeypatch):
+    """Each task in its own copy of the folder, so none sees another's screening: as tasks that start together.
+    Before: the first task screened every patient and the others their own runs' screening chunks again."""
+    import glucosim.sweep.screening as screening_module
+
+    path = _small_shipped(tmp_path / "file", screened=True)
+    path.write_text(re.sub(r"(?m)^duration_years = .*$", "duration_years = 0.5", path.read_text()))
+    real = screening_module.screen_patient
+    screened_by: dict[int, list[int]] = {}
+    task = {"index": None}
+
+    def counted(loaded, sample, values, *args, **kwargs):
+        screened_by.setdefault(task["index"], []).append(int(sample))
+        return real(loaded, sample, values, *args, **kwargs)
+
+    monkeypatch.setattr(screening_module, "screen_patient", counted)
+    for index in range(2):
+        task["index"] = index
+        outcome = run_sweep(
+            path,
+            tmp_path / f"task{index}",
+            workers=1,
+            chunk_runs=8,
+            progress=False,
+            task_index=index,
+            task_count=2,
+            announce=lambda line: None,
+        )
+        assert not outcome.complete
+    everyone = sorted(sample for samples in screened_by.values() for sample in samples)
+    assert everyone == list(range(SAMPLES))  # each patient screened once, by one task
+    assert sorted(screened_by[0]) == list(range(20)) and sorted(screened_by[1]) == list(range(20, SAMPLES))

@@ -223,10 +223,13 @@ def run(
         days = _day_list(trace_days, loaded.scenario.n_days) if trace_days else []
         check_output_dir(out_dir, overwrite=overwrite)  # before minutes of simulation, not after
         click.echo(f"running '{loaded.scenario.name}' ({loaded.scenario.n_days} days) ...", err=True)
-        result = simulate(loaded, progress=progress, method=method, resolution=resolution)
-        if days:  # each day is integrated again after the run (a year of days takes seconds): say why it waits
-            click.echo(f"tracing {len(days)} day{'s' if len(days) > 1 else ''} at full resolution ...", err=True)
-        paths = write_result(result, out_dir, figures=not no_figures, overwrite=overwrite, trace_days=days)
+        from glucosim._compile_notice import compile_notice
+
+        with compile_notice():  # one line if numba compiles the core (a fresh install's first run): it takes minutes
+            result = simulate(loaded, progress=progress, method=method, resolution=resolution)
+            if days:  # each day is integrated again after the run (a year of days takes seconds): say why it waits
+                click.echo(f"tracing {len(days)} day{'s' if len(days) > 1 else ''} at full resolution ...", err=True)
+            paths = write_result(result, out_dir, figures=not no_figures, overwrite=overwrite, trace_days=days)
     except GlucosimError as error:
         _fail(error)
     summary = result.summary
@@ -758,21 +761,26 @@ def sweep(
             interface=slurm_interface,
             log_directory=str(out_dir / "slurm-logs"),
         )
+    from glucosim._compile_notice import compile_notice
+
     try:
-        loaded = load_sweep(sweep_file)
-        outcome = run_sweep(
-            loaded,
-            out_dir,
-            workers=workers,
-            chunk_runs=chunk_runs,
-            scheduler=scheduler,
-            slurm=options,
-            task_index=task_index,
-            task_count=task_count,
-            progress=progress,
-            confirm_large=yes,
-            announce=lambda line: click.echo(line, err=True),
-        )
+        # one line if numba compiles the core: loading the sweep compiles the integrator (checking the arms), the
+        # workers' fork server or this process (--workers 1) the rest
+        with compile_notice():
+            loaded = load_sweep(sweep_file)
+            outcome = run_sweep(
+                loaded,
+                out_dir,
+                workers=workers,
+                chunk_runs=chunk_runs,
+                scheduler=scheduler,
+                slurm=options,
+                task_index=task_index,
+                task_count=task_count,
+                progress=progress,
+                confirm_large=yes,
+                announce=lambda line: click.echo(line, err=True),
+            )
     except GlucosimError as error:
         _fail(error)
     # a screened sweep's patients who were not enrolled count as finished runs that were never simulated

@@ -39,21 +39,54 @@ class SlurmOptions:
 
 
 PARENT_POLL_S = 1.0
-"""How often a local worker checks that its parent is alive (where the kernel cannot tell it)."""
+"""How often a local worker checks that its parent process is the one it started with (the lifeline, below, is the
+main watch; this catches a fork server that died)."""
+START_METHOD = "forkserver"
+"""How local workers start: forked from multiprocessing's fork server, which imports and warms glucosim once
+(``glucosim.sweep.preload``), where the platform has one; "spawn" (a fresh interpreter per worker, each paying the
+imports and numba's cache load, 1.5-2.5 s of CPU measured) elsewhere or if set here. Never "fork": numba and threads
+in the sweep process make forked children unsafe."""
+PRELOAD_MODULE = "glucosim.sweep.preload"
+"""What the fork server imports before it forks any worker (its import is the warm-up)."""
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def pool_context(start_method: str | None = None):
+    """The multiprocessing context of local workers (``START_METHOD`` unless given; "spawn" where the platform has
+    no fork server). The fork server is multiprocessing's one per process: started by the first pool that needs it
+    (with this module's preload), kept for every later pool of the process (a second sweep in a notebook starts its
+    workers at once), and ended when the process ends."""
+    method = start_method or START_METHOD
+    if method not in ("forkserver", "spawn"):
+        raise ValueError(f"local workers start by 'forkserver' or 'spawn', not {method!r}")
+    if method == "forkserver" and "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([PRELOAD_MODULE])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def start_fork_server(start_method: str | None = None) -> None:
+    """Start the fork server now, if local workers fork from one: it imports and warms up (~2-3 s of CPU) while this
+    process reads and plans the sweep (as long again: ``load_sweep`` imports pandas and scipy), not after."""
+    if pool_context(start_method).get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def _die_with_parent(lifeline) -> None:
     """Worker initializer: end this worker when the sweep process dies, even by SIGKILL.
 
-    Linux: the kernel sends SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG). Everywhere: a daemon
-    thread polls the parent pid as well, since the kernel ties that signal to the parent's thread.
+    ``lifeline``: the read end of a pipe whose only write end the sweep process holds (``LocalPool``); the kernel
+    closes it when that process dies, however it dies, and the read sees end-of-file. A worker forked from the fork
+    server is not the sweep's child, so the parent's pid cannot tell; the pipe works for either start method. Also:
+    on Linux, the kernel sends SIGKILL when the worker's parent (the sweep process, or the fork server) dies
+    (prctl PR_SET_PDEATHSIG), and the watch ends the worker if it is handed to another parent.
     """
     import signal
     import threading
-    import time
 
-    if os.getppid() != parent_pid:  # the parent died before this worker started
-        os._exit(1)
+    parent_pid = os.getppid()
     try:
         import ctypes
 
@@ -61,12 +94,18 @@ def _die_with_parent(parent_pid: int) -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux / no glibc: the thread below does it
         pass
+    if os.getppid() != parent_pid:  # the parent died before the signal was set
+        os._exit(1)
 
     def watch():
         while True:
+            try:
+                if lifeline.poll(PARENT_POLL_S):  # never written to: ready only at end-of-file
+                    lifeline.recv_bytes()
+            except (EOFError, OSError):
+                os._exit(1)
             if os.getppid() != parent_pid:
                 os._exit(1)
-            time.sleep(PARENT_POLL_S)
 
     threading.Thread(target=watch, name="glucosim-parent-watch", daemon=True).start()
 
@@ -104,22 +143,27 @@ def _bounded(
 
 
 class LocalPool:
-    """Local worker processes kept for every stage of a sweep (its screening, then its runs), so each worker
-    starts once (a spawned worker imports glucosim and loads the compiled core: 1.5-1.7 s). Started on first use;
-    a pool broken by a dead worker is replaced by ``restart``."""
+    """Local worker processes kept for every stage of a sweep (its screening, then its runs). Started on first use;
+    a pool broken by a dead worker is replaced by ``restart``. Workers are forked from the fork server, which has
+    imported glucosim and loaded the compiled core once (``pool_context``; a spawned worker started on its own: 1.5-2.5
+    s of CPU each)."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, start_method: str | None = None):
         self.workers = workers
+        self.start_method = start_method
         self._executor: cf.ProcessPoolExecutor | None = None
+        self._lifeline = None  # (read end handed to each worker, write end this process alone holds)
 
     def executor(self) -> cf.ProcessPoolExecutor:
         if self._executor is None:
-            # spawn, not fork: numba and threads in the parent make forked children unsafe
+            context = pool_context(self.start_method)
+            if self._lifeline is None:
+                self._lifeline = context.Pipe(duplex=False)
             self._executor = cf.ProcessPoolExecutor(
                 max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=context,
                 initializer=_die_with_parent,
-                initargs=(os.getpid(),),
+                initargs=(self._lifeline[0],),
             )
         return self._executor
 
@@ -133,6 +177,10 @@ class LocalPool:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        if self._lifeline is not None:  # after the workers are gone: closing the write end would end them
+            for end in self._lifeline:
+                end.close()
+            self._lifeline = None
 
     def __enter__(self) -> LocalPool:
         return self

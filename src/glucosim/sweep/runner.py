@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,7 +11,14 @@ from pathlib import Path
 
 from glucosim._optional import require_extra
 from glucosim.errors import SweepError
-from glucosim.sweep.backends import LocalPool, SlurmOptions, available_cores, dask_client, execute
+from glucosim.sweep.backends import (
+    LocalPool,
+    SlurmOptions,
+    available_cores,
+    dask_client,
+    execute,
+    start_fork_server,
+)
 from glucosim.sweep.design import design_samples, patient_seeds
 from glucosim.sweep.load import LoadedSweep, load_sweep
 from glucosim.sweep.store import SweepStore
@@ -233,12 +241,42 @@ def _screen(
     return enrolled
 
 
-def _samples_without_screening(n_samples: int, done: set[int]) -> set[int]:
+def _samples_without_screening(n_samples: int, done: set[int], owned: set[int] | None = None) -> set[int]:
     """Samples whose screening chunk is not on disk whole (not in ``done``; e.g. damaged after all their runs had
-    finished): screened again, with the same draws, so the consolidated screening table covers every patient."""
+    finished) among the screening chunks ``owned`` (default: all): screened again, with the same draws, so the
+    consolidated screening table covers every patient."""
     from glucosim.sweep.store import SCREENING_CHUNK_SAMPLES
 
-    return {sample for sample in range(n_samples) if sample // SCREENING_CHUNK_SAMPLES not in done}
+    return {
+        sample
+        for sample in range(n_samples)
+        if sample // SCREENING_CHUNK_SAMPLES not in done
+        and (owned is None or sample // SCREENING_CHUNK_SAMPLES in owned)
+    }
+
+
+def array_block_runs(n_arms: int, chunk_runs: int, screened: bool) -> int:
+    """Runs per block of a job array's work: a task takes whole blocks (blocks ``I, I+N, ...``). Unscreened: one run
+    chunk. Screened: whole screening chunks and whole run chunks at once (the least common multiple of the two, in
+    runs), so each screening chunk is screened by the one task that runs its patients (a task that took run chunks
+    one by one needed the screening chunks of several blocks, and screened them again when their tasks ran at the
+    same time: up to 5 times each, measured 2026-12-03)."""
+    from glucosim.sweep.store import SCREENING_CHUNK_SAMPLES
+
+    return math.lcm(SCREENING_CHUNK_SAMPLES * n_arms, chunk_runs) if screened else chunk_runs
+
+
+def _my_screening_chunks(
+    n_samples: int, n_arms: int, chunk_runs: int, task_index: int | None, task_count: int | None
+) -> set[int]:
+    """The screening chunks this call is responsible for: all of them, or a job-array task's blocks' own."""
+    from glucosim.sweep.store import SCREENING_CHUNK_SAMPLES
+
+    n_chunks = -(-n_samples // SCREENING_CHUNK_SAMPLES)
+    if task_index is None or task_count is None:
+        return set(range(n_chunks))
+    per_block = array_block_runs(n_arms, chunk_runs, True) // (SCREENING_CHUNK_SAMPLES * n_arms)
+    return {index for index in range(n_chunks) if (index // per_block) % task_count == task_index}
 
 
 def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict:
@@ -271,12 +309,14 @@ def _summary(store: SweepStore, loaded: LoadedSweep, wall_time_s: float) -> dict
     }
 
 
-def _my_chunks(pending: list[int], task_index: int | None, task_count: int | None) -> list[int]:
+def _my_chunks(pending: list[int], task_index: int | None, task_count: int | None, block_chunks: int = 1) -> list[int]:
+    """The pending run chunks this call runs: all, or a job-array task's blocks of ``block_chunks`` chunks
+    (``array_block_runs``)."""
     if task_index is None:
         return pending
     if task_count is None or not 0 <= task_index < task_count:
         raise SweepError(f"--task-index must be in [0, --task-count) (got {task_index} of {task_count})")
-    return [index for index in pending if index % task_count == task_index]
+    return [index for index in pending if (index // block_chunks) % task_count == task_index]
 
 
 def run_sweep(
@@ -320,6 +360,9 @@ def run_sweep(
     computed on its own from the design table.
     """
     require_extra("sweep", "glucosim sweep")
+    local_workers = workers or available_cores()
+    if local_workers > 1 and client is None and scheduler is None and slurm is None:
+        start_fork_server()  # the workers' fork server warms up while this process loads and plans the sweep
     loaded = sweep if isinstance(sweep, LoadedSweep) else load_sweep(sweep)
     announce = announce or _stderr
     n_planned = planned_runs(loaded)
@@ -347,9 +390,12 @@ def run_sweep(
     n_new = sum(min(chunk_runs, len(design) - i * chunk_runs) for i in range(manifest["n_chunks"]) if i not in done)
     if n_new:
         announce(plan_message(loaded, len(design), n_new, workers or available_cores()))
-    mine = _my_chunks([i for i in range(manifest["n_chunks"]) if i not in done], task_index, task_count)
+    screened_sweep = loaded.sweep.screening is not None
+    n_arms = len(loaded.sweep.arms)
+    block_chunks = array_block_runs(n_arms, chunk_runs, screened_sweep) // chunk_runs
+    pending = [i for i in range(manifest["n_chunks"]) if i not in done]
+    mine = _my_chunks(pending, task_index, task_count, block_chunks)
     started = time.perf_counter()
-    local_workers = workers or available_cores()
     # one backend for both stages: one SLURM cluster, or one set of local worker processes (each starts once)
     with _backend_client(scheduler, slurm, client) as dask, LocalPool(local_workers) as pool:
         enrolled = None
@@ -358,14 +404,16 @@ def run_sweep(
             len(design),
             loaded.sweep.name,
         )
-        if loaded.sweep.screening is not None:  # screen first: the arms run only for the enrolled
+        n_samples = int(design["sample"].max()) + 1 if len(design) else 0
+        if screened_sweep:  # screen first: the arms run only for the enrolled
             rows = [r for i in mine for r in _chunk_rows(chunk_runs, len(design), i)]
             sample_of = design["sample"].to_numpy()
             to_screen = {int(sample_of[r]) for r in rows}
-            n_samples = int(design["sample"].max()) + 1 if len(design) else 0
             screened = store.screening_chunks_done(n_samples)  # read once: both steps below use it
-            if not task_index:  # one process, or the array's first task: also screening chunks lost after their runs
-                to_screen |= _samples_without_screening(n_samples, screened)
+            # and this call's own screening chunks lost after their runs finished (its blocks' in a job array: a
+            # screening chunk is never another task's work)
+            owned = _my_screening_chunks(n_samples, n_arms, chunk_runs, task_index, task_count)
+            to_screen |= _samples_without_screening(n_samples, screened, owned)
             enrolled = _screen(
                 store,
                 loaded,
@@ -385,6 +433,24 @@ def run_sweep(
         finished = _drive(
             store, tasks, runs_before, n_bar, bar_name, progress, workers=local_workers, dask=dask, pool=pool
         )
+        if screened_sweep and store.is_complete():
+            # the call that completes the sweep repairs screening chunks lost after their tasks finished (normally
+            # none), so the consolidated table covers every patient
+            screened = store.screening_chunks_done(n_samples)
+            lost = _samples_without_screening(n_samples, screened)
+            if lost:
+                _screen(
+                    store,
+                    loaded,
+                    design,
+                    lost,
+                    screened,
+                    progress,
+                    workers=local_workers,
+                    dask=dask,
+                    pool=pool,
+                    announce=announce,
+                )
     complete = store.is_complete()
     if complete:
         if loaded.sweep.screening is not None:
