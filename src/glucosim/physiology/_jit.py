@@ -9,7 +9,15 @@ import types
 
 import numba
 
-kernel = numba.njit(cache=False, error_model="numpy")
+kernel = numba.njit(cache=False, error_model="numpy", _nrt=False)
+"""Kernels neither allocate nor return arrays, so they are compiled without numba's reference counting
+(``_nrt=False``): with it, each kernel that LLVM did not inline into ``model.rhs`` took and released a reference
+on each array argument (an atomic ``lock inc``/``dec`` per array per call), about a fifth of the right-hand
+side's CPU (issue 12; benchmarks/rhs_cost.py). A kernel that allocates fails to compile ("NRT required but not
+enabled"): give it ``array_kernel``."""
+
+array_kernel = numba.njit(cache=False, error_model="numpy")
+"""For the few kernels that allocate an array (``model.evaluate_fluxes``), with numba's reference counting."""
 
 
 @kernel
