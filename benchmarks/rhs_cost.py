@@ -46,19 +46,23 @@ from glucosim.physiology import model as M  # noqa: E402, F401
 from glucosim.solver.segments import integrate_schedule  # noqa: E402
 
 PARTS = {
-    "rhs": "M.rhs(0.0, y, drv, p, out); acc += out[0]",
+    "rhs": "M.rhs(0.0, y, drv, p, out)",
     "_core_fluxes": "s = M._core_fluxes(y, drv, p); acc += s[0]",
     "effective_sensitivities": "s = sensitivity.effective_sensitivities(y, drv, p); acc += s[0]",
     "clock.sensitivity_factor": "acc += clock.sensitivity_factor(y, drv, p)",
     "gut.rate_of_appearance": "acc += gut.rate_of_appearance(y, drv, p)",
     "kidney.renal_excretion": "acc += kidney.renal_excretion(y, p)",
-    "gut.gut_derivatives": "gut.gut_derivatives(y, drv, p, out); acc += out[0]",
-    "beta_slow_derivatives": "beta_cells.beta_slow_derivatives(y, p, 1.0, out); acc += out[0]",
-    "body.body_derivatives": "body.body_derivatives(y, drv, p, 1.0, out); acc += out[0]",
-    "body.energy_imbalance": "acc += body.energy_imbalance_kcal_day(y, drv, p)",
-    "liver_fat_derivative": "ectopic_fat.liver_fat_derivative(y, drv, p, 1.0, out); acc += out[0]",
-    "clock_derivatives": "clock.clock_derivatives(0.0, y, drv, p, out); acc += out[0]",
-    "exercise_derivatives": "exercise.exercise_derivatives(y, drv, p, 1.0, out); acc += out[0]",
+    "gut.gut_derivatives": "gut.gut_derivatives(y, drv, p, out)",
+    "beta_slow_derivatives": "beta_cells.beta_slow_derivatives(y, p, 1.0, out)",
+    "energy_imbalance (+renal)": "acc += body.energy_imbalance_kcal_day(y, drv, p)",
+    "body_derivatives_from_imbalance": "body.body_derivatives_from_imbalance(y, drv, p, 1.0, -50.0, out)",
+    "liver_fat_from_imbalance": "ectopic_fat.liver_fat_derivative_from_imbalance(y, drv, p, 1.0, -50.0, out)",
+    "nefa_derivative": "adipose.nefa_derivative(y, p, 0.8, out)",
+    "beta_fast_derivatives": "beta_cells.beta_fast_derivatives(y, p, 120.0, 0.5, 0.9, out)",
+    "insulin_derivatives": "insulin.insulin_derivatives(y, p, 2.0, 0.0, out)",
+    "glucagon_derivative": "glucagon.glucagon_derivative(y, drv, p, 100.0, 60.0, out)",
+    "clock_derivatives": "clock.clock_derivatives(0.0, y, drv, p, out)",
+    "exercise_derivatives": "exercise.exercise_derivatives(y, drv, p, 1.0, out)",
 }
 
 _LOOP = """
@@ -70,6 +74,7 @@ def loop(Y, seg, D, p, reps):
             y = Y[i]
             drv = D[seg[i]]
             {stmt}
+            acc += out[0]  # a derivative written: keeps the call from being optimised away
     return acc
 """
 

@@ -16,6 +16,12 @@ on each array argument (an atomic ``lock inc``/``dec`` per array per call), abou
 side's CPU (issue 12; benchmarks/rhs_cost.py). A kernel that allocates fails to compile ("NRT required but not
 enabled"): give it ``array_kernel``."""
 
+inlined_kernel = numba.njit(cache=False, error_model="numpy", _nrt=False, inline="always")
+"""A ``kernel`` that numba inlines into its callers (in numba's own IR, before LLVM sees it), for the few large
+kernels that LLVM's inliner leaves as calls from ``model.rhs``: each such call passes every array as seven words
+on the stack and spills the caller's registers (issue 12). Every other kernel is small enough for LLVM to inline;
+inlining all of them in numba's IR is not an option (it fails in numba's SSA pass after minutes)."""
+
 array_kernel = numba.njit(cache=False, error_model="numpy")
 """For the few kernels that allocate an array (``model.evaluate_fluxes``), with numba's reference counting."""
 

@@ -26,7 +26,7 @@ extracellular fluid (~0.9 kg) in its first days besides tissue. This whole-body 
 the liver's own store, which sets its glucose output, is glycogen.py's.
 """
 
-from glucosim.physiology._jit import kernel
+from glucosim.physiology._jit import inlined_kernel, kernel
 from glucosim.physiology.indices import Drv, Par, St
 from glucosim.physiology.kidney import renal_excretion
 from glucosim.physiology.units import HOURS_PER_DAY, MINUTES_PER_DAY
@@ -205,7 +205,7 @@ def body_derivatives(y, drv, p, slow_on, dydt):
     body_derivatives_from_imbalance(y, drv, p, slow_on, energy_imbalance_kcal_day(y, drv, p), dydt)
 
 
-@kernel
+@inlined_kernel
 def body_derivatives_from_imbalance(y, drv, p, slow_on, energy_imbalance, dydt):
     """``body_derivatives`` with the energy imbalance (``energy_imbalance_kcal_day``, kcal/day) already known."""
     d_glycogen = glycogen_change_rate_kg_day(y, drv, p)

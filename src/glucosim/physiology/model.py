@@ -24,7 +24,7 @@ from glucosim.physiology import (
     liver,
     muscle,
 )
-from glucosim.physiology._jit import array_kernel, kernel
+from glucosim.physiology._jit import array_kernel, inlined_kernel, kernel
 from glucosim.physiology.glucose import glucose_derivatives, plasma_glucose_mg_dl
 from glucosim.physiology.indices import FIRST_QUADRATURE, N_FLUXES, Drv, Flux, Par, St
 from glucosim.physiology.indices import FLUX_NAMES as FLUX_NAMES  # re-exported: callers read the columns here
@@ -32,7 +32,7 @@ from glucosim.physiology.sensitivity import chronic_sensitivities, drift_derivat
 from glucosim.physiology.units import MINUTES_PER_DAY
 
 
-@kernel
+@inlined_kernel
 def _core_fluxes(y, drv, p):
     """Fluxes shared by rhs and analysis (mg/kg/min unless named otherwise)."""
     s_liver, s_muscle, s_adipose = effective_sensitivities(y, drv, p)
