@@ -73,8 +73,10 @@ def first_phase_pool(y, p):
 @kernel
 def portal_secretion(y, p, d_glucose_mg_dl_min, capacity):
     """Insulin entering the portal vein, pmol/kg/min: second phase plus first (derivative) phase."""
-    rising = d_glucose_mg_dl_min if d_glucose_mg_dl_min > 0.0 else 0.0
-    first_phase = capacity * first_phase_pool(y, p) * p[Par.secretion_first_phase_gain] * rising
+    first_phase = 0.0
+    # the pool is a power with a parameter exponent (libm's pow): computed only while glucose rises
+    if d_glucose_mg_dl_min > 0.0:
+        first_phase = capacity * first_phase_pool(y, p) * p[Par.secretion_first_phase_gain] * d_glucose_mg_dl_min
     return y[St.secretion_second_phase_pmol_kg_min] + first_phase
 
 
