@@ -6,10 +6,28 @@ so an edited compartment can never be served from a stale cache.
 """
 
 import types
+from typing import Any
 
 import numba
 
-kernel = numba.njit(cache=False, error_model="numpy")
+_KERNEL_OPTIONS: dict[str, Any] = {"cache": False, "error_model": "numpy", "_nrt": False}
+
+kernel = numba.njit(**_KERNEL_OPTIONS)
+"""Kernels neither allocate nor return arrays, so they are compiled without numba's reference counting
+(``_nrt=False``): with it, each kernel that LLVM did not inline into ``model.rhs`` took and released a reference
+on each array argument (an atomic ``lock inc``/``dec`` per array per call), about a fifth of the right-hand
+side's CPU (issue 12; benchmarks/rhs_cost.py). A kernel that allocates fails to compile ("NRT required but not
+enabled"): give it ``array_kernel``."""
+
+inlined_kernel = numba.njit(**_KERNEL_OPTIONS, forceinline=True)
+"""A ``kernel`` marked for LLVM to inline into its callers (``alwaysinline``), for the few large kernels that LLVM's
+inliner left as calls from ``model.rhs``: each such call passed every array as seven words on the stack and
+spilled the caller's registers (issue 12). Every other kernel is small enough for LLVM to inline by itself.
+(numba's own ``inline="always"``, which inlines in numba's IR, fails in numba's SSA pass after minutes when given
+every kernel.)"""
+
+array_kernel = numba.njit(cache=False, error_model="numpy")
+"""For the few kernels that allocate an array (``model.evaluate_fluxes``), with numba's reference counting."""
 
 
 @kernel

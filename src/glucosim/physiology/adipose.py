@@ -6,7 +6,7 @@ cleared first-order. The NEFA ratio to the healthy reference then raises liver
 output and blunts muscle uptake (lipotoxic cross-talk).
 """
 
-from glucosim.physiology._jit import kernel, power
+from glucosim.physiology._jit import inlined_kernel, kernel, power
 from glucosim.physiology.indices import Par, St
 from glucosim.physiology.muscle import peripheral_independent_vmax, tissue_saturation
 
@@ -40,7 +40,7 @@ def fat_mass_ratio(y, p):
     return ratio
 
 
-@kernel
+@inlined_kernel
 def lipolysis_rate(y, p, sensitivity_adipose):
     """NEFA release into plasma, mmol/l/min.
 
@@ -59,7 +59,7 @@ def nefa_ratio(y, p):
     return y[St.nefa_mmol_l] / p[Par.nefa_reference]
 
 
-@kernel
+@inlined_kernel
 def nefa_derivative(y, p, sensitivity_adipose, dydt):
     """Write d(NEFA)/dt, mmol/l/min."""
     dydt[St.nefa_mmol_l] = lipolysis_rate(y, p, sensitivity_adipose) - p[Par.nefa_clearance_rate] * y[St.nefa_mmol_l]

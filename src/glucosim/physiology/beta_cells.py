@@ -33,7 +33,7 @@ the course is calibrated against Whitehall II, UKPDS and that stability
 (glucosim.calibration.course).
 """
 
-from glucosim.physiology._jit import kernel, power
+from glucosim.physiology._jit import inlined_kernel, kernel, power
 from glucosim.physiology.indices import Drv, Par, St
 from glucosim.physiology.units import MINUTES_PER_DAY
 
@@ -73,8 +73,10 @@ def first_phase_pool(y, p):
 @kernel
 def portal_secretion(y, p, d_glucose_mg_dl_min, capacity):
     """Insulin entering the portal vein, pmol/kg/min: second phase plus first (derivative) phase."""
-    rising = d_glucose_mg_dl_min if d_glucose_mg_dl_min > 0.0 else 0.0
-    first_phase = capacity * first_phase_pool(y, p) * p[Par.secretion_first_phase_gain] * rising
+    first_phase = 0.0
+    # the pool is a power with a parameter exponent (libm's pow): computed only while glucose rises
+    if d_glucose_mg_dl_min > 0.0:
+        first_phase = capacity * first_phase_pool(y, p) * p[Par.secretion_first_phase_gain] * d_glucose_mg_dl_min
     return y[St.secretion_second_phase_pmol_kg_min] + first_phase
 
 
@@ -128,7 +130,15 @@ def capped_growth(drive, level, level_max, sharpness):
     ceiling that growth approaches at nearly its full rate, so a small toxic load cannot pull the level far off it.
     """
     if drive > 0.0:
-        headroom = 1.0 - power(level / level_max, sharpness)
+        return capped_growth_at(drive, power(level / level_max, sharpness))
+    return drive
+
+
+@kernel
+def capped_growth_at(drive, saturation):
+    """``capped_growth`` with the saturation (level / cap) ** sharpness already known."""
+    if drive > 0.0:
+        headroom = 1.0 - saturation
         if headroom < 0.0:
             headroom = 0.0
         return drive * headroom
@@ -142,13 +152,18 @@ def capacity_in_use(function, function_max, sharpness):
     The same saturation that stops growth at the reserve cap (capped_growth) loads the endoplasmic reticulum:
     small while function is well below its reserve, near 1 as it reaches it.
     """
-    if function_max <= 0.0 or function <= 0.0:
-        return 0.0
-    share = power(function / function_max, sharpness)
-    return share if share < 1.0 else 1.0
+    return capacity_in_use_at(function, function_max, power(function / function_max, sharpness))
 
 
 @kernel
+def capacity_in_use_at(function, function_max, saturation):
+    """``capacity_in_use`` with the saturation (function / reserve) ** sharpness already known."""
+    if function_max <= 0.0 or function <= 0.0:
+        return 0.0
+    return saturation if saturation < 1.0 else 1.0
+
+
+@inlined_kernel
 def beta_slow_derivatives(y, p, slow_on, dydt):
     """Write d/dt of beta-cell mass and function (per minute). ``slow_on`` is 1, or 0 to freeze.
 
@@ -163,10 +178,12 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     load = toxicity * lipotoxicity_factor(y, p)
     function = y[St.beta_function_rel]
     mass = y[St.beta_mass_rel]
-    function_rate = p[Par.beta_function_adaptation_rate] * capped_growth(
-        drive, function, p[Par.beta_function_max], p[Par.beta_function_cap_sharpness]
-    ) * spared * function - p[Par.beta_function_glucotoxic_rate] * load * (function - p[Par.beta_function_floor])
-    workload = capacity_in_use(function, p[Par.beta_function_max], p[Par.beta_function_cap_sharpness])
+    # growth's cap and the workload share one saturation (a power with a parameter exponent: computed once)
+    saturation = power(function / p[Par.beta_function_max], p[Par.beta_function_cap_sharpness])
+    function_rate = p[Par.beta_function_adaptation_rate] * capped_growth_at(drive, saturation) * spared * function - p[
+        Par.beta_function_glucotoxic_rate
+    ] * load * (function - p[Par.beta_function_floor])
+    workload = capacity_in_use_at(function, p[Par.beta_function_max], saturation)
     mass_loss = p[Par.beta_mass_workload_rate] * workload + p[Par.beta_mass_glucotoxic_rate] * load
     mass_rate = p[Par.beta_mass_adaptation_rate] * capped_growth(
         drive, mass, p[Par.beta_mass_max], 1.0

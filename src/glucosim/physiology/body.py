@@ -26,7 +26,7 @@ extracellular fluid (~0.9 kg) in its first days besides tissue. This whole-body 
 the liver's own store, which sets its glucose output, is glycogen.py's.
 """
 
-from glucosim.physiology._jit import kernel
+from glucosim.physiology._jit import inlined_kernel, kernel
 from glucosim.physiology.indices import Drv, Par, St
 from glucosim.physiology.kidney import renal_excretion
 from glucosim.physiology.units import HOURS_PER_DAY, MINUTES_PER_DAY
@@ -153,13 +153,29 @@ def urinary_glucose_kcal_day(y, p):
     weight loss of glucosuria (tens of kcal/day a few years after diagnosis in glucosim), and it is
     the energy an SGLT2 inhibitor's extra glucosuria takes away.
     """
-    mg_per_day = renal_excretion(y, p) * p[Par.body_weight] * MINUTES_PER_DAY
+    return urinary_energy_kcal_day(renal_excretion(y, p), p)
+
+
+@kernel
+def urinary_energy_kcal_day(renal_excretion_mg_kg_min, p):
+    """``urinary_glucose_kcal_day`` from the renal excretion (kidney.renal_excretion, mg/kg/min) already known."""
+    mg_per_day = renal_excretion_mg_kg_min * p[Par.body_weight] * MINUTES_PER_DAY
     return mg_per_day / 1000.0 * p[Par.carbohydrate_energy]
 
 
 @kernel
 def energy_imbalance_kcal_day(y, drv, p):
     """Intake minus expenditure, kcal/day (positive: the body stores energy)."""
+    return energy_imbalance_from_excretion(y, drv, p, renal_excretion(y, p))
+
+
+@kernel
+def energy_imbalance_from_excretion(y, drv, p, renal_excretion_mg_kg_min):
+    """``energy_imbalance_kcal_day`` from the renal excretion (kidney.renal_excretion, mg/kg/min) already known.
+
+    The right-hand side computes the excretion once for the plasma glucose balance and passes it here, and the
+    imbalance once for body composition and liver fat (issue 12: each was computed up to three times).
+    """
     rest = resting_expenditure_kcal_day(p)
     pal = p[Par.physical_activity_level]
     tef = p[Par.thermic_effect_fraction]
@@ -179,17 +195,23 @@ def energy_imbalance_kcal_day(y, drv, p):
         * (drv[Drv.daily_steps] - p[Par.steps_reference])
         * (p[Par.body_weight] + y[St.weight_change_kg])
     )
-    return intake_change - expenditure_change - urinary_glucose_kcal_day(y, p)
+    return intake_change - expenditure_change - urinary_energy_kcal_day(renal_excretion_mg_kg_min, p)
 
 
 @kernel
 def body_derivatives(y, drv, p, slow_on, dydt):
     """Write d/dt of fat mass, glycogen, extracellular fluid and weight change (kg/min) and adaptive
     thermogenesis (kcal/day per min)."""
+    body_derivatives_from_imbalance(y, drv, p, slow_on, energy_imbalance_kcal_day(y, drv, p), dydt)
+
+
+@inlined_kernel
+def body_derivatives_from_imbalance(y, drv, p, slow_on, energy_imbalance, dydt):
+    """``body_derivatives`` with the energy imbalance (``energy_imbalance_kcal_day``, kcal/day) already known."""
     d_glycogen = glycogen_change_rate_kg_day(y, drv, p)
     d_fluid = extracellular_fluid_rate_kg_day(y, drv, p)
     # glycogen takes or gives its energy first; fat and lean tissue store the rest
-    imbalance = energy_imbalance_kcal_day(y, drv, p) - p[Par.glycogen_energy_density] * d_glycogen
+    imbalance = energy_imbalance - p[Par.glycogen_energy_density] * d_glycogen
     fat = fat_mass_kg(y, p)
     if fat < 0.0:
         fat = 0.0

@@ -56,6 +56,12 @@ def liver_fat_outflow_pct_day(y, drv, p):
     Saturable in liver fat; an energy deficit raises the oxidation (ketogenesis) of the fat stored above the
     reference by c_ox x deficit / balance intake.
     """
+    return liver_fat_outflow_from_imbalance(y, p, body.energy_imbalance_kcal_day(y, drv, p))
+
+
+@kernel
+def liver_fat_outflow_from_imbalance(y, p, energy_imbalance):
+    """``liver_fat_outflow_pct_day`` with the energy imbalance (body.energy_imbalance_kcal_day, kcal/day) known."""
     reference = p[Par.liver_fat_reference]
     used = p[Par.liver_fat_capacity_used]
     # at the reference, outflow = inflow = reference / turnover time, using the share `used` of the capacity
@@ -64,7 +70,7 @@ def liver_fat_outflow_pct_day(y, drv, p):
     fat = y[St.liver_fat_pct]
     if fat < 0.0:
         fat = 0.0
-    deficit = -body.energy_imbalance_kcal_day(y, drv, p) / body.balance_intake_kcal_day(p)
+    deficit = -energy_imbalance / body.balance_intake_kcal_day(p)
     if deficit < 0.0:
         deficit = 0.0
     # a deficit mobilises the fat stored above the healthy reference, not the liver's normal content
@@ -84,7 +90,13 @@ def liver_fat_start_pct(p):
 @kernel
 def liver_fat_derivative(y, drv, p, slow_on, dydt):
     """Write d(liver fat)/dt, % per minute."""
-    net = liver_fat_inflow_pct_day(y, drv, p) - liver_fat_outflow_pct_day(y, drv, p)
+    liver_fat_derivative_from_imbalance(y, drv, p, slow_on, body.energy_imbalance_kcal_day(y, drv, p), dydt)
+
+
+@kernel
+def liver_fat_derivative_from_imbalance(y, drv, p, slow_on, energy_imbalance, dydt):
+    """``liver_fat_derivative`` with the energy imbalance (body.energy_imbalance_kcal_day, kcal/day) known."""
+    net = liver_fat_inflow_pct_day(y, drv, p) - liver_fat_outflow_from_imbalance(y, p, energy_imbalance)
     dydt[St.liver_fat_pct] = slow_on * net / MINUTES_PER_DAY
 
 

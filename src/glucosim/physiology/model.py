@@ -24,7 +24,7 @@ from glucosim.physiology import (
     liver,
     muscle,
 )
-from glucosim.physiology._jit import kernel
+from glucosim.physiology._jit import array_kernel, inlined_kernel, kernel
 from glucosim.physiology.glucose import glucose_derivatives, plasma_glucose_mg_dl
 from glucosim.physiology.indices import FIRST_QUADRATURE, N_FLUXES, Drv, Flux, Par, St
 from glucosim.physiology.indices import FLUX_NAMES as FLUX_NAMES  # re-exported: callers read the columns here
@@ -32,7 +32,7 @@ from glucosim.physiology.sensitivity import chronic_sensitivities, drift_derivat
 from glucosim.physiology.units import MINUTES_PER_DAY
 
 
-@kernel
+@inlined_kernel
 def _core_fluxes(y, drv, p):
     """Fluxes shared by rhs and analysis (mg/kg/min unless named otherwise)."""
     s_liver, s_muscle, s_adipose = effective_sensitivities(y, drv, p)
@@ -114,20 +114,22 @@ def rhs(t, y, drv, p, dydt):
     secretion = beta_cells.secretion_to_liver(y, p)
     insulin.insulin_derivatives(y, p, secretion, drv[Drv.iv_insulin_pmol_kg_min], dydt)
     adipose.nefa_derivative(y, p, s_adipose, dydt)
-    glucagon.glucagon_derivative(y, drv, p, glucose, insulin.plasma_insulin_pmol_l(y, p), dydt)
+    plasma_insulin = insulin.plasma_insulin_pmol_l(y, p)
+    glucagon.glucagon_derivative(y, drv, p, glucose, plasma_insulin, dydt)
     glycogen.glycogen_derivative(y, p, glycogenolysis, gng_stored, appearance, liver_uptake, dydt)
     exercise.exercise_derivatives(y, drv, p, slow_on, dydt)
     clock.clock_derivatives(t, y, drv, p, dydt)
 
     # running means drive the slow processes; they run even when slow dynamics are frozen
     filter_time = p[Par.chronic_filter_time] * MINUTES_PER_DAY
-    plasma_insulin = insulin.plasma_insulin_pmol_l(y, p)
     dydt[St.glucose_mean_mg_dl] = (glucose - y[St.glucose_mean_mg_dl]) / filter_time
     dydt[St.insulin_mean_pmol_l] = (plasma_insulin - y[St.insulin_mean_pmol_l]) / filter_time
     beta_cells.beta_slow_derivatives(y, p, slow_on, dydt)
     drift_derivatives(drv, slow_on, dydt)
-    body.body_derivatives(y, drv, p, slow_on, dydt)
-    ectopic_fat.liver_fat_derivative(y, drv, p, slow_on, dydt)
+    # body composition and liver fat share one energy imbalance, which shares the glucose balance's excretion
+    imbalance = body.energy_imbalance_from_excretion(y, drv, p, renal)
+    body.body_derivatives_from_imbalance(y, drv, p, slow_on, imbalance, dydt)
+    ectopic_fat.liver_fat_derivative_from_imbalance(y, drv, p, slow_on, imbalance, dydt)
 
     # the daily table books the liver's net balance: output less its own uptake (booked out of muscle's share)
     dydt[St.cum_liver_output_mg_kg] = liver_output - liver_uptake
@@ -142,7 +144,7 @@ def rhs(t, y, drv, p, dydt):
     dydt[St.cum_secretion_pmol_kg] = secretion
 
 
-@kernel
+@array_kernel
 def evaluate_fluxes(y_grid, drv_grid, p):
     """Fluxes (columns ``indices.Flux``) at each row of a state grid with matching driver rows."""
     n = y_grid.shape[0]
