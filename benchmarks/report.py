@@ -644,7 +644,10 @@ def issue12_section() -> None:
         f"< {ISSUE12_PREVENTION_S / 60:g} min",
         estimate < ISSUE12_PREVENTION_S,
     )
-    print("    (the sweep rate includes starting the worker processes and loading numba's cache in each)")
+    print(
+        "    (the sweep rate includes starting the workers: a fork server loads the compiled core once, 2-3 s of CPU,"
+        " and each worker forks from it)"
+    )
     from glucosim.sweep.runner import _tasks, design_table
     from glucosim.sweep.worker import run_chunk
 
@@ -661,7 +664,7 @@ def issue12_section() -> None:
         + ", ".join(f"{arm} {cpu:.3f} s" for arm, cpu in mean_cpu.items())
         + f"; {loaded.n_years * len(mean_cpu) / sum(mean_cpu.values()):.1f} patient-years per CPU second; the shipped "
         f"sweep (screening {screen_cpu_s:.3f} s of CPU a patient, then the enrolled) from these on 2 idle cores: "
-        f"{projected / 60:.1f} min plus each worker's start)"
+        f"{projected / 60:.1f} min plus the fork server's start)"
     )
 
 
