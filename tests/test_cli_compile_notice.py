@@ -53,7 +53,8 @@ class _Watched(io.StringIO):
         return count
 
 
-def test_a_long_compilation_prints_the_notice_once():
+def test_a_long_compilation_prints_the_notice_once(monkeypatch):
+    monkeypatch.delenv(NOTICE_SHOWN_VARIABLE, raising=False)  # and restored afterwards: the notice sets it
     stream = _Watched()
     with compile_notice(after_s=0.05, stream=stream) as notice:
         _slow_compile(printed=stream.written)
@@ -101,7 +102,7 @@ def test_a_warm_start_compiles_nothing_so_prints_nothing():
     import glucosim
 
     glucosim.simulate("03_insulin_resistance_low_reserve", progress=False, until_day=1)  # warm the cache
-    env = {"PYTHONPATH": str(REPO / "src")}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}  # numba's cache where this run's is (NUMBA_CACHE_DIR, HOME)
     out = subprocess.run(
         [sys.executable, "-c", COUNT_COMPILATIONS], capture_output=True, text=True, env=env, check=True, cwd=REPO
     )

@@ -277,20 +277,26 @@ def _descendants(pid: int) -> set[int]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_workers_die_with_a_killed_sweep(tmp_path):
     # the workers are the fork server's children, not the sweep's: every process the sweep started, at any depth,
-    # must end (the workers by their lifeline, the fork server once no one holds its pipe, the resource tracker)
-    text = SMALL.replace("values = [0.6, 1.0, 1.4]", "values = [0.6, 0.8, 1.0, 1.2, 1.4, 1.6]")
-    path = write_sweep(tmp_path, text, BASE.replace("duration_days = 20", "duration_days = 2000"))
-    command, env = _sweep_command(path, tmp_path / "out", "--workers", "2", "--chunk-runs", "1")
+    # must end (the workers by their lifeline, the fork server once no one holds its pipe, the resource tracker).
+    # Twelve runs of 60 years, so the sweep is still running when it is killed (checked: a sweep that had already
+    # finished would pass without testing anything, as six runs of 2000 days did once workers started at once)
+    values = ", ".join(f"{0.5 + 0.1 * k:.1f}" for k in range(12))
+    text = SMALL.replace("values = [0.6, 1.0, 1.4]", f"values = [{values}]")
+    path = write_sweep(tmp_path, text, BASE.replace("duration_days = 20", "duration_days = 21900"))
+    out = tmp_path / "out"
+    command, env = _sweep_command(path, out, "--workers", "2", "--chunk-runs", "1")
     parent = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120.0
+    deadline = time.monotonic() + 180.0
     started: set[int] = set()
-    while time.monotonic() < deadline and len(started) < 4:  # the fork server, its two workers, the tracker
-        time.sleep(0.5)
-        started = _descendants(parent.pid)
-    assert len(started) >= 4, f"the workers never started (processes under the sweep: {sorted(started)})"
-    time.sleep(2.0)  # let them start a chunk
+    while time.monotonic() < deadline and not list((out / CHUNK_DIR).glob("chunk-*.parquet")):
+        time.sleep(0.25)  # until the workers have finished a chunk: they are running
+        started |= _descendants(parent.pid)
+    started |= _descendants(parent.pid)
+    assert len(started) >= 3, f"the workers never started (processes under the sweep: {sorted(started)})"
+    assert parent.poll() is None, "the sweep finished before it was killed: make its runs longer"
     parent.send_signal(signal.SIGKILL)
     parent.wait()
+    assert not (out / RESULTS_FILE).exists()
     deadline = time.monotonic() + 20.0
     while time.monotonic() < deadline and any(map(_alive, started)):
         time.sleep(0.25)

@@ -55,6 +55,7 @@ def _what_a_worker_starts_with(task: _Task):
     }
 
 
+@pytest.mark.slow  # starts a fork server, which warms up (a few seconds; a minute at load 4)
 def test_workers_are_forked_from_a_warmed_single_threaded_server():
     with LocalPool(2) as pool:
         reports = dict(execute(map(_Task, range(4)), workers=2, function=_what_a_worker_starts_with, pool=pool))
@@ -98,3 +99,53 @@ def test_a_worker_ends_when_its_lifeline_closes_though_it_is_not_our_child():
         if worker.is_alive():
             worker.kill()
             worker.join()
+
+
+def _what_a_worker_sees(task: _Task):
+    import glucosim
+
+    return task.chunk_index, {
+        "parent": os.getppid(),
+        "glucosim": glucosim.__file__,
+        "marker": os.environ.get("GLUCOSIM_TEST_SERVER_MARKER"),
+    }
+
+
+@pytest.mark.slow  # starts the fork server twice
+def test_the_server_is_restarted_when_what_it_captured_changes(monkeypatch, tmp_path):
+    # a server started before an environment change (or a model edit) would hand its workers the old one: a later
+    # pool restarts it. And the server imports the sweep's glucosim, not one a folder named glucosim in the working
+    # folder would shadow (the server is a fresh interpreter, which puts its working folder first on sys.path)
+    import glucosim
+
+    shadow = tmp_path / "glucosim" / "sweep"  # enough of a package for the server's preload to import it
+    shadow.mkdir(parents=True)
+    for module in (shadow.parent / "__init__.py", shadow / "__init__.py", shadow / "preload.py"):
+        module.write_text("")
+    monkeypatch.chdir(tmp_path)
+    reports = []
+    for marker in ("first", "second"):
+        monkeypatch.setenv("GLUCOSIM_TEST_SERVER_MARKER", marker)
+        with LocalPool(2, start_method="forkserver") as pool:
+            reports.append(dict(execute(map(_Task, range(2)), workers=2, function=_what_a_worker_sees, pool=pool)))
+    first, second = ({report["parent"] for report in batch.values()} for batch in reports)
+    assert len(first) == len(second) == 1 and first != second  # a new server for the changed environment
+    for marker, batch in zip(("first", "second"), reports):
+        assert all(report["marker"] == marker for report in batch.values())
+        assert all(report["glucosim"] == glucosim.__file__ for report in batch.values())
+
+
+def _refuse(lifeline) -> None:
+    _die_with_parent(lifeline, "/elsewhere/glucosim/__init__.py")
+    time.sleep(60.0)
+
+
+def test_a_worker_with_another_glucosim_than_the_sweeps_refuses(capfd):
+    context = pool_context("spawn")
+    reader, writer = context.Pipe(duplex=False)
+    worker = context.Process(target=_refuse, args=(reader,))
+    worker.start()
+    worker.join(timeout=60.0)
+    writer.close()
+    assert worker.exitcode == 1
+    assert "the sweep runs /elsewhere/glucosim/__init__.py; not running" in capfd.readouterr().err

@@ -53,8 +53,9 @@ PRELOAD_MODULE = "glucosim.sweep.preload"
 def pool_context(start_method: str | None = None):
     """The multiprocessing context of local workers (``START_METHOD`` unless given; "spawn" where the platform has
     no fork server). The fork server is multiprocessing's one per process: started by the first pool that needs it
-    (with this module's preload), kept for every later pool of the process (a second sweep in a notebook starts its
-    workers at once), and ended when the process ends."""
+    (with this module's preload, ``start_fork_server``), kept for later pools of the process while nothing it
+    captured has changed (a second sweep in a notebook starts its workers at once), restarted when something has
+    (``server_fingerprint``), and ended when the process ends."""
     method = start_method or START_METHOD
     if method not in ("forkserver", "spawn"):
         raise ValueError(f"local workers start by 'forkserver' or 'spawn', not {method!r}")
@@ -65,18 +66,69 @@ def pool_context(start_method: str | None = None):
     return multiprocessing.get_context("spawn")
 
 
+def server_fingerprint() -> tuple:
+    """What a fork server captures when it starts and hands to every worker it forks: the glucosim package it
+    imported (found on this process's ``sys.path``), the environment (numba's cache and threading settings, BLAS
+    threads, GLUCOSIM_* variables...) and the model it compiled (the hash of the physiology, solver and parameter
+    table sources, read from disk now). A server started under another fingerprint would give the workers another
+    glucosim, an old environment or a model edited since (a notebook session that edits ``models/parameters.toml``
+    between sweeps): it is restarted instead."""
+    import sys
+
+    import glucosim
+    from glucosim.simulation.organ import _source_hash
+
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k not in _FINGERPRINT_IGNORES))
+    return (glucosim.__file__, tuple(sys.path), environment, _source_hash())
+
+
+_FINGERPRINT_IGNORES = frozenset({"GLUCOSIM_COMPILE_NOTICE_SHOWN"})
+"""Variables that do not change what a worker computes (the compile notice's once-per-command mark)."""
+
+
+_SERVER_FINGERPRINT: tuple | None = None
+"""``server_fingerprint()`` when this process last started the fork server (None: it has not)."""
+
+
 def start_fork_server(start_method: str | None = None) -> None:
-    """Start the fork server now, if local workers fork from one: it imports and warms up (~2-3 s of CPU) while this
-    process reads and plans the sweep (as long again: ``load_sweep`` imports pandas and scipy), not after."""
-    if pool_context(start_method).get_start_method() == "forkserver":
-        from multiprocessing import forkserver
+    """Start the fork server now, if local workers fork from one, or restart it if what it captured has changed
+    (``server_fingerprint``): it imports and warms up (~2-3 s of CPU) before the first worker forks.
 
+    The server is a fresh interpreter whose ``sys.path`` is this process's (given as PYTHONPATH, with the current
+    folder not prepended: PYTHONSAFEPATH), so it imports the glucosim this process runs, not one that a folder named
+    ``glucosim`` in the working folder or another installation would shadow."""
+    global _SERVER_FINGERPRINT
+    if pool_context(start_method).get_start_method() != "forkserver":
+        return
+    import sys
+    from multiprocessing import forkserver
+
+    fingerprint = server_fingerprint()
+    server = getattr(forkserver, "_forkserver", None)
+    running = getattr(server, "_forkserver_pid", None) is not None
+    if running and fingerprint != _SERVER_FINGERPRINT:
+        stop = getattr(server, "_stop", None)  # private, but the only way to replace multiprocessing's one server
+        if stop is not None:
+            stop()
+    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", "PYTHONSAFEPATH")}
+    os.environ["PYTHONPATH"] = os.pathsep.join(entry for entry in sys.path if entry)
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
         forkserver.ensure_running()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    if not running or fingerprint != _SERVER_FINGERPRINT:
+        _SERVER_FINGERPRINT = fingerprint
 
 
-def _die_with_parent(lifeline) -> None:
+def _die_with_parent(lifeline, package_file: str | None = None) -> None:
     """Worker initializer: end this worker when the sweep process dies, even by SIGKILL.
 
+    ``package_file``: the sweep process's ``glucosim.__file__``; a worker that imported another glucosim ends.
     ``lifeline``: the read end of a pipe whose only write end the sweep process holds (``LocalPool``); the kernel
     closes it when that process dies, however it dies, and the read sees end-of-file. A worker forked from the fork
     server is not the sweep's child, so the parent's pid cannot tell; the pipe works for either start method. Also:
@@ -84,8 +136,19 @@ def _die_with_parent(lifeline) -> None:
     (prctl PR_SET_PDEATHSIG), and the watch ends the worker if it is handed to another parent.
     """
     import signal
+    import sys
     import threading
 
+    import glucosim
+
+    if package_file is not None and glucosim.__file__ != package_file:
+        # a worker that would compute with another glucosim than the sweep's (start_fork_server prevents it): say so
+        # where the sweep's error output shows it, and end; the sweep reports its workers' deaths
+        print(
+            f"glucosim sweep worker: imported {glucosim.__file__}, but the sweep runs {package_file}; not running",
+            file=sys.stderr,
+        )
+        os._exit(1)
     parent_pid = os.getppid()
     try:
         import ctypes
@@ -156,14 +219,17 @@ class LocalPool:
 
     def executor(self) -> cf.ProcessPoolExecutor:
         if self._executor is None:
+            import glucosim
+
             context = pool_context(self.start_method)
+            start_fork_server(self.start_method)  # (re)started here if what it captured has changed since
             if self._lifeline is None:
                 self._lifeline = context.Pipe(duplex=False)
             self._executor = cf.ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
                 initializer=_die_with_parent,
-                initargs=(self._lifeline[0],),
+                initargs=(self._lifeline[0], glucosim.__file__),
             )
         return self._executor
 

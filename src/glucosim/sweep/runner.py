@@ -17,7 +17,6 @@ from glucosim.sweep.backends import (
     available_cores,
     dask_client,
     execute,
-    start_fork_server,
 )
 from glucosim.sweep.design import design_samples, patient_seeds
 from glucosim.sweep.load import LoadedSweep, load_sweep
@@ -360,9 +359,9 @@ def run_sweep(
     computed on its own from the design table.
     """
     require_extra("sweep", "glucosim sweep")
+    # the local workers' fork server starts (or restarts, if what it captured changed) with the first pool that has
+    # work (LocalPool.executor), not before: a sweep refused below, or with nothing left to run, leaves no process
     local_workers = workers or available_cores()
-    if local_workers > 1 and client is None and scheduler is None and slurm is None:
-        start_fork_server()  # the workers' fork server warms up while this process loads and plans the sweep
     loaded = sweep if isinstance(sweep, LoadedSweep) else load_sweep(sweep)
     announce = announce or _stderr
     n_planned = planned_runs(loaded)
@@ -395,6 +394,16 @@ def run_sweep(
     block_chunks = array_block_runs(n_arms, chunk_runs, screened_sweep) // chunk_runs
     pending = [i for i in range(manifest["n_chunks"]) if i not in done]
     mine = _my_chunks(pending, task_index, task_count, block_chunks)
+    n_blocks = -(-manifest["n_chunks"] // block_chunks)
+    if screened_sweep and task_count is not None and task_index == 0 and n_blocks < task_count:
+        from glucosim.sweep.store import SCREENING_CHUNK_SAMPLES
+
+        announce(
+            f"{loaded.source}: {n_blocks} block(s) of work for {task_count} job-array tasks: tasks {n_blocks} to "
+            f"{task_count - 1} have nothing to run (a screened sweep's block is whole screening chunks and whole "
+            f"run chunks, {block_chunks * chunk_runs} runs here); --chunk-runs dividing "
+            f"{SCREENING_CHUNK_SAMPLES * n_arms} gives blocks of {SCREENING_CHUNK_SAMPLES * n_arms} runs"
+        )
     started = time.perf_counter()
     # one backend for both stages: one SLURM cluster, or one set of local worker processes (each starts once)
     with _backend_client(scheduler, slurm, client) as dask, LocalPool(local_workers) as pool:
