@@ -393,7 +393,8 @@ class _Table:
                 values[day] = day
                 continue
             if values.dtype.kind == "f":
-                values[day] = values[low] + weight * (values[high] - values[low])
+                before = values[low]
+                values[day] = before + weight * (values[high] - before)
             else:
                 values[day] = values[low]
 
@@ -598,7 +599,7 @@ def _choose_step(
         a, b = u0, 1.0
     atol = settings.atol if atol is None else atol
     horizon_rates = rates if horizon_rates is None else np.minimum(horizon_rates, 0.0)
-    level = np.array(np.broadcast_to(atol + settings.rtol * np.abs(y_slow), rates.shape), dtype=float)
+    level = atol + settings.rtol * np.abs(y_slow)  # per slow state, as y_slow
     within, *weights, phi2, horizon = _candidate_table(
         tau,
         rates,
@@ -610,7 +611,7 @@ def _choose_step(
         float(b),
         len(coefficients) == 3,
         level,
-        np.array(np.broadcast_to(scale, rates.shape), dtype=float),
+        np.full(rates.shape, float(scale)) if np.ndim(scale) == 0 else np.asarray(scale, dtype=float),
         float(prior_factor),
         float(settings.safety),
     )
