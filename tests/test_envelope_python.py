@@ -152,3 +152,72 @@ def test_visits_reading_each_protocol_once_give_the_visits_run_one_by_one():
         alone = run_protocol(protocol, loaded, day=day, state=result.midnight_states[day])
         assert alone.indices == visit.indices == shared.indices
         pd.testing.assert_frame_equal(alone.samples, visit.samples)
+
+
+def _candidate_table_in_numpy(history, period, longest, y_slow, settings, rates, scale, prior_factor, atol, forgetting):
+    # _choose_step's table of candidate steps as whole-array numpy (before it was one compiled pass)
+    from glucosim.simulation.envelope import _phi, error_horizon, rest_polynomial
+
+    rates = np.minimum(rates, 0.0)
+    steps = np.arange(2, longest // period + 1) * period
+    u0 = period / 2.0
+    tau = (steps - period).astype(float)
+    coefficients = rest_polynomial(history, period, rates)
+    gap1 = history[-1][0] - history[-2][0]
+    z = tau[:, None] * rates
+    phi1, phi2, phi3 = _phi(z)
+    t1 = tau[:, None]
+    t2 = t1 * t1
+    t3 = t2 * t1
+    weights = [t1 * phi1, t2 * phi2, 2.0 * t3 * phi3]
+    if len(coefficients) == 3:
+        error = coefficients[-1] * (u0 * (u0 + gap1) * weights[0] + (2.0 * u0 + gap1) * weights[1] + weights[2])
+    else:
+        error = coefficients[-1] * (u0 * weights[0] + weights[1])
+    horizon = error_horizon(steps, np.minimum(forgetting, 0.0))
+    tolerance = horizon * (atol + settings.rtol * np.abs(y_slow)) * scale * prior_factor
+    within = (np.abs(error) / tolerance).max(axis=1) <= settings.safety
+    allowed = np.argmin(within) if not within.all() else len(steps)
+    if allowed == 0:
+        return period, None, None, None
+    row = allowed - 1
+    increment = np.expm1(z[row]) * y_slow + sum(c * w[row] for c, w in zip(coefficients, weights))
+    return int(steps[row]), increment, phi2[row], horizon[row]
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_compiled_candidate_table_chooses_the_numpy_tables_step_bit_for_bit(order):
+    from glucosim.simulation.envelope import EnvelopeSettings, _choose_step
+
+    rng = np.random.default_rng(12)
+    settings = EnvelopeSettings()
+    n = 14
+    chosen_steps = set()
+    for _ in range(200):
+        y_slow = rng.uniform(0.1, 10.0, n)
+        base = rng.normal(0.0, 1e-3, n) * y_slow
+        wiggle = 10.0 ** rng.uniform(-14.0, -4.0)  # how far the slopes are from a straight line: sets the step
+        slopes = [base * (1.0 + wiggle * rng.normal(0.0, 1.0, n)) for _ in range(order)]
+        history = [(day, slope, None, y_slow - rng.normal(0.0, 1e-3, n)) for day, slope in zip((0, 1, 2), slopes)]
+        # rates from zero (polynomial only) through the Taylor branch's edge (|z| < 1e-2) to weeks
+        rates = -rng.choice([0.0, 1e-5, 1e-3, 0.05, 0.5], n) * rng.uniform(0.5, 2.0, n)
+        forgetting = np.where(rng.uniform(size=n) < 0.5, rates, 0.0)
+        scale = np.where(rates < 0.0, settings.relaxing_tolerance, 1.0)
+        atol = settings.atol * rng.uniform(0.1, 10.0, n)
+        prior = float(rng.choice([1.0, settings.prior_factor]))
+        longest = int(rng.choice([5, 30, 90]))
+        expected = _candidate_table_in_numpy(
+            history, 1, longest, y_slow, settings, rates, scale, prior, atol, forgetting
+        )
+        chosen: dict = {}
+        step, increment = _choose_step(
+            history, 1, longest, y_slow, settings, rates, scale, prior, atol, forgetting, None, chosen
+        )
+        assert step == expected[0]
+        chosen_steps.add(step)
+        if expected[1] is None:
+            assert not increment.any() and not chosen
+        else:
+            assert np.array_equal(increment, expected[1])
+            assert np.array_equal(chosen["phi2"], expected[2]) and np.array_equal(chosen["horizon"], expected[3])
+    assert len(chosen_steps) > 3  # the draws reach short, middle and the longest steps

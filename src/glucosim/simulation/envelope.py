@@ -64,6 +64,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from glucosim.analysis import markers
@@ -392,7 +393,8 @@ class _Table:
                 values[day] = day
                 continue
             if values.dtype.kind == "f":
-                values[day] = values[low] + weight * (values[high] - values[low])
+                before = values[low]
+                values[day] = before + weight * (values[high] - before)
             else:
                 values[day] = values[low]
 
@@ -495,6 +497,51 @@ def error_horizon(steps, rates: np.ndarray) -> np.ndarray:
     return np.maximum(steps / DAYS_PER_YEAR, np.minimum(1.0, -np.minimum(rates, 0.0)[None, :] * steps))
 
 
+@numba.njit(cache=True, error_model="numpy")
+def _candidate_table(tau, rates, em1, steps, horizon_rates, newest, a, b, three, level, scale, prior_factor, safety):
+    # _choose_step's table of candidate steps in one compiled pass (numpy's call overhead on its ~40 small arrays
+    # was most of its time), element by element in numpy's own order of operations, so bit-identical; the
+    # exponential's expm1 (``em1``, at ``where(|z| < 1e-2, -1, z)``) stays numpy's, whose last bit libm's differs in
+    n, m = em1.shape
+    within = np.ones(n, dtype=np.bool_)
+    w0 = np.empty((n, m))
+    w1 = np.empty((n, m))
+    w2 = np.empty((n, m))
+    phi2 = np.empty((n, m))
+    horizon = np.empty((n, m))
+    for i in range(n):
+        t1 = tau[i]
+        t2 = t1 * t1
+        t3 = 2.0 * (t2 * t1)
+        share = steps[i] / DAYS_PER_YEAR
+        for j in range(m):
+            z = t1 * rates[j]
+            if abs(z) < 1e-2:  # Taylor series, as _phi's
+                p1 = 1.0 + z * (1.0 / 2.0 + z * (1.0 / 6.0 + z / 24.0))
+                p2 = 0.5 + z * (1.0 / 6.0 + z * (1.0 / 24.0 + z / 120.0))
+                p3 = 1.0 / 6.0 + z * (1.0 / 24.0 + z * (1.0 / 120.0 + z / 720.0))
+            else:
+                p1 = em1[i, j] / z
+                p2 = (p1 - 1.0) / z
+                p3 = (p2 - 0.5) / z
+            w0[i, j] = t1 * p1
+            w1[i, j] = t2 * p2
+            w2[i, j] = t3 * p3
+            phi2[i, j] = p2
+            if three:
+                error = newest[j] * (a * w0[i, j] + b * w1[i, j] + w2[i, j])
+            else:
+                error = newest[j] * (a * w0[i, j] + w1[i, j])
+            forget = -min(horizon_rates[j], 0.0) * steps[i]
+            forget = forget if forget < 1.0 or forget != forget else 1.0  # np.minimum(1.0, .): NaN stays
+            h = forget if forget > share or forget != forget else share  # np.maximum(share, .)
+            horizon[i, j] = h
+            tolerance = h * level[j] * scale[j] * prior_factor
+            if not abs(error) / tolerance <= safety:
+                within[i] = False
+    return within, w0, w1, w2, phi2, horizon
+
+
 def _choose_step(
     history,
     period: int,
@@ -545,20 +592,29 @@ def _choose_step(
     newest = coefficients[-1]  # the highest-order term: its contribution estimates the error
     gap1 = history[-1][0] - history[-2][0]
     z = tau[:, None] * rates  # np.outer's values, without its wrapper
-    phi1, phi2, phi3 = _phi(z)
-    t1 = tau[:, None]
-    t2 = t1 * t1
-    t3 = t2 * t1
-    weights = [t1 * phi1, t2 * phi2, 2.0 * t3 * phi3]  # integrals of e^(rate (tau - s)) s^k over [0, tau]
+    # integrals of e^(rate (tau - s)) s^k over [0, tau] are the weights tau phi_1, tau^2 phi_2, 2 tau^3 phi_3
     if len(coefficients) == 3:  # the a2 Newton term u (u + gap1) in s: u0 (u0 + gap1) + (2 u0 + gap1) s + s^2
-        error = newest * (u0 * (u0 + gap1) * weights[0] + (2.0 * u0 + gap1) * weights[1] + weights[2])
+        a, b = u0 * (u0 + gap1), 2.0 * u0 + gap1
     else:  # the a1 Newton term u = u0 + s
-        error = newest * (u0 * weights[0] + weights[1])
+        a, b = u0, 1.0
     atol = settings.atol if atol is None else atol
     horizon_rates = rates if horizon_rates is None else np.minimum(horizon_rates, 0.0)
-    horizon = error_horizon(steps, horizon_rates)
-    tolerance = horizon * (atol + settings.rtol * np.abs(y_slow)) * scale * prior_factor
-    within = (np.abs(error) / tolerance).max(axis=1) <= settings.safety
+    level = atol + settings.rtol * np.abs(y_slow)  # per slow state, as y_slow
+    within, *weights, phi2, horizon = _candidate_table(
+        tau,
+        rates,
+        np.expm1(np.where(np.abs(z) < 1e-2, -1.0, z)),  # phi_1's exponential as _phi takes it
+        steps.astype(float),
+        horizon_rates,
+        newest,
+        float(a),
+        float(b),
+        len(coefficients) == 3,
+        level,
+        np.full(rates.shape, float(scale)) if np.ndim(scale) == 0 else np.asarray(scale, dtype=float),
+        float(prior_factor),
+        float(settings.safety),
+    )
     allowed = np.argmin(within) if not within.all() else len(steps)  # first failing candidate
     if allowed == 0:
         return period, np.zeros_like(slope)

@@ -119,6 +119,7 @@ class DayStepper:
         self.defer_rows = False
         self._counters = np.zeros(len(SolverStats(0, 0, 0).as_tuple()), dtype=np.int64)
         self._schedules: dict[tuple, tuple] = {}
+        self._sample_rows: dict[tuple, np.ndarray] = {}  # the rows sampled by the two below, per stretch length
         self.trajectories: dict[int, object] = {}
         self.midnight_states: dict[int, np.ndarray] = {}
         self.dose, self.speed = last_meal(program.day_plan(0))  # the warm-up ended on day 0's routine
@@ -129,9 +130,13 @@ class DayStepper:
         last stretch integrated: the diagonal of the right-hand side's Jacobian sampled every ``every_min`` minutes
         (envelope following's exponential step integrates it exactly)."""
         y, segment, drivers = self._last
-        # at most RELAXATION_SAMPLES samples: a week is sampled every 14 h, at a different time of day each day
-        spacing = max(every_min, len(y) * OUTPUT_STEP_MIN / RELAXATION_SAMPLES)
-        rows = np.arange(0, len(y) - 1, max(1, int(spacing // OUTPUT_STEP_MIN)), dtype=np.int64)
+        key = ("relaxation", len(y), every_min)
+        rows = self._sample_rows.get(key)
+        if rows is None:
+            # at most RELAXATION_SAMPLES samples: a week is sampled every 14 h, at a different time of day each day
+            spacing = max(every_min, len(y) * OUTPUT_STEP_MIN / RELAXATION_SAMPLES)
+            rows = np.arange(0, len(y) - 1, max(1, int(spacing // OUTPUT_STEP_MIN)), dtype=np.int64)
+            self._sample_rows[key] = rows
         rates = organ_mean_relaxation()(y, segment, drivers, rows, self.program.parameters, states)
         return rates * MINUTES_PER_DAY
 
@@ -141,7 +146,10 @@ class DayStepper:
         along the stretch's trajectory less the same with the offset taken away, averaged over ``samples``
         evenly spaced outputs (envelope following's correction of a period it did not settle first)."""
         y, segment, drivers = self._last
-        rows = np.linspace(0, len(y) - 2, samples).astype(np.int64)
+        key = ("offset", len(y), samples)
+        rows = self._sample_rows.get(key)
+        if rows is None:
+            rows = self._sample_rows[key] = np.linspace(0, len(y) - 2, samples).astype(np.int64)
         bias = organ_offset_bias()(
             y, segment, drivers, self._last_t, rows, self.program.parameters, delta0, rates / MINUTES_PER_DAY
         )
