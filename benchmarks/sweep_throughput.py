@@ -257,20 +257,21 @@ def _start_task():
     return next(iter(_tasks(loaded, design_table(loaded), 1, [0])))
 
 
-def spawned_worker_start_cpu_s() -> tuple[float, float]:
-    """(import, first-call) CPU seconds of a fresh interpreter as a spawned worker: importing the worker module, and
-    its first chunk's CPU less the same chunk's again (the rest of the imports, numba's start and cache loads)."""
+def _numbers_from_fresh_interpreter(code: str) -> list[float]:
+    """Run ``code`` with ``python -c`` on the pickled start task (its standard input); the numbers it prints last."""
     import pickle
 
     env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run(
-        [sys.executable, "-c", WORKER_START],
-        input=pickle.dumps(_start_task()),
-        capture_output=True,
-        env=env,
-        check=True,
+        [sys.executable, "-c", code], input=pickle.dumps(_start_task()), capture_output=True, env=env, check=True
     )
-    imported, first_call = map(float, out.stdout.decode().strip().splitlines()[-1].split())
+    return [float(value) for value in out.stdout.decode().strip().splitlines()[-1].split()]
+
+
+def spawned_worker_start_cpu_s() -> tuple[float, float]:
+    """(import, first-call) CPU seconds of a fresh interpreter as a spawned worker: importing the worker module, and
+    its first chunk's CPU less the same chunk's again (the rest of the imports, numba's start and cache loads)."""
+    imported, first_call = _numbers_from_fresh_interpreter(WORKER_START)
     return imported, first_call
 
 
@@ -297,17 +298,7 @@ def forked_worker_start_cpu_s() -> tuple[float, float, float]:
     """(the fork server's warm-up, a forked worker's CPU before its first task, the extra CPU of its first chunk) in
     seconds, in a fresh interpreter started with ``-c`` as a ``glucosim sweep`` command is (a worker imports the
     parent's main script first: this benchmark's would cost it ~0.6 s, the command line's 0.02 s)."""
-    import pickle
-
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    out = subprocess.run(
-        [sys.executable, "-c", FORKED_START],
-        input=pickle.dumps(_start_task()),
-        capture_output=True,
-        env=env,
-        check=True,
-    )
-    warm_up, before, first_call = map(float, out.stdout.decode().strip().splitlines()[-1].split())
+    warm_up, before, first_call = _numbers_from_fresh_interpreter(FORKED_START)
     return warm_up, before, first_call
 
 

@@ -121,8 +121,7 @@ def start_fork_server(start_method: str | None = None) -> None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-    if not running or fingerprint != _SERVER_FINGERPRINT:
-        _SERVER_FINGERPRINT = fingerprint
+    _SERVER_FINGERPRINT = fingerprint
 
 
 def _die_with_parent(lifeline, package_file: str | None = None) -> None:

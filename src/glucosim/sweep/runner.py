@@ -414,6 +414,21 @@ def run_sweep(
             loaded.sweep.name,
         )
         n_samples = int(design["sample"].max()) + 1 if len(design) else 0
+
+        def screen(samples, screened):  # on this call's backend: the patients' screening, before or after the runs
+            return _screen(
+                store,
+                loaded,
+                design,
+                samples,
+                screened,
+                progress,
+                workers=local_workers,
+                dask=dask,
+                pool=pool,
+                announce=announce,
+            )
+
         if screened_sweep:  # screen first: the arms run only for the enrolled
             rows = [r for i in mine for r in _chunk_rows(chunk_runs, len(design), i)]
             sample_of = design["sample"].to_numpy()
@@ -423,18 +438,7 @@ def run_sweep(
             # screening chunk is never another task's work)
             owned = _my_screening_chunks(n_samples, n_arms, chunk_runs, task_index, task_count)
             to_screen |= _samples_without_screening(n_samples, screened, owned)
-            enrolled = _screen(
-                store,
-                loaded,
-                design,
-                to_screen,
-                screened,
-                progress,
-                workers=local_workers,
-                dask=dask,
-                pool=pool,
-                announce=announce,
-            )
+            enrolled = screen(to_screen, screened)
             # the bar counts the runs simulated by this call, not the screened-out rows
             n_bar = sum(int(sample_of[r]) in enrolled for r in rows)
             runs_before, bar_name = 0, "simulating the enrolled"
@@ -448,18 +452,7 @@ def run_sweep(
             screened = store.screening_chunks_done(n_samples)
             lost = _samples_without_screening(n_samples, screened)
             if lost:
-                _screen(
-                    store,
-                    loaded,
-                    design,
-                    lost,
-                    screened,
-                    progress,
-                    workers=local_workers,
-                    dask=dask,
-                    pool=pool,
-                    announce=announce,
-                )
+                screen(lost, screened)
     complete = store.is_complete()
     if complete:
         if loaded.sweep.screening is not None:
