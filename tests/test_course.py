@@ -104,7 +104,7 @@ def test_diet_therapy_is_the_ukpds_diet_at_the_same_energy():
     """UKPDS 7's advice (50 % carbohydrate, 30 % fat, 20 % protein) on each meal, the carbohydrate and times kept, and
     the rest of the diet cut so the day's energy is what balanced the starting routine."""
     import glucosim
-    from glucosim.calibration.course import UKPDS_DIET_ENERGY_SHARES, diet_therapy_routine
+    from glucosim.calibration.course import UKPDS_DIET_ENERGY_SHARES, diet_therapy_routine, diet_therapy_scenario
     from glucosim.physiology._jit import as_python
     from glucosim.physiology.body import balance_intake_kcal_day, meal_energy_kcal
 
@@ -121,6 +121,9 @@ def test_diet_therapy_is_the_ukpds_diet_at_the_same_energy():
             assert meal_energy_kcal(alone["carbs_g"], alone["fat_g"], alone["protein_g"], p) == pytest.approx(
                 share * kcal
             )
+    change = diet_therapy_scenario(loaded, 1000).scenario.changes[-1]  # from that day: the diet, sensitivity held
+    assert change.start_day == 1000 and change.drift is not None and change.drift.whole_body_per_year == 0.0
+    assert change.meals is not None and [meal.fat_g for meal in change.meals] == [m["fat_g"] for m in routine["meals"]]
     eaten = sum(meal_energy_kcal(m["carbs_g"], m["fat_g"], m["protein_g"], p) for m in routine["meals"])
     assert eaten + routine["other_food_kcal_per_day"] == pytest.approx(float(as_python(balance_intake_kcal_day)(p)))
 

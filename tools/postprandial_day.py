@@ -357,6 +357,8 @@ def main(argv: list[str]) -> int:
     if args.course:
         course(scenarios[0])
         return 0
+    if args.protocol and args.mixed:
+        parser.error("--protocol and --mixed: give one (the protocol's diet replaces the meals from the diagnosis on)")
     columns: list[tuple[str, dict[str, float]]] = []
     for scenario in scenarios:
         columns += run(scenario, overrides, args.mixed, args.protocol)
