@@ -143,21 +143,25 @@ def diet_therapy_scenario(loaded, from_day: int):
 
     - diet therapy: the diet UKPDS advised, 50 % carbohydrate, 30 % fat, 20 % protein (UKPDS 7, Metabolism 1990
       39:905, read in a secondary copy), at the same energy (``diet_therapy_routine``);
-    - sensitivity held at its value on the day of diagnosis (the scenario's drift stopped): in the Belfast Diet Study
-      (Levy J et al. 1998 Diabet Med 15:290-296; abstract read at rdm.ox.ac.uk/publications/184794, which gives the
-      journal and pages but not the title or authors: "Beta-cell deterioration determines the onset and rate of
-      progression of secondary dietary failure in type 2 diabetes mellitus: the 10-year follow-up of the Belfast Diet
-      Study"), 432 newly diagnosed patients on intensive dietary management for 10 years, the fall of HOMA beta-cell
-      function mirrored the rise of fasting glucose, "there was no change in mean insulin sensitivity in any of the
-      groups", and mean weight stayed constant on diet alone. It is a Belfast cohort, not UKPDS's; UKPDS 16's own
-      HOMA analysis of sensitivity was not read (the abstract excerpt read stops before it).
+    - sensitivity held: the scenario's drifts of sensitivity stop (the model's other influences on sensitivity go on).
+      In the Belfast Diet Study (Levy J et al. 1998 Diabet Med 15:290-296, "Beta-cell deterioration determines the
+      onset and rate of progression of secondary dietary failure in type 2 diabetes mellitus: the 10-year follow-up of
+      the Belfast Diet Study"; abstract read at rdm.ox.ac.uk/publications/184794, which shows the journal and pages,
+      not the title or authors), 432 newly diagnosed patients on intensive dietary management for 10 years, the fall
+      of HOMA beta-cell function mirrored the rise of fasting glucose, "there was no change in mean insulin
+      sensitivity in any of the groups", and mean weight stayed constant on diet alone. It is a Belfast cohort, not
+      UKPDS's; UKPDS 16's own HOMA analysis of sensitivity was not read (the abstract excerpt read stops before it).
 
     Everything else (subject, parameters, clinic visits, duration) is the scenario's, so the run is the scenario's up
-    to ``from_day``. This is a protocol of the measurement, not a change of the model. It was adopted after a
-    diagnostic (tools/postprandial_day.py --course: scenario 32's mixed meals with the drift stopped) had brought all
-    four UKPDS quantities inside their ranges on the model of 2026-12-02; on the model it now measures (the gradual
-    prediabetes of 2026-12-03) it brings HbA1c from 9.29 to 7.72 % a year after diagnosis and from 10.8 to 9.47 % six
-    years after, both still above UKPDS's ranges (validation/course/beta_cell_decline.toml).
+    to ``from_day``. Not modelled: UKPDS counted its years from randomisation, after 3 months of energy-restricted
+    diet in which weight fell by 4.5 kg and plasma glucose by 3 mmol/l (from 11) on average (UKPDS 45, Diabet Med
+    2000 17:518, abstract read); glucosim counts from the day of diagnosis, at the same energy throughout.
+
+    This is a protocol of the measurement, not a change of the model. It was adopted after a diagnostic
+    (tools/postprandial_day.py --course: scenario 32's mixed meals with the drift stopped) had brought all four UKPDS
+    quantities inside their ranges on the model of 2026-12-02; on the model it now measures (the gradual prediabetes
+    of 2026-12-03) it brings HbA1c from 9.29 to 7.72 % a year after diagnosis and from 10.8 to 9.47 % six years
+    after, both still above UKPDS's ranges (validation/course/beta_cell_decline.toml).
     """
     import glucosim
 
