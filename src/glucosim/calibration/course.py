@@ -143,7 +143,8 @@ def diet_therapy_scenario(loaded, from_day: int):
 
     - diet therapy: the diet UKPDS advised, 50 % carbohydrate, 30 % fat, 20 % protein (UKPDS 7, Metabolism 1990
       39:905, read in a secondary copy), at the same energy (``diet_therapy_routine``);
-    - sensitivity held: the scenario's drifts of sensitivity stop (the model's other influences on sensitivity go on).
+    - sensitivity held: the scenario's drifts of sensitivity stop (the model's other influences on sensitivity go on:
+      in scenario 03 it rises ~9 % from 1 to 6 years after diagnosis as mean insulin falls with the beta cells).
       In the Belfast Diet Study (Levy J et al. 1998 Diabet Med 15:290-296, "Beta-cell deterioration determines the
       onset and rate of progression of secondary dietary failure in type 2 diabetes mellitus: the 10-year follow-up of
       the Belfast Diet Study"; abstract read at rdm.ox.ac.uk/publications/184794, which shows the journal and pages,
