@@ -95,3 +95,57 @@ def test_prediabetes_at_110_without_drift_holds_as_weir_and_bonner_weir_stage_2(
     measured = stage_two_measures(stage_two_run("03_insulin_resistance_low_reserve"))
     assert 108.0 <= measured["stage_two_start_mg_dl"] <= 113.0  # in the upper half of stage 2
     assert measured["stage_two_fasting_change_mg_dl_per_year"] * STAGE_TWO_YEARS <= 2.0 * 3
+
+
+SCENARIO_03 = "03_insulin_resistance_low_reserve"
+
+
+def test_diet_therapy_is_the_ukpds_diet_at_the_same_energy():
+    """UKPDS 7's advice (50 % carbohydrate, 30 % fat, 20 % protein) on each meal, the carbohydrate and times kept, and
+    the rest of the diet cut so the day's energy is what balanced the starting routine."""
+    import glucosim
+    from glucosim.calibration.course import UKPDS_DIET_ENERGY_SHARES, diet_therapy_routine, diet_therapy_scenario
+    from glucosim.physiology._jit import as_python
+    from glucosim.physiology.body import balance_intake_kcal_day, meal_energy_kcal
+
+    loaded = glucosim.load_scenario(SCENARIO_03)
+    p = loaded.parameters
+    routine = diet_therapy_routine(loaded)
+    before = loaded.scenario.routine.meals
+    assert [m["time_h"] for m in routine["meals"]] == [m.time_h for m in before]
+    assert [m["carbs_g"] for m in routine["meals"]] == [m.carbs_g for m in before]
+    for meal in routine["meals"]:
+        kcal = meal_energy_kcal(meal["carbs_g"], meal["fat_g"], meal["protein_g"], p)
+        for name, share in UKPDS_DIET_ENERGY_SHARES.items():
+            alone = {"carbs_g": 0.0, "fat_g": 0.0, "protein_g": 0.0} | {name: meal[name]}
+            assert meal_energy_kcal(alone["carbs_g"], alone["fat_g"], alone["protein_g"], p) == pytest.approx(
+                share * kcal
+            )
+    change = diet_therapy_scenario(loaded, 1000).scenario.changes[-1]  # from that day: the diet, sensitivity held
+    assert change.start_day == 1000 and change.drift is not None and change.drift.whole_body_per_year == 0.0
+    assert change.meals is not None and [meal.fat_g for meal in change.meals] == [m["fat_g"] for m in routine["meals"]]
+    eaten = sum(meal_energy_kcal(m["carbs_g"], m["fat_g"], m["protein_g"], p) for m in routine["meals"])
+    assert eaten + routine["other_food_kcal_per_day"] == pytest.approx(float(as_python(balance_intake_kcal_day)(p)))
+
+
+def test_the_post_diagnosis_quantities_are_read_off_the_protocol_run_from_the_day_of_diagnosis():
+    """The run under the UKPDS conventional arm's protocol is the scenario's own up to the diagnosis, then differs;
+    the quantities after diagnosis (and only those) are read from it."""
+    from glucosim.calibration.course import AFTER_DIAGNOSIS, course_runs, diagnosis_day
+
+    loaded, daily, after = course_runs(SCENARIO_03)
+    onset = diagnosis_day(daily)
+    assert onset is not None and diagnosis_day(after) == onset
+    before = slice(0, onset)
+    np.testing.assert_allclose(
+        after["fasting_glucose_mg_dl"][before], daily["fasting_glucose_mg_dl"][before], atol=0.01
+    )
+    a_year = onset + 366
+    assert abs(after["hba1c_percent"].iloc[a_year] - daily["hba1c_percent"].iloc[a_year]) > 0.1  # the diet acts
+    measured, as_it_is = course_measures(daily, 90.0, after), course_measures(daily, 90.0)
+    assert set(AFTER_DIAGNOSIS) < set(as_it_is) <= set(MEASURES)
+    for name in as_it_is:
+        if name in AFTER_DIAGNOSIS:
+            assert measured[name] != as_it_is[name], name
+        elif not math.isnan(as_it_is[name]):
+            assert measured[name] == as_it_is[name], name

@@ -9,11 +9,16 @@ reference. Each published row says what was read (full text, abstract, or a seco
     PYTHONPATH=src python tools/postprandial_day.py            # scenario 03 and 01, ~10 s of CPU
     PYTHONPATH=src python tools/postprandial_day.py --mixed    # + the same days with scenario 32's mixed meals
     PYTHONPATH=src python tools/postprandial_day.py --set secretion_hill=3   # + a what-if (table names)
-    PYTHONPATH=src python tools/postprandial_day.py --course   # course quantities: shipped and what-ifs
+    PYTHONPATH=src python tools/postprandial_day.py --protocol # the days of the course as measured: diet from diagnosis
+    PYTHONPATH=src python tools/postprandial_day.py --course   # course quantities: as measured, as it is, what-ifs
 
 A what-if day (--set, --mixed) starts from the shipped run's own state a few midnights before it, so its slow states
-(beta cells, sensitivity, weight) are the shipped course's and only the fast response differs. --course instead
-reruns scenario 03 from diagnosis on with the mixed meals (same energy), the drift stopped, and both.
+(beta cells, sensitivity, weight) are the shipped course's and only the fast response differs. --protocol shows the days
+of the run the course targets read after diagnosis: the scenario under the UKPDS conventional arm's protocol from the
+day of diagnosis (diet therapy at the same energy, sensitivity held: glucosim.calibration.course.diet_therapy_scenario).
+--course prints the course quantities measured that way, of the scenario left as it is (the measurement before
+2026-12-03), and of what-ifs from the diagnosis on: the diet alone, sensitivity held alone, and scenario 32's mixed
+meals with sensitivity held (the diagnostic that suggested the protocol).
 
 Glucose in mg/dl, fluxes in mg/kg/min (per kg of the starting weight), secretion in pmol/kg/min.
 """
@@ -209,35 +214,43 @@ def mixed_meal_routine(loaded) -> dict:
 
 def marked_days(daily) -> list[tuple[str, int]]:
     """(label, day): the diagnosis (first fasting glucose >= 126 mg/dl) and 1 and 6 years after; else day 1."""
-    fasting = daily["fasting_glucose_mg_dl"].to_numpy()
-    hits = np.flatnonzero(fasting >= 126.0)
-    if not hits.size:
+    from glucosim.calibration.course import diagnosis_day
+
+    onset, year = diagnosis_day(daily), 365.25
+    if onset is None:
         return [("day 1", 1)]
-    onset, year = int(hits[0]), 365.25
     days = [("diagnosis", onset), ("+1 y", int(round(onset + year))), ("+6 y", int(round(onset + 6 * year)))]
     return [(label, day) for label, day in days if day < len(daily)]
 
 
-def run(scenario: str, overrides: dict[str, float], mixed: bool) -> list[tuple[str, dict[str, float]]]:
+def run(
+    scenario: str, overrides: dict[str, float], mixed: bool, protocol: bool = False
+) -> list[tuple[str, dict[str, float]]]:
     """Measures of the scenario's marked days; with overrides or mixed meals, the same days from the same states.
 
     A what-if day is integrated from the shipped run's midnight state SETTLE_DAYS before it (its slow states, beta
-    cells included, are those of the shipped course), so it isolates the fast effect of the change.
+    cells included, are those of the shipped course), so it isolates the fast effect of the change. With ``protocol``
+    the days are those of the scenario under the UKPDS conventional arm's protocol from its day of diagnosis
+    (glucosim.calibration.course.diet_therapy_scenario: the run the course targets read after diagnosis).
     """
     import glucosim
+    from glucosim.calibration.course import diagnosis_day, diet_therapy_scenario
     from glucosim.simulation.trace import recompute_trace
 
     first = glucosim.simulate(scenario, progress=False)
     days = marked_days(first.daily)
+    base, tag = glucosim.load_scenario(scenario), ""
+    if protocol and diagnosis_day(first.daily) is not None:
+        base, tag = diet_therapy_scenario(base, diagnosis_day(first.daily)), " diet"
     starts = tuple(max(day - SETTLE_DAYS, 0) for _, day in days)
-    result = glucosim.simulate(scenario, progress=False, state_days=starts)
+    result = glucosim.simulate(base, progress=False, state_days=starts)
     meals = meal_times_h(result.loaded)
     variants = [("", None)]
     if overrides:
-        variants.append((" what-if", glucosim.load_scenario(scenario, **overrides)))
+        variants.append((" what-if", glucosim.load_scenario(base, **overrides)))
     if mixed:
         routine = mixed_meal_routine(result.loaded)
-        variants.append((" mixed", glucosim.load_scenario(scenario, routine=routine, **overrides)))
+        variants.append((" mixed", glucosim.load_scenario(base, routine=routine, **overrides)))
     rows = []
     for (label, day), start in zip(days, starts):
         for suffix, loaded in variants:
@@ -248,33 +261,41 @@ def run(scenario: str, overrides: dict[str, float], mixed: bool) -> list[tuple[s
             measures = day_measures(trace, meals)
             measures["hba1c_daily_table"] = float(result.daily["hba1c_percent"].iloc[day]) if not suffix else np.nan
             measures["day"] = day
-            rows.append((f"{scenario[:2]} {label}{suffix}", measures))
+            rows.append((f"{scenario[:2]} {label}{tag}{suffix}", measures))
     return rows
 
 
 def course(scenario: str) -> None:
-    """The course quantities (glucosim.calibration.course) of the shipped scenario and of three what-ifs from the
-    diagnosis on: mixed meals at the same energy, the sensitivity drift stopped (UKPDS saw no change of sensitivity on
-    diet: Levy 1998 Diabet Med 15:290), and both."""
+    """The course quantities (glucosim.calibration.course) as the course targets measure them (the UKPDS conventional
+    arm's protocol from the diagnosis on: diet_therapy_scenario), of the scenario left as it is after diagnosis (the
+    measurement before 2026-12-03), and of what-ifs from the diagnosis on: the UKPDS diet alone, sensitivity held alone
+    (the drift stopped), and scenario 32's mixed meals with sensitivity held (the diagnostic that suggested the
+    protocol)."""
     import glucosim
-    from glucosim.calibration.course import course_measures
+    from glucosim.calibration.course import course_measures, course_runs, diet_therapy_routine
     from glucosim.physiology.indices import Par
 
-    loaded = glucosim.load_scenario(scenario)
-    daily = glucosim.simulate(loaded, progress=False).daily
+    loaded, daily, after_diagnosis = course_runs(scenario)
     weight = float(loaded.parameters[Par.body_weight])
+    columns = {
+        "as measured": course_measures(daily, weight, after_diagnosis),
+        "as it is": course_measures(daily, weight),
+    }
     onset = marked_days(daily)[0][1]
-    routine = mixed_meal_routine(loaded)
-    meals = {"meals": routine["meals"], "other_food_kcal_per_day": routine["other_food_kcal_per_day"]}
-    stopped = {"drift": {"whole_body_per_year": 0.0}}
-    variants = {"mixed meals": meals, "drift stopped": stopped, "mixed, stopped": meals | stopped}
-    columns = {"shipped": course_measures(daily, weight)}
+    mixed = mixed_meal_routine(loaded)
+    held = {"drift": {"whole_body_per_year": 0.0}}
+    variants = {
+        "UKPDS diet": diet_therapy_routine(loaded),
+        "held": held,
+        "s32 meals, held": {"meals": mixed["meals"], "other_food_kcal_per_day": mixed["other_food_kcal_per_day"]}
+        | held,
+    }
     for label, change in variants.items():
         changes = [*loaded.scenario.model_dump()["changes"], {"from_day": onset, "label": label} | change]
         changed = glucosim.load_scenario(scenario, changes=changes)
-        columns[label] = course_measures(glucosim.simulate(changed, progress=False).daily, weight)
+        columns[label] = course_measures(daily, weight, glucosim.simulate(changed, progress=False).daily)
     print(f"{'course quantity (what-ifs from the diagnosis on)':56s}" + "".join(f"{label:>16s}" for label in columns))
-    for name in columns["shipped"]:
+    for name in columns["as measured"]:
         print(f"{name:56s}" + "".join(f"{values[name]:16.2f}" for values in columns.values()))
 
 
@@ -325,7 +346,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--scenario", action="append", help="scenarios (default: 03 and 01)")
     parser.add_argument("--set", action="append", default=[], help="NAME=VALUE what-if (parameter table name)")
     parser.add_argument("--mixed", action="store_true", help="also the same days with scenario 32's mixed meals")
-    parser.add_argument("--course", action="store_true", help="the course quantities, shipped and what-ifs")
+    parser.add_argument("--protocol", action="store_true", help="the days of the course as measured: diet therapy")
+    parser.add_argument("--course", action="store_true", help="the course quantities, as measured and what-ifs")
     args = parser.parse_args(argv)
     overrides = {}
     for item in args.set:
@@ -335,9 +357,11 @@ def main(argv: list[str]) -> int:
     if args.course:
         course(scenarios[0])
         return 0
+    if args.protocol and args.mixed:
+        parser.error("--protocol and --mixed: give one (the protocol's diet replaces the meals from the diagnosis on)")
     columns: list[tuple[str, dict[str, float]]] = []
     for scenario in scenarios:
-        columns += run(scenario, overrides, args.mixed)
+        columns += run(scenario, overrides, args.mixed, args.protocol)
     print("glucosim" + (f"; what-if: {overrides}" if overrides else ""))
     print(f"{'':48s}" + "".join(f"{label:>20s}" for label, _ in columns))
     for key, text, fmt in ROWS:
