@@ -39,9 +39,12 @@ def renal_excretion_mg_min(glucose_mg_dl, p):
     gfr_dl_min = p[Par.renal_gfr] / _ML_PER_DL
     splay_mg_dl = p[Par.renal_glucose_splay]
     threshold_mg_dl = p[Par.renal_glucose_tm] / gfr_dl_min
-    z = (glucose_mg_dl - threshold_mg_dl) / splay_mg_dl  # EXPERIMENT: normal nephron thresholds, sd = splay
-    expected_excess = z * 0.5 * math.erfc(-z / math.sqrt(2.0)) + math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
-    return gfr_dl_min * splay_mg_dl * expected_excess
+    x = (glucose_mg_dl - threshold_mg_dl) / splay_mg_dl
+    if x > _SOFTPLUS_LINEAR:
+        softplus = x
+    else:
+        softplus = math.log1p(math.exp(x))
+    return gfr_dl_min * splay_mg_dl * softplus
 
 
 @kernel
