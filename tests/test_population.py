@@ -36,15 +36,21 @@ def test_the_library_proposal_is_centred_where_the_targets_say_and_widened_where
     start = {v["name"]: v for v in population.start_cohort(problem)[0]}
     for f in problem.free:
         centre = f.start if f.proposal is None else f.proposal
-        assert proposal[f.variable][f.field] == pytest.approx(centre)
+        if f.field in ("median", "mean"):  # a free spread is checked below: its centre, widened
+            assert proposal[f.variable][f.field] == pytest.approx(centre)
     moved = {f.variable for f in problem.free}
     assert "body_weight" in proposal and "body_weight" not in moved
+    # a spread that is itself free (the drift's sd) is widened from its proposal centre, the others from the cohort's
+    centres = {(f.variable, f.field): (f.start if f.proposal is None else f.proposal) for f in problem.free}
     for name, v in proposal.items():
         factor = problem.spread_factor if name in moved else 1.0
         if v["distribution"] == "lognormal":
-            assert v["gsd"] == pytest.approx(start[name]["gsd"] ** factor)
+            base = centres.get((name, "gsd"), start[name]["gsd"])
+            assert v["gsd"] == pytest.approx(base**factor)
         else:
-            assert v["sd"] == pytest.approx(start[name]["sd"] * factor)
+            base = centres.get((name, "sd"), start[name]["sd"])
+            assert v["sd"] == pytest.approx(base * factor)
+    assert ("routine.drift.whole_body_per_year", "sd") in centres  # the case above is exercised
 
 
 def test_the_refining_stage_is_centred_at_the_rounded_first_fit_with_its_own_seed():
@@ -275,6 +281,26 @@ def test_statistics_arithmetic_on_a_tiny_cohort():
     assert found["regression_per_100py"] == pytest.approx(100 * 1 / (1 + 2.5 + 2 + closing))
     assert found["baseline_fasting_glucose_mg_dl"] == pytest.approx(106.0)
     assert found["enrolled_fraction"] == pytest.approx(0.8)
+
+
+def test_a_failed_library_run_does_not_poison_the_baselines():
+    """A run that failed has no baseline (NaN) and is not enrolled: the statistics of the others stay finite and
+    equal those of the library without it (0 x NaN is NaN: a weighted sum over all patients would be NaN)."""
+    x = np.array([[0.4, -0.03]] * 4)
+    kept = _library(x[:3], [1, 1, 0], [1.0, np.nan, np.nan], [np.nan, 2.0, np.nan], [110, 104, 130], _variables())
+    library = _library(
+        x,
+        [1, 1, 0, 0],
+        [1.0, np.nan, np.nan, np.nan],
+        [np.nan, 2.0, np.nan, np.nan],
+        [110, 104, 130, np.nan],
+        _variables(),
+    )
+    library.ok[3] = False
+    library.hba1c_0[3] = np.nan
+    found = population.statistics(library, np.array([1 / 3, 1 / 3, 1 / 3, 0.0]))
+    assert found == pytest.approx(population.statistics(kept, np.full(3, 1 / 3)))
+    assert math.isfinite(found["baseline_fasting_glucose_mg_dl"]) and math.isfinite(found["baseline_hba1c_percent"])
 
 
 def test_objective_moves_smoothly_and_the_fit_recovers_a_planted_median():
@@ -587,6 +613,40 @@ def test_dpp_table_reads_the_clinic_columns_when_the_sweep_kept_daily_values():
     assert table.loc["control", "returns_to_normal"] == 0
     text = dpp.markdown(table.reset_index().rename_axis(None))
     assert "virtual DPP clinic" in text and "return to normal regulation" in text
+
+
+def test_dpp_report_compares_the_lifestyle_arms_return_to_normal_with_perreault():
+    """Control returns to normal at the year-2 visit (50 per 100 person-years at risk), lifestyle at year 1 (100):
+    the report gives the 2.0-fold ratio beside the DPP's hazard ratio, a validation."""
+    from glucosim.analysis.sweep.clinic import ClinicSettings, clinic_outcomes
+
+    n = int(round(3 * DAYS_PER_YEAR))
+    day = np.arange(n)
+    late = np.where(day < 500, 108.0, 95.0)  # prediabetic at screening, normal from ~1.4 years on
+    courses = {0: (late, np.where(day < 500, 5.8, 5.5)), 1: (np.full(n, 95.0), np.full(n, 5.5))}
+    daily = pd.concat(
+        [
+            pd.DataFrame({"run_id": r, "day": day, "fasting_glucose_mg_dl": f, "hba1c_percent": a1c})
+            for r, (f, a1c) in courses.items()
+        ]
+    )
+    results = pd.DataFrame(
+        {
+            "run_id": [0, 1],
+            "sample": [0, 0],
+            "arm": ["control", "lifestyle"],
+            "status": "ok",
+            "y0_stage": "prediabetes",
+            "diabetes_onset_day": [np.nan, np.nan],
+        }
+    )
+    seen = clinic_outcomes(results, daily, ClinicSettings(0.0, 0.0))
+    table = dpp.trial_table(seen, "control", 3.0)
+    rates = table.set_index("arm")["return_to_normal_per_100py"]
+    assert rates["lifestyle"] / rates["control"] == pytest.approx(2.0, rel=0.02)
+    text = dpp.markdown(table)
+    assert "lifestyle / control: return to normal 2.0-fold" in text
+    assert f"hazard ratio {dpp.LIFESTYLE_RETURN_TO_NORMAL_HAZARD_RATIO.value:g}" in text
 
 
 # ------------------------------------------------------------------------------------------ the report
