@@ -615,9 +615,9 @@ def test_dpp_table_reads_the_clinic_columns_when_the_sweep_kept_daily_values():
     assert "virtual DPP clinic" in text and "return to normal regulation" in text
 
 
-def test_dpp_report_compares_the_lifestyle_arms_return_to_normal_with_perreault():
+def test_dpp_report_sets_the_lifestyle_arms_return_to_normal_beside_perreault():
     """Control returns to normal at the year-2 visit (50 per 100 person-years at risk), lifestyle at year 1 (100):
-    the report gives the 2.0-fold ratio beside the DPP's hazard ratio, a validation."""
+    the report gives the 2.0-fold ratio of crude rates beside the DPP's adjusted hazard ratio, as context."""
     from glucosim.analysis.sweep.clinic import ClinicSettings, clinic_outcomes
 
     n = int(round(3 * DAYS_PER_YEAR))
@@ -645,8 +645,12 @@ def test_dpp_report_compares_the_lifestyle_arms_return_to_normal_with_perreault(
     rates = table.set_index("arm")["return_to_normal_per_100py"]
     assert rates["lifestyle"] / rates["control"] == pytest.approx(2.0, rel=0.02)
     text = dpp.markdown(table)
-    assert "lifestyle / control: return to normal 2.0-fold" in text
-    assert f"hazard ratio {dpp.LIFESTYLE_RETURN_TO_NORMAL_HAZARD_RATIO.value:g}" in text
+    assert "lifestyle / control: return to normal 2.0-fold (crude rates)" in text
+    assert f"hazard ratio {dpp.LIFESTYLE_RETURN_TO_NORMAL_HAZARD_RATIO.value:g} for the programme adjusted" in text
+    # no return to normal in the control arm: the ratio is said to be undefined, not printed as inf or dropped
+    no_return = table.copy()
+    no_return.loc[no_return["arm"] == "control", "return_to_normal_per_100py"] = 0.0
+    assert "return to normal ratio undefined" in dpp.markdown(no_return)
 
 
 # ------------------------------------------------------------------------------------------ the report

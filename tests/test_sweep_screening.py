@@ -23,17 +23,18 @@ from glucosim.sweep.store import SCREENING_DIR, SCREENING_FILE, SweepStore
 from tests._sweep_helpers import comparable, write_sweep
 
 SHIPPED = Path(__file__).resolve().parent.parent / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
-SAMPLES = 30
-"""Patients of the small copy of the shipped sweep: enough that the DPP screening enrols a few (~12 %)."""
+SAMPLES = 75
+"""Patients of the small copy of the shipped sweep: enough that the DPP screening enrols a few (~3.5 %: 5 of the
+first 75 with the cohort of 2026-12-03 afternoon; 30 patients enrolled only 2 of them)."""
 FOLLOW_UP_YEARS = 1.0
 
 
-def _small_shipped(directory: Path, screened: bool) -> Path:
-    """The shipped prevention sweep with SAMPLES patients and 1-year runs, with or without its screening."""
+def _small_shipped(directory: Path, screened: bool, samples: int = SAMPLES) -> Path:
+    """The shipped prevention sweep with ``samples`` patients and 1-year runs, with or without its screening."""
     text = SHIPPED.read_text()
     base = (SHIPPED.parent / "../03_insulin_resistance_low_reserve.toml").resolve()
     text = text.replace('base_scenario = "../03_insulin_resistance_low_reserve.toml"', f'base_scenario = "{base}"')
-    text = re.sub(r"(?m)^samples = \d+.*$", f"samples = {SAMPLES}", text)
+    text = re.sub(r"(?m)^samples = \d+.*$", f"samples = {samples}", text)
     text = re.sub(r"(?m)^duration_years = .*$", "duration_years = 1", text)
     text = re.sub(r"(?ms)^\[screening\].*?(?=^\[)", "", text)  # as it ships or not, then as asked
     if screened:
@@ -331,7 +332,8 @@ def test_job_array_tasks_running_at_once_screen_each_patient_once(tmp_path, monk
     Before: the first task screened every patient and the others their own runs' screening chunks again."""
     import glucosim.sweep.screening as screening_module
 
-    path = _small_shipped(tmp_path / "file", screened=True)
+    samples = 30  # two screening chunks of 20 patients, one job-array block each
+    path = _small_shipped(tmp_path / "file", screened=True, samples=samples)
     path.write_text(re.sub(r"(?m)^duration_years = .*$", "duration_years = 0.5", path.read_text()))
     real = screening_module.screen_patient
     screened_by: dict[int, list[int]] = {}
@@ -356,5 +358,5 @@ def test_job_array_tasks_running_at_once_screen_each_patient_once(tmp_path, monk
         )
         assert not outcome.complete
     everyone = sorted(sample for samples in screened_by.values() for sample in samples)
-    assert everyone == list(range(SAMPLES))  # each patient screened once, by one task
-    assert sorted(screened_by[0]) == list(range(20)) and sorted(screened_by[1]) == list(range(20, SAMPLES))
+    assert everyone == list(range(samples))  # each patient screened once, by one task
+    assert sorted(screened_by[0]) == list(range(20)) and sorted(screened_by[1]) == list(range(20, samples))

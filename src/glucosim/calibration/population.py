@@ -1271,10 +1271,17 @@ def cohort_text(fit: PopulationFit, command: str, check: CheckResult | None = No
             )
         )
     if problem.adopted:
+        # a spread that is itself a free field (e.g. the drift's sd) is fitted, so it is not among the hand-set ones
+        free_spreads = [f.name for f in problem.free if f.field in ("sd", "gsd")]
+        hand_set = (
+            f"The other spreads and the correlations are the hand-set cohort's (not fitted; {', '.join(free_spreads)}"
+            " is fitted, above)."
+            if free_spreads
+            else "Spreads and correlations are the hand-set cohort's (not fitted)."
+        )
         source = (
             f"fitted by `{command}` to {relative} ({problem.title}): {fitted_text}. At the fit: {target_text}."
-            f" Set from the baseline data: {fixed_text}. Spreads and correlations are the hand-set cohort's (not"
-            f" fitted). {library}"
+            f" Set from the baseline data: {fixed_text}. {hand_set} {library}"
         )
     else:
         start_text = ", ".join(f"{f.name} = {f.start:g}" + (f" ({f.source})" if f.source else "") for f in problem.free)

@@ -2,7 +2,7 @@
 
 A prevention trial such as the DPP (Knowler et al. 2002, NEJM 346:393; the
 protocol: DPP Research Group 1999, Diabetes Care 22:623) screened many people
-to enrol a few: here, of a cohort sweep's patients only ~12 % pass. The
+to enrol a few: here, of the shipped prevention sweep's patients only ~3.5 % pass. The
 screening needs nothing but the patient on day 0, so a sweep whose file has
 
     [screening]
