@@ -46,8 +46,9 @@ def test_a_run_without_diagnosis_scores_infinitely_badly():
 
 NO_DRIFT_SENSITIVITY = 0.21
 """Whole-body sensitivity at which scenario 3's subject with a reserve of 2 (beta_function_max; the population
-fit's start, validation/targets/population/dpp.toml; the fitted cohort's median is 1.61) and DPP baseline weight
-has a fasting glucose of ~105 mg/dl (the DPP's enrolled: 106.5 mg/dl)."""
+fit's start, validation/targets/population/dpp.toml; the refitted cohort's median, models/cohorts/prediabetic.toml,
+is 1.942, and nothing here depends on it) and DPP baseline weight has a fasting glucose of ~105 mg/dl (the DPP's
+enrolled: 106.5 mg/dl)."""
 
 
 def test_prediabetes_without_drift_stays_prediabetic_for_years():
@@ -100,32 +101,95 @@ def test_prediabetes_at_110_without_drift_holds_as_weir_and_bonner_weir_stage_2(
 SCENARIO_03 = "03_insulin_resistance_low_reserve"
 
 
-def test_diet_therapy_is_the_ukpds_diet_at_the_same_energy():
-    """UKPDS 7's advice (50 % carbohydrate, 30 % fat, 20 % protein) on each meal, the carbohydrate and times kept, and
-    the rest of the diet cut so the day's energy is what balanced the starting routine."""
+def _scenario_03(**routine) -> dict:
+    """Scenario 03's file as a dict, its routine updated by ``routine``."""
+    import tomllib
+
+    data = tomllib.loads((Path(__file__).resolve().parents[1] / "scenarios" / f"{SCENARIO_03}.toml").read_text())
+    data["routine"] |= routine
+    return data
+
+
+DIET_DAY = 1000
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "as shipped",
+        "carbs_scale 1.3",  # compile.py scales each meal's carbohydrate: the shares and energy count it
+        "meals and other food changed on day 500",  # the diet is built on the routine in force on its first day
+    ],
+)
+def test_diet_therapy_is_the_ukpds_diet_at_the_same_energy(case):
+    """UKPDS 7's advice (50 % carbohydrate, 30 % fat, 20 % protein) on each meal of the routine in force on the
+    diet's first day, the carbohydrate and times kept, and the rest of the diet cut so the day's energy, as the
+    compiled scenario eats it, is the day before's."""
     import glucosim
     from glucosim.calibration.course import UKPDS_DIET_ENERGY_SHARES, diet_therapy_routine, diet_therapy_scenario
-    from glucosim.physiology._jit import as_python
-    from glucosim.physiology.body import balance_intake_kcal_day, meal_energy_kcal
+    from glucosim.physiology.body import meal_energy_kcal
+    from glucosim.scenario.compile import ScenarioProgram
 
-    loaded = glucosim.load_scenario(SCENARIO_03)
+    if case == "as shipped":
+        loaded = glucosim.load_scenario(SCENARIO_03)
+    elif case == "carbs_scale 1.3":
+        loaded = glucosim.load_scenario(_scenario_03(carbs_scale=1.3))
+    else:
+        data = _scenario_03()
+        data["changes"] = [
+            {
+                "from_day": 500,
+                "label": "smaller meals with some fat, less other food",
+                "meals": [
+                    {"time_h": 8.0, "carbs_g": 50.0, "fat_g": 10.0},
+                    {"time_h": 13.0, "carbs_g": 70.0, "fat_g": 10.0},
+                    {"time_h": 19.5, "carbs_g": 70.0, "fat_g": 10.0},
+                ],
+                "other_food_kcal_per_day": 1200.0,
+            }
+        ]
+        loaded = glucosim.load_scenario(data)
     p = loaded.parameters
-    routine = diet_therapy_routine(loaded)
-    before = loaded.scenario.routine.meals
-    assert [m["time_h"] for m in routine["meals"]] == [m.time_h for m in before]
-    assert [m["carbs_g"] for m in routine["meals"]] == [m.carbs_g for m in before]
+    before = ScenarioProgram(loaded).routine_on(DIET_DAY - 1)
+    routine = diet_therapy_routine(loaded, DIET_DAY)
+    assert [m["time_h"] for m in routine["meals"]] == [m.time_h for m in before.meals]
+    assert [m["carbs_g"] for m in routine["meals"]] == [m.carbs_g for m in before.meals]
     for meal in routine["meals"]:
-        kcal = meal_energy_kcal(meal["carbs_g"], meal["fat_g"], meal["protein_g"], p)
+        carbs_g = meal["carbs_g"] * before.carbs_scale  # as eaten (scenario/compile.py)
+        kcal = meal_energy_kcal(carbs_g, meal["fat_g"], meal["protein_g"], p)
+        eaten = {"carbs_g": carbs_g, "fat_g": meal["fat_g"], "protein_g": meal["protein_g"]}
         for name, share in UKPDS_DIET_ENERGY_SHARES.items():
-            alone = {"carbs_g": 0.0, "fat_g": 0.0, "protein_g": 0.0} | {name: meal[name]}
+            alone = {"carbs_g": 0.0, "fat_g": 0.0, "protein_g": 0.0} | {name: eaten[name]}
             assert meal_energy_kcal(alone["carbs_g"], alone["fat_g"], alone["protein_g"], p) == pytest.approx(
                 share * kcal
             )
-    change = diet_therapy_scenario(loaded, 1000).scenario.changes[-1]  # from that day: the diet, sensitivity held
-    assert change.start_day == 1000 and change.drift is not None and change.drift.whole_body_per_year == 0.0
+    diet = diet_therapy_scenario(loaded, DIET_DAY)
+    change = diet.scenario.changes[-1]  # from that day: the diet, sensitivity held
+    assert change.start_day == DIET_DAY and change.drift is not None and change.drift.whole_body_per_year == 0.0
     assert change.meals is not None and [meal.fat_g for meal in change.meals] == [m["fat_g"] for m in routine["meals"]]
-    eaten = sum(meal_energy_kcal(m["carbs_g"], m["fat_g"], m["protein_g"], p) for m in routine["meals"])
-    assert eaten + routine["other_food_kcal_per_day"] == pytest.approx(float(as_python(balance_intake_kcal_day)(p)))
+    # the same energy, as the compiled scenario eats it: the diet's first day against the day before (day 0 too when
+    # nothing changed before the diet)
+    program = ScenarioProgram(diet)
+    on_diet = program.day_plan(DIET_DAY).food_energy_kcal_day
+    assert program.routine_on(DIET_DAY).meals[0].protein_g > 0.0  # the diet is in force
+    assert on_diet == pytest.approx(program.day_plan(DIET_DAY - 1).food_energy_kcal_day, rel=1e-12)
+    if case != "meals and other food changed on day 500":
+        assert on_diet == pytest.approx(program.day_plan(0).food_energy_kcal_day, rel=1e-12)
+
+
+def test_diet_therapy_refuses_a_diet_that_needs_more_energy_than_the_other_food_provides():
+    """Scenario 03's meals (220 g of carbohydrate, 880 kcal) gain ~880 kcal of fat and protein under the UKPDS diet;
+    with only 300 kcal/day of other food the day's energy cannot stay the same, and it says so."""
+    import glucosim
+    from glucosim.calibration.course import diet_therapy_routine, diet_therapy_scenario
+    from glucosim.errors import CalibrationError
+
+    loaded = glucosim.load_scenario(_scenario_03(other_food_kcal_per_day=300.0))
+    for build in (diet_therapy_routine, diet_therapy_scenario):
+        with pytest.raises(
+            CalibrationError, match=r"(?s)Insulin-resistance drift.*more energy than the rest of the diet"
+        ):
+            build(loaded, DIET_DAY)
 
 
 def test_the_post_diagnosis_quantities_are_read_off_the_protocol_run_from_the_day_of_diagnosis():
@@ -145,7 +209,8 @@ def test_the_post_diagnosis_quantities_are_read_off_the_protocol_run_from_the_da
     measured, as_it_is = course_measures(daily, 90.0, after), course_measures(daily, 90.0)
     assert set(AFTER_DIAGNOSIS) < set(as_it_is) <= set(MEASURES)
     for name in as_it_is:
-        if name in AFTER_DIAGNOSIS:
+        if name in AFTER_DIAGNOSIS:  # all read within the run (the 6-year one ~80 days before its end), and moved
+            assert math.isfinite(measured[name]) and math.isfinite(as_it_is[name]), name
             assert measured[name] != as_it_is[name], name
         elif not math.isnan(as_it_is[name]):
             assert measured[name] == as_it_is[name], name

@@ -13,40 +13,69 @@ from __future__ import annotations
 import tomllib
 
 import glucosim
+from glucosim._toml import load_toml
+from glucosim.parameters import load_parameter_table
+from glucosim.sweep.load import COHORT_DIR
 
-KIDNEYS = {
-    "main (TmG 375, s 25)": {"renal_glucose_tm": 375.0, "renal_glucose_splay": 25.0},
-    "clamp (TmG 300, s 50)": {"renal_glucose_tm": 300.0, "renal_glucose_splay": 50.0},
-}
-SUBJECTS = {
-    "cohort median": {"insulin_sensitivity_whole_body": 0.4056, "beta_function_max": 1.608},
-    "lower reserve": {"insulin_sensitivity_whole_body": 0.4056, "beta_function_max": 1.3},
-    "resistant, low reserve": {"insulin_sensitivity_whole_body": 0.3, "beta_function_max": 1.3},
-}
-SLOW = {
-    "main grid": {"glucotoxicity_threshold": 136.0, "beta_mass_workload_rate": 0.00015},
-    "regrid": {"glucotoxicity_threshold": 132.0, "beta_mass_workload_rate": 0.0002},
-}
+COHORT = "prediabetic"
+"""The DPP cohort (models/cohorts/prediabetic.toml): its medians and mean weight are read from the file, so they
+follow its refits."""
+SHIPPED = ("renal_glucose_tm", "renal_glucose_splay", "glucotoxicity_threshold", "beta_mass_workload_rate")
+"""The kidney's and the course grid's parameters, at their values in models/parameters.toml."""
+
+
+def cohort_centres(cohort: str = COHORT) -> dict[str, float]:
+    """The median (lognormal) or mean (normal) of each parameter of ``cohort``'s file, by parameter name."""
+    variables = load_toml(COHORT_DIR / f"{cohort}.toml")["variables"]
+    return {v["parameter"]: float(v.get("median", v.get("mean"))) for v in variables if "parameter" in v}
 
 
 def main() -> None:
+    table = load_parameter_table()
+    shipped = {name: table[name].value for name in SHIPPED}
+    centres = cohort_centres()
+    sensitivity, reserve = centres["insulin_sensitivity_whole_body"], centres["beta_function_max"]
+    weight_kg = centres["body_weight"]
+    kidneys = {
+        f"main (TmG {shipped['renal_glucose_tm']:g}, s {shipped['renal_glucose_splay']:g})": {
+            name: shipped[name] for name in ("renal_glucose_tm", "renal_glucose_splay")
+        },
+        # the diagnostic alternative of the kidney branch (Wolf 2009's clamp), not shipped
+        "clamp (TmG 300, s 50)": {"renal_glucose_tm": 300.0, "renal_glucose_splay": 50.0},
+    }
+    subjects = {
+        f"cohort median (S {sensitivity:g}, reserve {reserve:g})": {
+            "insulin_sensitivity_whole_body": sensitivity,
+            "beta_function_max": reserve,
+        },
+        "lower reserve (1.3)": {"insulin_sensitivity_whole_body": sensitivity, "beta_function_max": 1.3},
+        "resistant (0.3), low reserve (1.3)": {"insulin_sensitivity_whole_body": 0.3, "beta_function_max": 1.3},
+    }
+    slow_grids = {
+        "main grid": {name: shipped[name] for name in ("glucotoxicity_threshold", "beta_mass_workload_rate")},
+        # the clamp kidney's regrid (diagnostic, not shipped)
+        "regrid": {"glucotoxicity_threshold": 132.0, "beta_mass_workload_rate": 0.0002},
+    }
     data = tomllib.loads(glucosim.load_scenario("03_insulin_resistance_low_reserve").text)
     data["duration_years"] = 3
     data["routine"] = dict(data["routine"])
     data["routine"]["drift"] = dict(data["routine"].get("drift", {})) | {"whole_body_per_year": 0.0}
     data.pop("clinic", None)
-    for subject, overrides in SUBJECTS.items():
-        for kidney, renal in KIDNEYS.items():
-            for slow_name, slow in SLOW.items():
+    for subject, overrides in subjects.items():
+        for kidney, renal in kidneys.items():
+            for slow_name, slow in slow_grids.items():
                 if kidney.startswith("main") and slow_name == "regrid":
                     continue
                 daily = glucosim.simulate(
-                    data, progress=False, resolution="envelope", **(overrides | renal | slow | {"body_weight": 93.5})
+                    data,
+                    progress=False,
+                    resolution="envelope",
+                    **(overrides | renal | slow | {"body_weight": weight_kg}),
                 ).daily
                 fasting = daily["fasting_glucose_mg_dl"].rolling(30, min_periods=1).mean()
-                urine_g_day = daily["renal_excretion_mg_kg_day"].iloc[-365:].mean() * 93.5 / 1000
+                urine_g_day = daily["renal_excretion_mg_kg_day"].iloc[-365:].mean() * weight_kg / 1000
                 print(
-                    f"{subject:24s} {kidney:22s} {slow_name:9s}: fasting {fasting.iloc[29]:.1f} -> "
+                    f"{subject:44s} {kidney:22s} {slow_name:9s}: fasting {fasting.iloc[29]:.1f} -> "
                     f"{fasting.iloc[-1]:.1f} mg/dl, HbA1c {daily['hba1c_percent'].iloc[29]:.2f} -> "
                     f"{daily['hba1c_percent'].iloc[-1]:.2f} %, urine year 3 {urine_g_day:.2f} g/day, weight "
                     f"{daily['weight_change_kg'].iloc[-1]:+.2f} kg",

@@ -95,42 +95,52 @@ overweight (UKPDS 7, Metabolism 1990 39:905; read in a secondary copy: the Acade
 evidence worksheet of the paper, whose sentence on the energy restriction is cut off there)."""
 
 
-def diet_therapy_routine(loaded) -> dict:
-    """The routine of diet therapy for ``loaded``'s subject: the UKPDS diet at the same energy.
+def diet_therapy_routine(loaded, from_day: int = 0) -> dict:
+    """The routine of diet therapy for ``loaded``'s subject from ``from_day`` on: the UKPDS diet at the same energy.
 
-    Each meal keeps its time and its carbohydrate and gains the fat and protein that make its energy 50 %
-    carbohydrate, 30 % fat and 20 % protein (``UKPDS_DIET_ENERGY_SHARES``, at the Atwater factors of the parameter
-    table); the rest of the diet (``other_food_kcal_per_day``) is cut by their energy, so the day's intake, and with it
-    weight, stays what it was. For scenario 03 (60/80/80 g of carbohydrate) that is 59 g of fat and 88 g of protein a
-    day, near scenario 32's ordinary mixed meals (70 and 85 g) and near what UKPDS patients reported eating 3-6 years
-    after diagnosis (43 % carbohydrate, 37 % fat, 21 % protein: UKPDS's 3-day food diaries of 132 patients, Diabet
-    Med, abstract read at rdm.ox.ac.uk/publications/14535). The energy restriction UKPDS advised the overweight is
-    left out: in the Belfast Diet Study mean weight stayed constant on diet alone (``diet_therapy_scenario``).
+    The diet is built on the routine in force on ``from_day`` (the starting routine with the scenario's ``changes``
+    up to that day, as scenario/compile.py resolves them). Each of its meals keeps its time and its carbohydrate and
+    gains the fat and protein that make its energy 50 % carbohydrate, 30 % fat and 20 % protein
+    (``UKPDS_DIET_ENERGY_SHARES``, at the Atwater factors of the parameter table), the carbohydrate counted after the
+    routine's ``carbs_scale`` (which stays in force: the meals keep their unscaled carbohydrate, as the scenario
+    gives it); the rest of the diet (``other_food_kcal_per_day``) is cut by their energy, so the day's intake
+    (``ScenarioProgram.food_energy_kcal_day``), and with it weight, stays what it was. For scenario 03 (60/80/80 g of
+    carbohydrate) that is 59 g of fat and 88 g of protein a day, near scenario 32's ordinary mixed meals (70 and
+    85 g) and near what UKPDS patients reported eating 3-6 years after diagnosis (43 % carbohydrate, 37 % fat, 21 %
+    protein: UKPDS's 3-day food diaries of 132 patients, Diabet Med, abstract read at
+    rdm.ox.ac.uk/publications/14535). The energy restriction UKPDS advised the overweight is left out: in the Belfast
+    Diet Study mean weight stayed constant on diet alone (``diet_therapy_scenario``).
+
+    Raises CalibrationError when the routine on ``from_day`` has no meals, or when the added fat and protein carry
+    more energy than the rest of the diet provides (the same energy cannot be kept).
     """
-    from glucosim.physiology._jit import as_python
-    from glucosim.physiology.body import balance_intake_kcal_day, meal_energy_kcal
+    from glucosim.physiology.body import meal_energy_kcal
     from glucosim.physiology.indices import Par
+    from glucosim.scenario.compile import ScenarioProgram
 
     p = loaded.parameters
-    routine = loaded.scenario.routine.model_dump(exclude_none=True)
+    program = ScenarioProgram(loaded)
+    routine = program.routine_on(int(from_day))
+    where = f"{loaded.source} (scenario {loaded.scenario.name!r}): diet therapy from day {int(from_day)}"
+    if not routine.meals:
+        raise CalibrationError(f"{where}: the routine in force has no meals; the UKPDS diet is built on its meals")
     kcal_per_g = {"carbs_g": float(p[Par.carbohydrate_energy]), "fat_g": float(p[Par.fat_energy])}
     kcal_per_g["protein_g"] = float(p[Par.protein_energy])
     meals = []
-    for meal in routine["meals"]:
-        meal_kcal = meal["carbs_g"] * kcal_per_g["carbs_g"] / UKPDS_DIET_ENERGY_SHARES["carbs_g"]
+    for meal in routine.meals:
+        meal_kcal = meal.carbs_g * routine.carbs_scale * kcal_per_g["carbs_g"] / UKPDS_DIET_ENERGY_SHARES["carbs_g"]
         added = {name: meal_kcal * UKPDS_DIET_ENERGY_SHARES[name] / kcal_per_g[name] for name in ("fat_g", "protein_g")}
-        meals.append(dict(meal) | added)
-
-    def meals_kcal(day_meals) -> float:
-        return sum(meal_energy_kcal(m["carbs_g"], m.get("fat_g", 0.0), m.get("protein_g", 0.0), p) for m in day_meals)
-
-    other = routine.get("other_food_kcal_per_day", "balance")
-    if other == "balance":  # what balanced the starting routine (scenario/compile.py), made explicit
-        other = max(float(as_python(balance_intake_kcal_day)(p)) - meals_kcal(routine["meals"]), 0.0)
-    return {
-        "meals": meals,
-        "other_food_kcal_per_day": max(other - (meals_kcal(meals) - meals_kcal(routine["meals"])), 0.0),
-    }
+        meals.append(meal.model_dump(exclude_none=True) | added)
+    day_kcal = program.food_energy_kcal_day(routine)
+    meals_kcal = sum(meal_energy_kcal(m["carbs_g"] * routine.carbs_scale, m["fat_g"], m["protein_g"], p) for m in meals)
+    other_kcal = day_kcal - meals_kcal
+    if other_kcal < 0.0:
+        raise CalibrationError(
+            f"{where}: the UKPDS diet's meals carry {meals_kcal:.0f} kcal/day but the day's food is "
+            f"{day_kcal:.0f} kcal/day: the fat and protein added need {-other_kcal:.0f} kcal/day more energy than the "
+            "rest of the diet (other_food_kcal_per_day) provides, so the diet cannot keep the same energy"
+        )
+    return {"meals": meals, "other_food_kcal_per_day": other_kcal}
 
 
 def diet_therapy_scenario(loaded, from_day: int):
@@ -168,7 +178,7 @@ def diet_therapy_scenario(loaded, from_day: int):
 
     changes = [*loaded.scenario.model_dump(exclude_none=True).get("changes", ())]
     change = {"from_day": int(from_day), "label": "diet therapy (UKPDS conventional arm), sensitivity held"}
-    change |= diet_therapy_routine(loaded) | {"drift": {"whole_body_per_year": 0.0}}
+    change |= diet_therapy_routine(loaded, from_day) | {"drift": {"whole_body_per_year": 0.0}}
     return glucosim.load_scenario(
         loaded, changes=[*changes, change], name=f"{loaded.scenario.name}, diet from diagnosis"
     )
