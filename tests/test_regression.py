@@ -19,6 +19,11 @@ ATOL = 1e-9
 """Absolute floor for values that are zero or near it (renal excretion below threshold, untouched drift)."""
 
 
+def agrees(expected: float, actual: float) -> bool:
+    """Whether a recomputed value agrees with its stored one (RTOL relative, ATOL absolute floor)."""
+    return abs(actual - expected) <= RTOL * max(abs(expected), abs(actual)) + ATOL
+
+
 def _differences(stored: dict, found: dict, where: str) -> list[str]:
     problems = []
     for key, expected in stored.items():
@@ -29,7 +34,7 @@ def _differences(stored: dict, found: dict, where: str) -> list[str]:
         if expected is None or actual is None:
             if expected is not actual:
                 problems.append(f"{where}.{key}: stored {expected}, now {actual}")
-        elif abs(actual - expected) > RTOL * max(abs(expected), abs(actual)) + ATOL:
+        elif not agrees(expected, actual):
             problems.append(f"{where}.{key}: stored {expected:.9g}, now {actual:.9g}")
     return problems
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from tests.regression.scenarios import compute, shipped_scenarios, stored_path
-from tests.test_regression import ATOL, RTOL
+from tests.test_regression import agrees
 
 SHOWN = (
     "fasting_glucose_mg_dl",
@@ -37,7 +37,7 @@ def main() -> None:
         for old, new, where in pairs:
             if old is None or new is None:
                 continue
-            if abs(new - old) > RTOL * max(abs(old), abs(new)) + ATOL:
+            if not agrees(old, new):
                 failing += 1
                 relative = abs(new - old) / max(abs(old), abs(new), 1e-12)
                 if relative > worst[0] and "renal" not in where:
