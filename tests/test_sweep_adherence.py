@@ -108,6 +108,62 @@ def test_adherence_draws_follow_their_distribution_and_bounds(tmp_path):
     assert np.mean(activity < 0.25) == pytest.approx(0.25, abs=0.03)
 
 
+CORRELATED = ADHERENCE_SWEEP.replace(
+    'name = "programme"\n', 'name = "programme"\nadherence_correlation = [[1.0, 0.8], [0.8, 1.0]]   # diet, activity\n'
+)
+
+
+def _spearman(a, b) -> float:
+    return float(np.corrcoef(np.argsort(np.argsort(a)), np.argsort(np.argsort(b)))[0, 1])
+
+
+def test_correlated_adherence_keeps_each_draws_distribution_and_the_first_entrys_draws(tmp_path):
+    """A Gaussian copula: the rank correlation of the two draws is the copula's (6/pi asin(rho/2) = 0.79 at
+    rho = 0.8, a little less where the diet's bounds clip it), each draw keeps its distribution, and the arm's
+    first entry keeps its draws (the Cholesky factor's first row is (1, 0))."""
+    independent = design_table(_loaded(tmp_path / "a", ADHERENCE_SWEEP.replace("samples = 30", "samples = 3000")))
+    correlated = design_table(_loaded(tmp_path / "b", CORRELATED.replace("samples = 30", "samples = 3000")))
+    independent = independent[independent["arm"] == "control"]
+    correlated = correlated[correlated["arm"] == "control"]
+    assert abs(_spearman(independent["programme.diet"], independent["programme.activity"])) < 0.06
+    assert _spearman(correlated["programme.diet"], correlated["programme.activity"]) == pytest.approx(
+        6 / np.pi * np.arcsin(0.4), abs=0.04
+    )
+    pdt.assert_series_equal(independent["programme.diet"], correlated["programme.diet"])
+    activity = correlated["programme.activity"].to_numpy()
+    assert activity.min() >= 0.0 and activity.max() <= 1.0
+    assert np.mean(activity) == pytest.approx(0.5, abs=0.03)  # still uniform on [0, 1]
+    assert np.mean(activity < 0.25) == pytest.approx(0.25, abs=0.03)
+    assert not np.allclose(independent["programme.activity"], correlated["programme.activity"])
+
+
+@pytest.mark.parametrize(
+    ("matrix", "expected"),
+    [
+        ("[[1.0, 0.8], [0.7, 1.0]]", "must be symmetric"),
+        ("[[1.0, 0.8, 0.0], [0.8, 1.0, 0.0], [0.0, 0.0, 1.0]]", "must be 2 x 2 (one row of 2 per adherence entry"),
+        ("[[1.0, 1.2], [1.2, 1.0]]", "must be positive definite"),
+        ("[[2.0, 0.0], [0.0, 1.0]]", "must have ones on the diagonal"),
+    ],
+)
+def test_a_bad_adherence_correlation_names_the_file_the_arm_and_the_rule(tmp_path, matrix, expected):
+    path = write_sweep(tmp_path, CORRELATED.replace("[[1.0, 0.8], [0.8, 1.0]]", matrix))
+    with pytest.raises(SweepError) as error:
+        load_sweep(path)
+    message = str(error.value)
+    assert str(path) in message
+    assert "arms[1].adherence_correlation (arm 'programme')" in message, message
+    assert expected in message, message
+
+
+def test_an_adherence_correlation_needs_two_draws(tmp_path):
+    text = CORRELATED.split('[[arms.adherence]]\nname = "activity"')[0].replace(
+        "[[1.0, 0.8], [0.8, 1.0]]", "[[1.0]]"
+    )
+    with pytest.raises(SweepError, match=re.escape("correlates two or more adherence draws; the arm has 1")):
+        load_sweep(write_sweep(tmp_path, text))
+
+
 def test_shipped_dpp_arm_draws_the_published_goal_attainment():
     """The shipped lifestyle arm: 74 % walk the full 150 min/week (Wing 2004), the diet share and the regain
     stay in their stated bounds, and patient i's draws are those of the shipped 400-patient trial."""

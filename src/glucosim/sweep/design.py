@@ -94,19 +94,37 @@ def adherence_seed(patient: np.random.SeedSequence, column: str) -> np.random.Se
 
 def adherence_samples(loaded: LoadedSweep) -> np.ndarray:
     """The per-patient adherence draws, shape (samples, adherence columns), in the columns' order
-    (``Sweep.adherence_columns``): a standard-normal score per patient and entry, mapped to the entry's
-    distribution and clipped to its bounds."""
-    entries = [entry for arm in loaded.sweep.arms for entry in arm.adherence]
-    columns = loaded.sweep.adherence_columns
+    (``Sweep.adherence_columns``): a standard-normal score per patient and entry, correlated within an arm by
+    its ``adherence_correlation`` (a Gaussian copula), mapped to the entry's distribution and clipped to its
+    bounds.
+
+    Each entry's independent score comes from its own stream (``adherence_seed``); the correlation mixes an
+    arm's scores by the Cholesky factor of its matrix, so without one the draws are those of independent
+    entries, and the first entry of an arm keeps its draw whatever the correlation."""
     patients = patient_seeds(loaded.sweep.seed, loaded.sweep.design.samples)
-    rows = [
-        [
-            _from_normal_score(entry, float(np.random.default_rng(adherence_seed(patient, column)).standard_normal()))
-            for entry, column in zip(entries, columns)
-        ]
-        for patient in patients
-    ]
-    return np.array(rows, dtype=float).reshape(len(patients), len(entries))
+    blocks = []
+    for arm in loaded.sweep.arms:
+        if not arm.adherence:
+            continue
+        columns = [arm.adherence_column(entry) for entry in arm.adherence]
+        scores = np.array(
+            [
+                [float(np.random.default_rng(adherence_seed(patient, column)).standard_normal()) for column in columns]
+                for patient in patients
+            ],
+            dtype=float,
+        ).reshape(len(patients), len(columns))
+        if arm.adherence_correlation is not None:
+            scores = scores @ np.linalg.cholesky(np.asarray(arm.adherence_correlation, dtype=float)).T
+        blocks.append(
+            np.array(
+                [[_from_normal_score(entry, score) for entry, score in zip(arm.adherence, row)] for row in scores],
+                dtype=float,
+            ).reshape(len(patients), len(columns))
+        )
+    if not blocks:
+        return np.empty((len(patients), 0))
+    return np.hstack(blocks)
 
 
 def _cohort(loaded: LoadedSweep) -> np.ndarray:

@@ -213,9 +213,17 @@ def _check_adherence(loaded: LoadedSweep) -> None:
     if clash:
         _fail(loaded.source, "arms.adherence", f"column {sorted(clash)[0]!r} is also a variable's name; rename one")
     values = {v.name: _probe_value(v) for v in loaded.sweep.variables}
-    for arm in loaded.sweep.arms:
+    for index, arm in enumerate(loaded.sweep.arms):
         if not arm.adherence:
             continue
+        if arm.adherence_correlation is not None:
+            _check_correlation(
+                loaded.source,
+                arm.adherence_correlation,
+                len(arm.adherence),
+                field=f"arms[{index}].adherence_correlation (arm '{arm.name}')",
+                rows=f"adherence entry ({', '.join(entry.name for entry in arm.adherence)})",
+            )
         try:
             check_adherence_targets(arm)
         except ValueError as exc:
@@ -234,19 +242,20 @@ def _check_adherence(loaded: LoadedSweep) -> None:
                 )
 
 
-def _check_correlation(source: str, matrix, n: int) -> None:
+def _check_correlation(source: str, matrix, n: int, field: str = "design.correlation", rows: str = "variable") -> None:
+    """``matrix`` is a valid n x n correlation matrix (one row per ``rows``), else a SweepError naming ``field``."""
     if any(len(row) != n for row in matrix) or len(matrix) != n:  # a ragged matrix failed in numpy: a traceback
         lengths = ", ".join(str(len(row)) for row in matrix)
-        _fail(source, "design.correlation", f"must be {n} x {n} (one row of {n} per variable), got rows of {lengths}")
+        _fail(source, field, f"must be {n} x {n} (one row of {n} per {rows}), got rows of {lengths}")
     array = np.asarray(matrix, dtype=float)
     if array.shape != (n, n):
-        _fail(source, "design.correlation", f"must be {n} x {n} (one row per variable), got {array.shape}")
+        _fail(source, field, f"must be {n} x {n} (one row per {rows}), got {array.shape}")
     if not np.allclose(array, array.T, atol=CORRELATION_TOLERANCE):
-        _fail(source, "design.correlation", "must be symmetric")
+        _fail(source, field, "must be symmetric")
     if not np.allclose(np.diag(array), 1.0, atol=CORRELATION_TOLERANCE):
-        _fail(source, "design.correlation", "must have ones on the diagonal")
+        _fail(source, field, "must have ones on the diagonal")
     if np.linalg.eigvalsh(array).min() <= 0.0:
-        _fail(source, "design.correlation", "must be positive definite")
+        _fail(source, field, "must be positive definite")
 
 
 def _check_outputs(loaded: LoadedSweep) -> None:

@@ -186,12 +186,23 @@ class Arm(_Strict):
     description: str = ""
     changes: tuple[dict, ...] = Field(default=(), description="scenario [[changes]] entries added to the base's")
     adherence: tuple[Adherence, ...] = Field(default=(), description="per-patient draws scaling this arm's changes")
+    adherence_correlation: tuple[tuple[float, ...], ...] | None = Field(
+        default=None,
+        description="correlation matrix of the normal scores of this arm's adherence draws, in entry order "
+        "(a Gaussian copula: a patient who keeps one part of a programme tends to keep another); "
+        "absent: the draws are independent",
+    )
 
     @model_validator(mode="after")
     def _check(self):
         names = [entry.name for entry in self.adherence]
         if len(set(names)) != len(names):
             raise ValueError(f"arm '{self.name}': an adherence name is listed twice ({', '.join(names)})")
+        if self.adherence_correlation is not None and len(self.adherence) < 2:
+            raise ValueError(
+                f"arm '{self.name}': 'adherence_correlation' correlates two or more adherence draws; "
+                f"the arm has {len(self.adherence)}"
+            )
         return self
 
     def adherence_column(self, entry: Adherence) -> str:
