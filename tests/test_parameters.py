@@ -49,3 +49,25 @@ def test_low_reserve_preset_has_less_reserve_than_normal():
     table = load_parameter_table()
     low = load_preset("insulin_resistant_low_reserve")
     assert low["beta_function_max"] < table["beta_function_max"].value
+
+
+def test_the_table_values_identity_ignores_texts_and_follows_values_and_ranges(tmp_path):
+    """``parameter_values_sha256``: what results depend on. A parameter's source or description edited keeps it;
+    a value or a range edited changes it."""
+    from glucosim.parameters import parameter_values_sha256
+    from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+
+    text = PARAMETER_TABLE_PATH.read_text()
+    shipped = parameter_values_sha256(PARAMETER_TABLE_PATH)
+
+    def identity_of(edited: str) -> str:
+        path = tmp_path / "parameters.toml"
+        path.write_text(edited)
+        return parameter_values_sha256(path)
+
+    assert 'value = 375.0\nunit = "mg/min"\nrange = [300.0, 500.0]' in text  # renal_glucose_tm, as edited below
+    assert identity_of(text) == shipped
+    assert identity_of(text.replace('source = "reviews: TmG', 'source = "edited: reviews: TmG', 1)) == shipped
+    assert identity_of(text.replace('symbol = "TmG"', 'symbol = "T_mG"', 1)) == shipped
+    assert identity_of(text.replace("value = 375.0\n", "value = 376.0\n", 1)) != shipped
+    assert identity_of(text.replace("range = [300.0, 500.0]", "range = [290.0, 500.0]", 1)) != shipped

@@ -211,6 +211,41 @@ def test_a_directory_refuses_a_different_sweep(grid_sweep, tmp_path):
         run_sweep(other, root / "serial", workers=1, progress=False)
 
 
+def test_a_directory_checks_the_parameter_table_by_its_values_not_its_texts(grid_sweep, tmp_path):
+    """A finished folder whose table differs only in text (a source edited: the file's bytes differ, its values
+    and ranges do not) resumes; a value or range that differs is refused, and so is any table difference in a
+    folder written before the values were recorded (only its bytes can decide)."""
+    import shutil
+
+    from glucosim.sweep.store import MANIFEST_FILE
+
+    path, root, _ = grid_sweep
+
+    def folder_with(name, edit):
+        folder = tmp_path / name
+        shutil.copytree(root / "serial", folder)
+        manifest = json.loads((folder / MANIFEST_FILE).read_text())
+        edit(manifest)
+        (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
+        return folder
+
+    text_edited = folder_with("text", lambda m: m.update(parameter_table_sha256="0" * 64))
+    resumed = run_sweep(path, text_edited, workers=1, chunk_runs=3, progress=False)
+    assert resumed.complete and resumed.runs_this_call == 0  # the finished chunks were kept, none rerun
+    pdt.assert_frame_equal(comparable(load_results(text_edited)), comparable(load_results(root / "serial")))
+
+    value_edited = folder_with("value", lambda m: m.update(parameter_values_sha256="0" * 64))
+    with pytest.raises(SweepError, match="a value or range of the parameter table changed since"):
+        run_sweep(path, value_edited, workers=1, chunk_runs=3, progress=False)
+
+    def older(manifest):
+        del manifest["parameter_values_sha256"]
+        manifest["parameter_table_sha256"] = "0" * 64
+
+    with pytest.raises(SweepError, match="the parameter table changed since"):
+        run_sweep(path, folder_with("older", older), workers=1, chunk_runs=3, progress=False)
+
+
 def _chunk_files(directory):
     chunks = directory / CHUNK_DIR
     return sorted(chunks.glob("chunk-*.parquet")) if chunks.is_dir() else []

@@ -558,15 +558,11 @@ def library_model_hash() -> str:
     """The model's source hash as the library sees it (16 hex digits): ``library_model_files`` and every value
     and range of the parameter table (none masked: the library simulates with the table as it is)."""
     import hashlib
-    import json
 
     from glucosim.calibration.measure import PACKAGE_DIR
-    from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+    from glucosim.parameters import parameter_values_key
 
-    table = load_toml(PARAMETER_TABLE_PATH)
-    digest = hashlib.sha256(
-        json.dumps([(name, entry["value"], entry["range"]) for name, entry in table.items()]).encode()
-    )
+    digest = hashlib.sha256(parameter_values_key().encode())
     for file in library_model_files():
         digest.update(str(file.relative_to(PACKAGE_DIR)).encode())
         digest.update(file.read_bytes())

@@ -45,6 +45,7 @@ from pathlib import Path
 
 from glucosim.errors import SweepError
 from glucosim.io.results import file_sha256
+from glucosim.parameters import parameter_values_sha256
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH
 from glucosim.sweep.design import variable_bounds
 from glucosim.sweep.worker import COMPLETED_STATUSES as COMPLETED_STATUSES  # re-exported: runs with outputs
@@ -64,7 +65,18 @@ FORMAT_VERSION = 1
 _CHUNK_NAME = re.compile(r"^chunk-(\d{6,})\.parquet$")
 CORRUPT_SUFFIX = ".corrupt"
 """A chunk file that failed verification is renamed with this suffix (kept for inspection, never read)."""
-IDENTITY_KEYS = ("format_version", "sweep_sha256", "parameter_table_sha256", "glucosim_version", "n_runs", "chunk_runs")
+IDENTITY_KEYS = (
+    "format_version",
+    "sweep_sha256",
+    "parameter_values_sha256",
+    "glucosim_version",
+    "n_runs",
+    "chunk_runs",
+)
+"""What a folder's results depend on: a resume, a growth or a job-array task must match them all. The parameter
+table counts by its values and ranges (``glucosim.parameters.parameter_values_sha256``), so an edit of a
+parameter's source text keeps finished chunks valid; a folder written before that key existed is compared by
+the table file's bytes (``parameter_table_sha256``, still recorded)."""
 """Manifest entries that must match for a directory to be resumed."""
 
 
@@ -216,6 +228,7 @@ class SweepStore:
             "sweep_sha256": loaded.sha256,
             "base_scenario_source": loaded.base_source,
             "parameter_table_sha256": hashlib.sha256(PARAMETER_TABLE_PATH.read_bytes()).hexdigest(),
+            "parameter_values_sha256": parameter_values_sha256(),
             "glucosim_version": __version__,
             "seed": loaded.sweep.seed,
             "design": loaded.sweep.design.kind,
@@ -317,6 +330,9 @@ class SweepStore:
                 "the sweep file, its base scenario or its cohort differ from those this folder was made with "
                 f"(its copies: {self.out_dir / 'sweep.toml'}, {self.out_dir / 'base_scenario.toml'})"
             ),
+            "parameter_values_sha256": (
+                f"a value or range of the parameter table changed since (its copy: {self.out_dir / 'parameters.toml'})"
+            ),
             "parameter_table_sha256": (
                 f"the parameter table changed since (its copy: {self.out_dir / 'parameters.toml'})"
             ),
@@ -326,7 +342,7 @@ class SweepStore:
             "n_runs": f"it has {existing.get('n_runs')} runs, this sweep {wanted.get('n_runs')}",
             "chunk_runs": f"its chunks hold {existing.get('chunk_runs')} runs, {wanted.get('chunk_runs')} asked",
         }
-        for key in IDENTITY_KEYS:
+        for key in identity_keys(existing):
             if existing.get(key) != wanted.get(key):
                 hint = f" or --chunk-runs {existing.get(key)}" if key == "chunk_runs" else ""
                 raise SweepError(
@@ -658,9 +674,24 @@ def runs_sha256(loaded) -> str:
     return size_free_sha256(loaded) if loaded.sweep.design.kind == "cohort" else loaded.sha256
 
 
+def identity_keys(existing: dict) -> tuple[str, ...]:
+    """The manifest keys a folder's results are checked by: ``IDENTITY_KEYS``, with the table file's bytes in
+    place of its values for a folder written before ``parameter_values_sha256`` was recorded."""
+    if "parameter_values_sha256" in existing:
+        return IDENTITY_KEYS
+    return tuple("parameter_table_sha256" if key == "parameter_values_sha256" else key for key in IDENTITY_KEYS)
+
+
+def parameter_identity(manifest: dict) -> str:
+    """The parameter table's identity in a manifest: its values and ranges, or (an older folder) its bytes."""
+    return str(manifest.get("parameter_values_sha256") or manifest.get("parameter_table_sha256", ""))
+
+
 def _can_grow(existing: dict, wanted: dict) -> bool:
     """The directory holds the same cohort with fewer patients (and the same model and chunking)."""
-    same = all(existing.get(key) == wanted.get(key) for key in IDENTITY_KEYS if key not in ("sweep_sha256", "n_runs"))
+    same = all(
+        existing.get(key) == wanted.get(key) for key in identity_keys(existing) if key not in ("sweep_sha256", "n_runs")
+    )
     return (
         same
         and existing.get("design") == "cohort"

@@ -240,7 +240,8 @@ def screening_two_hour_glucose(loaded, results, samples=None) -> dict[int, float
 
 
 SCREENING_KEY_SOURCES = ("physiology", "clinic", "scenario", "simulation", "solver", "sweep", "protocols", "models")
-"""Package folders whose files can change a day-0 OGTT (with the sweep's runs): the screening cache's key."""
+"""Package folders whose files can change a day-0 OGTT (with the sweep's runs): the screening cache's key. The
+parameter table in ``models`` counts through the sweep's manifest, by its values and ranges, not by its text."""
 
 
 def screening_cache_key(out_dir) -> str:
@@ -250,16 +251,17 @@ def screening_cache_key(out_dir) -> str:
     import hashlib
     from pathlib import Path
 
-    from glucosim.sweep.store import SweepStore
+    from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+    from glucosim.sweep.store import SweepStore, parameter_identity
 
     manifest = SweepStore(Path(out_dir)).manifest() or {}
     digest = hashlib.sha256()
-    for field in ("runs_sha256", "parameter_table_sha256"):
-        digest.update(str(manifest.get(field, "")).encode() + b"\0")
+    digest.update(str(manifest.get("runs_sha256", "")).encode() + b"\0")
+    digest.update(parameter_identity(manifest).encode() + b"\0")  # the table by its values: not by its texts
     package = Path(__file__).resolve().parents[2]
     for folder in SCREENING_KEY_SOURCES:
         for file in sorted((package / folder).rglob("*")):
-            if file.suffix in (".py", ".toml") and file.is_file():
+            if file.suffix in (".py", ".toml") and file.is_file() and file.resolve() != PARAMETER_TABLE_PATH.resolve():
                 digest.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()[:16]
 
