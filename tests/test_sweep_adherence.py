@@ -157,9 +157,7 @@ def test_a_bad_adherence_correlation_names_the_file_the_arm_and_the_rule(tmp_pat
 
 
 def test_an_adherence_correlation_needs_two_draws(tmp_path):
-    text = CORRELATED.split('[[arms.adherence]]\nname = "activity"')[0].replace(
-        "[[1.0, 0.8], [0.8, 1.0]]", "[[1.0]]"
-    )
+    text = CORRELATED.split('[[arms.adherence]]\nname = "activity"')[0].replace("[[1.0, 0.8], [0.8, 1.0]]", "[[1.0]]")
     with pytest.raises(SweepError, match=re.escape("correlates two or more adherence draws; the arm has 1")):
         load_sweep(write_sweep(tmp_path, text))
 
