@@ -32,6 +32,8 @@ import numpy as np
 
 SCENARIO = "03_insulin_resistance_low_reserve"
 SETTLE_DAYS = 4
+BASE_OVERRIDES: dict[str, float] = {}
+"""Parameter overrides of the whole base run (``--base-set``): the what-ifs are then relative to that model."""
 
 VARIANTS: dict[str, dict[str, float]] = {
     "base": {},
@@ -81,6 +83,9 @@ def day_measures(trace, meals) -> dict[str, float]:
         "night_0_6h": float(glucose[night].mean()),
         "mean_24h": float(glucose[:-1].mean()),
         "min": float(glucose.min()),
+        "rise_breakfast": float(glucose[(clock >= times[0]) & (clock < times[1])].max()) - at(glucose, times[0]),
+        "rise_lunch": float(glucose[(clock >= times[1]) & (clock < times[2])].max()) - at(glucose, times[1]),
+        "rise_dinner": float(glucose[clock >= times[2]].max()) - at(glucose, times[2]),
         "ra_pre_lunch": at(ra, times[1]),
         "ra_pre_dinner": at(ra, times[2]),
         "ra_midnight": float(ra[-1]),
@@ -110,11 +115,12 @@ def protocol_run(days_after_diagnosis_y=(1.0, 6.0), on_the_day: bool = False):
     import glucosim
     from glucosim.calibration.course import diagnosis_day, diet_therapy_scenario
 
-    first = glucosim.simulate(SCENARIO, progress=False)
+    loaded = glucosim.load_scenario(SCENARIO, **BASE_OVERRIDES)
+    first = glucosim.simulate(loaded, progress=False)
     onset = diagnosis_day(first.daily)
     if onset is None:
         raise SystemExit(f"{SCENARIO}: no diagnosis in the run")
-    base = diet_therapy_scenario(glucosim.load_scenario(SCENARIO), onset)
+    base = diet_therapy_scenario(loaded, onset)
     days = [(f"+{years:g} y", int(round(onset + years * 365.25))) for years in days_after_diagnosis_y]
     starts = tuple(day - SETTLE_DAYS for _, day in days)
     if on_the_day:
@@ -144,7 +150,7 @@ def day_table(names: list[str]) -> None:
             rows.append((label, name, measures))
     header = (
         f"{'day':6s}{'what-if':32s}{'fast':>6s}{'preL':>6s}{'preD':>6s}{'night':>6s}{'mean':>6s}{'min':>6s}"
-        f"{'stL%':>6s}{'stD%':>6s}{'st0%':>6s}{'RaL':>6s}{'RaD':>6s}{'Ra0':>6s}"
+        f"{'stL%':>6s}{'stD%':>6s}{'st0%':>6s}{'RaL':>6s}{'RaD':>6s}{'Ra0':>6s}{'riseB':>6s}{'riseL':>6s}{'riseD':>6s}"
     )
     print("day what-ifs (from the protocol run's state 4 days before; pre-meal = just before the meal)")
     print(header)
@@ -153,11 +159,13 @@ def day_table(names: list[str]) -> None:
             f"{label:6s}{name[:31]:32s}{m['fasting']:6.0f}{m['pre_lunch']:6.0f}{m['pre_dinner']:6.0f}"
             f"{m['night_0_6h']:6.0f}{m['mean_24h']:6.0f}{m['min']:6.0f}{m['stomach_pre_lunch_pct']:6.0f}"
             f"{m['stomach_pre_dinner_pct']:6.0f}{m['stomach_midnight_pct']:6.0f}{m['ra_pre_lunch']:6.2f}"
-            f"{m['ra_pre_dinner']:6.2f}{m['ra_midnight']:6.2f}"
+            f"{m['ra_pre_dinner']:6.2f}{m['ra_midnight']:6.2f}{m['rise_breakfast']:6.0f}{m['rise_lunch']:6.0f}"
+            f"{m['rise_dinner']:6.0f}"
         )
     print(
         "stL/stD/st0: carbohydrate in the stomach before lunch / before dinner / at midnight, % of the preceding "
-        "meal's; Ra: meal glucose appearance (mg/kg/min) at those moments"
+        "meal's; Ra: meal glucose appearance (mg/kg/min) at those moments; rise: each meal's peak over the glucose "
+        "before it"
     )
 
 
@@ -175,7 +183,7 @@ def course_table(names: list[str]) -> None:
     print("\ncourse what-ifs (the change applied to the whole run; UKPDS 16: FPG 148, +23 mg/dl, HbA1c 6.8 and 8.0 %)")
     print(f"{'what-if':32s}" + "".join(f"{short:>8s}" for _, short in keys))
     for name in names:
-        loaded, daily, after = course_runs(SCENARIO, **VARIANTS[name])
+        loaded, daily, after = course_runs(SCENARIO, **(BASE_OVERRIDES | VARIANTS[name]))
         m = course_measures(daily, float(loaded.parameters[Par.body_weight]), after)
         print(f"{name[:31]:32s}" + "".join(f"{m[key]:8.2f}" for key, _ in keys))
 
@@ -211,7 +219,7 @@ def second_meal_table(names: list[str]) -> None:
     from glucosim.simulation.trace import recompute_trace
 
     base, result, days = protocol_run()
-    healthy = glucosim.load_scenario("01_healthy_baseline")
+    healthy = glucosim.load_scenario("01_healthy_baseline", **BASE_OVERRIDES)
     healthy_run = glucosim.simulate(healthy, progress=False, state_days=(30,))
     print("\nsecond-meal effect: lunch with / without breakfast (4-h incremental area above pre-lunch glucose)")
     print(
@@ -276,9 +284,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--course", action="store_true", help="also the course what-ifs (whole run)")
     parser.add_argument("--no-day", action="store_true", help="skip the day what-ifs")
     parser.add_argument("--retention", action="store_true", help="a single meal's stomach retention")
+    parser.add_argument("--base-set", action="append", default=[], help="NAME=VALUE for the whole base run")
+    parser.add_argument("--set", action="append", default=[], help="NAME=VALUE: an extra what-if, named 'what-if'")
     parser.add_argument("--second-meal", action="store_true", help="lunch with and without breakfast")
     args = parser.parse_args(argv)
+    BASE_OVERRIDES.update({item.partition("=")[0]: float(item.partition("=")[2]) for item in args.base_set})
+    if args.set:
+        VARIANTS["what-if"] = {item.partition("=")[0]: float(item.partition("=")[2]) for item in args.set}
     names = args.only or list(VARIANTS)
+    if args.set and "what-if" not in names:
+        names.append("what-if")
     unknown = [name for name in names if name not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant(s) {unknown}; known: {list(VARIANTS)}")
