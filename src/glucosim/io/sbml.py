@@ -91,15 +91,9 @@ ASSIGNMENTS = {
     "* (1 - misalignment_sensitivity_loss * circadian_misalignment)",
     "hepatic_rhythm": "(1 + circadian_liver_sensitivity_amplitude * clock_cos) "
     "* (1 - misalignment_sensitivity_loss * circadian_misalignment)",
-    "t2d_liver_weight": "piecewise(0, glucose_mean_mg_dl < circadian_liver_t2d_mean_glucose_low, 1, "
-    "glucose_mean_mg_dl > circadian_liver_t2d_mean_glucose_high, (glucose_mean_mg_dl "
-    "- circadian_liver_t2d_mean_glucose_low) / (circadian_liver_t2d_mean_glucose_high "
-    "- circadian_liver_t2d_mean_glucose_low))",
-    "liver_rhythm": "1 + (1 - t2d_liver_weight) * circadian_liver_amplitude * (clock_cos * cos(2 * pi "
-    "* (circadian_liver_peak_h - circadian_tolerance_peak_h) / 24) + clock_sin * sin(2 * pi * (circadian_liver_peak_h "
-    "- circadian_tolerance_peak_h) / 24)) + t2d_liver_weight * circadian_liver_t2d_amplitude * (clock_cos * cos(2 "
-    "* pi * (circadian_liver_t2d_peak_h - circadian_tolerance_peak_h) / 24) + clock_sin * sin(2 * pi "
-    "* (circadian_liver_t2d_peak_h - circadian_tolerance_peak_h) / 24))",
+    "liver_rhythm": "1 + circadian_liver_amplitude * (clock_cos * cos(2 * pi * (circadian_liver_peak_h "
+    "- circadian_tolerance_peak_h) / 24) + clock_sin * sin(2 * pi * (circadian_liver_peak_h "
+    "- circadian_tolerance_peak_h) / 24))",
     "clock_angle": "2 * pi * (time / 60 - circadian_tolerance_peak_h - clock_shift_h) / 24",
     "s_liver": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * liver_fat_factor * sleep_hepatic * hepatic_rhythm",
     "s_muscle": "chronic * insulin_sensitivity_muscle * exp(drift_log_muscle) * muscle_mass_rel "

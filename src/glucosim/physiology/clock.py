@@ -64,31 +64,8 @@ def secretion_factor(y, p):
 
 
 @kernel
-def _liver_phase(y, peak_h, p):
-    """cos of the clock angle from ``peak_h`` (1 at that biological clock time)."""
-    offset = _TURN * (peak_h - p[Par.circadian_tolerance_peak_h]) / HOURS_PER_DAY
-    return y[St.clock_cos] * math.cos(offset) + y[St.clock_sin] * math.sin(offset)
-
-
-@kernel
-def t2d_liver_rhythm_weight(y, p):
-    """0 .. 1: how far the liver's rhythm has turned to that of type 2 diabetes, by the running mean glucose.
-
-    EXPERIMENT (branch day): the ramp between the ADAG means of HbA1c 5.7 and 6.5 % is assumed (parameters.toml).
-    """
-    low = p[Par.circadian_liver_t2d_mean_glucose_low]
-    weight = (y[St.glucose_mean_mg_dl] - low) / (p[Par.circadian_liver_t2d_mean_glucose_high] - low)
-    return min(max(weight, 0.0), 1.0)
-
-
-@kernel
 def liver_factor(y, p):
-    """Circadian factor on the liver's extrapolated output: the dawn rise, and in type 2 diabetes a morning peak.
-
-    The healthy rhythm (A_H, h_H) gives way to that of type 2 diabetes (A_H2, h_H2: Boden 1996's hyperglycemic
-    clamp, lowest glucose infusion at 08:31) as the running mean glucose rises (t2d_liver_rhythm_weight).
-    """
-    weight = t2d_liver_rhythm_weight(y, p)
-    healthy = p[Par.circadian_liver_amplitude] * _liver_phase(y, p[Par.circadian_liver_peak_h], p)
-    diabetic = p[Par.circadian_liver_t2d_amplitude] * _liver_phase(y, p[Par.circadian_liver_t2d_peak_h], p)
-    return 1.0 + (1.0 - weight) * healthy + weight * diabetic
+    """Circadian factor on the liver's extrapolated output (dawn rise)."""
+    offset = _TURN * (p[Par.circadian_liver_peak_h] - p[Par.circadian_tolerance_peak_h]) / HOURS_PER_DAY
+    phase = y[St.clock_cos] * math.cos(offset) + y[St.clock_sin] * math.sin(offset)
+    return 1.0 + p[Par.circadian_liver_amplitude] * phase
