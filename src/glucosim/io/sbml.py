@@ -89,13 +89,11 @@ ASSIGNMENTS = {
     "/ liver_fat_reference, liver_fat_pct > liver_fat_reference, 0))",
     "rhythm": "(1 + circadian_sensitivity_amplitude * clock_cos) "
     "* (1 - misalignment_sensitivity_loss * circadian_misalignment)",
-    "hepatic_rhythm": "(1 + circadian_liver_sensitivity_amplitude * clock_cos) "
-    "* (1 - misalignment_sensitivity_loss * circadian_misalignment)",
     "liver_rhythm": "1 + circadian_liver_amplitude * (clock_cos * cos(2 * pi * (circadian_liver_peak_h "
     "- circadian_tolerance_peak_h) / 24) + clock_sin * sin(2 * pi * (circadian_liver_peak_h "
     "- circadian_tolerance_peak_h) / 24))",
     "clock_angle": "2 * pi * (time / 60 - circadian_tolerance_peak_h - clock_shift_h) / 24",
-    "s_liver": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * liver_fat_factor * sleep_hepatic * hepatic_rhythm",
+    "s_liver": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * liver_fat_factor * sleep_hepatic * rhythm",
     "s_muscle": "chronic * insulin_sensitivity_muscle * exp(drift_log_muscle) * muscle_mass_rel "
     "* activity_sensitivity_rel * (1 + training_level) "
     "* (1 + post_exercise_sensitivity) * sleep_peripheral * rhythm",

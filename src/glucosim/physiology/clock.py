@@ -51,13 +51,6 @@ def sensitivity_factor(y, drv, p):
 
 
 @kernel
-def liver_sensitivity_factor(y, drv, p):
-    """Circadian and misalignment factor on hepatic insulin sensitivity (its own amplitude: reversed in T2D)."""
-    misaligned = 1.0 - p[Par.misalignment_sensitivity_loss] * drv[Drv.circadian_misalignment]
-    return (1.0 + p[Par.circadian_liver_sensitivity_amplitude] * y[St.clock_cos]) * misaligned
-
-
-@kernel
 def secretion_factor(y, p):
     """Circadian factor on beta-cell responsiveness."""
     return 1.0 + p[Par.circadian_secretion_amplitude] * y[St.clock_cos]

@@ -37,8 +37,7 @@ def _core_fluxes(y, drv, p):
     """Fluxes shared by rhs and analysis (mg/kg/min unless named otherwise)."""
     s_liver, s_muscle, s_adipose = effective_sensitivities(y, drv, p)
     rhythm = clock.sensitivity_factor(y, drv, p)
-    s_liver = s_liver * clock.liver_sensitivity_factor(y, drv, p)
-    s_muscle, s_adipose = s_muscle * rhythm, s_adipose * rhythm
+    s_liver, s_muscle, s_adipose = s_liver * rhythm, s_muscle * rhythm, s_adipose * rhythm
     nefa = adipose.nefa_ratio(y, p)
     demand, gng_excess = liver.insulin_regulated_output(
         y, p, s_liver, nefa, drv[Drv.cortisol_rel], clock.liver_factor(y, p)
