@@ -175,3 +175,31 @@ def test_runs_killed_at_random_moments_leave_nothing_half_written_and_a_rerun_he
         verify_result(out)
         assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".out{k}.")]
     print(f"run kills: {outcomes}")
+
+
+def test_every_whole_file_write_uses_one_temporary_scheme(tmp_path):
+    """The sweep store, the calibration cache and reports write through ``glucosim._files.write_whole``: the
+    temporary is hidden, node-unique and recognisable, and a failed write leaves neither it nor a partial file."""
+    import pandas as pd
+
+    from glucosim._files import is_temporary, temporary_beside, write_whole
+    from glucosim.calibration.cache import atomic_write_json
+    from glucosim.sweep.store import write_parquet_atomically
+
+    first, second = temporary_beside(tmp_path / "a.json"), temporary_beside(tmp_path / "a.json")
+    assert first != second and is_temporary(first.name) and first.parent == tmp_path
+    assert not is_temporary("a.json") and not is_temporary(".hidden")
+
+    atomic_write_json(tmp_path / "cache" / "entry.json", {"b": 1.0, "a": [1, 2]})
+    write_parquet_atomically(pd.DataFrame({"x": [1.0, 2.0]}), tmp_path / "table.parquet")
+    assert pd.read_parquet(tmp_path / "table.parquet")["x"].tolist() == [1.0, 2.0]
+
+    def fail_halfway(partial):
+        partial.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_whole(tmp_path / "report.md", fail_halfway)
+    names = sorted(p.name for p in tmp_path.rglob("*"))
+    assert not [name for name in names if is_temporary(name)]
+    assert "report.md" not in names

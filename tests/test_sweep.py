@@ -16,6 +16,7 @@ import pandas.testing as pdt
 import pytest
 from scipy import stats
 
+from glucosim._files import is_temporary
 from glucosim.errors import SweepError
 from glucosim.sweep import design_table, load_results, load_sweep, run_sweep
 from glucosim.sweep.store import CHUNK_DIR, SweepStore
@@ -287,5 +288,5 @@ def test_killed_sweep_resumes_without_losing_or_repeating_runs(grid_sweep, tmp_p
     assert f"({8 - len(finished_before)} now" in resumed.stdout
     after = {p.name: p.stat().st_mtime_ns for p in _chunk_files(out)}
     assert all(after[name] == stamp for name, stamp in finished_before.items()), "finished chunks were redone"
-    assert not [name for name in os.listdir(out / CHUNK_DIR) if name.endswith(".tmp")]
+    assert not [name for name in os.listdir(out / CHUNK_DIR) if is_temporary(name)]
     pdt.assert_frame_equal(comparable(load_results(root / "serial")), comparable(load_results(out)))

@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+TEMPORARY_MARK = ".partial-"
+"""In the name of every temporary file ``write_whole`` and its callers make: ``.NAME.partial-HOST-PID-HEX``."""
+
+
+def temporary_beside(path: Path) -> Path:
+    """A hidden temporary name beside ``path``, unique across processes and nodes (the tasks of a job array may
+    share a pid and a results folder on a shared file system)."""
+    path = Path(path)
+    return path.with_name(f".{path.name}{TEMPORARY_MARK}{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex}")
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is one of ``temporary_beside``'s (a write that has not finished, or was killed)."""
+    return name.startswith(".") and TEMPORARY_MARK in name
 
 
 def write_whole(path: Path, write: Callable[[Path], object]) -> None:
     """``write(temporary)`` beside ``path``, flushed to disk, then renamed onto ``path``.
 
-    The temporary is hidden (``.NAME.partial-XXXXXXXX``) and removed on any failure or interrupt, so ``path`` holds
-    either its previous content (or nothing) or the complete new file.
+    The temporary (``temporary_beside``) is removed on any failure or interrupt, so ``path`` holds either its
+    previous content (or nothing) or the complete new file. Every file glucosim writes whole goes through here.
     """
     path = Path(path)
-    partial = path.with_name(f".{path.name}.partial-{uuid.uuid4().hex[:8]}")
+    partial = temporary_beside(path)
     try:
         write(partial)
         with open(partial, "rb") as handle:
@@ -24,6 +40,11 @@ def write_whole(path: Path, write: Callable[[Path], object]) -> None:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def write_bytes_whole(path: Path, data: bytes) -> None:
+    """``data`` written to ``path``, whole or not at all (``write_whole``)."""
+    write_whole(path, lambda partial: Path(partial).write_bytes(data))
 
 
 def write_text_whole(path: Path, text: str) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -30,18 +29,11 @@ def evaluation_key(model_hash: str, parameters: dict[str, float]) -> str:
 
 
 def atomic_write_json(path: Path, data) -> None:
-    """Write ``data`` as JSON to ``path`` via a temporary file in the same folder and a rename."""
+    """Write ``data`` as JSON to ``path``, whole or not at all (``glucosim._files.write_whole``)."""
+    from glucosim._files import write_text_whole
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(data, stream, indent=1, sort_keys=True)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text_whole(path, json.dumps(data, indent=1, sort_keys=True))
 
 
 class EvaluationCache:

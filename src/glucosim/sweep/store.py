@@ -39,10 +39,9 @@ import math
 import os
 import platform
 import re
-import socket
-import uuid
 from pathlib import Path
 
+from glucosim._files import temporary_beside, write_bytes_whole, write_whole
 from glucosim.errors import SweepError
 from glucosim.io.results import file_sha256
 from glucosim.parameters import parameter_values_sha256
@@ -113,11 +112,6 @@ def _versions() -> dict:
     return versions
 
 
-def _temporary(path: Path) -> Path:
-    """A temporary name beside ``path``, unique across processes and nodes (job-array tasks may share a pid)."""
-    return path.with_name(f".{path.name}.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-
-
 def _finite(value):
     if isinstance(value, dict):
         return {key: _finite(item) for key, item in value.items()}
@@ -131,16 +125,6 @@ def _finite(value):
 def strict_json(data) -> str:
     """JSON any parser accepts: NaN and infinities become null (e.g. a reduction against an empty arm)."""
     return json.dumps(_finite(data), indent=2, default=str, allow_nan=False)
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    temporary = _temporary(path)
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)  # a half-written temporary is never left behind
-        raise
 
 
 def read_parquet_file(path: Path, columns: list[str] | None = None):
@@ -162,14 +146,8 @@ def _read_table(path: Path, columns: list[str] | None = None):
 
 
 def write_parquet_atomically(frame, path: Path) -> None:
-    """Write ``frame`` to ``path`` whole or not at all (a temporary beside it, renamed when complete)."""
-    temporary = _temporary(path)
-    try:
-        frame.to_parquet(temporary, index=False)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    """Write ``frame`` to ``path`` whole or not at all (``glucosim._files.write_whole``)."""
+    write_whole(path, lambda temporary: frame.to_parquet(temporary, index=False))
 
 
 def _stderr(line: str) -> None:
@@ -258,9 +236,9 @@ class SweepStore:
         if existing is not None:
             self._check_same(existing, manifest)
             return existing
-        _atomic_write_bytes(self.out_dir / "sweep.toml", loaded.text.encode())
-        _atomic_write_bytes(self.out_dir / "base_scenario.toml", loaded.base_text.encode())
-        _atomic_write_bytes(self.out_dir / "parameters.toml", PARAMETER_TABLE_PATH.read_bytes())
+        write_bytes_whole(self.out_dir / "sweep.toml", loaded.text.encode())
+        write_bytes_whole(self.out_dir / "base_scenario.toml", loaded.base_text.encode())
+        write_bytes_whole(self.out_dir / "parameters.toml", PARAMETER_TABLE_PATH.read_bytes())
         write_parquet_atomically(design_table, self.out_dir / DESIGN_FILE)
         self._create_manifest(manifest)
         return self.manifest()
@@ -277,13 +255,13 @@ class SweepStore:
         manifest = {**manifest, "created_utc": existing.get("created_utc"), "grown_from_runs": existing["n_runs"]}
         for name in (RESULTS_FILE, SUMMARY_FILE, SCREENING_FILE):
             (self.out_dir / name).unlink(missing_ok=True)  # no longer complete
-        _atomic_write_bytes(self.out_dir / "sweep.toml", loaded.text.encode())
+        write_bytes_whole(self.out_dir / "sweep.toml", loaded.text.encode())
         write_parquet_atomically(design_table, self.out_dir / DESIGN_FILE)
         self._write_manifest(manifest)
         return manifest
 
     def _write_manifest(self, manifest: dict) -> None:
-        _atomic_write_bytes(self.out_dir / MANIFEST_FILE, (json.dumps(manifest, indent=2) + "\n").encode())
+        write_bytes_whole(self.out_dir / MANIFEST_FILE, (json.dumps(manifest, indent=2) + "\n").encode())
 
     def _check_not_other_output(self) -> None:
         """A sweep never writes into a run's folder, a file, or a folder of other files."""
@@ -299,7 +277,7 @@ class SweepStore:
 
     def _create_manifest(self, manifest: dict) -> None:
         """Write the manifest unless another process (a job-array task) just did; then check it."""
-        temporary = _temporary(self.out_dir / MANIFEST_FILE)
+        temporary = temporary_beside(self.out_dir / MANIFEST_FILE)
         temporary.write_text(json.dumps(manifest, indent=2) + "\n")
         try:
             os.link(temporary, self.out_dir / MANIFEST_FILE)  # atomic create-if-absent
@@ -397,7 +375,7 @@ class SweepStore:
             "rows": expected,
             **_file_record(path),
         }
-        _atomic_write_bytes(self.out_dir / CHUNK_DIR / record_name(index), json.dumps(record).encode())
+        write_bytes_whole(self.out_dir / CHUNK_DIR / record_name(index), json.dumps(record).encode())
         return True, ""
 
     def recorded_chunk_runs(self) -> int | None:
@@ -453,7 +431,7 @@ class SweepStore:
         path = self.out_dir / CHUNK_DIR / chunk_name(index)
         write_parquet_atomically(frame, path)
         record.update(_file_record(path))
-        _atomic_write_bytes(self.out_dir / CHUNK_DIR / record_name(index), json.dumps(record).encode())
+        write_bytes_whole(self.out_dir / CHUNK_DIR / record_name(index), json.dumps(record).encode())
         self._verified.add(index)
 
     # -------------------------------------------------------------- screening
@@ -621,7 +599,7 @@ class SweepStore:
         schema = pa.unify_schemas([pq.read_schema(path) for path in paths], promote_options="permissive")
         schema = schema.remove_metadata()
         final = self.out_dir / RESULTS_FILE
-        temporary = _temporary(final)
+        temporary = temporary_beside(final)
         n_rows = next_run_id = 0
         with pq.ParquetWriter(temporary, schema) as writer:
             for path in paths:  # chunk files are in run order and each is sorted
@@ -642,7 +620,7 @@ class SweepStore:
         manifest["chunks"] = {str(i): self._read_record(i) for i in range(manifest["n_chunks"])}
         os.replace(temporary, final)
         self._write_manifest(manifest)
-        _atomic_write_bytes(self.out_dir / SUMMARY_FILE, (strict_json(summary) + "\n").encode())
+        write_bytes_whole(self.out_dir / SUMMARY_FILE, (strict_json(summary) + "\n").encode())
 
 
 def column_bounds(sweep) -> list[list[float]]:
