@@ -679,26 +679,31 @@ def walking_energy_kcal_per_day(session: dict = WALK_SESSION, weight_kg: float =
 
 
 def walking_training_ivgtt(
-    trained: bool, parameters: dict | None = None, days: tuple[int, ...] = (WALK_TEST_DAY,)
+    trained: bool,
+    parameters: dict | None = None,
+    days: tuple[int, ...] = (WALK_TEST_DAY,),
+    session: dict = WALK_SESSION,
 ) -> dict[int, dict]:
     """IVGTT indices (and the day's weight change) of Duncan's subject on ``days``, with or without the walking.
 
     The walking starts on day 1 (a run starts adapted to its first day's routine, so training from day 0 would
     be a subject already trained), with its energy eaten back from the same day so that weight stays where it
     was (Duncan: BMI unchanged). ``parameters`` change the subject's parameters (diagnostics of what the
-    result rests on, e.g. training_gain 0).
+    result rests on, e.g. training_gain 0, or another subject); ``session`` replaces Duncan's walking (e.g. the
+    DPP's 30 min at 50 % VO2max).
     """
     import glucosim
     from glucosim.clinic.runner import run_protocol
     from glucosim.scenario.load import parse_scenario
 
-    walking = {"from_day": 1, "label": "walk training", "exercise": [dict(WALK_SESSION)]}
-    walking["energy_surplus_kcal_per_day"] = walking_energy_kcal_per_day()
+    subject = {**WALK_SUBJECT, **(parameters or {})}
+    walking = {"from_day": 1, "label": "walk training", "exercise": [dict(session)]}
+    walking["energy_surplus_kcal_per_day"] = walking_energy_kcal_per_day(session, subject["body_weight"])
     scenario = parse_scenario(
         {
             "name": "walk training" if trained else "untrained",
             "duration_days": max(days) + 1,
-            "subject": {"parameters": {**WALK_SUBJECT, **(parameters or {})}},
+            "subject": {"parameters": subject},
             "routine": {"meals": load_toml(_reference_routine_path())["meals"]},
             "changes": [walking] if trained else [],
         },
@@ -717,9 +722,7 @@ def walking_training_without_weight_loss() -> dict:
     trained = walking_training_ivgtt(True)[WALK_TEST_DAY]
     untrained = walking_training_ivgtt(False)[WALK_TEST_DAY]
     return {
-        "si_change_percent": _percent_change(
-            trained["si_1e4_per_min_per_uU_ml"], untrained["si_1e4_per_min_per_uU_ml"]
-        )
+        "si_change_percent": _percent_change(trained["si_1e4_per_min_per_uU_ml"], untrained["si_1e4_per_min_per_uU_ml"])
     }
 
 
