@@ -657,6 +657,75 @@ def _reference_routine_path():
     return REFERENCE_ROUTINE_PATH
 
 
+WALK_TEST_DAY = 181
+"""Duncan 2003's 6 months; weekday 6 of the run's week, a rest day: its morning test (07:30, before breakfast)
+comes ~37 h after the last session (Friday 18:00-18:30). Days 180 and 182 give ~13 and ~61 h."""
+WALK_SESSION = {"start_h": 18.0, "duration_min": 30.0, "intensity_pct_vo2max": 60.0, "weekdays": [0, 1, 2, 3, 4]}
+"""The middle of Duncan's four prescriptions (30 min on 3-4 or 5-7 days, at ~54 or ~72 % VO2max)."""
+WALK_SUBJECT = {"insulin_sensitivity_whole_body": 0.8, "body_weight": 88.5, "age_years": 52.0}
+"""Duncan's mean adult (BMI 28.9 at glucosim's 175 cm, 52 years); sensitivity 0.8 puts the baseline IVGTT SI
+(2.44) nearest Duncan's 2.54 among 0.7-0.85 in steps of 0.05."""
+
+
+def walking_energy_kcal_per_day(session: dict = WALK_SESSION, weight_kg: float = WALK_SUBJECT["body_weight"]) -> float:
+    """The sessions' energy above rest, averaged over the week, kcal/day: glucosim's own cost of exercise
+    (intensity / resting intensity METs x met_energy x weight x hours; physiology.body.exercise_expenditure)."""
+    from glucosim.parameters import load_parameter_table
+
+    table = load_parameter_table()
+    mets_above_rest = session["intensity_pct_vo2max"] / table["resting_intensity"].value
+    per_session = mets_above_rest * table["met_energy"].value * weight_kg * session["duration_min"] / 60.0
+    return per_session * len(session["weekdays"]) / 7.0
+
+
+def walking_training_ivgtt(
+    trained: bool,
+    parameters: dict | None = None,
+    days: tuple[int, ...] = (WALK_TEST_DAY,),
+    session: dict = WALK_SESSION,
+) -> dict[int, dict]:
+    """IVGTT indices (and the day's weight change) of Duncan's subject on ``days``, with or without the walking.
+
+    The walking starts on day 1 (a run starts adapted to its first day's routine, so training from day 0 would
+    be a subject already trained), with its energy eaten back from the same day so that weight stays where it
+    was (Duncan: BMI unchanged). ``parameters`` change the subject's parameters (diagnostics of what the
+    result rests on, e.g. training_gain 0, or another subject); ``session`` replaces Duncan's walking (e.g. the
+    DPP's 30 min at 50 % VO2max).
+    """
+    import glucosim
+    from glucosim.clinic.runner import run_protocol
+    from glucosim.scenario.load import parse_scenario
+
+    subject = {**WALK_SUBJECT, **(parameters or {})}
+    walking = {"from_day": 1, "label": "walk training", "exercise": [dict(session)]}
+    walking["energy_surplus_kcal_per_day"] = walking_energy_kcal_per_day(session, subject["body_weight"])
+    scenario = parse_scenario(
+        {
+            "name": "walk training" if trained else "untrained",
+            "duration_days": max(days) + 1,
+            "subject": {"parameters": subject},
+            "routine": {"meals": load_toml(_reference_routine_path())["meals"]},
+            "changes": [walking] if trained else [],
+        },
+        "validation",
+    )
+    result = glucosim.simulate(scenario, progress=False, state_days=days)
+    out = {}
+    for day in days:
+        indices = dict(run_protocol("ivgtt_0.3g", result.loaded, day=day, state=result.midnight_states[day]).indices)
+        indices["weight_change_kg"] = float(result.daily.loc[day, "weight_change_kg"])
+        out[day] = indices
+    return out
+
+
+def walking_training_without_weight_loss() -> dict:
+    trained = walking_training_ivgtt(True)[WALK_TEST_DAY]
+    untrained = walking_training_ivgtt(False)[WALK_TEST_DAY]
+    return {
+        "si_change_percent": _percent_change(trained["si_1e4_per_min_per_uU_ml"], untrained["si_1e4_per_min_per_uU_ml"])
+    }
+
+
 CASE_FUNCTIONS = {
     "basal_glucose_use": basal_glucose_use,
     "meal_response_dalla_man": meal_response_dalla_man,
@@ -675,6 +744,7 @@ CASE_FUNCTIONS = {
     "liver_fat_vlcd": liver_fat_vlcd,
     "step_reduction": step_reduction,
     "carbohydrate_restriction_48h": carbohydrate_restriction_48h,
+    "walking_training_without_weight_loss": walking_training_without_weight_loss,
 }
 
 
