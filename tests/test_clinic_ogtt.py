@@ -130,6 +130,29 @@ def test_the_screening_cache_key_follows_the_sweeps_runs(tmp_path):
     assert clinic.screening_cache_key(tmp_path) != first
 
 
+def test_the_screening_cache_key_follows_the_tables_values_not_its_texts(tmp_path, monkeypatch):
+    """The day-0 OGTTs depend on the folder's table (its runs) and on the current one (the model they are computed
+    with), each by its values and ranges: a value edited in either gives a new key, a text edited in the table file
+    does not (the file is not hashed as a source)."""
+    import json
+
+    import glucosim.parameter_identity as identity
+    from glucosim.sweep.store import MANIFEST_FILE
+
+    manifest = {"n_chunks": 1, "chunk_runs": 1, "runs_sha256": "a", "parameter_table_sha256": "bytes"}
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps({**manifest, "parameter_values_sha256": "v1"}))
+    first = clinic.screening_cache_key(tmp_path)
+    (tmp_path / MANIFEST_FILE).write_text(
+        json.dumps({**manifest, "parameter_table_sha256": "other bytes", "parameter_values_sha256": "v1"})
+    )
+    assert clinic.screening_cache_key(tmp_path) == first  # the folder's table differs in its texts only
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps({**manifest, "parameter_values_sha256": "v2"}))
+    assert clinic.screening_cache_key(tmp_path) != first  # the folder's values differ
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps({**manifest, "parameter_values_sha256": "v1"}))
+    monkeypatch.setattr(identity, "parameter_values_sha256", lambda path=None: "edited values")
+    assert clinic.screening_cache_key(tmp_path) != first  # the current table's values differ
+
+
 def test_a_refused_screening_ogtt_is_not_enrolled_by_hba1c():
     """With the OGTT screening, a patient whose test was refused (NaN) is not enrolled: HbA1c does not stand in."""
     n = int(round(3 * DAYS_PER_YEAR))

@@ -190,8 +190,23 @@ def test_every_whole_file_write_uses_one_temporary_scheme(tmp_path):
     assert first != second and is_temporary(first.name) and first.parent == tmp_path
     assert not is_temporary("a.json") and not is_temporary(".hidden")
 
-    atomic_write_json(tmp_path / "cache" / "entry.json", {"b": 1.0, "a": [1, 2]})
-    write_parquet_atomically(pd.DataFrame({"x": [1.0, 2.0]}), tmp_path / "table.parquet")
+    import glucosim._files as files
+    import glucosim.sweep.store as store
+
+    written = []
+
+    def spy(path, write):
+        written.append(Path(path).name)
+        return real_write_whole(path, write)
+
+    real_write_whole = files.write_whole
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(files, "write_whole", spy)
+        patch.setattr(store, "write_whole", spy)
+        atomic_write_json(tmp_path / "cache" / "entry.json", {"b": 1.0, "a": [1, 2]})
+        write_parquet_atomically(pd.DataFrame({"x": [1.0, 2.0]}), tmp_path / "table.parquet")
+    assert written == ["entry.json", "table.parquet"]  # both went through the one helper
+    assert json.loads((tmp_path / "cache" / "entry.json").read_text()) == {"a": [1, 2], "b": 1.0}
     assert pd.read_parquet(tmp_path / "table.parquet")["x"].tolist() == [1.0, 2.0]
 
     def fail_halfway(partial):

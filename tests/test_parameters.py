@@ -54,7 +54,7 @@ def test_low_reserve_preset_has_less_reserve_than_normal():
 def test_the_table_values_identity_ignores_texts_and_follows_values_and_ranges(tmp_path):
     """``parameter_values_sha256``: what results depend on. A parameter's source or description edited keeps it;
     a value or a range edited changes it."""
-    from glucosim.parameters import parameter_values_sha256
+    from glucosim.parameter_identity import parameter_values_sha256
     from glucosim.physiology.indices import PARAMETER_TABLE_PATH
 
     text = PARAMETER_TABLE_PATH.read_text()
@@ -67,7 +67,10 @@ def test_the_table_values_identity_ignores_texts_and_follows_values_and_ranges(t
 
     assert 'value = 375.0\nunit = "mg/min"\nrange = [300.0, 500.0]' in text  # renal_glucose_tm, as edited below
     assert identity_of(text) == shipped
-    assert identity_of(text.replace('source = "reviews: TmG', 'source = "edited: reviews: TmG', 1)) == shipped
-    assert identity_of(text.replace('symbol = "TmG"', 'symbol = "T_mG"', 1)) == shipped
+    source_edited = text.replace('source = "reviews: TmG', 'source = "edited: reviews: TmG', 1)
+    symbol_edited = text.replace('symbol = "TmG"', 'symbol = "T_mG"', 1)
+    assert source_edited != text and symbol_edited != text  # the edits below are real edits
+    assert identity_of(source_edited) == shipped
+    assert identity_of(symbol_edited) == shipped
     assert identity_of(text.replace("value = 375.0\n", "value = 376.0\n", 1)) != shipped
     assert identity_of(text.replace("range = [300.0, 500.0]", "range = [290.0, 500.0]", 1)) != shipped

@@ -236,15 +236,35 @@ def test_a_directory_checks_the_parameter_table_by_its_values_not_its_texts(grid
     pdt.assert_frame_equal(comparable(load_results(text_edited)), comparable(load_results(root / "serial")))
 
     value_edited = folder_with("value", lambda m: m.update(parameter_values_sha256="0" * 64))
-    with pytest.raises(SweepError, match="a value or range of the parameter table changed since"):
+    with pytest.raises(SweepError, match="setup: a value or range of the parameter table changed since"):
         run_sweep(path, value_edited, workers=1, chunk_runs=3, progress=False)
+
+    # a folder written before the values were recorded: its table file's bytes decide
+    older_same = folder_with("older-same", lambda m: m.pop("parameter_values_sha256"))
+    resumed = run_sweep(path, older_same, workers=1, chunk_runs=3, progress=False)
+    assert resumed.complete and resumed.runs_this_call == 0
 
     def older(manifest):
         del manifest["parameter_values_sha256"]
         manifest["parameter_table_sha256"] = "0" * 64
 
-    with pytest.raises(SweepError, match="the parameter table changed since"):
+    with pytest.raises(SweepError, match="setup: the parameter table changed since"):
         run_sweep(path, folder_with("older", older), workers=1, chunk_runs=3, progress=False)
+
+
+PINNED_GRID_SWEEP_SHA256 = "b14f447ac85cc16011ac5d35dc0e1bdab0c5803f604418376be8594eead142c9"
+PINNED_GRID_SWEEP_SIZE_FREE_SHA256 = "61af68c1e5c1d59c6e5673b5bc1282b3883acba68a7df3dcb1238dcc66d9b421"
+"""The test grid sweep's hashes as glucosim 0.1 wrote them into every results folder's manifest (measured at
+commit 3f122b0). A change here makes every existing folder refuse to resume or grow ("holds results of a
+different sweep"): a new optional field of the sweep format must leave them as they are (``identity_json``)."""
+
+
+def test_the_sweep_hashes_of_existing_results_folders_do_not_move(tmp_path):
+    from glucosim.sweep.store import size_free_sha256
+
+    loaded = load_sweep(write_sweep(tmp_path))
+    assert loaded.sha256 == PINNED_GRID_SWEEP_SHA256
+    assert size_free_sha256(loaded) == PINNED_GRID_SWEEP_SIZE_FREE_SHA256
 
 
 def _chunk_files(directory):

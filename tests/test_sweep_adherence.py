@@ -137,6 +137,43 @@ def test_correlated_adherence_keeps_each_draws_distribution_and_the_first_entrys
     assert not np.allclose(independent["programme.activity"], correlated["programme.activity"])
 
 
+def test_an_adherence_correlation_is_part_of_the_sweeps_identity(tmp_path):
+    """Given, the correlation counts in the hashes that tie a results folder to its sweep (another correlation is
+    another sweep); absent, it leaves them as they were before the field existed (tests/test_sweep.py pins them)."""
+    from glucosim.sweep.store import size_free_sha256
+
+    independent = _loaded(tmp_path / "a")
+    correlated = _loaded(tmp_path / "b", CORRELATED)
+    identity = _loaded(tmp_path / "c", CORRELATED.replace("[[1.0, 0.8], [0.8, 1.0]]", "[[1.0, 0.0], [0.0, 1.0]]"))
+    assert len({size_free_sha256(independent), size_free_sha256(correlated), size_free_sha256(identity)}) == 3
+
+
+def test_arms_with_and_without_a_correlation_keep_their_columns(tmp_path):
+    """Two arms with adherence, the first correlated and the second not: each draw lands in its own column, and
+    the second arm's draws are those it has without the first arm's correlation."""
+    second_arm = """
+[[arms]]
+name = "walking"
+
+[[arms.changes]]
+from_day = 0
+exercise = [{ start_h = 7.0, duration_min = 20, intensity_pct_vo2max = 40, weekdays = [1, 3] }]
+
+[[arms.adherence]]
+name = "activity"
+distribution = "uniform"
+range = [0.0, 1.0]
+scales = ["changes[0].exercise"]
+"""
+    plain = design_table(_loaded(tmp_path / "a", ADHERENCE_SWEEP + second_arm))
+    mixed = design_table(_loaded(tmp_path / "b", CORRELATED + second_arm))
+    columns = ["programme.diet", "programme.activity", "walking.activity"]
+    assert [c for c in mixed.columns if "." in c] == columns
+    pdt.assert_series_equal(plain["walking.activity"], mixed["walking.activity"])
+    pdt.assert_series_equal(plain["programme.diet"], mixed["programme.diet"])
+    assert not np.allclose(plain["programme.activity"], mixed["programme.activity"])
+
+
 @pytest.mark.parametrize(
     ("matrix", "expected"),
     [

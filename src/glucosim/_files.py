@@ -28,7 +28,9 @@ def write_whole(path: Path, write: Callable[[Path], object]) -> None:
     """``write(temporary)`` beside ``path``, flushed to disk, then renamed onto ``path``.
 
     The temporary (``temporary_beside``) is removed on any failure or interrupt, so ``path`` holds either its
-    previous content (or nothing) or the complete new file. Every file glucosim writes whole goes through here.
+    previous content (or nothing) or the complete new file. The sweep store's files, the calibration cache's
+    entries, reports and figures go through here; a run's result folder is written whole as a folder
+    (``glucosim.io.results``), and a sweep's consolidated results file by its own streaming writer.
     """
     path = Path(path)
     partial = temporary_beside(path)
@@ -55,7 +57,7 @@ def write_text_whole(path: Path, text: str) -> None:
 def save_figure_whole(figure, path: Path, file_format: str, **options) -> None:
     """``figure.savefig`` to ``path``, whole or not at all (``write_whole``).
 
-    The format is given, not read from the name: the temporary's name ends in ``.partial-XXXXXXXX``, which
-    matplotlib would take for the format.
+    The format is given, not read from the name: the temporary's name (``temporary_beside``) ends in a random hex
+    suffix, which matplotlib would take for the format.
     """
     write_whole(path, lambda partial: figure.savefig(partial, format=file_format, **options))

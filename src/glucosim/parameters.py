@@ -121,22 +121,6 @@ def load_parameter_table() -> ParameterTable:
     return ParameterTable.from_toml()
 
 
-def parameter_values_key(path: Path = PARAMETER_TABLE_PATH) -> str:
-    """What a simulation reads from the table at ``path``, as canonical JSON text: every parameter's name, value
-    and plausible range (ranges clip cohort draws), in table order; not the units, symbols, descriptions or
-    sources, so an edit of a parameter's text does not make results computed with the table stale."""
-    import json
-
-    return json.dumps([(name, entry["value"], entry["range"]) for name, entry in load_toml(path).items()])
-
-
-def parameter_values_sha256(path: Path = PARAMETER_TABLE_PATH) -> str:
-    """SHA-256 (hex) of ``parameter_values_key``: the identity of the table's values and ranges."""
-    import hashlib
-
-    return hashlib.sha256(parameter_values_key(path).encode()).hexdigest()
-
-
 def available_presets() -> list[str]:
     """Names of the subject presets shipped in ``models/presets``."""
     return sorted(path.stem for path in PRESET_DIR.glob("*.toml"))

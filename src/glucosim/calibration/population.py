@@ -560,7 +560,7 @@ def library_model_hash() -> str:
     import hashlib
 
     from glucosim.calibration.measure import PACKAGE_DIR
-    from glucosim.parameters import parameter_values_key
+    from glucosim.parameter_identity import parameter_values_key
 
     digest = hashlib.sha256(parameter_values_key().encode())
     for file in library_model_files():

@@ -22,6 +22,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+from glucosim._files import TEMPORARY_MARK
 from glucosim.errors import OutputError
 
 SUMMARY_FILE = "summary.json"
@@ -35,7 +36,7 @@ COMPLETE_FILE = "COMPLETE.json"
 """Written last: the run's files with their sizes and checksums. Without it a folder is not a finished run."""
 SWEEP_MANIFEST = "manifest.json"
 """What marks a sweep's folder (``glucosim.sweep.store``)."""
-_PARTIAL = ".partial-"
+_PARTIAL = TEMPORARY_MARK  # a folder being written: ".NAME.partial-PID-HEX" (the PID tells a live writer)
 _OLD = ".replaced-"
 
 

@@ -40,6 +40,17 @@ CORRELATION_TOLERANCE = 1e-9
 """Symmetry and unit-diagonal tolerance of a correlation matrix."""
 
 
+def identity_json(sweep: Sweep) -> str:
+    """The resolved sweep as JSON, for the hashes that tie a results folder to its sweep.
+
+    A field added to the sweep format with an inert default is left out while it holds that default, so folders
+    written before the field existed keep their hashes (resume, growth): today ``adherence_correlation``.
+    """
+    if all(arm.adherence_correlation is None for arm in sweep.arms):
+        return sweep.model_dump_json(exclude={"arms": {"__all__": {"adherence_correlation"}}})
+    return sweep.model_dump_json()
+
+
 @dataclass(frozen=True)
 class LoadedSweep:
     """A checked sweep with where it came from.
@@ -64,7 +75,7 @@ class LoadedSweep:
     def sha256(self) -> str:
         """Hash of everything that defines the runs: the sweep and base-scenario texts, and the
         resolved sweep (which holds a named cohort's variables, so editing the cohort file changes it)."""
-        content = "\0".join((self.text, self.base_text, self.sweep.model_dump_json()))
+        content = "\0".join((self.text, self.base_text, identity_json(self.sweep)))
         return hashlib.sha256(content.encode()).hexdigest()
 
     @property

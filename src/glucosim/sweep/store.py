@@ -44,9 +44,10 @@ from pathlib import Path
 from glucosim._files import temporary_beside, write_bytes_whole, write_whole
 from glucosim.errors import SweepError
 from glucosim.io.results import file_sha256
-from glucosim.parameters import parameter_values_sha256
+from glucosim.parameter_identity import parameter_values_sha256
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH
 from glucosim.sweep.design import variable_bounds
+from glucosim.sweep.load import identity_json
 from glucosim.sweep.worker import COMPLETED_STATUSES as COMPLETED_STATUSES  # re-exported: runs with outputs
 from glucosim.sweep.worker import STATUS_OK as STATUS_OK  # re-exported: the results table's status of a finished run
 
@@ -73,7 +74,7 @@ IDENTITY_KEYS = (
     "chunk_runs",
 )
 """What a folder's results depend on: a resume, a growth or a job-array task must match them all. The parameter
-table counts by its values and ranges (``glucosim.parameters.parameter_values_sha256``), so an edit of a
+table counts by its values and ranges (``glucosim.parameter_identity.parameter_values_sha256``), so an edit of a
 parameter's source text keeps finished chunks valid; a folder written before that key existed is compared by
 the table file's bytes (``parameter_table_sha256``, still recorded)."""
 """Manifest entries that must match for a directory to be resumed."""
@@ -256,6 +257,8 @@ class SweepStore:
         for name in (RESULTS_FILE, SUMMARY_FILE, SCREENING_FILE):
             (self.out_dir / name).unlink(missing_ok=True)  # no longer complete
         write_bytes_whole(self.out_dir / "sweep.toml", loaded.text.encode())
+        # the table may differ in its texts only (its values are checked): keep the copy the manifest describes
+        write_bytes_whole(self.out_dir / "parameters.toml", PARAMETER_TABLE_PATH.read_bytes())
         write_parquet_atomically(design_table, self.out_dir / DESIGN_FILE)
         self._write_manifest(manifest)
         return manifest
@@ -642,7 +645,7 @@ def size_free_sha256(loaded) -> str:
     import hashlib
 
     sweep = loaded.sweep.model_copy(update={"design": loaded.sweep.design.model_copy(update={"samples": None})})
-    content = "\0".join((loaded.base_text, sweep.model_dump_json()))
+    content = "\0".join((loaded.base_text, identity_json(sweep)))
     return hashlib.sha256(content.encode()).hexdigest()
 
 

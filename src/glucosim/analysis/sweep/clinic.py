@@ -241,7 +241,7 @@ def screening_two_hour_glucose(loaded, results, samples=None) -> dict[int, float
 
 SCREENING_KEY_SOURCES = ("physiology", "clinic", "scenario", "simulation", "solver", "sweep", "protocols", "models")
 """Package folders whose files can change a day-0 OGTT (with the sweep's runs): the screening cache's key. The
-parameter table in ``models`` counts through the sweep's manifest, by its values and ranges, not by its text."""
+parameter table in ``models`` counts by its values and ranges (the folder's and the current one), not its text."""
 
 
 def screening_cache_key(out_dir) -> str:
@@ -251,13 +251,16 @@ def screening_cache_key(out_dir) -> str:
     import hashlib
     from pathlib import Path
 
+    from glucosim.parameter_identity import parameter_values_sha256
     from glucosim.physiology.indices import PARAMETER_TABLE_PATH
     from glucosim.sweep.store import SweepStore, parameter_identity
 
     manifest = SweepStore(Path(out_dir)).manifest() or {}
     digest = hashlib.sha256()
     digest.update(str(manifest.get("runs_sha256", "")).encode() + b"\0")
-    digest.update(parameter_identity(manifest).encode() + b"\0")  # the table by its values: not by its texts
+    # the table by its values, not its texts: the folder's (its runs) and the current one (this OGTT's model)
+    digest.update(parameter_identity(manifest).encode() + b"\0")
+    digest.update(parameter_values_sha256().encode() + b"\0")
     package = Path(__file__).resolve().parents[2]
     for folder in SCREENING_KEY_SOURCES:
         for file in sorted((package / folder).rglob("*")):
