@@ -18,8 +18,22 @@ from glucosim.validation.cases import WALK_SESSION, WALK_TEST_DAY, _percent_chan
 NO_TRAINING = {"training_gain": 0.0}
 DPP_WALKING = {**WALK_SESSION, "intensity_pct_vo2max": 50.0}
 """The DPP lifestyle arm's walking as the prevention sweep has it: 30 min at 50 % VO2max on five days."""
-DPP_MEDIAN = {"insulin_sensitivity_whole_body": 0.4358, "beta_function_max": 1.942, "body_weight": 93.5}
-"""models/cohorts/prediabetic.toml's medians (sensitivity, reserve) and mean weight."""
+
+
+def _dpp_median() -> dict[str, float]:
+    """models/cohorts/prediabetic.toml's medians (sensitivity, reserve) and mean weight, read from the file."""
+    from glucosim._toml import load_toml
+    from glucosim.calibration.population import cohort_path
+
+    variables = {v.get("parameter", v.get("field")): v for v in load_toml(cohort_path("prediabetic"))["variables"]}
+    return {
+        "insulin_sensitivity_whole_body": float(variables["insulin_sensitivity_whole_body"]["median"]),
+        "beta_function_max": float(variables["beta_function_max"]["median"]),
+        "body_weight": float(variables["body_weight"]["mean"]),
+    }
+
+
+DPP_MEDIAN = _dpp_median()
 BLOEM = {"start_h": 14.0, "duration_min": 60.0, "intensity_pct_vo2max": 67.0, "weekdays": [0, 1, 2, 3, 4, 5, 6]}
 """Bloem & Chang 2008: 1 h a day at 60-70 % of heart-rate reserve (~63-72 % VO2max) for 7 days; ending at 15:00,
 the last session comes 16.5 h before the morning test on day 8 (theirs: 15-20 h)."""
@@ -46,6 +60,22 @@ def main() -> int:
         "5 days at 54 %": {"session": {**WALK_SESSION, "intensity_pct_vo2max": 54.0}},
         "3 days at 72 %": {"session": {**WALK_SESSION, "intensity_pct_vo2max": 72.0, "weekdays": [0, 2, 4]}},
         "5 days at 72 %": {"session": {**WALK_SESSION, "intensity_pct_vo2max": 72.0}},
+        "3 days at 54 %, training_gain 0": {
+            "session": {**WALK_SESSION, "intensity_pct_vo2max": 54.0, "weekdays": [0, 2, 4]},
+            "parameters": NO_TRAINING,
+        },
+        "5 days at 54 %, training_gain 0": {
+            "session": {**WALK_SESSION, "intensity_pct_vo2max": 54.0},
+            "parameters": NO_TRAINING,
+        },
+        "3 days at 72 %, training_gain 0": {
+            "session": {**WALK_SESSION, "intensity_pct_vo2max": 72.0, "weekdays": [0, 2, 4]},
+            "parameters": NO_TRAINING,
+        },
+        "5 days at 72 %, training_gain 0": {
+            "session": {**WALK_SESSION, "intensity_pct_vo2max": 72.0},
+            "parameters": NO_TRAINING,
+        },
         "the DPP's walking": {"session": DPP_WALKING},
         "the DPP's walking, training_gain 0": {"session": DPP_WALKING, "parameters": NO_TRAINING},
         "the DPP's walking, the DPP cohort's median subject": {"session": DPP_WALKING, "parameters": DPP_MEDIAN},
