@@ -746,6 +746,10 @@ reserve and weight (glucosim.calibration.course.STAGE_TWO_*: the DPP's enrolled 
 that is, so the IGT subject with the lowest fasting glucose at that reserve (the case file says why)."""
 
 
+BLOEM_STATES = ("post_exercise_sensitivity", "training_level", "beta_function_rel", "beta_mass_rel")
+"""States reported with the test (at midnight before it): the post-exercise and training terms, the beta cells."""
+
+
 def bloem_intensity_pct_vo2max(reserve_fraction: float = BLOEM_HEART_RATE_RESERVE_FRACTION) -> float:
     """% VO2max of a fraction of heart-rate reserve, taken as that fraction of VO2 reserve above glucosim's rest."""
     from glucosim.parameters import load_parameter_table
@@ -786,6 +790,7 @@ def short_term_exercise_ivgtt(
     """
     import glucosim
     from glucosim.clinic.runner import run_protocol
+    from glucosim.physiology.indices import STATE_NAMES
     from glucosim.scenario.load import parse_scenario
 
     subject = {**BLOEM_SUBJECT, **(parameters or {})}
@@ -808,6 +813,8 @@ def short_term_exercise_ivgtt(
     out = dict(test.indices)
     out["kg_percent_per_min"] = glucose_disappearance_kg_percent_per_min(test.samples)
     out["weight_change_kg"] = float(result.daily.loc[BLOEM_TEST_DAY, "weight_change_kg"])
+    for name in BLOEM_STATES:  # at midnight before the test: which mechanism carries the change
+        out[name] = float(result.midnight_states[BLOEM_TEST_DAY][STATE_NAMES.index(name)])
     if ogtt:
         oral = run_protocol("ogtt_75g", result.loaded, day=0, state=result.midnight_states[0]).indices
         out["ogtt_fasting_glucose_mg_dl"] = float(oral["fasting_glucose_mg_dl"])
