@@ -813,6 +813,8 @@ def short_term_exercise_ivgtt(
     out = dict(test.indices)
     out["kg_percent_per_min"] = glucose_disappearance_kg_percent_per_min(test.samples)
     out["weight_change_kg"] = float(result.daily.loc[BLOEM_TEST_DAY, "weight_change_kg"])
+    # the 24-h mean glucose of the seventh day, against glucose_setpoint: what drives beta-cell adaptation
+    out["day7_mean_glucose_mg_dl"] = float(result.daily.loc[BLOEM_TEST_DAY - 1, "mean_glucose_mg_dl"])
     for name in BLOEM_STATES:  # at midnight before the test: which mechanism carries the change
         out[name] = float(result.midnight_states[BLOEM_TEST_DAY][STATE_NAMES.index(name)])
     if ogtt:
