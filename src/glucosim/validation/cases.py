@@ -726,6 +726,117 @@ def walking_training_without_weight_loss() -> dict:
     }
 
 
+BLOEM_TEST_DAY = 8
+"""Bloem & Chang 2008: seven consecutive days of exercise (days 1-7), the FSIVGTT on the next morning (day 8)."""
+BLOEM_HEART_RATE_RESERVE_FRACTION = 0.65
+"""The middle of Bloem's 60-70 % of heart-rate reserve, taken as the same fraction of VO2 reserve (as the walking
+case took Duncan's)."""
+BLOEM_SESSION_START_H = 13.0
+"""The seventh session ends at 14:00, 17.5 h before the morning test at 07:30 (the middle of Bloem's 15-20 h)."""
+BLOEM_PRESET = "insulin_resistant_low_reserve"
+BLOEM_SUBJECT = {
+    "insulin_sensitivity_whole_body": 0.26,
+    "beta_function_max": 1.4,
+    "body_weight": 93.5,
+    "age_years": 70.0,
+}
+"""An older adult with IGT: scenario 3's subject (its preset) at the course calibration's stage-2 sensitivity,
+reserve and weight (glucosim.calibration.course.STAGE_TWO_*: the DPP's enrolled reserve and baseline weight), aged
+70 (Bloem: >= 60). Its baseline 2-h OGTT glucose is IGT's (>= 140 mg/dl): the highest sensitivity in steps of 0.02
+that is, so the IGT subject with the lowest fasting glucose at that reserve (the case file says why)."""
+
+
+BLOEM_STATES = ("post_exercise_sensitivity", "training_level", "beta_function_rel", "beta_mass_rel")
+"""States reported with the test (at midnight before it): the post-exercise and training terms, the beta cells."""
+
+
+def bloem_intensity_pct_vo2max(reserve_fraction: float = BLOEM_HEART_RATE_RESERVE_FRACTION) -> float:
+    """% VO2max of a fraction of heart-rate reserve, taken as that fraction of VO2 reserve above glucosim's rest."""
+    from glucosim.parameters import load_parameter_table
+
+    rest = load_parameter_table()["resting_intensity"].value
+    return rest + reserve_fraction * (100.0 - rest)
+
+
+def bloem_session(start_h: float = BLOEM_SESSION_START_H, reserve_fraction: float = BLOEM_HEART_RATE_RESERVE_FRACTION):
+    """Bloem's daily session: 1 h at the intensity of ``reserve_fraction`` of heart-rate reserve, every day."""
+    return {
+        "start_h": start_h,
+        "duration_min": 60.0,
+        "intensity_pct_vo2max": bloem_intensity_pct_vo2max(reserve_fraction),
+        "weekdays": [0, 1, 2, 3, 4, 5, 6],
+    }
+
+
+def glucose_disappearance_kg_percent_per_min(samples) -> float:
+    """Kg: the slope of ln glucose from 10 to 19 min of an IVGTT, in % per minute (positive = falling)."""
+    window = samples[(samples["time_min"] >= 10.0) & (samples["time_min"] <= 19.0)]
+    slope = np.polyfit(window["time_min"].to_numpy(), np.log(window["glucose_mg_dl"].to_numpy()), 1)[0]
+    return -100.0 * float(slope)
+
+
+def short_term_exercise_ivgtt(
+    exercised: bool,
+    parameters: dict | None = None,
+    session: dict | None = None,
+    ogtt: bool = False,
+) -> dict:
+    """FSIVGTT indices (with Kg) of Bloem's subject on the morning of BLOEM_TEST_DAY, with or without the 7 days.
+
+    The sessions (``session``, default Bloem's) run on days 1-7 with their energy eaten back on the same days
+    (Bloem: body weight unchanged), and stop on day 8. ``parameters`` change the subject's parameters
+    (diagnostics, e.g. training_gain 0). ``ogtt`` adds the 75 g OGTT's 2-h glucose on day 0 (the subject's
+    baseline, before any session).
+    """
+    import glucosim
+    from glucosim.clinic.runner import run_protocol
+    from glucosim.physiology.indices import STATE_NAMES
+    from glucosim.scenario.load import parse_scenario
+
+    subject = {**BLOEM_SUBJECT, **(parameters or {})}
+    session = dict(session or bloem_session())
+    exercise = {"from_day": 1, "label": "7 days of exercise", "exercise": [session]}
+    exercise["energy_surplus_kcal_per_day"] = walking_energy_kcal_per_day(session, subject["body_weight"])
+    stop = {"from_day": BLOEM_TEST_DAY, "label": "test day", "exercise": [], "energy_surplus_kcal_per_day": 0.0}
+    scenario = parse_scenario(
+        {
+            "name": "7 days of exercise" if exercised else "no exercise",
+            "duration_days": BLOEM_TEST_DAY + 1,
+            "subject": {"preset": BLOEM_PRESET, "parameters": subject},
+            "routine": {"meals": load_toml(_reference_routine_path())["meals"]},
+            "changes": [exercise, stop] if exercised else [],
+        },
+        "validation",
+    )
+    result = glucosim.simulate(scenario, progress=False, state_days=(0, BLOEM_TEST_DAY))
+    test = run_protocol("ivgtt_0.3g", result.loaded, day=BLOEM_TEST_DAY, state=result.midnight_states[BLOEM_TEST_DAY])
+    out = dict(test.indices)
+    out["kg_percent_per_min"] = glucose_disappearance_kg_percent_per_min(test.samples)
+    out["weight_change_kg"] = float(result.daily.loc[BLOEM_TEST_DAY, "weight_change_kg"])
+    # the 24-h mean glucose of the seventh day, against glucose_setpoint: what drives beta-cell adaptation
+    out["day7_mean_glucose_mg_dl"] = float(result.daily.loc[BLOEM_TEST_DAY - 1, "mean_glucose_mg_dl"])
+    for name in BLOEM_STATES:  # at midnight before the test: which mechanism carries the change
+        out[name] = float(result.midnight_states[BLOEM_TEST_DAY][STATE_NAMES.index(name)])
+    if ogtt:
+        oral = run_protocol("ogtt_75g", result.loaded, day=0, state=result.midnight_states[0]).indices
+        out["ogtt_fasting_glucose_mg_dl"] = float(oral["fasting_glucose_mg_dl"])
+        out["ogtt_two_hour_glucose_mg_dl"] = float(oral["two_hour_glucose_mg_dl"])
+    return out
+
+
+def short_term_exercise_igt() -> dict:
+    exercised = short_term_exercise_ivgtt(True)
+    control = short_term_exercise_ivgtt(False)
+    return {
+        f"{name}_change_percent": _percent_change(exercised[key], control[key])
+        for name, key in (
+            ("si", "si_1e4_per_min_per_uU_ml"),
+            ("airg", "air_glucose_uU_ml"),
+            ("disposition_index", "disposition_index"),
+        )
+    }
+
+
 CASE_FUNCTIONS = {
     "basal_glucose_use": basal_glucose_use,
     "meal_response_dalla_man": meal_response_dalla_man,
@@ -745,6 +856,7 @@ CASE_FUNCTIONS = {
     "step_reduction": step_reduction,
     "carbohydrate_restriction_48h": carbohydrate_restriction_48h,
     "walking_training_without_weight_loss": walking_training_without_weight_loss,
+    "short_term_exercise_igt": short_term_exercise_igt,
 }
 
 

@@ -1,0 +1,59 @@
+"""The Bloem 2008 validation case's protocol (short_term_exercise_igt): subject, intensity, test gap, weight held."""
+
+from glucosim._toml import load_toml
+from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
+from glucosim.validation.cases import (
+    BLOEM_SUBJECT,
+    BLOEM_TEST_DAY,
+    _percent_change,
+    bloem_intensity_pct_vo2max,
+    bloem_session,
+    short_term_exercise_ivgtt,
+)
+
+
+def test_the_test_comes_17_5_h_after_the_seventh_session():
+    # sessions on days 1-7 (every weekday), the morning test (before the first meal) on day 8: 17.5 h after the last
+    # session's end, the middle of Bloem's 15-20 h, as the case file chose before the exercised arm was run
+    session = bloem_session()
+    assert sorted(session["weekdays"]) == list(range(7)) and BLOEM_TEST_DAY == 8
+    test_h = load_toml(REFERENCE_ROUTINE_PATH)["meals"][0]["time_h"]
+    gap_h = 24.0 + test_h - (session["start_h"] + session["duration_min"] / 60.0)
+    assert gap_h == 17.5
+    assert session["duration_min"] == 60.0
+
+
+def test_the_intensity_is_65_percent_of_the_reserve_above_rest():
+    # 60-70 % of heart-rate reserve taken as the same fraction of VO2 reserve above glucosim's rest (8 % VO2max)
+    low, middle, high = (bloem_intensity_pct_vo2max(f) for f in (0.60, 0.65, 0.70))
+    assert 63.0 < low < middle < high < 73.0
+    assert bloem_session()["intensity_pct_vo2max"] == middle
+
+
+def test_the_subject_has_igt_and_the_week_leaves_weight_and_an_unexercised_subject_alone():
+    exercised = short_term_exercise_ivgtt(True, ogtt=True)
+    control = short_term_exercise_ivgtt(False, ogtt=True)
+    # IGT at baseline (2-h OGTT 140-199 mg/dl, fasting below diabetes), the highest sensitivity in steps of 0.02
+    # that is: 0.02 more gives normal tolerance
+    assert 140.0 <= control["ogtt_two_hour_glucose_mg_dl"] < 200.0
+    assert control["ogtt_fasting_glucose_mg_dl"] < 126.0
+    above = short_term_exercise_ivgtt(
+        False, {"insulin_sensitivity_whole_body": BLOEM_SUBJECT["insulin_sensitivity_whole_body"] + 0.02}, ogtt=True
+    )
+    assert above["ogtt_two_hour_glucose_mg_dl"] < 140.0
+    # the day-0 OGTT is before any session, so both arms share it
+    assert exercised["ogtt_two_hour_glucose_mg_dl"] == control["ogtt_two_hour_glucose_mg_dl"]
+    # Bloem: body weight unchanged; the sessions' energy is eaten back
+    assert abs(exercised["weight_change_kg"] - control["weight_change_kg"]) < 0.3
+    # the exercise reaches the test through the post-exercise and training states (set on the exercised arm only)
+    assert control["post_exercise_sensitivity"] == 0.0 and control["training_level"] == 0.0
+    assert exercised["post_exercise_sensitivity"] > 0.0 and exercised["training_level"] > 0.0
+
+
+def test_without_the_exercise_terms_the_week_changes_nothing():
+    # the session's own uptake and the energy eaten back do not reach the next morning's SI: the change is the two
+    # exercise terms' (post_exercise_sensitivity_gain, training_gain), as the case's remark says
+    off = {"post_exercise_sensitivity_gain": 0.0, "training_gain": 0.0}
+    exercised = short_term_exercise_ivgtt(True, off)
+    control = short_term_exercise_ivgtt(False, off)
+    assert abs(_percent_change(exercised["si_1e4_per_min_per_uU_ml"], control["si_1e4_per_min_per_uU_ml"])) < 2.0
