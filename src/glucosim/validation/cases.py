@@ -668,14 +668,20 @@ WALK_SUBJECT = {"insulin_sensitivity_whole_body": 0.8, "body_weight": 88.5, "age
 
 
 def walking_energy_kcal_per_day(session: dict = WALK_SESSION, weight_kg: float = WALK_SUBJECT["body_weight"]) -> float:
-    """The sessions' energy above rest, averaged over the week, kcal/day: glucosim's own cost of exercise
-    (intensity / resting intensity METs x met_energy x weight x hours; physiology.body.exercise_expenditure)."""
-    from glucosim.parameters import load_parameter_table
+    """The sessions' energy above rest, averaged over the week, kcal/day: glucosim's own cost of exercise, the
+    model's ``physiology.body.exercise_expenditure_kcal_day`` at the session's intensity and the starting weight
+    (the cost of a session is its rate x its share of the day)."""
+    import numpy as np
 
-    table = load_parameter_table()
-    mets_above_rest = session["intensity_pct_vo2max"] / table["resting_intensity"].value
-    per_session = mets_above_rest * table["met_energy"].value * weight_kg * session["duration_min"] / 60.0
-    return per_session * len(session["weekdays"]) / 7.0
+    from glucosim.parameters import load_parameter_table
+    from glucosim.physiology.body import exercise_expenditure_kcal_day
+    from glucosim.physiology.indices import STATE_NAMES, St
+
+    p = load_parameter_table().vector({"body_weight": weight_kg})
+    y = np.zeros(len(STATE_NAMES))
+    y[St.exercise_vo2_pct] = session["intensity_pct_vo2max"]  # weight_change_kg 0: the starting weight
+    rate_kcal_day = float(exercise_expenditure_kcal_day(y, p))
+    return rate_kcal_day * session["duration_min"] / (24.0 * 60.0) * len(session["weekdays"]) / 7.0
 
 
 def walking_training_ivgtt(
