@@ -35,10 +35,17 @@ SETTLE_DAYS = 4
 BASE_OVERRIDES: dict[str, float] = {}
 """Parameter overrides of the whole base run (``--base-set``): the what-ifs are then relative to that model."""
 
+
+def _table_value(name: str) -> float:
+    from glucosim.parameters import load_parameter_table
+
+    return float(load_parameter_table()[name].value)
+
+
 VARIANTS: dict[str, dict[str, float]] = {
     "base": {},
-    # the gut: the duodenal fat brake (E50 9.2 kcal), the energy cap (F_max 5 kcal/min), DM2007's kmin plateau
-    "fat brake E50 x5 (46 kcal)": {"duodenal_fat_brake_half_kcal": 46.0},
+    # the gut: the duodenal fat brake (E50), the energy cap (F_max), DM2007's kmin plateau (table values: --help)
+    "fat brake E50 x5": {"duodenal_fat_brake_half_kcal": 5.0 * _table_value("duodenal_fat_brake_half_kcal")},
     "fat brake off (E50 200)": {"duodenal_fat_brake_half_kcal": 200.0},
     "energy cap off (F_max 10)": {"gastric_energy_emptying_max": 10.0},
     "brake + cap off": {"duodenal_fat_brake_half_kcal": 200.0, "gastric_energy_emptying_max": 10.0},
@@ -57,8 +64,8 @@ VARIANTS: dict[str, dict[str, float]] = {
     # the kidney: the titration curve that matches the clamps (docs/validation.md, urinary glucose)
     "kidney TmG 300, splay 50": {"renal_glucose_tm": 300.0, "renal_glucose_splay": 50.0},
     # the liver between meals: faster delayed insulin action on output; the beta cells' second phase
-    "liver insulin delay x2 faster": {"liver_insulin_delay_rate": 0.0158},
-    "second phase x2 faster": {"secretion_delay_rate": 0.10},
+    "liver insulin delay x2 faster": {"liver_insulin_delay_rate": 2.0 * _table_value("liver_insulin_delay_rate")},
+    "second phase x2 faster": {"secretion_delay_rate": 2.0 * _table_value("secretion_delay_rate")},
     # the second-meal effect's carriers in glucosim: NEFA on liver output and muscle uptake
     "NEFA effects off": {"liver_output_nefa_gain": 0.0, "muscle_uptake_nefa_gain": 0.0},
 }
@@ -268,7 +275,7 @@ def retention_table() -> None:
     hours = (1.0, 2.0, 4.0, 6.5, 12.0)
     print(f"\ncarbohydrate left in the stomach after a single meal (% of its carbohydrate; {weight:.1f} kg subject)")
     print(f"{'what-if':32s}{'meal':40s}" + "".join(f"{h:>7.1f}h" for h in hours))
-    for name in ("base", "fat brake E50 x5 (46 kcal)", "fat brake off (E50 200)", "brake + cap off"):
+    for name in ("base", "fat brake E50 x5", "fat brake off (E50 200)", "brake + cap off"):
         p = load_parameter_table().vector()
         p[Par.body_weight] = weight
         for key, value in VARIANTS[name].items():
