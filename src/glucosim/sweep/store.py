@@ -77,7 +77,6 @@ IDENTITY_KEYS = (
 table counts by its values and ranges (``glucosim.parameter_identity.parameter_values_sha256``), so an edit of a
 parameter's source text keeps finished chunks valid; a folder written before that key existed is compared by
 the table file's bytes (``parameter_table_sha256``, still recorded)."""
-"""Manifest entries that must match for a directory to be resumed."""
 
 
 def chunk_name(index: int) -> str:
