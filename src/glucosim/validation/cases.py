@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from glucosim._toml import load_toml
+from glucosim.calibration.course import STAGE_TWO_RESERVE, STAGE_TWO_SENSITIVITY, STAGE_TWO_WEIGHT_KG
 from glucosim.physiology.units import DAYS_PER_YEAR, PMOL_L_PER_UU_ML
 
 CASE_DIR = Path(__file__).resolve().parent / "data" / "cases"
@@ -741,9 +742,9 @@ BLOEM_SESSION_START_H = 13.0
 """The seventh session ends at 14:00, 17.5 h before the morning test at 07:30 (the middle of Bloem's 15-20 h)."""
 BLOEM_PRESET = "insulin_resistant_low_reserve"
 BLOEM_SUBJECT = {
-    "insulin_sensitivity_whole_body": 0.26,
-    "beta_function_max": 1.4,
-    "body_weight": 93.5,
+    "insulin_sensitivity_whole_body": STAGE_TWO_SENSITIVITY,
+    "beta_function_max": STAGE_TWO_RESERVE,
+    "body_weight": STAGE_TWO_WEIGHT_KG,
     "age_years": 70.0,
 }
 """An older adult with IGT: scenario 3's subject (its preset) at the course calibration's stage-2 sensitivity,
