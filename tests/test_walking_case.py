@@ -3,22 +3,30 @@
 from glucosim._toml import load_toml
 from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
 from glucosim.validation.cases import (
-    WALK_SESSION,
     WALK_SUBJECT,
     WALK_TEST_DAY,
     walking_energy_kcal_per_day,
+    walking_scenario,
     walking_training_ivgtt,
 )
 
 
 def test_the_test_comes_about_37_h_after_the_last_session():
     # the morning test (before the first meal) on a rest day, two days after the last session: the gap the case
-    # file chose before the trained arm was run (Duncan's gap is not in the abstract)
-    weekdays = set(WALK_SESSION["weekdays"])
-    last = next(back for back in range(1, 8) if (WALK_TEST_DAY - back) % 7 in weekdays)
-    test_h = load_toml(REFERENCE_ROUTINE_PATH)["meals"][0]["time_h"]
-    session_end_h = WALK_SESSION["start_h"] + WALK_SESSION["duration_min"] / 60.0
-    assert 24.0 * last + test_h - session_end_h == 37.0
+    # file chose before the trained arm was run (Duncan's gap is not in the abstract), read off the simulated days
+    import pandas as pd
+
+    import glucosim
+
+    days = tuple(range(WALK_TEST_DAY - 6, WALK_TEST_DAY + 1))
+    result = glucosim.simulate(walking_scenario(True), progress=False, trajectory_days=days)
+    trace = pd.concat([result.trace(day) for day in days])
+    minutes = trace["time_min"].to_numpy()
+    exercising = trace["exercise_intensity_pct"].to_numpy() > 0.0
+    test_min = WALK_TEST_DAY * 24 * 60 + 60.0 * load_toml(REFERENCE_ROUTINE_PATH)["meals"][0]["time_h"]
+    last_session_end_min = minutes[exercising & (minutes < test_min)].max()
+    assert abs((test_min - last_session_end_min) / 60.0 - 37.0) < 0.1
+    assert not exercising[(minutes > last_session_end_min) & (minutes <= test_min)].any()
 
 
 def test_the_walking_energy_is_eaten_back_and_weight_stays():

@@ -685,6 +685,26 @@ def walking_energy_kcal_per_day(session: dict = WALK_SESSION, weight_kg: float =
     return rate_kcal_day * session["duration_min"] / (24.0 * 60.0) * len(session["weekdays"]) / 7.0
 
 
+def walking_scenario(trained: bool, parameters: dict | None = None, n_days: int = WALK_TEST_DAY + 1, session=None):
+    """Duncan's subject for ``n_days``, with the walking from day 1 (its energy eaten back) or without it."""
+    from glucosim.scenario.load import parse_scenario
+
+    session = dict(session or WALK_SESSION)
+    subject = {**WALK_SUBJECT, **(parameters or {})}
+    walking = {"from_day": 1, "label": "walk training", "exercise": [session]}
+    walking["energy_surplus_kcal_per_day"] = walking_energy_kcal_per_day(session, subject["body_weight"])
+    return parse_scenario(
+        {
+            "name": "walk training" if trained else "untrained",
+            "duration_days": n_days,
+            "subject": {"parameters": subject},
+            "routine": {"meals": load_toml(_reference_routine_path())["meals"]},
+            "changes": [walking] if trained else [],
+        },
+        "validation",
+    )
+
+
 def walking_training_ivgtt(
     trained: bool,
     parameters: dict | None = None,
@@ -701,21 +721,8 @@ def walking_training_ivgtt(
     """
     import glucosim
     from glucosim.clinic.runner import run_protocol
-    from glucosim.scenario.load import parse_scenario
 
-    subject = {**WALK_SUBJECT, **(parameters or {})}
-    walking = {"from_day": 1, "label": "walk training", "exercise": [dict(session)]}
-    walking["energy_surplus_kcal_per_day"] = walking_energy_kcal_per_day(session, subject["body_weight"])
-    scenario = parse_scenario(
-        {
-            "name": "walk training" if trained else "untrained",
-            "duration_days": max(days) + 1,
-            "subject": {"parameters": subject},
-            "routine": {"meals": load_toml(_reference_routine_path())["meals"]},
-            "changes": [walking] if trained else [],
-        },
-        "validation",
-    )
+    scenario = walking_scenario(trained, parameters, max(days) + 1, session)
     result = glucosim.simulate(scenario, progress=False, state_days=days)
     out = {}
     for day in days:
