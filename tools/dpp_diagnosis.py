@@ -13,6 +13,7 @@ for ``decompose``, the control converters).
     python tools/dpp_diagnosis.py decline R [--first N]     # candidate 2: a decline the programme cannot stop
     python tools/dpp_diagnosis.py course R [--first N]      # the converters' slow states in both arms
     python tools/dpp_diagnosis.py walk R [--first N]        # the walking without its weight loss
+    python tools/dpp_diagnosis.py cap R [--first N]         # the enrolled's beta-cell function against its cap
 
 ``protocol``: the DPP diagnosed diabetes by a fasting glucose >= 126 mg/dl every 6 months (140 until the ADA's
 1997 criteria) or a 2-h glucose >= 200 mg/dl on the yearly 75-g OGTT, each confirmed by a repeat test within
@@ -479,6 +480,44 @@ def walk(args) -> int:
     return 0
 
 
+CAP_DAY = 30
+"""The enrolled's beta cells are read on day 30 of the control arm (the run starts adapted; a month settles it)."""
+
+
+def cap(args) -> int:
+    """How many enrolled patients' beta-cell function sits at its reserve cap, with their 24-h mean glucose
+    against the set point: where function is at the cap, a rise of sensitivity cannot lower secretion and turns
+    into lower glucose (validation case short_term_exercise_igt)."""
+    from glucosim.physiology.indices import STATE_NAMES, Par
+    from glucosim.simulation.run import simulate
+
+    patients = Patients()
+    samples, converters = enrolled_samples(args.results, patients, args.first)
+    started = time.process_time()
+    share_of_reserve, mean_glucose, set_point = [], [], math.nan
+    for sample in samples:
+        scenario = patients.scenario(sample, "control")
+        result = simulate(scenario, progress=False, until_day=CAP_DAY, state_days=(CAP_DAY,))
+        function = result.midnight_states[CAP_DAY][STATE_NAMES.index("beta_function_rel")]
+        share_of_reserve.append(function / scenario.parameters[Par.beta_function_max])
+        mean_glucose.append(float(result.daily.loc[CAP_DAY - 1, "mean_glucose_mg_dl"]))
+        set_point = float(scenario.parameters[Par.glucose_setpoint])
+    share, mean = np.array(share_of_reserve), np.array(mean_glucose)
+    converted = np.array([sample in converters for sample in samples])
+    print(f"Enrolled patients: {len(samples)} (the sweep clinic's rule), control arm, day {CAP_DAY}\n")
+    print(f"- beta-cell function / reserve: median {np.median(share):.3f}; at >= 0.98: {np.mean(share >= 0.98):.0%}")
+    print(
+        f"- 24-h mean glucose: median {np.median(mean):.1f} mg/dl; above the set point ({set_point:g}):"
+        f" {np.mean(mean > set_point):.0%}"
+    )
+    print(
+        f"- at >= 0.98 of the reserve: converters {np.mean(share[converted] >= 0.98):.0%} of {converted.sum()},"
+        f" the others {np.mean(share[~converted] >= 0.98):.0%} of {(~converted).sum()}"
+    )
+    print(f"\n{time.process_time() - started:.0f} s CPU")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -489,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
         ("decline", "both arms with a decline the programme cannot stop"),
         ("course", "the converters' slow states in both arms"),
         ("walk", "the walking without its weight loss"),
+        ("cap", "the enrolled's beta-cell function against its reserve cap"),
     )
     for name, helptext in commands:
         p = sub.add_parser(name, help=helptext)
@@ -500,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--extra-drift", default="-0.022,-0.05", help="yearly fractions added to each drift")
     args = parser.parse_args(argv)
     commands = {"protocol": protocol, "dose": dose, "decompose": decompose, "decline": decline, "course": course}
-    return {**commands, "walk": walk}[args.command](args)
+    return {**commands, "walk": walk, "cap": cap}[args.command](args)
 
 
 if __name__ == "__main__":
