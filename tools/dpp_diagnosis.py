@@ -43,6 +43,10 @@ and without its training effect (``training_gain`` 0): what the sessions do to i
 they take off. Hamman 2006 (abstract): among the 495 lifestyle participants not at the weight goal at year 1,
 those who met the activity goal had 44 % lower incidence.
 
+``cap``: each enrolled patient's beta-cell function on day 30 of the control arm as a share of its reserve
+(``beta_function_max``), and its 24-h mean glucose against ``glucose_setpoint``: function at its cap cannot back
+off when sensitivity rises, so the gain goes into lower glucose (the validation case short_term_exercise_igt).
+
 ``decline``: both arms of the enrolled with a yearly loss added to every patient's drift of whole-body
 sensitivity (``--extra-drift``, comma-separated fractions a year). The drift goes on under the programme, so it
 stands for any decline the programme cannot stop; for a patient whose beta-cell function sits at its reserve
