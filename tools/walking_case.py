@@ -16,21 +16,23 @@ import time
 from glucosim.validation.cases import WALK_SESSION, WALK_TEST_DAY, _percent_change, walking_training_ivgtt
 
 NO_TRAINING = {"training_gain": 0.0}
+DUNCAN_PRESCRIPTIONS = {
+    "3 days at 54 % VO2max": {**WALK_SESSION, "intensity_pct_vo2max": 54.0, "weekdays": [0, 2, 4]},
+    "5 days at 54 %": {**WALK_SESSION, "intensity_pct_vo2max": 54.0},
+    "3 days at 72 %": {**WALK_SESSION, "intensity_pct_vo2max": 72.0, "weekdays": [0, 2, 4]},
+    "5 days at 72 %": {**WALK_SESSION, "intensity_pct_vo2max": 72.0},
+}
+"""Duncan's four prescriptions: 30 min on 3-4 or 5-7 days, at 45-55 or 65-75 % of heart-rate reserve (~54, ~72 %)."""
 DPP_WALKING = {**WALK_SESSION, "intensity_pct_vo2max": 50.0}
 """The DPP lifestyle arm's walking as the prevention sweep has it: 30 min at 50 % VO2max on five days."""
 
 
 def _dpp_median() -> dict[str, float]:
     """models/cohorts/prediabetic.toml's medians (sensitivity, reserve) and mean weight, read from the file."""
-    from glucosim._toml import load_toml
-    from glucosim.calibration.population import cohort_path
+    from kidney_dpp_subject import cohort_centres  # tools/: this script's folder
 
-    variables = {v.get("parameter", v.get("field")): v for v in load_toml(cohort_path("prediabetic"))["variables"]}
-    return {
-        "insulin_sensitivity_whole_body": float(variables["insulin_sensitivity_whole_body"]["median"]),
-        "beta_function_max": float(variables["beta_function_max"]["median"]),
-        "body_weight": float(variables["body_weight"]["mean"]),
-    }
+    centres = cohort_centres()
+    return {name: centres[name] for name in ("insulin_sensitivity_whole_body", "beta_function_max", "body_weight")}
 
 
 DPP_MEDIAN = _dpp_median()
@@ -56,25 +58,10 @@ def main() -> int:
         "13 h after": {"day": WALK_TEST_DAY - 1},
         "61 h after": {"day": WALK_TEST_DAY + 1},
         "training_gain 0": {"parameters": NO_TRAINING},
-        "3 days at 54 % VO2max": {"session": {**WALK_SESSION, "intensity_pct_vo2max": 54.0, "weekdays": [0, 2, 4]}},
-        "5 days at 54 %": {"session": {**WALK_SESSION, "intensity_pct_vo2max": 54.0}},
-        "3 days at 72 %": {"session": {**WALK_SESSION, "intensity_pct_vo2max": 72.0, "weekdays": [0, 2, 4]}},
-        "5 days at 72 %": {"session": {**WALK_SESSION, "intensity_pct_vo2max": 72.0}},
-        "3 days at 54 %, training_gain 0": {
-            "session": {**WALK_SESSION, "intensity_pct_vo2max": 54.0, "weekdays": [0, 2, 4]},
-            "parameters": NO_TRAINING,
-        },
-        "5 days at 54 %, training_gain 0": {
-            "session": {**WALK_SESSION, "intensity_pct_vo2max": 54.0},
-            "parameters": NO_TRAINING,
-        },
-        "3 days at 72 %, training_gain 0": {
-            "session": {**WALK_SESSION, "intensity_pct_vo2max": 72.0, "weekdays": [0, 2, 4]},
-            "parameters": NO_TRAINING,
-        },
-        "5 days at 72 %, training_gain 0": {
-            "session": {**WALK_SESSION, "intensity_pct_vo2max": 72.0},
-            "parameters": NO_TRAINING,
+        **{name: {"session": session} for name, session in DUNCAN_PRESCRIPTIONS.items()},
+        **{
+            f"{name}, training_gain 0": {"session": session, "parameters": NO_TRAINING}
+            for name, session in DUNCAN_PRESCRIPTIONS.items()
         },
         "the DPP's walking": {"session": DPP_WALKING},
         "the DPP's walking, training_gain 0": {"session": DPP_WALKING, "parameters": NO_TRAINING},
