@@ -1,4 +1,4 @@
-"""Why the DPP lifestyle arm prevents ~98 % of onsets in glucosim (DPP: 58 %, 48-66): diagnostics on the enrolled.
+"""Why the DPP lifestyle arm prevents most onsets in glucosim (87 %; DPP: 58 %, 48-66): diagnostics on the enrolled.
 
 Issue 11's disagreement. Each diagnostic reruns patients of a finished prevention sweep one at a time, on the
 model of this checkout, and prints a table; nothing here changes the model or the sweep. The patients are those
