@@ -57,3 +57,20 @@ class FigureError(GlucosimError, ValueError):
 
 class OutputError(GlucosimError, OSError):
     """An output folder cannot be used: it holds something else, or it cannot be written."""
+
+
+def raise_if_interrupted(exc: BaseException) -> None:
+    """Raise KeyboardInterrupt if ``exc`` came from one (Ctrl-C); otherwise return.
+
+    A Ctrl-C that arrives while numba's compiled integrator runs does not surface as a KeyboardInterrupt: the
+    dispatcher returns with the signal's exception pending and Python raises a SystemError whose context is the
+    KeyboardInterrupt. Code that records a failed run instead of stopping (a sweep's worker, its screening) calls
+    this first, so an interruption stops the work instead of being stored as that run's permanent failure.
+    """
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, KeyboardInterrupt):
+            raise KeyboardInterrupt from exc
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__

@@ -48,6 +48,7 @@ from glucosim.analysis.markers import (  # the ADA thresholds' one definition (s
     TWO_HOUR_GLUCOSE_DIABETES_MG_DL,
     TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL,
 )
+from glucosim.errors import raise_if_interrupted
 from glucosim.sweep.schema import ScreeningRule
 from glucosim.sweep.worker import STATUS_SCREENED_OUT as STATUS_SCREENED_OUT  # re-exported: a run not simulated
 
@@ -210,6 +211,7 @@ def screen_patient(loaded, sample: int, values: dict[str, float], settings: Clin
     try:
         fasting, hba1c, two_hour = day0_values(reference_scenario(loaded, sample, values, "screening"))
     except Exception as exc:  # as a run: one patient's failure is recorded (not enrolled), not the sweep's
+        raise_if_interrupted(exc)  # a Ctrl-C stops the screening instead of refusing this patient for good
         fasting = hba1c = two_hour = math.nan
         row["error"] = f"{type(exc).__name__}: {exc}"
     row.update(fasting_glucose_mg_dl=fasting, hba1c_percent=hba1c, two_hour_glucose_mg_dl=two_hour)

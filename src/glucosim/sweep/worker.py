@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from glucosim.analysis import markers
-from glucosim.errors import GlucosimError
+from glucosim.errors import GlucosimError, raise_if_interrupted
 from glucosim.physiology.units import DAYS_PER_YEAR
 
 STATUS_OK = "ok"
@@ -150,8 +150,10 @@ def run_one(loaded, spec: RunSpec, n_years: int) -> tuple[dict, object]:
         if loaded.sweep.outputs.daily:
             daily = result.daily[["day", *loaded.sweep.outputs.daily]].assign(run_id=spec.run_id)
     except GlucosimError as exc:
+        raise_if_interrupted(exc)
         row.update(status=STATUS_FAILED, error=f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # noqa: BLE001 - one broken run must not stop a million-run sweep
+        raise_if_interrupted(exc)  # but a Ctrl-C must: it is not this run's failure
         row.update(status=STATUS_ERROR, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
     row["wall_time_s"] = time.perf_counter() - started
     return row, daily

@@ -1,0 +1,71 @@
+"""A Ctrl-C during an in-process sweep stops it; it is never stored as a run's (or a patient's) failure.
+
+numba's dispatcher turns a Ctrl-C that arrives inside the compiled integrator into a SystemError whose context is
+the KeyboardInterrupt; the sweep's worker and its screening caught it as "one broken run" and kept that row for
+good (found by a bad-input hunt, 2026-12-03: exit 0, a permanent error row, the same seed giving other results).
+"""
+
+from __future__ import annotations
+
+import pandas.testing as pdt
+import pytest
+
+from glucosim.errors import raise_if_interrupted
+from glucosim.sweep import load_results, run_sweep
+from tests._sweep_helpers import comparable, write_sweep
+
+BASE = 'name = "b"\nduration_days = 10\n[[routine.meals]]\ntime_h = 8\ncarbs_g = 70\n'
+SMALL = """
+name = "small"
+base_scenario = "base.toml"
+seed = 3
+[design]
+kind = "grid"
+[[variables]]
+parameter = "insulin_sensitivity_whole_body"
+unit = "1"
+values = [0.6, 1.0]
+"""
+
+
+def _numba_style_interrupt() -> SystemError:
+    """The exception numba raises when Ctrl-C lands in compiled code: a SystemError in a KeyboardInterrupt's context."""
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise SystemError("CPUDispatcher(<function integrate>) returned a result with an exception set")
+    except SystemError as exc:
+        return exc
+
+
+def test_an_interrupt_is_told_from_a_failure():
+    with pytest.raises(KeyboardInterrupt):
+        raise_if_interrupted(_numba_style_interrupt())
+    with pytest.raises(KeyboardInterrupt):
+        raise_if_interrupted(KeyboardInterrupt())
+    raise_if_interrupted(ValueError("a broken run"))  # returns: an ordinary failure is the caller's to record
+    cyclic = RuntimeError("cycle")
+    cyclic.__context__ = ValueError("inner")
+    cyclic.__context__.__context__ = cyclic
+    raise_if_interrupted(cyclic)  # a cyclic chain ends
+
+
+def test_an_interrupted_in_process_sweep_stops_and_resumes_to_the_same_results(tmp_path, monkeypatch):
+    import glucosim.simulation.run as run_module
+
+    path = write_sweep(tmp_path / "files", SMALL, BASE)
+    expected = comparable(load_results(run_sweep(path, tmp_path / "reference", workers=1, progress=False).out_dir))
+    real = run_module.simulate
+
+    def interrupted(*args, **kwargs):
+        raise _numba_style_interrupt()
+
+    monkeypatch.setattr(run_module, "simulate", interrupted)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(path, out, workers=1, chunk_runs=1, progress=False)
+    monkeypatch.setattr(run_module, "simulate", real)
+    outcome = run_sweep(path, out, workers=1, chunk_runs=1, progress=False)
+    assert outcome.complete and outcome.runs_this_call == 2  # nothing was stored as failed: both run again
+    pdt.assert_frame_equal(comparable(load_results(out)), expected)
