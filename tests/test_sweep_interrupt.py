@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas.testing as pdt
 import pytest
 
-from glucosim.errors import raise_if_interrupted
+from glucosim.errors import SweepError, raise_if_interrupted
 from glucosim.sweep import load_results, run_sweep
 from tests._sweep_helpers import comparable, write_sweep
 
@@ -34,7 +34,7 @@ def _numba_style_interrupt() -> SystemError:
         try:
             raise KeyboardInterrupt
         except KeyboardInterrupt:
-            raise SystemError("CPUDispatcher(<function integrate>) returned a result with an exception set")
+            raise SystemError("CPUDispatcher(<function integrate>) returned a result with an exception set")  # noqa: B904 - as numba: the context, not the cause
     except SystemError as exc:
         return exc
 
@@ -69,3 +69,24 @@ def test_an_interrupted_in_process_sweep_stops_and_resumes_to_the_same_results(t
     outcome = run_sweep(path, out, workers=1, chunk_runs=1, progress=False)
     assert outcome.complete and outcome.runs_this_call == 2  # nothing was stored as failed: both run again
     pdt.assert_frame_equal(comparable(load_results(out)), expected)
+
+
+@pytest.mark.parametrize(
+    "arguments", [{"chunk_runs": -4}, {"chunk_runs": 0}, {"workers": 0}, {"workers": -2}, {"task_count": 0}]
+)
+def test_a_bad_worker_or_chunk_count_is_refused_before_the_folder_is_made(tmp_path, arguments):
+    # chunk_runs=-4 once went into a new folder's manifest, and every later call failed on it
+    path = write_sweep(tmp_path / "files", SMALL, BASE)
+    name = next(iter(arguments))
+    with pytest.raises(SweepError, match=f"{name} must be a whole number of at least 1"):
+        run_sweep(path, tmp_path / "out", progress=False, **arguments)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_population_calibration_refuses_zero_workers(capsys):
+    from glucosim.calibration.population import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--workers", "0", "--no-progress"])
+    assert stop.value.code == 2
+    assert "--workers: 0 is not at least 1" in capsys.readouterr().err

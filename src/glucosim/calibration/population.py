@@ -1577,6 +1577,19 @@ REPRODUCTION_TOLERANCE = 0.01
 """Relative agreement between a rerun's fitted values and the cohort file's (written with 4 digits)."""
 
 
+def _positive_int(text: str) -> int:
+    """argparse type of ``--workers``: a whole number of at least 1 (0 and -1 were taken and printed as planned)."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m glucosim.calibration.population [TARGETS] [--write] [--no-check] [--cache-dir DIR] [--workers N]``.
 
@@ -1595,7 +1608,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("targets", nargs="?", default=str(DEFAULT_TARGETS))
     parser.add_argument("--write", action="store_true", help="regenerate the cohort file and docs/population.md")
     parser.add_argument("--cache-dir", default=None, help="where libraries are kept (default: the user cache)")
-    parser.add_argument("--workers", type=int, default=1, help="local worker processes for the library")
+    parser.add_argument("--workers", type=_positive_int, default=1, help="local worker processes for the library")
     parser.add_argument(
         "--no-check", action="store_true", help="skip simulating the cohort file directly (the file is not checked)"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -359,6 +360,12 @@ def run_sweep(
     computed on its own from the design table.
     """
     require_extra("sweep", "glucosim sweep")
+    # checked before anything is written: a chunk size of -4 once went into a new folder's manifest for good
+    for name, value in (("workers", workers), ("chunk_runs", chunk_runs), ("task_count", task_count)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
+            raise SweepError(f"{name} must be a whole number of at least 1 (or None for the default), got {value!r}")
+    if task_index is not None and (not isinstance(task_index, numbers.Integral) or task_index < 0):
+        raise SweepError(f"task_index must be a whole number of at least 0, got {task_index!r}")
     # the local workers' fork server starts (or restarts, if what it captured changed) with the first pool that has
     # work (LocalPool.executor), not before: a sweep refused below, or with nothing left to run, leaves no process
     local_workers = workers or available_cores()
