@@ -38,6 +38,9 @@ _NEEDS = {
 _SAMPLING_FIELDS = ("values", "range", "levels", "distribution", "median", "gsd", "mean", "sd", "bounds")
 CORRELATION_TOLERANCE = 1e-9
 """Symmetry and unit-diagonal tolerance of a correlation matrix."""
+CORRELATION_SMALLEST_EIGENVALUE = 1e-10
+"""A correlation matrix whose smallest eigenvalue is this small is singular but for rounding: refused (its Cholesky
+factor, which the design draws through, does not exist or is meaningless)."""
 
 
 def identity_json(sweep: Sweep) -> str:
@@ -265,8 +268,18 @@ def _check_correlation(source: str, matrix, n: int, field: str = "design.correla
         _fail(source, field, "must be symmetric")
     if not np.allclose(np.diag(array), 1.0, atol=CORRELATION_TOLERANCE):
         _fail(source, field, "must have ones on the diagonal")
-    if np.linalg.eigvalsh(array).min() <= 0.0:
+    smallest = float(np.linalg.eigvalsh(array).min())
+    if smallest <= 0.0:
         _fail(source, field, "must be positive definite")
+    # a matrix singular but for rounding (correlations of +-1 between entries) passed the test above and then failed
+    # in the design's Cholesky factorisation with numpy's traceback
+    if smallest <= CORRELATION_SMALLEST_EIGENVALUE:
+        _fail(
+            source,
+            field,
+            f"is singular (smallest eigenvalue {smallest:.1e}): one {rows} is correlated at +-1 with another or with a "
+            "combination of others; use correlations of magnitude below 1",
+        )
 
 
 def _check_outputs(loaded: LoadedSweep) -> None:

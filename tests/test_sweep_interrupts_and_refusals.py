@@ -1,8 +1,11 @@
-"""A Ctrl-C during an in-process sweep stops it; it is never stored as a run's (or a patient's) failure.
+"""Findings of a bad-input hunt (2026-12-03), each reproduced before its fix.
+
+A Ctrl-C during an in-process sweep stops it; it is never stored as a run's (or a patient's) failure.
 
 numba's dispatcher turns a Ctrl-C that arrives inside the compiled integrator into a SystemError whose context is
 the KeyboardInterrupt; the sweep's worker and its screening caught it as "one broken run" and kept that row for
-good (found by a bad-input hunt, 2026-12-03: exit 0, a permanent error row, the same seed giving other results).
+good (exit 0, a permanent error row, the same seed giving other results). Bad worker and chunk counts, and a
+correlation matrix singular but for rounding, are refused before anything is written.
 """
 
 from __future__ import annotations
@@ -90,3 +93,41 @@ def test_the_population_calibration_refuses_zero_workers(capsys):
         main(["--workers", "0", "--no-progress"])
     assert stop.value.code == 2
     assert "--workers: 0 is not at least 1" in capsys.readouterr().err
+
+
+SINGULAR = """
+name = "singular"
+base_scenario = "base.toml"
+seed = 3
+[design]
+kind = "cohort"
+samples = 4
+correlation = [[1.0, 0.3, 0.3], [0.3, 1.0, 1.0], [0.3, 1.0, 1.0]]
+[[variables]]
+parameter = "insulin_sensitivity_whole_body"
+unit = "1"
+distribution = "lognormal"
+median = 0.8
+gsd = 1.3
+[[variables]]
+parameter = "beta_function_max"
+unit = "1"
+distribution = "lognormal"
+median = 2.0
+gsd = 1.3
+[[variables]]
+parameter = "beta_mass_max"
+unit = "1"
+distribution = "lognormal"
+median = 1.5
+gsd = 1.2
+"""
+
+
+def test_a_correlation_matrix_singular_but_for_rounding_is_refused_with_the_field(tmp_path):
+    # its smallest eigenvalue is ~4e-17 > 0: it passed "positive definite" and failed later in the Cholesky factor
+    from glucosim.sweep import load_sweep
+
+    path = write_sweep(tmp_path, SINGULAR, BASE)
+    with pytest.raises(SweepError, match=r"sweep.toml: design.correlation: is singular \(smallest eigenvalue"):
+        load_sweep(path)
