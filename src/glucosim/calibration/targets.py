@@ -37,6 +37,8 @@ TARGET_FIELDS = {
     "measure",
 }
 GROUP_FIELDS = {"id", "title", "description", "parameters", "targets", "adopted", "not_adopted_because"}
+NUMBER_FIELDS = ("published", "spread", "low", "high")
+"""A target's fields that are numbers; the others are text."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,38 @@ def _fail(path: Path, message: str):
     raise CalibrationError(f"{path}: {message}")
 
 
+def _is_number(value) -> bool:
+    """A TOML number (integer or float), not a boolean or text."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _tables(path: Path, data: dict, key: str) -> list[dict]:
+    """``data[key]`` as a list of tables, else a CalibrationError naming the field."""
+    entries = data.get(key, [])
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        _fail(path, f"{key}: must be an array of tables ([[{key}]] entries), got {entries!r}")
+    return entries
+
+
+def _check_measurement(path: Path, where: str, entry: dict) -> None:
+    """The target's protocol loads and its subject is a preset, else a CalibrationError naming the file and field.
+
+    Checked when the file is read: a wrong name used to surface after the first evaluation had started, without
+    the file or the field (``clamp_99mU: no such protocol``).
+    """
+    from glucosim.errors import ScenarioError
+    from glucosim.parameters import available_presets
+    from glucosim.scenario.protocol import load_protocol
+
+    try:
+        load_protocol(entry["protocol"])
+    except ScenarioError as exc:
+        _fail(path, f"{where}.protocol: {exc}")
+    presets = available_presets()
+    if entry["subject"] not in presets:
+        _fail(path, f"{where}.subject: '{entry['subject']}' is not a subject preset (allowed: {', '.join(presets)})")
+
+
 def _load_group(path: Path) -> TargetGroup:
     from glucosim.parameters import load_parameter_table
 
@@ -117,6 +151,10 @@ def _load_group(path: Path) -> TargetGroup:
         data = load_toml(path)
     except TOMLDecodeError as exc:
         _fail(path, f"not valid TOML: {exc}")
+    except UnicodeDecodeError as exc:
+        _fail(path, f"not a text file (TOML is UTF-8): {exc}")
+    except OSError as exc:
+        _fail(path, f"cannot be read: {exc}")
     unknown = set(data) - GROUP_FIELDS
     if unknown:
         _fail(path, f"unknown fields {sorted(unknown)} (allowed: {sorted(GROUP_FIELDS)})")
@@ -131,17 +169,19 @@ def _load_group(path: Path) -> TargetGroup:
         _fail(path, "not_adopted_because: a fit that is not adopted needs its reason (at least 40 characters)")
     table = load_parameter_table()
     parameters = []
-    for index, entry in enumerate(data.get("parameters", [])):
+    for index, entry in enumerate(_tables(path, data, "parameters")):
         where = f"parameters[{index}]"
         if set(entry) != {"name", "start"}:
             _fail(path, f"{where}: fields must be exactly name and start (got {sorted(entry)})")
-        if entry["name"] not in table.names:
+        if not _is_number(entry["start"]):
+            _fail(path, f"{where}.start: {entry['start']!r} is not a number")
+        if not isinstance(entry["name"], str) or entry["name"] not in table.names:
             _fail(path, f"{where}.name: '{entry['name']}' is not in models/parameters.toml")
         row = table[entry["name"]]
         row.check(entry["start"], where=f"{path}: {where}.start")
         parameters.append(FreeParameter(entry["name"], float(entry["start"]), data["id"], adopted))
     targets = []
-    for index, entry in enumerate(data["targets"]):
+    for index, entry in enumerate(_tables(path, data, "targets")):
         where = f"targets[{index}]"
         missing = TARGET_FIELDS - set(entry)
         extra = set(entry) - TARGET_FIELDS
@@ -149,6 +189,14 @@ def _load_group(path: Path) -> TargetGroup:
             _fail(
                 path, f"{where}: missing {sorted(missing)}, unknown {sorted(extra)} (fields: {sorted(TARGET_FIELDS)})"
             )
+        for field in sorted(TARGET_FIELDS):
+            wanted_number = field in NUMBER_FIELDS
+            if (wanted_number and not _is_number(entry[field])) or (
+                not wanted_number and not isinstance(entry[field], str)
+            ):
+                kind = "a number" if wanted_number else "text"
+                _fail(path, f"{where}.{field}: {entry[field]!r} is not {kind}")
+        _check_measurement(path, where, entry)
         if entry["kind"] not in KINDS:
             _fail(path, f"{where}.kind: '{entry['kind']}' (allowed: {', '.join(KINDS)})")
         if not entry["spread"] > 0:
@@ -176,7 +224,12 @@ def load_target_groups(directory: Path = TARGET_DIR) -> list[TargetGroup]:
     Raises:
         CalibrationError: a malformed file, a repeated target name or a parameter freed by two groups.
     """
-    groups = [_load_group(path) for path in sorted(Path(directory).glob("*.toml"))]
+    if not Path(directory).is_dir():
+        raise CalibrationError(f"{directory}: not a folder of target files")
+    paths = sorted(Path(directory).glob("*.toml"))
+    if not paths:  # an empty or mistyped folder once fitted nothing and reported success
+        raise CalibrationError(f"{directory}: no target files (*.toml) in this folder")
+    groups = [_load_group(path) for path in paths]
     seen_targets: dict[str, Path] = {}
     seen_parameters: dict[str, Path] = {}
     for group in groups:
