@@ -39,6 +39,31 @@ def _fail(error: Exception | str):
     sys.exit(2)
 
 
+def _check_output(path: Path, suffixes: tuple[str, ...] = (), *, folder: bool = False) -> None:
+    """Refuse, before any work, an output ``path`` that cannot be written or would replace the wrong kind of file.
+
+    ``suffixes``: the file's allowed endings (its suffix says what it is, so an SBML or report ``--out`` cannot
+    replace a scenario, sweep or README by a slip). ``folder``: ``path`` is a folder to write into (made if missing).
+    A path under a file, or a file where a folder is wanted, used to fail with a traceback after minutes of work.
+    """
+    if folder:
+        if path.exists() and not path.is_dir():
+            _fail(f"{path}: is a file; --out is a folder to write into")
+    else:
+        if path.is_dir():
+            _fail(f"{path}: is a folder; --out is the file to write")
+        if suffixes and path.suffix.lower() not in suffixes:
+            endings = ", ".join(suffixes[:-1]) + (" or " if len(suffixes) > 1 else "") + suffixes[-1]
+            _fail(f"{path}: --out must end in {endings} (the kind of file this command writes)")
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        _fail(f"{path}: {ancestor} is a file, not a folder to write into")
+    if not os.access(ancestor, os.W_OK):
+        _fail(f"{path}: folder {ancestor} is not writable")
+
+
 def _deprecated(old: str, new: str) -> None:
     click.echo(f"warning: '{old}' is deprecated; use '{new}'", err=True)
 
@@ -346,6 +371,10 @@ def clinic(protocol, subject: str, at_year: float, out_dir, list_names: bool, st
     _report_plausibility(verdict, strict, "test (its indices are not meaningful)")
 
 
+SBML_SUFFIXES = (".xml", ".sbml")
+"""Endings export-sbml writes to."""
+
+
 @main.command("export-sbml")
 @click.option(
     "--subject",
@@ -372,6 +401,7 @@ def clinic(protocol, subject: str, at_year: float, out_dir, list_names: bool, st
 def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_file: Path):
     """Write the model as SBML Level 3: the fast model at a morning (a clinic test), or with --days the whole
     model over the subject's days."""
+    _check_output(out_file, SBML_SUFFIXES)
     try:
         from glucosim.io.sbml import write_sbml, write_scenario_sbml
     except ImportError:  # pragma: no cover - depends on the environment
@@ -401,8 +431,6 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
 
     if not out_file.parent.is_dir():
         _fail(f"{out_file}: no folder {out_file.parent} to write into")
-    if not os.access(out_file.parent, os.W_OK):
-        _fail(f"{out_file}: folder {out_file.parent} is not writable")
     try:
         loaded = subject_scenario(_subject(subject))
         state, drivers, _ = morning_test_state(loaded, int(round(at_year * DAYS_PER_YEAR)))
@@ -435,6 +463,7 @@ def validation(out_file: Path, no_figures: bool):
     from glucosim.validation.cases import run_validation
     from glucosim.validation.report import write_report
 
+    _check_output(out_file, (".md",))
     cases = run_validation(progress=True)
     path = write_report(cases, out_file, figures=not no_figures)
     quantities = [q for case in cases for q in case.quantities]
@@ -463,6 +492,7 @@ def calibrate(target_dir, report_file: Path, cache_dir, no_cache: bool, write_ta
     """Fit the calibrated parameters to validation/targets, report what the targets pin down (resumable)."""
     from glucosim.calibration import command
 
+    _check_output(report_file, (".md",))
     try:
         outcome = command.run(target_dir, cache_dir=None if no_cache else (cache_dir or "default"), progress=progress)
         for line in command.summary_lines(outcome):
@@ -573,6 +603,9 @@ def figure(name, scenarios, out_file, settings, from_dirs, yes: bool, no_cache: 
             _fail(f"give a figure NAME; choose one of: {', '.join(FIGURES)}")
         return
     out_file = out_file or Path("results") / "figures" / f"{name}.png"
+    from glucosim.plotting.style import FIGURE_FORMATS
+
+    _check_output(out_file, tuple(f".{ending}" for ending in FIGURE_FORMATS))
     try:
         spec = figure_spec(name)
         runs = RunCache(cache_dir=None if no_cache else default_cache_dir())
@@ -659,6 +692,7 @@ def gallery(docs_dir: Path, old_docs_dir, workers: int, yes: bool):
         _deprecated("--docs", "--out")
         docs_dir = old_docs_dir
 
+    _check_output(docs_dir, folder=True)
     runs = RunCache(cache_dir=default_cache_dir())
     try:
         pending = [s for spec in FIGURES.values() if not spec.reads_sweep for s in _default_scenarios(spec)]
