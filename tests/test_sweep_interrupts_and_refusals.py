@@ -131,3 +131,50 @@ def test_a_correlation_matrix_singular_but_for_rounding_is_refused_with_the_fiel
     path = write_sweep(tmp_path, SINGULAR, BASE)
     with pytest.raises(SweepError, match=r"sweep.toml: design.correlation: is singular \(smallest eigenvalue"):
         load_sweep(path)
+
+
+def test_a_second_sweep_racing_into_the_same_folder_leaves_the_first_ones_copies(tmp_path):
+    # two job arrays given one --out: the second looked before the first had linked its manifest, wrote its own
+    # copies and design over the first's, and only then failed on the manifest
+    import hashlib
+
+    from glucosim.sweep import load_sweep
+    from glucosim.sweep.runner import design_table
+    from glucosim.sweep.store import SweepStore
+
+    first = load_sweep(write_sweep(tmp_path / "a", SMALL, BASE))
+    second = load_sweep(write_sweep(tmp_path / "b", SMALL.replace("seed = 3", "seed = 4"), BASE))
+    out = tmp_path / "out"
+    SweepStore(out).initialise(first, design_table(first), 8)
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir() if p.is_file()}
+
+    late = SweepStore(out)
+    real_manifest, calls = late.manifest, []
+
+    def not_there_yet():  # the second process's first look, before the first one's manifest appeared
+        calls.append(1)
+        return None if len(calls) == 1 else real_manifest()
+
+    late.manifest = not_there_yet
+    with pytest.raises(SweepError, match="holds results of a different sweep"):
+        late.initialise(second, design_table(second), 8)
+    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir() if p.is_file()}
+    assert after == before
+
+
+def test_a_folder_stopped_between_its_manifest_and_its_copies_gets_them_on_resume(tmp_path):
+    from glucosim.sweep import load_sweep
+    from glucosim.sweep.runner import design_table
+    from glucosim.sweep.store import DESIGN_FILE, SweepStore
+
+    loaded = load_sweep(write_sweep(tmp_path / "a", SMALL, BASE))
+    out = tmp_path / "out"
+    SweepStore(out).initialise(loaded, design_table(loaded), 8)
+    expected = (out / "sweep.toml").read_bytes()
+    (out / "sweep.toml").unlink()
+    (out / DESIGN_FILE).write_bytes(b"not parquet")  # truncated or damaged: it used to stay so, unnoticed
+    said = []
+    SweepStore(out, announce=said.append).initialise(loaded, design_table(loaded), 8)
+    assert (out / "sweep.toml").read_bytes() == expected
+    assert SweepStore(out).design().equals(design_table(loaded))
+    assert any("unreadable; written again" in line for line in said)

@@ -235,13 +235,34 @@ class SweepStore:
             return self._grow(existing, manifest, loaded, design_table)
         if existing is not None:
             self._check_same(existing, manifest)
+            self._write_copies(loaded, design_table, fresh=False)
             return existing
-        write_bytes_whole(self.out_dir / "sweep.toml", loaded.text.encode())
-        write_bytes_whole(self.out_dir / "base_scenario.toml", loaded.base_text.encode())
-        write_bytes_whole(self.out_dir / "parameters.toml", PARAMETER_TABLE_PATH.read_bytes())
-        write_parquet_atomically(design_table, self.out_dir / DESIGN_FILE)
-        self._create_manifest(manifest)
+        # the manifest first (atomic create-if-absent, then checked): a second sweep started into the same empty
+        # folder is refused before it writes anything, where it used to overwrite the first one's copies and design
+        created = self._create_manifest(manifest)
+        self._write_copies(loaded, design_table, fresh=created)
         return self.manifest()
+
+    def _write_copies(self, loaded, design_table, fresh: bool) -> None:
+        """The folder's copies of the sweep, base scenario and table, and its design: all of them in a folder this
+        call created; else those missing (a run stopped between the manifest and its copies) and a design table
+        that does not read back (it is the sweep's, computed again from its seed)."""
+        copies = {
+            "sweep.toml": loaded.text.encode(),
+            "base_scenario.toml": loaded.base_text.encode(),
+            "parameters.toml": PARAMETER_TABLE_PATH.read_bytes(),
+        }
+        for name, data in copies.items():
+            if fresh or not (self.out_dir / name).is_file():
+                write_bytes_whole(self.out_dir / name, data)
+        if not fresh:
+            try:
+                read_parquet_file(self.out_dir / DESIGN_FILE)
+                return
+            except Exception:  # noqa: BLE001 - any unreadable design is written again
+                if (self.out_dir / DESIGN_FILE).exists():
+                    self.announce(f"{self.out_dir / DESIGN_FILE}: unreadable; written again from the sweep's seed")
+        write_parquet_atomically(design_table, self.out_dir / DESIGN_FILE)
 
     def _grow(self, existing: dict, manifest: dict, loaded, design_table) -> dict:
         """A cohort asked with more patients: patient i does not depend on the cohort size, so the finished
@@ -277,14 +298,19 @@ class SweepStore:
         if names and not names & {CHUNK_DIR, "sweep.toml"}:  # a sweep's folder (its manifest moved away) has these
             raise SweepError(f"{self.out_dir}: is not empty and holds no sweep; choose another --out")
 
-    def _create_manifest(self, manifest: dict) -> None:
-        """Write the manifest unless another process (a job-array task) just did; then check it."""
+    def _create_manifest(self, manifest: dict) -> bool:
+        """Write the manifest unless another process (a job-array task) just did; then check it.
+
+        Returns whether this call created it (False: another process did, for this same sweep).
+        """
         temporary = temporary_beside(self.out_dir / MANIFEST_FILE)
         temporary.write_text(json.dumps(manifest, indent=2) + "\n")
         try:
             os.link(temporary, self.out_dir / MANIFEST_FILE)  # atomic create-if-absent
+            return True
         except FileExistsError:
             self._check_same(self.manifest(), manifest)
+            return False
         finally:
             temporary.unlink()
 
