@@ -160,3 +160,22 @@ def test_draws_are_reproducible_and_patient_i_is_the_same_at_any_size(tool):
     shipped = design_table(load_sweep(str(tool.SWEEP)))
     shipped = shipped[shipped["arm"] == "control"].sort_values("sample")[names].to_numpy()
     np.testing.assert_array_equal(large, shipped[:60])
+
+
+def test_reading_from_diagnosis_is_the_one_subject_reading(tool):
+    """With the diagnosis at the first 126-mg/dl day, the readings counted from it are course_measures' own."""
+    from glucosim.calibration.course import course_measures
+
+    onset = 399
+    daily = synthetic_run(onset, onset + tool.PROTOCOL_DAYS + 1)
+    daily["fasting_glucose_mg_dl"] = np.where(daily["day"] < onset, 110.0, 126.0 + (daily["day"] - onset) // 40)
+    daily["homa_b"] = 50.0
+    daily = daily.set_index("day", drop=False)
+    row = tool.readings(daily, onset, body_weight_kg=90.0, height_cm=175.0)
+    one_subject = course_measures(daily, 90.0, daily)
+    assert one_subject["diagnosis_year"] * 365.25 == pytest.approx(onset)
+    assert row["hba1c_1y_from_diagnosis"] == one_subject["hba1c_1y_after_diagnosis_percent"]
+    assert row["hba1c_6y_from_diagnosis"] == one_subject["hba1c_6y_after_diagnosis_percent"]
+    assert row["fasting_1y_from_diagnosis_mg_dl"] == pytest.approx(
+        one_subject["fasting_glucose_1y_after_diagnosis_mg_dl"]
+    )

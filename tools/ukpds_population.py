@@ -31,8 +31,9 @@ The design, fixed before the measurement was run (docs/ukpds_population.md says 
    quartiles with and without the entry criterion; the share in remission (HbA1c < 6.0 %, ``REMISSION_HBA1C``; and
    < 6.5 %, the consensus definition of remission, ``REMISSION_HBA1C_CONSENSUS``) and failing (HbA1c >= 7.0 %,
    ``FAILURE_HBA1C``); the share whose fasting glucose passes 15 mmol/l after randomisation (UKPDS then added drugs
-   in the conventional arm: not modelled here). Also the same quantities counted from the diagnosis
-   (``glucosim.calibration.course.course_measures``: the one-subject reading), and the baseline at diagnosis.
+   in the conventional arm: not modelled here). Also HbA1c and fasting glucose counted from the diagnosis, on the
+   days ``glucosim.calibration.course.course_measures`` reads for the one subject (tests/test_ukpds_population.py
+   checks they are its values), and the baseline at diagnosis.
 
 Progress goes to stderr; CPU time (this process and its workers) is printed at the end.
 """
@@ -145,6 +146,7 @@ def readings(daily, onset: int, body_weight_kg: float, height_cm: float) -> dict
     from the diagnosis (``onset``): randomisation 3 months later, then 1 and 6 years after it.
     """
     from glucosim.calibration.course import SMOOTH_DAYS
+    from glucosim.physiology.units import DAYS_PER_YEAR
 
     fasting = daily["fasting_glucose_mg_dl"].rolling(SMOOTH_DAYS, min_periods=1).mean().to_numpy(float)
     hba1c = daily["hba1c_percent"].to_numpy(float)
@@ -168,6 +170,11 @@ def readings(daily, onset: int, body_weight_kg: float, height_cm: float) -> dict
         "fasting_6y_mg_dl": at(fasting, randomised + SIX_YEARS_DAYS),
         "hba1c_6y": at(hba1c, randomised + SIX_YEARS_DAYS),
         "max_fasting_after_entry_mg_dl": float(np.max(after)) if len(after) else math.nan,
+        # counted from the diagnosis, on the days ``course.course_measures`` reads for the one subject (onset + 1 and
+        # 6 years of 365.25 days, rounded), from this run's diagnosis day, whichever rule gave it
+        "hba1c_1y_from_diagnosis": at(hba1c, round(onset + DAYS_PER_YEAR)),
+        "hba1c_6y_from_diagnosis": at(hba1c, round(onset + 6 * DAYS_PER_YEAR)),
+        "fasting_1y_from_diagnosis_mg_dl": at(fasting, round(onset + DAYS_PER_YEAR)),
     }
 
 
@@ -179,7 +186,7 @@ def protocol_run(task: tuple) -> dict:
     values), lengthened to the diagnosis plus ``PROTOCOL_DAYS``, with ``diet_therapy_scenario`` from the diagnosis.
     """
     import glucosim
-    from glucosim.calibration.course import course_measures, diagnosis_day, diet_therapy_scenario
+    from glucosim.calibration.course import diagnosis_day, diet_therapy_scenario
     from glucosim.physiology.indices import Par
     from glucosim.sweep.screening import reference_scenario
 
@@ -200,10 +207,6 @@ def protocol_run(task: tuple) -> dict:
     row |= readings(daily, int(onset), float(p[Par.body_weight]), float(p[Par.height_cm]))
     # the protocol run repeats the control course up to the diagnosis: its own first 126-mg/dl day should agree
     row["protocol_run_diagnosis_day"] = float(diagnosis_day(daily) if diagnosis_day(daily) is not None else math.nan)
-    from_diagnosis = course_measures(daily, float(p[Par.body_weight]), daily)
-    row["hba1c_1y_from_diagnosis"] = from_diagnosis["hba1c_1y_after_diagnosis_percent"]
-    row["hba1c_6y_from_diagnosis"] = from_diagnosis["hba1c_6y_after_diagnosis_percent"]
-    row["fasting_1y_from_diagnosis_mg_dl"] = from_diagnosis["fasting_glucose_1y_after_diagnosis_mg_dl"]
     return row
 
 
