@@ -386,10 +386,35 @@ def table_lines(targets: list[CourseTarget], values: dict[str, dict[str, float]]
 
 
 def main(argv: list[str]) -> int:
+    """``python -m glucosim.calibration.course [--grid]``: the course targets against the table, or the grid's fit.
+
+    Exit status 0; with ``--grid``, 1 when the table does not hold the grid's best point (rerun the grid and write
+    its values into models/parameters.toml), 2 on a bad argument. There is no cache: the table is one evaluation
+    (~4 s), the grid nine.
+    """
+    import argparse
+
+    from glucosim.parameters import load_parameter_table
+
+    parser = argparse.ArgumentParser(
+        prog="python -m glucosim.calibration.course",
+        description="The course of the decline: scenario 03 against validation/course (Whitehall II, UKPDS 16, "
+        "a stable stage 2); the table's values, or with --grid the grid that chose them.",
+    )
+    parser.add_argument(
+        "--grid", action="store_true", help=f"evaluate the grid of {', '.join(GRID)} and check the table holds its best"
+    )
+    args = parser.parse_args(argv)
     targets = load_course_targets()
-    if "--grid" in argv:
+    if args.grid:
         parameters, cost = fit_grid(targets)
         print(f"best: {parameters} (objective {cost:.2f})")
+        table = load_parameter_table()
+        held = {name: float(table[name].value) for name in parameters}
+        if held != parameters:
+            print(f"the table holds {held}, not the grid's best: write the best into models/parameters.toml")
+            return 1
+        print("the table holds the grid's best point")
         return 0
     values = evaluate_course(targets)
     print("\n".join(table_lines(targets, values)))
