@@ -178,3 +178,54 @@ def test_a_folder_stopped_between_its_manifest_and_its_copies_gets_them_on_resum
     assert (out / "sweep.toml").read_bytes() == expected
     assert SweepStore(out).design().equals(design_table(loaded))
     assert any("unreadable; written again" in line for line in said)
+
+
+@pytest.fixture(scope="module")
+def screened(tmp_path_factory):
+    """A small copy of the shipped screened sweep (40 patients: two screening chunks), run once."""
+    from tests.test_sweep_screening import _small_shipped
+
+    root = tmp_path_factory.mktemp("screened")
+    path = _small_shipped(root / "file", screened=True, samples=40)
+    run_sweep(path, root / "reference", workers=1, progress=False, announce=lambda line: None)
+    return path, root / "reference"
+
+
+def _copy(reference, out):
+    import shutil
+
+    shutil.copytree(reference, out)
+    return out
+
+
+def test_an_edited_screening_chunk_is_screened_again(screened, tmp_path):
+    # a chunk that still reads, with its samples, but whose values changed (a patient flipped to enrolled) was taken
+    # as it was: the rebuilt table disagreed with the simulated runs
+    import pandas as pd
+
+    from glucosim.sweep.store import SCREENING_DIR, SCREENING_FILE, SweepStore
+
+    path, reference = screened
+    out = _copy(reference, tmp_path / "edited")
+    chunk = out / SCREENING_DIR / "chunk-000000.parquet"
+    frame = pd.read_parquet(chunk)
+    frame.loc[0, "enrolled"] = not bool(frame.loc[0, "enrolled"])
+    frame.to_parquet(chunk)
+    (out / SCREENING_FILE).unlink()
+    said = []
+    run_sweep(path, out, workers=1, progress=False, announce=said.append)
+    assert any("screening chunk 0" in line and "changed since it was written" in line for line in said)
+    pdt.assert_frame_equal(SweepStore(out).load_screening(), SweepStore(reference).load_screening(), check_dtype=False)
+
+
+def test_a_truncated_screening_table_is_rebuilt_from_its_chunks(screened, tmp_path):
+    # it ended the rerun, and the DPP table, with pyarrow's "Parquet magic bytes not found"
+    from glucosim.sweep.store import SCREENING_FILE, SweepStore
+
+    path, reference = screened
+    out = _copy(reference, tmp_path / "truncated")
+    with open(out / SCREENING_FILE, "r+b") as handle:
+        handle.truncate(100)
+    assert SweepStore(out, announce=lambda line: None).load_screening() is not None  # read from the chunks
+    run_sweep(path, out, workers=1, progress=False, announce=lambda line: None)
+    pdt.assert_frame_equal(SweepStore(out).load_screening(), SweepStore(reference).load_screening(), check_dtype=False)

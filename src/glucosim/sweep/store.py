@@ -93,6 +93,15 @@ def _file_record(path: Path) -> dict:
     return {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
+def _read_json_record(path: Path) -> dict | None:
+    """A chunk's record (a JSON object with its sha256), or None when missing or unreadable."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return record if isinstance(record, dict) and "sha256" in record else None
+
+
 def _matches(path: Path, record: dict | None) -> bool:
     if record is None or not path.is_file():
         return False
@@ -361,12 +370,7 @@ class SweepStore:
         return min(manifest["chunk_runs"], manifest["n_runs"] - index * manifest["chunk_runs"])
 
     def _read_record(self, index: int) -> dict | None:
-        path = self.out_dir / CHUNK_DIR / record_name(index)
-        try:
-            record = json.loads(path.read_text())
-            return record if isinstance(record, dict) and "sha256" in record else None
-        except (OSError, ValueError, UnicodeDecodeError):
-            return None
+        return _read_json_record(self.out_dir / CHUNK_DIR / record_name(index))
 
     def _chunk_is_sound(self, manifest: dict, index: int) -> tuple[bool, str]:
         """Whether chunk ``index`` is whole and belongs here (and why not)."""
@@ -480,37 +484,57 @@ class SweepStore:
             path = directory / chunk_name(index)
             first = index * SCREENING_CHUNK_SAMPLES
             expected = np.arange(first, min(first + SCREENING_CHUNK_SAMPLES, n_samples))
+            record_path = directory / record_name(index)
+            record = _read_json_record(record_path)
             try:
                 samples = _read_table(path, columns=["sample"]).column("sample").to_numpy()
             except Exception:  # noqa: BLE001 - any unreadable file is screened again
                 samples = None
-            if samples is not None and np.array_equal(samples, expected):
-                done.add(index)
-            elif samples is not None and np.array_equal(samples, expected[: len(samples)]):
+            if (
+                samples is not None
+                and np.array_equal(samples, expected[: len(samples)])
+                and len(samples) < len(expected)
+            ):
                 path.unlink()  # the last chunk of a cohort that grew since: screened again with its new samples
+                record_path.unlink(missing_ok=True)
+            elif (
+                samples is not None and np.array_equal(samples, expected) and (record is None or _matches(path, record))
+            ):
+                if record is None:  # killed between the two writes, or written before chunks had records: adopted
+                    write_bytes_whole(record_path, json.dumps(_file_record(path)).encode())
+                done.add(index)
             else:
                 os.replace(path, path.with_name(path.name + CORRUPT_SUFFIX))
+                record_path.unlink(missing_ok=True)
                 self.announce(
-                    f"screening chunk {index} ({SCREENING_DIR}/{chunk_name(index)}): unreadable or not its "
-                    "samples; set aside, it will be screened again"
+                    f"screening chunk {index} ({SCREENING_DIR}/{chunk_name(index)}): unreadable, not its samples or "
+                    "changed since it was written; set aside, it will be screened again"
                 )
         return done
 
     def write_screening_chunk(self, index: int, frame) -> None:
-        """Store one screening chunk, whole or not at all."""
+        """Store one screening chunk, whole or not at all, and its record (size and checksum): a chunk edited or
+        damaged later is screened again instead of being taken as it is."""
         (self.out_dir / SCREENING_DIR).mkdir(parents=True, exist_ok=True)
-        write_parquet_atomically(frame, self.out_dir / SCREENING_DIR / chunk_name(index))
+        path = self.out_dir / SCREENING_DIR / chunk_name(index)
+        write_parquet_atomically(frame, path)
+        write_bytes_whole(self.out_dir / SCREENING_DIR / record_name(index), json.dumps(_file_record(path)).encode())
 
-    def load_screening(self, samples=None):
+    def load_screening(self, samples=None, from_chunks: bool = False):
         """The screening table (one row per screened sample, in sample order), or None if the sweep was not
-        screened; ``samples``: only those (read from the chunks that hold them)."""
+        screened; ``samples``: only those (read from the chunks that hold them); ``from_chunks``: built from the
+        chunks even when screening.parquet is there (to write it)."""
         import pandas as pd
 
         final = self.out_dir / SCREENING_FILE
         manifest = self.manifest() or {}
-        if final.is_file() and samples is None:
-            table = read_parquet_file(final)
-            if len(table) == manifest.get("n_samples"):
+        if final.is_file() and samples is None and not from_chunks:
+            try:
+                table = read_parquet_file(final)
+            except Exception:  # noqa: BLE001 - an unreadable table is rebuilt from the chunks below
+                self.announce(f"{final}: unreadable; read from the screening chunks instead")
+                table = None
+            if table is not None and len(table) == manifest.get("n_samples"):
                 return table
         directory = self.out_dir / SCREENING_DIR
         if not directory.is_dir():
@@ -527,7 +551,7 @@ class SweepStore:
     def consolidate_screening(self) -> None:
         """Write screening.parquet (every sample, in order) from the screening chunks, atomically; refused unless
         the chunks hold every sample of the design (a table short of patients would drop them from the analysis)."""
-        table = self.load_screening()
+        table = self.load_screening(from_chunks=True)  # the chunks are checked against their records; this file not
         n_samples = (self.manifest() or {}).get("n_samples")
         if table is None or (n_samples is not None and list(map(int, table["sample"])) != list(range(n_samples))):
             raise SweepError(
