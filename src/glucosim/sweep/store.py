@@ -12,7 +12,9 @@ Layout of ``DIR``::
     results.parquet      all chunks in run order, written when the last chunk lands
     summary.json         counts, failures, outcome by arm (written with results.parquet)
     screening/chunk-000000.parquet  a screened sweep's ([screening]) screening of samples [0, SCREENING_CHUNK_SAMPLES)
+    screening/chunk-000000.json     its record (bytes, SHA-256): an edited or damaged chunk is screened again
     screening.parquet    all of them in sample order (sweep.screening.SCREENING_COLUMNS), written with results.parquet
+                         from the checked chunks (an unreadable one is rebuilt from them)
 
 Parquet, not Zarr: a run's outputs are a row of mixed types (stage names,
 error messages, numbers), written and read as a table; one file per chunk
