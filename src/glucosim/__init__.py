@@ -62,7 +62,7 @@ _LAZY = {
     "cgm_metrics": "glucosim.simulation.trace:cgm_metrics",
     "load_parameter_table": "glucosim.parameters:load_parameter_table",
     "available_presets": "glucosim.parameters:available_presets",
-    "run_protocol": "glucosim.clinic.runner:run_protocol",
+    "run_protocol": "glucosim.api:run_protocol",
     "available_protocols": "glucosim.clinic.protocol:available_protocols",
     "make_figure": "glucosim.figures:make_figure",
     "available_figures": "glucosim.figures:available_figures",

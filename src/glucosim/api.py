@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -100,8 +101,23 @@ def _n_days(duration: dict, where: str) -> int:
 
 
 def _number(value) -> bool:
-    """A real number (not a boolean): the only kind of day or year worth comparing before validation."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A real number (not a boolean; numpy's scalars included): the only kind of day or year worth comparing before
+    validation (np.int64(3), as numpy code gives a day, was refused as "not a day")."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _plain(value):
+    """``value`` with numpy's scalars (np.int64, np.float64, np.bool_) as the Python numbers they hold, inside lists,
+    tuples and dicts too: the scenario's validation takes Python numbers (duration_days=np.int64(3) was refused as
+    "Input should be a valid integer")."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(item) for item in value)
+    item = getattr(value, "item", None)
+    if item is not None and type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return item()
+    return value
 
 
 def _drop_after_end(data: dict, where: str) -> None:
@@ -249,6 +265,7 @@ def load_scenario(scenario: str | Path | Mapping | Scenario | LoadedScenario, /,
     from glucosim.scenario.text import to_toml
 
     data, loaded, source, text = _base(scenario)
+    overrides = {name: _plain(value) for name, value in overrides.items()}
     if not overrides:
         if loaded is not None:
             return loaded
@@ -410,3 +427,39 @@ def available_scenarios() -> list[str]:
     from glucosim._resources import shipped_scenarios
 
     return list(shipped_scenarios())
+
+
+def run_protocol(protocol, subject, day: int = 0, state=None):
+    """Run a clinic test (OGTT, IVGTT, clamp, ...) on a subject as it is on the morning of `day`.
+
+    **Main arguments:**
+
+    - `protocol`: a shipped protocol name (`glucosim.available_protocols()`, e.g. `"ogtt_75g"`), a protocol file
+      path, or a `LoadedProtocol`.
+    - `subject`: a preset name, a scenario file path or shipped name, or a `LoadedScenario`.
+
+    **Other arguments:**
+
+    - `day`: the day of the subject's scenario whose morning the test is done on (0 = its start; whole days,
+      numpy's integers included).
+    - `state`: the subject's state at midnight of `day`, if already known (e.g.
+      `SimulationResult.midnight_states[day]`); otherwise computed.
+
+    **Returns:**
+
+    A `ClinicResult`: the samples and the protocol's indices (`glucosim.clinic.runner.run_protocol`).
+
+    **Raises:**
+
+    - `ClinicError`: `day` is not a whole day from 0, or not a day of the subject's scenario.
+    - `ScenarioError`: an unknown protocol or subject.
+    """
+    from glucosim.clinic.runner import run_protocol as run_clinic_protocol
+    from glucosim.errors import ClinicError
+
+    # day="3" and day=2.7 raised TypeErrors from inside the run
+    if not (_number(day) and float(day).is_integer() and day >= 0):
+        raise ClinicError(
+            f"day: {day!r} is not a day to test on; allowed: whole days from 0 (0 = the scenario's start)"
+        )
+    return run_clinic_protocol(protocol, subject, int(day), state)
