@@ -229,3 +229,14 @@ def test_a_truncated_screening_table_is_rebuilt_from_its_chunks(screened, tmp_pa
     assert SweepStore(out, announce=lambda line: None).load_screening() is not None  # read from the chunks
     run_sweep(path, out, workers=1, progress=False, announce=lambda line: None)
     pdt.assert_frame_equal(SweepStore(out).load_screening(), SweepStore(reference).load_screening(), check_dtype=False)
+
+
+def test_a_base_scenario_cut_short_by_the_sweeps_duration_says_so(tmp_path):
+    # "a change starts on day 3287, after the end of the run" named the base file only, not the sweep's
+    # duration_years that had cut it short
+    from glucosim.sweep import load_sweep
+
+    base = BASE.replace("duration_days = 10", "duration_days = 400") + "[[changes]]\nfrom_day = 300\nsleep_h = 6\n"
+    path = write_sweep(tmp_path, SMALL.replace("seed = 3\n", "seed = 3\nduration_years = 0.5\n"), base)
+    with pytest.raises(SweepError, match=r"after the end of the run .*the sweep's duration_years = 0.5 replaces"):
+        load_sweep(path)
