@@ -240,3 +240,42 @@ def test_a_base_scenario_cut_short_by_the_sweeps_duration_says_so(tmp_path):
     path = write_sweep(tmp_path, SMALL.replace("seed = 3\n", "seed = 3\nduration_years = 0.5\n"), base)
     with pytest.raises(SweepError, match=r"after the end of the run .*the sweep's duration_years = 0.5 replaces"):
         load_sweep(path)
+
+
+def test_the_weight_goal_share_leaves_out_weights_not_read():
+    # with the follow-up's day not sampled, every weight was NaN and the table said "0 % at the goal"
+    import math
+
+    import pandas as pd
+
+    from glucosim.analysis.sweep.dpp import weight_goal_table
+
+    results = pd.DataFrame(
+        {
+            "arm": ["life"] * 3,
+            "status": ["ok"] * 3,
+            "sample": [0, 1, 2],
+            "body_weight": [100.0, 100.0, 100.0],
+            "weight_change_week24_kg": [-8.0, -2.0, float("nan")],
+            "weight_change_end_kg": [float("nan")] * 3,
+        }
+    )
+    row = weight_goal_table(results).iloc[0]
+    assert row["at_goal_week24_percent"] == pytest.approx(50.0)  # 1 of the 2 read, not 1 of 3
+    assert math.isnan(row["at_goal_end_percent"])
+
+
+def test_a_one_year_sweep_is_tabulated_at_one_year(monkeypatch, capsys):
+    # its runs last 365 days, 0.9993 years, and "--years 1" was refused as longer than the runs
+    from glucosim.analysis.sweep import dpp
+    from glucosim.sweep import store
+
+    manifest = {"run_years": 365 / 365.25, "n_years": 1, "arms": ["control"]}
+    monkeypatch.setattr(store.SweepStore, "manifest", lambda self: manifest)
+    monkeypatch.setattr(dpp, "load_trial_results", lambda out_dir: "results")
+    monkeypatch.setattr(dpp, "trial_table", lambda results, arm, years: f"table at {years:g} years")
+    monkeypatch.setattr(dpp, "markdown", lambda table: table + "\n")
+    assert dpp.main(["somewhere", "--years", "1"]) == 0
+    assert "table at 1 years" in capsys.readouterr().out
+    assert dpp.main(["somewhere", "--years", "1.01"]) == 2
+    assert "the runs last 0.9993 years (365 days)" in capsys.readouterr().err

@@ -275,8 +275,9 @@ def weight_goal_table(results, enrolled_samples=None):
             fraction = change_kg / ok["body_weight"].to_numpy(float)
             row[f"weight_change_{label}_kg"] = float(np.nanmean(change_kg)) if len(ok) else math.nan
             row[f"weight_change_{label}_percent"] = 100.0 * float(np.nanmean(fraction)) if len(ok) else math.nan
+            measured = fraction[np.isfinite(fraction)]  # a weight not read that day is not "not at the goal"
             row[f"at_goal_{label}_percent"] = (
-                100.0 * float(np.mean(fraction <= -WEIGHT_GOAL_FRACTION)) if len(ok) else math.nan
+                100.0 * float(np.mean(measured <= -WEIGHT_GOAL_FRACTION)) if len(measured) else math.nan
             )
         rows.append(row)
     return pd.DataFrame(rows)
@@ -494,8 +495,14 @@ def main(argv: list[str] | None = None) -> int:
     if manifest is None:
         print(f"error: {args.results_dir} holds no sweep results", file=sys.stderr)
         return 2
-    if manifest.get("run_years", manifest["n_years"]) + 1e-9 < args.years:
-        print(f"error: the runs last {manifest.get('run_years')} years, less than the follow-up", file=sys.stderr)
+    run_years = manifest.get("run_years", manifest["n_years"])
+    # within a day: a 1-year sweep's runs last 365 days, 0.9993 years, and --years 1 was refused for it
+    if run_years + 1.0 / DAYS_PER_YEAR < args.years:
+        print(
+            f"error: --years {args.years:g}: the runs last {run_years:.4g} years "
+            f"({run_years * DAYS_PER_YEAR:.0f} days), less than the follow-up",
+            file=sys.stderr,
+        )
         return 2
     results = load_trial_results(args.results_dir)
     print(markdown(trial_table(results, manifest["arms"][0], args.years)), end="")
