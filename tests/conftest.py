@@ -55,27 +55,28 @@ most of the suite is single-threaded simulation. A run naming files or tests sta
 for a single file); ``-n 0`` or ``-p no:xdist`` runs the whole suite in one process too."""
 
 HEAVY_FILES_FIRST = (
-    "test_envelope.py",  # full-resolution 20-year references in 2 processes of its own
-    "test_calibration.py",  # the full calibration fit from its start values (~2 min of CPU since 2026-12-03)
-    "test_notebooks.py",
-    "test_solver.py",  # a year against scipy; integrators compiled for test right-hand sides
-    "test_scenarios.py",
-    "test_sweep_faults.py",
-    "test_install.py",
-    "test_outputs.py",
-    "test_solver_rosw.py",  # 46 s: ran last, alone, in the full run of 2026-12-03 (not listed then)
-    "test_sbml.py",
-    "test_sweep_analysis.py",
-    "test_figures.py",
-    "test_sweep.py",
-    "test_reference_models.py",
-    "test_validation.py",
-    "test_sweep_cluster.py",
+    "test_envelope.py",  # ~175 s, and full-resolution 20-year references in 2 processes of its own: first, to overlap
+    "test_calibration.py",  # ~190 s: the full calibration fit from its start values is 150 s of it
+    "test_solver.py",  # ~170 s: a year against scipy; integrators compiled for test right-hand sides
+    "test_notebooks.py",  # ~120 s
+    "test_outputs.py",  # ~100 s: runs killed at random moments
+    "test_sweep_screening.py",  # ~90 s (two 75-patient sweeps in its fixture): unlisted, it ran last on 2026-12-03
+    "test_sweep_cluster.py",  # ~75 s
+    "test_install.py",  # ~75 s
+    "test_solver_rosw.py",  # ~70 s
+    "test_validation.py",  # ~65 s
+    "test_scenarios.py",  # ~60 s
+    "test_sweep.py",  # ~60 s
+    "test_sweep_faults.py",  # ~50 s
+    "test_figures.py",  # ~50 s
+    "test_reference_models.py",  # ~50 s
+    "test_sbml.py",  # ~30 s since roadrunner compiles with LLJIT (~290 s before)
+    "test_sweep_analysis.py",  # ~30 s
     "test_properties.py",
 )
-"""Test files by cost, the longest first (measured: a full run's --durations, 2026-12-02); the order within a file
-is kept. With workers, each file runs whole on one worker (module fixtures are computed once), and the longest files
-start first so that no long file is left to run alone at the end."""
+"""Test files by cost, the longest first (measured: a full run's --durations, 2026-12-03 18:30, 2 workers, load ~4);
+the order within a file is kept. With workers, each file runs whole on one worker (module fixtures are computed once),
+and the longest files start first so that no long file is left to run alone at the end."""
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -1,5 +1,6 @@
 """The numba DOPRI5 core: analytic problems, convergence order, failure reports, and scipy agreement."""
 
+import functools
 import math
 
 import numba
@@ -11,7 +12,6 @@ from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, St
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.simulation.initial_state import initial_state
 from glucosim.simulation.organ import default_tolerances, organ_ensemble, organ_integrator
-from glucosim.solver.dopri5 import bind_integrator
 from glucosim.solver.segments import Schedule, Tolerances, integrate_schedule
 from tests._scipy_reference import solve_with_scipy
 
@@ -27,8 +27,21 @@ def _blow_up_rhs(t, y, drv, p, dydt):
     dydt[0] = y[0] * y[0]
 
 
-_decay = bind_integrator(_decay_rhs, "integrate_test_decay")
-_blow_up = bind_integrator(_blow_up_rhs, "integrate_test_blow_up")
+@functools.cache
+def _bound(method, rhs, name):
+    """The integrator of ``method`` for a test right-hand side, bound once per process under one name per method.
+
+    Each name is a numba function of its own: compiled (or loaded from numba's disk cache) once per name. Binding the
+    same rhs under another name compiled the same kernel again (the dopri5 integrators below were bound both as
+    ``integrate_test_decay`` and ``integrate_test_decay_dopri5`` until 2026-12-03), and binding it again in every test
+    loaded it from disk again."""
+    from glucosim.solver import get_method
+
+    return get_method(method).bind(rhs, f"{name}_{method}")
+
+
+_decay = _bound("dopri5", _decay_rhs, "integrate_test_decay")  # bind_integrator: get_method("dopri5").bind
+_blow_up = _bound("dopri5", _blow_up_rhs, "integrate_test_blow_up")
 
 
 def _schedule(rates, length=1.0, jumps=None):
@@ -261,7 +274,7 @@ def test_ensemble_is_identical_to_single_patients(make_scenario):
 def test_ensemble_failure_names_the_patient():
     from glucosim.solver import bind_ensemble, integrate_ensemble
 
-    blow_up = bind_ensemble(_blow_up_rhs, "integrate_test_blow_up")
+    blow_up = bind_ensemble(_blow_up_rhs, "integrate_test_blow_up_dopri5")  # its core is _blow_up's
     y0 = np.array([[0.1, 0.0], [1.0, 0.0]])  # the second blows up at t = 1
     with pytest.raises(SolverError, match="patient 1"):
         integrate_ensemble(
@@ -351,10 +364,6 @@ def test_simulate_records_the_method_and_rejects_unknown_ones(make_scenario):
 
 
 # ---------------------------------------------------------------- every registered method meets the contract
-def _bound(method, rhs, name):
-    from glucosim.solver import get_method
-
-    return get_method(method).bind(rhs, f"{name}_{method}")
 
 
 METHODS = ("dopri5", "dop853", "ros34pw2")
