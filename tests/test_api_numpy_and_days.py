@@ -35,3 +35,14 @@ def test_a_numpy_test_day_is_a_day():
     by_numpy = glucosim.run_protocol("fasting", "healthy", day=np.int64(0))
     by_int = glucosim.run_protocol("fasting", "healthy", day=0)
     assert by_numpy.indices == by_int.indices
+
+
+def test_a_namedtuple_in_the_overrides_is_read_as_a_tuple():
+    from collections import namedtuple
+
+    from glucosim.api import _plain
+
+    Pair = namedtuple("Pair", "x y")
+    assert _plain(Pair(np.int64(1), np.float64(2.5))) == (1, 2.5)
+    assert _plain([np.int64(1), {"a": np.float32(0.5)}]) == [1, {"a": 0.5}]
+    assert isinstance(_plain(np.int64(3)), int) and isinstance(_plain(np.arange(2)), np.ndarray)

@@ -60,3 +60,10 @@ def test_a_binary_file_is_refused_as_not_text(tmp_path):
     (tmp_path / "toy.toml").write_bytes(b"\xff\xfe\x00binary")
     with pytest.raises(CalibrationError, match=r"toy\.toml: not a text file"):
         load_target_groups(tmp_path)
+
+
+def test_a_file_with_no_targets_is_refused(tmp_path):
+    # targets = [] loaded as a group that fits nothing, the empty folder's failure again
+    (tmp_path / "toy.toml").write_text('id = "toy"\ntitle = "toy"\ntargets = []\n')
+    with pytest.raises(CalibrationError, match=r"toy\.toml: targets: at least one \[\[targets\]\] entry"):
+        load_target_groups(tmp_path)

@@ -55,3 +55,9 @@ def test_an_output_that_is_a_folder_is_refused(tmp_path):
     result = CliRunner().invoke(main, ["export-sbml", "--out", str(tmp_path / "model.xml")])
     assert result.exit_code == 2
     assert "is a directory" in result.output  # click's own check (dir_okay=False), before the command's
+
+
+def test_a_gallery_folder_that_is_a_file_is_refused(a_file):
+    result = CliRunner().invoke(main, ["gallery", "--out", str(a_file / "docs")])
+    assert result.exit_code == 2
+    assert f"{a_file} is a file, not a folder to write into" in result.output

@@ -279,3 +279,54 @@ def test_a_one_year_sweep_is_tabulated_at_one_year(monkeypatch, capsys):
     assert "table at 1 years" in capsys.readouterr().out
     assert dpp.main(["somewhere", "--years", "1.01"]) == 2
     assert "the runs last 0.9993 years (365 days)" in capsys.readouterr().err
+
+
+def test_numpy_counts_are_taken_as_whole_numbers(tmp_path):
+    # np.int64(8) passed the check and then failed in the manifest's JSON, after the folder was made
+    import numpy as np
+
+    path = write_sweep(tmp_path / "files", SMALL, BASE)
+    outcome = run_sweep(path, tmp_path / "out", workers=np.int64(1), chunk_runs=np.int64(1), progress=False)
+    assert outcome.complete
+    with pytest.raises(SweepError, match="task_index must be a whole number"):
+        run_sweep(path, tmp_path / "other", task_index=True, task_count=2, progress=False)
+
+
+def test_a_screening_chunk_written_before_records_is_adopted_without_screening_again(screened, tmp_path, monkeypatch):
+    # every folder screened before the records existed: its whole chunks are kept and recorded, not screened again
+    import glucosim.sweep.screening as screening
+    from glucosim.sweep.store import SCREENING_DIR, SCREENING_FILE, SweepStore
+
+    path, reference = screened
+    out = _copy(reference, tmp_path / "older")
+    for record in (out / SCREENING_DIR).glob("chunk-*.json"):
+        record.unlink()
+    (out / SCREENING_FILE).unlink()
+    calls = []
+    real = screening.screen_patient
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(screening, "screen_patient", counted)
+    run_sweep(path, out, workers=1, progress=False, announce=lambda line: None)
+    assert not calls
+    assert sorted(p.name for p in (out / SCREENING_DIR).glob("chunk-*.json")) == [
+        "chunk-000000.json",
+        "chunk-000001.json",
+    ]
+    pdt.assert_frame_equal(SweepStore(out).load_screening(), SweepStore(reference).load_screening(), check_dtype=False)
+
+
+def test_the_duration_note_is_only_for_what_the_duration_caused(tmp_path):
+    from glucosim.sweep import load_sweep
+
+    path = write_sweep(
+        tmp_path,
+        SMALL.replace("seed = 3\n", "seed = 3\nduration_years = 0.5\n"),
+        BASE + "[subject]\npreset = 'nobody'\n",
+    )
+    with pytest.raises(SweepError) as info:
+        load_sweep(path)
+    assert "nobody" in str(info.value) and "duration_years" not in str(info.value)

@@ -113,7 +113,8 @@ def _plain(value):
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_plain(item) for item in value)
+        items = [_plain(item) for item in value]
+        return items if isinstance(value, list) else tuple(items)  # a namedtuple's type takes no iterable
     item = getattr(value, "item", None)
     if item is not None and type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
         return item()

@@ -55,7 +55,7 @@ def _check_output(path: Path, suffixes: tuple[str, ...] = (), *, folder: bool = 
         if suffixes and path.suffix.lower() not in suffixes:
             endings = ", ".join(suffixes[:-1]) + (" or " if len(suffixes) > 1 else "") + suffixes[-1]
             _fail(f"{path}: --out must end in {endings} (the kind of file this command writes)")
-    ancestor = path.parent
+    ancestor = path if folder else path.parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():

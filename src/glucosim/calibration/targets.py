@@ -181,6 +181,8 @@ def _load_group(path: Path) -> TargetGroup:
         row.check(entry["start"], where=f"{path}: {where}.start")
         parameters.append(FreeParameter(entry["name"], float(entry["start"]), data["id"], adopted))
     targets = []
+    if not _tables(path, data, "targets"):  # an empty list fitted nothing and reported success, as an empty folder did
+        _fail(path, "targets: at least one [[targets]] entry is needed")
     for index, entry in enumerate(_tables(path, data, "targets")):
         where = f"targets[{index}]"
         missing = TARGET_FIELDS - set(entry)

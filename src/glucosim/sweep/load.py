@@ -216,7 +216,7 @@ def _check_fields(loaded: LoadedSweep) -> None:
             _fail(
                 loaded.source,
                 f"arm '{arm.name}' with each variable at its first value or mid-range",
-                f"not a valid scenario: {exc}{_duration_note(loaded.sweep)}",
+                f"not a valid scenario: {exc}{_duration_note(loaded.sweep, exc)}",
             )
 
 
@@ -252,7 +252,7 @@ def _check_adherence(loaded: LoadedSweep) -> None:
                     loaded.source,
                     f"arm '{arm.name}' with every adherence draw at the {label} end of its bounds "
                     f"({', '.join(f'{entry.name} = {entry.support[end]:g}' for entry in arm.adherence)})",
-                    f"not a valid scenario: {exc}{_duration_note(loaded.sweep)}",
+                    f"not a valid scenario: {exc}{_duration_note(loaded.sweep, exc)}",
                 )
 
 
@@ -357,16 +357,18 @@ def parse_sweep(data: dict, source: str, text: str = "") -> LoadedSweep:
     try:
         parse_scenario(base_data, source=str(base_path))
     except ScenarioError as exc:
-        _fail(source, "base_scenario", f"{exc}{_duration_note(sweep)}")
+        _fail(source, "base_scenario", f"{exc}{_duration_note(sweep, exc)}")
     _check_adherence(loaded)
     _check_fields(loaded)
     _check_outputs(loaded)
     return loaded
 
 
-def _duration_note(sweep: Sweep) -> str:
-    """What a scenario error of a sweep's run owes to the sweep's own ``duration_years``, if it sets one."""
-    if sweep.duration_years is None:
+def _duration_note(sweep: Sweep, error: Exception) -> str:
+    """What a scenario error of a sweep's run owes to the sweep's own ``duration_years``: said when the sweep sets
+    one and the error is a change after the end of the run (the one way a shorter run makes a scenario invalid;
+    a sweep drops the base's clinic visits)."""
+    if sweep.duration_years is None or "after the end of the run" not in str(error):
         return ""
     return f" (the sweep's duration_years = {sweep.duration_years:g} replaces the base scenario's duration)"
 

@@ -364,8 +364,14 @@ def run_sweep(
     for name, value in (("workers", workers), ("chunk_runs", chunk_runs), ("task_count", task_count)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
             raise SweepError(f"{name} must be a whole number of at least 1 (or None for the default), got {value!r}")
-    if task_index is not None and (not isinstance(task_index, numbers.Integral) or task_index < 0):
+    if task_index is not None and (
+        isinstance(task_index, bool) or not isinstance(task_index, numbers.Integral) or task_index < 0
+    ):
         raise SweepError(f"task_index must be a whole number of at least 0, got {task_index!r}")
+    # numpy's integers pass the checks; the manifest is JSON, which takes Python's
+    workers, chunk_runs, task_count, task_index = (
+        None if value is None else int(value) for value in (workers, chunk_runs, task_count, task_index)
+    )
     # the local workers' fork server starts (or restarts, if what it captured changed) with the first pool that has
     # work (LocalPool.executor), not before: a sweep refused below, or with nothing left to run, leaves no process
     local_workers = workers or available_cores()

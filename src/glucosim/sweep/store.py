@@ -553,8 +553,10 @@ class SweepStore:
     def consolidate_screening(self) -> None:
         """Write screening.parquet (every sample, in order) from the screening chunks, atomically; refused unless
         the chunks hold every sample of the design (a table short of patients would drop them from the analysis)."""
-        table = self.load_screening(from_chunks=True)  # the chunks are checked against their records; this file not
         n_samples = (self.manifest() or {}).get("n_samples")
+        if n_samples is not None:
+            self.screening_chunks_done(n_samples)  # checked against their records here, whoever screened them
+        table = self.load_screening(from_chunks=True)
         if table is None or (n_samples is not None and list(map(int, table["sample"])) != list(range(n_samples))):
             raise SweepError(
                 f"{self.out_dir}: the screening chunks do not hold every patient "
