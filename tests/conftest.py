@@ -70,7 +70,7 @@ HEAVY_FILES_FIRST = (
     "test_sweep_faults.py",  # ~50 s
     "test_figures.py",  # ~50 s
     "test_reference_models.py",  # ~50 s
-    "test_sbml.py",  # ~30 s since roadrunner compiles with LLJIT (~290 s before)
+    "test_sbml.py",  # ~30 s since roadrunner compiles with LLJIT (its 6 roadrunner tests: 289 s, --durations, load ~4)
     "test_sweep_analysis.py",  # ~30 s
     "test_properties.py",
 )

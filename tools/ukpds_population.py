@@ -52,6 +52,9 @@ from pathlib import Path
 import numpy as np
 import tomllib
 
+from glucosim.errors import raise_if_interrupted
+from glucosim.physiology.units import DAYS_PER_YEAR, MG_DL_PER_MMOL_L
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 SWEEP = REPOSITORY / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
 """The shipped prevention sweep: its cohort, seed, screening and control arm define the population."""
@@ -64,14 +67,12 @@ FOLLOW_UP_YEARS = 3.0
 cohort's drift of sensitivity was fitted (docs/population.md); longer runs extrapolate that drift, and a run whose
 compounding drift takes sensitivity out of the table's range is refused (scenario/schema.py,
 ``combined_sensitivity_problem``), which would drop the fastest decliners."""
-MG_DL_PER_MMOL_L = 18.016
-"""Glucose, 180.16 g/mol (as glucosim.calibration.course)."""
-RANDOMISATION_DAYS = 91
-"""UKPDS's 3 months of diet between diagnosis and randomisation (0.25 x 365.25 days, rounded)."""
-YEAR_DAYS = 365
-"""1 year after randomisation (365.25 days, rounded)."""
-SIX_YEARS_DAYS = 2192
-"""6 years after randomisation (6 x 365.25 days, rounded)."""
+RANDOMISATION_DAYS = round(0.25 * DAYS_PER_YEAR)
+"""UKPDS's 3 months of diet between diagnosis and randomisation (91 days)."""
+YEAR_DAYS = round(DAYS_PER_YEAR)
+"""1 year after randomisation (365 days)."""
+SIX_YEARS_DAYS = round(6 * DAYS_PER_YEAR)
+"""6 years after randomisation (2192 days: Python rounds 2191.5 to the even neighbour)."""
 PROTOCOL_DAYS = RANDOMISATION_DAYS + SIX_YEARS_DAYS
 """The protocol runs 6 years and 3 months from the diagnosis; its last day is the 6-year reading."""
 ENTRY_FASTING_MMOL_L = (6.1, 15.0)
@@ -146,7 +147,6 @@ def readings(daily, onset: int, body_weight_kg: float, height_cm: float) -> dict
     from the diagnosis (``onset``): randomisation 3 months later, then 1 and 6 years after it.
     """
     from glucosim.calibration.course import SMOOTH_DAYS
-    from glucosim.physiology.units import DAYS_PER_YEAR
 
     fasting = daily["fasting_glucose_mg_dl"].rolling(SMOOTH_DAYS, min_periods=1).mean().to_numpy(float)
     hba1c = daily["hba1c_percent"].to_numpy(float)
@@ -171,7 +171,8 @@ def readings(daily, onset: int, body_weight_kg: float, height_cm: float) -> dict
         "hba1c_6y": at(hba1c, randomised + SIX_YEARS_DAYS),
         "max_fasting_after_entry_mg_dl": float(np.max(after)) if len(after) else math.nan,
         # counted from the diagnosis, on the days ``course.course_measures`` reads for the one subject (onset + 1 and
-        # 6 years of 365.25 days, rounded), from this run's diagnosis day, whichever rule gave it
+        # 6 years of 365.25 days, rounded: onset + 2191.5 rounds to the even day, so 2191 or 2192 days after an odd or
+        # an even onset, as for the one subject), from this run's diagnosis day, whichever rule gave it
         "hba1c_1y_from_diagnosis": at(hba1c, round(onset + DAYS_PER_YEAR)),
         "hba1c_6y_from_diagnosis": at(hba1c, round(onset + 6 * DAYS_PER_YEAR)),
         "fasting_1y_from_diagnosis_mg_dl": at(fasting, round(onset + DAYS_PER_YEAR)),
@@ -201,6 +202,7 @@ def protocol_run(task: tuple) -> dict:
         protocol = glucosim.load_scenario(protocol, duration_days=int(onset) + PROTOCOL_DAYS + 1)
         daily = glucosim.simulate(protocol, progress=False).daily
     except Exception as exc:  # noqa: BLE001 - one patient's refusal is a row with its reason, as in a sweep
+        raise_if_interrupted(exc)  # but a Ctrl-C stops the tool
         row["error"] = f"{type(exc).__name__}: {exc}"
         return row
     p = scenario.parameters
@@ -312,7 +314,7 @@ def baseline_lines(rows) -> list[str]:
     lines.append(f"| HbA1c, % | {_q(quartiles(rows['hba1c_at_diagnosis']))} |")
     lines.append(f"| weight, kg | {_q(quartiles(rows['weight_at_diagnosis_kg']), 1)} |")
     lines.append(f"| BMI at the model's height, kg/m2 | {_q(quartiles(rows['bmi_at_diagnosis']), 1)} |")
-    lines.append(f"| years from enrolment to diagnosis | {_q(quartiles(rows['diagnosis_day'] / 365.25), 2)} |")
+    lines.append(f"| years from enrolment to diagnosis | {_q(quartiles(rows['diagnosis_day'] / DAYS_PER_YEAR), 2)} |")
     lines.append(
         f"| fasting glucose 3 months later (entry), mmol/l | {_q(quartiles(rows['fasting_at_entry_mg_dl']), 2, mmol)} |"
     )
@@ -369,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         " virtual DPP clinic's confirmed diagnosis (the secondary analysis declared with it)",
     )
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error(f"argument --workers: {args.workers} is not at least 1")
     started_wall = time.perf_counter()
     out = Path(args.out)
     loaded = population_sweep(args.screened, args.follow_up_years)
