@@ -89,15 +89,17 @@ FAILURE_HBA1C = 7.0
 RESCUE_FASTING_MMOL_L = 15.0
 """UKPDS's conventional arm added drugs for a fasting plasma glucose above 15 mmol/l or symptoms (UKPDS 33, secondary
 copy; UKPDS 24, Ann Intern Med 1998 128:165, abstract: the same 15 mmol/l defined primary diet failure)."""
-UKPDS_16 = {
-    "hba1c_1y": 6.8,
-    "hba1c_6y": 8.0,
-    "fasting_1y_mmol_l": 8.2,
-    "fasting_6y_mmol_l": 9.5,
-}
-"""UKPDS 16 (Diabetes 1995 44:1249, abstract read): the conventional arm's medians, years after randomisation."""
-HBA1C_RANGE = {"hba1c_1y": (6.2, 7.6), "hba1c_6y": (7.0, 9.0)}
-"""The ranges of the validation cases (validation/course/beta_cell_decline.toml)."""
+UKPDS_16_FASTING_MMOL_L = {"fasting_1y_mmol_l": 8.2, "fasting_6y_mmol_l": 9.5}
+"""UKPDS 16 (Diabetes 1995 44:1249, abstract read): the conventional arm's median fasting glucose in the paper's
+units, years after randomisation. Its HbA1c medians, the validation ranges and the rise's range are the course
+targets' (validation/course/beta_cell_decline.toml, read by ``course_target``)."""
+
+
+def course_target(name: str):
+    """The course target ``name`` of validation/course (its published value and range: one definition)."""
+    from glucosim.calibration.course import load_course_targets
+
+    return next(target for target in load_course_targets() if target.name == name)
 
 
 @functools.lru_cache(maxsize=4)
@@ -261,33 +263,27 @@ def report_lines(all_rows, entered) -> list[str]:
         + " |",
         "|---|---|" + "---|" * len(groups),
     ]
+    one_year, six_years = course_target("hba1c_1y_after_diagnosis"), course_target("hba1c_6y_after_diagnosis")
     for key, label, published in (
-        (
-            "hba1c_1y",
-            "HbA1c at 1 year, %",
-            f"{UKPDS_16['hba1c_1y']} ({HBA1C_RANGE['hba1c_1y'][0]}-{HBA1C_RANGE['hba1c_1y'][1]})",
-        ),
-        (
-            "hba1c_6y",
-            "HbA1c at 6 years, %",
-            f"{UKPDS_16['hba1c_6y']} ({HBA1C_RANGE['hba1c_6y'][0]:g}-{HBA1C_RANGE['hba1c_6y'][1]:g})",
-        ),
+        ("hba1c_1y", "HbA1c at 1 year, %", f"{one_year.published} ({one_year.low}-{one_year.high})"),
+        ("hba1c_6y", "HbA1c at 6 years, %", f"{six_years.published} ({six_years.low:g}-{six_years.high:g})"),
     ):
         lines.append(f"| {label} | {published} | " + " | ".join(_q(g[key]) for g in groups.values()) + " |")
     for key, label, published in (
-        ("fasting_1y_mg_dl", "fasting glucose at 1 year, mmol/l", UKPDS_16["fasting_1y_mmol_l"]),
-        ("fasting_6y_mg_dl", "fasting glucose at 6 years, mmol/l", UKPDS_16["fasting_6y_mmol_l"]),
+        ("fasting_1y_mg_dl", "fasting glucose at 1 year, mmol/l", UKPDS_16_FASTING_MMOL_L["fasting_1y_mmol_l"]),
+        ("fasting_6y_mg_dl", "fasting glucose at 6 years, mmol/l", UKPDS_16_FASTING_MMOL_L["fasting_6y_mmol_l"]),
     ):
         lines.append(f"| {label} | {published} | " + " | ".join(_q(g[key], 1, mmol) for g in groups.values()) + " |")
     rise = {
         name: g["fasting_6y_mg_dl"][0] - g["fasting_1y_mg_dl"][0]  # type: ignore[index]
         for name, g in groups.items()
     }
-    published_rise = (UKPDS_16["fasting_6y_mmol_l"] - UKPDS_16["fasting_1y_mmol_l"]) * MG_DL_PER_MMOL_L
+    fasting = UKPDS_16_FASTING_MMOL_L
+    published_rise = (fasting["fasting_6y_mmol_l"] - fasting["fasting_1y_mmol_l"]) * MG_DL_PER_MMOL_L
+    rise_target = course_target("fasting_glucose_rise_after_diagnosis")
     lines.append(
-        f"| rise of the median fasting glucose 1 -> 6 years, mg/dl | {published_rise:.1f} (10-40) | "
-        + " | ".join(f"{value:.1f}" for value in rise.values())
-        + " |"
+        f"| rise of the median fasting glucose 1 -> 6 years, mg/dl | {published_rise:.1f} "
+        f"({rise_target.low:g}-{rise_target.high:g}) | " + " | ".join(f"{value:.1f}" for value in rise.values()) + " |"
     )
     for key, label in (
         ("remission", f"HbA1c < {REMISSION_HBA1C:g} % (remission) at 1 / 6 years"),

@@ -181,9 +181,10 @@ def _load_group(path: Path) -> TargetGroup:
         row.check(entry["start"], where=f"{path}: {where}.start")
         parameters.append(FreeParameter(entry["name"], float(entry["start"]), data["id"], adopted))
     targets = []
-    if not _tables(path, data, "targets"):  # an empty list fitted nothing and reported success, as an empty folder did
+    target_entries = _tables(path, data, "targets")
+    if not target_entries:  # an empty list fitted nothing and reported success, as an empty folder did
         _fail(path, "targets: at least one [[targets]] entry is needed")
-    for index, entry in enumerate(_tables(path, data, "targets")):
+    for index, entry in enumerate(target_entries):
         where = f"targets[{index}]"
         missing = TARGET_FIELDS - set(entry)
         extra = set(entry) - TARGET_FIELDS
