@@ -270,8 +270,9 @@ def test_a_one_year_sweep_is_tabulated_at_one_year(monkeypatch, capsys):
     from glucosim.analysis.sweep import dpp
     from glucosim.sweep import store
 
-    manifest = {"run_years": 365 / 365.25, "n_years": 1, "arms": ["control"]}
+    manifest = {"run_years": 365 / 365.25, "n_years": 1, "arms": ["control"], "n_chunks": 1}
     monkeypatch.setattr(store.SweepStore, "manifest", lambda self: manifest)
+    monkeypatch.setattr(store.SweepStore, "completed_chunks", lambda self: {0})
     monkeypatch.setattr(dpp, "load_trial_results", lambda out_dir: "results")
     monkeypatch.setattr(dpp, "trial_table", lambda results, arm, years: f"table at {years:g} years")
     monkeypatch.setattr(dpp, "markdown", lambda table: table + "\n")

@@ -157,7 +157,8 @@ def analyze_sweep(
     if sensitivity is not None and len(sensitivity):
         files["sensitivity"] = target / "sensitivity.csv"
         _csv_whole(sensitivity, files["sensitivity"])
-    trial = _trial_table(results, manifest, reference_arm, run_years, target, files, out_dir)
+    partial = notes[0] if notes and notes[0].startswith("partial sweep") else None
+    trial = _trial_table(results, manifest, reference_arm, run_years, target, files, out_dir, partial)
     if figures:
         _figures(results, manifest, incidence, sensitivity, target, files, notes, survival, hazards)
     write_text_whole(
@@ -176,10 +177,13 @@ def analyze_sweep(
     return SweepAnalysis(incidence, comparison, sensitivity, files, notes, survival, hazards)
 
 
-def _trial_table(results, manifest, reference_arm, run_years, target: Path, files: dict, out_dir=None):
+def _trial_table(
+    results, manifest, reference_arm, run_years, target: Path, files: dict, out_dir=None, partial: str | None = None
+):
     """A cohort trial of two or more arms, at least as long as the DPP's follow-up: the DPP table
     (incidence per 100 person-years per arm, relative reduction, the trial's numbers beside them), seen by the
-    virtual DPP clinic (``analysis.sweep.clinic``) when the sweep kept the daily values it reads."""
+    virtual DPP clinic (``analysis.sweep.clinic``) when the sweep kept the daily values it reads. ``partial`` (the
+    note of a sweep that has not finished) heads the file, so its table is not taken for the trial's."""
     from glucosim.analysis.sweep.dpp import FOLLOW_UP_YEARS, load_trial_results, markdown, trial_table
 
     if manifest["design"] != "cohort" or len(manifest["arms"]) < 2 or run_years + 1e-9 < FOLLOW_UP_YEARS:
@@ -188,7 +192,8 @@ def _trial_table(results, manifest, reference_arm, run_years, target: Path, file
         results = load_trial_results(out_dir)
     table = trial_table(results, reference_arm, FOLLOW_UP_YEARS)
     files["trial_table"] = target / "trial_table.md"
-    write_text_whole(files["trial_table"], markdown(table))
+    banner = f"**Partial results ({partial}); the table reads those runs only.**\n\n" if partial else ""
+    write_text_whole(files["trial_table"], banner + markdown(table))
     return table
 
 

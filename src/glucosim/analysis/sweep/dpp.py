@@ -481,7 +481,11 @@ def markdown(table) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m glucosim.analysis.sweep.dpp RESULTS_DIR [--years Y]``: print the table (Markdown)."""
+    """``python -m glucosim.analysis.sweep.dpp RESULTS_DIR [--years Y] [--partial]``: print the table (Markdown).
+
+    Exit status 0; 2 on a bad argument, a folder without a sweep, or a sweep that has not finished (unless
+    ``--partial``: then the table reads the runs finished so far, under a first line that says so).
+    """
     import argparse
 
     from glucosim.sweep.store import SweepStore
@@ -489,11 +493,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m glucosim.analysis.sweep.dpp", description=__doc__.split("\n")[0])
     parser.add_argument("results_dir")
     parser.add_argument("--years", type=float, default=FOLLOW_UP_YEARS, help="follow-up of the table")
+    parser.add_argument(
+        "--partial",
+        action="store_true",
+        help="tabulate a sweep that has not finished (still running, or stopped): the runs finished so far",
+    )
     args = parser.parse_args(argv)
     store = SweepStore(args.results_dir)
     manifest = store.manifest()
     if manifest is None:
         print(f"error: {args.results_dir} holds no sweep results", file=sys.stderr)
+        return 2
+    # a sweep still running (or stopped) reads as a smaller trial whose table looks finished: 104 of its 122
+    # enrolled once gave 9.5 per 100 person-years, outside the DPP's interval, where the whole sweep gives 10.6
+    done, total = len(store.completed_chunks()), int(manifest["n_chunks"])
+    if done < total and not args.partial:
+        print(
+            f"error: {args.results_dir}: the sweep has not finished ({done} of {total} chunks complete); resume it "
+            "with the command that started it (glucosim sweep SWEEP_FILE --out DIR), or pass --partial to tabulate "
+            "the runs finished so far",
+            file=sys.stderr,
+        )
         return 2
     run_years = manifest.get("run_years", manifest["n_years"])
     # within a day: a 1-year sweep's runs last 365 days, 0.9993 years, and --years 1 was refused for it
@@ -505,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     results = load_trial_results(args.results_dir)
+    if done < total:
+        print(f"**Partial results: {done} of {total} chunks of the sweep complete; the table reads those runs only.**\n")
     print(markdown(trial_table(results, manifest["arms"][0], args.years)), end="")
     return 0
 
