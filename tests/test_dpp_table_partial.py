@@ -64,3 +64,16 @@ def test_glucosim_analyze_heads_a_partial_sweeps_trial_table_with_its_note(tmp_p
     )
     analysis._trial_table(None, manifest, "control", 3.0, tmp_path, {})
     assert (tmp_path / "trial_table.md").read_text() == "| the table |\n"
+
+
+def test_require_finished_names_the_folder_and_the_chunks(tmp_path, monkeypatch):
+    from glucosim.errors import SweepError
+
+    with pytest.raises(SweepError, match="no sweep results here"):
+        dpp.require_finished(tmp_path)
+    monkeypatch.setattr(store.SweepStore, "manifest", lambda self: {"n_chunks": 5})
+    monkeypatch.setattr(store.SweepStore, "completed_chunks", lambda self: {0, 1})
+    with pytest.raises(SweepError, match=r"has not finished \(2 of 5 chunks complete\); resume it"):
+        dpp.require_finished(tmp_path)
+    monkeypatch.setattr(store.SweepStore, "completed_chunks", lambda self: set(range(5)))
+    dpp.require_finished(tmp_path)

@@ -79,7 +79,12 @@ from glucosim.analysis.sweep.clinic import (
     clinic_course,
     visit_days,
 )
-from glucosim.analysis.sweep.dpp import events_and_person_years, load_trial_results, relative_reduction
+from glucosim.analysis.sweep.dpp import (
+    events_and_person_years,
+    load_trial_results,
+    relative_reduction,
+    require_finished,
+)
 from glucosim.physiology.units import DAYS_PER_YEAR
 
 SWEEP = Path(__file__).resolve().parents[1] / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
@@ -121,6 +126,7 @@ class Patients:
 
 def enrolled_samples(results_dir: str, patients: Patients, first: int | None) -> tuple[list[int], list[int]]:
     """(enrolled samples, control converters) as the sweep's clinic saw them, in sample order."""
+    require_finished(results_dir)  # a partial sweep would give fewer enrolled patients without a word
     results = load_trial_results(results_dir, patients.loaded)
     control = results[results["arm"] == "control"].sort_values("sample")
     enrolled = control[control["clinic_enrolled"]]

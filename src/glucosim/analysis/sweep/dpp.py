@@ -480,6 +480,36 @@ def markdown(table) -> str:
     return "\n".join(lines) + "\n"
 
 
+def finished_chunks(store) -> tuple[int, int]:
+    """(chunks complete, chunks in all) of a sweep's results folder (a ``SweepStore`` with a manifest).
+
+    A sweep still running, or stopped, reads as a smaller trial whose table looks finished: 104 of the shipped
+    sweep's 122 enrolled once gave 9.5 per 100 person-years, outside the DPP's interval, where the whole sweep
+    gives 10.6. Readers of a trial check this first (``require_finished``).
+    """
+    return len(store.completed_chunks()), int(store.manifest()["n_chunks"])
+
+
+def unfinished_message(out_dir, done: int, total: int) -> str:
+    return (
+        f"{out_dir}: the sweep has not finished ({done} of {total} chunks complete); resume it with the command "
+        "that started it (glucosim sweep SWEEP_FILE --out DIR)"
+    )
+
+
+def require_finished(out_dir) -> None:
+    """Raise ``SweepError`` unless ``out_dir`` holds a finished sweep (every chunk complete)."""
+    from glucosim.errors import SweepError
+    from glucosim.sweep.store import SweepStore
+
+    store = SweepStore(out_dir)
+    if store.manifest() is None:
+        raise SweepError(f"{out_dir}: no sweep results here")
+    done, total = finished_chunks(store)
+    if done < total:
+        raise SweepError(unfinished_message(out_dir, done, total))
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m glucosim.analysis.sweep.dpp RESULTS_DIR [--years Y] [--partial]``: print the table (Markdown).
 
@@ -504,14 +534,11 @@ def main(argv: list[str] | None = None) -> int:
     if manifest is None:
         print(f"error: {args.results_dir} holds no sweep results", file=sys.stderr)
         return 2
-    # a sweep still running (or stopped) reads as a smaller trial whose table looks finished: 104 of its 122
-    # enrolled once gave 9.5 per 100 person-years, outside the DPP's interval, where the whole sweep gives 10.6
-    done, total = len(store.completed_chunks()), int(manifest["n_chunks"])
+    done, total = finished_chunks(store)
     if done < total and not args.partial:
         print(
-            f"error: {args.results_dir}: the sweep has not finished ({done} of {total} chunks complete); resume it "
-            "with the command that started it (glucosim sweep SWEEP_FILE --out DIR), or pass --partial to tabulate "
-            "the runs finished so far",
+            f"error: {unfinished_message(args.results_dir, done, total)}, or pass --partial to tabulate the runs "
+            "finished so far",
             file=sys.stderr,
         )
         return 2
@@ -526,7 +553,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     results = load_trial_results(args.results_dir)
     if done < total:
-        print(f"**Partial results: {done} of {total} chunks of the sweep complete; the table reads those runs only.**\n")
+        print(
+            f"**Partial results: {done} of {total} chunks of the sweep complete; the table reads those runs only.**\n"
+        )
     print(markdown(trial_table(results, manifest["arms"][0], args.years)), end="")
     return 0
 
