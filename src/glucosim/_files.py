@@ -49,6 +49,33 @@ def write_bytes_whole(path: Path, data: bytes) -> None:
     write_whole(path, lambda partial: Path(partial).write_bytes(data))
 
 
+def write_bytes_new(path: Path, data: bytes) -> bool:
+    """``data`` written whole to ``path`` unless ``path`` exists by then; True when written.
+
+    For a file that another process may write at the same time with better knowledge (a running sweep's chunk
+    record, which a reader adopting the chunk must not replace): the temporary is linked onto ``path``, which fails
+    when it exists. On a file system without hard links it is renamed onto ``path`` after a check, which leaves a
+    window as narrow as the check.
+    """
+    path = Path(path)
+    partial = temporary_beside(path)
+    try:
+        partial.write_bytes(data)
+        with open(partial, "rb") as handle:
+            os.fsync(handle.fileno())
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links here
+            if path.exists():
+                return False
+            os.replace(partial, path)
+        return True
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def write_text_whole(path: Path, text: str) -> None:
     """``text`` written to ``path`` as UTF-8, whole or not at all (``write_whole``): reports and pages."""
     write_whole(path, lambda partial: Path(partial).write_text(text, encoding="utf-8"))

@@ -43,7 +43,7 @@ import platform
 import re
 from pathlib import Path
 
-from glucosim._files import temporary_beside, write_bytes_whole, write_whole
+from glucosim._files import temporary_beside, write_bytes_new, write_bytes_whole, write_whole
 from glucosim.errors import SweepError
 from glucosim.io.results import file_sha256
 from glucosim.parameter_identity import parameter_values_sha256
@@ -409,7 +409,9 @@ class SweepStore:
             "rows": expected,
             **_file_record(path),
         }
-        write_bytes_whole(self.out_dir / CHUNK_DIR / record_name(index), json.dumps(record).encode())
+        # never over a record the sweep's writer stored meanwhile (a reader adopts while the sweep runs: the chunk
+        # is written before its record, and the writer's record also vouches for the chunk's daily file)
+        write_bytes_new(self.out_dir / CHUNK_DIR / record_name(index), json.dumps(record).encode())
         return True, ""
 
     def recorded_chunk_runs(self) -> int | None:
