@@ -1,9 +1,7 @@
 """The numba DOPRI5 core: analytic problems, convergence order, failure reports, and scipy agreement."""
 
-import functools
 import math
 
-import numba
 import numpy as np
 import pytest
 
@@ -14,34 +12,12 @@ from glucosim.simulation.initial_state import initial_state
 from glucosim.simulation.organ import default_tolerances, organ_ensemble, organ_integrator
 from glucosim.solver.segments import Schedule, Tolerances, integrate_schedule
 from tests._scipy_reference import solve_with_scipy
+from tests._solver_problems import BLOW_UP, DECAY, NAME, bound, problem_params, problem_rhs
 
-
-@numba.njit
-def _decay_rhs(t, y, drv, p, dydt):
-    dydt[0] = -drv[0] * y[0]
-    dydt[1] = np.cos(t)
-
-
-@numba.njit
-def _blow_up_rhs(t, y, drv, p, dydt):
-    dydt[0] = y[0] * y[0]
-
-
-@functools.cache
-def _bound(method, rhs, name):
-    """The integrator of ``method`` for a test right-hand side, bound once per process under one name per method.
-
-    Each name is a numba function of its own: compiled (or loaded from numba's disk cache) once per name. Binding the
-    same rhs under another name compiled the same kernel again (the dopri5 integrators below were bound both as
-    ``integrate_test_decay`` and ``integrate_test_decay_dopri5`` until 2026-12-03), and binding it again in every test
-    loaded it from disk again."""
-    from glucosim.solver import get_method
-
-    return get_method(method).bind(rhs, f"{name}_{method}")
-
-
-_decay = _bound("dopri5", _decay_rhs, "integrate_test_decay")  # bind_integrator: get_method("dopri5").bind
-_blow_up = _bound("dopri5", _blow_up_rhs, "integrate_test_blow_up")
+_decay = bound("dopri5")  # bind_integrator: get_method("dopri5").bind; the problem is chosen by params
+_blow_up = _decay
+_DECAY = problem_params(DECAY)
+_BLOW_UP = problem_params(BLOW_UP)
 
 
 def _schedule(rates, length=1.0, jumps=None):
@@ -59,9 +35,7 @@ def _tolerances(rtol, h_max=10.0):
 def test_exponential_decay_across_segments_and_jumps():
     schedule = _schedule([1.0, 3.0], jumps=[[0.0, 0.0], [0.5, 0.0]])
     t_out = np.array([0.0, 0.5, 1.0, 1.5, 2.0])
-    result = integrate_schedule(
-        _decay, schedule, np.array([1.0, 0.0]), np.zeros(1), t_out, _tolerances(1e-10), ["a", "b"]
-    )
+    result = integrate_schedule(_decay, schedule, np.array([1.0, 0.0]), _DECAY, t_out, _tolerances(1e-10), ["a", "b"])
     after_jump = np.exp(-1.0) + 0.5
     expected = [1.0, np.exp(-0.5), np.exp(-1.0), after_jump * np.exp(-1.5), after_jump * np.exp(-3.0)]
     np.testing.assert_allclose(result.y[:, 0], expected, rtol=1e-8)
@@ -78,7 +52,7 @@ def test_error_falls_at_fifth_order_with_fixed_steps():
             _decay,
             _schedule([1.0], length=4.0),
             np.array([1.0, 0.0]),
-            np.zeros(1),
+            _DECAY,
             np.array([4.0]),
             Tolerances(rtol=1e3, atol=np.full(2, 1e3), n_controlled=2, h_init=h, h_max=h),
             ["a", "b"],
@@ -94,7 +68,7 @@ def test_tolerance_is_honoured():
             _decay,
             _schedule([2.0], length=5.0),
             np.array([1.0, 0.0]),
-            np.zeros(1),
+            _DECAY,
             np.linspace(0, 5, 11),
             _tolerances(rtol),
             ["a", "b"],
@@ -111,7 +85,7 @@ def test_blow_up_raises_with_time_and_state():
             _blow_up,
             schedule,
             np.array([1.0, 0.0]),
-            np.zeros(1),
+            _BLOW_UP,
             np.array([2.0]),
             Tolerances(rtol=1e-6, atol=np.full(2, 1e-9), n_controlled=1),
             ["x", "unused"],
@@ -126,7 +100,7 @@ def test_too_many_steps_raises():
     schedule = _schedule([1.0], length=100.0)
     tight = Tolerances(rtol=1e-12, atol=np.full(2, 1e-15), n_controlled=2, max_steps=10)
     with pytest.raises(SolverError, match="too many steps"):
-        integrate_schedule(_decay, schedule, np.array([1.0, 0.0]), np.zeros(1), np.array([100.0]), tight, ["a", "b"])
+        integrate_schedule(_decay, schedule, np.array([1.0, 0.0]), _DECAY, np.array([100.0]), tight, ["a", "b"])
 
 
 # ---------------------------------------------------------------- the organ model against scipy
@@ -233,7 +207,7 @@ def test_dense_output_between_steps_is_accurate():
                 _decay,
                 _schedule([2.0], length=5.0),
                 np.array([1.0, 0.0]),
-                np.zeros(1),
+                _DECAY,
                 times,
                 _tolerances(rtol),
                 ["a", "b"],
@@ -274,13 +248,13 @@ def test_ensemble_is_identical_to_single_patients(make_scenario):
 def test_ensemble_failure_names_the_patient():
     from glucosim.solver import bind_ensemble, integrate_ensemble
 
-    blow_up = bind_ensemble(_blow_up_rhs, "integrate_test_blow_up_dopri5")  # its core is _blow_up's
+    blow_up = bind_ensemble(problem_rhs, f"{NAME}_dopri5")  # its core is bound("dopri5")'s
     y0 = np.array([[0.1, 0.0], [1.0, 0.0]])  # the second blows up at t = 1
     with pytest.raises(SolverError, match="patient 1"):
         integrate_ensemble(
             _schedule([0.0], length=2.0),
             y0,
-            np.zeros((2, 1)),
+            problem_params(BLOW_UP, 2),
             np.array([2.0]),
             Tolerances(rtol=1e-6, atol=np.full(2, 1e-9), n_controlled=1),
             blow_up,
@@ -315,7 +289,7 @@ def test_counters_follow_the_contract():
         _decay,
         _schedule([1.0], length=3.0),
         np.array([1.0, 0.0]),
-        np.zeros(1),
+        _DECAY,
         np.array([3.0]),
         _tolerances(1e-8),
         ["a", "b"],
@@ -394,7 +368,7 @@ def test_registered_order_is_the_measured_order(method):
     error by 2^order (y' = -y, exact solution e^-t)."""
     from glucosim.solver import get_method
 
-    integrator = _bound(method, _decay_rhs, "integrate_test_decay")
+    integrator = bound(method)
     order = get_method(method).order
     assert order == METHOD_ORDERS[method]
     errors = []
@@ -404,7 +378,7 @@ def test_registered_order_is_the_measured_order(method):
             integrator,
             _schedule([1.0], length=4.0),
             np.array([1.0, 0.0]),
-            np.zeros(1),
+            _DECAY,
             np.array([4.0]),
             Tolerances(rtol=1e3, atol=np.full(2, 1e3), n_controlled=2, h_init=h, h_max=h),
             ["a", "b"],
@@ -418,7 +392,7 @@ def test_registered_order_is_the_measured_order(method):
 def test_dense_output_accurate_and_never_changes_the_steps(method):
     """Rule 4 for every method: outputs inside steps come from the dense output (within the tolerance), the
     steps and the end state are those of a run without outputs; only dop853's extra dense stages cost."""
-    integrator = _bound(method, _decay_rhs, "integrate_test_decay")
+    integrator = bound(method)
     t_out = np.linspace(0.0, 5.0, 1001)
     for rtol in DENSE_OUTPUT_RTOLS[method]:
         dense, end_only = (
@@ -426,7 +400,7 @@ def test_dense_output_accurate_and_never_changes_the_steps(method):
                 integrator,
                 _schedule([2.0], length=5.0),
                 np.array([1.0, 0.0]),
-                np.zeros(1),
+                _DECAY,
                 times,
                 _tolerances(rtol),
                 ["a", "b"],
@@ -448,7 +422,7 @@ def test_dense_output_accurate_and_never_changes_the_steps(method):
 def test_dop853_dense_output_is_of_seventh_order():
     """Fixed steps h and h/2: the largest error of the continuous extension between steps falls by ~2^8
     (local error of a 7th-order interpolant), far more than a 4th-order (dopri5-like) one's 2^5."""
-    integrator = _bound("dop853", _decay_rhs, "integrate_test_decay")
+    integrator = bound("dop853")
     t_out = np.linspace(0.0, 4.0, 401)
     errors = []
     for h in (1.0, 0.5):
@@ -456,7 +430,7 @@ def test_dop853_dense_output_is_of_seventh_order():
             integrator,
             _schedule([1.0], length=4.0),
             np.array([1.0, 0.0]),
-            np.zeros(1),
+            _DECAY,
             t_out,
             Tolerances(rtol=1e3, atol=np.full(2, 1e3), n_controlled=2, h_init=h, h_max=h),
             ["a", "b"],
@@ -469,10 +443,10 @@ def test_dop853_dense_output_is_of_seventh_order():
 def test_counters_of_each_method(method):
     """Rule 8: no Jacobians or factorisations for an explicit method; stages per attempt plus the first."""
     result = integrate_schedule(
-        _bound(method, _decay_rhs, "integrate_test_decay"),
+        bound(method),
         _schedule([1.0], length=3.0),
         np.array([1.0, 0.0]),
-        np.zeros(1),
+        _DECAY,
         np.array([3.0]),
         _tolerances(1e-8),
         ["a", "b"],
@@ -488,17 +462,17 @@ def test_counters_of_each_method(method):
 def test_continuation_with_h_next_equals_an_unsplit_run(method):
     """Rule 6: a run split at a segment boundary, the second call starting with the first's h_next, takes
     the same steps and ends in the same state (bit for bit) as one call over both segments."""
-    integrator = _bound(method, _decay_rhs, "integrate_test_decay")
+    integrator = bound(method)
     schedule = _schedule([1.0, 3.0, 0.5], length=2.0, jumps=[[0.0, 0.0], [0.5, 0.0], [0.2, 0.0]])
     tolerances = _tolerances(1e-7)
     whole = integrate_schedule(
-        integrator, schedule, np.array([1.0, 0.0]), np.zeros(1), np.array([6.0]), tolerances, ["a", "b"]
+        integrator, schedule, np.array([1.0, 0.0]), _DECAY, np.array([6.0]), tolerances, ["a", "b"]
     )
     first = integrate_schedule(
         integrator,
         Schedule(schedule.t0[:1], schedule.t1[:1], schedule.drivers[:1], schedule.jumps[:1]),
         np.array([1.0, 0.0]),
-        np.zeros(1),
+        _DECAY,
         np.array([2.0]),
         tolerances,
         ["a", "b"],
@@ -507,7 +481,7 @@ def test_continuation_with_h_next_equals_an_unsplit_run(method):
         integrator,
         Schedule(schedule.t0[1:], schedule.t1[1:], schedule.drivers[1:], schedule.jumps[1:]),
         first.y_final,
-        np.zeros(1),
+        _DECAY,
         np.array([6.0]),
         Tolerances(rtol=1e-7, atol=tolerances.atol, n_controlled=2, h_max=tolerances.h_max, h_init=first.h_next),
         ["a", "b"],
@@ -520,13 +494,13 @@ def test_continuation_with_h_next_equals_an_unsplit_run(method):
 @pytest.mark.parametrize("method", METHODS)
 def test_failures_give_status_codes_and_solver_errors(method):
     """Rule 7 for every method: a blow-up stops near its time with a finite state; a step budget is kept."""
-    blow_up = _bound(method, _blow_up_rhs, "integrate_test_blow_up")
+    blow_up = bound(method)
     with pytest.raises(SolverError) as info:
         integrate_schedule(
             blow_up,
             _schedule([0.0], length=2.0),
             np.array([1.0, 0.0]),
-            np.zeros(1),
+            _BLOW_UP,
             np.array([2.0]),
             Tolerances(rtol=1e-6, atol=np.full(2, 1e-9), n_controlled=1),
             ["x", "unused"],
@@ -539,21 +513,21 @@ def test_failures_give_status_codes_and_solver_errors(method):
     status, t_final = blow_up(
         np.array([1.0, 0.0]),
         *(np.array([0.0]), np.array([2.0]), np.zeros((1, 1)), np.zeros((1, 2))),
-        np.zeros(1),
+        _BLOW_UP,
         np.array([2.0]),
         *(1e-6, np.full(2, 1e-9), 1, 0.5, 10.0, 50_000_000),
     )[3:5]
     assert status == STATUS_STEP_UNDERFLOW and t_final == pytest.approx(1.0, abs=1e-3)
-    decay = _bound(method, _decay_rhs, "integrate_test_decay")
+    decay = bound(method)
     tight = Tolerances(rtol=1e-12, atol=np.full(2, 1e-15), n_controlled=2, max_steps=10)
     with pytest.raises(SolverError, match="too many steps"):
         integrate_schedule(
-            decay, _schedule([1.0], length=100.0), np.array([1.0, 0.0]), np.zeros(1), np.array([100.0]), tight, "ab"
+            decay, _schedule([1.0], length=100.0), np.array([1.0, 0.0]), _DECAY, np.array([100.0]), tight, "ab"
         )
     status, t_final = decay(
         np.array([1.0, 0.0]),
         *(np.array([0.0]), np.array([100.0]), np.ones((1, 1)), np.zeros((1, 2))),
-        np.zeros(1),
+        _DECAY,
         np.array([100.0]),
         *(1e-12, np.full(2, 1e-15), 2, 0.5, 10.0, 10),
     )[3:5]
@@ -639,14 +613,16 @@ def test_each_method_ensemble_is_identical_to_single_runs(method):
     from glucosim.solver import get_method, integrate_ensemble
 
     chosen = get_method(method)
-    ensemble = chosen.bind_ensemble(_decay_rhs, f"integrate_test_decay_{method}")
-    single = _bound(method, _decay_rhs, "integrate_test_decay")
+    ensemble = chosen.bind_ensemble(problem_rhs, f"{NAME}_{method}")
+    single = bound(method)
     schedule = _schedule([1.0, 3.0], length=2.0, jumps=[[0.0, 0.0], [0.5, 0.0]])
     y0 = np.array([[1.0, 0.0], [2.0, 0.5], [0.1, -1.0]])
     t_out = np.linspace(0.0, 4.0, 9)
-    together = integrate_ensemble(schedule, y0, np.zeros((3, 1)), t_out, _tolerances(1e-8), ensemble, ["a", "b"])
+    together = integrate_ensemble(
+        schedule, y0, problem_params(DECAY, 3), t_out, _tolerances(1e-8), ensemble, ["a", "b"]
+    )
     for k in range(len(y0)):
-        alone = integrate_schedule(single, schedule, y0[k], np.zeros(1), t_out, _tolerances(1e-8), ["a", "b"])
+        alone = integrate_schedule(single, schedule, y0[k], _DECAY, t_out, _tolerances(1e-8), ["a", "b"])
         np.testing.assert_array_equal(together.y[k], alone.y)
         assert together.rhs_evaluations[k] == alone.stats.rhs_evaluations
         assert together.accepted_steps[k] == alone.stats.accepted_steps

@@ -6,7 +6,6 @@ tested for it in tests/test_solver.py (``METHODS``)."""
 
 import dataclasses
 
-import numba
 import numpy as np
 import pytest
 
@@ -15,35 +14,22 @@ from glucosim.scenario.compile import ScenarioProgram
 from glucosim.simulation.initial_state import initial_state
 from glucosim.simulation.organ import default_tolerances, organ_integrator
 from glucosim.solver import get_method, rosw
-from glucosim.solver.dopri5 import bind_integrator as bind_dopri5
 from glucosim.solver.segments import Schedule, Tolerances, integrate_schedule
+from tests._solver_problems import LINEAR, NONLINEAR, PROTHERO_ROBINSON, bound, problem_params
 
 STIFF_RATE = 1.0e4
 """Prothero-Robinson's decay rate (per minute): an explicit method's step is capped near 3.3 / STIFF_RATE."""
-
-
-@numba.njit
-def _prothero_robinson_rhs(t, y, drv, p, dydt):
-    # y' = -k (y - cos t) - sin t: the exact solution from y(0) = 1 is cos t, whatever k
-    dydt[0] = -drv[0] * (y[0] - np.cos(t)) - np.sin(t)
-    dydt[1] = np.cos(t)
-
-
-@numba.njit
-def _nonlinear_rhs(t, y, drv, p, dydt):
-    # a stiff state whose rate moves with a slow one (its Jacobian entry changes along the run) and a quadrature
-    dydt[0] = -drv[0] * (1.0 + y[1] * y[1]) * (y[0] - y[1])
-    dydt[1] = -0.5 * y[1] + np.sin(t)
-    dydt[2] = y[0]
 
 
 def _one_segment(length, rate, n_states):
     return Schedule(np.array([0.0]), np.array([length]), np.array([[rate]]), np.zeros((1, n_states)))
 
 
-def _run(integrator, schedule, y0, t_out, tolerances):
+def _run(integrator, problem, schedule, y0, t_out, tolerances):
     names = [f"s{i}" for i in range(len(y0))]
-    return integrate_schedule(integrator, schedule, np.asarray(y0, float), np.zeros(1), t_out, tolerances, names)
+    return integrate_schedule(
+        integrator, schedule, np.asarray(y0, float), problem_params(problem), t_out, tolerances, names
+    )
 
 
 def test_coefficients_meet_the_order_conditions():
@@ -93,13 +79,6 @@ def test_linear_solve_with_pivoting_matches_numpy():
             np.testing.assert_allclose(u, expected, rtol=1e-9, atol=1e-12)
 
 
-@numba.njit
-def _linear_rhs(t, y, drv, p, dydt):
-    # a stiff mode fed by a slow one: y0' = -k y0 + y1, y1' = -y1 / 2
-    dydt[0] = -drv[0] * y[0] + y[1]
-    dydt[1] = -0.5 * y[1]
-
-
 def _linear_exact(k, t):
     share = 1.0 / (k - 0.5)  # from y0(0) = y1(0) = 1
     return np.array([(1.0 - share) * np.exp(-k * t) + share * np.exp(-0.5 * t), np.exp(-0.5 * t)])
@@ -111,14 +90,14 @@ def test_third_order_on_a_stiff_linear_problem_with_an_inexact_jacobian(rate):
     block): the error falls by ~2^3 per halving. The matrix the method uses is not the Jacobian: only the stiff
     block (-k) is kept and the coupling to the slow state is left out, which costs a Rosenbrock method its order
     but not a W-method. One Jacobian serves ``JACOBIAN_MAX_AGE`` steps."""
-    ours = get_method("ros34pw2").bind(_linear_rhs, "integrate_test_rosw_linear")
+    ours = bound("ros34pw2")  # tests/_solver_problems.py: LINEAR
     schedule = _one_segment(4.0, rate, 2)
     t_out = np.array([0.5, 4.0])  # after the fast transient has died away
     expected = np.array([_linear_exact(rate, t) for t in t_out])
     errors = []
     for h in np.array([4.0, 2.0, 1.0]) / rate:
         fixed = Tolerances(rtol=1e3, atol=np.full(2, 1e3), n_controlled=2, h_init=h, h_max=h)
-        result = _run(ours, schedule, [1.0, 1.0], t_out, fixed)
+        result = _run(ours, LINEAR, schedule, [1.0, 1.0], t_out, fixed)
         # at the segment's start, then every JACOBIAN_MAX_AGE steps
         assert result.stats.jacobian_evaluations == -(-result.stats.accepted_steps // rosw.JACOBIAN_MAX_AGE)
         errors.append(np.max(np.abs(result.y - expected)))
@@ -129,13 +108,13 @@ def test_third_order_on_a_stiff_linear_problem_with_an_inexact_jacobian(rate):
 def test_no_stability_cap_on_a_stiff_problem():
     """Prothero-Robinson with k = 1e4 per minute over 10 minutes: dopri5's step is capped near 3.3e-4 min
     (tens of thousands of steps) while ros34pw2 takes the steps the smooth solution allows, to the tolerance."""
-    ours = get_method("ros34pw2").bind(_prothero_robinson_rhs, "integrate_test_rosw_prothero")
-    explicit = bind_dopri5(_prothero_robinson_rhs, "integrate_test_rosw_prothero_dopri5")
+    ours = bound("ros34pw2")  # tests/_solver_problems.py: PROTHERO_ROBINSON
+    explicit = bound("dopri5")
     schedule = _one_segment(10.0, STIFF_RATE, 2)
     t_out = np.linspace(0.0, 10.0, 21)
     tolerances = Tolerances(rtol=1e-6, atol=np.full(2, 1e-9), n_controlled=2, h_max=10.0)
-    implicit_run = _run(ours, schedule, [1.0, 0.0], t_out, tolerances)
-    explicit_run = _run(explicit, schedule, [1.0, 0.0], t_out, tolerances)
+    implicit_run = _run(ours, PROTHERO_ROBINSON, schedule, [1.0, 0.0], t_out, tolerances)
+    explicit_run = _run(explicit, PROTHERO_ROBINSON, schedule, [1.0, 0.0], t_out, tolerances)
     assert explicit_run.stats.accepted_steps > 10_000
     assert implicit_run.stats.accepted_steps < explicit_run.stats.accepted_steps / 50
     np.testing.assert_allclose(implicit_run.y[:, 0], np.cos(t_out), rtol=0, atol=1e-5)
@@ -147,10 +126,10 @@ def test_counters_count_jacobians_and_factorisations():
     """Rule 8: each Jacobian costs one evaluation per controlled state (counted among the evaluations); each
     step attempt 3 evaluations and each accepted step that does not end its segment 1 more (f at the new point);
     a segment start 1; the factorisations lie between 1 and the attempts."""
-    ours = get_method("ros34pw2").bind(_nonlinear_rhs, "integrate_test_rosw_nonlinear")
+    ours = bound("ros34pw2")  # tests/_solver_problems.py: NONLINEAR
     schedule = Schedule(np.array([0.0, 2.0]), np.array([2.0, 4.0]), np.array([[50.0], [80.0]]), np.zeros((2, 3)))
     tolerances = Tolerances(rtol=1e-6, atol=np.full(3, 1e-9), n_controlled=2, h_max=1.0)
-    stats = _run(ours, schedule, [1.0, 0.8, 0.0], np.array([4.0]), tolerances).stats
+    stats = _run(ours, NONLINEAR, schedule, [1.0, 0.8, 0.0], np.array([4.0]), tolerances).stats
     attempts = stats.accepted_steps + stats.rejected_steps
     n_segments, n_controlled = 2, 2
     assert stats.jacobian_evaluations >= n_segments  # at least one at each segment start
