@@ -420,3 +420,20 @@ def test_doses_within_one_actions_limit_and_successive_rates_are_accepted():
             ],
         }
     )
+
+
+def test_a_days_insulin_peak_beyond_any_meal_response_is_flagged():
+    # a fuzz of accepted inputs (2026-12-03): a 30-g protein snack half an hour after breakfast peaked at 8,236
+    # uU/ml in the insulin-resistant preset (the gut applied the snack's protein-to-carbohydrate ratio to the
+    # breakfast still in it) and was a plain success: only fasting and mean insulin had bands
+    verdict = plausibility.check_daily(_daily(max_insulin_uU_ml=[120.0, 8235.6]))
+    assert [(p["marker"], p["first"]) for p in verdict.problems] == [("max_insulin_uU_ml", "day 1")]
+    assert plausibility.check_daily(_daily(max_insulin_uU_ml=[120.0, 2800.0])).plausible  # extreme subjects' meals
+
+
+def test_the_daily_table_has_the_days_insulin_peak():
+    from glucosim.simulation.run import simulate
+
+    scenario = parse_scenario(scenario_dict(duration_days=1, routine={"meals": THREE_MEALS}), source="test")
+    daily = simulate(scenario, progress=False).daily
+    assert daily["mean_insulin_uU_ml"].iloc[0] < daily["max_insulin_uU_ml"].iloc[0] < 200.0

@@ -73,6 +73,7 @@ class DailySamples:
     integral: np.ndarray
     postmeal_glucose: np.ndarray  # the plasma glucose state at the 2-h sample, mg/kg
     extremes: np.ndarray  # the plasma glucose state's largest and smallest value of each day, mg/kg
+    insulin_peak: np.ndarray  # the plasma insulin state's largest value of each day, pmol/kg
     p: np.ndarray
 
     def __len__(self) -> int:
@@ -125,6 +126,7 @@ class DailySamples:
             "max_glucose_mg_dl": self.extremes[:, 0] / volume,
             "min_glucose_mg_dl": self.extremes[:, 1] / volume,
             "mean_insulin_uU_ml": markers.insulin_uU_ml(integral[:, St.cum_insulin_pmol_l_min] / day_minutes),
+            "max_insulin_uU_ml": markers.insulin_uU_ml(self.insulin_peak / self.p[Par.insulin_distribution_volume]),
         }
         per_day = integral[:, _FLUX_STATES] * (MINUTES_PER_DAY / day_minutes)[:, None]
         columns.update((name, per_day[:, k]) for k, name in enumerate(DAILY_FLUX_COLUMNS))
@@ -166,6 +168,7 @@ def daily_samples(first_day, plans, t, y, segment, drivers, p, end_min) -> Daily
     )
     start_rows, end_rows, fasting_rows, postmeal_rows = _row_at(t, wanted).reshape(4, n)
     glucose = y[:, St.glucose_plasma_mg_kg]
+    insulin = y[:, St.insulin_plasma_pmol_kg]
     return DailySamples(
         days=days,
         day_minutes=day_ends - midnights,
@@ -176,6 +179,7 @@ def daily_samples(first_day, plans, t, y, segment, drivers, p, end_min) -> Daily
         integral=y[end_rows] - y[start_rows],
         postmeal_glucose=glucose[postmeal_rows],
         extremes=np.array([(glucose[a : b + 1].max(), glucose[a : b + 1].min()) for a, b in zip(start_rows, end_rows)]),
+        insulin_peak=np.array([insulin[a : b + 1].max() for a, b in zip(start_rows, end_rows)]),
         p=p,
     )
 
