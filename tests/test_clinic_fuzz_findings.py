@@ -1,9 +1,13 @@
 """Clinic crashes found by a fuzz of accepted inputs (/work/fuzz/report.md, F2-F4): each input now runs, and an
 index the test cannot define is NaN (``null`` in clinic.json) instead of a traceback."""
 
+import math
+
+import pandas as pd
 import pytest
 
 import glucosim
+from glucosim.clinic import analysis
 from glucosim.clinic.runner import run_protocol
 from glucosim.scenario.load import parse_scenario
 from tests.conftest import scenario_dict
@@ -28,3 +32,45 @@ def test_meal_at_midnight_with_a_clinic_visit_runs():
     just_after = run_protocol("fasting", _loaded(routine={"meals": [{**meals[0], "time_h": 1 / 1024}, meals[1]]}))
     assert at_midnight["fasting_glucose_mg_dl"] == pytest.approx(just_after.indices["fasting_glucose_mg_dl"], rel=1e-4)
     assert at_midnight["fasting_insulin_uU_ml"] == pytest.approx(just_after.indices["fasting_insulin_uU_ml"], rel=1e-3)
+
+
+# a large fatty dinner still being absorbed at the next morning's clamp holds the liver's output at 0 (F3)
+FATTY_DINNER_MEALS = [{"time_h": 5.0, "carbs_g": 1, "fat_g": 150}, {"time_h": 17.0, "carbs_g": 291, "fat_g": 150}]
+
+
+def _clamp_samples(liver_output, insulin):
+    n = len(liver_output)
+    return pd.DataFrame(
+        {
+            "time_min": [0.0, 40.0, 80.0, 100.0, 120.0][:n],
+            "glucose_mg_dl": 90.0,
+            "insulin_uU_ml": insulin,
+            "nefa_mmol_l": 0.5,
+            "iv_glucose_mg_kg_min": [0.0, 5.0, 7.0, 8.0, 9.0][:n],
+            "liver_output_mg_kg_min": liver_output,
+            **{f"{tissue}_uptake_mg_kg_min": 1.0 for tissue in ("muscle", "adipose", "brain", "splanchnic", "liver")},
+        }
+    )
+
+
+def test_clamp_suppression_of_a_zero_basal_liver_output_is_nan():
+    """F3: 100 (1 - clamp / basal) with a basal liver output of 0 raised ZeroDivisionError; undefined is NaN (as the
+    insulinogenic index at an unchanged glucose), the other indices stay."""
+    found = analysis.clamp_indices(_clamp_samples([0.0] * 5, [8.0, 90.0, 100.0, 100.0, 100.0]), 80.0)
+    assert math.isnan(found["liver_output_suppression_percent"])
+    assert found["m_value_mg_kg_min"] == pytest.approx(8.0) and found["m_over_i"] == pytest.approx(0.08)
+    # M/I at a steady-state insulin of 0 is undefined the same way
+    assert math.isnan(analysis.clamp_indices(_clamp_samples([2.0] * 5, 0.0), 80.0)["m_over_i"])
+
+
+def test_clamp_visit_after_a_fatty_dinner_reports():
+    """F3 end to end: the run is produced, its clamp visit reports the undefined suppression as null."""
+    result = glucosim.simulate(
+        _loaded(routine={"meals": FATTY_DINNER_MEALS}, clinic=[{"protocol": "clamp_40mU", "at_years": [0.0]}]),
+        progress=False,
+    )
+    (visit,) = result.summary["clinic"]
+    assert visit["indices"]["basal_liver_output_mg_kg_min"] == 0.0
+    assert visit["indices"]["liver_output_suppression_percent"] is None
+    assert visit["indices"]["m_value_mg_kg_min"] > 0.0
+    assert result.summary["plausibility"]["plausible"]

@@ -84,7 +84,11 @@ def ogtt_indices(samples) -> dict:
 
 
 def clamp_indices(samples, steady_state_from_min: float) -> dict:
-    """M value (mean glucose infusion rate at steady state), M/I, and suppression of liver output."""
+    """M value (mean glucose infusion rate at steady state), M/I, and suppression of liver output.
+
+    The suppression is NaN when the basal liver output is 0 (liver output is held at 0 while a large meal is still
+    being absorbed: nothing to suppress, the ratio is undefined); M/I is NaN at a steady-state insulin of 0.
+    """
     steady = samples[samples["time_min"] >= steady_state_from_min - 1e-9]
     basal_liver = _at(samples, "liver_output_mg_kg_min", 0.0)
     m_value = float(steady["iv_glucose_mg_kg_min"].mean())
@@ -95,12 +99,14 @@ def clamp_indices(samples, steady_state_from_min: float) -> dict:
         **fasting_indices(samples),
         "m_value_mg_kg_min": m_value,
         "steady_state_insulin_uU_ml": insulin,
-        "m_over_i": m_value / insulin,
+        "m_over_i": m_value / insulin if insulin != 0.0 else float("nan"),
         "steady_state_glucose_mg_dl": float(glucose.mean()),
         "glucose_cv_percent": float(100.0 * glucose.std() / glucose.mean()),
         "basal_liver_output_mg_kg_min": basal_liver,
         "clamp_liver_output_mg_kg_min": liver,
-        "liver_output_suppression_percent": float(100.0 * (1.0 - liver / basal_liver)),
+        "liver_output_suppression_percent": (
+            float(100.0 * (1.0 - liver / basal_liver)) if basal_liver != 0.0 else float("nan")
+        ),
         # the rate of disappearance a tracer clamp measures: every tissue's uptake of plasma glucose, the liver's
         # insulin-stimulated glycogen uptake included (model.py books it out of DM2007's muscle term; until
         # 2026-12-02 it was left out of this sum)
