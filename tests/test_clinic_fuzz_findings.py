@@ -3,11 +3,13 @@ index the test cannot define is NaN (``null`` in clinic.json) instead of a trace
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import glucosim
 from glucosim.clinic import analysis
+from glucosim.clinic.minimal_model import fit_minimal_model
 from glucosim.clinic.runner import run_protocol
 from glucosim.scenario.load import parse_scenario
 from tests.conftest import scenario_dict
@@ -74,3 +76,58 @@ def test_clamp_visit_after_a_fatty_dinner_reports():
     assert visit["indices"]["liver_output_suppression_percent"] is None
     assert visit["indices"]["m_value_mg_kg_min"] > 0.0
     assert result.summary["plausibility"]["plausible"]
+
+
+IVGTT_TIMES = [0, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 19, 22, 25, 30, 40, 50, 60, 70, 80, 90, 100, 120, 140, 160, 180]
+
+
+def test_minimal_model_fit_of_samples_it_cannot_model_is_nan_with_a_reason():
+    """F4: a basal insulin far above the test's insulin drives the model's remote insulin action X so negative that
+    its glucose overflows; scipy then raised ValueError (non-finite residuals or Jacobian). The fit is NaN with the
+    reason instead."""
+    t = np.array(IVGTT_TIMES, float)
+    glucose = 90.0 + 160.0 * np.exp(-t / 30.0) * (t > 0)
+    insulin = np.where(t > 0, 10.0, 1e6)
+    fit = fit_minimal_model(t, glucose, insulin)
+    assert fit.failure.startswith("the fit from SI = ")
+    assert all(math.isnan(v) for v in (fit.si_per_min_per_uU_ml, fit.sg_per_min, fit.rms_relative_error))
+    # a glucose the relative residuals and log bounds cannot take
+    assert "not positive" in fit_minimal_model(t, np.where(t > 0, glucose, 0.0), np.full(len(t), 10.0)).failure
+    found = analysis.ivgtt_indices(
+        pd.DataFrame({"time_min": t, "glucose_mg_dl": glucose, "insulin_uU_ml": insulin, "nefa_mmol_l": 0.5})
+    )
+    assert found["minimal_model_fit"].startswith("not fitted (the fit from SI = ")
+    assert math.isnan(found["si_1e4_per_min_per_uU_ml"]) and math.isnan(found["disposition_index"])
+    assert math.isfinite(found["air_glucose_uU_ml"])  # read from the samples, not the fit
+
+
+def test_ivgtt_visit_on_an_impossible_state_is_produced_and_flagged():
+    """F4 end to end (/work/fuzz/repro/f3_ivgtt_after_protein_snack.toml): a late 150-g protein snack leaves a fasting
+    insulin of ~7,000 uU/ml at the IVGTT (the gut's latest-meal composition, report F1); the run is produced, its
+    visit's fit is not, and the verdict flags the run."""
+    meals = [
+        {"time_h": 2.0, "carbs_g": 1},
+        {"time_h": 10.0, "carbs_g": 178, "fat_g": 234},
+        {"time_h": 14.0, "carbs_g": 178, "fat_g": 300},
+        {"time_h": 17.0, "carbs_g": 178},
+        {"time_h": 23.5, "carbs_g": 1, "protein_g": 150},
+    ]
+    data = {
+        "name": "IVGTT after a late protein snack",
+        "duration_days": 1,
+        "subject": {"parameters": {"glucagon_output_effect": 0.05}},
+        "routine": {"meals": meals},
+        "clinic": [{"protocol": "ivgtt_0.3g", "at_years": [0.0]}],
+    }
+    result = glucosim.simulate(parse_scenario(data, source="<test>"), progress=False)
+    (visit,) = result.summary["clinic"]
+    assert visit["indices"]["minimal_model_fit"].startswith("not fitted (")
+    assert visit["indices"]["si_1e4_per_min_per_uU_ml"] is None and visit["indices"]["disposition_index"] is None
+    plausibility = result.summary["plausibility"]
+    assert not plausibility["plausible"]
+    assert "fasting_insulin_uU_ml" in {problem["marker"] for problem in plausibility["problems"]}
+
+
+def test_ivgtt_of_a_healthy_subject_is_fitted():
+    index = run_protocol("ivgtt_0.3g", "healthy").indices
+    assert index["minimal_model_fit"] == "fitted" and index["si_1e4_per_min_per_uU_ml"] > 0.0

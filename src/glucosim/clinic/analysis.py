@@ -123,7 +123,11 @@ def clamp_indices(samples, steady_state_from_min: float) -> dict:
 
 
 def ivgtt_indices(samples) -> dict:
-    """AIRg, minimal-model SI and SG, and the disposition index SI x AIRg."""
+    """AIRg, minimal-model SI and SG, and the disposition index SI x AIRg.
+
+    ``minimal_model_fit`` says whether the minimal model was fitted; if not (samples from an impossible state), SI,
+    SG, the fit's error and the disposition index are NaN and it gives the reason.
+    """
     basal_insulin = _at(samples, "insulin_uU_ml", 0.0)
     early = samples[(samples["time_min"] >= AIR_WINDOW_MIN[0]) & (samples["time_min"] <= AIR_WINDOW_MIN[1])]
     air = float(early["insulin_uU_ml"].mean() - basal_insulin)
@@ -135,5 +139,6 @@ def ivgtt_indices(samples) -> dict:
         "si_1e4_per_min_per_uU_ml": si,
         "sg_per_min": fit.sg_per_min,
         "minimal_model_rms_relative_error": fit.rms_relative_error,
+        "minimal_model_fit": f"not fitted ({fit.failure})" if fit.failure else "fitted",
         "disposition_index": si * air,
     }
