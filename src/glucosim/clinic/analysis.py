@@ -84,7 +84,11 @@ def ogtt_indices(samples) -> dict:
 
 
 def clamp_indices(samples, steady_state_from_min: float) -> dict:
-    """M value (mean glucose infusion rate at steady state), M/I, and suppression of liver output."""
+    """M value (mean glucose infusion rate at steady state), M/I, and suppression of liver output.
+
+    The suppression is NaN when the basal liver output is 0 (liver output is held at 0 while a large meal is still
+    being absorbed: nothing to suppress, the ratio is undefined); M/I is NaN at a steady-state insulin of 0.
+    """
     steady = samples[samples["time_min"] >= steady_state_from_min - 1e-9]
     basal_liver = _at(samples, "liver_output_mg_kg_min", 0.0)
     m_value = float(steady["iv_glucose_mg_kg_min"].mean())
@@ -95,12 +99,14 @@ def clamp_indices(samples, steady_state_from_min: float) -> dict:
         **fasting_indices(samples),
         "m_value_mg_kg_min": m_value,
         "steady_state_insulin_uU_ml": insulin,
-        "m_over_i": m_value / insulin,
+        "m_over_i": m_value / insulin if insulin != 0.0 else float("nan"),
         "steady_state_glucose_mg_dl": float(glucose.mean()),
         "glucose_cv_percent": float(100.0 * glucose.std() / glucose.mean()),
         "basal_liver_output_mg_kg_min": basal_liver,
         "clamp_liver_output_mg_kg_min": liver,
-        "liver_output_suppression_percent": float(100.0 * (1.0 - liver / basal_liver)),
+        "liver_output_suppression_percent": (
+            float(100.0 * (1.0 - liver / basal_liver)) if basal_liver != 0.0 else float("nan")
+        ),
         # the rate of disappearance a tracer clamp measures: every tissue's uptake of plasma glucose, the liver's
         # insulin-stimulated glycogen uptake included (model.py books it out of DM2007's muscle term; until
         # 2026-12-02 it was left out of this sum)
@@ -117,7 +123,11 @@ def clamp_indices(samples, steady_state_from_min: float) -> dict:
 
 
 def ivgtt_indices(samples) -> dict:
-    """AIRg, minimal-model SI and SG, and the disposition index SI x AIRg."""
+    """AIRg, minimal-model SI and SG, and the disposition index SI x AIRg.
+
+    ``minimal_model_fit`` says whether the minimal model was fitted; if not (samples from an impossible state), SI,
+    SG, the fit's error and the disposition index are NaN and it gives the reason.
+    """
     basal_insulin = _at(samples, "insulin_uU_ml", 0.0)
     early = samples[(samples["time_min"] >= AIR_WINDOW_MIN[0]) & (samples["time_min"] <= AIR_WINDOW_MIN[1])]
     air = float(early["insulin_uU_ml"].mean() - basal_insulin)
@@ -129,5 +139,6 @@ def ivgtt_indices(samples) -> dict:
         "si_1e4_per_min_per_uU_ml": si,
         "sg_per_min": fit.sg_per_min,
         "minimal_model_rms_relative_error": fit.rms_relative_error,
+        "minimal_model_fit": f"not fitted ({fit.failure})" if fit.failure else "fitted",
         "disposition_index": si * air,
     }

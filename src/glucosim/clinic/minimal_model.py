@@ -5,7 +5,10 @@
 
 (Bergman, Ider, Bowden & Cobelli 1979 Am J Physiol 236:E667). Insulin I(t)
 is the measured curve, linearly interpolated; the fit starts after mixing and
-keeps the best of several starting points.
+keeps the best of several starting points. Samples the model cannot be fitted
+to (from an impossible state: a fasting insulin of thousands of uU/ml that the
+test's insulin falls far below, whose model glucose overflows) give a fit of
+NaN with the reason in ``failure``, not an exception.
 """
 
 from dataclasses import dataclass
@@ -33,6 +36,8 @@ class MinimalModelFit:
     p2_per_min: float
     g0_mg_dl: float
     rms_relative_error: float
+    failure: str = ""
+    """Why the model could not be fitted ("" if it was); the numbers are then NaN."""
 
     def predict(self, t_min, t_insulin, insulin_uU_ml, basal_glucose, basal_insulin):
         """Glucose (mg/dl) at ``t_min`` under the fitted parameters, for insulin sampled at ``t_insulin``."""
@@ -89,9 +94,19 @@ def _simulate(log_params, t_eval, t_insulin, insulin, basal_glucose, basal_insul
     )
 
 
+def _not_fitted(reason: str) -> MinimalModelFit:
+    nan = float("nan")
+    return MinimalModelFit(nan, nan, nan, nan, nan, failure=reason)
+
+
 def fit_minimal_model(t_min, glucose_mg_dl, insulin_uU_ml) -> MinimalModelFit:
-    """Fit SG, SI, p2 and the extrapolated G(0) to IVGTT samples (basal = the t = 0 sample)."""
+    """Fit SG, SI, p2 and the extrapolated G(0) to IVGTT samples (basal = the t = 0 sample).
+
+    Samples it cannot be fitted to give NaN indices and the reason in ``failure`` (see the module's docstring).
+    """
     t_min, glucose, insulin = (np.asarray(a, dtype=float) for a in (t_min, glucose_mg_dl, insulin_uU_ml))
+    if not (np.isfinite(glucose).all() and np.isfinite(insulin).all() and (glucose > 0.0).all()):
+        return _not_fitted("a sample's glucose or insulin is not a finite number, or its glucose is not positive")
     basal_glucose, basal_insulin = glucose[0], insulin[0]
     fit = t_min >= FIT_FROM_MIN
     t_fit = np.concatenate(([0.0], t_min[fit]))
@@ -108,15 +123,23 @@ def fit_minimal_model(t_min, glucose_mg_dl, insulin_uU_ml) -> MinimalModelFit:
     solution = None
     for si_start, p2_start in STARTS:
         guess = np.log([INITIAL_GUESS["sg_per_min"], si_start, p2_start, first_after_bolus])
-        # finite differences of an ODE solution need steps well above its ~1e-8 noise
-        trial = least_squares(
-            residual,
-            np.clip(guess, lower + 1e-9, upper - 1e-9),
-            bounds=(lower, upper),
-            xtol=1e-10,
-            ftol=1e-10,
-            diff_step=1e-4,
-        )
+        try:
+            # overflow in a trial step is scipy's to handle (it shrinks the step); not a warning on the terminal
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                # finite differences of an ODE solution need steps well above its ~1e-8 noise
+                trial = least_squares(
+                    residual,
+                    np.clip(guess, lower + 1e-9, upper - 1e-9),
+                    bounds=(lower, upper),
+                    xtol=1e-10,
+                    ftol=1e-10,
+                    diff_step=1e-4,
+                )
+        except ValueError as error:
+            # scipy refuses residuals or a Jacobian that are not finite (the model's glucose overflowed), or bounds
+            # the samples make empty; the best of the other starts would not be the fit the method defines, so
+            # no index is reported
+            return _not_fitted(f"the fit from SI = {si_start:g}, p2 = {p2_start:g} failed: {error}")
         if solution is None or trial.cost < solution.cost:
             solution = trial
 

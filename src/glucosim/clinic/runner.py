@@ -174,10 +174,11 @@ def morning_test_state(loaded: LoadedScenario, day: int = 0, state: np.ndarray |
     y[FIRST_QUADRATURE:] = 0.0
     base = _base_drivers(program, day)
     start = program.day_plan(day).fasting_sample_min
-    overnight = Schedule(np.array([0.0]), np.array([start]), base[None, :], np.zeros((1, N_STATES)))
-    y = integrate_schedule(
-        organ_integrator(), overnight, y, p, np.array([start]), default_tolerances(), STATE_NAMES
-    ).y_final
+    if start > 0.0:  # a first meal at midnight starts the test at once: there is no overnight stretch to integrate
+        overnight = Schedule(np.array([0.0]), np.array([start]), base[None, :], np.zeros((1, N_STATES)))
+        y = integrate_schedule(
+            organ_integrator(), overnight, y, p, np.array([start]), default_tolerances(), STATE_NAMES
+        ).y_final
     return y, base, start
 
 
