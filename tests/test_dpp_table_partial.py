@@ -58,7 +58,7 @@ def test_glucosim_analyze_heads_a_partial_sweeps_trial_table_with_its_note(tmp_p
     monkeypatch.setattr(dpp, "markdown", lambda table: "| the table |\n")
     manifest = {"design": "cohort", "arms": ["control", "lifestyle"]}
     note = "partial sweep: 208 of 7000 runs finished"
-    analysis._trial_table(None, manifest, "control", 3.0, tmp_path, {}, partial=note)
+    analysis._trial_table(None, manifest, "control", 3.0, tmp_path, {}, partial_note=note)
     assert (tmp_path / "trial_table.md").read_text() == (
         f"**Partial results ({note}); the table reads those runs only.**\n\n| the table |\n"
     )
@@ -73,7 +73,22 @@ def test_require_finished_names_the_folder_and_the_chunks(tmp_path, monkeypatch)
         dpp.require_finished(tmp_path)
     monkeypatch.setattr(store.SweepStore, "manifest", lambda self: {"n_chunks": 5})
     monkeypatch.setattr(store.SweepStore, "completed_chunks", lambda self: {0, 1})
-    with pytest.raises(SweepError, match=r"has not finished \(2 of 5 chunks complete\); resume it"):
+    with pytest.raises(
+        SweepError, match=r"has not finished \(2 of 5 chunks complete\); if it is not still running, resume it"
+    ):
         dpp.require_finished(tmp_path)
     monkeypatch.setattr(store.SweepStore, "completed_chunks", lambda self: set(range(5)))
     dpp.require_finished(tmp_path)
+
+
+def test_partial_before_any_chunk_finished_is_an_error_not_a_traceback(four_chunk_sweep, monkeypatch, capsys):
+    from glucosim.errors import SweepError
+
+    four_chunk_sweep(0)
+
+    def nothing_yet(out_dir):
+        raise SweepError(f"{out_dir}: no finished runs yet")
+
+    monkeypatch.setattr(dpp, "load_trial_results", nothing_yet)
+    assert dpp.main(["somewhere", "--partial"]) == 2
+    assert "error: somewhere: no finished runs yet" in capsys.readouterr().err

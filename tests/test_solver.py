@@ -15,7 +15,7 @@ from tests._scipy_reference import solve_with_scipy
 from tests._solver_problems import BLOW_UP, DECAY, NAME, bound, problem_params, problem_rhs
 
 _decay = bound("dopri5")  # bind_integrator: get_method("dopri5").bind; the problem is chosen by params
-_blow_up = _decay
+_blow_up = _decay  # the same compiled integrator: its params (_BLOW_UP below) select the blow-up problem
 _DECAY = problem_params(DECAY)
 _BLOW_UP = problem_params(BLOW_UP)
 

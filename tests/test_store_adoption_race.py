@@ -33,21 +33,52 @@ def test_adopting_a_chunk_keeps_a_record_stored_meanwhile(tmp_path, monkeypatch)
     import pyarrow.parquet as pq
 
     from glucosim.sweep import store as store_module
-    from glucosim.sweep.store import CHUNK_DIR, SweepStore, chunk_name, record_name
+    from glucosim.sweep.store import CHUNK_DIR, DAILY_DIR, SweepStore, _file_record, chunk_name, record_name
+
+    out = tmp_path / "sweep"
+    (out / CHUNK_DIR).mkdir(parents=True)
+    (out / DAILY_DIR).mkdir(parents=True)
+    pq.write_table(pa.table({"run_id": [0, 1], "day": [0, 0]}), out / DAILY_DIR / chunk_name(0))
+    pq.write_table(pa.table({"run_id": [0, 1]}), out / CHUNK_DIR / chunk_name(0))
+    manifest = {"n_chunks": 1, "chunk_runs": 2, "n_runs": 2, "runs_sha256": "abc"}
+    writers_record = {
+        "runs_sha256": "abc",
+        "chunk_runs": 2,
+        "rows": 2,
+        "daily": _file_record(out / DAILY_DIR / chunk_name(0)),
+        **_file_record(out / CHUNK_DIR / chunk_name(0)),
+    }
+    read_record = SweepStore._read_record
+    calls = []
+
+    def writer_stores_its_record_after_the_first_read(self, index):
+        found = read_record(self, index)  # None at first: the reader is between the chunk and its record
+        if not calls:
+            (out / CHUNK_DIR / record_name(index)).write_text(json.dumps(writers_record))
+        calls.append(found)
+        return found
+
+    monkeypatch.setattr(store_module.SweepStore, "_read_record", writer_stores_its_record_after_the_first_read)
+    sound, _ = SweepStore(out)._chunk_is_sound(manifest, 0)
+    assert sound
+    assert calls[0] is None
+    assert json.loads((out / CHUNK_DIR / record_name(0)).read_text()) == writers_record
+
+
+def test_an_unreadable_record_is_set_aside_and_the_chunk_adopted(tmp_path):
+    # the create-only write kept an unreadable record for good: never repaired, and read again by every reader
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from glucosim.sweep.store import CHUNK_DIR, CORRUPT_SUFFIX, SweepStore, chunk_name, record_name
 
     out = tmp_path / "sweep"
     (out / CHUNK_DIR).mkdir(parents=True)
     pq.write_table(pa.table({"run_id": [0, 1]}), out / CHUNK_DIR / chunk_name(0))
+    (out / CHUNK_DIR / record_name(0)).write_text("{garbage")
     manifest = {"n_chunks": 1, "chunk_runs": 2, "n_runs": 2, "runs_sha256": "abc"}
-    writers_record = {"runs_sha256": "abc", "rows": 2, "daily": {"size": 1, "sha256": "d"}}
-    read_record = SweepStore._read_record
-
-    def writer_stores_its_record_after_the_read(self, index):
-        found = read_record(self, index)  # None: the reader is between the chunk and its record
-        (out / CHUNK_DIR / record_name(index)).write_text(json.dumps(writers_record))
-        return found
-
-    monkeypatch.setattr(store_module.SweepStore, "_read_record", writer_stores_its_record_after_the_read)
     sound, _ = SweepStore(out)._chunk_is_sound(manifest, 0)
     assert sound
-    assert json.loads((out / CHUNK_DIR / record_name(0)).read_text()) == writers_record
+    record = json.loads((out / CHUNK_DIR / record_name(0)).read_text())
+    assert record["rows"] == 2 and "sha256" in record
+    assert (out / CHUNK_DIR / (record_name(0) + CORRUPT_SUFFIX)).read_text() == "{garbage"

@@ -349,7 +349,7 @@ def cpu_seconds() -> float:
 def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
-    from glucosim.analysis.sweep.dpp import load_trial_results
+    from glucosim.analysis.sweep.dpp import load_trial_results, require_finished
     from glucosim.sweep.backends import LocalPool
     from glucosim.sweep.runner import run_sweep
     from glucosim.sweep.store import SweepStore
@@ -375,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     sweep_dir = out / "sweep"
     print(f"stage 1: screening {args.screened} and following the enrolled ({sweep_dir})", file=sys.stderr, flush=True)
     run_sweep(loaded, sweep_dir, workers=args.workers, confirm_large=True, progress=True)
+    require_finished(sweep_dir)  # another process sharing the folder may still be running its part
     results = load_trial_results(sweep_dir, loaded)
     enrolled = results[results["clinic_enrolled"].astype(bool)].sort_values("sample")
     daily = SweepStore(sweep_dir).load_daily()

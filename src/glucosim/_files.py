@@ -54,8 +54,7 @@ def write_bytes_new(path: Path, data: bytes) -> bool:
 
     For a file that another process may write at the same time with better knowledge (a running sweep's chunk
     record, which a reader adopting the chunk must not replace): the temporary is linked onto ``path``, which fails
-    when it exists. On a file system without hard links it is renamed onto ``path`` after a check, which leaves a
-    window as narrow as the check.
+    when it exists (the sweep store needs hard links anyway: its manifest is created the same way).
     """
     path = Path(path)
     partial = temporary_beside(path)
@@ -67,10 +66,6 @@ def write_bytes_new(path: Path, data: bytes) -> bool:
             os.link(partial, path)
         except FileExistsError:
             return False
-        except OSError:  # no hard links here
-            if path.exists():
-                return False
-            os.replace(partial, path)
         return True
     finally:
         partial.unlink(missing_ok=True)

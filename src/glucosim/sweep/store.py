@@ -409,9 +409,14 @@ class SweepStore:
             "rows": expected,
             **_file_record(path),
         }
+        record_path = self.out_dir / CHUNK_DIR / record_name(index)
+        if record_path.exists():  # unreadable when first read, or the sweep's writer stored it since
+            if _read_json_record(record_path) is not None:
+                return self._chunk_is_sound(manifest, index)  # the writer's: checked as any record
+            os.replace(record_path, record_path.with_name(record_path.name + CORRUPT_SUFFIX))
         # never over a record the sweep's writer stored meanwhile (a reader adopts while the sweep runs: the chunk
         # is written before its record, and the writer's record also vouches for the chunk's daily file)
-        write_bytes_new(self.out_dir / CHUNK_DIR / record_name(index), json.dumps(record).encode())
+        write_bytes_new(record_path, json.dumps(record).encode())
         return True, ""
 
     def recorded_chunk_runs(self) -> int | None:

@@ -125,8 +125,10 @@ def analyze_sweep(
     target = Path(analysis_dir) if analysis_dir else Path(out_dir) / ANALYSIS_DIR
     target.mkdir(parents=True, exist_ok=True)
     notes = []
+    partial_note = None
     if len(results) < manifest["n_runs"]:
-        notes.append(f"partial sweep: {len(results)} of {manifest['n_runs']} runs finished")
+        partial_note = f"partial sweep: {len(results)} of {manifest['n_runs']} runs finished"
+        notes.append(partial_note)
     screened_out = results["status"] == STATUS_SCREENED_OUT
     if screened_out.any():  # a screened sweep: the outcomes are of the enrolled, the runs simulated
         notes.append(
@@ -157,8 +159,7 @@ def analyze_sweep(
     if sensitivity is not None and len(sensitivity):
         files["sensitivity"] = target / "sensitivity.csv"
         _csv_whole(sensitivity, files["sensitivity"])
-    partial = notes[0] if notes and notes[0].startswith("partial sweep") else None
-    trial = _trial_table(results, manifest, reference_arm, run_years, target, files, out_dir, partial)
+    trial = _trial_table(results, manifest, reference_arm, run_years, target, files, out_dir, partial_note)
     if figures:
         _figures(results, manifest, incidence, sensitivity, target, files, notes, survival, hazards)
     write_text_whole(
@@ -178,11 +179,18 @@ def analyze_sweep(
 
 
 def _trial_table(
-    results, manifest, reference_arm, run_years, target: Path, files: dict, out_dir=None, partial: str | None = None
+    results,
+    manifest,
+    reference_arm,
+    run_years,
+    target: Path,
+    files: dict,
+    out_dir=None,
+    partial_note: str | None = None,
 ):
     """A cohort trial of two or more arms, at least as long as the DPP's follow-up: the DPP table
     (incidence per 100 person-years per arm, relative reduction, the trial's numbers beside them), seen by the
-    virtual DPP clinic (``analysis.sweep.clinic``) when the sweep kept the daily values it reads. ``partial`` (the
+    virtual DPP clinic (``analysis.sweep.clinic``) when the sweep kept the daily values it reads. ``partial_note`` (the
     note of a sweep that has not finished) heads the file, so its table is not taken for the trial's."""
     from glucosim.analysis.sweep.dpp import FOLLOW_UP_YEARS, load_trial_results, markdown, trial_table
 
@@ -192,7 +200,7 @@ def _trial_table(
         results = load_trial_results(out_dir)
     table = trial_table(results, reference_arm, FOLLOW_UP_YEARS)
     files["trial_table"] = target / "trial_table.md"
-    banner = f"**Partial results ({partial}); the table reads those runs only.**\n\n" if partial else ""
+    banner = f"**Partial results ({partial_note}); the table reads those runs only.**\n\n" if partial_note else ""
     write_text_whole(files["trial_table"], banner + markdown(table))
     return table
 

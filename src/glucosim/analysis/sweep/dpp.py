@@ -492,8 +492,8 @@ def finished_chunks(store) -> tuple[int, int]:
 
 def unfinished_message(out_dir, done: int, total: int) -> str:
     return (
-        f"{out_dir}: the sweep has not finished ({done} of {total} chunks complete); resume it with the command "
-        "that started it (glucosim sweep SWEEP_FILE --out DIR)"
+        f"{out_dir}: the sweep has not finished ({done} of {total} chunks complete); if it is not still running, "
+        "resume it with the command that started it (glucosim sweep SWEEP_FILE --out DIR)"
     )
 
 
@@ -551,7 +551,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    results = load_trial_results(args.results_dir)
+    from glucosim.errors import SweepError
+
+    try:
+        results = load_trial_results(args.results_dir)
+    except SweepError as exc:  # --partial before any chunk finished: nothing to read
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if done < total:
         print(
             f"**Partial results: {done} of {total} chunks of the sweep complete; the table reads those runs only.**\n"
