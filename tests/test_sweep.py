@@ -170,24 +170,64 @@ def test_results_do_not_depend_on_workers_or_chunking(grid_sweep):
     pdt.assert_frame_equal(comparable(load_results(root / "serial")), comparable(load_results(root / "two_workers")))
 
 
-def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
-    """An intervention year past the end of the run is an invalid scenario for that run only."""
+def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    """A run the solver cannot finish is a failed run of its own; the sweep goes on and consolidates."""
+    import glucosim.simulation.run as run_module
+    from glucosim.errors import SolverError
+
     base = BASE_SCENARIO + '\n[[changes]]\nfrom_year = 1.0\nlabel = "lifestyle"\ncarbs_scale = 0.8\n'
     text = GRID_SWEEP.split("[[arms]]")[0].replace(
         'parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]',
-        'field = "changes[0].from_year"\nvalues = [1.0, 5.0]',
+        'field = "changes[0].from_year"\nvalues = [1.0, 1.5]',
     )
+    simulate = run_module.simulate
+
+    def failing_at_one_and_a_half_years(scenario, **options):
+        if scenario.scenario.changes[0].from_year == 1.5:
+            raise SolverError("step size underflow", 547.5 * 1440.0, {"glucose_plasma_mg_kg": 180.0})
+        return simulate(scenario, **options)
+
+    monkeypatch.setattr(run_module, "simulate", failing_at_one_and_a_half_years)
     # one run per chunk: a chunk holding only a failed run has all-null outputs, and must still consolidate
     outcome = run_sweep(write_sweep(tmp_path, text, base), tmp_path / "out", workers=1, chunk_runs=1, progress=False)
     results = load_results(tmp_path / "out")
     failed = results[results["status"] == "failed"]
     assert outcome.complete and outcome.n_failed == len(failed) == 2
-    assert set(failed["changes[0].from_year"]) == {5.0}
-    assert failed["error"].str.contains("ScenarioError").all()
-    assert failed["error"].str.contains("after the end of the run").all()
+    assert set(failed["changes[0].from_year"]) == {1.5}
+    assert failed["error"].str.contains("SolverError").all()
+    assert failed["error"].str.contains("step size underflow").all()
     assert (results.loc[results["status"] == "ok", "final_stage"].notna()).all()
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())  # strict JSON: no NaN tokens
     assert summary["n_failed"] == 2
+
+
+def test_a_value_the_scenario_refuses_is_refused_before_any_run(tmp_path):
+    # a fuzz of sweep files (2026-12-03): the loader tried each variable's first value only, so a later grid value
+    # (or a range's end) the scenario refuses became failed runs after the sweep had started, and it exited 0
+    base = BASE_SCENARIO + '\n[[changes]]\nfrom_year = 1.0\nlabel = "lifestyle"\ncarbs_scale = 0.8\n'
+    text = GRID_SWEEP.split("[[arms]]")[0].replace(
+        'parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]',
+        'field = "changes[0].from_year"\nvalues = [1.0, 5.0]',
+    )
+    with pytest.raises(
+        SweepError, match=r"(?s)changes\[0\]\.from_year = 5: not a valid scenario.*after the end of the run"
+    ):
+        load_sweep(write_sweep(tmp_path, text, base))
+
+
+def test_the_corners_of_a_designs_box_are_checked(tmp_path):
+    # each variable at its edges, the other at its first value, is valid (0.25 x 1.0 and 0.6 x 0.1 of healthy); the
+    # corner is not (0.25 x 0.1): half of a Morris design's runs failed this way after the sweep had started
+    text = (
+        GRID_SWEEP.split("[[arms]]")[0]
+        .replace("values = [0.25, 0.6]", "values = [0.6, 0.25]")
+        .replace(
+            'parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]',
+            'parameter = "insulin_sensitivity_adipose"\nunit = "1"\nvalues = [1.0, 0.1]',
+        )
+    )
+    with pytest.raises(SweepError, match="insulin_sensitivity_whole_body = 0.25, insulin_sensitivity_adipose = 0.1:"):
+        load_sweep(write_sweep(tmp_path, text))
 
 
 @pytest.mark.parametrize(

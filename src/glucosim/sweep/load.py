@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -168,6 +169,60 @@ def _probe_value(variable: Variable) -> float:
         if interval:
             return 0.5 * (interval[0] + interval[1])
     return variable.mean if variable.mean is not None else variable.median
+
+
+def _support_values(variable: Variable) -> tuple[float, ...]:
+    """The values a variable's runs can take at the edges: every grid value, both ends of a range or of a cohort's
+    bounds, else the probe value (an unbounded cohort distribution's draws are not known before the design)."""
+    if variable.values:
+        return tuple(variable.values)
+    for interval in (variable.range, variable.bounds):
+        if interval:
+            return (float(interval[0]), float(interval[1]))
+    return (_probe_value(variable),)
+
+
+MAX_CORNER_VARIABLES = 10
+"""Up to this many variables, every corner of a non-cohort design's box is checked (2 ** 10 scenarios per arm, a
+few seconds); beyond, each variable at its edges with the others at their probe values."""
+
+
+def _check_edges(loaded: LoadedSweep) -> None:
+    """Every arm's scenario is valid with each variable at each of its edge values (``_support_values``), the others
+    at their probe values; for grid, Latin-hypercube, Sobol and Morris designs (whose points fill the box) also at
+    every corner of the box, where rules that combine variables (the combined sensitivity's floor) bind. A value
+    the scenario refuses was a failed run found after the sweep had started, and the sweep exited 0."""
+    variables = loaded.sweep.variables
+    probe = {v.name: _probe_value(v) for v in variables}
+    probe.update(
+        {arm.adherence_column(entry): sum(entry.support) / 2 for arm in loaded.sweep.arms for entry in arm.adherence}
+    )
+    points = []
+    for variable in variables:
+        points += [({variable.name: value}, f"{variable.name} = {value:g}") for value in _support_values(variable)]
+    if loaded.sweep.design.kind != "cohort" and 1 < len(variables) <= MAX_CORNER_VARIABLES:
+        edges = [_support_values(v) for v in variables]
+        for corner in itertools.product(*[(min(e), max(e)) for e in edges]):
+            values = dict(zip((v.name for v in variables), corner, strict=True))
+            points.append((values, ", ".join(f"{name} = {value:g}" for name, value in values.items())))
+    seen = set()
+    for change, label in points:
+        values = {**probe, **change}
+        key = tuple(sorted(values.items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        for arm in loaded.sweep.arms:
+            source = f"{loaded.base_source} (arm '{arm.name}')"
+            try:
+                parse_scenario(run_scenario_data(loaded, arm, values), source=source)
+            except ScenarioError as exc:
+                _fail(
+                    loaded.source,
+                    f"arm '{arm.name}' with {label}",
+                    f"not a valid scenario: {exc}{_duration_note(loaded.sweep, exc)} (every run must be valid before "
+                    "any starts: narrow the variable's values or range)",
+                )
 
 
 def _same_parameter_twice(loaded: LoadedSweep) -> None:
@@ -360,6 +415,7 @@ def parse_sweep(data: dict, source: str, text: str = "") -> LoadedSweep:
         _fail(source, "base_scenario", f"{exc}{_duration_note(sweep, exc)}")
     _check_adherence(loaded)
     _check_fields(loaded)
+    _check_edges(loaded)
     _check_outputs(loaded)
     return loaded
 
