@@ -1,7 +1,10 @@
-"""Clinic crashes found by a fuzz of accepted inputs (/work/fuzz/report.md, F2-F4): each input now runs, and an
-index the test cannot define is NaN (``null`` in clinic.json) instead of a traceback."""
+"""Clinic crashes and a runaway clamp found by fuzzes of accepted inputs (2026-12-03): each crashing input now runs,
+an index the test cannot define is NaN (``null`` in clinic.json) instead of a traceback, clamp settings that run the
+controller away are refused, and clinic.json carries the verdict on its samples."""
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -131,3 +134,52 @@ def test_ivgtt_visit_on_an_impossible_state_is_produced_and_flagged():
 def test_ivgtt_of_a_healthy_subject_is_fitted():
     index = run_protocol("ivgtt_0.3g", "healthy").indices
     assert index["minimal_model_fit"] == "fitted" and index["si_1e4_per_min_per_uU_ml"] > 0.0
+
+
+@pytest.mark.parametrize(
+    "settings, field",
+    [
+        ({"damping_mg_kg_min_per_mg_dl": 5.0}, "damping_mg_kg_min_per_mg_dl x interval_min = 5 x 5 must be at most 5"),
+        (
+            {"interval_min": 30.0, "gain_mg_kg_min_per_mg_dl": 2.0, "damping_mg_kg_min_per_mg_dl": 0.0},
+            "gain_mg_kg_min_per_mg_dl x interval_min = 2 x 30",
+        ),
+    ],
+)
+def test_clamp_settings_that_run_the_controller_away_are_refused(tmp_path, settings, field):
+    # a fuzz of protocol files (2026-12-03): damping 5 (the field's maximum) drove glucose to 1.5e9 mg/dl and
+    # `glucosim clinic` exited 0; gain 2 at a 30-min interval overshot to thousands
+    from glucosim.clinic.protocol import load_protocol
+    from glucosim.errors import GlucosimError
+
+    text = (Path(__file__).resolve().parents[1] / "protocols" / "clamp_40mU.toml").read_text()
+    clamp = "".join(f"\n{key} = {value}" for key, value in settings.items())
+    text = text.replace("interval_min = 5\n", "") + clamp + "\n"
+    path = tmp_path / "clamp.toml"
+    path.write_text(text)
+    with pytest.raises(GlucosimError) as error:
+        load_protocol(path)
+    assert str(path) in str(error.value) and field in str(error.value)
+
+
+def test_clinic_json_carries_the_verdict_on_its_samples(tmp_path):
+    # `glucosim clinic` warned on the terminal only; its clinic.json read as a plain result
+    from glucosim.clinic.protocol import load_protocol
+    from glucosim.clinic.runner import ClinicResult
+
+    samples = pd.DataFrame({"time_min": [0.0, 5.0], "glucose_mg_dl": [88.0, 1.5e9], "insulin_uU_ml": [90.0, 95.0]})
+    result = ClinicResult(load_protocol("clamp_40mU"), "healthy", 0, samples, {"m_value_mg_kg_min": 9.0})
+    saved = json.loads(result.save(tmp_path)["json"].read_text())
+    assert saved["plausibility"]["plausible"] is False
+    assert [problem["marker"] for problem in saved["plausibility"]["problems"]] == ["glucose_mg_dl"]
+
+
+def test_a_refused_cli_number_is_shown_as_given():
+    # "--oral-glucose-g 200.0001" was refused as "must be <= 200, got 200"
+    from click.testing import CliRunner
+
+    from glucosim.cli import main
+
+    outcome = CliRunner().invoke(main, ["export-sbml", "--oral-glucose-g", "200.0001", "--out", "x.xml"])
+    assert outcome.exit_code == 2
+    assert "must be <= 200, got 200.0001" in outcome.output

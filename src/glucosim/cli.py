@@ -365,10 +365,7 @@ def clinic(protocol, subject: str, at_year: float, out_dir, list_names: bool, st
         except OSError as error:
             _fail(f"{out_dir}: could not write the results: {error.strerror or error}")
         click.echo(f"wrote {', '.join(str(path) for path in paths.values())}")
-    from glucosim.simulation.plausibility import check_clinic_samples
-
-    verdict = check_clinic_samples(result.samples, result.protocol.protocol.name)
-    _report_plausibility(verdict, strict, "test (its indices are not meaningful)")
+    _report_plausibility(result.plausibility(), strict, "test (its indices are not meaningful)")
 
 
 SBML_SUFFIXES = (".xml", ".sbml")

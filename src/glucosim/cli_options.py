@@ -34,9 +34,10 @@ class FiniteFloat(click.ParamType):
         if not math.isfinite(number):
             self.fail(f"must be a finite number, got {value!r}", param, ctx)
         if self.low is not None and (number < self.low or (self.low_open and number == self.low)):
-            self.fail(f"must be {'>' if self.low_open else '>='} {self.low:g}, got {number:g}", param, ctx)
+            self.fail(f"must be {'>' if self.low_open else '>='} {self.low:g}, got {number!r}", param, ctx)
         if self.high is not None and number > self.high:
-            self.fail(f"must be <= {self.high:g}, got {number:g}", param, ctx)
+            # repr, not :g: 200.0001 printed as "got 200" beside "must be <= 200"
+            self.fail(f"must be <= {self.high:g}, got {number!r}", param, ctx)
         return number
 
     def __repr__(self) -> str:

@@ -59,8 +59,15 @@ class ClinicResult:
     samples: object  # pandas DataFrame with SAMPLE_COLUMNS
     indices: dict
 
+    def plausibility(self):
+        """The samples against the clinic's bands (``simulation.plausibility.check_clinic_samples``)."""
+        from glucosim.simulation.plausibility import check_clinic_samples
+
+        return check_clinic_samples(self.samples, self.protocol.protocol.name)
+
     def to_dict(self) -> dict:
-        """JSON-ready summary: protocol, subject, day and indices."""
+        """JSON-ready summary: protocol, subject, day, indices and the plausibility verdict on the samples (a test
+        whose glucose left the bands wrote its indices as a plain result)."""
         return {
             "protocol": self.protocol.protocol.name,
             "kind": self.protocol.protocol.kind,
@@ -71,6 +78,7 @@ class ClinicResult:
                 key: (value if isinstance(value, str) else _finite_or_none(value))
                 for key, value in self.indices.items()
             },
+            "plausibility": self.plausibility().to_dict(),
         }
 
     def save(self, out_dir) -> dict[str, Path]:

@@ -89,6 +89,12 @@ class Action(_Strict):
         return self
 
 
+MAX_CLAMP_DAMPING_X_INTERVAL = 5.0
+"""Largest damping x interval a clamp accepts, mg/kg/min per mg/dl x min (GlucoseClamp._check_loop_gain)."""
+MAX_CLAMP_GAIN_X_INTERVAL = 10.0
+"""Largest gain x interval a clamp accepts, mg/kg/min per mg/dl x min (GlucoseClamp._check_loop_gain)."""
+
+
 class GlucoseClamp(_Strict):
     """Variable glucose infusion adjusted every ``interval_min`` to hold glucose at the target.
 
@@ -102,6 +108,27 @@ class GlucoseClamp(_Strict):
     gain_mg_kg_min_per_mg_dl: float = Field(default=0.1, gt=0.0, le=2.0)
     damping_mg_kg_min_per_mg_dl: float = Field(default=0.25, ge=0.0, le=5.0)
     steady_state_from_min: float = Field(default=120.0, ge=0.0, description="start of the window for M value and EGP")
+
+    @model_validator(mode="after")
+    def _check_loop_gain(self):
+        # Each correction acts for a whole interval, so what the loop does depends on gain x interval and damping x
+        # interval. Measured on the healthy and insulin-resistant presets (clamp_40mU, 2026-12-03): damping x
+        # interval of 10 or more ran glucose away (to 3,000-10^9 mg/dl), 5-7.5 overshot two- to tenfold, 2.5 or less
+        # held the target; gain x interval of 20 or more overshot threefold or more, 10 or less held within twofold.
+        # Accepted, these gave glucose in the thousands from a test reported as done.
+        if self.damping_mg_kg_min_per_mg_dl * self.interval_min > MAX_CLAMP_DAMPING_X_INTERVAL:
+            raise ValueError(
+                f"damping_mg_kg_min_per_mg_dl x interval_min = {self.damping_mg_kg_min_per_mg_dl:g} x "
+                f"{self.interval_min:g} must be at most {MAX_CLAMP_DAMPING_X_INTERVAL:g} (beyond, the infusion "
+                "controller overshoots or runs away); lower the damping or the interval"
+            )
+        if self.gain_mg_kg_min_per_mg_dl * self.interval_min > MAX_CLAMP_GAIN_X_INTERVAL:
+            raise ValueError(
+                f"gain_mg_kg_min_per_mg_dl x interval_min = {self.gain_mg_kg_min_per_mg_dl:g} x "
+                f"{self.interval_min:g} must be at most {MAX_CLAMP_GAIN_X_INTERVAL:g} (beyond, the infusion "
+                "controller overshoots); lower the gain or the interval"
+            )
+        return self
 
 
 class Protocol(_Strict):
