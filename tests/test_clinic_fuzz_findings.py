@@ -139,16 +139,19 @@ def test_ivgtt_of_a_healthy_subject_is_fitted():
 @pytest.mark.parametrize(
     "settings, field",
     [
-        ({"damping_mg_kg_min_per_mg_dl": 5.0}, "damping_mg_kg_min_per_mg_dl x interval_min = 5 x 5 must be at most 5"),
         (
-            {"interval_min": 30.0, "gain_mg_kg_min_per_mg_dl": 2.0, "damping_mg_kg_min_per_mg_dl": 0.0},
-            "gain_mg_kg_min_per_mg_dl x interval_min = 2 x 30",
+            {"damping_mg_kg_min_per_mg_dl": 5.0},
+            "damping_mg_kg_min_per_mg_dl x interval_min = 5.0 x 5.0 = 25 must be at most 2.5",
+        ),
+        (
+            {"gain_mg_kg_min_per_mg_dl": 0.6},
+            "gain_mg_kg_min_per_mg_dl x interval_min = 0.6 x 5.0 = 3 must be at most 2.5",
         ),
     ],
 )
 def test_clamp_settings_that_run_the_controller_away_are_refused(tmp_path, settings, field):
     # a fuzz of protocol files (2026-12-03): damping 5 (the field's maximum) drove glucose to 1.5e9 mg/dl and
-    # `glucosim clinic` exited 0; gain 2 at a 30-min interval overshot to thousands
+    # `glucosim clinic` exited 0; gain x interval of 5 kept glucose oscillating around a 400-mg/dl target for 10 h
     from glucosim.clinic.protocol import load_protocol
     from glucosim.errors import GlucosimError
 
@@ -183,3 +186,15 @@ def test_a_refused_cli_number_is_shown_as_given():
     outcome = CliRunner().invoke(main, ["export-sbml", "--oral-glucose-g", "200.0001", "--out", "x.xml"])
     assert outcome.exit_code == 2
     assert "must be <= 200, got 200.0001" in outcome.output
+
+
+def test_the_verdict_is_strict_json_when_a_sample_is_not_finite(tmp_path):
+    # the verdict's worst value went into clinic.json and summary.json as a NaN or Infinity token
+    from glucosim.clinic.protocol import load_protocol
+    from glucosim.clinic.runner import ClinicResult
+
+    samples = pd.DataFrame({"time_min": [0.0, 5.0], "glucose_mg_dl": [88.0, np.inf], "insulin_uU_ml": [90.0, np.nan]})
+    result = ClinicResult(load_protocol("clamp_40mU"), "healthy", 0, samples, {})
+    text = result.save(tmp_path)["json"].read_text()
+    saved = json.loads(text, parse_constant=lambda token: pytest.fail(f"{token} in clinic.json"))
+    assert [problem["worst"] for problem in saved["plausibility"]["problems"]] == [None, None]

@@ -210,7 +210,7 @@ def test_a_value_the_scenario_refuses_is_refused_before_any_run(tmp_path):
         'field = "changes[0].from_year"\nvalues = [1.0, 5.0]',
     )
     with pytest.raises(
-        SweepError, match=r"(?s)changes\[0\]\.from_year = 5: not a valid scenario.*after the end of the run"
+        SweepError, match=r"(?s)changes\[0\]\.from_year = 5.0: not a valid scenario.*after the end of the run"
     ):
         load_sweep(write_sweep(tmp_path, text, base))
 
@@ -226,8 +226,35 @@ def test_the_corners_of_a_designs_box_are_checked(tmp_path):
             'parameter = "insulin_sensitivity_adipose"\nunit = "1"\nvalues = [1.0, 0.1]',
         )
     )
-    with pytest.raises(SweepError, match="insulin_sensitivity_whole_body = 0.25, insulin_sensitivity_adipose = 0.1:"):
+    with pytest.raises(
+        SweepError,
+        match="the design's corner insulin_sensitivity_whole_body = 0.25, insulin_sensitivity_adipose = 0.1:",
+    ):
         load_sweep(write_sweep(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    "design, sampling, refused_at",
+    [
+        ('kind = "grid"', "range = [0.0, 2.0]\nlevels = 4", "changes[0].from_day = 0.6666666666666666"),
+        ('kind = "latin_hypercube"\nsamples = 4', "range = [0.0, 2.0]", "changes[0].from_day = 1.0246"),
+    ],
+)
+def test_every_grid_level_and_a_ranges_inside_are_checked(tmp_path, design, sampling, refused_at):
+    # a grid's range was checked at its ends only, and a continuous design may vary no whole-number field: both
+    # gave failed runs ("valid integer") of a sweep that had started
+    base = BASE_SCENARIO + '\n[[changes]]\nfrom_day = 1\nlabel = "later"\ncarbs_scale = 0.8\n'
+    text = (
+        GRID_SWEEP.split("[[arms]]")[0]
+        .replace('kind = "grid"', design)
+        .replace("values = [0.25, 0.6]", "range = [0.25, 0.6]" if "latin" in design else "values = [0.25, 0.6]")
+        .replace(
+            'parameter = "beta_function_max"\nunit = "1"\nvalues = [1.2, 3.0]',
+            f'field = "changes[0].from_day"\n{sampling}',
+        )
+    )
+    with pytest.raises(SweepError, match=re.escape(refused_at)):
+        load_sweep(write_sweep(tmp_path, text, base))
 
 
 @pytest.mark.parametrize(

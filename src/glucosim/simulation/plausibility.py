@@ -100,11 +100,12 @@ class Plausibility:
 
     def to_dict(self) -> dict:
         """The ``plausibility`` entry of summary.json."""
-        return {
-            "plausible": self.plausible,
-            "glucose_band_mg_dl": list(GLUCOSE_BAND_MG_DL),
-            "problems": self.problems[:MAX_LISTED],
-        }
+        # strict JSON: a worst value that is NaN or infinite (a state gone non-finite) is written as null
+        problems = [
+            {**problem, "worst": problem["worst"] if math.isfinite(problem["worst"]) else None}
+            for problem in self.problems[:MAX_LISTED]
+        ]
+        return {"plausible": self.plausible, "glucose_band_mg_dl": list(GLUCOSE_BAND_MG_DL), "problems": problems}
 
     def message(self) -> str:
         """One line per problem, for the terminal and errors."""

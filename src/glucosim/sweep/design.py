@@ -31,9 +31,7 @@ def salib_problem(loaded: LoadedSweep) -> dict:
 
 
 def _grid_values(variable: Variable) -> np.ndarray:
-    if variable.values is not None:
-        return np.asarray(variable.values, dtype=float)
-    return np.linspace(variable.range[0], variable.range[1], variable.levels)
+    return np.asarray(variable.grid_values(), dtype=float)
 
 
 def _grid(loaded: LoadedSweep) -> np.ndarray:

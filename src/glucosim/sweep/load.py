@@ -171,27 +171,32 @@ def _probe_value(variable: Variable) -> float:
     return variable.mean if variable.mean is not None else variable.median
 
 
-def _support_values(variable: Variable) -> tuple[float, ...]:
-    """The values a variable's runs can take at the edges: every grid value, both ends of a range or of a cohort's
-    bounds, else the probe value (an unbounded cohort distribution's draws are not known before the design)."""
-    if variable.values:
-        return tuple(variable.values)
-    for interval in (variable.range, variable.bounds):
-        if interval:
-            return (float(interval[0]), float(interval[1]))
-    return (_probe_value(variable),)
+def _edge_values(variable: Variable, kind: str) -> tuple[float, ...]:
+    """The values to check a variable at before any run: every value of a grid (its list, or its range's levels),
+    both ends of a continuous design's range and a point inside it that is not a whole number (a design that
+    samples a range cannot vary a whole-number field such as a change's from_day)."""
+    if kind == "grid":
+        return variable.grid_values()
+    low, high = float(variable.range[0]), float(variable.range[1])
+    inside = low + 0.5123 * (high - low)
+    return (low, high) if inside == round(inside) else (low, high, inside)
 
 
 MAX_CORNER_VARIABLES = 10
-"""Up to this many variables, every corner of a non-cohort design's box is checked (2 ** 10 scenarios per arm, a
-few seconds); beyond, each variable at its edges with the others at their probe values."""
+"""Up to this many variables, every corner of a design's box is checked (2 ** 10 scenarios per arm, ~2 s); beyond,
+each variable at its edge values with the others at their probe values."""
 
 
 def _check_edges(loaded: LoadedSweep) -> None:
-    """Every arm's scenario is valid with each variable at each of its edge values (``_support_values``), the others
-    at their probe values; for grid, Latin-hypercube, Sobol and Morris designs (whose points fill the box) also at
-    every corner of the box, where rules that combine variables (the combined sensitivity's floor) bind. A value
-    the scenario refuses was a failed run found after the sweep had started, and the sweep exited 0."""
+    """For a grid, Latin-hypercube, Sobol or Morris design (whose points fill a box), every arm's scenario is valid
+    with each variable at each of its edge values (``_edge_values``), the others at their probe values, and at every
+    corner of the box, where rules that combine variables (the combined sensitivity's floor) bind. A value the
+    scenario refuses was a failed run found after the sweep had started, and the sweep exited 0. A cohort's draws
+    are random and clipped to bounds that are generous on purpose: its patients the scenario refuses stay failed
+    runs of their own (a 10-year trial's few patients whose drift takes sensitivity below the table)."""
+    kind = loaded.sweep.design.kind
+    if kind == "cohort":
+        return
     variables = loaded.sweep.variables
     probe = {v.name: _probe_value(v) for v in variables}
     probe.update(
@@ -199,12 +204,13 @@ def _check_edges(loaded: LoadedSweep) -> None:
     )
     points = []
     for variable in variables:
-        points += [({variable.name: value}, f"{variable.name} = {value:g}") for value in _support_values(variable)]
-    if loaded.sweep.design.kind != "cohort" and 1 < len(variables) <= MAX_CORNER_VARIABLES:
-        edges = [_support_values(v) for v in variables]
-        for corner in itertools.product(*[(min(e), max(e)) for e in edges]):
+        points += [({variable.name: value}, f"{variable.name} = {value!r}") for value in _edge_values(variable, kind)]
+    if 1 < len(variables) <= MAX_CORNER_VARIABLES:
+        ends = [(min(_edge_values(v, kind)), max(_edge_values(v, kind))) for v in variables]
+        for corner in itertools.product(*ends):
             values = dict(zip((v.name for v in variables), corner, strict=True))
-            points.append((values, ", ".join(f"{name} = {value:g}" for name, value in values.items())))
+            shown = ", ".join(f"{name} = {value!r}" for name, value in values.items())
+            points.append((values, f"the design's corner {shown}"))
     seen = set()
     for change, label in points:
         values = {**probe, **change}
@@ -220,8 +226,8 @@ def _check_edges(loaded: LoadedSweep) -> None:
                 _fail(
                     loaded.source,
                     f"arm '{arm.name}' with {label}",
-                    f"not a valid scenario: {exc}{_duration_note(loaded.sweep, exc)} (every run must be valid before "
-                    "any starts: narrow the variable's values or range)",
+                    f"not a valid scenario: {exc}{_duration_note(loaded.sweep, exc)}\n  (every run must be valid "
+                    "before any starts: narrow the variable's values or range)",
                 )
 
 

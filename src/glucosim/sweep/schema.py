@@ -69,6 +69,14 @@ class Variable(_Strict):
                 raise ValueError(f"'{name}' must be [low, high] with low < high")
         return self
 
+    def grid_values(self) -> tuple[float, ...]:
+        """A grid design's values of this variable: its list, or its range at ``levels`` evenly spaced points."""
+        import numpy as np
+
+        if self.values is not None:
+            return tuple(float(value) for value in self.values)
+        return tuple(float(value) for value in np.linspace(self.range[0], self.range[1], self.levels))
+
     @property
     def name(self) -> str:
         """The column name of this variable in the results."""
