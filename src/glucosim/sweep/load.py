@@ -182,6 +182,8 @@ def _edge_values(variable: Variable, kind: str) -> tuple[float, ...]:
     return (low, high) if inside == round(inside) else (low, high, inside)
 
 
+EDGE_HINT = "\n  (every run must be valid before any starts: narrow the variable's values or range)"
+
 MAX_CORNER_VARIABLES = 10
 """Up to this many variables, every corner of a design's box is checked (2 ** 10 scenarios per arm, ~2 s); beyond,
 each variable at its edge values with the others at their probe values."""
@@ -198,10 +200,7 @@ def _check_edges(loaded: LoadedSweep) -> None:
     if kind == "cohort":
         return
     variables = loaded.sweep.variables
-    probe = {v.name: _probe_value(v) for v in variables}
-    probe.update(
-        {arm.adherence_column(entry): sum(entry.support) / 2 for arm in loaded.sweep.arms for entry in arm.adherence}
-    )
+    probe = _probe_point(loaded)
     points = []
     for variable in variables:
         points += [({variable.name: value}, f"{variable.name} = {value!r}") for value in _edge_values(variable, kind)]
@@ -218,17 +217,7 @@ def _check_edges(loaded: LoadedSweep) -> None:
         if key in seen:
             continue
         seen.add(key)
-        for arm in loaded.sweep.arms:
-            source = f"{loaded.base_source} (arm '{arm.name}')"
-            try:
-                parse_scenario(run_scenario_data(loaded, arm, values), source=source)
-            except ScenarioError as exc:
-                _fail(
-                    loaded.source,
-                    f"arm '{arm.name}' with {label}",
-                    f"not a valid scenario: {exc}{_duration_note(loaded.sweep, exc)}\n  (every run must be valid "
-                    "before any starts: narrow the variable's values or range)",
-                )
+        _check_arms_at(loaded, values, label, EDGE_HINT)
 
 
 def _same_parameter_twice(loaded: LoadedSweep) -> None:
@@ -266,18 +255,28 @@ def _check_fields(loaded: LoadedSweep) -> None:
                 set_field(copy.deepcopy(loaded.base_data), variable.field, _probe_value(variable))
             except (IndexError, TypeError) as exc:
                 _fail(loaded.source, f"variables[{index}].field", f"not a field of the base scenario: {exc}")
+    _check_arms_at(loaded, _probe_point(loaded), "each variable at its first value or mid-range")
+
+
+def _probe_point(loaded: LoadedSweep) -> dict[str, float]:
+    """Every variable at its probe value and every adherence draw at the middle of its support."""
     values = {v.name: _probe_value(v) for v in loaded.sweep.variables}
     values.update(
         {arm.adherence_column(entry): sum(entry.support) / 2 for arm in loaded.sweep.arms for entry in arm.adherence}
     )
+    return values
+
+
+def _check_arms_at(loaded: LoadedSweep, values: dict[str, float], label: str, hint: str = "") -> None:
+    """Every arm's scenario at ``values`` is valid, else a SweepError naming the arm and ``label``."""
     for arm in loaded.sweep.arms:
         try:
             parse_scenario(run_scenario_data(loaded, arm, values), source=f"{loaded.base_source} (arm '{arm.name}')")
         except ScenarioError as exc:
             _fail(
                 loaded.source,
-                f"arm '{arm.name}' with each variable at its first value or mid-range",
-                f"not a valid scenario: {exc}{_duration_note(loaded.sweep, exc)}",
+                f"arm '{arm.name}' with {label}",
+                f"not a valid scenario: {exc}{_duration_note(loaded.sweep, exc)}{hint}",
             )
 
 

@@ -639,10 +639,17 @@ class SweepStore:
             raise SweepError(f"{self.out_dir}: no daily outputs (the sweep's outputs.daily is empty)")
         return pd.concat([read_parquet_file(path) for path in files], ignore_index=True)
 
+    def chunks_done(self) -> tuple[int, int]:
+        """(chunks complete, chunks in all); (0, 0) without a manifest."""
+        manifest = self.manifest()
+        if manifest is None:
+            return 0, 0
+        return len(self.completed_chunks()), int(manifest["n_chunks"])
+
     def is_complete(self) -> bool:
         """Whether every chunk is done."""
-        manifest = self.manifest()
-        return manifest is not None and len(self.completed_chunks()) >= manifest["n_chunks"]
+        done, total = self.chunks_done()
+        return self.manifest() is not None and done >= total
 
     def needs_consolidation(self) -> bool:
         """Whether results.parquet or summary.json is missing or unsound (every chunk being done)."""

@@ -480,16 +480,6 @@ def markdown(table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def finished_chunks(store) -> tuple[int, int]:
-    """(chunks complete, chunks in all) of a sweep's results folder (a ``SweepStore`` with a manifest).
-
-    A sweep still running, or stopped, reads as a smaller trial whose table looks finished: 104 of the shipped
-    sweep's 122 enrolled once gave 9.5 per 100 person-years, outside the DPP's interval, where the whole sweep
-    gives 10.6. Readers of a trial check this first (``require_finished``).
-    """
-    return len(store.completed_chunks()), int(store.manifest()["n_chunks"])
-
-
 def unfinished_message(out_dir, done: int, total: int) -> str:
     return (
         f"{out_dir}: the sweep has not finished ({done} of {total} chunks complete); if it is not still running, "
@@ -505,7 +495,7 @@ def require_finished(out_dir) -> None:
     store = SweepStore(out_dir)
     if store.manifest() is None:
         raise SweepError(f"{out_dir}: no sweep results here")
-    done, total = finished_chunks(store)
+    done, total = store.chunks_done()
     if done < total:
         raise SweepError(unfinished_message(out_dir, done, total))
 
@@ -534,7 +524,9 @@ def main(argv: list[str] | None = None) -> int:
     if manifest is None:
         print(f"error: {args.results_dir} holds no sweep results", file=sys.stderr)
         return 2
-    done, total = finished_chunks(store)
+    # a sweep still running, or stopped, reads as a smaller trial whose table looks finished: 104 of the shipped
+    # sweep's 122 enrolled once gave 9.5 per 100 person-years, outside the DPP's interval (the whole sweep: 10.6)
+    done, total = store.chunks_done()
     if done < total and not args.partial:
         print(
             f"error: {unfinished_message(args.results_dir, done, total)}, or pass --partial to tabulate the runs "
