@@ -36,7 +36,6 @@ def state(parameters):
 def drivers(parameters):
     drv = np.zeros(N_DRIVERS)
     drv[Drv.daily_steps] = parameters[Par.steps_reference]
-    drv[Drv.absorption_speed] = 1.0
     drv[Drv.cortisol_rel] = 1.0
     drv[Drv.slow_dynamics_on] = 1.0
     return drv
@@ -57,21 +56,22 @@ def test_gut_conserves_glucose(parameters, state, drivers):
     p = parameters
     y = state.copy()
     y[St.stomach_solid_mg_kg], y[St.stomach_liquid_mg_kg], y[St.gut_mg_kg] = 400.0, 200.0, 100.0
+    y[St.stomach_speed_carb_mg_kg], y[St.gut_speed_carb_mg_kg] = 600.0, 100.0  # medium speed throughout
     drivers[Drv.meal_dose_mg_kg] = 800.0
     dydt = np.zeros(N_STATES)
     gut.gut_derivatives(y, drivers, p, dydt)
     absorbed = p[Par.gut_absorption_rate] * y[St.gut_mg_kg]
     total = dydt[St.stomach_solid_mg_kg] + dydt[St.stomach_liquid_mg_kg] + dydt[St.gut_mg_kg]
     assert total == pytest.approx(-absorbed, rel=1e-12)
-    assert gut.rate_of_appearance(y, drivers, p) == pytest.approx(p[Par.gut_bioavailability] * absorbed)
+    assert gut.rate_of_appearance(y, p) == pytest.approx(p[Par.gut_bioavailability] * absorbed)
 
 
-def test_slow_absorption_lowers_appearance(parameters, state, drivers):
+def test_slow_absorption_lowers_appearance(parameters, state):
     y = state.copy()
-    y[St.gut_mg_kg] = 100.0
-    fast = gut.rate_of_appearance(y, drivers, parameters)
-    drivers[Drv.absorption_speed] = parameters[Par.absorption_speed_slow]
-    assert gut.rate_of_appearance(y, drivers, parameters) < fast
+    y[St.gut_mg_kg] = y[St.gut_speed_carb_mg_kg] = 100.0
+    medium = gut.rate_of_appearance(y, parameters)
+    y[St.gut_speed_carb_mg_kg] = 100.0 * parameters[Par.absorption_speed_slow]
+    assert gut.rate_of_appearance(y, parameters) == pytest.approx(medium * parameters[Par.absorption_speed_slow])
 
 
 def test_fat_slows_gastric_emptying_of_the_same_carbohydrate():
@@ -90,11 +90,11 @@ def test_without_fat_the_duodenal_brake_changes_nothing(parameters, state, drive
     p = parameters.copy()
     y = state.copy()
     y[St.stomach_solid_mg_kg], y[St.stomach_liquid_mg_kg], y[St.gut_mg_kg] = 400.0, 200.0, 100.0
+    y[St.stomach_speed_carb_mg_kg], y[St.gut_speed_carb_mg_kg] = 600.0, 100.0
     drivers[Drv.meal_dose_mg_kg] = 800.0
     # protein but no fat: protein acts through the energy cap only
-    drivers[Drv.meal_protein_per_carb] = 0.5
-    drivers[Drv.meal_noncarb_energy_ratio] = 0.5 * p[Par.protein_energy] / p[Par.carbohydrate_energy]
-    assert gut.duodenal_brake(y, drivers, p) == 1.0
+    y[St.stomach_protein_mg_kg], y[St.gut_protein_mg_kg] = 300.0, 50.0
+    assert gut.duodenal_brake(y, p) == 1.0
     before = np.zeros(N_STATES)
     gut.gut_derivatives(y, drivers, p, before)
     p[Par.duodenal_fat_brake_half_kcal] = 1.0

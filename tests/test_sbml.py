@@ -5,6 +5,7 @@ import pytest
 
 from glucosim.clinic.runner import morning_test_state, subject_scenario
 from glucosim.io import sbml
+from glucosim.physiology.gut import add_meal
 from glucosim.physiology.indices import STATE_NAMES, Drv, Par, St
 from glucosim.simulation.organ import organ_integrator
 from glucosim.solver.segments import Schedule, Tolerances, integrate_schedule
@@ -49,10 +50,9 @@ def test_exported_ogtt_round_trips_through_roadrunner(tmp_path, subject):
     p = loaded.parameters
     y, drivers, _ = morning_test_state(loaded)
     dose = OGTT_GLUCOSE_G * 1000.0 / p[Par.body_weight]
-    y[St.stomach_solid_mg_kg] += dose
+    add_meal(y, dose, p[Par.absorption_speed_fast], 0.0, 0.0)
     drivers = drivers.copy()
     drivers[Drv.meal_dose_mg_kg] = dose
-    drivers[Drv.absorption_speed] = p[Par.absorption_speed_fast]
     drivers[Drv.exercise_intensity_pct] = 30.0  # exercise the exercise terms too
 
     path = sbml.write_sbml(tmp_path / "ogtt.xml", y, p, drivers)
@@ -127,7 +127,7 @@ def test_slow_rates_of_the_whole_model_equal_the_core_term_by_term(daily_steps):
     import glucosim
     from glucosim.physiology.indices import N_STATES
     from glucosim.scenario.compile import ScenarioProgram
-    from glucosim.simulation.initial_state import last_meal
+    from glucosim.simulation.initial_state import last_meal_dose
     from glucosim.simulation.organ import organ_rhs
 
     rhs = organ_rhs()  # the disk-cached compiled copy (the module's own rhs compiles again in each test worker)
@@ -142,8 +142,7 @@ def test_slow_rates_of_the_whole_model_equal_the_core_term_by_term(daily_steps):
     theirs = np.array([runner[f"{name}'"] for name in sbml.FROZEN_STATES])
 
     program = ScenarioProgram(loaded)
-    dose, speed = last_meal(program.day_plan(0))
-    drivers = program.schedule(0, 1, last_dose=dose, last_speed=speed)[0].drivers[0]
+    drivers = program.schedule(0, 1, last_dose=last_meal_dose(program.day_plan(0)))[0].drivers[0]
     assert drivers[Drv.daily_steps] == daily_steps != loaded.parameters[Par.steps_reference]
     dydt = np.zeros(N_STATES)
     rhs(0.0, y, drivers, loaded.parameters, dydt)
@@ -229,6 +228,13 @@ HYPERGLYCAEMIC_STATE = {
     "stomach_solid_mg_kg": 300.0,
     "stomach_liquid_mg_kg": 250.0,
     "gut_mg_kg": 120.0,
+    # a mixed meal in the stomach over a fast drink in the intestine: every composition term acts
+    "stomach_fat_mg_kg": 160.0,
+    "stomach_protein_mg_kg": 120.0,
+    "stomach_speed_carb_mg_kg": 440.0,
+    "gut_fat_mg_kg": 30.0,
+    "gut_protein_mg_kg": 40.0,
+    "gut_speed_carb_mg_kg": 180.0,
     "secretion_second_phase_pmol_kg_min": 1.5,
     "nefa_mmol_l": 0.8,
     "glucagon_pg_ml": 140.0,
@@ -259,8 +265,6 @@ HYPERGLYCAEMIC_STATE = {
 }
 HYPERGLYCAEMIC_DRIVERS = {
     "meal_dose_mg_kg": 900.0,
-    "meal_noncarb_energy_ratio": 0.6,
-    "meal_protein_per_carb": 0.3,
     "exercise_intensity_pct": 40.0,
     "sleep_deficit_h": 1.5,
     "cortisol_rel": 1.3,
@@ -370,7 +374,7 @@ def hyperglycaemic_export():
     """(parameters, state, drivers, SBML text) of the whole-model export set to the hyperglycaemic moment."""
     import glucosim
     from glucosim.scenario.compile import ScenarioProgram
-    from glucosim.simulation.initial_state import last_meal
+    from glucosim.simulation.initial_state import last_meal_dose
 
     loaded = glucosim.load_scenario(
         {"name": "hyperglycaemic", "duration_days": 1, "subject": {"preset": "insulin_resistant_low_reserve"}}
@@ -385,9 +389,7 @@ def hyperglycaemic_export():
         else:
             y[St[name]] = value
     program = ScenarioProgram(loaded)
-    dose, speed = last_meal(program.day_plan(0))
-    drivers = program.schedule(0, 1, last_dose=dose, last_speed=speed)[0].drivers[0].copy()
-    drivers[Drv.absorption_speed] = p[Par.absorption_speed_fast]
+    drivers = program.schedule(0, 1, last_dose=last_meal_dose(program.day_plan(0)))[0].drivers[0].copy()
     for name, value in HYPERGLYCAEMIC_DRIVERS.items():
         drivers[Drv[name]] = value
     model = document.getModel()

@@ -118,7 +118,7 @@ def _relative_error(ours, reference, first=0):
 def _run_both(loaded, n_days, rtol_reference):
     program = ScenarioProgram(loaded)
     y0 = initial_state(program)
-    schedule, _, _ = program.schedule(0, n_days)
+    schedule, _ = program.schedule(0, n_days)
     t_out = np.arange(0.0, n_days * 1440.0 + 1.0, 30.0)
     ours = integrate_schedule(
         organ_integrator(), schedule, y0, program.parameters, t_out, default_tolerances(), STATE_NAMES
@@ -127,14 +127,25 @@ def _run_both(loaded, n_days, rtol_reference):
     return ours, reference
 
 
-def test_meal_day_agrees_with_scipy(make_scenario):
+MEAL_DAY_GLOBAL_ERROR = 3e-5
+"""Largest relative error of a state over a meal day at the default rtol (1e-6) against scipy at 1e-11. Measured
+(2026-12-04) over the meal day below with its meals moved 0, 0.1, 0.25, 0.4 and 0.6 h: 0.43, 0.72, 1.17, 1.01 and
+2.50e-5 before the gut carried each meal's composition as states, 1.26, 2.28, 1.87, 0.38 and 1.49e-5 after (insulin
+and glucagon states, where the steps fall decides it). The bound of 1e-5 this test had until then held at the
+unshifted day only, by where its steps fell."""
+
+
+@pytest.mark.parametrize(
+    "meal_shift_h", [0.0, pytest.param(0.25, marks=pytest.mark.slow), pytest.param(0.6, marks=pytest.mark.slow)]
+)
+def test_meal_day_agrees_with_scipy(make_scenario, meal_shift_h):
     loaded = make_scenario(
         routine={
             "sleep_h": 6.0,
             "meals": [
-                {"time_h": 7.5, "carbs_g": 60},
-                {"time_h": 12.5, "carbs_g": 80, "absorption": "fast"},
-                {"time_h": 19.0, "carbs_g": 80, "absorption": "slow"},
+                {"time_h": 7.5 + meal_shift_h, "carbs_g": 60},
+                {"time_h": 12.5 + meal_shift_h, "carbs_g": 80, "absorption": "fast"},
+                {"time_h": 19.0 + meal_shift_h, "carbs_g": 80, "absorption": "slow"},
             ],
             "exercise": [{"start_h": 17.0, "duration_min": 45, "intensity_pct_vo2max": 60}],
             "drift": {"whole_body_per_year": -0.05},
@@ -143,7 +154,7 @@ def test_meal_day_agrees_with_scipy(make_scenario):
     ours, reference = _run_both(loaded, 1, rtol_reference=1e-11)
     error, names = _relative_error(ours.y[:, :FIRST_QUADRATURE], reference[:, :FIRST_QUADRATURE])
     worst = int(np.argmax(error))
-    assert error.max() < 1e-5, f"{names[worst]}: {error[worst]:.2e}"
+    assert error.max() < MEAL_DAY_GLOBAL_ERROR, f"{names[worst]}: {error[worst]:.2e}"
     # running integrals are outputs, not states; the renal one crosses the threshold kink inside steps
     error, names = _relative_error(ours.y[:, FIRST_QUADRATURE:], reference[:, FIRST_QUADRATURE:], FIRST_QUADRATURE)
     assert error.max() < 1e-3, f"{names[int(np.argmax(error))]}: {error.max():.2e}"
@@ -165,7 +176,7 @@ def test_one_year_progression_agrees_with_scipy():
 def test_reference_day_cost_ceiling(make_scenario):
     """The work for a reference day must not grow (a cost ceiling, not a timing)."""
     program = ScenarioProgram(make_scenario())
-    schedule, _, _ = program.schedule(0, 1)
+    schedule, _ = program.schedule(0, 1)
     result = integrate_schedule(
         organ_integrator(),
         schedule,
@@ -181,7 +192,7 @@ def test_reference_day_cost_ceiling(make_scenario):
 def test_outputs_cost_no_extra_steps(make_scenario):
     """Outputs come from dense output: asking for one every minute must not add a single evaluation."""
     program = ScenarioProgram(make_scenario())
-    schedule, _, _ = program.schedule(0, 1)
+    schedule, _ = program.schedule(0, 1)
     runs = [
         integrate_schedule(
             organ_integrator(),
@@ -227,7 +238,7 @@ def test_ensemble_is_identical_to_single_patients(make_scenario):
     from glucosim.solver import integrate_ensemble
 
     program = ScenarioProgram(make_scenario())
-    schedule, _, _ = program.schedule(0, 2)
+    schedule, _ = program.schedule(0, 2)
     sensitivities = (0.5, 1.0, 1.5)
     params = np.tile(program.parameters, (len(sensitivities), 1))
     params[:, Par.insulin_sensitivity_whole_body] *= sensitivities
@@ -560,7 +571,7 @@ def _dop853_meal_day(make_scenario):
     loaded = make_scenario(routine=MEAL_EXERCISE_DAY)
     program = ScenarioProgram(loaded)
     y0 = initial_state(program)
-    schedule, _, _ = program.schedule(0, 1)
+    schedule, _ = program.schedule(0, 1)
     t_out = np.arange(0.0, 1441.0, 30.0)
     reference = solve_with_scipy(schedule, y0, program.parameters, t_out, rtol=1e-11, atol=1e-12)
 
@@ -575,16 +586,28 @@ def _dop853_meal_day(make_scenario):
 
 
 @pytest.mark.slow  # compiles the organ model's dop853 integrator (about a minute when numba's cache is cold)
-def test_dop853_meal_day_agrees_with_scipy_and_is_recorded(make_scenario):
-    """The organ model under dop853 agrees with a tight scipy reference at a tight tolerance, and
-    simulate(..., method="dop853") records the method in the provenance."""
+def test_dop853_meal_day_is_recorded(make_scenario):
+    """simulate(..., method="dop853") runs the organ model and records the method in the provenance."""
     import glucosim
 
-    loaded, largest_error = _dop853_meal_day(make_scenario)
-    tight_error, name = largest_error(default_tolerances(DOP853_TIGHT_RTOL))
-    assert tight_error < DOP853_TIGHT_ERROR, f"{name}: {tight_error:.2e}"
+    loaded = make_scenario(routine=MEAL_EXERCISE_DAY)
     result = glucosim.simulate(loaded, progress=False, method="dop853", until_day=1)
     assert result.summary["provenance"]["solver"]["method"] == "dop853"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="the known problem below (dop853 does not converge on this model): at rtol 1e-8 its error on plasma "
+    "insulin was 5.7e-6 on 2026-12-03 and is 1.5e-5 since the gut carries each meal's composition as states "
+    "(2026-12-04: six more states, other steps; the equations of this day's meals are unchanged, and scipy's "
+    "references of the two models agree to 1e-6)",
+)
+def test_dop853_meal_day_agrees_with_scipy_at_a_tight_tolerance(make_scenario):
+    """The organ model under dop853 agrees with a tight scipy reference at a tight tolerance."""
+    _, largest_error = _dop853_meal_day(make_scenario)
+    tight_error, name = largest_error(default_tolerances(DOP853_TIGHT_RTOL))
+    assert tight_error < DOP853_TIGHT_ERROR, f"{name}: {tight_error:.2e}"
 
 
 @pytest.mark.slow

@@ -423,32 +423,47 @@ FAT_BRAKE_TARGET_HALF_EMPTYING_MIN = 120.0
 """Their median lag (32 min) plus half-emptying time after the lag (88 min)."""
 
 
-def _meal_drivers(carbs_g, fat_g, protein_g, absorption, parameters):
-    """Drivers of one meal, the parameter vector and the carbohydrate dose (mg/kg)."""
+def _gut_meal(carbs_g, fat_g, protein_g, absorption, parameters):
+    """One meal in an empty gut: (drivers, parameter vector, carbohydrate dose mg/kg, starting gut states)."""
     from glucosim.parameters import load_parameter_table
-    from glucosim.physiology.body import meal_energy_kcal
-    from glucosim.physiology.indices import N_DRIVERS, Drv, Par
+    from glucosim.physiology.gut import add_meal
+    from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par
     from glucosim.physiology.units import MG_PER_G
-    from glucosim.scenario.compile import _absorption_speed
+    from glucosim.scenario.compile import absorption_speed
 
     p = load_parameter_table().vector() if parameters is None else parameters
     dose = carbs_g * MG_PER_G / p[Par.body_weight]
     drv = np.zeros(N_DRIVERS)
     drv[Drv.meal_dose_mg_kg] = dose
-    drv[Drv.absorption_speed] = _absorption_speed(absorption, p)
-    drv[Drv.meal_noncarb_energy_ratio] = meal_energy_kcal(0.0, fat_g, protein_g, p) / meal_energy_kcal(
-        carbs_g, 0.0, 0.0, p
-    )
-    drv[Drv.meal_protein_per_carb] = protein_g / carbs_g
-    return drv, p, dose
+    y = np.zeros(N_STATES)
+    add_meal(y, dose, absorption_speed(absorption, p), fat_g / carbs_g, protein_g / carbs_g)
+    return drv, p, dose, y[_gut_states()]
+
+
+def _gut_states():
+    """The gut's states: its carbohydrate first (stomach solid, stomach liquid, intestine), then what travels
+    with it."""
+    from glucosim.physiology.indices import St
+
+    return [
+        St.stomach_solid_mg_kg,
+        St.stomach_liquid_mg_kg,
+        St.gut_mg_kg,
+        St.stomach_fat_mg_kg,
+        St.stomach_protein_mg_kg,
+        St.stomach_speed_carb_mg_kg,
+        St.gut_fat_mg_kg,
+        St.gut_protein_mg_kg,
+        St.gut_speed_carb_mg_kg,
+    ]
 
 
 def _gut_rates(drv, p):
-    """d/dt of (stomach solid, stomach liquid, gut) for solve_ivp."""
+    """d/dt of the gut states (``_gut_states``) for solve_ivp."""
     from glucosim.physiology import gut
-    from glucosim.physiology.indices import N_STATES, St
+    from glucosim.physiology.indices import N_STATES
 
-    gut_states = [St.stomach_solid_mg_kg, St.stomach_liquid_mg_kg, St.gut_mg_kg]
+    gut_states = _gut_states()
 
     def rates(_t, z):
         y = np.zeros(N_STATES)
@@ -470,19 +485,19 @@ def gastric_half_emptying_min(
 ) -> float:
     """Minutes until half (``emptied_fraction``) of a meal's carbohydrate has left the stomach (the gut alone).
 
-    Gastric emptying depends only on the three gut states and the meal's drivers, so the stomach of a
+    Gastric emptying depends only on the gut's states and the meal's dose, so the stomach of a
     scintigraphy study can be run on its own, without the rest of the body.
     """
     from scipy.integrate import solve_ivp
 
-    drv, p, dose = _meal_drivers(carbs_g, fat_g, protein_g, absorption, parameters)
+    drv, p, dose, z0 = _gut_meal(carbs_g, fat_g, protein_g, absorption, parameters)
     rates = _gut_rates(drv, p)
 
     def half_emptied(_t, z):
         return z[0] + z[1] - (1.0 - emptied_fraction) * dose
 
     half_emptied.terminal = True  # type: ignore[attr-defined]  # solve_ivp stops at the event
-    solution = solve_ivp(rates, (0.0, 1440.0), [dose, 0.0, 0.0], events=half_emptied, rtol=1e-8, atol=1e-9)
+    solution = solve_ivp(rates, (0.0, 1440.0), z0, events=half_emptied, rtol=1e-8, atol=1e-9)
     return float(solution.t_events[0][0])
 
 
@@ -492,9 +507,9 @@ def absorbed_carbohydrate_fraction(
     """Fraction of a meal's carbohydrate absorbed from the gut after ``minutes`` (the gut equations alone)."""
     from scipy.integrate import solve_ivp
 
-    drv, p, dose = _meal_drivers(carbs_g, fat_g, protein_g, absorption, parameters)
-    solution = solve_ivp(_gut_rates(drv, p), (0.0, minutes), [dose, 0.0, 0.0], rtol=1e-9, atol=1e-9)
-    return float(1.0 - solution.y[:, -1].sum() / dose)
+    drv, p, dose, z0 = _gut_meal(carbs_g, fat_g, protein_g, absorption, parameters)
+    solution = solve_ivp(_gut_rates(drv, p), (0.0, minutes), z0, rtol=1e-9, atol=1e-9)
+    return float(1.0 - solution.y[:3, -1].sum() / dose)  # the carbohydrate states
 
 
 def stomach_fraction_left(
@@ -506,9 +521,9 @@ def stomach_fraction_left(
     """
     from scipy.integrate import solve_ivp
 
-    drv, p, dose = _meal_drivers(carbs_g, fat_g, protein_g, absorption, parameters)
+    drv, p, dose, z0 = _gut_meal(carbs_g, fat_g, protein_g, absorption, parameters)
     minutes = hours * 60.0
-    solution = solve_ivp(_gut_rates(drv, p), (0.0, minutes), [dose, 0.0, 0.0], rtol=1e-9, atol=1e-12)
+    solution = solve_ivp(_gut_rates(drv, p), (0.0, minutes), z0, rtol=1e-9, atol=1e-12)
     return float((solution.y[0, -1] + solution.y[1, -1]) / dose)
 
 

@@ -21,12 +21,13 @@ from glucosim._toml import load_toml
 from glucosim.analysis import markers
 from glucosim.clinic import analysis
 from glucosim.errors import ClinicError
+from glucosim.physiology.gut import add_meal
 from glucosim.physiology.indices import FIRST_QUADRATURE, N_DRIVERS, N_STATES, STATE_NAMES, Drv, Flux, Par, St
 from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, PMOL_L_PER_UU_ML
-from glucosim.scenario.compile import ScenarioProgram, _absorption_speed
+from glucosim.scenario.compile import ScenarioProgram, absorption_speed
 from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
 from glucosim.scenario.protocol import LoadedProtocol, load_protocol
-from glucosim.simulation.initial_state import initial_state, last_meal
+from glucosim.simulation.initial_state import initial_state, last_meal_dose
 from glucosim.simulation.organ import default_tolerances, organ_fluxes, organ_integrator
 from glucosim.solver import Schedule, integrate_schedule
 
@@ -166,7 +167,7 @@ def _base_drivers(program: ScenarioProgram, day: int) -> np.ndarray:
     drv[Drv.circadian_misalignment] = plan.circadian_misalignment
     drv[Drv.slow_dynamics_on] = 0.0
     # the previous evening's meal may still be emptying from the stomach (day 0 follows the warm-up on day 0's routine)
-    drv[Drv.meal_dose_mg_kg], drv[Drv.absorption_speed] = last_meal(program.day_plan(max(day - 1, 0)))
+    drv[Drv.meal_dose_mg_kg] = last_meal_dose(program.day_plan(max(day - 1, 0)))
     return drv
 
 
@@ -238,9 +239,8 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
         for action in (a for a in spec.actions if a.at_min == t):
             if action.oral_glucose_g is not None:
                 dose = action.oral_glucose_g * MG_PER_G / body_weight
-                jump[St.stomach_solid_mg_kg] += dose
+                add_meal(jump, dose, absorption_speed(action.absorption, p), 0.0, 0.0)  # a glucose drink
                 drv[Drv.meal_dose_mg_kg] = dose
-                drv[Drv.absorption_speed] = _absorption_speed(action.absorption, p)
             if action.iv_glucose_mg_kg_min is not None:
                 fixed_glucose_rate = action.iv_glucose_mg_kg_min
             if action.insulin_infusion_mU_m2_min is not None:

@@ -22,12 +22,29 @@ from pathlib import Path
 import numpy as np
 
 from glucosim.parameters import load_parameter_table
+from glucosim.physiology.gut import EMPTY_MG_KG, MAX_ABSORPTION_MULTIPLIER
 from glucosim.physiology.indices import Drv, St
+
+
+def _mean_speed(speed_carb: str, carbohydrate: str) -> str:
+    """gut._mean_speed: a compartment's carbohydrate-weighted speed, 0 if empty, within the meals' bounds."""
+    return (
+        f"piecewise(0, {carbohydrate} <= {EMPTY_MG_KG!r}, piecewise({MAX_ABSORPTION_MULTIPLIER!r}, "
+        f"{speed_carb} > {MAX_ABSORPTION_MULTIPLIER!r} * {carbohydrate}, piecewise(0, {speed_carb} < 0, "
+        f"{speed_carb} / {carbohydrate})))"
+    )
+
 
 FAST_STATES = (
     "stomach_solid_mg_kg",
     "stomach_liquid_mg_kg",
     "gut_mg_kg",
+    "stomach_fat_mg_kg",
+    "stomach_protein_mg_kg",
+    "stomach_speed_carb_mg_kg",
+    "gut_fat_mg_kg",
+    "gut_protein_mg_kg",
+    "gut_speed_carb_mg_kg",
     "glucose_plasma_mg_kg",
     "glucose_tissue_mg_kg",
     "insulin_liver_pmol_kg",
@@ -130,8 +147,8 @@ ASSIGNMENTS = {
     "* (1 + glucagon_insulin_suppression) / (1 + glucagon_insulin_suppression * insulin_action_scale * I / insulin_basal_reference)) "
     "* piecewise(1 + glucagon_hypoglycemia_gain * (glucagon_hypoglycemia_threshold - G), "
     "G < glucagon_hypoglycemia_threshold, 1) * glucagon_exercise * (1 + glucagon_amino_acid_gain "
-    "* gut_absorption_rate * meal_protein_per_carb * absorption_speed * gut_mg_kg)",
-    "appearance": "gut_bioavailability * gut_absorption_rate * absorption_speed * gut_mg_kg",
+    "* gut_absorption_rate * protein_absorption)",
+    "appearance": "gut_bioavailability * gut_absorption_rate * gut_speed * gut_mg_kg",
     "renal": "renal_gfr / 100 * renal_glucose_splay * ln(1 + exp((glucose_plasma_mg_kg / glucose_distribution_volume "
     "- renal_glucose_tm / (renal_gfr / 100)) / renal_glucose_splay)) / body_weight",
     "saturation": "glucose_tissue_mg_kg / (tissue_uptake_km + glucose_tissue_mg_kg)",
@@ -150,22 +167,28 @@ ASSIGNMENTS = {
     "d_plasma_glucose": "liver_output + appearance + iv_glucose_mg_kg_min - brain_glucose_uptake - renal - exchange",
     "d_glucose_mg_dl": "d_plasma_glucose / glucose_distribution_volume",
     "stomach": "stomach_solid_mg_kg + stomach_liquid_mg_kg",
-    "gastric_emptying": "piecewise(gastric_emptying_max * absorption_speed, meal_dose_mg_kg <= 0, "
+    # gut.py: a compartment's mean speed and composition travel with its carbohydrate (add_meal)
+    "stomach_speed": _mean_speed("stomach_speed_carb_mg_kg", "stomach"),
+    "gut_speed": _mean_speed("gut_speed_carb_mg_kg", "gut_mg_kg"),
+    "protein_absorption": "piecewise(gut_protein_mg_kg, gut_protein_mg_kg > 0, 0) * gut_speed",
+    "gastric_emptying": "piecewise(gastric_emptying_max * stomach_speed, meal_dose_mg_kg <= 0, "
     "(gastric_emptying_min + 0.5 * (gastric_emptying_max - gastric_emptying_min) * "
     "(tanh(2.5 / (meal_dose_mg_kg * (1 - gastric_emptying_shape_b)) * (stomach - gastric_emptying_shape_b * meal_dose_mg_kg)) "
     "- tanh(2.5 / (meal_dose_mg_kg * gastric_emptying_shape_d) * (stomach - gastric_emptying_shape_d * meal_dose_mg_kg)) "
-    "+ 2)) * absorption_speed) * duodenal_fat_brake",
-    "intestinal_fat_kcal": "piecewise((meal_noncarb_energy_ratio - meal_protein_per_carb * protein_energy "
-    "/ carbohydrate_energy) * carbohydrate_energy * body_weight / 1000 * gut_mg_kg, "
-    "meal_noncarb_energy_ratio - meal_protein_per_carb * protein_energy / carbohydrate_energy > 0, 0)",
+    "+ 2)) * stomach_speed) * duodenal_fat_brake",
+    "intestinal_fat_kcal": "piecewise(gut_fat_mg_kg, gut_fat_mg_kg > 0, 0) * fat_energy * body_weight / 1000",
     "duodenal_fat_brake": "1 / (1 + intestinal_fat_kcal / duodenal_fat_brake_half_kcal)",
-    "carb_emptying_cap": "gastric_energy_emptying_max / (1 + meal_noncarb_energy_ratio) "
+    "stomach_carb_energy_share": f"piecewise(stomach * carbohydrate_energy / (stomach * carbohydrate_energy "
+    f"+ piecewise(stomach_fat_mg_kg, stomach_fat_mg_kg > 0, 0) * fat_energy "
+    f"+ piecewise(stomach_protein_mg_kg, stomach_protein_mg_kg > 0, 0) * protein_energy), stomach > {EMPTY_MG_KG!r}, 1)",
+    "carb_emptying_cap": "gastric_energy_emptying_max * stomach_carb_energy_share "
     "/ (carbohydrate_energy * body_weight / 1000)",
     "emptied": "gastric_emptying * stomach_liquid_mg_kg "
     "/ sqrt(1 + (gastric_emptying * stomach_liquid_mg_kg / carb_emptying_cap)^2)",
+    "stomach_leaving": f"piecewise(emptied / stomach, stomach > {EMPTY_MG_KG!r}, 0)",
     "capacity": "beta_mass_rel * beta_function_rel * piecewise(1 - sleep_secretion_loss * sleep_deficit_h, "
     "1 - sleep_secretion_loss * sleep_deficit_h > 0, 0) * (1 + protein_insulin_potentiation "
-    "* meal_protein_per_carb * gut_absorption_rate * absorption_speed * gut_mg_kg) "
+    "* gut_absorption_rate * protein_absorption) "
     "* (1 + circadian_secretion_amplitude * clock_cos)",
     "glucose_ratio_hill": "piecewise((G / secretion_glucose_half)^secretion_hill, G > 0, 0)",
     "second_phase_target": "capacity * secretion_max * glucose_ratio_hill / (1 + glucose_ratio_hill)",
@@ -189,9 +212,18 @@ ASSIGNMENTS = {
 }
 
 RATES = {
-    "stomach_solid_mg_kg": "-gastric_grinding_rate * absorption_speed * stomach_solid_mg_kg",
-    "stomach_liquid_mg_kg": "gastric_grinding_rate * absorption_speed * stomach_solid_mg_kg - emptied",
-    "gut_mg_kg": "emptied - gut_absorption_rate * absorption_speed * gut_mg_kg",
+    "stomach_solid_mg_kg": "-gastric_grinding_rate * stomach_speed * stomach_solid_mg_kg",
+    "stomach_liquid_mg_kg": "gastric_grinding_rate * stomach_speed * stomach_solid_mg_kg - emptied",
+    "gut_mg_kg": "emptied - gut_absorption_rate * gut_speed * gut_mg_kg",
+    **{
+        f"stomach_{amount}_mg_kg": f"-stomach_leaving * stomach_{amount}_mg_kg"
+        for amount in ("fat", "protein", "speed_carb")
+    },
+    **{
+        f"gut_{amount}_mg_kg": f"stomach_leaving * stomach_{amount}_mg_kg "
+        f"- gut_absorption_rate * gut_speed * gut_{amount}_mg_kg"
+        for amount in ("fat", "protein", "speed_carb")
+    },
     "glucose_plasma_mg_kg": "d_plasma_glucose",
     "glucose_tissue_mg_kg": "exchange - muscle_uptake - adipose_uptake - splanchnic_uptake",
     "insulin_liver_pmol_kg": "-(insulin_liver_to_plasma_rate + m3) * insulin_liver_pmol_kg "
@@ -221,9 +253,6 @@ RATES = {
 }
 EXPORTED_DRIVERS = (
     "meal_dose_mg_kg",
-    "absorption_speed",
-    "meal_noncarb_energy_ratio",
-    "meal_protein_per_carb",
     "clock_shift_h",
     "circadian_misalignment",
     "exercise_intensity_pct",
@@ -428,7 +457,7 @@ SMOOTH_DECAY = {
     f"- exercise_liver_output_decay * {_soft('exercise_liver_output_mg_kg_min')}",
     "exercise_uptake_mg_kg_min": "exercise_uptake_gain * exercise_vo2_pct "
     f"- exercise_uptake_decay * {_soft('exercise_uptake_mg_kg_min')}",
-    "stomach_solid_mg_kg": f"-gastric_grinding_rate * absorption_speed * {_soft('stomach_solid_mg_kg')}",
+    "stomach_solid_mg_kg": f"-gastric_grinding_rate * stomach_speed * {_soft('stomach_solid_mg_kg')}",
 }
 
 SESSION_RESET_STATES = ("exercise_vo2_pct", "exercise_liver_output_mg_kg_min", "exercise_uptake_mg_kg_min")
@@ -439,18 +468,17 @@ def build_scenario_document(loaded, n_days: int, name: str | None = None):
     """An SBML L3V2 document of the whole model (slow states included) living ``n_days`` of ``loaded``.
 
     The scenario's schedule (glucosim.scenario.compile) becomes events: at each segment start the drivers
-    (meal size and absorption, exercise intensity, sleep deficit, drift, energy intake, cortisol) take the
+    (meal size, exercise intensity, sleep deficit, drift, energy intake, cortisol) take the
     segment's values and a meal's glucose enters the stomach, exactly as glucosim integrates it. The
     starting state is glucosim's (``initial_state``); the running integrals (daily totals) are left out.
     """
 
     from glucosim.scenario.compile import ScenarioProgram
-    from glucosim.simulation.initial_state import initial_state, last_meal
+    from glucosim.simulation.initial_state import initial_state, last_meal_dose
 
     program = ScenarioProgram(loaded)
     y0 = initial_state(program)
-    dose, speed = last_meal(program.day_plan(0))
-    schedule, _, _ = program.schedule(0, n_days, last_dose=dose, last_speed=speed)
+    schedule, _ = program.schedule(0, n_days, last_dose=last_meal_dose(program.day_plan(0)))
     y0 = y0 + schedule.jumps[0]
     drivers = schedule.drivers
     document = build_document(y0, loaded.parameters, drivers[0], name or f"glucosim: {loaded.scenario.name}")

@@ -63,15 +63,15 @@ def counterregulatory_excess(y, p):
 
 
 @kernel
-def amino_acid_factor(y, drv, p):
+def amino_acid_factor(y, p):
     """Rise of glucagon secretion while a meal's protein is absorbed (amino acids stimulate alpha cells)."""
-    return 1.0 + p[Par.glucagon_amino_acid_gain] * p[Par.gut_absorption_rate] * protein_absorption(y, drv)
+    return 1.0 + p[Par.glucagon_amino_acid_gain] * p[Par.gut_absorption_rate] * protein_absorption(y)
 
 
 @kernel
 def glucagon_derivative(y, drv, p, glucose_mg_dl, insulin_pmol_l, dydt):
     """Write d(glucagon)/dt, pg/ml/min."""
     target = (
-        glucagon_target_at_rest(glucose_mg_dl, insulin_pmol_l, p) * exercise_factor(y, p) * amino_acid_factor(y, drv, p)
+        glucagon_target_at_rest(glucose_mg_dl, insulin_pmol_l, p) * exercise_factor(y, p) * amino_acid_factor(y, p)
     )
     dydt[St.glucagon_pg_ml] = p[Par.glucagon_clearance_rate] * (target - y[St.glucagon_pg_ml])

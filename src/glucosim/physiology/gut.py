@@ -76,6 +76,56 @@ from glucosim.physiology.units import MG_PER_G
 # DM2007 sets the tanh slopes to 5 / (2 * D * (1 - b)) and 5 / (2 * D * d).
 _TANH_SLOPE_NUMERATOR = 2.5
 
+MIN_ABSORPTION_MULTIPLIER = 0.1
+"""Slowest absorption multiplier a meal may have (exclusive): 0 would absorb nothing, a negative one emptied the gut
+into negative glucose (-3.7e10 mg/dl in a 75-g OGTT)."""
+MAX_ABSORPTION_MULTIPLIER = 3.0
+"""Fastest absorption multiplier a meal may have: 1e6 absorbed a 75-g drink at once and gave a glucose of 31 mg/dl
+at 150 min. Also the ceiling of a compartment's mean speed, which solver noise must not push past the meals'."""
+
+EMPTY_MG_KG = 1e-6
+"""A compartment with less carbohydrate than this (mg/kg, ~1e-9 of a meal) counts as empty: its mean speed and
+composition are not defined, and every flux out of it is negligible."""
+
+def add_meal(y, dose_mg_kg, speed, fat_per_carb, protein_per_carb):
+    """Add a meal of ``dose_mg_kg`` carbohydrate to the stomach of state (or jump) vector ``y``, in place.
+
+    The meal's fat and protein (g per g of carbohydrate) and its absorption speed enter as amounts that travel
+    with its carbohydrate, so food from earlier meals keeps its own composition. The one way a meal enters the
+    gut: scenarios, clinic tests, the calibration's gut runs and the SBML export all call it.
+    """
+    y[St.stomach_solid_mg_kg] += dose_mg_kg
+    y[St.stomach_fat_mg_kg] += fat_per_carb * dose_mg_kg
+    y[St.stomach_protein_mg_kg] += protein_per_carb * dose_mg_kg
+    y[St.stomach_speed_carb_mg_kg] += speed * dose_mg_kg
+
+
+@kernel
+def _mean_speed(speed_carb, carbohydrate):
+    """Carbohydrate-weighted mean absorption speed of a compartment (0 if empty), within the meals' bounds."""
+    if carbohydrate <= EMPTY_MG_KG:
+        return 0.0
+    speed = speed_carb / carbohydrate
+    return min(max(speed, 0.0), MAX_ABSORPTION_MULTIPLIER)
+
+
+@kernel
+def stomach_carbohydrate(y):
+    """Carbohydrate in the stomach (solid and liquid), mg/kg."""
+    return y[St.stomach_solid_mg_kg] + y[St.stomach_liquid_mg_kg]
+
+
+@kernel
+def stomach_speed(y):
+    """Mean absorption speed of the food in the stomach: grinding and emptying follow it."""
+    return _mean_speed(y[St.stomach_speed_carb_mg_kg], stomach_carbohydrate(y))
+
+
+@kernel
+def gut_speed(y):
+    """Mean absorption speed of the food in the intestine: absorption follows it."""
+    return _mean_speed(y[St.gut_speed_carb_mg_kg], y[St.gut_mg_kg])
+
 
 @kernel
 def gastric_emptying_rate(stomach_mg_kg, dose_mg_kg, speed, p):
@@ -97,29 +147,31 @@ def gastric_emptying_rate(stomach_mg_kg, dose_mg_kg, speed, p):
 
 
 @kernel
-def carbohydrate_emptying_cap(drv, p):
+def carbohydrate_emptying_cap(y, p):
     """Largest carbohydrate flux out of the stomach, mg/kg/min: its energy share of F_max."""
-    carb_energy_share = 1.0 / (1.0 + drv[Drv.meal_noncarb_energy_ratio])
+    carbohydrate = stomach_carbohydrate(y)
+    carb_energy_share = 1.0
+    if carbohydrate > EMPTY_MG_KG:
+        carb_energy = carbohydrate * p[Par.carbohydrate_energy]
+        other_energy = (
+            max(y[St.stomach_fat_mg_kg], 0.0) * p[Par.fat_energy]
+            + max(y[St.stomach_protein_mg_kg], 0.0) * p[Par.protein_energy]
+        )
+        carb_energy_share = carb_energy / (carb_energy + other_energy)
     kcal_per_mg_kg = p[Par.carbohydrate_energy] * p[Par.body_weight] / MG_PER_G
     return p[Par.gastric_energy_emptying_max] * carb_energy_share / kcal_per_mg_kg
 
 
 @kernel
-def intestinal_fat_energy_kcal(y, drv, p):
-    """Energy of the latest meal's fat in the small intestine, kcal (taken to travel with its carbohydrate)."""
-    carb_energy = p[Par.carbohydrate_energy]
-    fat_per_carb_energy = (
-        drv[Drv.meal_noncarb_energy_ratio] - drv[Drv.meal_protein_per_carb] * p[Par.protein_energy] / carb_energy
-    )
-    if fat_per_carb_energy <= 0.0:
-        return 0.0
-    return fat_per_carb_energy * carb_energy * p[Par.body_weight] / MG_PER_G * y[St.gut_mg_kg]
+def intestinal_fat_energy_kcal(y, p):
+    """Energy of the fat in the small intestine, kcal."""
+    return max(y[St.gut_fat_mg_kg], 0.0) * p[Par.fat_energy] * p[Par.body_weight] / MG_PER_G
 
 
 @kernel
-def duodenal_brake(y, drv, p):
+def duodenal_brake(y, p):
     """Factor (<= 1; 1 without fat) on gastric emptying: fat in the small intestine holds the stomach back."""
-    return 1.0 / (1.0 + intestinal_fat_energy_kcal(y, drv, p) / p[Par.duodenal_fat_brake_half_kcal])
+    return 1.0 / (1.0 + intestinal_fat_energy_kcal(y, p) / p[Par.duodenal_fat_brake_half_kcal])
 
 
 @kernel
@@ -130,34 +182,47 @@ def capped_emptying(flux, cap):
 
 
 @kernel
-def protein_absorption(y, drv):
+def protein_absorption(y):
     """Protein being absorbed, mg/kg/min per unit kabs (it travels with its meal's carbohydrate)."""
-    return drv[Drv.meal_protein_per_carb] * drv[Drv.absorption_speed] * y[St.gut_mg_kg]
+    return max(y[St.gut_protein_mg_kg], 0.0) * gut_speed(y)
 
 
 @kernel
-def amino_acid_potentiation(y, drv, p):
-    """Factor (>= 1) on beta-cell secretory capacity while the meal's protein is absorbed."""
-    return 1.0 + p[Par.protein_insulin_potentiation] * p[Par.gut_absorption_rate] * protein_absorption(y, drv)
+def amino_acid_potentiation(y, p):
+    """Factor (>= 1) on beta-cell secretory capacity while a meal's protein is absorbed."""
+    return 1.0 + p[Par.protein_insulin_potentiation] * p[Par.gut_absorption_rate] * protein_absorption(y)
 
 
 @kernel
-def rate_of_appearance(y, drv, p):
+def rate_of_appearance(y, p):
     """Meal glucose appearing in plasma, mg/kg/min."""
-    speed = drv[Drv.absorption_speed]
-    return p[Par.gut_bioavailability] * p[Par.gut_absorption_rate] * speed * y[St.gut_mg_kg]
+    return p[Par.gut_bioavailability] * p[Par.gut_absorption_rate] * gut_speed(y) * y[St.gut_mg_kg]
 
 
 @kernel
 def gut_derivatives(y, drv, p, dydt):
-    """Write d/dt of the three gut states (mg/kg/min)."""
-    speed = drv[Drv.absorption_speed]
+    """Write d/dt of the gut states: carbohydrate (mg/kg/min) and what travels with it."""
     solid = y[St.stomach_solid_mg_kg]
     liquid = y[St.stomach_liquid_mg_kg]
+    in_stomach = solid + liquid
+    speed = stomach_speed(y)
     k_grind = p[Par.gastric_grinding_rate] * speed
-    k_empty = gastric_emptying_rate(solid + liquid, drv[Drv.meal_dose_mg_kg], speed, p) * duodenal_brake(y, drv, p)
-    emptied = capped_emptying(k_empty * liquid, carbohydrate_emptying_cap(drv, p))
-    k_abs = p[Par.gut_absorption_rate] * speed
+    k_empty = gastric_emptying_rate(in_stomach, drv[Drv.meal_dose_mg_kg], speed, p) * duodenal_brake(y, p)
+    emptied = capped_emptying(k_empty * liquid, carbohydrate_emptying_cap(y, p))
+    k_abs = p[Par.gut_absorption_rate] * gut_speed(y)
     dydt[St.stomach_solid_mg_kg] = -k_grind * solid
     dydt[St.stomach_liquid_mg_kg] = k_grind * solid - emptied
     dydt[St.gut_mg_kg] = emptied - k_abs * y[St.gut_mg_kg]
+    # the stomach's contents are taken as mixed: its fat, protein and speed leave in proportion to its carbohydrate
+    leaving = emptied / in_stomach if in_stomach > EMPTY_MG_KG else 0.0
+    _carry(y, dydt, St.stomach_fat_mg_kg, St.gut_fat_mg_kg, leaving, k_abs)
+    _carry(y, dydt, St.stomach_protein_mg_kg, St.gut_protein_mg_kg, leaving, k_abs)
+    _carry(y, dydt, St.stomach_speed_carb_mg_kg, St.gut_speed_carb_mg_kg, leaving, k_abs)
+
+
+@kernel
+def _carry(y, dydt, in_stomach, in_gut, leaving, k_abs):
+    """d/dt of one amount travelling with the carbohydrate: emptied at the stomach's, absorbed at the gut's rate."""
+    emptied = leaving * y[in_stomach]
+    dydt[in_stomach] = -emptied
+    dydt[in_gut] = emptied - k_abs * y[in_gut]

@@ -101,6 +101,23 @@ STATE_TABLE: tuple[StateSpec, ...] = (
     dynamic("stomach_solid_mg_kg", "mg/kg", _MG_KG, "glucose in the stomach, solid phase"),
     dynamic("stomach_liquid_mg_kg", "mg/kg", _MG_KG, "glucose in the stomach, liquid phase"),
     dynamic("gut_mg_kg", "mg/kg", _MG_KG, "glucose in the intestine"),
+    # what travels with the carbohydrate (physiology/gut.py): each meal's own fat, protein and speed
+    dynamic("stomach_fat_mg_kg", "mg/kg", _MG_KG, "fat in the stomach"),
+    dynamic("stomach_protein_mg_kg", "mg/kg", _MG_KG, "protein in the stomach"),
+    dynamic(
+        "stomach_speed_carb_mg_kg",
+        "mg/kg",
+        _MG_KG,
+        "stomach glucose weighted by its meal's absorption speed (over the stomach's glucose: its mean speed)",
+    ),
+    dynamic("gut_fat_mg_kg", "mg/kg", _MG_KG, "fat in the intestine"),
+    dynamic("gut_protein_mg_kg", "mg/kg", _MG_KG, "protein in the intestine"),
+    dynamic(
+        "gut_speed_carb_mg_kg",
+        "mg/kg",
+        _MG_KG,
+        "intestinal glucose weighted by its meal's absorption speed (over the intestine's glucose: its mean speed)",
+    ),
     # glucose kinetics
     dynamic("glucose_plasma_mg_kg", "mg/kg", _MG_KG, "plasma (and rapidly equilibrating) glucose mass"),
     dynamic("glucose_tissue_mg_kg", "mg/kg", _MG_KG, "glucose mass in slowly equilibrating (insulin-sensitive) tissue"),
@@ -297,13 +314,6 @@ N_FLUXES = len(FLUX_TABLE)
 # Drivers are constant within a schedule segment (between events).
 DRIVER_SPEC = [
     ("meal_dose_mg_kg", "mg/kg", "glucose dose of the latest meal (shapes gastric emptying)"),
-    ("absorption_speed", "1", "multiplier on gastric emptying and absorption (fibre, glycemic index)"),
-    (
-        "meal_noncarb_energy_ratio",
-        "1",
-        "energy of the latest meal's fat and protein per unit energy of its carbohydrate",
-    ),
-    ("meal_protein_per_carb", "g/g", "protein per gram of carbohydrate in the latest meal"),
     ("clock_shift_h", "h", "how much later the body clock is set than a day-worker's (entrained to daylight: 0)"),
     ("circadian_misalignment", "1", "sleep out of phase with the body clock: 0 aligned, 1 twelve hours off"),
     ("exercise_intensity_pct", "%VO2max", "exercise intensity above rest"),

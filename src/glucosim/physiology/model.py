@@ -45,7 +45,7 @@ def _core_fluxes(y, drv, p):
     liver_output, gng_released, glycogenolysis, gng_stored = glycogen.liver_sources(
         y, p, demand, gng_excess, glucagon.counterregulatory_excess(y, p)
     )
-    appearance = gut.rate_of_appearance(y, drv, p)
+    appearance = gut.rate_of_appearance(y, p)
     brain_uptake = brain.brain_uptake(y, p)
     renal = kidney.renal_excretion(y, p)
     # DM2007's insulin-stimulated tissue uptake holds the liver's; its share is booked to the liver (glycogen.py)
@@ -108,7 +108,7 @@ def rhs(t, y, drv, p, dydt):
     )
     glucose = plasma_glucose_mg_dl(y, p)
     capacity = (
-        beta_cells.secretion_capacity(y, drv, p) * gut.amino_acid_potentiation(y, drv, p) * clock.secretion_factor(y, p)
+        beta_cells.secretion_capacity(y, drv, p) * gut.amino_acid_potentiation(y, p) * clock.secretion_factor(y, p)
     )
     beta_cells.beta_fast_derivatives(y, p, glucose, d_glucose, capacity, dydt)
     secretion = beta_cells.secretion_to_liver(y, p)

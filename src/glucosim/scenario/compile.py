@@ -15,7 +15,8 @@ import numpy as np
 from glucosim.errors import ScenarioError
 from glucosim.physiology._jit import as_python
 from glucosim.physiology.body import balance_intake_kcal_day, meal_energy_kcal
-from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
+from glucosim.physiology.gut import add_meal
+from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par
 from glucosim.physiology.units import DAYS_PER_YEAR, HOURS_PER_DAY, MG_PER_G, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from glucosim.scenario.load import LoadedScenario
 from glucosim.scenario.schema import Routine
@@ -34,9 +35,7 @@ class DayPlan:
     """The routine of one day, resolved to minutes from the day's midnight."""
 
     meals: tuple  # of (minute, dose_mg_kg, absorption_speed)
-    meal_composition: (
-        tuple  # per meal, same order: (non-carbohydrate energy / carbohydrate energy, protein g per carb g)
-    )
+    meal_composition: tuple  # per meal, same order: (fat g per carb g, protein g per carb g)
     exercise: tuple  # of (start_minute, end_minute, intensity_above_rest_pct, resistance 0/1)
     sleep_deficit_h: float
     drift_per_day: tuple  # (liver, muscle, adipose) log-rate per day
@@ -71,18 +70,16 @@ def circadian_misalignment(routine: Routine) -> float:
     return min(gap, HOURS_PER_DAY - gap) / (HOURS_PER_DAY / 2.0)
 
 
-def _meal_composition(meal, carbs_scale: float, p) -> tuple[float, float]:
+def _meal_composition(meal, carbs_scale: float) -> tuple[float, float]:
     carbs_g = meal.carbs_g * carbs_scale
-    carb_energy = meal_energy_kcal(carbs_g, 0.0, 0.0, p)
-    other_energy = meal_energy_kcal(0.0, meal.fat_g, meal.protein_g, p)
-    return other_energy / carb_energy, meal.protein_g / carbs_g
+    return meal.fat_g / carbs_g, meal.protein_g / carbs_g
 
 
 def _log_rate_per_day(fraction_per_year: float) -> float:
     return math.log1p(fraction_per_year) / DAYS_PER_YEAR
 
 
-def _absorption_speed(absorption, p) -> float:
+def absorption_speed(absorption, p) -> float:
     if absorption == "slow":
         return float(p[Par.absorption_speed_slow])
     if absorption == "fast":
@@ -230,11 +227,11 @@ class ScenarioProgram:
             (
                 meal.time_h * MINUTES_PER_HOUR,
                 meal.carbs_g * routine.carbs_scale * MG_PER_G / body_weight,
-                _absorption_speed(meal.absorption, p),
+                absorption_speed(meal.absorption, p),
             )
             for meal in ordered
         )
-        composition = tuple(_meal_composition(meal, routine.carbs_scale, p) for meal in ordered)
+        composition = tuple(_meal_composition(meal, routine.carbs_scale) for meal in ordered)
         weekday = day % 7
         rest = float(p[Par.resting_intensity])
         exercise = tuple(
@@ -274,23 +271,21 @@ class ScenarioProgram:
         n_days: int,
         slow_dynamics: bool = True,
         last_dose: float = 0.0,
-        last_speed: float = 1.0,
         day_offset: int | None = None,
-    ) -> tuple[Schedule, float, float]:
+    ) -> tuple[Schedule, float]:
         """Schedule of days ``first_day`` .. ``first_day + n_days - 1``.
 
-        ``last_dose``/``last_speed`` describe the meal before the first day (its
-        food may still be in the stomach). ``day_offset`` places the schedule at
-        another time than the plan's day (used for warm-up days before day 0).
+        ``last_dose`` is the dose of the meal before the first day (its food may
+        still be in the stomach; DM2007's emptying is shaped by the latest dose).
+        ``day_offset`` places the schedule at another time than the plan's day
+        (used for warm-up days before day 0). A meal's speed and composition
+        are states (physiology.gut.add_meal), so nothing else carries over.
 
         Returns:
-            (schedule, dose and speed of the last meal in it).
+            (schedule, dose of the last meal in it).
         """
         t0, drivers, jumps = [], [], []
-        dose, speed = last_dose, last_speed
-        # the meal still in the stomach at the start is the last meal of the day before (of day 0 in the warm-up)
-        before = self.day_plan(max(first_day - 1, 0) if day_offset is None else first_day)
-        composition = before.meal_composition[-1] if before.meal_composition else (0.0, 0.0)
+        dose = last_dose
         offset = first_day if day_offset is None else day_offset
         for k in range(n_days):
             plan = self.day_plan(first_day + k)
@@ -309,15 +304,13 @@ class ScenarioProgram:
             for minute in sorted(events):
                 jump = np.zeros(N_STATES)
                 if minute in meals_at:
-                    dose, speed, composition = meals_at[minute]
-                    jump[St.stomach_solid_mg_kg] = dose
+                    dose, speed, (fat_per_carb, protein_per_carb) = meals_at[minute]
+                    add_meal(jump, dose, speed, fat_per_carb, protein_per_carb)
                 intensity, resistance = next(
                     ((u, kind) for start, end, u, kind in plan.exercise if start <= minute < end), (0.0, 0.0)
                 )
                 drv = np.zeros(N_DRIVERS)
                 drv[Drv.meal_dose_mg_kg] = dose
-                drv[Drv.absorption_speed] = speed
-                drv[Drv.meal_noncarb_energy_ratio], drv[Drv.meal_protein_per_carb] = composition
                 drv[Drv.exercise_intensity_pct] = intensity
                 drv[Drv.resistance_exercise] = resistance
                 drv[Drv.daily_steps] = plan.daily_steps
@@ -346,4 +339,4 @@ class ScenarioProgram:
                 [j for j, k in zip(jumps, keep) if k],
             )
         t1 = np.append(t0[1:], end)
-        return Schedule(t0, t1, np.array(drivers), np.array(jumps)), dose, speed
+        return Schedule(t0, t1, np.array(drivers), np.array(jumps)), dose

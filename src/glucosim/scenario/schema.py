@@ -11,12 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from glucosim.physiology.gut import MAX_ABSORPTION_MULTIPLIER, MIN_ABSORPTION_MULTIPLIER
+
 AbsorptionName = Literal["slow", "medium", "fast"]
-MIN_ABSORPTION_MULTIPLIER = 0.1
-"""Slowest absorption multiplier (exclusive): 0 would absorb nothing, a negative one emptied the gut into negative
-glucose (-3.7e10 mg/dl in a 75-g OGTT)."""
-MAX_ABSORPTION_MULTIPLIER = 3.0
-"""Fastest absorption multiplier: 1e6 absorbed a 75-g drink at once and gave a glucose of 31 mg/dl at 150 min."""
 Absorption = AbsorptionName | Annotated[float, Field(gt=MIN_ABSORPTION_MULTIPLIER, le=MAX_ABSORPTION_MULTIPLIER)]
 """A meal's or a drink's absorption speed: a name, or a multiplier of the medium speed."""
 

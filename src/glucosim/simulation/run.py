@@ -22,7 +22,7 @@ from glucosim.physiology.units import MINUTES_PER_DAY
 from glucosim.scenario.compile import OUTPUT_STEP_MIN, ScenarioProgram
 from glucosim.scenario.load import LoadedScenario, load_scenario
 from glucosim.simulation.envelope import EnvelopeSettings, follow_envelope, glucose_loop_states, relaxation_rates
-from glucosim.simulation.initial_state import initial_state, last_meal
+from glucosim.simulation.initial_state import initial_state, last_meal_dose
 from glucosim.simulation.organ import (
     DEFAULT_RTOL,
     default_tolerances,
@@ -122,7 +122,7 @@ class DayStepper:
         self._sample_rows: dict[tuple, np.ndarray] = {}  # the rows sampled by the two below, per stretch length
         self.trajectories: dict[int, object] = {}
         self.midnight_states: dict[int, np.ndarray] = {}
-        self.dose, self.speed = last_meal(program.day_plan(0))  # the warm-up ended on day 0's routine
+        self.dose = last_meal_dose(program.day_plan(0))  # the warm-up ended on day 0's routine
         self.simulated_days = 0
 
     def mean_relaxation(self, states: np.ndarray, every_min: float = RELAXATION_SAMPLE_MIN) -> np.ndarray:
@@ -170,25 +170,23 @@ class DayStepper:
         program = self.program
         offset = first_day * MINUTES_PER_DAY
         if (first_day + n_days) * MINUTES_PER_DAY > program.end_min:
-            schedule, self.dose, self.speed = program.schedule(
-                first_day, n_days, last_dose=self.dose, last_speed=self.speed
-            )
+            schedule, self.dose = program.schedule(first_day, n_days, last_dose=self.dose)
             return schedule, _output_times(program, first_day, plans, program.end_min)
         days = range(max(first_day - 1, 0), first_day + n_days)
-        key = (tuple(program.plan_key(day) for day in days), first_day == 0, self.dose, self.speed)
+        key = (tuple(program.plan_key(day) for day in days), first_day == 0, self.dose)
         cached = self._schedules.get(key)
         if cached is None:
-            schedule, dose, speed = program.schedule(first_day, n_days, last_dose=self.dose, last_speed=self.speed)
+            schedule, dose = program.schedule(first_day, n_days, last_dose=self.dose)
             t_out = _output_times(program, first_day, plans, program.end_min)
-            cached = self._schedules[key] = (schedule.shifted(-offset), t_out - offset, dose, speed)
-        template, t_out, self.dose, self.speed = cached
+            cached = self._schedules[key] = (schedule.shifted(-offset), t_out - offset, dose)
+        template, t_out, self.dose = cached
         return template.shifted(offset), t_out + offset
 
     def skip_to(self, day: int) -> None:
         """Continue at ``day`` without integrating the days before it (the envelope jumped there)."""
         plan = self.program.day_plan(day - 1)
         if plan.meals:
-            self.dose, self.speed = last_meal(plan)
+            self.dose = last_meal_dose(plan)
 
     def run(
         self, y: np.ndarray, first_day: int, n_days: int, keep: bool = True
