@@ -35,7 +35,7 @@ class Workload:
         program = ScenarioProgram(loaded)
         self.params = program.parameters
         self.y0 = initial_state(program)
-        self.schedule, _ = program.schedule(0, days)
+        self.schedule = program.schedule(0, days)
         self.t_out = np.arange(0.0, days * MINUTES_PER_DAY + 0.5, output_step_min)
         self.tolerances = default_tolerances()
         self.names = STATE_NAMES

@@ -78,7 +78,7 @@ def _cyrk_functions():
     address = nb_diffeq_addr(diffeq)
 
     @numba.njit
-    def run(method, address, y0, seg_t0, seg_t1, seg_drivers, seg_jumps, params, t_out, rtol, atol, h_max):
+    def run(method, address, y0, seg_t0, seg_t1, seg_drivers, seg_jumps, seg_resets, params, t_out, rtol, atol, h_max):
         n_out = t_out.shape[0]
         y_out = np.empty((n_out, N_STATES))
         y = y0.copy()
@@ -89,7 +89,10 @@ def _cyrk_functions():
             while j < n_out and t_out[j] <= seg_t0[s]:
                 y_out[j] = y
                 j += 1
-            y += seg_jumps[s]
+            for i in range(N_STATES):  # the contract's event: resets, then jumps
+                if seg_resets[s, i]:
+                    y[i] = 0.0
+                y[i] += seg_jumps[s, i]
             args[:N_DRIVERS] = seg_drivers[s]
             # outputs inside the segment, and its end (the state carried on)
             k = j
@@ -123,11 +126,25 @@ def _cyrk_functions():
         return y_out
 
     @numba.njit(parallel=True)
-    def run_many(method, address, y0, seg_t0, seg_t1, seg_drivers, seg_jumps, params, t_out, rtol, atol, h_max):
+    def run_many(
+        method, address, y0, seg_t0, seg_t1, seg_drivers, seg_jumps, seg_resets, params, t_out, rtol, atol, h_max
+    ):
         y_out = np.empty((y0.shape[0], t_out.shape[0], N_STATES))
         for k in numba.prange(y0.shape[0]):
             y_out[k] = run(
-                method, address, y0[k], seg_t0, seg_t1, seg_drivers, seg_jumps, params[k], t_out, rtol, atol, h_max
+                method,
+                address,
+                y0[k],
+                seg_t0,
+                seg_t1,
+                seg_drivers,
+                seg_jumps,
+                seg_resets,
+                params[k],
+                t_out,
+                rtol,
+                atol,
+                h_max,
             )
         return y_out
 
@@ -149,6 +166,7 @@ def make_cyrk(workload, method: str = CYRK_METHOD):
             schedule.t1,
             schedule.drivers,
             schedule.jumps,
+            schedule.resets,
             workload.params,
             workload.t_out,
             tolerances.rtol,
@@ -175,6 +193,7 @@ def make_cyrk_ensemble(ensemble, method: str = CYRK_METHOD):
             schedule.t1,
             schedule.drivers,
             schedule.jumps,
+            schedule.resets,
             ensemble.params,
             ensemble.t_out,
             tolerances.rtol,
@@ -216,9 +235,9 @@ def make_roadrunner(workload, tmp_dir):
         for s in range(len(schedule.t0)):
             t0, t1 = float(schedule.t0[s]), float(schedule.t1[s])
             for name in states:
-                jump = schedule.jumps[s, St[name]]
-                if jump:
-                    runner[name] = runner[name] + float(jump)
+                jump, reset = schedule.jumps[s, St[name]], schedule.resets[s, St[name]]
+                if jump or reset:
+                    runner[name] = (0.0 if reset else runner[name]) + float(jump)
             for name in sbml.EXPORTED_DRIVERS:
                 runner[name] = float(schedule.drivers[s, _driver_index(name)])
             inside = t_out[(t_out > t0) & (t_out <= t1)]

@@ -225,7 +225,7 @@ class Probe:
     def segments(self):
         s = self.work.schedule
         for k in range(len(s.t0)):
-            yield k, s.t0[k], s.t1[k], s.drivers[k], s.jumps[k]
+            yield k, s.t0[k], s.t1[k], s.drivers[k], (s.jumps[k], s.resets[k])
 
     def run_imex(self, table, rtol: float):
         """ARK IMEX with FAST_STATES' linear block implicit (frozen per step): (daily states, rhs evaluations)."""
@@ -239,7 +239,7 @@ class Probe:
         for k, t, t_end, drv, jump in self.segments():
             if k > 0 and t % 1440.0 == 0.0:
                 daily.append(y.copy())
-            y = y + jump
+            y = np.where(jump[1], 0.0, y) + jump[0]  # the contract's event: resets, then jumps
             f0 = self.derivative(t, y, drv)
             evaluations += 1
             while t < t_end:
@@ -283,7 +283,7 @@ class Probe:
         for k, t0, t1, drv, jump in self.segments():
             if k > 0 and t0 % 1440.0 == 0.0:
                 daily.append(y.copy())
-            y = y + jump
+            y = np.where(jump[1], 0.0, y) + jump[0]  # the contract's event: resets, then jumps
             solution = solve_ivp(
                 lambda t, state, drv=drv: self.derivative(t, state, drv),
                 (t0, t1),
@@ -367,7 +367,7 @@ def segments_section(probe: Probe) -> None:
     print(f"5. Steps per segment on day {DAYS} (dopri5): a boundary keeps the last step size, it never restarts")
     y, h = w.y0.copy(), w.tolerances.h_init
     for k in range(len(s.t0)):
-        part = Schedule(s.t0[k : k + 1], s.t1[k : k + 1], s.drivers[k : k + 1], s.jumps[k : k + 1])
+        part = Schedule(s.t0[k : k + 1], s.t1[k : k + 1], s.drivers[k : k + 1], s.jumps[k : k + 1], s.resets[k : k + 1])
         tolerances = dataclasses.replace(w.tolerances, h_init=h)
         result = integrate_schedule(w.integrator, part, y, w.params, s.t1[k : k + 1], tolerances, w.names)
         if s.t0[k] >= (DAYS - 1) * 1440.0:

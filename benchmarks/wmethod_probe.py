@@ -87,7 +87,7 @@ class Bench:
             while j < len(w.t_out) and w.t_out[j] <= s.t0[k]:
                 out[j] = y
                 j += 1
-            y = y + s.jumps[k]
+            y = np.where(s.resets[k], 0.0, y) + s.jumps[k]
             solution = solve_ivp(
                 lambda t, state, drv=s.drivers[k]: self.derivative(t, state, drv),
                 (s.t0[k], s.t1[k]),
@@ -165,7 +165,10 @@ def where_section(bench: Bench) -> None:
             )
             for a in range(len(edges) - 1):
                 jump = s.jumps[k] if a == 0 else np.zeros_like(s.jumps[k])
-                part = Schedule(edges[a : a + 1], edges[a + 1 : a + 2], s.drivers[k : k + 1], jump[None, :])
+                reset = s.resets[k] if a == 0 else np.zeros_like(s.resets[k])
+                part = Schedule(
+                    edges[a : a + 1], edges[a + 1 : a + 2], s.drivers[k : k + 1], jump[None, :], reset[None, :]
+                )
                 tolerances = dataclasses.replace(w.tolerances, rtol=rtol, h_init=h)
                 result = integrate_schedule(integrator, part, y, w.params, edges[a + 1 : a + 2], tolerances, w.names)
                 if edges[a] >= (DAYS - 1) * 1440.0:

@@ -57,9 +57,9 @@ def test_gut_conserves_glucose(parameters, state, drivers):
     y = state.copy()
     y[St.stomach_solid_mg_kg], y[St.stomach_liquid_mg_kg], y[St.gut_mg_kg] = 400.0, 200.0, 100.0
     y[St.stomach_speed_carb_mg_kg], y[St.gut_speed_carb_mg_kg] = 600.0, 100.0  # medium speed throughout
-    drivers[Drv.meal_dose_mg_kg] = 800.0
+    y[St.stomach_emptied_mg_kg] = 200.0  # D = 800
     dydt = np.zeros(N_STATES)
-    gut.gut_derivatives(y, drivers, p, dydt)
+    gut.gut_derivatives(y, p, dydt)
     absorbed = p[Par.gut_absorption_rate] * y[St.gut_mg_kg]
     total = dydt[St.stomach_solid_mg_kg] + dydt[St.stomach_liquid_mg_kg] + dydt[St.gut_mg_kg]
     assert total == pytest.approx(-absorbed, rel=1e-12)
@@ -91,15 +91,15 @@ def test_without_fat_the_duodenal_brake_changes_nothing(parameters, state, drive
     y = state.copy()
     y[St.stomach_solid_mg_kg], y[St.stomach_liquid_mg_kg], y[St.gut_mg_kg] = 400.0, 200.0, 100.0
     y[St.stomach_speed_carb_mg_kg], y[St.gut_speed_carb_mg_kg] = 600.0, 100.0
-    drivers[Drv.meal_dose_mg_kg] = 800.0
+    y[St.stomach_emptied_mg_kg] = 200.0  # D = 800
     # protein but no fat: protein acts through the energy cap only
     y[St.stomach_protein_mg_kg], y[St.gut_protein_mg_kg] = 300.0, 50.0
     assert gut.duodenal_brake(y, p) == 1.0
     before = np.zeros(N_STATES)
-    gut.gut_derivatives(y, drivers, p, before)
+    gut.gut_derivatives(y, p, before)
     p[Par.duodenal_fat_brake_half_kcal] = 1.0
     after = np.zeros(N_STATES)
-    gut.gut_derivatives(y, drivers, p, after)
+    gut.gut_derivatives(y, p, after)
     np.testing.assert_array_equal(before, after)
     # a carbohydrate-only meal's emptying does not depend on the brake's strength
     assert gastric_half_emptying_min(50.0, parameters=p) == pytest.approx(gastric_half_emptying_min(50.0), rel=1e-9)

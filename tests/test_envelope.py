@@ -131,7 +131,7 @@ def test_slow_states_are_the_ones_the_model_freezes(make_scenario):
         assert slow[state]
     for state in (St.glucose_plasma_mg_kg, St.glucose_mean_mg_dl, St.insulin_plasma_pmol_kg, St.cum_glucose_mg_dl_min):
         assert not slow[state]
-    rates = relaxation_rates(organ_jacobian_diagonal(), y, program.schedule(0, 1)[0].drivers[0], program.parameters)
+    rates = relaxation_rates(organ_jacobian_diagonal(), y, program.schedule(0, 1).drivers[0], program.parameters)
     # the running means relax over chronic_filter_time (a day)
     assert rates[St.glucose_mean_mg_dl] == pytest.approx(-1.0, rel=1e-3)
 

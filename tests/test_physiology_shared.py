@@ -39,7 +39,7 @@ def cases():
     program = ScenarioProgram(loaded)
     p = program.parameters
     y0 = initial_state(program)
-    schedule, _ = program.schedule(0, 1)
+    schedule = program.schedule(0, 1)
     out = []
     for drv0 in schedule.drivers[:3]:
         for slow_on in (1.0, 0.0):

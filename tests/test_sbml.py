@@ -52,7 +52,6 @@ def test_exported_ogtt_round_trips_through_roadrunner(tmp_path, subject):
     dose = OGTT_GLUCOSE_G * 1000.0 / p[Par.body_weight]
     add_meal(y, dose, p[Par.absorption_speed_fast], 0.0, 0.0)
     drivers = drivers.copy()
-    drivers[Drv.meal_dose_mg_kg] = dose
     drivers[Drv.exercise_intensity_pct] = 30.0  # exercise the exercise terms too
 
     path = sbml.write_sbml(tmp_path / "ogtt.xml", y, p, drivers)
@@ -127,7 +126,6 @@ def test_slow_rates_of_the_whole_model_equal_the_core_term_by_term(daily_steps):
     import glucosim
     from glucosim.physiology.indices import N_STATES
     from glucosim.scenario.compile import ScenarioProgram
-    from glucosim.simulation.initial_state import last_meal_dose
     from glucosim.simulation.organ import organ_rhs
 
     rhs = organ_rhs()  # the disk-cached compiled copy (the module's own rhs compiles again in each test worker)
@@ -142,7 +140,7 @@ def test_slow_rates_of_the_whole_model_equal_the_core_term_by_term(daily_steps):
     theirs = np.array([runner[f"{name}'"] for name in sbml.FROZEN_STATES])
 
     program = ScenarioProgram(loaded)
-    drivers = program.schedule(0, 1, last_dose=last_meal_dose(program.day_plan(0)))[0].drivers[0]
+    drivers = program.schedule(0, 1).drivers[0]
     assert drivers[Drv.daily_steps] == daily_steps != loaded.parameters[Par.steps_reference]
     dydt = np.zeros(N_STATES)
     rhs(0.0, y, drivers, loaded.parameters, dydt)
@@ -235,6 +233,7 @@ HYPERGLYCAEMIC_STATE = {
     "gut_fat_mg_kg": 30.0,
     "gut_protein_mg_kg": 40.0,
     "gut_speed_carb_mg_kg": 180.0,
+    "stomach_emptied_mg_kg": 350.0,  # D = 550 + 350: the meal was 900 mg/kg
     "secretion_second_phase_pmol_kg_min": 1.5,
     "nefa_mmol_l": 0.8,
     "glucagon_pg_ml": 140.0,
@@ -264,7 +263,6 @@ HYPERGLYCAEMIC_STATE = {
     "activity_sensitivity_rel": 0.9,
 }
 HYPERGLYCAEMIC_DRIVERS = {
-    "meal_dose_mg_kg": 900.0,
     "exercise_intensity_pct": 40.0,
     "sleep_deficit_h": 1.5,
     "cortisol_rel": 1.3,
@@ -374,7 +372,6 @@ def hyperglycaemic_export():
     """(parameters, state, drivers, SBML text) of the whole-model export set to the hyperglycaemic moment."""
     import glucosim
     from glucosim.scenario.compile import ScenarioProgram
-    from glucosim.simulation.initial_state import last_meal_dose
 
     loaded = glucosim.load_scenario(
         {"name": "hyperglycaemic", "duration_days": 1, "subject": {"preset": "insulin_resistant_low_reserve"}}
@@ -389,7 +386,7 @@ def hyperglycaemic_export():
         else:
             y[St[name]] = value
     program = ScenarioProgram(loaded)
-    drivers = program.schedule(0, 1, last_dose=last_meal_dose(program.day_plan(0)))[0].drivers[0].copy()
+    drivers = program.schedule(0, 1).drivers[0].copy()
     for name, value in HYPERGLYCAEMIC_DRIVERS.items():
         drivers[Drv[name]] = value
     model = document.getModel()

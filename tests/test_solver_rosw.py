@@ -152,7 +152,7 @@ def test_organ_model_day_agrees_with_dopri5_and_is_recorded(make_scenario):
     loaded = make_scenario(routine=MEAL_EXERCISE_DAY)
     program = ScenarioProgram(loaded)
     y0 = initial_state(program)
-    schedule, _ = program.schedule(0, 1)
+    schedule = program.schedule(0, 1)
     t_out = np.arange(0.0, 1441.0, 30.0)
     n = int(FIRST_QUADRATURE)
 

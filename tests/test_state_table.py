@@ -66,6 +66,7 @@ def perturbed_state(parameters):
     y[St.stomach_solid_mg_kg], y[St.stomach_liquid_mg_kg], y[St.gut_mg_kg] = 300.0, 100.0, 200.0
     y[St.stomach_fat_mg_kg], y[St.stomach_protein_mg_kg], y[St.stomach_speed_carb_mg_kg] = 40.0, 60.0, 400.0
     y[St.gut_fat_mg_kg], y[St.gut_protein_mg_kg], y[St.gut_speed_carb_mg_kg] = 20.0, 30.0, 200.0
+    y[St.stomach_emptied_mg_kg] = 200.0  # D = 600
     y[St.glucose_plasma_mg_kg] = 220.0 * p[Par.glucose_distribution_volume]
     y[St.glucose_tissue_mg_kg] = 150.0
     y[St.insulin_plasma_pmol_kg] = 200.0 * p[Par.insulin_distribution_volume]
@@ -80,7 +81,6 @@ def perturbed_state(parameters):
     y[St.beta_mass_rel], y[St.beta_function_rel] = 1.1, 0.9
     y[St.weight_change_kg] = 1.0
     drv = np.zeros(N_DRIVERS)
-    drv[Drv.meal_dose_mg_kg] = 600.0
     drv[Drv.exercise_intensity_pct] = 50.0
     drv[Drv.cortisol_rel] = 1.0
     drv[Drv.drift_liver_per_day] = drv[Drv.drift_muscle_per_day] = drv[Drv.drift_adipose_per_day] = -1e-3

@@ -424,7 +424,7 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
         return
     from glucosim.clinic.runner import morning_test_state, subject_scenario
     from glucosim.physiology.gut import add_meal
-    from glucosim.physiology.indices import Drv, Par
+    from glucosim.physiology.indices import Par
     from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G
 
     if not out_file.parent.is_dir():
@@ -438,7 +438,6 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
     if oral_glucose_g > 0:
         dose = oral_glucose_g * MG_PER_G / p[Par.body_weight]
         add_meal(state, dose, p[Par.absorption_speed_fast], 0.0, 0.0)  # a glucose drink
-        drivers[Drv.meal_dose_mg_kg] = dose
     try:
         path = write_sbml(out_file, state, p, drivers, name=f"glucosim: {loaded.scenario.name}, year {at_year:g}")
     except OSError as error:

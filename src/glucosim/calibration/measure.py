@@ -424,20 +424,18 @@ FAT_BRAKE_TARGET_HALF_EMPTYING_MIN = 120.0
 
 
 def _gut_meal(carbs_g, fat_g, protein_g, absorption, parameters):
-    """One meal in an empty gut: (drivers, parameter vector, carbohydrate dose mg/kg, starting gut states)."""
+    """One meal in an empty gut: (parameter vector, carbohydrate dose mg/kg, starting gut states)."""
     from glucosim.parameters import load_parameter_table
     from glucosim.physiology.gut import add_meal
-    from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par
+    from glucosim.physiology.indices import N_STATES, Par
     from glucosim.physiology.units import MG_PER_G
     from glucosim.scenario.compile import absorption_speed
 
     p = load_parameter_table().vector() if parameters is None else parameters
     dose = carbs_g * MG_PER_G / p[Par.body_weight]
-    drv = np.zeros(N_DRIVERS)
-    drv[Drv.meal_dose_mg_kg] = dose
     y = np.zeros(N_STATES)
     add_meal(y, dose, absorption_speed(absorption, p), fat_g / carbs_g, protein_g / carbs_g)
-    return drv, p, dose, y[_gut_states()]
+    return p, dose, y[_gut_states()]
 
 
 def _gut_states():
@@ -455,10 +453,11 @@ def _gut_states():
         St.gut_fat_mg_kg,
         St.gut_protein_mg_kg,
         St.gut_speed_carb_mg_kg,
+        St.stomach_emptied_mg_kg,
     ]
 
 
-def _gut_rates(drv, p):
+def _gut_rates(p):
     """d/dt of the gut states (``_gut_states``) for solve_ivp."""
     from glucosim.physiology import gut
     from glucosim.physiology.indices import N_STATES
@@ -469,7 +468,7 @@ def _gut_rates(drv, p):
         y = np.zeros(N_STATES)
         y[gut_states] = z
         dydt = np.zeros(N_STATES)
-        gut.gut_derivatives(y, drv, p, dydt)
+        gut.gut_derivatives(y, p, dydt)
         return dydt[gut_states]
 
     return rates
@@ -490,8 +489,8 @@ def gastric_half_emptying_min(
     """
     from scipy.integrate import solve_ivp
 
-    drv, p, dose, z0 = _gut_meal(carbs_g, fat_g, protein_g, absorption, parameters)
-    rates = _gut_rates(drv, p)
+    p, dose, z0 = _gut_meal(carbs_g, fat_g, protein_g, absorption, parameters)
+    rates = _gut_rates(p)
 
     def half_emptied(_t, z):
         return z[0] + z[1] - (1.0 - emptied_fraction) * dose
@@ -507,8 +506,8 @@ def absorbed_carbohydrate_fraction(
     """Fraction of a meal's carbohydrate absorbed from the gut after ``minutes`` (the gut equations alone)."""
     from scipy.integrate import solve_ivp
 
-    drv, p, dose, z0 = _gut_meal(carbs_g, fat_g, protein_g, absorption, parameters)
-    solution = solve_ivp(_gut_rates(drv, p), (0.0, minutes), z0, rtol=1e-9, atol=1e-9)
+    p, dose, z0 = _gut_meal(carbs_g, fat_g, protein_g, absorption, parameters)
+    solution = solve_ivp(_gut_rates(p), (0.0, minutes), z0, rtol=1e-9, atol=1e-9)
     return float(1.0 - solution.y[:3, -1].sum() / dose)  # the carbohydrate states
 
 
@@ -521,9 +520,9 @@ def stomach_fraction_left(
     """
     from scipy.integrate import solve_ivp
 
-    drv, p, dose, z0 = _gut_meal(carbs_g, fat_g, protein_g, absorption, parameters)
+    p, dose, z0 = _gut_meal(carbs_g, fat_g, protein_g, absorption, parameters)
     minutes = hours * 60.0
-    solution = solve_ivp(_gut_rates(drv, p), (0.0, minutes), z0, rtol=1e-9, atol=1e-12)
+    solution = solve_ivp(_gut_rates(p), (0.0, minutes), z0, rtol=1e-9, atol=1e-12)
     return float((solution.y[0, -1] + solution.y[1, -1]) / dose)
 
 

@@ -21,13 +21,13 @@ from glucosim._toml import load_toml
 from glucosim.analysis import markers
 from glucosim.clinic import analysis
 from glucosim.errors import ClinicError
-from glucosim.physiology.gut import add_meal
+from glucosim.physiology.gut import meal_event
 from glucosim.physiology.indices import FIRST_QUADRATURE, N_DRIVERS, N_STATES, STATE_NAMES, Drv, Flux, Par, St
 from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, PMOL_L_PER_UU_ML
 from glucosim.scenario.compile import ScenarioProgram, absorption_speed
 from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
 from glucosim.scenario.protocol import LoadedProtocol, load_protocol
-from glucosim.simulation.initial_state import initial_state, last_meal_dose
+from glucosim.simulation.initial_state import initial_state
 from glucosim.simulation.organ import default_tolerances, organ_fluxes, organ_integrator
 from glucosim.solver import Schedule, integrate_schedule
 
@@ -166,8 +166,6 @@ def _base_drivers(program: ScenarioProgram, day: int) -> np.ndarray:
     drv[Drv.clock_shift_h] = plan.clock_shift_h
     drv[Drv.circadian_misalignment] = plan.circadian_misalignment
     drv[Drv.slow_dynamics_on] = 0.0
-    # the previous evening's meal may still be emptying from the stomach (day 0 follows the warm-up on day 0's routine)
-    drv[Drv.meal_dose_mg_kg] = last_meal_dose(program.day_plan(max(day - 1, 0)))
     return drv
 
 
@@ -235,12 +233,12 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
     if len(control) == 1:  # a zero-length test: just the fasting sample
         rows_y, rows_drv, rows_t = [y.copy()], [drv.copy()], [0.0]
     for k, (t, t_next) in enumerate(zip(control, control[1:])):
-        jump = np.zeros(N_STATES)
+        jump, reset = np.zeros(N_STATES), np.zeros(N_STATES, dtype=np.bool_)
         for action in (a for a in spec.actions if a.at_min == t):
             if action.oral_glucose_g is not None:
                 dose = action.oral_glucose_g * MG_PER_G / body_weight
-                add_meal(jump, dose, absorption_speed(action.absorption, p), 0.0, 0.0)  # a glucose drink
-                drv[Drv.meal_dose_mg_kg] = dose
+                drink_jump, drink_reset = meal_event(N_STATES, dose, absorption_speed(action.absorption, p), 0.0, 0.0)
+                jump, reset = jump + drink_jump, reset | drink_reset  # a glucose drink (two at once add up)
             if action.iv_glucose_mg_kg_min is not None:
                 fixed_glucose_rate = action.iv_glucose_mg_kg_min
             if action.insulin_infusion_mU_m2_min is not None:
@@ -258,7 +256,9 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
         last = t_next == control[-1]
         inside = [s for s in sample_times if t <= s < t_next or (last and s == t_next)]
         t_out = np.array(sorted(set(inside) | {t_next})) + start
-        schedule = Schedule(np.array([start + t]), np.array([start + t_next]), drv[None, :].copy(), jump[None, :])
+        schedule = Schedule(
+            np.array([start + t]), np.array([start + t_next]), drv[None, :].copy(), jump[None, :], reset[None, :]
+        )
         result = integrate_schedule(integrator, schedule, y, p, t_out, tolerances, STATE_NAMES)
         for s in inside:
             row = int(np.searchsorted(result.t, start + s))

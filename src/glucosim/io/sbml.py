@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from glucosim.parameters import load_parameter_table
-from glucosim.physiology.gut import EMPTY_MG_KG, MAX_ABSORPTION_MULTIPLIER
+from glucosim.physiology.gut import EMPTY_MG_KG
 from glucosim.physiology.indices import Drv, St
+from glucosim.physiology.units import MAX_ABSORPTION_MULTIPLIER
 
 
 def _mean_speed(speed_carb: str, carbohydrate: str) -> str:
@@ -45,6 +46,7 @@ FAST_STATES = (
     "gut_fat_mg_kg",
     "gut_protein_mg_kg",
     "gut_speed_carb_mg_kg",
+    "stomach_emptied_mg_kg",
     "glucose_plasma_mg_kg",
     "glucose_tissue_mg_kg",
     "insulin_liver_pmol_kg",
@@ -171,10 +173,11 @@ ASSIGNMENTS = {
     "stomach_speed": _mean_speed("stomach_speed_carb_mg_kg", "stomach"),
     "gut_speed": _mean_speed("gut_speed_carb_mg_kg", "gut_mg_kg"),
     "protein_absorption": "piecewise(gut_protein_mg_kg, gut_protein_mg_kg > 0, 0) * gut_speed",
-    "gastric_emptying": "piecewise(gastric_emptying_max * stomach_speed, meal_dose_mg_kg <= 0, "
+    "gastric_dose": "stomach + piecewise(stomach_emptied_mg_kg, stomach_emptied_mg_kg > 0, 0)",
+    "gastric_emptying": "piecewise(gastric_emptying_max * stomach_speed, gastric_dose <= 0, "
     "(gastric_emptying_min + 0.5 * (gastric_emptying_max - gastric_emptying_min) * "
-    "(tanh(2.5 / (meal_dose_mg_kg * (1 - gastric_emptying_shape_b)) * (stomach - gastric_emptying_shape_b * meal_dose_mg_kg)) "
-    "- tanh(2.5 / (meal_dose_mg_kg * gastric_emptying_shape_d) * (stomach - gastric_emptying_shape_d * meal_dose_mg_kg)) "
+    "(tanh(2.5 / (gastric_dose * (1 - gastric_emptying_shape_b)) * (stomach - gastric_emptying_shape_b * gastric_dose)) "
+    "- tanh(2.5 / (gastric_dose * gastric_emptying_shape_d) * (stomach - gastric_emptying_shape_d * gastric_dose)) "
     "+ 2)) * stomach_speed) * duodenal_fat_brake",
     "intestinal_fat_kcal": "piecewise(gut_fat_mg_kg, gut_fat_mg_kg > 0, 0) * fat_energy * body_weight / 1000",
     "duodenal_fat_brake": "1 / (1 + intestinal_fat_kcal / duodenal_fat_brake_half_kcal)",
@@ -215,6 +218,7 @@ RATES = {
     "stomach_solid_mg_kg": "-gastric_grinding_rate * stomach_speed * stomach_solid_mg_kg",
     "stomach_liquid_mg_kg": "gastric_grinding_rate * stomach_speed * stomach_solid_mg_kg - emptied",
     "gut_mg_kg": "emptied - gut_absorption_rate * gut_speed * gut_mg_kg",
+    "stomach_emptied_mg_kg": "emptied",
     **{
         f"stomach_{amount}_mg_kg": f"-stomach_leaving * stomach_{amount}_mg_kg"
         for amount in ("fat", "protein", "speed_carb")
@@ -252,7 +256,6 @@ RATES = {
     "insulin_mean_pmol_l": "(I - insulin_mean_pmol_l) / (chronic_filter_time * 1440)",
 }
 EXPORTED_DRIVERS = (
-    "meal_dose_mg_kg",
     "clock_shift_h",
     "circadian_misalignment",
     "exercise_intensity_pct",
@@ -468,18 +471,18 @@ def build_scenario_document(loaded, n_days: int, name: str | None = None):
     """An SBML L3V2 document of the whole model (slow states included) living ``n_days`` of ``loaded``.
 
     The scenario's schedule (glucosim.scenario.compile) becomes events: at each segment start the drivers
-    (meal size, exercise intensity, sleep deficit, drift, energy intake, cortisol) take the
-    segment's values and a meal's glucose enters the stomach, exactly as glucosim integrates it. The
+    (exercise intensity, sleep deficit, drift, energy intake, cortisol) take the segment's values and a
+    meal's food enters the stomach (physiology.gut.meal_event), exactly as glucosim integrates it. The
     starting state is glucosim's (``initial_state``); the running integrals (daily totals) are left out.
     """
 
     from glucosim.scenario.compile import ScenarioProgram
-    from glucosim.simulation.initial_state import initial_state, last_meal_dose
+    from glucosim.simulation.initial_state import initial_state
 
     program = ScenarioProgram(loaded)
     y0 = initial_state(program)
-    schedule, _ = program.schedule(0, n_days, last_dose=last_meal_dose(program.day_plan(0)))
-    y0 = y0 + schedule.jumps[0]
+    schedule = program.schedule(0, n_days)
+    y0 = np.where(schedule.resets[0], 0.0, y0) + schedule.jumps[0]
     drivers = schedule.drivers
     document = build_document(y0, loaded.parameters, drivers[0], name or f"glucosim: {loaded.scenario.name}")
     model = document.getModel()
@@ -514,7 +517,9 @@ def build_scenario_document(loaded, n_days: int, name: str | None = None):
     previous = drivers[0]
     for k in range(1, len(schedule.t0)):
         changed = [driver for driver in Drv if drivers[k][driver] != previous[driver]]
-        jumped = [state for state in FAST_STATES if schedule.jumps[k][St[state]] != 0.0]
+        jumped = [
+            state for state in FAST_STATES if schedule.jumps[k][St[state]] != 0.0 or schedule.resets[k][St[state]]
+        ]
         previous = drivers[k]
         if not changed and not jumped:
             continue
@@ -532,7 +537,8 @@ def build_scenario_document(loaded, n_days: int, name: str | None = None):
         for state in jumped:
             assignment = event.createEventAssignment()
             assignment.setVariable(state)
-            assignment.setMath(_math(f"{state} + {float(schedule.jumps[k][St[state]])!r}"))
+            start = "0" if schedule.resets[k][St[state]] else state  # solver contract rule 3: reset, then jump
+            assignment.setMath(_math(f"{start} + {float(schedule.jumps[k][St[state]])!r}"))
         if drivers[k][Drv.exercise_intensity_pct] > 0 and drivers[k - 1][Drv.exercise_intensity_pct] == 0:
             # a session starts: remnants of the last one below 1e-30 become exactly 0 (CVODE's Newton iteration
             # fails on them when the session drives the states up again; the change is below 1e-30)

@@ -71,7 +71,5 @@ def amino_acid_factor(y, p):
 @kernel
 def glucagon_derivative(y, drv, p, glucose_mg_dl, insulin_pmol_l, dydt):
     """Write d(glucagon)/dt, pg/ml/min."""
-    target = (
-        glucagon_target_at_rest(glucose_mg_dl, insulin_pmol_l, p) * exercise_factor(y, p) * amino_acid_factor(y, p)
-    )
+    target = glucagon_target_at_rest(glucose_mg_dl, insulin_pmol_l, p) * exercise_factor(y, p) * amino_acid_factor(y, p)
     dydt[St.glucagon_pg_ml] = p[Par.glucagon_clearance_rate] * (target - y[St.glucagon_pg_ml])

@@ -2,24 +2,37 @@
 
 A meal adds its glucose to the solid stomach compartment as a jump; gastric
 emptying slows mid-meal as a function of the stomach content relative to the
-meal dose (the tanh shape of DM2007).
+dose D being emptied (the tanh shape of DM2007; D is ``gastric_dose``).
 
 Mixed meals (model 0.2): duodenal feedback holds the energy leaving the
 stomach below F_max whatever its source (Hunt & Stubbs 1975), so the
 carbohydrate flux kempt*Qsto2 saturates smoothly at the carbohydrate's share of
 F_max: a meal's fat and protein slow its carbohydrate, and a very large meal
-empties at a capped rate. Protein is taken to travel with its meal's
-carbohydrate; while it is absorbed, amino acids and incretins potentiate
-glucose-stimulated insulin secretion.
+empties at a capped rate. While protein is absorbed, amino acids and incretins
+potentiate glucose-stimulated insulin secretion.
+
+Each meal's food keeps its composition (2026-12-04): a meal's fat, protein and
+absorption speed enter with its carbohydrate as amounts (``add_meal``; the
+states stomach_fat_mg_kg ... gut_speed_carb_mg_kg, speed as speed x
+carbohydrate) that leave the stomach at its carbohydrate's fractional rate and
+are absorbed at the intestine's, so a compartment's speed and composition are
+the carbohydrate-weighted means of the meals in it. While every meal has one
+composition this gives exactly the equations of the former drivers, which took
+the latest meal's values and so relabelled food already in the gut (a protein
+snack after breakfast: 1,758 uU/ml of insulin in the healthy preset, now 12;
+docs/model.md, Gut). The dose D that shapes DM2007's emptying is the stomach's
+glucose when the latest meal began plus that meal (``gastric_dose``; the state
+stomach_emptied_mg_kg, set to 0 by each meal, holds what has left since), as
+the UVA/Padova simulator's open implementation sets it; it was the latest
+meal's own dose, so a small meal eaten while a large one was in the stomach
+emptied the whole stomach at kmax.
 
 Duodenal fat brake (issue 11): fat in the small intestine slows gastric
 emptying itself (CCK, the duodenal and ileal brake), beyond the share of the
 energy cap it takes: a liquid carrying 48 g of fat takes ~120 min to half-empty
 (Houghton, Mangnall & Read 1990). The brake divides the emptying rate by
-1 + E/E50, where E is the energy of the meal's fat in the small intestine; the
-fat is taken to travel with the carbohydrate, so E is the intestinal
-carbohydrate times the meal's fat-to-carbohydrate energy ratio. Protein acts
-through the energy cap only. A meal without fat is unchanged. Known limit:
+1 + E/E50, where E is the energy of the fat in the small intestine. Protein
+acts through the energy cap only. A meal without fat is unchanged. Known limit:
 a large fat-rich dinner is delayed into DM2007's slow kmin tail, so ~2 % of
 its carbohydrate is still in the stomach 12 h later and the next fasting
 sample sees a small appearance (~0.2 mg/kg/min); people have emptied by then
@@ -69,35 +82,53 @@ kinetics of issue 11 item 4, which set how far glucose falls per unit insulin).
 
 import math
 
+import numpy as np
+
 from glucosim.physiology._jit import kernel
-from glucosim.physiology.indices import Drv, Par, St
-from glucosim.physiology.units import MG_PER_G
+from glucosim.physiology.indices import Par, St
+from glucosim.physiology.units import MAX_ABSORPTION_MULTIPLIER, MG_PER_G
 
 # DM2007 sets the tanh slopes to 5 / (2 * D * (1 - b)) and 5 / (2 * D * d).
 _TANH_SLOPE_NUMERATOR = 2.5
 
-MIN_ABSORPTION_MULTIPLIER = 0.1
-"""Slowest absorption multiplier a meal may have (exclusive): 0 would absorb nothing, a negative one emptied the gut
-into negative glucose (-3.7e10 mg/dl in a 75-g OGTT)."""
-MAX_ABSORPTION_MULTIPLIER = 3.0
-"""Fastest absorption multiplier a meal may have: 1e6 absorbed a 75-g drink at once and gave a glucose of 31 mg/dl
-at 150 min. Also the ceiling of a compartment's mean speed, which solver noise must not push past the meals'."""
 
 EMPTY_MG_KG = 1e-6
 """A compartment with less carbohydrate than this (mg/kg, ~1e-9 of a meal) counts as empty: its mean speed and
 composition are not defined, and every flux out of it is negligible."""
 
-def add_meal(y, dose_mg_kg, speed, fat_per_carb, protein_per_carb):
-    """Add a meal of ``dose_mg_kg`` carbohydrate to the stomach of state (or jump) vector ``y``, in place.
 
-    The meal's fat and protein (g per g of carbohydrate) and its absorption speed enter as amounts that travel
-    with its carbohydrate, so food from earlier meals keeps its own composition. The one way a meal enters the
-    gut: scenarios, clinic tests, the calibration's gut runs and the SBML export all call it.
-    """
+MEAL_RESETS = (St.stomach_emptied_mg_kg,)
+"""States a meal sets to 0 (before adding its food): the glucose emptied since the latest meal began."""
+
+
+def _add_food(y, dose_mg_kg, speed, fat_per_carb, protein_per_carb):
     y[St.stomach_solid_mg_kg] += dose_mg_kg
     y[St.stomach_fat_mg_kg] += fat_per_carb * dose_mg_kg
     y[St.stomach_protein_mg_kg] += protein_per_carb * dose_mg_kg
     y[St.stomach_speed_carb_mg_kg] += speed * dose_mg_kg
+
+
+def add_meal(y, dose_mg_kg, speed, fat_per_carb, protein_per_carb):
+    """Eat a meal of ``dose_mg_kg`` carbohydrate: state vector ``y``, in place (a schedule's is ``meal_event``).
+
+    The meal's fat and protein (g per g of carbohydrate) and its absorption speed enter as amounts that travel
+    with its carbohydrate, so food from earlier meals keeps its own composition; the glucose emptied since the
+    latest meal began starts again from 0, so DM2007's dose D becomes the stomach's glucose with this meal.
+    """
+    for index in MEAL_RESETS:
+        y[index] = 0.0
+    _add_food(y, dose_mg_kg, speed, fat_per_carb, protein_per_carb)
+
+
+def meal_event(n_states, dose_mg_kg, speed, fat_per_carb, protein_per_carb):
+    """A meal as a schedule's event: (jump, resets) vectors of ``n_states`` (solver contract rule 3), the same
+    change of the state as ``add_meal``. Scenarios, clinic tests and the SBML export's events use it."""
+    jump = np.zeros(n_states)
+    resets = np.zeros(n_states, dtype=np.bool_)
+    _add_food(jump, dose_mg_kg, speed, fat_per_carb, protein_per_carb)
+    for index in MEAL_RESETS:
+        resets[index] = True
+    return jump, resets
 
 
 @kernel
@@ -128,8 +159,21 @@ def gut_speed(y):
 
 
 @kernel
+def gastric_dose(y):
+    """DM2007's dose D (mg/kg): the stomach's glucose when the latest meal began, with that meal.
+
+    The stomach's glucose now plus what it has emptied since the meal began. The UVA/Padova simulator's open
+    implementation sets D so (simglucose, patient/t1dpatient.py: the stomach at the meal's start plus the food
+    taken); glucosim set it to the latest meal's own dose until 2026-12-04, so a small meal eaten while a large one
+    was in the stomach emptied the whole stomach at kmax.
+    """
+    emptied = y[St.stomach_emptied_mg_kg]
+    return stomach_carbohydrate(y) + (emptied if emptied > 0.0 else 0.0)
+
+
+@kernel
 def gastric_emptying_rate(stomach_mg_kg, dose_mg_kg, speed, p):
-    """Gastric emptying rate constant (1/min) given stomach content and meal dose (mg/kg)."""
+    """Gastric emptying rate constant (1/min) given stomach content and the dose D being emptied (mg/kg)."""
     k_max = p[Par.gastric_emptying_max]
     k_min = p[Par.gastric_emptying_min]
     if dose_mg_kg <= 0.0:
@@ -200,19 +244,20 @@ def rate_of_appearance(y, p):
 
 
 @kernel
-def gut_derivatives(y, drv, p, dydt):
+def gut_derivatives(y, p, dydt):
     """Write d/dt of the gut states: carbohydrate (mg/kg/min) and what travels with it."""
     solid = y[St.stomach_solid_mg_kg]
     liquid = y[St.stomach_liquid_mg_kg]
     in_stomach = solid + liquid
     speed = stomach_speed(y)
     k_grind = p[Par.gastric_grinding_rate] * speed
-    k_empty = gastric_emptying_rate(in_stomach, drv[Drv.meal_dose_mg_kg], speed, p) * duodenal_brake(y, p)
+    k_empty = gastric_emptying_rate(in_stomach, gastric_dose(y), speed, p) * duodenal_brake(y, p)
     emptied = capped_emptying(k_empty * liquid, carbohydrate_emptying_cap(y, p))
     k_abs = p[Par.gut_absorption_rate] * gut_speed(y)
     dydt[St.stomach_solid_mg_kg] = -k_grind * solid
     dydt[St.stomach_liquid_mg_kg] = k_grind * solid - emptied
     dydt[St.gut_mg_kg] = emptied - k_abs * y[St.gut_mg_kg]
+    dydt[St.stomach_emptied_mg_kg] = emptied
     # the stomach's contents are taken as mixed: its fat, protein and speed leave in proportion to its carbohydrate
     leaving = emptied / in_stomach if in_stomach > EMPTY_MG_KG else 0.0
     _carry(y, dydt, St.stomach_fat_mg_kg, St.gut_fat_mg_kg, leaving, k_abs)

@@ -118,6 +118,13 @@ STATE_TABLE: tuple[StateSpec, ...] = (
         _MG_KG,
         "intestinal glucose weighted by its meal's absorption speed (over the intestine's glucose: its mean speed)",
     ),
+    dynamic(
+        "stomach_emptied_mg_kg",
+        "mg/kg",
+        _MG_KG,
+        "glucose emptied from the stomach since the latest meal began (0 at each meal; DM2007's dose D is the "
+        "stomach's glucose plus this)",
+    ),
     # glucose kinetics
     dynamic("glucose_plasma_mg_kg", "mg/kg", _MG_KG, "plasma (and rapidly equilibrating) glucose mass"),
     dynamic("glucose_tissue_mg_kg", "mg/kg", _MG_KG, "glucose mass in slowly equilibrating (insulin-sensitive) tissue"),
@@ -313,7 +320,6 @@ N_FLUXES = len(FLUX_TABLE)
 
 # Drivers are constant within a schedule segment (between events).
 DRIVER_SPEC = [
-    ("meal_dose_mg_kg", "mg/kg", "glucose dose of the latest meal (shapes gastric emptying)"),
     ("clock_shift_h", "h", "how much later the body clock is set than a day-worker's (entrained to daylight: 0)"),
     ("circadian_misalignment", "1", "sleep out of phase with the body clock: 0 aligned, 1 twelve hours off"),
     ("exercise_intensity_pct", "%VO2max", "exercise intensity above rest"),

@@ -94,7 +94,7 @@ def rhs(t, y, drv, p, dydt):
         liver_uptake,
         splanchnic_uptake,
     ) = _core_fluxes(y, drv, p)
-    gut.gut_derivatives(y, drv, p, dydt)
+    gut.gut_derivatives(y, p, dydt)
     d_glucose = glucose_derivatives(
         y,
         p,

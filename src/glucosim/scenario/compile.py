@@ -15,7 +15,7 @@ import numpy as np
 from glucosim.errors import ScenarioError
 from glucosim.physiology._jit import as_python
 from glucosim.physiology.body import balance_intake_kcal_day, meal_energy_kcal
-from glucosim.physiology.gut import add_meal
+from glucosim.physiology.gut import meal_event
 from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par
 from glucosim.physiology.units import DAYS_PER_YEAR, HOURS_PER_DAY, MG_PER_G, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from glucosim.scenario.load import LoadedScenario
@@ -270,22 +270,17 @@ class ScenarioProgram:
         first_day: int,
         n_days: int,
         slow_dynamics: bool = True,
-        last_dose: float = 0.0,
         day_offset: int | None = None,
-    ) -> tuple[Schedule, float]:
+    ) -> Schedule:
         """Schedule of days ``first_day`` .. ``first_day + n_days - 1``.
 
-        ``last_dose`` is the dose of the meal before the first day (its food may
-        still be in the stomach; DM2007's emptying is shaped by the latest dose).
         ``day_offset`` places the schedule at another time than the plan's day
-        (used for warm-up days before day 0). A meal's speed and composition
-        are states (physiology.gut.add_meal), so nothing else carries over.
-
-        Returns:
-            (schedule, dose of the last meal in it).
+        (used for warm-up days before day 0). A meal is an event (jump and
+        reset, physiology.gut.meal_event); everything about the food in the gut
+        is a state, so nothing carries over from the days before.
         """
-        t0, drivers, jumps = [], [], []
-        dose = last_dose
+        t0, drivers, jumps, resets = [], [], [], []
+        no_jump, no_reset = np.zeros(N_STATES), np.zeros(N_STATES, dtype=np.bool_)
         offset = first_day if day_offset is None else day_offset
         for k in range(n_days):
             plan = self.day_plan(first_day + k)
@@ -302,15 +297,14 @@ class ScenarioProgram:
                 for (minute, meal_dose, meal_speed), meal_composition in zip(plan.meals, plan.meal_composition)
             }
             for minute in sorted(events):
-                jump = np.zeros(N_STATES)
+                jump, reset = no_jump, no_reset
                 if minute in meals_at:
                     dose, speed, (fat_per_carb, protein_per_carb) = meals_at[minute]
-                    add_meal(jump, dose, speed, fat_per_carb, protein_per_carb)
+                    jump, reset = meal_event(N_STATES, dose, speed, fat_per_carb, protein_per_carb)
                 intensity, resistance = next(
                     ((u, kind) for start, end, u, kind in plan.exercise if start <= minute < end), (0.0, 0.0)
                 )
                 drv = np.zeros(N_DRIVERS)
-                drv[Drv.meal_dose_mg_kg] = dose
                 drv[Drv.exercise_intensity_pct] = intensity
                 drv[Drv.resistance_exercise] = resistance
                 drv[Drv.daily_steps] = plan.daily_steps
@@ -328,15 +322,19 @@ class ScenarioProgram:
                 t0.append(midnight + minute)
                 drivers.append(drv)
                 jumps.append(jump)
+                resets.append(reset)
         t0 = np.array(t0)
         end = (offset + n_days) * MINUTES_PER_DAY
         if day_offset is None:
             end = min(end, self.end_min)
             keep = t0 < end
-            t0, drivers, jumps = (
+            t0, drivers, jumps, resets = (
                 t0[keep],
                 [d for d, k in zip(drivers, keep) if k],
                 [j for j, k in zip(jumps, keep) if k],
+                [r for r, k in zip(resets, keep) if k],
             )
         t1 = np.append(t0[1:], end)
-        return Schedule(t0, t1, np.array(drivers), np.array(jumps)), dose
+        return Schedule(
+            t0, t1, np.array(drivers), np.array(jumps), np.array(resets, dtype=np.bool_).reshape(-1, N_STATES)
+        )

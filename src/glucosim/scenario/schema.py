@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from glucosim.physiology.gut import MAX_ABSORPTION_MULTIPLIER, MIN_ABSORPTION_MULTIPLIER
+from glucosim.physiology.units import MAX_ABSORPTION_MULTIPLIER, MIN_ABSORPTION_MULTIPLIER
 
 AbsorptionName = Literal["slow", "medium", "fast"]
 Absorption = AbsorptionName | Annotated[float, Field(gt=MIN_ABSORPTION_MULTIPLIER, le=MAX_ABSORPTION_MULTIPLIER)]

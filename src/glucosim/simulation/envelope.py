@@ -660,7 +660,7 @@ class _PeriodTerms:
         return cls(np.exp(period * relaxation[fast]) < SETTLE_CONTRACTION, memory, c, rates)
 
 
-def _extrapolate(stepper, y_end, before, where, masks, terms: _PeriodTerms, increment) -> np.ndarray:
+def _extrapolate(y_end, before, where, masks, terms: _PeriodTerms, increment) -> np.ndarray:
     """The state at the landing of a step (``where`` = (day, step, period), ``masks`` = (slow, fast)): the slow
     states extrapolated by ``increment``, the fast ones moved along the secant of the last two periods."""
     day, step, period = where
@@ -677,7 +677,6 @@ def _extrapolate(stepper, y_end, before, where, masks, terms: _PeriodTerms, incr
     moved = np.where(terms.secant, moved, end_fast)
     # a state near zero at midnight (food left in the gut, exercise after-effects) is never moved past it
     y_next[fast] = np.where(moved * end_fast < 0.0, end_fast, moved)
-    stepper.skip_to(day + step)
     return y_next
 
 
@@ -702,7 +701,6 @@ def _settle(stepper, y_next, y_end, before, where, fast, relaxation, settings) -
     corrected = y_next[fast] + (y_settled[fast] - shift - y_next[fast]) / (1.0 - contraction)
     y_next = y_next.copy()
     y_next[fast] = np.where(corrected * y_next[fast] < 0.0, y_next[fast], corrected)
-    stepper.skip_to(landing)
     return y_next
 
 
@@ -879,7 +877,7 @@ def follow_envelope(
             if period not in period_terms:
                 period_terms[period] = _PeriodTerms.make(relaxation, fast, period)
             terms = period_terms[period]
-            y_next = _extrapolate(stepper, y_end, before, (day, step, period), (slow, fast), terms, increment)
+            y_next = _extrapolate(y_end, before, (day, step, period), (slow, fast), terms, increment)
             if settings.settle == "correct" and period == 1:
                 rows, y_after = stepper.run(y_next, landing, period)
                 y_after = _correct_landing(
@@ -919,7 +917,6 @@ def follow_envelope(
             refine_end = max(refine_start + settings.refine_periods * period, math.ceil(crossing) + bracket)
             refine_zones.append((refine_start, refine_end))
             y, day, last_step, measured_ratio = y_end, day + period, bracket, None
-            stepper.skip_to(day)
             continue
         stats.steps += 1
         pending.append((day, step, period))

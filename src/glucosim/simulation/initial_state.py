@@ -82,19 +82,14 @@ def start_body_water(y: np.ndarray, p, carbohydrate_g_day: float) -> None:
     y[St.weight_change_kg] = p[Par.glycogen_weight_factor] * glycogen_kg + fluid_kg
 
 
-def last_meal_dose(plan) -> float:
-    """Dose (mg/kg) of a day plan's last meal, or 0 without a meal (DM2007's emptying follows the latest dose)."""
-    return plan.meals[-1][1] if plan.meals else 0.0
-
-
 def _warm_up_schedule(program: ScenarioProgram, days: int) -> Schedule:
     """The schedule of ``days`` warm-up days (day 0's routine, slow dynamics frozen) ending at day 0's midnight."""
-    pieces, dose = [], 0.0
-    for k in range(days):
-        piece, dose = program.schedule(0, 1, slow_dynamics=False, last_dose=dose, day_offset=k - days)
-        pieces.append(piece)
+    pieces = [program.schedule(0, 1, slow_dynamics=False, day_offset=k - days) for k in range(days)]
     return Schedule(
-        *(np.concatenate([getattr(piece, name) for piece in pieces]) for name in ("t0", "t1", "drivers", "jumps"))
+        *(
+            np.concatenate([getattr(piece, name) for piece in pieces])
+            for name in ("t0", "t1", "drivers", "jumps", "resets")
+        )
     )
 
 

@@ -39,8 +39,8 @@ DAILY_BANDS: dict[str, tuple[float, float]] = {
     # composition, peaks above 1,000 came only from extreme subjects (whole-body sensitivity 0.05 of healthy with a
     # fivefold reserve, or meals of 150-400 g of carbohydrate: up to ~2,800; shipped scenario 31, three 300-g meals
     # in the healthy preset, peaks at ~940), unusual rather than impossible; 3,000 (assumed, no source read) catches
-    # what a meal cannot do, such as the gut's latest-meal composition applied to the food still in it
-    # (docs/model.md, Gut: a protein snack after breakfast gave 8,000 in insulin resistance)
+    # what a meal cannot do (until 2026-12-04 the gut applied the latest meal's composition to the food still in it:
+    # a protein snack after breakfast gave 8,000 in insulin resistance; docs/model.md, Gut)
     "max_insulin_uU_ml": (0.0, 3000.0),
     # fasting NEFA is 0.1-1.5 mmol/l; 5 is beyond starvation and uncontrolled diabetes
     "fasting_nefa_mmol_l": (0.0, 5.0),

@@ -22,7 +22,7 @@ from glucosim.physiology.units import MINUTES_PER_DAY
 from glucosim.scenario.compile import OUTPUT_STEP_MIN, ScenarioProgram
 from glucosim.scenario.load import LoadedScenario, load_scenario
 from glucosim.simulation.envelope import EnvelopeSettings, follow_envelope, glucose_loop_states, relaxation_rates
-from glucosim.simulation.initial_state import initial_state, last_meal_dose
+from glucosim.simulation.initial_state import initial_state
 from glucosim.simulation.organ import (
     DEFAULT_RTOL,
     default_tolerances,
@@ -122,7 +122,6 @@ class DayStepper:
         self._sample_rows: dict[tuple, np.ndarray] = {}  # the rows sampled by the two below, per stretch length
         self.trajectories: dict[int, object] = {}
         self.midnight_states: dict[int, np.ndarray] = {}
-        self.dose = last_meal_dose(program.day_plan(0))  # the warm-up ended on day 0's routine
         self.simulated_days = 0
 
     def mean_relaxation(self, states: np.ndarray, every_min: float = RELAXATION_SAMPLE_MIN) -> np.ndarray:
@@ -161,32 +160,25 @@ class DayStepper:
         return SolverStats(*(int(count) for count in self._counters))
 
     def _schedule(self, first_day: int, n_days: int, plans) -> tuple[Schedule, np.ndarray]:
-        """The schedule and output times of days ``first_day`` .. ``first_day + n_days - 1``; updates the last meal.
+        """The schedule and output times of days ``first_day`` .. ``first_day + n_days - 1``.
 
         Envelope following integrates the same period of a repeating routine hundreds of times: the schedule
-        (and output grid) of a stretch is made once per (day plans, meal still in the stomach) and shifted to
-        its days after that. The run's last (possibly partial) day is always made afresh.
+        (and output grid) of a stretch is made once per sequence of day plans and shifted to its days after
+        that. The run's last (possibly partial) day is always made afresh.
         """
         program = self.program
         offset = first_day * MINUTES_PER_DAY
         if (first_day + n_days) * MINUTES_PER_DAY > program.end_min:
-            schedule, self.dose = program.schedule(first_day, n_days, last_dose=self.dose)
+            schedule = program.schedule(first_day, n_days)
             return schedule, _output_times(program, first_day, plans, program.end_min)
-        days = range(max(first_day - 1, 0), first_day + n_days)
-        key = (tuple(program.plan_key(day) for day in days), first_day == 0, self.dose)
+        key = tuple(program.plan_key(day) for day in range(first_day, first_day + n_days))
         cached = self._schedules.get(key)
         if cached is None:
-            schedule, dose = program.schedule(first_day, n_days, last_dose=self.dose)
+            schedule = program.schedule(first_day, n_days)
             t_out = _output_times(program, first_day, plans, program.end_min)
-            cached = self._schedules[key] = (schedule.shifted(-offset), t_out - offset, dose)
-        template, t_out, self.dose = cached
+            cached = self._schedules[key] = (schedule.shifted(-offset), t_out - offset)
+        template, t_out = cached
         return template.shifted(offset), t_out + offset
-
-    def skip_to(self, day: int) -> None:
-        """Continue at ``day`` without integrating the days before it (the envelope jumped there)."""
-        plan = self.program.day_plan(day - 1)
-        if plan.meals:
-            self.dose = last_meal_dose(plan)
 
     def run(
         self, y: np.ndarray, first_day: int, n_days: int, keep: bool = True
@@ -322,7 +314,7 @@ def simulate(
             from glucosim.physiology.indices import SLOW_STATES
 
             slow = np.isin(STATE_NAMES, SLOW_STATES)  # the state table's slow states: the envelope's
-            drivers = program.schedule(0, 1)[0].drivers[0]
+            drivers = program.schedule(0, 1).drivers[0]
             relaxation = relaxation_rates(organ_jacobian_diagonal(), y, drivers, p)
             exponential = slow & ~glucose_loop_states(organ_rhs(), y, drivers, p)
             landmarks = set(keep) | set(landing_days)

@@ -132,17 +132,6 @@ def from_kept_trajectory(trajectory):
     return frame[[name for name in TRACE_COLUMNS if name in frame]]
 
 
-def _meal_before(program, day: int) -> float:
-    """Dose of the last meal eaten before ``day``'s midnight (food may still be in the stomach)."""
-    from glucosim.simulation.initial_state import last_meal_dose
-
-    for earlier in range(day - 1, -1, -1):
-        plan = program.day_plan(earlier)
-        if plan.meals:
-            return last_meal_dose(plan)
-    return last_meal_dose(program.day_plan(0))  # the warm-up before day 0 lived day 0's routine
-
-
 class ForwardTracer:
     """Recomputes the traces of days in increasing order from one stored midnight, integrating forward once.
 
@@ -175,7 +164,6 @@ class ForwardTracer:
         # the run's end
         self.end_day = self.program.n_days if end_day is None else end_day
         self.next_day = origin_day  # the first day it can still trace without going back
-        self._dose = _meal_before(self.program, origin_day)
         self._schedule: Schedule | None = None
         self._schedule_days = 0
         self._y = np.array(origin_state, dtype=float)
@@ -191,7 +179,7 @@ class ForwardTracer:
     def _schedule_to(self, day: int) -> Schedule:
         if self._schedule is None or day - self.origin_day + 1 > self._schedule_days:
             self._schedule_days = min(day + self.SCHEDULE_AHEAD_DAYS, self.end_day) - self.origin_day
-            self._schedule, _ = self.program.schedule(self.origin_day, self._schedule_days, last_dose=self._dose)
+            self._schedule = self.program.schedule(self.origin_day, self._schedule_days)
         return self._schedule
 
     def trace(self, day: int):

@@ -13,7 +13,7 @@ result's provenance).
    arrays. The method never reads the model's meaning: it knows states by
    position only.
 2. **Binding.** ``method.bind(rhs, name)`` returns a compiled integrator
-   ``f(y0, seg_t0, seg_t1, seg_drivers, seg_jumps, params, t_out, rtol, atol,
+   ``f(y0, seg_t0, seg_t1, seg_drivers, seg_jumps, seg_resets, params, t_out, rtol, atol,
    n_controlled, h_init, h_max, max_steps)`` returning ``(y_out, out_segment,
    y_final, status, t_final, stats, n_written, h_next)``; ``method.bind_ensemble``
    the same for many parameter/state rows at once (``y0`` and ``params`` 2-D,
@@ -23,8 +23,10 @@ result's provenance).
 3. **Schedule.** Inputs are piecewise constant over a ``Schedule`` of
    contiguous segments ``[t0[k], t1[k])`` with driver row ``drivers[k]``. The
    method stops exactly at every segment boundary (it never steps across
-   one), then adds ``jumps[k]`` to the state (a meal into the stomach) and
-   goes on with the new drivers.
+   one), then sets the states marked in ``resets[k]`` to 0 and adds
+   ``jumps[k]`` to the state (a meal into the stomach, the carbohydrate
+   emptied since the latest meal began back to 0) and goes on with the new
+   drivers.
 4. **Outputs.** States are returned at every requested time ``t_out``
    (increasing, within the schedule), from the method's dense output where the
    time falls inside a step: requesting outputs never changes the steps

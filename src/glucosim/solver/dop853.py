@@ -56,6 +56,7 @@ def _core_template(
     seg_t1,
     seg_drivers,
     seg_jumps,
+    seg_resets,
     shared_params,
     t_out,
     rtol,
@@ -105,6 +106,8 @@ def _core_template(
             out_segment[j] = s - 1 if s > 0 else 0
             j += 1
         for i in range(n):
+            if seg_resets[s, i]:  # a state set at the event (e.g. since the meal began)
+                y[i] = 0.0
             y[i] += seg_jumps[s, i]
         rhs(t, y, drv, params, k[0])  # noqa: F821 (bound by _bound_core)
         n_rhs += 1

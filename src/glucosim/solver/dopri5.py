@@ -79,6 +79,7 @@ def _core_template(
     seg_t1,
     seg_drivers,
     seg_jumps,
+    seg_resets,
     shared_params,
     t_out,
     rtol,
@@ -140,6 +141,8 @@ def _core_template(
             out_segment[j] = s - 1 if s > 0 else 0
             j += 1
         for i in range(n):
+            if seg_resets[s, i]:  # a state set at the event (e.g. since the meal began)
+                y[i] = 0.0
             y[i] += seg_jumps[s, i]
         rhs(t, y, drv, params, k1)
         n_rhs += 1
@@ -251,7 +254,20 @@ def _core_template(
 
 
 def _integrate_template(
-    y0, seg_t0, seg_t1, seg_drivers, seg_jumps, params, t_out, rtol, atol, n_controlled, h_init, h_max, max_steps
+    y0,
+    seg_t0,
+    seg_t1,
+    seg_drivers,
+    seg_jumps,
+    seg_resets,
+    params,
+    t_out,
+    rtol,
+    atol,
+    n_controlled,
+    h_init,
+    h_max,
+    max_steps,
 ):
     n_out = t_out.shape[0]
     y_out = np.empty((n_out, y0.shape[0]))
@@ -264,6 +280,7 @@ def _integrate_template(
         seg_t1,
         seg_drivers,
         seg_jumps,
+        seg_resets,
         params,
         t_out,
         rtol,
@@ -281,7 +298,20 @@ def _integrate_template(
 
 
 def _ensemble_template(
-    y0, seg_t0, seg_t1, seg_drivers, seg_jumps, params, t_out, rtol, atol, n_controlled, h_init, h_max, max_steps
+    y0,
+    seg_t0,
+    seg_t1,
+    seg_drivers,
+    seg_jumps,
+    seg_resets,
+    params,
+    t_out,
+    rtol,
+    atol,
+    n_controlled,
+    h_init,
+    h_max,
+    max_steps,
 ):
     # one patient per row of y0 and params, all on the same schedule; patients are independent,
     # so prange splits them over cores with no shared writes
@@ -301,6 +331,7 @@ def _ensemble_template(
             seg_t1,
             seg_drivers,
             seg_jumps,
+            seg_resets,
             params[k],
             t_out,
             rtol,
@@ -339,7 +370,7 @@ def bind_integrator(rhs, name: str):
 
     Returns:
         A compiled function ``f(y0, seg_t0, seg_t1, seg_drivers, seg_jumps,
-        params, t_out, rtol, atol, n_controlled, h_init, h_max, max_steps)``
+        seg_resets, params, t_out, rtol, atol, n_controlled, h_init, h_max, max_steps)``
         returning ``(y_out, out_segment, y_final, status, t_final, stats,
         n_written, h_next)``; ``h_next`` is the step size to continue with
         (passing it as ``h_init`` of the next call makes a split run take the

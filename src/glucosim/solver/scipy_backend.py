@@ -1,6 +1,6 @@
 """The same schedule integrated by ``scipy.integrate.solve_ivp``: the reference the tests and benchmarks compare to.
 
-Segment by segment, with the same jumps and drivers as the numba core, calling
+Segment by segment, with the same jumps, resets and drivers as the numba core, calling
 the same (numba-compiled) right-hand side from Python.
 """
 
@@ -22,7 +22,7 @@ def integrate_schedule_scipy(
         while j < len(t_out) and t_out[j] <= t0:
             out[j] = y
             j += 1
-        y = y + schedule.jumps[k]
+        y = np.where(schedule.resets[k], 0.0, y) + schedule.jumps[k]
         inside = [t for t in t_out[j:] if t0 < t <= t1]
 
         def f(t, state, drv=drv):

@@ -12,16 +12,21 @@ from glucosim.solver.contract import STATUS_MESSAGES, STATUS_OK, SolverStats, ge
 class Schedule:
     """Piecewise-constant inputs: segment k spans [t0[k], t1[k]) with drivers[k].
 
-    At the start of segment k the state jumps by ``jumps[k]`` (e.g. a meal's
-    glucose added to the stomach). Segments are contiguous: t1[k] == t0[k+1].
+    At the start of segment k the states marked in ``resets[k]`` are set to 0,
+    then the state jumps by ``jumps[k]`` (e.g. a meal's glucose added to the
+    stomach, and the carbohydrate emptied since the latest meal began set to 0).
+    Segments are contiguous: t1[k] == t0[k+1]. ``resets`` defaults to none.
     """
 
     t0: np.ndarray
     t1: np.ndarray
     drivers: np.ndarray
     jumps: np.ndarray
+    resets: np.ndarray | None = None
 
     def __post_init__(self):
+        if self.resets is None:
+            object.__setattr__(self, "resets", np.zeros(np.shape(self.jumps), dtype=np.bool_))
         if len(self.t0) and not np.all(self.t1 > self.t0):
             raise ValueError("every schedule segment must have positive length")
         if len(self.t0) > 1 and not np.array_equal(self.t1[:-1], self.t0[1:]):
@@ -83,8 +88,8 @@ def bound_integrator(rhs, name: str, method: str = "dopri5", ensemble: bool = Fa
 
 
 def schedule_arguments(schedule: Schedule) -> tuple:
-    """The schedule as the compiled integrators take it: segment starts, ends, drivers, state jumps."""
-    return schedule.t0, schedule.t1, schedule.drivers, schedule.jumps
+    """The schedule as the compiled integrators take it: segment starts, ends, drivers, state jumps, resets."""
+    return schedule.t0, schedule.t1, schedule.drivers, schedule.jumps, schedule.resets
 
 
 def tolerance_arguments(tolerances: Tolerances) -> tuple:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from glucosim._toml import load_toml
-from glucosim.calibration.course import STAGE_TWO_RESERVE, STAGE_TWO_SENSITIVITY, STAGE_TWO_WEIGHT_KG
+from glucosim.calibration.course import STAGE_TWO_RESERVE, STAGE_TWO_WEIGHT_KG
 from glucosim.physiology.units import DAYS_PER_YEAR, PMOL_L_PER_UU_ML
 
 CASE_DIR = Path(__file__).resolve().parent / "data" / "cases"
@@ -748,14 +748,18 @@ case took Duncan's)."""
 BLOEM_SESSION_START_H = 13.0
 """The seventh session ends at 14:00, 17.5 h before the morning test at 07:30 (the middle of Bloem's 15-20 h)."""
 BLOEM_PRESET = "insulin_resistant_low_reserve"
+BLOEM_SENSITIVITY = 0.24
+"""The Bloem subject's whole-body sensitivity, by the rule below (the highest in steps of 0.02 with an IGT 2-h OGTT
+glucose): 0.24 since the gut's states of 2026-12-04, under which the course's stage-2 sensitivity (0.26, what it
+was until then) gives 139.3 mg/dl, just below IGT."""
 BLOEM_SUBJECT = {
-    "insulin_sensitivity_whole_body": STAGE_TWO_SENSITIVITY,
+    "insulin_sensitivity_whole_body": BLOEM_SENSITIVITY,
     "beta_function_max": STAGE_TWO_RESERVE,
     "body_weight": STAGE_TWO_WEIGHT_KG,
     "age_years": 70.0,
 }
-"""An older adult with IGT: scenario 3's subject (its preset) at the course calibration's stage-2 sensitivity,
-reserve and weight (glucosim.calibration.course.STAGE_TWO_*: the DPP's enrolled reserve and baseline weight), aged
+"""An older adult with IGT: scenario 3's subject (its preset) at the course calibration's stage-2 reserve and
+weight (glucosim.calibration.course.STAGE_TWO_*: the DPP's enrolled reserve and baseline weight), aged
 70 (Bloem: >= 60). Its baseline 2-h OGTT glucose is IGT's (>= 140 mg/dl): the highest sensitivity in steps of 0.02
 that is, so the IGT subject with the lowest fasting glucose at that reserve (the case file says why)."""
 
