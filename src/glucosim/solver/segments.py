@@ -22,10 +22,12 @@ class Schedule:
     t1: np.ndarray
     drivers: np.ndarray
     jumps: np.ndarray
-    resets: np.ndarray | None = None
+    resets: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
 
     def __post_init__(self):
-        if self.resets is None:
+        if np.shape(self.resets) != np.shape(self.jumps):
+            if np.size(self.resets):
+                raise ValueError("a schedule's resets must have the shape of its jumps (segments x states)")
             object.__setattr__(self, "resets", np.zeros(np.shape(self.jumps), dtype=np.bool_))
         if len(self.t0) and not np.all(self.t1 > self.t0):
             raise ValueError("every schedule segment must have positive length")
