@@ -116,6 +116,9 @@ def test_cohort_file_says_what_it_was_fitted_to_or_why_not():
         assert population.table_values(problem) == {f.name: f.start for f in problem.free}
     weight = next(v for v in cohort["variables"] if v.get("parameter") == "body_weight")
     assert (weight["mean"], weight["sd"]) == (93.5, 18.4)  # the DPP's baseline, set from the data
+    drift = next(v for v in cohort["variables"] if v.get("field") == "routine.drift.whole_body_per_year")
+    assert drift["mean"] == 0.0  # the DPP placebo group's sensitivity did not change in a year (Kitabchi 2005)
+    assert any(v.get("parameter") == "insulin_sensitivity_muscle" for v in cohort["variables"])  # IGT's muscle
 
 
 def test_a_bad_statistic_is_refused(tmp_path):
@@ -299,8 +302,70 @@ def test_a_failed_library_run_does_not_poison_the_baselines():
     library.ok[3] = False
     library.hba1c_0[3] = np.nan
     found = population.statistics(library, np.array([1 / 3, 1 / 3, 1 / 3, 0.0]))
-    assert found == pytest.approx(population.statistics(kept, np.full(3, 1 / 3)))
+    assert found == pytest.approx(population.statistics(kept, np.full(3, 1 / 3)), nan_ok=True)  # no OGTT: NaN in both
     assert math.isfinite(found["baseline_fasting_glucose_mg_dl"]) and math.isfinite(found["baseline_hba1c_percent"])
+
+
+def test_the_enrolled_two_hour_glucose_is_their_weighted_mean_through_resampling_and_stages():
+    """The screening OGTT's 2-h glucose (a target since 2026-12-04): the weighted mean over the enrolled only, kept
+    by a bootstrap resample and by joining the library's stages."""
+    x = np.array([[0.4, -0.03]] * 4)
+    library = _library(x, [1, 1, 1, 0], [np.nan] * 4, [np.nan] * 4, [105.0] * 4, _variables())
+    library.two_hour_glucose_0 = np.array([150.0, 170.0, 160.0, 300.0])  # the last is not enrolled
+    found = population.statistics(library, np.array([0.4, 0.2, 0.2, 0.2]))
+    assert found["baseline_two_hour_glucose_mg_dl"] == pytest.approx((0.4 * 150 + 0.2 * 170 + 0.2 * 160) / 0.8)
+    resampled = library.subset(np.array([0, 0, 1]))
+    assert population.statistics(resampled, np.full(3, 1 / 3))["baseline_two_hour_glucose_mg_dl"] == pytest.approx(
+        470 / 3
+    )
+    joined = population.Library.concat([library, library.subset(np.array([1]))])
+    np.testing.assert_array_equal(joined.two_hour_glucose_0, [150.0, 170.0, 160.0, 300.0, 170.0])
+    # a stage without the screening OGTT: the joined library has no 2-h glucose rather than a misaligned one
+    assert (
+        population.Library.concat(
+            [library, _library(x, [1] * 4, *[[np.nan] * 4] * 2, [105.0] * 4, _variables())]
+        ).two_hour_glucose_0
+        is None
+    )
+
+
+def test_a_target_the_library_cannot_measure_is_refused_by_name():
+    """A library whose clinic ran no screening OGTT has no 2-h glucose: the fit says so instead of stopping on
+    NaN residuals."""
+    from glucosim.errors import CalibrationError
+
+    x = np.array([[0.4, -0.03]] * 3)
+    library = _library(x, [1, 1, 0], [np.nan] * 3, [np.nan] * 3, [105.0] * 3, _variables())
+    target = population.PopulationTarget(
+        name="two_hour",
+        label="2-h glucose",
+        statistic="baseline_two_hour_glucose_mg_dl",
+        unit="mg/dl",
+        source="",
+        published=164.6,
+        spread=6.0,
+        low=158.6,
+        high=170.6,
+    )
+    problem = population.PopulationProblem(
+        id="t",
+        title="t",
+        description="",
+        cohort="prediabetic",
+        sweep=PREVENTION_SWEEP,
+        follow_up_years=3,
+        library_samples=3,
+        library_seed=0,
+        spread_factor=1.5,
+        free=[population.FreeField("a", "median", 0.4, 0.25, 0.6)],
+        fixed=[],
+        targets=[target],
+        path=Path("t.toml"),
+    )
+    with pytest.raises(CalibrationError, match="two_hour.*screening OGTT"):
+        population.require_measured(problem, library)
+    library.two_hour_glucose_0 = np.array([150.0, 160.0, 200.0])
+    population.require_measured(problem, library)  # measured: no error
 
 
 def test_objective_moves_smoothly_and_the_fit_recovers_a_planted_median():
@@ -428,6 +493,7 @@ def _arm_scenario(arm_name: str, duration_days: int):
         "beta_function_max": 2.0,
         "routine.drift.whole_body_per_year": -0.03,
         "body_weight": 93.5,
+        "insulin_sensitivity_muscle": 1.0,
         # the protocol as written: full diet and activity adherence, no regain (the sweep draws them per patient)
         "lifestyle.diet": 1.0,
         "lifestyle.activity": 1.0,
@@ -663,6 +729,7 @@ def _fit_and_check(direct_return: float):
         "regression_per_100py": 12.0,
         "baseline_fasting_glucose_mg_dl": 106.0,
         "baseline_hba1c_percent": 5.9,
+        "baseline_two_hour_glucose_mg_dl": 164.0,
         "enrolled_fraction": 0.35,
     }
     errors = dict.fromkeys(statistics, 1.0)
@@ -677,8 +744,8 @@ def _fit_and_check(direct_return: float):
         library_size=1500,
         library_enrolled=520,
         status="ok",
-        jacobian=np.eye(3),
-        log_sd=[0.1, 0.1, 0.001],
+        jacobian=np.eye(len(problem.free)),
+        log_sd=[0.1] * (len(problem.free) - 1) + [0.001],
         errors=errors,
         stages=population.library_stages(problem, {f.name: f.proposal for f in problem.free}),
     )

@@ -29,7 +29,8 @@ from glucosim.validation.cases import (
 T_CRITICAL_DF11 = 2.201
 """Two-sided 5 % Student t for 11 degrees of freedom (a paired test in 12 people)."""
 DPP_MEDIAN = {"insulin_sensitivity_whole_body": 0.4358, "beta_function_max": 1.942}
-"""models/cohorts/prediabetic.toml's medians (the weight is the case's 93.5 kg, the cohort's mean)."""
+"""The medians of models/cohorts/prediabetic.toml as fitted on 2026-12-03 (the weight is the case's 93.5 kg, the
+cohort's mean); the refit of 2026-12-04 (morning) has whole-body 0.355, reserve 1.99 and a muscle factor 0.316."""
 ROWS = {
     "the case (17.5 h after the last session)": {},
     "15 h after (session 15:30-16:30)": {"session": bloem_session(BLOEM_SESSION_START_H + 2.5)},

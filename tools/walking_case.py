@@ -28,11 +28,13 @@ DPP_WALKING = {**WALK_SESSION, "intensity_pct_vo2max": 50.0}
 
 
 def _dpp_median() -> dict[str, float]:
-    """models/cohorts/prediabetic.toml's medians (sensitivity, reserve) and mean weight, read from the file."""
+    """models/cohorts/prediabetic.toml's medians (sensitivity, reserve, and muscle's factor since 2026-12-04) and
+    mean weight, read from the file."""
     from kidney_dpp_subject import cohort_centres  # tools/: this script's folder
 
     centres = cohort_centres()
-    return {name: centres[name] for name in ("insulin_sensitivity_whole_body", "beta_function_max", "body_weight")}
+    names = ("insulin_sensitivity_whole_body", "beta_function_max", "body_weight", "insulin_sensitivity_muscle")
+    return {name: centres[name] for name in names if name in centres}
 
 
 DPP_MEDIAN = _dpp_median()

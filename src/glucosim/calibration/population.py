@@ -77,6 +77,7 @@ STATISTICS = (
     "regression_per_100py",
     "baseline_fasting_glucose_mg_dl",
     "baseline_hba1c_percent",
+    "baseline_two_hour_glucose_mg_dl",
     "enrolled_fraction",
 )
 """What a target may measure (``statistics`` computes each, on the enrolled, weighted)."""
@@ -682,6 +683,9 @@ class Library:
     regression_years: np.ndarray
     follow_up_years: float
     log_proposal: np.ndarray | None = None
+    two_hour_glucose_0: np.ndarray | None = None
+    """The screening OGTT's 2-h glucose as the clinic measured it (with the test's variability); None when the
+    library's clinic ran no screening OGTT (the statistic is then NaN, and a target on it is refused)."""
 
     @classmethod
     def from_results(cls, results, variable_names: list[str], follow_up_years: int, log_proposal=None):
@@ -696,6 +700,8 @@ class Library:
             regression = results["clinic_normal_day"].to_numpy(float) / DAYS_PER_YEAR
             fasting_0 = results["clinic_screen_fasting_glucose_mg_dl"].to_numpy(float)
             hba1c_0 = results["clinic_screen_hba1c_percent"].to_numpy(float)
+            column = "clinic_screen_two_hour_glucose_mg_dl"
+            two_hour_0 = results[column].to_numpy(float) if column in results.columns else None
         else:  # the true course: stage at year 0, first day past a threshold, yearly stage
             stages = _stage_columns(results, follow_up_years)
             enrolled = ok & (stages[:, 0] == ENROLLED_STAGE)
@@ -707,6 +713,7 @@ class Library:
                 regression[normal] = year
             fasting_0 = results["y0_fasting_glucose_mg_dl"].to_numpy(float)
             hba1c_0 = results["y0_hba1c_percent"].to_numpy(float)
+            two_hour_0 = None  # the true course runs no OGTT
         x = results[variable_names].to_numpy(float)
         library = cls(
             x=x,
@@ -718,6 +725,7 @@ class Library:
             diabetes_years=diabetes_years,
             regression_years=regression,
             follow_up_years=float(follow_up_years),
+            two_hour_glucose_0=two_hour_0,
         )
         if log_proposal is not None:
             library.log_proposal = np.asarray(log_proposal, dtype=float)
@@ -736,6 +744,7 @@ class Library:
             regression_years=self.regression_years[rows],
             follow_up_years=self.follow_up_years,
             log_proposal=None if self.log_proposal is None else self.log_proposal[rows],
+            two_hour_glucose_0=None if self.two_hour_glucose_0 is None else self.two_hour_glucose_0[rows],
         )
 
     @classmethod
@@ -756,6 +765,11 @@ class Library:
             },
             variable_names=first.variable_names,
             follow_up_years=first.follow_up_years,
+            two_hour_glucose_0=(
+                None
+                if any(part.two_hour_glucose_0 is None for part in parts)
+                else np.concatenate([part.two_hour_glucose_0 for part in parts])
+            ),
         )
 
 
@@ -792,11 +806,15 @@ def statistics(library: Library, weights: np.ndarray) -> dict[str, float]:
     # a failed run has no baseline (NaN), and 0 x NaN is NaN: read the baselines of the enrolled only
     fasting_0 = np.where(w > 0.0, library.fasting_glucose_0, 0.0)
     hba1c_0 = np.where(w > 0.0, library.hba1c_0, 0.0)
+    two_hour = math.nan
+    if library.two_hour_glucose_0 is not None and total:
+        two_hour = float(np.sum(w * np.where(w > 0.0, library.two_hour_glucose_0, 0.0)) / total)
     return {
         "diabetes_incidence_per_100py": _rate_per_100py(w, library.diabetes_years, never, horizon),
         "regression_per_100py": _rate_per_100py(w, library.regression_years, dm, horizon),
         "baseline_fasting_glucose_mg_dl": float(np.sum(w * fasting_0) / total) if total else math.nan,
         "baseline_hba1c_percent": float(np.sum(w * hba1c_0) / total) if total else math.nan,
+        "baseline_two_hour_glucose_mg_dl": two_hour,
         "enrolled_fraction": total / float(np.sum(w_all)) if np.sum(w_all) else math.nan,
     }
 
@@ -889,6 +907,20 @@ class Objective:
         return np.array([t.residual(found[t.statistic]) for t in self.problem.targets])
 
 
+def require_measured(problem: PopulationProblem, library: Library) -> None:
+    """Raise ``CalibrationError`` for a target whose statistic the library cannot give (NaN under even weights):
+    a fit would otherwise stop on NaN residuals without saying why."""
+    n = len(library.x)
+    found = statistics(library, np.full(n, 1.0 / n)) if n else {}
+    unmeasured = [t.name for t in problem.targets if not math.isfinite(found.get(t.statistic, math.nan))]
+    if unmeasured:
+        raise CalibrationError(
+            f"{problem.path}: the library gives no value for the target(s) {', '.join(unmeasured)}: a 2-h glucose"
+            " needs the virtual clinic's screening OGTT (run when the library's sweep file is found unchanged and"
+            " keeps the daily fasting glucose and HbA1c), the other statistics need enrolled patients"
+        )
+
+
 def fit_population(problem: PopulationProblem, library: Library, start_values=None) -> PopulationFit:
     """Least squares over the free distribution parameters (bounded; steps relative to each parameter's range),
     from ``start_values`` (default: the wide stage's centre, where the weights are even, not from a start the
@@ -896,6 +928,7 @@ def fit_population(problem: PopulationProblem, library: Library, start_values=No
     from scipy.optimize import least_squares
 
     started = time.perf_counter()
+    require_measured(problem, library)
     objective = Objective(problem, library)
     start = np.array(_centre(problem) if start_values is None else list(start_values), dtype=float)
     low = np.array([f.low for f in problem.free])
@@ -1296,13 +1329,15 @@ def cohort_text(fit: PopulationFit, command: str, check: CheckResult | None = No
         "# A virtual cohort of obese, insulin-resistant adults screened for a",
         "# prevention trial like the Diabetes Prevention Program (NEJM 2002;346:393);",
         "# those the virtual DPP clinic enrols are the trial. Whole-body insulin",
-        "# sensitivity, the secretory reserve and the yearly drift of sensitivity",
-        "# are the free parameters of a fit to the DPP's baseline glucose and HbA1c",
-        "# and to the course of its placebo arm (incidence of diabetes, return to",
-        "# normal regulation): adopted or not, `source` says which, and why.",
-        "# Body weight is set from the DPP's baseline. The normal scores are correlated",
+        "# sensitivity, muscle's own insulin sensitivity (IGT's site of resistance),",
+        "# the secretory reserve and the spread of the yearly drift of sensitivity",
+        "# between patients are the free parameters of a fit to the DPP's baseline",
+        "# fasting glucose, 2-h OGTT glucose and HbA1c and to the course of its placebo",
+        "# arm (incidence of diabetes, return to normal regulation): adopted or not,",
+        "# `source` says which, and why. The drift's mean (0) and body weight are set",
+        "# from the DPP's data. The normal scores are correlated",
         "# (Gaussian copula): heavier patients are more insulin resistant (r = -0.4)",
-        "# and lose sensitivity a little faster.",
+        "# and lose sensitivity a little faster; muscle's factor is drawn independently.",
     ]
     lines = header + [
         f"description = {_toml_value(data['description'])}",
