@@ -47,8 +47,8 @@ def test_a_run_without_diagnosis_scores_infinitely_badly():
 NO_DRIFT_SENSITIVITY = 0.21
 """Whole-body sensitivity at which scenario 3's subject with a reserve of 2 (beta_function_max; the population
 fit's start, validation/targets/population/dpp.toml; the refitted cohort's median, models/cohorts/prediabetic.toml,
-is 1.942, and nothing here depends on it) and DPP baseline weight has a fasting glucose of ~105 mg/dl (the DPP's
-enrolled: 106.5 mg/dl)."""
+is 1.988 since 2026-12-04, and nothing here depends on it) and DPP baseline weight has a fasting glucose of ~105
+mg/dl (the DPP's enrolled: 106.5 mg/dl)."""
 
 
 def test_prediabetes_without_drift_stays_prediabetic_for_years():

@@ -309,21 +309,22 @@ def test_a_failed_library_run_does_not_poison_the_baselines():
 def test_the_enrolled_two_hour_glucose_is_their_weighted_mean_through_resampling_and_stages():
     """The screening OGTT's 2-h glucose (a target since 2026-12-04): the weighted mean over the enrolled only, kept
     by a bootstrap resample and by joining the library's stages."""
-    x = np.array([[0.4, -0.03]] * 4)
-    library = _library(x, [1, 1, 1, 0], [np.nan] * 4, [np.nan] * 4, [105.0] * 4, _variables())
-    library.two_hour_glucose_0 = np.array([150.0, 170.0, 160.0, 300.0])  # the last is not enrolled
-    found = population.statistics(library, np.array([0.4, 0.2, 0.2, 0.2]))
+    x = np.array([[0.4, -0.03]] * 5)
+    library = _library(x, [1, 1, 1, 0, 0], [np.nan] * 5, [np.nan] * 5, [105.0] * 5, _variables())
+    library.two_hour_glucose_0 = np.array([150.0, 170.0, 160.0, 300.0, np.nan])  # the last two are not enrolled
+    library.ok[4] = False  # a failed run: no screening values at all (0 x NaN would poison a plain weighted sum)
+    found = population.statistics(library, np.array([0.4, 0.2, 0.2, 0.1, 0.1]))
     assert found["baseline_two_hour_glucose_mg_dl"] == pytest.approx((0.4 * 150 + 0.2 * 170 + 0.2 * 160) / 0.8)
     resampled = library.subset(np.array([0, 0, 1]))
     assert population.statistics(resampled, np.full(3, 1 / 3))["baseline_two_hour_glucose_mg_dl"] == pytest.approx(
         470 / 3
     )
     joined = population.Library.concat([library, library.subset(np.array([1]))])
-    np.testing.assert_array_equal(joined.two_hour_glucose_0, [150.0, 170.0, 160.0, 300.0, 170.0])
+    np.testing.assert_array_equal(joined.two_hour_glucose_0, [150.0, 170.0, 160.0, 300.0, np.nan, 170.0])
     # a stage without the screening OGTT: the joined library has no 2-h glucose rather than a misaligned one
     assert (
         population.Library.concat(
-            [library, _library(x, [1] * 4, *[[np.nan] * 4] * 2, [105.0] * 4, _variables())]
+            [library, _library(x, [1] * 5, *[[np.nan] * 5] * 2, [105.0] * 5, _variables())]
         ).two_hour_glucose_0
         is None
     )
@@ -364,8 +365,13 @@ def test_a_target_the_library_cannot_measure_is_refused_by_name():
     )
     with pytest.raises(CalibrationError, match="two_hour.*screening OGTT"):
         population.require_measured(problem, library)
-    library.two_hour_glucose_0 = np.array([150.0, 160.0, 200.0])
+    library.two_hour_glucose_0 = np.full(3, np.nan)  # the clinic's column without values: a screening without OGTT
+    with pytest.raises(CalibrationError, match="two_hour"):
+        population.require_measured(problem, library)
+    library.two_hour_glucose_0 = np.array([150.0, 160.0, np.nan])  # the one not enrolled has none: it is not read
     population.require_measured(problem, library)  # measured: no error
+    with pytest.raises(CalibrationError, match="two_hour"):  # an empty library measures nothing
+        population.require_measured(problem, library.subset(np.array([], dtype=int)))
 
 
 def test_objective_moves_smoothly_and_the_fit_recovers_a_planted_median():

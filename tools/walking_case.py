@@ -28,13 +28,10 @@ DPP_WALKING = {**WALK_SESSION, "intensity_pct_vo2max": 50.0}
 
 
 def _dpp_median() -> dict[str, float]:
-    """models/cohorts/prediabetic.toml's medians (sensitivity, reserve, and muscle's factor since 2026-12-04) and
-    mean weight, read from the file."""
-    from kidney_dpp_subject import cohort_centres  # tools/: this script's folder
-
-    centres = cohort_centres()
-    names = ("insulin_sensitivity_whole_body", "beta_function_max", "body_weight", "insulin_sensitivity_muscle")
-    return {name: centres[name] for name in names if name in centres}
+    """The medians (sensitivity, reserve) and mean weight of models/cohorts/prediabetic.toml as fitted on 2026-12-03,
+    pinned: the validation case walking_training_without_weight_loss quotes this subject's results. The refit of
+    2026-12-04 (morning) has whole-body 0.355, reserve 1.99 and a muscle factor 0.316 (docs/population.md)."""
+    return {"insulin_sensitivity_whole_body": 0.4358, "beta_function_max": 1.942, "body_weight": 93.5}
 
 
 DPP_MEDIAN = _dpp_median()

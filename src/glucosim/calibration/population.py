@@ -40,8 +40,8 @@ clinic; each statistic must agree with the reweighted one within
 ``CHECK_Z`` combined standard errors (bootstrap for the library, Poisson or
 sample SD for the direct cohort), or the command says the file does not hold.
 Why not a Bayesian/ABC package: the same reweighted library would serve one
-(the likelihood is cheap once the library exists), but with three free
-parameters and four summary targets the local analysis below (Jacobian, local
+(the likelihood is cheap once the library exists), but with four free
+parameters and five summary targets the local analysis below (Jacobian, local
 covariance) says what the targets pin down.
 
 Rerun after any model change: ``python -m glucosim.calibration.population``
@@ -83,9 +83,10 @@ STATISTICS = (
 """What a target may measure (``statistics`` computes each, on the enrolled, weighted)."""
 MIN_EFFECTIVE_SAMPLES = 135.0
 """Fewer effective enrolled patients than this at the fit: the library is too thin there (enlarge it, or move the
-``proposal`` centres to the fit). 135 is about what the 400-patient trial sweep enrols (the check): with fewer, the
-reweighted statistics are less certain than the direct cohort that checks them (the bootstrap SE of a rate of ~10
-per 100 person-years is about 19 / sqrt(ESS): 1.6 at 135, under the return-to-normal target's spread of 2.5)."""
+``proposal`` centres to the fit). Set when the 400-patient trial sweep enrolled about 135 (the check): the bootstrap
+SE of a rate of ~10 per 100 person-years is about 19 / sqrt(ESS), 1.6 at 135, under the return-to-normal target's
+spread of 2.5. Since 2026-12-04 the check enrols more (1103) than the library's effective patients at the fit (464),
+so the library is the less certain side of the check; the report compares the two."""
 CHECK_Z = 2.5
 """The check holds when every target statistic of the directly simulated cohort lies within this many combined
 standard errors (library bootstrap and the direct cohort's own bootstrap) of the reweighted value: for four
@@ -684,8 +685,9 @@ class Library:
     follow_up_years: float
     log_proposal: np.ndarray | None = None
     two_hour_glucose_0: np.ndarray | None = None
-    """The screening OGTT's 2-h glucose as the clinic measured it (with the test's variability); None when the
-    library's clinic ran no screening OGTT (the statistic is then NaN, and a target on it is refused)."""
+    """The screening OGTT's 2-h glucose as the clinic measured it (with the test's variability); NaN for a patient
+    without it (a screening that ran no OGTT: the sweep file not found unchanged), None for a library read as the
+    true course (no clinic). Either way the statistic is NaN and a target on it is refused (``require_measured``)."""
 
     @classmethod
     def from_results(cls, results, variable_names: list[str], follow_up_years: int, log_proposal=None):
@@ -1471,9 +1473,20 @@ def report_markdown(fit: PopulationFit, runtime_s: float | None = None, check: C
             if fit.first_fit is not None and fit.first_fit is not fit
             else "."
         )
-        + " The size: the library's statistics should be no less certain than the direct cohort that checks them"
-        f" (the trial sweep enrols {check.enrolled if check else 'about 135'}), so the library needs at least as"
-        f" many effective enrolled patients at the fit; the command warns below {MIN_EFFECTIVE_SAMPLES:.0f}."
+        + " The size: the library's statistics are certain to about 19 / sqrt(effective enrolled) per 100"
+        " person-years for a rate of ~10, which should stay under the targets' spreads; the command warns below"
+        f" {MIN_EFFECTIVE_SAMPLES:.0f}."
+        + (
+            f" The direct cohort that checks them enrols {check.enrolled}"
+            + (
+                ", more than the library's effective patients: the library is the less certain side of the check"
+                " (compare the standard errors below)."
+                if check.enrolled > fit.effective_enrolled
+                else "."
+            )
+            if check
+            else ""
+        )
         + (" **Thin library at the fit.**" if fit.effective_enrolled < MIN_EFFECTIVE_SAMPLES else ""),
         "",
         "## The fit",
