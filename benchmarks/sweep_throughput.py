@@ -56,9 +56,10 @@ SWEEP = REPO / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
 CHUNK_RUNS = 1
 """Runs per chunk, as ``benchmarks/report.py --issue12`` runs it."""
 SHIPPED_ARMS = 2
-SHIPPED_ENROLLED_SHARE = 122 / 3500
-"""Share of the shipped sweep's patients its screening enrols (measured 2026-12-03 with the drift's spread fitted:
-122 of 3500, docs/sweeps.md; 124 of 1000 with the morning's cohort)."""
+SHIPPED_ENROLLED_SHARE = 1103 / 3500
+"""Share of the shipped sweep's patients its screening enrols (measured 2026-12-04 with the cohort refitted that
+morning: 1103 of 3500, docs/sweeps.md; 122 of 3500 with the cohort of 2026-12-03 afternoon, 124 of 1000 with that
+morning's)."""
 SCREENING_PATIENTS = 40
 """Patients whose screening is timed for the projection (CPU of this process, after warm-up)."""
 
