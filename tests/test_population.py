@@ -330,6 +330,44 @@ def test_the_enrolled_two_hour_glucose_is_their_weighted_mean_through_resampling
     )
 
 
+def _one_target_problem(
+    statistic: str,
+    published: float,
+    spread: float,
+    low: float,
+    high: float,
+    library_samples: int,
+    spread_factor: float = 1.5,
+):
+    """A population problem with one free field (``a``'s median, 0.25-0.6 from 0.4) and one target on ``statistic``."""
+    target = population.PopulationTarget(
+        name=statistic,
+        label=statistic,
+        statistic=statistic,
+        unit="",
+        source="",
+        published=published,
+        spread=spread,
+        low=low,
+        high=high,
+    )
+    return population.PopulationProblem(
+        id="t",
+        title="t",
+        description="",
+        cohort="prediabetic",
+        sweep=PREVENTION_SWEEP,
+        follow_up_years=3,
+        library_samples=library_samples,
+        library_seed=0,
+        spread_factor=spread_factor,
+        free=[population.FreeField("a", "median", 0.4, 0.25, 0.6)],
+        fixed=[],
+        targets=[target],
+        path=Path("t.toml"),
+    )
+
+
 def test_a_target_the_library_cannot_measure_is_refused_by_name():
     """A library whose clinic ran no screening OGTT has no 2-h glucose: the fit says so instead of stopping on
     NaN residuals."""
@@ -337,31 +375,8 @@ def test_a_target_the_library_cannot_measure_is_refused_by_name():
 
     x = np.array([[0.4, -0.03]] * 3)
     library = _library(x, [1, 1, 0], [np.nan] * 3, [np.nan] * 3, [105.0] * 3, _variables())
-    target = population.PopulationTarget(
-        name="two_hour",
-        label="2-h glucose",
-        statistic="baseline_two_hour_glucose_mg_dl",
-        unit="mg/dl",
-        source="",
-        published=164.6,
-        spread=6.0,
-        low=158.6,
-        high=170.6,
-    )
-    problem = population.PopulationProblem(
-        id="t",
-        title="t",
-        description="",
-        cohort="prediabetic",
-        sweep=PREVENTION_SWEEP,
-        follow_up_years=3,
-        library_samples=3,
-        library_seed=0,
-        spread_factor=1.5,
-        free=[population.FreeField("a", "median", 0.4, 0.25, 0.6)],
-        fixed=[],
-        targets=[target],
-        path=Path("t.toml"),
+    problem = _one_target_problem(
+        "baseline_two_hour_glucose_mg_dl", published=164.6, spread=6.0, low=158.6, high=170.6, library_samples=3
     )
     with pytest.raises(CalibrationError, match="two_hour.*screening OGTT"):
         population.require_measured(problem, library)
@@ -384,32 +399,14 @@ def test_objective_moves_smoothly_and_the_fit_recovers_a_planted_median():
     x = np.column_stack([0.4 * proposal[0]["gsd"] ** rng.standard_normal(n), -0.03 + 0.012 * rng.standard_normal(n)])
     onset = np.where(x[:, 0] < 0.35, 1.5, np.nan)  # the resistant convert within the follow-up
     library = _library(x, np.ones(n), onset, np.full(n, np.nan), np.full(n, 106.0), proposal)
-    problem = population.PopulationProblem(
-        id="t",
-        title="t",
-        description="",
-        cohort="prediabetic",
-        sweep=PREVENTION_SWEEP,
-        follow_up_years=3,
+    problem = _one_target_problem(
+        "diabetes_incidence_per_100py",
+        published=11.0,
+        spread=0.5,
+        low=9.8,
+        high=12.3,
         library_samples=n,
-        library_seed=0,
         spread_factor=1.8,
-        free=[population.FreeField("a", "median", 0.4, 0.25, 0.6)],
-        fixed=[],
-        targets=[
-            population.PopulationTarget(
-                name="inc",
-                label="inc",
-                statistic="diabetes_incidence_per_100py",
-                unit="",
-                source="",
-                published=11.0,
-                spread=0.5,
-                low=9.8,
-                high=12.3,
-            )
-        ],
-        path=Path("t.toml"),
     )
     objective = population.Objective(problem, library)
     objective.variables, objective.correlation = _variables(), np.eye(2)
