@@ -67,3 +67,55 @@ def test_stiff_cap_holds_function_near_its_reserve_under_a_prediabetic_load(para
     rates = [_at(p, mean, f, 1.0)[0] for f in np.linspace(1.2, 1.3, 101)]
     crossing = next(f for f, rate in zip(np.linspace(1.2, 1.3, 101), rates, strict=True) if rate <= 0.0)
     assert crossing > 0.95 * 1.3
+
+
+def test_a_glucose_sensing_offset_moves_the_cells_glucose_axis(parameters):
+    """glucose_sensing_offset (a glucokinase-like sensing defect): the cells adapt toward the raised set point, and
+    their glucotoxic load starts above it and is half-maximal as far above it as a normal cell's, so a subject held
+    at its own set point neither grows nor wears its beta cells, at a glucose that would wear a normal cell."""
+    p = parameters.copy()
+    offset = 20.0
+    raised = p[Par.glucose_setpoint] + offset
+    normal_load = beta_cells.glucotoxicity(raised, p)
+    assert normal_load > 0.05  # a normal cell at this mean glucose carries a glucotoxic load
+    p[Par.glucose_sensing_offset] = offset
+    assert beta_cells.compensation_setpoint(p) == raised
+    assert beta_cells.glucotoxicity(raised, p) == 0.0
+    assert beta_cells.glucotoxicity(p[Par.glucotoxicity_threshold] + offset, p) == pytest.approx(0.5)
+    function_rate, _ = _at(p, raised, 1.0, 1.0)
+    assert function_rate == 0.0
+    below_rate, _ = _at(p, raised - 5.0, 1.0, 1.0)
+    assert below_rate < 0.0  # below its own set point the function shrinks, though above the normal set point
+
+
+def test_a_subject_with_a_sensing_offset_starts_adapted_at_its_own_set_point(make_scenario):
+    """The adapted start solves beta-cell function so the warm-up's mean glucose is the subject's own set point."""
+    from glucosim.simulation.run import simulate
+
+    def mean_glucose_day_0(offset):
+        subject = {"preset": "healthy", "start_adapted": True, "parameters": {"glucose_sensing_offset": offset}}
+        scenario = make_scenario(subject=subject)
+        return float(simulate(scenario, progress=False).daily.loc[0, "mean_glucose_mg_dl"])
+
+    normal, raised = mean_glucose_day_0(0.0), mean_glucose_day_0(20.0)
+    assert normal == pytest.approx(105.0, abs=1.5)
+    assert raised - normal == pytest.approx(20.0, abs=2.0)
+
+
+@pytest.mark.slow
+def test_a_glucokinase_like_sensing_defect_holds_mild_hyperglycaemia_for_decades(make_scenario):
+    """GCK-MODY (Chakera AJ et al. 2015 Diabetes Care 38:1383, abstract): a glucose-sensing defect keeps glucose at
+    a higher set point, fasting 5.4-8.3 mmol/l and HbA1c 5.8-7.6 % from birth, only slightly worse with age. A healthy
+    subject given a sensing offset of +25 mg/dl (the mean glucose of HbA1c ~6.2 %) holds it for 20 years: its beta
+    cells compensate toward the raised level and are not worn by it, where the same mean glucose in a subject
+    with normal sensing carries a glucotoxic load."""
+    from glucosim.simulation.run import simulate
+
+    subject = {"preset": "healthy", "start_adapted": True, "parameters": {"glucose_sensing_offset": 25.0}}
+    daily = simulate(make_scenario(subject=subject, duration_days=int(20 * 365.25)), progress=False).daily
+    fasting_mmol_l = daily["fasting_glucose_mg_dl"].to_numpy(float) / 18.0
+    hba1c = daily["hba1c_percent"].to_numpy(float)
+    for day in (365, len(daily) - 1):
+        assert 5.4 <= fasting_mmol_l[day] <= 8.3
+        assert 5.8 <= hba1c[day] <= 7.6
+    assert abs(hba1c[-1] - hba1c[365]) < 0.3  # stable: no decompensation over the two decades

@@ -775,6 +775,11 @@ def test_the_report_states_the_ess_each_target_and_those_not_reached():
     assert "not reached: regression_to_normal" in lines
     source = population.cohort_text(fit, "cmd", check)
     assert "NOT REACHED" in source and "Not reached: regression_to_normal" in source and "it holds" in source
+    # the header's prose is the target file's: every free and fixed field named, the independent variables listed
+    header = " ".join(line.lstrip("# ") for line in source.split("\ndescription =")[0].splitlines())
+    for field in (*fit.problem.free, *fit.problem.fixed):
+        assert population._field_words(field.variable, field.field) in header
+    assert "drawn independently of the rest: the secretory reserve" in header
 
 
 def test_the_check_fails_when_a_target_statistic_does_not_carry():
@@ -804,6 +809,24 @@ def test_bootstrap_errors_shrink_with_the_library():
         ]
 
     assert se(1600) / se(400) == pytest.approx(0.5, abs=0.12)
+
+
+def test_a_statistic_the_library_cannot_measure_has_no_error_and_no_warning():
+    """A library without the screening OGTT (every 2-h glucose NaN): its bootstrap gives the 2-h glucose no error,
+    quietly (numpy warned of the all-NaN SD before), and the other statistics theirs."""
+    import warnings
+
+    rng = np.random.default_rng(4)
+    n = 200
+    x = np.column_stack([0.4 * 1.3 ** rng.standard_normal(n), -0.03 + 0.012 * rng.standard_normal(n)])
+    onset = np.where(rng.random(n) < 0.3, rng.uniform(0.1, 3.0, n), np.nan)
+    library = _library(x, np.ones(n), onset, np.full(n, np.nan), np.full(n, 105.0), _variables())
+    assert library.two_hour_glucose_0 is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        errors = population.statistic_errors(library, np.full(n, 1.0 / n), replicates=50, seed=1)
+    assert math.isnan(errors["baseline_two_hour_glucose_mg_dl"])
+    assert errors["diabetes_incidence_per_100py"] > 0.0
 
 
 def test_cohort_file_values_keep_four_significant_digits():

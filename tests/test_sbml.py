@@ -374,7 +374,12 @@ def hyperglycaemic_export():
     from glucosim.scenario.compile import ScenarioProgram
 
     loaded = glucosim.load_scenario(
-        {"name": "hyperglycaemic", "duration_days": 1, "subject": {"preset": "insulin_resistant_low_reserve"}}
+        {
+            "name": "hyperglycaemic",
+            "duration_days": 1,
+            # a glucose-sensing offset, so the beta cells' set point and glucotoxic onset are the subject's own
+            "subject": {"preset": "insulin_resistant_low_reserve", "parameters": {"glucose_sensing_offset": 5.0}},
+        }
     )
     p = loaded.parameters
     document, y0 = sbml.build_scenario_document(loaded, 1)

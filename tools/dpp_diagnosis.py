@@ -14,6 +14,7 @@ for ``decompose``, the control converters).
     python tools/dpp_diagnosis.py course R [--first N]      # the converters' slow states in both arms
     python tools/dpp_diagnosis.py walk R [--first N]        # the walking without its weight loss
     python tools/dpp_diagnosis.py cap R [--first N]         # the enrolled's beta-cell function against its cap
+    python tools/dpp_diagnosis.py sensing R [--first N] [--offsets own,10,20]   # with a glucose-sensing offset
 
 ``protocol``: the DPP diagnosed diabetes by a fasting glucose >= 126 mg/dl every 6 months (140 until the ADA's
 1997 criteria) or a 2-h glucose >= 200 mg/dl on the yearly 75-g OGTT, each confirmed by a repeat test within
@@ -46,6 +47,19 @@ those who met the activity goal had 44 % lower incidence.
 ``cap``: each enrolled patient's beta-cell function on day 30 of the control arm as a share of its reserve
 (``beta_function_max``), and its 24-h mean glucose against ``glucose_setpoint``: function at its cap cannot back
 off when sensitivity rises, so the gain goes into lower glucose (the validation case short_term_exercise_igt).
+
+``sensing``: both arms of the enrolled as shipped and again with ``glucose_sensing_offset`` set: for each
+patient to its own day-0 24-h mean glucose less glucose_setpoint (``own``, clipped to the parameter's range), or
+one offset for all (``--offsets``). With its own offset a patient starts as shipped, at or just below its reserve
+(the adapted start solves against the warm-up's last day, close to day 0's mean), but its beta cells hold that
+glucose, as a sensing defect's would (GCK-MODY's, Chakera 2015), instead of cells that would lower it if they
+could. A rise of sensitivity then lowers the mean glucose below the patient's own set point and the function
+shrinks (over months), where at the healthy set point it stays at the cap and the whole gain goes into lower
+glucose. Not a fit: the cohort is not refitted, so the control incidence moves; the table gives both arms'
+fasting glucose (true values) at years 1 and 3 and the 2-h glucose of an OGTT on the year-1 state beside the
+onsets, to set against the pooled lifestyle trials (Diabetes Care 2005 28:2780, abstract: 2-h glucose -15 mg/dl
+at a year), the Finnish DPS (fasting -9 mg/dl at a year; Eriksson 1999, abstract) and the DPP Outcomes Study's
+non-diabetic at its entry (lifestyle against placebo -1.3 mg/dl, PMC4338587 Table 1).
 
 ``decline``: both arms of the enrolled with a yearly loss added to every patient's drift of whole-body
 sensitivity (``--extra-drift``, comma-separated fractions a year). The drift goes on under the programme, so it
@@ -498,6 +512,7 @@ def cap(args) -> int:
     """How many enrolled patients' beta-cell function sits at its reserve cap, with their 24-h mean glucose
     against the set point: where function is at the cap, a rise of sensitivity cannot lower secretion and turns
     into lower glucose (validation case short_term_exercise_igt)."""
+    from glucosim.physiology.beta_cells import compensation_setpoint
     from glucosim.physiology.indices import STATE_NAMES, Par
     from glucosim.simulation.run import simulate
 
@@ -511,7 +526,7 @@ def cap(args) -> int:
         function = result.midnight_states[CAP_DAY][STATE_NAMES.index("beta_function_rel")]
         share_of_reserve.append(function / scenario.parameters[Par.beta_function_max])
         mean_glucose.append(float(result.daily.loc[CAP_DAY - 1, "mean_glucose_mg_dl"]))
-        set_point = float(scenario.parameters[Par.glucose_setpoint])
+        set_point = float(compensation_setpoint.py_func(scenario.parameters))
     share, mean = np.array(share_of_reserve), np.array(mean_glucose)
     converted = np.array([sample in converters for sample in samples])
     print(f"Enrolled patients: {len(samples)} (the sweep clinic's rule), control arm, day {CAP_DAY}\n")
@@ -528,6 +543,63 @@ def cap(args) -> int:
     return 0
 
 
+def sensing(args) -> int:
+    """Both arms with and without a glucose-sensing offset: each patient's set point at its own day-0 mean glucose
+    (``own``) or one offset for all (mg/dl); fasting glucose at years 1 and 3 and the 2-h OGTT glucose at year 1
+    (module docstring)."""
+    from glucosim.clinic.runner import run_protocol
+    from glucosim.parameters import load_parameter_table
+    from glucosim.physiology.indices import Par
+    from glucosim.simulation.run import simulate
+
+    patients = Patients()
+    samples, _ = enrolled_samples(args.results, patients, args.first)
+    entry = load_parameter_table()["glucose_sensing_offset"]
+    started = time.process_time()
+    own = {}
+    for sample in samples:
+        scenario = patients.scenario(sample, "control")
+        day_0 = float(simulate(scenario, progress=False, until_day=1).daily.loc[0, "mean_glucose_mg_dl"])
+        own[sample] = min(max(day_0 - float(scenario.parameters[Par.glucose_setpoint]), entry.low), entry.high)
+    print(f"Enrolled patients rerun: {len(samples)} (both arms; the sweep clinic's rule)")
+    print(f"- their own offsets (day-0 mean glucose - set point): median {np.median(list(own.values())):.1f} mg/dl\n")
+    print(
+        "| glucose_sensing_offset | control onsets | control per 100 py | lifestyle onsets | lifestyle per 100 py"
+        " | reduction % (95 % CI) | fasting glucose y1, control / lifestyle | y3 | 2-h OGTT glucose y1 |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    year_1, year_3 = int(round(DAYS_PER_YEAR)), int(FOLLOW_UP_YEARS * DAYS_PER_YEAR)  # days 365 and 1095
+    for variant in ["0 (as shipped)", *args.offsets.split(",")]:
+        onsets = {"control": [], "lifestyle": []}
+        glucose = {"control": [], "lifestyle": []}
+        for sample in samples:
+            offset = own[sample] if variant == "own" else float(variant.split()[0])
+            for arm in onsets:
+                scenario = patients.scenario(sample, arm, parameters={"glucose_sensing_offset": offset})
+                result = simulate(scenario, progress=False, state_days=(year_1,))
+                daily = result.daily
+                f, h = daily["fasting_glucose_mg_dl"].to_numpy(float), daily["hba1c_percent"].to_numpy(float)
+                onsets[arm].append(clinic_course(sample, f, h)["diagnosis_day"])
+                state = result.midnight_states[year_1]
+                ogtt = run_protocol(SCREENING_OGTT_PROTOCOL, scenario, day=year_1, state=state)
+                glucose[arm].append(
+                    (f[year_1], f[min(year_3, len(f) - 1)], float(ogtt.indices["two_hour_glucose_mg_dl"]))
+                )
+        ec, pc, ic = incidence_row(onsets["control"])
+        el, pl, il = incidence_row(onsets["lifestyle"])
+        red, lo, hi = relative_reduction(el, pl, ec, pc)
+        gc, gl = np.mean(glucose["control"], axis=0), np.mean(glucose["lifestyle"], axis=0)
+        name = "each patient's own (day-0 mean glucose - glucose_setpoint)" if variant == "own" else variant
+        print(
+            f"| {name} | {ec} | {ic:.1f} | {el} | {il:.1f} | {red:.0f} ({lo:.0f} to {hi:.0f})"
+            + "".join(f" | {gc[k]:.1f} / {gl[k]:.1f} ({gl[k] - gc[k]:+.1f})" for k in range(3))
+            + " |",
+            flush=True,
+        )
+    print(f"\n{time.process_time() - started:.0f} s CPU")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -539,6 +611,7 @@ def main(argv: list[str] | None = None) -> int:
         ("course", "the converters' slow states in both arms"),
         ("walk", "the walking without its weight loss"),
         ("cap", "the enrolled's beta-cell function against its reserve cap"),
+        ("sensing", "both arms with each patient's set point at its own day-0 mean glucose"),
     )
     for name, helptext in commands:
         p = sub.add_parser(name, help=helptext)
@@ -546,11 +619,13 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--first", type=int, default=None, help="only the first N enrolled (or converters)")
         if name == "dose":
             p.add_argument("--diets", default="0.3,0.6,1.2", help="fixed diet adherences (comma-separated)")
+        if name == "sensing":
+            p.add_argument("--offsets", default="own", help="offsets to try (mg/dl, or 'own'; comma-separated)")
         if name == "decline":
             p.add_argument("--extra-drift", default="-0.022,-0.05", help="yearly fractions added to each drift")
     args = parser.parse_args(argv)
     commands = {"protocol": protocol, "dose": dose, "decompose": decompose, "decline": decline, "course": course}
-    return {**commands, "walk": walk, "cap": cap}[args.command](args)
+    return {**commands, "walk": walk, "cap": cap, "sensing": sensing}[args.command](args)
 
 
 if __name__ == "__main__":

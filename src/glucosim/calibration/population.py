@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import math
 import sys
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -845,7 +846,15 @@ def statistic_errors(
             continue
         for name, value in statistics(library.subset(rows), resample_weights / np.sum(resample_weights)).items():
             found[name].append(value)
-    return {name: float(np.nanstd(values, ddof=1)) if len(values) > 1 else math.nan for name, values in found.items()}
+    return {name: _finite_sd(values) for name, values in found.items()}
+
+
+def _finite_sd(values: list[float]) -> float:
+    """The SD of the finite values (NaN if fewer than two: a statistic the library cannot measure, e.g. the 2-h
+    glucose of a library without the screening OGTT, has no error, and no warning of an all-NaN list)."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return float(np.std(finite, ddof=1)) if finite.size > 1 else math.nan
 
 
 def effective_samples(weights: np.ndarray) -> float:
@@ -1328,18 +1337,7 @@ def cohort_text(fit: PopulationFit, command: str, check: CheckResult | None = No
         f"#   {command}",
         "# (the comments and numbers below are rewritten by every fit).",
         "#",
-        "# A virtual cohort of obese, insulin-resistant adults screened for a",
-        "# prevention trial like the Diabetes Prevention Program (NEJM 2002;346:393);",
-        "# those the virtual DPP clinic enrols are the trial. Whole-body insulin",
-        "# sensitivity, muscle's own insulin sensitivity (IGT's site of resistance),",
-        "# the secretory reserve and the spread of the yearly drift of sensitivity",
-        "# between patients are the free parameters of a fit to the DPP's baseline",
-        "# fasting glucose, 2-h OGTT glucose and HbA1c and to the course of its placebo",
-        "# arm (incidence of diabetes, return to normal regulation): adopted or not,",
-        "# `source` says which, and why. The drift's mean (0) and body weight are set",
-        "# from the DPP's data. The normal scores are correlated",
-        "# (Gaussian copula): heavier patients are more insulin resistant (r = -0.4)",
-        "# and lose sensitivity a little faster; muscle's factor is drawn independently.",
+        *_wrapped_comment(_cohort_summary(problem, variables, data["correlation"])),
     ]
     lines = header + [
         f"description = {_toml_value(data['description'])}",
@@ -1356,6 +1354,56 @@ def cohort_text(fit: PopulationFit, command: str, check: CheckResult | None = No
             if key in v:
                 lines.append(f"{key} = {_toml_value(v[key])}")
     return "\n".join(lines) + "\n"
+
+
+_VARIABLE_WORDS = {
+    "insulin_sensitivity_whole_body": "whole-body insulin sensitivity",
+    "insulin_sensitivity_muscle": "muscle's own insulin sensitivity",
+    "beta_function_max": "the secretory reserve",
+    "routine.drift.whole_body_per_year": "the yearly drift of sensitivity",
+    "glucose_sensing_offset": "the beta cells' glucose-sensing offset (the set point their compensation holds)",
+    "body_weight": "body weight",
+}
+"""How the cohort file's header names a variable (its parameter or scenario field otherwise)."""
+
+_FIELD_WORDS = {
+    "median": "the median of ",
+    "mean": "the mean of ",
+    "sd": "the spread between patients of ",
+    "gsd": "the spread of ",
+}
+
+
+def _field_words(variable: str, field: str) -> str:
+    return _FIELD_WORDS.get(field, f"the {field} of ") + _VARIABLE_WORDS.get(variable, variable)
+
+
+def _cohort_summary(problem: PopulationProblem, variables: list[dict], correlation) -> str:
+    """The cohort file's header prose, from the target file: which fields are fitted, which set from the data, and
+    which variables are drawn independently (a zero row of the copula's correlation)."""
+    free = [_field_words(f.variable, f.field) for f in problem.free]
+    fixed = [f"{_field_words(f.variable, f.field)} ({f.value:g})" for f in problem.fixed]
+    names = [str(v.get("parameter", v.get("field"))) for v in variables]
+    independent = [
+        _VARIABLE_WORDS.get(name, name)
+        for k, name in enumerate(names)
+        if k < len(correlation) and all(c == 0.0 for j, c in enumerate(correlation[k]) if j != k)
+    ]
+    about = problem.description[:1].lower() + problem.description[1:]
+    text = (
+        f"A virtual cohort of {about} Fitted to the {problem.title} (`source` says whether the fit is adopted,"
+        f" and why): {', '.join(free)}."
+        + (f" Set from the data: {', '.join(fixed)}." if fixed else "")
+        + " The other spreads and the correlation of the normal scores (a Gaussian copula, below) are hand-set"
+        + (f"; drawn independently of the rest: {', '.join(independent)}." if independent else ".")
+    )
+    return text
+
+
+def _wrapped_comment(text: str, width: int = 78) -> list[str]:
+    # never inside a word: a header split at "whole-" / "body" reads badly and no longer contains the phrase
+    lines = textwrap.wrap(text, width - 2, break_on_hyphens=False, break_long_words=False)
+    return ["# " + line for line in lines]
 
 
 def write_cohort(

@@ -382,9 +382,10 @@ def _slow_rates() -> dict[str, str]:
         "/ 1440",
         "liver_fat_pct": "slow_dynamics_on * (liver_fat_inflow - liver_fat_outflow) / 1440",
         # helpers (assignment rules, listed here so they follow the fast model's)
-        "@beta_drive": "(glucose_mean_mg_dl - glucose_setpoint) / glucose_setpoint",
-        "@toxicity": "piecewise(0, glucose_mean_mg_dl <= glucose_setpoint, "
-        "1 / (1 + ((glucotoxicity_threshold - glucose_setpoint) / (glucose_mean_mg_dl - glucose_setpoint)) "
+        "@compensation_setpoint": "glucose_setpoint + glucose_sensing_offset",
+        "@beta_drive": "(glucose_mean_mg_dl - compensation_setpoint) / compensation_setpoint",
+        "@toxicity": "piecewise(0, glucose_mean_mg_dl <= compensation_setpoint, "
+        "1 / (1 + ((glucotoxicity_threshold - glucose_setpoint) / (glucose_mean_mg_dl - compensation_setpoint)) "
         "^ glucotoxicity_hill))",
         "@toxic_load": "toxicity * piecewise(0, 1 + lipotoxicity_nefa_gain * (nefa_mmol_l / nefa_mean_reference - 1) "
         "< 0, 1 + lipotoxicity_nefa_gain * (nefa_mmol_l / nefa_mean_reference - 1))",

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from glucosim.errors import ParameterError
+from glucosim.physiology.beta_cells import compensation_setpoint
 from glucosim.physiology.ectopic_fat import liver_fat_start_pct
 from glucosim.physiology.indices import FIRST_QUADRATURE, N_STATES, STATE_NAMES, Par, St
 from glucosim.physiology.units import HOURS_PER_DAY, MINUTES_PER_DAY
@@ -178,7 +179,8 @@ def initial_state(program: ScenarioProgram) -> np.ndarray:
     if not program.scenario.subject.start_adapted:
         return warm_up(program, y, schedule=schedule)[0]
 
-    setpoint = float(p[Par.glucose_setpoint])
+    # the subject's own set point (a glucose-sensing offset raises it); the kernel's Python body, as above
+    setpoint = float(compensation_setpoint.py_func(p))
     tried: dict[float, tuple[np.ndarray, float, float]] = {}
 
     def trial_warm_up(function: float) -> tuple[np.ndarray, float, float]:
