@@ -48,18 +48,18 @@ those who met the activity goal had 44 % lower incidence.
 (``beta_function_max``), and its 24-h mean glucose against ``glucose_setpoint``: function at its cap cannot back
 off when sensitivity rises, so the gain goes into lower glucose (the validation case short_term_exercise_igt).
 
-``sensing``: both arms of the enrolled as shipped and again with ``glucose_sensing_offset`` set: for each
-patient to its own day-0 24-h mean glucose less glucose_setpoint (``own``, clipped to the parameter's range), or
-one offset for all (``--offsets``). With its own offset a patient starts as shipped, at or just below its reserve
-(the adapted start solves against the warm-up's last day, close to day 0's mean), but its beta cells hold that
-glucose, as a sensing defect's would (GCK-MODY's, Chakera 2015), instead of cells that would lower it if they
-could. A rise of sensitivity then lowers the mean glucose below the patient's own set point and the function
-shrinks (over months), where at the healthy set point it stays at the cap and the whole gain goes into lower
-glucose. Not a fit: the cohort is not refitted, so the control incidence moves; the table gives both arms'
-fasting glucose (true values) at years 1 and 3 and the 2-h glucose of an OGTT on the year-1 state beside the
-onsets, to set against the pooled lifestyle trials (Diabetes Care 2005 28:2780, abstract: 2-h glucose -15 mg/dl
-at a year), the Finnish DPS (fasting -9 mg/dl at a year; Eriksson 1999, abstract) and the DPP Outcomes Study's
-non-diabetic at its entry (lifestyle against placebo -1.3 mg/dl, PMC4338587 Table 1).
+``sensing``: both arms of the enrolled as shipped and again with ``glucose_sensing_offset`` set: for each patient to
+its own day-0 24-h mean glucose less glucose_setpoint (``own``, clipped to the parameter's range), a share of it
+(``own*0.5``: beta cells that hold half their excess), or one offset for all (``--offsets``). With its own offset a
+patient starts as shipped, at or just below its reserve (the adapted start solves against the warm-up's last day,
+close to day 0's mean), but its beta cells hold that glucose, as a sensing defect's would (GCK-MODY's, Chakera
+2015), instead of cells that would lower it if they could. A rise of sensitivity then lowers the mean glucose below
+the patient's own set point and the function shrinks (over months), where at the healthy set point it stays at the
+cap and the whole gain goes into lower glucose. Not a fit: the cohort is not refitted, so the control incidence
+moves; the table gives both arms' fasting glucose (true values) at years 1 and 3 and the 2-h glucose of an OGTT on
+the year-1 state beside the onsets, to set against the pooled lifestyle trials (Diabetes Care 2005 28:2780,
+abstract: 2-h glucose -15 mg/dl at a year), the Finnish DPS (fasting -9 mg/dl at a year; Eriksson 1999, abstract)
+and the DPP Outcomes Study's non-diabetic at its entry (lifestyle against placebo -1.3 mg/dl, PMC4338587 Table 1).
 
 ``decline``: both arms of the enrolled with a yearly loss added to every patient's drift of whole-body
 sensitivity (``--extra-drift``, comma-separated fractions a year). The drift goes on under the programme, so it
@@ -543,6 +543,11 @@ def cap(args) -> int:
     return 0
 
 
+def own_share(variant: str) -> float:
+    """The share of each patient's own offset a ``--offsets`` entry asks for: ``own`` is 1, ``own*0.5`` a half."""
+    return float(variant.split("*", 1)[1]) if "*" in variant else 1.0
+
+
 def sensing(args) -> int:
     """Both arms with and without a glucose-sensing offset: each patient's set point at its own day-0 mean glucose
     (``own``) or one offset for all (mg/dl); fasting glucose at years 1 and 3 and the 2-h OGTT glucose at year 1
@@ -573,7 +578,7 @@ def sensing(args) -> int:
         onsets = {"control": [], "lifestyle": []}
         glucose = {"control": [], "lifestyle": []}
         for sample in samples:
-            offset = own[sample] if variant == "own" else float(variant.split()[0])
+            offset = own_share(variant) * own[sample] if variant.startswith("own") else float(variant.split()[0])
             for arm in onsets:
                 scenario = patients.scenario(sample, arm, parameters={"glucose_sensing_offset": offset})
                 result = simulate(scenario, progress=False, state_days=(year_1,))
@@ -589,7 +594,9 @@ def sensing(args) -> int:
         el, pl, il = incidence_row(onsets["lifestyle"])
         red, lo, hi = relative_reduction(el, pl, ec, pc)
         gc, gl = np.mean(glucose["control"], axis=0), np.mean(glucose["lifestyle"], axis=0)
-        name = "each patient's own (day-0 mean glucose - glucose_setpoint)" if variant == "own" else variant
+        name = variant
+        if variant.startswith("own"):
+            name = f"{own_share(variant):g} x each patient's own (day-0 mean glucose - glucose_setpoint)"
         print(
             f"| {name} | {ec} | {ic:.1f} | {el} | {il:.1f} | {red:.0f} ({lo:.0f} to {hi:.0f})"
             + "".join(f" | {gc[k]:.1f} / {gl[k]:.1f} ({gl[k] - gc[k]:+.1f})" for k in range(3))
@@ -620,7 +627,11 @@ def main(argv: list[str] | None = None) -> int:
         if name == "dose":
             p.add_argument("--diets", default="0.3,0.6,1.2", help="fixed diet adherences (comma-separated)")
         if name == "sensing":
-            p.add_argument("--offsets", default="own", help="offsets to try (mg/dl, or 'own'; comma-separated)")
+            p.add_argument(
+                "--offsets",
+                default="own",
+                help="offsets to try (mg/dl, 'own', or a share of it, 'own*0.5'; comma-separated)",
+            )
         if name == "decline":
             p.add_argument("--extra-drift", default="-0.022,-0.05", help="yearly fractions added to each drift")
     args = parser.parse_args(argv)
