@@ -45,8 +45,9 @@ they take off. Hamman 2006 (abstract): among the 495 lifestyle participants not 
 those who met the activity goal had 44 % lower incidence.
 
 ``cap``: each enrolled patient's beta-cell function on day 30 of the control arm as a share of its reserve
-(``beta_function_max``), and its 24-h mean glucose against ``glucose_setpoint``: function at its cap cannot back
-off when sensitivity rises, so the gain goes into lower glucose (the validation case short_term_exercise_igt).
+(``beta_function_max``), and its 24-h mean glucose against its own set point (``compensation_setpoint``:
+glucose_setpoint plus any ``glucose_sensing_offset``): function at its cap cannot back off when sensitivity rises,
+so the gain goes into lower glucose (the validation case short_term_exercise_igt).
 
 ``sensing``: both arms of the enrolled as shipped and again with ``glucose_sensing_offset`` set: for each patient to
 its own day-0 24-h mean glucose less glucose_setpoint (``own``, clipped to the parameter's range), a share of it

@@ -1384,10 +1384,11 @@ def _cohort_summary(problem: PopulationProblem, variables: list[dict], correlati
     free = [_field_words(f.variable, f.field) for f in problem.free]
     fixed = [f"{_field_words(f.variable, f.field)} ({f.value:g})" for f in problem.fixed]
     names = [str(v.get("parameter", v.get("field"))) for v in variables]
+    # the cohort loader checks the matrix against the variables; without one every variable is independent
     independent = [
         _VARIABLE_WORDS.get(name, name)
         for k, name in enumerate(names)
-        if k < len(correlation) and all(c == 0.0 for j, c in enumerate(correlation[k]) if j != k)
+        if not correlation or all(c == 0.0 for j, c in enumerate(correlation[k]) if j != k)
     ]
     about = problem.description[:1].lower() + problem.description[1:]
     text = (
