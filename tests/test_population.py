@@ -852,3 +852,36 @@ def test_regenerating_the_report_keeps_its_hand_written_tail(tmp_path):
     fresh = tmp_path / "fresh.md"
     population.write_report("# only generated\n", fresh)
     assert fresh.read_text() == "# only generated\n"
+
+
+def test_parameters_every_patient_shares_reach_the_library_the_check_and_the_cohort_file(tmp_path):
+    """A target file's [parameters] (with its reason): set on every library and check run, written into the cohort
+    file as its [parameters] and named in its header; without the reason the file is refused."""
+    import tomllib
+
+    from glucosim.errors import CalibrationError
+
+    text = population.DEFAULT_TARGETS.read_text()
+    commented = (
+        '# parameters_source = "Weir & Bonner-Weir 2004 (a stable stage 2 of beta-cell adaptation at 5.0-6.5 mmol/l),'
+        ' taken whole"\n# [parameters]\n# setpoint_adaptation_at_start = 1.0\n'
+    )
+    assert commented in text  # the tried fit, kept to reproduce (validation/targets/population/dpp.toml)
+    shared = tmp_path / "dpp_shared.toml"
+    shared.write_text(text.replace(commented, commented.replace("# ", "")))
+    problem = population.load_population_targets(shared)
+    assert problem.parameters == {"setpoint_adaptation_at_start": 1.0}
+    for loaded in (population.library_sweep(problem), population.check_sweep(problem)):
+        assert loaded.sweep.design.parameters == problem.parameters
+        assert loaded.base_data["subject"]["parameters"]["setpoint_adaptation_at_start"] == 1.0
+    fit, check = _fit_and_check(7.0)
+    fit.problem = problem
+    source = population.cohort_text(fit, "cmd", check)
+    assert tomllib.loads(source)["parameters"] == {"setpoint_adaptation_at_start": 1.0}
+    assert "Every patient shares setpoint_adaptation_at_start = 1: Weir" in " ".join(
+        line.lstrip("# ") for line in source.split("\ndescription =")[0].splitlines()
+    )
+    unexplained = tmp_path / "dpp_unexplained.toml"
+    unexplained.write_text(text.replace(commented, "[parameters]\nsetpoint_adaptation_at_start = 1.0\n"))
+    with pytest.raises(CalibrationError, match="parameters_source"):
+        population.load_population_targets(unexplained)

@@ -64,3 +64,86 @@ def test_two_subject_fields_of_one_parameter_are_refused(tmp_path):
         "variables[2].field: 'subject.parameters.beta_function_max' sets the parameter 'beta_function_max'" in message
     )
     assert "which variables[1] varies too" in message
+
+
+# ------------------------------------------------------------------ parameters every run shares (design.parameters)
+SHARED = "\n[design.parameters]\nsetpoint_adaptation_at_start = 1.0\n"
+
+
+def _with_shared(shared: str = SHARED) -> str:
+    head, arms = GRID_SWEEP.split("[[variables]]", 1)
+    return head.rstrip("\n") + "\n" + shared + "\n[[variables]]" + arms
+
+
+def test_a_shared_parameter_reaches_every_run(tmp_path):
+    from glucosim.sweep.scenario_edit import run_scenario_data
+
+    loaded = load_sweep(write_sweep(tmp_path, _with_shared()))
+    assert loaded.sweep.design.parameters == {"setpoint_adaptation_at_start": 1.0}
+    values = {"insulin_sensitivity_whole_body": 0.25, "beta_function_max": 1.2}
+    for arm in loaded.sweep.arms:
+        parameters = run_scenario_data(loaded, arm, values)["subject"]["parameters"]
+        assert parameters["setpoint_adaptation_at_start"] == 1.0
+        assert parameters["beta_function_max"] == 1.2  # the run's own variables beside it
+
+
+def test_a_shared_parameter_is_part_of_the_sweeps_identity_and_none_is_not(tmp_path):
+    from glucosim.sweep.load import identity_json
+
+    plain = load_sweep(write_sweep(tmp_path / "plain"))
+    shared = load_sweep(write_sweep(tmp_path / "shared", _with_shared()))
+    assert identity_json(plain.sweep) != identity_json(shared.sweep)  # one's results cannot resume as the other's
+    # no shared parameter is the default, left out: folders written before the field keep their hashes
+    assert '"parameters"' not in identity_json(plain.sweep)
+    empty = load_sweep(write_sweep(tmp_path / "empty", _with_shared("\n[design.parameters]\n")))
+    assert identity_json(empty.sweep) == identity_json(plain.sweep)
+
+
+@pytest.mark.parametrize(
+    ("shared", "expected"),
+    [
+        ("no_such_parameter = 1.0", "design.parameters.no_such_parameter: "),
+        ("setpoint_adaptation_at_start = 2.0", "design.parameters.setpoint_adaptation_at_start: 2 is outside the"),
+        ("beta_function_max = 2.0", "design.parameters.beta_function_max: variables[1] varies it too"),
+    ],
+)
+def test_a_bad_shared_parameter_is_refused_naming_it(tmp_path, shared, expected):
+    assert expected in _error(tmp_path, _with_shared(f"\n[design.parameters]\n{shared}\n"))
+
+
+def test_a_named_cohort_brings_its_shared_parameters(tmp_path, monkeypatch):
+    import glucosim.sweep.load as load_module
+
+    cohorts = tmp_path / "cohorts"
+    cohorts.mkdir()
+    source = (load_module.COHORT_DIR / "prediabetic.toml").read_text()
+    marker = "\n[[variables]]"
+    shared = "\n[parameters]\nsetpoint_adaptation_at_start = 1.0\n"
+    (cohorts / "test_shared.toml").write_text(source.replace(marker, shared + marker, 1))
+    (cohorts / "test_clash.toml").write_text(source.replace(marker, shared + marker, 1))
+    monkeypatch.setattr(load_module, "COHORT_DIR", cohorts)
+    text = COHORT_SWEEP_NAMED.replace("COHORT", "test_shared")
+    loaded = load_sweep(write_sweep(tmp_path / "ok", text))
+    assert loaded.sweep.design.parameters == {"setpoint_adaptation_at_start": 1.0}
+    assert loaded.base_data["subject"]["parameters"]["setpoint_adaptation_at_start"] == 1.0
+    clash = COHORT_SWEEP_NAMED.replace("COHORT", "test_clash").replace(
+        'cohort = "test_clash"', 'cohort = "test_clash"\nparameters = { setpoint_adaptation_at_start = 0.5 }'
+    )
+    assert "design.parameters.setpoint_adaptation_at_start: the cohort 'test_clash' sets it already" in _error(
+        tmp_path / "clash", clash
+    )
+
+
+COHORT_SWEEP_NAMED = """
+name = "named cohort"
+base_scenario = "base.toml"
+seed = 3
+
+[design]
+kind = "cohort"
+cohort = "COHORT"
+samples = 4
+
+[[arms]]
+name = "control"
+"""

@@ -49,7 +49,10 @@ those who met the activity goal had 44 % lower incidence.
 glucose_setpoint plus any ``glucose_sensing_offset``): function at its cap cannot back off when sensitivity rises,
 so the gain goes into lower glucose (the validation case short_term_exercise_igt).
 
-``sensing``: both arms of the enrolled as shipped and again with ``glucose_sensing_offset`` set: for each patient to
+``sensing`` (``--adaptation 0`` reproduces the measurements of 2026-12-04 afternoon, made on the cohort whose beta
+cells pushed against their reserve; since that evening the cohort's ``setpoint_adaptation_at_start`` is 1, which
+is the ``own`` row's rule built into the adapted start): both arms of the enrolled as shipped and again with
+``glucose_sensing_offset`` set: for each patient to
 its own day-0 24-h mean glucose less glucose_setpoint (``own``, clipped to the parameter's range), a share of it
 (``own*0.5``: beta cells that hold half their excess), or one offset for all (``--offsets``). With its own offset a
 patient starts as shipped, at or just below its reserve (the adapted start solves against the warm-up's last day,
@@ -520,21 +523,23 @@ def cap(args) -> int:
     patients = Patients()
     samples, converters = enrolled_samples(args.results, patients, args.first)
     started = time.process_time()
-    share_of_reserve, mean_glucose, set_point = [], [], math.nan
+    share_of_reserve, mean_glucose, set_points = [], [], []
     for sample in samples:
         scenario = patients.scenario(sample, "control")
         result = simulate(scenario, progress=False, until_day=CAP_DAY, state_days=(CAP_DAY,))
-        function = result.midnight_states[CAP_DAY][STATE_NAMES.index("beta_function_rel")]
-        share_of_reserve.append(function / scenario.parameters[Par.beta_function_max])
+        state = result.midnight_states[CAP_DAY]
+        share_of_reserve.append(
+            state[STATE_NAMES.index("beta_function_rel")] / scenario.parameters[Par.beta_function_max]
+        )
         mean_glucose.append(float(result.daily.loc[CAP_DAY - 1, "mean_glucose_mg_dl"]))
-        set_point = float(compensation_setpoint.py_func(scenario.parameters))
-    share, mean = np.array(share_of_reserve), np.array(mean_glucose)
+        set_points.append(float(compensation_setpoint.py_func(state, scenario.parameters)))
+    share, mean, set_point = np.array(share_of_reserve), np.array(mean_glucose), np.array(set_points)
     converted = np.array([sample in converters for sample in samples])
     print(f"Enrolled patients: {len(samples)} (the sweep clinic's rule), control arm, day {CAP_DAY}\n")
     print(f"- beta-cell function / reserve: median {np.median(share):.3f}; at >= 0.98: {np.mean(share >= 0.98):.0%}")
     print(
-        f"- 24-h mean glucose: median {np.median(mean):.1f} mg/dl; above the set point ({set_point:g}):"
-        f" {np.mean(mean > set_point):.0%}"
+        f"- 24-h mean glucose: median {np.median(mean):.1f} mg/dl; above the patient's own set point (median"
+        f" {np.median(set_point):g}): {np.mean(mean > set_point):.0%}"
     )
     print(
         f"- at >= 0.98 of the reserve: converters {np.mean(share[converted] >= 0.98):.0%} of {converted.sum()},"
@@ -562,12 +567,17 @@ def sensing(args) -> int:
     samples, _ = enrolled_samples(args.results, patients, args.first)
     entry = load_parameter_table()["glucose_sensing_offset"]
     started = time.process_time()
+    # --adaptation: setpoint_adaptation_at_start for every row (default: the cohort's, models/cohorts/prediabetic.toml;
+    # 0 reproduces the cohort before 2026-12-04 evening, whose beta cells pushed against their reserve)
+    adaptation = {} if args.adaptation is None else {"setpoint_adaptation_at_start": args.adaptation}
     own = {}
     for sample in samples:
-        scenario = patients.scenario(sample, "control")
+        scenario = patients.scenario(sample, "control", parameters=adaptation)
         day_0 = float(simulate(scenario, progress=False, until_day=1).daily.loc[0, "mean_glucose_mg_dl"])
         own[sample] = min(max(day_0 - float(scenario.parameters[Par.glucose_setpoint]), entry.low), entry.high)
     print(f"Enrolled patients rerun: {len(samples)} (both arms; the sweep clinic's rule)")
+    if adaptation:
+        print(f"- setpoint_adaptation_at_start = {args.adaptation:g} for every row")
     print(f"- their own offsets (day-0 mean glucose - set point): median {np.median(list(own.values())):.1f} mg/dl\n")
     print(
         "| glucose_sensing_offset | control onsets | control per 100 py | lifestyle onsets | lifestyle per 100 py"
@@ -575,13 +585,20 @@ def sensing(args) -> int:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     year_1, year_3 = int(round(DAYS_PER_YEAR)), int(FOLLOW_UP_YEARS * DAYS_PER_YEAR)  # days 365 and 1095
-    for variant in ["0 (as shipped)", *args.offsets.split(",")]:
+    insulin_rows = []
+    extra = [] if args.offsets.strip().lower() == "none" else args.offsets.split(",")
+    for variant in ["0 (as shipped)", *extra]:
         onsets = {"control": [], "lifestyle": []}
         glucose = {"control": [], "lifestyle": []}
+        # the OGTT's fasting insulin and insulinogenic index at day 0 (before the programme; the arms start alike)
+        # and at year 1 in each arm: where the programme's gain goes, into glucose or into insulin
+        insulin = {"day 0": [], "control": [], "lifestyle": []}
         for sample in samples:
             offset = own_share(variant) * own[sample] if variant.startswith("own") else float(variant.split()[0])
             for arm in onsets:
-                scenario = patients.scenario(sample, arm, parameters={"glucose_sensing_offset": offset})
+                scenario = patients.scenario(sample, arm, parameters={"glucose_sensing_offset": offset, **adaptation})
+                if arm == "control":
+                    insulin["day 0"].append(ogtt_insulin(run_protocol(SCREENING_OGTT_PROTOCOL, scenario, day=0)))
                 result = simulate(scenario, progress=False, state_days=(year_1,))
                 daily = result.daily
                 f, h = daily["fasting_glucose_mg_dl"].to_numpy(float), daily["hba1c_percent"].to_numpy(float)
@@ -591,6 +608,7 @@ def sensing(args) -> int:
                 glucose[arm].append(
                     (f[year_1], f[min(year_3, len(f) - 1)], float(ogtt.indices["two_hour_glucose_mg_dl"]))
                 )
+                insulin[arm].append(ogtt_insulin(ogtt))
         ec, pc, ic = incidence_row(onsets["control"])
         el, pl, il = incidence_row(onsets["lifestyle"])
         red, lo, hi = relative_reduction(el, pl, ec, pc)
@@ -604,8 +622,30 @@ def sensing(args) -> int:
             + " |",
             flush=True,
         )
+        insulin_rows.append((name, {key: np.array(rows) for key, rows in insulin.items()}))
+    print(
+        "\nThe OGTT's fasting insulin (uU/ml) and insulinogenic index (uU/ml per mg/dl, (I30 - I0) / (G30 - G0)):"
+        " geometric means at day 0 and at year 1 in each arm, and the change from day 0 (%)\n"
+    )
+    print(
+        "| glucose_sensing_offset | fasting insulin day 0 | y1 control | y1 lifestyle"
+        " | IGI day 0 | y1 control | y1 lifestyle |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, rows in insulin_rows:
+        cells = []
+        for k in range(2):
+            g = {key: float(np.exp(np.nanmean(np.log(np.clip(v[:, k], 1e-6, None))))) for key, v in rows.items()}
+            cells.append(f"{g['day 0']:.2f}")
+            cells += [f"{g[arm]:.2f} ({100 * (g[arm] / g['day 0'] - 1):+.0f} %)" for arm in ("control", "lifestyle")]
+        print(f"| {name} | " + " | ".join(cells) + " |")
     print(f"\n{time.process_time() - started:.0f} s CPU")
     return 0
+
+
+def ogtt_insulin(ogtt) -> tuple[float, float]:
+    """(fasting insulin, insulinogenic index) of an OGTT run."""
+    return float(ogtt.indices["fasting_insulin_uU_ml"]), float(ogtt.indices["insulinogenic_index_uU_per_mg"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -631,7 +671,14 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument(
                 "--offsets",
                 default="own",
-                help="offsets to try (mg/dl, 'own', or a share of it, 'own*0.5'; comma-separated)",
+                help="offsets to try (mg/dl, 'own', or a share of it, 'own*0.5'; comma-separated; 'none': the"
+                " shipped row only)",
+            )
+            p.add_argument(
+                "--adaptation",
+                type=float,
+                default=None,
+                help="setpoint_adaptation_at_start for every row (default: the cohort's; 0: the cohort before it)",
             )
         if name == "decline":
             p.add_argument("--extra-drift", default="-0.022,-0.05", help="yearly fractions added to each drift")

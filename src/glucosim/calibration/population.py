@@ -57,6 +57,7 @@ import sys
 import textwrap
 import time
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 import numpy as np
@@ -166,6 +167,11 @@ class PopulationProblem:
     refine_samples: int = 0
     """Patients of the refining stage, centred at the first fit (0: one stage only)."""
     refine_spread_factor: float = 1.25
+    parameters: dict[str, float] = dataclass_field(default_factory=dict)
+    """Parameter-table entries every patient of the cohort shares (not drawn, not fitted): the target file's
+    ``[parameters]``, written into the cohort file, and set on every library and check run."""
+    parameters_source: str = ""
+    """Why those values (the target file's ``parameters_source``), for the cohort file's header."""
 
     @property
     def names(self) -> list[str]:
@@ -235,7 +241,11 @@ def load_population_targets(path: Path | str = DEFAULT_TARGETS) -> PopulationPro
         not_adopted_because=str(data.get("not_adopted_because", "")),
         refine_samples=int(library.get("refine_samples", 0)),
         refine_spread_factor=float(library.get("refine_spread_factor", 1.25)),
+        parameters={str(k): float(v) for k, v in data.get("parameters", {}).items()},
+        parameters_source=str(data.get("parameters_source", "")),
     )
+    if problem.parameters and len(problem.parameters_source) < 40:
+        _fail(path, "parameters_source: shared parameters need their reason (at least 40 characters)")
     for key in ("spread_factor", "refine_spread_factor"):
         if not 1.0 <= float(library.get(key, 1.25)) <= 3.0:
             _fail(path, f"library.{key}: {library[key]} (allowed: 1 to 3)")
@@ -514,6 +524,8 @@ def _cohort_sweep_data(problem: PopulationProblem, name: str, seed: int, samples
             "kind": "cohort",
             "samples": int(samples),
             "correlation": [[float(c) for c in row] for row in np.asarray(correlation, float)],
+            # the cohort's shared parameters (the target file's): every library and check run has them
+            "parameters": dict(problem.parameters),
         },
         "variables": [{k: v[k] for k in VARIABLE_KEYS if k in v} for v in variables],
         "arms": [reference_arm],
@@ -1348,6 +1360,12 @@ def cohort_text(fit: PopulationFit, command: str, check: CheckResult | None = No
         *[f"  {_toml_value([float(c) for c in row])}," for row in data["correlation"]],
         "]",
     ]
+    if problem.parameters:
+        lines += [
+            "",
+            "# shared by every patient, not drawn (the target file's [parameters]; why: its parameters_source)",
+        ]
+        lines += ["[parameters]", *[f"{name} = {_toml_value(value)}" for name, value in problem.parameters.items()]]
     for v in variables:
         lines += ["", "[[variables]]"]
         for key in ("parameter", "field", "unit", "distribution", "median", "gsd", "mean", "sd", "bounds"):
@@ -1397,6 +1415,13 @@ def _cohort_summary(problem: PopulationProblem, variables: list[dict], correlati
         + (f" Set from the data: {', '.join(fixed)}." if fixed else "")
         + " The other spreads and the correlation of the normal scores (a Gaussian copula, below) are hand-set"
         + (f"; drawn independently of the rest: {', '.join(independent)}." if independent else ".")
+        + (
+            " Every patient shares "
+            + ", ".join(f"{name} = {value:g}" for name, value in problem.parameters.items())
+            + f": {problem.parameters_source.rstrip('.')}."
+            if problem.parameters
+            else ""
+        )
     )
     return text
 

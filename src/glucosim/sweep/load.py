@@ -48,11 +48,15 @@ def identity_json(sweep: Sweep) -> str:
     """The resolved sweep as JSON, for the hashes that tie a results folder to its sweep.
 
     A field added to the sweep format with an inert default is left out while it holds that default, so folders
-    written before the field existed keep their hashes (resume, growth): today ``adherence_correlation``.
+    written before the field existed keep their hashes (resume, growth): today ``adherence_correlation`` and
+    ``design.parameters``.
     """
+    exclude: dict = {}
     if all(arm.adherence_correlation is None for arm in sweep.arms):
-        return sweep.model_dump_json(exclude={"arms": {"__all__": {"adherence_correlation"}}})
-    return sweep.model_dump_json()
+        exclude["arms"] = {"__all__": {"adherence_correlation"}}
+    if not sweep.design.parameters:
+        exclude["design"] = {"parameters"}
+    return sweep.model_dump_json(exclude=exclude or None)
 
 
 @dataclass(frozen=True)
@@ -108,8 +112,8 @@ def _fail(source: str, where: str, message: str):
     raise SweepError(f"{source}: {where}: {message}")
 
 
-def _load_cohort(source: str, design: Design) -> tuple[tuple[Variable, ...], tuple | None]:
-    """The variables and correlation of the named cohort file in models/cohorts."""
+def _load_cohort(source: str, design: Design) -> tuple[tuple[Variable, ...], tuple | None, dict[str, float]]:
+    """The variables, correlation and shared parameters of the named cohort file in models/cohorts."""
     path = COHORT_DIR / f"{design.cohort}.toml"
     if not path.is_file():
         available = ", ".join(sorted(p.stem for p in COHORT_DIR.glob("*.toml")))
@@ -119,7 +123,26 @@ def _load_cohort(source: str, design: Design) -> tuple[tuple[Variable, ...], tup
         cohort = CohortFile.model_validate(data)
     except ValidationError as exc:
         raise SweepError(format_validation_error(str(path), exc, CohortFile, "cohort file")) from None
-    return cohort.variables, cohort.correlation
+    _check_shared_parameters(str(path), "parameters", cohort.parameters)
+    return cohort.variables, cohort.correlation, dict(cohort.parameters)
+
+
+def _check_shared_parameters(source: str, where: str, parameters: dict[str, float]) -> None:
+    """Each shared parameter is in the parameter table and inside its plausible range."""
+    table = load_parameter_table()
+    for name, value in parameters.items():
+        try:
+            row = table[name]
+        except ParameterError as exc:
+            _fail(source, f"{where}.{name}", str(exc))
+        if not row.low <= value <= row.high:
+            unit = "" if row.unit == DIMENSIONLESS else f" {row.unit}"
+            _fail(
+                source,
+                f"{where}.{name}",
+                f"{value:g}{unit} is outside the plausible range [{row.low:g}, {row.high:g}]{unit} "
+                f"(source: {row.source})",
+            )
 
 
 def _check_sampling(source: str, index: int, variable: Variable, kind: str) -> None:
@@ -243,6 +266,13 @@ def _same_parameter_twice(loaded: LoadedSweep) -> None:
                 f"of them would act, silently); vary it once",
             )
         parameters.setdefault(name, index)
+    for name in loaded.sweep.design.parameters:  # a shared value under a variable: the variable acted, silently
+        if name in parameters:
+            _fail(
+                loaded.source,
+                f"design.parameters.{name}",
+                f"variables[{parameters[name]}] varies it too (the shared value would not act); give it once",
+            )
 
 
 def _check_fields(loaded: LoadedSweep) -> None:
@@ -361,6 +391,9 @@ def _check_outputs(loaded: LoadedSweep) -> None:
 
 def _base_data(sweep: Sweep, data: dict) -> dict:
     data.pop("clinic", None)  # clinic visits are not part of sweep outputs
+    if sweep.design.parameters:  # shared by every run: the base subject's, before each run's variables
+        subject = data.setdefault("subject", {})
+        subject["parameters"] = {**subject.get("parameters", {}), **sweep.design.parameters}
     if sweep.duration_years is not None:
         for key in ("duration_years", "duration_days", "duration_hours"):
             data.pop(key, None)
@@ -384,8 +417,16 @@ def parse_sweep(data: dict, source: str, text: str = "") -> LoadedSweep:
     if sweep.design.kind == "cohort" and sweep.design.cohort is not None:
         if sweep.variables:
             _fail(source, "variables", "a named cohort brings its own variables; remove them or the cohort name")
-        variables, correlation = _load_cohort(source, sweep.design)
-        design = sweep.design.model_copy(update={"correlation": sweep.design.correlation or correlation})
+        variables, correlation, shared = _load_cohort(source, sweep.design)
+        clash = sorted(set(shared) & set(sweep.design.parameters))
+        if clash:
+            _fail(source, f"design.parameters.{clash[0]}", f"the cohort {sweep.design.cohort!r} sets it already")
+        design = sweep.design.model_copy(
+            update={
+                "correlation": sweep.design.correlation or correlation,
+                "parameters": {**shared, **sweep.design.parameters},
+            }
+        )
         sweep = sweep.model_copy(update={"variables": variables, "design": design})
     if not sweep.variables:
         _fail(source, "variables", "give at least one variable")
@@ -400,6 +441,7 @@ def parse_sweep(data: dict, source: str, text: str = "") -> LoadedSweep:
                 _fail(source, f"variables[{index}].field", str(exc))
     if sweep.design.correlation is not None:
         _check_correlation(source, sweep.design.correlation, len(sweep.variables))
+    _check_shared_parameters(source, "design.parameters", sweep.design.parameters)
 
     base_path = (Path(source).parent / sweep.base_scenario).resolve()
     try:

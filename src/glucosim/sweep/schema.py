@@ -98,6 +98,11 @@ class Design(_Strict):
     correlation: tuple[tuple[float, ...], ...] | None = Field(
         default=None, description="cohort: correlation matrix of the variables' normal scores, in variable order"
     )
+    parameters: dict[str, float] = Field(
+        default_factory=dict,
+        description="parameter-table entries every run shares, set on the base scenario's subject over its own "
+        "values (a named cohort's file brings its own)",
+    )
     morris_levels: int = Field(default=4, ge=2, le=20, description="morris: grid levels per variable")
 
     @model_validator(mode="after")
@@ -119,6 +124,9 @@ class CohortFile(_Strict):
     description: str = Field(min_length=1)
     source: str = Field(min_length=1, description="where the distributions come from, or 'calibrated: how'")
     correlation: tuple[tuple[float, ...], ...] | None = None
+    parameters: dict[str, float] = Field(
+        default_factory=dict, description="parameter-table entries every patient of the cohort shares (not drawn)"
+    )
     variables: tuple[Variable, ...] = Field(min_length=1)
 
 
