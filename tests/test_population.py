@@ -862,26 +862,25 @@ def test_parameters_every_patient_shares_reach_the_library_the_check_and_the_coh
     from glucosim.errors import CalibrationError
 
     text = population.DEFAULT_TARGETS.read_text()
-    commented = (
-        '# parameters_source = "Weir & Bonner-Weir 2004 (a stable stage 2 of beta-cell adaptation at 5.0-6.5 mmol/l),'
-        ' taken whole"\n# [parameters]\n# setpoint_adaptation_at_start = 1.0\n'
-    )
-    assert commented in text  # the tried fit, kept to reproduce (validation/targets/population/dpp.toml)
+    anchor = "\n# The library of virtual patients the fit reweights"
+    assert anchor in text  # the shared parameters go above the first table, as TOML needs
+    reason = 'parameters_source = "a test: every patient given the same glucose-sensing offset, to see it carried"\n'
+    table = "[parameters]\nglucose_sensing_offset = 10.0\n"
     shared = tmp_path / "dpp_shared.toml"
-    shared.write_text(text.replace(commented, commented.replace("# ", "")))
+    shared.write_text(text.replace(anchor, "\n" + reason + table + anchor, 1))
     problem = population.load_population_targets(shared)
-    assert problem.parameters == {"setpoint_adaptation_at_start": 1.0}
+    assert problem.parameters == {"glucose_sensing_offset": 10.0}
     for loaded in (population.library_sweep(problem), population.check_sweep(problem)):
         assert loaded.sweep.design.parameters == problem.parameters
-        assert loaded.base_data["subject"]["parameters"]["setpoint_adaptation_at_start"] == 1.0
+        assert loaded.base_data["subject"]["parameters"]["glucose_sensing_offset"] == 10.0
     fit, check = _fit_and_check(7.0)
     fit.problem = problem
     source = population.cohort_text(fit, "cmd", check)
-    assert tomllib.loads(source)["parameters"] == {"setpoint_adaptation_at_start": 1.0}
-    assert "Every patient shares setpoint_adaptation_at_start = 1: Weir" in " ".join(
+    assert tomllib.loads(source)["parameters"] == {"glucose_sensing_offset": 10.0}
+    assert "Every patient shares glucose_sensing_offset = 10: a test" in " ".join(
         line.lstrip("# ") for line in source.split("\ndescription =")[0].splitlines()
     )
     unexplained = tmp_path / "dpp_unexplained.toml"
-    unexplained.write_text(text.replace(commented, "[parameters]\nsetpoint_adaptation_at_start = 1.0\n"))
+    unexplained.write_text(text.replace(anchor, "\n" + table + anchor, 1))
     with pytest.raises(CalibrationError, match="parameters_source"):
         population.load_population_targets(unexplained)

@@ -67,7 +67,7 @@ def test_two_subject_fields_of_one_parameter_are_refused(tmp_path):
 
 
 # ------------------------------------------------------------------ parameters every run shares (design.parameters)
-SHARED = "\n[design.parameters]\nsetpoint_adaptation_at_start = 1.0\n"
+SHARED = "\n[design.parameters]\nglucose_sensing_offset = 10.0\n"
 
 
 def _with_shared(shared: str = SHARED) -> str:
@@ -79,11 +79,11 @@ def test_a_shared_parameter_reaches_every_run(tmp_path):
     from glucosim.sweep.scenario_edit import run_scenario_data
 
     loaded = load_sweep(write_sweep(tmp_path, _with_shared()))
-    assert loaded.sweep.design.parameters == {"setpoint_adaptation_at_start": 1.0}
+    assert loaded.sweep.design.parameters == {"glucose_sensing_offset": 10.0}
     values = {"insulin_sensitivity_whole_body": 0.25, "beta_function_max": 1.2}
     for arm in loaded.sweep.arms:
         parameters = run_scenario_data(loaded, arm, values)["subject"]["parameters"]
-        assert parameters["setpoint_adaptation_at_start"] == 1.0
+        assert parameters["glucose_sensing_offset"] == 10.0
         assert parameters["beta_function_max"] == 1.2  # the run's own variables beside it
 
 
@@ -103,7 +103,7 @@ def test_a_shared_parameter_is_part_of_the_sweeps_identity_and_none_is_not(tmp_p
     ("shared", "expected"),
     [
         ("no_such_parameter = 1.0", "design.parameters.no_such_parameter: "),
-        ("setpoint_adaptation_at_start = 2.0", "design.parameters.setpoint_adaptation_at_start: 2 is outside the"),
+        ("glucose_sensing_offset = 100.0", "design.parameters.glucose_sensing_offset: 100 mg/dl is outside the"),
         ("beta_function_max = 2.0", "design.parameters.beta_function_max: variables[1] varies it too"),
     ],
 )
@@ -118,18 +118,18 @@ def test_a_named_cohort_brings_its_shared_parameters(tmp_path, monkeypatch):
     cohorts.mkdir()
     source = (load_module.COHORT_DIR / "prediabetic.toml").read_text()
     marker = "\n[[variables]]"
-    shared = "\n[parameters]\nsetpoint_adaptation_at_start = 1.0\n"
+    shared = "\n[parameters]\nglucose_sensing_offset = 10.0\n"
     (cohorts / "test_shared.toml").write_text(source.replace(marker, shared + marker, 1))
     (cohorts / "test_clash.toml").write_text(source.replace(marker, shared + marker, 1))
     monkeypatch.setattr(load_module, "COHORT_DIR", cohorts)
     text = COHORT_SWEEP_NAMED.replace("COHORT", "test_shared")
     loaded = load_sweep(write_sweep(tmp_path / "ok", text))
-    assert loaded.sweep.design.parameters == {"setpoint_adaptation_at_start": 1.0}
-    assert loaded.base_data["subject"]["parameters"]["setpoint_adaptation_at_start"] == 1.0
+    assert loaded.sweep.design.parameters == {"glucose_sensing_offset": 10.0}
+    assert loaded.base_data["subject"]["parameters"]["glucose_sensing_offset"] == 10.0
     clash = COHORT_SWEEP_NAMED.replace("COHORT", "test_clash").replace(
-        'cohort = "test_clash"', 'cohort = "test_clash"\nparameters = { setpoint_adaptation_at_start = 0.5 }'
+        'cohort = "test_clash"', 'cohort = "test_clash"\nparameters = { glucose_sensing_offset = 5.0 }'
     )
-    assert "design.parameters.setpoint_adaptation_at_start: the cohort 'test_clash' sets it already" in _error(
+    assert "design.parameters.glucose_sensing_offset: the cohort 'test_clash' sets it already" in _error(
         tmp_path / "clash", clash
     )
 

@@ -49,10 +49,7 @@ those who met the activity goal had 44 % lower incidence.
 glucose_setpoint plus any ``glucose_sensing_offset``): function at its cap cannot back off when sensitivity rises,
 so the gain goes into lower glucose (the validation case short_term_exercise_igt).
 
-``sensing`` (``--adaptation 0`` reproduces the measurements of 2026-12-04 afternoon, made on the cohort whose beta
-cells pushed against their reserve; since that evening the cohort's ``setpoint_adaptation_at_start`` is 1, which
-is the ``own`` row's rule built into the adapted start): both arms of the enrolled as shipped and again with
-``glucose_sensing_offset`` set: for each patient to
+``sensing``: both arms of the enrolled as shipped and again with ``glucose_sensing_offset`` set: for each patient to
 its own day-0 24-h mean glucose less glucose_setpoint (``own``, clipped to the parameter's range), a share of it
 (``own*0.5``: beta cells that hold half their excess), or one offset for all (``--offsets``). With its own offset a
 patient starts as shipped, at or just below its reserve (the adapted start solves against the warm-up's last day,
@@ -532,7 +529,7 @@ def cap(args) -> int:
             state[STATE_NAMES.index("beta_function_rel")] / scenario.parameters[Par.beta_function_max]
         )
         mean_glucose.append(float(result.daily.loc[CAP_DAY - 1, "mean_glucose_mg_dl"]))
-        set_points.append(float(compensation_setpoint.py_func(state, scenario.parameters)))
+        set_points.append(float(compensation_setpoint.py_func(scenario.parameters)))
     share, mean, set_point = np.array(share_of_reserve), np.array(mean_glucose), np.array(set_points)
     converted = np.array([sample in converters for sample in samples])
     print(f"Enrolled patients: {len(samples)} (the sweep clinic's rule), control arm, day {CAP_DAY}\n")
@@ -567,17 +564,12 @@ def sensing(args) -> int:
     samples, _ = enrolled_samples(args.results, patients, args.first)
     entry = load_parameter_table()["glucose_sensing_offset"]
     started = time.process_time()
-    # --adaptation: setpoint_adaptation_at_start for every row (default: the cohort's, models/cohorts/prediabetic.toml;
-    # 0 reproduces the cohort before 2026-12-04 evening, whose beta cells pushed against their reserve)
-    adaptation = {} if args.adaptation is None else {"setpoint_adaptation_at_start": args.adaptation}
     own = {}
     for sample in samples:
-        scenario = patients.scenario(sample, "control", parameters=adaptation)
+        scenario = patients.scenario(sample, "control")
         day_0 = float(simulate(scenario, progress=False, until_day=1).daily.loc[0, "mean_glucose_mg_dl"])
         own[sample] = min(max(day_0 - float(scenario.parameters[Par.glucose_setpoint]), entry.low), entry.high)
     print(f"Enrolled patients rerun: {len(samples)} (both arms; the sweep clinic's rule)")
-    if adaptation:
-        print(f"- setpoint_adaptation_at_start = {args.adaptation:g} for every row")
     print(f"- their own offsets (day-0 mean glucose - set point): median {np.median(list(own.values())):.1f} mg/dl\n")
     print(
         "| glucose_sensing_offset | control onsets | control per 100 py | lifestyle onsets | lifestyle per 100 py"
@@ -596,7 +588,7 @@ def sensing(args) -> int:
         for sample in samples:
             offset = own_share(variant) * own[sample] if variant.startswith("own") else float(variant.split()[0])
             for arm in onsets:
-                scenario = patients.scenario(sample, arm, parameters={"glucose_sensing_offset": offset, **adaptation})
+                scenario = patients.scenario(sample, arm, parameters={"glucose_sensing_offset": offset})
                 if arm == "control":
                     insulin["day 0"].append(ogtt_insulin(run_protocol(SCREENING_OGTT_PROTOCOL, scenario, day=0)))
                 result = simulate(scenario, progress=False, state_days=(year_1,))
@@ -673,12 +665,6 @@ def main(argv: list[str] | None = None) -> int:
                 default="own",
                 help="offsets to try (mg/dl, 'own', or a share of it, 'own*0.5'; comma-separated; 'none': the"
                 " shipped row only)",
-            )
-            p.add_argument(
-                "--adaptation",
-                type=float,
-                default=None,
-                help="setpoint_adaptation_at_start for every row (default: the cohort's; 0: the cohort before it)",
             )
         if name == "decline":
             p.add_argument("--extra-drift", default="-0.022,-0.05", help="yearly fractions added to each drift")

@@ -524,12 +524,13 @@ def _cohort_sweep_data(problem: PopulationProblem, name: str, seed: int, samples
             "kind": "cohort",
             "samples": int(samples),
             "correlation": [[float(c) for c in row] for row in np.asarray(correlation, float)],
-            # the cohort's shared parameters (the target file's): every library and check run has them
-            "parameters": dict(problem.parameters),
         },
         "variables": [{k: v[k] for k in VARIABLE_KEYS if k in v} for v in variables],
         "arms": [reference_arm],
     }
+    if problem.parameters:  # the cohort's shared parameters (the target file's): every library and check run has
+        # them; left out when there are none, so the libraries cached before they existed keep their names
+        sweep["design"]["parameters"] = dict(problem.parameters)
     if "outputs" in data:
         sweep["outputs"] = data["outputs"]
     return sweep

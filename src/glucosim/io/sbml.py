@@ -67,7 +67,6 @@ FAST_STATES = (
     "post_exercise_sensitivity",
     "glucose_mean_mg_dl",
     "insulin_mean_pmol_l",
-    "beta_setpoint_adaptation_mg_dl",
 )
 """States integrated in the exported model; every other dynamic state is a constant there."""
 FROZEN_STATES = (
@@ -255,7 +254,6 @@ RATES = {
     "- post_exercise_sensitivity / (post_exercise_sensitivity_time * 60)",
     "glucose_mean_mg_dl": "(G - glucose_mean_mg_dl) / (chronic_filter_time * 1440)",
     "insulin_mean_pmol_l": "(I - insulin_mean_pmol_l) / (chronic_filter_time * 1440)",
-    "beta_setpoint_adaptation_mg_dl": "0",  # set by the adapted start (initial_state), constant during a run
 }
 EXPORTED_DRIVERS = (
     "clock_shift_h",
@@ -384,7 +382,7 @@ def _slow_rates() -> dict[str, str]:
         "/ 1440",
         "liver_fat_pct": "slow_dynamics_on * (liver_fat_inflow - liver_fat_outflow) / 1440",
         # helpers (assignment rules, listed here so they follow the fast model's)
-        "@compensation_setpoint": "glucose_setpoint + glucose_sensing_offset + beta_setpoint_adaptation_mg_dl",
+        "@compensation_setpoint": "glucose_setpoint + glucose_sensing_offset",
         "@beta_drive": "(glucose_mean_mg_dl - compensation_setpoint) / compensation_setpoint",
         "@toxicity": "piecewise(0, glucose_mean_mg_dl <= compensation_setpoint, "
         "1 / (1 + ((glucotoxicity_threshold - glucose_setpoint) / (glucose_mean_mg_dl - compensation_setpoint)) "

@@ -163,15 +163,6 @@ STATE_TABLE: tuple[StateSpec, ...] = (
     dynamic("insulin_mean_pmol_l", "pmol/l", _PMOL, "running (about daily) mean plasma insulin"),
     dynamic("beta_mass_rel", "1", _REL, "beta-cell mass relative to healthy", slow=True),
     dynamic("beta_function_rel", "1", _REL, "beta-cell secretory function relative to healthy", slow=True),
-    # constant during a run (its derivative is 0 with slow dynamics on or off), so not flagged slow: the flag means
-    # "frozen by slow_dynamics_on" (tests/test_state_table.py), and the envelope finds the slow states so
-    dynamic(
-        "beta_setpoint_adaptation_mg_dl",
-        "mg/dl",
-        _MG_KG,
-        "rise of the beta cells' compensation set point they have adapted to (Weir & Bonner-Weir's stable stage 2): "
-        "set by the adapted start (setpoint_adaptation_at_start), constant after",
-    ),
     dynamic(
         "drift_log_liver", "1", _REL, "accumulated log-change of hepatic sensitivity from scenario drift", slow=True
     ),

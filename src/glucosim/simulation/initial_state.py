@@ -180,7 +180,7 @@ def initial_state(program: ScenarioProgram) -> np.ndarray:
         return warm_up(program, y, schedule=schedule)[0]
 
     # the subject's own set point (a glucose-sensing offset raises it); the kernel's Python body, as above
-    setpoint = float(compensation_setpoint.py_func(y, p))
+    setpoint = float(compensation_setpoint.py_func(p))
     tried: dict[float, tuple[np.ndarray, float, float]] = {}
 
     def trial_warm_up(function: float) -> tuple[np.ndarray, float, float]:
@@ -198,13 +198,8 @@ def initial_state(program: ScenarioProgram) -> np.ndarray:
     highest = float(p[Par.beta_function_max])
     lowest = LOWEST_START_FUNCTION
     if excess(highest) > 0.0:
-        # the reserve cannot hold the set point: start at the cap, with the cells adapted to hold the share
-        # setpoint_adaptation_at_start of the glucose they start at (Weir & Bonner-Weir's stable stage 2); the
-        # warm-up freezes the slow states, so the adaptation does not change the start, only what follows
-        start = trial_warm_up(highest)[0].copy()
-        start[St.beta_setpoint_adaptation_mg_dl] += p[Par.setpoint_adaptation_at_start] * excess(highest)
-        return start
-    if excess(lowest) < 0.0:
+        function = highest  # the reserve cannot hold the set point: start at the cap
+    elif excess(lowest) < 0.0:
         function = lowest
     else:
         function = brentq(excess, lowest, highest, xtol=1e-6)
