@@ -855,8 +855,8 @@ def test_regenerating_the_report_keeps_its_hand_written_tail(tmp_path):
 
 
 def test_parameters_every_patient_shares_reach_the_library_the_check_and_the_cohort_file(tmp_path):
-    """A target file's [parameters] (with its reason): set on every library and check run, written into the cohort
-    file as its [parameters] and named in its header; without the reason the file is refused."""
+    """A target file's [parameters] (with its reason): set on every library run, written into the cohort file as its
+    [parameters] and named in its header; without the reason the file is refused."""
     import tomllib
 
     from glucosim.errors import CalibrationError
@@ -870,9 +870,10 @@ def test_parameters_every_patient_shares_reach_the_library_the_check_and_the_coh
     shared.write_text(text.replace(anchor, "\n" + reason + table + anchor, 1))
     problem = population.load_population_targets(shared)
     assert problem.parameters == {"glucose_sensing_offset": 10.0}
-    for loaded in (population.library_sweep(problem), population.check_sweep(problem)):
-        assert loaded.sweep.design.parameters == problem.parameters
-        assert loaded.base_data["subject"]["parameters"]["glucose_sensing_offset"] == 10.0
+    library = population.library_sweep(problem)
+    assert library.sweep.design.parameters == problem.parameters
+    assert library.base_data["subject"]["parameters"]["glucose_sensing_offset"] == 10.0
+    # the check draws the cohort file as it is (written by the fit with these, shipped without: the next test)
     fit, check = _fit_and_check(7.0)
     fit.problem = problem
     source = population.cohort_text(fit, "cmd", check)
@@ -884,3 +885,25 @@ def test_parameters_every_patient_shares_reach_the_library_the_check_and_the_coh
     unexplained.write_text(text.replace(anchor, "\n" + table + anchor, 1))
     with pytest.raises(CalibrationError, match="parameters_source"):
         population.load_population_targets(unexplained)
+
+
+def test_the_check_draws_the_cohort_files_shared_parameters_and_a_bad_one_is_refused(tmp_path, monkeypatch):
+    """The check simulates the cohort file as the trial sweep draws it: with the file's own [parameters] (not the
+    target file's); a [parameters] entry that is not a number is refused by name."""
+    from glucosim.errors import CalibrationError
+
+    source = population.cohort_path("prediabetic").read_text()
+    cohort = tmp_path / "prediabetic.toml"
+    cohort.write_text(
+        source.replace("\n[[variables]]", "\n[parameters]\nglucose_sensing_offset = 5.0\n\n[[variables]]", 1)
+    )
+    monkeypatch.setattr(population, "cohort_path", lambda name: cohort)
+    problem = population.load_population_targets()
+    assert problem.parameters == {}  # the shipped target file shares none
+    assert population.check_sweep(problem).sweep.design.parameters == {"glucose_sensing_offset": 5.0}
+    text = population.DEFAULT_TARGETS.read_text()
+    anchor = "\n# The library of virtual patients the fit reweights"
+    bad = tmp_path / "dpp_bad.toml"
+    bad.write_text(text.replace(anchor, '\n[parameters]\nglucose_sensing_offset = "ten"\n' + anchor, 1))
+    with pytest.raises(CalibrationError, match="parameters.glucose_sensing_offset: a number"):
+        population.load_population_targets(bad)

@@ -111,6 +111,15 @@ def test_a_bad_shared_parameter_is_refused_naming_it(tmp_path, shared, expected)
     assert expected in _error(tmp_path, _with_shared(f"\n[design.parameters]\n{shared}\n"))
 
 
+def test_a_shared_parameter_also_set_by_a_subject_field_variable_is_refused(tmp_path):
+    text = _with_shared("\n[design.parameters]\nbeta_function_max = 2.0\n").replace(
+        'parameter = "beta_function_max"\nunit = "1"', 'field = "subject.beta_cell_reserve"'
+    )
+    assert "design.parameters.beta_function_max: variables[1] varies it too (only one of them would act" in _error(
+        tmp_path, text
+    )
+
+
 def test_a_named_cohort_brings_its_shared_parameters(tmp_path, monkeypatch):
     import glucosim.sweep.load as load_module
 

@@ -169,7 +169,7 @@ class PopulationProblem:
     refine_spread_factor: float = 1.25
     parameters: dict[str, float] = dataclass_field(default_factory=dict)
     """Parameter-table entries every patient of the cohort shares (not drawn, not fitted): the target file's
-    ``[parameters]``, written into the cohort file, and set on every library and check run."""
+    ``[parameters]``, set on every library run and written into the cohort file (whose check draws them)."""
     parameters_source: str = ""
     """Why those values (the target file's ``parameters_source``), for the cohort file's header."""
 
@@ -241,7 +241,7 @@ def load_population_targets(path: Path | str = DEFAULT_TARGETS) -> PopulationPro
         not_adopted_because=str(data.get("not_adopted_because", "")),
         refine_samples=int(library.get("refine_samples", 0)),
         refine_spread_factor=float(library.get("refine_spread_factor", 1.25)),
-        parameters={str(k): float(v) for k, v in data.get("parameters", {}).items()},
+        parameters=_shared_parameters(path, data.get("parameters", {})),
         parameters_source=str(data.get("parameters_source", "")),
     )
     if problem.parameters and len(problem.parameters_source) < 40:
@@ -265,6 +265,22 @@ def load_population_targets(path: Path | str = DEFAULT_TARGETS) -> PopulationPro
         if entry.field not in allowed:
             _fail(path, f"{entry.variable}.{entry.field}: a {variable['distribution']} variable has {allowed}")
     return problem
+
+
+def _shared_parameters(path: Path, table) -> dict[str, float]:
+    """The target file's [parameters] as numbers; each is checked against the parameter table when a sweep loads."""
+    if not isinstance(table, dict):
+        _fail(path, f"parameters: a table of parameter-table names and numbers (got {table!r})")
+    shared = {}
+    for name, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            _fail(
+                path,
+                f"parameters.{name}: a number (got {value!r}; a key written after the [parameters] header belongs "
+                "to that table: put parameters_source above it)",
+            )
+        shared[str(name)] = float(value)
+    return shared
 
 
 # ---------------------------------------------------------------------------------------------- the cohort
@@ -504,9 +520,18 @@ def mixture_log_proposal(
 VARIABLE_KEYS = ("parameter", "field", "unit", "distribution", "median", "gsd", "mean", "sd", "bounds")
 
 
-def _cohort_sweep_data(problem: PopulationProblem, name: str, seed: int, samples: int, variables, correlation):
+def _cohort_sweep_data(
+    problem: PopulationProblem,
+    name: str,
+    seed: int,
+    samples: int,
+    variables,
+    correlation,
+    shared: dict[str, float],
+):
     """A cohort sweep of the trial sweep's control arm (its first arm, as written, with its changes), over
-    ``follow_up_years``, with explicit variables and correlation (so its hash holds their values)."""
+    ``follow_up_years``, with explicit variables and correlation (so its hash holds their values), and the
+    parameters every patient shares: ``shared`` (the cohort's) with the trial sweep's own ``design.parameters``."""
     from glucosim._toml import read_toml_file
     from glucosim.errors import SweepError
 
@@ -528,9 +553,13 @@ def _cohort_sweep_data(problem: PopulationProblem, name: str, seed: int, samples
         "variables": [{k: v[k] for k in VARIABLE_KEYS if k in v} for v in variables],
         "arms": [reference_arm],
     }
-    if problem.parameters:  # the cohort's shared parameters (the target file's): every library and check run has
-        # them; left out when there are none, so the libraries cached before they existed keep their names
-        sweep["design"]["parameters"] = dict(problem.parameters)
+    trial_shared = dict(data.get("design", {}).get("parameters", {}))
+    both = sorted(set(trial_shared) & set(shared))
+    if both:
+        _fail(problem.sweep, f"design.parameters.{both[0]}: the cohort {problem.cohort!r} sets it already")
+    if shared or trial_shared:  # left out when there are none, so the libraries cached before they existed keep
+        # their names
+        sweep["design"]["parameters"] = {**trial_shared, **shared}
     if "outputs" in data:
         sweep["outputs"] = data["outputs"]
     return sweep
@@ -548,6 +577,7 @@ def library_sweep_data(problem: PopulationProblem, stage: LibraryStage | None = 
         stage.samples,
         proposal_variables(problem, list(stage.centre), stage.spread_factor),
         correlation,
+        problem.parameters,  # the target file's: the cohort file to be written will carry them
     )
     # the library's identity is what defines its runs (not the sweep file's comments or other arms)
     return library, "# population library\n" + repr(library)
@@ -664,6 +694,7 @@ def check_sweep_data(problem: PopulationProblem) -> tuple[dict, str]:
         sweep["design"]["samples"],
         variables,
         correlation,
+        {str(k): float(v) for k, v in data.get("parameters", {}).items()},  # the cohort file's, as the sweep draws it
     )
     return check, "# population check\n" + repr(check)
 

@@ -271,7 +271,7 @@ def _same_parameter_twice(loaded: LoadedSweep) -> None:
             _fail(
                 loaded.source,
                 f"design.parameters.{name}",
-                f"variables[{parameters[name]}] varies it too (the shared value would not act); give it once",
+                f"variables[{parameters[name]}] varies it too (only one of them would act, silently); give it once",
             )
 
 
@@ -391,9 +391,10 @@ def _check_outputs(loaded: LoadedSweep) -> None:
 
 def _base_data(sweep: Sweep, data: dict) -> dict:
     data.pop("clinic", None)  # clinic visits are not part of sweep outputs
-    if sweep.design.parameters:  # shared by every run: the base subject's, before each run's variables
-        subject = data.setdefault("subject", {})
-        subject["parameters"] = {**subject.get("parameters", {}), **sweep.design.parameters}
+    subject = data.setdefault("subject", {}) if sweep.design.parameters else None
+    if isinstance(subject, dict):  # shared by every run: the base subject's, before each run's variables (a subject
+        # that is not a table is the scenario check's to refuse)
+        subject["parameters"] = {**(subject.get("parameters") or {}), **sweep.design.parameters}
     if sweep.duration_years is not None:
         for key in ("duration_years", "duration_days", "duration_hours"):
             data.pop(key, None)
