@@ -268,7 +268,8 @@ def load_population_targets(path: Path | str = DEFAULT_TARGETS) -> PopulationPro
 
 
 def _shared_parameters(path: Path, table) -> dict[str, float]:
-    """The target file's [parameters] as numbers; each is checked against the parameter table when a sweep loads."""
+    """A target or cohort file's [parameters] as numbers; each is checked against the parameter table when a sweep
+    loads."""
     if not isinstance(table, dict):
         _fail(path, f"parameters: a table of parameter-table names and numbers (got {table!r})")
     shared = {}
@@ -694,7 +695,9 @@ def check_sweep_data(problem: PopulationProblem) -> tuple[dict, str]:
         sweep["design"]["samples"],
         variables,
         correlation,
-        {str(k): float(v) for k, v in data.get("parameters", {}).items()},  # the cohort file's, as the sweep draws it
+        _shared_parameters(
+            cohort_path(problem.cohort), data.get("parameters", {})
+        ),  # the file's, as the sweep draws it
     )
     return check, "# population check\n" + repr(check)
 
@@ -1441,7 +1444,7 @@ def _cohort_summary(problem: PopulationProblem, variables: list[dict], correlati
         if not correlation or all(c == 0.0 for j, c in enumerate(correlation[k]) if j != k)
     ]
     about = problem.description[:1].lower() + problem.description[1:]
-    text = (
+    return (
         f"A virtual cohort of {about} Fitted to the {problem.title} (`source` says whether the fit is adopted,"
         f" and why): {', '.join(free)}."
         + (f" Set from the data: {', '.join(fixed)}." if fixed else "")
@@ -1455,7 +1458,6 @@ def _cohort_summary(problem: PopulationProblem, variables: list[dict], correlati
             else ""
         )
     )
-    return text
 
 
 def _wrapped_comment(text: str, width: int = 78) -> list[str]:

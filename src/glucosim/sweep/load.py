@@ -136,13 +136,13 @@ def _check_shared_parameters(source: str, where: str, parameters: dict[str, floa
         except ParameterError as exc:
             _fail(source, f"{where}.{name}", str(exc))
         if not row.low <= value <= row.high:
-            unit = "" if row.unit == DIMENSIONLESS else f" {row.unit}"
-            _fail(
-                source,
-                f"{where}.{name}",
-                f"{value:g}{unit} is outside the plausible range [{row.low:g}, {row.high:g}]{unit} "
-                f"(source: {row.source})",
-            )
+            _fail(source, f"{where}.{name}", _outside_range(row, value))
+
+
+def _outside_range(row, value: float) -> str:
+    """Why ``value`` is refused for the parameter-table entry ``row``: its plausible range, with its unit and source."""
+    unit = "" if row.unit == DIMENSIONLESS else f" {row.unit}"
+    return f"{value:g}{unit} is outside the plausible range [{row.low:g}, {row.high:g}]{unit} (source: {row.source})"
 
 
 def _check_sampling(source: str, index: int, variable: Variable, kind: str) -> None:
@@ -175,13 +175,7 @@ def _check_parameter(source: str, index: int, variable: Variable) -> None:
         numbers.append(variable.median)
     outside = [value for value in numbers if not row.low <= value <= row.high]
     if outside:
-        unit = "" if row.unit == DIMENSIONLESS else f" {row.unit}"
-        _fail(
-            source,
-            f"variables[{index}] ({variable.parameter})",
-            f"{outside[0]:g}{unit} is outside the plausible range [{row.low:g}, {row.high:g}]{unit} "
-            f"(source: {row.source})",
-        )
+        _fail(source, f"variables[{index}] ({variable.parameter})", _outside_range(row, outside[0]))
 
 
 def _probe_value(variable: Variable) -> float:
@@ -415,6 +409,8 @@ def parse_sweep(data: dict, source: str, text: str = "") -> LoadedSweep:
             f"a screening enrols patients of a cohort: it needs design.kind = 'cohort' (got '{sweep.design.kind}'; "
             "the other designs need every design point)",
         )
+    # the sweep's own shared parameters; a named cohort's are checked against its file as it loads
+    _check_shared_parameters(source, "design.parameters", sweep.design.parameters)
     if sweep.design.kind == "cohort" and sweep.design.cohort is not None:
         if sweep.variables:
             _fail(source, "variables", "a named cohort brings its own variables; remove them or the cohort name")
@@ -442,7 +438,6 @@ def parse_sweep(data: dict, source: str, text: str = "") -> LoadedSweep:
                 _fail(source, f"variables[{index}].field", str(exc))
     if sweep.design.correlation is not None:
         _check_correlation(source, sweep.design.correlation, len(sweep.variables))
-    _check_shared_parameters(source, "design.parameters", sweep.design.parameters)
 
     base_path = (Path(source).parent / sweep.base_scenario).resolve()
     try:
