@@ -19,11 +19,13 @@ for ``decompose``, the control converters).
 ``protocol``: the DPP diagnosed diabetes by a fasting glucose >= 126 mg/dl every 6 months (140 until the ADA's
 1997 criteria) or a 2-h glucose >= 200 mg/dl on the yearly 75-g OGTT, each confirmed by a repeat test within
 ~6 weeks (Knowler 2002 NEJM 346:393); 87 % of confirmed cases triggered on the 2-h glucose (Christophi 2013,
-J Diabetes Complications 27:150, abstract read). The sweep's clinic (``glucosim.analysis.sweep.clinic``) cannot
-run a follow-up OGTT (the sweep keeps no state after day 0) and uses HbA1c >= 6.5 % in its place. Here each
+J Diabetes Complications 27:150, abstract read). Since 2026-12-04 (evening) the shipped sweep runs that OGTT
+itself (``outputs.yearly_ogtt``) and its clinic (``glucosim.analysis.sweep.clinic``) diagnoses by the DPP's rule;
+a sweep without it uses HbA1c >= 6.5 % in its place. Here each
 patient is simulated with its states at the yearly visits and 42 days later kept, the shipped ``ogtt_75g``
-protocol is run on them, and three rules are applied to the same noisy tests: the sweep's clinic (fasting
-glucose or HbA1c), the DPP's (fasting glucose or 2-h glucose; no HbA1c), and both. The 2-h glucose carries the
+protocol is run on them, and three rules are applied to the same noisy tests: the clinic without the yearly
+OGTT (fasting glucose or HbA1c), the DPP's (fasting glucose or 2-h glucose; no HbA1c: the clinic's rule with
+it, the same draws), and both. The 2-h glucose carries the
 clinic's within-person CV (12.7 %), from its own random stream per patient (the same draws in every arm).
 
 ``dose``: the control arm with the lifestyle arm's calorie cut alone, every patient at one fixed diet adherence
@@ -103,6 +105,7 @@ from glucosim.analysis.sweep.dpp import (
     require_finished,
 )
 from glucosim.physiology.units import DAYS_PER_YEAR
+from glucosim.sweep.visits import yearly_ogtt_days
 
 SWEEP = Path(__file__).resolve().parents[1] / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
 FOLLOW_UP_YEARS = 3.0
@@ -167,9 +170,8 @@ def screen_two_hour(patients: Patients, sample: int) -> float:
 
 
 def ogtt_days(n_days: int) -> list[int]:
-    """The yearly visits (every second visit of ``clinic.visit_days``) and their confirmation days."""
-    days = [d for k, d in enumerate(visit_days(n_days)) if k > 0 and k % 2 == 0]
-    return sorted({min(x, n_days - 1) for d in days for x in (d, d + CONFIRMATION_DAYS)})
+    """The yearly visits and their confirmation days (``glucosim.sweep.visits``, as the sweep's runs keep them)."""
+    return sorted({day for pair in yearly_ogtt_days(n_days) for day in pair})
 
 
 def dpp_rule(

@@ -1510,6 +1510,8 @@ def _timing_text(timing: tuple[float, float, int]) -> str:
 def report_markdown(fit: PopulationFit, runtime_s: float | None = None, check: CheckResult | None = None) -> str:
     """The fit as a Markdown page: method, library and effective sample size, fitted values with their local SD,
     each target against its reweighted value, those not reached, the direct check, the runtime."""
+    from glucosim.analysis.sweep.clinic import follow_up_text
+
     problem = fit.problem
     relative = problem.path.name
     errors = fit.errors or {}
@@ -1533,13 +1535,9 @@ def report_markdown(fit: PopulationFit, runtime_s: float | None = None, check: C
         " and return to normal are what a virtual DPP clinic sees of each patient's daily course"
         " (`glucosim.analysis.sweep.clinic`): a staged screening as the DPP's (a preliminary fasting glucose of"
         " 95-125 mg/dl, then a 75-g OGTT at the eligibility visit, run on the patient's day-0 state: its fasting"
-        " glucose in that window and its 2-h glucose at impaired glucose tolerance, 140-199 mg/dl),"
-        " fasting glucose every 6 months and HbA1c every year, each test off the true value by its within-person"
-        " variability (CV 5.7 % and 3.6 %, Selvin 2007 Arch Intern Med 167:1545; the 2-h glucose 12.7 %, Diabetes"
-        " Care 1998 21:336; the patient's own draws), diabetes"
-        " confirmed by a repeat test, return to normal at a yearly visit (fasting glucose < 100 mg/dl and HbA1c"
-        " < 5.7 %, HbA1c standing in for the follow-up's yearly OGTT). `scipy.optimize.least_squares` (bounded"
-        " trust-region)"
+        " glucose in that window and its 2-h glucose at impaired glucose tolerance, 140-199 mg/dl, CV 12.7 %),"
+        f" then {follow_up_text(library_sweep(problem).sweep.outputs.yearly_ogtt)}."
+        " `scipy.optimize.least_squares` (bounded trust-region)"
         " minimises the targets' residuals in units of their spread. Standard errors of the reweighted statistics:"
         f" {BOOTSTRAP_REPLICATES} bootstrap resamples of the library at the fit. **The check:** the cohort file as"
         " written is simulated directly, as the shipped trial sweep draws it (its seed, its sample count, its"

@@ -48,14 +48,16 @@ def identity_json(sweep: Sweep) -> str:
     """The resolved sweep as JSON, for the hashes that tie a results folder to its sweep.
 
     A field added to the sweep format with an inert default is left out while it holds that default, so folders
-    written before the field existed keep their hashes (resume, growth): today ``adherence_correlation`` and
-    ``design.parameters``.
+    written before the field existed keep their hashes (resume, growth): today ``adherence_correlation``,
+    ``design.parameters`` and ``outputs.yearly_ogtt``.
     """
     exclude: dict = {}
     if all(arm.adherence_correlation is None for arm in sweep.arms):
         exclude["arms"] = {"__all__": {"adherence_correlation"}}
     if not sweep.design.parameters:
         exclude["design"] = {"parameters"}
+    if not sweep.outputs.yearly_ogtt:
+        exclude["outputs"] = {"yearly_ogtt"}
     return sweep.model_dump_json(exclude=exclude or None)
 
 
@@ -95,6 +97,11 @@ class LoadedSweep:
     def n_years(self) -> int:
         """Whole years in each run (yearly outputs run 0..n_years)."""
         return whole_years(self._base_days)
+
+    @property
+    def n_days(self) -> int:
+        """Days in each run (the arms change what happens, not how long)."""
+        return self._base_days
 
     @property
     def run_years(self) -> float:

@@ -231,6 +231,13 @@ class Outputs(_Strict):
 
     yearly: tuple[str, ...] = Field(default=DEFAULT_YEARLY_OUTPUTS, description="yearly markers to keep")
     daily: tuple[str, ...] = Field(default=(), description="daily-table columns to keep for every day (large)")
+    yearly_ogtt: bool = Field(
+        default=False,
+        description="run a 75-g OGTT on the morning of each of the trial clinic's yearly visits and 6 weeks later "
+        "(its repeat test), on the run's own state, and keep the true 2-h glucose "
+        "(columns ogtt_y<year>_two_hour_glucose_mg_dl and ogtt_y<year>_repeat_two_hour_glucose_mg_dl; "
+        "glucosim.sweep.visits): the virtual DPP clinic then diagnoses by the DPP's own rule",
+    )
 
     @model_validator(mode="after")
     def _check(self):

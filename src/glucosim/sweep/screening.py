@@ -50,6 +50,7 @@ from glucosim.analysis.markers import (  # the ADA thresholds' one definition (s
 )
 from glucosim.errors import raise_if_interrupted
 from glucosim.sweep.schema import ScreeningRule
+from glucosim.sweep.visits import OGTT_PROTOCOL
 from glucosim.sweep.worker import STATUS_SCREENED_OUT as STATUS_SCREENED_OUT  # re-exported: a run not simulated
 
 SCREENING_RULES = typing.get_args(ScreeningRule)
@@ -65,8 +66,8 @@ SCREENING_FASTING_GLUCOSE_MG_DL = (95.0, 125.0)
 """The DPP's fasting-glucose eligibility window (Knowler et al. 2002)."""
 SCREENING_TWO_HOUR_GLUCOSE_MG_DL = (TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL, TWO_HOUR_GLUCOSE_DIABETES_MG_DL)
 """The DPP's 2-h eligibility window, impaired glucose tolerance: 140 <= 2-h glucose < 200 mg/dl (140-199)."""
-SCREENING_OGTT_PROTOCOL = "ogtt_75g"
-"""The eligibility visit's test: the shipped 75-g OGTT (protocols/ogtt_75g.toml; 2-h glucose at 120 min)."""
+SCREENING_OGTT_PROTOCOL = OGTT_PROTOCOL
+"""The eligibility visit's test: the clinic's OGTT (``glucosim.sweep.visits``), the shipped 75-g OGTT."""
 CLINIC_SEED = 20020207
 """Seed of the tests' variability (with the sample number): the same draws in every arm and every rerun."""
 DRAWS_PER_VISIT = 4
@@ -100,6 +101,13 @@ def visit_draws(sample: int, n_visits: int, settings: ClinicSettings = ClinicSet
     """The patient's test draws, one row of ``DRAWS_PER_VISIT`` per visit (row 0: the screening). A row does not
     depend on how many visits follow it, so the screening sees the same draws as the whole follow-up."""
     return np.random.default_rng((settings.seed, int(sample))).standard_normal((n_visits, DRAWS_PER_VISIT))
+
+
+def ogtt_draws(sample: int, n_visits: int, settings: ClinicSettings = ClinicSettings()) -> np.ndarray:
+    """The patient's draws for the follow-up's OGTTs, one row per visit (the test, its repeat): a stream of
+    their own (seed, sample, 3), so a clinic with the yearly OGTT sees the same fasting glucose and HbA1c draws
+    as one without it (the screening OGTT's is stream 2)."""
+    return np.random.default_rng((settings.seed, int(sample), 3)).standard_normal((n_visits, 2))
 
 
 def screening_visit(

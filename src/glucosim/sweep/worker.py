@@ -16,6 +16,7 @@ import numpy as np
 from glucosim.analysis import markers
 from glucosim.errors import GlucosimError, raise_if_interrupted
 from glucosim.physiology.units import DAYS_PER_YEAR
+from glucosim.sweep import visits
 
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
@@ -100,6 +101,25 @@ def _outputs(result, yearly_markers, n_years: int) -> dict:
     return row
 
 
+def _yearly_ogtts(scenario, result, n_days: int) -> dict:
+    """The true 2-h glucose of the clinic's yearly OGTTs and their repeats, each on the run's state at that
+    midnight (kept and, under envelope following, simulated: ``run_one``'s landing days). A test the model
+    refuses raises, and the run is recorded as failed: a clinic that silently skips a visit would miss diagnoses."""
+    from glucosim.clinic.runner import run_protocol
+    from glucosim.scenario.protocol import load_protocol
+
+    protocol = load_protocol(visits.OGTT_PROTOCOL)
+    two_hour: dict[int, float] = {}
+    row = {}
+    for year, days in enumerate(visits.yearly_ogtt_days(n_days), start=1):
+        for repeat, day in zip((False, True), days):
+            if day not in two_hour:  # a repeat clamped to the last day is the same test as that day's visit
+                test = run_protocol(protocol, scenario, day=day, state=result.midnight_states[day])
+                two_hour[day] = float(test.indices["two_hour_glucose_mg_dl"])
+            row[visits.ogtt_column(year, repeat)] = two_hour[day]
+    return row
+
+
 def result_columns(loaded, n_years: int) -> list[str]:
     """Every column of a chunk, in order, so chunks with only failed runs have the same schema."""
     from glucosim.analysis.markers import CROSSINGS
@@ -119,6 +139,8 @@ def result_columns(loaded, n_years: int) -> list[str]:
     columns += ["prediabetes_onset_day", "diabetes_onset_day", "years_to_diabetes"]
     for year in range(n_years + 1):
         columns += [yearly_column(year, marker) for marker in (*loaded.sweep.outputs.yearly, "stage")]
+    if loaded.sweep.outputs.yearly_ogtt:
+        columns += visits.ogtt_columns(len(visits.yearly_ogtt_days(loaded.n_days)))
     return columns + ["rhs_evaluations", *TIMING_COLUMNS]
 
 
@@ -140,8 +162,17 @@ def run_one(loaded, spec: RunSpec, n_years: int) -> tuple[dict, object]:
     try:
         data = run_scenario_data(loaded, arm, values)
         scenario = parse_scenario(data, source=f"{loaded.source} (run {spec.run_id}, arm '{arm.name}')")
-        result = simulate(scenario, progress=False)
+        n_days = scenario.scenario.n_days
+        # the yearly OGTTs need the visit days' states, simulated (not interpolated) under envelope following
+        ogtt_days = (
+            tuple(sorted({day for pair in visits.yearly_ogtt_days(n_days) for day in pair}))
+            if loaded.sweep.outputs.yearly_ogtt
+            else ()
+        )
+        result = simulate(scenario, progress=False, state_days=ogtt_days, landing_days=ogtt_days)
         row.update(_outputs(result, loaded.sweep.outputs.yearly, n_years))
+        if ogtt_days:
+            row.update(_yearly_ogtts(scenario, result, n_days))
         verdict = verdict_of_summary(result.summary)
         if verdict.plausible:
             row.update(status=STATUS_OK, error=None)

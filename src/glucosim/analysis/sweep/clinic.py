@@ -32,20 +32,24 @@ What the clinic here does with a sweep's daily fasting glucose and HbA1c:
   fasting glucose is in the window, the visit's tests put the patient at the
   ADA's prediabetes stage (fasting glucose >= 100 or HbA1c 5.7-6.4 %), and the
   HbA1c is below 6.5 %;
-- every 6 months a fasting glucose; every year also an HbA1c;
-- diabetes: a fasting glucose >= 126 mg/dl, or (yearly) an HbA1c >= 6.5 %,
-  each confirmed by the same test 6 weeks later; the diagnosis day is the
-  first visit's;
+- every 6 months a fasting glucose; every year also an HbA1c, and the
+  OGTT's 2-h glucose when the sweep ran it (``outputs.yearly_ogtt``: the
+  runs keep each yearly visit's state and the state 6 weeks later, and run
+  the 75-g OGTT there; ``glucosim.sweep.visits`` holds the schedule);
+- diabetes, by the DPP's rule when the sweep ran the yearly OGTT: a fasting
+  glucose >= 126 mg/dl, or (yearly) a 2-h glucose >= 200 mg/dl, each
+  confirmed by the same test 6 weeks later; without it, HbA1c >= 6.5 %
+  (confirmed the same way) stands in for the 2-h criterion. The diagnosis
+  day is the first visit's, and ``diagnosis_test`` says which test found it;
 - return to normal regulation: at a yearly visit before any diagnosis, a
-  fasting glucose < 100 mg/dl and an HbA1c < 5.7 %.
+  fasting glucose < 100 mg/dl and a 2-h glucose < 140 mg/dl (Perreault
+  2012), or without the OGTT an HbA1c < 5.7 %.
 
-The sweep's runs keep no state after day 0, so the clinic runs the OGTT only
-at screening (day 0 needs no simulation: the state is the run's initial
-state); in the follow-up HbA1c stands in for the yearly OGTT's 2-h glucose,
-in the diagnosis (the 2-h >= 200 criterion) and in the return to normal (2-h
-< 140): that is a difference from the DPP's protocol, named here and in the
-reports (the sweep worker would have to keep the visit days' states and run
-the OGTT there; sweep/worker.py is not this module's).
+A sweep without ``outputs.yearly_ogtt`` keeps no state after day 0, so the
+clinic runs the OGTT only at screening (day 0 needs no simulation: the state
+is the run's initial state), and HbA1c stands in for the yearly OGTT, in the
+diagnosis and in the return to normal: a difference from the DPP's protocol,
+named here and in the reports. The shipped prevention sweep runs the OGTT.
 
 Each test is the true value times (1 + CV z), z standard normal, with the
 within-person coefficients of variation of Selvin et al. 2007 (Arch Intern
@@ -66,8 +70,9 @@ from glucosim.analysis.markers import (
     FASTING_GLUCOSE_PREDIABETES_MG_DL,
     HBA1C_DIABETES_PERCENT,
     HBA1C_PREDIABETES_PERCENT,
+    TWO_HOUR_GLUCOSE_DIABETES_MG_DL,
+    TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL,
 )
-from glucosim.physiology.units import DAYS_PER_YEAR
 
 # the screening visit's one definition (its tests, windows, variability and seed): the sweep screens with it before
 # simulating (a sweep file's [screening]), and the clinic here screens with it after an unscreened sweep
@@ -80,35 +85,38 @@ from glucosim.sweep.screening import (  # noqa: F401 - re-exported: the clinic's
     SCREENING_TWO_HOUR_GLUCOSE_MG_DL,
     TWO_HOUR_GLUCOSE_CV,
     ClinicSettings,
+    ogtt_draws,
     reference_scenario,
     screening_ogtt,
     screening_visit,
     visit_draws,
 )
 
+# the follow-up's schedule, defined once with the sweep's runs that keep the states its OGTTs need
+from glucosim.sweep.visits import (  # noqa: F401 - re-exported: the clinic's schedule
+    CONFIRMATION_DAYS,
+    OGTT_COLUMN_PREFIX,
+    VISITS_PER_YEAR,
+    YEARLY_EVERY_VISITS,
+    confirmation_day,
+    is_yearly,
+    ogtt_columns,
+    visit_days,
+)
+
 SCREENING_OGTT_FILE = "clinic_screening_ogtt.parquet"
 """Where a sweep directory keeps its screening OGTTs (sample, two_hour_glucose_mg_dl): computed once."""
-VISITS_PER_YEAR = 2
-"""Fasting glucose every 6 months (the DPP's semiannual visits)."""
-HBA1C_EVERY_VISITS = 2
-"""HbA1c (standing in for the annual OGTT) at every second visit: yearly."""
-CONFIRMATION_DAYS = 42
-"""A first elevated test is repeated about 6 weeks later (Knowler et al. 2002; Christophi et al. 2013)."""
 COLUMNS = (
     "screen_fasting_glucose_mg_dl",
     "screen_hba1c_percent",
     "screen_two_hour_glucose_mg_dl",
     "enrolled",
     "diagnosis_day",
+    "diagnosis_test",
     "normal_day",
 )
-
-
-def visit_days(n_days: int) -> list[int]:
-    """Day index of every visit (day 0 is the screening), within a run of ``n_days`` days."""
-    last = n_days - 1
-    n_visits = int(math.floor(last / (DAYS_PER_YEAR / VISITS_PER_YEAR) + 0.5)) + 1
-    return [min(int(round(k * DAYS_PER_YEAR / VISITS_PER_YEAR)), last) for k in range(n_visits)]
+DIAGNOSIS_TESTS = ("fasting", "two_hour", "hba1c")
+"""What ``diagnosis_test`` names (joined by '+' when two confirmed tests found it at the same visit)."""
 
 
 def clinic_course(
@@ -118,6 +126,7 @@ def clinic_course(
     settings: ClinicSettings = ClinicSettings(),
     screen_two_hour_mg_dl: float = math.nan,
     ogtt_screening: bool | None = None,
+    yearly_two_hour_mg_dl: np.ndarray | None = None,
 ) -> dict:
     """What the clinic sees of one run: screening values, enrolment, diagnosis day and first return to normal.
 
@@ -127,16 +136,30 @@ def clinic_course(
         screen_two_hour_mg_dl: the true 2-h glucose of the eligibility visit's OGTT (NaN: no OGTT, HbA1c stands in).
         ogtt_screening: whether the clinic screened with the OGTT; then a NaN 2-h glucose (a refused test) is not
             enrolled instead of falling back on HbA1c. Default: whether ``screen_two_hour_mg_dl`` is finite.
+        yearly_two_hour_mg_dl: the true 2-h glucose of each yearly OGTT and of its repeat 6 weeks later, one row
+            (visit, repeat) per year, year 1 first (``visits.yearly_ogtt_days``); None: no yearly OGTT, HbA1c
+            stands in for it.
     """
     n = len(fasting_mg_dl)
     days = visit_days(n)
     z = visit_draws(sample, len(days), settings)
+    with_ogtt = yearly_two_hour_mg_dl is not None
+    if with_ogtt:
+        z_ogtt = ogtt_draws(sample, len(days), settings)
+        yearly_two_hour = np.asarray(yearly_two_hour_mg_dl, dtype=float).reshape(-1, 2)  # (visit, repeat) a year
 
     def fasting(k: int, column: int, day: int) -> float:
         return float(fasting_mg_dl[min(day, n - 1)]) * (1.0 + settings.fasting_glucose_cv * z[k, column])
 
     def hba1c(k: int, column: int, day: int) -> float:
         return float(hba1c_percent[min(day, n - 1)]) * (1.0 + settings.hba1c_cv * z[k, column])
+
+    def two_hour(k: int, repeat: int) -> float:
+        """Visit k's OGTT (repeat 0) or its repeat (1); NaN where the run has no such test."""
+        year = k // YEARLY_EVERY_VISITS
+        if year > len(yearly_two_hour):
+            return math.nan
+        return float(yearly_two_hour[year - 1, repeat]) * (1.0 + settings.two_hour_glucose_cv * z_ogtt[k, repeat])
 
     # the screening visit (sweep.screening: the same visit a screened sweep runs before simulating)
     screening = screening_visit(
@@ -149,31 +172,67 @@ def clinic_course(
         draws=z[0],
     )
     diagnosis_day = normal_day = math.nan
+    diagnosis_test = None
     for k, day in enumerate(days[1:], start=1):
-        yearly = k % HBA1C_EVERY_VISITS == 0
-        confirm = day + CONFIRMATION_DAYS
-        high_fasting = (
-            fasting(k, 0, day) >= FASTING_GLUCOSE_DIABETES_MG_DL
-            and fasting(k, 1, confirm) >= FASTING_GLUCOSE_DIABETES_MG_DL
-        )
-        high_hba1c = (
-            yearly and hba1c(k, 2, day) >= HBA1C_DIABETES_PERCENT and hba1c(k, 3, confirm) >= HBA1C_DIABETES_PERCENT
-        )
-        if high_fasting or high_hba1c:
+        yearly = is_yearly(k)
+        confirm = confirmation_day(day, n)
+        found = {
+            "fasting": fasting(k, 0, day) >= FASTING_GLUCOSE_DIABETES_MG_DL
+            and fasting(k, 1, confirm) >= FASTING_GLUCOSE_DIABETES_MG_DL,
+            # NaN (no test) compares False: no diagnosis from a missing test
+            "two_hour": with_ogtt
+            and yearly
+            and two_hour(k, 0) >= TWO_HOUR_GLUCOSE_DIABETES_MG_DL
+            and two_hour(k, 1) >= TWO_HOUR_GLUCOSE_DIABETES_MG_DL,
+            "hba1c": not with_ogtt
+            and yearly
+            and hba1c(k, 2, day) >= HBA1C_DIABETES_PERCENT
+            and hba1c(k, 3, confirm) >= HBA1C_DIABETES_PERCENT,
+        }
+        if any(found.values()):
             diagnosis_day = float(day)
+            diagnosis_test = "+".join(test for test in DIAGNOSIS_TESTS if found[test])
             break
-        if (
-            yearly
-            and math.isnan(normal_day)
-            and fasting(k, 0, day) < FASTING_GLUCOSE_PREDIABETES_MG_DL
-            and hba1c(k, 2, day) < HBA1C_PREDIABETES_PERCENT
-        ):
-            normal_day = float(day)
+        if yearly and math.isnan(normal_day) and fasting(k, 0, day) < FASTING_GLUCOSE_PREDIABETES_MG_DL:
+            tolerant = (
+                two_hour(k, 0) < TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL
+                if with_ogtt
+                else hba1c(k, 2, day) < HBA1C_PREDIABETES_PERCENT
+            )
+            if tolerant:
+                normal_day = float(day)
     return {
         **screening,
         "diagnosis_day": diagnosis_day,
+        "diagnosis_test": diagnosis_test,
         "normal_day": normal_day,
     }
+
+
+def follow_up_text(yearly_ogtt: bool) -> str:
+    """The follow-up's tests, diagnosis and return to normal, as the reports say them (one wording for the trial
+    table and the population fit's report)."""
+    if yearly_ogtt:
+        return (
+            "fasting glucose every 6 months and a 75-g OGTT every year (run on the patient's state at the visit),"
+            " each test off the true value by its within-person variability (CV 5.7 % for fasting glucose, Selvin"
+            " 2007 Arch Intern Med 167:1545; 12.7 % for the 2-h glucose, Diabetes Care 1998 21:336; the patient's"
+            " own draws); diabetes by the DPP's rule, confirmed by the same test 6 weeks later (fasting glucose >="
+            " 126 mg/dl or 2-h glucose >= 200 mg/dl); return to normal at a yearly visit (fasting glucose < 100"
+            " mg/dl and 2-h glucose < 140 mg/dl)"
+        )
+    return (
+        "fasting glucose every 6 months and HbA1c every year, each test off the true value by its within-person"
+        " variability (CV 5.7 % and 3.6 %, Selvin 2007 Arch Intern Med 167:1545; the patient's own draws);"
+        " diabetes confirmed by a repeat test 6 weeks later (fasting glucose >= 126 mg/dl or HbA1c >= 6.5 %, HbA1c"
+        " standing in for the DPP's yearly OGTT: the sweep did not run it, outputs.yearly_ogtt); return to normal"
+        " at a yearly visit (fasting glucose < 100 mg/dl and HbA1c < 5.7 %)"
+    )
+
+
+def has_yearly_ogtt(results) -> bool:
+    """Whether a sweep's results hold the yearly OGTTs (``outputs.yearly_ogtt``)."""
+    return any(str(column).startswith(OGTT_COLUMN_PREFIX) for column in results.columns)
 
 
 def clinic_outcomes(results, daily, settings: ClinicSettings = ClinicSettings(), screening_two_hour=None):
@@ -191,8 +250,17 @@ def clinic_outcomes(results, daily, settings: ClinicSettings = ClinicSettings(),
     for run_id, course in daily.sort_values(["run_id", "day"]).groupby("run_id", sort=False):
         found[int(run_id)] = course
     two_hour = screening_two_hour or {}
+    # the yearly OGTTs, when the sweep ran them (outputs.yearly_ogtt): (visit, repeat) columns, year 1 first
+    n_ogtt_years = sum(str(column).startswith(OGTT_COLUMN_PREFIX) for column in results.columns) // 2
+    yearly = None
+    if n_ogtt_years:
+        ogtt = ogtt_columns(n_ogtt_years)
+        missing = [column for column in ogtt if column not in results.columns]
+        if missing:
+            raise ValueError(f"the results' yearly OGTT columns are not a (visit, repeat) pair a year: no {missing[0]}")
+        yearly = results[ogtt].to_numpy(float).reshape(len(results), n_ogtt_years, 2)
     rows = []
-    for run_id, sample in zip(results["run_id"].to_numpy(), results["sample"].to_numpy()):
+    for row, (run_id, sample) in enumerate(zip(results["run_id"].to_numpy(), results["sample"].to_numpy())):
         course = found.get(int(run_id))
         if course is None:
             rows.append({"enrolled": False, **{c: math.nan for c in COLUMNS if c != "enrolled"}})
@@ -205,10 +273,12 @@ def clinic_outcomes(results, daily, settings: ClinicSettings = ClinicSettings(),
                 settings,
                 float(two_hour.get(int(sample), math.nan)),
                 ogtt_screening=screening_two_hour is not None,
+                yearly_two_hour_mg_dl=None if yearly is None else yearly[row],
             )
         )
     table = pd.DataFrame(rows, index=results.index, columns=list(COLUMNS)).add_prefix("clinic_")
     table["clinic_enrolled"] = table["clinic_enrolled"].astype(bool)
+    table["clinic_diagnosis_test"] = table["clinic_diagnosis_test"].astype(pd.StringDtype())
     return pd.concat([results, table], axis=1)
 
 
