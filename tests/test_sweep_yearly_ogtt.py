@@ -65,11 +65,13 @@ def test_each_run_keeps_the_2h_glucose_of_an_ogtt_on_its_own_state_at_the_visit(
             scenario = parse_scenario(run_scenario_data(loaded, loaded.sweep.arms[0], values), source="test")
             # the test on the subject as it is that morning, simulated up to the day by the clinic itself (not
             # from the sweep's kept state): the kept state is that day's
-            expected = run_protocol(OGTT_PROTOCOL, scenario, day=visit).indices["two_hour_glucose_mg_dl"]
-            assert row[ogtt_column(year)] == pytest.approx(expected, rel=2e-3)
-            assert math.isfinite(row[ogtt_column(year, True)])
+            for column, day in ((ogtt_column(year), visit), (ogtt_column(year, True), repeat)):
+                expected = run_protocol(OGTT_PROTOCOL, scenario, day=day).indices["two_hour_glucose_mg_dl"]
+                assert row[column] == pytest.approx(expected, rel=2e-3)
             if repeat == visit:
                 assert row[ogtt_column(year, True)] == row[ogtt_column(year)]
+            else:  # 6 weeks apart: a drifting patient's two tests differ
+                assert row[ogtt_column(year, True)] != row[ogtt_column(year)]
     # the low-sensitivity patient is less glucose tolerant at every visit
     low, high = results.sort_values("insulin_sensitivity_whole_body")[ogtt_columns(2)].to_numpy()
     assert (low > high).all()
@@ -83,6 +85,64 @@ def test_the_clinic_reads_the_yearly_ogtt_and_the_trial_table_says_which_test_fo
     assert table.attrs["yearly_ogtt"]
     text = markdown(table)
     assert "a 75-g OGTT every year" in text and "HbA1c standing in" not in text
+
+
+def _results_with_ogtt(two_hour_by_run, index):
+    """A results table of three runs (one failed) with 3 years of OGTT columns, and their daily table."""
+    import pandas as pd
+
+    results = pd.DataFrame({"run_id": [0, 1, 2], "sample": [0, 1, 2], "status": ["ok", "ok", "failed"]}, index=index)
+    for year in (1, 2, 3):
+        for repeat in (False, True):
+            results[ogtt_column(year, repeat)] = [row[year - 1] for row in two_hour_by_run]
+    daily = pd.concat(
+        pd.DataFrame({"run_id": run, "day": np.arange(DAYS), "fasting_glucose_mg_dl": 110.0, "hba1c_percent": 5.9})
+        for run in (0, 1)  # the failed run has no daily course
+    )
+    return results, daily
+
+
+def test_clinic_outcomes_read_each_runs_own_ogtts_whatever_the_tables_index():
+    from glucosim.analysis.sweep.clinic import clinic_outcomes
+
+    results, daily = _results_with_ogtt([[150, 150, 230], [230, 150, 150], [math.nan] * 3], index=[7, 3, 5])
+    seen = clinic_outcomes(results, daily, NOISELESS, screening_two_hour={0: 160.0, 1: 160.0, 2: 160.0})
+    assert seen["clinic_diagnosis_day"].tolist()[:2] == [1095.0, 365.0]
+    assert seen["clinic_diagnosis_test"].tolist()[:2] == ["two_hour", "two_hour"]
+    assert not seen["clinic_enrolled"].iloc[2] and math.isnan(seen["clinic_diagnosis_day"].iloc[2])
+    seen["arm"] = "control"
+    table = trial_table(seen, follow_up_years=3.0)
+    assert (table["diabetes_onsets"].iloc[0], table["onsets_by_two_hour"].iloc[0]) == (2, 2)
+    assert "the 2-h glucose found 2 of the 2 onsets" in markdown(table)
+    # without the yearly OGTT the share is not defined (HbA1c stood in), not 0
+    without = clinic_outcomes(results.drop(columns=ogtt_columns(3)), daily, NOISELESS, {0: 160.0, 1: 160.0})
+    without["arm"] = "control"
+    assert math.isnan(trial_table(without, follow_up_years=3.0)["onsets_by_two_hour"].iloc[0])
+
+
+def test_clinic_outcomes_refuse_ogtt_columns_of_another_schedule():
+    from glucosim.analysis.sweep.clinic import clinic_outcomes
+
+    results, daily = _results_with_ogtt([[150, 150, 230], [230, 150, 150], [math.nan] * 3], index=[0, 1, 2])
+    two_years = results.drop(columns=[ogtt_column(3), ogtt_column(3, True)])
+    with pytest.raises(ValueError, match="yearly OGTT"):
+        clinic_outcomes(two_years, daily, NOISELESS)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (('daily = ["fasting_glucose_mg_dl", "hba1c_percent"]\n', ""), "fasting_glucose_mg_dl"),
+        (("seed = 5\n", "seed = 5\nduration_years = 0.5\n"), "no yearly visit"),
+    ],
+)
+def test_a_yearly_ogtt_the_clinic_could_not_use_is_refused_naming_the_field(tmp_path, edit, expected):
+    from glucosim.errors import SweepError
+
+    path = write_sweep(tmp_path, OGTT_SWEEP.replace(*edit))
+    with pytest.raises(SweepError, match="outputs.yearly_ogtt") as info:
+        load_sweep(path)
+    assert expected in str(info.value) and str(path) in str(info.value)
 
 
 def test_a_sweep_without_the_yearly_ogtt_keeps_its_identity(tmp_path):
@@ -105,7 +165,8 @@ def _course(two_hour, fasting=110.0, hba1c=7.0, sample=1):
 
 def test_with_the_yearly_ogtt_the_clinic_diagnoses_by_the_dpps_rule_not_by_hba1c():
     # HbA1c 7 % stands in for the 2-h glucose without the OGTT, and is not a DPP criterion with it
-    assert _course(None)["diagnosis_day"] == 365.0 and _course(None)["diagnosis_test"] == "hba1c"
+    without = _course(None)
+    assert (without["diagnosis_day"], without["diagnosis_test"]) == (365.0, "hba1c")
     assert math.isnan(_course([[150, 150]] * 3)["diagnosis_day"])
     found = _course([[150, 150], [210, 205], [230, 230]])
     assert (found["diagnosis_day"], found["diagnosis_test"]) == (730.0, "two_hour")
@@ -115,7 +176,6 @@ def test_with_the_yearly_ogtt_the_clinic_diagnoses_by_the_dpps_rule_not_by_hba1c
 
 
 def test_a_first_high_2h_glucose_needs_its_repeat_and_a_missing_test_diagnoses_nothing():
-    assert _course([[210, 190], [150, 150], [150, 150]])["diagnosis_day"] != 365.0
     assert math.isnan(_course([[210, 190], [150, 150], [150, 150]])["diagnosis_day"])
     assert math.isnan(_course([[math.nan, math.nan]] * 3)["diagnosis_day"])
 

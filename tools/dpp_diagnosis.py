@@ -19,7 +19,7 @@ for ``decompose``, the control converters).
 ``protocol``: the DPP diagnosed diabetes by a fasting glucose >= 126 mg/dl every 6 months (140 until the ADA's
 1997 criteria) or a 2-h glucose >= 200 mg/dl on the yearly 75-g OGTT, each confirmed by a repeat test within
 ~6 weeks (Knowler 2002 NEJM 346:393); 87 % of confirmed cases triggered on the 2-h glucose (Christophi 2013,
-J Diabetes Complications 27:150, abstract read). Since 2026-12-04 (evening) the shipped sweep runs that OGTT
+J Diabetes Complications 27:150, abstract read). Since 2026-12-04 (late evening) the shipped sweep runs that OGTT
 itself (``outputs.yearly_ogtt``) and its clinic (``glucosim.analysis.sweep.clinic``) diagnoses by the DPP's rule;
 a sweep without it uses HbA1c >= 6.5 % in its place. Here each
 patient is simulated with its states at the yearly visits and 42 days later kept, the shipped ``ogtt_75g``
@@ -89,8 +89,6 @@ import numpy as np
 
 from glucosim.analysis.markers import FASTING_GLUCOSE_DIABETES_MG_DL, TWO_HOUR_GLUCOSE_DIABETES_MG_DL
 from glucosim.analysis.sweep.clinic import (
-    CLINIC_SEED,
-    CONFIRMATION_DAYS,
     FASTING_GLUCOSE_CV,
     HBA1C_CV,
     SCREENING_OGTT_PROTOCOL,
@@ -105,6 +103,8 @@ from glucosim.analysis.sweep.dpp import (
     require_finished,
 )
 from glucosim.physiology.units import DAYS_PER_YEAR
+from glucosim.sweep import visits
+from glucosim.sweep.screening import ogtt_draws, visit_draws
 from glucosim.sweep.visits import yearly_ogtt_days
 
 SWEEP = Path(__file__).resolve().parents[1] / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
@@ -171,7 +171,7 @@ def screen_two_hour(patients: Patients, sample: int) -> float:
 
 def ogtt_days(n_days: int) -> list[int]:
     """The yearly visits and their confirmation days (``glucosim.sweep.visits``, as the sweep's runs keep them)."""
-    return sorted({day for pair in yearly_ogtt_days(n_days) for day in pair})
+    return list(visits.ogtt_days(n_days))
 
 
 def dpp_rule(
@@ -186,11 +186,11 @@ def dpp_rule(
     """
     n = len(fasting)
     days = visit_days(n)
-    z = np.random.default_rng((CLINIC_SEED, int(sample))).standard_normal((len(days), 4))
-    z2 = np.random.default_rng((CLINIC_SEED, int(sample), 3)).standard_normal((len(days), 2))
+    z = visit_draws(sample, len(days))
+    z2 = ogtt_draws(sample, len(days))
     for k, day in enumerate(days[1:], start=1):
-        yearly = k % 2 == 0
-        confirm = min(day + CONFIRMATION_DAYS, n - 1)
+        yearly = visits.is_yearly(k)
+        confirm = visits.confirmation_day(day, n)
         high_fasting = (
             fasting[min(day, n - 1)] * (1 + FASTING_GLUCOSE_CV * z[k, 0]) >= FASTING_GLUCOSE_DIABETES_MG_DL
             and fasting[confirm] * (1 + FASTING_GLUCOSE_CV * z[k, 1]) >= FASTING_GLUCOSE_DIABETES_MG_DL
@@ -224,12 +224,38 @@ def run_with_ogtts(patients: Patients, sample: int, arm: str, **edits):
     scenario = patients.scenario(sample, arm, **edits)
     n_days = int(math.ceil(FOLLOW_UP_YEARS * DAYS_PER_YEAR))
     days = ogtt_days(n_days)
-    result = simulate(scenario, progress=False, state_days=tuple(days))
+    result = simulate(scenario, progress=False, state_days=tuple(days), landing_days=tuple(days))
     two_hour = {}
     for day in days:
         indices = run_protocol(SCREENING_OGTT_PROTOCOL, scenario, day=day, state=result.midnight_states[day]).indices
         two_hour[day] = float(indices["two_hour_glucose_mg_dl"])
     return result.daily, two_hour
+
+
+def yearly_array(two_hour: dict[int, float], n_days: int) -> np.ndarray:
+    """``run_with_ogtts``' {day: 2-h glucose} as the clinic takes it: one row (visit, repeat) a year."""
+    return np.array([[two_hour[visit], two_hour[repeat]] for visit, repeat in yearly_ogtt_days(n_days)])
+
+
+def simulate_for_clinic(scenario, state_days: tuple[int, ...] = ()):
+    """``simulate`` as the shipped sweep's runs do (``outputs.yearly_ogtt``: the yearly OGTT days kept and landed
+    on), and the yearly OGTTs' true 2-h glucose; (result, (visit, repeat) array a year). ``state_days``: more
+    midnight states to keep."""
+    from glucosim.simulation.run import simulate
+    from glucosim.sweep.worker import yearly_ogtt_two_hour
+
+    n_days = scenario.scenario.n_days
+    days = visits.ogtt_days(n_days)
+    result = simulate(
+        scenario, progress=False, state_days=tuple(sorted(set(days) | set(state_days))), landing_days=days
+    )
+    return result, yearly_ogtt_two_hour(scenario, result, n_days)
+
+
+def diagnosis_day(sample: int, daily, yearly_two_hour) -> float:
+    """The shipped sweep clinic's diagnosis day (the DPP's rule, with the yearly OGTT) of one run."""
+    fasting, hba1c = daily["fasting_glucose_mg_dl"].to_numpy(float), daily["hba1c_percent"].to_numpy(float)
+    return clinic_course(sample, fasting, hba1c, yearly_two_hour_mg_dl=yearly_two_hour)["diagnosis_day"]
 
 
 def incidence_row(days: list[float]) -> tuple[int, float, float]:
@@ -241,8 +267,8 @@ def protocol(args) -> int:
     patients = Patients()
     samples, _ = enrolled_samples(args.results, patients, args.first)
     rules = {
-        "sweep clinic (fasting or HbA1c)": (False, True),
-        "DPP (fasting or 2-h OGTT)": (True, False),
+        "clinic without the yearly OGTT (fasting or HbA1c)": (False, True),
+        "DPP (fasting or 2-h OGTT; the shipped sweep's clinic)": (True, False),
         "both": (True, True),
     }
     onsets = {arm: {rule: [] for rule in rules} for arm in ("control", "lifestyle")}
@@ -262,10 +288,15 @@ def protocol(args) -> int:
                 onsets[arm][rule].append(day)
                 if trigger:
                     triggers[arm][rule][trigger] = triggers[arm][rule].get(trigger, 0) + 1
-            # the rule without the OGTT must reproduce the sweep clinic's own diagnosis
-            own = clinic_course(sample, fasting, hba1c)["diagnosis_day"]
-            mine = onsets[arm]["sweep clinic (fasting or HbA1c)"][-1]
-            sweep_clinic_check += not ((math.isnan(own) and math.isnan(mine)) or own == mine)
+            # each rule here must reproduce the clinic's own diagnosis, with and without the yearly OGTT
+            n_days = len(fasting)
+            for rule, ogtt in (
+                ("clinic without the yearly OGTT (fasting or HbA1c)", None),
+                ("DPP (fasting or 2-h OGTT; the shipped sweep's clinic)", yearly_array(two_hour, n_days)),
+            ):
+                own = clinic_course(sample, fasting, hba1c, yearly_two_hour_mg_dl=ogtt)["diagnosis_day"]
+                mine = onsets[arm][rule][-1]
+                sweep_clinic_check += not ((math.isnan(own) and math.isnan(mine)) or own == mine)
             year3[arm]["fasting"].append(fasting[-1])
             year3[arm]["hba1c"].append(hba1c[-1])
             year3[arm]["2-h"].append(two_hour[max(d for d in two_hour if d % 365 < 30)])
@@ -280,7 +311,7 @@ def protocol(args) -> int:
                 flush=True,
             )
     print(f"Enrolled patients rerun: {len(samples)} (both arms; {time.process_time() - started:.0f} s CPU)")
-    print(f"Sweep clinic's rule recomputed here against clinic.clinic_course: {sweep_clinic_check} disagreements\n")
+    print(f"The clinic's two rules recomputed here against clinic.clinic_course: {sweep_clinic_check} disagreements\n")
     print(
         "| rule | control onsets | control per 100 py "
         "| lifestyle onsets | lifestyle per 100 py | reduction % (95 % CI) | triggers control / lifestyle |"
@@ -317,12 +348,8 @@ def dose(args) -> int:
     started = time.process_time()
     control_days = []
     for sample in samples:
-        daily, _ = run_with_ogtts(patients, sample, "control")
-        control_days.append(
-            clinic_course(
-                sample, daily["fasting_glucose_mg_dl"].to_numpy(float), daily["hba1c_percent"].to_numpy(float)
-            )["diagnosis_day"]
-        )
+        daily, two_hour = run_with_ogtts(patients, sample, "control")
+        control_days.append(diagnosis_day(sample, daily, yearly_array(two_hour, len(daily))))
     ec, pc, ic = incidence_row(control_days)
     print(f"Enrolled patients: {len(samples)}; control onsets {ec}, {ic:.1f} per 100 py (the sweep clinic's rule)")
     print(
@@ -334,14 +361,9 @@ def dose(args) -> int:
         days, w24, w3 = [], [], []
         for sample in samples:
             adherence = {"lifestyle.diet": diet, "lifestyle.activity": 0.0, "lifestyle.regain": 0.0}
-            from glucosim.simulation.run import simulate
-
-            daily = simulate(patients.scenario(sample, "lifestyle", adherence=adherence), progress=False).daily
-            days.append(
-                clinic_course(
-                    sample, daily["fasting_glucose_mg_dl"].to_numpy(float), daily["hba1c_percent"].to_numpy(float)
-                )["diagnosis_day"]
-            )
+            result, yearly = simulate_for_clinic(patients.scenario(sample, "lifestyle", adherence=adherence))
+            daily = result.daily
+            days.append(diagnosis_day(sample, daily, yearly))
             w24.append(float(daily["weight_change_kg"].iloc[168]))
             w3.append(float(daily["weight_change_kg"].iloc[-1]))
         e, p, i = incidence_row(days)
@@ -367,7 +389,6 @@ def decompose(args) -> int:
         "no demand-driven mass loss (beta_mass_workload_rate 0)": ({"beta_mass_workload_rate": 0.0}, None),
         "no drift of sensitivity": ({}, 0.0),
     }
-    from glucosim.simulation.run import simulate
 
     started = time.process_time()
     print(f"Control converters rerun: {len(converters)} (samples {converters})\n")
@@ -389,9 +410,10 @@ def decompose(args) -> int:
                 scenario = parse_scenario(data, source="diagnosis")
             else:
                 scenario = patients.scenario(sample, "control", parameters=parameters, **scenario_edit)
-            daily = simulate(scenario, progress=False).daily
+            result, yearly = simulate_for_clinic(scenario)
+            daily = result.daily
             f = daily["fasting_glucose_mg_dl"].to_numpy(float)
-            count += not math.isnan(clinic_course(sample, f, daily["hba1c_percent"].to_numpy(float))["diagnosis_day"])
+            count += not math.isnan(diagnosis_day(sample, daily, yearly))
             fasting.append(f[[0, 365, 730, len(f) - 1]])
             fn.append(daily["beta_cell_function_rel"].iloc[-1])
             mass.append(daily["beta_cell_mass_rel"].iloc[-1])
@@ -408,7 +430,6 @@ def decompose(args) -> int:
 
 def decline(args) -> int:
     from glucosim.scenario.load import parse_scenario
-    from glucosim.simulation.run import simulate
     from glucosim.sweep.scenario_edit import run_scenario_data
 
     patients = Patients()
@@ -427,9 +448,8 @@ def decline(args) -> int:
                 values = patients.values(sample, arm)
                 values["routine.drift.whole_body_per_year"] += extra
                 data = run_scenario_data(patients.loaded, patients.arms[arm], values)
-                daily = simulate(parse_scenario(data, source="diagnosis"), progress=False).daily
-                f, h = daily["fasting_glucose_mg_dl"].to_numpy(float), daily["hba1c_percent"].to_numpy(float)
-                onsets[arm].append(clinic_course(sample, f, h)["diagnosis_day"])
+                result, yearly = simulate_for_clinic(parse_scenario(data, source="diagnosis"))
+                onsets[arm].append(diagnosis_day(sample, result.daily, yearly))
         ec, pc, ic = incidence_row(onsets["control"])
         el, pl, il = incidence_row(onsets["lifestyle"])
         red, low, high = relative_reduction(el, pl, ec, pc)
@@ -471,7 +491,6 @@ def course(args) -> int:
 
 
 def walk(args) -> int:
-    from glucosim.simulation.run import simulate
 
     patients = Patients()
     samples, _ = enrolled_samples(args.results, patients, args.first)
@@ -492,9 +511,10 @@ def walk(args) -> int:
         days, w24, w3, f1 = [], [], [], []
         for sample in samples:
             scenario = patients.scenario(sample, arm, adherence=adherence, parameters=parameters)
-            daily = simulate(scenario, progress=False).daily
+            result, yearly = simulate_for_clinic(scenario)
+            daily = result.daily
             f = daily["fasting_glucose_mg_dl"].to_numpy(float)
-            days.append(clinic_course(sample, f, daily["hba1c_percent"].to_numpy(float))["diagnosis_day"])
+            days.append(diagnosis_day(sample, daily, yearly))
             w24.append(float(daily["weight_change_kg"].iloc[168]))
             w3.append(float(daily["weight_change_kg"].iloc[-1]))
             f1.append(f[365])
@@ -595,10 +615,10 @@ def sensing(args) -> int:
                 scenario = patients.scenario(sample, arm, parameters={"glucose_sensing_offset": offset})
                 if arm == "control":
                     insulin["day 0"].append(ogtt_insulin(run_protocol(SCREENING_OGTT_PROTOCOL, scenario, day=0)))
-                result = simulate(scenario, progress=False, state_days=(year_1,))
+                result, yearly = simulate_for_clinic(scenario, state_days=(year_1,))
                 daily = result.daily
-                f, h = daily["fasting_glucose_mg_dl"].to_numpy(float), daily["hba1c_percent"].to_numpy(float)
-                onsets[arm].append(clinic_course(sample, f, h)["diagnosis_day"])
+                f = daily["fasting_glucose_mg_dl"].to_numpy(float)
+                onsets[arm].append(diagnosis_day(sample, daily, yearly))
                 state = result.midnight_states[year_1]
                 ogtt = run_protocol(SCREENING_OGTT_PROTOCOL, scenario, day=year_1, state=state)
                 glucose[arm].append(

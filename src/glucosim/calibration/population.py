@@ -584,17 +584,22 @@ def library_sweep_data(problem: PopulationProblem, stage: LibraryStage | None = 
     return library, "# population library\n" + repr(library)
 
 
+LIBRARY_SOURCES = ("sweep/worker.py", "sweep/visits.py")
+"""Besides the model's sources, what a library's stored results depend on: what each run keeps (the worker) and
+on which days the clinic's OGTTs were run (the schedule); the clinic's reading of them is redone at every load."""
+
+
 def library_model_files() -> list[Path]:
-    """The model's source and data files a library depends on (``measure.MODEL_SOURCES``), without the parameter
-    table (counted by its values) and the cohort files (the library's sweeps give their variables explicitly, so
-    rewriting a cohort file keeps the cache valid: a rerun after ``--write`` replays it)."""
+    """The model's source and data files a library depends on (``measure.MODEL_SOURCES`` and ``LIBRARY_SOURCES``),
+    without the parameter table (counted by its values) and the cohort files (the library's sweeps give their
+    variables explicitly, so rewriting a cohort file keeps the cache valid: a rerun after ``--write`` replays it)."""
     from glucosim.calibration.measure import MODEL_SOURCES, PACKAGE_DIR
     from glucosim.physiology.indices import PARAMETER_TABLE_PATH
     from glucosim.sweep.load import COHORT_DIR
 
     table, cohorts = PARAMETER_TABLE_PATH.resolve(), COHORT_DIR.resolve()
     found = []
-    for entry in MODEL_SOURCES:
+    for entry in (*MODEL_SOURCES, *LIBRARY_SOURCES):
         path = PACKAGE_DIR / entry
         files = sorted(p for p in path.rglob("*") if p.suffix in (".py", ".toml")) if path.is_dir() else [path]
         found += [file for file in files if file.resolve() != table and file.resolve().parent != cohorts]

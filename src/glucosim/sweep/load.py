@@ -388,6 +388,32 @@ def _check_outputs(loaded: LoadedSweep) -> None:
         unknown = [name for name in loaded.sweep.outputs.daily if name not in columns]
         if unknown:
             _fail(loaded.source, "outputs.daily", f"unknown column {unknown[0]!r}; allowed: {', '.join(columns)}")
+    if loaded.sweep.outputs.yearly_ogtt:
+        _check_yearly_ogtt(loaded)
+
+
+def _check_yearly_ogtt(loaded: LoadedSweep) -> None:
+    """The yearly OGTTs are read by the virtual clinic, with the daily values it reads its visits off: a sweep
+    whose clinic could not use them (no daily values kept, or no yearly visit in the run) is refused rather than
+    run with tests nobody reads."""
+    from glucosim.sweep import visits
+
+    missing = [name for name in visits.CLINIC_DAILY_COLUMNS if name not in loaded.sweep.outputs.daily]
+    if missing:
+        _fail(
+            loaded.source,
+            "outputs.yearly_ogtt",
+            f"the clinic reads the yearly OGTTs with the daily {' and '.join(visits.CLINIC_DAILY_COLUMNS)}; add "
+            f"{missing[0]!r} to outputs.daily, or remove yearly_ogtt",
+        )
+    if not visits.yearly_ogtt_days(loaded.n_days):
+        _fail(
+            loaded.source,
+            "outputs.yearly_ogtt",
+            f"the runs last {loaded.n_days} days, which hold no yearly visit (the first is on day "
+            f"{visits.visit_days(10_000)[visits.YEARLY_EVERY_VISITS]}, and a run needs about three quarters of a "
+            "year to have it); lengthen duration_years, or remove yearly_ogtt",
+        )
 
 
 def _base_data(sweep: Sweep, data: dict) -> dict:

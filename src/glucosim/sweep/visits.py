@@ -21,6 +21,8 @@ YEARLY_EVERY_VISITS = 2
 """The yearly visit (the OGTT, or HbA1c standing in for it) is every second visit."""
 CONFIRMATION_DAYS = 42
 """A first elevated test is repeated about 6 weeks later (Knowler et al. 2002; Christophi et al. 2013)."""
+CLINIC_DAILY_COLUMNS = ("fasting_glucose_mg_dl", "hba1c_percent")
+"""The daily-table columns the virtual clinic reads its visits off (a sweep keeps them in ``outputs.daily``)."""
 OGTT_PROTOCOL = "ogtt_75g"
 """The clinic's OGTT, at screening and at the yearly visits: the shipped 75-g OGTT (protocols/ogtt_75g.toml;
 2-h glucose at 120 min)."""
@@ -28,7 +30,8 @@ OGTT_PROTOCOL = "ogtt_75g"
 
 def visit_days(n_days: int) -> list[int]:
     """Day index of every visit (day 0 is the screening), within a run of ``n_days`` days: every half year,
-    rounded to whole days; the last visit falls on the run's last day when the half year would pass it."""
+    rounded to whole days, as many as the run holds to the nearest half year; the last visit falls on the run's
+    last day when its half year would pass it (a run of 1.8 years has its second yearly visit on day 656)."""
     last = n_days - 1
     n_visits = int(math.floor(last / (DAYS_PER_YEAR / VISITS_PER_YEAR) + 0.5)) + 1
     return [min(int(round(k * DAYS_PER_YEAR / VISITS_PER_YEAR)), last) for k in range(n_visits)]
@@ -40,7 +43,8 @@ def is_yearly(visit: int) -> bool:
 
 
 def confirmation_day(day: int, n_days: int) -> int:
-    """The day of the repeat test of a visit on ``day`` (the run's last day if the repeat would fall after it)."""
+    """The day of the repeat test of a visit on ``day`` (the run's last day if the repeat would fall after it: a
+    3-year run repeats its closing visit's tests on that same day's state)."""
     return min(day + CONFIRMATION_DAYS, n_days - 1)
 
 
@@ -51,6 +55,13 @@ def yearly_ogtt_days(n_days: int) -> list[tuple[int, int]]:
 
 OGTT_COLUMN_PREFIX = "ogtt_y"
 """What every OGTT column of a sweep's results starts with."""
+
+
+def ogtt_days(n_days: int) -> tuple[int, ...]:
+    """The distinct days (ascending) whose midnight state the yearly OGTTs need: each visit and its repeat. The
+    last repeat falls on the run's last day (the visit's own day when the visit is the last day: the same state
+    tested again, with a fresh draw of the test's variability)."""
+    return tuple(sorted({day for pair in yearly_ogtt_days(n_days) for day in pair}))
 
 
 def ogtt_column(year: int, repeat: bool = False) -> str:

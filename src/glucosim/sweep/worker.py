@@ -101,23 +101,26 @@ def _outputs(result, yearly_markers, n_years: int) -> dict:
     return row
 
 
-def _yearly_ogtts(scenario, result, n_days: int) -> dict:
-    """The true 2-h glucose of the clinic's yearly OGTTs and their repeats, each on the run's state at that
-    midnight (kept and, under envelope following, simulated: ``run_one``'s landing days). A test the model
-    refuses raises, and the run is recorded as failed: a clinic that silently skips a visit would miss diagnoses."""
+def yearly_ogtt_two_hour(scenario, result, n_days: int) -> np.ndarray:
+    """The true 2-h glucose of the clinic's yearly OGTTs and their repeats, one row (visit, repeat) a year, each on
+    the run's state at that midnight (kept and, under envelope following, simulated: ``visits.ogtt_days`` as
+    ``simulate``'s landing days). A test the model refuses raises (the run is recorded as failed): a clinic that
+    silently skipped a visit would miss diagnoses."""
     from glucosim.clinic.runner import run_protocol
     from glucosim.scenario.protocol import load_protocol
 
     protocol = load_protocol(visits.OGTT_PROTOCOL)
-    two_hour: dict[int, float] = {}
-    row = {}
-    for year, days in enumerate(visits.yearly_ogtt_days(n_days), start=1):
-        for repeat, day in zip((False, True), days):
-            if day not in two_hour:  # a repeat clamped to the last day is the same test as that day's visit
-                test = run_protocol(protocol, scenario, day=day, state=result.midnight_states[day])
-                two_hour[day] = float(test.indices["two_hour_glucose_mg_dl"])
-            row[visits.ogtt_column(year, repeat)] = two_hour[day]
-    return row
+    two_hour = {}
+    for day in visits.ogtt_days(n_days):  # a repeat clamped onto its visit's day is that day's test
+        test = run_protocol(protocol, scenario, day=day, state=result.midnight_states[day])
+        two_hour[day] = float(test.indices["two_hour_glucose_mg_dl"])
+    return np.array([[two_hour[visit], two_hour[repeat]] for visit, repeat in visits.yearly_ogtt_days(n_days)])
+
+
+def _yearly_ogtts(scenario, result, n_days: int) -> dict:
+    """The OGTT columns of a run's row (``visits.ogtt_columns``)."""
+    values = yearly_ogtt_two_hour(scenario, result, n_days).ravel()
+    return dict(zip(visits.ogtt_columns(len(values) // 2), map(float, values)))
 
 
 def result_columns(loaded, n_years: int) -> list[str]:
@@ -164,11 +167,7 @@ def run_one(loaded, spec: RunSpec, n_years: int) -> tuple[dict, object]:
         scenario = parse_scenario(data, source=f"{loaded.source} (run {spec.run_id}, arm '{arm.name}')")
         n_days = scenario.scenario.n_days
         # the yearly OGTTs need the visit days' states, simulated (not interpolated) under envelope following
-        ogtt_days = (
-            tuple(sorted({day for pair in visits.yearly_ogtt_days(n_days) for day in pair}))
-            if loaded.sweep.outputs.yearly_ogtt
-            else ()
-        )
+        ogtt_days = visits.ogtt_days(n_days) if loaded.sweep.outputs.yearly_ogtt else ()
         result = simulate(scenario, progress=False, state_days=ogtt_days, landing_days=ogtt_days)
         row.update(_outputs(result, loaded.sweep.outputs.yearly, n_years))
         if ogtt_days:

@@ -94,6 +94,7 @@ from glucosim.sweep.screening import (  # noqa: F401 - re-exported: the clinic's
 
 # the follow-up's schedule, defined once with the sweep's runs that keep the states its OGTTs need
 from glucosim.sweep.visits import (  # noqa: F401 - re-exported: the clinic's schedule
+    CLINIC_DAILY_COLUMNS,
     CONFIRMATION_DAYS,
     OGTT_COLUMN_PREFIX,
     VISITS_PER_YEAR,
@@ -102,6 +103,7 @@ from glucosim.sweep.visits import (  # noqa: F401 - re-exported: the clinic's sc
     is_yearly,
     ogtt_columns,
     visit_days,
+    yearly_ogtt_days,
 )
 
 SCREENING_OGTT_FILE = "clinic_screening_ogtt.parquet"
@@ -209,24 +211,29 @@ def clinic_course(
     }
 
 
-def follow_up_text(yearly_ogtt: bool) -> str:
+def follow_up_text(yearly_ogtt: bool, settings: ClinicSettings = ClinicSettings()) -> str:
     """The follow-up's tests, diagnosis and return to normal, as the reports say them (one wording for the trial
-    table and the population fit's report)."""
+    table and the population fit's report), from the clinic's own thresholds and settings."""
+    weeks = f"{CONFIRMATION_DAYS / 7:g} weeks"
+    fasting_cv = f"CV {100 * settings.fasting_glucose_cv:g} % for fasting glucose, Selvin 2007 Arch Intern Med 167:1545"
     if yearly_ogtt:
         return (
             "fasting glucose every 6 months and a 75-g OGTT every year (run on the patient's state at the visit),"
-            " each test off the true value by its within-person variability (CV 5.7 % for fasting glucose, Selvin"
-            " 2007 Arch Intern Med 167:1545; 12.7 % for the 2-h glucose, Diabetes Care 1998 21:336; the patient's"
-            " own draws); diabetes by the DPP's rule, confirmed by the same test 6 weeks later (fasting glucose >="
-            " 126 mg/dl or 2-h glucose >= 200 mg/dl); return to normal at a yearly visit (fasting glucose < 100"
-            " mg/dl and 2-h glucose < 140 mg/dl)"
+            f" each test off the true value by its within-person variability ({fasting_cv};"
+            f" {100 * settings.two_hour_glucose_cv:g} % for the 2-h glucose, Diabetes Care 1998 21:336; the"
+            f" patient's own draws); diabetes by the DPP's rule, confirmed by the same test {weeks} later (fasting"
+            f" glucose >= {FASTING_GLUCOSE_DIABETES_MG_DL:g} mg/dl or 2-h glucose >="
+            f" {TWO_HOUR_GLUCOSE_DIABETES_MG_DL:g} mg/dl); return to normal at a yearly visit (fasting glucose <"
+            f" {FASTING_GLUCOSE_PREDIABETES_MG_DL:g} mg/dl and 2-h glucose < {TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL:g}"
+            " mg/dl)"
         )
     return (
         "fasting glucose every 6 months and HbA1c every year, each test off the true value by its within-person"
-        " variability (CV 5.7 % and 3.6 %, Selvin 2007 Arch Intern Med 167:1545; the patient's own draws);"
-        " diabetes confirmed by a repeat test 6 weeks later (fasting glucose >= 126 mg/dl or HbA1c >= 6.5 %, HbA1c"
-        " standing in for the DPP's yearly OGTT: the sweep did not run it, outputs.yearly_ogtt); return to normal"
-        " at a yearly visit (fasting glucose < 100 mg/dl and HbA1c < 5.7 %)"
+        f" variability ({fasting_cv}; {100 * settings.hba1c_cv:g} % for HbA1c; the patient's own draws); diabetes"
+        f" confirmed by a repeat test {weeks} later (fasting glucose >= {FASTING_GLUCOSE_DIABETES_MG_DL:g} mg/dl or"
+        f" HbA1c >= {HBA1C_DIABETES_PERCENT:g} %, HbA1c standing in for the DPP's yearly OGTT: the sweep did not"
+        " run it, outputs.yearly_ogtt); return to normal at a yearly visit (fasting glucose <"
+        f" {FASTING_GLUCOSE_PREDIABETES_MG_DL:g} mg/dl and HbA1c < {HBA1C_PREDIABETES_PERCENT:g} %)"
     )
 
 
@@ -265,6 +272,12 @@ def clinic_outcomes(results, daily, settings: ClinicSettings = ClinicSettings(),
         if course is None:
             rows.append({"enrolled": False, **{c: math.nan for c in COLUMNS if c != "enrolled"}})
             continue
+        if yearly is not None and n_ogtt_years != len(yearly_ogtt_days(len(course))):
+            # tests kept on another schedule (an older clinic's, or another duration) would be read on wrong days
+            raise ValueError(
+                f"run {int(run_id)}: the results hold {n_ogtt_years} years of yearly OGTT columns, but a course of "
+                f"{len(course)} days has {len(yearly_ogtt_days(len(course)))} yearly visits (glucosim.sweep.visits)"
+            )
         rows.append(
             clinic_course(
                 int(sample),
@@ -371,8 +384,9 @@ def cached_screening_two_hour_glucose(loaded, results, out_dir) -> dict[int, flo
     return known
 
 
-DAILY_COLUMNS = ("fasting_glucose_mg_dl", "hba1c_percent")
-"""What the clinic reads of a sweep's daily outputs."""
+DAILY_COLUMNS = CLINIC_DAILY_COLUMNS
+"""What the clinic reads of a sweep's daily outputs (``glucosim.sweep.visits``: a sweep with the yearly OGTT is
+refused without them)."""
 
 
 def has_clinic_inputs(daily) -> bool:
