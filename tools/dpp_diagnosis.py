@@ -169,11 +169,6 @@ def screen_two_hour(patients: Patients, sample: int) -> float:
     )
 
 
-def ogtt_days(n_days: int) -> list[int]:
-    """The yearly visits and their confirmation days (``glucosim.sweep.visits``, as the sweep's runs keep them)."""
-    return list(visits.ogtt_days(n_days))
-
-
 def dpp_rule(
     sample: int, fasting: np.ndarray, hba1c: np.ndarray, two_hour: dict[int, float], use_ogtt: bool, use_hba1c: bool
 ):
@@ -216,25 +211,12 @@ def dpp_rule(
 
 
 def run_with_ogtts(patients: Patients, sample: int, arm: str, **edits):
-    """Simulate ``sample`` in ``arm`` over the follow-up, keeping the yearly visit states, and run the OGTT on each:
-    (daily table, {day: true 2-h glucose})."""
-    from glucosim.clinic.runner import run_protocol
-    from glucosim.simulation.run import simulate
-
-    scenario = patients.scenario(sample, arm, **edits)
-    n_days = int(math.ceil(FOLLOW_UP_YEARS * DAYS_PER_YEAR))
-    days = ogtt_days(n_days)
-    result = simulate(scenario, progress=False, state_days=tuple(days), landing_days=tuple(days))
-    two_hour = {}
-    for day in days:
-        indices = run_protocol(SCREENING_OGTT_PROTOCOL, scenario, day=day, state=result.midnight_states[day]).indices
-        two_hour[day] = float(indices["two_hour_glucose_mg_dl"])
-    return result.daily, two_hour
-
-
-def yearly_array(two_hour: dict[int, float], n_days: int) -> np.ndarray:
-    """``run_with_ogtts``' {day: 2-h glucose} as the clinic takes it: one row (visit, repeat) a year."""
-    return np.array([[two_hour[visit], two_hour[repeat]] for visit, repeat in yearly_ogtt_days(n_days)])
+    """Simulate ``sample`` in ``arm`` over the follow-up as the shipped sweep does (``simulate_for_clinic``):
+    (daily table, {day: true 2-h glucose of the OGTT that morning}, (visit, repeat) array a year)."""
+    result, yearly = simulate_for_clinic(patients.scenario(sample, arm, **edits))
+    days = yearly_ogtt_days(len(result.daily))
+    two_hour = {day: float(value) for pair, row in zip(days, yearly) for day, value in zip(pair, row)}
+    return result.daily, two_hour, yearly
 
 
 def simulate_for_clinic(scenario, state_days: tuple[int, ...] = ()):
@@ -280,7 +262,7 @@ def protocol(args) -> int:
     started = time.process_time()
     for i, sample in enumerate(samples):
         for arm in ("control", "lifestyle"):
-            daily, two_hour = run_with_ogtts(patients, sample, arm)
+            daily, two_hour, yearly = run_with_ogtts(patients, sample, arm)
             fasting = daily["fasting_glucose_mg_dl"].to_numpy(float)
             hba1c = daily["hba1c_percent"].to_numpy(float)
             for rule, (use_ogtt, use_hba1c) in rules.items():
@@ -289,10 +271,9 @@ def protocol(args) -> int:
                 if trigger:
                     triggers[arm][rule][trigger] = triggers[arm][rule].get(trigger, 0) + 1
             # each rule here must reproduce the clinic's own diagnosis, with and without the yearly OGTT
-            n_days = len(fasting)
             for rule, ogtt in (
                 ("clinic without the yearly OGTT (fasting or HbA1c)", None),
-                ("DPP (fasting or 2-h OGTT; the shipped sweep's clinic)", yearly_array(two_hour, n_days)),
+                ("DPP (fasting or 2-h OGTT; the shipped sweep's clinic)", yearly),
             ):
                 own = clinic_course(sample, fasting, hba1c, yearly_two_hour_mg_dl=ogtt)["diagnosis_day"]
                 mine = onsets[arm][rule][-1]
@@ -348,8 +329,8 @@ def dose(args) -> int:
     started = time.process_time()
     control_days = []
     for sample in samples:
-        daily, two_hour = run_with_ogtts(patients, sample, "control")
-        control_days.append(diagnosis_day(sample, daily, yearly_array(two_hour, len(daily))))
+        daily, _, yearly = run_with_ogtts(patients, sample, "control")
+        control_days.append(diagnosis_day(sample, daily, yearly))
     ec, pc, ic = incidence_row(control_days)
     print(f"Enrolled patients: {len(samples)}; control onsets {ec}, {ic:.1f} per 100 py (the sweep clinic's rule)")
     print(

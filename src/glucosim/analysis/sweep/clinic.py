@@ -149,6 +149,12 @@ def clinic_course(
     if with_ogtt:
         z_ogtt = ogtt_draws(sample, len(days), settings)
         yearly_two_hour = np.asarray(yearly_two_hour_mg_dl, dtype=float).reshape(-1, 2)  # (visit, repeat) a year
+        if len(yearly_two_hour) != len(yearly_ogtt_days(n)):
+            # tests kept on another schedule (an older clinic's, or another duration) would be read on wrong days
+            raise ValueError(
+                f"{len(yearly_two_hour)} years of yearly OGTT results, but a course of {n} days has "
+                f"{len(yearly_ogtt_days(n))} yearly visits (glucosim.sweep.visits)"
+            )
 
     def fasting(k: int, column: int, day: int) -> float:
         return float(fasting_mg_dl[min(day, n - 1)]) * (1.0 + settings.fasting_glucose_cv * z[k, column])
@@ -157,10 +163,8 @@ def clinic_course(
         return float(hba1c_percent[min(day, n - 1)]) * (1.0 + settings.hba1c_cv * z[k, column])
 
     def two_hour(k: int, repeat: int) -> float:
-        """Visit k's OGTT (repeat 0) or its repeat (1); NaN where the run has no such test."""
+        """Yearly visit k's OGTT (repeat 0) or its repeat (1); NaN where the test was not run."""
         year = k // YEARLY_EVERY_VISITS
-        if year > len(yearly_two_hour):
-            return math.nan
         return float(yearly_two_hour[year - 1, repeat]) * (1.0 + settings.two_hour_glucose_cv * z_ogtt[k, repeat])
 
     # the screening visit (sweep.screening: the same visit a screened sweep runs before simulating)
@@ -272,12 +276,6 @@ def clinic_outcomes(results, daily, settings: ClinicSettings = ClinicSettings(),
         if course is None:
             rows.append({"enrolled": False, **{c: math.nan for c in COLUMNS if c != "enrolled"}})
             continue
-        if yearly is not None and n_ogtt_years != len(yearly_ogtt_days(len(course))):
-            # tests kept on another schedule (an older clinic's, or another duration) would be read on wrong days
-            raise ValueError(
-                f"run {int(run_id)}: the results hold {n_ogtt_years} years of yearly OGTT columns, but a course of "
-                f"{len(course)} days has {len(yearly_ogtt_days(len(course)))} yearly visits (glucosim.sweep.visits)"
-            )
         rows.append(
             clinic_course(
                 int(sample),
