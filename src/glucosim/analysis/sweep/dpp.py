@@ -164,6 +164,14 @@ def trial_table(results, reference_arm: str | None = None, follow_up_years: floa
                 "dpp_incidence_ci_low": published.low if published else math.nan,
                 "dpp_incidence_ci_high": published.high if published else math.nan,
                 "onsets_by_two_hour": by_two_hour,
+                **dict(
+                    zip(
+                        ("weight_hazard_ratio", "weight_hazard_ratio_low", "weight_hazard_ratio_high"),
+                        weight_hazard_ratio(ok, follow_up_years)[:3]
+                        if clinic and arm != reference_arm  # Hamman's is the programme arm's analysis
+                        else (math.nan,) * 3,
+                    )
+                ),
                 **(_returns_to_normal(ok, follow_up_years) if clinic else {}),
             }
         )
@@ -253,33 +261,74 @@ def _returns_to_normal(enrolled_runs, follow_up_years: float) -> dict:
 
 WEIGHT_GOAL_FRACTION = 0.07
 """The DPP's weight-loss goal: 7 % of the starting weight (DPP Research Group 2002, Diabetes Care 25:2165)."""
+YEAR_ONE_LOSS_FRACTION = 0.05
+"""The weight loss whose share at year 1 the DPP reported (Apolzan 2019): 5 % of the starting weight."""
 CORE_CURRICULUM_DAY = 168
 """End of the 16-session core curriculum, week 24, where the DPP first assessed the goals."""
+YEAR_ONE_DAY = 365
+"""The year-1 visit (``glucosim.sweep.visits.visit_days``: day 365)."""
 WEIGHT_GOAL_MET = {
     "week 24": Published(49.0, math.nan, math.nan, "Wing 2004 Obes Res 12:1426 (abstract): 49 % at week 24"),
+    "year 1 (5 %)": Published(
+        62.6,
+        math.nan,
+        math.nan,
+        "Apolzan 2019 Ann Intern Med 170:682 (abstract): after 1 year 640 (62.6 %) of the lifestyle arm had lost at"
+        " least 5 % of their weight (13.4 % of the placebo arm)",
+    ),
     "end": Published(37.0, math.nan, math.nan, "Wing 2004 Obes Res 12:1426 (abstract): 37 % at the last visit"),
 }
-"""Share of the DPP lifestyle participants at the 7 % weight-loss goal. The shipped sweep's adherence draws are
-set from these shares (so the lifestyle arm's are a check of that setting, not a validation)."""
+"""Shares of the DPP lifestyle participants at a weight loss (the 7 % goal at week 24 and at the last visit, 5 % at
+year 1). The shipped sweep's adherence draws are set from these three shares (so the lifestyle arm's are a check
+of that setting, not a validation): the year-1 share pins how much the participants differ."""
+
+VISIT_WEIGHT_PREFIX = "weight_change_visit"
+"""Columns ``weight_change_visit<k>_kg``: each run's weight change at the clinic's visit k (0: the screening),
+``glucosim.sweep.visits.visit_days``; the covariate of the weight-and-risk model (``weight_hazard_ratio``)."""
+
+DPP_HAZARD_RATIO_PER_5_KG = Published(
+    0.49,
+    0.43,
+    0.57,
+    "Hamman 2006 Diabetes Care 29:2102, Table 2 (the journal's table page, read by a helper): lifestyle arm, Cox"
+    " model of weight change as a time-dependent covariate, adjusted for age, sex, race/ethnicity and baseline"
+    " weight; 0.42 (0.35-0.50) with HbA1c, fasting insulin, glucose and the insulin-to-glucose ratio as well (the"
+    " abstract's '16 % lower risk per kg')",
+)
+"""Diabetes hazard ratio per 5 kg of weight lost within the DPP's lifestyle arm. The model's counterpart
+(``weight_hazard_ratio``) adjusts for baseline weight only: the virtual patients have no age, sex or ethnicity."""
+HAZARD_RATIO_KG = 5.0
+MIN_WEIGHT_SPREAD_KG = 0.5
+"""Below this spread of the visits' weight changes (SD, kg) the hazard ratio is not estimated: the model's control
+arm changes weight by a few hundred grams, and a ratio per 5 kg read off that would be noise."""
 
 
 def weight_columns(results, daily, follow_up_years: float = FOLLOW_UP_YEARS):
-    """``results`` with each run's weight change (kg) at week 24 and at the end of the follow-up, when the sweep
-    kept the daily ``weight_change_kg``."""
+    """``results`` with each run's weight change (kg) at week 24, year 1 and the end of the follow-up, and at
+    every clinic visit (``VISIT_WEIGHT_PREFIX``), when the sweep kept the daily ``weight_change_kg``."""
+    from glucosim.sweep.visits import visit_days
+
     if daily is None or "weight_change_kg" not in daily.columns:
         return results
     end_day = int(round(follow_up_years * DAYS_PER_YEAR)) - 1
     by_day = daily.set_index(["run_id", "day"])["weight_change_kg"]
+    days_kept = set(by_day.index.get_level_values("day"))
     out = results.copy()
-    for column, day in (("weight_change_week24_kg", CORE_CURRICULUM_DAY), ("weight_change_end_kg", end_day)):
-        picked = by_day.xs(day, level="day") if day in by_day.index.get_level_values("day") else None
-        out[column] = out["run_id"].map(picked) if picked is not None else math.nan
+    wanted = [
+        ("weight_change_week24_kg", CORE_CURRICULUM_DAY),
+        ("weight_change_year1_kg", YEAR_ONE_DAY),
+        ("weight_change_end_kg", end_day),
+    ]
+    wanted += [(f"{VISIT_WEIGHT_PREFIX}{k}_kg", day) for k, day in enumerate(visit_days(max(days_kept) + 1))]
+    for column, day in wanted:
+        out[column] = out["run_id"].map(by_day.xs(day, level="day")) if day in days_kept else math.nan
     return out
 
 
 def weight_goal_table(results, enrolled_samples=None):
-    """Per arm: mean weight change (kg and % of the starting weight) at week 24 and at the end, and the share at
-    the DPP's 7 % goal, among the enrolled (all patients when ``enrolled_samples`` is None)."""
+    """Per arm: mean weight change (kg and % of the starting weight) at week 24, year 1 and the end, and the share
+    at the DPP's 7 % goal (week 24, end) or at 5 % (year 1), among the enrolled (all patients when
+    ``enrolled_samples`` is None)."""
     import pandas as pd
 
     if "weight_change_week24_kg" not in results.columns or "body_weight" not in results.columns:
@@ -290,17 +339,77 @@ def weight_goal_table(results, enrolled_samples=None):
         if enrolled_samples is not None:
             ok = ok[ok["sample"].isin(enrolled_samples)]
         row = {"arm": arm, "patients": len(ok)}
-        for label, column in (("week24", "weight_change_week24_kg"), ("end", "weight_change_end_kg")):
-            change_kg = ok[column].to_numpy(float)
+        for label, column, goal in (
+            ("week24", "weight_change_week24_kg", WEIGHT_GOAL_FRACTION),
+            ("year1", "weight_change_year1_kg", YEAR_ONE_LOSS_FRACTION),
+            ("end", "weight_change_end_kg", WEIGHT_GOAL_FRACTION),
+        ):
+            change_kg = ok[column].to_numpy(float) if column in ok.columns else np.full(len(ok), math.nan)
             fraction = change_kg / ok["body_weight"].to_numpy(float)
-            row[f"weight_change_{label}_kg"] = float(np.nanmean(change_kg)) if len(ok) else math.nan
-            row[f"weight_change_{label}_percent"] = 100.0 * float(np.nanmean(fraction)) if len(ok) else math.nan
             measured = fraction[np.isfinite(fraction)]  # a weight not read that day is not "not at the goal"
-            row[f"at_goal_{label}_percent"] = (
-                100.0 * float(np.mean(measured <= -WEIGHT_GOAL_FRACTION)) if len(measured) else math.nan
+            row[f"weight_change_{label}_kg"] = (
+                float(np.nanmean(change_kg)) if np.isfinite(change_kg).any() else math.nan
             )
+            row[f"weight_change_{label}_percent"] = 100.0 * float(np.mean(measured)) if len(measured) else math.nan
+            row[f"at_goal_{label}_percent"] = 100.0 * float(np.mean(measured <= -goal)) if len(measured) else math.nan
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def weight_hazard_ratio(runs, follow_up_years: float = FOLLOW_UP_YEARS, per_kg: float = HAZARD_RATIO_KG):
+    """Hazard ratio of diabetes per ``per_kg`` of weight lost, within one arm's enrolled runs, as Hamman 2006
+    estimated it in the DPP's lifestyle arm: a Cox model with the weight change at the latest clinic visit as a
+    time-dependent covariate (``VISIT_WEIGHT_PREFIX`` columns; a visit's weight holds until the next visit),
+    adjusted for baseline weight; onsets are the clinic's confirmed diagnoses up to the closing visit.
+
+    Returns ``(ratio, low, high, onsets)`` with the 95 % interval; NaNs when the runs hold no visit weights, no
+    onset, or weights that do not vary (the control arm: the model's weight does not change without the
+    programme).
+    """
+    import pandas as pd
+
+    visit_columns = sorted(
+        (c for c in runs.columns if c.startswith(VISIT_WEIGHT_PREFIX)),
+        key=lambda c: int(c[len(VISIT_WEIGHT_PREFIX) : -len("_kg")]),
+    )
+    nothing = (math.nan, math.nan, math.nan, 0)
+    if not visit_columns or "clinic_diagnosis_day" not in runs.columns or not len(runs):
+        return nothing
+    from glucosim.sweep.visits import visit_days
+
+    closing = closing_visit_day(follow_up_years)
+    days = visit_days(closing + 1)[: len(visit_columns)]
+    weights = runs[visit_columns].to_numpy(float)
+    onset = runs["clinic_diagnosis_day"].to_numpy(float)
+    baseline_kg = runs["body_weight"].to_numpy(float)
+    rows = []
+    for i in range(len(runs)):
+        event = bool(np.isfinite(onset[i]) and onset[i] <= closing)
+        end = onset[i] if event else closing
+        for k, start in enumerate(days):
+            stop = min(days[k + 1] if k + 1 < len(days) else closing, end)
+            if stop <= start:
+                break
+            rows.append((i, start, stop, event and stop == end, -weights[i, k] / per_kg, baseline_kg[i]))
+    frame = pd.DataFrame(rows, columns=["run", "start", "stop", "event", "loss", "baseline_weight_kg"])
+    if not frame["event"].any() or not np.isfinite(frame["loss"]).all():
+        return nothing
+    if frame["loss"].std() * per_kg < MIN_WEIGHT_SPREAD_KG:  # no weight to relate the risk to: not estimable
+        return nothing
+    from lifelines import CoxTimeVaryingFitter  # the sweep extra (an entry point checked it: require_extra)
+    from lifelines.exceptions import ConvergenceError
+
+    try:
+        fit = CoxTimeVaryingFitter().fit(frame, id_col="run", start_col="start", stop_col="stop", event_col="event")
+    except (ConvergenceError, np.linalg.LinAlgError):  # e.g. every onset before any weight changed: the ratio is
+        return nothing  # not identified, so no estimate and no verdict
+    row = fit.summary.loc["loss"]
+    return (
+        float(row["exp(coef)"]),
+        float(row["exp(coef) lower 95%"]),
+        float(row["exp(coef) upper 95%"]),
+        int(frame["event"].sum()),
+    )
 
 
 def load_trial_results(out_dir, loaded=None):
@@ -394,6 +503,18 @@ def verdicts(table) -> list[str]:
                 f"({DPP_LIFESTYLE_REDUCTION.low:.0f}-{DPP_LIFESTYLE_REDUCTION.high:.0f}): "
                 + ("agrees (validation, not fitted)" if inside else "DISAGREES (validation, not fitted)")
             )
+            ratio = row.get("weight_hazard_ratio", math.nan)
+            if math.isfinite(ratio):
+                published = DPP_HAZARD_RATIO_PER_5_KG
+                inside = published.low <= ratio <= published.high
+                lines.append(
+                    f"{row['arm']}: diabetes hazard ratio per {HAZARD_RATIO_KG:g} kg of weight lost (within the arm,"
+                    f" weight at the latest visit, adjusted for baseline weight) "
+                    f"{_interval(ratio, row['weight_hazard_ratio_low'], row['weight_hazard_ratio_high'], 2)};"
+                    f" DPP lifestyle arm {published.value:.2f} ({published.low:.2f}-{published.high:.2f},"
+                    " Hamman 2006): "
+                    + ("agrees (validation, not fitted)" if inside else "DISAGREES (validation, not fitted)")
+                )
     return lines
 
 
@@ -490,16 +611,22 @@ def markdown(table) -> str:
         )
     weights = table.attrs.get("weights")
     if weights is not None and len(weights):
-        lines += ["", "Weight of the enrolled (a check of the adherence draws, set from Wing 2004's shares):"]
+        lines += [
+            "",
+            "Weight of the enrolled (a check of the adherence draws, set from these shares: Wing 2004, Apolzan 2019):",
+        ]
         for row in weights.to_dict("records"):
             lines.append(
                 f"- {row['arm']}: week 24 {_f(row['weight_change_week24_kg'])} kg "
                 f"({_f(row['weight_change_week24_percent'])} %), {_f(row['at_goal_week24_percent'], 0)} % at the 7 % "
-                f"goal; year {years:g} {_f(row['weight_change_end_kg'])} kg ({_f(row['weight_change_end_percent'])} %),"
-                f" {_f(row['at_goal_end_percent'], 0)} % at the goal"
+                f"goal; year 1 {_f(row['weight_change_year1_kg'])} kg ({_f(row['weight_change_year1_percent'])} %),"
+                f" {_f(row['at_goal_year1_percent'], 0)} % lost 5 % or more; year {years:g}"
+                f" {_f(row['weight_change_end_kg'])} kg ({_f(row['weight_change_end_percent'])} %),"
+                f" {_f(row['at_goal_end_percent'], 0)} % at the 7 % goal"
                 + (
-                    f" (DPP lifestyle: {WEIGHT_GOAL_MET['week 24'].value:g} % and {WEIGHT_GOAL_MET['end'].value:g} % at"
-                    " the last visit, mean 3.2 years; Wing 2004)"
+                    f" (DPP lifestyle: {WEIGHT_GOAL_MET['week 24'].value:g} % at the goal at week 24,"
+                    f" {WEIGHT_GOAL_MET['year 1 (5 %)'].value:g} % with a 5 % loss at year 1,"
+                    f" {WEIGHT_GOAL_MET['end'].value:g} % at the goal at the last visit, mean 3.2 years)"
                     if row["arm"] == "lifestyle"
                     else ""
                 )
@@ -546,6 +673,9 @@ def main(argv: list[str] | None = None) -> int:
         help="tabulate a sweep that has not finished (still running, or stopped): the runs finished so far",
     )
     args = parser.parse_args(argv)
+    from glucosim._optional import require_extra
+
+    require_extra("sweep", "python -m glucosim.analysis.sweep.dpp")
     store = SweepStore(args.results_dir)
     manifest = store.manifest()
     if manifest is None:
