@@ -28,13 +28,19 @@ OGTT_PROTOCOL = "ogtt_75g"
 2-h glucose at 120 min)."""
 
 
+def visit_day(visit: int) -> int:
+    """The day of visit number ``visit`` (0: the screening) in a run long enough to hold it: every half year,
+    rounded to whole days (visit 2, the year-1 visit, is day 365)."""
+    return int(round(visit * DAYS_PER_YEAR / VISITS_PER_YEAR))
+
+
 def visit_days(n_days: int) -> list[int]:
-    """Day index of every visit (day 0 is the screening), within a run of ``n_days`` days: every half year,
-    rounded to whole days, as many as the run holds to the nearest half year; the last visit falls on the run's
-    last day when its half year would pass it (a run of 1.8 years has its second yearly visit on day 656)."""
+    """Day index of every visit (day 0 is the screening), within a run of ``n_days`` days: ``visit_day``, as many
+    as the run holds to the nearest half year; the last visit falls on the run's last day when its half year would
+    pass it (a run of 1.8 years has its second yearly visit on day 656)."""
     last = n_days - 1
     n_visits = int(math.floor(last / (DAYS_PER_YEAR / VISITS_PER_YEAR) + 0.5)) + 1
-    return [min(int(round(k * DAYS_PER_YEAR / VISITS_PER_YEAR)), last) for k in range(n_visits)]
+    return [min(visit_day(k), last) for k in range(n_visits)]
 
 
 def is_yearly(visit: int) -> bool:

@@ -28,6 +28,7 @@ import numpy as np
 from glucosim.analysis.sweep.clinic import follow_up_text, has_yearly_ogtt
 from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.sweep.store import COMPLETED_STATUSES
+from glucosim.sweep.visits import YEARLY_EVERY_VISITS, visit_day, visit_days
 
 FOLLOW_UP_YEARS = 3.0
 """Follow-up of the table: the DPP's ran 1.8-4.6 years (mean 2.8); its 58 % is "over ~3 years"."""
@@ -265,8 +266,8 @@ YEAR_ONE_LOSS_FRACTION = 0.05
 """The weight loss whose share at year 1 the DPP reported (Apolzan 2019): 5 % of the starting weight."""
 CORE_CURRICULUM_DAY = 168
 """End of the 16-session core curriculum, week 24, where the DPP first assessed the goals."""
-YEAR_ONE_DAY = 365
-"""The year-1 visit (``glucosim.sweep.visits.visit_days``: day 365)."""
+YEAR_ONE_DAY = visit_day(YEARLY_EVERY_VISITS)
+"""The year-1 visit's day (365), where the year-1 weight is read."""
 WEIGHT_GOAL_MET = {
     "week 24": Published(49.0, math.nan, math.nan, "Wing 2004 Obes Res 12:1426 (abstract): 49 % at week 24"),
     "year 1 (5 %)": Published(
@@ -306,8 +307,6 @@ arm changes weight by a few hundred grams, and a ratio per 5 kg read off that wo
 def weight_columns(results, daily, follow_up_years: float = FOLLOW_UP_YEARS):
     """``results`` with each run's weight change (kg) at week 24, year 1 and the end of the follow-up, and at
     every clinic visit (``VISIT_WEIGHT_PREFIX``), when the sweep kept the daily ``weight_change_kg``."""
-    from glucosim.sweep.visits import visit_days
-
     if daily is None or "weight_change_kg" not in daily.columns:
         return results
     end_day = int(round(follow_up_years * DAYS_PER_YEAR)) - 1
@@ -375,8 +374,6 @@ def weight_hazard_ratio(runs, follow_up_years: float = FOLLOW_UP_YEARS, per_kg: 
     nothing = (math.nan, math.nan, math.nan, 0)
     if not visit_columns or "clinic_diagnosis_day" not in runs.columns or not len(runs):
         return nothing
-    from glucosim.sweep.visits import visit_days
-
     closing = closing_visit_day(follow_up_years)
     days = visit_days(closing + 1)[: len(visit_columns)]
     weights = runs[visit_columns].to_numpy(float)
