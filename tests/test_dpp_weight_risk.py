@@ -57,10 +57,24 @@ def test_a_visit_weight_holds_until_the_next_visit():
     falls there says nothing of the weight's effect (not identified: no ratio), though its later weights differ."""
     runs = _arm_with_known_risk(0.3)
     early = runs["clinic_diagnosis_day"].notna()
-    runs.loc[early, "clinic_diagnosis_day"] = 100.0  # before visit 1 (day 183): the covariate is still 0
-    assert all(math.isnan(value) for value in dpp.weight_hazard_ratio(runs)[:3])
-    runs.loc[early, "clinic_diagnosis_day"] = 200.0  # after it: the weight of visit 1 applies, and the ratio is seen
+    first_visit = visit_days(FOLLOW_UP_DAYS)[1]  # day 183
+    for day in (100.0, float(first_visit)):  # before visit 1, and diagnosed at it: visit 0's weight (no loss)
+        runs.loc[early, "clinic_diagnosis_day"] = day
+        assert all(math.isnan(value) for value in dpp.weight_hazard_ratio(runs)[:3])
+    runs.loc[early, "clinic_diagnosis_day"] = first_visit + 1.0  # after it: visit 1's weight applies
     assert dpp.weight_hazard_ratio(runs)[0] < 0.5
+
+
+def test_without_baseline_weights_the_ratio_is_not_adjusted_for_them():
+    """A sweep that does not vary body weight (no column, or one value for all): the ratio without that term,
+    not a crash; a NaN baseline weight gives no ratio."""
+    runs = _arm_with_known_risk(0.49)
+    adjusted = dpp.weight_hazard_ratio(runs)[0]
+    unadjusted = dpp.weight_hazard_ratio(runs.drop(columns="body_weight"))[0]
+    assert unadjusted == pytest.approx(dpp.weight_hazard_ratio(runs.assign(body_weight=90.0))[0])
+    assert unadjusted == pytest.approx(adjusted, rel=0.05)  # baseline weight is drawn apart from the risk here
+    runs.loc[0, "body_weight"] = float("nan")
+    assert math.isnan(dpp.weight_hazard_ratio(runs)[0])
 
 
 def test_weight_columns_read_every_visit_and_year_one():
@@ -71,6 +85,11 @@ def test_weight_columns_read_every_visit_and_year_one():
     assert out.loc[0, "weight_change_year1_kg"] == pytest.approx(-dpp.YEAR_ONE_DAY / 100.0)
     for k, day in enumerate(visit_days(FOLLOW_UP_DAYS)):
         assert out.loc[0, f"{dpp.VISIT_WEIGHT_PREFIX}{k}_kg"] == pytest.approx(-day / 100.0)
+    # a 1-year run (days 0-364): year 1 is its own year-1 visit, the last day; a half-year run has none
+    one_year = dpp.weight_columns(results, daily[daily["day"] < 365], follow_up_years=1.0)
+    assert one_year.loc[0, "weight_change_year1_kg"] == pytest.approx(-3.64)
+    half_year = dpp.weight_columns(results, daily[daily["day"] < 183], follow_up_years=0.5)
+    assert math.isnan(half_year.loc[0, "weight_change_year1_kg"])
 
 
 def test_the_year_one_share_counts_a_5_percent_loss():

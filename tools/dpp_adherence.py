@@ -7,7 +7,7 @@ how much weight each virtual participant loses. Three published shares of the DP
 - 62.6 % with a loss of at least 5 % at year 1 (Apolzan 2019, Ann Intern Med 170:682, abstract);
 - 37 % at the 7 % goal at the last visit, mean 3.2 years (Wing 2004), read at year 3.
 
-(``glucosim.analysis.sweep.dpp.WEIGHT_GOAL_MET`` holds them.) The year-1 share is what pins the spread: with
+(``glucosim.analysis.sweep.dpp.WEIGHT_LOSS_SHARES`` holds them.) The year-1 share is what pins the spread: with
 the other two alone, a narrow spread around the goal fits as well as a wide one.
 
 How: a finished prevention sweep that kept the daily weight supplies each enrolled lifestyle patient's simulated
@@ -18,7 +18,7 @@ solved so that the three shares, over the enrolled's own weights and fresh norma
 the sweep file has it, its mean tied to 74 % at the activity goal), equal the published ones.
 
     glucosim sweep scenarios/sweeps/prediabetes_lifestyle.toml --out R --workers 2
-    python tools/dpp_adherence.py R
+    python tools/dpp_adherence.py R [--bands]
 
 The sweep's own draws are a finite sample: rerun with the solved values, it gives the shares within ~2
 percentage points (51 %, 65 % and 37 % on 2026-12-04), which ``python -m glucosim.analysis.sweep.dpp R`` reports.
@@ -33,26 +33,65 @@ import numpy as np
 
 from glucosim.analysis.sweep.dpp import (
     CORE_CURRICULUM_DAY,
+    FOLLOW_UP_YEARS,
     WEIGHT_GOAL_FRACTION,
-    WEIGHT_GOAL_MET,
+    WEIGHT_LOSS_SHARES,
     YEAR_ONE_DAY,
     YEAR_ONE_LOSS_FRACTION,
+    closing_visit_day,
     load_trial_results,
 )
-from glucosim.sweep.store import SweepStore
+from glucosim.physiology.units import DAYS_PER_YEAR
+from glucosim.sweep.store import COMPLETED_STATUSES, SweepStore
 
 ARM = "lifestyle"
+BANDS = (
+    ("gained", 0.0, 1e9),
+    ("0-3 %", -3.0, 0.0),
+    ("3-5 %", -5.0, -3.0),
+    ("5-7 %", -7.0, -5.0),
+    ("7-10 %", -10.0, -7.0),
+    (">= 10 %", -1e9, -10.0),
+)
+"""Week-24 weight change bands, % of the starting weight (Maruthur 2013's, J Gen Intern Med 28:1629)."""
 MONTE_CARLO_DRAWS = 200_000
 SEED = 20021
 
 
 def _read(out_dir: str):
+    """The lifestyle arm's runs of the patients the trial table enrols (the reference arm's enrolment, as
+    ``dpp.trial_table`` counts them), with their daily weight changes, and the whole results."""
     results = load_trial_results(out_dir)
-    enrolled = results[(results["arm"] == ARM) & results["clinic_enrolled"].astype(bool)].set_index("run_id")
+    reference = results[results["arm"] == results["arm"].iloc[0]]
+    enrolled_samples = set(reference.loc[reference["clinic_enrolled"].astype(bool), "sample"])
+    lifestyle = results[(results["arm"] == ARM) & results["sample"].isin(enrolled_samples)]
+    enrolled = lifestyle[lifestyle["status"].isin(COMPLETED_STATUSES)].set_index("run_id")
     daily = SweepStore(out_dir).load_daily()
     weights = daily[daily["run_id"].isin(enrolled.index)].set_index(["run_id", "day"])["weight_change_kg"]
-    end_day = int(weights.index.get_level_values("day").max())
-    return enrolled, weights, end_day
+    return enrolled, weights, results, enrolled_samples
+
+
+def bands(results, enrolled_samples, weights_week24) -> None:
+    """Incidence of the enrolled by their weight change at week 24 in the lifestyle arm, beside the same
+    patients' control arm (the table of docs/sweeps.md)."""
+    closing = closing_visit_day(FOLLOW_UP_YEARS)
+
+    def rate(rows) -> float:
+        days = rows["clinic_diagnosis_day"].to_numpy(float)
+        event = np.isfinite(days) & (days <= closing)
+        return 100.0 * event.sum() / (np.where(event, days, closing).sum() / DAYS_PER_YEAR)
+
+    arms = {arm: group.set_index("sample") for arm, group in results.groupby("arm")}
+    lifestyle = arms[ARM].loc[sorted(enrolled_samples)]
+    control = arms[results["arm"].iloc[0]].loc[lifestyle.index]
+    percent = 100.0 * lifestyle["run_id"].map(weights_week24) / lifestyle["body_weight"]
+    print("\n| lost at week 24 | enrolled | lifestyle per 100 py | same patients' control | ratio |")
+    print("|---|---|---|---|---|")
+    for label, low, high in BANDS:
+        rows = (percent > low) & (percent <= high)
+        if rows.any():
+            here, there = rate(lifestyle[rows]), rate(control[rows])
+            print(f"| {label} | {int(rows.sum())} | {here:.1f} | {there:.1f} | {here / there:.2f} |")
 
 
 def surrogate(enrolled, weights, day: int) -> tuple[np.ndarray, float]:
@@ -80,14 +119,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("results", help="a finished prevention sweep that kept the daily weight_change_kg")
     parser.add_argument("--sweep", default="scenarios/sweeps/prediabetes_lifestyle.toml", help="its sweep file")
+    parser.add_argument("--bands", action="store_true", help="also the incidence by week-24 weight change")
     args = parser.parse_args(argv)
 
     loaded = load_sweep(args.sweep)
     entries = {entry.name: entry for arm in loaded.sweep.arms if arm.name == ARM for entry in arm.adherence}
     diet_low, diet_high = entries["diet"].bounds
     activity = entries["activity"]
-    enrolled, weights, end_day = _read(args.results)
-    days = {"week 24": CORE_CURRICULUM_DAY, "year 1 (5 %)": YEAR_ONE_DAY, "end": min(end_day, 1095)}
+    enrolled, weights, results, enrolled_samples = _read(args.results)
+    end_day = int(round(FOLLOW_UP_YEARS * DAYS_PER_YEAR)) - 1  # the follow-up's last day (``dpp.weight_columns``)
+    days = {"week 24": CORE_CURRICULUM_DAY, "year 1 (5 %)": YEAR_ONE_DAY, "end": end_day}
     losses = {"week 24": WEIGHT_GOAL_FRACTION, "year 1 (5 %)": YEAR_ONE_LOSS_FRACTION, "end": WEIGHT_GOAL_FRACTION}
     fits = {}
     for label, day in days.items():
@@ -110,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             out.append(100.0 * np.mean(percent <= -100.0 * losses[label]))
         return np.array(out)
 
-    target = np.array([WEIGHT_GOAL_MET[label].value for label in days])
+    target = np.array([WEIGHT_LOSS_SHARES[label].value for label in days])
     solution = least_squares(
         lambda p: shares(p) - target,
         x0=[1.1, 1.0, 60.0],
@@ -124,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label}: {share:.1f} % (published {goal:g} %)")
     unclipped = diet_mean + diet_sd * diet_score
     print(f"  clipped diet draws: {100 * np.mean((unclipped <= diet_low) | (unclipped >= diet_high)):.2f} %")
+    if args.bands:
+        bands(results, enrolled_samples, weights.xs(CORE_CURRICULUM_DAY, level="day"))
     return 0
 
 

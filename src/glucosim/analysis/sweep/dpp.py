@@ -267,8 +267,8 @@ YEAR_ONE_LOSS_FRACTION = 0.05
 CORE_CURRICULUM_DAY = 168
 """End of the 16-session core curriculum, week 24, where the DPP first assessed the goals."""
 YEAR_ONE_DAY = visit_day(YEARLY_EVERY_VISITS)
-"""The year-1 visit's day (365), where the year-1 weight is read."""
-WEIGHT_GOAL_MET = {
+"""The year-1 visit's day (365), where the year-1 weight is read (a 1-year run's last day, 364, in such a run)."""
+WEIGHT_LOSS_SHARES = {
     "week 24": Published(49.0, math.nan, math.nan, "Wing 2004 Obes Res 12:1426 (abstract): 49 % at week 24"),
     "year 1 (5 %)": Published(
         62.6,
@@ -279,9 +279,10 @@ WEIGHT_GOAL_MET = {
     ),
     "end": Published(37.0, math.nan, math.nan, "Wing 2004 Obes Res 12:1426 (abstract): 37 % at the last visit"),
 }
-"""Shares of the DPP lifestyle participants at a weight loss (the 7 % goal at week 24 and at the last visit, 5 % at
-year 1). The shipped sweep's adherence draws are set from these three shares (so the lifestyle arm's are a check
-of that setting, not a validation): the year-1 share pins how much the participants differ."""
+"""Shares of the DPP lifestyle participants at a weight loss: the 7 % goal at week 24 and at the last visit, and 5 %
+(not a goal of the DPP's) at year 1. The shipped sweep's adherence draws are set from these three shares (so the
+lifestyle arm's are a check of that setting, not a validation): the year-1 share pins how much the participants
+differ."""
 
 VISIT_WEIGHT_PREFIX = "weight_change_visit"
 """Columns ``weight_change_visit<k>_kg``: each run's weight change at the clinic's visit k (0: the screening),
@@ -293,12 +294,14 @@ DPP_HAZARD_RATIO_PER_5_KG = Published(
     0.57,
     "Hamman 2006 Diabetes Care 29:2102, Table 2 (the journal's table page, read by a helper): lifestyle arm, Cox"
     " model of weight change as a time-dependent covariate, adjusted for age, sex, race/ethnicity and baseline"
-    " weight; 0.42 (0.35-0.50) with HbA1c, fasting insulin, glucose and the insulin-to-glucose ratio as well (the"
-    " abstract's '16 % lower risk per kg')",
+    " weight; 0.42 (0.35-0.50) in the multivariate model, which adds the changes in diet and activity and baseline"
+    " HbA1c, fasting insulin, glucose and insulin-to-glucose ratio (the abstract's '16 % lower risk per kg, adjusted"
+    " for changes in diet and activity')",
 )
 """Diabetes hazard ratio per 5 kg of weight lost within the DPP's lifestyle arm. The model's counterpart
 (``weight_hazard_ratio``) adjusts for baseline weight only: the virtual patients have no age, sex or ethnicity."""
 HAZARD_RATIO_KG = 5.0
+"""The weight lost (kg) the hazard ratio is given per, as Hamman 2006 gave it."""
 MIN_WEIGHT_SPREAD_KG = 0.5
 """Below this spread of the visits' weight changes (SD, kg) the hazard ratio is not estimated: the model's control
 arm changes weight by a few hundred grams, and a ratio per 5 kg read off that would be noise."""
@@ -313,12 +316,15 @@ def weight_columns(results, daily, follow_up_years: float = FOLLOW_UP_YEARS):
     by_day = daily.set_index(["run_id", "day"])["weight_change_kg"]
     days_kept = set(by_day.index.get_level_values("day"))
     out = results.copy()
+    visits = visit_days(max(days_kept) + 1)
+    # year 1 at the run's own year-1 visit: a 1-year run's falls on its last day, 364 (none in a shorter run)
+    year_one_day = visits[YEARLY_EVERY_VISITS] if len(visits) > YEARLY_EVERY_VISITS else None
     wanted = [
         ("weight_change_week24_kg", CORE_CURRICULUM_DAY),
-        ("weight_change_year1_kg", YEAR_ONE_DAY),
+        ("weight_change_year1_kg", year_one_day),
         ("weight_change_end_kg", end_day),
     ]
-    wanted += [(f"{VISIT_WEIGHT_PREFIX}{k}_kg", day) for k, day in enumerate(visit_days(max(days_kept) + 1))]
+    wanted += [(f"{VISIT_WEIGHT_PREFIX}{k}_kg", day) for k, day in enumerate(visits)]
     for column, day in wanted:
         out[column] = out["run_id"].map(by_day.xs(day, level="day")) if day in days_kept else math.nan
     return out
@@ -355,15 +361,16 @@ def weight_goal_table(results, enrolled_samples=None):
     return pd.DataFrame(rows)
 
 
-def weight_hazard_ratio(runs, follow_up_years: float = FOLLOW_UP_YEARS, per_kg: float = HAZARD_RATIO_KG):
-    """Hazard ratio of diabetes per ``per_kg`` of weight lost, within one arm's enrolled runs, as Hamman 2006
-    estimated it in the DPP's lifestyle arm: a Cox model with the weight change at the latest clinic visit as a
-    time-dependent covariate (``VISIT_WEIGHT_PREFIX`` columns; a visit's weight holds until the next visit),
-    adjusted for baseline weight; onsets are the clinic's confirmed diagnoses up to the closing visit.
+def weight_hazard_ratio(runs, follow_up_years: float = FOLLOW_UP_YEARS, unit_kg: float = HAZARD_RATIO_KG):
+    """Hazard ratio of diabetes per ``unit_kg`` of weight lost, within one arm's enrolled runs, as Hamman 2006
+    estimated it in the DPP's lifestyle arm: a Cox model with the weight change at the latest clinic visit before
+    the time at risk as a time-dependent covariate (``VISIT_WEIGHT_PREFIX`` columns; a visit's weight holds until
+    the next visit, so an onset diagnosed at a visit sees the visit before), adjusted for baseline weight when the
+    runs' baseline weights differ; onsets are the clinic's confirmed diagnoses up to the closing visit.
 
-    Returns ``(ratio, low, high, onsets)`` with the 95 % interval; NaNs when the runs hold no visit weights, no
-    onset, or weights that do not vary (the control arm: the model's weight does not change without the
-    programme).
+    Returns ``(ratio, low, high, onsets)`` with the 95 % interval; NaNs when the runs hold no visit weights (or a
+    visit's weight is missing), no onset, or weights that do not vary (the control arm: the model's weight does
+    not change without the programme).
     """
     import pandas as pd
 
@@ -378,7 +385,9 @@ def weight_hazard_ratio(runs, follow_up_years: float = FOLLOW_UP_YEARS, per_kg: 
     days = visit_days(closing + 1)[: len(visit_columns)]
     weights = runs[visit_columns].to_numpy(float)
     onset = runs["clinic_diagnosis_day"].to_numpy(float)
-    baseline_kg = runs["body_weight"].to_numpy(float)
+    baseline_kg = runs["body_weight"].to_numpy(float) if "body_weight" in runs.columns else np.zeros(len(runs))
+    if not np.isfinite(baseline_kg).all():
+        return nothing
     rows = []
     for i in range(len(runs)):
         event = bool(np.isfinite(onset[i]) and onset[i] <= closing)
@@ -387,12 +396,14 @@ def weight_hazard_ratio(runs, follow_up_years: float = FOLLOW_UP_YEARS, per_kg: 
             stop = min(days[k + 1] if k + 1 < len(days) else closing, end)
             if stop <= start:
                 break
-            rows.append((i, start, stop, event and stop == end, -weights[i, k] / per_kg, baseline_kg[i]))
+            rows.append((i, start, stop, event and stop == end, -weights[i, k] / unit_kg, baseline_kg[i]))
     frame = pd.DataFrame(rows, columns=["run", "start", "stop", "event", "loss", "baseline_weight_kg"])
     if not frame["event"].any() or not np.isfinite(frame["loss"]).all():
         return nothing
-    if frame["loss"].std() * per_kg < MIN_WEIGHT_SPREAD_KG:  # no weight to relate the risk to: not estimable
+    if frame["loss"].std() * unit_kg < MIN_WEIGHT_SPREAD_KG:  # no weight to relate the risk to: not estimable
         return nothing
+    if np.ptp(baseline_kg) == 0.0:  # one baseline weight for all (a sweep that does not vary it): nothing to adjust
+        frame = frame.drop(columns="baseline_weight_kg")
     from lifelines import CoxTimeVaryingFitter  # the sweep extra (an entry point checked it: require_extra)
     from lifelines.exceptions import ConvergenceError
 
@@ -506,7 +517,7 @@ def verdicts(table) -> list[str]:
                 inside = published.low <= ratio <= published.high
                 lines.append(
                     f"{row['arm']}: diabetes hazard ratio per {HAZARD_RATIO_KG:g} kg of weight lost (within the arm,"
-                    f" weight at the latest visit, adjusted for baseline weight) "
+                    f" the weight of the latest visit before, adjusted for baseline weight) "
                     f"{_interval(ratio, row['weight_hazard_ratio_low'], row['weight_hazard_ratio_high'], 2)};"
                     f" DPP lifestyle arm {published.value:.2f} ({published.low:.2f}-{published.high:.2f},"
                     " Hamman 2006): "
@@ -621,9 +632,9 @@ def markdown(table) -> str:
                 f" {_f(row['weight_change_end_kg'])} kg ({_f(row['weight_change_end_percent'])} %),"
                 f" {_f(row['at_goal_end_percent'], 0)} % at the 7 % goal"
                 + (
-                    f" (DPP lifestyle: {WEIGHT_GOAL_MET['week 24'].value:g} % at the goal at week 24,"
-                    f" {WEIGHT_GOAL_MET['year 1 (5 %)'].value:g} % with a 5 % loss at year 1,"
-                    f" {WEIGHT_GOAL_MET['end'].value:g} % at the goal at the last visit, mean 3.2 years)"
+                    f" (DPP lifestyle: {WEIGHT_LOSS_SHARES['week 24'].value:g} % at the goal at week 24,"
+                    f" {WEIGHT_LOSS_SHARES['year 1 (5 %)'].value:g} % with a 5 % loss at year 1,"
+                    f" {WEIGHT_LOSS_SHARES['end'].value:g} % at the goal at the last visit, mean 3.2 years)"
                     if row["arm"] == "lifestyle"
                     else ""
                 )
