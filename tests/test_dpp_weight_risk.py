@@ -125,3 +125,42 @@ def test_the_table_gives_the_lifestyle_arm_a_verdict_and_the_control_arm_none():
     assert low < 0.49 < high
     lines = [line for line in dpp.verdicts(table.reset_index()) if "per 5 kg" in line]
     assert len(lines) == 1 and lines[0].startswith("lifestyle:") and "Hamman 2006" in lines[0]
+
+
+def _short_of_goal_arm(walkers_rate: float, others_rate: float, n: int = 3000, seed: int = 3):
+    """Lifestyle runs all short of the 7 % goal at year 1 except a tenth; onsets after year 1 at a known rate
+    (per 100 person-years) in those at the activity goal and in those short of it; the goal-meeters and the
+    onsets before year 1 must not count."""
+    rng = np.random.default_rng(seed)
+    at_goal = rng.random(n) < 0.6
+    rate = np.where(at_goal, walkers_rate, others_rate) / 100.0 / 365.25
+    onset = dpp.YEAR_ONE_DAY + rng.exponential(1.0 / rate)
+    onset = np.where(onset <= FOLLOW_UP_DAYS, np.ceil(onset), np.nan)
+    loss_fraction = np.where(rng.random(n) < 0.1, 0.10, 0.04)  # a tenth at the weight goal
+    onset = np.where(loss_fraction >= 0.07, 400.0, onset)  # ... whose onsets would otherwise skew the ratio
+    early = rng.random(n) < 0.05
+    onset = np.where(early, 100.0, onset)  # diabetic before year 1: not at risk after it
+    return pd.DataFrame(
+        {
+            "clinic_diagnosis_day": onset,
+            "body_weight": 100.0,
+            "weight_change_year1_kg": -100.0 * loss_fraction,
+            "lifestyle.activity": np.where(at_goal, 1.0, 0.6),
+        }
+    )
+
+
+def test_the_activity_goal_comparison_counts_those_short_of_the_weight_goal_after_year_one():
+    reduction, low, high = dpp.activity_goal_reduction(_short_of_goal_arm(6.0, 10.0), "lifestyle")
+    assert low < 40.0 < high  # 1 - 6/10
+    assert high - low < 40.0
+    no_difference = dpp.activity_goal_reduction(_short_of_goal_arm(8.0, 8.0), "lifestyle")
+    assert no_difference[1] < 0.0 < no_difference[2]
+
+
+def test_the_activity_goal_comparison_needs_the_arms_activity_draw():
+    runs = _short_of_goal_arm(6.0, 10.0)
+    assert all(math.isnan(v) for v in dpp.activity_goal_reduction(runs, "other_arm"))
+    assert all(
+        math.isnan(v) for v in dpp.activity_goal_reduction(runs.drop(columns="weight_change_year1_kg"), "lifestyle")
+    )
