@@ -156,6 +156,12 @@ def test_the_activity_goal_comparison_counts_those_short_of_the_weight_goal_afte
     assert high - low < 40.0
     no_difference = dpp.activity_goal_reduction(_short_of_goal_arm(8.0, 8.0), "lifestyle")
     assert no_difference[1] < 0.0 < no_difference[2]
+    none_among_walkers = _short_of_goal_arm(6.0, 10.0)
+    walkers = none_among_walkers["lifestyle.activity"] >= 1.0
+    none_among_walkers.loc[
+        walkers & (none_among_walkers["clinic_diagnosis_day"] > dpp.YEAR_ONE_DAY), "clinic_diagnosis_day"
+    ] = np.nan
+    assert all(math.isnan(v) for v in dpp.activity_goal_reduction(none_among_walkers, "lifestyle"))
 
 
 def test_the_activity_goal_comparison_needs_the_arms_activity_draw():

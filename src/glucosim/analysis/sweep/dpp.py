@@ -462,6 +462,8 @@ def activity_goal_reduction(runs, arm: str, follow_up_years: float = FOLLOW_UP_Y
     for group in (short_of_goal & at_activity_goal, short_of_goal & ~at_activity_goal):
         group &= free_at_year_one
         found.append((int(event[group].sum()), float(years_at_risk[group].sum())))
+    if min(events for events, _ in found) == 0:  # no interval on the log scale: no estimate, no verdict
+        return nothing
     return relative_reduction(*found[0], *found[1])
 
 
