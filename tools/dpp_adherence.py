@@ -32,17 +32,15 @@ import sys
 import numpy as np
 
 from glucosim.analysis.sweep.dpp import (
-    CORE_CURRICULUM_DAY,
     FOLLOW_UP_YEARS,
     WEIGHT_GOAL_FRACTION,
     WEIGHT_LOSS_SHARES,
-    YEAR_ONE_DAY,
     YEAR_ONE_LOSS_FRACTION,
     closing_visit_day,
     load_trial_results,
 )
 from glucosim.physiology.units import DAYS_PER_YEAR
-from glucosim.sweep.store import COMPLETED_STATUSES, SweepStore
+from glucosim.sweep.store import COMPLETED_STATUSES
 
 ARM = "lifestyle"
 BANDS = (
@@ -58,20 +56,27 @@ MONTE_CARLO_DRAWS = 200_000
 SEED = 20021
 
 
+WEIGHT_COLUMNS = {
+    "week 24": "weight_change_week24_kg",
+    "year 1 (5 %)": "weight_change_year1_kg",
+    "end": "weight_change_end_kg",
+}
+"""Where ``dpp.weight_columns`` puts each share's weight change (week 24, the year-1 visit, the follow-up's last
+day), keyed as ``WEIGHT_LOSS_SHARES``."""
+
+
 def _read(out_dir: str):
     """The lifestyle arm's runs of the patients the trial table enrols (the reference arm's enrolment, as
-    ``dpp.trial_table`` counts them), with their daily weight changes, and the whole results."""
+    ``dpp.trial_table`` counts them), with their weight changes (``dpp.weight_columns``), and the whole results."""
     results = load_trial_results(out_dir)
     reference = results[results["arm"] == results["arm"].iloc[0]]
     enrolled_samples = set(reference.loc[reference["clinic_enrolled"].astype(bool), "sample"])
     lifestyle = results[(results["arm"] == ARM) & results["sample"].isin(enrolled_samples)]
     enrolled = lifestyle[lifestyle["status"].isin(COMPLETED_STATUSES)].set_index("run_id")
-    daily = SweepStore(out_dir).load_daily()
-    weights = daily[daily["run_id"].isin(enrolled.index)].set_index(["run_id", "day"])["weight_change_kg"]
-    return enrolled, weights, results, enrolled_samples
+    return enrolled, results, enrolled_samples
 
 
-def bands(results, enrolled_samples, weights_week24) -> None:
+def bands(results, enrolled_samples) -> None:
     """Incidence of the enrolled by their weight change at week 24 in the lifestyle arm, beside the same
     patients' control arm (the table of docs/sweeps.md)."""
     closing = closing_visit_day(FOLLOW_UP_YEARS)
@@ -84,7 +89,7 @@ def bands(results, enrolled_samples, weights_week24) -> None:
     arms = {arm: group.set_index("sample") for arm, group in results.groupby("arm")}
     lifestyle = arms[ARM].loc[sorted(enrolled_samples)]
     control = arms[results["arm"].iloc[0]].loc[lifestyle.index]
-    percent = 100.0 * lifestyle["run_id"].map(weights_week24) / lifestyle["body_weight"]
+    percent = 100.0 * lifestyle[WEIGHT_COLUMNS["week 24"]] / lifestyle["body_weight"]
     print("\n| lost at week 24 | enrolled | lifestyle per 100 py | same patients' control | ratio |")
     print("|---|---|---|---|---|")
     for label, low, high in BANDS:
@@ -94,10 +99,10 @@ def bands(results, enrolled_samples, weights_week24) -> None:
             print(f"| {label} | {int(rows.sum())} | {here:.1f} | {there:.1f} | {here / there:.2f} |")
 
 
-def surrogate(enrolled, weights, day: int) -> tuple[np.ndarray, float]:
-    """Coefficients of the % weight change on day ``day`` (kg terms over the starting weight) and the rmse."""
+def surrogate(enrolled, column: str) -> tuple[np.ndarray, float]:
+    """Coefficients of the % weight change in ``column`` (kg terms over the starting weight) and the rmse."""
     kg = enrolled["body_weight"].to_numpy(float)
-    observed = 100.0 * weights.xs(day, level="day").loc[enrolled.index].to_numpy(float) / kg
+    observed = 100.0 * enrolled[column].to_numpy(float) / kg
     terms = np.column_stack(
         [
             100.0 / kg,
@@ -126,14 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     entries = {entry.name: entry for arm in loaded.sweep.arms if arm.name == ARM for entry in arm.adherence}
     diet_low, diet_high = entries["diet"].bounds
     activity = entries["activity"]
-    enrolled, weights, results, enrolled_samples = _read(args.results)
-    end_day = int(round(FOLLOW_UP_YEARS * DAYS_PER_YEAR)) - 1  # the follow-up's last day (``dpp.weight_columns``)
-    days = {"week 24": CORE_CURRICULUM_DAY, "year 1 (5 %)": YEAR_ONE_DAY, "end": end_day}
+    enrolled, results, enrolled_samples = _read(args.results)
     losses = {"week 24": WEIGHT_GOAL_FRACTION, "year 1 (5 %)": YEAR_ONE_LOSS_FRACTION, "end": WEIGHT_GOAL_FRACTION}
     fits = {}
-    for label, day in days.items():
-        fits[label], rmse = surrogate(enrolled, weights, day)
-        print(f"surrogate {label} (day {day}): rmse {rmse:.2f} % of body weight")
+    for label, column in WEIGHT_COLUMNS.items():
+        fits[label], rmse = surrogate(enrolled, column)
+        print(f"surrogate {label} ({column}): rmse {rmse:.2f} % of body weight")
 
     rng = np.random.default_rng(SEED)
     kg = rng.choice(enrolled["body_weight"].to_numpy(float), MONTE_CARLO_DRAWS)
@@ -151,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             out.append(100.0 * np.mean(percent <= -100.0 * losses[label]))
         return np.array(out)
 
-    target = np.array([WEIGHT_LOSS_SHARES[label].value for label in days])
+    target = np.array([WEIGHT_LOSS_SHARES[label].value for label in WEIGHT_COLUMNS])
     solution = least_squares(
         lambda p: shares(p) - target,
         x0=[1.1, 1.0, 60.0],
@@ -161,12 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     diet_mean, diet_sd, regain_high = solution.x
     print(f"\ndiet: mean {diet_mean:.2f}, sd {diet_sd:.2f} (bounds [{diet_low:g}, {diet_high:g}])")
     print(f"regain: 0-{regain_high:.0f} kcal/day")
-    for label, share, goal in zip(days, shares(solution.x), target):
+    for label, share, goal in zip(WEIGHT_COLUMNS, shares(solution.x), target):
         print(f"  {label}: {share:.1f} % (published {goal:g} %)")
     unclipped = diet_mean + diet_sd * diet_score
     print(f"  clipped diet draws: {100 * np.mean((unclipped <= diet_low) | (unclipped >= diet_high)):.2f} %")
     if args.bands:
-        bands(results, enrolled_samples, weights.xs(CORE_CURRICULUM_DAY, level="day"))
+        bands(results, enrolled_samples)
     return 0
 
 

@@ -411,7 +411,7 @@ def _check_yearly_ogtt(loaded: LoadedSweep) -> None:
             loaded.source,
             "outputs.yearly_ogtt",
             f"the runs last {loaded.n_days} days, which hold no yearly visit (the first is on day "
-            f"{visits.visit_days(10_000)[visits.YEARLY_EVERY_VISITS]}, and a run needs about three quarters of a "
+            f"{visits.visit_day(visits.YEARLY_EVERY_VISITS)}, and a run needs about three quarters of a "
             "year to have it); lengthen duration_years, or remove yearly_ogtt",
         )
 

@@ -177,7 +177,7 @@ def trial_table(results, reference_arm: str | None = None, follow_up_years: floa
                     zip(
                         ("activity_goal_reduction", "activity_goal_reduction_low", "activity_goal_reduction_high"),
                         activity_goal_reduction(ok, str(arm), follow_up_years)
-                        if clinic and arm != reference_arm and follow_up_years > 1.0
+                        if clinic and arm != reference_arm
                         else (math.nan,) * 3,
                     )
                 ),
