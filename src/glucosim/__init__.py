@@ -14,7 +14,7 @@ change; modules whose names start with ``_`` are internal.
 Running:
     simulate, load_scenario, available_scenarios, SimulationResult, LoadedScenario, Scenario
 Traces and metrics:
-    cgm_metrics
+    cgm_metrics, sensor_readings, load_sensor
 Parameters:
     load_parameter_table, available_presets
 Clinic:
@@ -60,6 +60,8 @@ _LAZY = {
     "LoadedScenario": "glucosim.scenario.load:LoadedScenario",
     "Scenario": "glucosim.scenario.schema:Scenario",
     "cgm_metrics": "glucosim.simulation.trace:cgm_metrics",
+    "sensor_readings": "glucosim.clinic.cgm_sensor:sensor_readings",
+    "load_sensor": "glucosim.clinic.cgm_sensor:load_sensor",
     "load_parameter_table": "glucosim.parameters:load_parameter_table",
     "available_presets": "glucosim.parameters:available_presets",
     "run_protocol": "glucosim.api:run_protocol",

@@ -1,0 +1,209 @@
+"""A virtual continuous glucose monitor: what a CGM would read from a subject's plasma glucose.
+
+Published CGM statistics (time in range, the coefficient of variation) are statistics of sensor readings. A
+sensor reads interstitial glucose, a few minutes behind plasma glucose, through a factory calibration that
+drifts over the sensor's life, with noise. Compared with plasma glucose straight from the model, a CGM study
+looks more variable than the physiology it measured; ``sensor_readings`` puts the model's trace through the
+same instrument.
+
+The instrument is a data file in ``models/sensors/`` (one definition per device, each value with its unit and
+source). The shipped one, ``dexcom_g6``, is the error model of Vettoretti et al. 2019 (IEEE EMBC, Dexcom G6)
+with the plasma-to-interstitium lag of Basu et al. 2013; the file says where each value comes from.
+
+    from glucosim.clinic.cgm_sensor import load_sensor, sensor_readings
+    readings = sensor_readings(glucose_mg_dl, seed=1)          # 5-minute plasma glucose in, sensor readings out
+    glucosim.cgm_metrics(readings)                               # the consensus metrics of what the CGM saw
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from glucosim._resources import package_path
+from glucosim.errors import ClinicError
+from glucosim.physiology.units import MINUTES_PER_DAY
+
+DEFAULT_SENSOR = "dexcom_g6"
+
+NOISE_BURN_IN_SAMPLES = 200
+"""Samples an AR(2) noise runs before the first reading, so that it starts from its stationary spread (the
+shipped processes' slowest roots, 0.81 and 0.70 per sample, leave under 1e-18 of the start after it)."""
+
+
+@dataclass(frozen=True)
+class SensorModel:
+    """A CGM's error model (see ``models/sensors/*.toml`` for the meaning and source of each field)."""
+
+    name: str
+    sample_interval_min: float
+    lifetime_days: float
+    reading_range_mg_dl: tuple[float, float]
+    interstitial_time_constant_min: float
+    gain: tuple[float, float, float]
+    offset: tuple[float, float, float]
+    sensor_noise_ar: tuple[float, float]
+    sensor_noise_innovation_variance: float
+    common_component_ar: tuple[float, float]
+    common_component_innovation_variance: float
+
+    def stationary_noise_sd_mg_dl(self) -> float:
+        """The SD of the two noise processes together, at stationarity (mg/dl)."""
+        return float(
+            np.sqrt(
+                _ar2_stationary_variance(self.sensor_noise_ar, self.sensor_noise_innovation_variance)
+                + _ar2_stationary_variance(self.common_component_ar, self.common_component_innovation_variance)
+            )
+        )
+
+
+def _ar2_stationary_variance(coefficients, innovation_variance: float) -> float:
+    a1, a2 = coefficients
+    return innovation_variance * (1.0 - a2) / ((1.0 + a2) * ((1.0 - a2) ** 2 - a1**2))
+
+
+def _is_stationary(coefficients) -> bool:
+    a1, a2 = coefficients
+    return abs(a2) < 1.0 and a2 + a1 < 1.0 and a2 - a1 < 1.0
+
+
+def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
+    """A CGM's error model, from its device file.
+
+    **Main arguments:**
+
+    - `name`: a shipped device (`"dexcom_g6"`, the default: ``models/sensors/dexcom_g6.toml``) or the path of a
+      file of the same fields (each a value with its unit and source).
+
+    **Returns:**
+
+    A frozen `SensorModel`, for `sensor_readings(..., sensor=...)`.
+
+    **Raises:** `ClinicError` naming the file and the field if a field is missing, of the wrong shape, or out of
+    its allowed values (a noise that is not a stationary AR(2) process, a non-positive interval or lag).
+    """
+    import tomllib
+    from pathlib import Path
+
+    shipped = {path.stem: path for path in sorted(package_path("models", "sensors").glob("*.toml"))}
+    path = Path(name)
+    if not path.is_file():
+        if name not in shipped:
+            raise ClinicError(f"no sensor model '{name}' (shipped: {', '.join(shipped)}; or a path to a .toml file)")
+        path = shipped[name]
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+
+    def value(key: str, size: int | None = None):
+        try:
+            entry = data[key]["value"] if isinstance(data[key], dict) else data[key]
+        except KeyError:
+            raise ClinicError(f"{path}: missing field '{key}'") from None
+        if size is not None and (not isinstance(entry, list) or len(entry) != size):
+            raise ClinicError(f"{path}: field '{key}' must be a list of {size} numbers, got {entry!r}")
+        return tuple(float(x) for x in entry) if size is not None else float(entry)
+
+    sensor = SensorModel(
+        name=str(data.get("name", path.stem)),
+        sample_interval_min=value("sample_interval_min"),
+        lifetime_days=value("lifetime_days"),
+        reading_range_mg_dl=value("reading_range_mg_dl", 2),
+        interstitial_time_constant_min=value("interstitial_time_constant_min"),
+        gain=value("gain", 3),
+        offset=value("offset", 3),
+        sensor_noise_ar=value("sensor_noise_ar", 2),
+        sensor_noise_innovation_variance=value("sensor_noise_innovation_variance"),
+        common_component_ar=value("common_component_ar", 2),
+        common_component_innovation_variance=value("common_component_innovation_variance"),
+    )
+    for field in ("sensor_noise_ar", "common_component_ar"):
+        if not _is_stationary(getattr(sensor, field)):
+            raise ClinicError(f"{path}: field '{field}' is not a stationary AR(2) process: {getattr(sensor, field)}")
+    for field in ("sample_interval_min", "lifetime_days", "interstitial_time_constant_min"):
+        if not getattr(sensor, field) > 0.0:
+            raise ClinicError(f"{path}: field '{field}' must be positive, got {getattr(sensor, field)}")
+    for field in ("sensor_noise_innovation_variance", "common_component_innovation_variance"):
+        if not getattr(sensor, field) >= 0.0:
+            raise ClinicError(f"{path}: field '{field}' must be >= 0, got {getattr(sensor, field)}")
+    low, high = sensor.reading_range_mg_dl
+    if not 0.0 <= low < high:
+        raise ClinicError(f"{path}: reading_range_mg_dl must be [low, high] with 0 <= low < high, got {[low, high]}")
+    return sensor
+
+
+def _interstitial(glucose: np.ndarray, step_min: float, tau_min: float) -> np.ndarray:
+    """Interstitial glucose of one compartment, dIG/dt = (G - IG) / tau, with G linear between samples (exact)
+    and IG in equilibrium with the first sample."""
+    decay = np.exp(-step_min / tau_min)
+    out = np.empty_like(glucose)
+    out[0] = glucose[0]
+    for k in range(1, glucose.size):
+        slope_tau = (glucose[k] - glucose[k - 1]) / step_min * tau_min
+        out[k] = glucose[k] - slope_tau + decay * (out[k - 1] - glucose[k - 1] + slope_tau)
+    return out
+
+
+def _ar2(rng: np.random.Generator, coefficients, innovation_variance: float, size: int) -> np.ndarray:
+    a1, a2 = coefficients
+    innovations = rng.standard_normal(size + NOISE_BURN_IN_SAMPLES) * np.sqrt(innovation_variance)
+    x = np.zeros(size + NOISE_BURN_IN_SAMPLES)
+    for k in range(2, x.size):
+        x[k] = a1 * x[k - 1] + a2 * x[k - 2] + innovations[k]
+    return x[NOISE_BURN_IN_SAMPLES:]
+
+
+def sensor_readings(
+    glucose_mg_dl,
+    *,
+    sensor: SensorModel | str = DEFAULT_SENSOR,
+    step_min: float = 5.0,
+    seed: int | np.random.Generator | None = None,
+) -> np.ndarray:
+    """What a CGM reads from a plasma glucose trace.
+
+    **Main arguments:**
+
+    - `glucose_mg_dl`: plasma glucose at equal intervals of `step_min` (e.g. a run's 5-minute trace), from the
+      moment the first sensor is inserted.
+    - `sensor`: a `SensorModel` or the name of a shipped one (`"dexcom_g6"`).
+    - `step_min`: the spacing of `glucose_mg_dl`; it must be the sensor's sampling interval (5 min for the G6),
+      because the noise model is identified at that interval.
+    - `seed`: the noise's seed (or a `numpy.random.Generator`); the same seed gives the same readings.
+
+    **Returns:**
+
+    The readings (mg/dl), one per sample, clipped to the device's reading range. A record longer than a
+    sensor's life is read by consecutive sensors, each new one starting its calibration drift afresh with
+    its own noise.
+
+    **Raises:** `ClinicError` if the trace has a non-finite or negative value, or is not at the sensor's interval.
+    """
+    model = load_sensor(sensor) if isinstance(sensor, str) else sensor
+    glucose = np.asarray(glucose_mg_dl, dtype=float)
+    if glucose.ndim != 1 or glucose.size == 0:
+        raise ClinicError(f"sensor_readings needs a one-dimensional trace with at least one sample, got shape {glucose.shape}")
+    if not np.all(np.isfinite(glucose)) or np.any(glucose < 0.0):
+        raise ClinicError("sensor_readings: glucose_mg_dl must be finite and >= 0 (a trace with gaps: read each piece)")
+    if not np.isclose(step_min, model.sample_interval_min):
+        raise ClinicError(
+            f"sensor_readings: step_min {step_min} is not the {model.name}'s sampling interval "
+            f"({model.sample_interval_min} min); resample the trace to it"
+        )
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    interstitial = _interstitial(glucose, step_min, model.interstitial_time_constant_min)
+    per_sensor = max(1, int(round(model.lifetime_days * MINUTES_PER_DAY / step_min)))
+    readings = np.empty_like(glucose)
+    for start in range(0, glucose.size, per_sensor):
+        stop = min(start + per_sensor, glucose.size)
+        days = np.arange(stop - start) * step_min / MINUTES_PER_DAY
+        gain = np.polyval(model.gain[::-1], days)
+        offset = np.polyval(model.offset[::-1], days)
+        noise = _ar2(rng, model.sensor_noise_ar, model.sensor_noise_innovation_variance, stop - start) + _ar2(
+            rng, model.common_component_ar, model.common_component_innovation_variance, stop - start
+        )
+        readings[start:stop] = gain * interstitial[start:stop] + offset + noise
+    return np.clip(readings, *model.reading_range_mg_dl)
+
+
+__all__ = ["SensorModel", "load_sensor", "sensor_readings", "DEFAULT_SENSOR"]
