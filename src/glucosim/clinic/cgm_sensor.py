@@ -83,8 +83,9 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
     **Raises:** `ClinicError` naming the file and the field if a field is missing, of the wrong shape, or out of
     its allowed values (a noise that is not a stationary AR(2) process, a non-positive interval or lag).
     """
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     shipped = {path.stem: path for path in sorted(package_path("models", "sensors").glob("*.toml"))}
     path = Path(name)
@@ -182,7 +183,9 @@ def sensor_readings(
     model = load_sensor(sensor) if isinstance(sensor, str) else sensor
     glucose = np.asarray(glucose_mg_dl, dtype=float)
     if glucose.ndim != 1 or glucose.size == 0:
-        raise ClinicError(f"sensor_readings needs a one-dimensional trace with at least one sample, got shape {glucose.shape}")
+        raise ClinicError(
+            f"sensor_readings needs a one-dimensional trace with at least one sample, got shape {glucose.shape}"
+        )
     if not np.all(np.isfinite(glucose)) or np.any(glucose < 0.0):
         raise ClinicError("sensor_readings: glucose_mg_dl must be finite and >= 0 (a trace with gaps: read each piece)")
     if not np.isclose(step_min, model.sample_interval_min):

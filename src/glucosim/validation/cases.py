@@ -407,7 +407,8 @@ def fasting_glycogen_gluconeogenesis() -> dict:
 
 CGM_STUDY_SENSORS = 100
 """Virtual participants of the CGM comparison, each wearing one sensor for its life (the published values are a
-median and a mean over 153 participants; over 100 sensors the three statistics move by up to ~0.2 point between seeds)."""
+median and a mean over 153 participants; over 100 sensors the three statistics move by up to ~0.2 point between
+seeds)."""
 CGM_STUDY_SEED = 20190601
 
 
