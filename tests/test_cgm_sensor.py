@@ -30,7 +30,7 @@ def test_noise_spread_and_calibration_curve_at_constant_glucose():
     processes' stationary SD (7.96 mg/dl for the G6, from the file's coefficients)."""
     glucose = np.full(SAMPLES_PER_DAY * 10, 100.0)
     days = np.arange(glucose.size) / SAMPLES_PER_DAY
-    expected = np.polyval(G6.gain[::-1], days) * 100.0 + np.polyval(G6.offset[::-1], days)
+    expected = np.polyval(G6.gain[::-1], days) * 100.0 + np.polyval(G6.offset_mg_dl[::-1], days)
     residuals = np.concatenate([sensor_readings(glucose, seed=seed) - expected for seed in range(20)])
     assert abs(residuals.mean()) < 0.5
     assert residuals.std() == pytest.approx(G6.stationary_noise_sd_mg_dl(), rel=0.05)
@@ -46,14 +46,20 @@ def test_ar2_stationary_variance_matches_a_long_simulation():
     assert x[1000:].var() == pytest.approx(_ar2_stationary_variance((1.22, -0.331), 3.641), rel=0.03)
 
 
-def test_interstitial_glucose_lags_a_ramp_by_its_time_constant():
+def test_interstitial_glucose_is_the_exact_solution_of_its_compartment():
+    """A ramp is followed tau behind; after a step the lag decays as exp(-t / tau) (the discretisation is exact
+    for glucose linear between samples, so a 5-min step matches the closed form; an Euler step would not)."""
     step = 5.0
-    glucose = 100.0 + 1.0 * np.arange(200) * step  # +1 mg/dl/min
-    interstitial = _interstitial(glucose, step, 5.75)
-    assert interstitial[-1] == pytest.approx(glucose[-1] - 5.75, abs=1e-6)  # a ramp is followed tau behind
-    jump = np.r_[np.full(10, 100.0), np.full(100, 200.0)]
-    fine = _interstitial(np.interp(np.arange(0, 110, 0.01), np.arange(110), jump), 0.05, 5.75)
-    assert np.all(np.diff(fine) >= -1e-12) and fine[-1] == pytest.approx(200.0, abs=1e-6)
+    ramp = 100.0 + 1.0 * np.arange(200) * step  # +1 mg/dl/min
+    assert _interstitial(ramp, step, 5.75)[-1] == pytest.approx(ramp[-1] - 5.75, abs=1e-6)
+    # glucose rises linearly from 100 to 200 over the first 5 min, then stays: closed form at t = 5 and 10 min
+    glucose = np.r_[100.0, np.full(3, 200.0)]
+    tau = 5.75
+    at_5 = 100.0 + 20.0 * (5.0 - tau * (1.0 - np.exp(-5.0 / tau)))  # IG(t) for dG/dt = 20 mg/dl/min from IG = G
+    at_10 = 200.0 + (at_5 - 200.0) * np.exp(-5.0 / tau)
+    interstitial = _interstitial(glucose, step, tau)
+    assert interstitial[1] == pytest.approx(at_5, rel=1e-12)
+    assert interstitial[2] == pytest.approx(at_10, rel=1e-12)
 
 
 def test_a_record_longer_than_a_sensor_is_read_by_a_fresh_sensor():
@@ -61,17 +67,41 @@ def test_a_record_longer_than_a_sensor_is_read_by_a_fresh_sensor():
     quiet = dataclasses.replace(G6, sensor_noise_innovation_variance=0.0, common_component_innovation_variance=0.0)
     glucose = np.full(SAMPLES_PER_DAY * 12, 150.0)
     readings = sensor_readings(glucose, sensor=quiet, seed=0)
-    fresh = G6.gain[0] * 150.0 + G6.offset[0]
+    fresh = G6.gain[0] * 150.0 + G6.offset_mg_dl[0]
     assert readings[0] == pytest.approx(fresh)
     assert readings[SAMPLES_PER_DAY * 10] == pytest.approx(fresh)
     assert readings[SAMPLES_PER_DAY * 10 - 1] != pytest.approx(fresh, abs=1.0)
 
 
-def test_readings_stay_in_the_device_range():
+def test_the_calibration_polynomials_by_hand():
+    """Day 5 of a sensor (sample 1440) at 150 mg/dl without noise: gain 1.048 - 0.033 x 5 + 0.002 x 25 = 0.933,
+    offset -6.398 + 6.179 x 5 - 0.448 x 25 = 13.297 mg/dl."""
+    quiet = dataclasses.replace(G6, sensor_noise_innovation_variance=0.0, common_component_innovation_variance=0.0)
+    readings = sensor_readings(np.full(SAMPLES_PER_DAY * 6, 150.0), sensor=quiet, seed=0)
+    assert readings[SAMPLES_PER_DAY * 5] == pytest.approx(0.933 * 150.0 + 13.297, abs=1e-9)
+
+
+def test_readings_outside_the_device_range_show_its_ends():
     glucose = np.r_[np.full(50, 20.0), np.full(50, 600.0)]
     readings = sensor_readings(glucose, seed=1)
-    assert readings.min() >= 40.0 and readings.max() <= 400.0
-    assert readings[:40].max() == 40.0 and readings[-40:].min() == 400.0
+    assert np.all(readings[:40] == 40.0) and np.all(readings[-40:] == 400.0)
+
+
+def test_a_reading_does_not_depend_on_how_long_the_trace_goes_on():
+    glucose = 100.0 + 30.0 * np.sin(np.arange(SAMPLES_PER_DAY * 12) / 40.0)
+    whole = sensor_readings(glucose, seed=9)
+    for length in (1, 100, SAMPLES_PER_DAY * 10, SAMPLES_PER_DAY * 10 + 1):
+        assert np.array_equal(sensor_readings(glucose[:length], seed=9), whole[:length])
+
+
+def test_a_pandas_series_and_a_shared_generator():
+    import pandas as pd
+
+    glucose = pd.Series(np.full(100, 120.0), index=np.arange(1000, 1100))
+    assert np.array_equal(sensor_readings(glucose, seed=2), sensor_readings(glucose.to_numpy(), seed=2))
+    rng = np.random.default_rng(2)
+    first, second = sensor_readings(glucose, seed=rng), sensor_readings(glucose, seed=rng)
+    assert not np.array_equal(first, second)  # one generator, two sensors
 
 
 def test_accuracy_is_of_the_g6s_order():
@@ -95,6 +125,9 @@ def test_accuracy_is_of_the_g6s_order():
         (np.array([]), {}, "at least one sample"),
         (np.full((2, 2), 100.0), {}, "one-dimensional"),
         (np.full(10, 100.0), {"sensor": "no_such_cgm"}, "shipped: dexcom_g6"),
+        (np.full(10, 100.0), {"sensor": 123}, "shipped name or a file path"),
+        (np.full(10, 100.0), {"seed": "x"}, "seed must be an int"),
+        (np.full(10, 100.0), {"seed": 1.5}, "seed must be an int"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_error(glucose, kwargs, message):
@@ -102,13 +135,32 @@ def test_bad_input_is_refused_with_a_clear_error(glucose, kwargs, message):
         sensor_readings(glucose, **kwargs)
 
 
-def test_a_sensor_file_with_an_unstable_noise_is_refused(tmp_path):
-    text = (package_path("models", "sensors", "dexcom_g6.toml")).read_text()
-    bad = tmp_path / "unstable.toml"
-    bad.write_text(text.replace("value = [1.220, -0.331]", "value = [1.5, 0.2]"))
-    with pytest.raises(ClinicError, match="sensor_noise_ar.*not a stationary"):
+def test_the_shipped_name_with_its_extension_is_the_shipped_file():
+    assert load_sensor("dexcom_g6.toml") == G6
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("value = [1.220, -0.331]", "value = [1.5, 0.2]", "sensor_noise_ar.*not a stationary.*allowed"),
+        ("[offset_mg_dl]", "[offset_typo]", "missing field 'offset_mg_dl'"),
+        ("value = 5.75", "value = true", "interstitial_time_constant_min' must hold finite numbers"),
+        ("value = 5.75", 'value = "fast"', "interstitial_time_constant_min' must hold finite numbers"),
+        ("value = 5.75", "value = nan", "interstitial_time_constant_min' must hold finite numbers"),
+        ("value = 5.75", "value = 0.0", "interstitial_time_constant_min' must be > 0"),
+        ("value = 5.75", "valeur = 5.75", "interstitial_time_constant_min' has no 'value'"),
+        ("value = [1.048, -0.033, 0.002]", "value = [1.048, -0.3, 0.002]", "'gain' must stay > 0"),
+        ("lifetime_days = 10.0", "lifetime_days = 0.001", "'lifetime_days' must hold at least two samples"),
+        ("value = 3.641", "value = -1.0", "sensor_noise_innovation_variance' must be >= 0"),
+        ("value = [1.048, -0.033, 0.002]", "value = [1.048, -0.033]", "'gain' must be a list of 3 numbers"),
+        ("name = ", "name = [", "not valid TOML"),
+    ],
+)
+def test_a_bad_sensor_file_is_refused_naming_the_file_and_field(tmp_path, old, new, message):
+    text = package_path("models", "sensors", "dexcom_g6.toml").read_text()
+    assert old in text
+    bad = tmp_path / "bad_sensor.toml"
+    bad.write_text(text.replace(old, new, 1))
+    with pytest.raises(ClinicError, match=message) as caught:
         load_sensor(str(bad))
-    missing = tmp_path / "missing.toml"
-    missing.write_text(text.replace("[offset]", "[offset_typo]"))
-    with pytest.raises(ClinicError, match="missing field 'offset'"):
-        load_sensor(str(missing))
+    assert "bad_sensor.toml" in str(caught.value)

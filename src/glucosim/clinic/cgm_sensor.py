@@ -42,7 +42,7 @@ class SensorModel:
     reading_range_mg_dl: tuple[float, float]
     interstitial_time_constant_min: float
     gain: tuple[float, float, float]
-    offset: tuple[float, float, float]
+    offset_mg_dl: tuple[float, float, float]
     sensor_noise_ar: tuple[float, float]
     sensor_noise_innovation_variance: float
     common_component_ar: tuple[float, float]
@@ -73,37 +73,50 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
 
     **Main arguments:**
 
-    - `name`: a shipped device (`"dexcom_g6"`, the default: ``models/sensors/dexcom_g6.toml``) or the path of a
-      file of the same fields (each a value with its unit and source).
+    - `name`: a shipped device (`"dexcom_g6"`, the default: ``models/sensors/dexcom_g6.toml``; with or without
+      `.toml`) or the path of a file of the same fields (each a table with a `value`, its unit and source).
 
     **Returns:**
 
     A frozen `SensorModel`, for `sensor_readings(..., sensor=...)`.
 
-    **Raises:** `ClinicError` naming the file and the field if a field is missing, of the wrong shape, or out of
-    its allowed values (a noise that is not a stationary AR(2) process, a non-positive interval or lag).
+    **Raises:** `ClinicError` naming the file and the field if the file cannot be read, or a field is missing,
+    not a finite number (or list of them), or outside its allowed values (each message gives them).
     """
     from pathlib import Path
 
-    import tomllib
+    from glucosim._toml import read_toml_file, shown_path
 
+    if not isinstance(name, (str, Path)):
+        raise ClinicError(f"a sensor is a shipped name or a file path, got {name!r}")
     shipped = {path.stem: path for path in sorted(package_path("models", "sensors").glob("*.toml"))}
+    stem = str(name)[: -len(".toml")] if str(name).endswith(".toml") else str(name)
     path = Path(name)
-    if not path.is_file():
-        if name not in shipped:
-            raise ClinicError(f"no sensor model '{name}' (shipped: {', '.join(shipped)}; or a path to a .toml file)")
-        path = shipped[name]
-    with open(path, "rb") as handle:
-        data = tomllib.load(handle)
+    if stem in shipped and path.parent == Path("."):  # a bare shipped name is the shipped file, wherever run from
+        path = shipped[stem]
+    elif not path.is_file():
+        raise ClinicError(f"no sensor model '{name}' (shipped: {', '.join(shipped)}; or a path to a .toml file)")
+    data, _ = read_toml_file(path, ClinicError, "sensor")
+    where = shown_path(path)
+
+    def number(key: str, entry) -> float:
+        if isinstance(entry, bool) or not isinstance(entry, (int, float)) or not np.isfinite(entry):
+            raise ClinicError(f"{where}: field '{key}' must hold finite numbers, got {entry!r}")
+        return float(entry)
 
     def value(key: str, size: int | None = None):
-        try:
-            entry = data[key]["value"] if isinstance(data[key], dict) else data[key]
-        except KeyError:
-            raise ClinicError(f"{path}: missing field '{key}'") from None
-        if size is not None and (not isinstance(entry, list) or len(entry) != size):
-            raise ClinicError(f"{path}: field '{key}' must be a list of {size} numbers, got {entry!r}")
-        return tuple(float(x) for x in entry) if size is not None else float(entry)
+        if key not in data:
+            raise ClinicError(f"{where}: missing field '{key}'")
+        entry = data[key]
+        if isinstance(entry, dict):
+            if "value" not in entry:
+                raise ClinicError(f"{where}: field '{key}' has no 'value'")
+            entry = entry["value"]
+        if size is None:
+            return number(key, entry)
+        if not isinstance(entry, list) or len(entry) != size:
+            raise ClinicError(f"{where}: field '{key}' must be a list of {size} numbers, got {entry!r}")
+        return tuple(number(key, x) for x in entry)
 
     sensor = SensorModel(
         name=str(data.get("name", path.stem)),
@@ -112,7 +125,7 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
         reading_range_mg_dl=value("reading_range_mg_dl", 2),
         interstitial_time_constant_min=value("interstitial_time_constant_min"),
         gain=value("gain", 3),
-        offset=value("offset", 3),
+        offset_mg_dl=value("offset_mg_dl", 3),
         sensor_noise_ar=value("sensor_noise_ar", 2),
         sensor_noise_innovation_variance=value("sensor_noise_innovation_variance"),
         common_component_ar=value("common_component_ar", 2),
@@ -120,16 +133,26 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
     )
     for field in ("sensor_noise_ar", "common_component_ar"):
         if not _is_stationary(getattr(sensor, field)):
-            raise ClinicError(f"{path}: field '{field}' is not a stationary AR(2) process: {getattr(sensor, field)}")
-    for field in ("sample_interval_min", "lifetime_days", "interstitial_time_constant_min"):
+            raise ClinicError(
+                f"{where}: field '{field}' {list(getattr(sensor, field))} is not a stationary AR(2) process "
+                "(allowed: |a2| < 1, a1 + a2 < 1, a2 - a1 < 1)"
+            )
+    for field in ("sample_interval_min", "interstitial_time_constant_min"):
         if not getattr(sensor, field) > 0.0:
-            raise ClinicError(f"{path}: field '{field}' must be positive, got {getattr(sensor, field)}")
+            raise ClinicError(f"{where}: field '{field}' must be > 0, got {getattr(sensor, field)}")
+    if not sensor.lifetime_days * MINUTES_PER_DAY >= 2.0 * sensor.sample_interval_min:
+        raise ClinicError(f"{where}: field 'lifetime_days' must hold at least two samples, got {sensor.lifetime_days}")
     for field in ("sensor_noise_innovation_variance", "common_component_innovation_variance"):
         if not getattr(sensor, field) >= 0.0:
-            raise ClinicError(f"{path}: field '{field}' must be >= 0, got {getattr(sensor, field)}")
+            raise ClinicError(f"{where}: field '{field}' must be >= 0, got {getattr(sensor, field)}")
     low, high = sensor.reading_range_mg_dl
     if not 0.0 <= low < high:
-        raise ClinicError(f"{path}: reading_range_mg_dl must be [low, high] with 0 <= low < high, got {[low, high]}")
+        raise ClinicError(
+            f"{where}: field 'reading_range_mg_dl' must be [low, high] with 0 <= low < high, got {[low, high]}"
+        )
+    days = np.linspace(0.0, sensor.lifetime_days, 101)
+    if not np.all(np.polyval(sensor.gain[::-1], days) > 0.0):
+        raise ClinicError(f"{where}: field 'gain' must stay > 0 over the sensor's life (0-{sensor.lifetime_days} days)")
     return sensor
 
 
@@ -170,7 +193,9 @@ def sensor_readings(
     - `sensor`: a `SensorModel` or the name of a shipped one (`"dexcom_g6"`).
     - `step_min`: the spacing of `glucose_mg_dl`; it must be the sensor's sampling interval (5 min for the G6),
       because the noise model is identified at that interval.
-    - `seed`: the noise's seed (or a `numpy.random.Generator`); the same seed gives the same readings.
+    - `seed`: the noise's seed (an int), or a `numpy.random.Generator` to draw it from; the same int gives the
+      same readings, and a reading does not depend on how long the trace goes on after it. `None` draws fresh
+      noise on every call.
 
     **Returns:**
 
@@ -180,7 +205,7 @@ def sensor_readings(
 
     **Raises:** `ClinicError` if the trace has a non-finite or negative value, or is not at the sensor's interval.
     """
-    model = load_sensor(sensor) if isinstance(sensor, str) else sensor
+    model = sensor if isinstance(sensor, SensorModel) else load_sensor(sensor)
     glucose = np.asarray(glucose_mg_dl, dtype=float)
     if glucose.ndim != 1 or glucose.size == 0:
         raise ClinicError(
@@ -193,19 +218,26 @@ def sensor_readings(
             f"sensor_readings: step_min {step_min} is not the {model.name}'s sampling interval "
             f"({model.sample_interval_min} min); resample the trace to it"
         )
+    if isinstance(seed, bool) or not (seed is None or isinstance(seed, (int, np.integer, np.random.Generator))):
+        raise ClinicError(f"sensor_readings: seed must be an int, a numpy.random.Generator or None, got {seed!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     interstitial = _interstitial(glucose, step_min, model.interstitial_time_constant_min)
-    per_sensor = max(1, int(round(model.lifetime_days * MINUTES_PER_DAY / step_min)))
+    samples_per_sensor = max(2, int(round(model.lifetime_days * MINUTES_PER_DAY / step_min)))
+    days = np.arange(samples_per_sensor) * step_min / MINUTES_PER_DAY
+    gain = np.polyval(model.gain[::-1], days)
+    offset_mg_dl = np.polyval(model.offset_mg_dl[::-1], days)
     readings = np.empty_like(glucose)
-    for start in range(0, glucose.size, per_sensor):
-        stop = min(start + per_sensor, glucose.size)
-        days = np.arange(stop - start) * step_min / MINUTES_PER_DAY
-        gain = np.polyval(model.gain[::-1], days)
-        offset = np.polyval(model.offset[::-1], days)
-        noise = _ar2(rng, model.sensor_noise_ar, model.sensor_noise_innovation_variance, stop - start) + _ar2(
-            rng, model.common_component_ar, model.common_component_innovation_variance, stop - start
+    for start in range(0, glucose.size, samples_per_sensor):
+        stop = min(start + samples_per_sensor, glucose.size)
+        # each sensor draws its whole life's noise from a generator of its own, so a reading does not depend on
+        # how long the trace goes on after it
+        own = np.random.default_rng(rng.integers(0, 2**63 - 1))
+        noise = _ar2(own, model.sensor_noise_ar, model.sensor_noise_innovation_variance, samples_per_sensor) + _ar2(
+            own, model.common_component_ar, model.common_component_innovation_variance, samples_per_sensor
         )
-        readings[start:stop] = gain * interstitial[start:stop] + offset + noise
+        used = stop - start
+        readings[start:stop] = gain[:used] * interstitial[start:stop] + offset_mg_dl[:used] + noise[:used]
+    # the device shows LOW / HIGH outside its reading range; those readings are kept at the range's ends
     return np.clip(readings, *model.reading_range_mg_dl)
 
 

@@ -413,10 +413,19 @@ CGM_STUDY_SEED = 20190601
 
 
 def cgm_study_readings(glucose_day_mg_dl) -> list:
-    """The readings of ``CGM_STUDY_SENSORS`` blinded Dexcom G6 sensors, each worn for its 10-day life over the
-    same day repeated (the scenario's days are alike once adapted): Shah 2019's participants wore one for up
-    to 10 days. The CGM study's statistics are of sensor readings, so the model's plasma glucose is read
-    through the sensor's published error model (glucosim.clinic.cgm_sensor)."""
+    """What blinded Dexcom G6 sensors read from one day of plasma glucose, worn as Shah 2019's participants did.
+
+    **Main arguments:**
+
+    - `glucose_day_mg_dl`: one day of 5-minute plasma glucose, midnight to midnight without the closing midnight.
+
+    **Returns:**
+
+    The readings of ``CGM_STUDY_SENSORS`` sensors (seeded by ``CGM_STUDY_SEED``), each worn for its 10-day life
+    over the same day repeated (the scenario's days are alike once adapted; Shah's participants wore one for up
+    to 10 days). The CGM study's statistics are of sensor readings, so the model's plasma glucose is read
+    through the sensor's published error model (glucosim.clinic.cgm_sensor).
+    """
     from glucosim.clinic.cgm_sensor import load_sensor, sensor_readings
 
     sensor = load_sensor("dexcom_g6")
