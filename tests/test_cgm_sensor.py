@@ -164,3 +164,29 @@ def test_a_bad_sensor_file_is_refused_naming_the_file_and_field(tmp_path, old, n
     with pytest.raises(ClinicError, match=message) as caught:
         load_sensor(str(bad))
     assert "bad_sensor.toml" in str(caught.value)
+
+
+def test_plot_day_draws_what_the_sensor_reads():
+    """plot_day(sensor=...) draws the plasma line and, as dots, the readings of a sensor inserted at the day's
+    midnight (the same readings sensor_readings gives for the day, seeded), each with its own time in range."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import glucosim
+    from tests.conftest import scenario_dict
+
+    result = glucosim.simulate(scenario_dict(duration_days=2), progress=False)
+    trace = result.trace(1)
+    expected = sensor_readings(trace.loc[trace["clock_h"] < 24.0, "glucose_mg_dl"], seed=4)
+    fig = glucosim.plot_day(result, day=1, sensor="dexcom_g6", seed=4)
+    lines = fig.axes[0].get_lines()
+    dots = [line for line in lines if line.get_label().startswith("Dexcom G6 readings")]
+    assert len(dots) == 1 and np.array_equal(dots[0].get_ydata(), expected)
+    assert any(line.get_label().startswith("plasma, ") for line in lines)
+    plt.close(fig)
+    open_figures = plt.get_fignums()
+    with pytest.raises(ClinicError, match="no sensor model"):
+        glucosim.plot_day(result, day=1, sensor="no_such_cgm")
+    assert plt.get_fignums() == open_figures  # refused before a figure was made

@@ -85,7 +85,14 @@ def _day_readings(trace) -> np.ndarray:
     return trace.loc[trace["clock_h"] < HOURS_PER_DAY, "glucose_mg_dl"].to_numpy()
 
 
-def plot_day(result, day: int | None = None, axes: Sequence | None = None, reference_day: int | None = None):
+def plot_day(
+    result,
+    day: int | None = None,
+    axes: Sequence | None = None,
+    reference_day: int | None = None,
+    sensor=None,
+    seed: int = 0,
+):
     """24-h profile of one day (default: the last) as a CGM-like trace; returns the Figure.
 
     Top: plasma glucose (mg/dl) every 5 minutes with the CGM target range
@@ -102,9 +109,18 @@ def plot_day(result, day: int | None = None, axes: Sequence | None = None, refer
 
     - `axes`: two axes (glucose, insulin) to draw into; default: a new figure.
     - `reference_day`: another day drawn thinly in grey for comparison (e.g. 0, the start).
+    - `sensor`: a CGM (`"dexcom_g6"`, or a ``glucosim.load_sensor`` model) whose readings of the day are drawn as
+      dots over the plasma glucose line, with their own time in range, as the device would show the day: a
+      sensor inserted at the day's midnight (``glucosim.sensor_readings``). Default: plasma glucose only.
+    - `seed`: the sensor noise's seed (the same seed draws the same readings).
     """
     day = result.n_days - 1 if day is None else day
     trajectory = result.trace(day)
+    if sensor is not None:  # read (and refuse a bad sensor) before a figure is made
+        from glucosim.clinic.cgm_sensor import SensorModel, load_sensor, sensor_readings
+
+        model = sensor if isinstance(sensor, SensorModel) else load_sensor(sensor)
+        readings = sensor_readings(_day_readings(trajectory), sensor=model, seed=seed)
     hours = trajectory["clock_h"].to_numpy()
     glucose = trajectory["glucose_mg_dl"].to_numpy()
     exercising = trajectory["exercise_intensity_pct"].to_numpy() > 0
@@ -144,7 +160,22 @@ def plot_day(result, day: int | None = None, axes: Sequence | None = None, refer
                 lw=1.5,
                 label=f"year {reference_day / DAYS_PER_YEAR:.1f}",
             )
-        ax_glucose.plot(hours, glucose, color=OKABE_ITO["black"], lw=1.2, marker="o", ms=CGM_MARKER_SIZE, label=label)
+        if sensor is None:
+            ax_glucose.plot(
+                hours, glucose, color=OKABE_ITO["black"], lw=1.2, marker="o", ms=CGM_MARKER_SIZE, label=label
+            )
+        else:
+            day_hours = hours[hours < HOURS_PER_DAY]
+            ax_glucose.plot(hours, glucose, color=OKABE_ITO["black"], lw=1.2, label=f"plasma, {label}")
+            ax_glucose.plot(
+                day_hours,
+                readings,
+                ls="",
+                marker="o",
+                ms=CGM_MARKER_SIZE,
+                color=OKABE_ITO["vermillion"],
+                label=f"{model.name} readings: time in range {time_in_range_percent(readings):.0f} %",
+            )
         top = max(ax_glucose.get_ylim()[1], high) * MEAL_LABEL_HEADROOM
         ax_glucose.set_ylim(min(ax_glucose.get_ylim()[0], low * 0.85), top)
         for hour, grams in meals_g(result, day):
@@ -159,7 +190,7 @@ def plot_day(result, day: int | None = None, axes: Sequence | None = None, refer
                 color=OKABE_ITO["blue"],
                 fontsize=11,
             )
-        ax_glucose.set_ylabel("plasma glucose (mg/dl)")
+        ax_glucose.set_ylabel("plasma glucose (mg/dl)" if sensor is None else "glucose (mg/dl)")
 
         ax_insulin.plot(
             hours,
