@@ -7,8 +7,17 @@ from glucosim.physiology import beta_cells
 from glucosim.physiology.indices import N_STATES, Par, St
 
 
-def _at(p, glucose_mean_mg_dl, function, mass):
+def _load(glucose_mean_mg_dl, p, adaptation_mg_dl=0.0):
+    """The glucotoxic load at a running mean glucose, for a subject whose set point has adapted by
+    ``adaptation_mg_dl`` (the state beta_setpoint_adaptation_mg_dl)."""
     y = np.zeros(N_STATES)
+    y[St.beta_setpoint_adaptation_mg_dl] = adaptation_mg_dl
+    return beta_cells.glucotoxicity(glucose_mean_mg_dl, beta_cells.compensation_setpoint(y, p), p)
+
+
+def _at(p, glucose_mean_mg_dl, function, mass, adaptation_mg_dl=0.0):
+    y = np.zeros(N_STATES)
+    y[St.beta_setpoint_adaptation_mg_dl] = adaptation_mg_dl
     y[St.glucose_mean_mg_dl] = glucose_mean_mg_dl
     y[St.nefa_mmol_l] = p[Par.nefa_mean_reference]
     y[St.beta_function_rel] = function
@@ -37,7 +46,7 @@ def test_a_cell_working_at_its_reserve_loses_mass_without_glucotoxicity(paramete
     a normal reserve practically not."""
     p = parameters.copy()
     setpoint = p[Par.glucose_setpoint]
-    assert beta_cells.glucotoxicity(setpoint, p) == 0.0
+    assert _load(setpoint, p) == 0.0
     _, resting = _at(p, setpoint, 1.0, 1.0)
     p[Par.beta_function_max] = 1.3
     _, working = _at(p, setpoint, 1.3, 1.0)
@@ -76,16 +85,70 @@ def test_a_glucose_sensing_offset_moves_the_cells_glucose_axis(parameters):
     p = parameters.copy()
     offset = 20.0
     raised = p[Par.glucose_setpoint] + offset
-    normal_load = beta_cells.glucotoxicity(raised, p)
+    normal_load = _load(raised, p)
     assert normal_load > 0.05  # a normal cell at this mean glucose carries a glucotoxic load
     p[Par.glucose_sensing_offset] = offset
-    assert beta_cells.compensation_setpoint(p) == raised
-    assert beta_cells.glucotoxicity(raised, p) == 0.0
-    assert beta_cells.glucotoxicity(p[Par.glucotoxicity_threshold] + offset, p) == pytest.approx(0.5)
+    assert beta_cells.compensation_setpoint(np.zeros(N_STATES), p) == raised
+    assert _load(raised, p) == 0.0
+    assert _load(p[Par.glucotoxicity_threshold] + offset, p) == pytest.approx(0.5)
     function_rate, _ = _at(p, raised, 1.0, 1.0)
     assert function_rate == 0.0
     below_rate, _ = _at(p, raised - 5.0, 1.0, 1.0)
     assert below_rate < 0.0  # below its own set point the function shrinks, though above the normal set point
+
+
+def test_an_adapted_set_point_acts_as_a_sensing_offset_does(parameters):
+    """The state beta_setpoint_adaptation_mg_dl (Weir & Bonner-Weir's stage 2, acquired) moves the cells' glucose
+    axis exactly as an innate offset of the same size: no drive and no load at the raised level."""
+    p = parameters.copy()
+    raised = p[Par.glucose_setpoint] + 15.0
+    assert _load(raised, p) > 0.0
+    assert _load(raised, p, adaptation_mg_dl=15.0) == 0.0
+    assert _at(p, raised, 1.0, 1.0, adaptation_mg_dl=15.0)[0] == 0.0
+    p[Par.glucose_sensing_offset] = 15.0
+    assert _at(p, raised + 7.0, 1.0, 1.0) == _at(parameters, raised + 7.0, 1.0, 1.0, adaptation_mg_dl=15.0)
+
+
+def _adapted_start(make_scenario, share):
+    """(start state, daily table) of an insulin-resistant subject whose reserve cannot hold its set point, over
+    half a year in which its sensitivity rises (a drift of +0.3 a year: +12 %)."""
+    from glucosim.scenario.compile import ScenarioProgram
+    from glucosim.simulation.initial_state import initial_state
+    from glucosim.simulation.run import simulate
+    from tests.conftest import THREE_MEALS
+
+    subject = {
+        "preset": "healthy",
+        "insulin_sensitivity_whole_body": 0.3,
+        "beta_cell_reserve": 1.2,
+        "start_adapted": True,
+        "parameters": {"setpoint_adaptation_at_start": share},
+    }
+    routine = {"sleep_h": 8.0, "meals": THREE_MEALS, "drift": {"whole_body_per_year": 0.3}}
+    scenario = make_scenario(subject=subject, routine=routine, duration_days=180)
+    start = initial_state(ScenarioProgram(scenario))
+    return start, simulate(scenario, progress=False).daily
+
+
+def test_a_subject_at_its_cap_starts_with_cells_that_hold_the_share_of_its_excess(make_scenario, parameters):
+    """setpoint_adaptation_at_start: a subject whose reserve cannot hold the set point starts at its cap, as before,
+    and its cells' set point rises by the share of the warm-up's excess. At 1 they hold the glucose they start at:
+    when sensitivity rises, the gain goes into less insulin and the glucose stays; at 0 the cells keep pushing
+    against the cap, so the gain goes into lower glucose (the DPP lifestyle arm's question, docs/population.md)."""
+    held, held_daily = _adapted_start(make_scenario, 1.0)
+    pushed, pushed_daily = _adapted_start(make_scenario, 0.0)
+    assert pushed[St.beta_setpoint_adaptation_mg_dl] == 0.0
+    excess = held[St.beta_setpoint_adaptation_mg_dl]
+    assert excess > 5.0  # this subject starts well above the reference set point
+    mean_0 = float(held_daily.loc[0, "mean_glucose_mg_dl"])
+    assert parameters[Par.glucose_setpoint] + excess == pytest.approx(mean_0, abs=2.0)
+    # the same start (day 0 already runs the slow states, which part the two by ~0.02 mg/dl)
+    assert mean_0 == pytest.approx(float(pushed_daily.loc[0, "mean_glucose_mg_dl"]), abs=0.1)
+    held_fall = mean_0 - float(held_daily["mean_glucose_mg_dl"].iloc[-1])
+    pushed_fall = mean_0 - float(pushed_daily["mean_glucose_mg_dl"].iloc[-1])
+    assert abs(held_fall) < 1.0 and pushed_fall > 2.0  # measured: 0.2 and 3.5 mg/dl
+    secretion = "insulin_secretion_pmol_kg_day"
+    assert held_daily[secretion].iloc[-1] < pushed_daily[secretion].iloc[-1]
 
 
 def test_a_subject_with_a_sensing_offset_starts_adapted_at_its_own_set_point(make_scenario):

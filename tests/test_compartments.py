@@ -306,6 +306,11 @@ def test_sleep_deficit_brakes_secretion(parameters, state, drivers):
     assert beta_cells.secretion_capacity(state, drivers, parameters) < rested
 
 
+def _load(glucose_mean_mg_dl, p):
+    """The glucotoxic load at a running mean glucose, at the subject's own set point (no adaptation)."""
+    return beta_cells.glucotoxicity(glucose_mean_mg_dl, beta_cells.compensation_setpoint(np.zeros(N_STATES), p), p)
+
+
 def _slow(y, p):
     dydt = np.zeros(N_STATES)
     beta_cells.beta_slow_derivatives(y, p, 1.0, dydt)
@@ -339,14 +344,14 @@ def test_glucotoxicity_erodes_function_and_mass(parameters, state):
     y[St.glucose_mean_mg_dl] = 2.0 * p[Par.glucotoxicity_threshold]
     function_rate, mass_rate = _slow(y, p)
     assert function_rate < 0.0 and mass_rate < 0.0
-    assert beta_cells.glucotoxicity(p[Par.glucotoxicity_threshold], p) == pytest.approx(0.5)
+    assert _load(p[Par.glucotoxicity_threshold], p) == pytest.approx(0.5)
 
 
 def test_glucotoxicity_is_small_through_prediabetes_and_absent_at_the_set_point(parameters):
     p = parameters
-    assert beta_cells.glucotoxicity(p[Par.glucose_setpoint], p) == 0.0
+    assert _load(p[Par.glucose_setpoint], p) == 0.0
     # mean glucose of HbA1c 5.7 %, ~6.0 % and 6.5 % (ADAG: 28.7 x HbA1c - 46.7), then well into diabetes
-    loads = [beta_cells.glucotoxicity(g, p) for g in (110.0, 117.0, 125.0, 140.0, 180.0, 300.0)]
+    loads = [_load(g, p) for g in (110.0, 117.0, 125.0, 140.0, 180.0, 300.0)]
     assert all(a < b for a, b in zip(loads, loads[1:], strict=False))
     # prediabetes is a stable stage (Weir & Bonner-Weir 2004): the load is small up to HbA1c ~6.0 % ...
     assert loads[1] < 0.01 and loads[2] < 0.1

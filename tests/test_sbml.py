@@ -79,9 +79,9 @@ def test_exported_ogtt_round_trips_through_roadrunner(tmp_path, subject):
 
 
 def test_every_state_is_exported_or_deliberately_excluded(tmp_path):
-    """From the state table: dynamic fast states get a rate rule, slow ones are the frozen constants, and the
-    running integrals (output bookkeeping, zeroed every chunk) are left out; a new state fails here until the
-    export handles it."""
+    """From the state table: dynamic fast states get a rate rule, slow ones are the frozen constants, the run's
+    constants (StateKind.CONSTANT) are constants, and the running integrals (output bookkeeping, zeroed every
+    chunk) are left out; a new state fails here until the export handles it."""
     from glucosim.physiology.indices import FIRST_QUADRATURE, SLOW_STATES, STATE_TABLE, StateKind
 
     dynamic = {spec.name for spec in STATE_TABLE if spec.kind == StateKind.DYNAMIC}
@@ -94,9 +94,11 @@ def test_every_state_is_exported_or_deliberately_excluded(tmp_path):
     model = document.getModel()
     ruled = {model.getRule(i).getVariable() for i in range(model.getNumRules()) if model.getRule(i).isRate()}
     assert ruled == set(sbml.FAST_STATES)
-    for name in sbml.FROZEN_STATES:
+    constants = {spec.name for spec in STATE_TABLE if spec.kind == StateKind.CONSTANT}
+    assert set(sbml.CONSTANT_STATES) == constants
+    for name in (*sbml.FROZEN_STATES, *sbml.CONSTANT_STATES):
         assert model.getParameter(name) is not None and model.getParameter(name).getConstant(), name
-    quadratures = [spec.name for spec in STATE_TABLE if spec.kind != StateKind.DYNAMIC]
+    quadratures = [spec.name for spec in STATE_TABLE if spec.kind == StateKind.QUADRATURE]
     assert quadratures and not any(model.getParameter(name) or model.getSpecies(name) for name in quadratures)
 
 

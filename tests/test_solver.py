@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from glucosim.errors import SolverError
-from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, St
+from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, Drv, St
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.simulation.initial_state import initial_state
 from glucosim.simulation.organ import default_tolerances, organ_ensemble, organ_integrator
@@ -665,3 +665,38 @@ def test_each_method_ensemble_is_identical_to_single_runs(method):
         np.testing.assert_array_equal(together.y[k], alone.y)
         assert together.rhs_evaluations[k] == alone.stats.rhs_evaluations
         assert together.accepted_steps[k] == alone.stats.accepted_steps
+
+
+@pytest.mark.parametrize("method", ["dopri5", "dop853", "ros34pw2"])
+def test_a_run_constant_is_read_kept_and_outside_the_step_control(make_scenario, method):
+    """Contract rule 5's constants (StateKind.CONSTANT, after the running integrals, so outside the error norm's
+    n_controlled): every method hands the right-hand side the run's value at every stage (the beta cells' adapted
+    set point changes their course) and keeps it exactly; with the slow dynamics frozen, where it acts on nothing,
+    the steps and every other state are the same whatever its value. (That adding it left every output bitwise
+    unchanged was checked by hashing runs before and after: CHANGELOG.)"""
+    from glucosim.physiology.indices import FIRST_CONSTANT
+
+    program = ScenarioProgram(make_scenario(subject={"preset": "insulin_resistant_low_reserve"}))
+    schedule = program.schedule(0, 1)
+    assert FIRST_CONSTANT >= default_tolerances().n_controlled
+    start = initial_state(program)
+
+    def run(adaptation_mg_dl, slow_on=True):
+        y0 = start.copy()
+        y0[St.beta_setpoint_adaptation_mg_dl] = adaptation_mg_dl
+        frozen = dataclasses.replace(schedule, drivers=schedule.drivers.copy())
+        if not slow_on:
+            frozen.drivers[:, Drv.slow_dynamics_on] = 0.0
+        t_out = np.array([360.0, 720.0, 1440.0])
+        return integrate_schedule(
+            organ_integrator(method), frozen, y0, program.parameters, t_out, default_tolerances(), STATE_NAMES
+        )
+
+    held, pushed = run(20.0), run(0.0)
+    assert np.all(held.y[:, St.beta_setpoint_adaptation_mg_dl] == 20.0)
+    assert held.y_final[St.beta_setpoint_adaptation_mg_dl] == 20.0
+    # read: a set point 20 mg/dl higher takes the drive to grow function away
+    assert held.y_final[St.beta_function_rel] < pushed.y_final[St.beta_function_rel]
+    quiet_held, quiet_pushed = run(20.0, slow_on=False), run(0.0, slow_on=False)
+    assert quiet_held.stats == quiet_pushed.stats
+    np.testing.assert_array_equal(quiet_held.y[:, :FIRST_CONSTANT], quiet_pushed.y[:, :FIRST_CONSTANT])

@@ -534,7 +534,7 @@ def cap(args) -> int:
             state[STATE_NAMES.index("beta_function_rel")] / scenario.parameters[Par.beta_function_max]
         )
         mean_glucose.append(float(result.daily.loc[CAP_DAY - 1, "mean_glucose_mg_dl"]))
-        set_points.append(float(compensation_setpoint.py_func(scenario.parameters)))
+        set_points.append(float(compensation_setpoint.py_func(state, scenario.parameters)))
     share, mean, set_point = np.array(share_of_reserve), np.array(mean_glucose), np.array(set_points)
     converted = np.array([sample in converters for sample in samples])
     print(f"Enrolled patients: {len(samples)} (the sweep clinic's rule), control arm, day {CAP_DAY}\n")

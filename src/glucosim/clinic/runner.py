@@ -22,7 +22,16 @@ from glucosim.analysis import markers
 from glucosim.clinic import analysis
 from glucosim.errors import ClinicError
 from glucosim.physiology.gut import meal_event
-from glucosim.physiology.indices import FIRST_QUADRATURE, N_DRIVERS, N_STATES, STATE_NAMES, Drv, Flux, Par, St
+from glucosim.physiology.indices import (
+    N_DRIVERS,
+    N_STATES,
+    QUADRATURES,
+    STATE_NAMES,
+    Drv,
+    Flux,
+    Par,
+    St,
+)
 from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, PMOL_L_PER_UU_ML
 from glucosim.scenario.compile import ScenarioProgram, absorption_speed
 from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
@@ -178,7 +187,7 @@ def morning_test_state(loaded: LoadedScenario, day: int = 0, state: np.ndarray |
     program = ScenarioProgram(loaded)
     p = loaded.parameters
     y = (subject_state(loaded, day) if state is None else np.array(state, dtype=float)).copy()
-    y[FIRST_QUADRATURE:] = 0.0
+    y[QUADRATURES] = 0.0
     base = _base_drivers(program, day)
     start = program.day_plan(day).fasting_sample_min
     if start > 0.0:  # a first meal at midnight starts the test at once: there is no overnight stretch to integrate

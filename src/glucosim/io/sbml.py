@@ -23,7 +23,7 @@ import numpy as np
 
 from glucosim.parameters import load_parameter_table
 from glucosim.physiology.gut import EMPTY_MG_KG
-from glucosim.physiology.indices import Drv, St
+from glucosim.physiology.indices import STATE_TABLE, Drv, St, StateKind
 from glucosim.physiology.units import MAX_ABSORPTION_MULTIPLIER
 
 
@@ -85,6 +85,9 @@ FROZEN_STATES = (
     "muscle_mass_rel",
     "activity_sensitivity_rel",
 )
+
+CONSTANT_STATES = tuple(spec.name for spec in STATE_TABLE if spec.kind is StateKind.CONSTANT)
+"""The run's constants (set when a run starts, e.g. the beta cells' adapted set point): constants in every export."""
 
 # name = formula (SBML L3 infix); order matters only for readability
 ASSIGNMENTS = {
@@ -319,6 +322,8 @@ def build_document(state, params, drivers, name: str = "glucosim organ model"):
         constant(name, drivers[Drv[name]])
     for name in FROZEN_STATES:
         constant(name, state[St[name]])
+    for name in CONSTANT_STATES:
+        constant(name, state[St[name]])
     for name in FAST_STATES:
         constant(name, state[St[name]], constant_value=False)
     for name in ASSIGNMENTS:
@@ -382,7 +387,7 @@ def _slow_rates() -> dict[str, str]:
         "/ 1440",
         "liver_fat_pct": "slow_dynamics_on * (liver_fat_inflow - liver_fat_outflow) / 1440",
         # helpers (assignment rules, listed here so they follow the fast model's)
-        "@compensation_setpoint": "glucose_setpoint + glucose_sensing_offset",
+        "@compensation_setpoint": "glucose_setpoint + glucose_sensing_offset + beta_setpoint_adaptation_mg_dl",
         "@beta_drive": "(glucose_mean_mg_dl - compensation_setpoint) / compensation_setpoint",
         "@toxicity": "piecewise(0, glucose_mean_mg_dl <= compensation_setpoint, "
         "1 / (1 + ((glucotoxicity_threshold - glucose_setpoint) / (glucose_mean_mg_dl - compensation_setpoint)) "

@@ -97,27 +97,32 @@ def beta_fast_derivatives(y, p, glucose_mg_dl, d_glucose_mg_dl_min, capacity, dy
 
 
 @kernel
-def compensation_setpoint(p):
-    """The 24-h mean glucose (mg/dl) this subject's beta cells adapt toward: glucose_setpoint + glucose_sensing_offset.
+def compensation_setpoint(y, p):
+    """The 24-h mean glucose (mg/dl) this subject's beta cells adapt toward: glucose_setpoint + glucose_sensing_offset
+    + the run constant beta_setpoint_adaptation_mg_dl.
 
     A defect of glucose sensing (glucokinase's, in GCK-MODY) makes the cells meet a raised glucose as a normal cell
-    meets a normal one, so their compensation holds the higher level and their glucotoxic load starts above it.
+    meets a normal one, so their compensation holds the higher level and their glucotoxic load starts above it. The
+    run constant is the same shift acquired: cells that have lived at a raised glucose without the reserve to lower it
+    (Weir & Bonner-Weir's stage 2, a stable state of adaptation at 5.0-6.5 mmol/l) hold it. The adapted start sets
+    it (``setpoint_adaptation_at_start``); it is constant during a run.
     """
-    return p[Par.glucose_setpoint] + p[Par.glucose_sensing_offset]
+    return p[Par.glucose_setpoint] + p[Par.glucose_sensing_offset] + y[St.beta_setpoint_adaptation_mg_dl]
 
 
 @kernel
-def glucotoxicity(glucose_mean_mg_dl, p):
+def glucotoxicity(glucose_mean_mg_dl, setpoint_mg_dl, p):
     """Glucotoxic load, 0 (none) to 1 (full): a Hill function of the running mean glucose above the set point.
 
-    Zero at and below the set point (``compensation_setpoint``), so a healthy subject's beta cells are not worn;
+    Zero at and below the subject's set point (``setpoint_mg_dl``, ``compensation_setpoint``), so a healthy
+    subject's beta cells are not worn;
     half-maximal at glucotoxicity_threshold (moved by a sensing offset with the onset: the Hill function's width,
     glucotoxicity_threshold - glucose_setpoint, is the same for every subject); steep (Hill coefficient
     glucotoxicity_hill) so that it stays small through prediabetes (a prediabetic subject without drift keeps its
     glucose) and takes over near HbA1c 6-6.5 %.
     """
     # a sensing offset moves the whole glucose axis of the cells: the onset (the set point) and the half-maximum
-    excess = glucose_mean_mg_dl - compensation_setpoint(p)
+    excess = glucose_mean_mg_dl - setpoint_mg_dl
     if excess <= 0.0:
         return 0.0
     x = power(excess / (p[Par.glucotoxicity_threshold] - p[Par.glucose_setpoint]), p[Par.glucotoxicity_hill])
@@ -185,9 +190,9 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     growth restores it when glucose falls) and slowly erodes mass (which regrows slowly: the part of the
     loss a late intervention cannot undo).
     """
-    setpoint = compensation_setpoint(p)
+    setpoint = compensation_setpoint(y, p)
     drive = (y[St.glucose_mean_mg_dl] - setpoint) / setpoint
-    toxicity = glucotoxicity(y[St.glucose_mean_mg_dl], p)
+    toxicity = glucotoxicity(y[St.glucose_mean_mg_dl], setpoint, p)
     spared = 1.0 - toxicity
     load = toxicity * lipotoxicity_factor(y, p)
     function = y[St.beta_function_rel]
@@ -204,3 +209,4 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     ) * spared * mass - mass_loss * (mass - p[Par.beta_mass_floor])
     dydt[St.beta_function_rel] = slow_on * function_rate / MINUTES_PER_DAY
     dydt[St.beta_mass_rel] = slow_on * mass_rate / MINUTES_PER_DAY
+    dydt[St.beta_setpoint_adaptation_mg_dl] = 0.0  # a run constant (StateKind.CONSTANT): set by the adapted start

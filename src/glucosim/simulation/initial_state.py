@@ -15,7 +15,7 @@ import numpy as np
 from glucosim.errors import ParameterError
 from glucosim.physiology.beta_cells import compensation_setpoint
 from glucosim.physiology.ectopic_fat import liver_fat_start_pct
-from glucosim.physiology.indices import FIRST_QUADRATURE, N_STATES, STATE_NAMES, Par, St
+from glucosim.physiology.indices import N_STATES, QUADRATURES, STATE_NAMES, Par, St
 from glucosim.physiology.units import HOURS_PER_DAY, MINUTES_PER_DAY
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.simulation.organ import default_tolerances, organ_integrator
@@ -108,7 +108,7 @@ def warm_up(
     if schedule is None:
         schedule = _warm_up_schedule(program, days)
     y = y.copy()
-    y[FIRST_QUADRATURE:] = 0.0
+    y[QUADRATURES] = 0.0
     t_out = np.array([-MINUTES_PER_DAY, 0.0])
     result = integrate_schedule(
         organ_integrator(), schedule, y, program.parameters, t_out, default_tolerances(), STATE_NAMES
@@ -119,7 +119,7 @@ def warm_up(
     y_end = result.y_final.copy()
     y_end[St.glucose_mean_mg_dl] = mean_glucose
     y_end[St.insulin_mean_pmol_l] = mean_insulin
-    y_end[FIRST_QUADRATURE:] = 0.0
+    y_end[QUADRATURES] = 0.0
     return y_end, mean_glucose, mean_insulin
 
 
@@ -180,7 +180,7 @@ def initial_state(program: ScenarioProgram) -> np.ndarray:
         return warm_up(program, y, schedule=schedule)[0]
 
     # the subject's own set point (a glucose-sensing offset raises it); the kernel's Python body, as above
-    setpoint = float(compensation_setpoint.py_func(p))
+    setpoint = float(compensation_setpoint.py_func(y, p))
     tried: dict[float, tuple[np.ndarray, float, float]] = {}
 
     def trial_warm_up(function: float) -> tuple[np.ndarray, float, float]:
@@ -198,8 +198,13 @@ def initial_state(program: ScenarioProgram) -> np.ndarray:
     highest = float(p[Par.beta_function_max])
     lowest = LOWEST_START_FUNCTION
     if excess(highest) > 0.0:
-        function = highest  # the reserve cannot hold the set point: start at the cap
-    elif excess(lowest) < 0.0:
+        # the reserve cannot hold the set point: start at the cap, with the cells adapted to hold the share
+        # setpoint_adaptation_at_start of the glucose they start at (Weir & Bonner-Weir's stable stage 2); the
+        # warm-up freezes the slow states, so the adaptation does not change the start, only what follows
+        start = trial_warm_up(highest)[0].copy()
+        start[St.beta_setpoint_adaptation_mg_dl] += p[Par.setpoint_adaptation_at_start] * excess(highest)
+        return start
+    if excess(lowest) < 0.0:
         function = lowest
     else:
         function = brentq(excess, lowest, highest, xtol=1e-6)

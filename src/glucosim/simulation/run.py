@@ -16,7 +16,7 @@ import numpy as np
 
 from glucosim.analysis.daily import DailySamples, daily_samples
 from glucosim.errors import GlucosimError
-from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, Drv
+from glucosim.physiology.indices import FIRST_QUADRATURE, QUADRATURES, STATE_NAMES, Drv
 from glucosim.physiology.model import FLUX_NAMES
 from glucosim.physiology.units import MINUTES_PER_DAY
 from glucosim.scenario.compile import OUTPUT_STEP_MIN, ScenarioProgram
@@ -196,7 +196,7 @@ class DayStepper:
         plans = [program.day_plan(day) for day in range(first_day, first_day + n_days)]
         schedule, t_out = self._schedule(first_day, n_days, plans)
         y = y.copy()
-        y[FIRST_QUADRATURE:] = 0.0
+        y[QUADRATURES] = 0.0
         result = integrate_schedule(self.integrator, schedule, y, p, t_out, self.tolerances, STATE_NAMES)
         # the next stretch starts with this one's last step size, so splitting does not change the steps
         self.tolerances = dataclasses.replace(self.tolerances, h_init=result.h_next)

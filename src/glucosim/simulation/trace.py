@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from glucosim.analysis import markers
-from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, Drv
+from glucosim.physiology.indices import FIRST_QUADRATURE, QUADRATURES, STATE_NAMES, Drv
 from glucosim.physiology.model import FLUX_NAMES
 from glucosim.physiology.units import MINUTES_PER_DAY
 from glucosim.solver.segments import Schedule
@@ -167,7 +167,7 @@ class ForwardTracer:
         self._schedule: Schedule | None = None
         self._schedule_days = 0
         self._y = np.array(origin_state, dtype=float)
-        self._y[FIRST_QUADRATURE:] = 0.0
+        self._y[QUADRATURES] = 0.0
         self._tolerances = default_tolerances(rtol)
         # the run's own method (its provenance records it): a trace recomputed by another method would differ from
         # the run's days by more than the integrator's error at stiff moments, and a user who chose the method
