@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from glucosim.errors import SolverError
-from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, Drv, St
+from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_NAMES, Par, St
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.simulation.initial_state import initial_state
 from glucosim.simulation.organ import default_tolerances, organ_ensemble, organ_integrator
@@ -668,35 +668,86 @@ def test_each_method_ensemble_is_identical_to_single_runs(method):
 
 
 @pytest.mark.parametrize("method", ["dopri5", "dop853", "ros34pw2"])
-def test_a_run_constant_is_read_kept_and_outside_the_step_control(make_scenario, method):
-    """Contract rule 5's constants (StateKind.CONSTANT, after the running integrals, so outside the error norm's
-    n_controlled): every method hands the right-hand side the run's value at every stage (the beta cells' adapted
-    set point changes their course) and keeps it exactly; with the slow dynamics frozen, where it acts on nothing,
-    the steps and every other state are the same whatever its value. (That adding it left every output bitwise
-    unchanged was checked by hashing runs before and after: CHANGELOG.)"""
+def test_a_run_constant_is_read_at_every_stage_and_kept(make_scenario, method):
+    """Contract rule 5's constants (StateKind.CONSTANT, after the running integrals, outside n_controlled): every
+    method hands the right-hand side the run's value at every stage and keeps it exactly. An adapted set point of
+    20 mg/dl must act as an innate sensing offset of 20 does, bitwise and with the same steps, over days with the
+    slow dynamics on; and a run split into two calls (rule 6) must carry it. A method whose middle stages read 0,
+    or that let it move, fails here."""
     from glucosim.physiology.indices import FIRST_CONSTANT
 
-    program = ScenarioProgram(make_scenario(subject={"preset": "insulin_resistant_low_reserve"}))
-    schedule = program.schedule(0, 1)
-    assert FIRST_CONSTANT >= default_tolerances().n_controlled
+    program = ScenarioProgram(make_scenario(subject={"preset": "insulin_resistant_low_reserve"}, duration_days=3))
+    schedule = program.schedule(0, 3)
+    tolerances = default_tolerances()
+    assert FIRST_CONSTANT >= tolerances.n_controlled
+    integrator = organ_integrator(method)
     start = initial_state(program)
+    t_out = np.array([720.0, 1440.0, 2880.0, 4320.0])
 
-    def run(adaptation_mg_dl, slow_on=True):
-        y0 = start.copy()
-        y0[St.beta_setpoint_adaptation_mg_dl] = adaptation_mg_dl
-        frozen = dataclasses.replace(schedule, drivers=schedule.drivers.copy())
-        if not slow_on:
-            frozen.drivers[:, Drv.slow_dynamics_on] = 0.0
-        t_out = np.array([360.0, 720.0, 1440.0])
-        return integrate_schedule(
-            organ_integrator(method), frozen, y0, program.parameters, t_out, default_tolerances(), STATE_NAMES
+    held = start.copy()
+    held[St.beta_setpoint_adaptation_mg_dl] = 20.0
+    offset = program.parameters.copy()
+    offset[Par.glucose_sensing_offset] += 20.0
+    as_constant = integrate_schedule(integrator, schedule, held, program.parameters, t_out, tolerances, STATE_NAMES)
+    as_offset = integrate_schedule(integrator, schedule, start, offset, t_out, tolerances, STATE_NAMES)
+    assert np.all(as_constant.y[:, St.beta_setpoint_adaptation_mg_dl] == 20.0)
+    np.testing.assert_array_equal(as_constant.y[:, :FIRST_CONSTANT], as_offset.y[:, :FIRST_CONSTANT])
+    assert as_constant.stats == as_offset.stats
+    plain = integrate_schedule(integrator, schedule, start, program.parameters, t_out, tolerances, STATE_NAMES)
+    assert plain.y_final[St.beta_function_rel] != as_constant.y_final[St.beta_function_rel]  # it acts
+
+    # split at the first midnight: the second call starts from the first's final state and step
+    first = schedule.t1 <= 1440.0
+
+    def part(mask):
+        return Schedule(
+            schedule.t0[mask], schedule.t1[mask], schedule.drivers[mask], schedule.jumps[mask], schedule.resets[mask]
         )
 
-    held, pushed = run(20.0), run(0.0)
-    assert np.all(held.y[:, St.beta_setpoint_adaptation_mg_dl] == 20.0)
-    assert held.y_final[St.beta_setpoint_adaptation_mg_dl] == 20.0
-    # read: a set point 20 mg/dl higher takes the drive to grow function away
-    assert held.y_final[St.beta_function_rel] < pushed.y_final[St.beta_function_rel]
-    quiet_held, quiet_pushed = run(20.0, slow_on=False), run(0.0, slow_on=False)
-    assert quiet_held.stats == quiet_pushed.stats
-    np.testing.assert_array_equal(quiet_held.y[:, :FIRST_CONSTANT], quiet_pushed.y[:, :FIRST_CONSTANT])
+    day_one = integrate_schedule(integrator, part(first), held, program.parameters, t_out[:2], tolerances, STATE_NAMES)
+    rest = integrate_schedule(
+        integrator,
+        part(~first),
+        day_one.y_final,
+        program.parameters,
+        t_out[2:],
+        dataclasses.replace(tolerances, h_init=day_one.h_next),
+        STATE_NAMES,
+    )
+    assert day_one.y_final[St.beta_setpoint_adaptation_mg_dl] == 20.0
+    np.testing.assert_array_equal(rest.y, as_constant.y[2:])
+
+
+def test_schedules_never_jump_or_reset_a_run_constant(make_scenario):
+    """Contract rule 3: a method may keep reading a constant from the call's start, so no event of a scenario's
+    schedule (meals, resets of the emptied carbohydrate, exercise, sleep) touches one."""
+    from glucosim.physiology.indices import FIRST_CONSTANT
+
+    meals = [
+        {"time_h": 7.0, "carbs_g": 60, "fat_g": 20},
+        {"time_h": 13.0, "carbs_g": 80},
+        {"time_h": 19.0, "carbs_g": 70},
+    ]
+    routine = {"meals": meals, "exercise": [{"start_h": 17.0, "duration_min": 30, "intensity_pct_vo2max": 50}]}
+    schedule = ScenarioProgram(make_scenario(routine=routine, duration_days=2)).schedule(0, 2)
+    assert np.any(schedule.jumps[:, :FIRST_CONSTANT]) and np.any(schedule.resets[:, :FIRST_CONSTANT])
+    assert not np.any(schedule.jumps[:, FIRST_CONSTANT:]) and not np.any(schedule.resets[:, FIRST_CONSTANT:])
+
+
+def test_a_state_of_another_length_is_refused_before_the_compiled_code_runs(make_scenario):
+    """A state kept by a model with another state table (one value short, say) would be read and written past its
+    end by the compiled right-hand side: integrate_schedule refuses it, naming the lengths; run_protocol says how
+    long a test's starting state must be."""
+    import glucosim
+    from glucosim.errors import ClinicError
+    from glucosim.physiology.indices import N_STATES
+
+    program = ScenarioProgram(make_scenario(duration_days=1))
+    schedule = program.schedule(0, 1)
+    short = initial_state(program)[:-1]
+    with pytest.raises(ValueError, match=rf"y0 \({N_STATES - 1}\), atol \({N_STATES}\)"):
+        integrate_schedule(
+            organ_integrator(), schedule, short, program.parameters, np.array([60.0]), default_tolerances(), STATE_NAMES
+        )
+    with pytest.raises(ClinicError, match=rf"has {N_STATES} values"):
+        glucosim.run_protocol("ogtt_75g", make_scenario(duration_days=1), state=short)

@@ -187,6 +187,11 @@ def morning_test_state(loaded: LoadedScenario, day: int = 0, state: np.ndarray |
     program = ScenarioProgram(loaded)
     p = loaded.parameters
     y = (subject_state(loaded, day) if state is None else np.array(state, dtype=float)).copy()
+    if y.shape != (N_STATES,):
+        raise ClinicError(
+            f"{loaded.source}: a test's starting state has {N_STATES} values (STATE_NAMES), got shape {y.shape}; a "
+            "state kept by a model with another state table cannot start this one's test"
+        )
     y[QUADRATURES] = 0.0
     base = _base_drivers(program, day)
     start = program.day_plan(day).fasting_sample_min

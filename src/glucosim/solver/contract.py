@@ -26,7 +26,8 @@ result's provenance).
    one), then sets the states marked in ``resets[k]`` to 0 and adds
    ``jumps[k]`` to the state (a meal into the stomach, the carbohydrate
    emptied since the latest meal began back to 0) and goes on with the new
-   drivers.
+   drivers. A schedule never jumps or resets a constant (rule 5): a method may
+   keep reading its value from the call's start.
 4. **Outputs.** States are returned at every requested time ``t_out``
    (increasing, within the schedule), from the method's dense output where the
    time falls inside a step: requesting outputs never changes the steps

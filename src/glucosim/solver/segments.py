@@ -113,9 +113,25 @@ def integrate_schedule(integrator, schedule: Schedule, y0, params, t_out, tolera
         SolverError: naming the simulated time and every state value, if the
             integrator produced a non-finite state, underflowed its step size or
             exceeded its step budget. Never returns NaNs.
+        ValueError: if ``y0``, the tolerances, the schedule's jumps and ``state_names`` disagree on the number of
+            states (e.g. a state kept by a model with another state table): the compiled right-hand side would
+            read and write past the end of a short state.
     """
+    y0 = np.ascontiguousarray(y0, dtype=np.float64)
+    sizes = {
+        "y0": y0.shape[0] if y0.ndim == 1 else -1,
+        "atol": len(tolerances.atol),
+        "schedule jumps": schedule.jumps.shape[1],
+        "state_names": len(state_names),
+    }
+    if len(set(sizes.values())) != 1:
+        raise ValueError(
+            "integrate_schedule: the number of states differs between "
+            + ", ".join(f"{name} ({size})" for name, size in sizes.items())
+            + "; a state kept by a model with another state table cannot be integrated by this one"
+        )
     y_out, out_segment, y_final, status, t_final, stats, n_written, h_next = integrator(
-        np.ascontiguousarray(y0, dtype=np.float64),
+        y0,
         *schedule_arguments(schedule),
         params,
         np.ascontiguousarray(t_out, dtype=np.float64),
