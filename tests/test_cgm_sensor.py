@@ -139,6 +139,22 @@ def test_the_shipped_name_with_its_extension_is_the_shipped_file():
     assert load_sensor("dexcom_g6.toml") == G6
 
 
+GAIN_RANGE = "range = [[1.04, 1.1], [-0.033, 0.02], [0.0, 0.002]]"
+RANGE_CASES = [
+    ("range = [3.641, 14.45]", "range = [4.0, 14.45]", r"variance' = 3.641 is outside.*\[4, 14.45\]"),
+    (
+        "value = [1.048, -0.033, 0.002]",
+        "value = [1.048, -0.05, 0.002]",
+        r"'gain'\[1\] = -0.05 is outside its plausible",
+    ),
+    (GAIN_RANGE, "", "field 'gain' has no 'range'"),
+    (GAIN_RANGE, "range = [1.04, 1.1]", r"'gain.range' must be 3 \[low, high\] pairs"),
+    (GAIN_RANGE, "range = [[1.1, 1.04], [-0.033, 0.02], [0.0, 0.002]]", "low <= high"),
+    ('unit = "1, 1/day, 1/day^2"', 'unit = ""', "'gain.unit' must be a non-empty string"),
+]
+"""Each model parameter of a device file gives its unit, plausible range and source, and its value is inside."""
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
@@ -154,6 +170,7 @@ def test_the_shipped_name_with_its_extension_is_the_shipped_file():
         ("value = 3.641", "value = -1.0", "sensor_noise_innovation_variance' must be >= 0"),
         ("value = [1.048, -0.033, 0.002]", "value = [1.048, -0.033]", "'gain' must be a list of 3 numbers"),
         ("name = ", "name = [", "not valid TOML"),
+        *RANGE_CASES,
     ],
 )
 def test_a_bad_sensor_file_is_refused_naming_the_file_and_field(tmp_path, old, new, message):

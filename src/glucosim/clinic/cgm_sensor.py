@@ -27,6 +27,8 @@ from glucosim.physiology.units import MINUTES_PER_DAY
 
 DEFAULT_SENSOR = "dexcom_g6"
 
+PARAMETER_KEYS = ("value", "unit", "range", "source")
+"""What each of a device file's model parameters gives (a table): the project's rule for every parameter."""
 NOISE_BURN_IN_SAMPLES = 200
 """Samples an AR(2) noise runs before the first reading, so that it starts from its stationary spread (the
 shipped processes' slowest roots, 0.81 and 0.70 per sample, leave under 1e-18 of the start after it)."""
@@ -74,14 +76,17 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
     **Main arguments:**
 
     - `name`: a shipped device (`"dexcom_g6"`, the default: ``models/sensors/dexcom_g6.toml``; with or without
-      `.toml`) or the path of a file of the same fields (each a table with a `value`, its unit and source).
+      `.toml`) or the path of a file of the same fields: the device's specs as bare values, and each model
+      parameter a table with its `value`, `unit`, plausible `range` (`[low, high]`, or one pair per component of
+      a list value) and `source`.
 
     **Returns:**
 
     A frozen `SensorModel`, for `sensor_readings(..., sensor=...)`.
 
     **Raises:** `ClinicError` naming the file and the field if the file cannot be read, or a field is missing,
-    not a finite number (or list of them), or outside its allowed values (each message gives them).
+    not a finite number (or list of them), lacks its unit, range or source, or is outside its allowed values or its
+    plausible range (each message gives them).
     """
     from pathlib import Path
 
@@ -104,19 +109,40 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
             raise ClinicError(f"{where}: field '{key}' must hold finite numbers, got {entry!r}")
         return float(entry)
 
-    def value(key: str, size: int | None = None):
-        if key not in data:
-            raise ClinicError(f"{where}: missing field '{key}'")
-        entry = data[key]
-        if isinstance(entry, dict):
-            if "value" not in entry:
-                raise ClinicError(f"{where}: field '{key}' has no 'value'")
-            entry = entry["value"]
+    def numbers(key: str, entry, size: int | None):
         if size is None:
             return number(key, entry)
         if not isinstance(entry, list) or len(entry) != size:
             raise ClinicError(f"{where}: field '{key}' must be a list of {size} numbers, got {entry!r}")
         return tuple(number(key, x) for x in entry)
+
+    ranges: dict[str, list[tuple[float, float]]] = {}
+
+    def value(key: str, size: int | None = None):
+        """A device spec (a bare value) or a model parameter (a table: value, unit, range and source)."""
+        if key not in data:
+            raise ClinicError(f"{where}: missing field '{key}'")
+        entry = data[key]
+        if not isinstance(entry, dict):
+            return numbers(key, entry, size)
+        for part in PARAMETER_KEYS:
+            if part not in entry:
+                raise ClinicError(
+                    f"{where}: field '{key}' has no '{part}' (a parameter gives {', '.join(PARAMETER_KEYS)})"
+                )
+        for part in ("unit", "source"):
+            if not isinstance(entry[part], str) or not entry[part].strip():
+                raise ClinicError(f"{where}: field '{key}.{part}' must be a non-empty string, got {entry[part]!r}")
+        # the range of each component: [low, high], or a list of them for a list value
+        bounds = entry["range"] if size is not None else [entry["range"]]
+        if not isinstance(bounds, list) or len(bounds) != (size or 1):
+            shape = "[low, high]" if size is None else f"{size} [low, high] pairs"
+            raise ClinicError(f"{where}: field '{key}.range' must be {shape}, got {entry['range']!r}")
+        pairs = [numbers(f"{key}.range", pair, 2) for pair in bounds]
+        if any(not low <= high for low, high in pairs):
+            raise ClinicError(f"{where}: field '{key}.range' must have low <= high, got {entry['range']!r}")
+        ranges[key] = pairs
+        return numbers(key, entry["value"], size)
 
     sensor = SensorModel(
         name=str(data.get("name", path.stem)),
@@ -153,6 +179,15 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
     days = np.linspace(0.0, sensor.lifetime_days, 101)
     if not np.all(np.polyval(sensor.gain[::-1], days) > 0.0):
         raise ClinicError(f"{where}: field 'gain' must stay > 0 over the sensor's life (0-{sensor.lifetime_days} days)")
+    for key, pairs in ranges.items():
+        components = getattr(sensor, key)
+        for index, (component, (low, high)) in enumerate(zip(np.atleast_1d(components), pairs)):
+            if not low <= component <= high:
+                which = f"[{index}]" if len(pairs) > 1 else ""
+                raise ClinicError(
+                    f"{where}: field '{key}'{which} = {component:g} is outside its plausible range "
+                    f"[{low:g}, {high:g}] (the file's '{key}.range'; widen it, with its source, if a device needs it)"
+                )
     return sensor
 
 
