@@ -6,7 +6,8 @@
 - libroadrunner (the ``test`` extra) on the SBML export of the fast model (``glucosim.io.sbml``): CVODE
   (Adams; see ``ROADRUNNER_STIFF``) segment by segment, with the same jumps and drivers set between
   segments. The export freezes the
-  slow states (19 integrated states against glucosim's 35), which only favours roadrunner.
+  slow states (it integrates ``len(glucosim.io.sbml.FAST_STATES)`` states against glucosim's
+  ``indices.FIRST_QUADRATURE`` controlled ones), which only favours roadrunner.
 
 Each helper returns a callable that integrates the workload once and returns the states at the
 outputs, so the caller can both time it and check it agrees with glucosim.
@@ -31,7 +32,7 @@ ROADRUNNER_STIFF = False
 
 
 def peer_atol(atol: np.ndarray) -> np.ndarray:
-    """Per-state absolute tolerances for a peer: glucosim's, with the quadratures left uncontrolled."""
+    """Per-state absolute tolerances for a peer: glucosim's, with the quadratures and constants left uncontrolled."""
     atol = np.array(atol, dtype=float)
     atol[FIRST_QUADRATURE:] = UNCONTROLLED_ATOL
     return atol

@@ -26,8 +26,8 @@ from glucosim.physiology import (
 )
 from glucosim.physiology._jit import array_kernel, inlined_kernel, kernel
 from glucosim.physiology.glucose import glucose_derivatives, plasma_glucose_mg_dl
-from glucosim.physiology.indices import FIRST_QUADRATURE, N_FLUXES, Drv, Flux, Par, St
 from glucosim.physiology.indices import FLUX_NAMES as FLUX_NAMES  # re-exported: callers read the columns here
+from glucosim.physiology.indices import N_FLUXES, Drv, Flux, Par, St
 from glucosim.physiology.sensitivity import chronic_sensitivities, drift_derivatives, effective_sensitivities
 from glucosim.physiology.units import MINUTES_PER_DAY
 
@@ -189,6 +189,3 @@ def evaluate_fluxes(y_grid, drv_grid, p):
         out[i, Flux.liver_uptake_mg_kg_min] = liver_uptake
         out[i, Flux.splanchnic_uptake_mg_kg_min] = splanchnic_uptake
     return out
-
-
-QUADRATURE_START = int(FIRST_QUADRATURE)
