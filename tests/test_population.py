@@ -862,27 +862,29 @@ def test_parameters_every_patient_shares_reach_the_library_the_check_and_the_coh
     from glucosim.errors import CalibrationError
 
     text = population.DEFAULT_TARGETS.read_text()
-    anchor = "\n# The library of virtual patients the fit reweights"
-    assert anchor in text  # the shared parameters go above the first table, as TOML needs
-    reason = 'parameters_source = "a test: every patient given the same glucose-sensing offset, to see it carried"\n'
-    table = "[parameters]\nglucose_sensing_offset = 10.0\n"
+    # the shipped target file shares its patients' fitness (resting_intensity); a test adds a second parameter
+    table = "\n[parameters]\nresting_intensity = 13.9\n"
+    assert table in text  # above the first table, as TOML needs
+    reason = text[text.index("parameters_source = ") : text.index(table)]
     shared = tmp_path / "dpp_shared.toml"
-    shared.write_text(text.replace(anchor, "\n" + reason + table + anchor, 1))
+    shared.write_text(text.replace(table, table + "glucose_sensing_offset = 10.0\n", 1))
+    expected = {"resting_intensity": 13.9, "glucose_sensing_offset": 10.0}
     problem = population.load_population_targets(shared)
-    assert problem.parameters == {"glucose_sensing_offset": 10.0}
+    assert problem.parameters == expected
     library = population.library_sweep(problem)
     assert library.sweep.design.parameters == problem.parameters
     assert library.base_data["subject"]["parameters"]["glucose_sensing_offset"] == 10.0
-    # the check draws the cohort file as it is (written by the fit with these, shipped without: the next test)
+    assert library.base_data["subject"]["parameters"]["resting_intensity"] == 13.9
+    # the check draws the cohort file as it is (written by the fit with these; the next test)
     fit, check = _fit_and_check(7.0)
     fit.problem = problem
     source = population.cohort_text(fit, "cmd", check)
-    assert tomllib.loads(source)["parameters"] == {"glucose_sensing_offset": 10.0}
-    assert "Every patient shares glucose_sensing_offset = 10: a test" in " ".join(
+    assert tomllib.loads(source)["parameters"] == expected
+    assert "Every patient shares resting_intensity = 13.9, glucose_sensing_offset = 10: fitness of obese" in " ".join(
         line.lstrip("# ") for line in source.split("\ndescription =")[0].splitlines()
     )
     unexplained = tmp_path / "dpp_unexplained.toml"
-    unexplained.write_text(text.replace(anchor, "\n" + table + anchor, 1))
+    unexplained.write_text(text.replace(reason, "", 1))
     with pytest.raises(CalibrationError, match="parameters_source"):
         population.load_population_targets(unexplained)
 
@@ -894,16 +896,16 @@ def test_the_check_draws_the_cohort_files_shared_parameters_and_a_bad_one_is_ref
 
     source = population.cohort_path("prediabetic").read_text()
     cohort = tmp_path / "prediabetic.toml"
-    cohort.write_text(
-        source.replace("\n[[variables]]", "\n[parameters]\nglucose_sensing_offset = 5.0\n\n[[variables]]", 1)
-    )
+    shipped_table = "[parameters]\nresting_intensity = 13.9\n"
+    assert shipped_table in source
+    cohort.write_text(source.replace(shipped_table, "[parameters]\nglucose_sensing_offset = 5.0\n", 1))
     monkeypatch.setattr(population, "cohort_path", lambda name: cohort)
     problem = population.load_population_targets()
-    assert problem.parameters == {}  # the shipped target file shares none
+    assert problem.parameters == {"resting_intensity": 13.9}  # the shipped target file shares the fitness
     assert population.check_sweep(problem).sweep.design.parameters == {"glucose_sensing_offset": 5.0}
     text = population.DEFAULT_TARGETS.read_text()
-    anchor = "\n# The library of virtual patients the fit reweights"
+    table = "\n[parameters]\nresting_intensity = 13.9\n"
     bad = tmp_path / "dpp_bad.toml"
-    bad.write_text(text.replace(anchor, '\n[parameters]\nglucose_sensing_offset = "ten"\n' + anchor, 1))
+    bad.write_text(text.replace(table, table + 'glucose_sensing_offset = "ten"\n', 1))
     with pytest.raises(CalibrationError, match="parameters.glucose_sensing_offset: a number"):
         population.load_population_targets(bad)

@@ -269,8 +269,8 @@ def test_shipped_zero_adherence_patient_is_the_control_patient():
     assert all(not change.get("exercise") for change in changes)
     full = {column: 1.0 for column in loaded.sweep.adherence_columns} | {"lifestyle.regain": 0.0}
     core, maintenance = run_scenario_data(loaded, arm, values | full)["changes"]
-    assert core["energy_surplus_kcal_per_day"] == -220.0
-    assert maintenance["energy_surplus_kcal_per_day"] == pytest.approx(70.0)  # the protocol's weight-holding intake
+    assert core["energy_surplus_kcal_per_day"] == -312.0
+    assert maintenance["energy_surplus_kcal_per_day"] == pytest.approx(-26.0)  # the protocol's weight-holding intake
 
 
 # ------------------------------------------------------------------ errors
