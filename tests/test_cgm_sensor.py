@@ -151,6 +151,12 @@ RANGE_CASES = [
     (GAIN_RANGE, "range = [1.04, 1.1]", r"'gain.range' must be 3 \[low, high\] pairs"),
     (GAIN_RANGE, "range = [[1.1, 1.04], [-0.033, 0.02], [0.0, 0.002]]", "low <= high"),
     ('unit = "1, 1/day, 1/day^2"', 'unit = ""', "'gain.unit' must be a non-empty string"),
+    ("range = [[1.013, 1.27], [-0.42, -0.2135]]", "range = [1.0, 1.3]", r"'sensor_noise_ar.range' must be 2 \[low"),
+    (
+        "sample_interval_min = 5.0",
+        "[sample_interval_min]\nvalue = 5.0\n[other]",
+        "'sample_interval_min' is a device spec",
+    ),
 ]
 """Each model parameter of a device file gives its unit, plausible range and source, and its value is inside."""
 
@@ -181,6 +187,21 @@ def test_a_bad_sensor_file_is_refused_naming_the_file_and_field(tmp_path, old, n
     with pytest.raises(ClinicError, match=message) as caught:
         load_sensor(str(bad))
     assert "bad_sensor.toml" in str(caught.value)
+
+
+def test_a_model_parameter_written_bare_is_refused(tmp_path):
+    """A bare value would skip the unit, range and source: a G6 file with a bare gain far outside its range."""
+    text = package_path("models", "sensors", "dexcom_g6.toml").read_text()
+    start = text.index("[gain]\n")
+    end = text.index("[offset_mg_dl]")
+    bare = (
+        text[:start].replace("sample_interval_min = 5.0", "sample_interval_min = 5.0\ngain = [3.0, 0.5, 0.0]")
+        + text[end:]
+    )
+    path = tmp_path / "bare_gain.toml"
+    path.write_text(bare)
+    with pytest.raises(ClinicError, match=r"bare_gain.toml: field 'gain' is a model parameter: a table \[gain\]"):
+        load_sensor(str(path))
 
 
 def test_plot_day_draws_what_the_sensor_reads():

@@ -126,15 +126,17 @@ def test_a_named_cohort_brings_its_shared_parameters(tmp_path, monkeypatch):
     cohorts = tmp_path / "cohorts"
     cohorts.mkdir()
     source = (load_module.COHORT_DIR / "prediabetic.toml").read_text()
-    marker = "\n[[variables]]"
-    shared = "\n[parameters]\nglucose_sensing_offset = 10.0\n"
-    (cohorts / "test_shared.toml").write_text(source.replace(marker, shared + marker, 1))
-    (cohorts / "test_clash.toml").write_text(source.replace(marker, shared + marker, 1))
+    shipped = "\n[parameters]\nresting_intensity = 13.9\n"  # the shipped cohort shares its patients' fitness
+    assert shipped in source
+    shared = shipped + "glucose_sensing_offset = 10.0\n"
+    (cohorts / "test_shared.toml").write_text(source.replace(shipped, shared, 1))
+    (cohorts / "test_clash.toml").write_text(source.replace(shipped, shared, 1))
     monkeypatch.setattr(load_module, "COHORT_DIR", cohorts)
     text = COHORT_SWEEP_NAMED.replace("COHORT", "test_shared")
     loaded = load_sweep(write_sweep(tmp_path / "ok", text))
-    assert loaded.sweep.design.parameters == {"glucose_sensing_offset": 10.0}
+    assert loaded.sweep.design.parameters == {"resting_intensity": 13.9, "glucose_sensing_offset": 10.0}
     assert loaded.base_data["subject"]["parameters"]["glucose_sensing_offset"] == 10.0
+    assert loaded.base_data["subject"]["parameters"]["resting_intensity"] == 13.9
     clash = COHORT_SWEEP_NAMED.replace("COHORT", "test_clash").replace(
         'cohort = "test_clash"', 'cohort = "test_clash"\nparameters = { glucose_sensing_offset = 5.0 }'
     )

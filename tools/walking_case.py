@@ -24,7 +24,9 @@ DUNCAN_PRESCRIPTIONS = {
 }
 """Duncan's four prescriptions: 30 min on 3-4 or 5-7 days, at 45-55 or 65-75 % of heart-rate reserve (~54, ~72 %)."""
 DPP_WALKING = {**WALK_SESSION, "intensity_pct_vo2max": 50.0}
-"""The DPP lifestyle arm's walking as the prevention sweep has it: 30 min at 50 % VO2max on five days."""
+"""The DPP lifestyle arm's walking at its intensity above rest (42 % of VO2max, which sets the training effect):
+the prevention sweep's 55.6 % for its cohort's resting_intensity 13.9 (41.7 above rest; 50 % until 2026-12-04
+night), here at the default resting_intensity 8; the energy is eaten back either way."""
 
 
 def _dpp_median() -> dict[str, float]:

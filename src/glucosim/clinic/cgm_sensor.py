@@ -76,9 +76,9 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
     **Main arguments:**
 
     - `name`: a shipped device (`"dexcom_g6"`, the default: ``models/sensors/dexcom_g6.toml``; with or without
-      `.toml`) or the path of a file of the same fields: the device's specs as bare values, and each model
-      parameter a table with its `value`, `unit`, plausible `range` (`[low, high]`, or one pair per component of
-      a list value) and `source`.
+      `.toml`) or the path of a file of the same fields: the device's specs (`sample_interval_min`,
+      `lifetime_days`, `reading_range_mg_dl`) as bare values, and each model parameter a table with its `value`,
+      `unit`, plausible `range` (`[low, high]`, or one pair per component of a list value) and `source`.
 
     **Returns:**
 
@@ -118,13 +118,24 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
 
     ranges: dict[str, list[tuple[float, float]]] = {}
 
-    def value(key: str, size: int | None = None):
-        """A device spec (a bare value) or a model parameter (a table: value, unit, range and source)."""
+    def spec(key: str, size: int | None = None):
+        """A device spec: a bare value (what the device is, not a fitted quantity)."""
+        if key not in data:
+            raise ClinicError(f"{where}: missing field '{key}'")
+        if isinstance(data[key], dict):
+            raise ClinicError(f"{where}: field '{key}' is a device spec, a bare value (e.g. {key} = ...), not a table")
+        return numbers(key, data[key], size)
+
+    def parameter(key: str, size: int | None = None):
+        """A model parameter: a table with its value, unit, plausible range and source."""
         if key not in data:
             raise ClinicError(f"{where}: missing field '{key}'")
         entry = data[key]
         if not isinstance(entry, dict):
-            return numbers(key, entry, size)
+            raise ClinicError(
+                f"{where}: field '{key}' is a model parameter: a table [{key}] with {', '.join(PARAMETER_KEYS)}, "
+                f"not a bare value"
+            )
         for part in PARAMETER_KEYS:
             if part not in entry:
                 raise ClinicError(
@@ -133,10 +144,14 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
         for part in ("unit", "source"):
             if not isinstance(entry[part], str) or not entry[part].strip():
                 raise ClinicError(f"{where}: field '{key}.{part}' must be a non-empty string, got {entry[part]!r}")
-        # the range of each component: [low, high], or a list of them for a list value
+        # the range of each component: [low, high], or one [low, high] pair per component of a list value
         bounds = entry["range"] if size is not None else [entry["range"]]
-        if not isinstance(bounds, list) or len(bounds) != (size or 1):
-            shape = "[low, high]" if size is None else f"{size} [low, high] pairs"
+        shape = "[low, high]" if size is None else f"{size} [low, high] pairs"
+        if (
+            not isinstance(bounds, list)
+            or len(bounds) != (size or 1)
+            or not all(isinstance(pair, list) and len(pair) == 2 for pair in bounds)
+        ):
             raise ClinicError(f"{where}: field '{key}.range' must be {shape}, got {entry['range']!r}")
         pairs = [numbers(f"{key}.range", pair, 2) for pair in bounds]
         if any(not low <= high for low, high in pairs):
@@ -146,16 +161,16 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
 
     sensor = SensorModel(
         name=str(data.get("name", path.stem)),
-        sample_interval_min=value("sample_interval_min"),
-        lifetime_days=value("lifetime_days"),
-        reading_range_mg_dl=value("reading_range_mg_dl", 2),
-        interstitial_time_constant_min=value("interstitial_time_constant_min"),
-        gain=value("gain", 3),
-        offset_mg_dl=value("offset_mg_dl", 3),
-        sensor_noise_ar=value("sensor_noise_ar", 2),
-        sensor_noise_innovation_variance=value("sensor_noise_innovation_variance"),
-        common_component_ar=value("common_component_ar", 2),
-        common_component_innovation_variance=value("common_component_innovation_variance"),
+        sample_interval_min=spec("sample_interval_min"),
+        lifetime_days=spec("lifetime_days"),
+        reading_range_mg_dl=spec("reading_range_mg_dl", 2),
+        interstitial_time_constant_min=parameter("interstitial_time_constant_min"),
+        gain=parameter("gain", 3),
+        offset_mg_dl=parameter("offset_mg_dl", 3),
+        sensor_noise_ar=parameter("sensor_noise_ar", 2),
+        sensor_noise_innovation_variance=parameter("sensor_noise_innovation_variance"),
+        common_component_ar=parameter("common_component_ar", 2),
+        common_component_innovation_variance=parameter("common_component_innovation_variance"),
     )
     for field in ("sensor_noise_ar", "common_component_ar"):
         if not _is_stationary(getattr(sensor, field)):

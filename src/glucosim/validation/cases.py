@@ -749,7 +749,7 @@ def walking_training_ivgtt(
     be a subject already trained), with its energy eaten back from the same day so that weight stays where it
     was (Duncan: BMI unchanged). ``parameters`` change the subject's parameters (diagnostics of what the
     result rests on, e.g. training_gain 0, or another subject); ``session`` replaces Duncan's walking (e.g. the
-    DPP's 30 min at 50 % VO2max).
+    DPP's walk, tools/walking_case.py).
     """
     import glucosim
     from glucosim.clinic.runner import run_protocol
