@@ -355,8 +355,9 @@ def test_glucotoxicity_is_small_through_prediabetes_and_absent_at_the_set_point(
     assert all(a < b for a, b in zip(loads, loads[1:], strict=False))
     # prediabetes is a stable stage (Weir & Bonner-Weir 2004): the load is small up to HbA1c ~6.0 % ...
     assert loads[1] < 0.01 and loads[2] < 0.1
-    # ... graded across HbA1c ~6.5 %, not a switch at one glucose, and near its maximum in diabetes
-    assert 0.25 < loads[3] < 0.75 < 0.9 < loads[4] < loads[-1] < 1.0
+    # ... graded across HbA1c ~6.5 %, not a switch at one glucose (0.76 at 140 mg/dl since the course refit of
+    # 2026-12-04 night moved the half-maximum from 136 to 134 mg/dl; 0.67 before), and near its maximum in diabetes
+    assert 0.25 < loads[3] < 0.8 < 0.9 < loads[4] < loads[-1] < 1.0
 
 
 def test_nefa_accelerates_the_loss_only_with_raised_glucose(parameters, state):
@@ -608,3 +609,25 @@ def test_a_kernel_run_as_plain_python_gives_the_compiled_value(parameters):
     assert plain(parameters) == body.balance_intake_kcal_day(parameters)
     assert plain.__globals__["resting_expenditure_kcal_day"] is body.resting_expenditure_kcal_day.py_func
     assert as_python(body.resting_expenditure_kcal_day) is body.resting_expenditure_kcal_day.py_func
+
+
+# ------------------------------------------------------------------ fat's GIP (gut.fat_gip_potentiation)
+def test_fats_gip_potentiates_only_above_fasting_glucose_and_less_under_glucotoxicity(parameters, state):
+    """1 without fat or at a glucose at or below the gate's threshold; linear up to its full level; the glucotoxic
+    load takes away gip_diabetes_loss of it (Verdonk 1980's clamp levels, Nauck 1993)."""
+    p, y = parameters, state.copy()
+    y[St.gut_mg_kg] = 100.0
+    y[St.gut_speed_carb_mg_kg] = 100.0  # speed 1
+    y[St.gut_fat_mg_kg] = 0.0
+    assert gut.fat_gip_potentiation(y, p, 200.0, 0.0) == 1.0
+    y[St.gut_fat_mg_kg] = 40.0
+    full = p[Par.fat_gip_potentiation] * p[Par.gut_absorption_rate] * 40.0
+    low, high = p[Par.gip_glucose_threshold], p[Par.gip_glucose_full]
+    assert gut.fat_gip_potentiation(y, p, low, 0.0) == 1.0
+    assert gut.fat_gip_potentiation(y, p, 60.0, 0.0) == 1.0
+    assert gut.fat_gip_potentiation(y, p, high, 0.0) == pytest.approx(1.0 + full)
+    assert gut.fat_gip_potentiation(y, p, high + 100.0, 0.0) == pytest.approx(1.0 + full)
+    assert gut.fat_gip_potentiation(y, p, 0.5 * (low + high), 0.0) == pytest.approx(1.0 + 0.5 * full)
+    kept = 1.0 - p[Par.gip_diabetes_loss]
+    assert gut.fat_gip_potentiation(y, p, high, 1.0) == pytest.approx(1.0 + kept * full)
+    assert 0.4 < kept < 0.5  # Nauck 1993: 54 % of the maximal effect lost in type 2 diabetes

@@ -192,9 +192,18 @@ ASSIGNMENTS = {
     "emptied": "gastric_emptying * stomach_liquid_mg_kg "
     "/ sqrt(1 + (gastric_emptying * stomach_liquid_mg_kg / carb_emptying_cap)^2)",
     "stomach_leaving": f"piecewise(emptied / stomach, stomach > {EMPTY_MG_KG!r}, 0)",
+    "fat_absorption": "piecewise(gut_fat_mg_kg, gut_fat_mg_kg > 0, 0) * gut_speed",
+    "gip_glucose_gate": "piecewise(0, G <= gip_glucose_threshold, piecewise(1, G >= gip_glucose_full, "
+    "(G - gip_glucose_threshold) / (gip_glucose_full - gip_glucose_threshold)))",
+    "gip_setpoint": "glucose_setpoint + glucose_sensing_offset + beta_setpoint_adaptation_mg_dl",
+    "gip_glucotoxic_load": "piecewise(0, glucose_mean_mg_dl <= gip_setpoint, "
+    "1 / (1 + ((glucotoxicity_threshold - glucose_setpoint) / (glucose_mean_mg_dl - gip_setpoint)) "
+    "^ glucotoxicity_hill))",
     "capacity": "beta_mass_rel * beta_function_rel * piecewise(1 - sleep_secretion_loss * sleep_deficit_h, "
     "1 - sleep_secretion_loss * sleep_deficit_h > 0, 0) * (1 + protein_insulin_potentiation "
     "* gut_absorption_rate * protein_absorption) "
+    "* (1 + fat_gip_potentiation * gut_absorption_rate * fat_absorption * gip_glucose_gate "
+    "* (1 - gip_diabetes_loss * gip_glucotoxic_load)) "
     "* (1 + circadian_secretion_amplitude * clock_cos)",
     "glucose_ratio_hill": "piecewise((G / secretion_glucose_half)^secretion_hill, G > 0, 0)",
     "second_phase_target": "capacity * secretion_max * glucose_ratio_hill / (1 + glucose_ratio_hill)",

@@ -20,7 +20,7 @@ reserve loses mass slowly (demand-driven ER stress; Weir & Bonner-Weir 2004's
 stage 2, "stable adaptation with loss of beta-cell mass"; Butler 2003: beta-cell
 volume 40 % lower in impaired fasting glucose), in proportion to the share of
 its reserve in use. A steep glucolipotoxic load (a Hill function of the
-mean-glucose excess, half-maximal at HbA1c ~6.4 %, multiplied by plasma NEFA
+mean-glucose excess, half-maximal at HbA1c ~6.3 %, multiplied by plasma NEFA
 relative to its healthy mean) accelerates the decline: it damps growth and
 wears both down: function toward a basal floor (the reversible part: growth
 restores it when glucose falls) and mass, slowly, toward a floor of its own

@@ -50,34 +50,24 @@ flatters the fat-starch validation case (50 g starch with 41 g fat, 5-h glucose
 area, Gannon 1993: -41 %): glucosim's -9.8 % comes from starch still in the
 stomach at 5 h (32 %); the cap form, which leaves no tail, gives +11 %.
 
-Fat and insulin secretion (measured 2026-12-03, issue 11): nutrient
-potentiation of secretion is amino_acid_potentiation below (protein only),
-applied in model.py's secretion capacity and mirrored in io/sbml.py. Fat has
-no term: its GIP is not modelled. In glucosim fat acts through gastric
-emptying alone, so a fat-starch meal lowers insulin with glucose (5-h insulin
-area -36 %, secretion -27 %), as when lipid is infused into the duodenum or
-ileum (Welch et al. 1987 Clin Sci 72:209, abstract read: early glucose and
-insulin rises reduced or abolished) or an oil preload precedes potato in type 2
-diabetes (Gentilcore et al. 2006 J Clin Endocrinol Metab 91:2062, abstract
-read: insulin and GIP rises attenuated). Butter eaten with potato instead keeps
-or raises insulin while glucose falls (Collier & O'Dea 1983 Am J Clin Nutr
-37:941, abstract read: insulin not reduced, GIP greatly increased; Gannon 1993:
-insulin +8 %, C-peptide +38 %): potentiation (tests/test_meal_fat.py, strict
-xfail). A trial term 1 + kF x (fat being absorbed, kcal/min) was not adopted:
-no source read sets kF (Collier et al. 1988 J Clin Endocrinol Metab 66:323,
-abstract read: +60 % secretion to IV glucose 15 min after a fat meal, fat dose
-not given; kF ~0.52 at 41 g gives -66 % for the case, insulin still -21 %),
-and with this brake insulin stops falling only when the glucose area is -88 %;
-without the brake kF = 0.25 gives -40 % and insulin +8 % but secretion +3 %.
-Knuth et al. 2008 (PMC2636944, abstract read) likewise found no change of
-plasma glucose or insulin when 30 g of fat was removed from a 100 g
-carbohydrate, 30 g protein meal; glucosim, the healthy preset, gives the fat
-meal a 5-h glucose area +31 % and insulin area -36 % (the trial term: kF 0.2,
-+6 % / -33 %; kF 1.0, -46 % / -19 %). In glucosim more secretion lowers glucose
-before it raises insulin, so no size of a linear term keeps insulin with
-glucose as people do. Fat's potentiation and the brake's size for a solid meal
-must be set together, from a study that measures both (and after the insulin
-kinetics of issue 11 item 4, which set how far glucose falls per unit insulin).
+Fat and insulin secretion (issue 11). While a meal's fat is absorbed, its GIP potentiates glucose-stimulated
+secretion (``fat_gip_potentiation``, since 2026-12-04 night): a factor 1 + k_F x (fat being absorbed) on the
+beta cells' capacity, open only above ~fasting glucose (linear from gip_glucose_threshold, 90 mg/dl, to
+gip_glucose_full, 140: Verdonk 1980, none at 43 mg/dl, small at 88, +72 % at 141) and weakened by the glucotoxic
+load (gip_diabetes_loss: in type 2 diabetes GIP's effect is about halved, Nauck 1993, and returns with
+normoglycaemia, Hojberg 2009). k_F is derived from fat's effect at a matched glucose (+60-72 %: Collier 1988,
+Verdonk 1980) at the absorption of a 50-g-fat meal, not fitted to a meal test (models/parameters.toml). Amino
+acids act the same way through amino_acid_potentiation (protein). Both are applied in model.py's secretion
+capacity and mirrored in io/sbml.py. Without the GIP term a fat-starch meal lowered insulin with glucose (5-h
+insulin area -36 %, secretion -27 %, glucose area -9.4 %), as when lipid is infused into the duodenum
+(Welch et al. 1987 Clin Sci 72:209, abstract read) or an oil preload precedes potato in type 2 diabetes
+(Gentilcore et al. 2006, abstract read: insulin and GIP rises attenuated); with it the glucose area of 50 g of
+starch with 41 g of fat falls 31 % (Gannon 1993: -41 %, a validation quantity) and insulin per unit of glucose
+stays about where it was (x0.68 against x0.69), where butter eaten with potato keeps or raises insulin (Collier
+& O'Dea 1983 Am J Clin Nutr 37:941, abstract read; Gannon 1993: insulin +8 %, C-peptide +38 %;
+tests/test_meal_fat.py, strict xfail). Knuth et al. 2008 (PMC2636944, abstract read) found no change of glucose
+or insulin when 30 g of fat was removed from a 100 g carbohydrate, 30 g protein meal (measured before the GIP
+term: glucose area +31 %, insulin -36 % with the fat in glucosim).
 """
 
 import math
@@ -235,6 +225,25 @@ def protein_absorption(y):
 def amino_acid_potentiation(y, p):
     """Factor (>= 1) on beta-cell secretory capacity while a meal's protein is absorbed."""
     return 1.0 + p[Par.protein_insulin_potentiation] * p[Par.gut_absorption_rate] * protein_absorption(y)
+
+
+@kernel
+def fat_absorption(y):
+    """Fat being absorbed, mg/kg/min per unit kabs (it travels with its meal's carbohydrate)."""
+    return max(y[St.gut_fat_mg_kg], 0.0) * gut_speed(y)
+
+
+@kernel
+def fat_gip_potentiation(y, p, glucose_mg_dl, glucotoxic_load):
+    """Factor (>= 1) on beta-cell secretory capacity while a meal's fat is absorbed: fat's GIP."""
+    span = p[Par.gip_glucose_full] - p[Par.gip_glucose_threshold]
+    gate = (glucose_mg_dl - p[Par.gip_glucose_threshold]) / span
+    if gate <= 0.0:
+        return 1.0
+    if gate > 1.0:
+        gate = 1.0
+    response = 1.0 - p[Par.gip_diabetes_loss] * glucotoxic_load
+    return 1.0 + p[Par.fat_gip_potentiation] * p[Par.gut_absorption_rate] * fat_absorption(y) * gate * response
 
 
 @kernel
