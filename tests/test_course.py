@@ -87,7 +87,8 @@ def test_prediabetes_at_110_without_drift_holds_as_weir_and_bonner_weir_stage_2(
     at ~110 mg/dl without a drift of sensitivity moves at most ~2 mg/dl a year. It holds because function grows at
     nearly its full rate until close to its reserve (beta_function_cap_sharpness), so a small glucotoxic load no
     longer pulls it off the cap against a vanishing restoring force, and the glucotoxic half-maximum sits at a mean
-    glucose of 136 mg/dl; what moves it is the slow, demand-driven loss of mass (beta_mass_workload_rate). Was a
+    glucose of 134 mg/dl (136 until 2026-12-04 night); what moves it is the slow, demand-driven loss of mass
+    (beta_mass_workload_rate). Was a
     strict xfail until 2026-12-02 (110 -> 128 -> 140 -> 145 mg/dl at years 0-3). The course grid fits this
     quantity (validation/course/beta_cell_decline.toml, stage_two_stable_without_drift), so it is fit-informed."""
     from glucosim.calibration.course import STAGE_TWO_YEARS, stage_two_measures, stage_two_run

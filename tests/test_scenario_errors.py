@@ -215,3 +215,11 @@ def test_a_byte_order_mark_is_named_with_the_fix(tmp_path):
     for load in (glucosim.load_scenario, load_scenario):
         with pytest.raises(ScenarioError, match=r"notepad.toml: starts with a UTF-8 byte-order mark \(BOM\)"):
             load(path)
+
+
+def test_gips_glucose_gate_cannot_close_to_a_point():
+    """The gate's two levels have ranges that do not meet (a gate with equal ends divided by zero: a NaN factor at
+    that glucose); an out-of-range level is refused by name with its allowed values."""
+    subject = {"preset": "healthy", "parameters": {"gip_glucose_threshold": 110.0, "gip_glucose_full": 110.0}}
+    message = _error(scenario_dict(subject=subject))
+    assert "gip_glucose_threshold" in message and "105" in message

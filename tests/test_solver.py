@@ -577,9 +577,16 @@ def test_dop853_is_registered_beside_dopri5():
 
 
 DOP853_TIGHT_RTOL = 1e-8
-DOP853_TIGHT_ERROR = 1e-5
-"""dop853 on the meal day converges to a scipy reference at rtol 1e-11: at rtol 1e-8 its largest relative error
-is below 1e-5 and at least 10 times below its error at the default rtol."""
+DOP853_TIGHT_ERROR = 1e-4
+"""dop853 on the meal day agrees with a scipy reference at rtol 1e-11: at rtol 1e-8 its largest relative error over
+every 5-minute output of the day is below 1e-4 (measured 2026-12-04, night: 1.4e-5; 4.8e-5, at 14:35, on the model
+before that night's course refit). Until then the test read 30-minute outputs against 1e-5: they gave 2.1e-6, and
+1.03e-5 after the refit, while the 5-minute outputs between them were off by up to 4.8e-5 on the same model and
+run. A bound of 1e-5 at those outputs held by where they fell, not by the method: the model's right-hand side has
+kinks (the liver's sources switch, clipped fluxes) that no step control resolves to rtol. The convergence test
+below still asks for a tenfold fall from the default rtol."""
+DOP853_DENSE_OUTPUT_MIN = 5.0
+"""Output spacing of the tight-tolerance comparison: every 5 minutes, so the largest error is no sampling accident."""
 
 
 MEAL_EXERCISE_DAY = {
@@ -590,13 +597,14 @@ MEAL_EXERCISE_DAY = {
 """The routine of the methods' accuracy tests: three meals and 45 min of exercise (test_solver_rosw.py too)."""
 
 
-def _dop853_meal_day(make_scenario):
-    """(loaded scenario, largest relative error of dop853 at given tolerances against scipy at rtol 1e-11, name)."""
+def _dop853_meal_day(make_scenario, output_min: float = 30.0):
+    """(loaded scenario, largest relative error of dop853 at given tolerances against scipy at rtol 1e-11, name),
+    at outputs every ``output_min`` minutes."""
     loaded = make_scenario(routine=MEAL_EXERCISE_DAY)
     program = ScenarioProgram(loaded)
     y0 = initial_state(program)
     schedule = program.schedule(0, 1)
-    t_out = np.arange(0.0, 1441.0, 30.0)
+    t_out = np.arange(0.0, 1441.0, output_min)
     reference = solve_with_scipy(schedule, y0, program.parameters, t_out, rtol=1e-11, atol=1e-12)
 
     def largest_error(tolerances):
@@ -621,8 +629,8 @@ def test_dop853_meal_day_is_recorded(make_scenario):
 
 @pytest.mark.slow
 def test_dop853_meal_day_agrees_with_scipy_at_a_tight_tolerance(make_scenario):
-    """The organ model under dop853 agrees with a tight scipy reference at a tight tolerance."""
-    _, largest_error = _dop853_meal_day(make_scenario)
+    """The organ model under dop853 agrees with a tight scipy reference at a tight tolerance, at every 5 minutes."""
+    _, largest_error = _dop853_meal_day(make_scenario, DOP853_DENSE_OUTPUT_MIN)
     tight_error, name = largest_error(default_tolerances(DOP853_TIGHT_RTOL))
     assert tight_error < DOP853_TIGHT_ERROR, f"{name}: {tight_error:.2e}"
 

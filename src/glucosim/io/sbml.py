@@ -193,8 +193,9 @@ ASSIGNMENTS = {
     "/ sqrt(1 + (gastric_emptying * stomach_liquid_mg_kg / carb_emptying_cap)^2)",
     "stomach_leaving": f"piecewise(emptied / stomach, stomach > {EMPTY_MG_KG!r}, 0)",
     "fat_absorption": "piecewise(gut_fat_mg_kg, gut_fat_mg_kg > 0, 0) * gut_speed",
-    "gip_glucose_gate": "piecewise(0, G <= gip_glucose_threshold, piecewise(1, G >= gip_glucose_full, "
-    "(G - gip_glucose_threshold) / (gip_glucose_full - gip_glucose_threshold)))",
+    "gip_glucose_x": "(G - gip_glucose_threshold) / (gip_glucose_full - gip_glucose_threshold)",
+    "gip_glucose_gate": "piecewise(0, gip_glucose_x <= 0, piecewise(1, gip_glucose_x >= 1, "
+    "gip_glucose_x * gip_glucose_x * (3 - 2 * gip_glucose_x)))",
     "gip_setpoint": "glucose_setpoint + glucose_sensing_offset + beta_setpoint_adaptation_mg_dl",
     "gip_glucotoxic_load": "piecewise(0, glucose_mean_mg_dl <= gip_setpoint, "
     "1 / (1 + ((glucotoxicity_threshold - glucose_setpoint) / (glucose_mean_mg_dl - gip_setpoint)) "

@@ -121,6 +121,12 @@ def parameter_relation_problem(p) -> str | None:
             f"liver_fat_export_capacity ({export:g}) must exceed liver_fat_capacity_used ({used:g}): below it liver "
             f"fat has no steady state; allowed: liver_fat_export_capacity > liver_fat_capacity_used"
         )
+    gate_low, gate_full = float(p[Par.gip_glucose_threshold]), float(p[Par.gip_glucose_full])
+    if gate_full <= gate_low:
+        return (
+            f"gip_glucose_full ({gate_full:g} mg/dl) must exceed gip_glucose_threshold ({gate_low:g} mg/dl): GIP's "
+            f"potentiation opens between them; allowed: gip_glucose_full > gip_glucose_threshold"
+        )
     weight_kg, height_cm = float(p[Par.body_weight]), float(p[Par.height_cm])
     bmi = body_mass_index(weight_kg, height_cm)
     low, high = BMI_BAND_KG_M2
