@@ -241,7 +241,7 @@ def fat_gip_potentiation(y, p, glucose_mg_dl, glucotoxic_load):
     if x <= 0.0:
         return 1.0
     # a smoothstep, not a linear ramp: its slope is continuous at both ends, so the right-hand side stays smooth
-    # where glucose crosses them and the high-order methods keep their order (a kink cost dop853 its convergence)
+    # where glucose crosses them (at a kink no step control reaches its tolerance, and high-order methods lose most)
     gate = 1.0 if x >= 1.0 else x * x * (3.0 - 2.0 * x)
     response = 1.0 - p[Par.gip_diabetes_loss] * glucotoxic_load
     return 1.0 + p[Par.fat_gip_potentiation] * p[Par.gut_absorption_rate] * fat_absorption(y) * gate * response
