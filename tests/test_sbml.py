@@ -455,3 +455,39 @@ def test_every_rate_of_the_export_equals_the_core_at_a_hyperglycaemic_resistant_
     error = np.abs(theirs - ours) / np.abs(ours)
     worst = int(np.argmax(error))
     assert error.max() < 1e-9, f"{names[worst]}: SBML {theirs[worst]:.12g}, glucosim {ours[worst]:.12g}"
+
+
+def test_gips_gate_and_load_in_the_export_equal_the_core_where_both_are_partial(hyperglycaemic_export):
+    """Fat's GIP term (gut.fat_gip_potentiation) at a glucose inside its smoothstep gate and a glucotoxic load between
+    0 and 1: the hyperglycaemic state's every rate, read with libsbml, equals the compiled rhs there too (the state
+    above has the gate fully open and the load near 1, so only the ends of both were compared)."""
+    from glucosim.physiology import beta_cells, gut
+    from glucosim.physiology.indices import N_STATES
+    from glucosim.simulation.organ import organ_rhs
+
+    p, y0, drivers, text = hyperglycaemic_export
+    y = y0.copy()
+    y[St.glucose_plasma_mg_kg] = 118.0 * p[Par.glucose_distribution_volume]
+    y[St.glucose_tissue_mg_kg] = 0.6 * y[St.glucose_plasma_mg_kg]
+    y[St.glucose_mean_mg_dl] = 131.0
+    document = libsbml.readSBMLFromString(text)
+    model = document.getModel()
+    for name in ("glucose_plasma_mg_kg", "glucose_tissue_mg_kg", "glucose_mean_mg_dl"):
+        assert model.getParameter(name).setValue(float(y[St[name]])) == libsbml.LIBSBML_OPERATION_SUCCESS, name
+
+    # the moment is the one meant: the gate part-open, the load part-way, fat being absorbed
+    load = beta_cells.glucotoxicity(131.0, beta_cells.compensation_setpoint(y, p), p)
+    assert 0.05 < load < 0.95
+    assert p[Par.gip_glucose_threshold] < 118.0 < p[Par.gip_glucose_full]
+    assert gut.fat_gip_potentiation(y, p, 118.0, load) > 1.01
+
+    names = (*sbml.FAST_STATES, *sbml.FROZEN_STATES)
+    rates = sbml_rates(document, time_min=0.0)
+    theirs = np.array([rates[name] for name in names])
+    dydt = np.zeros(N_STATES)
+    organ_rhs()(0.0, y, drivers, p, dydt)
+    ours = np.array([dydt[St[name]] for name in names])
+    scale = np.maximum(np.abs(ours), 1e-12)
+    error = np.abs(theirs - ours) / scale
+    worst = int(np.argmax(error))
+    assert error.max() < 1e-9, f"{names[worst]}: SBML {theirs[worst]:.12g}, glucosim {ours[worst]:.12g}"
