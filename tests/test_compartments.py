@@ -615,21 +615,22 @@ def test_a_kernel_run_as_plain_python_gives_the_compiled_value(parameters):
 def test_fats_gip_potentiates_only_above_fasting_glucose_and_less_under_glucotoxicity(parameters, state):
     """1 without fat or at a glucose at or below the gate's threshold; a smoothstep up to its full level; the glucotoxic
     load takes away gip_diabetes_loss of it (Verdonk 1980's clamp levels, Nauck 1993)."""
-    p, y = parameters, state.copy()
+    p, y = parameters, state.copy()  # its 24-h mean glucose is the set point: no glucotoxic load
     y[St.gut_mg_kg] = 100.0
     y[St.gut_speed_carb_mg_kg] = 100.0  # speed 1
     y[St.gut_fat_mg_kg] = 0.0
-    assert gut.fat_gip_potentiation(y, p, 200.0, 0.0) == 1.0
+    assert gut.fat_gip_potentiation(y, p, 200.0) == 1.0
     y[St.gut_fat_mg_kg] = 40.0
     full = p[Par.fat_gip_potentiation] * p[Par.gut_absorption_rate] * 40.0
     low, high = p[Par.gip_glucose_threshold], p[Par.gip_glucose_full]
-    assert gut.fat_gip_potentiation(y, p, low, 0.0) == 1.0
-    assert gut.fat_gip_potentiation(y, p, 60.0, 0.0) == 1.0
-    assert gut.fat_gip_potentiation(y, p, high, 0.0) == pytest.approx(1.0 + full)
-    assert gut.fat_gip_potentiation(y, p, high + 100.0, 0.0) == pytest.approx(1.0 + full)
-    assert gut.fat_gip_potentiation(y, p, 0.5 * (low + high), 0.0) == pytest.approx(1.0 + 0.5 * full)
+    assert gut.fat_gip_potentiation(y, p, low) == 1.0
+    assert gut.fat_gip_potentiation(y, p, 60.0) == 1.0
+    assert gut.fat_gip_potentiation(y, p, high) == pytest.approx(1.0 + full)
+    assert gut.fat_gip_potentiation(y, p, high + 100.0) == pytest.approx(1.0 + full)
+    assert gut.fat_gip_potentiation(y, p, 0.5 * (low + high)) == pytest.approx(1.0 + 0.5 * full)
     # a smoothstep (3x^2 - 2x^3), not a ramp: its slope is continuous at both ends
-    assert gut.fat_gip_potentiation(y, p, low + 0.25 * (high - low), 0.0) == pytest.approx(1.0 + 0.15625 * full)
+    assert gut.fat_gip_potentiation(y, p, low + 0.25 * (high - low)) == pytest.approx(1.0 + 0.15625 * full)
     kept = 1.0 - p[Par.gip_diabetes_loss]
-    assert gut.fat_gip_potentiation(y, p, high, 1.0) == pytest.approx(1.0 + kept * full)
+    y[St.glucose_mean_mg_dl] = 2000.0  # the glucotoxic load at its maximum (1 to ~1e-11)
+    assert gut.fat_gip_potentiation(y, p, high) == pytest.approx(1.0 + kept * full)
     assert 0.4 < kept < 0.5  # Nauck 1993: 54 % of the maximal effect lost in type 2 diabetes

@@ -479,7 +479,7 @@ def test_gips_gate_and_load_in_the_export_equal_the_core_where_both_are_partial(
     load = beta_cells.glucotoxicity(131.0, beta_cells.compensation_setpoint(y, p), p)
     assert 0.05 < load < 0.95
     assert p[Par.gip_glucose_threshold] < 118.0 < p[Par.gip_glucose_full]
-    assert gut.fat_gip_potentiation(y, p, 118.0, load) > 1.01
+    assert gut.fat_gip_potentiation(y, p, 118.0) > 1.01
 
     names = (*sbml.FAST_STATES, *sbml.FROZEN_STATES)
     rates = sbml_rates(document, time_min=0.0)

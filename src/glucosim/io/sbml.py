@@ -196,15 +196,17 @@ ASSIGNMENTS = {
     "gip_glucose_x": "(G - gip_glucose_threshold) / (gip_glucose_full - gip_glucose_threshold)",
     "gip_glucose_gate": "piecewise(0, gip_glucose_x <= 0, piecewise(1, gip_glucose_x >= 1, "
     "gip_glucose_x * gip_glucose_x * (3 - 2 * gip_glucose_x)))",
-    "gip_setpoint": "glucose_setpoint + glucose_sensing_offset + beta_setpoint_adaptation_mg_dl",
-    "gip_glucotoxic_load": "piecewise(0, glucose_mean_mg_dl <= gip_setpoint, "
-    "1 / (1 + ((glucotoxicity_threshold - glucose_setpoint) / (glucose_mean_mg_dl - gip_setpoint)) "
+    # the beta cells' set point and glucotoxic load (beta_cells.py): fat's GIP reads the load here, the slow
+    # rules of the whole-model export read both
+    "compensation_setpoint": "glucose_setpoint + glucose_sensing_offset + beta_setpoint_adaptation_mg_dl",
+    "toxicity": "piecewise(0, glucose_mean_mg_dl <= compensation_setpoint, "
+    "1 / (1 + ((glucotoxicity_threshold - glucose_setpoint) / (glucose_mean_mg_dl - compensation_setpoint)) "
     "^ glucotoxicity_hill))",
     "capacity": "beta_mass_rel * beta_function_rel * piecewise(1 - sleep_secretion_loss * sleep_deficit_h, "
     "1 - sleep_secretion_loss * sleep_deficit_h > 0, 0) * (1 + protein_insulin_potentiation "
     "* gut_absorption_rate * protein_absorption) "
     "* (1 + fat_gip_potentiation * gut_absorption_rate * fat_absorption * gip_glucose_gate "
-    "* (1 - gip_diabetes_loss * gip_glucotoxic_load)) "
+    "* (1 - gip_diabetes_loss * toxicity)) "
     "* (1 + circadian_secretion_amplitude * clock_cos)",
     "glucose_ratio_hill": "piecewise((G / secretion_glucose_half)^secretion_hill, G > 0, 0)",
     "second_phase_target": "capacity * secretion_max * glucose_ratio_hill / (1 + glucose_ratio_hill)",
@@ -397,11 +399,7 @@ def _slow_rates() -> dict[str, str]:
         "/ 1440",
         "liver_fat_pct": "slow_dynamics_on * (liver_fat_inflow - liver_fat_outflow) / 1440",
         # helpers (assignment rules, listed here so they follow the fast model's)
-        "@compensation_setpoint": "glucose_setpoint + glucose_sensing_offset + beta_setpoint_adaptation_mg_dl",
         "@beta_drive": "(glucose_mean_mg_dl - compensation_setpoint) / compensation_setpoint",
-        "@toxicity": "piecewise(0, glucose_mean_mg_dl <= compensation_setpoint, "
-        "1 / (1 + ((glucotoxicity_threshold - glucose_setpoint) / (glucose_mean_mg_dl - compensation_setpoint)) "
-        "^ glucotoxicity_hill))",
         "@toxic_load": "toxicity * piecewise(0, 1 + lipotoxicity_nefa_gain * (nefa_mmol_l / nefa_mean_reference - 1) "
         "< 0, 1 + lipotoxicity_nefa_gain * (nefa_mmol_l / nefa_mean_reference - 1))",
         "@capped_function": "piecewise(beta_drive * piecewise(1 - (beta_function_rel / beta_function_max) "

@@ -74,6 +74,7 @@ import math
 
 import numpy as np
 
+from glucosim.physiology import beta_cells
 from glucosim.physiology._jit import kernel
 from glucosim.physiology.indices import Par, St
 from glucosim.physiology.units import MAX_ABSORPTION_MULTIPLIER, MG_PER_G
@@ -234,17 +235,20 @@ def fat_absorption(y):
 
 
 @kernel
-def fat_gip_potentiation(y, p, glucose_mg_dl, glucotoxic_load):
-    """Factor (>= 1) on beta-cell secretory capacity while a meal's fat is absorbed: fat's GIP."""
+def fat_gip_potentiation(y, p, glucose_mg_dl):
+    """Factor (>= 1) on beta-cell secretory capacity while a meal's fat is absorbed: fat's GIP, weakened by the
+    beta cells' glucotoxic load."""
+    fat = fat_absorption(y)
     span = p[Par.gip_glucose_full] - p[Par.gip_glucose_threshold]
     x = (glucose_mg_dl - p[Par.gip_glucose_threshold]) / span
-    if x <= 0.0:
-        return 1.0
+    if fat <= 0.0 or x <= 0.0:
+        return 1.0  # most of the time: the load below is not computed on the right-hand side's hot path
     # a smoothstep, not a linear ramp: its slope is continuous at both ends, so the right-hand side stays smooth
     # where glucose crosses them (at a kink no step control reaches its tolerance, and high-order methods lose most)
     gate = 1.0 if x >= 1.0 else x * x * (3.0 - 2.0 * x)
-    response = 1.0 - p[Par.gip_diabetes_loss] * glucotoxic_load
-    return 1.0 + p[Par.fat_gip_potentiation] * p[Par.gut_absorption_rate] * fat_absorption(y) * gate * response
+    load = beta_cells.glucotoxicity(y[St.glucose_mean_mg_dl], beta_cells.compensation_setpoint(y, p), p)
+    response = 1.0 - p[Par.gip_diabetes_loss] * load
+    return 1.0 + p[Par.fat_gip_potentiation] * p[Par.gut_absorption_rate] * fat * gate * response
 
 
 @kernel

@@ -107,11 +107,10 @@ def rhs(t, y, drv, p, dydt):
         dydt,
     )
     glucose = plasma_glucose_mg_dl(y, p)
-    load = beta_cells.glucotoxicity(y[St.glucose_mean_mg_dl], beta_cells.compensation_setpoint(y, p), p)
     capacity = (
         beta_cells.secretion_capacity(y, drv, p)
         * gut.amino_acid_potentiation(y, p)
-        * gut.fat_gip_potentiation(y, p, glucose, load)
+        * gut.fat_gip_potentiation(y, p, glucose)
         * clock.secretion_factor(y, p)
     )
     beta_cells.beta_fast_derivatives(y, p, glucose, d_glucose, capacity, dydt)
