@@ -218,3 +218,22 @@ def test_every_whole_file_write_uses_one_temporary_scheme(tmp_path):
     names = sorted(p.name for p in tmp_path.rglob("*"))
     assert not [name for name in names if is_temporary(name)]
     assert "report.md" not in names
+
+
+def test_a_killed_writers_temporary_is_removed_and_a_live_or_foreign_one_kept(tmp_path):
+    """A SIGKILL leaves a writer no time to remove its temporary: a sweep's resume removes those of dead processes
+    of this machine, never a live writer's or another node's (a shared file system)."""
+    import socket
+
+    from glucosim._files import TEMPORARY_MARK, remove_dead_temporaries, temporary_beside
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = socket.gethostname()
+    killed = tmp_path / f".chunk-000001.json{TEMPORARY_MARK}{host}-{int(dead.stdout)}-{'a' * 32}"
+    live = temporary_beside(tmp_path / "chunk-000002.json")  # this process's
+    foreign = tmp_path / f".chunk-000003.json{TEMPORARY_MARK}other-node-{int(dead.stdout)}-{'b' * 32}"
+    finished = tmp_path / "chunk-000004.json"
+    for path in (killed, live, foreign, finished):
+        path.write_text("{}")
+    assert remove_dead_temporaries(tmp_path) == [killed.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (live, foreign, finished))

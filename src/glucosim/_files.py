@@ -24,6 +24,40 @@ def is_temporary(name: str) -> bool:
     return name.startswith(".") and TEMPORARY_MARK in name
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (a process we may not signal counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def remove_dead_temporaries(directory: Path) -> list[str]:
+    """Remove the temporaries (``temporary_beside``) in ``directory`` left by a killed writer of this machine.
+
+    A SIGKILL leaves a writer no time to remove its temporary. Only a temporary whose host is this machine and whose
+    process is gone is removed: a live writer's, or another node's on a shared file system, is left alone. Returns
+    the names removed.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    host = socket.gethostname()
+    removed = []
+    for name in os.listdir(directory):
+        if not is_temporary(name):
+            continue
+        owner, _, _ = name.split(TEMPORARY_MARK, 1)[1].rpartition("-")  # HOST-PID, the hex after the last dash
+        owner_host, _, pid = owner.rpartition("-")
+        if owner_host == host and pid.isdigit() and not pid_alive(int(pid)):
+            (directory / name).unlink(missing_ok=True)
+            removed.append(name)
+    return removed
+
+
 def write_whole(path: Path, write: Callable[[Path], object]) -> None:
     """``write(temporary)`` beside ``path``, flushed to disk, then renamed onto ``path``.
 

@@ -22,7 +22,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from glucosim._files import TEMPORARY_MARK
+from glucosim._files import TEMPORARY_MARK, pid_alive
 from glucosim.errors import OutputError
 
 SUMMARY_FILE = "summary.json"
@@ -108,16 +108,6 @@ def _partial_dir(out_dir: Path) -> Path:
     return out_dir.parent / f".{out_dir.name}{_PARTIAL}{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def _remove_stale(out_dir: Path) -> None:
     """Folders of earlier saves that were killed before their rename (a live process's are left alone)."""
     if not out_dir.parent.is_dir():
@@ -125,7 +115,7 @@ def _remove_stale(out_dir: Path) -> None:
     for prefix in (f".{out_dir.name}{_PARTIAL}", f".{out_dir.name}{_OLD}"):
         for stale in out_dir.parent.glob(f"{prefix}*"):
             owner = stale.name[len(prefix) :].split("-")[0]
-            if prefix.endswith(_PARTIAL) and owner.isdigit() and _pid_alive(int(owner)):
+            if prefix.endswith(_PARTIAL) and owner.isdigit() and pid_alive(int(owner)):
                 continue
             shutil.rmtree(stale, ignore_errors=True)
 

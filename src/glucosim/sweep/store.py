@@ -43,7 +43,7 @@ import platform
 import re
 from pathlib import Path
 
-from glucosim._files import temporary_beside, write_bytes_new, write_bytes_whole, write_whole
+from glucosim._files import remove_dead_temporaries, temporary_beside, write_bytes_new, write_bytes_whole, write_whole
 from glucosim.errors import SweepError
 from glucosim.io.results import file_sha256
 from glucosim.parameter_identity import parameter_values_sha256
@@ -246,6 +246,8 @@ class SweepStore:
             return self._grow(existing, manifest, loaded, design_table)
         if existing is not None:
             self._check_same(existing, manifest)
+            for sub in (CHUNK_DIR, DAILY_DIR):  # a resume after a kill: the killed writer's temporaries go
+                remove_dead_temporaries(self.out_dir / sub)
             self._write_copies(loaded, design_table, fresh=False)
             return existing
         # the manifest first (atomic create-if-absent, then checked): a second sweep started into the same empty
