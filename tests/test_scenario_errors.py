@@ -80,6 +80,55 @@ def test_parameters_in_range_that_cannot_run_together_are_refused_at_load():
     assert "allowed: liver_fat_export_capacity > liver_fat_capacity_used" in message
 
 
+@pytest.mark.parametrize(
+    ("parameters", "expected"),
+    [
+        (
+            {"gastric_emptying_min": 0.03, "gastric_emptying_max": 0.025},
+            "gastric_emptying_min (0.03/min) must be below gastric_emptying_max (0.025/min)",
+        ),
+        (
+            {"liver_glycogen_reference": 1200.0, "liver_glycogen_capacity": 1000.0},
+            "liver_glycogen_reference (1200) must be below liver_glycogen_capacity (1000)",
+        ),
+        ({"sex_female": 0.5}, "sex_female is 0.5; allowed: 0 (a man) or 1 (a woman)"),
+    ],
+    ids=["gastric emptying", "liver glycogen", "sex"],
+)
+def test_more_parameters_that_cannot_mean_a_subject_together_are_refused(parameters, expected):
+    """Found by a bad-input hunt (2026-12-05): each value within its range, the model cannot mean them together (a
+    minimum emptying rate above the maximum, a fasted glycogen store above the largest, half a woman), and each ran
+    as plausible."""
+    message = _error(scenario_dict(subject={"preset": "healthy", "parameters": parameters}))
+    assert f"bad.toml: subject.parameters: {expected}" in message
+    for value in (0.0, 1.0):  # the two allowed values still load
+        parse_scenario(scenario_dict(subject={"preset": "healthy", "parameters": {"sex_female": value}}), "ok.toml")
+
+
+def _meals(carbs_g: float, fat_g: float, protein_g: float, n: int = 3) -> list[dict]:
+    return [{"time_h": 7.0 + 6.0 * i, "carbs_g": carbs_g, "fat_g": fat_g, "protein_g": protein_g} for i in range(n)]
+
+
+def test_meals_the_stomach_cannot_empty_in_a_day_are_refused():
+    """Three meals of 400 g carbohydrate, 300 g fat and 300 g protein (16,500 kcal a day, each field within its range)
+    held ~34 kg of food in the stomach after 14 days and reported a plausible run: the stomach empties at most
+    gastric_energy_emptying_max (5 kcal/min, 7,200 kcal a day), so the rest never left it."""
+    message = _error(scenario_dict(routine={"meals": _meals(400.0, 300.0, 300.0)}))
+    assert "bad.toml: routine.meals: the meals hold 16500 kcal a day" in message
+    assert "gastric_energy_emptying_max 5 kcal/min x 1440 min = 7200 kcal" in message
+    assert "allowed: meals of less than 7200 kcal a day" in message and "range [2, 10] kcal/min" in message
+    # the limit is the subject's: the same 3,600 kcal a day loads at the default emptying and not at the slowest
+    feast = {"meals": _meals(300.0, 0.0, 0.0)}
+    parse_scenario(scenario_dict(routine=feast), "ok.toml")
+    slow = {"preset": "healthy", "parameters": {"gastric_energy_emptying_max": 2.0}}
+    assert "= 2880 kcal" in _error(scenario_dict(subject=slow, routine=feast))
+    # and a change that brings such meals is named
+    change = {"from_day": 1, "meals": _meals(400.0, 300.0, 300.0)}
+    assert "bad.toml: changes[0].meals: the meals hold 16500 kcal a day" in _error(
+        scenario_dict(duration_days=3, changes=[change])
+    )
+
+
 def test_change_after_end_rejected():
     data = scenario_dict(duration_days=10, changes=[{"from_day": 20, "sleep_h": 6}])
     assert "after the end of the run" in _error(data)

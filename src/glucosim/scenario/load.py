@@ -15,7 +15,13 @@ from glucosim.physiology.indices import Par
 from glucosim.scenario.messages import check_input_file
 from glucosim.scenario.messages import format_validation_error as format_validation_error  # shared by every loader
 from glucosim.scenario.protocol import load_protocol
-from glucosim.scenario.schema import BMI_BAND_KG_M2, Scenario, body_mass_index, combined_sensitivity_problem
+from glucosim.scenario.schema import (
+    BMI_BAND_KG_M2,
+    Scenario,
+    body_mass_index,
+    combined_sensitivity_problem,
+    meal_energy_problem,
+)
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,24 @@ def parameter_relation_problem(p) -> str | None:
             f"gip_glucose_full ({gate_full:g} mg/dl) must exceed gip_glucose_threshold ({gate_low:g} mg/dl): GIP's "
             f"potentiation opens between them; allowed: gip_glucose_full > gip_glucose_threshold"
         )
+    emptying_min, emptying_max = float(p[Par.gastric_emptying_min]), float(p[Par.gastric_emptying_max])
+    if emptying_min >= emptying_max:
+        return (
+            f"gastric_emptying_min ({emptying_min:g}/min) must be below gastric_emptying_max ({emptying_max:g}/min): "
+            f"the stomach empties between the two rates (DM2007's kmin and kmax); allowed: gastric_emptying_min < "
+            f"gastric_emptying_max"
+        )
+    glycogen_reference = float(p[Par.liver_glycogen_reference])
+    glycogen_capacity = float(p[Par.liver_glycogen_capacity])
+    if glycogen_reference >= glycogen_capacity:
+        return (
+            f"liver_glycogen_reference ({glycogen_reference:g}) must be below liver_glycogen_capacity "
+            f"({glycogen_capacity:g}): the store holds its reference after a night's fast and fills toward its "
+            f"capacity after meals; allowed: liver_glycogen_reference < liver_glycogen_capacity"
+        )
+    sex_female = float(p[Par.sex_female])
+    if sex_female not in (0.0, 1.0):
+        return f"sex_female is {sex_female:g}; allowed: 0 (a man) or 1 (a woman)"
     weight_kg, height_cm = float(p[Par.body_weight]), float(p[Par.height_cm])
     bmi = body_mass_index(weight_kg, height_cm)
     low, high = BMI_BAND_KG_M2
@@ -189,6 +213,9 @@ def parse_scenario(data: dict, source: str = "<string>", text: str = "") -> Load
     problem = combined_sensitivity_problem(scenario, loaded.parameters)
     if problem is not None:
         raise ScenarioError(f"{source}: subject and routine.drift: {problem}")
+    problem = meal_energy_problem(scenario, loaded.parameters)
+    if problem is not None:
+        raise ScenarioError(f"{source}: {problem}")
     return loaded
 
 

@@ -514,6 +514,48 @@ class Scenario(_Strict):
 SENSITIVITY_TISSUES = ("liver", "muscle", "adipose")
 
 
+def meal_energy_problem(scenario: Scenario, parameters) -> str | None:
+    """Why a day's meals hold more energy than the subject's stomach can empty in a day, or None.
+
+    The stomach delivers at most ``gastric_energy_emptying_max`` kcal/min to the duodenum (physiology/gut.py: the
+    emptying flux saturates below it, and fat in the intestine slows it further), so meals of more energy a day than
+    that x 1,440 min are never emptied: the surplus stays in the stomach and grows day after day (three meals of
+    400 g carbohydrate, 300 g fat and 300 g protein held ~34 kg of food in the stomach after 14 days, with a
+    plausible glucose because the food never reached the blood; scenario 31's 3,600 kcal of meals a day at the
+    range's lowest emptying, 2 kcal/min, piled up 180 g of carbohydrate a day). Checked in the routine and after
+    every change, each meal's carbohydrate after ``carbs_scale`` (fat and protein are not scaled).
+    """
+    from glucosim.parameters import load_parameter_table
+    from glucosim.physiology.body import meal_energy_kcal
+    from glucosim.physiology.indices import Par
+    from glucosim.physiology.units import MINUTES_PER_DAY
+
+    emptying_kcal_min = float(parameters[Par.gastric_energy_emptying_max])
+    capacity_kcal_day = emptying_kcal_min * MINUTES_PER_DAY
+    meals, scale = scenario.routine.meals, scenario.routine.carbs_scale
+    phases = [("routine.meals", meals, scale)]
+    for index, change in enumerate(scenario.changes):
+        meals = change.meals if change.meals is not None else meals
+        scale = change.carbs_scale if change.carbs_scale is not None else scale
+        phases.append((f"changes[{index}].meals", meals, scale))
+    for where, meals, scale in phases:
+        energy_kcal = sum(
+            meal_energy_kcal(meal.carbs_g * scale, meal.fat_g, meal.protein_g, parameters) for meal in meals
+        )
+        if energy_kcal >= capacity_kcal_day:
+            row = load_parameter_table()["gastric_energy_emptying_max"]
+            return (
+                f"{where}: the meals hold {energy_kcal:.0f} kcal a day (carbohydrate after carbs_scale {scale:g}, "
+                f"fat and protein), at least what this subject's stomach can empty in a day "
+                f"(gastric_energy_emptying_max {emptying_kcal_min:g} kcal/min x {MINUTES_PER_DAY:g} min = "
+                f"{capacity_kcal_day:.0f} kcal): the rest would pile up in the stomach day after day; allowed: meals "
+                f"of less than {capacity_kcal_day:.0f} kcal a day (energy eaten outside meals, "
+                f"other_food_kcal_per_day, does not pass the modelled stomach), or a faster emptying "
+                f"(gastric_energy_emptying_max, range [{row.low:g}, {row.high:g}] kcal/min)"
+            )
+    return None
+
+
 def combined_sensitivity_problem(scenario: Scenario, parameters) -> str | None:
     """Why the subject's combined insulin sensitivity leaves the table's range during the run, or None.
 
