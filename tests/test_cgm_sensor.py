@@ -153,9 +153,9 @@ RANGE_CASES = [
     ('unit = "1, 1/day, 1/day^2"', 'unit = ""', "'gain.unit' must be a non-empty string"),
     ("range = [[1.013, 1.27], [-0.42, -0.2135]]", "range = [1.0, 1.3]", r"'sensor_noise_ar.range' must be 2 \[low"),
     (
-        "sample_interval_min = 5.0",
-        "[sample_interval_min]\nvalue = 5.0\n[other]",
-        "'sample_interval_min' is a device spec",
+        "reading_range_mg_dl = [40.0, 400.0]",
+        "[reading_range_mg_dl]\nvalue = [40.0, 400.0]",
+        "'reading_range_mg_dl' is a device spec",
     ),
 ]
 """Each model parameter of a device file gives its unit, plausible range and source, and its value is inside."""
@@ -165,7 +165,16 @@ RANGE_CASES = [
     ("old", "new", "message"),
     [
         ("value = [1.220, -0.331]", "value = [1.5, 0.2]", "sensor_noise_ar.*not a stationary.*allowed"),
-        ("[offset_mg_dl]", "[offset_typo]", "missing field 'offset_mg_dl'"),
+        ("[offset_mg_dl]", "[offset_typo]", "field 'offset_typo': unknown field; allowed: .*offset_mg_dl"),
+        ("lifetime_days = 10.0", "", "missing field 'lifetime_days'"),
+        ('name = "Dexcom G6"', 'name = "Dexcom G6"\ncolour = "red"', "field 'colour': unknown field; allowed"),
+        ('unit = "min"', 'unit = "h"', r"'interstitial_time_constant_min.unit' is 'h'; allowed: 'min'"),
+        ('unit = "min"', 'unit = "min"\nnote = "x"', r"'interstitial_time_constant_min.note': unknown field"),
+        (
+            "lifetime_days = 10.0",
+            "lifetime_days = 30.0",
+            r"reads a plasma glucose of 70 mg/dl as 39 on day 17.7 of the sensor's 30-day life, outside the reading",
+        ),
         ("value = 5.75", "value = true", "interstitial_time_constant_min' must hold finite numbers"),
         ("value = 5.75", 'value = "fast"', "interstitial_time_constant_min' must hold finite numbers"),
         ("value = 5.75", "value = nan", "interstitial_time_constant_min' must hold finite numbers"),

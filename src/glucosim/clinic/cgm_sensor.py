@@ -29,6 +29,24 @@ DEFAULT_SENSOR = "dexcom_g6"
 
 PARAMETER_KEYS = ("value", "unit", "range", "source")
 """What each of a device file's model parameters gives (a table): the project's rule for every parameter."""
+PARAMETER_UNITS = {
+    "interstitial_time_constant_min": "min",
+    "gain": "1, 1/day, 1/day^2",
+    "offset_mg_dl": "mg/dl, mg/dl/day, mg/dl/day^2",
+    "sensor_noise_ar": "1",
+    "sensor_noise_innovation_variance": "(mg/dl)^2",
+    "common_component_ar": "1",
+    "common_component_innovation_variance": "(mg/dl)^2",
+}
+"""The unit each model parameter is read in (the error model's: times in minutes and days, glucose in mg/dl). A file
+must state it: a value written in other units (a time constant in hours) is refused, not read as minutes."""
+SPEC_FIELDS = ("sample_interval_min", "lifetime_days", "reading_range_mg_dl")
+"""A device file's bare device specs."""
+TOP_LEVEL_FIELDS = frozenset(("name", *SPEC_FIELDS, *PARAMETER_UNITS))
+"""Every field a device file may hold: anything else (a misspelt parameter) is refused, as scenario files refuse it."""
+CALIBRATION_CHECK_GLUCOSE_MG_DL = (70.0, 180.0)
+"""Glucose the calibration curve must read inside the device's reading range over the whole sensor life: a gain and
+offset polynomial run past the days it was identified over (the G6's 10, to 30) read a steady 120 mg/dl as LOW."""
 NOISE_BURN_IN_SAMPLES = 200
 """Samples an AR(2) noise runs before the first reading, so that it starts from its stationary spread (the
 shipped processes' slowest roots, 0.81 and 0.70 per sample, leave under 1e-18 of the start after it)."""
@@ -78,15 +96,19 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
     - `name`: a shipped device (`"dexcom_g6"`, the default: ``models/sensors/dexcom_g6.toml``; with or without
       `.toml`) or the path of a file of the same fields: the device's specs (`sample_interval_min`,
       `lifetime_days`, `reading_range_mg_dl`) as bare values, and each model parameter a table with its `value`,
-      `unit`, plausible `range` (`[low, high]`, or one pair per component of a list value) and `source`.
+      `unit`, plausible `range` (`[low, high]`, or one pair per component of a list value) and `source`. The unit
+      must be the one the error model reads (``PARAMETER_UNITS``: minutes, days, mg/dl); no other field is allowed.
+      The plausible range is the file's own: a new device's file states its device family's span, with its source.
 
     **Returns:**
 
     A frozen `SensorModel`, for `sensor_readings(..., sensor=...)`.
 
     **Raises:** `ClinicError` naming the file and the field if the file cannot be read, or a field is missing,
-    not a finite number (or list of them), lacks its unit, range or source, or is outside its allowed values or its
-    plausible range (each message gives them).
+    not a finite number (or list of them), lacks its unit, range or source, states another unit, is unknown, or is
+    outside its allowed values or its plausible range (each message gives them), or if the calibration curve reads
+    a glucose of 70 or 180 mg/dl outside the reading range during the sensor's life (a lifetime longer than the days
+    its polynomials were identified over).
     """
     from pathlib import Path
 
@@ -103,6 +125,11 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
         raise ClinicError(f"no sensor model '{name}' (shipped: {', '.join(shipped)}; or a path to a .toml file)")
     data, _ = read_toml_file(path, ClinicError, "sensor")
     where = shown_path(path)
+    unknown = sorted(set(data) - TOP_LEVEL_FIELDS)
+    if unknown:
+        raise ClinicError(
+            f"{where}: field '{unknown[0]}': unknown field; allowed: {', '.join(sorted(TOP_LEVEL_FIELDS))}"
+        )
 
     def number(key: str, entry) -> float:
         if isinstance(entry, bool) or not isinstance(entry, (int, float)) or not np.isfinite(entry):
@@ -144,6 +171,15 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
         for part in ("unit", "source"):
             if not isinstance(entry[part], str) or not entry[part].strip():
                 raise ClinicError(f"{where}: field '{key}.{part}' must be a non-empty string, got {entry[part]!r}")
+        extra = sorted(set(entry) - set(PARAMETER_KEYS))
+        if extra:
+            raise ClinicError(f"{where}: field '{key}.{extra[0]}': unknown field; allowed: {', '.join(PARAMETER_KEYS)}")
+        expected_unit = PARAMETER_UNITS[key]
+        if " ".join(entry["unit"].split()) != expected_unit:
+            raise ClinicError(
+                f"{where}: field '{key}.unit' is {entry['unit']!r}; allowed: {expected_unit!r} (the error model "
+                f"reads the value in these units; convert the value, not the label)"
+            )
         # the range of each component: [low, high], or one [low, high] pair per component of a list value
         bounds = entry["range"] if size is not None else [entry["range"]]
         shape = "[low, high]" if size is None else f"{size} [low, high] pairs"
@@ -192,8 +228,21 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
             f"{where}: field 'reading_range_mg_dl' must be [low, high] with 0 <= low < high, got {[low, high]}"
         )
     days = np.linspace(0.0, sensor.lifetime_days, 101)
-    if not np.all(np.polyval(sensor.gain[::-1], days) > 0.0):
+    gain = np.polyval(sensor.gain[::-1], days)
+    if not np.all(gain > 0.0):
         raise ClinicError(f"{where}: field 'gain' must stay > 0 over the sensor's life (0-{sensor.lifetime_days} days)")
+    offset = np.polyval(sensor.offset_mg_dl[::-1], days)
+    for glucose in CALIBRATION_CHECK_GLUCOSE_MG_DL:
+        read = gain * glucose + offset
+        outside = np.flatnonzero((read < low) | (read > high))
+        if outside.size:
+            day = days[outside[0]]
+            raise ClinicError(
+                f"{where}: fields 'gain', 'offset_mg_dl' and 'lifetime_days': the calibration reads a plasma glucose "
+                f"of {glucose:g} mg/dl as {read[outside[0]]:.0f} on day {day:.1f} of the sensor's "
+                f"{sensor.lifetime_days:g}-day life, outside the reading range [{low:g}, {high:g}]; allowed: a "
+                f"lifetime over which the calibration polynomials hold (the days they were identified over)"
+            )
     for key, pairs in ranges.items():
         components = getattr(sensor, key)
         for index, (component, (low, high)) in enumerate(zip(np.atleast_1d(components), pairs)):
