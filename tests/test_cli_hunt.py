@@ -344,3 +344,28 @@ def test_the_parameter_listing_names_a_ratio_dimensionless():
     assert listing.exit_code == 0
     line = next(line for line in listing.output.splitlines() if line.startswith("insulin_sensitivity_whole_body "))
     assert line.split("  ")[0].endswith("= 1 (dimensionless)")
+
+
+def test_a_shortened_scenario_drops_its_late_trajectory_days(tmp_path):
+    # scenario 30 keeps the trajectories of days 0-4: shortened to 2 days (export-sbml --days 2, or simulate with
+    # duration_days=2) it failed on "output.trajectory_days: day 2 is outside the run" (bad-input hunt, 2026-12-05)
+    import glucosim
+
+    with pytest.warns(UserWarning, match=r"dropped: change 'refeeding' from day 4; output.trajectory_days 2, 3, 4"):
+        shortened = glucosim.load_scenario("30_multi_day_fast", duration_days=2)
+    assert shortened.scenario.output.trajectory_days == (0, 1)
+
+
+def test_export_sbml_days_beyond_a_scenario_says_so(tmp_path):
+    # 30 days of the 5-day scenario 30 were written with no word that the scenario had ended (bad-input hunt)
+    pytest.importorskip("libsbml")
+    arguments = ["export-sbml", "--subject", "30_multi_day_fast", "--days", "7", "--out", str(tmp_path / "a.xml")]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    assert "30_multi_day_fast.toml lasts 5 day(s); the export runs it for 7" in result.output
+    for subject in ("healthy", "30_multi_day_fast"):  # a preset lives its day as long as asked; 5 days is the scenario
+        days = "3" if subject == "healthy" else "5"
+        quiet = CliRunner().invoke(
+            main, ["export-sbml", "--subject", subject, "--days", days, "--out", str(tmp_path / "b.xml")]
+        )
+        assert quiet.exit_code == 0 and "lasts" not in quiet.output, quiet.output

@@ -122,7 +122,8 @@ def _plain(value):
 
 
 def _drop_after_end(data: dict, where: str) -> None:
-    """Drop clinic visits and changes after the end of a run shortened by an override, and say so."""
+    """Drop clinic visits, changes and kept trajectory days after the end of a run shortened by an override, and say
+    so."""
     from glucosim.physiology.units import DAYS_PER_YEAR
     from glucosim.scenario.schema import Scenario
 
@@ -157,6 +158,13 @@ def _drop_after_end(data: dict, where: str) -> None:
             dropped.append(f"change '{change.get('label', '')}' from day {start:g}")
     if isinstance(listed, (list, tuple)) and "changes" in data:
         data["changes"] = changes
+    output = data.get("output")
+    trajectory = output.get("trajectory_days") if isinstance(output, dict) else None
+    if isinstance(trajectory, (list, tuple)):  # scenario 30 kept days 0-4: --days 2 failed on day 2
+        late = [day for day in trajectory if _number(day) and day >= n_days]
+        if late:
+            dropped.append(f"output.trajectory_days {', '.join(f'{day:g}' for day in late)}")
+            data["output"] = {**output, "trajectory_days": [day for day in trajectory if day not in late]}
     if dropped:
         warnings.warn(
             f"{where}: the run now ends after day {n_days - 1}; dropped: {'; '.join(dropped)}",

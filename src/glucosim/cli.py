@@ -408,13 +408,23 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
             _fail("--days exports the run from its start; --at-year and --oral-glucose-g are for the fast model")
         from glucosim.api import load_scenario
         from glucosim.clinic.runner import subject_scenario
+        from glucosim.parameters import available_presets
 
         try:
+            own = subject_scenario(_subject(subject))
             with warnings.catch_warnings(record=True) as notes:  # what a shortened run drops, said as in `run`
                 warnings.simplefilter("always")
-                loaded = load_scenario(subject_scenario(_subject(subject)), duration_days=days)
+                loaded = load_scenario(own, duration_days=days)
             for note in notes:
                 click.echo(f"note: {note.message}", err=True)
+            if days > own.scenario.n_days and subject not in available_presets():
+                # a preset lives its reference day as long as asked; a scenario has a length of its own
+                click.echo(
+                    f"note: {own.source} lasts {own.scenario.n_days} day(s); the export runs it for {days}, its "
+                    f"last routine going on after its end (give --days {own.scenario.n_days} or fewer for the "
+                    f"scenario as written)",
+                    err=True,
+                )
             path = write_scenario_sbml(out_file, loaded, days)
         except GlucosimError as error:
             _fail(error)
