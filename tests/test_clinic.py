@@ -125,7 +125,34 @@ def test_cli_clinic_prints_and_writes(tmp_path):
 
 def test_cli_clinic_unknown_subject_fails_cleanly():
     result = CliRunner().invoke(main, ["clinic", "ogtt_75g", "--subject", "athlete"])
-    assert result.exit_code == 2 and "unknown preset 'athlete'" in result.output
+    assert (
+        result.exit_code == 2
+        and "--subject athlete: not a preset, a shipped scenario or a scenario file" in result.output
+    )
+    assert "allowed: a preset (healthy, insulin_resistant, insulin_resistant_low_reserve)" in result.output
+
+
+def test_cli_clinic_misspelt_scenario_subject_suggests_the_name():
+    # a misspelt scenario name went on as a preset and the error listed only the presets (bad-input hunt, 2026-12-05)
+    result = CliRunner().invoke(main, ["clinic", "ogtt_75g", "--subject", "01_heathy_baseline"])
+    assert result.exit_code == 2 and "(did you mean 01_healthy_baseline?)" in result.output
+
+
+def test_cli_clinic_scenario_given_as_protocol_is_named(tmp_path):
+    # every scenario field was listed as an unknown protocol field
+    from glucosim._resources import shipped_scenarios
+
+    path = shipped_scenarios()["01_healthy_baseline"]
+    result = CliRunner().invoke(main, ["clinic", str(path)])
+    assert (
+        result.exit_code == 2 and f"{path}: is a scenario file, not a protocol: give it as the subject" in result.output
+    )
+    assert "unknown field" not in result.output
+
+
+def test_cli_sweep_given_a_folder_says_so(tmp_path):
+    result = CliRunner().invoke(main, ["sweep", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and f"{tmp_path}: is a folder, not a sweep file" in result.output
 
 
 def test_a_visit_year_past_the_run_names_the_latest_year_that_is_a_day_of_it():
@@ -180,3 +207,12 @@ def test_run_protocol_on_a_later_day_does_not_rerun_scheduled_visits(monkeypatch
     assert result.day == 2 and result.indices["fasting_glucose_mg_dl"] > 0
     assert glucosim.simulate(loaded, progress=False).summary["clinic"][0]["day"] == 0  # the visit still runs
     assert calls == [2, 0]
+
+
+def test_a_shipped_sweep_name_wins_over_a_folder_of_that_name(tmp_path, monkeypatch):
+    # the folder check must not shadow a shipped name run from a folder holding results named after it
+    from glucosim._resources import shipped_sweeps, sweep_path
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reversibility_map").mkdir()
+    assert sweep_path("reversibility_map") == shipped_sweeps()["reversibility_map"]

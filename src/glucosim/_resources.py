@@ -47,6 +47,8 @@ def _resolve(reference, shipped: dict[str, Path], what: str, error: type[Excepti
     # A shipped name, also when given as the clone's relative path (scenarios/03_....toml) from elsewhere.
     if name in shipped and (path.parent == Path(".") or path.parent.name in ("scenarios", "sweeps")):
         return shipped[name]
+    if path.is_dir():  # a folder (a sweep's results) was "no such sweep file"; a shipped name wins over a folder
+        raise error(f"{reference}: is a folder, not a {what} file; give a {what} TOML file or a shipped {what} name")
     import difflib
 
     close = difflib.get_close_matches(name, shipped, n=3)

@@ -311,6 +311,17 @@ def _subject(subject: str):
 
     if subject not in available_presets() and subject in shipped_scenarios():
         return str(shipped_scenarios()[subject])
+    if subject not in available_presets() and not subject.endswith(".toml") and not Path(subject).exists():
+        # it went on as a preset name, and the error listed the presets alone (a misspelt scenario name)
+        import difflib
+
+        close = difflib.get_close_matches(subject, [*available_presets(), *shipped_scenarios()], n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        _fail(
+            f"--subject {subject}: not a preset, a shipped scenario or a scenario file{hint}; allowed: a preset "
+            f"({', '.join(available_presets())}), a shipped scenario name (glucosim scenarios lists them) or the path "
+            f"of a scenario TOML file"
+        )
     return subject
 
 

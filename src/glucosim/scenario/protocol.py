@@ -247,6 +247,10 @@ def available_protocols() -> list[str]:
     return sorted(path.stem for path in PROTOCOL_DIR.glob("*.toml"))
 
 
+SCENARIO_ONLY_FIELDS = frozenset(("subject", "routine", "changes", "duration_days", "duration_years", "duration_hours"))
+"""Top-level fields of a scenario file that no protocol has: a file holding them is a scenario given as a protocol."""
+
+
 def load_protocol(name_or_path) -> LoadedProtocol:
     """Load a shipped protocol by name (e.g. 'ogtt_75g') or a protocol file by path."""
     shipped = PROTOCOL_DIR / f"{name_or_path}.toml"
@@ -256,6 +260,12 @@ def load_protocol(name_or_path) -> LoadedProtocol:
     if not path.is_file():
         raise ScenarioError(f"{name_or_path}: no such protocol; shipped protocols: {', '.join(available_protocols())}")
     data, text = read_toml_file(path, ScenarioError, "protocol")
+    if isinstance(data, dict) and "kind" not in data and data.keys() & SCENARIO_ONLY_FIELDS:
+        # its every field was listed as an unknown protocol field
+        raise ScenarioError(
+            f"{path}: is a scenario file, not a protocol: give it as the subject (glucosim clinic PROTOCOL --subject "
+            f"{path}); shipped protocols: {', '.join(available_protocols())}"
+        )
     try:
         protocol = Protocol.model_validate(data)
     except ValidationError as exc:
