@@ -272,3 +272,24 @@ def test_gips_glucose_gate_cannot_close_to_a_point():
     subject = {"preset": "healthy", "parameters": {"gip_glucose_threshold": 110.0, "gip_glucose_full": 110.0}}
     message = _error(scenario_dict(subject=subject))
     assert "gip_glucose_threshold" in message and "105" in message
+
+
+@pytest.mark.parametrize(
+    ("intensity", "longest_min"),
+    [(89.9, 1440.0), (90.0, 30.25), (95.0, 30.25 * (6.0 / 30.25) ** 0.5), (100.0, 6.0)],
+)
+def test_a_session_too_long_for_its_intensity_is_refused(intensity, longest_min):
+    """6 h a day at 100 % VO2max ran 14 days as plausible (a bad-input hunt, 2026-12-05). From 90 % up, a session
+    may last no longer than the longest time to exhaustion measured (30.25 min at 90 %, 6 min at 100 %)."""
+    from glucosim.scenario.schema import longest_session_min
+
+    assert longest_session_min(intensity) == pytest.approx(longest_min)
+    if longest_min >= 360.0:
+        return
+    allowed = {"start_h": 17.0, "duration_min": longest_min, "intensity_pct_vo2max": intensity}
+    parse_scenario(scenario_dict(routine={"exercise": [allowed]}), "ok.toml")
+    too_long = {**allowed, "duration_min": longest_min + 0.5}
+    message = _error(scenario_dict(routine={"exercise": [too_long]}))
+    assert "routine.exercise[0]: Value error, a session of " in message  # its minutes as the day's grid holds them
+    assert f"min at {intensity:g} % VO2max cannot be held" in message
+    assert f"allowed: at most {longest_min:.4g} min at {intensity:g} %" in message

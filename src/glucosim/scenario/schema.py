@@ -143,6 +143,29 @@ class Meal(_Strict):
     )
 
 
+SEVERE_INTENSITY_PCT_VO2MAX = 90.0
+"""From this intensity up, a session can be held only for minutes: times to exhaustion at 90 and 100 % of VO2max
+were 13 min 22 s (SD 4 min 30 s) and 5 min 47 s (SD 1 min 50 s) in physical-education students running (Eur J Appl
+Physiol 2000 82:178, abstract read), and 7:00-30:15 and 3:10-6:00 min:s (ranges; means 16:28 and 4:49) in eleven
+elite road cyclists (time to exhaustion at 90 and 100 % VO2max and 3-km performance, 2021, abstract read on
+acemap.info). Below 90 % no limit is set: no time to exhaustion below it was read."""
+LONGEST_SEVERE_SESSION_MIN = {90.0: 30.25, 100.0: 6.0}
+"""The longest anyone of those studies lasted at 90 and 100 % of VO2max (the elite cyclists' ranges' tops), minutes:
+the most a session at that intensity may last; log-linear between the two."""
+
+
+def longest_session_min(intensity_pct_vo2max: float) -> float:
+    """The longest session (minutes) held at ``intensity_pct_vo2max``: no limit below 90 % (the day's 1,440 min),
+    else log-linear between ``LONGEST_SEVERE_SESSION_MIN``'s two points."""
+    import math
+
+    if intensity_pct_vo2max < SEVERE_INTENSITY_PCT_VO2MAX:
+        return 1440.0
+    (low_pct, low_min), (high_pct, high_min) = sorted(LONGEST_SEVERE_SESSION_MIN.items())
+    share = (intensity_pct_vo2max - low_pct) / (high_pct - low_pct)
+    return math.exp(math.log(low_min) + share * (math.log(high_min) - math.log(low_min)))
+
+
 class ExerciseSession(_Strict):
     """An exercise session on the given weekdays (0 = first day of the run's week)."""
 
@@ -163,6 +186,15 @@ class ExerciseSession(_Strict):
             raise ValueError("weekdays must be a non-empty list of integers 0-6")
         if self.start_h * 60.0 + self.duration_min > 24.0 * 60.0:
             raise ValueError("a session must end before midnight (start_h*60 + duration_min <= 1440)")
+        longest = longest_session_min(self.intensity_pct_vo2max)
+        if self.duration_min > longest:
+            # 6 h a day at 100 % VO2max for 14 days ran as plausible, losing 9 kg (a bad-input hunt, 2026-12-05)
+            raise ValueError(
+                f"a session of {self.duration_min:g} min at {self.intensity_pct_vo2max:g} % VO2max cannot be held: "
+                f"at {SEVERE_INTENSITY_PCT_VO2MAX:g} % and above people are exhausted within minutes; allowed: at most "
+                f"{longest:.4g} min at {self.intensity_pct_vo2max:g} % (30.25 min at 90 %, 6 min at 100 %), or a lower "
+                f"intensity (intervals: several short sessions)"
+            )
         return self
 
 
