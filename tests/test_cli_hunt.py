@@ -369,3 +369,11 @@ def test_export_sbml_days_beyond_a_scenario_says_so(tmp_path):
             main, ["export-sbml", "--subject", subject, "--days", days, "--out", str(tmp_path / "b.xml")]
         )
         assert quiet.exit_code == 0 and "lasts" not in quiet.output, quiet.output
+
+
+def test_an_invalid_change_is_named_as_the_change_not_only_the_file(tmp_path):
+    # --set sleep_h=40 blamed the shipped file's routine.sleep_h, which is fine as written (bad-input hunt)
+    result = CliRunner().invoke(main, ["run", "32_mixed_meal_day", "--set", "sleep_h=40", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "routine.sleep_h: Input should be less than or equal to 14 (got 40)" in result.output
+    assert "(with the changes sleep_h=40)" in result.output

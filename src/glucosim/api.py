@@ -270,6 +270,7 @@ def load_scenario(scenario: str | Path | Mapping | Scenario | LoadedScenario, /,
       result (the message names the field, its allowed values, and for a
       parameter its unit and plausible range).
     """
+    from glucosim.errors import ScenarioError
     from glucosim.scenario.load import parse_scenario
     from glucosim.scenario.text import to_toml
 
@@ -286,7 +287,12 @@ def load_scenario(scenario: str | Path | Mapping | Scenario | LoadedScenario, /,
     data = _apply(data, overrides, source)
     if "name" not in overrides:
         data["name"] = f"{data.get('name', Path(source).stem)}{_label(overrides)}"
-    loaded = parse_scenario(data, source=source)
+    try:
+        loaded = parse_scenario(data, source=source)
+    except ScenarioError as error:
+        # the file is fine as written: say which changes made it invalid (`--set` gives these)
+        changed = ", ".join(f"{name}={value!r}" for name, value in overrides.items())
+        raise ScenarioError(f"{error}\n  (with the changes {changed})") from None
     # saved results carry this text as scenario.toml: it must reproduce the changed scenario, not the file
     text = f"# {Path(source).name} with changes made in Python\n" + to_toml(
         loaded.scenario.model_dump(exclude_none=True)
