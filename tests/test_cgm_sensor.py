@@ -237,3 +237,15 @@ def test_plot_day_draws_what_the_sensor_reads():
     with pytest.raises(ClinicError, match="no sensor model"):
         glucosim.plot_day(result, day=1, sensor="no_such_cgm")
     assert plt.get_fignums() == open_figures  # refused before a figure was made
+
+
+def test_the_device_file_fields_are_the_sensor_models():
+    """The loader's lists of allowed fields and units (PARAMETER_UNITS, SPEC_FIELDS) and SensorModel's fields are one
+    set: a field added to the model but not to the lists would fail as a bare KeyError (found in review)."""
+    import dataclasses
+
+    from glucosim.clinic.cgm_sensor import PARAMETER_UNITS, SPEC_FIELDS, TOP_LEVEL_FIELDS, SensorModel
+
+    model_fields = {field.name for field in dataclasses.fields(SensorModel)}
+    assert model_fields == TOP_LEVEL_FIELDS
+    assert set(PARAMETER_UNITS).isdisjoint(SPEC_FIELDS)

@@ -377,3 +377,15 @@ def test_an_invalid_change_is_named_as_the_change_not_only_the_file(tmp_path):
     assert result.exit_code == 2, result.output
     assert "routine.sleep_h: Input should be less than or equal to 14 (got 40)" in result.output
     assert "(with the changes sleep_h=40)" in result.output
+
+
+def test_a_file_invalid_as_written_is_not_blamed_on_the_changes(tmp_path):
+    # the note said "(with the changes duration_days=2)" under the file's own error (found in review)
+    from tests.conftest import scenario_dict
+
+    bad = tmp_path / "bad.toml"
+    data = scenario_dict(routine={"sleep_h": 40})
+    bad.write_text(f'name = "bad"\nduration_days = 3\n\n[routine]\nsleep_h = {data["routine"]["sleep_h"]}\n')
+    result = CliRunner().invoke(main, ["run", str(bad), "--set", "duration_days=2", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "routine.sleep_h" in result.output, result.output
+    assert "with the changes" not in result.output

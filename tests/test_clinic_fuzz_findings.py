@@ -137,6 +137,9 @@ def test_ivgtt_after_a_late_protein_snack_is_fitted_since_the_gut_carries_each_m
     assert visit["indices"]["si_1e4_per_min_per_uU_ml"] > 0.0
     assert result.summary["plausibility"]["plausible"]
     assert result.daily["max_insulin_uU_ml"].iloc[0] < 300.0
+    day = result.trace(0)
+    before_snack = day[day["clock_h"] < 23.5].iloc[-1]
+    assert before_snack["stomach_fat_mg_kg"] > 1000.0  # lunch's fat is still in the stomach (~400 g) at the snack
 
 
 def test_ivgtt_of_a_healthy_subject_is_fitted():

@@ -85,11 +85,11 @@ def test_parameters_in_range_that_cannot_run_together_are_refused_at_load():
     [
         (
             {"gastric_emptying_min": 0.03, "gastric_emptying_max": 0.025},
-            "gastric_emptying_min (0.03/min) must be below gastric_emptying_max (0.025/min)",
+            "gastric_emptying_min (0.03/min) must not exceed gastric_emptying_max (0.025/min)",
         ),
         (
             {"liver_glycogen_reference": 1200.0, "liver_glycogen_capacity": 1000.0},
-            "liver_glycogen_reference (1200) must be below liver_glycogen_capacity (1000)",
+            "liver_glycogen_reference (1200 mg/kg) must be below liver_glycogen_capacity (1000 mg/kg)",
         ),
         ({"sex_female": 0.5}, "sex_female is 0.5; allowed: 0 (a man) or 1 (a woman)"),
     ],
@@ -103,6 +103,21 @@ def test_more_parameters_that_cannot_mean_a_subject_together_are_refused(paramet
     assert f"bad.toml: subject.parameters: {expected}" in message
     for value in (0.0, 1.0):  # the two allowed values still load
         parse_scenario(scenario_dict(subject={"preset": "healthy", "parameters": {"sex_female": value}}), "ok.toml")
+    equal = {"gastric_emptying_min": 0.025, "gastric_emptying_max": 0.025}  # a constant rate: allowed
+    parse_scenario(scenario_dict(subject={"preset": "healthy", "parameters": equal}), "ok.toml")
+
+
+def test_a_copy_made_with_replace_is_checked_like_a_loaded_file():
+    """dataclasses.replace(loaded, scenario=...) (LoadedScenario's documented way to copy) skipped the meal-energy
+    and combined-sensitivity checks, which only parse_scenario ran (found in review)."""
+    import dataclasses
+
+    from glucosim.scenario.schema import Scenario
+
+    loaded = parse_scenario(scenario_dict(), "ok.toml")
+    feast = Scenario.model_validate(scenario_dict(routine={"meals": _meals(400.0, 300.0, 300.0)}))
+    with pytest.raises(ScenarioError, match="ok.toml: routine.meals: the meals hold 16500 kcal a day"):
+        dataclasses.replace(loaded, scenario=feast)
 
 
 def _meals(carbs_g: float, fat_g: float, protein_g: float, n: int = 3) -> list[dict]:
@@ -127,6 +142,11 @@ def test_meals_the_stomach_cannot_empty_in_a_day_are_refused():
     assert "bad.toml: changes[0].meals: the meals hold 16500 kcal a day" in _error(
         scenario_dict(duration_days=3, changes=[change])
     )
+    # a change that only scales the carbohydrate is named by its carbs_scale (7,050 kcal a day, then 7,650)
+    scaled = scenario_dict(duration_days=3, routine={"meals": _meals(250.0, 150.0, 0.0)}, changes=[])
+    parse_scenario(scaled, "ok.toml")
+    scaled["changes"] = [{"from_day": 1, "carbs_scale": 1.2}]
+    assert "bad.toml: changes[0].carbs_scale: the meals hold 7650 kcal a day" in _error(scaled)
 
 
 def test_change_after_end_rejected():
@@ -276,20 +296,43 @@ def test_gips_glucose_gate_cannot_close_to_a_point():
 
 @pytest.mark.parametrize(
     ("intensity", "longest_min"),
-    [(89.9, 1440.0), (90.0, 30.25), (95.0, 30.25 * (6.0 / 30.25) ** 0.5), (100.0, 6.0)],
+    [(69.9, 1440.0), (70.0, 241.0), (74.0, 204.0), (90.0, 30.25), (95.0, (30.25 * 11.3) ** 0.5), (100.0, 11.3)],
 )
 def test_a_session_too_long_for_its_intensity_is_refused(intensity, longest_min):
-    """6 h a day at 100 % VO2max ran 14 days as plausible (a bad-input hunt, 2026-12-05). From 90 % up, a session
-    may last no longer than the longest time to exhaustion measured (30.25 min at 90 %, 6 min at 100 %)."""
+    """6 h a day at 100 % VO2max ran 14 days as plausible (a bad-input hunt, 2026-12-05). From 70 % up, a session
+    may last no longer than the upper tail of measured times to exhaustion (schema.EXHAUSTION_LIMITS_MIN)."""
     from glucosim.scenario.schema import longest_session_min
 
     assert longest_session_min(intensity) == pytest.approx(longest_min)
-    if longest_min >= 360.0:
+    if longest_min >= 360.0:  # the session field's own limit
         return
-    allowed = {"start_h": 17.0, "duration_min": longest_min, "intensity_pct_vo2max": intensity}
+    allowed = {"start_h": 10.0, "duration_min": longest_min, "intensity_pct_vo2max": intensity}
     parse_scenario(scenario_dict(routine={"exercise": [allowed]}), "ok.toml")
     too_long = {**allowed, "duration_min": longest_min + 0.5}
     message = _error(scenario_dict(routine={"exercise": [too_long]}))
     assert "routine.exercise[0]: Value error, a session of " in message  # its minutes as the day's grid holds them
     assert f"min at {intensity:g} % VO2max cannot be held" in message
     assert f"allowed: at most {longest_min:.4g} min at {intensity:g} %" in message
+
+
+def test_sessions_that_together_exceed_a_days_capacity_are_refused():
+    """Each session within its limit, back to back: 60 sessions of 6 min at 100 % VO2max (6 h) passed one by one
+    (found in review). A weekday's sessions may add up to two exhausting efforts (DAILY_EXHAUSTING_EFFORTS)."""
+    sessions = [{"start_h": 6.0 + 0.25 * i, "duration_min": 6.0, "intensity_pct_vo2max": 100.0} for i in range(60)]
+    message = _error(scenario_dict(routine={"exercise": sessions}))
+    assert "routine: Value error, the sessions of weekday 0 add up to 31.9 exhausting efforts" in message
+    assert "allowed: at most 2 a day" in message
+    change = {"from_day": 1, "exercise": sessions}
+    assert "changes[0]: Value error, the sessions of weekday 0 add up to 31.9" in _error(
+        scenario_dict(duration_days=3, changes=[change])
+    )
+    # two efforts are allowed: 2 h at 70 % and 30 min at 90 % (0.50 + 0.99), on different weekdays as much as wanted
+    two = [
+        {"start_h": 8.0, "duration_min": 120.0, "intensity_pct_vo2max": 70.0},
+        {"start_h": 17.0, "duration_min": 30.0, "intensity_pct_vo2max": 90.0},
+    ]
+    parse_scenario(scenario_dict(routine={"exercise": two}), "ok.toml")
+    three = [*two, {"start_h": 20.0, "duration_min": 11.0, "intensity_pct_vo2max": 100.0}]
+    assert "add up to 2.46 exhausting efforts" in _error(scenario_dict(routine={"exercise": three}))
+    apart = [{**session, "weekdays": [0]} for session in two] + [{**three[2], "weekdays": [1]}]
+    parse_scenario(scenario_dict(routine={"exercise": apart}), "ok.toml")

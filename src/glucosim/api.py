@@ -161,7 +161,8 @@ def _drop_after_end(data: dict, where: str) -> None:
     output = data.get("output")
     trajectory = output.get("trajectory_days") if isinstance(output, dict) else None
     if isinstance(trajectory, (list, tuple)):  # scenario 30 kept days 0-4: --days 2 failed on day 2
-        late = [day for day in trajectory if _number(day) and day >= n_days]
+        # only whole days: anything else is left for the schema to report
+        late = [day for day in trajectory if _number(day) and float(day).is_integer() and day >= n_days]
         if late:
             dropped.append(f"output.trajectory_days {', '.join(f'{day:g}' for day in late)}")
             data["output"] = {**output, "trajectory_days": [day for day in trajectory if day not in late]}
@@ -282,6 +283,7 @@ def load_scenario(scenario: str | Path | Mapping | Scenario | LoadedScenario, /,
         if not text:  # a dict or Scenario: give it a text that reproduces it when saved
             text = to_toml(parse_scenario(data, source=source).scenario.model_dump(exclude_none=True))
         return parse_scenario(data, source=source, text=text)
+    original = copy.deepcopy(data) if data is not None else None  # a loaded scenario is valid as it is
     if data is None:
         data = loaded.scenario.model_dump(exclude_none=True)
     data = _apply(data, overrides, source)
@@ -290,8 +292,19 @@ def load_scenario(scenario: str | Path | Mapping | Scenario | LoadedScenario, /,
     try:
         loaded = parse_scenario(data, source=source)
     except ScenarioError as error:
-        # the file is fine as written: say which changes made it invalid (`--set` gives these)
-        changed = ", ".join(f"{name}={value!r}" for name, value in overrides.items())
+        unchanged_fails = False
+        if original is not None:  # a file or dict that is invalid as written: its own error, no word of the changes
+            try:
+                parse_scenario(original, source=source)
+            except ScenarioError:
+                unchanged_fails = True
+        if unchanged_fails:
+            raise
+        # valid as written: say which changes made it invalid (`--set` gives these); tables by name only
+        changed = ", ".join(
+            f"{name}={value!r}" if not isinstance(value, (dict, list, tuple)) else f"{name}=..."
+            for name, value in overrides.items()
+        )
         raise ScenarioError(f"{error}\n  (with the changes {changed})") from None
     # saved results carry this text as scenario.toml: it must reproduce the changed scenario, not the file
     text = f"# {Path(source).name} with changes made in Python\n" + to_toml(

@@ -305,24 +305,23 @@ def validate(scenarios):
 
 
 def _subject(subject: str):
-    """A preset name, a scenario file, or a shipped scenario name -> what ``run_protocol`` takes."""
-    from glucosim._resources import shipped_scenarios
+    """A preset name, a scenario file, or a shipped scenario name (with or without .toml) -> what ``run_protocol``
+    takes."""
+    from glucosim._resources import scenario_path
+    from glucosim.errors import ScenarioError
     from glucosim.parameters import available_presets
 
-    if subject not in available_presets() and subject in shipped_scenarios():
-        return str(shipped_scenarios()[subject])
-    if subject not in available_presets() and not subject.endswith(".toml") and not Path(subject).exists():
+    if subject in available_presets():
+        return subject
+    try:
+        return str(scenario_path(subject))
+    except ScenarioError as error:
         # it went on as a preset name, and the error listed the presets alone (a misspelt scenario name)
         import difflib
 
-        close = difflib.get_close_matches(subject, [*available_presets(), *shipped_scenarios()], n=3)
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        _fail(
-            f"--subject {subject}: not a preset, a shipped scenario or a scenario file{hint}; allowed: a preset "
-            f"({', '.join(available_presets())}), a shipped scenario name (glucosim scenarios lists them) or the path "
-            f"of a scenario TOML file"
-        )
-    return subject
+        close = difflib.get_close_matches(subject, available_presets(), n=2)
+        hint = f"; or the preset {' or '.join(close)}?" if close else ""
+        _fail(f"--subject: {error}{hint}; a preset is one of {', '.join(available_presets())}")
 
 
 @main.command()
@@ -422,9 +421,9 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
         from glucosim.parameters import available_presets
 
         try:
-            own = subject_scenario(_subject(subject))
-            with warnings.catch_warnings(record=True) as notes:  # what a shortened run drops, said as in `run`
+            with warnings.catch_warnings(record=True) as notes:  # the file's own notes and what a shortened run drops
                 warnings.simplefilter("always")
+                own = subject_scenario(_subject(subject))
                 loaded = load_scenario(own, duration_days=days)
             for note in notes:
                 click.echo(f"note: {note.message}", err=True)

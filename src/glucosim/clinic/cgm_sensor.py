@@ -231,18 +231,6 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
     gain = np.polyval(sensor.gain[::-1], days)
     if not np.all(gain > 0.0):
         raise ClinicError(f"{where}: field 'gain' must stay > 0 over the sensor's life (0-{sensor.lifetime_days} days)")
-    offset = np.polyval(sensor.offset_mg_dl[::-1], days)
-    for glucose in CALIBRATION_CHECK_GLUCOSE_MG_DL:
-        read = gain * glucose + offset
-        outside = np.flatnonzero((read < low) | (read > high))
-        if outside.size:
-            day = days[outside[0]]
-            raise ClinicError(
-                f"{where}: fields 'gain', 'offset_mg_dl' and 'lifetime_days': the calibration reads a plasma glucose "
-                f"of {glucose:g} mg/dl as {read[outside[0]]:.0f} on day {day:.1f} of the sensor's "
-                f"{sensor.lifetime_days:g}-day life, outside the reading range [{low:g}, {high:g}]; allowed: a "
-                f"lifetime over which the calibration polynomials hold (the days they were identified over)"
-            )
     for key, pairs in ranges.items():
         components = getattr(sensor, key)
         for index, (component, (low, high)) in enumerate(zip(np.atleast_1d(components), pairs)):
@@ -252,6 +240,22 @@ def load_sensor(name: str = DEFAULT_SENSOR) -> SensorModel:
                     f"{where}: field '{key}'{which} = {component:g} is outside its plausible range "
                     f"[{low:g}, {high:g}] (the file's '{key}.range'; widen it, with its source, if a device needs it)"
                 )
+    # after the range checks: a mistyped gain or offset is named as that, not as a lifetime problem
+    offset = np.polyval(sensor.offset_mg_dl[::-1], days)
+    reading_low, reading_high = sensor.reading_range_mg_dl
+    for glucose in CALIBRATION_CHECK_GLUCOSE_MG_DL:
+        read = gain * glucose + offset
+        outside = np.flatnonzero((read < reading_low) | (read > reading_high))
+        if outside.size:
+            day = days[outside[0]]
+            holds = days[outside[0] - 1] if outside[0] > 0 else 0.0
+            raise ClinicError(
+                f"{where}: fields 'gain', 'offset_mg_dl' and 'lifetime_days': the calibration reads a plasma glucose "
+                f"of {glucose:g} mg/dl as {read[outside[0]]:.0f} on day {day:.1f} of the sensor's "
+                f"{sensor.lifetime_days:g}-day life, outside the reading range [{reading_low:g}, {reading_high:g}]; "
+                f"allowed: lifetime_days up to {holds:.1f} with these gain and offset polynomials (the days they "
+                f"were identified over)"
+            )
     return sensor
 
 

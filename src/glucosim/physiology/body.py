@@ -52,6 +52,12 @@ def meal_energy_kcal(carbs_g, fat_g, protein_g, p):
     )
 
 
+def meals_energy_kcal(meals, carbs_scale, p):
+    """Energy of a day's ``meals`` (scenario Meal entries), their carbohydrate scaled by ``carbs_scale``, kcal. Plain
+    Python: the scenario compiler's balance and the load check of what the stomach can empty."""
+    return sum(meal_energy_kcal(meal.carbs_g * carbs_scale, meal.fat_g, meal.protein_g, p) for meal in meals)
+
+
 @kernel
 def resting_expenditure_kcal_day(p):
     """Resting energy expenditure at the starting weight, kcal/day (Mifflin-St Jeor)."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from glucosim.errors import ScenarioError
 from glucosim.physiology._jit import as_python
-from glucosim.physiology.body import balance_intake_kcal_day, meal_energy_kcal
+from glucosim.physiology.body import balance_intake_kcal_day, meals_energy_kcal
 from glucosim.physiology.gut import meal_event
 from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par
 from glucosim.physiology.units import DAYS_PER_YEAR, HOURS_PER_DAY, MG_PER_G, MINUTES_PER_DAY, MINUTES_PER_HOUR
@@ -186,10 +186,7 @@ class ScenarioProgram:
         return self._phase_index(day), day % 7
 
     def _meals_energy_kcal(self, routine: Routine) -> float:
-        return sum(
-            meal_energy_kcal(meal.carbs_g * routine.carbs_scale, meal.fat_g, meal.protein_g, self.parameters)
-            for meal in routine.meals
-        )
+        return meals_energy_kcal(routine.meals, routine.carbs_scale, self.parameters)
 
     def _balance_other_food(self, routine: Routine) -> float:
         """The rest of the diet that puts the subject at energy balance on the starting routine, kcal/day.

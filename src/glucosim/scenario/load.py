@@ -73,6 +73,13 @@ class LoadedScenario:
         problem = parameter_relation_problem(vector)
         if problem is not None:
             raise ScenarioError(f"{self.source}: subject.parameters: {problem}")
+        # here, not in parse_scenario: a copy made with dataclasses.replace(loaded, scenario=...) is checked too
+        problem = combined_sensitivity_problem(self.scenario, vector)
+        if problem is not None:
+            raise ScenarioError(f"{self.source}: subject and routine.drift: {problem}")
+        problem = meal_energy_problem(self.scenario, vector)
+        if problem is not None:
+            raise ScenarioError(f"{self.source}: {problem}")
         vector.setflags(write=False)
         return overrides, vector
 
@@ -134,23 +141,26 @@ def parameter_relation_problem(p) -> str | None:
             f"potentiation opens between them; allowed: gip_glucose_full > gip_glucose_threshold"
         )
     emptying_min, emptying_max = float(p[Par.gastric_emptying_min]), float(p[Par.gastric_emptying_max])
-    if emptying_min >= emptying_max:
+    if emptying_min > emptying_max:  # equal is a constant rate, a meaningful limit
         return (
-            f"gastric_emptying_min ({emptying_min:g}/min) must be below gastric_emptying_max ({emptying_max:g}/min): "
-            f"the stomach empties between the two rates (DM2007's kmin and kmax); allowed: gastric_emptying_min < "
+            f"gastric_emptying_min ({emptying_min:g}/min) must not exceed gastric_emptying_max ({emptying_max:g}/min): "
+            f"the stomach empties between the two rates (DM2007's kmin and kmax); allowed: gastric_emptying_min <= "
             f"gastric_emptying_max"
         )
     glycogen_reference = float(p[Par.liver_glycogen_reference])
     glycogen_capacity = float(p[Par.liver_glycogen_capacity])
     if glycogen_reference >= glycogen_capacity:
         return (
-            f"liver_glycogen_reference ({glycogen_reference:g}) must be below liver_glycogen_capacity "
-            f"({glycogen_capacity:g}): the store holds its reference after a night's fast and fills toward its "
+            f"liver_glycogen_reference ({glycogen_reference:g} mg/kg) must be below liver_glycogen_capacity "
+            f"({glycogen_capacity:g} mg/kg): the store holds its reference after a night's fast and fills toward its "
             f"capacity after meals; allowed: liver_glycogen_reference < liver_glycogen_capacity"
         )
     sex_female = float(p[Par.sex_female])
     if sex_female not in (0.0, 1.0):
-        return f"sex_female is {sex_female:g}; allowed: 0 (a man) or 1 (a woman)"
+        return (
+            f"sex_female is {sex_female:g}; allowed: 0 (a man) or 1 (a woman) (in a sweep: a grid of the two values, "
+            f"not a range)"
+        )
     weight_kg, height_cm = float(p[Par.body_weight]), float(p[Par.height_cm])
     bmi = body_mass_index(weight_kg, height_cm)
     low, high = BMI_BAND_KG_M2
@@ -209,14 +219,7 @@ def parse_scenario(data: dict, source: str = "<string>", text: str = "") -> Load
         raise ScenarioError(format_validation_error(source, exc)) from None
     for index, visit in enumerate(scenario.clinic):
         _check_protocol(visit.protocol, f"{source}: clinic[{index}].protocol", Path(source).parent)
-    loaded = LoadedScenario(scenario, source, text)
-    problem = combined_sensitivity_problem(scenario, loaded.parameters)
-    if problem is not None:
-        raise ScenarioError(f"{source}: subject and routine.drift: {problem}")
-    problem = meal_energy_problem(scenario, loaded.parameters)
-    if problem is not None:
-        raise ScenarioError(f"{source}: {problem}")
-    return loaded
+    return LoadedScenario(scenario, source, text)
 
 
 def load_scenario(path) -> LoadedScenario:

@@ -263,8 +263,8 @@ def load_protocol(name_or_path) -> LoadedProtocol:
     if isinstance(data, dict) and "kind" not in data and data.keys() & SCENARIO_ONLY_FIELDS:
         # its every field was listed as an unknown protocol field
         raise ScenarioError(
-            f"{path}: is a scenario file, not a protocol: give it as the subject (glucosim clinic PROTOCOL --subject "
-            f"{path}); shipped protocols: {', '.join(available_protocols())}"
+            f"{path}: is a scenario file, not a protocol: a scenario is the subject a protocol is run on (e.g. "
+            f"glucosim clinic PROTOCOL --subject {path}); shipped protocols: {', '.join(available_protocols())}"
         )
     try:
         protocol = Protocol.model_validate(data)

@@ -143,27 +143,59 @@ class Meal(_Strict):
     )
 
 
-SEVERE_INTENSITY_PCT_VO2MAX = 90.0
-"""From this intensity up, a session can be held only for minutes: times to exhaustion at 90 and 100 % of VO2max
-were 13 min 22 s (SD 4 min 30 s) and 5 min 47 s (SD 1 min 50 s) in physical-education students running (Eur J Appl
-Physiol 2000 82:178, abstract read), and 7:00-30:15 and 3:10-6:00 min:s (ranges; means 16:28 and 4:49) in eleven
-elite road cyclists (time to exhaustion at 90 and 100 % VO2max and 3-km performance, 2021, abstract read on
-acemap.info). Below 90 % no limit is set: no time to exhaustion below it was read."""
-LONGEST_SEVERE_SESSION_MIN = {90.0: 30.25, 100.0: 6.0}
-"""The longest anyone of those studies lasted at 90 and 100 % of VO2max (the elite cyclists' ranges' tops), minutes:
-the most a session at that intensity may last; log-linear between the two."""
+EXHAUSTION_LIMITS_MIN = {70.0: 241.0, 74.0: 204.0, 90.0: 30.25, 100.0: 11.3}
+"""The longest a session at an intensity (% VO2max -> minutes) can be held: the upper tail of measured times to
+exhaustion (the mean + 3 SD, or the longest observed, whichever is longer), log-linear between the points and no limit
+below the lowest (trained people ride for hours at 60-65 %). Abstracts read:
+- 70 %: 170 +- 9 min (mean +- SE) to fatigue in 7 trained cyclists (Coggan & Coyle 1987, J Appl Physiol 63:2388):
+  SD ~24 min, so 241.
+- 74 % (70-79 %): 157 +- 5 min (mean +- SE) in 10 trained cyclists fed carbohydrate, 134 +- 6 without (Coyle et al.
+  1983, J Appl Physiol 55:230): SD ~16 min, so 204.
+- 90 %: 7:00-30:15 min:s (the range; mean 16:28) at the power of 90 % VO2max in 11 elite road cyclists (time to
+  exhaustion at 90 and 100 % VO2max and 3-km performance, 2021, read on acemap.info); 13 min 22 s +- 4 min 30 s (SD)
+  at 90 % of the running speed at VO2max in 7 students (Eur J Appl Physiol 2000 82:178): mean + 3 SD 26.9; so 30.25.
+- 100 %: 5 min 47 s +- 1 min 50 s (SD) in the students, mean + 3 SD 11.3; 3:10-6:00 in the cyclists; so 11.3."""
+DAILY_EXHAUSTING_EFFORTS = 2.0
+"""How many exhausting efforts a day's sessions may add up to: the sum over a weekday's sessions of duration / the
+longest session at its intensity (``longest_session_min``). Assumed, not measured: after exercising to fatigue at 70 %
+VO2max and resting 20 min, the same cyclists went on for 10 +- 1 min more (6 % of the first bout; 26 min after eating
+carbohydrate, 43 with glucose infused; Coggan & Coyle 1987, above), so one exhausting effort nearly spends a day's
+capacity; two leave room for a meal between sessions."""
 
 
 def longest_session_min(intensity_pct_vo2max: float) -> float:
-    """The longest session (minutes) held at ``intensity_pct_vo2max``: no limit below 90 % (the day's 1,440 min),
-    else log-linear between ``LONGEST_SEVERE_SESSION_MIN``'s two points."""
-    import math
+    """The longest session (minutes) held at ``intensity_pct_vo2max``: no limit below ``EXHAUSTION_LIMITS_MIN``'s
+    lowest intensity (a whole day), else log-linear between its points."""
+    from glucosim.physiology.units import MINUTES_PER_DAY
 
-    if intensity_pct_vo2max < SEVERE_INTENSITY_PCT_VO2MAX:
-        return 1440.0
-    (low_pct, low_min), (high_pct, high_min) = sorted(LONGEST_SEVERE_SESSION_MIN.items())
-    share = (intensity_pct_vo2max - low_pct) / (high_pct - low_pct)
-    return math.exp(math.log(low_min) + share * (math.log(high_min) - math.log(low_min)))
+    points = sorted(EXHAUSTION_LIMITS_MIN.items())
+    if intensity_pct_vo2max < points[0][0]:
+        return MINUTES_PER_DAY
+    if intensity_pct_vo2max in EXHAUSTION_LIMITS_MIN:  # exactly, not exp(log(x)) a rounding below it
+        return EXHAUSTION_LIMITS_MIN[intensity_pct_vo2max]
+    for (low_pct, low_min), (high_pct, high_min) in zip(points, points[1:]):
+        if intensity_pct_vo2max <= high_pct:
+            share = (intensity_pct_vo2max - low_pct) / (high_pct - low_pct)
+            return math.exp(math.log(low_min) + share * (math.log(high_min) - math.log(low_min)))
+    return points[-1][1]
+
+
+def _limits_text() -> str:
+    return ", ".join(f"{minutes:g} min at {pct:g} %" for pct, minutes in sorted(EXHAUSTION_LIMITS_MIN.items()))
+
+
+def _check_exercise_capacity(sessions) -> None:
+    """Refuse a weekday whose sessions add up to more than ``DAILY_EXHAUSTING_EFFORTS`` exhausting efforts (sessions
+    each within their own limit, back to back: 60 sessions of 6 min at 100 % VO2max passed one by one)."""
+    for weekday in range(7):
+        today = [session for session in sessions if weekday in session.weekdays]
+        efforts = sum(session.duration_min / longest_session_min(session.intensity_pct_vo2max) for session in today)
+        if efforts > DAILY_EXHAUSTING_EFFORTS:
+            raise ValueError(
+                f"the sessions of weekday {weekday} add up to {efforts:.3g} exhausting efforts (each session's minutes "
+                f"over the longest anyone holds its intensity: {_limits_text()}, none below "
+                f"{min(EXHAUSTION_LIMITS_MIN):g} %); allowed: at most {DAILY_EXHAUSTING_EFFORTS:g} a day"
+            )
 
 
 class ExerciseSession(_Strict):
@@ -190,10 +222,10 @@ class ExerciseSession(_Strict):
         if self.duration_min > longest:
             # 6 h a day at 100 % VO2max for 14 days ran as plausible, losing 9 kg (a bad-input hunt, 2026-12-05)
             raise ValueError(
-                f"a session of {self.duration_min:g} min at {self.intensity_pct_vo2max:g} % VO2max cannot be held: "
-                f"at {SEVERE_INTENSITY_PCT_VO2MAX:g} % and above people are exhausted within minutes; allowed: at most "
-                f"{longest:.4g} min at {self.intensity_pct_vo2max:g} % (30.25 min at 90 %, 6 min at 100 %), or a lower "
-                f"intensity (intervals: several short sessions)"
+                f"a session of {self.duration_min:g} min at {self.intensity_pct_vo2max:g} % VO2max cannot be held "
+                f"(times to exhaustion: {_limits_text()}, log-linear between, none below "
+                f"{min(EXHAUSTION_LIMITS_MIN):g} %); allowed: at most {longest:.4g} min at "
+                f"{self.intensity_pct_vo2max:g} %, or a lower intensity"
             )
         return self
 
@@ -274,6 +306,7 @@ class Routine(_Strict):
     @model_validator(mode="after")
     def _check(self):
         _check_meal_times(self.meals)
+        _check_exercise_capacity(self.exercise)
         return self
 
 
@@ -304,6 +337,7 @@ class Change(_Strict):
         if (self.from_year is None) == (self.from_day is None):
             raise ValueError("give exactly one of from_year or from_day")
         _check_meal_times(self.meals or ())
+        _check_exercise_capacity(self.exercise or ())
         return self
 
     @property
@@ -477,16 +511,22 @@ class Scenario(_Strict):
         self._check_carbohydrate()
         return self
 
-    def _check_carbohydrate(self) -> None:
-        """Each meal's carbohydrate after ``carbs_scale``, and each day's, within what a person can eat (a 400 g
-        meal x 3 gave 1,200 g meals and a glucose of 6,700 mg/dl), in the routine and after every change."""
+    def meal_phases(self) -> list[tuple[str, tuple, float, bool]]:
+        """The meals and ``carbs_scale`` in force in the routine and after each change: (where, meals, carbs_scale,
+        whether that part gave the meals), where is "routine" or "changes[i]" (a change keeps what it does not
+        give)."""
         meals, scale = self.routine.meals, self.routine.carbs_scale
-        phases = [("routine", meals, scale)]
+        phases = [("routine", meals, scale, True)]
         for index, change in enumerate(self.changes):
             meals = change.meals if change.meals is not None else meals
             scale = change.carbs_scale if change.carbs_scale is not None else scale
-            phases.append((f"changes[{index}]", meals, scale))
-        for where, meals, scale in phases:
+            phases.append((f"changes[{index}]", meals, scale, change.meals is not None))
+        return phases
+
+    def _check_carbohydrate(self) -> None:
+        """Each meal's carbohydrate after ``carbs_scale``, and each day's, within what a person can eat (a 400 g
+        meal x 3 gave 1,200 g meals and a glucose of 6,700 mg/dl), in the routine and after every change."""
+        for where, meals, scale, _ in self.meal_phases():
             largest = max((meal.carbs_g for meal in meals), default=0.0) * scale
             daily = sum(meal.carbs_g for meal in meals) * scale
             stacked = _largest_meal_stack(meals, scale)
@@ -558,22 +598,16 @@ def meal_energy_problem(scenario: Scenario, parameters) -> str | None:
     every change, each meal's carbohydrate after ``carbs_scale`` (fat and protein are not scaled).
     """
     from glucosim.parameters import load_parameter_table
-    from glucosim.physiology.body import meal_energy_kcal
+    from glucosim.physiology.body import meals_energy_kcal
     from glucosim.physiology.indices import Par
     from glucosim.physiology.units import MINUTES_PER_DAY
 
     emptying_kcal_min = float(parameters[Par.gastric_energy_emptying_max])
     capacity_kcal_day = emptying_kcal_min * MINUTES_PER_DAY
-    meals, scale = scenario.routine.meals, scenario.routine.carbs_scale
-    phases = [("routine.meals", meals, scale)]
-    for index, change in enumerate(scenario.changes):
-        meals = change.meals if change.meals is not None else meals
-        scale = change.carbs_scale if change.carbs_scale is not None else scale
-        phases.append((f"changes[{index}].meals", meals, scale))
-    for where, meals, scale in phases:
-        energy_kcal = sum(
-            meal_energy_kcal(meal.carbs_g * scale, meal.fat_g, meal.protein_g, parameters) for meal in meals
-        )
+    for part, meals, scale, gave_meals in scenario.meal_phases():
+        energy_kcal = meals_energy_kcal(meals, scale, parameters)
+        # name what this part changed: a change that only scales the carbohydrate is named by its carbs_scale
+        where = f"{part}.meals" if gave_meals else f"{part}.carbs_scale"
         if energy_kcal >= capacity_kcal_day:
             row = load_parameter_table()["gastric_energy_emptying_max"]
             return (
