@@ -237,3 +237,80 @@ def test_a_killed_writers_temporary_is_removed_and_a_live_or_foreign_one_kept(tm
         path.write_text("{}")
     assert remove_dead_temporaries(tmp_path) == [killed.name]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (live, foreign, finished))
+
+
+def test_load_refuses_a_run_whose_files_differ_from_its_marker(tmp_path):
+    """SimulationResult.load never checked COMPLETE.json: a truncated daily.csv (an interrupted copy) loaded part
+    of the run and drew its figure without a word (an interrupted-run hunt, 2026-12-05)."""
+    from glucosim import SimulationResult
+    from glucosim.errors import ResultError
+
+    out = tmp_path / "out"
+    assert _run(_scenario(tmp_path, days=3), "--out", out, "--no-figures").exit_code == 0
+    assert len(SimulationResult.load(out).daily) == 3
+    daily = out / "daily.csv"
+    daily.write_text("".join(daily.read_text().splitlines(keepends=True)[:2]))  # the header and one day
+    with pytest.raises(ResultError, match=r"daily.csv: missing or changed since the run finished"):
+        SimulationResult.load(out)
+    (out / COMPLETE_FILE).unlink()
+    with pytest.raises(ResultError, match=r"no COMPLETE.json: not a complete run"):
+        SimulationResult.load(out)
+
+
+def test_an_interrupt_between_the_two_renames_of_a_replace_leaves_the_new_run(tmp_path, monkeypatch):
+    """--overwrite moves the old run aside, then the new one in. Ctrl-C between the two renames removed the new,
+    complete run and left --out missing, the old one hidden (an interrupted-run hunt, 2026-12-05)."""
+    import glucosim.io.results as results_module
+
+    out = tmp_path / "out"
+    assert _run(_scenario(tmp_path, "old"), "--out", out, "--no-figures").exit_code == 0
+    real_replace = os.replace
+    calls = []
+
+    def interrupted_once(source, target):
+        calls.append((Path(source).name, Path(target).name))
+        if Path(target) == out and len(calls) == 2:  # the second rename: the new run into place
+            raise KeyboardInterrupt
+        return real_replace(source, target)
+
+    monkeypatch.setattr(results_module.os, "replace", interrupted_once)
+    interrupted = _run(_scenario(tmp_path, "new"), "--out", out, "--no-figures", "--overwrite")
+    assert isinstance(interrupted.exception, KeyboardInterrupt) or interrupted.exit_code != 0
+    monkeypatch.setattr(results_module.os, "replace", real_replace)
+    assert verify_result(out)["scenario"] == "new"  # the swap was finished: the run asked for is in place
+
+
+def test_a_run_killed_between_the_two_renames_is_put_back_before_anything_removes_it(tmp_path):
+    """SIGKILL between the renames left --out missing and both complete runs hidden; the next run, needing no
+    --overwrite, removed both. Now the newer complete run is put back first, and replaced only when asked."""
+    out = tmp_path / "out"
+    assert _run(_scenario(tmp_path, "old"), "--out", out, "--no-figures").exit_code == 0
+    os.replace(out, tmp_path / ".out.replaced-0123abcd")  # as the kill left it
+    refused = _run(_scenario(tmp_path, "next"), "--out", out, "--no-figures")
+    assert refused.exit_code == 2 and "holds the results of a run of 'old'; use --overwrite" in refused.output
+    assert verify_result(out)["scenario"] == "old"
+
+
+def test_a_full_disk_at_the_sweeps_last_step_fails_cleanly_and_leaves_no_temporary(tmp_path, monkeypatch):
+    """Writing results.parquet on a full disk gave a traceback and left its temporary beside it for good (found by
+    an interrupted-run hunt on a small tmpfs, 2026-12-05). Now a SweepError, no temporary, and a rerun finishes."""
+    import glucosim.sweep.store as store_module
+    from glucosim.errors import SweepError
+    from glucosim.sweep import run_sweep
+    from tests._sweep_helpers import write_sweep
+
+    sweep = write_sweep(tmp_path / "input", base_text=SCENARIO.format(name="b", days=1))
+    real_replace = os.replace
+
+    def full(source, target):
+        if Path(target).name == "results.parquet":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(store_module.os, "replace", full)
+    with pytest.raises(SweepError, match=r"results.parquet: could not write the consolidated results: No space"):
+        run_sweep(sweep, tmp_path / "sweep", workers=1, progress=False)
+    assert not [p.name for p in (tmp_path / "sweep").iterdir() if "partial" in p.name or p.name.startswith(".")]
+    monkeypatch.setattr(store_module.os, "replace", real_replace)
+    run_sweep(sweep, tmp_path / "sweep", workers=1, progress=False)
+    assert (tmp_path / "sweep" / "results.parquet").is_file()

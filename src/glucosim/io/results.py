@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import uuid
+from glob import escape as glob_escape
 from pathlib import Path
 
 from glucosim._files import TEMPORARY_MARK, pid_alive
@@ -113,7 +114,7 @@ def _remove_stale(out_dir: Path) -> None:
     if not out_dir.parent.is_dir():
         return
     for prefix in (f".{out_dir.name}{_PARTIAL}", f".{out_dir.name}{_OLD}"):
-        for stale in out_dir.parent.glob(f"{prefix}*"):
+        for stale in out_dir.parent.glob(f"{glob_escape(prefix)}*"):  # an --out name with [ or * matched others
             owner = stale.name[len(prefix) :].split("-")[0]
             if prefix.endswith(_PARTIAL) and owner.isdigit() and pid_alive(int(owner)):
                 continue
@@ -174,6 +175,7 @@ def write_result(result, out_dir: Path, figures: bool = True, overwrite: bool = 
             the message names the folder, and nothing is left half-written at ``out_dir``.
     """
     out_dir = Path(out_dir)
+    _recover_interrupted_swap(out_dir)  # before the check: a recovered run is replaced only when asked
     check_output_dir(out_dir, overwrite=overwrite)
     _remove_stale(out_dir)
     partial = _partial_dir(out_dir)
@@ -229,7 +231,38 @@ def _swap_in(partial: Path, out_dir: Path) -> None:
     except OSError:
         os.replace(old, out_dir)  # put the previous run back
         raise
+    except BaseException:
+        # an interrupt between the two renames left out_dir missing and the new, complete run about to be removed
+        # by the caller: finish the swap (the run asked for), or put the previous run back if that fails
+        if not out_dir.exists():
+            try:
+                os.replace(partial, out_dir)
+            except OSError:
+                os.replace(old, out_dir)
+        raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover_interrupted_swap(out_dir: Path) -> None:
+    """A run killed between ``_swap_in``'s two renames left ``out_dir`` missing and both complete runs hidden: put
+    the newer complete one back at ``out_dir`` (the new run, else the one it was replacing) before anything removes
+    them. The next save then finds a run there and replaces it only when asked."""
+    if out_dir.exists() or not out_dir.parent.is_dir():
+        return
+    candidates = []
+    for prefix in (f".{out_dir.name}{_PARTIAL}", f".{out_dir.name}{_OLD}"):
+        for hidden in out_dir.parent.glob(f"{glob_escape(prefix)}*"):
+            owner = hidden.name[len(prefix) :].split("-")[0]
+            if prefix.endswith(_PARTIAL) and owner.isdigit() and pid_alive(int(owner)):
+                continue  # a live save's
+            try:
+                verify_result(hidden)
+            except OutputError:
+                continue  # not a complete run: _remove_stale removes it
+            candidates.append(hidden)
+    if candidates:
+        newest = max(candidates, key=lambda folder: (folder / COMPLETE_FILE).stat().st_mtime)
+        os.replace(newest, out_dir)
 
 
 def verify_result(out_dir: Path) -> dict:

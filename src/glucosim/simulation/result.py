@@ -242,7 +242,8 @@ class SimulationResult:
 
         **Raises:**
 
-        - `ResultError`: a file is missing or was written for another state layout (the message names it).
+        - `ResultError`: a file is missing, differs from the run's completion marker (COMPLETE.json: sizes and
+          checksums), or was written for another state layout (the message names it).
         """
         import json
 
@@ -264,6 +265,13 @@ class SimulationResult:
                 f"{out_dir}: not a complete results folder (missing {', '.join(missing)}); "
                 "write one with glucosim run SCENARIO --out DIR"
             )
+        from glucosim.errors import OutputError
+        from glucosim.io.results import verify_result
+
+        try:  # every file against the completion marker: a truncated daily.csv loaded part of the run unnoticed
+            verify_result(out_dir)
+        except OutputError as exc:
+            raise ResultError(f"{exc}; SimulationResult.load reads only a complete, unchanged run") from None
         summary = json.loads((out_dir / "summary.json").read_text())
         text = (out_dir / "scenario.toml").read_text()
         try:

@@ -246,7 +246,8 @@ class SweepStore:
             return self._grow(existing, manifest, loaded, design_table)
         if existing is not None:
             self._check_same(existing, manifest)
-            for sub in (CHUNK_DIR, DAILY_DIR):  # a resume after a kill: the killed writer's temporaries go
+            # a resume after a kill: the killed writer's temporaries go (the consolidated files' in the top folder)
+            for sub in (CHUNK_DIR, DAILY_DIR, SCREENING_DIR, "."):
                 remove_dead_temporaries(self.out_dir / sub)
             self._write_copies(loaded, design_table, fresh=False)
             return existing
@@ -571,7 +572,13 @@ class SweepStore:
                 f"{self.out_dir}: the screening chunks do not hold every patient "
                 f"({0 if table is None else len(table)} of {n_samples}); run the same command again to screen the rest"
             )
-        write_parquet_atomically(table, self.out_dir / SCREENING_FILE)
+        try:
+            write_parquet_atomically(table, self.out_dir / SCREENING_FILE)
+        except OSError as exc:  # a full disk gave a traceback here (write_whole leaves no temporary)
+            raise SweepError(
+                f"{self.out_dir / SCREENING_FILE}: could not write the screening table: {exc.strerror or exc}; every "
+                f"screening chunk is kept, so running the same command again finishes it"
+            ) from None
 
     def design(self):
         """The design table (one row per run)."""
@@ -673,24 +680,34 @@ class SweepStore:
         final = self.out_dir / RESULTS_FILE
         temporary = temporary_beside(final)
         n_rows = next_run_id = 0
-        with pq.ParquetWriter(temporary, schema) as writer:
-            for path in paths:  # chunk files are in run order and each is sorted
-                table = _read_table(path).select(schema.names).cast(schema)
-                ids = table.column("run_id").to_numpy()
-                if ids.size and ids[0] < next_run_id:
-                    writer.close()
-                    temporary.unlink()
-                    raise SweepError(f"{path}: run ids out of order or repeated (was the directory edited?)")
-                next_run_id = int(ids[-1]) + 1 if ids.size else next_run_id
-                writer.write_table(table)
-                n_rows += table.num_rows
-        manifest = self.manifest()
-        if n_rows != manifest["n_runs"]:
-            temporary.unlink()
-            raise SweepError(f"{self.out_dir}: {n_rows} runs in the chunks, expected {manifest['n_runs']}")
-        manifest["results"] = _file_record(temporary)
-        manifest["chunks"] = {str(i): self._read_record(i) for i in range(manifest["n_chunks"])}
-        os.replace(temporary, final)
+        try:
+            with pq.ParquetWriter(temporary, schema) as writer:
+                for path in paths:  # chunk files are in run order and each is sorted
+                    table = _read_table(path).select(schema.names).cast(schema)
+                    ids = table.column("run_id").to_numpy()
+                    if ids.size and ids[0] < next_run_id:
+                        raise SweepError(f"{path}: run ids out of order or repeated (was the directory edited?)")
+                    next_run_id = int(ids[-1]) + 1 if ids.size else next_run_id
+                    writer.write_table(table)
+                    n_rows += table.num_rows
+            manifest = self.manifest()
+            if n_rows != manifest["n_runs"]:
+                raise SweepError(f"{self.out_dir}: {n_rows} runs in the chunks, expected {manifest['n_runs']}")
+            manifest["results"] = _file_record(temporary)
+            manifest["chunks"] = {str(i): self._read_record(i) for i in range(manifest["n_chunks"])}
+            with open(temporary, "rb") as handle:  # flushed before it is published, as every other sweep file
+                os.fsync(handle.fileno())
+            os.replace(temporary, final)
+        except OSError as exc:
+            # a full disk at the last step gave a traceback and left the temporary for good (a resume retries)
+            temporary.unlink(missing_ok=True)
+            raise SweepError(
+                f"{final}: could not write the consolidated results: {exc.strerror or exc}; every chunk is kept, "
+                f"so running the same command again finishes it"
+            ) from None
+        except BaseException:  # an interrupt, or an error above: no temporary of a partial file is left behind
+            temporary.unlink(missing_ok=True)
+            raise
         self._write_manifest(manifest)
         write_bytes_whole(self.out_dir / SUMMARY_FILE, (strict_json(summary) + "\n").encode())
 
