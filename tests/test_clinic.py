@@ -221,3 +221,17 @@ def test_a_shipped_sweep_name_wins_over_a_folder_of_that_name(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     (tmp_path / "reversibility_map").mkdir()
     assert sweep_path("reversibility_map") == shipped_sweeps()["reversibility_map"]
+
+
+def test_clinic_json_records_its_samples_file(tmp_path):
+    # the two files of a clinic --out could come from two tests (a save killed between the renames): clinic.json,
+    # written last, now records the samples file's size and checksum (an interrupted-run hunt, 2026-12-05)
+    import json
+
+    from glucosim.clinic.runner import run_protocol
+    from glucosim.io.results import file_sha256
+
+    paths = run_protocol("fasting", "healthy").save(tmp_path / "c")
+    record = json.loads(paths["json"].read_text())["samples_file"]
+    assert record["name"] == "clinic_samples.csv" and record["bytes"] == paths["csv"].stat().st_size
+    assert record["sha256"] == file_sha256(paths["csv"])

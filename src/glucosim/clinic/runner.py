@@ -95,7 +95,9 @@ class ClinicResult:
         """Write ``clinic.json`` (indices) and ``clinic_samples.csv`` to ``out_dir``.
 
         Each file is written beside its name and renamed onto it when whole (samples first, indices last), so an
-        interrupted save leaves the previous files or the new ones, never a truncated file.
+        interrupted save leaves the previous files or the new ones, never a truncated file; ``clinic.json`` records
+        the samples file's size and SHA-256 (``samples_file``), so a pair left from two tests (a save killed between
+        the renames) is told apart.
 
         Raises:
             OutputError: ``out_dir`` is a file, or a folder holding a glucosim run (whose own clinic_samples.csv is
@@ -110,14 +112,20 @@ class ClinicResult:
         if kind in ("run", "sweep"):
             what = "a glucosim run (its clinic_samples.csv is part of it)" if kind == "run" else "a sweep's results"
             raise OutputError(f"{out_dir}: holds {what}; choose another --out for the clinic test")
+        from glucosim.io.results import file_sha256
+
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = {"csv": out_dir / "clinic_samples.csv", "json": out_dir / "clinic.json"}
-        writers = {
-            "csv": lambda path: self.samples.to_csv(path, index=False, float_format="%.6g"),
-            "json": lambda path: path.write_text(json.dumps(self.to_dict(), indent=2) + "\n"),
+        write_whole(paths["csv"], lambda path: self.samples.to_csv(path, index=False, float_format="%.6g"))
+        record = {
+            **self.to_dict(),
+            "samples_file": {
+                "name": paths["csv"].name,
+                "bytes": paths["csv"].stat().st_size,
+                "sha256": file_sha256(paths["csv"]),
+            },
         }
-        for key, path in paths.items():
-            write_whole(path, writers[key])
+        write_whole(paths["json"], lambda path: path.write_text(json.dumps(record, indent=2) + "\n"))
         return {"json": paths["json"], "csv": paths["csv"]}
 
 
