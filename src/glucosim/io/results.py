@@ -225,11 +225,12 @@ def _swap_in(partial: Path, out_dir: Path) -> None:
         os.replace(partial, out_dir)  # onto a missing or empty folder: one atomic step
         return
     old = out_dir.parent / f".{out_dir.name}{_OLD}{uuid.uuid4().hex[:8]}"
-    os.replace(out_dir, old)
     try:
+        os.replace(out_dir, old)
         os.replace(partial, out_dir)
     except OSError:
-        os.replace(old, out_dir)  # put the previous run back
+        if not out_dir.exists() and old.exists():
+            os.replace(old, out_dir)  # put the previous run back
         raise
     except BaseException:
         # an interrupt between the two renames left out_dir missing and the new, complete run about to be removed
@@ -238,7 +239,8 @@ def _swap_in(partial: Path, out_dir: Path) -> None:
             try:
                 os.replace(partial, out_dir)
             except OSError:
-                os.replace(old, out_dir)
+                if old.exists():
+                    os.replace(old, out_dir)
         raise
     shutil.rmtree(old, ignore_errors=True)
 
