@@ -138,6 +138,12 @@ def test_analyze_grid_draws_the_outcome_map_and_tables(grid_dir, tmp_path):
     assert "diabetes_hazard_ratio_vs_control" in exercise
     estimable = np.isfinite(found.hazards["exercise"]["hazard_ratio"])
     assert estimable != any("hazard ratio of exercise" in note for note in written["notes"])  # a note iff not
+    # analysis.json, written last, records every other file (an interrupted re-analysis mixed old and new files)
+    from glucosim.io.results import file_sha256
+
+    assert set(written["file_records"]) == set(found.files) - {"analysis"}
+    for key, record in written["file_records"].items():
+        assert record == {"bytes": found.files[key].stat().st_size, "sha256": file_sha256(found.files[key])}
 
 
 def test_morris_indices_rank_the_variables(tmp_path):

@@ -114,9 +114,11 @@ def analyze_sweep(
 
     Writes ``incidence.csv`` (yearly), ``incidence_km.csv`` (Kaplan-Meier steps
     with confidence intervals), ``sensitivity.csv``, ``analysis.json`` (per arm:
-    incidence, its confidence interval, relative reduction, hazard ratio) and
-    figures to ``analysis_dir`` (default ``out_dir/analysis``). Works on a
-    partial sweep too (finished runs only), and says so.
+    incidence, its confidence interval, relative reduction, hazard ratio; written
+    last, with every other file's size and SHA-256 under ``file_records``, so files
+    of an interrupted re-analysis are told apart) and figures to ``analysis_dir``
+    (default ``out_dir/analysis``). Works on a partial sweep too (finished runs
+    only), and says so.
     """
     require_extra("sweep", "glucosim analyze")
     store = SweepStore(out_dir)
@@ -162,6 +164,15 @@ def analyze_sweep(
     trial = _trial_table(results, manifest, reference_arm, run_years, target, files, out_dir, partial_note)
     if figures:
         _figures(results, manifest, incidence, sensitivity, target, files, notes, survival, hazards)
+    from glucosim.io.results import file_sha256
+
+    # written last, with each other file's size and checksum: a re-analysis killed half-way left new tables beside
+    # an old analysis.json and trial table, and nothing told which files belonged together
+    records = {
+        key: {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+        for key, path in files.items()
+        if key != "analysis"
+    }
     write_text_whole(
         files["analysis"],
         strict_json(
@@ -171,6 +182,7 @@ def analyze_sweep(
                 "trial_table": trial.to_dict("records") if trial is not None else None,
                 "notes": notes,
                 "files": {k: str(v) for k, v in files.items()},
+                "file_records": records,
             }
         )
         + "\n",
