@@ -227,6 +227,36 @@ def test_a_cohort_grows_in_place_and_keeps_its_first_patients(tmp_path):
     pdt.assert_frame_equal(after, comparable(load_results(fresh)))
 
 
+@pytest.mark.slow  # two small sweeps
+def test_a_growth_stopped_before_its_manifest_leaves_copies_that_agree_on_resume(tmp_path, monkeypatch):
+    """A growth writes the larger sweep's copy and design, then its manifest; killed between them and resumed with
+    the original file, the folder said 'complete' with a sweep.toml of 5 patients and a design of 5 runs beside a
+    manifest of 3 (an interrupted-run hunt, 2026-12-05). The resume now rewrites the copies that disagree."""
+    import pandas as pd
+
+    from glucosim.sweep.store import SweepStore
+
+    small = write_sweep(tmp_path / "a", COHORT.format(samples=3), BASE)
+    small_text = small.read_text()
+    out = tmp_path / "out"
+    run_sweep(small, out, workers=1, progress=False)
+    grown = write_sweep(tmp_path / "b", COHORT.format(samples=5), BASE)
+
+    def killed(self, manifest):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SweepStore, "_write_manifest", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(grown, out, workers=1, progress=False)
+    monkeypatch.undo()
+    lines = []
+    outcome = run_sweep(small, out, workers=1, progress=False, announce=lines.append)
+    assert outcome.complete and outcome.n_runs == 3
+    assert (out / "sweep.toml").read_text() == small_text
+    assert len(pd.read_parquet(out / "design.parquet")) == 3
+    assert any("a growth of the cohort stopped half-way" in line for line in lines)
+
+
 def test_a_design_that_cannot_grow_says_why(tmp_path):
     text = SMALL.replace('kind = "grid"', 'kind = "latin_hypercube"\nsamples = 2').replace(
         "values = [0.6, 1.0, 1.4]", "range = [0.5, 1.5]"

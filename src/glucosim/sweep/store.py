@@ -267,15 +267,24 @@ class SweepStore:
             "parameters.toml": PARAMETER_TABLE_PATH.read_bytes(),
         }
         for name, data in copies.items():
-            if fresh or not (self.out_dir / name).is_file():
-                write_bytes_whole(self.out_dir / name, data)
+            path = self.out_dir / name
+            # the sweep copy is rewritten when it differs too: a growth killed after its copies and before its
+            # manifest left the larger cohort's sweep.toml beside a manifest of the smaller one
+            if fresh or not path.is_file() or (name == "sweep.toml" and path.read_bytes() != data):
+                write_bytes_whole(path, data)
         if not fresh:
             try:
-                read_parquet_file(self.out_dir / DESIGN_FILE)
-                return
+                stored = read_parquet_file(self.out_dir / DESIGN_FILE)
             except Exception:  # noqa: BLE001 - any unreadable design is written again
                 if (self.out_dir / DESIGN_FILE).exists():
                     self.announce(f"{self.out_dir / DESIGN_FILE}: unreadable; written again from the sweep's seed")
+            else:
+                if len(stored) == len(design_table):
+                    return
+                self.announce(
+                    f"{self.out_dir / DESIGN_FILE}: {len(stored)} runs where the sweep has {len(design_table)} (a "
+                    f"growth of the cohort stopped half-way); written again from the sweep's seed"
+                )
         write_parquet_atomically(design_table, self.out_dir / DESIGN_FILE)
 
     def _grow(self, existing: dict, manifest: dict, loaded, design_table) -> dict:
