@@ -314,3 +314,18 @@ def test_a_full_disk_at_the_sweeps_last_step_fails_cleanly_and_leaves_no_tempora
     monkeypatch.setattr(store_module.os, "replace", real_replace)
     run_sweep(sweep, tmp_path / "sweep", workers=1, progress=False)
     assert (tmp_path / "sweep" / "results.parquet").is_file()
+
+
+def test_another_machines_partial_run_folder_is_left_alone(tmp_path):
+    """A partial folder's PID tells a live writer on this machine only: on a shared file system another node's live
+    save to the same --out was removed by this node's cleanup (an interrupted-run hunt, 2026-12-05). Partial
+    folders now carry their host; another host's is left alone, this host's dead one is removed."""
+    import socket
+
+    host = socket.gethostname().replace("-", "_")
+    foreign = tmp_path / ".out.partial-1@another_node-0123abcd"
+    dead_here = tmp_path / f".out.partial-999999999@{host}-4567cdef"
+    for folder in (foreign, dead_here):
+        folder.mkdir()
+    assert _run(_scenario(tmp_path), "--out", tmp_path / "out", "--no-figures").exit_code == 0
+    assert foreign.is_dir() and not dead_here.exists()

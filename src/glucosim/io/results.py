@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import uuid
 from glob import escape as glob_escape
 from pathlib import Path
@@ -37,7 +38,7 @@ COMPLETE_FILE = "COMPLETE.json"
 """Written last: the run's files with their sizes and checksums. Without it a folder is not a finished run."""
 SWEEP_MANIFEST = "manifest.json"
 """What marks a sweep's folder (``glucosim.sweep.store``)."""
-_PARTIAL = TEMPORARY_MARK  # a folder being written: ".NAME.partial-PID-HEX" (the PID tells a live writer)
+_PARTIAL = TEMPORARY_MARK  # a folder being written: ".NAME.partial-PID@HOST-HEX" (the PID tells a live writer)
 _OLD = ".replaced-"
 
 
@@ -106,7 +107,17 @@ def check_output_dir(out_dir: Path, overwrite: bool = False) -> None:
 
 
 def _partial_dir(out_dir: Path) -> Path:
-    return out_dir.parent / f".{out_dir.name}{_PARTIAL}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    host = socket.gethostname().replace("-", "_")  # the PID tells a live writer on this machine only
+    return out_dir.parent / f".{out_dir.name}{_PARTIAL}{os.getpid()}@{host}-{uuid.uuid4().hex[:8]}"
+
+
+def _live_or_foreign(owner: str) -> bool:
+    """Whether a partial folder's owner ("PID@HOST", or "PID" before hosts were named) is a live writer of this
+    machine or a writer of another machine (a shared file system: its PID says nothing here). Either is left alone."""
+    pid, _, host = owner.partition("@")
+    if host and host != socket.gethostname().replace("-", "_"):
+        return True
+    return pid.isdigit() and pid_alive(int(pid))
 
 
 def _remove_stale(out_dir: Path) -> None:
@@ -116,7 +127,7 @@ def _remove_stale(out_dir: Path) -> None:
     for prefix in (f".{out_dir.name}{_PARTIAL}", f".{out_dir.name}{_OLD}"):
         for stale in out_dir.parent.glob(f"{glob_escape(prefix)}*"):  # an --out name with [ or * matched others
             owner = stale.name[len(prefix) :].split("-")[0]
-            if prefix.endswith(_PARTIAL) and owner.isdigit() and pid_alive(int(owner)):
+            if prefix.endswith(_PARTIAL) and _live_or_foreign(owner):
                 continue
             shutil.rmtree(stale, ignore_errors=True)
 
@@ -255,8 +266,8 @@ def _recover_interrupted_swap(out_dir: Path) -> None:
     for prefix in (f".{out_dir.name}{_PARTIAL}", f".{out_dir.name}{_OLD}"):
         for hidden in out_dir.parent.glob(f"{glob_escape(prefix)}*"):
             owner = hidden.name[len(prefix) :].split("-")[0]
-            if prefix.endswith(_PARTIAL) and owner.isdigit() and pid_alive(int(owner)):
-                continue  # a live save's
+            if prefix.endswith(_PARTIAL) and _live_or_foreign(owner):
+                continue  # a live save's, or another machine's
             try:
                 verify_result(hidden)
             except OutputError:
