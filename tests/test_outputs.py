@@ -319,12 +319,13 @@ def test_a_full_disk_at_the_sweeps_last_step_fails_cleanly_and_leaves_no_tempora
 def test_another_machines_partial_run_folder_is_left_alone(tmp_path):
     """A partial folder's PID tells a live writer on this machine only: on a shared file system another node's live
     save to the same --out was removed by this node's cleanup (an interrupted-run hunt, 2026-12-05). Partial
-    folders now carry their host; another host's is left alone, this host's dead one is removed."""
+    folders now carry their host, as every temporary does (temporary_beside); another host's is left alone, this
+    host's dead one is removed."""
     import socket
 
-    host = socket.gethostname().replace("-", "_")
-    foreign = tmp_path / ".out.partial-1@another_node-0123abcd"
-    dead_here = tmp_path / f".out.partial-999999999@{host}-4567cdef"
+    host = socket.gethostname()
+    foreign = tmp_path / ".out.partial-another-node-1-0123abcd"
+    dead_here = tmp_path / f".out.partial-{host}-999999999-4567cdef"
     for folder in (foreign, dead_here):
         folder.mkdir()
     assert _run(_scenario(tmp_path), "--out", tmp_path / "out", "--no-figures").exit_code == 0

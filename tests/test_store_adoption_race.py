@@ -32,8 +32,9 @@ def test_adopting_a_chunk_keeps_a_record_stored_meanwhile(tmp_path, monkeypatch)
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from glucosim.io.results import file_record
     from glucosim.sweep import store as store_module
-    from glucosim.sweep.store import CHUNK_DIR, DAILY_DIR, SweepStore, _file_record, chunk_name, record_name
+    from glucosim.sweep.store import CHUNK_DIR, DAILY_DIR, SweepStore, chunk_name, record_name
 
     out = tmp_path / "sweep"
     (out / CHUNK_DIR).mkdir(parents=True)
@@ -45,8 +46,8 @@ def test_adopting_a_chunk_keeps_a_record_stored_meanwhile(tmp_path, monkeypatch)
         "runs_sha256": "abc",
         "chunk_runs": 2,
         "rows": 2,
-        "daily": _file_record(out / DAILY_DIR / chunk_name(0)),
-        **_file_record(out / CHUNK_DIR / chunk_name(0)),
+        "daily": file_record(out / DAILY_DIR / chunk_name(0)),
+        **file_record(out / CHUNK_DIR / chunk_name(0)),
     }
     read_record = SweepStore._read_record
     calls = []

@@ -45,17 +45,20 @@ def remove_dead_temporaries(directory: Path) -> list[str]:
     directory = Path(directory)
     if not directory.is_dir():
         return []
-    host = socket.gethostname()
     removed = []
     for name in os.listdir(directory):
-        if not is_temporary(name):
-            continue
-        owner, _, _ = name.split(TEMPORARY_MARK, 1)[1].rpartition("-")  # HOST-PID, the hex after the last dash
-        owner_host, _, pid = owner.rpartition("-")
-        if owner_host == host and pid.isdigit() and not pid_alive(int(pid)):
+        if is_temporary(name) and left_by_dead_writer(name):
             (directory / name).unlink(missing_ok=True)
             removed.append(name)
     return removed
+
+
+def left_by_dead_writer(name: str) -> bool:
+    """Whether a temporary's name (``temporary_beside``'s) says its writer was a process of this machine that is gone:
+    a live writer's, or another node's on a shared file system (whose PID says nothing here), is not."""
+    owner, _, _ = name.split(TEMPORARY_MARK, 1)[1].rpartition("-")  # HOST-PID, the hex after the last dash
+    owner_host, _, pid = owner.rpartition("-")
+    return owner_host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))
 
 
 def write_whole(path: Path, write: Callable[[Path], object]) -> None:

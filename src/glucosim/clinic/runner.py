@@ -112,19 +112,12 @@ class ClinicResult:
         if kind in ("run", "sweep"):
             what = "a glucosim run (its clinic_samples.csv is part of it)" if kind == "run" else "a sweep's results"
             raise OutputError(f"{out_dir}: holds {what}; choose another --out for the clinic test")
-        from glucosim.io.results import file_sha256
+        from glucosim.io.results import file_record
 
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = {"csv": out_dir / "clinic_samples.csv", "json": out_dir / "clinic.json"}
         write_whole(paths["csv"], lambda path: self.samples.to_csv(path, index=False, float_format="%.6g"))
-        record = {
-            **self.to_dict(),
-            "samples_file": {
-                "name": paths["csv"].name,
-                "bytes": paths["csv"].stat().st_size,
-                "sha256": file_sha256(paths["csv"]),
-            },
-        }
+        record = {**self.to_dict(), "samples_file": {"name": paths["csv"].name, **file_record(paths["csv"])}}
         write_whole(paths["json"], lambda path: path.write_text(json.dumps(record, indent=2) + "\n"))
         return {"json": paths["json"], "csv": paths["csv"]}
 

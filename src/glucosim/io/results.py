@@ -19,12 +19,11 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import uuid
 from glob import escape as glob_escape
 from pathlib import Path
 
-from glucosim._files import TEMPORARY_MARK, pid_alive
+from glucosim._files import TEMPORARY_MARK, left_by_dead_writer, temporary_beside
 from glucosim.errors import OutputError
 
 SUMMARY_FILE = "summary.json"
@@ -38,7 +37,7 @@ COMPLETE_FILE = "COMPLETE.json"
 """Written last: the run's files with their sizes and checksums. Without it a folder is not a finished run."""
 SWEEP_MANIFEST = "manifest.json"
 """What marks a sweep's folder (``glucosim.sweep.store``)."""
-_PARTIAL = TEMPORARY_MARK  # a folder being written: ".NAME.partial-PID@HOST-HEX" (the PID tells a live writer)
+_PARTIAL = TEMPORARY_MARK  # a folder being written: temporary_beside's ".NAME.partial-HOST-PID-HEX"
 _OLD = ".replaced-"
 
 
@@ -107,29 +106,31 @@ def check_output_dir(out_dir: Path, overwrite: bool = False) -> None:
 
 
 def _partial_dir(out_dir: Path) -> Path:
-    host = socket.gethostname().replace("-", "_")  # the PID tells a live writer on this machine only
-    return out_dir.parent / f".{out_dir.name}{_PARTIAL}{os.getpid()}@{host}-{uuid.uuid4().hex[:8]}"
+    return temporary_beside(out_dir)  # its host and PID tell a live writer (left_by_dead_writer)
 
 
-def _live_or_foreign(owner: str) -> bool:
-    """Whether a partial folder's owner ("PID@HOST", or "PID" before hosts were named) is a live writer of this
-    machine or a writer of another machine (a shared file system: its PID says nothing here). Either is left alone."""
-    pid, _, host = owner.partition("@")
-    if host and host != socket.gethostname().replace("-", "_"):
-        return True
-    return pid.isdigit() and pid_alive(int(pid))
+def _abandoned(out_dir: Path):
+    """The hidden folders beside ``out_dir`` that no live save owns: partial folders a dead writer of this machine
+    left, and runs a swap moved aside (a live writer's partial folder, or another machine's, is not yielded)."""
+    for prefix in (f".{out_dir.name}{_PARTIAL}", f".{out_dir.name}{_OLD}"):
+        # escaped: an --out name with [ or * matched other outputs' folders
+        for folder in out_dir.parent.glob(f"{glob_escape(prefix)}*"):
+            if prefix.endswith(_PARTIAL) and not left_by_dead_writer(folder.name):
+                continue
+            yield folder
 
 
 def _remove_stale(out_dir: Path) -> None:
     """Folders of earlier saves that were killed before their rename (a live process's are left alone)."""
     if not out_dir.parent.is_dir():
         return
-    for prefix in (f".{out_dir.name}{_PARTIAL}", f".{out_dir.name}{_OLD}"):
-        for stale in out_dir.parent.glob(f"{glob_escape(prefix)}*"):  # an --out name with [ or * matched others
-            owner = stale.name[len(prefix) :].split("-")[0]
-            if prefix.endswith(_PARTIAL) and _live_or_foreign(owner):
-                continue
-            shutil.rmtree(stale, ignore_errors=True)
+    for stale in _abandoned(out_dir):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def file_record(path: Path) -> dict:
+    """A file's size and SHA-256, as completion markers and records list them: {"bytes": ..., "sha256": ...}."""
+    return {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def file_sha256(path: Path) -> str:
@@ -204,10 +205,7 @@ def write_result(result, out_dir: Path, figures: bool = True, overwrite: bool = 
             "scenario": result.summary.get("scenario"),
             "plausible": (result.summary.get("plausibility") or {}).get("plausible"),
             "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "files": {
-                name: {"bytes": (partial / name).stat().st_size, "sha256": file_sha256(partial / name)}
-                for name in names.values()
-            },
+            "files": {name: file_record(partial / name) for name in names.values()},
         }
         (partial / COMPLETE_FILE).write_text(json.dumps(marker, indent=2) + "\n")
         _fsync_tree(partial)
@@ -263,16 +261,12 @@ def _recover_interrupted_swap(out_dir: Path) -> None:
     if out_dir.exists() or not out_dir.parent.is_dir():
         return
     candidates = []
-    for prefix in (f".{out_dir.name}{_PARTIAL}", f".{out_dir.name}{_OLD}"):
-        for hidden in out_dir.parent.glob(f"{glob_escape(prefix)}*"):
-            owner = hidden.name[len(prefix) :].split("-")[0]
-            if prefix.endswith(_PARTIAL) and _live_or_foreign(owner):
-                continue  # a live save's, or another machine's
-            try:
-                verify_result(hidden)
-            except OutputError:
-                continue  # not a complete run: _remove_stale removes it
-            candidates.append(hidden)
+    for hidden in _abandoned(out_dir):
+        try:
+            verify_result(hidden)
+        except OutputError:
+            continue  # not a complete run: _remove_stale removes it
+        candidates.append(hidden)
     if candidates:
         newest = max(candidates, key=lambda folder: (folder / COMPLETE_FILE).stat().st_mtime)
         os.replace(newest, out_dir)

@@ -45,7 +45,7 @@ from pathlib import Path
 
 from glucosim._files import remove_dead_temporaries, temporary_beside, write_bytes_new, write_bytes_whole, write_whole
 from glucosim.errors import SweepError
-from glucosim.io.results import file_sha256
+from glucosim.io.results import file_record, file_sha256
 from glucosim.parameter_identity import parameter_values_sha256
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH
 from glucosim.sweep.design import variable_bounds
@@ -89,10 +89,6 @@ def chunk_name(index: int) -> str:
 def record_name(index: int) -> str:
     """File name of chunk ``index``'s record (rows, size, checksum)."""
     return f"chunk-{index:06d}.json"
-
-
-def _file_record(path: Path) -> dict:
-    return {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def _read_json_record(path: Path) -> dict | None:
@@ -419,7 +415,7 @@ class SweepStore:
             "runs_sha256": manifest.get("runs_sha256"),
             "chunk_runs": manifest["chunk_runs"],
             "rows": expected,
-            **_file_record(path),
+            **file_record(path),
         }
         record_path = self.out_dir / CHUNK_DIR / record_name(index)
         if record_path.exists():  # unreadable when first read, or the sweep's writer stored it since
@@ -480,10 +476,10 @@ class SweepStore:
         if daily is not None:
             daily_path = self.out_dir / DAILY_DIR / chunk_name(index)
             write_parquet_atomically(daily, daily_path)
-            record["daily"] = _file_record(daily_path)
+            record["daily"] = file_record(daily_path)
         path = self.out_dir / CHUNK_DIR / chunk_name(index)
         write_parquet_atomically(frame, path)
-        record.update(_file_record(path))
+        record.update(file_record(path))
         write_bytes_whole(self.out_dir / CHUNK_DIR / record_name(index), json.dumps(record).encode())
         self._verified.add(index)
 
@@ -522,7 +518,7 @@ class SweepStore:
                 samples is not None and np.array_equal(samples, expected) and (record is None or _matches(path, record))
             ):
                 if record is None:  # killed between the two writes, or written before chunks had records: adopted
-                    write_bytes_whole(record_path, json.dumps(_file_record(path)).encode())
+                    write_bytes_whole(record_path, json.dumps(file_record(path)).encode())
                 done.add(index)
             else:
                 os.replace(path, path.with_name(path.name + CORRUPT_SUFFIX))
@@ -539,7 +535,7 @@ class SweepStore:
         (self.out_dir / SCREENING_DIR).mkdir(parents=True, exist_ok=True)
         path = self.out_dir / SCREENING_DIR / chunk_name(index)
         write_parquet_atomically(frame, path)
-        write_bytes_whole(self.out_dir / SCREENING_DIR / record_name(index), json.dumps(_file_record(path)).encode())
+        write_bytes_whole(self.out_dir / SCREENING_DIR / record_name(index), json.dumps(file_record(path)).encode())
 
     def load_screening(self, samples=None, from_chunks: bool = False):
         """The screening table (one row per screened sample, in sample order), or None if the sweep was not
@@ -702,7 +698,7 @@ class SweepStore:
             manifest = self.manifest()
             if n_rows != manifest["n_runs"]:
                 raise SweepError(f"{self.out_dir}: {n_rows} runs in the chunks, expected {manifest['n_runs']}")
-            manifest["results"] = _file_record(temporary)
+            manifest["results"] = file_record(temporary)
             manifest["chunks"] = {str(i): self._read_record(i) for i in range(manifest["n_chunks"])}
             with open(temporary, "rb") as handle:  # flushed before it is published, as every other sweep file
                 os.fsync(handle.fileno())

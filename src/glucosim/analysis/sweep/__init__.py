@@ -164,15 +164,11 @@ def analyze_sweep(
     trial = _trial_table(results, manifest, reference_arm, run_years, target, files, out_dir, partial_note)
     if figures:
         _figures(results, manifest, incidence, sensitivity, target, files, notes, survival, hazards)
-    from glucosim.io.results import file_sha256
+    from glucosim.io.results import file_record
 
     # written last, with each other file's size and checksum: a re-analysis killed half-way left new tables beside
     # an old analysis.json and trial table, and nothing told which files belonged together
-    records = {
-        key: {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
-        for key, path in files.items()
-        if key != "analysis"
-    }
+    records = {key: file_record(path) for key, path in files.items() if key != "analysis"}
     write_text_whole(
         files["analysis"],
         strict_json(
