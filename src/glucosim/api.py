@@ -283,7 +283,7 @@ def load_scenario(scenario: str | Path | Mapping | Scenario | LoadedScenario, /,
         if not text:  # a dict or Scenario: give it a text that reproduces it when saved
             text = to_toml(parse_scenario(data, source=source).scenario.model_dump(exclude_none=True))
         return parse_scenario(data, source=source, text=text)
-    original = copy.deepcopy(data) if data is not None else None  # a loaded scenario is valid as it is
+    original = data  # as written (_apply builds a new dict, parse_scenario reads only); None: loaded, so valid
     if data is None:
         data = loaded.scenario.model_dump(exclude_none=True)
     data = _apply(data, overrides, source)
