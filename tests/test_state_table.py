@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from glucosim.physiology.indices import (
-    FIRST_CONSTANT,
     FIRST_QUADRATURE,
     N_DRIVERS,
     N_STATES,
+    QUADRATURES,
     SLOW_STATES,
     STATE_TABLE,
     Drv,
@@ -19,7 +19,6 @@ from glucosim.physiology.indices import (
     StateKind,
     StateTableError,
     check_state_table,
-    constant,
     dynamic,
     quadrature,
 )
@@ -56,26 +55,9 @@ def test_a_slow_running_integral_is_refused():
 def test_quadrature_boundary_is_the_first_running_integral():
     kinds = [spec.kind for spec in STATE_TABLE]
     assert kinds[:FIRST_QUADRATURE] == [StateKind.DYNAMIC] * FIRST_QUADRATURE
-    assert kinds[FIRST_QUADRATURE:FIRST_CONSTANT] == [StateKind.QUADRATURE] * (FIRST_CONSTANT - FIRST_QUADRATURE)
-    assert kinds[FIRST_CONSTANT:] == [StateKind.CONSTANT] * (N_STATES - FIRST_CONSTANT)
-    assert FIRST_QUADRATURE < FIRST_CONSTANT < N_STATES
+    assert kinds[FIRST_QUADRATURE:] == [StateKind.QUADRATURE] * (N_STATES - FIRST_QUADRATURE)
+    assert QUADRATURES == slice(FIRST_QUADRATURE, N_STATES)
     assert check_state_table(STATE_TABLE[:FIRST_QUADRATURE]) == FIRST_QUADRATURE  # no quadrature: all controlled
-    # constants alone after the dynamic states: the boundary is the first constant
-    assert check_state_table(STATE_TABLE[:FIRST_QUADRATURE] + STATE_TABLE[FIRST_CONSTANT:]) == FIRST_QUADRATURE
-
-
-def test_constants_come_last_and_are_never_slow():
-    late = quadrature("cum_late", "1", "a running integral after a constant")
-    with pytest.raises(StateTableError, match=r"cum_late.*after the constant 'beta_setpoint_adaptation_mg_dl'"):
-        check_state_table(STATE_TABLE + (late,))
-    dynamic_after = (
-        STATE_TABLE[:FIRST_QUADRATURE] + STATE_TABLE[FIRST_CONSTANT:] + (dynamic("x_mg_kg", "mg/kg", 1e-5, "x"),)
-    )
-    with pytest.raises(StateTableError, match=r"x_mg_kg.*after the constant 'beta_setpoint_adaptation_mg_dl'"):
-        check_state_table(dynamic_after)
-    slow = dataclasses.replace(constant("c_slow", "1", "x"), slow=True)
-    with pytest.raises(StateTableError, match="a constant cannot be slow"):
-        check_state_table(STATE_TABLE + (slow,))
 
 
 @pytest.fixture
@@ -99,6 +81,7 @@ def perturbed_state(parameters):
     y[St.glucose_mean_mg_dl] = 140.0
     y[St.insulin_mean_pmol_l] = 120.0
     y[St.beta_mass_rel], y[St.beta_function_rel] = 1.1, 0.9
+    y[St.beta_setpoint_adaptation_mg_dl] = 10.0  # a held rise, released below the reserve's cap
     y[St.weight_change_kg] = 1.0
     drv = np.zeros(N_DRIVERS)
     drv[Drv.exercise_intensity_pct] = 50.0
@@ -148,7 +131,7 @@ def test_each_running_integral_integrates_its_flux_column(perturbed_state):
     drv_on = drv.copy()
     drv_on[Drv.slow_dynamics_on] = 1.0
     fluxes = organ_fluxes()(y[None, :], drv_on[None, :], p)[0]
-    assert set(QUADRATURE_OF_FLUX) == set(range(FIRST_QUADRATURE, FIRST_CONSTANT))
+    assert set(QUADRATURE_OF_FLUX) == set(range(FIRST_QUADRATURE, N_STATES))
     for state, flux in QUADRATURE_OF_FLUX.items():
         assert dydt[state] == fluxes[flux], (state.name, flux.name)
         assert dydt[state] != 0.0, state.name  # the perturbed state exercises every flux

@@ -23,7 +23,7 @@ import numpy as np
 
 from glucosim.parameters import load_parameter_table
 from glucosim.physiology.gut import EMPTY_MG_KG
-from glucosim.physiology.indices import STATE_TABLE, Drv, St, StateKind
+from glucosim.physiology.indices import Drv, St
 from glucosim.physiology.units import MAX_ABSORPTION_MULTIPLIER
 
 
@@ -72,6 +72,7 @@ FAST_STATES = (
 FROZEN_STATES = (
     "beta_mass_rel",
     "beta_function_rel",
+    "beta_setpoint_adaptation_mg_dl",
     "training_level",
     "drift_log_liver",
     "drift_log_muscle",
@@ -85,9 +86,6 @@ FROZEN_STATES = (
     "muscle_mass_rel",
     "activity_sensitivity_rel",
 )
-
-CONSTANT_STATES = tuple(spec.name for spec in STATE_TABLE if spec.kind is StateKind.CONSTANT)
-"""The run's constants (set when a run starts, e.g. the beta cells' adapted set point): constants in every export."""
 
 # name = formula (SBML L3 infix); order matters only for readability
 ASSIGNMENTS = {
@@ -334,8 +332,6 @@ def build_document(state, params, drivers, name: str = "glucosim organ model"):
         constant(name, drivers[Drv[name]])
     for name in FROZEN_STATES:
         constant(name, state[St[name]])
-    for name in CONSTANT_STATES:
-        constant(name, state[St[name]])
     for name in FAST_STATES:
         constant(name, state[St[name]], constant_value=False)
     for name in ASSIGNMENTS:
@@ -377,6 +373,8 @@ def _slow_rates() -> dict[str, str]:
         "beta_function_rel": "slow_dynamics_on * (beta_function_adaptation_rate * capped_function * (1 - toxicity) "
         "* beta_function_rel - beta_function_glucotoxic_rate * toxic_load * (beta_function_rel - beta_function_floor))"
         " / 1440",
+        "beta_setpoint_adaptation_mg_dl": "-slow_dynamics_on * setpoint_release_rate * (1 - reserve_use) "
+        "* beta_setpoint_adaptation_mg_dl / 1440",
         "beta_mass_rel": "slow_dynamics_on * (beta_mass_adaptation_rate * capped_mass * (1 - toxicity) * beta_mass_rel "
         "- (beta_mass_workload_rate * reserve_use + beta_mass_glucotoxic_rate * toxic_load) "
         "* (beta_mass_rel - beta_mass_floor)) / 1440",

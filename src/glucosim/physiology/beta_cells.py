@@ -99,13 +99,14 @@ def beta_fast_derivatives(y, p, glucose_mg_dl, d_glucose_mg_dl_min, capacity, dy
 @kernel
 def compensation_setpoint(y, p):
     """The 24-h mean glucose (mg/dl) this subject's beta cells adapt toward: glucose_setpoint + glucose_sensing_offset
-    + the run constant beta_setpoint_adaptation_mg_dl.
+    + the held rise beta_setpoint_adaptation_mg_dl.
 
     A defect of glucose sensing (glucokinase's, in GCK-MODY) makes the cells meet a raised glucose as a normal cell
     meets a normal one, so their compensation holds the higher level and their glucotoxic load starts above it. The
-    run constant is the same shift acquired: cells that have lived at a raised glucose without the reserve to lower it
+    held rise is the same shift acquired: cells that have lived at a raised glucose without the reserve to lower it
     (Weir & Bonner-Weir's stage 2, a stable state of adaptation at 5.0-6.5 mmol/l) hold it. The adapted start sets
-    it (``setpoint_adaptation_at_start``); it is constant during a run.
+    it (``setpoint_adaptation_at_start``); it is released over months once a fall of demand leaves the cells reserve
+    to spare (``setpoint_release_rate``, in ``beta_slow_derivatives``).
     """
     return p[Par.glucose_setpoint] + p[Par.glucose_sensing_offset] + y[St.beta_setpoint_adaptation_mg_dl]
 
@@ -183,12 +184,14 @@ def capacity_in_use_at(function, function_max, saturation):
 
 @inlined_kernel
 def beta_slow_derivatives(y, p, slow_on, dydt):
-    """Write d/dt of beta-cell mass and function (per minute). ``slow_on`` is 1, or 0 to freeze.
+    """Write d/dt of beta-cell mass, function and the held set point (per minute). ``slow_on`` is 1, or 0 to freeze.
 
     Growth follows the glucose excess (capped by the reserve) and is damped by glucotoxicity; the
     glucolipotoxic load (glucose, accelerated by NEFA) pulls function toward its basal floor (reversible:
     growth restores it when glucose falls) and slowly erodes mass (which regrows slowly: the part of the
-    loss a late intervention cannot undo).
+    loss a late intervention cannot undo). The held rise of the set point decays at setpoint_release_rate times the
+    reserve's spare share, 1 - (function / reserve)^n: not at all while function works at its cap, over months once
+    demand falls (DiRECT's recovery of secretion after weight loss).
     """
     setpoint = compensation_setpoint(y, p)
     drive = (y[St.glucose_mean_mg_dl] - setpoint) / setpoint
@@ -209,4 +212,7 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     ) * spared * mass - mass_loss * (mass - p[Par.beta_mass_floor])
     dydt[St.beta_function_rel] = slow_on * function_rate / MINUTES_PER_DAY
     dydt[St.beta_mass_rel] = slow_on * mass_rate / MINUTES_PER_DAY
-    dydt[St.beta_setpoint_adaptation_mg_dl] = 0.0  # a run constant (StateKind.CONSTANT): set by the adapted start
+    # the held rise of the set point (set by the adapted start) is let go while the cells have reserve to spare:
+    # at the cap (a subject whose reserve cannot hold its set point) nothing is released
+    release = p[Par.setpoint_release_rate] * (1.0 - workload) * y[St.beta_setpoint_adaptation_mg_dl]
+    dydt[St.beta_setpoint_adaptation_mg_dl] = -slow_on * release / MINUTES_PER_DAY

@@ -51,11 +51,6 @@ class StateKind(Enum):
     """Part of the model: its error steers the step size."""
     QUADRATURE = "quadrature"
     """A running integral of a flux (for daily totals): never steers the step, reset to 0 each output chunk."""
-    CONSTANT = "constant"
-    """A value set when a run starts and constant during it (its derivative is 0), which the right-hand side reads:
-    carried in the state so that every run from a kept state has it, but outside the step control (it never errs,
-    and counting it in the error norm's root mean square would loosen every step's control). Listed after the
-    running integrals: the methods leave their stage values at the start, so the right-hand side reads it there."""
 
 
 QUADRATURE_ATOL = 1.0
@@ -93,11 +88,6 @@ def dynamic(name: str, unit: str, atol: float, description: str, *, slow: bool =
 def quadrature(name: str, unit: str, description: str) -> StateSpec:
     """A row for a running integral (daily totals are its differences between midnights)."""
     return StateSpec(name, unit, QUADRATURE_ATOL, description, StateKind.QUADRATURE)
-
-
-def constant(name: str, unit: str, description: str) -> StateSpec:
-    """A row for a value set at the start of a run and constant during it (``StateKind.CONSTANT``)."""
-    return StateSpec(name, unit, QUADRATURE_ATOL, description, StateKind.CONSTANT)
 
 
 # Tolerance scales, in state units (~1e-8 of the physiological scale of each family).
@@ -174,6 +164,15 @@ STATE_TABLE: tuple[StateSpec, ...] = (
     dynamic("beta_mass_rel", "1", _REL, "beta-cell mass relative to healthy", slow=True),
     dynamic("beta_function_rel", "1", _REL, "beta-cell secretory function relative to healthy", slow=True),
     dynamic(
+        "beta_setpoint_adaptation_mg_dl",
+        "mg/dl",
+        1e-9,  # ~1e-10 of the ~10 mg/dl it spans, as the beta cells' states (the envelope's STATE_SCALE: 10)
+        "rise of the beta cells' compensation set point they have adapted to (Weir & Bonner-Weir's stable stage 2): "
+        "set by the adapted start (setpoint_adaptation_at_start), released while function works below its reserve cap "
+        "(setpoint_release_rate)",
+        slow=True,
+    ),
+    dynamic(
         "drift_log_liver", "1", _REL, "accumulated log-change of hepatic sensitivity from scenario drift", slow=True
     ),
     dynamic(
@@ -234,27 +233,18 @@ STATE_TABLE: tuple[StateSpec, ...] = (
     quadrature("cum_glucose_mg_dl_min", "mg/dl*min", "integral of plasma glucose concentration"),
     quadrature("cum_insulin_pmol_l_min", "pmol/l*min", "integral of plasma insulin concentration"),
     quadrature("cum_secretion_pmol_kg", "pmol/kg", "integral of insulin secretion"),
-    # constants: set when a run starts, read by the right-hand side, outside the step control
-    constant(
-        "beta_setpoint_adaptation_mg_dl",
-        "mg/dl",
-        "rise of the beta cells' compensation set point they have adapted to (Weir & Bonner-Weir's stable stage 2): "
-        "set by the adapted start (setpoint_adaptation_at_start), constant during a run",
-    ),
 )
 
 
 def check_state_table(table: tuple[StateSpec, ...]) -> int:
-    """Check the rules the solver relies on; return the index of the first state that is not dynamic (the solver's
-    ``n_controlled``: the running integrals, then the constants, follow).
+    """Check the rules the solver relies on; return the index of the first quadrature (the solver's
+    ``n_controlled``).
 
     Raises ``StateTableError`` naming the offending row: a dynamic state after a
-    quadrature would silently become an uncontrolled integral reset every chunk, and a
-    running integral after a constant would be left out of the chunk reset (``QUADRATURES``).
+    quadrature would silently become an uncontrolled integral reset every chunk.
     """
     seen: set[str] = set()
     first_quadrature = None
-    first_constant = None
     for i, spec in enumerate(table):
         where = f"physiology/indices.py STATE_TABLE row {i} ({spec.name!r})"
         if not spec.name.isidentifier():
@@ -268,40 +258,23 @@ def check_state_table(table: tuple[StateSpec, ...]) -> int:
             raise StateTableError(f"{where}: the unit is empty (use '1' for dimensionless)")
         if not (math.isfinite(spec.atol) and spec.atol > 0):
             raise StateTableError(f"{where}: atol must be a positive number, not {spec.atol!r}")
-        if spec.kind is StateKind.CONSTANT:
-            if spec.slow:
-                raise StateTableError(f"{where}: a constant cannot be slow (slow dynamics freeze what changes)")
-            if first_constant is None:
-                first_constant = i
-        elif spec.kind is StateKind.QUADRATURE:
+        if spec.kind is StateKind.QUADRATURE:
             if spec.slow:
                 raise StateTableError(f"{where}: a running integral cannot be slow")
-            if first_constant is not None:
-                raise StateTableError(
-                    f"{where}: running integral listed after the constant {table[first_constant].name!r}; "
-                    "constants come last (the chunk reset of the running integrals would miss it): move it above"
-                )
             if first_quadrature is None:
                 first_quadrature = i
-        else:
-            blocking = first_quadrature if first_quadrature is not None else first_constant
-            if blocking is not None:
-                what = "running integral" if blocking == first_quadrature else "constant"
-                raise StateTableError(
-                    f"{where}: dynamic state listed after the {what} {table[blocking].name!r}; dynamic states must "
-                    "come first (the solver would treat it as uncontrolled, a running integral reset every chunk): "
-                    "move it above the running-integral block"
-                )
-    starts = [index for index in (first_quadrature, first_constant) if index is not None]
-    return min(starts) if starts else len(table)
+        elif first_quadrature is not None:
+            raise StateTableError(
+                f"{where}: dynamic state listed after the running integral {table[first_quadrature].name!r}; "
+                "dynamic states must come first (the solver would treat it as an uncontrolled integral "
+                "reset every chunk): move it above the running-integral block"
+            )
+    return len(table) if first_quadrature is None else first_quadrature
 
 
 FIRST_QUADRATURE = check_state_table(STATE_TABLE)
-"""Index of the first running integral (the first state that is not dynamic): states from here on never steer
-the step size."""
-FIRST_CONSTANT = next((i for i, spec in enumerate(STATE_TABLE) if spec.kind is StateKind.CONSTANT), len(STATE_TABLE))
-"""Index of the first constant (``StateKind.CONSTANT``); the constants run to the end of the state vector."""
-QUADRATURES = slice(FIRST_QUADRATURE, FIRST_CONSTANT)
+"""Index of the first running integral: states from here on never steer the step size."""
+QUADRATURES = slice(FIRST_QUADRATURE, len(STATE_TABLE))
 """The running integrals' slice of the state vector: what a new output chunk resets to 0."""
 
 St = index_enum("St", (spec.name for spec in STATE_TABLE), "Index of each state in the state vector.")

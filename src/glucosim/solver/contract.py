@@ -26,8 +26,7 @@ result's provenance).
    one), then sets the states marked in ``resets[k]`` to 0 and adds
    ``jumps[k]`` to the state (a meal into the stomach, the carbohydrate
    emptied since the latest meal began back to 0) and goes on with the new
-   drivers. A schedule never jumps or resets a constant (rule 5): a method may
-   keep reading its value from the call's start.
+   drivers.
 4. **Outputs.** States are returned at every requested time ``t_out``
    (increasing, within the schedule), from the method's dense output where the
    time falls inside a step: requesting outputs never changes the steps
@@ -36,14 +35,10 @@ result's provenance).
    segment's jump; ``out_segment`` gives the segment each output belongs to.
 5. **Error control.** Each accepted step keeps the local error estimate
    within ``atol[i] + rtol * |y[i]|`` in the root-mean-square norm over the
-   first ``n_controlled`` states; states from ``n_controlled`` on never steer the
-   step. They are quadratures (running integrals) that are integrated and that the
-   right-hand side never reads, then constants (``StateKind.CONSTANT``: derivative 0,
-   set when a run starts) that the right-hand side does read. A method may leave
-   both out of its stage values, but then keeps the stage values it hands the
-   right-hand side at the call's starting state (so a constant is read as it is),
-   and its new state is the old one plus the step times the derivatives (0 for a
-   constant). Steps never exceed ``h_max``; ``h_init`` is the first step tried.
+   first ``n_controlled`` states; states from ``n_controlled`` on are
+   quadratures (running integrals) that are integrated but never steer the
+   step, and that the right-hand side never reads (a method may leave them
+   out of its stage values). Steps never exceed ``h_max``; ``h_init`` is the first step tried.
 6. **Continuation.** ``h_next`` is the step the method would take next;
    passing it as ``h_init`` of the next call continues a split run with the
    same steps as an unsplit one.

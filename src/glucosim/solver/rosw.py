@@ -21,7 +21,7 @@ IV.7). So ``A`` here is a finite-difference Jacobian kept over many steps, and o
   evaluations) is taken at the start of each segment (a discontinuity; and so a run split at a segment
   boundary takes the same steps as an unsplit one, rule 6), every ``JACOBIAN_MAX_AGE`` accepted steps, and
   after a rejected step when it is older than ``JACOBIAN_REFRESH_AGE`` steps; ``W`` is factorised again
-  whenever the step or the Jacobian changes. Quadratures and run constants (states from ``n_controlled`` on) are always
+  whenever the step or the Jacobian changes. Quadratures (states from ``n_controlled`` on) are always
   explicit.
 
 **Coefficients.** Rang & Angermann 2005 (BIT Numer Math 45:761), ROS34PW2: 4 stages, order 3 with an
