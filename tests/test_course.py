@@ -47,7 +47,7 @@ def test_a_run_without_diagnosis_scores_infinitely_badly():
 NO_DRIFT_SENSITIVITY = 0.21
 """Whole-body sensitivity at which scenario 3's subject with a reserve of 2 (beta_function_max; the population
 fit's start, validation/targets/population/dpp.toml; the refitted cohort's median, models/cohorts/prediabetic.toml,
-is 1.988 since 2026-12-04, and nothing here depends on it) and DPP baseline weight has a fasting glucose of ~105
+is 1.68 since 2026-12-05, and nothing here depends on it) and DPP baseline weight has a fasting glucose of ~105
 mg/dl (the DPP's enrolled: 106.5 mg/dl)."""
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from glucosim.analysis.sweep import dpp
 from glucosim.calibration import population
+from glucosim.errors import CalibrationError
 from glucosim.physiology.units import DAYS_PER_YEAR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -328,6 +329,44 @@ def test_the_enrolled_two_hour_glucose_is_their_weighted_mean_through_resampling
         ).two_hour_glucose_0
         is None
     )
+
+
+def test_the_enrolled_fasting_insulin_is_their_weighted_mean_read_from_the_yearly_marker():
+    """The baseline fasting insulin (a target since 2026-12-05): the weighted mean over the enrolled of the sweep's
+    year-0 marker, converted from uU/ml to pmol/l, kept by resampling and joining; a library whose sweep kept no
+    fasting insulin has none, and a target on it is refused with the reason."""
+    x = np.array([[0.4, -0.03]] * 4)
+    library = _library(x, [1, 1, 0, 0], [np.nan] * 4, [np.nan] * 4, [105.0] * 4, _variables())
+    library.fasting_insulin_0 = np.array([120.0, 180.0, 600.0, np.nan])  # the last two are not enrolled
+    library.ok[3] = False
+    found = population.statistics(library, np.array([0.5, 0.25, 0.25, 0.0]))
+    assert found["baseline_fasting_insulin_pmol_l"] == pytest.approx((0.5 * 120 + 0.25 * 180) / 0.75)
+    assert population.statistics(library.subset(np.array([1, 1])), np.full(2, 0.5))[
+        "baseline_fasting_insulin_pmol_l"
+    ] == pytest.approx(180.0)
+    joined = population.Library.concat([library, library.subset(np.array([0]))])
+    np.testing.assert_array_equal(joined.fasting_insulin_0, [120.0, 180.0, 600.0, np.nan, 120.0])
+
+    results = pd.DataFrame(
+        {
+            "status": ["ok", "ok"],
+            "y0_stage": ["prediabetes", "normal"],
+            "diabetes_onset_day": [np.nan, np.nan],
+            "y0_fasting_glucose_mg_dl": [106.0, 95.0],
+            "y0_hba1c_percent": [5.9, 5.4],
+            "y0_fasting_insulin_uU_ml": [25.0, 8.0],
+            "insulin_sensitivity_whole_body": [0.4, 0.5],
+        }
+    )
+    read = population.Library.from_results(results, ["insulin_sensitivity_whole_body"], follow_up_years=0)
+    np.testing.assert_allclose(read.fasting_insulin_0, [150.0, 48.0])  # 6 pmol/l per uU/ml
+    without = population.Library.from_results(
+        results.drop(columns="y0_fasting_insulin_uU_ml"), ["insulin_sensitivity_whole_body"], follow_up_years=0
+    )
+    assert without.fasting_insulin_0 is None
+    problem = _one_target_problem("baseline_fasting_insulin_pmol_l", 161.0, 7.1, 139.0, 167.0, library_samples=2)
+    with pytest.raises(CalibrationError, match="fasting insulin"):
+        population.require_measured(problem, without)
 
 
 def _one_target_problem(
@@ -733,6 +772,7 @@ def _fit_and_check(direct_return: float):
         "baseline_fasting_glucose_mg_dl": 106.0,
         "baseline_hba1c_percent": 5.9,
         "baseline_two_hour_glucose_mg_dl": 164.0,
+        "baseline_fasting_insulin_pmol_l": 158.0,
         "enrolled_fraction": 0.35,
     }
     errors = dict.fromkeys(statistics, 1.0)
@@ -862,13 +902,13 @@ def test_parameters_every_patient_shares_reach_the_library_the_check_and_the_coh
     from glucosim.errors import CalibrationError
 
     text = population.DEFAULT_TARGETS.read_text()
-    # the shipped target file shares its patients' fitness (resting_intensity); a test adds a second parameter
-    table = "\n[parameters]\nresting_intensity = 13.9\n"
+    # the shipped target file shares its patients' held set point and fitness; a test adds a third parameter
+    table = "\n[parameters]\nsetpoint_adaptation_at_start = 1.0\nresting_intensity = 13.9\n"
     assert table in text  # above the first table, as TOML needs
     reason = text[text.index("parameters_source = ") : text.index(table)]
     shared = tmp_path / "dpp_shared.toml"
     shared.write_text(text.replace(table, table + "glucose_sensing_offset = 10.0\n", 1))
-    expected = {"resting_intensity": 13.9, "glucose_sensing_offset": 10.0}
+    expected = {"setpoint_adaptation_at_start": 1.0, "resting_intensity": 13.9, "glucose_sensing_offset": 10.0}
     problem = population.load_population_targets(shared)
     assert problem.parameters == expected
     library = population.library_sweep(problem)
@@ -880,7 +920,10 @@ def test_parameters_every_patient_shares_reach_the_library_the_check_and_the_coh
     fit.problem = problem
     source = population.cohort_text(fit, "cmd", check)
     assert tomllib.loads(source)["parameters"] == expected
-    assert "Every patient shares resting_intensity = 13.9, glucose_sensing_offset = 10: fitness of obese" in " ".join(
+    shares = (
+        "Every patient shares setpoint_adaptation_at_start = 1, resting_intensity = 13.9, glucose_sensing_offset = 10:"
+    )
+    assert shares + " setpoint_adaptation_at_start = 1 (since 2026-12-05)" in " ".join(
         line.lstrip("# ") for line in source.split("\ndescription =")[0].splitlines()
     )
     unexplained = tmp_path / "dpp_unexplained.toml"
@@ -896,16 +939,34 @@ def test_the_check_draws_the_cohort_files_shared_parameters_and_a_bad_one_is_ref
 
     source = population.cohort_path("prediabetic").read_text()
     cohort = tmp_path / "prediabetic.toml"
-    shipped_table = "[parameters]\nresting_intensity = 13.9\n"
+    shipped_table = "[parameters]\nsetpoint_adaptation_at_start = 1.0\nresting_intensity = 13.9\n"
     assert shipped_table in source
     cohort.write_text(source.replace(shipped_table, "[parameters]\nglucose_sensing_offset = 5.0\n", 1))
     monkeypatch.setattr(population, "cohort_path", lambda name: cohort)
     problem = population.load_population_targets()
-    assert problem.parameters == {"resting_intensity": 13.9}  # the shipped target file shares the fitness
+    # the shipped target file shares the held set point and the fitness
+    assert problem.parameters == {"setpoint_adaptation_at_start": 1.0, "resting_intensity": 13.9}
     assert population.check_sweep(problem).sweep.design.parameters == {"glucose_sensing_offset": 5.0}
     text = population.DEFAULT_TARGETS.read_text()
-    table = "\n[parameters]\nresting_intensity = 13.9\n"
+    table = "\n[parameters]\nsetpoint_adaptation_at_start = 1.0\nresting_intensity = 13.9\n"
     bad = tmp_path / "dpp_bad.toml"
     bad.write_text(text.replace(table, table + 'glucose_sensing_offset = "ten"\n', 1))
     with pytest.raises(CalibrationError, match="parameters.glucose_sensing_offset: a number"):
         population.load_population_targets(bad)
+
+
+def test_the_trial_table_reports_the_enrolled_fasting_insulin_in_pmol_per_l():
+    """The DPP table's baseline line carries the population fit's fasting insulin target's quantity: the enrolled's
+    year-0 fasting insulin, converted from the sweep's uU/ml (6 pmol/l per uU/ml), beside the screening tests."""
+    reference = pd.DataFrame(
+        {
+            "clinic_screen_fasting_glucose_mg_dl": [104.0, 108.0, 99.0],
+            "y0_fasting_insulin_uU_ml": [25.0, 30.0, 8.0],  # the third patient is not enrolled
+        },
+        index=[0, 1, 2],
+    )
+    found = dpp._baseline(reference, [0, 1])
+    mean, sd, unit, _ = found["fasting insulin"]
+    assert (mean, sd, unit) == (pytest.approx(165.0), pytest.approx(15.0), "pmol/l")
+    assert found["fasting glucose"][0] == pytest.approx(106.0)
+    assert "HbA1c" not in found  # a column the sweep did not keep is left out, not reported as NaN

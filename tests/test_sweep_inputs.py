@@ -126,7 +126,8 @@ def test_a_named_cohort_brings_its_shared_parameters(tmp_path, monkeypatch):
     cohorts = tmp_path / "cohorts"
     cohorts.mkdir()
     source = (load_module.COHORT_DIR / "prediabetic.toml").read_text()
-    shipped = "\n[parameters]\nresting_intensity = 13.9\n"  # the shipped cohort shares its patients' fitness
+    # the shipped cohort shares its patients' held set point and fitness
+    shipped = "\n[parameters]\nsetpoint_adaptation_at_start = 1.0\nresting_intensity = 13.9\n"
     assert shipped in source
     shared = shipped + "glucose_sensing_offset = 10.0\n"
     (cohorts / "test_shared.toml").write_text(source.replace(shipped, shared, 1))
@@ -134,7 +135,11 @@ def test_a_named_cohort_brings_its_shared_parameters(tmp_path, monkeypatch):
     monkeypatch.setattr(load_module, "COHORT_DIR", cohorts)
     text = COHORT_SWEEP_NAMED.replace("COHORT", "test_shared")
     loaded = load_sweep(write_sweep(tmp_path / "ok", text))
-    assert loaded.sweep.design.parameters == {"resting_intensity": 13.9, "glucose_sensing_offset": 10.0}
+    assert loaded.sweep.design.parameters == {
+        "setpoint_adaptation_at_start": 1.0,
+        "resting_intensity": 13.9,
+        "glucose_sensing_offset": 10.0,
+    }
     assert loaded.base_data["subject"]["parameters"]["glucose_sensing_offset"] == 10.0
     assert loaded.base_data["subject"]["parameters"]["resting_intensity"] == 13.9
     clash = COHORT_SWEEP_NAMED.replace("COHORT", "test_clash").replace(

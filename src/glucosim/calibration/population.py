@@ -41,7 +41,7 @@ clinic; each statistic must agree with the reweighted one within
 sample SD for the direct cohort), or the command says the file does not hold.
 Why not a Bayesian/ABC package: the same reweighted library would serve one
 (the likelihood is cheap once the library exists), but with four free
-parameters and five summary targets the local analysis below (Jacobian, local
+parameters and six summary targets the local analysis below (Jacobian, local
 covariance) says what the targets pin down.
 
 Rerun after any model change: ``python -m glucosim.calibration.population``
@@ -66,7 +66,7 @@ from glucosim._files import write_text_whole
 from glucosim._toml import TOMLDecodeError, load_toml
 from glucosim.calibration.targets import TARGET_DIR, PublishedValue
 from glucosim.errors import CalibrationError
-from glucosim.physiology.units import DAYS_PER_YEAR
+from glucosim.physiology.units import DAYS_PER_YEAR, PMOL_L_PER_UU_ML
 
 POPULATION_TARGET_DIR = TARGET_DIR / "population"
 """validation/targets/population: one file per trial population."""
@@ -80,6 +80,7 @@ STATISTICS = (
     "baseline_fasting_glucose_mg_dl",
     "baseline_hba1c_percent",
     "baseline_two_hour_glucose_mg_dl",
+    "baseline_fasting_insulin_pmol_l",
     "enrolled_fraction",
 )
 """What a target may measure (``statistics`` computes each, on the enrolled, weighted)."""
@@ -741,6 +742,10 @@ class Library:
     """The screening OGTT's 2-h glucose as the clinic measured it (with the test's variability); NaN for a patient
     without it (a screening that ran no OGTT: the sweep file not found unchanged), None for a library read as the
     true course (no clinic). Either way the statistic is NaN and a target on it is refused (``require_measured``)."""
+    fasting_insulin_0: np.ndarray | None = None
+    """Fasting plasma insulin (pmol/l) at baseline: the sweep's year-0 marker (the mean of the first week's fasting
+    samples), without a test's variability (a mean over the enrolled is unbiased by it); None for a library whose
+    sweep kept no fasting insulin."""
 
     @classmethod
     def from_results(cls, results, variable_names: list[str], follow_up_years: int, log_proposal=None):
@@ -769,6 +774,10 @@ class Library:
             fasting_0 = results["y0_fasting_glucose_mg_dl"].to_numpy(float)
             hba1c_0 = results["y0_hba1c_percent"].to_numpy(float)
             two_hour_0 = None  # the true course runs no OGTT
+        insulin_column = "y0_fasting_insulin_uU_ml"
+        insulin_0 = (
+            results[insulin_column].to_numpy(float) * PMOL_L_PER_UU_ML if insulin_column in results.columns else None
+        )
         x = results[variable_names].to_numpy(float)
         library = cls(
             x=x,
@@ -781,6 +790,7 @@ class Library:
             regression_years=regression,
             follow_up_years=float(follow_up_years),
             two_hour_glucose_0=two_hour_0,
+            fasting_insulin_0=insulin_0,
         )
         if log_proposal is not None:
             library.log_proposal = np.asarray(log_proposal, dtype=float)
@@ -800,6 +810,7 @@ class Library:
             follow_up_years=self.follow_up_years,
             log_proposal=None if self.log_proposal is None else self.log_proposal[rows],
             two_hour_glucose_0=None if self.two_hour_glucose_0 is None else self.two_hour_glucose_0[rows],
+            fasting_insulin_0=None if self.fasting_insulin_0 is None else self.fasting_insulin_0[rows],
         )
 
     @classmethod
@@ -824,6 +835,11 @@ class Library:
                 None
                 if any(part.two_hour_glucose_0 is None for part in parts)
                 else np.concatenate([part.two_hour_glucose_0 for part in parts])
+            ),
+            fasting_insulin_0=(
+                None
+                if any(part.fasting_insulin_0 is None for part in parts)
+                else np.concatenate([part.fasting_insulin_0 for part in parts])
             ),
         )
 
@@ -861,15 +877,19 @@ def statistics(library: Library, weights: np.ndarray) -> dict[str, float]:
     # a failed run has no baseline (NaN), and 0 x NaN is NaN: read the baselines of the enrolled only
     fasting_0 = np.where(w > 0.0, library.fasting_glucose_0, 0.0)
     hba1c_0 = np.where(w > 0.0, library.hba1c_0, 0.0)
-    two_hour = math.nan
-    if library.two_hour_glucose_0 is not None and total:
-        two_hour = float(np.sum(w * np.where(w > 0.0, library.two_hour_glucose_0, 0.0)) / total)
+
+    def enrolled_mean(values: np.ndarray | None) -> float:
+        if values is None or not total:
+            return math.nan
+        return float(np.sum(w * np.where(w > 0.0, values, 0.0)) / total)
+
     return {
         "diabetes_incidence_per_100py": _rate_per_100py(w, library.diabetes_years, never, horizon),
         "regression_per_100py": _rate_per_100py(w, library.regression_years, dm, horizon),
         "baseline_fasting_glucose_mg_dl": float(np.sum(w * fasting_0) / total) if total else math.nan,
         "baseline_hba1c_percent": float(np.sum(w * hba1c_0) / total) if total else math.nan,
-        "baseline_two_hour_glucose_mg_dl": two_hour,
+        "baseline_two_hour_glucose_mg_dl": enrolled_mean(library.two_hour_glucose_0),
+        "baseline_fasting_insulin_pmol_l": enrolled_mean(library.fasting_insulin_0),
         "enrolled_fraction": total / float(np.sum(w_all)) if np.sum(w_all) else math.nan,
     }
 
@@ -980,7 +1000,8 @@ def require_measured(problem: PopulationProblem, library: Library) -> None:
         raise CalibrationError(
             f"{problem.path}: the library gives no value for the target(s) {', '.join(unmeasured)}: a 2-h glucose"
             " needs the virtual clinic's screening OGTT (run when the library's sweep file is found unchanged and"
-            " keeps the daily fasting glucose and HbA1c), the other statistics need enrolled patients"
+            " keeps the daily fasting glucose and HbA1c), a fasting insulin needs the sweep's yearly fasting insulin"
+            " (fasting_insulin_uU_ml in its yearly outputs), the other statistics need enrolled patients"
         )
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from glucosim.analysis.sweep.clinic import follow_up_text, has_yearly_ogtt
-from glucosim.physiology.units import DAYS_PER_YEAR
+from glucosim.physiology.units import DAYS_PER_YEAR, PMOL_L_PER_UU_ML
 from glucosim.sweep.store import COMPLETED_STATUSES
 from glucosim.sweep.visits import YEARLY_EVERY_VISITS, visit_day, visit_days
 
@@ -209,22 +209,25 @@ def trial_table(results, reference_arm: str | None = None, follow_up_years: floa
 
 
 BASELINE_COLUMNS = {
-    "fasting glucose": ("clinic_screen_fasting_glucose_mg_dl", "mg/dl", 1),
-    "HbA1c": ("clinic_screen_hba1c_percent", "%", 2),
-    "2-h glucose": ("clinic_screen_two_hour_glucose_mg_dl", "mg/dl", 1),
+    "fasting glucose": ("clinic_screen_fasting_glucose_mg_dl", "mg/dl", 1, 1.0),
+    "HbA1c": ("clinic_screen_hba1c_percent", "%", 2, 1.0),
+    "2-h glucose": ("clinic_screen_two_hour_glucose_mg_dl", "mg/dl", 1, 1.0),
+    "fasting insulin": ("y0_fasting_insulin_uU_ml", "pmol/l", 0, PMOL_L_PER_UU_ML),
 }
-"""The enrolled's screening tests the table reports (DPP baseline: fasting glucose 106.5 +- 8.3 mg/dl, HbA1c
-5.9 +- 0.5 %, 2-h glucose 164.6 +- 17.0 mg/dl: targets of the population fit,
-validation/targets/population/dpp.toml)."""
+"""The enrolled's baseline the table reports, label -> (column, unit, digits, factor from the column's unit): the
+screening tests, and the fasting insulin of the first week (the sweep's year-0 marker, without a test's
+variability). DPP baseline: fasting glucose 106.5 +- 8.3 mg/dl, HbA1c 5.9 +- 0.5 %, 2-h glucose 164.6 +- 17.0
+mg/dl, fasting insulin 161 pmol/l (placebo arm): targets of the population fit,
+validation/targets/population/dpp.toml."""
 
 
 def _baseline(reference, enrolled) -> dict[str, tuple[float, float, str, int]]:
-    """Mean and SD of the enrolled's screening tests (the reference arm's rows: the patient before any arm)."""
+    """Mean and SD of the enrolled's baseline (the reference arm's rows: the patient before any arm)."""
     rows = reference[reference.index.isin(enrolled)]
     found = {}
-    for label, (column, unit, digits) in BASELINE_COLUMNS.items():
+    for label, (column, unit, digits, factor) in BASELINE_COLUMNS.items():
         if column in rows.columns and rows[column].notna().any():
-            values = rows[column].to_numpy(float)
+            values = rows[column].to_numpy(float) * factor
             found[label] = (float(np.nanmean(values)), float(np.nanstd(values)), unit, digits)
     return found
 
@@ -673,12 +676,13 @@ def markdown(table) -> str:
     baseline = table.attrs.get("baseline") or {}
     if baseline:
         lines.append(
-            "- baseline of the enrolled (screening tests, mean +- SD): "
+            "- baseline of the enrolled (screening tests and the first week's fasting insulin, mean +- SD): "
             + ", ".join(
                 f"{label} {mean:.{digits}f} +- {sd:.{digits}f} {unit}"
                 for label, (mean, sd, unit, digits) in baseline.items()
             )
-            + " (DPP: fasting glucose 106.5 +- 8.3 mg/dl, HbA1c 5.9 +- 0.5 %, 2-h glucose 164.6 +- 17.0 mg/dl)"
+            + " (DPP: fasting glucose 106.5 +- 8.3 mg/dl, HbA1c 5.9 +- 0.5 %, 2-h glucose 164.6 +- 17.0 mg/dl,"
+            " fasting insulin 161 pmol/l in the placebo arm)"
         )
     weights = table.attrs.get("weights")
     if weights is not None and len(weights):
