@@ -186,7 +186,7 @@ def screened(tmp_path_factory):
     from tests.test_sweep_screening import _small_shipped
 
     root = tmp_path_factory.mktemp("screened")
-    path = _small_shipped(root / "file", screened=True, samples=40)
+    path = _small_shipped(root / "file", screened=True, samples=40, years=1)
     run_sweep(path, root / "reference", workers=1, progress=False, announce=lambda line: None)
     return path, root / "reference"
 

@@ -23,20 +23,21 @@ from glucosim.sweep.store import SCREENING_DIR, SCREENING_FILE, SweepStore
 from tests._sweep_helpers import comparable, write_sweep
 
 SHIPPED = Path(__file__).resolve().parent.parent / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
-SAMPLES = 75
-"""Patients of the small copy of the shipped sweep: enough that the DPP screening enrols a few (~3.5 %: 5 of the
-first 75 with the cohort of 2026-12-03 afternoon, when 30 patients enrolled only 2 of them; ~31 % with the cohort of
-2026-12-04 morning) and the scenario check refuses some (6-7 %)."""
-FOLLOW_UP_YEARS = 1.0
+BOTH_SAMPLES = 30
+BOTH_YEARS = 3
+"""The two sweeps compared (the ``both`` fixture): the shipped 3 years, so that the scenario check refuses some of
+the first 30 patients (3 with the cohort of 2026-12-05: samples 13, 24 and 28, whose drift takes their muscle
+sensitivity out of the model's range within the 3 years; none of the first 75 within 1 year), and the DPP screening
+enrols ~8."""
 
 
-def _small_shipped(directory: Path, screened: bool, samples: int = SAMPLES) -> Path:
-    """The shipped prevention sweep with ``samples`` patients and 1-year runs, with or without its screening."""
+def _small_shipped(directory: Path, screened: bool, samples: int, years: int) -> Path:
+    """The shipped prevention sweep with ``samples`` patients and runs of ``years``, with or without its screening."""
     text = SHIPPED.read_text()
     base = (SHIPPED.parent / "../03_insulin_resistance_low_reserve.toml").resolve()
     text = text.replace('base_scenario = "../03_insulin_resistance_low_reserve.toml"', f'base_scenario = "{base}"')
     text = re.sub(r"(?m)^samples = \d+.*$", f"samples = {samples}", text)
-    text = re.sub(r"(?m)^duration_years = .*$", "duration_years = 1", text)
+    text = re.sub(r"(?m)^duration_years = .*$", f"duration_years = {years}", text)
     text = re.sub(r"(?ms)^\[screening\].*?(?=^\[)", "", text)  # as it ships or not, then as asked
     if screened:
         text += '\n[screening]\nrule = "dpp"\n'
@@ -54,9 +55,9 @@ def _without_source(table):
     return out
 
 
-def _table(out_dir: Path):
+def _table(out_dir: Path, years: int):
     results = load_trial_results(out_dir)
-    return results, trial_table(results, "control", FOLLOW_UP_YEARS)
+    return results, trial_table(results, "control", years)
 
 
 def _enrolled(results) -> set[int]:
@@ -70,18 +71,18 @@ def both(tmp_path_factory):
     root = tmp_path_factory.mktemp("screening")
     found = {}
     for name, screened in (("plain", False), ("screened", True)):
-        path = _small_shipped(root / f"{name}_file", screened)
+        path = _small_shipped(root / f"{name}_file", screened, BOTH_SAMPLES, BOTH_YEARS)
         outcome = run_sweep(path, root / name, workers=1, progress=False, announce=lambda line: None)
-        found[name] = (root / name, outcome, *_table(root / name))
+        found[name] = (root / name, outcome, *_table(root / name, BOTH_YEARS))
     return found
 
 
-@pytest.mark.slow  # two sweeps of 30 one-year patients (~15 s)
+@pytest.mark.slow  # two sweeps of 30 three-year patients
 def test_a_screened_sweep_enrols_and_tabulates_as_the_clinic_after_an_unscreened_one(both):
     plain_dir, plain_outcome, plain_results, plain_table = both["plain"]
     screened_dir, outcome, results, table = both["screened"]
     enrolled = _enrolled(plain_results)
-    assert 0 < len(enrolled) < SAMPLES  # the screening admits some and refuses others
+    assert 0 < len(enrolled) < BOTH_SAMPLES  # the screening admits some and refuses others
     assert _enrolled(results) == enrolled
     screening = SweepStore(screened_dir).load_screening()
     assert set(screening.loc[screening["enrolled"], "sample"]) == enrolled
@@ -90,7 +91,7 @@ def test_a_screened_sweep_enrols_and_tabulates_as_the_clinic_after_an_unscreened
     # only the enrolled were simulated, and their runs are the unscreened sweep's
     simulated = results["status"] != STATUS_SCREENED_OUT
     assert set(results.loc[simulated, "sample"]) == enrolled
-    assert outcome.n_screened_out == 2 * (SAMPLES - len(enrolled)) and outcome.n_failed == 0
+    assert outcome.n_screened_out == 2 * (BOTH_SAMPLES - len(enrolled)) and outcome.n_failed == 0
     assert plain_outcome.n_screened_out == 0
     plain, screened = load_results(plain_dir), load_results(screened_dir)
     pdt.assert_frame_equal(
@@ -99,13 +100,13 @@ def test_a_screened_sweep_enrols_and_tabulates_as_the_clinic_after_an_unscreened
         check_dtype=False,  # a screened sweep's work counters are floats: its screened-out rows have none
     )
     # a sweep without [screening] runs every run, as before, and keeps no screening; a patient the scenario check
-    # refuses (the cohort of 2026-12-04 draws some whose muscle sensitivity leaves the model's range within the
-    # run) is an error run there and a refused, not enrolled, patient of the screening: the same patients
+    # refuses (the cohort draws some whose muscle sensitivity leaves the model's range within the run) is an error
+    # run there and a refused, not enrolled, patient of the screening: the same patients
     assert not (plain_dir / SCREENING_DIR).exists() and not (plain_dir / SCREENING_FILE).exists()
     refused = set(screening.loc[screening["error"].notna(), "sample"])
-    assert refused  # the first 75 patients include some the check refuses (3 with the cohort of 2026-12-04)
+    assert refused  # the first 30 patients include some the check refuses (BOTH_SAMPLES)
     not_ok = plain[plain["status"] != "ok"]
-    assert set(not_ok["sample"]) == refused and len(plain) == 2 * SAMPLES
+    assert set(not_ok["sample"]) == refused and len(plain) == 2 * BOTH_SAMPLES
     assert not_ok["error"].str.contains("cannot represent").all()
     assert screening.loc[screening["error"].notna(), "error"].str.contains("cannot represent").all()
     assert SweepStore(plain_dir).load_screening() is None
@@ -115,7 +116,7 @@ def test_a_screened_sweep_enrols_and_tabulates_as_the_clinic_after_an_unscreened
 def test_the_screening_table_holds_the_clinics_screening_values(both):
     _, _, results, _ = both["screened"]
     screening = SweepStore(both["screened"][0]).load_screening().set_index("sample")
-    assert list(screening.columns) == list(SCREENING_COLUMNS[1:]) and len(screening) == SAMPLES
+    assert list(screening.columns) == list(SCREENING_COLUMNS[1:]) and len(screening) == BOTH_SAMPLES
     assert not screening.loc[screening["error"].notna(), "enrolled"].any()  # a refused patient is not enrolled
     control = results[(results["arm"] == "control") & (results["status"] != STATUS_SCREENED_OUT)]
     for sample, row in control.set_index("sample").iterrows():
@@ -138,7 +139,7 @@ def test_the_screening_table_holds_the_clinics_screening_values(both):
 
 @pytest.mark.slow  # two more screened sweeps (job-array halves)
 def test_a_screened_sweep_resumes_in_parts_to_the_same_results(both, tmp_path):
-    path = _small_shipped(tmp_path / "file", screened=True)
+    path = _small_shipped(tmp_path / "file", True, BOTH_SAMPLES, BOTH_YEARS)  # as the reference, both["screened"]
     out = tmp_path / "parts"
     first = run_sweep(path, out, workers=1, progress=False, task_index=0, task_count=2, announce=lambda line: None)
     assert not first.complete and not (out / SCREENING_FILE).exists()
@@ -167,7 +168,7 @@ def test_a_screening_chunk_lost_after_its_runs_finished_is_screened_again(both, 
     # every run done, screening.parquet not yet written (or removed), one screening chunk gone: the rerun has no runs
     # to do, so it must screen that chunk again itself; the table it consolidates covers every patient (a table short
     # of patients would drop enrolled, simulated patients from the DPP table)
-    path = _small_shipped(tmp_path / "file", screened=True)
+    path = _small_shipped(tmp_path / "file", True, BOTH_SAMPLES, BOTH_YEARS)  # as the reference, both["screened"]
     out = tmp_path / "lost"
     assert run_sweep(path, out, workers=1, progress=False, announce=lambda line: None).complete
     (out / SCREENING_FILE).unlink()
@@ -183,7 +184,7 @@ def test_a_screening_chunk_lost_after_its_runs_finished_is_screened_again(both, 
         _without_source(SweepStore(reference).load_screening()),
         check_dtype=False,
     )
-    assert len(SweepStore(out).load_screening()) == SAMPLES
+    assert len(SweepStore(out).load_screening()) == BOTH_SAMPLES
 
 
 def test_the_clinics_course_screens_as_the_screening_visit_whatever_visits_follow(tmp_path):
@@ -365,7 +366,7 @@ def test_job_array_tasks_running_at_once_screen_each_patient_once(tmp_path, monk
     import glucosim.sweep.screening as screening_module
 
     samples = 30  # two screening chunks of 20 patients, one job-array block each
-    path = _small_shipped(tmp_path / "file", screened=True, samples=samples)
+    path = _small_shipped(tmp_path / "file", screened=True, samples=samples, years=1)
     # half-year runs hold no yearly visit, so they run without the yearly OGTT (the sweep refuses it otherwise)
     text = re.sub(r"(?m)^duration_years = .*$", "duration_years = 0.5", path.read_text())
     path.write_text(re.sub(r"(?m)^yearly_ogtt = .*$", "", text))
