@@ -798,50 +798,38 @@ class Library:
 
     def subset(self, rows: np.ndarray) -> Library:
         """The patients ``rows`` (an index array; repeats allowed, as a bootstrap resample draws them)."""
+        optional = {
+            name: None if getattr(self, name) is None else getattr(self, name)[rows]
+            for name in (*OPTIONAL_MEASURES, "log_proposal")
+        }
         return Library(
-            x=self.x[rows],
+            **{name: getattr(self, name)[rows] for name in PATIENT_ARRAYS},
             variable_names=self.variable_names,
-            ok=self.ok[rows],
-            enrolled=self.enrolled[rows],
-            fasting_glucose_0=self.fasting_glucose_0[rows],
-            hba1c_0=self.hba1c_0[rows],
-            diabetes_years=self.diabetes_years[rows],
-            regression_years=self.regression_years[rows],
             follow_up_years=self.follow_up_years,
-            log_proposal=None if self.log_proposal is None else self.log_proposal[rows],
-            two_hour_glucose_0=None if self.two_hour_glucose_0 is None else self.two_hour_glucose_0[rows],
-            fasting_insulin_0=None if self.fasting_insulin_0 is None else self.fasting_insulin_0[rows],
+            **optional,
         )
 
     @classmethod
     def concat(cls, parts: list[Library]) -> Library:
         first = parts[0]
+        optional = {
+            name: None
+            if any(getattr(part, name) is None for part in parts)
+            else np.concatenate([getattr(part, name) for part in parts])
+            for name in OPTIONAL_MEASURES
+        }
         return Library(
-            **{
-                name: np.concatenate([getattr(part, name) for part in parts])
-                for name in (
-                    "x",
-                    "ok",
-                    "enrolled",
-                    "fasting_glucose_0",
-                    "hba1c_0",
-                    "diabetes_years",
-                    "regression_years",
-                )
-            },
+            **{name: np.concatenate([getattr(part, name) for part in parts]) for name in PATIENT_ARRAYS},
             variable_names=first.variable_names,
             follow_up_years=first.follow_up_years,
-            two_hour_glucose_0=(
-                None
-                if any(part.two_hour_glucose_0 is None for part in parts)
-                else np.concatenate([part.two_hour_glucose_0 for part in parts])
-            ),
-            fasting_insulin_0=(
-                None
-                if any(part.fasting_insulin_0 is None for part in parts)
-                else np.concatenate([part.fasting_insulin_0 for part in parts])
-            ),
+            **optional,
         )
+
+
+PATIENT_ARRAYS = ("x", "ok", "enrolled", "fasting_glucose_0", "hba1c_0", "diabetes_years", "regression_years")
+"""``Library``'s per-patient arrays every library has (one row per patient)."""
+OPTIONAL_MEASURES = ("two_hour_glucose_0", "fasting_insulin_0")
+"""``Library``'s per-patient measures a library may lack (None): a joined library has one only if every part has it."""
 
 
 def _horizon_years(follow_up_years: float) -> float:
