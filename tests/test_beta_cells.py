@@ -135,6 +135,32 @@ def test_a_held_set_point_is_kept_at_the_cap_and_released_below_it(parameters):
     assert _hold_rate(p, 0.5 * cap, 0.0) == 0.0  # nothing held, nothing released
 
 
+def test_a_glucotoxic_load_holds_the_set_point_as_it_holds_growth(parameters):
+    """Function pulled off its cap by a glucotoxic load is failing, not resting: the release is multiplied by the
+    share the load spares, so it is halved at the load's half-maximum and stops under a full load."""
+    p = parameters.copy()
+    cap = p[Par.beta_function_max]
+    k = p[Par.setpoint_release_rate]
+    n = p[Par.beta_function_cap_sharpness]
+    held = 15.0
+    half_load = p[Par.glucotoxicity_threshold] - p[Par.glucose_setpoint]  # mean glucose above the held set point
+
+    def rate(excess_mg_dl):
+        y = np.zeros(N_STATES)
+        y[St.glucose_mean_mg_dl] = p[Par.glucose_setpoint] + held + excess_mg_dl
+        y[St.nefa_mmol_l] = p[Par.nefa_mean_reference]
+        y[St.beta_function_rel] = 0.5 * cap
+        y[St.beta_mass_rel] = 1.0
+        y[St.beta_setpoint_adaptation_mg_dl] = held
+        dydt = np.zeros(N_STATES)
+        beta_cells.beta_slow_derivatives(y, p, 1.0, dydt)
+        return dydt[St.beta_setpoint_adaptation_mg_dl] * 1440.0
+
+    assert _load(p[Par.glucose_setpoint] + held + half_load, p, held) == pytest.approx(0.5)
+    assert rate(half_load) == pytest.approx(0.5 * -k * (1.0 - 0.5**n) * held, rel=1e-12)
+    assert abs(rate(10.0 * half_load)) < 1e-4 * abs(rate(0.0))
+
+
 def _adapted_start(make_scenario, share):
     """(start state, daily table) of an insulin-resistant subject whose reserve cannot hold its set point, over
     half a year in which its sensitivity rises (a drift of +0.3 a year: +12 %)."""

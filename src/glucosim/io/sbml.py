@@ -374,7 +374,7 @@ def _slow_rates() -> dict[str, str]:
         "* beta_function_rel - beta_function_glucotoxic_rate * toxic_load * (beta_function_rel - beta_function_floor))"
         " / 1440",
         "beta_setpoint_adaptation_mg_dl": "-slow_dynamics_on * setpoint_release_rate * (1 - reserve_use) "
-        "* beta_setpoint_adaptation_mg_dl / 1440",
+        "* (1 - toxicity) * beta_setpoint_adaptation_mg_dl / 1440",
         "beta_mass_rel": "slow_dynamics_on * (beta_mass_adaptation_rate * capped_mass * (1 - toxicity) * beta_mass_rel "
         "- (beta_mass_workload_rate * reserve_use + beta_mass_glucotoxic_rate * toxic_load) "
         "* (beta_mass_rel - beta_mass_floor)) / 1440",

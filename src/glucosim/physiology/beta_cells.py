@@ -190,8 +190,9 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     glucolipotoxic load (glucose, accelerated by NEFA) pulls function toward its basal floor (reversible:
     growth restores it when glucose falls) and slowly erodes mass (which regrows slowly: the part of the
     loss a late intervention cannot undo). The held rise of the set point decays at setpoint_release_rate times the
-    reserve's spare share, 1 - (function / reserve)^n: not at all while function works at its cap, over months once
-    demand falls (DiRECT's recovery of secretion after weight loss).
+    reserve's spare share, 1 - (function / reserve)^n, and the share the glucotoxic load spares: not at all while
+    function works at its cap, over months once demand falls (DiRECT's recovery of secretion after weight loss), and
+    not while a glucotoxic load, rather than a fall of demand, holds function below its cap.
     """
     setpoint = compensation_setpoint(y, p)
     drive = (y[St.glucose_mean_mg_dl] - setpoint) / setpoint
@@ -213,6 +214,9 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     dydt[St.beta_function_rel] = slow_on * function_rate / MINUTES_PER_DAY
     dydt[St.beta_mass_rel] = slow_on * mass_rate / MINUTES_PER_DAY
     # the held rise of the set point (set by the adapted start) is let go while the cells have reserve to spare:
-    # at the cap (a subject whose reserve cannot hold its set point) nothing is released
-    release = p[Par.setpoint_release_rate] * (1.0 - workload) * y[St.beta_setpoint_adaptation_mg_dl]
+    # at the cap (a subject whose reserve cannot hold its set point) nothing is released. Spare reserve means rest
+    # only when demand has fallen: function pulled off its cap by a glucotoxic load is failing, not resting, so the
+    # load's share closes the release as it closes growth (without it, failing cells lowered their set point and
+    # sped their own decompensation)
+    release = p[Par.setpoint_release_rate] * (1.0 - workload) * spared * y[St.beta_setpoint_adaptation_mg_dl]
     dydt[St.beta_setpoint_adaptation_mg_dl] = -slow_on * release / MINUTES_PER_DAY
