@@ -169,7 +169,7 @@ STATE_TABLE: tuple[StateSpec, ...] = (
         1e-9,  # ~1e-10 of the ~10 mg/dl it spans, as the beta cells' states (the envelope's STATE_SCALE: 10)
         "rise of the beta cells' compensation set point they have adapted to (Weir & Bonner-Weir's stable stage 2): "
         "set by the adapted start (setpoint_adaptation_at_start), released while function works below its reserve cap "
-        "(setpoint_release_rate)",
+        "and no glucotoxic load holds it there (setpoint_release_rate)",
         slow=True,
     ),
     dynamic(
