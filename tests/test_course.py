@@ -178,6 +178,26 @@ def test_diet_therapy_is_the_ukpds_diet_at_the_same_energy(case):
         assert on_diet == pytest.approx(program.day_plan(0).food_energy_kcal_day, rel=1e-12)
 
 
+def test_the_diet_therapy_run_reaches_the_last_reading_after_a_late_diagnosis():
+    """The UKPDS readings are counted from the diagnosis (the last 6 years on): a diagnosis late in scenario 03's 20
+    years lengthens the diet-therapy run to reach it, an early one leaves the scenario's length as it is. (Cut off at
+    the scenario's end, a diagnosis after year 14 read as no 6-year value, and the course grid took such points for
+    infeasible.)"""
+    import glucosim
+    from glucosim.calibration.course import AFTER_DIAGNOSIS_REACH_DAYS, diet_therapy_scenario
+    from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY
+
+    loaded = glucosim.load_scenario(_scenario_03())
+    scenario_days = loaded.scenario.duration_min / MINUTES_PER_DAY
+    early = diet_therapy_scenario(loaded, DIET_DAY)
+    assert early.scenario.duration_min == loaded.scenario.duration_min
+    late_day = int(15 * DAYS_PER_YEAR)
+    late = diet_therapy_scenario(loaded, late_day).scenario
+    assert late.duration_min / MINUTES_PER_DAY == late_day + AFTER_DIAGNOSIS_REACH_DAYS > scenario_days
+    assert late.duration_min / MINUTES_PER_DAY > late_day + 6 * DAYS_PER_YEAR  # the reading's (rounded) day is in it
+    assert late.changes[-1].start_day == late_day  # the diet from the diagnosis, as before
+
+
 def test_diet_therapy_refuses_a_diet_that_needs_more_energy_than_the_other_food_provides():
     """Scenario 03's meals (220 g of carbohydrate, 880 kcal) gain ~880 kcal of fat and protein under the UKPDS diet;
     with only 300 kcal/day of other food the day's energy cannot stay the same, and it says so."""
