@@ -237,3 +237,35 @@ def test_analyze_refuses_a_column_the_results_do_not_have(tmp_path):
     result = CliRunner().invoke(main, ["analyze", str(tmp_path), "--column", "final_hba1c"])
     assert result.exit_code == 2
     assert "--column 'final_hba1c': not a column of" in result.output and "final_hba1c_percent" in result.output
+
+
+def test_validation_runs_only_the_named_cases_and_writes_no_page(tmp_path):
+    """`glucosim validation --case ID` checks one case against its file without rerunning the rest or rewriting the
+    page: each quantity with its published range and verdict; exit 0 while every verdict is the file's."""
+    page = tmp_path / "validation.md"
+    result = CliRunner().invoke(main, ["validation", "--case", "basal_glucose_use", "--out", str(page)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("basal_glucose_use: ")
+    assert len(lines) == 1 + 3  # the case's three quantities
+    assert all(" agrees" in line and "published" in line for line in lines[1:])
+    assert not page.exists()
+
+
+def test_validation_refuses_an_unknown_case_naming_the_cases():
+    result = CliRunner().invoke(main, ["validation", "--case", "basal_glucose_use", "--case", "no_such_case"])
+    assert result.exit_code == 2
+    assert "no validation case 'no_such_case'" in result.output
+    assert "basal_glucose_use, carbohydrate_restriction_48h" in result.output
+
+
+def test_validation_of_one_case_exits_1_when_a_verdict_differs_from_its_file(monkeypatch):
+    from glucosim.validation import cases
+
+    values = {"whole_body_use_mg_kg_min": 9.0, "brain_fraction": 0.5, "muscle_adipose_fraction": 0.25}
+    monkeypatch.setitem(cases.CASE_FUNCTIONS, "basal_glucose_use", lambda: values)
+    quantity_names = [q.name for q in next(c for c in cases.load_cases() if c.id == "basal_glucose_use").quantities]
+    assert sorted(quantity_names) == sorted(values), quantity_names  # the names this test sets are the file's
+    result = CliRunner().invoke(main, ["validation", "--case", "basal_glucose_use"])
+    assert result.exit_code == 1
+    assert "disagrees (the case file expects it to agree: changed)" in result.output

@@ -474,11 +474,36 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
     show_default=True,
 )
 @click.option("--no-figures", is_flag=True)
-def validation(out_file: Path, no_figures: bool):
-    """Run every validation case and write the validation page (about a minute)."""
+@click.option(
+    "--case",
+    "case_ids",
+    multiple=True,
+    metavar="ID",
+    help="run only this case (repeatable; its id is its file's name in validation/cases) and print its quantities "
+    "against their published ranges; the page is not written",
+)
+def validation(out_file: Path, no_figures: bool, case_ids: tuple[str, ...]):
+    """Run every validation case and write the validation page (about a minute), or check a few cases (--case)."""
     from glucosim.validation.cases import run_validation
     from glucosim.validation.report import write_report
 
+    if case_ids:
+        try:
+            cases = run_validation(progress=False, only=case_ids)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--case") from None
+        changed = False
+        for case in cases:
+            click.echo(f"{case.id}: {case.title}")
+            for q in case.quantities:
+                verdict = "agrees" if q.agrees else "disagrees"
+                note = "" if q.as_expected else f" (the case file expects it to {q.expect}: changed)"
+                changed |= not q.as_expected
+                click.echo(
+                    f"  {q.label}: glucosim {q.value:.4g} {q.unit}, published {q.published:g} "
+                    f"({q.low:g} to {q.high:g}): {verdict}{note}"
+                )
+        sys.exit(1 if changed else 0)
     _check_output(out_file, (".md",))
     cases = run_validation(progress=True)
     path = write_report(cases, out_file, figures=not no_figures)

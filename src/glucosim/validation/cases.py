@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -918,12 +919,21 @@ def evaluate(case: Case) -> Case:
     return case
 
 
-def run_validation(progress: bool = False) -> list[Case]:
-    """Evaluate every case."""
+def run_validation(progress: bool = False, only: Sequence[str] | None = None) -> list[Case]:
+    """Evaluate every case, or only the cases whose ids ``only`` names (in the files' order).
+
+    An id that names no case is refused with the ids there are, before anything runs.
+    """
     cases = load_cases()
     missing = {case.id for case in cases} - set(CASE_FUNCTIONS)
     if missing:
         raise KeyError(f"validation cases without a function: {sorted(missing)}")
+    if only is not None:
+        ids = [case.id for case in cases]
+        unknown = [name for name in only if name not in ids]
+        if unknown:
+            raise ValueError(f"no validation case {', '.join(map(repr, unknown))}; the cases: {', '.join(ids)}")
+        cases = [case for case in cases if case.id in set(only)]
     iterator = cases
     if progress:
         from tqdm.auto import tqdm
