@@ -75,3 +75,32 @@ def test_fit_informed_quantities_count_with_the_fit_set(tmp_path):
     assert "**Fit set:** 1 of 1 agree" in page
     assert "**Validation set:** 1 of 1 quantities agree" in page
     assert "agrees (fit-informed: validation/targets/x.toml)" in page
+
+
+def _stated_value(remark: str) -> tuple[float, int, bool] | None:
+    """The figure a remark opens with, 'glucosim: <number>' or 'glucosim: ~<number>': (value, decimals, approximate)."""
+    import re
+
+    match = re.match(r"\s*glucosim:\s*(~?)([+-]?\d+(?:\.(\d+))?)", remark)
+    if match is None:
+        return None
+    return float(match.group(2)), len(match.group(3) or ""), match.group(1) == "~"
+
+
+def test_a_remark_that_opens_with_glucosims_value_states_the_value_computed_now(evaluated):
+    """A remark that opens with 'glucosim: <number>' states the value the case computes now, to the precision it
+    writes (half a unit of its last digit, or 2 %); with '~' to a unit of its last digit or 10 %. Stale figures
+    were found this way on 2026-12-05 (Bloem's SI +48.9 % where the case gave +41.1 %): a model change that moves a
+    value must move its remark's figure too, even when the verdict stands."""
+    stale = []
+    for case in evaluated:
+        for q in case.quantities:
+            stated = _stated_value(q.remark)
+            if stated is None:
+                continue
+            value, decimals, approximate = stated
+            unit = 10.0**-decimals
+            tolerance = max(unit, 0.1 * abs(q.value)) if approximate else max(0.5 * unit, 0.02 * abs(q.value))
+            if abs(value - q.value) > tolerance:
+                stale.append(f"{case.id}.{q.name}: the remark says {value:g}, the case gives {q.value:.4g}")
+    assert not stale, "; ".join(stale)
