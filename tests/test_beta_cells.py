@@ -137,7 +137,8 @@ def test_a_held_set_point_is_kept_at_the_cap_and_released_below_it(parameters):
 
 def test_a_glucotoxic_load_holds_the_set_point_as_it_holds_growth(parameters):
     """Function pulled off its cap by a glucotoxic load is failing, not resting: the release is multiplied by the
-    share the load spares, so it is halved at the load's half-maximum and stops under a full load."""
+    share the glucose load spares (1 - toxicity, as growth is), so it is halved at the load's half-maximum and stops
+    under a full load; NEFA, which scales the wear (lipotoxicity_factor), does not enter it."""
     p = parameters.copy()
     cap = p[Par.beta_function_max]
     k = p[Par.setpoint_release_rate]
@@ -145,10 +146,10 @@ def test_a_glucotoxic_load_holds_the_set_point_as_it_holds_growth(parameters):
     held = 15.0
     half_load = p[Par.glucotoxicity_threshold] - p[Par.glucose_setpoint]  # mean glucose above the held set point
 
-    def rate(excess_mg_dl):
+    def rate(excess_mg_dl, nefa_rel=1.0):
         y = np.zeros(N_STATES)
         y[St.glucose_mean_mg_dl] = p[Par.glucose_setpoint] + held + excess_mg_dl
-        y[St.nefa_mmol_l] = p[Par.nefa_mean_reference]
+        y[St.nefa_mmol_l] = nefa_rel * p[Par.nefa_mean_reference]
         y[St.beta_function_rel] = 0.5 * cap
         y[St.beta_mass_rel] = 1.0
         y[St.beta_setpoint_adaptation_mg_dl] = held
@@ -159,6 +160,7 @@ def test_a_glucotoxic_load_holds_the_set_point_as_it_holds_growth(parameters):
     assert _load(p[Par.glucose_setpoint] + held + half_load, p, held) == pytest.approx(0.5)
     assert rate(half_load) == pytest.approx(0.5 * -k * (1.0 - 0.5**n) * held, rel=1e-12)
     assert abs(rate(10.0 * half_load)) < 1e-4 * abs(rate(0.0))
+    assert rate(half_load, nefa_rel=2.0) == pytest.approx(rate(half_load), rel=1e-12)  # not the NEFA-scaled load
 
 
 def _adapted_start(make_scenario, share):

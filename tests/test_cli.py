@@ -239,24 +239,43 @@ def test_analyze_refuses_a_column_the_results_do_not_have(tmp_path):
     assert "--column 'final_hba1c': not a column of" in result.output and "final_hba1c_percent" in result.output
 
 
-def test_validation_runs_only_the_named_cases_and_writes_no_page(tmp_path):
+def test_validation_runs_only_the_named_cases_and_writes_no_page(tmp_path, monkeypatch):
     """`glucosim validation --case ID` checks one case against its file without rerunning the rest or rewriting the
     page: each quantity with its published range and verdict; exit 0 while every verdict is the file's."""
-    page = tmp_path / "validation.md"
-    result = CliRunner().invoke(main, ["validation", "--case", "basal_glucose_use", "--out", str(page)])
+    monkeypatch.chdir(tmp_path)  # the page's default place, docs/validation.md, is then under tmp_path
+    result = CliRunner().invoke(main, ["validation", "--case", "basal_glucose_use"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("basal_glucose_use: ")
     assert len(lines) == 1 + 3  # the case's three quantities
     assert all(" agrees" in line and "published" in line for line in lines[1:])
-    assert not page.exists()
+    assert not (tmp_path / "docs").exists()
 
 
 def test_validation_refuses_an_unknown_case_naming_the_cases():
+    from glucosim.validation.cases import load_cases
+
     result = CliRunner().invoke(main, ["validation", "--case", "basal_glucose_use", "--case", "no_such_case"])
     assert result.exit_code == 2
     assert "no validation case 'no_such_case'" in result.output
-    assert "basal_glucose_use, carbohydrate_restriction_48h" in result.output
+    assert all(case.id in result.output for case in load_cases())
+
+
+@pytest.mark.parametrize("option", [["--out", "elsewhere.md"], ["--no-figures"]])
+def test_validation_refuses_page_options_with_case(option):
+    """--case writes no page, so an --out or --no-figures given with it is refused rather than silently ignored."""
+    result = CliRunner().invoke(main, ["validation", "--case", "basal_glucose_use", *option])
+    assert result.exit_code == 2
+    assert f"--case writes no page, so {option[0]} does not apply" in result.output
+
+
+def test_run_validation_refuses_a_bare_string_and_an_empty_selection():
+    from glucosim.validation.cases import run_validation
+
+    with pytest.raises(TypeError, match=r"not one string \('basal_glucose_use'\): give \['basal_glucose_use'\]"):
+        run_validation(only="basal_glucose_use")
+    with pytest.raises(ValueError, match="no validation case named; the cases: basal_glucose_use"):
+        run_validation(only=[])
 
 
 def test_validation_of_one_case_exits_1_when_a_verdict_differs_from_its_file(monkeypatch):
@@ -269,3 +288,15 @@ def test_validation_of_one_case_exits_1_when_a_verdict_differs_from_its_file(mon
     result = CliRunner().invoke(main, ["validation", "--case", "basal_glucose_use"])
     assert result.exit_code == 1
     assert "disagrees (the case file expects it to agree: changed)" in result.output
+
+
+def test_a_cases_own_error_is_not_reported_as_a_bad_case_option(monkeypatch):
+    from glucosim.validation import cases
+
+    def broken():
+        raise ValueError("inside the case")
+
+    monkeypatch.setitem(cases.CASE_FUNCTIONS, "basal_glucose_use", broken)
+    result = CliRunner().invoke(main, ["validation", "--case", "basal_glucose_use"])
+    assert result.exit_code == 1 and isinstance(result.exception, ValueError)
+    assert "Invalid value for --case" not in result.output

@@ -194,8 +194,25 @@ def test_the_diet_therapy_run_reaches_the_last_reading_after_a_late_diagnosis():
     late_day = int(15 * DAYS_PER_YEAR)
     late = diet_therapy_scenario(loaded, late_day).scenario
     assert late.duration_min / MINUTES_PER_DAY == late_day + AFTER_DIAGNOSIS_REACH_DAYS > scenario_days
-    assert late.duration_min / MINUTES_PER_DAY > late_day + 6 * DAYS_PER_YEAR  # the reading's (rounded) day is in it
+    # course_measures reads the 6-year value at day round(onset + 6 years): that day is inside the run
+    assert late.duration_min / MINUTES_PER_DAY > round(late_day + 6 * DAYS_PER_YEAR)
     assert late.changes[-1].start_day == late_day  # the diet from the diagnosis, as before
+
+
+@pytest.mark.slow
+def test_a_late_diagnosis_gives_finite_values_six_years_on():
+    """Scenario 03 with a slower demand-driven mass loss (0.00005 a day) is diagnosed after year 15 of its 20: the
+    course now reads its UKPDS values 6 years on, where it read none (and the grid called the point infeasible)."""
+    from glucosim.calibration.course import course_measures, course_runs, diagnosis_day
+    from glucosim.physiology.indices import Par
+    from glucosim.physiology.units import DAYS_PER_YEAR
+
+    loaded, daily, after = course_runs(SCENARIO_03, beta_mass_workload_rate=0.00005)
+    onset = diagnosis_day(daily)
+    assert onset is not None and onset + 6 * DAYS_PER_YEAR > len(daily)  # beyond the scenario's own run
+    measures = course_measures(daily, float(loaded.parameters[Par.body_weight]), after)
+    for name in ("hba1c_6y_after_diagnosis_percent", "fasting_glucose_rise_1_to_6y_after_diagnosis_mg_dl"):
+        assert np.isfinite(measures[name]), name
 
 
 def test_diet_therapy_refuses_a_diet_that_needs_more_energy_than_the_other_food_provides():

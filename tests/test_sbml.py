@@ -249,7 +249,8 @@ HYPERGLYCAEMIC_STATE = {
     # near the low reserve (1.3): the demand-driven mass loss acts ((1.25 / 1.3) ** 8 = 0.73 of its rate; at 0.5 it
     # was 5e-4, so an export that got it wrong passed)
     "beta_function_rel": 1.25,
-    # a held rise of the set point, being released at the reserve's spare share (1 - 0.73)
+    # a held rise of the set point: at this mean glucose the glucotoxic load is near 1, so its release (the reserve's
+    # spare share, 1 - 0.73, times 1 - toxicity) is nearly closed; the part-way load is compared in the GIP test below
     "beta_setpoint_adaptation_mg_dl": 12.0,
     "drift_log_liver": float(np.log(0.4)),  # a liver sensitivity well below 1
     "drift_log_muscle": float(np.log(0.6)),

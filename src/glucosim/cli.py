@@ -482,16 +482,22 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
     help="run only this case (repeatable; its id is its file's name in validation/cases) and print its quantities "
     "against their published ranges; the page is not written",
 )
-def validation(out_file: Path, no_figures: bool, case_ids: tuple[str, ...]):
+@click.pass_context
+def validation(ctx: click.Context, out_file: Path, no_figures: bool, case_ids: tuple[str, ...]):
     """Run every validation case and write the validation page (about a minute), or check a few cases (--case)."""
-    from glucosim.validation.cases import run_validation
+    from glucosim.validation.cases import evaluate, run_validation, select_cases
     from glucosim.validation.report import write_report
 
     if case_ids:
+        # --case writes no page: an --out or --no-figures given with it would be silently ignored
+        for name, flag in (("out_file", "--out"), ("no_figures", "--no-figures")):
+            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
+                raise click.UsageError(f"--case writes no page, so {flag} does not apply: give one or the other")
         try:
-            cases = run_validation(progress=False, only=case_ids)
+            selected = select_cases(case_ids)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--case") from None
+        cases = [evaluate(case) for case in selected]  # a case's own error is not a bad --case
         changed = False
         for case in cases:
             click.echo(f"{case.id}: {case.title}")

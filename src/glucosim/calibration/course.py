@@ -15,9 +15,10 @@ Two held-out quantities check the kidney (physiology/kidney.py): the daily urina
 diagnosis, and the kidney's excretion at a clamped glucose (measured on the scenario's subject, no simulation
 needed).
 
-Run ``python -m glucosim.calibration.course`` to print the table (two 20-year runs and a 3-year one: ~3 s of CPU
-once the model is compiled, ~35 s the first time), or ``python -m glucosim.calibration.course --grid`` to rerun the
-grid that chose the shipped values (~5 s of CPU, measured 2026-12-05).
+Run ``python -m glucosim.calibration.course`` to print the table (scenario 03's 20 years, its diet-therapy run from
+the diagnosis, longer after a late one, and a 3-year run: ~3 s of CPU once the model is compiled, ~35 s the first
+time), or ``python -m glucosim.calibration.course --grid`` to rerun the grid that chose the shipped values (~5 s of
+CPU, measured 2026-12-05).
 """
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ GRID = {
 """The grid that chose the shipped values (the other slow parameters held at their table values: Hill 6, function
 rate 0.005/day, mass glucotoxic rate 0.0005/day, function cap sharpness 8: see models/parameters.toml). Centred on
 them since 2026-12-05, when the diet-therapy run began to reach its 6-year reading after a late diagnosis: the
-shipped point is its interior minimum (a wider grid, 133-140 x 0.00005-0.0002, chose the same: the parameters'
-sources)."""
+shipped point is its minimum. A wider grid (thresholds 133, 134, 135, 136, 137, 138 and 140 mg/dl x workload rates
+0.00005, 0.0001, 0.00015 and 0.0002 a day) chose the same, with a second low point at (135, 0.0002): the targets pin
+a ridge along which the two trade off (the parameters' sources)."""
 
 
 @dataclass(frozen=True)
@@ -405,7 +407,7 @@ def main(argv: list[str]) -> int:
 
     Exit status 0; with ``--grid``, 1 when the table does not hold the grid's best point (rerun the grid and write
     its values into models/parameters.toml), 2 on a bad argument. There is no cache: the table is one evaluation
-    (~2 s), the grid nine (~15 s; measured 2026-12-03).
+    (~2 s), the grid nine (~5 s; measured 2026-12-05).
     """
     import argparse
 

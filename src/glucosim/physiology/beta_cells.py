@@ -217,6 +217,6 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     # at the cap (a subject whose reserve cannot hold its set point) nothing is released. Spare reserve means rest
     # only when demand has fallen: function pulled off its cap by a glucotoxic load is failing, not resting, so the
     # load's share closes the release as it closes growth (without it, failing cells lowered their set point and
-    # sped their own decompensation)
+    # deepened their own decompensation)
     release = p[Par.setpoint_release_rate] * (1.0 - workload) * spared * y[St.beta_setpoint_adaptation_mg_dl]
     dydt[St.beta_setpoint_adaptation_mg_dl] = -slow_on * release / MINUTES_PER_DAY

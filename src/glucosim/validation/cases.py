@@ -919,21 +919,32 @@ def evaluate(case: Case) -> Case:
     return case
 
 
-def run_validation(progress: bool = False, only: Sequence[str] | None = None) -> list[Case]:
-    """Evaluate every case, or only the cases whose ids ``only`` names (in the files' order).
+def select_cases(only: Sequence[str] | None = None) -> list[Case]:
+    """The case files, every one or only those whose ids ``only`` names (in the files' order, each once).
 
-    An id that names no case is refused with the ids there are, before anything runs.
+    Refuses, before anything runs: an id that names no case (with the ids there are), an empty selection, and a
+    bare string (a sequence of letters, not of ids).
     """
     cases = load_cases()
     missing = {case.id for case in cases} - set(CASE_FUNCTIONS)
     if missing:
         raise KeyError(f"validation cases without a function: {sorted(missing)}")
-    if only is not None:
-        ids = [case.id for case in cases]
-        unknown = [name for name in only if name not in ids]
-        if unknown:
-            raise ValueError(f"no validation case {', '.join(map(repr, unknown))}; the cases: {', '.join(ids)}")
-        cases = [case for case in cases if case.id in set(only)]
+    if only is None:
+        return cases
+    if isinstance(only, str):
+        raise TypeError(f"only takes a sequence of case ids, not one string ({only!r}): give [{only!r}]")
+    ids = [case.id for case in cases]
+    unknown = [name for name in only if name not in ids]
+    if unknown or not only:
+        named = f"no validation case {', '.join(map(repr, unknown))}" if unknown else "no validation case named"
+        raise ValueError(f"{named}; the cases: {', '.join(ids)}")
+    wanted = set(only)
+    return [case for case in cases if case.id in wanted]
+
+
+def run_validation(progress: bool = False, only: Sequence[str] | None = None) -> list[Case]:
+    """Evaluate every case, or only the cases whose ids ``only`` names (``select_cases``, which checks them first)."""
+    cases = select_cases(only)
     iterator = cases
     if progress:
         from tqdm.auto import tqdm
