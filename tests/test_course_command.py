@@ -16,16 +16,48 @@ def test_an_unknown_argument_is_refused(capsys):
     assert "unrecognized arguments: --write" in capsys.readouterr().err
 
 
+def _costs_with_best_at(best_point_values, grid):
+    """A grid's objectives with the lowest at ``best_point_values`` (a tuple in the grid's order)."""
+    import itertools
+
+    return {point: (1.0 if point == best_point_values else 5.0) for point in itertools.product(*grid.values())}
+
+
 def test_the_grid_says_whether_the_table_holds_its_best(monkeypatch, capsys):
     from glucosim.parameters import load_parameter_table
 
     table = load_parameter_table()
-    held = {name: float(table[name].value) for name in course.GRID}
+    held = tuple(float(table[name].value) for name in course.GRID)
+    assert held in _costs_with_best_at(held, course.GRID)  # the shipped point is on the grid
     monkeypatch.setattr(course, "load_course_targets", lambda: [])
-    monkeypatch.setattr(course, "fit_grid", lambda targets: (dict(held), 1.0))
+    monkeypatch.setattr(course, "grid_costs", lambda targets, grid: _costs_with_best_at(held, grid))
     assert course.main(["--grid"]) == 0
     assert "the table holds the grid's best point" in capsys.readouterr().out
-    other = {name: value * 1.1 for name, value in held.items()}
-    monkeypatch.setattr(course, "fit_grid", lambda targets: (other, 1.0))
+    other = tuple(values[0] for values in course.GRID.values())  # a corner, not the shipped point
+    assert other != held
+    monkeypatch.setattr(course, "grid_costs", lambda targets, grid: _costs_with_best_at(other, grid))
     assert course.main(["--grid"]) == 1
     assert "not the grid's best" in capsys.readouterr().out
+
+
+def test_the_wide_grid_prints_its_profile_and_needs_grid(monkeypatch, capsys):
+    """--grid --wide evaluates WIDE_GRID (which holds GRID) and prints its objectives as a table; --wide alone is
+    refused."""
+    from glucosim.parameters import load_parameter_table
+
+    for name, values in course.GRID.items():
+        assert set(values) <= set(course.WIDE_GRID[name])
+    table = load_parameter_table()
+    held = tuple(float(table[name].value) for name in course.WIDE_GRID)
+    monkeypatch.setattr(course, "load_course_targets", lambda: [])
+    monkeypatch.setattr(course, "grid_costs", lambda targets, grid: _costs_with_best_at(held, grid))
+    assert course.main(["--grid", "--wide"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith("| glucotoxicity")]
+    assert len(rows) == len(course.WIDE_GRID["glucotoxicity_threshold"])
+    assert all(line.count("|") == len(course.WIDE_GRID["beta_mass_workload_rate"]) + 2 for line in rows)
+    assert "| 134 | " in out and "1.00" in out and "the table holds the grid's best point" in out
+    with pytest.raises(SystemExit) as stop:
+        course.main(["--wide"])
+    assert stop.value.code == 2
+    assert "--wide widens --grid: give both" in capsys.readouterr().err

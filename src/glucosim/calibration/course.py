@@ -18,7 +18,8 @@ needed).
 Run ``python -m glucosim.calibration.course`` to print the table (scenario 03's 20 years, its diet-therapy run from
 the diagnosis, longer after a late one, and a 3-year run: ~3 s of CPU once the model is compiled, ~35 s the first
 time), or ``python -m glucosim.calibration.course --grid`` to rerun the grid that chose the shipped values (~5 s of
-CPU, measured 2026-12-05).
+CPU, measured 2026-12-05); ``--grid --wide`` evaluates the wider grid behind the parameters' sources and prints its
+objectives as a table (~13 s).
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ them since 2026-12-05, when the diet-therapy run began to reach its 6-year readi
 shipped point is its minimum. A wider grid (thresholds 133, 134, 135, 136, 137, 138 and 140 mg/dl x workload rates
 0.00005, 0.0001, 0.00015 and 0.0002 a day) chose the same, with a second low point at (135, 0.0002): the targets pin
 a ridge along which the two trade off (the parameters' sources)."""
+WIDE_GRID = {
+    "glucotoxicity_threshold": (133.0, 134.0, 135.0, 136.0, 137.0, 138.0, 140.0),
+    "beta_mass_workload_rate": (0.00005, 0.0001, 0.00015, 0.0002),
+}
+"""The wider grid behind the parameters' sources (``--grid --wide``, 28 evaluations, ~13 s): the objective's profile
+around the shipped point, which shows the ridge and where the course stops on diet or stage 2 gives way."""
 
 
 @dataclass(frozen=True)
@@ -378,16 +385,40 @@ def objective(targets: list[CourseTarget], values: dict[str, dict[str, float]]) 
     return total
 
 
+def grid_costs(targets: list[CourseTarget], grid=None, log=print) -> dict[tuple[float, ...], float]:
+    """The objective at every point of ``grid`` (``GRID`` by default), keyed by its values in the grid's order."""
+    grid = GRID if grid is None else grid
+    costs: dict[tuple[float, ...], float] = {}
+    for point in itertools.product(*grid.values()):
+        parameters = dict(zip(grid, point, strict=True))
+        costs[point] = objective(targets, evaluate_course(targets, **parameters))
+        log(f"{parameters}: objective {costs[point]:.2f}")
+    return costs
+
+
+def best_point(costs: dict[tuple[float, ...], float], grid=None) -> tuple[dict[str, float], float]:
+    """The lowest objective of ``grid_costs``'s result and its point (``({}, inf)`` when every point is infeasible)."""
+    grid = GRID if grid is None else grid
+    best: tuple[dict[str, float], float] = ({}, float("inf"))
+    for point, cost in costs.items():  # the grid's order: the first of equal objectives wins
+        if cost < best[1]:
+            best = (dict(zip(grid, point, strict=True)), cost)
+    return best
+
+
 def fit_grid(targets: list[CourseTarget], log=print) -> tuple[dict[str, float], float]:
     """Evaluate ``GRID`` and return the best point and its objective."""
-    best: tuple[dict[str, float], float] = ({}, float("inf"))
-    for point in itertools.product(*GRID.values()):
-        parameters = dict(zip(GRID, point, strict=True))
-        cost = objective(targets, evaluate_course(targets, **parameters))
-        log(f"{parameters}: objective {cost:.2f}")
-        if cost < best[1]:
-            best = (parameters, cost)
-    return best
+    return best_point(grid_costs(targets, GRID, log), GRID)
+
+
+def profile_lines(costs: dict[tuple[float, ...], float], grid) -> list[str]:
+    """A two-parameter grid's objectives as a table: the first parameter down, the second across ('inf': no value)."""
+    (row_name, rows), (column_name, columns) = grid.items()
+    lines = [f"| {row_name} \\ {column_name} | " + " | ".join(f"{c:g}" for c in columns) + " |"]
+    lines.append("|---|" + "---|" * len(columns))
+    for r in rows:
+        lines.append(f"| {r:g} | " + " | ".join(f"{costs[(r, c)]:.2f}" for c in columns) + " |")
+    return lines
 
 
 def table_lines(targets: list[CourseTarget], values: dict[str, dict[str, float]]) -> list[str]:
@@ -403,11 +434,12 @@ def table_lines(targets: list[CourseTarget], values: dict[str, dict[str, float]]
 
 
 def main(argv: list[str]) -> int:
-    """``python -m glucosim.calibration.course [--grid]``: the course targets against the table, or the grid's fit.
+    """``python -m glucosim.calibration.course [--grid [--wide]]``: the course targets against the table, or the grid's
+    fit (with ``--wide``, the wider grid's profile as a table).
 
     Exit status 0; with ``--grid``, 1 when the table does not hold the grid's best point (rerun the grid and write
     its values into models/parameters.toml), 2 on a bad argument. There is no cache: the table is one evaluation
-    (~2 s), the grid nine (~5 s; measured 2026-12-05).
+    (~2 s), the grid nine (~5 s), the wide grid 28 (~13 s; measured 2026-12-05).
     """
     import argparse
 
@@ -421,10 +453,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--grid", action="store_true", help=f"evaluate the grid of {', '.join(GRID)} and check the table holds its best"
     )
+    parser.add_argument(
+        "--wide",
+        action="store_true",
+        help="with --grid: the wider grid behind the parameters' sources (28 points), printed as a table",
+    )
     args = parser.parse_args(argv)
+    if args.wide and not args.grid:
+        parser.error("--wide widens --grid: give both")
     targets = load_course_targets()
     if args.grid:
-        parameters, cost = fit_grid(targets)
+        grid = WIDE_GRID if args.wide else GRID
+        costs = grid_costs(targets, grid)
+        parameters, cost = best_point(costs, grid)
+        if args.wide:
+            print("\n".join(profile_lines(costs, grid)))
         print(f"best: {parameters} (objective {cost:.2f})")
         table = load_parameter_table()
         held = {name: float(table[name].value) for name in parameters}
