@@ -11,7 +11,6 @@ the shipped parameters are models/parameters.toml's.
 from __future__ import annotations
 
 import argparse
-import itertools
 import time
 
 from glucosim.calibration import course
@@ -46,11 +45,8 @@ def main() -> None:
     start = time.process_time()
     if args.grid:
         grid = WIDE_GRID if args.wide else course.GRID
-        best: tuple[dict, float] = ({}, float("inf"))
-        for point in itertools.product(*grid.values()):
-            parameters = dict(zip(grid, point, strict=True))
-            values = course.evaluate_course(targets, **(kidney | parameters))
-            cost = course.objective(targets, values)
+
+        def log(parameters, cost, values):
             scenario_values = next(iter(values.values()))
             print(
                 f"{parameters}: objective {cost:.2f}, diagnosis year {scenario_values['diagnosis_year']:.2f}, "
@@ -59,8 +55,8 @@ def main() -> None:
                 f"stage-2 {scenario_values['stage_two_fasting_change_mg_dl_per_year']:.2f}",
                 flush=True,
             )
-            if cost < best[1]:
-                best = (parameters, cost)
+
+        best = course.best_point(course.grid_costs(targets, grid, log, **kidney), grid)
         print(f"best: {best[0]} (objective {best[1]:.2f})")
     else:
         values = course.evaluate_course(targets, **(kidney | slow))

@@ -3,8 +3,9 @@
 The slow beta-cell parameters (glucotoxicity, its rates and floors: physiology/beta_cells.py) are set
 against the course of type 2 diabetes in one subject: scenario 03 (sensitivity falling 3.5 % a year, low
 reserve). ``validation/course/*.toml`` holds the published numbers, each of kind "fit" (the parameters were
-chosen, by the grid of ``fit_grid``, to bring these near) or "validation" (held out, reported only). The
-diagnosis is the first day fasting glucose reaches 126 mg/dl, as in the cohorts (``diagnosis_day``). The
+chosen, by the grid of ``grid_costs`` and ``best_point``, to bring these near) or "validation" (held out,
+reported only). The diagnosis is the first day fasting glucose reaches 126 mg/dl, as in the cohorts
+(``diagnosis_day``). The
 quantities before it are read off the scenario as it is; those after it (UKPDS 16's fasting glucose and
 HbA1c 1 and 6 years on, the urinary glucose a year on) off a second run of the same scenario in which, from
 the day of diagnosis, the subject follows the UKPDS conventional arm's protocol: diet therapy at the same
@@ -385,30 +386,34 @@ def objective(targets: list[CourseTarget], values: dict[str, dict[str, float]]) 
     return total
 
 
-def grid_costs(targets: list[CourseTarget], grid=None, log=print) -> dict[tuple[float, ...], float]:
-    """The objective at every point of ``grid`` (``GRID`` by default), keyed by its values in the grid's order."""
-    grid = GRID if grid is None else grid
+def _print_point(parameters: dict[str, float], cost: float, values: dict[str, dict[str, float]]) -> None:
+    print(f"{parameters}: objective {cost:.2f}", flush=True)
+
+
+def grid_costs(
+    targets: list[CourseTarget], grid: dict[str, tuple[float, ...]], log=_print_point, **overrides: float
+) -> dict[tuple[float, ...], float]:
+    """The objective at every point of ``grid``, keyed by its values in the grid's order; ``overrides`` (other
+    parameters, e.g. the kidney's in tools/kidney_course.py) hold at every point. ``log(parameters, objective,
+    values)`` is called as each point is done."""
     costs: dict[tuple[float, ...], float] = {}
     for point in itertools.product(*grid.values()):
         parameters = dict(zip(grid, point, strict=True))
-        costs[point] = objective(targets, evaluate_course(targets, **parameters))
-        log(f"{parameters}: objective {costs[point]:.2f}")
+        values = evaluate_course(targets, **(overrides | parameters))
+        costs[point] = objective(targets, values)
+        log(parameters, costs[point], values)
     return costs
 
 
-def best_point(costs: dict[tuple[float, ...], float], grid=None) -> tuple[dict[str, float], float]:
+def best_point(
+    costs: dict[tuple[float, ...], float], grid: dict[str, tuple[float, ...]]
+) -> tuple[dict[str, float], float]:
     """The lowest objective of ``grid_costs``'s result and its point (``({}, inf)`` when every point is infeasible)."""
-    grid = GRID if grid is None else grid
     best: tuple[dict[str, float], float] = ({}, float("inf"))
     for point, cost in costs.items():  # the grid's order: the first of equal objectives wins
         if cost < best[1]:
             best = (dict(zip(grid, point, strict=True)), cost)
     return best
-
-
-def fit_grid(targets: list[CourseTarget], log=print) -> tuple[dict[str, float], float]:
-    """Evaluate ``GRID`` and return the best point and its objective."""
-    return best_point(grid_costs(targets, GRID, log), GRID)
 
 
 def profile_lines(costs: dict[tuple[float, ...], float], grid) -> list[str]:

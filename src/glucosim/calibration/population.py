@@ -862,11 +862,9 @@ def statistics(library: Library, weights: np.ndarray) -> dict[str, float]:
     horizon = _horizon_years(library.follow_up_years)
     never = np.full(len(w), np.inf)
     dm = np.where(np.isnan(library.diabetes_years), np.inf, library.diabetes_years)
-    # a failed run has no baseline (NaN), and 0 x NaN is NaN: read the baselines of the enrolled only
-    fasting_0 = np.where(w > 0.0, library.fasting_glucose_0, 0.0)
-    hba1c_0 = np.where(w > 0.0, library.hba1c_0, 0.0)
 
     def enrolled_mean(values: np.ndarray | None) -> float:
+        # a failed run has no baseline (NaN), and 0 x NaN is NaN: read the baselines of the enrolled only
         if values is None or not total:
             return math.nan
         return float(np.sum(w * np.where(w > 0.0, values, 0.0)) / total)
@@ -874,8 +872,8 @@ def statistics(library: Library, weights: np.ndarray) -> dict[str, float]:
     return {
         "diabetes_incidence_per_100py": _rate_per_100py(w, library.diabetes_years, never, horizon),
         "regression_per_100py": _rate_per_100py(w, library.regression_years, dm, horizon),
-        "baseline_fasting_glucose_mg_dl": float(np.sum(w * fasting_0) / total) if total else math.nan,
-        "baseline_hba1c_percent": float(np.sum(w * hba1c_0) / total) if total else math.nan,
+        "baseline_fasting_glucose_mg_dl": enrolled_mean(library.fasting_glucose_0),
+        "baseline_hba1c_percent": enrolled_mean(library.hba1c_0),
         "baseline_two_hour_glucose_mg_dl": enrolled_mean(library.two_hour_glucose_0),
         "baseline_fasting_insulin_pmol_l": enrolled_mean(library.fasting_insulin_0),
         "enrolled_fraction": total / float(np.sum(w_all)) if np.sum(w_all) else math.nan,
