@@ -256,3 +256,26 @@ def test_gallery_says_what_it_will_run_and_waits_for_yes(tmp_path):
     assert result.exit_code == 2
     assert "figures to draw" in result.output and "--yes" in result.output
     assert not (tmp_path / "docs").exists()
+
+
+@pytest.mark.parametrize(
+    ("n_days", "expected"),
+    [(1, [0]), (364, [0]), (365, [0, 364]), (730, [0, 365, 729]), (7305, [round(y * 365.25) for y in range(20)] + [7304])],
+)
+def test_year_figures_read_the_last_year_the_cache_keeps(n_days, expected):
+    """The figures' year days are the days the run cache keeps: a whole-year run's last year is its last day.
+
+    They were counted apart (the builders' int(n_days / 365.25) against whole_years' half a day of tolerance), so
+    the OGTT and disposition figures of a 1-, 2-, 5- or 10-year run left out its last year.
+    """
+    from types import SimpleNamespace
+
+    from glucosim.figures.builders import _year_days
+    from glucosim.figures.cache import RunCache
+    from glucosim.simulation.result import year_start_days
+
+    assert year_start_days(n_days) == expected
+    kept = RunCache()._options(SimpleNamespace(scenario=SimpleNamespace(n_days=n_days)))["state_days"]
+    assert list(kept) == expected
+    result = SimpleNamespace(n_days=n_days, midnight_states={day: None for day in kept})
+    assert _year_days(result) == expected

@@ -97,11 +97,9 @@ def ogtt_visits(result) -> list:
 
 def _year_days(result) -> list[int]:
     """The kept midnight states' days that start a year of the run (one per year, however many are kept)."""
-    days = {
-        min(int(round(year * DAYS_PER_YEAR)), result.n_days - 1)
-        for year in range(int(result.n_days / DAYS_PER_YEAR) + 1)
-    }
-    return sorted(day for day in days if day in result.midnight_states)
+    from glucosim.simulation.result import year_start_days
+
+    return [day for day in year_start_days(result.n_days) if day in result.midnight_states]
 
 
 @register_figure(

@@ -17,7 +17,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from glucosim.physiology.units import DAYS_PER_YEAR
 
 KEPT_DAYS_AT_EACH_END = 7
 """Runs keep the 5-minute trajectories of the first and last week, so a figure can pick e.g. an exercise day."""
@@ -160,10 +159,9 @@ class RunCache:
         n_days = (
             loaded.scenario.n_days if self.until_day is None else max(1, min(loaded.scenario.n_days, self.until_day))
         )
-        from glucosim.simulation.result import whole_years
+        from glucosim.simulation.result import year_start_days
 
-        n_years = whole_years(n_days)
-        years = [min(int(round(year * DAYS_PER_YEAR)), n_days - 1) for year in range(n_years + 1)]
+        years = year_start_days(n_days)
         ends = [*range(min(KEPT_DAYS_AT_EACH_END, n_days)), *range(max(n_days - KEPT_DAYS_AT_EACH_END, 0), n_days)]
         return {
             "until_day": self.until_day,

@@ -369,6 +369,15 @@ def whole_years(n_days: int) -> int:
     return int(np.floor((n_days + 0.5) / DAYS_PER_YEAR))
 
 
+def year_start_days(n_days: int) -> list[int]:
+    """The day that starts each whole year of a run of ``n_days`` days (``whole_years``), year 0 included.
+
+    The last year's day is the run's last day when the run ends on it (a 365-day run's year 1 is day 364): its
+    midnight state is the last one a run keeps.
+    """
+    return sorted({min(int(round(year * DAYS_PER_YEAR)), n_days - 1) for year in range(whole_years(n_days) + 1)})
+
+
 def _yearly(daily):
     import pandas as pd
 
