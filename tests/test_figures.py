@@ -260,7 +260,13 @@ def test_gallery_says_what_it_will_run_and_waits_for_yes(tmp_path):
 
 @pytest.mark.parametrize(
     ("n_days", "expected"),
-    [(1, [0]), (364, [0]), (365, [0, 364]), (730, [0, 365, 729]), (7305, [round(y * 365.25) for y in range(20)] + [7304])],
+    [
+        (1, [0]),
+        (364, [0]),
+        (365, [0, 364]),
+        (730, [0, 365, 729]),
+        (7305, [round(y * 365.25) for y in range(20)] + [7304]),
+    ],
 )
 def test_year_figures_read_the_last_year_the_cache_keeps(n_days, expected):
     """The figures' year days are the days the run cache keeps: a whole-year run's last year is its last day.

@@ -30,6 +30,8 @@ import sys
 
 import numpy as np
 
+from glucosim.physiology.units import MG_DL_PER_MMOL_L, MG_PER_G
+
 SCENARIO = "03_insulin_resistance_low_reserve"
 SETTLE_DAYS = 4
 BASE_OVERRIDES: dict[str, float] = {}
@@ -147,7 +149,7 @@ def day_table(names: list[str]) -> None:
     for label, day in days:
         meals = result.loaded.scenario.changes[-1].meals
         times = [float(m.time_h) for m in meals]
-        doses = [m.carbs_g * 1000.0 / weight for m in meals]
+        doses = [m.carbs_g * MG_PER_G / weight for m in meals]
         for name in names:
             overrides = VARIANTS[name]
             loaded = glucosim.load_scenario(base, **overrides) if overrides else base
@@ -205,8 +207,8 @@ def lunch_response(trace, lunch_h: float, hours: float = 4.0) -> dict[str, float
     rise = np.clip(glucose[window] - before, 0.0, None)
     return {
         "pre_lunch": before,
-        "max_rise_mmol_l": float(rise.max()) / 18.016,
-        "iauc_mmol_h_l": float(rise.sum()) * step_h / 18.016,
+        "max_rise_mmol_l": float(rise.max()) / MG_DL_PER_MMOL_L,
+        "iauc_mmol_h_l": float(rise.sum()) * step_h / MG_DL_PER_MMOL_L,
         "nefa_pre_lunch": float(np.interp(lunch_h - 1e-6, clock, trace["nefa_mmol_l"].to_numpy())),
         "insulin_peak_uU_ml": float(trace["insulin_uU_ml"].to_numpy()[window].max()),
         "insulin_pre_lunch_uU_ml": float(np.interp(lunch_h - 1e-6, clock, trace["insulin_uU_ml"].to_numpy())),

@@ -14,6 +14,7 @@ import argparse
 import time
 
 from glucosim.calibration import course
+from glucosim.physiology.units import MG_DL_PER_MMOL_L
 
 WIDE_GRID = {
     "glucotoxicity_threshold": (126.0, 128.0, 130.0, 132.0, 134.0, 136.0, 138.0),
@@ -73,7 +74,7 @@ def main() -> None:
 
         vector = glucosim.load_scenario(next(iter(values)), **kidney).parameters
         for mmol_l in (7.8, 11.0, 13.3):
-            mg_min = as_python(renal_excretion_mg_min)(mmol_l * 18.016, vector)
+            mg_min = as_python(renal_excretion_mg_min)(mmol_l * MG_DL_PER_MMOL_L, vector)
             print(f"kidney at a clamp of {mmol_l} mmol/l: {mg_min:.2f} mg/min")
     print(f"CPU {time.process_time() - start:.1f} s")
 

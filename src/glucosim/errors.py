@@ -1,5 +1,7 @@
 """Exceptions raised by glucosim. Each message names what was wrong and where."""
 
+from glucosim.physiology.units import MINUTES_PER_DAY
+
 
 class GlucosimError(Exception):
     """Base class of every error glucosim raises on purpose."""
@@ -26,7 +28,7 @@ class SolverError(GlucosimError, RuntimeError):
         self.reason = reason
         self.time_min = time_min
         self.state = state
-        days = time_min / 1440.0
+        days = time_min / MINUTES_PER_DAY
         shown = ", ".join(f"{name}={value:.6g}" for name, value in state.items())
         super().__init__(f"solver failed: {reason} at t = {time_min:.3f} min (day {days:.3f}); state: {shown}")
 

@@ -23,6 +23,16 @@ TWO_HOUR_GLUCOSE_DIABETES_MG_DL = 200.0
 HBA1C_PREDIABETES_PERCENT = 5.7
 HBA1C_DIABETES_PERCENT = 6.5
 
+# International consensus on CGM metrics
+RANGE_LOW_MG_DL = 70.0
+RANGE_HIGH_MG_DL = 180.0
+LEVEL2_LOW_MG_DL = 54.0
+LEVEL2_HIGH_MG_DL = 250.0
+"""Battelino 2019: target range 70-180 mg/dl; level 1 below 70 / above 180, level 2 below 54 / above 250."""
+GMI_INTERCEPT_PERCENT = 3.31
+GMI_SLOPE_PERCENT_PER_MG_DL = 0.02392
+"""Bergenstal 2018: GMI (%) = 3.31 + 0.02392 x mean glucose (mg/dl)."""
+
 STAGES = ("normal", "prediabetes", "diabetes")
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from glucosim._toml import load_toml
 from glucosim.calibration.targets import PublishedValue
 from glucosim.errors import CalibrationError
-from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY
+from glucosim.physiology.units import DAYS_PER_YEAR, MG_DL_PER_MMOL_L, MG_PER_G, MINUTES_PER_DAY
 
 COURSE_DIR = Path(__file__).resolve().parents[1] / "validation" / "data" / "course"
 """validation/course in a clone (validation/data links to the repository's validation folder)."""
@@ -43,8 +43,7 @@ SMOOTH_DAYS = 30
 AFTER_DIAGNOSIS_REACH_DAYS = math.ceil(6 * DAYS_PER_YEAR) + 1
 """How many days past the diagnosis the diet-therapy run must reach: UKPDS 16's last reading, 6 years on (the 30-day
 window of its fasting glucose ends on the reading's day)."""
-MG_PER_G = 1000.0
-CLAMP_GLUCOSE_11_MMOL_L_MG_DL = 11.0 * 18.016
+CLAMP_GLUCOSE_11_MMOL_L_MG_DL = 11.0 * MG_DL_PER_MMOL_L
 """11 mmol/l in mg/dl (glucose 180.16 g/mol): the clamp level of Wolf et al. 2009's between-subject comparison."""
 GRID = {
     "glucotoxicity_threshold": (133.0, 134.0, 135.0),
@@ -93,16 +92,12 @@ def load_course_targets(directory: Path = COURSE_DIR) -> list[CourseTarget]:
     return targets
 
 
-DIAGNOSIS_FASTING_MG_DL = 126.0
-"""The diagnosis: the first day the (daily, not smoothed) fasting glucose reaches 126 mg/dl, as in the cohorts."""
-
-
 def diagnosis_day(daily) -> int | None:
-    """The first day of ``daily`` (a run's daily table) whose fasting glucose reaches 126 mg/dl; None if none does."""
-    import numpy as np
+    """The first day of ``daily`` (a run's daily table) whose fasting glucose (daily, not smoothed) reaches the ADA's
+    126 mg/dl, as in the cohorts; None if none does."""
+    from glucosim.analysis.markers import FASTING_GLUCOSE_DIABETES_MG_DL, first_crossing_day
 
-    hits = np.flatnonzero(daily["fasting_glucose_mg_dl"].to_numpy() >= DIAGNOSIS_FASTING_MG_DL)
-    return int(hits[0]) if hits.size else None
+    return first_crossing_day(daily["fasting_glucose_mg_dl"].to_numpy(), FASTING_GLUCOSE_DIABETES_MG_DL)
 
 
 UKPDS_DIET_ENERGY_SHARES = {"carbs_g": 0.50, "fat_g": 0.30, "protein_g": 0.20}
@@ -231,6 +226,8 @@ def course_measures(daily, body_weight_kg: float = float("nan"), after_diagnosis
     """
     import numpy as np
 
+    from glucosim.analysis.markers import FASTING_GLUCOSE_PREDIABETES_MG_DL, first_crossing_day
+
     fasting = daily["fasting_glucose_mg_dl"].rolling(SMOOTH_DAYS, min_periods=1).mean().to_numpy()
     raw = daily["fasting_glucose_mg_dl"].to_numpy()
     homa_b = daily["homa_b"].rolling(SMOOTH_DAYS, min_periods=1).mean().to_numpy()
@@ -239,9 +236,11 @@ def course_measures(daily, body_weight_kg: float = float("nan"), after_diagnosis
         day = int(round(day))
         return float(values[day]) if 0 <= day < len(values) else float("nan")
 
-    onset, hits = diagnosis_day(daily), np.flatnonzero(raw >= 100.0)
+    onset = diagnosis_day(daily)
     if onset is None:
         return {name: float("nan") for name in MEASURES}
+    start = first_crossing_day(raw, FASTING_GLUCOSE_PREDIABETES_MG_DL)
+    assert start is not None  # the diagnosis day itself is past 100 mg/dl
     after = daily if after_diagnosis is None else after_diagnosis
     fasting_after = after["fasting_glucose_mg_dl"].rolling(SMOOTH_DAYS, min_periods=1).mean().to_numpy()
     hba1c_after = after["hba1c_percent"].to_numpy()
@@ -253,7 +252,7 @@ def course_measures(daily, body_weight_kg: float = float("nan"), after_diagnosis
     year = DAYS_PER_YEAR
     peak_b = float(np.nanmax(homa_b[: onset + 1]))
     return {
-        "years_fasting_100_to_126": (onset - int(hits[0])) / year,
+        "years_fasting_100_to_126": (onset - start) / year,
         "fasting_glucose_3y_before_diagnosis_mg_dl": at(fasting, onset - 3 * year),
         "fasting_glucose_1y_after_diagnosis_mg_dl": at(fasting_after, onset + year),
         "fasting_glucose_rise_1_to_6y_after_diagnosis_mg_dl": at(fasting_after, onset + 6 * year)

@@ -83,7 +83,7 @@ class ClinicResult:
             "kind": self.protocol.protocol.kind,
             "subject": self.subject,
             "day": self.day,
-            "year": round(self.day / 365.25, 3),
+            "year": round(self.day / DAYS_PER_YEAR, 3),
             "indices": {
                 key: (value if isinstance(value, str) else _finite_or_none(value))
                 for key, value in self.indices.items()

@@ -17,7 +17,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-
 KEPT_DAYS_AT_EACH_END = 7
 """Runs keep the 5-minute trajectories of the first and last week, so a figure can pick e.g. an exercise day."""
 SWEEP_RESULTS_DIR = Path("results") / "sweeps"

@@ -29,7 +29,7 @@ the liver's own store, which sets its glucose output, is glycogen.py's.
 from glucosim.physiology._jit import inlined_kernel, kernel
 from glucosim.physiology.indices import Drv, Par, St
 from glucosim.physiology.kidney import renal_excretion
-from glucosim.physiology.units import HOURS_PER_DAY, MINUTES_PER_DAY
+from glucosim.physiology.units import HOURS_PER_DAY, MG_PER_G, MINUTES_PER_DAY
 
 # Mifflin-St Jeor 1990 (AJCN 51:241): REE = 9.99 W + 6.25 H - 4.92 A + 5 (men), -161 (women).
 _MIFFLIN_WEIGHT = 9.99  # kcal/day per kg
@@ -166,7 +166,7 @@ def urinary_glucose_kcal_day(y, p):
 def urinary_energy_kcal_day(renal_excretion_mg_kg_min, p):
     """``urinary_glucose_kcal_day`` from the renal excretion (kidney.renal_excretion, mg/kg/min) already known."""
     mg_per_day = renal_excretion_mg_kg_min * p[Par.body_weight] * MINUTES_PER_DAY
-    return mg_per_day / 1000.0 * p[Par.carbohydrate_energy]
+    return mg_per_day / MG_PER_G * p[Par.carbohydrate_energy]
 
 
 @kernel

@@ -8,8 +8,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
+from glucosim.analysis.markers import RANGE_HIGH_MG_DL, RANGE_LOW_MG_DL
 from glucosim.physiology.indices import Par
-from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G
+from glucosim.physiology.units import DAYS_PER_YEAR, HOURS_PER_DAY, MG_PER_G
 from glucosim.plotting.style import EXERCISE_COLOUR, OKABE_ITO, RC, SHADE_ALPHA, SLEEP_COLOUR, SLIDE_WIDTH_IN, finish
 
 WAKE_BEFORE_FIRST_MEAL_H = 0.5
@@ -17,9 +18,8 @@ WAKE_BEFORE_FIRST_MEAL_H = 0.5
 of sleep (short sleep acts through the day's sleep deficit), so this only places the shading sensibly."""
 DEFAULT_WAKE_H = 7.0
 """Wake time drawn on days without meals."""
-CGM_TARGET_RANGE_MG_DL = (70.0, 180.0)
-"""The consensus CGM target range (Battelino et al. 2019 Diabetes Care 42:1593): time in range is reported for it."""
-HOURS_PER_DAY = 24.0
+CGM_TARGET_RANGE_MG_DL = (RANGE_LOW_MG_DL, RANGE_HIGH_MG_DL)
+"""The consensus CGM target range (simulation.trace, Battelino et al. 2019): time in range is reported for it."""
 HOUR_TICK_STEP = 3
 DAY_HEIGHT_IN = 7.0
 CGM_MARKER_SIZE = 2.5

@@ -29,14 +29,6 @@ from glucosim.solver.segments import Schedule
 TRACE_STEP_MIN = 5.0
 """Spacing of a trace, minutes (a CGM reads every 5 minutes)."""
 
-RANGE_LOW_MG_DL = 70.0
-RANGE_HIGH_MG_DL = 180.0
-LEVEL2_LOW_MG_DL = 54.0
-LEVEL2_HIGH_MG_DL = 250.0
-"""Battelino 2019: target range 70-180 mg/dl; level 1 below 70 / above 180, level 2 below 54 / above 250."""
-GMI_INTERCEPT_PERCENT = 3.31
-GMI_SLOPE_PERCENT_PER_MG_DL = 0.02392
-"""Bergenstal 2018: GMI (%) = 3.31 + 0.02392 x mean glucose (mg/dl)."""
 
 CGM_COLUMNS = (
     "mean_glucose_mg_dl",
@@ -80,12 +72,14 @@ def cgm_metrics(glucose_mg_dl) -> dict[str, float]:
         "mean_glucose_mg_dl": mean,
         "sd_glucose_mg_dl": sd,
         "cv_percent": 100.0 * sd / mean,
-        "gmi_percent": GMI_INTERCEPT_PERCENT + GMI_SLOPE_PERCENT_PER_MG_DL * mean,
-        "time_in_range_70_180_percent": percent((glucose >= RANGE_LOW_MG_DL) & (glucose <= RANGE_HIGH_MG_DL)),
-        "time_below_70_percent": percent(glucose < RANGE_LOW_MG_DL),
-        "time_below_54_percent": percent(glucose < LEVEL2_LOW_MG_DL),
-        "time_above_180_percent": percent(glucose > RANGE_HIGH_MG_DL),
-        "time_above_250_percent": percent(glucose > LEVEL2_HIGH_MG_DL),
+        "gmi_percent": markers.GMI_INTERCEPT_PERCENT + markers.GMI_SLOPE_PERCENT_PER_MG_DL * mean,
+        "time_in_range_70_180_percent": percent(
+            (glucose >= markers.RANGE_LOW_MG_DL) & (glucose <= markers.RANGE_HIGH_MG_DL)
+        ),
+        "time_below_70_percent": percent(glucose < markers.RANGE_LOW_MG_DL),
+        "time_below_54_percent": percent(glucose < markers.LEVEL2_LOW_MG_DL),
+        "time_above_180_percent": percent(glucose > markers.RANGE_HIGH_MG_DL),
+        "time_above_250_percent": percent(glucose > markers.LEVEL2_HIGH_MG_DL),
     }
 
 

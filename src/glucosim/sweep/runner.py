@@ -12,6 +12,7 @@ from pathlib import Path
 
 from glucosim._optional import require_extra
 from glucosim.errors import SweepError
+from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.sweep.backends import (
     LocalPool,
     SlurmOptions,
@@ -94,10 +95,10 @@ def planned_runs(loaded: LoadedSweep) -> int:
 
 def plan_message(loaded: LoadedSweep, n_runs: int, n_new: int, workers: int) -> str:
     """What the sweep will do: run count, expected time and disk use (rough; said before it starts)."""
-    years = max(loaded.run_years, 1.0 / 365.25)
+    years = max(loaded.run_years, 1.0 / DAYS_PER_YEAR)
     hours = n_new * years * SECONDS_PER_RUN_YEAR / max(workers, 1) / 3600.0
     n_values = len(loaded.variable_names) + 20 + (loaded.n_years + 1) * (len(loaded.sweep.outputs.yearly) + 1)
-    n_values += len(loaded.sweep.outputs.daily) * round(years * 365.25)
+    n_values += len(loaded.sweep.outputs.daily) * round(years * DAYS_PER_YEAR)
     disk_mb = n_runs * n_values * BYTES_PER_VALUE * 2 / 1e6  # chunks and results.parquet
     shown = _duration(hours * 3600.0)
     if loaded.sweep.screening is not None:

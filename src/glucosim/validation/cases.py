@@ -12,7 +12,7 @@ import numpy as np
 
 from glucosim._toml import load_toml
 from glucosim.calibration.course import STAGE_TWO_RESERVE, STAGE_TWO_WEIGHT_KG
-from glucosim.physiology.units import DAYS_PER_YEAR, PMOL_L_PER_UU_ML
+from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY, PMOL_L_PER_UU_ML
 
 CASE_DIR = Path(__file__).resolve().parent / "data" / "cases"
 SCENARIO_DIR = Path(str(files("glucosim") / "scenarios"))
@@ -715,7 +715,7 @@ def walking_energy_kcal_per_day(session: dict = WALK_SESSION, weight_kg: float =
     y = np.zeros(len(STATE_NAMES))
     y[St.exercise_vo2_pct] = session["intensity_pct_vo2max"]  # weight_change_kg 0: the starting weight
     rate_kcal_day = float(exercise_expenditure_kcal_day(y, p))
-    return rate_kcal_day * session["duration_min"] / (24.0 * 60.0) * len(session["weekdays"]) / 7.0
+    return rate_kcal_day * session["duration_min"] / MINUTES_PER_DAY * len(session["weekdays"]) / 7.0
 
 
 def walking_scenario(trained: bool, parameters: dict | None = None, n_days: int = WALK_TEST_DAY + 1, session=None):

@@ -6,6 +6,7 @@ import numpy as np
 
 from glucosim.analysis import markers
 from glucosim.parameters import DIMENSIONLESS
+from glucosim.physiology.units import PERCENT
 from glucosim.plotting.style import OKABE_ITO, RC, SERIES_COLOURS, STAGE_COLOURS
 from glucosim.sweep.store import COMPLETED_STATUSES
 
@@ -27,7 +28,6 @@ FIELD_UNITS = (
 FIGURE_SIZE_IN = (7.0, 4.5)
 MAP_SIZE_IN = (8.0, 6.0)
 """Tall enough for a long variable label on the y axis."""
-PERCENT = 100.0
 
 
 def axis_label(variable: str, labels: dict | None = None) -> str:
