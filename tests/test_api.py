@@ -324,3 +324,24 @@ def test_every_error_class_is_public_and_a_glucosim_error():
     for error in classes:
         assert getattr(glucosim, error.__name__) is error, error.__name__
         assert issubclass(error, glucosim.GlucosimError)
+
+
+def test_scenario_data_merges_tables_replaces_lists_and_durations_and_shares_nothing():
+    """One merge rule for load_scenario's overrides and the notebooks' scenario_variant (scenario.load)."""
+    from glucosim.scenario.load import merge_scenario_data
+
+    base = {
+        "name": "base",
+        "duration_years": 2,
+        "subject": {"preset": "healthy", "parameters": {"body_weight": 80.0}},
+        "routine": {"meals": [{"time_h": 8, "carbs_g": 60}], "sleep_h": 8.0},
+    }
+    meals = [{"time_h": 12, "carbs_g": 90}]
+    merged = merge_scenario_data(base, {"duration_days": 30, "subject": {"parameters": {"glucose_setpoint": 100.0}}})
+    assert "duration_years" not in merged and merged["duration_days"] == 30
+    assert merged["subject"] == {"preset": "healthy", "parameters": {"body_weight": 80.0, "glucose_setpoint": 100.0}}
+    assert base["subject"]["parameters"] == {"body_weight": 80.0}  # the base is left as it was
+    replaced = merge_scenario_data(base, {"routine": {"meals": meals}})
+    assert replaced["routine"] == {"meals": meals, "sleep_h": 8.0} and replaced["duration_years"] == 2
+    meals[0]["carbs_g"] = 10  # the caller's list is not shared with the result
+    assert replaced["routine"]["meals"][0]["carbs_g"] == 90

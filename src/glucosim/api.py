@@ -39,20 +39,14 @@ if TYPE_CHECKING:  # the heavy modules load on first use
     from glucosim.scenario.schema import Scenario
     from glucosim.simulation.result import SimulationResult
 
-DURATION_FIELDS = ("duration_years", "duration_days", "duration_hours")
 ROUTINE_SCALARS = ("sleep_h", "carbs_scale", "energy_surplus_kcal_per_day", "cortisol_rel")
 TABLES = ("subject", "routine", "output")
 
 
 def _merge(base: dict, changes: Mapping) -> dict:
-    """``base`` with ``changes`` applied: tables (dicts) merge key by key, everything else is replaced."""
-    merged = dict(base)
-    for key, value in changes.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
+    from glucosim.scenario.load import merge_scenario_data
+
+    return merge_scenario_data(base, changes)
 
 
 def _base(scenario) -> tuple[dict | None, Any, str, str]:
@@ -125,7 +119,7 @@ def _drop_after_end(data: dict, where: str) -> None:
     """Drop clinic visits, changes and kept trajectory days after the end of a run shortened by an override, and say
     so."""
     from glucosim.physiology.units import DAYS_PER_YEAR
-    from glucosim.scenario.schema import Scenario
+    from glucosim.scenario.schema import DURATION_FIELDS, Scenario
 
     n_days = _n_days({key: data[key] for key in DURATION_FIELDS if key in data}, where)
     # the data are not validated yet: only well-formed visits and changes are dropped, anything else is left for
@@ -177,7 +171,13 @@ def _drop_after_end(data: dict, where: str) -> None:
 def _apply(data: dict, overrides: Mapping[str, Any], where: str) -> dict:
     from glucosim.errors import ScenarioError
     from glucosim.parameters import load_parameter_table
-    from glucosim.scenario.schema import DEPRECATED_SUBJECT_FIELDS, SHORTHAND_PARAMETERS, Scenario, Subject
+    from glucosim.scenario.schema import (
+        DEPRECATED_SUBJECT_FIELDS,
+        DURATION_FIELDS,
+        SHORTHAND_PARAMETERS,
+        Scenario,
+        Subject,
+    )
 
     table = load_parameter_table()
     subject_fields = set(Subject.model_fields) - {"parameters"}

@@ -17,21 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-DURATION_FIELDS = ("duration_years", "duration_days", "duration_hours")
-
 Slider = tuple[float, float, float, float]
 """(lowest, highest, step, default) of one numeric argument."""
-
-
-def _merge(base: dict, changes: dict) -> dict:
-    """``base`` with ``changes`` applied: tables (dicts) merge key by key, everything else is replaced."""
-    merged = dict(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def scenario_variant(path: str | Path, **changes: Any):
@@ -47,13 +34,10 @@ def scenario_variant(path: str | Path, **changes: Any):
         ScenarioError: the changed scenario is invalid (the message names the field).
     """
     from glucosim._toml import load_toml
-    from glucosim.scenario.load import parse_scenario
+    from glucosim.scenario.load import merge_scenario_data, parse_scenario
 
     path = Path(path)
-    data = load_toml(path)
-    if any(field in changes for field in DURATION_FIELDS):
-        data = {key: value for key, value in data.items() if key not in DURATION_FIELDS}
-    data = _merge(data, changes)
+    data = merge_scenario_data(load_toml(path), changes)
     if "name" not in changes:
         data["name"] = f"{data.get('name', path.stem)} (variant)"
     return parse_scenario(data, source=str(path))

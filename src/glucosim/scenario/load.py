@@ -1,6 +1,8 @@
 """Load and validate scenario files; every error names the file, the field and what is allowed."""
 
+import copy
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +19,7 @@ from glucosim.scenario.messages import format_validation_error as format_validat
 from glucosim.scenario.protocol import load_protocol
 from glucosim.scenario.schema import (
     BMI_BAND_KG_M2,
+    DURATION_FIELDS,
     Scenario,
     body_mass_index,
     combined_sensitivity_problem,
@@ -208,6 +211,28 @@ def _not_another_kind_of_file(data, source: str) -> None:
             f"{source}: is a protocol file, not a scenario: run it with glucosim clinic, or name it in a scenario's "
             f"[[clinic]] protocol"
         )
+
+
+def merge_scenario_data(base: dict, changes: Mapping) -> dict:
+    """``base`` (a scenario's data) with ``changes`` applied: tables merge key by key, everything else is replaced.
+
+    Lists (meals, exercise, changes) are replaced whole, and nothing of ``changes`` is shared with the result (it is
+    copied), so the caller may go on changing either. Giving one duration field drops the base's duration
+    (``DURATION_FIELDS``), so a variant may change a file's ``duration_years`` into ``duration_days``.
+    """
+    if any(key in changes for key in DURATION_FIELDS):
+        base = {key: value for key, value in base.items() if key not in DURATION_FIELDS}
+    return _merge_tables(base, changes)
+
+
+def _merge_tables(base: dict, changes: Mapping) -> dict:
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge_tables(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
 
 
 def parse_scenario(data: dict, source: str = "<string>", text: str = "") -> LoadedScenario:

@@ -11,7 +11,12 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from glucosim.physiology.units import MAX_ABSORPTION_MULTIPLIER, MIN_ABSORPTION_MULTIPLIER
+from glucosim.physiology.units import (
+    DAYS_PER_YEAR,
+    HOURS_PER_DAY,
+    MAX_ABSORPTION_MULTIPLIER,
+    MIN_ABSORPTION_MULTIPLIER,
+)
 
 AbsorptionName = Literal["slow", "medium", "fast"]
 Absorption = AbsorptionName | Annotated[float, Field(gt=MIN_ABSORPTION_MULTIPLIER, le=MAX_ABSORPTION_MULTIPLIER)]
@@ -20,9 +25,15 @@ Absorption = AbsorptionName | Annotated[float, Field(gt=MIN_ABSORPTION_MULTIPLIE
 DEPRECATED_SUBJECT_FIELDS = {"insulin_sensitivity": "insulin_sensitivity_whole_body"}
 """Old subject field name -> its name in the parameter table (the one name used everywhere)."""
 
+DURATION_FIELDS = ("duration_years", "duration_days", "duration_hours")
+"""A scenario gives exactly one of these; a change of one replaces the others."""
 MAX_SCENARIO_YEARS = 60.0
 """Longest run, years (``duration_years``' limit); a clinic visit's year lies within it (1e300 gave a 300-digit day
 number in the error)."""
+MAX_SCENARIO_DAYS = round(MAX_SCENARIO_YEARS * DAYS_PER_YEAR)
+"""Longest run in days (``duration_days``' limit, and a change's: a change after the run's end is refused)."""
+MAX_DURATION_HOURS = 365 * HOURS_PER_DAY
+"""``duration_hours``' limit: hours are for runs of up to a year."""
 MIN_DURATION_HOURS = 1.0
 """Shortest run: an hour (12 points of the 5-minute output grid; 1e-9 h left no grid to sample)."""
 
@@ -317,8 +328,8 @@ class Change(_Strict):
     replace the whole list when given.
     """
 
-    from_year: float | None = Field(default=None, ge=0.0, le=100.0)
-    from_day: WholeNumber | None = Field(default=None, ge=0, le=36525)
+    from_year: float | None = Field(default=None, ge=0.0, le=MAX_SCENARIO_YEARS)
+    from_day: WholeNumber | None = Field(default=None, ge=0, le=MAX_SCENARIO_DAYS)
     label: str = Field(default="", description="what this change is, for plots and summaries")
     meals: tuple[Meal, ...] | None = None
     exercise: tuple[ExerciseSession, ...] | None = None
@@ -457,8 +468,8 @@ class Scenario(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
     duration_years: float | None = Field(default=None, gt=0.0, le=MAX_SCENARIO_YEARS)
-    duration_days: WholeNumber | None = Field(default=None, gt=0, le=21915)
-    duration_hours: ClockHours | None = Field(default=None, ge=MIN_DURATION_HOURS, le=8760.0)
+    duration_days: WholeNumber | None = Field(default=None, gt=0, le=MAX_SCENARIO_DAYS)
+    duration_hours: ClockHours | None = Field(default=None, ge=MIN_DURATION_HOURS, le=MAX_DURATION_HOURS)
     subject: Subject = Field(default_factory=Subject)
     routine: Routine = Field(default_factory=Routine)
     changes: tuple[Change, ...] = ()

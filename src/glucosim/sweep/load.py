@@ -23,6 +23,7 @@ from glucosim.errors import ParameterError, ScenarioError, SweepError
 from glucosim.parameters import DIMENSIONLESS, load_parameter_table
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH
 from glucosim.scenario.load import format_validation_error, parse_scenario
+from glucosim.scenario.schema import DURATION_FIELDS
 from glucosim.simulation.result import YEARLY_COLUMNS, whole_years
 from glucosim.sweep.scenario_edit import check_adherence_targets, field_path_tokens, run_scenario_data, set_field
 from glucosim.sweep.schema import DISTRIBUTION_FIELDS, CohortFile, Design, Sweep, Variable
@@ -381,7 +382,7 @@ def _check_outputs(loaded: LoadedSweep) -> None:
         from glucosim.simulation.run import simulate
 
         probe = copy.deepcopy(loaded.base_data)
-        for key in ("duration_years", "duration_days", "duration_hours", "changes"):
+        for key in (*DURATION_FIELDS, "changes"):
             probe.pop(key, None)
         probe["duration_days"] = 1
         columns = simulate(parse_scenario(probe), progress=False).daily.columns
@@ -423,7 +424,7 @@ def _base_data(sweep: Sweep, data: dict) -> dict:
         # that is not a table is the scenario check's to refuse)
         subject["parameters"] = {**(subject.get("parameters") or {}), **sweep.design.parameters}
     if sweep.duration_years is not None:
-        for key in ("duration_years", "duration_days", "duration_hours"):
+        for key in DURATION_FIELDS:
             data.pop(key, None)
         data["duration_years"] = sweep.duration_years
     return data

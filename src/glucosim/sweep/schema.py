@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from glucosim.scenario.schema import StrictModel
+from glucosim.scenario.schema import MAX_SCENARIO_YEARS, StrictModel
 
 DesignKind = Literal["grid", "latin_hypercube", "sobol", "morris", "cohort"]
 DistributionName = Literal["uniform", "normal", "lognormal"]
@@ -272,7 +272,9 @@ class Sweep(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
     base_scenario: str = Field(min_length=1, description="scenario file, relative to the sweep file")
-    duration_years: float | None = Field(default=None, gt=0.0, le=60.0, description="replaces the base's duration")
+    duration_years: float | None = Field(
+        default=None, gt=0.0, le=MAX_SCENARIO_YEARS, description="replaces the base's duration"
+    )
     seed: int = Field(ge=0, description="seed of the design (and of every run's own seed)")
     design: Design
     variables: tuple[Variable, ...] = ()
