@@ -155,3 +155,16 @@ def test_ivgtt_air_si_and_disposition_index_on_a_minimal_model_subject():
     assert found["si_1e4_per_min_per_uU_ml"] == pytest.approx(4.0, rel=0.05)
     assert found["disposition_index"] == pytest.approx(225.6, rel=0.05)
     assert found["disposition_index"] == pytest.approx(found["si_1e4_per_min_per_uU_ml"] * found["air_glucose_uU_ml"])
+
+
+def test_stage_code_is_the_stage_rule_element_wise():
+    """The progression dashboard's strip (``stage_code``) and every stage label (``stage``) follow one rule."""
+    import numpy as np
+
+    from glucosim.analysis import markers
+
+    fasting = np.array([90.0, 105.0, 95.0, 130.0, 95.0, np.nan])
+    hba1c = np.array([5.0, 5.0, 5.8, 5.0, 6.6, 5.0])
+    codes = markers.stage_code(fasting, hba1c)
+    assert codes.tolist() == [0, 1, 1, 2, 2, 0]
+    assert [markers.stage(f, h) for f, h in zip(fasting, hba1c, strict=True)] == [markers.STAGES[c] for c in codes]

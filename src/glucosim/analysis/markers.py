@@ -72,13 +72,19 @@ def trailing_mean(values, window: int):
     return (cumulative[index] - cumulative[start]) / (index - start)
 
 
+def stage_code(fasting_glucose_mg_dl, hba1c_percent) -> np.ndarray:
+    """ADA stage as an index of ``STAGES`` (0 normal, 1 prediabetes, 2 diabetes) from fasting glucose and HbA1c,
+    element-wise: the worse of the two decides."""
+    fasting = np.asarray(fasting_glucose_mg_dl, dtype=float)
+    hba1c = np.asarray(hba1c_percent, dtype=float)
+    prediabetes = (fasting >= FASTING_GLUCOSE_PREDIABETES_MG_DL) | (hba1c >= HBA1C_PREDIABETES_PERCENT)
+    diabetes = (fasting >= FASTING_GLUCOSE_DIABETES_MG_DL) | (hba1c >= HBA1C_DIABETES_PERCENT)
+    return np.where(diabetes, 2, np.where(prediabetes, 1, 0))
+
+
 def stage(fasting_glucose_mg_dl: float, hba1c_percent: float) -> str:
     """ADA stage from fasting glucose and HbA1c (the worse of the two decides)."""
-    if fasting_glucose_mg_dl >= FASTING_GLUCOSE_DIABETES_MG_DL or hba1c_percent >= HBA1C_DIABETES_PERCENT:
-        return "diabetes"
-    if fasting_glucose_mg_dl >= FASTING_GLUCOSE_PREDIABETES_MG_DL or hba1c_percent >= HBA1C_PREDIABETES_PERCENT:
-        return "prediabetes"
-    return "normal"
+    return STAGES[int(stage_code(fasting_glucose_mg_dl, hba1c_percent))]
 
 
 CROSSINGS = {
@@ -90,6 +96,11 @@ CROSSINGS = {
     "postmeal_2h_200": ("postmeal_2h_glucose_mg_dl", TWO_HOUR_GLUCOSE_DIABETES_MG_DL),
 }
 """Threshold crossings reported in the summary: name -> (daily column, threshold)."""
+STAGE_CROSSINGS = {
+    "prediabetes": ("fasting_glucose_100", "hba1c_5.7"),
+    "diabetes": ("fasting_glucose_126", "hba1c_6.5"),
+}
+"""The crossings that enter each stage in ``stage``: the first of them is the day the stage begins."""
 
 
 def first_crossing_day(values, threshold: float):

@@ -46,9 +46,12 @@ CROSSING_LABEL_STAGGER_PT = 30
 """Each further crossing label of a panel sits this much lower, so labels of close crossings do not overlap."""
 
 PANEL_CROSSINGS = {
-    "fasting": (("fasting_glucose_100", "100"), ("fasting_glucose_126", "126")),
-    "two_hour": (("postmeal_2h_140", "140"), ("postmeal_2h_200", "200")),
-    "hba1c": (("hba1c_5.7", "5.7"), ("hba1c_6.5", "6.5")),
+    panel: tuple((name, f"{markers.CROSSINGS[name][1]:g}") for name in names)
+    for panel, names in {
+        "fasting": ("fasting_glucose_100", "fasting_glucose_126"),
+        "two_hour": ("postmeal_2h_140", "postmeal_2h_200"),
+        "hba1c": ("hba1c_5.7", "hba1c_6.5"),
+    }.items()
 }
 """Which summary crossings each panel marks, with the short threshold label drawn next to the line."""
 
@@ -60,13 +63,7 @@ def _smooth(series):
 def daily_stage(result) -> np.ndarray:
     """ADA stage code per day (0 normal, 1 prediabetes, 2 diabetes) from 7-day fasting glucose and HbA1c."""
     fasting = _smooth(result.daily["fasting_glucose_mg_dl"]).to_numpy()
-    hba1c = result.daily["hba1c_percent"].to_numpy()
-    code = np.zeros(len(fasting), dtype=int)
-    prediabetes = (fasting >= markers.FASTING_GLUCOSE_PREDIABETES_MG_DL) | (hba1c >= markers.HBA1C_PREDIABETES_PERCENT)
-    diabetes = (fasting >= markers.FASTING_GLUCOSE_DIABETES_MG_DL) | (hba1c >= markers.HBA1C_DIABETES_PERCENT)
-    code[prediabetes] = 1
-    code[diabetes] = 2
-    return code
+    return markers.stage_code(fasting, result.daily["hba1c_percent"].to_numpy())
 
 
 def _draw_stage_strip(ax, result) -> None:

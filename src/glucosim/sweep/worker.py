@@ -33,8 +33,8 @@ no outputs. Neither completed nor failed: analyses leave these runs out and coun
 STATUS_ERROR = "error"
 """An unexpected exception (a bug to report); recorded with its traceback so the sweep goes on."""
 
-PREDIABETES_CROSSINGS = ("fasting_glucose_100", "hba1c_5.7")
-DIABETES_CROSSINGS = ("fasting_glucose_126", "hba1c_6.5")
+PREDIABETES_CROSSINGS = markers.STAGE_CROSSINGS["prediabetes"]
+DIABETES_CROSSINGS = markers.STAGE_CROSSINGS["diabetes"]
 TIMING_COLUMNS = ("wall_time_s",)
 """Columns that differ between otherwise identical runs (machine speed)."""
 TEXT_COLUMNS = ("arm", "status", "error")
