@@ -36,10 +36,10 @@ from glucosim.analysis.sweep.dpp import (
     WEIGHT_GOAL_FRACTION,
     WEIGHT_LOSS_SHARES,
     YEAR_ONE_LOSS_FRACTION,
-    closing_visit_day,
+    events_and_person_years,
     load_trial_results,
+    rate_per_100py,
 )
-from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.sweep.store import COMPLETED_STATUSES
 
 ARM = "lifestyle"
@@ -79,12 +79,9 @@ def _read(out_dir: str):
 def bands(results, enrolled_samples) -> None:
     """Incidence of the enrolled by their weight change at week 24 in the lifestyle arm, beside the same
     patients' control arm (the table of docs/sweeps.md)."""
-    closing = closing_visit_day(FOLLOW_UP_YEARS)
 
     def rate(rows) -> float:
-        days = rows["clinic_diagnosis_day"].to_numpy(float)
-        event = np.isfinite(days) & (days <= closing)
-        return 100.0 * event.sum() / (np.where(event, days, closing).sum() / DAYS_PER_YEAR)
+        return rate_per_100py(*events_and_person_years(rows["clinic_diagnosis_day"].to_numpy(float), FOLLOW_UP_YEARS))
 
     arms = {arm: group.set_index("sample") for arm, group in results.groupby("arm")}
     lifestyle = arms[ARM].loc[sorted(enrolled_samples)]

@@ -87,7 +87,11 @@ from pathlib import Path
 
 import numpy as np
 
-from glucosim.analysis.markers import FASTING_GLUCOSE_DIABETES_MG_DL, TWO_HOUR_GLUCOSE_DIABETES_MG_DL
+from glucosim.analysis.markers import (
+    FASTING_GLUCOSE_DIABETES_MG_DL,
+    HBA1C_DIABETES_PERCENT,
+    TWO_HOUR_GLUCOSE_DIABETES_MG_DL,
+)
 from glucosim.analysis.sweep.clinic import (
     FASTING_GLUCOSE_CV,
     HBA1C_CV,
@@ -97,8 +101,11 @@ from glucosim.analysis.sweep.clinic import (
     visit_days,
 )
 from glucosim.analysis.sweep.dpp import (
+    CORE_CURRICULUM_DAY,
+    FOLLOW_UP_YEARS,
     events_and_person_years,
     load_trial_results,
+    rate_per_100py,
     relative_reduction,
     require_finished,
 )
@@ -108,8 +115,6 @@ from glucosim.sweep.screening import ogtt_draws, visit_draws
 from glucosim.sweep.visits import yearly_ogtt_days
 
 SWEEP = Path(__file__).resolve().parents[1] / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
-FOLLOW_UP_YEARS = 3.0
-HBA1C_DIABETES = 6.5
 HAMMAN_HAZARD_RATIO_PER_KG = 0.84
 """Hamman 2006 (Diabetes Care 29:2102, abstract): 16 % lower risk of diabetes per kg lost in the DPP lifestyle arm."""
 
@@ -193,8 +198,8 @@ def dpp_rule(
         high_hba1c = (
             use_hba1c
             and yearly
-            and hba1c[min(day, n - 1)] * (1 + HBA1C_CV * z[k, 2]) >= HBA1C_DIABETES
-            and hba1c[confirm] * (1 + HBA1C_CV * z[k, 3]) >= HBA1C_DIABETES
+            and hba1c[min(day, n - 1)] * (1 + HBA1C_CV * z[k, 2]) >= HBA1C_DIABETES_PERCENT
+            and hba1c[confirm] * (1 + HBA1C_CV * z[k, 3]) >= HBA1C_DIABETES_PERCENT
         )
         high_two_hour = (
             use_ogtt
@@ -242,7 +247,7 @@ def diagnosis_day(sample: int, daily, yearly_two_hour) -> float:
 
 def incidence_row(days: list[float]) -> tuple[int, float, float]:
     events, person_years = events_and_person_years(np.array(days, dtype=float), FOLLOW_UP_YEARS)
-    return events, person_years, 100.0 * events / person_years if person_years else math.nan
+    return events, person_years, rate_per_100py(events, person_years)
 
 
 def protocol(args) -> int:
@@ -345,7 +350,7 @@ def dose(args) -> int:
             result, yearly = simulate_for_clinic(patients.scenario(sample, "lifestyle", adherence=adherence))
             daily = result.daily
             days.append(diagnosis_day(sample, daily, yearly))
-            w24.append(float(daily["weight_change_kg"].iloc[168]))
+            w24.append(float(daily["weight_change_kg"].iloc[CORE_CURRICULUM_DAY]))
             w3.append(float(daily["weight_change_kg"].iloc[-1]))
         e, p, i = incidence_row(days)
         kg = -float(np.mean(w24 + w3))  # the mean of week 24 and year 3 (two lists joined)
@@ -496,7 +501,7 @@ def walk(args) -> int:
             daily = result.daily
             f = daily["fasting_glucose_mg_dl"].to_numpy(float)
             days.append(diagnosis_day(sample, daily, yearly))
-            w24.append(float(daily["weight_change_kg"].iloc[168]))
+            w24.append(float(daily["weight_change_kg"].iloc[CORE_CURRICULUM_DAY]))
             w3.append(float(daily["weight_change_kg"].iloc[-1]))
             f1.append(f[365])
         e, p, i = incidence_row(days)

@@ -16,7 +16,7 @@ import time
 from glucosim.calibration import course
 from glucosim.physiology.units import MG_DL_PER_MMOL_L
 
-WIDE_GRID = {
+KIDNEY_WIDE_GRID = {
     "glucotoxicity_threshold": (126.0, 128.0, 130.0, 132.0, 134.0, 136.0, 138.0),
     "beta_mass_workload_rate": (0.0001, 0.00015, 0.0002, 0.0003),
 }
@@ -45,7 +45,7 @@ def main() -> None:
     targets = course.load_course_targets()
     start = time.process_time()
     if args.grid:
-        grid = WIDE_GRID if args.wide else course.GRID
+        grid = KIDNEY_WIDE_GRID if args.wide else course.GRID
 
         def log(parameters, cost, values):
             scenario_values = next(iter(values.values()))

@@ -52,9 +52,8 @@ GRID = {
 """The grid that chose the shipped values (the other slow parameters held at their table values: Hill 6, function
 rate 0.005/day, mass glucotoxic rate 0.0005/day, function cap sharpness 8: see models/parameters.toml). Centred on
 them since 2026-12-05, when the diet-therapy run began to reach its 6-year reading after a late diagnosis: the
-shipped point is its minimum. A wider grid (thresholds 133, 134, 135, 136, 137, 138 and 140 mg/dl x workload rates
-0.00005, 0.0001, 0.00015 and 0.0002 a day) chose the same, with a second low point at (135, 0.0002): the targets pin
-a ridge along which the two trade off (the parameters' sources)."""
+shipped point is its minimum. The wider grid (``WIDE_GRID``) chose the same, with a second low point at (135, 0.0002):
+the targets pin a ridge along which the two trade off (the parameters' sources)."""
 WIDE_GRID = {
     "glucotoxicity_threshold": (133.0, 134.0, 135.0, 136.0, 137.0, 138.0, 140.0),
     "beta_mass_workload_rate": (0.00005, 0.0001, 0.00015, 0.0002),

@@ -96,6 +96,11 @@ def events_and_person_years(onset_days: np.ndarray, follow_up_years: float) -> t
     return int(event.sum()), float(time.sum())
 
 
+def rate_per_100py(events: int, person_years: float) -> float:
+    """Incidence per 100 person-years; NaN without time at risk."""
+    return 100.0 * events / person_years if person_years > 0 else math.nan
+
+
 def relative_reduction(
     events: int, person_years: float, events_ref: int, person_years_ref: float, confidence: float = CONFIDENCE
 ) -> tuple[float, float, float]:
@@ -146,7 +151,7 @@ def trial_table(results, reference_arm: str | None = None, follow_up_years: floa
             counted = ~np.isnan(days) & (days <= closing_visit_day(follow_up_years))
             tests = ok["clinic_diagnosis_test"].astype(object).to_numpy()[counted]
             by_two_hour = sum("two_hour" in str(test) for test in tests)
-        rate = 100.0 * events / person_years if person_years > 0 else math.nan
+        rate = rate_per_100py(events, person_years)
         low, high = poisson_interval(events, person_years)
         published = PUBLISHED.get(str(arm))
         rows.append(
