@@ -721,7 +721,11 @@ def check_dir(problem: PopulationProblem, cache_dir: Path | str | None = None) -
 
 # ---------------------------------------------------------------------------------------------- statistics
 def _stage_columns(results, n_years: int) -> np.ndarray:
-    return np.column_stack([results[f"y{year}_stage"].astype(object).to_numpy() for year in range(n_years + 1)])
+    from glucosim.sweep.worker import yearly_column
+
+    return np.column_stack(
+        [results[yearly_column(year, "stage")].astype(object).to_numpy() for year in range(n_years + 1)]
+    )
 
 
 @dataclass
@@ -750,6 +754,7 @@ class Library:
     @classmethod
     def from_results(cls, results, variable_names: list[str], follow_up_years: int, log_proposal=None):
         from glucosim.sweep.store import COMPLETED_STATUSES
+        from glucosim.sweep.worker import yearly_column
 
         ok = results["status"].isin(COMPLETED_STATUSES).to_numpy()
         if "clinic_enrolled" in results.columns:
@@ -771,10 +776,10 @@ class Library:
             for year in range(follow_up_years, 0, -1):
                 normal = (stages[:, year] == NORMAL_STAGE) & ~(diabetes_years <= year)
                 regression[normal] = year
-            fasting_0 = results["y0_fasting_glucose_mg_dl"].to_numpy(float)
-            hba1c_0 = results["y0_hba1c_percent"].to_numpy(float)
+            fasting_0 = results[yearly_column(0, "fasting_glucose_mg_dl")].to_numpy(float)
+            hba1c_0 = results[yearly_column(0, "hba1c_percent")].to_numpy(float)
             two_hour_0 = None  # the true course runs no OGTT
-        insulin_column = "y0_fasting_insulin_uU_ml"
+        insulin_column = yearly_column(0, "fasting_insulin_uU_ml")
         insulin_0 = (
             results[insulin_column].to_numpy(float) * PMOL_L_PER_UU_ML if insulin_column in results.columns else None
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from glucosim._toml import load_toml
+from glucosim.analysis.markers import FASTING_GLUCOSE_DIABETES_MG_DL
 from glucosim.calibration.course import STAGE_TWO_RESERVE, STAGE_TWO_WEIGHT_KG
 from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY, PMOL_L_PER_UU_ML
 
@@ -305,7 +306,9 @@ def ha_sherman_reproduction() -> dict:
     early = ha_sherman.simulate(1800.0, intervention_day=1100.0, si_after=0.468)
     late = ha_sherman.simulate(1800.0, intervention_day=1400.0, si_after=0.468)
     return {
-        "day_glucose_crosses_126": float(np.argmax(untreated["glucose_mg_dl"].to_numpy() >= 126.0)),
+        "day_glucose_crosses_126": float(
+            np.argmax(untreated["glucose_mg_dl"].to_numpy() >= FASTING_GLUCOSE_DIABETES_MG_DL)
+        ),
         "peak_insulin_uU_ml": untreated["insulin_uU_ml"].max(),
         "glucose_day1800_early_mg_dl": early["glucose_mg_dl"].iloc[-1],
         "glucose_day1800_late_mg_dl": late["glucose_mg_dl"].iloc[-1],

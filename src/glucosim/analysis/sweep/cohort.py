@@ -22,7 +22,7 @@ import numpy as np
 
 from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.sweep.store import COMPLETED_STATUSES, STATUS_OK
-from glucosim.sweep.worker import STATUS_SCREENED_OUT
+from glucosim.sweep.worker import STATUS_SCREENED_OUT, yearly_column
 
 
 def cumulative_incidence(results, n_years: int, reference_arm: str | None = None):
@@ -45,7 +45,7 @@ def cumulative_incidence(results, n_years: int, reference_arm: str | None = None
     # a screened sweep's screened-out rows are no runs: neither counted nor failed (the arms are its enrolled)
     results = results[results["status"] != STATUS_SCREENED_OUT]
     reference_arm = reference_arm or str(results["arm"].iloc[0])
-    reference = results[results["arm"] == reference_arm].set_index("sample")["y0_stage"]
+    reference = results[results["arm"] == reference_arm].set_index("sample")[yearly_column(0, "stage")]
     prediabetic_samples = set(reference.index[reference == "prediabetes"])
     rows = []
     for arm, group in results.groupby("arm", sort=False):

@@ -29,6 +29,7 @@ from glucosim.analysis.sweep.clinic import follow_up_text, has_yearly_ogtt
 from glucosim.physiology.units import DAYS_PER_YEAR, PMOL_L_PER_UU_ML
 from glucosim.sweep.store import COMPLETED_STATUSES
 from glucosim.sweep.visits import YEARLY_EVERY_VISITS, visit_day, visit_days
+from glucosim.sweep.worker import yearly_column
 
 FOLLOW_UP_YEARS = 3.0
 """Follow-up of the table: the DPP's ran 1.8-4.6 years (mean 2.8); its 58 % is "over ~3 years"."""
@@ -136,7 +137,7 @@ def trial_table(results, reference_arm: str | None = None, follow_up_years: floa
         enrolled = set(reference.index[reference["clinic_enrolled"].astype(bool)])
         onset_column = "clinic_diagnosis_day"
     else:  # the true course: prediabetic at year 0, first day past a diabetes threshold
-        enrolled = set(reference.index[reference["y0_stage"] == ENROLLED_STAGE])
+        enrolled = set(reference.index[reference[yearly_column(0, "stage")] == ENROLLED_STAGE])
         onset_column = "diabetes_onset_day"
     yearly_ogtt = clinic and has_yearly_ogtt(results)
     rows = []
@@ -217,7 +218,7 @@ BASELINE_COLUMNS = {
     "fasting glucose": ("clinic_screen_fasting_glucose_mg_dl", "mg/dl", 1, 1.0),
     "HbA1c": ("clinic_screen_hba1c_percent", "%", 2, 1.0),
     "2-h glucose": ("clinic_screen_two_hour_glucose_mg_dl", "mg/dl", 1, 1.0),
-    "fasting insulin": ("y0_fasting_insulin_uU_ml", "pmol/l", 0, PMOL_L_PER_UU_ML),
+    "fasting insulin": (yearly_column(0, "fasting_insulin_uU_ml"), "pmol/l", 0, PMOL_L_PER_UU_ML),
 }
 """The enrolled's baseline the table reports, label -> (column, unit, digits, factor from the column's unit): the
 screening tests, and the fasting insulin of the first week (the sweep's year-0 marker, without a test's
