@@ -168,3 +168,13 @@ def test_stage_code_is_the_stage_rule_element_wise():
     codes = markers.stage_code(fasting, hba1c)
     assert codes.tolist() == [0, 1, 1, 2, 2, 0]
     assert [markers.stage(f, h) for f, h in zip(fasting, hba1c, strict=True)] == [markers.STAGES[c] for c in codes]
+
+
+def test_a_year_starts_on_its_rounded_day_and_a_run_holds_the_years_before_its_end():
+    from glucosim.physiology.units import latest_year_in_run, year_start_day
+
+    assert [year_start_day(y) for y in (0, 0.5, 1, 2, 3, 20)] == [0, 183, 365, 730, 1096, 7305]
+    assert latest_year_in_run(7305) == 19.998  # year 20 is day 7305, one past a 20-year run's last day
+    for n_days in (1, 365, 366, 1096, 7305):
+        latest = latest_year_in_run(n_days)
+        assert year_start_day(latest) <= n_days - 1 < year_start_day(latest + 0.001)

@@ -439,15 +439,13 @@ def trace_state_days(n_days: int, resolution: str | None) -> tuple[int, ...]:
     keeps only the first midnight of each year: a trace then integrates from there (at most a year of work),
     in full resolution.
     """
-    from glucosim.physiology.units import DAYS_PER_YEAR
+    from glucosim.physiology.units import DAYS_PER_YEAR, year_start_day
     from glucosim.simulation.run import ENVELOPE_MIN_DAYS
 
     full = resolution == "full" or (resolution in (None, "auto") and n_days < ENVELOPE_MIN_DAYS)
     if full:
         return tuple(range(n_days + 1))
-    return tuple(
-        sorted({min(int(round(year * DAYS_PER_YEAR)), n_days) for year in range(int(n_days / DAYS_PER_YEAR) + 2)})
-    )
+    return tuple(sorted({min(year_start_day(year), n_days) for year in range(int(n_days / DAYS_PER_YEAR) + 2)}))
 
 
 def available_scenarios() -> list[str]:

@@ -352,10 +352,10 @@ def clinic(protocol, subject: str, at_year: float, out_dir, list_names: bool, st
     if protocol is None:
         _fail(f"give a PROTOCOL file or shipped name; shipped: {', '.join(available_protocols())}")
     from glucosim.clinic.runner import run_protocol
-    from glucosim.physiology.units import DAYS_PER_YEAR
+    from glucosim.physiology.units import DAYS_PER_YEAR, year_start_day
 
     try:
-        result = run_protocol(protocol, _subject(subject), day=int(round(at_year * DAYS_PER_YEAR)))
+        result = run_protocol(protocol, _subject(subject), day=year_start_day(at_year))
     except GlucosimError as error:
         _fail(error)
     click.echo(
@@ -445,13 +445,13 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
     from glucosim.clinic.runner import morning_test_state, subject_scenario
     from glucosim.physiology.gut import add_meal
     from glucosim.physiology.indices import Par
-    from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G
+    from glucosim.physiology.units import MG_PER_G, year_start_day
 
     if not out_file.parent.is_dir():
         _fail(f"{out_file}: no folder {out_file.parent} to write into")
     try:
         loaded = subject_scenario(_subject(subject))
-        state, drivers, _ = morning_test_state(loaded, int(round(at_year * DAYS_PER_YEAR)))
+        state, drivers, _ = morning_test_state(loaded, year_start_day(at_year))
     except GlucosimError as error:
         _fail(error)
     p = loaded.parameters

@@ -10,7 +10,6 @@ interval from the glucose at that moment.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from glucosim.physiology.indices import (
     Par,
     St,
 )
-from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, PMOL_L_PER_UU_ML
+from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, PMOL_L_PER_UU_ML, latest_year_in_run
 from glucosim.scenario.compile import ScenarioProgram, absorption_speed
 from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
 from glucosim.scenario.protocol import LoadedProtocol, load_protocol
@@ -150,9 +149,7 @@ def subject_state(loaded: LoadedScenario, day: int = 0) -> np.ndarray:
 
     program = ScenarioProgram(loaded)
     if not 0 <= day < program.n_days:
-        # the latest year whose day, round(year x 365.25), is in the run (the last day / 365.25 printed as "20.00"
-        # for a 20-year run, whose year 20 is day 7305, one past its end)
-        latest_year = math.floor((program.n_days - 0.5) / DAYS_PER_YEAR * 1000.0 - 1e-6) / 1000.0
+        latest_year = latest_year_in_run(program.n_days)
         hint = ""
         if loaded.source.startswith("preset "):
             hint = (

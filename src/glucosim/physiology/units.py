@@ -1,5 +1,7 @@
 """Unit conversions used by the kernels and the analysis (named, never inline)."""
 
+import math
+
 MINUTES_PER_HOUR = 60.0
 MINUTES_PER_DAY = 1440.0
 DAYS_PER_YEAR = 365.25
@@ -11,6 +13,19 @@ PMOL_L_PER_UU_ML = 6.0
 """Insulin: 1 uU/ml = 6.0 pmol/l (Heinemann 2010 J Diabetes Sci Technol 4:1523)."""
 MG_PER_G = 1000.0
 PERCENT = 100.0
+
+
+def year_start_day(year: float) -> int:
+    """The day (counted from 0) on which year ``year`` of a run begins: years of 365.25 days, rounded to whole days
+    (year 1 is day 365, year 2 day 730, year 20 day 7305)."""
+    return int(round(year * DAYS_PER_YEAR))
+
+
+def latest_year_in_run(n_days: int) -> float:
+    """The latest year, to 1e-3, whose ``year_start_day`` is still a day of a run of ``n_days`` days (a 20-year run
+    of 7305 days ends on day 7304, so its latest year is 19.998, not 20: year 20 is day 7305, one past its end)."""
+    return math.floor((n_days - 0.5) / DAYS_PER_YEAR * 1000.0 - 1e-6) / 1000.0
+
 
 # A meal's absorption speed (physiology/gut.py), here so the scenario schema can bound it without importing numba.
 MIN_ABSORPTION_MULTIPLIER = 0.1

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from glucosim.physiology.units import DAYS_PER_YEAR
+from glucosim.physiology.units import year_start_day
 from glucosim.plotting.style import OKABE_ITO, RC, STAGE_COLOURS, finish, series_style
 
 DISPOSITION_SIZE_IN = (13.0, 7.0)
@@ -44,7 +44,7 @@ def disposition_path(result, years: Sequence[float]):
 
     rows = []
     for year in years:
-        day = min(int(round(year * DAYS_PER_YEAR)), len(result.daily) - 1)
+        day = min(year_start_day(year), len(result.daily) - 1)
         state = result.midnight_states.get(day)
         if state is None:
             raise KeyError(

@@ -16,6 +16,8 @@ from glucosim.physiology.units import (
     HOURS_PER_DAY,
     MAX_ABSORPTION_MULTIPLIER,
     MIN_ABSORPTION_MULTIPLIER,
+    latest_year_in_run,
+    year_start_day,
 )
 
 AbsorptionName = Literal["slow", "medium", "fast"]
@@ -354,12 +356,11 @@ class Change(_Strict):
     @property
     def start_day(self) -> int:
         """First day (0-based) on which the change applies."""
-        from glucosim.physiology.units import DAYS_PER_YEAR
 
         if self.from_day is not None:
             return self.from_day
         assert self.from_year is not None  # the validator requires from_day or from_year
-        return int(round(self.from_year * DAYS_PER_YEAR))
+        return year_start_day(self.from_year)
 
 
 SHORTHAND_PARAMETERS = {
@@ -493,11 +494,8 @@ class Scenario(_Strict):
         for index, visit in enumerate(self.clinic):
             late = [year for year in visit.at_years if self.visit_day(year) >= self.n_days]
             if late:
-                from glucosim.physiology.units import DAYS_PER_YEAR
-
                 last_day = self.n_days - 1
-                # the latest year (to 1e-3) whose day, round(year x 365.25), is still a day of the run
-                latest = math.floor((last_day + 0.5) / DAYS_PER_YEAR * 1000.0 - 1e-6) / 1000.0
+                latest = latest_year_in_run(self.n_days)
                 raise ValueError(
                     f"clinic[{index}].at_years: year {late[0]:g} is day {self.visit_day(late[0])}, after the end of "
                     f"the run (last day {last_day}); allowed: years 0 to {latest:g} (a visit is a morning of the run: "
@@ -568,21 +566,20 @@ class Scenario(_Strict):
     @property
     def duration_min(self) -> float:
         """Length of the run, minutes (years are rounded to whole days)."""
-        from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY, MINUTES_PER_HOUR
+        from glucosim.physiology.units import MINUTES_PER_DAY, MINUTES_PER_HOUR
 
         if self.duration_hours is not None:
             return self.duration_hours * MINUTES_PER_HOUR
         if self.duration_days is not None:
             return self.duration_days * MINUTES_PER_DAY
         assert self.duration_years is not None  # the validator requires exactly one duration
-        return max(1, int(round(self.duration_years * DAYS_PER_YEAR))) * MINUTES_PER_DAY
+        return max(1, year_start_day(self.duration_years)) * MINUTES_PER_DAY
 
     @staticmethod
     def visit_day(year: float) -> int:
         """The day (0-based) of a clinic visit at ``year``."""
-        from glucosim.physiology.units import DAYS_PER_YEAR
 
-        return int(round(year * DAYS_PER_YEAR))
+        return year_start_day(year)
 
     @property
     def n_days(self) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 from glucosim.analysis import markers
 from glucosim.errors import ResultError
 from glucosim.physiology.indices import STATE_NAMES
-from glucosim.physiology.units import DAYS_PER_YEAR
+from glucosim.physiology.units import DAYS_PER_YEAR, year_start_day
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.scenario.load import LoadedScenario
 from glucosim.simulation.plausibility import check_run, starting_body
@@ -375,7 +375,7 @@ def year_start_days(n_days: int) -> list[int]:
     The last year's day is the run's last day when the run ends on it (a 365-day run's year 1 is day 364): its
     midnight state is the last one a run keeps.
     """
-    return sorted({min(int(round(year * DAYS_PER_YEAR)), n_days - 1) for year in range(whole_years(n_days) + 1)})
+    return sorted({min(year_start_day(year), n_days - 1) for year in range(whole_years(n_days) + 1)})
 
 
 def _yearly(daily):
@@ -387,7 +387,7 @@ def _yearly(daily):
     days = daily["day"].to_numpy()
     rows = []
     for year in range(n_years + 1):
-        end = n_days if year == n_years and year > 0 else int(round(year * DAYS_PER_YEAR))
+        end = n_days if year == n_years and year > 0 else year_start_day(year)
         if year == 0:
             start, stop = 0, min(YEARLY_WINDOW_DAYS, n_days)
         else:

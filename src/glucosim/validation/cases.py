@@ -13,7 +13,7 @@ import numpy as np
 from glucosim._toml import load_toml
 from glucosim.analysis.markers import FASTING_GLUCOSE_DIABETES_MG_DL
 from glucosim.calibration.course import STAGE_TWO_RESERVE, STAGE_TWO_WEIGHT_KG
-from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY, PMOL_L_PER_UU_ML
+from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY, PMOL_L_PER_UU_ML, year_start_day
 
 CASE_DIR = Path(__file__).resolve().parent / "data" / "cases"
 SCENARIO_DIR = Path(str(files("glucosim") / "scenarios"))
@@ -98,7 +98,7 @@ def _scenario_run(name: str):
 
     path = SCENARIO_DIR / f"{name}.toml"
     last_day = glucosim.load_scenario(path).scenario.n_days - 1
-    days = {year: min(int(round(year * DAYS_PER_YEAR)), last_day) for year in STATE_YEARS}
+    days = {year: min(year_start_day(year), last_day) for year in STATE_YEARS}
     result = glucosim.simulate(path, progress=False, state_days=tuple(days.values()))
     return result, days
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from glucosim.analysis.sweep.clinic import follow_up_text, has_yearly_ogtt
-from glucosim.physiology.units import DAYS_PER_YEAR, PMOL_L_PER_UU_ML
+from glucosim.physiology.units import DAYS_PER_YEAR, PMOL_L_PER_UU_ML, year_start_day
 from glucosim.sweep.store import COMPLETED_STATUSES
 from glucosim.sweep.visits import YEARLY_EVERY_VISITS, visit_day, visit_days
 from glucosim.sweep.worker import yearly_column
@@ -85,7 +85,7 @@ def poisson_interval(events: int, person_years: float, confidence: float = CONFI
 def closing_visit_day(follow_up_years: float) -> int:
     """The day of the follow-up's closing visit: the clinic's visit days are whole days (``clinic.visit_days``),
     so year 3 is day 1096, 0.0007 years past 3.0; comparing in days keeps an onset seen there."""
-    return int(round(follow_up_years * DAYS_PER_YEAR))
+    return year_start_day(follow_up_years)
 
 
 def events_and_person_years(onset_days: np.ndarray, follow_up_years: float) -> tuple[int, float]:
@@ -340,7 +340,7 @@ def weight_columns(results, daily, follow_up_years: float = FOLLOW_UP_YEARS):
     every clinic visit (``VISIT_WEIGHT_PREFIX``), when the sweep kept the daily ``weight_change_kg``."""
     if daily is None or "weight_change_kg" not in daily.columns:
         return results
-    end_day = int(round(follow_up_years * DAYS_PER_YEAR)) - 1
+    end_day = year_start_day(follow_up_years) - 1
     by_day = daily.set_index(["run_id", "day"])["weight_change_kg"]
     days_kept = set(by_day.index.get_level_values("day"))
     out = results.copy()
