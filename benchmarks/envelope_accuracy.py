@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from glucosim.analysis import markers
+from glucosim.simulation import markers
 from glucosim.simulation.result import YEARLY_COLUMNS
 from glucosim.simulation.run import simulate
 

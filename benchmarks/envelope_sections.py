@@ -38,8 +38,8 @@ def measure_sections(scenario: str = "03_insulin_resistance_low_reserve", repeat
     """(total CPU s, {section key: CPU s}, the run's solver provenance) of the best of ``repeats`` envelope runs of
     ``scenario`` (after one that loads the compiled core); the functions timed are wrapped only meanwhile."""
     import glucosim
-    import glucosim.analysis.daily as daily
     import glucosim.clinic.visits as visits
+    import glucosim.simulation.daily as daily
     import glucosim.simulation.initial_state as initial
     import glucosim.simulation.run as run
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 import glucosim
-from glucosim.analysis import markers
+from glucosim.simulation import markers
 from glucosim.simulation.organ import DEFAULT_METHOD, DEFAULT_RTOL
 from glucosim.simulation.result import YEARLY_COLUMNS
 from glucosim.solver import method_names

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from glucosim.analysis import markers
 from glucosim.clinic import analysis
+from glucosim.simulation import markers
 
 
 def _samples(times, glucose, insulin, **columns):
@@ -161,7 +161,7 @@ def test_stage_code_is_the_stage_rule_element_wise():
     """The progression dashboard's strip (``stage_code``) and every stage label (``stage``) follow one rule."""
     import numpy as np
 
-    from glucosim.analysis import markers
+    from glucosim.simulation import markers
 
     fasting = np.array([90.0, 105.0, 95.0, 130.0, 95.0, np.nan])
     hba1c = np.array([5.0, 5.0, 5.8, 5.0, 6.6, 5.0])

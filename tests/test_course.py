@@ -58,7 +58,7 @@ def test_prediabetes_without_drift_stays_prediabetic_for_years():
     import tomllib
 
     import glucosim
-    from glucosim.analysis.markers import FASTING_GLUCOSE_DIABETES_MG_DL, FASTING_GLUCOSE_PREDIABETES_MG_DL
+    from glucosim.simulation.markers import FASTING_GLUCOSE_DIABETES_MG_DL, FASTING_GLUCOSE_PREDIABETES_MG_DL
 
     scenario = tomllib.loads(
         (Path(__file__).resolve().parents[1] / "scenarios" / "03_insulin_resistance_low_reserve.toml").read_text()

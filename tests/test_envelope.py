@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glucosim.analysis import markers
 from glucosim.physiology.indices import N_DRIVERS, SLOW_STATES, STATE_NAMES, St
 from glucosim.scenario.compile import ScenarioProgram
+from glucosim.simulation import markers
 from glucosim.simulation.envelope import (
     EnvelopeSettings,
     _choose_step,

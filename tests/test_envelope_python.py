@@ -1,7 +1,7 @@
 """The Python around envelope following's integration computes what it did before, in fewer numpy calls.
 
 Envelope following simulates one day at a time; its daily rows are gathered per simulated period
-(``analysis.daily.DailySamples``) and computed once at the end, its table writes them in one pass, and clinic
+(``simulation.daily.DailySamples``) and computed once at the end, its table writes them in one pass, and clinic
 visits read their samples from numpy. Each test compares the batched path with the one-at-a-time path it replaced,
 exactly (the same floating-point operations on the same values).
 """
@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from glucosim.analysis.daily import DailySamples, daily_rows, daily_samples
 from glucosim.clinic import analysis
 from glucosim.clinic.runner import run_protocol
 from glucosim.clinic.visits import run_scheduled_visits, scheduled_visits, simulate_with_visits
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.scenario.load import load_scenario
+from glucosim.simulation.daily import DailySamples, daily_rows, daily_samples
 from glucosim.simulation.envelope import _last_of_each, _Table
 from glucosim.simulation.initial_state import initial_state
 from glucosim.simulation.organ import default_tolerances, organ_integrator

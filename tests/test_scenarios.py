@@ -6,9 +6,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from glucosim.analysis.markers import FASTING_GLUCOSE_DIABETES_MG_DL, FASTING_GLUCOSE_PREDIABETES_MG_DL
 from glucosim.calibration.course import load_course_targets
 from glucosim.cli import main
+from glucosim.simulation.markers import FASTING_GLUCOSE_DIABETES_MG_DL, FASTING_GLUCOSE_PREDIABETES_MG_DL
 from tests.conftest import SCENARIO_DIR
 
 pytestmark = pytest.mark.slow

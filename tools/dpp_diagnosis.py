@@ -87,11 +87,6 @@ from pathlib import Path
 
 import numpy as np
 
-from glucosim.analysis.markers import (
-    FASTING_GLUCOSE_DIABETES_MG_DL,
-    HBA1C_DIABETES_PERCENT,
-    TWO_HOUR_GLUCOSE_DIABETES_MG_DL,
-)
 from glucosim.analysis.sweep.clinic import (
     FASTING_GLUCOSE_CV,
     HBA1C_CV,
@@ -110,6 +105,11 @@ from glucosim.analysis.sweep.dpp import (
     require_finished,
 )
 from glucosim.physiology.units import DAYS_PER_YEAR
+from glucosim.simulation.markers import (
+    FASTING_GLUCOSE_DIABETES_MG_DL,
+    HBA1C_DIABETES_PERCENT,
+    TWO_HOUR_GLUCOSE_DIABETES_MG_DL,
+)
 from glucosim.sweep import visits
 from glucosim.sweep.screening import ogtt_draws, visit_draws
 from glucosim.sweep.visits import yearly_ogtt_days

@@ -29,9 +29,9 @@ STEP_MIN = 5.0
 
 def clamp_gir(loaded, state, day):
     """(clock hour, GIR mg/kg/min, liver output mg/kg/min, insulin uU/ml) every STEP_MIN over HOURS."""
-    from glucosim.analysis import markers
     from glucosim.clinic.runner import morning_test_state
     from glucosim.physiology.indices import STATE_NAMES, Drv, Flux, Par, St
+    from glucosim.simulation import markers
     from glucosim.simulation.organ import default_tolerances, organ_fluxes, organ_integrator
     from glucosim.solver.segments import Schedule, integrate_schedule
 

@@ -89,7 +89,7 @@ _LAZY = {
     "hazard_ratios": "glucosim.analysis.sweep.cohort:hazard_ratios",
     "plot_cumulative_incidence": "glucosim.analysis.sweep.figures:plot_cumulative_incidence",
     "plot_sensitivity": "glucosim.analysis.sweep.figures:plot_sensitivity",
-    "insulin_uU_ml": "glucosim.analysis.markers:insulin_uU_ml",
+    "insulin_uU_ml": "glucosim.simulation.markers:insulin_uU_ml",
 }
 
 __all__ = [

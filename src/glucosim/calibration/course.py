@@ -94,7 +94,7 @@ def load_course_targets(directory: Path = COURSE_DIR) -> list[CourseTarget]:
 def diagnosis_day(daily) -> int | None:
     """The first day of ``daily`` (a run's daily table) whose fasting glucose (daily, not smoothed) reaches the ADA's
     126 mg/dl, as in the cohorts; None if none does."""
-    from glucosim.analysis.markers import FASTING_GLUCOSE_DIABETES_MG_DL, first_crossing_day
+    from glucosim.simulation.markers import FASTING_GLUCOSE_DIABETES_MG_DL, first_crossing_day
 
     return first_crossing_day(daily["fasting_glucose_mg_dl"].to_numpy(), FASTING_GLUCOSE_DIABETES_MG_DL)
 
@@ -225,7 +225,7 @@ def course_measures(daily, body_weight_kg: float = float("nan"), after_diagnosis
     """
     import numpy as np
 
-    from glucosim.analysis.markers import FASTING_GLUCOSE_PREDIABETES_MG_DL, first_crossing_day
+    from glucosim.simulation.markers import FASTING_GLUCOSE_PREDIABETES_MG_DL, first_crossing_day
 
     fasting = daily["fasting_glucose_mg_dl"].rolling(SMOOTH_DAYS, min_periods=1).mean().to_numpy()
     raw = daily["fasting_glucose_mg_dl"].to_numpy()

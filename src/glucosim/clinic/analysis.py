@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from glucosim.analysis import markers
 from glucosim.clinic.minimal_model import fit_minimal_model
+from glucosim.simulation import markers
 
 MATSUDA_SCALE = 10_000.0
 """Matsuda & DeFronzo 1999 Diabetes Care 22:1462: ISI = 10000 / sqrt(G0 I0 Gmean Imean), mg/dl and uU/ml."""

@@ -17,7 +17,6 @@ import numpy as np
 
 from glucosim._files import write_whole
 from glucosim._toml import load_toml
-from glucosim.analysis import markers
 from glucosim.clinic import analysis
 from glucosim.errors import ClinicError
 from glucosim.physiology.gut import meal_event
@@ -35,6 +34,7 @@ from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, PMOL_L_PER_UU_ML,
 from glucosim.scenario.compile import ScenarioProgram, absorption_speed
 from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
 from glucosim.scenario.protocol import LoadedProtocol, load_protocol
+from glucosim.simulation import markers
 from glucosim.simulation.initial_state import initial_state
 from glucosim.simulation.organ import default_tolerances, organ_fluxes, organ_integrator
 from glucosim.solver import Schedule, integrate_schedule

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 
-from glucosim.analysis import markers
 from glucosim.errors import FigureError
 from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.plotting.style import (
@@ -19,6 +18,7 @@ from glucosim.plotting.style import (
     series_style,
     stage_bands,
 )
+from glucosim.simulation import markers
 
 OGTT_HEIGHT_IN = 6.0
 TWO_HOUR_MIN = 120.0

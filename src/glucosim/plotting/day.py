@@ -8,10 +8,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
-from glucosim.analysis.markers import RANGE_HIGH_MG_DL, RANGE_LOW_MG_DL
 from glucosim.physiology.indices import Par
 from glucosim.physiology.units import DAYS_PER_YEAR, HOURS_PER_DAY, MG_PER_G
 from glucosim.plotting.style import EXERCISE_COLOUR, OKABE_ITO, RC, SHADE_ALPHA, SLEEP_COLOUR, SLIDE_WIDTH_IN, finish
+from glucosim.simulation.markers import RANGE_HIGH_MG_DL, RANGE_LOW_MG_DL
 
 WAKE_BEFORE_FIRST_MEAL_H = 0.5
 """Sleep is drawn ending half an hour before the first meal, for the routine's hours. The model has no clock

@@ -39,8 +39,8 @@ def disposition_path(result, years: Sequence[float]):
     """
     import pandas as pd
 
-    from glucosim.analysis import markers
     from glucosim.clinic.runner import run_protocol
+    from glucosim.simulation import markers
 
     rows = []
     for year in years:

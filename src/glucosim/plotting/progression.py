@@ -11,7 +11,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from glucosim.analysis import markers
 from glucosim.physiology.units import DAYS_PER_YEAR
 from glucosim.plotting.style import (
     GLUCOSE_BANDS,
@@ -26,6 +25,7 @@ from glucosim.plotting.style import (
     panel_letter,
     stage_bands,
 )
+from glucosim.simulation import markers
 
 SMOOTHING_DAYS = 7
 """Daily markers are shown as 7-day means so weekly routines (exercise days) do not make the lines ragged."""

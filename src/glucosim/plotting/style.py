@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from glucosim.analysis import markers
+from glucosim.simulation import markers
 
 OKABE_ITO = {
     "black": "#000000",

@@ -67,10 +67,10 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from glucosim.analysis import markers
 from glucosim.errors import GlucosimError
 from glucosim.physiology.indices import FIRST_QUADRATURE, STATE_TABLE, Drv, St
 from glucosim.physiology.units import DAYS_PER_YEAR
+from glucosim.simulation import markers
 
 WEEK_DAYS = 7
 SETTLE_MODES = ("correct", "simulate", "none")
@@ -314,7 +314,7 @@ class _Table:
 
     def _write(self, puts) -> None:
         """Write ``puts`` ((first day, rows) in the order they were put: a later put of a day wins). Rows are a dict
-        of columns or what they are computed from (``analysis.daily.DailySamples``), computed here in one pass."""
+        of columns or what they are computed from (``simulation.daily.DailySamples``), computed here in one pass."""
         samples = [(first, rows) for first, rows in puts if not isinstance(rows, dict)]
         puts = [(first, rows) for first, rows in puts if isinstance(rows, dict)]
         if samples:
@@ -338,7 +338,7 @@ class _Table:
 
     def put(self, first_day: int, rows) -> None:
         """Put the simulated rows of the days from ``first_day``: a dict of columns, or what they are computed from
-        (``analysis.daily.DailySamples``, computed when ``columns`` is read)."""
+        (``simulation.daily.DailySamples``, computed when ``columns`` is read)."""
         if isinstance(rows, dict):
             n = len(next(iter(rows.values())))
             self._order.update(dict.fromkeys(rows))

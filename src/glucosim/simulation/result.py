@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from glucosim.analysis import markers
 from glucosim.errors import ResultError
 from glucosim.physiology.indices import STATE_NAMES
 from glucosim.physiology.units import DAYS_PER_YEAR, year_start_day
 from glucosim.scenario.compile import ScenarioProgram
 from glucosim.scenario.load import LoadedScenario
+from glucosim.simulation import markers
 from glucosim.simulation.plausibility import check_run, starting_body
 from glucosim.solver import SolverStats
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from glucosim.analysis.daily import DailySamples, daily_samples
 from glucosim.errors import GlucosimError
 from glucosim.physiology.indices import FIRST_QUADRATURE, QUADRATURES, STATE_NAMES, Drv
 from glucosim.physiology.model import FLUX_NAMES
 from glucosim.physiology.units import MINUTES_PER_DAY
 from glucosim.scenario.compile import OUTPUT_STEP_MIN, ScenarioProgram
 from glucosim.scenario.load import LoadedScenario, load_scenario
+from glucosim.simulation.daily import DailySamples, daily_samples
 from glucosim.simulation.envelope import EnvelopeSettings, follow_envelope, glucose_loop_states, relaxation_rates
 from glucosim.simulation.initial_state import initial_state
 from glucosim.simulation.organ import (

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from glucosim.analysis import markers
 from glucosim.physiology.indices import FIRST_QUADRATURE, QUADRATURES, STATE_NAMES, Drv
 from glucosim.physiology.model import FLUX_NAMES
 from glucosim.physiology.units import MINUTES_PER_DAY
+from glucosim.simulation import markers
 from glucosim.solver.segments import Schedule
 
 TRACE_STEP_MIN = 5.0

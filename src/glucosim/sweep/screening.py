@@ -41,14 +41,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glucosim.analysis.markers import (  # the ADA thresholds' one definition (simulation and the worker use it too)
+from glucosim.errors import raise_if_interrupted
+from glucosim.simulation.markers import (  # the ADA thresholds' one definition (simulation and the worker use it too)
     FASTING_GLUCOSE_PREDIABETES_MG_DL,
     HBA1C_DIABETES_PERCENT,
     HBA1C_PREDIABETES_PERCENT,
     TWO_HOUR_GLUCOSE_DIABETES_MG_DL,
     TWO_HOUR_GLUCOSE_PREDIABETES_MG_DL,
 )
-from glucosim.errors import raise_if_interrupted
 from glucosim.sweep.schema import ScreeningRule
 from glucosim.sweep.visits import OGTT_PROTOCOL
 from glucosim.sweep.worker import STATUS_SCREENED_OUT as STATUS_SCREENED_OUT  # re-exported: a run not simulated

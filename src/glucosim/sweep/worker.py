@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glucosim.analysis import markers
 from glucosim.errors import GlucosimError, raise_if_interrupted
 from glucosim.physiology.units import DAYS_PER_YEAR
+from glucosim.simulation import markers
 from glucosim.sweep import visits
 
 STATUS_OK = "ok"
@@ -125,7 +125,7 @@ def _yearly_ogtts(scenario, result, n_days: int) -> dict:
 
 def result_columns(loaded, n_years: int) -> list[str]:
     """Every column of a chunk, in order, so chunks with only failed runs have the same schema."""
-    from glucosim.analysis.markers import CROSSINGS
+    from glucosim.simulation.markers import CROSSINGS
 
     columns = [
         "run_id",

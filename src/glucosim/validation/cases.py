@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from glucosim._toml import load_toml
-from glucosim.analysis.markers import FASTING_GLUCOSE_DIABETES_MG_DL
 from glucosim.calibration.course import STAGE_TWO_RESERVE, STAGE_TWO_WEIGHT_KG
 from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY, PMOL_L_PER_UU_ML, year_start_day
+from glucosim.simulation.markers import FASTING_GLUCOSE_DIABETES_MG_DL
 
 CASE_DIR = Path(__file__).resolve().parent / "data" / "cases"
 SCENARIO_DIR = Path(str(files("glucosim") / "scenarios"))

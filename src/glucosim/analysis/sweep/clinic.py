@@ -65,7 +65,7 @@ import math
 
 import numpy as np
 
-from glucosim.analysis.markers import (
+from glucosim.simulation.markers import (
     FASTING_GLUCOSE_DIABETES_MG_DL,
     FASTING_GLUCOSE_PREDIABETES_MG_DL,
     HBA1C_DIABETES_PERCENT,

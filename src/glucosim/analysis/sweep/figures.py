@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from glucosim.analysis import markers
 from glucosim.parameters import DIMENSIONLESS
 from glucosim.physiology.units import PERCENT
 from glucosim.plotting.style import OKABE_ITO, RC, SERIES_COLOURS, STAGE_COLOURS
+from glucosim.simulation import markers
 from glucosim.sweep.store import COMPLETED_STATUSES
 
 STAGE_ORDER = markers.STAGES

@@ -9,9 +9,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from glucosim.analysis import markers
 from glucosim.physiology.indices import Flux, Par, St
 from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY
+from glucosim.simulation import markers
 from glucosim.simulation.organ import organ_fluxes
 
 DAILY_FLUX_COLUMNS = {
@@ -82,14 +82,17 @@ class DailySamples:
     @classmethod
     def concatenate(cls, parts: "list[DailySamples]") -> "DailySamples":
         """The samples of ``parts`` one after the other (they share the parameter vector)."""
-        return cls(
-            *(np.concatenate([getattr(part, item.name) for part in parts]) for item in fields(cls) if item.name != "p"),
-            p=parts[0].p,
-        )
+        columns = {
+            item.name: np.concatenate([getattr(part, item.name) for part in parts])
+            for item in fields(cls)
+            if item.name != "p"
+        }
+        return cls(**(columns | {"p": parts[0].p}))
 
     def take(self, rows: np.ndarray) -> "DailySamples":
         """The samples of the days at positions ``rows``."""
-        return DailySamples(*(getattr(self, item.name)[rows] for item in fields(self) if item.name != "p"), p=self.p)
+        columns = {item.name: getattr(self, item.name)[rows] for item in fields(self) if item.name != "p"}
+        return DailySamples(**(columns | {"p": self.p}))
 
     def _fasting_fluxes(self) -> np.ndarray:
         return organ_fluxes()(self.fasting_states, self.fasting_drivers, self.p)
