@@ -17,6 +17,8 @@ import numba
 import numpy as np
 from scipy.optimize import least_squares
 
+from glucosim.reference_models.bergman import minimal_model_rates
+
 FIT_FROM_MIN = 8.0
 """Samples before this are excluded: the bolus has not yet mixed (Bergman 1979)."""
 INITIAL_GUESS = {"sg_per_min": 0.02}
@@ -53,7 +55,6 @@ class MinimalModelFit:
 
 @numba.njit(cache=True)
 def _rk4_course(sg, si, p2, g0, basal_glucose, basal_insulin, t_insulin, insulin, t_eval):
-    p3 = si * p2
     out = np.empty(t_eval.shape[0])
     glucose, action, t = g0, 0.0, 0.0
     j = 0
@@ -68,8 +69,7 @@ def _rk4_course(sg, si, p2, g0, basal_glucose, basal_insulin, t_insulin, insulin
             g = glucose + (fraction * h * k_g[stage - 1] if stage else 0.0)
             x = action + (fraction * h * k_x[stage - 1] if stage else 0.0)
             i_now = np.interp(t + fraction * h, t_insulin, insulin)
-            k_g[stage] = -(sg + x) * g + sg * basal_glucose
-            k_x[stage] = -p2 * x + p3 * (i_now - basal_insulin)
+            k_g[stage], k_x[stage] = minimal_model_rates(g, x, i_now, sg, si, p2, basal_glucose, basal_insulin)
         glucose += h / 6.0 * (k_g[0] + 2.0 * k_g[1] + 2.0 * k_g[2] + k_g[3])
         action += h / 6.0 * (k_x[0] + 2.0 * k_x[1] + 2.0 * k_x[2] + k_x[3])
         t += h

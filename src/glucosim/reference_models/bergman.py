@@ -47,12 +47,20 @@ def parameter_vector(**overrides) -> np.ndarray:
     return np.array([values[member.name] for member in P])
 
 
+@numba.njit(cache=True)
+def minimal_model_rates(glucose, action, insulin, sg, si, p2, basal_glucose, basal_insulin):
+    """(dG/dt, dX/dt) of Bergman's minimal model, per minute: glucose G (mg/dl) falls by its own effectiveness SG
+    toward basal and by the remote insulin action X (1/min), which follows insulin I (uU/ml) above basal with rate p2
+    and gain SI x p2. The one definition of the equations, for ``rhs`` and the clinic's minimal-model fit."""
+    d_glucose = -(sg + action) * glucose + sg * basal_glucose
+    d_action = -p2 * action + si * p2 * (insulin - basal_insulin)
+    return d_glucose, d_action
+
+
 @numba.njit
 def rhs(t, y, drv, p, dydt):
     """Minimal-model right-hand side (per minute); ``drv[0]`` is plasma insulin, uU/ml."""
-    glucose, action = y[0], y[1]
-    dydt[0] = -(p[P.SG] + action) * glucose + p[P.SG] * p[P.Gb]
-    dydt[1] = -p[P.p2] * action + p[P.SI] * p[P.p2] * (drv[0] - p[P.Ib])
+    dydt[0], dydt[1] = minimal_model_rates(y[0], y[1], drv[0], p[P.SG], p[P.SI], p[P.p2], p[P.Gb], p[P.Ib])
 
 
 def simulate(glucose0: float, insulin_uU_ml: float, minutes: float, p=None, every_min: float = 1.0):
