@@ -88,6 +88,13 @@ def test_ivgtt_first_phase_and_sensitivity_ranking(healthy, resistant):
     assert ivgtt["air_glucose_uU_ml"] > 10 * ivgtt["fasting_insulin_uU_ml"]
     assert ivgtt["si_1e4_per_min_per_uU_ml"] > resistant["ivgtt_0.3g"].indices["si_1e4_per_min_per_uU_ml"]
     assert resistant["ivgtt_0.3g"].indices["air_glucose_uU_ml"] > ivgtt["air_glucose_uU_ml"]
+    # first-phase secretion (pre-hepatic, what C-peptide deconvolution reads) ranks the same way
+    resistant_secretion = resistant["ivgtt_0.3g"].indices["first_phase_secretion_pmol_min"]
+    assert resistant_secretion > ivgtt["first_phase_secretion_pmol_min"] > 0.0
+    samples = healthy["ivgtt_0.3g"].samples
+    early = samples[(samples["time_min"] >= 2.0) & (samples["time_min"] <= 10.0)]
+    basal = samples.loc[samples["time_min"] == 0.0, "secretion_pmol_min"].iloc[0]
+    assert ivgtt["first_phase_secretion_pmol_min"] == pytest.approx(early["secretion_pmol_min"].mean() - basal)
 
 
 def test_minimal_model_fit_recovers_known_parameters():

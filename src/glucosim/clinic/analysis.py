@@ -1,5 +1,7 @@
 """Clinical indices computed from a protocol's samples, one function per kind of test."""
 
+import math
+
 import numpy as np
 
 from glucosim.clinic.minimal_model import fit_minimal_model
@@ -123,7 +125,11 @@ def clamp_indices(samples, steady_state_from_min: float) -> dict:
 
 
 def ivgtt_indices(samples) -> dict:
-    """AIRg, minimal-model SI and SG, and the disposition index SI x AIRg.
+    """AIRg, minimal-model SI and SG, the disposition index SI x AIRg, and first-phase insulin secretion.
+
+    First-phase secretion is AIRg's window read off pre-hepatic secretion instead of plasma insulin: the mean
+    secretion above basal from 2 to 10 min (pmol/min), what C-peptide deconvolution estimates and what studies such as
+    Lim 2011's stepped secretion test report (as a rate per m2); NaN for samples without a secretion column.
 
     ``minimal_model_fit`` says whether the minimal model was fitted; if not (samples from an impossible state), SI,
     SG, the fit's error and the disposition index are NaN and it gives the reason.
@@ -131,6 +137,9 @@ def ivgtt_indices(samples) -> dict:
     basal_insulin = _at(samples, "insulin_uU_ml", 0.0)
     early = samples[(samples["time_min"] >= AIR_WINDOW_MIN[0]) & (samples["time_min"] <= AIR_WINDOW_MIN[1])]
     air = float(early["insulin_uU_ml"].mean() - basal_insulin)
+    first_phase_secretion = math.nan
+    if "secretion_pmol_min" in samples:
+        first_phase_secretion = float(early["secretion_pmol_min"].mean() - _at(samples, "secretion_pmol_min", 0.0))
     fit = fit_minimal_model(samples["time_min"], samples["glucose_mg_dl"], samples["insulin_uU_ml"])
     si = fit.si_per_min_per_uU_ml * SI_REPORT_SCALE
     return {
@@ -141,4 +150,5 @@ def ivgtt_indices(samples) -> dict:
         "minimal_model_rms_relative_error": fit.rms_relative_error,
         "minimal_model_fit": f"not fitted ({fit.failure})" if fit.failure else "fitted",
         "disposition_index": si * air,
+        "first_phase_secretion_pmol_min": first_phase_secretion,
     }

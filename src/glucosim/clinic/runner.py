@@ -55,6 +55,7 @@ SAMPLE_COLUMNS = (
     "brain_uptake_mg_kg_min",
     "splanchnic_uptake_mg_kg_min",
     "liver_uptake_mg_kg_min",
+    "secretion_pmol_min",
 )
 
 
@@ -295,6 +296,8 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
             "brain_uptake_mg_kg_min": fluxes[:, Flux.brain_uptake_mg_kg_min],
             "splanchnic_uptake_mg_kg_min": fluxes[:, Flux.splanchnic_uptake_mg_kg_min],
             "liver_uptake_mg_kg_min": fluxes[:, Flux.liver_uptake_mg_kg_min],
+            # pre-hepatic secretion, the rate C-peptide deconvolution estimates, for the whole subject
+            "secretion_pmol_min": fluxes[:, Flux.secretion_pmol_kg_min] * body_weight,
         }
     )
     indices = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -12,6 +13,7 @@ import numpy as np
 
 from glucosim._toml import load_toml
 from glucosim.calibration.course import STAGE_TWO_RESERVE, STAGE_TWO_WEIGHT_KG
+from glucosim.physiology.indices import Par
 from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY, PMOL_L_PER_UU_ML, year_start_day
 from glucosim.simulation.markers import FASTING_GLUCOSE_DIABETES_MG_DL
 
@@ -588,9 +590,12 @@ def liver_fat_vlcd() -> dict:
     daily = result.daily  # indexed by day
 
     def first_phase(day: int) -> float:
-        # Lim measured first-phase insulin secretion; glucosim's nearest test is the IVGTT's acute response
+        # Lim measured first-phase insulin secretion per m2 of body surface (a stepped secretion test read through
+        # C-peptide); glucosim's nearest test is the IVGTT's first-phase secretion, per m2 by Mosteller's surface,
+        # which goes with the square root of weight at a fixed height
         indices = run_protocol("ivgtt_0.3g", result.loaded, day=day, state=result.midnight_states[day]).indices
-        return float(indices["air_glucose_uU_ml"])
+        weight_kg = float(result.loaded.parameters[Par.body_weight]) + float(daily.loc[day, "weight_change_kg"])
+        return float(indices["first_phase_secretion_pmol_min"]) / math.sqrt(weight_kg)
 
     on_diet = daily.loc[before:week8]
     # 8 kg lost on the diet: counted from the diet's first day (the subject has already lost weight to glucosuria
