@@ -389,3 +389,50 @@ def test_a_file_invalid_as_written_is_not_blamed_on_the_changes(tmp_path):
     result = CliRunner().invoke(main, ["run", str(bad), "--set", "duration_days=2", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "routine.sleep_h" in result.output, result.output
     assert "with the changes" not in result.output
+
+
+def test_an_interrupted_validation_page_keeps_showing_its_own_figures(tmp_path, monkeypatch):
+    # glucosim validation wrote its figures in place before the page: interrupted between the two, the old page
+    # stood beside the new run's figures (bad-input hunt, 2026-12-05); figures are now named by their content
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from glucosim.validation import report
+    from glucosim.validation.cases import Case
+
+    case = Case(id="disposition_index", title="a case with a figure", source="-", protocol="-")
+
+    def figures_in(colour):
+        def draw(image_dir):
+            image_dir.mkdir(parents=True, exist_ok=True)
+            figure = plt.figure(facecolor=colour)
+            path = report._save_named_by_content(figure, image_dir, "validation_disposition_index")
+            plt.close(figure)
+            return {"disposition_index": path}
+
+        return draw
+
+    page = tmp_path / "validation.md"
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "validation_disposition_index.png").write_bytes(b"a figure of the old naming")
+    monkeypatch.setattr(report, "_figures", figures_in("white"))
+    report.write_report([case], page, targets=[])
+    first = page.read_text()
+    (shown,) = re.findall(r"\]\(images/(validation_[^)]+\.png)\)", first)
+    assert sorted(path.name for path in (tmp_path / "images").iterdir()) == [shown]  # the old naming's is gone
+    shown_bytes = (tmp_path / "images" / shown).read_bytes()
+    with monkeypatch.context() as interrupted:
+        interrupted.setattr(report, "_figures", figures_in("black"))
+        _interrupted_half_way(interrupted, "pathlib.Path.write_text")
+        with pytest.raises(KeyboardInterrupt):
+            report.write_report([case], page, targets=[])
+    assert page.read_text() == first  # the page still shows its own figure, as it was
+    assert (tmp_path / "images" / shown).read_bytes() == shown_bytes
+    monkeypatch.setattr(report, "_figures", figures_in("black"))
+    report.write_report([case], page, targets=[])
+    (new,) = re.findall(r"\]\(images/(validation_[^)]+\.png)\)", page.read_text())
+    assert new != shown and sorted(path.name for path in (tmp_path / "images").iterdir()) == [new]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import re
 from pathlib import Path
 
-from glucosim._files import save_figure_whole, write_text_whole
+from glucosim._files import write_bytes_whole, write_text_whole
 from glucosim.validation.cases import Case, _ivgtt
 
 FIGURE_DIR_NAME = "images"
@@ -41,6 +43,39 @@ def _case_section(case: Case, figures: dict[str, str], level: str = "##") -> lis
     if case.id in figures:
         lines += ["", f"![{case.title}]({figures[case.id]})"]
     return lines + [""]
+
+
+FIGURE_NAME = re.compile(r"validation_[a-z_]+(-[0-9a-f]{12})?\.png")
+"""The page's figures: a stem and the first 12 hex digits of the PNG's SHA-256 (names before 2026-12-05 had none)."""
+
+
+def _save_named_by_content(figure, image_dir: Path, stem: str) -> str:
+    """Save ``figure`` as ``image_dir/stem-HASH.png`` (HASH: its bytes' SHA-256), whole; its path from the page.
+
+    A page and its figures are written one after the other, so an interrupt between them would leave a page beside
+    figures of another run. Named by their content, a new run's figures never overwrite the ones the page on disk
+    shows: the page switches to them when it is replaced whole, and the figures no page names are removed after
+    (``_remove_unnamed_figures``). Matplotlib's PNG output is the same for the same figure, so an unchanged figure
+    keeps its name.
+    """
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    data = buffer.getvalue()
+    name = f"{stem}-{hashlib.sha256(data).hexdigest()[:12]}.png"
+    if not (image_dir / name).is_file():
+        write_bytes_whole(image_dir / name, data)
+    return f"{FIGURE_DIR_NAME}/{name}"
+
+
+def _remove_unnamed_figures(image_dir: Path, page_text: str) -> None:
+    """Remove the page's figures (``FIGURE_NAME``) in ``image_dir`` that ``page_text`` no longer shows."""
+    if not image_dir.is_dir():
+        return
+    for path in image_dir.iterdir():
+        if FIGURE_NAME.fullmatch(path.name) and f"{FIGURE_DIR_NAME}/{path.name}" not in page_text:
+            path.unlink(missing_ok=True)
 
 
 def _figures(image_dir: Path) -> dict[str, str]:
@@ -88,9 +123,8 @@ def _figures(image_dir: Path) -> dict[str, str]:
         ax.set_ylim(0, top)
         ax.legend(frameon=False, fontsize=8)
         fig.tight_layout()
-        save_figure_whole(fig, image_dir / "validation_disposition_index.png", "png")
+        paths["disposition_index"] = _save_named_by_content(fig, image_dir, "validation_disposition_index")
         plt.close(fig)
-        paths["disposition_index"] = f"{FIGURE_DIR_NAME}/validation_disposition_index.png"
 
         fig, ax = plt.subplots(figsize=(6, 4))
         for label, kwargs, colour in (
@@ -105,9 +139,8 @@ def _figures(image_dir: Path) -> dict[str, str]:
         ax.set_ylabel("glucose (mg/dl)")
         ax.legend(frameon=False)
         fig.tight_layout()
-        save_figure_whole(fig, image_dir / "validation_ha_sherman.png", "png")
+        paths["ha_sherman_reproduction"] = _save_named_by_content(fig, image_dir, "validation_ha_sherman")
         plt.close(fig)
-        paths["ha_sherman_reproduction"] = f"{FIGURE_DIR_NAME}/validation_ha_sherman.png"
     return paths
 
 
@@ -249,5 +282,8 @@ def write_report(cases: list[Case], path, figures: bool = True, targets: list[tu
     ]
     for case in reproductions:
         lines += _case_section(case, figure_paths, level="###")
-    write_text_whole(path, "\n".join(lines))  # the page of a 3-minute run: never left half-written by an interrupt
+    page = "\n".join(lines)
+    write_text_whole(path, page)  # the page of a 3-minute run: never left half-written by an interrupt
+    if figures:
+        _remove_unnamed_figures(path.parent / FIGURE_DIR_NAME, page)
     return path
