@@ -345,3 +345,24 @@ def test_scenario_data_merges_tables_replaces_lists_and_durations_and_shares_not
     assert replaced["routine"] == {"meals": meals, "sleep_h": 8.0} and replaced["duration_years"] == 2
     meals[0]["carbs_g"] = 10  # the caller's list is not shared with the result
     assert replaced["routine"]["meals"][0]["carbs_g"] == 90
+
+
+def test_an_override_that_a_change_sets_again_is_said():
+    # --set sleep_h=9 on scenario 05 ran 18 of 20 years at the change's 5.5 h with no word (bad-input hunt)
+    import warnings
+
+    import glucosim
+
+    with pytest.warns(UserWarning, match=r"sleep_h \(change 'sleep 5.5 h' from year 2\)"):
+        glucosim.load_scenario("05_compensated_with_short_sleep", sleep_h=9.0)
+    with pytest.warns(UserWarning, match=r"sleep_h \(change"):
+        glucosim.load_scenario("05_compensated_with_short_sleep", routine={"sleep_h": 9.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        glucosim.load_scenario("05_compensated_with_short_sleep", sleep_h=9.0, changes=[])  # nothing sets it again
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        glucosim.load_scenario("05_compensated_with_short_sleep", sleep_h=9.0, duration_years=1)
+    assert [str(w.message).split(": ", 1)[1] for w in said] == [
+        "the run now ends after day 364; dropped: change 'sleep 5.5 h' from day 730"  # and nothing sets it again
+    ]

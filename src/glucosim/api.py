@@ -237,7 +237,38 @@ def _apply(data: dict, overrides: Mapping[str, Any], where: str) -> dict:
             )
     if any(key in overrides for key in DURATION_FIELDS):
         _drop_after_end(data, where)
+    _warn_of_changes_that_set_again(data, overrides, where)
     return data
+
+
+def _warn_of_changes_that_set_again(data: dict, overrides: Mapping[str, Any], where: str) -> None:
+    """Say so when an override of the starting routine is set again by one of the scenario's changes.
+
+    A change sets its fields from its day on, so ``--set sleep_h=9`` on scenario 05, whose change moves sleep to
+    5.5 h from year 2, ran 18 of its 20 years at 5.5 h under a name that said 9 h (bad-input hunt, 2026-12-05).
+    """
+    routine = overrides.get("routine")
+    fields = [key for key in overrides if key in ROUTINE_SCALARS]
+    fields += list(routine) if isinstance(routine, Mapping) else []
+    listed = data.get("changes")
+    if not fields or not isinstance(listed, (list, tuple)):
+        return
+    again = []
+    for change in listed:
+        if not isinstance(change, Mapping):
+            continue  # left for the schema to report
+        start = change.get("from_day", change.get("from_year"))
+        unit = "day" if "from_day" in change else "year"
+        again += [
+            f"{field} (change '{change.get('label', '')}' from {unit} {start})" for field in fields if field in change
+        ]
+    if again:
+        warnings.warn(
+            f"{where}: the override sets the starting routine, and the scenario's changes set it again from their "
+            f"day on: {'; '.join(again)}. To set it throughout, edit those changes (in Python, changes=[] drops them)",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _label(overrides: Mapping[str, Any]) -> str:
