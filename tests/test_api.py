@@ -224,6 +224,7 @@ def test_readme_and_notebooks_use_only_the_public_api():
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.toml")), ids=lambda path: path.stem)
+@pytest.mark.filterwarnings("ignore:.*the scenario's changes set it again:UserWarning")  # scenario 05's sleep change
 def test_scenario_text_of_a_variant_reproduces_it(path):
     from glucosim._toml import toml_reader
     from glucosim.scenario.load import parse_scenario
