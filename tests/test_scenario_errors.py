@@ -54,6 +54,15 @@ def test_changes_out_of_order_rejected():
     assert "time order" in _error(data)
 
 
+def test_two_changes_on_one_day_that_set_one_field_are_refused():
+    # the later change won on its day, so the earlier one's value never applied, with no word (bad-input hunt)
+    same = [{"from_day": 10, "carbs_scale": 0.5}, {"from_year": 10 / 365.25, "carbs_scale": 2.0, "sleep_h": 6}]
+    message = _error(scenario_dict(duration_days=30, changes=same))
+    assert "changes[0] and changes[1] both start on day 10 and both set carbs_scale" in message
+    apart = [{"from_day": 10, "carbs_scale": 0.5}, {"from_day": 10, "sleep_h": 6}]
+    parse_scenario(scenario_dict(duration_days=30, changes=apart), source="<test>")  # different fields: both apply
+
+
 def test_changes_out_of_order_name_both_changes():
     data = scenario_dict(duration_days=30, changes=[{"from_day": 20, "sleep_h": 6}, {"from_day": 10, "sleep_h": 5}])
     assert "changes[1] starts on day 10, before changes[0] (day 20)" in _error(data)

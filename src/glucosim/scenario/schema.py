@@ -489,6 +489,16 @@ class Scenario(_Strict):
                     f"changes[{index}] starts on day {starts[index]}, before changes[{index - 1}] (day "
                     f"{starts[index - 1]}): changes must be listed in time order"
                 )
+            if starts[index] == starts[index - 1]:
+                # the later change wins on its day, so the earlier one's value would never apply
+                when = {"from_day", "from_year", "label"}
+                earlier = self.changes[index - 1].model_fields_set - when
+                both = sorted(earlier & (self.changes[index].model_fields_set - when))
+                if both:
+                    raise ValueError(
+                        f"changes[{index - 1}] and changes[{index}] both start on day {starts[index]} and both set "
+                        f"{', '.join(both)}: the earlier value would never apply; give one change, or one value"
+                    )
         if starts and starts[-1] >= self.n_days:
             raise ValueError(f"a change starts on day {starts[-1]}, after the end of the run (day {self.n_days - 1})")
         for index, visit in enumerate(self.clinic):
