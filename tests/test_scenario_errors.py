@@ -63,6 +63,19 @@ def test_two_changes_on_one_day_that_set_one_field_are_refused():
     parse_scenario(scenario_dict(duration_days=30, changes=apart), source="<test>")  # different fields: both apply
 
 
+def test_food_besides_meals_where_no_meal_is_eaten_is_refused():
+    # 6000 kcal/day on a routine without meals ran as a fast (it is eaten only on days with meals; bad-input hunt)
+    message = _error(scenario_dict(routine={"meals": [], "other_food_kcal_per_day": 6000.0}))
+    assert "routine.other_food_kcal_per_day: 6000 kcal/day is eaten only on days with meals" in message
+    fast = {"from_day": 5, "meals": [], "other_food_kcal_per_day": 300.0}
+    assert "changes[0].other_food_kcal_per_day: 300 kcal/day" in _error(scenario_dict(duration_days=30, changes=[fast]))
+    # a fast that keeps the starting routine's intake for when meals return, or 0 given, is accepted
+    kept = scenario_dict(duration_days=30, changes=[{"from_day": 5, "meals": []}])
+    kept["routine"] = {**kept.get("routine", {}), "other_food_kcal_per_day": 500.0}
+    parse_scenario(kept, source="<test>")
+    parse_scenario(scenario_dict(routine={"meals": [], "other_food_kcal_per_day": 0.0}), source="<test>")
+
+
 def test_changes_out_of_order_name_both_changes():
     data = scenario_dict(duration_days=30, changes=[{"from_day": 20, "sleep_h": 6}, {"from_day": 10, "sleep_h": 5}])
     assert "changes[1] starts on day 10, before changes[0] (day 20)" in _error(data)

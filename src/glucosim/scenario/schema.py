@@ -528,7 +528,27 @@ class Scenario(_Strict):
                 f"output.trajectory_days: day {outside[0]} is outside the run (days 0 to {self.n_days - 1})"
             )
         self._check_carbohydrate()
+        self._check_food_without_meals()
         return self
+
+    def _check_food_without_meals(self) -> None:
+        """Refuse an energy intake besides the meals given where no meal is eaten.
+
+        It is eaten only on days with meals (``ScenarioProgram.food_energy_kcal_day``), so 6000 kcal/day on a routine
+        without meals ran as a fast, with no word (bad-input hunt, 2026-12-05). Only a value given in the same place
+        as the missing meals is refused: a fast that keeps the starting routine's intake for when meals return is not.
+        """
+        meals = self.routine.meals
+        places = [("routine", meals, self.routine.other_food_kcal_per_day, self.routine.model_fields_set)]
+        for index, change in enumerate(self.changes):
+            meals = change.meals if change.meals is not None else meals
+            places.append((f"changes[{index}]", meals, change.other_food_kcal_per_day, change.model_fields_set))
+        for where, meals_in_force, other, given in places:
+            if not meals_in_force and "other_food_kcal_per_day" in given and isinstance(other, float) and other > 0.0:
+                raise ValueError(
+                    f"{where}.other_food_kcal_per_day: {other:g} kcal/day is eaten only on days with meals, and no "
+                    f"meal is eaten there; give meals, or leave it out for days without food"
+                )
 
     def meal_phases(self) -> list[tuple[str, tuple, float, bool]]:
         """The meals and ``carbs_scale`` in force in the routine and after each change: (where, meals, carbs_scale,
