@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +132,35 @@ def test_a_bad_statistic_is_refused(tmp_path):
     from glucosim.errors import CalibrationError
 
     with pytest.raises(CalibrationError, match="statistic"):
+        population.load_population_targets(path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("follow_up_years = 3\n", 'follow_up_years = "three"\n', "follow_up_years: 'three' (allowed: a whole number"),
+        ("follow_up_years = 3\n", "follow_up_years = 2.9\n", "follow_up_years: 2.9"),
+        ("follow_up_years = 3\n", "follow_up_years = 1000\n", "follow_up_years: 1000"),
+        ("adopted = true", 'adopted = "no"', "adopted: 'no' (allowed: true, false)"),
+        ('id = "dpp"', 'id = "../../escaped"', "id: '../../escaped'"),
+        ('cohort = "prediabetic"', 'cohort = "bogus"', "cohort: 'bogus' is not a cohort (allowed: "),
+        ('sweep = "scenarios/sweeps/', 'sweep = "scenarios/nope/', "sweep: 'scenarios/nope/"),
+        ("seed = 20020207", "seed = -1", "library.seed: -1"),
+        ("samples = 1000", 'samples = "x"', "library.samples: 'x'"),
+        ("spread = 0.65", 'spread = "x"', ".spread: 'x' is not a finite number"),
+        ("spread = 0.65", "spread = nan", ".spread: nan is not a finite number"),
+        ('id = "dpp"', 'id = "dpp"\nbogus_field = 1', "unknown fields ['bogus_field']"),
+    ],
+)
+def test_a_bad_target_file_is_refused_naming_the_field(tmp_path, old, new, said):
+    # each was a traceback, or silently read another way (adopted = "no" as true), in a bad-input hunt (2026-12-05)
+    from glucosim.errors import CalibrationError
+
+    text = population.DEFAULT_TARGETS.read_text()
+    assert old in text
+    path = tmp_path / "dpp.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(CalibrationError, match=re.escape(said)):
         population.load_population_targets(path)
 
 

@@ -53,6 +53,7 @@ cohort file and docs/population.md.
 from __future__ import annotations
 
 import math
+import re
 import sys
 import textwrap
 import time
@@ -65,7 +66,7 @@ import numpy as np
 from glucosim._files import write_text_whole
 from glucosim._toml import TOMLDecodeError, load_toml
 from glucosim.calibration.targets import TARGET_DIR, PublishedValue
-from glucosim.errors import CalibrationError
+from glucosim.errors import CalibrationError, GlucosimError
 from glucosim.physiology.units import DAYS_PER_YEAR, PMOL_L_PER_UU_ML
 
 POPULATION_TARGET_DIR = TARGET_DIR / "population"
@@ -202,18 +203,19 @@ def load_population_targets(path: Path | str = DEFAULT_TARGETS) -> PopulationPro
         data = load_toml(path)
     except (OSError, TOMLDecodeError) as exc:
         _fail(path, f"cannot read: {exc}")
-    for key in ("id", "title", "cohort", "sweep", "follow_up_years", "library", "free", "targets"):
-        if key not in data:
-            _fail(path, f"missing field '{key}'")
+    _check_file_fields(path, data)
     targets = []
     for index, entry in enumerate(data["targets"]):
-        if set(entry) != TARGET_FIELDS:
-            _fail(path, f"targets[{index}]: fields must be {sorted(TARGET_FIELDS)} (got {sorted(entry)})")
+        _check_entry(path, f"targets[{index}]", entry, TARGET_FIELDS, TARGET_FIELDS, TARGET_NUMBER_FIELDS)
         if entry["statistic"] not in STATISTICS:
             _fail(path, f"targets[{index}].statistic: {entry['statistic']!r} (allowed: {', '.join(STATISTICS)})")
         if not entry["spread"] > 0 or not entry["low"] <= entry["published"] <= entry["high"]:
             _fail(path, f"targets[{index}]: spread must be > 0 and low <= published <= high")
         targets.append(PopulationTarget(**entry))
+    for index, entry in enumerate(data["free"]):
+        _check_entry(path, f"free[{index}]", entry, FREE_REQUIRED, FREE_FIELDS, FREE_NUMBER_FIELDS)
+    for index, entry in enumerate(data.get("fixed", [])):
+        _check_entry(path, f"fixed[{index}]", entry, FIXED_FIELDS, FIXED_FIELDS, {"value"})
     free = [FreeField(**entry) for entry in data["free"]]
     for f in free:
         if not f.low <= f.start <= f.high:
@@ -238,7 +240,7 @@ def load_population_targets(path: Path | str = DEFAULT_TARGETS) -> PopulationPro
         targets=targets,
         path=path.resolve(),  # through the package's validation/data link: the repository's file
         text=path.read_text(),
-        adopted=bool(data.get("adopted", True)),
+        adopted=data.get("adopted", True),
         not_adopted_because=str(data.get("not_adopted_because", "")),
         refine_samples=int(library.get("refine_samples", 0)),
         refine_spread_factor=float(library.get("refine_spread_factor", 1.25)),
@@ -266,6 +268,93 @@ def load_population_targets(path: Path | str = DEFAULT_TARGETS) -> PopulationPro
         if entry.field not in allowed:
             _fail(path, f"{entry.variable}.{entry.field}: a {variable['distribution']} variable has {allowed}")
     return problem
+
+
+FILE_FIELDS = {
+    "id",
+    "title",
+    "description",
+    "cohort",
+    "sweep",
+    "follow_up_years",
+    "library",
+    "free",
+    "fixed",
+    "targets",
+    "adopted",
+    "not_adopted_because",
+    "parameters",
+    "parameters_source",
+}
+FILE_REQUIRED = ("id", "title", "cohort", "sweep", "follow_up_years", "library", "free", "targets")
+LIBRARY_FIELDS = {"samples", "seed", "spread_factor", "refine_samples", "refine_spread_factor"}
+TARGET_NUMBER_FIELDS = {"published", "spread", "low", "high"}
+FREE_REQUIRED = {"variable", "field", "start", "low", "high"}
+FREE_FIELDS = FREE_REQUIRED | {"source", "proposal"}
+FREE_NUMBER_FIELDS = {"start", "low", "high", "proposal"}
+FIXED_FIELDS = {"variable", "field", "value", "source"}
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+"""A target file's id names its library folders in the cache: no path separators (``../x`` left the cache)."""
+
+
+def _check_file_fields(path: Path, data: dict) -> None:
+    """The file's top-level fields and their kinds, else a CalibrationError naming the field and what is allowed."""
+    from glucosim.calibration.targets import _is_number, _tables
+    from glucosim.scenario.schema import MAX_SCENARIO_YEARS
+
+    unknown = set(data) - FILE_FIELDS
+    if unknown:
+        _fail(path, f"unknown fields {sorted(unknown)} (allowed: {sorted(FILE_FIELDS)})")
+    for key in FILE_REQUIRED:
+        if key not in data:
+            _fail(path, f"missing field '{key}' (a population target file has {', '.join(FILE_REQUIRED)})")
+    for key in ("id", "title", "cohort", "sweep", "description", "not_adopted_because", "parameters_source"):
+        if key in data and not isinstance(data[key], str):
+            _fail(path, f"{key}: {data[key]!r} is not text")
+    if not ID_PATTERN.fullmatch(data["id"]):
+        _fail(path, f"id: {data['id']!r} (allowed: letters, digits, '_', '-', '.', starting with a letter or digit)")
+    if not cohort_path(data["cohort"]).is_file():
+        from glucosim.sweep.load import COHORT_DIR
+
+        cohorts = sorted(p.stem for p in COHORT_DIR.glob("*.toml"))
+        _fail(path, f"cohort: {data['cohort']!r} is not a cohort (allowed: {', '.join(cohorts)})")
+    if not (_repository_root() / data["sweep"]).is_file():
+        _fail(path, f"sweep: {data['sweep']!r} is not a sweep file (a path relative to the repository)")
+    years = data["follow_up_years"]
+    if not (isinstance(years, int) and not isinstance(years, bool) and 1 <= years <= MAX_SCENARIO_YEARS):
+        _fail(path, f"follow_up_years: {years!r} (allowed: a whole number of years, 1 to {MAX_SCENARIO_YEARS:g})")
+    if "adopted" in data and not isinstance(data["adopted"], bool):
+        _fail(path, f"adopted: {data['adopted']!r} (allowed: true, false)")
+    library = data["library"]
+    if not isinstance(library, dict):
+        _fail(path, f"library: a table (samples, seed, ...), got {library!r}")
+    if set(library) - LIBRARY_FIELDS or not {"samples", "seed"} <= set(library):
+        _fail(path, f"library: fields {sorted(library)} (required: samples, seed; allowed: {sorted(LIBRARY_FIELDS)})")
+    for key in ("samples", "seed", "refine_samples"):
+        value = library.get(key, 0)
+        if not (isinstance(value, int) and not isinstance(value, bool)) or value < 0:
+            _fail(path, f"library.{key}: {value!r} (allowed: a whole number >= 0)")
+    for key in ("spread_factor", "refine_spread_factor"):
+        if key in library and not _is_number(library[key]):
+            _fail(path, f"library.{key}: {library[key]!r} is not a number")
+    for key in ("targets", "free", "fixed"):
+        if not _tables(path, data, key) and key != "fixed":
+            _fail(path, f"{key}: at least one [[{key}]] entry is needed")
+
+
+def _check_entry(path: Path, where: str, entry: dict, required: set, allowed: set, numbers: set) -> None:
+    """One [[targets]], [[free]] or [[fixed]] entry: its fields, numbers where numbers go (finite), text elsewhere."""
+    from glucosim.calibration.targets import _is_number
+
+    missing, extra = required - set(entry), set(entry) - allowed
+    if missing or extra:
+        _fail(path, f"{where}: missing {sorted(missing)}, unknown {sorted(extra)} (fields: {sorted(allowed)})")
+    for key, value in entry.items():
+        if key in numbers:
+            if not _is_number(value) or not math.isfinite(value):
+                _fail(path, f"{where}.{key}: {value!r} is not a finite number")
+        elif not isinstance(value, str):
+            _fail(path, f"{where}.{key}: {value!r} is not text")
 
 
 def _shared_parameters(path: Path, table) -> dict[str, float]:
@@ -1798,7 +1887,7 @@ def main(argv: list[str] | None = None) -> int:
         expected = fit.values if fit.problem.adopted else {f.name: f.start for f in fit.problem.free}
         far = [n for n, v in expected.items() if abs(v - table[n]) > REPRODUCTION_TOLERANCE * max(abs(table[n]), 1e-3)]
         check = None if args.no_check else check_cohort(fit, args.cache_dir, progress=progress, workers=args.workers)
-    except CalibrationError as exc:
+    except GlucosimError as exc:  # a CalibrationError, or the sweep's or a scenario's own error
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if check is not None:
