@@ -436,3 +436,32 @@ def test_an_interrupted_validation_page_keeps_showing_its_own_figures(tmp_path, 
     report.write_report([case], page, targets=[])
     (new,) = re.findall(r"\]\(images/(validation_[^)]+\.png)\)", page.read_text())
     assert new != shown and sorted(path.name for path in (tmp_path / "images").iterdir()) == [new]
+
+
+def test_validation_on_a_full_disk_is_an_error_naming_the_page(tmp_path, monkeypatch):
+    # a full disk gave PIL's OSError traceback after the cases had run (bad-input hunt, 2026-12-05)
+    import errno
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("glucosim.validation.cases.run_validation", lambda **kwargs: [])
+    monkeypatch.setattr("glucosim.validation.report.write_report", full)
+    result = CliRunner().invoke(main, ["validation", "--out", str(tmp_path / "v.md")])
+    assert result.exit_code == 2, result.output
+    assert "v.md: could not write the validation page or its figures: No space left on device" in result.output
+
+
+def test_an_evaluation_cache_that_cannot_be_written_is_said_with_its_folder(tmp_path):
+    from glucosim.calibration.cache import EvaluationCache
+    from glucosim.errors import CalibrationError
+
+    (tmp_path / "a_file").write_text("not a folder")
+    cache = EvaluationCache(tmp_path / "a_file" / "cache", "model")
+    with pytest.raises(CalibrationError, match=r"a_file/cache: cannot write the evaluation cache: .*--no-cache"):
+        cache.put({"x": 1.0}, {"value": 2.0})
+
+
+def test_calibrate_refuses_no_cache_with_a_cache_dir(tmp_path):
+    result = CliRunner().invoke(main, ["calibrate", "--no-cache", "--cache-dir", str(tmp_path / "c"), "--no-progress"])
+    assert result.exit_code == 2 and "--no-cache and --cache-dir: give one" in result.output

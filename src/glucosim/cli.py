@@ -512,7 +512,10 @@ def validation(ctx: click.Context, out_file: Path, no_figures: bool, case_ids: t
         sys.exit(1 if changed else 0)
     _check_output(out_file, (".md",))
     cases = run_validation(progress=True)
-    path = write_report(cases, out_file, figures=not no_figures)
+    try:
+        path = write_report(cases, out_file, figures=not no_figures)
+    except OSError as error:  # a full disk after minutes of cases: the page on disk is left as it was
+        _fail(f"{out_file}: could not write the validation page or its figures: {error.strerror or error}")
     quantities = [q for case in cases for q in case.quantities]
     click.echo(f"{sum(q.agrees for q in quantities)} of {len(quantities)} quantities agree; wrote {path}")
     unexpected = [f"{case.id}.{q.name}" for case in cases for q in case.quantities if not q.as_expected]
@@ -540,6 +543,8 @@ def calibrate(target_dir, report_file: Path, cache_dir, no_cache: bool, write_ta
     from glucosim.calibration import command
 
     _check_output(report_file, (".md",))
+    if no_cache and cache_dir is not None:
+        _fail("--no-cache and --cache-dir: give one (--cache-dir names the cache that --no-cache turns off)")
     try:
         outcome = command.run(target_dir, cache_dir=None if no_cache else (cache_dir or "default"), progress=progress)
         for line in command.summary_lines(outcome):
@@ -547,6 +552,9 @@ def calibrate(target_dir, report_file: Path, cache_dir, no_cache: bool, write_ta
         lines, ok = command.finish(outcome, report_file, write_table)
     except GlucosimError as error:
         _fail(error)
+    except OSError as error:  # a full disk or a cache that cannot be written
+        where = error.filename or report_file
+        _fail(f"{where}: could not write: {error.strerror or error} (--no-cache runs without the evaluation cache)")
     for line in lines:
         click.echo(line, err=not ok)
     if not ok:

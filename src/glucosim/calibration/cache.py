@@ -14,6 +14,8 @@ import json
 import os
 from pathlib import Path
 
+from glucosim.errors import CalibrationError
+
 
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/glucosim/calibration`` (``~/.cache/...`` when unset)."""
@@ -75,7 +77,13 @@ class EvaluationCache:
             "parameters": {k: float(v) for k, v in parameters.items()},
             "evaluation": evaluation,
         }
-        atomic_write_json(path, entry)
+        try:
+            atomic_write_json(path, entry)
+        except OSError as exc:  # read-only or full: said at the first evaluation, not as a traceback
+            raise CalibrationError(
+                f"{self.directory}: cannot write the evaluation cache: {exc.strerror or exc} "
+                "(give another --cache-dir, or --no-cache)"
+            ) from exc
 
     def evaluate(self, parameters: dict[str, float], compute, complete=lambda evaluation: True) -> dict:
         """The stored evaluation if present and ``complete(evaluation)``, else ``compute(parameters)`` stored."""
