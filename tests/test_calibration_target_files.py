@@ -33,6 +33,10 @@ def test_an_empty_or_missing_folder_is_refused(tmp_path):
         (('source = "toy"', "source = 3"), r"targets\[0\]\.source: 3 is not text"),
         (('protocol = "fasting"', 'protocol = "clamp_99mU"'), r"targets\[0\]\.protocol: clamp_99mU: no such protocol"),
         (('subject = "healthy"', 'subject = "athlete"'), r"targets\[0\]\.subject: 'athlete' is not a subject preset"),
+        # the fit divides by the spread: 5e-324 passed "> 0" and scipy said the residuals were not finite (2026-12-05)
+        (("spread = 0.3", "spread = 5e-324"), r"targets\[1\]\.spread: 5e-324 \(allowed: more than 1e-06 x"),
+        (("high = ", "high = inf #"), r"targets\[\d\]\.high: inf \(allowed: a finite number\)"),
+        (('id = "toy"', 'id = "toy"\nnot_adopted_because = 12345'), r"not_adopted_because: 12345 is not text"),
     ],
 )
 def test_a_wrong_field_names_the_file_and_the_field(tmp_path, edit, message):

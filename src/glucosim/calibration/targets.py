@@ -13,6 +13,7 @@ cases (docs/validation.md).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +109,10 @@ class TargetGroup:
     not_adopted_because: str = ""
 
 
+SMALLEST_RELATIVE_SPREAD = 1e-6
+"""A target's spread is more than a millionth of its published value (the residuals divide by it)."""
+
+
 def _fail(path: Path, message: str):
     raise CalibrationError(f"{path}: {message}")
 
@@ -165,6 +170,8 @@ def _load_group(path: Path) -> TargetGroup:
     if not isinstance(adopted, bool):
         _fail(path, f"adopted: {adopted!r} (allowed: true, false)")
     reason = data.get("not_adopted_because", "")
+    if not isinstance(reason, str):
+        _fail(path, f"not_adopted_because: {reason!r} is not text")
     if not adopted and len(reason) < 40:
         _fail(path, "not_adopted_because: a fit that is not adopted needs its reason (at least 40 characters)")
     table = load_parameter_table()
@@ -202,8 +209,16 @@ def _load_group(path: Path) -> TargetGroup:
         _check_measurement(path, where, entry)
         if entry["kind"] not in KINDS:
             _fail(path, f"{where}.kind: '{entry['kind']}' (allowed: {', '.join(KINDS)})")
-        if not entry["spread"] > 0:
-            _fail(path, f"{where}.spread: {entry['spread']} (allowed: > 0)")
+        not_finite = [field for field in sorted(NUMBER_FIELDS) if not math.isfinite(entry[field])]
+        if not_finite:
+            _fail(path, f"{where}.{not_finite[0]}: {entry[not_finite[0]]} (allowed: a finite number)")
+        if not entry["spread"] > SMALLEST_RELATIVE_SPREAD * max(1.0, abs(entry["published"])):
+            # the fit divides by it: 5e-324 passed "> 0" and made every residual infinite
+            _fail(
+                path,
+                f"{where}.spread: {entry['spread']} (allowed: more than {SMALLEST_RELATIVE_SPREAD:g} x the published "
+                "value, and more than 0)",
+            )
         if not entry["low"] <= entry["published"] <= entry["high"]:
             _fail(
                 path, f"{where}: published {entry['published']} outside [low, high] = [{entry['low']}, {entry['high']}]"
