@@ -193,8 +193,12 @@ def one_night_short_sleep() -> dict:
         data["changes"] = [{"from_day": 1, "sleep_h": sleep_h}]
         return parse_scenario(data, "validation")
 
-    rested = run_protocol("clamp_40mU", test_night(8.0), day=1).indices
-    short = run_protocol("clamp_40mU", test_night(4.0), day=1).indices
+    # both nights clamped at one euglycemic target, as a crossover clamp study holds them (and as the exercise case
+    # does): at each night's own fasting glucose the short night's clamp ran ~3 mg/dl higher, which suppresses the
+    # liver's output and raises uptake (a measurement-fidelity audit, 2026-12-05)
+    clamp = _euglycemic_clamp()
+    rested = run_protocol(clamp, test_night(8.0), day=1).indices
+    short = run_protocol(clamp, test_night(4.0), day=1).indices
     return {
         "peripheral_disposal_change_percent": _percent_change(
             short["steady_state_uptake_mg_kg_min"], rested["steady_state_uptake_mg_kg_min"]
