@@ -464,9 +464,9 @@ def mixed_meals_cgm() -> dict:
         }
         day = glucosim.simulate(parse_scenario(data, "validation"), progress=False).trajectories[1]
         before = day.loc[day["clock_h"] <= 8.0, "glucose_mg_dl"].iloc[-1]
-        window = (day["clock_h"] >= 8.0) & (day["clock_h"] <= 13.0)
-        rise = np.clip(day.loc[window, "glucose_mg_dl"] - before, 0.0, None)
-        return float(np.trapezoid(rise, day.loc[window, "time_min"]))
+        # Gannon's measure: the net 4-h area with the fasting glucose as its baseline (a dip below counts against)
+        window = (day["clock_h"] >= 8.0) & (day["clock_h"] <= 8.0 + GANNON_AREA_HOURS)
+        return float(np.trapezoid(day.loc[window, "glucose_mg_dl"] - before, day.loc[window, "time_min"]))
 
     return {
         # Shah 2019 reports the median time in range and above 140 and the mean CV over its participants
@@ -477,6 +477,9 @@ def mixed_meals_cgm() -> dict:
     }
 
 
+GANNON_AREA_HOURS = 4.0
+"""Gannon 1993 (J Am Coll Nutr 12:36, abstract): "the net 4-hour postprandial area responses ... with the fasting
+glucose concentration ... as a baseline" (a 5-h area above fasting until 2026-12-05)."""
 EARLY_PHASE_MIN = 30.0
 """Early-phase insulin is the insulin area of the first 30 min after a meal (the Scheer group's convention for
 its meal tests; Morris 2016's own window was not read); late phase is the rest of the 3-h postprandial window."""
