@@ -176,7 +176,7 @@ def clamp_type2_vs_control() -> dict:
             diabetic["steady_state_uptake_mg_kg_min"], control["steady_state_uptake_mg_kg_min"]
         ),
         # DeFronzo 1985's 7.04 mg/kg/min is total body glucose metabolism (tracer), not the infusion rate
-        "m_value_control_mg_kg_min": control["steady_state_uptake_mg_kg_min"],
+        "clamp_uptake_control_mg_kg_min": control["steady_state_uptake_mg_kg_min"],
     }
 
 
