@@ -367,3 +367,20 @@ def test_an_override_that_a_change_sets_again_is_said():
     assert [str(w.message).split(": ", 1)[1] for w in said] == [
         "the run now ends after day 364; dropped: change 'sleep 5.5 h' from day 730"  # and nothing sets it again
     ]
+
+
+def test_run_protocol_refuses_what_is_not_a_protocol_or_a_state_and_takes_a_scenario_name():
+    # None and state="x" were a TypeError and numpy's ValueError from inside the run; a shipped scenario's name
+    # was taken for an unknown preset, though the docstring and the CLI take it (bad-input hunt, 2026-12-05)
+    import glucosim
+    from glucosim.errors import ClinicError, ScenarioError
+
+    with pytest.raises(ClinicError, match=r"protocol: None is not a protocol; allowed: a shipped name \(clamp_40mU"):
+        glucosim.run_protocol(None, "healthy")
+    with pytest.raises(ClinicError, match=r"state: 'x' is not a state"):
+        glucosim.run_protocol("fasting", "healthy", state="x")
+    by_name = glucosim.run_protocol("fasting", "32_mixed_meal_day", day=1)
+    by_file = glucosim.run_protocol("fasting", str(SCENARIO_DIR / "32_mixed_meal_day.toml"), day=1)
+    assert by_name.indices == by_file.indices
+    with pytest.raises(ScenarioError, match="a preset is one of healthy"):
+        glucosim.run_protocol("fasting", "32_mixed_meal_dya")

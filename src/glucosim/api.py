@@ -511,6 +511,9 @@ def run_protocol(protocol, subject, day: int = 0, state=None):
     - `ClinicError`: `day` is not a whole day from 0, or not a day of the subject's scenario.
     - `ScenarioError`: an unknown protocol or subject.
     """
+    import numpy as np
+
+    from glucosim.clinic.protocol import LoadedProtocol, available_protocols
     from glucosim.clinic.runner import run_protocol as run_clinic_protocol
     from glucosim.errors import ClinicError
 
@@ -519,4 +522,36 @@ def run_protocol(protocol, subject, day: int = 0, state=None):
         raise ClinicError(
             f"day: {day!r} is not a day to test on; allowed: whole days from 0 (0 = the scenario's start)"
         )
-    return run_clinic_protocol(protocol, subject, int(day), state)
+    if not isinstance(protocol, (str, Path, LoadedProtocol)):  # None raised a TypeError from os.fspath
+        raise ClinicError(
+            f"protocol: {protocol!r} is not a protocol; allowed: a shipped name "
+            f"({', '.join(available_protocols())}), a protocol file path, or a LoadedProtocol"
+        )
+    if state is not None:
+        try:
+            state = np.asarray(state, dtype=float)
+        except (TypeError, ValueError):  # state="x" raised numpy's ValueError from inside the run
+            raise ClinicError(f"state: {state!r} is not a state (an array of the model's state values)") from None
+    return run_clinic_protocol(protocol, clinic_subject(subject), int(day), state)
+
+
+def clinic_subject(subject):
+    """What ``run_protocol`` tests: a preset name as it is, a shipped scenario's name as its file, anything else
+    (a scenario file path, a ``LoadedScenario``) as it is.
+
+    Raises ScenarioError for a name that is neither a preset nor a shipped scenario nor a file.
+    """
+    from glucosim._resources import scenario_path
+    from glucosim.errors import ScenarioError
+    from glucosim.parameters import available_presets
+
+    if not isinstance(subject, str) or subject in available_presets() or Path(subject).exists():
+        return subject
+    try:
+        return str(scenario_path(subject))  # a shipped scenario's name was taken for an unknown preset
+    except ScenarioError as error:
+        import difflib
+
+        close = difflib.get_close_matches(subject, available_presets(), n=2)
+        hint = f"; or the preset {' or '.join(close)}?" if close else ""
+        raise ScenarioError(f"{error}{hint}; a preset is one of {', '.join(available_presets())}") from None

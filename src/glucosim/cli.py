@@ -307,21 +307,14 @@ def validate(scenarios):
 def _subject(subject: str):
     """A preset name, a scenario file, or a shipped scenario name (with or without .toml) -> what ``run_protocol``
     takes."""
-    from glucosim._resources import scenario_path
+    from glucosim.api import clinic_subject
     from glucosim.errors import ScenarioError
-    from glucosim.parameters import available_presets
 
-    if subject in available_presets():
-        return subject
     try:
-        return str(scenario_path(subject))
+        return clinic_subject(subject)
     except ScenarioError as error:
         # it went on as a preset name, and the error listed the presets alone (a misspelt scenario name)
-        import difflib
-
-        close = difflib.get_close_matches(subject, available_presets(), n=2)
-        hint = f"; or the preset {' or '.join(close)}?" if close else ""
-        _fail(f"--subject: {error}{hint}; a preset is one of {', '.join(available_presets())}")
+        _fail(f"--subject: {error}")
 
 
 @main.command()
