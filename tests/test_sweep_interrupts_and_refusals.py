@@ -10,6 +10,7 @@ correlation matrix singular but for rounding, are refused before anything is wri
 
 from __future__ import annotations
 
+import numpy as np
 import pandas.testing as pdt
 import pytest
 
@@ -331,3 +332,23 @@ def test_the_duration_note_is_only_for_what_the_duration_caused(tmp_path):
     with pytest.raises(SweepError) as info:
         load_sweep(path)
     assert "nobody" in str(info.value) and "duration_years" not in str(info.value)
+
+
+@pytest.mark.parametrize("ensemble", [False, True])
+def test_a_ctrl_c_inside_the_compiled_integrator_stops_as_a_keyboard_interrupt(ensemble):
+    # glucosim run, validation and the course grid ended in numba's SystemError traceback on a Ctrl-C that landed
+    # in compiled code (bad-input hunt, 2026-12-05): the solver's entry points say it as the interrupt it is
+    from glucosim.solver.segments import Schedule, Tolerances, integrate_schedule
+
+    def integrator(*args):
+        raise _numba_style_interrupt()
+
+    schedule = Schedule(np.array([0.0]), np.array([1.0]), np.zeros((1, 1)), np.zeros((1, 2)))
+    tolerances = Tolerances(rtol=1e-6, atol=np.full(2, 1e-9), n_controlled=2)
+    with pytest.raises(KeyboardInterrupt):
+        if ensemble:
+            from glucosim.solver import integrate_ensemble
+
+            integrate_ensemble(schedule, np.zeros((1, 2)), np.zeros((1, 1)), np.array([1.0]), tolerances, integrator)
+        else:
+            integrate_schedule(integrator, schedule, np.zeros(2), np.zeros(1), np.array([1.0]), tolerances, ["a", "b"])

@@ -539,7 +539,9 @@ class Scenario(_Strict):
         as the missing meals is refused: a fast that keeps the starting routine's intake for when meals return is not.
         """
         meals = self.routine.meals
-        places = [("routine", meals, self.routine.other_food_kcal_per_day, self.routine.model_fields_set)]
+        places: list[tuple[str, tuple, object, set[str]]] = [
+            ("routine", meals, self.routine.other_food_kcal_per_day, self.routine.model_fields_set)
+        ]
         for index, change in enumerate(self.changes):
             meals = change.meals if change.meals is not None else meals
             places.append((f"changes[{index}]", meals, change.other_food_kcal_per_day, change.model_fields_set))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from glucosim.errors import SolverError
+from glucosim.errors import SolverError, raise_if_interrupted
 from glucosim.solver.contract import STATUS_MESSAGES, STATUS_OK
 from glucosim.solver.segments import Schedule, Tolerances, schedule_arguments, tolerance_arguments
 
@@ -81,10 +81,14 @@ def integrate_ensemble(
     if y0.shape[0] != params.shape[0]:
         raise ValueError(f"{y0.shape[0]} starting states but {params.shape[0]} parameter vectors")
     t_out = np.ascontiguousarray(t_out, dtype=np.float64)
-    with numba.parallel_chunksize(ENSEMBLE_CHUNK_PATIENTS):
-        y_out, out_segment, y_final, status, t_final, stats, written = integrator(
-            y0, *schedule_arguments(schedule), params, t_out, *tolerance_arguments(tolerances)
-        )
+    try:
+        with numba.parallel_chunksize(ENSEMBLE_CHUNK_PATIENTS):
+            y_out, out_segment, y_final, status, t_final, stats, written = integrator(
+                y0, *schedule_arguments(schedule), params, t_out, *tolerance_arguments(tolerances)
+            )
+    except SystemError as exc:  # a Ctrl-C inside the compiled loop surfaces as numba's SystemError: say it as one
+        raise_if_interrupted(exc)
+        raise
     for k in range(y0.shape[0]):
         state = dict(zip(state_names, map(float, y_final[k])))
         if status[k] != STATUS_OK:

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from glucosim.errors import SolverError
+from glucosim.errors import SolverError, raise_if_interrupted
 from glucosim.solver.contract import STATUS_MESSAGES, STATUS_OK, SolverStats, get_method
 
 
@@ -130,13 +130,17 @@ def integrate_schedule(integrator, schedule: Schedule, y0, params, t_out, tolera
             + ", ".join(f"{name} ({size})" for name, size in sizes.items())
             + "; a state kept by a model with another state table cannot be integrated by this one"
         )
-    y_out, out_segment, y_final, status, t_final, stats, n_written, h_next = integrator(
-        y0,
-        *schedule_arguments(schedule),
-        params,
-        np.ascontiguousarray(t_out, dtype=np.float64),
-        *tolerance_arguments(tolerances),
-    )
+    try:
+        y_out, out_segment, y_final, status, t_final, stats, n_written, h_next = integrator(
+            y0,
+            *schedule_arguments(schedule),
+            params,
+            np.ascontiguousarray(t_out, dtype=np.float64),
+            *tolerance_arguments(tolerances),
+        )
+    except SystemError as exc:  # a Ctrl-C inside the compiled loop surfaces as numba's SystemError: say it as one
+        raise_if_interrupted(exc)
+        raise
     if status != STATUS_OK:
         raise SolverError(STATUS_MESSAGES[status], float(t_final), dict(zip(state_names, map(float, y_final))))
     if n_written != len(t_out):
