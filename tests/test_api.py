@@ -82,8 +82,9 @@ def test_a_shortened_run_leaves_malformed_changes_and_visits_to_the_schema():
 @pytest.mark.parametrize(
     ("options", "field", "allowed"),
     [
-        ({"rtol": -1.0}, "rtol", "allowed: 1e-12 to 0.1"),  # was a solver failure naming neither
-        ({"rtol": float("nan")}, "rtol", "allowed: 1e-12 to 0.1"),
+        ({"rtol": -1.0}, "rtol", "allowed: 1e-12 to 0.01"),  # was a solver failure naming neither
+        ({"rtol": float("nan")}, "rtol", "allowed: 1e-12 to 0.01"),
+        ({"rtol": 0.05}, "rtol", "allowed: 1e-12 to 0.01"),  # was allowed, and failed with a non-finite state
         ({"until_day": -1}, "until_day", "allowed: whole days from 1"),  # ran one day silently
         ({"until_day": 2.5}, "until_day", "allowed: whole days from 1"),
         ({"state_days": (99,)}, "state_days", "allowed: whole days 0 to 4"),  # ignored silently
