@@ -114,6 +114,10 @@ def test_run_errors_are_one_style(tmp_path):
             ["run", "01_healthy_baseline", "--set", "duration_days=9", "--trace-days", "5-2"],
             "range '5-2' runs backwards",
         ),
+        (
+            ["run", "01_healthy_baseline", "--set", "duration_days=9", "--trace-days", "0--1"],
+            "range '0--1' has a negative day; the days are 0 to 8",  # was said to run backwards
+        ),
         (["parameters", "--compartment", "spleen"], "choose one of: "),
         (["clinic"], "give a PROTOCOL"),
     ]:

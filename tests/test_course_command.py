@@ -61,3 +61,12 @@ def test_the_wide_grid_prints_its_profile_and_needs_grid(monkeypatch, capsys):
         course.main(["--wide"])
     assert stop.value.code == 2
     assert "--wide widens --grid: give both" in capsys.readouterr().err
+
+
+def test_the_course_command_takes_no_abbreviated_options(capsys):
+    # argparse's allow_abbrev took --gri for --grid (bad-input hunt, 2026-12-05)
+    from glucosim.calibration import course
+
+    with pytest.raises(SystemExit) as stopped:
+        course.main(["--gri"])
+    assert stopped.value.code == 2 and "unrecognized arguments: --gri" in capsys.readouterr().err

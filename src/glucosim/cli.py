@@ -114,6 +114,8 @@ def _day_list(spec: str, n_days: int) -> list[int]:
                 days.append(n_days - 1)
             elif "-" in part:
                 first, last = (int(x) for x in part.split("-", 1))
+                if first < 0 or last < 0:  # "0--1" was said to run backwards
+                    _fail(f"--trace-days {spec!r}: range {part!r} has a negative day; the days are 0 to {n_days - 1}")
                 if last < first:  # was an empty range: no trace written, no word said
                     _fail(f"--trace-days {spec!r}: range {part!r} runs backwards; write FIRST-LAST, e.g. 100-106")
                 if first < 0 or last >= n_days:  # checked before expanding: 0-999999999 filled the memory
@@ -564,7 +566,7 @@ def calibrate_population(arguments):
     """Fit the prediabetic cohort to the DPP's baseline and placebo course (resumable; --help for options)."""
     from glucosim.calibration import population
 
-    sys.exit(population.main(list(arguments)))
+    sys.exit(population.main(list(arguments), prog="glucosim calibrate-population"))
 
 
 @main.command()

@@ -450,6 +450,7 @@ def main(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(
         prog="python -m glucosim.calibration.course",
+        allow_abbrev=False,  # --gri was taken for --grid
         description="The course of the decline: scenario 03 against validation/course (Whitehall II, UKPDS 16, "
         "a stable stage 2); the table's values, or with --grid the grid that chose them.",
     )

@@ -1850,7 +1850,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m glucosim.calibration.population") -> int:
     """``python -m glucosim.calibration.population [TARGETS] [--write] [--no-check] [--cache-dir DIR] [--workers N]``.
 
     Exit status 0 when the cohort file holds (its values are the fit's, within ``REPRODUCTION_TOLERANCE``, and the
@@ -1859,7 +1859,8 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m glucosim.calibration.population",
+        prog=prog,
+        allow_abbrev=False,  # --gri was taken for --grid
         description=__doc__.split("\n")[0],
         epilog="Simulates (or resumes, or reads from the cache) the library's two stages, fits, and checks the"
         " cohort file by simulating it as the trial sweep draws it. Exit status: 0 the cohort file holds (the"
