@@ -436,6 +436,12 @@ def test_an_interrupted_validation_page_keeps_showing_its_own_figures(tmp_path, 
     report.write_report([case], page, targets=[])
     (new,) = re.findall(r"\]\(images/(validation_[^)]+\.png)\)", page.read_text())
     assert new != shown and sorted(path.name for path in (tmp_path / "images").iterdir()) == [new]
+    # a second page beside it keeps its own figure, and a file that is not one of the page's figures stays
+    (tmp_path / "images" / "validation_mine.png").write_bytes(b"a user's figure")
+    monkeypatch.setattr(report, "_figures", figures_in("grey"))
+    other = report.write_report([case], tmp_path / "other.md", targets=[])
+    (others,) = re.findall(r"\]\(images/(validation_[^)]+\.png)\)", other.read_text())
+    assert sorted(path.name for path in (tmp_path / "images").iterdir()) == sorted([new, others, "validation_mine.png"])
 
 
 def test_validation_on_a_full_disk_is_an_error_naming_the_page(tmp_path, monkeypatch):

@@ -61,6 +61,17 @@ def test_two_changes_on_one_day_that_set_one_field_are_refused():
     assert "changes[0] and changes[1] both start on day 10 and both set carbs_scale" in message
     apart = [{"from_day": 10, "carbs_scale": 0.5}, {"from_day": 10, "sleep_h": 6}]
     parse_scenario(scenario_dict(duration_days=30, changes=apart), source="<test>")  # different fields: both apply
+    # a field given as None sets nothing (a model_dump() without exclude_none carries them)
+    dumped = [
+        {"from_day": 10, "carbs_scale": 0.5, "sleep_h": None},
+        {"from_day": 10, "sleep_h": 6, "carbs_scale": None},
+    ]
+    parse_scenario(scenario_dict(duration_days=30, changes=dumped), source="<test>")
+    # every pair of one day is compared, not only neighbours
+    three = [{"from_day": 10, "sleep_h": 5}, {"from_day": 10, "carbs_scale": 0.5}, {"from_day": 10, "sleep_h": 6}]
+    assert "changes[0] and changes[2] both start on day 10 and both set sleep_h" in _error(
+        scenario_dict(duration_days=30, changes=three)
+    )
 
 
 def test_food_besides_meals_where_no_meal_is_eaten_is_refused():
@@ -74,6 +85,13 @@ def test_food_besides_meals_where_no_meal_is_eaten_is_refused():
     kept["routine"] = {**kept.get("routine", {}), "other_food_kcal_per_day": 500.0}
     parse_scenario(kept, source="<test>")
     parse_scenario(scenario_dict(routine={"meals": [], "other_food_kcal_per_day": 0.0}), source="<test>")
+    # a fasting start whose meals a later change brings eats the routine's intake from then on
+    later = scenario_dict(duration_days=30, changes=[{"from_day": 3, "meals": [{"time_h": 8.0, "carbs_g": 60.0}]}])
+    later["routine"] = {"meals": [], "other_food_kcal_per_day": 500.0}
+    parse_scenario(later, source="<test>")
+    # but not when the next change gives another value before any meal
+    later["changes"] = [{"from_day": 2, "other_food_kcal_per_day": 0.0}, *later["changes"]]
+    assert "routine.other_food_kcal_per_day: 500 kcal/day" in _error(later)
 
 
 def test_changes_out_of_order_name_both_changes():

@@ -617,7 +617,7 @@ MEAL_EXERCISE_DAY = {
 """The routine of the methods' accuracy tests: three meals and 45 min of exercise (test_solver_rosw.py too)."""
 
 
-def _dop853_meal_day(make_scenario, output_min: float = 30.0, method: str = "dop853"):
+def _meal_day_errors(make_scenario, output_min: float = 30.0, method: str = "dop853"):
     """(loaded scenario, largest relative error of ``method`` at given tolerances against scipy at rtol 1e-11, name),
     at outputs every ``output_min`` minutes."""
     loaded = make_scenario(routine=MEAL_EXERCISE_DAY)
@@ -650,41 +650,54 @@ def test_dop853_meal_day_is_recorded(make_scenario):
 @pytest.mark.slow
 def test_dop853_meal_day_agrees_with_scipy_at_a_tight_tolerance(make_scenario):
     """The organ model under dop853 agrees with a tight scipy reference at a tight tolerance, at every 5 minutes."""
-    _, largest_error = _dop853_meal_day(make_scenario, DOP853_DENSE_OUTPUT_MIN)
+    _, largest_error = _meal_day_errors(make_scenario, DOP853_DENSE_OUTPUT_MIN)
     tight_error, name = largest_error(default_tolerances(DOP853_TIGHT_RTOL))
     assert tight_error < DOP853_TIGHT_ERROR, f"{name}: {tight_error:.2e}"
 
 
-DOP853_CONVERGENCE_FACTOR = 1e-4
+CONVERGENCE_FACTOR = 1e-4
 """How much the convergence test tightens both tolerances: rtol 1e-6 to 1e-10, each state's atol by the same factor."""
+
+
+def _tightened(factor: float):
+    import dataclasses
+
+    from glucosim.simulation.organ import default_atol
+
+    default = default_tolerances()
+    return dataclasses.replace(default, rtol=default.rtol * factor, atol=default_atol() * factor)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["dopri5", "dop853"])
 def test_each_method_converges_as_both_tolerances_tighten(make_scenario, method):
-    """10,000 times tighter tolerances give an error at least 100 times smaller on the meal day: the rate this test
-    asked of dop853 before (tenfold for rtol 100 times tighter), over four decades and with atol tightened too.
+    """10,000 times tighter tolerances (rtol and every atol) give an error at least 100 times smaller on the meal day:
+    tenfold per hundredfold, the rate the tenfold test below asks over two decades, here over four.
 
-    Until 2026-12-05 only rtol was tightened (to 1e-8) while each state's atol stayed at its default, so the tight
-    run was held by atol and the error floored: dop853 4.78e-5 at 1e-6, 1.09e-5 at 1e-8 and 1.61e-5 at 1e-10, a
-    strict xfail. With atol scaled with rtol (measured 2026-12-05): dop853 4.78e-5, 7.98e-6 and 1.57e-7 at rtol 1e-6,
-    1e-8 and 1e-10 (a 304-fold fall); dopri5 2.84e-6, 2.26e-7 and 1.43e-8 (199-fold). dop853's first two decades give
-    only 6-fold: the right-hand side's kinks (the liver's sources switch, clipped fluxes) cost its high order until the
-    steps are small."""
-    import dataclasses
-
-    from glucosim.simulation.organ import default_atol
-
-    _, largest_error = _dop853_meal_day(make_scenario, method=method)
-    default = default_tolerances()
-    tight = dataclasses.replace(
-        default,
-        rtol=default.rtol * DOP853_CONVERGENCE_FACTOR,
-        atol=default_atol() * DOP853_CONVERGENCE_FACTOR,
-    )
-    default_error, _ = largest_error(default)
-    tight_error, name = largest_error(tight)
+    Measured 2026-12-05: dop853 4.78e-5, 7.98e-6 and 1.57e-7 at rtol 1e-6, 1e-8 and 1e-10 (304-fold); dopri5
+    2.84e-6, 2.26e-7 and 1.43e-8 (199-fold). With atol left at its default, as the tenfold test had it, dop853
+    floored near 1e-5 (1.09e-5 at 1e-8, 1.61e-5 at 1e-10): atol held the tightest run."""
+    _, largest_error = _meal_day_errors(make_scenario, method=method)
+    default_error, _ = largest_error(default_tolerances())
+    tight_error, name = largest_error(_tightened(CONVERGENCE_FACTOR))
     assert tight_error < default_error / 100.0, f"{name}: {tight_error:.2e} against {default_error:.2e} at the default"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="dop853 falls only ~6-fold from rtol 1e-6 to 1e-8 with atol tightened too (4.78e-5 to 7.98e-6, measured "
+    "2026-12-05): over its first two decades the right-hand side's kinks cost its high order; it converges past them "
+    "(304-fold over four decades, the test above)",
+)
+def test_dop853_converges_tenfold_over_its_first_two_decades(make_scenario):
+    """100 times tighter tolerances, at least 10 times smaller: what dop853's order promises, and what it did not
+    keep on this model's meal day (a strict xfail since the held set point joined the controlled states, first
+    with atol left at its default; with atol tightened too it still falls 6-fold)."""
+    _, largest_error = _meal_day_errors(make_scenario)
+    default_error, _ = largest_error(default_tolerances())
+    tight_error, name = largest_error(_tightened(1e-2))
+    assert tight_error < default_error / 10.0, f"{name}: {tight_error:.2e} against {default_error:.2e} at the default"
 
 
 @pytest.mark.slow  # compiles a parallel ensemble kernel

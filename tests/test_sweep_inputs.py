@@ -163,3 +163,17 @@ samples = 4
 [[arms]]
 name = "control"
 """
+
+
+def test_an_arm_change_on_a_base_change_day_overrides_it_as_one_change():
+    # an arm's change on the day of one of the base's is the intervention: its fields win (as before), now folded
+    # into one change, since a scenario refuses two changes of one day that set the same field (2026-12-05)
+    from glucosim.sweep.scenario_edit import _fold_same_day
+
+    base = {"from_year": 9, "label": "base", "carbs_scale": 1.2, "sleep_h": 7.0}
+    arm = {"from_day": 3287, "label": "arm", "carbs_scale": 0.8, "meals": None}
+    later = {"from_day": 4000, "carbs_scale": 1.0}
+    assert _fold_same_day([base, arm, later]) == [
+        {"from_year": 9, "label": "base; arm", "carbs_scale": 0.8, "sleep_h": 7.0},
+        later,
+    ]

@@ -257,10 +257,12 @@ def _warn_of_changes_that_set_again(data: dict, overrides: Mapping[str, Any], wh
     for change in listed:
         if not isinstance(change, Mapping):
             continue  # left for the schema to report
-        start = change.get("from_day", change.get("from_year"))
-        unit = "day" if "from_day" in change else "year"
+        unit = "day" if change.get("from_day") is not None else "year"
+        start = change.get(f"from_{unit}")
+        label = change.get("label") or ""
+        # a field given as None sets nothing (a model_dump() without exclude_none carries them)
         again += [
-            f"{field} (change '{change.get('label', '')}' from {unit} {start})" for field in fields if field in change
+            f"{field} (change '{label}' from {unit} {start})" for field in fields if change.get(field) is not None
         ]
     if again:
         warnings.warn(
@@ -417,8 +419,8 @@ def simulate(
     - `resolution`: `"full"` integrates every day; `"envelope"` follows the slow
       states in multi-day steps (rows not integrated are flagged `interpolated`);
       default `"auto"`: envelope for runs of a year or more.
-    - `rtol`: relative tolerance of the integrator (default: 1e-6 at full resolution, 1e-4 for the periods
-      envelope following simulates; given, it applies to both).
+    - `rtol`: relative tolerance of the integrator, 1e-12 to 0.01 (default: 1e-6 at full resolution, 1e-4 for
+      the periods envelope following simulates; given, it applies to both).
     - `trajectory_days`: days (0-based) whose 5-minute traces to keep during the run
       (any day can be recomputed afterwards with `result.trace(day)`).
     - `state_days`: days whose full state at midnight to keep.

@@ -52,6 +52,13 @@ def meal_energy_kcal(carbs_g, fat_g, protein_g, p):
     )
 
 
+def body_surface_area_m2(weight_kg, p):
+    """Body surface area (m^2) at ``weight_kg``: ``body_surface_area`` at the starting weight, moved with weight as
+    Mosteller's formula moves it at a fixed height (the square root of weight; Mosteller 1987 N Engl J Med 317:1098).
+    Studies report secretion and doses per m^2; the clinic's clamp doses use the starting area."""
+    return p[Par.body_surface_area] * (weight_kg / p[Par.body_weight]) ** 0.5
+
+
 def meals_energy_kcal(meals, carbs_scale, p):
     """Energy of a day's ``meals`` (scenario Meal entries), their carbohydrate scaled by ``carbs_scale``, kcal. Plain
     Python: the scenario compiler's balance and the load check of what the stomach can empty."""

@@ -19,7 +19,7 @@ of sleep (short sleep acts through the day's sleep deficit), so this only places
 DEFAULT_WAKE_H = 7.0
 """Wake time drawn on days without meals."""
 CGM_TARGET_RANGE_MG_DL = (RANGE_LOW_MG_DL, RANGE_HIGH_MG_DL)
-"""The consensus CGM target range (simulation.trace, Battelino et al. 2019): time in range is reported for it."""
+"""The consensus CGM target range (simulation.markers, Battelino et al. 2019): time in range is reported for it."""
 HOUR_TICK_STEP = 3
 DAY_HEIGHT_IN = 7.0
 CGM_MARKER_SIZE = 2.5

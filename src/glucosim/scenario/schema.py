@@ -489,16 +489,7 @@ class Scenario(_Strict):
                     f"changes[{index}] starts on day {starts[index]}, before changes[{index - 1}] (day "
                     f"{starts[index - 1]}): changes must be listed in time order"
                 )
-            if starts[index] == starts[index - 1]:
-                # the later change wins on its day, so the earlier one's value would never apply
-                when = {"from_day", "from_year", "label"}
-                earlier = self.changes[index - 1].model_fields_set - when
-                both = sorted(earlier & (self.changes[index].model_fields_set - when))
-                if both:
-                    raise ValueError(
-                        f"changes[{index - 1}] and changes[{index}] both start on day {starts[index]} and both set "
-                        f"{', '.join(both)}: the earlier value would never apply; give one change, or one value"
-                    )
+        self._check_same_day_changes(starts)
         if starts and starts[-1] >= self.n_days:
             raise ValueError(f"a change starts on day {starts[-1]}, after the end of the run (day {self.n_days - 1})")
         for index, visit in enumerate(self.clinic):
@@ -531,25 +522,53 @@ class Scenario(_Strict):
         self._check_food_without_meals()
         return self
 
+    def _check_same_day_changes(self, starts: list[int]) -> None:
+        """Refuse two changes that start on the same day and set the same field: the later one wins on its day, so
+        the earlier value would never apply (bad-input hunt, 2026-12-05). Fields given as None set nothing."""
+        timing = {"from_day", "from_year", "label"}
+        given = [
+            {name for name in change.model_fields_set - timing if getattr(change, name) is not None}
+            for change in self.changes
+        ]
+        for first in range(len(starts)):
+            for second in range(first + 1, len(starts)):
+                if starts[second] != starts[first]:
+                    break
+                both = sorted(given[first] & given[second])
+                if both:
+                    raise ValueError(
+                        f"changes[{first}] and changes[{second}] both start on day {starts[first]} and both set "
+                        f"{', '.join(both)}: the earlier value would never apply; give one change, or one value"
+                    )
+
     def _check_food_without_meals(self) -> None:
-        """Refuse an energy intake besides the meals given where no meal is eaten.
+        """Refuse an energy intake besides the meals that is never eaten.
 
         It is eaten only on days with meals (``ScenarioProgram.food_energy_kcal_day``), so 6000 kcal/day on a routine
-        without meals ran as a fast, with no word (bad-input hunt, 2026-12-05). Only a value given in the same place
-        as the missing meals is refused: a fast that keeps the starting routine's intake for when meals return is not.
+        without meals ran as a fast, with no word (bad-input hunt, 2026-12-05). A value is refused where it is given
+        if no meal is eaten while it is in force: from there until a change gives another value. A fast that keeps
+        the intake for when meals return, or a fasting routine whose meals a later change brings, is not refused.
         """
         meals = self.routine.meals
-        places: list[tuple[str, tuple, object, set[str]]] = [
-            ("routine", meals, self.routine.other_food_kcal_per_day, self.routine.model_fields_set)
-        ]
+        phases: list[tuple[str, tuple, object, bool]] = [("routine", meals, self.routine.other_food_kcal_per_day, True)]
         for index, change in enumerate(self.changes):
             meals = change.meals if change.meals is not None else meals
-            places.append((f"changes[{index}]", meals, change.other_food_kcal_per_day, change.model_fields_set))
-        for where, meals_in_force, other, given in places:
-            if not meals_in_force and "other_food_kcal_per_day" in given and isinstance(other, float) and other > 0.0:
+            phases.append(
+                (f"changes[{index}]", meals, change.other_food_kcal_per_day, change.other_food_kcal_per_day is not None)
+            )
+        explicit_routine = "other_food_kcal_per_day" in self.routine.model_fields_set
+        for start, (where, _, other, sets) in enumerate(phases):
+            if not sets or (start == 0 and not explicit_routine) or not isinstance(other, float) or other <= 0.0:
+                continue
+            in_force = [phases[start]]
+            for phase in phases[start + 1 :]:
+                if phase[3]:  # another value from there on
+                    break
+                in_force.append(phase)
+            if not any(phase_meals for _, phase_meals, _, _ in in_force):
                 raise ValueError(
                     f"{where}.other_food_kcal_per_day: {other:g} kcal/day is eaten only on days with meals, and no "
-                    f"meal is eaten there; give meals, or leave it out for days without food"
+                    f"meal is eaten while it is in force; give meals, or leave it out for days without food"
                 )
 
     def meal_phases(self) -> list[tuple[str, tuple, float, bool]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import re
 
-from glucosim.physiology.units import DAYS_PER_YEAR
+from glucosim.physiology.units import DAYS_PER_YEAR, year_start_day
 
 _TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 
@@ -162,5 +162,37 @@ def run_scenario_data(loaded, arm, values: dict[str, float]) -> dict:
     arm_changes = apply_adherence(arm, [dict(change) for change in arm.changes], values)
     changes = list(data.get("changes", [])) + arm_changes
     if changes:
-        data["changes"] = sorted(changes, key=_start_day)  # stable: equal days keep base-then-arm order
+        data["changes"] = _fold_same_day(sorted(changes, key=_start_day))  # stable: equal days keep base-then-arm
     return data
+
+
+def _fold_same_day(changes: list) -> list:
+    """Changes in time order with those that start on the same day made one, the later one's fields winning.
+
+    An arm's change on the day of one of the base scenario's overrides the base's fields that it gives (the arm is
+    the intervention); the schema refuses two changes of one day that set the same field, because in a scenario file
+    the earlier value would never apply (scenario.schema.Scenario._check).
+    """
+    folded: list = []
+    for change in changes:
+        day = _whole_start_day(change)
+        if folded and day is not None and day == _whole_start_day(folded[-1]):
+            earlier = folded[-1]
+            later = {k: v for k, v in change.items() if k not in ("from_day", "from_year", "label") and v is not None}
+            labels = [label for label in (earlier.get("label"), change.get("label")) if label]
+            folded[-1] = {**earlier, **later} | ({"label": "; ".join(labels)} if labels else {})
+        else:
+            folded.append(change)
+    return folded
+
+
+def _whole_start_day(change) -> int | None:
+    """The day a change starts, as the schema counts it (a year rounded to whole days); None if it is malformed."""
+    if not isinstance(change, dict):
+        return None
+    day = _start_day(change)
+    if day == float("inf"):
+        return None
+    return (
+        int(change["from_day"]) if change.get("from_day") is not None else year_start_day(change.get("from_year", 0.0))
+    )

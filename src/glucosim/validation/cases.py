@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -599,11 +598,13 @@ def liver_fat_vlcd() -> dict:
 
     def first_phase(day: int) -> float:
         # Lim measured first-phase insulin secretion per m2 of body surface (a stepped secretion test read through
-        # C-peptide); glucosim's nearest test is the IVGTT's first-phase secretion, per m2 by Mosteller's surface,
-        # which goes with the square root of weight at a fixed height
+        # C-peptide); glucosim's nearest test is the IVGTT's first-phase secretion, per m2 of the day's surface
+        from glucosim.physiology.body import body_surface_area_m2
+
         indices = run_protocol("ivgtt_0.3g", result.loaded, day=day, state=result.midnight_states[day]).indices
-        weight_kg = float(result.loaded.parameters[Par.body_weight]) + float(daily.loc[day, "weight_change_kg"])
-        return float(indices["first_phase_secretion_pmol_min"]) / math.sqrt(weight_kg)
+        p = result.loaded.parameters
+        weight_kg = float(p[Par.body_weight]) + float(daily.loc[day, "weight_change_kg"])
+        return float(indices["first_phase_secretion_pmol_min"]) / body_surface_area_m2(weight_kg, p)
 
     on_diet = daily.loc[before:week8]
     # 8 kg lost on the diet: counted from the diet's first day (the subject has already lost weight to glucosuria

@@ -45,8 +45,11 @@ def _case_section(case: Case, figures: dict[str, str], level: str = "##") -> lis
     return lines + [""]
 
 
-FIGURE_NAME = re.compile(r"validation_[a-z_]+(-[0-9a-f]{12})?\.png")
-"""The page's figures: a stem and the first 12 hex digits of the PNG's SHA-256 (names before 2026-12-05 had none)."""
+FIGURE_STEMS = ("validation_disposition_index", "validation_ha_sherman")
+"""The figures this page draws (``_figures``), each saved as STEM-HASH.png."""
+FIGURE_NAME = re.compile(rf"({'|'.join(FIGURE_STEMS)})(-[0-9a-f]{{12}})?\.png")
+"""A file of this page's figures: a stem and the first 12 hex digits of the PNG's SHA-256 (no hash before
+2026-12-05). Only these are removed when no page shows them: other files in the folder are left alone."""
 
 
 def _save_named_by_content(figure, image_dir: Path, stem: str) -> str:
@@ -70,11 +73,15 @@ def _save_named_by_content(figure, image_dir: Path, stem: str) -> str:
 
 
 def _remove_unnamed_figures(image_dir: Path, page_text: str) -> None:
-    """Remove the page's figures (``FIGURE_NAME``) in ``image_dir`` that ``page_text`` no longer shows."""
+    """Remove this page's figures (``FIGURE_NAME``) in ``image_dir`` that neither ``page_text`` nor another page
+    beside it (a ``.md`` file in the images folder's parent, e.g. a second ``--out`` there) shows."""
     if not image_dir.is_dir():
         return
+    shown = [page_text] + [
+        page.read_text(encoding="utf-8", errors="replace") for page in image_dir.parent.glob("*.md") if page.is_file()
+    ]
     for path in image_dir.iterdir():
-        if FIGURE_NAME.fullmatch(path.name) and f"{FIGURE_DIR_NAME}/{path.name}" not in page_text:
+        if FIGURE_NAME.fullmatch(path.name) and not any(f"{FIGURE_DIR_NAME}/{path.name}" in text for text in shown):
             path.unlink(missing_ok=True)
 
 
@@ -123,7 +130,7 @@ def _figures(image_dir: Path) -> dict[str, str]:
         ax.set_ylim(0, top)
         ax.legend(frameon=False, fontsize=8)
         fig.tight_layout()
-        paths["disposition_index"] = _save_named_by_content(fig, image_dir, "validation_disposition_index")
+        paths["disposition_index"] = _save_named_by_content(fig, image_dir, FIGURE_STEMS[0])
         plt.close(fig)
 
         fig, ax = plt.subplots(figsize=(6, 4))
@@ -139,7 +146,7 @@ def _figures(image_dir: Path) -> dict[str, str]:
         ax.set_ylabel("glucose (mg/dl)")
         ax.legend(frameon=False)
         fig.tight_layout()
-        paths["ha_sherman_reproduction"] = _save_named_by_content(fig, image_dir, "validation_ha_sherman")
+        paths["ha_sherman_reproduction"] = _save_named_by_content(fig, image_dir, FIGURE_STEMS[1])
         plt.close(fig)
     return paths
 
