@@ -63,8 +63,8 @@ insulin area -36 %, secretion -27 %, glucose area -9.4 %), as when lipid is infu
 (Welch et al. 1987 Clin Sci 72:209, abstract read) or an oil preload precedes potato in type 2 diabetes
 (Gentilcore et al. 2006, abstract read: insulin and GIP rises attenuated); with it the glucose area of 50 g of
 starch with 41 g of fat falls 38 % over 4 h (Gannon 1993: -41 %, a validation quantity; 28 % over 5 h) and
-insulin per unit of glucose falls a little (x0.67 against x0.72), where butter eaten with potato keeps or raises insulin (Collier
-& O'Dea 1983 Am J Clin Nutr 37:941, abstract read; Gannon 1993: insulin +8 %, C-peptide +38 %;
+insulin per unit of glucose falls a little (x0.67 against x0.72), where butter eaten with potato keeps or
+raises insulin (Collier & O'Dea 1983 Am J Clin Nutr 37:941, abstract read; Gannon 1993: insulin +8 %, C-peptide +38 %;
 tests/test_meal_fat.py, strict xfail). Knuth et al. 2008 (PMC2636944, abstract read) found no change of glucose
 or insulin when 30 g of fat was removed from a 100 g carbohydrate, 30 g protein meal; with the fat glucosim's 5-h
 areas are glucose -12 % and insulin -27 % (+31 and -36 % before the GIP term; tools/fat_meal.py --knuth).
