@@ -356,7 +356,6 @@ class Change(_Strict):
     @property
     def start_day(self) -> int:
         """First day (0-based) on which the change applies."""
-
         if self.from_day is not None:
             return self.from_day
         assert self.from_year is not None  # the validator requires from_day or from_year
