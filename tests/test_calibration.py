@@ -88,7 +88,7 @@ high = 1.6
 source = "toy"
 protocol = "fasting"
 subject = "healthy"
-measure = "ten_m4"
+measure = "homa_ir"
 [[targets]]
 name = "ten_m2"
 kind = "fit"
@@ -101,7 +101,7 @@ high = 3.5
 source = "toy"
 protocol = "fasting"
 subject = "healthy"
-measure = "ten_m2"
+measure = "homa_b"
 [[targets]]
 name = "held"
 kind = "validation"
@@ -114,7 +114,7 @@ high = 2.0
 source = "toy"
 protocol = "fasting"
 subject = "healthy"
-measure = "ten_m4"
+measure = "homa_ir"
 """
 
 
@@ -151,8 +151,8 @@ class ToyModel:
         self.calls += 1
         run = {}
         if targets:
-            run["ten_m4"] = 10 * values["insulin_peripheral_clearance_rate"]
-            run["ten_m2"] = 10 * values["insulin_plasma_to_liver_rate"]
+            run["homa_ir"] = 10 * values["insulin_peripheral_clearance_rate"]  # a fasting index, as the file says
+            run["homa_b"] = 10 * values["insulin_plasma_to_liver_rate"]
         reference = {
             "secretion_max": 20.0,
             "insulin_mean_reference": 70.0,
@@ -344,7 +344,7 @@ high = 8.0
 source = "toy"
 protocol = "fasting"
 subject = "healthy"
-measure = "ten_e"
+measure = "homa_ir"
 """
 
 
@@ -354,7 +354,7 @@ def test_a_parameter_whose_range_reaches_zero_is_fitted_in_linear_space(tmp_path
 
     def model(targets, values):
         evaluation = ToyModel()([], values)
-        evaluation["runs"] = {"fasting|healthy": {"ten_e": 10 * values["first_phase_capacity_exponent"]}}
+        evaluation["runs"] = {"fasting|healthy": {"homa_ir": 10 * values["first_phase_capacity_exponent"]}}
         return evaluation
 
     result = calibrate(tmp_path, cache_dir=None, progress=False, evaluate=model)

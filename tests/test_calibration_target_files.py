@@ -37,6 +37,8 @@ def test_an_empty_or_missing_folder_is_refused(tmp_path):
         (("spread = 0.3", "spread = 5e-324"), r"targets\[1\]\.spread: 5e-324 \(allowed: more than 1e-06 x"),
         (("high = ", "high = inf #"), r"targets\[\d\]\.high: inf \(allowed: a finite number\)"),
         (('id = "toy"', 'id = "toy"\nnot_adopted_because = 12345'), r"not_adopted_because: 12345 is not text"),
+        # found only at the first evaluation, without the file or the field, until 2026-12-05
+        (('measure = "homa_b"', 'measure = "bogus"'), r"targets\[1\]\.measure: 'bogus' is neither an index"),
     ],
 )
 def test_a_wrong_field_names_the_file_and_the_field(tmp_path, edit, message):

@@ -48,6 +48,14 @@ def resistant():
     return {name: run_protocol(name, "insulin_resistant") for name in ("ogtt_75g", "clamp_40mU", "ivgtt_0.3g")}
 
 
+def test_each_protocol_reports_exactly_the_indices_its_kind_lists(healthy):
+    # INDEX_NAMES is what a calibration target's measure is checked against when its file is read
+    from glucosim.clinic.analysis import INDEX_NAMES
+
+    for result in healthy.values():
+        assert tuple(result.indices) == INDEX_NAMES[result.protocol.protocol.kind], result.protocol.protocol.name
+
+
 def test_clinic_fasting_matches_simulated_fasting_marker(healthy):
     loaded = parse_scenario(scenario_dict(), "<test>")
     daily = glucosim.simulate(loaded, progress=False).daily.iloc[0]

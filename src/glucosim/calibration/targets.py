@@ -141,9 +141,20 @@ def _check_measurement(path: Path, where: str, entry: dict) -> None:
     from glucosim.scenario.protocol import load_protocol
 
     try:
-        load_protocol(entry["protocol"])
+        protocol = load_protocol(entry["protocol"])
     except ScenarioError as exc:
         _fail(path, f"{where}.protocol: {exc}")
+    from glucosim.calibration.measure import DERIVED
+    from glucosim.clinic.analysis import INDEX_NAMES
+
+    indices = INDEX_NAMES[protocol.protocol.kind]
+    if entry["measure"] not in indices and entry["measure"] not in DERIVED:
+        # it was found only at the first evaluation, without the file or the field
+        _fail(
+            path,
+            f"{where}.measure: '{entry['measure']}' is neither an index of {entry['protocol']} ({', '.join(indices)}) "
+            f"nor a derived measurement ({', '.join(DERIVED)})",
+        )
     presets = available_presets()
     if entry["subject"] not in presets:
         _fail(path, f"{where}.subject: '{entry['subject']}' is not a subject preset (allowed: {', '.join(presets)})")

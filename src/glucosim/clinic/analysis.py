@@ -40,6 +40,45 @@ def _at(samples, column, minute):
     return _Samples(samples).at(column, minute)
 
 
+FASTING_INDICES = ("fasting_glucose_mg_dl", "fasting_insulin_uU_ml", "homa_ir", "homa_b", "fasting_nefa_mmol_l")
+INDEX_NAMES = {
+    "fasting": FASTING_INDICES,
+    "ogtt": (
+        *FASTING_INDICES,
+        "two_hour_glucose_mg_dl",
+        "glucose_tolerance",
+        "peak_glucose_mg_dl",
+        "peak_insulin_uU_ml",
+        "matsuda_index",
+        "insulinogenic_index_uU_per_mg",
+    ),
+    "ivgtt": (
+        *FASTING_INDICES,
+        "air_glucose_uU_ml",
+        "si_1e4_per_min_per_uU_ml",
+        "sg_per_min",
+        "minimal_model_rms_relative_error",
+        "minimal_model_fit",
+        "disposition_index",
+        "first_phase_secretion_pmol_min",
+    ),
+    "clamp": (
+        *FASTING_INDICES,
+        "m_value_mg_kg_min",
+        "steady_state_insulin_uU_ml",
+        "m_over_i",
+        "steady_state_glucose_mg_dl",
+        "glucose_cv_percent",
+        "basal_liver_output_mg_kg_min",
+        "clamp_liver_output_mg_kg_min",
+        "liver_output_suppression_percent",
+        "steady_state_uptake_mg_kg_min",
+    ),
+}
+"""The indices each kind of protocol reports, by kind (its function below returns exactly these: tests/test_clinic.py).
+A calibration target names one of them as its measure, checked when its file is read."""
+
+
 def fasting_indices(samples) -> dict:
     """Fasting glucose, insulin, HOMA-IR, HOMA-%B and NEFA from the t = 0 sample."""
     return _fasting_indices(_Samples(samples))
