@@ -73,3 +73,10 @@ def test_a_file_with_no_targets_is_refused(tmp_path):
     (tmp_path / "toy.toml").write_text('id = "toy"\ntitle = "toy"\ntargets = []\n')
     with pytest.raises(CalibrationError, match=r"toy\.toml: targets: at least one \[\[targets\]\] entry"):
         load_target_groups(tmp_path)
+
+
+def test_the_derived_measurements_a_target_may_name_are_the_ones_measure_computes():
+    from glucosim.calibration.measure import DERIVED
+    from glucosim.calibration.targets import DERIVED_MEASURES
+
+    assert tuple(DERIVED) == DERIVED_MEASURES

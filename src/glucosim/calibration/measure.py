@@ -226,19 +226,31 @@ PROTEIN_TARGET_RATIO = 1.5
 
 
 def _breakfast_insulin_area(potentiation: float, protein_g: float) -> float:
-    """3-h incremental insulin area (pmol/l*min) after a 50 g carbohydrate breakfast with ``protein_g`` protein."""
+    """3-h incremental insulin area (pmol/l*min) after a 50 g carbohydrate breakfast with ``protein_g`` protein.
+
+    The healthy preset living the reference day, then the test breakfast after the overnight fast of day 1, as in
+    Frid 2005. Until 2026-12-05 the subject lived the test meal alone, one 50-g meal a day: since a run starts adapted
+    to its first day's routine, its basal insulin was ~0.6 pmol/l, the ratio was 3.1 without any potentiation and this
+    calibration failed (brentq found no sign change; a parameter-traceability audit).
+    """
     import numpy as np
 
+    from glucosim._toml import load_toml
+    from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
     from glucosim.scenario.load import parse_scenario
     from glucosim.simulation.run import simulate
 
+    routine = load_toml(REFERENCE_ROUTINE_PATH)
+    routine.pop("duration_days", None)
     data = {
         "name": "protein calibration",
-        "duration_days": 1,
-        "subject": {"parameters": {"protein_insulin_potentiation": potentiation}},
-        "routine": {"meals": [{"time_h": 8.0, "carbs_g": 50.0, "protein_g": protein_g}]},
+        "duration_days": 2,
+        "subject": {"preset": "healthy", "parameters": {"protein_insulin_potentiation": potentiation}},
+        "routine": routine,
+        "changes": [{"from_day": 1, "meals": [{"time_h": 8.0, "carbs_g": 50.0, "protein_g": protein_g}]}],
+        "output": {"trajectory_days": [1]},
     }
-    day = simulate(parse_scenario(data, "calibration"), progress=False).trajectories[0]
+    day = simulate(parse_scenario(data, "calibration"), progress=False).trajectories[1]
     window = (day["clock_h"] >= 8.0) & (day["clock_h"] <= 11.0)
     basal = day.loc[day["clock_h"] <= 8.0, "insulin_pmol_l"].iloc[-1]
     return float(np.trapezoid(day.loc[window, "insulin_pmol_l"] - basal, day.loc[window, "time_min"]))

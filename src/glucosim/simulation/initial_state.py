@@ -25,8 +25,6 @@ WARMUP_DAYS = 3
 """Days of the routine run with slow dynamics frozen before day 0 (the fast states settle within 2)."""
 LOWEST_START_FUNCTION = 0.05
 """Lower bound of beta-cell function when solving for the adapted start."""
-REFERENCE_INSULIN_PMOL_L = 25.0
-"""Initial guess for plasma insulin before the warm-up (DM2007 basal)."""
 BRENTQ_RTOL = 4.0 * np.finfo(float).eps
 """scipy.optimize.brentq's default relative tolerance (``brentq`` below is its algorithm)."""
 BRENTQ_MAXITER = 100
@@ -37,10 +35,12 @@ def _guess(p) -> np.ndarray:
     glucose = p[Par.glucose_setpoint]
     y[St.glucose_plasma_mg_kg] = glucose * p[Par.glucose_distribution_volume]
     y[St.glucose_tissue_mg_kg] = p[Par.exercise_uptake_reference_tissue_glucose]
-    y[St.insulin_plasma_pmol_kg] = REFERENCE_INSULIN_PMOL_L * p[Par.insulin_distribution_volume]
+    # the warm-up's first guess of insulin: DM2007's basal (insulin_basal_reference), the same fact
+    reference_insulin_pmol_l = p[Par.insulin_basal_reference]
+    y[St.insulin_plasma_pmol_kg] = reference_insulin_pmol_l * p[Par.insulin_distribution_volume]
     y[St.insulin_liver_pmol_kg] = y[St.insulin_plasma_pmol_kg]
     for state in (St.insulin_liver_delay1_pmol_l, St.insulin_liver_delayed_pmol_l, St.insulin_remote_pmol_l):
-        y[state] = REFERENCE_INSULIN_PMOL_L
+        y[state] = reference_insulin_pmol_l
     y[St.nefa_mmol_l] = p[Par.nefa_reference]
     y[St.glucagon_pg_ml] = p[Par.glucagon_basal]
     y[St.liver_glycogen_mg_kg] = p[Par.liver_glycogen_reference]
