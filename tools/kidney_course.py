@@ -11,6 +11,7 @@ the shipped parameters are models/parameters.toml's.
 from __future__ import annotations
 
 import argparse
+import math
 import time
 
 from glucosim.calibration import course
@@ -32,6 +33,14 @@ def main() -> None:
     parser.add_argument("--grid", action="store_true")
     parser.add_argument("--wide", action="store_true")
     args = parser.parse_args()
+    if args.wide and not args.grid:
+        parser.error("--wide goes with --grid (it widens the grid)")
+    if args.grid and (args.threshold is not None or args.workload is not None):
+        parser.error("--threshold and --workload are what --grid varies: give them without --grid")
+    for name in ("tm", "splay", "threshold", "workload"):
+        value = getattr(args, name)
+        if value is not None and not (math.isfinite(value) and value > 0.0):
+            parser.error(f"--{name}: {value} (allowed: a positive number)")
     kidney = {}
     if args.tm is not None:
         kidney["renal_glucose_tm"] = args.tm

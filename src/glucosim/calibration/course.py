@@ -284,8 +284,10 @@ STAGE_TWO_SENSITIVITY = 0.26
 """Whole-body sensitivity at which scenario 3's subject with a reserve of 1.4 (``STAGE_TWO_RESERVE``) and the DPP's
 baseline weight has a fasting glucose of ~110 mg/dl without a drift: the upper half of Weir & Bonner-Weir's stage 2."""
 STAGE_TWO_RESERVE = 1.4
-"""beta_function_max of the stage-2 subject: a low reserve, near the fitted DPP cohort's median (1.34 on 2026-12-03,
-docs/population.md)."""
+"""beta_function_max of the stage-2 subject: a low reserve, a fixed choice of the course fit. It was near the fitted
+DPP cohort's median when chosen (1.34 on 2026-12-03, docs/population.md); the cohort's median has since moved (1.67
+in models/cohorts/prediabetic.toml, 2026-12-05) and the stage-2 target was kept on this subject, held at ~110 mg/dl by
+``STAGE_TWO_SENSITIVITY``, not re-derived from the cohort."""
 STAGE_TWO_WEIGHT_KG = 93.5
 """The DPP's mean baseline weight (Knowler 2002)."""
 STAGE_TWO_YEARS = 3
