@@ -43,12 +43,6 @@ ROUTINE_SCALARS = ("sleep_h", "carbs_scale", "energy_surplus_kcal_per_day", "cor
 TABLES = ("subject", "routine", "output")
 
 
-def _merge(base: dict, changes: Mapping) -> dict:
-    from glucosim.scenario.load import merge_scenario_data
-
-    return merge_scenario_data(base, changes)
-
-
 def _base(scenario) -> tuple[dict | None, Any, str, str]:
     """(data or None, loaded or None, source, text) of any accepted form of scenario."""
     from glucosim._resources import scenario_path
@@ -171,6 +165,7 @@ def _drop_after_end(data: dict, where: str) -> None:
 def _apply(data: dict, overrides: Mapping[str, Any], where: str) -> dict:
     from glucosim.errors import ScenarioError
     from glucosim.parameters import load_parameter_table
+    from glucosim.scenario.load import merge_scenario_data
     from glucosim.scenario.schema import (
         DEPRECATED_SUBJECT_FIELDS,
         DURATION_FIELDS,
@@ -208,22 +203,22 @@ def _apply(data: dict, overrides: Mapping[str, Any], where: str) -> dict:
         elif key in TABLES or (key in Scenario.model_fields and isinstance(value, Mapping)):
             if not isinstance(value, Mapping):
                 raise ScenarioError(f"{where}: override {key}: give a dict of fields, got {value!r}")
-            data = _merge(data, {key: value})
+            data = merge_scenario_data(data, {key: value})
         elif key in Scenario.model_fields:  # changes, clinic: replaced whole
             data[key] = copy.deepcopy(value)
         elif key in subject_fields:
-            data = _merge(data, {"subject": {key: value}})
+            data = merge_scenario_data(data, {"subject": {key: value}})
             parameter = SHORTHAND_PARAMETERS.get(key)
             subject = data.get("subject")
             file_parameters = subject.get("parameters") if isinstance(subject, dict) else None
             if isinstance(file_parameters, dict) and parameter in file_parameters:
                 # the scenario's own subject.parameters would win over the field: the override sets it there too
                 # (--set insulin_sensitivity_whole_body=0.5 on a scenario that sets it in parameters did nothing)
-                data = _merge(data, {"subject": {"parameters": {parameter: value}}})
+                data = merge_scenario_data(data, {"subject": {"parameters": {parameter: value}}})
         elif key in ROUTINE_SCALARS:
-            data = _merge(data, {"routine": {key: value}})
+            data = merge_scenario_data(data, {"routine": {key: value}})
         elif key in table:
-            data = _merge(data, {"subject": {"parameters": {key: value}}})
+            data = merge_scenario_data(data, {"subject": {"parameters": {key: value}}})
         else:
             import difflib
 

@@ -118,7 +118,7 @@ def _day_list(spec: str, n_days: int) -> list[int]:
                     _fail(f"--trace-days {spec!r}: range {part!r} has a negative day; the days are 0 to {n_days - 1}")
                 if last < first:  # was an empty range: no trace written, no word said
                     _fail(f"--trace-days {spec!r}: range {part!r} runs backwards; write FIRST-LAST, e.g. 100-106")
-                if first < 0 or last >= n_days:  # checked before expanding: 0-999999999 filled the memory
+                if last >= n_days:  # checked before expanding: 0-999999999 filled the memory
                     _fail(f"--trace-days: range {part!r} reaches outside the run (days 0 to {n_days - 1})")
                 days += range(first, last + 1)
             else:

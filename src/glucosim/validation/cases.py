@@ -445,6 +445,11 @@ def cgm_study_readings(glucose_day_mg_dl) -> list:
     return [sensor_readings(wear, sensor=sensor, seed=rng) for _ in range(CGM_STUDY_SENSORS)]
 
 
+GANNON_AREA_HOURS = 4.0
+"""Gannon 1993 (J Am Coll Nutr 12:36, abstract): "the net 4-hour postprandial area responses ... with the fasting
+glucose concentration ... as a baseline" (a 5-h area above fasting until 2026-12-05)."""
+
+
 def mixed_meals_cgm() -> dict:
     import glucosim
 
@@ -477,9 +482,6 @@ def mixed_meals_cgm() -> dict:
     }
 
 
-GANNON_AREA_HOURS = 4.0
-"""Gannon 1993 (J Am Coll Nutr 12:36, abstract): "the net 4-hour postprandial area responses ... with the fasting
-glucose concentration ... as a baseline" (a 5-h area above fasting until 2026-12-05)."""
 EARLY_PHASE_MIN = 30.0
 """Early-phase insulin is the insulin area of the first 30 min after a meal (the Scheer group's convention for
 its meal tests; Morris 2016's own window was not read); late phase is the rest of the 3-h postprandial window."""
