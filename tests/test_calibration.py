@@ -130,6 +130,24 @@ def test_bad_target_file_names_file_field_and_allowed_values(tmp_path):
         load_target_groups(tmp_path)
 
 
+def test_a_start_on_a_bound_of_the_range_is_refused(tmp_path):
+    # least_squares moves such a start 1e-10 inside and sizes its first trust region by that: a fit of
+    # protein_insulin_potentiation started at 0 stopped at 2e-10, "ftol satisfied"
+    (tmp_path / "toy.toml").write_text(LINEAR_GROUP.replace("start = 0.0", "start = -1.0"))
+    with pytest.raises(
+        CalibrationError, match=r"toy\.toml: parameters\[0\]\.start: -1\.0 is a bound of the range \[-1, 3\]"
+    ):
+        load_target_groups(tmp_path)
+
+
+def test_the_protein_ratio_needs_a_meal_protocol_with_protein(tmp_path):
+    # it runs the meal with and without its protein; on an OGTT it failed at the first evaluation with a KeyError
+    group = LINEAR_GROUP.replace('measure = "homa_ir"', 'measure = "insulin_area_ratio_to_meal_without_protein"')
+    (tmp_path / "toy.toml").write_text(group.replace('protocol = "fasting"', 'protocol = "ogtt_75g"'))
+    with pytest.raises(CalibrationError, match=r"toy\.toml: targets\[0\]\.protocol: 'ogtt_75g' is kind = 'ogtt'"):
+        load_target_groups(tmp_path)
+
+
 def test_residual_is_weighted_by_the_published_spread(tmp_path):
     (tmp_path / "toy.toml").write_text(GROUP)
     first, second, _ = load_target_groups(tmp_path)[0].targets

@@ -40,7 +40,8 @@ def test_unknown_protocol_lists_shipped():
 
 @pytest.fixture(scope="module")
 def healthy():
-    return {name: run_protocol(name, "healthy") for name in ("fasting", "ogtt_75g", "clamp_40mU", "ivgtt_0.3g")}
+    names = ("fasting", "ogtt_75g", "clamp_40mU", "ivgtt_0.3g", "meal_carbohydrate_protein")
+    return {name: run_protocol(name, "healthy") for name in names}
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +77,48 @@ def test_ogtt_healthy_is_normal_and_resistant_needs_more_insulin(healthy, resist
     assert ogtt["two_hour_glucose_mg_dl"] < 140
     assert resistant["ogtt_75g"].indices["peak_insulin_uU_ml"] > ogtt["peak_insulin_uU_ml"]
     assert resistant["ogtt_75g"].indices["matsuda_index"] < ogtt["matsuda_index"]
+
+
+def test_a_meal_tests_protein_adds_insulin_and_lowers_the_glucose_rise(healthy):
+    """The mixed-meal test carries the meal's protein into the gut: against the same 50 g of carbohydrate alone,
+    protein raises the insulin area (its potentiation of secretion) and the insulin lowers the glucose peak."""
+    from glucosim.scenario.protocol import LoadedProtocol
+
+    meal = healthy["meal_carbohydrate_protein"]
+    spec = meal.protocol.protocol
+    alone = spec.model_copy(update={"actions": tuple(a.model_copy(update={"protein_g": 0.0}) for a in spec.actions)})
+    carbohydrate = run_protocol(LoadedProtocol(alone, "<test>", ""), "healthy").indices
+    assert "glucose_tolerance" not in meal.indices  # a 50 g meal is not the 75 g OGTT: no class
+    assert meal.indices["insulin_incremental_area_uU_ml_min"] > 1.2 * carbohydrate["insulin_incremental_area_uU_ml_min"]
+    assert meal.indices["peak_glucose_mg_dl"] < carbohydrate["peak_glucose_mg_dl"]
+    assert carbohydrate["glucose_incremental_area_mg_dl_min"] > 0.0
+
+
+def test_fat_and_protein_come_with_oral_glucose_and_a_meal_test_needs_it(tmp_path):
+    path = tmp_path / "meal.toml"
+    head = 'name = "x"\nkind = "meal"\nduration_min = 60\nsamples_min = [0, 60]\n'
+    path.write_text(head + "[[actions]]\nat_min = 0\niv_glucose_g_per_kg = 0.3\nprotein_g = 20\n")
+    with pytest.raises(ScenarioError, match=r"(?s)meal\.toml.*fat_g and protein_g are eaten with oral glucose"):
+        load_protocol(path)
+    path.write_text(head + "[[actions]]\nat_min = 0\niv_glucose_g_per_kg = 0.3\n")
+    with pytest.raises(ScenarioError, match=r"a 'meal' needs an oral_glucose_g action"):
+        load_protocol(path)
+    path.write_text(head + "[[actions]]\nat_min = 10\noral_glucose_g = 50\n")
+    with pytest.raises(ScenarioError, match=r"a 'meal' needs its oral_glucose_g meal at minute 0"):
+        load_protocol(path)
+    path.write_text(head + "[[actions]]\nat_min = 0\noral_glucose_g = 50\nfat_g = 301\n")
+    with pytest.raises(ScenarioError, match=r"actions\[0\]\.fat_g"):
+        load_protocol(path)
+    two = "[[actions]]\nat_min = 0\noral_glucose_g = 50\nprotein_g = 200\n"
+    path.write_text(head + two + two)  # each within its limit, together 400 g of protein
+    with pytest.raises(ScenarioError, match=r"the protein_g doses add up to 400 g"):
+        load_protocol(path)
+    path.write_text(head.replace("samples_min = [0, 60]", "samples_min = [30, 60]") + two)
+    with pytest.raises(ScenarioError, match=r"a 'meal' needs a sample at minute 0"):
+        load_protocol(path)
+    path.write_text(head.replace('"meal"', '"ogtt"') + "[[actions]]\nat_min = 0\noral_glucose_g = 75\nprotein_g = 50\n")
+    with pytest.raises(ScenarioError, match=r"actions\[0\]\.protein_g: .*only in kind = 'meal' .*kind = 'ogtt'"):
+        load_protocol(path)
 
 
 def test_clamp_holds_glucose_and_ranks_sensitivity(healthy, resistant):

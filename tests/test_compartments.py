@@ -355,8 +355,9 @@ def test_glucotoxicity_is_small_through_prediabetes_and_absent_at_the_set_point(
     assert all(a < b for a, b in zip(loads, loads[1:], strict=False))
     # prediabetes is a stable stage (Weir & Bonner-Weir 2004): the load is small up to HbA1c ~6.0 % ...
     assert loads[1] < 0.01 and loads[2] < 0.1
-    # ... graded across HbA1c ~6.5 %, not a switch at one glucose (0.76 at 140 mg/dl since the course refit of
-    # 2026-12-04 night moved the half-maximum from 136 to 134 mg/dl; 0.67 before), and near its maximum in diabetes
+    # ... graded across HbA1c ~6.5 %, not a switch at one glucose (at 140 mg/dl: 0.76 with the half-maximum at
+    # 134 mg/dl, 2026-12-04 night to 2026-12-05; 0.67 at 136 before; lower at 135 since), and near its maximum in
+    # diabetes
     assert 0.25 < loads[3] < 0.8 < 0.9 < loads[4] < loads[-1] < 1.0
 
 

@@ -21,6 +21,7 @@ from glucosim.figures import (  # noqa: E402
     register_figure,
     write_gallery,
 )
+from tests.conftest import SCENARIO_DIR  # noqa: E402
 
 SHORT_RUN_DAYS = 400
 """Long enough for two yearly states (years 0 and 1) and an OGTT visit, short enough to run in seconds."""
@@ -229,8 +230,12 @@ def test_reversibility_says_what_it_will_run_and_waits_for_yes(tmp_path):
     runner = CliRunner()
     with runner.isolated_filesystem(temp_dir=tmp_path):  # no results/sweeps/ of an earlier run here
         result = runner.invoke(main, ["figure", "reversibility", "--out", str(tmp_path / "rev.png")])
+    import tomllib
+
+    sweep = tomllib.loads((SCENARIO_DIR / "sweeps" / "reversibility_map.toml").read_text())
+    runs = len(sweep["variables"][0]["values"]) * len(sweep["variables"][1]["values"])
     assert result.exit_code == 2
-    assert "runs of 20 years" in result.output and "--yes" in result.output
+    assert f"{runs} runs of {sweep['duration_years']:g} years" in result.output and "--yes" in result.output
     assert not (tmp_path / "rev.png").exists()
 
 

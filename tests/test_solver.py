@@ -674,9 +674,10 @@ def test_each_method_converges_as_both_tolerances_tighten(make_scenario, method)
     """10,000 times tighter tolerances (rtol and every atol) give an error at least 100 times smaller on the meal day:
     tenfold per hundredfold, the rate the tenfold test below asks over two decades, here over four.
 
-    Measured 2026-12-05: dop853 4.78e-5, 7.98e-6 and 1.57e-7 at rtol 1e-6, 1e-8 and 1e-10 (304-fold); dopri5
-    2.84e-6, 2.26e-7 and 1.43e-8 (199-fold). With atol left at its default, as the tenfold test had it, dop853
-    floored near 1e-5 (1.09e-5 at 1e-8, 1.61e-5 at 1e-10): atol held the tightest run."""
+    Measured 2026-12-05 (afternoon, the refitted model): dop853 1.89e-4, 6.66e-6 and 7.58e-8 at rtol 1e-6, 1e-8 and
+    1e-10 (2,487-fold); dopri5 2.85e-6 and 1.80e-8 at 1e-6 and 1e-10 (158-fold). That morning: dop853 4.78e-5, 7.98e-6
+    and 1.57e-7 (304-fold); dopri5 2.84e-6, 2.26e-7 and 1.43e-8 (199-fold). With atol left at its default, as the
+    tenfold test had it, dop853 floored near 1e-5 (1.09e-5 at 1e-8, 1.61e-5 at 1e-10): atol held the tightest run."""
     _, largest_error = _meal_day_errors(make_scenario, method=method)
     default_error, _ = largest_error(default_tolerances())
     tight_error, name = largest_error(_tightened(CONVERGENCE_FACTOR))
@@ -684,16 +685,11 @@ def test_each_method_converges_as_both_tolerances_tighten(make_scenario, method)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="dop853 falls only ~6-fold from rtol 1e-6 to 1e-8 with atol tightened too (4.78e-5 to 7.98e-6, measured "
-    "2026-12-05): over its first two decades the right-hand side's kinks cost its high order; it converges past them "
-    "(304-fold over four decades, the test above)",
-)
 def test_dop853_converges_tenfold_over_its_first_two_decades(make_scenario):
-    """100 times tighter tolerances, at least 10 times smaller: what dop853's order promises, and what it did not
-    keep on this model's meal day (a strict xfail since the held set point joined the controlled states, first
-    with atol left at its default; with atol tightened too it still falls 6-fold)."""
+    """100 times tighter tolerances, at least 10 times smaller: what dop853's order promises. It did not keep it on
+    the meal day of the model of 2026-12-05's morning (4.78e-5 to 7.98e-6, 6-fold: a strict xfail since the held set
+    point joined the controlled states; where the steps fall around the right-hand side's kinks decides it); on the
+    model refitted that afternoon (protein's potentiation, the course) it falls 28-fold (1.89e-4 to 6.66e-6)."""
     _, largest_error = _meal_day_errors(make_scenario)
     default_error, _ = largest_error(default_tolerances())
     tight_error, name = largest_error(_tightened(1e-2))

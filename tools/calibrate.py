@@ -13,16 +13,13 @@ validation/targets/*.toml and, at every evaluation, solves the reference day:
    day 0 of scenarios/01_healthy_baseline.toml (the liver-fat NEFA source is
    relative to it, so the healthy reference holds its liver fat).
 
-and, on its own (`python tools/calibrate.py --protein`):
+Its free parameters include protein_insulin_potentiation since 2026-12-05
+(validation/targets/protein_potentiation.toml); it had its own option here
+(--protein) before.
 
-4. protein_insulin_potentiation: the amino-acid/incretin potentiation at which
-   50 g of protein added to a 50 g carbohydrate breakfast raises the 3-h
-   incremental insulin area by 50 % (target within the +31 to +57 % of whey
-   added to high-glycemic-index meals, Frid 2005 Am J Clin Nutr 82:69).
+and, on its own (`python tools/calibrate.py --fat-brake`, the gut equations alone, a second):
 
-and (`python tools/calibrate.py --fat-brake`, the gut equations alone, a second):
-
-5. duodenal_fat_brake_half_kcal: the intestinal fat energy that halves gastric
+4. duodenal_fat_brake_half_kcal: the intestinal fat energy that halves gastric
    emptying, such that 300 ml of consommé with 60 g margarine half-empties in
    120 min (Houghton, Mangnall & Read 1990 Gut 31:1226).
 
@@ -32,7 +29,7 @@ parameter (seconds); tests/test_calibration.py fails when the table and it disag
 
 import sys
 
-from glucosim.calibration.measure import calibrate_fat_brake, calibrate_protein_potentiation, solve_reference_day
+from glucosim.calibration.measure import calibrate_fat_brake, solve_reference_day
 
 
 def calibrate() -> dict:
@@ -41,9 +38,12 @@ def calibrate() -> dict:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--protein"]:
-        print(f"protein_insulin_potentiation = {calibrate_protein_potentiation():.3g}")
-    elif sys.argv[1:] == ["--fat-brake"]:
+    if "--protein" in sys.argv[1:]:
+        sys.exit(
+            "tools/calibrate.py: --protein is gone since 2026-12-05: protein_insulin_potentiation is fitted by "
+            "`glucosim calibrate` (validation/targets/protein_potentiation.toml)"
+        )
+    if sys.argv[1:] == ["--fat-brake"]:
         print(f"duodenal_fat_brake_half_kcal = {calibrate_fat_brake():.3g}")
     else:
         from glucosim.cli import main

@@ -221,47 +221,6 @@ def reference_mean_nefa(overrides: dict | None = None) -> float:
     return float(np.trapezoid(day["nefa_mmol_l"].to_numpy(), minutes) / (minutes[-1] - minutes[0]))
 
 
-PROTEIN_TARGET_RATIO = 1.5
-"""Incremental insulin area with protein (1 g per g of carbohydrate) / without: +50 % (Frid 2005 AJCN 82:69)."""
-
-
-def _breakfast_insulin_area(potentiation: float, protein_g: float) -> float:
-    """3-h incremental insulin area (pmol/l*min) after a 50 g carbohydrate breakfast with ``protein_g`` protein.
-
-    The healthy preset living the reference day, then the test breakfast after the overnight fast of day 1, as in
-    Frid 2005. Until 2026-12-05 the subject lived the test meal alone, one 50-g meal a day: since a run starts adapted
-    to its first day's routine, its basal insulin was ~0.6 pmol/l, the ratio was 3.1 without any potentiation and this
-    calibration failed (brentq found no sign change; a parameter-traceability audit).
-    """
-    import numpy as np
-
-    from glucosim._toml import load_toml
-    from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
-    from glucosim.scenario.load import parse_scenario
-    from glucosim.simulation.run import simulate
-
-    routine = load_toml(REFERENCE_ROUTINE_PATH)
-    routine.pop("duration_days", None)
-    data = {
-        "name": "protein calibration",
-        "duration_days": 2,
-        "subject": {"preset": "healthy", "parameters": {"protein_insulin_potentiation": potentiation}},
-        "routine": routine,
-        "changes": [{"from_day": 1, "meals": [{"time_h": 8.0, "carbs_g": 50.0, "protein_g": protein_g}]}],
-        "output": {"trajectory_days": [1]},
-    }
-    day = simulate(parse_scenario(data, "calibration"), progress=False).trajectories[1]
-    window = (day["clock_h"] >= 8.0) & (day["clock_h"] <= 11.0)
-    basal = day.loc[day["clock_h"] <= 8.0, "insulin_pmol_l"].iloc[-1]
-    return float(np.trapezoid(day.loc[window, "insulin_pmol_l"] - basal, day.loc[window, "time_min"]))
-
-
-def calibrate_protein_potentiation() -> float:
-    """protein_insulin_potentiation giving PROTEIN_TARGET_RATIO (the carbohydrate-only area does not depend on it)."""
-    alone = _breakfast_insulin_area(0.0, 0.0)
-    return brentq(lambda k: _breakfast_insulin_area(k, 50.0) / alone - PROTEIN_TARGET_RATIO, 0.0, 0.6, xtol=1e-4)
-
-
 # ---------------------------------------------------------------- derived quantities
 class Subject:
     """A preset living the reference day (``subject_with``), with its start (the midnight state of day 0, solved by
@@ -359,12 +318,36 @@ def _disposition_index_ratio_to_healthy(subject: Subject, target, subjects: Subj
     return float(ratio / subjects["healthy"].run(target.protocol).indices["disposition_index"])
 
 
+def _insulin_area_ratio_to_meal_without_protein(subject: Subject, target, subjects=None) -> float:
+    """Incremental insulin area of the meal test ``target.protocol`` over the same meal's without its protein.
+
+    Both meals are eaten by the same adapted subject on the same morning, so the ratio is protein's share of the
+    insulin answer (the amino-acid and incretin potentiation of secretion, physiology/gut.py).
+    """
+    from glucosim.clinic.runner import run_protocol
+    from glucosim.scenario.protocol import LoadedProtocol, load_protocol
+
+    with_protein = load_protocol(target.protocol)  # a 'meal' with protein: checked when the target file is read
+    spec = with_protein.protocol
+    actions = tuple(action.model_copy(update={"protein_g": 0.0}) for action in spec.actions)
+    without = LoadedProtocol(spec.model_copy(update={"actions": actions}), with_protein.source, with_protein.text)
+    area = "insulin_incremental_area_uU_ml_min"
+    alone = run_protocol(without, subject.loaded, 0, subject.state).indices[area]
+    if not alone > 0.0:  # a ratio over no insulin answer (or NaN) is no measurement
+        raise CalibrationError(
+            f"target {target.name}: the meal of {target.protocol} without its protein raises no insulin in "
+            f"{target.subject} (incremental area {alone:g} uU/ml*min), so the ratio is undefined"
+        )
+    return float(run_protocol(with_protein, subject.loaded, 0, subject.state).indices[area] / alone)
+
+
 DERIVED = {
     "fasting_secretion_pmol_kg_min": _fasting_secretion,
     "fasting_hepatic_extraction": _fasting_hepatic_extraction,
     "infused_insulin_hepatic_share": _infused_insulin_hepatic_share,
     "hepatic_extraction_fall_fasting": _hepatic_extraction_fall_fasting,
     "disposition_index_ratio_to_healthy": _disposition_index_ratio_to_healthy,
+    "insulin_area_ratio_to_meal_without_protein": _insulin_area_ratio_to_meal_without_protein,
 }
 """Measurements that are not an index of a clinic protocol: name -> function(the target's ``Subject``, target,
 the evaluation's ``Subjects``) -> value."""

@@ -115,9 +115,12 @@ DERIVED_MEASURES = (
     "infused_insulin_hepatic_share",
     "hepatic_extraction_fall_fasting",
     "disposition_index_ratio_to_healthy",
+    "insulin_area_ratio_to_meal_without_protein",
 )
 """The measurements a target may name that are not an index of its protocol: calibration.measure.DERIVED computes them
 (a test holds the two to the same names; measure imports this module, so the names are read here)."""
+PROTEIN_RATIO_MEASURE = "insulin_area_ratio_to_meal_without_protein"
+"""The derived measure that runs its meal protocol with and without the meal's protein (a 'meal' kind with protein)."""
 SMALLEST_RELATIVE_SPREAD = 1e-6
 """A target's spread is more than a millionth of its published value (the residuals divide by it)."""
 
@@ -163,6 +166,17 @@ def _check_measurement(path: Path, where: str, entry: dict) -> None:
             f"{where}.measure: '{entry['measure']}' is neither an index of {entry['protocol']} ({', '.join(indices)}) "
             f"nor a derived measurement ({', '.join(DERIVED_MEASURES)})",
         )
+    if entry["measure"] == PROTEIN_RATIO_MEASURE and not (
+        protocol.protocol.kind == "meal" and any(action.protein_g for action in protocol.protocol.actions)
+    ):
+        # it compares the meal test with the same meal without its protein: found only at the first evaluation,
+        # as a bare KeyError, before this check
+        _fail(
+            path,
+            f"{where}.protocol: '{entry['protocol']}' is kind = {protocol.protocol.kind!r}"
+            + ("" if protocol.protocol.kind != "meal" else " without protein")
+            + f"; {PROTEIN_RATIO_MEASURE} needs a kind = 'meal' protocol whose meal has protein_g",
+        )
     presets = available_presets()
     if entry["subject"] not in presets:
         _fail(path, f"{where}.subject: '{entry['subject']}' is not a subject preset (allowed: {', '.join(presets)})")
@@ -205,6 +219,14 @@ def _load_group(path: Path) -> TargetGroup:
             _fail(path, f"{where}.name: '{entry['name']}' is not in models/parameters.toml")
         row = table[entry["name"]]
         row.check(entry["start"], where=f"{path}: {where}.start")
+        if entry["start"] in (row.low, row.high):
+            # least_squares moves a start on a bound 1e-10 inside and sizes its first trust region by that offset:
+            # the fit of a start at 0 stopped at 2e-10 and reported ftol satisfied
+            _fail(
+                path,
+                f"{where}.start: {entry['start']} is a bound of the range [{row.low:g}, {row.high:g}] of "
+                f"{entry['name']} (allowed: a value inside it; the optimiser cannot leave a bound it starts on)",
+            )
         parameters.append(FreeParameter(entry["name"], float(entry["start"]), data["id"], adopted))
     targets = []
     target_entries = _tables(path, data, "targets")

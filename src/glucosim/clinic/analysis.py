@@ -52,6 +52,13 @@ INDEX_NAMES = {
         "matsuda_index",
         "insulinogenic_index_uU_per_mg",
     ),
+    "meal": (
+        *FASTING_INDICES,
+        "peak_glucose_mg_dl",
+        "peak_insulin_uU_ml",
+        "glucose_incremental_area_mg_dl_min",
+        "insulin_incremental_area_uU_ml_min",
+    ),
     "ivgtt": (
         *FASTING_INDICES,
         "air_glucose_uU_ml",
@@ -121,6 +128,28 @@ def ogtt_indices(samples) -> dict:
         "peak_insulin_uU_ml": float(samples["insulin_uU_ml"].max()),
         "matsuda_index": float(matsuda),
         "insulinogenic_index_uU_per_mg": float((i30 - i0) / (g30 - g0)) if g30 != g0 else float("nan"),
+    }
+
+
+def meal_indices(samples) -> dict:
+    """Peaks and incremental areas of a mixed-meal test (a meal's load is not the OGTT's, so no tolerance class).
+
+    The incremental area is the trapezoidal area of the samples above the fasting (t = 0) value over the whole test,
+    negative parts included (the net area; some studies leave out the part below fasting, which for insulin after a
+    meal is small).
+    """
+    at = _Samples(samples)
+    minutes = samples["time_min"].to_numpy()
+
+    def incremental_area(column: str) -> float:
+        return float(np.trapezoid(samples[column].to_numpy() - at.at(column, 0.0), minutes))
+
+    return {
+        **_fasting_indices(at),
+        "peak_glucose_mg_dl": float(samples["glucose_mg_dl"].max()),
+        "peak_insulin_uU_ml": float(samples["insulin_uU_ml"].max()),
+        "glucose_incremental_area_mg_dl_min": incremental_area("glucose_mg_dl"),
+        "insulin_incremental_area_uU_ml_min": incremental_area("insulin_uU_ml"),
     }
 
 

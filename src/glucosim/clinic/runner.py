@@ -250,8 +250,13 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
         for action in (a for a in spec.actions if a.at_min == t):
             if action.oral_glucose_g is not None:
                 dose = action.oral_glucose_g * MG_PER_G / body_weight
-                drink_jump, drink_reset = meal_event(N_STATES, dose, absorption_speed(action.absorption, p), 0.0, 0.0)
-                jump, reset = jump + drink_jump, reset | drink_reset  # a glucose drink (two at once add up)
+                speed = absorption_speed(action.absorption, p)
+                fat_per_carb, protein_per_carb = (
+                    action.fat_g / action.oral_glucose_g,
+                    action.protein_g / action.oral_glucose_g,
+                )
+                drink_jump, drink_reset = meal_event(N_STATES, dose, speed, fat_per_carb, protein_per_carb)
+                jump, reset = jump + drink_jump, reset | drink_reset  # a glucose drink or meal (two at once add up)
             if action.iv_glucose_mg_kg_min is not None:
                 fixed_glucose_rate = action.iv_glucose_mg_kg_min
             if action.insulin_infusion_mU_m2_min is not None:
@@ -303,6 +308,7 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
     indices = {
         "fasting": analysis.fasting_indices,
         "ogtt": analysis.ogtt_indices,
+        "meal": analysis.meal_indices,
         "ivgtt": analysis.ivgtt_indices,
         "clamp": lambda s: analysis.clamp_indices(s, spec.clamp.steady_state_from_min),
     }[spec.kind](samples)

@@ -110,8 +110,9 @@ def _year_days(result) -> list[int]:
         "glucose and insulin for 3 h after the drink; the ranges of impaired tolerance (140-199 mg/dl, yellow) "
         "and diabetes (>= 200 mg/dl, red) are shaded at the 2-h sample, the only time they apply. Through the "
         "years of compensation the 2-h glucose creeps up while the insulin response grows; fasting glucose "
-        "reaches 126 mg/dl in year 13, and at the visit after it (year 16) the 2-h glucose is in the diabetic range "
-        "and the insulin curve is lost."
+        "first reaches 126 mg/dl at the end of year 15, days before the visit of year 16, at which the 2-h glucose "
+        "is in the diabetic range (235 mg/dl) and the insulin curve is lost (peak 167 against 303 uU/ml four years "
+        "before)."
     ),
     scenarios=("03_insulin_resistance_low_reserve.toml",),
 )
@@ -178,18 +179,20 @@ def comparison_figure(scenarios: list, runs: RunCache):
     title="Reversibility map",
     caption=(
         "When does a lifestyle intervention still reverse the course? Scenario 7a's patient (sensitivity "
-        "falling 3.5 % a year) starts the programme at year 2 to 18 (x) with a beta-cell secretory reserve "
-        "of 1.2 to 3 times healthy function (y). Each cell is one 20-year run, coloured by the final ADA "
+        "falling 3.5 % a year) starts the programme at year 2 to 21 (x) with a beta-cell secretory reserve "
+        "of 1.2 to 3 times healthy function (y). Each cell is one 24-year run, coloured by the final ADA "
         "stage (normal, prediabetes, diabetes) and labelled with the final fasting glucose (mg/dl). Early "
-        "enough, or with enough reserve, glucose returns to normal (most cells: fasting glucose 77-92 mg/dl). "
+        "enough, or with enough reserve, glucose returns to normal (most cells: fasting glucose 77-93 mg/dl). "
         "With the lowest reserves and the latest starts the programme leaves diabetes: by then glucotoxicity "
         "has worn beta-cell mass down for good, and the programme only improves glucose, to a fasting glucose of "
-        "103-117 mg/dl with an HbA1c of 7.0-8.0 %. Between the two, the band of lasting prediabetes is "
-        "narrow: one cell of the half-year step at 14.5 years (reserve 1.2: 91 mg/dl, HbA1c 5.8 %), under a "
-        "year wide since the course refit of 2026-12-04 (night), one cell at year 15 before it. Prediabetes "
-        "lasts years before diagnosis, but an intervention in it still reverses almost every patient, and the "
-        "cells past it are diabetes by HbA1c. "
-        "A sweep (`scenarios/sweeps/reversibility_map.toml`, 78 runs of 20 years); the figure "
+        "103-122 mg/dl with an HbA1c of 6.5-8.2 %. Between the two, the band of lasting prediabetes is "
+        "narrow: one cell of the half-year step at 16.5 years (reserve 1.2: 93 mg/dl, HbA1c 5.8 %); with a "
+        "reserve of 1.4 the outcome turns between 19.5 and 20 years from normal straight to diabetes by HbA1c "
+        "(6.5 %, fasting glucose 103 mg/dl). Prediabetes lasts years before diagnosis, but an intervention in it "
+        "still reverses almost every patient, and the cells past it are diabetes by HbA1c. (Since the refit of "
+        "protein's potentiation of secretion and of the course, 2026-12-05, the turn comes ~2.5 years later than "
+        "before, so the map runs 24 years and its starts reach year 21.) "
+        "A sweep (`scenarios/sweeps/reversibility_map.toml`, 96 runs of 24 years); the figure "
         "runs it into `results/sweeps/` the first time, resumably (`glucosim figure reversibility` says how "
         "long that takes and asks for `--yes` first)."
     ),

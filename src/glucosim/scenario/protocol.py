@@ -32,6 +32,8 @@ MAX_IV_GLUCOSE_G_PER_KG = 0.5
 """Largest intravenous glucose bolus in use (0.5 g/kg, the classical IVGTT; the FSIGT gives 0.3 g/kg)."""
 MAX_ORAL_GLUCOSE_G = 200.0
 """Largest glucose drink: 75 g (WHO OGTT) and 100 g (pregnancy) are the standard loads; 200 g is twice the largest."""
+MAX_ORAL_FAT_OR_PROTEIN_G = 300.0
+"""Most fat or protein eaten with a test's oral glucose: a scenario meal's limit (scenario.schema.Meal)."""
 MIN_BOLUS_DURATION_MIN = 0.5
 """Shortest injection of an intravenous bolus (chosen: the FSIGT injects its glucose over about a minute, and a
 syringe of 45-75 ml of 50 % dextrose is not pushed in much less); 1e-300 min made an infinite infusion rate and a
@@ -53,6 +55,18 @@ class Action(_Strict):
     )
     absorption: Absorption = Field(
         default="fast", description="absorption speed of the drink (a glucose solution is fast)"
+    )
+    fat_g: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=MAX_ORAL_FAT_OR_PROTEIN_G,
+        description="fat eaten with the oral glucose (a mixed-meal test), grams; only with oral_glucose_g",
+    )
+    protein_g: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=MAX_ORAL_FAT_OR_PROTEIN_G,
+        description="protein eaten with the oral glucose (a mixed-meal test), grams; only with oral_glucose_g",
     )
     iv_glucose_g_per_kg: float | None = Field(
         default=None, gt=0.0, le=MAX_IV_GLUCOSE_G_PER_KG, description="intravenous bolus, g per kg body weight"
@@ -86,6 +100,9 @@ class Action(_Strict):
                 "give exactly one of oral_glucose_g, iv_glucose_g_per_kg, iv_glucose_mg_kg_min, "
                 "insulin_infusion_mU_m2_min"
             )
+        if self.oral_glucose_g is None and (self.fat_g or self.protein_g):
+            # the gut carries fat and protein with a meal's carbohydrate (per gram of it), never alone
+            raise ValueError("fat_g and protein_g are eaten with oral glucose: give them with oral_glucose_g")
         return self
 
 
@@ -136,7 +153,7 @@ class Protocol(_Strict):
 
     name: str = Field(min_length=1)
     description: str = ""
-    kind: Literal["ogtt", "clamp", "ivgtt", "fasting"]
+    kind: Literal["ogtt", "meal", "clamp", "ivgtt", "fasting"]
     duration_min: TestMinutes = Field(ge=0.0, le=600.0)
     samples_min: tuple[TestMinutes, ...] = Field(default=(), description="sampling times, minutes from the start")
     sample_every_min: float | None = Field(default=None, ge=MIN_SAMPLE_SPACING_MIN, le=60.0)
@@ -162,19 +179,36 @@ class Protocol(_Strict):
             raise ValueError("an 'ivgtt' needs an iv_glucose_g_per_kg action (its indices come from an IV bolus)")
         if self.kind == "ivgtt" and any(action.oral_glucose_g is not None for action in self.actions):
             raise ValueError("an 'ivgtt' takes no oral glucose (gut absorption would confound SI and AIRg)")
-        if self.kind == "ogtt" and not any(action.oral_glucose_g is not None for action in self.actions):
-            raise ValueError("an 'ogtt' needs an oral_glucose_g action")
+        for oral, article in (("ogtt", "an"), ("meal", "a")):
+            if self.kind == oral and not any(action.oral_glucose_g is not None for action in self.actions):
+                raise ValueError(f"{article} {oral!r} needs an oral_glucose_g action")
         # the indices are read at minutes from the start (2-h glucose at 120, Matsuda at 0-120, AIRg at 2-10 min
         # after the bolus, the minimal model from it): a drink given at minute 120 of a 120-min test was classed
         # "normal glucose tolerance"
-        for kind, field, what in (("ogtt", "oral_glucose_g", "drink"), ("ivgtt", "iv_glucose_g_per_kg", "bolus")):
+        for kind, article, field, what in (
+            ("ogtt", "an", "oral_glucose_g", "drink"),
+            ("meal", "a", "oral_glucose_g", "meal"),
+            ("ivgtt", "an", "iv_glucose_g_per_kg", "bolus"),
+        ):
             given = [action.at_min for action in self.actions if getattr(action, field) is not None]
             if self.kind == kind and min(given) != 0.0:
                 raise ValueError(
-                    f"an {kind!r} needs its {field} {what} at minute 0 (the first is at minute {min(given):g}); "
+                    f"{article} {kind!r} needs its {field} {what} at minute 0 (the first is at minute "
+                    f"{min(given):g}); "
                     f"allowed: at_min = 0 for the first {what}, as its indices are read at minutes from the start "
                     f"(give a fasting lead-in as kind = 'fasting')"
                 )
+        for index, action in enumerate(self.actions):
+            for field in ("fat_g", "protein_g"):
+                if getattr(action, field) and self.kind != "meal":
+                    # a 75 g OGTT with protein is no longer the OGTT its class and indices are defined on
+                    raise ValueError(
+                        f"actions[{index}].{field}: a mixed meal's {field[:-2]} is allowed only in kind = 'meal' "
+                        f"(this protocol is kind = {self.kind!r})"
+                    )
+        if self.kind == "meal" and 0.0 not in self.sample_times:
+            # every index of a meal test is read against its fasting sample: without one they were all NaN
+            raise ValueError("a 'meal' needs a sample at minute 0 (its indices are read against the fasting value)")
         for index, action in enumerate(self.actions):
             end = action.at_min + action.bolus_duration_min
             if action.iv_glucose_g_per_kg is not None and end > self.duration_min + 1e-9:
@@ -187,17 +221,21 @@ class Protocol(_Strict):
 
     def _check_stacked_doses(self) -> None:
         """Each action is within its field's limit, but actions add up: ten 200-g drinks at minute 0 put 2 kg of
-        glucose in the stomach, and boluses overlap into one. The drinks of a test, and its boluses, must together
-        stay within one action's limit; two rates of one kind set at the same minute are refused (the runner kept
-        the last one silently)."""
+        glucose in the stomach, and boluses overlap into one. The drinks of a test (their glucose, fat and
+        protein), and its boluses, must together stay within one action's limit; two rates of one kind set at the
+        same minute are refused (the runner kept the last one silently)."""
         drinks = [(index, action.oral_glucose_g) for index, action in enumerate(self.actions) if action.oral_glucose_g]
         boluses = [
             (index, action.iv_glucose_g_per_kg)
             for index, action in enumerate(self.actions)
             if action.iv_glucose_g_per_kg
         ]
+        fats = [(index, action.fat_g) for index, action in enumerate(self.actions) if action.fat_g]
+        proteins = [(index, action.protein_g) for index, action in enumerate(self.actions) if action.protein_g]
         for doses, field, limit, unit in (
             (drinks, "oral_glucose_g", MAX_ORAL_GLUCOSE_G, "g"),
+            (fats, "fat_g", MAX_ORAL_FAT_OR_PROTEIN_G, "g"),
+            (proteins, "protein_g", MAX_ORAL_FAT_OR_PROTEIN_G, "g"),
             (boluses, "iv_glucose_g_per_kg", MAX_IV_GLUCOSE_G_PER_KG, "g/kg"),
         ):
             total = sum(dose for _, dose in doses)

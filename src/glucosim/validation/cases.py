@@ -19,8 +19,12 @@ from glucosim.simulation.markers import FASTING_GLUCOSE_DIABETES_MG_DL
 CASE_DIR = Path(__file__).resolve().parent / "data" / "cases"
 SCENARIO_DIR = Path(str(files("glucosim") / "scenarios"))
 """The shipped scenarios, read as package data (so an installed wheel finds them)."""
-DIABETES_YEAR = 18.0
-"""Scenario 03 is in established diabetes by then (onset ~year 13.5)."""
+YEARS_AFTER_DIAGNOSIS = 3.0
+"""The cases of established type 2 diabetes (the OGTT, the IVGTT's disposition index and the clamp) test scenario 03
+this long after its diagnosis (fasting glucose first at 126 mg/dl), read off the run, so they follow a model change
+that moves the diagnosis. Until 2026-12-05 they used fixed years (16 for the OGTT and the IVGTT, "three years after"
+a diagnosis then at ~13.5; 18 for the clamp), which put the OGTT and the IVGTT at the diagnosis itself once it moved
+to year 16.0."""
 CLAMP_TARGET_MG_DL = 95.0
 """Both groups are clamped at the same euglycemic target, as in DeFronzo 1985."""
 
@@ -110,6 +114,30 @@ def _scenario_states(name: str, years: tuple[float, ...]):
     return result, {year: (days[year], result.midnight_states[days[year]]) for year in years}
 
 
+@cache
+def _established_diabetes(name: str):
+    """(result, day, state): scenario ``name`` at the midnight YEARS_AFTER_DIAGNOSIS after its diagnosis.
+
+    Raises:
+        ResultError: the scenario is not diagnosed early enough for that day to lie within it (a model change that
+            delays the diagnosis past the scenario's end; the validation command reports it without a traceback).
+    """
+    import glucosim
+    from glucosim.errors import ResultError
+
+    result, _ = _scenario_run(name)
+    onset = result.summary["first_crossing_day"]["fasting_glucose_126"]
+    day = None if onset is None else onset + round(YEARS_AFTER_DIAGNOSIS * DAYS_PER_YEAR)
+    if day is None or day >= result.loaded.scenario.n_days:
+        raise ResultError(
+            f"validation cases of established diabetes: scenario {name} is diagnosed on day {onset}, so "
+            f"{YEARS_AFTER_DIAGNOSIS:g} years after it is not within its {result.loaded.scenario.n_days} days "
+            f"(lengthen the scenario or change validation.cases.YEARS_AFTER_DIAGNOSIS)"
+        )
+    later = glucosim.simulate(SCENARIO_DIR / f"{name}.toml", progress=False, until_day=day + 1, state_days=(day,))
+    return later, day, later.midnight_states[day]
+
+
 def _protocol(name: str, **changes):
     from glucosim.clinic.protocol import LoadedProtocol, load_protocol
 
@@ -167,8 +195,7 @@ def clamp_type2_vs_control() -> dict:
     from glucosim.clinic.runner import run_protocol
 
     control = run_protocol(_euglycemic_clamp(), "healthy").indices
-    result, states = _scenario_states("03_insulin_resistance_low_reserve", (DIABETES_YEAR,))
-    day, state = states[DIABETES_YEAR]
+    result, day, state = _established_diabetes("03_insulin_resistance_low_reserve")
     diabetic = run_protocol(_euglycemic_clamp(), result.loaded, day=day, state=state).indices
     return {
         "disposal_reduction_percent": -_percent_change(
@@ -256,8 +283,12 @@ def _ivgtt(name: str, years: tuple[float, ...]) -> dict:
 
 
 def disposition_index() -> dict:
+    from glucosim.clinic.runner import run_protocol
+
     normal = _ivgtt("02_insulin_resistance_compensated", (0.0, 10.0, 20.0))
-    failing = _ivgtt("03_insulin_resistance_low_reserve", (0.0, 16.0))
+    failing = _ivgtt("03_insulin_resistance_low_reserve", (0.0,))
+    result, day, state = _established_diabetes("03_insulin_resistance_low_reserve")
+    failed = run_protocol("ivgtt_0.3g", result.loaded, day=day, state=state).indices
     return {
         "si_fall_normal_reserve_percent": -_percent_change(
             normal[20.0]["si_1e4_per_min_per_uU_ml"], normal[0.0]["si_1e4_per_min_per_uU_ml"]
@@ -266,13 +297,13 @@ def disposition_index() -> dict:
             normal[20.0]["disposition_index"], normal[0.0]["disposition_index"]
         ),
         "di_change_failed_reserve_percent": _percent_change(
-            failing[16.0]["disposition_index"], failing[0.0]["disposition_index"]
+            failed["disposition_index"], failing[0.0]["disposition_index"]
         ),
     }
 
 
 def progression_shape() -> dict:
-    result, _ = _scenario_states("03_insulin_resistance_low_reserve", (DIABETES_YEAR,))
+    result, _ = _scenario_run("03_insulin_resistance_low_reserve")
     daily = result.daily
     onset = result.summary["first_crossing_day"]["fasting_glucose_126"]
     before = daily.iloc[:onset]
@@ -294,8 +325,7 @@ def ogtt_across_stages() -> dict:
     from glucosim.clinic.runner import run_protocol
 
     healthy = run_protocol("ogtt_75g", "healthy").indices
-    result, states = _scenario_states("03_insulin_resistance_low_reserve", (16.0,))
-    day, state = states[16.0]
+    result, day, state = _established_diabetes("03_insulin_resistance_low_reserve")
     diabetic = run_protocol("ogtt_75g", result.loaded, day=day, state=state).indices
     return {
         "two_hour_glucose_healthy_mg_dl": healthy["two_hour_glucose_mg_dl"],
