@@ -114,7 +114,7 @@ def test_fat_and_protein_come_with_oral_glucose_and_a_meal_test_needs_it(tmp_pat
     with pytest.raises(ScenarioError, match=r"the protein_g doses add up to 400 g"):
         load_protocol(path)
     path.write_text(head.replace("samples_min = [0, 60]", "samples_min = [30, 60]") + two)
-    with pytest.raises(ScenarioError, match=r"a 'meal' needs a sample at minute 0"):
+    with pytest.raises(ScenarioError, match=r"samples_min: a sample at minute 0 is needed"):
         load_protocol(path)
     path.write_text(head.replace('"meal"', '"ogtt"') + "[[actions]]\nat_min = 0\noral_glucose_g = 75\nprotein_g = 50\n")
     with pytest.raises(ScenarioError, match=r"actions\[0\]\.protein_g: .*only in kind = 'meal' .*kind = 'ogtt'"):

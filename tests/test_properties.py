@@ -144,16 +144,20 @@ def test_random_valid_scenarios_give_finite_plausible_outputs_or_a_named_failure
 # ------------------------------------------------------------------ valid protocols
 @st.composite
 def protocols(draw) -> dict:
-    kind = draw(st.sampled_from(["ogtt", "ivgtt", "clamp", "fasting"]))
+    kind = draw(st.sampled_from(["ogtt", "meal", "ivgtt", "clamp", "fasting"]))
     duration = draw(st.floats(30.0, 240.0))
     data: dict = {"name": "random", "kind": kind, "duration_min": duration}
     if draw(st.booleans()):
         data["sample_every_min"] = draw(st.floats(1.0, 30.0))
     else:
-        data["samples_min"] = draw(st.lists(st.floats(0.0, duration), min_size=1, max_size=20))
+        # the fasting sample at minute 0 is required (every kind's fasting indices are read there)
+        data["samples_min"] = [0.0, *draw(st.lists(st.floats(0.0, duration), max_size=19))]
     actions = []
     if kind == "ogtt":
         actions.append({"at_min": 0.0, "oral_glucose_g": draw(st.floats(10.0, 100.0))})
+    elif kind == "meal":
+        meal = {"at_min": 0.0, "oral_glucose_g": draw(st.floats(10.0, 100.0))}
+        actions.append(meal | {"fat_g": draw(st.floats(0.0, 60.0)), "protein_g": draw(st.floats(0.0, 60.0))})
     elif kind == "ivgtt":
         actions.append({"at_min": 0.0, "iv_glucose_g_per_kg": draw(st.floats(0.05, 0.5))})
     elif kind == "clamp":

@@ -206,9 +206,13 @@ class Protocol(_Strict):
                         f"actions[{index}].{field}: a mixed meal's {field[:-2]} is allowed only in kind = 'meal' "
                         f"(this protocol is kind = {self.kind!r})"
                     )
-        if self.kind == "meal" and 0.0 not in self.sample_times:
-            # every index of a meal test is read against its fasting sample: without one they were all NaN
-            raise ValueError("a 'meal' needs a sample at minute 0 (its indices are read against the fasting value)")
+        if 0.0 not in self.sample_times:
+            # every kind reports the fasting indices (glucose, insulin, HOMA, NEFA) from this sample, and the OGTT's
+            # and the meal's read the rest against it: without one they were NaN, reported as values
+            raise ValueError(
+                "samples_min: a sample at minute 0 is needed (every kind reads its fasting glucose, insulin, HOMA "
+                "and NEFA there, and the tests' increments against it)"
+            )
         for index, action in enumerate(self.actions):
             end = action.at_min + action.bolus_duration_min
             if action.iv_glucose_g_per_kg is not None and end > self.duration_min + 1e-9:
