@@ -94,30 +94,42 @@ def test_a_meal_tests_protein_adds_insulin_and_lowers_the_glucose_rise(healthy):
     assert carbohydrate["glucose_incremental_area_mg_dl_min"] > 0.0
 
 
-def test_fat_and_protein_come_with_oral_glucose_and_a_meal_test_needs_it(tmp_path):
+MEAL_HEAD = 'name = "x"\nkind = "meal"\nduration_min = 60\nsamples_min = [0, 60]\n'
+PROTEIN_DRINK = "[[actions]]\nat_min = 0\noral_glucose_g = 50\nprotein_g = 200\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            MEAL_HEAD + "[[actions]]\nat_min = 0\niv_glucose_g_per_kg = 0.3\nprotein_g = 20\n",
+            r"(?s)meal\.toml.*fat_g and protein_g are eaten with oral glucose",
+        ),
+        (
+            MEAL_HEAD + "[[actions]]\nat_min = 0\niv_glucose_g_per_kg = 0.3\n",
+            r"a 'meal' needs an oral_glucose_g action",
+        ),
+        (
+            MEAL_HEAD + "[[actions]]\nat_min = 10\noral_glucose_g = 50\n",
+            r"a 'meal' needs its oral_glucose_g meal at minute 0",
+        ),
+        (MEAL_HEAD + "[[actions]]\nat_min = 0\noral_glucose_g = 50\nfat_g = 301\n", r"actions\[0\]\.fat_g"),
+        # each within its limit, together 400 g of protein
+        (MEAL_HEAD + PROTEIN_DRINK * 2, r"the protein_g doses add up to 400 g"),
+        (
+            MEAL_HEAD.replace("samples_min = [0, 60]", "samples_min = [30, 60]") + PROTEIN_DRINK,
+            r"samples_min: a sample at minute 0 is needed",
+        ),
+        (
+            MEAL_HEAD.replace('"meal"', '"ogtt"') + "[[actions]]\nat_min = 0\noral_glucose_g = 75\nprotein_g = 50\n",
+            r"actions\[0\]\.protein_g: .*only in kind = 'meal' .*kind = 'ogtt'",
+        ),
+    ],
+)
+def test_fat_and_protein_come_with_oral_glucose_and_a_meal_test_needs_it(tmp_path, text, match):
     path = tmp_path / "meal.toml"
-    head = 'name = "x"\nkind = "meal"\nduration_min = 60\nsamples_min = [0, 60]\n'
-    path.write_text(head + "[[actions]]\nat_min = 0\niv_glucose_g_per_kg = 0.3\nprotein_g = 20\n")
-    with pytest.raises(ScenarioError, match=r"(?s)meal\.toml.*fat_g and protein_g are eaten with oral glucose"):
-        load_protocol(path)
-    path.write_text(head + "[[actions]]\nat_min = 0\niv_glucose_g_per_kg = 0.3\n")
-    with pytest.raises(ScenarioError, match=r"a 'meal' needs an oral_glucose_g action"):
-        load_protocol(path)
-    path.write_text(head + "[[actions]]\nat_min = 10\noral_glucose_g = 50\n")
-    with pytest.raises(ScenarioError, match=r"a 'meal' needs its oral_glucose_g meal at minute 0"):
-        load_protocol(path)
-    path.write_text(head + "[[actions]]\nat_min = 0\noral_glucose_g = 50\nfat_g = 301\n")
-    with pytest.raises(ScenarioError, match=r"actions\[0\]\.fat_g"):
-        load_protocol(path)
-    two = "[[actions]]\nat_min = 0\noral_glucose_g = 50\nprotein_g = 200\n"
-    path.write_text(head + two + two)  # each within its limit, together 400 g of protein
-    with pytest.raises(ScenarioError, match=r"the protein_g doses add up to 400 g"):
-        load_protocol(path)
-    path.write_text(head.replace("samples_min = [0, 60]", "samples_min = [30, 60]") + two)
-    with pytest.raises(ScenarioError, match=r"samples_min: a sample at minute 0 is needed"):
-        load_protocol(path)
-    path.write_text(head.replace('"meal"', '"ogtt"') + "[[actions]]\nat_min = 0\noral_glucose_g = 75\nprotein_g = 50\n")
-    with pytest.raises(ScenarioError, match=r"actions\[0\]\.protein_g: .*only in kind = 'meal' .*kind = 'ogtt'"):
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=match):
         load_protocol(path)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-from glucosim.calibration.targets import Target
+from glucosim.calibration.targets import PROTEIN_RATIO_MEASURE, Target
 from glucosim.errors import CalibrationError
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -347,7 +347,7 @@ DERIVED = {
     "infused_insulin_hepatic_share": _infused_insulin_hepatic_share,
     "hepatic_extraction_fall_fasting": _hepatic_extraction_fall_fasting,
     "disposition_index_ratio_to_healthy": _disposition_index_ratio_to_healthy,
-    "insulin_area_ratio_to_meal_without_protein": _insulin_area_ratio_to_meal_without_protein,
+    PROTEIN_RATIO_MEASURE: _insulin_area_ratio_to_meal_without_protein,
 }
 """Measurements that are not an index of a clinic protocol: name -> function(the target's ``Subject``, target,
 the evaluation's ``Subjects``) -> value."""

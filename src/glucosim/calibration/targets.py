@@ -109,18 +109,18 @@ class TargetGroup:
     not_adopted_because: str = ""
 
 
+PROTEIN_RATIO_MEASURE = "insulin_area_ratio_to_meal_without_protein"
+"""The derived measure that runs its meal protocol with and without the meal's protein (a 'meal' kind with protein)."""
 DERIVED_MEASURES = (
     "fasting_secretion_pmol_kg_min",
     "fasting_hepatic_extraction",
     "infused_insulin_hepatic_share",
     "hepatic_extraction_fall_fasting",
     "disposition_index_ratio_to_healthy",
-    "insulin_area_ratio_to_meal_without_protein",
+    PROTEIN_RATIO_MEASURE,
 )
 """The measurements a target may name that are not an index of its protocol: calibration.measure.DERIVED computes them
 (a test holds the two to the same names; measure imports this module, so the names are read here)."""
-PROTEIN_RATIO_MEASURE = "insulin_area_ratio_to_meal_without_protein"
-"""The derived measure that runs its meal protocol with and without the meal's protein (a 'meal' kind with protein)."""
 SMALLEST_RELATIVE_SPREAD = 1e-6
 """A target's spread is more than a millionth of its published value (the residuals divide by it)."""
 

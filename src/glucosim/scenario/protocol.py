@@ -228,20 +228,15 @@ class Protocol(_Strict):
         glucose in the stomach, and boluses overlap into one. The drinks of a test (their glucose, fat and
         protein), and its boluses, must together stay within one action's limit; two rates of one kind set at the
         same minute are refused (the runner kept the last one silently)."""
-        drinks = [(index, action.oral_glucose_g) for index, action in enumerate(self.actions) if action.oral_glucose_g]
-        boluses = [
-            (index, action.iv_glucose_g_per_kg)
-            for index, action in enumerate(self.actions)
-            if action.iv_glucose_g_per_kg
-        ]
-        fats = [(index, action.fat_g) for index, action in enumerate(self.actions) if action.fat_g]
-        proteins = [(index, action.protein_g) for index, action in enumerate(self.actions) if action.protein_g]
-        for doses, field, limit, unit in (
-            (drinks, "oral_glucose_g", MAX_ORAL_GLUCOSE_G, "g"),
-            (fats, "fat_g", MAX_ORAL_FAT_OR_PROTEIN_G, "g"),
-            (proteins, "protein_g", MAX_ORAL_FAT_OR_PROTEIN_G, "g"),
-            (boluses, "iv_glucose_g_per_kg", MAX_IV_GLUCOSE_G_PER_KG, "g/kg"),
+        for field, limit, unit in (
+            ("oral_glucose_g", MAX_ORAL_GLUCOSE_G, "g"),
+            ("fat_g", MAX_ORAL_FAT_OR_PROTEIN_G, "g"),
+            ("protein_g", MAX_ORAL_FAT_OR_PROTEIN_G, "g"),
+            ("iv_glucose_g_per_kg", MAX_IV_GLUCOSE_G_PER_KG, "g/kg"),
         ):
+            doses = [
+                (index, getattr(action, field)) for index, action in enumerate(self.actions) if getattr(action, field)
+            ]
             total = sum(dose for _, dose in doses)
             if len(doses) > 1 and total > limit:
                 listed = ", ".join(f"actions[{index}] {dose:g}" for index, dose in doses[:4])
