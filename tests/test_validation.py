@@ -6,7 +6,7 @@ import pytest
 
 from glucosim.parameters import load_parameter_table
 from glucosim.validation.cases import CASE_FUNCTIONS, Case, Quantity, load_cases, run_validation
-from glucosim.validation.report import shipped_targets, write_report
+from glucosim.validation.report import shipped_targets, tally, write_report
 
 pytestmark = pytest.mark.slow
 
@@ -75,6 +75,30 @@ def test_fit_informed_quantities_count_with_the_fit_set(tmp_path):
     assert "**Fit set:** 1 of 1 agree" in page
     assert "**Validation set:** 1 of 1 quantities agree" in page
     assert "agrees (fit-informed: validation/targets/x.toml)" in page
+
+
+def test_tally_counts_as_the_page_does_and_leaves_the_reference_models_out():
+    """The command line prints this count, so it must be the page's: targets in, reproductions out (until
+    2026-12-05 the command counted every case quantity, reproductions included, and no target)."""
+
+    def quantity(name, value, informed=""):
+        return Quantity(name, name, "1", 1.0, 0.5, 1.5, fit_informed_by=informed, remark="r", value=value)
+
+    class Target:
+        def __init__(self, kind):
+            self.kind = kind
+
+        def agrees(self, value):
+            return value < 2
+
+    validation = Case("v", "V", "s", "p", [quantity("a", 1.0), quantity("b", 9.0), quantity("c", 1.0, "x.toml")])
+    reproduction = Case("r", "R", "s", "p", [quantity("d", 9.0)], kind="reproduction")
+    targets = [(Target("fit"), 1.0), (Target("fit"), 5.0), (Target("validation"), 1.0)]
+    counts = tally([validation, reproduction], targets)
+    assert (counts.fit_agree, counts.fit_total) == (2, 3)  # one of two targets and the fit-informed quantity
+    assert (counts.validation_agree, counts.validation_total) == (2, 3)  # one of two quantities and the held-out
+    assert (counts.reproduction_agree, counts.reproduction_total) == (0, 1)
+    assert counts.summary().startswith("fit set 2 of 3, validation set 2 of 3: 4 of 6 quantities agree (67 %)")
 
 
 def _stated_value(remark: str) -> tuple[float, int, bool] | None:

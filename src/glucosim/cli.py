@@ -481,7 +481,7 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
 def validation(ctx: click.Context, out_file: Path, no_figures: bool, case_ids: tuple[str, ...]):
     """Run every validation case and write the validation page (about a minute), or check a few cases (--case)."""
     from glucosim.validation.cases import evaluate, run_validation, select_cases
-    from glucosim.validation.report import write_report
+    from glucosim.validation.report import shipped_targets, tally, write_report
 
     if case_ids:
         # --case writes no page: an --out or --no-figures given with it would be silently ignored
@@ -507,12 +507,13 @@ def validation(ctx: click.Context, out_file: Path, no_figures: bool, case_ids: t
         sys.exit(1 if changed else 0)
     _check_output(out_file, (".md",))
     cases = run_validation(progress=True)
+    targets = shipped_targets()
     try:
-        path = write_report(cases, out_file, figures=not no_figures)
+        path = write_report(cases, out_file, figures=not no_figures, targets=targets)
     except OSError as error:  # a full disk after minutes of cases: the page on disk is left as it was
         _fail(f"{out_file}: could not write the validation page or its figures: {error.strerror or error}")
-    quantities = [q for case in cases for q in case.quantities]
-    click.echo(f"{sum(q.agrees for q in quantities)} of {len(quantities)} quantities agree; wrote {path}")
+    # the page's own count: the calibration targets are in it, and the reference models are not
+    click.echo(f"{tally(cases, targets).summary()}; wrote {path}")
     unexpected = [f"{case.id}.{q.name}" for case in cases for q in case.quantities if not q.as_expected]
     if unexpected:
         click.echo("changed against the case files (update them or the model): " + ", ".join(unexpected), err=True)

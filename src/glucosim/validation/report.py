@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from glucosim._files import write_bytes_whole, write_text_whole
@@ -192,6 +193,59 @@ def _not_adopted_note(fit: list[tuple]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Tally:
+    """How many quantities agree, in the page's three sets (see ``write_report``)."""
+
+    fit_agree: int
+    fit_total: int
+    fit_informed_agree: int  # the validation-case quantities counted in the fit set
+    fit_informed_total: int
+    validation_agree: int
+    validation_total: int
+    reproduction_agree: int
+    reproduction_total: int
+
+    @property
+    def agree(self) -> int:
+        """Fit and validation sets together (the reproductions check the engine and are not counted)."""
+        return self.fit_agree + self.validation_agree
+
+    @property
+    def total(self) -> int:
+        return self.fit_total + self.validation_total
+
+    def summary(self) -> str:
+        return (
+            f"fit set {self.fit_agree} of {self.fit_total}, validation set {self.validation_agree} of "
+            f"{self.validation_total}: {self.agree} of {self.total} quantities agree "
+            f"({100 * self.agree / max(self.total, 1):.0f} %); reference models {self.reproduction_agree} of "
+            f"{self.reproduction_total} reproduced"
+        )
+
+
+def tally(cases: list[Case], targets: list[tuple]) -> Tally:
+    """Count the page's sets. A case quantity that a calibration target fits in another form (fit-informed) is
+    not independent, so it counts in the fit set; held-out targets count in the validation set."""
+    fit = [(t, v) for t, v in targets if t.kind == "fit"]
+    held_out = [(t, v) for t, v in targets if t.kind != "fit"]
+    validation = [q for case in cases if case.kind != "reproduction" for q in case.quantities]
+    reproduced = [q for case in cases if case.kind == "reproduction" for q in case.quantities]
+    informed = [q for q in validation if q.fit_informed_by]
+    independent = [q for q in validation if not q.fit_informed_by]
+    informed_agree = sum(q.agrees for q in informed)
+    return Tally(
+        fit_agree=sum(t.agrees(v) for t, v in fit) + informed_agree,
+        fit_total=len(fit) + len(informed),
+        fit_informed_agree=informed_agree,
+        fit_informed_total=len(informed),
+        validation_agree=sum(q.agrees for q in independent) + sum(t.agrees(v) for t, v in held_out),
+        validation_total=len(independent) + len(held_out),
+        reproduction_agree=sum(q.agrees for q in reproduced),
+        reproduction_total=len(reproduced),
+    )
+
+
 def write_report(cases: list[Case], path, figures: bool = True, targets: list[tuple] | None = None) -> Path:
     """Write the validation page to ``path`` (figures beside it, in images/).
 
@@ -207,17 +261,12 @@ def write_report(cases: list[Case], path, figures: bool = True, targets: list[tu
     validation = [case for case in cases if case.kind != "reproduction"]
     reproductions = [case for case in cases if case.kind == "reproduction"]
     figure_paths = _figures(path.parent / FIGURE_DIR_NAME) if figures else {}
-    # a case quantity that a calibration target fits in another form is not independent: it counts as fit
-    informed = [(case, q) for case in validation for q in case.quantities if q.fit_informed_by]
-    quantities = [q for case in validation for q in case.quantities if not q.fit_informed_by]
     disagreements = [(case, q) for case in validation for q in case.quantities if not q.agrees]
-    held_out_agree = sum(t.agrees(v) for t, v in held_out)
-    validation_agree = sum(q.agrees for q in quantities) + held_out_agree
-    validation_total = len(quantities) + len(held_out)
-    informed_agree = sum(q.agrees for _, q in informed)
-    fit_agree = sum(t.agrees(v) for t, v in fit) + informed_agree
-    fit_total = len(fit) + len(informed)
-    every = validation_total + fit_total
+    counts = tally(cases, targets)
+    fit_agree, fit_total = counts.fit_agree, counts.fit_total
+    informed_agree, informed_total = counts.fit_informed_agree, counts.fit_informed_total
+    validation_agree, validation_total = counts.validation_agree, counts.validation_total
+    every = counts.total
     lines = [
         "# Validation: glucosim against published physiology",
         "",
@@ -231,7 +280,7 @@ def write_report(cases: list[Case], path, figures: bool = True, targets: list[tu
         "The page keeps three sets apart:",
         "",
         f"- **Fit set:** {fit_agree} of {fit_total} agree: {fit_agree - informed_agree} of {len(fit)}"
-        f" calibration targets and {informed_agree} of {len(informed)} validation-case quantities that a"
+        f" calibration targets and {informed_agree} of {informed_total} validation-case quantities that a"
         " calibration target or a parameter set from the same study informs (marked *fit-informed* below: the"
         " same relation is fitted in another form). These numbers are what `glucosim calibrate` or a parameter's"
         " derivation fits to, so agreement here is by construction; a disagreement says the free parameters"
@@ -241,12 +290,12 @@ def write_report(cases: list[Case], path, figures: bool = True, targets: list[tu
         ' (`kind = "validation"`). Two held-out choices are not blind, and their sources say so: the daily'
         " glucosuria target was used to reject a kidney shaped to the clamps, and the UKPDS protocol of the course"
         " was adopted after a diagnostic brought UKPDS's HbA1c inside its ranges.",
-        f"- **Reference-model reproductions:** {sum(q.agrees for c in reproductions for q in c.quantities)} of "
-        f"{sum(len(c.quantities) for c in reproductions)} reproduce their paper. They check glucosim's engine"
+        f"- **Reference-model reproductions:** {counts.reproduction_agree} of "
+        f"{counts.reproduction_total} reproduce their paper. They check glucosim's engine"
         " on published models, not glucosim's physiology, and are not counted above.",
         "",
-        f"All fitted and validation quantities together: {fit_agree + validation_agree} of {every} agree"
-        f" ({100 * (fit_agree + validation_agree) / max(every, 1):.0f} %).",
+        f"All fitted and validation quantities together: {counts.agree} of {every} agree"
+        f" ({100 * counts.agree / max(every, 1):.0f} %).",
         "",
         "## Fit set: calibration targets",
         "",
@@ -263,7 +312,7 @@ def write_report(cases: list[Case], path, figures: bool = True, targets: list[tu
         f"| {case.title} | {len(case.quantities)} | {sum(q.agrees for q in case.quantities)} |" for case in validation
     ]
     if held_out:
-        lines.append(f"| held-out calibration targets | {len(held_out)} | {held_out_agree} |")
+        lines.append(f"| held-out calibration targets | {len(held_out)} | {sum(t.agrees(v) for t, v in held_out)} |")
     lines += ["", "### Where glucosim disagrees", ""]
     lines += [
         f"- **{case.title}, {q.label}:** published {_fmt(q.published)} ({_fmt(q.low)} to {_fmt(q.high)}) "
