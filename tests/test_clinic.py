@@ -82,12 +82,10 @@ def test_ogtt_healthy_is_normal_and_resistant_needs_more_insulin(healthy, resist
 def test_a_meal_tests_protein_adds_insulin_and_lowers_the_glucose_rise(healthy):
     """The mixed-meal test carries the meal's protein into the gut: against the same 50 g of carbohydrate alone,
     protein raises the insulin area (its potentiation of secretion) and the insulin lowers the glucose peak."""
-    from glucosim.scenario.protocol import LoadedProtocol
-
     meal = healthy["meal_carbohydrate_protein"]
-    spec = meal.protocol.protocol
-    alone = spec.model_copy(update={"actions": tuple(a.model_copy(update={"protein_g": 0.0}) for a in spec.actions)})
-    carbohydrate = run_protocol(LoadedProtocol(alone, "<test>", ""), "healthy").indices
+    alone = meal.protocol.without_protein()
+    assert [a.protein_g for a in alone.protocol.actions] == [0.0] and alone.protocol.actions[0].oral_glucose_g == 50
+    carbohydrate = run_protocol(alone, "healthy").indices
     assert "glucose_tolerance" not in meal.indices  # a 50 g meal is not the 75 g OGTT: no class
     assert meal.indices["insulin_incremental_area_uU_ml_min"] > 1.2 * carbohydrate["insulin_incremental_area_uU_ml_min"]
     assert meal.indices["peak_glucose_mg_dl"] < carbohydrate["peak_glucose_mg_dl"]

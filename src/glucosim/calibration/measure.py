@@ -325,12 +325,10 @@ def _insulin_area_ratio_to_meal_without_protein(subject: Subject, target, subjec
     insulin answer (the amino-acid and incretin potentiation of secretion, physiology/gut.py).
     """
     from glucosim.clinic.runner import run_protocol
-    from glucosim.scenario.protocol import LoadedProtocol, load_protocol
+    from glucosim.scenario.protocol import load_protocol
 
     with_protein = load_protocol(target.protocol)  # a 'meal' with protein: checked when the target file is read
-    spec = with_protein.protocol
-    actions = tuple(action.model_copy(update={"protein_g": 0.0}) for action in spec.actions)
-    without = LoadedProtocol(spec.model_copy(update={"actions": actions}), with_protein.source, with_protein.text)
+    without = with_protein.without_protein()
     area = "insulin_incremental_area_uU_ml_min"
     alone = run_protocol(without, subject.loaded, 0, subject.state).indices[area]
     if not alone > 0.0:  # a ratio over no insulin answer (or NaN) is no measurement

@@ -1,5 +1,7 @@
 """Protocol files: what is given when, what is sampled, and which analysis applies."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -277,6 +279,12 @@ class LoadedProtocol:
     protocol: Protocol
     source: str
     text: str
+
+    def without_protein(self) -> LoadedProtocol:
+        """The same protocol with no protein in any action: the control arm of a protein-with-carbohydrate test
+        (what protein adds to the insulin and glucose answer is the difference of the two runs)."""
+        actions = tuple(action.model_copy(update={"protein_g": 0.0}) for action in self.protocol.actions)
+        return LoadedProtocol(self.protocol.model_copy(update={"actions": actions}), self.source, self.text)
 
 
 def available_protocols() -> list[str]:

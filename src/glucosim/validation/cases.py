@@ -335,6 +335,22 @@ def ogtt_across_stages() -> dict:
     }
 
 
+def protein_with_glucose_type2() -> dict:
+    """Nuttall 1984's test on scenario 03 three years after its diagnosis: 50 g glucose with and without 50 g
+    protein, 5-h incremental areas."""
+    from glucosim.clinic.runner import run_protocol
+
+    result, day, state = _established_diabetes("03_insulin_resistance_low_reserve")
+    with_protein = _protocol("glucose_with_protein_5h")
+    both = run_protocol(with_protein, result.loaded, day=day, state=state).indices
+    alone = run_protocol(with_protein.without_protein(), result.loaded, day=day, state=state).indices
+    insulin, glucose = "insulin_incremental_area_uU_ml_min", "glucose_incremental_area_mg_dl_min"
+    return {
+        "insulin_area_ratio": both[insulin] / alone[insulin],
+        "glucose_area_change_percent": _percent_change(both[glucose], alone[glucose]),
+    }
+
+
 def ha_sherman_reproduction() -> dict:
     from glucosim.reference_models import ha_sherman
 
@@ -948,6 +964,7 @@ CASE_FUNCTIONS = {
     "ha_sherman_reproduction": ha_sherman_reproduction,
     "topp_reproduction": topp_reproduction,
     "ogtt_across_stages": ogtt_across_stages,
+    "protein_with_glucose_type2": protein_with_glucose_type2,
     "energy_balance_weight": energy_balance_weight,
     "fasting_glycogen_gluconeogenesis": fasting_glycogen_gluconeogenesis,
     "mixed_meals_cgm": mixed_meals_cgm,
