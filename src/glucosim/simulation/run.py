@@ -220,6 +220,27 @@ class DayStepper:
         return columns, result.y_final.copy()
 
 
+def continue_from_state(loaded: LoadedScenario, state: np.ndarray, n_days: int, first_day: int = 0) -> np.ndarray:
+    """The state at the midnight ``n_days`` after ``state``: days ``first_day`` .. ``first_day + n_days - 1`` of
+    ``loaded`` (its routine and its parameters) integrated from ``state``, at full resolution.
+
+    ``simulate`` starts every run adapted to its own parameters; this starts from a state reached under other
+    ones, so a parameter changes in one step at a midnight: e.g. a healthy subject's state given three days of a
+    lower insulin sensitivity (validation.cases' glucocorticoid case). Nothing is checked on the way: a failed
+    integration raises SolverError (naming the time and state), as in ``simulate``.
+    """
+    if n_days < 1:
+        raise ValueError(f"n_days must be at least 1, not {n_days}")
+    if len(state) != len(STATE_NAMES):
+        raise ValueError(f"state has {len(state)} entries; the model has {len(STATE_NAMES)} states")
+    program = ScenarioProgram(loaded)
+    if first_day + n_days > program.n_days:
+        raise ValueError(f"days {first_day}..{first_day + n_days - 1} are not within the scenario's {program.n_days}")
+    stepper = DayStepper(program, organ_integrator(), default_tolerances())
+    _, y = stepper.run(np.asarray(state, dtype=float), first_day, n_days, keep=False)
+    return y
+
+
 def simulate(
     scenario: LoadedScenario | str | Path,
     *,
