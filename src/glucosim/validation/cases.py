@@ -84,13 +84,17 @@ def load_cases() -> list[Case]:
 
 
 # ---------------------------------------------------------------- shared runs
-def _reference_scenario(**routine_changes):
+def _reference_scenario(subject: dict | None = None, name: str = "validation subject", **routine_changes):
+    """The reference day's routine (with ``routine_changes``; ``duration_days`` defaults to 4) lived by ``subject``
+    (a scenario's subject table; default the healthy preset)."""
     from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
     from glucosim.scenario.load import parse_scenario
 
     routine = {**load_toml(REFERENCE_ROUTINE_PATH), **routine_changes}
-    duration = routine.pop("duration_days", 4)
-    return parse_scenario({"name": "validation subject", "duration_days": duration, "routine": routine}, "validation")
+    data = {"name": name, "duration_days": routine.pop("duration_days", 4), "routine": routine}
+    if subject is not None:
+        data["subject"] = subject
+    return parse_scenario(data, "validation")
 
 
 STATE_YEARS = (0.0, 4.0, 5.0, 8.0, 10.0, 12.0, 15.0, 16.0, 18.0, 20.0)
@@ -370,19 +374,15 @@ def early_insulin_area_0_20(samples) -> float:
 def glucocorticoid_ivgtt(sensitivity: float) -> dict:
     """The healthy preset's FSIVGTT after GLUCOCORTICOID_DAYS days at ``sensitivity`` times its whole-body insulin
     sensitivity, from its adapted state (1: the same days without the change)."""
-    from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH, run_protocol, subject_state
-    from glucosim.scenario.load import parse_scenario
+    from glucosim.clinic.runner import run_protocol, subject_state
     from glucosim.simulation.run import continue_from_state
 
     def subject(factor: float):
-        data = {
-            "name": f"healthy, whole-body insulin sensitivity x{factor:g}",
-            "duration_days": GLUCOCORTICOID_DAYS + 1,
-            "subject": {"preset": "healthy", "parameters": {"insulin_sensitivity_whole_body": factor}},
-            "routine": load_toml(REFERENCE_ROUTINE_PATH),
-        }
-        data["routine"].pop("duration_days", None)
-        return parse_scenario(data, "validation")
+        return _reference_scenario(
+            {"preset": "healthy", "parameters": {"insulin_sensitivity_whole_body": factor}},
+            name=f"healthy, whole-body insulin sensitivity x{factor:g}",
+            duration_days=GLUCOCORTICOID_DAYS + 1,
+        )
 
     before = subject(1.0)
     changed = subject(sensitivity)
