@@ -295,9 +295,20 @@ def test_first_phase_only_when_glucose_rises(parameters, state):
     y = state.copy()
     y[St.secretion_second_phase_pmol_kg_min] = 1.0
     assert beta_cells.portal_secretion(y, parameters, -2.0, 1.0) == pytest.approx(1.0)
+    demand = 2.0 * parameters[Par.secretion_first_phase_gain]  # DM2007's K dG/dt
     assert beta_cells.portal_secretion(y, parameters, 2.0, 1.0) == pytest.approx(
-        1.0 + 2.0 * parameters[Par.secretion_first_phase_gain]
+        1.0 + demand / (1.0 + demand / parameters[Par.first_phase_max_rate])
     )
+
+
+def test_first_phase_saturates_at_its_highest_rate(parameters):
+    """A meal's rise (~2 mg/dl/min) is nearly DM2007's linear term; an intravenous bolus's (~150 mg/dl/min) is held
+    near first_phase_max_rate instead of ~70 times a meal's (the healthy AIRg was ~280 uU/ml with the linear term)."""
+    gain, highest = parameters[Par.secretion_first_phase_gain], parameters[Par.first_phase_max_rate]
+    assert beta_cells.first_phase_rate(2.0, parameters) > 0.95 * 2.0 * gain
+    bolus = beta_cells.first_phase_rate(150.0, parameters)
+    assert 0.5 * highest < bolus < highest < 150.0 * gain
+    assert beta_cells.first_phase_rate(1e9, parameters) == pytest.approx(highest, rel=1e-6)
 
 
 def test_sleep_deficit_brakes_secretion(parameters, state, drivers):

@@ -24,11 +24,13 @@ def test_continuing_a_run_from_its_own_state_gives_the_runs_later_state():
     loaded = _healthy(4)
     run = glucosim.simulate(loaded, progress=False, state_days=(1, 3), resolution="full")
     continued = continue_from_state(loaded, run.midnight_states[1], 2, first_day=1)
-    # the same days from the same state: only the first step size differs from the run's (the quadratures, the
-    # day's running sums, start again at 0 in every stretch integrated and are left out)
+    # the same days from the same state: only the first step size differs from the run's, so the steps fall
+    # elsewhere and the two agree to about the integrator's tolerance (DEFAULT_RTOL 1e-6 per step; 1.05e-6 measured
+    # on one state), not to rounding. The quadratures, the day's running sums, start again at 0 in every stretch
+    # integrated and are left out
     dynamic = np.ones(len(STATE_NAMES), dtype=bool)
     dynamic[QUADRATURES] = False
-    np.testing.assert_allclose(continued[dynamic], run.midnight_states[3][dynamic], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(continued[dynamic], run.midnight_states[3][dynamic], rtol=1e-5, atol=1e-9)
 
 
 def test_a_lower_sensitivity_from_an_adapted_state_raises_glucose_before_the_beta_cells_catch_up():

@@ -208,9 +208,11 @@ ASSIGNMENTS = {
     "* (1 + circadian_secretion_amplitude * clock_cos)",
     "glucose_ratio_hill": "piecewise((G / secretion_glucose_half)^secretion_hill, G > 0, 0)",
     "second_phase_target": "capacity * secretion_max * glucose_ratio_hill / (1 + glucose_ratio_hill)",
+    # first phase: DM2007's K dG/dt while glucose rises, saturating at first_phase_max_rate (beta_cells.first_phase_rate)
+    "first_phase_demand": "secretion_first_phase_gain * piecewise(d_glucose_mg_dl, d_glucose_mg_dl > 0, 0)",
     "portal_entry": "secretion_second_phase_pmol_kg_min + capacity "
-    "* (beta_mass_rel * beta_function_rel)^first_phase_capacity_exponent * secretion_first_phase_gain "
-    "* piecewise(d_glucose_mg_dl, d_glucose_mg_dl > 0, 0)",
+    "* (beta_mass_rel * beta_function_rel)^first_phase_capacity_exponent "
+    "* first_phase_demand / (1 + first_phase_demand / first_phase_max_rate)",
     "secretion": "portal_insulin_transfer_rate * insulin_portal_pmol_kg",
     "extraction": "piecewise(hepatic_extraction_max - hepatic_extraction_secretion_slope * secretion, "
     "hepatic_extraction_max - hepatic_extraction_secretion_slope * secretion > 0, 0)",

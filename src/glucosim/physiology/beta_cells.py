@@ -76,8 +76,16 @@ def portal_secretion(y, p, d_glucose_mg_dl_min, capacity):
     first_phase = 0.0
     # the pool is a power with a parameter exponent (libm's pow): computed only while glucose rises
     if d_glucose_mg_dl_min > 0.0:
-        first_phase = capacity * first_phase_pool(y, p) * p[Par.secretion_first_phase_gain] * d_glucose_mg_dl_min
+        first_phase = capacity * first_phase_pool(y, p) * first_phase_rate(d_glucose_mg_dl_min, p)
     return y[St.secretion_second_phase_pmol_kg_min] + first_phase
+
+
+@kernel
+def first_phase_rate(d_glucose_mg_dl_min, p):
+    """First-phase secretion of healthy capacity at a rate of rise of glucose (> 0), pmol/kg/min: DM2007's
+    K x dG/dt, saturating at first_phase_max_rate (granule fusion is rate-limited)."""
+    demand = p[Par.secretion_first_phase_gain] * d_glucose_mg_dl_min
+    return demand / (1.0 + demand / p[Par.first_phase_max_rate])
 
 
 @kernel

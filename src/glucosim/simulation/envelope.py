@@ -130,7 +130,11 @@ class EnvelopeSettings:
             0.89 % with 90 (scenario 20's HOMA-IR in year 4; 0.86 % with 60) and 1.16 % with 120 (scenario 07b's
             weight change in year 14, -0.11 kg: the yearly values are means of each year's last week, and a weight
             change that is still near zero sets the relative criterion); 4,365 simulated days in all with 90, 4,527
-            with 60, 4,278 with 120; scenario 03 143, 170 and 129.
+            with 60, 4,278 with 120; scenario 03 143, 170 and 129. 60 again since the first phase saturated
+            (2026-12-05, evening; benchmarks/envelope_accuracy.py): with 90, scenario 20's weight change in year 6
+            (0.79 kg) was 1.07 % off full resolution, over issue 12's 1 %; 0.89 % with 75 and 0.63 % with 60, the worst
+            of every run with 60 (4,500 simulated days in all against 4,186 with 90, envelope CPU 4.7 against 3.8 s;
+            scenario 03 169 days against 144).
         max_step_days_weekly: longest envelope step of a weekly routine (13 weeks). Measured with 91-day steps:
             scenario 04 0.13 % (0.07 % with 60 days), 22a/22b and the prevention cohort's lifestyle arm at most
             0.25 %; each step costs a simulated week, so the cap decides the lifestyle arm's cost (306 simulated
@@ -189,7 +193,7 @@ class EnvelopeSettings:
 
     rtol: float = 2e-3
     atol: float = 2e-4
-    max_step_days: int = 90
+    max_step_days: int = 60
     max_step_days_weekly: int = 91
     growth: float = 2.0
     safety: float = 0.8

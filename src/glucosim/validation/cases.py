@@ -897,10 +897,10 @@ case took Duncan's)."""
 BLOEM_SESSION_START_H = 13.0
 """The seventh session ends at 14:00, 17.5 h before the morning test at 07:30 (the middle of Bloem's 15-20 h)."""
 BLOEM_PRESET = "insulin_resistant_low_reserve"
-BLOEM_SENSITIVITY = 0.24
+BLOEM_SENSITIVITY = 0.26
 """The Bloem subject's whole-body sensitivity, by the rule below (the highest in steps of 0.02 with an IGT 2-h OGTT
-glucose): 0.24 since the gut's states of 2026-12-04, under which the course's stage-2 sensitivity (0.26, what it
-was until then) gives 139.3 mg/dl, just below IGT."""
+glucose): 0.26 again since the first phase saturated (first_phase_max_rate, 2026-12-05 evening: 140.7 mg/dl at 0.26,
+137.2 at 0.28); 0.24 from the gut's states of 2026-12-04, under which 0.26 gave 139.3 mg/dl, just below IGT."""
 BLOEM_SUBJECT = {
     "insulin_sensitivity_whole_body": BLOEM_SENSITIVITY,
     "beta_function_max": STAGE_TWO_RESERVE,
