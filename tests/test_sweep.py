@@ -319,6 +319,33 @@ def test_a_directory_checks_the_parameter_table_by_its_values_not_its_texts(grid
         run_sweep(path, folder_with("older", older), workers=1, chunk_runs=3, progress=False)
 
 
+def test_a_directory_made_by_other_model_code_is_refused_and_an_older_one_is_not_checked_by_it(grid_sweep, tmp_path):
+    """A finished folder whose runs went through other code (the model's, the simulator's, or their data: the
+    manifest's results_source_sha256) is refused, naming why; a folder written before the key was recorded is not
+    compared by it and resumes (until 2026-12-05 no folder recorded the code, and a changed model reused them)."""
+    import shutil
+
+    from glucosim.sweep.store import MANIFEST_FILE, results_source_sha256
+
+    path, root, _ = grid_sweep
+    assert json.loads((root / "serial" / MANIFEST_FILE).read_text())["results_source_sha256"] == results_source_sha256()
+
+    def folder_with(name, edit):
+        folder = tmp_path / name
+        shutil.copytree(root / "serial", folder)
+        manifest = json.loads((folder / MANIFEST_FILE).read_text())
+        edit(manifest)
+        (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
+        return folder
+
+    other_code = folder_with("other-code", lambda m: m.update(results_source_sha256="0" * 16))
+    with pytest.raises(SweepError, match="setup: the model's or the simulator's code or data changed since"):
+        run_sweep(path, other_code, workers=1, chunk_runs=3, progress=False)
+    older = folder_with("older", lambda m: m.pop("results_source_sha256"))
+    resumed = run_sweep(path, older, workers=1, chunk_runs=3, progress=False)
+    assert resumed.complete and resumed.runs_this_call == 0
+
+
 PINNED_GRID_SWEEP_SHA256 = "b14f447ac85cc16011ac5d35dc0e1bdab0c5803f604418376be8594eead142c9"
 PINNED_GRID_SWEEP_SIZE_FREE_SHA256 = "61af68c1e5c1d59c6e5673b5bc1282b3883acba68a7df3dcb1238dcc66d9b421"
 """The test grid sweep's hashes as glucosim 0.1 wrote them into every results folder's manifest (measured at

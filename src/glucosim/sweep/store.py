@@ -36,11 +36,13 @@ rebuilt from the sweep file, and the chunks are kept if their records match).
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import math
 import os
 import platform
 import re
+from functools import cache
 from pathlib import Path
 
 from glucosim._files import remove_dead_temporaries, temporary_beside, write_bytes_new, write_bytes_whole, write_whole
@@ -71,6 +73,7 @@ IDENTITY_KEYS = (
     "format_version",
     "sweep_sha256",
     "parameter_values_sha256",
+    "results_source_sha256",
     "glucosim_version",
     "n_runs",
     "chunk_runs",
@@ -78,7 +81,29 @@ IDENTITY_KEYS = (
 """What a folder's results depend on: a resume, a growth or a job-array task must match them all. The parameter
 table counts by its values and ranges (``glucosim.parameter_identity.parameter_values_sha256``), so an edit of a
 parameter's source text keeps finished chunks valid; a folder written before that key existed is compared by
-the table file's bytes (``parameter_table_sha256``, still recorded)."""
+the table file's bytes (``parameter_table_sha256``, still recorded). The code and data a run goes through count by
+``results_source_sha256``; a folder written before it was recorded is not compared by it."""
+
+RESULTS_SOURCE_FOLDERS = ("physiology", "clinic", "scenario", "simulation", "solver", "sweep", "protocols", "models")
+"""Package folders whose files can change a sweep's results (its runs and their day-0 and yearly clinic tests)."""
+
+
+@cache
+def results_source_sha256() -> str:
+    """Hash of every source and data file in ``RESULTS_SOURCE_FOLDERS`` but the parameter table (which counts by its
+    values, ``parameter_values_sha256``): 16 hex digits.
+
+    Until 2026-12-05 a folder recorded the glucosim version and the parameter table only, so a change of the
+    model's code at the same version (the first phase's saturation, envelope following's longest step) resumed,
+    or served as complete, results of the code before it: the gallery's reversibility map was redrawn from them.
+    """
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for folder in RESULTS_SOURCE_FOLDERS:
+        for file in sorted((package / folder).rglob("*")):
+            if file.suffix in (".py", ".toml") and file.is_file() and file.resolve() != PARAMETER_TABLE_PATH.resolve():
+                digest.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def chunk_name(index: int) -> str:
@@ -214,6 +239,7 @@ class SweepStore:
             "base_scenario_source": loaded.base_source,
             "parameter_table_sha256": hashlib.sha256(PARAMETER_TABLE_PATH.read_bytes()).hexdigest(),
             "parameter_values_sha256": parameter_values_sha256(),
+            "results_source_sha256": results_source_sha256(),
             "glucosim_version": __version__,
             "seed": loaded.sweep.seed,
             "design": loaded.sweep.design.kind,
@@ -360,6 +386,10 @@ class SweepStore:
             ),
             "parameter_table_sha256": (
                 f"the parameter table changed since (its copy: {self.out_dir / 'parameters.toml'})"
+            ),
+            "results_source_sha256": (
+                "the model's or the simulator's code or data changed since it was made (the package folders "
+                f"{', '.join(RESULTS_SOURCE_FOLDERS)})"
             ),
             "glucosim_version": (
                 f"it was made by glucosim {existing.get('glucosim_version')}, this is {wanted.get('glucosim_version')}"
@@ -749,9 +779,10 @@ def runs_sha256(loaded) -> str:
 def identity_keys(existing: dict) -> tuple[str, ...]:
     """The manifest keys a folder's results are checked by: ``IDENTITY_KEYS``, with the table file's bytes in
     place of its values for a folder written before ``parameter_values_sha256`` was recorded."""
+    keys = tuple(key for key in IDENTITY_KEYS if key != "results_source_sha256" or key in existing)
     if "parameter_values_sha256" in existing:
-        return IDENTITY_KEYS
-    return tuple("parameter_table_sha256" if key == "parameter_values_sha256" else key for key in IDENTITY_KEYS)
+        return keys
+    return tuple("parameter_table_sha256" if key == "parameter_values_sha256" else key for key in keys)
 
 
 def parameter_identity(manifest: dict) -> str:

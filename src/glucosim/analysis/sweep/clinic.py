@@ -320,11 +320,6 @@ def screening_two_hour_glucose(loaded, results, samples=None) -> dict[int, float
     return found
 
 
-SCREENING_KEY_SOURCES = ("physiology", "clinic", "scenario", "simulation", "solver", "sweep", "protocols", "models")
-"""Package folders whose files can change a day-0 OGTT (with the sweep's runs): the screening cache's key. The
-parameter table in ``models`` counts by its values and ranges (the folder's and the current one), not its text."""
-
-
 def screening_cache_key(out_dir) -> str:
     """What the cached day-0 OGTTs of a sweep directory depend on (16 hex digits): the sweep's runs and parameter
     table (from its manifest) and every source and data file that can change the test, so an edit of the model, the
@@ -333,8 +328,7 @@ def screening_cache_key(out_dir) -> str:
     from pathlib import Path
 
     from glucosim.parameter_identity import parameter_values_sha256
-    from glucosim.physiology.indices import PARAMETER_TABLE_PATH
-    from glucosim.sweep.store import SweepStore, parameter_identity
+    from glucosim.sweep.store import SweepStore, parameter_identity, results_source_sha256
 
     manifest = SweepStore(Path(out_dir)).manifest() or {}
     digest = hashlib.sha256()
@@ -342,11 +336,8 @@ def screening_cache_key(out_dir) -> str:
     # the table by its values, not its texts: the folder's (its runs) and the current one (this OGTT's model)
     digest.update(parameter_identity(manifest).encode() + b"\0")
     digest.update(parameter_values_sha256().encode() + b"\0")
-    package = Path(__file__).resolve().parents[2]
-    for folder in SCREENING_KEY_SOURCES:
-        for file in sorted((package / folder).rglob("*")):
-            if file.suffix in (".py", ".toml") and file.is_file() and file.resolve() != PARAMETER_TABLE_PATH.resolve():
-                digest.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes())
+    # the source and data files that can change a day-0 OGTT (sweep.store.RESULTS_SOURCE_FOLDERS)
+    digest.update(results_source_sha256().encode())
     return digest.hexdigest()[:16]
 
 
