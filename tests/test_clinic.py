@@ -85,6 +85,7 @@ def test_a_meal_tests_protein_adds_insulin_and_lowers_the_glucose_rise(healthy):
     meal = healthy["meal_carbohydrate_protein"]
     alone = meal.protocol.without_protein()
     assert [a.protein_g for a in alone.protocol.actions] == [0.0] and alone.protocol.actions[0].oral_glucose_g == 50
+    assert alone.protocol.name.endswith("without its protein")
     carbohydrate = run_protocol(alone, "healthy").indices
     assert "glucose_tolerance" not in meal.indices  # a 50 g meal is not the 75 g OGTT: no class
     assert meal.indices["insulin_incremental_area_uU_ml_min"] > 1.2 * carbohydrate["insulin_incremental_area_uU_ml_min"]

@@ -50,6 +50,7 @@ def test_a_lower_sensitivity_from_an_adapted_state_raises_glucose_before_the_bet
     [
         (0, 0, None, "n_days must be at least 1"),
         (2, 3, None, "not within the scenario's 4"),
+        (1, -1, None, "first_day must be 0 or later"),
         (1, 0, 3, "state has 3 entries"),
     ],
 )

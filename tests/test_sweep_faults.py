@@ -228,6 +228,26 @@ def test_a_cohort_grows_in_place_and_keeps_its_first_patients(tmp_path):
 
 
 @pytest.mark.slow  # two small sweeps
+def test_a_folder_that_predates_the_code_hash_says_so_and_a_growth_does_not_stamp_it(tmp_path):
+    """A folder written before sweep folders recorded the code (results_source_sha256) resumes with a notice, and
+    growing it keeps the key absent: stamping today's code on chunks of unknown code would pass them in every later
+    check (a review of 2026-12-05)."""
+    small = write_sweep(tmp_path / "a", COHORT.format(samples=3), BASE)
+    out = tmp_path / "out"
+    run_sweep(small, out, workers=1, chunk_runs=2, progress=False)
+    manifest = json.loads((out / MANIFEST_FILE).read_text())
+    del manifest["results_source_sha256"]
+    (out / MANIFEST_FILE).write_text(json.dumps(manifest))
+    lines = []
+    resumed = run_sweep(small, out, workers=1, chunk_runs=2, progress=False, announce=lines.append)
+    assert resumed.complete and resumed.runs_this_call == 0
+    assert any("written before sweep folders recorded the code" in line for line in lines)
+    grown = write_sweep(tmp_path / "a", COHORT.format(samples=5), BASE)
+    run_sweep(grown, out, workers=1, progress=False, announce=lines.append)
+    assert "results_source_sha256" not in json.loads((out / MANIFEST_FILE).read_text())
+
+
+@pytest.mark.slow  # two small sweeps
 def test_a_growth_stopped_before_its_manifest_leaves_copies_that_agree_on_resume(tmp_path, monkeypatch):
     """A growth writes the larger sweep's copy and design, then its manifest; killed between them and resumed with
     the original file, the folder said 'complete' with a sweep.toml of 5 patients and a design of 5 runs beside a

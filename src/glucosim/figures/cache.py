@@ -121,13 +121,16 @@ class RunCache:
 
             draft = self.until_day is not None
             self._sweep_dir = Path(tempfile.mkdtemp(prefix="glucosim-sweeps-")) if draft else SWEEP_RESULTS_DIR
+        import hashlib
+
+        from glucosim.parameter_identity import parameter_values_sha256
         from glucosim.sweep.store import results_source_sha256
 
-        # the model's code as well as the sweep file: a folder holds one pair's results, so a changed model runs
-        # its own sweep instead of meeting the old folder (which would refuse it, sweep.store.IDENTITY_KEYS)
-        return self._sweep_dir / (
-            f"{path.stem}-{loaded.sha256[:SWEEP_HASH_CHARS]}-{results_source_sha256()[:SWEEP_HASH_CHARS]}"
-        )
+        # the model (its code and its parameter values) as well as the sweep file: a folder holds one model's
+        # results, so a changed model runs its own sweep instead of meeting the old folder, which would refuse it
+        # (sweep.store.IDENTITY_KEYS)
+        model = hashlib.sha256((results_source_sha256() + parameter_values_sha256()).encode()).hexdigest()
+        return self._sweep_dir / f"{path.stem}-{loaded.sha256[:SWEEP_HASH_CHARS]}-{model[:SWEEP_HASH_CHARS]}"
 
     def sweep_plan(self, path: str | Path) -> tuple[Path, int, float, bool]:
         """(results directory, runs, years per run, whether it is already complete) of the sweep at ``path``."""

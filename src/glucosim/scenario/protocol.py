@@ -284,7 +284,11 @@ class LoadedProtocol:
         """The same protocol with no protein in any action: the control arm of a protein-with-carbohydrate test
         (what protein adds to the insulin and glucose answer is the difference of the two runs)."""
         actions = tuple(action.model_copy(update={"protein_g": 0.0}) for action in self.protocol.actions)
-        return LoadedProtocol(self.protocol.model_copy(update={"actions": actions}), self.source, self.text)
+        # the name says what was run (the source and text stay those of the file it came from)
+        name = f"{self.protocol.name}, without its protein"
+        return LoadedProtocol(
+            self.protocol.model_copy(update={"actions": actions, "name": name}), self.source, self.text
+        )
 
 
 def available_protocols() -> list[str]:

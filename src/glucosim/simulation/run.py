@@ -231,6 +231,8 @@ def continue_from_state(loaded: LoadedScenario, state: np.ndarray, n_days: int, 
     """
     if n_days < 1:
         raise ValueError(f"n_days must be at least 1, not {n_days}")
+    if first_day < 0:
+        raise ValueError(f"first_day must be 0 or later, not {first_day}")
     if len(state) != len(STATE_NAMES):
         raise ValueError(f"state has {len(state)} entries; the model has {len(STATE_NAMES)} states")
     program = ScenarioProgram(loaded)

@@ -268,6 +268,7 @@ class SweepStore:
             return self._grow(existing, manifest, loaded, design_table)
         if existing is not None:
             self._check_same(existing, manifest)
+            self._announce_unrecorded_code(existing)
             # a resume after a kill: the killed writer's temporaries go (the consolidated files' in the top folder)
             for sub in (CHUNK_DIR, DAILY_DIR, SCREENING_DIR, "."):
                 remove_dead_temporaries(self.out_dir / sub)
@@ -278,6 +279,15 @@ class SweepStore:
         created = self._create_manifest(manifest)
         self._write_copies(loaded, design_table, fresh=created)
         return self.manifest()
+
+    def _announce_unrecorded_code(self, existing: dict) -> None:
+        """Say so when a folder predates the code's hash (``results_source_sha256``): its finished chunks are kept,
+        but nothing can tell whether the model's code changed since they were made."""
+        if "results_source_sha256" not in existing:
+            self.announce(
+                f"{self.out_dir}: written before sweep folders recorded the code their runs go through; its finished "
+                "chunks are kept as they are (if the model's code changed since, use another --out directory)"
+            )
 
     def _write_copies(self, loaded, design_table, fresh: bool) -> None:
         """The folder's copies of the sweep, base scenario and table, and its design: all of them in a folder this
@@ -319,6 +329,10 @@ class SweepStore:
             f"{manifest['n_runs'] - existing['n_runs']} new runs"
         )
         manifest = {**manifest, "created_utc": existing.get("created_utc"), "grown_from_runs": existing["n_runs"]}
+        if "results_source_sha256" not in existing:
+            # its first chunks' code is not known: stamping today's would pass them as today's in every later check
+            del manifest["results_source_sha256"]
+            self._announce_unrecorded_code(existing)
         for name in (RESULTS_FILE, SUMMARY_FILE, SCREENING_FILE):
             (self.out_dir / name).unlink(missing_ok=True)  # no longer complete
         write_bytes_whole(self.out_dir / "sweep.toml", loaded.text.encode())
