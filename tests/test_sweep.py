@@ -279,23 +279,27 @@ def test_a_directory_refuses_a_different_sweep(grid_sweep, tmp_path):
         run_sweep(other, root / "serial", workers=1, progress=False)
 
 
-def test_a_directory_checks_the_parameter_table_by_its_values_not_its_texts(grid_sweep, tmp_path):
-    """A finished folder whose table differs only in text (a source edited: the file's bytes differ, its values
-    and ranges do not) resumes; a value or range that differs is refused, and so is any table difference in a
-    folder written before the values were recorded (only its bytes can decide)."""
+def _finished_copy_with_manifest(source, folder, edit):
+    """A copy of the finished sweep folder ``source`` at ``folder`` with its manifest changed by ``edit``."""
     import shutil
 
     from glucosim.sweep.store import MANIFEST_FILE
 
+    shutil.copytree(source, folder)
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    edit(manifest)
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
+    return folder
+
+
+def test_a_directory_checks_the_parameter_table_by_its_values_not_its_texts(grid_sweep, tmp_path):
+    """A finished folder whose table differs only in text (a source edited: the file's bytes differ, its values
+    and ranges do not) resumes; a value or range that differs is refused, and so is any table difference in a
+    folder written before the values were recorded (only its bytes can decide)."""
     path, root, _ = grid_sweep
 
     def folder_with(name, edit):
-        folder = tmp_path / name
-        shutil.copytree(root / "serial", folder)
-        manifest = json.loads((folder / MANIFEST_FILE).read_text())
-        edit(manifest)
-        (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
-        return folder
+        return _finished_copy_with_manifest(root / "serial", tmp_path / name, edit)
 
     text_edited = folder_with("text", lambda m: m.update(parameter_table_sha256="0" * 64))
     resumed = run_sweep(path, text_edited, workers=1, chunk_runs=3, progress=False)
@@ -323,20 +327,13 @@ def test_a_directory_made_by_other_model_code_is_refused_and_an_older_one_is_not
     """A finished folder whose runs went through other code (the model's, the simulator's, or their data: the
     manifest's results_source_sha256) is refused, naming why; a folder written before the key was recorded is not
     compared by it and resumes (until 2026-12-05 no folder recorded the code, and a changed model reused them)."""
-    import shutil
-
     from glucosim.sweep.store import MANIFEST_FILE, results_source_sha256
 
     path, root, _ = grid_sweep
     assert json.loads((root / "serial" / MANIFEST_FILE).read_text())["results_source_sha256"] == results_source_sha256()
 
     def folder_with(name, edit):
-        folder = tmp_path / name
-        shutil.copytree(root / "serial", folder)
-        manifest = json.loads((folder / MANIFEST_FILE).read_text())
-        edit(manifest)
-        (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
-        return folder
+        return _finished_copy_with_manifest(root / "serial", tmp_path / name, edit)
 
     other_code = folder_with("other-code", lambda m: m.update(results_source_sha256="0" * 16))
     with pytest.raises(SweepError, match="setup: the model's or the simulator's code or data changed since"):

@@ -371,22 +371,31 @@ def early_insulin_area_0_20(samples) -> float:
     return float(np.trapezoid(np.interp(grid, minutes, insulin) - insulin[0], grid))
 
 
+def _glucocorticoid_subject(sensitivity: float):
+    """The healthy preset on the reference day at ``sensitivity`` times its whole-body insulin sensitivity."""
+    return _reference_scenario(
+        {"preset": "healthy", "parameters": {"insulin_sensitivity_whole_body": sensitivity}},
+        name=f"healthy, whole-body insulin sensitivity x{sensitivity:g}",
+        duration_days=GLUCOCORTICOID_DAYS + 1,
+    )
+
+
+@cache
+def _glucocorticoid_start():
+    """The healthy preset's adapted state at midnight of day 0: every arm starts from it (solved once)."""
+    from glucosim.clinic.runner import subject_state
+
+    return subject_state(_glucocorticoid_subject(1.0), 0)
+
+
 def glucocorticoid_ivgtt(sensitivity: float) -> dict:
     """The healthy preset's FSIVGTT after GLUCOCORTICOID_DAYS days at ``sensitivity`` times its whole-body insulin
     sensitivity, from its adapted state (1: the same days without the change)."""
-    from glucosim.clinic.runner import run_protocol, subject_state
+    from glucosim.clinic.runner import run_protocol
     from glucosim.simulation.run import continue_from_state
 
-    def subject(factor: float):
-        return _reference_scenario(
-            {"preset": "healthy", "parameters": {"insulin_sensitivity_whole_body": factor}},
-            name=f"healthy, whole-body insulin sensitivity x{factor:g}",
-            duration_days=GLUCOCORTICOID_DAYS + 1,
-        )
-
-    before = subject(1.0)
-    changed = subject(sensitivity)
-    state = continue_from_state(changed, subject_state(before, 0), GLUCOCORTICOID_DAYS)
+    changed = _glucocorticoid_subject(sensitivity)
+    state = continue_from_state(changed, _glucocorticoid_start(), GLUCOCORTICOID_DAYS)
     test = run_protocol("ivgtt_0.3g", changed, day=GLUCOCORTICOID_DAYS, state=state)
     return {**test.indices, "early_insulin_area_0_20": early_insulin_area_0_20(test.samples)}
 
