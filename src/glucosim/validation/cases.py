@@ -17,6 +17,8 @@ from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY, PMOL_L_PER
 from glucosim.simulation.markers import FASTING_GLUCOSE_DIABETES_MG_DL
 
 CASE_DIR = Path(__file__).resolve().parent / "data" / "cases"
+PUBLISHED_DIR = CASE_DIR.parent / "published"
+"""Published time courses that a case reads its published numbers from (and the validation page draws)."""
 SCENARIO_DIR = Path(str(files("glucosim") / "scenarios"))
 """The shipped scenarios, read as package data (so an installed wheel finds them)."""
 YEARS_AFTER_DIAGNOSIS = 3.0
@@ -193,6 +195,68 @@ def meal_response_dalla_man() -> dict:
         "insulin_peak_pmol_l": samples["insulin_uU_ml"].max() * PMOL_L_PER_UU_ML,
         "two_hour_glucose_mg_dl": samples.loc[samples["time_min"] == 120, "glucose_mg_dl"].iloc[0],
     }
+
+
+IVGTT_LATE_FROM_MIN = 60.0
+"""The undershoot is looked for from 60 min on, after glucose has come back down from the bolus."""
+IVGTT_SECOND_PHASE_MIN = (19.0, 40.0)
+"""The window of the second phase read against the first: the protocol's samples from 19 to 40 min, after the
+first-phase peak has passed and before glucose is back near fasting."""
+
+
+def ivgtt_shape(time_min, glucose_mg_dl, insulin_uU_ml, sample_min) -> dict:
+    """The standard IVGTT's glucose undershoot and second phase, read at the protocol's sampling times.
+
+    ``time_min``, ``glucose_mg_dl`` and ``insulin_uU_ml`` are a time course whose first sample is the fasting one
+    (glucose and insulin may each have their own times: pass (glucose times, insulin times) as ``time_min``); it is
+    interpolated linearly onto ``sample_min`` (the protocol's times after the bolus), so published curves digitized
+    at scattered times and glucosim's samples are read alike. AIRg is the mean insulin increment over 2-10 min (the
+    clinic's definition); the second phase's is over ``IVGTT_SECOND_PHASE_MIN``.
+    """
+    glucose_times, insulin_times = time_min if isinstance(time_min, tuple) else (time_min, time_min)
+    glucose_times, insulin_times = np.asarray(glucose_times, float), np.asarray(insulin_times, float)
+    glucose_mg_dl, insulin_uU_ml = np.asarray(glucose_mg_dl, float), np.asarray(insulin_uU_ml, float)
+    samples = np.asarray([t for t in sample_min if t > 0.0], float)
+    glucose = np.interp(samples, glucose_times, glucose_mg_dl)
+    insulin = np.interp(samples, insulin_times, insulin_uU_ml)
+    fasting_glucose, fasting_insulin = glucose_mg_dl[0], insulin_uU_ml[0]
+    late = samples >= IVGTT_LATE_FROM_MIN
+    lowest = int(np.argmin(np.where(late, glucose, np.inf)))
+    first = (samples >= 2.0) & (samples <= 10.0)
+    low, high = IVGTT_SECOND_PHASE_MIN
+    second = (samples >= low) & (samples <= high)
+    airg = insulin[first].mean() - fasting_insulin
+    return {
+        "glucose_nadir_below_fasting_percent": 100.0 * (glucose[lowest] / fasting_glucose - 1.0),
+        "glucose_nadir_time_min": float(samples[lowest]),
+        "second_phase_over_first_phase": (insulin[second].mean() - fasting_insulin) / airg,
+    }
+
+
+def published_ivgtt_lean() -> dict:
+    """Bergman 1981's lean normal-tolerance group (validation/published/bergman1981_ivgtt_lean.toml) read by
+    ``ivgtt_shape`` at the shipped IVGTT's sampling times."""
+    data = load_toml(PUBLISHED_DIR / "bergman1981_ivgtt_lean.toml")
+    glucose, insulin = data["glucose"], data["insulin"]
+    return ivgtt_shape(
+        (glucose["time_min"], insulin["time_min"]),
+        glucose["value"],
+        insulin["value"],
+        _protocol("ivgtt_0.3g").protocol.samples_min,
+    )
+
+
+def ivgtt_time_course_healthy() -> dict:
+    """The healthy preset's standard IVGTT read as ``ivgtt_shape`` reads Bergman 1981's lean group."""
+    from glucosim.clinic.runner import run_protocol
+
+    samples = run_protocol("ivgtt_0.3g", "healthy").samples
+    return ivgtt_shape(
+        samples["time_min"].to_numpy(),
+        samples["glucose_mg_dl"].to_numpy(),
+        samples["insulin_uU_ml"].to_numpy(),
+        samples["time_min"].to_numpy(),
+    )
 
 
 def clamp_type2_vs_control() -> dict:
@@ -1035,6 +1099,7 @@ CASE_FUNCTIONS = {
     "carbohydrate_restriction_48h": carbohydrate_restriction_48h,
     "walking_training_without_weight_loss": walking_training_without_weight_loss,
     "short_term_exercise_igt": short_term_exercise_igt,
+    "ivgtt_time_course_healthy": ivgtt_time_course_healthy,
 }
 
 

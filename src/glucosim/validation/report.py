@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from glucosim._files import write_bytes_whole, write_text_whole
+from glucosim._toml import load_toml
 from glucosim.validation.cases import Case, _ivgtt
 
 FIGURE_DIR_NAME = "images"
@@ -46,7 +47,7 @@ def _case_section(case: Case, figures: dict[str, str], level: str = "##") -> lis
     return lines + [""]
 
 
-FIGURE_STEMS = ("validation_disposition_index", "validation_ha_sherman")
+FIGURE_STEMS = ("validation_disposition_index", "validation_ha_sherman", "validation_ivgtt_time_course")
 """The figures this page draws (``_figures``), each saved as STEM-HASH.png."""
 FIGURE_NAME = re.compile(rf"({'|'.join(FIGURE_STEMS)})(-[0-9a-f]{{12}})?\.png")
 """A file of this page's figures: a stem and the first 12 hex digits of the PNG's SHA-256 (no hash before
@@ -149,6 +150,38 @@ def _figures(image_dir: Path) -> dict[str, str]:
         fig.tight_layout()
         paths["ha_sherman_reproduction"] = _save_named_by_content(fig, image_dir, FIGURE_STEMS[1])
         plt.close(fig)
+
+        # the standard IVGTT against Bergman 1981's lean normal-tolerance group (validation/published)
+        from glucosim.clinic.runner import run_protocol
+        from glucosim.validation.cases import PUBLISHED_DIR
+
+        samples = run_protocol("ivgtt_0.3g", "healthy").samples
+        published = load_toml(PUBLISHED_DIR / "bergman1981_ivgtt_lean.toml")
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 6), sharex=True)
+        for ax, column, key, unit in (
+            (top, "glucose_mg_dl", "glucose", "mg/dl"),
+            (bottom, "insulin_uU_ml", "insulin", "\u00b5U/ml"),
+        ):
+            ax.plot(
+                samples["time_min"], samples[column], "-o", ms=3, color=OKABE_ITO["blue"], label="glucosim, healthy"
+            )
+            ax.plot(
+                np.maximum(published[key]["time_min"], 0.0),
+                published[key]["value"],
+                "s",
+                ms=4,
+                color=OKABE_ITO["vermillion"],
+                label="Bergman 1981, lean normal tolerance (n = 5), digitized",
+            )
+            ax.axhline(samples[column].iloc[0], color=OKABE_ITO["blue"], lw=0.8, ls=":")
+            ax.axhline(published[key]["value"][0], color=OKABE_ITO["vermillion"], lw=0.8, ls=":")
+            ax.set_ylabel(f"plasma {key} ({unit})")
+        top.legend(frameon=False, fontsize=8)
+        bottom.set_xlabel("minutes after the 0.3 g/kg glucose bolus (dotted: fasting)")
+        fig.tight_layout()
+        paths["ivgtt_time_course_healthy"] = _save_named_by_content(fig, image_dir, FIGURE_STEMS[2])
+        plt.close(fig)
+
     return paths
 
 
