@@ -204,25 +204,24 @@ IVGTT_SECOND_PHASE_MIN = (19.0, 40.0)
 first-phase peak has passed and before glucose is back near fasting."""
 
 
-def ivgtt_shape(time_min, glucose_mg_dl, insulin_uU_ml, sample_min) -> dict:
+def ivgtt_shape(glucose_time_min, glucose_mg_dl, insulin_time_min, insulin_uU_ml, sample_min) -> dict:
     """The standard IVGTT's glucose undershoot and second phase, read at the protocol's sampling times.
 
-    ``time_min``, ``glucose_mg_dl`` and ``insulin_uU_ml`` are a time course whose first sample is the fasting one
-    (glucose and insulin may each have their own times: pass (glucose times, insulin times) as ``time_min``); it is
-    interpolated linearly onto ``sample_min`` (the protocol's times after the bolus), so published curves digitized
-    at scattered times and glucosim's samples are read alike. AIRg is the mean insulin increment over 2-10 min (the
-    clinic's definition); the second phase's is over ``IVGTT_SECOND_PHASE_MIN``.
+    Each time course starts with its fasting sample and is interpolated linearly onto ``sample_min`` (the
+    protocol's times after the bolus), so published curves digitized at scattered times and glucosim's samples are
+    read alike. AIRg is the mean insulin increment over the clinic's window (``AIR_WINDOW_MIN``); the second
+    phase's is over ``IVGTT_SECOND_PHASE_MIN``.
     """
-    glucose_times, insulin_times = time_min if isinstance(time_min, tuple) else (time_min, time_min)
-    glucose_times, insulin_times = np.asarray(glucose_times, float), np.asarray(insulin_times, float)
+    from glucosim.clinic.analysis import AIR_WINDOW_MIN
+
     glucose_mg_dl, insulin_uU_ml = np.asarray(glucose_mg_dl, float), np.asarray(insulin_uU_ml, float)
     samples = np.asarray([t for t in sample_min if t > 0.0], float)
-    glucose = np.interp(samples, glucose_times, glucose_mg_dl)
-    insulin = np.interp(samples, insulin_times, insulin_uU_ml)
+    glucose = np.interp(samples, np.asarray(glucose_time_min, float), glucose_mg_dl)
+    insulin = np.interp(samples, np.asarray(insulin_time_min, float), insulin_uU_ml)
     fasting_glucose, fasting_insulin = glucose_mg_dl[0], insulin_uU_ml[0]
     late = samples >= IVGTT_LATE_FROM_MIN
     lowest = int(np.argmin(np.where(late, glucose, np.inf)))
-    first = (samples >= 2.0) & (samples <= 10.0)
+    first = (samples >= AIR_WINDOW_MIN[0]) & (samples <= AIR_WINDOW_MIN[1])
     low, high = IVGTT_SECOND_PHASE_MIN
     second = (samples >= low) & (samples <= high)
     airg = insulin[first].mean() - fasting_insulin
@@ -233,17 +232,35 @@ def ivgtt_shape(time_min, glucose_mg_dl, insulin_uU_ml, sample_min) -> dict:
     }
 
 
+def load_published(name: str) -> dict:
+    """A published time course of validation/published (its file's tables: glucose, insulin, ...)."""
+    return load_toml(PUBLISHED_DIR / f"{name}.toml")
+
+
+BERGMAN_1981_LEAN = "bergman1981_ivgtt_lean"
+"""Bergman 1981's lean normal-tolerance group, digitized (validation/published)."""
+
+
 def published_ivgtt_lean() -> dict:
-    """Bergman 1981's lean normal-tolerance group (validation/published/bergman1981_ivgtt_lean.toml) read by
-    ``ivgtt_shape`` at the shipped IVGTT's sampling times."""
-    data = load_toml(PUBLISHED_DIR / "bergman1981_ivgtt_lean.toml")
+    """Bergman 1981's lean normal-tolerance group read by ``ivgtt_shape`` at the shipped IVGTT's sampling times."""
+    data = load_published(BERGMAN_1981_LEAN)
     glucose, insulin = data["glucose"], data["insulin"]
     return ivgtt_shape(
-        (glucose["time_min"], insulin["time_min"]),
+        glucose["time_min"],
         glucose["value"],
+        insulin["time_min"],
         insulin["value"],
         _protocol("ivgtt_0.3g").protocol.samples_min,
     )
+
+
+@cache
+def healthy_ivgtt():
+    """(samples, parameters) of the healthy preset's standard IVGTT: the case's and the validation page figure's."""
+    from glucosim.clinic.runner import run_protocol, subject_scenario
+
+    healthy = subject_scenario("healthy")
+    return run_protocol("ivgtt_0.3g", healthy).samples, healthy.parameters
 
 
 IVGTT_EXTRACTION_WINDOW_MIN = (30.0, 50.0)
@@ -253,18 +270,16 @@ IVGTT_EXTRACTION_WINDOW_MIN = (30.0, 50.0)
 def ivgtt_time_course_healthy() -> dict:
     """The healthy preset's standard IVGTT read as ``ivgtt_shape`` reads Bergman 1981's lean group, and the fall of
     its hepatic insulin extraction from fasting to the mean at the 30-50 min samples (percentage points)."""
-    from glucosim.clinic.runner import run_protocol
     from glucosim.physiology.insulin import hepatic_extraction
 
-    samples = run_protocol("ivgtt_0.3g", "healthy").samples
+    samples, p = healthy_ivgtt()
     time = samples["time_min"].to_numpy()
-    p = _reference_scenario().parameters  # the healthy preset's
     secretion = samples["secretion_pmol_min"].to_numpy() / p[Par.body_weight]  # pmol/kg/min, as the kernel takes it
     extraction = np.array([hepatic_extraction(s, p) for s in secretion])
     low, high = IVGTT_EXTRACTION_WINDOW_MIN
     window = (time >= low) & (time <= high)
     return {
-        **ivgtt_shape(time, samples["glucose_mg_dl"].to_numpy(), samples["insulin_uU_ml"].to_numpy(), time),
+        **ivgtt_shape(time, samples["glucose_mg_dl"].to_numpy(), time, samples["insulin_uU_ml"].to_numpy(), time),
         "hepatic_extraction_fall_points": 100.0 * (extraction[window].mean() - extraction[0]),
     }
 

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from glucosim._files import write_bytes_whole, write_text_whole
-from glucosim._toml import load_toml
-from glucosim.validation.cases import Case, _ivgtt
+from glucosim.validation.cases import BERGMAN_1981_LEAN, Case, _ivgtt, healthy_ivgtt, load_published
 
 FIGURE_DIR_NAME = "images"
 
@@ -152,11 +151,8 @@ def _figures(image_dir: Path) -> dict[str, str]:
         plt.close(fig)
 
         # the standard IVGTT against Bergman 1981's lean normal-tolerance group (validation/published)
-        from glucosim.clinic.runner import run_protocol
-        from glucosim.validation.cases import PUBLISHED_DIR
-
-        samples = run_protocol("ivgtt_0.3g", "healthy").samples
-        published = load_toml(PUBLISHED_DIR / "bergman1981_ivgtt_lean.toml")
+        samples, _ = healthy_ivgtt()
+        published = load_published(BERGMAN_1981_LEAN)
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 6), sharex=True)
         for ax, column, key, unit in (
             (top, "glucose_mg_dl", "glucose", "mg/dl"),
