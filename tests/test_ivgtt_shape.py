@@ -10,9 +10,9 @@ SAMPLES = (0, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 19, 22, 25, 30, 40, 50, 60, 70, 
 
 
 def test_a_curve_with_known_answers_reads_as_computed_by_hand():
-    # glucose: 100 fasting, 80 at 90 min and 90 at 60 and 120 (the earlier dip at 10 min is before the 60-min
-    # search); insulin: 10 fasting, 50 over 2-10 min (AIRg 40), 20 over 19-40 min (increment 10): ratio 0.25. The
-    # insulin is given at its own times (every 5 min), so interpolation is exercised: linear between 5-min points.
+    # glucose: 100 fasting, 80 at 90 min and 90 at 60 and 120 (the deeper dip at 10 min is before the 60-min
+    # search); insulin: 10 fasting, 50 over 2-10 min (AIRg 40), 20 over 19-40 min (increment 10): ratio 0.25. Each
+    # curve has its own times, none of them the protocol's between 60 and 90 min, so the reader interpolates.
     glucose_time = [0.0, 10.0, 60.0, 90.0, 120.0, 180.0]
     glucose = [100.0, 50.0, 90.0, 80.0, 90.0, 95.0]
     insulin_time = [0.0, 1.0, 2.0, 10.0, 11.0, 19.0, 40.0, 41.0, 180.0]
