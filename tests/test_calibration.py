@@ -451,3 +451,17 @@ def test_reference_day_fixed_point_steps_by_the_secant():
     # an expanding map (slope 2): the secant would step against the plain step, so the plain step is taken
     first, second = (100.0, 17.0, 120.0), (120.0, 17.5, 160.0)
     assert measure._next_insulin([first, second]) == 160.0
+
+
+def test_the_reference_day_searches_the_tables_range_of_secretion_max(monkeypatch):
+    """The root of the reference day is searched over the parameter table's plausible range of secretion_max (it was
+    a copy of the range in code), and a day that no value in it brings to the set point names that range."""
+    from glucosim.parameters import load_parameter_table
+
+    row = load_parameter_table()["secretion_max"]
+    assert measure.secretion_max_bracket() == (row.low, row.high)
+    monkeypatch.setattr(measure, "secretion_max_bracket", lambda: (11.0, 12.0))
+    # every day runs 40 mg/dl above the set point: no root anywhere (no simulation needed)
+    monkeypatch.setattr(measure, "reference_day", lambda secretion_max, insulin, overrides: (145.0, 100.0))
+    with pytest.raises(CalibrationError, match=r"no secretion_max in \[11\.0, 12\.0\] pmol/kg/min"):
+        measure.solve_reference_day()

@@ -18,7 +18,7 @@ Traces and metrics:
 Parameters:
     load_parameter_table, available_presets
 Clinic:
-    run_protocol, available_protocols
+    run_protocol, available_protocols, isoglycaemic_comparison
 Figures:
     make_figure, available_figures, RunCache, plot_progression, plot_day, plot_disposal,
     plot_ogtt_visits, plot_comparison, explore, OKABE_ITO, PLOT_STYLE, series_style
@@ -66,6 +66,7 @@ _LAZY = {
     "available_presets": "glucosim.parameters:available_presets",
     "run_protocol": "glucosim.api:run_protocol",
     "available_protocols": "glucosim.clinic.protocol:available_protocols",
+    "isoglycaemic_comparison": "glucosim.clinic.incretin:isoglycaemic_comparison",
     "make_figure": "glucosim.figures:make_figure",
     "available_figures": "glucosim.figures:available_figures",
     "RunCache": "glucosim.figures:RunCache",

@@ -27,14 +27,23 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REFERENCE_SCENARIO = PACKAGE_DIR / "scenarios" / "01_healthy_baseline.toml"
 REFERENCE_PARAMETERS = ("secretion_max", "insulin_mean_reference", "nefa_mean_reference")
 """Solved by the reference day at every evaluation, never free in the fit."""
-SECRETION_MAX_BRACKET = (10.0, 50.0)
-"""pmol/kg/min: the table's plausible range of secretion_max."""
+
+
+def secretion_max_bracket() -> tuple[float, float]:
+    """pmol/kg/min: where the reference day's root is searched, the table's plausible range of secretion_max (one
+    definition: the bracket was a copy of the range in code, so widening the range left the search where it was)."""
+    from glucosim.parameters import load_parameter_table
+
+    row = load_parameter_table()["secretion_max"]
+    return row.low, row.high
+
+
 FIXED_POINT_ITERATIONS = 20
 FIXED_POINT_TOLERANCE_PMOL_L = 1e-3
 SECRETION_XTOL = 1e-5
 SECRETION_GUESS_HALF_WIDTH = 0.02
 """Relative half-width of the bracket around the first root in the reference day's second iterate (the first
-searches all of SECRETION_MAX_BRACKET; later ones are twice their predicted move wide, at least
+searches all of secretion_max_bracket(); later ones are twice their predicted move wide, at least
 SECRETION_GUESS_MIN_HALF_WIDTH; a root outside a narrow bracket is searched for on its side, up to the range's end)."""
 SECRETION_GUESS_MIN_HALF_WIDTH = 1e-3
 
@@ -135,7 +144,7 @@ def solve_reference_day(overrides: dict | None = None) -> dict:
     program = _reference_program(overrides)
     setpoint = float(program.parameters[Par.glucose_setpoint])
     insulin = float(program.parameters[Par.insulin_mean_reference])
-    low, high = SECRETION_MAX_BRACKET
+    low, high = secretion_max_bracket()
     days: dict[tuple[float, float], tuple[float, float]] = {}
 
     def day(secretion_max: float, insulin_reference: float) -> tuple[float, float]:

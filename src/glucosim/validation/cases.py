@@ -263,6 +263,28 @@ def healthy_ivgtt():
     return run_protocol("ivgtt_0.3g", healthy).samples, healthy.parameters
 
 
+INCRETIN_LOADS_G = (25.0, 75.0, 125.0)
+"""Mari 2013's (and Bagger 2011's) three oral glucose loads, g."""
+INCRETIN_TEST_MIN = 240.0
+"""Their tests lasted 4 h."""
+
+
+def incretin_effect() -> dict:
+    """The healthy preset's total insulin secretion after a 25, 75 and 125 g glucose drink over that of the same
+    plasma glucose by vein (``clinic.incretin.isoglycaemic_comparison``), as Mari 2013 read it."""
+    from glucosim.clinic.incretin import isoglycaemic_comparison
+    from glucosim.clinic.runner import subject_scenario, subject_state
+
+    healthy = subject_scenario("healthy")
+    state = subject_state(healthy, 0)
+    return {
+        f"total_secretion_ratio_{load:g}g": isoglycaemic_comparison(
+            healthy, load, INCRETIN_TEST_MIN, state=state
+        ).total_secretion_ratio
+        for load in INCRETIN_LOADS_G
+    }
+
+
 IVGTT_EXTRACTION_WINDOW_MIN = (30.0, 50.0)
 """Where Cobelli & Pacini 1988 found the IVGTT's hepatic insulin extraction lowest (30-50 min)."""
 
@@ -1122,6 +1144,7 @@ CASE_FUNCTIONS = {
     "liver_fat_vlcd": liver_fat_vlcd,
     "step_reduction": step_reduction,
     "carbohydrate_restriction_48h": carbohydrate_restriction_48h,
+    "incretin_effect": incretin_effect,
     "walking_training_without_weight_loss": walking_training_without_weight_loss,
     "short_term_exercise_igt": short_term_exercise_igt,
     "ivgtt_time_course_healthy": ivgtt_time_course_healthy,

@@ -1,0 +1,167 @@
+"""The incretin effect as a study measures it: an oral load against an isoglycaemic intravenous glucose infusion.
+
+In the study (Nauck 1986; Bagger 2011; Mari 2013) each subject drinks the glucose, then on another day receives
+glucose by vein at a rate adjusted so that plasma glucose follows the oral test's curve; the ratio of the two total
+insulin secretions is the incretin effect (Mari's "OGTT/IIGI ratio"). The infusion's only purpose is to give the
+beta cells the same glucose without the gut.
+
+In glucosim the beta cells' fast secretion depends on the subject's slow states (constant over a few hours),
+plasma glucose, its rate of rise, and factors on capacity (physiology/model.py), of which the gut's are protein's
+amino acids and fat's GIP (``gut.amino_acid_potentiation``, ``gut.fat_gip_potentiation``). The infusion's
+secretion is therefore the oral test's secretion replayed on the oral test's own glucose curve with the gut's
+factors set to 1: what a perfect isoglycaemic infusion would give, with no clamp controller's error in it. The
+replay checks itself: replayed with the gut's factors, it must give back the oral test's own second phase.
+
+glucosim has no incretin for carbohydrate (the validation case ``incretin_effect`` shows it): for a glucose drink
+the gut's factors are 1 throughout and the ratio is 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from glucosim.errors import ClinicError
+from glucosim.physiology import beta_cells, clock, gut
+from glucosim.physiology.glucose import plasma_glucose_mg_dl
+from glucosim.physiology.indices import N_STATES, STATE_NAMES, Par, St
+from glucosim.physiology.model import rhs
+from glucosim.physiology.units import MG_PER_G
+
+REPLAY_STEP_MIN = 0.5
+"""Sampling of the oral test's glucose curve for the replay. The second phase follows its target at 0.05/min and
+the first phase follows dG/dt, which changes over tens of minutes after a drink; at 0.5 min the replay of the oral
+test's own second phase reproduces the model's to ~1e-4 of its peak (tests/test_incretin.py)."""
+REPLAY_TOLERANCE = 0.005
+"""Largest relative error of the replay's check on itself (``IsoglycaemicComparison.replay_error``) accepted."""
+
+
+@dataclass(frozen=True)
+class IsoglycaemicComparison:
+    """An oral load and its isoglycaemic intravenous twin, sampled every ``REPLAY_STEP_MIN``.
+
+    Attributes:
+        time_min: minutes from the drink.
+        glucose_mg_dl: plasma glucose of the oral test (and, by construction, of the infusion).
+        oral_secretion_pmol_kg_min: insulin entering the portal vein during the oral test.
+        intravenous_secretion_pmol_kg_min: the same during the isoglycaemic infusion.
+        gut_factor: the gut's factor on the beta cells' capacity during the oral test (1 without it).
+        replay_error: the replay's check on itself: the largest difference between the oral test's second-phase
+            secretion as the model integrated it and as the replay gives it from the same glucose and capacity,
+            relative to its peak.
+    """
+
+    time_min: np.ndarray
+    glucose_mg_dl: np.ndarray
+    oral_secretion_pmol_kg_min: np.ndarray
+    intravenous_secretion_pmol_kg_min: np.ndarray
+    gut_factor: np.ndarray
+    replay_error: float
+
+    @property
+    def total_secretion_ratio(self) -> float:
+        """Total secretion of the oral test over the infusion's (Mari 2013's OGTT/IIGI ratio on total secretion)."""
+        oral = np.trapezoid(self.oral_secretion_pmol_kg_min, self.time_min)
+        intravenous = np.trapezoid(self.intravenous_secretion_pmol_kg_min, self.time_min)
+        return float(oral / intravenous)
+
+
+def replay_second_phase(time_min, glucose_mg_dl, capacity, start, p) -> np.ndarray:
+    """Second-phase secretion driven by ``glucose_mg_dl`` and ``capacity`` (both sampled at ``time_min``), pmol/kg/min.
+
+    dY/dt = -alpha (Y - target(G, capacity)) (beta_cells.beta_fast_derivatives), integrated exactly for a target
+    linear between samples.
+    """
+    alpha = p[Par.secretion_delay_rate]
+    target = np.array([beta_cells.second_phase_target(g, c, p) for g, c in zip(glucose_mg_dl, capacity, strict=True)])
+    out = np.empty_like(target)
+    out[0] = start
+    for k in range(1, len(time_min)):
+        h = time_min[k] - time_min[k - 1]
+        slope = (target[k] - target[k - 1]) / h
+        # exact for dY/dt = -alpha (Y - (a + slope t)): the response to a ramp lags it by 1/alpha
+        out[k] = target[k] - slope / alpha + (out[k - 1] - target[k - 1] + slope / alpha) * np.exp(-alpha * h)
+    return out
+
+
+def _portal_entry(second_phase: float, capacity: float, pool: float, d_glucose: float, p) -> float:
+    """beta_cells.portal_secretion with its parts given: second phase + capacity x pool x first-phase rate."""
+    if d_glucose <= 0.0:
+        return second_phase
+    return second_phase + capacity * pool * beta_cells.first_phase_rate(d_glucose, p)
+
+
+def isoglycaemic_comparison(
+    subject,
+    glucose_g: float = 75.0,
+    duration_min: float = 240.0,
+    fat_g: float = 0.0,
+    protein_g: float = 0.0,
+    day: int = 0,
+    state=None,
+) -> IsoglycaemicComparison:
+    """Give ``subject`` an oral load after an overnight fast and replay its glucose curve without the gut.
+
+    Args:
+        subject: a preset name, a scenario file path, or a LoadedScenario (as ``clinic.runner.run_protocol``).
+        glucose_g: the load's carbohydrate, g (a fast drink, as an OGTT's).
+        duration_min: the test's length (Bagger 2011 and Mari 2013: 4 h).
+        fat_g, protein_g: fat and protein taken with it, g (0: an OGTT).
+        day, state: as ``run_protocol``: the morning of ``day``, from the midnight state if known.
+
+    Returns:
+        ``IsoglycaemicComparison``.
+
+    Raises:
+        ClinicError: a load without glucose, or a replay that cannot reproduce the oral test's own secretion.
+    """
+    from glucosim.clinic.runner import morning_test_state, subject_scenario
+    from glucosim.scenario.compile import absorption_speed
+    from glucosim.simulation.organ import default_tolerances, organ_integrator
+    from glucosim.solver import Schedule, integrate_schedule
+
+    if not glucose_g > 0.0:
+        raise ClinicError(
+            f"isoglycaemic comparison: glucose_g must be > 0 (the infusion copies its curve), got {glucose_g}"
+        )
+    loaded = subject_scenario(subject)
+    p = loaded.parameters
+    y0, drv, start = morning_test_state(loaded, day, state)
+    dose = glucose_g * MG_PER_G / float(p[Par.body_weight])
+    jump, reset = gut.meal_event(N_STATES, dose, absorption_speed("fast", p), fat_g / glucose_g, protein_g / glucose_g)
+    schedule = Schedule(
+        np.array([start]), np.array([start + duration_min]), drv[None, :].copy(), jump[None, :], reset[None, :]
+    )
+    time_min = np.arange(0.0, duration_min + REPLAY_STEP_MIN / 2, REPLAY_STEP_MIN)
+    result = integrate_schedule(
+        organ_integrator(), schedule, y0, p, start + time_min, default_tolerances(), STATE_NAMES
+    )
+    rows = np.asarray(result.y)
+    n = len(time_min)
+    glucose, d_glucose = np.empty(n), np.empty(n)
+    capacity, factor, pool = np.empty(n), np.empty(n), np.empty(n)
+    dydt = np.zeros(N_STATES)
+    for k, y in enumerate(rows):
+        glucose[k] = plasma_glucose_mg_dl(y, p)
+        rhs(start + time_min[k], y, drv, p, dydt)
+        d_glucose[k] = dydt[St.glucose_plasma_mg_kg] / p[Par.glucose_distribution_volume]
+        # physiology/model.py's capacity, with the gut's factors apart
+        factor[k] = gut.amino_acid_potentiation(y, p) * gut.fat_gip_potentiation(y, p, glucose[k])
+        capacity[k] = beta_cells.secretion_capacity(y, drv, p) * clock.secretion_factor(y, p)
+        pool[k] = beta_cells.first_phase_pool(y, p)
+    second_oral = rows[:, St.secretion_second_phase_pmol_kg_min]
+    replayed = replay_second_phase(time_min, glucose, capacity * factor, second_oral[0], p)
+    replay_error = float(np.max(np.abs(replayed - second_oral)) / np.max(second_oral))
+    if replay_error > REPLAY_TOLERANCE:
+        raise ClinicError(
+            f"isoglycaemic replay of {loaded.scenario.name}'s {glucose_g:g} g load: the replay of its own second-phase "
+            f"secretion is {replay_error:.2%} off the model's (allowed {REPLAY_TOLERANCE:.2%}), so the infusion's "
+            "secretion cannot be trusted: the model's secretion now depends on something the replay does not give it"
+        )
+    second_iv = replay_second_phase(time_min, glucose, capacity, second_oral[0], p)
+    oral = np.array(
+        [_portal_entry(second_oral[k], capacity[k] * factor[k], pool[k], d_glucose[k], p) for k in range(n)]
+    )
+    intravenous = np.array([_portal_entry(second_iv[k], capacity[k], pool[k], d_glucose[k], p) for k in range(n)])
+    return IsoglycaemicComparison(time_min, glucose, oral, intravenous, factor, replay_error)
