@@ -92,6 +92,31 @@ def _portal_entry(second_phase: float, capacity: float, pool: float, d_glucose: 
     return second_phase + capacity * pool * beta_cells.first_phase_rate(d_glucose, p)
 
 
+def _checked_load(glucose_g, duration_min, fat_g, protein_g) -> tuple[float, float, float, float]:
+    """The load and the test's length as a clinic protocol file would accept them (scenario.protocol's bounds, one
+    definition), else a ClinicError naming the argument and what is allowed."""
+    from pydantic import ValidationError
+
+    from glucosim.scenario.protocol import Action, Protocol
+
+    names = {"oral_glucose_g": "glucose_g", "fat_g": "fat_g", "protein_g": "protein_g", "duration_min": "duration_min"}
+    try:
+        action = Action(at_min=0.0, oral_glucose_g=glucose_g, fat_g=fat_g, protein_g=protein_g)
+        test = {"name": "isoglycaemic comparison", "kind": "meal", "samples_min": (0.0,), "actions": (action,)}
+        Protocol(**test, duration_min=duration_min)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{names.get(str(error['loc'][-1]), error['loc'][-1])}: {error['msg']} (got {error.get('input')!r})"
+            if error["loc"]
+            else f"{error['msg']}"  # a check across fields (scenario.protocol's model validators)
+            for error in exc.errors()
+        )
+        raise ClinicError(f"isoglycaemic comparison: {problems}") from None
+    if not duration_min > 0.0:  # a protocol may be only its fasting sample; this test needs the load's curve
+        raise ClinicError(f"isoglycaemic comparison: duration_min must be > 0, got {duration_min!r}")
+    return float(glucose_g), float(duration_min), float(fat_g), float(protein_g)
+
+
 def isoglycaemic_comparison(
     subject,
     glucose_g: float = 75.0,
@@ -114,17 +139,16 @@ def isoglycaemic_comparison(
         ``IsoglycaemicComparison``.
 
     Raises:
-        ClinicError: a load without glucose, or a replay that cannot reproduce the oral test's own secretion.
+        ClinicError: a load or length a clinic protocol file would refuse (glucose 0 < g <= the drink's bound, fat and
+            protein >= 0 up to theirs, 0 < duration_min <= 600), or a replay that cannot reproduce the oral test's
+            own secretion.
     """
     from glucosim.clinic.runner import morning_test_state, subject_scenario
     from glucosim.scenario.compile import absorption_speed
     from glucosim.simulation.organ import default_tolerances, organ_integrator
     from glucosim.solver import Schedule, integrate_schedule
 
-    if not glucose_g > 0.0:
-        raise ClinicError(
-            f"isoglycaemic comparison: glucose_g must be > 0 (the infusion copies its curve), got {glucose_g}"
-        )
+    glucose_g, duration_min, fat_g, protein_g = _checked_load(glucose_g, duration_min, fat_g, protein_g)
     loaded = subject_scenario(subject)
     p = loaded.parameters
     y0, drv, start = morning_test_state(loaded, day, state)
