@@ -83,7 +83,10 @@ def test_a_glucose_sensing_offset_moves_the_cells_glucose_axis(parameters):
     their glucotoxic load starts above it and is half-maximal as far above it as a normal cell's, so a subject held
     at its own set point neither grows nor wears its beta cells, at a glucose that would wear a normal cell."""
     p = parameters.copy()
-    offset = 20.0
+    # three quarters of the way to the threshold: a normal cell's load there is 0.75^n / (1 + 0.75^n) whatever the
+    # course calibration puts the threshold at (0.15 at the Hill exponent 6); a fixed 20 mg/dl gives too small a
+    # load once the threshold rises to ~144 mg/dl (0.018, a branch of 2026-12-05)
+    offset = 0.75 * (p[Par.glucotoxicity_threshold] - p[Par.glucose_setpoint])
     raised = p[Par.glucose_setpoint] + offset
     normal_load = _load(raised, p)
     assert normal_load > 0.05  # a normal cell at this mean glucose carries a glucotoxic load

@@ -470,8 +470,10 @@ def test_gips_gate_and_load_in_the_export_equal_the_core_where_both_are_partial(
     y = y0.copy()
     y[St.glucose_plasma_mg_kg] = 118.0 * p[Par.glucose_distribution_volume]
     y[St.glucose_tissue_mg_kg] = 0.6 * y[St.glucose_plasma_mg_kg]
-    # part-way up the load above the subject's set point (the sensing offset and the held rise lift it)
-    y[St.glucose_mean_mg_dl] = 131.0 + y[St.beta_setpoint_adaptation_mg_dl]
+    # the load's half-maximum above the subject's set point (the sensing offset and the held rise lift it), wherever
+    # the course calibration puts glucotoxicity_threshold (a fixed 131 mg/dl gives a load below 0.05 at 144)
+    half_load_above = p[Par.glucotoxicity_threshold] - p[Par.glucose_setpoint]
+    y[St.glucose_mean_mg_dl] = beta_cells.compensation_setpoint(y, p) + half_load_above
     document = libsbml.readSBMLFromString(text)
     model = document.getModel()
     for name in ("glucose_plasma_mg_kg", "glucose_tissue_mg_kg", "glucose_mean_mg_dl"):
