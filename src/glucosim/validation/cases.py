@@ -263,6 +263,19 @@ def healthy_ivgtt():
     return run_protocol("ivgtt_0.3g", healthy).samples, healthy.parameters
 
 
+def graded_glucose_infusion() -> dict:
+    """The healthy preset's total pre-hepatic insulin secretion over the shipped graded glucose infusion (2-12 mg/kg/min
+    by vein over 150 min, Kjems 2003's), pmol/kg."""
+    import numpy as np
+
+    from glucosim.clinic.runner import run_protocol, subject_scenario
+
+    healthy = subject_scenario("healthy")
+    samples = run_protocol("graded_glucose_infusion", healthy).samples
+    secretion_pmol_kg_min = samples["secretion_pmol_min"].to_numpy() / healthy.parameters[Par.body_weight]
+    return {"total_secretion_pmol_kg": float(np.trapezoid(secretion_pmol_kg_min, samples["time_min"].to_numpy()))}
+
+
 INCRETIN_LOADS_G = (25.0, 75.0, 125.0)
 """Mari 2013's (and Bagger 2011's) three oral glucose loads, g."""
 INCRETIN_TEST_MIN = 240.0
@@ -1145,6 +1158,7 @@ CASE_FUNCTIONS = {
     "step_reduction": step_reduction,
     "carbohydrate_restriction_48h": carbohydrate_restriction_48h,
     "incretin_effect": incretin_effect,
+    "graded_glucose_infusion": graded_glucose_infusion,
     "walking_training_without_weight_loss": walking_training_without_weight_loss,
     "short_term_exercise_igt": short_term_exercise_igt,
     "ivgtt_time_course_healthy": ivgtt_time_course_healthy,
