@@ -85,13 +85,6 @@ def replay_second_phase(time_min, glucose_mg_dl, capacity, start, p) -> np.ndarr
     return out
 
 
-def _portal_entry(second_phase: float, capacity: float, pool: float, d_glucose: float, p) -> float:
-    """beta_cells.portal_secretion with its parts given: second phase + capacity x pool x first-phase rate."""
-    if d_glucose <= 0.0:
-        return second_phase
-    return second_phase + capacity * pool * beta_cells.first_phase_rate(d_glucose, p)
-
-
 def _checked_load(glucose_g, duration_min, fat_g, protein_g) -> tuple[float, float, float, float]:
     """The load and the test's length as a clinic protocol file would accept them (scenario.protocol's bounds, one
     definition), else a ClinicError naming the argument and what is allowed."""
@@ -164,7 +157,7 @@ def isoglycaemic_comparison(
     rows = np.asarray(result.y)
     n = len(time_min)
     glucose, d_glucose = np.empty(n), np.empty(n)
-    capacity, factor, pool = np.empty(n), np.empty(n), np.empty(n)
+    capacity, factor = np.empty(n), np.empty(n)
     dydt = np.zeros(N_STATES)
     for k, y in enumerate(rows):
         glucose[k] = plasma_glucose_mg_dl(y, p)
@@ -173,7 +166,6 @@ def isoglycaemic_comparison(
         # physiology/model.py's capacity, with the gut's factors apart
         factor[k] = gut.amino_acid_potentiation(y, p) * gut.fat_gip_potentiation(y, p, glucose[k])
         capacity[k] = beta_cells.secretion_capacity(y, drv, p) * clock.secretion_factor(y, p)
-        pool[k] = beta_cells.first_phase_pool(y, p)
     second_oral = rows[:, St.secretion_second_phase_pmol_kg_min]
     replayed = replay_second_phase(time_min, glucose, capacity * factor, second_oral[0], p)
     replay_error = float(np.max(np.abs(replayed - second_oral)) / np.max(second_oral))
@@ -184,8 +176,14 @@ def isoglycaemic_comparison(
             "secretion cannot be trusted: the model's secretion now depends on something the replay does not give it"
         )
     second_iv = replay_second_phase(time_min, glucose, capacity, second_oral[0], p)
+    # beta_cells.portal_secretion on each row: the oral test's own state, and the same state with the infusion's
+    # second phase (the first phase reads the row's pool and the glucose's rise, which the infusion copies)
     oral = np.array(
-        [_portal_entry(second_oral[k], capacity[k] * factor[k], pool[k], d_glucose[k], p) for k in range(n)]
+        [beta_cells.portal_secretion(y, p, d_glucose[k], capacity[k] * factor[k]) for k, y in enumerate(rows)]
     )
-    intravenous = np.array([_portal_entry(second_iv[k], capacity[k], pool[k], d_glucose[k], p) for k in range(n)])
+    intravenous = np.empty(n)
+    for k, y in enumerate(rows):
+        infused = y.copy()
+        infused[St.secretion_second_phase_pmol_kg_min] = second_iv[k]
+        intravenous[k] = beta_cells.portal_secretion(infused, p, d_glucose[k], capacity[k])
     return IsoglycaemicComparison(time_min, glucose, oral, intravenous, factor, replay_error)

@@ -255,23 +255,31 @@ def published_ivgtt_lean() -> dict:
 
 
 @cache
-def healthy_ivgtt():
-    """(samples, parameters) of the healthy preset's standard IVGTT: the case's and the validation page figure's."""
-    from glucosim.clinic.runner import run_protocol, subject_scenario
+def _healthy_subject():
+    """(loaded scenario, midnight state of day 0) of the healthy preset: the adapted start its three intravenous and
+    oral-against-intravenous cases share, solved once (run_protocol with that state gives the same numbers)."""
+    from glucosim.clinic.runner import subject_scenario, subject_state
 
     healthy = subject_scenario("healthy")
-    return run_protocol("ivgtt_0.3g", healthy).samples, healthy.parameters
+    return healthy, subject_state(healthy, 0)
+
+
+@cache
+def healthy_ivgtt():
+    """(samples, parameters) of the healthy preset's standard IVGTT: the case's and the validation page figure's."""
+    from glucosim.clinic.runner import run_protocol
+
+    healthy, state = _healthy_subject()
+    return run_protocol("ivgtt_0.3g", healthy, 0, state).samples, healthy.parameters
 
 
 def graded_glucose_infusion() -> dict:
     """The healthy preset's total pre-hepatic insulin secretion over the shipped graded glucose infusion (2-12 mg/kg/min
     by vein over 150 min, Kjems 2003's), pmol/kg."""
-    import numpy as np
+    from glucosim.clinic.runner import run_protocol
 
-    from glucosim.clinic.runner import run_protocol, subject_scenario
-
-    healthy = subject_scenario("healthy")
-    samples = run_protocol("graded_glucose_infusion", healthy).samples
+    healthy, state = _healthy_subject()
+    samples = run_protocol("graded_glucose_infusion", healthy, 0, state).samples
     secretion_pmol_kg_min = samples["secretion_pmol_min"].to_numpy() / healthy.parameters[Par.body_weight]
     return {"total_secretion_pmol_kg": float(np.trapezoid(secretion_pmol_kg_min, samples["time_min"].to_numpy()))}
 
@@ -286,10 +294,8 @@ def incretin_effect() -> dict:
     """The healthy preset's total insulin secretion after a 25, 75 and 125 g glucose drink over that of the same
     plasma glucose by vein (``clinic.incretin.isoglycaemic_comparison``), as Mari 2013 read it."""
     from glucosim.clinic.incretin import isoglycaemic_comparison
-    from glucosim.clinic.runner import subject_scenario, subject_state
 
-    healthy = subject_scenario("healthy")
-    state = subject_state(healthy, 0)
+    healthy, state = _healthy_subject()
     return {
         f"total_secretion_ratio_{load:g}g": isoglycaemic_comparison(
             healthy, load, INCRETIN_TEST_MIN, state=state
