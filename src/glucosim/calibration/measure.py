@@ -22,6 +22,7 @@ from scipy.optimize import brentq
 
 from glucosim.calibration.targets import PROTEIN_RATIO_MEASURE, Target
 from glucosim.errors import CalibrationError
+from glucosim.physiology.units import MG_DL_PER_MMOL_L
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REFERENCE_SCENARIO = PACKAGE_DIR / "scenarios" / "01_healthy_baseline.toml"
@@ -348,6 +349,20 @@ def _insulin_area_ratio_to_meal_without_protein(subject: Subject, target, subjec
     return float(run_protocol(with_protein, subject.loaded, 0, subject.state).indices[area] / alone)
 
 
+HEALTHY_FASTING_GLUCOSE_KIM_2017_MG_DL = 5.14 * MG_DL_PER_MMOL_L
+"""Kim SR et al. 2017 Ann Lab Med 37:9 (Table 1): the healthy adults' (n = 14) mean fasting glucose, 5.14 mmol/l,
+at which their overnight urine was collected (the night's glucose read as the fasting value)."""
+
+
+def _renal_excretion_at_healthy_fasting_glucose(subject: Subject, target=None, subjects=None) -> float:
+    """The kidney alone (physiology/kidney.py) at Kim 2017's healthy fasting glucose, mg/min: the trace of glucose a
+    healthy kidney lets through, which the tail of the nephron thresholds below their mean sets."""
+    from glucosim.physiology._jit import as_python
+    from glucosim.physiology.kidney import renal_excretion_mg_min
+
+    return float(as_python(renal_excretion_mg_min)(HEALTHY_FASTING_GLUCOSE_KIM_2017_MG_DL, subject.loaded.parameters))
+
+
 DERIVED = {
     "fasting_secretion_pmol_kg_min": _fasting_secretion,
     "fasting_hepatic_extraction": _fasting_hepatic_extraction,
@@ -355,6 +370,7 @@ DERIVED = {
     "hepatic_extraction_fall_fasting": _hepatic_extraction_fall_fasting,
     "disposition_index_ratio_to_healthy": _disposition_index_ratio_to_healthy,
     PROTEIN_RATIO_MEASURE: _insulin_area_ratio_to_meal_without_protein,
+    "renal_excretion_at_healthy_fasting_glucose_mg_min": _renal_excretion_at_healthy_fasting_glucose,
 }
 """Measurements that are not an index of a clinic protocol: name -> function(the target's ``Subject``, target,
 the evaluation's ``Subjects``) -> value."""

@@ -118,6 +118,7 @@ DERIVED_MEASURES = (
     "hepatic_extraction_fall_fasting",
     "disposition_index_ratio_to_healthy",
     PROTEIN_RATIO_MEASURE,
+    "renal_excretion_at_healthy_fasting_glucose_mg_min",
 )
 """The measurements a target may name that are not an index of its protocol: calibration.measure.DERIVED computes them
 (a test holds the two to the same names; measure imports this module, so the names are read here)."""

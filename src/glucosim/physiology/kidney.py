@@ -14,7 +14,9 @@ the nephrons' thresholds, which for a logistic distribution is a softplus:
     E = GFR * s * ln(1 + exp((G - TmG/GFR) / s))
 
 so E -> GFR * G - TmG (filtration minus the full transport maximum) far above the
-threshold, and falls off exponentially below it (a trace of basal glucosuria).
+threshold, and falls off exponentially below it (a trace of basal glucosuria). That trace sets s: it is
+calibrated to healthy adults' overnight urinary glucose (validation/targets/renal_splay.toml, Kim 2017), which
+keeps the textbook's onset of glucosuria near 180-200 mg/dl.
 
 Dalla Man 2007, on which the fast model is built, used E = ke1 * (Gp - ke2) with
 ke1 = 0.0005/min, ~18 times below glomerular filtration (~0.0089/min of the
