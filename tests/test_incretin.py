@@ -47,8 +47,8 @@ def test_protein_and_fat_potentiate_the_oral_load_and_the_vein_bypasses_them(hea
 def test_the_replay_refuses_a_secretion_it_cannot_reproduce(healthy, monkeypatch):
     # the compiled model keeps protein's potentiation; a replay that missed it must fail loudly, not report a ratio
     loaded, state = healthy
-    monkeypatch.setattr(incretin.gut, "amino_acid_potentiation", lambda y, p: 1.0)
-    assert gut.amino_acid_potentiation is incretin.gut.amino_acid_potentiation
+    monkeypatch.setattr(incretin.gut, "secretion_potentiation", lambda y, p, g: gut.fat_gip_potentiation(y, p, g))
+    assert gut.secretion_potentiation is incretin.gut.secretion_potentiation
     with pytest.raises(ClinicError, match=r"the replay of its own second-phase secretion is .* off the model's"):
         isoglycaemic_comparison(loaded, 50.0, 240.0, protein_g=50.0, state=state)
     assert REPLAY_TOLERANCE < 0.01

@@ -7,7 +7,7 @@ beta cells the same glucose without the gut.
 
 In glucosim the beta cells' fast secretion depends on the subject's slow states (constant over a few hours),
 plasma glucose, its rate of rise, and factors on capacity (physiology/model.py), of which the gut's are protein's
-amino acids and fat's GIP (``gut.amino_acid_potentiation``, ``gut.fat_gip_potentiation``). The infusion's
+amino acids and fat's GIP (``gut.secretion_potentiation``). The infusion's
 secretion is therefore the oral test's secretion replayed on the oral test's own glucose curve with the gut's
 factors set to 1: what a perfect isoglycaemic infusion would give, with no clamp controller's error in it. The
 replay checks itself: replayed with the gut's factors, it must give back the oral test's own second phase.
@@ -164,7 +164,7 @@ def isoglycaemic_comparison(
         rhs(start + time_min[k], y, drv, p, dydt)
         d_glucose[k] = dydt[St.glucose_plasma_mg_kg] / p[Par.glucose_distribution_volume]
         # physiology/model.py's capacity, with the gut's factors apart
-        factor[k] = gut.amino_acid_potentiation(y, p) * gut.fat_gip_potentiation(y, p, glucose[k])
+        factor[k] = gut.secretion_potentiation(y, p, glucose[k])
         capacity[k] = beta_cells.secretion_capacity(y, drv, p) * clock.secretion_factor(y, p)
     second_oral = rows[:, St.secretion_second_phase_pmol_kg_min]
     replayed = replay_second_phase(time_min, glucose, capacity * factor, second_oral[0], p)

@@ -252,6 +252,13 @@ def fat_gip_potentiation(y, p, glucose_mg_dl):
 
 
 @kernel
+def secretion_potentiation(y, p, glucose_mg_dl):
+    """The gut's factor (>= 1) on beta-cell secretory capacity: protein's amino acids and fat's GIP together (one
+    definition for physiology/model.py and for clinic.incretin, which sets it to 1 for an isoglycaemic infusion)."""
+    return amino_acid_potentiation(y, p) * fat_gip_potentiation(y, p, glucose_mg_dl)
+
+
+@kernel
 def rate_of_appearance(y, p):
     """Meal glucose appearing in plasma, mg/kg/min."""
     return p[Par.gut_bioavailability] * p[Par.gut_absorption_rate] * gut_speed(y) * y[St.gut_mg_kg]

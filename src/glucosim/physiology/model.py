@@ -109,8 +109,7 @@ def rhs(t, y, drv, p, dydt):
     glucose = plasma_glucose_mg_dl(y, p)
     capacity = (
         beta_cells.secretion_capacity(y, drv, p)
-        * gut.amino_acid_potentiation(y, p)
-        * gut.fat_gip_potentiation(y, p, glucose)
+        * gut.secretion_potentiation(y, p, glucose)
         * clock.secretion_factor(y, p)
     )
     beta_cells.beta_fast_derivatives(y, p, glucose, d_glucose, capacity, dydt)
