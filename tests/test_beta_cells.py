@@ -245,3 +245,60 @@ def test_a_glucokinase_like_sensing_defect_holds_mild_hyperglycaemia_for_decades
         assert 5.4 <= fasting_mmol_l[day] <= 8.3
         assert 5.8 <= hba1c[day] <= 7.6
     assert abs(hba1c[-1] - hba1c[365]) < 0.3  # stable: no decompensation over the two decades
+
+
+def _priming(p, glucose_mean_mg_dl, baseline_mg_dl, adaptation_mg_dl=0.0):
+    y = np.zeros(N_STATES)
+    y[St.beta_setpoint_adaptation_mg_dl] = adaptation_mg_dl
+    y[St.glucose_mean_mg_dl] = glucose_mean_mg_dl
+    y[St.glucose_baseline_mg_dl] = baseline_mg_dl
+    return beta_cells.first_phase_priming(y, p)
+
+
+def test_a_recent_rise_of_glucose_primes_the_first_phase_and_a_held_level_does_not(parameters):
+    """The fast compensation (beta_cells.first_phase_priming): a daily mean ~17 % above the set point that is new
+    (baseline at the set point) primes the pool near its maximum; the same level held for weeks (baseline there)
+    not at all; the healthy day's swing of the running mean (up to ~2 % above the set point) barely."""
+    p = parameters
+    setpoint = p[Par.glucose_setpoint]
+    most = 1.0 + p[Par.first_phase_priming_max]
+    assert _priming(p, setpoint, setpoint) == 1.0
+    assert _priming(p, 0.9 * setpoint, setpoint) == 1.0  # below the set point: nothing to prime
+    assert _priming(p, 1.02 * setpoint, setpoint) - 1.0 < 0.01 * (most - 1.0)
+    new = _priming(p, 1.17 * setpoint, setpoint)
+    assert new - 1.0 > 0.9 * (most - 1.0)
+    assert new < most
+    assert _priming(p, 1.17 * setpoint, 1.17 * setpoint) == 1.0  # held: the baseline has caught up
+    # a baseline below the set point does not make a return to the set point a rise
+    assert _priming(p, setpoint, 0.8 * setpoint) == 1.0
+    # the set point the cells have adapted to is the reference, as it is for growth
+    assert _priming(p, setpoint + 15.0, setpoint, adaptation_mg_dl=15.0) == 1.0
+
+
+def test_the_priming_baseline_follows_the_daily_mean_over_weeks_and_freezes_with_the_slow_states(parameters):
+    p = parameters
+    y = np.zeros(N_STATES)
+    y[St.glucose_mean_mg_dl] = 130.0
+    y[St.glucose_baseline_mg_dl] = 100.0
+    y[St.beta_function_rel] = y[St.beta_mass_rel] = 1.0
+    y[St.nefa_mmol_l] = p[Par.nefa_mean_reference]
+    dydt = np.zeros(N_STATES)
+    beta_cells.beta_slow_derivatives(y, p, 1.0, dydt)
+    per_day = dydt[St.glucose_baseline_mg_dl] * 1440.0
+    assert per_day == pytest.approx(30.0 / p[Par.first_phase_priming_time])
+    beta_cells.beta_slow_derivatives(y, p, 0.0, dydt)
+    assert dydt[St.glucose_baseline_mg_dl] == 0.0
+
+
+def test_an_adapted_start_has_no_recent_rise_so_its_first_phase_is_unprimed(make_scenario):
+    """Every adapted start (simulation.initial_state) puts the baseline at the daily mean: a prediabetic subject
+    whose mean sits above the set point starts unprimed, as its first phase has lived there for years."""
+    import glucosim
+
+    for preset in ("healthy", "insulin_resistant_low_reserve"):
+        scenario = make_scenario(subject={"preset": preset})
+        result = glucosim.simulate(scenario, progress=False, state_days=(0,))
+        y = result.midnight_states[0]
+        assert y[St.glucose_mean_mg_dl] > 0.0
+        assert y[St.glucose_baseline_mg_dl] == pytest.approx(y[St.glucose_mean_mg_dl], rel=1e-9)
+        assert beta_cells.first_phase_priming(y, result.loaded.parameters) == pytest.approx(1.0, abs=1e-6)

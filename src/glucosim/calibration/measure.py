@@ -20,7 +20,12 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-from glucosim.calibration.targets import PROTEIN_RATIO_MEASURE, Target
+from glucosim.calibration.targets import (
+    PROTEIN_RATIO_MEASURE,
+    SENSITIVITY_STEP_ARMS,
+    SENSITIVITY_STEP_MEASURE,
+    Target,
+)
 from glucosim.errors import CalibrationError
 from glucosim.physiology.units import MG_DL_PER_MMOL_L
 
@@ -239,7 +244,11 @@ class Subject:
     state, as ``run_protocol(..., state=)`` allows: the same numbers as letting each one solve it again."""
 
     def __init__(self, preset: str, parameters: dict):
+        self.preset = preset
+        self.parameters = parameters
         self.loaded = subject_with(preset, parameters)
+        self.derived: dict[str, Any] = {}
+        """Intermediate results two derived measures share (e.g. the control arm of a sensitivity step)."""
         self._state: np.ndarray | None = None
         self._morning = None
 
@@ -363,6 +372,51 @@ def _renal_excretion_at_healthy_fasting_glucose(subject: Subject, target=None, s
     return float(as_python(renal_excretion_mg_min)(HEALTHY_FASTING_GLUCOSE_KIM_2017_MG_DL, subject.loaded.parameters))
 
 
+SENSITIVITY_STEP_DAYS = 3
+"""Matsumoto 1996: dexamethasone for 3 days, the FSIVGTT on the fourth morning (arms: SENSITIVITY_STEP_ARMS)."""
+SENSITIVITY_STEP_PROTOCOL = "ivgtt_0.3g"
+
+
+def early_insulin_area_0_20(samples) -> float:
+    """Incremental plasma insulin area over fasting from 0 to 20 min of an IVGTT, uU/ml*min (the samples
+    interpolated linearly: the protocol samples at 19 and 22 min, not at 20)."""
+    minutes = samples["time_min"].to_numpy()
+    insulin = samples["insulin_uU_ml"].to_numpy()
+    grid = np.linspace(0.0, 20.0, 201)
+    return float(np.trapezoid(np.interp(grid, minutes, insulin) - insulin[0], grid))
+
+
+def ivgtt_after_sensitivity_step(subject: Subject, factor: float) -> dict:
+    """The IVGTT of ``subject`` after SENSITIVITY_STEP_DAYS days of the reference day at ``factor`` times its
+    whole-body insulin sensitivity, changed in one step at the midnight of its adapted start (1: the same days
+    without the change): the protocol's indices and ``early_insulin_area_0_20``."""
+    from glucosim.clinic.runner import run_protocol
+    from glucosim.physiology.indices import Par
+    from glucosim.simulation.run import continue_from_state
+
+    days = SENSITIVITY_STEP_DAYS
+    sensitivity = float(subject.loaded.parameters[Par.insulin_sensitivity_whole_body]) * factor
+    changed = subject_with(
+        subject.preset, {**subject.parameters, "insulin_sensitivity_whole_body": sensitivity}, duration_days=days + 1
+    )
+    state = continue_from_state(changed, subject.state, days)
+    test = run_protocol(SENSITIVITY_STEP_PROTOCOL, changed, day=days, state=state)
+    return {**test.indices, "early_insulin_area_0_20": early_insulin_area_0_20(test.samples)}
+
+
+def _early_insulin_change_after_sensitivity_step(arm: str):
+    """The derived measure of one arm: percent change of the IVGTT's 0-20 min insulin area against the control."""
+
+    def measure(subject: Subject, target=None, subjects=None) -> float:
+        if "sensitivity_step_control" not in subject.derived:
+            subject.derived["sensitivity_step_control"] = ivgtt_after_sensitivity_step(subject, 1.0)
+        control = subject.derived["sensitivity_step_control"]["early_insulin_area_0_20"]
+        treated = ivgtt_after_sensitivity_step(subject, SENSITIVITY_STEP_ARMS[arm])["early_insulin_area_0_20"]
+        return 100.0 * (treated / control - 1.0)
+
+    return measure
+
+
 DERIVED = {
     "fasting_secretion_pmol_kg_min": _fasting_secretion,
     "fasting_hepatic_extraction": _fasting_hepatic_extraction,
@@ -371,20 +425,25 @@ DERIVED = {
     "disposition_index_ratio_to_healthy": _disposition_index_ratio_to_healthy,
     PROTEIN_RATIO_MEASURE: _insulin_area_ratio_to_meal_without_protein,
     "renal_excretion_at_healthy_fasting_glucose_mg_min": _renal_excretion_at_healthy_fasting_glucose,
+    **{
+        f"{SENSITIVITY_STEP_MEASURE}_{arm}": _early_insulin_change_after_sensitivity_step(arm)
+        for arm in SENSITIVITY_STEP_ARMS
+    },
 }
 """Measurements that are not an index of a clinic protocol: name -> function(the target's ``Subject``, target,
 the evaluation's ``Subjects``) -> value."""
 
 
-def subject_with(preset: str, parameters: dict):
-    """The preset living the reference day (as ``glucosim clinic --subject``), with parameter overrides."""
+def subject_with(preset: str, parameters: dict, duration_days: int = 1):
+    """The preset living the reference day (as ``glucosim clinic --subject``), with parameter overrides, for
+    ``duration_days`` days."""
     from glucosim._toml import load_toml
     from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
     from glucosim.scenario.load import parse_scenario
 
     data = {
         "name": f"{preset} (reference day, calibration)",
-        "duration_days": 1,
+        "duration_days": duration_days,
         "subject": {"preset": preset, "parameters": dict(parameters)},
         "routine": load_toml(REFERENCE_ROUTINE_PATH),
     }

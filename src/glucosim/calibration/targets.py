@@ -111,6 +111,13 @@ class TargetGroup:
 
 PROTEIN_RATIO_MEASURE = "insulin_area_ratio_to_meal_without_protein"
 """The derived measure that runs its meal protocol with and without the meal's protein (a 'meal' kind with protein)."""
+SENSITIVITY_STEP_MEASURE = "ivgtt_early_insulin_change_percent"
+"""The derived measures of a step of insulin sensitivity held for days, one per arm: ``<this>_<arm>``
+(calibration.measure.ivgtt_after_sensitivity_step)."""
+SENSITIVITY_STEP_ARMS = {"dexamethasone_2mg": 0.54, "dexamethasone_6mg": 0.31}
+"""Whole-body insulin sensitivity over its value before, per arm of Matsumoto K et al. 1996 (J Clin Endocrinol Metab
+81:2621): their minimal-model SI fell 46 % (2 mg/day) and 69 % (6 mg/day). glucosim does not model dexamethasone:
+the measure imposes the sensitivity it caused and asks how the beta cells follow."""
 DERIVED_MEASURES = (
     "fasting_secretion_pmol_kg_min",
     "fasting_hepatic_extraction",
@@ -119,6 +126,7 @@ DERIVED_MEASURES = (
     "disposition_index_ratio_to_healthy",
     PROTEIN_RATIO_MEASURE,
     "renal_excretion_at_healthy_fasting_glucose_mg_min",
+    *(f"{SENSITIVITY_STEP_MEASURE}_{arm}" for arm in SENSITIVITY_STEP_ARMS),
 )
 """The measurements a target may name that are not an index of its protocol: calibration.measure.DERIVED computes them
 (a test holds the two to the same names; measure imports this module, so the names are read here)."""

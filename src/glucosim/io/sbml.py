@@ -73,6 +73,7 @@ FROZEN_STATES = (
     "beta_mass_rel",
     "beta_function_rel",
     "beta_setpoint_adaptation_mg_dl",
+    "glucose_baseline_mg_dl",
     "training_level",
     "drift_log_liver",
     "drift_log_muscle",
@@ -210,8 +211,15 @@ ASSIGNMENTS = {
     "second_phase_target": "capacity * secretion_max * glucose_ratio_hill / (1 + glucose_ratio_hill)",
     # first phase: DM2007's K dG/dt while glucose rises, saturating at first_phase_max_rate (beta_cells.first_phase_rate)
     "first_phase_demand": "secretion_first_phase_gain * piecewise(d_glucose_mg_dl, d_glucose_mg_dl > 0, 0)",
+    # the first phase's priming by a recent rise of glucose (beta_cells.first_phase_priming)
+    "priming_reference": "piecewise(glucose_baseline_mg_dl, glucose_baseline_mg_dl > compensation_setpoint, "
+    "compensation_setpoint)",
+    "priming_excess": "piecewise((glucose_mean_mg_dl - priming_reference) / compensation_setpoint, "
+    "glucose_mean_mg_dl > priming_reference, 0)",
+    "priming_ratio": "(priming_excess / first_phase_priming_half)^first_phase_priming_hill",
+    "priming": "1 + first_phase_priming_max * priming_ratio / (1 + priming_ratio)",
     "portal_entry": "secretion_second_phase_pmol_kg_min + capacity "
-    "* (beta_mass_rel * beta_function_rel)^first_phase_capacity_exponent "
+    "* (beta_mass_rel * beta_function_rel)^first_phase_capacity_exponent * priming "
     "* first_phase_demand / (1 + first_phase_demand / first_phase_max_rate)",
     "secretion": "portal_insulin_transfer_rate * insulin_portal_pmol_kg",
     "extraction": "piecewise(hepatic_extraction_max - hepatic_extraction_secretion_slope * secretion, "
@@ -380,6 +388,8 @@ def _slow_rates() -> dict[str, str]:
         "beta_mass_rel": "slow_dynamics_on * (beta_mass_adaptation_rate * capped_mass * (1 - toxicity) * beta_mass_rel "
         "- (beta_mass_workload_rate * reserve_use + beta_mass_glucotoxic_rate * toxic_load) "
         "* (beta_mass_rel - beta_mass_floor)) / 1440",
+        "glucose_baseline_mg_dl": "slow_dynamics_on * (glucose_mean_mg_dl - glucose_baseline_mg_dl) "
+        "/ (first_phase_priming_time * 1440)",
         "drift_log_liver": "slow_dynamics_on * drift_liver_per_day / 1440",
         "drift_log_muscle": "slow_dynamics_on * drift_muscle_per_day / 1440",
         "drift_log_adipose": "slow_dynamics_on * drift_adipose_per_day / 1440",

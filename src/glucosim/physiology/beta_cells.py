@@ -67,7 +67,31 @@ def first_phase_pool(y, p):
     first to go when the beta cells fail; an exponent above 0 makes the pool
     grow and shrink faster than the adapted capacity. 1 in the healthy subject.
     """
-    return (y[St.beta_mass_rel] * y[St.beta_function_rel]) ** p[Par.first_phase_capacity_exponent]
+    capacity_part = (y[St.beta_mass_rel] * y[St.beta_function_rel]) ** p[Par.first_phase_capacity_exponent]
+    return capacity_part * first_phase_priming(y, p)
+
+
+@kernel
+def first_phase_priming(y, p):
+    """Fast priming of the readily releasable pool by a recent rise of glucose: 1 + A x e^n / (e^n + e50^n).
+
+    Beta cells answer a fall of insulin sensitivity within days, long before their function or mass can grow:
+    three days of dexamethasone doubled the acute insulin response along Kahn's hyperbola (Matsumoto 1996), 72 h
+    of glucose ~50 mg/dl above fasting raised first-phase secretion 70 % (2021, Diabetes 70:204). ``e`` is the
+    running (daily) mean glucose's excess over the higher of the set point and the weeks-long baseline
+    (``glucose_baseline_mg_dl``), relative to the set point: a recent rise primes the pool, a long-held level does
+    not (the pool of a prediabetic subject, whose glucose has sat above the set point for years, is not primed,
+    and that of diabetes is lost: the steep exponent of ``first_phase_pool`` carries it).
+    """
+    setpoint = compensation_setpoint(y, p)
+    reference = y[St.glucose_baseline_mg_dl]
+    if reference < setpoint:
+        reference = setpoint
+    excess = (y[St.glucose_mean_mg_dl] - reference) / setpoint
+    if excess <= 0.0:
+        return 1.0
+    x = power(excess / p[Par.first_phase_priming_half], p[Par.first_phase_priming_hill])
+    return 1.0 + p[Par.first_phase_priming_max] * x / (1.0 + x)
 
 
 @kernel
@@ -192,7 +216,8 @@ def capacity_in_use_at(function, function_max, saturation):
 
 @inlined_kernel
 def beta_slow_derivatives(y, p, slow_on, dydt):
-    """Write d/dt of beta-cell mass, function and the held set point (per minute). ``slow_on`` is 1, or 0 to freeze.
+    """Write d/dt of beta-cell mass, function, the held set point and the priming baseline (per minute). ``slow_on`` is
+    1, or 0 to freeze.
 
     Growth follows the glucose excess (capped by the reserve) and is damped by glucotoxicity; the
     glucolipotoxic load (glucose, accelerated by NEFA) pulls function toward its basal floor (reversible:
@@ -228,3 +253,9 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     # deepened their own decompensation)
     release = p[Par.setpoint_release_rate] * (1.0 - workload) * spared * y[St.beta_setpoint_adaptation_mg_dl]
     dydt[St.beta_setpoint_adaptation_mg_dl] = -slow_on * release / MINUTES_PER_DAY
+    # the baseline a recent rise of glucose primes the first phase from follows the daily mean over weeks
+    dydt[St.glucose_baseline_mg_dl] = (
+        slow_on
+        * (y[St.glucose_mean_mg_dl] - y[St.glucose_baseline_mg_dl])
+        / (p[Par.first_phase_priming_time] * MINUTES_PER_DAY)
+    )

@@ -161,6 +161,14 @@ STATE_TABLE: tuple[StateSpec, ...] = (
     # slow: running means (these keep running while slow dynamics are frozen), beta cells, drift, weight
     dynamic("glucose_mean_mg_dl", "mg/dl", _MG_KG, "running (about daily) mean plasma glucose"),
     dynamic("insulin_mean_pmol_l", "pmol/l", _PMOL, "running (about daily) mean plasma insulin"),
+    dynamic(
+        "glucose_baseline_mg_dl",
+        "mg/dl",
+        _MG_KG,
+        "running mean of the daily mean glucose over weeks (first_phase_priming_time): the level from which a recent "
+        "rise primes the first phase",
+        slow=True,
+    ),
     dynamic("beta_mass_rel", "1", _REL, "beta-cell mass relative to healthy", slow=True),
     dynamic("beta_function_rel", "1", _REL, "beta-cell secretory function relative to healthy", slow=True),
     dynamic(

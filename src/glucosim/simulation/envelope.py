@@ -240,7 +240,9 @@ def slow_state_mask(rhs, y: np.ndarray, p: np.ndarray, n_drivers: int) -> np.nda
     once with slow dynamics on and once off: a slow state's derivative is nonzero only with them on.
     """
     drv = np.ones(n_drivers)
-    y = y * 1.1 + 0.01  # away from zero, so a state's own decay term shows
+    # away from zero, so a state's own decay term shows, and each state moved by its own offset, so a running mean
+    # and the mean it follows (glucose_baseline_mg_dl of glucose_mean_mg_dl) do not land on the same value
+    y = y * 1.1 + 0.01 * (1.0 + np.arange(len(y)) / len(y))
     on = np.empty_like(y)
     off = np.empty_like(y)
     rhs(0.0, y, drv, p, on)

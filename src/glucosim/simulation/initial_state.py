@@ -48,6 +48,7 @@ def _guess(p) -> np.ndarray:
     angle = -2.0 * math.pi * p[Par.circadian_tolerance_peak_h] / HOURS_PER_DAY
     y[St.clock_cos], y[St.clock_sin] = math.cos(angle), math.sin(angle)
     y[St.glucose_mean_mg_dl] = glucose
+    y[St.glucose_baseline_mg_dl] = glucose
     y[St.insulin_mean_pmol_l] = p[Par.insulin_mean_reference]
     y[St.beta_mass_rel] = p[Par.beta_mass_initial]
     y[St.beta_function_rel] = p[Par.beta_function_initial]
@@ -118,6 +119,7 @@ def warm_up(
     mean_insulin = last_day[St.cum_insulin_pmol_l_min] / MINUTES_PER_DAY
     y_end = result.y_final.copy()
     y_end[St.glucose_mean_mg_dl] = mean_glucose
+    y_end[St.glucose_baseline_mg_dl] = mean_glucose  # an adapted start has no recent rise of glucose
     y_end[St.insulin_mean_pmol_l] = mean_insulin
     y_end[QUADRATURES] = 0.0
     return y_end, mean_glucose, mean_insulin

@@ -226,8 +226,9 @@ def continue_from_state(loaded: LoadedScenario, state: np.ndarray, n_days: int, 
 
     ``simulate`` starts every run adapted to its own parameters; this starts from a state reached under other
     ones, so a parameter changes in one step at a midnight: e.g. a healthy subject's state given three days of a
-    lower insulin sensitivity (validation.cases' glucocorticoid case). Nothing is checked on the way: a failed
-    integration raises SolverError (naming the time and state), as in ``simulate``.
+    lower insulin sensitivity (calibration.measure.ivgtt_after_sensitivity_step: Matsumoto 1996's dexamethasone).
+    Nothing is checked on the way: a failed integration raises SolverError (naming the time and state), as in
+    ``simulate``.
     """
     if n_days < 1:
         raise ValueError(f"n_days must be at least 1, not {n_days}")

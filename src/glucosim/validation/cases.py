@@ -485,62 +485,6 @@ def protein_with_glucose_type2() -> dict:
     }
 
 
-GLUCOCORTICOID_DAYS = 3
-"""Matsumoto 1996: dexamethasone for 3 days, the FSIVGTT on the morning after."""
-GLUCOCORTICOID_SENSITIVITY = {"low_dose": 0.54, "high_dose": 0.31}
-"""Whole-body insulin sensitivity over its value before, per arm: Matsumoto's minimal-model SI fell 46 % (2 mg/day)
-and 69 % (6 mg/day). The case imposes the sensitivity they measured and asks how the acute response follows."""
-
-
-def early_insulin_area_0_20(samples) -> float:
-    """Incremental plasma insulin area over fasting from 0 to 20 min of an IVGTT, uU/ml*min (the samples
-    interpolated linearly: the protocol samples at 19 and 22 min, not at 20)."""
-    minutes = samples["time_min"].to_numpy()
-    insulin = samples["insulin_uU_ml"].to_numpy()
-    grid = np.linspace(0.0, 20.0, 201)
-    return float(np.trapezoid(np.interp(grid, minutes, insulin) - insulin[0], grid))
-
-
-def _glucocorticoid_subject(sensitivity: float):
-    """The healthy preset on the reference day at ``sensitivity`` times its whole-body insulin sensitivity."""
-    return _reference_scenario(
-        {"preset": "healthy", "parameters": {"insulin_sensitivity_whole_body": sensitivity}},
-        name=f"healthy, whole-body insulin sensitivity x{sensitivity:g}",
-        duration_days=GLUCOCORTICOID_DAYS + 1,
-    )
-
-
-@cache
-def _glucocorticoid_start():
-    """The healthy preset's adapted state at midnight of day 0: every arm starts from it (solved once)."""
-    from glucosim.clinic.runner import subject_state
-
-    return subject_state(_glucocorticoid_subject(1.0), 0)
-
-
-def glucocorticoid_ivgtt(sensitivity: float) -> dict:
-    """The healthy preset's FSIVGTT after GLUCOCORTICOID_DAYS days at ``sensitivity`` times its whole-body insulin
-    sensitivity, from its adapted state (1: the same days without the change)."""
-    from glucosim.clinic.runner import run_protocol
-    from glucosim.simulation.run import continue_from_state
-
-    changed = _glucocorticoid_subject(sensitivity)
-    state = continue_from_state(changed, _glucocorticoid_start(), GLUCOCORTICOID_DAYS)
-    test = run_protocol("ivgtt_0.3g", changed, day=GLUCOCORTICOID_DAYS, state=state)
-    return {**test.indices, "early_insulin_area_0_20": early_insulin_area_0_20(test.samples)}
-
-
-def glucocorticoid_insulin_resistance() -> dict:
-    control = glucocorticoid_ivgtt(1.0)
-    out = {}
-    for arm, sensitivity in GLUCOCORTICOID_SENSITIVITY.items():
-        treated = glucocorticoid_ivgtt(sensitivity)
-        out[f"early_insulin_change_percent_{arm}"] = _percent_change(
-            treated["early_insulin_area_0_20"], control["early_insulin_area_0_20"]
-        )
-    return out
-
-
 def ha_sherman_reproduction() -> dict:
     from glucosim.reference_models import ha_sherman
 
@@ -1155,7 +1099,6 @@ CASE_FUNCTIONS = {
     "topp_reproduction": topp_reproduction,
     "ogtt_across_stages": ogtt_across_stages,
     "protein_with_glucose_type2": protein_with_glucose_type2,
-    "glucocorticoid_insulin_resistance": glucocorticoid_insulin_resistance,
     "energy_balance_weight": energy_balance_weight,
     "fasting_glycogen_gluconeogenesis": fasting_glycogen_gluconeogenesis,
     "mixed_meals_cgm": mixed_meals_cgm,
