@@ -374,10 +374,9 @@ def _renal_excretion_at_healthy_fasting_glucose(subject: Subject, target=None, s
 
 SENSITIVITY_STEP_DAYS = 3
 """Matsumoto 1996: dexamethasone for 3 days, the FSIVGTT on the fourth morning (arms: SENSITIVITY_STEP_ARMS)."""
-SENSITIVITY_STEP_PROTOCOL = "ivgtt_0.3g"
 
 
-def early_insulin_area_0_20(samples) -> float:
+def early_insulin_area_0_20_uU_ml_min(samples) -> float:
     """Incremental plasma insulin area over fasting from 0 to 20 min of an IVGTT, uU/ml*min (the samples
     interpolated linearly: the protocol samples at 19 and 22 min, not at 20)."""
     minutes = samples["time_min"].to_numpy()
@@ -386,10 +385,10 @@ def early_insulin_area_0_20(samples) -> float:
     return float(np.trapezoid(np.interp(grid, minutes, insulin) - insulin[0], grid))
 
 
-def ivgtt_after_sensitivity_step(subject: Subject, factor: float) -> dict:
-    """The IVGTT of ``subject`` after SENSITIVITY_STEP_DAYS days of the reference day at ``factor`` times its
-    whole-body insulin sensitivity, changed in one step at the midnight of its adapted start (1: the same days
-    without the change): the protocol's indices and ``early_insulin_area_0_20``."""
+def ivgtt_after_sensitivity_step(subject: Subject, factor: float, protocol: str) -> dict:
+    """The IVGTT ``protocol`` of ``subject`` after SENSITIVITY_STEP_DAYS days of the reference day at ``factor``
+    times its whole-body insulin sensitivity, changed in one step at the midnight of its adapted start (1: the same
+    days without the change): the protocol's indices and ``early_insulin_area_0_20_uU_ml_min``."""
     from glucosim.clinic.runner import run_protocol
     from glucosim.physiology.indices import Par
     from glucosim.simulation.run import continue_from_state
@@ -400,18 +399,21 @@ def ivgtt_after_sensitivity_step(subject: Subject, factor: float) -> dict:
         subject.preset, {**subject.parameters, "insulin_sensitivity_whole_body": sensitivity}, duration_days=days + 1
     )
     state = continue_from_state(changed, subject.state, days)
-    test = run_protocol(SENSITIVITY_STEP_PROTOCOL, changed, day=days, state=state)
-    return {**test.indices, "early_insulin_area_0_20": early_insulin_area_0_20(test.samples)}
+    test = run_protocol(protocol, changed, day=days, state=state)
+    return {**test.indices, "early_insulin_area_0_20_uU_ml_min": early_insulin_area_0_20_uU_ml_min(test.samples)}
 
 
 def _early_insulin_change_after_sensitivity_step(arm: str):
-    """The derived measure of one arm: percent change of the IVGTT's 0-20 min insulin area against the control."""
+    """The derived measure of one arm: percent change of the IVGTT's 0-20 min insulin area against the control, in
+    the target's protocol."""
 
-    def measure(subject: Subject, target=None, subjects=None) -> float:
-        if "sensitivity_step_control" not in subject.derived:
-            subject.derived["sensitivity_step_control"] = ivgtt_after_sensitivity_step(subject, 1.0)
-        control = subject.derived["sensitivity_step_control"]["early_insulin_area_0_20"]
-        treated = ivgtt_after_sensitivity_step(subject, SENSITIVITY_STEP_ARMS[arm])["early_insulin_area_0_20"]
+    def measure(subject: Subject, target, subjects=None) -> float:
+        control_key = f"sensitivity_step_control|{target.protocol}"
+        if control_key not in subject.derived:
+            subject.derived[control_key] = ivgtt_after_sensitivity_step(subject, 1.0, target.protocol)
+        area = "early_insulin_area_0_20_uU_ml_min"
+        control = subject.derived[control_key][area]
+        treated = ivgtt_after_sensitivity_step(subject, SENSITIVITY_STEP_ARMS[arm], target.protocol)[area]
         return 100.0 * (treated / control - 1.0)
 
     return measure

@@ -4,7 +4,9 @@ Fast (minutes): secretion capacity = mass x function (x a sympathetic brake
 after short sleep). Second-phase secretion Y follows a Hill function of glucose
 with the DM2007 delay alpha; first-phase secretion is proportional to the rate
 of rise of glucose (DM2007 K) and to a readily releasable pool that follows the
-adapted capacity more steeply (Kahn's hyperbola); both enter the portal vein (DM2007 Ipo).
+adapted capacity more steeply (Kahn's hyperbola) and is primed within days by a
+recent rise of the daily mean glucose (the compensation that comes before function
+or mass can grow); both enter the portal vein (DM2007 Ipo).
 DM2007 writes secretion as a deviation from a subject's basal glucose; here it
 is an absolute dose-response, so secretion follows glucose as the basal state
 drifts over years.
@@ -59,13 +61,14 @@ def second_phase_target(glucose_mg_dl, capacity, p):
 
 @kernel
 def first_phase_pool(y, p):
-    """Readily releasable granule pool relative to its share of capacity: (mass x function) ** exponent.
+    """Readily releasable granule pool relative to its share of capacity: (mass x function) ** exponent x priming.
 
     First-phase secretion is the release of docked granules. In compensated
     insulin resistance it rises more than the second phase (Kahn 1993: the
     acute response rises hyperbolically as sensitivity falls), and it is the
     first to go when the beta cells fail; an exponent above 0 makes the pool
-    grow and shrink faster than the adapted capacity. 1 in the healthy subject.
+    grow and shrink faster than the adapted capacity. A recent rise of glucose primes it
+    (``first_phase_priming``). 1 in the healthy subject.
     """
     capacity_part = (y[St.beta_mass_rel] * y[St.beta_function_rel]) ** p[Par.first_phase_capacity_exponent]
     return capacity_part * first_phase_priming(y, p)

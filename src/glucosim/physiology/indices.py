@@ -158,7 +158,8 @@ STATE_TABLE: tuple[StateSpec, ...] = (
     dynamic(
         "training_level", "1", 1e-9, "durable training rise of muscle and adipose sensitivity (fraction)", slow=True
     ),
-    # slow: running means (these keep running while slow dynamics are frozen), beta cells, drift, weight
+    # slow: running means (the daily ones keep running while slow dynamics are frozen; the weeks-long baseline does
+    # not), beta cells, drift, weight
     dynamic("glucose_mean_mg_dl", "mg/dl", _MG_KG, "running (about daily) mean plasma glucose"),
     dynamic("insulin_mean_pmol_l", "pmol/l", _PMOL, "running (about daily) mean plasma insulin"),
     dynamic(
