@@ -296,8 +296,10 @@ def test_first_phase_only_when_glucose_rises(parameters, state):
     y[St.secretion_second_phase_pmol_kg_min] = 1.0
     assert beta_cells.portal_secretion(y, parameters, -2.0, 1.0) == pytest.approx(1.0)
     demand = 2.0 * parameters[Par.secretion_first_phase_gain]  # DM2007's K dG/dt
+    pool = beta_cells.first_phase_pool(y, parameters)  # 1 within 1e-5 here (the priming's smoothing)
+    assert pool == pytest.approx(1.0, abs=1e-5)
     assert beta_cells.portal_secretion(y, parameters, 2.0, 1.0) == pytest.approx(
-        1.0 + demand / (1.0 + demand / parameters[Par.first_phase_max_rate])
+        1.0 + pool * demand / (1.0 + demand / parameters[Par.first_phase_max_rate])
     )
 
 

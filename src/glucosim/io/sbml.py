@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from glucosim.parameters import load_parameter_table
+from glucosim.physiology._jit import SOFTPLUS_LINEAR
+from glucosim.physiology.beta_cells import PRIMING_SMOOTHING
 from glucosim.physiology.gut import EMPTY_MG_KG
 from glucosim.physiology.indices import Drv, St
 from glucosim.physiology.units import MAX_ABSORPTION_MULTIPLIER
@@ -88,6 +90,12 @@ FROZEN_STATES = (
     "activity_sensitivity_rel",
 )
 
+
+def _softplus(argument: str) -> str:
+    """physiology._jit.softplus in SBML L3 infix: ln(1 + e^x), x itself above SOFTPLUS_LINEAR (no overflow)."""
+    return f"piecewise({argument}, {argument} > {SOFTPLUS_LINEAR}, ln(1 + exp({argument})))"
+
+
 # name = formula (SBML L3 infix); order matters only for readability
 ASSIGNMENTS = {
     "G": "glucose_plasma_mg_kg / glucose_distribution_volume",
@@ -153,8 +161,12 @@ ASSIGNMENTS = {
     "G < glucagon_hypoglycemia_threshold, 1) * glucagon_exercise * (1 + glucagon_amino_acid_gain "
     "* gut_absorption_rate * protein_absorption)",
     "appearance": "gut_bioavailability * gut_absorption_rate * gut_speed * gut_mg_kg",
-    "renal": "renal_gfr / 100 * renal_glucose_splay * ln(1 + exp((glucose_plasma_mg_kg / glucose_distribution_volume "
-    "- renal_glucose_tm / (renal_gfr / 100)) / renal_glucose_splay)) / body_weight",
+    "renal": "renal_gfr / 100 * renal_glucose_splay * "
+    + _softplus(
+        "(glucose_plasma_mg_kg / glucose_distribution_volume - renal_glucose_tm / (renal_gfr / 100)) "
+        "/ renal_glucose_splay"
+    )
+    + " / body_weight",
     "saturation": "glucose_tissue_mg_kg / (tissue_uptake_km + glucose_tissue_mg_kg)",
     "vmax_independent": "tissue_uptake_vmax_basal - tissue_uptake_vmax_insulin * insulin_basal_reference",
     # muscle.py: the splanchnic bed's share of the insulin-independent part is booked apart
@@ -212,10 +224,11 @@ ASSIGNMENTS = {
     # first phase: DM2007's K dG/dt while glucose rises, saturating at first_phase_max_rate (beta_cells.first_phase_rate)
     "first_phase_demand": "secretion_first_phase_gain * piecewise(d_glucose_mg_dl, d_glucose_mg_dl > 0, 0)",
     # the first phase's priming by a recent rise of glucose (beta_cells.first_phase_priming)
-    "priming_reference": "piecewise(glucose_baseline_mg_dl, glucose_baseline_mg_dl > compensation_setpoint, "
-    "compensation_setpoint)",
-    "priming_excess": "piecewise((glucose_mean_mg_dl - priming_reference) / compensation_setpoint, "
-    "glucose_mean_mg_dl > priming_reference, 0)",
+    # (softplus-smoothed: the higher of the set point and the baseline, and the excess's positive part)
+    "priming_width": f"{PRIMING_SMOOTHING} * compensation_setpoint",
+    "priming_reference": "compensation_setpoint + priming_width * "
+    + _softplus("(glucose_baseline_mg_dl - compensation_setpoint) / priming_width"),
+    "priming_excess": f"{PRIMING_SMOOTHING} * " + _softplus("(glucose_mean_mg_dl - priming_reference) / priming_width"),
     "priming_ratio": "(priming_excess / first_phase_priming_half)^first_phase_priming_hill",
     "priming": "1 + first_phase_priming_max * priming_ratio / (1 + priming_ratio)",
     "portal_entry": "secretion_second_phase_pmol_kg_min + capacity "

@@ -5,6 +5,7 @@ integrator (``glucosim.simulation.organ``), whose cache key hashes these sources
 so an edited compartment can never be served from a stale cache.
 """
 
+import math
 import types
 from typing import Any
 
@@ -51,6 +52,19 @@ def power(x, exponent):
         square = x * x
         return square * square * square
     return x**exponent
+
+
+SOFTPLUS_LINEAR = 30.0
+"""Above this argument softplus(x) = x to double precision (exp(-30) ~ 1e-13): avoids exp overflow."""
+
+
+@kernel
+def softplus(x):
+    """ln(1 + e^x): a smooth positive part (x far above 0, e^x far below), for switches the step control must cross
+    without a kink (at a kink no step control reaches its tolerance, and high-order methods lose most)."""
+    if x > SOFTPLUS_LINEAR:
+        return x
+    return math.log1p(math.exp(x))
 
 
 def as_python(kernel_function):

@@ -35,7 +35,7 @@ the course is calibrated against Whitehall II, UKPDS and that stability
 (glucosim.calibration.course).
 """
 
-from glucosim.physiology._jit import inlined_kernel, kernel, power
+from glucosim.physiology._jit import inlined_kernel, kernel, power, softplus
 from glucosim.physiology.indices import Drv, Par, St
 from glucosim.physiology.units import MINUTES_PER_DAY
 
@@ -74,6 +74,15 @@ def first_phase_pool(y, p):
     return capacity_part * first_phase_priming(y, p)
 
 
+PRIMING_SMOOTHING = 0.005
+"""Width, relative to the set point (~0.5 mg/dl), over which the priming's two switches are smoothed (softplus): the
+onset where the daily mean passes its reference, and the reference's change from the set point to the baseline.
+Numerical, not physiology: a positive part and a higher-of are kinks in the right-hand side, which the step control
+must cross (the GIP gate is a smoothstep for the same reason); smoothed over ~0.5 mg/dl, far inside the healthy day's
+~2 mg/dl swing, the priming is within 1e-5 of 1 where it was 1. It did not restore dop853's tenfold convergence on
+the meal day (tests/test_solver.py says what decides that test)."""
+
+
 @kernel
 def first_phase_priming(y, p):
     """Fast priming of the readily releasable pool by a recent rise of glucose: 1 + A x e^n / (e^n + e50^n).
@@ -84,15 +93,13 @@ def first_phase_priming(y, p):
     running (daily) mean glucose's excess over the higher of the set point and the weeks-long baseline
     (``glucose_baseline_mg_dl``), relative to the set point: a recent rise primes the pool, a long-held level does
     not (the pool of a prediabetic subject, whose glucose has sat above the set point for years, is not primed,
-    and that of diabetes is lost: the steep exponent of ``first_phase_pool`` carries it).
+    and that of diabetes is lost: the steep exponent of ``first_phase_pool`` carries it). The positive part and the
+    higher-of are softplus-smoothed over PRIMING_SMOOTHING of the set point.
     """
     setpoint = compensation_setpoint(y, p)
-    reference = y[St.glucose_baseline_mg_dl]
-    if reference < setpoint:
-        reference = setpoint
-    excess = (y[St.glucose_mean_mg_dl] - reference) / setpoint
-    if excess <= 0.0:
-        return 1.0
+    width_mg_dl = PRIMING_SMOOTHING * setpoint
+    reference = setpoint + width_mg_dl * softplus((y[St.glucose_baseline_mg_dl] - setpoint) / width_mg_dl)
+    excess = PRIMING_SMOOTHING * softplus((y[St.glucose_mean_mg_dl] - reference) / width_mg_dl)
     x = power(excess / p[Par.first_phase_priming_half], p[Par.first_phase_priming_hill])
     return 1.0 + p[Par.first_phase_priming_max] * x / (1.0 + x)
 

@@ -25,14 +25,10 @@ crossed the threshold, so their data could not set it. In untreated diabetes the
 filtered excess clips the glucose peaks after meals.
 """
 
-import math
-
-from glucosim.physiology._jit import kernel
+from glucosim.physiology._jit import kernel, softplus
 from glucosim.physiology.indices import Par, St
 
 _ML_PER_DL = 100.0
-_SOFTPLUS_LINEAR = 30.0
-"""Above this argument softplus(x) = x to double precision (exp(-30) ~ 1e-13): avoids exp overflow."""
 
 
 @kernel
@@ -41,12 +37,7 @@ def renal_excretion_mg_min(glucose_mg_dl, p):
     gfr_dl_min = p[Par.renal_gfr] / _ML_PER_DL
     splay_mg_dl = p[Par.renal_glucose_splay]
     threshold_mg_dl = p[Par.renal_glucose_tm] / gfr_dl_min
-    x = (glucose_mg_dl - threshold_mg_dl) / splay_mg_dl
-    if x > _SOFTPLUS_LINEAR:
-        softplus = x
-    else:
-        softplus = math.log1p(math.exp(x))
-    return gfr_dl_min * splay_mg_dl * softplus
+    return gfr_dl_min * splay_mg_dl * softplus((glucose_mg_dl - threshold_mg_dl) / splay_mg_dl)
 
 
 @kernel
