@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from glucosim.errors import ClinicError
-from glucosim.physiology import beta_cells, clock, gut
+from glucosim.physiology import beta_cells, gut
 from glucosim.physiology.glucose import plasma_glucose_mg_dl
 from glucosim.physiology.indices import N_STATES, STATE_NAMES, Par, St
-from glucosim.physiology.model import rhs
+from glucosim.physiology.model import capacity_without_gut, rhs
 from glucosim.physiology.units import MG_PER_G
 
 REPLAY_STEP_MIN = 0.5
@@ -165,7 +165,7 @@ def isoglycaemic_comparison(
         d_glucose[k] = dydt[St.glucose_plasma_mg_kg] / p[Par.glucose_distribution_volume]
         # physiology/model.py's capacity, with the gut's factors apart
         factor[k] = gut.secretion_potentiation(y, p, glucose[k])
-        capacity[k] = beta_cells.secretion_capacity(y, drv, p) * clock.secretion_factor(y, p)
+        capacity[k] = capacity_without_gut(y, drv, p)
     second_oral = rows[:, St.secretion_second_phase_pmol_kg_min]
     replayed = replay_second_phase(time_min, glucose, capacity * factor, second_oral[0], p)
     replay_error = float(np.max(np.abs(replayed - second_oral)) / np.max(second_oral))

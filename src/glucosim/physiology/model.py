@@ -75,6 +75,14 @@ def _core_fluxes(y, drv, p):
 
 
 @kernel
+def capacity_without_gut(y, drv, p):
+    """The beta cells' secretory capacity apart from the gut's factor (gut.secretion_potentiation): mass x function x
+    sleep brake (beta_cells.secretion_capacity) x the body clock's factor. ``rhs`` multiplies it by the gut's factor;
+    clinic.incretin's isoglycaemic infusion uses it alone."""
+    return beta_cells.secretion_capacity(y, drv, p) * clock.secretion_factor(y, p)
+
+
+@kernel
 def rhs(t, y, drv, p, dydt):
     """Write dy/dt (per minute) of every state. ``t`` in minutes (the model is autonomous within a segment)."""
     slow_on = drv[Drv.slow_dynamics_on]
@@ -107,11 +115,7 @@ def rhs(t, y, drv, p, dydt):
         dydt,
     )
     glucose = plasma_glucose_mg_dl(y, p)
-    capacity = (
-        beta_cells.secretion_capacity(y, drv, p)
-        * gut.secretion_potentiation(y, p, glucose)
-        * clock.secretion_factor(y, p)
-    )
+    capacity = capacity_without_gut(y, drv, p) * gut.secretion_potentiation(y, p, glucose)
     beta_cells.beta_fast_derivatives(y, p, glucose, d_glucose, capacity, dydt)
     secretion = beta_cells.secretion_to_liver(y, p)
     insulin.insulin_derivatives(y, p, secretion, drv[Drv.iv_insulin_pmol_kg_min], dydt)
