@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from glucosim.parameters import load_parameter_table
@@ -58,6 +59,19 @@ def test_report_lists_every_case_and_disagreement(evaluated, tmp_path):
     assert page.count("**disagrees**") == sum(not q.agrees for case in evaluated for q in case.quantities) + sum(
         not target.agrees(value) for target, value in targets
     )
+
+
+def test_a_change_from_zero_is_reported_as_a_disagreement_not_a_crash(tmp_path):
+    """A relative change from a reference of exactly 0 is undefined: NaN, which no range contains."""
+    from glucosim.validation.cases import _percent_change
+
+    assert _percent_change(3.0, 2.0) == pytest.approx(50.0)
+    assert np.isnan(_percent_change(0.4, 0.0))
+    changed = Quantity("c", "change", "%", 10.0, 0.0, 20.0, expect="disagree", remark="r", value=_percent_change(1, 0))
+    assert not changed.agrees and changed.as_expected
+    case = Case("c", "A case", "a source", "a protocol", [changed])
+    page = write_report([case], tmp_path / "v.md", figures=False, targets=[]).read_text()
+    assert "| change (%) | 10 (0 to 20) | nan | **disagrees** |" in page
 
 
 def test_fit_informed_quantities_count_with_the_fit_set(tmp_path):

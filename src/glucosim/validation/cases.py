@@ -159,6 +159,13 @@ def _euglycemic_clamp():
 
 
 def _percent_change(new: float, old: float) -> float:
+    """Relative change of ``new`` over ``old`` in percent; NaN (a quantity that cannot agree) where ``old`` is 0.
+
+    A model variant can drive a reference value to exactly 0 (a steady clamp that suppresses the liver's output
+    fully, 2026-12-05 and -06 diagnostics), where a change relative to it is undefined: the page then shows the
+    quantity as a disagreement with the value nan instead of the whole validation run failing on one case."""
+    if old == 0.0:
+        return float("nan")
     return 100.0 * (new / old - 1.0)
 
 
