@@ -16,6 +16,12 @@ def test_the_toy_group_loads(tmp_path):
     assert len(load_target_groups(tmp_path)[0].targets) == 3
 
 
+def test_a_target_may_say_why_glucosim_disagrees(tmp_path):
+    (tmp_path / "toy.toml").write_text(GROUP.replace('source = "toy"', 'source = "toy"\ncause = "a reason"', 1))
+    causes = [target.cause for target in load_target_groups(tmp_path)[0].targets]
+    assert causes[0] == "a reason" and causes[1:] == ["", ""]
+
+
 def test_an_empty_or_missing_folder_is_refused(tmp_path):
     # an empty folder once fitted nothing, printed "cost 0" and said the table held its values
     with pytest.raises(CalibrationError, match=r"no target files \(\*\.toml\) in this folder"):
@@ -39,6 +45,9 @@ def test_an_empty_or_missing_folder_is_refused(tmp_path):
         (('id = "toy"', 'id = "toy"\nnot_adopted_because = 12345'), r"not_adopted_because: 12345 is not text"),
         # found only at the first evaluation, without the file or the field, until 2026-12-05
         (('measure = "homa_b"', 'measure = "bogus"'), r"targets\[1\]\.measure: 'bogus' is neither an index"),
+        # the optional cause is text, and a misspelt one is an unknown field, not silently dropped
+        (('source = "toy"', 'source = "toy"\ncause = 7'), r"targets\[0\]\.cause: 7 is not text"),
+        (('source = "toy"', 'source = "toy"\ncuase = "x"'), r"targets\[0\]: missing \[\], unknown \['cuase'\]"),
     ],
 )
 def test_a_wrong_field_names_the_file_and_the_field(tmp_path, edit, message):

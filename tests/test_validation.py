@@ -25,6 +25,10 @@ def test_every_case_file_is_complete():
             assert q.expect in ("agree", "disagree")
             if q.expect == "disagree":
                 assert len(q.remark) > 40, f"{case.id}.{q.name}: a disagreement needs an honest remark"
+                # and its cause in one sentence, for the page's summary table
+                assert 40 < len(q.cause) <= 400, f"{case.id}.{q.name}: a disagreement needs a cause (one sentence)"
+            else:
+                assert not q.cause, f"{case.id}.{q.name}: a cause belongs to a documented disagreement"
             if q.fit_informed_by:  # names the target file (or parameter) that fits the same relation, and says so
                 file_name, _, parameter = q.fit_informed_by.partition("#")
                 assert (REPO_ROOT / file_name).is_file(), f"{case.id}.{q.name}: {q.fit_informed_by}"
@@ -59,6 +63,13 @@ def test_report_lists_every_case_and_disagreement(evaluated, tmp_path):
     assert page.count("**disagrees**") == sum(not q.agrees for case in evaluated for q in case.quantities) + sum(
         not target.agrees(value) for target, value in targets
     )
+    # the summary table gives every disagreement's cause: the cases' (checked above) and the targets' too
+    summary = page.split("### Where glucosim disagrees")[1].split("In detail")[0]
+    held_out = [target for target, value in targets if target.kind != "fit" and not target.agrees(value)]
+    assert all(target.cause for target in held_out), [target.name for target in held_out if not target.cause]
+    causes = [q.cause for case in evaluated if case.kind != "reproduction" for q in case.quantities if not q.agrees]
+    for cause in causes + [target.cause for target in held_out]:
+        assert f"| {cause} |" in summary
 
 
 def test_a_change_from_zero_is_reported_as_a_disagreement_not_a_crash(tmp_path):

@@ -76,6 +76,8 @@ class CourseTarget(PublishedValue):
     source: str
     scenario: str
     measure: str
+    cause: str = ""
+    """Why glucosim disagrees, in one sentence (optional; the validation page's summary table shows it)."""
     group: str = ""
 
 

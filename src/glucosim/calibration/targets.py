@@ -37,6 +37,8 @@ TARGET_FIELDS = {
     "subject",
     "measure",
 }
+OPTIONAL_TARGET_FIELDS = {"cause"}
+"""Text a target may add: ``cause``, one sentence on why glucosim disagrees with it (the validation page's summary)."""
 GROUP_FIELDS = {"id", "title", "description", "parameters", "targets", "adopted", "not_adopted_because"}
 NUMBER_FIELDS = ("published", "spread", "low", "high")
 """A target's fields that are numbers; the others are text."""
@@ -76,6 +78,8 @@ class Target(PublishedValue):
     protocol: str
     subject: str
     measure: str
+    cause: str = ""
+    """Why glucosim disagrees, in one sentence (optional; the validation page's summary table shows it)."""
     group: str = ""
 
     @property
@@ -244,12 +248,14 @@ def _load_group(path: Path) -> TargetGroup:
     for index, entry in enumerate(target_entries):
         where = f"targets[{index}]"
         missing = TARGET_FIELDS - set(entry)
-        extra = set(entry) - TARGET_FIELDS
+        extra = set(entry) - TARGET_FIELDS - OPTIONAL_TARGET_FIELDS
         if missing or extra:
             _fail(
-                path, f"{where}: missing {sorted(missing)}, unknown {sorted(extra)} (fields: {sorted(TARGET_FIELDS)})"
+                path,
+                f"{where}: missing {sorted(missing)}, unknown {sorted(extra)} (fields: {sorted(TARGET_FIELDS)}; "
+                f"optional: {sorted(OPTIONAL_TARGET_FIELDS)})",
             )
-        for field in sorted(TARGET_FIELDS):
+        for field in sorted(TARGET_FIELDS | (OPTIONAL_TARGET_FIELDS & set(entry))):
             wanted_number = field in NUMBER_FIELDS
             if (wanted_number and not _is_number(entry[field])) or (
                 not wanted_number and not isinstance(entry[field], str)

@@ -47,6 +47,9 @@ class Quantity:
     """What fits the same relation, so that the quantity is not an independent test: a calibration target file
     (e.g. Kahn's hyperbola), or ``models/parameters.toml#<name>`` for a parameter set from the same study. The
     validation page then counts the quantity with the fit set, not the validation set."""
+    cause: str = ""
+    """One sentence on why glucosim disagrees (the mechanism), for the page's summary table; the remark keeps the
+    measurements and what was tried. Required where ``expect`` is "disagree"."""
     value: float = float("nan")
 
     @property

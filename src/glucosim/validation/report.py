@@ -208,6 +208,19 @@ def _target_table(rows: list[tuple]) -> list[str]:
     return lines
 
 
+def _disagreement_table(disagreements: list[tuple], held_out: list[tuple]) -> list[str]:
+    """One row per disagreement with its cause in a sentence (the list after it gives the measurements)."""
+    lines = ["| quantity | published (range) | glucosim | why |", "|---|---|---|---|"]
+    rows = [(f"{q.label} ({q.unit}); case `{case.id}`", q, q.value, q.cause) for case, q in disagreements]
+    rows += [(f"{t.label} ({t.unit}); held-out target", t, v, t.cause) for t, v in held_out]
+    for name, published, value, cause in rows:
+        lines.append(
+            f"| {name} | {_fmt(published.published)} ({_fmt(published.low)} to {_fmt(published.high)}) "
+            f"| {_fmt(value)} | {cause or 'not summarised: see below'} |"
+        )
+    return lines
+
+
 def _not_adopted_note(fit: list[tuple]) -> str:
     from glucosim.calibration.targets import load_target_groups
 
@@ -343,6 +356,8 @@ def write_report(cases: list[Case], path, figures: bool = True, targets: list[tu
     if held_out:
         lines.append(f"| held-out calibration targets | {len(held_out)} | {sum(t.agrees(v) for t, v in held_out)} |")
     lines += ["", "### Where glucosim disagrees", ""]
+    lines += _disagreement_table(disagreements, [(t, v) for t, v in held_out if not t.agrees(v)])
+    lines += ["", "In detail (what was measured and what was tried):", ""]
     lines += [
         f"- **{case.title}, {q.label}:** published {_fmt(q.published)} ({_fmt(q.low)} to {_fmt(q.high)}) "
         f"{q.unit}, glucosim {_fmt(q.value)}. {q.remark}"
