@@ -173,6 +173,22 @@ def test_minimal_model_fit_recovers_known_parameters():
     assert fit.si_per_min_per_uU_ml == pytest.approx(truth[1], rel=0.05)
     assert fit.sg_per_min == pytest.approx(truth[0], rel=0.05)
     assert fit.rms_relative_error < 1e-3
+    assert fit.at_bound == ()
+
+
+def test_a_minimal_model_fit_on_a_bound_says_so():
+    # a remote insulin action slower than the search allows (p2 below its 0.001/min bound): the fit ends on the
+    # bound, so its SI is the bound's consequence, not the samples', and the clinic's text says so
+    from glucosim.clinic.analysis import _fit_status
+
+    t = np.array([0, 8, 10, 12, 14, 16, 19, 22, 25, 30, 40, 50, 60, 70, 80, 90, 100, 120, 140, 160, 180.0])
+    insulin = 8.0 + 80.0 * np.exp(-t / 8.0) * (t > 0) + 15.0 * np.exp(-t / 60.0) * (t > 0)
+    glucose = _simulate(np.log((0.02, 4e-5, 2e-4, 260.0)), t, t, insulin, 90.0, 8.0)
+    glucose[0] = 90.0
+    fit = fit_minimal_model(t, glucose, insulin)
+    assert fit.at_bound == ("p2_per_min",) and not fit.failure
+    assert _fit_status(fit) == "fitted, but p2_per_min ended on a bound of the search (SI not identified)"
+    assert _fit_status(fit_minimal_model(t, glucose * np.nan, insulin)).startswith("not fitted (")
 
 
 @pytest.mark.slow  # quick tier: simulates three years (~19 s)

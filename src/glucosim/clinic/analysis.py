@@ -192,6 +192,15 @@ def clamp_indices(samples, steady_state_from_min: float) -> dict:
     }
 
 
+def _fit_status(fit) -> str:
+    """The clinic's ``minimal_model_fit`` text: fitted, fitted with parameters on a bound, or why not fitted."""
+    if fit.failure:
+        return f"not fitted ({fit.failure})"
+    if fit.at_bound:
+        return f"fitted, but {' and '.join(fit.at_bound)} ended on a bound of the search (SI not identified)"
+    return "fitted"
+
+
 def ivgtt_indices(samples) -> dict:
     """AIRg, minimal-model SI and SG, the disposition index SI x AIRg, and first-phase insulin secretion.
 
@@ -200,7 +209,8 @@ def ivgtt_indices(samples) -> dict:
     Lim 2011's stepped secretion test report (as a rate per m2); NaN for samples without a secretion column.
 
     ``minimal_model_fit`` says whether the minimal model was fitted; if not (samples from an impossible state), SI,
-    SG, the fit's error and the disposition index are NaN and it gives the reason.
+    SG, the fit's error and the disposition index are NaN and it gives the reason. A fit that ended with a parameter
+    on a bound of its search range is reported with that warning (its SI is not identified by the test).
     """
     basal_insulin = _at(samples, "insulin_uU_ml", 0.0)
     early = samples[(samples["time_min"] >= AIR_WINDOW_MIN[0]) & (samples["time_min"] <= AIR_WINDOW_MIN[1])]
@@ -216,7 +226,7 @@ def ivgtt_indices(samples) -> dict:
         "si_1e4_per_min_per_uU_ml": si,
         "sg_per_min": fit.sg_per_min,
         "minimal_model_rms_relative_error": fit.rms_relative_error,
-        "minimal_model_fit": f"not fitted ({fit.failure})" if fit.failure else "fitted",
+        "minimal_model_fit": _fit_status(fit),
         "disposition_index": si * air,
         "first_phase_secretion_pmol_min": first_phase_secretion,
     }

@@ -27,6 +27,11 @@ STARTS = ((3e-4, 0.03), (1e-4, 0.01), (5e-4, 0.1), (1e-4, 0.1), (5e-4, 0.01), (1
 RK4_STEP_MIN = 0.25
 """Fixed step of the fit's integrator: ~1e-7 relative accuracy against rates of ~0.1 /min."""
 BOUNDS = {"sg_per_min": (1e-4, 0.2), "si_per_min_per_uU_ml": (1e-7, 1e-2), "p2_per_min": (1e-3, 0.5)}
+FITTED_NAMES = ("sg_per_min", "si_per_min_per_uU_ml", "p2_per_min")
+"""The fitted indices with a search range, in the order of the fit's parameter vector (G(0) follows them)."""
+BOUND_TOLERANCE_LOG = 1e-4
+"""A fitted parameter this close to a bound, in log units (a relative 1e-4: the optimiser stops a few 1e-6 inside
+it), ended on it (``MinimalModelFit.at_bound``)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,11 @@ class MinimalModelFit:
     rms_relative_error: float
     failure: str = ""
     """Why the model could not be fitted ("" if it was); the numbers are then NaN."""
+    at_bound: tuple[str, ...] = ()
+    """The fitted parameters (names of ``BOUNDS``) that ended on a bound of their search range: their value is the
+    bound's, not the samples', so SI = p3/p2 with them is not identified by this test (Pacini & Bergman 1986 note
+    the SG-p2 trade-off; in glucosim's validation run of 2026-12-06 three standard IVGTTs ended with p2 on its lower
+    bound). The numbers are kept; the clinic's ``minimal_model_fit`` says so."""
 
     def predict(self, t_min, t_insulin, insulin_uU_ml, basal_glucose, basal_insulin):
         """Glucose (mg/dl) at ``t_min`` under the fitted parameters, for insulin sampled at ``t_insulin``."""
@@ -145,4 +155,11 @@ def fit_minimal_model(t_min, glucose_mg_dl, insulin_uU_ml) -> MinimalModelFit:
 
     sg, si, p2, g0 = np.exp(solution.x)
     rms = float(np.sqrt(np.mean(solution.fun**2)))
-    return MinimalModelFit(si_per_min_per_uU_ml=si, sg_per_min=sg, p2_per_min=p2, g0_mg_dl=g0, rms_relative_error=rms)
+    at_bound = tuple(
+        name
+        for name, value, low, high in zip(FITTED_NAMES, solution.x, lower, upper)
+        if value - low < BOUND_TOLERANCE_LOG or high - value < BOUND_TOLERANCE_LOG
+    )
+    return MinimalModelFit(
+        si_per_min_per_uU_ml=si, sg_per_min=sg, p2_per_min=p2, g0_mg_dl=g0, rms_relative_error=rms, at_bound=at_bound
+    )
