@@ -27,6 +27,7 @@ def test_every_case_file_is_complete():
                 assert len(q.remark) > 40, f"{case.id}.{q.name}: a disagreement needs an honest remark"
                 # and its cause in one sentence, for the page's summary table
                 assert 40 < len(q.cause) <= 400, f"{case.id}.{q.name}: a disagreement needs a cause (one sentence)"
+                assert "|" not in q.cause, f"{case.id}.{q.name}: the summary table would show '|' as '/'"
             else:
                 assert not q.cause, f"{case.id}.{q.name}: a cause belongs to a documented disagreement"
             if q.fit_informed_by:  # names the target file (or parameter) that fits the same relation, and says so

@@ -216,7 +216,7 @@ def _disagreement_table(disagreements: list[tuple], held_out: list[tuple]) -> li
     for name, published, value, cause in rows:
         lines.append(
             f"| {name} | {_fmt(published.published)} ({_fmt(published.low)} to {_fmt(published.high)}) "
-            f"| {_fmt(value)} | {cause or 'not summarised: see below'} |"
+            f"| {_fmt(value)} | {(cause or 'not summarised: see below').replace('|', '/')} |"
         )
     return lines
 
