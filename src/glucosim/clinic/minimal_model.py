@@ -126,10 +126,8 @@ def fit_minimal_model(t_min, glucose_mg_dl, insulin_uU_ml) -> MinimalModelFit:
         return (predicted - glucose[fit]) / glucose[fit]
 
     first_after_bolus = glucose[1] if len(glucose) > 1 else basal_glucose
-    lower = np.log([BOUNDS["sg_per_min"][0], BOUNDS["si_per_min_per_uU_ml"][0], BOUNDS["p2_per_min"][0], basal_glucose])
-    upper = np.log(
-        [BOUNDS["sg_per_min"][1], BOUNDS["si_per_min_per_uU_ml"][1], BOUNDS["p2_per_min"][1], 10.0 * first_after_bolus]
-    )
+    lower = np.log([*(BOUNDS[name][0] for name in FITTED_NAMES), basal_glucose])
+    upper = np.log([*(BOUNDS[name][1] for name in FITTED_NAMES), 10.0 * first_after_bolus])
     solution = None
     for si_start, p2_start in STARTS:
         guess = np.log([INITIAL_GUESS["sg_per_min"], si_start, p2_start, first_after_bolus])
