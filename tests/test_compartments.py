@@ -258,11 +258,25 @@ def test_nefa_steady_at_reference_for_healthy_basal_insulin(parameters, state):
 
 
 # ---------------------------------------------------------------- insulin
-def test_hepatic_extraction_falls_with_secretion_and_stays_non_negative(parameters):
+def test_hepatic_extraction_falls_with_secretion_but_saturates(parameters):
+    """DM2007's slope m5 at low secretion, a fall of at most hepatic_extraction_fall_max at high secretion, and never
+    below 0 (a fall larger than m6 is refused by neither range, so the floor is checked too)."""
     p = parameters
-    assert insulin.hepatic_extraction(0.0, p) == pytest.approx(p[Par.hepatic_extraction_max])
+    m5, m6, fall_max = (
+        p[Par.hepatic_extraction_secretion_slope],
+        p[Par.hepatic_extraction_max],
+        p[Par.hepatic_extraction_fall_max],
+    )
+    assert insulin.hepatic_extraction(0.0, p) == pytest.approx(m6)
     assert insulin.hepatic_extraction(5.0, p) < insulin.hepatic_extraction(1.0, p)
-    assert insulin.hepatic_extraction(1000.0, p) == 0.0
+    # the initial slope is DM2007's linear one
+    assert (m6 - insulin.hepatic_extraction(1e-4, p)) / 1e-4 == pytest.approx(m5, rel=1e-3)
+    # the fall saturates: half of it at m5 S = fall_max, nearly all of it at a secretion no test reaches
+    assert insulin.hepatic_extraction(fall_max / m5, p) == pytest.approx(m6 - 0.5 * fall_max)
+    assert insulin.hepatic_extraction(1e6, p) == pytest.approx(m6 - fall_max, rel=1e-4)
+    deeper = p.copy()
+    deeper[Par.hepatic_extraction_fall_max] = 2.0 * m6
+    assert insulin.hepatic_extraction(1e6, deeper) == 0.0
 
 
 def test_insulin_kinetics_conserve_mass_without_clearance(parameters, state):
@@ -286,9 +300,33 @@ def test_secretion_rises_with_glucose_and_capacity(parameters):
     )
 
 
-def test_healthy_basal_secretion_near_dalla_man(parameters):
-    # DM2007 basal secretion Sb = (m6 - HEb)/m5 = 1.55 pmol/kg/min at fasting glucose
-    assert 1.0 < beta_cells.second_phase_target(90.0, 1.0, parameters) < 2.2
+def test_healthy_basal_secretion_is_human_and_gives_human_fasting_insulin(parameters):
+    """The second phase's secretion at a healthy fasting glucose lies in the published range of basal secretion
+    (the held-out target fasting_insulin_secretion: Eaton 1980, 1.3 +- 0.35 pmol/kg/min), and through the insulin
+    kinetics' steady state gives a fasting insulin inside the fit target's range (validation/targets/
+    insulin_kinetics.toml): the dose-response and the kinetics agree at fasting, which the fit asks only of the
+    whole model. ~1.0 pmol/kg/min, below DM2007's Sb = 1.55, whose subjects cleared insulin faster (m4 0.194 per
+    min against glucosim's calibrated ~0.11)."""
+    from glucosim.calibration.targets import fit_targets, held_out_targets, load_target_groups
+    from glucosim.physiology.units import PMOL_L_PER_UU_ML
+
+    groups = load_target_groups()
+    (fasting,) = [t for t in fit_targets(groups) if t.name == "fasting_insulin_healthy"]
+    (basal,) = [t for t in held_out_targets(groups) if t.name == "fasting_insulin_secretion"]
+    p = parameters
+    secretion = beta_cells.second_phase_target(90.0, 1.0, p)
+    assert basal.low < secretion < basal.high
+    m1, m2, m4 = (
+        p[Par.insulin_liver_to_plasma_rate],
+        p[Par.insulin_plasma_to_liver_rate],
+        p[Par.insulin_peripheral_clearance_rate],
+    )
+    extraction = insulin.hepatic_extraction(secretion, p)
+    m3 = extraction * m1 / (1.0 - extraction)
+    # d(liver)/dt = 0 and d(plasma)/dt = 0 of insulin_derivatives, solved for the two pools
+    liver = secretion / (m1 + m3 - m1 * m2 / (m2 + m4))
+    plasma_pmol_l = m1 * liver / (m2 + m4) / p[Par.insulin_distribution_volume]
+    assert fasting.low < plasma_pmol_l / PMOL_L_PER_UU_ML < fasting.high
 
 
 def test_first_phase_only_when_glucose_rises(parameters, state):

@@ -21,6 +21,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from glucosim.calibration.targets import (
+    INCRETIN_RATIO_MEASURE,
     PROTEIN_RATIO_MEASURE,
     SENSITIVITY_STEP_ARMS,
     SENSITIVITY_STEP_MEASURE,
@@ -358,9 +359,36 @@ def _insulin_area_ratio_to_meal_without_protein(subject: Subject, target, subjec
     return float(run_protocol(with_protein, subject.loaded, 0, subject.state).indices[area] / alone)
 
 
+def _secretion_weighted_hepatic_extraction(subject: Subject, target, subjects=None) -> float:
+    """Hepatic insulin extraction over ``target.protocol`` weighted by secretion: 1 - post-hepatic delivery over
+    pre-hepatic secretion, as C-peptide and insulin areas give it (Eaton 1983)."""
+    from glucosim.clinic.runner import run_protocol
+    from glucosim.physiology.indices import Par
+    from glucosim.physiology.insulin import hepatic_extraction
+
+    p = subject.loaded.parameters
+    samples = run_protocol(target.protocol, subject.loaded, 0, subject.state).samples
+    time = samples["time_min"].to_numpy()
+    secretion = samples["secretion_pmol_min"].to_numpy() / p[Par.body_weight]
+    extraction = np.array([hepatic_extraction(s, p) for s in secretion])
+    return float(np.trapezoid(extraction * secretion, time) / np.trapezoid(secretion, time))
+
+
 HEALTHY_FASTING_GLUCOSE_KIM_2017_MG_DL = 5.14 * MG_DL_PER_MMOL_L
 """Kim SR et al. 2017 Ann Lab Med 37:9 (Table 1): the healthy adults' (n = 14) mean fasting glucose, 5.14 mmol/l,
 at which their overnight urine was collected (the night's glucose read as the fasting value)."""
+
+
+def _oral_over_isoglycaemic_secretion_ratio(subject: Subject, target, subjects=None) -> float:
+    """Total insulin secretion of ``target.protocol``'s glucose drink over that of the same plasma glucose by vein,
+    over the protocol's length (clinic.incretin.isoglycaemic_comparison; Mari 2013's OGTT/IIGI ratio)."""
+    from glucosim.clinic.incretin import isoglycaemic_comparison
+    from glucosim.scenario.protocol import load_protocol
+
+    protocol = load_protocol(target.protocol).protocol
+    glucose_g = sum(action.oral_glucose_g for action in protocol.actions)
+    comparison = isoglycaemic_comparison(subject.loaded, glucose_g, protocol.duration_min, day=0, state=subject.state)
+    return comparison.total_secretion_ratio
 
 
 def _renal_excretion_at_healthy_fasting_glucose(subject: Subject, target=None, subjects=None) -> float:
@@ -426,6 +454,8 @@ DERIVED = {
     "hepatic_extraction_fall_fasting": _hepatic_extraction_fall_fasting,
     "disposition_index_ratio_to_healthy": _disposition_index_ratio_to_healthy,
     PROTEIN_RATIO_MEASURE: _insulin_area_ratio_to_meal_without_protein,
+    INCRETIN_RATIO_MEASURE: _oral_over_isoglycaemic_secretion_ratio,
+    "secretion_weighted_hepatic_extraction": _secretion_weighted_hepatic_extraction,
     "renal_excretion_at_healthy_fasting_glucose_mg_min": _renal_excretion_at_healthy_fasting_glucose,
     **{
         f"{SENSITIVITY_STEP_MEASURE}_{arm}": _early_insulin_change_after_sensitivity_step(arm)

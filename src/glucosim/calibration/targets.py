@@ -122,6 +122,9 @@ SENSITIVITY_STEP_ARMS = {"dexamethasone_2mg": 0.54, "dexamethasone_6mg": 0.31}
 """Whole-body insulin sensitivity over its value before, per arm of Matsumoto K et al. 1996 (J Clin Endocrinol Metab
 81:2621): their minimal-model SI fell 46 % (2 mg/day) and 69 % (6 mg/day). glucosim does not model dexamethasone:
 the measure imposes the sensitivity it caused and asks how the beta cells follow."""
+INCRETIN_RATIO_MEASURE = "oral_over_isoglycaemic_secretion_ratio"
+"""The derived measure that gives its protocol's glucose drink and replays the same plasma glucose by vein
+(clinic.incretin.isoglycaemic_comparison): total insulin secretion of the oral test over the infusion's (an 'ogtt')."""
 DERIVED_MEASURES = (
     "fasting_secretion_pmol_kg_min",
     "fasting_hepatic_extraction",
@@ -129,6 +132,8 @@ DERIVED_MEASURES = (
     "hepatic_extraction_fall_fasting",
     "disposition_index_ratio_to_healthy",
     PROTEIN_RATIO_MEASURE,
+    INCRETIN_RATIO_MEASURE,
+    "secretion_weighted_hepatic_extraction",
     "renal_excretion_at_healthy_fasting_glucose_mg_min",
     *(f"{SENSITIVITY_STEP_MEASURE}_{arm}" for arm in SENSITIVITY_STEP_ARMS),
 )
@@ -189,6 +194,14 @@ def _check_measurement(path: Path, where: str, entry: dict) -> None:
             f"{where}.protocol: '{entry['protocol']}' is kind = {protocol.protocol.kind!r}"
             + ("" if protocol.protocol.kind != "meal" else " without protein")
             + f"; {PROTEIN_RATIO_MEASURE} needs a kind = 'meal' protocol whose meal has protein_g",
+        )
+    if entry["measure"] == INCRETIN_RATIO_MEASURE and not (
+        protocol.protocol.kind == "ogtt" and sum(action.oral_glucose_g for action in protocol.protocol.actions) > 0
+    ):
+        _fail(
+            path,
+            f"{where}.protocol: '{entry['protocol']}' is kind = {protocol.protocol.kind!r}; {INCRETIN_RATIO_MEASURE} "
+            "needs a kind = 'ogtt' protocol with an oral glucose load",
         )
     presets = available_presets()
     if entry["subject"] not in presets:

@@ -6,14 +6,16 @@ insulin secretions is the incretin effect (Mari's "OGTT/IIGI ratio"). The infusi
 beta cells the same glucose without the gut.
 
 In glucosim the beta cells' fast secretion depends on the subject's slow states (constant over a few hours),
-plasma glucose, its rate of rise, and factors on capacity (physiology/model.py), of which the gut's are protein's
-amino acids and fat's GIP (``gut.secretion_potentiation``). The infusion's
-secretion is therefore the oral test's secretion replayed on the oral test's own glucose curve with the gut's
-factors set to 1: what a perfect isoglycaemic infusion would give, with no clamp controller's error in it. The
-replay checks itself: replayed with the gut's factors, it must give back the oral test's own second phase.
+plasma glucose, its rate of rise, and the gut's factors (physiology/model.py): on capacity, protein's amino acids
+and fat's GIP (``gut.secretion_potentiation``); on the second phase's dose-response alone, the incretins of
+carbohydrate being absorbed (``gut.carbohydrate_incretin_potentiation``). The infusion's secretion is therefore the
+oral test's secretion replayed on the oral test's own glucose curve with the gut's factors set to 1: what a perfect
+isoglycaemic infusion would give, with no clamp controller's error in it. The replay checks itself: replayed with
+the gut's factors, it must give back the oral test's own second phase.
 
-glucosim has no incretin for carbohydrate (the validation case ``incretin_effect`` shows it): for a glucose drink
-the gut's factors are 1 throughout and the ratio is 1.
+For a glucose drink the carbohydrate incretin is the whole effect; its size at 75 g is a calibration target
+(validation/targets/oral_incretin_effect.toml: Mari 2013's 1.7), the other loads are the validation case
+``incretin_effect``'s.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ class IsoglycaemicComparison:
         glucose_mg_dl: plasma glucose of the oral test (and, by construction, of the infusion).
         oral_secretion_pmol_kg_min: insulin entering the portal vein during the oral test.
         intravenous_secretion_pmol_kg_min: the same during the isoglycaemic infusion.
-        gut_factor: the gut's factor on the beta cells' capacity during the oral test (1 without it).
+        gut_factor: the gut's factors during the oral test, on capacity and on the second phase's dose-response
+            together (1 without them).
         replay_error: the replay's check on itself: the largest difference between the oral test's second-phase
             secretion as the model integrated it and as the replay gives it from the same glucose and capacity,
             relative to its peak.
@@ -157,7 +160,7 @@ def isoglycaemic_comparison(
     rows = np.asarray(result.y)
     n = len(time_min)
     glucose, d_glucose = np.empty(n), np.empty(n)
-    capacity, factor = np.empty(n), np.empty(n)
+    capacity, factor, incretin = np.empty(n), np.empty(n), np.empty(n)
     dydt = np.zeros(N_STATES)
     for k, y in enumerate(rows):
         glucose[k] = plasma_glucose_mg_dl(y, p)
@@ -166,8 +169,9 @@ def isoglycaemic_comparison(
         # physiology/model.py's capacity, with the gut's factors apart
         factor[k] = gut.secretion_potentiation(y, p, glucose[k])
         capacity[k] = capacity_without_gut(y, drv, p)
+        incretin[k] = gut.carbohydrate_incretin_potentiation(y, p, glucose[k])
     second_oral = rows[:, St.secretion_second_phase_pmol_kg_min]
-    replayed = replay_second_phase(time_min, glucose, capacity * factor, second_oral[0], p)
+    replayed = replay_second_phase(time_min, glucose, capacity * factor * incretin, second_oral[0], p)
     replay_error = float(np.max(np.abs(replayed - second_oral)) / np.max(second_oral))
     if replay_error > REPLAY_TOLERANCE:
         raise ClinicError(
@@ -186,4 +190,4 @@ def isoglycaemic_comparison(
         infused = y.copy()
         infused[St.secretion_second_phase_pmol_kg_min] = second_iv[k]
         intravenous[k] = beta_cells.portal_secretion(infused, p, d_glucose[k], capacity[k])
-    return IsoglycaemicComparison(time_min, glucose, oral, intravenous, factor, replay_error)
+    return IsoglycaemicComparison(time_min, glucose, oral, intravenous, factor * incretin, replay_error)

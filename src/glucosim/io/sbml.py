@@ -220,7 +220,12 @@ ASSIGNMENTS = {
     "* (1 - gip_diabetes_loss * toxicity)) "
     "* (1 + circadian_secretion_amplitude * clock_cos)",
     "glucose_ratio_hill": "piecewise((G / secretion_glucose_half)^secretion_hill, G > 0, 0)",
-    "second_phase_target": "capacity * secretion_max * glucose_ratio_hill / (1 + glucose_ratio_hill)",
+    # glucose being absorbed potentiates the second phase's dose-response (gut.carbohydrate_incretin_potentiation)
+    "carbohydrate_absorption": "piecewise(gut_mg_kg, gut_mg_kg > 0, 0) * gut_speed",
+    "carbohydrate_incretin": "1 + carbohydrate_incretin_potentiation * gut_absorption_rate * carbohydrate_absorption "
+    "* gip_glucose_gate * (1 - gip_diabetes_loss * toxicity)",
+    "second_phase_target": "capacity * carbohydrate_incretin * secretion_max * glucose_ratio_hill "
+    "/ (1 + glucose_ratio_hill)",
     # first phase: DM2007's K dG/dt while glucose rises, saturating at first_phase_max_rate (beta_cells.first_phase_rate)
     "first_phase_demand": "secretion_first_phase_gain * piecewise(d_glucose_mg_dl, d_glucose_mg_dl > 0, 0)",
     # the first phase's priming by a recent rise of glucose (beta_cells.first_phase_priming)
@@ -235,8 +240,10 @@ ASSIGNMENTS = {
     "* (beta_mass_rel * beta_function_rel)^first_phase_capacity_exponent * priming "
     "* first_phase_demand / (1 + first_phase_demand / first_phase_max_rate)",
     "secretion": "portal_insulin_transfer_rate * insulin_portal_pmol_kg",
-    "extraction": "piecewise(hepatic_extraction_max - hepatic_extraction_secretion_slope * secretion, "
-    "hepatic_extraction_max - hepatic_extraction_secretion_slope * secretion > 0, 0)",
+    # extraction falls with secretion at DM2007's initial slope and saturates at hepatic_extraction_fall_max
+    "extraction_fall": "hepatic_extraction_secretion_slope * secretion "
+    "/ (1 + hepatic_extraction_secretion_slope * secretion / hepatic_extraction_fall_max)",
+    "extraction": "piecewise(hepatic_extraction_max - extraction_fall, hepatic_extraction_max - extraction_fall > 0, 0)",
     "m3": "extraction * insulin_liver_to_plasma_rate / (1 - extraction)",
     "lipolysis_reference_suppression": "lipolysis_max_suppression * insulin_basal_reference^lipolysis_hill "
     "/ (insulin_basal_reference^lipolysis_hill + lipolysis_insulin_ic50^lipolysis_hill)",

@@ -129,9 +129,9 @@ def secretion_to_liver(y, p):
 
 
 @kernel
-def beta_fast_derivatives(y, p, glucose_mg_dl, d_glucose_mg_dl_min, capacity, dydt):
+def beta_fast_derivatives(y, p, glucose_mg_dl, d_glucose_mg_dl_min, capacity, second_phase_factor, dydt):
     """Write d/dt of second-phase secretion and portal insulin."""
-    target = second_phase_target(glucose_mg_dl, capacity, p)
+    target = second_phase_target(glucose_mg_dl, capacity * second_phase_factor, p)
     dydt[St.secretion_second_phase_pmol_kg_min] = -p[Par.secretion_delay_rate] * (
         y[St.secretion_second_phase_pmol_kg_min] - target
     )

@@ -4,7 +4,10 @@ The fast states start on the subject's own daily cycle (a warm-up of a few
 routine days with the slow dynamics frozen), not at an arbitrary guess. When
 the subject starts adapted, beta-cell function is solved so the warm-up's mean
 glucose equals the set point: a subject then starts in the steady state its
-reserve allows, so a healthy run stays flat for decades. Body glycogen and
+reserve allows, so a healthy run stays flat for decades. A subject whose reserve
+cannot reach the set point starts at its cap, its cells holding a share of the
+glucose it settles at (a fixed point: what the cells hold moves the glucose
+through the incretins' loss under a glucotoxic load). Body glycogen and
 extracellular fluid start at their balance on the day-0 routine's carbohydrate.
 """
 
@@ -28,6 +31,9 @@ LOWEST_START_FUNCTION = 0.05
 BRENTQ_RTOL = 4.0 * np.finfo(float).eps
 """scipy.optimize.brentq's default relative tolerance (``brentq`` below is its algorithm)."""
 BRENTQ_MAXITER = 100
+HELD_GLUCOSE_TOLERANCE_MG_DL = 0.01
+"""How closely the start at the cap settles the glucose its cells hold (the fixed point in ``initial_state``)."""
+HELD_GLUCOSE_MAX_ITERATIONS = 30
 
 
 def _guess(p) -> np.ndarray:
@@ -187,10 +193,12 @@ def initial_state(program: ScenarioProgram) -> np.ndarray:
 
     def trial_warm_up(function: float) -> tuple[np.ndarray, float, float]:
         # the start is one of the tried functions (the cap, the floor, or mostly brentq's root): its warm-up,
-        # which is the start's, is not run again
+        # which is the start's, is not run again. The running mean glucose is the root's, the set point, so the
+        # warm-up's glucotoxic load (which weakens the incretins) is the one the start will have.
         if function not in tried:
             trial = y.copy()
             trial[St.beta_function_rel] = function
+            trial[St.glucose_mean_mg_dl] = setpoint
             tried[function] = warm_up(program, trial, schedule=schedule)
         return tried[function]
 
@@ -200,14 +208,44 @@ def initial_state(program: ScenarioProgram) -> np.ndarray:
     highest = float(p[Par.beta_function_max])
     lowest = LOWEST_START_FUNCTION
     if excess(highest) > 0.0:
-        # the reserve cannot hold the set point: start at the cap, with the cells adapted to hold the share
-        # setpoint_adaptation_at_start of the glucose they start at (Weir & Bonner-Weir's stable stage 2); the
-        # warm-up freezes the slow states, so the adaptation does not change the start, only what follows
-        start = trial_warm_up(highest)[0].copy()
-        start[St.beta_setpoint_adaptation_mg_dl] += p[Par.setpoint_adaptation_at_start] * excess(highest)
-        return start
+        return _start_at_the_cap(program, y, highest, setpoint, schedule)
     if excess(lowest) < 0.0:
         function = lowest
     else:
         function = brentq(excess, lowest, highest, xtol=1e-6)
     return trial_warm_up(function)[0]
+
+
+def _start_at_the_cap(
+    program: ScenarioProgram, y: np.ndarray, highest: float, setpoint: float, schedule: Schedule
+) -> np.ndarray:
+    """The start of a subject whose reserve cannot hold the set point: function at its cap, the cells holding the
+    share setpoint_adaptation_at_start of the glucose above the set point they settle at (Weir & Bonner-Weir's stable
+    stage 2).
+
+    The glucose settled at and the share held depend on each other: what the cells hold raises their set point,
+    which lowers their glucotoxic load, which gives back the incretins' potentiation (gut.py) and lowers the glucose.
+    The warm-up freezes the slow states, so the fixed point is found by warming up again with each new estimate
+    (the map's slope is ~-0.2: a few warm-ups). Without it a subject starting at ~150 mg/dl began its day 0 ~9 mg/dl
+    below the glucose its cells were set to hold (2026-12-06, tests/test_beta_cells.py).
+    """
+    p = program.parameters
+    share = float(p[Par.setpoint_adaptation_at_start])
+    trial = y.copy()
+    trial[St.beta_function_rel] = highest
+    settled = setpoint
+    for _ in range(HELD_GLUCOSE_MAX_ITERATIONS):
+        trial[St.glucose_mean_mg_dl] = settled
+        trial[St.beta_setpoint_adaptation_mg_dl] = y[St.beta_setpoint_adaptation_mg_dl] + share * (settled - setpoint)
+        start, mean_glucose, _ = warm_up(program, trial, schedule=schedule)
+        converged = abs(mean_glucose - settled) < HELD_GLUCOSE_TOLERANCE_MG_DL
+        settled = mean_glucose
+        if converged:
+            break
+    else:
+        raise RuntimeError(
+            f"the start at the beta-cell cap did not settle in {HELD_GLUCOSE_MAX_ITERATIONS} warm-ups "
+            f"(last mean glucose {settled:.2f} mg/dl)"
+        )
+    start[St.beta_setpoint_adaptation_mg_dl] = y[St.beta_setpoint_adaptation_mg_dl] + share * (settled - setpoint)
+    return start

@@ -905,9 +905,12 @@ WALK_TEST_DAY = 181
 comes ~37 h after the last session (Friday 18:00-18:30). Days 180 and 182 give ~13 and ~61 h."""
 WALK_SESSION = {"start_h": 18.0, "duration_min": 30.0, "intensity_pct_vo2max": 60.0, "weekdays": [0, 1, 2, 3, 4]}
 """The middle of Duncan's four prescriptions (30 min on 3-4 or 5-7 days, at ~54 or ~72 % VO2max)."""
-WALK_SUBJECT = {"insulin_sensitivity_whole_body": 0.8, "body_weight": 88.5, "age_years": 52.0}
-"""Duncan's mean adult (BMI 28.9 at glucosim's 175 cm, 52 years); sensitivity 0.8 puts the baseline IVGTT SI
-(2.44) nearest Duncan's 2.54 among 0.7-0.85 in steps of 0.05."""
+WALK_SUBJECT = {"insulin_sensitivity_whole_body": 0.25, "body_weight": 88.5, "age_years": 52.0}
+"""Duncan's mean adult (BMI 28.9 at glucosim's 175 cm, 52 years); sensitivity 0.25 puts the baseline IVGTT SI (2.40)
+nearest Duncan's 2.54 in steps of 0.05 (0.3: 2.72; restructure (c), 2026-12-06): with the IVGTT's insulin after the
+first phase near Bergman 1981's, the minimal model reads a healthy subject's SI ~12, as it reads Bergman's own lean
+curve, so Duncan's 2.54 is a resistant subject (fasting insulin ~37 uU/ml here). 0.8 before (SI 2.44), when the
+IVGTT's second phase was ~4 times people's."""
 
 
 def walking_energy_kcal_per_day(session: dict = WALK_SESSION, weight_kg: float = WALK_SUBJECT["body_weight"]) -> float:
@@ -990,10 +993,10 @@ case took Duncan's)."""
 BLOEM_SESSION_START_H = 13.0
 """The seventh session ends at 14:00, 17.5 h before the morning test at 07:30 (the middle of Bloem's 15-20 h)."""
 BLOEM_PRESET = "insulin_resistant_low_reserve"
-BLOEM_SENSITIVITY = 0.26
+BLOEM_SENSITIVITY = 0.38
 """The Bloem subject's whole-body sensitivity, by the rule below (the highest in steps of 0.02 with an IGT 2-h OGTT
-glucose): 0.26 again since the first phase saturated (first_phase_max_rate, 2026-12-05 evening: 140.7 mg/dl at 0.26,
-137.2 at 0.28); 0.24 from the gut's states of 2026-12-04, under which 0.26 gave 139.3 mg/dl, just below IGT."""
+glucose): 0.38 under restructure (c) (2026-12-06: 142.1 mg/dl at 0.38, 138.3 at 0.40); 0.26 before it, since the
+first phase saturated (first_phase_max_rate, 2026-12-05 evening: 140.7 mg/dl at 0.26, 137.2 at 0.28)."""
 BLOEM_SUBJECT = {
     "insulin_sensitivity_whole_body": BLOEM_SENSITIVITY,
     "beta_function_max": STAGE_TWO_RESERVE,
