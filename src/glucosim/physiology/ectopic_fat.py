@@ -20,6 +20,8 @@ a deficit cuts inflow. Liver fat above the reference lowers hepatic insulin
 sensitivity hyperbolically.
 """
 
+import math
+
 from glucosim.physiology import body
 from glucosim.physiology._jit import kernel
 from glucosim.physiology.indices import Drv, Par, St
@@ -82,9 +84,23 @@ def liver_fat_outflow_from_imbalance(y, p, energy_imbalance):
 
 @kernel
 def liver_fat_start_pct(p):
-    """Liver fat at balance on the reference diet for this subject's export capacity, %."""
+    """Liver fat at balance on the reference diet for this subject's export capacity, %: where the inflow at the
+    reference's sources, shrunk by the room left below LF_max (``liver_fat_inflow_pct_day``), meets the saturable
+    outflow without a deficit (``liver_fat_outflow_from_imbalance``).
+
+    With R the reference, u the share of capacity it uses, v the export capacity and a = 1 / (1 - R / LF_max), the
+    balance a (1 - L / LF_max) (K + L) = (v / u) L, K = R (1 / u - 1), is a quadratic in L; its positive root is R at
+    v = 1. Until 2026-12-06 the room was left out (L = R (1 - u) / (v - u)): scenario 21's fatty-liver subject
+    (v = 0.56) started at 16.7 % and drifted down to its ~9.6 % over three years; it now starts at 7.5 %, the
+    balance on the reference diet, and rises to its own as its hyperinsulinaemia raises lipogenesis.
+    """
+    reference = p[Par.liver_fat_reference]
     used = p[Par.liver_fat_capacity_used]
-    return p[Par.liver_fat_reference] * (1.0 - used) / (p[Par.liver_fat_export_capacity] - used)
+    maximum = p[Par.liver_fat_maximum]
+    half_saturation = reference * (1.0 / used - 1.0)
+    room_scale = 1.0 / (1.0 - reference / maximum)
+    b = maximum - half_saturation - p[Par.liver_fat_export_capacity] * maximum / (room_scale * used)
+    return 0.5 * (b + math.sqrt(b * b + 4.0 * half_saturation * maximum))
 
 
 @kernel
