@@ -208,7 +208,7 @@ def initial_state(program: ScenarioProgram) -> np.ndarray:
     highest = float(p[Par.beta_function_max])
     lowest = LOWEST_START_FUNCTION
     if excess(highest) > 0.0:
-        return _start_at_the_cap(program, y, highest, setpoint, schedule)
+        return _start_at_the_cap(program, y, highest, setpoint, schedule, trial_warm_up(highest))
     if excess(lowest) < 0.0:
         function = lowest
     else:
@@ -217,7 +217,12 @@ def initial_state(program: ScenarioProgram) -> np.ndarray:
 
 
 def _start_at_the_cap(
-    program: ScenarioProgram, y: np.ndarray, highest: float, setpoint: float, schedule: Schedule
+    program: ScenarioProgram,
+    y: np.ndarray,
+    highest: float,
+    setpoint: float,
+    schedule: Schedule,
+    holding_nothing: tuple[np.ndarray, float, float],
 ) -> np.ndarray:
     """The start of a subject whose reserve cannot hold the set point: function at its cap, the cells holding the
     share setpoint_adaptation_at_start of the glucose above the set point they settle at (Weir & Bonner-Weir's stable
@@ -228,24 +233,29 @@ def _start_at_the_cap(
     The warm-up freezes the slow states, so the fixed point is found by warming up again with each new estimate
     (the map's slope is ~-0.2: a few warm-ups). Without it a subject starting at ~150 mg/dl began its day 0 ~9 mg/dl
     below the glucose its cells were set to hold (2026-12-06, tests/test_beta_cells.py).
+
+    ``holding_nothing``: the warm-up at the cap with the cells holding nothing at the set point's load, which
+    ``initial_state`` ran to find that the reserve cannot hold the set point: the iteration's first step.
     """
     p = program.parameters
     share = float(p[Par.setpoint_adaptation_at_start])
     trial = y.copy()
     trial[St.beta_function_rel] = highest
-    settled = setpoint
-    for _ in range(HELD_GLUCOSE_MAX_ITERATIONS):
+    start, settled, _ = holding_nothing
+    converged = abs(settled - setpoint) < HELD_GLUCOSE_TOLERANCE_MG_DL
+    for _ in range(HELD_GLUCOSE_MAX_ITERATIONS - 1):
+        if converged:
+            break
         trial[St.glucose_mean_mg_dl] = settled
         trial[St.beta_setpoint_adaptation_mg_dl] = y[St.beta_setpoint_adaptation_mg_dl] + share * (settled - setpoint)
         start, mean_glucose, _ = warm_up(program, trial, schedule=schedule)
         converged = abs(mean_glucose - settled) < HELD_GLUCOSE_TOLERANCE_MG_DL
         settled = mean_glucose
-        if converged:
-            break
-    else:
+    if not converged:
         raise RuntimeError(
             f"the start at the beta-cell cap did not settle in {HELD_GLUCOSE_MAX_ITERATIONS} warm-ups "
             f"(last mean glucose {settled:.2f} mg/dl)"
         )
+    start = start.copy()  # the first step's state is initial_state's cached warm-up
     start[St.beta_setpoint_adaptation_mg_dl] = y[St.beta_setpoint_adaptation_mg_dl] + share * (settled - setpoint)
     return start
