@@ -176,7 +176,7 @@ def test_7_early_intervention_reverses_late_only_improves(summaries):
     assert early["final"]["fasting_glucose_mg_dl"] < FASTING_GLUCOSE_PREDIABETES_MG_DL
     assert late["final"]["fasting_glucose_mg_dl"] >= FASTING_GLUCOSE_PREDIABETES_MG_DL
     assert late["final_stage"] != "normal"
-    # 07b runs 23 years (its programme starts at year 20, about ten years after diagnosis), scenario 3 20: untreated
+    # 07b runs 23 years (its programme starts at year 20, about 5.5 years after diagnosis), scenario 3 20: untreated
     # glucose only rises after diagnosis, so its year-20 value is the lenient side of the comparison
     assert late["final"]["fasting_glucose_mg_dl"] < untreated["final"]["fasting_glucose_mg_dl"] - 20
     assert late["final"]["hba1c_percent"] < untreated["final"]["hba1c_percent"]
