@@ -169,7 +169,7 @@ def test_minimal_model_fit_recovers_known_parameters():
 
     glucose = _simulate(np.log(truth), t, t, insulin, basal_glucose, basal_insulin)
     glucose[0] = basal_glucose
-    fit = fit_minimal_model(t, glucose, insulin)
+    fit = fit_minimal_model(t, glucose, insulin, p2_prior=None)  # least squares: the Bayesian fit is tested below
     assert fit.si_per_min_per_uU_ml == pytest.approx(truth[1], rel=0.05)
     assert fit.sg_per_min == pytest.approx(truth[0], rel=0.05)
     assert fit.rms_relative_error < 1e-3
@@ -185,10 +185,39 @@ def test_a_minimal_model_fit_on_a_bound_says_so():
     insulin = 8.0 + 80.0 * np.exp(-t / 8.0) * (t > 0) + 15.0 * np.exp(-t / 60.0) * (t > 0)
     glucose = _simulate(np.log((0.02, 4e-5, 2e-4, 260.0)), t, t, insulin, 90.0, 8.0)
     glucose[0] = 90.0
-    fit = fit_minimal_model(t, glucose, insulin)
+    fit = fit_minimal_model(t, glucose, insulin, p2_prior=None)  # the plain least-squares fit
     assert fit.at_bound == ("p2_per_min",) and not fit.failure
     assert _fit_status(fit) == "fitted, but p2_per_min ended on a bound of the search (SI not identified)"
     assert _fit_status(fit_minimal_model(t, glucose * np.nan, insulin)).startswith("not fitted (")
+
+
+def test_the_p2_prior_holds_p2_where_the_samples_leave_it_free_and_shrinks_it_where_they_say_little():
+    """The Bayesian fit (posterior mode under P2_PRIOR). On samples whose remote insulin action is far slower than the
+    search allows (the test above: least squares ends on p2's bound) the prior keeps p2 inside, within two prior SDs of
+    its median. On noise-free samples of a standard IVGTT the glucose curve hardly tells p2 apart at the measurement
+    error of GLUCOSE_ERROR (the SI-p2 trade-off), so a p2 of 0.04 /min is estimated between the truth and the prior's
+    median, with SI shrunk with it; a subject at the prior's median is recovered."""
+    from glucosim.clinic.minimal_model import P2_PRIOR, LogNormalPrior
+
+    t = np.array([0, 8, 10, 12, 14, 16, 19, 22, 25, 30, 40, 50, 60, 70, 80, 90, 100, 120, 140, 160, 180.0])
+    insulin = 8.0 + 80.0 * np.exp(-t / 8.0) * (t > 0) + 15.0 * np.exp(-t / 60.0) * (t > 0)
+
+    def samples(sg, si, p2):
+        glucose = _simulate(np.log((sg, si, p2, 260.0)), t, t, insulin, 90.0, 8.0)
+        glucose[0] = 90.0
+        return glucose
+
+    held = fit_minimal_model(t, samples(0.02, 4e-5, 2e-4), insulin)
+    assert held.at_bound == () and not held.failure
+    assert abs(np.log(held.p2_per_min / P2_PRIOR.median)) < 2.0 * P2_PRIOR.log_sd
+    shrunk = fit_minimal_model(t, samples(0.02, 4e-4, 0.04), insulin)
+    assert P2_PRIOR.median < shrunk.p2_per_min < 0.04 and shrunk.si_per_min_per_uU_ml < 4e-4
+    at_median = fit_minimal_model(t, samples(0.02, 4e-4, P2_PRIOR.median), insulin)
+    assert at_median.si_per_min_per_uU_ml == pytest.approx(4e-4, rel=0.02)
+    assert at_median.p2_per_min == pytest.approx(P2_PRIOR.median, rel=0.02)
+    # a prior far narrower than the samples' information decides p2 alone
+    tight = fit_minimal_model(t, samples(0.02, 4e-4, 0.04), insulin, LogNormalPrior(0.01, 1e-4, source="test"))
+    assert tight.p2_per_min == pytest.approx(0.01, rel=1e-3)
 
 
 @pytest.mark.slow  # quick tier: simulates three years (~19 s)

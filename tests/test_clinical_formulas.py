@@ -139,16 +139,17 @@ def test_clamp_m_value_m_over_i_and_liver_suppression():
 def test_ivgtt_air_si_and_disposition_index_on_a_minimal_model_subject():
     """AIRg (Bergman 1981 J Clin Invest 68:1456): mean insulin above basal over the 2-10 min samples.
     Disposition index (Bergman 1981; Kahn 1993 Diabetes 42:1663) = SI x AIRg, SI in 1e-4 /min per uU/ml.
-    The subject is Bergman's minimal model itself with SI = 4e-4 (Pacini & Bergman 1986's typical normal),
-    so the fit must return it. Worked by hand: insulin 2-10 min = 8 + 80 exp(-t/8) + 15 exp(-t/60) at
+    The subject is Bergman's minimal model itself with SI = 4e-4 (Pacini & Bergman 1986's typical normal) and p2 at
+    the fit's prior median (clinic/minimal_model.P2_PRIOR: its shrinkage is tested in test_clinic.py), so the fit must
+    return it. Worked by hand: insulin 2-10 min = 8 + 80 exp(-t/8) + 15 exp(-t/60) at
     t = 2, 3, 4, 5, 6, 8, 10 averages 8 + 56.40, AIRg = 56.40 uU/ml, DI = 4 x 56.40 = 225.6."""
-    from glucosim.clinic.minimal_model import _simulate
+    from glucosim.clinic.minimal_model import P2_PRIOR, _simulate
 
     t = np.array(
         [0, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 19, 22, 25, 30, 40, 50, 60, 70, 80, 90, 100, 120, 140, 160, 180.0]
     )
     insulin = 8.0 + (80.0 * np.exp(-t / 8.0) + 15.0 * np.exp(-t / 60.0)) * (t > 0)
-    glucose = _simulate(np.log((0.02, 4e-4, 0.04, 260.0)), t, t, insulin, 90.0, 8.0)
+    glucose = _simulate(np.log((0.02, 4e-4, P2_PRIOR.median, 260.0)), t, t, insulin, 90.0, 8.0)
     glucose[0] = 90.0
     found = analysis.ivgtt_indices(_samples(t, glucose, insulin))
     assert found["air_glucose_uU_ml"] == pytest.approx(56.40, abs=0.01)

@@ -905,12 +905,12 @@ WALK_TEST_DAY = 181
 comes ~37 h after the last session (Friday 18:00-18:30). Days 180 and 182 give ~13 and ~61 h."""
 WALK_SESSION = {"start_h": 18.0, "duration_min": 30.0, "intensity_pct_vo2max": 60.0, "weekdays": [0, 1, 2, 3, 4]}
 """The middle of Duncan's four prescriptions (30 min on 3-4 or 5-7 days, at ~54 or ~72 % VO2max)."""
-WALK_SUBJECT = {"insulin_sensitivity_whole_body": 0.25, "body_weight": 88.5, "age_years": 52.0}
-"""Duncan's mean adult (BMI 28.9 at glucosim's 175 cm, 52 years); sensitivity 0.25 puts the baseline IVGTT SI (2.40)
-nearest Duncan's 2.54 in steps of 0.05 (0.3: 2.72; restructure (c), 2026-12-06): with the IVGTT's insulin after the
-first phase near Bergman 1981's, the minimal model reads a healthy subject's SI ~12, as it reads Bergman's own lean
-curve, so Duncan's 2.54 is a resistant subject (fasting insulin ~37 uU/ml here). 0.8 before (SI 2.44), when the
-IVGTT's second phase was ~4 times people's."""
+WALK_SUBJECT = {"insulin_sensitivity_whole_body": 0.75, "body_weight": 88.5, "age_years": 52.0}
+"""Duncan's mean adult (BMI 28.9 at glucosim's 175 cm, 52 years); sensitivity 0.75 puts the baseline IVGTT SI (2.47)
+nearest Duncan's 2.54 in steps of 0.05 (0.7: 2.26, 0.8: 2.69), with fasting insulin 9.2 uU/ml. Re-chosen by the same
+rule on 2026-12-06, when the minimal-model fit became Bayesian (clinic/minimal_model.py, a population prior on p2):
+0.25 before (SI 2.40 on the free fit, whose p2 ended on its bound; fasting insulin ~37 uU/ml), 0.8 before restructure
+(c) of insulin secretion (SI 2.44), when the IVGTT's second phase was ~4 times people's."""
 
 
 def walking_energy_kcal_per_day(session: dict = WALK_SESSION, weight_kg: float = WALK_SUBJECT["body_weight"]) -> float:
