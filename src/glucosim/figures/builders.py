@@ -133,13 +133,14 @@ def ogtt_figure(scenarios: list, runs: RunCache):
     caption=(
         "A yearly IVGTT (0.3 g/kg) gives the minimal-model insulin sensitivity SI and the acute insulin "
         "response AIRg. In people, healthy compensation keeps SI x AIRg (the disposition index, DI) about "
-        "constant: a hyperbola (Kahn 1993). With a normal reserve (scenario 2) AIRg rises as SI falls (126 to "
-        "~310 uU/ml as SI goes from 5.9 to 2.6) and DI stays within ~10 % of its first value over 20 years: the "
+        "constant: a hyperbola (Kahn 1993). With a normal reserve (scenario 2) AIRg rises as SI falls (124 to "
+        "~300 uU/ml as SI goes from 1.8 to 0.7) and DI stays within ~3 % of its first value over 20 years: the "
         "first-phase pool follows the adapted beta-cell capacity more steeply than second phase, with an "
         "exponent fitted to Kahn 1993 (so this agreement is fit-informed, docs/validation.md). With a low "
-        "reserve (scenario 3) AIRg stays near 90 uU/ml through year 12 as SI falls, DI halves by year 8, and "
-        "diabetes follows (year ~14.5); from year 16 the minimal model no longer identifies SI (its fit ends on "
-        "a bound of the search, drawn at 0)."
+        "reserve (scenario 3) AIRg stays near 90 uU/ml through year 12 as SI falls (1.7 to 0.7), DI halves by "
+        "year 10, and diabetes follows (year ~14.5); from year 15 the minimal model no longer identifies SI (its "
+        "fit ends on a bound of the search, drawn at 0). SI is the Bayesian fit's (a population prior on p2: "
+        "clinic/minimal_model.py)."
     ),
     scenarios=("02_insulin_resistance_compensated.toml", "03_insulin_resistance_low_reserve.toml"),
     max_scenarios=None,
