@@ -1087,6 +1087,29 @@ def short_term_exercise_ivgtt(
     return out
 
 
+GASTRIC_TEST_MEAL = {"time_h": 8.0, "carbs_g": 43.0, "protein_g": 16.0, "fat_g": 2.0}
+"""The consensus scintigraphy meal (egg white, two slices of toast, jam; ~256 kcal): its macronutrients estimated from
+food tables for the ingredients (validation/cases/gastric_emptying_scintigraphy.toml)."""
+GASTRIC_RETENTION_HOURS = (1.0, 2.0, 4.0)
+
+
+def gastric_emptying_scintigraphy() -> dict:
+    """Percent of the test meal's carbohydrate still in the stomach 1, 2 and 4 h after it (Tougas 2000's times)."""
+    import glucosim
+
+    scenario = _reference_scenario(duration_days=2, meals=[GASTRIC_TEST_MEAL])
+    trace = glucosim.simulate(scenario, progress=False, trajectory_days=(1,)).trace(1)
+    stomach = (trace["stomach_solid_mg_kg"] + trace["stomach_liquid_mg_kg"]).to_numpy()
+    clock_h = trace["clock_h"].to_numpy()
+    meal_h = GASTRIC_TEST_MEAL["time_h"]
+    empty = float(np.interp(meal_h - 0.25, clock_h, stomach))  # what the stomach holds before the meal: ~0
+    eaten = float(stomach[np.argmax(clock_h > meal_h)]) - empty  # the meal, just after it is eaten
+    return {
+        f"retention_{hours:g}h_percent": 100.0 * (float(np.interp(meal_h + hours, clock_h, stomach)) - empty) / eaten
+        for hours in GASTRIC_RETENTION_HOURS
+    }
+
+
 def short_term_exercise_igt() -> dict:
     exercised = short_term_exercise_ivgtt(True)
     control = short_term_exercise_ivgtt(False)
@@ -1123,6 +1146,7 @@ CASE_FUNCTIONS = {
     "graded_glucose_infusion": graded_glucose_infusion,
     "walking_training_without_weight_loss": walking_training_without_weight_loss,
     "short_term_exercise_igt": short_term_exercise_igt,
+    "gastric_emptying_scintigraphy": gastric_emptying_scintigraphy,
     "ivgtt_time_course_healthy": ivgtt_time_course_healthy,
 }
 
