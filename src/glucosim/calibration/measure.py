@@ -386,8 +386,9 @@ def _oral_over_isoglycaemic_secretion_ratio(subject: Subject, target, subjects=N
     from glucosim.scenario.protocol import load_protocol
 
     protocol = load_protocol(target.protocol).protocol
-    glucose_g = sum(action.oral_glucose_g for action in protocol.actions)
-    comparison = isoglycaemic_comparison(subject.loaded, glucose_g, protocol.duration_min, day=0, state=subject.state)
+    comparison = isoglycaemic_comparison(
+        subject.loaded, protocol.oral_glucose_total_g, protocol.duration_min, day=0, state=subject.state
+    )
     return comparison.total_secretion_ratio
 
 

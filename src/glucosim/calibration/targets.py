@@ -196,7 +196,7 @@ def _check_measurement(path: Path, where: str, entry: dict) -> None:
             + f"; {PROTEIN_RATIO_MEASURE} needs a kind = 'meal' protocol whose meal has protein_g",
         )
     if entry["measure"] == INCRETIN_RATIO_MEASURE and not (
-        protocol.protocol.kind == "ogtt" and sum(action.oral_glucose_g for action in protocol.protocol.actions) > 0
+        protocol.protocol.kind == "ogtt" and protocol.protocol.oral_glucose_total_g > 0
     ):
         _fail(
             path,

@@ -169,14 +169,14 @@ def fit_minimal_model(
     t_fit = np.concatenate(([0.0], t_min[fit]))
 
     glucose_sd = np.hypot(GLUCOSE_ERROR["additive_mg_dl"], GLUCOSE_ERROR["proportional"] * glucose[fit])
+    p2_index = FITTED_NAMES.index("p2_per_min")
 
     def residual(log_params):
         predicted = _simulate(log_params, t_fit, t_min, insulin, basal_glucose, basal_insulin)[1:]
         weighted = (predicted - glucose[fit]) / glucose_sd
         if p2_prior is None:
             return weighted
-        # the prior as one more residual: -log posterior = (sum of squares) / 2 + const
-        p2_index = FITTED_NAMES.index("p2_per_min")
+        # the prior as one more residual, last: -log posterior = (sum of squares) / 2 + const
         return np.append(weighted, (log_params[p2_index] - np.log(p2_prior.median)) / p2_prior.log_sd)
 
     first_after_bolus = glucose[1] if len(glucose) > 1 else basal_glucose
@@ -206,8 +206,8 @@ def fit_minimal_model(
             solution = trial
 
     sg, si, p2, g0 = np.exp(solution.x)
-    predicted = _simulate(solution.x, t_fit, t_min, insulin, basal_glucose, basal_insulin)[1:]
-    rms = float(np.sqrt(np.mean(((predicted - glucose[fit]) / glucose[fit]) ** 2)))
+    relative = solution.fun[: glucose_sd.size] * glucose_sd / glucose[fit]  # the samples' residuals, not the prior's
+    rms = float(np.sqrt(np.mean(relative**2)))
     at_bound = tuple(
         name
         for name, value, low, high in zip(FITTED_NAMES, solution.x, lower, upper)

@@ -207,23 +207,25 @@ ASSIGNMENTS = {
     "gip_glucose_x": "(G - gip_glucose_threshold) / (gip_glucose_full - gip_glucose_threshold)",
     "gip_glucose_gate": "piecewise(0, gip_glucose_x <= 0, piecewise(1, gip_glucose_x >= 1, "
     "gip_glucose_x * gip_glucose_x * (3 - 2 * gip_glucose_x)))",
-    # the beta cells' set point and glucotoxic load (beta_cells.py): fat's GIP reads the load here, the slow
-    # rules of the whole-model export read both
+    # the beta cells' set point and glucotoxic load (beta_cells.py): the incretin gate reads the load here, the
+    # slow rules of the whole-model export read both
     "compensation_setpoint": "glucose_setpoint + glucose_sensing_offset + beta_setpoint_adaptation_mg_dl",
     "toxicity": "piecewise(0, glucose_mean_mg_dl <= compensation_setpoint, "
     "1 / (1 + ((glucotoxicity_threshold - glucose_setpoint) / (glucose_mean_mg_dl - compensation_setpoint)) "
     "^ glucotoxicity_hill))",
+    # how much of the gut's incretin potentiation the beta cells answer (gut.incretin_gate): fat's GIP and
+    # carbohydrate's incretins share it
+    "incretin_gate": "gip_glucose_gate * (1 - gip_diabetes_loss * toxicity)",
     "capacity": "beta_mass_rel * beta_function_rel * piecewise(1 - sleep_secretion_loss * sleep_deficit_h, "
     "1 - sleep_secretion_loss * sleep_deficit_h > 0, 0) * (1 + protein_insulin_potentiation "
     "* gut_absorption_rate * protein_absorption) "
-    "* (1 + fat_gip_potentiation * gut_absorption_rate * fat_absorption * gip_glucose_gate "
-    "* (1 - gip_diabetes_loss * toxicity)) "
+    "* (1 + fat_gip_potentiation * gut_absorption_rate * fat_absorption * incretin_gate) "
     "* (1 + circadian_secretion_amplitude * clock_cos)",
     "glucose_ratio_hill": "piecewise((G / secretion_glucose_half)^secretion_hill, G > 0, 0)",
     # glucose being absorbed potentiates the second phase's dose-response (gut.carbohydrate_incretin_potentiation)
     "carbohydrate_absorption": "piecewise(gut_mg_kg, gut_mg_kg > 0, 0) * gut_speed",
     "carbohydrate_incretin": "1 + carbohydrate_incretin_potentiation * gut_absorption_rate * carbohydrate_absorption "
-    "* gip_glucose_gate * (1 - gip_diabetes_loss * toxicity)",
+    "* incretin_gate",
     "second_phase_target": "capacity * carbohydrate_incretin * secretion_max * glucose_ratio_hill "
     "/ (1 + glucose_ratio_hill)",
     # first phase: DM2007's K dG/dt while glucose rises, saturating at first_phase_max_rate (beta_cells.first_phase_rate)

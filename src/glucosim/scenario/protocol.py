@@ -261,6 +261,11 @@ class Protocol(_Strict):
                 seen[action.at_min] = index
 
     @property
+    def oral_glucose_total_g(self) -> float:
+        """The test's glucose drinks together, g (0 for a test without one)."""
+        return sum(action.oral_glucose_g or 0.0 for action in self.actions)
+
+    @property
     def sample_times(self) -> list[float]:
         """All sampling times, sorted, minutes."""
         times = set(self.samples_min)
