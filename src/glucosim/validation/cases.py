@@ -173,12 +173,16 @@ def _percent_change(new: float, old: float) -> float:
 
 
 # ---------------------------------------------------------------- the cases
+GLUCOSE_USE_TISSUES = ("muscle", "liver", "adipose", "brain", "splanchnic")
+"""The tissues whose ``<tissue>_uptake_mg_kg_min`` columns add up to whole-body glucose use (liver: its glycogen
+uptake, 0 at basal insulin)."""
+
+
 def basal_glucose_use() -> dict:
     from glucosim.clinic.runner import run_protocol
 
     sample = run_protocol("fasting", "healthy").samples.iloc[0]
-    tissues = ("muscle", "liver", "adipose", "brain", "splanchnic")  # liver: its glycogen uptake (0 at basal insulin)
-    use = sum(sample[f"{tissue}_uptake_mg_kg_min"] for tissue in tissues)
+    use = sum(sample[f"{tissue}_uptake_mg_kg_min"] for tissue in GLUCOSE_USE_TISSUES)
     return {
         "whole_body_use_mg_kg_min": use,
         "brain_fraction": sample["brain_uptake_mg_kg_min"] / use,
@@ -1097,13 +1101,18 @@ def gastric_emptying_scintigraphy() -> dict:
     """Percent of the test meal's carbohydrate still in the stomach 1, 2 and 4 h after it (Tougas 2000's times)."""
     import glucosim
 
+    from glucosim.physiology.units import MG_PER_G
+
     scenario = _reference_scenario(duration_days=2, meals=[GASTRIC_TEST_MEAL])
-    trace = glucosim.simulate(scenario, progress=False, trajectory_days=(1,)).trace(1)
+    result = glucosim.simulate(scenario, progress=False, trajectory_days=(1,))
+    trace = result.trace(1)
     stomach = (trace["stomach_solid_mg_kg"] + trace["stomach_liquid_mg_kg"]).to_numpy()
     clock_h = trace["clock_h"].to_numpy()
     meal_h = GASTRIC_TEST_MEAL["time_h"]
     empty = float(np.interp(meal_h - 0.25, clock_h, stomach))  # what the stomach holds before the meal: ~0
-    eaten = float(stomach[np.argmax(clock_h > meal_h)]) - empty  # the meal, just after it is eaten
+    # the meal itself, not the first sample after it: by then the stomach has emptied for part of a sampling step
+    # (read so until 2026-12-06, which put every retention ~3 % of itself too high)
+    eaten = GASTRIC_TEST_MEAL["carbs_g"] * MG_PER_G / result.loaded.parameters[Par.body_weight]
     return {
         f"retention_{hours:g}h_percent": 100.0 * (float(np.interp(meal_h + hours, clock_h, stomach)) - empty) / eaten
         for hours in GASTRIC_RETENTION_HOURS
