@@ -13,7 +13,7 @@ import numpy as np
 from glucosim._toml import load_toml
 from glucosim.calibration.course import STAGE_TWO_RESERVE, STAGE_TWO_WEIGHT_KG
 from glucosim.physiology.indices import Par
-from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY, PMOL_L_PER_UU_ML, year_start_day
+from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, MINUTES_PER_DAY, PMOL_L_PER_UU_ML, year_start_day
 from glucosim.simulation.markers import FASTING_GLUCOSE_DIABETES_MG_DL
 
 CASE_DIR = Path(__file__).resolve().parent / "data" / "cases"
@@ -1100,8 +1100,6 @@ GASTRIC_RETENTION_HOURS = (1.0, 2.0, 4.0)
 def gastric_emptying_scintigraphy() -> dict:
     """Percent of the test meal's carbohydrate still in the stomach 1, 2 and 4 h after it (Tougas 2000's times)."""
     import glucosim
-
-    from glucosim.physiology.units import MG_PER_G
 
     scenario = _reference_scenario(duration_days=2, meals=[GASTRIC_TEST_MEAL])
     result = glucosim.simulate(scenario, progress=False, trajectory_days=(1,))
