@@ -179,3 +179,28 @@ def test_a_year_starts_on_its_rounded_day_and_a_run_holds_the_years_before_its_e
     for n_days in (1, 365, 366, 1096, 7305):
         latest = latest_year_in_run(n_days)
         assert year_start_day(latest) <= n_days - 1 < year_start_day(latest + 0.001)
+
+
+def test_grams_and_per_kilogram_doses_convert_both_ways():
+    from glucosim.physiology.units import grams_to_mg_per_kg, mg_per_kg_to_grams
+
+    # a 75-g OGTT in a 75-kg adult is 1 g/kg; DM2007's meal of 1 g/kg is 1000 mg/kg in the gut's units
+    assert grams_to_mg_per_kg(75.0, 75.0) == pytest.approx(1000.0)
+    assert mg_per_kg_to_grams(1000.0, 70.0) == pytest.approx(70.0)
+    doses = np.array([0.0, 12.5, 300.0])
+    assert mg_per_kg_to_grams(grams_to_mg_per_kg(doses, 83.0), 83.0) == pytest.approx(doses)
+    # a meal plan's per-kilogram dose is the scenario's grams: the compiled plan of a 300-g meal at 70 kg
+    from glucosim.scenario.compile import ScenarioProgram
+    from glucosim.scenario.load import parse_scenario
+
+    loaded = parse_scenario(
+        {
+            "name": "t",
+            "duration_days": 1,
+            "subject": {"body_weight_kg": 70.0},
+            "routine": {"meals": [{"time_h": 8.0, "carbs_g": 300.0}]},
+        },
+        "<test>",
+    )
+    (meal,) = ScenarioProgram(loaded).day_plan(0).meals
+    assert meal[1] == pytest.approx(grams_to_mg_per_kg(300.0, 70.0))

@@ -30,7 +30,7 @@ import sys
 
 import numpy as np
 
-from glucosim.physiology.units import MG_DL_PER_MMOL_L, MG_PER_G
+from glucosim.physiology.units import MG_DL_PER_MMOL_L, grams_to_mg_per_kg
 
 SCENARIO = "03_insulin_resistance_low_reserve"
 SETTLE_DAYS = 4
@@ -149,7 +149,7 @@ def day_table(names: list[str]) -> None:
     for label, day in days:
         meals = result.loaded.scenario.changes[-1].meals
         times = [float(m.time_h) for m in meals]
-        doses = [m.carbs_g * MG_PER_G / weight for m in meals]
+        doses = [grams_to_mg_per_kg(m.carbs_g, weight) for m in meals]
         for name in names:
             overrides = VARIANTS[name]
             loaded = glucosim.load_scenario(base, **overrides) if overrides else base

@@ -15,7 +15,7 @@ import tomllib
 import glucosim
 from glucosim._toml import load_toml
 from glucosim.parameters import load_parameter_table
-from glucosim.physiology.units import MG_PER_G
+from glucosim.physiology.units import mg_per_kg_to_grams
 from glucosim.sweep.load import COHORT_DIR
 
 COHORT = "prediabetic"
@@ -75,7 +75,9 @@ def main() -> None:
                     **(overrides | renal | slow | {"body_weight": weight_kg}),
                 ).daily
                 fasting = daily["fasting_glucose_mg_dl"].rolling(30, min_periods=1).mean()
-                urine_g_day = daily["renal_excretion_mg_kg_day"].iloc[-365:].mean() * weight_kg / MG_PER_G
+                urine_g_day = mg_per_kg_to_grams(
+                    float(daily["renal_excretion_mg_kg_day"].iloc[-365:].mean()), weight_kg
+                )
                 print(
                     f"{subject:44s} {kidney:22s} {slow_name:9s}: fasting {fasting.iloc[29]:.1f} -> "
                     f"{fasting.iloc[-1]:.1f} mg/dl, HbA1c {daily['hba1c_percent'].iloc[29]:.2f} -> "

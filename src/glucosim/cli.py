@@ -440,7 +440,7 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
     from glucosim.clinic.runner import morning_test_state, subject_scenario
     from glucosim.physiology.gut import add_meal
     from glucosim.physiology.indices import Par
-    from glucosim.physiology.units import MG_PER_G, year_start_day
+    from glucosim.physiology.units import grams_to_mg_per_kg, year_start_day
 
     if not out_file.parent.is_dir():
         _fail(f"{out_file}: no folder {out_file.parent} to write into")
@@ -451,7 +451,7 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
         _fail(error)
     p = loaded.parameters
     if oral_glucose_g > 0:
-        dose = oral_glucose_g * MG_PER_G / p[Par.body_weight]
+        dose = grams_to_mg_per_kg(oral_glucose_g, p[Par.body_weight])
         add_meal(state, dose, p[Par.absorption_speed_fast], 0.0, 0.0)  # a glucose drink
     try:
         path = write_sbml(out_file, state, p, drivers, name=f"glucosim: {loaded.scenario.name}, year {at_year:g}")

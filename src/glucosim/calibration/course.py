@@ -34,7 +34,7 @@ from pathlib import Path
 from glucosim._toml import load_toml
 from glucosim.calibration.targets import PublishedValue
 from glucosim.errors import CalibrationError
-from glucosim.physiology.units import DAYS_PER_YEAR, MG_DL_PER_MMOL_L, MG_PER_G, MINUTES_PER_DAY
+from glucosim.physiology.units import DAYS_PER_YEAR, MG_DL_PER_MMOL_L, MINUTES_PER_DAY, mg_per_kg_to_grams
 
 COURSE_DIR = Path(__file__).resolve().parents[1] / "validation" / "data" / "course"
 """validation/course in a clone (validation/data links to the repository's validation folder)."""
@@ -253,7 +253,7 @@ def course_measures(daily, body_weight_kg: float = float("nan"), after_diagnosis
     hba1c_after = after["hba1c_percent"].to_numpy()
     if "renal_excretion_mg_kg_day" in after:
         renal_mg_kg_day = after["renal_excretion_mg_kg_day"].rolling(SMOOTH_DAYS, min_periods=1).mean().to_numpy()
-        glucosuria_g_day = renal_mg_kg_day * body_weight_kg / MG_PER_G
+        glucosuria_g_day = mg_per_kg_to_grams(renal_mg_kg_day, body_weight_kg)
     else:
         glucosuria_g_day = np.full(len(after), np.nan)
     year = DAYS_PER_YEAR

@@ -538,11 +538,11 @@ def _gut_meal(carbs_g, fat_g, protein_g, absorption, parameters):
     from glucosim.parameters import load_parameter_table
     from glucosim.physiology.gut import add_meal
     from glucosim.physiology.indices import N_STATES, Par
-    from glucosim.physiology.units import MG_PER_G
+    from glucosim.physiology.units import grams_to_mg_per_kg
     from glucosim.scenario.compile import absorption_speed
 
     p = load_parameter_table().vector() if parameters is None else parameters
-    dose = carbs_g * MG_PER_G / p[Par.body_weight]
+    dose = grams_to_mg_per_kg(carbs_g, p[Par.body_weight])
     y = np.zeros(N_STATES)
     add_meal(y, dose, absorption_speed(absorption, p), fat_g / carbs_g, protein_g / carbs_g)
     return p, dose, y[_gut_states()]

@@ -29,7 +29,7 @@ from glucosim.physiology import beta_cells, gut
 from glucosim.physiology.glucose import plasma_glucose_mg_dl
 from glucosim.physiology.indices import N_STATES, STATE_NAMES, Par, St
 from glucosim.physiology.model import capacity_without_gut, rhs
-from glucosim.physiology.units import MG_PER_G
+from glucosim.physiology.units import grams_to_mg_per_kg
 
 REPLAY_STEP_MIN = 0.5
 """Sampling of the oral test's glucose curve for the replay. The second phase follows its target at 0.05/min and
@@ -148,7 +148,7 @@ def isoglycaemic_comparison(
     loaded = subject_scenario(subject)
     p = loaded.parameters
     y0, drv, start = morning_test_state(loaded, day, state)
-    dose = glucose_g * MG_PER_G / float(p[Par.body_weight])
+    dose = grams_to_mg_per_kg(glucose_g, float(p[Par.body_weight]))
     jump, reset = gut.meal_event(N_STATES, dose, absorption_speed("fast", p), fat_g / glucose_g, protein_g / glucose_g)
     schedule = Schedule(
         np.array([start]), np.array([start + duration_min]), drv[None, :].copy(), jump[None, :], reset[None, :]

@@ -30,7 +30,7 @@ from glucosim.physiology.indices import (
     Par,
     St,
 )
-from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, PMOL_L_PER_UU_ML, latest_year_in_run
+from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, PMOL_L_PER_UU_ML, grams_to_mg_per_kg, latest_year_in_run
 from glucosim.scenario.compile import ScenarioProgram, absorption_speed
 from glucosim.scenario.load import LoadedScenario, load_scenario, parse_scenario
 from glucosim.scenario.protocol import LoadedProtocol, load_protocol
@@ -249,7 +249,7 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
         jump, reset = np.zeros(N_STATES), np.zeros(N_STATES, dtype=np.bool_)
         for action in (a for a in spec.actions if a.at_min == t):
             if action.oral_glucose_g is not None:
-                dose = action.oral_glucose_g * MG_PER_G / body_weight
+                dose = grams_to_mg_per_kg(action.oral_glucose_g, body_weight)
                 speed = absorption_speed(action.absorption, p)
                 fat_per_carb, protein_per_carb = (
                     action.fat_g / action.oral_glucose_g,

@@ -1,6 +1,10 @@
 """Unit conversions used by the kernels and the analysis (named, never inline)."""
 
 import math
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:  # numpy only for the annotations: importing glucosim must not load numpy (glucosim._threads)
+    import numpy as np
 
 MINUTES_PER_HOUR = 60.0
 MINUTES_PER_DAY = 1440.0
@@ -13,6 +17,20 @@ PMOL_L_PER_UU_ML = 6.0
 """Insulin: 1 uU/ml = 6.0 pmol/l (Heinemann 2010 J Diabetes Sci Technol 4:1523)."""
 MG_PER_G = 1000.0
 PERCENT = 100.0
+
+Amount = TypeVar("Amount", float, "np.ndarray")
+
+
+def grams_to_mg_per_kg(grams: Amount, body_weight_kg: float) -> Amount:
+    """An amount eaten or excreted in grams as the model's per-kilogram dose (mg/kg): the gut's compartments, the
+    meal plan and the daily glucose budget are all per kilogram of body weight (DM2007's convention)."""
+    return grams * MG_PER_G / body_weight_kg
+
+
+def mg_per_kg_to_grams(mg_per_kg: Amount, body_weight_kg: float) -> Amount:
+    """The inverse of ``grams_to_mg_per_kg``: a per-kilogram amount (mg/kg) in grams for a subject of
+    ``body_weight_kg``."""
+    return mg_per_kg * body_weight_kg / MG_PER_G
 
 
 def year_start_day(year: float) -> int:

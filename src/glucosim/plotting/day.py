@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from glucosim.physiology.indices import Par
-from glucosim.physiology.units import DAYS_PER_YEAR, HOURS_PER_DAY, MG_PER_G
+from glucosim.physiology.units import DAYS_PER_YEAR, HOURS_PER_DAY, mg_per_kg_to_grams
 from glucosim.plotting.style import EXERCISE_COLOUR, OKABE_ITO, RC, SHADE_ALPHA, SLEEP_COLOUR, SLIDE_WIDTH_IN, finish
 from glucosim.simulation.markers import RANGE_HIGH_MG_DL, RANGE_LOW_MG_DL
 
@@ -70,7 +70,7 @@ def meals_g(result, day: int) -> list[tuple[float, float]]:
 
     body_weight = float(result.loaded.parameters[Par.body_weight])
     plan = ScenarioProgram(result.loaded).day_plan(day)
-    return [(minute / 60.0, dose_mg_kg * body_weight / MG_PER_G) for minute, dose_mg_kg, _ in plan.meals]
+    return [(minute / 60.0, mg_per_kg_to_grams(dose_mg_kg, body_weight)) for minute, dose_mg_kg, _ in plan.meals]
 
 
 def time_in_range_percent(glucose_mg_dl) -> float:

@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 
 from glucosim.errors import FigureError
 from glucosim.physiology.indices import Par
-from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G
+from glucosim.physiology.units import DAYS_PER_YEAR, mg_per_kg_to_grams
 from glucosim.plotting.day import HOUR_TICK_STEP, HOURS_PER_DAY, meals_g, shade_exercise, shade_sleep, sleep_window_h
 from glucosim.plotting.style import (
     EXERCISE_COLOUR,
@@ -52,7 +52,9 @@ def daily_totals_g(result, day: int) -> dict[str, float]:
     """Glucose per tissue over ``day`` in grams (sources positive, sinks positive too), from the daily table."""
     row = result.daily.loc[result.daily["day"] == day].iloc[0]
     body_weight_kg = float(result.loaded.parameters[Par.body_weight])
-    return {key: float(row[f"{stem}_mg_kg_day"]) * body_weight_kg / MG_PER_G for key, stem, _ in SOURCES + SINKS}
+    return {
+        key: mg_per_kg_to_grams(float(row[f"{stem}_mg_kg_day"]), body_weight_kg) for key, stem, _ in SOURCES + SINKS
+    }
 
 
 def _draw_day(ax, result, day: int) -> None:

@@ -17,7 +17,13 @@ from glucosim.physiology._jit import as_python
 from glucosim.physiology.body import balance_intake_kcal_day, meals_energy_kcal
 from glucosim.physiology.gut import meal_event
 from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par
-from glucosim.physiology.units import DAYS_PER_YEAR, HOURS_PER_DAY, MG_PER_G, MINUTES_PER_DAY, MINUTES_PER_HOUR
+from glucosim.physiology.units import (
+    DAYS_PER_YEAR,
+    HOURS_PER_DAY,
+    MINUTES_PER_DAY,
+    MINUTES_PER_HOUR,
+    grams_to_mg_per_kg,
+)
 from glucosim.scenario.load import LoadedScenario
 from glucosim.scenario.schema import Routine
 from glucosim.solver import Schedule
@@ -223,7 +229,7 @@ class ScenarioProgram:
         meals = tuple(
             (
                 meal.time_h * MINUTES_PER_HOUR,
-                meal.carbs_g * routine.carbs_scale * MG_PER_G / body_weight,
+                grams_to_mg_per_kg(meal.carbs_g * routine.carbs_scale, body_weight),
                 absorption_speed(meal.absorption, p),
             )
             for meal in ordered

@@ -13,7 +13,13 @@ import numpy as np
 from glucosim._toml import load_toml
 from glucosim.calibration.course import STAGE_TWO_RESERVE, STAGE_TWO_WEIGHT_KG
 from glucosim.physiology.indices import Par
-from glucosim.physiology.units import DAYS_PER_YEAR, MG_PER_G, MINUTES_PER_DAY, PMOL_L_PER_UU_ML, year_start_day
+from glucosim.physiology.units import (
+    DAYS_PER_YEAR,
+    MINUTES_PER_DAY,
+    PMOL_L_PER_UU_ML,
+    grams_to_mg_per_kg,
+    year_start_day,
+)
 from glucosim.simulation.markers import FASTING_GLUCOSE_DIABETES_MG_DL
 
 CASE_DIR = Path(__file__).resolve().parent / "data" / "cases"
@@ -1110,7 +1116,7 @@ def gastric_emptying_scintigraphy() -> dict:
     empty = float(np.interp(meal_h - 0.25, clock_h, stomach))  # what the stomach holds before the meal: ~0
     # the meal itself, not the first sample after it: by then the stomach has emptied for part of a sampling step
     # (read so until 2026-12-06, which put every retention ~3 % of itself too high)
-    eaten = GASTRIC_TEST_MEAL["carbs_g"] * MG_PER_G / result.loaded.parameters[Par.body_weight]
+    eaten = grams_to_mg_per_kg(GASTRIC_TEST_MEAL["carbs_g"], result.loaded.parameters[Par.body_weight])
     return {
         f"retention_{hours:g}h_percent": 100.0 * (float(np.interp(meal_h + hours, clock_h, stomach)) - empty) / eaten
         for hours in GASTRIC_RETENTION_HOURS
