@@ -155,3 +155,14 @@ def test_a_remark_that_opens_with_glucosims_value_states_the_value_computed_now(
             if abs(value - q.value) > tolerance:
                 stale.append(f"{case.id}.{q.name}: the remark says {value:g}, the case gives {q.value:.4g}")
     assert not stale, "; ".join(stale)
+
+
+def test_half_effect_is_read_between_steps_in_log_insulin():
+    from glucosim.validation.cases import insulin_at_half_effect
+
+    # half-way between 10 and 40 uU/ml in log insulin is 20 uU/ml
+    assert insulin_at_half_effect([5.0, 10.0, 40.0, 400.0], [0.0, 0.25, 0.75, 1.0]) == pytest.approx(20.0)
+    # the first crossing counts; an effect that never reaches half, or starts there, has no half-effect insulin
+    assert insulin_at_half_effect([5.0, 10.0, 40.0], [0.0, 0.5, 1.0]) == pytest.approx(10.0)
+    assert np.isnan(insulin_at_half_effect([5.0, 10.0, 40.0], [0.0, 0.2, 0.4]))
+    assert np.isnan(insulin_at_half_effect([5.0, 10.0], [0.6, 1.0]))

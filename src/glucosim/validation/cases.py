@@ -324,6 +324,81 @@ def incretin_effect() -> dict:
     }
 
 
+RIZZA_INSULIN_STEPS_MU_KG_MIN = (0.2, 0.5, 1.0, 5.0)
+"""The stepped clamp's insulin infusion rates, mU/kg/min, each for RIZZA_STEP_MIN in this order. Rizza 1981's
+abstract gives the range (0.2 to 5.0) and four steps of 2 h over 8 h, not the rates between: these are chosen to span
+it, one step near each of its landmarks (half-maximal suppression of production, its completion near 60 uU/ml,
+half-maximal utilisation, and the maximum at 200-700 uU/ml)."""
+RIZZA_STEP_MIN = 120.0
+RIZZA_READ_LAST_MIN = 30.0
+"""Each step is read as the mean of its last 30 min (tracer studies average their last samples of a step)."""
+
+
+def stepped_insulin_clamp_steps(subject=None, state=None):
+    """(insulin uU/ml, liver output and whole-body glucose use in mg/kg/min) at the fasting sample and at the end of
+    each step of a Rizza 1981 stepped euglycaemic clamp (RIZZA_INSULIN_STEPS_MU_KG_MIN) of ``subject`` (the healthy
+    preset by default), glucose clamped at its fasting level. Returns a list of (insulin, output, use) rows, the
+    fasting row first."""
+    from glucosim.clinic.protocol import Action, GlucoseClamp, LoadedProtocol, Protocol
+    from glucosim.clinic.runner import run_protocol
+
+    if subject is None:
+        subject, state = _healthy_subject()
+    p = subject.parameters
+    per_kg_to_per_m2 = float(p[Par.body_weight] / p[Par.body_surface_area])  # the protocol doses per m2
+    steps = RIZZA_INSULIN_STEPS_MU_KG_MIN
+    clamp = Protocol(
+        name="stepped euglycaemic clamp (Rizza 1981)",
+        kind="clamp",
+        duration_min=RIZZA_STEP_MIN * len(steps),
+        sample_every_min=5,
+        actions=tuple(
+            Action(at_min=k * RIZZA_STEP_MIN, insulin_infusion_mU_m2_min=rate * per_kg_to_per_m2)
+            for k, rate in enumerate(steps)
+        ),
+        clamp=GlucoseClamp(target_mg_dl="fasting", steady_state_from_min=RIZZA_STEP_MIN - RIZZA_READ_LAST_MIN),
+    )
+    samples = run_protocol(LoadedProtocol(clamp, "validation", ""), subject, 0, state).samples
+    use = sum(samples[f"{tissue}_uptake_mg_kg_min"] for tissue in GLUCOSE_USE_TISSUES)
+    rows = [(samples["insulin_uU_ml"].iloc[0], samples["liver_output_mg_kg_min"].iloc[0], use.iloc[0])]
+    for k in range(len(steps)):
+        end = (k + 1) * RIZZA_STEP_MIN
+        window = (samples["time_min"] > end - RIZZA_READ_LAST_MIN) & (samples["time_min"] <= end)
+        rows.append(
+            (
+                samples.loc[window, "insulin_uU_ml"].mean(),
+                samples.loc[window, "liver_output_mg_kg_min"].mean(),
+                use[window].mean(),
+            )
+        )
+    return rows
+
+
+def insulin_at_half_effect(insulin_uU_ml, effect_fraction) -> float:
+    """The insulin at which ``effect_fraction`` (0 at fasting, 1 at the largest effect; rising with insulin) first
+    reaches 1/2, by linear interpolation in log insulin between the steps (dose-responses are sigmoid in log dose)."""
+    insulin, effect = np.log(np.asarray(insulin_uU_ml, dtype=float)), np.asarray(effect_fraction, dtype=float)
+    above = np.nonzero(effect >= 0.5)[0]
+    if above.size == 0 or above[0] == 0:
+        return float("nan")
+    k = above[0]
+    share = (0.5 - effect[k - 1]) / (effect[k] - effect[k - 1])
+    return float(np.exp(insulin[k - 1] + share * (insulin[k] - insulin[k - 1])))
+
+
+def insulin_dose_response_rizza() -> dict:
+    """The insulin giving half-maximal suppression of the liver's glucose output (of its fasting output: complete
+    suppression is 0) and half-maximal stimulation of whole-body glucose use (of the rise from fasting to the top
+    step), uU/ml, over the healthy preset's stepped clamp (``stepped_insulin_clamp_steps``)."""
+    insulin, output, use = (np.array(column) for column in zip(*stepped_insulin_clamp_steps(), strict=True))
+    suppression = 1.0 - output / output[0]
+    stimulation = (use - use[0]) / (use[-1] - use[0])
+    return {
+        "liver_output_half_suppression_insulin_uU_ml": insulin_at_half_effect(insulin, suppression),
+        "glucose_use_half_maximal_insulin_uU_ml": insulin_at_half_effect(insulin, stimulation),
+    }
+
+
 IVGTT_EXTRACTION_WINDOW_MIN = (30.0, 50.0)
 """Where Cobelli & Pacini 1988 found the IVGTT's hepatic insulin extraction lowest (30-50 min)."""
 
@@ -1161,6 +1236,7 @@ CASE_FUNCTIONS = {
     "short_term_exercise_igt": short_term_exercise_igt,
     "gastric_emptying_scintigraphy": gastric_emptying_scintigraphy,
     "ivgtt_time_course_healthy": ivgtt_time_course_healthy,
+    "insulin_dose_response_rizza": insulin_dose_response_rizza,
 }
 
 
