@@ -204,3 +204,17 @@ def test_grams_and_per_kilogram_doses_convert_both_ways():
     )
     (meal,) = ScenarioProgram(loaded).day_plan(0).meals
     assert meal[1] == pytest.approx(grams_to_mg_per_kg(300.0, 70.0))
+
+
+def test_the_hba1c_window_takes_the_days_before_a_run_as_its_first_day():
+    # a run starts adapted to its day-0 routine, so the 90-day HbA1c window is filled with day 0 before the run
+    daily_mean = np.array([100.0] + [160.0] * 7)  # one ordinary day, then a week of very high glucose
+    steady = markers.trailing_mean(daily_mean, markers.HBA1C_WINDOW_DAYS, steady_before=True)
+    assert steady[0] == pytest.approx(100.0)
+    assert steady[-1] == pytest.approx((83 * 100.0 + 7 * 160.0) / 90.0)  # the week is 7 of the window's 90 days
+    assert markers.hba1c_from_mean_glucose(steady[-1]) < 5.7  # a week does not make a healthy adult prediabetic
+    # without it the window is only the days run so far (the week's mean)
+    assert markers.trailing_mean(daily_mean, markers.HBA1C_WINDOW_DAYS)[-1] == pytest.approx((100.0 + 7 * 160.0) / 8)
+    # once the run is longer than the window, both agree
+    long = np.linspace(90.0, 150.0, 200)
+    assert np.allclose(markers.trailing_mean(long, 90, steady_before=True)[89:], markers.trailing_mean(long, 90)[89:])

@@ -63,13 +63,21 @@ def hba1c_from_mean_glucose(mean_glucose_mg_dl):
     return (np.asarray(mean_glucose_mg_dl) - ADAG_INTERCEPT) / ADAG_SLOPE
 
 
-def trailing_mean(values, window: int):
-    """Mean of the last ``window`` values up to and including each position (shorter at the start)."""
+def trailing_mean(values, window: int, steady_before: bool = False):
+    """Mean of the last ``window`` values up to and including each position.
+
+    Near the start the window is shorter, unless ``steady_before``: then the days before the first are taken equal
+    to the first, as a run that starts adapted to its day-0 routine assumes (simulation/initial_state.py). The
+    HbA1c uses it: without it, a week of 3 x 300 g of carbohydrate in a healthy adult read as HbA1c 7.1 %, the week's
+    mean glucose alone, where a real HbA1c would still mostly reflect the months before (scenario 31, 2026-12-06)."""
     values = np.asarray(values, dtype=float)
     cumulative = np.concatenate(([0.0], np.cumsum(values)))
     index = np.arange(1, len(values) + 1)
     start = np.maximum(index - window, 0)
-    return (cumulative[index] - cumulative[start]) / (index - start)
+    if not steady_before or len(values) == 0:
+        return (cumulative[index] - cumulative[start]) / (index - start)
+    missing = np.maximum(window - index, 0)  # days of the window before the run
+    return (cumulative[index] - cumulative[start] + missing * values[0]) / (index - start + missing)
 
 
 def stage_code(fasting_glucose_mg_dl, hba1c_percent) -> np.ndarray:

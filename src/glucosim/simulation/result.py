@@ -461,7 +461,9 @@ def build_result(
     daily.insert(
         daily.columns.get_loc("mean_insulin_uU_ml") + 1,
         "hba1c_percent",
-        markers.hba1c_from_mean_glucose(markers.trailing_mean(daily["mean_glucose_mg_dl"], markers.HBA1C_WINDOW_DAYS)),
+        markers.hba1c_from_mean_glucose(
+            markers.trailing_mean(daily["mean_glucose_mg_dl"], markers.HBA1C_WINDOW_DAYS, steady_before=True)
+        ),
     )
     yearly = _yearly(daily)
     last = daily.iloc[-1]
