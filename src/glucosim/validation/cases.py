@@ -15,6 +15,7 @@ from glucosim.calibration.course import STAGE_TWO_RESERVE, STAGE_TWO_WEIGHT_KG
 from glucosim.physiology.indices import Par
 from glucosim.physiology.units import (
     DAYS_PER_YEAR,
+    MG_DL_PER_MMOL_L,
     MINUTES_PER_DAY,
     PMOL_L_PER_UU_ML,
     grams_to_mg_per_kg,
@@ -397,6 +398,58 @@ def insulin_dose_response_rizza() -> dict:
         "liver_output_half_suppression_insulin_uU_ml": insulin_at_half_effect(insulin, suppression),
         "glucose_use_half_maximal_insulin_uU_ml": insulin_at_half_effect(insulin, stimulation),
     }
+
+
+GASTALDELLI_FASTING_GLUCOSE_MG_DL = 8.3 * MG_DL_PER_MMOL_L
+"""Gastaldelli 2000's type 2 diabetic subjects' mean fasting glucose (8.3 mmol/l), at which scenario 03's subject is
+compared with itself before its decline."""
+GASTALDELLI_FAST_H = 15.0
+"""Their glucose output was measured after a 15-h fast."""
+
+
+def basal_glucose_output_type2() -> dict:
+    """Scenario 03's subject's liver glucose output after a 15-h fast on the first day its 30-day mean fasting glucose
+    reaches GASTALDELLI_FASTING_GLUCOSE_MG_DL, over its own output at the start of the scenario (normal glucose),
+    and the fasting glucose of that day."""
+    import glucosim
+    from glucosim.calibration.course import SMOOTH_DAYS
+    from glucosim.clinic.protocol import LoadedProtocol, Protocol
+    from glucosim.clinic.runner import run_protocol
+    from glucosim.errors import ResultError
+
+    name = "03_insulin_resistance_low_reserve"
+    result, _ = _scenario_run(name)
+    fasting = result.daily["fasting_glucose_mg_dl"].rolling(SMOOTH_DAYS, min_periods=1).mean().to_numpy()
+    reached = np.nonzero(fasting >= GASTALDELLI_FASTING_GLUCOSE_MG_DL)[0]
+    if reached.size == 0:
+        raise ResultError(
+            f"validation case basal_glucose_output_type2: scenario {name}'s fasting glucose never reaches "
+            f"{GASTALDELLI_FASTING_GLUCOSE_MG_DL:.0f} mg/dl"
+        )
+    day = int(reached[0])
+    later = glucosim.simulate(SCENARIO_DIR / f"{name}.toml", progress=False, until_day=day + 1, state_days=(0, day))
+    outputs = []
+    for when in (0, day):  # the test goes on from the morning's fasting sample, without breakfast, to a 15-h fast
+        test_min = max(GASTALDELLI_FAST_H - _overnight_fast_h(later.loaded, when), 0.0) * 60.0
+        fast = Protocol(name="15-h fast", kind="fasting", duration_min=test_min, samples_min=(0.0, test_min))
+        samples = run_protocol(
+            LoadedProtocol(fast, "validation", ""), later.loaded, when, later.midnight_states[when]
+        ).samples
+        outputs.append(float(samples["liver_output_mg_kg_min"].iloc[-1]))
+    return {
+        "basal_output_ratio": outputs[1] / outputs[0],
+        "fasting_glucose_at_comparison_mg_dl": float(fasting[day]),
+    }
+
+
+def _overnight_fast_h(loaded, day: int) -> float:
+    """Hours from the last meal of ``day - 1`` (the same day's routine at day 0) to the fasting sample of ``day``."""
+    from glucosim.scenario.compile import ScenarioProgram
+
+    program = ScenarioProgram(loaded)
+    previous = program.day_plan(max(day - 1, 0))
+    last_meal_min = max(minute for minute, _, _ in previous.meals)
+    return (MINUTES_PER_DAY - last_meal_min + program.day_plan(day).fasting_sample_min) / 60.0
 
 
 IVGTT_EXTRACTION_WINDOW_MIN = (30.0, 50.0)
@@ -1237,6 +1290,7 @@ CASE_FUNCTIONS = {
     "gastric_emptying_scintigraphy": gastric_emptying_scintigraphy,
     "ivgtt_time_course_healthy": ivgtt_time_course_healthy,
     "insulin_dose_response_rizza": insulin_dose_response_rizza,
+    "basal_glucose_output_type2": basal_glucose_output_type2,
 }
 
 
