@@ -17,6 +17,7 @@ from glucosim.physiology.units import (
     DAYS_PER_YEAR,
     MG_DL_PER_MMOL_L,
     MINUTES_PER_DAY,
+    MINUTES_PER_HOUR,
     PMOL_L_PER_UU_ML,
     grams_to_mg_per_kg,
     year_start_day,
@@ -409,8 +410,7 @@ GASTALDELLI_FAST_H = 15.0
 
 def basal_glucose_output_type2() -> dict:
     """Scenario 03's subject's liver glucose output after a 15-h fast on the first day its 30-day mean fasting glucose
-    reaches GASTALDELLI_FASTING_GLUCOSE_MG_DL, over its own output at the start of the scenario (normal glucose),
-    and the fasting glucose of that day."""
+    reaches GASTALDELLI_FASTING_GLUCOSE_MG_DL, over its own output at the start of the scenario (normal glucose)."""
     import glucosim
     from glucosim.calibration.course import SMOOTH_DAYS
     from glucosim.clinic.protocol import LoadedProtocol, Protocol
@@ -430,16 +430,13 @@ def basal_glucose_output_type2() -> dict:
     later = glucosim.simulate(SCENARIO_DIR / f"{name}.toml", progress=False, until_day=day + 1, state_days=(0, day))
     outputs = []
     for when in (0, day):  # the test goes on from the morning's fasting sample, without breakfast, to a 15-h fast
-        test_min = max(GASTALDELLI_FAST_H - _overnight_fast_h(later.loaded, when), 0.0) * 60.0
+        test_min = max(GASTALDELLI_FAST_H - _overnight_fast_h(later.loaded, when), 0.0) * MINUTES_PER_HOUR
         fast = Protocol(name="15-h fast", kind="fasting", duration_min=test_min, samples_min=(0.0, test_min))
         samples = run_protocol(
             LoadedProtocol(fast, "validation", ""), later.loaded, when, later.midnight_states[when]
         ).samples
         outputs.append(float(samples["liver_output_mg_kg_min"].iloc[-1]))
-    return {
-        "basal_output_ratio": outputs[1] / outputs[0],
-        "fasting_glucose_at_comparison_mg_dl": float(fasting[day]),
-    }
+    return {"basal_output_ratio": outputs[1] / outputs[0]}
 
 
 def _overnight_fast_h(loaded, day: int) -> float:
@@ -449,7 +446,7 @@ def _overnight_fast_h(loaded, day: int) -> float:
     program = ScenarioProgram(loaded)
     previous = program.day_plan(max(day - 1, 0))
     last_meal_min = max(minute for minute, _, _ in previous.meals)
-    return (MINUTES_PER_DAY - last_meal_min + program.day_plan(day).fasting_sample_min) / 60.0
+    return (MINUTES_PER_DAY - last_meal_min + program.day_plan(day).fasting_sample_min) / MINUTES_PER_HOUR
 
 
 IVGTT_EXTRACTION_WINDOW_MIN = (30.0, 50.0)
