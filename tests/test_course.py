@@ -37,6 +37,29 @@ def test_course_measures_read_the_diagnosis_and_the_years_around_it():
     assert math.isnan(measures["fasting_glucose_rise_1_to_6y_after_diagnosis_mg_dl"])  # the run ends too soon
 
 
+def test_the_ukpds_readings_count_from_randomisation_after_the_presentation_hba1c():
+    """UKPDS's patients presented at a median HbA1c of 9.1 % (UKPDS 49) and its years run from randomisation, 3
+    months later: with a protocol table, the readings after diagnosis are taken on those days, not the diagnosis's."""
+    from glucosim.calibration.course import UKPDS_RUN_IN_DAYS, presentation_day
+
+    days = np.arange(int(30 * 365.25))
+    daily = _daily(90.0 + 6.0 * days / 365.25)  # 126 mg/dl at year 6; HbA1c (fasting + 46.7) / 28.7: 9.1 at ~20.8
+    onset = int(np.argmax(daily["fasting_glucose_mg_dl"].to_numpy() >= 126.0))
+    presented = presentation_day(daily)
+    hba1c = daily["hba1c_percent"].to_numpy()
+    assert presented is not None and presented > onset and hba1c[presented] >= 9.1 > hba1c[presented - 1]
+    protocol = _daily(np.arange(len(days), dtype=float))  # a table whose value is its day
+    measures = course_measures(daily, after_diagnosis=protocol)
+    # the fasting glucose is a 30-day trailing mean: its value on a day is that day less 14.5
+    year_one = presented + UKPDS_RUN_IN_DAYS + 365.25
+    assert measures["fasting_glucose_1y_after_diagnosis_mg_dl"] == pytest.approx(round(year_one) - 14.5)
+    assert measures["fasting_glucose_rise_1_to_6y_after_diagnosis_mg_dl"] == pytest.approx(5 * 365.25, abs=1.0)
+    assert measures["diagnosis_year"] * 365.25 == pytest.approx(onset)  # the diagnosis is still the 126 crossing
+    # a run that is diagnosed but never presents reads nothing after diagnosis
+    never = course_measures(_daily(np.minimum(90.0 + 6.0 * days / 365.25, 150.0)), after_diagnosis=protocol)
+    assert math.isnan(never["hba1c_1y_after_diagnosis_percent"]) and math.isfinite(never["diagnosis_year"])
+
+
 def test_a_run_without_diagnosis_scores_infinitely_badly():
     measures = course_measures(_daily(np.full(400, 95.0)))
     assert all(math.isnan(value) for value in measures.values())
@@ -129,7 +152,14 @@ def test_diet_therapy_is_the_ukpds_diet_at_the_same_energy(case):
     diet's first day, the carbohydrate and times kept, and the rest of the diet cut so the day's energy, as the
     compiled scenario eats it, is the day before's."""
     import glucosim
-    from glucosim.calibration.course import UKPDS_DIET_ENERGY_SHARES, diet_therapy_routine, diet_therapy_scenario
+    from glucosim.calibration.course import (
+        UKPDS_DIET_ENERGY_SHARES,
+        UKPDS_RUN_IN_DAYS,
+        UKPDS_RUN_IN_DEFICIT_KCAL_DAY,
+        UKPDS_WEIGHT_HOLD_DEFICIT_KCAL_DAY,
+        diet_therapy_routine,
+        diet_therapy_scenario,
+    )
     from glucosim.physiology.body import meal_energy_kcal
     from glucosim.scenario.compile import ScenarioProgram
 
@@ -167,11 +197,14 @@ def test_diet_therapy_is_the_ukpds_diet_at_the_same_energy(case):
                 share * kcal
             )
     diet = diet_therapy_scenario(loaded, DIET_DAY)
-    change = diet.scenario.changes[-1]  # from that day: the diet, sensitivity held
-    assert change.start_day == DIET_DAY and change.drift is not None and change.drift.whole_body_per_year == 0.0
-    assert change.meals is not None and [meal.fat_g for meal in change.meals] == [m["fat_g"] for m in routine["meals"]]
-    # the same energy, as the compiled scenario eats it: the diet's first day against the day before (day 0 too when
-    # nothing changed before the diet)
+    run_in, held = diet.scenario.changes[-2:]  # from that day: the diet, sensitivity held; 3 months on: the weight held
+    assert run_in.start_day == DIET_DAY and run_in.drift is not None and run_in.drift.whole_body_per_year == 0.0
+    assert run_in.meals is not None and [meal.fat_g for meal in run_in.meals] == [m["fat_g"] for m in routine["meals"]]
+    assert run_in.energy_surplus_kcal_per_day == -UKPDS_RUN_IN_DEFICIT_KCAL_DAY
+    assert held.start_day == DIET_DAY + UKPDS_RUN_IN_DAYS and held.meals is None and held.drift is None
+    assert held.energy_surplus_kcal_per_day == -UKPDS_WEIGHT_HOLD_DEFICIT_KCAL_DAY
+    # the same food energy, as the compiled scenario eats it (the restriction is the energy surplus, apart): the diet's
+    # first day against the day before (day 0 too when nothing changed before the diet)
     program = ScenarioProgram(diet)
     on_diet = program.day_plan(DIET_DAY).food_energy_kcal_day
     assert program.routine_on(DIET_DAY).meals[0].protein_g > 0.0  # the diet is in force
@@ -180,13 +213,13 @@ def test_diet_therapy_is_the_ukpds_diet_at_the_same_energy(case):
         assert on_diet == pytest.approx(program.day_plan(0).food_energy_kcal_day, rel=1e-12)
 
 
-def test_the_diet_therapy_run_reaches_the_last_reading_after_a_late_diagnosis():
-    """The UKPDS readings are counted from the diagnosis (the last 6 years on): a diagnosis late in scenario 03's 20
-    years lengthens the diet-therapy run to reach it, an early one leaves the scenario's length as it is. (Cut off at
-    the scenario's end, a diagnosis after year 14 read as no 6-year value, and the course grid took such points for
-    infeasible.)"""
+def test_the_diet_therapy_run_reaches_the_last_reading_after_a_late_presentation():
+    """The UKPDS readings are counted from randomisation, 3 months after the presentation (the last 6 years on): a
+    presentation late in scenario 03's 20 years lengthens the diet-therapy run to reach it, an early one leaves the
+    scenario's length as it is. (Cut off at the scenario's end, a diagnosis after year 14 read as no 6-year value, and
+    the course grid took such points for infeasible.)"""
     import glucosim
-    from glucosim.calibration.course import AFTER_DIAGNOSIS_REACH_DAYS, diet_therapy_scenario
+    from glucosim.calibration.course import AFTER_RANDOMISATION_REACH_DAYS, UKPDS_RUN_IN_DAYS, diet_therapy_scenario
     from glucosim.physiology.units import DAYS_PER_YEAR, MINUTES_PER_DAY
 
     loaded = glucosim.load_scenario(_scenario_03())
@@ -195,10 +228,11 @@ def test_the_diet_therapy_run_reaches_the_last_reading_after_a_late_diagnosis():
     assert early.scenario.duration_min == loaded.scenario.duration_min
     late_day = int(15 * DAYS_PER_YEAR)
     late = diet_therapy_scenario(loaded, late_day).scenario
-    assert late.duration_min / MINUTES_PER_DAY == late_day + AFTER_DIAGNOSIS_REACH_DAYS > scenario_days
-    # course_measures reads the 6-year value at day round(onset + 6 years): that day is inside the run
-    assert late.duration_min / MINUTES_PER_DAY > round(late_day + 6 * DAYS_PER_YEAR)
-    assert late.changes[-1].start_day == late_day  # the diet from the diagnosis, as before
+    randomisation = late_day + UKPDS_RUN_IN_DAYS
+    assert late.duration_min / MINUTES_PER_DAY == randomisation + AFTER_RANDOMISATION_REACH_DAYS > scenario_days
+    # course_measures reads the 6-year value at day round(randomisation + 6 years): that day is inside the run
+    assert late.duration_min / MINUTES_PER_DAY > round(randomisation + 6 * DAYS_PER_YEAR)
+    assert late.changes[-2].start_day == late_day  # the diet from the presentation
 
 
 @pytest.mark.slow
@@ -233,40 +267,56 @@ def test_diet_therapy_refuses_a_diet_that_needs_more_energy_than_the_other_food_
             build(loaded, DIET_DAY)
 
 
-def test_the_post_diagnosis_quantities_are_read_off_the_protocol_run_from_the_day_of_diagnosis():
-    """The run under the UKPDS conventional arm's protocol is the scenario's own up to the diagnosis, then differs;
-    the quantities after diagnosis (and only those) are read from it."""
+def test_the_post_diagnosis_quantities_are_read_off_the_protocol_run_from_randomisation():
+    """The run under the UKPDS conventional arm's protocol is the scenario's own up to the presentation (HbA1c 9.1 %,
+    after the diagnosis), then differs; the quantities after diagnosis (and only those) are read from it, counted from
+    randomisation 3 months later. The run-in takes the subject 4.5 kg down by randomisation (UKPDS 45), and the diet
+    holds the new weight after it."""
     import glucosim
-    from glucosim.calibration.course import AFTER_DIAGNOSIS, course_runs, diagnosis_day
+    from glucosim.calibration.course import (
+        AFTER_DIAGNOSIS,
+        UKPDS_PRESENTATION_HBA1C_PERCENT,
+        UKPDS_RUN_IN_DAYS,
+        UKPDS_RUN_IN_WEIGHT_LOSS_KG,
+        course_runs,
+        diagnosis_day,
+        presentation_day,
+    )
 
     loaded, daily, after = course_runs(SCENARIO_03)
-    onset = diagnosis_day(daily)
-    assert onset is not None and diagnosis_day(after) == onset
-    before = slice(0, onset)
-    # a diagnosis after year 14 lengthens the protocol run past the scenario's 20 years, and a longer run's solver
+    onset, presented = diagnosis_day(daily), presentation_day(daily)
+    assert onset is not None and presented is not None and presented > onset
+    hba1c = daily["hba1c_percent"].to_numpy()
+    assert hba1c[presented] >= UKPDS_PRESENTATION_HBA1C_PERCENT > hba1c[presented - 1]
+    assert diagnosis_day(after) == onset
+    before = slice(0, presented)
+    # a presentation after year 14 lengthens the protocol run past the scenario's 20 years, and a longer run's solver
     # steps fall elsewhere (0.022 mg/dl apart before the diagnosis, measured 2026-12-05): the reference for "the
     # scenario's own" is the scenario run as long, without the protocol
     same_length = glucosim.load_scenario(loaded, duration_days=len(after)) if len(after) != len(daily) else loaded
     own = glucosim.simulate(same_length, progress=False).daily
     # the days both runs simulated in full are the same days; the envelope interpolates the others between its
-    # simulated days, and the protocol's change of routine at the diagnosis is a landmark the scenario's own run
-    # does not have, so the days just before it are interpolated between other simulated days (0.011 mg/dl apart
-    # on 2026-12-06, the diagnosis at year 14.5)
+    # simulated days, and the protocol's change of routine at the presentation is a landmark the scenario's own run
+    # does not have, so the days just before it are interpolated between other simulated days
     simulated = ~(after["interpolated"][before].to_numpy() | own["interpolated"][before].to_numpy())
-    assert simulated.sum() > 50 and np.nonzero(simulated)[0][-1] > onset - 30
+    assert simulated.sum() > 50 and np.nonzero(simulated)[0][-1] > presented - 30
     np.testing.assert_allclose(
         after["fasting_glucose_mg_dl"][before][simulated], own["fasting_glucose_mg_dl"][before][simulated], atol=1e-9
     )
-    a_year = onset + 366
-    assert abs(after["hba1c_percent"].iloc[a_year] - daily["hba1c_percent"].iloc[a_year]) > 0.1  # the diet acts
+    randomisation = presented + UKPDS_RUN_IN_DAYS
+    weight = after["weight_change_kg"].to_numpy()
+    assert weight[presented] - weight[randomisation] == pytest.approx(UKPDS_RUN_IN_WEIGHT_LOSS_KG, abs=0.25)
+    a_year = randomisation + 365
+    assert abs(weight[a_year] - weight[randomisation]) < 0.5  # held
+    assert abs(after["hba1c_percent"].iloc[a_year] - own["hba1c_percent"].iloc[a_year]) > 0.1  # the diet acts
     measured, as_it_is = course_measures(daily, 90.0, after), course_measures(daily, 90.0)
     assert set(AFTER_DIAGNOSIS) < set(as_it_is) <= set(MEASURES)
+    assert measured["hba1c_1y_after_diagnosis_percent"] == after["hba1c_percent"].iloc[round(randomisation + 365.25)]
     for name in as_it_is:
         if name in AFTER_DIAGNOSIS:  # all read within the protocol run, which reaches the 6-year reading
             assert math.isfinite(measured[name]), name
-            # the scenario as it is runs 20 years (diagnosis at year ~14.5, so it ends before the 6-year readings;
-            # year ~9.4 for a day of 2026-12-06, when they were inside it): a reading inside it is there and moved
-            # by the protocol, one beyond its end is not there
+            # the scenario as it is (read from the diagnosis) runs 20 years and ends before the 6-year readings
+            # (diagnosis at year ~14.5): a reading inside it is there and differs, one beyond its end is not there
             reading_day = onset + (6 if "_6y_" in name else 1) * 365.25
             if reading_day < len(daily):
                 assert math.isfinite(as_it_is[name]) and measured[name] != as_it_is[name], name

@@ -4,7 +4,9 @@ A diagnostic tool: it changes no model, parameter, cohort or validation file, an
 what UKPDS 16's medians (Diabetes 1995 44:1249, abstract: conventional arm, primarily diet, median HbA1c 6.8 % at 1
 year and 8.0 % at 6 years after randomisation, median fasting plasma glucose 8.2 and 9.5 mmol/l) become when glucosim
 measures them on a population of diagnosed patients instead of one subject (scenario 03 under
-``glucosim.calibration.course.diet_therapy_scenario``: 7.72 and 9.47 %).
+``glucosim.calibration.course.diet_therapy_scenario`` from its presentation: validation/course/beta_cell_decline.toml).
+docs/ukpds_population.md reports runs made before 2026-12-06, when that protocol kept the same energy throughout;
+since then it restricts energy for the 3 months before randomisation (4.5 kg lost on scenario 03's subject).
 
     PYTHONPATH=src nice -n 10 python tools/ukpds_population.py --out results/ukpds_population --workers 2
 
@@ -19,9 +21,11 @@ The design, fixed before the measurement was run (docs/ukpds_population.md says 
    only its control arm and the larger sample count: ``population_sweep``), so it resumes where it stopped.
 2. The diagnosis day: the first day an enrolled patient's daily fasting glucose reaches 126 mg/dl
    (``glucosim.calibration.course.diagnosis_day``, the rule of the one-subject measurement), within the follow-up.
-3. From that day, the UKPDS conventional arm's protocol exactly as ``diet_therapy_scenario`` builds it (the UKPDS diet
-   at the same energy, the drift of sensitivity stopped), for 6 years and 3 months (``PROTOCOL_DAYS``); the run is the
-   patient's control-arm scenario from day 0, as ``course_runs`` runs scenario 03.
+3. From that day (a screen-detected population: it does not wait for the one subject's presentation at HbA1c
+   9.1 %), the UKPDS conventional arm's protocol exactly as ``diet_therapy_scenario`` builds it (the UKPDS diet, its
+   energy restricted for 3 months and then holding the weight lost, the drift of sensitivity stopped), for 6 years
+   and 3 months (``PROTOCOL_DAYS``); the run is the patient's control-arm scenario from day 0, as ``course_runs``
+   runs scenario 03.
 4. UKPDS's entry: 3 months of diet, then randomised only with a fasting plasma glucose of 6.1-15.0 mmol/l
    (``ENTRY_FASTING_MMOL_L``; UKPDS 33, Lancet 1998 352:837, in a secondary copy: the mean of two fasting glucose
    tests; UKPDS 16's abstract says 6.0-15.0) and no symptoms (not modelled). Applied to the 30-day mean fasting glucose
@@ -52,6 +56,7 @@ from pathlib import Path
 import numpy as np
 import tomllib
 
+from glucosim.calibration.course import UKPDS_RUN_IN_DAYS
 from glucosim.errors import raise_if_interrupted
 from glucosim.physiology.units import DAYS_PER_YEAR, MG_DL_PER_MMOL_L
 
@@ -67,7 +72,7 @@ FOLLOW_UP_YEARS = 3.0
 cohort's drift of sensitivity was fitted (docs/population.md); longer runs extrapolate that drift, and a run whose
 compounding drift takes sensitivity out of the table's range is refused (scenario/schema.py,
 ``combined_sensitivity_problem``), which would drop the fastest decliners."""
-RANDOMISATION_DAYS = round(0.25 * DAYS_PER_YEAR)
+RANDOMISATION_DAYS = UKPDS_RUN_IN_DAYS
 """UKPDS's 3 months of diet between diagnosis and randomisation (91 days)."""
 YEAR_DAYS = round(DAYS_PER_YEAR)
 """1 year after randomisation (365 days)."""
