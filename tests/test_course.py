@@ -155,8 +155,8 @@ def test_diet_therapy_is_the_ukpds_diet_at_the_same_energy(case):
     from glucosim.calibration.course import (
         UKPDS_DIET_ENERGY_SHARES,
         UKPDS_RUN_IN_DAYS,
-        UKPDS_RUN_IN_DEFICIT_KCAL_DAY,
-        UKPDS_WEIGHT_HOLD_DEFICIT_KCAL_DAY,
+        UKPDS_RUN_IN_INTAKE_FRACTION,
+        UKPDS_WEIGHT_HOLD_INTAKE_FRACTION,
         diet_therapy_routine,
         diet_therapy_scenario,
     )
@@ -199,18 +199,26 @@ def test_diet_therapy_is_the_ukpds_diet_at_the_same_energy(case):
     diet = diet_therapy_scenario(loaded, DIET_DAY)
     run_in, held = diet.scenario.changes[-2:]  # from that day: the diet, sensitivity held; 3 months on: the weight held
     assert run_in.start_day == DIET_DAY and run_in.drift is not None and run_in.drift.whole_body_per_year == 0.0
-    assert run_in.meals is not None and [meal.fat_g for meal in run_in.meals] == [m["fat_g"] for m in routine["meals"]]
-    assert run_in.energy_surplus_kcal_per_day == -UKPDS_RUN_IN_DEFICIT_KCAL_DAY
-    assert held.start_day == DIET_DAY + UKPDS_RUN_IN_DAYS and held.meals is None and held.drift is None
-    assert held.energy_surplus_kcal_per_day == -UKPDS_WEIGHT_HOLD_DEFICIT_KCAL_DAY
-    # the same food energy, as the compiled scenario eats it (the restriction is the energy surplus, apart): the diet's
-    # first day against the day before (day 0 too when nothing changed before the diet)
+    assert held.start_day == DIET_DAY + UKPDS_RUN_IN_DAYS and held.drift is None  # the drift stays stopped
+    for change, fraction in ((run_in, UKPDS_RUN_IN_INTAKE_FRACTION), (held, UKPDS_WEIGHT_HOLD_INTAKE_FRACTION)):
+        # the same diet, every food scaled: its shares and meal times kept
+        assert change.meals is not None and [meal.time_h for meal in change.meals] == [m.time_h for m in before.meals]
+        for meal, advised in zip(change.meals, routine["meals"], strict=True):
+            assert (meal.carbs_g, meal.fat_g, meal.protein_g) == pytest.approx(
+                (advised["carbs_g"] * fraction, advised["fat_g"] * fraction, advised["protein_g"] * fraction)
+            )
+        assert change.other_food_kcal_per_day == pytest.approx(routine["other_food_kcal_per_day"] * fraction)
+    # the food energy, as the compiled scenario eats it: the run-in's first day and the first day after it against the
+    # day before the diet (day 0 too when nothing changed before the diet)
     program = ScenarioProgram(diet)
-    on_diet = program.day_plan(DIET_DAY).food_energy_kcal_day
+    before_kcal = program.day_plan(DIET_DAY - 1).food_energy_kcal_day
     assert program.routine_on(DIET_DAY).meals[0].protein_g > 0.0  # the diet is in force
-    assert on_diet == pytest.approx(program.day_plan(DIET_DAY - 1).food_energy_kcal_day, rel=1e-12)
+    on_run_in = program.day_plan(DIET_DAY).food_energy_kcal_day
+    assert on_run_in == pytest.approx(UKPDS_RUN_IN_INTAKE_FRACTION * before_kcal, rel=1e-12)
+    on_diet = program.day_plan(DIET_DAY + UKPDS_RUN_IN_DAYS).food_energy_kcal_day
+    assert on_diet == pytest.approx(UKPDS_WEIGHT_HOLD_INTAKE_FRACTION * before_kcal, rel=1e-12)
     if case != "meals and other food changed on day 500":
-        assert on_diet == pytest.approx(program.day_plan(0).food_energy_kcal_day, rel=1e-12)
+        assert before_kcal == pytest.approx(program.day_plan(0).food_energy_kcal_day, rel=1e-12)
 
 
 def test_the_diet_therapy_run_reaches_the_last_reading_after_a_late_presentation():
@@ -297,9 +305,10 @@ def test_the_post_diagnosis_quantities_are_read_off_the_protocol_run_from_random
     own = glucosim.simulate(same_length, progress=False).daily
     # the days both runs simulated in full are the same days; the envelope interpolates the others between its
     # simulated days, and the protocol's change of routine at the presentation is a landmark the scenario's own run
-    # does not have, so the days just before it are interpolated between other simulated days
+    # does not have, so the days just before it are interpolated between other simulated days (the envelope's steps
+    # are ~50 days long there: the last day both simulated was 52 days before the presentation, 2026-12-06)
     simulated = ~(after["interpolated"][before].to_numpy() | own["interpolated"][before].to_numpy())
-    assert simulated.sum() > 50 and np.nonzero(simulated)[0][-1] > presented - 30
+    assert simulated.sum() > 50 and np.nonzero(simulated)[0][-1] > presented - 90
     np.testing.assert_allclose(
         after["fasting_glucose_mg_dl"][before][simulated], own["fasting_glucose_mg_dl"][before][simulated], atol=1e-9
     )

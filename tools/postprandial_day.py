@@ -9,15 +9,16 @@ reference. Each published row says what was read (full text, abstract, or a seco
     PYTHONPATH=src python tools/postprandial_day.py            # scenario 03 and 01, ~10 s of CPU
     PYTHONPATH=src python tools/postprandial_day.py --mixed    # + the same days with scenario 32's mixed meals
     PYTHONPATH=src python tools/postprandial_day.py --set secretion_hill=3   # + a what-if (table names)
-    PYTHONPATH=src python tools/postprandial_day.py --protocol # the days of the course as measured: diet from diagnosis
+    PYTHONPATH=src python tools/postprandial_day.py --protocol # the days of the course as measured: UKPDS protocol
     PYTHONPATH=src python tools/postprandial_day.py --course   # course quantities: as measured, as it is, what-ifs
 
 A what-if day (--set, --mixed) starts from the shipped run's own state a few midnights before it, so its slow states
 (beta cells, sensitivity, weight) are the shipped course's and only the fast response differs. --protocol shows the days
-of the run the course targets read after diagnosis: the scenario under the UKPDS conventional arm's protocol from the
-day of diagnosis (diet therapy at the same energy, sensitivity held: glucosim.calibration.course.diet_therapy_scenario).
---course prints the course quantities measured that way, of the scenario left as it is (the measurement before
-2026-12-03), and of what-ifs from the diagnosis on: the diet alone, sensitivity held alone, and scenario 32's mixed
+of the run the course targets read after diagnosis: the scenario under the UKPDS conventional arm's protocol from its
+presentation (3 months of energy-restricted diet, then diet therapy holding the weight, sensitivity held:
+glucosim.calibration.course.diet_therapy_scenario), 1 and 6 years after randomisation. --course prints the course
+quantities measured that way, of the scenario left as it is (the measurement before 2026-12-03), and of what-ifs from
+the presentation on (at the same energy): the diet alone, sensitivity held alone, and scenario 32's mixed
 meals with sensitivity held (the diagnostic that suggested the protocol).
 
 Glucose in mg/dl, fluxes in mg/kg/min (per kg of the starting weight), secretion in pmol/kg/min.
@@ -212,14 +213,23 @@ def mixed_meal_routine(loaded) -> dict:
     return routine
 
 
-def marked_days(daily) -> list[tuple[str, int]]:
-    """(label, day): the diagnosis (first fasting glucose >= 126 mg/dl) and 1 and 6 years after; else day 1."""
-    from glucosim.calibration.course import diagnosis_day
+def marked_days(daily, protocol: bool = False) -> list[tuple[str, int]]:
+    """(label, day): the diagnosis (first fasting glucose >= 126 mg/dl) and 1 and 6 years after; else day 1. With
+    ``protocol``, the days the course reads under the UKPDS protocol: the presentation (HbA1c 9.1 %) and 1 and 6
+    years after randomisation, 3 months later (glucosim.calibration.course.course_measures)."""
+    from glucosim.calibration.course import UKPDS_RUN_IN_DAYS, diagnosis_day, presentation_day
 
     onset, year = diagnosis_day(daily), 365.25
     if onset is None:
         return [("day 1", 1)]
-    days = [("diagnosis", onset), ("+1 y", int(round(onset + year))), ("+6 y", int(round(onset + 6 * year)))]
+    start, first = onset, "diagnosis"
+    if protocol and presentation_day(daily) is not None:
+        start, first = presentation_day(daily), "presentation"
+        days = [(first, start)]
+        start += UKPDS_RUN_IN_DAYS
+    else:
+        days = [(first, start)]
+    days += [("+1 y", int(round(start + year))), ("+6 y", int(round(start + 6 * year)))]
     return [(label, day) for label, day in days if day < len(daily)]
 
 
@@ -230,18 +240,22 @@ def run(
 
     A what-if day is integrated from the shipped run's midnight state SETTLE_DAYS before it (its slow states, beta
     cells included, are those of the shipped course), so it isolates the fast effect of the change. With ``protocol``
-    the days are those of the scenario under the UKPDS conventional arm's protocol from its day of diagnosis
-    (glucosim.calibration.course.diet_therapy_scenario: the run the course targets read after diagnosis).
+    the days are those of the scenario under the UKPDS conventional arm's protocol from its presentation
+    (glucosim.calibration.course.diet_therapy_scenario: the run the course targets read after diagnosis), 1 and 6
+    years counted from randomisation.
     """
     import glucosim
-    from glucosim.calibration.course import diagnosis_day, diet_therapy_scenario
+    from glucosim.calibration.course import diet_therapy_scenario, presentation_day
     from glucosim.simulation.trace import recompute_trace
 
     first = glucosim.simulate(scenario, progress=False)
-    days = marked_days(first.daily)
     base, tag = glucosim.load_scenario(scenario), ""
-    if protocol and diagnosis_day(first.daily) is not None:
-        base, tag = diet_therapy_scenario(base, diagnosis_day(first.daily)), " diet"
+    presented = presentation_day(first.daily) if protocol else None
+    if presented is not None:
+        base, tag = diet_therapy_scenario(base, presented), " diet"
+        # the protocol's readings reach 6 years past randomisation, beyond a scenario that ends sooner
+        first = glucosim.simulate(base, progress=False)
+    days = marked_days(first.daily, protocol=presented is not None)
     starts = tuple(max(day - SETTLE_DAYS, 0) for _, day in days)
     result = glucosim.simulate(base, progress=False, state_days=starts)
     meals = meal_times_h(result.loaded)
@@ -267,12 +281,20 @@ def run(
 
 def course(scenario: str) -> None:
     """The course quantities (glucosim.calibration.course) as the course targets measure them (the UKPDS conventional
-    arm's protocol from the diagnosis on: diet_therapy_scenario), of the scenario left as it is after diagnosis (the
-    measurement before 2026-12-03), and of what-ifs from the diagnosis on: the UKPDS diet alone, sensitivity held alone
-    (the drift stopped), and scenario 32's mixed meals with sensitivity held (the diagnostic that suggested the
-    protocol)."""
+    arm's protocol from the presentation on: diet_therapy_scenario), of the scenario left as it is after diagnosis
+    (read from the diagnosis: the measurement before 2026-12-03), and of what-ifs from the presentation on, read as
+    the protocol's (from randomisation 3 months later), none with the run-in's energy restriction: the UKPDS diet
+    alone, sensitivity held alone (the drift stopped), and scenario 32's mixed meals with sensitivity held (the
+    diagnostic that suggested the protocol)."""
     import glucosim
-    from glucosim.calibration.course import course_measures, course_runs, diet_therapy_routine
+    from glucosim.calibration.course import (
+        AFTER_RANDOMISATION_REACH_DAYS,
+        UKPDS_RUN_IN_DAYS,
+        course_measures,
+        course_runs,
+        diet_therapy_routine,
+        presentation_day,
+    )
     from glucosim.physiology.indices import Par
 
     loaded, daily, after_diagnosis = course_runs(scenario)
@@ -281,7 +303,9 @@ def course(scenario: str) -> None:
         "as measured": course_measures(daily, weight, after_diagnosis),
         "as it is": course_measures(daily, weight),
     }
-    onset = marked_days(daily)[0][1]
+    onset = presentation_day(daily)
+    if onset is None:
+        raise SystemExit(f"{scenario}: never reaches the presentation HbA1c; no what-ifs")
     mixed = mixed_meal_routine(loaded)
     held = {"drift": {"whole_body_per_year": 0.0}}
     variants = {
@@ -292,9 +316,11 @@ def course(scenario: str) -> None:
     }
     for label, change in variants.items():
         changes = [*loaded.scenario.model_dump()["changes"], {"from_day": onset, "label": label} | change]
-        changed = glucosim.load_scenario(scenario, changes=changes)
+        reach = onset + UKPDS_RUN_IN_DAYS + AFTER_RANDOMISATION_REACH_DAYS  # the 6-year reading
+        changed = glucosim.load_scenario(scenario, changes=changes, duration_days=max(reach, len(daily)))
         columns[label] = course_measures(daily, weight, glucosim.simulate(changed, progress=False).daily)
-    print(f"{'course quantity (what-ifs from the diagnosis on)':56s}" + "".join(f"{label:>16s}" for label in columns))
+    header = f"{'course quantity (what-ifs from the presentation on)':56s}"
+    print(header + "".join(f"{label:>16s}" for label in columns))
     for name in columns["as measured"]:
         print(f"{name:56s}" + "".join(f"{values[name]:16.2f}" for values in columns.values()))
 
