@@ -80,3 +80,21 @@ def test_a_fasting_day_has_no_postprandial_excess(tool):
 def test_the_postprandial_share_needs_fasting_hyperglycaemia(tool):
     m = tool.day_measures(synthetic_trace(fasting=90.0, rise=60.0), [7.5, 12.5, 19.0])
     assert np.isnan(m["postprandial_share_pct"])
+
+
+def test_the_marked_days_are_the_diagnosis_or_under_the_protocol_the_presentation_and_randomisation_years(tool):
+    """Without a presentation the days are the diagnosis and 1 and 6 years after it; with one (the untreated run's,
+    passed in: on the protocol run the diet lowers the presentation day's HbA1c below 9.1 %), the presentation and 1
+    and 6 years after randomisation, the days glucosim.calibration.course.course_measures reads."""
+    from glucosim.calibration.course import UKPDS_RUN_IN_DAYS
+
+    days = 12_000
+    fasting = np.where(np.arange(days) < 4000, 110.0, 130.0)  # diagnosed on day 4000
+    daily = pd.DataFrame({"fasting_glucose_mg_dl": fasting})
+    assert tool.marked_days(daily) == [("diagnosis", 4000), ("+1 y", 4365), ("+6 y", 6192)]
+    randomised = 4300 + UKPDS_RUN_IN_DAYS
+    assert tool.marked_days(daily, presented=4300) == [
+        ("presentation", 4300),
+        ("+1 y", round(randomised + 365.25)),
+        ("+6 y", round(randomised + 6 * 365.25)),
+    ]

@@ -1,15 +1,17 @@
 """Which mechanism keeps the diabetic day high between meals and at night (issue 11, the UKPDS HbA1c)?
 
-Scenario 03's subject under the UKPDS conventional arm's protocol from its diagnosis (diet therapy at the same
-energy, sensitivity held: glucosim.calibration.course.diet_therapy_scenario), on the days the course reads (1 and 6
-years after diagnosis), with one mechanism changed at a time. Two kinds of what-if:
+Scenario 03's subject under the UKPDS conventional arm's protocol from its presentation (3 months of energy-restricted
+diet, then diet therapy holding the weight, sensitivity held: glucosim.calibration.course.diet_therapy_scenario), on
+the days the course reads (1 and 6 years after randomisation), with one mechanism changed at a time. Measurements in
+the docs made with this tool before 2026-12-06 (evening) are of the protocol then: the diet from the diagnosis at the
+same energy, the years counted from the diagnosis. Two kinds of what-if:
 
 - the day (default): the changed day is integrated from the protocol run's own midnight state 4 days before it
   (tools/postprandial_day.py's what-if: slow states, beta cells included, are the shipped course's), so only the
   fast response differs;
 - the course (``--course``): the change applied to the whole run (as a change of the model would be), and the
   course quantities of glucosim.calibration.course read as the validation page reads them (diagnosis, HbA1c and
-  fasting glucose 1 and 6 years after it on diet).
+  fasting glucose 1 and 6 years after randomisation on diet).
 
 Per day: glucose before breakfast (fasting), lunch and dinner, the night's mean (00-06 h), the 24-h mean and minimum;
 carbohydrate still in the stomach (solid + liquid) before lunch, before dinner and at midnight, as a percentage of
@@ -117,20 +119,21 @@ def stomach_shares(trace, meal_times_h, meal_doses_mg_kg) -> dict[str, float]:
     }
 
 
-def protocol_run(days_after_diagnosis_y=(1.0, 6.0), on_the_day: bool = False):
+def protocol_run(years_after_randomisation=(1.0, 6.0), on_the_day: bool = False):
     """(protocol scenario, its run with the midnight states SETTLE_DAYS before each marked day, marked days).
 
     ``on_the_day``: also keep the midnight state of each marked day itself."""
     import glucosim
-    from glucosim.calibration.course import diagnosis_day, diet_therapy_scenario
+    from glucosim.calibration.course import UKPDS_RUN_IN_DAYS, diet_therapy_scenario, presentation_day
 
     loaded = glucosim.load_scenario(SCENARIO, **BASE_OVERRIDES)
     first = glucosim.simulate(loaded, progress=False)
-    onset = diagnosis_day(first.daily)
-    if onset is None:
-        raise SystemExit(f"{SCENARIO}: no diagnosis in the run")
-    base = diet_therapy_scenario(loaded, onset)
-    days = [(f"+{years:g} y", int(round(onset + years * 365.25))) for years in days_after_diagnosis_y]
+    presented = presentation_day(first.daily)
+    if presented is None:
+        raise SystemExit(f"{SCENARIO}: no presentation (HbA1c 9.1 % after the diagnosis) in the run")
+    base = diet_therapy_scenario(loaded, presented)
+    randomised = presented + UKPDS_RUN_IN_DAYS
+    days = [(f"+{years:g} y", int(round(randomised + years * 365.25))) for years in years_after_randomisation]
     starts = tuple(day - SETTLE_DAYS for _, day in days)
     if on_the_day:
         starts += tuple(day for _, day in days)

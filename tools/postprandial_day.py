@@ -213,22 +213,20 @@ def mixed_meal_routine(loaded) -> dict:
     return routine
 
 
-def marked_days(daily, protocol: bool = False) -> list[tuple[str, int]]:
+def marked_days(daily, presented: int | None = None) -> list[tuple[str, int]]:
     """(label, day): the diagnosis (first fasting glucose >= 126 mg/dl) and 1 and 6 years after; else day 1. With
-    ``protocol``, the days the course reads under the UKPDS protocol: the presentation (HbA1c 9.1 %) and 1 and 6
-    years after randomisation, 3 months later (glucosim.calibration.course.course_measures)."""
-    from glucosim.calibration.course import UKPDS_RUN_IN_DAYS, diagnosis_day, presentation_day
+    ``presented`` (the presentation day, glucosim.calibration.course.presentation_day of the untreated run), the days
+    the course reads under the UKPDS protocol: the presentation and 1 and 6 years after randomisation, 3 months later
+    (glucosim.calibration.course.course_measures)."""
+    from glucosim.calibration.course import UKPDS_RUN_IN_DAYS, diagnosis_day
 
     onset, year = diagnosis_day(daily), 365.25
     if onset is None:
         return [("day 1", 1)]
-    start, first = onset, "diagnosis"
-    if protocol and presentation_day(daily) is not None:
-        start, first = presentation_day(daily), "presentation"
-        days = [(first, start)]
-        start += UKPDS_RUN_IN_DAYS
+    if presented is None:
+        days, start = [("diagnosis", onset)], onset
     else:
-        days = [(first, start)]
+        days, start = [("presentation", presented)], presented + UKPDS_RUN_IN_DAYS
     days += [("+1 y", int(round(start + year))), ("+6 y", int(round(start + 6 * year)))]
     return [(label, day) for label, day in days if day < len(daily)]
 
@@ -255,7 +253,7 @@ def run(
         base, tag = diet_therapy_scenario(base, presented), " diet"
         # the protocol's readings reach 6 years past randomisation, beyond a scenario that ends sooner
         first = glucosim.simulate(base, progress=False)
-    days = marked_days(first.daily, protocol=presented is not None)
+    days = marked_days(first.daily, presented)
     starts = tuple(max(day - SETTLE_DAYS, 0) for _, day in days)
     result = glucosim.simulate(base, progress=False, state_days=starts)
     meals = meal_times_h(result.loaded)

@@ -29,15 +29,16 @@ The design, fixed before the measurement was run (docs/ukpds_population.md says 
 4. UKPDS's entry: 3 months of diet, then randomised only with a fasting plasma glucose of 6.1-15.0 mmol/l
    (``ENTRY_FASTING_MMOL_L``; UKPDS 33, Lancet 1998 352:837, in a secondary copy: the mean of two fasting glucose
    tests; UKPDS 16's abstract says 6.0-15.0) and no symptoms (not modelled). Applied to the 30-day mean fasting glucose
-   (the course's clinic reading, ``SMOOTH_DAYS``) on the day 3 months after diagnosis (``RANDOMISATION_DAY``).
+   (the course's clinic reading, ``SMOOTH_DAYS``) on the day 3 months after diagnosis (``RANDOMISATION_DAYS`` after it).
    Years are counted from that day.
 5. Read at 1 and 6 years after randomisation: HbA1c (the day's value) and fasting glucose (30-day mean); medians and
    quartiles with and without the entry criterion; the share in remission (HbA1c < 6.0 %, ``REMISSION_HBA1C``; and
    < 6.5 %, the consensus definition of remission, ``REMISSION_HBA1C_CONSENSUS``) and failing (HbA1c >= 7.0 %,
    ``FAILURE_HBA1C``); the share whose fasting glucose passes 15 mmol/l after randomisation (UKPDS then added drugs
    in the conventional arm: not modelled here). Also HbA1c and fasting glucose counted from the diagnosis, on the
-   days ``glucosim.calibration.course.course_measures`` reads for the one subject (tests/test_ukpds_population.py
-   checks they are its values), and the baseline at diagnosis.
+   days ``glucosim.calibration.course.course_measures`` reads without a protocol table (the scenario as it is;
+   tests/test_ukpds_population.py checks they are its values; the one subject itself is read from randomisation
+   after its presentation since 2026-12-06, evening), and the baseline at diagnosis.
 
 Progress goes to stderr; CPU time (this process and its workers) is printed at the end.
 """
@@ -177,9 +178,9 @@ def readings(daily, onset: int, body_weight_kg: float, height_cm: float) -> dict
         "fasting_6y_mg_dl": at(fasting, randomised + SIX_YEARS_DAYS),
         "hba1c_6y": at(hba1c, randomised + SIX_YEARS_DAYS),
         "max_fasting_after_entry_mg_dl": float(np.max(after)) if len(after) else math.nan,
-        # counted from the diagnosis, on the days ``course.course_measures`` reads for the one subject (onset + 1 and
-        # 6 years of 365.25 days, rounded: onset + 2191.5 rounds to the even day, so 2191 or 2192 days after an odd or
-        # an even onset, as for the one subject), from this run's diagnosis day, whichever rule gave it
+        # counted from the diagnosis, on the days ``course.course_measures`` reads without a protocol table (onset + 1
+        # and 6 years of 365.25 days, rounded: onset + 2191.5 rounds to the even day, so 2191 or 2192 days after an odd
+        # or an even onset), from this run's diagnosis day, whichever rule gave it
         "hba1c_1y_from_diagnosis": at(hba1c, round(onset + DAYS_PER_YEAR)),
         "hba1c_6y_from_diagnosis": at(hba1c, round(onset + 6 * DAYS_PER_YEAR)),
         "fasting_1y_from_diagnosis_mg_dl": at(fasting, round(onset + DAYS_PER_YEAR)),
@@ -325,7 +326,7 @@ def baseline_lines(rows) -> list[str]:
 
 def from_diagnosis_lines(rows) -> list[str]:
     return [
-        "| counted from the diagnosis (the one-subject reading; scenario 03: 7.72 / 9.47 %) | median (IQR) |",
+        "| counted from the diagnosis (course_measures without a protocol table) | median (IQR) |",
         "|---|---|",
         f"| HbA1c 1 year after diagnosis, % | {_q(quartiles(rows['hba1c_1y_from_diagnosis']))} |",
         f"| HbA1c 6 years after diagnosis, % | {_q(quartiles(rows['hba1c_6y_from_diagnosis']))} |",

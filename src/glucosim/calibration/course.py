@@ -15,7 +15,7 @@ which cites what was read). One fit target is
 measured on a run of its own: the same subject held at ~110 mg/dl without a drift of sensitivity
 (``stage_two_run``), whose fasting glucose should stay put (Weir & Bonner-Weir 2004's stable stage 2).
 Two held-out quantities check the kidney (physiology/kidney.py): the daily urinary glucose a year after
-diagnosis, and the kidney's excretion at a clamped glucose (measured on the scenario's subject, no simulation
+randomisation, and the kidney's excretion at a clamped glucose (measured on the scenario's subject, no simulation
 needed).
 
 Run ``python -m glucosim.calibration.course`` to print the table (scenario 03's 20 years, its diet-therapy run from
@@ -64,7 +64,8 @@ Sized on 2026-12-06 so that scenario 03's subject is 4.5 kg lighter at randomisa
 less food, so the meals shrink with it: the first form of this protocol (the same day, never landed) kept the meals
 and took the restriction as an energy deficit apart from the food (the scenario's ``energy_surplus_kcal_per_day``),
 which changed weight alone: over the run-in fasting glucose -1.97 mg/dl and HbA1c -0.98 points, against -3.5 and
--1.18 with the diet scaled. tests/test_course.py checks the loss on the shipped subject."""
+-1.19 with the diet scaled (both read on the day of randomisation; on the run-in's last day, as the course reads
+them, the scaled diet gives -3.39 and -1.18). tests/test_course.py checks the loss on the shipped subject."""
 UKPDS_WEIGHT_HOLD_INTAKE_FRACTION = 0.952
 """The diet after randomisation, the same way: the fraction of the energy before presentation that holds the weight lost
 in the run-in (a smaller body spends less): sized with the run-in so that scenario 03's subject weighs at 1 year what
@@ -208,7 +209,7 @@ def diet_therapy_scenario(loaded, from_day: int):
     (``presentation_day``):
 
     - diet therapy: the diet UKPDS advised, 50 % carbohydrate, 30 % fat, 20 % protein (UKPDS 7, Metabolism 1990
-      39:905, read in a secondary copy), on the meals of the day before (``diet_therapy_routine``);
+      39:905, read in a secondary copy), on the meals of the routine in force that day (``diet_therapy_routine``);
     - the run-in: for ``UKPDS_RUN_IN_DAYS`` (3 months) that diet eaten at ``UKPDS_RUN_IN_INTAKE_FRACTION`` of the
       day before's energy (every food scaled: meals and the rest), which takes the subject down the 4.5 kg UKPDS 45
       reports (Diabet Med 2000 17:518, abstract read); then, from randomisation, at
@@ -334,9 +335,11 @@ def course_measures(daily, body_weight_kg: float = float("nan"), after_diagnosis
     return {
         "years_fasting_100_to_126": (onset - start) / year,
         "fasting_glucose_3y_before_diagnosis_mg_dl": at(fasting, onset - 3 * year),
-        # the run-in: from the presentation (the scenario's own day, before the diet) to randomisation
-        "fasting_glucose_change_over_run_in_mg_dl": at(fasting_after, entry + UKPDS_RUN_IN_DAYS) - at(fasting, entry),
-        "hba1c_change_over_run_in_points": at(hba1c_after, entry + UKPDS_RUN_IN_DAYS)
+        # the run-in: from the presentation (the scenario's own day, before the diet) to the run-in's last day, whose
+        # 90-day HbA1c window holds the run-in but its first day, and whose 30-day fasting mean its last month
+        "fasting_glucose_change_over_run_in_mg_dl": at(fasting_after, entry + UKPDS_RUN_IN_DAYS - 1)
+        - at(fasting, entry),
+        "hba1c_change_over_run_in_points": at(hba1c_after, entry + UKPDS_RUN_IN_DAYS - 1)
         - at(daily["hba1c_percent"].to_numpy(), entry),
         "fasting_glucose_1y_after_diagnosis_mg_dl": at(fasting_after, start_after + year),
         "fasting_glucose_rise_1_to_6y_after_diagnosis_mg_dl": at(fasting_after, start_after + 6 * year)
@@ -355,15 +358,18 @@ def course_runs(scenario: str, **parameters: float):
     None).
 
     The two runs every course measurement of ``scenario`` reads (``course_measures``), with parameter overrides. A
-    scenario diagnosed but not yet at UKPDS's presentation HbA1c when it ends is run again
+    scenario not yet at UKPDS's presentation HbA1c when it ends (diagnosed or not) is run again
     ``PRESENTATION_SEARCH_YEARS`` longer (the scenario's length is a teaching choice, and the grid must not take a late
-    course for an infeasible one); the returned loaded scenario and table are then the lengthened run's.
+    course for an infeasible one); the returned loaded scenario and table are then the lengthened run's. The
+    presentation is read on the untreated run: its HbA1c row includes the day's own glucose, and the diet begins that
+    day (a one-day look-ahead of the criterion, negligible in a 90-day mean; on the protocol run the same row falls
+    just short of 9.1 %, so ``presentation_day`` of the protocol run is not the presentation).
     """
     import glucosim
 
     loaded = glucosim.load_scenario(scenario, **parameters)
     daily = glucosim.simulate(loaded, progress=False).daily
-    if diagnosis_day(daily) is not None and presentation_day(daily) is None:
+    if presentation_day(daily) is None:
         longer_days = len(daily) + round(PRESENTATION_SEARCH_YEARS * DAYS_PER_YEAR)
         loaded = glucosim.load_scenario(loaded, duration_days=longer_days)
         daily = glucosim.simulate(loaded, progress=False).daily
@@ -380,8 +386,8 @@ baseline weight has a fasting glucose of ~110 mg/dl without a drift: the upper h
 it."""
 STAGE_TWO_RESERVE = 1.4
 """beta_function_max of the stage-2 subject: a low reserve, a fixed choice of the course fit. It was near the fitted
-DPP cohort's median when chosen (1.34 on 2026-12-03, docs/population.md); the cohort's median has since moved (1.67
-in models/cohorts/prediabetic.toml, 2026-12-05) and the stage-2 target was kept on this subject, held at ~110 mg/dl by
+DPP cohort's median when chosen (1.34 on 2026-12-03, docs/population.md); the cohort's median has since moved (2.31
+in models/cohorts/prediabetic.toml, 2026-12-06) and the stage-2 target was kept on this subject, held at ~110 mg/dl by
 ``STAGE_TWO_SENSITIVITY``, not re-derived from the cohort."""
 STAGE_TWO_WEIGHT_KG = 93.5
 """The DPP's mean baseline weight (Knowler 2002)."""
@@ -455,6 +461,9 @@ def evaluate_course(targets: list[CourseTarget], **parameters: float) -> dict[st
         loaded, daily, after_diagnosis = course_runs(scenario, **parameters)
         vector = loaded.parameters
         values[scenario] = course_measures(daily, float(vector[Par.body_weight]), after_diagnosis)
+        if after_diagnosis is None:  # never presents: nothing after diagnosis is read (course_measures without a
+            # protocol table would read the untreated run from the diagnosis, the measurement before 2026-12-03)
+            values[scenario] |= dict.fromkeys(AFTER_DIAGNOSIS, math.nan)
         values[scenario] |= kidney_measures(vector)
         if any(target.measure.startswith("stage_two_") for target in targets if target.scenario == scenario):
             values[scenario] |= stage_two_measures(stage_two_run(scenario, **parameters))
@@ -541,7 +550,7 @@ def main(argv: list[str]) -> int:
 
     Exit status 0; with ``--grid``, 1 when the table does not hold the grid's best point (rerun the grid and write
     its values into models/parameters.toml), 2 on a bad argument. There is no cache: the table is one evaluation
-    (~2 s), the grid nine (~5 s), the wide grid 28 (~13 s; measured 2026-12-05).
+    (~3 s), the grid nine (~8 s), the wide grid 36 (~25 s; measured 2026-12-06).
     """
     import argparse
 
@@ -559,7 +568,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--wide",
         action="store_true",
-        help="with --grid: the wider grid behind the parameters' sources (28 points), printed as a table",
+        help="with --grid: the wider grid behind the parameters' sources (36 points), printed as a table",
     )
     args = parser.parse_args(argv)
     if args.wide and not args.grid:
