@@ -301,8 +301,8 @@ def course(scenario: str) -> None:
         "as measured": course_measures(daily, weight, after_diagnosis),
         "as it is": course_measures(daily, weight),
     }
-    onset = presentation_day(daily)
-    if onset is None:
+    presented = presentation_day(daily)
+    if presented is None:
         raise SystemExit(f"{scenario}: never reaches the presentation HbA1c; no what-ifs")
     mixed = mixed_meal_routine(loaded)
     held = {"drift": {"whole_body_per_year": 0.0}}
@@ -313,8 +313,8 @@ def course(scenario: str) -> None:
         | held,
     }
     for label, change in variants.items():
-        changes = [*loaded.scenario.model_dump()["changes"], {"from_day": onset, "label": label} | change]
-        reach = onset + UKPDS_RUN_IN_DAYS + AFTER_RANDOMISATION_REACH_DAYS  # the 6-year reading
+        changes = [*loaded.scenario.model_dump()["changes"], {"from_day": presented, "label": label} | change]
+        reach = presented + UKPDS_RUN_IN_DAYS + AFTER_RANDOMISATION_REACH_DAYS  # the 6-year reading
         changed = glucosim.load_scenario(scenario, changes=changes, duration_days=max(reach, len(daily)))
         columns[label] = course_measures(daily, weight, glucosim.simulate(changed, progress=False).daily)
     header = f"{'course quantity (what-ifs from the presentation on)':56s}"

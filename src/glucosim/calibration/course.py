@@ -91,10 +91,9 @@ rate 0.005/day, mass glucotoxic rate 0.0005/day, function cap sharpness 8: see m
 from ``presentation_day``): the wide grid, rerun, chose (142, 0.00005), objective 1.99, at its lowest workload rate
 again. The objective's profile is a cliff on the low side: 2.07 at 141, 3.00 at 140, 43 at 139 and ~190-270 from 138
 down, where the stage-2 subject no longer holds its glucose; it rises gently on the high side (2.12 at 143, 2.35 at
-144). Centred
-on 141 from the morning of that day, when the second phase's dose-response became the intravenous one with a
-carbohydrate incretin (and the adapted start at the cap a fixed point), which chose (141, 0.00005), objective 2.21,
-on the readings from the diagnosis. Until 2026-12-06 it was centred on 135 (chose (135, 0.00005), objective 2.31;
+144). Centred on 141 from the morning of that day, when the second phase's dose-response became the intravenous one
+with a carbohydrate incretin (and the adapted start at the cap a fixed point), which chose (141, 0.00005), objective
+2.21, on the readings from the diagnosis. Until 2026-12-06 it was centred on 135 (chose (135, 0.00005), objective 2.31;
 2.07 after the kidney's splay was fitted); its lower workload edge was a choice, not a fit (the objective kept falling
 a little below it)."""
 WIDE_GRID = {
@@ -369,11 +368,12 @@ def course_runs(scenario: str, **parameters: float):
 
     loaded = glucosim.load_scenario(scenario, **parameters)
     daily = glucosim.simulate(loaded, progress=False).daily
-    if presentation_day(daily) is None:
+    presented = presentation_day(daily)
+    if presented is None:
         longer_days = len(daily) + round(PRESENTATION_SEARCH_YEARS * DAYS_PER_YEAR)
         loaded = glucosim.load_scenario(loaded, duration_days=longer_days)
         daily = glucosim.simulate(loaded, progress=False).daily
-    presented = presentation_day(daily)
+        presented = presentation_day(daily)
     if presented is None:
         return loaded, daily, None
     return loaded, daily, glucosim.simulate(diet_therapy_scenario(loaded, presented), progress=False).daily
