@@ -477,17 +477,30 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
     help="run only this case (repeatable; its id is its file's name in validation/cases) and print its quantities "
     "against their published ranges; the page is not written",
 )
+@click.option(
+    "--subjects",
+    is_flag=True,
+    help="choose the exercise cases' subjects again by their rules (about a minute), print what each rule measured "
+    "and exit 1 if a rule no longer picks the shipped subject; the page is not written",
+)
 @click.pass_context
-def validation(ctx: click.Context, out_file: Path, no_figures: bool, case_ids: tuple[str, ...]):
-    """Run every validation case and write the validation page (about a minute), or check a few cases (--case)."""
+def validation(ctx: click.Context, out_file: Path, no_figures: bool, case_ids: tuple[str, ...], subjects: bool):
+    """Run every validation case and write the validation page (about a minute), check a few cases (--case), or
+    check the cases' subjects against their rules (--subjects)."""
     from glucosim.validation.cases import evaluate, run_validation, select_cases
     from glucosim.validation.report import shipped_targets, tally, write_report
 
-    if case_ids:
-        # --case writes no page: an --out or --no-figures given with it would be silently ignored
+    if case_ids or subjects:
+        # --case and --subjects write no page: an --out or --no-figures given with them would be silently ignored
+        if case_ids and subjects:
+            raise click.UsageError("--case and --subjects check different things: give one or the other")
+        option = "--case" if case_ids else "--subjects"
         for name, flag in (("out_file", "--out"), ("no_figures", "--no-figures")):
             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
-                raise click.UsageError(f"--case writes no page, so {flag} does not apply: give one or the other")
+                raise click.UsageError(f"{option} writes no page, so {flag} does not apply: give one or the other")
+    if subjects:
+        sys.exit(0 if _check_validation_subjects() else 1)
+    if case_ids:
         try:
             selected = select_cases(case_ids)
         except ValueError as error:
@@ -518,6 +531,35 @@ def validation(ctx: click.Context, out_file: Path, no_figures: bool, case_ids: t
     if unexpected:
         click.echo("changed against the case files (update them or the model): " + ", ".join(unexpected), err=True)
         sys.exit(1)
+
+
+def _check_validation_subjects() -> bool:
+    """Print each rule-chosen validation subject's rule against the shipped value; True if every rule still picks it."""
+    from glucosim.validation import cases
+
+    rules = (
+        (
+            "short_term_exercise_igt (Bloem 2008)",
+            cases.BLOEM_SENSITIVITY,
+            cases.bloem_sensitivity_by_rule,
+            f"2-h OGTT glucose (mg/dl); the highest with IGT (>= {cases.BLOEM_IGT_TWO_HOUR_GLUCOSE_MG_DL:g})",
+        ),
+        (
+            "walking_training_without_weight_loss (Duncan 2003)",
+            cases.WALK_SUBJECT["insulin_sensitivity_whole_body"],
+            cases.walking_sensitivity_by_rule,
+            f"baseline IVGTT SI; the nearest to Duncan's {cases.DUNCAN_BASELINE_SI:g}",
+        ),
+    )
+    all_hold = True
+    for case, shipped, rule, measure in rules:
+        chosen, measured = rule()
+        holds = chosen == shipped
+        all_hold &= holds
+        values = ", ".join(f"{x:g}: {v:.4g}" for x, v in measured.items())
+        verdict = "the shipped subject" if holds else f"NOT the shipped {shipped:g}: update validation/cases.py"
+        click.echo(f"{case}: sensitivity {chosen:g} ({verdict})\n  {measure}: {values}")
+    return all_hold
 
 
 @main.command()

@@ -1042,10 +1042,11 @@ WALK_SESSION = {"start_h": 18.0, "duration_min": 30.0, "intensity_pct_vo2max": 6
 """The middle of Duncan's four prescriptions (30 min on 3-4 or 5-7 days, at ~54 or ~72 % VO2max)."""
 WALK_SUBJECT = {"insulin_sensitivity_whole_body": 0.75, "body_weight": 88.5, "age_years": 52.0}
 """Duncan's mean adult (BMI 28.9 at glucosim's 175 cm, 52 years); sensitivity 0.75 puts the baseline IVGTT SI (2.47)
-nearest Duncan's 2.54 in steps of 0.05 (0.7: 2.26, 0.8: 2.69), with fasting insulin 9.2 uU/ml. Re-chosen by the same
-rule on 2026-12-06, when the minimal-model fit became Bayesian (clinic/minimal_model.py, a population prior on p2):
-0.25 before (SI 2.40 on the free fit, whose p2 ended on its bound; fasting insulin ~37 uU/ml), 0.8 before restructure
-(c) of insulin secretion (SI 2.44), when the IVGTT's second phase was ~4 times people's."""
+nearest Duncan's 2.54 in steps of 0.05 (0.7: 2.26, 0.8: 2.69), with fasting insulin 9.2 uU/ml (the rule:
+walking_sensitivity_by_rule, checked by `glucosim validation --subjects` and tests/test_validation_subjects.py).
+Re-chosen by the same rule on 2026-12-06, when the minimal-model fit became Bayesian (clinic/minimal_model.py, a
+population prior on p2): 0.25 before (SI 2.40 on the free fit, whose p2 ended on its bound; fasting insulin ~37 uU/ml),
+0.8 before restructure (c) of insulin secretion (SI 2.44), when the IVGTT's second phase was ~4 times people's."""
 
 
 def walking_energy_kcal_per_day(session: dict = WALK_SESSION, weight_kg: float = WALK_SUBJECT["body_weight"]) -> float:
@@ -1112,6 +1113,61 @@ def walking_training_ivgtt(
     return out
 
 
+GRID_SEARCH_MAX_STEPS = 100
+"""How far a subject's rule walks along its grid before it gives up (a model change that large wants a look)."""
+
+
+DUNCAN_BASELINE_SI = 2.54
+"""Duncan 2003's baseline minimal-model SI (x 1e-4 /min per uU/ml; the case file
+walking_training_without_weight_loss.toml), which the walking subject's rule aims at."""
+WALK_SENSITIVITY_STEP = 0.05
+"""The walking subject's sensitivity is chosen on this grid (round values: the rule picks a subject, fits nothing)."""
+
+
+def walking_baseline_si(sensitivity: float) -> float:
+    """Baseline IVGTT SI (untrained, on WALK_TEST_DAY) of the walking subject at ``sensitivity`` (whole body)."""
+    untrained = walking_training_ivgtt(False, {"insulin_sensitivity_whole_body": sensitivity})[WALK_TEST_DAY]
+    return float(untrained["si_1e4_per_min_per_uU_ml"])
+
+
+def walking_sensitivity_by_rule(start: float | None = None) -> tuple[float, dict[float, float]]:
+    """The walking subject's rule: the sensitivity on WALK_SENSITIVITY_STEP's grid whose baseline IVGTT SI is nearest
+    DUNCAN_BASELINE_SI, searched from ``start`` (default: the shipped one) along the grid (SI rises with sensitivity).
+
+    Returns:
+        (the chosen sensitivity, the baseline SI at every sensitivity measured).
+    """
+    return _nearest_on_grid(
+        walking_baseline_si,
+        WALK_SUBJECT["insulin_sensitivity_whole_body"] if start is None else start,
+        WALK_SENSITIVITY_STEP,
+        DUNCAN_BASELINE_SI,
+    )
+
+
+def _nearest_on_grid(measure, start: float, step: float, target: float) -> tuple[float, dict[float, float]]:
+    """The grid point (start + k step) whose increasing ``measure`` is nearest ``target``, and every value measured."""
+    measured: dict[float, float] = {}
+
+    def at(x: float) -> float:
+        x = round(x, 6)
+        if x not in measured:
+            measured[x] = measure(x)
+        return measured[x]
+
+    x = round(start, 6)
+    direction = 1.0 if at(x) < target else -1.0
+    # walk towards the target while the next point is nearer; the measure rises with x, so the far side is farther
+    for _ in range(GRID_SEARCH_MAX_STEPS):
+        following = round(x + direction * step, 6)
+        if following <= 0.0 or abs(at(following) - target) >= abs(at(x) - target):
+            break
+        x = following
+    else:
+        raise ValueError(f"no nearest point within {GRID_SEARCH_MAX_STEPS} steps of {step:g} from {start:g}")
+    return x, dict(sorted(measured.items()))
+
+
 def walking_training_without_weight_loss() -> dict:
     trained = walking_training_ivgtt(True)[WALK_TEST_DAY]
     untrained = walking_training_ivgtt(False)[WALK_TEST_DAY]
@@ -1130,8 +1186,9 @@ BLOEM_SESSION_START_H = 13.0
 BLOEM_PRESET = "insulin_resistant_low_reserve"
 BLOEM_SENSITIVITY = 0.38
 """The Bloem subject's whole-body sensitivity, by the rule below (the highest in steps of 0.02 with an IGT 2-h OGTT
-glucose): 0.38 under restructure (c) (2026-12-06: 142.1 mg/dl at 0.38, 138.3 at 0.40); 0.26 before it, since the
-first phase saturated (first_phase_max_rate, 2026-12-05 evening: 140.7 mg/dl at 0.26, 137.2 at 0.28)."""
+glucose; bloem_sensitivity_by_rule, checked by `glucosim validation --subjects` and tests/test_validation_subjects.py):
+0.38 under restructure (c) (2026-12-06: 142.1 mg/dl at 0.38, 138.3 at 0.40); 0.26 before it, since the first phase
+saturated (first_phase_max_rate, 2026-12-05 evening: 140.7 mg/dl at 0.26, 137.2 at 0.28)."""
 BLOEM_SUBJECT = {
     "insulin_sensitivity_whole_body": BLOEM_SENSITIVITY,
     "beta_function_max": STAGE_TWO_RESERVE,
@@ -1142,6 +1199,61 @@ BLOEM_SUBJECT = {
 weight (glucosim.calibration.course.STAGE_TWO_*: the DPP's enrolled reserve and baseline weight), aged
 70 (Bloem: >= 60). Its baseline 2-h OGTT glucose is IGT's (>= 140 mg/dl): the highest sensitivity in steps of 0.02
 that is, so the IGT subject with the lowest fasting glucose at that reserve (the case file says why)."""
+
+
+BLOEM_IGT_TWO_HOUR_GLUCOSE_MG_DL = 140.0
+"""The 2-h OGTT glucose from which tolerance is impaired (WHO), the Bloem subject's rule's bound."""
+BLOEM_SENSITIVITY_STEP = 0.02
+"""The Bloem subject's sensitivity is chosen on this grid."""
+
+
+def bloem_two_hour_glucose(sensitivity: float) -> float:
+    """Baseline 75 g OGTT 2-h glucose (mg/dl, day 0) of the Bloem subject at ``sensitivity`` (whole body)."""
+    baseline = short_term_exercise_ivgtt(False, {"insulin_sensitivity_whole_body": sensitivity}, ogtt=True)
+    return float(baseline["ogtt_two_hour_glucose_mg_dl"])
+
+
+def bloem_sensitivity_by_rule(start: float | None = None) -> tuple[float, dict[float, float]]:
+    """The Bloem subject's rule: the highest sensitivity on BLOEM_SENSITIVITY_STEP's grid whose baseline 2-h OGTT
+    glucose is IGT's (>= BLOEM_IGT_TWO_HOUR_GLUCOSE_MG_DL), searched from ``start`` (default: the shipped one) along
+    the grid (the 2-h glucose falls as sensitivity rises).
+
+    Returns:
+        (the chosen sensitivity, the 2-h glucose at every sensitivity measured).
+    """
+    return _highest_on_grid_where(
+        bloem_two_hour_glucose,
+        lambda two_hour: two_hour >= BLOEM_IGT_TWO_HOUR_GLUCOSE_MG_DL,
+        BLOEM_SENSITIVITY if start is None else start,
+        BLOEM_SENSITIVITY_STEP,
+    )
+
+
+def _highest_on_grid_where(measure, holds, start: float, step: float) -> tuple[float, dict[float, float]]:
+    """The highest grid point (start + k step, > 0) at which ``holds(measure(x))``, for a condition that holds below
+    some point and not above it, searched from ``start``; and every value measured."""
+    measured: dict[float, float] = {}
+
+    def holds_at(x: float) -> bool:
+        x = round(x, 6)
+        if x not in measured:
+            measured[x] = measure(x)
+        return holds(measured[x])
+
+    x = round(start, 6)
+    if holds_at(x):
+        for _ in range(GRID_SEARCH_MAX_STEPS):
+            if not holds_at(x + step):
+                break
+            x = round(x + step, 6)
+        else:
+            raise ValueError(f"the condition still holds {GRID_SEARCH_MAX_STEPS} steps of {step:g} above {start:g}")
+    else:
+        while not holds_at(x):
+            if round(x - step, 6) <= 0.0:
+                raise ValueError(f"the condition holds nowhere on the grid of step {step:g} from {start:g} down")
+            x = round(x - step, 6)
+    return x, dict(sorted(measured.items()))
 
 
 BLOEM_STATES = ("post_exercise_sensitivity", "training_level", "beta_function_rel", "beta_mass_rel")
