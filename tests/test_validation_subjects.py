@@ -8,40 +8,65 @@ from glucosim.cli import main
 from glucosim.validation import cases
 
 
-def test_nearest_on_grid_walks_to_the_point_nearest_the_target_from_either_side():
-    def measure(x):
-        return 10.0 * x  # rises with x; 2.54 is nearest at x = 0.25 on a 0.05 grid
+def rising(x: float) -> float:
+    return 10.0 * x  # a measure that rises with the sensitivity: 2.54 is nearest at x = 0.25 on a 0.05 grid
 
+
+def test_nearest_on_grid_walks_to_the_point_nearest_the_target_from_either_side():
     for start in (0.05, 0.25, 0.6):
-        chosen, measured = cases._nearest_on_grid(measure, start, 0.05, 2.54)
+        chosen, measured = cases._nearest_on_grid(rising, start, 0.05, 2.54)
         assert chosen == 0.25
-        assert all(value == pytest.approx(10.0 * x) for x, value in measured.items())
-    # a tie breaks towards the start: neither neighbour is nearer
-    assert cases._nearest_on_grid(measure, 0.3, 0.05, 2.75)[0] == 0.3
+        assert all(value == 10.0 * x for x, value in measured.items())
+    # a tie keeps the point nearer the start: neither neighbour is nearer
+    assert cases._nearest_on_grid(rising, 0.3, 0.05, 2.75)[0] == 0.3
 
 
 def test_highest_on_grid_where_finds_the_last_point_that_holds_from_above_and_below():
     def two_hour(x):
-        return 200.0 - 150.0 * x  # IGT (>= 140) up to x = 0.4
+        return 201.0 - 150.0 * x  # IGT (>= 140) up to x = 0.4067
 
-    for start in (0.1, 0.4, 0.9):
-        chosen, _ = cases._highest_on_grid_where(two_hour, lambda g: g >= 140.0, start, 0.02 if start != 0.9 else 0.1)
-        assert chosen == pytest.approx(0.4)
+    for start, step in ((0.1, 0.02), (0.4, 0.02), (0.9, 0.1)):
+        chosen, _ = cases._highest_on_grid_where(two_hour, lambda glucose: glucose >= 140.0, start, step)
+        assert chosen == 0.4
 
 
-def test_a_rule_that_cannot_be_met_is_an_error_not_a_guess():
-    with pytest.raises(ValueError, match="holds nowhere"):
-        cases._highest_on_grid_where(lambda x: x, lambda v: v > 10.0, 0.5, 0.1)
-    with pytest.raises(ValueError, match="still holds"):
-        cases._highest_on_grid_where(lambda x: x, lambda v: v > 0.0, 0.5, 0.1)
+def test_a_rule_that_cannot_be_met_inside_the_range_is_an_error_not_the_range_edge():
+    # the sensitivity's plausible range is [0.05, 3]: a walk that would leave it stops with an error
+    with pytest.raises(ValueError, match="left the sensitivity's range"):
+        cases._highest_on_grid_where(rising, lambda value: value > 100.0, 0.5, 0.1)
+    with pytest.raises(ValueError, match="left the sensitivity's range"):
+        cases._nearest_on_grid(rising, 2.5, 0.05, 100.0)
+    with pytest.raises(ValueError, match="no answer within 20 steps"):
+        cases._highest_on_grid_where(rising, lambda value: value > 0.0, 0.5, 0.1)
+    with pytest.raises(ValueError, match="outside the sensitivity's range"):
+        cases._nearest_on_grid(rising, 5.0, 0.05, 2.54)
 
 
 def test_subjects_check_writes_no_page_and_excludes_the_page_options():
     runner = CliRunner()
     result = runner.invoke(main, ["validation", "--subjects", "--no-figures"])
-    assert result.exit_code == 2 and "--subjects writes no page" in result.output
+    assert result.exit_code == 2 and "--subjects writes no page, so --no-figures" in result.output
     result = runner.invoke(main, ["validation", "--subjects", "--case", "step_reduction"])
-    assert result.exit_code == 2 and "one or the other" in result.output
+    assert result.exit_code == 2 and "--case and --subjects check different things" in result.output
+
+
+def test_subjects_check_exits_1_on_a_moved_subject_and_2_on_a_rule_it_cannot_apply(monkeypatch):
+    def moved(start=None):
+        return 0.36, {0.36: 141.0, 0.38: 139.0}
+
+    def impossible(start=None):
+        raise ValueError("the rule's walk left the sensitivity's range")
+
+    monkeypatch.setattr(cases, "bloem_sensitivity_by_rule", moved)
+    monkeypatch.setattr(cases, "walking_sensitivity_by_rule", lambda start=None: (0.75, {0.75: 2.47, 0.8: 2.69}))
+    result = CliRunner().invoke(main, ["validation", "--subjects"])
+    assert result.exit_code == 1
+    assert "sensitivity 0.36 (NOT the shipped 0.38" in result.output
+    assert "sensitivity 0.75 (the shipped subject)" in result.output
+    monkeypatch.setattr(cases, "bloem_sensitivity_by_rule", impossible)
+    result = CliRunner().invoke(main, ["validation", "--subjects"])
+    assert result.exit_code == 2
+    assert "its rule cannot be applied" in result.output and "the shipped subject" in result.output
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -1113,8 +1113,9 @@ def walking_training_ivgtt(
     return out
 
 
-GRID_SEARCH_MAX_STEPS = 100
-"""How far a subject's rule walks along its grid before it gives up (a model change that large wants a look)."""
+GRID_SEARCH_MAX_STEPS = 20
+"""How far a subject's rule walks along its grid before it gives up: a model change that moves a subject that far
+wants a look, not a silent re-choice."""
 
 
 DUNCAN_BASELINE_SI = 2.54
@@ -1136,6 +1137,9 @@ def walking_sensitivity_by_rule(start: float | None = None) -> tuple[float, dict
 
     Returns:
         (the chosen sensitivity, the baseline SI at every sensitivity measured).
+
+    Raises:
+        ValueError: the nearest point is not found within the sensitivity's plausible range or GRID_SEARCH_MAX_STEPS.
     """
     return _nearest_on_grid(
         walking_baseline_si,
@@ -1145,27 +1149,64 @@ def walking_sensitivity_by_rule(start: float | None = None) -> tuple[float, dict
     )
 
 
-def _nearest_on_grid(measure, start: float, step: float, target: float) -> tuple[float, dict[float, float]]:
-    """The grid point (start + k step) whose increasing ``measure`` is nearest ``target``, and every value measured."""
-    measured: dict[float, float] = {}
+class _GridWalk:
+    """A walk along a subject's sensitivity grid (start + k step), inside the parameter's plausible range, that
+    measures each point once (round(x, 6): 0.1 + 0.2 is the grid's 0.3) and keeps every value measured."""
 
-    def at(x: float) -> float:
+    def __init__(self, measure: Callable[[float], float], start: float, step: float):
+        from glucosim.parameters import load_parameter_table
+
+        row = load_parameter_table()["insulin_sensitivity_whole_body"]
+        self.low, self.high = row.low, row.high
+        self.measure, self.start, self.step = measure, round(start, 6), step
+        self.measured: dict[float, float] = {}
+        if not self.inside(self.start):
+            raise ValueError(f"the start {start:g} is outside the sensitivity's range [{self.low:g}, {self.high:g}]")
+
+    def inside(self, x: float) -> bool:
+        return self.low <= x <= self.high
+
+    def next(self, x: float, direction: float) -> float:
+        """The next grid point from ``x`` in ``direction`` (+1 or -1); ValueError if it leaves the range."""
+        following = round(x + direction * self.step, 6)
+        if not self.inside(following):
+            raise ValueError(
+                f"the rule's walk from {self.start:g} in steps of {self.step:g} left the sensitivity's range "
+                f"[{self.low:g}, {self.high:g}] at {following:g}: measured {self.values()}"
+            )
+        return following
+
+    def at(self, x: float) -> float:
         x = round(x, 6)
-        if x not in measured:
-            measured[x] = measure(x)
-        return measured[x]
+        if x not in self.measured:
+            self.measured[x] = self.measure(x)
+        return self.measured[x]
 
-    x = round(start, 6)
-    direction = 1.0 if at(x) < target else -1.0
-    # walk towards the target while the next point is nearer; the measure rises with x, so the far side is farther
+    def values(self) -> dict[float, float]:
+        return dict(sorted(self.measured.items()))
+
+    def too_far(self) -> ValueError:
+        return ValueError(
+            f"the rule found no answer within {GRID_SEARCH_MAX_STEPS} steps of {self.step:g} from {self.start:g}: "
+            f"measured {self.values()}"
+        )
+
+
+def _nearest_on_grid(
+    measure: Callable[[float], float], start: float, step: float, target: float
+) -> tuple[float, dict[float, float]]:
+    """The grid point whose ``measure`` (rising with x) is nearest ``target``, and every value measured."""
+    walk = _GridWalk(measure, start, step)
+    x = walk.start
+    direction = 1.0 if walk.at(x) < target else -1.0
+    # walk towards the target while the next point is nearer; the measure rises with x, so the far side is farther.
+    # A target beyond the range is an error, not the range's edge returned as "nearest".
     for _ in range(GRID_SEARCH_MAX_STEPS):
-        following = round(x + direction * step, 6)
-        if following <= 0.0 or abs(at(following) - target) >= abs(at(x) - target):
-            break
+        following = walk.next(x, direction)
+        if abs(walk.at(following) - target) >= abs(walk.at(x) - target):
+            return x, walk.values()
         x = following
-    else:
-        raise ValueError(f"no nearest point within {GRID_SEARCH_MAX_STEPS} steps of {step:g} from {start:g}")
-    return x, dict(sorted(measured.items()))
+    raise walk.too_far()
 
 
 def walking_training_without_weight_loss() -> dict:
@@ -1220,6 +1261,9 @@ def bloem_sensitivity_by_rule(start: float | None = None) -> tuple[float, dict[f
 
     Returns:
         (the chosen sensitivity, the 2-h glucose at every sensitivity measured).
+
+    Raises:
+        ValueError: no answer within the sensitivity's plausible range or GRID_SEARCH_MAX_STEPS.
     """
     return _highest_on_grid_where(
         bloem_two_hour_glucose,
@@ -1229,31 +1273,25 @@ def bloem_sensitivity_by_rule(start: float | None = None) -> tuple[float, dict[f
     )
 
 
-def _highest_on_grid_where(measure, holds, start: float, step: float) -> tuple[float, dict[float, float]]:
-    """The highest grid point (start + k step, > 0) at which ``holds(measure(x))``, for a condition that holds below
-    some point and not above it, searched from ``start``; and every value measured."""
-    measured: dict[float, float] = {}
-
-    def holds_at(x: float) -> bool:
-        x = round(x, 6)
-        if x not in measured:
-            measured[x] = measure(x)
-        return holds(measured[x])
-
-    x = round(start, 6)
-    if holds_at(x):
+def _highest_on_grid_where(
+    measure: Callable[[float], float], holds: Callable[[float], bool], start: float, step: float
+) -> tuple[float, dict[float, float]]:
+    """The highest grid point at which ``holds(measure(x))``, for a condition that holds below some point and not
+    above it, searched from ``start``; and every value measured."""
+    walk = _GridWalk(measure, start, step)
+    x = walk.start
+    if holds(walk.at(x)):
         for _ in range(GRID_SEARCH_MAX_STEPS):
-            if not holds_at(x + step):
-                break
-            x = round(x + step, 6)
-        else:
-            raise ValueError(f"the condition still holds {GRID_SEARCH_MAX_STEPS} steps of {step:g} above {start:g}")
+            following = walk.next(x, 1.0)
+            if not holds(walk.at(following)):
+                return x, walk.values()
+            x = following
     else:
-        while not holds_at(x):
-            if round(x - step, 6) <= 0.0:
-                raise ValueError(f"the condition holds nowhere on the grid of step {step:g} from {start:g} down")
-            x = round(x - step, 6)
-    return x, dict(sorted(measured.items()))
+        for _ in range(GRID_SEARCH_MAX_STEPS):
+            x = walk.next(x, -1.0)
+            if holds(walk.at(x)):
+                return x, walk.values()
+    raise walk.too_far()
 
 
 BLOEM_STATES = ("post_exercise_sensitivity", "training_level", "beta_function_rel", "beta_mass_rel")
