@@ -5,8 +5,8 @@ what UKPDS 16's medians (Diabetes 1995 44:1249, abstract: conventional arm, prim
 year and 8.0 % at 6 years after randomisation, median fasting plasma glucose 8.2 and 9.5 mmol/l) become when glucosim
 measures them on a population of diagnosed patients instead of one subject (scenario 03 under
 ``glucosim.calibration.course.diet_therapy_scenario`` from its presentation: validation/course/beta_cell_decline.toml).
-docs/ukpds_population.md reports runs made before 2026-12-06, when that protocol kept the same energy throughout;
-since then it restricts energy for the 3 months before randomisation (4.5 kg lost on scenario 03's subject).
+docs/ukpds_population.md reports its runs: the latest on the protocol that restricts energy for the 3 months before
+randomisation (4.5 kg lost on scenario 03's subject; since 2026-12-06), the earlier ones at the same energy throughout.
 
     PYTHONPATH=src nice -n 10 python tools/ukpds_population.py --out results/ukpds_population --workers 2
 
