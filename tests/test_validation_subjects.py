@@ -1,5 +1,5 @@
-"""The exercise cases' subjects are chosen by written rules (validation/cases.py); these tests check the rules'
-search and that the shipped subjects are still what the rules choose on today's model."""
+"""The subjects of two exercise cases (Bloem 2008's, Duncan 2003's) are chosen by written rules (validation/cases.py);
+these tests check the rules' search and that the shipped subjects are still what the rules choose on today's model."""
 
 import pytest
 from click.testing import CliRunner
@@ -40,6 +40,15 @@ def test_a_rule_that_cannot_be_met_inside_the_range_is_an_error_not_the_range_ed
         cases._highest_on_grid_where(rising, lambda value: value > 0.0, 0.5, 0.1)
     with pytest.raises(ValueError, match="outside the sensitivity's range"):
         cases._nearest_on_grid(rising, 5.0, 0.05, 2.54)
+
+
+def test_the_shipped_subjects_sit_on_their_rules_grids():
+    # the walk starts from the shipped value: one typed off the grid (0.37 on a 0.02 grid) would be confirmed by it
+    for shipped, step in (
+        (cases.BLOEM_SENSITIVITY, cases.BLOEM_SENSITIVITY_STEP),
+        (cases.WALK_SUBJECT["insulin_sensitivity_whole_body"], cases.WALK_SENSITIVITY_STEP),
+    ):
+        assert abs(shipped / step - round(shipped / step)) < 1e-9
 
 
 def test_subjects_check_writes_no_page_and_excludes_the_page_options():
