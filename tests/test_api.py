@@ -376,7 +376,8 @@ def test_run_protocol_refuses_what_is_not_a_protocol_or_a_state_and_takes_a_scen
     import glucosim
     from glucosim.errors import ClinicError, ScenarioError
 
-    with pytest.raises(ClinicError, match=r"protocol: None is not a protocol; allowed: a shipped name \(clamp_40mU"):
+    shipped = r"allowed: a shipped name \(clamp_20mU, clamp_40mU"
+    with pytest.raises(ClinicError, match=r"protocol: None is not a protocol; " + shipped):
         glucosim.run_protocol(None, "healthy")
     with pytest.raises(ClinicError, match=r"state: 'x' is not a state"):
         glucosim.run_protocol("fasting", "healthy", state="x")

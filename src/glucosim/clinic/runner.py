@@ -56,6 +56,7 @@ SAMPLE_COLUMNS = (
     "splanchnic_uptake_mg_kg_min",
     "liver_uptake_mg_kg_min",
     "secretion_pmol_min",
+    "liver_glycogen_mg_kg",
 )
 
 
@@ -303,6 +304,8 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
             "liver_uptake_mg_kg_min": fluxes[:, Flux.liver_uptake_mg_kg_min],
             # pre-hepatic secretion, the rate C-peptide deconvolution estimates, for the whole subject
             "secretion_pmol_min": fluxes[:, Flux.secretion_pmol_kg_min] * body_weight,
+            # the liver's glycogen store, what 13C MRS follows through a meal test (Taylor 1996 J Clin Invest 97:126)
+            "liver_glycogen_mg_kg": np.array(rows_y)[:, St.liver_glycogen_mg_kg],
         }
     )
     indices = {
