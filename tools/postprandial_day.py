@@ -312,9 +312,9 @@ def course(scenario: str) -> None:
         "s32 meals, held": {"meals": mixed["meals"], "other_food_kcal_per_day": mixed["other_food_kcal_per_day"]}
         | held,
     }
+    reach = presented + UKPDS_RUN_IN_DAYS + AFTER_RANDOMISATION_REACH_DAYS  # the 6-year reading
     for label, change in variants.items():
         changes = [*loaded.scenario.model_dump()["changes"], {"from_day": presented, "label": label} | change]
-        reach = presented + UKPDS_RUN_IN_DAYS + AFTER_RANDOMISATION_REACH_DAYS  # the 6-year reading
         changed = glucosim.load_scenario(scenario, changes=changes, duration_days=max(reach, len(daily)))
         columns[label] = course_measures(daily, weight, glucosim.simulate(changed, progress=False).daily)
     header = f"{'course quantity (what-ifs from the presentation on)':56s}"

@@ -286,14 +286,15 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
             rows_t.append(s)
         y = result.y_final
 
-    fluxes = organ_fluxes()(np.array(rows_y), np.array(rows_drv), p)
+    states = np.array(rows_y)
+    fluxes = organ_fluxes()(states, np.array(rows_drv), p)
     drivers = np.array(rows_drv)
     samples = pd.DataFrame(
         {
             "time_min": rows_t,
             "glucose_mg_dl": fluxes[:, Flux.glucose_mg_dl],
             "insulin_uU_ml": markers.insulin_uU_ml(fluxes[:, Flux.insulin_pmol_l]),
-            "nefa_mmol_l": np.array(rows_y)[:, St.nefa_mmol_l],
+            "nefa_mmol_l": states[:, St.nefa_mmol_l],
             "iv_glucose_mg_kg_min": drivers[:, Drv.iv_glucose_mg_kg_min],
             "liver_output_mg_kg_min": fluxes[:, Flux.liver_output_mg_kg_min],
             "gut_appearance_mg_kg_min": fluxes[:, Flux.gut_appearance_mg_kg_min],
@@ -305,7 +306,7 @@ def run_protocol(protocol, subject, day: int = 0, state: np.ndarray | None = Non
             # pre-hepatic secretion, the rate C-peptide deconvolution estimates, for the whole subject
             "secretion_pmol_min": fluxes[:, Flux.secretion_pmol_kg_min] * body_weight,
             # the liver's glycogen store, what 13C MRS follows through a meal test (Taylor 1996 J Clin Invest 97:126)
-            "liver_glycogen_mg_kg": np.array(rows_y)[:, St.liver_glycogen_mg_kg],
+            "liver_glycogen_mg_kg": states[:, St.liver_glycogen_mg_kg],
         }
     )
     indices = {
