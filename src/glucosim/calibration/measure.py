@@ -25,6 +25,8 @@ from glucosim.calibration.targets import (
     PROTEIN_RATIO_MEASURE,
     SENSITIVITY_STEP_ARMS,
     SENSITIVITY_STEP_MEASURE,
+    TYPE2_GLYCOGEN_MEASURE,
+    TYPE2_GLYCOGEN_READINGS,
     Target,
 )
 from glucosim.errors import CalibrationError
@@ -32,6 +34,8 @@ from glucosim.physiology.units import MG_DL_PER_MMOL_L
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REFERENCE_SCENARIO = PACKAGE_DIR / "scenarios" / "01_healthy_baseline.toml"
+TYPE2_SCENARIO = PACKAGE_DIR / "scenarios" / "03_insulin_resistance_low_reserve.toml"
+"""The course's subject (sensitivity drifting, low reserve), whose type 2 diabetes the liver-glycogen targets read."""
 REFERENCE_PARAMETERS = ("secretion_max", "insulin_mean_reference", "nefa_mean_reference")
 """Solved by the reference day at every evaluation, never free in the fit."""
 
@@ -97,6 +101,7 @@ def model_source_hash(overridden: tuple[str, ...] = ()) -> str:
             digest.update(str(file.relative_to(PACKAGE_DIR)).encode())
             digest.update(file.read_bytes())
     digest.update(REFERENCE_SCENARIO.read_bytes())
+    digest.update(TYPE2_SCENARIO.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -401,6 +406,118 @@ def _renal_excretion_at_healthy_fasting_glucose(subject: Subject, target=None, s
     return float(as_python(renal_excretion_mg_min)(HEALTHY_FASTING_GLUCOSE_KIM_2017_MG_DL, subject.loaded.parameters))
 
 
+TYPE2_FASTING_GLUCOSE_MG_DL = 8.3 * MG_DL_PER_MMOL_L
+"""The type 2 diabetic subject of the liver-glycogen target (Krssak 2004) is scenario 03's on the first day its 30-day
+mean fasting glucose reaches 8.3 mmol/l: Krssak's patients' fasting glucose is not in the abstract, and 8.3 mmol/l is
+the mean of the tracer studies' type 2 diabetic subjects glucosim compares with (Gastaldelli 2000, 2001: 8.3 and
+8.1 mmol/l; the case basal_glucose_output_type2)."""
+EARLY_TYPE2_HBA1C_PERCENT = 6.4
+"""Macauley 2015's well-controlled type 2 diabetic subjects' mean HbA1c: scenario 03's subject on the first day its
+HbA1c reaches it stands for them (they took metformin; glucosim's subject is untreated)."""
+AFTER_LAST_MEAL_MIN = 240.0
+"""Macauley 2015 measured glycogen after the third of three meals taken 4 h apart: 4 h after glucosim's last meal."""
+
+
+def _last_meal_min(program, day: int) -> float:
+    return float(max(minute for minute, _, _ in program.day_plan(day).meals))
+
+
+def _glycogen_at(result, program, day: int, reading: str) -> float:
+    """Liver glycogen (mg/kg) of ``day`` at ``reading``: "fasting" (the day's fasting sample, before breakfast),
+    "before_last_meal" (the last 5-min sample before the day's last meal) or "after_last_meal" (AFTER_LAST_MEAL_MIN
+    after it)."""
+    trace = result.trace(day)
+    minutes = trace["clock_h"].to_numpy() * 60.0
+    if reading == "fasting":
+        at = program.day_plan(day).fasting_sample_min
+        row = int(np.argmin(np.abs(minutes - at)))
+    elif reading == "before_last_meal":
+        row = int(np.nonzero(minutes < _last_meal_min(program, day))[0][-1])
+    else:
+        row = int(np.argmin(np.abs(minutes - (_last_meal_min(program, day) + AFTER_LAST_MEAL_MIN))))
+    return float(trace["liver_glycogen_mg_kg"].iloc[row])
+
+
+SYNTHESIS_WINDOW_MIN = 300.0
+"""The net synthesis after a meal is read up to the store's peak within 5 h (Taylor 1996's healthy store peaked
+~5 h after a mixed meal)."""
+
+
+def _net_synthesis_after_last_meal(trace, meal_min: float) -> float:
+    """Net liver glycogen synthesis after the meal at ``meal_min`` (mg/kg/min): the rise from the last sample before
+    it to the store's peak within SYNTHESIS_WINDOW_MIN, over the time between them (13C MRS's net rate)."""
+    minutes = trace["clock_h"].to_numpy() * 60.0
+    store = trace["liver_glycogen_mg_kg"].to_numpy()
+    before = int(np.nonzero(minutes < meal_min)[0][-1])
+    window = np.nonzero((minutes >= meal_min) & (minutes <= meal_min + SYNTHESIS_WINDOW_MIN))[0]
+    peak = int(window[np.argmax(store[window])])
+    return float((store[peak] - store[before]) / (minutes[peak] - minutes[before]))
+
+
+def type2_liver_glycogen(parameters: dict) -> dict[str, float]:
+    """Liver glycogen of scenario 03's subject over a healthy adult's on the same meals: before the last meal (and its
+    net synthesis after that meal) on the first day its 30-day mean fasting glucose reaches
+    TYPE2_FASTING_GLUCOSE_MG_DL, and at the fasting sample and 4 h
+    after the last meal on the first day its HbA1c reaches EARLY_TYPE2_HBA1C_PERCENT. The healthy adult is the healthy
+    preset on the scenario's routine without its drift, on day 0. ``parameters``: overrides of the table (the fit's
+    free values and the reference day's)."""
+    import glucosim
+    from glucosim._toml import load_toml
+    from glucosim.calibration.course import SMOOTH_DAYS
+    from glucosim.scenario.compile import ScenarioProgram
+
+    data = load_toml(TYPE2_SCENARIO)
+    data.pop("clinic", None)
+    untreated = glucosim.simulate(data, progress=False, resolution="envelope", **parameters)
+    fasting = untreated.daily["fasting_glucose_mg_dl"].rolling(SMOOTH_DAYS, min_periods=1).mean().to_numpy()
+    hba1c = untreated.daily["hba1c_percent"].to_numpy()
+    reached = np.nonzero(fasting >= TYPE2_FASTING_GLUCOSE_MG_DL)[0]
+    early = np.nonzero(hba1c >= EARLY_TYPE2_HBA1C_PERCENT)[0]
+    if reached.size == 0 or early.size == 0:
+        raise CalibrationError(
+            f"{TYPE2_SCENARIO.name}: the subject's fasting glucose never reaches {TYPE2_FASTING_GLUCOSE_MG_DL:.0f} "
+            f"mg/dl or its HbA1c {EARLY_TYPE2_HBA1C_PERCENT} % within the scenario, so the liver-glycogen targets "
+            "have no type 2 diabetic subject"
+        )
+    diabetic_program = ScenarioProgram(untreated.loaded)
+    healthy_data = {
+        **data,
+        "duration_days": 1,
+        "subject": {"preset": "healthy"},
+        "routine": {**data["routine"], "drift": {}},
+    }
+    healthy_data.pop("duration_years", None)
+    healthy = glucosim.simulate(healthy_data, progress=False, **parameters)
+    healthy_program = ScenarioProgram(healthy.loaded)
+
+    def ratio(day: int, reading: str) -> float:
+        return _glycogen_at(untreated, diabetic_program, day, reading) / _glycogen_at(
+            healthy, healthy_program, 0, reading
+        )
+
+    def synthesis(result, program, day: int) -> float:
+        return _net_synthesis_after_last_meal(result.trace(day), _last_meal_min(program, day))
+
+    return {
+        "after_dinner_synthesis": synthesis(untreated, diabetic_program, int(reached[0]))
+        / synthesis(healthy, healthy_program, 0),
+        "before_dinner": ratio(int(reached[0]), "before_last_meal"),
+        "fasting_early": ratio(int(early[0]), "fasting"),
+        "after_meals_early": ratio(int(early[0]), "after_last_meal"),
+    }
+
+
+def _type2_liver_glycogen_ratio(reading: str):
+    """The derived measure of one reading of ``type2_liver_glycogen`` (computed once per evaluation)."""
+
+    def measure(subject: Subject, target=None, subjects=None) -> float:
+        if "type2_liver_glycogen" not in subject.derived:
+            subject.derived["type2_liver_glycogen"] = type2_liver_glycogen(subject.parameters)
+        return subject.derived["type2_liver_glycogen"][reading]
+
+    return measure
+
+
 SENSITIVITY_STEP_DAYS = 3
 """Matsumoto 1996: dexamethasone for 3 days, the FSIVGTT on the fourth morning (arms: SENSITIVITY_STEP_ARMS)."""
 
@@ -458,6 +575,10 @@ DERIVED = {
     INCRETIN_RATIO_MEASURE: _oral_over_isoglycaemic_secretion_ratio,
     "secretion_weighted_hepatic_extraction": _secretion_weighted_hepatic_extraction,
     "renal_excretion_at_healthy_fasting_glucose_mg_min": _renal_excretion_at_healthy_fasting_glucose,
+    **{
+        f"{TYPE2_GLYCOGEN_MEASURE}_{reading}": _type2_liver_glycogen_ratio(reading)
+        for reading in TYPE2_GLYCOGEN_READINGS
+    },
     **{
         f"{SENSITIVITY_STEP_MEASURE}_{arm}": _early_insulin_change_after_sensitivity_step(arm)
         for arm in SENSITIVITY_STEP_ARMS
