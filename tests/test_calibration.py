@@ -465,3 +465,37 @@ def test_the_reference_day_searches_the_tables_range_of_secretion_max(monkeypatc
     monkeypatch.setattr(measure, "reference_day", lambda secretion_max, insulin, overrides: (145.0, 100.0))
     with pytest.raises(CalibrationError, match=r"no secretion_max in \[11\.0, 12\.0\] pmol/kg/min"):
         measure.solve_reference_day()
+
+
+def test_glycogen_readings_and_net_synthesis_read_the_trace_where_13c_mrs_does():
+    """The liver-glycogen targets (validation/targets/type2_liver_glycogen.toml) read a day's 5-min trace: the store at
+    the fasting sample, just before the last meal and 4 h after it, and the net synthesis after the last meal as the
+    rise to the store's peak within 5 h over the time to it."""
+    import numpy as np
+    import pandas as pd
+
+    minutes = np.arange(0.0, 1440.0, 5.0)
+    dinner_min = 19.0 * 60.0
+    # a store falling overnight, flat by day, rising 0.5 mg/kg/min for 4 h after dinner and falling again
+    store = np.where(minutes < dinner_min, 700.0, 700.0 + 0.5 * np.minimum(minutes - dinner_min + 5.0, 240.0))
+    store = np.where(minutes > dinner_min + 240.0, store - 0.2 * (minutes - dinner_min - 240.0), store)
+    trace = pd.DataFrame({"clock_h": minutes / 60.0, "liver_glycogen_mg_kg": store})
+    synthesis = measure._net_synthesis_after_last_meal(trace, dinner_min)
+    # from 700 at 18:55 to the peak 820 at 22:55: 120 mg/kg over 240 min
+    assert synthesis == pytest.approx(0.5)
+
+    class Day:
+        meals = [(450.0, None, None), (750.0, None, None), (dinner_min, None, None)]
+        fasting_sample_min = 440.0
+
+    class Program:
+        def day_plan(self, day):
+            return Day()
+
+    class Result:
+        def trace(self, day):
+            return trace
+
+    assert measure._glycogen_at(Result(), Program(), 0, "before_last_meal") == pytest.approx(700.0)
+    assert measure._glycogen_at(Result(), Program(), 0, "fasting") == pytest.approx(700.0)
+    assert measure._glycogen_at(Result(), Program(), 0, "after_last_meal") == pytest.approx(820.0)
