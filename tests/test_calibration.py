@@ -476,7 +476,7 @@ def test_glycogen_readings_and_net_synthesis_read_the_trace_where_13c_mrs_does()
 
     minutes = np.arange(0.0, 1440.0, 5.0)
     dinner_min = 19.0 * 60.0
-    # a store falling overnight, flat by day, rising 0.5 mg/kg/min for 4 h after dinner and falling again
+    # a store flat until dinner, rising 0.5 mg/kg/min for 4 h after it and falling again
     store = np.where(minutes < dinner_min, 700.0, 700.0 + 0.5 * np.minimum(minutes - dinner_min + 5.0, 240.0))
     store = np.where(minutes > dinner_min + 240.0, store - 0.2 * (minutes - dinner_min - 240.0), store)
     trace = pd.DataFrame({"clock_h": minutes / 60.0, "liver_glycogen_mg_kg": store})

@@ -419,6 +419,7 @@ AFTER_LAST_MEAL_MIN = 240.0
 
 
 def _last_meal_min(program, day: int) -> float:
+    """Minute of ``day``'s last meal (from midnight)."""
     return float(max(minute for minute, _, _ in program.day_plan(day).meals))
 
 
@@ -455,12 +456,12 @@ def _net_synthesis_after_last_meal(trace, meal_min: float) -> float:
 
 
 def type2_liver_glycogen(parameters: dict) -> dict[str, float]:
-    """Liver glycogen of scenario 03's subject over a healthy adult's on the same meals: before the last meal (and its
-    net synthesis after that meal) on the first day its 30-day mean fasting glucose reaches
-    TYPE2_FASTING_GLUCOSE_MG_DL, and at the fasting sample and 4 h
-    after the last meal on the first day its HbA1c reaches EARLY_TYPE2_HBA1C_PERCENT. The healthy adult is the healthy
-    preset on the scenario's routine without its drift, on day 0. ``parameters``: overrides of the table (the fit's
-    free values and the reference day's)."""
+    """Liver glycogen of scenario 03's subject over a healthy adult's on the same meals: before the last meal (and
+    the net synthesis after that meal) on the first day its 30-day mean fasting glucose reaches
+    TYPE2_FASTING_GLUCOSE_MG_DL, and at the fasting sample and AFTER_LAST_MEAL_MIN after the last meal on the first
+    day its HbA1c reaches EARLY_TYPE2_HBA1C_PERCENT. The healthy adult is the healthy preset on the scenario's routine
+    without its drift, on day 0. ``parameters``: overrides of the table (the fit's free values and the reference
+    day's)."""
     import glucosim
     from glucosim._toml import load_toml
     from glucosim.calibration.course import SMOOTH_DAYS

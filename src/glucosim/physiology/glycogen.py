@@ -23,11 +23,11 @@ gluconeogenic, a hyperglycaemic liver (whose normal counterpart would be
 suppressed to GNG_b) released no glycogen while fasting and stored its surplus
 gluconeogenesis all day: its store sat at capacity without cycling, and a
 low-carbohydrate diet took weeks to bring it below the overnight store (the
-VLCD lag of issue 11). It still fills by day and empties overnight, but it
-fills too far: type 2 diabetic livers hold less glycogen than healthy ones
-(Krssak 2004 Diabetes 53:3048), where glucosim's diabetic store is ~1.9 times a
-healthy one's before dinner (held out and disagreeing: validation/targets/
-type2_liver_glycogen.toml, which says what was tried). H_cr is the
+VLCD lag of issue 11). It now releases glycogen while fasting, but its store
+still sits near capacity: type 2 diabetic livers hold less glycogen than
+healthy ones (Krssak 2004 Diabetes 53:3048), where glucosim's diabetic store is
+~1.9 times a healthy one's before dinner (held out and disagreeing:
+validation/targets/type2_liver_glycogen.toml, which says what was tried). H_cr is the
 counter-regulatory glucagon excess (glucagon.py), Gprod Roy & Parker's
 exercise liver output, Ra the meal's appearance in plasma. When
 insulin holds E below GNG (after a meal), new glucose is stored (the indirect
