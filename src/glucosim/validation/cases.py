@@ -1066,6 +1066,47 @@ def walking_energy_kcal_per_day(session: dict = WALK_SESSION, weight_kg: float =
     return rate_kcal_day * session["duration_min"] / MINUTES_PER_DAY * len(session["weekdays"]) / 7.0
 
 
+EAT_BACK_ENERGY_SHARES = {"carbs_g": 0.50, "fat_g": 0.30, "protein_g": 0.20}
+"""How the exercise cases' subjects eat their sessions' energy back: as mixed food, 50 % of its energy carbohydrate,
+30 % fat and 20 % protein (a choice inside the Institute of Medicine's acceptable ranges, 45-65, 20-35 and 10-35 %).
+Until 2026-12-06 the cases ate it back as energy alone (``energy_surplus_kcal_per_day``), which reaches the energy
+balance but not the gut: no carbohydrate replaced the glycogen each session's hepatic output draws, and a week of
+Bloem's sessions drained even a healthy liver (store 519 -> 207 mg/kg, fasting glucose 80 -> 64 mg/dl) where people's
+fasting glucose does not move (Bloem 2008)."""
+EAT_BACK_DELAY_MIN = 30.0
+"""The eaten-back food is a snack this long after each session ends (a choice; Duncan's falls on dinner's time)."""
+
+
+def eaten_back_snack(session: dict, weight_kg: float) -> dict:
+    """The food that eats ``session``'s energy back: a meal (scenario Meal fields) of ``walking_energy_kcal_per_day``
+    split by ``EAT_BACK_ENERGY_SHARES`` at the parameter table's Atwater factors, ``EAT_BACK_DELAY_MIN`` after the
+    session. Taken every day (sessions on fewer days are eaten back at their weekly mean, as their energy was)."""
+    from glucosim.parameters import load_parameter_table
+
+    table = load_parameter_table()
+    kcal_per_g = {
+        "carbs_g": table["carbohydrate_energy"].value,
+        "fat_g": table["fat_energy"].value,
+        "protein_g": table["protein_energy"].value,
+    }
+    kcal = walking_energy_kcal_per_day(session, weight_kg)
+    end_h = session["start_h"] + (session["duration_min"] + EAT_BACK_DELAY_MIN) / MINUTES_PER_HOUR
+    return {"time_h": end_h} | {name: kcal * share / kcal_per_g[name] for name, share in EAT_BACK_ENERGY_SHARES.items()}
+
+
+def meals_with_eaten_back_snack(session: dict, weight_kg: float) -> list[dict]:
+    """The reference day's meals and ``eaten_back_snack``, in time order; a snack at a meal's time is eaten with it."""
+    snack = eaten_back_snack(session, weight_kg)
+    meals = [dict(meal) for meal in load_toml(_reference_routine_path())["meals"]]
+    same_time = [meal for meal in meals if abs(meal["time_h"] - snack["time_h"]) < 1e-9]
+    if same_time:
+        for name in EAT_BACK_ENERGY_SHARES:
+            same_time[0][name] = same_time[0].get(name, 0.0) + snack[name]
+    else:
+        meals.append(snack)
+    return sorted(meals, key=lambda meal: meal["time_h"])
+
+
 def walking_scenario(trained: bool, parameters: dict | None = None, n_days: int = WALK_TEST_DAY + 1, session=None):
     """Duncan's subject for ``n_days``, with the walking from day 1 (its energy eaten back) or without it."""
     from glucosim.scenario.load import parse_scenario
@@ -1073,7 +1114,7 @@ def walking_scenario(trained: bool, parameters: dict | None = None, n_days: int 
     session = dict(session or WALK_SESSION)
     subject = {**WALK_SUBJECT, **(parameters or {})}
     walking = {"from_day": 1, "label": "walk training", "exercise": [session]}
-    walking["energy_surplus_kcal_per_day"] = walking_energy_kcal_per_day(session, subject["body_weight"])
+    walking["meals"] = meals_with_eaten_back_snack(session, subject["body_weight"])
     return parse_scenario(
         {
             "name": "walk training" if trained else "untrained",
@@ -1294,8 +1335,15 @@ def _highest_on_grid_where(
     raise walk.too_far()
 
 
-BLOEM_STATES = ("post_exercise_sensitivity", "training_level", "beta_function_rel", "beta_mass_rel")
-"""States reported with the test (at midnight before it): the post-exercise and training terms, the beta cells."""
+BLOEM_STATES = (
+    "post_exercise_sensitivity",
+    "training_level",
+    "beta_function_rel",
+    "beta_mass_rel",
+    "liver_glycogen_mg_kg",
+)
+"""States reported with the test (at midnight before it): the post-exercise and training terms, the beta cells, and
+the liver's glycogen store (which the sessions draw on and the eaten-back food refills)."""
 
 
 def bloem_intensity_pct_vo2max(reserve_fraction: float = BLOEM_HEART_RATE_RESERVE_FRACTION) -> float:
@@ -1344,8 +1392,9 @@ def short_term_exercise_ivgtt(
     subject = {**BLOEM_SUBJECT, **(parameters or {})}
     session = dict(session or bloem_session())
     exercise = {"from_day": 1, "label": "7 days of exercise", "exercise": [session]}
-    exercise["energy_surplus_kcal_per_day"] = walking_energy_kcal_per_day(session, subject["body_weight"])
-    stop = {"from_day": BLOEM_TEST_DAY, "label": "test day", "exercise": [], "energy_surplus_kcal_per_day": 0.0}
+    exercise["meals"] = meals_with_eaten_back_snack(session, subject["body_weight"])
+    reference_meals = load_toml(_reference_routine_path())["meals"]
+    stop = {"from_day": BLOEM_TEST_DAY, "label": "test day", "exercise": [], "meals": reference_meals}
     scenario = parse_scenario(
         {
             "name": "7 days of exercise" if exercised else "no exercise",
