@@ -76,7 +76,7 @@ def test_the_eaten_back_food_refills_the_liver_so_a_healthy_subject_keeps_its_fa
     assert abs(exercised["fasting_glucose_mg_dl"] - control["fasting_glucose_mg_dl"]) < 5.0
 
 
-def test_without_the_exercise_terms_the_week_changes_nothing():
+def test_without_the_exercise_terms_the_week_barely_changes_si():
     # the session's own uptake and the food eaten back barely reach the next morning's SI: the change is the two
     # exercise terms' (post_exercise_sensitivity_gain, training_gain), as the case's remark says. The eaten-back food
     # alone moves SI by ~-2.5 % (its carbohydrate; energy alone, until 2026-12-06, moved it by -0.1 %), against the
