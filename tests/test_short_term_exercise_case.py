@@ -5,6 +5,7 @@ import pytest
 from glucosim._toml import load_toml
 from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
 from glucosim.parameters import load_parameter_table
+from glucosim.physiology.body import atwater_kcal_per_g
 from glucosim.validation.cases import (
     BLOEM_SUBJECT,
     BLOEM_TEST_DAY,
@@ -16,8 +17,6 @@ from glucosim.validation.cases import (
     short_term_exercise_ivgtt,
     walking_energy_kcal_per_day,
 )
-
-_ATWATER = {"carbs_g": "carbohydrate_energy", "fat_g": "fat_energy", "protein_g": "protein_energy"}
 
 
 def test_the_test_comes_17_5_h_after_the_seventh_session():
@@ -63,11 +62,11 @@ def test_the_eaten_back_food_refills_the_liver_so_a_healthy_subject_keeps_its_fa
     # reaching the gut, the protocol until 2026-12-06) a healthy subject's store fell 519 -> 207 mg/kg over the week
     # and its fasting glucose 80 -> 64 mg/dl, where people's does not move (Bloem 2008: unchanged)
     snack = eaten_back_snack(bloem_session(), BLOEM_SUBJECT["body_weight"])
-    table = load_parameter_table()
-    snack_kcal = sum(snack[name] * table[factor].value for name, factor in _ATWATER.items())
+    kcal_per_g = atwater_kcal_per_g(load_parameter_table().vector())
+    snack_kcal = sum(snack[name] * kcal_per_g[name] for name in kcal_per_g)
     assert snack_kcal == pytest.approx(walking_energy_kcal_per_day(bloem_session(), BLOEM_SUBJECT["body_weight"]))
     # mixed food: carbohydrate reaches the gut, at the protocol's share of the energy
-    carbohydrate_share = snack["carbs_g"] * table["carbohydrate_energy"].value / snack_kcal
+    carbohydrate_share = snack["carbs_g"] * kcal_per_g["carbs_g"] / snack_kcal
     assert carbohydrate_share == pytest.approx(EAT_BACK_ENERGY_SHARES["carbs_g"]) and carbohydrate_share > 0.4
     healthy = {"insulin_sensitivity_whole_body": 1.0}
     exercised = short_term_exercise_ivgtt(True, healthy)

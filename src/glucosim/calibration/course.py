@@ -169,8 +169,7 @@ def diet_therapy_routine(loaded, from_day: int = 0) -> dict:
     Raises CalibrationError when the routine on ``from_day`` has no meals, or when the added fat and protein carry
     more energy than the rest of the diet provides (the same energy cannot be kept).
     """
-    from glucosim.physiology.body import meal_energy_kcal
-    from glucosim.physiology.indices import Par
+    from glucosim.physiology.body import atwater_kcal_per_g, meal_energy_kcal
     from glucosim.scenario.compile import ScenarioProgram
 
     p = loaded.parameters
@@ -179,8 +178,7 @@ def diet_therapy_routine(loaded, from_day: int = 0) -> dict:
     where = f"{loaded.source} (scenario {loaded.scenario.name!r}): diet therapy from day {int(from_day)}"
     if not routine.meals:
         raise CalibrationError(f"{where}: the routine in force has no meals; the UKPDS diet is built on its meals")
-    kcal_per_g = {"carbs_g": float(p[Par.carbohydrate_energy]), "fat_g": float(p[Par.fat_energy])}
-    kcal_per_g["protein_g"] = float(p[Par.protein_energy])
+    kcal_per_g = atwater_kcal_per_g(p)
     meals = []
     for meal in routine.meals:
         meal_kcal = meal.carbs_g * routine.carbs_scale * kcal_per_g["carbs_g"] / UKPDS_DIET_ENERGY_SHARES["carbs_g"]

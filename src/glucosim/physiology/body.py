@@ -43,13 +43,20 @@ _MIFFLIN_FEMALE = -161.0  # kcal/day
 MIN_LEAN_MASS_FRACTION = 0.5
 
 
+def atwater_kcal_per_g(p) -> dict[str, float]:
+    """kcal per gram of each scenario Meal field (``carbs_g``, ``fat_g``, ``protein_g``): the parameter table's Atwater
+    factors. Plain Python: for building meals of a given energy and composition."""
+    return {
+        "carbs_g": float(p[Par.carbohydrate_energy]),
+        "fat_g": float(p[Par.fat_energy]),
+        "protein_g": float(p[Par.protein_energy]),
+    }
+
+
 def meal_energy_kcal(carbs_g, fat_g, protein_g, p):
     """Energy of a meal, kcal (Atwater factors of the parameter table). Plain Python: the scenario compiler's."""
-    return (
-        carbs_g * float(p[Par.carbohydrate_energy])
-        + fat_g * float(p[Par.fat_energy])
-        + protein_g * float(p[Par.protein_energy])
-    )
+    kcal_per_g = atwater_kcal_per_g(p)
+    return carbs_g * kcal_per_g["carbs_g"] + fat_g * kcal_per_g["fat_g"] + protein_g * kcal_per_g["protein_g"]
 
 
 def body_surface_area_m2(weight_kg, p):

@@ -1082,22 +1082,19 @@ def eaten_back_snack(session: dict, weight_kg: float) -> dict:
     split by ``EAT_BACK_ENERGY_SHARES`` at the parameter table's Atwater factors, ``EAT_BACK_DELAY_MIN`` after the
     session. Taken every day (sessions on fewer days are eaten back at their weekly mean, as their energy was)."""
     from glucosim.parameters import load_parameter_table
+    from glucosim.physiology.body import atwater_kcal_per_g
 
-    table = load_parameter_table()
-    kcal_per_g = {
-        "carbs_g": table["carbohydrate_energy"].value,
-        "fat_g": table["fat_energy"].value,
-        "protein_g": table["protein_energy"].value,
-    }
+    kcal_per_g = atwater_kcal_per_g(load_parameter_table().vector())
     kcal = walking_energy_kcal_per_day(session, weight_kg)
     end_h = session["start_h"] + (session["duration_min"] + EAT_BACK_DELAY_MIN) / MINUTES_PER_HOUR
     return {"time_h": end_h} | {name: kcal * share / kcal_per_g[name] for name, share in EAT_BACK_ENERGY_SHARES.items()}
 
 
-def meals_with_eaten_back_snack(session: dict, weight_kg: float) -> list[dict]:
-    """The reference day's meals and ``eaten_back_snack``, in time order; a snack at a meal's time is eaten with it."""
+def meals_with_eaten_back_snack(meals: list[dict], session: dict, weight_kg: float) -> list[dict]:
+    """``meals`` (the day's, as scenario Meal fields) and ``eaten_back_snack``, in time order; a snack at a meal's time
+    is eaten with it. ``meals`` is not changed."""
     snack = eaten_back_snack(session, weight_kg)
-    meals = [dict(meal) for meal in load_toml(_reference_routine_path())["meals"]]
+    meals = [dict(meal) for meal in meals]
     same_time = [meal for meal in meals if abs(meal["time_h"] - snack["time_h"]) < 1e-9]
     if same_time:
         for name in EAT_BACK_ENERGY_SHARES:
@@ -1113,14 +1110,15 @@ def walking_scenario(trained: bool, parameters: dict | None = None, n_days: int 
 
     session = dict(session or WALK_SESSION)
     subject = {**WALK_SUBJECT, **(parameters or {})}
+    reference_meals = load_toml(_reference_routine_path())["meals"]
     walking = {"from_day": 1, "label": "walk training", "exercise": [session]}
-    walking["meals"] = meals_with_eaten_back_snack(session, subject["body_weight"])
+    walking["meals"] = meals_with_eaten_back_snack(reference_meals, session, subject["body_weight"])
     return parse_scenario(
         {
             "name": "walk training" if trained else "untrained",
             "duration_days": n_days,
             "subject": {"parameters": subject},
-            "routine": {"meals": load_toml(_reference_routine_path())["meals"]},
+            "routine": {"meals": reference_meals},
             "changes": [walking] if trained else [],
         },
         "validation",
@@ -1392,15 +1390,15 @@ def short_term_exercise_ivgtt(
     subject = {**BLOEM_SUBJECT, **(parameters or {})}
     session = dict(session or bloem_session())
     exercise = {"from_day": 1, "label": "7 days of exercise", "exercise": [session]}
-    exercise["meals"] = meals_with_eaten_back_snack(session, subject["body_weight"])
     reference_meals = load_toml(_reference_routine_path())["meals"]
+    exercise["meals"] = meals_with_eaten_back_snack(reference_meals, session, subject["body_weight"])
     stop = {"from_day": BLOEM_TEST_DAY, "label": "test day", "exercise": [], "meals": reference_meals}
     scenario = parse_scenario(
         {
             "name": "7 days of exercise" if exercised else "no exercise",
             "duration_days": BLOEM_TEST_DAY + 1,
             "subject": {"preset": BLOEM_PRESET, "parameters": subject},
-            "routine": {"meals": load_toml(_reference_routine_path())["meals"]},
+            "routine": {"meals": reference_meals},
             "changes": [exercise, stop] if exercised else [],
         },
         "validation",
