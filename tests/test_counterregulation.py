@@ -68,9 +68,10 @@ def test_glucagon_raises_gluconeogenesis_and_glycogenolysis(parameters, fasting_
     )
 
 
-def test_hepatic_resistance_is_met_mostly_by_gluconeogenesis(parameters, fasting_state):
-    """A resistant liver's extra output is mostly gluconeogenic, partly glycogenolytic (type 2 diabetes: ~77 % of
-    fasting output gluconeogenic by 13C MRS, models/parameters.toml#excess_output_glycogenolysis_share)."""
+def test_hepatic_resistance_is_split_between_glycogen_and_gluconeogenesis(parameters, fasting_state):
+    """A resistant liver's excess over a normal liver at the same glucose and insulin comes a share s_X from glycogen
+    and the rest from gluconeogenesis (models/parameters.toml#excess_output_glycogenolysis_share: fitted to Krssak
+    2004's diabetic livers' glycogen, most of it glycogenolytic)."""
     p = parameters
     demand, excess = liver.insulin_regulated_output(fasting_state, p, 0.5, 1.0, 1.0)
     normal, _ = liver.insulin_regulated_output(fasting_state, p, 1.0, 1.0, 1.0)
@@ -78,7 +79,10 @@ def test_hepatic_resistance_is_met_mostly_by_gluconeogenesis(parameters, fasting
     output, released_gng, glycogenolysis, _ = glycogen.liver_sources(fasting_state, p, demand, excess, 0.0)
     healthy_output, healthy_gng, healthy_glycogenolysis, _ = glycogen.liver_sources(fasting_state, p, normal, 0.0, 0.0)
     extra_gng, extra_glycogenolysis = released_gng - healthy_gng, glycogenolysis - healthy_glycogenolysis
-    assert 0.0 < extra_glycogenolysis < extra_gng
+    share = p[Par.excess_output_glycogenolysis_share]
+    assert 0.0 < share < 1.0
+    assert extra_glycogenolysis == pytest.approx(share * excess)
+    assert extra_gng == pytest.approx((1.0 - share) * excess)
     # with a normal store all of the excess is released, from one source or the other
     assert extra_gng + extra_glycogenolysis == pytest.approx(excess)
     assert output - healthy_output == pytest.approx(excess)
@@ -101,6 +105,30 @@ def test_store_fills_when_insulin_holds_output_below_gluconeogenesis(parameters,
     full[St.liver_glycogen_mg_kg] = p[Par.liver_glycogen_capacity]
     glycogen.glycogen_derivative(full, p, glycogenolysis, stored, 0.0, uptake, dydt)
     assert dydt[St.liver_glycogen_mg_kg] == 0.0
+
+
+def test_a_resistant_liver_stores_less_glycogen(parameters, fasting_state):
+    """Insulin's stimulation of glycogen synthesis fails with the rest of its hepatic action (Krssak 2004: type 2
+    diabetic livers synthesise less after a meal and at matched glucose and insulin): every inflow to the store is
+    scaled by min(S_L, 1) ** gamma_syn, S_L the chronic hepatic sensitivity; a sensitive liver stores as a normal
+    one."""
+    fed = fasting_state.copy()
+    fed[St.insulin_liver_delayed_pmol_l] = fed[St.insulin_portal_pmol_kg] = fed[St.insulin_remote_pmol_l] = 200.0
+    fed[St.insulin_mean_pmol_l] = parameters[Par.insulin_mean_reference]  # no down-regulation by hyperinsulinemia
+
+    def synthesis(whole_body_sensitivity):
+        p = parameters.copy()
+        p[Par.insulin_sensitivity_whole_body] = whole_body_sensitivity
+        dydt = np.zeros(N_STATES)
+        glycogen.glycogen_derivative(fed, p, 0.0, 0.3, 0.0, 0.5, dydt)
+        return dydt[St.liver_glycogen_mg_kg]
+
+    normal = synthesis(1.0)
+    assert normal > 0.0
+    gamma = parameters[Par.hepatic_glycogen_synthesis_exponent]
+    assert gamma > 0.0
+    assert synthesis(0.5) == pytest.approx(normal * 0.5**gamma)
+    assert synthesis(1.3) == pytest.approx(normal)
 
 
 def _run(routine, days, changes=()):
@@ -156,3 +184,65 @@ def test_clock_oscillator_keeps_unit_amplitude_on_its_target(parameters):
         radial = y[St.clock_cos] * dydt[St.clock_cos] + y[St.clock_sin] * dydt[St.clock_sin]
         assert radial == pytest.approx(0.0, abs=1e-12)
         assert np.hypot(dydt[St.clock_cos], dydt[St.clock_sin]) == pytest.approx(2 * np.pi / 1440)
+
+
+@pytest.mark.slow
+def test_a_diabetic_liver_holds_less_glycogen_and_still_releases_it():
+    """A hyperglycaemic, resistant liver (fasting glucose ~120 mg/dl) holds less glycogen than a healthy liver and
+    still releases it before breakfast; with the share s_X set to the gluconeogenic share alone and synthesis as a
+    normal liver's (s_X 0.45, gamma_syn 0: the model until 2026-12-06) the store filled to capacity (glycogen.py)."""
+
+    def morning(preset, **parameters):
+        data = {
+            "name": "test",
+            "duration_days": 1,
+            "subject": {"preset": preset, "parameters": parameters},
+            "routine": {"meals": REFERENCE_MEALS},
+            "output": {"trajectory_days": [0]},
+        }
+        trace = simulate(parse_scenario(data, "test"), progress=False).trace(0)
+        return trace[trace["clock_h"] < 7.5].iloc[-1]
+
+    healthy = morning("healthy")
+    diabetic = morning("insulin_resistant_low_reserve", insulin_sensitivity_whole_body=0.25)
+    without = morning(
+        "insulin_resistant_low_reserve",
+        insulin_sensitivity_whole_body=0.25,
+        hepatic_glycogen_synthesis_exponent=0.0,
+        excess_output_glycogenolysis_share=0.45,
+    )
+    assert diabetic["glucose_mg_dl"] > 115.0
+    assert diabetic["glycogenolysis_mg_kg_min"] > 0.1
+    assert diabetic["liver_glycogen_mg_kg"] < healthy["liver_glycogen_mg_kg"]
+    assert without["liver_glycogen_mg_kg"] > 2.0 * healthy["liver_glycogen_mg_kg"]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="known weakness (scenarios/06a_hepatic_resistance.toml, CHANGELOG 2026-12-06, twentieth session): a liver "
+    "resistant at normal glucose holds ~0.37 of a healthy store before breakfast",
+)
+def test_a_liver_resistant_at_normal_glucose_keeps_most_of_its_glycogen():
+    """Scenario 06a's liver after ten years of hepatic drift (chronic sensitivity ~0.25, fasting glucose ~97 mg/dl)
+    should hold most of a healthy liver's glycogen before breakfast: type 2 diabetic livers hold ~0.83 of their
+    controls' (Krssak 2004), and no study read here found less in hepatic resistance at normal glucose (in older
+    adults with muscle insulin resistance net synthesis after meals was normal: Flannery 2012, Diabetes, abstract).
+    glucosim's resistant liver draws 92 % of its excess output from the store (fitted on diabetic livers) and refills
+    it less, so the store runs low."""
+    from glucosim._resources import scenario_path
+    from glucosim._toml import load_toml
+
+    def before_breakfast(data, day):
+        data = {**data, "output": {"trajectory_days": [day]}}
+        data.pop("clinic", None)
+        trace = simulate(parse_scenario(data, "test"), progress=False, until_day=day + 1).trace(day)
+        return trace[trace["clock_h"] < 7.5].iloc[-1]
+
+    resistant_data = load_toml(scenario_path("06a_hepatic_resistance"))
+    healthy_data = {**resistant_data, "subject": {"preset": "healthy"}, "routine": dict(resistant_data["routine"])}
+    healthy_data["routine"].pop("drift", None)
+    resistant = before_breakfast(resistant_data, 3652)
+    healthy = before_breakfast(healthy_data, 0)
+    assert resistant["glucose_mg_dl"] < 100.0  # normal fasting glucose: the comparison is at normal glucose
+    assert resistant["liver_glycogen_mg_kg"] > 0.7 * healthy["liver_glycogen_mg_kg"]

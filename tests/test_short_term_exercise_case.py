@@ -78,8 +78,9 @@ def test_the_eaten_back_food_refills_the_liver_so_a_healthy_subject_keeps_its_fa
 def test_without_the_exercise_terms_the_week_barely_changes_si():
     # the session's own uptake and the food eaten back barely reach the next morning's SI: the change is the two
     # exercise terms' (post_exercise_sensitivity_gain, training_gain), as the case's remark says. The eaten-back food
-    # alone moves SI by ~-2.5 % (its carbohydrate; energy alone, until 2026-12-06, moved it by -0.1 %), against the
-    # week's ~+128 % with the terms
+    # alone moves SI by ~+2.5 % (its carbohydrate fills the resistant liver's store, 550 -> 940 mg/kg, since the
+    # diabetic liver's glycogen balance was calibrated; ~-2.5 % before it, and -0.1 % with the energy eaten back as
+    # energy alone, until 2026-12-06), against the week's ~+132 % with the terms
     off = {"post_exercise_sensitivity_gain": 0.0, "training_gain": 0.0}
     exercised = short_term_exercise_ivgtt(True, off)
     control = short_term_exercise_ivgtt(False, off)

@@ -66,12 +66,15 @@ def test_subjects_check_exits_1_on_a_moved_subject_and_2_on_a_rule_it_cannot_app
     def impossible(start=None):
         raise ValueError("the rule's walk left the sensitivity's range")
 
+    shipped_walk = cases.WALK_SUBJECT["insulin_sensitivity_whole_body"]
     monkeypatch.setattr(cases, "bloem_sensitivity_by_rule", moved)
-    monkeypatch.setattr(cases, "walking_sensitivity_by_rule", lambda start=None: (0.75, {0.75: 2.47, 0.8: 2.69}))
+    monkeypatch.setattr(
+        cases, "walking_sensitivity_by_rule", lambda start=None: (shipped_walk, {shipped_walk: 2.5, 0.9: 2.9})
+    )
     result = CliRunner().invoke(main, ["validation", "--subjects"])
     assert result.exit_code == 1
-    assert "sensitivity 0.36 (NOT the shipped 0.38" in result.output
-    assert "sensitivity 0.75 (the shipped subject)" in result.output
+    assert f"sensitivity 0.36 (NOT the shipped {cases.BLOEM_SENSITIVITY:g}" in result.output
+    assert f"sensitivity {shipped_walk:g} (the shipped subject)" in result.output
     monkeypatch.setattr(cases, "bloem_sensitivity_by_rule", impossible)
     result = CliRunner().invoke(main, ["validation", "--subjects"])
     assert result.exit_code == 2

@@ -21,6 +21,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from glucosim.calibration.targets import (
+    GLUCONEOGENIC_SHARE_MEASURE,
     INCRETIN_RATIO_MEASURE,
     PROTEIN_RATIO_MEASURE,
     SENSITIVITY_STEP_ARMS,
@@ -36,6 +37,9 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REFERENCE_SCENARIO = PACKAGE_DIR / "scenarios" / "01_healthy_baseline.toml"
 TYPE2_SCENARIO = PACKAGE_DIR / "scenarios" / "03_insulin_resistance_low_reserve.toml"
 """The course's subject (sensitivity drifting, low reserve), whose type 2 diabetes the liver-glycogen targets read."""
+FATTY_LIVER_SCENARIO = PACKAGE_DIR / "scenarios" / "21_vlcd_early_type2.toml"
+"""Scenario 03's subject with a fatty liver (the very-low-calorie diet case's), whose gluconeogenic share at diagnosis
+is the fasting share of type 2 diabetes (GLUCONEOGENIC_SHARE_MEASURE)."""
 REFERENCE_PARAMETERS = ("secretion_max", "insulin_mean_reference", "nefa_mean_reference")
 """Solved by the reference day at every evaluation, never free in the fit."""
 
@@ -102,6 +106,7 @@ def model_source_hash(overridden: tuple[str, ...] = ()) -> str:
             digest.update(file.read_bytes())
     digest.update(REFERENCE_SCENARIO.read_bytes())
     digest.update(TYPE2_SCENARIO.read_bytes())
+    digest.update(FATTY_LIVER_SCENARIO.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -508,6 +513,26 @@ def type2_liver_glycogen(parameters: dict) -> dict[str, float]:
     }
 
 
+def _gluconeogenic_share_type2(subject: Subject, target=None, subjects=None) -> float:
+    """Share of the liver's glucose output from gluconeogenesis (1 - glycogenolysis / output) in scenario 21's subject
+    on the day of its diagnosis (calibration.course.diagnosis_day), at the last 5-min sample before breakfast."""
+    import glucosim
+    from glucosim._toml import load_toml
+    from glucosim.calibration.course import diagnosis_day
+    from glucosim.scenario.compile import ScenarioProgram
+
+    data = load_toml(FATTY_LIVER_SCENARIO)
+    data.pop("clinic", None)
+    result = glucosim.simulate(data, progress=False, resolution="envelope", **subject.parameters)
+    day = diagnosis_day(result.daily)
+    if day is None:
+        raise CalibrationError(f"{FATTY_LIVER_SCENARIO.name}: the subject is never diagnosed, so it has no share")
+    breakfast_min = min(minute for minute, _, _ in ScenarioProgram(result.loaded).day_plan(day).meals)
+    trace = result.trace(day)
+    before = trace[trace["clock_h"].to_numpy() * 60.0 < breakfast_min].iloc[-1]
+    return float(1.0 - before["glycogenolysis_mg_kg_min"] / before["liver_output_mg_kg_min"])
+
+
 def _type2_liver_glycogen_ratio(reading: str):
     """The derived measure of one reading of ``type2_liver_glycogen`` (computed once per evaluation)."""
 
@@ -576,6 +601,7 @@ DERIVED = {
     INCRETIN_RATIO_MEASURE: _oral_over_isoglycaemic_secretion_ratio,
     "secretion_weighted_hepatic_extraction": _secretion_weighted_hepatic_extraction,
     "renal_excretion_at_healthy_fasting_glucose_mg_min": _renal_excretion_at_healthy_fasting_glucose,
+    GLUCONEOGENIC_SHARE_MEASURE: _gluconeogenic_share_type2,
     **{
         f"{TYPE2_GLYCOGEN_MEASURE}_{reading}": _type2_liver_glycogen_ratio(reading)
         for reading in TYPE2_GLYCOGEN_READINGS

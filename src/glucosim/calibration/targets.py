@@ -125,6 +125,9 @@ the measure imposes the sensitivity it caused and asks how the beta cells follow
 INCRETIN_RATIO_MEASURE = "oral_over_isoglycaemic_secretion_ratio"
 """The derived measure that gives its protocol's glucose drink and replays the same plasma glucose by vein
 (clinic.incretin.isoglycaemic_comparison): total insulin secretion of the oral test over the infusion's (an 'ogtt')."""
+GLUCONEOGENIC_SHARE_MEASURE = "gluconeogenic_share_type2_before_breakfast"
+"""The derived measure of the gluconeogenic share of fasting liver output in type 2 diabetes
+(calibration.measure.FATTY_LIVER_SCENARIO's subject at diagnosis)."""
 TYPE2_GLYCOGEN_MEASURE = "liver_glycogen_type2_over_healthy"
 """The derived measures of the diabetic liver's glycogen against a healthy liver's, one per reading:
 ``<this>_<reading>`` (calibration.measure.type2_liver_glycogen)."""
@@ -139,6 +142,7 @@ DERIVED_MEASURES = (
     INCRETIN_RATIO_MEASURE,
     "secretion_weighted_hepatic_extraction",
     "renal_excretion_at_healthy_fasting_glucose_mg_min",
+    GLUCONEOGENIC_SHARE_MEASURE,
     *(f"{TYPE2_GLYCOGEN_MEASURE}_{reading}" for reading in TYPE2_GLYCOGEN_READINGS),
     *(f"{SENSITIVITY_STEP_MEASURE}_{arm}" for arm in SENSITIVITY_STEP_ARMS),
 )

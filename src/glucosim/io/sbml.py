@@ -122,7 +122,11 @@ ASSIGNMENTS = {
     "- circadian_tolerance_peak_h) / 24) + clock_sin * sin(2 * pi * (circadian_liver_peak_h "
     "- circadian_tolerance_peak_h) / 24))",
     "clock_angle": "2 * pi * (time / 60 - circadian_tolerance_peak_h - clock_shift_h) / 24",
-    "s_liver": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * liver_fat_factor * sleep_hepatic * rhythm",
+    "s_liver_chronic": "chronic * insulin_sensitivity_liver * exp(drift_log_liver) * liver_fat_factor",
+    "s_liver": "s_liver_chronic * sleep_hepatic * rhythm",
+    # glycogen.synthesis_capacity: a resistant liver stores less
+    "glycogen_synthesis_capacity": "piecewise(1, s_liver_chronic >= 1, piecewise(0, s_liver_chronic <= 0, "
+    "s_liver_chronic ^ hepatic_glycogen_synthesis_exponent))",
     "s_muscle": "chronic * insulin_sensitivity_muscle * exp(drift_log_muscle) * muscle_mass_rel "
     "* activity_sensitivity_rel * (1 + training_level) "
     "* (1 + post_exercise_sensitivity) * sleep_peripheral * rhythm",
@@ -151,7 +155,11 @@ ASSIGNMENTS = {
     "+ liver_glycogen_half) / (liver_glycogen_reference * (liver_glycogen_mg_kg + liver_glycogen_half))))",
     "glycogenolysis": "(piecewise(liver_demand - gng, liver_demand > gng, 0) + glucagon_output_effect * glucagon_cr "
     "+ exercise_liver_output_mg_kg_min) * glycogen_availability",
-    "liver_output": "gng_released + glycogenolysis",
+    # glycogen.liver_sources: what a low store cannot give of the excess's glycogen share, gluconeogenesis makes
+    "gng_fallback": "piecewise(piecewise(excess_output_glycogenolysis_share * gng_excess, "
+    "excess_output_glycogenolysis_share * gng_excess < liver_demand - gng, liver_demand - gng) "
+    "* (1 - glycogen_availability), liver_demand > gng, 0)",
+    "liver_output": "gng_released + gng_fallback + glycogenolysis",
     "hepatic_uptake": "piecewise(hepatic_uptake_fraction * (1 - adipose_uptake_fraction) * s_muscle "
     "* tissue_uptake_vmax_insulin * (insulin_remote_pmol_l - insulin_basal_reference) "
     "/ (1 + muscle_uptake_nefa_gain * nefa_excess) * saturation, insulin_remote_pmol_l > insulin_basal_reference, 0)",
@@ -290,7 +298,7 @@ RATES = {
     "glucagon_pg_ml": "glucagon_clearance_rate * (glucagon_target - glucagon_pg_ml)",
     "liver_glycogen_mg_kg": "(gng_stored + (1 - gut_bioavailability) / gut_bioavailability * appearance "
     "+ hepatic_uptake) * piecewise(1 - liver_glycogen_mg_kg / liver_glycogen_capacity, "
-    "liver_glycogen_mg_kg < liver_glycogen_capacity, 0) - glycogenolysis",
+    "liver_glycogen_mg_kg < liver_glycogen_capacity, 0) * glycogen_synthesis_capacity - glycogenolysis",
     "exercise_vo2_pct": "exercise_vo2_response_rate * (exercise_intensity_pct - exercise_vo2_pct)",
     "exercise_liver_output_mg_kg_min": "exercise_liver_output_gain * exercise_vo2_pct "
     "- exercise_liver_output_decay * exercise_liver_output_mg_kg_min",
