@@ -5,6 +5,7 @@ import pytest
 
 from glucosim.physiology import clock, glucagon, glycogen, liver
 from glucosim.physiology.indices import N_DRIVERS, N_STATES, Drv, Par, St
+from glucosim.physiology.sensitivity import chronic_sensitivities
 from glucosim.scenario.load import parse_scenario
 from glucosim.simulation.run import simulate
 
@@ -99,11 +100,11 @@ def test_store_fills_when_insulin_holds_output_below_gluconeogenesis(parameters,
     dydt = np.zeros(N_STATES)
     uptake = glycogen.hepatic_glucose_uptake(fed, p, 1.0, 1.0)
     assert uptake > 0.0
-    glycogen.glycogen_derivative(fed, p, glycogenolysis, stored, 0.0, uptake, dydt)
+    glycogen.glycogen_derivative(fed, p, glycogenolysis, stored, 0.0, uptake, chronic_sensitivities(fed, p)[0], dydt)
     assert dydt[St.liver_glycogen_mg_kg] > 0.0
     full = fed.copy()
     full[St.liver_glycogen_mg_kg] = p[Par.liver_glycogen_capacity]
-    glycogen.glycogen_derivative(full, p, glycogenolysis, stored, 0.0, uptake, dydt)
+    glycogen.glycogen_derivative(full, p, glycogenolysis, stored, 0.0, uptake, chronic_sensitivities(full, p)[0], dydt)
     assert dydt[St.liver_glycogen_mg_kg] == 0.0
 
 
@@ -120,7 +121,7 @@ def test_a_resistant_liver_stores_less_glycogen(parameters, fasting_state):
         p = parameters.copy()
         p[Par.insulin_sensitivity_whole_body] = whole_body_sensitivity
         dydt = np.zeros(N_STATES)
-        glycogen.glycogen_derivative(fed, p, 0.0, 0.3, 0.0, 0.5, dydt)
+        glycogen.glycogen_derivative(fed, p, 0.0, 0.3, 0.0, 0.5, chronic_sensitivities(fed, p)[0], dydt)
         return dydt[St.liver_glycogen_mg_kg]
 
     normal = synthesis(1.0)

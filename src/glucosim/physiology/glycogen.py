@@ -61,7 +61,6 @@ exercise, glycogenolysis fades and output falls to gluconeogenesis.
 from glucosim.physiology._jit import kernel
 from glucosim.physiology.indices import Par, St
 from glucosim.physiology.muscle import tissue_saturation
-from glucosim.physiology.sensitivity import chronic_sensitivities
 
 
 @kernel
@@ -130,14 +129,14 @@ def hepatic_glucose_uptake(y, p, sensitivity_muscle, nefa_ratio):
 
 
 @kernel
-def synthesis_capacity(y, p):
+def synthesis_capacity(chronic_liver_sensitivity, p):
     """Fraction of a normal liver's glycogen synthesis a resistant liver keeps: min(S_L, 1) ** gamma_syn.
 
-    S_L is the liver's chronic insulin sensitivity (sensitivity.py: the subject, its drift, liver fat and the
-    down-regulation by hyperinsulinemia; not the night's sleep or the clock), so a sensitive or trained liver stores
-    as a normal one does and the hour's acute effects do not reach the store.
+    S_L is the liver's chronic insulin sensitivity (sensitivity.chronic_sensitivities: the subject, its drift, liver
+    fat and the down-regulation by hyperinsulinemia; not the night's sleep or the clock), so a sensitive or trained
+    liver stores as a normal one does and the hour's acute effects do not reach the store.
     """
-    s_liver = chronic_sensitivities(y, p)[0]
+    s_liver = chronic_liver_sensitivity
     if s_liver >= 1.0:
         return 1.0
     if s_liver <= 0.0:
@@ -146,11 +145,12 @@ def synthesis_capacity(y, p):
 
 
 @kernel
-def glycogen_derivative(y, p, glycogenolysis, stored_gng, appearance, hepatic_uptake, dydt):
-    """Write d(liver glycogen)/dt, mg/kg/min."""
+def glycogen_derivative(y, p, glycogenolysis, stored_gng, appearance, hepatic_uptake, chronic_liver_sensitivity, dydt):
+    """Write d(liver glycogen)/dt, mg/kg/min (``chronic_liver_sensitivity``: synthesis_capacity's S_L)."""
     f = p[Par.gut_bioavailability]
     direct = (1.0 - f) / f * appearance + hepatic_uptake
     room = 1.0 - y[St.liver_glycogen_mg_kg] / p[Par.liver_glycogen_capacity]
     if room < 0.0:
         room = 0.0
-    dydt[St.liver_glycogen_mg_kg] = (stored_gng + direct) * room * synthesis_capacity(y, p) - glycogenolysis
+    synthesis = (stored_gng + direct) * room * synthesis_capacity(chronic_liver_sensitivity, p)
+    dydt[St.liver_glycogen_mg_kg] = synthesis - glycogenolysis

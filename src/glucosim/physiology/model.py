@@ -28,14 +28,15 @@ from glucosim.physiology._jit import array_kernel, inlined_kernel, kernel
 from glucosim.physiology.glucose import glucose_derivatives, plasma_glucose_mg_dl
 from glucosim.physiology.indices import FLUX_NAMES as FLUX_NAMES  # re-exported: callers read the columns here
 from glucosim.physiology.indices import N_FLUXES, Drv, Flux, Par, St
-from glucosim.physiology.sensitivity import chronic_sensitivities, drift_derivatives, effective_sensitivities
+from glucosim.physiology.sensitivity import acute_sensitivities, chronic_sensitivities, drift_derivatives
 from glucosim.physiology.units import MINUTES_PER_DAY
 
 
 @inlined_kernel
 def _core_fluxes(y, drv, p):
     """Fluxes shared by rhs and analysis (mg/kg/min unless named otherwise)."""
-    s_liver, s_muscle, s_adipose = effective_sensitivities(y, drv, p)
+    c_liver, c_muscle, c_adipose = chronic_sensitivities(y, p)
+    s_liver, s_muscle, s_adipose = acute_sensitivities(y, drv, p, c_liver, c_muscle, c_adipose)
     rhythm = clock.sensitivity_factor(y, drv, p)
     s_liver, s_muscle, s_adipose = s_liver * rhythm, s_muscle * rhythm, s_adipose * rhythm
     nefa = adipose.nefa_ratio(y, p)
@@ -66,6 +67,9 @@ def _core_fluxes(y, drv, p):
         s_liver,
         s_muscle,
         s_adipose,
+        c_liver,
+        c_muscle,
+        c_adipose,
         gng_released + gng_stored,
         glycogenolysis,
         gng_stored,
@@ -96,6 +100,9 @@ def rhs(t, y, drv, p, dydt):
         s_liver,
         s_muscle,
         s_adipose,
+        c_liver,
+        _,
+        _,
         _,
         glycogenolysis,
         gng_stored,
@@ -123,7 +130,7 @@ def rhs(t, y, drv, p, dydt):
     adipose.nefa_derivative(y, p, s_adipose, dydt)
     plasma_insulin = insulin.plasma_insulin_pmol_l(y, p)
     glucagon.glucagon_derivative(y, drv, p, glucose, plasma_insulin, dydt)
-    glycogen.glycogen_derivative(y, p, glycogenolysis, gng_stored, appearance, liver_uptake, dydt)
+    glycogen.glycogen_derivative(y, p, glycogenolysis, gng_stored, appearance, liver_uptake, c_liver, dydt)
     exercise.exercise_derivatives(y, drv, p, slow_on, dydt)
     clock.clock_derivatives(t, y, drv, p, dydt)
 
@@ -169,13 +176,15 @@ def evaluate_fluxes(y_grid, drv_grid, p):
             s_liver,
             s_muscle,
             s_adipose,
+            c_liver,
+            c_muscle,
+            c_adipose,
             gluconeogenesis,
             glycogenolysis,
             _,
             liver_uptake,
             splanchnic_uptake,
         ) = _core_fluxes(y, drv, p)
-        c_liver, c_muscle, c_adipose = chronic_sensitivities(y, p)
         out[i, Flux.glucose_mg_dl] = plasma_glucose_mg_dl(y, p)
         out[i, Flux.insulin_pmol_l] = insulin.plasma_insulin_pmol_l(y, p)
         out[i, Flux.liver_output_mg_kg_min] = liver_output

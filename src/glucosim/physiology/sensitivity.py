@@ -66,6 +66,13 @@ def sleep_factor(loss_per_h, deficit_h, insulin_pmol_l, basal_insulin_pmol_l):
 def effective_sensitivities(y, drv, p):
     """(liver, muscle, adipose) sensitivities acting now, relative to healthy."""
     liver, muscle, adipose = chronic_sensitivities(y, p)
+    return acute_sensitivities(y, drv, p, liver, muscle, adipose)
+
+
+@kernel
+def acute_sensitivities(y, drv, p, liver, muscle, adipose):
+    """``effective_sensitivities`` from the chronic (liver, muscle, adipose) ones already computed: the night's sleep
+    on all three, training and the last session on muscle, training on adipose (the organ model needs both)."""
     deficit = drv[Drv.sleep_deficit_h]
     basal = p[Par.insulin_basal_reference]
     # muscle and adipose see remote (interstitial) insulin, the liver its delayed insulin (insulin.py)
