@@ -15,10 +15,11 @@ The design, fixed before the measurement was run (docs/ukpds_population.md says 
 1. The population: the ``prediabetic`` cohort (models/cohorts/prediabetic.toml, fitted to the DPP's baseline and
    placebo course), drawn, screened and enrolled exactly as the shipped prevention sweep does it
    (scenarios/sweeps/prediabetes_lifestyle.toml: its seed, its cohort, its DPP screening, its control arm), with
-   ``SCREENED`` patients screened instead of 3500 (patient i is the same at any cohort size, so the shipped sweep's
-   3500 are the first 3500 here), followed on the control arm for the sweep's 3 years (``FOLLOW_UP_YEARS``: the window
-   the cohort's drift was fitted to). The sweep itself is run (``glucosim.sweep.run_sweep`` on the shipped file with
-   only its control arm and the larger sample count: ``population_sweep``), so it resumes where it stopped.
+   ``SCREENED`` patients screened instead of the file's (patient i is the same at any cohort size, so the shipped
+   sweep's patients are the first ones here), followed on the control arm for the sweep's 3 years
+   (``FOLLOW_UP_YEARS``: the window the cohort's drift was fitted to). The sweep itself is run
+   (``glucosim.sweep.run_sweep`` on the shipped file with only its control arm and the larger sample count:
+   ``population_sweep``), so it resumes where it stopped.
 2. The diagnosis day: the first day an enrolled patient's daily fasting glucose reaches 126 mg/dl
    (``glucosim.calibration.course.diagnosis_day``, the rule of the one-subject measurement), within the follow-up.
 3. From that day (a screen-detected population: it does not wait for the one subject's presentation at HbA1c
@@ -66,8 +67,9 @@ SWEEP = REPOSITORY / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
 """The shipped prevention sweep: its cohort, seed, screening and control arm define the population."""
 CONTROL_ARM = "control"
 SCREENED = 10_000
-"""Patients screened (the shipped sweep: 3500, ~122 enrolled, ~35 confirmed onsets in 3 years; its file suggests 10000
-for a larger trial). Chosen so that ~100 or more are diagnosed within the follow-up."""
+"""Patients screened (the shipped sweep: 3500 until 2026-12-06, ~122 enrolled and ~35 confirmed onsets in 3 years with
+the cohort of 2026-12-03, when this was chosen; 7000 since). Chosen so that ~100 or more are diagnosed within the
+follow-up."""
 FOLLOW_UP_YEARS = 3.0
 """The control arm's follow-up before diagnosis: the shipped sweep's (the DPP's) 3 years, the window over which the
 cohort's drift of sensitivity was fitted (docs/population.md); longer runs extrapolate that drift, and a run whose
@@ -396,14 +398,15 @@ def main(argv: list[str] | None = None) -> int:
         ).sum()
     )
     diagnosed = enrolled[enrolled["diagnosis_day"].notna()]
-    shipped = enrolled[enrolled["sample"] < 3500]
+    shipped_samples = int(tomllib.loads(SWEEP.read_text())["design"]["samples"])
+    shipped = enrolled[enrolled["sample"] < shipped_samples]
     print(
         f"\nScreened {args.screened}, enrolled {len(enrolled)} ({len(enrolled) / args.screened:.1%}). Within"
         f" {args.follow_up_years:g} years: daily fasting glucose >= 126 mg/dl in"
         f" {sum(onsets.get(int(r)) is not None for r in enrolled['run_id'])}, the clinic's confirmed diagnosis in"
         f" {int(enrolled['clinic_diagnosis_day'].notna().sum())}, both in {both}. Diagnosis rule used:"
         f" {args.diagnosis} ({len(diagnosed)} diagnosed; {int((diagnosed['diagnosis_day'] == 0).sum())} on day 0)."
-        f" The shipped sweep's 3500 among them: {len(shipped)} enrolled,"
+        f" The shipped sweep's {shipped_samples} among them: {len(shipped)} enrolled,"
         f" {int(shipped['clinic_diagnosis_day'].notna().sum())} confirmed onsets."
     )
     names = list(loaded.variable_names)
