@@ -95,6 +95,16 @@ def test_the_library_cache_does_not_depend_on_the_cohort_files():
     assert {"beta_cells.py", "parameters.py"} <= names
 
 
+def test_a_library_folder_is_named_by_every_change_its_store_would_refuse(monkeypatch):
+    """The sweep store refuses a folder made by other code (sweep.store.results_source_sha256); the library's folder
+    name carries that hash, so such a change makes a new library instead of a rerun that fails on the old one."""
+    from glucosim.sweep import store
+
+    before = population.library_model_hash()
+    monkeypatch.setattr(store, "results_source_sha256", lambda: "0" * 16)
+    assert population.library_model_hash() != before
+
+
 def test_the_lifestyle_reduction_is_not_a_fit_target():
     """The 58 % is the validation: no target of the population fit may read the lifestyle arm."""
     text = (population.DEFAULT_TARGETS).read_text()

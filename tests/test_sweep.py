@@ -343,6 +343,29 @@ def test_a_directory_made_by_other_model_code_is_refused_and_an_older_one_is_not
     assert resumed.complete and resumed.runs_this_call == 0
 
 
+def test_the_code_hash_leaves_cohort_files_to_the_sweeps_that_name_them():
+    """A cohort file counts through the sweep that names it (its variables, correlation and shared parameters are in
+    the sweep's own hash), not through the code hash: else writing a fitted cohort file made the population
+    command's own library stale, and editing a cohort's description every sweep folder (2026-12-06)."""
+    from glucosim.sweep.load import COHORT_DIR, load_sweep
+    from glucosim.sweep.store import results_source_files
+
+    hashed = {file.resolve() for file in results_source_files()}
+    cohorts = sorted(COHORT_DIR.glob("*.toml"))
+    assert cohorts and not hashed & {file.resolve() for file in cohorts}
+    # the rest of the models folder still counts (a preset, a sensor), and so does the physiology
+    assert any(file.parent.name == "presets" for file in hashed)
+    assert any(file.name == "model.py" and file.parent.name == "physiology" for file in hashed)
+    # a sweep that names a cohort changes its hash when the cohort's values change
+    import dataclasses
+    from pathlib import Path
+
+    loaded = load_sweep(Path(__file__).resolve().parents[1] / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml")
+    first, *others = loaded.sweep.variables
+    moved = loaded.sweep.model_copy(update={"variables": (first.model_copy(update={"median": 0.5}), *others)})
+    assert dataclasses.replace(loaded, sweep=moved).sha256 != loaded.sha256
+
+
 PINNED_GRID_SWEEP_SHA256 = "b14f447ac85cc16011ac5d35dc0e1bdab0c5803f604418376be8594eead142c9"
 PINNED_GRID_SWEEP_SIZE_FREE_SHA256 = "61af68c1e5c1d59c6e5673b5bc1282b3883acba68a7df3dcb1238dcc66d9b421"
 """The test grid sweep's hashes as glucosim 0.1 wrote them into every results folder's manifest (measured at

@@ -698,13 +698,18 @@ def library_model_files() -> list[Path]:
 
 def library_model_hash() -> str:
     """The model's source hash as the library sees it (16 hex digits): ``library_model_files`` and every value
-    and range of the parameter table (none masked: the library simulates with the table as it is)."""
+    and range of the parameter table (none masked: the library simulates with the table as it is), and the sweep
+    store's own code hash (``sweep.store.results_source_sha256``, which a results folder is refused by): a change
+    the store sees makes a new library folder instead of a folder the store refuses to resume (2026-12-06: an edit
+    of the sweep package outside ``LIBRARY_SOURCES`` left the folder's name and made the command fail on it)."""
     import hashlib
 
     from glucosim.calibration.measure import PACKAGE_DIR
     from glucosim.parameter_identity import parameter_values_key
+    from glucosim.sweep import store
 
     digest = hashlib.sha256(parameter_values_key().encode())
+    digest.update(store.results_source_sha256().encode())
     for file in library_model_files():
         digest.update(str(file.relative_to(PACKAGE_DIR)).encode())
         digest.update(file.read_bytes())

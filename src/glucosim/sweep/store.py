@@ -88,10 +88,33 @@ RESULTS_SOURCE_FOLDERS = ("physiology", "clinic", "scenario", "simulation", "sol
 """Package folders whose files can change a sweep's results (its runs and their day-0 and yearly clinic tests)."""
 
 
+def results_source_files() -> list[Path]:
+    """The files ``results_source_sha256`` hashes: every source and data file in ``RESULTS_SOURCE_FOLDERS`` but the
+    parameter table (which counts by its values, ``parameter_values_sha256``) and the cohort files.
+
+    A cohort file counts through the sweep that names it instead (``LoadedSweep.sha256`` holds its variables,
+    correlation and shared parameters, resolved): hashing it here as well made every sweep folder stale when any
+    cohort file changed, even in its description, and a population library (explicit variables, no cohort named)
+    stale as soon as ``--write`` wrote the cohort it had fitted, so the command could not be rerun on its own cache
+    (2026-12-06)."""
+    package = Path(__file__).resolve().parents[1]
+    cohorts = (package / "models" / "cohorts").resolve()
+    found = []
+    for folder in RESULTS_SOURCE_FOLDERS:
+        for file in sorted((package / folder).rglob("*")):
+            if (
+                file.suffix in (".py", ".toml")
+                and file.is_file()
+                and file.resolve() != PARAMETER_TABLE_PATH.resolve()
+                and file.resolve().parent != cohorts
+            ):
+                found.append(file)
+    return found
+
+
 @cache
 def results_source_sha256() -> str:
-    """Hash of every source and data file in ``RESULTS_SOURCE_FOLDERS`` but the parameter table (which counts by its
-    values, ``parameter_values_sha256``): 16 hex digits.
+    """Hash of ``results_source_files``, by their paths in the package and their bytes: 16 hex digits.
 
     Until 2026-12-05 a folder recorded the glucosim version and the parameter table only, so a change of the
     model's code at the same version (the first phase's saturation, envelope following's longest step) resumed,
@@ -99,10 +122,8 @@ def results_source_sha256() -> str:
     """
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    for folder in RESULTS_SOURCE_FOLDERS:
-        for file in sorted((package / folder).rglob("*")):
-            if file.suffix in (".py", ".toml") and file.is_file() and file.resolve() != PARAMETER_TABLE_PATH.resolve():
-                digest.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes())
+    for file in results_source_files():
+        digest.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()[:16]
 
 
