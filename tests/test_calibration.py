@@ -423,6 +423,7 @@ def test_first_phase_pool_is_one_in_the_healthy_subject_and_steeper_than_capacit
     assert first_phase_pool(y, p) == pytest.approx(0.3**0.5)
 
 
+@pytest.mark.slow  # ~18 s: every fit target's protocol is simulated
 def test_shipped_fit_set_agrees_at_the_table_values():
     """Every fit target of the adopted groups lies in its published range with the table's values (one evaluation)."""
     groups = load_target_groups()

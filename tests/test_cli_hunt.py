@@ -451,7 +451,9 @@ def test_validation_on_a_full_disk_is_an_error_naming_the_page(tmp_path, monkeyp
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    # no case and no target is evaluated: only the page's writing is under test (the targets alone took ~18 s)
     monkeypatch.setattr("glucosim.validation.cases.run_validation", lambda **kwargs: [])
+    monkeypatch.setattr("glucosim.validation.report.shipped_targets", lambda: [])
     monkeypatch.setattr("glucosim.validation.report.write_report", full)
     result = CliRunner().invoke(main, ["validation", "--out", str(tmp_path / "v.md")])
     assert result.exit_code == 2, result.output

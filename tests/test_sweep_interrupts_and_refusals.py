@@ -199,6 +199,7 @@ def _copy(reference, out):
     return out
 
 
+@pytest.mark.slow  # the screened fixture runs a 40-patient screened sweep once (~14 s)
 def test_an_edited_screening_chunk_is_screened_again(screened, tmp_path):
     # a chunk that still reads, with its samples, but whose values changed (a patient flipped to enrolled) was taken
     # as it was: the rebuilt table disagreed with the simulated runs
@@ -219,6 +220,7 @@ def test_an_edited_screening_chunk_is_screened_again(screened, tmp_path):
     pdt.assert_frame_equal(SweepStore(out).load_screening(), SweepStore(reference).load_screening(), check_dtype=False)
 
 
+@pytest.mark.slow  # the screened fixture runs a 40-patient screened sweep once (~14 s)
 def test_a_truncated_screening_table_is_rebuilt_from_its_chunks(screened, tmp_path):
     # it ended the rerun, and the DPP table, with pyarrow's "Parquet magic bytes not found"
     from glucosim.sweep.store import SCREENING_FILE, SweepStore
@@ -294,6 +296,7 @@ def test_numpy_counts_are_taken_as_whole_numbers(tmp_path):
         run_sweep(path, tmp_path / "other", task_index=True, task_count=2, progress=False)
 
 
+@pytest.mark.slow  # the screened fixture runs a 40-patient screened sweep once (~14 s)
 def test_a_screening_chunk_written_before_records_is_adopted_without_screening_again(screened, tmp_path, monkeypatch):
     # every folder screened before the records existed: its whole chunks are kept and recorded, not screened again
     import glucosim.sweep.screening as screening

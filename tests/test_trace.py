@@ -180,6 +180,7 @@ def test_trace_files_hold_the_text_pandas_writes(week, tmp_path):
     )
 
 
+@pytest.mark.slow  # compiles the organ model's ros34pw2 integrator (~11 s when numba's cache is cold)
 def test_recomputed_trace_uses_the_runs_method(monkeypatch):
     # a run by ros34pw2 recomputed its traces with dopri5 until 2026-12-03; the recomputation now asks the
     # organ model's integrator for the method the run's provenance records
