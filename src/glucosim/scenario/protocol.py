@@ -105,6 +105,19 @@ class Action(_Strict):
         if self.oral_glucose_g is None and (self.fat_g or self.protein_g):
             # the gut carries fat and protein with a meal's carbohydrate (per gram of it), never alone
             raise ValueError("fat_g and protein_g are eaten with oral glucose: give them with oral_glucose_g")
+        # the runner reads each only for its own kind of action: elsewhere it was ignored without a word, so an
+        # infusion with bolus_duration_min = 10 (meant as a 10-min infusion) ran to the end of the test
+        for field, owner, why in (
+            ("absorption", "oral_glucose_g", "what is given by vein is not absorbed"),
+            (
+                "bolus_duration_min",
+                "iv_glucose_g_per_kg",
+                "a drink empties at its absorption speed; an infusion rate holds until an action of its kind at a "
+                "later minute sets another, e.g. 0 to stop it",
+            ),
+        ):
+            if field in self.model_fields_set and getattr(self, owner) is None:
+                raise ValueError(f"{field} applies only to an action with {owner} ({why}); allowed: leave it out here")
         return self
 
 
