@@ -23,8 +23,11 @@ at_min = 0
         ("iv_glucose_mg_kg_min = 8\nbolus_duration_min = 10", "bolus_duration_min applies only to an action with iv_"),
         ("oral_glucose_g = 75\nbolus_duration_min = 5", "bolus_duration_min applies only to an action with iv_"),
         # glucose by vein at a 'slow' absorption: the speed was ignored
-        ("iv_glucose_g_per_kg = 0.3\nabsorption = \"slow\"", "absorption applies only to an action with oral_glucose_g"),
-        ("insulin_infusion_mU_m2_min = 40\nabsorption = 2.0", "absorption applies only to an action with oral_glucose_g"),
+        ('iv_glucose_g_per_kg = 0.3\nabsorption = "slow"', "absorption applies only to an action with oral_glucose_g"),
+        (
+            "insulin_infusion_mU_m2_min = 40\nabsorption = 2.0",
+            "absorption applies only to an action with oral_glucose_g",
+        ),
     ],
 )
 def test_a_protocol_field_for_another_kind_of_action_is_refused(tmp_path, action, expected):
@@ -37,6 +40,31 @@ def test_a_protocol_field_for_another_kind_of_action_is_refused(tmp_path, action
     message = str(error.value)
     assert str(path) in message and "actions[0]" in message and expected in message and "allowed:" in message
     # the same fields with their own kind of action load
-    for own in ("iv_glucose_g_per_kg = 0.3\nbolus_duration_min = 2", "oral_glucose_g = 75\nabsorption = \"slow\""):
+    for own in ("iv_glucose_g_per_kg = 0.3\nbolus_duration_min = 2", 'oral_glucose_g = 75\nabsorption = "slow"'):
         path.write_text(INFUSION_WITH_A_DURATION.format(action=own))
         load_protocol(path)
+
+
+# ------------------------------------------------------------------ glucosim.cgm_metrics of what is not readings
+def test_cgm_metrics_of_a_whole_trace_or_of_no_glucose_is_refused():
+    import numpy as np
+    import pandas as pd
+
+    import glucosim
+    from glucosim.errors import ClinicError
+
+    minutes = np.arange(0.0, 1440.0, 5.0)
+    day = pd.DataFrame({"time_min": minutes, "clock_h": minutes / 60.0, "glucose_mg_dl": 105.0, "insulin_uU_ml": 8.0})
+    # the whole trace, a natural slip beside SimulationResult.cgm_metrics: its time, clock and insulin columns were
+    # flattened in with the glucose and gave a mean glucose of 211 mg/dl for a day at 105, without a word
+    with pytest.raises(ClinicError, match=r"one-dimensional glucose readings, got shape \(288, 4\).*'glucose_mg_dl'"):
+        glucosim.cgm_metrics(day)
+    with pytest.raises(ClinicError, match="one-dimensional"):
+        glucosim.cgm_metrics(None)  # all NaN, as if a day without readings
+    with pytest.raises(ClinicError, match="must be numbers"):
+        glucosim.cgm_metrics(["abc"])  # numpy's ValueError traceback
+    # a reading below 0 (a difference from baseline): [-100, 100] was a ZeroDivisionError
+    with pytest.raises(ClinicError, match="a glucose reading of -100 mg/dl; allowed: readings from 0"):
+        glucosim.cgm_metrics([-100.0, 100.0])
+    assert glucosim.cgm_metrics(day["glucose_mg_dl"])["mean_glucose_mg_dl"] == pytest.approx(105.0)
+    assert np.isnan(glucosim.cgm_metrics([0.0, 0.0])["cv_percent"])  # no CV of a mean of 0

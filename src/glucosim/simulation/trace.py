@@ -42,6 +42,10 @@ CGM_COLUMNS = (
     "time_above_250_percent",
 )
 
+NEGATIVE_READING_TOLERANCE_MG_DL = 1e-3
+"""How far below 0 a reading may lie: a simulated trace may dip below 0 by the integrator's tolerance (the model keeps
+glucose non-negative by construction); a reading further below is not a glucose."""
+
 
 def cgm_metrics(glucose_mg_dl) -> dict[str, float]:
     """CGM metrics of equally spaced glucose readings, by the international consensus (Battelino 2019).
@@ -57,9 +61,28 @@ def cgm_metrics(glucose_mg_dl) -> dict[str, float]:
     percentage of readings in range 70-180 mg/dl (bounds included), below 70 (which includes below 54),
     below 54, above 180 (which includes above 250) and above 250. Below 70, in range and above 180 add
     up to 100 %.
+
+    **Raises:** `ClinicError` if the readings are not numbers, not one-dimensional, or one is below 0.
     """
-    glucose = np.asarray(glucose_mg_dl, dtype=float)
+    from glucosim.errors import ClinicError
+
+    try:
+        glucose = np.asarray(glucose_mg_dl, dtype=float)
+    except (TypeError, ValueError) as error:  # a string was numpy's ValueError traceback
+        raise ClinicError(f"cgm_metrics: the readings must be numbers (glucose, mg/dl): {error}") from None
+    if glucose.ndim != 1:
+        # a whole trace (glucosim.cgm_metrics(result.trace(0))) was flattened with its time, insulin and flux
+        # columns into one set of "readings": a day at 105 mg/dl had a mean glucose of 211
+        raise ClinicError(
+            f"cgm_metrics needs one-dimensional glucose readings, got shape {glucose.shape}; allowed: one day's "
+            f"readings, e.g. trace['glucose_mg_dl'] (SimulationResult.cgm_metrics(days) for days of a run)"
+        )
     glucose = glucose[np.isfinite(glucose)]
+    if np.any(glucose < -NEGATIVE_READING_TOLERANCE_MG_DL):  # [-100, 100] divided by its mean of 0
+        raise ClinicError(
+            f"cgm_metrics: a glucose reading of {glucose.min():g} mg/dl; allowed: readings from 0 (mg/dl, not "
+            f"differences from a baseline)"
+        )
     if glucose.size == 0:
         return dict.fromkeys(CGM_COLUMNS, float("nan"))
     mean = float(glucose.mean())
@@ -71,7 +94,7 @@ def cgm_metrics(glucose_mg_dl) -> dict[str, float]:
     return {
         "mean_glucose_mg_dl": mean,
         "sd_glucose_mg_dl": sd,
-        "cv_percent": 100.0 * sd / mean,
+        "cv_percent": 100.0 * sd / mean if mean > 0.0 else float("nan"),
         "gmi_percent": markers.GMI_INTERCEPT_PERCENT + markers.GMI_SLOPE_PERCENT_PER_MG_DL * mean,
         "time_in_range_70_180_percent": percent(
             (glucose >= markers.RANGE_LOW_MG_DL) & (glucose <= markers.RANGE_HIGH_MG_DL)
