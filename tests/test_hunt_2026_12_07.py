@@ -68,3 +68,38 @@ def test_cgm_metrics_of_a_whole_trace_or_of_no_glucose_is_refused():
         glucosim.cgm_metrics([-100.0, 100.0])
     assert glucosim.cgm_metrics(day["glucose_mg_dl"])["mean_glucose_mg_dl"] == pytest.approx(105.0)
     assert np.isnan(glucosim.cgm_metrics([0.0, 0.0])["cv_percent"])  # no CV of a mean of 0
+
+
+# ------------------------------------------------------------------ SimulationResult.write_traces
+@pytest.fixture(scope="module")
+def two_days():
+    import glucosim
+    from tests.conftest import scenario_dict
+
+    return glucosim.simulate(scenario_dict(duration_days=2), progress=False)
+
+
+def test_write_traces_into_a_saved_run_is_refused_and_the_run_still_loads(tmp_path, two_days):
+    # a saved run's cgm_metrics.csv is checksummed in its COMPLETE.json: write_traces(run, [1]) replaced the metrics
+    # of the run's own trace days with day 1's, and the run then failed to load ("changed since the run finished")
+    from glucosim.errors import OutputError
+    from glucosim.io.results import write_result
+    from glucosim.simulation.result import SimulationResult
+
+    run = tmp_path / "run"
+    write_result(two_days, run, figures=False, trace_days=[0])
+    metrics = (run / "cgm_metrics.csv").read_text()
+    with pytest.raises(OutputError, match="holds a saved run; write the traces into another folder"):
+        two_days.write_traces(run, [1])
+    assert (run / "cgm_metrics.csv").read_text() == metrics and not (run / "traces" / "day_00001.csv").exists()
+    SimulationResult.load(run)
+
+
+def test_write_traces_checks_its_days_before_writing_and_takes_one_day(tmp_path, two_days):
+    from glucosim.errors import ResultError
+
+    with pytest.raises(ResultError, match="day 5 is outside the run"):
+        two_days.write_traces(tmp_path / "bad", [5])
+    assert not (tmp_path / "bad").exists()  # an empty traces/ was left
+    paths = two_days.write_traces(tmp_path / "one", 1)  # was a TypeError ('int' object is not iterable)
+    assert sorted(paths) == ["cgm_metrics", "trace_1"]

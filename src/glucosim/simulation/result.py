@@ -179,10 +179,26 @@ class SimulationResult:
         """Write ``traces/day_NNNNN.csv`` for each of ``days`` and ``cgm_metrics.csv`` into ``out_dir``.
 
         Each day is traced once, in increasing order (its CGM metrics come from the trace written).
+
+        **Raises:** `ResultError` for a day outside the run; `OutputError` if ``out_dir`` is a file, a saved run
+        (``glucosim run --trace-days`` writes a run's own traces) or a sweep's results.
         """
+        from glucosim.io.results import COMPLETE_FILE, OutputError, output_kind
+
         out_dir = Path(out_dir)
+        # checked before the folder is made (a wrong day left an empty traces/), and one day as a number (5 was a
+        # TypeError), as cgm_metrics takes them
+        days = [self._check_day(day) for day in np.atleast_1d(days).tolist()]
+        kind = output_kind(out_dir)
+        if kind in ("file", "sweep") or (out_dir / COMPLETE_FILE).is_file():
+            # a saved run's cgm_metrics.csv and traces are checksummed in its COMPLETE.json: written into, the run
+            # lost the metrics of its own trace days and then failed to load ("changed since the run finished")
+            what = {"file": "is a file", "sweep": "holds a sweep's results"}.get(kind, "holds a saved run")
+            raise OutputError(
+                f"{out_dir}: {what}; write the traces into another folder (glucosim run --trace-days writes a "
+                f"run's own traces with it)"
+            )
         (out_dir / "traces").mkdir(parents=True, exist_ok=True)
-        days = [self._check_day(day) for day in days]
         paths, metrics = {}, {}
         for day in sorted(set(days)):
             trace = self.trace(day)
