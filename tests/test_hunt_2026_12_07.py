@@ -103,3 +103,13 @@ def test_write_traces_checks_its_days_before_writing_and_takes_one_day(tmp_path,
     assert not (tmp_path / "bad").exists()  # an empty traces/ was left
     paths = two_days.write_traces(tmp_path / "one", 1)  # was a TypeError ('int' object is not iterable)
     assert sorted(paths) == ["cgm_metrics", "trace_1"]
+
+
+@pytest.mark.parametrize("name", [3, None, ["body_weight"]])
+def test_a_parameter_asked_by_what_is_not_a_name_is_a_parameter_error(name):
+    # result.parameter(3) and load_parameter_table()[None] were TypeErrors from difflib, [...] one from the dict
+    from glucosim.errors import ParameterError
+    from glucosim.parameters import load_parameter_table
+
+    with pytest.raises(ParameterError, match=r"a parameter is named by its table name \(a string\), got "):
+        load_parameter_table()[name]

@@ -81,7 +81,7 @@ class ParameterTable:
     def __getitem__(self, name: str) -> Parameter:
         try:
             return self._rows[name]
-        except KeyError:
+        except (KeyError, TypeError):  # a list is unhashable: a TypeError from the dict
             raise ParameterError(self._unknown(name)) from None
 
     def __contains__(self, name: str) -> bool:
@@ -101,6 +101,8 @@ class ParameterTable:
     def _unknown(self, name: str) -> str:
         import difflib
 
+        if not isinstance(name, str):  # result.parameter(3) was a TypeError from difflib
+            return f"a parameter is named by its table name (a string), got {name!r} (all names: glucosim parameters)"
         close = difflib.get_close_matches(name, self._rows, n=3)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         return f"unknown parameter '{name}'{hint} (all names: glucosim parameters, or models/parameters.toml)"
