@@ -128,6 +128,9 @@ def test_accuracy_is_of_the_g6s_order():
         (np.full(10, 100.0), {"sensor": 123}, "shipped name or a file path"),
         (np.full(10, 100.0), {"seed": "x"}, "seed must be an int"),
         (np.full(10, 100.0), {"seed": 1.5}, "seed must be an int"),
+        # bad-input hunt 2026-12-07: both were numpy's ValueError tracebacks
+        (np.full(10, 100.0), {"seed": -1}, "seed must be an int from 0"),
+        (["abc"], {}, "glucose_mg_dl must be numbers"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_error(glucose, kwargs, message):

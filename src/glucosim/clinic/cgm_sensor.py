@@ -309,7 +309,10 @@ def sensor_readings(
     **Raises:** `ClinicError` if the trace has a non-finite or negative value, or is not at the sensor's interval.
     """
     model = sensor if isinstance(sensor, SensorModel) else load_sensor(sensor)
-    glucose = np.asarray(glucose_mg_dl, dtype=float)
+    try:
+        glucose = np.asarray(glucose_mg_dl, dtype=float)
+    except (TypeError, ValueError) as error:  # a string was numpy's ValueError traceback
+        raise ClinicError(f"sensor_readings: glucose_mg_dl must be numbers: {error}") from None
     if glucose.ndim != 1 or glucose.size == 0:
         raise ClinicError(
             f"sensor_readings needs a one-dimensional trace with at least one sample, got shape {glucose.shape}"
@@ -321,8 +324,14 @@ def sensor_readings(
             f"sensor_readings: step_min {step_min} is not the {model.name}'s sampling interval "
             f"({model.sample_interval_min} min); resample the trace to it"
         )
-    if isinstance(seed, bool) or not (seed is None or isinstance(seed, (int, np.integer, np.random.Generator))):
-        raise ClinicError(f"sensor_readings: seed must be an int, a numpy.random.Generator or None, got {seed!r}")
+    if (
+        isinstance(seed, bool)
+        or not (seed is None or isinstance(seed, (int, np.integer, np.random.Generator)))
+        or (isinstance(seed, (int, np.integer)) and seed < 0)  # numpy's ValueError traceback
+    ):
+        raise ClinicError(
+            f"sensor_readings: seed must be an int from 0, a numpy.random.Generator or None, got {seed!r}"
+        )
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     interstitial = _interstitial(glucose, step_min, model.interstitial_time_constant_min)
     samples_per_sensor = max(2, int(round(model.lifetime_days * MINUTES_PER_DAY / step_min)))
