@@ -1,4 +1,5 @@
-"""Holes found by the bad-input hunt of 2026-12-07 (public API, protocol files, result access)."""
+"""Bad input to the public API, protocol files and result access, refused with errors that say what to give
+(the bad-input hunt of 2026-12-07)."""
 
 import pytest
 
