@@ -114,3 +114,12 @@ def test_a_parameter_asked_by_what_is_not_a_name_is_a_parameter_error(name):
 
     with pytest.raises(ParameterError, match=r"a parameter is named by its table name \(a string\), got "):
         load_parameter_table()[name]
+
+
+def test_days_given_as_a_generator_are_kept():
+    # simulate(trajectory_days=<generator>) used the generator up in its check of the days, and no day was kept
+    import glucosim
+    from tests.conftest import scenario_dict
+
+    run = glucosim.simulate(scenario_dict(duration_days=3), trajectory_days=(day for day in [1]), progress=False)
+    assert 1 in run.trajectories

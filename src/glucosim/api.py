@@ -440,6 +440,11 @@ def simulate(
     from glucosim.clinic.visits import simulate_with_visits as _simulate
 
     loaded = load_scenario(scenario, **overrides)
+    # a generator or other one-pass iterable is read once: the check below used it up and no day was kept
+    if not isinstance(trajectory_days, (str, bytes)) and hasattr(trajectory_days, "__iter__"):
+        trajectory_days = tuple(trajectory_days)
+    if not isinstance(state_days, (str, bytes)) and hasattr(state_days, "__iter__"):
+        state_days = tuple(state_days)
     _check_run_options(
         loaded, rtol, until_day, {"trajectory_days": trajectory_days, "state_days": state_days}, chunk_days
     )
