@@ -123,3 +123,17 @@ def test_days_given_as_a_generator_are_kept():
 
     run = glucosim.simulate(scenario_dict(duration_days=3), trajectory_days=(day for day in [1]), progress=False)
     assert 1 in run.trajectories
+
+
+@pytest.mark.parametrize("text", ["", "# a comment only\n"])
+def test_an_empty_scenario_file_is_named_as_empty(tmp_path, text):
+    # it was "name: required field is missing", as if one field had been forgotten
+    from glucosim.errors import ScenarioError
+    from glucosim.scenario.load import load_scenario
+
+    path = tmp_path / "empty.toml"
+    path.write_text(text)
+    with pytest.raises(
+        ScenarioError, match=r"empty\.toml: the file holds no fields .* a name and one of duration_years"
+    ):
+        load_scenario(path)

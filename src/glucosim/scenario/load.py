@@ -255,4 +255,9 @@ def load_scenario(path) -> LoadedScenario:
     """
     check_input_file(path, "scenario", SCENARIO_EXPECTED, ScenarioError)
     data, text = read_toml_file(path, ScenarioError, "scenario")
+    if not data:  # was "name: required field is missing", as if one field were forgotten
+        raise ScenarioError(
+            f"{path}: the file holds no fields (empty, or only comments); a scenario needs at least a name and one "
+            f"of duration_years, duration_days or duration_hours (README.md, Scenarios)"
+        )
     return parse_scenario(data, source=str(path), text=text)
