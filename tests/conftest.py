@@ -56,11 +56,8 @@ for a single file); ``-n 0`` or ``-p no:xdist`` runs the whole suite in one proc
 
 HEAVY_FILES_FIRST = (
     "test_envelope.py",  # ~175 s, and full-resolution 20-year references in 2 processes of its own: first, to overlap
-    # second, before test_calibration.py: its first tests compile integrators for test right-hand sides, not the
-    # model, so with a cold numba cache one worker compiles the model (test_envelope.py) while this one works, and
-    # later loads that worker's result from the cache instead of compiling it too (the quick tier cold: 136 -> 127 s)
-    "test_solver.py",  # ~170 s: a year against scipy; integrators compiled for test right-hand sides
     "test_calibration.py",  # ~190 s: the full calibration fit from its start values is 150 s of it
+    "test_solver.py",  # ~170 s: a year against scipy; integrators compiled for test right-hand sides
     "test_notebooks.py",  # ~120 s
     "test_outputs.py",  # ~100 s: runs killed at random moments
     "test_sweep_screening.py",  # ~90 s (two 75-patient sweeps in its fixture): unlisted, it ran last on 2026-12-03
