@@ -190,6 +190,8 @@ class SimulationResult:
         # TypeError), as cgm_metrics takes them
         days = [self._check_day(day) for day in np.atleast_1d(days).tolist()]
         kind = output_kind(out_dir)
+        # a finished run is told by its COMPLETE.json, not output_kind's "run": write_result writes a run's own
+        # traces with this method into its partial folder, which already holds summary.json
         if kind in ("file", "sweep") or (out_dir / COMPLETE_FILE).is_file():
             # a saved run's cgm_metrics.csv and traces are checksummed in its COMPLETE.json: written into, the run
             # lost the metrics of its own trace days and then failed to load ("changed since the run finished")
