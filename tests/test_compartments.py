@@ -686,3 +686,29 @@ def test_fats_gip_potentiates_only_above_fasting_glucose_and_less_under_glucotox
     y[St.glucose_mean_mg_dl] = 2000.0  # the glucotoxic load at its maximum (1 to ~1e-11)
     assert gut.fat_gip_potentiation(y, p, high) == pytest.approx(1.0 + kept * full)
     assert 0.4 < kept < 0.5  # Nauck 1993: 54 % of the maximal effect lost in type 2 diabetes
+
+
+def test_the_carbohydrate_incretin_has_glp1s_share_at_any_glucose_and_gips_share_behind_its_gate(parameters, state):
+    """gut.carbohydrate_incretin_potentiation: GLP-1's share (carbohydrate_incretin_glp1_share, Gasbjerg 2019) acts
+    below GIP's glucose gate too, GIP's share only as the gate opens; the glucotoxic load takes gip_diabetes_loss of
+    both."""
+    p, y = parameters, state.copy()
+    y[St.gut_mg_kg] = 0.0
+    assert gut.carbohydrate_incretin_potentiation(y, p, 200.0) == 1.0  # nothing absorbed
+    y[St.gut_mg_kg] = 100.0
+    y[St.gut_speed_carb_mg_kg] = 100.0  # speed 1
+    low, high = p[Par.gip_glucose_threshold], p[Par.gip_glucose_full]
+    share = p[Par.carbohydrate_incretin_glp1_share]
+    assert 0.0 < share < 1.0
+    below = gut.carbohydrate_incretin_potentiation(y, p, low - 20.0) - 1.0
+    above = gut.carbohydrate_incretin_potentiation(y, p, high + 20.0) - 1.0
+    assert above == pytest.approx(p[Par.carbohydrate_incretin_potentiation] * p[Par.gut_absorption_rate] * 100.0)
+    assert below == pytest.approx(share * above, rel=1e-12)
+    middle = gut.carbohydrate_incretin_potentiation(y, p, 0.5 * (low + high)) - 1.0
+    assert middle == pytest.approx((share + 0.5 * (1.0 - share)) * above)
+    # fat's GIP has no GLP-1 share: closed below the gate
+    y[St.gut_fat_mg_kg] = 40.0
+    assert gut.fat_gip_potentiation(y, p, low - 20.0) == 1.0
+    y[St.glucose_mean_mg_dl] = 2000.0  # the glucotoxic load at its maximum
+    loaded = gut.carbohydrate_incretin_potentiation(y, p, low - 20.0) - 1.0
+    assert loaded == pytest.approx((1.0 - p[Par.gip_diabetes_loss]) * below)

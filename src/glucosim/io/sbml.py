@@ -221,9 +221,10 @@ ASSIGNMENTS = {
     "toxicity": "piecewise(0, glucose_mean_mg_dl <= compensation_setpoint, "
     "1 / (1 + ((glucotoxicity_threshold - glucose_setpoint) / (glucose_mean_mg_dl - compensation_setpoint)) "
     "^ glucotoxicity_hill))",
-    # how much of the gut's incretin potentiation the beta cells answer (gut.incretin_gate): fat's GIP and
-    # carbohydrate's incretins share it
-    "incretin_gate": "gip_glucose_gate * (1 - gip_diabetes_loss * toxicity)",
+    # the share of the gut's incretin potentiation that the glucotoxic load leaves (gut.incretin_kept), and fat's
+    # GIP's answer: GIP's glucose gate times that share
+    "incretin_kept": "1 - gip_diabetes_loss * toxicity",
+    "incretin_gate": "gip_glucose_gate * incretin_kept",
     "capacity": "beta_mass_rel * beta_function_rel * piecewise(1 - sleep_secretion_loss * sleep_deficit_h, "
     "1 - sleep_secretion_loss * sleep_deficit_h > 0, 0) * (1 + protein_insulin_potentiation "
     "* gut_absorption_rate * protein_absorption) "
@@ -232,8 +233,10 @@ ASSIGNMENTS = {
     "glucose_ratio_hill": "piecewise((G / secretion_glucose_half)^secretion_hill, G > 0, 0)",
     # glucose being absorbed potentiates the second phase's dose-response (gut.carbohydrate_incretin_potentiation)
     "carbohydrate_absorption": "piecewise(gut_mg_kg, gut_mg_kg > 0, 0) * gut_speed",
+    # GLP-1's share acts at any glucose, GIP's share behind GIP's gate
     "carbohydrate_incretin": "1 + carbohydrate_incretin_potentiation * gut_absorption_rate * carbohydrate_absorption "
-    "* incretin_gate",
+    "* (carbohydrate_incretin_glp1_share + (1 - carbohydrate_incretin_glp1_share) * gip_glucose_gate) "
+    "* incretin_kept",
     "second_phase_target": "capacity * carbohydrate_incretin * secretion_max * glucose_ratio_hill "
     "/ (1 + glucose_ratio_hill)",
     # first phase: DM2007's K dG/dt while glucose rises, saturating at first_phase_max_rate (beta_cells.first_phase_rate)

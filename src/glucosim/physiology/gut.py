@@ -236,29 +236,36 @@ def fat_absorption(y):
 
 @kernel
 def fat_gip_potentiation(y, p, glucose_mg_dl):
-    """Factor (>= 1) on beta-cell secretory capacity while a meal's fat is absorbed: fat's GIP, weakened by the
-    beta cells' glucotoxic load."""
+    """Factor (>= 1) on beta-cell secretory capacity while a meal's fat is absorbed: fat's GIP, behind GIP's glucose
+    gate and weakened by the beta cells' glucotoxic load."""
     fat = fat_absorption(y)
     if fat <= 0.0:
         return 1.0  # most of the time: the gate and the load are not computed on the right-hand side's hot path
-    return 1.0 + p[Par.fat_gip_potentiation] * p[Par.gut_absorption_rate] * fat * incretin_gate(y, p, glucose_mg_dl)
+    gate = gip_glucose_gate(glucose_mg_dl, p)
+    if gate <= 0.0:
+        return 1.0  # below the gate: the load is not computed
+    return 1.0 + p[Par.fat_gip_potentiation] * p[Par.gut_absorption_rate] * fat * gate * incretin_kept(y, p)
 
 
 @kernel
-def incretin_gate(y, p, glucose_mg_dl):
-    """0 to 1: how much of the gut's incretin potentiation (fat's GIP, carbohydrate's GIP and GLP-1) the beta cells
-    answer at this glucose and glucotoxic load. The glucose gate opens from gip_glucose_threshold to
-    gip_glucose_full (the incretins potentiate glucose-stimulated secretion only); the glucotoxic load takes away
-    the share gip_diabetes_loss (GIP's action is lost in type 2 diabetes)."""
+def gip_glucose_gate(glucose_mg_dl, p):
+    """0 to 1: how much of GIP's potentiation the beta cells answer at this plasma glucose. It opens from
+    gip_glucose_threshold to gip_glucose_full (GIP potentiates glucose-stimulated secretion only: Verdonk 1980)."""
     span = p[Par.gip_glucose_full] - p[Par.gip_glucose_threshold]
     x = (glucose_mg_dl - p[Par.gip_glucose_threshold]) / span
     if x <= 0.0:
-        return 0.0  # below the gate: the load below is not computed
+        return 0.0
     # a smoothstep, not a linear ramp: its slope is continuous at both ends, so the right-hand side stays smooth
     # where glucose crosses them (at a kink no step control reaches its tolerance, and high-order methods lose most)
-    gate = 1.0 if x >= 1.0 else x * x * (3.0 - 2.0 * x)
+    return 1.0 if x >= 1.0 else x * x * (3.0 - 2.0 * x)
+
+
+@kernel
+def incretin_kept(y, p):
+    """0 to 1: the share of the gut's incretin potentiation that the glucotoxic load leaves (gip_diabetes_loss of it
+    is lost under a full load: the incretins' action is lost in type 2 diabetes and returns with normoglycaemia)."""
     load = beta_cells.glucotoxicity(y[St.glucose_mean_mg_dl], beta_cells.compensation_setpoint(y, p), p)
-    return gate * (1.0 - p[Par.gip_diabetes_loss] * load)
+    return 1.0 - p[Par.gip_diabetes_loss] * load
 
 
 @kernel
@@ -269,8 +276,10 @@ def carbohydrate_absorption(y):
 
 @kernel
 def carbohydrate_incretin_potentiation(y, p, glucose_mg_dl):
-    """Factor (>= 1) on the second phase's dose-response while carbohydrate is absorbed: the incretins (GLP-1 and
-    GIP) that glucose in the gut releases, behind fat's GIP's glucose gate and glucotoxic loss (``incretin_gate``).
+    """Factor (>= 1) on the second phase's dose-response while carbohydrate is absorbed: the incretins that glucose
+    in the gut releases. GLP-1's share (carbohydrate_incretin_glp1_share) acts at any glucose, a gain on
+    glucose-stimulated secretion (Kjems 2003); GIP's share, the rest, sits behind GIP's glucose gate
+    (``gip_glucose_gate``). Both are lost under the glucotoxic load (``incretin_kept``).
 
     It multiplies the glucose-driven (second-phase) secretion only, not the first phase's response to the rate of
     rise: in Mari's beta-cell model the incretin potentiation factor multiplies the dose-response, and the
@@ -282,7 +291,9 @@ def carbohydrate_incretin_potentiation(y, p, glucose_mg_dl):
     if carbohydrate <= 0.0:
         return 1.0  # fasting and between meals: the gate and the load are not computed on the hot path
     potentiation = p[Par.carbohydrate_incretin_potentiation] * p[Par.gut_absorption_rate] * carbohydrate
-    return 1.0 + potentiation * incretin_gate(y, p, glucose_mg_dl)
+    glp1_share = p[Par.carbohydrate_incretin_glp1_share]
+    answered = glp1_share + (1.0 - glp1_share) * gip_glucose_gate(glucose_mg_dl, p)
+    return 1.0 + potentiation * answered * incretin_kept(y, p)
 
 
 @kernel
