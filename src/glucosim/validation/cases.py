@@ -1268,12 +1268,13 @@ BLOEM_SESSION_START_H = 13.0
 BLOEM_PRESET = "insulin_resistant_low_reserve"
 BLOEM_SENSITIVITY = 0.40
 """The Bloem subject's whole-body sensitivity, by the rule below (the highest in steps of 0.02 with an IGT 2-h OGTT
-glucose; bloem_sensitivity_by_rule, checked by `glucosim validation --subjects` and tests/test_validation_subjects.py):
-0.40 since GLP-1's share of the carbohydrate incretin acts below GIP's glucose gate (2026-12-07,
-carbohydrate_incretin_glp1_share: 140.5 mg/dl at 0.40, 137.2 at 0.42, 144.1 at 0.38); 0.38 under restructure (c) (2026-12-06: 142.1 mg/dl at 0.38, 138.3 at 0.40), kept by the rule when the diabetic
-liver's glycogen balance was calibrated (2026-12-06, twentieth session: validation/targets/type2_liver_glycogen.toml;
-142.5 mg/dl at 0.38, 138.9 at 0.40); 0.26 before it, since the first phase saturated
-(first_phase_max_rate, 2026-12-05 evening: 140.7 mg/dl at 0.26, 137.2 at 0.28)."""
+glucose; bloem_sensitivity_by_rule, checked by `glucosim validation --subjects` and
+tests/test_validation_subjects.py): 0.40 since GLP-1's share of the carbohydrate incretin acts below GIP's glucose
+gate (2026-12-07, carbohydrate_incretin_glp1_share: 140.5 mg/dl at 0.40, 137.2 at 0.42, 144.1 at 0.38); 0.38 under
+restructure (c) (2026-12-06: 142.1 mg/dl at 0.38, 138.3 at 0.40), kept by the rule when the diabetic liver's glycogen
+balance was calibrated (2026-12-06, twentieth session: validation/targets/type2_liver_glycogen.toml; 142.5 mg/dl at
+0.38, 138.9 at 0.40); 0.26 before it, since the first phase saturated (first_phase_max_rate, 2026-12-05 evening:
+140.7 mg/dl at 0.26, 137.2 at 0.28)."""
 BLOEM_SUBJECT = {
     "insulin_sensitivity_whole_body": BLOEM_SENSITIVITY,
     "beta_function_max": STAGE_TWO_RESERVE,
