@@ -58,8 +58,8 @@ CHUNK_RUNS = 1
 SHIPPED_ARMS = 2
 SHIPPED_ENROLLED_SHARE = 1658 / 7000
 """Share of the shipped sweep's patients its screening enrols (measured 2026-12-07, twenty-fourth session: 1658 of 7000,
-docs/sweeps.md; 1975 of 7000 on 2026-12-06; 1103 of 3500 on 2026-12-04 with the cohort refitted that morning; 122 of 3500 with the cohort of
-2026-12-03 afternoon, 124 of 1000 with that morning's)."""
+docs/sweeps.md; 1975 of 7000 on 2026-12-06; 1103 of 3500 on 2026-12-04 with the cohort refitted that morning; 122
+of 3500 with the cohort of 2026-12-03 afternoon, 124 of 1000 with that morning's)."""
 SCREENING_PATIENTS = 40
 """Patients whose screening is timed for the projection (CPU of this process, after warm-up)."""
 
