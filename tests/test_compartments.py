@@ -702,6 +702,7 @@ def test_the_carbohydrate_incretin_has_glp1s_share_at_any_glucose_and_gips_share
     assert 0.0 < share < 1.0
     below = gut.carbohydrate_incretin_potentiation(y, p, low - 20.0) - 1.0
     above = gut.carbohydrate_incretin_potentiation(y, p, high + 20.0) - 1.0
+    assert gut.incretin_kept(y, p) == 1.0  # the fixture's mean glucose is its set point: no glucotoxic load
     assert above == pytest.approx(p[Par.carbohydrate_incretin_potentiation] * p[Par.gut_absorption_rate] * 100.0)
     assert below == pytest.approx(share * above, rel=1e-12)
     middle = gut.carbohydrate_incretin_potentiation(y, p, 0.5 * (low + high)) - 1.0

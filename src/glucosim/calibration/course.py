@@ -89,19 +89,19 @@ GRID = {
 0.005/day, mass glucotoxic rate 0.0005/day, function cap sharpness 8: see models/parameters.toml). Centred on 143
 mg/dl since 2026-12-07 (twenty-fourth session), when GLP-1's share of the carbohydrate incretin began to act below
 GIP's glucose gate (carbohydrate_incretin_glp1_share): glucosim calibrate and this grid, iterated to a fixed point,
-chose (143, 0.00005), objective 1.96 (1.98 at 142, 2.59 at 141). Centred on 142 mg/dl from 2026-12-06 (evening). When
-the diabetic liver's glycogen balance was fitted (2026-12-06, twentieth session: excess_output_glycogenolysis_share
-0.92, hepatic_glycogen_synthesis_exponent 0.25, validation/targets/type2_liver_glycogen.toml) the wide grid, rerun,
-chose (142, 0.00005) again, objective 1.87 (1.95 at 141, 2.90 at 140, 44 at 139; 2.01 at 143, 2.25 at 144). It moved
-there from 141 when the UKPDS readings began to follow UKPDS's entry (``diet_therapy_scenario`` from
-``presentation_day``): the wide grid, rerun, chose (142, 0.00005), objective 1.99, at its lowest workload rate again.
-The objective's profile was then a cliff on the low side: 2.07 at 141, 3.00 at 140, 43 at 139 and ~190-270 from 138
-down, where the stage-2 subject no longer holds its glucose; it rose gently on the high side (2.12 at 143, 2.35 at
-144). Centred on 141 from the morning of that day, when the second phase's dose-response became the intravenous one
-with a carbohydrate incretin (and the adapted start at the cap a fixed point), which chose (141, 0.00005), objective
-2.21, on the readings from the diagnosis. Until 2026-12-06 it was centred on 135 (chose (135, 0.00005), objective
-2.31; 2.07 after the kidney's splay was fitted); its lower workload edge was a choice, not a fit (the objective kept
-falling a little below it)."""
+chose (143, 0.00005), objective 1.96 (1.98 at 142, 2.13 at 144; 2.59 at 141 on the wide grid). Centred on 142 mg/dl
+from 2026-12-06 (evening). When the diabetic liver's glycogen balance was fitted (2026-12-06, twentieth session:
+excess_output_glycogenolysis_share 0.92, hepatic_glycogen_synthesis_exponent 0.25,
+validation/targets/type2_liver_glycogen.toml) the wide grid, rerun, chose (142, 0.00005) again, objective 1.87 (1.95
+at 141, 2.90 at 140, 44 at 139; 2.01 at 143, 2.25 at 144). It moved there from 141 when the UKPDS readings began to
+follow UKPDS's entry (``diet_therapy_scenario`` from ``presentation_day``): the wide grid, rerun, chose (142,
+0.00005), objective 1.99, at its lowest workload rate again. The objective's profile was then a cliff on the low
+side: 2.07 at 141, 3.00 at 140, 43 at 139 and ~190-270 from 138 down, where the stage-2 subject no longer holds its
+glucose; it rose gently on the high side (2.12 at 143, 2.35 at 144). Centred on 141 from the morning of that day,
+when the second phase's dose-response became the intravenous one with a carbohydrate incretin (and the adapted start
+at the cap a fixed point), which chose (141, 0.00005), objective 2.21, on the readings from the diagnosis. Until
+2026-12-06 it was centred on 135 (chose (135, 0.00005), objective 2.31; 2.07 after the kidney's splay was fitted);
+its lower workload edge was a choice, not a fit (the objective kept falling a little below it)."""
 WIDE_GRID = {
     "glucotoxicity_threshold": (134.0, 136.0, 138.0, 139.0, 140.0, 141.0, 142.0, 143.0, 144.0),
     "beta_mass_workload_rate": (0.00005, 0.0001, 0.00015, 0.0002),

@@ -215,7 +215,7 @@ ASSIGNMENTS = {
     "gip_glucose_x": "(G - gip_glucose_threshold) / (gip_glucose_full - gip_glucose_threshold)",
     "gip_glucose_gate": "piecewise(0, gip_glucose_x <= 0, piecewise(1, gip_glucose_x >= 1, "
     "gip_glucose_x * gip_glucose_x * (3 - 2 * gip_glucose_x)))",
-    # the beta cells' set point and glucotoxic load (beta_cells.py): the incretin gate reads the load here, the
+    # the beta cells' set point and glucotoxic load (beta_cells.py): incretin_kept reads the load here, the
     # slow rules of the whole-model export read both
     "compensation_setpoint": "glucose_setpoint + glucose_sensing_offset + beta_setpoint_adaptation_mg_dl",
     "toxicity": "piecewise(0, glucose_mean_mg_dl <= compensation_setpoint, "
