@@ -500,3 +500,26 @@ def test_glycogen_readings_and_net_synthesis_read_the_trace_where_13c_mrs_does()
     assert measure._glycogen_at(Result(), Program(), 0, "before_last_meal") == pytest.approx(700.0)
     assert measure._glycogen_at(Result(), Program(), 0, "fasting") == pytest.approx(700.0)
     assert measure._glycogen_at(Result(), Program(), 0, "after_last_meal") == pytest.approx(820.0)
+
+
+def test_type2_liver_glycogen_runs_a_slowed_course_longer_before_refusing_it():
+    """Free parameters that slow scenario 03's course past its 20 years do not end the fit: the liver-glycogen targets
+    are read on the run lengthened by the course's search (as course.course_runs does), and a course that does not
+    reach type 2 diabetes even then is refused with the reason."""
+    import glucosim
+    from glucosim._toml import load_toml
+    from glucosim.calibration.course import PRESENTATION_SEARCH_YEARS
+
+    # at a half-maximal glucotoxicity of 155 mg/dl the 30-day mean fasting glucose reaches 8.3 mmol/l in year ~22.6
+    slowed = {"glucotoxicity_threshold": 155.0}
+    readings = measure.type2_liver_glycogen(slowed)
+    assert set(readings) == {"after_dinner_synthesis", "before_dinner", "fasting_early", "after_meals_early"}
+    assert all(0.0 < value < 3.0 for value in readings.values())
+    data = load_toml(measure.TYPE2_SCENARIO)
+    data.pop("clinic", None)
+    untreated = glucosim.simulate(data, progress=False, resolution="envelope", **slowed)
+    reached, _ = measure._type2_reading_days(untreated.daily)
+    assert reached.size == 0  # the scenario's own 20 years would have refused this point
+    # with no glucotoxic decline at all the subject stays below 8.3 mmol/l whatever the length
+    with pytest.raises(CalibrationError, match=f"lengthened by {PRESENTATION_SEARCH_YEARS} years"):
+        measure.type2_liver_glycogen({"glucotoxicity_threshold": 250.0, "beta_mass_workload_rate": 0.0})
