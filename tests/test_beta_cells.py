@@ -112,6 +112,61 @@ def test_an_adapted_set_point_acts_as_a_sensing_offset_does(parameters):
     assert _at(p, raised + 7.0, 1.0, 1.0) == _at(parameters, raised + 7.0, 1.0, 1.0, adaptation_mg_dl=15.0)
 
 
+def _worn_rates(p, glucose_mean_mg_dl, function, worn, slow_on=1.0):
+    """(d function / dt, d worn / dt), per day, of a subject with mass 1 and ``worn`` function held impaired."""
+    y = np.zeros(N_STATES)
+    y[St.glucose_mean_mg_dl] = glucose_mean_mg_dl
+    y[St.nefa_mmol_l] = p[Par.nefa_mean_reference]
+    y[St.beta_function_rel] = function
+    y[St.beta_mass_rel] = 1.0
+    y[St.beta_function_worn_rel] = worn
+    dydt = np.zeros(N_STATES)
+    beta_cells.beta_slow_derivatives(y, p, slow_on, dydt)
+    return dydt[St.beta_function_rel] * 1440.0, dydt[St.beta_function_worn_rel] * 1440.0
+
+
+def test_function_the_load_took_returns_to_healthy_as_the_load_lifts(parameters):
+    """beta_function_recovery_rate r: the function the glucolipotoxic load wears off is held as impaired
+    (beta_function_worn_rel, W), which recovers at r x (share the load spares) x W per day with no glucose drive
+    (after short-term intensive insulin therapy, Hu 2011) and brings function back to healthy (1), at most at
+    r x spared x (1 - function): not to the compensation above it. A subject never worn regains nothing (a function
+    held low by a sensing offset or a high sensitivity is adaptation, not impairment), nothing recovers under a full
+    load, and nothing moves while the slow dynamics are frozen."""
+    p = parameters.copy()
+    r = p[Par.beta_function_recovery_rate]
+    setpoint = p[Par.glucose_setpoint]
+    floor = p[Par.beta_function_floor]
+    assert p[Par.beta_function_max] > 1.0
+    # a small pool: all of what recovers returns to function
+    function_rate, worn_rate = _worn_rates(p, setpoint, floor, 0.1)
+    assert function_rate == pytest.approx(r * 0.1, rel=1e-12)
+    assert worn_rate == pytest.approx(-r * 0.1, rel=1e-12)
+    # a pool larger than the gap to healthy: function returns at r x gap, the pool still clears at r x W
+    function_rate, worn_rate = _worn_rates(p, setpoint, 0.9, 0.4)
+    assert function_rate == pytest.approx(r * 0.1, rel=1e-12)
+    assert worn_rate == pytest.approx(-r * 0.4, rel=1e-12)
+    assert _worn_rates(p, setpoint, 1.0, 0.4)[0] == 0.0  # healthy: the rest is growth's to restore
+    assert _worn_rates(p, setpoint, floor, 0.0) == (0.0, 0.0)
+    assert _worn_rates(p, setpoint, floor, 0.1, slow_on=0.0) == (0.0, 0.0)
+    # under a load the wear fills the pool as it takes function; the recovery is what the load spares
+    loaded = p[Par.glucotoxicity_threshold]  # half-maximal load at the unadapted set point
+    load = _load(loaded, p)
+    assert load == pytest.approx(0.5)
+    without = p.copy()
+    without[Par.beta_function_recovery_rate] = 0.0
+    f_rate, w_rate = _worn_rates(p, loaded, floor + 0.3, 0.1)
+    f_without, w_without = _worn_rates(without, loaded, floor + 0.3, 0.1)
+    assert f_rate - f_without == pytest.approx(r * (1.0 - load) * 0.1, rel=1e-9)
+    assert w_without == pytest.approx(p[Par.beta_function_glucotoxic_rate] * load * 0.3, rel=1e-9)
+    assert f_rate + w_rate == pytest.approx(f_without + w_without, rel=1e-9)  # growth alone changes the sum
+    flooded = setpoint + 20.0 * (loaded - setpoint)
+    f_flooded = _worn_rates(p, flooded, floor + 0.3, 0.1)[0] - _worn_rates(without, flooded, floor + 0.3, 0.1)[0]
+    assert abs(f_flooded) < 1e-6 * r * 0.1
+    # a reserve under 1 is that subject's healthy function
+    p[Par.beta_function_max] = 0.8
+    assert _worn_rates(p, setpoint, 0.7, 0.4)[0] == pytest.approx(r * 0.1, rel=1e-12)
+
+
 def _hold_rate(p, function, adaptation_mg_dl, slow_on=1.0):
     y = np.zeros(N_STATES)
     y[St.glucose_mean_mg_dl] = p[Par.glucose_setpoint] + adaptation_mg_dl

@@ -82,12 +82,16 @@ PRESENTATION_SEARCH_YEARS = 10
 CLAMP_GLUCOSE_11_MMOL_L_MG_DL = 11.0 * MG_DL_PER_MMOL_L
 """11 mmol/l in mg/dl (glucose 180.16 g/mol): the clamp level of Wolf et al. 2009's between-subject comparison."""
 GRID = {
-    "glucotoxicity_threshold": (142.0, 143.0, 144.0),
+    "glucotoxicity_threshold": (141.0, 142.0, 143.0),
     "beta_mass_workload_rate": (0.00005, 0.0001, 0.00015),
 }
 """The grid that chose the shipped values (the other slow parameters held at their table values: Hill 6, function rate
-0.005/day, mass glucotoxic rate 0.0005/day, function cap sharpness 8: see models/parameters.toml). Centred on 143
-mg/dl since 2026-12-07 (twenty-fourth session), when GLP-1's share of the carbohydrate incretin began to act below
+0.005/day, mass glucotoxic rate 0.0005/day, function cap sharpness 8, function recovery rate 0.053/day: see
+models/parameters.toml). Centred on 142 mg/dl since 2026-12-07 (twenty-fifth session), when the function the
+glucotoxic load impairs began to recover as the load lifts (beta_function_recovery_rate, the state
+beta_function_worn_rel): glucosim calibrate and the wide grid, iterated to a fixed point, chose (142, 0.00005),
+objective 1.51 (1.54 at 143, 2.13 at 141, 16.1 at 140, 26.1 at 144). Centred on 143 mg/dl from that morning
+(twenty-fourth session), when GLP-1's share of the carbohydrate incretin began to act below
 GIP's glucose gate (carbohydrate_incretin_glp1_share): glucosim calibrate and this grid, iterated to a fixed point,
 chose (143, 0.00005), objective 1.96 (1.98 at 142, 2.13 at 144; 2.59 at 141 on the wide grid). Centred on 142 mg/dl
 from 2026-12-06 (evening). When the diabetic liver's glycogen balance was fitted (2026-12-06, twentieth session:

@@ -24,9 +24,11 @@ volume 40 % lower in impaired fasting glucose), in proportion to the share of
 its reserve in use. A steep glucolipotoxic load (a Hill function of the
 mean-glucose excess, half-maximal at HbA1c ~6.3 %, multiplied by plasma NEFA
 relative to its healthy mean) accelerates the decline: it damps growth and
-wears both down: function toward a basal floor (the reversible part: growth
-restores it when glucose falls) and mass, slowly, toward a floor of its own
-(the lasting part that a late intervention cannot undo). Prediabetes is thus a
+wears both down: function toward a basal floor (the reversible part: the
+function the load took is impaired, not lost, and returns within weeks as the
+load lifts, as after short-term intensive insulin therapy; growth restores more
+while glucose stays above the set point) and mass, slowly, toward a floor of
+its own (the lasting part that a late intervention cannot undo). Prediabetes is thus a
 years-long stage in which fasting glucose creeps up by about a mg/dl a year
 without a worsening of sensitivity (Weir & Bonner-Weir's stable stage 2, which
 reaches ~117 mg/dl; here it holds to ~110-112 mg/dl with a reserve of 1.4),
@@ -226,16 +228,18 @@ def capacity_in_use_at(function, function_max, saturation):
 
 @inlined_kernel
 def beta_slow_derivatives(y, p, slow_on, dydt):
-    """Write d/dt of beta-cell mass, function, the held set point and the priming baseline (per minute). ``slow_on`` is
-    1, or 0 to freeze.
+    """Write d/dt of beta-cell mass, function, the impaired function, the held set point and the priming baseline (per
+    minute). ``slow_on`` is 1, or 0 to freeze.
 
     Growth follows the glucose excess (capped by the reserve) and is damped by glucotoxicity; the
-    glucolipotoxic load (glucose, accelerated by NEFA) pulls function toward its basal floor (reversible:
-    growth restores it when glucose falls) and slowly erodes mass (which regrows slowly: the part of the
-    loss a late intervention cannot undo). The held rise of the set point decays at setpoint_release_rate times the
-    reserve's spare share, 1 - (function / reserve)^n, and the share the glucotoxic load spares: not at all while
-    function works at its cap, over months once demand falls (DiRECT's recovery of secretion after weight loss), and
-    not while a glucotoxic load, rather than a fall of demand, holds function below its cap.
+    glucolipotoxic load (glucose, accelerated by NEFA) pulls function toward its basal floor (reversible: what it
+    took, held in beta_function_worn_rel, recovers within weeks as the load lifts, beta_function_recovery_rate,
+    bringing function back to healthy; growth restores more while glucose stays above the set point) and slowly
+    erodes mass (which regrows slowly: the part of the loss a late intervention cannot undo). The held rise of the set
+    point decays at setpoint_release_rate times the reserve's spare share, 1 - (function / reserve)^n, and the share
+    the glucotoxic load spares: not at all while function works at its cap, over months once demand falls (DiRECT's
+    recovery of secretion after weight loss), and not while a glucotoxic load, rather than a fall of demand, holds
+    function below its cap.
     """
     setpoint = compensation_setpoint(y, p)
     drive = (y[St.glucose_mean_mg_dl] - setpoint) / setpoint
@@ -246,15 +250,27 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     mass = y[St.beta_mass_rel]
     # growth's cap and the workload share one saturation (a power with a parameter exponent: computed once)
     saturation = power(function / p[Par.beta_function_max], p[Par.beta_function_cap_sharpness])
-    function_rate = p[Par.beta_function_adaptation_rate] * capped_growth_at(drive, saturation) * spared * function - p[
-        Par.beta_function_glucotoxic_rate
-    ] * load * (function - p[Par.beta_function_floor])
+    wear = p[Par.beta_function_glucotoxic_rate] * load * (function - p[Par.beta_function_floor])
+    # what the load took is impaired, not lost: the impaired cells recover within weeks as the load lifts, without
+    # the glucose drive growth needs (the reversal of glucotoxicity that normoglycaemia brings: Hu 2011), and bring
+    # function back to healthy (1, or a reserve under 1), not to the compensation above it, which only growth
+    # restores; a function held below healthy by adaptation (a sensing offset, a high sensitivity) has none to regain
+    recovered = p[Par.beta_function_recovery_rate] * spared * y[St.beta_function_worn_rel]
+    healthy = p[Par.beta_function_max] if p[Par.beta_function_max] < 1.0 else 1.0
+    regain = 0.0
+    if function < healthy:
+        gap = p[Par.beta_function_recovery_rate] * spared * (healthy - function)
+        regain = recovered if recovered < gap else gap
+    function_rate = (
+        p[Par.beta_function_adaptation_rate] * capped_growth_at(drive, saturation) * spared * function - wear + regain
+    )
     workload = capacity_in_use_at(function, p[Par.beta_function_max], saturation)
     mass_loss = p[Par.beta_mass_workload_rate] * workload + p[Par.beta_mass_glucotoxic_rate] * load
     mass_rate = p[Par.beta_mass_adaptation_rate] * capped_growth(
         drive, mass, p[Par.beta_mass_max], 1.0
     ) * spared * mass - mass_loss * (mass - p[Par.beta_mass_floor])
     dydt[St.beta_function_rel] = slow_on * function_rate / MINUTES_PER_DAY
+    dydt[St.beta_function_worn_rel] = slow_on * (wear - recovered) / MINUTES_PER_DAY
     dydt[St.beta_mass_rel] = slow_on * mass_rate / MINUTES_PER_DAY
     # the held rise of the set point (set by the adapted start) is let go while the cells have reserve to spare:
     # at the cap (a subject whose reserve cannot hold its set point) nothing is released. Spare reserve means rest

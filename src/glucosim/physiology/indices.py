@@ -182,6 +182,14 @@ STATE_TABLE: tuple[StateSpec, ...] = (
         slow=True,
     ),
     dynamic(
+        "beta_function_worn_rel",
+        "1",
+        _REL,
+        "beta-cell function the glucolipotoxic load has taken and the cells have not yet regained (impaired, not "
+        "lost: it returns within weeks as the load lifts, beta_function_recovery_rate)",
+        slow=True,
+    ),
+    dynamic(
         "drift_log_liver", "1", _REL, "accumulated log-change of hepatic sensitivity from scenario drift", slow=True
     ),
     dynamic(
