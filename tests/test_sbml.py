@@ -252,6 +252,8 @@ HYPERGLYCAEMIC_STATE = {
     # a held rise of the set point: at this mean glucose the glucotoxic load is near 1, so its release (the reserve's
     # spare share, 1 - 0.73, times 1 - toxicity) is nearly closed; the part-way load is compared in the GIP test below
     "beta_setpoint_adaptation_mg_dl": 12.0,
+    # function the load has impaired: under this near-full load the pool fills, and recovers by what the load spares
+    "beta_function_worn_rel": 0.3,
     "drift_log_liver": float(np.log(0.4)),  # a liver sensitivity well below 1
     "drift_log_muscle": float(np.log(0.6)),
     "drift_log_adipose": float(np.log(0.7)),
@@ -458,10 +460,13 @@ def test_every_rate_of_the_export_equals_the_core_at_a_hyperglycaemic_resistant_
     assert error.max() < 1e-9, f"{names[worst]}: SBML {theirs[worst]:.12g}, glucosim {ours[worst]:.12g}"
 
 
-def test_gips_gate_and_load_in_the_export_equal_the_core_where_both_are_partial(hyperglycaemic_export):
+# impaired function recovering: a gap to healthy wider than the recovery (0.8, 0.1) and narrower (0.9, 0.4)
+@pytest.mark.parametrize(("function", "worn"), [(0.8, 0.1), (0.9, 0.4)])
+def test_gips_gate_and_load_in_the_export_equal_the_core_where_both_are_partial(hyperglycaemic_export, function, worn):
     """Fat's GIP term (gut.fat_gip_potentiation) at a glucose inside its smoothstep gate and a glucotoxic load between
     0 and 1: the hyperglycaemic state's every rate, read with libsbml, equals the compiled rhs there too (the state
-    above has the gate fully open and the load near 1, so only the ends of both were compared)."""
+    above has the gate fully open and the load near 1, so only the ends of both were compared). Function below
+    healthy with impaired function to regain: the recovery's two branches (beta_cells.beta_slow_derivatives)."""
     from glucosim.physiology import beta_cells, gut
     from glucosim.physiology.indices import N_STATES
     from glucosim.simulation.organ import organ_rhs
@@ -474,9 +479,17 @@ def test_gips_gate_and_load_in_the_export_equal_the_core_where_both_are_partial(
     # the course calibration puts glucotoxicity_threshold (a fixed 131 mg/dl gives a load below 0.05 at 144)
     half_load_above = p[Par.glucotoxicity_threshold] - p[Par.glucose_setpoint]
     y[St.glucose_mean_mg_dl] = beta_cells.compensation_setpoint(y, p) + half_load_above
+    y[St.beta_function_rel] = function
+    y[St.beta_function_worn_rel] = worn
     document = libsbml.readSBMLFromString(text)
     model = document.getModel()
-    for name in ("glucose_plasma_mg_kg", "glucose_tissue_mg_kg", "glucose_mean_mg_dl"):
+    for name in (
+        "glucose_plasma_mg_kg",
+        "glucose_tissue_mg_kg",
+        "glucose_mean_mg_dl",
+        "beta_function_rel",
+        "beta_function_worn_rel",
+    ):
         assert model.getParameter(name).setValue(float(y[St[name]])) == libsbml.LIBSBML_OPERATION_SUCCESS, name
 
     # the moment is the one meant: the gate part-open, the load part-way, fat being absorbed

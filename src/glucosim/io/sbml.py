@@ -418,7 +418,7 @@ def _slow_rates() -> dict[str, str]:
         "* beta_function_rel - beta_function_glucotoxic_rate * toxic_load * (beta_function_rel - beta_function_floor)"
         " + function_regain) / 1440",
         "beta_function_worn_rel": "slow_dynamics_on * (beta_function_glucotoxic_rate * toxic_load "
-        "* (beta_function_rel - beta_function_floor) - function_regain) / 1440",
+        "* (beta_function_rel - beta_function_floor) - function_recovered) / 1440",
         "beta_setpoint_adaptation_mg_dl": "-slow_dynamics_on * setpoint_release_rate * (1 - reserve_use) "
         "* (1 - toxicity) * beta_setpoint_adaptation_mg_dl / 1440",
         "beta_mass_rel": "slow_dynamics_on * (beta_mass_adaptation_rate * capped_mass * (1 - toxicity) * beta_mass_rel "
@@ -454,10 +454,13 @@ def _slow_rates() -> dict[str, str]:
         "@reserve_use": "piecewise(0, beta_function_rel <= 0 || beta_function_max <= 0, piecewise(1, "
         "(beta_function_rel / beta_function_max) ^ beta_function_cap_sharpness > 1, "
         "(beta_function_rel / beta_function_max) ^ beta_function_cap_sharpness))",
-        # what the load took returns as the load lifts, up to the reserve cap (beta_cells.py)
-        "@function_regain": "beta_function_recovery_rate * (1 - toxicity) * beta_function_worn_rel "
-        "* piecewise(1 - (beta_function_rel / beta_function_max) ^ beta_function_cap_sharpness, "
-        "1 - (beta_function_rel / beta_function_max) ^ beta_function_cap_sharpness > 0, 0)",
+        # the impaired function recovers as the load lifts and brings function back to healthy (1, or a reserve
+        # under 1), at most at the recovery rate times the gap (beta_cells.py)
+        "@function_recovered": "beta_function_recovery_rate * (1 - toxicity) * beta_function_worn_rel",
+        "@healthy_function": "piecewise(beta_function_max, beta_function_max < 1, 1)",
+        "@function_gap_rate": "beta_function_recovery_rate * (1 - toxicity) * (healthy_function - beta_function_rel)",
+        "@function_regain": "piecewise(piecewise(function_recovered, function_recovered < function_gap_rate, "
+        "function_gap_rate), beta_function_rel < healthy_function, 0)",
         "@capped_mass": "piecewise(beta_drive * piecewise(1 - beta_mass_rel / beta_mass_max, "
         "1 - beta_mass_rel / beta_mass_max > 0, 0), beta_drive > 0, beta_drive)",
         "@activity_target": f"piecewise({floor}, {activity} < {floor}, piecewise(1 + inactivity_sensitivity_loss, "
