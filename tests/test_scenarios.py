@@ -171,11 +171,12 @@ def test_6_site_of_resistance_decides_what_rises_first(summaries):
 
 def test_7_early_intervention_reverses_within_a_year_late_takes_years_and_keeps_less_beta_cell_mass(summaries):
     """07a's programme in prediabetes (year 9) brings fasting glucose back below 100 mg/dl within a year and ends
-    normal; 07b's, five years after diagnosis (year 20), leaves it prediabetic one and two years on and the run ends
-    short of normal, with the beta-cell mass that glucolipotoxicity wore down still lost. (Until 2026-12-06 the late
-    programme's fasting glucose also stayed above 100 mg/dl at the run's end, year 23; since the course's threshold
-    moved from 141 to 142 mg/dl its worn function recovers at year ~22.7 and fasting glucose reaches ~97 mg/dl by
-    then: scenarios/07b_late_intervention.toml.)"""
+    normal; 07b's, five years after diagnosis (year 20), leaves it prediabetic a year on, and the run ends with a
+    higher HbA1c than 07a's and the beta-cell mass that glucolipotoxicity wore down still lost. (Until 2026-12-06 the
+    late programme's fasting glucose also stayed above 100 mg/dl at the run's end, year 23; from then, when the
+    course's threshold moved from 141 to 142 mg/dl, its worn function recovered at year ~22.7; since 2026-12-07, when
+    the function the load impairs began to recover within weeks of the load lifting, fasting glucose falls below 100
+    mg/dl at year ~21.4 and the run ends at ~88 mg/dl with HbA1c ~5.7 %: scenarios/07b_late_intervention.toml.)"""
     untreated = summaries["03_insulin_resistance_low_reserve"]
     early, late = summaries["07a_early_intervention"], summaries["07b_late_intervention"]
     early_fasting = {row["year"]: row["fasting_glucose_mg_dl"] for row in early["yearly"]}
@@ -183,8 +184,8 @@ def test_7_early_intervention_reverses_within_a_year_late_takes_years_and_keeps_
     assert early_fasting[10] < FASTING_GLUCOSE_PREDIABETES_MG_DL  # a year after the programme began
     assert early["final_stage"] == "normal"
     assert early["final"]["fasting_glucose_mg_dl"] < FASTING_GLUCOSE_PREDIABETES_MG_DL
-    assert min(late_fasting[21], late_fasting[22]) >= FASTING_GLUCOSE_PREDIABETES_MG_DL  # 1 and 2 years after it
-    assert late["final_stage"] != "normal"
+    assert late_fasting[21] >= FASTING_GLUCOSE_PREDIABETES_MG_DL  # a year after it
+    assert late["final"]["hba1c_percent"] > early["final"]["hba1c_percent"] + 0.2
     assert late["final"]["beta_cell_mass_rel"] < early["final"]["beta_cell_mass_rel"] - 0.2
     # 07b runs 23 years (its programme starts at year 20, about 5 years after diagnosis), scenario 3 20: untreated
     # glucose only rises after diagnosis, so its year-20 value is the lenient side of the comparison
