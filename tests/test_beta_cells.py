@@ -15,15 +15,23 @@ def _load(glucose_mean_mg_dl, p, adaptation_mg_dl=0.0):
     return beta_cells.glucotoxicity(glucose_mean_mg_dl, beta_cells.compensation_setpoint(y, p), p)
 
 
-def _at(p, glucose_mean_mg_dl, function, mass, adaptation_mg_dl=0.0):
+def _slow_dydt(p, glucose_mean_mg_dl, function, mass=1.0, adaptation_mg_dl=0.0, worn=0.0, slow_on=1.0):
+    """beta_slow_derivatives' d/dt (per minute) at a running mean glucose, NEFA at its healthy mean, and the given
+    beta-cell states."""
     y = np.zeros(N_STATES)
     y[St.beta_setpoint_adaptation_mg_dl] = adaptation_mg_dl
     y[St.glucose_mean_mg_dl] = glucose_mean_mg_dl
     y[St.nefa_mmol_l] = p[Par.nefa_mean_reference]
     y[St.beta_function_rel] = function
     y[St.beta_mass_rel] = mass
+    y[St.beta_function_worn_rel] = worn
     dydt = np.zeros(N_STATES)
-    beta_cells.beta_slow_derivatives(y, p, 1.0, dydt)
+    beta_cells.beta_slow_derivatives(y, p, slow_on, dydt)
+    return dydt
+
+
+def _at(p, glucose_mean_mg_dl, function, mass, adaptation_mg_dl=0.0):
+    dydt = _slow_dydt(p, glucose_mean_mg_dl, function, mass, adaptation_mg_dl)
     return dydt[St.beta_function_rel], dydt[St.beta_mass_rel]
 
 
@@ -114,14 +122,7 @@ def test_an_adapted_set_point_acts_as_a_sensing_offset_does(parameters):
 
 def _worn_rates(p, glucose_mean_mg_dl, function, worn, slow_on=1.0):
     """(d function / dt, d worn / dt), per day, of a subject with mass 1 and ``worn`` function held impaired."""
-    y = np.zeros(N_STATES)
-    y[St.glucose_mean_mg_dl] = glucose_mean_mg_dl
-    y[St.nefa_mmol_l] = p[Par.nefa_mean_reference]
-    y[St.beta_function_rel] = function
-    y[St.beta_mass_rel] = 1.0
-    y[St.beta_function_worn_rel] = worn
-    dydt = np.zeros(N_STATES)
-    beta_cells.beta_slow_derivatives(y, p, slow_on, dydt)
+    dydt = _slow_dydt(p, glucose_mean_mg_dl, function, worn=worn, slow_on=slow_on)
     return dydt[St.beta_function_rel] * 1440.0, dydt[St.beta_function_worn_rel] * 1440.0
 
 
@@ -168,14 +169,8 @@ def test_function_the_load_took_returns_to_healthy_as_the_load_lifts(parameters)
 
 
 def _hold_rate(p, function, adaptation_mg_dl, slow_on=1.0):
-    y = np.zeros(N_STATES)
-    y[St.glucose_mean_mg_dl] = p[Par.glucose_setpoint] + adaptation_mg_dl
-    y[St.nefa_mmol_l] = p[Par.nefa_mean_reference]
-    y[St.beta_function_rel] = function
-    y[St.beta_mass_rel] = 1.0
-    y[St.beta_setpoint_adaptation_mg_dl] = adaptation_mg_dl
-    dydt = np.zeros(N_STATES)
-    beta_cells.beta_slow_derivatives(y, p, slow_on, dydt)
+    glucose_mean_mg_dl = p[Par.glucose_setpoint] + adaptation_mg_dl
+    dydt = _slow_dydt(p, glucose_mean_mg_dl, function, adaptation_mg_dl=adaptation_mg_dl, slow_on=slow_on)
     return dydt[St.beta_setpoint_adaptation_mg_dl] * 1440.0  # per day
 
 
