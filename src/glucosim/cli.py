@@ -768,7 +768,7 @@ def _announce_sweep(runs, sweeps: list, yes: bool) -> None:
         cores = os.cpu_count() or 1
         minutes = n_runs * years * SECONDS_PER_SIMULATED_YEAR / cores / 60
         click.echo(
-            f"this figure runs the sweep {path.name}: {n_runs} runs of {years:g} years into {out}/ "
+            f"this figure runs the sweep {path.name}: {n_runs} runs of {years:.3g} years into {out}/ "
             f"(about {max(minutes, 1):.0f} min on {cores} cores; resumable, kept for next time)",
             err=True,
         )
