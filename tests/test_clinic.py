@@ -159,6 +159,29 @@ def test_the_low_dose_clamp_halves_insulin_and_suppresses_the_liver_less(healthy
     assert low["steady_state_glucose_mg_dl"] == pytest.approx(low["fasting_glucose_mg_dl"], rel=0.02)
 
 
+def test_the_hyperglycaemic_clamp_holds_10_mmol_l_and_reads_both_phases():
+    # the protocol primes glucose up and holds 180 mg/dl; a healthy subject's insulin answers in two phases (a first
+    # burst in the first 10 min above the second phase), a failing beta cell with a smaller second phase
+    from glucosim.clinic.analysis import INDEX_NAMES
+
+    healthy = run_protocol("hyperglycemic_clamp_10mM", "healthy")
+    assert tuple(healthy.indices) == INDEX_NAMES["clamp"]
+    assert healthy.indices["steady_state_glucose_mg_dl"] == pytest.approx(180.0, abs=1.5)
+    assert healthy.indices["glucose_cv_percent"] < 1.0
+    samples = healthy.samples
+    first_phase = samples.loc[samples["time_min"].between(2.0, 10.0), "insulin_uU_ml"].mean()
+    second_phase = healthy.indices["steady_state_insulin_uU_ml"]
+    assert second_phase > 4.0 * healthy.indices["fasting_insulin_uU_ml"]
+    assert first_phase > second_phase
+    assert samples.loc[samples["time_min"].between(2.0, 10.0), "glucose_mg_dl"].min() > 150.0  # the priming bolus
+    diabetic = run_protocol(
+        "hyperglycemic_clamp_10mM", str(SCENARIO_DIR / "03_insulin_resistance_low_reserve.toml"), day=16 * 365
+    )
+    assert diabetic.indices["steady_state_glucose_mg_dl"] == pytest.approx(180.0, abs=2.0)
+    assert diabetic.indices["steady_state_insulin_uU_ml"] < 0.5 * second_phase
+    assert diabetic.indices["m_value_mg_kg_min"] < 0.25 * healthy.indices["m_value_mg_kg_min"]
+
+
 def test_the_liver_stores_part_of_an_oral_load_as_glycogen(healthy):
     # the clinic's samples follow the liver's glycogen, as 13C MRS does through a meal test: Taylor 1996 (J Clin
     # Invest 97:126, abstract) found ~19 % of a mixed meal's carbohydrate stored at the 5-h peak; the OGTT's 2 h
