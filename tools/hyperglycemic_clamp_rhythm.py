@@ -27,9 +27,8 @@ SETTLE_H = 6.0
 STEP_MIN = 5.0
 
 
-def clamp_gir(loaded, state, day, target_mg_dl=TARGET_MG_DL, hours=HOURS, step_min=STEP_MIN):
-    """(clock hour, GIR mg/kg/min, liver output mg/kg/min, insulin uU/ml, glucose mg/dl) every ``step_min`` over
-    ``hours``, glucose clamped at ``target_mg_dl`` from the morning sample of ``day``."""
+def clamp_gir(loaded, state, day):
+    """(clock hour, GIR mg/kg/min, liver output mg/kg/min, insulin uU/ml) every STEP_MIN over HOURS."""
     from glucosim.clinic.runner import morning_test_state
     from glucosim.physiology.indices import STATE_NAMES, Drv, Flux, Par, St
     from glucosim.simulation import markers
@@ -44,22 +43,22 @@ def clamp_gir(loaded, state, day, target_mg_dl=TARGET_MG_DL, hours=HOURS, step_m
     rate, previous = 0.0, y[St.glucose_plasma_mg_kg] / volume
     rows = []
     gain, damping = 0.1, 0.25  # glucosim's clamp controller defaults (scenario/protocol.py)
-    n = int(hours * 60 / step_min)
+    n = int(HOURS * 60 / STEP_MIN)
     for k in range(n):
-        t = start + k * step_min
+        t = start + k * STEP_MIN
         glucose = y[St.glucose_plasma_mg_kg] / volume
         if k > 0:
-            rate = max(rate + gain * (target_mg_dl - glucose) + damping * (previous - glucose), 0.0)
+            rate = max(rate + gain * (TARGET_MG_DL - glucose) + damping * (previous - glucose), 0.0)
         previous = glucose
         drv[Drv.iv_glucose_mg_kg_min] = rate
         schedule = Schedule(
-            np.array([t]), np.array([t + step_min]), drv[None, :].copy(), np.zeros((1, len(STATE_NAMES)))
+            np.array([t]), np.array([t + STEP_MIN]), drv[None, :].copy(), np.zeros((1, len(STATE_NAMES)))
         )
-        y = integrate_schedule(integrator, schedule, y, p, np.array([t + step_min]), tolerances, STATE_NAMES).y_final
+        y = integrate_schedule(integrator, schedule, y, p, np.array([t + STEP_MIN]), tolerances, STATE_NAMES).y_final
         f = organ_fluxes()(y[None, :], drv[None, :], p)[0]
         rows.append(
             (
-                ((t + step_min) / 60.0) % 24.0,
+                ((t + STEP_MIN) / 60.0) % 24.0,
                 rate,
                 f[Flux.liver_output_mg_kg_min],
                 float(markers.insulin_uU_ml(f[Flux.insulin_pmol_l])),

@@ -3,11 +3,10 @@
     PYTHONPATH=src python tools/hyperglycemic_clamp_time_course.py                  # ~3 s of CPU
     PYTHONPATH=src python tools/hyperglycemic_clamp_time_course.py --set secretion_delay_rate=0.02
 
-glucosim's healthy subject (scenario 01, its third morning) clamped at 10 mmol/l (180 mg/dl) for 3 h with glucosim's
-clamp controller (tools/hyperglycemic_clamp_rhythm.clamp_gir: feedback on the glucose infusion every 2 min, no
-priming bolus, so glucose reaches the target in ~15 min and overshoots it by ~10 mg/dl until ~30 min). Printed: glucose
-and plasma insulin from 4 to 180 min, and the rate of rise of insulin over the last 30 min. Published, read as
-abstracts only (2026-12-07, a literature helper), nothing fitted here:
+glucosim's healthy subject (the `healthy` preset) under the shipped protocol `hyperglycemic_clamp_10mM` (primed, then
+held at 10 mmol/l, 180 mg/dl, by the clinic's clamp controller), lengthened from 2 to 3 h to read the last hour as
+Hosker's stepped clamps did. Printed: glucose and plasma insulin from 4 to 180 min, and the rate of rise of insulin
+over the last 30 min. Published, read as abstracts only (2026-12-07, a literature helper), nothing fitted here:
 
 - a 10 mmol/l clamp in 7 lean healthy volunteers (Eur J Clin Invest 2000 30:411, Tuebingen, authors not shown):
   plasma insulin 46 +- 11 pmol/l fasting, 566 +- 202 at 120 min;
@@ -24,33 +23,27 @@ glucosim it follows glucose with DM2007's 20-min delay (secretion_delay_rate) an
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
 from glucosim.physiology.units import PMOL_L_PER_UU_ML
 
-TARGET_MG_DL = 180.0
-HOURS = 3.0
-STEP_MIN = 2.0
+PROTOCOL = "hyperglycemic_clamp_10mM"
+DURATION_MIN = 180.0
 READ_MIN = (4, 10, 20, 30, 40, 60, 90, 120, 150, 180)
 LATE_FROM_MIN = 150.0
 """The rate of rise is the slope of insulin over the clamp's last 30 min (Hosker's reading at 3 h)."""
-DAY = 2
 
 
-def time_course(overrides: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """(minutes from the clamp's start, rows of clamp_gir) for the healthy subject with ``overrides``."""
+def time_course(overrides: dict[str, float]):
+    """The clamp's samples (glucosim.run_protocol) for the healthy subject with ``overrides``, lengthened to 3 h."""
     import glucosim
+    from glucosim.clinic.protocol import LoadedProtocol, load_protocol
 
-    sys.path.insert(0, str(Path(__file__).parent))
-    from hyperglycemic_clamp_rhythm import clamp_gir
-
-    loaded = glucosim.load_scenario("01_healthy_baseline", duration_days=DAY + 1, **overrides)
-    result = glucosim.simulate(loaded, progress=False, state_days=(DAY,))
-    rows = clamp_gir(loaded, result.midnight_states[DAY], DAY, TARGET_MG_DL, HOURS, STEP_MIN)
-    return (np.arange(len(rows)) + 1) * STEP_MIN, rows
+    shipped = load_protocol(PROTOCOL)
+    longer = shipped.protocol.model_copy(update={"duration_min": DURATION_MIN, "name": f"{shipped.protocol.name}, 3 h"})
+    subject = glucosim.load_scenario("01_healthy_baseline", **overrides) if overrides else "healthy"
+    return glucosim.run_protocol(LoadedProtocol(longer, shipped.source, shipped.text), subject).samples
 
 
 def main() -> None:
@@ -58,15 +51,17 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a parameter what-if")
     args = parser.parse_args()
     overrides = {name: float(value) for name, value in (item.split("=", 1) for item in args.set)}
-    minutes, rows = time_course(overrides)
-    print(f"healthy subject clamped at {TARGET_MG_DL:g} mg/dl" + (f", {overrides}" if overrides else ""))
+    samples = time_course(overrides)
+    minutes = samples["time_min"].to_numpy()
+    glucose, insulin = samples["glucose_mg_dl"].to_numpy(), samples["insulin_uU_ml"].to_numpy()
+    print(f"healthy subject, {PROTOCOL} lengthened to {DURATION_MIN:g} min" + (f", {overrides}" if overrides else ""))
     for read in READ_MIN:
         i = int(np.argmin(np.abs(minutes - read)))
-        glucose, insulin = rows[i, 4], rows[i, 3]
-        pmol_l = insulin * PMOL_L_PER_UU_ML
-        print(f"  {read:4d} min  glucose {glucose:6.1f} mg/dl  insulin {insulin:6.1f} uU/ml ({pmol_l:5.0f} pmol/l)")
+        pmol_l = insulin[i] * PMOL_L_PER_UU_ML
+        where = f"  {read:4d} min  glucose {glucose[i]:6.1f} mg/dl"
+        print(f"{where}  insulin {insulin[i]:6.1f} uU/ml ({pmol_l:5.0f} pmol/l)")
     late = minutes >= LATE_FROM_MIN
-    slope = np.polyfit(minutes[late], rows[late, 3] * PMOL_L_PER_UU_ML, 1)[0]
+    slope = np.polyfit(minutes[late], insulin[late] * PMOL_L_PER_UU_ML, 1)[0]
     print(f"  insulin's rate of rise over the last 30 min: {slope:+.2f} pmol/l/min")
     print("published: 566 +- 202 pmol/l at 120 min of a 10 mmol/l clamp (7 lean healthy, fasting 46); still rising")
     print("  0.5 (0.3-0.8) pmol/l/min after 3 h at +3 mmol/l (normal subjects): no plateau")
