@@ -43,7 +43,7 @@ CHRISTIANSEN = {
 def restriction_run(overrides: dict[str, float]):
     """(result, first day of the restriction) of scenario 03 put on Christiansen's protocol at its presentation."""
     import glucosim
-    from glucosim.calibration.course import UKPDS_DIET_ENERGY_SHARES, diet_therapy_routine, presentation_day
+    from glucosim.calibration.course import diet_eaten_at, diet_therapy_routine, presentation_day
 
     base = glucosim.load_scenario("03_insulin_resistance_low_reserve", **overrides)
     presented = presentation_day(glucosim.simulate(base, progress=False).daily)
@@ -51,17 +51,12 @@ def restriction_run(overrides: dict[str, float]):
         raise SystemExit("scenario 03 never reaches UKPDS's presentation HbA1c under these parameters")
     diet = diet_therapy_routine(base, presented)
 
-    def eaten_at(fraction: float) -> dict:
-        meals = [meal | {name: meal[name] * fraction for name in UKPDS_DIET_ENERGY_SHARES} for meal in diet["meals"]]
-        return {"meals": meals, "other_food_kcal_per_day": diet["other_food_kcal_per_day"] * fraction}
-
     changes = [*base.scenario.model_dump(exclude_none=True).get("changes", ())]
-    changes.append(
-        {"from_day": presented, "label": "eucaloric diet"} | eaten_at(1.0) | {"drift": {"whole_body_per_year": 0.0}}
-    )
+    eucaloric = {"from_day": presented, "label": "eucaloric diet"} | diet_eaten_at(diet, 1.0)
+    changes.append(eucaloric | {"drift": {"whole_body_per_year": 0.0}})
     start = day = presented + EUCALORIC_DAYS
     for fraction, days in RESTRICTION:
-        changes.append({"from_day": day, "label": f"{fraction:.0%} of energy"} | eaten_at(fraction))
+        changes.append({"from_day": day, "label": f"{fraction:.0%} of energy"} | diet_eaten_at(diet, fraction))
         day += days
     with warnings.catch_warnings():  # the lengthened or shortened run drops the scenario's later clinic visits
         warnings.simplefilter("ignore", UserWarning)

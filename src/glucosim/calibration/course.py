@@ -206,6 +206,13 @@ def diet_therapy_routine(loaded, from_day: int = 0) -> dict:
     return {"meals": meals, "other_food_kcal_per_day": other_kcal}
 
 
+def diet_eaten_at(diet: dict, fraction: float) -> dict:
+    """``diet`` (``diet_therapy_routine``'s meals and other food) eaten at ``fraction`` of its energy: every food
+    scaled, the meals' carbohydrate, fat and protein alike."""
+    meals = [meal | {name: meal[name] * fraction for name in UKPDS_DIET_ENERGY_SHARES} for meal in diet["meals"]]
+    return {"meals": meals, "other_food_kcal_per_day": diet["other_food_kcal_per_day"] * fraction}
+
+
 def diet_therapy_scenario(loaded, from_day: int):
     """``loaded`` (a LoadedScenario) with the UKPDS conventional arm's protocol from ``from_day`` (the presentation) on.
 
@@ -246,16 +253,11 @@ def diet_therapy_scenario(loaded, from_day: int):
 
     changes = [*loaded.scenario.model_dump(exclude_none=True).get("changes", ())]
     diet = diet_therapy_routine(loaded, from_day)
-
-    def eaten_at(fraction: float) -> dict:
-        meals = [meal | {name: meal[name] * fraction for name in UKPDS_DIET_ENERGY_SHARES} for meal in diet["meals"]]
-        return {"meals": meals, "other_food_kcal_per_day": diet["other_food_kcal_per_day"] * fraction}
-
     run_in = {"from_day": int(from_day), "label": "UKPDS run-in: energy-restricted diet, sensitivity held"}
-    run_in |= eaten_at(UKPDS_RUN_IN_INTAKE_FRACTION) | {"drift": {"whole_body_per_year": 0.0}}
+    run_in |= diet_eaten_at(diet, UKPDS_RUN_IN_INTAKE_FRACTION) | {"drift": {"whole_body_per_year": 0.0}}
     randomisation = int(from_day) + UKPDS_RUN_IN_DAYS
     held = {"from_day": randomisation, "label": "diet therapy (UKPDS conventional arm), the weight held"}
-    held |= eaten_at(UKPDS_WEIGHT_HOLD_INTAKE_FRACTION)
+    held |= diet_eaten_at(diet, UKPDS_WEIGHT_HOLD_INTAKE_FRACTION)
     # the UKPDS readings are counted from randomisation: the run reaches the last of them whatever the scenario's length
     reach_days = randomisation + AFTER_RANDOMISATION_REACH_DAYS
     lengthened = {"duration_days": reach_days} if reach_days > loaded.scenario.duration_min / MINUTES_PER_DAY else {}
