@@ -306,6 +306,53 @@ def graded_glucose_infusion() -> dict:
     return {"total_secretion_pmol_kg": float(np.trapezoid(secretion_pmol_kg_min, samples["time_min"].to_numpy()))}
 
 
+HYPERGLYCEMIC_CLAMP_READ_MIN = 120.0
+"""The 10 mmol/l clamp's reading: Eur J Clin Invest 2000 30:411's insulin at 120 min (the shipped protocol's end)."""
+STEPPED_CLAMP_RISE_MG_DL = 54.0
+"""The long clamp's glucose above the subject's own fasting glucose: 3 mmol/l (the stepwise clamps' top step)."""
+STEPPED_CLAMP_MIN = 180.0
+STEPPED_CLAMP_SLOPE_FROM_MIN = 150.0
+"""The rate of rise of insulin is read over the long clamp's last 30 min ("after 3 h": no plateau yet)."""
+
+
+def hyperglycemic_clamp_second_phase() -> dict:
+    """The healthy preset's second phase at constant hyperglycaemia: plasma insulin at 120 min of the shipped
+    hyperglycemic_clamp_10mM, and insulin's rate of rise over the last 30 min of 3 h at 3 mmol/l above its own fasting
+    glucose (the same protocol, its target and priming bolus scaled to the smaller rise), pmol/l and pmol/l/min."""
+    from glucosim.clinic.protocol import LoadedProtocol
+    from glucosim.clinic.runner import run_protocol
+    from glucosim.physiology.units import PMOL_L_PER_UU_ML
+
+    healthy, state = _healthy_subject()
+    ten = run_protocol("hyperglycemic_clamp_10mM", healthy, 0, state).samples
+    minutes = ten["time_min"].to_numpy()
+    insulin_pmol_l = ten["insulin_uU_ml"].to_numpy() * PMOL_L_PER_UU_ML
+    at_read = float(np.interp(HYPERGLYCEMIC_CLAMP_READ_MIN, minutes, insulin_pmol_l))
+
+    loaded = _protocol("hyperglycemic_clamp_10mM")
+    shipped = loaded.protocol
+    fasting_mg_dl = float(ten["glucose_mg_dl"].to_numpy()[0])
+    target_mg_dl = fasting_mg_dl + STEPPED_CLAMP_RISE_MG_DL
+    # the shipped bolus raises glucose by about its target's distance from a fasting ~90 mg/dl: scaled to this rise
+    scale = STEPPED_CLAMP_RISE_MG_DL / (shipped.clamp.target_mg_dl - fasting_mg_dl)
+    bolus = shipped.actions[0]
+    changes = {
+        "name": f"{shipped.name}: {STEPPED_CLAMP_RISE_MG_DL:g} mg/dl above fasting for {STEPPED_CLAMP_MIN:g} min",
+        "duration_min": STEPPED_CLAMP_MIN,
+        "actions": (bolus.model_copy(update={"iv_glucose_g_per_kg": bolus.iv_glucose_g_per_kg * scale}),),
+        "clamp": shipped.clamp.model_copy(update={"target_mg_dl": target_mg_dl}),
+    }
+    longer = LoadedProtocol(shipped.model_copy(update=changes), loaded.source, loaded.text)
+    long_samples = run_protocol(longer, healthy, 0, state).samples
+    minutes = long_samples["time_min"].to_numpy()
+    late = minutes >= STEPPED_CLAMP_SLOPE_FROM_MIN
+    insulin_pmol_l = long_samples["insulin_uU_ml"].to_numpy() * PMOL_L_PER_UU_ML
+    return {
+        "insulin_120min_pmol_l": at_read,
+        "insulin_rise_third_hour_pmol_l_min": float(np.polyfit(minutes[late], insulin_pmol_l[late], 1)[0]),
+    }
+
+
 INCRETIN_LOADS_G = (25.0, 75.0, 125.0)
 """Mari 2013's (and Bagger 2011's) three oral glucose loads, g."""
 INCRETIN_TEST_MIN = 240.0
@@ -1485,6 +1532,7 @@ CASE_FUNCTIONS = {
     "carbohydrate_restriction_48h": carbohydrate_restriction_48h,
     "incretin_effect": incretin_effect,
     "graded_glucose_infusion": graded_glucose_infusion,
+    "hyperglycemic_clamp_second_phase": hyperglycemic_clamp_second_phase,
     "walking_training_without_weight_loss": walking_training_without_weight_loss,
     "short_term_exercise_igt": short_term_exercise_igt,
     "gastric_emptying_scintigraphy": gastric_emptying_scintigraphy,
