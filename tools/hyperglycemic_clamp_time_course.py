@@ -29,39 +29,37 @@ import numpy as np
 from glucosim.physiology.units import PMOL_L_PER_UU_ML
 
 PROTOCOL = "hyperglycemic_clamp_10mM"
-DURATION_MIN = 180.0
 READ_MIN = (4, 10, 20, 30, 40, 60, 90, 120, 150, 180)
-LATE_FROM_MIN = 150.0
-"""The rate of rise is the slope of insulin over the clamp's last 30 min (Hosker's reading at 3 h)."""
 
 
 def time_course(overrides: dict[str, float]):
     """The clamp's samples (glucosim.run_protocol) for the healthy subject with ``overrides``, lengthened to 3 h."""
     import glucosim
-    from glucosim.clinic.protocol import LoadedProtocol, load_protocol
+    from glucosim.validation.cases import STEPPED_CLAMP_MIN, hyperglycemic_clamp_protocol
 
-    shipped = load_protocol(PROTOCOL)
-    longer = shipped.protocol.model_copy(update={"duration_min": DURATION_MIN, "name": f"{shipped.protocol.name}, 3 h"})
     subject = glucosim.load_scenario("01_healthy_baseline", **overrides) if overrides else "healthy"
-    return glucosim.run_protocol(LoadedProtocol(longer, shipped.source, shipped.text), subject).samples
+    return glucosim.run_protocol(hyperglycemic_clamp_protocol(STEPPED_CLAMP_MIN), subject).samples
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a parameter what-if")
     args = parser.parse_args()
+    from glucosim.validation.cases import STEPPED_CLAMP_MIN, STEPPED_CLAMP_SLOPE_FROM_MIN, insulin_rise_pmol_l_min
+
     overrides = {name: float(value) for name, value in (item.split("=", 1) for item in args.set)}
     samples = time_course(overrides)
     minutes = samples["time_min"].to_numpy()
     glucose, insulin = samples["glucose_mg_dl"].to_numpy(), samples["insulin_uU_ml"].to_numpy()
-    print(f"healthy subject, {PROTOCOL} lengthened to {DURATION_MIN:g} min" + (f", {overrides}" if overrides else ""))
+    print(
+        f"healthy subject, {PROTOCOL} lengthened to {STEPPED_CLAMP_MIN:g} min" + (f", {overrides}" if overrides else "")
+    )
     for read in READ_MIN:
         i = int(np.argmin(np.abs(minutes - read)))
         pmol_l = insulin[i] * PMOL_L_PER_UU_ML
         where = f"  {read:4d} min  glucose {glucose[i]:6.1f} mg/dl"
         print(f"{where}  insulin {insulin[i]:6.1f} uU/ml ({pmol_l:5.0f} pmol/l)")
-    late = minutes >= LATE_FROM_MIN
-    slope = np.polyfit(minutes[late], insulin[late] * PMOL_L_PER_UU_ML, 1)[0]
+    slope = insulin_rise_pmol_l_min(samples, STEPPED_CLAMP_SLOPE_FROM_MIN)
     print(f"  insulin's rate of rise over the last 30 min: {slope:+.2f} pmol/l/min")
     print("published: 566 +- 202 pmol/l at 120 min of a 10 mmol/l clamp (7 lean healthy, fasting 46); still rising")
     print("  0.5 (0.3-0.8) pmol/l/min after 3 h at +3 mmol/l (normal subjects): no plateau")

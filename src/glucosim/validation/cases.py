@@ -315,41 +315,61 @@ STEPPED_CLAMP_SLOPE_FROM_MIN = 150.0
 """The rate of rise of insulin is read over the long clamp's last 30 min ("after 3 h": no plateau yet)."""
 
 
+def hyperglycemic_clamp_protocol(
+    duration_min: float | None = None, target_mg_dl: float | None = None, fasting_mg_dl: float | None = None
+):
+    """The shipped hyperglycemic_clamp_10mM (a LoadedProtocol), lengthened to ``duration_min`` and/or held at
+    ``target_mg_dl`` instead of 180 mg/dl; a new target needs the subject's ``fasting_mg_dl``, to which the priming
+    bolus is scaled (the shipped bolus raises glucose by about its target's distance from fasting)."""
+    from glucosim.clinic.protocol import LoadedProtocol
+
+    loaded = _protocol("hyperglycemic_clamp_10mM")
+    shipped = loaded.protocol
+    changes: dict = {}
+    if duration_min is not None:
+        changes["duration_min"] = duration_min
+    if target_mg_dl is not None:
+        if fasting_mg_dl is None:
+            raise ValueError("hyperglycemic_clamp_protocol: a new target_mg_dl needs the subject's fasting_mg_dl")
+        bolus = shipped.actions[0]
+        scale = (target_mg_dl - fasting_mg_dl) / (shipped.clamp.target_mg_dl - fasting_mg_dl)
+        changes["actions"] = (bolus.model_copy(update={"iv_glucose_g_per_kg": bolus.iv_glucose_g_per_kg * scale}),)
+        changes["clamp"] = shipped.clamp.model_copy(update={"target_mg_dl": target_mg_dl})
+    if not changes:
+        return loaded
+    length = changes.get("duration_min", shipped.duration_min)
+    held = changes.get("clamp", shipped.clamp).target_mg_dl
+    changes["name"] = f"{shipped.name}: {held:g} mg/dl for {length:g} min"
+    return LoadedProtocol(shipped.model_copy(update=changes), loaded.source, loaded.text)
+
+
+def insulin_rise_pmol_l_min(samples, from_min: float) -> float:
+    """Plasma insulin's rate of rise from ``from_min`` to the end of a protocol's samples, pmol/l/min (least
+    squares)."""
+    from glucosim.physiology.units import PMOL_L_PER_UU_ML
+
+    minutes = samples["time_min"].to_numpy()
+    late = minutes >= from_min
+    return float(np.polyfit(minutes[late], samples["insulin_uU_ml"].to_numpy()[late] * PMOL_L_PER_UU_ML, 1)[0])
+
+
 def hyperglycemic_clamp_second_phase() -> dict:
     """The healthy preset's second phase at constant hyperglycaemia: plasma insulin at 120 min of the shipped
     hyperglycemic_clamp_10mM, and insulin's rate of rise over the last 30 min of 3 h at 3 mmol/l above its own fasting
     glucose (the same protocol, its target and priming bolus scaled to the smaller rise), pmol/l and pmol/l/min."""
-    from glucosim.clinic.protocol import LoadedProtocol
     from glucosim.clinic.runner import run_protocol
     from glucosim.physiology.units import PMOL_L_PER_UU_ML
 
     healthy, state = _healthy_subject()
     ten = run_protocol("hyperglycemic_clamp_10mM", healthy, 0, state).samples
-    minutes = ten["time_min"].to_numpy()
     insulin_pmol_l = ten["insulin_uU_ml"].to_numpy() * PMOL_L_PER_UU_ML
-    at_read = float(np.interp(HYPERGLYCEMIC_CLAMP_READ_MIN, minutes, insulin_pmol_l))
-
-    loaded = _protocol("hyperglycemic_clamp_10mM")
-    shipped = loaded.protocol
+    at_read = float(np.interp(HYPERGLYCEMIC_CLAMP_READ_MIN, ten["time_min"].to_numpy(), insulin_pmol_l))
     fasting_mg_dl = float(ten["glucose_mg_dl"].to_numpy()[0])
-    target_mg_dl = fasting_mg_dl + STEPPED_CLAMP_RISE_MG_DL
-    # the shipped bolus raises glucose by about its target's distance from a fasting ~90 mg/dl: scaled to this rise
-    scale = STEPPED_CLAMP_RISE_MG_DL / (shipped.clamp.target_mg_dl - fasting_mg_dl)
-    bolus = shipped.actions[0]
-    changes = {
-        "name": f"{shipped.name}: {STEPPED_CLAMP_RISE_MG_DL:g} mg/dl above fasting for {STEPPED_CLAMP_MIN:g} min",
-        "duration_min": STEPPED_CLAMP_MIN,
-        "actions": (bolus.model_copy(update={"iv_glucose_g_per_kg": bolus.iv_glucose_g_per_kg * scale}),),
-        "clamp": shipped.clamp.model_copy(update={"target_mg_dl": target_mg_dl}),
-    }
-    longer = LoadedProtocol(shipped.model_copy(update=changes), loaded.source, loaded.text)
+    longer = hyperglycemic_clamp_protocol(STEPPED_CLAMP_MIN, fasting_mg_dl + STEPPED_CLAMP_RISE_MG_DL, fasting_mg_dl)
     long_samples = run_protocol(longer, healthy, 0, state).samples
-    minutes = long_samples["time_min"].to_numpy()
-    late = minutes >= STEPPED_CLAMP_SLOPE_FROM_MIN
-    insulin_pmol_l = long_samples["insulin_uU_ml"].to_numpy() * PMOL_L_PER_UU_ML
     return {
         "insulin_120min_pmol_l": at_read,
-        "insulin_rise_third_hour_pmol_l_min": float(np.polyfit(minutes[late], insulin_pmol_l[late], 1)[0]),
+        "insulin_rise_third_hour_pmol_l_min": insulin_rise_pmol_l_min(long_samples, STEPPED_CLAMP_SLOPE_FROM_MIN),
     }
 
 
