@@ -19,7 +19,7 @@ efficiency (rate on n cores / (n x rate on 1 core)) and the time the shipped
 sweep would take on 2 idle cores, from the CPU time of the sweep in this
 process (the 2-core rate of a few runs carries each worker's start): it screens its patients first (the
 sweep file's ``[screening]``: each patient's day 0 and one OGTT, timed here in
-this process) and simulates both arms for the ~24 % it enrols (1663 of 7000,
+this process) and simulates both arms for the ~35 % it enrols (2421 of 7000,
 docs/sweeps.md). The throughput sweeps here simulate every patient (their
 copy of the sweep drops the screening). Each timing includes what a user
 waits for: starting worker processes, importing and loading numba's cache in
@@ -56,10 +56,11 @@ SWEEP = REPO / "scenarios" / "sweeps" / "prediabetes_lifestyle.toml"
 CHUNK_RUNS = 1
 """Runs per chunk, as ``benchmarks/report.py --issue12`` runs it."""
 SHIPPED_ARMS = 2
-SHIPPED_ENROLLED_SHARE = 1663 / 7000
-"""Share of the shipped sweep's patients its screening enrols (measured 2026-12-07, twenty-fifth session: 1663 of 7000,
-docs/sweeps.md; 1658 that morning; 1975 of 7000 on 2026-12-06; 1103 of 3500 on 2026-12-04 with the cohort refitted
-that morning; 122 of 3500 with the cohort of 2026-12-03 afternoon, 124 of 1000 with that morning's)."""
+SHIPPED_ENROLLED_SHARE = 2421 / 7000
+"""Share of the shipped sweep's patients its screening enrols (measured 2026-12-07, twenty-eighth session: 2421 of
+7000, docs/sweeps.md; 1663 in the twenty-fifth; 1658 that morning; 1975 of 7000 on 2026-12-06; 1103 of 3500 on
+2026-12-04 with the cohort refitted that morning; 122 of 3500 with the cohort of 2026-12-03 afternoon, 124 of 1000
+with that morning's)."""
 SCREENING_PATIENTS = 40
 """Patients whose screening is timed for the projection (CPU of this process, after warm-up)."""
 

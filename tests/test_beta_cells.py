@@ -358,3 +358,67 @@ def test_an_adapted_start_has_no_recent_rise_so_its_first_phase_is_unprimed(make
         assert y[St.glucose_mean_mg_dl] > 0.0
         assert y[St.glucose_baseline_mg_dl] == pytest.approx(y[St.glucose_mean_mg_dl], rel=1e-9)
         assert beta_cells.first_phase_priming(y, result.loaded.parameters) == pytest.approx(1.0, abs=1e-5)
+
+
+def _second_phase_after(p, glucose_mg_dl, minutes, step_min=0.1):
+    """Both parts of the second phase (and their sum) after ``minutes`` at a constant glucose from none, capacity 1:
+    beta_fast_derivatives stepped by explicit Euler (the parts are linear, so small steps are near exact)."""
+    y = np.zeros(N_STATES)
+    dydt = np.zeros(N_STATES)
+    for _ in range(int(round(minutes / step_min))):
+        beta_cells.beta_fast_derivatives(y, p, glucose_mg_dl, 0.0, 1.0, 1.0, dydt)
+        y[St.secretion_second_phase_pmol_kg_min] += step_min * dydt[St.secretion_second_phase_pmol_kg_min]
+        y[St.secretion_second_phase_slow_pmol_kg_min] += step_min * dydt[St.secretion_second_phase_slow_pmol_kg_min]
+    fast = y[St.secretion_second_phase_pmol_kg_min]
+    slow = y[St.secretion_second_phase_slow_pmol_kg_min]
+    return fast, slow, fast + slow
+
+
+def test_the_second_phase_parts_share_one_steady_dose_response(parameters):
+    # the slow part divides the delay, not the dose-response: at steady state the two parts sum to the target
+    p = parameters
+    target = beta_cells.second_phase_target(180.0, 1.0, p)
+    y = np.zeros(N_STATES)
+    y[St.secretion_second_phase_pmol_kg_min] = (1.0 - p[Par.secretion_slow_share]) * target
+    y[St.secretion_second_phase_slow_pmol_kg_min] = p[Par.secretion_slow_share] * target
+    dydt = np.full(N_STATES, np.nan)
+    beta_cells.beta_fast_derivatives(y, p, 180.0, 0.0, 1.0, 1.0, dydt)
+    assert dydt[St.secretion_second_phase_pmol_kg_min] == pytest.approx(0.0, abs=1e-12)
+    assert dydt[St.secretion_second_phase_slow_pmol_kg_min] == pytest.approx(0.0, abs=1e-12)
+    assert beta_cells.portal_secretion(y, p, -1.0, 1.0) == pytest.approx(target, rel=1e-12)
+
+
+def test_at_constant_hyperglycaemia_the_second_phase_still_rises_after_two_hours(parameters):
+    # time-dependent potentiation: people's second phase keeps rising for hours at a constant glucose (Michaliszyn
+    # 2014's clamp still +3.3 pmol/min per min at 2 h); DM2007's one 20-min delay alone is flat by ~90 min
+    p = parameters
+    target = beta_cells.second_phase_target(180.0, 1.0, p)
+    fast_90, _, total_90 = _second_phase_after(p, 180.0, 90.0)
+    _, _, total_120 = _second_phase_after(p, 180.0, 120.0)
+    assert fast_90 == pytest.approx((1.0 - p[Par.secretion_slow_share]) * target, rel=0.02)  # the fast part is done
+    assert total_90 < 0.8 * target
+    assert total_120 > total_90 * 1.05
+
+
+def test_the_slow_share_is_its_fit_to_the_clamp_time_course(parameters):
+    from glucosim.calibration.measure import fit_second_phase_slow_share
+
+    share, rms = fit_second_phase_slow_share(1.0 / parameters[Par.secretion_slow_delay_rate], parameters)
+    assert parameters[Par.secretion_slow_share] == pytest.approx(share, abs=0.002)
+    assert rms < 0.05  # within ~5 % of Michaliszyn's shape at every sample from 20 min on
+
+
+def test_the_slow_part_rises_slowly_and_falls_at_the_fast_parts_rate(parameters):
+    # potentiation builds over hours, but secretion falls with glucose as a single second phase does (Toffolo's
+    # C-peptide model: ~18 min to falling glucose); a slow fall kept secreting for hours after each meal
+    p = parameters
+    slow = St.secretion_second_phase_slow_pmol_kg_min
+    y = np.zeros(N_STATES)
+    dydt = np.zeros(N_STATES)
+    target = p[Par.secretion_slow_share] * beta_cells.second_phase_target(180.0, 1.0, p)
+    y[slow] = 0.5 * target  # below its share of the target: rising
+    beta_cells.beta_fast_derivatives(y, p, 180.0, 0.0, 1.0, 1.0, dydt)
+    assert dydt[slow] == pytest.approx(p[Par.secretion_slow_delay_rate] * 0.5 * target, rel=1e-6)
+    y[slow] = 1.5 * target  # above it: falling
+    beta_cells.beta_fast_derivatives(y, p, 180.0, 0.0, 1.0, 1.0, dydt)
+    assert dydt[slow] == pytest.approx(-p[Par.secretion_delay_rate] * 0.5 * target, rel=1e-6)

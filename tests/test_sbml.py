@@ -235,6 +235,7 @@ HYPERGLYCAEMIC_STATE = {
     "gut_speed_carb_mg_kg": 180.0,
     "stomach_emptied_mg_kg": 350.0,  # D = 550 + 350: the meal was 900 mg/kg
     "secretion_second_phase_pmol_kg_min": 1.5,
+    "secretion_second_phase_slow_pmol_kg_min": 0.7,
     "nefa_mmol_l": 0.8,
     "glucagon_pg_ml": 140.0,
     # below the store's capacity: gluconeogenesis beyond the liver's demand reaches the store (glycogen.py)

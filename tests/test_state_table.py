@@ -75,6 +75,7 @@ def perturbed_state(parameters):
     y[St.insulin_liver_pmol_kg] = 10.0
     y[St.insulin_liver_delay1_pmol_l], y[St.insulin_liver_delayed_pmol_l], y[St.insulin_remote_pmol_l] = 150, 90, 60
     y[St.secretion_second_phase_pmol_kg_min] = 5.0
+    y[St.secretion_second_phase_slow_pmol_kg_min] = 2.0
     y[St.insulin_portal_pmol_kg] = 6.0
     y[St.nefa_mmol_l] = 0.4
     y[St.exercise_vo2_pct] = 30.0

@@ -17,7 +17,10 @@ over the last 30 min. Published, read as abstracts only (2026-12-07, a literatur
   32:230, 58 subjects of all tolerances).
 
 The beta cells' second phase keeps rising for hours at constant hyperglycaemia (time-dependent potentiation); in
-glucosim it follows glucose with DM2007's 20-min delay (secretion_delay_rate) and then stays flat.
+glucosim a share of it follows glucose with DM2007's 20-min delay (secretion_delay_rate) and the rest rises with a
+120-min one (secretion_slow_share, secretion_slow_delay_rate, since 2026-12-07, twenty-eighth session: fitted to the
+shape of another clamp, Michaliszyn 2014), so it still rises at 3 h (+0.31 pmol/l/min), toward a plateau about half
+people's level (256 pmol/l at 120 min); before, it was flat from ~90 min at ~315.
 """
 
 from __future__ import annotations

@@ -87,7 +87,10 @@ GRID = {
 }
 """The grid that chose the shipped values (the other slow parameters held at their table values: Hill 6, function rate
 0.005/day, mass glucotoxic rate 0.0005/day, function cap sharpness 8, function recovery rate 0.053/day: see
-models/parameters.toml). Centred on 142 mg/dl since 2026-12-07 (twenty-fifth session), when the function the
+models/parameters.toml). Kept on 142 mg/dl on 2026-12-07 (twenty-eighth session), when the second phase gained its
+slow part (secretion_slow_share): glucosim calibrate and the grid, iterated to a fixed point, chose (142, 0.00005),
+objective 1.02 (1.06 at 143, 1.36 at 141, 4.32 at 140, 24.1 at 144, 100 at 139; 1.50 at 142 and 0.0001).
+Centred on 142 mg/dl since 2026-12-07 (twenty-fifth session), when the function the
 glucotoxic load impairs began to recover as the load lifts (beta_function_recovery_rate, the state
 beta_function_worn_rel): glucosim calibrate and the wide grid, iterated to a fixed point, chose (142, 0.00005),
 objective 1.51 (1.54 at 143, 2.13 at 141, 16.1 at 140, 26.1 at 144). Centred on 143 mg/dl from that morning

@@ -810,3 +810,63 @@ def calibrate_fat_brake() -> float:
         return gastric_half_emptying_min(**FAT_BRAKE_MEAL, parameters=p) - FAT_BRAKE_TARGET_HALF_EMPTYING_MIN
 
     return brentq(excess, 1.0, 200.0, xtol=1e-3)
+
+
+# ---------------------------------------------------------------- the second phase's slow part (the beta cells alone)
+MICHALISZYN_2014_CLAMP_MIN = (20.0, 30.0, 45.0, 60.0, 75.0, 90.0, 105.0, 118.0)
+"""Sampling times of the insulin secretion rate (ISR) below, min from the start of the clamp."""
+MICHALISZYN_2014_CLAMP_ISR_PMOL_MIN = (1141.0, 1196.0, 1337.0, 1498.0, 1593.0, 1669.0, 1720.0, 1762.0)
+"""Mean ISR (pmol/min, deconvolved from C-peptide) of the normal-glucose-tolerance group of Michaliszyn SF, Mari A et
+al. 2014 Diabetes 63:3846 (obese adolescents) during a 2-h hyperglycaemic clamp, as stored by Mari's group in their
+public beta-cell model code (repository CNR-IN-MatMod/BetaCell2017, file Mychaliszin_2014_NGT.mat, read by a
+literature helper on 2026-12-07; the paper's figure was not seen). Basal ISR 297 pmol/min. From 20 min on (the
+first phase is over), secretion still rises at 118 min (+3.3 pmol/min per min) while glucose drifts slightly down."""
+MICHALISZYN_2014_BASAL_GLUCOSE_MG_DL = 5.23 * MG_DL_PER_MMOL_L
+MICHALISZYN_2014_CLAMP_GLUCOSE_MG_DL = 12.5 * MG_DL_PER_MMOL_L
+"""The same file's glucose: 5.23 mmol/l at baseline; 12.9 at 20-30 min, 12.3 at 60-90 and 12.46 at 120 (12.5 taken
+as constant: the second phase's dose-response is nearly flat in relative terms across that drift)."""
+SECOND_PHASE_SLOW_TIME_CONSTANT_MIN = 120.0
+"""The slow part's time constant (1 / secretion_slow_delay_rate). A 2-h clamp cannot identify it: with the fast part
+held at DM2007's 20 min, least squares on Michaliszyn's shape runs to ever longer constants (a rise that is still
+nearly linear at 2 h; relative RMS 0.034, 0.031, 0.029, 0.027 and 0.022 at 60, 90, 120, 180 and 360 min, the share
+0.49, 0.45, 0.46, 0.51 and 0.67). The constant is set to the clamp's own length, the longest the data can show
+without extrapolating (a choice, stated in models/parameters.toml#secretion_slow_delay_rate)."""
+
+
+def second_phase_clamp_shape(slow_share: float, slow_rate_per_min: float, parameters=None) -> np.ndarray:
+    """Second-phase secretion at MICHALISZYN_2014_CLAMP_MIN over its value at the last sample, for a step of glucose
+    from Michaliszyn's basal to clamp glucose in the healthy subject (capacity 1): the fast part follows its share of
+    the dose-response (beta_cells.second_phase_target) at secretion_delay_rate, the slow part its share at
+    ``slow_rate_per_min`` (on a rising step it is below its target throughout, so only its rising rate acts), both
+    from the basal steady state (beta_cells.beta_fast_derivatives, solved exactly)."""
+    from glucosim.parameters import load_parameter_table
+    from glucosim.physiology._jit import as_python
+    from glucosim.physiology.beta_cells import second_phase_target
+    from glucosim.physiology.indices import Par
+
+    p = load_parameter_table().vector() if parameters is None else parameters
+    target = as_python(second_phase_target)
+    basal = target(MICHALISZYN_2014_BASAL_GLUCOSE_MG_DL, 1.0, p)
+    clamp = target(MICHALISZYN_2014_CLAMP_GLUCOSE_MG_DL, 1.0, p)
+    t = np.asarray(MICHALISZYN_2014_CLAMP_MIN)
+    fast_rate = p[Par.secretion_delay_rate]
+    left = (1.0 - slow_share) * np.exp(-fast_rate * t) + slow_share * np.exp(-slow_rate_per_min * t)
+    secretion = clamp - (clamp - basal) * left
+    return secretion / secretion[-1]
+
+
+def fit_second_phase_slow_share(time_constant_min: float = SECOND_PHASE_SLOW_TIME_CONSTANT_MIN, parameters=None):
+    """secretion_slow_share whose clamp shape (``second_phase_clamp_shape``) is nearest Michaliszyn 2014's ISR from
+    20 min on, each relative to its 118-min value (least squares), at a slow time constant ``time_constant_min``:
+    (share, relative RMS residual)."""
+    from scipy.optimize import minimize_scalar
+
+    observed = np.asarray(MICHALISZYN_2014_CLAMP_ISR_PMOL_MIN)
+    observed = observed / observed[-1]
+
+    def sum_of_squares(share: float) -> float:
+        shape = second_phase_clamp_shape(share, 1.0 / time_constant_min, parameters)
+        return float(np.sum((shape - observed) ** 2))
+
+    best = minimize_scalar(sum_of_squares, bounds=(0.0, 1.0), method="bounded", options={"xatol": 1e-6})
+    return float(best.x), math.sqrt(best.fun / len(observed))

@@ -70,21 +70,53 @@ class IsoglycaemicComparison:
         return float(oral / intravenous)
 
 
-def replay_second_phase(time_min, glucose_mg_dl, capacity, start, p) -> np.ndarray:
-    """Second-phase secretion driven by ``glucose_mg_dl`` and ``capacity`` (both sampled at ``time_min``), pmol/kg/min.
+def replay_second_phase(time_min, glucose_mg_dl, capacity, start_fast, start_slow, p) -> np.ndarray:
+    """Second-phase secretion (both parts) driven by ``glucose_mg_dl`` and ``capacity`` (both sampled at
+    ``time_min``), pmol/kg/min.
 
-    dY/dt = -alpha (Y - target(G, capacity)) (beta_cells.beta_fast_derivatives), integrated exactly for a target
-    linear between samples.
+    Each part follows its share of target(G, capacity) (beta_cells.beta_fast_derivatives): the fast part at
+    secretion_delay_rate, integrated exactly for a target linear between samples; the slow part at a rate that
+    switches with the sign of its gap (``_follow_slow_part``).
     """
-    alpha = p[Par.secretion_delay_rate]
     target = np.array([beta_cells.second_phase_target(g, c, p) for g, c in zip(glucose_mg_dl, capacity, strict=True)])
+    slow_share = p[Par.secretion_slow_share]
+    fast = _follow(time_min, (1.0 - slow_share) * target, start_fast, p[Par.secretion_delay_rate])
+    slow = _follow_slow_part(time_min, slow_share * target, start_slow, p)
+    return fast + slow
+
+
+def _follow_slow_part(time_min, target, start, p) -> np.ndarray:
+    """The slow part, whose rate depends on the sign of its gap (beta_cells.slow_part_rate): each sample interval
+    solved exactly at the rate of its start, in REPLAY_SUBSTEPS pieces."""
+    from glucosim.physiology._jit import as_python
+
+    rate_of = as_python(beta_cells.slow_part_rate)
+    out = np.empty_like(target)
+    out[0] = start
+    for k in range(1, len(time_min)):
+        h = (time_min[k] - time_min[k - 1]) / REPLAY_SUBSTEPS
+        slope = (target[k] - target[k - 1]) / (time_min[k] - time_min[k - 1])
+        value = out[k - 1]
+        for j in range(REPLAY_SUBSTEPS):
+            a = target[k - 1] + slope * h * j
+            rate = rate_of(a - value, p)
+            value = a + slope * h - slope / rate + (value - a + slope / rate) * np.exp(-rate * h)
+        out[k] = value
+    return out
+
+
+REPLAY_SUBSTEPS = 5
+"""Pieces of each replay interval in which the slow part's rate is held (it switches with the sign of its gap)."""
+
+
+def _follow(time_min, target, start, rate) -> np.ndarray:
     out = np.empty_like(target)
     out[0] = start
     for k in range(1, len(time_min)):
         h = time_min[k] - time_min[k - 1]
         slope = (target[k] - target[k - 1]) / h
-        # exact for dY/dt = -alpha (Y - (a + slope t)): the response to a ramp lags it by 1/alpha
-        out[k] = target[k] - slope / alpha + (out[k - 1] - target[k - 1] + slope / alpha) * np.exp(-alpha * h)
+        # exact for dY/dt = -rate (Y - (a + slope t)): the response to a ramp lags it by 1/rate
+        out[k] = target[k] - slope / rate + (out[k - 1] - target[k - 1] + slope / rate) * np.exp(-rate * h)
     return out
 
 
@@ -170,8 +202,10 @@ def isoglycaemic_comparison(
         factor[k] = gut.secretion_potentiation(y, p, glucose[k])
         capacity[k] = capacity_without_gut(y, drv, p)
         incretin[k] = gut.carbohydrate_incretin_potentiation(y, p, glucose[k])
-    second_oral = rows[:, St.secretion_second_phase_pmol_kg_min]
-    replayed = replay_second_phase(time_min, glucose, capacity * factor * incretin, second_oral[0], p)
+    fast_oral = rows[:, St.secretion_second_phase_pmol_kg_min]
+    slow_oral = rows[:, St.secretion_second_phase_slow_pmol_kg_min]
+    second_oral = fast_oral + slow_oral
+    replayed = replay_second_phase(time_min, glucose, capacity * factor * incretin, fast_oral[0], slow_oral[0], p)
     replay_error = float(np.max(np.abs(replayed - second_oral)) / np.max(second_oral))
     if replay_error > REPLAY_TOLERANCE:
         raise ClinicError(
@@ -179,7 +213,7 @@ def isoglycaemic_comparison(
             f"secretion is {replay_error:.2%} off the model's (allowed {REPLAY_TOLERANCE:.2%}), so the infusion's "
             "secretion cannot be trusted: the model's secretion now depends on something the replay does not give it"
         )
-    second_iv = replay_second_phase(time_min, glucose, capacity, second_oral[0], p)
+    second_iv = replay_second_phase(time_min, glucose, capacity, fast_oral[0], slow_oral[0], p)
     # beta_cells.portal_secretion on each row: the oral test's own state, and the same state with the infusion's
     # second phase (the first phase reads the row's pool and the glucose's rise, which the infusion copies)
     oral = np.array(
@@ -189,5 +223,6 @@ def isoglycaemic_comparison(
     for k, y in enumerate(rows):
         infused = y.copy()
         infused[St.secretion_second_phase_pmol_kg_min] = second_iv[k]
+        infused[St.secretion_second_phase_slow_pmol_kg_min] = 0.0
         intravenous[k] = beta_cells.portal_secretion(infused, p, d_glucose[k], capacity[k])
     return IsoglycaemicComparison(time_min, glucose, oral, intravenous, factor * incretin, replay_error)

@@ -23,7 +23,7 @@ import numpy as np
 
 from glucosim.parameters import load_parameter_table
 from glucosim.physiology._jit import SOFTPLUS_LINEAR
-from glucosim.physiology.beta_cells import PRIMING_SMOOTHING
+from glucosim.physiology.beta_cells import PRIMING_SMOOTHING, SLOW_PART_SWITCH_PMOL_KG_MIN
 from glucosim.physiology.gut import EMPTY_MG_KG
 from glucosim.physiology.indices import Drv, St
 from glucosim.physiology.units import MAX_ABSORPTION_MULTIPLIER
@@ -57,6 +57,7 @@ FAST_STATES = (
     "insulin_liver_delayed_pmol_l",
     "insulin_remote_pmol_l",
     "secretion_second_phase_pmol_kg_min",
+    "secretion_second_phase_slow_pmol_kg_min",
     "insulin_portal_pmol_kg",
     "nefa_mmol_l",
     "glucagon_pg_ml",
@@ -240,6 +241,7 @@ ASSIGNMENTS = {
     "* incretin_kept",
     "second_phase_target": "capacity * carbohydrate_incretin * secretion_max * glucose_ratio_hill "
     "/ (1 + glucose_ratio_hill)",
+    "slow_gap": "secretion_slow_share * second_phase_target - secretion_second_phase_slow_pmol_kg_min",
     # first phase: DM2007's K dG/dt while glucose rises, saturating at first_phase_max_rate (beta_cells.first_phase_rate)
     "first_phase_demand": "secretion_first_phase_gain * piecewise(d_glucose_mg_dl, d_glucose_mg_dl > 0, 0)",
     # the first phase's priming by a recent rise of glucose (beta_cells.first_phase_priming)
@@ -250,7 +252,7 @@ ASSIGNMENTS = {
     "priming_excess": f"{PRIMING_SMOOTHING} * " + _softplus("(glucose_mean_mg_dl - priming_reference) / priming_width"),
     "priming_ratio": "(priming_excess / first_phase_priming_half)^first_phase_priming_hill",
     "priming": "1 + first_phase_priming_max * priming_ratio / (1 + priming_ratio)",
-    "portal_entry": "secretion_second_phase_pmol_kg_min + capacity "
+    "portal_entry": "secretion_second_phase_pmol_kg_min + secretion_second_phase_slow_pmol_kg_min + capacity "
     "* (beta_mass_rel * beta_function_rel)^first_phase_capacity_exponent * priming "
     "* first_phase_demand / (1 + first_phase_demand / first_phase_max_rate)",
     "secretion": "portal_insulin_transfer_rate * insulin_portal_pmol_kg",
@@ -294,7 +296,12 @@ RATES = {
     "insulin_liver_delay1_pmol_l": "-liver_insulin_delay_rate * (insulin_liver_delay1_pmol_l - insulin_action_scale * I)",
     "insulin_liver_delayed_pmol_l": "-liver_insulin_delay_rate * (insulin_liver_delayed_pmol_l - insulin_liver_delay1_pmol_l)",
     "insulin_remote_pmol_l": "-remote_insulin_action_rate * (insulin_remote_pmol_l - insulin_action_scale * I)",
-    "secretion_second_phase_pmol_kg_min": "-secretion_delay_rate * (secretion_second_phase_pmol_kg_min - second_phase_target)",
+    # the second phase's two parts share its dose-response (beta_cells.beta_fast_derivatives)
+    "secretion_second_phase_pmol_kg_min": "-secretion_delay_rate * (secretion_second_phase_pmol_kg_min "
+    "- (1 - secretion_slow_share) * second_phase_target)",
+    # the slow part rises at its own rate and falls at the fast part's, by a tanh switch (beta_cells.slow_part_rate)
+    "secretion_second_phase_slow_pmol_kg_min": "(secretion_delay_rate + (secretion_slow_delay_rate - secretion_delay_rate) "
+    f"* 0.5 * (1 + tanh(slow_gap / {SLOW_PART_SWITCH_PMOL_KG_MIN}))) * slow_gap",
     "insulin_portal_pmol_kg": "portal_entry - secretion",
     "nefa_mmol_l": "lipolysis - nefa_clearance_rate * nefa_mmol_l",
     "clock_cos": "-2 * pi / 1440 * clock_sin + circadian_entrainment_rate / 1440 * (cos(clock_angle) - clock_cos)",

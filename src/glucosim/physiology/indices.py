@@ -136,6 +136,12 @@ STATE_TABLE: tuple[StateSpec, ...] = (
     dynamic("insulin_remote_pmol_l", "pmol/l", _PMOL, "remote insulin acting on muscle and adipose (acting insulin)"),
     # beta cells (fast)
     dynamic("secretion_second_phase_pmol_kg_min", "pmol/kg/min", 1e-7, "second-phase insulin secretion"),
+    dynamic(
+        "secretion_second_phase_slow_pmol_kg_min",
+        "pmol/kg/min",
+        1e-7,
+        "the second phase's slowly potentiated part",
+    ),
     dynamic("insulin_portal_pmol_kg", "pmol/kg", _PMOL, "insulin in the portal vein"),
     # adipose
     dynamic("nefa_mmol_l", "mmol/l", 1e-8, "plasma non-esterified fatty acids"),

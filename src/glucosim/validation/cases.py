@@ -1107,10 +1107,12 @@ WALK_TEST_DAY = 181
 comes ~37 h after the last session (Friday 18:00-18:30). Days 180 and 182 give ~13 and ~61 h."""
 WALK_SESSION = {"start_h": 18.0, "duration_min": 30.0, "intensity_pct_vo2max": 60.0, "weekdays": [0, 1, 2, 3, 4]}
 """The middle of Duncan's four prescriptions (30 min on 3-4 or 5-7 days, at ~54 or ~72 % VO2max)."""
-WALK_SUBJECT = {"insulin_sensitivity_whole_body": 0.8, "body_weight": 88.5, "age_years": 52.0}
-"""Duncan's mean adult (BMI 28.9 at glucosim's 175 cm, 52 years); sensitivity 0.8 puts the baseline IVGTT SI (2.61)
-nearest Duncan's 2.54 in steps of 0.05 (0.75: 2.41) (the rule: walking_sensitivity_by_rule, checked by
-`glucosim validation --subjects` and tests/test_validation_subjects.py). Re-chosen by the rule on 2026-12-06
+WALK_SUBJECT = {"insulin_sensitivity_whole_body": 0.75, "body_weight": 88.5, "age_years": 52.0}
+"""Duncan's mean adult (BMI 28.9 at glucosim's 175 cm, 52 years); sensitivity 0.75 puts the baseline IVGTT SI (2.58)
+nearest Duncan's 2.54 in steps of 0.05 (0.7: 2.34, 0.8: 2.82) (the rule: walking_sensitivity_by_rule, checked by
+`glucosim validation --subjects` and tests/test_validation_subjects.py). Re-chosen by the rule on 2026-12-07
+(twenty-eighth session), when the second phase gained its slow part (secretion_slow_share): 0.8 before (SI 2.61,
+0.75: 2.41). Re-chosen by the rule on 2026-12-06
 (twentieth session), when the diabetic liver's glycogen balance was calibrated
 (validation/targets/type2_liver_glycogen.toml): 0.75 before (SI 2.47, fasting insulin 9.2 uU/ml; 0.8: 2.69). Re-chosen
 by the same rule on 2026-12-06, when the minimal-model fit became Bayesian (clinic/minimal_model.py, a
@@ -1333,10 +1335,12 @@ case took Duncan's)."""
 BLOEM_SESSION_START_H = 13.0
 """The seventh session ends at 14:00, 17.5 h before the morning test at 07:30 (the middle of Bloem's 15-20 h)."""
 BLOEM_PRESET = "insulin_resistant_low_reserve"
-BLOEM_SENSITIVITY = 0.40
+BLOEM_SENSITIVITY = 0.44
 """The Bloem subject's whole-body sensitivity, by the rule below (the highest in steps of 0.02 with an IGT 2-h OGTT
 glucose; bloem_sensitivity_by_rule, checked by `glucosim validation --subjects` and
-tests/test_validation_subjects.py): 0.40 since GLP-1's share of the carbohydrate incretin acts below GIP's glucose
+tests/test_validation_subjects.py): 0.44 since the second phase gained its slow part (2026-12-07, twenty-eighth
+session, secretion_slow_share: 141.0 mg/dl at 0.44, 138.2 at 0.46; the meal's insulin comes later, so the 2-h glucose
+is higher at each sensitivity); 0.40 since GLP-1's share of the carbohydrate incretin acts below GIP's glucose
 gate (2026-12-07, carbohydrate_incretin_glp1_share: 140.5 mg/dl at 0.40, 137.2 at 0.42, 144.1 at 0.38); 0.38 under
 restructure (c) (2026-12-06: 142.1 mg/dl at 0.38, 138.3 at 0.40), kept by the rule when the diabetic liver's glycogen
 balance was calibrated (2026-12-06, twentieth session: validation/targets/type2_liver_glycogen.toml; 142.5 mg/dl at
