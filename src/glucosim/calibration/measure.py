@@ -835,23 +835,24 @@ without extrapolating (a choice, stated in models/parameters.toml#secretion_slow
 
 def second_phase_clamp_shape(slow_share: float, slow_rate_per_min: float, parameters=None) -> np.ndarray:
     """Second-phase secretion at MICHALISZYN_2014_CLAMP_MIN over its value at the last sample, for a step of glucose
-    from Michaliszyn's basal to clamp glucose in the healthy subject (capacity 1): the fast part follows its share of
-    the dose-response (beta_cells.second_phase_target) at secretion_delay_rate, the slow part its share at
-    ``slow_rate_per_min`` (on a rising step it is below its target throughout, so only its rising rate acts), both
-    from the basal steady state (beta_cells.beta_fast_derivatives, solved exactly)."""
+    from Michaliszyn's basal to clamp glucose in the healthy subject (capacity 1), both parts starting from their
+    basal steady state: the model's own second phase (clinic.incretin.replay_second_phase, which follows
+    beta_cells.beta_fast_derivatives) with ``slow_share`` and ``slow_rate_per_min`` in place of the table's."""
+    from glucosim.clinic.incretin import replay_second_phase
     from glucosim.parameters import load_parameter_table
     from glucosim.physiology._jit import as_python
     from glucosim.physiology.beta_cells import second_phase_target
     from glucosim.physiology.indices import Par
 
-    p = load_parameter_table().vector() if parameters is None else parameters
-    target = as_python(second_phase_target)
-    basal = target(MICHALISZYN_2014_BASAL_GLUCOSE_MG_DL, 1.0, p)
-    clamp = target(MICHALISZYN_2014_CLAMP_GLUCOSE_MG_DL, 1.0, p)
-    t = np.asarray(MICHALISZYN_2014_CLAMP_MIN)
-    fast_rate = p[Par.secretion_delay_rate]
-    left = (1.0 - slow_share) * np.exp(-fast_rate * t) + slow_share * np.exp(-slow_rate_per_min * t)
-    secretion = clamp - (clamp - basal) * left
+    p = (load_parameter_table().vector() if parameters is None else parameters).copy()
+    p[Par.secretion_slow_share] = slow_share
+    p[Par.secretion_slow_delay_rate] = slow_rate_per_min
+    basal = as_python(second_phase_target)(MICHALISZYN_2014_BASAL_GLUCOSE_MG_DL, 1.0, p)
+    time_min = np.concatenate(([0.0], MICHALISZYN_2014_CLAMP_MIN))
+    glucose = np.full(time_min.shape, MICHALISZYN_2014_CLAMP_GLUCOSE_MG_DL)
+    secretion = replay_second_phase(
+        time_min, glucose, np.ones_like(time_min), (1.0 - slow_share) * basal, slow_share * basal, p
+    )[1:]
     return secretion / secretion[-1]
 
 

@@ -74,49 +74,40 @@ def replay_second_phase(time_min, glucose_mg_dl, capacity, start_fast, start_slo
     """Second-phase secretion (both parts) driven by ``glucose_mg_dl`` and ``capacity`` (both sampled at
     ``time_min``), pmol/kg/min.
 
-    Each part follows its share of target(G, capacity) (beta_cells.beta_fast_derivatives): the fast part at
-    secretion_delay_rate, integrated exactly for a target linear between samples; the slow part at a rate that
-    switches with the sign of its gap (``_follow_slow_part``).
+    Each part follows its share of target(G, capacity) (beta_cells.beta_fast_derivatives), solved exactly for a
+    target linear between samples: the fast part at secretion_delay_rate, the slow part at a rate that switches with
+    the sign of its gap (beta_cells.slow_part_rate), held over each of REPLAY_SUBSTEPS pieces of a sample interval.
     """
-    target = np.array([beta_cells.second_phase_target(g, c, p) for g, c in zip(glucose_mg_dl, capacity, strict=True)])
-    slow_share = p[Par.secretion_slow_share]
-    fast = _follow(time_min, (1.0 - slow_share) * target, start_fast, p[Par.secretion_delay_rate])
-    slow = _follow_slow_part(time_min, slow_share * target, start_slow, p)
-    return fast + slow
-
-
-def _follow_slow_part(time_min, target, start, p) -> np.ndarray:
-    """The slow part, whose rate depends on the sign of its gap (beta_cells.slow_part_rate): each sample interval
-    solved exactly at the rate of its start, in REPLAY_SUBSTEPS pieces."""
     from glucosim.physiology._jit import as_python
 
-    rate_of = as_python(beta_cells.slow_part_rate)
-    out = np.empty_like(target)
-    out[0] = start
-    for k in range(1, len(time_min)):
-        h = (time_min[k] - time_min[k - 1]) / REPLAY_SUBSTEPS
-        slope = (target[k] - target[k - 1]) / (time_min[k] - time_min[k - 1])
-        value = out[k - 1]
-        for j in range(REPLAY_SUBSTEPS):
-            a = target[k - 1] + slope * h * j
-            rate = rate_of(a - value, p)
-            value = a + slope * h - slope / rate + (value - a + slope / rate) * np.exp(-rate * h)
-        out[k] = value
-    return out
+    target = np.array([beta_cells.second_phase_target(g, c, p) for g, c in zip(glucose_mg_dl, capacity, strict=True)])
+    slow_share = p[Par.secretion_slow_share]
+    fast_rate = p[Par.secretion_delay_rate]
+    slow_rate = as_python(beta_cells.slow_part_rate)
+    fast = _follow(time_min, (1.0 - slow_share) * target, start_fast, lambda gap: fast_rate, 1)
+    slow = _follow(time_min, slow_share * target, start_slow, lambda gap: slow_rate(gap, p), REPLAY_SUBSTEPS)
+    return fast + slow
 
 
 REPLAY_SUBSTEPS = 5
 """Pieces of each replay interval in which the slow part's rate is held (it switches with the sign of its gap)."""
 
 
-def _follow(time_min, target, start, rate) -> np.ndarray:
+def _follow(time_min, target, start, rate_of_gap, substeps: int) -> np.ndarray:
+    """dY/dt = rate (target - Y) with ``target`` linear between samples and the rate ``rate_of_gap(target - Y)`` held
+    over each of ``substeps`` pieces of a sample interval."""
     out = np.empty_like(target)
     out[0] = start
     for k in range(1, len(time_min)):
-        h = time_min[k] - time_min[k - 1]
-        slope = (target[k] - target[k - 1]) / h
-        # exact for dY/dt = -rate (Y - (a + slope t)): the response to a ramp lags it by 1/rate
-        out[k] = target[k] - slope / rate + (out[k - 1] - target[k - 1] + slope / rate) * np.exp(-rate * h)
+        slope = (target[k] - target[k - 1]) / (time_min[k] - time_min[k - 1])
+        h = (time_min[k] - time_min[k - 1]) / substeps
+        value = out[k - 1]
+        for j in range(substeps):
+            begin = target[k - 1] + slope * h * j
+            rate = rate_of_gap(begin - value)
+            # exact for dY/dt = -rate (Y - (begin + slope t)): the response to a ramp lags it by 1/rate
+            value = begin + slope * h - slope / rate + (value - begin + slope / rate) * np.exp(-rate * h)
+        out[k] = value
     return out
 
 
@@ -222,6 +213,7 @@ def isoglycaemic_comparison(
     intravenous = np.empty(n)
     for k, y in enumerate(rows):
         infused = y.copy()
+        # the replay's value is both parts together: carried in the fast part's state, the slow part's set to 0
         infused[St.secretion_second_phase_pmol_kg_min] = second_iv[k]
         infused[St.secretion_second_phase_slow_pmol_kg_min] = 0.0
         intravenous[k] = beta_cells.portal_secretion(infused, p, d_glucose[k], capacity[k])
