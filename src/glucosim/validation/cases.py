@@ -1017,19 +1017,40 @@ def liver_fat_vlcd() -> dict:
     }
 
 
-def step_reduction() -> dict:
+OLSEN_TWO_WEEK_ARM = (10501.0, 1344.0, 14)
+"""Olsen 2008's second sub-study (n = 10): habitual steps, steps a day after the cut, days at them. The same ten men's
+clamps are Krogh-Madsen 2010's (validation/cases/step_reduction.toml)."""
+OLSEN_THREE_WEEK_ARM = (6203.0, 1394.0, 21)
+"""Olsen 2008's first sub-study (n = 8), as OLSEN_TWO_WEEK_ARM."""
+
+
+def step_reduction_arm(
+    habitual_steps: float,
+    reduced_steps: float,
+    days: int,
+    parameters: dict | None = None,
+    ogtt: bool = True,
+    clamp: bool = True,
+) -> dict:
+    """A healthy adult (the healthy preset living the reference day, ``steps_reference`` = ``habitual_steps``) who
+    takes ``reduced_steps`` a day from day 1, tested on day 0 and on day ``days``.
+
+    Returns the changes (%) of the 75 g OGTT's 3-h insulin area (``ogtt_insulin_auc_change_percent``, if ``ogtt``)
+    and of the euglycaemic clamp's glucose infusion rate (``clamp_infusion_rate_change_percent``, if ``clamp``: the
+    validation cases' clamp, 40 mU/m2/min at CLAMP_TARGET_MG_DL). ``parameters`` change the subject's (the derivation
+    of models/parameters.toml#inactivity_sensitivity_loss runs this with other losses).
+    """
     from glucosim.clinic.runner import run_protocol
     from glucosim.scenario.load import parse_scenario
 
     meals = load_toml(_reference_routine_path())["meals"]
-    days = 14
     scenario = parse_scenario(
         {
             "name": "fewer steps",
             "duration_days": days + 1,
-            "subject": {"parameters": {"steps_reference": 10501.0}},
+            "subject": {"parameters": {"steps_reference": habitual_steps, **(parameters or {})}},
             "routine": {"meals": meals},
-            "changes": [{"from_day": 1, "daily_steps": 1344.0}],
+            "changes": [{"from_day": 1, "daily_steps": reduced_steps}],
         },
         "validation",
     )
@@ -1039,7 +1060,26 @@ def step_reduction() -> dict:
         samples = samples[samples["time_min"] <= 180.0]
         return float(np.trapezoid(samples["insulin_uU_ml"], samples["time_min"]))
 
-    return {"ogtt_insulin_auc_change_percent": _percent_change(insulin_area(days), insulin_area(0))}
+    changes = {}
+    if ogtt:
+        changes["ogtt_insulin_auc_change_percent"] = _percent_change(insulin_area(days), insulin_area(0))
+    if clamp:
+        protocol = _euglycemic_clamp()
+        before, after = (run_protocol(protocol, scenario, day=day).indices for day in (0, days))
+        changes["clamp_infusion_rate_change_percent"] = _percent_change(
+            after["m_value_mg_kg_min"], before["m_value_mg_kg_min"]
+        )
+    return changes
+
+
+def step_reduction() -> dict:
+    # the 2-week sub-study's clamp is inactivity_sensitivity_loss's calibration target (tests/test_step_reduction.py)
+    two_weeks = step_reduction_arm(*OLSEN_TWO_WEEK_ARM, clamp=False)
+    three_weeks = step_reduction_arm(*OLSEN_THREE_WEEK_ARM, clamp=False)
+    return {
+        "ogtt_insulin_auc_change_percent": two_weeks["ogtt_insulin_auc_change_percent"],
+        "three_week_ogtt_insulin_auc_change_percent": three_weeks["ogtt_insulin_auc_change_percent"],
+    }
 
 
 KIRK_DIET_DAY = 3
