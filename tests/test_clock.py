@@ -74,7 +74,6 @@ def test_clock_factors_average_to_one_over_the_day(parameters):
     assert np.ptp(factors, axis=0).min() > 0.0  # and each is a rhythm
 
 
-@pytest.mark.slow  # four meal-test days of the full model (~30 s idle)
 def _scheer_2009_relative_cost(loss: float) -> tuple[float, float, float]:
     """(glucose %, insulin %, the derivation's cost) of glucosim's meal test at 12-h misalignment with
     misalignment_sensitivity_loss = ``loss``, against Scheer 2009 PNAS 106:4453 (glucose +6 % despite insulin +22 %):
@@ -86,6 +85,7 @@ def _scheer_2009_relative_cost(loss: float) -> tuple[float, float, float]:
     return glucose_percent, insulin_percent, cost
 
 
+@pytest.mark.slow  # three derivations of four meal-test days each of the full model
 def test_misalignment_loss_is_its_derivation_from_scheer_2009(parameters):
     # misalignment_sensitivity_loss is derived by running glucosim's meal test at 12-h misalignment against Scheer
     # 2009 (least squares in relative error, steps of 0.01); not against Morris 2016, the validation case
@@ -102,6 +102,7 @@ def test_misalignment_loss_is_its_derivation_from_scheer_2009(parameters):
     "slow part (2026-12-07) glucosim's beta cells answer misalignment with +18.8 % insulin where Scheer's subjects "
     "gave +22 %, at glucose +6.7 % (Scheer +6 %); no single loss gives both",
 )
+@pytest.mark.slow  # four meal-test days of the full model
 def test_misalignment_loss_reproduces_scheer_2009_insulin(parameters):
     _, insulin_percent, _ = _scheer_2009_relative_cost(float(parameters[Par.misalignment_sensitivity_loss]))
     assert insulin_percent == pytest.approx(22.0, abs=3.0)

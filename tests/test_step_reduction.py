@@ -16,7 +16,7 @@ def _clamp_change_percent(loss: float) -> float:
     return changes["clamp_infusion_rate_change_percent"]
 
 
-@pytest.mark.slow  # three 15-day runs with two clamps each (~30 s idle)
+@pytest.mark.slow  # three 15-day runs with two clamps each
 def test_inactivity_loss_is_its_derivation_from_krogh_madsen_2010(parameters):
     table = float(parameters[Par.inactivity_sensitivity_loss])
     error = abs(_clamp_change_percent(table) - KROGH_MADSEN_2010_CLAMP_CHANGE_PERCENT)
