@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from glucosim.calibration import measure
 from glucosim.calibration.fit import calibrate, calibrated_values
-from glucosim.calibration.report import write_parameter_values
+from glucosim.calibration.table import write_parameter_values
 from glucosim.calibration.targets import fit_targets, free_parameters, held_out_targets, load_target_groups
 from glucosim.errors import CalibrationError
 from glucosim.parameters import load_parameter_table

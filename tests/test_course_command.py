@@ -4,6 +4,10 @@ included, and the grid only printed its best)."""
 
 from __future__ import annotations
 
+import re
+import shutil
+from pathlib import Path
+
 import pytest
 
 from glucosim.calibration import course
@@ -11,9 +15,16 @@ from glucosim.calibration import course
 
 def test_an_unknown_argument_is_refused(capsys):
     with pytest.raises(SystemExit) as stop:
+        course.main(["--wirte"])
+    assert stop.value.code == 2
+    assert "unrecognized arguments: --wirte" in capsys.readouterr().err
+
+
+def test_write_needs_the_grid(capsys):
+    with pytest.raises(SystemExit) as stop:
         course.main(["--write"])
     assert stop.value.code == 2
-    assert "unrecognized arguments: --write" in capsys.readouterr().err
+    assert "give --grid as well" in capsys.readouterr().err
 
 
 def _costs_with_best_at(best_point_values, grid):
@@ -71,3 +82,42 @@ def test_the_course_command_takes_no_abbreviated_options(capsys):
     with pytest.raises(SystemExit) as stopped:
         course.main(["--gri"])
     assert stopped.value.code == 2 and "unrecognized arguments: --gri" in capsys.readouterr().err
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _course_grid(monkeypatch, costs):
+    monkeypatch.setattr(course, "load_course_targets", lambda *a, **k: [])
+    monkeypatch.setattr(course, "grid_costs", lambda targets, grid, **k: costs(grid))
+
+
+def test_the_course_grid_writes_its_best_point_only_when_asked(tmp_path, monkeypatch, capsys):
+    table = tmp_path / "parameters.toml"
+    shutil.copy(REPO_ROOT / "models" / "parameters.toml", table)
+    monkeypatch.setattr("glucosim.physiology.indices.PARAMETER_TABLE_PATH", table)
+
+    def costs(grid):  # the best point: the grid's smallest threshold and largest rate, not the table's
+        best = (min(grid["glucotoxicity_threshold"]), max(grid["beta_mass_workload_rate"]))
+        return {point: (0.5 if point == best else 2.0) for point in _points(grid)}
+
+    _course_grid(monkeypatch, costs)
+    assert course.main(["--grid"]) == 1  # reports, writes nothing
+    assert table.read_text() == (REPO_ROOT / "models" / "parameters.toml").read_text()
+    assert course.main(["--grid", "--write"]) == 0
+    threshold = min(course.GRID["glucotoxicity_threshold"])
+    written = re.search(r"^\[glucotoxicity_threshold\]\n(?:(?!^\[).*\n)*?value = ([^\n]+)", table.read_text(), re.M)
+    assert float(written.group(1)) == threshold
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_a_course_grid_with_no_feasible_point_is_not_reported_as_held(monkeypatch, capsys):
+    """Until 2026-12-07 (thirtieth session) a grid whose every point was infeasible (objective inf) compared its empty
+    best point with an empty set of held values and reported the table as holding it (exit status 0)."""
+    _course_grid(monkeypatch, lambda grid: {point: float("inf") for point in _points(grid)})
+    assert course.main(["--grid", "--write"]) == 1
+    assert "no point of the grid is feasible" in capsys.readouterr().out
+
+
+def _points(grid):
+    return [(t, w) for t in grid["glucotoxicity_threshold"] for w in grid["beta_mass_workload_rate"]]

@@ -484,19 +484,35 @@ def export_sbml(subject: str, at_year: float, oral_glucose_g: float, days, out_f
     "print what each rule measured and exit 1 if a rule no longer picks the shipped subject (2 if a rule cannot be "
     "applied); the page is not written",
 )
+@click.option(
+    "--compare",
+    "compare_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="print what moved against an earlier run's results (the JSON written beside its page, e.g. the shipped "
+    "docs/validation.json): the quantities that began or stopped agreeing and those whose value moved",
+)
 @click.pass_context
-def validation(ctx: click.Context, out_file: Path, no_figures: bool, case_ids: tuple[str, ...], subjects: bool):
-    """Run every validation case and write the validation page (about a minute), check a few cases (--case), or
-    check the cases' subjects against their rules (--subjects)."""
+def validation(
+    ctx: click.Context,
+    out_file: Path,
+    no_figures: bool,
+    case_ids: tuple[str, ...],
+    subjects: bool,
+    compare_file: Path | None,
+):
+    """Run every validation case and write the validation page (about a minute) with its numbers as JSON beside it
+    (<page>.json), check a few cases (--case), or check the cases' subjects against their rules (--subjects)."""
     from glucosim.validation.cases import evaluate, run_validation, select_cases
     from glucosim.validation.report import shipped_targets, tally, write_report
+    from glucosim.validation.results import compare_results, load_results, result_records, write_results
 
     if case_ids or subjects:
         # --case and --subjects write no page: an --out or --no-figures given with them would be silently ignored
         if case_ids and subjects:
             raise click.UsageError("--case and --subjects check different things: give one or the other")
         option = "--case" if case_ids else "--subjects"
-        for name, flag in (("out_file", "--out"), ("no_figures", "--no-figures")):
+        for name, flag in (("out_file", "--out"), ("no_figures", "--no-figures"), ("compare_file", "--compare")):
             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT:
                 raise click.UsageError(f"{option} writes no page, so {flag} does not apply: give one or the other")
     if subjects:
@@ -520,14 +536,29 @@ def validation(ctx: click.Context, out_file: Path, no_figures: bool, case_ids: t
                 )
         sys.exit(1 if changed else 0)
     _check_output(out_file, (".md",))
+    before = None
+    if compare_file is not None:
+        try:  # read before the run: a bad file is reported now, not after a minute of cases
+            before = load_results(compare_file)
+        except GlucosimError as error:
+            raise click.BadParameter(str(error), param_hint="--compare") from None
     cases = run_validation(progress=True)
     targets = shipped_targets()
+    results_file = out_file.with_suffix(".json")
     try:
         path = write_report(cases, out_file, figures=not no_figures, targets=targets)
-    except OSError as error:  # a full disk after minutes of cases: the page on disk is left as it was
-        _fail(f"{out_file}: could not write the validation page or its figures: {error.strerror or error}")
+        write_results(results_file, cases, targets)
+    except OSError as error:  # a full disk after minutes of cases: neither file is left half-written
+        _fail(
+            f"{out_file}: could not write the validation page, its figures or {results_file.name}: "
+            f"{error.strerror or error}"
+        )
     # the page's own count: the calibration targets are in it, and the reference models are not
-    click.echo(f"{tally(cases, targets).summary()}; wrote {path}")
+    click.echo(f"{tally(cases, targets).summary()}; wrote {path} and {results_file}")
+    if before is not None:
+        after = {record["key"]: record for record in result_records(cases, targets)}
+        click.echo(f"against {compare_file}:")
+        click.echo("\n".join(compare_results(before, after)))
     unexpected = [f"{case.id}.{q.name}" for case in cases for q in case.quantities if not q.as_expected]
     if unexpected:
         click.echo("changed against the case files (update them or the model): " + ", ".join(unexpected), err=True)

@@ -50,7 +50,8 @@ class MissingDependencyError(GlucosimError, ImportError):
 
 
 class CalibrationError(GlucosimError, ValueError):
-    """A calibration target file or fit request is unusable: the message names the file, field and allowed values."""
+    """A calibration target file, a validation results file or a fit request is unusable: the message names the
+    file, field and allowed values."""
 
 
 class FigureError(GlucosimError, ValueError):

@@ -82,7 +82,8 @@ def finish(run_: CalibrationRun, report_file: Path, write_table: bool) -> tuple[
         (lines to print, success): without ``write_table``, success means the table already holds the
         calibrated values within REPRODUCTION_TOLERANCE.
     """
-    from glucosim.calibration.report import write_parameter_values, write_report
+    from glucosim.calibration.report import write_report
+    from glucosim.calibration.table import write_parameter_values
     from glucosim.physiology.indices import PARAMETER_TABLE_PATH
 
     path = write_report(run_.result, report_file, "glucosim calibrate", run_.runtime_s)

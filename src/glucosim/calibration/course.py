@@ -558,12 +558,12 @@ def table_lines(targets: list[CourseTarget], values: dict[str, dict[str, float]]
 
 
 def main(argv: list[str]) -> int:
-    """``python -m glucosim.calibration.course [--grid [--wide]]``: the course targets against the table, or the grid's
-    fit (with ``--wide``, the wider grid's profile as a table).
+    """``python -m glucosim.calibration.course [--grid [--wide] [--write]]``: the course targets against the table,
+    or the grid's fit (with ``--wide``, the wider grid's profile as a table).
 
-    Exit status 0; with ``--grid``, 1 when the table does not hold the grid's best point (rerun the grid and write
-    its values into models/parameters.toml), 2 on a bad argument. There is no cache: the table is one evaluation
-    (~3 s), the grid nine (~8 s), the wide grid 36 (~25 s; measured 2026-12-06).
+    Exit status 0; with ``--grid``, 1 when the table does not hold the grid's best point (``--write`` writes it
+    there, and the status is then 0) or no point is feasible, 2 on a bad argument. There is no cache: the table is
+    one evaluation (~3 s), the grid nine (~8 s), the wide grid 36 (~25 s; measured 2026-12-06).
     """
     import argparse
 
@@ -583,9 +583,17 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="with --grid: the wider grid behind the parameters' sources (36 points), printed as a table",
     )
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="with --grid: write the grid's best point into models/parameters.toml (after a change to the model: "
+        "tools/refit.py runs this with the rest of the refit)",
+    )
     args = parser.parse_args(argv)
     if args.wide and not args.grid:
         parser.error("--wide widens --grid: give both")
+    if args.write and not args.grid:
+        parser.error("--write writes the grid's best point: give --grid as well")
     targets = load_course_targets()
     if args.grid:
         grid = WIDE_GRID if args.wide else GRID
@@ -594,13 +602,23 @@ def main(argv: list[str]) -> int:
         if args.wide:
             print("\n".join(profile_lines(costs, grid)))
         print(f"best: {parameters} (objective {cost:.2f})")
+        if not parameters:
+            print("no point of the grid is feasible: the table is left as it is")
+            return 1
         table = load_parameter_table()
         held = {name: float(table[name].value) for name in parameters}
-        if held != parameters:
-            print(f"the table holds {held}, not the grid's best: write the best into models/parameters.toml")
-            return 1
-        print("the table holds the grid's best point")
-        return 0
+        if held == parameters:
+            print("the table holds the grid's best point")
+            return 0
+        if args.write:
+            from glucosim.calibration.table import write_parameter_values
+            from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+
+            write_parameter_values(parameters, PARAMETER_TABLE_PATH)
+            print(f"wrote {parameters} into {PARAMETER_TABLE_PATH} (it held {held})")
+            return 0
+        print(f"the table holds {held}, not the grid's best: write the best into models/parameters.toml (--write)")
+        return 1
     values = evaluate_course(targets)
     print("\n".join(table_lines(targets, values)))
     for scenario, measures in values.items():

@@ -266,15 +266,32 @@ class Tally:
         )
 
 
+def target_set(target) -> str:
+    """The page's set of a calibration target: "fit" (fitted by ``glucosim calibrate`` or the course grid) or
+    "validation" (a held-out target)."""
+    return "fit" if target.kind == "fit" else "validation"
+
+
+def quantity_set(case: Case, quantity) -> str:
+    """The page's set of a validation case's quantity: "reproduction" (a reference model's case: an engine check,
+    not counted), "fit" (fit-informed: a calibration target or a parameter from the same study fits the same
+    relation, so it is not an independent test) or "validation"."""
+    if case.kind == "reproduction":
+        return "reproduction"
+    return "fit" if quantity.fit_informed_by else "validation"
+
+
 def tally(cases: list[Case], targets: list[tuple]) -> Tally:
-    """Count the page's sets. A case quantity that a calibration target fits in another form (fit-informed) is
-    not independent, so it counts in the fit set; held-out targets count in the validation set."""
-    fit = [(t, v) for t, v in targets if t.kind == "fit"]
-    held_out = [(t, v) for t, v in targets if t.kind != "fit"]
-    validation = [q for case in cases if case.kind != "reproduction" for q in case.quantities]
-    reproduced = [q for case in cases if case.kind == "reproduction" for q in case.quantities]
-    informed = [q for q in validation if q.fit_informed_by]
-    independent = [q for q in validation if not q.fit_informed_by]
+    """Count the page's sets (``target_set``, ``quantity_set``). A case quantity that a calibration target fits in
+    another form (fit-informed) is not independent, so it counts in the fit set; held-out targets count in the
+    validation set."""
+    fit = [(t, v) for t, v in targets if target_set(t) == "fit"]
+    held_out = [(t, v) for t, v in targets if target_set(t) == "validation"]
+    by_set = {"fit": [], "validation": [], "reproduction": []}
+    for case in cases:
+        for q in case.quantities:
+            by_set[quantity_set(case, q)].append(q)
+    informed, independent, reproduced = by_set["fit"], by_set["validation"], by_set["reproduction"]
     informed_agree = sum(q.agrees for q in informed)
     return Tally(
         fit_agree=sum(t.agrees(v) for t, v in fit) + informed_agree,
@@ -317,7 +334,9 @@ def write_report(cases: list[Case], path, figures: bool = True, targets: list[tu
         "`validation/cases/` naming its source, the published value and its spread; the test",
         "`tests/test_validation.py` fails if a case that agrees stops agreeing, or if a documented",
         "disagreement silently changes. The calibration targets are data files in `validation/targets/`",
-        "(docs/calibration.md shows the fit and what its targets pin down).",
+        "(docs/calibration.md shows the fit and what its targets pin down). The numbers of this page are in",
+        f"`{path.with_suffix('.json').name}` beside it, which `glucosim validation --compare` reads to say what a",
+        "change to the model moved.",
         "",
         "The page keeps three sets apart:",
         "",

@@ -1,0 +1,192 @@
+"""The validation page's numbers as data: one record per compared quantity, written beside the page, and a comparison
+of two such files.
+
+A change to the model moves many quantities at once; the page (docs/validation.md) says where each one stands, this
+file says what moved. ``glucosim validation`` writes ``<page>.json`` beside every page it writes, so the shipped
+``docs/validation.json`` is the comparison's usual "before":
+
+    glucosim validation --no-figures --out /tmp/after.md --compare docs/validation.json
+
+prints the quantities that began or stopped agreeing and those whose value moved, against the shipped model. The
+records hold what the page counts (the calibration targets and the validation cases' quantities, each in its set:
+``report.target_set``, ``report.quantity_set``); the page's remarks and sources stay in the case files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from glucosim._files import write_text_whole
+from glucosim.errors import CalibrationError
+from glucosim.validation.report import quantity_set, tally, target_set
+
+RESULTS_FORMAT = 1
+"""Version of the results file's layout; ``load_results`` refuses others."""
+RECORD_FIELDS = ("key", "label", "unit", "published", "low", "high", "value", "agrees", "set", "fit_informed_by")
+"""What each record holds. ``key`` is ``case:<case id>.<quantity>`` or ``target:<target file>.<target>``."""
+SETS = ("fit", "validation", "reproduction")
+MOVED_RELATIVE = 0.02
+"""A value counts as moved when it changes by more than this fraction of the larger magnitude of the two (a value of
+0 on either side: any change)."""
+
+
+SIGNIFICANT_DIGITS = 6
+"""Values are written to this many significant digits: enough to see any change that matters, few enough that the
+last bits a different machine's floating point may give do not make the shipped file differ."""
+
+
+def _number(value: float) -> float | None:
+    """A value as written: SIGNIFICANT_DIGITS significant digits; a missing value (a case that could not measure it)
+    as null, JSON having no NaN."""
+    value = float(value)
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}") if math.isfinite(value) else None
+
+
+def result_records(cases, targets: list[tuple]) -> list[dict]:
+    """One record per quantity the page shows: every (target, value) of ``targets`` and every case quantity, in the
+    page's order (targets first)."""
+    records = []
+    for target, value in targets:
+        records.append(
+            {
+                "key": f"target:{target.group}.{target.name}",
+                "label": target.label,
+                "unit": target.unit,
+                "published": float(target.published),
+                "low": float(target.low),
+                "high": float(target.high),
+                "value": _number(value),
+                "agrees": bool(target.agrees(value)),
+                "set": target_set(target),
+                "fit_informed_by": "",
+            }
+        )
+    for case in cases:
+        for q in case.quantities:
+            records.append(
+                {
+                    "key": f"case:{case.id}.{q.name}",
+                    "label": q.label,
+                    "unit": q.unit,
+                    "published": float(q.published),
+                    "low": float(q.low),
+                    "high": float(q.high),
+                    "value": _number(q.value),
+                    "agrees": bool(q.agrees),
+                    "set": quantity_set(case, q),
+                    "fit_informed_by": q.fit_informed_by,
+                }
+            )
+    return records
+
+
+def write_results(path, cases, targets: list[tuple]) -> Path:
+    """Write the records of ``cases`` and ``targets`` and the page's count to ``path`` (JSON), whole or not at all."""
+    path = Path(path)
+    data = {
+        "format": RESULTS_FORMAT,
+        "summary": tally(cases, targets).summary(),
+        "quantities": result_records(cases, targets),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_whole(path, json.dumps(data, indent=1) + "\n")
+    return path
+
+
+def load_results(path) -> dict[str, dict]:
+    """The records of a results file by key.
+
+    Raises:
+        CalibrationError: the file is missing, not JSON, of another format, or a record lacks a field.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CalibrationError(
+            f"{path}: no such validation results file (glucosim validation writes one beside its page)"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CalibrationError(f"{path}: not a validation results file: {error}") from None
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != RESULTS_FORMAT
+        or not isinstance(data.get("quantities"), list)
+    ):
+        raise CalibrationError(
+            f"{path}: not a validation results file of format {RESULTS_FORMAT} (a JSON object with 'format' and"
+            " 'quantities', as glucosim validation writes beside its page)"
+        )
+    records = {}
+    for index, record in enumerate(data["quantities"]):
+        missing = [name for name in RECORD_FIELDS if not isinstance(record, dict) or name not in record]
+        if missing:
+            raise CalibrationError(f"{path}: quantity {index} lacks {', '.join(missing)}")
+        if record["set"] not in SETS:
+            raise CalibrationError(
+                f"{path}: quantity {record['key']}: set {record['set']!r}, allowed: {', '.join(SETS)}"
+            )
+        records[record["key"]] = record
+    return records
+
+
+def _moved(before: float | None, after: float | None) -> bool:
+    if before is None or after is None:
+        return (before is None) != (after is None)
+    scale = max(abs(before), abs(after))
+    return before != after if scale == 0.0 else abs(after - before) > MOVED_RELATIVE * scale
+
+
+def _value(value: float | None) -> str:
+    return "none" if value is None else f"{value:.4g}"
+
+
+def _line(before: dict | None, after: dict) -> str:
+    where = f"{after['published']:g} ({after['low']:g} to {after['high']:g})"
+    start = "" if before is None else f"{_value(before['value'])} -> "
+    return f"  {after['key']}: {after['label']} ({after['unit']}): {start}{_value(after['value'])}, published {where}"
+
+
+def compare_results(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
+    """What changed from ``before`` to ``after`` (``load_results``'s or ``result_records``' records by key), as
+    lines: the counts, then the quantities that began or stopped agreeing, those that moved by more than
+    MOVED_RELATIVE without changing verdict, those only in one of the two, and those that changed set. Reproductions
+    are listed but not counted, as on the page."""
+
+    def count(records: dict[str, dict]) -> str:
+        counted = [r for r in records.values() if r["set"] != "reproduction"]
+        agree = sum(r["agrees"] for r in counted)
+        return f"{agree} of {len(counted)} agree ({100 * agree / max(len(counted), 1):.0f} %)"
+
+    common = [key for key in after if key in before]
+    newly_in = [key for key in common if after[key]["agrees"] and not before[key]["agrees"]]
+    newly_out = [key for key in common if before[key]["agrees"] and not after[key]["agrees"]]
+    moved = [
+        key
+        for key in common
+        if key not in newly_in and key not in newly_out and _moved(before[key]["value"], after[key]["value"])
+    ]
+    lines = [f"before: {count(before)}; after: {count(after)}"]
+    sections = (
+        ("now agree", newly_in, True),
+        ("no longer agree", newly_out, True),
+        ("moved, same verdict", moved, True),
+        ("only after (new quantities)", [key for key in after if key not in before], False),
+    )
+    for title, keys, has_before in sections:
+        if keys:
+            lines.append(f"{title} ({len(keys)}):")
+            lines += [_line(before[key] if has_before else None, after[key]) for key in keys]
+    removed = [key for key in before if key not in after]
+    if removed:
+        lines.append(f"only before (removed quantities) ({len(removed)}):")
+        lines += [f"  {key}: {before[key]['label']}" for key in removed]
+    reset = [key for key in common if before[key]["set"] != after[key]["set"]]
+    if reset:
+        lines.append(f"changed set ({len(reset)}):")
+        lines += [f"  {key}: {before[key]['set']} -> {after[key]['set']}" for key in reset]
+    if len(lines) == 1:
+        lines.append("nothing moved")
+    return lines

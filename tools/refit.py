@@ -1,0 +1,111 @@
+"""Refit everything a change to the model moves, in order, and say what moved on the validation page.
+
+    python tools/refit.py [--population] [--workers N] [--compare FILE] [--out DIR]
+
+A change to a mechanism (a new term, a parameter set from a new source) moves the values that were fitted with the
+old model. They are fitted by four commands that depend on each other, so they run in this order:
+
+1. ``glucosim calibrate --write``: the calibrated parameters of validation/targets and, at every evaluation, the
+   reference day (secretion_max, insulin_mean_reference, nefa_mean_reference). ~3-4 min on 2 cores.
+2. ``python -m glucosim.calibration.course --grid --write``: the course of the decline (glucotoxicity_threshold,
+   beta_mass_workload_rate) on scenario 03, with 1's values. ~10 s.
+3. ``glucosim calibrate-population --write`` (only with ``--population``): the DPP cohort's distributions, with
+   1-2's values. ~10 min on 2 cores.
+4. ``glucosim validation --subjects``: the two exercise cases whose subjects are chosen by a written rule. Their
+   values are constants in glucosim/validation/cases.py (BLOEM_SENSITIVITY, WALK_SUBJECT): this step prints what the
+   rules pick now; edit the constants by hand if they moved, then rerun step 5.
+5. ``glucosim validation --compare FILE``: the page, written to ``--out`` (a scratch folder by default, so the
+   shipped page is not overwritten before you have read what moved), compared with ``FILE`` (default: the shipped
+   docs/validation.json, i.e. the model before your change as last committed).
+
+Steps 1-3 write into models/parameters.toml and the cohort file, as their own ``--write`` does; ``git diff`` shows
+what they changed and ``git checkout`` undoes it. What this tool does not do: regenerate the stored regression
+values (``python -m tests.regression.scenarios``), the shipped page (``glucosim validation``), the figures, or the
+prose of the case files and docs whose numbers moved (``glucosim validation`` names the case quantities whose
+agreement changed against their files). CONTRIBUTING.md, "Change a mechanism", lists them.
+
+Exit status: 0 when every step ran (whatever moved), 1 when a step failed (the steps after it are not run: each
+needs the one before), 2 on a bad argument.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+SHIPPED_RESULTS = REPOSITORY / "docs" / "validation.json"
+
+
+def _glucosim(*arguments: str) -> list[str]:
+    """The command line of a glucosim command, run by this interpreter (the checkout's package when installed
+    editable, as the README's development setup does)."""
+    return [sys.executable, "-m", "glucosim", *arguments]
+
+
+def steps(population: bool, workers: int, compare: Path, out: Path) -> list[tuple[str, list[str], bool]]:
+    """(name, command, whether a non-zero status stops the refit) in the order they must run."""
+    chain = [
+        ("calibrate", _glucosim("calibrate", "--write", "--no-progress"), True),
+        ("course grid", [sys.executable, "-m", "glucosim.calibration.course", "--grid", "--write"], True),
+    ]
+    if population:
+        chain.append(
+            (
+                "population",
+                _glucosim("calibrate-population", "--write", "--no-progress", "--workers", str(workers)),
+                True,
+            )
+        )
+    # a rule that picks another subject (status 1) is a finding to act on by hand, not a failure of the refit
+    chain.append(("validation subjects", _glucosim("validation", "--subjects"), False))
+    chain.append(
+        (
+            "validation",
+            _glucosim("validation", "--no-figures", "--out", str(out / "validation.md"), "--compare", str(compare)),
+            False,  # status 1: a quantity's agreement changed against its case file, which is what a refit reports
+        )
+    )
+    return chain
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python tools/refit.py", description=__doc__.split("\n\n")[0], allow_abbrev=False
+    )
+    parser.add_argument("--population", action="store_true", help="also refit the DPP cohort (~10 min)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes for --population (default 2)")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        default=SHIPPED_RESULTS,
+        help="the results to compare the new page with (default: the shipped docs/validation.json)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="folder for the new page and its results (default: a new temporary one)"
+    )
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error(f"--workers {args.workers}: give 1 or more")
+    if not args.compare.is_file():
+        parser.error(f"--compare {args.compare}: no such file (glucosim validation writes one beside its page)")
+    out = args.out if args.out is not None else Path(tempfile.mkdtemp(prefix="glucosim-refit-"))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, command, stops in steps(args.population, args.workers, args.compare, out):
+        print(f"== {name}: {' '.join(command)}", flush=True)
+        start = time.monotonic()
+        status = subprocess.run(command, cwd=REPOSITORY).returncode
+        print(f"== {name}: exit status {status} after {time.monotonic() - start:.0f} s", flush=True)
+        if status != 0 and stops:
+            print(f"== stopped: {name} failed, and the steps after it need its values", flush=True)
+            return 1
+    print(f"== the new page and its results are in {out}; the parameter table's changes: git diff models/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
