@@ -127,6 +127,14 @@ def test_the_comparison_names_what_began_and_stopped_agreeing_and_what_moved():
     assert "case:v.b" in sections["now agree"] and "9 -> 1.2" in sections["now agree"]
     assert "case:v.a" in sections["no longer agree"]
     assert "case:v.c" in sections["moved, same verdict"] and "case:r.e" not in text
+    cases[0].quantities[2].value = 1.05  # c: 5 %, and t1: 10.5 -> 11.5, 9 %: the larger move is listed first
+    targets[0] = (targets[0][0], 11.5)
+    later = {record["key"]: record for record in result_records(cases, targets)}
+    moved = dict(
+        re.findall(r"^(\S[^\n]*?) \(\d+\):\n((?:  [^\n]*\n?)*)", "\n".join(compare_results(before, later)), re.M)
+    )
+    order = [line.split(":")[1].strip() for line in moved["moved, same verdict"].splitlines()]
+    assert order.index("some_file.t1") < order.index("v.c")
     assert "case:v.new" in sections["only after (new quantities)"]
     assert "target:some_file.t2" in sections["only before (removed quantities)"]
     assert compare_results(before, before)[1:] == ["nothing moved"]

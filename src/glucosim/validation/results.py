@@ -28,8 +28,8 @@ RECORD_FIELDS = ("key", "label", "unit", "published", "low", "high", "value", "a
 """What each record holds. ``key`` is ``case:<case id>.<quantity>`` or ``target:<target file>.<target>``."""
 SETS = ("fit", "validation", "reproduction")
 MOVED_RELATIVE = 0.02
-"""A value counts as moved when it changes by more than this fraction of the larger magnitude of the two (a value of
-0 on either side: any change)."""
+"""A value counts as moved when it changes by more than this fraction of the larger magnitude of the two, or when it
+is missing on one side only."""
 
 
 SIGNIFICANT_DIGITS = 6
@@ -132,11 +132,12 @@ def load_results(path) -> dict[str, dict]:
     return records
 
 
-def _moved(before: float | None, after: float | None) -> bool:
+def _relative_move(before: float | None, after: float | None) -> float:
+    """|after - before| over the larger magnitude of the two; 0 when both are missing or 0, inf when one is missing."""
     if before is None or after is None:
-        return (before is None) != (after is None)
+        return 0.0 if before is None and after is None else math.inf
     scale = max(abs(before), abs(after))
-    return before != after if scale == 0.0 else abs(after - before) > MOVED_RELATIVE * scale
+    return abs(after - before) / scale if scale > 0.0 else 0.0
 
 
 def _value(value: float | None) -> str:
@@ -152,8 +153,8 @@ def _line(before: dict | None, after: dict) -> str:
 def compare_results(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
     """What changed from ``before`` to ``after`` (``load_results``'s or ``result_records``' records by key), as
     lines: the counts, then the quantities that began or stopped agreeing, those that moved by more than
-    MOVED_RELATIVE without changing verdict, those only in one of the two, and those that changed set. Reproductions
-    are listed but not counted, as on the page."""
+    MOVED_RELATIVE without changing verdict (the largest relative move first), those only in one of the two, and
+    those that changed set. Reproductions are listed but not counted, as on the page."""
 
     def count(records: dict[str, dict]) -> str:
         counted = [r for r in records.values() if r["set"] != "reproduction"]
@@ -166,8 +167,11 @@ def compare_results(before: dict[str, dict], after: dict[str, dict]) -> list[str
     moved = [
         key
         for key in common
-        if key not in newly_in and key not in newly_out and _moved(before[key]["value"], after[key]["value"])
+        if key not in newly_in
+        and key not in newly_out
+        and _relative_move(before[key]["value"], after[key]["value"]) > MOVED_RELATIVE
     ]
+    moved.sort(key=lambda key: -_relative_move(before[key]["value"], after[key]["value"]))  # the largest first
     lines = [f"before: {count(before)}; after: {count(after)}"]
     sections = (
         ("now agree", newly_in, True),
