@@ -121,3 +121,14 @@ def test_a_course_grid_with_no_feasible_point_is_not_reported_as_held(monkeypatc
 
 def _points(grid):
     return [(t, w) for t in grid["glucotoxicity_threshold"] for w in grid["beta_mass_workload_rate"]]
+
+
+def test_a_best_point_on_the_grids_edge_is_said(monkeypatch, capsys):
+    """A model change can move the course's optimum off the grid (the thirtieth session's faster liver delay: the
+    narrow grid's best sat on its edge with an objective of 9.15); the command says so instead of writing it
+    silently."""
+    corner = tuple(min(values) for values in course.GRID.values())
+    _course_grid(monkeypatch, lambda grid: {point: (0.5 if point == corner else 2.0) for point in _points(grid)})
+    assert course.main(["--grid"]) == 1
+    out = capsys.readouterr().out
+    assert "on the grid's edge in glucotoxicity_threshold, beta_mass_workload_rate" in out and "(try --wide)" in out

@@ -605,6 +605,12 @@ def main(argv: list[str]) -> int:
         if not parameters:
             print("no point of the grid is feasible: the table is left as it is")
             return 1
+        edges = [name for name, value in parameters.items() if value in (min(grid[name]), max(grid[name]))]
+        if edges:  # the grid's own values are sorted or not: its ends are its least and greatest values
+            print(
+                f"the best point is on the grid's edge in {', '.join(edges)}: the optimum may lie outside it"
+                + ("" if args.wide else " (try --wide)")
+            )
         table = load_parameter_table()
         held = {name: float(table[name].value) for name in parameters}
         if held == parameters:
