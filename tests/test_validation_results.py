@@ -174,16 +174,19 @@ def _refit_tool():
 def test_the_refit_runs_each_step_after_the_ones_it_needs(tmp_path):
     tool = _refit_tool()
     names = [name for name, _, _ in tool.steps(True, 2, tmp_path / "old.json", tmp_path)]
-    assert names == ["calibrate", "course grid", "population", "validation subjects", "validation"]
-    assert [name for name, _, _ in tool.steps(False, 2, tmp_path / "old.json", tmp_path)] == [
+    assert names == [
+        "course grid, before calibrate",
         "calibrate",
         "course grid",
+        "population",
         "validation subjects",
         "validation",
     ]
+    assert "population" not in [name for name, _, _ in tool.steps(False, 2, tmp_path / "old.json", tmp_path)]
     chain = {name: (command, stops) for name, command, stops in tool.steps(True, 3, tmp_path / "old.json", tmp_path)}
     assert chain["calibrate"][0][-3:] == ["calibrate", "--write", "--no-progress"] and chain["calibrate"][1]
     assert chain["course grid"][0][-3:] == ["--grid", "--wide", "--write"] and chain["course grid"][1]
+    assert chain["course grid, before calibrate"] == (chain["course grid"][0], False)  # best effort before calibrate
     assert "--workers" in chain["population"][0] and chain["population"][0][-1] == "3"
     assert chain["validation"][0][-2:] == ["--compare", str(tmp_path / "old.json")] and not chain["validation"][1]
 
