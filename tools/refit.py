@@ -29,8 +29,11 @@ values (``python -m tests.regression.scenarios``), the shipped page (``glucosim 
 prose of the case files and docs whose numbers moved (``glucosim validation`` names the case quantities whose
 agreement changed against their files). CONTRIBUTING.md, "Change a mechanism", lists them.
 
-Exit status: 0 when every step ran (whatever moved), 1 when a step failed (the steps after it are not run: each
-needs the one before), 2 on a bad argument.
+In a git worktree, run it as ``PYTHONPATH=src python tools/refit.py`` so that its commands import the worktree's
+package rather than the one the virtual environment was installed from (they inherit the environment).
+
+Exit status: 0 when every step ran (whatever moved), 1 when a step the later ones need failed (calibrate, or the
+course grid after it: the steps after it are not run), 2 on a bad argument.
 """
 
 from __future__ import annotations
@@ -57,8 +60,9 @@ def steps(population: bool, workers: int, compare: Path, out: Path) -> list[tupl
     course = [sys.executable, "-m", "glucosim.calibration.course", "--grid", "--wide", "--write"]
     chain = [
         # first at the old calibrated values: calibrate's targets need scenario 03's and 21's subjects diagnosed, and
-        # a change that delays their diabetes stops it until the course is refitted (the thirtieth session's floor
-        # with the faster delay). Best effort: if no point is feasible yet, calibrate may still move them.
+        # a change that delays their diabetes can stop it unless the course is refitted first. Best effort: if no
+        # point is feasible yet, calibrate may still move them (and if calibrate then stops, the change itself
+        # leaves those subjects undiagnosed: the thirtieth session's floor with a doubled hepatic uptake share).
         ("course grid, before calibrate", course, False),
         ("calibrate", _glucosim("calibrate", "--write", "--no-progress"), True),
         ("course grid", course, True),
