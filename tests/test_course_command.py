@@ -12,6 +12,8 @@ import pytest
 
 from glucosim.calibration import course
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
 
 def test_an_unknown_argument_is_refused(capsys):
     with pytest.raises(SystemExit) as stop:
@@ -84,7 +86,8 @@ def test_the_course_command_takes_no_abbreviated_options(capsys):
     assert stopped.value.code == 2 and "unrecognized arguments: --gri" in capsys.readouterr().err
 
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+def _points(grid):
+    return [(t, w) for t in grid["glucotoxicity_threshold"] for w in grid["beta_mass_workload_rate"]]
 
 
 def _course_grid(monkeypatch, costs):
@@ -117,10 +120,6 @@ def test_a_course_grid_with_no_feasible_point_is_not_reported_as_held(monkeypatc
     _course_grid(monkeypatch, lambda grid: {point: float("inf") for point in _points(grid)})
     assert course.main(["--grid", "--write"]) == 1
     assert "no point of the grid is feasible" in capsys.readouterr().out
-
-
-def _points(grid):
-    return [(t, w) for t in grid["glucotoxicity_threshold"] for w in grid["beta_mass_workload_rate"]]
 
 
 def test_a_best_point_on_the_grids_edge_is_said(monkeypatch, capsys):
