@@ -33,8 +33,8 @@ PEAK_WITHIN_H = 10.0
 def meal_day(overrides: dict[str, float]):
     """Day 1's trace (glucosim.SimulationResult.trace) of the healthy subject with ``overrides``."""
     import glucosim
-    from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
     from glucosim._toml import load_toml
+    from glucosim.clinic.runner import REFERENCE_ROUTINE_PATH
 
     scenario = {
         "name": "a large mixed meal after the night (Taylor 1996's protocol, meal assumed)",
