@@ -457,7 +457,7 @@ def test_validation_on_a_full_disk_is_an_error_naming_the_page(tmp_path, monkeyp
     monkeypatch.setattr("glucosim.validation.report.write_report", full)
     result = CliRunner().invoke(main, ["validation", "--out", str(tmp_path / "v.md")])
     assert result.exit_code == 2, result.output
-    assert "v.md: could not write the validation page, its figures or" in result.output
+    assert "v.md: could not write the validation page, its notes (v-notes.md), its figures or" in result.output
     assert "No space left on device" in result.output
 
 

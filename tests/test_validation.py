@@ -65,12 +65,30 @@ def test_report_lists_every_case_and_disagreement(evaluated, tmp_path):
         not target.agrees(value) for target, value in targets
     )
     # the summary table gives every disagreement's cause: the cases' (checked above) and the targets' too
-    summary = page.split("### Where glucosim disagrees")[1].split("In detail")[0]
+    summary = page.split("### Where glucosim disagrees")[1].split("What was measured behind each")[0]
     held_out = [target for target, value in targets if target.kind != "fit" and not target.agrees(value)]
     assert all(target.cause for target in held_out), [target.name for target in held_out if not target.cause]
     causes = [q.cause for case in evaluated if case.kind != "reproduction" for q in case.quantities if not q.agrees]
     for cause in causes + [target.cause for target in held_out]:
         assert f"| {cause} |" in summary
+
+
+def test_the_remarks_are_on_the_notes_page_each_case_linked_from_the_page(tmp_path):
+    """The page links each case's notes instead of repeating its remarks (until 2026-12-07 a disagreement's remark
+    was printed twice, and the page had grown to 350 KB); nothing of a remark is lost on the way."""
+    from glucosim.validation.report import notes_path
+
+    remarked = Quantity("a", "alpha", "%", 1.0, 0.5, 1.5, remark="glucosim: 9; the history of alpha", value=9.0)
+    plain = Quantity("b", "beta", "%", 1.0, 0.5, 1.5, value=1.0)
+    cases = [Case("with_notes", "A case", "s", "p", [remarked, plain]), Case("without", "B case", "s", "p", [plain])]
+    page = write_report(cases, tmp_path / "v.md", figures=False, targets=[]).read_text()
+    notes = notes_path(tmp_path / "v.md")
+    assert notes.name == "v-notes.md"
+    assert "the history of alpha" not in page
+    assert "[v-notes.md#with_notes](v-notes.md#with_notes)" in page and "v-notes.md#without" not in page
+    text = notes.read_text()
+    assert '<a id="with_notes"></a>' in text and "B case" not in text
+    assert "- *alpha* (%; published 1, 0.5 to 1.5; glucosim 9, disagrees): glucosim: 9; the history of alpha" in text
 
 
 def test_a_change_from_zero_is_reported_as_a_disagreement_not_a_crash(tmp_path):

@@ -501,10 +501,11 @@ def validation(
     subjects: bool,
     compare_file: Path | None,
 ):
-    """Run every validation case and write the validation page (about a minute) with its numbers as JSON beside it
-    (<page>.json), check a few cases (--case), or check the cases' subjects against their rules (--subjects)."""
+    """Run every validation case and write the validation page (about a minute) with its notes (<page>-notes.md: what
+    was measured and tried, quantity by quantity) and its numbers as JSON (<page>.json) beside it, check a few cases
+    (--case), or check the cases' subjects against their rules (--subjects)."""
     from glucosim.validation.cases import evaluate, run_validation, select_cases
-    from glucosim.validation.report import shipped_targets, tally, write_report
+    from glucosim.validation.report import notes_path, shipped_targets, tally, write_report
     from glucosim.validation.results import compare_results, load_results, result_records, write_results
 
     if case_ids or subjects:
@@ -550,11 +551,12 @@ def validation(
         write_results(results_file, cases, targets)
     except OSError as error:  # a full disk after minutes of cases: neither file is left half-written
         _fail(
-            f"{out_file}: could not write the validation page, its figures or {results_file.name}: "
+            f"{out_file}: could not write the validation page, its notes ({notes_path(out_file).name}), its figures or "
+            f"{results_file.name}: "
             f"{error.strerror or error}"
         )
     # the page's own count: the calibration targets are in it, and the reference models are not
-    click.echo(f"{tally(cases, targets).summary()}; wrote {path} and {results_file}")
+    click.echo(f"{tally(cases, targets).summary()}; wrote {path}, {notes_path(path)} and {results_file}")
     if before is not None:
         after = {record["key"]: record for record in result_records(cases, targets)}
         click.echo(f"against {compare_file}:")
