@@ -111,6 +111,67 @@ def test_a_record_in_an_unknown_set_is_refused_naming_the_allowed_sets(tmp_path)
         load_results(path)
 
 
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("key", ["a", "list"], 'quantity 0: key ["a", "list"], allowed: a non-empty string'),
+        ("key", {"an": "object"}, "allowed: a non-empty string"),
+        ("value", "1.5", "value '1.5', allowed: a finite number or null"),
+        ("value", True, "value true, allowed: a finite number or null"),
+        ("agrees", "yes", "agrees 'yes', allowed: true or false"),
+        ("agrees", None, "agrees null, allowed: true or false"),
+        ("published", None, "published null, allowed: a finite number"),
+        ("high", "2", "high '2', allowed: a finite number"),
+        ("set", ["fit"], 'set ["fit"], allowed: fit, validation, reproduction'),
+        ("label", 3, "label 3, allowed: a string"),
+        ("fit_informed_by", None, "fit_informed_by null, allowed: a string"),
+    ],
+)
+def test_a_record_of_a_wrong_type_is_refused_at_load_naming_the_quantity_and_field(tmp_path, field, value, message):
+    """Until 2026-12-07 (thirty-first session) only the fields' presence was checked: a list key stopped the load with
+    a TypeError, a string value or agreement stopped the comparison after the whole run."""
+    cases, targets = _run()
+    records = result_records(cases, targets)
+    records[0] = records[0] | {field: value}
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"format": 1, "quantities": records}))
+    with pytest.raises(CalibrationError) as error:
+        load_results(path)
+    assert str(error.value).startswith(f"{path}: quantity 0")
+    assert message in str(error.value)
+    if field != "key":
+        assert "(target:some_file.t1)" in str(error.value)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_refused_naming_the_quantity(tmp_path, constant):
+    """Python's json reads them; the writer writes a missing value as null, and a NaN never moves: 'nothing moved'."""
+    cases, targets = _run()
+    path = tmp_path / "results.json"
+    text = json.dumps({"format": 1, "quantities": result_records(cases, targets)}, indent=1)
+    path.write_text(text.replace('"value": 10.5', f'"value": {constant}', 1))
+    with pytest.raises(
+        CalibrationError, match=re.escape(f"{path}: quantity 0 (target:some_file.t1): value {constant}")
+    ):
+        load_results(path)
+
+
+def test_a_repeated_key_or_field_is_refused_naming_it(tmp_path):
+    """A second record of a key, or a field given twice in one object, silently replaced the first."""
+    cases, targets = _run()
+    records = result_records(cases, targets)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"format": 1, "quantities": [*records, records[2]]}))
+    with pytest.raises(CalibrationError, match=re.escape("key 'target:some_file.t3' is also quantity 2's")):
+        load_results(path)
+    path.write_text(json.dumps({"format": 1, "quantities": records})[:-1] + ', "quantities": []}')
+    with pytest.raises(CalibrationError, match=re.escape(f"{path}: not a validation results file: field 'quantities'")):
+        load_results(path)
+    path.write_text(json.dumps({"format": True, "quantities": records}))
+    with pytest.raises(CalibrationError, match="not a validation results file of format 1"):
+        load_results(path)
+
+
 def test_the_comparison_names_what_began_and_stopped_agreeing_and_what_moved():
     cases, targets = _run()
     before = {record["key"]: record for record in result_records(cases, targets)}

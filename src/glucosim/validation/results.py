@@ -95,23 +95,68 @@ def write_results(path, cases, targets: list[tuple]) -> Path:
     return path
 
 
+class _NotJsonNumber:
+    """What json's parse_constant gives for NaN, Infinity and -Infinity: Python's json reads them, but JSON has none
+    and the writer never writes them (a missing value is null), so the field's check refuses it naming its record."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _refuse_duplicate_fields(pairs: list[tuple[str, object]]) -> dict:
+    """json's object_pairs_hook: a field given twice in one object would silently keep the last."""
+    seen = set()
+    for name, _ in pairs:
+        if name in seen:
+            raise ValueError(f"field {name!r} given twice in one object")
+        seen.add(name)
+    return dict(pairs)
+
+
+def _is_number(value) -> bool:
+    """A finite JSON number (bool is an int to Python, not to JSON)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+FIELD_TYPES = {
+    "key": (lambda v: isinstance(v, str) and v != "", "a non-empty string"),
+    "label": (lambda v: isinstance(v, str), "a string"),
+    "unit": (lambda v: isinstance(v, str), "a string"),
+    "published": (_is_number, "a finite number"),
+    "low": (_is_number, "a finite number"),
+    "high": (_is_number, "a finite number"),
+    "value": (lambda v: v is None or _is_number(v), "a finite number or null (not measured)"),
+    "agrees": (lambda v: isinstance(v, bool), "true or false"),
+    "set": (lambda v: isinstance(v, str) and v in SETS, ", ".join(SETS)),
+    "fit_informed_by": (lambda v: isinstance(v, str), "a string ('' when none)"),
+}
+"""What ``result_records`` writes in each field, which is all ``load_results`` accepts: a wrongly typed value used to
+pass the load and stop the comparison with a traceback after the whole run."""
+
+
 def load_results(path) -> dict[str, dict]:
     """The records of a results file by key.
 
     Raises:
-        CalibrationError: the file is missing, not JSON, of another format, or a record lacks a field.
+        CalibrationError: the file is missing, not JSON (an object with a field given twice included), of another
+            format, or a record lacks a field, has one of another type than ``result_records`` writes
+            (``FIELD_TYPES``; NaN and Infinity, which Python's json reads, included) or repeats another's key.
     """
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(), parse_constant=_NotJsonNumber, object_pairs_hook=_refuse_duplicate_fields)
     except FileNotFoundError:
         raise CalibrationError(
             f"{path}: no such validation results file (glucosim validation writes one beside its page)"
         ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # json.JSONDecodeError is a ValueError
         raise CalibrationError(f"{path}: not a validation results file: {error}") from None
     if (
         not isinstance(data, dict)
+        or type(data.get("format")) is not int  # true and 1.0 equal 1 in Python
         or data.get("format") != RESULTS_FORMAT
         or not isinstance(data.get("quantities"), list)
     ):
@@ -124,11 +169,16 @@ def load_results(path) -> dict[str, dict]:
         missing = [name for name in RECORD_FIELDS if not isinstance(record, dict) or name not in record]
         if missing:
             raise CalibrationError(f"{path}: quantity {index} lacks {', '.join(missing)}")
-        if record["set"] not in SETS:
-            raise CalibrationError(
-                f"{path}: quantity {record['key']}: set {record['set']!r}, allowed: {', '.join(SETS)}"
-            )
-        records[record["key"]] = record
+        key = record["key"]
+        where = f"quantity {index} ({key})" if isinstance(key, str) else f"quantity {index}"
+        for name, (allowed, description) in FIELD_TYPES.items():
+            if not allowed(record[name]):
+                value = record[name]
+                shown = repr(value) if isinstance(value, (str, _NotJsonNumber)) else json.dumps(value, default=repr)
+                raise CalibrationError(f"{path}: {where}: {name} {shown[:60]}, allowed: {description}")
+        if key in records:  # a second record of a key would silently replace the first in the comparison
+            raise CalibrationError(f"{path}: {where}: key {key!r} is also quantity {list(records).index(key)}'s")
+        records[key] = record
     return records
 
 
