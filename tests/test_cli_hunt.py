@@ -457,8 +457,133 @@ def test_validation_on_a_full_disk_is_an_error_naming_the_page(tmp_path, monkeyp
     monkeypatch.setattr("glucosim.validation.report.write_report", full)
     result = CliRunner().invoke(main, ["validation", "--out", str(tmp_path / "v.md")])
     assert result.exit_code == 2, result.output
-    assert "v.md: could not write the validation page, its notes (v-notes.md), its figures or" in result.output
-    assert "No space left on device" in result.output
+    assert "v.md: could not write: No space left on device; v.json holds this run's numbers" in result.output
+    assert "the page v.md was not written" in result.output
+
+
+def _validation_of_one_case(monkeypatch):
+    """glucosim validation on one synthetic case and no target: the writing under test, without a minute of cases."""
+    from glucosim.validation.cases import Case, Quantity
+
+    quantity = Quantity("a", "alpha", "%", 1.0, 0.5, 1.5, remark="r", value=1.0)
+    monkeypatch.setattr(
+        "glucosim.validation.cases.run_validation", lambda **kwargs: [Case("c", "C", "s", "p", [quantity])]
+    )
+    monkeypatch.setattr("glucosim.validation.report.shipped_targets", lambda: [])
+
+
+@pytest.mark.parametrize(
+    "neighbour, kind, message",
+    [
+        ("v.json", "folder", "v.json: is a folder; the validation page's numbers are written there"),
+        ("v-notes.md", "folder", "v-notes.md: is a folder; the validation page's notes are written there"),
+        ("images", "file", "images: is a file; the page's figures are written into a folder of that name"),
+    ],
+)
+def test_validation_refuses_what_it_cannot_write_beside_the_page_before_the_run(
+    tmp_path, monkeypatch, neighbour, kind, message
+):
+    """Until 2026-12-07 (thirty-first session) a folder v.json failed after the run, leaving a new page and notes
+    beside no results file (or a stale one) and an error blaming the page."""
+
+    def fail(**_):
+        raise AssertionError("the cases ran before the files beside the page were checked")
+
+    monkeypatch.setattr("glucosim.validation.cases.run_validation", fail)
+    if kind == "folder":
+        (tmp_path / neighbour).mkdir()
+    else:
+        (tmp_path / neighbour).write_text("a file")
+    result = CliRunner().invoke(main, ["validation", "--out", str(tmp_path / "v.md")])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "v.md").exists()
+    if neighbour == "images":  # the figures' folder matters only when figures are drawn
+        _validation_of_one_case(monkeypatch)
+        result = CliRunner().invoke(main, ["validation", "--no-figures", "--out", str(tmp_path / "v.md")])
+        assert result.exit_code == 0 and (tmp_path / "v.md").is_file(), result.output
+
+
+def test_a_failed_write_never_leaves_a_new_page_beside_missing_or_stale_numbers(tmp_path, monkeypatch):
+    import errno
+
+    from glucosim.validation import report, results
+
+    _validation_of_one_case(monkeypatch)
+    page, numbers, notes = tmp_path / "v.md", tmp_path / "v.json", tmp_path / "v-notes.md"
+    real_write = results.write_text_whole
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as disk:
+        disk.setattr(results, "write_text_whole", full)
+        result = CliRunner().invoke(main, ["validation", "--no-figures", "--out", str(page)])
+    assert result.exit_code == 2, result.output
+    assert f"{numbers}: could not write the validation page's numbers: No space left on device" in result.output
+    assert not page.exists() and not notes.exists()  # no page without its numbers
+
+    def notes_full(path, text):
+        if str(path).endswith("v-notes.md"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path) + ".partial")
+        real_write(path, text)
+
+    with monkeypatch.context() as disk:
+        disk.setattr(report, "write_text_whole", notes_full)
+        result = CliRunner().invoke(main, ["validation", "--no-figures", "--out", str(page)])
+    assert result.exit_code == 2, result.output
+    assert f"{notes}: could not write: No space left on device; v.json holds this run's numbers" in result.output
+    assert numbers.is_file() and not page.exists()
+    result = CliRunner().invoke(main, ["validation", "--no-figures", "--out", str(page)])
+    assert result.exit_code == 0 and page.is_file() and notes.is_file(), result.output
+
+
+def test_an_unreadable_page_beside_keeps_the_figures_and_is_no_error(tmp_path, monkeypatch):
+    """Figures no page shows are removed after the page is written; an unreadable .md beside it (another user's)
+    raised OSError there, reported as a failure to write the page (thirty-first session). It may show any figure, so
+    none is removed while it cannot be read."""
+    import pathlib
+
+    from glucosim.validation import report
+
+    images = tmp_path / "images"
+    images.mkdir()
+    figure = images / "validation_ha_sherman-0123456789ab.png"
+    figure.write_bytes(b"png")
+    (tmp_path / "other.md").write_text(f"![x](images/{figure.name})")
+    real_read = pathlib.Path.read_text
+
+    def unreadable(self, *args, **kwargs):
+        if self.name == "other.md":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self, *args, **kwargs)
+
+    with monkeypatch.context() as locked:
+        locked.setattr(pathlib.Path, "read_text", unreadable)
+        report._remove_unnamed_figures(images, "a page showing no figure")
+    assert figure.is_file()
+    (tmp_path / "other.md").write_text("a page showing no figure either")
+    report._remove_unnamed_figures(images, "a page showing no figure")
+    assert not figure.exists()  # readable, and no page shows it: removed
+
+
+@pytest.mark.parametrize("name", ["v.md", "my page (draft).md", "a [b] c.md"])
+def test_the_notes_links_work_for_any_page_name(tmp_path, name):
+    """A name with a space or parentheses broke the links to the notes: [..](my page (draft)-notes.md#c)."""
+    import re
+    from urllib.parse import unquote
+
+    from glucosim.validation.cases import Case, Quantity
+    from glucosim.validation.report import notes_path, write_report
+
+    quantity = Quantity("a", "alpha", "%", 1.0, 0.5, 1.5, remark="r", value=1.0)
+    page = write_report([Case("c", "C", "s", "p", [quantity])], tmp_path / name, figures=False, targets=[])
+    # a CommonMark link destination without angle brackets: no space, no unbalanced parenthesis
+    destinations = re.findall(r"\]\(([^)\s]*)\)", page.read_text())
+    assert sorted(set(map(unquote, destinations))) == sorted([notes_path(page).name, f"{notes_path(page).name}#c"])
+    (back,) = re.findall(r"\]\(([^)\s]*)\)", notes_path(page).read_text())
+    assert unquote(back) == name
+    if name == "v.md":  # a plain name is written as it is (the shipped page's links)
+        assert "[v-notes.md#c](v-notes.md#c)" in page.read_text()
 
 
 def test_an_evaluation_cache_that_cannot_be_written_is_said_with_its_folder(tmp_path):

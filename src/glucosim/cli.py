@@ -505,7 +505,7 @@ def validation(
     was measured and tried, quantity by quantity) and its numbers as JSON (<page>.json) beside it, check a few cases
     (--case), or check the cases' subjects against their rules (--subjects)."""
     from glucosim.validation.cases import evaluate, run_validation, select_cases
-    from glucosim.validation.report import notes_path, shipped_targets, tally, write_report
+    from glucosim.validation.report import FIGURE_DIR_NAME, notes_path, shipped_targets, tally, write_report
     from glucosim.validation.results import compare_results, load_results, result_records, write_results
 
     if case_ids or subjects:
@@ -537,6 +537,16 @@ def validation(
                 )
         sys.exit(1 if changed else 0)
     _check_output(out_file, (".md",))
+    results_file, notes_file = out_file.with_suffix(".json"), notes_path(out_file)
+    # the files written beside the page, checked as --out is: a folder in their place used to fail after the run
+    for beside, what in ((results_file, "numbers"), (notes_file, "notes")):
+        if beside.is_dir():
+            _fail(f"{beside}: is a folder; the validation page's {what} are written there (beside --out)")
+    image_dir = out_file.parent / FIGURE_DIR_NAME
+    if not no_figures and image_dir.exists() and not image_dir.is_dir():
+        _fail(f"{image_dir}: is a file; the page's figures are written into a folder of that name (or --no-figures)")
+    if not no_figures and image_dir.is_dir() and not os.access(image_dir, os.W_OK):
+        _fail(f"{image_dir}: folder is not writable; the page's figures are written there (or --no-figures)")
     before = None
     if compare_file is not None:
         try:  # read before the run: a bad file is reported now, not after a minute of cases
@@ -545,15 +555,22 @@ def validation(
             raise click.BadParameter(str(error), param_hint="--compare") from None
     cases = run_validation(progress=True)
     targets = shipped_targets()
-    results_file = out_file.with_suffix(".json")
+    # the numbers first, then the notes, the figures and the page (write_report): each file is written whole, and a
+    # failure never leaves a new page beside a missing or stale <page>.json, the comparison's next "before"
+    try:
+        write_results(results_file, cases, targets)
+    except OSError as error:
+        _fail(
+            f"{results_file}: could not write the validation page's numbers: {error.strerror or error}; the page and"
+            " its notes were not written"
+        )
     try:
         path = write_report(cases, out_file, figures=not no_figures, targets=targets)
-        write_results(results_file, cases, targets)
-    except OSError as error:  # a full disk after minutes of cases: neither file is left half-written
+    except OSError as error:  # a full disk after minutes of cases: the file it names is not left half-written
+        failed, page = error.filename or out_file, "replaced" if out_file.exists() else "written"
         _fail(
-            f"{out_file}: could not write the validation page, its notes ({notes_path(out_file).name}), its figures or "
-            f"{results_file.name}: "
-            f"{error.strerror or error}"
+            f"{failed}: could not write: {error.strerror or error}; {results_file.name} holds this run's numbers, but"
+            f" the page {out_file.name} was not {page}"
         )
     # the page's own count: the calibration targets are in it, and the reference models are not
     click.echo(f"{tally(cases, targets).summary()}; wrote {path}, {notes_path(path)} and {results_file}")
