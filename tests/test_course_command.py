@@ -131,3 +131,127 @@ def test_a_best_point_on_the_grids_edge_is_said(monkeypatch, capsys):
     assert course.main(["--grid"]) == 1
     out = capsys.readouterr().out
     assert "on the grid's edge in glucotoxicity_threshold, beta_mass_workload_rate" in out and "(try --wide)" in out
+
+
+# ------------------------------------------------ the table it writes (bad-input hunt, thirty-first session)
+_ENTRY = '[glucotoxicity_threshold]\nsymbol = "G_tox"\nvalue = 142.0\n'
+
+
+@pytest.mark.parametrize(
+    "entry, written",
+    [
+        ('[glucotoxicity_threshold]  # a comment\nsymbol = "G_tox"\nvalue = 142.0\n', "value = 141.0\n"),
+        ('[ glucotoxicity_threshold ]\nsymbol = "G_tox"\nvalue=142.0\n', "value=141.0\n"),
+        ('["glucotoxicity_threshold"]\nsymbol = "G_tox"\n  value =   142.0\n', "  value =   141.0\n"),
+        (
+            '[glucotoxicity_threshold]\nsymbol = "G_tox"\nvalue = 142.0  # the grid\'s\n',
+            "value = 141.0  # the grid's\n",
+        ),
+    ],
+)
+def test_the_table_writer_takes_any_valid_toml_and_changes_only_the_value(tmp_path, entry, written):
+    """Until 2026-12-07 a header with a comment or spaces, or value=..., stopped the write with 'no entry ... with a
+    value line' after the grid's minutes, and an inline comment after the value was dropped."""
+    from glucosim.calibration.table import write_parameter_values
+
+    table = tmp_path / "parameters.toml"
+    text = (REPO_ROOT / "models" / "parameters.toml").read_text()
+    assert _ENTRY in text
+    table.write_text(text.replace(_ENTRY, entry))
+    before = table.read_text().splitlines(keepends=True)
+    assert write_parameter_values({"glucotoxicity_threshold": 141.0, "beta_mass_workload_rate": 0.00005}, table) == [
+        "glucotoxicity_threshold"
+    ]
+    after = table.read_text().splitlines(keepends=True)
+    assert [(old, new) for old, new in zip(before, after) if old != new] == [
+        (written.replace("141.0", "142.0"), written)
+    ]
+    assert len(before) == len(after)  # 0.00005 is the value held: its line keeps its spelling (not 5e-05)
+
+
+def test_the_table_writer_keeps_crlf_line_endings(tmp_path):
+    from glucosim.calibration.table import write_parameter_values
+
+    table = tmp_path / "parameters.toml"
+    table.write_bytes((REPO_ROOT / "models" / "parameters.toml").read_bytes().replace(b"\n", b"\r\n"))
+    write_parameter_values({"glucotoxicity_threshold": 141.0}, table)
+    data = table.read_bytes()
+    assert b"\r\nvalue = 141.0\r\n" in data and data.count(b"\n") == data.count(b"\r\n")
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ('[glucotoxicity_threshold]\nsymbol = "G_tox"\nvalue = [\n142.0]\n', "entry [glucotoxicity_threshold] has no"),
+        ('[glucotoxicity_threshold]\nsymbol = "G_tox"\nvalue = "142.0"\n', "no line 'value = NUMBER' to rewrite"),
+        (_ENTRY.replace("threshold]", "threshold_renamed]"), "no entry [glucotoxicity_threshold] in the parameter"),
+    ],
+)
+def test_course_write_refuses_a_table_it_cannot_rewrite_before_the_grid(tmp_path, monkeypatch, capsys, entry, message):
+    table = tmp_path / "parameters.toml"
+    table.write_text((REPO_ROOT / "models" / "parameters.toml").read_text().replace(_ENTRY, entry))
+    before = table.read_bytes()
+    monkeypatch.setattr("glucosim.physiology.indices.PARAMETER_TABLE_PATH", table)
+
+    def no_grid(*args, **kwargs):
+        raise AssertionError("the grid ran before the table was checked")
+
+    monkeypatch.setattr(course, "grid_costs", no_grid)
+    assert course.main(["--grid", "--write"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {table}: ") and message in err and err.count("\n") == 1
+    assert table.read_bytes() == before
+
+
+def test_course_write_that_cannot_write_the_table_says_so_with_status_2(tmp_path, monkeypatch, capsys):
+    """A table or folder that is not writable gave a PermissionError traceback after the grid, and status 1 (which
+    says the table does not hold the best point)."""
+    from glucosim.calibration import table as table_module
+
+    table = tmp_path / "parameters.toml"
+    shutil.copy(REPO_ROOT / "models" / "parameters.toml", table)
+    monkeypatch.setattr("glucosim.physiology.indices.PARAMETER_TABLE_PATH", table)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    def no_grid(*args, **kwargs):
+        raise AssertionError("the grid ran before the table was checked")
+
+    with monkeypatch.context() as read_only:  # before the grid: a file cannot be made beside the table
+        read_only.setattr(table_module, "open", denied, raising=False)
+        read_only.setattr(course, "grid_costs", no_grid)
+        assert course.main(["--grid", "--write"]) == 2
+    assert capsys.readouterr().err == f"error: {table}: could not write the parameter table: Permission denied\n"
+
+    def costs(grid):  # the best point: not the table's
+        best = (min(grid["glucotoxicity_threshold"]), max(grid["beta_mass_workload_rate"]))
+        return {point: (0.5 if point == best else 2.0) for point in _points(grid)}
+
+    _course_grid(monkeypatch, costs)
+    monkeypatch.setattr(table_module, "write_bytes_whole", denied)  # after the grid: the table turned read-only
+    assert course.main(["--grid", "--write"]) == 2
+    assert capsys.readouterr().err == f"error: {table}: could not write the parameter table: Permission denied\n"
+    assert table.read_bytes() == (REPO_ROOT / "models" / "parameters.toml").read_bytes()
+
+
+def test_calibrate_write_checks_the_table_before_fitting(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from glucosim.calibration import table as table_module
+    from glucosim.cli import main
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the fit ran before the table was checked")
+
+    table = tmp_path / "parameters.toml"
+    shutil.copy(REPO_ROOT / "models" / "parameters.toml", table)
+    monkeypatch.setattr("glucosim.physiology.indices.PARAMETER_TABLE_PATH", table)
+    monkeypatch.setattr(table_module, "open", denied, raising=False)
+    monkeypatch.setattr("glucosim.calibration.command.run", no_fit)
+    result = CliRunner().invoke(main, ["calibrate", "--write", "--no-progress", "--out", str(tmp_path / "c.md")])
+    assert result.exit_code == 2, result.output
+    assert f"error: {table}: could not write the parameter table: Permission denied" in result.output

@@ -646,6 +646,14 @@ def calibrate(target_dir, report_file: Path, cache_dir, no_cache: bool, write_ta
     _check_output(report_file, (".md",))
     if no_cache and cache_dir is not None:
         _fail("--no-cache and --cache-dir: give one (--cache-dir names the cache that --no-cache turns off)")
+    if write_table:  # a table that cannot be replaced is said now, not after minutes of fitting
+        from glucosim.calibration.table import check_writable
+        from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+
+        try:
+            check_writable((), PARAMETER_TABLE_PATH)
+        except GlucosimError as error:
+            _fail(error)
     try:
         outcome = command.run(target_dir, cache_dir=None if no_cache else (cache_dir or "default"), progress=progress)
         for line in command.summary_lines(outcome):

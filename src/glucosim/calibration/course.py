@@ -35,7 +35,7 @@ from pathlib import Path
 
 from glucosim._toml import load_toml
 from glucosim.calibration.targets import PublishedValue
-from glucosim.errors import CalibrationError
+from glucosim.errors import CalibrationError, GlucosimError
 from glucosim.physiology.units import DAYS_PER_YEAR, MG_DL_PER_MMOL_L, MINUTES_PER_DAY, mg_per_kg_to_grams
 
 COURSE_DIR = Path(__file__).resolve().parents[1] / "validation" / "data" / "course"
@@ -562,8 +562,10 @@ def main(argv: list[str]) -> int:
     or the grid's fit (with ``--wide``, the wider grid's profile as a table).
 
     Exit status 0; with ``--grid``, 1 when the table does not hold the grid's best point (``--write`` writes it
-    there, and the status is then 0) or no point is feasible, 2 on a bad argument. There is no cache: the table is
-    one evaluation (~3 s), the grid nine (~8 s), the wide grid 36 (~25 s; measured 2026-12-06).
+    there, and the status is then 0) or no point is feasible, 2 on a bad argument or when ``--write`` cannot write
+    the table (checked before the grid as well: its folder not writable, a grid parameter without a value line to
+    rewrite). There is no cache: the table is one evaluation (~3 s), the grid nine (~8 s), the wide grid 36 (~25 s;
+    measured 2026-12-06).
     """
     import argparse
 
@@ -597,6 +599,15 @@ def main(argv: list[str]) -> int:
     targets = load_course_targets()
     if args.grid:
         grid = WIDE_GRID if args.wide else GRID
+        if args.write:  # now, not after the grid's minutes: a table that cannot take its best point is said first
+            from glucosim.calibration.table import check_writable
+            from glucosim.physiology.indices import PARAMETER_TABLE_PATH
+
+            try:
+                check_writable(grid, PARAMETER_TABLE_PATH)
+            except GlucosimError as error:
+                print(f"error: {error}", file=sys.stderr)  # it names the table
+                return 2
         costs = grid_costs(targets, grid)
         parameters, cost = best_point(costs, grid)
         if args.wide:
@@ -620,7 +631,14 @@ def main(argv: list[str]) -> int:
             from glucosim.calibration.table import write_parameter_values
             from glucosim.physiology.indices import PARAMETER_TABLE_PATH
 
-            write_parameter_values(parameters, PARAMETER_TABLE_PATH)
+            try:
+                write_parameter_values(parameters, PARAMETER_TABLE_PATH)
+            except GlucosimError as error:  # checked before the grid, but the table may have changed since
+                print(f"error: {error}", file=sys.stderr)  # it names the table
+                return 2
+            except OSError as error:
+                print(f"error: {PARAMETER_TABLE_PATH}: could not write: {error.strerror or error}", file=sys.stderr)
+                return 2
             print(f"wrote {parameters} into {PARAMETER_TABLE_PATH} (it held {held})")
             return 0
         print(f"the table holds {held}, not the grid's best: write the best into models/parameters.toml (--write)")
