@@ -267,3 +267,67 @@ def test_the_refit_refuses_a_missing_comparison_file_before_fitting_anything(tmp
     with pytest.raises(SystemExit) as exit_:
         _refit_tool().main(["--compare", str(tmp_path / "missing.json")])
     assert exit_.value.code == 2 and "missing.json: no such file" in capsys.readouterr().err
+
+
+def _refit_with(monkeypatch, statuses):
+    """tools/refit.py without --population, its steps recorded instead of run: each returns
+    ``statuses.get(name, 0)``."""
+    tool = _refit_tool()
+    names = iter([name for name, _, _ in tool.steps(False, 2, Path("c"), Path("o"))])  # the order they run in
+    ran = []
+
+    class Done:
+        def __init__(self, returncode):
+            self.returncode = returncode
+
+    def run(command, cwd):
+        name = next(names)
+        ran.append((name, command, cwd))
+        return Done(statuses.get(name, 0))
+
+    monkeypatch.setattr(tool.subprocess, "run", run)
+    return tool, ran
+
+
+def test_the_refit_passes_its_paths_absolute_and_fails_when_the_validation_cannot_run(tmp_path, monkeypatch, capsys):
+    """--compare and --out were checked relative to the caller's folder but passed as given to steps run in the
+    repository; the validation's status 2 (it could not run) was taken for a refit that ran (thirty-first session)."""
+    cases, targets = _run()
+    write_results(tmp_path / "old.json", cases, targets)
+    monkeypatch.chdir(tmp_path)
+    tool, ran = _refit_with(monkeypatch, {"validation": 2})
+    assert tool.main(["--compare", "old.json", "--out", "new"]) == 1
+    assert "== failed: validation" in capsys.readouterr().out
+    (validation,) = [command for name, command, _ in ran if name == "validation"]
+    assert validation[-4:] == [
+        "--out",
+        str(tmp_path / "new" / "validation.md"),
+        "--compare",
+        str(tmp_path / "old.json"),
+    ]
+    assert {cwd for _, _, cwd in ran} == {tool.REPOSITORY} and (tmp_path / "new").is_dir()
+    for status, code in ((1, 0), (0, 0), (-9, 1)):  # 1: agreement changed against the case files, a finding
+        tool, ran = _refit_with(monkeypatch, {"validation": status})
+        assert tool.main(["--compare", "old.json", "--out", "new"]) == code, status
+        assert [name for name, _, _ in ran][-1] == "validation"
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--compare", "bad.json"], "bad.json: quantity 0 (k): value '1.5', allowed: a finite number"),
+        (["--out", "a_file"], "--out a_file: cannot make the folder"),
+        (["--out", "a_file/under"], "--out a_file/under: cannot make the folder"),
+        (["--workers", "3"], "--workers 3 sets the workers of --population: give both"),
+    ],
+)
+def test_the_refit_refuses_a_bad_argument_before_any_step(tmp_path, monkeypatch, capsys, arguments, message):
+    cases, targets = _run()
+    record = result_records(cases, targets)[0] | {"key": "k", "value": "1.5"}
+    (tmp_path / "bad.json").write_text(json.dumps({"format": 1, "quantities": [record]}))
+    (tmp_path / "a_file").write_text("not a folder")
+    monkeypatch.chdir(tmp_path)
+    tool, ran = _refit_with(monkeypatch, {})
+    with pytest.raises(SystemExit) as exit_:
+        tool.main(arguments)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err and ran == []

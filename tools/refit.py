@@ -32,13 +32,16 @@ agreement changed against their files). CONTRIBUTING.md, "Change a mechanism", l
 In a git worktree, run it as ``PYTHONPATH=src python tools/refit.py`` so that its commands import the worktree's
 package rather than the one the virtual environment was installed from (they inherit the environment).
 
-Exit status: 0 when every step ran (whatever moved), 1 when a step the later ones need failed (calibrate, or the
-course grid after it: the steps after it are not run), 2 on a bad argument.
+Exit status: 0 when every step ran (whatever moved), 1 when a step failed: one the later ones need (calibrate, or the
+course grid after it: the steps after it are not run), or step 4 or 5 with status 2 (it could not run; their status 1
+is what they found, not a failure); 2 on a bad argument (``--compare`` not a validation results file, ``--out`` not a
+folder that can be written, ``--workers`` without ``--population``), before any step runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -53,6 +56,12 @@ def _glucosim(*arguments: str) -> list[str]:
     """The command line of a glucosim command, run by this interpreter (the checkout's package when installed
     editable, as the README's development setup does)."""
     return [sys.executable, "-m", "glucosim", *arguments]
+
+
+FAILED_FROM = {"validation subjects": 2, "validation": 2}
+"""The lowest exit status that is a failure of a step that does not stop the refit: these two exit 1 for what they
+found (a rule that picks another subject, a quantity whose agreement changed against its case file), which the refit
+reports, and 2 when they could not run, which it must not report as a refit that ran."""
 
 
 def steps(population: bool, workers: int, compare: Path, out: Path) -> list[tuple[str, list[str], bool]]:
@@ -92,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python tools/refit.py", description=__doc__.split("\n\n")[0], allow_abbrev=False
     )
     parser.add_argument("--population", action="store_true", help="also refit the DPP cohort (~10 min)")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes for --population (default 2)")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes for --population (default 2)")
     parser.add_argument(
         "--compare",
         type=Path,
@@ -103,13 +112,34 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=None, help="folder for the new page and its results (default: a new temporary one)"
     )
     args = parser.parse_args(argv)
-    if args.workers < 1:
-        parser.error(f"--workers {args.workers}: give 1 or more")
-    if not args.compare.is_file():
+    if args.workers is not None and not args.population:  # the CLI refuses an option it would ignore
+        parser.error(f"--workers {args.workers} sets the workers of --population: give both, or neither")
+    workers = 2 if args.workers is None else args.workers
+    if workers < 1:
+        parser.error(f"--workers {workers}: give 1 or more")
+    # absolute: the steps run in the repository, not in the caller's folder these were given relative to
+    compare = args.compare.resolve()
+    if not compare.is_file():
         parser.error(f"--compare {args.compare}: no such file (glucosim validation writes one beside its page)")
-    out = args.out if args.out is not None else Path(tempfile.mkdtemp(prefix="glucosim-refit-"))
-    out.mkdir(parents=True, exist_ok=True)
-    for name, command, stops in steps(args.population, args.workers, args.compare, out):
+    from glucosim.errors import GlucosimError
+    from glucosim.validation.results import load_results
+
+    try:  # now: a bad file found by the last step would come after calibrate had rewritten the table
+        load_results(compare)
+    except GlucosimError as error:
+        parser.error(f"--compare: {error}")
+    if args.out is None:
+        out = Path(tempfile.mkdtemp(prefix="glucosim-refit-"))
+    else:
+        out = args.out.resolve()
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # an existing file, a path under a file, a folder that cannot be written into
+            parser.error(f"--out {args.out}: cannot make the folder: {error.strerror or error}")
+        if not os.access(out, os.W_OK):
+            parser.error(f"--out {args.out}: the folder is not writable")
+    failed = []
+    for name, command, stops in steps(args.population, workers, compare, out):
         print(f"== {name}: {' '.join(command)}", flush=True)
         start = time.monotonic()
         status = subprocess.run(command, cwd=REPOSITORY).returncode
@@ -117,6 +147,11 @@ def main(argv: list[str] | None = None) -> int:
         if status != 0 and stops:
             print(f"== stopped: {name} failed, and the steps after it need its values", flush=True)
             return 1
+        if name in FAILED_FROM and (status < 0 or status >= FAILED_FROM[name]):  # < 0: killed by a signal
+            failed.append(name)
+    if failed:
+        print(f"== failed: {', '.join(failed)} (exit status 2 or more: it could not run; see its error above)")
+        return 1
     print(f"== the new page and its results are in {out}; the parameter table's changes: git diff models/")
     return 0
 
