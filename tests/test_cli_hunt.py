@@ -599,3 +599,32 @@ def test_an_evaluation_cache_that_cannot_be_written_is_said_with_its_folder(tmp_
 def test_calibrate_refuses_no_cache_with_a_cache_dir(tmp_path):
     result = CliRunner().invoke(main, ["calibrate", "--no-cache", "--cache-dir", str(tmp_path / "c"), "--no-progress"])
     assert result.exit_code == 2 and "--no-cache and --cache-dir: give one" in result.output
+
+
+def test_a_broken_parameter_table_is_one_line_naming_the_file_and_line(tmp_path, monkeypatch):
+    """Every command reads models/parameters.toml on import (physiology.indices); a syntax error in it was a tomllib
+    traceback from every command that named no file (thirty-first session)."""
+    from glucosim.errors import ParameterError
+    from glucosim.physiology import indices
+
+    table = tmp_path / "parameters.toml"
+    table.write_text("[a]\nvalue = 1.0\n[b]\nvalue = 2.0 x\n")
+    monkeypatch.setattr(indices, "PARAMETER_TABLE_PATH", table)
+    with pytest.raises(ParameterError) as error:
+        indices._parameter_names()
+    assert str(error.value).startswith(f"{table}: the parameter table is not valid TOML: ")
+    assert "line 4" in str(error.value)
+    monkeypatch.setattr(indices, "PARAMETER_TABLE_PATH", tmp_path / "missing.toml")
+    with pytest.raises(ParameterError, match="missing.toml: cannot read the parameter table: No such file"):
+        indices._parameter_names()
+
+    # raised on a command's import, outside the command's own error handling: still the one error line, status 2
+    def broken():
+        raise ParameterError(f"{table}: the parameter table is not valid TOML: (at line 4, column 13)")
+
+    monkeypatch.setattr("glucosim.parameters.available_presets", broken)
+    result = CliRunner().invoke(main, ["presets"])
+    assert (
+        result.exit_code == 2
+        and result.output == f"error: {table}: the parameter table is not valid TOML: (at line 4, column 13)\n"
+    )

@@ -151,7 +151,21 @@ def _report_plausibility(verdict, strict: bool, what: str):
         sys.exit(EXIT_IMPLAUSIBLE)
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group: a GlucosimError that no command catches is still the one error line and status 2.
+
+    Each command reports its own errors; what escapes them is raised on import, where every command reads the
+    parameter table (physiology.indices: a syntax error in models/parameters.toml used to be a traceback from every
+    command, naming no file)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GlucosimError as error:
+            _fail(error)
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="glucosim")
 def main():
     """glucosim: glucose-insulin physiology from one meal to decades."""

@@ -39,9 +39,25 @@ def index_enum(name: str, members, doc: str) -> Any:
     return enum
 
 
-Par = index_enum(
-    "Par", load_toml(PARAMETER_TABLE_PATH), "Index of each parameter in the kernel's parameter vector (table order)."
-)
+def _parameter_names() -> dict:
+    """The parameter table's entries, read at import (``Par`` numbers them).
+
+    Raises:
+        ParameterError: the table cannot be read or is not valid TOML, in one line naming the file and, for a
+            syntax error, the line: every command imports this module, and tomllib's own message names no file.
+    """
+    from glucosim._toml import TOMLDecodeError
+    from glucosim.errors import ParameterError
+
+    try:
+        return load_toml(PARAMETER_TABLE_PATH)
+    except TOMLDecodeError as error:
+        raise ParameterError(f"{PARAMETER_TABLE_PATH}: the parameter table is not valid TOML: {error}") from None
+    except OSError as error:
+        raise ParameterError(f"{PARAMETER_TABLE_PATH}: cannot read the parameter table: {error.strerror}") from None
+
+
+Par = index_enum("Par", _parameter_names(), "Index of each parameter in the kernel's parameter vector (table order).")
 
 
 class StateKind(Enum):
