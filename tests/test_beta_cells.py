@@ -15,12 +15,15 @@ def _load(glucose_mean_mg_dl, p, adaptation_mg_dl=0.0):
     return beta_cells.glucotoxicity(glucose_mean_mg_dl, beta_cells.compensation_setpoint(y, p), p)
 
 
-def _slow_dydt(p, glucose_mean_mg_dl, function, mass=1.0, adaptation_mg_dl=0.0, worn=0.0, slow_on=1.0):
+def _slow_dydt(
+    p, glucose_mean_mg_dl, function, mass=1.0, adaptation_mg_dl=0.0, worn=0.0, slow_on=1.0, baseline_mg_dl=None
+):
     """beta_slow_derivatives' d/dt (per minute) at a running mean glucose, NEFA at its healthy mean, and the given
-    beta-cell states."""
+    beta-cell states; the weeks-long mean glucose (which mass follows) is the running mean unless given."""
     y = np.zeros(N_STATES)
     y[St.beta_setpoint_adaptation_mg_dl] = adaptation_mg_dl
     y[St.glucose_mean_mg_dl] = glucose_mean_mg_dl
+    y[St.glucose_baseline_mg_dl] = glucose_mean_mg_dl if baseline_mg_dl is None else baseline_mg_dl
     y[St.nefa_mmol_l] = p[Par.nefa_mean_reference]
     y[St.beta_function_rel] = function
     y[St.beta_mass_rel] = mass
@@ -62,6 +65,20 @@ def test_a_cell_working_at_its_reserve_loses_mass_without_glucotoxicity(paramete
     assert 0.0 < per_year < 0.5 * (1.0 - p[Par.beta_mass_floor])  # gradual: less than half the erodible mass a year
     assert per_year == pytest.approx(p[Par.beta_mass_workload_rate] * 365.25 * (1.0 - p[Par.beta_mass_floor]))
     assert -resting < 1e-4 * -working
+
+
+def test_the_day_to_day_swing_of_the_daily_mean_does_not_wear_a_healthy_subjects_mass(parameters):
+    """Mass follows the weeks-long mean glucose. Growth is capped and shrinkage is not, so a mass following the 1-day
+    mean (102-108 mg/dl from day to day in scenario 01) lost ~0.4 % a year with a mean drive of zero (2026-12-07)."""
+    p = parameters
+    setpoint = p[Par.glucose_setpoint]
+    for swing_mg_dl in (-3.0, 3.0):
+        dydt = _slow_dydt(p, setpoint + swing_mg_dl, 1.0, mass=1.0, baseline_mg_dl=setpoint)
+        assert abs(dydt[St.beta_mass_rel]) * 1440.0 * 365.25 < 1e-4  # no drive from the day's mean
+    # the same swing in the weeks-long mean still drives mass, and the cap makes the two halves unequal
+    up = _slow_dydt(p, setpoint, 1.0, mass=1.0, baseline_mg_dl=setpoint + 3.0)[St.beta_mass_rel]
+    down = _slow_dydt(p, setpoint, 1.0, mass=1.0, baseline_mg_dl=setpoint - 3.0)[St.beta_mass_rel]
+    assert 0.0 < up < -down
 
 
 def test_function_grows_at_nearly_its_full_rate_until_close_to_its_reserve(parameters):

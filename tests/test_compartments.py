@@ -364,6 +364,10 @@ def _load(glucose_mean_mg_dl, p):
 
 
 def _slow(y, p):
+    """(d function/dt, d mass/dt) with the running mean glucose sustained: the weeks-long mean, which mass follows,
+    at the same level."""
+    y = y.copy()
+    y[St.glucose_baseline_mg_dl] = y[St.glucose_mean_mg_dl]
     dydt = np.zeros(N_STATES)
     beta_cells.beta_slow_derivatives(y, p, 1.0, dydt)
     return dydt[St.beta_function_rel], dydt[St.beta_mass_rel]

@@ -468,8 +468,10 @@ def _slow_rates() -> dict[str, str]:
         "@function_gap_rate": "beta_function_recovery_rate * (1 - toxicity) * (healthy_function - beta_function_rel)",
         "@function_regain": "piecewise(piecewise(function_recovered, function_recovered < function_gap_rate, "
         "function_gap_rate), beta_function_rel < healthy_function, 0)",
-        "@capped_mass": "piecewise(beta_drive * piecewise(1 - beta_mass_rel / beta_mass_max, "
-        "1 - beta_mass_rel / beta_mass_max > 0, 0), beta_drive > 0, beta_drive)",
+        # mass follows the weeks-long mean glucose (beta_cells.beta_slow_derivatives), function the 1-day mean
+        "@mass_drive": "(glucose_baseline_mg_dl - compensation_setpoint) / compensation_setpoint",
+        "@capped_mass": "piecewise(mass_drive * piecewise(1 - beta_mass_rel / beta_mass_max, "
+        "1 - beta_mass_rel / beta_mass_max > 0, 0), mass_drive > 0, mass_drive)",
         "@activity_target": f"piecewise({floor}, {activity} < {floor}, piecewise(1 + inactivity_sensitivity_loss, "
         f"{activity} > 1 + inactivity_sensitivity_loss, {activity}))",
         "@rest": mifflin,

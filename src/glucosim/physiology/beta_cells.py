@@ -17,7 +17,10 @@ drifts over years.
 
 Slow (months to years): mass and function grow while the running mean glucose
 is above the set point (Topp 2000's compensation: the healthy fixed point at
-G = 100 mg/dl whatever the sensitivity), each capped by its reserve. Function
+G = 100 mg/dl whatever the sensitivity), each capped by its reserve; function
+follows the 1-day mean, mass the weeks-long mean (so that the cap on growth,
+which shrinkage does not have, does not turn the day-to-day swing of the
+1-day mean into a steady loss of a healthy subject's mass). Function
 grows at nearly its full rate until close to its reserve (a sharp cap: the
 logistic approach, whose restoring force vanished at the cap, let a small toxic
 load pull function off it and tip prediabetes into diabetes near a fasting
@@ -26,7 +29,7 @@ reserve loses mass slowly (demand-driven ER stress; Weir & Bonner-Weir 2004's
 stage 2, "stable adaptation with loss of beta-cell mass"; Butler 2003: beta-cell
 volume 40 % lower in impaired fasting glucose), in proportion to the share of
 its reserve in use. A steep glucolipotoxic load (a Hill function of the
-mean-glucose excess, half-maximal at HbA1c ~6.3 %, multiplied by plasma NEFA
+mean-glucose excess, half-maximal at glucotoxicity_threshold, multiplied by plasma NEFA
 relative to its healthy mean) accelerates the decline: it damps growth and
 wears both down: function toward a basal floor (the reversible part: the
 function the load took is impaired, not lost, and returns within weeks as the
@@ -299,8 +302,13 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     )
     workload = capacity_in_use_at(function, p[Par.beta_function_max], saturation)
     mass_loss = p[Par.beta_mass_workload_rate] * workload + p[Par.beta_mass_glucotoxic_rate] * load
+    # mass grows and shrinks over years, so it follows the weeks-long mean glucose (the baseline the first phase's
+    # priming also reads), not the 1-day mean: growth is capped (headroom 1 - mass/max) and shrinkage is not, so the
+    # 1-day mean's swing from day to day, rectified by that cap, took a healthy subject's mass down ~0.4 % a year with
+    # a mean drive of zero (1.00 -> 0.92 in 20 years, function rising to 1.09 to make up for it; 2026-12-07 audit)
+    mass_drive = (y[St.glucose_baseline_mg_dl] - setpoint) / setpoint
     mass_rate = p[Par.beta_mass_adaptation_rate] * capped_growth(
-        drive, mass, p[Par.beta_mass_max], 1.0
+        mass_drive, mass, p[Par.beta_mass_max], 1.0
     ) * spared * mass - mass_loss * (mass - p[Par.beta_mass_floor])
     dydt[St.beta_function_rel] = slow_on * function_rate / MINUTES_PER_DAY
     dydt[St.beta_function_worn_rel] = slow_on * (wear - recovered) / MINUTES_PER_DAY

@@ -35,7 +35,7 @@ the chronic hepatic sensitivity S_L to the power gamma_syn (1 for S_L >= 1).
 Type 2 diabetic livers hold ~17 % less glycogen than controls' before dinner
 and synthesise ~45 % less after a meal (Krssak 2004 Diabetes 53:3048); s_X and
 gamma_syn are fitted to those two numbers together
-(validation/targets/type2_liver_glycogen.toml): s_X 0.92, gamma_syn 0.25. With
+(validation/targets/type2_liver_glycogen.toml; the table's values). With
 s_X set by hand to the gluconeogenic share of fasting output (0.45) and no
 gamma_syn, the diabetic liver made its excess output all day mostly by
 gluconeogenesis, released a fifth of a healthy liver's glycogen a day and sat

@@ -35,7 +35,7 @@ def hepatic_extraction(secretion, p):
     Extraction falls as secretion rises (DM2007's HE = m6 - m5 S at low secretion, which is part of why
     compensating insulin-resistant subjects are hyperinsulinemic), but by at most dHE_max
     (hepatic_extraction_fall_max): people's extraction stays near 40-50 % over oral and intravenous tests, where
-    DM2007's line reaches 0 at 12-14 pmol/kg/min. Kept in [0, m6].
+    the linear fall reaches 0 near 12 pmol/kg/min with the refitted m5 (DM2007's own, near 21). Kept in [0, m6].
     """
     linear_fall = p[Par.hepatic_extraction_secretion_slope] * secretion
     extraction = p[Par.hepatic_extraction_max] - linear_fall / (1.0 + linear_fall / p[Par.hepatic_extraction_fall_max])
