@@ -81,6 +81,25 @@ def test_the_day_to_day_swing_of_the_daily_mean_does_not_wear_a_healthy_subjects
     assert 0.0 < up < -down
 
 
+def test_the_load_does_not_raise_a_function_or_mass_below_its_floor(parameters):
+    """The load wears what is above the floors: below them it wore a negative amount, so glucotoxicity raised
+    function (0.30 -> 0.44 in 200 days from an explicit low start) and drove the impaired state negative (2026-12-07
+    audit)."""
+    p = parameters
+    low_function, low_mass = 0.5 * p[Par.beta_function_floor], 0.5 * p[Par.beta_mass_floor]
+    toxic = 2.0 * p[Par.glucotoxicity_threshold]
+    dydt = _slow_dydt(p, toxic, low_function, mass=low_mass, baseline_mg_dl=p[Par.glucose_setpoint])
+    unworn = p.copy()  # the same state with the wear switched off: what growth alone does
+    for rate in (Par.beta_function_glucotoxic_rate, Par.beta_mass_glucotoxic_rate, Par.beta_mass_workload_rate):
+        unworn[rate] = 0.0
+    growth_only = _slow_dydt(unworn, toxic, low_function, mass=low_mass, baseline_mg_dl=p[Par.glucose_setpoint])
+    assert dydt[St.beta_function_worn_rel] == 0.0
+    assert dydt[St.beta_function_rel] == growth_only[St.beta_function_rel]
+    assert dydt[St.beta_mass_rel] == growth_only[St.beta_mass_rel]
+    above = _slow_dydt(p, toxic, 2.0 * p[Par.beta_function_floor], baseline_mg_dl=p[Par.glucose_setpoint])
+    assert above[St.beta_function_worn_rel] > 0.0 and above[St.beta_function_rel] < 0.0  # above it, it still wears
+
+
 def test_function_grows_at_nearly_its_full_rate_until_close_to_its_reserve(parameters):
     """The cap is a ceiling: at 90 % of the reserve, growth keeps more than half its free rate (the logistic kept
     a tenth, so a small glucotoxic load pulled function off the cap against a vanishing restoring force)."""

@@ -422,15 +422,15 @@ def _slow_rates() -> dict[str, str]:
     )
     return {
         "beta_function_rel": "slow_dynamics_on * (beta_function_adaptation_rate * capped_function * (1 - toxicity) "
-        "* beta_function_rel - beta_function_glucotoxic_rate * toxic_load * (beta_function_rel - beta_function_floor)"
+        "* beta_function_rel - beta_function_glucotoxic_rate * toxic_load * wearable_function"
         " + function_regain) / 1440",
         "beta_function_worn_rel": "slow_dynamics_on * (beta_function_glucotoxic_rate * toxic_load "
-        "* (beta_function_rel - beta_function_floor) - function_recovered) / 1440",
+        "* wearable_function - function_recovered) / 1440",
         "beta_setpoint_adaptation_mg_dl": "-slow_dynamics_on * setpoint_release_rate * (1 - reserve_use) "
         "* (1 - toxicity) * beta_setpoint_adaptation_mg_dl / 1440",
         "beta_mass_rel": "slow_dynamics_on * (beta_mass_adaptation_rate * capped_mass * (1 - toxicity) * beta_mass_rel "
         "- (beta_mass_workload_rate * reserve_use + beta_mass_glucotoxic_rate * toxic_load) "
-        "* (beta_mass_rel - beta_mass_floor)) / 1440",
+        "* wearable_mass) / 1440",
         "glucose_baseline_mg_dl": "slow_dynamics_on * (glucose_mean_mg_dl - glucose_baseline_mg_dl) "
         "/ (first_phase_priming_time * 1440)",
         "drift_log_liver": "slow_dynamics_on * drift_liver_per_day / 1440",
@@ -468,6 +468,9 @@ def _slow_rates() -> dict[str, str]:
         "@function_gap_rate": "beta_function_recovery_rate * (1 - toxicity) * (healthy_function - beta_function_rel)",
         "@function_regain": "piecewise(piecewise(function_recovered, function_recovered < function_gap_rate, "
         "function_gap_rate), beta_function_rel < healthy_function, 0)",
+        # the load wears only what is above the floors (beta_cells.beta_slow_derivatives)
+        "@wearable_function": "piecewise(beta_function_rel - beta_function_floor, beta_function_rel > beta_function_floor, 0)",
+        "@wearable_mass": "piecewise(beta_mass_rel - beta_mass_floor, beta_mass_rel > beta_mass_floor, 0)",
         # mass follows the weeks-long mean glucose (beta_cells.beta_slow_derivatives), function the 1-day mean
         "@mass_drive": "(glucose_baseline_mg_dl - compensation_setpoint) / compensation_setpoint",
         "@capped_mass": "piecewise(mass_drive * piecewise(1 - beta_mass_rel / beta_mass_max, "

@@ -286,7 +286,15 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     mass = y[St.beta_mass_rel]
     # growth's cap and the workload share one saturation (a power with a parameter exponent: computed once)
     saturation = power(function / p[Par.beta_function_max], p[Par.beta_function_cap_sharpness])
-    wear = p[Par.beta_function_glucotoxic_rate] * load * (function - p[Par.beta_function_floor])
+    # the load wears what is above the floors, never below them: a function or mass that starts below its floor (an
+    # explicit low beta_function_initial, a very sensitive subject's adapted start) is not raised by glucotoxicity
+    wearable_function = function - p[Par.beta_function_floor]
+    if wearable_function < 0.0:
+        wearable_function = 0.0
+    wearable_mass = mass - p[Par.beta_mass_floor]
+    if wearable_mass < 0.0:
+        wearable_mass = 0.0
+    wear = p[Par.beta_function_glucotoxic_rate] * load * wearable_function
     # what the load took is impaired, not lost: the impaired cells recover within weeks as the load lifts, without
     # the glucose drive growth needs (the reversal of glucotoxicity that normoglycaemia brings: Hu 2011), and bring
     # function back to healthy (1, or a reserve under 1), not to the compensation above it, which only growth
@@ -307,9 +315,10 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     # 1-day mean's swing from day to day, rectified by that cap, took a healthy subject's mass down ~0.4 % a year with
     # a mean drive of zero (1.00 -> 0.92 in 20 years, function rising to 1.09 to make up for it; 2026-12-07 audit)
     mass_drive = (y[St.glucose_baseline_mg_dl] - setpoint) / setpoint
-    mass_rate = p[Par.beta_mass_adaptation_rate] * capped_growth(
-        mass_drive, mass, p[Par.beta_mass_max], 1.0
-    ) * spared * mass - mass_loss * (mass - p[Par.beta_mass_floor])
+    mass_rate = (
+        p[Par.beta_mass_adaptation_rate] * capped_growth(mass_drive, mass, p[Par.beta_mass_max], 1.0) * spared * mass
+        - mass_loss * wearable_mass
+    )
     dydt[St.beta_function_rel] = slow_on * function_rate / MINUTES_PER_DAY
     dydt[St.beta_function_worn_rel] = slow_on * (wear - recovered) / MINUTES_PER_DAY
     dydt[St.beta_mass_rel] = slow_on * mass_rate / MINUTES_PER_DAY
