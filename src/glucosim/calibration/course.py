@@ -634,10 +634,7 @@ def main(argv: list[str]) -> int:
             try:
                 write_parameter_values(parameters, PARAMETER_TABLE_PATH)
             except GlucosimError as error:  # checked before the grid, but the table may have changed since
-                print(f"error: {error}", file=sys.stderr)  # it names the table
-                return 2
-            except OSError as error:
-                print(f"error: {PARAMETER_TABLE_PATH}: could not write: {error.strerror or error}", file=sys.stderr)
+                print(f"error: {error}", file=sys.stderr)  # it names the table (a write error is one too: table.py)
                 return 2
             print(f"wrote {parameters} into {PARAMETER_TABLE_PATH} (it held {held})")
             return 0

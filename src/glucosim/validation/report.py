@@ -387,8 +387,8 @@ def write_report(cases: list[Case], path, figures: bool = True, targets: list[tu
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     targets = shipped_targets() if targets is None else targets
-    fit = [(t, v) for t, v in targets if t.kind == "fit"]
-    held_out = [(t, v) for t, v in targets if t.kind != "fit"]
+    fit = [(t, v) for t, v in targets if target_set(t) == "fit"]
+    held_out = [(t, v) for t, v in targets if target_set(t) == "validation"]
     validation = [case for case in cases if case.kind != "reproduction"]
     reproductions = [case for case in cases if case.kind == "reproduction"]
     notes = notes_path(path)

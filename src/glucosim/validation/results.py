@@ -24,8 +24,6 @@ from glucosim.validation.report import quantity_set, tally, target_set
 
 RESULTS_FORMAT = 1
 """Version of the results file's layout; ``load_results`` refuses others."""
-RECORD_FIELDS = ("key", "label", "unit", "published", "low", "high", "value", "agrees", "set", "fit_informed_by")
-"""What each record holds. ``key`` is ``case:<case id>.<quantity>`` or ``target:<target file>.<target>``."""
 SETS = ("fit", "validation", "reproduction")
 MOVED_RELATIVE = 0.02
 """A value counts as moved when it changes by more than this fraction of the larger magnitude of the two, or when it
@@ -133,8 +131,9 @@ FIELD_TYPES = {
     "set": (lambda v: isinstance(v, str) and v in SETS, ", ".join(SETS)),
     "fit_informed_by": (lambda v: isinstance(v, str), "a string ('' when none)"),
 }
-"""What ``result_records`` writes in each field, which is all ``load_results`` accepts: a wrongly typed value used to
-pass the load and stop the comparison with a traceback after the whole run."""
+"""The fields of a record and what ``result_records`` writes in each, which is all ``load_results`` accepts (a wrongly
+typed value used to pass the load and stop the comparison with a traceback after the whole run). ``key`` is
+``case:<case id>.<quantity>`` or ``target:<target file>.<target>``."""
 
 
 def load_results(path) -> dict[str, dict]:
@@ -166,7 +165,7 @@ def load_results(path) -> dict[str, dict]:
         )
     records = {}
     for index, record in enumerate(data["quantities"]):
-        missing = [name for name in RECORD_FIELDS if not isinstance(record, dict) or name not in record]
+        missing = [name for name in FIELD_TYPES if not isinstance(record, dict) or name not in record]
         if missing:
             raise CalibrationError(f"{path}: quantity {index} lacks {', '.join(missing)}")
         key = record["key"]
