@@ -1,5 +1,6 @@
 """The calibration pipeline: targets as data, weighted objective, resumable fit, identifiability, the table."""
 
+import dataclasses
 import importlib.util
 import math
 import shutil
@@ -221,6 +222,28 @@ def test_a_fit_not_adopted_is_reported_but_not_written(toy_dir):
     path.write_text("adopted = false\n" + GROUP)
     with pytest.raises(CalibrationError, match="not_adopted_because"):
         load_target_groups(toy_dir / "targets")
+
+
+def test_a_held_out_target_with_nothing_to_read_is_undefined_not_fatal(tmp_path, monkeypatch):
+    # scenario 21's subject, never diagnosed under a changed liver, had no gluconeogenic share to read: the error
+    # stopped `glucosim calibrate` after its whole fit, at the held-out measurement (2026-12-07, thirty-second session)
+    def never_diagnosed(subject, target=None, subjects=None):
+        raise CalibrationError("21_vlcd_early_type2.toml: the subject is never diagnosed, so it has no share")
+
+    monkeypatch.setitem(measure.DERIVED, "fasting_secretion_pmol_kg_min", never_diagnosed)
+    monkeypatch.setattr(measure, "Subjects", lambda parameters: {"healthy": None})
+    held_out_measure = 'measure = "fasting_secretion_pmol_kg_min"'.join(GROUP.rsplit('measure = "homa_ir"', 1))
+    (tmp_path / "toy.toml").write_text(held_out_measure)
+    groups = load_target_groups(tmp_path)
+    held = held_out_targets(groups)
+    assert [t.measure for t in held] == ["fasting_secretion_pmol_kg_min"]
+    undefined = {}
+    runs = measure.measure_runs(held, {}, undefined)
+    assert math.isnan(measure.target_value({"runs": runs}, held[0]))
+    assert "never diagnosed" in undefined["held"]
+    fit_like = [dataclasses.replace(held[0], kind="fit")]  # a fit needs the number: the error still stops it
+    with pytest.raises(CalibrationError, match="never diagnosed"):
+        measure.measure_runs(fit_like, {})
 
 
 def test_interrupted_fit_resumes_from_the_cache_without_recomputing(toy_dir):

@@ -64,6 +64,8 @@ def summary_lines(run_: CalibrationRun) -> list[str]:
     for target in targets:
         value = values[target.name]
         verdict = "agrees" if target.agrees(value) else "DISAGREES"
+        if target.name in run_.result.undefined:
+            verdict = f"undefined: {run_.result.undefined[target.name]}"
         lines.append(
             f"{target.kind:10s} {target.name:36s} {value:10.4g} (published {target.published:g}, "
             f"{target.low:g}-{target.high:g} {target.unit}): {verdict}"

@@ -143,6 +143,8 @@ class FitResult:
     table_reference_day: dict = field(default_factory=dict)
     """The reference day solved with the adopted groups' values only (the others at their table values):
     what the table holds."""
+    undefined: dict[str, str] = field(default_factory=dict)
+    """Held-out targets with nothing to read at the fitted values (NaN in held_out_values): target name -> why."""
 
 
 def jacobian(objective: Objective, u: np.ndarray, step: float = DIFF_STEP) -> np.ndarray:
@@ -319,6 +321,7 @@ def calibrate(
         status=status,
         identifiability=identifiability(jac, problem.names, [t.name for t in problem.fit]),
         table_reference_day=table_reference,
+        undefined=dict(final.get("undefined", {})),
     )
 
 

@@ -645,10 +645,16 @@ def subject_with(preset: str, parameters: dict, duration_days: int = 1):
     return parse_scenario(data, source=f"calibration subject {preset}")
 
 
-def measure_runs(targets: list[Target], parameters: dict) -> dict[str, dict[str, float]]:
+def measure_runs(
+    targets: list[Target], parameters: dict, undefined: dict[str, str] | None = None
+) -> dict[str, dict[str, float]]:
     """Run each protocol the targets need once: run key -> {measure: value}.
 
     ``parameters`` must already hold the reference-day values. Each subject's start is solved once (``Subject``).
+    A held-out target (kind "validation") whose derived measure has nothing to read at these parameters (it raises
+    CalibrationError: e.g. the subject it reads is never diagnosed) is NaN, its reason put in ``undefined`` (target
+    name -> message) when given: a fit needs every number, but a held-out one is reported as it is, so that a model
+    change does not lose a finished fit to its last, held-out, measurement. A fit target's error still raises.
     """
     runs: dict[str, dict[str, float]] = {}
     subjects = Subjects(parameters)
@@ -658,7 +664,14 @@ def measure_runs(targets: list[Target], parameters: dict) -> dict[str, dict[str,
         subject = subjects[target.subject]
         values = runs.setdefault(target.run_key, {})
         if target.measure in DERIVED:
-            values[target.measure] = DERIVED[target.measure](subject, target, subjects)
+            try:
+                values[target.measure] = DERIVED[target.measure](subject, target, subjects)
+            except CalibrationError as error:
+                if target.kind == "fit":
+                    raise
+                values[target.measure] = float("nan")
+                if undefined is not None:
+                    undefined[target.name] = str(error)
             continue
         indices = subject.run(target.protocol).indices
         if target.measure not in indices:
@@ -675,11 +688,14 @@ def evaluate(targets: list[Target], free: dict[str, float]) -> dict:
     """The reference day and every target's measurement at the free parameter values ``free``.
 
     Returns:
-        {"reference_day": solve_reference_day(...), "runs": measure_runs(...)} (JSON-ready).
+        {"reference_day": solve_reference_day(...), "runs": measure_runs(...), "undefined": {target name: why}}
+        (JSON-ready; "undefined" lists the held-out targets measure_runs could not read).
     """
     reference = solve_reference_day(free)
     parameters = {**free, **{name: reference[name] for name in REFERENCE_PARAMETERS}}
-    return {"reference_day": reference, "runs": measure_runs(targets, parameters)}
+    undefined: dict[str, str] = {}
+    runs = measure_runs(targets, parameters, undefined)
+    return {"reference_day": reference, "runs": runs, "undefined": undefined}
 
 
 def target_value(evaluation: dict, target: Target) -> float:

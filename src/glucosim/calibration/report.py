@@ -42,7 +42,9 @@ def write_report(result: FitResult, path, command: str, runtime_s: float | None 
         '  agreement range, the source, and the clinic protocol and subject that measure it. `kind = "fit"`',
         '  targets enter the objective; `kind = "validation"` targets are held out. The validation cases of',
         "  `validation/cases/` are never fitted to: docs/validation.md reports the fit set and the validation set",
-        "  apart.",
+        "  apart. A held-out target with nothing to read at the fitted values (a measure of a subject who is",
+        "  never diagnosed there, say) is reported as undefined, with the reason, where a fit target's stops the",
+        "  run: the fit needs every number, the report only shows the held-out ones.",
         "- **The reference day is solved at every evaluation.** `secretion_max` and `insulin_mean_reference`",
         "  define the healthy subject rather than fit data: the healthy preset living the reference day of",
         "  `scenarios/01_healthy_baseline.toml` at beta-cell mass = function = 1 has a 24-h mean glucose equal",
@@ -115,6 +117,8 @@ def write_report(result: FitResult, path, command: str, runtime_s: float | None 
     for target in problem.fit + problem.held_out:
         value = {**result.fit_values, **result.held_out_values}[target.name]
         verdict = "agrees" if target.agrees(value) else "**disagrees**"
+        if target.name in result.undefined:  # held out, with nothing to read at the fitted values
+            verdict = f"**undefined**: {result.undefined[target.name]}".replace("|", "/")
         target_rows.append(
             [
                 target.label,
