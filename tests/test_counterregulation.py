@@ -44,7 +44,8 @@ def test_glucagon_rises_below_threshold_and_falls_with_insulin(parameters):
 
 def test_normal_store_releases_dalla_man_output(parameters, fasting_state):
     p = parameters
-    demand, excess = liver.insulin_regulated_output(fasting_state, p, 1.0, 1.0, 1.0)
+    circadian = clock.liver_factor(fasting_state, p)  # the model's liver reads the clock (liver_output_sources)
+    demand, excess = liver.insulin_regulated_output(fasting_state, p, 1.0, 1.0, 1.0, circadian)
     assert excess == 0.0
     assert liver.liver_glucose_output(fasting_state, p, 1.0, 1.0, 1.0) == pytest.approx(demand)
 

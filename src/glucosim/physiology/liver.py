@@ -8,7 +8,7 @@ from (gluconeogenesis, the glycogen store) and what counter-regulation and
 exercise add to it is in glycogen.py.
 """
 
-from glucosim.physiology import glucagon, glycogen
+from glucosim.physiology import clock, glucagon, glycogen
 from glucosim.physiology._jit import kernel
 from glucosim.physiology.indices import Par, St
 from glucosim.physiology.insulin import acting_insulin_pmol_l
@@ -46,7 +46,17 @@ def insulin_regulated_output(y, p, sensitivity_liver, nefa_ratio, cortisol_rel, 
 
 
 @kernel
+def liver_output_sources(y, p, sensitivity_liver, nefa_ratio, cortisol_rel):
+    """(liver glucose output, gluconeogenesis released, glycogenolysis, gluconeogenesis stored), mg/kg/min: DM2007's
+    demand at the body clock's hour (clock.liver_factor), met from gluconeogenesis and the store (glycogen.py),
+    counter-regulation and exercise included. The model's liver (model.py) is this function."""
+    demand, excess = insulin_regulated_output(
+        y, p, sensitivity_liver, nefa_ratio, cortisol_rel, clock.liver_factor(y, p)
+    )
+    return glycogen.liver_sources(y, p, demand, excess, glucagon.counterregulatory_excess(y, p))
+
+
+@kernel
 def liver_glucose_output(y, p, sensitivity_liver, nefa_ratio, cortisol_rel):
     """Liver glucose output into plasma, mg/kg/min (gluconeogenesis plus glycogenolysis, exercise included)."""
-    demand, excess = insulin_regulated_output(y, p, sensitivity_liver, nefa_ratio, cortisol_rel)
-    return glycogen.liver_sources(y, p, demand, excess, glucagon.counterregulatory_excess(y, p))[0]
+    return liver_output_sources(y, p, sensitivity_liver, nefa_ratio, cortisol_rel)[0]

@@ -40,11 +40,8 @@ def _core_fluxes(y, drv, p):
     rhythm = clock.sensitivity_factor(y, drv, p)
     s_liver, s_muscle, s_adipose = s_liver * rhythm, s_muscle * rhythm, s_adipose * rhythm
     nefa = adipose.nefa_ratio(y, p)
-    demand, gng_excess = liver.insulin_regulated_output(
-        y, p, s_liver, nefa, drv[Drv.cortisol_rel], clock.liver_factor(y, p)
-    )
-    liver_output, gng_released, glycogenolysis, gng_stored = glycogen.liver_sources(
-        y, p, demand, gng_excess, glucagon.counterregulatory_excess(y, p)
+    liver_output, gng_released, glycogenolysis, gng_stored = liver.liver_output_sources(
+        y, p, s_liver, nefa, drv[Drv.cortisol_rel]
     )
     appearance = gut.rate_of_appearance(y, p)
     brain_uptake = brain.brain_uptake(y, p)
