@@ -164,8 +164,8 @@ def main() -> None:
     if args.at:
         show(start, readings(start))
         return
-    low = np.log([table[name].range[0] for name in FREE])
-    high = np.log([table[name].range[1] for name in FREE])
+    low = np.log([table[name].low for name in FREE])
+    high = np.log([table[name].high for name in FREE])
 
     def residuals(log_values: np.ndarray) -> np.ndarray:
         free = dict(zip(FREE, np.exp(log_values), strict=True))
