@@ -21,13 +21,13 @@ clamp, Hovorka 2002's IVGTT and the IVGTT's nadir, stay held out). Each evaluati
 - the 20 mU/m2/min clamp's suppression of output, ~70 % in adults without diabetes (Staehr 2001, Lewis 1996:
   protocols/clamp_20mU.toml; 10 points assumed).
 
-Measured on 2026-12-07 (thirty-second session) from the table's values: the fit ends at 0.0327/min (a half-time of
-~51 min, inside Hovorka 2002's 16-54), kp3 0.00624 and hepatic_uptake_fraction 0.51 (the table's range then ended
-at 0.5), cost 4.39 against 26.9 at the table, the rest mostly Krssak's synthesis (0.96). So data off the page ask for
-Hovorka's delay too. With these values and everything refitted (tools/refit.py) 84 of 105 validation quantities
-agree, against 85: Rizza's liver, Hovorka's 60-min suppression and Bloem's SI come in; Dalla Man's glucose peak,
-the protein case, and the short night's fasting glucose and clamp liver output (fully suppressed: undefined) go out
-(CHANGELOG, thirty-second session). Not adopted.
+Measured on 2026-12-07 (thirty-second session) from the table's values (cost 26.9): the fit ends at 0.0322/min (a
+half-time of ~52 min, inside Hovorka 2002's 16-54), kp3 0.00627 and hepatic_uptake_fraction 0.499 (at its range's
+top, 0.5), cost 4.34, the rest mostly Krssak's synthesis (0.96 mg/kg/min). So data off the page ask for Hovorka's
+delay too. With 0.0327, 0.00624 and 0.51 (the same fit with that range widened) and everything refitted
+(tools/refit.py) 84 of 105 validation quantities agree, against 85: Rizza's liver, Hovorka's 60-min suppression and
+Bloem's SI come in; Dalla Man's glucose peak, the protein case, and the short night's fasting glucose and clamp
+liver output (fully suppressed: undefined) go out (CHANGELOG, thirty-second session). Not adopted.
 """
 
 from __future__ import annotations
