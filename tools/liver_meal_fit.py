@@ -91,7 +91,12 @@ def _krssak_controls_synthesis(parameters: dict) -> float:
 
     data = load_toml(TYPE2_SCENARIO)
     data.pop("clinic", None)
-    healthy = {**data, "duration_days": 1, "subject": {"preset": "healthy"}, "routine": {**data["routine"], "drift": {}}}
+    healthy = {
+        **data,
+        "duration_days": 1,
+        "subject": {"preset": "healthy"},
+        "routine": {**data["routine"], "drift": {}},
+    }
     healthy.pop("duration_years", None)
     result = glucosim.simulate(healthy, progress=False, **parameters)
     return _net_synthesis_after_last_meal(result.trace(0), _last_meal_min(ScenarioProgram(result.loaded), 0))
