@@ -83,25 +83,14 @@ def _meal_readings(parameters: dict, meal: dict) -> dict:
 
 
 def _krssak_controls_synthesis(parameters: dict) -> float:
-    import glucosim
-    from glucosim._toml import load_toml
     from glucosim.calibration.measure import (
-        TYPE2_SCENARIO,
         _last_meal_min,
         _net_synthesis_after_last_meal,
+        type2_liver_glycogen_control_day,
     )
     from glucosim.scenario.compile import ScenarioProgram
 
-    data = load_toml(TYPE2_SCENARIO)
-    data.pop("clinic", None)
-    healthy = {
-        **data,
-        "duration_days": 1,
-        "subject": {"preset": "healthy"},
-        "routine": {**data["routine"], "drift": {}},
-    }
-    healthy.pop("duration_years", None)
-    result = glucosim.simulate(healthy, progress=False, **parameters)
+    result = type2_liver_glycogen_control_day(parameters)
     return _net_synthesis_after_last_meal(result.trace(0), _last_meal_min(ScenarioProgram(result.loaded), 0))
 
 

@@ -460,6 +460,24 @@ def _net_synthesis_after_last_meal(trace, meal_min: float) -> float:
     return float((store[peak] - store[before]) / (minutes[peak] - minutes[before]))
 
 
+def type2_liver_glycogen_control_day(parameters: dict):
+    """The healthy adult against whom ``type2_liver_glycogen`` reads scenario 03's subject: the healthy preset on the
+    scenario's routine without its drift, one day (a ``glucosim.SimulationResult``; ``parameters``: overrides)."""
+    import glucosim
+    from glucosim._toml import load_toml
+
+    data = load_toml(TYPE2_SCENARIO)
+    data.pop("clinic", None)
+    healthy = {
+        **data,
+        "duration_days": 1,
+        "subject": {"preset": "healthy"},
+        "routine": {**data["routine"], "drift": {}},
+    }
+    healthy.pop("duration_years", None)
+    return glucosim.simulate(healthy, progress=False, **parameters)
+
+
 def type2_liver_glycogen(parameters: dict) -> dict[str, float]:
     """Liver glycogen of scenario 03's subject over a healthy adult's on the same meals: before the last meal (and
     the net synthesis after that meal) on the first day its 30-day mean fasting glucose reaches
@@ -490,14 +508,7 @@ def type2_liver_glycogen(parameters: dict) -> dict[str, float]:
             f"{PRESENTATION_SEARCH_YEARS} years, so the liver-glycogen targets have no type 2 diabetic subject"
         )
     diabetic_program = ScenarioProgram(untreated.loaded)
-    healthy_data = {
-        **data,
-        "duration_days": 1,
-        "subject": {"preset": "healthy"},
-        "routine": {**data["routine"], "drift": {}},
-    }
-    healthy_data.pop("duration_years", None)
-    healthy = glucosim.simulate(healthy_data, progress=False, **parameters)
+    healthy = type2_liver_glycogen_control_day(parameters)
     healthy_program = ScenarioProgram(healthy.loaded)
 
     def ratio(day: int, reading: str) -> float:
