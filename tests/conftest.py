@@ -10,6 +10,17 @@ from glucosim.scenario.load import parse_scenario
 REPO = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = REPO / "scenarios"
 
+
+def load_tool(name: str):
+    """The script tools/<name>.py as a module (the tools are scripts, not a package): its functions, tested alone."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 THREE_MEALS = [
     {"time_h": 7.5, "carbs_g": 60},
     {"time_h": 12.5, "carbs_g": 80},

@@ -1,7 +1,6 @@
 """The calibration pipeline: targets as data, weighted objective, resumable fit, identifiability, the table."""
 
 import dataclasses
-import importlib.util
 import math
 import shutil
 
@@ -16,14 +15,11 @@ from glucosim.errors import CalibrationError
 from glucosim.parameters import load_parameter_table
 from glucosim.physiology.indices import PARAMETER_TABLE_PATH
 from glucosim.validation.cases import load_cases
-from tests.conftest import REPO
+from tests.conftest import REPO, load_tool
 
 
 def _calibration_script():
-    spec = importlib.util.spec_from_file_location("calibrate", REPO / "tools" / "calibrate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("calibrate")
 
 
 def test_table_matches_calibration_script():

@@ -1,20 +1,15 @@
 """tools/liver_meal_fit.py: its readings at the table's values, and the direction its conclusion rests on."""
 
-import importlib.util
 import math
-from pathlib import Path
 
 import pytest
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "liver_meal_fit.py"
+from tests.conftest import load_tool
 
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location("liver_meal_fit", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("liver_meal_fit")
 
 
 @pytest.mark.slow

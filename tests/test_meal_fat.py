@@ -7,6 +7,8 @@ The healthy preset, adapted to the reference day, eats the next morning 50 g of 
 import numpy as np
 import pytest
 
+from tests.conftest import load_tool
+
 STARCH_G = 50.0
 BUTTER_FAT_G = 41.0
 MEAL_CLOCK_H = 8.0
@@ -64,15 +66,7 @@ def test_fat_added_to_a_starch_meal_raises_insulin_per_unit_of_glucose(fat_over_
 
 # ---------------------------------------------------------------- tools/fat_meal.py on a trace known by hand
 def _fat_meal_tool():
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location(
-        "fat_meal", Path(__file__).resolve().parents[1] / "tools" / "fat_meal.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("fat_meal")
 
 
 def test_fat_meal_tool_splits_the_incremental_areas_at_3_h():

@@ -1,21 +1,15 @@
 """tools/postprandial_day.py: the day measures on a synthetic 5-minute trace whose answers are known by hand."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "postprandial_day.py"
+from tests.conftest import load_tool
 
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location("postprandial_day", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("postprandial_day")
 
 
 def synthetic_trace(fasting=120.0, rise=60.0, egp_basal=2.0, egp_fed=1.0):

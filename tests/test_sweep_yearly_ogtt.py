@@ -16,6 +16,7 @@ from glucosim.sweep.load import identity_json
 from glucosim.sweep.scenario_edit import run_scenario_data
 from glucosim.sweep.visits import OGTT_PROTOCOL, ogtt_column, ogtt_columns, visit_days, yearly_ogtt_days
 from tests._sweep_helpers import write_sweep
+from tests.conftest import load_tool
 
 OGTT_SWEEP = """
 name = "yearly OGTT"
@@ -212,13 +213,7 @@ def test_the_shipped_prevention_sweep_and_its_population_fit_run_the_yearly_ogtt
 def test_the_clinic_with_the_yearly_ogtt_is_the_rule_the_diagnosis_tool_measured():
     """tools/dpp_diagnosis.py's ``protocol`` measured the DPP's rule before the sweep ran the OGTT; the clinic's rule
     is the same, on the same draws."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parent.parent / "tools" / "dpp_diagnosis.py"
-    spec = importlib.util.spec_from_file_location("dpp_diagnosis", path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool("dpp_diagnosis")
     rng = np.random.default_rng(11)
     diagnosed = 0
     for sample in range(80):

@@ -1,23 +1,18 @@
 """tools/ukpds_population.py: UKPDS's entry criterion, the readings and medians on tiny synthetic populations whose
 answers are known by hand, the diagnosis rule, and the reproducibility of the cohort's draws (no simulation)."""
 
-import importlib.util
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "ukpds_population.py"
+from tests.conftest import load_tool
 
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location("ukpds_population", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("ukpds_population")
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,6 @@
 """The validation page's numbers as data (glucosim.validation.results), the comparison of two runs, and
 tools/refit.py's order. Fast: synthetic cases and targets, no simulation."""
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -15,6 +14,7 @@ from glucosim.errors import CalibrationError
 from glucosim.validation.cases import Case, Quantity
 from glucosim.validation.report import tally
 from glucosim.validation.results import compare_results, load_results, result_records, write_results
+from tests.conftest import load_tool
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -237,10 +237,7 @@ def test_the_shipped_page_links_notes_that_are_there():
 
 
 def _refit_tool():
-    spec = importlib.util.spec_from_file_location("refit_tool", REPO_ROOT / "tools" / "refit.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("refit")
 
 
 def test_the_refit_runs_each_step_after_the_ones_it_needs(tmp_path):
