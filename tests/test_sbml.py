@@ -258,6 +258,9 @@ HYPERGLYCAEMIC_STATE = {
     "drift_log_liver": float(np.log(0.4)),  # a liver sensitivity well below 1
     "drift_log_muscle": float(np.log(0.6)),
     "drift_log_adipose": float(np.log(0.7)),
+    # the reserve drifted down a little: its caps move, function stays under the function cap (the saturation above
+    # is (1.25 / 1.287) ** 8 = 0.79); a level over its cap is compared in its own test below
+    "drift_log_reserve": float(np.log(0.99)),
     "training_level": 0.05,
     "weight_change_kg": 3.0,
     "fat_mass_change_kg": 2.0,
@@ -277,6 +280,7 @@ HYPERGLYCAEMIC_DRIVERS = {
     "drift_liver_per_day": -1e-4,
     "drift_muscle_per_day": -2e-4,
     "drift_adipose_per_day": 5e-5,
+    "drift_reserve_per_day": -1e-4,
     "energy_surplus_kcal_day": 200.0,
     "carbohydrate_g_day": 150.0,  # below the reference: the glycogen store and the natriuresis act
     "slow_dynamics_on": 1.0,
@@ -505,6 +509,41 @@ def test_gips_gate_and_load_in_the_export_equal_the_core_where_both_are_partial(
     dydt = np.zeros(N_STATES)
     organ_rhs()(0.0, y, drivers, p, dydt)
     ours = np.array([dydt[St[name]] for name in names])
+    scale = np.maximum(np.abs(ours), 1e-12)
+    error = np.abs(theirs - ours) / scale
+    worst = int(np.argmax(error))
+    assert error.max() < 1e-9, f"{names[worst]}: SBML {theirs[worst]:.12g}, glucosim {ours[worst]:.12g}"
+
+
+def test_levels_above_a_reserve_drifted_under_them_in_the_export_equal_the_core(hyperglycaemic_export):
+    """The reserve drifted below the function and mass the cells had (routine.drift.beta_reserve_per_year): both are
+    pulled back to their caps by the glucose drive (beta_cells.capped_growth_at's negative headroom). The state's
+    every rate, read with libsbml, equals the compiled rhs there."""
+    from glucosim.physiology import beta_cells
+    from glucosim.physiology.indices import N_STATES
+    from glucosim.simulation.organ import organ_rhs
+
+    p, y0, drivers, text = hyperglycaemic_export
+    y = y0.copy()
+    y[St.drift_log_reserve] = np.log(0.85)
+    y[St.beta_mass_rel] = 1.7
+    document = libsbml.readSBMLFromString(text)
+    model = document.getModel()
+    for name in ("drift_log_reserve", "beta_mass_rel"):
+        assert model.getParameter(name).setValue(float(y[St[name]])) == libsbml.LIBSBML_OPERATION_SUCCESS, name
+
+    # the moment is the one meant: both levels above their drifted caps, the glucose drives positive
+    function_cap, mass_cap = beta_cells.reserve_caps(y, p)
+    assert y[St.beta_function_rel] > function_cap and y[St.beta_mass_rel] > mass_cap
+    assert y[St.glucose_mean_mg_dl] > beta_cells.compensation_setpoint(y, p)
+
+    names = (*sbml.FAST_STATES, *sbml.FROZEN_STATES)
+    rates = sbml_rates(document, time_min=0.0)
+    theirs = np.array([rates[name] for name in names])
+    dydt = np.zeros(N_STATES)
+    organ_rhs()(0.0, y, drivers, p, dydt)
+    ours = np.array([dydt[St[name]] for name in names])
+    assert dydt[St.beta_mass_rel] < 0.0  # above its cap mass shrinks under a glucose drive that would grow it
     scale = np.maximum(np.abs(ours), 1e-12)
     error = np.abs(theirs - ours) / scale
     worst = int(np.argmax(error))

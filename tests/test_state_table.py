@@ -88,6 +88,7 @@ def perturbed_state(parameters):
     drv[Drv.exercise_intensity_pct] = 50.0
     drv[Drv.cortisol_rel] = 1.0
     drv[Drv.drift_liver_per_day] = drv[Drv.drift_muscle_per_day] = drv[Drv.drift_adipose_per_day] = -1e-3
+    drv[Drv.drift_reserve_per_day] = -1e-4
     drv[Drv.energy_surplus_kcal_day] = 300.0
     return y, drv, p
 

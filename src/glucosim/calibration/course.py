@@ -239,7 +239,8 @@ def diet_therapy_scenario(loaded, from_day: int):
       diagnosed patients on intensive dietary management for 10 years, the fall of HOMA beta-cell function mirrored
       the rise of fasting glucose, "there was no change in mean insulin sensitivity in any of the groups", and mean
       weight stayed constant on diet alone. It is a Belfast cohort, not UKPDS's; UKPDS 16's own HOMA analysis of
-      sensitivity was not read (the abstract excerpt read stops before it).
+      sensitivity was not read (the abstract excerpt read stops before it). A drift of the beta cells' reserve
+      (routine.drift.beta_reserve_per_year) goes on: UKPDS 16 found beta-cell function falling on every therapy.
 
     Everything else (subject, parameters, clinic visits) is the scenario's, so the run is the scenario's up to
     ``from_day``; so is its duration, lengthened where needed to reach the last reading, 6 years after randomisation
@@ -257,7 +258,10 @@ def diet_therapy_scenario(loaded, from_day: int):
     changes = [*loaded.scenario.model_dump(exclude_none=True).get("changes", ())]
     diet = diet_therapy_routine(loaded, from_day)
     run_in = {"from_day": int(from_day), "label": "UKPDS run-in: energy-restricted diet, sensitivity held"}
-    run_in |= diet_eaten_at(diet, UKPDS_RUN_IN_INTAKE_FRACTION) | {"drift": {"whole_body_per_year": 0.0}}
+    reserve_per_year = drift_in_force(loaded.scenario, from_day).beta_reserve_per_year
+    run_in |= diet_eaten_at(diet, UKPDS_RUN_IN_INTAKE_FRACTION) | {
+        "drift": {"whole_body_per_year": 0.0, "beta_reserve_per_year": reserve_per_year}
+    }
     randomisation = int(from_day) + UKPDS_RUN_IN_DAYS
     held = {"from_day": randomisation, "label": "diet therapy (UKPDS conventional arm), the weight held"}
     held |= diet_eaten_at(diet, UKPDS_WEIGHT_HOLD_INTAKE_FRACTION)
@@ -270,6 +274,16 @@ def diet_therapy_scenario(loaded, from_day: int):
         name=f"{loaded.scenario.name}, UKPDS diet from presentation",
         **lengthened,
     )
+
+
+def drift_in_force(scenario, day: int):
+    """The routine.drift (schema.Drift) in force on ``day``: the last change before it that sets a drift, or the
+    routine's."""
+    drift = scenario.routine.drift
+    for change in scenario.changes:
+        if change.start_day <= day and change.drift is not None:
+            drift = change.drift
+    return drift
 
 
 def presentation_day(daily) -> int | None:
@@ -408,7 +422,8 @@ STAGE_TWO_YEARS = 3
 
 
 def stage_two_run(scenario: str, **parameters: float):
-    """Daily table of ``scenario``'s subject held at ~110 mg/dl fasting without a drift of sensitivity for 3 years.
+    """Daily table of ``scenario``'s subject held at ~110 mg/dl fasting without a drift (of sensitivity, or of the
+    beta cells' reserve) for 3 years.
 
     Weir & Bonner-Weir 2004 (Diabetes 53 Suppl 3:S16): fasting glucose 5.0-6.5 mmol/l is a stable stage of beta-cell
     adaptation; Whitehall II's non-converters followed flat linear trends (Tabak 2009 Lancet 373:2215).
@@ -420,7 +435,7 @@ def stage_two_run(scenario: str, **parameters: float):
     data = tomllib.loads(glucosim.load_scenario(scenario).text)
     data["duration_years"] = STAGE_TWO_YEARS
     data["routine"] = dict(data["routine"])
-    data["routine"]["drift"] = dict(data["routine"].get("drift", {})) | {"whole_body_per_year": 0.0}
+    data["routine"]["drift"] = {}  # every drift stopped: stage 2 is stable without a driver
     data.pop("clinic", None)
     overrides = {
         "insulin_sensitivity_whole_body": STAGE_TWO_SENSITIVITY,

@@ -82,6 +82,7 @@ FROZEN_STATES = (
     "drift_log_liver",
     "drift_log_muscle",
     "drift_log_adipose",
+    "drift_log_reserve",
     "weight_change_kg",
     "fat_mass_change_kg",
     "adaptive_thermogenesis_kcal_day",
@@ -436,6 +437,7 @@ def _slow_rates() -> dict[str, str]:
         "drift_log_liver": "slow_dynamics_on * drift_liver_per_day / 1440",
         "drift_log_muscle": "slow_dynamics_on * drift_muscle_per_day / 1440",
         "drift_log_adipose": "slow_dynamics_on * drift_adipose_per_day / 1440",
+        "drift_log_reserve": "slow_dynamics_on * drift_reserve_per_day / 1440",
         # aerobic sessions build the training level, resistance sessions muscle mass (physiology/exercise.py)
         "training_level": "slow_dynamics_on * (training_gain * exercise_vo2_pct / 100 * (1 - resistance_exercise) "
         "- training_level) / (training_time * 1440)",
@@ -455,16 +457,20 @@ def _slow_rates() -> dict[str, str]:
         "@beta_drive": "(glucose_mean_mg_dl - compensation_setpoint) / compensation_setpoint",
         "@toxic_load": "toxicity * piecewise(0, 1 + lipotoxicity_nefa_gain * (nefa_mmol_l / nefa_mean_reference - 1) "
         "< 0, 1 + lipotoxicity_nefa_gain * (nefa_mmol_l / nefa_mean_reference - 1))",
-        "@capped_function": "piecewise(beta_drive * piecewise(1 - (beta_function_rel / beta_function_max) "
-        "^ beta_function_cap_sharpness, 1 - (beta_function_rel / beta_function_max) ^ beta_function_cap_sharpness > 0, "
-        "0), beta_drive > 0, beta_drive)",
-        "@reserve_use": "piecewise(0, beta_function_rel <= 0 || beta_function_max <= 0, piecewise(1, "
-        "(beta_function_rel / beta_function_max) ^ beta_function_cap_sharpness > 1, "
-        "(beta_function_rel / beta_function_max) ^ beta_function_cap_sharpness))",
+        # the reserve's caps after the scenario's drift of the reserve (beta_cells.reserve_caps); above its cap a
+        # level is pulled back by the drive that held it there, the headroom bounded at -1 (capped_growth_at)
+        "@function_cap": "beta_function_max * exp(drift_log_reserve)",
+        "@mass_cap": "beta_mass_max * exp(drift_log_reserve)",
+        "@capped_function": "piecewise(beta_drive * piecewise(1 - (beta_function_rel / function_cap) "
+        "^ beta_function_cap_sharpness, 1 - (beta_function_rel / function_cap) ^ beta_function_cap_sharpness > -1, "
+        "-1), beta_drive > 0, beta_drive)",
+        "@reserve_use": "piecewise(0, beta_function_rel <= 0 || function_cap <= 0, piecewise(1, "
+        "(beta_function_rel / function_cap) ^ beta_function_cap_sharpness > 1, "
+        "(beta_function_rel / function_cap) ^ beta_function_cap_sharpness))",
         # the impaired function recovers as the load lifts and brings function back to healthy (1, or a reserve
         # under 1), at most at the recovery rate times the gap (beta_cells.py)
         "@function_recovered": "beta_function_recovery_rate * (1 - toxicity) * beta_function_worn_rel",
-        "@healthy_function": "piecewise(beta_function_max, beta_function_max < 1, 1)",
+        "@healthy_function": "piecewise(function_cap, function_cap < 1, 1)",
         "@function_gap_rate": "beta_function_recovery_rate * (1 - toxicity) * (healthy_function - beta_function_rel)",
         "@function_regain": "piecewise(piecewise(function_recovered, function_recovered < function_gap_rate, "
         "function_gap_rate), beta_function_rel < healthy_function, 0)",
@@ -473,8 +479,8 @@ def _slow_rates() -> dict[str, str]:
         "@wearable_mass": "piecewise(beta_mass_rel - beta_mass_floor, beta_mass_rel > beta_mass_floor, 0)",
         # mass follows the weeks-long mean glucose (beta_cells.beta_slow_derivatives), function the 1-day mean
         "@mass_drive": "(glucose_baseline_mg_dl - compensation_setpoint) / compensation_setpoint",
-        "@capped_mass": "piecewise(mass_drive * piecewise(1 - beta_mass_rel / beta_mass_max, "
-        "1 - beta_mass_rel / beta_mass_max > 0, 0), mass_drive > 0, mass_drive)",
+        "@capped_mass": "piecewise(mass_drive * piecewise(1 - beta_mass_rel / mass_cap, "
+        "1 - beta_mass_rel / mass_cap > -1, -1), mass_drive > 0, mass_drive)",
         "@activity_target": f"piecewise({floor}, {activity} < {floor}, piecewise(1 + inactivity_sensitivity_loss, "
         f"{activity} > 1 + inactivity_sensitivity_loss, {activity}))",
         "@rest": mifflin,

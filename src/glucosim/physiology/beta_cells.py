@@ -227,6 +227,8 @@ def capped_growth(drive, level, level_max, sharpness):
 
     Sharpness 1 is the logistic, whose restoring force vanishes at the cap; a large sharpness makes the reserve a
     ceiling that growth approaches at nearly its full rate, so a small toxic load cannot pull the level far off it.
+    Above the cap (a reserve that drifts down, routine.drift.beta_reserve_per_year) the same drive brings the level
+    back down to it (capped_growth_at).
     """
     if drive > 0.0:
         return capped_growth_at(drive, power(level / level_max, sharpness))
@@ -237,9 +239,11 @@ def capped_growth(drive, level, level_max, sharpness):
 def capped_growth_at(drive, saturation):
     """``capped_growth`` with the saturation (level / cap) ** sharpness already known."""
     if drive > 0.0:
+        # a level above its cap (the cap drifted down under it) is pulled back to the cap by the drive that held it
+        # there, at most as fast as a glucose drive of the same size would shrink it below the set point
         headroom = 1.0 - saturation
-        if headroom < 0.0:
-            headroom = 0.0
+        if headroom < -1.0:
+            headroom = -1.0
         return drive * headroom
     return drive
 
@@ -260,6 +264,18 @@ def capacity_in_use_at(function, function_max, saturation):
     if function_max <= 0.0 or function <= 0.0:
         return 0.0
     return saturation if saturation < 1.0 else 1.0
+
+
+@kernel
+def reserve_caps(y, p):
+    """(function cap, mass cap): the reserve (beta_function_max, beta_mass_max) times the drift of the reserve so far.
+
+    The scenario's routine.drift.beta_reserve_per_year lowers both caps alike: with the mass cap held, mass grew into
+    what the function cap lost (a diagnostic of the thirty-third session, 2026-12-07: the diet-treated course then
+    stopped, a rise of fasting glucose from 1 to 6 years of +2 mg/dl where both caps together gave +19).
+    """
+    reserve = math.exp(y[St.drift_log_reserve])
+    return p[Par.beta_function_max] * reserve, p[Par.beta_mass_max] * reserve
 
 
 @inlined_kernel
@@ -284,8 +300,9 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     load = toxicity * lipotoxicity_factor(y, p)
     function = y[St.beta_function_rel]
     mass = y[St.beta_mass_rel]
+    function_max, mass_max = reserve_caps(y, p)
     # growth's cap and the workload share one saturation (a power with a parameter exponent: computed once)
-    saturation = power(function / p[Par.beta_function_max], p[Par.beta_function_cap_sharpness])
+    saturation = power(function / function_max, p[Par.beta_function_cap_sharpness])
     # the load wears what is above the floors, never below them: a function or mass that starts below its floor (an
     # explicit low beta_function_initial, a very sensitive subject's adapted start) is not raised by glucotoxicity
     wearable_function = function - p[Par.beta_function_floor]
@@ -300,7 +317,7 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     # function back to healthy (1, or a reserve under 1), not to the compensation above it, which only growth
     # restores; a function held below healthy by adaptation (a sensing offset, a high sensitivity) has none to regain
     recovered = p[Par.beta_function_recovery_rate] * spared * y[St.beta_function_worn_rel]
-    healthy = p[Par.beta_function_max] if p[Par.beta_function_max] < 1.0 else 1.0
+    healthy = function_max if function_max < 1.0 else 1.0
     regain = 0.0
     if function < healthy:
         gap = p[Par.beta_function_recovery_rate] * spared * (healthy - function)
@@ -308,7 +325,7 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     function_rate = (
         p[Par.beta_function_adaptation_rate] * capped_growth_at(drive, saturation) * spared * function - wear + regain
     )
-    workload = capacity_in_use_at(function, p[Par.beta_function_max], saturation)
+    workload = capacity_in_use_at(function, function_max, saturation)
     mass_loss = p[Par.beta_mass_workload_rate] * workload + p[Par.beta_mass_glucotoxic_rate] * load
     # mass grows and shrinks over years, so it follows the weeks-long mean glucose (the baseline the first phase's
     # priming also reads), not the 1-day mean: growth is capped (headroom 1 - mass/max) and shrinkage is not, so the
@@ -316,7 +333,7 @@ def beta_slow_derivatives(y, p, slow_on, dydt):
     # a mean drive of zero (1.00 -> 0.92 in 20 years, function rising to 1.09 to make up for it; 2026-12-07 audit)
     mass_drive = (y[St.glucose_baseline_mg_dl] - setpoint) / setpoint
     mass_rate = (
-        p[Par.beta_mass_adaptation_rate] * capped_growth(mass_drive, mass, p[Par.beta_mass_max], 1.0) * spared * mass
+        p[Par.beta_mass_adaptation_rate] * capped_growth(mass_drive, mass, mass_max, 1.0) * spared * mass
         - mass_loss * wearable_mass
     )
     dydt[St.beta_function_rel] = slow_on * function_rate / MINUTES_PER_DAY

@@ -221,6 +221,14 @@ STATE_TABLE: tuple[StateSpec, ...] = (
         "drift_log_adipose", "1", _REL, "accumulated log-change of adipose sensitivity from scenario drift", slow=True
     ),
     dynamic(
+        "drift_log_reserve",
+        "1",
+        _REL,
+        "accumulated log-change of the beta cells' secretory reserve (the caps of function and mass) from scenario "
+        "drift",
+        slow=True,
+    ),
+    dynamic(
         "weight_change_kg",
         "kg",
         1e-8,
@@ -378,6 +386,7 @@ DRIVER_SPEC = [
     ("drift_liver_per_day", "1/day", "log-rate of scenario drift of hepatic sensitivity"),
     ("drift_muscle_per_day", "1/day", "log-rate of scenario drift of muscle sensitivity"),
     ("drift_adipose_per_day", "1/day", "log-rate of scenario drift of adipose sensitivity"),
+    ("drift_reserve_per_day", "1/day", "log-rate of scenario drift of the beta cells' secretory reserve"),
     ("energy_surplus_kcal_day", "kcal/day", "explicit extra energy intake (the scenario's override), every day"),
     ("food_energy_kcal_day", "kcal/day", "energy of the day's food: meals plus the rest of the diet"),
     ("carbohydrate_g_day", "g/day", "carbohydrate eaten that day (meals x carbs_scale)"),

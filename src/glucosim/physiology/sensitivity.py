@@ -97,3 +97,4 @@ def drift_derivatives(drv, slow_on, dydt):
     dydt[St.drift_log_liver] = slow_on * drv[Drv.drift_liver_per_day] / MINUTES_PER_DAY
     dydt[St.drift_log_muscle] = slow_on * drv[Drv.drift_muscle_per_day] / MINUTES_PER_DAY
     dydt[St.drift_log_adipose] = slow_on * drv[Drv.drift_adipose_per_day] / MINUTES_PER_DAY
+    dydt[St.drift_log_reserve] = slow_on * drv[Drv.drift_reserve_per_day] / MINUTES_PER_DAY

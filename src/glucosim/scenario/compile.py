@@ -45,6 +45,7 @@ class DayPlan:
     exercise: tuple  # of (start_minute, end_minute, intensity_above_rest_pct, resistance 0/1)
     sleep_deficit_h: float
     drift_per_day: tuple  # (liver, muscle, adipose) log-rate per day
+    reserve_drift_per_day: float  # log-rate per day of the beta cells' reserve (routine.drift.beta_reserve_per_year)
     energy_surplus_kcal_day: float
     food_energy_kcal_day: float
     carbohydrate_g_day: float
@@ -259,6 +260,7 @@ class ScenarioProgram:
                 _log_rate_per_day(drift.whole_body_per_year) + _log_rate_per_day(tissue)
                 for tissue in (drift.liver_per_year, drift.muscle_per_year, drift.adipose_per_year)
             ),
+            reserve_drift_per_day=_log_rate_per_day(drift.beta_reserve_per_year),
             energy_surplus_kcal_day=routine.energy_surplus_kcal_per_day,
             food_energy_kcal_day=self.food_energy_kcal_day(routine),
             carbohydrate_g_day=sum(meal.carbs_g for meal in routine.meals) * routine.carbs_scale,
@@ -315,6 +317,7 @@ class ScenarioProgram:
                 drv[Drv.drift_liver_per_day], drv[Drv.drift_muscle_per_day], drv[Drv.drift_adipose_per_day] = (
                     plan.drift_per_day
                 )
+                drv[Drv.drift_reserve_per_day] = plan.reserve_drift_per_day
                 drv[Drv.energy_surplus_kcal_day] = plan.energy_surplus_kcal_day
                 drv[Drv.food_energy_kcal_day] = plan.food_energy_kcal_day
                 drv[Drv.carbohydrate_g_day] = plan.carbohydrate_g_day

@@ -24,6 +24,7 @@ from glucosim.scenario.schema import (
     body_mass_index,
     combined_sensitivity_problem,
     meal_energy_problem,
+    reserve_drift_problem,
 )
 
 
@@ -78,6 +79,9 @@ class LoadedScenario:
             raise ScenarioError(f"{self.source}: subject.parameters: {problem}")
         # here, not in parse_scenario: a copy made with dataclasses.replace(loaded, scenario=...) is checked too
         problem = combined_sensitivity_problem(self.scenario, vector)
+        if problem is not None:
+            raise ScenarioError(f"{self.source}: subject and routine.drift: {problem}")
+        problem = reserve_drift_problem(self.scenario, vector)
         if problem is not None:
             raise ScenarioError(f"{self.source}: subject and routine.drift: {problem}")
         problem = meal_energy_problem(self.scenario, vector)

@@ -244,17 +244,32 @@ class ExerciseSession(_Strict):
 
 
 class Drift(_Strict):
-    """Gradual change of insulin sensitivity, as a fraction per year (-0.05 = 5 % lower each year).
+    """Gradual change of insulin sensitivity, and of the beta cells' reserve, as a fraction per year (-0.05 = 5 %
+    lower each year).
 
     ``whole_body_per_year`` applies to every tissue; the per-tissue rates add to it.
     The drift stands for the slow causes the model does not resolve: ageing,
     inactivity, visceral fat beyond the modelled weight change.
+
+    ``beta_reserve_per_year`` lowers the secretory reserve: the caps that beta-cell function and mass can reach
+    (``beta_function_max``, ``beta_mass_max``), each by this fraction a year, whatever the glucose. It stands for the
+    loss of beta-cell capacity that goes on under any therapy once diabetes has begun (UKPDS 16: function fell on
+    diet, sulphonylurea and insulin alike; docs/literature/beta_cell_decline_beyond_glucose.md gives ~2-4 % of normal
+    capacity a year, ~3.5-10 % a year of what is left). It acts only where demand has reached the reserve: a subject
+    whose function works below its cap (most healthy adults) is not changed by it until the cap comes down to its
+    function. A decline only (a reserve that grows with the years has no source).
     """
 
     whole_body_per_year: float = Field(default=0.0, ge=-0.5, le=0.5)
     liver_per_year: float = Field(default=0.0, ge=-0.5, le=0.5)
     muscle_per_year: float = Field(default=0.0, ge=-0.5, le=0.5)
     adipose_per_year: float = Field(default=0.0, ge=-0.5, le=0.5)
+    beta_reserve_per_year: float = Field(
+        default=0.0,
+        ge=-0.2,
+        le=0.0,
+        description="fraction of the beta cells' secretory reserve (function and mass caps) lost each year (<= 0)",
+    )
 
 
 def _check_meal_times(meals) -> None:
@@ -718,4 +733,35 @@ def combined_sensitivity_problem(scenario: Scenario, parameters) -> str | None:
                     f"{start / whole:g} x drift over the run) reaches {value:.3g} at its {when}, outside the "
                     f"table's range [{row.low:g}, {row.high:g}] (a subject the model cannot represent)"
                 )
+    return None
+
+
+def reserve_drift_problem(scenario: Scenario, parameters) -> str | None:
+    """Why the beta cells' reserve, drifted down by routine.drift.beta_reserve_per_year (and the changes' drifts),
+    falls below the floors of function or mass during the run, or None.
+
+    The floors (beta_function_floor, beta_mass_floor) are the basal function and mass that even a full glucotoxic
+    load leaves; a reserve below them would take the cells under what the model's failure can reach (toward no
+    secretion at all), a subject it was not built to represent. The drift only lowers the reserve, so the run's end
+    is its lowest point.
+    """
+    import math
+
+    from glucosim.physiology.indices import Par
+    from glucosim.physiology.units import DAYS_PER_YEAR
+
+    boundaries = [(change.start_day, change.drift) for change in scenario.changes]
+    drift, log_reserve, day = scenario.routine.drift, 0.0, 0
+    for next_day, next_drift in [*boundaries, (scenario.n_days, None)]:
+        log_reserve += math.log1p(drift.beta_reserve_per_year) * (next_day - day) / DAYS_PER_YEAR
+        day, drift = next_day, (next_drift if next_drift is not None else drift)
+    for cap, floor in (("beta_function_max", "beta_function_floor"), ("beta_mass_max", "beta_mass_floor")):
+        start, lowest = float(parameters[Par[cap]]), float(parameters[Par[floor]])
+        end = start * math.exp(log_reserve)
+        if end < lowest:
+            return (
+                f"beta_reserve_per_year takes {cap} from {start:g} to {end:.3g} by the run's end, below {floor} "
+                f"({lowest:g}, what a full glucotoxic load leaves); allowed: a decline that keeps the reserve above it "
+                f"(a slower beta_reserve_per_year, a shorter run, or a higher reserve)"
+            )
     return None
