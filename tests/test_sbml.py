@@ -473,8 +473,6 @@ def test_gips_gate_and_load_in_the_export_equal_the_core_where_both_are_partial(
     above has the gate fully open and the load near 1, so only the ends of both were compared). Function below
     healthy with impaired function to regain: the recovery's two branches (beta_cells.beta_slow_derivatives)."""
     from glucosim.physiology import beta_cells, gut
-    from glucosim.physiology.indices import N_STATES
-    from glucosim.simulation.organ import organ_rhs
 
     p, y0, drivers, text = hyperglycaemic_export
     y = y0.copy()
@@ -503,16 +501,7 @@ def test_gips_gate_and_load_in_the_export_equal_the_core_where_both_are_partial(
     assert p[Par.gip_glucose_threshold] < 118.0 < p[Par.gip_glucose_full]
     assert gut.fat_gip_potentiation(y, p, 118.0) > 1.01
 
-    names = (*sbml.FAST_STATES, *sbml.FROZEN_STATES)
-    rates = sbml_rates(document, time_min=0.0)
-    theirs = np.array([rates[name] for name in names])
-    dydt = np.zeros(N_STATES)
-    organ_rhs()(0.0, y, drivers, p, dydt)
-    ours = np.array([dydt[St[name]] for name in names])
-    scale = np.maximum(np.abs(ours), 1e-12)
-    error = np.abs(theirs - ours) / scale
-    worst = int(np.argmax(error))
-    assert error.max() < 1e-9, f"{names[worst]}: SBML {theirs[worst]:.12g}, glucosim {ours[worst]:.12g}"
+    assert_every_rate_equals_the_core(document, y, drivers, p)
 
 
 def test_levels_above_a_reserve_drifted_under_them_in_the_export_equal_the_core(hyperglycaemic_export):
@@ -520,8 +509,6 @@ def test_levels_above_a_reserve_drifted_under_them_in_the_export_equal_the_core(
     pulled back to their caps by the glucose drive (beta_cells.capped_growth_at's negative headroom). The state's
     every rate, read with libsbml, equals the compiled rhs there."""
     from glucosim.physiology import beta_cells
-    from glucosim.physiology.indices import N_STATES
-    from glucosim.simulation.organ import organ_rhs
 
     p, y0, drivers, text = hyperglycaemic_export
     y = y0.copy()
@@ -537,14 +524,24 @@ def test_levels_above_a_reserve_drifted_under_them_in_the_export_equal_the_core(
     assert y[St.beta_function_rel] > function_cap and y[St.beta_mass_rel] > mass_cap
     assert y[St.glucose_mean_mg_dl] > beta_cells.compensation_setpoint(y, p)
 
+    dydt = assert_every_rate_equals_the_core(document, y, drivers, p)
+    assert dydt[St.beta_mass_rel] < 0.0  # above its cap mass shrinks under a glucose drive that would grow it
+
+
+def assert_every_rate_equals_the_core(document, y, drivers, p) -> np.ndarray:
+    """Every dynamic state's rate in ``document`` (read with libsbml at the values set in it) equals the compiled rhs
+    at ``y`` to 1e-9 (relative, with a 1e-12 floor); returns the compiled rhs's d/dt."""
+    from glucosim.physiology.indices import N_STATES
+    from glucosim.simulation.organ import organ_rhs
+
     names = (*sbml.FAST_STATES, *sbml.FROZEN_STATES)
     rates = sbml_rates(document, time_min=0.0)
     theirs = np.array([rates[name] for name in names])
     dydt = np.zeros(N_STATES)
     organ_rhs()(0.0, y, drivers, p, dydt)
     ours = np.array([dydt[St[name]] for name in names])
-    assert dydt[St.beta_mass_rel] < 0.0  # above its cap mass shrinks under a glucose drive that would grow it
     scale = np.maximum(np.abs(ours), 1e-12)
     error = np.abs(theirs - ours) / scale
     worst = int(np.argmax(error))
     assert error.max() < 1e-9, f"{names[worst]}: SBML {theirs[worst]:.12g}, glucosim {ours[worst]:.12g}"
+    return dydt
