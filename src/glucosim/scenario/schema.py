@@ -255,7 +255,8 @@ class Drift(_Strict):
     (``beta_function_max``, ``beta_mass_max``), each by this fraction a year, whatever the glucose. It stands for the
     loss of beta-cell capacity that goes on under any therapy once diabetes has begun (UKPDS 16: function fell on
     diet, sulphonylurea and insulin alike; docs/literature/beta_cell_decline_beyond_glucose.md gives ~2-4 % of normal
-    capacity a year, ~3.5-10 % a year of what is left). It acts only where demand has reached the reserve: a subject
+    capacity a year; UKPDS's HOMA-%B, 50 -> 28 % in 6 years, is ~10 % a year of what is left, glucotoxicity included).
+    Allowed down to -0.2 (twice that). It acts only where demand has reached the reserve: a subject
     whose function works below its cap (most healthy adults) is not changed by it until the cap comes down to its
     function. A decline only (a reserve that grows with the years has no source).
     """
