@@ -254,11 +254,12 @@ def diet_therapy_scenario(loaded, from_day: int):
     to 7.72 % a year after diagnosis and from 10.8 to 9.47 % six years after (validation/course/beta_cell_decline.toml).
     """
     import glucosim
+    from glucosim.scenario.compile import ScenarioProgram
 
     changes = [*loaded.scenario.model_dump(exclude_none=True).get("changes", ())]
     diet = diet_therapy_routine(loaded, from_day)
     run_in = {"from_day": int(from_day), "label": "UKPDS run-in: energy-restricted diet, sensitivity held"}
-    reserve_per_year = drift_in_force(loaded.scenario, from_day).beta_reserve_per_year
+    reserve_per_year = ScenarioProgram(loaded).routine_on(int(from_day)).drift.beta_reserve_per_year
     run_in |= diet_eaten_at(diet, UKPDS_RUN_IN_INTAKE_FRACTION) | {
         "drift": {"whole_body_per_year": 0.0, "beta_reserve_per_year": reserve_per_year}
     }
@@ -274,16 +275,6 @@ def diet_therapy_scenario(loaded, from_day: int):
         name=f"{loaded.scenario.name}, UKPDS diet from presentation",
         **lengthened,
     )
-
-
-def drift_in_force(scenario, day: int):
-    """The routine.drift (schema.Drift) in force on ``day``: the last change before it that sets a drift, or the
-    routine's."""
-    drift = scenario.routine.drift
-    for change in scenario.changes:
-        if change.start_day <= day and change.drift is not None:
-            drift = change.drift
-    return drift
 
 
 def presentation_day(daily) -> int | None:

@@ -696,6 +696,21 @@ def meal_energy_problem(scenario: Scenario, parameters) -> str | None:
     return None
 
 
+def _log_drift_range(scenario: Scenario, log_rate_per_year) -> tuple[float, float, float]:
+    """(lowest, highest, final) accumulated log-drift over the run, ``log_rate_per_year(drift)`` giving each phase's
+    rate: the drift in force is the routine's, then each change's that sets one. The drift is piecewise linear in
+    log space, so its extremes are at the phase boundaries."""
+    from glucosim.physiology.units import DAYS_PER_YEAR
+
+    boundaries = [(change.start_day, change.drift) for change in scenario.changes]
+    drift, log_drift, lowest, highest, day = scenario.routine.drift, 0.0, 0.0, 0.0, 0
+    for next_day, next_drift in [*boundaries, (scenario.n_days, None)]:
+        log_drift += log_rate_per_year(drift) * (next_day - day) / DAYS_PER_YEAR
+        lowest, highest = min(lowest, log_drift), max(highest, log_drift)
+        day, drift = next_day, (next_drift if next_drift is not None else drift)
+    return lowest, highest, log_drift
+
+
 def combined_sensitivity_problem(scenario: Scenario, parameters) -> str | None:
     """Why the subject's combined insulin sensitivity leaves the table's range during the run, or None.
 
@@ -710,20 +725,17 @@ def combined_sensitivity_problem(scenario: Scenario, parameters) -> str | None:
 
     from glucosim.parameters import load_parameter_table
     from glucosim.physiology.indices import Par
-    from glucosim.physiology.units import DAYS_PER_YEAR
 
     row = load_parameter_table()["insulin_sensitivity_whole_body"]
     whole = float(parameters[Par.insulin_sensitivity_whole_body])
-    boundaries = [(change.start_day, change.drift) for change in scenario.changes]
     for tissue in SENSITIVITY_TISSUES:
         start = whole * float(parameters[Par[f"insulin_sensitivity_{tissue}"]])
-        drift = scenario.routine.drift
-        log_drift, lowest, highest, day = 0.0, 0.0, 0.0, 0
-        for next_day, next_drift in [*boundaries, (scenario.n_days, None)]:
-            per_year = math.log1p(drift.whole_body_per_year) + math.log1p(getattr(drift, f"{tissue}_per_year"))
-            log_drift += per_year * (next_day - day) / DAYS_PER_YEAR
-            lowest, highest = min(lowest, log_drift), max(highest, log_drift)
-            day, drift = next_day, (next_drift if next_drift is not None else drift)
+        lowest, highest, _ = _log_drift_range(
+            scenario,
+            lambda drift, tissue=tissue: (
+                math.log1p(drift.whole_body_per_year) + math.log1p(getattr(drift, f"{tissue}_per_year"))
+            ),
+        )
         for value, when, outside in (
             (start * math.exp(lowest), "lowest", start * math.exp(lowest) < row.low),
             (start * math.exp(highest), "highest", start * math.exp(highest) > row.high),
@@ -749,13 +761,8 @@ def reserve_drift_problem(scenario: Scenario, parameters) -> str | None:
     import math
 
     from glucosim.physiology.indices import Par
-    from glucosim.physiology.units import DAYS_PER_YEAR
 
-    boundaries = [(change.start_day, change.drift) for change in scenario.changes]
-    drift, log_reserve, day = scenario.routine.drift, 0.0, 0
-    for next_day, next_drift in [*boundaries, (scenario.n_days, None)]:
-        log_reserve += math.log1p(drift.beta_reserve_per_year) * (next_day - day) / DAYS_PER_YEAR
-        day, drift = next_day, (next_drift if next_drift is not None else drift)
+    _, _, log_reserve = _log_drift_range(scenario, lambda drift: math.log1p(drift.beta_reserve_per_year))
     for cap, floor in (("beta_function_max", "beta_function_floor"), ("beta_mass_max", "beta_mass_floor")):
         start, lowest = float(parameters[Par[cap]]), float(parameters[Par[floor]])
         end = start * math.exp(log_reserve)
